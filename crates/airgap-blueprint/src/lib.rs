@@ -1,0 +1,1 @@
+//! Blueprint parsing and validation.
