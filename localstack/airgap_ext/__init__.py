@@ -1,0 +1,1 @@
+"""airgapctl LocalStack extension."""

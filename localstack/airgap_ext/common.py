@@ -1,0 +1,70 @@
+"""Helpers shared by the service modules: errors, per-account/region stores, small utilities."""
+
+import datetime
+import threading
+import uuid
+from collections import defaultdict
+
+from localstack.aws.api import CommonServiceException
+
+# one lock for all our in-memory stores: requests are short, contention is irrelevant here
+LOCK = threading.RLock()
+
+
+class AwsError(CommonServiceException):
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(code, message, status_code=status, sender_fault=status < 500)
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class Stores:
+    """``Stores(factory)[account][region]`` -> a lazily created store object."""
+
+    def __init__(self, factory):
+        self._factory = factory
+        self._data = defaultdict(dict)
+
+    def get(self, account: str, region: str):
+        with LOCK:
+            by_region = self._data[account]
+            if region not in by_region:
+                by_region[region] = self._factory()
+            return by_region[region]
+
+    def items(self):
+        with LOCK:
+            for account, by_region in list(self._data.items()):
+                for region, store in list(by_region.items()):
+                    yield account, region, store
+
+    def reset(self):
+        with LOCK:
+            self._data.clear()
+
+
+def tags_to_list(tags: dict, key="Key", value="Value") -> list:
+    return [{key: k, value: v} for k, v in tags.items()]
+
+
+def tags_from_list(items, key="Key", value="Value") -> dict:
+    return {t[key]: t.get(value, "") for t in items or []}
+
+
+def parse_arn(arn: str) -> dict:
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        raise ValueError(arn)
+    return {
+        "partition": parts[1],
+        "service": parts[2],
+        "region": parts[3],
+        "account": parts[4],
+        "resource": parts[5],
+    }

@@ -1,0 +1,332 @@
+"""EC2 provider ``ec2:airgap``: LocalStack's EC2 provider plus
+
+* the time model for transit gateways, TGW VPC attachments, NAT gateways and interface
+  endpoints (pending -> available, deleting -> deleted),
+* transit gateway VPC attachments across accounts through a RAM share: the attachment is
+  visible in both accounts, is ``pendingAcceptance`` while the gateway has
+  AutoAcceptSharedAttachments disabled, and Accept/RejectTransitGatewayVpcAttachment work.
+
+Select it with PROVIDER_OVERRIDE_EC2=airgap (localstack/start does).
+"""
+
+from localstack.aws.api import RequestContext, handler
+from localstack.services.ec2.provider import Ec2Provider
+from localstack.services.moto import call_moto
+from moto.ec2.models.transit_gateway_attachments import TransitGatewayVpcAttachment
+
+from . import ec2_share, timing
+from .common import LOCK, AwsError, tags_from_list
+
+LIVE_ATTACHMENT_STATES = ("pending", "pendingAcceptance", "available", "modifying", "initiating")
+
+
+def _attachment_dto(att) -> dict:
+    return {
+        "TransitGatewayAttachmentId": att.id,
+        "TransitGatewayId": att.transit_gateway_id,
+        "VpcId": att.vpc_id,
+        "VpcOwnerId": att.resource_owner_id,
+        "State": att.state,
+        "SubnetIds": list(att.subnet_ids),
+        "CreationTime": att._created_at,
+        "Options": {
+            k: v
+            for k, v in att.options.items()
+            if k in ("DnsSupport", "Ipv6Support", "ApplianceModeSupport", "SecurityGroupReferencingSupport")
+        },
+        "Tags": [{"Key": k, "Value": v} for k, v in att.get_tags_dict().items()]
+        if hasattr(att, "get_tags_dict")
+        else [],
+    }
+
+
+def _find_attachment(account, region, att_id):
+    be = ec2_share.backend(account, region)
+    att = be.transit_gateway_attachments.get(att_id)
+    if att is None:
+        raise AwsError(
+            "InvalidTransitGatewayAttachmentID.NotFound",
+            f"Transit Gateway Attachment {att_id} was deleted or does not exist.",
+        )
+    return att
+
+
+def _other_backends(att):
+    """Backends (other than the TGW owner's) that also hold this attachment."""
+    owner_be = att.ec2_backend
+    out = []
+    if att.resource_owner_id != owner_be.account_id:
+        out.append(ec2_share.backend(att.resource_owner_id, owner_be.region_name))
+    return out
+
+
+def _associate_default(att, tgw):
+    be = tgw.ec2_backend
+    if tgw.options.get("DefaultRouteTableAssociation") == "enable":
+        rt_id = tgw.options.get("AssociationDefaultRouteTableId")
+        if rt_id and rt_id in be.transit_gateways_route_tables:
+            be.set_route_table_association(
+                transit_gateway_attachment_id=att.id, transit_gateway_route_table_id=rt_id
+            )
+    if tgw.options.get("DefaultRouteTablePropagation") == "enable":
+        rt_id = tgw.options.get("PropagationDefaultRouteTableId")
+        if rt_id and rt_id in be.transit_gateways_route_tables:
+            try:
+                be.set_route_table_propagation(
+                    transit_gateway_attachment_id=att.id, transit_gateway_route_table_id=rt_id
+                )
+            except Exception:  # moto versions differ in propagation bookkeeping
+                pass
+
+
+def _set_state(obj, state, only_from=None):
+    def fn():
+        with LOCK:
+            if only_from is None or obj.state in only_from:
+                obj.state = state
+
+    return fn
+
+
+class AirgapEc2Provider(Ec2Provider):
+    # ---- transit gateways -------------------------------------------------------------
+    @handler("CreateTransitGateway", expand=False)
+    def create_transit_gateway(self, context: RequestContext, request):
+        result = super().create_transit_gateway(context, request)
+        be = ec2_share.backend(context.account_id, context.region)
+        tgw = be.transit_gateways[result["TransitGateway"]["TransitGatewayId"]]
+        if timing.delay("transit-gateway", "create") > 0:
+            tgw.state = "pending"
+            result["TransitGateway"]["State"] = "pending"
+            timing.after("transit-gateway", "create", _set_state(tgw, "available", ("pending",)))
+        return result
+
+    @handler("DeleteTransitGateway", expand=False)
+    def delete_transit_gateway(self, context: RequestContext, request):
+        tgw_id = request["TransitGatewayId"]
+        be = ec2_share.backend(context.account_id, context.region)
+        tgw = be.transit_gateways.get(tgw_id)
+        if tgw is None or tgw.ec2_backend.account_id != context.account_id:
+            raise AwsError(
+                "InvalidTransitGatewayID.NotFound",
+                f"Transit Gateway {tgw_id} was deleted or does not exist.",
+            )
+        live = [
+            a
+            for a in be.transit_gateway_attachments.values()
+            if a.transit_gateway_id == tgw_id and a.state in LIVE_ATTACHMENT_STATES
+        ]
+        if live:
+            raise AwsError(
+                "IncorrectState",
+                f"tgw {tgw_id} has non-deleted Transit Gateway Attachments: {live[0].id}.",
+            )
+        result = call_moto(context)
+        ec2_share.forget_everywhere(context.region, tgw_id, "transit-gateway")
+        return result
+
+    # ---- VPC attachments ----------------------------------------------------------------
+    @handler("CreateTransitGatewayVpcAttachment", expand=False)
+    def create_transit_gateway_vpc_attachment(self, context: RequestContext, request):
+        tgw_id = request["TransitGatewayId"]
+        be = ec2_share.backend(context.account_id, context.region)
+        tgw = be.transit_gateways.get(tgw_id)
+        if tgw is None:
+            raise AwsError(
+                "InvalidTransitGatewayID.NotFound",
+                f"Transit Gateway {tgw_id} was deleted or does not exist.",
+            )
+        cross = tgw.ec2_backend.account_id != context.account_id
+        if not cross:
+            result = call_moto(context)
+            att = be.transit_gateway_attachments[
+                result["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+            ]
+            if timing.delay("tgw-attachment", "create") > 0:
+                att.state = "pending"
+                result["TransitGatewayVpcAttachment"]["State"] = "pending"
+                timing.after("tgw-attachment", "create", _set_state(att, "available", ("pending",)))
+            return result
+        return self._create_cross_account_attachment(context, request, be, tgw)
+
+    def _create_cross_account_attachment(self, context, request, be, tgw):
+        vpc_id = request["VpcId"]
+        if vpc_id not in be.vpcs:
+            raise AwsError("InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}' does not exist")
+        for subnet_id in request.get("SubnetIds") or []:
+            az, subnet = ec2_share._find_subnet(be, subnet_id)
+            if subnet is None:
+                raise AwsError(
+                    "InvalidSubnetID.NotFound", f"The subnet ID '{subnet_id}' does not exist"
+                )
+            if subnet.vpc_id != vpc_id:
+                raise AwsError(
+                    "InvalidParameterValue", f"Subnet {subnet_id} does not belong to {vpc_id}"
+                )
+        owner_be = tgw.ec2_backend
+        with LOCK:
+            for a in owner_be.transit_gateway_attachments.values():
+                if (
+                    a.transit_gateway_id == tgw.id
+                    and getattr(a, "vpc_id", None) == vpc_id
+                    and a.state in LIVE_ATTACHMENT_STATES
+                ):
+                    raise AwsError(
+                        "DuplicateTransitGatewayAttachment",
+                        f"{tgw.id} has non-deleted Transit Gateway Attachments with same VPC ID.",
+                    )
+            tags = {}
+            for spec in request.get("TagSpecifications") or []:
+                if spec.get("ResourceType") in (None, "transit-gateway-attachment"):
+                    tags.update(tags_from_list(spec.get("Tags")))
+            att = TransitGatewayVpcAttachment(
+                owner_be,
+                transit_gateway=tgw,
+                vpc_id=vpc_id,
+                subnet_ids=list(request.get("SubnetIds") or []),
+                tags=tags,
+                options={k: v for k, v in (request.get("Options") or {}).items()},
+            )
+            att.resource_owner_id = context.account_id
+            att.owner_id = context.account_id
+            att.transit_gateway_owner_id = owner_be.account_id
+            # no association until the attachment is accepted / becomes available
+            att.association = {}
+            att.transit_gateway_route_table = None
+            owner_be.transit_gateway_attachments[att.id] = att
+            be.transit_gateway_attachments[att.id] = att
+            auto = tgw.options.get("AutoAcceptSharedAttachments") == "enable"
+            att.state = "pending"
+            dto = _attachment_dto(att)
+
+        if auto:
+
+            def become_available():
+                with LOCK:
+                    if att.state == "pending":
+                        att.state = "available"
+                        _associate_default(att, tgw)
+
+            timing.after("tgw-attachment", "create", become_available)
+        else:
+            timing.after("tgw-attachment", "create", _set_state(att, "pendingAcceptance", ("pending",)))
+        return {"TransitGatewayVpcAttachment": dto}
+
+    @handler("AcceptTransitGatewayVpcAttachment", expand=False)
+    def accept_transit_gateway_vpc_attachment(self, context: RequestContext, request):
+        att = _find_attachment(context.account_id, context.region, request["TransitGatewayAttachmentId"])
+        tgw = att.ec2_backend.transit_gateways.get(att.transit_gateway_id)
+        if att.ec2_backend.account_id != context.account_id or tgw is None:
+            raise AwsError(
+                "InvalidTransitGatewayAttachmentID.NotFound",
+                f"Transit Gateway Attachment {att.id} was deleted or does not exist.",
+            )
+        with LOCK:
+            if att.state != "pendingAcceptance":
+                raise AwsError(
+                    "IncorrectState",
+                    f"tgw-attachment {att.id} is in invalid state {att.state}",
+                )
+            att.state = "pending"
+            dto = _attachment_dto(att)
+
+        def become_available():
+            with LOCK:
+                if att.state == "pending":
+                    att.state = "available"
+                    _associate_default(att, tgw)
+
+        timing.after("tgw-attachment", "accept", become_available)
+        return {"TransitGatewayVpcAttachment": dto}
+
+    @handler("RejectTransitGatewayVpcAttachment", expand=False)
+    def reject_transit_gateway_vpc_attachment(self, context: RequestContext, request):
+        att = _find_attachment(context.account_id, context.region, request["TransitGatewayAttachmentId"])
+        if att.ec2_backend.account_id != context.account_id:
+            raise AwsError(
+                "InvalidTransitGatewayAttachmentID.NotFound",
+                f"Transit Gateway Attachment {att.id} was deleted or does not exist.",
+            )
+        with LOCK:
+            if att.state != "pendingAcceptance":
+                raise AwsError(
+                    "IncorrectState", f"tgw-attachment {att.id} is in invalid state {att.state}"
+                )
+            att.state = "rejected"
+            return {"TransitGatewayVpcAttachment": _attachment_dto(att)}
+
+    @handler("DeleteTransitGatewayVpcAttachment", expand=False)
+    def delete_transit_gateway_vpc_attachment(self, context: RequestContext, request):
+        att = _find_attachment(context.account_id, context.region, request["TransitGatewayAttachmentId"])
+        owner_be = att.ec2_backend
+        with LOCK:
+            if att.state in ("deleting", "deleted"):
+                return {"TransitGatewayVpcAttachment": _attachment_dto(att)}
+            att.state = "deleting"
+            dto = _attachment_dto(att)
+
+        def gone():
+            with LOCK:
+                rt_id = (att.association or {}).get("transitGatewayRouteTableId")
+                if rt_id and rt_id in owner_be.transit_gateways_route_tables:
+                    try:
+                        owner_be.unset_route_table_association(rt_id, att.id)
+                    except Exception:
+                        pass
+                if att.id in owner_be.transit_gateway_attachments:
+                    owner_be.delete_transit_gateway_vpc_attachment(att.id)
+                for other in _other_backends(att):
+                    other.transit_gateway_attachments.pop(att.id, None)
+                att.state = "deleted"
+
+        timing.after("tgw-attachment", "delete", gone)
+        return {"TransitGatewayVpcAttachment": dto}
+
+    @handler("DescribeTransitGatewayAttachments", expand=False)
+    def describe_transit_gateway_attachments(self, context: RequestContext, request):
+        result = call_moto(context)
+        be = ec2_share.backend(context.account_id, context.region)
+        for item in result.get("TransitGatewayAttachments", []):
+            att = be.transit_gateway_attachments.get(item.get("TransitGatewayAttachmentId"))
+            if att is not None:
+                item["TransitGatewayOwnerId"] = att.ec2_backend.account_id
+                item["ResourceOwnerId"] = att.resource_owner_id
+        return result
+
+    # ---- NAT gateways and interface endpoints -----------------------------------------------
+    @handler("CreateNatGateway", expand=False)
+    def create_nat_gateway(self, context: RequestContext, request):
+        result = call_moto(context)
+        if timing.delay("nat-gateway", "create") > 0:
+            be = ec2_share.backend(context.account_id, context.region)
+            nat = be.nat_gateways.get(result["NatGateway"]["NatGatewayId"])
+            if nat is not None:
+                nat.state = "pending"
+                result["NatGateway"]["State"] = "pending"
+                timing.after("nat-gateway", "create", _set_state(nat, "available", ("pending",)))
+        return result
+
+    @handler("DeleteNatGateway", expand=False)
+    def delete_nat_gateway(self, context: RequestContext, request):
+        be = ec2_share.backend(context.account_id, context.region)
+        nat = be.nat_gateways.get(request["NatGatewayId"])
+        if nat is None:
+            raise AwsError(
+                "NatGatewayNotFound", f"The Nat Gateway {request['NatGatewayId']} was not found"
+            )
+        nat.state = "deleting"
+        timing.after("nat-gateway", "delete", _set_state(nat, "deleted"))
+        return {"NatGatewayId": nat.id}
+
+    @handler("CreateVpcEndpoint", expand=False)
+    def create_vpc_endpoint(self, context: RequestContext, request):
+        result = call_moto(context)
+        ep_type = (request.get("VpcEndpointType") or "Gateway").lower()
+        if ep_type == "interface" and timing.delay("vpc-endpoint", "create") > 0:
+            be = ec2_share.backend(context.account_id, context.region)
+            ep = be.vpc_end_points.get(result["VpcEndpoint"]["VpcEndpointId"])
+            if ep is not None:
+                ep.state = "pending"
+                result["VpcEndpoint"]["State"] = "pending"
+                timing.after("vpc-endpoint", "create", _set_state(ep, "available", ("pending",)))
+        return result

@@ -1,0 +1,845 @@
+"""Amazon EKS: clusters, nodegroups, addons, access entries, updates, with the time model.
+
+Clusters, nodegroups, addons, access entries/policies, updates and tags are implemented here
+(moto's clusters are ACTIVE at once and it has no addons, access entries or updates).
+Operations not in HANDLERS (fargate profiles, identity provider configs, ...) fall through to
+moto, which does not see the clusters created here.
+"""
+
+import base64
+import re
+import secrets
+
+from . import ec2_share, timing
+from .common import LOCK, AwsError, Stores, new_uuid, now
+
+DEFAULT_VERSION = "1.31"
+SUPPORTED_VERSIONS = ["1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34"]
+
+ADDON_DEFAULTS = {
+    "vpc-cni": "v1.18.3-eksbuild.1",
+    "coredns": "v1.11.1-eksbuild.9",
+    "kube-proxy": "v1.30.0-eksbuild.3",
+    "aws-ebs-csi-driver": "v1.31.0-eksbuild.1",
+    "aws-efs-csi-driver": "v2.0.4-eksbuild.1",
+    "eks-pod-identity-agent": "v1.3.0-eksbuild.1",
+    "amazon-cloudwatch-observability": "v1.7.0-eksbuild.1",
+    "snapshot-controller": "v8.0.0-eksbuild.1",
+    "adot": "v0.94.1-eksbuild.1",
+}
+
+ACCESS_POLICIES = [
+    "AmazonEKSAdminPolicy",
+    "AmazonEKSClusterAdminPolicy",
+    "AmazonEKSEditPolicy",
+    "AmazonEKSViewPolicy",
+    "AmazonEKSAdminViewPolicy",
+]
+
+
+class Store:
+    def __init__(self):
+        self.clusters: dict[str, dict] = {}
+        self.tokens: dict[str, str] = {}
+
+
+STORES = Stores(Store)
+
+
+def _store(ctx) -> Store:
+    return STORES.get(ctx.account_id, ctx.region)
+
+
+def _cluster(ctx, name) -> dict:
+    c = _store(ctx).clusters.get(name)
+    if c is None:
+        raise AwsError("ResourceNotFoundException", f"No cluster found for name: {name}.", 404)
+    return c
+
+
+def _active_cluster(ctx, name) -> dict:
+    c = _cluster(ctx, name)
+    if c["status"] != "ACTIVE":
+        raise AwsError(
+            "ResourceInUseException" if c["status"] == "UPDATING" else "InvalidRequestException",
+            f"Cluster {name} is in {c['status']} state, it must be ACTIVE.",
+            409 if c["status"] == "UPDATING" else 400,
+        )
+    return c
+
+
+def _in_progress(updates: dict):
+    return any(u["status"] == "InProgress" for u in updates.values())
+
+
+# ---- clusters ---------------------------------------------------------------------------
+
+
+def _cluster_dto(c) -> dict:
+    out = {k: v for k, v in c.items() if not k.startswith("_")}
+    return out
+
+
+def _vpc_config(ctx, cfg: dict, previous: dict | None = None) -> dict:
+    prev = previous or {}
+    subnet_ids = cfg.get("subnetIds", prev.get("subnetIds", []))
+    be = ec2_share.backend(ctx.account_id, ctx.region)
+    vpc_id, azs = prev.get("vpcId", ""), set()
+    for sid in subnet_ids:
+        _, subnet = ec2_share._find_subnet(be, sid)
+        if subnet is None:
+            raise AwsError("InvalidParameterException", f"Subnet {sid} does not exist.")
+        if vpc_id and subnet.vpc_id != vpc_id:
+            raise AwsError("InvalidParameterException", "Subnets must all be in the same VPC.")
+        vpc_id = subnet.vpc_id
+        azs.add(subnet.availability_zone)
+    if previous is None and len(azs) < 2:
+        raise AwsError(
+            "InvalidParameterException",
+            "Subnets specified must be in at least two different AZs",
+        )
+    public = cfg.get("endpointPublicAccess", prev.get("endpointPublicAccess", True))
+    private = cfg.get("endpointPrivateAccess", prev.get("endpointPrivateAccess", False))
+    if not public and not private:
+        raise AwsError(
+            "InvalidParameterException",
+            "Either endpointPublicAccess or endpointPrivateAccess must be enabled.",
+        )
+    cidrs = cfg.get("publicAccessCidrs", prev.get("publicAccessCidrs", ["0.0.0.0/0"]))
+    for cidr in cidrs:
+        if not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", cidr):
+            raise AwsError("InvalidParameterException", f"Invalid CIDR {cidr}")
+    return {
+        "subnetIds": list(subnet_ids),
+        "securityGroupIds": list(cfg.get("securityGroupIds", prev.get("securityGroupIds", []))),
+        "clusterSecurityGroupId": prev.get("clusterSecurityGroupId") or "sg-" + secrets.token_hex(9)[:17],
+        "vpcId": vpc_id,
+        "endpointPublicAccess": public,
+        "endpointPrivateAccess": private,
+        "publicAccessCidrs": list(cidrs) if public else [],
+    }
+
+
+def create_cluster(ctx, req):
+    st = _store(ctx)
+    name = req["name"]
+    with LOCK:
+        token = req.get("clientRequestToken")
+        if token and st.tokens.get(token) == name and name in st.clusters:
+            return {"cluster": _cluster_dto(st.clusters[name])}
+        if name in st.clusters:
+            raise AwsError("ResourceInUseException", f"Cluster already exists with name: {name}", 409)
+        version = req.get("version") or DEFAULT_VERSION
+        if version not in SUPPORTED_VERSIONS:
+            raise AwsError("InvalidParameterException", f"unsupported Kubernetes version {version}")
+        access = req.get("accessConfig") or {}
+        knc = req.get("kubernetesNetworkConfig") or {}
+        host = secrets.token_hex(16).upper()
+        c = {
+            "name": name,
+            "arn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:cluster/{name}",
+            "createdAt": now(),
+            "version": version,
+            "endpoint": f"https://{host}.gr7.{ctx.region}.eks.amazonaws.com",
+            "roleArn": req["roleArn"],
+            "resourcesVpcConfig": _vpc_config(ctx, req["resourcesVpcConfig"]),
+            "kubernetesNetworkConfig": {
+                "serviceIpv4Cidr": knc.get("serviceIpv4Cidr", "172.20.0.0/16"),
+                "ipFamily": knc.get("ipFamily", "ipv4"),
+            },
+            "logging": req.get("logging")
+            or {"clusterLogging": [{"types": ["api", "audit", "authenticator", "controllerManager", "scheduler"], "enabled": False}]},
+            "identity": {"oidc": {"issuer": f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{host}"}},
+            "status": "CREATING",
+            "certificateAuthority": {"data": base64.b64encode(b"airgap-localstack-fake-ca").decode()},
+            "platformVersion": "eks.1",
+            "tags": req.get("tags") or {},
+            "accessConfig": {
+                "authenticationMode": access.get("authenticationMode", "CONFIG_MAP"),
+                "bootstrapClusterCreatorAdminPermissions": access.get(
+                    "bootstrapClusterCreatorAdminPermissions", True
+                ),
+            },
+            "_nodegroups": {},
+            "_addons": {},
+            "_access": {},
+            "_updates": {},
+        }
+        if req.get("encryptionConfig"):
+            c["encryptionConfig"] = req["encryptionConfig"]
+        st.clusters[name] = c
+        if token:
+            st.tokens[token] = name
+        out = {"cluster": _cluster_dto(c)}
+
+    def ready():
+        with LOCK:
+            if c["status"] == "CREATING":
+                c["status"] = "ACTIVE"
+
+    timing.after("eks-cluster", "create", ready)
+    return out
+
+
+def describe_cluster(ctx, req):
+    with LOCK:
+        return {"cluster": _cluster_dto(_cluster(ctx, req["name"]))}
+
+
+def list_clusters(ctx, req):
+    with LOCK:
+        names = sorted(_store(ctx).clusters)
+    return _page(names, req, "clusters")
+
+
+def _page(items, req, key):
+    start = int(req.get("nextToken") or 0)
+    size = req.get("maxResults") or 100
+    out = {key: items[start : start + size]}
+    if start + size < len(items):
+        out["nextToken"] = str(start + size)
+    return out
+
+
+def delete_cluster(ctx, req):
+    st = _store(ctx)
+    with LOCK:
+        c = _cluster(ctx, req["name"])
+        if c["_nodegroups"]:
+            raise AwsError(
+                "ResourceInUseException",
+                f"Cluster has nodegroups attached: {', '.join(sorted(c['_nodegroups']))}",
+                409,
+            )
+        if c["status"] in ("CREATING", "UPDATING"):
+            raise AwsError(
+                "ResourceInUseException", f"Cannot delete cluster while it is {c['status']}", 409
+            )
+        c["status"] = "DELETING"
+        out = {"cluster": _cluster_dto(c)}
+
+    def gone():
+        with LOCK:
+            if st.clusters.get(c["name"]) is c:
+                del st.clusters[c["name"]]
+
+    timing.after("eks-cluster", "delete", gone)
+    return out
+
+
+def _new_update(owner: dict, utype: str, params: list, kind: str, status_target: dict):
+    """Start an update on a cluster/nodegroup/addon; ``status_target`` is flipped to UPDATING."""
+    u = {
+        "id": new_uuid(),
+        "status": "InProgress",
+        "type": utype,
+        "params": params,
+        "createdAt": now(),
+        "errors": [],
+    }
+    owner["_updates"][u["id"]] = u
+    return u
+
+
+def _finish(u, target, apply):
+    def fn():
+        with LOCK:
+            apply()
+            u["status"] = "Successful"
+            if target.get("status") == "UPDATING":
+                target["status"] = "ACTIVE"
+
+    return fn
+
+
+def update_cluster_version(ctx, req):
+    with LOCK:
+        c = _cluster(ctx, req["name"])
+        if _in_progress(c["_updates"]) or c["status"] == "UPDATING":
+            raise AwsError("ResourceInUseException", "An update is already in progress for this cluster", 409)
+        c = _active_cluster(ctx, req["name"])
+        version = req["version"]
+        cur = c["version"]
+        if version not in SUPPORTED_VERSIONS:
+            raise AwsError("InvalidParameterException", f"unsupported Kubernetes version {version}")
+        if SUPPORTED_VERSIONS.index(version) != SUPPORTED_VERSIONS.index(cur) + 1:
+            raise AwsError(
+                "InvalidParameterException",
+                f"Unsupported Kubernetes minor version update from {cur} to {version}",
+            )
+        u = _new_update(
+            c,
+            "VersionUpdate",
+            [{"type": "Version", "value": version}, {"type": "PlatformVersion", "value": "eks.1"}],
+            "cluster",
+            c,
+        )
+        c["status"] = "UPDATING"
+        out = {"update": dict(u)}
+
+    def apply():
+        c["version"] = version
+
+    timing.after("eks-cluster", "update", _finish(u, c, apply))
+    return out
+
+
+def update_cluster_config(ctx, req):
+    with LOCK:
+        c = _cluster(ctx, req["name"])
+        if _in_progress(c["_updates"]):
+            raise AwsError("ResourceInUseException", "An update is already in progress for this cluster", 409)
+        c = _active_cluster(ctx, req["name"])
+        changes = []
+        if req.get("resourcesVpcConfig"):
+            new_cfg = _vpc_config(ctx, req["resourcesVpcConfig"], c["resourcesVpcConfig"])
+            params = [
+                {"type": "EndpointPublicAccess", "value": str(new_cfg["endpointPublicAccess"]).lower()},
+                {"type": "EndpointPrivateAccess", "value": str(new_cfg["endpointPrivateAccess"]).lower()},
+                {"type": "PublicAccessCidrs", "value": str(new_cfg["publicAccessCidrs"])},
+            ]
+            changes.append(("EndpointAccessUpdate", params, lambda: c.update(resourcesVpcConfig=new_cfg)))
+        if req.get("logging"):
+            lg = req["logging"]
+            changes.append(
+                ("LoggingUpdate", [{"type": "ClusterLogging", "value": str(lg)}], lambda: c.update(logging=lg))
+            )
+        if req.get("accessConfig"):
+            mode = req["accessConfig"].get("authenticationMode")
+            order = ["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"]
+            cur = c["accessConfig"]["authenticationMode"]
+            if mode not in order or order.index(mode) < order.index(cur):
+                raise AwsError(
+                    "InvalidParameterException",
+                    f"Unsupported authentication mode update from {cur} to {mode}",
+                )
+
+            def set_mode(m=mode):
+                c["accessConfig"]["authenticationMode"] = m
+
+            changes.append(("AccessConfigUpdate", [{"type": "AuthenticationMode", "value": mode}], set_mode))
+        if len(changes) != 1:
+            raise AwsError(
+                "InvalidParameterException", "Exactly one kind of configuration change is allowed per update"
+            )
+        utype, params, apply = changes[0]
+        u = _new_update(c, utype, params, "cluster", c)
+        c["status"] = "UPDATING"
+        out = {"update": dict(u)}
+    timing.after("eks-cluster", "update", _finish(u, c, apply))
+    return out
+
+
+def _update_owner(ctx, req):
+    c = _cluster(ctx, req["name"])
+    if req.get("nodegroupName"):
+        return _nodegroup(c, req["nodegroupName"])
+    if req.get("addonName"):
+        return _addon(c, req["addonName"])
+    return c
+
+
+def describe_update(ctx, req):
+    with LOCK:
+        owner = _update_owner(ctx, req)
+        u = owner["_updates"].get(req["updateId"])
+        if u is None:
+            raise AwsError("ResourceNotFoundException", f"No update found for ID: {req['updateId']}", 404)
+        return {"update": dict(u)}
+
+
+def list_updates(ctx, req):
+    with LOCK:
+        owner = _update_owner(ctx, req)
+        ids = list(owner["_updates"])
+    return _page(ids, req, "updateIds")
+
+
+# ---- nodegroups -------------------------------------------------------------------------
+
+
+def _nodegroup(c, name) -> dict:
+    ng = c["_nodegroups"].get(name)
+    if ng is None:
+        raise AwsError("ResourceNotFoundException", f"No node group found for name: {name}.", 404)
+    return ng
+
+
+def create_nodegroup(ctx, req):
+    with LOCK:
+        c = _cluster(ctx, req["clusterName"])
+        if c["status"] != "ACTIVE":
+            raise AwsError(
+                "InvalidRequestException",
+                f"Cluster '{c['name']}' is not in ACTIVE status (is {c['status']})",
+            )
+        name = req["nodegroupName"]
+        if name in c["_nodegroups"]:
+            raise AwsError("ResourceInUseException", f"NodeGroup already exists with name {name} and cluster name {c['name']}", 409)
+        be = ec2_share.backend(ctx.account_id, ctx.region)
+        for sid in req.get("subnets") or []:
+            if ec2_share._find_subnet(be, sid)[1] is None:
+                raise AwsError("InvalidParameterException", f"Subnet {sid} does not exist.")
+        scaling = req.get("scalingConfig") or {"minSize": 1, "maxSize": 2, "desiredSize": 2}
+        ng_id = new_uuid()
+        ng = {
+            "nodegroupName": name,
+            "nodegroupArn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:nodegroup/{c['name']}/{name}/{ng_id}",
+            "clusterName": c["name"],
+            "version": req.get("version") or c["version"],
+            "releaseVersion": req.get("releaseVersion") or f"{req.get('version') or c['version']}.0-20240101",
+            "createdAt": now(),
+            "modifiedAt": now(),
+            "status": "CREATING",
+            "capacityType": req.get("capacityType", "ON_DEMAND"),
+            "scalingConfig": scaling,
+            "instanceTypes": req.get("instanceTypes") or ["t3.medium"],
+            "subnets": req.get("subnets") or [],
+            "amiType": req.get("amiType", "AL2023_x86_64_STANDARD"),
+            "nodeRole": req["nodeRole"],
+            "labels": req.get("labels") or {},
+            "taints": req.get("taints") or [],
+            "resources": {"autoScalingGroups": [{"name": f"eks-{name}-{ng_id}"}]},
+            "diskSize": req.get("diskSize", 20),
+            "health": {"issues": []},
+            "updateConfig": req.get("updateConfig") or {"maxUnavailable": 1},
+            "tags": req.get("tags") or {},
+            "_updates": {},
+        }
+        if req.get("launchTemplate"):
+            ng["launchTemplate"] = req["launchTemplate"]
+        c["_nodegroups"][name] = ng
+        out = {"nodegroup": _cluster_dto(ng)}
+
+    def ready():
+        with LOCK:
+            if ng["status"] == "CREATING":
+                ng["status"] = "ACTIVE"
+
+    timing.after("eks-nodegroup", "create", ready)
+    return out
+
+
+def describe_nodegroup(ctx, req):
+    with LOCK:
+        return {"nodegroup": _cluster_dto(_nodegroup(_cluster(ctx, req["clusterName"]), req["nodegroupName"]))}
+
+
+def list_nodegroups(ctx, req):
+    with LOCK:
+        names = sorted(_cluster(ctx, req["clusterName"])["_nodegroups"])
+    return _page(names, req, "nodegroups")
+
+
+def delete_nodegroup(ctx, req):
+    with LOCK:
+        c = _cluster(ctx, req["clusterName"])
+        ng = _nodegroup(c, req["nodegroupName"])
+        if ng["status"] in ("CREATING", "UPDATING"):
+            raise AwsError("ResourceInUseException", f"Nodegroup is {ng['status']}", 409)
+        ng["status"] = "DELETING"
+        out = {"nodegroup": _cluster_dto(ng)}
+
+    def gone():
+        with LOCK:
+            if c["_nodegroups"].get(ng["nodegroupName"]) is ng:
+                del c["_nodegroups"][ng["nodegroupName"]]
+
+    timing.after("eks-nodegroup", "delete", gone)
+    return out
+
+
+def _ng_for_update(ctx, req):
+    c = _cluster(ctx, req["clusterName"])
+    ng = _nodegroup(c, req["nodegroupName"])
+    if _in_progress(ng["_updates"]) or ng["status"] == "UPDATING":
+        raise AwsError("ResourceInUseException", "An update is already in progress for this nodegroup", 409)
+    if ng["status"] != "ACTIVE":
+        raise AwsError("ResourceInUseException", f"Nodegroup is {ng['status']}", 409)
+    return c, ng
+
+
+def update_nodegroup_version(ctx, req):
+    with LOCK:
+        c, ng = _ng_for_update(ctx, req)
+        version = req.get("version") or c["version"]
+        if version not in SUPPORTED_VERSIONS or SUPPORTED_VERSIONS.index(version) > SUPPORTED_VERSIONS.index(c["version"]):
+            raise AwsError(
+                "InvalidParameterException",
+                f"Requested Kubernetes version {version} is not supported for cluster version {c['version']}",
+            )
+        release = req.get("releaseVersion") or f"{version}.0-20240101"
+        u = _new_update(
+            ng,
+            "VersionUpdate",
+            [{"type": "Version", "value": version}, {"type": "ReleaseVersion", "value": release}],
+            "nodegroup",
+            ng,
+        )
+        ng["status"] = "UPDATING"
+        out = {"update": dict(u)}
+
+    def apply():
+        ng.update(version=version, releaseVersion=release, modifiedAt=now())
+
+    timing.after("eks-nodegroup", "update", _finish(u, ng, apply))
+    return out
+
+
+def update_nodegroup_config(ctx, req):
+    with LOCK:
+        c, ng = _ng_for_update(ctx, req)
+        params = []
+        new = {}
+        if req.get("scalingConfig"):
+            sc = dict(ng["scalingConfig"], **req["scalingConfig"])
+            if not sc["minSize"] <= sc.get("desiredSize", sc["minSize"]) <= sc["maxSize"]:
+                raise AwsError("InvalidParameterException", "desiredSize must be between minSize and maxSize")
+            new["scalingConfig"] = sc
+            for k in ("minSize", "maxSize", "desiredSize"):
+                if k in req["scalingConfig"]:
+                    params.append({"type": k[0].upper() + k[1:], "value": str(req["scalingConfig"][k])})
+        if req.get("labels"):
+            labels = dict(ng["labels"])
+            labels.update(req["labels"].get("addOrUpdateLabels") or {})
+            for k in req["labels"].get("removeLabels") or []:
+                labels.pop(k, None)
+            new["labels"] = labels
+            params.append({"type": "LabelsToAdd", "value": str(req["labels"].get("addOrUpdateLabels") or {})})
+        if req.get("taints"):
+            taints = [t for t in ng["taints"] if t not in (req["taints"].get("removeTaints") or [])]
+            taints += req["taints"].get("addOrUpdateTaints") or []
+            new["taints"] = taints
+            params.append({"type": "TaintsToAdd", "value": str(req["taints"].get("addOrUpdateTaints") or [])})
+        if req.get("updateConfig"):
+            new["updateConfig"] = req["updateConfig"]
+            params.append({"type": "MaxUnavailable", "value": str(req["updateConfig"])})
+        if not params:
+            raise AwsError("InvalidParameterException", "No changes needed")
+        u = _new_update(ng, "ConfigUpdate", params, "nodegroup", ng)
+        ng["status"] = "UPDATING"
+        out = {"update": dict(u)}
+
+    def apply():
+        ng.update(new, modifiedAt=now())
+
+    timing.after("eks-nodegroup", "update", _finish(u, ng, apply))
+    return out
+
+
+# ---- addons -----------------------------------------------------------------------------
+
+
+def _addon(c, name) -> dict:
+    a = c["_addons"].get(name)
+    if a is None:
+        raise AwsError("ResourceNotFoundException", f"No addon: {name} found in cluster: {c['name']}", 404)
+    return a
+
+
+def create_addon(ctx, req):
+    with LOCK:
+        c = _cluster(ctx, req["clusterName"])
+        if c["status"] not in ("ACTIVE", "UPDATING"):
+            raise AwsError("InvalidRequestException", f"Cluster {c['name']} is {c['status']}")
+        name = req["addonName"]
+        if name not in ADDON_DEFAULTS:
+            raise AwsError("InvalidParameterException", f"Addon {name} specified is not supported")
+        if name in c["_addons"]:
+            raise AwsError("ResourceInUseException", f"Addon already exists: {name}", 409)
+        a = {
+            "addonName": name,
+            "clusterName": c["name"],
+            "status": "CREATING",
+            "addonVersion": req.get("addonVersion") or ADDON_DEFAULTS[name],
+            "health": {"issues": []},
+            "addonArn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:addon/{c['name']}/{name}/{new_uuid()}",
+            "createdAt": now(),
+            "modifiedAt": now(),
+            "tags": req.get("tags") or {},
+            "_updates": {},
+        }
+        for k in ("serviceAccountRoleArn", "configurationValues"):
+            if req.get(k):
+                a[k] = req[k]
+        c["_addons"][name] = a
+        out = {"addon": _cluster_dto(a)}
+
+    def ready():
+        with LOCK:
+            if a["status"] == "CREATING":
+                a["status"] = "ACTIVE"
+
+    timing.after("eks-addon", "create", ready)
+    return out
+
+
+def describe_addon(ctx, req):
+    with LOCK:
+        return {"addon": _cluster_dto(_addon(_cluster(ctx, req["clusterName"]), req["addonName"]))}
+
+
+def list_addons(ctx, req):
+    with LOCK:
+        names = sorted(_cluster(ctx, req["clusterName"])["_addons"])
+    return _page(names, req, "addons")
+
+
+def update_addon(ctx, req):
+    with LOCK:
+        c = _cluster(ctx, req["clusterName"])
+        a = _addon(c, req["addonName"])
+        if _in_progress(a["_updates"]) or a["status"] != "ACTIVE":
+            raise AwsError("ResourceInUseException", f"Addon {a['addonName']} is {a['status']}", 409)
+        changes = {}
+        params = []
+        for k, t in (("addonVersion", "AddonVersion"), ("serviceAccountRoleArn", "ServiceAccountRoleArn"), ("configurationValues", "ConfigurationValues")):
+            if req.get(k):
+                changes[k] = req[k]
+                params.append({"type": t, "value": req[k]})
+        if req.get("resolveConflicts"):
+            params.append({"type": "ResolveConflicts", "value": req["resolveConflicts"]})
+        u = _new_update(a, "AddonUpdate", params, "addon", a)
+        a["status"] = "UPDATING"
+        out = {"update": dict(u)}
+
+    def apply():
+        a.update(changes, modifiedAt=now())
+
+    timing.after("eks-addon", "update", _finish(u, a, apply))
+    return out
+
+
+def delete_addon(ctx, req):
+    with LOCK:
+        c = _cluster(ctx, req["clusterName"])
+        a = _addon(c, req["addonName"])
+        a["status"] = "DELETING"
+        out = {"addon": _cluster_dto(a)}
+
+    def gone():
+        with LOCK:
+            if c["_addons"].get(a["addonName"]) is a:
+                del c["_addons"][a["addonName"]]
+
+    timing.after("eks-addon", "delete", gone)
+    return out
+
+
+def describe_addon_versions(ctx, req):
+    names = [req["addonName"]] if req.get("addonName") else sorted(ADDON_DEFAULTS)
+    k8s = req.get("kubernetesVersion")
+    out = []
+    for n in names:
+        if n not in ADDON_DEFAULTS:
+            continue
+        out.append(
+            {
+                "addonName": n,
+                "type": "networking" if n in ("vpc-cni", "coredns", "kube-proxy") else "storage",
+                "owner": "aws",
+                "addonVersions": [
+                    {
+                        "addonVersion": ADDON_DEFAULTS[n],
+                        "architecture": ["amd64", "arm64"],
+                        "compatibilities": [
+                            {"clusterVersion": v, "platformVersions": ["*"], "defaultVersion": True}
+                            for v in SUPPORTED_VERSIONS
+                            if not k8s or v == k8s
+                        ],
+                        "requiresConfiguration": False,
+                    }
+                ],
+            }
+        )
+    return {"addons": out}
+
+
+# ---- access entries ---------------------------------------------------------------------
+
+
+def _api_auth(c):
+    if c["accessConfig"]["authenticationMode"] not in ("API", "API_AND_CONFIG_MAP"):
+        raise AwsError(
+            "InvalidRequestException",
+            "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] "
+            "to perform this operation.",
+        )
+
+
+def _entry(c, principal):
+    e = c["_access"].get(principal)
+    if e is None:
+        raise AwsError("ResourceNotFoundException", f"The specified principalArn could not be found: {principal}", 404)
+    return e
+
+
+def create_access_entry(ctx, req):
+    with LOCK:
+        c = _cluster(ctx, req["clusterName"])
+        _api_auth(c)
+        p = req["principalArn"]
+        if not re.match(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:", p):
+            raise AwsError("InvalidParameterException", f"The principalArn parameter format is not valid: {p}")
+        if p in c["_access"]:
+            raise AwsError("ResourceInUseException", f"The specified access entry resource is already in use on this cluster.", 409)
+        e = {
+            "clusterName": c["name"],
+            "principalArn": p,
+            "kubernetesGroups": req.get("kubernetesGroups") or [],
+            "accessEntryArn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:access-entry/{c['name']}/{new_uuid()}",
+            "createdAt": now(),
+            "modifiedAt": now(),
+            "tags": req.get("tags") or {},
+            "username": req.get("username") or p,
+            "type": req.get("type") or "STANDARD",
+            "_policies": {},
+        }
+        c["_access"][p] = e
+        return {"accessEntry": _cluster_dto(e)}
+
+
+def describe_access_entry(ctx, req):
+    with LOCK:
+        return {"accessEntry": _cluster_dto(_entry(_cluster(ctx, req["clusterName"]), req["principalArn"]))}
+
+
+def list_access_entries(ctx, req):
+    with LOCK:
+        c = _cluster(ctx, req["clusterName"])
+        names = sorted(c["_access"])
+        if req.get("associatedPolicyArn"):
+            names = [n for n in names if req["associatedPolicyArn"] in c["_access"][n]["_policies"]]
+    return _page(names, req, "accessEntries")
+
+
+def update_access_entry(ctx, req):
+    with LOCK:
+        e = _entry(_cluster(ctx, req["clusterName"]), req["principalArn"])
+        for k in ("kubernetesGroups", "username"):
+            if k in req:
+                e[k] = req[k]
+        e["modifiedAt"] = now()
+        return {"accessEntry": _cluster_dto(e)}
+
+
+def delete_access_entry(ctx, req):
+    with LOCK:
+        c = _cluster(ctx, req["clusterName"])
+        _entry(c, req["principalArn"])
+        del c["_access"][req["principalArn"]]
+    return {}
+
+
+def associate_access_policy(ctx, req):
+    with LOCK:
+        e = _entry(_cluster(ctx, req["clusterName"]), req["principalArn"])
+        arn = req["policyArn"]
+        if arn.rsplit("/", 1)[-1] not in ACCESS_POLICIES or ":cluster-access-policy/" not in arn:
+            raise AwsError("ResourceNotFoundException", f"The specified policy could not be found: {arn}", 404)
+        scope = req["accessScope"]
+        if scope.get("type") not in ("cluster", "namespace"):
+            raise AwsError("InvalidParameterException", "accessScope type must be cluster or namespace")
+        if scope["type"] == "namespace" and not scope.get("namespaces"):
+            raise AwsError("InvalidParameterException", "namespaces must be set for namespace scope")
+        prev = e["_policies"].get(arn)
+        pol = {
+            "policyArn": arn,
+            "accessScope": scope,
+            "associatedAt": prev["associatedAt"] if prev else now(),
+            "modifiedAt": now(),
+        }
+        e["_policies"][arn] = pol
+        return {"clusterName": e["clusterName"], "principalArn": e["principalArn"], "associatedAccessPolicy": pol}
+
+
+def disassociate_access_policy(ctx, req):
+    with LOCK:
+        e = _entry(_cluster(ctx, req["clusterName"]), req["principalArn"])
+        if req["policyArn"] not in e["_policies"]:
+            raise AwsError("ResourceNotFoundException", "The policy is not associated", 404)
+        del e["_policies"][req["policyArn"]]
+    return {}
+
+
+def list_associated_access_policies(ctx, req):
+    with LOCK:
+        e = _entry(_cluster(ctx, req["clusterName"]), req["principalArn"])
+        pols = list(e["_policies"].values())
+    out = _page(pols, req, "associatedAccessPolicies")
+    out.update(clusterName=e["clusterName"], principalArn=e["principalArn"])
+    return out
+
+
+def list_access_policies(ctx, req):
+    pols = [{"name": n, "arn": f"arn:aws:eks::aws:cluster-access-policy/{n}"} for n in ACCESS_POLICIES]
+    return _page(pols, req, "accessPolicies")
+
+
+# ---- tags -------------------------------------------------------------------------------
+
+
+def _by_arn(ctx, arn):
+    for c in _store(ctx).clusters.values():
+        if c["arn"] == arn:
+            return c
+        for group in (c["_nodegroups"], c["_addons"], c["_access"]):
+            for obj in group.values():
+                if arn in (obj.get("nodegroupArn"), obj.get("addonArn"), obj.get("accessEntryArn")):
+                    return obj
+    raise AwsError("NotFoundException", f"Resource {arn} not found", 404)
+
+
+def tag_resource(ctx, req):
+    with LOCK:
+        _by_arn(ctx, req["resourceArn"])["tags"].update(req.get("tags") or {})
+    return {}
+
+
+def untag_resource(ctx, req):
+    with LOCK:
+        obj = _by_arn(ctx, req["resourceArn"])
+        for k in req.get("tagKeys") or []:
+            obj["tags"].pop(k, None)
+    return {}
+
+
+def list_tags_for_resource(ctx, req):
+    with LOCK:
+        return {"tags": dict(_by_arn(ctx, req["resourceArn"])["tags"])}
+
+
+HANDLERS = {
+    "CreateCluster": create_cluster,
+    "DescribeCluster": describe_cluster,
+    "ListClusters": list_clusters,
+    "DeleteCluster": delete_cluster,
+    "UpdateClusterVersion": update_cluster_version,
+    "UpdateClusterConfig": update_cluster_config,
+    "DescribeUpdate": describe_update,
+    "ListUpdates": list_updates,
+    "CreateNodegroup": create_nodegroup,
+    "DescribeNodegroup": describe_nodegroup,
+    "ListNodegroups": list_nodegroups,
+    "DeleteNodegroup": delete_nodegroup,
+    "UpdateNodegroupVersion": update_nodegroup_version,
+    "UpdateNodegroupConfig": update_nodegroup_config,
+    "CreateAddon": create_addon,
+    "DescribeAddon": describe_addon,
+    "ListAddons": list_addons,
+    "UpdateAddon": update_addon,
+    "DeleteAddon": delete_addon,
+    "DescribeAddonVersions": describe_addon_versions,
+    "CreateAccessEntry": create_access_entry,
+    "DescribeAccessEntry": describe_access_entry,
+    "ListAccessEntries": list_access_entries,
+    "UpdateAccessEntry": update_access_entry,
+    "DeleteAccessEntry": delete_access_entry,
+    "AssociateAccessPolicy": associate_access_policy,
+    "DisassociateAccessPolicy": disassociate_access_policy,
+    "ListAssociatedAccessPolicies": list_associated_access_policies,
+    "ListAccessPolicies": list_access_policies,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListTagsForResource": list_tags_for_resource,
+}

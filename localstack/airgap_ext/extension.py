@@ -1,0 +1,110 @@
+"""Gateway wiring: /_airgap/faults and /_airgap/config routes plus the fault handlers.
+
+``install()`` is called from the on_infra_start hook (community edition). ``AirgapExtension``
+offers the same through the Extension API for LocalStack editions that load extensions.
+"""
+
+import json
+import logging
+
+from localstack.http import Request, Response
+
+from . import faults, timing
+
+LOG = logging.getLogger(__name__)
+_installed = False
+
+
+def _json(data, status=200):
+    return Response(json.dumps(data, default=str), status=status, mimetype="application/json")
+
+
+def faults_endpoint(request: Request, **kwargs):
+    if request.method == "GET":
+        return _json({"rules": faults.list_rules()})
+    if request.method == "DELETE":
+        return _json({"deleted": faults.clear()})
+    try:
+        data = json.loads(request.get_data() or b"{}")
+        rules = data if isinstance(data, list) else [data]
+        added = [faults.add_rule(r) for r in rules]
+    except (ValueError, TypeError) as e:
+        return _json({"error": str(e)}, 400)
+    return _json(added[0] if len(added) == 1 else {"rules": added}, 201)
+
+
+def fault_endpoint(request: Request, rule_id: str, **kwargs):
+    if faults.clear(rule_id):
+        return _json({"deleted": 1})
+    return _json({"error": f"no rule {rule_id}"}, 404)
+
+
+def config_endpoint(request: Request, **kwargs):
+    if request.method == "POST":
+        try:
+            data = json.loads(request.get_data() or b"{}")
+            if "time_scale" in data:
+                timing.set_scale(float(data["time_scale"]))
+        except (ValueError, TypeError) as e:
+            return _json({"error": str(e)}, 400)
+    return _json({"time_scale": timing.get_scale(), "durations": {f"{k}:{p}": v for (k, p), v in timing.DURATIONS.items()}})
+
+
+def add_routes(router):
+    router.add("/_airgap/faults", faults_endpoint, methods=["GET", "POST", "DELETE"])
+    router.add("/_airgap/faults/<rule_id>", fault_endpoint, methods=["DELETE"])
+    router.add("/_airgap/config", config_endpoint, methods=["GET", "POST"])
+
+
+def _patch_twisted():
+    try:
+        from rolo.serving import twisted as rolo_twisted
+    except ImportError:
+        return
+    original = rolo_twisted.update_wsgi_environment
+    if getattr(original, "_airgap", False):
+        return
+
+    def update_wsgi_environment(environ, request):
+        original(environ, request)
+        environ["airgap.twisted_request"] = request
+
+    update_wsgi_environment._airgap = True
+    rolo_twisted.update_wsgi_environment = update_wsgi_environment
+
+
+def install():
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    from localstack.aws import handlers
+    from localstack.services.edge import ROUTER
+
+    add_routes(ROUTER)
+    handlers.serve_custom_service_request_handlers.append(faults.request_handler)
+    handlers.run_custom_response_handlers.append(faults.response_handler)
+    _patch_twisted()
+    LOG.info("airgap extension installed (time scale %s)", timing.get_scale())
+
+
+try:
+    from localstack.extensions.api import Extension
+
+    class AirgapExtension(Extension):
+        name = "airgap"
+
+        def update_gateway_routes(self, router):
+            add_routes(router)
+
+        def update_request_handlers(self, handlers):
+            handlers.append(faults.request_handler)
+
+        def update_response_handlers(self, handlers):
+            handlers.append(faults.response_handler)
+
+        def on_platform_start(self):
+            _patch_twisted()
+
+except ImportError:  # pragma: no cover
+    pass

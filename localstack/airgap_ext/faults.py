@@ -1,0 +1,288 @@
+"""Fault injection: rules managed through /_airgap/faults, applied in the gateway handler chain.
+
+A rule (JSON):
+  {"service": "ec2", "operation": "CreateVpc", "fault": "throttling", "count": 2}
+Fields:
+  service      botocore service name (ec2, eks, ram, network-firewall, ...), required
+  operation    operation name, or "*" (default) for every operation of the service
+  fault        throttling | server_error | delay | connection_drop |
+               not_found_after_create | dependency_violation
+  count        fail the next N matching calls (default 1 unless probability is given)
+  probability  fail each matching call with this probability (0..1); with count, at most N times
+  account      only calls from this account id (recommended for parallel tests)
+  region       only calls to this region
+  delay_ms     for "delay": milliseconds to wait before answering normally
+  duration_ms  for "not_found_after_create": how long reads answer NotFound after the create
+  affected_operations  for "not_found_after_create": operations that answer NotFound
+               (default: the service's Describe*/Get* operations)
+  code, message, status  override the error that is returned
+"""
+
+import itertools
+import logging
+import random
+import threading
+import time
+
+from localstack.aws.api import CommonServiceException
+
+LOG = logging.getLogger(__name__)
+
+FAULTS = (
+    "throttling",
+    "server_error",
+    "delay",
+    "connection_drop",
+    "not_found_after_create",
+    "dependency_violation",
+)
+
+# default (code, http status) per fault and service
+ERRORS = {
+    "throttling": {
+        "ec2": ("RequestLimitExceeded", 503),
+        "eks": ("TooManyRequestsException", 429),
+        "*": ("ThrottlingException", 400),
+    },
+    "server_error": {
+        "ec2": ("InternalError", 500),
+        "eks": ("ServerException", 500),
+        "ram": ("ServerInternalException", 500),
+        "network-firewall": ("InternalServerError", 500),
+        "*": ("InternalFailure", 500),
+    },
+    "dependency_violation": {
+        "ec2": ("DependencyViolation", 400),
+        "eks": ("ResourceInUseException", 409),
+        "network-firewall": ("InvalidOperationException", 400),
+        "ram": ("OperationNotPermittedException", 400),
+        "*": ("DependencyViolation", 400),
+    },
+    "not_found": {
+        "eks": ("ResourceNotFoundException", 404),
+        "network-firewall": ("ResourceNotFoundException", 400),
+        "ram": ("UnknownResourceException", 400),
+        "*": ("ResourceNotFoundException", 400),
+    },
+}
+
+EC2_NOT_FOUND = {
+    "CreateVpc": "InvalidVpcID.NotFound",
+    "CreateSubnet": "InvalidSubnetID.NotFound",
+    "CreateSecurityGroup": "InvalidGroup.NotFound",
+    "CreateRouteTable": "InvalidRouteTableID.NotFound",
+    "CreateInternetGateway": "InvalidInternetGatewayID.NotFound",
+    "CreateNatGateway": "NatGatewayNotFound",
+    "CreateVpcEndpoint": "InvalidVpcEndpointId.NotFound",
+    "CreateTransitGateway": "InvalidTransitGatewayID.NotFound",
+    "CreateTransitGatewayVpcAttachment": "InvalidTransitGatewayAttachmentID.NotFound",
+    "CreateTransitGatewayRouteTable": "InvalidRouteTableID.NotFound",
+    "AllocateAddress": "InvalidAllocationID.NotFound",
+    "CreateNetworkInterface": "InvalidNetworkInterfaceID.NotFound",
+}
+
+_lock = threading.Lock()
+_ids = itertools.count(1)
+RULES: list[dict] = []
+# active NotFound windows: dicts with service, account, region, until, operations, code, status
+WINDOWS: list[dict] = []
+
+
+def _default_error(fault, service):
+    table = ERRORS[fault]
+    return table.get(service, table["*"])
+
+
+def add_rule(data: dict) -> dict:
+    if not isinstance(data, dict):
+        raise ValueError("rule must be a JSON object")
+    if not data.get("service"):
+        raise ValueError("'service' is required")
+    fault = data.get("fault")
+    if fault not in FAULTS:
+        raise ValueError(f"'fault' must be one of {', '.join(FAULTS)}")
+    prob = data.get("probability")
+    if prob is not None and not (0 <= float(prob) <= 1):
+        raise ValueError("'probability' must be between 0 and 1")
+    count = data.get("count")
+    if count is None and prob is None:
+        count = 1
+    if count is not None and int(count) < 0:
+        raise ValueError("'count' must be >= 0")
+    if fault == "delay" and int(data.get("delay_ms", 0)) <= 0:
+        raise ValueError("'delay_ms' > 0 is required for the delay fault")
+    if fault == "not_found_after_create" and int(data.get("duration_ms", 0)) <= 0:
+        raise ValueError("'duration_ms' > 0 is required for not_found_after_create")
+    rule = {
+        "id": str(next(_ids)),
+        "service": data["service"],
+        "operation": data.get("operation") or "*",
+        "fault": fault,
+        "count": None if count is None else int(count),
+        "probability": None if prob is None else float(prob),
+        "account": data.get("account"),
+        "region": data.get("region"),
+        "delay_ms": int(data.get("delay_ms", 0)),
+        "duration_ms": int(data.get("duration_ms", 0)),
+        "affected_operations": data.get("affected_operations"),
+        "code": data.get("code"),
+        "message": data.get("message"),
+        "status": data.get("status"),
+        "hits": 0,
+    }
+    with _lock:
+        RULES.append(rule)
+    return rule
+
+
+def list_rules() -> list:
+    with _lock:
+        return [dict(r, remaining=_remaining(r)) for r in RULES]
+
+
+def clear(rule_id=None) -> int:
+    with _lock:
+        before = len(RULES)
+        if rule_id is None:
+            RULES.clear()
+            WINDOWS.clear()
+        else:
+            RULES[:] = [r for r in RULES if r["id"] != rule_id]
+        return before - len(RULES)
+
+
+def _remaining(rule):
+    return None if rule["count"] is None else max(0, rule["count"] - rule["hits"])
+
+
+def _matches(rule, service, operation, account, region):
+    if rule["service"] != service:
+        return False
+    if rule["operation"] not in ("*", operation):
+        return False
+    if rule["account"] and rule["account"] != account:
+        return False
+    if rule["region"] and rule["region"] != region:
+        return False
+    return True
+
+
+def _take(service, operation, account, region, faults):
+    """Find the first live rule for the call and count a hit on it."""
+    with _lock:
+        for rule in RULES:
+            if rule["fault"] not in faults or not _matches(rule, service, operation, account, region):
+                continue
+            rem = _remaining(rule)
+            if rem == 0:
+                continue
+            if rule["probability"] is not None and random.random() >= rule["probability"]:
+                continue
+            rule["hits"] += 1
+            return dict(rule)
+    return None
+
+
+def _error(rule, fault, service, default_message):
+    code, status = _default_error(fault, service)
+    return CommonServiceException(
+        rule.get("code") or code,
+        rule.get("message") or default_message,
+        status_code=int(rule.get("status") or status),
+        sender_fault=int(rule.get("status") or status) < 500,
+    )
+
+
+def _drop_connection(context):
+    tw_request = context.request.environ.get("airgap.twisted_request")
+    if tw_request is None:
+        raise CommonServiceException("InternalFailure", "connection drop unavailable", 500)
+    from twisted.internet import reactor
+
+    transport = tw_request.channel.transport
+    reactor.callFromThread(transport.abortConnection)
+    time.sleep(0.2)
+
+
+def _window_hit(service, operation, account, region):
+    nowt = time.monotonic()
+    with _lock:
+        WINDOWS[:] = [w for w in WINDOWS if w["until"] > nowt]
+        for w in WINDOWS:
+            if (w["service"], w["account"], w["region"]) != (service, account, region):
+                continue
+            ops = w["operations"]
+            if ops and operation not in ops:
+                continue
+            if not ops and not operation.startswith(("Describe", "Get")):
+                continue
+            return w
+    return None
+
+
+def request_handler(chain, context, response):
+    """Gateway request handler (runs after the request was parsed)."""
+    if not (RULES or WINDOWS) or context.service is None or context.operation is None:
+        return
+    service = context.service.service_name
+    op = context.operation.name
+    account, region = context.account_id, context.region
+
+    w = _window_hit(service, op, account, region)
+    if w is not None:
+        raise CommonServiceException(
+            w["code"], "The resource was just created and is not visible yet (injected).", w["status"], True
+        )
+    rule = _take(
+        service,
+        op,
+        account,
+        region,
+        ("throttling", "server_error", "delay", "connection_drop", "dependency_violation"),
+    )
+    if rule is None:
+        return
+    fault = rule["fault"]
+    if fault == "delay":
+        time.sleep(rule["delay_ms"] / 1000.0)
+        return
+    if fault == "connection_drop":
+        _drop_connection(context)
+        raise CommonServiceException("InternalFailure", "connection dropped (injected)", 500)
+    messages = {
+        "throttling": "Rate exceeded (injected)",
+        "server_error": "An internal error occurred (injected)",
+        "dependency_violation": "The resource has a dependent object (injected)",
+    }
+    raise _error(rule, fault, service, messages[fault])
+
+
+def response_handler(chain, context, response):
+    """Open NotFound windows after successful creates that match a not_found_after_create rule."""
+    if not RULES or context.service is None or context.operation is None or response is None:
+        return
+    if response.status_code >= 400:
+        return
+    service = context.service.service_name
+    op = context.operation.name
+    rule = _take(service, op, context.account_id, context.region, ("not_found_after_create",))
+    if rule is None:
+        return
+    if rule.get("code"):
+        code, status = rule["code"], int(rule.get("status") or 400)
+    elif service == "ec2":
+        code, status = EC2_NOT_FOUND.get(op, "InvalidID.NotFound"), 400
+    else:
+        code, status = _default_error("not_found", service)
+    with _lock:
+        WINDOWS.append(
+            {
+                "service": service,
+                "account": context.account_id,
+                "region": context.region,
+                "until": time.monotonic() + rule["duration_ms"] / 1000.0,
+                "operations": rule.get("affected_operations"),
+                "code": code,
+                "status": status,
+            }
+        )

@@ -1,0 +1,664 @@
+"""AWS Network Firewall: rule groups, firewall policies, firewalls, logging, tags.
+
+Everything is implemented here (moto's backend has firewalls only, without policies, rule
+groups, deletion or associations), with per account/region state. Operations not listed in
+HANDLERS fall through to moto.
+"""
+
+import secrets
+
+from . import ec2_share, timing
+from .common import LOCK, AwsError, Stores, new_uuid, now, parse_arn
+
+
+class Store:
+    def __init__(self):
+        self.rule_groups: dict[str, dict] = {}  # arn -> rg
+        self.policies: dict[str, dict] = {}  # arn -> policy
+        self.firewalls: dict[str, dict] = {}  # arn -> firewall
+
+
+STORES = Stores(Store)
+
+
+def _store(ctx) -> Store:
+    return STORES.get(ctx.account_id, ctx.region)
+
+
+def _token() -> str:
+    return new_uuid()
+
+
+def _not_found(what):
+    raise AwsError("ResourceNotFoundException", f"{what} not found")
+
+
+def _lookup(items: dict, ctx, name=None, arn=None, what="Resource"):
+    if arn:
+        obj = items.get(arn)
+        if obj is None:
+            _not_found(f"{what} with ARN {arn}")
+        return obj
+    if name:
+        for obj in items.values():
+            if obj["name"] == name:
+                return obj
+        _not_found(f"{what} {name}")
+    raise AwsError("InvalidRequestException", f"{what} name or ARN must be provided")
+
+
+def _check_token(obj, token):
+    if token is not None and token != obj["token"]:
+        raise AwsError(
+            "InvalidTokenException",
+            "Update token is out of date. Retrieve the resource again to get the current token.",
+        )
+
+
+def _tags(req):
+    return {t["Key"]: t.get("Value", "") for t in req.get("Tags") or []}
+
+
+def _tag_list(tags):
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def _name_exists(items, name):
+    return any(o["name"] == name for o in items.values())
+
+
+# ---- rule groups ------------------------------------------------------------------------
+
+
+def _rg_body(req) -> dict:
+    body = req.get("RuleGroup")
+    if body is None and req.get("Rules"):
+        body = {"RulesSource": {"RulesString": req["Rules"]}}
+    if body is None:
+        raise AwsError("InvalidRequestException", "Either RuleGroup or Rules must be provided")
+    src = body.get("RulesSource") or {}
+    if not any(
+        src.get(k)
+        for k in ("RulesString", "RulesSourceList", "StatefulRules", "StatelessRulesAndCustomActions")
+    ):
+        raise AwsError("InvalidRequestException", "RulesSource must define rules")
+    return body
+
+
+def _rg_response(rg) -> dict:
+    return {
+        "RuleGroupArn": rg["arn"],
+        "RuleGroupName": rg["name"],
+        "RuleGroupId": rg["id"],
+        "Description": rg.get("description") or "",
+        "Type": rg["type"],
+        "Capacity": rg["capacity"],
+        "RuleGroupStatus": rg["status"],
+        "Tags": _tag_list(rg["tags"]),
+        "ConsumedCapacity": 0,
+        "NumberOfAssociations": rg["associations"],
+        "LastModifiedTime": rg["modified"],
+    }
+
+
+def create_rule_group(ctx, req):
+    st = _store(ctx)
+    rtype = req["Type"]
+    if rtype not in ("STATEFUL", "STATELESS"):
+        raise AwsError("InvalidRequestException", "Type must be STATEFUL or STATELESS")
+    body = _rg_body(req)
+    with LOCK:
+        if any(o["name"] == req["RuleGroupName"] and o["type"] == rtype for o in st.rule_groups.values()):
+            raise AwsError(
+                "InvalidRequestException",
+                f"A resource with the specified name already exists: {req['RuleGroupName']}",
+            )
+        kind = "stateful-rulegroup" if rtype == "STATEFUL" else "stateless-rulegroup"
+        arn = f"arn:aws:network-firewall:{ctx.region}:{ctx.account_id}:{kind}/{req['RuleGroupName']}"
+        rg = {
+            "arn": arn,
+            "id": new_uuid(),
+            "name": req["RuleGroupName"],
+            "type": rtype,
+            "capacity": req["Capacity"],
+            "description": req.get("Description"),
+            "body": body,
+            "tags": _tags(req),
+            "status": "ACTIVE",
+            "token": _token(),
+            "associations": 0,
+            "modified": now(),
+        }
+        if req.get("DryRun"):
+            return {"UpdateToken": rg["token"], "RuleGroupResponse": _rg_response(rg)}
+        st.rule_groups[arn] = rg
+        return {"UpdateToken": rg["token"], "RuleGroupResponse": _rg_response(rg)}
+
+
+def _find_rg(ctx, req):
+    st = _store(ctx)
+    if req.get("RuleGroupArn"):
+        return _lookup(st.rule_groups, ctx, None, req["RuleGroupArn"], "RuleGroup")
+    name = req.get("RuleGroupName")
+    if not name:
+        raise AwsError("InvalidRequestException", "RuleGroupName or RuleGroupArn must be provided")
+    for o in st.rule_groups.values():
+        if o["name"] == name and (not req.get("Type") or o["type"] == req["Type"]):
+            return o
+    _not_found(f"RuleGroup {name}")
+
+
+def describe_rule_group(ctx, req):
+    with LOCK:
+        rg = _find_rg(ctx, req)
+        return {"UpdateToken": rg["token"], "RuleGroup": rg["body"], "RuleGroupResponse": _rg_response(rg)}
+
+
+def update_rule_group(ctx, req):
+    with LOCK:
+        rg = _find_rg(ctx, req)
+        _check_token(rg, req["UpdateToken"])
+        if req.get("RuleGroup") or req.get("Rules"):
+            rg["body"] = _rg_body(req)
+        if "Description" in req:
+            rg["description"] = req["Description"]
+        if not req.get("DryRun"):
+            rg["token"] = _token()
+            rg["modified"] = now()
+        return {"UpdateToken": rg["token"], "RuleGroupResponse": _rg_response(rg)}
+
+
+def _policies_using(st, rg_arn):
+    out = []
+    for p in st.policies.values():
+        refs = [r.get("ResourceArn") for r in p["body"].get("StatefulRuleGroupReferences") or []]
+        refs += [r.get("ResourceArn") for r in p["body"].get("StatelessRuleGroupReferences") or []]
+        if rg_arn in refs:
+            out.append(p)
+    return out
+
+
+def delete_rule_group(ctx, req):
+    st = _store(ctx)
+    with LOCK:
+        rg = _find_rg(ctx, req)
+        if _policies_using(st, rg["arn"]):
+            raise AwsError(
+                "InvalidOperationException",
+                f"Rule group {rg['name']} is referenced by a firewall policy and cannot be deleted.",
+            )
+        st.rule_groups.pop(rg["arn"], None)
+        rg["status"] = "DELETING"
+        return {"RuleGroupResponse": _rg_response(rg)}
+
+
+def _paginate(items, req, key):
+    items = sorted(items, key=lambda i: i["Name"] if "Name" in i else i.get("FirewallName", ""))
+    start = int(req.get("NextToken") or 0)
+    size = req.get("MaxResults") or 100
+    page = items[start : start + size]
+    out = {key: page}
+    if start + size < len(items):
+        out["NextToken"] = str(start + size)
+    return out
+
+
+def list_rule_groups(ctx, req):
+    with LOCK:
+        items = [
+            {"Name": o["name"], "Arn": o["arn"]}
+            for o in _store(ctx).rule_groups.values()
+            if not req.get("Type") or o["type"] == req["Type"]
+        ]
+    return _paginate(items, req, "RuleGroups")
+
+
+# ---- firewall policies ------------------------------------------------------------------
+
+
+def _validate_policy(ctx, body):
+    st = _store(ctx)
+    if not body.get("StatelessDefaultActions") or not body.get("StatelessFragmentDefaultActions"):
+        raise AwsError(
+            "InvalidRequestException",
+            "StatelessDefaultActions and StatelessFragmentDefaultActions are required",
+        )
+    for ref in (body.get("StatefulRuleGroupReferences") or []) + (
+        body.get("StatelessRuleGroupReferences") or []
+    ):
+        arn = ref.get("ResourceArn", "")
+        if ":aws-managed:" in arn or arn.split(":")[4:5] == ["aws-managed"]:
+            continue
+        if arn not in st.rule_groups:
+            raise AwsError("InvalidRequestException", f"Rule group {arn} does not exist")
+
+
+def _policy_response(p) -> dict:
+    return {
+        "FirewallPolicyName": p["name"],
+        "FirewallPolicyArn": p["arn"],
+        "FirewallPolicyId": p["id"],
+        "Description": p.get("description") or "",
+        "FirewallPolicyStatus": p["status"],
+        "Tags": _tag_list(p["tags"]),
+        "NumberOfAssociations": sum(
+            1 for f in _all_firewalls_of(p) if f["policy"] == p["arn"]
+        ),
+        "LastModifiedTime": p["modified"],
+    }
+
+
+def _all_firewalls_of(p):
+    parts = parse_arn(p["arn"])
+    return list(STORES.get(parts["account"], parts["region"]).firewalls.values())
+
+
+def create_firewall_policy(ctx, req):
+    st = _store(ctx)
+    body = req["FirewallPolicy"]
+    with LOCK:
+        if _name_exists(st.policies, req["FirewallPolicyName"]):
+            raise AwsError(
+                "InvalidRequestException",
+                f"A resource with the specified name already exists: {req['FirewallPolicyName']}",
+            )
+        _validate_policy(ctx, body)
+        arn = f"arn:aws:network-firewall:{ctx.region}:{ctx.account_id}:firewall-policy/{req['FirewallPolicyName']}"
+        p = {
+            "arn": arn,
+            "id": new_uuid(),
+            "name": req["FirewallPolicyName"],
+            "description": req.get("Description"),
+            "body": body,
+            "tags": _tags(req),
+            "status": "ACTIVE",
+            "token": _token(),
+            "modified": now(),
+        }
+        if not req.get("DryRun"):
+            st.policies[arn] = p
+        return {"UpdateToken": p["token"], "FirewallPolicyResponse": _policy_response(p)}
+
+
+def _find_policy(ctx, req):
+    return _lookup(
+        _store(ctx).policies, ctx, req.get("FirewallPolicyName"), req.get("FirewallPolicyArn"), "FirewallPolicy"
+    )
+
+
+def describe_firewall_policy(ctx, req):
+    with LOCK:
+        p = _find_policy(ctx, req)
+        return {
+            "UpdateToken": p["token"],
+            "FirewallPolicyResponse": _policy_response(p),
+            "FirewallPolicy": p["body"],
+        }
+
+
+def update_firewall_policy(ctx, req):
+    with LOCK:
+        p = _find_policy(ctx, req)
+        _check_token(p, req["UpdateToken"])
+        _validate_policy(ctx, req["FirewallPolicy"])
+        if not req.get("DryRun"):
+            p["body"] = req["FirewallPolicy"]
+            if "Description" in req:
+                p["description"] = req["Description"]
+            p["token"] = _token()
+            p["modified"] = now()
+        return {"UpdateToken": p["token"], "FirewallPolicyResponse": _policy_response(p)}
+
+
+def delete_firewall_policy(ctx, req):
+    st = _store(ctx)
+    with LOCK:
+        p = _find_policy(ctx, req)
+        if any(f["policy"] == p["arn"] for f in st.firewalls.values()):
+            raise AwsError(
+                "InvalidOperationException",
+                f"Firewall policy {p['name']} is associated with a firewall and cannot be deleted.",
+            )
+        st.policies.pop(p["arn"], None)
+        p["status"] = "DELETING"
+        return {"FirewallPolicyResponse": _policy_response(p)}
+
+
+def list_firewall_policies(ctx, req):
+    with LOCK:
+        items = [{"Name": o["name"], "Arn": o["arn"]} for o in _store(ctx).policies.values()]
+    return _paginate(items, req, "FirewallPolicies")
+
+
+# ---- firewalls --------------------------------------------------------------------------
+
+
+def _endpoint_id() -> str:
+    return "vpce-" + secrets.token_hex(9)[:17]
+
+
+def _subnet_az(ctx, vpc_id, subnet_id) -> str:
+    be = ec2_share.backend(ctx.account_id, ctx.region)
+    az, subnet = ec2_share._find_subnet(be, subnet_id)
+    if subnet is None:
+        raise AwsError("InvalidRequestException", f"Subnet {subnet_id} does not exist")
+    if subnet.vpc_id != vpc_id:
+        raise AwsError("InvalidRequestException", f"Subnet {subnet_id} is not in VPC {vpc_id}")
+    return subnet.availability_zone
+
+
+def _add_mappings(ctx, fw, mappings):
+    new = []
+    for m in mappings:
+        sid = m["SubnetId"]
+        if sid in fw["subnets"]:
+            continue
+        az = _subnet_az(ctx, fw["vpc"], sid)
+        if any(s["az"] == az for s in fw["subnets"].values()):
+            raise AwsError(
+                "InvalidRequestException",
+                f"Firewall already has a subnet in availability zone {az}",
+            )
+        fw["subnets"][sid] = {
+            "az": az,
+            "ip_type": m.get("IPAddressType", "IPV4"),
+            "endpoint": _endpoint_id(),
+            "status": "CREATING",
+        }
+        new.append(sid)
+    return new
+
+
+def _fw_dto(fw) -> dict:
+    return {
+        "FirewallName": fw["name"],
+        "FirewallArn": fw["arn"],
+        "FirewallPolicyArn": fw["policy"],
+        "VpcId": fw["vpc"],
+        "SubnetMappings": [
+            {"SubnetId": sid, "IPAddressType": s["ip_type"]} for sid, s in fw["subnets"].items()
+        ],
+        "DeleteProtection": fw["delete_protection"],
+        "SubnetChangeProtection": fw["subnet_protection"],
+        "FirewallPolicyChangeProtection": fw["policy_protection"],
+        "Description": fw.get("description") or "",
+        "FirewallId": fw["id"],
+        "Tags": _tag_list(fw["tags"]),
+    }
+
+
+def _fw_status(fw) -> dict:
+    sync = {}
+    for sid, s in fw["subnets"].items():
+        sync[s["az"]] = {
+            "Attachment": {
+                "SubnetId": sid,
+                "EndpointId": s["endpoint"],
+                "Status": s["status"],
+                "StatusMessage": "",
+            },
+            "Config": {
+                fw["policy"]: {"SyncStatus": "IN_SYNC" if s["status"] == "READY" else "PENDING", "UpdateToken": fw["token"]}
+            },
+        }
+    in_sync = all(s["status"] == "READY" for s in fw["subnets"].values())
+    return {
+        "Status": fw["status"],
+        "ConfigurationSyncStateSummary": "IN_SYNC" if in_sync else "PENDING",
+        "SyncStates": sync,
+    }
+
+
+def _settle(fw, phase):
+    """Move the firewall and its CREATING endpoints to READY after the phase's duration."""
+
+    def fn():
+        with LOCK:
+            if fw["status"] == "DELETING":
+                return
+            for s in fw["subnets"].values():
+                if s["status"] == "CREATING":
+                    s["status"] = "READY"
+            fw["status"] = "READY"
+
+    timing.after("network-firewall", phase, fn)
+
+
+def create_firewall(ctx, req):
+    st = _store(ctx)
+    with LOCK:
+        if _name_exists(st.firewalls, req["FirewallName"]):
+            raise AwsError(
+                "InvalidRequestException",
+                f"A resource with the specified name already exists: {req['FirewallName']}",
+            )
+        if req["FirewallPolicyArn"] not in st.policies:
+            raise AwsError(
+                "InvalidRequestException", f"Firewall policy {req['FirewallPolicyArn']} does not exist"
+            )
+        be = ec2_share.backend(ctx.account_id, ctx.region)
+        if req["VpcId"] not in be.vpcs:
+            raise AwsError("InvalidRequestException", f"VPC {req['VpcId']} does not exist")
+        if not req.get("SubnetMappings"):
+            raise AwsError("InvalidRequestException", "SubnetMappings must not be empty")
+        arn = f"arn:aws:network-firewall:{ctx.region}:{ctx.account_id}:firewall/{req['FirewallName']}"
+        fw = {
+            "arn": arn,
+            "id": new_uuid(),
+            "name": req["FirewallName"],
+            "policy": req["FirewallPolicyArn"],
+            "vpc": req["VpcId"],
+            "subnets": {},
+            "delete_protection": req.get("DeleteProtection", False),
+            "subnet_protection": req.get("SubnetChangeProtection", False),
+            "policy_protection": req.get("FirewallPolicyChangeProtection", False),
+            "description": req.get("Description"),
+            "tags": _tags(req),
+            "status": "PROVISIONING",
+            "token": _token(),
+            "logging": {"LogDestinationConfigs": []},
+        }
+        _add_mappings(ctx, fw, req["SubnetMappings"])
+        st.firewalls[arn] = fw
+        out = {"Firewall": _fw_dto(fw), "FirewallStatus": _fw_status(fw)}
+    _settle(fw, "create")
+    return out
+
+
+def _find_fw(ctx, req):
+    return _lookup(_store(ctx).firewalls, ctx, req.get("FirewallName"), req.get("FirewallArn"), "Firewall")
+
+
+def describe_firewall(ctx, req):
+    with LOCK:
+        fw = _find_fw(ctx, req)
+        return {"UpdateToken": fw["token"], "Firewall": _fw_dto(fw), "FirewallStatus": _fw_status(fw)}
+
+
+def list_firewalls(ctx, req):
+    vpcs = req.get("VpcIds")
+    with LOCK:
+        items = [
+            {"FirewallName": f["name"], "FirewallArn": f["arn"]}
+            for f in _store(ctx).firewalls.values()
+            if not vpcs or f["vpc"] in vpcs
+        ]
+    return _paginate(items, req, "Firewalls")
+
+
+def delete_firewall(ctx, req):
+    st = _store(ctx)
+    with LOCK:
+        fw = _find_fw(ctx, req)
+        if fw["delete_protection"]:
+            raise AwsError(
+                "InvalidOperationException", f"Firewall {fw['name']} has delete protection enabled"
+            )
+        if fw["status"] == "DELETING":
+            return {"Firewall": _fw_dto(fw), "FirewallStatus": _fw_status(fw)}
+        fw["status"] = "DELETING"
+        for s in fw["subnets"].values():
+            s["status"] = "DELETING"
+        out = {"Firewall": _fw_dto(fw), "FirewallStatus": _fw_status(fw)}
+
+    def gone():
+        with LOCK:
+            st.firewalls.pop(fw["arn"], None)
+
+    timing.after("network-firewall", "delete", gone)
+    return out
+
+
+def _mutable_fw(ctx, req, protection_key=None):
+    fw = _find_fw(ctx, req)
+    if fw["status"] == "DELETING":
+        raise AwsError("InvalidOperationException", f"Firewall {fw['name']} is being deleted")
+    _check_token(fw, req.get("UpdateToken"))
+    if protection_key and fw[protection_key]:
+        raise AwsError(
+            "InvalidOperationException",
+            f"Firewall {fw['name']} has change protection enabled for this operation",
+        )
+    return fw
+
+
+def associate_subnets(ctx, req):
+    with LOCK:
+        fw = _mutable_fw(ctx, req, "subnet_protection")
+        if _add_mappings(ctx, fw, req["SubnetMappings"]):
+            fw["status"] = "PROVISIONING"
+        fw["token"] = _token()
+        out = {
+            "FirewallArn": fw["arn"],
+            "FirewallName": fw["name"],
+            "SubnetMappings": _fw_dto(fw)["SubnetMappings"],
+            "UpdateToken": fw["token"],
+        }
+    _settle(fw, "update")
+    return out
+
+
+def disassociate_subnets(ctx, req):
+    with LOCK:
+        fw = _mutable_fw(ctx, req, "subnet_protection")
+        for sid in req["SubnetIds"]:
+            if sid not in fw["subnets"]:
+                raise AwsError("InvalidRequestException", f"Subnet {sid} is not associated")
+        if len(fw["subnets"]) - len(set(req["SubnetIds"])) < 1:
+            raise AwsError("InvalidRequestException", "A firewall must keep at least one subnet")
+        for sid in req["SubnetIds"]:
+            fw["subnets"].pop(sid, None)
+        fw["token"] = _token()
+        return {
+            "FirewallArn": fw["arn"],
+            "FirewallName": fw["name"],
+            "SubnetMappings": _fw_dto(fw)["SubnetMappings"],
+            "UpdateToken": fw["token"],
+        }
+
+
+def associate_firewall_policy(ctx, req):
+    st = _store(ctx)
+    with LOCK:
+        fw = _mutable_fw(ctx, req, "policy_protection")
+        if req["FirewallPolicyArn"] not in st.policies:
+            raise AwsError(
+                "InvalidRequestException", f"Firewall policy {req['FirewallPolicyArn']} does not exist"
+            )
+        fw["policy"] = req["FirewallPolicyArn"]
+        fw["token"] = _token()
+        return {
+            "FirewallArn": fw["arn"],
+            "FirewallName": fw["name"],
+            "FirewallPolicyArn": fw["policy"],
+            "UpdateToken": fw["token"],
+        }
+
+
+def _protection(field, key):
+    def op(ctx, req):
+        with LOCK:
+            fw = _find_fw(ctx, req)
+            _check_token(fw, req.get("UpdateToken"))
+            fw[key] = req[field]
+            fw["token"] = _token()
+            return {"FirewallArn": fw["arn"], "FirewallName": fw["name"], field: fw[key], "UpdateToken": fw["token"]}
+
+    return op
+
+
+def update_logging_configuration(ctx, req):
+    with LOCK:
+        fw = _find_fw(ctx, req)
+        cfg = req.get("LoggingConfiguration") or {"LogDestinationConfigs": []}
+        for d in cfg.get("LogDestinationConfigs") or []:
+            if d.get("LogType") not in ("ALERT", "FLOW", "TLS"):
+                raise AwsError("InvalidRequestException", "LogType must be ALERT, FLOW or TLS")
+            if d.get("LogDestinationType") not in ("S3", "CloudWatchLogs", "KinesisDataFirehose"):
+                raise AwsError("InvalidRequestException", "invalid LogDestinationType")
+        fw["logging"] = cfg
+        return {"FirewallArn": fw["arn"], "FirewallName": fw["name"], "LoggingConfiguration": cfg}
+
+
+def describe_logging_configuration(ctx, req):
+    with LOCK:
+        fw = _find_fw(ctx, req)
+        return {"FirewallArn": fw["arn"], "LoggingConfiguration": fw["logging"]}
+
+
+def _by_arn(ctx, arn):
+    st = _store(ctx)
+    for items in (st.firewalls, st.policies, st.rule_groups):
+        if arn in items:
+            return items[arn]
+    _not_found(f"Resource {arn}")
+
+
+def tag_resource(ctx, req):
+    with LOCK:
+        _by_arn(ctx, req["ResourceArn"])["tags"].update(_tags(req))
+    return {}
+
+
+def untag_resource(ctx, req):
+    with LOCK:
+        obj = _by_arn(ctx, req["ResourceArn"])
+        for k in req.get("TagKeys") or []:
+            obj["tags"].pop(k, None)
+    return {}
+
+
+def list_tags_for_resource(ctx, req):
+    with LOCK:
+        return {"Tags": _tag_list(_by_arn(ctx, req["ResourceArn"])["tags"])}
+
+
+HANDLERS = {
+    "CreateRuleGroup": create_rule_group,
+    "DescribeRuleGroup": describe_rule_group,
+    "UpdateRuleGroup": update_rule_group,
+    "DeleteRuleGroup": delete_rule_group,
+    "ListRuleGroups": list_rule_groups,
+    "CreateFirewallPolicy": create_firewall_policy,
+    "DescribeFirewallPolicy": describe_firewall_policy,
+    "UpdateFirewallPolicy": update_firewall_policy,
+    "DeleteFirewallPolicy": delete_firewall_policy,
+    "ListFirewallPolicies": list_firewall_policies,
+    "CreateFirewall": create_firewall,
+    "DescribeFirewall": describe_firewall,
+    "ListFirewalls": list_firewalls,
+    "DeleteFirewall": delete_firewall,
+    "AssociateSubnets": associate_subnets,
+    "DisassociateSubnets": disassociate_subnets,
+    "AssociateFirewallPolicy": associate_firewall_policy,
+    "UpdateFirewallDeleteProtection": _protection("DeleteProtection", "delete_protection"),
+    "UpdateSubnetChangeProtection": _protection("SubnetChangeProtection", "subnet_protection"),
+    "UpdateFirewallPolicyChangeProtection": _protection(
+        "FirewallPolicyChangeProtection", "policy_protection"
+    ),
+    "UpdateLoggingConfiguration": update_logging_configuration,
+    "DescribeLoggingConfiguration": describe_logging_configuration,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListTagsForResource": list_tags_for_resource,
+}

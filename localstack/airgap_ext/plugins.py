@@ -1,0 +1,76 @@
+"""LocalStack plugins of the airgap extension (registered as entry points in pyproject.toml).
+
+* ``localstack.aws.provider``: eks:default, ram:default, network-firewall:default (our handlers,
+  every other operation of the botocore model forwarded to moto) and ec2:airgap.
+* ``localstack.hooks.on_infra_start``: adds /_airgap/* routes, the fault handlers, and patches the
+  twisted server so a fault can drop a connection. (The community edition does not load
+  ``localstack.extensions`` plugins, so a hook is used instead; see extension.py.)
+"""
+
+import logging
+
+from localstack.runtime import hooks
+from localstack.services.plugins import Service, aws_provider
+
+LOG = logging.getLogger(__name__)
+
+
+def _service(name: str, handlers: dict) -> Service:
+    from localstack.aws.skeleton import Skeleton
+    from localstack.aws.spec import load_service
+    from localstack.services.moto import call_moto
+
+    model = load_service(name)
+
+    def forward(context, request):
+        return call_moto(context)
+
+    def wrap(fn):
+        def call(context, request):
+            return fn(context, request or {})
+
+        return call
+
+    table = {op: forward for op in model.operation_names}
+    for op, fn in handlers.items():
+        if op in table:
+            table[op] = wrap(fn)
+    return Service(name=name, skeleton=Skeleton(model, table))
+
+
+@aws_provider(api="eks", name="default")
+def eks():
+    from . import eks as impl
+
+    return _service("eks", impl.HANDLERS)
+
+
+@aws_provider(api="ram", name="default")
+def ram():
+    from . import ram as impl
+
+    return _service("ram", impl.HANDLERS)
+
+
+@aws_provider(api="network-firewall", name="default")
+def network_firewall():
+    from . import nfw as impl
+
+    return _service("network-firewall", impl.HANDLERS)
+
+
+@aws_provider(api="ec2", name="airgap")
+def ec2_airgap():
+    from localstack.services.moto import MotoFallbackDispatcher
+
+    from .ec2 import AirgapEc2Provider
+
+    provider = AirgapEc2Provider()
+    return Service.for_provider(provider, dispatch_table_factory=MotoFallbackDispatcher)
+
+
+@hooks.on_infra_start()
+def airgap_init():
+    from .extension import install
+
+    install()

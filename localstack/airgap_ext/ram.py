@@ -1,0 +1,497 @@
+"""AWS RAM: resource shares, principal/resource associations and invitations.
+
+Implemented here (moto has only a subset and no invitations): CreateResourceShare,
+GetResourceShares, UpdateResourceShare, DeleteResourceShare, AssociateResourceShare,
+DisassociateResourceShare, GetResourceShareAssociations, GetResourceShareInvitations,
+AcceptResourceShareInvitation, RejectResourceShareInvitation, ListResources, ListPrincipals,
+TagResource, UntagResource. Everything else falls through to moto.
+
+There is no AWS Organization here, so every principal account is "external": it gets an
+invitation and its principal association stays ASSOCIATING until the invitation is accepted.
+"""
+
+import re
+
+from . import ec2_share
+from .common import LOCK, AwsError, new_uuid, now, parse_arn, tags_from_list, tags_to_list
+
+# all shares and invitations, keyed by ARN (ARNs carry account and region)
+SHARES: dict[str, dict] = {}
+INVITATIONS: dict[str, dict] = {}
+CLIENT_TOKENS: dict[tuple, str] = {}
+
+RESOURCE_TYPES = {
+    ("ec2", "transit-gateway"): "ec2:TransitGateway",
+    ("ec2", "subnet"): "ec2:Subnet",
+    ("ec2", "prefix-list"): "ec2:PrefixList",
+    ("route53resolver", "resolver-rule"): "route53resolver:ResolverRule",
+    ("network-firewall", "stateful-rulegroup"): "network-firewall:StatefulRuleGroup",
+    ("network-firewall", "stateless-rulegroup"): "network-firewall:StatelessRuleGroup",
+    ("network-firewall", "firewall-policy"): "network-firewall:FirewallPolicy",
+}
+
+
+def _resource_type(arn: str) -> str:
+    try:
+        p = parse_arn(arn)
+    except ValueError:
+        raise AwsError("MalformedArnException", f"The specified resource ARN {arn} is not valid.")
+    kind = re.split(r"[/:]", p["resource"], maxsplit=1)[0]
+    rtype = RESOURCE_TYPES.get((p["service"], kind))
+    if not rtype or not re.fullmatch(r"\d{12}", p["account"]):
+        raise AwsError(
+            "MalformedArnException",
+            f"The specified resource ARN {arn} is not valid. Verify the ARN and try again.",
+        )
+    return rtype
+
+
+def _share_or_404(ctx, arn: str, owner_only=True) -> dict:
+    share = SHARES.get(arn)
+    if not share or share["status"] == "DELETED":
+        raise AwsError("UnknownResourceException", f"ResourceShare {arn} could not be found.")
+    if owner_only and share["owner"] != ctx.account_id:
+        raise AwsError("UnknownResourceException", f"ResourceShare {arn} could not be found.")
+    return share
+
+
+def _describe_share(share: dict) -> dict:
+    return {
+        "resourceShareArn": share["arn"],
+        "name": share["name"],
+        "owningAccountId": share["owner"],
+        "allowExternalPrincipals": share["allowExternalPrincipals"],
+        "status": share["status"],
+        "creationTime": share["created"],
+        "lastUpdatedTime": share["updated"],
+        "featureSet": "STANDARD",
+        "tags": tags_to_list(share["tags"], "key", "value"),
+    }
+
+
+def _assoc(share, entity, atype, status, external=None) -> dict:
+    a = {
+        "resourceShareArn": share["arn"],
+        "resourceShareName": share["name"],
+        "associatedEntity": entity,
+        "associationType": atype,
+        "status": status,
+        "creationTime": share["created"],
+        "lastUpdatedTime": now(),
+    }
+    if external is not None:
+        a["external"] = external
+    return a
+
+
+def _validate_resource(ctx, arn: str):
+    _resource_type(arn)
+    p = parse_arn(arn)
+    if p["account"] != ctx.account_id:
+        raise AwsError(
+            "UnknownResourceException", f"The resource {arn} is not owned by this account."
+        )
+    if p["service"] == "ec2" and not ec2_share.resource_exists(p["account"], p["region"], arn):
+        raise AwsError("UnknownResourceException", f"Resource {arn} could not be found.")
+
+
+def _add_principal(ctx, share: dict, principal: str) -> dict:
+    if not re.fullmatch(r"\d{12}", principal):
+        if principal.startswith("arn:"):
+            raise AwsError(
+                "UnknownResourceException",
+                f"Principal {principal} could not be found (no AWS Organization here).",
+            )
+        raise AwsError(
+            "InvalidParameterException",
+            f"Principal ID {principal} is malformed. Verify the ID and try again.",
+        )
+    if principal == share["owner"]:
+        raise AwsError(
+            "InvalidParameterException", "The resource share owner cannot be a principal."
+        )
+    if not share["allowExternalPrincipals"]:
+        raise AwsError(
+            "OperationNotPermittedException",
+            f"Principal {principal} is not in your AWS organization and the resource share "
+            "does not allow external principals.",
+        )
+    existing = share["principals"].get(principal)
+    if existing and existing["status"] in ("ASSOCIATING", "ASSOCIATED"):
+        return existing
+    inv_arn = (
+        f"arn:aws:ram:{share['region']}:{share['owner']}:resource-share-invitation/{new_uuid()}"
+    )
+    INVITATIONS[inv_arn] = {
+        "resourceShareInvitationArn": inv_arn,
+        "resourceShareName": share["name"],
+        "resourceShareArn": share["arn"],
+        "senderAccountId": share["owner"],
+        "receiverAccountId": principal,
+        "invitationTimestamp": now(),
+        "status": "PENDING",
+    }
+    entry = {"status": "ASSOCIATING", "invitation": inv_arn, "created": now()}
+    share["principals"][principal] = entry
+    return entry
+
+
+def create_resource_share(ctx, req):
+    with LOCK:
+        token = req.get("clientToken")
+        if token and (ctx.account_id, ctx.region, token) in CLIENT_TOKENS:
+            share = SHARES[CLIENT_TOKENS[(ctx.account_id, ctx.region, token)]]
+            if share["name"] != req["name"]:
+                raise AwsError(
+                    "IdempotentParameterMismatchException",
+                    "The client token was used with different parameters.",
+                )
+            return {"resourceShare": _describe_share(share), "clientToken": token}
+        arn = f"arn:aws:ram:{ctx.region}:{ctx.account_id}:resource-share/{new_uuid()}"
+        share = {
+            "arn": arn,
+            "name": req["name"],
+            "owner": ctx.account_id,
+            "region": ctx.region,
+            "allowExternalPrincipals": req.get("allowExternalPrincipals", True),
+            "status": "ACTIVE",
+            "created": now(),
+            "updated": now(),
+            "tags": tags_from_list(req.get("tags"), "key", "value"),
+            "resources": {},
+            "principals": {},
+        }
+        for r in req.get("resourceArns") or []:
+            _validate_resource(ctx, r)
+        for r in req.get("resourceArns") or []:
+            share["resources"][r] = {"status": "ASSOCIATED", "created": now()}
+        for p in req.get("principals") or []:
+            _add_principal(ctx, share, p)
+        SHARES[arn] = share
+        if token:
+            CLIENT_TOKENS[(ctx.account_id, ctx.region, token)] = arn
+        return {"resourceShare": _describe_share(share), "clientToken": token or new_uuid()}
+
+
+def _visible_to(share: dict, account: str) -> bool:
+    p = share["principals"].get(account)
+    return bool(p and p["status"] == "ASSOCIATED")
+
+
+def get_resource_shares(ctx, req):
+    owner = req.get("resourceOwner")
+    if owner not in ("SELF", "OTHER-ACCOUNTS"):
+        raise AwsError("InvalidParameterException", "resourceOwner must be SELF or OTHER-ACCOUNTS")
+    arns = req.get("resourceShareArns")
+    out = []
+    with LOCK:
+        for share in SHARES.values():
+            if share["region"] != ctx.region:
+                continue
+            if owner == "SELF" and share["owner"] != ctx.account_id:
+                continue
+            if owner == "OTHER-ACCOUNTS" and not _visible_to(share, ctx.account_id):
+                continue
+            if arns and share["arn"] not in arns:
+                continue
+            if req.get("name") and share["name"] != req["name"]:
+                continue
+            status = req.get("resourceShareStatus")
+            if status and share["status"] != status:
+                continue
+            if not status and share["status"] == "DELETED" and not arns:
+                continue
+            ok = True
+            for f in req.get("tagFilters") or []:
+                if share["tags"].get(f.get("tagKey")) not in (f.get("tagValues") or []):
+                    ok = False
+            if ok:
+                out.append(_describe_share(share))
+    return {"resourceShares": out}
+
+
+def update_resource_share(ctx, req):
+    with LOCK:
+        share = _share_or_404(ctx, req["resourceShareArn"])
+        if "name" in req and req["name"]:
+            share["name"] = req["name"]
+        if "allowExternalPrincipals" in req:
+            share["allowExternalPrincipals"] = req["allowExternalPrincipals"]
+        share["updated"] = now()
+        return {"resourceShare": _describe_share(share), "clientToken": req.get("clientToken")}
+
+
+def delete_resource_share(ctx, req):
+    with LOCK:
+        share = _share_or_404(ctx, req["resourceShareArn"])
+        share["status"] = "DELETED"
+        share["updated"] = now()
+        for principal, entry in share["principals"].items():
+            if entry["status"] == "ASSOCIATED":
+                for r in share["resources"]:
+                    ec2_share.on_unshare(share["owner"], share["region"], r, principal)
+            entry["status"] = "DISASSOCIATED"
+        for r in share["resources"].values():
+            r["status"] = "DISASSOCIATED"
+        return {"returnValue": True, "clientToken": req.get("clientToken")}
+
+
+def associate_resource_share(ctx, req):
+    with LOCK:
+        share = _share_or_404(ctx, req["resourceShareArn"])
+        out = []
+        for r in req.get("resourceArns") or []:
+            _validate_resource(ctx, r)
+        for r in req.get("resourceArns") or []:
+            share["resources"][r] = {"status": "ASSOCIATED", "created": now()}
+            out.append(_assoc(share, r, "RESOURCE", "ASSOCIATED"))
+            for principal, entry in share["principals"].items():
+                if entry["status"] == "ASSOCIATED":
+                    ec2_share.on_share(share["owner"], share["region"], r, principal)
+        for p in req.get("principals") or []:
+            entry = _add_principal(ctx, share, p)
+            out.append(_assoc(share, p, "PRINCIPAL", entry["status"], external=True))
+        share["updated"] = now()
+        return {"resourceShareAssociations": out, "clientToken": req.get("clientToken")}
+
+
+def disassociate_resource_share(ctx, req):
+    with LOCK:
+        share = _share_or_404(ctx, req["resourceShareArn"])
+        out = []
+        for r in req.get("resourceArns") or []:
+            if r not in share["resources"]:
+                raise AwsError("UnknownResourceException", f"Resource {r} is not in the share.")
+            share["resources"][r]["status"] = "DISASSOCIATED"
+            for principal, entry in share["principals"].items():
+                if entry["status"] == "ASSOCIATED":
+                    ec2_share.on_unshare(share["owner"], share["region"], r, principal)
+            out.append(_assoc(share, r, "RESOURCE", "DISASSOCIATED"))
+        for p in req.get("principals") or []:
+            entry = share["principals"].get(p)
+            if not entry:
+                raise AwsError("UnknownResourceException", f"Principal {p} is not in the share.")
+            if entry["status"] == "ASSOCIATED":
+                for r, rs in share["resources"].items():
+                    if rs["status"] == "ASSOCIATED":
+                        ec2_share.on_unshare(share["owner"], share["region"], r, p)
+            entry["status"] = "DISASSOCIATED"
+            out.append(_assoc(share, p, "PRINCIPAL", "DISASSOCIATED", external=True))
+        share["updated"] = now()
+        return {"resourceShareAssociations": out, "clientToken": req.get("clientToken")}
+
+
+def get_resource_share_associations(ctx, req):
+    atype = req.get("associationType")
+    if atype not in ("PRINCIPAL", "RESOURCE"):
+        raise AwsError("InvalidParameterException", "associationType must be PRINCIPAL or RESOURCE")
+    arns = req.get("resourceShareArns")
+    out = []
+    with LOCK:
+        for share in SHARES.values():
+            if share["region"] != ctx.region:
+                continue
+            mine = share["owner"] == ctx.account_id
+            if not mine and not _visible_to(share, ctx.account_id):
+                continue
+            if arns and share["arn"] not in arns:
+                continue
+            if atype == "RESOURCE":
+                for r, st in share["resources"].items():
+                    if req.get("resourceArn") and r != req["resourceArn"]:
+                        continue
+                    out.append(_assoc(share, r, "RESOURCE", st["status"]))
+            else:
+                for p, st in share["principals"].items():
+                    if not mine and p != ctx.account_id:
+                        continue
+                    if req.get("principal") and p != req["principal"]:
+                        continue
+                    out.append(_assoc(share, p, "PRINCIPAL", st["status"], external=True))
+    status = req.get("associationStatus")
+    if status:
+        out = [a for a in out if a["status"] == status]
+    return {"resourceShareAssociations": out}
+
+
+def get_resource_share_invitations(ctx, req):
+    inv_arns = req.get("resourceShareInvitationArns")
+    share_arns = req.get("resourceShareArns")
+    out = []
+    with LOCK:
+        for arn in inv_arns or []:
+            inv = INVITATIONS.get(arn)
+            if not inv or ctx.account_id not in (inv["receiverAccountId"], inv["senderAccountId"]):
+                raise AwsError(
+                    "ResourceShareInvitationArnNotFoundException",
+                    f"ResourceShareInvitation {arn} could not be found.",
+                )
+        for inv in INVITATIONS.values():
+            if inv["receiverAccountId"] != ctx.account_id:
+                continue
+            if parse_arn(inv["resourceShareInvitationArn"])["region"] != ctx.region:
+                continue
+            if inv_arns and inv["resourceShareInvitationArn"] not in inv_arns:
+                continue
+            if share_arns and inv["resourceShareArn"] not in share_arns:
+                continue
+            share = SHARES.get(inv["resourceShareArn"])
+            if share and share["status"] == "DELETED" and inv["status"] == "PENDING":
+                continue
+            out.append(dict(inv))
+    return {"resourceShareInvitations": out}
+
+
+def _invitation_for_receiver(ctx, arn):
+    inv = INVITATIONS.get(arn)
+    if not inv or inv["receiverAccountId"] != ctx.account_id:
+        raise AwsError(
+            "ResourceShareInvitationArnNotFoundException",
+            f"ResourceShareInvitation {arn} could not be found.",
+        )
+    if inv["status"] == "ACCEPTED":
+        raise AwsError(
+            "ResourceShareInvitationAlreadyAcceptedException",
+            "The invitation has already been accepted.",
+        )
+    if inv["status"] == "REJECTED":
+        raise AwsError(
+            "ResourceShareInvitationAlreadyRejectedException",
+            "The invitation has already been rejected.",
+        )
+    share = SHARES.get(inv["resourceShareArn"])
+    if not share or share["status"] == "DELETED":
+        raise AwsError("ResourceShareInvitationExpiredException", "The invitation has expired.")
+    return inv, share
+
+
+def accept_resource_share_invitation(ctx, req):
+    with LOCK:
+        inv, share = _invitation_for_receiver(ctx, req["resourceShareInvitationArn"])
+        inv["status"] = "ACCEPTED"
+        entry = share["principals"][ctx.account_id]
+        entry["status"] = "ASSOCIATED"
+        for r, st in share["resources"].items():
+            if st["status"] == "ASSOCIATED":
+                ec2_share.on_share(share["owner"], share["region"], r, ctx.account_id)
+        return {"resourceShareInvitation": dict(inv), "clientToken": req.get("clientToken")}
+
+
+def reject_resource_share_invitation(ctx, req):
+    with LOCK:
+        inv, share = _invitation_for_receiver(ctx, req["resourceShareInvitationArn"])
+        inv["status"] = "REJECTED"
+        share["principals"][ctx.account_id]["status"] = "DISASSOCIATED"
+        return {"resourceShareInvitation": dict(inv), "clientToken": req.get("clientToken")}
+
+
+def list_resources(ctx, req):
+    owner = req.get("resourceOwner")
+    if owner not in ("SELF", "OTHER-ACCOUNTS"):
+        raise AwsError("InvalidParameterException", "resourceOwner must be SELF or OTHER-ACCOUNTS")
+    out = []
+    with LOCK:
+        for share in SHARES.values():
+            if share["region"] != ctx.region or share["status"] == "DELETED":
+                continue
+            if owner == "SELF" and share["owner"] != ctx.account_id:
+                continue
+            if owner == "OTHER-ACCOUNTS" and not _visible_to(share, ctx.account_id):
+                continue
+            if req.get("resourceShareArns") and share["arn"] not in req["resourceShareArns"]:
+                continue
+            if req.get("principal") and req["principal"] not in share["principals"]:
+                continue
+            for r, st in share["resources"].items():
+                if st["status"] != "ASSOCIATED":
+                    continue
+                rtype = _resource_type(r)
+                if req.get("resourceType") and req["resourceType"].lower() != rtype.lower():
+                    continue
+                if req.get("resourceArns") and r not in req["resourceArns"]:
+                    continue
+                out.append(
+                    {
+                        "arn": r,
+                        "type": rtype,
+                        "resourceShareArn": share["arn"],
+                        "status": "AVAILABLE",
+                        "creationTime": st["created"],
+                        "lastUpdatedTime": st["created"],
+                        "resourceRegionScope": "REGIONAL",
+                    }
+                )
+    return {"resources": out}
+
+
+def list_principals(ctx, req):
+    owner = req.get("resourceOwner")
+    if owner not in ("SELF", "OTHER-ACCOUNTS"):
+        raise AwsError("InvalidParameterException", "resourceOwner must be SELF or OTHER-ACCOUNTS")
+    out = []
+    with LOCK:
+        for share in SHARES.values():
+            if share["region"] != ctx.region or share["status"] == "DELETED":
+                continue
+            if req.get("resourceShareArns") and share["arn"] not in req["resourceShareArns"]:
+                continue
+            if req.get("resourceArn") and req["resourceArn"] not in share["resources"]:
+                continue
+            if owner == "SELF" and share["owner"] == ctx.account_id:
+                for p, st in share["principals"].items():
+                    if st["status"] in ("ASSOCIATING", "ASSOCIATED"):
+                        if req.get("principals") and p not in req["principals"]:
+                            continue
+                        out.append(
+                            {
+                                "id": p,
+                                "resourceShareArn": share["arn"],
+                                "creationTime": st["created"],
+                                "lastUpdatedTime": st["created"],
+                                "external": True,
+                            }
+                        )
+            elif owner == "OTHER-ACCOUNTS" and _visible_to(share, ctx.account_id):
+                out.append(
+                    {
+                        "id": share["owner"],
+                        "resourceShareArn": share["arn"],
+                        "creationTime": share["created"],
+                        "lastUpdatedTime": share["updated"],
+                        "external": True,
+                    }
+                )
+    return {"principals": out}
+
+
+def tag_resource(ctx, req):
+    with LOCK:
+        share = _share_or_404(ctx, req["resourceShareArn"])
+        share["tags"].update(tags_from_list(req.get("tags"), "key", "value"))
+    return {}
+
+
+def untag_resource(ctx, req):
+    with LOCK:
+        share = _share_or_404(ctx, req["resourceShareArn"])
+        for k in req.get("tagKeys") or []:
+            share["tags"].pop(k, None)
+    return {}
+
+
+HANDLERS = {
+    "CreateResourceShare": create_resource_share,
+    "GetResourceShares": get_resource_shares,
+    "UpdateResourceShare": update_resource_share,
+    "DeleteResourceShare": delete_resource_share,
+    "AssociateResourceShare": associate_resource_share,
+    "DisassociateResourceShare": disassociate_resource_share,
+    "GetResourceShareAssociations": get_resource_share_associations,
+    "GetResourceShareInvitations": get_resource_share_invitations,
+    "AcceptResourceShareInvitation": accept_resource_share_invitation,
+    "RejectResourceShareInvitation": reject_resource_share_invitation,
+    "ListResources": list_resources,
+    "ListPrincipals": list_principals,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+}
