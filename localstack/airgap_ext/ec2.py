@@ -51,15 +51,6 @@ def _find_attachment(account, region, att_id):
     return att
 
 
-def _other_backends(att):
-    """Backends (other than the TGW owner's) that also hold this attachment."""
-    owner_be = att.ec2_backend
-    out = []
-    if att.resource_owner_id != owner_be.account_id:
-        out.append(ec2_share.backend(att.resource_owner_id, owner_be.region_name))
-    return out
-
-
 def _associate_default(att, tgw):
     be = tgw.ec2_backend
     if tgw.options.get("DefaultRouteTableAssociation") == "enable":
@@ -273,10 +264,10 @@ class AirgapEc2Provider(Ec2Provider):
                         owner_be.unset_route_table_association(rt_id, att.id)
                     except Exception:
                         pass
+                # like LocalStack's EC2 provider (and AWS for a while), deleted attachments stay
+                # visible with state "deleted", in both accounts
                 if att.id in owner_be.transit_gateway_attachments:
                     owner_be.delete_transit_gateway_vpc_attachment(att.id)
-                for other in _other_backends(att):
-                    other.transit_gateway_attachments.pop(att.id, None)
                 att.state = "deleted"
 
         timing.after("tgw-attachment", "delete", gone)

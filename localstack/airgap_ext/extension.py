@@ -44,10 +44,14 @@ def config_endpoint(request: Request, **kwargs):
         try:
             data = json.loads(request.get_data() or b"{}")
             if "time_scale" in data:
-                timing.set_scale(float(data["time_scale"]))
+                timing.set_scale(float(data["time_scale"]), data.get("account"))
         except (ValueError, TypeError) as e:
             return _json({"error": str(e)}, 400)
-    return _json({"time_scale": timing.get_scale(), "durations": {f"{k}:{p}": v for (k, p), v in timing.DURATIONS.items()}})
+    return _json({"time_scale": timing.global_scale(), "account_time_scales": dict(timing.ACCOUNT_SCALES), "durations": {f"{k}:{p}": v for (k, p), v in timing.DURATIONS.items()}})
+
+
+def set_account(chain, context, response):
+    timing.set_current_account(context.account_id)
 
 
 def add_routes(router):
@@ -82,10 +86,11 @@ def install():
     from localstack.services.edge import ROUTER
 
     add_routes(ROUTER)
+    handlers.serve_custom_service_request_handlers.append(set_account)
     handlers.serve_custom_service_request_handlers.append(faults.request_handler)
     handlers.run_custom_response_handlers.append(faults.response_handler)
     _patch_twisted()
-    LOG.info("airgap extension installed (time scale %s)", timing.get_scale())
+    LOG.info("airgap extension installed (time scale %s)", timing.global_scale())
 
 
 try:
@@ -98,6 +103,7 @@ try:
             add_routes(router)
 
         def update_request_handlers(self, handlers):
+            handlers.append(set_account)
             handlers.append(faults.request_handler)
 
         def update_response_handlers(self, handlers):

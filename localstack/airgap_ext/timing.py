@@ -41,6 +41,15 @@ DURATIONS: dict[tuple[str, str], float] = {
 
 _lock = threading.Lock()
 _scale = None  # type: float | None
+# per-account overrides (POST /_airgap/config {"time_scale": x, "account": "..."}), so parallel
+# tests can use different scales against one LocalStack
+ACCOUNT_SCALES: dict[str, float] = {}
+# the account of the request being served (set by the gateway handler in extension.py)
+_current = threading.local()
+
+
+def set_current_account(account):
+    _current.account = account
 
 
 def _env_scale() -> float:
@@ -53,20 +62,31 @@ def _env_scale() -> float:
     return max(0.0, value)
 
 
-def get_scale() -> float:
+def get_scale(account=None) -> float:
     global _scale
+    account = account or getattr(_current, "account", None)
     with _lock:
+        if account and account in ACCOUNT_SCALES:
+            return ACCOUNT_SCALES[account]
         if _scale is None:
             _scale = _env_scale()
         return _scale
 
 
-def set_scale(value: float) -> None:
+def global_scale() -> float:
+    get_scale("-")  # initialise from the environment
+    return _scale
+
+
+def set_scale(value: float, account=None) -> None:
     global _scale
     if value < 0:
         raise ValueError("time_scale must be >= 0")
     with _lock:
-        _scale = float(value)
+        if account:
+            ACCOUNT_SCALES[account] = float(value)
+        else:
+            _scale = float(value)
 
 
 def delay(kind: str, phase: str) -> float:
