@@ -1,0 +1,258 @@
+"""Network Firewall: rule groups, policies with UpdateToken locking, firewalls, logging, tags."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import make_network, wait_for
+
+DOMAIN_RG = {
+    "RulesSource": {
+        "RulesSourceList": {
+            "Targets": [".amazonaws.com", ".example.internal"],
+            "TargetTypes": ["TLS_SNI", "HTTP_HOST"],
+            "GeneratedRulesType": "ALLOWLIST",
+        }
+    }
+}
+STATELESS_RG = {
+    "RulesSource": {
+        "StatelessRulesAndCustomActions": {
+            "StatelessRules": [
+                {
+                    "Priority": 1,
+                    "RuleDefinition": {
+                        "Actions": ["aws:forward_to_sfe"],
+                        "MatchAttributes": {"Sources": [{"AddressDefinition": "10.0.0.0/8"}]},
+                    },
+                }
+            ]
+        }
+    }
+}
+
+
+def policy_body(*rg_arns, stateless=()):
+    return {
+        "StatelessDefaultActions": ["aws:forward_to_sfe"],
+        "StatelessFragmentDefaultActions": ["aws:forward_to_sfe"],
+        "StatefulRuleGroupReferences": [{"ResourceArn": a} for a in rg_arns],
+        "StatelessRuleGroupReferences": [
+            {"ResourceArn": a, "Priority": i + 1} for i, a in enumerate(stateless)
+        ],
+    }
+
+
+def code(exc):
+    return exc.value.response["Error"]["Code"]
+
+
+def test_rule_groups_and_policy_tokens(account):
+    nfw = account.client("network-firewall")
+    dom = nfw.create_rule_group(
+        RuleGroupName="domains", Type="STATEFUL", Capacity=100, RuleGroup=DOMAIN_RG
+    )
+    sur = nfw.create_rule_group(
+        RuleGroupName="suricata",
+        Type="STATEFUL",
+        Capacity=100,
+        Rules='pass tls $HOME_NET any -> $EXTERNAL_NET 443 (tls.sni; content:"amazonaws.com"; endswith; sid:1;)',
+    )
+    sl = nfw.create_rule_group(
+        RuleGroupName="stateless", Type="STATELESS", Capacity=10, RuleGroup=STATELESS_RG
+    )
+    assert dom["RuleGroupResponse"]["RuleGroupStatus"] == "ACTIVE"
+    got = nfw.describe_rule_group(RuleGroupName="suricata", Type="STATEFUL")
+    assert "sid:1" in got["RuleGroup"]["RulesSource"]["RulesString"]
+    names = {g["Name"] for g in nfw.list_rule_groups()["RuleGroups"]}
+    assert names == {"domains", "suricata", "stateless"}
+
+    with pytest.raises(ClientError) as e:
+        nfw.create_rule_group(RuleGroupName="domains", Type="STATEFUL", Capacity=1, RuleGroup=DOMAIN_RG)
+    assert code(e) == "InvalidRequestException"
+
+    # rule group update token
+    up = nfw.update_rule_group(
+        RuleGroupArn=dom["RuleGroupResponse"]["RuleGroupArn"],
+        UpdateToken=dom["UpdateToken"],
+        RuleGroup=DOMAIN_RG,
+    )
+    with pytest.raises(ClientError) as e:
+        nfw.update_rule_group(
+            RuleGroupArn=dom["RuleGroupResponse"]["RuleGroupArn"],
+            UpdateToken=dom["UpdateToken"],
+            RuleGroup=DOMAIN_RG,
+        )
+    assert code(e) == "InvalidTokenException"
+    assert up["UpdateToken"] != dom["UpdateToken"]
+
+    pol = nfw.create_firewall_policy(
+        FirewallPolicyName="egress",
+        FirewallPolicy=policy_body(
+            dom["RuleGroupResponse"]["RuleGroupArn"],
+            sur["RuleGroupResponse"]["RuleGroupArn"],
+            stateless=[sl["RuleGroupResponse"]["RuleGroupArn"]],
+        ),
+        Tags=[{"Key": "env", "Value": "test"}],
+    )
+    d = nfw.describe_firewall_policy(FirewallPolicyName="egress")
+    assert d["UpdateToken"] == pol["UpdateToken"]
+    body = policy_body(dom["RuleGroupResponse"]["RuleGroupArn"])
+    up = nfw.update_firewall_policy(
+        FirewallPolicyName="egress", UpdateToken=d["UpdateToken"], FirewallPolicy=body
+    )
+    with pytest.raises(ClientError) as e:
+        nfw.update_firewall_policy(
+            FirewallPolicyName="egress", UpdateToken=d["UpdateToken"], FirewallPolicy=body
+        )
+    assert code(e) == "InvalidTokenException"
+    assert nfw.describe_firewall_policy(FirewallPolicyName="egress")["UpdateToken"] == up["UpdateToken"]
+
+    # referenced rule groups cannot be deleted; unknown references are rejected
+    with pytest.raises(ClientError) as e:
+        nfw.delete_rule_group(RuleGroupArn=dom["RuleGroupResponse"]["RuleGroupArn"])
+    assert code(e) == "InvalidOperationException"
+    with pytest.raises(ClientError) as e:
+        nfw.create_firewall_policy(
+            FirewallPolicyName="bad",
+            FirewallPolicy=policy_body(dom["RuleGroupResponse"]["RuleGroupArn"] + "x"),
+        )
+    assert code(e) == "InvalidRequestException"
+    nfw.delete_rule_group(RuleGroupArn=sur["RuleGroupResponse"]["RuleGroupArn"])
+    with pytest.raises(ClientError) as e:
+        nfw.describe_rule_group(RuleGroupArn=sur["RuleGroupResponse"]["RuleGroupArn"])
+    assert code(e) == "ResourceNotFoundException"
+    tags = nfw.list_tags_for_resource(ResourceArn=pol["FirewallPolicyResponse"]["FirewallPolicyArn"])
+    assert tags["Tags"] == [{"Key": "env", "Value": "test"}]
+
+
+def _policy(nfw):
+    rg = nfw.create_rule_group(
+        RuleGroupName="domains", Type="STATEFUL", Capacity=100, RuleGroup=DOMAIN_RG
+    )["RuleGroupResponse"]["RuleGroupArn"]
+    return nfw.create_firewall_policy(FirewallPolicyName="p", FirewallPolicy=policy_body(rg))[
+        "FirewallPolicyResponse"
+    ]["FirewallPolicyArn"]
+
+
+def test_firewall_lifecycle(account):
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2, azs=("us-east-1a", "us-east-1b", "us-east-1c"))
+    nfw = account.client("network-firewall")
+    policy = _policy(nfw)
+    fw = nfw.create_firewall(
+        FirewallName="fw",
+        FirewallPolicyArn=policy,
+        VpcId=vpc,
+        SubnetMappings=[{"SubnetId": s} for s in subnets[:2]],
+    )
+    assert fw["FirewallStatus"]["Status"] == "PROVISIONING"
+    d = nfw.describe_firewall(FirewallName="fw")
+    st = d["FirewallStatus"]
+    assert st["Status"] == "READY"
+    assert sorted(st["SyncStates"]) == ["us-east-1a", "us-east-1b"]
+    eps = [s["Attachment"]["EndpointId"] for s in st["SyncStates"].values()]
+    assert all(e.startswith("vpce-") for e in eps) and len(set(eps)) == 2
+
+    # subnet association with the firewall's update token
+    with pytest.raises(ClientError) as e:
+        nfw.associate_subnets(FirewallName="fw", UpdateToken="stale", SubnetMappings=[{"SubnetId": subnets[2]}])
+    assert code(e) == "InvalidTokenException"
+    nfw.associate_subnets(
+        FirewallName="fw", UpdateToken=d["UpdateToken"], SubnetMappings=[{"SubnetId": subnets[2]}]
+    )
+    assert len(nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["SyncStates"]) == 3
+    nfw.disassociate_subnets(FirewallName="fw", SubnetIds=[subnets[2]])
+    assert len(nfw.describe_firewall(FirewallName="fw")["Firewall"]["SubnetMappings"]) == 2
+
+    # policy association
+    rg2 = nfw.create_rule_group(
+        RuleGroupName="d2", Type="STATEFUL", Capacity=10, RuleGroup=DOMAIN_RG
+    )["RuleGroupResponse"]["RuleGroupArn"]
+    p2 = nfw.create_firewall_policy(FirewallPolicyName="p2", FirewallPolicy=policy_body(rg2))[
+        "FirewallPolicyResponse"
+    ]["FirewallPolicyArn"]
+    nfw.associate_firewall_policy(FirewallName="fw", FirewallPolicyArn=p2)
+    assert nfw.describe_firewall(FirewallName="fw")["Firewall"]["FirewallPolicyArn"] == p2
+    with pytest.raises(ClientError) as e:
+        nfw.delete_firewall_policy(FirewallPolicyArn=p2)
+    assert code(e) == "InvalidOperationException"
+
+    # logging configuration
+    cfg = {
+        "LogDestinationConfigs": [
+            {
+                "LogType": "ALERT",
+                "LogDestinationType": "CloudWatchLogs",
+                "LogDestination": {"logGroup": "/nfw/alert"},
+            }
+        ]
+    }
+    nfw.update_logging_configuration(FirewallName="fw", LoggingConfiguration=cfg)
+    got = nfw.describe_logging_configuration(FirewallName="fw")["LoggingConfiguration"]
+    assert got == cfg
+
+    # tags and list
+    arn = fw["Firewall"]["FirewallArn"]
+    nfw.tag_resource(ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}])
+    nfw.untag_resource(ResourceArn=arn, TagKeys=["k"])
+    assert nfw.list_tags_for_resource(ResourceArn=arn)["Tags"] == []
+    assert [f["FirewallName"] for f in nfw.list_firewalls(VpcIds=[vpc])["Firewalls"]] == ["fw"]
+
+    # delete protection, then delete
+    nfw.update_firewall_delete_protection(FirewallName="fw", DeleteProtection=True)
+    with pytest.raises(ClientError) as e:
+        nfw.delete_firewall(FirewallName="fw")
+    assert code(e) == "InvalidOperationException"
+    nfw.update_firewall_delete_protection(FirewallName="fw", DeleteProtection=False)
+    assert nfw.delete_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "DELETING"
+    with pytest.raises(ClientError) as e:
+        nfw.describe_firewall(FirewallName="fw")
+    assert code(e) == "ResourceNotFoundException"
+    nfw.delete_firewall_policy(FirewallPolicyArn=p2)
+
+
+def test_firewall_validation(account):
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2, azs=("us-east-1a", "us-east-1a"))
+    nfw = account.client("network-firewall")
+    policy = _policy(nfw)
+    with pytest.raises(ClientError) as e:
+        nfw.create_firewall(
+            FirewallName="fw",
+            FirewallPolicyArn=policy,
+            VpcId=vpc,
+            SubnetMappings=[{"SubnetId": s} for s in subnets],
+        )
+    assert code(e) == "InvalidRequestException"  # two subnets in one AZ
+    with pytest.raises(ClientError) as e:
+        nfw.create_firewall(
+            FirewallName="fw", FirewallPolicyArn=policy, VpcId=vpc,
+            SubnetMappings=[{"SubnetId": "subnet-00000000000000000"}],
+        )
+    assert code(e) == "InvalidRequestException"
+
+
+def test_firewall_time_model(account, time_scale):
+    time_scale(account, 0.005)  # 360 s create -> 1.8 s, 1260 s delete -> 6.3 s
+    vpc, subnets = make_network(account.client("ec2"))
+    nfw = account.client("network-firewall")
+    policy = _policy(nfw)
+    nfw.create_firewall(
+        FirewallName="fw", FirewallPolicyArn=policy, VpcId=vpc,
+        SubnetMappings=[{"SubnetId": s} for s in subnets],
+    )
+    st = nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]
+    assert st["Status"] == "PROVISIONING"
+    assert {s["Attachment"]["Status"] for s in st["SyncStates"].values()} == {"CREATING"}
+    wait_for(lambda: nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "READY", 15)
+    nfw.delete_firewall(FirewallName="fw")
+    assert nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "DELETING"
+
+    def gone():
+        try:
+            nfw.describe_firewall(FirewallName="fw")
+            return False
+        except ClientError as e:
+            return e.response["Error"]["Code"] == "ResourceNotFoundException"
+
+    wait_for(gone, 20)
