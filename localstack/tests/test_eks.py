@@ -1,0 +1,181 @@
+"""EKS: clusters, nodegroups, addons, access entries, updates and the time model."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import make_network, wait_for
+
+ROLE = "arn:aws:iam::{}:role/eks"
+
+
+def code(exc):
+    return exc.value.response["Error"]["Code"]
+
+
+def cluster(account, name="c1", **kw):
+    vpc, subnets = make_network(account.client("ec2"))
+    eks = account.client("eks")
+    args = dict(
+        name=name,
+        version="1.30",
+        roleArn=ROLE.format(account.id),
+        resourcesVpcConfig={
+            "subnetIds": subnets,
+            "endpointPublicAccess": False,
+            "endpointPrivateAccess": True,
+        },
+        accessConfig={"authenticationMode": "API"},
+    )
+    args.update(kw)
+    return eks, eks.create_cluster(**args)["cluster"], subnets
+
+
+def test_cluster_nodegroup_addon(account):
+    eks, c, subnets = cluster(account)
+    assert c["status"] == "CREATING"
+    vc = eks.describe_cluster(name="c1")["cluster"]
+    assert vc["status"] == "ACTIVE"
+    cfg = vc["resourcesVpcConfig"]
+    assert cfg["endpointPublicAccess"] is False and cfg["endpointPrivateAccess"] is True
+    assert cfg["subnetIds"] == subnets and cfg["vpcId"].startswith("vpc-")
+    assert eks.list_clusters()["clusters"] == ["c1"]
+    eks.get_waiter("cluster_active").wait(name="c1", WaiterConfig={"Delay": 1})
+
+    with pytest.raises(ClientError) as e:
+        cluster(account)
+    assert code(e) == "ResourceInUseException"
+
+    ng = eks.create_nodegroup(
+        clusterName="c1",
+        nodegroupName="ng",
+        nodeRole=ROLE.format(account.id),
+        subnets=subnets,
+        scalingConfig={"minSize": 1, "maxSize": 3, "desiredSize": 2},
+    )["nodegroup"]
+    assert ng["status"] == "CREATING"
+    eks.get_waiter("nodegroup_active").wait(clusterName="c1", nodegroupName="ng", WaiterConfig={"Delay": 1})
+    ad = eks.create_addon(clusterName="c1", addonName="vpc-cni")["addon"]
+    assert ad["status"] == "CREATING"
+    eks.get_waiter("addon_active").wait(clusterName="c1", addonName="vpc-cni", WaiterConfig={"Delay": 1})
+    assert eks.list_addons(clusterName="c1")["addons"] == ["vpc-cni"]
+    with pytest.raises(ClientError) as e:
+        eks.create_addon(clusterName="c1", addonName="no-such-addon")
+    assert code(e) == "InvalidParameterException"
+
+    # nodegroups block cluster deletion
+    with pytest.raises(ClientError) as e:
+        eks.delete_cluster(name="c1")
+    assert code(e) == "ResourceInUseException"
+    eks.delete_addon(clusterName="c1", addonName="vpc-cni")
+    eks.delete_nodegroup(clusterName="c1", nodegroupName="ng")
+    eks.get_waiter("nodegroup_deleted").wait(clusterName="c1", nodegroupName="ng", WaiterConfig={"Delay": 1})
+    assert eks.delete_cluster(name="c1")["cluster"]["status"] == "DELETING"
+    with pytest.raises(ClientError) as e:
+        eks.describe_cluster(name="c1")
+    assert code(e) == "ResourceNotFoundException"
+
+
+def test_updates(account):
+    eks, _, subnets = cluster(account)
+    u = eks.update_cluster_version(name="c1", version="1.31")["update"]
+    assert u["type"] == "VersionUpdate"
+    got = eks.describe_update(name="c1", updateId=u["id"])["update"]
+    assert got["status"] == "Successful"
+    assert eks.describe_cluster(name="c1")["cluster"]["version"] == "1.31"
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_version(name="c1", version="1.33")
+    assert code(e) == "InvalidParameterException"
+
+    u = eks.update_cluster_config(
+        name="c1",
+        resourcesVpcConfig={
+            "endpointPublicAccess": True,
+            "endpointPrivateAccess": True,
+            "publicAccessCidrs": ["203.0.113.0/24"],
+        },
+    )["update"]
+    assert u["type"] == "EndpointAccessUpdate"
+    cfg = eks.describe_cluster(name="c1")["cluster"]["resourcesVpcConfig"]
+    assert cfg["endpointPublicAccess"] is True and cfg["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert len(eks.list_updates(name="c1")["updateIds"]) == 2
+
+    eks.create_nodegroup(
+        clusterName="c1", nodegroupName="ng", nodeRole=ROLE.format(account.id), subnets=subnets,
+        version="1.30",
+    )
+    u = eks.update_nodegroup_version(clusterName="c1", nodegroupName="ng")["update"]
+    assert eks.describe_update(name="c1", nodegroupName="ng", updateId=u["id"])["update"]["status"] == "Successful"
+    assert eks.describe_nodegroup(clusterName="c1", nodegroupName="ng")["nodegroup"]["version"] == "1.31"
+    eks.update_nodegroup_config(
+        clusterName="c1", nodegroupName="ng",
+        scalingConfig={"minSize": 2, "maxSize": 5, "desiredSize": 3},
+        labels={"addOrUpdateLabels": {"role": "system"}},
+    )
+    ng = eks.describe_nodegroup(clusterName="c1", nodegroupName="ng")["nodegroup"]
+    assert ng["scalingConfig"] == {"minSize": 2, "maxSize": 5, "desiredSize": 3}
+    assert ng["labels"] == {"role": "system"}
+
+
+def test_update_in_progress(account, time_scale):
+    time_scale(account, 0.002)  # cluster create 1.2 s, update 1.2 s
+    eks, _, _ = cluster(account)
+    eks.get_waiter("cluster_active").wait(name="c1", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    u = eks.update_cluster_version(name="c1", version="1.31")["update"]
+    assert eks.describe_cluster(name="c1")["cluster"]["status"] == "UPDATING"
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_version(name="c1", version="1.31")
+    assert code(e) == "ResourceInUseException"
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_config(name="c1", logging={"clusterLogging": [{"types": ["api"], "enabled": True}]})
+    assert code(e) == "ResourceInUseException"
+    wait_for(lambda: eks.describe_update(name="c1", updateId=u["id"])["update"]["status"] == "Successful", 15)
+    assert eks.describe_cluster(name="c1")["cluster"]["status"] == "ACTIVE"
+
+
+def test_cluster_time_model(account, time_scale):
+    time_scale(account, 0.005)  # 600 s -> 3 s
+    eks, c, subnets = cluster(account)
+    assert eks.describe_cluster(name="c1")["cluster"]["status"] == "CREATING"
+    with pytest.raises(ClientError) as e:
+        eks.create_nodegroup(
+            clusterName="c1", nodegroupName="ng", nodeRole=ROLE.format(account.id), subnets=subnets
+        )
+    assert code(e) == "InvalidRequestException"
+    eks.get_waiter("cluster_active").wait(name="c1", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+
+
+def test_access_entries(account):
+    eks, _, _ = cluster(account)
+    principal = f"arn:aws:iam::{account.id}:role/admin"
+    e = eks.create_access_entry(clusterName="c1", principalArn=principal, kubernetesGroups=["ops"])
+    assert e["accessEntry"]["principalArn"] == principal
+    with pytest.raises(ClientError) as ex:
+        eks.create_access_entry(clusterName="c1", principalArn=principal)
+    assert code(ex) == "ResourceInUseException"
+    pol = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    eks.associate_access_policy(
+        clusterName="c1", principalArn=principal, policyArn=pol, accessScope={"type": "cluster"}
+    )
+    got = eks.list_associated_access_policies(clusterName="c1", principalArn=principal)
+    assert [p["policyArn"] for p in got["associatedAccessPolicies"]] == [pol]
+    assert eks.list_access_entries(clusterName="c1")["accessEntries"] == [principal]
+    eks.disassociate_access_policy(clusterName="c1", principalArn=principal, policyArn=pol)
+    eks.delete_access_entry(clusterName="c1", principalArn=principal)
+    assert eks.list_access_entries(clusterName="c1")["accessEntries"] == []
+
+    # CONFIG_MAP clusters reject access entries
+    eks2, _, _ = cluster(account, name="c2", accessConfig={"authenticationMode": "CONFIG_MAP"})
+    with pytest.raises(ClientError) as ex:
+        eks2.create_access_entry(clusterName="c2", principalArn=principal)
+    assert code(ex) == "InvalidRequestException"
+
+
+def test_cluster_validation(account):
+    vpc, subnets = make_network(account.client("ec2"), azs=("us-east-1a",))
+    eks = account.client("eks")
+    with pytest.raises(ClientError) as e:
+        eks.create_cluster(name="x", roleArn=ROLE.format(account.id), resourcesVpcConfig={"subnetIds": subnets})
+    assert code(e) == "InvalidParameterException"
+    with pytest.raises(ClientError) as e:
+        eks.describe_cluster(name="nope")
+    assert code(e) == "ResourceNotFoundException"
