@@ -16,7 +16,7 @@ from botocore.config import Config
 
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566").rstrip("/")
 REGION = "us-east-1"
-CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=30, connect_timeout=5)
+CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=30, connect_timeout=5)
 
 
 def new_account() -> str:
@@ -28,7 +28,7 @@ class Account:
         self.id = account_id
 
     def client(self, service: str, region: str = REGION, retries: int = 1):
-        cfg = CONFIG.merge(Config(retries={"max_attempts": retries, "mode": "standard"}))
+        cfg = CONFIG.merge(Config(retries={"total_max_attempts": retries, "mode": "standard"}))
         return boto3.client(
             service,
             endpoint_url=ENDPOINT,

@@ -1,0 +1,109 @@
+"""Fault injection through /_airgap/faults, seen by SDK clients in each service's wire format."""
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
+
+from conftest import airgap, make_network
+
+
+def add(rule):
+    status, body = airgap("POST", "/_airgap/faults", rule)
+    assert status == 201, body
+    return body
+
+
+def code(exc):
+    return exc.value.response["Error"]["Code"]
+
+
+def test_api_validation_and_listing(account):
+    status, body = airgap("POST", "/_airgap/faults", {"service": "ec2", "fault": "nope"})
+    assert status == 400 and "fault" in body["error"]
+    rule = add({"service": "ec2", "operation": "DescribeVpcs", "fault": "throttling", "count": 1, "account": account.id})
+    status, body = airgap("GET", "/_airgap/faults")
+    mine = [r for r in body["rules"] if r["id"] == rule["id"]]
+    assert mine and mine[0]["hits"] == 0 and mine[0]["remaining"] == 1
+    with pytest.raises(ClientError):
+        account.client("ec2").describe_vpcs()
+    status, body = airgap("GET", "/_airgap/faults")
+    mine = [r for r in body["rules"] if r["id"] == rule["id"]]
+    assert mine[0]["hits"] == 1 and mine[0]["remaining"] == 0
+    assert airgap("DELETE", f"/_airgap/faults/{rule['id']}")[0] == 200
+
+
+def test_throttling_next_n_calls_per_service(account):
+    add({"service": "ec2", "operation": "DescribeVpcs", "fault": "throttling", "count": 2, "account": account.id})
+    add({"service": "eks", "operation": "ListClusters", "fault": "throttling", "count": 1, "account": account.id})
+    add({"service": "network-firewall", "operation": "ListFirewalls", "fault": "server_error", "count": 1, "account": account.id})
+    add({"service": "ram", "operation": "GetResourceShares", "fault": "server_error", "count": 1, "account": account.id})
+    ec2 = account.client("ec2")
+    for _ in range(2):
+        with pytest.raises(ClientError) as e:
+            ec2.describe_vpcs()
+        assert code(e) == "RequestLimitExceeded"
+    ec2.describe_vpcs()  # third call succeeds
+    with pytest.raises(ClientError) as e:
+        account.client("eks").list_clusters()
+    assert code(e) == "TooManyRequestsException"
+    with pytest.raises(ClientError) as e:
+        account.client("network-firewall").list_firewalls()
+    assert code(e) == "InternalServerError"
+    with pytest.raises(ClientError) as e:
+        account.client("ram").get_resource_shares(resourceOwner="SELF")
+    assert code(e) == "ServerInternalException"
+    # other accounts are not affected
+    account.client("eks").list_clusters()
+
+
+def test_sdk_retries_through_throttling(account):
+    add({"service": "ec2", "operation": "DescribeVpcs", "fault": "throttling", "count": 2, "account": account.id})
+    resp = account.client("ec2", retries=3).describe_vpcs()
+    assert resp["ResponseMetadata"]["RetryAttempts"] == 2
+
+
+def test_dependency_violation(account):
+    ec2 = account.client("ec2")
+    vpc, _ = make_network(ec2)
+    add({"service": "ec2", "operation": "DeleteVpc", "fault": "dependency_violation", "account": account.id})
+    with pytest.raises(ClientError) as e:
+        ec2.delete_vpc(VpcId=vpc)
+    assert code(e) == "DependencyViolation"
+
+
+def test_delay(account):
+    add({"service": "ec2", "operation": "DescribeVpcs", "fault": "delay", "delay_ms": 800, "account": account.id})
+    t0 = time.monotonic()
+    account.client("ec2").describe_vpcs()
+    assert time.monotonic() - t0 >= 0.8
+
+
+def test_not_found_after_create(account):
+    ec2 = account.client("ec2")
+    add({"service": "ec2", "operation": "CreateVpc", "fault": "not_found_after_create", "duration_ms": 1500, "account": account.id})
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    with pytest.raises(ClientError) as e:
+        ec2.describe_vpcs(VpcIds=[vpc])
+    assert code(e) == "InvalidVpcID.NotFound"
+    time.sleep(1.7)
+    assert ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["VpcId"] == vpc
+
+
+def test_connection_drop(account):
+    add({"service": "eks", "operation": "ListClusters", "fault": "connection_drop", "account": account.id})
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+        account.client("eks").list_clusters()
+    account.client("eks").list_clusters()
+
+
+def test_probability(account):
+    add({"service": "ec2", "operation": "DescribeVpcs", "fault": "throttling", "probability": 1.0, "count": 3, "account": account.id})
+    ec2 = account.client("ec2")
+    fails = 0
+    for _ in range(5):
+        try:
+            ec2.describe_vpcs()
+        except ClientError:
+            fails += 1
+    assert fails == 3
