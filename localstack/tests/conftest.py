@@ -39,14 +39,22 @@ class Account:
         )
 
 
+def _fresh_account() -> Account:
+    """A new random account whose time scale is 0, whatever LocalStack was started with."""
+    acct = Account(new_account())
+    status, _ = airgap("POST", "/_airgap/config", {"time_scale": 0, "account": acct.id})
+    assert status == 200, "LocalStack without the airgap extension?"
+    return acct
+
+
 @pytest.fixture
 def account():
-    return Account(new_account())
+    return _fresh_account()
 
 
 @pytest.fixture
 def other_account():
-    return Account(new_account())
+    return _fresh_account()
 
 
 def airgap(method: str, path: str, body=None):
