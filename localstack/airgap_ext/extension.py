@@ -77,6 +77,34 @@ def _patch_twisted():
     rolo_twisted.update_wsgi_environment = update_wsgi_environment
 
 
+def _patch_listen_interface():
+    """LocalStack 4.13's twisted server ignores the host of GATEWAY_LISTEN for IPv4 and binds
+    0.0.0.0; make it bind the configured interface (127.0.0.1 with localstack/start)."""
+    try:
+        from localstack.runtime.server import twisted as ls_twisted
+        from twisted.internet import endpoints
+    except ImportError:
+        return
+    if getattr(ls_twisted.endpoints, "_airgap", False):
+        return
+    from localstack import config
+
+    hosts = {hp.port: hp.host for hp in config.GATEWAY_LISTEN}
+
+    class _Endpoints:
+        _airgap = True
+        TCP6ServerEndpoint = endpoints.TCP6ServerEndpoint
+
+        @staticmethod
+        def TCP4ServerEndpoint(reactor, port, *args, **kwargs):
+            host = hosts.get(port)
+            if host and "interface" not in kwargs:
+                kwargs["interface"] = host
+            return endpoints.TCP4ServerEndpoint(reactor, port, *args, **kwargs)
+
+    ls_twisted.endpoints = _Endpoints
+
+
 def install():
     global _installed
     if _installed:
@@ -90,6 +118,7 @@ def install():
     handlers.serve_custom_service_request_handlers.append(faults.request_handler)
     handlers.run_custom_response_handlers.append(faults.response_handler)
     _patch_twisted()
+    _patch_listen_interface()
     LOG.info("airgap extension installed (time scale %s)", timing.global_scale())
 
 
