@@ -117,9 +117,8 @@ def test_updates(account):
 
 
 def test_update_in_progress(account, time_scale):
-    time_scale(account, 0.002)  # cluster create 1.2 s, update 1.2 s
-    eks, _, _ = cluster(account)
-    eks.get_waiter("cluster_active").wait(name="c1", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    eks, _, _ = cluster(account)  # scale 0: ACTIVE at once
+    time_scale(account, 0.01)  # the 600 s update now takes 6 s
     u = eks.update_cluster_version(name="c1", version="1.31")["update"]
     assert eks.describe_cluster(name="c1")["cluster"]["status"] == "UPDATING"
     with pytest.raises(ClientError) as e:
@@ -133,7 +132,7 @@ def test_update_in_progress(account, time_scale):
 
 
 def test_cluster_time_model(account, time_scale):
-    time_scale(account, 0.005)  # 600 s -> 3 s
+    time_scale(account, 0.01)  # 600 s -> 6 s
     eks, c, subnets = cluster(account)
     assert eks.describe_cluster(name="c1")["cluster"]["status"] == "CREATING"
     with pytest.raises(ClientError) as e:

@@ -81,12 +81,12 @@ def test_delay(account):
 
 def test_not_found_after_create(account):
     ec2 = account.client("ec2")
-    add({"service": "ec2", "operation": "CreateVpc", "fault": "not_found_after_create", "duration_ms": 1500, "account": account.id})
+    add({"service": "ec2", "operation": "CreateVpc", "fault": "not_found_after_create", "duration_ms": 3000, "account": account.id})
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     with pytest.raises(ClientError) as e:
         ec2.describe_vpcs(VpcIds=[vpc])
     assert code(e) == "InvalidVpcID.NotFound"
-    time.sleep(1.7)
+    time.sleep(3.2)
     assert ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["VpcId"] == vpc
 
 

@@ -233,7 +233,7 @@ def test_firewall_validation(account):
 
 
 def test_firewall_time_model(account, time_scale):
-    time_scale(account, 0.005)  # 360 s create -> 1.8 s, 1260 s delete -> 6.3 s
+    time_scale(account, 0.01)  # 360 s create -> 3.6 s
     vpc, subnets = make_network(account.client("ec2"))
     nfw = account.client("network-firewall")
     policy = _policy(nfw)
@@ -244,7 +244,8 @@ def test_firewall_time_model(account, time_scale):
     st = nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]
     assert st["Status"] == "PROVISIONING"
     assert {s["Attachment"]["Status"] for s in st["SyncStates"].values()} == {"CREATING"}
-    wait_for(lambda: nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "READY", 15)
+    wait_for(lambda: nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "READY", 20)
+    time_scale(account, 0.003)  # 1260 s delete -> 3.8 s
     nfw.delete_firewall(FirewallName="fw")
     assert nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "DELETING"
 

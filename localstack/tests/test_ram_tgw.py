@@ -233,3 +233,27 @@ def test_transit_gateway_time_model(account, other_account, time_scale):
         == "available",
         timeout=20,
     )
+
+
+def test_propagation_and_share_deletion(account, other_account):
+    tgw, share = share_tgw(account, other_account, auto_accept="enable")
+    accept(other_account, share["resourceShareArn"])
+    spoke_ec2, hub_ec2 = other_account.client("ec2"), account.client("ec2")
+    vpc, subnets = make_network(spoke_ec2, "10.5.0.0/16")
+    att = spoke_ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    rt_id = hub_ec2.describe_transit_gateways(TransitGatewayIds=[tgw["TransitGatewayId"]])[
+        "TransitGateways"
+    ][0]["Options"]["PropagationDefaultRouteTableId"]
+    props = hub_ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=rt_id)[
+        "TransitGatewayRouteTablePropagations"
+    ]
+    assert att in [p["TransitGatewayAttachmentId"] for p in props]
+
+    account.client("ram").delete_resource_share(resourceShareArn=share["resourceShareArn"])
+    ram_p = other_account.client("ram")
+    assert ram_p.get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"] == []
+    assert ram_p.list_resources(resourceOwner="OTHER-ACCOUNTS")["resources"] == []
+    visible = [t["TransitGatewayId"] for t in spoke_ec2.describe_transit_gateways()["TransitGateways"]]
+    assert tgw["TransitGatewayId"] not in visible

@@ -1,0 +1,31 @@
+"""Time model for EC2 resources: NAT gateways, interface endpoints, TGW attachments."""
+
+from conftest import make_network, wait_for
+
+
+def test_nat_gateway_and_interface_endpoint(account, time_scale):
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2)
+    time_scale(account, 0.03)  # NAT 107 s -> 3.2 s, endpoint 90 s -> 2.7 s
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip)["NatGateway"]
+    assert nat["State"] == "pending"
+    ep = ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName="com.amazonaws.us-east-1.ssm", VpcEndpointType="Interface",
+        SubnetIds=subnets,
+    )["VpcEndpoint"]
+    assert ep["State"] == "pending"
+    state = lambda: ec2.describe_nat_gateways(NatGatewayIds=[nat["NatGatewayId"]])["NatGateways"][0]["State"]
+    assert state() == "pending"
+    ec2.get_waiter("nat_gateway_available").wait(
+        NatGatewayIds=[nat["NatGatewayId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    wait_for(
+        lambda: ec2.describe_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])["VpcEndpoints"][0]["State"]
+        == "available",
+        20,
+    )
+    time_scale(account, 0.005)  # NAT delete 240 s -> 1.2 s
+    ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
+    assert state() == "deleting"
+    wait_for(lambda: state() == "deleted", 20)
