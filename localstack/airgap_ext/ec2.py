@@ -321,3 +321,28 @@ class AirgapEc2Provider(Ec2Provider):
                 result["VpcEndpoint"]["State"] = "pending"
                 timing.after("vpc-endpoint", "create", _set_state(ep, "available", ("pending",)))
         return result
+
+    @handler("DeleteVpcEndpoints", expand=False)
+    def delete_vpc_endpoints(self, context: RequestContext, request):
+        be = ec2_share.backend(context.account_id, context.region)
+        delay = timing.delay("vpc-endpoint", "delete")
+        slow = [
+            i
+            for i in request.get("VpcEndpointIds") or []
+            if i in be.vpc_end_points
+            and (be.vpc_end_points[i].vpc_endpoint_type or "").lower() == "interface"
+            and be.vpc_end_points[i].state != "deleted"
+        ]
+        if delay <= 0 or not slow:
+            return call_moto(context)
+        rest = [i for i in request.get("VpcEndpointIds") or [] if i not in slow]
+        unsuccessful = [
+            {"ResourceId": i, "Error": {"Code": "InvalidVpcEndpoint.NotFound", "Message": f"The VpcEndpoint Id '{i}' does not exist"}}
+            for i in rest
+            if i not in be.vpc_end_points
+        ]
+        be.delete_vpc_endpoints([i for i in rest if i in be.vpc_end_points])
+        for i in slow:
+            be.vpc_end_points[i].state = "deleting"
+        timing.after("vpc-endpoint", "delete", lambda: be.delete_vpc_endpoints(slow))
+        return {"Unsuccessful": unsuccessful}

@@ -15,6 +15,9 @@ Fields:
   duration_ms  for "not_found_after_create": how long reads answer NotFound after the create
   affected_operations  for "not_found_after_create": operations that answer NotFound
                (default: the service's Describe*/Get* operations)
+  affected_service     for "not_found_after_create": service whose calls answer NotFound
+               (default: the rule's service), e.g. ram AcceptResourceShareInvitation ->
+               ec2 CreateTransitGatewayVpcAttachment
   code, message, status  override the error that is returned
 """
 
@@ -78,6 +81,10 @@ EC2_NOT_FOUND = {
     "CreateTransitGatewayVpcAttachment": "InvalidTransitGatewayAttachmentID.NotFound",
     "CreateTransitGatewayRouteTable": "InvalidRouteTableID.NotFound",
     "AllocateAddress": "InvalidAllocationID.NotFound",
+    # RAM acceptance -> the shared transit gateway is not visible yet (up to ~60 s in AWS)
+    "AcceptResourceShareInvitation": "InvalidTransitGatewayID.NotFound",
+    "CreateResourceShare": "InvalidTransitGatewayID.NotFound",
+    "AssociateResourceShare": "InvalidTransitGatewayID.NotFound",
     "CreateNetworkInterface": "InvalidNetworkInterfaceID.NotFound",
 }
 
@@ -125,6 +132,7 @@ def add_rule(data: dict) -> dict:
         "delay_ms": int(data.get("delay_ms", 0)),
         "duration_ms": int(data.get("duration_ms", 0)),
         "affected_operations": data.get("affected_operations"),
+        "affected_service": data.get("affected_service"),
         "code": data.get("code"),
         "message": data.get("message"),
         "status": data.get("status"),
@@ -268,16 +276,17 @@ def response_handler(chain, context, response):
     rule = _take(service, op, context.account_id, context.region, ("not_found_after_create",))
     if rule is None:
         return
+    target = rule.get("affected_service") or service
     if rule.get("code"):
         code, status = rule["code"], int(rule.get("status") or 400)
-    elif service == "ec2":
+    elif target == "ec2":
         code, status = EC2_NOT_FOUND.get(op, "InvalidID.NotFound"), 400
     else:
-        code, status = _default_error("not_found", service)
+        code, status = _default_error("not_found", target)
     with _lock:
         WINDOWS.append(
             {
-                "service": service,
+                "service": target,
                 "account": context.account_id,
                 "region": context.region,
                 "until": time.monotonic() + rule["duration_ms"] / 1000.0,

@@ -25,7 +25,11 @@ def test_nat_gateway_and_interface_endpoint(account, time_scale):
         == "available",
         20,
     )
-    time_scale(account, 0.005)  # NAT delete 240 s -> 1.2 s
+    time_scale(account, 0.01)  # NAT delete 240 s -> 2.4 s, endpoint delete 120 s -> 1.2 s
     ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
     assert state() == "deleting"
+    ep_state = lambda: ec2.describe_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])["VpcEndpoints"][0]["State"]
+    assert ec2.delete_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])["Unsuccessful"] == []
+    assert ep_state() == "deleting"
     wait_for(lambda: state() == "deleted", 20)
+    wait_for(lambda: ep_state() == "deleted", 20)

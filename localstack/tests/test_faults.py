@@ -107,3 +107,27 @@ def test_probability(account):
         except ClientError:
             fails += 1
     assert fails == 3
+
+
+def test_not_found_after_share_acceptance(account, other_account):
+    """AWS: attaching to a just-shared TGW can fail with InvalidTransitGatewayID.NotFound."""
+    from test_ram_tgw import accept, share_tgw
+
+    tgw, share = share_tgw(account, other_account)
+    add({
+        "service": "ram", "operation": "AcceptResourceShareInvitation",
+        "fault": "not_found_after_create", "duration_ms": 3000, "account": other_account.id,
+        "affected_service": "ec2", "affected_operations": ["CreateTransitGatewayVpcAttachment"],
+    })
+    accept(other_account, share["resourceShareArn"])
+    ec2 = other_account.client("ec2")
+    vpc, subnets = make_network(ec2)
+    with pytest.raises(ClientError) as e:
+        ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets
+        )
+    assert code(e) == "InvalidTransitGatewayID.NotFound"
+    time.sleep(3.2)
+    ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets
+    )

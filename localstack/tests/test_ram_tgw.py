@@ -215,6 +215,11 @@ def test_shared_subnet_visible_and_unshared(account, other_account):
     accept(other_account, share["resourceShareArn"])
     got = p_ec2.describe_subnets(SubnetIds=[subnets[0]])["Subnets"]
     assert got[0]["OwnerId"] == account.id
+    # the participant can use the shared subnet
+    sg = p_ec2.create_security_group(GroupName="p", Description="p", VpcId=vpc)["GroupId"]
+    eni = p_ec2.create_network_interface(SubnetId=subnets[0], Groups=[sg])["NetworkInterface"]
+    assert eni["SubnetId"] == subnets[0] and eni["OwnerId"] == other_account.id
+    p_ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
     ram.disassociate_resource_share(resourceShareArn=share["resourceShareArn"], principals=[other_account.id])
     assert p_ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"] == []
 
