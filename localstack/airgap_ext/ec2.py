@@ -34,9 +34,10 @@ def _attachment_dto(att) -> dict:
             for k, v in att.options.items()
             if k in ("DnsSupport", "Ipv6Support", "ApplianceModeSupport", "SecurityGroupReferencingSupport")
         },
-        "Tags": [{"Key": k, "Value": v} for k, v in att.get_tags_dict().items()]
-        if hasattr(att, "get_tags_dict")
-        else [],
+        "Tags": [
+            {"Key": t.get("key", t.get("Key")), "Value": t.get("value", t.get("Value", ""))}
+            for t in att.get_tags()
+        ],
     }
 
 

@@ -120,6 +120,7 @@ def test_cross_account_attachment_accept_and_routes(account, other_account):
     )["TransitGatewayVpcAttachment"]
     att_id = att["TransitGatewayAttachmentId"]
     assert att["VpcOwnerId"] == other_account.id
+    assert att["Tags"] == [{"Key": "Name", "Value": "spoke"}]
 
     # visible in both accounts, waiting for the owner
     for ec2 in (spoke_ec2, hub_ec2):
