@@ -32,7 +32,13 @@ def _attachment_dto(att) -> dict:
         "Options": {
             k: v
             for k, v in att.options.items()
-            if k in ("DnsSupport", "Ipv6Support", "ApplianceModeSupport", "SecurityGroupReferencingSupport")
+            if k
+            in (
+                "DnsSupport",
+                "Ipv6Support",
+                "ApplianceModeSupport",
+                "SecurityGroupReferencingSupport",
+            )
         },
         "Tags": [
             {"Key": t.get("key", t.get("Key")), "Value": t.get("value", t.get("Value", ""))}
@@ -201,12 +207,16 @@ class AirgapEc2Provider(Ec2Provider):
 
             timing.after("tgw-attachment", "create", become_available)
         else:
-            timing.after("tgw-attachment", "create", _set_state(att, "pendingAcceptance", ("pending",)))
+            timing.after(
+                "tgw-attachment", "create", _set_state(att, "pendingAcceptance", ("pending",))
+            )
         return {"TransitGatewayVpcAttachment": dto}
 
     @handler("AcceptTransitGatewayVpcAttachment", expand=False)
     def accept_transit_gateway_vpc_attachment(self, context: RequestContext, request):
-        att = _find_attachment(context.account_id, context.region, request["TransitGatewayAttachmentId"])
+        att = _find_attachment(
+            context.account_id, context.region, request["TransitGatewayAttachmentId"]
+        )
         tgw = att.ec2_backend.transit_gateways.get(att.transit_gateway_id)
         if att.ec2_backend.account_id != context.account_id or tgw is None:
             raise AwsError(
@@ -233,7 +243,9 @@ class AirgapEc2Provider(Ec2Provider):
 
     @handler("RejectTransitGatewayVpcAttachment", expand=False)
     def reject_transit_gateway_vpc_attachment(self, context: RequestContext, request):
-        att = _find_attachment(context.account_id, context.region, request["TransitGatewayAttachmentId"])
+        att = _find_attachment(
+            context.account_id, context.region, request["TransitGatewayAttachmentId"]
+        )
         if att.ec2_backend.account_id != context.account_id:
             raise AwsError(
                 "InvalidTransitGatewayAttachmentID.NotFound",
@@ -249,7 +261,9 @@ class AirgapEc2Provider(Ec2Provider):
 
     @handler("DeleteTransitGatewayVpcAttachment", expand=False)
     def delete_transit_gateway_vpc_attachment(self, context: RequestContext, request):
-        att = _find_attachment(context.account_id, context.region, request["TransitGatewayAttachmentId"])
+        att = _find_attachment(
+            context.account_id, context.region, request["TransitGatewayAttachmentId"]
+        )
         owner_be = att.ec2_backend
         with LOCK:
             if att.state in ("deleting", "deleted"):
@@ -338,7 +352,13 @@ class AirgapEc2Provider(Ec2Provider):
             return call_moto(context)
         rest = [i for i in request.get("VpcEndpointIds") or [] if i not in slow]
         unsuccessful = [
-            {"ResourceId": i, "Error": {"Code": "InvalidVpcEndpoint.NotFound", "Message": f"The VpcEndpoint Id '{i}' does not exist"}}
+            {
+                "ResourceId": i,
+                "Error": {
+                    "Code": "InvalidVpcEndpoint.NotFound",
+                    "Message": f"The VpcEndpoint Id '{i}' does not exist",
+                },
+            }
             for i in rest
             if i not in be.vpc_end_points
         ]

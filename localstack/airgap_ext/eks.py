@@ -112,7 +112,8 @@ def _vpc_config(ctx, cfg: dict, previous: dict | None = None) -> dict:
     return {
         "subnetIds": list(subnet_ids),
         "securityGroupIds": list(cfg.get("securityGroupIds", prev.get("securityGroupIds", []))),
-        "clusterSecurityGroupId": prev.get("clusterSecurityGroupId") or "sg-" + secrets.token_hex(9)[:17],
+        "clusterSecurityGroupId": prev.get("clusterSecurityGroupId")
+        or "sg-" + secrets.token_hex(9)[:17],
         "vpcId": vpc_id,
         "endpointPublicAccess": public,
         "endpointPrivateAccess": private,
@@ -128,7 +129,9 @@ def create_cluster(ctx, req):
         if token and st.tokens.get(token) == name and name in st.clusters:
             return {"cluster": _cluster_dto(st.clusters[name])}
         if name in st.clusters:
-            raise AwsError("ResourceInUseException", f"Cluster already exists with name: {name}", 409)
+            raise AwsError(
+                "ResourceInUseException", f"Cluster already exists with name: {name}", 409
+            )
         version = req.get("version") or DEFAULT_VERSION
         if version not in SUPPORTED_VERSIONS:
             raise AwsError("InvalidParameterException", f"unsupported Kubernetes version {version}")
@@ -148,10 +151,27 @@ def create_cluster(ctx, req):
                 "ipFamily": knc.get("ipFamily", "ipv4"),
             },
             "logging": req.get("logging")
-            or {"clusterLogging": [{"types": ["api", "audit", "authenticator", "controllerManager", "scheduler"], "enabled": False}]},
-            "identity": {"oidc": {"issuer": f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{host}"}},
+            or {
+                "clusterLogging": [
+                    {
+                        "types": [
+                            "api",
+                            "audit",
+                            "authenticator",
+                            "controllerManager",
+                            "scheduler",
+                        ],
+                        "enabled": False,
+                    }
+                ]
+            },
+            "identity": {
+                "oidc": {"issuer": f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{host}"}
+            },
             "status": "CREATING",
-            "certificateAuthority": {"data": base64.b64encode(b"airgap-localstack-fake-ca").decode()},
+            "certificateAuthority": {
+                "data": base64.b64encode(b"airgap-localstack-fake-ca").decode()
+            },
             "platformVersion": "eks.1",
             "tags": req.get("tags") or {},
             "accessConfig": {
@@ -256,7 +276,9 @@ def update_cluster_version(ctx, req):
     with LOCK:
         c = _cluster(ctx, req["name"])
         if _in_progress(c["_updates"]) or c["status"] == "UPDATING":
-            raise AwsError("ResourceInUseException", "An update is already in progress for this cluster", 409)
+            raise AwsError(
+                "ResourceInUseException", "An update is already in progress for this cluster", 409
+            )
         c = _active_cluster(ctx, req["name"])
         version = req["version"]
         cur = c["version"]
@@ -288,21 +310,35 @@ def update_cluster_config(ctx, req):
     with LOCK:
         c = _cluster(ctx, req["name"])
         if _in_progress(c["_updates"]):
-            raise AwsError("ResourceInUseException", "An update is already in progress for this cluster", 409)
+            raise AwsError(
+                "ResourceInUseException", "An update is already in progress for this cluster", 409
+            )
         c = _active_cluster(ctx, req["name"])
         changes = []
         if req.get("resourcesVpcConfig"):
             new_cfg = _vpc_config(ctx, req["resourcesVpcConfig"], c["resourcesVpcConfig"])
             params = [
-                {"type": "EndpointPublicAccess", "value": str(new_cfg["endpointPublicAccess"]).lower()},
-                {"type": "EndpointPrivateAccess", "value": str(new_cfg["endpointPrivateAccess"]).lower()},
+                {
+                    "type": "EndpointPublicAccess",
+                    "value": str(new_cfg["endpointPublicAccess"]).lower(),
+                },
+                {
+                    "type": "EndpointPrivateAccess",
+                    "value": str(new_cfg["endpointPrivateAccess"]).lower(),
+                },
                 {"type": "PublicAccessCidrs", "value": str(new_cfg["publicAccessCidrs"])},
             ]
-            changes.append(("EndpointAccessUpdate", params, lambda: c.update(resourcesVpcConfig=new_cfg)))
+            changes.append(
+                ("EndpointAccessUpdate", params, lambda: c.update(resourcesVpcConfig=new_cfg))
+            )
         if req.get("logging"):
             lg = req["logging"]
             changes.append(
-                ("LoggingUpdate", [{"type": "ClusterLogging", "value": str(lg)}], lambda: c.update(logging=lg))
+                (
+                    "LoggingUpdate",
+                    [{"type": "ClusterLogging", "value": str(lg)}],
+                    lambda: c.update(logging=lg),
+                )
             )
         if req.get("accessConfig"):
             mode = req["accessConfig"].get("authenticationMode")
@@ -317,10 +353,13 @@ def update_cluster_config(ctx, req):
             def set_mode(m=mode):
                 c["accessConfig"]["authenticationMode"] = m
 
-            changes.append(("AccessConfigUpdate", [{"type": "AuthenticationMode", "value": mode}], set_mode))
+            changes.append(
+                ("AccessConfigUpdate", [{"type": "AuthenticationMode", "value": mode}], set_mode)
+            )
         if len(changes) != 1:
             raise AwsError(
-                "InvalidParameterException", "Exactly one kind of configuration change is allowed per update"
+                "InvalidParameterException",
+                "Exactly one kind of configuration change is allowed per update",
             )
         utype, params, apply = changes[0]
         u = _new_update(c, utype, params, "cluster", c)
@@ -344,7 +383,9 @@ def describe_update(ctx, req):
         owner = _update_owner(ctx, req)
         u = owner["_updates"].get(req["updateId"])
         if u is None:
-            raise AwsError("ResourceNotFoundException", f"No update found for ID: {req['updateId']}", 404)
+            raise AwsError(
+                "ResourceNotFoundException", f"No update found for ID: {req['updateId']}", 404
+            )
         return {"update": dict(u)}
 
 
@@ -375,7 +416,11 @@ def create_nodegroup(ctx, req):
             )
         name = req["nodegroupName"]
         if name in c["_nodegroups"]:
-            raise AwsError("ResourceInUseException", f"NodeGroup already exists with name {name} and cluster name {c['name']}", 409)
+            raise AwsError(
+                "ResourceInUseException",
+                f"NodeGroup already exists with name {name} and cluster name {c['name']}",
+                409,
+            )
         be = ec2_share.backend(ctx.account_id, ctx.region)
         for sid in req.get("subnets") or []:
             if ec2_share._find_subnet(be, sid)[1] is None:
@@ -387,7 +432,8 @@ def create_nodegroup(ctx, req):
             "nodegroupArn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:nodegroup/{c['name']}/{name}/{ng_id}",
             "clusterName": c["name"],
             "version": req.get("version") or c["version"],
-            "releaseVersion": req.get("releaseVersion") or f"{req.get('version') or c['version']}.0-20240101",
+            "releaseVersion": req.get("releaseVersion")
+            or f"{req.get('version') or c['version']}.0-20240101",
             "createdAt": now(),
             "modifiedAt": now(),
             "status": "CREATING",
@@ -422,7 +468,11 @@ def create_nodegroup(ctx, req):
 
 def describe_nodegroup(ctx, req):
     with LOCK:
-        return {"nodegroup": _cluster_dto(_nodegroup(_cluster(ctx, req["clusterName"]), req["nodegroupName"]))}
+        return {
+            "nodegroup": _cluster_dto(
+                _nodegroup(_cluster(ctx, req["clusterName"]), req["nodegroupName"])
+            )
+        }
 
 
 def list_nodegroups(ctx, req):
@@ -453,7 +503,9 @@ def _ng_for_update(ctx, req):
     c = _cluster(ctx, req["clusterName"])
     ng = _nodegroup(c, req["nodegroupName"])
     if _in_progress(ng["_updates"]) or ng["status"] == "UPDATING":
-        raise AwsError("ResourceInUseException", "An update is already in progress for this nodegroup", 409)
+        raise AwsError(
+            "ResourceInUseException", "An update is already in progress for this nodegroup", 409
+        )
     if ng["status"] != "ACTIVE":
         raise AwsError("ResourceInUseException", f"Nodegroup is {ng['status']}", 409)
     return c, ng
@@ -463,7 +515,9 @@ def update_nodegroup_version(ctx, req):
     with LOCK:
         c, ng = _ng_for_update(ctx, req)
         version = req.get("version") or c["version"]
-        if version not in SUPPORTED_VERSIONS or SUPPORTED_VERSIONS.index(version) > SUPPORTED_VERSIONS.index(c["version"]):
+        if version not in SUPPORTED_VERSIONS or SUPPORTED_VERSIONS.index(
+            version
+        ) > SUPPORTED_VERSIONS.index(c["version"]):
             raise AwsError(
                 "InvalidParameterException",
                 f"Requested Kubernetes version {version} is not supported for cluster version {c['version']}",
@@ -494,23 +548,31 @@ def update_nodegroup_config(ctx, req):
         if req.get("scalingConfig"):
             sc = dict(ng["scalingConfig"], **req["scalingConfig"])
             if not sc["minSize"] <= sc.get("desiredSize", sc["minSize"]) <= sc["maxSize"]:
-                raise AwsError("InvalidParameterException", "desiredSize must be between minSize and maxSize")
+                raise AwsError(
+                    "InvalidParameterException", "desiredSize must be between minSize and maxSize"
+                )
             new["scalingConfig"] = sc
             for k in ("minSize", "maxSize", "desiredSize"):
                 if k in req["scalingConfig"]:
-                    params.append({"type": k[0].upper() + k[1:], "value": str(req["scalingConfig"][k])})
+                    params.append(
+                        {"type": k[0].upper() + k[1:], "value": str(req["scalingConfig"][k])}
+                    )
         if req.get("labels"):
             labels = dict(ng["labels"])
             labels.update(req["labels"].get("addOrUpdateLabels") or {})
             for k in req["labels"].get("removeLabels") or []:
                 labels.pop(k, None)
             new["labels"] = labels
-            params.append({"type": "LabelsToAdd", "value": str(req["labels"].get("addOrUpdateLabels") or {})})
+            params.append(
+                {"type": "LabelsToAdd", "value": str(req["labels"].get("addOrUpdateLabels") or {})}
+            )
         if req.get("taints"):
             taints = [t for t in ng["taints"] if t not in (req["taints"].get("removeTaints") or [])]
             taints += req["taints"].get("addOrUpdateTaints") or []
             new["taints"] = taints
-            params.append({"type": "TaintsToAdd", "value": str(req["taints"].get("addOrUpdateTaints") or [])})
+            params.append(
+                {"type": "TaintsToAdd", "value": str(req["taints"].get("addOrUpdateTaints") or [])}
+            )
         if req.get("updateConfig"):
             new["updateConfig"] = req["updateConfig"]
             params.append({"type": "MaxUnavailable", "value": str(req["updateConfig"])})
@@ -533,7 +595,9 @@ def update_nodegroup_config(ctx, req):
 def _addon(c, name) -> dict:
     a = c["_addons"].get(name)
     if a is None:
-        raise AwsError("ResourceNotFoundException", f"No addon: {name} found in cluster: {c['name']}", 404)
+        raise AwsError(
+            "ResourceNotFoundException", f"No addon: {name} found in cluster: {c['name']}", 404
+        )
     return a
 
 
@@ -590,10 +654,16 @@ def update_addon(ctx, req):
         c = _cluster(ctx, req["clusterName"])
         a = _addon(c, req["addonName"])
         if _in_progress(a["_updates"]) or a["status"] != "ACTIVE":
-            raise AwsError("ResourceInUseException", f"Addon {a['addonName']} is {a['status']}", 409)
+            raise AwsError(
+                "ResourceInUseException", f"Addon {a['addonName']} is {a['status']}", 409
+            )
         changes = {}
         params = []
-        for k, t in (("addonVersion", "AddonVersion"), ("serviceAccountRoleArn", "ServiceAccountRoleArn"), ("configurationValues", "ConfigurationValues")):
+        for k, t in (
+            ("addonVersion", "AddonVersion"),
+            ("serviceAccountRoleArn", "ServiceAccountRoleArn"),
+            ("configurationValues", "ConfigurationValues"),
+        ):
             if req.get(k):
                 changes[k] = req[k]
                 params.append({"type": t, "value": req[k]})
@@ -670,7 +740,11 @@ def _api_auth(c):
 def _entry(c, principal):
     e = c["_access"].get(principal)
     if e is None:
-        raise AwsError("ResourceNotFoundException", f"The specified principalArn could not be found: {principal}", 404)
+        raise AwsError(
+            "ResourceNotFoundException",
+            f"The specified principalArn could not be found: {principal}",
+            404,
+        )
     return e
 
 
@@ -680,9 +754,15 @@ def create_access_entry(ctx, req):
         _api_auth(c)
         p = req["principalArn"]
         if not re.match(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:", p):
-            raise AwsError("InvalidParameterException", f"The principalArn parameter format is not valid: {p}")
+            raise AwsError(
+                "InvalidParameterException", f"The principalArn parameter format is not valid: {p}"
+            )
         if p in c["_access"]:
-            raise AwsError("ResourceInUseException", f"The specified access entry resource is already in use on this cluster.", 409)
+            raise AwsError(
+                "ResourceInUseException",
+                "The specified access entry resource is already in use on this cluster.",
+                409,
+            )
         e = {
             "clusterName": c["name"],
             "principalArn": p,
@@ -701,7 +781,11 @@ def create_access_entry(ctx, req):
 
 def describe_access_entry(ctx, req):
     with LOCK:
-        return {"accessEntry": _cluster_dto(_entry(_cluster(ctx, req["clusterName"]), req["principalArn"]))}
+        return {
+            "accessEntry": _cluster_dto(
+                _entry(_cluster(ctx, req["clusterName"]), req["principalArn"])
+            )
+        }
 
 
 def list_access_entries(ctx, req):
@@ -736,12 +820,18 @@ def associate_access_policy(ctx, req):
         e = _entry(_cluster(ctx, req["clusterName"]), req["principalArn"])
         arn = req["policyArn"]
         if arn.rsplit("/", 1)[-1] not in ACCESS_POLICIES or ":cluster-access-policy/" not in arn:
-            raise AwsError("ResourceNotFoundException", f"The specified policy could not be found: {arn}", 404)
+            raise AwsError(
+                "ResourceNotFoundException", f"The specified policy could not be found: {arn}", 404
+            )
         scope = req["accessScope"]
         if scope.get("type") not in ("cluster", "namespace"):
-            raise AwsError("InvalidParameterException", "accessScope type must be cluster or namespace")
+            raise AwsError(
+                "InvalidParameterException", "accessScope type must be cluster or namespace"
+            )
         if scope["type"] == "namespace" and not scope.get("namespaces"):
-            raise AwsError("InvalidParameterException", "namespaces must be set for namespace scope")
+            raise AwsError(
+                "InvalidParameterException", "namespaces must be set for namespace scope"
+            )
         prev = e["_policies"].get(arn)
         pol = {
             "policyArn": arn,
@@ -750,7 +840,11 @@ def associate_access_policy(ctx, req):
             "modifiedAt": now(),
         }
         e["_policies"][arn] = pol
-        return {"clusterName": e["clusterName"], "principalArn": e["principalArn"], "associatedAccessPolicy": pol}
+        return {
+            "clusterName": e["clusterName"],
+            "principalArn": e["principalArn"],
+            "associatedAccessPolicy": pol,
+        }
 
 
 def disassociate_access_policy(ctx, req):
@@ -772,7 +866,9 @@ def list_associated_access_policies(ctx, req):
 
 
 def list_access_policies(ctx, req):
-    pols = [{"name": n, "arn": f"arn:aws:eks::aws:cluster-access-policy/{n}"} for n in ACCESS_POLICIES]
+    pols = [
+        {"name": n, "arn": f"arn:aws:eks::aws:cluster-access-policy/{n}"} for n in ACCESS_POLICIES
+    ]
     return _page(pols, req, "accessPolicies")
 
 

@@ -47,7 +47,13 @@ def config_endpoint(request: Request, **kwargs):
                 timing.set_scale(float(data["time_scale"]), data.get("account"))
         except (ValueError, TypeError) as e:
             return _json({"error": str(e)}, 400)
-    return _json({"time_scale": timing.global_scale(), "account_time_scales": dict(timing.ACCOUNT_SCALES), "durations": {f"{k}:{p}": v for (k, p), v in timing.DURATIONS.items()}})
+    return _json(
+        {
+            "time_scale": timing.global_scale(),
+            "account_time_scales": dict(timing.ACCOUNT_SCALES),
+            "durations": {f"{k}:{p}": v for (k, p), v in timing.DURATIONS.items()},
+        }
+    )
 
 
 def set_account(chain, context, response):

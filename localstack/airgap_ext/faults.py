@@ -179,7 +179,9 @@ def _take(service, operation, account, region, faults):
     """Find the first live rule for the call and count a hit on it."""
     with _lock:
         for rule in RULES:
-            if rule["fault"] not in faults or not _matches(rule, service, operation, account, region):
+            if rule["fault"] not in faults or not _matches(
+                rule, service, operation, account, region
+            ):
                 continue
             rem = _remaining(rule)
             if rem == 0:
@@ -239,7 +241,10 @@ def request_handler(chain, context, response):
     w = _window_hit(service, op, account, region)
     if w is not None:
         raise CommonServiceException(
-            w["code"], "The resource was just created and is not visible yet (injected).", w["status"], True
+            w["code"],
+            "The resource was just created and is not visible yet (injected).",
+            w["status"],
+            True,
         )
     rule = _take(
         service,

@@ -79,7 +79,12 @@ def _rg_body(req) -> dict:
     src = body.get("RulesSource") or {}
     if not any(
         src.get(k)
-        for k in ("RulesString", "RulesSourceList", "StatefulRules", "StatelessRulesAndCustomActions")
+        for k in (
+            "RulesString",
+            "RulesSourceList",
+            "StatefulRules",
+            "StatelessRulesAndCustomActions",
+        )
     ):
         raise AwsError("InvalidRequestException", "RulesSource must define rules")
     return body
@@ -108,13 +113,18 @@ def create_rule_group(ctx, req):
         raise AwsError("InvalidRequestException", "Type must be STATEFUL or STATELESS")
     body = _rg_body(req)
     with LOCK:
-        if any(o["name"] == req["RuleGroupName"] and o["type"] == rtype for o in st.rule_groups.values()):
+        if any(
+            o["name"] == req["RuleGroupName"] and o["type"] == rtype
+            for o in st.rule_groups.values()
+        ):
             raise AwsError(
                 "InvalidRequestException",
                 f"A resource with the specified name already exists: {req['RuleGroupName']}",
             )
         kind = "stateful-rulegroup" if rtype == "STATEFUL" else "stateless-rulegroup"
-        arn = f"arn:aws:network-firewall:{ctx.region}:{ctx.account_id}:{kind}/{req['RuleGroupName']}"
+        arn = (
+            f"arn:aws:network-firewall:{ctx.region}:{ctx.account_id}:{kind}/{req['RuleGroupName']}"
+        )
         rg = {
             "arn": arn,
             "id": new_uuid(),
@@ -151,7 +161,11 @@ def _find_rg(ctx, req):
 def describe_rule_group(ctx, req):
     with LOCK:
         rg = _find_rg(ctx, req)
-        return {"UpdateToken": rg["token"], "RuleGroup": rg["body"], "RuleGroupResponse": _rg_response(rg)}
+        return {
+            "UpdateToken": rg["token"],
+            "RuleGroup": rg["body"],
+            "RuleGroupResponse": _rg_response(rg),
+        }
 
 
 def update_rule_group(ctx, req):
@@ -241,9 +255,7 @@ def _policy_response(p) -> dict:
         "Description": p.get("description") or "",
         "FirewallPolicyStatus": p["status"],
         "Tags": _tag_list(p["tags"]),
-        "NumberOfAssociations": sum(
-            1 for f in _all_firewalls_of(p) if f["policy"] == p["arn"]
-        ),
+        "NumberOfAssociations": sum(1 for f in _all_firewalls_of(p) if f["policy"] == p["arn"]),
         "LastModifiedTime": p["modified"],
     }
 
@@ -282,7 +294,11 @@ def create_firewall_policy(ctx, req):
 
 def _find_policy(ctx, req):
     return _lookup(
-        _store(ctx).policies, ctx, req.get("FirewallPolicyName"), req.get("FirewallPolicyArn"), "FirewallPolicy"
+        _store(ctx).policies,
+        ctx,
+        req.get("FirewallPolicyName"),
+        req.get("FirewallPolicyArn"),
+        "FirewallPolicy",
     )
 
 
@@ -398,7 +414,10 @@ def _fw_status(fw) -> dict:
                 "StatusMessage": "",
             },
             "Config": {
-                fw["policy"]: {"SyncStatus": "IN_SYNC" if s["status"] == "READY" else "PENDING", "UpdateToken": fw["token"]}
+                fw["policy"]: {
+                    "SyncStatus": "IN_SYNC" if s["status"] == "READY" else "PENDING",
+                    "UpdateToken": fw["token"],
+                }
             },
         }
     in_sync = all(s["status"] == "READY" for s in fw["subnets"].values())
@@ -434,14 +453,17 @@ def create_firewall(ctx, req):
             )
         if req["FirewallPolicyArn"] not in st.policies:
             raise AwsError(
-                "InvalidRequestException", f"Firewall policy {req['FirewallPolicyArn']} does not exist"
+                "InvalidRequestException",
+                f"Firewall policy {req['FirewallPolicyArn']} does not exist",
             )
         be = ec2_share.backend(ctx.account_id, ctx.region)
         if req["VpcId"] not in be.vpcs:
             raise AwsError("InvalidRequestException", f"VPC {req['VpcId']} does not exist")
         if not req.get("SubnetMappings"):
             raise AwsError("InvalidRequestException", "SubnetMappings must not be empty")
-        arn = f"arn:aws:network-firewall:{ctx.region}:{ctx.account_id}:firewall/{req['FirewallName']}"
+        arn = (
+            f"arn:aws:network-firewall:{ctx.region}:{ctx.account_id}:firewall/{req['FirewallName']}"
+        )
         fw = {
             "arn": arn,
             "id": new_uuid(),
@@ -466,13 +488,19 @@ def create_firewall(ctx, req):
 
 
 def _find_fw(ctx, req):
-    return _lookup(_store(ctx).firewalls, ctx, req.get("FirewallName"), req.get("FirewallArn"), "Firewall")
+    return _lookup(
+        _store(ctx).firewalls, ctx, req.get("FirewallName"), req.get("FirewallArn"), "Firewall"
+    )
 
 
 def describe_firewall(ctx, req):
     with LOCK:
         fw = _find_fw(ctx, req)
-        return {"UpdateToken": fw["token"], "Firewall": _fw_dto(fw), "FirewallStatus": _fw_status(fw)}
+        return {
+            "UpdateToken": fw["token"],
+            "Firewall": _fw_dto(fw),
+            "FirewallStatus": _fw_status(fw),
+        }
 
 
 def list_firewalls(ctx, req):
@@ -563,7 +591,8 @@ def associate_firewall_policy(ctx, req):
         fw = _mutable_fw(ctx, req, "policy_protection")
         if req["FirewallPolicyArn"] not in st.policies:
             raise AwsError(
-                "InvalidRequestException", f"Firewall policy {req['FirewallPolicyArn']} does not exist"
+                "InvalidRequestException",
+                f"Firewall policy {req['FirewallPolicyArn']} does not exist",
             )
         fw["policy"] = req["FirewallPolicyArn"]
         fw["token"] = _token()
@@ -582,7 +611,12 @@ def _protection(field, key):
             _check_token(fw, req.get("UpdateToken"))
             fw[key] = req[field]
             fw["token"] = _token()
-            return {"FirewallArn": fw["arn"], "FirewallName": fw["name"], field: fw[key], "UpdateToken": fw["token"]}
+            return {
+                "FirewallArn": fw["arn"],
+                "FirewallName": fw["name"],
+                field: fw[key],
+                "UpdateToken": fw["token"],
+            }
 
     return op
 

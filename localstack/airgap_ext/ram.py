@@ -13,7 +13,15 @@ invitation and its principal association stays ASSOCIATING until the invitation 
 import re
 
 from . import ec2_share
-from .common import LOCK, AwsError, new_uuid, now, parse_arn, tags_from_list, tags_to_list
+from .common import (
+    LOCK,
+    AwsError,
+    new_uuid,
+    now,
+    parse_arn,
+    tags_from_list,
+    tags_to_list,
+)
 
 # all shares and invitations, keyed by ARN (ARNs carry account and region)
 SHARES: dict[str, dict] = {}

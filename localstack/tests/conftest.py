@@ -16,7 +16,9 @@ from botocore.config import Config
 
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566").rstrip("/")
 REGION = "us-east-1"
-CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=30, connect_timeout=5)
+CONFIG = Config(
+    retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=30, connect_timeout=5
+)
 
 
 def new_account() -> str:

@@ -11,24 +11,34 @@ def test_nat_gateway_and_interface_endpoint(account, time_scale):
     nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip)["NatGateway"]
     assert nat["State"] == "pending"
     ep = ec2.create_vpc_endpoint(
-        VpcId=vpc, ServiceName="com.amazonaws.us-east-1.ssm", VpcEndpointType="Interface",
+        VpcId=vpc,
+        ServiceName="com.amazonaws.us-east-1.ssm",
+        VpcEndpointType="Interface",
         SubnetIds=subnets,
     )["VpcEndpoint"]
     assert ep["State"] == "pending"
-    state = lambda: ec2.describe_nat_gateways(NatGatewayIds=[nat["NatGatewayId"]])["NatGateways"][0]["State"]
+    state = lambda: ec2.describe_nat_gateways(NatGatewayIds=[nat["NatGatewayId"]])["NatGateways"][
+        0
+    ]["State"]
     assert state() == "pending"
     ec2.get_waiter("nat_gateway_available").wait(
         NatGatewayIds=[nat["NatGatewayId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 30}
     )
     wait_for(
-        lambda: ec2.describe_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])["VpcEndpoints"][0]["State"]
-        == "available",
+        lambda: (
+            ec2.describe_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])["VpcEndpoints"][0][
+                "State"
+            ]
+            == "available"
+        ),
         20,
     )
     time_scale(account, 0.01)  # NAT delete 240 s -> 2.4 s, endpoint delete 120 s -> 1.2 s
     ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
     assert state() == "deleting"
-    ep_state = lambda: ec2.describe_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])["VpcEndpoints"][0]["State"]
+    ep_state = lambda: ec2.describe_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])[
+        "VpcEndpoints"
+    ][0]["State"]
     assert ec2.delete_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])["Unsuccessful"] == []
     assert ep_state() == "deleting"
     wait_for(lambda: state() == "deleted", 20)

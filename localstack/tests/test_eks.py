@@ -2,7 +2,6 @@
 
 import pytest
 from botocore.exceptions import ClientError
-
 from conftest import make_network, wait_for
 
 ROLE = "arn:aws:iam::{}:role/eks"
@@ -53,10 +52,14 @@ def test_cluster_nodegroup_addon(account):
         scalingConfig={"minSize": 1, "maxSize": 3, "desiredSize": 2},
     )["nodegroup"]
     assert ng["status"] == "CREATING"
-    eks.get_waiter("nodegroup_active").wait(clusterName="c1", nodegroupName="ng", WaiterConfig={"Delay": 1})
+    eks.get_waiter("nodegroup_active").wait(
+        clusterName="c1", nodegroupName="ng", WaiterConfig={"Delay": 1}
+    )
     ad = eks.create_addon(clusterName="c1", addonName="vpc-cni")["addon"]
     assert ad["status"] == "CREATING"
-    eks.get_waiter("addon_active").wait(clusterName="c1", addonName="vpc-cni", WaiterConfig={"Delay": 1})
+    eks.get_waiter("addon_active").wait(
+        clusterName="c1", addonName="vpc-cni", WaiterConfig={"Delay": 1}
+    )
     assert eks.list_addons(clusterName="c1")["addons"] == ["vpc-cni"]
     with pytest.raises(ClientError) as e:
         eks.create_addon(clusterName="c1", addonName="no-such-addon")
@@ -68,7 +71,9 @@ def test_cluster_nodegroup_addon(account):
     assert code(e) == "ResourceInUseException"
     eks.delete_addon(clusterName="c1", addonName="vpc-cni")
     eks.delete_nodegroup(clusterName="c1", nodegroupName="ng")
-    eks.get_waiter("nodegroup_deleted").wait(clusterName="c1", nodegroupName="ng", WaiterConfig={"Delay": 1})
+    eks.get_waiter("nodegroup_deleted").wait(
+        clusterName="c1", nodegroupName="ng", WaiterConfig={"Delay": 1}
+    )
     assert eks.delete_cluster(name="c1")["cluster"]["status"] == "DELETING"
     with pytest.raises(ClientError) as e:
         eks.describe_cluster(name="c1")
@@ -100,14 +105,24 @@ def test_updates(account):
     assert len(eks.list_updates(name="c1")["updateIds"]) == 2
 
     eks.create_nodegroup(
-        clusterName="c1", nodegroupName="ng", nodeRole=ROLE.format(account.id), subnets=subnets,
+        clusterName="c1",
+        nodegroupName="ng",
+        nodeRole=ROLE.format(account.id),
+        subnets=subnets,
         version="1.30",
     )
     u = eks.update_nodegroup_version(clusterName="c1", nodegroupName="ng")["update"]
-    assert eks.describe_update(name="c1", nodegroupName="ng", updateId=u["id"])["update"]["status"] == "Successful"
-    assert eks.describe_nodegroup(clusterName="c1", nodegroupName="ng")["nodegroup"]["version"] == "1.31"
+    assert (
+        eks.describe_update(name="c1", nodegroupName="ng", updateId=u["id"])["update"]["status"]
+        == "Successful"
+    )
+    assert (
+        eks.describe_nodegroup(clusterName="c1", nodegroupName="ng")["nodegroup"]["version"]
+        == "1.31"
+    )
     eks.update_nodegroup_config(
-        clusterName="c1", nodegroupName="ng",
+        clusterName="c1",
+        nodegroupName="ng",
         scalingConfig={"minSize": 2, "maxSize": 5, "desiredSize": 3},
         labels={"addOrUpdateLabels": {"role": "system"}},
     )
@@ -125,9 +140,16 @@ def test_update_in_progress(account, time_scale):
         eks.update_cluster_version(name="c1", version="1.31")
     assert code(e) == "ResourceInUseException"
     with pytest.raises(ClientError) as e:
-        eks.update_cluster_config(name="c1", logging={"clusterLogging": [{"types": ["api"], "enabled": True}]})
+        eks.update_cluster_config(
+            name="c1", logging={"clusterLogging": [{"types": ["api"], "enabled": True}]}
+        )
     assert code(e) == "ResourceInUseException"
-    wait_for(lambda: eks.describe_update(name="c1", updateId=u["id"])["update"]["status"] == "Successful", 15)
+    wait_for(
+        lambda: (
+            eks.describe_update(name="c1", updateId=u["id"])["update"]["status"] == "Successful"
+        ),
+        15,
+    )
     assert eks.describe_cluster(name="c1")["cluster"]["status"] == "ACTIVE"
 
 
@@ -173,7 +195,9 @@ def test_cluster_validation(account):
     vpc, subnets = make_network(account.client("ec2"), azs=("us-east-1a",))
     eks = account.client("eks")
     with pytest.raises(ClientError) as e:
-        eks.create_cluster(name="x", roleArn=ROLE.format(account.id), resourcesVpcConfig={"subnetIds": subnets})
+        eks.create_cluster(
+            name="x", roleArn=ROLE.format(account.id), resourcesVpcConfig={"subnetIds": subnets}
+        )
     assert code(e) == "InvalidParameterException"
     with pytest.raises(ClientError) as e:
         eks.describe_cluster(name="nope")

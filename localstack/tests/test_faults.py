@@ -3,8 +3,11 @@
 import time
 
 import pytest
-from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
-
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+)
 from conftest import airgap, make_network
 
 
@@ -21,7 +24,15 @@ def code(exc):
 def test_api_validation_and_listing(account):
     status, body = airgap("POST", "/_airgap/faults", {"service": "ec2", "fault": "nope"})
     assert status == 400 and "fault" in body["error"]
-    rule = add({"service": "ec2", "operation": "DescribeVpcs", "fault": "throttling", "count": 1, "account": account.id})
+    rule = add(
+        {
+            "service": "ec2",
+            "operation": "DescribeVpcs",
+            "fault": "throttling",
+            "count": 1,
+            "account": account.id,
+        }
+    )
     status, body = airgap("GET", "/_airgap/faults")
     mine = [r for r in body["rules"] if r["id"] == rule["id"]]
     assert mine and mine[0]["hits"] == 0 and mine[0]["remaining"] == 1
@@ -34,10 +45,42 @@ def test_api_validation_and_listing(account):
 
 
 def test_throttling_next_n_calls_per_service(account):
-    add({"service": "ec2", "operation": "DescribeVpcs", "fault": "throttling", "count": 2, "account": account.id})
-    add({"service": "eks", "operation": "ListClusters", "fault": "throttling", "count": 1, "account": account.id})
-    add({"service": "network-firewall", "operation": "ListFirewalls", "fault": "server_error", "count": 1, "account": account.id})
-    add({"service": "ram", "operation": "GetResourceShares", "fault": "server_error", "count": 1, "account": account.id})
+    add(
+        {
+            "service": "ec2",
+            "operation": "DescribeVpcs",
+            "fault": "throttling",
+            "count": 2,
+            "account": account.id,
+        }
+    )
+    add(
+        {
+            "service": "eks",
+            "operation": "ListClusters",
+            "fault": "throttling",
+            "count": 1,
+            "account": account.id,
+        }
+    )
+    add(
+        {
+            "service": "network-firewall",
+            "operation": "ListFirewalls",
+            "fault": "server_error",
+            "count": 1,
+            "account": account.id,
+        }
+    )
+    add(
+        {
+            "service": "ram",
+            "operation": "GetResourceShares",
+            "fault": "server_error",
+            "count": 1,
+            "account": account.id,
+        }
+    )
     ec2 = account.client("ec2")
     for _ in range(2):
         with pytest.raises(ClientError) as e:
@@ -58,7 +101,15 @@ def test_throttling_next_n_calls_per_service(account):
 
 
 def test_sdk_retries_through_throttling(account):
-    add({"service": "ec2", "operation": "DescribeVpcs", "fault": "throttling", "count": 2, "account": account.id})
+    add(
+        {
+            "service": "ec2",
+            "operation": "DescribeVpcs",
+            "fault": "throttling",
+            "count": 2,
+            "account": account.id,
+        }
+    )
     resp = account.client("ec2", retries=3).describe_vpcs()
     assert resp["ResponseMetadata"]["RetryAttempts"] == 2
 
@@ -66,14 +117,29 @@ def test_sdk_retries_through_throttling(account):
 def test_dependency_violation(account):
     ec2 = account.client("ec2")
     vpc, _ = make_network(ec2)
-    add({"service": "ec2", "operation": "DeleteVpc", "fault": "dependency_violation", "account": account.id})
+    add(
+        {
+            "service": "ec2",
+            "operation": "DeleteVpc",
+            "fault": "dependency_violation",
+            "account": account.id,
+        }
+    )
     with pytest.raises(ClientError) as e:
         ec2.delete_vpc(VpcId=vpc)
     assert code(e) == "DependencyViolation"
 
 
 def test_delay(account):
-    add({"service": "ec2", "operation": "DescribeVpcs", "fault": "delay", "delay_ms": 800, "account": account.id})
+    add(
+        {
+            "service": "ec2",
+            "operation": "DescribeVpcs",
+            "fault": "delay",
+            "delay_ms": 800,
+            "account": account.id,
+        }
+    )
     t0 = time.monotonic()
     account.client("ec2").describe_vpcs()
     assert time.monotonic() - t0 >= 0.8
@@ -81,7 +147,15 @@ def test_delay(account):
 
 def test_not_found_after_create(account):
     ec2 = account.client("ec2")
-    add({"service": "ec2", "operation": "CreateVpc", "fault": "not_found_after_create", "duration_ms": 3000, "account": account.id})
+    add(
+        {
+            "service": "ec2",
+            "operation": "CreateVpc",
+            "fault": "not_found_after_create",
+            "duration_ms": 3000,
+            "account": account.id,
+        }
+    )
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     with pytest.raises(ClientError) as e:
         ec2.describe_vpcs(VpcIds=[vpc])
@@ -91,14 +165,30 @@ def test_not_found_after_create(account):
 
 
 def test_connection_drop(account):
-    add({"service": "eks", "operation": "ListClusters", "fault": "connection_drop", "account": account.id})
+    add(
+        {
+            "service": "eks",
+            "operation": "ListClusters",
+            "fault": "connection_drop",
+            "account": account.id,
+        }
+    )
     with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
         account.client("eks").list_clusters()
     account.client("eks").list_clusters()
 
 
 def test_probability(account):
-    add({"service": "ec2", "operation": "DescribeVpcs", "fault": "throttling", "probability": 1.0, "count": 3, "account": account.id})
+    add(
+        {
+            "service": "ec2",
+            "operation": "DescribeVpcs",
+            "fault": "throttling",
+            "probability": 1.0,
+            "count": 3,
+            "account": account.id,
+        }
+    )
     ec2 = account.client("ec2")
     fails = 0
     for _ in range(5):
@@ -114,11 +204,17 @@ def test_not_found_after_share_acceptance(account, other_account):
     from test_ram_tgw import accept, share_tgw
 
     tgw, share = share_tgw(account, other_account)
-    add({
-        "service": "ram", "operation": "AcceptResourceShareInvitation",
-        "fault": "not_found_after_create", "duration_ms": 3000, "account": other_account.id,
-        "affected_service": "ec2", "affected_operations": ["CreateTransitGatewayVpcAttachment"],
-    })
+    add(
+        {
+            "service": "ram",
+            "operation": "AcceptResourceShareInvitation",
+            "fault": "not_found_after_create",
+            "duration_ms": 3000,
+            "account": other_account.id,
+            "affected_service": "ec2",
+            "affected_operations": ["CreateTransitGatewayVpcAttachment"],
+        }
+    )
     accept(other_account, share["resourceShareArn"])
     ec2 = other_account.client("ec2")
     vpc, subnets = make_network(ec2)

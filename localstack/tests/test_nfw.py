@@ -2,7 +2,6 @@
 
 import pytest
 from botocore.exceptions import ClientError
-
 from conftest import make_network, wait_for
 
 DOMAIN_RG = {
@@ -67,7 +66,9 @@ def test_rule_groups_and_policy_tokens(account):
     assert names == {"domains", "suricata", "stateless"}
 
     with pytest.raises(ClientError) as e:
-        nfw.create_rule_group(RuleGroupName="domains", Type="STATEFUL", Capacity=1, RuleGroup=DOMAIN_RG)
+        nfw.create_rule_group(
+            RuleGroupName="domains", Type="STATEFUL", Capacity=1, RuleGroup=DOMAIN_RG
+        )
     assert code(e) == "InvalidRequestException"
 
     # rule group update token
@@ -105,7 +106,10 @@ def test_rule_groups_and_policy_tokens(account):
             FirewallPolicyName="egress", UpdateToken=d["UpdateToken"], FirewallPolicy=body
         )
     assert code(e) == "InvalidTokenException"
-    assert nfw.describe_firewall_policy(FirewallPolicyName="egress")["UpdateToken"] == up["UpdateToken"]
+    assert (
+        nfw.describe_firewall_policy(FirewallPolicyName="egress")["UpdateToken"]
+        == up["UpdateToken"]
+    )
 
     # referenced rule groups cannot be deleted; unknown references are rejected
     with pytest.raises(ClientError) as e:
@@ -121,7 +125,9 @@ def test_rule_groups_and_policy_tokens(account):
     with pytest.raises(ClientError) as e:
         nfw.describe_rule_group(RuleGroupArn=sur["RuleGroupResponse"]["RuleGroupArn"])
     assert code(e) == "ResourceNotFoundException"
-    tags = nfw.list_tags_for_resource(ResourceArn=pol["FirewallPolicyResponse"]["FirewallPolicyArn"])
+    tags = nfw.list_tags_for_resource(
+        ResourceArn=pol["FirewallPolicyResponse"]["FirewallPolicyArn"]
+    )
     assert tags["Tags"] == [{"Key": "env", "Value": "test"}]
 
 
@@ -155,7 +161,9 @@ def test_firewall_lifecycle(account):
 
     # subnet association with the firewall's update token
     with pytest.raises(ClientError) as e:
-        nfw.associate_subnets(FirewallName="fw", UpdateToken="stale", SubnetMappings=[{"SubnetId": subnets[2]}])
+        nfw.associate_subnets(
+            FirewallName="fw", UpdateToken="stale", SubnetMappings=[{"SubnetId": subnets[2]}]
+        )
     assert code(e) == "InvalidTokenException"
     nfw.associate_subnets(
         FirewallName="fw", UpdateToken=d["UpdateToken"], SubnetMappings=[{"SubnetId": subnets[2]}]
@@ -226,7 +234,9 @@ def test_firewall_validation(account):
     assert code(e) == "InvalidRequestException"  # two subnets in one AZ
     with pytest.raises(ClientError) as e:
         nfw.create_firewall(
-            FirewallName="fw", FirewallPolicyArn=policy, VpcId=vpc,
+            FirewallName="fw",
+            FirewallPolicyArn=policy,
+            VpcId=vpc,
             SubnetMappings=[{"SubnetId": "subnet-00000000000000000"}],
         )
     assert code(e) == "InvalidRequestException"
@@ -238,13 +248,17 @@ def test_firewall_time_model(account, time_scale):
     nfw = account.client("network-firewall")
     policy = _policy(nfw)
     nfw.create_firewall(
-        FirewallName="fw", FirewallPolicyArn=policy, VpcId=vpc,
+        FirewallName="fw",
+        FirewallPolicyArn=policy,
+        VpcId=vpc,
         SubnetMappings=[{"SubnetId": s} for s in subnets],
     )
     st = nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]
     assert st["Status"] == "PROVISIONING"
     assert {s["Attachment"]["Status"] for s in st["SyncStates"].values()} == {"CREATING"}
-    wait_for(lambda: nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "READY", 20)
+    wait_for(
+        lambda: nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "READY", 20
+    )
     time_scale(account, 0.003)  # 1260 s delete -> 3.8 s
     nfw.delete_firewall(FirewallName="fw")
     assert nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "DELETING"

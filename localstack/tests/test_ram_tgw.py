@@ -2,7 +2,6 @@
 
 import pytest
 from botocore.exceptions import ClientError
-
 from conftest import make_network, wait_for
 
 
@@ -58,7 +57,9 @@ def test_invitation_flow_and_listing(account, other_account):
     shares = ram_p.get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"]
     assert [s["resourceShareArn"] for s in shares] == [share["resourceShareArn"]]
     res = ram_p.list_resources(resourceOwner="OTHER-ACCOUNTS")["resources"]
-    assert [(r["arn"], r["type"]) for r in res] == [(tgw["TransitGatewayArn"], "ec2:TransitGateway")]
+    assert [(r["arn"], r["type"]) for r in res] == [
+        (tgw["TransitGatewayArn"], "ec2:TransitGateway")
+    ]
     princ = ram_owner.list_principals(resourceOwner="SELF")["principals"]
     assert [p["id"] for p in princ] == [other_account.id]
     # the shared gateway is visible in the principal account with the owner's id
@@ -76,7 +77,9 @@ def test_errors(account, other_account):
     with pytest.raises(ClientError) as e:
         ram.create_resource_share(
             name="x",
-            resourceArns=[f"arn:aws:ec2:us-east-1:{account.id}:transit-gateway/tgw-0123456789abcdef0"],
+            resourceArns=[
+                f"arn:aws:ec2:us-east-1:{account.id}:transit-gateway/tgw-0123456789abcdef0"
+            ],
         )
     assert e.value.response["Error"]["Code"] == "UnknownResourceException"
     with pytest.raises(ClientError) as e:
@@ -115,7 +118,10 @@ def test_cross_account_attachment_accept_and_routes(account, other_account):
         VpcId=vpc,
         SubnetIds=subnets,
         TagSpecifications=[
-            {"ResourceType": "transit-gateway-attachment", "Tags": [{"Key": "Name", "Value": "spoke"}]}
+            {
+                "ResourceType": "transit-gateway-attachment",
+                "Tags": [{"Key": "Name", "Value": "spoke"}],
+            }
         ],
     )["TransitGatewayVpcAttachment"]
     att_id = att["TransitGatewayAttachmentId"]
@@ -208,9 +214,9 @@ def test_shared_subnet_visible_and_unshared(account, other_account):
     vpc, subnets = make_network(ec2, "10.4.0.0/16")
     arn = f"arn:aws:ec2:us-east-1:{account.id}:subnet/{subnets[0]}"
     ram = account.client("ram")
-    share = ram.create_resource_share(name="subnets", resourceArns=[arn], principals=[other_account.id])[
-        "resourceShare"
-    ]
+    share = ram.create_resource_share(
+        name="subnets", resourceArns=[arn], principals=[other_account.id]
+    )["resourceShare"]
     p_ec2 = other_account.client("ec2")
     assert p_ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"] == []
     accept(other_account, share["resourceShareArn"])
@@ -221,7 +227,9 @@ def test_shared_subnet_visible_and_unshared(account, other_account):
     eni = p_ec2.create_network_interface(SubnetId=subnets[0], Groups=[sg])["NetworkInterface"]
     assert eni["SubnetId"] == subnets[0] and eni["OwnerId"] == other_account.id
     p_ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
-    ram.disassociate_resource_share(resourceShareArn=share["resourceShareArn"], principals=[other_account.id])
+    ram.disassociate_resource_share(
+        resourceShareArn=share["resourceShareArn"], principals=[other_account.id]
+    )
     assert p_ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"] == []
 
 
@@ -233,10 +241,12 @@ def test_transit_gateway_time_model(account, other_account, time_scale):
     assert tgw["State"] == "pending"
     hub_ec2 = account.client("ec2")
     wait_for(
-        lambda: hub_ec2.describe_transit_gateways(TransitGatewayIds=[tgw["TransitGatewayId"]])[
-            "TransitGateways"
-        ][0]["State"]
-        == "available",
+        lambda: (
+            hub_ec2.describe_transit_gateways(TransitGatewayIds=[tgw["TransitGatewayId"]])[
+                "TransitGateways"
+            ][0]["State"]
+            == "available"
+        ),
         timeout=20,
     )
 
@@ -261,5 +271,7 @@ def test_propagation_and_share_deletion(account, other_account):
     ram_p = other_account.client("ram")
     assert ram_p.get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"] == []
     assert ram_p.list_resources(resourceOwner="OTHER-ACCOUNTS")["resources"] == []
-    visible = [t["TransitGatewayId"] for t in spoke_ec2.describe_transit_gateways()["TransitGateways"]]
+    visible = [
+        t["TransitGatewayId"] for t in spoke_ec2.describe_transit_gateways()["TransitGateways"]
+    ]
     assert tgw["TransitGatewayId"] not in visible
