@@ -119,8 +119,28 @@ class AirgapEc2Provider(Ec2Provider):
                 "IncorrectState",
                 f"tgw {tgw_id} has non-deleted Transit Gateway Attachments: {live[0].id}.",
             )
-        result = call_moto(context)
-        ec2_share.forget_everywhere(context.region, tgw_id, "transit-gateway")
+        if timing.delay("transit-gateway", "delete") <= 0:
+            result = call_moto(context)
+            ec2_share.forget_everywhere(context.region, tgw_id, "transit-gateway")
+            return result
+        tgw.state = "deleting"
+        result = {
+            "TransitGateway": {
+                "TransitGatewayId": tgw.id,
+                "TransitGatewayArn": tgw.arn,
+                "State": "deleting",
+                "OwnerId": tgw.owner_id,
+                "Description": tgw.description or "",
+                "CreationTime": tgw._created_at,
+            }
+        }
+
+        def gone():
+            with LOCK:
+                be.transit_gateways.pop(tgw_id, None)
+                ec2_share.forget_everywhere(context.region, tgw_id, "transit-gateway")
+
+        timing.after("transit-gateway", "delete", gone)
         return result
 
     # ---- VPC attachments ----------------------------------------------------------------

@@ -190,6 +190,10 @@ def create_cluster(ctx, req):
         st.clusters[name] = c
         if token:
             st.tokens[token] = name
+        if c["accessConfig"]["authenticationMode"] != "CONFIG_MAP" and c["accessConfig"][
+            "bootstrapClusterCreatorAdminPermissions"
+        ]:
+            _bootstrap_creator(ctx, c)
         out = {"cluster": _cluster_dto(c)}
 
     def ready():
@@ -199,6 +203,32 @@ def create_cluster(ctx, req):
 
     timing.after("eks-cluster", "create", ready)
     return out
+
+
+def _bootstrap_creator(ctx, c):
+    """AWS gives the creating identity a cluster-admin access entry. With access-key
+    credentials LocalStack's caller identity is the account root."""
+    principal = f"arn:aws:iam::{ctx.account_id}:root"
+    policy = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    c["_access"][principal] = {
+        "clusterName": c["name"],
+        "principalArn": principal,
+        "kubernetesGroups": [],
+        "accessEntryArn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:access-entry/{c['name']}/{new_uuid()}",
+        "createdAt": now(),
+        "modifiedAt": now(),
+        "tags": {},
+        "username": principal,
+        "type": "STANDARD",
+        "_policies": {
+            policy: {
+                "policyArn": policy,
+                "accessScope": {"type": "cluster"},
+                "associatedAt": now(),
+                "modifiedAt": now(),
+            }
+        },
+    }
 
 
 def describe_cluster(ctx, req):

@@ -179,10 +179,14 @@ def test_access_entries(account):
     )
     got = eks.list_associated_access_policies(clusterName="c1", principalArn=principal)
     assert [p["policyArn"] for p in got["associatedAccessPolicies"]] == [pol]
-    assert eks.list_access_entries(clusterName="c1")["accessEntries"] == [principal]
+    root = f"arn:aws:iam::{account.id}:root"  # creator's entry (bootstrapClusterCreatorAdmin...)
+    assert eks.list_access_entries(clusterName="c1")["accessEntries"] == sorted([principal, root])
+    assert eks.list_access_entries(clusterName="c1", associatedPolicyArn=pol)["accessEntries"] == sorted(
+        [principal, root]
+    )
     eks.disassociate_access_policy(clusterName="c1", principalArn=principal, policyArn=pol)
     eks.delete_access_entry(clusterName="c1", principalArn=principal)
-    assert eks.list_access_entries(clusterName="c1")["accessEntries"] == []
+    assert eks.list_access_entries(clusterName="c1")["accessEntries"] == [root]
 
     # CONFIG_MAP clusters reject access entries
     eks2, _, _ = cluster(account, name="c2", accessConfig={"authenticationMode": "CONFIG_MAP"})
