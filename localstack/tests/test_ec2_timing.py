@@ -33,7 +33,7 @@ def test_nat_gateway_and_interface_endpoint(account, time_scale):
         ),
         20,
     )
-    time_scale(account, 0.01)  # NAT delete 240 s -> 2.4 s, endpoint delete 120 s -> 1.2 s
+    time_scale(account, 0.02)  # NAT delete 240 s -> 4.8 s, endpoint delete 120 s -> 2.4 s
     ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
     assert state() == "deleting"
     ep_state = lambda: ec2.describe_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])[

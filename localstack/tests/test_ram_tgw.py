@@ -280,7 +280,7 @@ def test_propagation_and_share_deletion(account, other_account):
 def test_transit_gateway_delete_time_model(account, time_scale):
     ec2 = account.client("ec2")
     tgw = ec2.create_transit_gateway(Description="t")["TransitGateway"]["TransitGatewayId"]
-    time_scale(account, 0.02)  # 120 s delete -> 2.4 s
+    time_scale(account, 0.04)  # 120 s delete -> 4.8 s
     assert ec2.delete_transit_gateway(TransitGatewayId=tgw)["TransitGateway"]["State"] == "deleting"
     ids = lambda: [t["TransitGatewayId"] for t in ec2.describe_transit_gateways()["TransitGateways"]]
     assert tgw in ids()
