@@ -190,9 +190,10 @@ def create_cluster(ctx, req):
         st.clusters[name] = c
         if token:
             st.tokens[token] = name
-        if c["accessConfig"]["authenticationMode"] != "CONFIG_MAP" and c["accessConfig"][
-            "bootstrapClusterCreatorAdminPermissions"
-        ]:
+        if (
+            c["accessConfig"]["authenticationMode"] != "CONFIG_MAP"
+            and c["accessConfig"]["bootstrapClusterCreatorAdminPermissions"]
+        ):
             _bootstrap_creator(ctx, c)
         out = {"cluster": _cluster_dto(c)}
 

@@ -1,7 +1,8 @@
 """LocalStack plugins of the airgap extension (registered as entry points in pyproject.toml).
 
 * ``localstack.aws.provider``: eks:default, ram:default, network-firewall:default (our handlers,
-  every other operation of the botocore model forwarded to moto) and ec2:airgap.
+  every other operation of the botocore model forwarded to moto), ecr:default (moto only) and
+  ec2:airgap.
 * ``localstack.hooks.on_infra_start``: adds /_airgap/* routes, the fault handlers, and patches the
   twisted server so a fault can drop a connection. (The community edition does not load
   ``localstack.extensions`` plugins, so a hook is used instead; see extension.py.)
@@ -57,6 +58,13 @@ def network_firewall():
     from . import nfw as impl
 
     return _service("network-firewall", impl.HANDLERS)
+
+
+@aws_provider(api="ecr", name="default")
+def ecr():
+    # the free edition has no ECR provider: serve the API from moto (repositories, images,
+    # policies, GetAuthorizationToken); there is no registry to push to
+    return _service("ecr", {})
 
 
 @aws_provider(api="ec2", name="airgap")

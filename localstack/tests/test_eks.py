@@ -181,9 +181,9 @@ def test_access_entries(account):
     assert [p["policyArn"] for p in got["associatedAccessPolicies"]] == [pol]
     root = f"arn:aws:iam::{account.id}:root"  # creator's entry (bootstrapClusterCreatorAdmin...)
     assert eks.list_access_entries(clusterName="c1")["accessEntries"] == sorted([principal, root])
-    assert eks.list_access_entries(clusterName="c1", associatedPolicyArn=pol)["accessEntries"] == sorted(
-        [principal, root]
-    )
+    assert eks.list_access_entries(clusterName="c1", associatedPolicyArn=pol)[
+        "accessEntries"
+    ] == sorted([principal, root])
     eks.disassociate_access_policy(clusterName="c1", principalArn=principal, policyArn=pol)
     eks.delete_access_entry(clusterName="c1", principalArn=principal)
     assert eks.list_access_entries(clusterName="c1")["accessEntries"] == [root]

@@ -282,6 +282,8 @@ def test_transit_gateway_delete_time_model(account, time_scale):
     tgw = ec2.create_transit_gateway(Description="t")["TransitGateway"]["TransitGatewayId"]
     time_scale(account, 0.04)  # 120 s delete -> 4.8 s
     assert ec2.delete_transit_gateway(TransitGatewayId=tgw)["TransitGateway"]["State"] == "deleting"
-    ids = lambda: [t["TransitGatewayId"] for t in ec2.describe_transit_gateways()["TransitGateways"]]
+    ids = lambda: [
+        t["TransitGatewayId"] for t in ec2.describe_transit_gateways()["TransitGateways"]
+    ]
     assert tgw in ids()
     wait_for(lambda: tgw not in ids(), 20)
