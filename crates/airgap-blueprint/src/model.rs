@@ -1,0 +1,415 @@
+//! The validated blueprint model. Every user-written value keeps its source
+//! span so later stages (planning, apply errors) can point back at the line
+//! that caused them. Defaulted values carry the span of their parent key.
+
+use std::time::Duration;
+
+use miette::SourceSpan;
+
+use crate::carve::Ipv4Net;
+use crate::diag::Source;
+
+/// A value and the bytes of the blueprint it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written (or, for defaults, the enclosing key).
+    pub span: SourceSpan,
+}
+
+impl<T> Spanned<T> {
+    /// Pairs a value with its span.
+    pub fn new(value: T, span: SourceSpan) -> Self {
+        Spanned { value, span }
+    }
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// A parsed and fully validated blueprint.
+#[derive(Debug, Clone)]
+pub struct Blueprint {
+    /// The source text, so later stages can build diagnostics from spans.
+    pub source: Source,
+    /// `apiVersion`, always `airgapctl.dev/v1alpha1` after validation.
+    pub api_version: Spanned<String>,
+    /// `kind`, always `Environment` after validation.
+    pub kind: Spanned<String>,
+    /// Environment identity.
+    pub metadata: Metadata,
+    /// Logical account name -> account, in file order.
+    pub accounts: Vec<Account>,
+    /// How many AZs, or which ones.
+    pub availability_zones: Spanned<AzSpec>,
+    /// The network hub: transit gateway, inspection VPC, firewall.
+    pub hub: Hub,
+    /// Spoke VPCs attached to the transit gateway.
+    pub vpcs: Vec<Vpc>,
+    /// Private EKS clusters.
+    pub clusters: Vec<Cluster>,
+    /// Private ECR repositories, if any.
+    pub registries: Option<Registries>,
+}
+
+impl Blueprint {
+    /// The AZ names in use: an explicit list as written, or the first N
+    /// AZs of the region's static table.
+    pub fn azs(&self) -> Vec<String> {
+        match &self.availability_zones.value {
+            AzSpec::Explicit(list) => list.iter().map(|a| a.value.clone()).collect(),
+            AzSpec::Count(n) => {
+                let region = &self.metadata.region.value;
+                crate::regions::az_letters(region)
+                    .unwrap_or("abcdef")
+                    .chars()
+                    .take(usize::from(*n))
+                    .map(|l| format!("{region}{l}"))
+                    .collect()
+            }
+        }
+    }
+
+    /// The account with this logical name.
+    pub fn account(&self, name: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.name.value == name)
+    }
+
+    /// The VPC with this name.
+    pub fn vpc(&self, name: &str) -> Option<&Vpc> {
+        self.vpcs.iter().find(|v| v.name.value == name)
+    }
+}
+
+/// `metadata`.
+#[derive(Debug, Clone)]
+pub struct Metadata {
+    /// Environment name; every resource is tagged `airgap:env=<name>`.
+    pub name: Spanned<String>,
+    /// AWS region, e.g. `eu-central-1`.
+    pub region: Spanned<String>,
+    /// Lifetime of an ephemeral environment.
+    pub ttl: Option<Spanned<Duration>>,
+}
+
+/// One entry of `accounts`.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The logical name other sections refer to.
+    pub name: Spanned<String>,
+    /// 12-digit account id.
+    pub id: Spanned<String>,
+    /// Role to assume; `None` means the current credentials.
+    pub role: Option<Spanned<String>>,
+    /// `sts:ExternalId` for the assume-role call.
+    pub external_id: Option<Spanned<String>>,
+    /// Role session name; defaults to `airgapctl-<env>` at run time.
+    pub session_name: Option<Spanned<String>>,
+}
+
+impl Account {
+    /// The full role ARN to assume, expanding a bare role name with this
+    /// account's id.
+    pub fn role_arn(&self) -> Option<String> {
+        self.role.as_ref().map(|r| {
+            if r.value.starts_with("arn:") {
+                r.value.clone()
+            } else {
+                format!("arn:aws:iam::{}:role/{}", self.id.value, r.value)
+            }
+        })
+    }
+}
+
+/// `availabilityZones`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AzSpec {
+    /// The first N AZs of the region.
+    Count(u8),
+    /// These AZs, by name.
+    Explicit(Vec<Spanned<String>>),
+}
+
+/// `hub`.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    /// Logical account that owns the transit gateway and inspection VPC.
+    pub account: Spanned<String>,
+    /// Transit gateway settings.
+    pub transit_gateway: TransitGateway,
+    /// Resource Access Manager sharing.
+    pub ram: Ram,
+    /// The inspection VPC all spoke traffic is routed through.
+    pub inspection_vpc: InspectionVpc,
+    /// AWS Network Firewall in the inspection VPC; `None` = no firewall.
+    pub firewall: Option<Firewall>,
+}
+
+/// `hub.transitGateway`.
+#[derive(Debug, Clone)]
+pub struct TransitGateway {
+    /// Private BGP ASN (default 64512).
+    pub asn: Spanned<u32>,
+    /// Accept attachments from shared accounts without a manual step (default false).
+    pub auto_accept_shared_attachments: Spanned<bool>,
+}
+
+/// `hub.ram`.
+#[derive(Debug, Clone)]
+pub struct Ram {
+    /// Share with the whole AWS Organization instead of account by account (default false).
+    pub organization: Spanned<bool>,
+}
+
+/// `hub.inspectionVpc`.
+#[derive(Debug, Clone)]
+pub struct InspectionVpc {
+    /// The VPC CIDR (required).
+    pub cidr: Spanned<Ipv4Net>,
+    /// Per-AZ subnet prefix lengths.
+    pub subnets: InspectionSubnets,
+}
+
+/// `hub.inspectionVpc.subnets`: prefix length per AZ of each tier.
+#[derive(Debug, Clone)]
+pub struct InspectionSubnets {
+    /// Transit gateway attachment subnets (default 28).
+    pub transit: Spanned<u8>,
+    /// Firewall endpoint subnets (default 28).
+    pub firewall: Spanned<u8>,
+    /// Public subnets (default 28), reserved for controlled egress.
+    pub public: Spanned<u8>,
+}
+
+/// `hub.firewall`.
+#[derive(Debug, Clone)]
+pub struct Firewall {
+    /// TLS SNI / HTTP Host allowlist; a leading dot allows subdomains.
+    pub allow_domains: Vec<Spanned<String>>,
+    /// Stateful 5-tuple pass rules.
+    pub allow_rules: Vec<AllowRule>,
+    /// Log destinations and retention.
+    pub logging: FirewallLogging,
+    /// Protect the firewall from deletion (default false).
+    pub deletion_protection: Spanned<bool>,
+}
+
+/// Protocol of a firewall allow rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// ICMP (no port).
+    Icmp,
+}
+
+/// One `hub.firewall.allowRules` entry.
+#[derive(Debug, Clone)]
+pub struct AllowRule {
+    /// Protocol.
+    pub protocol: Spanned<Protocol>,
+    /// Destination network.
+    pub destination: Spanned<Ipv4Net>,
+    /// Destination port; `None` = any.
+    pub port: Option<Spanned<u16>>,
+}
+
+/// Where firewall logs go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogDestination {
+    /// A CloudWatch log group per log type.
+    Cloudwatch,
+    /// Not logged.
+    None,
+}
+
+/// `hub.firewall.logging`.
+#[derive(Debug, Clone)]
+pub struct FirewallLogging {
+    /// Alert logs (default cloudwatch).
+    pub alert: Spanned<LogDestination>,
+    /// Flow logs (default none).
+    pub flow: Spanned<LogDestination>,
+    /// CloudWatch retention in days (default 30).
+    pub retention_days: Spanned<u32>,
+}
+
+/// One spoke VPC.
+#[derive(Debug, Clone)]
+pub struct Vpc {
+    /// Unique VPC name.
+    pub name: Spanned<String>,
+    /// Logical account that owns it.
+    pub account: Spanned<String>,
+    /// The VPC CIDR.
+    pub cidr: Spanned<Ipv4Net>,
+    /// Per-AZ subnet prefix lengths.
+    pub subnets: SubnetPrefixes,
+    /// VPC endpoints.
+    pub endpoints: Endpoints,
+}
+
+/// The subnet tiers of a spoke VPC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SubnetTier {
+    /// EKS control plane ENIs.
+    ControlPlane,
+    /// Nodes and pods.
+    DataPlane,
+    /// Interface endpoint ENIs.
+    Endpoints,
+    /// Transit gateway attachment.
+    Transit,
+}
+
+/// `vpcs[].subnets`: prefix length per AZ of each tier.
+#[derive(Debug, Clone)]
+pub struct SubnetPrefixes {
+    /// Default 28.
+    pub control_plane: Spanned<u8>,
+    /// Default 20.
+    pub data_plane: Spanned<u8>,
+    /// Default 24.
+    pub endpoints: Spanned<u8>,
+    /// Default 28.
+    pub transit: Spanned<u8>,
+}
+
+impl SubnetPrefixes {
+    /// The tiers with their prefixes, in carving order.
+    pub fn tiers(&self) -> [(SubnetTier, u8); 4] {
+        [
+            (SubnetTier::ControlPlane, self.control_plane.value),
+            (SubnetTier::DataPlane, self.data_plane.value),
+            (SubnetTier::Endpoints, self.endpoints.value),
+            (SubnetTier::Transit, self.transit.value),
+        ]
+    }
+}
+
+/// `vpcs[].endpoints`.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// Gateway endpoints (s3, dynamodb).
+    pub gateway: Vec<Spanned<String>>,
+    /// Interface endpoints.
+    pub interface: Vec<Spanned<String>>,
+    /// Endpoint policies by service name, as JSON objects.
+    pub policies: Vec<(Spanned<String>, Spanned<serde_json::Value>)>,
+}
+
+/// One private EKS cluster.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// Unique cluster name.
+    pub name: Spanned<String>,
+    /// The VPC it lives in.
+    pub vpc: Spanned<String>,
+    /// Kubernetes version; `None` = the EKS default.
+    pub version: Option<Spanned<String>>,
+    /// CIDRs allowed to reach the private API endpoint.
+    pub api_access_cidrs: Vec<Spanned<Ipv4Net>>,
+    /// Envelope-encrypt secrets with a KMS key (default true).
+    pub secrets_encryption: Spanned<bool>,
+    /// Control plane log types.
+    pub logging: Vec<Spanned<String>>,
+    /// IAM principal ARNs granted cluster admin through access entries.
+    pub admins: Vec<Spanned<String>>,
+    /// EKS add-ons.
+    pub addons: Vec<Spanned<String>>,
+    /// Existing IAM roles to use instead of creating them.
+    pub roles: ClusterRoles,
+    /// Managed node groups.
+    pub nodegroups: Vec<Nodegroup>,
+}
+
+/// `clusters[].roles`.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterRoles {
+    /// Existing cluster role ARN.
+    pub cluster: Option<Spanned<String>>,
+    /// Existing node role ARN.
+    pub node: Option<Spanned<String>>,
+}
+
+/// One managed node group.
+#[derive(Debug, Clone)]
+pub struct Nodegroup {
+    /// Name, unique in its cluster.
+    pub name: Spanned<String>,
+    /// Instance types (default `[m6i.large]`).
+    pub instance_types: Vec<Spanned<String>>,
+    /// Scaling bounds.
+    pub scaling: Scaling,
+    /// Which image the nodes boot.
+    pub ami: Spanned<Ami>,
+    /// Kubernetes labels.
+    pub labels: Vec<(Spanned<String>, Spanned<String>)>,
+    /// Kubernetes taints.
+    pub taints: Vec<Taint>,
+}
+
+/// `nodegroups[].scaling` (defaults min 1, desired 2, max 3).
+#[derive(Debug, Clone)]
+pub struct Scaling {
+    /// Minimum size.
+    pub min: Spanned<u32>,
+    /// Desired size.
+    pub desired: Spanned<u32>,
+    /// Maximum size.
+    pub max: Spanned<u32>,
+}
+
+/// The node image: exactly one of `amiType`, `launchTemplate`, `amiId`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ami {
+    /// An EKS-managed AMI type (default `AL2023_x86_64_STANDARD`).
+    Type(String),
+    /// An existing launch template by id or name, with optional version.
+    LaunchTemplate {
+        /// `lt-...` id or template name.
+        id_or_name: String,
+        /// Version; `None` = default version.
+        version: Option<String>,
+    },
+    /// A custom AMI id (the launch template is generated).
+    Id(String),
+}
+
+/// Taint effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaintEffect {
+    /// NO_SCHEDULE.
+    NoSchedule,
+    /// NO_EXECUTE.
+    NoExecute,
+    /// PREFER_NO_SCHEDULE.
+    PreferNoSchedule,
+}
+
+/// One taint.
+#[derive(Debug, Clone)]
+pub struct Taint {
+    /// Key.
+    pub key: Spanned<String>,
+    /// Value (may be empty).
+    pub value: Option<Spanned<String>>,
+    /// Effect.
+    pub effect: Spanned<TaintEffect>,
+}
+
+/// `registries`.
+#[derive(Debug, Clone)]
+pub struct Registries {
+    /// Logical account that owns the repositories.
+    pub account: Spanned<String>,
+    /// Repository names.
+    pub repositories: Vec<Spanned<String>>,
+}

@@ -1,0 +1,315 @@
+//! A small YAML tree with byte spans, built from `saphyr-parser` events.
+//!
+//! We keep scalars as raw text (plus whether they were quoted) so that
+//! `version: 1.30` stays "1.30" and account ids keep leading zeros; typing
+//! happens later, where the field's meaning is known.
+
+use std::collections::HashMap;
+
+use miette::SourceSpan;
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+/// A YAML node with the byte range it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub(crate) kind: Kind,
+    pub(crate) span: SourceSpan,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    Scalar { text: String, plain: bool },
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+/// The resolved type of a scalar under the YAML 1.2 core schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScalarType {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Str,
+}
+
+impl Node {
+    pub(crate) fn scalar(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn scalar_type(&self) -> Option<ScalarType> {
+        match &self.kind {
+            Kind::Scalar { text, plain: true } => Some(resolve(text)),
+            Kind::Scalar { plain: false, .. } => Some(ScalarType::Str),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_null(&self) -> bool {
+        self.scalar_type() == Some(ScalarType::Null)
+    }
+
+    /// Human name of the node's type, for "expected X, found Y".
+    pub(crate) fn type_name(&self) -> &'static str {
+        match (&self.kind, self.scalar_type()) {
+            (Kind::Seq(_), _) => "a list",
+            (Kind::Map(_), _) => "a mapping",
+            (_, Some(ScalarType::Null)) => "nothing (null)",
+            (_, Some(ScalarType::Bool)) => "a boolean",
+            (_, Some(ScalarType::Int)) => "an integer",
+            (_, Some(ScalarType::Float)) => "a number",
+            _ => "a string",
+        }
+    }
+
+    /// JSON view of the node, typing plain scalars by the YAML 1.2 core schema.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.kind {
+            Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            Kind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.scalar().unwrap_or_default().to_string(), v.to_json()))
+                    .collect(),
+            ),
+            Kind::Scalar { text, .. } => match self.scalar_type() {
+                Some(ScalarType::Null) => Value::Null,
+                Some(ScalarType::Bool) => Value::Bool(text.eq_ignore_ascii_case("true")),
+                Some(ScalarType::Int) => parse_int(text)
+                    .map(Value::from)
+                    .unwrap_or_else(|| Value::String(text.clone())),
+                Some(ScalarType::Float) => text
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+                    .unwrap_or_else(|| Value::String(text.clone())),
+                _ => Value::String(text.clone()),
+            },
+        }
+    }
+}
+
+/// Parses a decimal, `0x` or `0o` integer.
+pub(crate) fn parse_int(text: &str) -> Option<i64> {
+    let (neg, t) = match text.strip_prefix('-') {
+        Some(t) => (true, t),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let v = if let Some(h) = t.strip_prefix("0x") {
+        i64::from_str_radix(h, 16).ok()?
+    } else if let Some(o) = t.strip_prefix("0o") {
+        i64::from_str_radix(o, 8).ok()?
+    } else {
+        t.parse::<i64>().ok()?
+    };
+    Some(if neg { -v } else { v })
+}
+
+fn resolve(text: &str) -> ScalarType {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return ScalarType::Null,
+        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => return ScalarType::Bool,
+        ".inf" | "-.inf" | "+.inf" | ".nan" | ".NaN" | ".NAN" | ".Inf" | ".INF" => {
+            return ScalarType::Float
+        }
+        _ => {}
+    }
+    if parse_int(text).is_some() && !text.starts_with("+0x") && !text.starts_with("-0x") {
+        return ScalarType::Int;
+    }
+    let t = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((a, b)) => (digits(a) || a.is_empty()) && (digits(b) || (b.is_empty() && digits(a))),
+        None => digits(mantissa),
+    };
+    let exp_ok = exp.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    if mantissa_ok && exp_ok {
+        ScalarType::Float
+    } else {
+        ScalarType::Str
+    }
+}
+
+/// A YAML syntax error with its byte offset.
+#[derive(Debug)]
+pub(crate) struct YamlError {
+    pub(crate) offset: usize,
+    pub(crate) message: String,
+}
+
+/// Parses the first document of `text`. Returns `Ok(None)` for an empty stream.
+pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
+    // saphyr reports character indices; miette wants byte offsets.
+    let mut byte_of: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    byte_of.push(text.len());
+    let to_byte = |ci: usize| byte_of.get(ci).copied().unwrap_or(text.len());
+    let span_of = |s: &Span| {
+        let a = to_byte(s.start.index());
+        let b = to_byte(s.end.index()).max(a);
+        SourceSpan::from(a..b)
+    };
+
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut root: Option<Node> = None;
+    let mut docs = 0;
+    for ev in Parser::new_from_str(text) {
+        let (event, span) = ev.map_err(|e| YamlError {
+            offset: to_byte(e.marker().index()),
+            message: e.info().to_string(),
+        })?;
+        let finished: Option<(Node, usize)> = match event {
+            Event::DocumentStart(_) => {
+                docs += 1;
+                if docs > 1 {
+                    return Err(YamlError {
+                        offset: span_of(&span).offset(),
+                        message: "a blueprint is a single YAML document; found a second one".into(),
+                    });
+                }
+                None
+            }
+            Event::Scalar(value, style, anchor, _) => Some((
+                Node {
+                    kind: Kind::Scalar {
+                        text: value.into_owned(),
+                        plain: matches!(style, ScalarStyle::Plain),
+                    },
+                    span: span_of(&span),
+                },
+                anchor,
+            )),
+            Event::Alias(id) => {
+                let node = anchors.get(&id).cloned().ok_or_else(|| YamlError {
+                    offset: span_of(&span).offset(),
+                    message: "alias refers to an unknown anchor".into(),
+                })?;
+                Some((
+                    Node {
+                        span: span_of(&span),
+                        ..node
+                    },
+                    0,
+                ))
+            }
+            Event::SequenceStart(anchor, _) => {
+                stack.push(Frame {
+                    start: span_of(&span).offset(),
+                    anchor,
+                    items: Vec::new(),
+                    map: false,
+                });
+                None
+            }
+            Event::MappingStart(anchor, _) => {
+                stack.push(Frame {
+                    start: span_of(&span).offset(),
+                    anchor,
+                    items: Vec::new(),
+                    map: true,
+                });
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let f = stack.pop().expect("balanced events");
+                let end_event = span_of(&span);
+                let end = if f.items.is_empty() {
+                    end_event.offset() + end_event.len()
+                } else {
+                    f.items
+                        .last()
+                        .map(|n| n.span.offset() + n.span.len())
+                        .unwrap_or(f.start)
+                };
+                let span = SourceSpan::from(f.start..end.max(f.start));
+                let kind = if f.map {
+                    let mut it = f.items.into_iter();
+                    let mut pairs = Vec::new();
+                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                        pairs.push((k, v));
+                    }
+                    Kind::Map(pairs)
+                } else {
+                    Kind::Seq(f.items)
+                };
+                Some((Node { kind, span }, f.anchor))
+            }
+            _ => None,
+        };
+        if let Some((node, anchor)) = finished {
+            if anchor != 0 {
+                anchors.insert(anchor, node.clone());
+            }
+            match stack.last_mut() {
+                Some(f) => f.items.push(node),
+                None => root = root.or(Some(node)),
+            }
+        }
+    }
+    Ok(root)
+}
+
+struct Frame {
+    start: usize,
+    anchor: usize,
+    items: Vec<Node>,
+    map: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_and_types() {
+        let text = "a: 1.30\nb: [x, 'y']\nc:\n  d: ~\n";
+        let root = parse(text).unwrap().unwrap();
+        let Kind::Map(m) = &root.kind else { panic!() };
+        assert_eq!(m[0].1.scalar(), Some("1.30"));
+        assert_eq!(m[0].1.scalar_type(), Some(ScalarType::Float));
+        let s = m[0].1.span;
+        assert_eq!(&text[s.offset()..s.offset() + s.len()], "1.30");
+        let Kind::Seq(items) = &m[1].1.kind else {
+            panic!()
+        };
+        assert_eq!(items[1].scalar_type(), Some(ScalarType::Str));
+        assert_eq!(
+            root.to_json(),
+            serde_json::json!({"a": 1.3, "b": ["x", "y"], "c": {"d": null}})
+        );
+    }
+
+    #[test]
+    fn resolves_scalars() {
+        for (t, ty) in [
+            ("12", ScalarType::Int),
+            ("012345678901", ScalarType::Int),
+            ("0x1F", ScalarType::Int),
+            ("1e3", ScalarType::Float),
+            (".5", ScalarType::Float),
+            ("true", ScalarType::Bool),
+            ("yes", ScalarType::Str),
+            ("10.0.0.0/16", ScalarType::Str),
+            ("1.2.3", ScalarType::Str),
+        ] {
+            assert_eq!(resolve(t), ty, "{t}");
+        }
+    }
+
+    #[test]
+    fn syntax_error_has_offset() {
+        let e = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(e.offset > 0, "{e:?}");
+    }
+}
