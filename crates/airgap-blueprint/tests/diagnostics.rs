@@ -1,0 +1,469 @@
+//! Every class of blueprint mistake: the code, the exact line:col of the
+//! offending text, and the rendered report (snapshot) with its hint.
+
+use airgap_blueprint::{line_col, parse, Code, Diagnostics};
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+const BASE: &str = r#"apiVersion: airgapctl.dev/v1alpha1
+kind: Environment
+metadata:
+  name: demo
+  region: eu-central-1
+  ttl: 8h
+accounts:
+  network: { id: "111111111111", role: airgap-deployer }
+  workload: { id: "333333333333", role: airgap-deployer }
+availabilityZones: 2
+hub:
+  account: network
+  inspectionVpc: { cidr: 100.64.0.0/22 }
+vpcs:
+  - name: workload
+    account: workload
+    cidr: 10.10.0.0/16
+    endpoints:
+      gateway: [s3]
+      interface: [ecr.api, ecr.dkr, sts]
+clusters:
+  - name: apps
+    vpc: workload
+    version: "1.31"
+    nodegroups:
+      - name: general
+        scaling: { min: 1, desired: 2, max: 3 }
+"#;
+
+fn render(d: &Diagnostics) -> String {
+    let mut out = String::new();
+    GraphicalReportHandler::new_themed(GraphicalTheme::none())
+        .with_width(100)
+        .render_report(&mut out, d)
+        .unwrap();
+    // Trailing spaces vary with label layout and are invisible in review.
+    out.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Where the `nth` (1-based) occurrence of `needle` starts.
+/// A `|` in the needle marks the exact position within it.
+fn locate(text: &str, needle: &str, nth: usize) -> (usize, usize) {
+    let (before, after) = needle.split_once('|').unwrap_or(("", needle));
+    let whole = format!("{before}{after}");
+    let offset = text
+        .match_indices(&whole)
+        .nth(nth - 1)
+        .unwrap_or_else(|| panic!("`{whole}` #{nth} not in:\n{text}"))
+        .0;
+    line_col(text, offset + before.len())
+}
+
+/// Applies `edits` to BASE, parses, checks each expected (code, needle,
+/// occurrence) against the reported problems in order, and snapshots the report.
+fn check(name: &str, edits: &[(&str, &str)], expected: &[(Code, &str, usize)]) {
+    let mut text = BASE.to_string();
+    for (from, to) in edits {
+        assert!(text.contains(from), "`{from}` not in the base blueprint");
+        text = text.replacen(from, to, 1);
+    }
+    let file = format!("{name}.yaml");
+    let diags = match parse(&file, &text) {
+        Ok(_) => panic!("{name}: expected problems, parsed fine:\n{text}"),
+        Err(d) => d,
+    };
+    let got: Vec<(Code, (usize, usize))> = diags
+        .problems()
+        .iter()
+        .map(|p| (p.code(), p.line_col()))
+        .collect();
+    let want: Vec<(Code, (usize, usize))> = expected
+        .iter()
+        .map(|(c, needle, nth)| (*c, locate(&text, needle, *nth)))
+        .collect();
+    assert_eq!(got, want, "{name}:\n{}", render(&diags));
+    for p in diags.problems() {
+        assert!(
+            p.help_text().is_some(),
+            "{name}: `{}` has no hint",
+            p.message()
+        );
+    }
+    insta::assert_snapshot!(name, render(&diags));
+}
+
+#[test]
+fn base_is_valid() {
+    parse("base.yaml", BASE).unwrap();
+}
+
+#[test]
+fn yaml_syntax_error() {
+    check(
+        "yaml_syntax",
+        &[("gateway: [s3]", "gateway: [s3")],
+        &[(Code::Yaml, "      interface|:", 1)],
+    );
+}
+
+#[test]
+fn unknown_key_with_suggestion() {
+    check(
+        "unknown_key",
+        &[("    cidr: 10.10", "    cidrr: 10.10")],
+        &[
+            (Code::Missing, "name: workload", 1),
+            (Code::UnknownKey, "cidrr", 1),
+        ],
+    );
+}
+
+#[test]
+fn unknown_top_level_key_without_suggestion() {
+    check(
+        "unknown_key_top",
+        &[(
+            "availabilityZones: 2",
+            "availabilityZones: 2\nflavour: vanilla",
+        )],
+        &[(Code::UnknownKey, "flavour", 1)],
+    );
+}
+
+#[test]
+fn spoke_vpc_asking_for_nat() {
+    check(
+        "spoke_egress",
+        &[(
+            "    cidr: 10.10.0.0/16\n",
+            "    cidr: 10.10.0.0/16\n    natGateway: true\n",
+        )],
+        &[(Code::SpokeEgress, "natGateway", 1)],
+    );
+}
+
+#[test]
+fn wrong_types() {
+    check(
+        "wrong_type",
+        &[
+            ("availabilityZones: 2", "availabilityZones: two"),
+            ("{ min: 1,", "{ min: [1],"),
+            ("  account: network", "  account: [network]"),
+        ],
+        &[
+            (Code::WrongType, "Zones: |two", 1),
+            (Code::WrongType, "[network]", 1),
+            (Code::WrongType, "[1]", 1),
+        ],
+    );
+}
+
+#[test]
+fn missing_required_fields() {
+    check(
+        "missing",
+        &[
+            ("  region: eu-central-1\n", ""),
+            ("    vpc: workload\n", ""),
+        ],
+        &[
+            (Code::Missing, "metadata", 1),
+            (Code::Missing, "name: apps", 1),
+        ],
+    );
+}
+
+#[test]
+fn duplicate_key() {
+    check(
+        "duplicate_key",
+        &[("  name: demo\n", "  name: demo\n  name: other\n")],
+        &[(Code::DuplicateKey, "name: other", 1)],
+    );
+}
+
+#[test]
+fn api_version_and_kind() {
+    check(
+        "api_version_kind",
+        &[
+            ("airgapctl.dev/v1alpha1", "airgapctl.dev/v1"),
+            ("kind: Environment", "kind: Cluster"),
+        ],
+        &[
+            (Code::ApiVersion, "airgapctl.dev/v1", 1),
+            (Code::Kind, "Cluster", 1),
+        ],
+    );
+}
+
+#[test]
+fn env_name() {
+    check(
+        "env_name",
+        &[("name: demo", "name: Demo_Env")],
+        &[(Code::EnvName, "Demo_Env", 1)],
+    );
+    check(
+        "env_name_too_long",
+        &[("name: demo", "name: a-very-long-environment-name-for-aws")],
+        &[(Code::EnvName, "a-very-long", 1)],
+    );
+}
+
+#[test]
+fn unknown_region() {
+    check(
+        "region",
+        &[("eu-central-1", "eu-centrl-1")],
+        &[(Code::Region, "eu-centrl-1", 1)],
+    );
+}
+
+#[test]
+fn too_many_azs() {
+    check(
+        "too_many_azs",
+        &[("availabilityZones: 2", "availabilityZones: 4")],
+        &[(Code::AvailabilityZones, "4", 1)],
+    );
+}
+
+#[test]
+fn bad_explicit_azs() {
+    check(
+        "bad_azs",
+        &[(
+            "availabilityZones: 2",
+            "availabilityZones: [eu-central-1a, eu-central-1a, eu-west-1b]",
+        )],
+        &[
+            (Code::AvailabilityZones, "eu-central-1a", 2),
+            (Code::AvailabilityZones, "eu-west-1b", 1),
+        ],
+    );
+}
+
+#[test]
+fn bad_ttl() {
+    check(
+        "ttl",
+        &[("ttl: 8h", "ttl: 8 hours")],
+        &[(Code::Ttl, "8 hours", 1)],
+    );
+}
+
+#[test]
+fn bad_account_id() {
+    check(
+        "account_id",
+        &[("\"333333333333\"", "\"33333333333\"")],
+        &[(Code::AccountId, "\"33333333333\"", 1)],
+    );
+}
+
+#[test]
+fn bad_roles() {
+    check(
+        "role_name",
+        &[("role: airgap-deployer }", "role: airgap deployer! }")],
+        &[(Code::Role, "airgap deployer!", 1)],
+    );
+    check(
+        "role_arn_other_account",
+        &[(
+            "role: airgap-deployer }",
+            "role: \"arn:aws:iam::999999999999:role/airgap-deployer\" }",
+        )],
+        &[(Code::Role, "\"arn:aws", 1)],
+    );
+}
+
+#[test]
+fn undefined_account() {
+    check(
+        "undefined_account",
+        &[("    account: workload", "    account: worklaod")],
+        &[(Code::UndefinedAccount, "worklaod", 1)],
+    );
+}
+
+#[test]
+fn undefined_vpc() {
+    check(
+        "undefined_vpc",
+        &[("    vpc: workload", "    vpc: tooling")],
+        &[(Code::UndefinedVpc, "tooling", 1)],
+    );
+}
+
+#[test]
+fn duplicate_names() {
+    let second_vpc = "vpcs:\n  - name: workload\n    account: workload\n    cidr: 10.20.0.0/16\n";
+    check(
+        "duplicate_names",
+        &[
+            ("vpcs:\n", second_vpc),
+            (
+                "        scaling: { min: 1, desired: 2, max: 3 }\n",
+                "        scaling: { min: 1, desired: 2, max: 3 }\n      - name: general\n",
+            ),
+        ],
+        &[
+            (Code::DuplicateName, "name: |workload", 2),
+            (Code::DuplicateName, "name: |general", 2),
+        ],
+    );
+}
+
+#[test]
+fn bad_cidrs() {
+    check(
+        "cidr_host_bits",
+        &[("cidr: 10.10.0.0/16", "cidr: 10.10.0.1/16")],
+        &[(Code::Cidr, "10.10.0.1/16", 1)],
+    );
+    check(
+        "cidr_syntax",
+        &[("cidr: 10.10.0.0/16", "cidr: 10.10.0/16")],
+        &[(Code::Cidr, "10.10.0/16", 1)],
+    );
+}
+
+#[test]
+fn overlapping_cidrs() {
+    let second_vpc =
+        "  - name: tooling\n    account: workload\n    cidr: 10.10.128.0/20\n    subnets: { dataPlane: 24 }\nclusters:\n";
+    check(
+        "cidr_overlap_vpcs",
+        &[("clusters:\n", second_vpc)],
+        &[(Code::CidrOverlap, "10.10.128.0/20", 1)],
+    );
+    check(
+        "cidr_overlap_inspection",
+        &[("cidr: 10.10.0.0/16", "cidr: 100.64.0.0/16")],
+        &[(Code::CidrOverlap, "100.64.0.0/16", 1)],
+    );
+}
+
+#[test]
+fn subnets_do_not_fit() {
+    check(
+        "subnets_do_not_fit",
+        &[("cidr: 10.10.0.0/16", "cidr: 10.10.0.0/20")],
+        &[(Code::SubnetsDoNotFit, "10.10.0.0/20", 1)],
+    );
+    check(
+        "subnet_larger_than_vpc",
+        &[(
+            "    cidr: 10.10.0.0/16\n",
+            "    cidr: 10.10.0.0/24\n    subnets: { dataPlane: 23 }\n",
+        )],
+        &[(Code::SubnetsDoNotFit, "23", 1)],
+    );
+}
+
+#[test]
+fn unknown_endpoint_services() {
+    check(
+        "endpoint_service",
+        &[
+            ("gateway: [s3]", "gateway: [s3, sts]"),
+            (
+                "[ecr.api, ecr.dkr, sts]",
+                "[ecr.api, ecr-dkr, sts, sts, blockchain]",
+            ),
+        ],
+        &[
+            (Code::EndpointService, "sts]", 1),
+            (Code::EndpointService, "ecr-dkr", 1),
+            (Code::DuplicateName, "sts", 3),
+            (Code::EndpointService, "blockchain", 1),
+        ],
+    );
+}
+
+#[test]
+fn endpoint_policies() {
+    check(
+        "endpoint_policy",
+        &[(
+            "      interface: [ecr.api, ecr.dkr, sts]\n",
+            "      interface: [ecr.api, ecr.dkr, sts]\n      policies:\n        s3: '{\"Statement\": [}'\n        sts: [allow]\n        kms: { Statement: [] }\n",
+        )],
+        &[
+            (Code::EndpointPolicy, "'{", 1),
+            (Code::EndpointPolicy, "[allow]", 1),
+            (Code::EndpointPolicy, "kms", 1),
+        ],
+    );
+}
+
+#[test]
+fn scaling_order() {
+    check(
+        "scaling",
+        &[(
+            "{ min: 1, desired: 2, max: 3 }",
+            "{ min: 1, desired: 5, max: 3 }",
+        )],
+        &[(Code::Scaling, "5", 1)],
+    );
+}
+
+#[test]
+fn cluster_values() {
+    check(
+        "cluster_values",
+        &[(
+            "    version: \"1.31\"\n",
+            "    version: \"1.31.2\"\n    addons: [vpc-cnii]\n    admins: [platform-admin]\n",
+        )],
+        &[
+            (Code::InvalidValue, "\"1.31.2\"", 1),
+            (Code::InvalidValue, "vpc-cnii", 1),
+            (Code::InvalidValue, "platform-admin", 1),
+        ],
+    );
+}
+
+#[test]
+fn every_problem_reported_at_once() {
+    let text = BASE
+        .replace("name: demo", "name: DEMO")
+        .replace("ttl: 8h", "ttl: soon")
+        .replace("\"111111111111\"", "\"1111\"")
+        .replace("cidr: 10.10.0.0/16", "cidr: 100.64.1.0/24")
+        .replace("    vpc: workload", "    vpc: nowhere")
+        .replace("desired: 2, max: 3", "desired: 2, max: 1")
+        .replace("[ecr.api,", "[ecr.apii,");
+    let diags = parse("many.yaml", &text).unwrap_err();
+    let codes: Vec<Code> = diags.problems().iter().map(|p| p.code()).collect();
+    assert_eq!(
+        codes,
+        [
+            Code::EnvName,
+            Code::Ttl,
+            Code::AccountId,
+            Code::SubnetsDoNotFit,
+            Code::CidrOverlap,
+            Code::EndpointService,
+            Code::UndefinedVpc,
+            Code::Scaling,
+        ],
+        "{}",
+        render(&diags)
+    );
+    let report = render(&diags);
+    assert!(report.contains("many.yaml: 8 problems found"), "{report}");
+    insta::assert_snapshot!("many", report);
+}
+
+#[test]
+fn empty_file() {
+    let d = parse("empty.yaml", "").unwrap_err();
+    assert_eq!(d.problems()[0].code(), Code::Yaml);
+    let d = parse("list.yaml", "- a\n").unwrap_err();
+    assert_eq!(d.problems()[0].code(), Code::WrongType);
+}
