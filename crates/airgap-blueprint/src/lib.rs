@@ -5,6 +5,9 @@
 //! spans, or into [`Diagnostics`] listing every problem at once, so a user
 //! fixes a file in one round trip instead of one error per run.
 
+// The JSON Schema is one large `json!` literal.
+#![recursion_limit = "512"]
+
 pub mod carve;
 mod diag;
 pub mod model;

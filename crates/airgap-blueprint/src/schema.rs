@@ -1,5 +1,404 @@
-//! JSON Schema placeholder (filled below).
-/// JSON Schema of the blueprint.
-pub fn json_schema() -> serde_json::Value {
-    serde_json::json!({})
+//! JSON Schema (draft 2020-12) of the blueprint, for editor completion and
+//! inline checks (e.g. `# yaml-language-server: $schema=...`). It describes
+//! shapes only; cross-field rules (overlaps, references, fit) need `parse`.
+
+use serde_json::{json, Value};
+
+use crate::regions;
+
+/// The blueprint's JSON Schema (draft 2020-12). Every mapping lists exactly
+/// the keys the parser accepts and forbids others, so an editor flags the
+/// same unknown keys `airgapctl` would.
+pub fn json_schema() -> Value {
+    let regions: Vec<&str> = regions::REGIONS.iter().map(|r| r.0).collect();
+    let prefix = json!({ "type": "integer", "minimum": 16, "maximum": 28 });
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://airgapctl.dev/schemas/blueprint-v1alpha1.json",
+        "title": "airgapctl blueprint",
+        "description": "An air-gapped Amazon EKS environment over one or more AWS accounts.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["apiVersion", "kind", "metadata", "accounts", "hub"],
+        "properties": {
+            "apiVersion": { "const": crate::API_VERSION },
+            "kind": { "const": crate::KIND },
+            "metadata": { "$ref": "#/$defs/metadata" },
+            "accounts": {
+                "description": "Logical account name -> account.",
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": { "$ref": "#/$defs/account" }
+            },
+            "availabilityZones": {
+                "description": "How many AZs (default 2), or an explicit list of AZ names.",
+                "default": 2,
+                "oneOf": [
+                    { "type": "integer", "minimum": 1, "maximum": 6 },
+                    { "type": "array", "minItems": 1, "uniqueItems": true,
+                      "items": { "type": "string", "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$" } }
+                ]
+            },
+            "hub": { "$ref": "#/$defs/hub" },
+            "vpcs": { "type": "array", "items": { "$ref": "#/$defs/vpc" } },
+            "clusters": { "type": "array", "items": { "$ref": "#/$defs/cluster" } },
+            "registries": { "$ref": "#/$defs/registries" }
+        },
+        "$defs": {
+            "cidr": {
+                "type": "string",
+                "pattern": "^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2])$"
+            },
+            "name": { "type": "string", "pattern": "^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$" },
+            "metadata": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name", "region"],
+                "properties": {
+                    "name": { "$ref": "#/$defs/name", "description": "Environment name; resources are tagged airgap:env=<name>." },
+                    "region": { "enum": regions },
+                    "ttl": { "type": "string", "pattern": "^([0-9]+[mhd])+$", "description": "Lifetime, e.g. 30m, 8h, 2d." }
+                }
+            },
+            "account": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["id"],
+                "properties": {
+                    "id": { "type": ["string", "integer"], "pattern": "^[0-9]{12}$", "description": "12-digit account id; quote it." },
+                    "role": { "type": "string", "description": "Role name or arn:aws:iam::<id>:role/<name>; omit for current credentials." },
+                    "externalId": { "type": "string", "minLength": 2, "maxLength": 1224 },
+                    "sessionName": { "type": "string", "minLength": 2, "maxLength": 64 }
+                }
+            },
+            "hub": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["account", "inspectionVpc"],
+                "properties": {
+                    "account": { "type": "string" },
+                    "transitGateway": { "$ref": "#/$defs/transitGateway" },
+                    "ram": { "$ref": "#/$defs/ram" },
+                    "inspectionVpc": { "$ref": "#/$defs/inspectionVpc" },
+                    "firewall": { "$ref": "#/$defs/firewall" }
+                }
+            },
+            "transitGateway": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "asn": { "type": "integer", "default": 64512, "minimum": 64512, "maximum": 4_294_967_294u64 },
+                    "autoAcceptSharedAttachments": { "type": "boolean", "default": false }
+                }
+            },
+            "ram": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": { "organization": { "type": "boolean", "default": false } }
+            },
+            "inspectionVpc": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["cidr"],
+                "properties": {
+                    "cidr": { "$ref": "#/$defs/cidr" },
+                    "subnets": { "$ref": "#/$defs/inspectionSubnets" }
+                }
+            },
+            "inspectionSubnets": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "transit": { "$ref": "#/$defs/prefix", "default": 28 },
+                    "firewall": { "$ref": "#/$defs/prefix", "default": 28 },
+                    "public": { "$ref": "#/$defs/prefix", "default": 28 }
+                }
+            },
+            "prefix": prefix,
+            "firewall": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "allowDomains": { "type": "array", "items": { "type": "string" } },
+                    "allowRules": { "type": "array", "items": { "$ref": "#/$defs/allowRule" } },
+                    "logging": { "$ref": "#/$defs/firewallLogging" },
+                    "deletionProtection": { "type": "boolean", "default": false }
+                }
+            },
+            "allowRule": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["protocol", "destination"],
+                "properties": {
+                    "protocol": { "enum": ["tcp", "udp", "icmp"] },
+                    "destination": { "$ref": "#/$defs/cidr" },
+                    "port": { "type": "integer", "minimum": 1, "maximum": 65535 }
+                }
+            },
+            "firewallLogging": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "alert": { "enum": ["cloudwatch", "none"], "default": "cloudwatch" },
+                    "flow": { "enum": ["cloudwatch", "none"], "default": "none" },
+                    "retentionDays": { "enum": regions::LOG_RETENTION_DAYS, "default": 30 }
+                }
+            },
+            "vpc": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name", "account", "cidr"],
+                "properties": {
+                    "name": { "$ref": "#/$defs/name" },
+                    "account": { "type": "string" },
+                    "cidr": { "$ref": "#/$defs/cidr" },
+                    "subnets": { "$ref": "#/$defs/vpcSubnets" },
+                    "endpoints": { "$ref": "#/$defs/endpoints" }
+                }
+            },
+            "vpcSubnets": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "controlPlane": { "$ref": "#/$defs/prefix", "default": 28 },
+                    "dataPlane": { "$ref": "#/$defs/prefix", "default": 20 },
+                    "endpoints": { "$ref": "#/$defs/prefix", "default": 24 },
+                    "transit": { "$ref": "#/$defs/prefix", "default": 28 }
+                }
+            },
+            "endpoints": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "gateway": { "type": "array", "uniqueItems": true, "items": { "enum": regions::GATEWAY_SERVICES } },
+                    "interface": { "type": "array", "uniqueItems": true, "items": { "enum": regions::INTERFACE_SERVICES } },
+                    "policies": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "oneOf": [
+                                { "type": "string", "description": "Policy document as a JSON string." },
+                                { "type": "object", "required": ["Statement"] }
+                            ]
+                        }
+                    }
+                }
+            },
+            "cluster": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name", "vpc"],
+                "properties": {
+                    "name": { "type": "string", "pattern": "^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$" },
+                    "vpc": { "type": "string" },
+                    "version": { "type": ["string", "number"], "pattern": "^1\\.[1-9][0-9]?$" },
+                    "apiAccessCidrs": { "type": "array", "items": { "$ref": "#/$defs/cidr" } },
+                    "secretsEncryption": { "type": "boolean", "default": true },
+                    "logging": { "type": "array", "uniqueItems": true, "items": { "enum": regions::CLUSTER_LOG_TYPES } },
+                    "admins": { "type": "array", "items": { "type": "string", "pattern": "^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(role|user)/" } },
+                    "addons": { "type": "array", "uniqueItems": true, "items": { "enum": regions::ADDONS } },
+                    "roles": { "$ref": "#/$defs/clusterRoles" },
+                    "nodegroups": { "type": "array", "items": { "$ref": "#/$defs/nodegroup" } }
+                }
+            },
+            "clusterRoles": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "cluster": { "type": "string", "pattern": "^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/" },
+                    "node": { "type": "string", "pattern": "^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/" }
+                }
+            },
+            "nodegroup": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name"],
+                "properties": {
+                    "name": { "type": "string", "pattern": "^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$" },
+                    "instanceTypes": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z][a-z0-9-]*\\.[a-z0-9]+$" }, "default": ["m6i.large"] },
+                    "scaling": { "$ref": "#/$defs/scaling" },
+                    "amiType": { "enum": regions::AMI_TYPES, "default": "AL2023_x86_64_STANDARD" },
+                    "launchTemplate": { "$ref": "#/$defs/launchTemplate" },
+                    "amiId": { "type": "string", "pattern": "^ami-([0-9a-f]{8}|[0-9a-f]{17})$" },
+                    "labels": { "type": "object", "additionalProperties": { "type": ["string", "number"] } },
+                    "taints": { "type": "array", "items": { "$ref": "#/$defs/taint" } }
+                },
+                "not": {
+                    "anyOf": [
+                        { "required": ["amiType", "launchTemplate"] },
+                        { "required": ["amiType", "amiId"] },
+                        { "required": ["launchTemplate", "amiId"] }
+                    ]
+                }
+            },
+            "scaling": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "min": { "type": "integer", "minimum": 0, "maximum": 1000, "default": 1 },
+                    "desired": { "type": "integer", "minimum": 0, "maximum": 1000, "default": 2 },
+                    "max": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 3 }
+                }
+            },
+            "launchTemplate": {
+                "type": "object",
+                "additionalProperties": false,
+                "oneOf": [ { "required": ["id"] }, { "required": ["name"] } ],
+                "properties": {
+                    "id": { "type": "string" },
+                    "name": { "type": "string" },
+                    "version": { "type": ["string", "integer"] }
+                }
+            },
+            "taint": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["key", "effect"],
+                "properties": {
+                    "key": { "type": "string" },
+                    "value": { "type": "string" },
+                    "effect": { "enum": ["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] }
+                }
+            },
+            "registries": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["account"],
+                "properties": {
+                    "account": { "type": "string" },
+                    "repositories": { "type": "array", "uniqueItems": true, "items": { "type": "string" } }
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::keys;
+
+    fn yaml_to_json(text: &str) -> Value {
+        crate::yaml::parse(text).unwrap().unwrap().to_json()
+    }
+
+    fn repo_file(rel: &str) -> String {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(rel);
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    /// Every ```yaml block of docs/blueprint.md that is a whole blueprint.
+    fn doc_examples() -> Vec<String> {
+        let doc = repo_file("docs/blueprint.md");
+        doc.split("```yaml\n")
+            .skip(1)
+            .filter_map(|b| b.split_once("```").map(|(body, _)| body.to_string()))
+            .filter(|b| b.starts_with("apiVersion:"))
+            .collect()
+    }
+
+    fn errors(instance: &Value) -> Vec<String> {
+        let v = jsonschema::validator_for(&json_schema()).expect("schema compiles");
+        v.iter_errors(instance)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect()
+    }
+
+    #[test]
+    fn examples_validate_against_schema() {
+        let mut texts = vec![
+            repo_file("plans/single-account.yaml"),
+            repo_file("plans/hub-spoke.yaml"),
+        ];
+        let docs = doc_examples();
+        assert!(
+            docs.len() >= 2,
+            "docs/blueprint.md should carry full examples"
+        );
+        texts.extend(docs);
+        for text in texts {
+            let errs = errors(&yaml_to_json(&text));
+            assert!(errs.is_empty(), "{errs:#?}\n{text}");
+            // And the parser agrees.
+            if let Err(d) = crate::parse("example", &text) {
+                panic!("{:?}", miette::Report::new(d));
+            }
+        }
+    }
+
+    #[test]
+    fn schema_rejects_what_the_parser_rejects() {
+        let base = repo_file("plans/single-account.yaml");
+        for (from, to) in [
+            ("    cidr: 10.10.0.0/16", "    cidrr: 10.10.0.0/16"),
+            (
+                "    cidr: 10.10.0.0/16",
+                "    cidr: 10.10.0.0/16\n    natGateway: true",
+            ),
+            ("availabilityZones: 2", "availabilityZones: two"),
+            ("gateway: [s3]", "gateway: [s4]"),
+            ("region: eu-central-1", "region: eu-centrl-1"),
+            ("ttl: 8h", "ttl: 8 hours"),
+        ] {
+            let text = base.replacen(from, to, 1);
+            assert!(
+                !errors(&yaml_to_json(&text)).is_empty(),
+                "schema accepted {to}"
+            );
+            assert!(crate::parse("x", &text).is_err(), "parser accepted {to}");
+        }
+    }
+
+    #[test]
+    fn schema_lists_exactly_the_parser_keys() {
+        let schema = json_schema();
+        let table: &[(&str, &[&str])] = &[
+            ("", keys::ROOT),
+            ("/$defs/metadata", keys::METADATA),
+            ("/$defs/account", keys::ACCOUNT),
+            ("/$defs/hub", keys::HUB),
+            ("/$defs/transitGateway", keys::TRANSIT_GATEWAY),
+            ("/$defs/ram", keys::RAM),
+            ("/$defs/inspectionVpc", keys::INSPECTION_VPC),
+            ("/$defs/inspectionSubnets", keys::INSPECTION_SUBNETS),
+            ("/$defs/firewall", keys::FIREWALL),
+            ("/$defs/allowRule", keys::ALLOW_RULE),
+            ("/$defs/firewallLogging", keys::FIREWALL_LOGGING),
+            ("/$defs/vpc", keys::VPC),
+            ("/$defs/vpcSubnets", keys::VPC_SUBNETS),
+            ("/$defs/endpoints", keys::ENDPOINTS),
+            ("/$defs/cluster", keys::CLUSTER),
+            ("/$defs/clusterRoles", keys::CLUSTER_ROLES),
+            ("/$defs/nodegroup", keys::NODEGROUP),
+            ("/$defs/scaling", keys::SCALING),
+            ("/$defs/launchTemplate", keys::LAUNCH_TEMPLATE),
+            ("/$defs/taint", keys::TAINT),
+            ("/$defs/registries", keys::REGISTRIES),
+        ];
+        let mut objects_in_schema = 0;
+        for (ptr, want) in table {
+            let obj = schema
+                .pointer(ptr)
+                .unwrap_or_else(|| panic!("{ptr} missing"));
+            assert_eq!(obj["additionalProperties"], json!(false), "{ptr}");
+            let mut got: Vec<&str> = obj["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let mut want = want.to_vec();
+            got.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(got, want, "{ptr}");
+        }
+        for def in schema["$defs"].as_object().unwrap().values() {
+            if def.get("properties").is_some() {
+                objects_in_schema += 1;
+            }
+        }
+        // Every object definition is covered by the table (root is not in $defs).
+        assert_eq!(objects_in_schema, table.len() - 1);
+    }
 }
