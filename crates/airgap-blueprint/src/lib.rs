@@ -7,6 +7,7 @@
 
 // The JSON Schema is one large `json!` literal.
 #![recursion_limit = "512"]
+#![warn(missing_docs)]
 
 pub mod carve;
 mod diag;

@@ -19,6 +19,13 @@ impl V<'_> {
     fn ok<T>(&self, s: &Spanned<T>) -> bool {
         !self.poison.contains(&(s.span.offset(), s.span.len()))
     }
+
+    /// True if the value was not written but defaulted (its span holds other text).
+    fn defaulted<T: ToString>(&self, s: &Spanned<T>) -> bool {
+        let text = self.sink.source.inner();
+        let (a, b) = (s.span.offset(), s.span.offset() + s.span.len());
+        text.get(a..b) != Some(s.value.to_string().as_str())
+    }
 }
 
 pub(crate) fn validate(bp: &Blueprint, sink: &mut Sink, poison: &HashSet<(usize, usize)>) {
@@ -127,11 +134,17 @@ impl V<'_> {
     fn metadata(&mut self, bp: &Blueprint) {
         let name = &bp.metadata.name;
         if self.ok(name) && !is_dns_label_like(&name.value, 32) {
+            let n = name.value.chars().count();
+            let why = if n > 32 {
+                format!("is {n} characters long (at most 32)")
+            } else {
+                "must be lowercase letters, digits and hyphens".to_string()
+            };
             self.sink
                 .report(
                     Code::EnvName,
                     name.span,
-                    format!("environment name `{}` is not allowed", name.value),
+                    format!("environment name `{}` {why}", name.value),
                     "invalid environment name",
                 )
                 .help(format!(
@@ -452,18 +465,36 @@ impl V<'_> {
                 all_ok = false;
             } else if p.value < cidr.prefix() {
                 all_ok = false;
-                self.sink
-                    .report(
-                        Code::SubnetsDoNotFit,
-                        p.span,
-                        format!(
-                            "{name} subnets (/{}) are larger than {what} ({})",
-                            p.value, cidr.value
-                        ),
-                        "larger than the VPC",
-                    )
-                    .also(cidr.span, "VPC CIDR")
-                    .help(format!("use a prefix of /{} or longer", cidr.prefix()));
+                if self.defaulted(*p) {
+                    // Point at the CIDR: the default prefix has no text of its own.
+                    self.sink
+                        .report(
+                            Code::SubnetsDoNotFit,
+                            cidr.span,
+                            format!(
+                                "{name} subnets (/{}, the default) are larger than {what} ({})",
+                                p.value, cidr.value
+                            ),
+                            format!("smaller than a default {name} subnet"),
+                        )
+                        .help(format!(
+                            "set `subnets: {{ {name}: <prefix> }}` with a prefix of /{} or longer, or widen the CIDR",
+                            cidr.prefix()
+                        ));
+                } else {
+                    self.sink
+                        .report(
+                            Code::SubnetsDoNotFit,
+                            p.span,
+                            format!(
+                                "{name} subnets (/{}) are larger than {what} ({})",
+                                p.value, cidr.value
+                            ),
+                            "larger than the VPC",
+                        )
+                        .also(cidr.span, "VPC CIDR")
+                        .help(format!("use a prefix of /{} or longer", cidr.prefix()));
+                }
             }
         }
         if !all_ok || az == 0 {

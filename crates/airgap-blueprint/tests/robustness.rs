@@ -1,0 +1,100 @@
+//! Damaged blueprints never panic, and every diagnostic points inside the
+//! text on character boundaries (so rendering can never fail).
+
+use airgap_blueprint::{load, parse, LoadError};
+use miette::Diagnostic;
+use proptest::prelude::*;
+
+const PLAN: &str = include_str!("../../../plans/hub-spoke.yaml");
+
+fn check_spans(text: &str) {
+    if let Err(d) = parse("fuzz.yaml", text) {
+        assert!(!d.problems().is_empty());
+        for p in d.problems() {
+            let s = p.span();
+            let end = s.offset() + s.len();
+            assert!(end <= text.len(), "{} past the end", p.message());
+            assert!(text.is_char_boundary(s.offset()) && text.is_char_boundary(end));
+            assert!(p.help_text().is_some(), "{} has no hint", p.message());
+        }
+        let mut out = String::new();
+        miette::GraphicalReportHandler::new()
+            .render_report(&mut out, &d)
+            .unwrap();
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn deleting_a_range_never_panics(start in 0usize..PLAN.len(), len in 0usize..40) {
+        let mut text = PLAN.to_string();
+        let mut a = start.min(text.len());
+        while !text.is_char_boundary(a) { a -= 1; }
+        let mut b = (a + len).min(text.len());
+        while !text.is_char_boundary(b) { b -= 1; }
+        text.replace_range(a..b, "");
+        check_spans(&text);
+    }
+
+    #[test]
+    fn inserting_noise_never_panics(at in 0usize..PLAN.len(), noise in "[a-z0-9:{}\\[\\],\\-\"' \\nä]{1,12}") {
+        let mut text = PLAN.to_string();
+        let mut a = at.min(text.len());
+        while !text.is_char_boundary(a) { a -= 1; }
+        text.insert_str(a, &noise);
+        check_spans(&text);
+    }
+}
+
+#[test]
+fn related_lists_every_problem() {
+    let text = PLAN
+        .replace("name: hub-spoke", "name: Hub_Spoke")
+        .replace("10.20.0.0/20\n", "10.10.0.0/20\n")
+        .replace("vpc: workload", "vpc: work");
+    let d = parse("x.yaml", &text).unwrap_err();
+    let related: Vec<String> = d.related().unwrap().map(|r| r.to_string()).collect();
+    assert_eq!(related.len(), 3, "{related:#?}");
+    assert_eq!(related.len(), d.problems().len());
+    assert!(related[0].contains("Hub_Spoke"));
+    assert!(related[1].contains("overlaps"));
+    assert!(related[2].contains("`work`"));
+}
+
+#[test]
+fn load_reports_io_and_names_the_file() {
+    match load("/nonexistent/blueprint.yaml") {
+        Err(LoadError::Io { path, .. }) => assert_eq!(path, "/nonexistent/blueprint.yaml"),
+        other => panic!("{other:?}"),
+    }
+    let dir = std::env::temp_dir().join(format!("airgap-blueprint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.yaml");
+    std::fs::write(
+        &file,
+        PLAN.replace("ttl", "tll").replace("region:", "regoin:"),
+    )
+    .unwrap();
+    let err = load(&file).unwrap_err();
+    let LoadError::Invalid(d) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(d.name(), file.display().to_string());
+    assert!(err.to_string().contains("problem"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn non_ascii_text_keeps_byte_spans_right() {
+    let text = PLAN
+        .replace(
+            "# Three accounts",
+            "# Drei Konten, für Grüße: Ä Ö Ü ß\n# Three accounts",
+        )
+        .replace("cidr: 10.10.0.0/16", "cidr: 10.10.0.1/16");
+    let d = parse("utf8.yaml", &text).unwrap_err();
+    let s = d.problems()[0].span();
+    assert_eq!(&text[s.offset()..s.offset() + s.len()], "10.10.0.1/16");
+}
