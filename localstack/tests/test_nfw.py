@@ -271,3 +271,20 @@ def test_firewall_time_model(account, time_scale):
             return e.response["Error"]["Code"] == "ResourceNotFoundException"
 
     wait_for(gone, 20)
+
+
+def test_list_pagination(account):
+    nfw = account.client("network-firewall")
+    for i in range(5):
+        nfw.create_rule_group(
+            RuleGroupName=f"rg{i}", Type="STATEFUL", Capacity=10, RuleGroup=DOMAIN_RG
+        )
+    first = nfw.list_rule_groups(MaxResults=2)
+    assert len(first["RuleGroups"]) == 2 and first["NextToken"]
+    names = [
+        g["Name"]
+        for g in nfw.get_paginator("list_rule_groups")
+        .paginate(PaginationConfig={"PageSize": 2})
+        .build_full_result()["RuleGroups"]
+    ]
+    assert names == [f"rg{i}" for i in range(5)]

@@ -22,7 +22,8 @@ def accept(principal, share_arn):
     invs = ram.get_resource_share_invitations(resourceShareArns=[share_arn])[
         "resourceShareInvitations"
     ]
-    assert len(invs) == 1 and invs[0]["status"] == "PENDING"
+    invs = [i for i in invs if i["status"] == "PENDING"]
+    assert len(invs) == 1
     return ram.accept_resource_share_invitation(
         resourceShareInvitationArn=invs[0]["resourceShareInvitationArn"]
     )["resourceShareInvitation"]
@@ -287,3 +288,56 @@ def test_transit_gateway_delete_time_model(account, time_scale):
     ]
     assert tgw in ids()
     wait_for(lambda: tgw not in ids(), 20)
+
+
+def test_ram_misc_operations(account, other_account):
+    tgw, share = share_tgw(account, other_account)
+    ram, ram_p = account.client("ram"), other_account.client("ram")
+    arn = share["resourceShareArn"]
+    upd = ram.update_resource_share(resourceShareArn=arn, name="renamed")["resourceShare"]
+    assert upd["name"] == "renamed"
+    ram.tag_resource(resourceShareArn=arn, tags=[{"key": "env", "value": "test"}])
+    got = ram.get_resource_shares(
+        resourceOwner="SELF", tagFilters=[{"tagKey": "env", "tagValues": ["test"]}]
+    )["resourceShares"]
+    assert [s["name"] for s in got] == ["renamed"]
+    ram.untag_resource(resourceShareArn=arn, tagKeys=["env"])
+    assert (
+        ram.get_resource_shares(resourceOwner="SELF", resourceShareArns=[arn])["resourceShares"][0][
+            "tags"
+        ]
+        == []
+    )
+
+    # reject: the principal never sees the share
+    inv = ram_p.get_resource_share_invitations()["resourceShareInvitations"][0]
+    rej = ram_p.reject_resource_share_invitation(
+        resourceShareInvitationArn=inv["resourceShareInvitationArn"]
+    )["resourceShareInvitation"]
+    assert rej["status"] == "REJECTED"
+    with pytest.raises(ClientError) as e:
+        ram_p.accept_resource_share_invitation(
+            resourceShareInvitationArn=inv["resourceShareInvitationArn"]
+        )
+    assert e.value.response["Error"]["Code"] == "ResourceShareInvitationAlreadyRejectedException"
+    assert ram_p.get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"] == []
+
+    # re-invite after rejection, accept, and see the owner as principal of OTHER-ACCOUNTS
+    ram.associate_resource_share(resourceShareArn=arn, principals=[other_account.id])
+    accept(other_account, arn)
+    princ = ram_p.list_principals(resourceOwner="OTHER-ACCOUNTS")["principals"]
+    assert [p["id"] for p in princ] == [account.id]
+    assocs = ram.get_resource_share_associations(
+        associationType="RESOURCE", resourceShareArns=[arn]
+    )["resourceShareAssociations"]
+    assert [(a["associatedEntity"], a["status"]) for a in assocs] == [
+        (tgw["TransitGatewayArn"], "ASSOCIATED")
+    ]
+    # removing the resource from the share hides it from the principal
+    ram.disassociate_resource_share(resourceShareArn=arn, resourceArns=[tgw["TransitGatewayArn"]])
+    assert ram_p.list_resources(resourceOwner="OTHER-ACCOUNTS")["resources"] == []
+    visible = [
+        t["TransitGatewayId"]
+        for t in other_account.client("ec2").describe_transit_gateways()["TransitGateways"]
+    ]
+    assert tgw["TransitGatewayId"] not in visible
