@@ -429,6 +429,40 @@ fn cluster_values() {
 }
 
 #[test]
+fn hub_values() {
+    check(
+        "hub_values",
+        &[(
+            "  inspectionVpc: { cidr: 100.64.0.0/22 }\n",
+            "  transitGateway: { asn: 65535 }\n  inspectionVpc: { cidr: 100.64.0.0/22 }\n  firewall:\n    allowDomains: [\"https://example.com\"]\n    allowRules: [{ protocol: icmp, destination: 0.0.0.0/0, port: 7 }]\n    logging: { retentionDays: 31 }\n",
+        )],
+        &[
+            (Code::InvalidValue, "65535", 1),
+            (Code::InvalidValue, "\"https", 1),
+            (Code::InvalidValue, "port: |7", 1),
+            (Code::InvalidValue, "31", 1),
+        ],
+    );
+}
+
+#[test]
+fn nodegroup_values() {
+    check(
+        "nodegroup_values",
+        &[(
+            "        scaling: { min: 1, desired: 2, max: 3 }\n",
+            "        scaling: { min: 1, desired: 2, max: 3 }\n        amiType: AL2023_x86_64_STANDART\n        amiId: ami-123\n        instanceTypes: [m6i]\n        taints: [{ key: a, effect: NoSchedule }]\n",
+        )],
+        &[
+            (Code::InvalidValue, "amiType: |AL2023", 1),
+            (Code::InvalidValue, "amiId", 1),
+            (Code::InvalidValue, "m6i]", 1),
+            (Code::InvalidValue, "NoSchedule", 1),
+        ],
+    );
+}
+
+#[test]
 fn every_problem_reported_at_once() {
     let text = BASE
         .replace("name: demo", "name: DEMO")
