@@ -206,3 +206,20 @@ def test_cluster_validation(account):
     with pytest.raises(ClientError) as e:
         eks.describe_cluster(name="nope")
     assert code(e) == "ResourceNotFoundException"
+
+
+def test_delete_time_model(account, time_scale):
+    eks, _, subnets = cluster(account)
+    eks.create_nodegroup(
+        clusterName="c1", nodegroupName="ng", nodeRole=ROLE.format(account.id), subnets=subnets
+    )
+    time_scale(account, 0.01)  # nodegroup delete 180 s -> 1.8 s, cluster delete 900 s -> 9 s
+    eks.delete_nodegroup(clusterName="c1", nodegroupName="ng")
+    ng = eks.describe_nodegroup(clusterName="c1", nodegroupName="ng")["nodegroup"]
+    assert ng["status"] == "DELETING"
+    eks.get_waiter("nodegroup_deleted").wait(
+        clusterName="c1", nodegroupName="ng", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    eks.delete_cluster(name="c1")
+    assert eks.describe_cluster(name="c1")["cluster"]["status"] == "DELETING"
+    eks.get_waiter("cluster_deleted").wait(name="c1", WaiterConfig={"Delay": 1, "MaxAttempts": 40})
