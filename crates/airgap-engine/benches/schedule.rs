@@ -1,0 +1,146 @@
+//! `cargo xtask bench schedule`: runs each scenario on the simulated cloud in virtual
+//! time and prints one JSON line per scenario: the makespan, the lower bound (the
+//! larger of the critical path and the bound the rate limits impose), their ratio, the
+//! same for a Terraform-like walker (FIFO, parallelism 10, slot held while waiting),
+//! and the CPU the executor spent per node.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use airgap_engine::graph::GraphBuilder;
+use airgap_engine::opgraph::OpGraph;
+use airgap_engine::sim::{self, SimCloud};
+use airgap_engine::{
+    execute, plan, Events, ExecOptions, Op, Order, PlanMode, RateLimits, SlotMode,
+};
+
+struct Run {
+    nodes: usize,
+    makespan: Duration,
+    lower_bound: Duration,
+    critical_path: Duration,
+    rate_bound: Duration,
+    cpu: Duration,
+    throttled: u64,
+    failed: usize,
+}
+
+fn cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+fn run(build: &dyn Fn() -> GraphBuilder, order: Order, slots: SlotMode, parallelism: usize) -> Run {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let cloud = SimCloud::new(1.0);
+        let registry = sim::registry(&cloud);
+        let graph = build().seal().expect("scenario graph is valid");
+        let plan = plan("bench", &graph, &registry, PlanMode::Apply, &[])
+            .await
+            .expect("plan");
+        let opts = ExecOptions {
+            parallelism,
+            order,
+            slots,
+            ..ExecOptions::default()
+        };
+        let cpu0 = cpu_time();
+        let t0 = tokio::time::Instant::now();
+        let report = execute(&plan, &registry, &opts, &Events::none())
+            .await
+            .expect("execute");
+        let makespan = t0.elapsed();
+        let cpu = cpu_time() - cpu0;
+
+        let g = OpGraph::build(&plan, &registry).expect("op graph");
+        let durations: Vec<Duration> = g
+            .ops
+            .iter()
+            .map(|o| {
+                let node = &plan.nodes[o.plan_ix];
+                let spec = sim::kind_spec(&node.kind).expect("sim kind");
+                cloud.actual(spec, &node.id, o.op) + cloud.call_latency
+            })
+            .collect();
+        let critical_path = g.longest_path(&durations);
+        let limits = RateLimits::aws();
+        let mut per_bucket: HashMap<(String, &'static str), f64> = HashMap::new();
+        for o in &g.ops {
+            let node = &plan.nodes[o.plan_ix];
+            let spec = sim::kind_spec(&node.kind).expect("sim kind");
+            *per_bucket
+                .entry((node.scope.account.clone(), spec.bucket))
+                .or_default() += 1.0;
+        }
+        let rate_bound = per_bucket
+            .iter()
+            .filter_map(|((_, b), n)| {
+                limits
+                    .get(b)
+                    .map(|l| ((n - l.burst).max(0.0)) / l.refill_per_s)
+            })
+            .fold(0.0f64, f64::max);
+        let rate_bound = Duration::from_secs_f64(rate_bound);
+        assert!(g.ops.iter().all(|o| o.op == Op::Create));
+        Run {
+            nodes: graph.len(),
+            makespan,
+            lower_bound: critical_path.max(rate_bound),
+            critical_path,
+            rate_bound,
+            cpu,
+            throttled: cloud.throttled(),
+            failed: report.root_causes().count(),
+        }
+    })
+}
+
+fn main() {
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let scenarios: Vec<(&str, Box<dyn Fn() -> GraphBuilder>)> = vec![
+        ("hub-spoke", Box::new(sim::hub_spoke)),
+        ("random-1k", Box::new(|| sim::random_layered(1_000, 7))),
+        ("random-10k", Box::new(|| sim::random_layered(10_000, 7))),
+    ];
+    for (name, build) in &scenarios {
+        if !only.is_empty() && !only.iter().any(|o| o == name) {
+            continue;
+        }
+        let ours = run(build.as_ref(), Order::CriticalPath, SlotMode::Calls, 10);
+        let fifo = run(build.as_ref(), Order::Fifo, SlotMode::WholeOperation, 10);
+        let lb = ours.lower_bound.as_secs_f64();
+        println!(
+            "{}",
+            serde_json::json!({
+                "scenario": name,
+                "nodes": ours.nodes,
+                "makespan_s": round(ours.makespan.as_secs_f64()),
+                "lower_bound_s": round(lb),
+                "ratio": round(ours.makespan.as_secs_f64() / lb),
+                "fifo10_ratio": round(fifo.makespan.as_secs_f64() / lb),
+                "overhead_us_per_node": round(ours.cpu.as_secs_f64() * 1e6 / ours.nodes as f64),
+                "critical_path_s": round(ours.critical_path.as_secs_f64()),
+                "rate_limit_bound_s": round(ours.rate_bound.as_secs_f64()),
+                "throttled": ours.throttled,
+                "failed": ours.failed + fifo.failed,
+            })
+        );
+    }
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,348 @@
+//! The contract every resource kind implements, in the shape of Crossplane's
+//! external client: observe (batched), a pure diff, create, update, delete, and
+//! readiness. The engine alone decides what to call and when.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::graph::{NodeId, Scope};
+use crate::value::{Attrs, Value};
+
+/// The operation a step performs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Create,
+    Update,
+    Delete,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Op::Create => "create",
+            Op::Update => "update",
+            Op::Delete => "delete",
+        })
+    }
+}
+
+/// Expected durations of a kind, until it is usable (or gone). They rank ready work
+/// (critical path first) and pace readiness polls; `timeout` bounds the wait.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    pub create: Duration,
+    pub update: Duration,
+    pub delete: Duration,
+    pub timeout: Duration,
+}
+
+impl Timing {
+    pub const fn secs(create: u64, update: u64, delete: u64, timeout: u64) -> Self {
+        Timing {
+            create: Duration::from_secs(create),
+            update: Duration::from_secs(update),
+            delete: Duration::from_secs(delete),
+            timeout: Duration::from_secs(timeout),
+        }
+    }
+
+    pub fn expected(&self, op: Op) -> Duration {
+        match op {
+            Op::Create => self.create,
+            Op::Update => self.update,
+            Op::Delete => self.delete,
+        }
+    }
+}
+
+/// A resource found by observe, mapped back to its node through the `airgap:id` tag.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Observed {
+    pub id: NodeId,
+    /// The provider's identifier (vpc-0abc..., an ARN, a name).
+    pub physical_id: String,
+    /// Attributes comparable with the desired ones (same keys, resolved values).
+    pub attrs: Attrs,
+    /// What dependents may reference (`id`, `arn`, ...).
+    pub outputs: Attrs,
+    /// Physical ids of resources this one depends on; orders deletes of resources
+    /// that are no longer declared.
+    #[serde(default)]
+    pub parents: Vec<String>,
+}
+
+/// What a create call returns; readiness is established afterwards.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Created {
+    pub physical_id: String,
+    pub outputs: Attrs,
+}
+
+/// Answer of a readiness check.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Readiness {
+    /// Usable; outputs as now observed (ids that exist only once ready, e.g. firewall endpoints).
+    Ready(Attrs),
+    /// Not yet; the status is shown to the user (`CREATING`, `pending`, ...).
+    Pending(String),
+    /// Deleted and confirmed gone.
+    Gone,
+}
+
+/// How a kind's error should be handled; the engine's error policy maps each class
+/// to retry-or-fail, so kinds never loop on their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorClass {
+    /// Throttling after the SDK's own retries gave up: back off and retry.
+    Throttled,
+    /// Not found: eventual consistency right after a create, or already gone on delete.
+    NotFound,
+    /// The resource is busy (ResourceInUse, IncorrectState, an update in progress): wait.
+    Conflict,
+    /// Something still depends on it (DependencyViolation): wait while deleting.
+    DependencyViolation,
+    /// Retrying will not help.
+    Fatal,
+}
+
+#[derive(Clone, Debug, Error, PartialEq, Serialize, Deserialize)]
+#[error("{code}: {message}")]
+pub struct KindError {
+    pub class: ErrorClass,
+    pub code: String,
+    pub message: String,
+}
+
+impl KindError {
+    pub fn new(class: ErrorClass, code: impl Into<String>, message: impl Into<String>) -> Self {
+        KindError {
+            class,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn fatal(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::Fatal, code, message)
+    }
+}
+
+/// How a replacement proceeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplaceMode {
+    /// The old one must go first (e.g. a subnet: the new CIDR may overlap the old).
+    DeleteBeforeCreate,
+    /// Keep serving until the new one is ready (e.g. a nodegroup).
+    CreateBeforeDestroy,
+}
+
+/// One field that differs between desired and observed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: Option<Value>,
+    pub new: Value,
+    /// AWS cannot change this field in place.
+    pub forces_replacement: bool,
+}
+
+/// The result of comparing desired with observed attributes; replacement is data.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Diff {
+    pub changes: Vec<FieldChange>,
+}
+
+impl Diff {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub fn requires_replacement(&self) -> bool {
+        self.changes.iter().any(|c| c.forces_replacement)
+    }
+
+    /// Compares every desired field with the observed one; `replace_fields` cannot
+    /// change in place. Fields that are only observed are ignored (AWS adds defaults).
+    pub fn compute(desired: &Attrs, observed: &Attrs, replace_fields: &[&str]) -> Diff {
+        let changes = desired
+            .iter()
+            .filter_map(|(field, new)| {
+                let old = observed.get(field);
+                if old == Some(new) {
+                    return None;
+                }
+                Some(FieldChange {
+                    field: field.clone(),
+                    old: old.cloned(),
+                    new: new.clone(),
+                    forces_replacement: replace_fields.contains(&field.as_str()),
+                })
+            })
+            .collect();
+        Diff { changes }
+    }
+}
+
+/// A node about to be created or updated: references resolved to concrete values.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    pub env: Arc<str>,
+    pub id: NodeId,
+    pub scope: Scope,
+    pub attrs: Attrs,
+}
+
+impl Resolved {
+    /// A client token that is the same for the same env, node and spec, so a retried
+    /// create returns the first one's resource instead of a duplicate.
+    pub fn client_token(&self) -> String {
+        let spec = serde_json::to_string(&self.attrs).unwrap_or_default();
+        format!(
+            "airgap-{:016x}",
+            fnv1a(&[self.env.as_bytes(), self.id.0.as_bytes(), spec.as_bytes()])
+        )
+    }
+}
+
+/// FNV-1a: stable across runs and platforms, unlike std's hasher.
+pub fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.iter().chain([0u8].iter()) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// A resource kind. Implementations hold their own clients per scope.
+#[async_trait]
+pub trait Kind: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+
+    fn timing(&self) -> Timing;
+
+    /// The rate-limit bucket the mutating call of `op` draws from (see [`crate::RateLimits`]).
+    fn bucket(&self, op: Op) -> &'static str;
+
+    /// The bucket readiness checks and observe draw from.
+    fn read_bucket(&self) -> &'static str;
+
+    /// Fields that cannot change in place.
+    fn replace_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn replace_mode(&self) -> ReplaceMode {
+        ReplaceMode::DeleteBeforeCreate
+    }
+
+    /// Pure comparison; the default compares every desired field.
+    fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
+        Diff::compute(desired, &observed.attrs, self.replace_fields())
+    }
+
+    /// Every resource of this kind in `scope` that carries the env tag, in as few
+    /// calls as the API allows (one paginated, tag-filtered Describe where possible).
+    async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError>;
+
+    /// Creates the resource, tagged in the same call. Must not fail if a previous,
+    /// interrupted attempt already created it (client token or lookup by tag).
+    async fn create(&self, node: &Resolved) -> Result<Created, KindError>;
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        diff: &Diff,
+    ) -> Result<Attrs, KindError>;
+
+    /// Starts deleting; must not fail if it is already gone.
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError>;
+
+    /// Whether the resource is usable after `op` (or gone after a delete).
+    async fn ready(
+        &self,
+        scope: &Scope,
+        op: Op,
+        physical_id: &str,
+        outputs: &Attrs,
+    ) -> Result<Readiness, KindError>;
+}
+
+/// The kinds a provider offers, by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    kinds: HashMap<&'static str, Arc<dyn Kind>>,
+    order: Vec<&'static str>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn register(&mut self, kind: Arc<dyn Kind>) -> &mut Self {
+        let name = kind.name();
+        if self.kinds.insert(name, kind).is_none() {
+            self.order.push(name);
+        }
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Kind>> {
+        self.kinds.get(name)
+    }
+
+    /// Kinds in registration order.
+    pub fn kinds(&self) -> impl Iterator<Item = &Arc<dyn Kind>> {
+        self.order.iter().map(|n| &self.kinds[n])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_flags_replacement_fields_as_data() {
+        let desired = Attrs::from([
+            ("cidr".to_string(), Value::str("10.0.1.0/24")),
+            ("name".to_string(), Value::str("b")),
+        ]);
+        let observed = Attrs::from([
+            ("cidr".to_string(), Value::str("10.0.0.0/24")),
+            ("name".to_string(), Value::str("b")),
+            ("state".to_string(), Value::str("available")),
+        ]);
+        let d = Diff::compute(&desired, &observed, &["cidr"]);
+        assert_eq!(d.changes.len(), 1);
+        assert_eq!(d.changes[0].field, "cidr");
+        assert!(d.requires_replacement());
+    }
+
+    #[test]
+    fn client_token_is_stable_and_spec_sensitive() {
+        let mut n = Resolved {
+            env: "demo".into(),
+            id: "vpc/a".into(),
+            scope: Scope::new("1", "r"),
+            attrs: Attrs::from([("cidr".to_string(), Value::str("10.0.0.0/16"))]),
+        };
+        let t1 = n.client_token();
+        assert_eq!(t1, n.client_token());
+        assert!(t1.len() <= 64);
+        n.attrs.insert("cidr".into(), Value::str("10.1.0.0/16"));
+        assert_ne!(t1, n.client_token());
+    }
+}

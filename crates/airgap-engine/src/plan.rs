@@ -1,0 +1,377 @@
+//! Planning: observe every kind in every scope once, compare with the declared graph,
+//! and decide an action per node. Resources that carry the env tag but are no longer
+//! declared are planned for deletion.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::Serialize;
+use thiserror::Error;
+use tokio::task::JoinSet;
+
+use crate::graph::{Graph, Node, NodeId, Scope};
+use crate::kind::{FieldChange, KindError, Observed, Registry, ReplaceMode};
+use crate::value::{Attrs, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanMode {
+    /// Converge on the declared graph.
+    Apply,
+    /// Delete everything that carries the env tag.
+    Destroy,
+}
+
+/// What will happen to a node.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update {
+        changes: Vec<FieldChange>,
+    },
+    Replace {
+        changes: Vec<FieldChange>,
+        mode: ReplaceMode,
+    },
+    Delete,
+}
+
+impl Action {
+    pub fn symbol(&self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Update { .. } => "~",
+            Action::Replace {
+                mode: ReplaceMode::CreateBeforeDestroy,
+                ..
+            } => "+/-",
+            Action::Replace { .. } => "-/+",
+            Action::Delete => "-",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlannedNode {
+    pub id: NodeId,
+    pub kind: String,
+    pub scope: Scope,
+    pub action: Action,
+    /// Desired attributes as far as they are known now (unknowns for outputs of
+    /// nodes still to be created).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired: Option<Attrs>,
+    /// The declared node, with its references; `None` for undeclared resources.
+    #[serde(skip)]
+    pub declared: Option<Node>,
+    /// The resource as observed, if it exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<Observed>,
+    /// Plan indices of the declared dependencies.
+    #[serde(skip)]
+    pub deps: Vec<usize>,
+    /// Plan indices of what the existing resource depends on (orders deletes).
+    #[serde(skip)]
+    pub current_deps: Vec<usize>,
+}
+
+/// The plan of one run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Plan {
+    pub env: String,
+    pub mode: PlanMode,
+    pub nodes: Vec<PlannedNode>,
+    /// Observe calls made (kinds x scopes); API calls are counted by the provider.
+    pub observations: usize,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub unchanged: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for n in &self.nodes {
+            match n.action {
+                Action::NoOp => s.unchanged += 1,
+                Action::Create => s.create += 1,
+                Action::Update { .. } => s.update += 1,
+                Action::Replace { .. } => s.replace += 1,
+                Action::Delete => s.delete += 1,
+            }
+        }
+        s
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.nodes.iter().any(|n| n.action != Action::NoOp)
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum PlanError {
+    #[error("node {node} has kind {kind}, which no provider offers")]
+    UnknownKind { node: NodeId, kind: String },
+    #[error("observing {kind} in {scope} failed: {error}")]
+    Observe {
+        kind: String,
+        scope: Scope,
+        #[source]
+        error: KindError,
+    },
+    #[error("the plan's operations form a cycle through {0}")]
+    Cycle(NodeId),
+}
+
+/// Observes every registered kind in every scope the graph spans (plus `extra_scopes`,
+/// where an environment may have left resources), then plans each node.
+pub async fn plan(
+    env: &str,
+    graph: &Graph,
+    registry: &Registry,
+    mode: PlanMode,
+    extra_scopes: &[Scope],
+) -> Result<Plan, PlanError> {
+    for n in graph.nodes() {
+        if registry.get(&n.kind).is_none() {
+            return Err(PlanError::UnknownKind {
+                node: n.id.clone(),
+                kind: n.kind.clone(),
+            });
+        }
+    }
+    let mut scopes = graph.scopes();
+    for s in extra_scopes {
+        if !scopes.contains(s) {
+            scopes.push(s.clone());
+        }
+    }
+    let observed = observe_all(env, registry, &scopes).await?;
+    let observations = registry.kinds().count() * scopes.len();
+    Ok(decide(env, graph, registry, mode, observed, observations))
+}
+
+async fn observe_all(
+    env: &str,
+    registry: &Registry,
+    scopes: &[Scope],
+) -> Result<Vec<(String, Scope, Observed)>, PlanError> {
+    let mut set = JoinSet::new();
+    let env: Arc<str> = env.into();
+    for scope in scopes {
+        for kind in registry.kinds() {
+            let (kind, scope, env) = (Arc::clone(kind), scope.clone(), Arc::clone(&env));
+            set.spawn(async move {
+                let r = kind.observe(&env, &scope).await;
+                (kind.name(), scope, r)
+            });
+        }
+    }
+    let mut all = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        let (kind, scope, r) = joined.expect("observe task panicked");
+        match r {
+            Ok(found) => all.extend(
+                found
+                    .into_iter()
+                    .map(|o| (kind.to_string(), scope.clone(), o)),
+            ),
+            Err(error) => {
+                return Err(PlanError::Observe {
+                    kind: kind.to_string(),
+                    scope,
+                    error,
+                })
+            }
+        }
+    }
+    // Deterministic order whatever order the observations finished in.
+    all.sort_by(|a, b| {
+        (&a.0, &a.1, &a.2.id, &a.2.physical_id).cmp(&(&b.0, &b.1, &b.2.id, &b.2.physical_id))
+    });
+    Ok(all)
+}
+
+/// The pure part of planning: observations in, actions out.
+pub fn decide(
+    env: &str,
+    graph: &Graph,
+    registry: &Registry,
+    mode: PlanMode,
+    observed: Vec<(String, Scope, Observed)>,
+    observations: usize,
+) -> Plan {
+    // Several resources can carry the same airgap:id when a create was interrupted
+    // and retried without a client token; the first is adopted, the others deleted.
+    let mut by_key: BTreeMap<(String, Scope, NodeId), Observed> = BTreeMap::new();
+    let mut extra: Vec<(String, Scope, Observed)> = Vec::new();
+    for (kind, scope, o) in observed {
+        let key = (kind.clone(), scope.clone(), o.id.clone());
+        if by_key.contains_key(&key) {
+            extra.push((kind, scope, o));
+        } else {
+            by_key.insert(key, o);
+        }
+    }
+
+    let mut nodes: Vec<PlannedNode> = Vec::with_capacity(graph.len() + extra.len());
+    let mut plan_ix_of_graph: Vec<usize> = vec![usize::MAX; graph.len()];
+    let mut index_by_id: HashMap<NodeId, usize> = HashMap::new();
+
+    for &gi in graph.topo_order() {
+        let node = graph.node(gi);
+        let key = (node.kind.clone(), node.scope.clone(), node.id.clone());
+        let current = by_key.remove(&key);
+        let ix = nodes.len();
+        plan_ix_of_graph[gi] = ix;
+        index_by_id.insert(node.id.clone(), ix);
+        let deps: Vec<usize> = graph
+            .dependencies(gi)
+            .map(|d| plan_ix_of_graph[d])
+            .collect();
+
+        let (action, desired) = match mode {
+            PlanMode::Destroy => (
+                if current.is_some() {
+                    Action::Delete
+                } else {
+                    Action::NoOp
+                },
+                None,
+            ),
+            PlanMode::Apply => {
+                let lookup = |r: &crate::Ref| -> Value {
+                    let Some(&di) = index_by_id.get(&r.node) else {
+                        return Value::UNKNOWN;
+                    };
+                    let dep = &nodes[di];
+                    match (&dep.action, &dep.current) {
+                        (Action::NoOp | Action::Update { .. }, Some(cur)) => cur
+                            .outputs
+                            .get(&r.output)
+                            .cloned()
+                            .unwrap_or(Value::UNKNOWN),
+                        _ => Value::UNKNOWN,
+                    }
+                };
+                let desired: Attrs = node
+                    .attrs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.resolve(&lookup)))
+                    .collect();
+                let kind = registry.get(&node.kind).expect("kinds checked by plan()");
+                let action = match &current {
+                    None => Action::Create,
+                    Some(cur) => {
+                        let diff = kind.diff(&desired, cur);
+                        if diff.is_empty() {
+                            Action::NoOp
+                        } else if diff.requires_replacement() {
+                            let mut mode = kind.replace_mode();
+                            // A dependency that must be deleted first cannot have a
+                            // dependent that outlives it: delete-before-create wins.
+                            if deps.iter().any(|&d| {
+                                matches!(
+                                    nodes[d].action,
+                                    Action::Replace {
+                                        mode: ReplaceMode::DeleteBeforeCreate,
+                                        ..
+                                    }
+                                )
+                            }) {
+                                mode = ReplaceMode::DeleteBeforeCreate;
+                            }
+                            Action::Replace {
+                                changes: diff.changes,
+                                mode,
+                            }
+                        } else {
+                            Action::Update {
+                                changes: diff.changes,
+                            }
+                        }
+                    }
+                };
+                (action, Some(desired))
+            }
+        };
+        nodes.push(PlannedNode {
+            id: node.id.clone(),
+            kind: node.kind.clone(),
+            scope: node.scope.clone(),
+            action,
+            desired,
+            declared: Some(node.clone()),
+            current,
+            deps,
+            current_deps: Vec::new(),
+        });
+    }
+
+    // Whatever is left was not declared (or is a duplicate): delete it.
+    let leftovers = by_key
+        .into_iter()
+        .map(|((kind, scope, _), o)| (kind, scope, o))
+        .chain(extra);
+    for (kind, scope, o) in leftovers {
+        let id = if index_by_id.contains_key(&o.id) {
+            NodeId(format!("{}#{}", o.id, o.physical_id))
+        } else {
+            o.id.clone()
+        };
+        index_by_id.entry(id.clone()).or_insert(nodes.len());
+        nodes.push(PlannedNode {
+            id,
+            kind,
+            scope,
+            action: Action::Delete,
+            desired: None,
+            declared: None,
+            current: Some(o),
+            deps: Vec::new(),
+            current_deps: Vec::new(),
+        });
+    }
+
+    // Map each existing resource's parents (physical ids) to plan nodes.
+    let by_physical: HashMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| n.current.as_ref().map(|c| (c.physical_id.as_str(), i)))
+        .collect();
+    let current_deps: Vec<Vec<usize>> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let mut v: Vec<usize> = n
+                .current
+                .iter()
+                .flat_map(|c| c.parents.iter())
+                .filter_map(|p| by_physical.get(p.as_str()).copied())
+                .filter(|&p| p != i)
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        })
+        .collect();
+    for (n, cd) in nodes.iter_mut().zip(current_deps) {
+        n.current_deps = cd;
+    }
+
+    Plan {
+        env: env.to_string(),
+        mode,
+        nodes,
+        observations,
+    }
+}
