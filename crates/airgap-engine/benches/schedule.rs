@@ -25,6 +25,8 @@ struct Run {
     failed: usize,
 }
 
+type Scenario = Box<dyn Fn() -> GraphBuilder>;
+
 fn cpu_time() -> Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -110,7 +112,7 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let scenarios: Vec<(&str, Box<dyn Fn() -> GraphBuilder>)> = vec![
+    let scenarios: Vec<(&str, Scenario)> = vec![
         ("hub-spoke", Box::new(sim::hub_spoke)),
         ("random-1k", Box::new(|| sim::random_layered(1_000, 7))),
         ("random-10k", Box::new(|| sim::random_layered(10_000, 7))),

@@ -24,7 +24,8 @@ use tracing::{debug, info_span, Instrument};
 use crate::events::{Event, Events};
 use crate::graph::{NodeId, Scope};
 use crate::kind::{
-    fnv1a, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Registry, Resolved,
+    fnv1a, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Registry,
+    ReplaceMode, Resolved,
 };
 use crate::limits::{Limiter, RateLimits};
 use crate::opgraph::OpGraph;
@@ -172,6 +173,9 @@ enum StepResult {
     Deleted(Result<(), KindError>),
     Polled(Result<Readiness, KindError>),
 }
+
+/// The best ready operation found so far: rank, sequence, operation, its bucket.
+type Candidate = (Duration, Reverse<u64>, usize, (Scope, &'static str));
 
 /// Ready operations in one rate-limit bucket, best first.
 #[derive(Default)]
@@ -383,8 +387,7 @@ impl Exec<'_> {
                     }
                 }
                 Order::CriticalPath => {
-                    let mut best: Option<(Duration, Reverse<u64>, usize, (Scope, &'static str))> =
-                        None;
+                    let mut best: Option<Candidate> = None;
                     for (key, q) in &self.ready {
                         let Some(&(rank, seq, o)) = q.heap.peek() else {
                             continue;
@@ -526,11 +529,19 @@ impl Exec<'_> {
                 r.node, r.output, node.id
             ));
         }
+        let replaces = match node.action {
+            Action::Replace {
+                mode: ReplaceMode::CreateBeforeDestroy,
+                ..
+            } => node.current.as_ref().map(|c| c.physical_id.clone()),
+            _ => None,
+        };
         Ok(Resolved {
             env: Arc::clone(&self.env),
             id: node.id.clone(),
             scope: node.scope.clone(),
             attrs,
+            replaces,
         })
     }
 

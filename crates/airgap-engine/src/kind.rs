@@ -199,6 +199,10 @@ pub struct Resolved {
     pub id: NodeId,
     pub scope: Scope,
     pub attrs: Attrs,
+    /// Physical id of the instance a create-before-destroy replaces. It carries the
+    /// same `airgap:id`, so a lookup by tag must not adopt it (and a kind whose names
+    /// are unique needs a fresh one).
+    pub replaces: Option<String>,
 }
 
 impl Resolved {
@@ -338,6 +342,7 @@ mod tests {
             id: "vpc/a".into(),
             scope: Scope::new("1", "r"),
             attrs: Attrs::from([("cidr".to_string(), Value::str("10.0.0.0/16"))]),
+            replaces: None,
         };
         let t1 = n.client_token();
         assert_eq!(t1, n.client_token());

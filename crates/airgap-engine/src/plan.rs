@@ -126,7 +126,7 @@ pub enum PlanError {
         kind: String,
         scope: Scope,
         #[source]
-        error: KindError,
+        error: Box<KindError>,
     },
     #[error("the plan's operations form a cycle through {0}")]
     Cycle(NodeId),
@@ -189,7 +189,7 @@ async fn observe_all(
                 return Err(PlanError::Observe {
                     kind: kind.to_string(),
                     scope,
-                    error,
+                    error: Box::new(error),
                 })
             }
         }
@@ -216,10 +216,11 @@ pub fn decide(
     let mut extra: Vec<(String, Scope, Observed)> = Vec::new();
     for (kind, scope, o) in observed {
         let key = (kind.clone(), scope.clone(), o.id.clone());
-        if by_key.contains_key(&key) {
-            extra.push((kind, scope, o));
-        } else {
-            by_key.insert(key, o);
+        match by_key.entry(key) {
+            std::collections::btree_map::Entry::Occupied(_) => extra.push((kind, scope, o)),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(o);
+            }
         }
     }
 

@@ -437,7 +437,12 @@ impl Kind for SimKind {
             node.env.to_string(),
             node.id.clone(),
         );
-        if let Some(r) = st.by_tag.get(&tag).and_then(|p| st.resources.get(p)) {
+        if let Some(r) = st
+            .by_tag
+            .get(&tag)
+            .filter(|p| node.replaces.as_ref() != Some(*p))
+            .and_then(|p| st.resources.get(p))
+        {
             return Ok(Created {
                 physical_id: r.physical_id.clone(),
                 outputs: outputs(r),
@@ -563,7 +568,10 @@ impl Kind for SimKind {
         r.deleting = true;
         r.gone_at = Some(gone_at);
         let tag = (r.kind.clone(), r.scope.clone(), r.env.clone(), r.id.clone());
-        st.by_tag.remove(&tag);
+        // A create-before-destroy replacement may already own the tag.
+        if st.by_tag.get(&tag) == Some(&current.physical_id) {
+            st.by_tag.remove(&tag);
+        }
         Ok(())
     }
 
