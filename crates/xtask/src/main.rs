@@ -1,1 +1,175 @@
-fn main() {}
+//! `cargo xtask demo | test | bench`: the project's two README commands and the
+//! benchmarks, as one small program so they behave the same on every machine.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("demo") => demo(),
+        Some("bench") => bench(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <test | demo | bench [schedule [SCENARIO...]]>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/xtask sits two levels below the workspace root")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(step: &str, mut cmd: Command) -> Result {
+    let t = Instant::now();
+    eprintln!("xtask: {step}");
+    let status = cmd.status().map_err(|e| format!("{step}: cannot run: {e}"))?;
+    eprintln!("xtask: {step}: {} in {:.1}s", if status.success() { "ok" } else { "FAILED" }, t.elapsed().as_secs_f64());
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{step} failed ({status})"))
+    }
+}
+
+/// Starts LocalStack in the background (idempotent: an instance already running is
+/// reused), so its install overlaps with compiling.
+fn start_localstack() -> Result<Child> {
+    eprintln!("xtask: localstack/start (in the background)");
+    Command::new(root().join("localstack/start"))
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("localstack/start: cannot run: {e}"))
+}
+
+fn wait_localstack(mut child: Child) -> Result {
+    let status = child.wait().map_err(|e| format!("localstack/start: {e}"))?;
+    if status.success() {
+        eprintln!("xtask: LocalStack is up");
+        Ok(())
+    } else {
+        Err(format!(
+            "localstack/start failed ({status}); see localstack/.state/localstack.log"
+        ))
+    }
+}
+
+/// Everything CI runs: formatting, lints, the Rust tests (unit, engine, CLI, and those
+/// against LocalStack), and the LocalStack extension's own pytest suite.
+fn test() -> Result {
+    let ls = start_localstack()?;
+    let mut steps: Vec<(&str, Command)> = Vec::new();
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--check"]);
+    steps.push(("cargo fmt --check", fmt));
+    let mut clippy = cargo();
+    clippy.args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]);
+    steps.push(("cargo clippy", clippy));
+    let mut build = cargo();
+    build.args(["test", "--workspace", "--locked", "--no-run"]);
+    steps.push(("build tests", build));
+    let mut failures = Vec::new();
+    for (name, cmd) in steps {
+        if let Err(e) = run(name, cmd) {
+            failures.push(e);
+        }
+    }
+    wait_localstack(ls)?;
+    let mut tests = cargo();
+    tests.args(["test", "--workspace", "--locked"]);
+    if let Err(e) = run("cargo test", tests) {
+        failures.push(e);
+    }
+    let mut py = Command::new(root().join("localstack/test"));
+    py.current_dir(root());
+    if let Err(e) = run("localstack/test (extension pytest suite)", py) {
+        failures.push(e);
+    }
+    if failures.is_empty() {
+        eprintln!("xtask: all checks passed (LocalStack left running; localstack/stop stops it)");
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
+/// Builds airgapctl and walks through plan, apply and a second plan on the simulated
+/// cloud; the AWS provider will take its place against LocalStack.
+fn demo() -> Result {
+    let mut build = cargo();
+    build.args(["build", "--quiet", "-p", "airgapctl"]);
+    run("build airgapctl", build)?;
+    let exe = root().join("target/debug/airgapctl");
+    let state = root().join(".airgap/demo");
+    let _ = std::fs::remove_dir_all(&state);
+    let sim = |args: &[&str]| {
+        let mut c = Command::new(&exe);
+        c.current_dir(root()).args(args).args([
+            "--simulate",
+            "hub-spoke",
+            "--sim-state",
+            state.join("sim.json").to_str().expect("utf-8 path"),
+        ]);
+        c
+    };
+    eprintln!("\n== airgapctl validate -f plans/hub-spoke.yaml");
+    let mut v = Command::new(&exe);
+    v.current_dir(root()).args(["validate", "-f", "plans/hub-spoke.yaml"]);
+    run("validate", v)?;
+    eprintln!("\n== airgapctl plan (simulated cloud, reference hub-spoke topology)");
+    let mut plan = sim(&["plan"]);
+    plan.stdout(Stdio::piped());
+    let out = plan.output().map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    for l in lines.iter().take(12) {
+        println!("{l}");
+    }
+    if lines.len() > 14 {
+        println!("  ... ({} more lines)", lines.len() - 14);
+        for l in &lines[lines.len() - 2..] {
+            println!("{l}");
+        }
+    }
+    eprintln!("\n== airgapctl apply --auto-approve (1% of AWS time)");
+    run("apply", sim(&["apply", "--auto-approve"]))?;
+    eprintln!("\n== airgapctl plan --detailed-exitcode (expect no changes)");
+    run("plan again", sim(&["plan", "--detailed-exitcode"]))?;
+    eprintln!("\n== airgapctl destroy --auto-approve");
+    run("destroy", sim(&["destroy", "--auto-approve"]))?;
+    Ok(())
+}
+
+fn bench(args: &[String]) -> Result {
+    match args.first().map(String::as_str) {
+        Some("schedule") | None => {
+            let mut c = cargo();
+            c.args(["bench", "--quiet", "-p", "airgap-engine", "--bench", "schedule", "--"]);
+            c.args(args.iter().skip(1));
+            run("bench schedule", c)
+        }
+        Some(other) => Err(format!("unknown benchmark {other:?}; known: schedule")),
+    }
+}
