@@ -1,0 +1,147 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "airgapctl",
+    version,
+    about = "Build and tear down air-gapped Amazon EKS environments",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// AWS region for API calls (defaults to the blueprint's region).
+    #[arg(long, global = true, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// AWS shared-config profile to take credentials from.
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Send every AWS API call to this endpoint (e.g. LocalStack).
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// Output format of plans, progress and results.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a blueprint and report every problem in it.
+    Validate {
+        /// The blueprint file.
+        #[arg(short, long = "file", value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Show what apply would change, without changing anything.
+    Plan(PlanArgs),
+    /// Create or update the environment so it matches the blueprint.
+    Apply(ApplyArgs),
+    /// Delete every resource of the environment.
+    Destroy(ApplyArgs),
+    /// Print the resource graph.
+    Graph(GraphArgs),
+    /// Print the JSON Schema of the blueprint format.
+    Schema,
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Where the resources come from: a blueprint or a simulated scenario.
+#[derive(Debug, Args)]
+pub struct Source {
+    /// The blueprint file.
+    #[arg(short, long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Run against a simulated cloud with a built-in scenario instead of AWS.
+    #[arg(long, value_enum, value_name = "SCENARIO", num_args = 0..=1,
+          default_missing_value = "hub-spoke")]
+    pub simulate: Option<Scenario>,
+    /// Environment name (the simulated state is kept per environment).
+    #[arg(long, value_name = "NAME", default_value = "demo")]
+    pub env: String,
+    /// Where the simulated cloud's state is kept [default: .airgap/sim/<env>.json].
+    #[arg(long, value_name = "PATH", requires = "simulate")]
+    pub sim_state: Option<PathBuf>,
+    /// Simulated durations relative to AWS (0.01: a 10-minute cluster takes 6 s).
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        default_value_t = 0.01,
+        requires = "simulate"
+    )]
+    pub sim_time_scale: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    /// The reference topology: 3 accounts, transit gateway, firewall, private EKS (151 resources).
+    HubSpoke,
+    /// A random layered graph of 1000 resources (fixed seed).
+    #[value(name = "random-1k")]
+    Random1k,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// Exit 0 when there are no changes and 2 when there are.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan the deletion of everything, as destroy would.
+    #[arg(long)]
+    pub destroy: bool,
+    /// Also print how many API calls observing the environment took.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Maximum API calls in flight.
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// Graph format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Json,
+}

@@ -1,0 +1,135 @@
+//! `airgapctl apply` and `airgapctl destroy`: plan, confirm, execute, report.
+
+use std::io::{BufRead, IsTerminal};
+use std::sync::Arc;
+
+use airgap_engine::{execute, Events, ExecOptions, PlanMode};
+use miette::miette;
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{out, plan, Target};
+use crate::cli::{ApplyArgs, Output};
+use crate::exit::{CmdResult, ExitStatus, Failure};
+use crate::progress::{self, Style};
+use crate::render;
+
+pub async fn run(args: &ApplyArgs, mode: PlanMode, output: Output) -> CmdResult {
+    let target = Target::resolve(&args.source)?;
+    let plan = plan::make(&target, mode).await?;
+    match output {
+        Output::Text => out(&match mode {
+            PlanMode::Apply => render::plan(&plan),
+            PlanMode::Destroy => render::destroy_counts(&plan),
+        }),
+        Output::Json => out(&format!("{}\n", json!({ "event": "plan", "plan": &plan }))),
+    }
+    if !plan.has_changes() {
+        // JSON consumers still get a complete run_started .. run_finished stream.
+        if output == Output::Text {
+            return Ok(ExitStatus::Success);
+        }
+    } else if !args.auto_approve {
+        confirm(mode, &target.env, output)?;
+    }
+
+    let (tx, rx) = mpsc::unbounded_channel();
+    let style = match output {
+        Output::Json => Style::Json,
+        Output::Text if std::io::stdout().is_terminal() => Style::Bar,
+        Output::Text => Style::Lines,
+    };
+    let reporter = tokio::spawn(progress::run(rx, style));
+    let mut events = Events::none();
+    events.subscribe(Arc::new(tx));
+
+    let cancel = CancellationToken::new();
+    let interrupts = tokio::spawn(on_interrupt(
+        cancel.clone(),
+        Arc::clone(&target.cloud),
+        target.state_path.clone(),
+    ));
+    let opts = ExecOptions {
+        parallelism: usize::from(args.parallelism),
+        cancel,
+        time_scale: target.time_scale,
+        limits: target.rate_limits(),
+        ..Default::default()
+    };
+    let result = execute(&plan, &target.registry, &opts, &events).await;
+    interrupts.abort();
+    // Dropping the last sender ends the reporter once it has drained the events.
+    drop(events);
+    let _ = reporter.await;
+    // Saved even after a failure: what was created exists.
+    target.save()?;
+    let report = result.map_err(|e| Failure::failed(miette!("cannot run the plan: {e}")))?;
+    if output == Output::Text {
+        out(&format!("\n{}", render::report(&report, mode)));
+    }
+    Ok(if report.succeeded() {
+        ExitStatus::Success
+    } else if report.cancelled {
+        ExitStatus::Interrupted
+    } else {
+        ExitStatus::Failed
+    })
+}
+
+/// Asks for "yes" on the terminal. Without a terminal there is nobody to ask, and
+/// guessing would be worse than refusing.
+fn confirm(mode: PlanMode, env: &str, output: Output) -> Result<(), Failure> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Failure::invalid(miette!(
+            help = "pass --auto-approve to run without confirmation",
+            "stdin is not a terminal, so there is no one to confirm the plan; use --auto-approve"
+        )));
+    }
+    let question = match mode {
+        PlanMode::Apply => format!("\nApply these changes to environment {env}?\n"),
+        PlanMode::Destroy => format!("\nDestroy every resource of environment {env}?\n"),
+    };
+    let prompt =
+        format!("{question}Do you want to perform these actions? Only 'yes' will be accepted: ");
+    // In JSON mode stdout belongs to the machine-readable stream.
+    match output {
+        Output::Text => out(&prompt),
+        Output::Json => eprint!("{prompt}"),
+    }
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::invalid(miette!("cannot read the answer: {e}")))?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(Failure::failed(miette!(
+            "cancelled: the answer was not 'yes'"
+        )))
+    }
+}
+
+/// First Ctrl-C: stop scheduling and let calls in flight finish. Second: leave at
+/// once, keeping the simulated cloud's state as it is (a real cloud would keep it too).
+async fn on_interrupt(
+    cancel: CancellationToken,
+    cloud: Arc<airgap_engine::sim::SimCloud>,
+    state_path: std::path::PathBuf,
+) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    eprintln!(
+        "\nInterrupted: no new operations will start; waiting for those in flight. \
+         Press Ctrl-C again to exit at once."
+    );
+    cancel.cancel();
+    if tokio::signal::ctrl_c().await.is_ok() {
+        let _ = cloud.save(&state_path);
+        eprintln!("Exiting now; operations in flight were abandoned.");
+        std::process::exit(ExitStatus::Aborted.code());
+    }
+}

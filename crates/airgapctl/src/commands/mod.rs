@@ -1,0 +1,140 @@
+//! One module per subcommand, plus what they share: resolving the target
+//! (a simulated cloud for now) and writing to stdout.
+
+pub mod apply;
+pub mod graph;
+pub mod plan;
+pub mod validate;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use airgap_engine::sim::{self, SimCloud};
+use airgap_engine::{Graph, RateLimits, Registry};
+use miette::miette;
+
+use crate::cli::{Scenario, Source};
+use crate::exit::Failure;
+
+/// Writes to stdout. A closed pipe (`airgapctl plan | head`) is not an error
+/// worth a panic; the command still ends with its own status.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// The environment a command works on: a simulated cloud with a built-in scenario.
+pub struct Target {
+    pub env: String,
+    pub graph: Graph,
+    pub cloud: Arc<SimCloud>,
+    pub registry: Registry,
+    pub state_path: PathBuf,
+    pub time_scale: f64,
+}
+
+impl Target {
+    /// Validates `-f FILE` if given, then opens the simulated cloud. Without
+    /// `--simulate` there is nothing to run against yet.
+    pub fn resolve(source: &Source) -> Result<Target, Failure> {
+        if let Some(file) = &source.file {
+            validate::load(file)?;
+        }
+        let Some(scenario) = source.simulate else {
+            return Err(Failure::invalid(miette!(
+                help = "use --simulate to run against the simulated cloud",
+                "the AWS provider is not available yet; only --simulate is supported"
+            )));
+        };
+        if source.file.is_some() {
+            eprintln!(
+                "note: turning a blueprint into resources is not implemented yet; \
+                 --simulate uses the built-in scenario instead of the blueprint"
+            );
+        }
+        if !(source.sim_time_scale.is_finite() && source.sim_time_scale > 0.0) {
+            return Err(Failure::invalid(miette!(
+                "--sim-time-scale must be a positive number, got {}",
+                source.sim_time_scale
+            )));
+        }
+        check_env_name(&source.env)?;
+        let state_path = source
+            .sim_state
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".airgap/sim").join(format!("{}.json", source.env)));
+        let cloud = SimCloud::load(&state_path, source.sim_time_scale).map_err(|e| {
+            Failure::invalid(miette!(
+                "cannot read the simulated state {}: {e}",
+                state_path.display()
+            ))
+        })?;
+        let builder = match scenario {
+            Scenario::HubSpoke => sim::hub_spoke(),
+            Scenario::Random1k => sim::random_layered(1000, 1),
+        };
+        let graph = builder.seal().map_err(|errs| {
+            let list: Vec<String> = errs.iter().map(ToString::to_string).collect();
+            Failure::failed(miette!(
+                "the built-in scenario is invalid: {}",
+                list.join("; ")
+            ))
+        })?;
+        Ok(Target {
+            env: source.env.clone(),
+            graph,
+            registry: sim::registry(&cloud),
+            cloud,
+            state_path,
+            time_scale: source.sim_time_scale,
+        })
+    }
+
+    pub fn save(&self) -> Result<(), Failure> {
+        self.cloud.save(&self.state_path).map_err(|e| {
+            Failure::failed(miette!(
+                "cannot save the simulated state to {}: {e}",
+                self.state_path.display()
+            ))
+        })
+    }
+
+    /// AWS's rate limits, sped up like everything else in the simulation: at 1% of
+    /// AWS time a bucket refills 100 times faster, or runs would be limit-bound.
+    pub fn rate_limits(&self) -> RateLimits {
+        let aws = RateLimits::aws();
+        if self.time_scale >= 1.0 {
+            return aws;
+        }
+        let buckets: BTreeSet<&'static str> = sim::KINDS
+            .iter()
+            .flat_map(|k| [k.bucket, k.read_bucket])
+            .collect();
+        let mut scaled = aws.clone();
+        for b in buckets {
+            if let Some(l) = aws.get(b) {
+                scaled.set(b, l.burst, l.refill_per_s / self.time_scale);
+            }
+        }
+        scaled
+    }
+}
+
+/// The env name becomes a file name and an AWS tag value: keep it to safe characters.
+fn check_env_name(env: &str) -> Result<(), Failure> {
+    let ok = !env.is_empty()
+        && env.len() <= 64
+        && env
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::invalid(miette!(
+            "invalid --env {env:?}: use 1 to 64 letters, digits, '-' or '_'"
+        )))
+    }
+}

@@ -1,0 +1,46 @@
+//! `airgapctl plan`: what apply (or destroy) would change.
+
+use airgap_engine::{Plan, PlanMode};
+use miette::miette;
+
+use super::{out, Target};
+use crate::cli::{Output, PlanArgs};
+use crate::exit::{CmdResult, ExitStatus, Failure};
+use crate::render;
+
+/// Observes the environment and plans it.
+pub async fn make(target: &Target, mode: PlanMode) -> Result<Plan, Failure> {
+    airgap_engine::plan(&target.env, &target.graph, &target.registry, mode, &[])
+        .await
+        .map_err(|e| Failure::failed(miette!("planning failed: {e}")))
+}
+
+pub async fn run(args: &PlanArgs, output: Output) -> CmdResult {
+    let target = Target::resolve(&args.source)?;
+    let mode = if args.destroy {
+        PlanMode::Destroy
+    } else {
+        PlanMode::Apply
+    };
+    let plan = make(&target, mode).await?;
+    match output {
+        Output::Text => out(&render::plan(&plan)),
+        Output::Json => out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&plan).expect("plans serialize")
+        )),
+    }
+    if args.stats {
+        let stats = render::stats(plan.observations, &target.cloud.calls());
+        // JSON output stays a single document; the stats go beside it.
+        match output {
+            Output::Text => out(&format!("\n{stats}")),
+            Output::Json => eprint!("{stats}"),
+        }
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    })
+}

@@ -1,0 +1,63 @@
+//! `airgapctl validate`: every problem of a blueprint at once.
+
+use std::path::Path;
+
+use airgap_blueprint::{Blueprint, LoadError};
+use serde_json::json;
+
+use super::out;
+use crate::cli::Output;
+use crate::exit::{CmdResult, ExitStatus, Failure};
+
+/// Loads a blueprint; diagnostics become an input error (exit 3).
+pub fn load(path: &Path) -> Result<Blueprint, Failure> {
+    airgap_blueprint::load(path).map_err(Failure::invalid)
+}
+
+pub fn run(file: &Path, output: Output) -> CmdResult {
+    let result = airgap_blueprint::load(file);
+    if output == Output::Text {
+        let bp = result.map_err(Failure::invalid)?;
+        out(&format!(
+            "{}: valid (environment {}, region {}, {} accounts, {} VPCs, {} clusters)\n",
+            file.display(),
+            bp.metadata.name.value,
+            bp.metadata.region.value,
+            bp.accounts.len(),
+            bp.vpcs.len(),
+            bp.clusters.len()
+        ));
+        return Ok(ExitStatus::Success);
+    }
+    match result {
+        Ok(_) => {
+            out(&format!(
+                "{}\n",
+                json!({ "file": file.display().to_string(), "valid": true, "problems": [] })
+            ));
+            Ok(ExitStatus::Success)
+        }
+        Err(LoadError::Invalid(d)) => {
+            let problems: Vec<_> = d
+                .problems()
+                .iter()
+                .map(|p| {
+                    let (line, column) = p.line_col();
+                    json!({
+                        "code": p.code().as_str(),
+                        "message": p.message(),
+                        "line": line,
+                        "column": column,
+                        "help": p.help_text(),
+                    })
+                })
+                .collect();
+            out(&format!(
+                "{}\n",
+                json!({ "file": file.display().to_string(), "valid": false, "problems": problems })
+            ));
+            Ok(ExitStatus::Invalid)
+        }
+        Err(e) => Err(Failure::invalid(e)),
+    }
+}

@@ -1,0 +1,116 @@
+//! airgapctl: the command-line front end of the engine. The only crate of the
+//! project that prints; everything else returns values and events.
+
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod progress;
+pub mod render;
+
+use std::io::IsTerminal;
+
+use airgap_engine::PlanMode;
+use clap::{CommandFactory, Parser};
+use tracing_subscriber::EnvFilter;
+
+use cli::{Cli, Command};
+use exit::{CmdResult, ExitStatus, Failure};
+
+/// Parses arguments, runs the command, and returns the process exit code.
+pub fn main_entry() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and --version are successes; every usage error is invalid input
+            // (clap's own 2 would read as "changes present").
+            return if e.exit_code() == 0 {
+                0
+            } else {
+                ExitStatus::Invalid.code()
+            };
+        }
+    };
+    init_tracing(cli.global.verbose);
+    init_miette();
+    let status = match run(cli) {
+        Ok(status) => status,
+        Err(Failure { status, error }) => {
+            eprintln!("{error:?}");
+            status
+        }
+    };
+    status.code()
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+/// Always the graphical report (it names file:line:col of each problem), in
+/// color only on a terminal so logs and tests read plain text.
+fn init_miette() {
+    let color = std::io::stderr().is_terminal();
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .force_graphical(true)
+                .color(color)
+                .unicode(color)
+                .build(),
+        )
+    }));
+}
+
+fn run(cli: Cli) -> CmdResult {
+    let output = cli.global.output;
+    tracing::debug!(
+        region = ?cli.global.region,
+        profile = ?cli.global.profile,
+        endpoint_url = ?cli.global.endpoint_url,
+        "AWS settings (unused until the AWS provider exists)"
+    );
+    match cli.command {
+        Command::Validate { file } => commands::validate::run(&file, output),
+        Command::Schema => {
+            let schema = airgap_blueprint::json_schema();
+            commands::out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&schema).expect("schema serializes")
+            ));
+            Ok(ExitStatus::Success)
+        }
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "airgapctl", &mut buf);
+            commands::out(&String::from_utf8_lossy(&buf));
+            Ok(ExitStatus::Success)
+        }
+        Command::Graph(args) => commands::graph::run(&args),
+        Command::Plan(args) => runtime()?.block_on(commands::plan::run(&args, output)),
+        Command::Apply(args) => {
+            runtime()?.block_on(commands::apply::run(&args, PlanMode::Apply, output))
+        }
+        Command::Destroy(args) => {
+            runtime()?.block_on(commands::apply::run(&args, PlanMode::Destroy, output))
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::failed(miette::miette!("cannot start the async runtime: {e}")))
+}

@@ -1,0 +1,270 @@
+//! Text rendering of plans, events and reports. Pure functions (value in, String
+//! out) so that every format is snapshot-tested without running anything.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use airgap_engine::plan::Summary;
+use airgap_engine::{Action, Event, FieldChange, Op, Outcome, Plan, PlanMode, Report};
+
+/// The Terraform-like diff: one block per changed node, then the summary line.
+/// Unchanged nodes are left out; nodes are sorted by id so related ones sit together.
+pub fn plan(plan: &Plan) -> String {
+    let mut out = String::new();
+    let mut nodes: Vec<_> = plan
+        .nodes
+        .iter()
+        .filter(|n| n.action != Action::NoOp)
+        .collect();
+    nodes.sort_by(|a, b| a.id.cmp(&b.id));
+    for n in &nodes {
+        let _ = writeln!(
+            out,
+            "{:>3} {} ({}, {})",
+            n.action.symbol(),
+            n.id,
+            n.kind,
+            n.scope
+        );
+        match &n.action {
+            Action::Update { changes } | Action::Replace { changes, .. } => {
+                for c in changes {
+                    out.push_str(&field_change(c));
+                }
+            }
+            Action::NoOp | Action::Create | Action::Delete => {}
+        }
+    }
+    if !nodes.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&summary_line(&plan.summary(), plan.mode));
+    out.push('\n');
+    out
+}
+
+fn field_change(c: &FieldChange) -> String {
+    let old = c
+        .old
+        .as_ref()
+        .map_or_else(|| "(unset)".to_string(), |v| v.to_string());
+    let forces = if c.forces_replacement {
+        " # forces replacement"
+    } else {
+        ""
+    };
+    format!("      {}: {old} -> {}{forces}\n", c.field, c.new)
+}
+
+pub fn summary_line(s: &Summary, mode: PlanMode) -> String {
+    if s.create + s.update + s.replace + s.delete == 0 {
+        return match mode {
+            PlanMode::Apply => "No changes. The environment matches the blueprint.".into(),
+            PlanMode::Destroy => "No changes. The environment has no resources.".into(),
+        };
+    }
+    format!(
+        "Plan: {} to add, {} to change, {} to replace, {} to destroy.",
+        s.create, s.update, s.replace, s.delete
+    )
+}
+
+/// What destroy asks confirmation for: how many resources per account and kind.
+pub fn destroy_counts(plan: &Plan) -> String {
+    let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for n in plan.nodes.iter().filter(|n| n.action == Action::Delete) {
+        *counts
+            .entry((n.scope.account.as_str(), n.kind.as_str()))
+            .or_default() += 1;
+    }
+    let mut out = String::new();
+    if counts.is_empty() {
+        out.push_str(&summary_line(&plan.summary(), plan.mode));
+        out.push('\n');
+        return out;
+    }
+    let width = counts.keys().map(|(_, k)| k.len()).max().unwrap_or(0);
+    let mut last_account = "";
+    for ((account, kind), n) in &counts {
+        if *account != last_account {
+            let total: usize = counts
+                .iter()
+                .filter(|((a, _), _)| a == account)
+                .map(|(_, n)| n)
+                .sum();
+            let _ = writeln!(out, "Account {account}: {total} resources");
+            last_account = account;
+        }
+        let _ = writeln!(out, "  - {kind:<width$} {n:>4}");
+    }
+    out.push('\n');
+    out.push_str(&summary_line(&plan.summary(), plan.mode));
+    out.push('\n');
+    out
+}
+
+/// Observe calls by `kind:operation`, for `plan --stats`.
+pub fn stats(observations: usize, calls: &BTreeMap<String, u64>) -> String {
+    let total: u64 = calls.values().sum();
+    let mut out = format!("Observe: {observations} batches (kinds x scopes), {total} API calls\n");
+    let width = calls.keys().map(String::len).max().unwrap_or(0);
+    for (call, n) in calls {
+        let _ = writeln!(out, "  {call:<width$} {n:>6}");
+    }
+    out
+}
+
+pub fn op_symbol(op: Op) -> &'static str {
+    match op {
+        Op::Create => "+",
+        Op::Update => "~",
+        Op::Delete => "-",
+    }
+}
+
+fn op_verb(op: Op) -> &'static str {
+    match op {
+        Op::Create => "creating",
+        Op::Update => "updating",
+        Op::Delete => "deleting",
+    }
+}
+
+fn stamp(at_s: f64) -> String {
+    format!("[{at_s:>6.1}s]")
+}
+
+/// One line per event, for progress on a non-terminal. `None` for events that need
+/// no line of their own (the final summary covers the end of the run).
+pub fn event_line(e: &Event) -> Option<String> {
+    Some(match e {
+        Event::RunStarted { operations } => format!("Running {operations} operations."),
+        Event::Started { at_s, node, op, .. } => {
+            format!(
+                "{} {} {node}: {}",
+                stamp(*at_s),
+                op_symbol(*op),
+                op_verb(*op)
+            )
+        }
+        Event::Waiting {
+            at_s,
+            node,
+            op,
+            status,
+        } => format!(
+            "{} {} {node}: waiting ({status})",
+            stamp(*at_s),
+            op_symbol(*op)
+        ),
+        Event::Retrying {
+            at_s,
+            node,
+            op,
+            error,
+            after_s,
+        } => format!(
+            "{} {} {node}: retrying in {after_s:.1}s: {error}",
+            stamp(*at_s),
+            op_symbol(*op)
+        ),
+        Event::Done {
+            at_s,
+            node,
+            op,
+            elapsed_s,
+        } => format!(
+            "{} {} {node}: done in {elapsed_s:.1}s",
+            stamp(*at_s),
+            op_symbol(*op)
+        ),
+        Event::Failed {
+            at_s,
+            node,
+            op,
+            error,
+        } => format!(
+            "{} {} {node}: FAILED: {error}",
+            stamp(*at_s),
+            op_symbol(*op)
+        ),
+        Event::Skipped { node, op, cause } => format!(
+            "[       ] {} {node}: skipped ({cause} failed)",
+            op_symbol(*op)
+        ),
+        Event::Cancelling { at_s, in_flight } => format!(
+            "{} cancelling: no new calls; waiting for {in_flight} in flight to finish",
+            stamp(*at_s)
+        ),
+        Event::RunFinished { .. } => return None,
+    })
+}
+
+/// The end-of-run summary. On failure only root causes are listed: dependents that
+/// were skipped because of them are counted, not listed.
+pub fn report(r: &Report, mode: PlanMode) -> String {
+    let verb = match mode {
+        PlanMode::Apply => "Apply",
+        PlanMode::Destroy => "Destroy",
+    };
+    let done_of = |op: Op| {
+        r.ops
+            .iter()
+            .filter(|o| o.op == op && matches!(o.outcome, Outcome::Done { .. }))
+            .count()
+    };
+    let done = format!(
+        "{} created, {} updated, {} deleted",
+        done_of(Op::Create),
+        done_of(Op::Update),
+        done_of(Op::Delete)
+    );
+    let mut out = String::new();
+    if r.succeeded() {
+        let _ = writeln!(out, "{verb} complete in {:.1}s: {done}.", r.elapsed_s);
+        return out;
+    }
+    let failed = r.count(|o| matches!(o, Outcome::Failed { .. }));
+    let skipped = r.count(|o| matches!(o, Outcome::Skipped { .. }));
+    let interrupted = r.count(|o| matches!(o, Outcome::Interrupted));
+    let not_started = r.count(|o| matches!(o, Outcome::NotStarted));
+    let how = if r.cancelled { "interrupted" } else { "failed" };
+    let _ = write!(out, "{verb} {how} after {:.1}s: {done}", r.elapsed_s);
+    for (n, what) in [
+        (failed, "failed"),
+        (skipped, "skipped"),
+        (interrupted, "interrupted"),
+        (not_started, "not started"),
+    ] {
+        if n > 0 {
+            let _ = write!(out, ", {n} {what}");
+        }
+    }
+    out.push_str(".\n");
+    if failed > 0 {
+        out.push_str("\nErrors:\n");
+        for o in r.root_causes() {
+            if let Outcome::Failed { error } = &o.outcome {
+                let _ = writeln!(
+                    out,
+                    "  {} {} ({}): {}: {error}",
+                    op_symbol(o.op),
+                    o.node,
+                    o.kind,
+                    o.op
+                );
+            }
+        }
+    }
+    if skipped > 0 {
+        let _ = writeln!(
+            out,
+            "{skipped} dependent operation{} skipped because of the errors above.",
+            if skipped == 1 { " was" } else { "s were" }
+        );
+    }
+    if r.cancelled && (interrupted + not_started) > 0 {
+        out.push_str("Run the command again to continue from where it stopped.\n");
+    }
+    out
+}
