@@ -11,6 +11,7 @@
 
 pub mod carve;
 mod diag;
+pub mod expand;
 pub mod model;
 mod parse;
 pub mod regions;
@@ -25,6 +26,7 @@ pub use carve::{
     Ipv4Net,
 };
 pub use diag::{line_col, Code, Diagnostics, Problem, Source};
+pub use expand::expand;
 pub use model::*;
 pub use parse::parse_ttl;
 pub use schema::json_schema;

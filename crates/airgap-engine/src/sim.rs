@@ -618,6 +618,20 @@ impl Kind for SimKind {
 }
 
 fn outputs(r: &SimResource) -> Attrs {
+    let mut out = base_outputs(r);
+    // A firewall has one endpoint per AZ (read from its sync states on AWS).
+    if r.kind == "firewall" {
+        for az in ["a", "b", "c", "d", "e", "f"] {
+            out.insert(
+                format!("endpoint/{az}"),
+                Value::Str(format!("vpce-{}-{az}", r.physical_id)),
+            );
+        }
+    }
+    out
+}
+
+fn base_outputs(r: &SimResource) -> Attrs {
     Attrs::from([
         ("id".to_string(), Value::Str(r.physical_id.clone())),
         (
