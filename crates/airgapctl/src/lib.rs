@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod interrupt;
 pub mod progress;
 pub mod render;
 

@@ -92,7 +92,8 @@ pub fn destroy_counts(plan: &Plan) -> String {
                 .filter(|((a, _), _)| a == account)
                 .map(|(_, n)| n)
                 .sum();
-            let _ = writeln!(out, "Account {account}: {total} resources");
+            let noun = if total == 1 { "resource" } else { "resources" };
+            let _ = writeln!(out, "Account {account}: {total} {noun}");
             last_account = account;
         }
         let _ = writeln!(out, "  - {kind:<width$} {n:>4}");
@@ -192,8 +193,11 @@ pub fn event_line(e: &Event) -> Option<String> {
             "[       ] {} {node}: skipped ({cause} failed)",
             op_symbol(*op)
         ),
+        Event::Cancelling { at_s, in_flight: 0 } => {
+            format!("{} cancelling: no new calls will start", stamp(*at_s))
+        }
         Event::Cancelling { at_s, in_flight } => format!(
-            "{} cancelling: no new calls; waiting for {in_flight} in flight to finish",
+            "{} cancelling: no new calls will start; waiting for {in_flight} in flight",
             stamp(*at_s)
         ),
         Event::RunFinished { .. } => return None,

@@ -12,11 +12,19 @@ use tokio_util::sync::CancellationToken;
 use super::{out, plan, Target};
 use crate::cli::{ApplyArgs, Output};
 use crate::exit::{CmdResult, ExitStatus, Failure};
+use crate::interrupt::{self, Interrupts};
 use crate::progress::{self, Style};
 use crate::render;
 
 pub async fn run(args: &ApplyArgs, mode: PlanMode, output: Output) -> CmdResult {
     let target = Target::resolve(&args.source)?;
+    // Refuse before observing anything: the answer could never come.
+    if !args.auto_approve && !std::io::stdin().is_terminal() {
+        return Err(Failure::invalid(miette!(
+            help = "pass --auto-approve to run without confirmation",
+            "stdin is not a terminal, so no one can confirm the plan; use --auto-approve"
+        )));
+    }
     let plan = plan::make(&target, mode).await?;
     match output {
         Output::Text => out(&match mode {
@@ -45,11 +53,15 @@ pub async fn run(args: &ApplyArgs, mode: PlanMode, output: Output) -> CmdResult 
     events.subscribe(Arc::new(tx));
 
     let cancel = CancellationToken::new();
-    let interrupts = tokio::spawn(on_interrupt(
-        cancel.clone(),
-        Arc::clone(&target.cloud),
-        target.state_path.clone(),
-    ));
+    let sigint = Interrupts::listen()
+        .map_err(|e| Failure::failed(miette!("cannot listen for Ctrl-C: {e}")))?;
+    let (cloud, state_path) = (Arc::clone(&target.cloud), target.state_path.clone());
+    let interrupts = tokio::spawn(interrupt::watch(sigint, cancel.clone(), move || {
+        // A real cloud keeps what was created; so does the simulated one.
+        let _ = cloud.save(&state_path);
+        eprintln!("Exiting now; operations in flight were abandoned.");
+        std::process::exit(ExitStatus::Aborted.code());
+    }));
     let opts = ExecOptions {
         parallelism: usize::from(args.parallelism),
         cancel,
@@ -77,16 +89,9 @@ pub async fn run(args: &ApplyArgs, mode: PlanMode, output: Output) -> CmdResult 
     })
 }
 
-/// Asks for "yes" on the terminal. Without a terminal there is nobody to ask, and
-/// guessing would be worse than refusing.
+/// Asks for "yes" on the terminal (checked by the caller).
 fn confirm(mode: PlanMode, env: &str, output: Output) -> Result<(), Failure> {
     let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(Failure::invalid(miette!(
-            help = "pass --auto-approve to run without confirmation",
-            "stdin is not a terminal, so there is no one to confirm the plan; use --auto-approve"
-        )));
-    }
     let question = match mode {
         PlanMode::Apply => format!("\nApply these changes to environment {env}?\n"),
         PlanMode::Destroy => format!("\nDestroy every resource of environment {env}?\n"),
@@ -109,27 +114,5 @@ fn confirm(mode: PlanMode, env: &str, output: Output) -> Result<(), Failure> {
         Err(Failure::failed(miette!(
             "cancelled: the answer was not 'yes'"
         )))
-    }
-}
-
-/// First Ctrl-C: stop scheduling and let calls in flight finish. Second: leave at
-/// once, keeping the simulated cloud's state as it is (a real cloud would keep it too).
-async fn on_interrupt(
-    cancel: CancellationToken,
-    cloud: Arc<airgap_engine::sim::SimCloud>,
-    state_path: std::path::PathBuf,
-) {
-    if tokio::signal::ctrl_c().await.is_err() {
-        return;
-    }
-    eprintln!(
-        "\nInterrupted: no new operations will start; waiting for those in flight. \
-         Press Ctrl-C again to exit at once."
-    );
-    cancel.cancel();
-    if tokio::signal::ctrl_c().await.is_ok() {
-        let _ = cloud.save(&state_path);
-        eprintln!("Exiting now; operations in flight were abandoned.");
-        std::process::exit(ExitStatus::Aborted.code());
     }
 }

@@ -1,0 +1,368 @@
+//! End-to-end: the real binary, in a scratch directory, against the simulated cloud.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_airgapctl");
+/// 151 resources in well under a second.
+const FAST: &[&str] = &["--simulate", "--sim-time-scale", "0.0001"];
+
+/// A scratch directory per test, removed afterwards.
+struct Sandbox {
+    dir: PathBuf,
+}
+
+impl Sandbox {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("airgapctl-e2e-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Sandbox { dir }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .env_remove("RUST_LOG")
+            .env_remove("AWS_ENDPOINT_URL");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        Run(self.command(args).output().unwrap())
+    }
+
+    /// `args` followed by the fast simulation flags.
+    fn sim(&self, args: &[&str]) -> Run {
+        let all: Vec<&str> = args.iter().chain(FAST).copied().collect();
+        self.run(&all)
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+struct Run(Output);
+
+impl Run {
+    fn code(&self) -> i32 {
+        self.0.status.code().expect("exited, not killed")
+    }
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+    /// Asserts the exit code, showing both streams when it is not.
+    fn expect(self, code: i32) -> Self {
+        assert_eq!(
+            self.code(),
+            code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+}
+
+fn repo_file(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+#[test]
+fn plan_apply_plan_destroy_plan() {
+    let sb = Sandbox::new("lifecycle");
+    let plan = sb.sim(&["plan", "--detailed-exitcode"]).expect(2);
+    assert!(plan
+        .stdout()
+        .contains("  + vpc/workload (vpc, 333333333333/eu-central-1)\n"));
+    assert!(plan
+        .stdout()
+        .ends_with("Plan: 151 to add, 0 to change, 0 to replace, 0 to destroy.\n"));
+    // Without --detailed-exitcode a plan with changes is still a success.
+    sb.sim(&["plan"]).expect(0);
+
+    let apply = sb.sim(&["apply", "--auto-approve"]).expect(0);
+    let out = apply.stdout();
+    // Not a terminal: one line per event.
+    assert!(out.contains("+ vpc/workload: creating"), "{out}");
+    assert!(out.contains("+ vpc/workload: done in "), "{out}");
+    assert!(
+        out.contains("Apply complete in ") && out.contains(": 151 created, 0 updated, 0 deleted."),
+        "{out}"
+    );
+    assert!(sb.dir.join(".airgap/sim/demo.json").exists());
+
+    let again = sb.sim(&["plan", "--detailed-exitcode"]).expect(0);
+    assert_eq!(
+        again.stdout(),
+        "No changes. The environment matches the blueprint.\n"
+    );
+
+    let destroy = sb.sim(&["destroy", "--auto-approve"]).expect(0);
+    let out = destroy.stdout();
+    assert!(out.contains("Account 333333333333: "), "{out}");
+    assert!(out.contains("Plan: 0 to add, 0 to change, 0 to replace, 151 to destroy."));
+    assert!(
+        out.contains(": 0 created, 0 updated, 151 deleted."),
+        "{out}"
+    );
+
+    let after = sb.sim(&["plan", "--detailed-exitcode"]).expect(2);
+    assert!(after.stdout().contains("Plan: 151 to add,"));
+}
+
+#[test]
+fn state_is_per_env_and_path() {
+    let sb = Sandbox::new("envs");
+    sb.sim(&["apply", "--auto-approve", "--env", "one"])
+        .expect(0);
+    // Another env has nothing yet; an explicit state path is honoured.
+    sb.sim(&["plan", "--detailed-exitcode", "--env", "two"])
+        .expect(2);
+    sb.sim(&["apply", "--auto-approve", "--sim-state", "elsewhere.json"])
+        .expect(0);
+    assert!(sb.dir.join("elsewhere.json").exists());
+    sb.sim(&["plan", "--detailed-exitcode", "--env", "one"])
+        .expect(0);
+}
+
+#[test]
+fn json_apply_streams_parseable_events() {
+    let sb = Sandbox::new("json");
+    let run = sb
+        .sim(&["--output", "json", "apply", "--auto-approve"])
+        .expect(0);
+    let lines: Vec<serde_json::Value> = run
+        .stdout()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines[0]["event"], "plan");
+    assert_eq!(lines[0]["plan"]["nodes"].as_array().unwrap().len(), 151);
+    assert_eq!(lines[1]["event"], "run_started");
+    assert_eq!(lines[1]["operations"], 151);
+    let started = lines.iter().filter(|l| l["event"] == "started").count();
+    assert_eq!(started, 151);
+    let last = lines.last().unwrap();
+    assert_eq!(last["event"], "run_finished");
+    assert_eq!(last["done"], 151);
+    assert_eq!(last["failed"], 0);
+}
+
+#[test]
+fn json_plan_is_one_document() {
+    let sb = Sandbox::new("jsonplan");
+    let run = sb.sim(&["plan", "--output", "json"]).expect(0);
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(plan["mode"], "apply");
+    assert_eq!(plan["env"], "demo");
+    assert_eq!(plan["nodes"][0]["action"]["action"], "create");
+}
+
+#[test]
+fn plan_stats_counts_observe_calls() {
+    let sb = Sandbox::new("stats");
+    let run = sb.sim(&["plan", "--stats"]).expect(0);
+    // 35 kinds observed in 3 accounts, one call each.
+    assert!(
+        run.stdout()
+            .contains("Observe: 105 batches (kinds x scopes), 105 API calls"),
+        "{}",
+        run.stdout()
+    );
+    assert!(run.stdout().contains("  vpc:observe "));
+}
+
+#[test]
+fn graph_formats() {
+    let sb = Sandbox::new("graph");
+    let dot = sb.sim(&["graph", "--format", "dot"]).expect(0);
+    assert!(dot.stdout().starts_with("digraph airgap {"));
+    assert!(dot
+        .stdout()
+        .contains("\"vpc/workload\" -> \"vpc/workload/subnet/"));
+    let json = sb.sim(&["graph", "--format", "json"]).expect(0);
+    let g: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    assert_eq!(g["nodes"].as_array().unwrap().len(), 151);
+    assert!(!g["edges"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn validate_reports_file_line_col_and_exits_3() {
+    let sb = Sandbox::new("invalid");
+    std::fs::write(
+        sb.dir.join("bad.yaml"),
+        "apiVersion: airgapctl.dev/v1alpha1\nkind: Environment\nmetadata:\n  name: demo\n  region: eu-nowhere-9\n",
+    )
+    .unwrap();
+    let run = sb.run(&["validate", "-f", "bad.yaml"]).expect(3);
+    let err = run.stderr();
+    assert!(err.contains("bad.yaml:5:11"), "{err}");
+    assert!(err.contains("unknown region `eu-nowhere-9`"), "{err}");
+    assert!(err.contains("3 problems found"), "{err}");
+
+    let json = sb
+        .run(&["validate", "-f", "bad.yaml", "--output", "json"])
+        .expect(3);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    assert_eq!(v["valid"], false);
+    let region = &v["problems"][2];
+    assert_eq!(region["code"], "blueprint::region");
+    assert_eq!(
+        (region["line"].as_u64(), region["column"].as_u64()),
+        (Some(5), Some(11))
+    );
+
+    // plan validates -f before anything else.
+    sb.sim(&["plan", "-f", "bad.yaml"]).expect(3);
+}
+
+#[test]
+fn validate_accepts_the_example_blueprint() {
+    let sb = Sandbox::new("valid");
+    let file = repo_file("plans/single-account.yaml");
+    let run = sb
+        .run(&["validate", "-f", file.to_str().unwrap()])
+        .expect(0);
+    assert!(run.stdout().contains("valid (environment demo"));
+}
+
+#[test]
+fn validate_missing_file_is_invalid_input() {
+    let sb = Sandbox::new("missing");
+    let run = sb.run(&["validate", "-f", "nope.yaml"]).expect(3);
+    assert!(run.stderr().contains("cannot read blueprint nope.yaml"));
+}
+
+#[test]
+fn completions_and_schema() {
+    let sb = Sandbox::new("completions");
+    let run = sb.run(&["completions", "bash"]).expect(0);
+    assert!(run.stdout().contains("airgapctl"));
+    assert!(run.stdout().contains("--simulate"));
+    let schema = sb.run(&["schema"]).expect(0);
+    let v: serde_json::Value = serde_json::from_str(&schema.stdout()).unwrap();
+    assert!(v["$schema"].as_str().unwrap().contains("json-schema.org"));
+}
+
+#[test]
+fn apply_without_terminal_needs_auto_approve() {
+    let sb = Sandbox::new("noninteractive");
+    for cmd in ["apply", "destroy"] {
+        let run = sb.sim(&[cmd]).expect(3);
+        assert!(run.stderr().contains("--auto-approve"), "{}", run.stderr());
+    }
+    // Nothing was planned or created.
+    assert!(!sb.dir.join(".airgap").exists());
+}
+
+#[test]
+fn usage_errors_exit_3_not_2() {
+    let sb = Sandbox::new("usage");
+    let run = sb.run(&["plan", "--bogus"]).expect(3);
+    assert!(run.stderr().contains("--bogus"));
+    sb.run(&["graph", "--simulate", "--format", "png"])
+        .expect(3);
+    sb.run(&["apply", "--simulate", "--parallelism", "0"])
+        .expect(3);
+    // --sim-state without --simulate is a bad combination.
+    sb.run(&["plan", "--sim-state", "x.json"]).expect(3);
+    sb.sim(&["plan", "--env", "../escape"]).expect(3);
+    sb.run(&["--help"]).expect(0);
+}
+
+#[test]
+fn without_simulate_the_aws_provider_is_missing() {
+    let sb = Sandbox::new("nosim");
+    for cmd in ["plan", "apply", "destroy", "graph"] {
+        let run = sb
+            .run(
+                &[cmd, "--auto-approve"][..if cmd == "apply" || cmd == "destroy" {
+                    2
+                } else {
+                    1
+                }],
+            )
+            .expect(3);
+        assert!(
+            run.stderr().contains("AWS provider is not available yet"),
+            "{cmd}: {}",
+            run.stderr()
+        );
+    }
+}
+
+/// Starts a slow apply and waits for its first progress line.
+#[cfg(unix)]
+fn start_slow_apply(sb: &Sandbox) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
+    let mut child = sb
+        .command(&[
+            "apply",
+            "--auto-approve",
+            "--simulate",
+            "--sim-time-scale",
+            "0.01",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !line.contains(": creating") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "apply ended early");
+        assert!(Instant::now() < deadline);
+    }
+    (child, out)
+}
+
+#[cfg(unix)]
+fn interrupt(child: &std::process::Child) {
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+#[cfg(unix)]
+#[test]
+fn first_ctrl_c_cancels_and_reports() {
+    use std::io::Read;
+    let sb = Sandbox::new("ctrlc");
+    let (mut child, mut out) = start_slow_apply(&sb);
+    interrupt(&child);
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert_eq!(status.code(), Some(4), "{rest}");
+    assert!(
+        rest.contains("cancelling: no new calls will start"),
+        "{rest}"
+    );
+    assert!(rest.contains("Apply interrupted after "), "{rest}");
+    assert!(rest.contains("not started"), "{rest}");
+    // The state was saved: what was created is no longer planned.
+    let plan = sb.sim(&["plan"]).expect(0);
+    assert!(
+        !plan.stdout().contains("Plan: 151 to add"),
+        "{}",
+        plan.stdout()
+    );
+    assert!(plan.stdout().contains("to add"));
+}

@@ -1,0 +1,296 @@
+//! Snapshots of the text the CLI prints, from plans and reports the engine produced
+//! (or, for failures the simulation cannot be asked for, built by hand).
+
+use std::sync::Arc;
+
+use airgap_engine::exec::OpReport;
+use airgap_engine::sim::{self, SimCloud};
+use airgap_engine::{
+    execute, plan, Event, Events, ExecOptions, GraphBuilder, Node, Op, Outcome, PlanMode,
+    RateLimits, Report, Scope, Value,
+};
+use airgapctl::render;
+
+fn scope(account: &str) -> Scope {
+    Scope::new(account, "eu-central-1")
+}
+
+fn list(items: &[&str]) -> Value {
+    Value::List(items.iter().map(|s| Value::str(*s)).collect())
+}
+
+/// The first version of a small environment.
+fn v1() -> GraphBuilder {
+    let s = scope("111111111111");
+    let mut b = GraphBuilder::new();
+    b.add(
+        Node::new("vpc/a", "vpc", s.clone())
+            .attr("cidr", "10.0.0.0/16")
+            .attr("name", "a"),
+    );
+    b.add(
+        Node::new("vpc/a/subnet/x", "subnet", s.clone())
+            .attr("vpc", Value::reference("vpc/a", "id"))
+            .attr("cidr", "10.0.1.0/24"),
+    );
+    b.add(
+        Node::new("vpc/a/sg", "security-group", s.clone())
+            .attr("vpc", Value::reference("vpc/a", "id"))
+            .attr("description", "old"),
+    );
+    b.add(
+        Node::new("cluster/ng", "eks-nodegroup", scope("333333333333"))
+            .attr("instanceTypes", list(&["m5.large"]))
+            .attr("size", 2),
+    );
+    b.add(Node::new("logs/gone", "log-group", s).attr("name", "gone"));
+    b
+}
+
+/// The second version: one of each kind of change.
+fn v2() -> GraphBuilder {
+    let s = scope("111111111111");
+    let mut b = GraphBuilder::new();
+    // Unchanged: not listed.
+    b.add(
+        Node::new("vpc/a", "vpc", s.clone())
+            .attr("cidr", "10.0.0.0/16")
+            .attr("name", "a"),
+    );
+    // A subnet's CIDR cannot change in place: delete, then create.
+    b.add(
+        Node::new("vpc/a/subnet/x", "subnet", s.clone())
+            .attr("vpc", Value::reference("vpc/a", "id"))
+            .attr("cidr", "10.0.2.0/24"),
+    );
+    // In-place update, one field changed and one new.
+    b.add(
+        Node::new("vpc/a/sg", "security-group", s.clone())
+            .attr("vpc", Value::reference("vpc/a", "id"))
+            .attr("description", "new")
+            .attr("owner", "platform"),
+    );
+    // A nodegroup is replaced create-before-destroy; size alone would not force it.
+    b.add(
+        Node::new("cluster/ng", "eks-nodegroup", scope("333333333333"))
+            .attr("instanceTypes", list(&["m6i.large"]))
+            .attr("size", 3),
+    );
+    // New.
+    b.add(
+        Node::new("vpc/a/subnet/y", "subnet", s)
+            .attr("vpc", Value::reference("vpc/a", "id"))
+            .attr("cidr", "10.0.3.0/24"),
+    );
+    // logs/gone is no longer declared: deleted.
+    b
+}
+
+fn fast() -> ExecOptions {
+    ExecOptions {
+        time_scale: 0.0001,
+        limits: RateLimits::none(),
+        ..Default::default()
+    }
+}
+
+/// Applies v1 to a fresh simulated cloud and returns it.
+async fn applied_v1() -> Arc<SimCloud> {
+    let cloud = SimCloud::new(0.0001);
+    let reg = sim::registry(&cloud);
+    let g = v1().seal().unwrap();
+    let p = plan("demo", &g, &reg, PlanMode::Apply, &[]).await.unwrap();
+    let report = execute(&p, &reg, &fast(), &Events::none()).await.unwrap();
+    assert!(report.succeeded());
+    cloud
+}
+
+#[tokio::test]
+async fn plan_with_every_action() {
+    let cloud = applied_v1().await;
+    let reg = sim::registry(&cloud);
+    let g = v2().seal().unwrap();
+    let p = plan("demo", &g, &reg, PlanMode::Apply, &[]).await.unwrap();
+    let s = p.summary();
+    assert_eq!(
+        (s.create, s.update, s.replace, s.delete, s.unchanged),
+        (1, 1, 2, 1, 1)
+    );
+    insta::assert_snapshot!(render::plan(&p));
+}
+
+#[tokio::test]
+async fn plan_without_changes() {
+    let cloud = applied_v1().await;
+    let reg = sim::registry(&cloud);
+    let g = v1().seal().unwrap();
+    let p = plan("demo", &g, &reg, PlanMode::Apply, &[]).await.unwrap();
+    assert_eq!(
+        render::plan(&p),
+        "No changes. The environment matches the blueprint.\n"
+    );
+}
+
+#[tokio::test]
+async fn destroy_counts_by_account_and_kind() {
+    let cloud = applied_v1().await;
+    let reg = sim::registry(&cloud);
+    let g = v1().seal().unwrap();
+    let p = plan("demo", &g, &reg, PlanMode::Destroy, &[])
+        .await
+        .unwrap();
+    insta::assert_snapshot!(render::destroy_counts(&p));
+}
+
+fn op(node: &str, kind: &str, op: Op, outcome: Outcome) -> OpReport {
+    OpReport {
+        node: node.into(),
+        kind: kind.to_string(),
+        op,
+        outcome,
+    }
+}
+
+#[test]
+fn report_success() {
+    let r = Report {
+        ops: vec![
+            op("vpc/a", "vpc", Op::Create, Outcome::Done { elapsed_s: 3.0 }),
+            op(
+                "vpc/a/sg",
+                "security-group",
+                Op::Update,
+                Outcome::Done { elapsed_s: 1.0 },
+            ),
+            op(
+                "logs/gone",
+                "log-group",
+                Op::Delete,
+                Outcome::Done { elapsed_s: 1.0 },
+            ),
+        ],
+        elapsed_s: 4.25,
+        cancelled: false,
+        outputs: vec![],
+    };
+    insta::assert_snapshot!(render::report(&r, PlanMode::Apply));
+}
+
+#[test]
+fn report_failure_lists_root_causes_only() {
+    let r = Report {
+        ops: vec![
+            op("vpc/a", "vpc", Op::Create, Outcome::Done { elapsed_s: 3.0 }),
+            op(
+                "vpc/a/subnet/x",
+                "subnet",
+                Op::Create,
+                Outcome::Failed {
+                    error: "InvalidSubnet.Conflict: the CIDR conflicts with another subnet".into(),
+                },
+            ),
+            op(
+                "vpc/a/subnet/x/rt",
+                "route-table-association",
+                Op::Create,
+                Outcome::Skipped {
+                    cause: "vpc/a/subnet/x".into(),
+                },
+            ),
+            op(
+                "vpc/a/endpoint/sts",
+                "vpc-endpoint-interface",
+                Op::Create,
+                Outcome::Skipped {
+                    cause: "vpc/a/subnet/x".into(),
+                },
+            ),
+        ],
+        elapsed_s: 12.0,
+        cancelled: false,
+        outputs: vec![],
+    };
+    insta::assert_snapshot!(render::report(&r, PlanMode::Apply));
+}
+
+#[test]
+fn report_interrupted() {
+    let r = Report {
+        ops: vec![
+            op("vpc/a", "vpc", Op::Delete, Outcome::Done { elapsed_s: 2.0 }),
+            op("tgw", "transit-gateway", Op::Delete, Outcome::Interrupted),
+            op("firewall", "firewall", Op::Delete, Outcome::NotStarted),
+        ],
+        elapsed_s: 30.5,
+        cancelled: true,
+        outputs: vec![],
+    };
+    insta::assert_snapshot!(render::report(&r, PlanMode::Destroy));
+}
+
+#[test]
+fn event_lines() {
+    let events = [
+        Event::RunStarted { operations: 3 },
+        Event::Started {
+            at_s: 0.0,
+            node: "vpc/workload".into(),
+            kind: "vpc".into(),
+            op: Op::Create,
+        },
+        Event::Waiting {
+            at_s: 0.2,
+            node: "vpc/workload".into(),
+            op: Op::Create,
+            status: "pending".into(),
+        },
+        Event::Retrying {
+            at_s: 1.5,
+            node: "tgw".into(),
+            op: Op::Delete,
+            error: "DependencyViolation: in use".into(),
+            after_s: 0.8,
+        },
+        Event::Done {
+            at_s: 3.1,
+            node: "vpc/workload".into(),
+            op: Op::Create,
+            elapsed_s: 3.1,
+        },
+        Event::Failed {
+            at_s: 12.3,
+            node: "vpc/workload/sg".into(),
+            op: Op::Update,
+            error: "InvalidGroup.NotFound: gone".into(),
+        },
+        Event::Skipped {
+            node: "vpc/workload/sg/https".into(),
+            op: Op::Create,
+            cause: "vpc/workload/sg".into(),
+        },
+        Event::Cancelling {
+            at_s: 130.0,
+            in_flight: 2,
+        },
+        Event::RunFinished {
+            at_s: 131.0,
+            done: 1,
+            failed: 1,
+            skipped: 1,
+            not_started: 0,
+        },
+    ];
+    let lines: Vec<String> = events.iter().filter_map(render::event_line).collect();
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn stats_table() {
+    let calls = [
+        ("vpc:observe".to_string(), 3),
+        ("subnet:observe".to_string(), 3),
+    ]
+    .into_iter()
+    .collect();
+    insta::assert_snapshot!(render::stats(6, &calls));
+}
