@@ -59,16 +59,18 @@ fn init_tracing(verbose: u8) {
         .try_init();
 }
 
-/// Always the graphical report (it names file:line:col of each problem), in
-/// color only on a terminal so logs and tests read plain text.
+/// Always the graphical report (it names file:line:col of each problem). On a
+/// terminal: color and wrapping; elsewhere plain, unwrapped text, so logs and
+/// greps see flags and messages whole.
 fn init_miette() {
-    let color = std::io::stderr().is_terminal();
+    let tty = std::io::stderr().is_terminal();
     let _ = miette::set_hook(Box::new(move |_| {
         Box::new(
             miette::MietteHandlerOpts::new()
                 .force_graphical(true)
-                .color(color)
-                .unicode(color)
+                .color(tty)
+                .unicode(tty)
+                .wrap_lines(tty)
                 .build(),
         )
     }));

@@ -262,7 +262,12 @@ fn apply_without_terminal_needs_auto_approve() {
     let sb = Sandbox::new("noninteractive");
     for cmd in ["apply", "destroy"] {
         let run = sb.sim(&[cmd]).expect(3);
-        assert!(run.stderr().contains("--auto-approve"), "{}", run.stderr());
+        assert!(
+            run.stderr()
+                .contains("no one can confirm the plan; use --auto-approve"),
+            "{}",
+            run.stderr()
+        );
     }
     // Nothing was planned or created.
     assert!(!sb.dir.join(".airgap").exists());
