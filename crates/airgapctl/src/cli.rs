@@ -74,13 +74,13 @@ pub struct Source {
     /// The blueprint file.
     #[arg(short, long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// Run against a simulated cloud with a built-in scenario instead of AWS.
-    #[arg(long, value_enum, value_name = "SCENARIO", num_args = 0..=1,
-          default_missing_value = "hub-spoke")]
-    pub simulate: Option<Scenario>,
-    /// Environment name (the simulated state is kept per environment).
-    #[arg(long, value_name = "NAME", default_value = "demo")]
-    pub env: String,
+    /// Run against a simulated cloud instead of AWS: the blueprint's resources
+    /// with -f, else a built-in scenario [default scenario: hub-spoke].
+    #[arg(long, value_enum, value_name = "SCENARIO", num_args = 0..=1)]
+    pub simulate: Option<Option<Scenario>>,
+    /// Environment name [default: the blueprint's metadata.name, else demo].
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
     /// Where the simulated cloud's state is kept [default: .airgap/sim/<env>.json].
     #[arg(long, value_name = "PATH", requires = "simulate")]
     pub sim_state: Option<PathBuf>,
@@ -144,4 +144,14 @@ pub struct GraphArgs {
 pub enum GraphFormat {
     Dot,
     Json,
+}
+
+impl Scenario {
+    /// The name as given on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::HubSpoke => "hub-spoke",
+            Scenario::Random1k => "random-1k",
+        }
+    }
 }

@@ -291,22 +291,59 @@ fn usage_errors_exit_3_not_2() {
 #[test]
 fn without_simulate_the_aws_provider_is_missing() {
     let sb = Sandbox::new("nosim");
-    for cmd in ["plan", "apply", "destroy", "graph"] {
-        let run = sb
-            .run(
-                &[cmd, "--auto-approve"][..if cmd == "apply" || cmd == "destroy" {
-                    2
-                } else {
-                    1
-                }],
-            )
-            .expect(3);
+    for args in [
+        &["plan"][..],
+        &["apply", "--auto-approve"],
+        &["destroy", "--auto-approve"],
+    ] {
+        let run = sb.run(args).expect(3);
         assert!(
             run.stderr().contains("AWS provider is not available yet"),
-            "{cmd}: {}",
+            "{args:?}: {}",
             run.stderr()
         );
     }
+    let run = sb.run(&["graph"]).expect(3);
+    assert!(run
+        .stderr()
+        .contains("give a blueprint (-f FILE) or --simulate"));
+}
+
+#[test]
+fn blueprint_drives_the_simulation() {
+    let sb = Sandbox::new("blueprint");
+    let file = repo_file("plans/hub-spoke.yaml");
+    let file = file.to_str().unwrap();
+    let plan = sb
+        .sim(&["plan", "-f", file, "--detailed-exitcode"])
+        .expect(2);
+    assert!(
+        plan.stdout().contains(" to add, 0 to change"),
+        "{}",
+        plan.stdout()
+    );
+    sb.sim(&["apply", "-f", file, "--auto-approve"]).expect(0);
+    // The env name defaults to the blueprint's metadata.name.
+    assert!(sb.dir.join(".airgap/sim/hub-spoke.json").exists());
+    let again = sb
+        .sim(&["plan", "-f", file, "--detailed-exitcode"])
+        .expect(0);
+    assert!(again.stdout().starts_with("No changes."));
+    // The built-in scenario is another set of resources in another env.
+    sb.sim(&["plan", "--detailed-exitcode"]).expect(2);
+
+    // The graph needs no provider.
+    let dot = sb.run(&["graph", "-f", file]).expect(0);
+    assert!(dot.stdout().starts_with("digraph airgap {"));
+    // A scenario and a blueprint are alternatives.
+    let both = sb
+        .run(&["plan", "-f", file, "--simulate", "random-1k"])
+        .expect(3);
+    assert!(
+        both.stderr().contains("give one of them"),
+        "{}",
+        both.stderr()
+    );
 }
 
 /// Starts a slow apply and waits for its first progress line.

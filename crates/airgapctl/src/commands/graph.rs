@@ -2,13 +2,14 @@
 
 use serde_json::json;
 
-use super::{out, Target};
+use super::{declared, out};
 use crate::cli::{GraphArgs, GraphFormat};
 use crate::exit::{CmdResult, ExitStatus};
 
 pub fn run(args: &GraphArgs) -> CmdResult {
-    let target = Target::resolve(&args.source)?;
-    let g = &target.graph;
+    // The graph needs no provider: `graph -f FILE` works without --simulate.
+    let (graph, _env) = declared(&args.source, false)?;
+    let g = &graph;
     match args.format {
         GraphFormat::Dot => out(&g.to_dot()),
         GraphFormat::Json => {

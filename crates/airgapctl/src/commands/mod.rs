@@ -37,54 +37,28 @@ pub struct Target {
 }
 
 impl Target {
-    /// Validates `-f FILE` if given, then opens the simulated cloud. Without
+    /// The declared graph and the simulated cloud it is applied to. Without
     /// `--simulate` there is nothing to run against yet.
     pub fn resolve(source: &Source) -> Result<Target, Failure> {
-        if let Some(file) = &source.file {
-            validate::load(file)?;
-        }
-        let Some(scenario) = source.simulate else {
-            return Err(Failure::invalid(miette!(
-                help = "use --simulate to run against the simulated cloud",
-                "the AWS provider is not available yet; only --simulate is supported"
-            )));
-        };
-        if source.file.is_some() {
-            eprintln!(
-                "note: turning a blueprint into resources is not implemented yet; \
-                 --simulate uses the built-in scenario instead of the blueprint"
-            );
-        }
+        let (graph, env) = declared(source, true)?;
         if !(source.sim_time_scale.is_finite() && source.sim_time_scale > 0.0) {
             return Err(Failure::invalid(miette!(
                 "--sim-time-scale must be a positive number, got {}",
                 source.sim_time_scale
             )));
         }
-        check_env_name(&source.env)?;
         let state_path = source
             .sim_state
             .clone()
-            .unwrap_or_else(|| PathBuf::from(".airgap/sim").join(format!("{}.json", source.env)));
+            .unwrap_or_else(|| PathBuf::from(".airgap/sim").join(format!("{env}.json")));
         let cloud = SimCloud::load(&state_path, source.sim_time_scale).map_err(|e| {
             Failure::invalid(miette!(
                 "cannot read the simulated state {}: {e}",
                 state_path.display()
             ))
         })?;
-        let builder = match scenario {
-            Scenario::HubSpoke => sim::hub_spoke(),
-            Scenario::Random1k => sim::random_layered(1000, 1),
-        };
-        let graph = builder.seal().map_err(|errs| {
-            let list: Vec<String> = errs.iter().map(ToString::to_string).collect();
-            Failure::failed(miette!(
-                "the built-in scenario is invalid: {}",
-                list.join("; ")
-            ))
-        })?;
         Ok(Target {
-            env: source.env.clone(),
+            env,
             graph,
             registry: sim::registry(&cloud),
             cloud,
@@ -121,6 +95,53 @@ impl Target {
         }
         scaled
     }
+}
+
+/// The sealed graph `source` declares, and the environment name. `-f FILE` is
+/// validated first whatever else is wrong; `need_provider` is false for commands
+/// that only look at the graph.
+pub fn declared(source: &Source, need_provider: bool) -> Result<(Graph, String), Failure> {
+    let bp = source.file.as_deref().map(validate::load).transpose()?;
+    let builder = match (source.simulate, &bp) {
+        (None, _) if need_provider => {
+            return Err(Failure::invalid(miette!(
+                help = "use --simulate to run against the simulated cloud",
+                "the AWS provider is not available yet; only --simulate is supported"
+            )))
+        }
+        (Some(Some(scenario)), Some(_)) => {
+            return Err(Failure::invalid(miette!(
+                "--simulate {} and -f both name the resources; give one of them",
+                scenario.name()
+            )))
+        }
+        (_, Some(bp)) => airgap_blueprint::expand(bp).map_err(|e| {
+            Failure::invalid(miette!("cannot expand the blueprint into resources: {e}"))
+        })?,
+        (Some(scenario), None) => match scenario.unwrap_or(Scenario::HubSpoke) {
+            Scenario::HubSpoke => sim::hub_spoke(),
+            Scenario::Random1k => sim::random_layered(1000, 1),
+        },
+        (None, None) => {
+            return Err(Failure::invalid(miette!(
+                "give a blueprint (-f FILE) or --simulate [SCENARIO]"
+            )))
+        }
+    };
+    let graph = builder.seal().map_err(|errs| {
+        let list: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        Failure::failed(miette!(
+            "the resource graph is invalid (a bug in airgapctl): {}",
+            list.join("; ")
+        ))
+    })?;
+    let env = match (&source.env, &bp) {
+        (Some(env), _) => env.clone(),
+        (None, Some(bp)) => bp.metadata.name.value.clone(),
+        (None, None) => "demo".to_string(),
+    };
+    check_env_name(&env)?;
+    Ok((graph, env))
 }
 
 /// The env name becomes a file name and an AWS tag value: keep it to safe characters.
