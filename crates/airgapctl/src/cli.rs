@@ -92,6 +92,10 @@ pub struct Source {
         requires = "simulate"
     )]
     pub sim_time_scale: f64,
+    /// Make every create, update and delete of this node fail (to see how failures
+    /// look and resume); repeatable.
+    #[arg(long, value_name = "NODE", requires = "simulate")]
+    pub sim_fail: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

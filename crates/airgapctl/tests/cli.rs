@@ -124,6 +124,40 @@ fn plan_apply_plan_destroy_plan() {
 }
 
 #[test]
+fn failed_apply_reports_root_causes_and_resumes() {
+    let sb = Sandbox::new("fail");
+    let run = sb
+        .sim(&["apply", "--auto-approve", "--sim-fail", "vpc/workload"])
+        .expect(1);
+    let out = run.stdout();
+    assert!(
+        out.contains("+ vpc/workload: FAILED: SimulatedFailure: "),
+        "{out}"
+    );
+    assert!(out.contains("Apply failed after "), "{out}");
+    // Only the failed node is listed; what depends on it is counted.
+    let errors: Vec<&str> = out
+        .lines()
+        .skip_while(|l| *l != "Errors:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{out}");
+    assert!(errors[0].starts_with("  + vpc/workload (vpc): create: SimulatedFailure"));
+    assert!(out.contains("dependent operations were skipped because of the errors above."));
+    // What succeeded was kept; a second run does the rest.
+    let plan = sb.sim(&["plan"]).expect(0);
+    assert!(
+        !plan.stdout().contains("Plan: 151 to add"),
+        "{}",
+        plan.stdout()
+    );
+    sb.sim(&["apply", "--auto-approve"]).expect(0);
+    sb.sim(&["plan", "--detailed-exitcode"]).expect(0);
+    sb.sim(&["plan", "--sim-fail", "no/such/node"]).expect(3);
+}
+
+#[test]
 fn state_is_per_env_and_path() {
     let sb = Sandbox::new("envs");
     sb.sim(&["apply", "--auto-approve", "--env", "one"])

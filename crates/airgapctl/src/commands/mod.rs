@@ -11,8 +11,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use airgap_engine::sim::{self, SimCloud};
-use airgap_engine::{Graph, RateLimits, Registry};
+use airgap_engine::sim::{self, FaultRule, SimCloud};
+use airgap_engine::{ErrorClass, Graph, Op, RateLimits, Registry};
 use miette::miette;
 
 use crate::cli::{Scenario, Source};
@@ -57,6 +57,22 @@ impl Target {
                 state_path.display()
             ))
         })?;
+        for node in &source.sim_fail {
+            if graph.get(&node.as_str().into()).is_none() {
+                return Err(Failure::invalid(miette!(
+                    "--sim-fail {node}: no such node (see `airgapctl graph`)"
+                )));
+            }
+            for op in [Op::Create, Op::Update, Op::Delete] {
+                cloud.inject(FaultRule {
+                    node: node.as_str().into(),
+                    op,
+                    class: ErrorClass::Fatal,
+                    code: "SimulatedFailure",
+                    times: None,
+                });
+            }
+        }
         Ok(Target {
             env,
             graph,
