@@ -281,6 +281,16 @@ fn validate_missing_file_is_invalid_input() {
 }
 
 #[test]
+fn verbosity_goes_to_stderr() {
+    let sb = Sandbox::new("verbose");
+    let quiet = sb.sim(&["plan"]).expect(0);
+    assert_eq!(quiet.stderr(), "");
+    let loud = sb.sim(&["-vv", "plan"]).expect(0);
+    assert!(loud.stderr().contains("DEBUG"), "{}", loud.stderr());
+    assert_eq!(loud.stdout(), quiet.stdout());
+}
+
+#[test]
 fn completions_and_schema() {
     let sb = Sandbox::new("completions");
     let run = sb.run(&["completions", "bash"]).expect(0);

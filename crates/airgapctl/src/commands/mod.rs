@@ -92,25 +92,29 @@ impl Target {
         })
     }
 
-    /// AWS's rate limits, sped up like everything else in the simulation: at 1% of
-    /// AWS time a bucket refills 100 times faster, or runs would be limit-bound.
     pub fn rate_limits(&self) -> RateLimits {
-        let aws = RateLimits::aws();
-        if self.time_scale >= 1.0 {
-            return aws;
-        }
-        let buckets: BTreeSet<&'static str> = sim::KINDS
-            .iter()
-            .flat_map(|k| [k.bucket, k.read_bucket])
-            .collect();
-        let mut scaled = aws.clone();
-        for b in buckets {
-            if let Some(l) = aws.get(b) {
-                scaled.set(b, l.burst, l.refill_per_s / self.time_scale);
-            }
-        }
-        scaled
+        scaled_limits(self.time_scale)
     }
+}
+
+/// AWS's rate limits, sped up like everything else in the simulation: at 1% of
+/// AWS time a bucket refills 100 times faster, or runs would be limit-bound.
+fn scaled_limits(time_scale: f64) -> RateLimits {
+    let aws = RateLimits::aws();
+    if time_scale >= 1.0 {
+        return aws;
+    }
+    let buckets: BTreeSet<&'static str> = sim::KINDS
+        .iter()
+        .flat_map(|k| [k.bucket, k.read_bucket])
+        .collect();
+    let mut scaled = aws.clone();
+    for b in buckets {
+        if let Some(l) = aws.get(b) {
+            scaled.set(b, l.burst, l.refill_per_s / time_scale);
+        }
+    }
+    scaled
 }
 
 /// The sealed graph `source` declares, and the environment name. `-f FILE` is
@@ -173,5 +177,36 @@ fn check_env_name(env: &str) -> Result<(), Failure> {
         Err(Failure::invalid(miette!(
             "invalid --env {env:?}: use 1 to 64 letters, digits, '-' or '_'"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_refill_as_fast_as_simulated_time_runs() {
+        let aws = RateLimits::aws();
+        let scaled = scaled_limits(0.01);
+        for bucket in ["ec2-endpoint", "ec2-describe", "eks"] {
+            let (a, s) = (aws.get(bucket).unwrap(), scaled.get(bucket).unwrap());
+            assert_eq!(s.burst, a.burst, "{bucket}");
+            assert!(
+                (s.refill_per_s - a.refill_per_s * 100.0).abs() < 1e-9,
+                "{bucket}"
+            );
+        }
+        let real = scaled_limits(1.0).get("ec2-endpoint").unwrap();
+        assert_eq!(real, aws.get("ec2-endpoint").unwrap());
+    }
+
+    #[test]
+    fn env_names_are_file_and_tag_safe() {
+        for ok in ["demo", "team-a_1", &"x".repeat(64)] {
+            assert!(check_env_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "../x", "a b", "a/b", &"x".repeat(65)] {
+            assert!(check_env_name(bad).is_err(), "{bad}");
+        }
     }
 }
