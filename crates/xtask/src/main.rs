@@ -44,8 +44,14 @@ fn cargo() -> Command {
 fn run(step: &str, mut cmd: Command) -> Result {
     let t = Instant::now();
     eprintln!("xtask: {step}");
-    let status = cmd.status().map_err(|e| format!("{step}: cannot run: {e}"))?;
-    eprintln!("xtask: {step}: {} in {:.1}s", if status.success() { "ok" } else { "FAILED" }, t.elapsed().as_secs_f64());
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{step}: cannot run: {e}"))?;
+    eprintln!(
+        "xtask: {step}: {} in {:.1}s",
+        if status.success() { "ok" } else { "FAILED" },
+        t.elapsed().as_secs_f64()
+    );
     if status.success() {
         Ok(())
     } else {
@@ -85,7 +91,15 @@ fn test() -> Result {
     fmt.args(["fmt", "--all", "--check"]);
     steps.push(("cargo fmt --check", fmt));
     let mut clippy = cargo();
-    clippy.args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]);
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     steps.push(("cargo clippy", clippy));
     let mut build = cargo();
     build.args(["test", "--workspace", "--locked", "--no-run"]);
@@ -127,8 +141,9 @@ fn demo() -> Result {
     let sim = |args: &[&str]| {
         let mut c = Command::new(&exe);
         c.current_dir(root()).args(args).args([
+            "-f",
+            "plans/hub-spoke.yaml",
             "--simulate",
-            "hub-spoke",
             "--sim-state",
             state.join("sim.json").to_str().expect("utf-8 path"),
         ]);
@@ -136,9 +151,10 @@ fn demo() -> Result {
     };
     eprintln!("\n== airgapctl validate -f plans/hub-spoke.yaml");
     let mut v = Command::new(&exe);
-    v.current_dir(root()).args(["validate", "-f", "plans/hub-spoke.yaml"]);
+    v.current_dir(root())
+        .args(["validate", "-f", "plans/hub-spoke.yaml"]);
     run("validate", v)?;
-    eprintln!("\n== airgapctl plan (simulated cloud, reference hub-spoke topology)");
+    eprintln!("\n== airgapctl plan -f plans/hub-spoke.yaml --simulate (simulated cloud)");
     let mut plan = sim(&["plan"]);
     plan.stdout(Stdio::piped());
     let out = plan.output().map_err(|e| e.to_string())?;
@@ -166,7 +182,15 @@ fn bench(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("schedule") | None => {
             let mut c = cargo();
-            c.args(["bench", "--quiet", "-p", "airgap-engine", "--bench", "schedule", "--"]);
+            c.args([
+                "bench",
+                "--quiet",
+                "-p",
+                "airgap-engine",
+                "--bench",
+                "schedule",
+                "--",
+            ]);
             c.args(args.iter().skip(1));
             run("bench schedule", c)
         }
