@@ -12,10 +12,10 @@
 
 mod http;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_config::BehaviorVersion;
@@ -144,7 +144,9 @@ pub struct LocalStack {
     region: String,
 }
 
-static STARTED: tokio::sync::OnceCell<Result<(), StartError>> = tokio::sync::OnceCell::const_new();
+/// One start attempt per port and process; its outcome is shared by every later `connect`.
+type StartOnce = Arc<tokio::sync::OnceCell<Result<(), StartError>>>;
+static STARTED: OnceLock<Mutex<HashMap<u16, StartOnce>>> = OnceLock::new();
 static ISSUED: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
 
 const HEALTH_PATH: &str = "/_localstack/health";
@@ -181,8 +183,14 @@ impl LocalStack {
                 detail,
             });
         }
-        STARTED
-            .get_or_init(|| start_localstack(ls.clone()))
+        let once = STARTED
+            .get_or_init(Default::default)
+            .lock()
+            .expect("start registry poisoned")
+            .entry(ls.addr.port)
+            .or_default()
+            .clone();
+        once.get_or_init(|| start_localstack(ls.clone()))
             .await
             .clone()?;
         // `start` waited for health already; allow a short grace period all the same.
