@@ -109,24 +109,7 @@ impl Limiter {
         bucket: &'static str,
         now: Instant,
     ) -> Result<(), Duration> {
-        let Some(limit) = self.limits.get(bucket) else {
-            return Ok(());
-        };
-        let b = self
-            .buckets
-            .entry((scope.clone(), bucket))
-            .or_insert(Bucket {
-                limit,
-                tokens: limit.burst,
-                at: now,
-            });
-        b.refill(now);
-        if b.tokens >= 1.0 - EPSILON {
-            b.tokens = (b.tokens - 1.0).max(0.0);
-            Ok(())
-        } else {
-            Err(wait_for(1.0 - b.tokens, limit))
-        }
+        self.check(scope, bucket, now, true)
     }
 
     /// Whether a token is available now, without taking it.
@@ -135,6 +118,16 @@ impl Limiter {
         scope: &Scope,
         bucket: &'static str,
         now: Instant,
+    ) -> Result<(), Duration> {
+        self.check(scope, bucket, now, false)
+    }
+
+    fn check(
+        &mut self,
+        scope: &Scope,
+        bucket: &'static str,
+        now: Instant,
+        take: bool,
     ) -> Result<(), Duration> {
         let Some(limit) = self.limits.get(bucket) else {
             return Ok(());
@@ -148,11 +141,13 @@ impl Limiter {
                 at: now,
             });
         b.refill(now);
-        if b.tokens >= 1.0 - EPSILON {
-            Ok(())
-        } else {
-            Err(wait_for(1.0 - b.tokens, limit))
+        if b.tokens < 1.0 - EPSILON {
+            return Err(wait_for(1.0 - b.tokens, limit));
         }
+        if take {
+            b.tokens = (b.tokens - 1.0).max(0.0);
+        }
+        Ok(())
     }
 }
 
