@@ -304,7 +304,7 @@ impl Exec<'_> {
     }
 
     async fn run(&mut self) -> Report {
-        self.events.emit(Event::RunStarted {
+        self.events.emit(|| Event::RunStarted {
             operations: self.g.len(),
         });
         for o in 0..self.g.len() {
@@ -316,7 +316,7 @@ impl Exec<'_> {
         loop {
             if !cancelling && self.opts.cancel.is_cancelled() {
                 cancelling = true;
-                self.events.emit(Event::Cancelling {
+                self.events.emit(|| Event::Cancelling {
                     at_s: self.at(),
                     in_flight: self.tasks.len(),
                 });
@@ -430,7 +430,7 @@ impl Exec<'_> {
         let op = self.g.ops[o].op;
         if self.st[o].started.is_none() {
             self.st[o].started = Some(now);
-            self.events.emit(Event::Started {
+            self.events.emit(|| Event::Started {
                 at_s: self.at(),
                 node: node.id.clone(),
                 kind: node.kind.clone(),
@@ -693,7 +693,7 @@ impl Exec<'_> {
                         return;
                     }
                     if status != self.st[o].last_status {
-                        self.events.emit(Event::Waiting {
+                        self.events.emit(|| Event::Waiting {
                             at_s: self.at(),
                             node: self.node_id(o).clone(),
                             op,
@@ -775,7 +775,7 @@ impl Exec<'_> {
         };
         let after = backoff(n, fnv1a(&[self.node_id(o).0.as_bytes(), &n.to_le_bytes()]));
         debug!(node = %self.node_id(o), %op, error = %e, ?after, "retrying");
-        self.events.emit(Event::Retrying {
+        self.events.emit(|| Event::Retrying {
             at_s: self.at(),
             node: self.node_id(o).clone(),
             op,
@@ -816,7 +816,7 @@ impl Exec<'_> {
                 }
             }
         }
-        self.events.emit(Event::Done {
+        self.events.emit(|| Event::Done {
             at_s: self.at(),
             node: self.node_id(o).clone(),
             op,
@@ -839,7 +839,7 @@ impl Exec<'_> {
             error: error.clone(),
         });
         let cause = self.node_id(o).clone();
-        self.events.emit(Event::Failed {
+        self.events.emit(|| Event::Failed {
             at_s: self.at(),
             node: cause.clone(),
             op,
@@ -855,7 +855,7 @@ impl Exec<'_> {
             self.st[s].outcome = Some(Outcome::Skipped {
                 cause: cause.clone(),
             });
-            self.events.emit(Event::Skipped {
+            self.events.emit(|| Event::Skipped {
                 node: self.node_id(s).clone(),
                 op: self.g.ops[s].op,
                 cause: cause.clone(),
@@ -895,7 +895,7 @@ impl Exec<'_> {
             cancelled,
             outputs,
         };
-        self.events.emit(Event::RunFinished {
+        self.events.emit(|| Event::RunFinished {
             at_s: report.elapsed_s,
             done: report.count(|o| matches!(o, Outcome::Done { .. })),
             failed: report.count(|o| matches!(o, Outcome::Failed { .. })),
