@@ -160,7 +160,10 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
         b.add(
             Node::new(format!("{v}/nat/{az}").as_str(), "nat-gateway", net.clone())
                 .attr("subnet", r(&format!("{v}/subnet/public/{az}"), "id"))
-                .attr("eip", r(&format!("{v}/eip/{az}"), "id")),
+                .attr("eip", r(&format!("{v}/eip/{az}"), "id"))
+                // AWS refuses a public NAT in a VPC without an internet gateway, and the
+                // gateway cannot detach while the NAT's address is mapped.
+                .after("vpc/inspection/igw"),
         );
     }
     if let Some(fw) = firewall {
@@ -253,6 +256,7 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
     b.add(
         Node::new("tgw/attachment/inspection", "tgw-attachment", net.clone())
             .attr("tgw", r("tgw", "id"))
+            .attr("vpc", r(v, "id"))
             .attr("applianceMode", true)
             .attr(
                 "subnets",
@@ -330,7 +334,9 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
                 )
                 .attr("routeTable", r(&rt("public"), "id"))
                 .attr("cidr", vpc.cidr.value.to_string())
-                .attr("target", back_in.clone()),
+                .attr("target", back_in.clone())
+                // A VPC route to the transit gateway needs the VPC attached to it.
+                .after("tgw/attachment/inspection"),
             );
         }
     }
@@ -421,6 +427,7 @@ fn spoke(
     }
     let mut attachment = Node::new(att.as_str(), "tgw-attachment", s.clone())
         .attr("tgw", r("tgw", "id"))
+        .attr("vpc", r(&v, "id"))
         .attr(
             "subnets",
             list(

@@ -92,6 +92,16 @@ pub struct Source {
         requires = "simulate"
     )]
     pub sim_time_scale: f64,
+    /// Expected AWS durations (poll pacing, rate-limit refills) are multiplied by this.
+    /// 1 for AWS; against LocalStack, its AIRGAP_LS_TIME_SCALE (e.g. 0.01).
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        env = "AIRGAP_TIME_SCALE",
+        default_value_t = 1.0,
+        conflicts_with = "simulate"
+    )]
+    pub time_scale: f64,
     /// Make every create, update and delete of this node fail (to see how failures
     /// look and resume); repeatable.
     #[arg(long, value_name = "NODE", requires = "simulate")]

@@ -82,7 +82,7 @@ fn run(cli: Cli) -> CmdResult {
         region = ?cli.global.region,
         profile = ?cli.global.profile,
         endpoint_url = ?cli.global.endpoint_url,
-        "AWS settings (unused until the AWS provider exists)"
+        "AWS settings"
     );
     match cli.command {
         Command::Validate { file } => commands::validate::run(&file, output),
@@ -101,12 +101,12 @@ fn run(cli: Cli) -> CmdResult {
             Ok(ExitStatus::Success)
         }
         Command::Graph(args) => commands::graph::run(&args),
-        Command::Plan(args) => runtime()?.block_on(commands::plan::run(&args, output)),
+        Command::Plan(args) => runtime()?.block_on(commands::plan::run(&args, &cli.global)),
         Command::Apply(args) => {
-            runtime()?.block_on(commands::apply::run(&args, PlanMode::Apply, output))
+            runtime()?.block_on(commands::apply::run(&args, PlanMode::Apply, &cli.global))
         }
         Command::Destroy(args) => {
-            runtime()?.block_on(commands::apply::run(&args, PlanMode::Destroy, output))
+            runtime()?.block_on(commands::apply::run(&args, PlanMode::Destroy, &cli.global))
         }
     }
 }

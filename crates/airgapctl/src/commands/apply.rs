@@ -10,14 +10,15 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{out, plan, Target};
-use crate::cli::{ApplyArgs, Output};
+use crate::cli::{ApplyArgs, Global, Output};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 use crate::interrupt::{self, Interrupts};
 use crate::progress::{self, Style};
 use crate::render;
 
-pub async fn run(args: &ApplyArgs, mode: PlanMode, output: Output) -> CmdResult {
-    let target = Target::resolve(&args.source)?;
+pub async fn run(args: &ApplyArgs, mode: PlanMode, global: &Global) -> CmdResult {
+    let output = global.output;
+    let target = Target::resolve(&args.source, global).await?;
     // Refuse before observing anything: the answer could never come.
     if !args.auto_approve && !std::io::stdin().is_terminal() {
         return Err(Failure::invalid(miette!(
@@ -55,10 +56,10 @@ pub async fn run(args: &ApplyArgs, mode: PlanMode, output: Output) -> CmdResult 
     let cancel = CancellationToken::new();
     let sigint = Interrupts::listen()
         .map_err(|e| Failure::failed(miette!("cannot listen for Ctrl-C: {e}")))?;
-    let (cloud, state_path) = (Arc::clone(&target.cloud), target.state_path.clone());
+    let save = target.save_hook();
     let interrupts = tokio::spawn(interrupt::watch(sigint, cancel.clone(), move || {
         // A real cloud keeps what was created; so does the simulated one.
-        let _ = cloud.save(&state_path);
+        save();
         eprintln!("Exiting now; operations in flight were abandoned.");
         std::process::exit(ExitStatus::Aborted.code());
     }));

@@ -1,21 +1,23 @@
 //! One module per subcommand, plus what they share: resolving the target
-//! (a simulated cloud for now) and writing to stdout.
+//! (the simulated cloud or AWS) and writing to stdout.
 
 pub mod apply;
 pub mod graph;
 pub mod plan;
 pub mod validate;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use airgap_aws::{AccountSpec, ProviderConfig};
+use airgap_blueprint::Blueprint;
 use airgap_engine::sim::{self, FaultRule, SimCloud};
-use airgap_engine::{ErrorClass, Graph, Op, RateLimits, Registry};
+use airgap_engine::{ErrorClass, Graph, Op, RateLimits, Registry, Scope};
 use miette::miette;
 
-use crate::cli::{Scenario, Source};
+use crate::cli::{Global, Scenario, Source};
 use crate::exit::Failure;
 
 /// Writes to stdout. A closed pipe (`airgapctl plan | head`) is not an error
@@ -26,20 +28,76 @@ pub fn out(text: &str) {
     let _ = stdout.flush();
 }
 
-/// The environment a command works on: a simulated cloud with a built-in scenario.
+/// Where the resources live: the simulated cloud, or AWS (or LocalStack) through the SDK.
+pub enum Backend {
+    Sim {
+        cloud: Arc<SimCloud>,
+        state_path: PathBuf,
+    },
+    Aws(airgap_aws::Provider),
+}
+
+/// The environment a command works on: its declared graph and the backend it lives in.
 pub struct Target {
     pub env: String,
     pub graph: Graph,
-    pub cloud: Arc<SimCloud>,
     pub registry: Registry,
-    pub state_path: PathBuf,
+    pub backend: Backend,
+    /// Expected AWS durations are multiplied by this (poll pacing, rate limits).
     pub time_scale: f64,
 }
 
 impl Target {
-    /// The declared graph and the simulated cloud it is applied to. Without
-    /// `--simulate` there is nothing to run against yet.
-    pub fn resolve(source: &Source) -> Result<Target, Failure> {
+    /// The declared graph and where it is applied: the simulated cloud with
+    /// `--simulate`, else AWS with the blueprint's accounts.
+    pub async fn resolve(source: &Source, global: &Global) -> Result<Target, Failure> {
+        if source.simulate.is_some() {
+            return Self::simulated(source);
+        }
+        let (graph, env, bp) = declared_with_blueprint(source, true)?;
+        let bp = bp.expect("without --simulate a blueprint is required");
+        let time_scale = source.time_scale;
+        if !(time_scale.is_finite() && time_scale > 0.0) {
+            return Err(Failure::invalid(miette!(
+                "--time-scale must be a positive number, got {time_scale}"
+            )));
+        }
+        let accounts: Vec<AccountSpec> = bp
+            .accounts
+            .iter()
+            .map(|a| AccountSpec {
+                name: a.name.value.clone(),
+                id: a.id.value.clone(),
+                role: a.role.as_ref().map(|r| r.value.clone()),
+                external_id: a.external_id.as_ref().map(|x| x.value.clone()),
+                session_name: Some(
+                    a.session_name
+                        .as_ref()
+                        .map_or_else(|| format!("airgapctl-{env}"), |s| s.value.clone()),
+                ),
+            })
+            .collect();
+        let cfg = ProviderConfig {
+            region: global
+                .region
+                .clone()
+                .unwrap_or_else(|| bp.metadata.region.value.clone()),
+            endpoint_url: global.endpoint_url.clone(),
+            profile: global.profile.clone(),
+        };
+        let provider = airgap_aws::Provider::connect(&cfg, &accounts)
+            .await
+            .map_err(|e| Failure::failed(miette!("{e}")))?;
+        Ok(Target {
+            env,
+            graph,
+            registry: provider.registry(),
+            backend: Backend::Aws(provider),
+            time_scale,
+        })
+    }
+
+    fn simulated(source: &Source) -> Result<Target, Failure> {
         let (graph, env) = declared(source, true)?;
         if !(source.sim_time_scale.is_finite() && source.sim_time_scale > 0.0) {
             return Err(Failure::invalid(miette!(
@@ -77,19 +135,52 @@ impl Target {
             env,
             graph,
             registry: sim::registry(&cloud),
-            cloud,
-            state_path,
+            backend: Backend::Sim { cloud, state_path },
             time_scale: source.sim_time_scale,
         })
     }
 
+    /// Scopes to observe beyond those the graph has nodes in (declared accounts
+    /// without resources may still hold some of an earlier run).
+    pub fn extra_scopes(&self) -> Vec<Scope> {
+        match &self.backend {
+            Backend::Aws(p) => p.scopes().to_vec(),
+            Backend::Sim { .. } => Vec::new(),
+        }
+    }
+
+    /// API calls made so far, by `service:Operation`.
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        match &self.backend {
+            Backend::Sim { cloud, .. } => cloud.calls(),
+            Backend::Aws(p) => p.stats().snapshot(),
+        }
+    }
+
+    /// Keeps what a simulated run created; AWS keeps its own state.
     pub fn save(&self) -> Result<(), Failure> {
-        self.cloud.save(&self.state_path).map_err(|e| {
-            Failure::failed(miette!(
-                "cannot save the simulated state to {}: {e}",
-                self.state_path.display()
-            ))
-        })
+        match &self.backend {
+            Backend::Sim { cloud, state_path } => cloud.save(state_path).map_err(|e| {
+                Failure::failed(miette!(
+                    "cannot save the simulated state to {}: {e}",
+                    state_path.display()
+                ))
+            }),
+            Backend::Aws(_) => Ok(()),
+        }
+    }
+
+    /// What to do before exiting on a second Ctrl-C.
+    pub fn save_hook(&self) -> Box<dyn Fn() + Send + Sync> {
+        match &self.backend {
+            Backend::Sim { cloud, state_path } => {
+                let (cloud, path) = (Arc::clone(cloud), state_path.clone());
+                Box::new(move || {
+                    let _ = cloud.save(&path);
+                })
+            }
+            Backend::Aws(_) => Box::new(|| {}),
+        }
     }
 
     pub fn rate_limits(&self) -> RateLimits {
@@ -121,12 +212,20 @@ fn scaled_limits(time_scale: f64) -> RateLimits {
 /// validated first whatever else is wrong; `need_provider` is false for commands
 /// that only look at the graph.
 pub fn declared(source: &Source, need_provider: bool) -> Result<(Graph, String), Failure> {
+    declared_with_blueprint(source, need_provider).map(|(g, env, _)| (g, env))
+}
+
+/// Like [`declared`], also returning the blueprint when one was given.
+pub fn declared_with_blueprint(
+    source: &Source,
+    need_provider: bool,
+) -> Result<(Graph, String, Option<Blueprint>), Failure> {
     let bp = source.file.as_deref().map(validate::load).transpose()?;
     let builder = match (source.simulate, &bp) {
-        (None, _) if need_provider => {
+        (None, None) if need_provider => {
             return Err(Failure::invalid(miette!(
-                help = "use --simulate to run against the simulated cloud",
-                "the AWS provider is not available yet; only --simulate is supported"
+                help = "give the blueprint with -f FILE, or use --simulate for the simulated cloud",
+                "nothing to work on: no blueprint given"
             )))
         }
         (Some(Some(scenario)), Some(_)) => {
@@ -161,7 +260,7 @@ pub fn declared(source: &Source, need_provider: bool) -> Result<(Graph, String),
         (None, None) => "demo".to_string(),
     };
     check_env_name(&env)?;
-    Ok((graph, env))
+    Ok((graph, env, bp))
 }
 
 /// The env name becomes a file name and an AWS tag value: keep it to safe characters.

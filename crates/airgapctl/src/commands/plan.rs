@@ -4,19 +4,21 @@ use airgap_engine::{Plan, PlanMode};
 use miette::miette;
 
 use super::{out, Target};
-use crate::cli::{Output, PlanArgs};
+use crate::cli::{Global, Output, PlanArgs};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 use crate::render;
 
 /// Observes the environment and plans it.
 pub async fn make(target: &Target, mode: PlanMode) -> Result<Plan, Failure> {
-    airgap_engine::plan(&target.env, &target.graph, &target.registry, mode, &[])
+    let extra = target.extra_scopes();
+    airgap_engine::plan(&target.env, &target.graph, &target.registry, mode, &extra)
         .await
         .map_err(|e| Failure::failed(miette!("planning failed: {e}")))
 }
 
-pub async fn run(args: &PlanArgs, output: Output) -> CmdResult {
-    let target = Target::resolve(&args.source)?;
+pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
+    let output = global.output;
+    let target = Target::resolve(&args.source, global).await?;
     let mode = if args.destroy {
         PlanMode::Destroy
     } else {
@@ -31,7 +33,7 @@ pub async fn run(args: &PlanArgs, output: Output) -> CmdResult {
         )),
     }
     if args.stats {
-        let stats = render::stats(plan.observations, &target.cloud.calls());
+        let stats = render::stats(plan.observations, &target.calls());
         // JSON output stays a single document; the stats go beside it.
         match output {
             Output::Text => out(&format!("\n{stats}")),

@@ -1,0 +1,105 @@
+//! SDK errors -> the engine's error classes. The engine's policy decides what to retry;
+//! kinds never loop on their own.
+
+use airgap_engine::{ErrorClass, KindError};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+
+/// Classifies an AWS error code (and, for codes AWS overloads, its message).
+pub fn class_of(code: &str, message: &str) -> ErrorClass {
+    match code {
+        "RequestLimitExceeded"
+        | "Throttling"
+        | "ThrottlingException"
+        | "TooManyRequestsException"
+        | "RequestThrottled"
+        | "ServiceUnavailable"
+        | "InternalError"
+        | "InternalFailure" => ErrorClass::Throttled,
+        "DependencyViolation" => ErrorClass::DependencyViolation,
+        // Detaching an IGW whose VPC still maps public addresses (a NAT's EIP).
+        "AuthFailure" if message.contains("mapped public address") => {
+            ErrorClass::DependencyViolation
+        }
+        "IncorrectState"
+        | "IncorrectInstanceState"
+        | "ResourceInUseException"
+        | "ConcurrentModification"
+        | "ConflictException"
+        | "InvalidState" => ErrorClass::Conflict,
+        c if c.ends_with(".NotFound")
+            || c.ends_with("NotFoundException")
+            || c == "NotFound"
+            || c == "NoSuchEntity" =>
+        {
+            ErrorClass::NotFound
+        }
+        _ => ErrorClass::Fatal,
+    }
+}
+
+/// Any SDK error as a [`KindError`]; transport failures and timeouts are retryable.
+pub fn classify<E, R>(err: SdkError<E, R>) -> KindError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match &err {
+        SdkError::ServiceError(se) => {
+            let e = se.err();
+            let code = e.code().unwrap_or("Unknown");
+            let message = e.message().unwrap_or_default();
+            KindError::new(class_of(code, message), code, message)
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            KindError::new(
+                ErrorClass::Throttled,
+                "Transport",
+                aws_sdk_ec2::error::DisplayErrorContext(&err).to_string(),
+            )
+        }
+        _ => KindError::fatal(
+            "SdkError",
+            aws_sdk_ec2::error::DisplayErrorContext(&err).to_string(),
+        ),
+    }
+}
+
+/// The code of a service error, if it is one.
+pub fn code_of<E, R>(err: &SdkError<E, R>) -> Option<&str>
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::ServiceError(se) => se.err().code(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_the_engine_classes() {
+        assert_eq!(class_of("RequestLimitExceeded", ""), ErrorClass::Throttled);
+        assert_eq!(class_of("InvalidVpcID.NotFound", ""), ErrorClass::NotFound);
+        assert_eq!(
+            class_of("InvalidTransitGatewayID.NotFound", ""),
+            ErrorClass::NotFound
+        );
+        assert_eq!(
+            class_of("DependencyViolation", ""),
+            ErrorClass::DependencyViolation
+        );
+        assert_eq!(
+            class_of(
+                "AuthFailure",
+                "Network vpc-1 has some mapped public address(es)"
+            ),
+            ErrorClass::DependencyViolation
+        );
+        assert_eq!(class_of("AuthFailure", "bad signature"), ErrorClass::Fatal);
+        assert_eq!(class_of("IncorrectState", ""), ErrorClass::Conflict);
+        assert_eq!(class_of("InvalidParameterValue", ""), ErrorClass::Fatal);
+    }
+}

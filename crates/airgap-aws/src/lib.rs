@@ -1,0 +1,12 @@
+//! AWS resource kinds of airgapctl: each implements `airgap_engine::Kind` on the AWS SDK
+//! for Rust. Observe is one tag-filtered, paginated Describe per kind, account and
+//! region; every create carries its tags in the same call.
+
+pub mod ec2;
+pub mod errors;
+pub mod provider;
+pub mod stats;
+pub mod tags;
+
+pub use provider::{AccountSpec, Provider, ProviderConfig, ProviderError};
+pub use stats::CallStats;

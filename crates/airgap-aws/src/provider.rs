@@ -1,0 +1,271 @@
+//! SDK clients per account: the caller's credentials (the standard chain: environment,
+//! profile, SSO, instance role), exchanged through `sts:AssumeRole` for accounts that
+//! name a role. Each account's identity is checked before anything is planned.
+
+use std::sync::Arc;
+
+use airgap_engine::{Registry, Scope};
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::BehaviorVersion;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_types::region::Region;
+use aws_types::SdkConfig;
+use thiserror::Error;
+
+use crate::ec2::{self, Ec2};
+use crate::stats::CallStats;
+
+/// Where and how to reach AWS.
+#[derive(Clone, Debug, Default)]
+pub struct ProviderConfig {
+    pub region: String,
+    /// Every call goes here (LocalStack); None for AWS.
+    pub endpoint_url: Option<String>,
+    /// A shared-config profile for the base credentials.
+    pub profile: Option<String>,
+}
+
+/// One logical account of the blueprint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountSpec {
+    /// The blueprint's name for it (`network`, `workload`).
+    pub name: String,
+    /// The 12-digit id the blueprint declares.
+    pub id: String,
+    /// A role name or ARN to assume; None uses the caller's credentials as they are.
+    pub role: Option<String>,
+    pub external_id: Option<String>,
+    /// The assumed role's session name (shows in CloudTrail); default `airgapctl`.
+    pub session_name: Option<String>,
+}
+
+impl AccountSpec {
+    /// The role's ARN: a bare name is a role in the declared account.
+    pub fn role_arn(&self) -> Option<String> {
+        self.role.as_ref().map(|r| {
+            if r.starts_with("arn:") {
+                r.clone()
+            } else {
+                format!("arn:aws:iam::{}:role/{r}", self.id)
+            }
+        })
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ProviderError {
+    #[error("account {name} ({id}): cannot get credentials{via}: {detail}")]
+    Credentials {
+        name: String,
+        id: String,
+        via: String,
+        detail: String,
+    },
+    #[error(
+        "account {name} is declared as {declared}, but the credentials{via} belong to account {actual} \
+         ({arn}); fix accounts.{name}.id or the role/credentials"
+    )]
+    WrongAccount {
+        name: String,
+        declared: String,
+        actual: String,
+        arn: String,
+        via: String,
+    },
+}
+
+/// Clients for every declared account, and the call counter they share.
+pub struct Provider {
+    ec2: Arc<Ec2>,
+    scopes: Vec<Scope>,
+    stats: CallStats,
+    identities: Vec<(String, String)>,
+}
+
+impl Provider {
+    /// Builds clients for each account and checks, with `GetCallerIdentity`, that each
+    /// lands in the account the blueprint declares. Accounts are checked side by side.
+    pub async fn connect(
+        cfg: &ProviderConfig,
+        accounts: &[AccountSpec],
+    ) -> Result<Provider, ProviderError> {
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).region(Region::new(cfg.region.clone()));
+        if let Some(url) = &cfg.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some(p) = &cfg.profile {
+            loader = loader.profile_name(p);
+        }
+        let base = loader.load().await;
+        let stats = CallStats::new();
+        let checks = accounts.iter().map(|a| account_config(&base, a, &stats));
+        let configs = futures_join(checks).await?;
+        let mut ec2 = Ec2::new();
+        let mut scopes = Vec::new();
+        let mut identities = Vec::new();
+        for (a, (conf, arn)) in accounts.iter().zip(configs) {
+            let scope = Scope::new(a.id.clone(), cfg.region.clone());
+            let ec2_conf = aws_sdk_ec2::config::Builder::from(&conf)
+                .interceptor(stats.clone())
+                .build();
+            ec2.insert(&scope, aws_sdk_ec2::Client::from_conf(ec2_conf));
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+            identities.push((a.name.clone(), arn));
+        }
+        Ok(Provider {
+            ec2: Arc::new(ec2),
+            scopes,
+            stats,
+            identities,
+        })
+    }
+
+    /// Every kind this provider implements.
+    pub fn registry(&self) -> Registry {
+        let mut r = Registry::new();
+        ec2::register(&mut r, &self.ec2);
+        r
+    }
+
+    /// The account and region pairs the environment spans.
+    pub fn scopes(&self) -> &[Scope] {
+        &self.scopes
+    }
+
+    /// API calls made so far (identity checks included).
+    pub fn stats(&self) -> &CallStats {
+        &self.stats
+    }
+
+    /// (account name, caller ARN) as checked at connect.
+    pub fn identities(&self) -> &[(String, String)] {
+        &self.identities
+    }
+}
+
+/// Runs the futures concurrently and returns their results in order, or the first error.
+async fn futures_join<T, E>(
+    futs: impl IntoIterator<Item = impl std::future::Future<Output = Result<T, E>>>,
+) -> Result<Vec<T>, E> {
+    let handles: Vec<_> = futs.into_iter().collect();
+    let mut out = Vec::with_capacity(handles.len());
+    // A handful of accounts: awaiting in order after starting all is enough.
+    let pinned: Vec<_> = handles.into_iter().map(Box::pin).collect();
+    let results = join_all(pinned).await;
+    for r in results {
+        out.push(r?);
+    }
+    Ok(out)
+}
+
+async fn join_all<F: std::future::Future + Unpin>(futs: Vec<F>) -> Vec<F::Output> {
+    let mut slots: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
+    let mut futs: Vec<Option<F>> = futs.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in futs.iter_mut().enumerate() {
+            if let Some(fut) = f {
+                match std::pin::Pin::new(fut).poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        slots[i] = Some(v);
+                        *f = None;
+                    }
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    slots
+        .into_iter()
+        .map(|s| s.expect("every future completed"))
+        .collect()
+}
+
+/// The account's SDK config (assumed role or base credentials) and the caller ARN,
+/// after checking the account id.
+async fn account_config(
+    base: &SdkConfig,
+    a: &AccountSpec,
+    stats: &CallStats,
+) -> Result<(SdkConfig, String), ProviderError> {
+    let via = a
+        .role_arn()
+        .map(|r| format!(" (via {r})"))
+        .unwrap_or_default();
+    let conf = match a.role_arn() {
+        None => base.clone(),
+        Some(arn) => {
+            let mut b = AssumeRoleProvider::builder(arn)
+                .session_name(a.session_name.as_deref().unwrap_or("airgapctl"));
+            if let Some(x) = &a.external_id {
+                b = b.external_id(x);
+            }
+            // The provider refreshes the credentials before they expire.
+            let provider = b.configure(base).build().await;
+            base.to_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build()
+        }
+    };
+    let sts_conf = aws_sdk_sts::config::Builder::from(&conf)
+        .interceptor(stats.clone())
+        .build();
+    let who = aws_sdk_sts::Client::from_conf(sts_conf)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| ProviderError::Credentials {
+            name: a.name.clone(),
+            id: a.id.clone(),
+            via: via.clone(),
+            detail: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+        })?;
+    let actual = who.account().unwrap_or_default().to_string();
+    let arn = who.arn().unwrap_or_default().to_string();
+    if actual != a.id {
+        return Err(ProviderError::WrongAccount {
+            name: a.name.clone(),
+            declared: a.id.clone(),
+            actual,
+            arn,
+            via,
+        });
+    }
+    Ok((conf, arn))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_become_arns_in_the_declared_account() {
+        let mut a = AccountSpec {
+            name: "network".into(),
+            id: "111111111111".into(),
+            role: Some("airgap-deployer".into()),
+            external_id: None,
+            session_name: None,
+        };
+        assert_eq!(
+            a.role_arn().as_deref(),
+            Some("arn:aws:iam::111111111111:role/airgap-deployer")
+        );
+        a.role = Some("arn:aws:iam::222222222222:role/x".into());
+        assert_eq!(
+            a.role_arn().as_deref(),
+            Some("arn:aws:iam::222222222222:role/x")
+        );
+        a.role = None;
+        assert_eq!(a.role_arn(), None);
+    }
+}
