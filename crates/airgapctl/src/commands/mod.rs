@@ -30,6 +30,8 @@ pub fn out(text: &str) {
 pub struct Target {
     pub env: String,
     pub graph: Graph,
+    /// Hash of the text of the blueprint (`-f`) the graph was expanded from.
+    pub blueprint_hash: Option<u64>,
     pub cloud: Arc<SimCloud>,
     pub registry: Registry,
     pub state_path: PathBuf,
@@ -40,7 +42,11 @@ impl Target {
     /// The declared graph and the simulated cloud it is applied to. Without
     /// `--simulate` there is nothing to run against yet.
     pub fn resolve(source: &Source) -> Result<Target, Failure> {
-        let (graph, env) = declared(source, true)?;
+        let Declared {
+            graph,
+            env,
+            blueprint_hash,
+        } = declared(source, true)?;
         if !(source.sim_time_scale.is_finite() && source.sim_time_scale > 0.0) {
             return Err(Failure::invalid(miette!(
                 "--sim-time-scale must be a positive number, got {}",
@@ -76,6 +82,7 @@ impl Target {
         Ok(Target {
             env,
             graph,
+            blueprint_hash,
             registry: sim::registry(&cloud),
             cloud,
             state_path,
@@ -117,11 +124,23 @@ fn scaled_limits(time_scale: f64) -> RateLimits {
     scaled
 }
 
+/// What a [`Source`] declares.
+pub struct Declared {
+    /// The sealed resource graph.
+    pub graph: Graph,
+    /// The environment name.
+    pub env: String,
+    /// Hash of the blueprint's text, with `-f`.
+    pub blueprint_hash: Option<u64>,
+}
+
 /// The sealed graph `source` declares, and the environment name. `-f FILE` is
 /// validated first whatever else is wrong; `need_provider` is false for commands
 /// that only look at the graph.
-pub fn declared(source: &Source, need_provider: bool) -> Result<(Graph, String), Failure> {
-    let bp = source.file.as_deref().map(validate::load).transpose()?;
+pub fn declared(source: &Source, need_provider: bool) -> Result<Declared, Failure> {
+    let loaded = source.file.as_deref().map(validate::load).transpose()?;
+    let blueprint_hash = loaded.as_ref().map(|(_, hash)| *hash);
+    let bp = loaded.map(|(bp, _)| bp);
     let builder = match (source.simulate, &bp) {
         (None, _) if need_provider => {
             return Err(Failure::invalid(miette!(
@@ -161,7 +180,11 @@ pub fn declared(source: &Source, need_provider: bool) -> Result<(Graph, String),
         (None, None) => "demo".to_string(),
     };
     check_env_name(&env)?;
-    Ok((graph, env))
+    Ok(Declared {
+        graph,
+        env,
+        blueprint_hash,
+    })
 }
 
 /// The env name becomes a file name and an AWS tag value: keep it to safe characters.
