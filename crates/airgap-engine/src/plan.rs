@@ -5,15 +5,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio::task::JoinSet;
 
 use crate::graph::{Graph, Node, NodeId, Scope};
-use crate::kind::{FieldChange, KindError, Observed, Registry, ReplaceMode};
+use crate::kind::{fnv1a, FieldChange, KindError, Observed, Registry, ReplaceMode};
 use crate::value::{Attrs, Value};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PlanMode {
     /// Converge on the declared graph.
@@ -114,6 +114,29 @@ impl Plan {
 
     pub fn has_changes(&self) -> bool {
         self.nodes.iter().any(|n| n.action != Action::NoOp)
+    }
+
+    /// A stable hash (FNV-1a, the same on every run and platform) of everything the
+    /// plan was computed from that observe returned: per resource its kind, scope,
+    /// node id, physical id, attributes, outputs and parents. Every observed resource
+    /// is some node's `current`, so two plans of one env, graph and mode with the
+    /// same fingerprint saw the same environment and decided the same actions. Independent
+    /// of node order. Detects change, not tampering: it is not a cryptographic hash.
+    pub fn fingerprint(&self) -> u64 {
+        let mut resources: Vec<String> = self
+            .nodes
+            .iter()
+            .filter_map(|n| {
+                let o = n.current.as_ref()?;
+                Some(
+                    serde_json::to_string(&(&n.kind, &n.scope, o))
+                        .expect("observed resources serialize"),
+                )
+            })
+            .collect();
+        resources.sort_unstable();
+        let parts: Vec<&[u8]> = resources.iter().map(|r| r.as_bytes()).collect();
+        fnv1a(&parts)
     }
 }
 
@@ -374,5 +397,74 @@ pub fn decide(
         mode,
         nodes,
         observations,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::GraphBuilder;
+    use crate::sim::{self, SimCloud};
+
+    fn scope() -> Scope {
+        Scope::new("111111111111", "eu-central-1")
+    }
+
+    fn vpc(id: &str, physical: &str, cidr: &str) -> (String, Scope, Observed) {
+        let observed = Observed {
+            id: id.into(),
+            physical_id: physical.into(),
+            attrs: Attrs::from([("cidr".to_string(), Value::str(cidr))]),
+            outputs: Attrs::from([("id".to_string(), Value::str(physical))]),
+            parents: Vec::new(),
+        };
+        ("vpc".to_string(), scope(), observed)
+    }
+
+    fn plan_of(observed: Vec<(String, Scope, Observed)>) -> Plan {
+        let mut b = GraphBuilder::new();
+        b.add(Node::new("vpc/a", "vpc", scope()).attr("cidr", "10.0.0.0/16"));
+        b.add(Node::new("vpc/b", "vpc", scope()).attr("cidr", "10.1.0.0/16"));
+        let graph = b.seal().unwrap();
+        let registry = sim::registry(&SimCloud::new(1.0));
+        decide("t", &graph, &registry, PlanMode::Apply, observed, 1)
+    }
+
+    #[test]
+    fn fingerprint_is_stable_and_order_independent() {
+        let a = vpc("vpc/a", "vpc-1", "10.0.0.0/16");
+        let b = vpc("vpc/b", "vpc-2", "10.1.0.0/16");
+        let one = plan_of(vec![a.clone(), b.clone()]);
+        let two = plan_of(vec![b, a]);
+        assert_eq!(one.fingerprint(), two.fingerprint());
+        assert_eq!(one.fingerprint(), one.clone().fingerprint());
+        assert!(!one.has_changes());
+        // Nothing observed is a state of its own.
+        assert_ne!(plan_of(Vec::new()).fingerprint(), one.fingerprint());
+    }
+
+    #[test]
+    fn fingerprint_covers_every_observed_resource() {
+        let a = || vpc("vpc/a", "vpc-1", "10.0.0.0/16");
+        let base = plan_of(vec![a()]).fingerprint();
+        // A changed attribute, a changed physical id, another node's resource, an
+        // undeclared leftover and a duplicate each change it.
+        let variants = [
+            vec![vpc("vpc/a", "vpc-1", "10.9.0.0/16")],
+            vec![vpc("vpc/a", "vpc-9", "10.0.0.0/16")],
+            vec![a(), vpc("vpc/b", "vpc-2", "10.1.0.0/16")],
+            vec![a(), vpc("vpc/gone", "vpc-3", "10.2.0.0/16")],
+            vec![a(), vpc("vpc/a", "vpc-4", "10.0.0.0/16")],
+        ];
+        for observed in variants {
+            let plan = plan_of(observed.clone());
+            assert_ne!(plan.fingerprint(), base, "{observed:?}");
+        }
+        let mut outputs = a();
+        outputs.2.outputs.insert("arn".into(), Value::str("arn:x"));
+        assert_ne!(plan_of(vec![outputs]).fingerprint(), base);
+        let mut parents = a();
+        parents.2.parents.push("tgw-1".into());
+        assert_ne!(plan_of(vec![parents]).fingerprint(), base);
     }
 }

@@ -439,8 +439,13 @@ async fn drift_and_duplicates_show_in_the_plan() {
             .report
             .succeeded()
     );
+    let settled = replan(&cloud, &graph, PlanMode::Apply).await;
+    let again = replan(&cloud, &graph, PlanMode::Apply).await;
+    assert_eq!(settled.fingerprint(), again.fingerprint());
     assert!(cloud.remove(ENV, "vpc/workload/rt/dataPlane/a/default"));
     let p = replan(&cloud, &graph, PlanMode::Apply).await;
+    // Saved plans rely on this to notice that the environment changed.
+    assert_ne!(p.fingerprint(), settled.fingerprint());
     let changed: Vec<_> = p
         .nodes
         .iter()

@@ -53,8 +53,8 @@ pub enum Command {
     },
     /// Show what apply would change, without changing anything.
     Plan(PlanArgs),
-    /// Create or update the environment so it matches the blueprint.
-    Apply(ApplyArgs),
+    /// Create or update the environment so it matches the blueprint, or apply a saved plan.
+    Apply(ApplyCmd),
     /// Delete every resource of the environment.
     Destroy(ApplyArgs),
     /// Print the resource graph.
@@ -130,6 +130,20 @@ pub struct PlanArgs {
     /// Also print how many API calls observing the environment took.
     #[arg(long)]
     pub stats: bool,
+    /// Save the plan to PLANFILE, for `apply PLANFILE`.
+    #[arg(long, value_name = "PLANFILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyCmd {
+    /// A plan saved by `plan --out`: apply exactly it, without asking. Refused if the
+    /// blueprint or the environment changed since. The resources and the env come
+    /// from the file; provider flags (--simulate, --sim-state, ...) are still needed.
+    #[arg(value_name = "PLANFILE", conflicts_with_all = ["file", "env"])]
+    pub plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub args: ApplyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -167,5 +181,13 @@ impl Scenario {
             Scenario::HubSpoke => "hub-spoke",
             Scenario::Random1k => "random-1k",
         }
+    }
+
+    /// The scenario of a name as given on the command line.
+    pub fn from_name(name: &str) -> Option<Scenario> {
+        Scenario::value_variants()
+            .iter()
+            .copied()
+            .find(|s| s.name() == name)
     }
 }

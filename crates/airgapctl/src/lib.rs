@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod exit;
 pub mod interrupt;
+pub mod planfile;
 pub mod progress;
 pub mod render;
 
@@ -102,9 +103,12 @@ fn run(cli: Cli) -> CmdResult {
         }
         Command::Graph(args) => commands::graph::run(&args),
         Command::Plan(args) => runtime()?.block_on(commands::plan::run(&args, &cli.global)),
-        Command::Apply(args) => {
-            runtime()?.block_on(commands::apply::run(&args, PlanMode::Apply, &cli.global))
-        }
+        Command::Apply(cmd) => runtime()?.block_on(async {
+            match &cmd.plan_file {
+                Some(file) => commands::apply::run_saved(&cmd.args, file, &cli.global).await,
+                None => commands::apply::run(&cmd.args, PlanMode::Apply, &cli.global).await,
+            }
+        }),
         Command::Destroy(args) => {
             runtime()?.block_on(commands::apply::run(&args, PlanMode::Destroy, &cli.global))
         }

@@ -333,7 +333,7 @@ fn usage_errors_exit_3_not_2() {
 }
 
 #[test]
-fn without_simulate_the_aws_provider_is_missing() {
+fn without_a_blueprint_or_simulate_there_is_nothing_to_do() {
     let sb = Sandbox::new("nosim");
     for args in [
         &["plan"][..],
@@ -342,7 +342,7 @@ fn without_simulate_the_aws_provider_is_missing() {
     ] {
         let run = sb.run(args).expect(3);
         assert!(
-            run.stderr().contains("AWS provider is not available yet"),
+            run.stderr().contains("no blueprint given"),
             "{args:?}: {}",
             run.stderr()
         );
@@ -451,4 +451,203 @@ fn first_ctrl_c_cancels_and_reports() {
         plan.stdout()
     );
     assert!(plan.stdout().contains("to add"));
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn saved_plan_applies_exactly_and_leaves_no_changes() {
+    let sb = Sandbox::new("planfile");
+    let plan = sb.sim(&["plan", "--out", "p.json"]).expect(0);
+    assert!(
+        plan.stdout().contains(
+            "Saved the plan to p.json. To apply exactly this plan, run:\n    airgapctl apply p.json --simulate\n"
+        ),
+        "{}",
+        plan.stdout()
+    );
+    let saved = read_json(&sb.dir.join("p.json"));
+    assert_eq!(saved["format_version"], 1);
+    assert_eq!(saved["env"], "demo");
+    assert_eq!(saved["mode"], "apply");
+    assert_eq!(saved["scenario"], "hub-spoke");
+    assert!(saved.get("blueprint").is_none());
+    assert_eq!(saved["observed_fingerprint"].as_str().unwrap().len(), 16);
+    let actions = saved["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 151);
+    assert!(actions.iter().all(|a| a["action"]["action"] == "create"));
+    // Nothing was changed by planning.
+    assert!(!sb.dir.join(".airgap").exists());
+
+    // No confirmation (stdin is not a terminal and there is no --auto-approve).
+    let apply = sb.sim(&["apply", "p.json"]).expect(0);
+    assert!(
+        apply.stdout().contains("Plan: 151 to add,")
+            && apply
+                .stdout()
+                .contains(": 151 created, 0 updated, 0 deleted."),
+        "{}",
+        apply.stdout()
+    );
+    let again = sb.sim(&["plan", "--detailed-exitcode"]).expect(0);
+    assert!(again.stdout().starts_with("No changes."));
+
+    // A plan is applied once: afterwards the environment is not what it saw.
+    let twice = sb.sim(&["apply", "p.json"]).expect(1);
+    assert!(
+        twice
+            .stderr()
+            .contains("the environment changed since the plan p.json was made; run plan again"),
+        "{}",
+        twice.stderr()
+    );
+
+    // A saved destroy plan is applied by apply, as with terraform.
+    sb.sim(&["plan", "--destroy", "--out", "d.json"]).expect(0);
+    assert_eq!(read_json(&sb.dir.join("d.json"))["mode"], "destroy");
+    let destroy = sb.sim(&["apply", "d.json"]).expect(0);
+    assert!(
+        destroy
+            .stdout()
+            .contains(": 0 created, 0 updated, 151 deleted."),
+        "{}",
+        destroy.stdout()
+    );
+    sb.sim(&["plan", "--detailed-exitcode"]).expect(2);
+}
+
+#[test]
+fn saved_plan_is_refused_when_the_environment_changed() {
+    let sb = Sandbox::new("planfile-stale");
+    sb.sim(&["plan", "--out", "p.json", "--sim-state", "s.json"])
+        .expect(0);
+    // Someone applies meanwhile: part of the environment now exists.
+    sb.sim(&[
+        "apply",
+        "--auto-approve",
+        "--sim-state",
+        "s.json",
+        "--sim-fail",
+        "vpc/workload",
+    ])
+    .expect(1);
+    let state = std::fs::read(sb.dir.join("s.json")).unwrap();
+
+    let run = sb
+        .sim(&["apply", "p.json", "--sim-state", "s.json"])
+        .expect(1);
+    assert!(
+        run.stderr()
+            .contains("the environment changed since the plan p.json was made; run plan again"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(
+        run.stdout(),
+        "",
+        "refused before showing or running anything"
+    );
+    assert_eq!(std::fs::read(sb.dir.join("s.json")).unwrap(), state);
+
+    // A fresh plan of the same environment applies.
+    sb.sim(&["plan", "--out", "p.json", "--sim-state", "s.json"])
+        .expect(0);
+    sb.sim(&["apply", "p.json", "--sim-state", "s.json"])
+        .expect(0);
+    sb.sim(&["plan", "--detailed-exitcode", "--sim-state", "s.json"])
+        .expect(0);
+}
+
+#[test]
+fn saved_plan_of_a_changed_blueprint_is_refused() {
+    let sb = Sandbox::new("planfile-blueprint");
+    let text = std::fs::read_to_string(repo_file("plans/single-account.yaml")).unwrap();
+    let bp = sb.dir.join("bp.yaml");
+    std::fs::write(&bp, &text).unwrap();
+    sb.sim(&["plan", "-f", "bp.yaml", "--out", "p.json"])
+        .expect(0);
+    let saved = read_json(&sb.dir.join("p.json"));
+    assert_eq!(saved["blueprint"]["path"], "bp.yaml");
+    assert_eq!(saved["blueprint"]["hash"].as_str().unwrap().len(), 16);
+    assert!(saved.get("scenario").is_none());
+
+    // Any edit counts, even one that declares the same resources.
+    std::fs::write(&bp, format!("{text}# edited\n")).unwrap();
+    let run = sb.sim(&["apply", "p.json"]).expect(1);
+    assert!(
+        run.stderr().contains(
+            "the blueprint bp.yaml changed since the plan p.json was made; run plan again"
+        ),
+        "{}",
+        run.stderr()
+    );
+    assert!(!sb.dir.join(".airgap").exists(), "nothing was applied");
+
+    // The blueprint is named by the plan: -f, --env and a scenario cannot go with it.
+    sb.sim(&["apply", "p.json", "-f", "bp.yaml"]).expect(3);
+    sb.sim(&["apply", "p.json", "--env", "other"]).expect(3);
+    let scenario = sb
+        .run(&["apply", "p.json", "--simulate", "random-1k"])
+        .expect(3);
+    assert!(
+        scenario.stderr().contains("records its resources"),
+        "{}",
+        scenario.stderr()
+    );
+
+    std::fs::write(&bp, &text).unwrap();
+    sb.sim(&["apply", "p.json"]).expect(0);
+    // The env came from the blueprint's metadata.name, as at plan time.
+    assert!(sb.dir.join(".airgap/sim/demo.json").exists());
+    sb.sim(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
+        .expect(0);
+
+    std::fs::remove_file(&bp).unwrap();
+    let gone = sb.sim(&["apply", "p.json"]).expect(3);
+    assert!(
+        gone.stderr()
+            .contains("cannot read the blueprint bp.yaml the plan p.json was made from"),
+        "{}",
+        gone.stderr()
+    );
+}
+
+#[test]
+fn unreadable_plan_files_exit_3() {
+    let sb = Sandbox::new("planfile-garbage");
+    std::fs::write(sb.dir.join("garbage.json"), "not a plan\n").unwrap();
+    let run = sb.sim(&["apply", "garbage.json"]).expect(3);
+    assert!(
+        run.stderr()
+            .contains("garbage.json is not an airgapctl plan file"),
+        "{}",
+        run.stderr()
+    );
+    std::fs::write(sb.dir.join("other.json"), "{\"nodes\": []}\n").unwrap();
+    sb.sim(&["apply", "other.json"]).expect(3);
+
+    let missing = sb.sim(&["apply", "missing.json"]).expect(3);
+    assert!(
+        missing
+            .stderr()
+            .contains("cannot read the plan file missing.json"),
+        "{}",
+        missing.stderr()
+    );
+
+    sb.sim(&["plan", "--out", "p.json"]).expect(0);
+    let mut saved = read_json(&sb.dir.join("p.json"));
+    saved["format_version"] = 99.into();
+    std::fs::write(sb.dir.join("future.json"), saved.to_string()).unwrap();
+    let future = sb.sim(&["apply", "future.json"]).expect(3);
+    assert!(
+        future
+            .stderr()
+            .contains("future.json has plan format_version 99, which this airgapctl"),
+        "{}",
+        future.stderr()
+    );
+    assert!(!sb.dir.join(".airgap").exists(), "nothing was applied");
 }

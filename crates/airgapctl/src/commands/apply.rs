@@ -1,18 +1,21 @@
-//! `airgapctl apply` and `airgapctl destroy`: plan, confirm, execute, report.
+//! `airgapctl apply` and `airgapctl destroy`: plan, confirm, execute, report; and
+//! `airgapctl apply PLANFILE`: check a saved plan is still current, execute, report.
 
 use std::io::{BufRead, IsTerminal};
+use std::path::Path;
 use std::sync::Arc;
 
-use airgap_engine::{execute, Events, ExecOptions, PlanMode};
+use airgap_engine::{execute, Events, ExecOptions, Plan, PlanMode};
 use miette::miette;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{out, plan, Target};
-use crate::cli::{ApplyArgs, Global, Output};
+use super::{out, plan, validate, Target};
+use crate::cli::{ApplyArgs, Global, Output, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 use crate::interrupt::{self, Interrupts};
+use crate::planfile::{hex, PlanFile, Resources};
 use crate::progress::{self, Style};
 use crate::render;
 
@@ -27,20 +30,104 @@ pub async fn run(args: &ApplyArgs, mode: PlanMode, global: &Global) -> CmdResult
         )));
     }
     let plan = plan::make(&target, mode).await?;
-    match output {
-        Output::Text => out(&match mode {
-            PlanMode::Apply => render::plan(&plan),
-            PlanMode::Destroy => render::destroy_counts(&plan),
-        }),
-        Output::Json => out(&format!("{}\n", json!({ "event": "plan", "plan": &plan }))),
-    }
-    if !plan.has_changes() {
-        // JSON consumers still get a complete run_started .. run_finished stream.
-        if output == Output::Text {
-            return Ok(ExitStatus::Success);
-        }
-    } else if !args.auto_approve {
+    show(&plan, output);
+    if plan.has_changes() && !args.auto_approve {
         confirm(mode, &target.env, output)?;
+    }
+    run_plan(&target, &plan, args, output).await
+}
+
+/// `apply PLANFILE`: the target the file records, planned again; executed without
+/// asking if it observed what the saved plan observed.
+pub async fn run_saved(args: &ApplyArgs, file: &Path, global: &Global) -> CmdResult {
+    let output = global.output;
+    let saved = PlanFile::read(file)?;
+    let resources = saved
+        .resources()
+        .map_err(|msg| Failure::invalid(miette!("{} {msg}", file.display())))?;
+    let source = saved_source(&args.source, &saved, &resources, file)?;
+    if let Resources::Blueprint { path, hash } = &resources {
+        // Before validating it: a changed blueprint may not be valid any more.
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::invalid(miette!(
+                "cannot read the blueprint {} the plan {} was made from: {e}",
+                path.display(),
+                file.display()
+            ))
+        })?;
+        check_blueprint(validate::text_hash(&text), *hash, path, file)?;
+    }
+    let target = Target::resolve(&source, global).await?;
+    if let (Resources::Blueprint { path, hash }, Some(now)) = (&resources, target.blueprint_hash) {
+        // What was parsed, in case the file changed since the check above.
+        check_blueprint(now, *hash, path, file)?;
+    }
+    let plan = plan::make(&target, saved.mode).await?;
+    saved.check_current(&plan, file)?;
+    show(&plan, output);
+    // Like terraform: the saved plan was the thing to review; no question.
+    run_plan(&target, &plan, args, output).await
+}
+
+/// The source a saved plan's target is resolved from: its resources and env, with
+/// the provider flags given now.
+fn saved_source(
+    given: &Source,
+    saved: &PlanFile,
+    resources: &Resources,
+    file: &Path,
+) -> Result<Source, Failure> {
+    if let Some(Some(scenario)) = given.simulate {
+        return Err(Failure::invalid(miette!(
+            help = "give --simulate without a scenario",
+            "the plan {} records its resources; --simulate {} cannot choose others",
+            file.display(),
+            scenario.name()
+        )));
+    }
+    let (file, simulate) = match resources {
+        Resources::Blueprint { path, .. } => (Some(path.clone()), given.simulate),
+        Resources::Scenario(s) => (None, given.simulate.map(|_| Some(*s))),
+    };
+    Ok(Source {
+        file,
+        simulate,
+        env: Some(saved.env.clone()),
+        sim_state: given.sim_state.clone(),
+        sim_time_scale: given.sim_time_scale,
+        time_scale: given.time_scale,
+        sim_fail: given.sim_fail.clone(),
+    })
+}
+
+fn check_blueprint(now: u64, saved: u64, blueprint: &Path, file: &Path) -> Result<(), Failure> {
+    if now == saved {
+        return Ok(());
+    }
+    Err(Failure::failed(miette!(
+        help = format!("hash {} then, {} now", hex(saved), hex(now)),
+        "the blueprint {} changed since the plan {} was made; run plan again",
+        blueprint.display(),
+        file.display()
+    )))
+}
+
+fn show(plan: &Plan, output: Output) {
+    match output {
+        Output::Text => out(&match plan.mode {
+            PlanMode::Apply => render::plan(plan),
+            PlanMode::Destroy => render::destroy_counts(plan),
+        }),
+        Output::Json => out(&format!("{}\n", json!({ "event": "plan", "plan": plan }))),
+    }
+}
+
+/// Executes a plan that was shown (and confirmed where that is asked).
+async fn run_plan(target: &Target, plan: &Plan, args: &ApplyArgs, output: Output) -> CmdResult {
+    let mode = plan.mode;
+    // JSON consumers still get a complete run_started .. run_finished stream.
+    if !plan.has_changes() && output == Output::Text {
+        return Ok(ExitStatus::Success);
     }
 
     let (tx, rx) = mpsc::unbounded_channel();
@@ -70,7 +157,7 @@ pub async fn run(args: &ApplyArgs, mode: PlanMode, global: &Global) -> CmdResult
         limits: target.rate_limits(),
         ..Default::default()
     };
-    let result = execute(&plan, &target.registry, &opts, &events).await;
+    let result = execute(plan, &target.registry, &opts, &events).await;
     interrupts.abort();
     // Dropping the last sender ends the reporter once it has drained the events.
     drop(events);

@@ -8,8 +8,7 @@ use crate::exit::{CmdResult, ExitStatus};
 
 pub fn run(args: &GraphArgs) -> CmdResult {
     // The graph needs no provider: `graph -f FILE` works without --simulate.
-    let (graph, _env) = declared(&args.source, false)?;
-    let g = &graph;
+    let g = &declared(&args.source, false)?.graph;
     match args.format {
         GraphFormat::Dot => out(&g.to_dot()),
         GraphFormat::Json => {

@@ -41,6 +41,8 @@ pub enum Backend {
 pub struct Target {
     pub env: String,
     pub graph: Graph,
+    /// Hash of the text of the blueprint (`-f`) the graph was expanded from.
+    pub blueprint_hash: Option<u64>,
     pub registry: Registry,
     pub backend: Backend,
     /// Expected AWS durations are multiplied by this (poll pacing, rate limits).
@@ -54,8 +56,13 @@ impl Target {
         if source.simulate.is_some() {
             return Self::simulated(source);
         }
-        let (graph, env, bp) = declared_with_blueprint(source, true)?;
-        let bp = bp.expect("without --simulate a blueprint is required");
+        let Declared {
+            graph,
+            env,
+            blueprint_hash,
+            blueprint,
+        } = declared(source, true)?;
+        let bp = blueprint.expect("without --simulate a blueprint is required");
         let time_scale = source.time_scale;
         if !(time_scale.is_finite() && time_scale > 0.0) {
             return Err(Failure::invalid(miette!(
@@ -91,6 +98,7 @@ impl Target {
         Ok(Target {
             env,
             graph,
+            blueprint_hash,
             registry: provider.registry(),
             backend: Backend::Aws(provider),
             time_scale,
@@ -98,7 +106,12 @@ impl Target {
     }
 
     fn simulated(source: &Source) -> Result<Target, Failure> {
-        let (graph, env) = declared(source, true)?;
+        let Declared {
+            graph,
+            env,
+            blueprint_hash,
+            ..
+        } = declared(source, true)?;
         if !(source.sim_time_scale.is_finite() && source.sim_time_scale > 0.0) {
             return Err(Failure::invalid(miette!(
                 "--sim-time-scale must be a positive number, got {}",
@@ -134,6 +147,7 @@ impl Target {
         Ok(Target {
             env,
             graph,
+            blueprint_hash,
             registry: sim::registry(&cloud),
             backend: Backend::Sim { cloud, state_path },
             time_scale: source.sim_time_scale,
@@ -208,19 +222,25 @@ fn scaled_limits(time_scale: f64) -> RateLimits {
     scaled
 }
 
+/// What a [`Source`] declares.
+pub struct Declared {
+    /// The sealed resource graph.
+    pub graph: Graph,
+    /// The environment name.
+    pub env: String,
+    /// Hash of the blueprint's text, with `-f`.
+    pub blueprint_hash: Option<u64>,
+    /// The blueprint itself, with `-f`.
+    pub blueprint: Option<Blueprint>,
+}
+
 /// The sealed graph `source` declares, and the environment name. `-f FILE` is
 /// validated first whatever else is wrong; `need_provider` is false for commands
 /// that only look at the graph.
-pub fn declared(source: &Source, need_provider: bool) -> Result<(Graph, String), Failure> {
-    declared_with_blueprint(source, need_provider).map(|(g, env, _)| (g, env))
-}
-
-/// Like [`declared`], also returning the blueprint when one was given.
-pub fn declared_with_blueprint(
-    source: &Source,
-    need_provider: bool,
-) -> Result<(Graph, String, Option<Blueprint>), Failure> {
-    let bp = source.file.as_deref().map(validate::load).transpose()?;
+pub fn declared(source: &Source, need_provider: bool) -> Result<Declared, Failure> {
+    let loaded = source.file.as_deref().map(validate::load).transpose()?;
+    let blueprint_hash = loaded.as_ref().map(|(_, hash)| *hash);
+    let bp = loaded.map(|(bp, _)| bp);
     let builder = match (source.simulate, &bp) {
         (None, None) if need_provider => {
             return Err(Failure::invalid(miette!(
@@ -260,7 +280,12 @@ pub fn declared_with_blueprint(
         (None, None) => "demo".to_string(),
     };
     check_env_name(&env)?;
-    Ok((graph, env, bp))
+    Ok(Declared {
+        graph,
+        env,
+        blueprint_hash,
+        blueprint: bp,
+    })
 }
 
 /// The env name becomes a file name and an AWS tag value: keep it to safe characters.

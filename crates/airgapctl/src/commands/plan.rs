@@ -4,8 +4,9 @@ use airgap_engine::{Plan, PlanMode};
 use miette::miette;
 
 use super::{out, Target};
-use crate::cli::{Global, Output, PlanArgs};
+use crate::cli::{Global, Output, PlanArgs, Scenario, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
+use crate::planfile::{PlanFile, Resources};
 use crate::render;
 
 /// Observes the environment and plans it.
@@ -32,6 +33,22 @@ pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
             serde_json::to_string_pretty(&plan).expect("plans serialize")
         )),
     }
+    if let Some(path) = &args.out {
+        PlanFile::new(&plan, &resources(&args.source, &target)).write(path)?;
+        if output == Output::Text {
+            let mut cmd = format!("airgapctl apply {}", path.display());
+            if args.source.simulate.is_some() {
+                cmd.push_str(" --simulate");
+            }
+            if let Some(state) = &args.source.sim_state {
+                cmd.push_str(&format!(" --sim-state {}", state.display()));
+            }
+            out(&format!(
+                "\nSaved the plan to {}. To apply exactly this plan, run:\n    {cmd}\n",
+                path.display()
+            ));
+        }
+    }
     if args.stats {
         let stats = render::stats(plan.observations, &target.calls());
         // JSON output stays a single document; the stats go beside it.
@@ -45,4 +62,15 @@ pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
     } else {
         ExitStatus::Success
     })
+}
+
+/// Where `target`'s resources came from, as a saved plan records it.
+fn resources(source: &Source, target: &Target) -> Resources {
+    match (&source.file, target.blueprint_hash) {
+        (Some(path), Some(hash)) => Resources::Blueprint {
+            path: path.clone(),
+            hash,
+        },
+        _ => Resources::Scenario(source.simulate.flatten().unwrap_or(Scenario::HubSpoke)),
+    }
 }
