@@ -29,6 +29,7 @@ pub fn class_of(code: &str, message: &str) -> ErrorClass {
         c if c.ends_with(".NotFound")
             || c.ends_with("NotFoundException")
             || c == "NotFound"
+            || c == "UnknownResourceException"
             || c == "NoSuchEntity" =>
         {
             ErrorClass::NotFound

@@ -2,9 +2,11 @@
 //! for Rust. Observe is one tag-filtered, paginated Describe per kind, account and
 //! region; every create carries its tags in the same call.
 
+pub mod clients;
 pub mod ec2;
 pub mod errors;
 pub mod provider;
+pub mod ram;
 pub mod stats;
 pub mod tags;
 

@@ -13,6 +13,7 @@ use aws_types::SdkConfig;
 use thiserror::Error;
 
 use crate::ec2::{self, Ec2};
+use crate::ram::{self, Ram};
 use crate::stats::CallStats;
 
 /// Where and how to reach AWS.
@@ -77,6 +78,7 @@ pub enum ProviderError {
 /// Clients for every declared account, and the call counter they share.
 pub struct Provider {
     ec2: Arc<Ec2>,
+    ram: Arc<Ram>,
     scopes: Vec<Scope>,
     stats: CallStats,
     identities: Vec<(String, String)>,
@@ -102,6 +104,7 @@ impl Provider {
         let checks = accounts.iter().map(|a| account_config(&base, a, &stats));
         let configs = futures_join(checks).await?;
         let mut ec2 = Ec2::new();
+        let mut ram = Ram::new();
         let mut scopes = Vec::new();
         let mut identities = Vec::new();
         for (a, (conf, arn)) in accounts.iter().zip(configs) {
@@ -110,6 +113,10 @@ impl Provider {
                 .interceptor(stats.clone())
                 .build();
             ec2.insert(&scope, aws_sdk_ec2::Client::from_conf(ec2_conf));
+            let ram_conf = aws_sdk_ram::config::Builder::from(&conf)
+                .interceptor(stats.clone())
+                .build();
+            ram.insert(&scope, aws_sdk_ram::Client::from_conf(ram_conf));
             if !scopes.contains(&scope) {
                 scopes.push(scope);
             }
@@ -117,6 +124,7 @@ impl Provider {
         }
         Ok(Provider {
             ec2: Arc::new(ec2),
+            ram: Arc::new(ram),
             scopes,
             stats,
             identities,
@@ -127,6 +135,7 @@ impl Provider {
     pub fn registry(&self) -> Registry {
         let mut r = Registry::new();
         ec2::register(&mut r, &self.ec2);
+        ram::register(&mut r, &self.ram);
         r
     }
 

@@ -96,15 +96,18 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
                 .attr("allowExternalPrincipals", !hub.ram.organization.value),
         );
         for (name, scope) in &spoke_accounts {
-            b.add(
-                Node::new(
-                    format!("ram/principal/{name}").as_str(),
-                    "ram-association",
-                    net.clone(),
-                )
-                .attr("share", r("ram/share", "arn"))
-                .attr("principal", scope.account.as_str()),
-            );
+            let mut assoc = Node::new(
+                format!("ram/principal/{name}").as_str(),
+                "ram-association",
+                net.clone(),
+            )
+            .attr("share", r("ram/share", "arn"))
+            .attr("principal", scope.account.as_str());
+            if !hub.ram.organization.value {
+                // The principal's side finds its node by this name on the share.
+                assoc = assoc.attr("accepter", format!("ram/accept/{name}"));
+            }
+            b.add(assoc);
             if !hub.ram.organization.value {
                 b.add(
                     Node::new(
@@ -448,7 +451,8 @@ fn spoke(
                 "tgw-attachment-accepter",
                 net.clone(),
             )
-            .attr("attachment", r(&att, "id")),
+            .attr("attachment", r(&att, "id"))
+            .attr("tgw", r("tgw", "id")),
         );
         format!("{att}/accept")
     } else {

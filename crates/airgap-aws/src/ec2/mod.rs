@@ -6,11 +6,12 @@ mod net;
 mod routing;
 mod sg;
 mod tgw;
+mod tgw_accept;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, KindError, Registry, Scope, Value};
+use airgap_engine::{Attrs, KindError, Registry, Value};
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use crate::tags;
@@ -22,37 +23,10 @@ pub use sg::{SecurityGroup, SecurityGroupRule};
 pub use tgw::{
     TgwAssociation, TgwAttachment, TgwPropagation, TgwRoute, TgwRouteTable, TransitGateway,
 };
+pub use tgw_accept::TgwAttachmentAccepter;
 
 /// EC2 clients per account and region.
-#[derive(Clone, Debug, Default)]
-pub struct Ec2 {
-    clients: HashMap<(String, String), aws_sdk_ec2::Client>,
-}
-
-impl Ec2 {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn insert(&mut self, scope: &Scope, client: aws_sdk_ec2::Client) {
-        self.clients
-            .insert((scope.account.clone(), scope.region.clone()), client);
-    }
-
-    pub(crate) fn client(&self, scope: &Scope) -> Result<&aws_sdk_ec2::Client, KindError> {
-        self.clients
-            .get(&(scope.account.clone(), scope.region.clone()))
-            .ok_or_else(|| {
-                KindError::fatal(
-                    "NoClient",
-                    format!(
-                        "no credentials for account {} in {} (is it declared under accounts:?)",
-                        scope.account, scope.region
-                    ),
-                )
-            })
-    }
-}
+pub type Ec2 = crate::clients::PerScope<aws_sdk_ec2::Client>;
 
 /// Every EC2 kind, sharing the clients.
 pub fn register(registry: &mut Registry, ec2: &Arc<Ec2>) {
@@ -74,6 +48,7 @@ pub fn register(registry: &mut Registry, ec2: &Arc<Ec2>) {
         .register(Arc::new(TgwAssociation(e())))
         .register(Arc::new(TgwPropagation(e())))
         .register(Arc::new(TgwRoute(e())))
+        .register(Arc::new(TgwAttachmentAccepter(e())))
         .register(Arc::new(GatewayEndpoint(e())))
         .register(Arc::new(InterfaceEndpoint(e())));
 }

@@ -44,6 +44,12 @@ fn owned_filters(env: &str, id: &str) -> Vec<aws_sdk_ec2::types::Filter> {
     vec![env_filter(env), filter(&format!("tag:{}", tags::ID), [id])]
 }
 
+/// Shared resources show in the principals' accounts too (with the owner's tags, on
+/// some implementations): each account observes only what it owns.
+pub(crate) fn owned_by(owner: Option<&str>, scope: &Scope) -> bool {
+    owner.is_none_or(|o| o == scope.account)
+}
+
 fn enable(on: bool) -> &'static str {
     if on {
         "enable"
@@ -95,7 +101,7 @@ impl Kind for TransitGateway {
                 !matches!(
                     t.state(),
                     Some(TransitGatewayState::Deleted | TransitGatewayState::Deleting)
-                )
+                ) && owned_by(t.owner_id(), scope)
             })
             .filter_map(|t| {
                 let tm = tag_map(t.tags());
@@ -152,6 +158,7 @@ impl Kind for TransitGateway {
             .map_err(classify)?;
         if let Some(t) = existing.transit_gateways().iter().find(|t| {
             is_node(t.tags(), node)
+                && owned_by(t.owner_id(), &node.scope)
                 && node.replaces.as_deref() != t.transit_gateway_id()
                 && !matches!(
                     t.state(),
@@ -523,7 +530,9 @@ impl Kind for TgwAttachment {
             .map_err(classify)?;
         Ok(atts
             .into_iter()
-            .filter(|a| !a.state().is_some_and(attachment_gone))
+            .filter(|a| {
+                !a.state().is_some_and(attachment_gone) && owned_by(a.vpc_owner_id(), scope)
+            })
             .filter_map(|a| {
                 let tm = tag_map(a.tags());
                 let id = tags::owned_id(&tm, env)?;
@@ -568,7 +577,11 @@ impl Kind for TgwAttachment {
         if let Some(id) = existing
             .transit_gateway_vpc_attachments()
             .iter()
-            .filter(|a| !a.state().is_some_and(attachment_gone) && is_node(a.tags(), node))
+            .filter(|a| {
+                !a.state().is_some_and(attachment_gone)
+                    && is_node(a.tags(), node)
+                    && owned_by(a.vpc_owner_id(), &node.scope)
+            })
             .filter_map(|a| a.transit_gateway_attachment_id())
             .find(|id| node.replaces.as_deref() != Some(*id))
         {
@@ -717,6 +730,15 @@ enum Link {
 }
 
 impl Link {
+    /// Suffix of the physical id: an association and a propagation of the same pair
+    /// must not share one.
+    fn tag(self) -> &'static str {
+        match self {
+            Link::Association => "assoc",
+            Link::Propagation => "prop",
+        }
+    }
+
     fn mark(self) -> &'static str {
         match self {
             Link::Association => tags::ASSOC_MARK,
@@ -799,7 +821,7 @@ async fn observe_links(
             };
             out.push(Observed {
                 id: id.as_str().into(),
-                physical_id: format!("{rt}_{att}"),
+                physical_id: format!("{rt}_{att}_{}", link.tag()),
                 attrs: Attrs::from([
                     ("attachment".to_string(), Value::str(att.as_str())),
                     ("routeTable".to_string(), Value::str(rt)),
@@ -852,7 +874,7 @@ async fn create_link(ec2: &Ec2, link: Link, node: &Resolved) -> Result<Created, 
     }
     mark(c, &rt, &format!("{}{att}", link.mark()), &node.id.0).await?;
     Ok(Created {
-        physical_id: format!("{rt}_{att}"),
+        physical_id: format!("{rt}_{att}_{}", link.tag()),
         outputs: Attrs::new(),
     })
 }
@@ -897,7 +919,8 @@ async fn link_ready(
     op: Op,
     physical_id: &str,
 ) -> Result<Readiness, KindError> {
-    let Some((rt, att)) = physical_id.split_once('_') else {
+    let mut parts = physical_id.split('_');
+    let (Some(rt), Some(att)) = (parts.next(), parts.next()) else {
         return Err(KindError::fatal("BadId", physical_id));
     };
     let found = match links(ec2.client(scope)?, link, rt).await {

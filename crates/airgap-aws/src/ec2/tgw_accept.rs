@@ -1,0 +1,175 @@
+//! The transit gateway owner's acceptance of a VPC attachment made from another
+//! account. Recorded on the transit gateway as `airgap:accept:<attachment>`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use airgap_engine::{
+    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Value,
+};
+use async_trait::async_trait;
+
+use super::{env_filter, kind_meta, mark, s, tag_map, unmark, Ec2};
+use crate::errors::classify;
+use crate::ram::ACCEPT_MARK;
+use crate::tags;
+
+pub struct TgwAttachmentAccepter(pub Arc<Ec2>);
+
+/// Physical ids must be unique across kinds (they order deletes): the acceptance is
+/// not the attachment.
+const ACCEPT_SUFFIX: &str = "_accept";
+
+fn accept_id(att: &str) -> String {
+    format!("{att}{ACCEPT_SUFFIX}")
+}
+
+/// States of attachments by id, as the owner sees them.
+async fn states(
+    c: &aws_sdk_ec2::Client,
+    ids: Vec<String>,
+) -> Result<HashMap<String, String>, KindError> {
+    let out = c
+        .describe_transit_gateway_attachments()
+        .set_transit_gateway_attachment_ids(Some(ids))
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(out
+        .transit_gateway_attachments()
+        .iter()
+        .filter_map(|a| {
+            Some((
+                a.transit_gateway_attachment_id()?.to_string(),
+                a.state().map_or("", |s| s.as_str()).to_string(),
+            ))
+        })
+        .collect())
+}
+
+#[async_trait]
+impl Kind for TgwAttachmentAccepter {
+    kind_meta!("tgw-attachment-accepter");
+
+    fn replace_fields(&self) -> &'static [&'static str] {
+        &["attachment", "tgw"]
+    }
+
+    async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
+        let c = self.0.client(scope)?;
+        let tgws = c
+            .describe_transit_gateways()
+            .filters(env_filter(env))
+            .send()
+            .await
+            .map_err(classify)?;
+        let mut marks = Vec::new();
+        for t in tgws.transit_gateways() {
+            let tm = tag_map(t.tags());
+            if tags::owned_id(&tm, env).is_none() || !super::tgw::owned_by(t.owner_id(), scope) {
+                continue;
+            }
+            let tgw = t.transit_gateway_id().unwrap_or_default().to_string();
+            for (k, id) in tm {
+                if let Some(att) = k.strip_prefix(ACCEPT_MARK) {
+                    marks.push((tgw.clone(), att.to_string(), id));
+                }
+            }
+        }
+        if marks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let st = match states(c, marks.iter().map(|(_, a, _)| a.clone()).collect()).await {
+            Ok(st) => st,
+            // One of them is gone: look at them one by one is not worth it; none counts.
+            Err(e) if e.class == ErrorClass::NotFound => HashMap::new(),
+            Err(e) => return Err(e),
+        };
+        Ok(marks
+            .into_iter()
+            .filter(|(_, att, _)| {
+                matches!(
+                    st.get(att).map(String::as_str),
+                    Some("available" | "modifying" | "pending")
+                )
+            })
+            .map(|(tgw, att, id)| Observed {
+                id: id.as_str().into(),
+                physical_id: accept_id(&att),
+                attrs: Attrs::from([
+                    ("attachment".to_string(), Value::str(att.as_str())),
+                    ("tgw".to_string(), Value::str(tgw.as_str())),
+                ]),
+                outputs: Attrs::new(),
+                parents: vec![tgw, att],
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let c = self.0.client(&node.scope)?;
+        let (att, tgw) = (s(&node.attrs, "attachment")?, s(&node.attrs, "tgw")?);
+        if let Err(e) = c
+            .accept_transit_gateway_vpc_attachment()
+            .transit_gateway_attachment_id(&att)
+            .send()
+            .await
+        {
+            let e = classify(e);
+            // Accepted already (a retry): fine; not visible yet after the share: retried.
+            let now = states(c, vec![att.clone()]).await.unwrap_or_default();
+            match now.get(&att).map(String::as_str) {
+                Some("available" | "pending" | "modifying") => {}
+                _ => return Err(e),
+            }
+        }
+        mark(c, &tgw, &format!("{ACCEPT_MARK}{att}"), &node.id.0).await?;
+        Ok(Created {
+            physical_id: accept_id(&att),
+            outputs: Attrs::new(),
+        })
+    }
+
+    async fn update(
+        &self,
+        _node: &Resolved,
+        current: &Observed,
+        _diff: &Diff,
+    ) -> Result<Attrs, KindError> {
+        Ok(current.outputs.clone())
+    }
+
+    /// The spoke deletes the attachment; the owner only forgets its acceptance.
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        let (tgw, att) = (s(&current.attrs, "tgw")?, s(&current.attrs, "attachment")?);
+        unmark(self.0.client(scope)?, &tgw, &format!("{ACCEPT_MARK}{att}")).await
+    }
+
+    async fn ready(
+        &self,
+        scope: &Scope,
+        op: Op,
+        physical_id: &str,
+        _outputs: &Attrs,
+    ) -> Result<Readiness, KindError> {
+        if op == Op::Delete {
+            return Ok(Readiness::Gone);
+        }
+        let att = physical_id
+            .strip_suffix(ACCEPT_SUFFIX)
+            .unwrap_or(physical_id);
+        let st = states(self.0.client(scope)?, vec![att.to_string()]).await?;
+        Ok(match st.get(att).map(String::as_str) {
+            Some("available") => Readiness::Ready(Attrs::new()),
+            Some(st @ ("failed" | "rejected" | "deleted")) => {
+                return Err(KindError::fatal(
+                    "AttachmentFailed",
+                    format!("attachment {physical_id} is {st}"),
+                ))
+            }
+            Some(st) => Readiness::Pending(st.to_string()),
+            None => Readiness::Pending("not visible yet".into()),
+        })
+    }
+}
