@@ -59,6 +59,9 @@ pub enum Command {
     Destroy(ApplyArgs),
     /// Print the resource graph.
     Graph(GraphArgs),
+    /// List the environment's resources as they exist now: logical id, kind,
+    /// account and AWS id.
+    Show(ShowArgs),
     /// Print the JSON Schema of the blueprint format.
     Schema,
     /// Print a shell completion script.
@@ -157,6 +160,12 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "N", default_value_t = 10,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub parallelism: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub source: Source,
 }
 
 #[derive(Debug, Args)]

@@ -102,6 +102,7 @@ fn run(cli: Cli) -> CmdResult {
             Ok(ExitStatus::Success)
         }
         Command::Graph(args) => commands::graph::run(&args),
+        Command::Show(args) => runtime()?.block_on(commands::show::run(&args, &cli.global)),
         Command::Plan(args) => runtime()?.block_on(commands::plan::run(&args, &cli.global)),
         Command::Apply(cmd) => runtime()?.block_on(async {
             match &cmd.plan_file {

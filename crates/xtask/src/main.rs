@@ -129,33 +129,54 @@ fn test() -> Result {
     }
 }
 
-/// Builds airgapctl and walks through plan, apply and a second plan on the simulated
-/// cloud; the AWS provider will take its place against LocalStack.
+/// The blueprint the demo applies, and the account its (role-less) credentials land in.
+const DEMO_BLUEPRINT: &str = "plans/single-account.yaml";
+const DEMO_ACCOUNT: &str = "111111111111";
+const LOCALSTACK: &str = "http://127.0.0.1:4566";
+
+/// Starts LocalStack, builds airgapctl and applies the example environment to it:
+/// plan, apply (waits exercised at 1% of AWS time), a second plan that must show no
+/// changes, and what now exists. The environment is left up to look at.
 fn demo() -> Result {
+    let ls = start_localstack()?;
     let mut build = cargo();
     build.args(["build", "--quiet", "-p", "airgapctl"]);
     run("build airgapctl", build)?;
+    wait_localstack(ls)?;
+    // Resources go from CREATING to available at 1% of their AWS durations.
+    let mut scale = Command::new("curl");
+    scale.args([
+        "-fsS",
+        "-o",
+        "/dev/null",
+        "-X",
+        "POST",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        &format!(r#"{{"time_scale": 0.01, "account": "{DEMO_ACCOUNT}"}}"#),
+        &format!("{LOCALSTACK}/_airgap/config"),
+    ]);
+    run("LocalStack time scale 0.01", scale)?;
     let exe = root().join("target/debug/airgapctl");
-    let state = root().join(".airgap/demo");
-    let _ = std::fs::remove_dir_all(&state);
-    let sim = |args: &[&str]| {
+    let ctl = |args: &[&str]| {
         let mut c = Command::new(&exe);
-        c.current_dir(root()).args(args).args([
-            "-f",
-            "plans/hub-spoke.yaml",
-            "--simulate",
-            "--sim-state",
-            state.join("sim.json").to_str().expect("utf-8 path"),
-        ]);
+        c.current_dir(root())
+            .args(args)
+            .args(["-f", DEMO_BLUEPRINT])
+            // LocalStack puts calls signed with a 12-digit key id in that account.
+            .env("AWS_ACCESS_KEY_ID", DEMO_ACCOUNT)
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_ENDPOINT_URL", LOCALSTACK)
+            .env("AIRGAP_TIME_SCALE", "0.01")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_REGION");
         c
     };
-    eprintln!("\n== airgapctl validate -f plans/hub-spoke.yaml");
-    let mut v = Command::new(&exe);
-    v.current_dir(root())
-        .args(["validate", "-f", "plans/hub-spoke.yaml"]);
-    run("validate", v)?;
-    eprintln!("\n== airgapctl plan -f plans/hub-spoke.yaml --simulate (simulated cloud)");
-    let mut plan = sim(&["plan"]);
+    eprintln!("\n== airgapctl validate -f {DEMO_BLUEPRINT}");
+    run("validate", ctl(&["validate"]))?;
+    eprintln!("\n== airgapctl plan -f {DEMO_BLUEPRINT} --stats (against LocalStack)");
+    let mut plan = ctl(&["plan", "--stats"]);
     plan.stdout(Stdio::piped());
     let out = plan.output().map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -163,18 +184,28 @@ fn demo() -> Result {
     for l in lines.iter().take(12) {
         println!("{l}");
     }
-    if lines.len() > 14 {
-        println!("  ... ({} more lines)", lines.len() - 14);
-        for l in &lines[lines.len() - 2..] {
+    if lines.len() > 12 {
+        println!("  ...");
+        let from = lines
+            .iter()
+            .position(|l| l.starts_with("Plan:") || l.starts_with("No changes"))
+            .unwrap_or(lines.len());
+        for l in &lines[from..] {
             println!("{l}");
         }
     }
-    eprintln!("\n== airgapctl apply --auto-approve (1% of AWS time)");
-    run("apply", sim(&["apply", "--auto-approve"]))?;
-    eprintln!("\n== airgapctl plan --detailed-exitcode (expect no changes)");
-    run("plan again", sim(&["plan", "--detailed-exitcode"]))?;
-    eprintln!("\n== airgapctl destroy --auto-approve");
-    run("destroy", sim(&["destroy", "--auto-approve"]))?;
+    eprintln!("\n== airgapctl apply --auto-approve");
+    run("apply", ctl(&["apply", "--auto-approve"]))?;
+    eprintln!("\n== airgapctl plan --detailed-exitcode (a second run: expect no changes)");
+    run("plan again", ctl(&["plan", "--detailed-exitcode"]))?;
+    eprintln!("\n== airgapctl show (what exists now, found by its tags)");
+    run("show", ctl(&["show"]))?;
+    eprintln!(
+        "\nThe environment stays up in LocalStack. Tear it down with:\n  \
+         AWS_ACCESS_KEY_ID={DEMO_ACCOUNT} AWS_SECRET_ACCESS_KEY=test \
+         target/debug/airgapctl destroy -f {DEMO_BLUEPRINT} --endpoint-url {LOCALSTACK} --time-scale 0.01\n\
+         and stop LocalStack with localstack/stop."
+    );
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod graph;
 pub mod plan;
+pub mod show;
 pub mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
