@@ -1,0 +1,567 @@
+//! Issue 5 against LocalStack: one environment over a network account and several
+//! spoke accounts (assumed roles, the transit gateway shared through RAM, invitations
+//! accepted, cross-account attachments accepted by the owner), checked from each
+//! account with SDK calls.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+use airgap_testkit::{Account, LocalStack};
+use aws_sdk_ec2::types::Filter;
+use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
+
+const SCALE: f64 = 0.01;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn ctl(ls: &LocalStack, dir: &Path, args: &[&str]) -> Run {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_airgapctl"))
+        .current_dir(dir)
+        .args(args)
+        .args(["--endpoint-url", ls.endpoint()])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AIRGAP_TIME_SCALE", SCALE.to_string())
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .expect("airgapctl runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn expect(run: &Run, code: i32, what: &str) {
+    assert_eq!(
+        run.code, code,
+        "{what}: exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    );
+}
+
+/// A spoke VPC of the blueprint: name, account key, CIDR.
+struct Spoke<'a>(&'a str, &'a str, &'a str);
+
+fn blueprint(env: &str, accounts: &[(&str, &Account)], spokes: &[Spoke]) -> String {
+    let mut s = format!(
+        "apiVersion: airgapctl.dev/v1alpha1\nkind: Environment\nmetadata:\n  name: {env}\n  \
+         region: eu-central-1\naccounts:\n"
+    );
+    for (name, a) in accounts {
+        s.push_str(&format!(
+            "  {name}: {{ id: \"{}\", role: airgap-deployer }}\n",
+            a.id()
+        ));
+    }
+    s.push_str(
+        "availabilityZones: 2\nhub:\n  account: network\n  transitGateway: { asn: 64512 }\n  \
+         inspectionVpc: { cidr: 100.64.0.0/22 }\nvpcs:\n",
+    );
+    for Spoke(name, account, cidr) in spokes {
+        s.push_str(&format!(
+            "  - name: {name}\n    account: {account}\n    cidr: {cidr}\n    \
+             subnets: {{ controlPlane: 28, dataPlane: 22, endpoints: 26, transit: 28 }}\n    \
+             endpoints:\n      gateway: [s3]\n      interface: [ecr.api, ecr.dkr, sts]\n"
+        ));
+    }
+    s
+}
+
+fn write(dir: &Path, text: &str) -> PathBuf {
+    let p = dir.join("bp.yaml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "airgap-accounts-{tag}-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// API calls `plan --stats` reports.
+fn plan_calls(ls: &LocalStack, dir: &Path) -> u64 {
+    let run = ctl(ls, dir, &["plan", "-f", "bp.yaml", "--stats"]);
+    expect(&run, 0, "plan --stats");
+    run.stdout
+        .lines()
+        .find_map(|l| {
+            let l = l.strip_prefix("Observe: ")?;
+            let (_, rest) = l.split_once("), ")?;
+            rest.strip_suffix(" API calls")?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no call count in:\n{}", run.stdout))
+}
+
+/// The plan as JSON: (action, node id, account) of every node that changes.
+fn changes(ls: &LocalStack, dir: &Path) -> Vec<(String, String, String)> {
+    let run = ctl(ls, dir, &["plan", "-f", "bp.yaml", "--output", "json"]);
+    expect(&run, 0, "plan --output json");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("plan JSON");
+    v["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| {
+            let action = n["action"]["action"].as_str()?.to_string();
+            (action != "no-op").then(|| {
+                (
+                    action,
+                    n["id"].as_str().unwrap_or_default().to_string(),
+                    n["scope"]["account"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+        })
+        .collect()
+}
+
+async fn ec2(ls: &LocalStack, a: &Account) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&ls.sdk_config(a).await.expect("assume role"))
+}
+
+async fn ram(ls: &LocalStack, a: &Account) -> aws_sdk_ram::Client {
+    aws_sdk_ram::Client::new(&ls.sdk_config(a).await.expect("assume role"))
+}
+
+fn env_tag(tags: &[aws_sdk_ec2::types::Tag], env: &str) -> bool {
+    tags.iter()
+        .any(|t| t.key() == Some("airgap:env") && t.value() == Some(env))
+}
+
+/// Every resource of `env` that `account` owns, by kind, found with Describe calls
+/// (LocalStack's DescribeTags keeps tags of deleted resources, so not that).
+async fn sweep(ls: &LocalStack, a: &Account, env: &str) -> Vec<String> {
+    let c = ec2(ls, a).await;
+    let mut left = Vec::new();
+    for v in c.describe_vpcs().send().await.unwrap().vpcs() {
+        if env_tag(v.tags(), env) {
+            left.push(format!("vpc {}", v.vpc_id().unwrap_or_default()));
+        }
+    }
+    for s in c.describe_subnets().send().await.unwrap().subnets() {
+        if env_tag(s.tags(), env) {
+            left.push(format!("subnet {}", s.subnet_id().unwrap_or_default()));
+        }
+    }
+    for r in c
+        .describe_route_tables()
+        .send()
+        .await
+        .unwrap()
+        .route_tables()
+    {
+        if env_tag(r.tags(), env) {
+            left.push(format!(
+                "route table {}",
+                r.route_table_id().unwrap_or_default()
+            ));
+        }
+    }
+    for g in c
+        .describe_internet_gateways()
+        .send()
+        .await
+        .unwrap()
+        .internet_gateways()
+    {
+        if env_tag(g.tags(), env) {
+            left.push("internet gateway".into());
+        }
+    }
+    for e in c.describe_addresses().send().await.unwrap().addresses() {
+        if env_tag(e.tags(), env) {
+            left.push("elastic ip".into());
+        }
+    }
+    for n in c
+        .describe_nat_gateways()
+        .send()
+        .await
+        .unwrap()
+        .nat_gateways()
+    {
+        if env_tag(n.tags(), env) && n.state().map(|s| s.as_str()) != Some("deleted") {
+            left.push("nat gateway".into());
+        }
+    }
+    for g in c
+        .describe_security_groups()
+        .send()
+        .await
+        .unwrap()
+        .security_groups()
+    {
+        if env_tag(g.tags(), env) {
+            left.push(format!(
+                "security group {}",
+                g.group_id().unwrap_or_default()
+            ));
+        }
+    }
+    for t in c
+        .describe_transit_gateways()
+        .send()
+        .await
+        .unwrap()
+        .transit_gateways()
+    {
+        if env_tag(t.tags(), env)
+            && t.owner_id() == Some(a.id())
+            && t.state().map(|s| s.as_str()) != Some("deleted")
+        {
+            left.push("transit gateway".into());
+        }
+    }
+    for t in c
+        .describe_transit_gateway_vpc_attachments()
+        .send()
+        .await
+        .unwrap()
+        .transit_gateway_vpc_attachments()
+    {
+        if env_tag(t.tags(), env)
+            && t.vpc_owner_id() == Some(a.id())
+            && t.state().map(|s| s.as_str()) != Some("deleted")
+        {
+            left.push("tgw attachment".into());
+        }
+    }
+    for e in c
+        .describe_vpc_endpoints()
+        .send()
+        .await
+        .unwrap()
+        .vpc_endpoints()
+    {
+        let st = e.state().map(|s| s.as_str().to_lowercase());
+        if env_tag(e.tags(), env) && st.as_deref() != Some("deleted") {
+            left.push("vpc endpoint".into());
+        }
+    }
+    let shares = ram(ls, a)
+        .await
+        .get_resource_shares()
+        .resource_owner(ResourceOwner::SelfValue)
+        .send()
+        .await
+        .unwrap();
+    for s in shares.resource_shares() {
+        let tagged = s
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some("airgap:env") && t.value() == Some(env));
+        if tagged && s.status().map(|s| s.as_str()) != Some("DELETED") {
+            left.push("resource share".into());
+        }
+    }
+    left
+}
+
+fn f(name: &str, v: &str) -> Filter {
+    Filter::builder().name(name).values(v).build()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hub_and_spokes_across_accounts() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let (net, work, shared, extra) = (
+        ls.fresh_account(),
+        ls.fresh_account(),
+        ls.fresh_account(),
+        ls.fresh_account(),
+    );
+    for a in [&net, &work, &shared, &extra] {
+        ls.set_time_scale(a, SCALE).await.unwrap();
+    }
+    let env = format!("acct{}", &net.id()[..6]);
+    let dir = tmpdir("hub");
+    let accounts = [
+        ("network", &net),
+        ("workload", &work),
+        ("shared", &shared),
+        ("extra", &extra),
+    ];
+    let one = [Spoke("workload", "workload", "10.10.0.0/16")];
+    // Only the accounts in use are declared: each declared account is observed.
+    write(&dir, &blueprint(&env, &accounts[..2], &one));
+
+    // One spoke account.
+    let t = Instant::now();
+    expect(
+        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+        0,
+        "apply",
+    );
+    let apply_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let calls_1 = plan_calls(&ls, &dir);
+    let plan_s = t.elapsed().as_secs_f64();
+    let again = ctl(&ls, &dir, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]);
+    expect(&again, 0, "second plan");
+    assert!(again.stdout.contains("No changes"), "{}", again.stdout);
+
+    // From the network account: the share names the spoke account as principal.
+    let net_ram = ram(&ls, &net).await;
+    let shares = net_ram
+        .get_resource_shares()
+        .resource_owner(ResourceOwner::SelfValue)
+        .name(format!("airgap-{env}-tgw"))
+        .send()
+        .await
+        .unwrap();
+    let share = shares.resource_shares().first().expect("the TGW share");
+    let share_arn = share.resource_share_arn().unwrap().to_string();
+    assert_eq!(share.allow_external_principals(), Some(true));
+    let principals = |ram: aws_sdk_ram::Client, arn: String| async move {
+        ram.get_resource_share_associations()
+            .association_type(ResourceShareAssociationType::Principal)
+            .resource_share_arns(arn)
+            .send()
+            .await
+            .unwrap()
+            .resource_share_associations()
+            .iter()
+            .filter(|a| a.status().map(|s| s.as_str()) == Some("ASSOCIATED"))
+            .filter_map(|a| a.associated_entity().map(str::to_string))
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(
+        principals(net_ram.clone(), share_arn.clone()).await,
+        BTreeSet::from([work.id().to_string()])
+    );
+    // From the spoke: the invitation was accepted.
+    let invs = ram(&ls, &work)
+        .await
+        .get_resource_share_invitations()
+        .resource_share_arns(&share_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        invs.resource_share_invitations()[0]
+            .status()
+            .map(|s| s.as_str()),
+        Some("ACCEPTED")
+    );
+    // The attachment is available from both sides.
+    let net_ec2 = ec2(&ls, &net).await;
+    let work_ec2 = ec2(&ls, &work).await;
+    let atts = work_ec2
+        .describe_transit_gateway_vpc_attachments()
+        .send()
+        .await
+        .unwrap();
+    let att = atts
+        .transit_gateway_vpc_attachments()
+        .iter()
+        .find(|a| env_tag(a.tags(), &env) && a.vpc_owner_id() == Some(work.id()))
+        .expect("the spoke's attachment");
+    let att_id = att.transit_gateway_attachment_id().unwrap().to_string();
+    let tgw_id = att.transit_gateway_id().unwrap().to_string();
+    assert_eq!(att.state().map(|s| s.as_str()), Some("available"));
+    let seen = net_ec2
+        .describe_transit_gateway_attachments()
+        .transit_gateway_attachment_ids(&att_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.transit_gateway_attachments()[0]
+            .state()
+            .map(|s| s.as_str()),
+        Some("available")
+    );
+    // Associated with the spoke TGW route table; propagated to the inspection one.
+    let rts = net_ec2
+        .describe_transit_gateway_route_tables()
+        .filters(f("transit-gateway-id", &tgw_id))
+        .send()
+        .await
+        .unwrap();
+    let rt_named = |id: &str| {
+        rts.transit_gateway_route_tables()
+            .iter()
+            .find(|t| {
+                t.tags()
+                    .iter()
+                    .any(|tag| tag.key() == Some("airgap:id") && tag.value() == Some(id))
+            })
+            .and_then(|t| t.transit_gateway_route_table_id())
+            .unwrap_or_else(|| panic!("TGW route table {id}"))
+            .to_string()
+    };
+    let (spoke_rt, insp_rt) = (rt_named("tgw/rt/spoke"), rt_named("tgw/rt/inspection"));
+    let assocs = net_ec2
+        .get_transit_gateway_route_table_associations()
+        .transit_gateway_route_table_id(&spoke_rt)
+        .send()
+        .await
+        .unwrap();
+    assert!(assocs
+        .associations()
+        .iter()
+        .any(|a| a.transit_gateway_attachment_id() == Some(att_id.as_str())));
+    let props = net_ec2
+        .get_transit_gateway_route_table_propagations()
+        .transit_gateway_route_table_id(&insp_rt)
+        .send()
+        .await
+        .unwrap();
+    assert!(props
+        .transit_gateway_route_table_propagations()
+        .iter()
+        .any(|p| p.transit_gateway_attachment_id() == Some(att_id.as_str())));
+    // Spoke route tables (all tiers but transit) send 0.0.0.0/0 to the TGW; no way
+    // out of the spoke account other than that.
+    let spoke_rts = work_ec2.describe_route_tables().send().await.unwrap();
+    let mut defaults = 0;
+    for rt in spoke_rts.route_tables() {
+        if !env_tag(rt.tags(), &env) {
+            continue;
+        }
+        for r in rt.routes() {
+            if r.destination_cidr_block() == Some("0.0.0.0/0") {
+                assert_eq!(r.transit_gateway_id(), Some(tgw_id.as_str()));
+                defaults += 1;
+            }
+        }
+    }
+    assert_eq!(defaults, 6, "3 private tiers x 2 AZs route to the TGW");
+    assert!(work_ec2
+        .describe_internet_gateways()
+        .send()
+        .await
+        .unwrap()
+        .internet_gateways()
+        .iter()
+        .all(|g| !env_tag(g.tags(), &env)));
+    assert!(work_ec2
+        .describe_nat_gateways()
+        .send()
+        .await
+        .unwrap()
+        .nat_gateways()
+        .is_empty());
+
+    // Two more spoke accounts: only their resources, shares and acceptances are new.
+    let three = [
+        Spoke("workload", "workload", "10.10.0.0/16"),
+        Spoke("tooling", "shared", "10.20.0.0/20"),
+        Spoke("extra", "extra", "10.30.0.0/16"),
+    ];
+    write(&dir, &blueprint(&env, &accounts, &three));
+    let plan = changes(&ls, &dir);
+    assert!(!plan.is_empty());
+    for (action, id, account) in &plan {
+        assert_eq!(action, "create", "{id} in {account}");
+        let new_account = account == shared.id() || account == extra.id();
+        let about_new = ["tooling", "extra", "shared"]
+            .iter()
+            .any(|n| id.contains(n));
+        assert!(new_account || about_new, "{action} {id} in {account}");
+    }
+    expect(
+        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+        0,
+        "apply 3",
+    );
+    let calls_3 = plan_calls(&ls, &dir);
+    assert_eq!(
+        principals(net_ram.clone(), share_arn.clone()).await,
+        BTreeSet::from([
+            work.id().to_string(),
+            shared.id().to_string(),
+            extra.id().to_string()
+        ])
+    );
+
+    // Removing one detaches and unshares only it.
+    let two = [
+        Spoke("workload", "workload", "10.10.0.0/16"),
+        Spoke("tooling", "shared", "10.20.0.0/20"),
+    ];
+    write(&dir, &blueprint(&env, &accounts, &two));
+    let plan = changes(&ls, &dir);
+    assert!(!plan.is_empty());
+    for (action, id, account) in &plan {
+        assert_eq!(action, "delete", "{id} in {account}");
+        assert!(
+            account == extra.id() || id.contains("extra"),
+            "{action} {id} in {account}"
+        );
+    }
+    expect(
+        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+        0,
+        "apply 2",
+    );
+    assert_eq!(
+        principals(net_ram.clone(), share_arn.clone()).await,
+        BTreeSet::from([work.id().to_string(), shared.id().to_string()])
+    );
+    assert!(sweep(&ls, &extra, &env).await.is_empty());
+    assert!(!sweep(&ls, &shared, &env).await.is_empty());
+    expect(
+        &ctl(&ls, &dir, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]),
+        0,
+        "plan after removal",
+    );
+
+    // Destroy: nothing tagged is left in any account.
+    let t = Instant::now();
+    expect(
+        &ctl(&ls, &dir, &["destroy", "-f", "bp.yaml", "--auto-approve"]),
+        0,
+        "destroy",
+    );
+    let destroy_s = t.elapsed().as_secs_f64();
+    for a in [&net, &work, &shared, &extra] {
+        let left = sweep(&ls, a, &env).await;
+        assert!(left.is_empty(), "left in {}: {left:?}", a.id());
+    }
+    eprintln!(
+        "hub-spoke at time scale {SCALE}: apply (1 spoke account) {apply_s:.1}s, plan {plan_s:.1}s, \
+         destroy (3 accounts) {destroy_s:.1}s; plan API calls: 1 spoke account {calls_1}, \
+         3 spoke accounts {calls_3}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_of_another_account_fail_before_any_change() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let declared = ls.fresh_account();
+    let dir = tmpdir("wrong");
+    let env = format!("wrong{}", &declared.id()[..6]);
+    // No role: the caller's own credentials are used, and they land in LocalStack's
+    // default account, not the declared one. (A role ARN naming another account is
+    // refused by validation already, before any call.)
+    let text = blueprint(&env, &[("network", &declared)], &[])
+        .replace(", role: airgap-deployer", "")
+        .replace("vpcs:\n", "vpcs: []\n");
+    write(&dir, &text);
+    let run = ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]);
+    expect(&run, 1, "apply with credentials of another account");
+    assert!(
+        run.stderr.contains(declared.id()) && run.stderr.contains("000000000000"),
+        "the error names both accounts: {}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("Apply complete"), "{}", run.stdout);
+    assert!(sweep(&ls, &declared, &env).await.is_empty());
+}
