@@ -136,6 +136,9 @@ pub struct PlanArgs {
     /// Save the plan to PLANFILE, for `apply PLANFILE`.
     #[arg(long, value_name = "PLANFILE")]
     pub out: Option<PathBuf>,
+    /// Same as `--output json`.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

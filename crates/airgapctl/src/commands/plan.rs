@@ -1,6 +1,6 @@
 //! `airgapctl plan`: what apply (or destroy) would change.
 
-use airgap_engine::{Plan, PlanMode};
+use airgap_engine::{Plan, PlanError, PlanMode};
 use miette::miette;
 
 use super::{out, Target};
@@ -14,11 +14,22 @@ pub async fn make(target: &Target, mode: PlanMode) -> Result<Plan, Failure> {
     let extra = target.extra_scopes();
     airgap_engine::plan(&target.env, &target.graph, &target.registry, mode, &extra)
         .await
-        .map_err(|e| Failure::failed(miette!("planning failed: {e}")))
+        .map_err(|e| match e {
+            PlanError::UnknownKind { .. } => Failure::failed(miette!(
+                help = "this blueprint needs a resource kind the AWS provider does not \
+                        implement yet; remove that part of the blueprint or use --simulate",
+                "planning failed: {e}"
+            )),
+            e => Failure::failed(miette!("planning failed: {e}")),
+        })
 }
 
 pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
-    let output = global.output;
+    let output = if args.json {
+        Output::Json
+    } else {
+        global.output
+    };
     let target = Target::resolve(&args.source, global).await?;
     let mode = if args.destroy {
         PlanMode::Destroy
