@@ -184,6 +184,21 @@ impl Run {
     }
 }
 
+/// The lines of a plan that make up one node's block: its header and field lines.
+fn block(plan: &str, header: &str) -> Option<String> {
+    let mut lines = plan.lines().skip_while(|l| !l.starts_with(header));
+    let mut block = vec![lines.next()?];
+    block.extend(lines.take_while(|l| l.starts_with("      ")));
+    Some(block.join("\n"))
+}
+
+/// The header lines (`  + id (kind, scope)`) of a plan.
+fn plan_headers(plan: &str) -> Vec<&str> {
+    plan.lines()
+        .filter(|l| matches!(l.get(..4), Some("  + " | "  - " | "  ~ " | "-/+ " | "+/- ")))
+        .collect()
+}
+
 fn tag_map(tags: &[Tag]) -> HashMap<String, String> {
     tags.iter()
         .filter_map(|t| {
@@ -798,4 +813,90 @@ fn check_endpoints(inv: &Inventory) {
         set(s3.route_table_ids().iter().map(String::as_str)),
         set(spoke_rts)
     );
+}
+
+/// Changes made outside airgapctl (a deleted route, a removed `Name` tag, another
+/// endpoint policy) show in plan, and apply puts them back.
+#[tokio::test]
+async fn drift_is_planned_and_repaired() -> Res {
+    let w = World::new("drift").await?;
+    let bp = w.write("bp.yaml", &w.single_account());
+    w.apply(&bp).await.expect(0);
+    let inv = w.sweep(&w.env).await?;
+    let tgw_id = inv.tgw_id();
+    let (route_rt, tag_rt) = ("vpc/workload/rt/dataPlane/a", "vpc/workload/rt/endpoints/b");
+    assert_eq!(inv.routes(route_rt).get("0.0.0.0/0"), Some(&tgw_id));
+
+    w.ec2
+        .delete_route()
+        .route_table_id(inv.rt_id(route_rt))
+        .destination_cidr_block("0.0.0.0/0")
+        .send()
+        .await?;
+    w.ec2
+        .delete_tags()
+        .resources(inv.rt_id(tag_rt))
+        .tags(Tag::builder().key("Name").build())
+        .send()
+        .await?;
+    let s3 = inv.endpoints["vpc/workload/endpoint/s3"]
+        .vpc_endpoint_id()
+        .unwrap()
+        .to_string();
+    let narrow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
+    w.ec2
+        .modify_vpc_endpoint()
+        .vpc_endpoint_id(&s3)
+        .policy_document(narrow)
+        .send()
+        .await?;
+
+    let plan = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2);
+    let text = plan.stdout();
+    let route = block(&text, &format!("  + {route_rt}/default (route, "));
+    assert!(route.is_some(), "{text}");
+    let tags = block(&text, &format!("  ~ {tag_rt} (route-table, ")).unwrap_or_default();
+    assert!(tags.contains("\n      tags: [\"Name\"] -> "), "{text}");
+    let policy = block(
+        &text,
+        "  ~ vpc/workload/endpoint/s3 (vpc-endpoint-gateway, ",
+    )
+    .unwrap_or_default();
+    assert!(
+        policy.contains("\n      policy: ") && policy.contains("s3:GetObject"),
+        "{text}"
+    );
+    assert_eq!(plan_headers(&text).len(), 3, "{text}");
+    assert!(
+        text.ends_with("Plan: 1 to add, 2 to change, 0 to replace, 0 to destroy.\n"),
+        "{text}"
+    );
+
+    let apply = w.apply(&bp).await.expect(0);
+    assert!(
+        apply
+            .stdout()
+            .contains(": 1 created, 2 updated, 0 deleted."),
+        "{}",
+        apply.stdout()
+    );
+    let after = w.sweep(&w.env).await?;
+    assert!(after.problems.is_empty(), "{:#?}", after.problems);
+    assert_eq!(after.routes(route_rt).get("0.0.0.0/0"), Some(&tgw_id));
+    let name = tag_map(after.route_tables[tag_rt].tags())
+        .get("Name")
+        .cloned();
+    assert_eq!(name, Some(format!("{}/{tag_rt}", w.env)));
+    let doc = after.endpoints["vpc/workload/endpoint/s3"]
+        .policy_document()
+        .unwrap_or_default();
+    let doc: serde_json::Value = serde_json::from_str(doc)?;
+    assert_eq!(
+        doc["Statement"],
+        serde_json::json!([{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]),
+        "{doc}"
+    );
+
+    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0);
+    Ok(())
 }
