@@ -86,6 +86,26 @@ impl World {
         .replace(name, &format!("\n  name: {}\n", self.env))
     }
 
+    /// A one-account blueprint with the given spoke VPCs: (name, CIDR, interface endpoints);
+    /// each also gets the S3 gateway endpoint.
+    fn blueprint(&self, env: &str, vpcs: &[(&str, &str, &[&str])]) -> String {
+        let mut text = format!(
+            "apiVersion: airgapctl.dev/v1alpha1\nkind: Environment\nmetadata:\n  name: {env}\n  \
+             region: {REGION}\naccounts:\n  main: {{ id: \"{}\", role: airgap-deployer }}\n\
+             availabilityZones: 2\nhub:\n  account: main\n  inspectionVpc: {{ cidr: 100.64.0.0/22 }}\n\
+             vpcs:\n",
+            self.account.id()
+        );
+        for (name, cidr, interface) in vpcs {
+            text.push_str(&format!(
+                "  - name: {name}\n    account: main\n    cidr: {cidr}\n    endpoints:\n      \
+                 gateway: [s3]\n      interface: [{}]\n",
+                interface.join(", ")
+            ));
+        }
+        text
+    }
+
     /// Writes a blueprint into the scratch directory; returns its file name.
     fn write(&self, file: &str, text: &str) -> String {
         std::fs::write(self.dir.join(file), text).expect("scratch directory is writable");
@@ -331,6 +351,37 @@ impl Inventory {
             self.problems
                 .push(format!("two live {kind}s carry airgap:id {id}"));
         }
+    }
+
+    /// Every `airgap:id` found, whatever the kind, with the resource's AWS id.
+    fn physical(&self) -> BTreeMap<String, String> {
+        fn ids<T>(
+            m: &BTreeMap<String, T>,
+            f: impl Fn(&T) -> Option<&str>,
+        ) -> Vec<(String, String)> {
+            m.iter()
+                .map(|(k, v)| (k.clone(), f(v).unwrap_or_default().to_string()))
+                .collect()
+        }
+        let mut out = BTreeMap::new();
+        out.extend(ids(&self.vpcs, |v| v.vpc_id()));
+        out.extend(ids(&self.subnets, |v| v.subnet_id()));
+        out.extend(ids(&self.route_tables, |v| v.route_table_id()));
+        out.extend(ids(&self.igws, |v| v.internet_gateway_id()));
+        out.extend(ids(&self.eips, |v| v.allocation_id()));
+        out.extend(ids(&self.nats, |v| v.nat_gateway_id()));
+        out.extend(ids(&self.sgs, |v| v.group_id()));
+        out.extend(ids(&self.tgws, |v| v.transit_gateway_id()));
+        out.extend(ids(&self.tgw_rts, |v| v.transit_gateway_route_table_id()));
+        out.extend(ids(&self.attachments, |v| {
+            v.transit_gateway_attachment_id()
+        }));
+        out.extend(ids(&self.endpoints, |v| v.vpc_endpoint_id()));
+        out
+    }
+
+    fn ids(&self) -> BTreeSet<String> {
+        self.physical().into_keys().collect()
     }
 
     fn vpc_id(&self, id: &str) -> String {
@@ -898,5 +949,96 @@ async fn drift_is_planned_and_repaired() -> Res {
     );
 
     w.plan(&bp, &["--detailed-exitcode"]).await.expect(0);
+    Ok(())
+}
+
+/// A VPC taken out of the blueprint is deleted, with everything that belonged to it
+/// and nothing else.
+#[tokio::test]
+async fn a_removed_vpc_is_deleted() -> Res {
+    let w = World::new("shrink").await?;
+    let workload: (&str, &str, &[&str]) = ("workload", "10.10.0.0/16", &["sts", "ec2", "logs"]);
+    let extra: (&str, &str, &[&str]) = ("extra", "10.20.0.0/16", &["sts"]);
+    let two = w.write("two.yaml", &w.blueprint(&w.env, &[workload, extra]));
+    let one = w.write("one.yaml", &w.blueprint(&w.env, &[workload]));
+    w.apply(&two).await.expect(0);
+    let before = w.sweep(&w.env).await?;
+    assert!(before.problems.is_empty(), "{:#?}", before.problems);
+    assert!(before.vpcs.contains_key("vpc/extra") && before.vpcs.contains_key("vpc/workload"));
+    let extra_ids: BTreeSet<String> = before
+        .ids()
+        .into_iter()
+        .filter(|id| id.starts_with("vpc/extra") || id == "tgw/attachment/extra")
+        .collect();
+
+    let plan = w.plan(&one, &["--detailed-exitcode"]).await.expect(2);
+    let text = plan.stdout();
+    let headers = plan_headers(&text);
+    // Every planned change is a delete of something of `extra`: its VPC, subnets, route
+    // tables, routes, endpoints, group, attachment and links, and the return routes to it.
+    for h in &headers {
+        assert!(h.starts_with("  - "), "not a delete: {h}\n{text}");
+        let id = h[4..].split(' ').next().unwrap_or_default();
+        assert!(
+            id.starts_with("vpc/extra")
+                || id.starts_with("tgw/attachment/extra")
+                || id.ends_with("/return/extra"),
+            "{h}\n{text}"
+        );
+    }
+    for id in &extra_ids {
+        assert!(
+            text.contains(&format!("  - {id} (")),
+            "{id} not deleted:\n{text}"
+        );
+    }
+    for az in AZS {
+        assert!(
+            text.contains(&format!(
+                "  - vpc/inspection/rt/public/{az}/return/extra (route, "
+            )),
+            "{text}"
+        );
+    }
+    assert!(
+        text.ends_with(&format!(
+            "Plan: 0 to add, 0 to change, 0 to replace, {} to destroy.\n",
+            headers.len()
+        )),
+        "{text}"
+    );
+
+    w.apply(&one).await.expect(0);
+    let after = w.sweep(&w.env).await?;
+    assert!(after.problems.is_empty(), "{:#?}", after.problems);
+    let left: Vec<_> = after.ids().intersection(&extra_ids).cloned().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // Nothing of the extra VPC remains, tagged or not.
+    let extra_vpc = before.vpc_id("vpc/extra");
+    let vpcs = w.ec2.describe_vpcs().send().await?;
+    assert!(!vpcs
+        .vpcs()
+        .iter()
+        .any(|v| v.vpc_id() == Some(extra_vpc.as_str())));
+    // Everything else is intact: the same resources, not replaced, still routed both ways.
+    let mut unchanged = before.physical();
+    unchanged.retain(|id, _| !extra_ids.contains(id));
+    assert_eq!(after.physical(), unchanged);
+    assert_eq!(
+        after.attachments["tgw/attachment/workload"].state(),
+        Some(&TransitGatewayAttachmentState::Available)
+    );
+    for az in AZS {
+        let public = after.routes(&format!("vpc/inspection/rt/public/{az}"));
+        assert_eq!(
+            public.get("10.10.0.0/16"),
+            Some(&after.tgw_id()),
+            "{public:?}"
+        );
+        assert_eq!(public.get("10.20.0.0/16"), None, "{public:?}");
+        let spoke = after.routes(&format!("vpc/workload/rt/dataPlane/{az}"));
+        assert_eq!(spoke.get("0.0.0.0/0"), Some(&after.tgw_id()), "{spoke:?}");
+    }
+    w.plan(&one, &["--detailed-exitcode"]).await.expect(0);
     Ok(())
 }
