@@ -137,6 +137,18 @@ impl World {
         .await
     }
 
+    async fn destroy(&self, file: &str) -> Run {
+        self.airgapctl(&[
+            "destroy",
+            "-f",
+            file,
+            "--auto-approve",
+            "--time-scale",
+            "0.01",
+        ])
+        .await
+    }
+
     /// Everything of `env` in this account, kind by kind.
     async fn sweep(&self, env: &str) -> Res<Inventory> {
         Inventory::sweep(&self.ec2, env).await
@@ -351,6 +363,23 @@ impl Inventory {
             self.problems
                 .push(format!("two live {kind}s carry airgap:id {id}"));
         }
+    }
+
+    /// Resource counts by kind, for messages and the empty check.
+    fn counts(&self) -> BTreeMap<&'static str, usize> {
+        BTreeMap::from([
+            ("vpc", self.vpcs.len()),
+            ("subnet", self.subnets.len()),
+            ("route-table", self.route_tables.len()),
+            ("internet-gateway", self.igws.len()),
+            ("elastic-ip", self.eips.len()),
+            ("nat-gateway", self.nats.len()),
+            ("security-group", self.sgs.len()),
+            ("transit-gateway", self.tgws.len()),
+            ("tgw-route-table", self.tgw_rts.len()),
+            ("tgw-attachment", self.attachments.len()),
+            ("vpc-endpoint", self.endpoints.len()),
+        ])
     }
 
     /// Every `airgap:id` found, whatever the kind, with the resource's AWS id.
@@ -1040,5 +1069,54 @@ async fn a_removed_vpc_is_deleted() -> Res {
         assert_eq!(spoke.get("0.0.0.0/0"), Some(&after.tgw_id()), "{spoke:?}");
     }
     w.plan(&one, &["--detailed-exitcode"]).await.expect(0);
+    Ok(())
+}
+
+/// After destroy, no resource of any kind carries the env's tag.
+#[tokio::test]
+async fn destroy_leaves_nothing() -> Res {
+    let w = World::new("gone").await?;
+    let bp = w.write("bp.yaml", &w.single_account());
+    w.apply(&bp).await.expect(0);
+    // The sweep sees everything apply made, so an empty sweep below means something.
+    let built = w.sweep(&w.env).await?;
+    let expected = BTreeMap::from([
+        ("vpc", 2),
+        ("subnet", 14),
+        ("route-table", 14),
+        ("internet-gateway", 1),
+        ("elastic-ip", 2),
+        ("nat-gateway", 2),
+        ("security-group", 1),
+        ("transit-gateway", 1),
+        ("tgw-route-table", 2),
+        ("tgw-attachment", 2),
+        ("vpc-endpoint", 10),
+    ]);
+    assert_eq!(built.counts(), expected);
+
+    let destroy = w.destroy(&bp).await.expect(0);
+    assert!(
+        destroy
+            .stdout()
+            .contains(": 0 created, 0 updated, 82 deleted."),
+        "{}",
+        destroy.stdout()
+    );
+    let left = w.sweep(&w.env).await?;
+    assert!(
+        left.ids().is_empty(),
+        "left behind: {:?}\n{left:#?}",
+        left.counts()
+    );
+    assert!(left.problems.is_empty(), "{:#?}", left.problems);
+    let plan = w
+        .plan(&bp, &["--destroy", "--detailed-exitcode"])
+        .await
+        .expect(0);
+    assert_eq!(
+        plan.stdout(),
+        "No changes. The environment has no resources.\n"
+    );
     Ok(())
 }
