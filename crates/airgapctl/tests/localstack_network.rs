@@ -1120,3 +1120,81 @@ async fn destroy_leaves_nothing() -> Res {
     );
     Ok(())
 }
+
+/// Invalid blueprints are refused (exit 3, file:line:col) before any AWS call: nothing
+/// listens on the endpoint, so a call would fail with exit 1 and a connection error.
+#[tokio::test]
+async fn invalid_blueprints_make_no_aws_call() -> Res {
+    const DEAD: &str = "http://127.0.0.1:9";
+    let dir = std::env::temp_dir().join(format!("airgapctl-ls-{}-invalid", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let valid = "apiVersion: airgapctl.dev/v1alpha1\nkind: Environment\nmetadata:\n  name: invalid\n  \
+                 region: eu-central-1\naccounts:\n  main: { id: \"111111111111\", role: airgap-deployer }\n\
+                 hub:\n  account: main\n  inspectionVpc: { cidr: 100.64.0.0/22 }\nvpcs:\n  - name: workload\n    \
+                 account: main\n    cidr: 10.10.0.0/16\n";
+    // (name, blueprint, text at the reported position, its line, diagnostic code)
+    let cases = [
+        (
+            "unknown-key",
+            valid.replace(
+                "  region: eu-central-1\n",
+                "  region: eu-central-1\n  owner: platform\n",
+            ),
+            "owner: platform",
+            "blueprint::unknown_key",
+        ),
+        (
+            "overlap",
+            format!("{valid}  - name: tooling\n    account: main\n    cidr: 10.10.128.0/20\n"),
+            "10.10.128.0/20",
+            "blueprint::cidr_overlap",
+        ),
+        (
+            "subnet-too-big",
+            valid.replace(
+                "cidr: 10.10.0.0/16\n",
+                "cidr: 10.10.0.0/24\n    subnets: { dataPlane: 23 }\n",
+            ),
+            "23 }",
+            "blueprint::subnets_do_not_fit",
+        ),
+        (
+            "undefined-account",
+            valid.replace("    account: main\n", "    account: nope\n"),
+            "nope",
+            "blueprint::undefined_account",
+        ),
+    ];
+    for (name, text, at, code) in &cases {
+        assert_ne!(text, valid, "{name}: the mutation did not apply");
+        let file = format!("{name}.yaml");
+        std::fs::write(dir.join(&file), text)?;
+        let (line, col) = text
+            .lines()
+            .enumerate()
+            .find_map(|(i, l)| l.find(at).map(|c| (i + 1, c + 1)))
+            .expect("marker in the blueprint");
+        let run = run_in(&dir, &["--endpoint-url", DEAD, "plan", "-f", &file])
+            .await
+            .expect(3);
+        let err = run.stderr();
+        assert!(
+            err.contains(&format!("[{file}:{line}:{col}]")),
+            "{name}: expected {file}:{line}:{col}\n{err}"
+        );
+        assert!(err.contains(code), "{name}: expected {code}\n{err}");
+        assert_eq!(run.stdout(), "", "{name}");
+    }
+    // The control: the valid blueprint does call, and fails to connect.
+    std::fs::write(dir.join("valid.yaml"), valid)?;
+    let run = run_in(&dir, &["--endpoint-url", DEAD, "plan", "-f", "valid.yaml"])
+        .await
+        .expect(1);
+    assert!(
+        run.stderr().contains("Connection refused"),
+        "{}",
+        run.stderr()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
