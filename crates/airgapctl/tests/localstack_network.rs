@@ -1198,3 +1198,20 @@ async fn invalid_blueprints_make_no_aws_call() -> Res {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// The plan of plans/single-account.yaml before its first apply.
+#[tokio::test]
+async fn first_plan_of_the_single_account_blueprint() -> Res {
+    let w = World::new("first").await?;
+    let bp = w.write("bp.yaml", &w.single_account());
+    let plan = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2);
+    let text = plan.stdout();
+    assert!(
+        text.contains(&format!("{}/{REGION})", w.account.id())),
+        "{text}"
+    );
+    insta::with_settings!({ filters => vec![(r"\b\d{12}/eu-central-1\b", "[account]/eu-central-1")] }, {
+        insta::assert_snapshot!("single_account_first_plan", text);
+    });
+    Ok(())
+}
