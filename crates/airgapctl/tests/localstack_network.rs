@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
 
 use airgap_testkit::{Account, LocalStack};
 use aws_sdk_ec2::types::{
@@ -164,6 +165,7 @@ impl Drop for World {
 /// Runs the binary in `dir`: base credentials `test`/`test`, no profile, no region, no
 /// endpoint, no log settings from the caller's environment.
 async fn run_in(dir: &std::path::Path, args: &[&str]) -> Run {
+    let started = Instant::now();
     let out = tokio::process::Command::new(BIN)
         .args(args)
         .current_dir(dir)
@@ -182,12 +184,14 @@ async fn run_in(dir: &std::path::Path, args: &[&str]) -> Run {
         .expect("airgapctl runs");
     Run {
         out,
+        took: started.elapsed(),
         args: args.join(" "),
     }
 }
 
 struct Run {
     out: Output,
+    took: Duration,
     args: String,
 }
 
@@ -1213,5 +1217,93 @@ async fn first_plan_of_the_single_account_blueprint() -> Res {
     insta::with_settings!({ filters => vec![(r"\b\d{12}/eu-central-1\b", "[account]/eu-central-1")] }, {
         insta::assert_snapshot!("single_account_first_plan", text);
     });
+    Ok(())
+}
+
+/// `Observe: N batches (kinds x scopes), M API calls` and the per-call table of
+/// `plan --stats`.
+fn stats_of(stdout: &str) -> (u64, Vec<String>) {
+    let mut lines = stdout.lines().skip_while(|l| !l.starts_with("Observe: "));
+    let head = lines
+        .next()
+        .unwrap_or_else(|| panic!("no stats in:\n{stdout}"));
+    let calls = head
+        .split(", ")
+        .nth(1)
+        .and_then(|s| s.strip_suffix(" API calls"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("cannot read {head:?}"));
+    (
+        calls,
+        lines
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect(),
+    )
+}
+
+/// Observing costs as many calls for 10 spoke VPCs as for one: calls grow with kinds and
+/// accounts, not with resources. Prints the figures (run with --nocapture to see them).
+#[tokio::test]
+async fn plan_calls_do_not_grow_with_vpcs() -> Res {
+    let w = World::new("stats").await?;
+    let cidrs: Vec<String> = (1..=10).map(|i| format!("10.{i}.0.0/16")).collect();
+    let names: Vec<String> = (1..=10).map(|i| format!("spoke{i}")).collect();
+    let vpcs: Vec<(&str, &str, &[&str])> = names
+        .iter()
+        .zip(&cidrs)
+        .map(|(n, c)| (n.as_str(), c.as_str(), &["sts"][..]))
+        .collect();
+    // Two environments side by side in one account.
+    let (env1, env10) = (
+        format!("one-{}", w.account.id()),
+        format!("ten-{}", w.account.id()),
+    );
+    let one = w.write("one.yaml", &w.blueprint(&env1, &vpcs[..1]));
+    let ten = w.write("ten.yaml", &w.blueprint(&env10, &vpcs));
+
+    let apply1 = w.apply(&one).await.expect(0);
+    let apply10 = w.apply(&ten).await.expect(0);
+    let plan1 = w
+        .plan(&one, &["--stats", "--detailed-exitcode"])
+        .await
+        .expect(0);
+    let plan10 = w
+        .plan(&ten, &["--stats", "--detailed-exitcode"])
+        .await
+        .expect(0);
+    let (calls1, table1) = stats_of(&plan1.stdout());
+    let (calls10, table10) = stats_of(&plan10.stdout());
+
+    let (inv1, inv10) = (w.sweep(&env1).await?, w.sweep(&env10).await?);
+    assert_eq!((inv1.vpcs.len(), inv10.vpcs.len()), (2, 11));
+    assert_eq!((inv1.endpoints.len(), inv10.endpoints.len()), (2, 20));
+    let resources = |run: &Run| {
+        let out = run.stdout();
+        out.lines()
+            .find_map(|l| {
+                l.split(": ")
+                    .nth(1)?
+                    .split(" created")
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("no summary in:\n{out}"))
+    };
+    eprintln!(
+        "plan --stats, 1 spoke VPC: {calls1} API calls, plan {:.2} s; apply of {} resources {:.2} s",
+        plan1.took.as_secs_f64(),
+        resources(&apply1),
+        apply1.took.as_secs_f64()
+    );
+    eprintln!(
+        "plan --stats, 10 spoke VPCs: {calls10} API calls, plan {:.2} s; apply of {} resources {:.2} s",
+        plan10.took.as_secs_f64(),
+        resources(&apply10),
+        apply10.took.as_secs_f64()
+    );
+    eprintln!("{}", plan10.stdout().trim_end());
+    assert_eq!(calls1, calls10, "\n{}\n{}", plan1.stdout(), plan10.stdout());
+    assert_eq!(table1, table10);
     Ok(())
 }
