@@ -30,6 +30,23 @@ fn gone(st: Option<&State>) -> bool {
     )
 }
 
+/// The policy an endpoint gets when it is created without one: full access. AWS
+/// writes it with `"Version": "2008-10-17"`, LocalStack without a version.
+const DEFAULT_POLICY: &str = r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
+
+/// An observed policy in canonical form; the default one, with or without its version,
+/// as [`DEFAULT_POLICY`].
+fn observed_policy(doc: &str) -> String {
+    let c = canonical_policy(doc);
+    let unversioned =
+        r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
+    if c == canonical_policy(unversioned) {
+        canonical_policy(DEFAULT_POLICY)
+    } else {
+        c
+    }
+}
+
 /// The env's endpoints of one type.
 async fn observe(
     ec2: &Ec2,
@@ -63,7 +80,7 @@ async fn observe(
                 ),
             ]);
             if let Some(p) = e.policy_document() {
-                attrs.insert("policy".into(), Value::Str(canonical_policy(p)));
+                attrs.insert("policy".into(), Value::Str(observed_policy(p)));
             }
             let mut parents = vec![vpc];
             match ty {
@@ -102,12 +119,22 @@ async fn observe(
         .collect())
 }
 
-/// Desired attributes in observe's form: id lists as sets, the policy canonical.
-fn comparable(desired: &Attrs, lists: &[&str]) -> Attrs {
+/// Desired attributes in observe's form: id lists as sets, the policy canonical. No
+/// policy in the blueprint means the default one, so a policy set outside is drift.
+fn comparable(desired: &Attrs, observed: &Attrs, lists: &[&str]) -> Attrs {
     let mut d = sorted_lists(desired, lists);
-    if let Some(Value::Str(p)) = d.get("policy") {
-        let c = canonical_policy(p);
-        d.insert("policy".into(), Value::Str(c));
+    match d.get("policy") {
+        Some(Value::Str(p)) => {
+            let c = observed_policy(p);
+            d.insert("policy".into(), Value::Str(c));
+        }
+        None if observed.contains_key("policy") => {
+            d.insert(
+                "policy".into(),
+                Value::Str(canonical_policy(DEFAULT_POLICY)),
+            );
+        }
+        _ => {}
     }
     d
 }
@@ -176,7 +203,8 @@ async fn update(
         .modify_vpc_endpoint()
         .vpc_endpoint_id(&current.physical_id);
     if diff.changes.iter().any(|ch| ch.field == "policy") {
-        req = req.set_policy_document(opt_s(a, "policy"));
+        // Back to the default when the blueprint has none (LocalStack ignores ResetPolicy).
+        req = req.policy_document(opt_s(a, "policy").unwrap_or_else(|| DEFAULT_POLICY.into()));
     }
     req = match ty {
         VpcEndpointType::Gateway => {
@@ -288,7 +316,7 @@ macro_rules! endpoint_kind {
             fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
                 with_tag_drift(
                     Diff::compute(
-                        &comparable(desired, $lists),
+                        &comparable(desired, &observed.attrs, $lists),
                         &observed.attrs,
                         self.replace_fields(),
                     ),
@@ -342,3 +370,38 @@ endpoint_kind!(
     VpcEndpointType::Interface,
     &["subnets", "securityGroups"]
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(action: &str) -> Value {
+        Value::str(format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"{action}","Resource":"*"}}]}}"#
+        ))
+    }
+
+    #[test]
+    fn no_policy_in_the_blueprint_means_the_default_one() {
+        let desired = Attrs::from([("vpc".to_string(), Value::str("vpc-1"))]);
+        let observed = |p: Value| {
+            Attrs::from([
+                ("vpc".to_string(), Value::str("vpc-1")),
+                (
+                    "policy".to_string(),
+                    Value::str(observed_policy(p.as_str().unwrap())),
+                ),
+            ])
+        };
+        // The default, as LocalStack (no version) or AWS (2008-10-17) writes it: no drift.
+        for default in [policy("*"), Value::str(DEFAULT_POLICY)] {
+            let o = observed(default);
+            assert_eq!(comparable(&desired, &o, &[])["policy"], o["policy"]);
+        }
+        // A policy set outside airgapctl is drift.
+        let o = observed(policy("s3:GetObject"));
+        assert_ne!(comparable(&desired, &o, &[])["policy"], o["policy"]);
+        // Endpoints whose service has no policy are left alone.
+        assert!(!comparable(&desired, &desired, &[]).contains_key("policy"));
+    }
+}

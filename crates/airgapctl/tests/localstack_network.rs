@@ -1,0 +1,1309 @@
+//! End-to-end against LocalStack (issue 4): the real binary plans and applies blueprints
+//! through the AWS SDK; what it built is checked with Describe calls of the test's own,
+//! never through airgapctl's observe. Each test has a fresh account (and its own env
+//! name and scratch directory), so the tests run in parallel.
+//!
+//! LocalStack is found or started by `airgap_testkit::LocalStack::connect`. The account's
+//! time scale is 0.01, and so is the CLI's `--time-scale`: waits happen, but are short.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use airgap_testkit::{Account, LocalStack};
+use aws_sdk_ec2::types::{
+    Filter, NatGatewayState, Tag, TransitGatewayAttachmentState, TransitGatewayRouteTableState,
+    TransitGatewayState, VpcAttributeName,
+};
+
+type Res<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+const BIN: &str = env!("CARGO_BIN_EXE_airgapctl");
+const SCALE: f64 = 0.01;
+const REGION: &str = "eu-central-1";
+const AZS: [&str; 2] = ["a", "b"];
+/// The nine interface endpoints of plans/single-account.yaml.
+const INTERFACE: [&str; 9] = [
+    "ecr.api",
+    "ecr.dkr",
+    "sts",
+    "ec2",
+    "logs",
+    "eks",
+    "eks-auth",
+    "elasticloadbalancing",
+    "autoscaling",
+];
+/// Spoke tiers with a default route to the transit gateway (transit has none).
+const PRIVATE_TIERS: [&str; 3] = ["controlPlane", "dataPlane", "endpoints"];
+
+/// One test's world: a fresh account, an env name, a scratch directory, an EC2 client.
+struct World {
+    ls: LocalStack,
+    account: Account,
+    ec2: aws_sdk_ec2::Client,
+    dir: PathBuf,
+    env: String,
+}
+
+impl World {
+    /// `name`: a short lowercase prefix of the env name (which ends with the account id).
+    async fn new(name: &str) -> Res<World> {
+        let ls = LocalStack::connect().await?;
+        let account = ls.fresh_account();
+        ls.set_time_scale(&account, SCALE).await?;
+        let ec2 = aws_sdk_ec2::Client::new(&ls.sdk_config(&account).await?);
+        let env = format!("{name}-{}", account.id());
+        let dir = std::env::temp_dir().join(format!("airgapctl-ls-{}-{env}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        Ok(World {
+            ls,
+            account,
+            ec2,
+            dir,
+            env,
+        })
+    }
+
+    /// plans/single-account.yaml in this world's account (through the deployer role)
+    /// and under this world's env name.
+    fn single_account(&self) -> String {
+        let text = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../plans/single-account.yaml"),
+        )
+        .expect("the example blueprint");
+        let account = r#"main: { id: "111111111111" }"#;
+        let name = "\n  name: demo\n";
+        assert!(text.contains(account) && text.contains(name), "{text}");
+        text.replace(
+            account,
+            &format!(
+                r#"main: {{ id: "{}", role: airgap-deployer }}"#,
+                self.account.id()
+            ),
+        )
+        .replace(name, &format!("\n  name: {}\n", self.env))
+    }
+
+    /// A one-account blueprint with the given spoke VPCs: (name, CIDR, interface endpoints);
+    /// each also gets the S3 gateway endpoint.
+    fn blueprint(&self, env: &str, vpcs: &[(&str, &str, &[&str])]) -> String {
+        let mut text = format!(
+            "apiVersion: airgapctl.dev/v1alpha1\nkind: Environment\nmetadata:\n  name: {env}\n  \
+             region: {REGION}\naccounts:\n  main: {{ id: \"{}\", role: airgap-deployer }}\n\
+             availabilityZones: 2\nhub:\n  account: main\n  inspectionVpc: {{ cidr: 100.64.0.0/22 }}\n\
+             vpcs:\n",
+            self.account.id()
+        );
+        for (name, cidr, interface) in vpcs {
+            text.push_str(&format!(
+                "  - name: {name}\n    account: main\n    cidr: {cidr}\n    endpoints:\n      \
+                 gateway: [s3]\n      interface: [{}]\n",
+                interface.join(", ")
+            ));
+        }
+        text
+    }
+
+    /// Writes a blueprint into the scratch directory; returns its file name.
+    fn write(&self, file: &str, text: &str) -> String {
+        std::fs::write(self.dir.join(file), text).expect("scratch directory is writable");
+        file.to_string()
+    }
+
+    /// Runs airgapctl against LocalStack with only the base credentials in its environment.
+    async fn airgapctl(&self, args: &[&str]) -> Run {
+        let mut all = vec!["--endpoint-url", self.ls.endpoint()];
+        all.extend_from_slice(args);
+        run_in(&self.dir, &all).await
+    }
+
+    async fn plan(&self, file: &str, extra: &[&str]) -> Run {
+        let mut args = vec!["plan", "-f", file, "--time-scale", "0.01"];
+        args.extend_from_slice(extra);
+        self.airgapctl(&args).await
+    }
+
+    async fn apply(&self, file: &str) -> Run {
+        self.airgapctl(&[
+            "apply",
+            "-f",
+            file,
+            "--auto-approve",
+            "--time-scale",
+            "0.01",
+        ])
+        .await
+    }
+
+    async fn destroy(&self, file: &str) -> Run {
+        self.airgapctl(&[
+            "destroy",
+            "-f",
+            file,
+            "--auto-approve",
+            "--time-scale",
+            "0.01",
+        ])
+        .await
+    }
+
+    /// Everything of `env` in this account, kind by kind.
+    async fn sweep(&self, env: &str) -> Res<Inventory> {
+        Inventory::sweep(&self.ec2, env).await
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs the binary in `dir`: base credentials `test`/`test`, no profile, no region, no
+/// endpoint, no log settings from the caller's environment.
+async fn run_in(dir: &std::path::Path, args: &[&str]) -> Run {
+    let started = Instant::now();
+    let out = tokio::process::Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("airgapctl runs");
+    Run {
+        out,
+        took: started.elapsed(),
+        args: args.join(" "),
+    }
+}
+
+struct Run {
+    out: Output,
+    took: Duration,
+    args: String,
+}
+
+impl Run {
+    fn code(&self) -> Option<i32> {
+        self.out.status.code()
+    }
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    /// Asserts the exit code, showing the command and both streams when it differs.
+    #[track_caller]
+    fn expect(self, code: i32) -> Self {
+        assert_eq!(
+            self.code(),
+            Some(code),
+            "airgapctl {}\nstdout:\n{}\nstderr:\n{}",
+            self.args,
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+}
+
+/// The lines of a plan that make up one node's block: its header and field lines.
+fn block(plan: &str, header: &str) -> Option<String> {
+    let mut lines = plan.lines().skip_while(|l| !l.starts_with(header));
+    let mut block = vec![lines.next()?];
+    block.extend(lines.take_while(|l| l.starts_with("      ")));
+    Some(block.join("\n"))
+}
+
+/// The header lines (`  + id (kind, scope)`) of a plan.
+fn plan_headers(plan: &str) -> Vec<&str> {
+    plan.lines()
+        .filter(|l| matches!(l.get(..4), Some("  + " | "  - " | "  ~ " | "-/+ " | "+/- ")))
+        .collect()
+}
+
+fn tag_map(tags: &[Tag]) -> HashMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// Every resource of one env, by kind and `airgap:id`, found by Describe calls over the
+/// whole account and filtered here: LocalStack's DescribeTags keeps tags of deleted
+/// resources, and not every Describe honours tag filters.
+#[derive(Debug, Default)]
+struct Inventory {
+    vpcs: BTreeMap<String, aws_sdk_ec2::types::Vpc>,
+    subnets: BTreeMap<String, aws_sdk_ec2::types::Subnet>,
+    route_tables: BTreeMap<String, aws_sdk_ec2::types::RouteTable>,
+    igws: BTreeMap<String, aws_sdk_ec2::types::InternetGateway>,
+    eips: BTreeMap<String, aws_sdk_ec2::types::Address>,
+    nats: BTreeMap<String, aws_sdk_ec2::types::NatGateway>,
+    sgs: BTreeMap<String, aws_sdk_ec2::types::SecurityGroup>,
+    tgws: BTreeMap<String, aws_sdk_ec2::types::TransitGateway>,
+    tgw_rts: BTreeMap<String, aws_sdk_ec2::types::TransitGatewayRouteTable>,
+    attachments: BTreeMap<String, aws_sdk_ec2::types::TransitGatewayVpcAttachment>,
+    endpoints: BTreeMap<String, aws_sdk_ec2::types::VpcEndpoint>,
+    /// Resources of the env whose standard tags are not all there (or are wrong), and
+    /// ids carried by two live resources of one kind.
+    problems: Vec<String>,
+}
+
+impl Inventory {
+    async fn sweep(ec2: &aws_sdk_ec2::Client, env: &str) -> Res<Inventory> {
+        /// Every page of a Describe, without filters.
+        macro_rules! all {
+            ($req:expr) => {{
+                let items: Vec<_> = $req.into_paginator().items().send().try_collect().await?;
+                items
+            }};
+        }
+        let mut inv = Inventory::default();
+        for v in all!(ec2.describe_vpcs()) {
+            inv.add("vpc", env, v.tags(), v.clone(), |i| &mut i.vpcs);
+        }
+        for s in all!(ec2.describe_subnets()) {
+            inv.add("subnet", env, s.tags(), s.clone(), |i| &mut i.subnets);
+        }
+        for r in all!(ec2.describe_route_tables()) {
+            inv.add("route table", env, r.tags(), r.clone(), |i| {
+                &mut i.route_tables
+            });
+        }
+        for g in all!(ec2.describe_internet_gateways()) {
+            inv.add("internet gateway", env, g.tags(), g.clone(), |i| {
+                &mut i.igws
+            });
+        }
+        // DescribeAddresses has no pages.
+        for a in ec2.describe_addresses().send().await?.addresses() {
+            inv.add("elastic ip", env, a.tags(), a.clone(), |i| &mut i.eips);
+        }
+        for n in all!(ec2.describe_nat_gateways()) {
+            if n.state() != Some(&NatGatewayState::Deleted) {
+                inv.add("nat gateway", env, n.tags(), n.clone(), |i| &mut i.nats);
+            }
+        }
+        for g in all!(ec2.describe_security_groups()) {
+            inv.add("security group", env, g.tags(), g.clone(), |i| &mut i.sgs);
+        }
+        for t in all!(ec2.describe_transit_gateways()) {
+            if t.state() != Some(&TransitGatewayState::Deleted) {
+                inv.add("transit gateway", env, t.tags(), t.clone(), |i| &mut i.tgws);
+            }
+        }
+        for t in all!(ec2.describe_transit_gateway_route_tables()) {
+            if t.state() != Some(&TransitGatewayRouteTableState::Deleted) {
+                inv.add("tgw route table", env, t.tags(), t.clone(), |i| {
+                    &mut i.tgw_rts
+                });
+            }
+        }
+        for a in all!(ec2.describe_transit_gateway_vpc_attachments()) {
+            if a.state() != Some(&TransitGatewayAttachmentState::Deleted) {
+                inv.add("tgw attachment", env, a.tags(), a.clone(), |i| {
+                    &mut i.attachments
+                });
+            }
+        }
+        for e in all!(ec2.describe_vpc_endpoints()) {
+            // EC2 documents `Deleted`, but answers `deleted`.
+            if !e
+                .state()
+                .is_some_and(|s| s.as_str().eq_ignore_ascii_case("deleted"))
+            {
+                inv.add("vpc endpoint", env, e.tags(), e.clone(), |i| {
+                    &mut i.endpoints
+                });
+            }
+        }
+        Ok(inv)
+    }
+
+    /// Keeps `item` when it carries `airgap:env=<env>`, checking its standard tags.
+    fn add<T>(
+        &mut self,
+        kind: &str,
+        env: &str,
+        tags: &[Tag],
+        item: T,
+        map: impl FnOnce(&mut Inventory) -> &mut BTreeMap<String, T>,
+    ) {
+        let t = tag_map(tags);
+        if t.get("airgap:env").map(String::as_str) != Some(env) {
+            return;
+        }
+        let Some(id) = t.get("airgap:id").cloned() else {
+            self.problems
+                .push(format!("{kind} of {env} without airgap:id: {t:?}"));
+            return;
+        };
+        let name = format!("{env}/{id}");
+        for (k, v) in [("airgap:managed-by", "airgapctl"), ("Name", name.as_str())] {
+            if t.get(k).map(String::as_str) != Some(v) {
+                self.problems
+                    .push(format!("{kind} {id}: tag {k} is {:?}, not {v:?}", t.get(k)));
+            }
+        }
+        if map(self).insert(id.clone(), item).is_some() {
+            self.problems
+                .push(format!("two live {kind}s carry airgap:id {id}"));
+        }
+    }
+
+    /// Resource counts by kind, for messages and the empty check.
+    fn counts(&self) -> BTreeMap<&'static str, usize> {
+        BTreeMap::from([
+            ("vpc", self.vpcs.len()),
+            ("subnet", self.subnets.len()),
+            ("route-table", self.route_tables.len()),
+            ("internet-gateway", self.igws.len()),
+            ("elastic-ip", self.eips.len()),
+            ("nat-gateway", self.nats.len()),
+            ("security-group", self.sgs.len()),
+            ("transit-gateway", self.tgws.len()),
+            ("tgw-route-table", self.tgw_rts.len()),
+            ("tgw-attachment", self.attachments.len()),
+            ("vpc-endpoint", self.endpoints.len()),
+        ])
+    }
+
+    /// Every `airgap:id` found, whatever the kind, with the resource's AWS id.
+    fn physical(&self) -> BTreeMap<String, String> {
+        fn ids<T>(
+            m: &BTreeMap<String, T>,
+            f: impl Fn(&T) -> Option<&str>,
+        ) -> Vec<(String, String)> {
+            m.iter()
+                .map(|(k, v)| (k.clone(), f(v).unwrap_or_default().to_string()))
+                .collect()
+        }
+        let mut out = BTreeMap::new();
+        out.extend(ids(&self.vpcs, |v| v.vpc_id()));
+        out.extend(ids(&self.subnets, |v| v.subnet_id()));
+        out.extend(ids(&self.route_tables, |v| v.route_table_id()));
+        out.extend(ids(&self.igws, |v| v.internet_gateway_id()));
+        out.extend(ids(&self.eips, |v| v.allocation_id()));
+        out.extend(ids(&self.nats, |v| v.nat_gateway_id()));
+        out.extend(ids(&self.sgs, |v| v.group_id()));
+        out.extend(ids(&self.tgws, |v| v.transit_gateway_id()));
+        out.extend(ids(&self.tgw_rts, |v| v.transit_gateway_route_table_id()));
+        out.extend(ids(&self.attachments, |v| {
+            v.transit_gateway_attachment_id()
+        }));
+        out.extend(ids(&self.endpoints, |v| v.vpc_endpoint_id()));
+        out
+    }
+
+    fn ids(&self) -> BTreeSet<String> {
+        self.physical().into_keys().collect()
+    }
+
+    fn vpc_id(&self, id: &str) -> String {
+        self.vpcs[id].vpc_id().unwrap().to_string()
+    }
+    fn subnet_id(&self, id: &str) -> String {
+        self.subnets[id].subnet_id().unwrap().to_string()
+    }
+    fn rt_id(&self, id: &str) -> String {
+        self.route_tables[id].route_table_id().unwrap().to_string()
+    }
+    fn tgw_id(&self) -> String {
+        self.tgws["tgw"].transit_gateway_id().unwrap().to_string()
+    }
+    fn tgw_rt_id(&self, id: &str) -> String {
+        self.tgw_rts[id]
+            .transit_gateway_route_table_id()
+            .unwrap()
+            .to_string()
+    }
+    fn attachment_id(&self, id: &str) -> String {
+        self.attachments[id]
+            .transit_gateway_attachment_id()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The CIDR routes of a route table: destination -> target (`local`, `igw-..`,
+    /// `nat-..`, `tgw-..`), with `(state)` appended unless active.
+    fn routes(&self, id: &str) -> BTreeMap<String, String> {
+        self.route_tables[id]
+            .routes()
+            .iter()
+            .filter_map(|r| {
+                let cidr = r.destination_cidr_block()?;
+                let target = r
+                    .transit_gateway_id()
+                    .or(r.nat_gateway_id())
+                    .or(r.gateway_id())
+                    .unwrap_or("?");
+                let state = r.state().map_or("?", |s| s.as_str());
+                let target = if state == "active" {
+                    target.to_string()
+                } else {
+                    format!("{target} ({state})")
+                };
+                Some((cidr.to_string(), target))
+            })
+            .collect()
+    }
+}
+
+fn set<S: Into<String>>(items: impl IntoIterator<Item = S>) -> BTreeSet<String> {
+    items.into_iter().map(Into::into).collect()
+}
+
+fn keys<T>(m: &BTreeMap<String, T>) -> BTreeSet<String> {
+    m.keys().cloned().collect()
+}
+
+/// The carved subnets of the single-account blueprint: (id, CIDR, AZ letter).
+fn expected_subnets() -> Vec<(String, &'static str, &'static str)> {
+    let inspection = [
+        ("transit", ["100.64.0.0/28", "100.64.0.16/28"]),
+        ("firewall", ["100.64.0.32/28", "100.64.0.48/28"]),
+        ("public", ["100.64.0.64/28", "100.64.0.80/28"]),
+    ];
+    let workload = [
+        ("dataPlane", ["10.10.0.0/20", "10.10.16.0/20"]),
+        ("endpoints", ["10.10.32.0/24", "10.10.33.0/24"]),
+        ("controlPlane", ["10.10.34.0/28", "10.10.34.16/28"]),
+        ("transit", ["10.10.34.32/28", "10.10.34.48/28"]),
+    ];
+    let mut out = Vec::new();
+    for (vpc, tiers) in [("inspection", &inspection[..]), ("workload", &workload[..])] {
+        for (tier, cidrs) in tiers {
+            for (az, cidr) in AZS.iter().zip(cidrs) {
+                out.push((format!("vpc/{vpc}/subnet/{tier}/{az}"), *cidr, *az));
+            }
+        }
+    }
+    out
+}
+
+/// Apply plans/single-account.yaml, then check every resource with Describe calls, then
+/// plan again: no changes.
+#[tokio::test]
+async fn apply_builds_the_single_account_network() -> Res {
+    let w = World::new("net").await?;
+    let bp = w.write("bp.yaml", &w.single_account());
+    let apply = w.apply(&bp).await.expect(0);
+    let out = apply.stdout();
+    assert!(out.contains(": 82 created, 0 updated, 0 deleted."), "{out}");
+
+    let inv = w.sweep(&w.env).await?;
+    // Every resource carries airgap:env, airgap:id, airgap:managed-by and Name.
+    assert!(inv.problems.is_empty(), "{:#?}", inv.problems);
+    check_vpcs_and_subnets(&w.ec2, &inv).await?;
+    check_gateways(&inv);
+    check_transit_gateway(&w.ec2, &inv).await?;
+    check_vpc_routes(&inv);
+    check_endpoints(&inv);
+
+    let again = w.plan(&bp, &["--detailed-exitcode"]).await.expect(0);
+    assert_eq!(
+        again.stdout(),
+        "No changes. The environment matches the blueprint.\n"
+    );
+    Ok(())
+}
+
+/// Both VPCs with their DNS attributes; the subnets of every tier in every AZ, carved as
+/// documented; a route table per subnet, associated with it and only with it.
+async fn check_vpcs_and_subnets(ec2: &aws_sdk_ec2::Client, inv: &Inventory) -> Res {
+    assert_eq!(keys(&inv.vpcs), set(["vpc/inspection", "vpc/workload"]));
+    assert_eq!(
+        inv.vpcs["vpc/inspection"].cidr_block(),
+        Some("100.64.0.0/22")
+    );
+    assert_eq!(inv.vpcs["vpc/workload"].cidr_block(), Some("10.10.0.0/16"));
+    for vpc in inv.vpcs.values() {
+        let id = vpc.vpc_id().unwrap_or_default();
+        let support = ec2
+            .describe_vpc_attribute()
+            .vpc_id(id)
+            .attribute(VpcAttributeName::EnableDnsSupport)
+            .send()
+            .await?;
+        let hostnames = ec2
+            .describe_vpc_attribute()
+            .vpc_id(id)
+            .attribute(VpcAttributeName::EnableDnsHostnames)
+            .send()
+            .await?;
+        assert_eq!(
+            support.enable_dns_support().and_then(|v| v.value()),
+            Some(true),
+            "{id}"
+        );
+        assert_eq!(
+            hostnames.enable_dns_hostnames().and_then(|v| v.value()),
+            Some(true),
+            "{id}"
+        );
+    }
+
+    let subnets = expected_subnets();
+    assert_eq!(
+        keys(&inv.subnets),
+        set(subnets.iter().map(|(id, _, _)| id.as_str()))
+    );
+    let rts = subnets
+        .iter()
+        .map(|(id, _, _)| id.replace("/subnet/", "/rt/"));
+    assert_eq!(keys(&inv.route_tables), set(rts));
+    for (id, cidr, az) in &subnets {
+        let vpc = id.split("/subnet/").next().unwrap_or_default();
+        let s = &inv.subnets[id];
+        assert_eq!(s.cidr_block(), Some(*cidr), "{id}");
+        assert_eq!(
+            s.availability_zone(),
+            Some(format!("{REGION}{az}").as_str()),
+            "{id}"
+        );
+        assert_eq!(s.vpc_id(), Some(inv.vpc_id(vpc).as_str()), "{id}");
+
+        let rt_id = id.replace("/subnet/", "/rt/");
+        let rt = &inv.route_tables[&rt_id];
+        assert_eq!(rt.vpc_id(), Some(inv.vpc_id(vpc).as_str()), "{rt_id}");
+        let assoc: Vec<_> = rt
+            .associations()
+            .iter()
+            .filter_map(|a| a.subnet_id())
+            .collect();
+        assert_eq!(assoc, [inv.subnet_id(id).as_str()], "{rt_id}");
+    }
+    Ok(())
+}
+
+/// The internet gateway attached to the inspection VPC; per AZ an Elastic IP and an
+/// available NAT gateway in the public subnet, holding that address.
+fn check_gateways(inv: &Inventory) {
+    assert_eq!(keys(&inv.igws), set(["vpc/inspection/igw"]));
+    let igw = &inv.igws["vpc/inspection/igw"];
+    let attached: Vec<_> = igw
+        .attachments()
+        .iter()
+        .filter_map(|a| a.vpc_id())
+        .collect();
+    assert_eq!(attached, [inv.vpc_id("vpc/inspection").as_str()]);
+    assert_eq!(
+        keys(&inv.eips),
+        set(AZS.map(|az| format!("vpc/inspection/eip/{az}")))
+    );
+    assert_eq!(
+        keys(&inv.nats),
+        set(AZS.map(|az| format!("vpc/inspection/nat/{az}")))
+    );
+    for az in AZS {
+        let nat = &inv.nats[&format!("vpc/inspection/nat/{az}")];
+        let eip = &inv.eips[&format!("vpc/inspection/eip/{az}")];
+        let public = inv.subnet_id(&format!("vpc/inspection/subnet/public/{az}"));
+        assert_eq!(nat.state(), Some(&NatGatewayState::Available), "nat {az}");
+        assert_eq!(nat.subnet_id(), Some(public.as_str()), "nat {az}");
+        let allocations: Vec<_> = nat
+            .nat_gateway_addresses()
+            .iter()
+            .filter_map(|a| a.allocation_id())
+            .collect();
+        assert_eq!(
+            allocations,
+            [eip.allocation_id().unwrap_or("?")],
+            "nat {az}"
+        );
+        assert!(eip.public_ip().is_some(), "eip {az}");
+    }
+}
+
+/// The transit gateway and its two route tables, both attachments available, each
+/// associated with its table; the spoke table's static default to the inspection VPC
+/// and the inspection table learning the spoke by propagation.
+async fn check_transit_gateway(ec2: &aws_sdk_ec2::Client, inv: &Inventory) -> Res {
+    assert_eq!(keys(&inv.tgws), set(["tgw"]));
+    let tgw = &inv.tgws["tgw"];
+    let tgw_id = inv.tgw_id();
+    assert_eq!(tgw.state(), Some(&TransitGatewayState::Available));
+    let o = tgw.options().ok_or("no TGW options")?;
+    assert_eq!(o.amazon_side_asn(), Some(64512));
+    let disabled = Some("disable");
+    assert_eq!(
+        o.default_route_table_association().map(|v| v.as_str()),
+        disabled
+    );
+    assert_eq!(
+        o.default_route_table_propagation().map(|v| v.as_str()),
+        disabled
+    );
+    assert_eq!(
+        o.auto_accept_shared_attachments().map(|v| v.as_str()),
+        disabled
+    );
+
+    assert_eq!(
+        keys(&inv.tgw_rts),
+        set(["tgw/rt/spoke", "tgw/rt/inspection"])
+    );
+    for rt in inv.tgw_rts.values() {
+        assert_eq!(rt.state(), Some(&TransitGatewayRouteTableState::Available));
+        assert_eq!(rt.transit_gateway_id(), Some(tgw_id.as_str()));
+    }
+    assert_eq!(
+        keys(&inv.attachments),
+        set(["tgw/attachment/inspection", "tgw/attachment/workload"])
+    );
+    for (vpc, appliance_mode) in [("inspection", "enable"), ("workload", "disable")] {
+        let a = &inv.attachments[&format!("tgw/attachment/{vpc}")];
+        let transit = AZS.map(|az| inv.subnet_id(&format!("vpc/{vpc}/subnet/transit/{az}")));
+        assert_eq!(
+            a.state(),
+            Some(&TransitGatewayAttachmentState::Available),
+            "{vpc}"
+        );
+        assert_eq!(a.transit_gateway_id(), Some(tgw_id.as_str()), "{vpc}");
+        assert_eq!(
+            a.vpc_id(),
+            Some(inv.vpc_id(&format!("vpc/{vpc}")).as_str()),
+            "{vpc}"
+        );
+        assert_eq!(
+            set(a.subnet_ids().iter().map(String::as_str)),
+            set(transit),
+            "{vpc}"
+        );
+        let mode = a.options().and_then(|o| o.appliance_mode_support());
+        assert_eq!(mode.map(|m| m.as_str()), Some(appliance_mode), "{vpc}");
+    }
+
+    let (spoke, inspection) = (
+        inv.tgw_rt_id("tgw/rt/spoke"),
+        inv.tgw_rt_id("tgw/rt/inspection"),
+    );
+    let insp_att = inv.attachment_id("tgw/attachment/inspection");
+    let wl_att = inv.attachment_id("tgw/attachment/workload");
+    let (spoke_assoc, spoke_prop) = tgw_links(ec2, &spoke).await?;
+    let (insp_assoc, insp_prop) = tgw_links(ec2, &inspection).await?;
+    assert_eq!(spoke_assoc, [(wl_att.clone(), "associated".to_string())]);
+    assert_eq!(spoke_prop, []);
+    assert_eq!(insp_assoc, [(insp_att.clone(), "associated".to_string())]);
+    assert_eq!(insp_prop, [(wl_att, "enabled".to_string())]);
+    let default = ("0.0.0.0/0".to_string(), insp_att, "active".to_string());
+    assert_eq!(tgw_static_routes(ec2, &spoke).await?, [default]);
+    assert_eq!(tgw_static_routes(ec2, &inspection).await?, []);
+    Ok(())
+}
+
+/// (attachment, state) of a TGW route table's associations and propagations.
+async fn tgw_links(
+    ec2: &aws_sdk_ec2::Client,
+    rt: &str,
+) -> Res<(Vec<(String, String)>, Vec<(String, String)>)> {
+    let assoc = ec2
+        .get_transit_gateway_route_table_associations()
+        .transit_gateway_route_table_id(rt)
+        .send()
+        .await?;
+    let prop = ec2
+        .get_transit_gateway_route_table_propagations()
+        .transit_gateway_route_table_id(rt)
+        .send()
+        .await?;
+    let pair = |att: Option<&str>, state: Option<&str>| {
+        (
+            att.unwrap_or_default().to_string(),
+            state.unwrap_or_default().to_string(),
+        )
+    };
+    Ok((
+        assoc
+            .associations()
+            .iter()
+            .map(|a| {
+                pair(
+                    a.transit_gateway_attachment_id(),
+                    a.state().map(|s| s.as_str()),
+                )
+            })
+            .collect(),
+        prop.transit_gateway_route_table_propagations()
+            .iter()
+            .map(|p| {
+                pair(
+                    p.transit_gateway_attachment_id(),
+                    p.state().map(|s| s.as_str()),
+                )
+            })
+            .collect(),
+    ))
+}
+
+/// (destination, attachment, state) of a TGW route table's static routes.
+async fn tgw_static_routes(
+    ec2: &aws_sdk_ec2::Client,
+    rt: &str,
+) -> Res<Vec<(String, String, String)>> {
+    let out = ec2
+        .search_transit_gateway_routes()
+        .transit_gateway_route_table_id(rt)
+        .filters(Filter::builder().name("type").values("static").build())
+        .send()
+        .await?;
+    Ok(out
+        .routes()
+        .iter()
+        .map(|r| {
+            let att = r
+                .transit_gateway_attachments()
+                .iter()
+                .find_map(|a| a.transit_gateway_attachment_id());
+            (
+                r.destination_cidr_block().unwrap_or_default().to_string(),
+                att.unwrap_or_default().to_string(),
+                r.state().map_or("", |s| s.as_str()).to_string(),
+            )
+        })
+        .collect())
+}
+
+/// VPC routes, exactly: the spoke tiers out through the transit gateway (the transit
+/// tier only local), the inspection transit tier to the NAT of its AZ, the public tier
+/// to the internet gateway and back to the spoke through the transit gateway.
+fn check_vpc_routes(inv: &Inventory) {
+    let tgw = inv.tgw_id();
+    let igw = inv.igws["vpc/inspection/igw"]
+        .internet_gateway_id()
+        .unwrap_or("?");
+    let routes = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(c, t)| (c.to_string(), t.to_string()))
+            .collect()
+    };
+    let (spoke_local, insp_local) = (("10.10.0.0/16", "local"), ("100.64.0.0/22", "local"));
+    for az in AZS {
+        for tier in PRIVATE_TIERS {
+            let id = format!("vpc/workload/rt/{tier}/{az}");
+            assert_eq!(
+                inv.routes(&id),
+                routes(&[spoke_local, ("0.0.0.0/0", &tgw)]),
+                "{id}"
+            );
+        }
+        let id = format!("vpc/workload/rt/transit/{az}");
+        assert_eq!(inv.routes(&id), routes(&[spoke_local]), "{id}");
+        let nat = inv.nats[&format!("vpc/inspection/nat/{az}")]
+            .nat_gateway_id()
+            .unwrap_or("?");
+        let id = format!("vpc/inspection/rt/transit/{az}");
+        assert_eq!(
+            inv.routes(&id),
+            routes(&[insp_local, ("0.0.0.0/0", nat)]),
+            "{id}"
+        );
+        let id = format!("vpc/inspection/rt/firewall/{az}");
+        assert_eq!(inv.routes(&id), routes(&[insp_local]), "{id}");
+        let id = format!("vpc/inspection/rt/public/{az}");
+        let public = routes(&[insp_local, ("0.0.0.0/0", igw), ("10.10.0.0/16", &tgw)]);
+        assert_eq!(inv.routes(&id), public, "{id}");
+    }
+}
+
+/// The endpoints' security group (HTTPS from the VPC, nothing else); the 9 interface
+/// endpoints in the endpoint subnets behind it, with private DNS; the S3 gateway
+/// endpoint on the route tables of the spoke tiers.
+fn check_endpoints(inv: &Inventory) {
+    assert_eq!(keys(&inv.sgs), set(["vpc/workload/sg/endpoints"]));
+    let sg = &inv.sgs["vpc/workload/sg/endpoints"];
+    let sg_id = sg.group_id().unwrap_or("?");
+    let workload = inv.vpc_id("vpc/workload");
+    assert_eq!(sg.vpc_id(), Some(workload.as_str()));
+    assert_eq!(
+        sg.description(),
+        Some("HTTPS from the VPC to its interface endpoints")
+    );
+    let ingress: Vec<_> = sg
+        .ip_permissions()
+        .iter()
+        .flat_map(|p| {
+            let rule = (
+                p.ip_protocol().unwrap_or_default(),
+                p.from_port(),
+                p.to_port(),
+            );
+            p.ip_ranges()
+                .iter()
+                .map(move |r| (rule, r.cidr_ip().unwrap_or_default()))
+        })
+        .collect();
+    assert_eq!(ingress, [(("tcp", Some(443), Some(443)), "10.10.0.0/16")]);
+
+    let mut expected = set(INTERFACE.map(|s| format!("vpc/workload/endpoint/{s}")));
+    expected.insert("vpc/workload/endpoint/s3".into());
+    assert_eq!(keys(&inv.endpoints), expected);
+    let state =
+        |e: &aws_sdk_ec2::types::VpcEndpoint| e.state().map(|s| s.as_str().to_ascii_lowercase());
+    let subnets = set(AZS.map(|az| inv.subnet_id(&format!("vpc/workload/subnet/endpoints/{az}"))));
+    for svc in INTERFACE {
+        let e = &inv.endpoints[&format!("vpc/workload/endpoint/{svc}")];
+        let groups: Vec<_> = e.groups().iter().filter_map(|g| g.group_id()).collect();
+        assert_eq!(
+            e.vpc_endpoint_type().map(|t| t.as_str()),
+            Some("Interface"),
+            "{svc}"
+        );
+        assert_eq!(state(e).as_deref(), Some("available"), "{svc}");
+        assert_eq!(e.vpc_id(), Some(workload.as_str()), "{svc}");
+        assert_eq!(
+            e.service_name(),
+            Some(format!("com.amazonaws.{REGION}.{svc}").as_str())
+        );
+        assert_eq!(
+            set(e.subnet_ids().iter().map(String::as_str)),
+            subnets,
+            "{svc}"
+        );
+        assert_eq!(groups, [sg_id], "{svc}");
+        assert_eq!(e.private_dns_enabled(), Some(true), "{svc}");
+    }
+    let s3 = &inv.endpoints["vpc/workload/endpoint/s3"];
+    let spoke_rts = PRIVATE_TIERS
+        .iter()
+        .flat_map(|t| AZS.map(|az| inv.rt_id(&format!("vpc/workload/rt/{t}/{az}"))));
+    assert_eq!(s3.vpc_endpoint_type().map(|t| t.as_str()), Some("Gateway"));
+    assert_eq!(state(s3).as_deref(), Some("available"));
+    assert_eq!(s3.vpc_id(), Some(workload.as_str()));
+    assert_eq!(
+        s3.service_name(),
+        Some(format!("com.amazonaws.{REGION}.s3").as_str())
+    );
+    assert_eq!(
+        set(s3.route_table_ids().iter().map(String::as_str)),
+        set(spoke_rts)
+    );
+}
+
+/// Changes made outside airgapctl (a deleted route, a removed `Name` tag, another
+/// endpoint policy) show in plan, and apply puts them back.
+#[tokio::test]
+async fn drift_is_planned_and_repaired() -> Res {
+    let w = World::new("drift").await?;
+    let bp = w.write("bp.yaml", &w.single_account());
+    w.apply(&bp).await.expect(0);
+    let inv = w.sweep(&w.env).await?;
+    let tgw_id = inv.tgw_id();
+    let (route_rt, tag_rt) = ("vpc/workload/rt/dataPlane/a", "vpc/workload/rt/endpoints/b");
+    assert_eq!(inv.routes(route_rt).get("0.0.0.0/0"), Some(&tgw_id));
+
+    w.ec2
+        .delete_route()
+        .route_table_id(inv.rt_id(route_rt))
+        .destination_cidr_block("0.0.0.0/0")
+        .send()
+        .await?;
+    w.ec2
+        .delete_tags()
+        .resources(inv.rt_id(tag_rt))
+        .tags(Tag::builder().key("Name").build())
+        .send()
+        .await?;
+    let s3 = inv.endpoints["vpc/workload/endpoint/s3"]
+        .vpc_endpoint_id()
+        .unwrap()
+        .to_string();
+    let narrow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
+    w.ec2
+        .modify_vpc_endpoint()
+        .vpc_endpoint_id(&s3)
+        .policy_document(narrow)
+        .send()
+        .await?;
+
+    let plan = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2);
+    let text = plan.stdout();
+    let route = block(&text, &format!("  + {route_rt}/default (route, "));
+    assert!(route.is_some(), "{text}");
+    let tags = block(&text, &format!("  ~ {tag_rt} (route-table, ")).unwrap_or_default();
+    assert!(tags.contains("\n      tags: [\"Name\"] -> "), "{text}");
+    let policy = block(
+        &text,
+        "  ~ vpc/workload/endpoint/s3 (vpc-endpoint-gateway, ",
+    )
+    .unwrap_or_default();
+    assert!(
+        policy.contains("\n      policy: ") && policy.contains("s3:GetObject"),
+        "{text}"
+    );
+    assert_eq!(plan_headers(&text).len(), 3, "{text}");
+    assert!(
+        text.ends_with("Plan: 1 to add, 2 to change, 0 to replace, 0 to destroy.\n"),
+        "{text}"
+    );
+
+    let apply = w.apply(&bp).await.expect(0);
+    assert!(
+        apply
+            .stdout()
+            .contains(": 1 created, 2 updated, 0 deleted."),
+        "{}",
+        apply.stdout()
+    );
+    let after = w.sweep(&w.env).await?;
+    assert!(after.problems.is_empty(), "{:#?}", after.problems);
+    assert_eq!(after.routes(route_rt).get("0.0.0.0/0"), Some(&tgw_id));
+    let name = tag_map(after.route_tables[tag_rt].tags())
+        .get("Name")
+        .cloned();
+    assert_eq!(name, Some(format!("{}/{tag_rt}", w.env)));
+    let doc = after.endpoints["vpc/workload/endpoint/s3"]
+        .policy_document()
+        .unwrap_or_default();
+    let doc: serde_json::Value = serde_json::from_str(doc)?;
+    assert_eq!(
+        doc["Statement"],
+        serde_json::json!([{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]),
+        "{doc}"
+    );
+
+    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0);
+    Ok(())
+}
+
+/// A VPC taken out of the blueprint is deleted, with everything that belonged to it
+/// and nothing else.
+#[tokio::test]
+async fn a_removed_vpc_is_deleted() -> Res {
+    let w = World::new("shrink").await?;
+    let workload: (&str, &str, &[&str]) = ("workload", "10.10.0.0/16", &["sts", "ec2", "logs"]);
+    let extra: (&str, &str, &[&str]) = ("extra", "10.20.0.0/16", &["sts"]);
+    let two = w.write("two.yaml", &w.blueprint(&w.env, &[workload, extra]));
+    let one = w.write("one.yaml", &w.blueprint(&w.env, &[workload]));
+    w.apply(&two).await.expect(0);
+    let before = w.sweep(&w.env).await?;
+    assert!(before.problems.is_empty(), "{:#?}", before.problems);
+    assert!(before.vpcs.contains_key("vpc/extra") && before.vpcs.contains_key("vpc/workload"));
+    let extra_ids: BTreeSet<String> = before
+        .ids()
+        .into_iter()
+        .filter(|id| id.starts_with("vpc/extra") || id == "tgw/attachment/extra")
+        .collect();
+
+    let plan = w.plan(&one, &["--detailed-exitcode"]).await.expect(2);
+    let text = plan.stdout();
+    let headers = plan_headers(&text);
+    // Every planned change is a delete of something of `extra`: its VPC, subnets, route
+    // tables, routes, endpoints, group, attachment and links, and the return routes to it.
+    for h in &headers {
+        assert!(h.starts_with("  - "), "not a delete: {h}\n{text}");
+        let id = h[4..].split(' ').next().unwrap_or_default();
+        assert!(
+            id.starts_with("vpc/extra")
+                || id.starts_with("tgw/attachment/extra")
+                || id.ends_with("/return/extra"),
+            "{h}\n{text}"
+        );
+    }
+    for id in &extra_ids {
+        assert!(
+            text.contains(&format!("  - {id} (")),
+            "{id} not deleted:\n{text}"
+        );
+    }
+    for az in AZS {
+        assert!(
+            text.contains(&format!(
+                "  - vpc/inspection/rt/public/{az}/return/extra (route, "
+            )),
+            "{text}"
+        );
+    }
+    assert!(
+        text.ends_with(&format!(
+            "Plan: 0 to add, 0 to change, 0 to replace, {} to destroy.\n",
+            headers.len()
+        )),
+        "{text}"
+    );
+
+    w.apply(&one).await.expect(0);
+    let after = w.sweep(&w.env).await?;
+    assert!(after.problems.is_empty(), "{:#?}", after.problems);
+    let left: Vec<_> = after.ids().intersection(&extra_ids).cloned().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // Nothing of the extra VPC remains, tagged or not.
+    let extra_vpc = before.vpc_id("vpc/extra");
+    let vpcs = w.ec2.describe_vpcs().send().await?;
+    assert!(!vpcs
+        .vpcs()
+        .iter()
+        .any(|v| v.vpc_id() == Some(extra_vpc.as_str())));
+    // Everything else is intact: the same resources, not replaced, still routed both ways.
+    let mut unchanged = before.physical();
+    unchanged.retain(|id, _| !extra_ids.contains(id));
+    assert_eq!(after.physical(), unchanged);
+    assert_eq!(
+        after.attachments["tgw/attachment/workload"].state(),
+        Some(&TransitGatewayAttachmentState::Available)
+    );
+    for az in AZS {
+        let public = after.routes(&format!("vpc/inspection/rt/public/{az}"));
+        assert_eq!(
+            public.get("10.10.0.0/16"),
+            Some(&after.tgw_id()),
+            "{public:?}"
+        );
+        assert_eq!(public.get("10.20.0.0/16"), None, "{public:?}");
+        let spoke = after.routes(&format!("vpc/workload/rt/dataPlane/{az}"));
+        assert_eq!(spoke.get("0.0.0.0/0"), Some(&after.tgw_id()), "{spoke:?}");
+    }
+    w.plan(&one, &["--detailed-exitcode"]).await.expect(0);
+    Ok(())
+}
+
+/// After destroy, no resource of any kind carries the env's tag.
+#[tokio::test]
+async fn destroy_leaves_nothing() -> Res {
+    let w = World::new("gone").await?;
+    let bp = w.write("bp.yaml", &w.single_account());
+    w.apply(&bp).await.expect(0);
+    // The sweep sees everything apply made, so an empty sweep below means something.
+    let built = w.sweep(&w.env).await?;
+    let expected = BTreeMap::from([
+        ("vpc", 2),
+        ("subnet", 14),
+        ("route-table", 14),
+        ("internet-gateway", 1),
+        ("elastic-ip", 2),
+        ("nat-gateway", 2),
+        ("security-group", 1),
+        ("transit-gateway", 1),
+        ("tgw-route-table", 2),
+        ("tgw-attachment", 2),
+        ("vpc-endpoint", 10),
+    ]);
+    assert_eq!(built.counts(), expected);
+
+    let destroy = w.destroy(&bp).await.expect(0);
+    assert!(
+        destroy
+            .stdout()
+            .contains(": 0 created, 0 updated, 82 deleted."),
+        "{}",
+        destroy.stdout()
+    );
+    let left = w.sweep(&w.env).await?;
+    assert!(
+        left.ids().is_empty(),
+        "left behind: {:?}\n{left:#?}",
+        left.counts()
+    );
+    assert!(left.problems.is_empty(), "{:#?}", left.problems);
+    let plan = w
+        .plan(&bp, &["--destroy", "--detailed-exitcode"])
+        .await
+        .expect(0);
+    assert_eq!(
+        plan.stdout(),
+        "No changes. The environment has no resources.\n"
+    );
+    Ok(())
+}
+
+/// Invalid blueprints are refused (exit 3, file:line:col) before any AWS call: nothing
+/// listens on the endpoint, so a call would fail with exit 1 and a connection error.
+#[tokio::test]
+async fn invalid_blueprints_make_no_aws_call() -> Res {
+    const DEAD: &str = "http://127.0.0.1:9";
+    let dir = std::env::temp_dir().join(format!("airgapctl-ls-{}-invalid", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let valid = "apiVersion: airgapctl.dev/v1alpha1\nkind: Environment\nmetadata:\n  name: invalid\n  \
+                 region: eu-central-1\naccounts:\n  main: { id: \"111111111111\", role: airgap-deployer }\n\
+                 hub:\n  account: main\n  inspectionVpc: { cidr: 100.64.0.0/22 }\nvpcs:\n  - name: workload\n    \
+                 account: main\n    cidr: 10.10.0.0/16\n";
+    // (name, blueprint, text at the reported position, its line, diagnostic code)
+    let cases = [
+        (
+            "unknown-key",
+            valid.replace(
+                "  region: eu-central-1\n",
+                "  region: eu-central-1\n  owner: platform\n",
+            ),
+            "owner: platform",
+            "blueprint::unknown_key",
+        ),
+        (
+            "overlap",
+            format!("{valid}  - name: tooling\n    account: main\n    cidr: 10.10.128.0/20\n"),
+            "10.10.128.0/20",
+            "blueprint::cidr_overlap",
+        ),
+        (
+            "subnet-too-big",
+            valid.replace(
+                "cidr: 10.10.0.0/16\n",
+                "cidr: 10.10.0.0/24\n    subnets: { dataPlane: 23 }\n",
+            ),
+            "23 }",
+            "blueprint::subnets_do_not_fit",
+        ),
+        (
+            "undefined-account",
+            valid.replace("    account: main\n", "    account: nope\n"),
+            "nope",
+            "blueprint::undefined_account",
+        ),
+    ];
+    for (name, text, at, code) in &cases {
+        assert_ne!(text, valid, "{name}: the mutation did not apply");
+        let file = format!("{name}.yaml");
+        std::fs::write(dir.join(&file), text)?;
+        let (line, col) = text
+            .lines()
+            .enumerate()
+            .find_map(|(i, l)| l.find(at).map(|c| (i + 1, c + 1)))
+            .expect("marker in the blueprint");
+        let run = run_in(&dir, &["--endpoint-url", DEAD, "plan", "-f", &file])
+            .await
+            .expect(3);
+        let err = run.stderr();
+        assert!(
+            err.contains(&format!("[{file}:{line}:{col}]")),
+            "{name}: expected {file}:{line}:{col}\n{err}"
+        );
+        assert!(err.contains(code), "{name}: expected {code}\n{err}");
+        assert_eq!(run.stdout(), "", "{name}");
+    }
+    // The control: the valid blueprint does call, and fails to connect.
+    std::fs::write(dir.join("valid.yaml"), valid)?;
+    let run = run_in(&dir, &["--endpoint-url", DEAD, "plan", "-f", "valid.yaml"])
+        .await
+        .expect(1);
+    assert!(
+        run.stderr().contains("Connection refused"),
+        "{}",
+        run.stderr()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// The plan of plans/single-account.yaml before its first apply.
+#[tokio::test]
+async fn first_plan_of_the_single_account_blueprint() -> Res {
+    let w = World::new("first").await?;
+    let bp = w.write("bp.yaml", &w.single_account());
+    let plan = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2);
+    let text = plan.stdout();
+    assert!(
+        text.contains(&format!("{}/{REGION})", w.account.id())),
+        "{text}"
+    );
+    insta::with_settings!({ filters => vec![(r"\b\d{12}/eu-central-1\b", "[account]/eu-central-1")] }, {
+        insta::assert_snapshot!("single_account_first_plan", text);
+    });
+    Ok(())
+}
+
+/// `Observe: N batches (kinds x scopes), M API calls` and the per-call table of
+/// `plan --stats`.
+fn stats_of(stdout: &str) -> (u64, Vec<String>) {
+    let mut lines = stdout.lines().skip_while(|l| !l.starts_with("Observe: "));
+    let head = lines
+        .next()
+        .unwrap_or_else(|| panic!("no stats in:\n{stdout}"));
+    let calls = head
+        .split(", ")
+        .nth(1)
+        .and_then(|s| s.strip_suffix(" API calls"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("cannot read {head:?}"));
+    (
+        calls,
+        lines
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect(),
+    )
+}
+
+/// Observing costs as many calls for 10 spoke VPCs as for one: calls grow with kinds and
+/// accounts, not with resources. Prints the figures (run with --nocapture to see them).
+#[tokio::test]
+async fn plan_calls_do_not_grow_with_vpcs() -> Res {
+    let w = World::new("stats").await?;
+    let cidrs: Vec<String> = (1..=10).map(|i| format!("10.{i}.0.0/16")).collect();
+    let names: Vec<String> = (1..=10).map(|i| format!("spoke{i}")).collect();
+    let vpcs: Vec<(&str, &str, &[&str])> = names
+        .iter()
+        .zip(&cidrs)
+        .map(|(n, c)| (n.as_str(), c.as_str(), &["sts"][..]))
+        .collect();
+    // Two environments side by side in one account.
+    let (env1, env10) = (
+        format!("one-{}", w.account.id()),
+        format!("ten-{}", w.account.id()),
+    );
+    let one = w.write("one.yaml", &w.blueprint(&env1, &vpcs[..1]));
+    let ten = w.write("ten.yaml", &w.blueprint(&env10, &vpcs));
+
+    let apply1 = w.apply(&one).await.expect(0);
+    let apply10 = w.apply(&ten).await.expect(0);
+    let plan1 = w
+        .plan(&one, &["--stats", "--detailed-exitcode"])
+        .await
+        .expect(0);
+    let plan10 = w
+        .plan(&ten, &["--stats", "--detailed-exitcode"])
+        .await
+        .expect(0);
+    let (calls1, table1) = stats_of(&plan1.stdout());
+    let (calls10, table10) = stats_of(&plan10.stdout());
+
+    let (inv1, inv10) = (w.sweep(&env1).await?, w.sweep(&env10).await?);
+    assert_eq!((inv1.vpcs.len(), inv10.vpcs.len()), (2, 11));
+    assert_eq!((inv1.endpoints.len(), inv10.endpoints.len()), (2, 20));
+    let resources = |run: &Run| {
+        let out = run.stdout();
+        out.lines()
+            .find_map(|l| {
+                l.split(": ")
+                    .nth(1)?
+                    .split(" created")
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("no summary in:\n{out}"))
+    };
+    eprintln!(
+        "plan --stats, 1 spoke VPC: {calls1} API calls, plan {:.2} s; apply of {} resources {:.2} s",
+        plan1.took.as_secs_f64(),
+        resources(&apply1),
+        apply1.took.as_secs_f64()
+    );
+    eprintln!(
+        "plan --stats, 10 spoke VPCs: {calls10} API calls, plan {:.2} s; apply of {} resources {:.2} s",
+        plan10.took.as_secs_f64(),
+        resources(&apply10),
+        apply10.took.as_secs_f64()
+    );
+    eprintln!("{}", plan10.stdout().trim_end());
+    assert_eq!(calls1, calls10, "\n{}\n{}", plan1.stdout(), plan10.stdout());
+    assert_eq!(table1, table10);
+    Ok(())
+}
