@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod ec2;
+pub mod ecr;
 pub mod errors;
 pub mod provider;
 pub mod ram;

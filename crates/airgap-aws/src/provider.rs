@@ -13,6 +13,7 @@ use aws_types::SdkConfig;
 use thiserror::Error;
 
 use crate::ec2::{self, Ec2};
+use crate::ecr::{self, Ecr};
 use crate::ram::{self, Ram};
 use crate::stats::CallStats;
 
@@ -79,6 +80,7 @@ pub enum ProviderError {
 pub struct Provider {
     ec2: Arc<Ec2>,
     ram: Arc<Ram>,
+    ecr: Arc<Ecr>,
     scopes: Vec<Scope>,
     stats: CallStats,
     identities: Vec<(String, String)>,
@@ -105,6 +107,7 @@ impl Provider {
         let configs = futures_join(checks).await?;
         let mut ec2 = Ec2::new();
         let mut ram = Ram::new();
+        let mut ecr = Ecr::new();
         let mut scopes = Vec::new();
         let mut identities = Vec::new();
         for (a, (conf, arn)) in accounts.iter().zip(configs) {
@@ -117,6 +120,10 @@ impl Provider {
                 .interceptor(stats.clone())
                 .build();
             ram.insert(&scope, aws_sdk_ram::Client::from_conf(ram_conf));
+            let ecr_conf = aws_sdk_ecr::config::Builder::from(&conf)
+                .interceptor(stats.clone())
+                .build();
+            ecr.insert(&scope, aws_sdk_ecr::Client::from_conf(ecr_conf));
             if !scopes.contains(&scope) {
                 scopes.push(scope);
             }
@@ -125,6 +132,7 @@ impl Provider {
         Ok(Provider {
             ec2: Arc::new(ec2),
             ram: Arc::new(ram),
+            ecr: Arc::new(ecr),
             scopes,
             stats,
             identities,
@@ -136,6 +144,7 @@ impl Provider {
         let mut r = Registry::new();
         ec2::register(&mut r, &self.ec2);
         ram::register(&mut r, &self.ram);
+        ecr::register(&mut r, &self.ecr);
         r
     }
 
