@@ -5,6 +5,7 @@
 pub mod clients;
 pub mod ec2;
 pub mod errors;
+pub mod lock;
 pub mod provider;
 pub mod ram;
 pub mod stats;

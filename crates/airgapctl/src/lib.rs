@@ -113,6 +113,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Destroy(args) => {
             runtime()?.block_on(commands::apply::run(&args, PlanMode::Destroy, &cli.global))
         }
+        Command::Unlock(args) => runtime()?.block_on(commands::unlock::run(&args, &cli.global)),
     }
 }
 

@@ -5,13 +5,14 @@ use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 use std::sync::Arc;
 
+use airgap_aws::lock::Lease;
 use airgap_engine::{execute, Events, ExecOptions, Plan, PlanMode};
 use miette::miette;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{out, plan, validate, Target};
+use super::{lock, out, plan, validate, Target};
 use crate::cli::{ApplyArgs, Global, Output, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 use crate::interrupt::{self, Interrupts};
@@ -29,12 +30,39 @@ pub async fn run(args: &ApplyArgs, mode: PlanMode, global: &Global) -> CmdResult
             "stdin is not a terminal, so no one can confirm the plan; use --auto-approve"
         )));
     }
-    let plan = plan::make(&target, mode).await?;
+    // Held from before planning to the end of the run: what is planned is what runs.
+    let lease = lock::acquire(
+        &target,
+        operation(mode),
+        args.lock_timeout,
+        args.source.file.as_deref(),
+    )
+    .await?;
+    let result = plan_and_run(&target, mode, args, output, lease.as_ref()).await;
+    lock::release(lease).await;
+    result
+}
+
+async fn plan_and_run(
+    target: &Target,
+    mode: PlanMode,
+    args: &ApplyArgs,
+    output: Output,
+    lease: Option<&Lease>,
+) -> CmdResult {
+    let plan = plan::make(target, mode).await?;
     show(&plan, output);
     if plan.has_changes() && !args.auto_approve {
         confirm(mode, &target.env, output)?;
     }
-    run_plan(&target, &plan, args, output).await
+    run_plan(target, &plan, args, output, lease).await
+}
+
+fn operation(mode: PlanMode) -> &'static str {
+    match mode {
+        PlanMode::Apply => "apply",
+        PlanMode::Destroy => "destroy",
+    }
 }
 
 /// `apply PLANFILE`: the target the file records, planned again; executed without
@@ -62,11 +90,23 @@ pub async fn run_saved(args: &ApplyArgs, file: &Path, global: &Global) -> CmdRes
         // What was parsed, in case the file changed since the check above.
         check_blueprint(now, *hash, path, file)?;
     }
-    let plan = plan::make(&target, saved.mode).await?;
-    saved.check_current(&plan, file)?;
-    show(&plan, output);
-    // Like terraform: the saved plan was the thing to review; no question.
-    run_plan(&target, &plan, args, output).await
+    let lease = lock::acquire(
+        &target,
+        operation(saved.mode),
+        args.lock_timeout,
+        source.file.as_deref(),
+    )
+    .await?;
+    let result = async {
+        let plan = plan::make(&target, saved.mode).await?;
+        saved.check_current(&plan, file)?;
+        show(&plan, output);
+        // Like terraform: the saved plan was the thing to review; no question.
+        run_plan(&target, &plan, args, output, lease.as_ref()).await
+    }
+    .await;
+    lock::release(lease).await;
+    result
 }
 
 /// The source a saved plan's target is resolved from: its resources and env, with
@@ -122,8 +162,15 @@ fn show(plan: &Plan, output: Output) {
     }
 }
 
-/// Executes a plan that was shown (and confirmed where that is asked).
-async fn run_plan(target: &Target, plan: &Plan, args: &ApplyArgs, output: Output) -> CmdResult {
+/// Executes a plan that was shown (and confirmed where that is asked). Losing the
+/// lease stops the run like a Ctrl-C, and fails it.
+async fn run_plan(
+    target: &Target,
+    plan: &Plan,
+    args: &ApplyArgs,
+    output: Output,
+    lease: Option<&Lease>,
+) -> CmdResult {
     let mode = plan.mode;
     // JSON consumers still get a complete run_started .. run_finished stream.
     if !plan.has_changes() && output == Output::Text {
@@ -150,6 +197,14 @@ async fn run_plan(target: &Target, plan: &Plan, args: &ApplyArgs, output: Output
         eprintln!("Exiting now; operations in flight were abandoned.");
         std::process::exit(ExitStatus::Aborted.code());
     }));
+    let lost_watch = lease.map(|l| {
+        let (lost, cancel) = (l.lost(), cancel.clone());
+        tokio::spawn(async move {
+            let reason = lost.await;
+            eprintln!("Lost the lock of the environment ({reason}); stopping the run.");
+            cancel.cancel();
+        })
+    });
     let opts = ExecOptions {
         parallelism: usize::from(args.parallelism),
         cancel,
@@ -159,6 +214,9 @@ async fn run_plan(target: &Target, plan: &Plan, args: &ApplyArgs, output: Output
     };
     let result = execute(plan, &target.registry, &opts, &events).await;
     interrupts.abort();
+    if let Some(w) = lost_watch {
+        w.abort();
+    }
     // Dropping the last sender ends the reporter once it has drained the events.
     drop(events);
     let _ = reporter.await;
@@ -167,6 +225,14 @@ async fn run_plan(target: &Target, plan: &Plan, args: &ApplyArgs, output: Output
     let report = result.map_err(|e| Failure::failed(miette!("cannot run the plan: {e}")))?;
     if output == Output::Text {
         out(&format!("\n{}", render::report(&report, mode)));
+    }
+    if let Some(reason) = lease.and_then(Lease::lost_reason) {
+        return Err(Failure::failed(miette!(
+            help = "another airgapctl may be changing the environment now; check with \
+                    `airgapctl plan` once it is done",
+            "lost the lock of environment {} during the run: {reason}",
+            target.env
+        )));
     }
     Ok(if report.succeeded() {
         ExitStatus::Success
