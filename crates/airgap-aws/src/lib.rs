@@ -8,6 +8,7 @@ pub mod errors;
 pub mod lock;
 pub mod provider;
 pub mod ram;
+pub mod record;
 pub mod stats;
 pub mod tags;
 

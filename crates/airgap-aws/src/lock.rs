@@ -267,6 +267,10 @@ impl LockTable {
         &self.name
     }
 
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     pub(crate) fn aws_err<E, R>(&self, operation: &'static str, e: SdkError<E, R>) -> LockError
     where
         E: std::error::Error + ProvideErrorMetadata + 'static,
