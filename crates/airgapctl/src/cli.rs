@@ -56,8 +56,13 @@ pub enum Command {
     Plan(PlanArgs),
     /// Create or update the environment so it matches the blueprint, or apply a saved plan.
     Apply(ApplyCmd),
-    /// Delete every resource of the environment.
-    Destroy(ApplyArgs),
+    /// Delete every resource of the environment (with -f FILE, or --env NAME
+    /// --hub-account ID from the environment's record).
+    Destroy(DestroyArgs),
+    /// List the environments recorded in a hub account: owner, age, expiry, accounts.
+    Envs(EnvsArgs),
+    /// Destroy the expired environments recorded in a hub account.
+    Gc(GcArgs),
     /// Remove the lock of an environment whose holder is gone.
     Unlock(UnlockArgs),
     /// Print the resource graph.
@@ -150,6 +155,74 @@ pub struct ApplyCmd {
     pub plan_file: Option<PathBuf>,
     #[command(flatten)]
     pub args: ApplyArgs,
+    /// Lifetime of the environment from now (30m, 4h, 2d), over the blueprint's
+    /// metadata.ttl: recorded as its expiry, which `airgapctl gc` acts on.
+    #[arg(long, value_name = "TTL", value_parser = parse_ttl)]
+    pub ttl: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub args: ApplyArgs,
+    /// Plan and show what would be deleted, change nothing (exit 0).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Without a blueprint: the hub account whose record of --env NAME says which
+    /// accounts and region the environment spans.
+    #[arg(long, value_name = "ID", requires = "env", conflicts_with_all = ["file", "simulate"])]
+    pub hub_account: Option<String>,
+    /// With --hub-account: the role to assume in the hub account and, instead of the
+    /// roles the record names, in every account of the environment.
+    #[arg(long, value_name = "NAME", requires = "hub_account")]
+    pub role: Option<String>,
+}
+
+/// Where environment records are: the hub account (and --region).
+#[derive(Debug, Args)]
+pub struct HubArgs {
+    /// The hub account (12 digits) whose table holds the environment records.
+    #[arg(long, value_name = "ID")]
+    pub hub_account: String,
+    /// The role to assume in the hub account (and, for gc, instead of the recorded
+    /// roles in every account).
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvsArgs {
+    #[command(flatten)]
+    pub hub: HubArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    #[command(flatten)]
+    pub hub: HubArgs,
+    /// Show the expired environments and what destroying them would delete; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Maximum API calls in flight per environment.
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: u16,
+    /// Expected AWS durations are multiplied by this (see apply).
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        env = "AIRGAP_TIME_SCALE",
+        default_value_t = 1.0
+    )]
+    pub time_scale: f64,
+}
+
+fn parse_ttl(text: &str) -> Result<Duration, String> {
+    airgap_blueprint::parse_ttl(text)
+        .ok_or_else(|| format!("invalid TTL {text:?}: use e.g. 30m, 4h, 2d, 1d12h"))
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use airgap_aws::lock::Lease;
 use airgap_engine::{execute, Events, ExecOptions, Plan, PlanMode};
@@ -12,7 +13,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{lock, out, plan, validate, Target};
+use super::{lock, out, plan, record, validate, Target};
 use crate::cli::{ApplyArgs, Global, Output, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 use crate::interrupt::{self, Interrupts};
@@ -20,9 +21,42 @@ use crate::planfile::{hex, PlanFile, Resources};
 use crate::progress::{self, Style};
 use crate::render;
 
-pub async fn run(args: &ApplyArgs, mode: PlanMode, global: &Global) -> CmdResult {
-    let output = global.output;
+/// What `apply` and `destroy` add to a run beyond [`ApplyArgs`].
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// `apply --ttl`: the lifetime from now, over the blueprint's `metadata.ttl`.
+    pub ttl: Option<Duration>,
+    /// `destroy --dry-run`: plan and show, take no lock, change nothing.
+    pub dry_run: bool,
+}
+
+pub async fn run(
+    args: &ApplyArgs,
+    mode: PlanMode,
+    global: &Global,
+    opts: &RunOptions,
+) -> CmdResult {
     let target = Target::resolve(&args.source, global).await?;
+    run_target(&target, args, mode, global.output, opts).await
+}
+
+/// Plans `target` in `mode`, asks, runs: under the environment's lock, with its
+/// record written before an apply changes anything and deleted after a complete destroy.
+pub async fn run_target(
+    target: &Target,
+    args: &ApplyArgs,
+    mode: PlanMode,
+    output: Output,
+    opts: &RunOptions,
+) -> CmdResult {
+    if opts.dry_run {
+        let plan = plan::make(target, mode).await?;
+        show(&plan, output);
+        if output == Output::Text {
+            out("\nDry run: nothing was changed.\n");
+        }
+        return Ok(ExitStatus::Success);
+    }
     // Refuse before observing anything: the answer could never come.
     if !args.auto_approve && !std::io::stdin().is_terminal() {
         return Err(Failure::invalid(miette!(
@@ -32,13 +66,13 @@ pub async fn run(args: &ApplyArgs, mode: PlanMode, global: &Global) -> CmdResult
     }
     // Held from before planning to the end of the run: what is planned is what runs.
     let lease = lock::acquire(
-        &target,
+        target,
         operation(mode),
         args.lock_timeout,
         args.source.file.as_deref(),
     )
     .await?;
-    let result = plan_and_run(&target, mode, args, output, lease.as_ref()).await;
+    let result = plan_and_run(target, mode, args, output, lease.as_ref(), opts).await;
     lock::release(lease).await;
     result
 }
@@ -49,13 +83,41 @@ async fn plan_and_run(
     args: &ApplyArgs,
     output: Output,
     lease: Option<&Lease>,
+    opts: &RunOptions,
 ) -> CmdResult {
     let plan = plan::make(target, mode).await?;
     show(&plan, output);
     if plan.has_changes() && !args.auto_approve {
         confirm(mode, &target.env, output)?;
     }
-    run_plan(target, &plan, args, output, lease).await
+    locked_run(target, &plan, args, output, lease, opts.ttl).await
+}
+
+/// Runs a confirmed plan under the lock, keeping the environment record: written
+/// (with its expiry) before an apply changes anything, so a later `destroy --env` or
+/// `gc` finds even a half-built environment; deleted after a destroy that left nothing.
+async fn locked_run(
+    target: &Target,
+    plan: &Plan,
+    args: &ApplyArgs,
+    output: Output,
+    lease: Option<&Lease>,
+    ttl: Option<Duration>,
+) -> CmdResult {
+    let expires = match plan.mode {
+        PlanMode::Apply => Some(record::write(target, ttl).await?),
+        PlanMode::Destroy => None,
+    };
+    let status = run_plan(target, plan, args, output, lease).await;
+    match (plan.mode, &status) {
+        (PlanMode::Apply, _) => {
+            // The transit gateway exists once the run got that far.
+            record::tag_expiry(target, expires.flatten()).await;
+        }
+        (PlanMode::Destroy, Ok(ExitStatus::Success)) => record::delete(target).await?,
+        (PlanMode::Destroy, _) => {}
+    }
+    status
 }
 
 fn operation(mode: PlanMode) -> &'static str {
@@ -67,7 +129,12 @@ fn operation(mode: PlanMode) -> &'static str {
 
 /// `apply PLANFILE`: the target the file records, planned again; executed without
 /// asking if it observed what the saved plan observed.
-pub async fn run_saved(args: &ApplyArgs, file: &Path, global: &Global) -> CmdResult {
+pub async fn run_saved(
+    args: &ApplyArgs,
+    file: &Path,
+    global: &Global,
+    ttl: Option<Duration>,
+) -> CmdResult {
     let output = global.output;
     let saved = PlanFile::read(file)?;
     let resources = saved
@@ -102,7 +169,7 @@ pub async fn run_saved(args: &ApplyArgs, file: &Path, global: &Global) -> CmdRes
         saved.check_current(&plan, file)?;
         show(&plan, output);
         // Like terraform: the saved plan was the thing to review; no question.
-        run_plan(&target, &plan, args, output, lease.as_ref()).await
+        locked_run(&target, &plan, args, output, lease.as_ref(), ttl).await
     }
     .await;
     lock::release(lease).await;

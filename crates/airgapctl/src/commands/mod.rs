@@ -2,10 +2,13 @@
 //! (the simulated cloud or AWS) and writing to stdout.
 
 pub mod apply;
+pub mod destroy;
+pub mod envs;
 pub mod graph;
 pub mod hub;
 pub mod lock;
 pub mod plan;
+pub mod record;
 pub mod show;
 pub mod unlock;
 pub mod validate;
