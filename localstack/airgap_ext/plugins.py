@@ -1,8 +1,9 @@
 """LocalStack plugins of the airgap extension (registered as entry points in pyproject.toml).
 
 * ``localstack.aws.provider``: eks:default, ram:default, network-firewall:default (our handlers,
-  every other operation of the botocore model forwarded to moto), ecr:default (moto only) and
-  ec2:airgap.
+  every other operation of the botocore model forwarded to moto), ecr:default (moto only),
+  ec2:airgap and dynamodb:airgap (moto only: LocalStack's own DynamoDB provider needs DynamoDB
+  Local, a Java download, and does not even import on Python 3.11).
 * ``localstack.hooks.on_infra_start``: adds /_airgap/* routes, the fault handlers, and patches the
   twisted server so a fault can drop a connection. (The community edition does not load
   ``localstack.extensions`` plugins, so a hook is used instead; see extension.py.)
@@ -65,6 +66,12 @@ def ecr():
     # the free edition has no ECR provider: serve the API from moto (repositories, images,
     # policies, GetAuthorizationToken); there is no registry to push to
     return _service("ecr", {})
+
+
+@aws_provider(api="dynamodb", name="airgap")
+def dynamodb_airgap():
+    # moto's DynamoDB: tables per account and region, condition expressions, no Java
+    return _service("dynamodb", {})
 
 
 @aws_provider(api="ec2", name="airgap")

@@ -6,8 +6,10 @@ pub mod clients;
 pub mod ec2;
 pub mod ecr;
 pub mod errors;
+pub mod lock;
 pub mod provider;
 pub mod ram;
+pub mod record;
 pub mod stats;
 pub mod tags;
 

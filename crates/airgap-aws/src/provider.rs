@@ -84,6 +84,7 @@ pub struct Provider {
     scopes: Vec<Scope>,
     stats: CallStats,
     identities: Vec<(String, String)>,
+    configs: Vec<(String, SdkConfig)>,
 }
 
 impl Provider {
@@ -110,6 +111,7 @@ impl Provider {
         let mut ecr = Ecr::new();
         let mut scopes = Vec::new();
         let mut identities = Vec::new();
+        let mut sdk_configs = Vec::new();
         for (a, (conf, arn)) in accounts.iter().zip(configs) {
             let scope = Scope::new(a.id.clone(), cfg.region.clone());
             let ec2_conf = aws_sdk_ec2::config::Builder::from(&conf)
@@ -128,6 +130,7 @@ impl Provider {
                 scopes.push(scope);
             }
             identities.push((a.name.clone(), arn));
+            sdk_configs.push((a.id.clone(), conf));
         }
         Ok(Provider {
             ec2: Arc::new(ec2),
@@ -136,6 +139,7 @@ impl Provider {
             scopes,
             stats,
             identities,
+            configs: sdk_configs,
         })
     }
 
@@ -156,6 +160,15 @@ impl Provider {
     /// API calls made so far (identity checks included).
     pub fn stats(&self) -> &CallStats {
         &self.stats
+    }
+
+    /// The SDK config (credentials checked at connect) of a declared account id, for
+    /// services beyond the kinds (the lock table, the environment record).
+    pub fn sdk_config(&self, account_id: &str) -> Option<&SdkConfig> {
+        self.configs
+            .iter()
+            .find(|(id, _)| id == account_id)
+            .map(|(_, c)| c)
     }
 
     /// (account name, caller ARN) as checked at connect.

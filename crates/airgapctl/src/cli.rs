@@ -1,6 +1,7 @@
 //! Command-line arguments.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -55,8 +56,15 @@ pub enum Command {
     Plan(PlanArgs),
     /// Create or update the environment so it matches the blueprint, or apply a saved plan.
     Apply(ApplyCmd),
-    /// Delete every resource of the environment.
-    Destroy(ApplyArgs),
+    /// Delete every resource of the environment (with -f FILE, or --env NAME
+    /// --hub-account ID from the environment's record).
+    Destroy(DestroyArgs),
+    /// List the environments recorded in a hub account: owner, age, expiry, accounts.
+    Envs(EnvsArgs),
+    /// Destroy the expired environments recorded in a hub account.
+    Gc(GcArgs),
+    /// Remove the lock of an environment whose holder is gone.
+    Unlock(UnlockArgs),
     /// Print the resource graph.
     Graph(GraphArgs),
     /// List the environment's resources as they exist now: logical id, kind,
@@ -150,6 +158,74 @@ pub struct ApplyCmd {
     pub plan_file: Option<PathBuf>,
     #[command(flatten)]
     pub args: ApplyArgs,
+    /// Lifetime of the environment from now (30m, 4h, 2d), over the blueprint's
+    /// metadata.ttl: recorded as its expiry, which `airgapctl gc` acts on.
+    #[arg(long, value_name = "TTL", value_parser = parse_ttl)]
+    pub ttl: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub args: ApplyArgs,
+    /// Plan and show what would be deleted, change nothing (exit 0).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Without a blueprint: the hub account whose record of --env NAME says which
+    /// accounts and region the environment spans.
+    #[arg(long, value_name = "ID", requires = "env", conflicts_with_all = ["file", "simulate"])]
+    pub hub_account: Option<String>,
+    /// With --hub-account: the role to assume in the hub account and, instead of the
+    /// roles the record names, in every account of the environment.
+    #[arg(long, value_name = "NAME", requires = "hub_account")]
+    pub role: Option<String>,
+}
+
+/// Where environment records are: the hub account (and --region).
+#[derive(Debug, Args)]
+pub struct HubArgs {
+    /// The hub account (12 digits) whose table holds the environment records.
+    #[arg(long, value_name = "ID")]
+    pub hub_account: String,
+    /// The role to assume in the hub account (and, for gc, instead of the recorded
+    /// roles in every account).
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvsArgs {
+    #[command(flatten)]
+    pub hub: HubArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    #[command(flatten)]
+    pub hub: HubArgs,
+    /// Show the expired environments and what destroying them would delete; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Maximum API calls in flight per environment.
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: u16,
+    /// Expected AWS durations are multiplied by this (see apply).
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        env = "AIRGAP_TIME_SCALE",
+        default_value_t = 1.0
+    )]
+    pub time_scale: f64,
+}
+
+fn parse_ttl(text: &str) -> Result<Duration, String> {
+    airgap_blueprint::parse_ttl(text)
+        .ok_or_else(|| format!("invalid TTL {text:?}: use e.g. 30m, 4h, 2d, 1d12h"))
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +239,68 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "N", default_value_t = 10,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub parallelism: u16,
+    /// While another airgapctl holds the environment's lock, wait this long for it
+    /// (e.g. 30s, 10m) before failing; 0 fails at once.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The blueprint: its hub account holds the lock, its name is the default --env.
+    #[arg(
+        short,
+        long = "file",
+        value_name = "FILE",
+        required_unless_present = "hub_account"
+    )]
+    pub file: Option<PathBuf>,
+    /// The environment to unlock [default: the blueprint's metadata.name].
+    #[arg(long, value_name = "NAME", required_unless_present = "file")]
+    pub env: Option<String>,
+    /// Without a blueprint: the hub account (12 digits) whose lock table holds the lock.
+    #[arg(long, value_name = "ID", conflicts_with = "file")]
+    pub hub_account: Option<String>,
+    /// Without a blueprint: the role to assume in the hub account (name or ARN).
+    #[arg(long, value_name = "NAME", requires = "hub_account")]
+    pub role: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+/// A duration as `<n><unit>` groups (`90s`, `10m`, `1h30m`; units s, m, h, d), or a
+/// plain number of seconds (`0`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("invalid duration {text:?}: use e.g. 0, 30s, 10m, 1h30m");
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = 0u64;
+    let mut digits = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            _ => return Err(bad()),
+        };
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        digits.clear();
+    }
+    if !digits.is_empty() || text.is_empty() {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
 }
 
 #[derive(Debug, Args)]
@@ -201,5 +339,22 @@ impl Scenario {
             .iter()
             .copied()
             .find(|s| s.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units_or_seconds() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        for bad in ["", "s", "1x", "1.5m", "-1s", "10m5"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -106,13 +106,22 @@ fn run(cli: Cli) -> CmdResult {
         Command::Plan(args) => runtime()?.block_on(commands::plan::run(&args, &cli.global)),
         Command::Apply(cmd) => runtime()?.block_on(async {
             match &cmd.plan_file {
-                Some(file) => commands::apply::run_saved(&cmd.args, file, &cli.global).await,
-                None => commands::apply::run(&cmd.args, PlanMode::Apply, &cli.global).await,
+                Some(file) => {
+                    commands::apply::run_saved(&cmd.args, file, &cli.global, cmd.ttl).await
+                }
+                None => {
+                    let opts = commands::apply::RunOptions {
+                        ttl: cmd.ttl,
+                        dry_run: false,
+                    };
+                    commands::apply::run(&cmd.args, PlanMode::Apply, &cli.global, &opts).await
+                }
             }
         }),
-        Command::Destroy(args) => {
-            runtime()?.block_on(commands::apply::run(&args, PlanMode::Destroy, &cli.global))
-        }
+        Command::Destroy(args) => runtime()?.block_on(commands::destroy::run(&args, &cli.global)),
+        Command::Envs(args) => runtime()?.block_on(commands::envs::run(&args, &cli.global)),
+        Command::Gc(args) => runtime()?.block_on(commands::envs::gc(&args, &cli.global)),
+        Command::Unlock(args) => runtime()?.block_on(commands::unlock::run(&args, &cli.global)),
     }
 }
 

@@ -4,14 +4,16 @@
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
+use airgap_aws::lock::Lease;
 use airgap_engine::{execute, Events, ExecOptions, Plan, PlanMode};
 use miette::miette;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{out, plan, validate, Target};
+use super::{lock, out, plan, record, validate, Target};
 use crate::cli::{ApplyArgs, Global, Output, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 use crate::interrupt::{self, Interrupts};
@@ -19,9 +21,42 @@ use crate::planfile::{hex, PlanFile, Resources};
 use crate::progress::{self, Style};
 use crate::render;
 
-pub async fn run(args: &ApplyArgs, mode: PlanMode, global: &Global) -> CmdResult {
-    let output = global.output;
+/// What `apply` and `destroy` add to a run beyond [`ApplyArgs`].
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// `apply --ttl`: the lifetime from now, over the blueprint's `metadata.ttl`.
+    pub ttl: Option<Duration>,
+    /// `destroy --dry-run`: plan and show, take no lock, change nothing.
+    pub dry_run: bool,
+}
+
+pub async fn run(
+    args: &ApplyArgs,
+    mode: PlanMode,
+    global: &Global,
+    opts: &RunOptions,
+) -> CmdResult {
     let target = Target::resolve(&args.source, global).await?;
+    run_target(&target, args, mode, global.output, opts).await
+}
+
+/// Plans `target` in `mode`, asks, runs: under the environment's lock, with its
+/// record written before an apply changes anything and deleted after a complete destroy.
+pub async fn run_target(
+    target: &Target,
+    args: &ApplyArgs,
+    mode: PlanMode,
+    output: Output,
+    opts: &RunOptions,
+) -> CmdResult {
+    if opts.dry_run {
+        let plan = plan::make(target, mode).await?;
+        show(&plan, output);
+        if output == Output::Text {
+            out("\nDry run: nothing was changed.\n");
+        }
+        return Ok(ExitStatus::Success);
+    }
     // Refuse before observing anything: the answer could never come.
     if !args.auto_approve && !std::io::stdin().is_terminal() {
         return Err(Failure::invalid(miette!(
@@ -29,17 +64,77 @@ pub async fn run(args: &ApplyArgs, mode: PlanMode, global: &Global) -> CmdResult
             "stdin is not a terminal, so no one can confirm the plan; use --auto-approve"
         )));
     }
-    let plan = plan::make(&target, mode).await?;
+    // Held from before planning to the end of the run: what is planned is what runs.
+    let lease = lock::acquire(
+        target,
+        operation(mode),
+        args.lock_timeout,
+        args.source.file.as_deref(),
+    )
+    .await?;
+    let result = plan_and_run(target, mode, args, output, lease.as_ref(), opts).await;
+    lock::release(lease).await;
+    result
+}
+
+async fn plan_and_run(
+    target: &Target,
+    mode: PlanMode,
+    args: &ApplyArgs,
+    output: Output,
+    lease: Option<&Lease>,
+    opts: &RunOptions,
+) -> CmdResult {
+    let plan = plan::make(target, mode).await?;
     show(&plan, output);
     if plan.has_changes() && !args.auto_approve {
         confirm(mode, &target.env, output)?;
     }
-    run_plan(&target, &plan, args, output).await
+    locked_run(target, &plan, args, output, lease, opts.ttl).await
+}
+
+/// Runs a confirmed plan under the lock, keeping the environment record: written
+/// (with its expiry) before an apply changes anything, so a later `destroy --env` or
+/// `gc` finds even a half-built environment; deleted after a destroy that left nothing.
+async fn locked_run(
+    target: &Target,
+    plan: &Plan,
+    args: &ApplyArgs,
+    output: Output,
+    lease: Option<&Lease>,
+    ttl: Option<Duration>,
+) -> CmdResult {
+    let expires = match plan.mode {
+        PlanMode::Apply => Some(record::write(target, ttl).await?),
+        PlanMode::Destroy => None,
+    };
+    let status = run_plan(target, plan, args, output, lease).await;
+    match (plan.mode, &status) {
+        (PlanMode::Apply, _) => {
+            // The transit gateway exists once the run got that far.
+            record::tag_expiry(target, expires.flatten()).await;
+        }
+        (PlanMode::Destroy, Ok(ExitStatus::Success)) => record::delete(target).await?,
+        (PlanMode::Destroy, _) => {}
+    }
+    status
+}
+
+fn operation(mode: PlanMode) -> &'static str {
+    match mode {
+        PlanMode::Apply => "apply",
+        PlanMode::Destroy => "destroy",
+    }
 }
 
 /// `apply PLANFILE`: the target the file records, planned again; executed without
 /// asking if it observed what the saved plan observed.
-pub async fn run_saved(args: &ApplyArgs, file: &Path, global: &Global) -> CmdResult {
+pub async fn run_saved(
+    args: &ApplyArgs,
+    file: &Path,
+    global: &Global,
+    ttl: Option<Duration>,
+) -> CmdResult {
     let output = global.output;
     let saved = PlanFile::read(file)?;
     let resources = saved
@@ -62,11 +157,23 @@ pub async fn run_saved(args: &ApplyArgs, file: &Path, global: &Global) -> CmdRes
         // What was parsed, in case the file changed since the check above.
         check_blueprint(now, *hash, path, file)?;
     }
-    let plan = plan::make(&target, saved.mode).await?;
-    saved.check_current(&plan, file)?;
-    show(&plan, output);
-    // Like terraform: the saved plan was the thing to review; no question.
-    run_plan(&target, &plan, args, output).await
+    let lease = lock::acquire(
+        &target,
+        operation(saved.mode),
+        args.lock_timeout,
+        source.file.as_deref(),
+    )
+    .await?;
+    let result = async {
+        let plan = plan::make(&target, saved.mode).await?;
+        saved.check_current(&plan, file)?;
+        show(&plan, output);
+        // Like terraform: the saved plan was the thing to review; no question.
+        locked_run(&target, &plan, args, output, lease.as_ref(), ttl).await
+    }
+    .await;
+    lock::release(lease).await;
+    result
 }
 
 /// The source a saved plan's target is resolved from: its resources and env, with
@@ -122,8 +229,15 @@ fn show(plan: &Plan, output: Output) {
     }
 }
 
-/// Executes a plan that was shown (and confirmed where that is asked).
-async fn run_plan(target: &Target, plan: &Plan, args: &ApplyArgs, output: Output) -> CmdResult {
+/// Executes a plan that was shown (and confirmed where that is asked). Losing the
+/// lease stops the run like a Ctrl-C, and fails it.
+async fn run_plan(
+    target: &Target,
+    plan: &Plan,
+    args: &ApplyArgs,
+    output: Output,
+    lease: Option<&Lease>,
+) -> CmdResult {
     let mode = plan.mode;
     // JSON consumers still get a complete run_started .. run_finished stream.
     if !plan.has_changes() && output == Output::Text {
@@ -150,6 +264,14 @@ async fn run_plan(target: &Target, plan: &Plan, args: &ApplyArgs, output: Output
         eprintln!("Exiting now; operations in flight were abandoned.");
         std::process::exit(ExitStatus::Aborted.code());
     }));
+    let lost_watch = lease.map(|l| {
+        let (lost, cancel) = (l.lost(), cancel.clone());
+        tokio::spawn(async move {
+            let reason = lost.await;
+            eprintln!("Lost the lock of the environment ({reason}); stopping the run.");
+            cancel.cancel();
+        })
+    });
     let opts = ExecOptions {
         parallelism: usize::from(args.parallelism),
         cancel,
@@ -159,6 +281,9 @@ async fn run_plan(target: &Target, plan: &Plan, args: &ApplyArgs, output: Output
     };
     let result = execute(plan, &target.registry, &opts, &events).await;
     interrupts.abort();
+    if let Some(w) = lost_watch {
+        w.abort();
+    }
     // Dropping the last sender ends the reporter once it has drained the events.
     drop(events);
     let _ = reporter.await;
@@ -167,6 +292,14 @@ async fn run_plan(target: &Target, plan: &Plan, args: &ApplyArgs, output: Output
     let report = result.map_err(|e| Failure::failed(miette!("cannot run the plan: {e}")))?;
     if output == Output::Text {
         out(&format!("\n{}", render::report(&report, mode)));
+    }
+    if let Some(reason) = lease.and_then(Lease::lost_reason) {
+        return Err(Failure::failed(miette!(
+            help = "another airgapctl may be changing the environment now; check with \
+                    `airgapctl plan` once it is done",
+            "lost the lock of environment {} during the run: {reason}",
+            target.env
+        )));
     }
     Ok(if report.succeeded() {
         ExitStatus::Success

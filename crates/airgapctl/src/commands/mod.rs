@@ -2,9 +2,15 @@
 //! (the simulated cloud or AWS) and writing to stdout.
 
 pub mod apply;
+pub mod destroy;
+pub mod envs;
 pub mod graph;
+pub mod hub;
+pub mod lock;
 pub mod plan;
+pub mod record;
 pub mod show;
+pub mod unlock;
 pub mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,6 +54,20 @@ pub struct Target {
     pub backend: Backend,
     /// Expected AWS durations are multiplied by this (poll pacing, rate limits).
     pub time_scale: f64,
+    /// On AWS: the accounts and region the environment spans (lock, record).
+    pub span: Option<Span>,
+}
+
+/// What an environment on AWS spans: its accounts (the hub's holds the lock table and
+/// the environment record) and region, and its lifetime.
+#[derive(Clone, Debug)]
+pub struct Span {
+    /// The hub account's id.
+    pub hub_account: String,
+    pub region: String,
+    pub accounts: Vec<AccountSpec>,
+    /// `metadata.ttl` of the blueprint.
+    pub ttl: Option<std::time::Duration>,
 }
 
 impl Target {
@@ -96,6 +116,16 @@ impl Target {
         let provider = airgap_aws::Provider::connect(&cfg, &accounts)
             .await
             .map_err(|e| Failure::failed(miette!("{e}")))?;
+        let span = Span {
+            hub_account: bp
+                .account(&bp.hub.account.value)
+                .map(|a| a.id.value.clone())
+                .or_else(|| accounts.first().map(|a| a.id.clone()))
+                .unwrap_or_default(),
+            region: cfg.region.clone(),
+            accounts,
+            ttl: bp.metadata.ttl.as_ref().map(|t| t.value),
+        };
         Ok(Target {
             env,
             graph,
@@ -103,6 +133,7 @@ impl Target {
             registry: provider.registry(),
             backend: Backend::Aws(provider),
             time_scale,
+            span: Some(span),
         })
     }
 
@@ -152,6 +183,7 @@ impl Target {
             registry: sim::registry(&cloud),
             backend: Backend::Sim { cloud, state_path },
             time_scale: source.sim_time_scale,
+            span: None,
         })
     }
 
@@ -290,7 +322,7 @@ pub fn declared(source: &Source, need_provider: bool) -> Result<Declared, Failur
 }
 
 /// The env name becomes a file name and an AWS tag value: keep it to safe characters.
-fn check_env_name(env: &str) -> Result<(), Failure> {
+pub fn check_env_name(env: &str) -> Result<(), Failure> {
     let ok = !env.is_empty()
         && env.len() <= 64
         && env

@@ -1,0 +1,251 @@
+//! `airgapctl envs` lists the environments recorded in a hub account; `airgapctl gc`
+//! destroys the expired ones, each from its record, under its lock.
+
+use std::fmt::Write;
+use std::io::{BufRead, IsTerminal};
+use std::time::Duration;
+
+use airgap_aws::lock::{now_ms, rfc3339};
+use airgap_aws::record::EnvRecord;
+use airgap_engine::PlanMode;
+use miette::miette;
+use serde_json::json;
+
+use super::apply::{self, RunOptions};
+use super::{out, record};
+use crate::cli::{ApplyArgs, EnvsArgs, GcArgs, Global, Output, Source};
+use crate::exit::{CmdResult, ExitStatus, Failure};
+
+pub async fn run(args: &EnvsArgs, global: &Global) -> CmdResult {
+    let table = record::hub_table(global, &args.hub.hub_account, args.hub.role.as_deref()).await?;
+    let records = table
+        .list_records()
+        .await
+        .map_err(|e| Failure::failed(miette!("cannot list the environments: {e}")))?;
+    let now = now_ms();
+    match global.output {
+        Output::Json => {
+            let items: Vec<_> = records.iter().map(|r| record_json(r, now)).collect();
+            out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&items).expect("records serialize")
+            ));
+        }
+        Output::Text => out(&table_text(&records, now)),
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn record_json(r: &EnvRecord, now: i64) -> serde_json::Value {
+    json!({
+        "env": r.env,
+        "owner": r.owner,
+        "region": r.region,
+        "hub_account": r.hub_account,
+        "created_at": rfc3339(r.created_at_ms),
+        "updated_at": rfc3339(r.updated_at_ms),
+        "age_s": (now - r.created_at_ms).max(0) / 1000,
+        "expires_at": r.expires_at_ms.map(rfc3339),
+        "expired": r.expired(now),
+        "accounts": r.accounts.iter().map(|a| json!({
+            "id": a.id, "name": a.name, "role": a.role,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `3d4h`, `2h5m`, `4m10s`, `12s`: the two largest units.
+pub fn human(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    let (d, h, m, sec) = (s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
+    if d > 0 {
+        format!("{d}d{h}h")
+    } else if h > 0 {
+        format!("{h}h{m}m")
+    } else if m > 0 {
+        format!("{m}m{sec}s")
+    } else {
+        format!("{sec}s")
+    }
+}
+
+fn expiry(r: &EnvRecord, now: i64) -> String {
+    match r.expires_at_ms {
+        None => "never".to_string(),
+        Some(e) if e <= now => format!("expired {} ago", human(now - e)),
+        Some(e) => format!("in {}", human(e - now)),
+    }
+}
+
+fn table_text(records: &[EnvRecord], now: i64) -> String {
+    if records.is_empty() {
+        return "No environments recorded.\n".to_string();
+    }
+    let rows: Vec<[String; 5]> = records
+        .iter()
+        .map(|r| {
+            let accounts: Vec<String> = r
+                .accounts
+                .iter()
+                .map(|a| format!("{} ({})", a.id, a.name))
+                .collect();
+            [
+                r.env.clone(),
+                r.owner.clone(),
+                human(now - r.created_at_ms),
+                expiry(r, now),
+                accounts.join(", "),
+            ]
+        })
+        .collect();
+    let head = ["NAME", "OWNER", "AGE", "EXPIRES", "ACCOUNTS"];
+    let width: Vec<usize> = (0..4)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([head[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut text = String::new();
+    for row in std::iter::once(head.map(str::to_string)).chain(rows) {
+        let _ = writeln!(
+            text,
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            w0 = width[0],
+            w1 = width[1],
+            w2 = width[2],
+            w3 = width[3]
+        );
+    }
+    text
+}
+
+/// `airgapctl gc`: destroys every recorded environment whose expiry passed, one after
+/// the other, each as `destroy --env NAME --hub-account ID` would (under its lock; one
+/// locked by another process is skipped and counts as a failure).
+pub async fn gc(args: &GcArgs, global: &Global) -> CmdResult {
+    if !args.dry_run && !args.auto_approve && !std::io::stdin().is_terminal() {
+        return Err(Failure::invalid(miette!(
+            help = "pass --auto-approve to run without confirmation",
+            "stdin is not a terminal, so no one can confirm; use --auto-approve"
+        )));
+    }
+    let hub = &args.hub.hub_account;
+    let table = record::hub_table(global, hub, args.hub.role.as_deref()).await?;
+    let now = now_ms();
+    let expired: Vec<EnvRecord> = table
+        .list_records()
+        .await
+        .map_err(|e| Failure::failed(miette!("cannot list the environments: {e}")))?
+        .into_iter()
+        .filter(|r| r.expired(now))
+        .collect();
+    let say = |text: &str| match global.output {
+        Output::Text => out(text),
+        Output::Json => eprint!("{text}"),
+    };
+    if expired.is_empty() {
+        say("No expired environments.\n");
+        return Ok(ExitStatus::Success);
+    }
+    let mut list = format!("{} expired environment(s):\n", expired.len());
+    for r in &expired {
+        let _ = writeln!(
+            list,
+            "  {} (owner {}, {})",
+            r.env,
+            if r.owner.is_empty() { "?" } else { &r.owner },
+            expiry(r, now)
+        );
+    }
+    say(&list);
+    if !args.dry_run && !args.auto_approve {
+        say("\nDestroy every resource of these environments?\nOnly 'yes' will be accepted: ");
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| Failure::invalid(miette!("cannot read the answer: {e}")))?;
+        if answer.trim() != "yes" {
+            return Err(Failure::failed(miette!(
+                "cancelled: the answer was not 'yes'"
+            )));
+        }
+    }
+    let opts = RunOptions {
+        ttl: None,
+        dry_run: args.dry_run,
+    };
+    let mut failed = Vec::new();
+    for r in &expired {
+        say(&format!("\n== {} ==\n", r.env));
+        let run_args = ApplyArgs {
+            source: Source {
+                file: None,
+                simulate: None,
+                env: Some(r.env.clone()),
+                sim_state: None,
+                sim_time_scale: 0.01,
+                time_scale: args.time_scale,
+                sim_fail: Vec::new(),
+            },
+            auto_approve: true,
+            parallelism: args.parallelism,
+            lock_timeout: Duration::ZERO,
+        };
+        let result = async {
+            let target =
+                record::target(global, r, args.hub.role.as_deref(), args.time_scale).await?;
+            apply::run_target(&target, &run_args, PlanMode::Destroy, global.output, &opts).await
+        }
+        .await;
+        match result {
+            Ok(ExitStatus::Success) => {}
+            Ok(status) => failed.push(format!("{} (exit {})", r.env, status.code())),
+            Err(Failure { error, .. }) => {
+                eprintln!("{error:?}");
+                failed.push(r.env.clone());
+            }
+        }
+    }
+    let done = expired.len() - failed.len();
+    if args.dry_run {
+        say(&format!(
+            "\nDry run: {} expired environment(s), nothing was changed.\n",
+            expired.len()
+        ));
+    } else {
+        say(&format!(
+            "\nGarbage collection: {done} of {} expired environment(s) destroyed.\n",
+            expired.len()
+        ));
+    }
+    if failed.is_empty() {
+        Ok(ExitStatus::Success)
+    } else {
+        Err(Failure::failed(miette!(
+            "could not destroy: {}",
+            failed.join(", ")
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_show_two_units() {
+        assert_eq!(human(12_000), "12s");
+        assert_eq!(human(250_000), "4m10s");
+        assert_eq!(human(7_500_000), "2h5m");
+        assert_eq!(human(100 * 3_600_000), "4d4h");
+        assert_eq!(human(-5), "0s");
+    }
+}
