@@ -5,6 +5,8 @@
 pub mod clients;
 pub mod ec2;
 pub mod errors;
+pub mod iam;
+pub mod kms;
 pub mod provider;
 pub mod ram;
 pub mod stats;
