@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod ec2;
+pub mod eks;
 pub mod errors;
 pub mod iam;
 pub mod kms;

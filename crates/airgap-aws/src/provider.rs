@@ -79,6 +79,8 @@ pub enum ProviderError {
 pub struct Provider {
     ec2: Arc<Ec2>,
     ram: Arc<Ram>,
+    /// IAM, KMS and EKS clients of the cluster kinds.
+    cluster: crate::eks::ClusterServices,
     scopes: Vec<Scope>,
     stats: CallStats,
     identities: Vec<(String, String)>,
@@ -105,6 +107,7 @@ impl Provider {
         let configs = futures_join(checks).await?;
         let mut ec2 = Ec2::new();
         let mut ram = Ram::new();
+        let mut cluster = crate::eks::ClusterClients::new();
         let mut scopes = Vec::new();
         let mut identities = Vec::new();
         for (a, (conf, arn)) in accounts.iter().zip(configs) {
@@ -117,6 +120,7 @@ impl Provider {
                 .interceptor(stats.clone())
                 .build();
             ram.insert(&scope, aws_sdk_ram::Client::from_conf(ram_conf));
+            cluster.insert(&scope, &conf, &stats);
             if !scopes.contains(&scope) {
                 scopes.push(scope);
             }
@@ -125,6 +129,7 @@ impl Provider {
         Ok(Provider {
             ec2: Arc::new(ec2),
             ram: Arc::new(ram),
+            cluster: cluster.build(),
             scopes,
             stats,
             identities,
@@ -136,6 +141,7 @@ impl Provider {
         let mut r = Registry::new();
         ec2::register(&mut r, &self.ec2);
         ram::register(&mut r, &self.ram);
+        self.cluster.register(&mut r);
         r
     }
 
