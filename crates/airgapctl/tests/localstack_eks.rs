@@ -144,6 +144,20 @@ impl Run {
         self
     }
 
+    /// Wall time and the run's own report ("Apply complete in 9.7s: ..."), for the log.
+    fn timing(&self, what: &str) {
+        let report = self
+            .stdout()
+            .lines()
+            .find(|l| l.contains(" complete in "))
+            .unwrap_or_default()
+            .to_string();
+        eprintln!(
+            "{what} at time scale {SCALE}: {:.1}s wall; {report}",
+            self.took.as_secs_f64()
+        );
+    }
+
     /// Index of the first output line containing `needle`.
     fn line(&self, needle: &str) -> usize {
         self.stdout()
@@ -631,10 +645,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     cli.write("bp.yaml", &blueprint(id, "1.31", scaling, ALL_ENDPOINTS));
 
     let create = cli.run(&apply_args("bp.yaml")).expect(0);
-    eprintln!(
-        "apply (create) at time scale {SCALE}: {:.1}s",
-        create.took.as_secs_f64()
-    );
+    create.timing("apply (create)");
     let out = create.stdout();
     // The time model made the engine wait, and the order held: cluster, early add-ons,
     // node group, coredns.
@@ -680,10 +691,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
         "{plan}"
     );
     let upgrade = cli.run(&apply_args("bp.yaml")).expect(0);
-    eprintln!(
-        "apply (1.31 -> 1.32) at time scale {SCALE}: {:.1}s",
-        upgrade.took.as_secs_f64()
-    );
+    upgrade.timing("apply (1.31 -> 1.32)");
     for addon in ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"] {
         assert!(
             upgrade.line("~ cluster/apps: done")
@@ -754,10 +762,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
         &blueprint(id, "1.32", "{ min: 2, desired: 3, max: 5 }", ALL_ENDPOINTS),
     );
     let scale = cli.run(&apply_args("bp.yaml")).expect(0);
-    eprintln!(
-        "apply (scaling) at time scale {SCALE}: {:.1}s",
-        scale.took.as_secs_f64()
-    );
+    scale.timing("apply (scaling)");
     let out = scale.stdout();
     assert!(
         out.contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."),
@@ -800,10 +805,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
             "--auto-approve",
         ])
         .expect(0);
-    eprintln!(
-        "destroy at time scale {SCALE}: {:.1}s",
-        destroy.took.as_secs_f64()
-    );
+    destroy.timing("destroy");
     let out = destroy.stdout();
     assert!(out.contains("- cluster/apps: waiting (DELETING)"), "{out}");
     assert!(
