@@ -14,7 +14,10 @@
 //! answers `Conflict`, so the engine calls it again once the first is done; a busy
 //! resource (`ResourceInUseException`, or a status other than ACTIVE) is a `Conflict`
 //! too, waited out. Readiness after an update follows the update's id
-//! (`DescribeUpdate`), then the resource's status.
+//! (`DescribeUpdate`), then the resource's status. Updates carry no client token: the
+//! spec-derived token of a create would make EKS answer a later, identical update
+//! (the same scaling again after a change back and forth) with the old one; a retried
+//! update call finds the resource UPDATING instead, a Conflict.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -1229,8 +1232,7 @@ impl Kind for EksNodegroup {
             let mut req = c
                 .update_nodegroup_version()
                 .cluster_name(&cluster)
-                .nodegroup_name(&name)
-                .client_request_token(node.client_token());
+                .nodegroup_name(&name);
             if differs("launchTemplateVersion") {
                 let lt = ng.launch_template();
                 req = req.launch_template(
@@ -1249,8 +1251,7 @@ impl Kind for EksNodegroup {
             let mut req = c
                 .update_nodegroup_config()
                 .cluster_name(&cluster)
-                .nodegroup_name(&name)
-                .client_request_token(node.client_token());
+                .nodegroup_name(&name);
             if differs("min") || differs("desired") || differs("max") {
                 req = req.scaling_config(
                     NodegroupScalingConfig::builder()
@@ -1619,17 +1620,21 @@ impl Kind for EksAddon {
             return Ok(current.outputs.clone());
         };
         let version = default_addon_version(c, &name, &k8s).await?;
-        let update = c
-            .update_addon()
-            .cluster_name(&cluster)
-            .addon_name(&name)
-            .set_addon_version(version)
-            .resolve_conflicts(ResolveConflicts::Overwrite)
-            .client_request_token(node.client_token())
-            .send()
-            .await
-            .map_err(classify)?
-            .update;
+        // The same add-on version may serve both Kubernetes versions: then only the
+        // record changes.
+        let update = if version.is_some() && version.as_deref() != ad.addon_version() {
+            c.update_addon()
+                .cluster_name(&cluster)
+                .addon_name(&name)
+                .set_addon_version(version)
+                .resolve_conflicts(ResolveConflicts::Overwrite)
+                .send()
+                .await
+                .map_err(classify)?
+                .update
+        } else {
+            None
+        };
         let mut out = with_update(
             current.outputs.clone(),
             update.as_ref().and_then(|u| u.id()),

@@ -415,10 +415,7 @@ impl Kind for KmsAlias {
                     .into_iter()
                     .find(|a| a.alias_name() == Some(name.as_str()))
                     .and_then(|a| a.target_key_id().map(str::to_string));
-                let ours = target.as_deref().is_some_and(|t| {
-                    t == key || key.ends_with(&format!("/{t}")) || t.ends_with(&key)
-                });
-                if !ours {
+                if target.as_deref() != Some(key.as_str()) {
                     return Err(KindError::fatal(
                         "AlreadyExistsException",
                         format!("the alias {name} exists and points at another key"),
