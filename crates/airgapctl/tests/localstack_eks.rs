@@ -483,6 +483,9 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
             .addon
             .ok_or("no add-on")?;
         assert_eq!(ad.status().map(|s| s.as_str()), Some("ACTIVE"), "{a}");
+        if a == "kube-proxy" {
+            assert_eq!(ad.addon_version(), Some("v1.31.0-eksbuild.1"));
+        }
         let t = ad.tags().ok_or("add-on without tags")?;
         assert_eq!(
             t.get("airgap:kubernetes-version").map(String::as_str),
@@ -707,19 +710,26 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
             < upgrade.line("~ cluster/apps/addon/coredns: updating")
     );
     // The same order as EKS saw it: each update started once the previous had finished
-    // (at this scale a control plane update takes 6 s, an add-on update 0.6 s).
+    // (at this scale a control plane update takes 6 s, an add-on update 0.6 s). Only
+    // kube-proxy's version follows Kubernetes; the other add-ons' default serves both
+    // versions, so they keep it and only their record moves to 1.32.
     let eks = aws_sdk_eks::Client::new(&conf);
     let cluster_u = updates(&eks, None, None).await?;
     assert_eq!(cluster_u.len(), 1, "{cluster_u:?}");
     assert_eq!(cluster_u[0].1, "VersionUpdate");
-    let cni = updates(&eks, None, Some("vpc-cni")).await?;
+    let proxy = updates(&eks, None, Some("kube-proxy")).await?;
     let ng_u = updates(&eks, Some("general"), None).await?;
-    let dns = updates(&eks, None, Some("coredns")).await?;
-    assert_eq!((cni.len(), ng_u.len(), dns.len()), (1, 1, 1));
+    assert_eq!((proxy.len(), ng_u.len()), (1, 1), "{proxy:?} {ng_u:?}");
+    assert_eq!(proxy[0].1, "AddonUpdate");
     assert_eq!(ng_u[0].1, "VersionUpdate");
-    assert!(cni[0].0 - cluster_u[0].0 >= 5.0, "{cluster_u:?} {cni:?}");
-    assert!(ng_u[0].0 - cni[0].0 >= 0.5, "{cni:?} {ng_u:?}");
-    assert!(dns[0].0 > ng_u[0].0, "{ng_u:?} {dns:?}");
+    assert!(
+        proxy[0].0 - cluster_u[0].0 >= 5.0,
+        "{cluster_u:?} {proxy:?}"
+    );
+    assert!(ng_u[0].0 - proxy[0].0 >= 0.5, "{proxy:?} {ng_u:?}");
+    for addon in ["vpc-cni", "eks-pod-identity-agent", "coredns"] {
+        assert_eq!(updates(&eks, None, Some(addon)).await?, [], "{addon}");
+    }
     let cl = eks
         .describe_cluster()
         .name(CLUSTER)
@@ -738,21 +748,28 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
         .ok_or("no node group")?;
     assert_eq!(ng.version(), Some("1.32"));
     let arn_before = ng.nodegroup_arn().map(str::to_string);
-    let coredns = eks
-        .describe_addon()
-        .cluster_name(CLUSTER)
-        .addon_name("coredns")
-        .send()
-        .await?
-        .addon
-        .ok_or("no add-on")?;
-    assert_eq!(
-        coredns
-            .tags()
-            .and_then(|t| t.get("airgap:kubernetes-version"))
-            .map(String::as_str),
-        Some("1.32")
-    );
+    for (addon, version) in [
+        ("kube-proxy", "v1.32.0-eksbuild.1"),
+        ("vpc-cni", "v1.18.3-eksbuild.1"),
+        ("coredns", "v1.11.1-eksbuild.9"),
+    ] {
+        let ad = eks
+            .describe_addon()
+            .cluster_name(CLUSTER)
+            .addon_name(addon)
+            .send()
+            .await?
+            .addon
+            .ok_or("no add-on")?;
+        assert_eq!(ad.addon_version(), Some(version), "{addon}");
+        assert_eq!(
+            ad.tags()
+                .and_then(|t| t.get("airgap:kubernetes-version"))
+                .map(String::as_str),
+            Some("1.32"),
+            "{addon}"
+        );
+    }
     cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
         .expect(0);
 
