@@ -28,6 +28,17 @@ ADDON_DEFAULTS = {
     "adot": "v0.94.1-eksbuild.1",
 }
 
+# Add-ons whose version follows the cluster's Kubernetes minor version (as kube-proxy does on
+# AWS: v1.31.x for 1.31, v1.32.x for 1.32); the others have one default for every version.
+VERSIONED_ADDONS = {"kube-proxy"}
+
+
+def _addon_default(name: str, k8s: str) -> str:
+    if name in VERSIONED_ADDONS:
+        return f"v{k8s}.0-eksbuild.1"
+    return ADDON_DEFAULTS[name]
+
+
 ACCESS_POLICIES = [
     "AmazonEKSAdminPolicy",
     "AmazonEKSClusterAdminPolicy",
@@ -646,7 +657,7 @@ def create_addon(ctx, req):
             "addonName": name,
             "clusterName": c["name"],
             "status": "CREATING",
-            "addonVersion": req.get("addonVersion") or ADDON_DEFAULTS[name],
+            "addonVersion": req.get("addonVersion") or _addon_default(name, c["version"]),
             "health": {"issues": []},
             "addonArn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:addon/{c['name']}/{name}/{new_uuid()}",
             "createdAt": now(),
@@ -734,6 +745,11 @@ def describe_addon_versions(ctx, req):
     for n in names:
         if n not in ADDON_DEFAULTS:
             continue
+        versions = [v for v in SUPPORTED_VERSIONS if not k8s or v == k8s]
+        # one entry per add-on version, with the Kubernetes versions it is the default for
+        by_version: dict[str, list[str]] = {}
+        for v in versions:
+            by_version.setdefault(_addon_default(n, v), []).append(v)
         out.append(
             {
                 "addonName": n,
@@ -741,15 +757,15 @@ def describe_addon_versions(ctx, req):
                 "owner": "aws",
                 "addonVersions": [
                     {
-                        "addonVersion": ADDON_DEFAULTS[n],
+                        "addonVersion": av,
                         "architecture": ["amd64", "arm64"],
                         "compatibilities": [
                             {"clusterVersion": v, "platformVersions": ["*"], "defaultVersion": True}
-                            for v in SUPPORTED_VERSIONS
-                            if not k8s or v == k8s
+                            for v in cvs
                         ],
                         "requiresConfiguration": False,
                     }
+                    for av, cvs in by_version.items()
                 ],
             }
         )

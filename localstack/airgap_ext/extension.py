@@ -9,7 +9,7 @@ import logging
 
 from localstack.http import Request, Response
 
-from . import faults, timing
+from . import compat, faults, timing
 
 LOG = logging.getLogger(__name__)
 _installed = False
@@ -125,6 +125,7 @@ def install():
     handlers.run_custom_response_handlers.append(faults.response_handler)
     _patch_twisted()
     _patch_listen_interface()
+    compat.patch_uuid5_bytes()
     LOG.info("airgap extension installed (time scale %s)", timing.global_scale())
 
 
@@ -146,6 +147,7 @@ try:
 
         def on_platform_start(self):
             _patch_twisted()
+            compat.patch_uuid5_bytes()
 
 except ImportError:  # pragma: no cover
     pass

@@ -223,3 +223,21 @@ def test_delete_time_model(account, time_scale):
     eks.delete_cluster(name="c1")
     assert eks.describe_cluster(name="c1")["cluster"]["status"] == "DELETING"
     eks.get_waiter("cluster_deleted").wait(name="c1", WaiterConfig={"Delay": 1, "MaxAttempts": 40})
+
+
+def test_addon_default_versions_follow_kubernetes_where_aws_does(account):
+    eks, _, _ = cluster(account)
+    out = eks.describe_addon_versions(addonName="kube-proxy", kubernetesVersion="1.31")["addons"]
+    [info] = out[0]["addonVersions"]
+    assert info["addonVersion"] == "v1.31.0-eksbuild.1"
+    assert info["compatibilities"] == [
+        {"clusterVersion": "1.31", "platformVersions": ["*"], "defaultVersion": True}
+    ]
+    every = eks.describe_addon_versions(addonName="kube-proxy")["addons"][0]["addonVersions"]
+    assert len(every) == len({v["addonVersion"] for v in every}) > 1
+    # vpc-cni: one version, the default on every Kubernetes version
+    [cni] = eks.describe_addon_versions(addonName="vpc-cni")["addons"][0]["addonVersions"]
+    assert len(cni["compatibilities"]) > 1
+    # a new add-on gets the default of its cluster's version (c1 is 1.30)
+    ad = eks.create_addon(clusterName="c1", addonName="kube-proxy")["addon"]
+    assert ad["addonVersion"] == "v1.30.0-eksbuild.1"

@@ -15,7 +15,19 @@ pub fn class_of(code: &str, message: &str) -> ErrorClass {
         | "ServiceUnavailable"
         | "InternalError"
         | "InternalFailure" => ErrorClass::Throttled,
+        // EKS, KMS: server-side trouble worth another try.
+        "ServerException"
+        | "ServiceUnavailableException"
+        | "KMSInternalException"
+        | "DependencyTimeoutException" => ErrorClass::Throttled,
         "DependencyViolation" => ErrorClass::DependencyViolation,
+        // IAM: a role that still has policies attached.
+        "DeleteConflict" => ErrorClass::DependencyViolation,
+        // EKS: the cluster is busy (an update running, still creating).
+        "InvalidRequestException" if busy_cluster(message) => ErrorClass::Conflict,
+        // EKS cannot see (or assume) a role IAM has only just made or given its
+        // policies: eventual consistency, retried while the role is new.
+        "InvalidParameterException" if role_not_visible(message) => ErrorClass::NotFound,
         // Detaching an IGW whose VPC still maps public addresses (a NAT's EIP).
         "AuthFailure" if message.contains("mapped public address") => {
             ErrorClass::DependencyViolation
@@ -25,7 +37,8 @@ pub fn class_of(code: &str, message: &str) -> ErrorClass {
         | "ResourceInUseException"
         | "ConcurrentModification"
         | "ConflictException"
-        | "InvalidState" => ErrorClass::Conflict,
+        | "InvalidState"
+        | "KMSInvalidStateException" => ErrorClass::Conflict,
         c if c.ends_with(".NotFound")
             || c.ends_with("NotFoundException")
             || c == "NotFound"
@@ -36,6 +49,28 @@ pub fn class_of(code: &str, message: &str) -> ErrorClass {
         }
         _ => ErrorClass::Fatal,
     }
+}
+
+/// EKS's answer to a call on a cluster that is not ACTIVE.
+fn busy_cluster(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("active") && (m.contains("status") || m.contains("state"))
+}
+
+/// EKS's answers when IAM has not yet propagated a new role or its attachments.
+fn role_not_visible(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("role")
+        && [
+            "could not be assumed",
+            "does not exist",
+            "not authorized",
+            "doesn't have",
+            "does not have",
+            "trust",
+        ]
+        .iter()
+        .any(|p| m.contains(p))
 }
 
 /// Any SDK error as a [`KindError`]; transport failures and timeouts are retryable.
@@ -102,5 +137,56 @@ mod tests {
         assert_eq!(class_of("AuthFailure", "bad signature"), ErrorClass::Fatal);
         assert_eq!(class_of("IncorrectState", ""), ErrorClass::Conflict);
         assert_eq!(class_of("InvalidParameterValue", ""), ErrorClass::Fatal);
+    }
+
+    #[test]
+    fn eks_iam_and_kms_codes() {
+        assert_eq!(
+            class_of(
+                "InvalidParameterException",
+                "Role with arn: arn:aws:iam::1:role/x, could not be assumed because it does not \
+                 exist or the trusted entity is not correct"
+            ),
+            ErrorClass::NotFound
+        );
+        assert_eq!(
+            class_of(
+                "InvalidParameterException",
+                "The provided role doesn't have the Amazon EKS Managed Policies associated with it."
+            ),
+            ErrorClass::NotFound
+        );
+        assert_eq!(
+            class_of(
+                "InvalidParameterException",
+                "Subnets specified must be in at least two different AZs"
+            ),
+            ErrorClass::Fatal
+        );
+        assert_eq!(
+            class_of(
+                "InvalidRequestException",
+                "Cluster 'c' is not in ACTIVE status (is UPDATING)"
+            ),
+            ErrorClass::Conflict
+        );
+        assert_eq!(
+            class_of("InvalidRequestException", "unsupported"),
+            ErrorClass::Fatal
+        );
+        assert_eq!(class_of("ResourceInUseException", ""), ErrorClass::Conflict);
+        assert_eq!(
+            class_of("ResourceNotFoundException", ""),
+            ErrorClass::NotFound
+        );
+        assert_eq!(
+            class_of("DeleteConflict", ""),
+            ErrorClass::DependencyViolation
+        );
+        assert_eq!(
+            class_of("KMSInvalidStateException", ""),
+            ErrorClass::Conflict
+        );
+        assert_eq!(class_of("ServerException", ""), ErrorClass::Throttled);
     }
 }

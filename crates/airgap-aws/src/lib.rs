@@ -5,7 +5,10 @@
 pub mod clients;
 pub mod ec2;
 pub mod ecr;
+pub mod eks;
 pub mod errors;
+pub mod iam;
+pub mod kms;
 pub mod lock;
 pub mod provider;
 pub mod ram;

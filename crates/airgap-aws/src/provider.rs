@@ -81,6 +81,8 @@ pub struct Provider {
     ec2: Arc<Ec2>,
     ram: Arc<Ram>,
     ecr: Arc<Ecr>,
+    /// IAM, KMS and EKS clients of the cluster kinds.
+    cluster: crate::eks::ClusterServices,
     scopes: Vec<Scope>,
     stats: CallStats,
     identities: Vec<(String, String)>,
@@ -109,6 +111,7 @@ impl Provider {
         let mut ec2 = Ec2::new();
         let mut ram = Ram::new();
         let mut ecr = Ecr::new();
+        let mut cluster = crate::eks::ClusterClients::new();
         let mut scopes = Vec::new();
         let mut identities = Vec::new();
         let mut sdk_configs = Vec::new();
@@ -126,6 +129,7 @@ impl Provider {
                 .interceptor(stats.clone())
                 .build();
             ecr.insert(&scope, aws_sdk_ecr::Client::from_conf(ecr_conf));
+            cluster.insert(&scope, &conf, &stats);
             if !scopes.contains(&scope) {
                 scopes.push(scope);
             }
@@ -136,6 +140,7 @@ impl Provider {
             ec2: Arc::new(ec2),
             ram: Arc::new(ram),
             ecr: Arc::new(ecr),
+            cluster: cluster.build(),
             scopes,
             stats,
             identities,
@@ -149,6 +154,7 @@ impl Provider {
         ec2::register(&mut r, &self.ec2);
         ram::register(&mut r, &self.ram);
         ecr::register(&mut r, &self.ecr);
+        self.cluster.register(&mut r);
         r
     }
 

@@ -60,6 +60,8 @@ pub enum Code {
     EndpointPolicy,
     /// Node group scaling is not `min <= desired <= max`.
     Scaling,
+    /// A private cluster's VPC lacks an endpoint its nodes need to join without internet.
+    PrivateCluster,
     /// Any other value outside its allowed set or format.
     InvalidValue,
 }
@@ -91,6 +93,7 @@ impl Code {
             Code::EndpointService => "blueprint::endpoint_service",
             Code::EndpointPolicy => "blueprint::endpoint_policy",
             Code::Scaling => "blueprint::scaling",
+            Code::PrivateCluster => "blueprint::private_cluster",
             Code::InvalidValue => "blueprint::invalid_value",
         }
     }

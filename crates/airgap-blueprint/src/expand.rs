@@ -693,21 +693,29 @@ fn cluster_nodes(
         );
     }
     // vpc-cni and kube-proxy before nodes (so they join networked); the rest after.
+    // Add-ons and node groups carry the cluster's version, so a version bump updates
+    // them too, each after what it depends on: the control plane, then these add-ons,
+    // then the node groups, then the add-ons that need nodes (coredns).
     let early = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"];
+    let addon_node = |name: &str| {
+        let n = Node::new(
+            format!("{id}/addon/{name}").as_str(),
+            "eks-addon",
+            s.clone(),
+        )
+        .attr("cluster", r(&id, "id"))
+        .attr("name", name);
+        match &c.version {
+            Some(v) => n.attr("kubernetesVersion", v.value.as_str()),
+            None => n,
+        }
+    };
     for addon in c
         .addons
         .iter()
         .filter(|a| early.contains(&a.value.as_str()))
     {
-        b.add(
-            Node::new(
-                format!("{id}/addon/{}", addon.value).as_str(),
-                "eks-addon",
-                s.clone(),
-            )
-            .attr("cluster", r(&id, "id"))
-            .attr("name", addon.value.as_str()),
-        );
+        b.add(addon_node(&addon.value));
     }
     let mut ng_ids = Vec::new();
     for ng in &c.nodegroups {
@@ -760,6 +768,9 @@ fn cluster_nodes(
                     )
                 })),
             );
+        if let Some(v) = &c.version {
+            n = n.attr("version", v.value.as_str());
+        }
         n = match &ng.ami.value {
             Ami::Type(t) => n.attr("amiType", t.as_str()),
             Ami::LaunchTemplate {
@@ -795,13 +806,7 @@ fn cluster_nodes(
         .iter()
         .filter(|a| !early.contains(&a.value.as_str()))
     {
-        let mut n = Node::new(
-            format!("{id}/addon/{}", addon.value).as_str(),
-            "eks-addon",
-            s.clone(),
-        )
-        .attr("cluster", r(&id, "id"))
-        .attr("name", addon.value.as_str());
+        let mut n = addon_node(&addon.value);
         for ng in &ng_ids {
             n = n.after(ng.as_str());
         }

@@ -816,7 +816,102 @@ impl V<'_> {
             for ng in &c.nodegroups {
                 self.nodegroup(ng);
             }
+            self.private_cluster(bp, c);
         }
+    }
+
+    /// Nodes of a private cluster have no way out but the VPC endpoints: without the
+    /// ones below they never join (EC2 and STS for the kubelet's identity, ECR for the
+    /// images, S3 for ECR's image layers), so the plan refuses such a cluster up front.
+    /// A spoke VPC never routes to an internet gateway (see `spoke_egress`), and the
+    /// gateway endpoints go on every private route table, the data plane's included.
+    fn private_cluster(&mut self, bp: &Blueprint, c: &Cluster) {
+        if !self.ok(&c.vpc) || !self.ok(&c.name) {
+            return;
+        }
+        let Some(vpc) = bp.vpc(&c.vpc.value) else {
+            return;
+        };
+        let e = &vpc.endpoints;
+        // An unknown service name is reported already, often as a typo of one needed here.
+        let known = e
+            .interface
+            .iter()
+            .all(|s| regions::INTERFACE_SERVICES.contains(&s.value.as_str()))
+            && e.gateway
+                .iter()
+                .all(|s| regions::GATEWAY_SERVICES.contains(&s.value.as_str()));
+        if !known {
+            return;
+        }
+        let has = |list: &[Spanned<String>], s: &str| list.iter().any(|x| x.value == s);
+        let mut interface: Vec<(&str, String)> = vec![
+            (
+                "ec2",
+                "nodes describe themselves and their network interfaces".into(),
+            ),
+            ("ecr.api", "ECR authentication and image manifests".into()),
+            ("ecr.dkr", "image pulls from ECR".into()),
+            ("sts", "the kubelet's and pods' IAM identities".into()),
+        ];
+        if !c.logging.is_empty() {
+            let on: Vec<&str> = c.logging.iter().map(|l| l.value.as_str()).collect();
+            interface.push(("logs", format!("logging is on: {}", on.join(", "))));
+        }
+        if let Some(a) = c
+            .addons
+            .iter()
+            .find(|a| a.value == "eks-pod-identity-agent")
+        {
+            interface.push(("eks-auth", format!("the `{}` add-on", a.value)));
+        }
+        let missing_if: Vec<(&str, String)> = interface
+            .into_iter()
+            .filter(|(s, _)| !has(&e.interface, s))
+            .collect();
+        let missing_gw = !has(&e.gateway, "s3");
+        if missing_if.is_empty() && !missing_gw {
+            return;
+        }
+        let mut pieces: Vec<String> = missing_if
+            .iter()
+            .map(|(s, why)| format!("interface endpoint `{s}` ({why})"))
+            .collect();
+        if missing_gw {
+            pieces.push(
+                "gateway endpoint `s3` (ECR serves image layers from S3; it goes on the data-plane route tables)"
+                    .into(),
+            );
+        }
+        let mut fixes = Vec::new();
+        if !missing_if.is_empty() {
+            let mut all: Vec<&str> = e.interface.iter().map(|s| s.value.as_str()).collect();
+            all.extend(missing_if.iter().map(|(s, _)| *s));
+            fixes.push(format!("interface: [{}]", all.join(", ")));
+        }
+        if missing_gw {
+            let mut all: Vec<&str> = e.gateway.iter().map(|s| s.value.as_str()).collect();
+            all.push("s3");
+            fixes.push(format!("gateway: [{}]", all.join(", ")));
+        }
+        self.sink
+            .report(
+                Code::PrivateCluster,
+                c.name.span,
+                format!(
+                    "private cluster `{}` cannot start nodes: VPC `{}` lacks {}",
+                    c.name.value,
+                    vpc.name.value,
+                    pieces.join("; ")
+                ),
+                "nodes would not join",
+            )
+            .also(vpc.name.span, "the cluster's VPC")
+            .help(format!(
+                "the nodes have no internet access, only VPC endpoints; under vpcs[{}].endpoints write {}",
+                vpc.name.value,
+                fixes.join(" and ")
+            ));
     }
 
     fn nodegroup(&mut self, ng: &Nodegroup) {

@@ -23,7 +23,7 @@ vpcs:
     cidr: 10.10.0.0/16
     endpoints:
       gateway: [s3]
-      interface: [ecr.api, ecr.dkr, sts]
+      interface: [ecr.api, ecr.dkr, sts, ec2]
 clusters:
   - name: apps
     vpc: workload
@@ -371,8 +371,8 @@ fn unknown_endpoint_services() {
         &[
             ("gateway: [s3]", "gateway: [s3, sts]"),
             (
-                "[ecr.api, ecr.dkr, sts]",
-                "[ecr.api, ecr-dkr, sts, sts, blockchain]",
+                "[ecr.api, ecr.dkr, sts, ec2]",
+                "[ecr.api, ecr-dkr, sts, sts, blockchain, ec2]",
             ),
         ],
         &[
@@ -389,8 +389,8 @@ fn endpoint_policies() {
     check(
         "endpoint_policy",
         &[(
-            "      interface: [ecr.api, ecr.dkr, sts]\n",
-            "      interface: [ecr.api, ecr.dkr, sts]\n      policies:\n        s3: '{\"Statement\": [}'\n        sts: [allow]\n        kms: { Statement: [] }\n",
+            "      interface: [ecr.api, ecr.dkr, sts, ec2]\n",
+            "      interface: [ecr.api, ecr.dkr, sts, ec2]\n      policies:\n        s3: '{\"Statement\": [}'\n        sts: [allow]\n        kms: { Statement: [] }\n",
         )],
         &[
             (Code::EndpointPolicy, "'{", 1),
@@ -426,6 +426,51 @@ fn cluster_values() {
             (Code::InvalidValue, "platform-admin", 1),
         ],
     );
+}
+
+#[test]
+fn private_cluster_without_ecr_dkr() {
+    check(
+        "private_cluster_ecr_dkr",
+        &[("[ecr.api, ecr.dkr, sts, ec2]", "[ecr.api, sts, ec2]")],
+        &[(Code::PrivateCluster, "- name: |apps", 1)],
+    );
+}
+
+#[test]
+fn private_cluster_needs_what_its_features_use() {
+    // Logging needs CloudWatch Logs, pod identity needs eks-auth, and no S3 gateway.
+    check(
+        "private_cluster_features",
+        &[
+            ("gateway: [s3]", "gateway: [dynamodb]"),
+            (
+                "    version: \"1.31\"\n",
+                "    version: \"1.31\"\n    logging: [api, audit]\n    addons: [vpc-cni, eks-pod-identity-agent]\n",
+            ),
+        ],
+        &[(Code::PrivateCluster, "- name: |apps", 1)],
+    );
+}
+
+#[test]
+fn private_cluster_with_every_endpoint_it_needs() {
+    let text = BASE
+        .replace(
+            "[ecr.api, ecr.dkr, sts, ec2]",
+            "[ecr.api, ecr.dkr, sts, ec2, logs, eks-auth]",
+        )
+        .replace(
+            "    version: \"1.31\"\n",
+            "    version: \"1.31\"\n    logging: [api]\n    addons: [eks-pod-identity-agent]\n",
+        );
+    parse("ready.yaml", &text).unwrap();
+    // A VPC without an `endpoints` key gets every endpoint a cluster needs.
+    let text = BASE.replace(
+        "    endpoints:\n      gateway: [s3]\n      interface: [ecr.api, ecr.dkr, sts, ec2]\n",
+        "",
+    );
+    parse("defaults.yaml", &text).unwrap();
 }
 
 #[test]

@@ -1,0 +1,880 @@
+//! Private EKS against LocalStack: the real binary applies a single-account blueprint
+//! with a cluster (time scale 0.01, so every wait on CREATING/UPDATING/DELETING is
+//! exercised), then SDK calls check what was built; a version bump and a scaling change
+//! plan and apply in place; a blueprint whose VPC lacks ecr.dkr is refused before any
+//! AWS call; destroy leaves nothing tagged. Each test uses a fresh account.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use airgap_testkit::{Account, LocalStack};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+type Error = Box<dyn std::error::Error>;
+
+const ENV: &str = "eks";
+const CLUSTER: &str = "eks-apps";
+const SCALE: &str = "0.01";
+const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+const ALL_ENDPOINTS: &str = "[ecr.api, ecr.dkr, sts, ec2, logs, eks-auth]";
+
+fn blueprint(account: &str, version: &str, scaling: &str, interface: &str) -> String {
+    format!(
+        r#"apiVersion: airgapctl.dev/v1alpha1
+kind: Environment
+metadata:
+  name: {ENV}
+  region: eu-central-1
+accounts:
+  main: {{ id: "{account}", role: airgap-deployer }}
+availabilityZones: 2
+hub:
+  account: main
+  inspectionVpc: {{ cidr: 100.64.0.0/22 }}
+vpcs:
+  - name: workload
+    account: main
+    cidr: 10.10.0.0/16
+    subnets: {{ controlPlane: 28, dataPlane: 20, endpoints: 24, transit: 28 }}
+    endpoints:
+      gateway: [s3]
+      interface: {interface}
+clusters:
+  - name: apps
+    vpc: workload
+    version: "{version}"
+    apiAccessCidrs: [10.200.0.0/16]
+    secretsEncryption: true
+    logging: [api, audit]
+    admins: [arn:aws:iam::{account}:role/platform-admin]
+    addons: [vpc-cni, kube-proxy, coredns, eks-pod-identity-agent]
+    nodegroups:
+      - name: general
+        instanceTypes: [m6i.large]
+        scaling: {scaling}
+        amiType: AL2023_x86_64_STANDARD
+        labels: {{ tier: general }}
+        taints: [{{ key: dedicated, value: general, effect: NO_SCHEDULE }}]
+"#
+    )
+}
+
+/// The real binary in a scratch directory, talking to LocalStack.
+struct Cli {
+    dir: PathBuf,
+    bin: PathBuf,
+    endpoint: String,
+}
+
+impl Cli {
+    fn new(name: &str, endpoint: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("airgapctl-ls-eks-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // A copy, so that a build of another checkout into a shared target directory
+        // cannot swap the binary in the middle of the test.
+        let bin = dir.join("airgapctl");
+        std::fs::copy(env!("CARGO_BIN_EXE_airgapctl"), &bin).unwrap();
+        Cli {
+            dir,
+            bin,
+            endpoint: endpoint.to_string(),
+        }
+    }
+
+    fn write(&self, file: &str, text: &str) {
+        std::fs::write(self.dir.join(file), text).unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let started = Instant::now();
+        let out = Command::new(&self.bin)
+            .arg("--endpoint-url")
+            .arg(&self.endpoint)
+            .args(args)
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        Run {
+            out,
+            took: started.elapsed(),
+        }
+    }
+}
+
+impl Drop for Cli {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+struct Run {
+    out: Output,
+    took: Duration,
+}
+
+impl Run {
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+
+    fn expect(self, code: i32) -> Self {
+        assert_eq!(
+            self.out.status.code(),
+            Some(code),
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+
+    /// Wall time and the run's own report ("Apply complete in 9.7s: ..."), for the log.
+    fn timing(&self, what: &str) {
+        let report = self
+            .stdout()
+            .lines()
+            .find(|l| l.contains(" complete in "))
+            .unwrap_or_default()
+            .to_string();
+        eprintln!(
+            "{what} at time scale {SCALE}: {:.1}s wall; {report}",
+            self.took.as_secs_f64()
+        );
+    }
+
+    /// Index of the first output line containing `needle`.
+    fn line(&self, needle: &str) -> usize {
+        self.stdout()
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with `{needle}` in:\n{}", self.stdout()))
+    }
+}
+
+fn apply_args(file: &str) -> Vec<&str> {
+    vec!["apply", "-f", file, "--time-scale", SCALE, "--auto-approve"]
+}
+
+async fn localstack_account() -> Result<(LocalStack, Account, aws_types::SdkConfig), Error> {
+    let ls = LocalStack::connect().await?;
+    let account = ls.fresh_account();
+    ls.set_time_scale(&account, 0.01).await?;
+    let conf = ls.sdk_config(&account).await?;
+    Ok((ls, account, conf))
+}
+
+fn tag_filter(key: &str, value: &str) -> aws_sdk_ec2::types::Filter {
+    aws_sdk_ec2::types::Filter::builder()
+        .name(format!("tag:{key}"))
+        .values(value)
+        .build()
+}
+
+/// The EC2 ids of the subnets whose node ids start with `prefix`, sorted.
+async fn subnets(ec2: &aws_sdk_ec2::Client, prefix: &str) -> Result<Vec<String>, Error> {
+    let out = ec2
+        .describe_subnets()
+        .filters(tag_filter("airgap:env", ENV))
+        .send()
+        .await?;
+    let mut ids: Vec<String> = out
+        .subnets()
+        .iter()
+        .filter(|s| {
+            s.tags().iter().any(|t| {
+                t.key() == Some("airgap:id") && t.value().is_some_and(|v| v.starts_with(prefix))
+            })
+        })
+        .filter_map(|s| s.subnet_id().map(str::to_string))
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
+fn sorted(v: &[String]) -> Vec<String> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}
+
+/// (created at, type) of every update of a cluster, node group or add-on.
+async fn updates(
+    eks: &aws_sdk_eks::Client,
+    nodegroup: Option<&str>,
+    addon: Option<&str>,
+) -> Result<Vec<(f64, String)>, Error> {
+    let ids = eks
+        .list_updates()
+        .name(CLUSTER)
+        .set_nodegroup_name(nodegroup.map(str::to_string))
+        .set_addon_name(addon.map(str::to_string))
+        .send()
+        .await?;
+    let mut out = Vec::new();
+    for id in ids.update_ids() {
+        let u = eks
+            .describe_update()
+            .name(CLUSTER)
+            .update_id(id)
+            .set_nodegroup_name(nodegroup.map(str::to_string))
+            .set_addon_name(addon.map(str::to_string))
+            .send()
+            .await?
+            .update
+            .ok_or("no update")?;
+        out.push((
+            u.created_at().ok_or("no createdAt")?.as_secs_f64(),
+            u.r#type().map_or("", |t| t.as_str()).to_string(),
+        ));
+    }
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(out)
+}
+
+/// What was built, checked with SDK calls.
+async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
+    let eks = aws_sdk_eks::Client::new(conf);
+    let ec2 = aws_sdk_ec2::Client::new(conf);
+    let iam = aws_sdk_iam::Client::new(conf);
+    let kms = aws_sdk_kms::Client::new(conf);
+
+    let cl = eks
+        .describe_cluster()
+        .name(CLUSTER)
+        .send()
+        .await?
+        .cluster
+        .ok_or("no cluster")?;
+    assert_eq!(cl.status().map(|s| s.as_str()), Some("ACTIVE"));
+    assert_eq!(cl.version(), Some("1.31"));
+    let tags = cl.tags().ok_or("cluster without tags")?;
+    assert_eq!(tags.get("airgap:env").map(String::as_str), Some(ENV));
+    assert_eq!(
+        tags.get("airgap:id").map(String::as_str),
+        Some("cluster/apps")
+    );
+
+    // Endpoint: private only, in the control-plane subnets, behind the API group.
+    let vpc = cl.resources_vpc_config().ok_or("no VPC config")?;
+    assert!(vpc.endpoint_private_access(), "private endpoint off");
+    assert!(!vpc.endpoint_public_access(), "public endpoint on");
+    let cp = subnets(&ec2, "vpc/workload/subnet/controlPlane/").await?;
+    assert_eq!(cp.len(), 2);
+    assert_eq!(sorted(vpc.subnet_ids()), cp);
+    let [sg] = vpc.security_group_ids() else {
+        panic!(
+            "one security group expected: {:?}",
+            vpc.security_group_ids()
+        );
+    };
+    let groups = ec2.describe_security_groups().group_ids(sg).send().await?;
+    let group = &groups.security_groups()[0];
+    assert!(group
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("airgap:id") && t.value() == Some("cluster/apps/sg")));
+    let rules: Vec<(String, i32, i32, Vec<String>)> = group
+        .ip_permissions()
+        .iter()
+        .map(|p| {
+            (
+                p.ip_protocol().unwrap_or_default().to_string(),
+                p.from_port().unwrap_or(-1),
+                p.to_port().unwrap_or(-1),
+                p.ip_ranges()
+                    .iter()
+                    .filter_map(|r| r.cidr_ip().map(str::to_string))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [(
+            "tcp".to_string(),
+            443,
+            443,
+            vec!["10.200.0.0/16".to_string()]
+        )],
+        "the API group allows 443 from apiAccessCidrs only"
+    );
+
+    // Logging, authentication, secrets encryption with the env's key.
+    let mut logs: Vec<&str> = cl
+        .logging()
+        .ok_or("no logging")?
+        .cluster_logging()
+        .iter()
+        .filter(|s| s.enabled() == Some(true))
+        .flat_map(|s| s.types().iter().map(|t| t.as_str()))
+        .collect();
+    logs.sort();
+    assert_eq!(logs, ["api", "audit"]);
+    assert_eq!(
+        cl.access_config()
+            .and_then(|a| a.authentication_mode())
+            .map(|m| m.as_str()),
+        Some("API")
+    );
+    let key_arn = cl.encryption_config()[0]
+        .provider()
+        .and_then(|p| p.key_arn())
+        .ok_or("no secrets key")?
+        .to_string();
+    let key = kms
+        .describe_key()
+        .key_id(&key_arn)
+        .send()
+        .await?
+        .key_metadata
+        .ok_or("no key")?;
+    assert_eq!(key.key_state().map(|s| s.as_str()), Some("Enabled"));
+    let key_tags = kms.list_resource_tags().key_id(&key_arn).send().await?;
+    assert!(key_tags
+        .tags()
+        .iter()
+        .any(|t| t.tag_key() == "airgap:id" && t.tag_value() == "cluster/apps/kms"));
+    assert!(
+        kms.get_key_rotation_status()
+            .key_id(&key_arn)
+            .send()
+            .await?
+            .key_rotation_enabled
+    );
+    let aliases = kms.list_aliases().key_id(key.key_id()).send().await?;
+    let names: Vec<&str> = aliases
+        .aliases()
+        .iter()
+        .filter_map(|a| a.alias_name())
+        .collect();
+    assert_eq!(names, [format!("alias/airgap/{ENV}/apps")]);
+
+    // Roles: under the env's path, trusted by their service, with their policies.
+    let role_of = |name: &str| format!("arn:aws:iam::{account}:role/airgap/{ENV}/{name}");
+    assert_eq!(
+        cl.role_arn(),
+        Some(role_of("airgap-eks-apps-cluster").as_str())
+    );
+    for (role, service, policies) in [
+        (
+            "airgap-eks-apps-cluster",
+            "eks.amazonaws.com",
+            vec!["AmazonEKSClusterPolicy"],
+        ),
+        (
+            "airgap-eks-apps-node",
+            "ec2.amazonaws.com",
+            vec![
+                "AmazonEC2ContainerRegistryReadOnly",
+                "AmazonEKSWorkerNodePolicy",
+                "AmazonEKS_CNI_Policy",
+            ],
+        ),
+    ] {
+        let r = iam
+            .get_role()
+            .role_name(role)
+            .send()
+            .await?
+            .role
+            .ok_or("no role")?;
+        assert_eq!(r.path(), format!("/airgap/{ENV}/"));
+        assert!(
+            r.assume_role_policy_document()
+                .unwrap_or_default()
+                .contains(service),
+            "{role} trusts {service}"
+        );
+        assert!(r
+            .tags()
+            .iter()
+            .any(|t| t.key() == "airgap:env" && t.value() == ENV));
+        let attached = iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .send()
+            .await?;
+        let mut names: Vec<&str> = attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, policies, "{role}");
+    }
+
+    // The node group: in the data-plane subnets, with the node role, ACTIVE.
+    let ng = eks
+        .describe_nodegroup()
+        .cluster_name(CLUSTER)
+        .nodegroup_name("general")
+        .send()
+        .await?
+        .nodegroup
+        .ok_or("no node group")?;
+    assert_eq!(ng.status().map(|s| s.as_str()), Some("ACTIVE"));
+    let dp = subnets(&ec2, "vpc/workload/subnet/dataPlane/").await?;
+    assert_eq!(dp.len(), 2);
+    assert_eq!(sorted(ng.subnets()), dp);
+    assert_eq!(
+        ng.node_role(),
+        Some(role_of("airgap-eks-apps-node").as_str())
+    );
+    assert_eq!(ng.instance_types(), ["m6i.large"]);
+    assert_eq!(
+        ng.ami_type().map(|t| t.as_str()),
+        Some("AL2023_x86_64_STANDARD")
+    );
+    let sc = ng.scaling_config().ok_or("no scaling")?;
+    assert_eq!(
+        (sc.min_size(), sc.desired_size(), sc.max_size()),
+        (Some(1), Some(2), Some(3))
+    );
+    assert_eq!(
+        ng.labels().and_then(|l| l.get("tier")).map(String::as_str),
+        Some("general")
+    );
+    let taint = &ng.taints()[0];
+    assert_eq!(
+        (
+            taint.key(),
+            taint.value(),
+            taint.effect().map(|e| e.as_str())
+        ),
+        (Some("dedicated"), Some("general"), Some("NO_SCHEDULE"))
+    );
+
+    // Add-ons, ACTIVE, tagged with the Kubernetes version they were installed for.
+    let mut addons = eks
+        .list_addons()
+        .cluster_name(CLUSTER)
+        .send()
+        .await?
+        .addons()
+        .to_vec();
+    addons.sort();
+    assert_eq!(
+        addons,
+        ["coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
+    );
+    for a in &addons {
+        let ad = eks
+            .describe_addon()
+            .cluster_name(CLUSTER)
+            .addon_name(a)
+            .send()
+            .await?
+            .addon
+            .ok_or("no add-on")?;
+        assert_eq!(ad.status().map(|s| s.as_str()), Some("ACTIVE"), "{a}");
+        if a == "kube-proxy" {
+            assert_eq!(ad.addon_version(), Some("v1.31.0-eksbuild.1"));
+        }
+        let t = ad.tags().ok_or("add-on without tags")?;
+        assert_eq!(
+            t.get("airgap:kubernetes-version").map(String::as_str),
+            Some("1.31")
+        );
+    }
+
+    // The admin's access entry and its cluster-wide admin policy.
+    let admin = format!("arn:aws:iam::{account}:role/platform-admin");
+    let entry = eks
+        .describe_access_entry()
+        .cluster_name(CLUSTER)
+        .principal_arn(&admin)
+        .send()
+        .await?
+        .access_entry
+        .ok_or("no access entry")?;
+    assert_eq!(
+        entry
+            .tags()
+            .and_then(|t| t.get("airgap:id"))
+            .map(String::as_str),
+        Some("cluster/apps/access/0")
+    );
+    let pols = eks
+        .list_associated_access_policies()
+        .cluster_name(CLUSTER)
+        .principal_arn(&admin)
+        .send()
+        .await?;
+    let [p] = pols.associated_access_policies() else {
+        panic!("one policy expected: {pols:?}");
+    };
+    assert_eq!(p.policy_arn(), Some(ADMIN_POLICY));
+    assert_eq!(
+        p.access_scope()
+            .and_then(|s| s.r#type())
+            .map(|t| t.as_str()),
+        Some("cluster")
+    );
+    Ok(())
+}
+
+/// Nothing of the env is left: no cluster, role, alias, or EC2 resource that carries
+/// the env tag (DescribeTags is no help: LocalStack keeps tags of deleted resources),
+/// and its KMS key is pending deletion (KMS waits at least 7 days).
+async fn check_swept(conf: &aws_types::SdkConfig) -> TestResult {
+    let eks = aws_sdk_eks::Client::new(conf);
+    let ec2 = aws_sdk_ec2::Client::new(conf);
+    let iam = aws_sdk_iam::Client::new(conf);
+    let kms = aws_sdk_kms::Client::new(conf);
+    assert_eq!(
+        eks.list_clusters().send().await?.clusters(),
+        [] as [String; 0]
+    );
+    let roles = iam.list_roles().send().await?;
+    let left: Vec<&str> = roles
+        .roles()
+        .iter()
+        .filter(|r| r.path().starts_with("/airgap/") || r.role_name().contains(ENV))
+        .map(|r| r.role_name())
+        .collect();
+    assert!(left.is_empty(), "roles left: {left:?}");
+    for k in kms.list_keys().send().await?.keys() {
+        let id = k.key_id().ok_or("no key id")?;
+        let t = kms.list_resource_tags().key_id(id).send().await?;
+        if t.tags().iter().any(|t| t.tag_key() == "airgap:env") {
+            let m = kms.describe_key().key_id(id).send().await?.key_metadata;
+            let st = m.as_ref().and_then(|m| m.key_state()).map(|s| s.as_str());
+            assert_eq!(st, Some("PendingDeletion"), "key {id}");
+        }
+    }
+    let aliases = kms.list_aliases().send().await?;
+    assert!(
+        !aliases.aliases().iter().any(|a| a
+            .alias_name()
+            .is_some_and(|n| n.starts_with("alias/airgap/"))),
+        "aliases left: {aliases:?}"
+    );
+    let env = || tag_filter("airgap:env", ENV);
+    let mut left: Vec<String> = Vec::new();
+    let o = ec2.describe_vpcs().filters(env()).send().await?;
+    left.extend(
+        o.vpcs()
+            .iter()
+            .filter_map(|x| x.vpc_id().map(str::to_string)),
+    );
+    let o = ec2.describe_subnets().filters(env()).send().await?;
+    left.extend(
+        o.subnets()
+            .iter()
+            .filter_map(|x| x.subnet_id().map(str::to_string)),
+    );
+    let o = ec2.describe_security_groups().filters(env()).send().await?;
+    left.extend(
+        o.security_groups()
+            .iter()
+            .filter_map(|x| x.group_id().map(str::to_string)),
+    );
+    let o = ec2.describe_route_tables().filters(env()).send().await?;
+    left.extend(
+        o.route_tables()
+            .iter()
+            .filter_map(|x| x.route_table_id().map(str::to_string)),
+    );
+    let o = ec2
+        .describe_internet_gateways()
+        .filters(env())
+        .send()
+        .await?;
+    left.extend(
+        o.internet_gateways()
+            .iter()
+            .filter_map(|x| x.internet_gateway_id().map(str::to_string)),
+    );
+    let o = ec2.describe_addresses().filters(env()).send().await?;
+    left.extend(
+        o.addresses()
+            .iter()
+            .filter_map(|x| x.allocation_id().map(str::to_string)),
+    );
+    let o = ec2.describe_nat_gateways().filter(env()).send().await?;
+    left.extend(
+        o.nat_gateways()
+            .iter()
+            .filter(|x| x.state().map(|s| s.as_str()) != Some("deleted"))
+            .filter_map(|x| x.nat_gateway_id().map(str::to_string)),
+    );
+    let o = ec2.describe_vpc_endpoints().filters(env()).send().await?;
+    left.extend(
+        o.vpc_endpoints()
+            .iter()
+            .filter(|x| {
+                x.state()
+                    .is_none_or(|s| !s.as_str().eq_ignore_ascii_case("deleted"))
+            })
+            .filter_map(|x| x.vpc_endpoint_id().map(str::to_string)),
+    );
+    let o = ec2
+        .describe_transit_gateways()
+        .filters(env())
+        .send()
+        .await?;
+    left.extend(
+        o.transit_gateways()
+            .iter()
+            .filter(|x| x.state().map(|s| s.as_str()) != Some("deleted"))
+            .filter_map(|x| x.transit_gateway_id().map(str::to_string)),
+    );
+    assert!(left.is_empty(), "EC2 resources left: {left:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult {
+    let (ls, account, conf) = localstack_account().await?;
+    let cli = Cli::new("lifecycle", ls.endpoint());
+    let id = account.id();
+    let scaling = "{ min: 1, desired: 2, max: 3 }";
+    cli.write("bp.yaml", &blueprint(id, "1.31", scaling, ALL_ENDPOINTS));
+
+    let create = cli.run(&apply_args("bp.yaml")).expect(0);
+    create.timing("apply (create)");
+    let out = create.stdout();
+    // The time model made the engine wait, and the order held: cluster, early add-ons,
+    // node group, coredns.
+    assert!(out.contains("+ cluster/apps: waiting (CREATING)"), "{out}");
+    assert!(
+        out.contains("+ cluster/apps/nodegroup/general: waiting (CREATING)"),
+        "{out}"
+    );
+    assert!(
+        create.line("+ cluster/apps: done") < create.line("+ cluster/apps/addon/vpc-cni: creating")
+    );
+    assert!(
+        create.line("+ cluster/apps/addon/kube-proxy: done")
+            < create.line("+ cluster/apps/nodegroup/general: creating")
+    );
+    assert!(
+        create.line("+ cluster/apps/nodegroup/general: done")
+            < create.line("+ cluster/apps/addon/coredns: creating")
+    );
+    check_built(&conf, id).await?;
+    // Converged: a second plan has nothing to do.
+    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
+        .expect(0);
+
+    // A version bump: in place, control plane first, then add-ons, then node groups.
+    cli.write("bp.yaml", &blueprint(id, "1.32", scaling, ALL_ENDPOINTS));
+    let plan = cli
+        .run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
+        .expect(2)
+        .stdout();
+    assert!(
+        plan.contains("Plan: 0 to add, 6 to change, 0 to replace, 0 to destroy."),
+        "{plan}"
+    );
+    assert!(plan.contains("~ cluster/apps (eks-cluster"), "{plan}");
+    assert!(plan.contains("version: \"1.31\" -> \"1.32\""), "{plan}");
+    assert!(
+        plan.contains("~ cluster/apps/nodegroup/general (eks-nodegroup"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("kubernetesVersion: \"1.31\" -> \"1.32\""),
+        "{plan}"
+    );
+    let upgrade = cli.run(&apply_args("bp.yaml")).expect(0);
+    upgrade.timing("apply (1.31 -> 1.32)");
+    for addon in ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"] {
+        assert!(
+            upgrade.line("~ cluster/apps: done")
+                < upgrade.line(&format!("~ cluster/apps/addon/{addon}: updating"))
+        );
+        assert!(
+            upgrade.line(&format!("~ cluster/apps/addon/{addon}: done"))
+                < upgrade.line("~ cluster/apps/nodegroup/general: updating")
+        );
+    }
+    assert!(
+        upgrade.line("~ cluster/apps/nodegroup/general: done")
+            < upgrade.line("~ cluster/apps/addon/coredns: updating")
+    );
+    // The same order as EKS saw it: each update started once the previous had finished
+    // (at this scale a control plane update takes 6 s, an add-on update 0.6 s). Only
+    // kube-proxy's version follows Kubernetes; the other add-ons' default serves both
+    // versions, so they keep it and only their record moves to 1.32.
+    let eks = aws_sdk_eks::Client::new(&conf);
+    let cluster_u = updates(&eks, None, None).await?;
+    assert_eq!(cluster_u.len(), 1, "{cluster_u:?}");
+    assert_eq!(cluster_u[0].1, "VersionUpdate");
+    let proxy = updates(&eks, None, Some("kube-proxy")).await?;
+    let ng_u = updates(&eks, Some("general"), None).await?;
+    assert_eq!((proxy.len(), ng_u.len()), (1, 1), "{proxy:?} {ng_u:?}");
+    assert_eq!(proxy[0].1, "AddonUpdate");
+    assert_eq!(ng_u[0].1, "VersionUpdate");
+    assert!(
+        proxy[0].0 - cluster_u[0].0 >= 5.0,
+        "{cluster_u:?} {proxy:?}"
+    );
+    assert!(ng_u[0].0 - proxy[0].0 >= 0.5, "{proxy:?} {ng_u:?}");
+    for addon in ["vpc-cni", "eks-pod-identity-agent", "coredns"] {
+        assert_eq!(updates(&eks, None, Some(addon)).await?, [], "{addon}");
+    }
+    let cl = eks
+        .describe_cluster()
+        .name(CLUSTER)
+        .send()
+        .await?
+        .cluster
+        .ok_or("no cluster")?;
+    assert_eq!(cl.version(), Some("1.32"));
+    let ng = eks
+        .describe_nodegroup()
+        .cluster_name(CLUSTER)
+        .nodegroup_name("general")
+        .send()
+        .await?
+        .nodegroup
+        .ok_or("no node group")?;
+    assert_eq!(ng.version(), Some("1.32"));
+    let arn_before = ng.nodegroup_arn().map(str::to_string);
+    for (addon, version) in [
+        ("kube-proxy", "v1.32.0-eksbuild.1"),
+        ("vpc-cni", "v1.18.3-eksbuild.1"),
+        ("coredns", "v1.11.1-eksbuild.9"),
+    ] {
+        let ad = eks
+            .describe_addon()
+            .cluster_name(CLUSTER)
+            .addon_name(addon)
+            .send()
+            .await?
+            .addon
+            .ok_or("no add-on")?;
+        assert_eq!(ad.addon_version(), Some(version), "{addon}");
+        assert_eq!(
+            ad.tags()
+                .and_then(|t| t.get("airgap:kubernetes-version"))
+                .map(String::as_str),
+            Some("1.32"),
+            "{addon}"
+        );
+    }
+    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
+        .expect(0);
+
+    // Scaling: in place (UpdateNodegroupConfig), the same node group.
+    cli.write(
+        "bp.yaml",
+        &blueprint(id, "1.32", "{ min: 2, desired: 3, max: 5 }", ALL_ENDPOINTS),
+    );
+    let scale = cli.run(&apply_args("bp.yaml")).expect(0);
+    scale.timing("apply (scaling)");
+    let out = scale.stdout();
+    assert!(
+        out.contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."),
+        "{out}"
+    );
+    assert!(out.contains("min: 1 -> 2"), "{out}");
+    assert!(
+        out.contains("~ cluster/apps/nodegroup/general: waiting (UPDATING)"),
+        "{out}"
+    );
+    let ng = eks
+        .describe_nodegroup()
+        .cluster_name(CLUSTER)
+        .nodegroup_name("general")
+        .send()
+        .await?
+        .nodegroup
+        .ok_or("no node group")?;
+    let sc = ng.scaling_config().ok_or("no scaling")?;
+    assert_eq!(
+        (sc.min_size(), sc.desired_size(), sc.max_size()),
+        (Some(2), Some(3), Some(5))
+    );
+    assert_eq!(ng.nodegroup_arn().map(str::to_string), arn_before);
+    let ng_u = updates(&eks, Some("general"), None).await?;
+    assert_eq!(
+        ng_u.iter().map(|u| u.1.as_str()).collect::<Vec<_>>(),
+        ["VersionUpdate", "ConfigUpdate"]
+    );
+    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
+        .expect(0);
+
+    let destroy = cli
+        .run(&[
+            "destroy",
+            "-f",
+            "bp.yaml",
+            "--time-scale",
+            SCALE,
+            "--auto-approve",
+        ])
+        .expect(0);
+    destroy.timing("destroy");
+    let out = destroy.stdout();
+    assert!(out.contains("- cluster/apps: waiting (DELETING)"), "{out}");
+    assert!(
+        destroy.line("- cluster/apps/nodegroup/general: done")
+            < destroy.line("- cluster/apps: deleting")
+    );
+    assert!(destroy.line("- cluster/apps: done") < destroy.line("- cluster/apps/role: deleting"));
+    check_swept(&conf).await?;
+    cli.run(&["plan", "-f", "bp.yaml", "--destroy", "--detailed-exitcode"])
+        .expect(0);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_without_ecr_dkr_is_refused_before_any_aws_call() -> TestResult {
+    let (ls, account, conf) = localstack_account().await?;
+    let text = blueprint(
+        account.id(),
+        "1.31",
+        "{ min: 1, desired: 2, max: 3 }",
+        "[ecr.api, sts, ec2, logs, eks-auth]",
+    );
+    let offset = text.find("  - name: apps").ok_or("no cluster")? + "  - name: ".len();
+    let line = text[..offset].lines().count();
+    let col = offset - text[..offset].rfind('\n').ok_or("no newline")?;
+    let cli = Cli::new("refused", ls.endpoint());
+    cli.write("bp.yaml", &text);
+    for args in [vec!["plan", "-f", "bp.yaml"], apply_args("bp.yaml")] {
+        let err = cli.run(&args).expect(3).stderr();
+        assert!(err.contains("blueprint::private_cluster"), "{err}");
+        assert!(err.contains(&format!("bp.yaml:{line}:{col}")), "{err}");
+        assert!(err.contains("interface endpoint `ecr.dkr`"), "{err}");
+        assert!(
+            err.contains("interface: [ecr.api, sts, ec2, logs, eks-auth, ecr.dkr]"),
+            "{err}"
+        );
+    }
+    // Refused before connecting: an endpoint where nothing listens gives the same answer.
+    let offline = Cli::new("refused-offline", "http://127.0.0.1:9");
+    offline.write("bp.yaml", &text);
+    let err = offline.run(&["plan", "-f", "bp.yaml"]).expect(3).stderr();
+    assert!(err.contains("blueprint::private_cluster"), "{err}");
+    // And nothing was made in the account.
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    assert!(ec2
+        .describe_vpcs()
+        .filters(tag_filter("airgap:env", ENV))
+        .send()
+        .await?
+        .vpcs()
+        .is_empty());
+    let eks = aws_sdk_eks::Client::new(&conf);
+    assert!(eks.list_clusters().send().await?.clusters().is_empty());
+    Ok(())
+}
