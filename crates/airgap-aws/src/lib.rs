@@ -5,6 +5,8 @@
 pub mod clients;
 pub mod ec2;
 pub mod errors;
+pub mod logs;
+pub mod nfw;
 pub mod provider;
 pub mod ram;
 pub mod stats;

@@ -15,6 +15,7 @@ use thiserror::Error;
 use crate::ec2::{self, Ec2};
 use crate::ram::{self, Ram};
 use crate::stats::CallStats;
+use crate::{logs, nfw};
 
 /// Where and how to reach AWS.
 #[derive(Clone, Debug, Default)]
@@ -79,6 +80,7 @@ pub enum ProviderError {
 pub struct Provider {
     ec2: Arc<Ec2>,
     ram: Arc<Ram>,
+    firewall: FirewallClients,
     scopes: Vec<Scope>,
     stats: CallStats,
     identities: Vec<(String, String)>,
@@ -105,6 +107,7 @@ impl Provider {
         let configs = futures_join(checks).await?;
         let mut ec2 = Ec2::new();
         let mut ram = Ram::new();
+        let mut firewall = FirewallClients::default();
         let mut scopes = Vec::new();
         let mut identities = Vec::new();
         for (a, (conf, arn)) in accounts.iter().zip(configs) {
@@ -117,6 +120,7 @@ impl Provider {
                 .interceptor(stats.clone())
                 .build();
             ram.insert(&scope, aws_sdk_ram::Client::from_conf(ram_conf));
+            firewall.insert(&scope, &conf, &stats);
             if !scopes.contains(&scope) {
                 scopes.push(scope);
             }
@@ -125,6 +129,7 @@ impl Provider {
         Ok(Provider {
             ec2: Arc::new(ec2),
             ram: Arc::new(ram),
+            firewall,
             scopes,
             stats,
             identities,
@@ -136,6 +141,7 @@ impl Provider {
         let mut r = Registry::new();
         ec2::register(&mut r, &self.ec2);
         ram::register(&mut r, &self.ram);
+        self.firewall.register(&mut r);
         r
     }
 
@@ -152,6 +158,34 @@ impl Provider {
     /// (account name, caller ARN) as checked at connect.
     pub fn identities(&self) -> &[(String, String)] {
         &self.identities
+    }
+}
+
+/// Network Firewall and CloudWatch Logs clients (the inspection VPC's firewall and
+/// its log groups).
+#[derive(Default)]
+struct FirewallClients {
+    nfw: nfw::Nfw,
+    logs: logs::Logs,
+}
+
+impl FirewallClients {
+    fn insert(&mut self, scope: &Scope, conf: &SdkConfig, stats: &CallStats) {
+        let nfw_conf = aws_sdk_networkfirewall::config::Builder::from(conf)
+            .interceptor(stats.clone())
+            .build();
+        self.nfw
+            .insert(scope, aws_sdk_networkfirewall::Client::from_conf(nfw_conf));
+        let logs_conf = aws_sdk_cloudwatchlogs::config::Builder::from(conf)
+            .interceptor(stats.clone())
+            .build();
+        self.logs
+            .insert(scope, aws_sdk_cloudwatchlogs::Client::from_conf(logs_conf));
+    }
+
+    fn register(&self, r: &mut Registry) {
+        nfw::register(r, &Arc::new(self.nfw.clone()));
+        logs::register(r, &Arc::new(self.logs.clone()));
     }
 }
 
