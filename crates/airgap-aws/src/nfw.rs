@@ -572,7 +572,7 @@ fn policy_body(a: &Attrs) -> Result<FirewallPolicy, KindError> {
     FirewallPolicy::builder()
         .stateless_default_actions(stateless.clone())
         .stateless_fragment_default_actions(stateless)
-        .set_stateful_rule_group_references(Some(refs))
+        .set_stateful_rule_group_references((!refs.is_empty()).then_some(refs))
         .set_stateful_default_actions((strict && !defaults.is_empty()).then_some(defaults))
         .stateful_engine_options(
             StatefulEngineOptions::builder()

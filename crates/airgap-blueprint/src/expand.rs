@@ -192,28 +192,33 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
                         )
                         .attr("retentionDays", i64::from(fw.logging.retention_days.value)),
                 );
-                logs.push((format!("{kind}LogGroup"), r(&id, "name")));
+                logs.push((format!("{kind}LogGroup"), r(&id, "id")));
             }
         }
-        b.add(
-            Node::new("firewall/rules/domains", "nfw-rule-group", net.clone())
-                .attr("type", "STATEFUL")
-                .attr(
-                    "domains",
-                    list(
-                        fw.allow_domains
-                            .iter()
-                            .map(|d| Value::str(d.value.as_str())),
-                    ),
-                )
-                .attr(
-                    "targetTypes",
-                    list([Value::str("TLS_SNI"), Value::str("HTTP_HOST")]),
-                )
-                .attr("homeNet", home_net.clone())
-                .attr("ruleOrder", "STRICT_ORDER"),
-        );
-        let mut groups = vec![r("firewall/rules/domains", "arn")];
+        // A rule group holds at least one rule: without domains there is none (and
+        // without any allowed destination, the policy's defaults drop everything).
+        let mut groups = Vec::new();
+        if !fw.allow_domains.is_empty() {
+            b.add(
+                Node::new("firewall/rules/domains", "nfw-rule-group", net.clone())
+                    .attr("type", "STATEFUL")
+                    .attr(
+                        "domains",
+                        list(
+                            fw.allow_domains
+                                .iter()
+                                .map(|d| Value::str(d.value.as_str())),
+                        ),
+                    )
+                    .attr(
+                        "targetTypes",
+                        list([Value::str("TLS_SNI"), Value::str("HTTP_HOST")]),
+                    )
+                    .attr("homeNet", home_net.clone())
+                    .attr("ruleOrder", "STRICT_ORDER"),
+            );
+            groups.push(r("firewall/rules/domains", "arn"));
+        }
         if !fw.allow_rules.is_empty() {
             let rules = fw.allow_rules.iter().enumerate().map(|(i, rule)| {
                 let proto = match rule.protocol.value {
@@ -264,7 +269,8 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
                 ),
             )
             .attr("deletionProtection", fw.deletion_protection.value);
-        // The log group of each log type that is logged (`alertLogGroup`, `flowLogGroup`).
+        // The log group of each log type that is logged (`alertLogGroup`, `flowLogGroup`):
+        // its `id`, the group's name.
         for (key, group) in logs {
             node = node.attr(key.as_str(), group);
         }
