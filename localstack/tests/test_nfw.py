@@ -2,7 +2,7 @@
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import make_network, wait_for
+from conftest import airgap, make_network, wait_for
 
 DOMAIN_RG = {
     "RulesSource": {
@@ -274,6 +274,8 @@ def test_firewall_time_model(account, time_scale):
 
 
 def test_firewall_endpoints_are_routable_vpc_endpoints(account, time_scale):
+    status, cfg = airgap("GET", "/_airgap/config")
+    assert status == 200 and "network-firewall-vpc-endpoints" in cfg["features"]
     time_scale(account, 0.01)  # 360 s create -> 3.6 s
     ec2 = account.client("ec2")
     vpc, subnets = make_network(ec2)

@@ -263,6 +263,15 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> TestResult {
     let ls = LocalStack::connect().await?;
+    let features = ls.airgap_config().await?["features"].clone();
+    assert!(
+        features
+            .as_array()
+            .is_some_and(|f| f.iter().any(|x| x == "network-firewall-vpc-endpoints")),
+        "the LocalStack at {} runs an older airgap extension, whose firewall endpoints \
+         cannot be routed to: restart it (localstack/stop, localstack/start)",
+        ls.endpoint()
+    );
     let accounts: Vec<Account> = (0..3).map(|_| ls.fresh_account()).collect();
     for a in &accounts {
         ls.set_time_scale(a, SCALE).await?;
