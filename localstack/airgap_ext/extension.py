@@ -14,6 +14,10 @@ from . import compat, faults, timing
 LOG = logging.getLogger(__name__)
 _installed = False
 
+# What this version of the extension can do, listed by GET /_airgap/config, so a test can
+# tell a LocalStack started with an older extension (restart it) from a failure.
+FEATURES = ["network-firewall-vpc-endpoints"]
+
 
 def _json(data, status=200):
     return Response(json.dumps(data, default=str), status=status, mimetype="application/json")
@@ -52,6 +56,7 @@ def config_endpoint(request: Request, **kwargs):
             "time_scale": timing.global_scale(),
             "account_time_scales": dict(timing.ACCOUNT_SCALES),
             "durations": {f"{k}:{p}": v for (k, p), v in timing.DURATIONS.items()},
+            "features": FEATURES,
         }
     )
 

@@ -375,14 +375,57 @@ def _add_mappings(ctx, fw, mappings):
                 "InvalidRequestException",
                 f"Firewall already has a subnet in availability zone {az}",
             )
+        endpoint = _endpoint_id()
         fw["subnets"][sid] = {
             "az": az,
             "ip_type": m.get("IPAddressType", "IPV4"),
-            "endpoint": _endpoint_id(),
+            "endpoint": endpoint,
             "status": "CREATING",
         }
         new.append(sid)
+    # after validation, so a refused request leaves no endpoint behind
+    for sid in new:
+        _ec2_endpoint_add(ctx, fw, sid, fw["subnets"][sid]["endpoint"])
     return new
+
+
+# The firewall's endpoints are Gateway Load Balancer VPC endpoints, as on AWS: EC2 lists them
+# (pending until the firewall's endpoint is READY) and routes can target them (CreateRoute with
+# VpcEndpointId; DescribeRouteTables shows them as GatewayId). They go with the firewall or
+# with the subnet mapping.
+
+
+def _ec2_endpoint_add(ctx, fw, subnet_id, endpoint_id):
+    from moto.ec2.models.vpcs import VPCEndPoint
+
+    be = ec2_share.backend(ctx.account_id, ctx.region)
+    ep = VPCEndPoint(
+        be,
+        endpoint_id,
+        fw["vpc"],
+        f"com.amazonaws.vpce.{ctx.region}.vpce-svc-{fw['id'].replace('-', '')[:17]}",
+        "GatewayLoadBalancer",
+        None,
+        [],
+        subnet_ids=[subnet_id],
+    )
+    ep.state = "pending"
+    be.vpc_end_points[endpoint_id] = ep
+    fw.setdefault("ec2", (ctx.account_id, ctx.region))
+
+
+def _ec2_endpoints_set(fw, state, endpoints=None):
+    account, region = fw.get("ec2") or (None, None)
+    if account is None:
+        return
+    be = ec2_share.backend(account, region)
+    if endpoints is None:
+        endpoints = [s["endpoint"] for s in fw["subnets"].values()]
+    for eid in endpoints:
+        if state == "gone":
+            be.vpc_end_points.pop(eid, None)
+        elif eid in be.vpc_end_points:
+            be.vpc_end_points[eid].state = state
 
 
 def _fw_dto(fw) -> dict:
@@ -438,6 +481,7 @@ def _settle(fw, phase):
             for s in fw["subnets"].values():
                 if s["status"] == "CREATING":
                     s["status"] = "READY"
+                    _ec2_endpoints_set(fw, "available", [s["endpoint"]])
             fw["status"] = "READY"
 
     timing.after("network-firewall", phase, fn)
@@ -527,11 +571,13 @@ def delete_firewall(ctx, req):
         fw["status"] = "DELETING"
         for s in fw["subnets"].values():
             s["status"] = "DELETING"
+        _ec2_endpoints_set(fw, "deleting")
         out = {"Firewall": _fw_dto(fw), "FirewallStatus": _fw_status(fw)}
 
     def gone():
         with LOCK:
             st.firewalls.pop(fw["arn"], None)
+            _ec2_endpoints_set(fw, "gone")
 
     timing.after("network-firewall", "delete", gone)
     return out
@@ -575,7 +621,9 @@ def disassociate_subnets(ctx, req):
         if len(fw["subnets"]) - len(set(req["SubnetIds"])) < 1:
             raise AwsError("InvalidRequestException", "A firewall must keep at least one subnet")
         for sid in req["SubnetIds"]:
-            fw["subnets"].pop(sid, None)
+            gone = fw["subnets"].pop(sid, None)
+            if gone:
+                _ec2_endpoints_set(fw, "gone", [gone["endpoint"]])
         fw["token"] = _token()
         return {
             "FirewallArn": fw["arn"],

@@ -2,7 +2,7 @@
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import make_network, wait_for
+from conftest import airgap, make_network, wait_for
 
 DOMAIN_RG = {
     "RulesSource": {
@@ -271,6 +271,48 @@ def test_firewall_time_model(account, time_scale):
             return e.response["Error"]["Code"] == "ResourceNotFoundException"
 
     wait_for(gone, 20)
+
+
+def test_firewall_endpoints_are_routable_vpc_endpoints(account, time_scale):
+    status, cfg = airgap("GET", "/_airgap/config")
+    assert status == 200 and "network-firewall-vpc-endpoints" in cfg["features"]
+    time_scale(account, 0.01)  # 360 s create -> 3.6 s
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2)
+    nfw = account.client("network-firewall")
+    fw = nfw.create_firewall(
+        FirewallName="fw",
+        FirewallPolicyArn=_policy(nfw),
+        VpcId=vpc,
+        SubnetMappings=[{"SubnetId": s} for s in subnets],
+    )
+    eps = {
+        s["Attachment"]["SubnetId"]: s["Attachment"]["EndpointId"]
+        for s in fw["FirewallStatus"]["SyncStates"].values()
+    }
+    listed = ec2.describe_vpc_endpoints(VpcEndpointIds=list(eps.values()))["VpcEndpoints"]
+    assert {e["VpcEndpointType"] for e in listed} == {"GatewayLoadBalancer"}
+    assert {e["VpcEndpointId"]: e["SubnetIds"] for e in listed} == {
+        ep: [sid] for sid, ep in eps.items()
+    }
+    assert {e["State"].lower() for e in listed} == {"pending"}
+    wait_for(
+        lambda: nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "READY", 20
+    )
+    listed = ec2.describe_vpc_endpoints(VpcEndpointIds=list(eps.values()))["VpcEndpoints"]
+    assert {e["State"].lower() for e in listed} == {"available"}
+
+    rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ep = eps[subnets[0]]
+    ec2.create_route(RouteTableId=rt, DestinationCidrBlock="0.0.0.0/0", VpcEndpointId=ep)
+    routes = ec2.describe_route_tables(RouteTableIds=[rt])["RouteTables"][0]["Routes"]
+    assert {r.get("DestinationCidrBlock"): r.get("GatewayId") for r in routes}["0.0.0.0/0"] == ep
+
+    time_scale(account, 0)
+    nfw.delete_firewall(FirewallName="fw")
+    with pytest.raises(ClientError) as e:
+        ec2.describe_vpc_endpoints(VpcEndpointIds=[ep])
+    assert "NotFound" in code(e)
 
 
 def test_list_pagination(account):

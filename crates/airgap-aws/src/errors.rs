@@ -14,10 +14,21 @@ pub fn class_of(code: &str, message: &str) -> ErrorClass {
         | "RequestThrottled"
         | "ServiceUnavailable"
         | "InternalError"
-        | "InternalFailure" => ErrorClass::Throttled,
+        | "InternalFailure"
+        | "InternalServerError"
+        | "ServiceUnavailableException"
+        // Network Firewall: not enough capacity in the AZ right now.
+        | "InsufficientCapacityException" => ErrorClass::Throttled,
+        // Network Firewall: a rule group a policy references, a policy a firewall uses.
+        "InvalidOperationException" if in_use(message) => ErrorClass::DependencyViolation,
+        "InvalidOperationException" if message.contains("being deleted") => ErrorClass::Conflict,
+        // A stale UpdateToken: the engine retries the update, which reads a fresh one.
+        "InvalidTokenException" => ErrorClass::Conflict,
+        // A create racing another (a retried one): the next attempt's lookup decides.
+        "ResourceAlreadyExistsException" | "OperationAbortedException" => ErrorClass::Conflict,
+        "InvalidRequestException" if message.contains("already exists") => ErrorClass::Conflict,
         // EKS, KMS: server-side trouble worth another try.
         "ServerException"
-        | "ServiceUnavailableException"
         | "KMSInternalException"
         | "DependencyTimeoutException" => ErrorClass::Throttled,
         "DependencyViolation" => ErrorClass::DependencyViolation,
@@ -71,6 +82,12 @@ fn role_not_visible(message: &str) -> bool {
         ]
         .iter()
         .any(|p| m.contains(p))
+}
+
+/// Network Firewall's way of saying something still depends on the resource.
+fn in_use(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("in use") || m.contains("referenced") || m.contains("is associated")
 }
 
 /// Any SDK error as a [`KindError`]; transport failures and timeouts are retryable.
@@ -137,6 +154,36 @@ mod tests {
         assert_eq!(class_of("AuthFailure", "bad signature"), ErrorClass::Fatal);
         assert_eq!(class_of("IncorrectState", ""), ErrorClass::Conflict);
         assert_eq!(class_of("InvalidParameterValue", ""), ErrorClass::Fatal);
+        assert_eq!(class_of("InvalidTokenException", ""), ErrorClass::Conflict);
+        assert_eq!(
+            class_of("ResourceNotFoundException", ""),
+            ErrorClass::NotFound
+        );
+        assert_eq!(
+            class_of(
+                "InvalidOperationException",
+                "Rule group x is referenced by a firewall policy and cannot be deleted."
+            ),
+            ErrorClass::DependencyViolation
+        );
+        assert_eq!(
+            class_of(
+                "InvalidOperationException",
+                "Unable to delete the object because it is still in use"
+            ),
+            ErrorClass::DependencyViolation
+        );
+        assert_eq!(
+            class_of(
+                "InvalidOperationException",
+                "Firewall fw has delete protection enabled"
+            ),
+            ErrorClass::Fatal
+        );
+        assert_eq!(
+            class_of("ResourceAlreadyExistsException", ""),
+            ErrorClass::Conflict
+        );
     }
 
     #[test]

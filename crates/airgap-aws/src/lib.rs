@@ -10,6 +10,8 @@ pub mod errors;
 pub mod iam;
 pub mod kms;
 pub mod lock;
+pub mod logs;
+pub mod nfw;
 pub mod provider;
 pub mod ram;
 pub mod record;

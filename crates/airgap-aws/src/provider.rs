@@ -16,6 +16,7 @@ use crate::ec2::{self, Ec2};
 use crate::ecr::{self, Ecr};
 use crate::ram::{self, Ram};
 use crate::stats::CallStats;
+use crate::{logs, nfw};
 
 /// Where and how to reach AWS.
 #[derive(Clone, Debug, Default)]
@@ -83,6 +84,7 @@ pub struct Provider {
     ecr: Arc<Ecr>,
     /// IAM, KMS and EKS clients of the cluster kinds.
     cluster: crate::eks::ClusterServices,
+    firewall: FirewallClients,
     scopes: Vec<Scope>,
     stats: CallStats,
     identities: Vec<(String, String)>,
@@ -112,6 +114,7 @@ impl Provider {
         let mut ram = Ram::new();
         let mut ecr = Ecr::new();
         let mut cluster = crate::eks::ClusterClients::new();
+        let mut firewall = FirewallClients::default();
         let mut scopes = Vec::new();
         let mut identities = Vec::new();
         let mut sdk_configs = Vec::new();
@@ -130,6 +133,7 @@ impl Provider {
                 .build();
             ecr.insert(&scope, aws_sdk_ecr::Client::from_conf(ecr_conf));
             cluster.insert(&scope, &conf, &stats);
+            firewall.insert(&scope, &conf, &stats);
             if !scopes.contains(&scope) {
                 scopes.push(scope);
             }
@@ -141,6 +145,7 @@ impl Provider {
             ram: Arc::new(ram),
             ecr: Arc::new(ecr),
             cluster: cluster.build(),
+            firewall,
             scopes,
             stats,
             identities,
@@ -155,6 +160,7 @@ impl Provider {
         ram::register(&mut r, &self.ram);
         ecr::register(&mut r, &self.ecr);
         self.cluster.register(&mut r);
+        self.firewall.register(&mut r);
         r
     }
 
@@ -180,6 +186,34 @@ impl Provider {
     /// (account name, caller ARN) as checked at connect.
     pub fn identities(&self) -> &[(String, String)] {
         &self.identities
+    }
+}
+
+/// Network Firewall and CloudWatch Logs clients (the inspection VPC's firewall and
+/// its log groups).
+#[derive(Default)]
+struct FirewallClients {
+    nfw: nfw::Nfw,
+    logs: logs::Logs,
+}
+
+impl FirewallClients {
+    fn insert(&mut self, scope: &Scope, conf: &SdkConfig, stats: &CallStats) {
+        let nfw_conf = aws_sdk_networkfirewall::config::Builder::from(conf)
+            .interceptor(stats.clone())
+            .build();
+        self.nfw
+            .insert(scope, aws_sdk_networkfirewall::Client::from_conf(nfw_conf));
+        let logs_conf = aws_sdk_cloudwatchlogs::config::Builder::from(conf)
+            .interceptor(stats.clone())
+            .build();
+        self.logs
+            .insert(scope, aws_sdk_cloudwatchlogs::Client::from_conf(logs_conf));
+    }
+
+    fn register(&self, r: &mut Registry) {
+        nfw::register(r, &Arc::new(self.nfw.clone()));
+        logs::register(r, &Arc::new(self.logs.clone()));
     }
 }
 

@@ -170,6 +170,13 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
         );
     }
     if let Some(fw) = firewall {
+        // The rules match traffic from HOME_NET, by default the firewall's own VPC only:
+        // the spokes' traffic arrives through the transit gateway.
+        let home_net = list(
+            std::iter::once(hub.inspection_vpc.cidr.value.to_string())
+                .chain(bp.vpcs.iter().map(|vpc| vpc.cidr.value.to_string()))
+                .map(Value::Str),
+        );
         let mut logs = Vec::new();
         for (kind, dest) in [
             ("alert", fw.logging.alert.value),
@@ -185,26 +192,33 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
                         )
                         .attr("retentionDays", i64::from(fw.logging.retention_days.value)),
                 );
-                logs.push(r(&id, "arn"));
+                logs.push((format!("{kind}LogGroup"), r(&id, "id")));
             }
         }
-        b.add(
-            Node::new("firewall/rules/domains", "nfw-rule-group", net.clone())
-                .attr("type", "STATEFUL")
-                .attr(
-                    "domains",
-                    list(
-                        fw.allow_domains
-                            .iter()
-                            .map(|d| Value::str(d.value.as_str())),
-                    ),
-                )
-                .attr(
-                    "targetTypes",
-                    list([Value::str("TLS_SNI"), Value::str("HTTP_HOST")]),
-                ),
-        );
-        let mut groups = vec![r("firewall/rules/domains", "arn")];
+        // A rule group holds at least one rule: without domains there is none (and
+        // without any allowed destination, the policy's defaults drop everything).
+        let mut groups = Vec::new();
+        if !fw.allow_domains.is_empty() {
+            b.add(
+                Node::new("firewall/rules/domains", "nfw-rule-group", net.clone())
+                    .attr("type", "STATEFUL")
+                    .attr(
+                        "domains",
+                        list(
+                            fw.allow_domains
+                                .iter()
+                                .map(|d| Value::str(d.value.as_str())),
+                        ),
+                    )
+                    .attr(
+                        "targetTypes",
+                        list([Value::str("TLS_SNI"), Value::str("HTTP_HOST")]),
+                    )
+                    .attr("homeNet", home_net.clone())
+                    .attr("ruleOrder", "STRICT_ORDER"),
+            );
+            groups.push(r("firewall/rules/domains", "arn"));
+        }
         if !fw.allow_rules.is_empty() {
             let rules = fw.allow_rules.iter().enumerate().map(|(i, rule)| {
                 let proto = match rule.protocol.value {
@@ -225,7 +239,9 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
             b.add(
                 Node::new("firewall/rules/allow", "nfw-rule-group", net.clone())
                     .attr("type", "STATEFUL")
-                    .attr("rules", list(rules)),
+                    .attr("rules", list(rules))
+                    .attr("homeNet", home_net.clone())
+                    .attr("ruleOrder", "STRICT_ORDER"),
             );
             groups.push(r("firewall/rules/allow", "arn"));
         }
@@ -242,19 +258,23 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
                     ]),
                 ),
         );
-        b.add(
-            Node::new("firewall", "firewall", net.clone())
-                .attr("policy", r("firewall/policy", "arn"))
-                .attr(
-                    "subnets",
-                    list(
-                        azs.iter()
-                            .map(|az| r(&format!("{v}/subnet/firewall/{}", az_suffix(az)), "id")),
-                    ),
-                )
-                .attr("logs", Value::List(logs))
-                .attr("deletionProtection", fw.deletion_protection.value),
-        );
+        let mut node = Node::new("firewall", "firewall", net.clone())
+            .attr("policy", r("firewall/policy", "arn"))
+            .attr("vpc", r(v, "id"))
+            .attr(
+                "subnets",
+                list(
+                    azs.iter()
+                        .map(|az| r(&format!("{v}/subnet/firewall/{}", az_suffix(az)), "id")),
+                ),
+            )
+            .attr("deletionProtection", fw.deletion_protection.value);
+        // The log group of each log type that is logged (`alertLogGroup`, `flowLogGroup`):
+        // its `id`, the group's name.
+        for (key, group) in logs {
+            node = node.attr(key.as_str(), group);
+        }
+        b.add(node);
     }
     b.add(
         Node::new("tgw/attachment/inspection", "tgw-attachment", net.clone())
@@ -317,6 +337,21 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
                 .attr("cidr", "0.0.0.0/0")
                 .attr("target", nat.clone()),
             );
+            // What the firewall passes back towards a spoke (replies that came in
+            // through the NAT) goes to the transit gateway, not to the NAT again.
+            for vpc in &bp.vpcs {
+                b.add(
+                    Node::new(
+                        format!("{}/return/{}", rt("firewall"), vpc.name.value).as_str(),
+                        "route",
+                        net.clone(),
+                    )
+                    .attr("routeTable", r(&rt("firewall"), "id"))
+                    .attr("cidr", vpc.cidr.value.to_string())
+                    .attr("target", r("tgw", "id"))
+                    .after("tgw/attachment/inspection"),
+                );
+            }
         }
         b.add(
             Node::new(

@@ -83,3 +83,107 @@ fn addresses_are_stable_and_carry_the_tier_and_az() {
     assert!(a.contains(&"vpc/workload/subnet/dataPlane/a".to_string()));
     assert!(a.contains(&"vpc/inspection/rt/transit/b/default".to_string()));
 }
+
+#[test]
+fn firewall_traffic_passes_the_endpoint_of_its_az_both_ways() {
+    use airgap_engine::Value;
+    let bp = load(plans_dir().join("hub-spoke.yaml")).unwrap();
+    let g = expand(&bp).unwrap().seal().unwrap();
+    let node = |id: &str| g.get(&id.into()).unwrap_or_else(|| panic!("no node {id}"));
+    let attr = |id: &str, key: &str| node(id).attrs.get(key).cloned();
+    let r = |n: &str, o: &str| Some(Value::reference(n, o));
+    let s = |v: &str| Some(Value::str(v));
+    assert_eq!(
+        attr("tgw/attachment/inspection", "applianceMode"),
+        Some(Value::Bool(true))
+    );
+    for az in ["a", "b"] {
+        let rt = |tier: &str| format!("vpc/inspection/rt/{tier}/{az}");
+        let endpoint = r("firewall", &format!("endpoint/{az}"));
+        let route = |tier: &str, name: &str| format!("{}/{name}", rt(tier));
+        let check = |id: &str, table: &str, cidr: &str, target: Option<Value>| {
+            assert_eq!(node(id).kind, "route", "{id}");
+            assert_eq!(attr(id, "routeTable"), r(table, "id"), "{id}");
+            assert_eq!(attr(id, "cidr"), s(cidr), "{id}");
+            assert_eq!(attr(id, "target"), target, "{id}");
+        };
+        check(
+            &route("transit", "default"),
+            &rt("transit"),
+            "0.0.0.0/0",
+            endpoint.clone(),
+        );
+        check(
+            &route("firewall", "default"),
+            &rt("firewall"),
+            "0.0.0.0/0",
+            r(&format!("vpc/inspection/nat/{az}"), "id"),
+        );
+        check(
+            &route("public", "default"),
+            &rt("public"),
+            "0.0.0.0/0",
+            r("vpc/inspection/igw", "id"),
+        );
+        for (spoke, cidr) in [("workload", "10.10.0.0/16"), ("tooling", "10.20.0.0/20")] {
+            check(
+                &route("public", &format!("return/{spoke}")),
+                &rt("public"),
+                cidr,
+                endpoint.clone(),
+            );
+            check(
+                &route("firewall", &format!("return/{spoke}")),
+                &rt("firewall"),
+                cidr,
+                r("tgw", "id"),
+            );
+        }
+        assert_eq!(
+            attr(&format!("vpc/inspection/nat/{az}"), "subnet"),
+            r(&format!("vpc/inspection/subnet/public/{az}"), "id")
+        );
+    }
+    // Both rule groups match the spokes' traffic, in the policy's strict order.
+    let home = Some(Value::List(
+        ["100.64.0.0/22", "10.10.0.0/16", "10.20.0.0/20"]
+            .into_iter()
+            .map(Value::str)
+            .collect(),
+    ));
+    for group in ["firewall/rules/domains", "firewall/rules/allow"] {
+        assert_eq!(attr(group, "homeNet"), home, "{group}");
+        assert_eq!(attr(group, "ruleOrder"), s("STRICT_ORDER"), "{group}");
+    }
+    assert_eq!(attr("firewall/policy", "ruleOrder"), s("STRICT_ORDER"));
+    assert_eq!(
+        attr("firewall/policy", "ruleGroups"),
+        Some(Value::List(vec![
+            Value::reference("firewall/rules/domains", "arn"),
+            Value::reference("firewall/rules/allow", "arn"),
+        ]))
+    );
+    assert_eq!(attr("firewall", "vpc"), r("vpc/inspection", "id"));
+    assert_eq!(
+        attr("firewall", "alertLogGroup"),
+        r("firewall/logs/alert", "id")
+    );
+    assert_eq!(
+        attr("firewall", "flowLogGroup"),
+        r("firewall/logs/flow", "id")
+    );
+
+    // Without domains there is no domain list group (it could hold no rule).
+    let text = std::fs::read_to_string(plans_dir().join("hub-spoke.yaml")).unwrap();
+    let text = text.replace(
+        r#"allowDomains: [".amazonaws.com", "api.partner.example"]"#,
+        "allowDomains: []",
+    );
+    let bp = airgap_blueprint::parse("hub-spoke.yaml", &text).unwrap();
+    let g = expand(&bp).unwrap().seal().unwrap();
+    assert!(g.get(&"firewall/rules/domains".into()).is_none());
+    assert_eq!(
+        g.get(&"firewall/policy".into()).unwrap().attrs["ruleGroups"],
+        Value::List(vec![Value::reference("firewall/rules/allow", "arn")])
+    );
+}

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use airgap_engine::plan::Summary;
-use airgap_engine::{Action, Event, FieldChange, Op, Outcome, Plan, PlanMode, Report};
+use airgap_engine::{Action, Event, FieldChange, Op, Outcome, Plan, PlanMode, Report, Value};
 
 /// The Terraform-like diff: one block per changed node, then the summary line.
 /// Unchanged nodes are left out; nodes are sorted by id so related ones sit together.
@@ -53,7 +53,31 @@ fn field_change(c: &FieldChange) -> String {
     } else {
         ""
     };
-    format!("      {}: {old} -> {}{forces}\n", c.field, c.new)
+    let mut out = format!("      {}: {old} -> {}{forces}\n", c.field, c.new);
+    out.push_str(&list_delta(c.old.as_ref(), &c.new));
+    out
+}
+
+/// For a list that kept some of its members (an allowlist, subnets), what was added
+/// and removed, one per line; nothing when the lists share no member (the line above
+/// says it all) or the change is only one of order.
+fn list_delta(old: Option<&Value>, new: &Value) -> String {
+    let (Some(Value::List(old)), Value::List(new)) = (old, new) else {
+        return String::new();
+    };
+    let added: Vec<&Value> = new.iter().filter(|v| !old.contains(v)).collect();
+    let removed: Vec<&Value> = old.iter().filter(|v| !new.contains(v)).collect();
+    let kept = new.iter().any(|v| old.contains(v));
+    let mut out = String::new();
+    if kept {
+        for v in added {
+            let _ = writeln!(out, "        + {v}");
+        }
+        for v in removed {
+            let _ = writeln!(out, "        - {v}");
+        }
+    }
+    out
 }
 
 pub fn summary_line(s: &Summary, mode: PlanMode) -> String {
@@ -271,4 +295,40 @@ pub fn report(r: &Report, mode: PlanMode) -> String {
         out.push_str("Run the command again to continue from where it stopped.\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strs(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|s| Value::str(*s)).collect())
+    }
+
+    #[test]
+    fn list_changes_name_what_was_added_and_removed() {
+        let c = FieldChange {
+            field: "domains".into(),
+            old: Some(strs(&[".amazonaws.com", "api.partner.example"])),
+            new: strs(&["api.partner.example", "registry.example.org"]),
+            forces_replacement: false,
+        };
+        assert_eq!(
+            field_change(&c),
+            "      domains: [\".amazonaws.com\", \"api.partner.example\"] -> \
+             [\"api.partner.example\", \"registry.example.org\"]\n\
+             \x20       + \"registry.example.org\"\n\
+             \x20       - \".amazonaws.com\"\n"
+        );
+        // Nothing in common, or only the order changed: the line says it all.
+        for (old, new) in [(&["a"][..], &["b"][..]), (&["a", "b"], &["b", "a"])] {
+            let c = FieldChange {
+                field: "x".into(),
+                old: Some(strs(old)),
+                new: strs(new),
+                forces_replacement: false,
+            };
+            assert_eq!(field_change(&c).lines().count(), 1);
+        }
+    }
 }

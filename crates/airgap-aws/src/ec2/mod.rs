@@ -181,7 +181,8 @@ pub(crate) fn id_out(id: &str) -> Attrs {
 
 /// A policy document in a canonical form (parsed and re-serialized with sorted keys),
 /// so formatting differences between the blueprint and AWS are not drift. AWS returns
-/// endpoint policies as JSON, sometimes URL-encoded.
+/// endpoint policies as JSON, sometimes URL-encoded, and without their `Version`
+/// (LocalStack does the same, for parity), so the version is left out of the comparison.
 pub(crate) fn canonical_policy(doc: &str) -> String {
     let decoded = if doc.trim_start().starts_with('%') || doc.contains("%22") {
         percent_decode(doc)
@@ -189,7 +190,12 @@ pub(crate) fn canonical_policy(doc: &str) -> String {
         doc.to_string()
     };
     match serde_json::from_str::<serde_json::Value>(&decoded) {
-        Ok(v) => sorted_json(&v),
+        Ok(mut v) => {
+            if let Some(m) = v.as_object_mut() {
+                m.remove("Version");
+            }
+            sorted_json(&v)
+        }
         Err(_) => decoded,
     }
 }
@@ -336,8 +342,11 @@ mod tests {
         let a = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
         let b = "{\n  \"Statement\": [ {\"Resource\":\"*\", \"Action\":\"s3:GetObject\",\"Principal\":\"*\",\"Effect\":\"Allow\"}],\n \"Version\": \"2012-10-17\"}";
         assert_eq!(canonical_policy(a), canonical_policy(b));
-        let encoded = "%7B%22Version%22%3A%222012-10-17%22%7D";
-        assert_eq!(canonical_policy(encoded), r#"{"Version":"2012-10-17"}"#);
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(canonical_policy(encoded), r#"{"Statement":[]}"#);
+        // Described endpoint policies come back without their version.
+        let unversioned = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
+        assert_eq!(canonical_policy(a), canonical_policy(unversioned));
     }
 
     #[test]

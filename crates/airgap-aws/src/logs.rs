@@ -1,0 +1,347 @@
+//! CloudWatch Logs: the log groups the firewall logs to.
+//!
+//! DescribeLogGroups returns no tags and takes no tag filter, and the Resource Groups
+//! Tagging API is not everywhere (LocalStack): observe lists the groups under
+//! [`NAME_PREFIX`] (one paginated call) and reads the tags of those alone, one
+//! ListTagsForResource each. Every group airgapctl creates is named under the prefix
+//! (create refuses other names), so observe finds them all, and the calls grow only
+//! with airgapctl's own groups in the account and region, not with everything else
+//! logging there.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use airgap_engine::{
+    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Registry, Resolved,
+    Scope, Value,
+};
+use async_trait::async_trait;
+use aws_sdk_cloudwatchlogs::types::LogGroup;
+
+use crate::clients::PerScope;
+use crate::ec2::{kind_meta, s};
+use crate::errors::classify;
+use crate::tags;
+
+pub type Logs = PerScope<aws_sdk_cloudwatchlogs::Client>;
+
+/// Every log group airgapctl manages is named under this prefix.
+pub const NAME_PREFIX: &str = "/airgap/";
+
+pub fn register(registry: &mut Registry, logs: &Arc<Logs>) {
+    registry.register(Arc::new(LogGroupKind(Arc::clone(logs))));
+}
+
+pub struct LogGroupKind(pub Arc<Logs>);
+
+/// The group's ARN without the `:*` DescribeLogGroups appends to `arn`.
+fn arn_of(g: &LogGroup) -> Option<String> {
+    g.log_group_arn()
+        .map(str::to_string)
+        .or_else(|| g.arn().map(|a| a.trim_end_matches(":*").to_string()))
+}
+
+fn outputs(name: &str, arn: &str) -> Attrs {
+    Attrs::from([
+        ("id".to_string(), Value::str(name)),
+        ("name".to_string(), Value::str(name)),
+        ("arn".to_string(), Value::str(arn)),
+    ])
+}
+
+fn attrs_of(g: &LogGroup) -> Attrs {
+    Attrs::from([
+        (
+            "name".to_string(),
+            Value::str(g.log_group_name().unwrap_or_default()),
+        ),
+        (
+            "retentionDays".to_string(),
+            g.retention_in_days()
+                .map_or(Value::Null, |d| Value::Int(i64::from(d))),
+        ),
+    ])
+}
+
+/// The desired retention; 0 or absent keeps logs forever.
+fn retention(attrs: &Attrs) -> Option<i32> {
+    match attrs.get("retentionDays") {
+        Some(Value::Int(d)) if *d > 0 => i32::try_from(*d).ok(),
+        _ => None,
+    }
+}
+
+impl LogGroupKind {
+    /// Groups whose name starts with `prefix`.
+    async fn groups(&self, scope: &Scope, prefix: &str) -> Result<Vec<LogGroup>, KindError> {
+        self.0
+            .client(scope)?
+            .describe_log_groups()
+            .log_group_name_prefix(prefix)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(classify)
+    }
+
+    async fn tags_of(
+        &self,
+        scope: &Scope,
+        arn: &str,
+    ) -> Result<HashMap<String, String>, KindError> {
+        let out = self
+            .0
+            .client(scope)?
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.tags().cloned().unwrap_or_default())
+    }
+
+    /// The group named `name`, if it exists.
+    async fn find(&self, scope: &Scope, name: &str) -> Result<Option<LogGroup>, KindError> {
+        Ok(self
+            .groups(scope, name)
+            .await?
+            .into_iter()
+            .find(|g| g.log_group_name() == Some(name)))
+    }
+
+    async fn set_retention(
+        &self,
+        scope: &Scope,
+        name: &str,
+        attrs: &Attrs,
+    ) -> Result<(), KindError> {
+        let c = self.0.client(scope)?;
+        match retention(attrs) {
+            Some(days) => {
+                c.put_retention_policy()
+                    .log_group_name(name)
+                    .retention_in_days(days)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+            }
+            None => {
+                c.delete_retention_policy()
+                    .log_group_name(name)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Kind for LogGroupKind {
+    kind_meta!("log-group");
+
+    fn replace_fields(&self) -> &'static [&'static str] {
+        &["name"]
+    }
+
+    fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
+        let mut d = desired.clone();
+        // No retention is "never expire", which AWS shows as no value.
+        if retention(desired).is_none() {
+            d.insert("retentionDays".into(), Value::Null);
+        }
+        Diff::compute(&d, &observed.attrs, self.replace_fields())
+    }
+
+    async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
+        let mut out = Vec::new();
+        for g in self.groups(scope, NAME_PREFIX).await? {
+            let (Some(name), Some(arn)) = (g.log_group_name(), arn_of(&g)) else {
+                continue;
+            };
+            // No list call returns tags: one call per airgapctl group (see the module doc).
+            let t = match self.tags_of(scope, &arn).await {
+                Ok(t) => t,
+                // Deleted between the two calls.
+                Err(e) if e.class == ErrorClass::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let Some(id) = tags::owned_id(&t, env) else {
+                continue;
+            };
+            out.push(Observed {
+                id: id.as_str().into(),
+                attrs: attrs_of(&g),
+                outputs: outputs(name, &arn),
+                physical_id: arn,
+                parents: vec![],
+            });
+        }
+        Ok(out)
+    }
+
+    async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let name = s(&node.attrs, "name")?;
+        if !name.starts_with(NAME_PREFIX) {
+            return Err(KindError::fatal(
+                "BadLogGroupName",
+                format!(
+                    "log group {name:?}: airgapctl manages log groups under {NAME_PREFIX} only"
+                ),
+            ));
+        }
+        // No client token: a group of this name may be what an interrupted create made.
+        let existing = self.find(&node.scope, &name).await?;
+        if let Some(g) = &existing {
+            let arn = arn_of(g).unwrap_or_default();
+            let t = self.tags_of(&node.scope, &arn).await?;
+            if tags::owned_id(&t, &node.env).as_deref() != Some(node.id.0.as_str()) {
+                return Err(KindError::fatal(
+                    "LogGroupExists",
+                    format!(
+                        "log group {name} already exists and is not {} of env {} (airgap:env={:?}, airgap:id={:?})",
+                        node.id,
+                        node.env,
+                        t.get(tags::ENV),
+                        t.get(tags::ID)
+                    ),
+                ));
+            }
+        } else {
+            let mut req = self
+                .0
+                .client(&node.scope)?
+                .create_log_group()
+                .log_group_name(&name);
+            for (k, v) in tags::standard(&node.env, &node.id.0) {
+                req = req.tags(k, v);
+            }
+            match req.send().await {
+                Ok(_) => {}
+                // Created in the meantime: the engine retries, and the lookup decides.
+                Err(e) => {
+                    let e = classify(e);
+                    if e.code == "ResourceAlreadyExistsException" {
+                        return Err(KindError::new(ErrorClass::Conflict, e.code, e.message));
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        self.set_retention(&node.scope, &name, &node.attrs).await?;
+        let g = match existing {
+            Some(g) => Some(g),
+            None => self.find(&node.scope, &name).await?,
+        };
+        let arn = g.as_ref().and_then(arn_of).ok_or_else(|| {
+            KindError::new(
+                ErrorClass::NotFound,
+                "NotVisibleYet",
+                format!("log group {name} is not visible yet"),
+            )
+        })?;
+        Ok(Created {
+            outputs: outputs(&name, &arn),
+            physical_id: arn,
+        })
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        _diff: &Diff,
+    ) -> Result<Attrs, KindError> {
+        self.set_retention(&node.scope, &s(&node.attrs, "name")?, &node.attrs)
+            .await?;
+        Ok(current.outputs.clone())
+    }
+
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        let name = s(&current.attrs, "name")?;
+        match self
+            .0
+            .client(scope)?
+            .delete_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => match classify(e) {
+                e if e.class == ErrorClass::NotFound => Ok(()),
+                e => Err(e),
+            },
+        }
+    }
+
+    async fn ready(
+        &self,
+        scope: &Scope,
+        op: Op,
+        physical_id: &str,
+        outputs: &Attrs,
+    ) -> Result<Readiness, KindError> {
+        let name = outputs
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| {
+                physical_id
+                    .split_once(":log-group:")
+                    .map(|(_, n)| n.to_string())
+            })
+            .unwrap_or_default();
+        let found = self.find(scope, &name).await?;
+        Ok(match (op, found) {
+            (Op::Delete, None) => Readiness::Gone,
+            (Op::Delete, Some(_)) => Readiness::Pending("deleting".into()),
+            (_, Some(g)) => Readiness::Ready(outputs_or(&name, &g, physical_id)),
+            (_, None) => {
+                return Err(KindError::new(
+                    ErrorClass::NotFound,
+                    "NotVisibleYet",
+                    format!("log group {name} is not visible yet"),
+                ))
+            }
+        })
+    }
+}
+
+fn outputs_or(name: &str, g: &LogGroup, physical_id: &str) -> Attrs {
+    outputs(name, &arn_of(g).unwrap_or_else(|| physical_id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_retention_compares_as_never_expire() {
+        let k = LogGroupKind(Arc::new(Logs::new()));
+        let observed = Observed {
+            id: "firewall/logs/alert".into(),
+            physical_id: "arn:aws:logs:r:1:log-group:/airgap/x".into(),
+            attrs: Attrs::from([
+                ("name".to_string(), Value::str("/airgap/x")),
+                ("retentionDays".to_string(), Value::Null),
+            ]),
+            outputs: Attrs::new(),
+            parents: vec![],
+        };
+        let mut desired = Attrs::from([
+            ("name".to_string(), Value::str("/airgap/x")),
+            ("retentionDays".to_string(), Value::Int(0)),
+        ]);
+        assert!(k.diff(&desired, &observed).is_empty());
+        desired.insert("retentionDays".into(), Value::Int(30));
+        let d = k.diff(&desired, &observed);
+        assert_eq!(d.changes.len(), 1);
+        assert!(!d.requires_replacement());
+        desired.insert("name".into(), Value::str("/airgap/y"));
+        assert!(k.diff(&desired, &observed).requires_replacement());
+    }
+}
