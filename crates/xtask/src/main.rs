@@ -129,14 +129,16 @@ fn test() -> Result {
     }
 }
 
-/// The blueprint the demo applies, and the account its (role-less) credentials land in.
-const DEMO_BLUEPRINT: &str = "plans/single-account.yaml";
-const DEMO_ACCOUNT: &str = "111111111111";
+/// The blueprint the demo applies, and its accounts (airgapctl assumes
+/// `airgap-deployer` in each, from LocalStack's base credentials).
+const DEMO_BLUEPRINT: &str = "plans/hub-spoke.yaml";
+const DEMO_ACCOUNTS: [&str; 3] = ["111111111111", "222222222222", "333333333333"];
 const LOCALSTACK: &str = "http://127.0.0.1:4566";
 
-/// Starts LocalStack, builds airgapctl and applies the example environment to it:
-/// plan, apply (waits exercised at 1% of AWS time), a second plan that must show no
-/// changes, and what now exists. The environment is left up to look at.
+/// Starts LocalStack, builds airgapctl and applies the full air-gapped environment to
+/// it (network, firewall, endpoints, private EKS over three accounts): plan, apply
+/// (waits exercised at 1% of AWS time), a second plan that must show no changes, and
+/// what now exists. The environment is left up to look at.
 fn demo() -> Result {
     let ls = start_localstack()?;
     let mut build = cargo();
@@ -144,28 +146,32 @@ fn demo() -> Result {
     run("build airgapctl", build)?;
     wait_localstack(ls)?;
     // Resources go from CREATING to available at 1% of their AWS durations.
-    let mut scale = Command::new("curl");
-    scale.args([
-        "-fsS",
-        "-o",
-        "/dev/null",
-        "-X",
-        "POST",
-        "-H",
-        "content-type: application/json",
-        "-d",
-        &format!(r#"{{"time_scale": 0.01, "account": "{DEMO_ACCOUNT}"}}"#),
-        &format!("{LOCALSTACK}/_airgap/config"),
-    ]);
-    run("LocalStack time scale 0.01", scale)?;
-    let exe = root().join("target/debug/airgapctl");
+    for account in DEMO_ACCOUNTS {
+        let mut scale = Command::new("curl");
+        scale.args([
+            "-fsS",
+            "-o",
+            "/dev/null",
+            "-X",
+            "POST",
+            "-H",
+            "content-type: application/json",
+            "-d",
+            &format!(r#"{{"time_scale": 0.01, "account": "{account}"}}"#),
+            &format!("{LOCALSTACK}/_airgap/config"),
+        ]);
+        run(&format!("LocalStack time scale 0.01 for {account}"), scale)?;
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let exe = target.join("debug/airgapctl");
     let ctl = |args: &[&str]| {
         let mut c = Command::new(&exe);
         c.current_dir(root())
             .args(args)
             .args(["-f", DEMO_BLUEPRINT])
-            // LocalStack puts calls signed with a 12-digit key id in that account.
-            .env("AWS_ACCESS_KEY_ID", DEMO_ACCOUNT)
+            .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_ENDPOINT_URL", LOCALSTACK)
             .env("AIRGAP_TIME_SCALE", "0.01")
@@ -202,7 +208,7 @@ fn demo() -> Result {
     run("show", ctl(&["show"]))?;
     eprintln!(
         "\nThe environment stays up in LocalStack. Tear it down with:\n  \
-         AWS_ACCESS_KEY_ID={DEMO_ACCOUNT} AWS_SECRET_ACCESS_KEY=test \
+         AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
          target/debug/airgapctl destroy -f {DEMO_BLUEPRINT} --endpoint-url {LOCALSTACK} --time-scale 0.01\n\
          and stop LocalStack with localstack/stop."
     );
