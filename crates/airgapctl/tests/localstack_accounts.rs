@@ -565,3 +565,44 @@ async fn credentials_of_another_account_fail_before_any_change() {
     assert!(!run.stdout.contains("Apply complete"), "{}", run.stdout);
     assert!(sweep(&ls, &declared, &env).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dependency_violation_while_deleting_is_waited_out() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let net = ls.fresh_account();
+    ls.set_time_scale(&net, SCALE).await.unwrap();
+    let dir = tmpdir("depviol");
+    let env = format!("dv{}", &net.id()[..6]);
+    let text = blueprint(&env, &[("network", &net)], &[]).replace("vpcs:\n", "vpcs: []\n");
+    write(&dir, &text);
+    expect(
+        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+        0,
+        "apply",
+    );
+    // The first three subnet deletes answer DependencyViolation, as while the ENIs of
+    // an endpoint or a NAT are still going away.
+    let fault = ls
+        .inject_fault(serde_json::json!({
+            "service": "ec2",
+            "operation": "DeleteSubnet",
+            "fault": "dependency_violation",
+            "count": 3,
+            "account": net.id(),
+        }))
+        .await
+        .expect("fault rule");
+    let run = ctl(&ls, &dir, &["destroy", "-f", "bp.yaml", "--auto-approve"]);
+    expect(&run, 0, "destroy through DependencyViolation");
+    let rule = ls
+        .faults()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r["id"] == serde_json::Value::String(fault.id.clone()))
+        .expect("the rule is listed");
+    assert_eq!(rule["hits"], 3, "every injected failure was met: {rule}");
+    assert_eq!(rule["remaining"], 0, "{rule}");
+    let _ = ls.remove_fault(&fault.id).await;
+    assert!(sweep(&ls, &net, &env).await.is_empty());
+}
