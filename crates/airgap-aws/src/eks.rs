@@ -39,7 +39,7 @@ use tokio::sync::OnceCell;
 
 use crate::clients::PerScope;
 use crate::ec2::{b, id_set, kind_meta, list, opt_s, s, sorted_lists, spec};
-use crate::errors::{classify, code_of};
+use crate::errors::{classify, code_of, gone_is_ok};
 use crate::tags;
 
 /// The logical name of a node group (its AWS name may carry a suffix after a
@@ -200,14 +200,6 @@ fn cluster_id(cl: &Cluster, env: &str) -> Option<String> {
 
 fn std_tags(env: &str, id: &str) -> HashMap<String, String> {
     tags::standard(env, id).into_iter().collect()
-}
-
-fn not_found_ok<T>(r: Result<T, KindError>) -> Result<(), KindError> {
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
 }
 
 fn busy(what: &str, status: &str) -> KindError {
@@ -735,7 +727,7 @@ impl Kind for EksCluster {
             .await
             .map_err(classify);
         self.0.invalidate();
-        not_found_ok(r)
+        gone_is_ok(r)
     }
 
     async fn ready(
@@ -1327,7 +1319,7 @@ impl Kind for EksNodegroup {
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let (cluster, name) = (s(&current.outputs, "cluster")?, s(&current.outputs, "id")?);
-        not_found_ok(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_nodegroup()
@@ -1645,7 +1637,7 @@ impl Kind for EksAddon {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        not_found_ok(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_addon()
@@ -1921,7 +1913,7 @@ impl Kind for EksAccessEntry {
             _ => Vec::new(),
         };
         for p in had.iter().filter(|p| Some(*p) != want.as_ref()) {
-            not_found_ok(
+            gone_is_ok(
                 c.disassociate_access_policy()
                     .cluster_name(&cluster)
                     .principal_arn(&principal)
@@ -1935,7 +1927,7 @@ impl Kind for EksAccessEntry {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        not_found_ok(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_access_entry()

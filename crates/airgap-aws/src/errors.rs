@@ -117,6 +117,15 @@ where
     }
 }
 
+/// For deletes: a resource already gone is what was wanted.
+pub fn gone_is_ok<T>(r: Result<T, KindError>) -> Result<(), KindError> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if e.class == ErrorClass::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// The code of a service error, if it is one.
 pub fn code_of<E, R>(err: &SdkError<E, R>) -> Option<&str>
 where

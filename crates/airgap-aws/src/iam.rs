@@ -19,7 +19,7 @@ use aws_sdk_iam::types::{Role, Tag};
 
 use crate::clients::PerScope;
 use crate::ec2::{canonical_policy, kind_meta, s};
-use crate::errors::{classify, code_of};
+use crate::errors::{classify, code_of, gone_is_ok};
 use crate::tags;
 
 /// IAM clients per account (IAM is global; the region only places the client).
@@ -81,14 +81,6 @@ fn iam_tags(pairs: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
         .into_iter()
         .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
         .collect()
-}
-
-fn not_found_ok<T>(r: Result<T, KindError>) -> Result<(), KindError> {
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
 }
 
 fn role_out(role: &Role) -> Attrs {
@@ -251,7 +243,7 @@ impl Kind for IamRole {
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         // Attached policies make this a DeleteConflict (DependencyViolation): the
         // attachments are deleted first, and the engine retries until they are.
-        not_found_ok(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_role()
@@ -394,7 +386,7 @@ impl Kind for IamRolePolicy {
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;
         let (role, policy) = (s(&current.attrs, "role")?, s(&current.attrs, "policy")?);
-        not_found_ok(
+        gone_is_ok(
             c.detach_role_policy()
                 .role_name(&role)
                 .policy_arn(&policy)
@@ -402,7 +394,7 @@ impl Kind for IamRolePolicy {
                 .await
                 .map_err(classify),
         )?;
-        not_found_ok(
+        gone_is_ok(
             c.untag_role()
                 .role_name(&role)
                 .tag_keys(attach_key(&policy))

@@ -35,7 +35,7 @@ use crate::clients::PerScope;
 use crate::ec2::{
     b, id_set, kind_meta, list, missing_tags, opt_s, s, sorted_lists, with_tag_drift,
 };
-use crate::errors::classify;
+use crate::errors::{classify, gone_is_ok};
 use crate::tags;
 
 pub type Nfw = PerScope<aws_sdk_networkfirewall::Client>;
@@ -106,15 +106,6 @@ fn arn_out(arn: &str, name: &str) -> Attrs {
 
 fn strs(items: &[String]) -> Value {
     Value::List(items.iter().map(|s| Value::str(s.as_str())).collect())
-}
-
-/// NotFound is what a delete wants.
-fn gone_ok<T>(r: Result<T, KindError>) -> Result<(), KindError> {
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
 }
 
 /// A found resource with the same name that is not this node's: never adopted.
@@ -509,7 +500,7 @@ impl Kind for NfwRuleGroup {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_ok(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_rule_group()
@@ -784,7 +775,7 @@ impl Kind for NfwPolicy {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_ok(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_firewall_policy()
@@ -1253,7 +1244,7 @@ impl Kind for Firewall {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_ok(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_firewall()

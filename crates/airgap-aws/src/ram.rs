@@ -19,7 +19,7 @@ use aws_sdk_ram::types::{
 
 use crate::clients::PerScope;
 use crate::ec2::{id_set, kind_meta, list, s, sorted_lists};
-use crate::errors::{classify, code_of};
+use crate::errors::{classify, code_of, gone_is_ok};
 use crate::tags;
 
 pub type Ram = PerScope<aws_sdk_ram::Client>;
@@ -49,14 +49,6 @@ fn live(share: &ResourceShare) -> bool {
         share.status(),
         Some(ResourceShareStatus::Deleted | ResourceShareStatus::Deleting)
     )
-}
-
-fn not_found_ok<T>(r: Result<T, KindError>) -> Result<(), KindError> {
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
 }
 
 fn share_out(arn: &str) -> Attrs {
@@ -240,7 +232,7 @@ impl Kind for RamShare {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        not_found_ok(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_resource_share()
@@ -413,7 +405,7 @@ impl Kind for RamAssociation {
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;
         let (arn, principal) = (s(&current.attrs, "share")?, s(&current.attrs, "principal")?);
-        not_found_ok(
+        gone_is_ok(
             c.disassociate_resource_share()
                 .resource_share_arn(&arn)
                 .principals(&principal)
@@ -421,7 +413,7 @@ impl Kind for RamAssociation {
                 .await
                 .map_err(classify),
         )?;
-        not_found_ok(
+        gone_is_ok(
             c.untag_resource()
                 .resource_share_arn(&arn)
                 .tag_keys(assoc_key(&principal))

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, State, VpcEndpointType};
 
 use super::{
-    b, canonical_policy, env_filter, id_out, id_set, kind_meta, list, missing_tags, opt_s, retag,
-    s, sorted_lists, tag_map, tag_spec, with_tag_drift, Ec2,
+    b, canonical_policy, env_filter, id_out, id_set, kind_meta, list, missing_tags, not_visible,
+    opt_s, retag, s, sorted_lists, tag_map, tag_spec, with_tag_drift, Ec2,
 };
 use crate::errors::classify;
 use crate::tags;
@@ -280,11 +280,7 @@ async fn ready(
         return if op == Op::Delete {
             Ok(Readiness::Gone)
         } else {
-            Err(KindError::new(
-                ErrorClass::NotFound,
-                "NotVisibleYet",
-                physical_id,
-            ))
+            Err(not_visible(physical_id))
         };
     };
     let state = state_of(e.state());

@@ -104,6 +104,22 @@ pub(crate) fn tag_map(tags: &[Tag]) -> HashMap<String, String> {
     tags::to_map(tags.iter().map(|t| (t.key(), t.value())))
 }
 
+/// Lookup filters for one node's resource: before a create that has no client token,
+/// so a retried create adopts what an interrupted one made.
+pub(crate) fn owned_filters(env: &str, id: &str) -> Vec<Filter> {
+    vec![env_filter(env), filter(&format!("tag:{}", tags::ID), [id])]
+}
+
+/// Right after a create, Describe may not show the resource yet: NotFound, which the
+/// engine's grace period covers.
+pub(crate) fn not_visible(id: &str) -> KindError {
+    KindError::new(
+        airgap_engine::ErrorClass::NotFound,
+        "NotVisibleYet",
+        format!("{id} is not visible yet"),
+    )
+}
+
 /// Whether a resource found by a lookup is this node's: the tags are checked here as
 /// well, since not every EC2 implementation applies tag filters server-side.
 pub(crate) fn is_node(tags: &[Tag], node: &airgap_engine::Resolved) -> bool {

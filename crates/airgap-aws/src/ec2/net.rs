@@ -11,36 +11,19 @@ use aws_sdk_ec2::types::{
     AttributeBooleanValue, DomainType, NatGatewayState, ResourceType, SubnetState, VpcState,
 };
 
-use super::{env_filter, filter, id_out, is_node, kind_meta, s, tag_map, tag_spec, Ec2};
-use crate::errors::{classify, code_of};
+use super::{
+    env_filter, id_out, is_node, kind_meta, not_visible, owned_filters, s, tag_map, tag_spec, Ec2,
+};
+use crate::errors::{classify, code_of, gone_is_ok};
 use crate::tags;
 
-/// Gone after a delete, or (right after a create) not visible yet: the engine's
-/// NotFound grace covers eventual consistency.
+/// Gone after a delete, or (right after a create) not visible yet.
 fn missing(op: Op, what: &str) -> Result<Readiness, KindError> {
     if op == Op::Delete {
         Ok(Readiness::Gone)
     } else {
-        Err(KindError::new(
-            ErrorClass::NotFound,
-            "NotVisibleYet",
-            format!("{what} is not visible yet"),
-        ))
+        Err(not_visible(what))
     }
-}
-
-fn not_found_is_gone<T>(r: Result<T, KindError>) -> Result<(), KindError> {
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// Lookup filters for one node's resource: before a create that has no client token,
-/// so a retried create adopts what an interrupted one made.
-fn owned_filters(env: &str, id: &str) -> Vec<aws_sdk_ec2::types::Filter> {
-    vec![env_filter(env), filter(&format!("tag:{}", tags::ID), [id])]
 }
 
 pub struct Vpc(pub Arc<Ec2>);
@@ -144,7 +127,7 @@ impl Kind for Vpc {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        not_found_is_gone(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_vpc()
@@ -316,7 +299,7 @@ impl Kind for Subnet {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        not_found_is_gone(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_subnet()
@@ -473,7 +456,7 @@ impl Kind for InternetGateway {
         if let Some(vpc) = current.attrs.get("vpc").and_then(Value::as_str) {
             detach(c, &current.physical_id, vpc).await?;
         }
-        not_found_is_gone(
+        gone_is_ok(
             c.delete_internet_gateway()
                 .internet_gateway_id(&current.physical_id)
                 .send()
@@ -539,7 +522,7 @@ async fn detach(c: &aws_sdk_ec2::Client, igw: &str, vpc: &str) -> Result<(), Kin
     {
         Ok(_) => Ok(()),
         Err(e) if code_of(&e) == Some("Gateway.NotAttached") => Ok(()),
-        Err(e) => not_found_is_gone(Err::<(), _>(classify(e))),
+        Err(e) => gone_is_ok(Err::<(), _>(classify(e))),
     }
 }
 
@@ -621,7 +604,7 @@ impl Kind for ElasticIp {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        not_found_is_gone(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .release_address()
@@ -758,7 +741,7 @@ impl Kind for NatGateway {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        not_found_is_gone(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_nat_gateway()

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
 use super::{
-    env_filter, filter, id_out, kind_meta, mark, missing_tags, retag, s, tag_map, tag_spec, unmark,
-    with_tag_drift, Ec2,
+    env_filter, filter, id_out, kind_meta, mark, missing_tags, not_visible, retag, s, tag_map,
+    tag_spec, unmark, with_tag_drift, Ec2,
 };
 use crate::errors::{classify, code_of};
 use crate::tags;
@@ -152,11 +152,7 @@ impl Kind for RouteTable {
             (Op::Delete, false) => Ok(Readiness::Gone),
             (Op::Delete, true) => Ok(Readiness::Pending("deleting".into())),
             (_, true) => Ok(Readiness::Ready(id_out(physical_id))),
-            (_, false) => Err(KindError::new(
-                ErrorClass::NotFound,
-                "NotVisibleYet",
-                physical_id,
-            )),
+            (_, false) => Err(not_visible(physical_id)),
         }
     }
 }
@@ -368,7 +364,7 @@ impl Kind for Route {
             .create_route()
             .route_table_id(&rt)
             .destination_cidr_block(&cidr);
-        match with_target(req, &target)?.send().await {
+        match with_target!(req, target.as_str()).send().await {
             Ok(_) => {}
             // A retry, or a route made outside: point it where the blueprint says.
             Err(e) if code_of(&e) == Some("RouteAlreadyExists") => {
@@ -454,32 +450,27 @@ impl Route {
             .replace_route()
             .route_table_id(rt)
             .destination_cidr_block(cidr);
-        let req = match target.split('-').next() {
+        with_target!(req, target).send().await.map_err(classify)?;
+        Ok(())
+    }
+}
+
+/// Sets a route's target by the prefix of its id. CreateRoute and ReplaceRoute take the
+/// same target parameters on different builder types, hence a macro.
+macro_rules! with_target {
+    ($req:expr, $target:expr) => {{
+        let (req, target) = ($req, $target);
+        match target.split('-').next() {
             Some("igw" | "vgw") => req.gateway_id(target),
             Some("nat") => req.nat_gateway_id(target),
             Some("tgw") => req.transit_gateway_id(target),
             Some("vpce") => req.vpc_endpoint_id(target),
             Some("pcx") => req.vpc_peering_connection_id(target),
             _ => return Err(unknown_target(target)),
-        };
-        req.send().await.map_err(classify)?;
-        Ok(())
-    }
+        }
+    }};
 }
-
-fn with_target(
-    req: aws_sdk_ec2::operation::create_route::builders::CreateRouteFluentBuilder,
-    target: &str,
-) -> Result<aws_sdk_ec2::operation::create_route::builders::CreateRouteFluentBuilder, KindError> {
-    Ok(match target.split('-').next() {
-        Some("igw" | "vgw") => req.gateway_id(target),
-        Some("nat") => req.nat_gateway_id(target),
-        Some("tgw") => req.transit_gateway_id(target),
-        Some("vpce") => req.vpc_endpoint_id(target),
-        Some("pcx") => req.vpc_peering_connection_id(target),
-        _ => return Err(unknown_target(target)),
-    })
-}
+use with_target;
 
 fn unknown_target(target: &str) -> KindError {
     KindError::fatal(

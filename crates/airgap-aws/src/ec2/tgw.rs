@@ -19,30 +19,12 @@ use aws_sdk_ec2::types::{
 };
 
 use super::{
-    b, env_filter, filter, id_out, id_set, is_node, kind_meta, list, mark, missing_tags, retag, s,
-    sorted_lists, tag_map, tag_spec, unmark, with_tag_drift, Ec2,
+    b, env_filter, filter, id_out, id_set, is_node, kind_meta, list, mark, missing_tags,
+    not_visible, owned_filters, retag, s, sorted_lists, tag_map, tag_spec, unmark, with_tag_drift,
+    Ec2,
 };
-use crate::errors::{classify, code_of};
+use crate::errors::{classify, code_of, gone_is_ok};
 use crate::tags;
-
-fn not_found_ok(r: Result<(), KindError>) -> Result<(), KindError> {
-    match r {
-        Err(e) if e.class == ErrorClass::NotFound => Ok(()),
-        r => r,
-    }
-}
-
-fn not_visible(id: &str) -> KindError {
-    KindError::new(
-        ErrorClass::NotFound,
-        "NotVisibleYet",
-        format!("{id} is not visible yet"),
-    )
-}
-
-fn owned_filters(env: &str, id: &str) -> Vec<aws_sdk_ec2::types::Filter> {
-    vec![env_filter(env), filter(&format!("tag:{}", tags::ID), [id])]
-}
 
 /// Shared resources show in the principals' accounts too (with the owner's tags, on
 /// some implementations): each account observes only what it owns.
@@ -244,7 +226,7 @@ impl Kind for TransitGateway {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        not_found_ok(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_transit_gateway()
@@ -433,7 +415,7 @@ impl Kind for TgwRouteTable {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        not_found_ok(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_transit_gateway_route_table()
@@ -667,7 +649,7 @@ impl Kind for TgwAttachment {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        not_found_ok(
+        gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_transit_gateway_vpc_attachment()
@@ -908,7 +890,7 @@ async fn delete_link(
             .map(|_| ())
             .map_err(classify),
     };
-    not_found_ok(r)?;
+    gone_is_ok(r)?;
     unmark(c, &rt, &format!("{}{att}", link.mark())).await
 }
 
@@ -1093,7 +1075,7 @@ impl Kind for TgwRoute {
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;
         let (rt, cidr) = (s(&current.attrs, "routeTable")?, s(&current.attrs, "cidr")?);
-        not_found_ok(
+        gone_is_ok(
             c.delete_transit_gateway_route()
                 .transit_gateway_route_table_id(&rt)
                 .destination_cidr_block(&cidr)
