@@ -323,6 +323,13 @@ class AirgapEc2Provider(Ec2Provider):
     @handler("CreateNatGateway", expand=False)
     def create_nat_gateway(self, context: RequestContext, request):
         result = call_moto(context)
+        be = ec2_share.backend(context.account_id, context.region)
+        nat = be.nat_gateways.get(result["NatGateway"]["NatGatewayId"])
+        eni = getattr(nat, "_eni", None)
+        if eni is not None:  # as AWS shows it
+            eni.description = f"Interface for NAT Gateway {nat.id}"
+            eni.requester_managed = True
+            eni.interface_type = "nat_gateway"
         if timing.delay("nat-gateway", "create") > 0:
             be = ec2_share.backend(context.account_id, context.region)
             nat = be.nat_gateways.get(result["NatGateway"]["NatGatewayId"])
@@ -341,13 +348,25 @@ class AirgapEc2Provider(Ec2Provider):
                 "NatGatewayNotFound", f"The Nat Gateway {request['NatGatewayId']} was not found"
             )
         nat.state = "deleting"
-        timing.after("nat-gateway", "delete", _set_state(nat, "deleted"))
+
+        def deleted():
+            # moto keeps the NAT's network interface forever; AWS releases it, and
+            # until then it holds the subnet.
+            with LOCK:
+                nat.state = "deleted"
+                eni = getattr(nat, "_eni", None)
+                if eni is not None:
+                    be.enis.pop(eni.id, None)
+
+        timing.after("nat-gateway", "delete", deleted)
         return {"NatGatewayId": nat.id}
 
     @handler("CreateVpcEndpoint", expand=False)
     def create_vpc_endpoint(self, context: RequestContext, request):
         result = call_moto(context)
         ep_type = (request.get("VpcEndpointType") or "Gateway").lower()
+        if ep_type == "interface":
+            _label_endpoint_enis(context, result["VpcEndpoint"]["VpcEndpointId"])
         if ep_type == "interface" and timing.delay("vpc-endpoint", "create") > 0:
             be = ec2_share.backend(context.account_id, context.region)
             ep = be.vpc_end_points.get(result["VpcEndpoint"]["VpcEndpointId"])
@@ -385,5 +404,88 @@ class AirgapEc2Provider(Ec2Provider):
         be.delete_vpc_endpoints([i for i in rest if i in be.vpc_end_points])
         for i in slow:
             be.vpc_end_points[i].state = "deleting"
-        timing.after("vpc-endpoint", "delete", lambda: be.delete_vpc_endpoints(slow))
+
+        def deleted():
+            # As on AWS, the endpoint is gone before its network interfaces are: they
+            # keep holding their subnets (DependencyViolation) a while longer.
+            with LOCK:
+                for i in slow:
+                    if i in be.vpc_end_points:
+                        be.vpc_end_points[i].state = "deleted"
+            # A timer thread: the account's time scale has to be named again.
+            timing.set_current_account(context.account_id)
+            timing.after("vpc-endpoint", "release", lambda: be.delete_vpc_endpoints(slow))
+
+        timing.after("vpc-endpoint", "delete", deleted)
         return {"Unsuccessful": unsuccessful}
+
+    # ---- what holds subnets, groups and VPCs ---------------------------------------------
+    # moto deletes them regardless; AWS refuses while network interfaces (or the load
+    # balancers that own some) use them, which destroy has to handle.
+    @handler("DeleteSubnet", expand=False)
+    def delete_subnet(self, context: RequestContext, request):
+        subnet_id = request["SubnetId"]
+        be = ec2_share.backend(context.account_id, context.region)
+        held = [e.id for e in be.enis.values() if e.subnet and e.subnet.id == subnet_id]
+        held += [
+            lb.name
+            for lb in _load_balancers(context)
+            if any(getattr(sn, "id", sn) == subnet_id for sn in lb.subnets)
+        ]
+        if held:
+            raise AwsError(
+                "DependencyViolation",
+                f"The subnet '{subnet_id}' has dependencies and cannot be deleted.",
+            )
+        return call_moto(context)
+
+    @handler("DeleteSecurityGroup", expand=False)
+    def delete_security_group(self, context: RequestContext, request):
+        group_id = request.get("GroupId")
+        if group_id:
+            be = ec2_share.backend(context.account_id, context.region)
+            used = any(
+                group_id in [getattr(g, "id", g) for g in e.group_set] for e in be.enis.values()
+            ) or any(group_id in (lb.security_groups or []) for lb in _load_balancers(context))
+            if used:
+                raise AwsError(
+                    "DependencyViolation", f"resource {group_id} has a dependent object"
+                )
+        return call_moto(context)
+
+    @handler("DeleteVpc", expand=False)
+    def delete_vpc(self, context: RequestContext, request):
+        vpc_id = request["VpcId"]
+        be = ec2_share.backend(context.account_id, context.region)
+        groups = [
+            g
+            for g in (be.groups.get(vpc_id) or {}).values()
+            if g.name != "default"
+        ]
+        lbs = [lb for lb in _load_balancers(context) if lb.vpc_id == vpc_id]
+        if groups or lbs:
+            raise AwsError(
+                "DependencyViolation",
+                f"The vpc '{vpc_id}' has dependencies and cannot be deleted.",
+            )
+        return call_moto(context)
+
+
+def _load_balancers(context):
+    try:
+        from moto.elbv2.models import elbv2_backends
+    except ImportError:  # pragma: no cover - moto without ELBv2
+        return []
+    return list(elbv2_backends[context.account_id][context.region].load_balancers.values())
+
+
+def _label_endpoint_enis(context, vpce_id):
+    """Interface endpoint ENIs as AWS shows them: requester-managed, described by their endpoint."""
+    be = ec2_share.backend(context.account_id, context.region)
+    ep = be.vpc_end_points.get(vpce_id)
+    for eni_id in getattr(ep, "network_interface_ids", None) or []:
+        eni = be.enis.get(eni_id)
+        if eni is not None:
+            eni.description = f"VPC Endpoint Interface {vpce_id}"
+            eni.requester_managed = True
+            eni.interface_type = "vpc_endpoint"

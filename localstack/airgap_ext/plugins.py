@@ -1,7 +1,7 @@
 """LocalStack plugins of the airgap extension (registered as entry points in pyproject.toml).
 
 * ``localstack.aws.provider``: eks:default, ram:default, network-firewall:default (our handlers,
-  every other operation of the botocore model forwarded to moto), ecr:default (moto only),
+  every other operation of the botocore model forwarded to moto), ecr:default and elbv2:default (moto only),
   ec2:airgap and dynamodb:airgap (moto only: LocalStack's own DynamoDB provider needs DynamoDB
   Local, a Java download, and does not even import on Python 3.11).
 * ``localstack.hooks.on_infra_start``: adds /_airgap/* routes, the fault handlers, and patches the
@@ -66,6 +66,13 @@ def ecr():
     # the free edition has no ECR provider: serve the API from moto (repositories, images,
     # policies, GetAuthorizationToken); there is no registry to push to
     return _service("ecr", {})
+
+
+@aws_provider(api="elbv2", name="default")
+def elbv2():
+    # the free edition has no ELBv2 provider: moto's load balancers and target groups, so
+    # tests can leave what an in-cluster load balancer controller would
+    return _service("elbv2", {})
 
 
 @aws_provider(api="dynamodb", name="airgap")

@@ -37,6 +37,7 @@ DURATIONS: dict[tuple[str, str], float] = {
     ("nat-gateway", "delete"): 240.0,  # ~4 min incl. EIP release
     ("vpc-endpoint", "create"): 90.0,  # unverified (~1-2 min)
     ("vpc-endpoint", "delete"): 120.0,  # "a few minutes"
+    ("vpc-endpoint", "release"): 60.0,  # its ENIs outlive the endpoint: unverified (~1 min)
 }
 
 _lock = threading.Lock()

@@ -80,6 +80,7 @@ pub enum ProviderError {
 /// Clients for every declared account, and the call counter they share.
 pub struct Provider {
     ec2: Arc<Ec2>,
+    blockers: Arc<ec2::Blockers>,
     ram: Arc<Ram>,
     ecr: Arc<Ecr>,
     /// IAM, KMS and EKS clients of the cluster kinds.
@@ -111,6 +112,8 @@ impl Provider {
         let checks = accounts.iter().map(|a| account_config(&base, a, &stats));
         let configs = futures_join(checks).await?;
         let mut ec2 = Ec2::new();
+        let mut elb = ec2::Elb::new();
+        let mut eks = crate::clients::PerScope::new();
         let mut ram = Ram::new();
         let mut ecr = Ecr::new();
         let mut cluster = crate::eks::ClusterClients::new();
@@ -124,6 +127,17 @@ impl Provider {
                 .interceptor(stats.clone())
                 .build();
             ec2.insert(&scope, aws_sdk_ec2::Client::from_conf(ec2_conf));
+            let elb_conf = aws_sdk_elasticloadbalancingv2::config::Builder::from(&conf)
+                .interceptor(stats.clone())
+                .build();
+            elb.insert(
+                &scope,
+                aws_sdk_elasticloadbalancingv2::Client::from_conf(elb_conf),
+            );
+            let eks_conf = aws_sdk_eks::config::Builder::from(&conf)
+                .interceptor(stats.clone())
+                .build();
+            eks.insert(&scope, aws_sdk_eks::Client::from_conf(eks_conf));
             let ram_conf = aws_sdk_ram::config::Builder::from(&conf)
                 .interceptor(stats.clone())
                 .build();
@@ -140,8 +154,14 @@ impl Provider {
             identities.push((a.name.clone(), arn));
             sdk_configs.push((a.id.clone(), conf));
         }
+        let ec2 = Arc::new(ec2);
         Ok(Provider {
-            ec2: Arc::new(ec2),
+            blockers: Arc::new(ec2::Blockers {
+                ec2: Arc::clone(&ec2),
+                elb,
+                eks,
+            }),
+            ec2,
             ram: Arc::new(ram),
             ecr: Arc::new(ecr),
             cluster: cluster.build(),
@@ -156,7 +176,7 @@ impl Provider {
     /// Every kind this provider implements.
     pub fn registry(&self) -> Registry {
         let mut r = Registry::new();
-        ec2::register(&mut r, &self.ec2);
+        ec2::register(&mut r, &self.ec2, &self.blockers);
         ram::register(&mut r, &self.ram);
         ecr::register(&mut r, &self.ecr);
         self.cluster.register(&mut r);

@@ -878,3 +878,214 @@ async fn a_cluster_without_ecr_dkr_is_refused_before_any_aws_call() -> TestResul
     assert!(eks.list_clusters().send().await?.clusters().is_empty());
     Ok(())
 }
+
+/// The controller tag every leftover below carries, naming the environment's cluster.
+fn cluster_tag() -> aws_sdk_ec2::types::Tag {
+    aws_sdk_ec2::types::Tag::builder()
+        .key("elbv2.k8s.aws/cluster")
+        .value(CLUSTER)
+        .build()
+}
+
+fn ec2_tags(
+    rt: aws_sdk_ec2::types::ResourceType,
+    tags: &[(&str, &str)],
+) -> aws_sdk_ec2::types::TagSpecification {
+    let mut s = aws_sdk_ec2::types::TagSpecification::builder().resource_type(rt);
+    for (k, v) in tags {
+        s = s.tags(aws_sdk_ec2::types::Tag::builder().key(*k).value(*v).build());
+    }
+    s.build()
+}
+
+async fn eni_exists(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<bool, Error> {
+    let out = ec2
+        .describe_network_interfaces()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("network-interface-id")
+                .values(id)
+                .build(),
+        )
+        .send()
+        .await?;
+    Ok(!out.network_interfaces().is_empty())
+}
+
+/// What in-cluster controllers leave in the VPC (a VPC CNI interface holding a subnet
+/// and one of the environment's groups, a load balancer with its security group and
+/// target group) is deleted by destroy; a hand-made interface is reported by id and
+/// left alone, and destroy completes once it is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch() -> TestResult {
+    use aws_sdk_ec2::types::ResourceType;
+    let (ls, account, conf) = localstack_account().await?;
+    let cli = Cli::new("blockers", ls.endpoint());
+    let id = account.id();
+    cli.write(
+        "bp.yaml",
+        &blueprint(id, "1.31", "{ min: 1, desired: 1, max: 2 }", ALL_ENDPOINTS),
+    );
+    cli.run(&apply_args("bp.yaml")).expect(0);
+
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
+    let dp = subnets(&ec2, "vpc/workload/subnet/dataPlane/").await?;
+    let ep = subnets(&ec2, "vpc/workload/subnet/endpoints/").await?;
+    let vpc = ec2
+        .describe_subnets()
+        .subnet_ids(&dp[0])
+        .send()
+        .await?
+        .subnets()[0]
+        .vpc_id()
+        .ok_or("no vpc")?
+        .to_string();
+    let env_group = ec2
+        .describe_security_groups()
+        .filters(tag_filter("airgap:env", ENV))
+        .send()
+        .await?
+        .security_groups()
+        .first()
+        .and_then(|g| g.group_id())
+        .ok_or("no group of the environment")?
+        .to_string();
+
+    // The VPC CNI's interface of a node that is gone: detached, in a node subnet.
+    let cni = ec2
+        .create_network_interface()
+        .subnet_id(&dp[0])
+        .groups(&env_group)
+        .description("aws-K8S-i-0a1b2c3d4e5f60718")
+        .tag_specifications(ec2_tags(
+            ResourceType::NetworkInterface,
+            &[
+                ("cluster.k8s.amazonaws.com/name", CLUSTER),
+                ("node.k8s.amazonaws.com/instance_id", "i-0a1b2c3d4e5f60718"),
+            ],
+        ))
+        .send()
+        .await?
+        .network_interface
+        .and_then(|n| n.network_interface_id)
+        .ok_or("no interface")?;
+    // The load balancer controller's Service of type LoadBalancer.
+    let lb_group = ec2
+        .create_security_group()
+        .group_name("k8s-default-web-1a2b3c4d5e")
+        .description("[k8s] Managed SecurityGroup for LoadBalancer")
+        .vpc_id(&vpc)
+        .tag_specifications(
+            aws_sdk_ec2::types::TagSpecification::builder()
+                .resource_type(ResourceType::SecurityGroup)
+                .tags(cluster_tag())
+                .build(),
+        )
+        .send()
+        .await?
+        .group_id
+        .ok_or("no group")?;
+    let elb_tag = aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+        .key("elbv2.k8s.aws/cluster")
+        .value(CLUSTER)
+        .build();
+    let lb = elb
+        .create_load_balancer()
+        .name("k8s-default-web-1a2b3c4d5e")
+        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
+        .set_subnets(Some(dp.clone()))
+        .security_groups(&lb_group)
+        .tags(elb_tag.clone())
+        .send()
+        .await?;
+    assert_eq!(lb.load_balancers().len(), 1);
+    let tg = elb
+        .create_target_group()
+        .name("k8s-default-web-9f8e7d6c5b")
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(&vpc)
+        .tags(elb_tag)
+        .send()
+        .await?;
+    let tg_arn = tg.target_groups()[0]
+        .target_group_arn()
+        .ok_or("no target group arn")?
+        .to_string();
+    // Someone's debugging interface: not the environment's to delete.
+    let foreign = ec2
+        .create_network_interface()
+        .subnet_id(&ep[0])
+        .description("hand-made debugging interface")
+        .send()
+        .await?
+        .network_interface
+        .and_then(|n| n.network_interface_id)
+        .ok_or("no interface")?;
+
+    let destroy = [
+        "destroy",
+        "-f",
+        "bp.yaml",
+        "--time-scale",
+        SCALE,
+        "--auto-approve",
+    ];
+    let first = cli.run(&destroy).expect(1);
+    first.timing("destroy held by a foreign interface");
+    let said = format!("{}{}", first.stdout(), first.stderr());
+    assert!(said.contains(&foreign), "the blocker is not named:\n{said}");
+    assert!(said.contains("must not touch"), "{said}");
+    assert!(
+        eni_exists(&ec2, &foreign).await?,
+        "the foreign interface was deleted"
+    );
+    assert!(
+        !eni_exists(&ec2, &cni).await?,
+        "the CNI interface is still there"
+    );
+    let lbs = elb.describe_load_balancers().send().await?;
+    assert!(
+        lbs.load_balancers()
+            .iter()
+            .all(|l| l.vpc_id() != Some(vpc.as_str())),
+        "the controller's load balancer is still there: {lbs:?}"
+    );
+    // Only the subnet the interface holds (and what depends on it) is left.
+    assert_eq!(
+        subnets(&ec2, "vpc/workload/subnet/").await?,
+        vec![ep[0].clone()]
+    );
+
+    ec2.delete_network_interface()
+        .network_interface_id(&foreign)
+        .send()
+        .await?;
+    cli.run(&destroy)
+        .expect(0)
+        .timing("destroy after the blocker went");
+    check_swept(&conf).await?;
+    let groups = ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-id")
+                .values(&lb_group)
+                .build(),
+        )
+        .send()
+        .await?;
+    assert!(
+        groups.security_groups().is_empty(),
+        "the controller's group is still there: {groups:?}"
+    );
+    let tgs = elb.describe_target_groups().send().await?;
+    assert!(
+        tgs.target_groups()
+            .iter()
+            .all(|g| g.target_group_arn() != Some(tg_arn.as_str())),
+        "the controller's target group is still there"
+    );
+    Ok(())
+}

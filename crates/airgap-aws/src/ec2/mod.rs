@@ -1,6 +1,7 @@
 //! EC2 kinds: networking (VPCs, subnets, routing, gateways), security groups, the
 //! transit gateway family and VPC endpoints.
 
+mod blockers;
 mod endpoint;
 mod net;
 mod routing;
@@ -16,6 +17,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use crate::tags;
 
+pub use blockers::{k8s_cluster, Blockers, Elb, Held};
 pub use endpoint::{GatewayEndpoint, InterfaceEndpoint};
 pub use net::{ElasticIp, InternetGateway, NatGateway, Subnet, Vpc};
 pub use routing::{Route, RouteTable, RouteTableAssociation};
@@ -28,19 +30,21 @@ pub use tgw_accept::TgwAttachmentAccepter;
 /// EC2 clients per account and region.
 pub type Ec2 = crate::clients::PerScope<aws_sdk_ec2::Client>;
 
-/// Every EC2 kind, sharing the clients.
-pub fn register(registry: &mut Registry, ec2: &Arc<Ec2>) {
+/// Every EC2 kind, sharing the clients; VPCs, subnets and groups also share the
+/// blocker search their deletes fall back on.
+pub fn register(registry: &mut Registry, ec2: &Arc<Ec2>, blockers: &Arc<Blockers>) {
     let e = || Arc::clone(ec2);
+    let b = || Arc::clone(blockers);
     registry
-        .register(Arc::new(Vpc(e())))
-        .register(Arc::new(Subnet(e())))
+        .register(Arc::new(Vpc(e(), b())))
+        .register(Arc::new(Subnet(e(), b())))
         .register(Arc::new(InternetGateway(e())))
         .register(Arc::new(ElasticIp(e())))
         .register(Arc::new(NatGateway(e())))
         .register(Arc::new(RouteTable(e())))
         .register(Arc::new(RouteTableAssociation(e())))
         .register(Arc::new(Route(e())))
-        .register(Arc::new(SecurityGroup(e())))
+        .register(Arc::new(SecurityGroup(e(), b())))
         .register(Arc::new(SecurityGroupRule(e())))
         .register(Arc::new(TransitGateway(e())))
         .register(Arc::new(TgwRouteTable(e())))

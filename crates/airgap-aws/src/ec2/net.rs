@@ -12,7 +12,8 @@ use aws_sdk_ec2::types::{
 };
 
 use super::{
-    env_filter, id_out, is_node, kind_meta, not_visible, owned_filters, s, tag_map, tag_spec, Ec2,
+    env_filter, id_out, is_node, kind_meta, not_visible, owned_filters, s, tag_map, tag_spec,
+    Blockers, Ec2, Held,
 };
 use crate::errors::{classify, code_of, gone_is_ok};
 use crate::tags;
@@ -26,7 +27,7 @@ fn missing(op: Op, what: &str) -> Result<Readiness, KindError> {
     }
 }
 
-pub struct Vpc(pub Arc<Ec2>);
+pub struct Vpc(pub Arc<Ec2>, pub Arc<Blockers>);
 
 #[async_trait]
 impl Kind for Vpc {
@@ -127,7 +128,7 @@ impl Kind for Vpc {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_is_ok(
+        let r = gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_vpc()
@@ -135,7 +136,14 @@ impl Kind for Vpc {
                 .send()
                 .await
                 .map_err(classify),
-        )
+        );
+        match r {
+            Err(e) if e.class == ErrorClass::DependencyViolation => Err(self
+                .1
+                .clear(scope, Held::Vpc, &current.physical_id, e)
+                .await),
+            r => r,
+        }
     }
 
     async fn ready(
@@ -200,7 +208,7 @@ impl Vpc {
     }
 }
 
-pub struct Subnet(pub Arc<Ec2>);
+pub struct Subnet(pub Arc<Ec2>, pub Arc<Blockers>);
 
 #[async_trait]
 impl Kind for Subnet {
@@ -299,7 +307,7 @@ impl Kind for Subnet {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_is_ok(
+        let r = gone_is_ok(
             self.0
                 .client(scope)?
                 .delete_subnet()
@@ -307,7 +315,14 @@ impl Kind for Subnet {
                 .send()
                 .await
                 .map_err(classify),
-        )
+        );
+        match r {
+            Err(e) if e.class == ErrorClass::DependencyViolation => Err(self
+                .1
+                .clear(scope, Held::Subnet, &current.physical_id, e)
+                .await),
+            r => r,
+        }
     }
 
     async fn ready(

@@ -12,12 +12,12 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType};
 
 use super::{
     env_filter, filter, id_out, kind_meta, mark, missing_tags, retag, s, tag_map, tag_spec, unmark,
-    with_tag_drift, Ec2,
+    with_tag_drift, Blockers, Ec2, Held,
 };
 use crate::errors::{classify, code_of};
 use crate::tags;
 
-pub struct SecurityGroup(pub Arc<Ec2>);
+pub struct SecurityGroup(pub Arc<Ec2>, pub Arc<Blockers>);
 
 /// Group names are unique per VPC and cannot change: derive one from env and node.
 fn group_name(env: &str, id: &str) -> String {
@@ -146,6 +146,10 @@ impl Kind for SecurityGroup {
             Ok(_) => Ok(()),
             Err(e) => match classify(e) {
                 e if e.class == ErrorClass::NotFound => Ok(()),
+                e if e.class == ErrorClass::DependencyViolation => Err(self
+                    .1
+                    .clear(scope, Held::SecurityGroup, &current.physical_id, e)
+                    .await),
                 e => Err(e),
             },
         }

@@ -1,0 +1,85 @@
+"""Deletes AWS refuses while something still uses the resource: subnets and security
+groups held by network interfaces or load balancers, VPCs by groups and load balancers,
+and subnets held by an interface endpoint's network interfaces after the endpoint is gone."""
+
+import botocore.exceptions
+import pytest
+
+from conftest import make_network, wait_for
+
+
+def refused(fn, **kw):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fn(**kw)
+    assert e.value.response["Error"]["Code"] == "DependencyViolation", e.value
+    return e.value
+
+
+def test_interfaces_and_load_balancers_hold_subnets_groups_and_vpcs(account):
+    ec2, elb = account.client("ec2"), account.client("elbv2")
+    vpc, subnets = make_network(ec2)
+    sg = ec2.create_security_group(GroupName="lb", Description="lb", VpcId=vpc)["GroupId"]
+    lb = elb.create_load_balancer(
+        Name="k8s-default-web",
+        Subnets=subnets[:2],
+        SecurityGroups=[sg],
+        Scheme="internal",
+        Tags=[{"Key": "elbv2.k8s.aws/cluster", "Value": "dev"}],
+    )["LoadBalancers"][0]
+    assert lb["VpcId"] == vpc
+    refused(ec2.delete_subnet, SubnetId=subnets[0])
+    refused(ec2.delete_security_group, GroupId=sg)
+    elb.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    refused(ec2.delete_vpc, VpcId=vpc)  # the group is still there
+
+    eni = ec2.create_network_interface(SubnetId=subnets[0], Groups=[sg])["NetworkInterface"]
+    refused(ec2.delete_subnet, SubnetId=subnets[0])
+    refused(ec2.delete_security_group, GroupId=sg)
+    ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
+    ec2.delete_security_group(GroupId=sg)
+    for s in subnets:
+        ec2.delete_subnet(SubnetId=s)
+    ec2.delete_vpc(VpcId=vpc)
+
+
+def test_endpoint_interfaces_outlive_the_endpoint(account, time_scale):
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2)
+    ep = ec2.create_vpc_endpoint(
+        VpcId=vpc,
+        ServiceName="com.amazonaws.us-east-1.sts",
+        VpcEndpointType="Interface",
+        SubnetIds=subnets[:1],
+    )["VpcEndpoint"]
+    enis = ec2.describe_network_interfaces(
+        Filters=[{"Name": "subnet-id", "Values": subnets[:1]}]
+    )["NetworkInterfaces"]
+    assert [e["Description"] for e in enis] == [f"VPC Endpoint Interface {ep['VpcEndpointId']}"]
+    assert enis[0]["RequesterManaged"] is True
+    time_scale(account, 0.02)  # delete 120 s -> 2.4 s, then the interfaces 60 s -> 1.2 s
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])
+    state = lambda: ec2.describe_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])[
+        "VpcEndpoints"
+    ][0]["State"]
+    wait_for(lambda: state() == "deleted", 20)
+    refused(ec2.delete_subnet, SubnetId=subnets[0])
+    wait_for(
+        lambda: not ec2.describe_network_interfaces(
+            Filters=[{"Name": "subnet-id", "Values": subnets[:1]}]
+        )["NetworkInterfaces"],
+        20,
+    )
+    ec2.delete_subnet(SubnetId=subnets[0])
+
+
+def test_a_nat_gateway_holds_its_subnet_until_it_is_deleted(account):
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip)["NatGateway"]
+    eni = nat["NatGatewayAddresses"][0]["NetworkInterfaceId"]
+    got = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"][0]
+    assert got["Description"] == f"Interface for NAT Gateway {nat['NatGatewayId']}"
+    refused(ec2.delete_subnet, SubnetId=subnets[0])
+    ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
+    ec2.delete_subnet(SubnetId=subnets[0])
