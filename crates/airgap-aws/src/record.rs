@@ -24,6 +24,9 @@ pub struct RecordedAccount {
     pub name: String,
     /// The role the apply assumed there (a name or an ARN), if any.
     pub role: Option<String>,
+    /// The ExternalId the role's trust policy asks for, if any. Not a secret (AWS:
+    /// it guards against the confused deputy, not against someone who reads it).
+    pub external_id: Option<String>,
 }
 
 /// What an environment spans, as the last apply recorded it.
@@ -56,6 +59,7 @@ impl EnvRecord {
                         id: s(m, "id")?,
                         name: s(m, "name").unwrap_or_default(),
                         role: s(m, "role"),
+                        external_id: s(m, "external_id"),
                     }),
                     _ => None,
                 })
@@ -82,6 +86,9 @@ fn account_value(a: &RecordedAccount) -> AttributeValue {
     ]);
     if let Some(r) = &a.role {
         m.insert("role".to_string(), str_val(r));
+    }
+    if let Some(x) = &a.external_id {
+        m.insert("external_id".to_string(), str_val(x));
     }
     AttributeValue::M(m)
 }
@@ -300,11 +307,13 @@ mod tests {
                     id: "111111111111".into(),
                     name: "network".into(),
                     role: Some("airgap-deployer".into()),
+                    external_id: Some("ci-7f3a".into()),
                 },
                 RecordedAccount {
                     id: "222222222222".into(),
                     name: "workload".into(),
                     role: None,
+                    external_id: None,
                 },
             ],
             owner: "arn:aws:sts::111111111111:assumed-role/x/y".into(),

@@ -19,7 +19,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct Global {
     /// AWS region for API calls (defaults to the blueprint's region).
     #[arg(long, global = true, env = "AWS_REGION")]
@@ -197,6 +197,10 @@ pub struct HubArgs {
 pub struct EnvsArgs {
     #[command(flatten)]
     pub hub: HubArgs,
+    /// Do not count resources (counting observes every kind in every account of each
+    /// environment).
+    #[arg(long)]
+    pub no_counts: bool,
 }
 
 #[derive(Debug, Args)]

@@ -681,6 +681,13 @@ fn declared(f: &Fixture, file: &str) -> BTreeMap<(String, String), usize> {
 #[tokio::test(flavor = "multi_thread")]
 async fn destroy_by_env_name_needs_no_blueprint() {
     let f = fixture("byenv").await;
+    // The record keeps the ExternalId too, for the destroy without the blueprint.
+    let bp = f.dir.join("bp.yaml");
+    let text = std::fs::read_to_string(&bp).unwrap().replace(
+        "role: airgap-deployer }",
+        "role: airgap-deployer, externalId: ci-7f3a }",
+    );
+    std::fs::write(&bp, text).unwrap();
     let want = declared(&f, "bp.yaml");
     let t0 = now_ms();
     let run = f.ctl(&["apply", "-f", "bp.yaml", "--auto-approve", "--ttl", "4h"]);
@@ -693,8 +700,28 @@ async fn destroy_by_env_name_needs_no_blueprint() {
     assert_eq!(rec["hub_account"], f.account.id());
     assert_eq!(
         rec["accounts"],
-        serde_json::json!([{"id": f.account.id(), "name": "main", "role": "airgap-deployer"}])
+        serde_json::json!([{
+            "id": f.account.id(), "name": "main", "role": "airgap-deployer",
+            "external_id": "ci-7f3a",
+        }])
     );
+    // Counted by observing the account, as destroy would.
+    assert_eq!(rec["resources"]["total"], 74, "{rec}");
+    assert_eq!(
+        rec["resources"]["by_account"][f.account.id()]["transit-gateway"],
+        1,
+        "{rec}"
+    );
+    let by_kind = rec["resources"]["by_account"][f.account.id()]
+        .as_object()
+        .unwrap();
+    let mut counted: BTreeMap<String, usize> = BTreeMap::new();
+    for ((kind, _), n) in &want {
+        *counted.entry(kind.clone()).or_default() += n;
+    }
+    for (kind, n) in &counted {
+        assert_eq!(by_kind[kind.as_str()], *n, "{kind}: {rec}");
+    }
     let owner = rec["owner"].as_str().unwrap();
     assert!(
         owner.starts_with(&format!(
@@ -720,7 +747,10 @@ async fn destroy_by_env_name_needs_no_blueprint() {
     let text = f.ctl(&with(&["envs"], &hub_flags(&f.account)));
     expect(&text, 0, "envs");
     assert!(
-        text.stdout.contains(&f.env) && text.stdout.contains("in 3h59m"),
+        text.stdout.contains(&f.env)
+            && text.stdout.contains("in 3h59m")
+            && text.stdout.contains("RESOURCES")
+            && text.stdout.contains("  74  "),
         "{}",
         text.stdout
     );

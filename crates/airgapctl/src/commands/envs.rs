@@ -1,18 +1,20 @@
 //! `airgapctl envs` lists the environments recorded in a hub account; `airgapctl gc`
 //! destroys the expired ones, each from its record, under its lock.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::io::{BufRead, IsTerminal};
+use std::sync::Arc;
 use std::time::Duration;
 
 use airgap_aws::lock::{now_ms, rfc3339};
 use airgap_aws::record::EnvRecord;
-use airgap_engine::PlanMode;
+use airgap_engine::{Action, PlanMode};
 use miette::miette;
 use serde_json::json;
 
 use super::apply::{self, RunOptions};
-use super::{out, record};
+use super::{out, plan, record};
 use crate::cli::{ApplyArgs, EnvsArgs, GcArgs, Global, Output, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 
@@ -22,21 +24,86 @@ pub async fn run(args: &EnvsArgs, global: &Global) -> CmdResult {
         .list_records()
         .await
         .map_err(|e| Failure::failed(miette!("cannot list the environments: {e}")))?;
+    let counts = if args.no_counts {
+        vec![None; records.len()]
+    } else {
+        count_all(global, &records, args.hub.role.as_deref()).await
+    };
     let now = now_ms();
     match global.output {
         Output::Json => {
-            let items: Vec<_> = records.iter().map(|r| record_json(r, now)).collect();
+            let items: Vec<_> = records
+                .iter()
+                .zip(&counts)
+                .map(|(r, c)| record_json(r, c.as_ref(), now))
+                .collect();
             out(&format!(
                 "{}\n",
                 serde_json::to_string_pretty(&items).expect("records serialize")
             ));
         }
-        Output::Text => out(&table_text(&records, now)),
+        Output::Text => out(&table_text(&records, &counts, now)),
     }
     Ok(ExitStatus::Success)
 }
 
-fn record_json(r: &EnvRecord, now: i64) -> serde_json::Value {
+/// Resources carrying the env tag, by account and kind.
+type Counts = BTreeMap<String, BTreeMap<String, usize>>;
+
+/// How many environments are observed at once.
+const COUNT_PARALLELISM: usize = 4;
+
+/// The resources of each environment, as a destroy would find them: every recorded
+/// account observed by the env tag. An environment that cannot be observed (a role
+/// gone, no permission) is a warning and shows no count.
+async fn count_all(
+    global: &Global,
+    records: &[EnvRecord],
+    role: Option<&str>,
+) -> Vec<Option<Counts>> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(COUNT_PARALLELISM));
+    let mut set = tokio::task::JoinSet::new();
+    for (i, r) in records.iter().enumerate() {
+        let (global, r, role) = (global.clone(), r.clone(), role.map(str::to_string));
+        let permits = Arc::clone(&permits);
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            (i, count(&global, &r, role.as_deref()).await)
+        });
+    }
+    let mut counts = vec![None; records.len()];
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((i, Ok(c))) => counts[i] = Some(c),
+            Ok((i, Err(f))) => eprintln!(
+                "Warning: cannot count the resources of environment {}: {:?}",
+                records[i].env, f.error
+            ),
+            Err(e) => eprintln!("Warning: counting resources failed: {e}"),
+        }
+    }
+    counts
+}
+
+async fn count(global: &Global, r: &EnvRecord, role: Option<&str>) -> Result<Counts, Failure> {
+    let target = record::target(global, r, role, 1.0).await?;
+    let plan = plan::make(&target, PlanMode::Destroy).await?;
+    let mut counts = Counts::new();
+    for n in plan.nodes.iter().filter(|n| n.action == Action::Delete) {
+        *counts
+            .entry(n.scope.account.clone())
+            .or_default()
+            .entry(n.kind.clone())
+            .or_default() += 1;
+    }
+    Ok(counts)
+}
+
+fn total(c: &Counts) -> usize {
+    c.values().flat_map(BTreeMap::values).sum()
+}
+
+fn record_json(r: &EnvRecord, counts: Option<&Counts>, now: i64) -> serde_json::Value {
     json!({
         "env": r.env,
         "owner": r.owner,
@@ -48,8 +115,9 @@ fn record_json(r: &EnvRecord, now: i64) -> serde_json::Value {
         "expires_at": r.expires_at_ms.map(rfc3339),
         "expired": r.expired(now),
         "accounts": r.accounts.iter().map(|a| json!({
-            "id": a.id, "name": a.name, "role": a.role,
+            "id": a.id, "name": a.name, "role": a.role, "external_id": a.external_id,
         })).collect::<Vec<_>>(),
+        "resources": counts.map(|c| json!({ "total": total(c), "by_account": c })),
     })
 }
 
@@ -76,13 +144,14 @@ fn expiry(r: &EnvRecord, now: i64) -> String {
     }
 }
 
-fn table_text(records: &[EnvRecord], now: i64) -> String {
+fn table_text(records: &[EnvRecord], counts: &[Option<Counts>], now: i64) -> String {
     if records.is_empty() {
         return "No environments recorded.\n".to_string();
     }
-    let rows: Vec<[String; 5]> = records
+    let rows: Vec<[String; 6]> = records
         .iter()
-        .map(|r| {
+        .zip(counts)
+        .map(|(r, c)| {
             let accounts: Vec<String> = r
                 .accounts
                 .iter()
@@ -93,12 +162,14 @@ fn table_text(records: &[EnvRecord], now: i64) -> String {
                 r.owner.clone(),
                 human(now - r.created_at_ms),
                 expiry(r, now),
+                c.as_ref()
+                    .map_or_else(|| "-".to_string(), |c| total(c).to_string()),
                 accounts.join(", "),
             ]
         })
         .collect();
-    let head = ["NAME", "OWNER", "AGE", "EXPIRES", "ACCOUNTS"];
-    let width: Vec<usize> = (0..4)
+    let head = ["NAME", "OWNER", "AGE", "EXPIRES", "RESOURCES", "ACCOUNTS"];
+    let width: Vec<usize> = (0..5)
         .map(|i| {
             rows.iter()
                 .map(|r| r[i].len())
@@ -111,16 +182,18 @@ fn table_text(records: &[EnvRecord], now: i64) -> String {
     for row in std::iter::once(head.map(str::to_string)).chain(rows) {
         let _ = writeln!(
             text,
-            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {:>w4$}  {}",
             row[0],
             row[1],
             row[2],
             row[3],
             row[4],
+            row[5],
             w0 = width[0],
             w1 = width[1],
             w2 = width[2],
-            w3 = width[3]
+            w3 = width[3],
+            w4 = width[4]
         );
     }
     text

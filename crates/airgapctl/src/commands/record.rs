@@ -39,6 +39,7 @@ pub async fn write(target: &Target, ttl: Option<Duration>) -> Result<Option<i64>
                 id: a.id.clone(),
                 name: a.name.clone(),
                 role: a.role.clone(),
+                external_id: a.external_id.clone(),
             })
             .collect(),
         owner: owner(provider, span),
@@ -149,7 +150,7 @@ pub async fn target(
             name: a.name.clone(),
             id: a.id.clone(),
             role: role.map(str::to_string).or_else(|| a.role.clone()),
-            external_id: None,
+            external_id: a.external_id.clone(),
             session_name: Some(format!("airgapctl-{}", rec.env)),
         })
         .collect();
