@@ -107,6 +107,9 @@ pub struct OpReport {
 pub struct Report {
     pub ops: Vec<OpReport>,
     pub elapsed_s: f64,
+    /// The longest chain of dependent operations, each as long as it took: what the run
+    /// would have taken with unlimited parallelism and no scheduling delay.
+    pub longest_chain_s: f64,
     pub cancelled: bool,
     /// Outputs of every node that exists after the run, by id.
     pub outputs: Vec<(NodeId, Attrs)>,
@@ -889,7 +892,15 @@ impl Exec<'_> {
             .filter_map(|(n, out)| out.as_ref().map(|o| (n.id.clone(), o.clone())))
             .collect();
         outputs.sort_by(|a, b| a.0.cmp(&b.0));
+        let took: Vec<Duration> = ops
+            .iter()
+            .map(|o| match o.outcome {
+                Outcome::Done { elapsed_s } => Duration::from_secs_f64(elapsed_s.max(0.0)),
+                _ => Duration::ZERO,
+            })
+            .collect();
         let report = Report {
+            longest_chain_s: self.g.longest_path(&took).as_secs_f64(),
             ops,
             elapsed_s: self.at(),
             cancelled,

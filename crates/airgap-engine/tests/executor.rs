@@ -79,6 +79,17 @@ async fn apply_converges_then_destroy_removes_everything_in_order() {
     let destroy = run(&cloud, &graph, PlanMode::Destroy, &ExecOptions::default()).await;
     assert!(destroy.report.succeeded());
     assert_eq!(destroy.plan.summary().delete, graph.len());
+    // The longest delete chain bounds the run from below; the firewall's 21 minutes are
+    // on it, and on the paused clock nothing else adds more than the call estimates.
+    for r in [&first.report, &destroy.report] {
+        assert!(
+            r.longest_chain_s > 0.0 && r.longest_chain_s <= r.elapsed_s + 1e-6,
+            "chain {} vs run {}",
+            r.longest_chain_s,
+            r.elapsed_s
+        );
+    }
+    assert!(destroy.report.longest_chain_s >= 1000.0);
     // The simulated cloud refuses to delete anything that still has dependents, so no
     // retries means every delete came after its dependents were gone.
     assert_eq!(retries(&destroy.events), 0);

@@ -249,7 +249,15 @@ pub fn report(r: &Report, mode: PlanMode) -> String {
     );
     let mut out = String::new();
     if r.succeeded() {
-        let _ = writeln!(out, "{verb} complete in {:.1}s: {done}.", r.elapsed_s);
+        let _ = write!(out, "{verb} complete in {:.1}s: {done}.", r.elapsed_s);
+        if r.longest_chain_s > 0.0 {
+            let _ = write!(
+                out,
+                " Longest chain of operations: {:.1}s.",
+                r.longest_chain_s
+            );
+        }
+        out.push('\n');
         return out;
     }
     let failed = r.count(|o| matches!(o, Outcome::Failed { .. }));

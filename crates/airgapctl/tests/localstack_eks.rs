@@ -996,6 +996,8 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
         .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
         .set_subnets(Some(dp.clone()))
         .security_groups(&lb_group)
+        // A Service annotation can hand it one of the environment's groups too.
+        .security_groups(&env_group)
         .tags(elb_tag.clone())
         .send()
         .await?;

@@ -154,6 +154,7 @@ fn op(node: &str, kind: &str, op: Op, outcome: Outcome) -> OpReport {
 #[test]
 fn report_success() {
     let r = Report {
+        longest_chain_s: 3.0,
         ops: vec![
             op("vpc/a", "vpc", Op::Create, Outcome::Done { elapsed_s: 3.0 }),
             op(
@@ -179,6 +180,7 @@ fn report_success() {
 #[test]
 fn report_failure_lists_root_causes_only() {
     let r = Report {
+        longest_chain_s: 3.0,
         ops: vec![
             op("vpc/a", "vpc", Op::Create, Outcome::Done { elapsed_s: 3.0 }),
             op(
@@ -216,6 +218,7 @@ fn report_failure_lists_root_causes_only() {
 #[test]
 fn report_interrupted() {
     let r = Report {
+        longest_chain_s: 3.0,
         ops: vec![
             op("vpc/a", "vpc", Op::Delete, Outcome::Done { elapsed_s: 2.0 }),
             op("tgw", "transit-gateway", Op::Delete, Outcome::Interrupted),

@@ -170,7 +170,7 @@ impl Blockers {
             }
         }
 
-        // Load balancers in the VPC (and, for a subnet, in that subnet).
+        // Load balancers in the VPC (for a subnet or group: those using it).
         let lbs = self.load_balancers(scope, &vpc_id, held, id).await?;
         let mut lb_names = HashSet::new();
         for lb in &lbs {
@@ -339,10 +339,6 @@ impl Blockers {
         held: Held,
         id: &str,
     ) -> Result<Vec<Lb>, KindError> {
-        if held == Held::SecurityGroup {
-            // Load balancers hold groups through their interfaces, found below.
-            return Ok(Vec::new());
-        }
         let elb = self.elb.client(scope)?;
         let all: Vec<_> = elb
             .describe_load_balancers()
@@ -355,12 +351,13 @@ impl Blockers {
         let mine: Vec<_> = all
             .into_iter()
             .filter(|lb| lb.vpc_id() == Some(vpc_id))
-            .filter(|lb| {
-                held == Held::Vpc
-                    || lb
-                        .availability_zones()
-                        .iter()
-                        .any(|z| z.subnet_id() == Some(id))
+            .filter(|lb| match held {
+                Held::Vpc => true,
+                Held::Subnet => lb
+                    .availability_zones()
+                    .iter()
+                    .any(|z| z.subnet_id() == Some(id)),
+                Held::SecurityGroup => lb.security_groups().iter().any(|g| g == id),
             })
             .collect();
         let arns: Vec<String> = mine
@@ -647,7 +644,7 @@ fn verdict(held: Held, id: &str, original: KindError, f: Findings) -> KindError 
     KindError::new(
         ErrorClass::DependencyViolation,
         original.code,
-        format!("{}: {msg}", original.message),
+        format!("{}; {msg}", original.message.trim_end_matches('.')),
     )
 }
 
