@@ -449,13 +449,12 @@ def _fw_dto(fw) -> dict:
 def _fw_status(fw) -> dict:
     sync = {}
     for sid, s in fw["subnets"].items():
+        attachment = {"SubnetId": sid, "Status": s["status"], "StatusMessage": ""}
+        # As on AWS, an endpoint being created has no id to route to yet.
+        if s["status"] != "CREATING":
+            attachment["EndpointId"] = s["endpoint"]
         sync[s["az"]] = {
-            "Attachment": {
-                "SubnetId": sid,
-                "EndpointId": s["endpoint"],
-                "Status": s["status"],
-                "StatusMessage": "",
-            },
+            "Attachment": attachment,
             "Config": {
                 fw["policy"]: {
                     "SyncStatus": "IN_SYNC" if s["status"] == "READY" else "PENDING",

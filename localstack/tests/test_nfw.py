@@ -286,20 +286,26 @@ def test_firewall_endpoints_are_routable_vpc_endpoints(account, time_scale):
         VpcId=vpc,
         SubnetMappings=[{"SubnetId": s} for s in subnets],
     )
-    eps = {
-        s["Attachment"]["SubnetId"]: s["Attachment"]["EndpointId"]
-        for s in fw["FirewallStatus"]["SyncStates"].values()
-    }
-    listed = ec2.describe_vpc_endpoints(VpcEndpointIds=list(eps.values()))["VpcEndpoints"]
-    assert {e["VpcEndpointType"] for e in listed} == {"GatewayLoadBalancer"}
-    assert {e["VpcEndpointId"]: e["SubnetIds"] for e in listed} == {
-        ep: [sid] for sid, ep in eps.items()
-    }
-    assert {e["State"].lower() for e in listed} == {"pending"}
+    # While they are being created the endpoints have no id to route to (AWS's order).
+    creating = fw["FirewallStatus"]["SyncStates"].values()
+    assert {s["Attachment"]["Status"] for s in creating} == {"CREATING"}
+    assert not any("EndpointId" in s["Attachment"] for s in creating)
+    pending = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+        "VpcEndpoints"
+    ]
+    assert {e["VpcEndpointType"] for e in pending} == {"GatewayLoadBalancer"}
+    assert {e["State"].lower() for e in pending} == {"pending"}
     wait_for(
         lambda: nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "READY", 20
     )
+    eps = {
+        s["Attachment"]["SubnetId"]: s["Attachment"]["EndpointId"]
+        for s in nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["SyncStates"].values()
+    }
     listed = ec2.describe_vpc_endpoints(VpcEndpointIds=list(eps.values()))["VpcEndpoints"]
+    assert {e["VpcEndpointId"]: e["SubnetIds"] for e in listed} == {
+        ep: [sid] for sid, ep in eps.items()
+    }
     assert {e["State"].lower() for e in listed} == {"available"}
 
     rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]

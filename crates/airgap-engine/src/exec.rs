@@ -235,7 +235,9 @@ pub async fn execute(
         .nodes
         .iter()
         .map(|n| match (&n.action, &n.current) {
-            (Action::NoOp | Action::Update { .. }, Some(c)) => Some(c.outputs.clone()),
+            (Action::NoOp | Action::Update { .. } | Action::Await { .. }, Some(c)) => {
+                Some(c.outputs.clone())
+            }
             _ => None,
         })
         .collect();
@@ -443,6 +445,11 @@ impl Exec<'_> {
         self.st[o].state = State::Calling;
         self.st[o].attempts += 1;
         self.calls_in_flight += 1;
+        if matches!(node.action, Action::Await { .. }) {
+            // Nothing to call: it exists and only has to become ready.
+            self.on_result(o, StepResult::Updated(Ok(Attrs::new())));
+            return;
+        }
         let kind = Arc::clone(&self.kinds[o]);
         let span = info_span!("call", node = %node.id, kind = %node.kind, %op, attempt = self.st[o].attempts);
         match op {

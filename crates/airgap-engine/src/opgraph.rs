@@ -56,7 +56,10 @@ impl OpGraph {
             match &node.action {
                 Action::NoOp => {}
                 Action::Create => apply_op[ix] = Some(push(Op::Create, false)),
-                Action::Update { .. } => apply_op[ix] = Some(push(Op::Update, false)),
+                // A wait is an update that calls nothing and then polls readiness.
+                Action::Update { .. } | Action::Await { .. } => {
+                    apply_op[ix] = Some(push(Op::Update, false));
+                }
                 Action::Replace { .. } => {
                     apply_op[ix] = Some(push(Op::Create, false));
                     delete_op[ix] = Some(push(Op::Delete, true));

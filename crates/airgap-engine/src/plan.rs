@@ -36,6 +36,11 @@ pub enum Action {
         mode: ReplaceMode,
     },
     Delete,
+    /// Exists but is not ready (a run was stopped while it was being created), and a
+    /// dependent needs outputs it only has once ready: wait for it, change nothing.
+    Await {
+        outputs: Vec<String>,
+    },
 }
 
 impl Action {
@@ -50,6 +55,7 @@ impl Action {
             } => "+/-",
             Action::Replace { .. } => "-/+",
             Action::Delete => "-",
+            Action::Await { .. } => "<=",
         }
     }
 }
@@ -94,6 +100,8 @@ pub struct Summary {
     pub update: usize,
     pub replace: usize,
     pub delete: usize,
+    /// Existing but not ready yet, waited for.
+    pub wait: usize,
     pub unchanged: usize,
 }
 
@@ -107,6 +115,7 @@ impl Plan {
                 Action::Update { .. } => s.update += 1,
                 Action::Replace { .. } => s.replace += 1,
                 Action::Delete => s.delete += 1,
+                Action::Await { .. } => s.wait += 1,
             }
         }
         s
@@ -273,17 +282,23 @@ pub fn decide(
                 None,
             ),
             PlanMode::Apply => {
+                // Outputs an existing, unchanged dependency does not have (yet).
+                let not_ready = std::cell::RefCell::new(Vec::new());
                 let lookup = |r: &crate::Ref| -> Value {
                     let Some(&di) = index_by_id.get(&r.node) else {
                         return Value::UNKNOWN;
                     };
                     let dep = &nodes[di];
                     match (&dep.action, &dep.current) {
-                        (Action::NoOp | Action::Update { .. }, Some(cur)) => cur
-                            .outputs
-                            .get(&r.output)
-                            .cloned()
-                            .unwrap_or(Value::UNKNOWN),
+                        (
+                            Action::NoOp | Action::Update { .. } | Action::Await { .. },
+                            Some(cur),
+                        ) => cur.outputs.get(&r.output).cloned().unwrap_or_else(|| {
+                            if matches!(dep.action, Action::NoOp | Action::Await { .. }) {
+                                not_ready.borrow_mut().push((di, r.output.clone()));
+                            }
+                            Value::UNKNOWN
+                        }),
                         _ => Value::UNKNOWN,
                     }
                 };
@@ -292,6 +307,19 @@ pub fn decide(
                     .iter()
                     .map(|(k, v)| (k.clone(), v.resolve(&lookup)))
                     .collect();
+                for (di, output) in not_ready.into_inner() {
+                    match &mut nodes[di].action {
+                        a @ Action::NoOp => {
+                            *a = Action::Await {
+                                outputs: vec![output],
+                            }
+                        }
+                        Action::Await { outputs } if !outputs.contains(&output) => {
+                            outputs.push(output);
+                        }
+                        _ => {}
+                    }
+                }
                 let kind = registry.get(&node.kind).expect("kinds checked by plan()");
                 let action = match &current {
                     None => Action::Create,

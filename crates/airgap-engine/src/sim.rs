@@ -411,7 +411,7 @@ impl Kind for SimKind {
                 id: r.id.clone(),
                 physical_id: r.physical_id.clone(),
                 attrs: r.attrs.clone(),
-                outputs: outputs(r),
+                outputs: outputs(r, now),
                 parents: r.parents.clone(),
             })
             .collect())
@@ -445,7 +445,7 @@ impl Kind for SimKind {
         {
             return Ok(Created {
                 physical_id: r.physical_id.clone(),
-                outputs: outputs(r),
+                outputs: outputs(r, now),
             });
         }
         let mut parents = Vec::new();
@@ -476,7 +476,7 @@ impl Kind for SimKind {
             gone_at: None,
             deleting: false,
         };
-        let out = outputs(&r);
+        let out = outputs(&r, now);
         st.resources.insert(physical_id.clone(), r);
         st.by_tag.insert(tag, physical_id.clone());
         Ok(Created {
@@ -519,7 +519,7 @@ impl Kind for SimKind {
         }
         r.attrs.extend(node.attrs.clone());
         r.ready_at = Some(now + c.actual(self.spec, &node.id, Op::Update));
-        Ok(outputs(r))
+        Ok(outputs(r, now))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -610,17 +610,18 @@ impl Kind for SimKind {
                 Readiness::Gone
             }
             Op::Delete => Readiness::Pending("deleting".into()),
-            _ if r.ready_at.is_none_or(|t| now >= t) => Readiness::Ready(outputs(r)),
+            _ if r.ready_at.is_none_or(|t| now >= t) => Readiness::Ready(outputs(r, now)),
             Op::Create => Readiness::Pending("creating".into()),
             Op::Update => Readiness::Pending("updating".into()),
         })
     }
 }
 
-fn outputs(r: &SimResource) -> Attrs {
+fn outputs(r: &SimResource, now: Instant) -> Attrs {
     let mut out = base_outputs(r);
-    // A firewall has one endpoint per AZ (read from its sync states on AWS).
-    if r.kind == "firewall" {
+    // A firewall has one endpoint per AZ (read from its sync states on AWS), once it
+    // is ready.
+    if r.kind == "firewall" && r.ready_at.is_none_or(|t| now >= t) {
         for az in ["a", "b", "c", "d", "e", "f"] {
             out.insert(
                 format!("endpoint/{az}"),
@@ -823,7 +824,7 @@ pub fn hub_spoke() -> GraphBuilder {
             )
             .attr("routeTable", r(&rt("transit"), "id"))
             .attr("cidr", "0.0.0.0/0")
-            .attr("target", r("firewall", "id")),
+            .attr("target", r("firewall", &format!("endpoint/{az}"))),
         );
         add(
             &mut b,
@@ -857,7 +858,7 @@ pub fn hub_spoke() -> GraphBuilder {
                 )
                 .attr("routeTable", r(&rt("public"), "id"))
                 .attr("cidr", cidr)
-                .attr("target", r("firewall", "id")),
+                .attr("target", r("firewall", &format!("endpoint/{az}"))),
             );
         }
     }

@@ -239,6 +239,61 @@ async fn cancellation_lets_calls_in_flight_finish_and_a_rerun_converges() {
     assert!(rerun.plan.summary().create < graph.len());
 }
 
+/// A run stopped while the firewall was provisioning leaves it without endpoints; the
+/// next plan waits for it (the routes need its endpoint ids) instead of failing them.
+#[tokio::test(start_paused = true)]
+async fn a_rerun_waits_for_what_a_stopped_run_left_provisioning() {
+    let cloud = SimCloud::new(1.0);
+    let graph = sim::hub_spoke().seal().unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let opts = ExecOptions {
+        cancel: cancel.clone(),
+        ..ExecOptions::default()
+    };
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        // The firewall is created within seconds and takes ~6 minutes to be ready.
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        trigger.cancel();
+    });
+    let r = run(&cloud, &graph, PlanMode::Apply, &opts).await;
+    assert!(r.report.cancelled);
+
+    let again = replan(&cloud, &graph, PlanMode::Apply).await;
+    let fw = again
+        .nodes
+        .iter()
+        .find(|n| n.kind == "firewall")
+        .expect("a firewall node");
+    match &fw.action {
+        Action::Await { outputs } => {
+            assert!(
+                outputs.iter().all(|o| o.starts_with("endpoint/")) && !outputs.is_empty(),
+                "{outputs:?}"
+            );
+        }
+        a => panic!(
+            "the provisioning firewall is planned as {a:?}: {:?}; events {:?}",
+            fw.current,
+            r.events
+                .iter()
+                .filter(|e| format!("{e:?}").contains("firewall"))
+                .collect::<Vec<_>>()
+        ),
+    }
+    assert_eq!(again.summary().wait, 1);
+    assert!(again.has_changes());
+
+    let rerun = run(&cloud, &graph, PlanMode::Apply, &ExecOptions::default()).await;
+    assert!(
+        rerun.report.succeeded(),
+        "{:?}",
+        rerun.report.root_causes().collect::<Vec<_>>()
+    );
+    assert_eq!(cloud.count(ENV).values().sum::<usize>(), graph.len());
+    assert!(!replan(&cloud, &graph, PlanMode::Apply).await.has_changes());
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_longest_chain_starts_first() {
     let s = Scope::new("1", "r");

@@ -32,6 +32,13 @@ pub fn plan(plan: &Plan) -> String {
                     out.push_str(&field_change(c));
                 }
             }
+            Action::Await { outputs } => {
+                let _ = writeln!(
+                    out,
+                    "      (exists, not ready yet: waits for {} before its dependents)",
+                    outputs.join(", ")
+                );
+            }
             Action::NoOp | Action::Create | Action::Delete => {}
         }
     }
@@ -81,14 +88,19 @@ fn list_delta(old: Option<&Value>, new: &Value) -> String {
 }
 
 pub fn summary_line(s: &Summary, mode: PlanMode) -> String {
-    if s.create + s.update + s.replace + s.delete == 0 {
+    if s.create + s.update + s.replace + s.delete + s.wait == 0 {
         return match mode {
             PlanMode::Apply => "No changes. The environment matches the blueprint.".into(),
             PlanMode::Destroy => "No changes. The environment has no resources.".into(),
         };
     }
+    let wait = if s.wait > 0 {
+        format!(" {} to wait for.", s.wait)
+    } else {
+        String::new()
+    };
     format!(
-        "Plan: {} to add, {} to change, {} to replace, {} to destroy.",
+        "Plan: {} to add, {} to change, {} to replace, {} to destroy.{wait}",
         s.create, s.update, s.replace, s.delete
     )
 }

@@ -874,3 +874,90 @@ async fn sweep(conf: &SdkConfig, a: &Account) -> Result<Vec<String>, Box<dyn std
     left.extend(other);
     Ok(left)
 }
+
+/// A run killed (SIGKILL) while the firewall is PROVISIONING leaves a firewall without
+/// endpoints, which the routes of the inspection VPC need. The next apply waits for it
+/// (`<=` in the plan) instead of failing those routes, and converges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_while_the_firewall_provisions_converges() -> TestResult {
+    use std::io::BufRead;
+    let ls = LocalStack::connect().await?;
+    let accounts: Vec<Account> = (0..3).map(|_| ls.fresh_account()).collect();
+    for a in &accounts {
+        ls.set_time_scale(a, SCALE).await?;
+    }
+    // The firewall provisions for 360 s x 0.03 = 10.8 s: room for a kill and a new run.
+    ls.set_time_scale(&accounts[0], 0.03).await?;
+    let dir = std::env::temp_dir().join(format!("airgap-fw-kill-{}", accounts[0].id()));
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join("hub-spoke.yaml");
+    std::fs::write(
+        &file,
+        blueprint([accounts[0].id(), accounts[1].id(), accounts[2].id()]),
+    )?;
+    let f = file.to_str().expect("utf-8 path");
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_airgapctl"))
+        .args(["apply", "-f", f, "--auto-approve", "--endpoint-url"])
+        .arg(ls.endpoint())
+        .args(["--time-scale", &SCALE.to_string()])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AIRGAP_LOCK_LEASE", "2s")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().expect("piped");
+    let seen = tokio::task::spawn_blocking(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("+ firewall: waiting") {
+                child.kill().ok();
+                child.wait().ok();
+                return Some(line);
+            }
+        }
+        child.wait().ok();
+        None
+    })
+    .await?;
+    let seen = seen.expect("the apply reached the firewall's provisioning");
+    let nfw = aws_sdk_networkfirewall::Client::new(&ls.sdk_config(&accounts[0]).await?);
+    let fw = firewall(&nfw).await?;
+    let status = fw
+        .firewall_status()
+        .map(|s| s.status().as_str().to_string());
+    assert_eq!(status.as_deref(), Some("PROVISIONING"), "after `{seen}`");
+
+    let run = airgapctl(
+        &ls,
+        &["apply", "-f", f, "--auto-approve", "--lock-timeout", "60s"],
+    )
+    .await
+    .expect(0, "apply after the kill");
+    assert!(
+        run.stdout.contains("<= firewall (firewall") && run.stdout.contains("1 to wait for"),
+        "{}",
+        tail(&run.stdout)
+    );
+    airgapctl(&ls, &["plan", "-f", f, "--detailed-exitcode"])
+        .await
+        .expect(0, "plan after the re-apply");
+    // Back to the scale the run expects: 21 minutes of firewall delete at 0.03 would
+    // outlast the engine's timeout scaled by 0.01.
+    ls.set_time_scale(&accounts[0], SCALE).await?;
+    airgapctl(&ls, &["destroy", "-f", f, "--auto-approve"])
+        .await
+        .expect(0, "destroy");
+    let mut left: Vec<String> = Vec::new();
+    for a in &accounts {
+        left.extend(sweep(&ls.sdk_config(a).await?, a).await?);
+    }
+    assert!(left.is_empty(), "left after destroy: {left:?}");
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
