@@ -42,8 +42,17 @@ fn az_suffix(az: &str) -> &str {
     &az[i..]
 }
 
-/// Expands a validated blueprint into the declared resource graph (not yet sealed).
+/// Expands a validated blueprint into the declared resource graph (not yet sealed),
+/// for the environment its `metadata.name` names.
 pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
+    expand_as(bp, &bp.metadata.name.value)
+}
+
+/// Expands a validated blueprint for the environment `env` (`--env`, one blueprint for
+/// many ephemeral environments): AWS names that must be unique (cluster, roles, log
+/// groups, key alias) derive from it, so environments of one blueprint never collide.
+/// `env` must pass [`crate::check_env_name`].
+pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> {
     let region = bp.metadata.region.value.clone();
     let scope_of = |account: &str| {
         let id = bp
@@ -91,7 +100,7 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
     if !spoke_accounts.is_empty() {
         b.add(
             Node::new("ram/share", "ram-share", net.clone())
-                .attr("name", format!("airgap-{}-tgw", bp.metadata.name.value))
+                .attr("name", format!("airgap-{}-tgw", env))
                 .attr("resources", list([r("tgw", "arn")]))
                 .attr("allowExternalPrincipals", !hub.ram.organization.value),
         );
@@ -186,10 +195,7 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
                 let id = format!("firewall/logs/{kind}");
                 b.add(
                     Node::new(id.as_str(), "log-group", net.clone())
-                        .attr(
-                            "name",
-                            format!("/airgap/{}/firewall/{kind}", bp.metadata.name.value),
-                        )
+                        .attr("name", format!("/airgap/{}/firewall/{kind}", env))
                         .attr("retentionDays", i64::from(fw.logging.retention_days.value)),
                 );
                 logs.push((format!("{kind}LogGroup"), r(&id, "id")));
@@ -386,7 +392,14 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
         let vpc = bp
             .vpc(&cluster.vpc.value)
             .expect("validated: the cluster's VPC exists");
-        cluster_nodes(&mut b, bp, cluster, &scope_of(&vpc.account.value), &azs);
+        cluster_nodes(
+            &mut b,
+            bp,
+            env,
+            cluster,
+            &scope_of(&vpc.account.value),
+            &azs,
+        );
     }
     if let Some(reg) = &bp.registries {
         let s = scope_of(&reg.account.value);
@@ -591,6 +604,7 @@ fn spoke(
 fn cluster_nodes(
     b: &mut GraphBuilder,
     bp: &Blueprint,
+    env: &str,
     c: &crate::model::Cluster,
     s: &Scope,
     azs: &[String],
@@ -611,10 +625,7 @@ fn cluster_nodes(
         None => {
             b.add(
                 Node::new(format!("{id}/role").as_str(), "iam-role", s.clone())
-                    .attr(
-                        "name",
-                        format!("airgap-{}-{name}-cluster", bp.metadata.name.value),
-                    )
+                    .attr("name", format!("airgap-{}-{name}-cluster", env))
                     .attr("service", "eks.amazonaws.com"),
             );
             b.add(
@@ -639,10 +650,7 @@ fn cluster_nodes(
         None => {
             b.add(
                 Node::new(format!("{id}/node-role").as_str(), "iam-role", s.clone())
-                    .attr(
-                        "name",
-                        format!("airgap-{}-{name}-node", bp.metadata.name.value),
-                    )
+                    .attr("name", format!("airgap-{}-{name}-node", env))
                     .attr("service", "ec2.amazonaws.com"),
             );
             for p in NODE_POLICIES {
@@ -678,7 +686,7 @@ fn cluster_nodes(
         );
     }
     let mut cluster = Node::new(id.as_str(), "eks-cluster", s.clone())
-        .attr("name", format!("{}-{name}", bp.metadata.name.value))
+        .attr("name", format!("{}-{name}", env))
         .attr("role", cluster_role)
         .attr("subnets", subnets("controlPlane"))
         .attr("securityGroups", list([r(&format!("{id}/sg"), "id")]))
@@ -703,10 +711,7 @@ fn cluster_nodes(
         );
         b.add(
             Node::new(format!("{id}/kms/alias").as_str(), "kms-alias", s.clone())
-                .attr(
-                    "name",
-                    format!("alias/airgap/{}/{name}", bp.metadata.name.value),
-                )
+                .attr("name", format!("alias/airgap/{}/{name}", env))
                 .attr("key", r(&format!("{id}/kms"), "id")),
         );
         cluster = cluster.attr("secretsKey", r(&format!("{id}/kms"), "arn"));

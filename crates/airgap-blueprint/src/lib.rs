@@ -26,10 +26,11 @@ pub use carve::{
     Ipv4Net,
 };
 pub use diag::{line_col, Code, Diagnostics, Problem, Source};
-pub use expand::expand;
+pub use expand::{expand, expand_as};
 pub use model::*;
 pub use parse::parse_ttl;
 pub use schema::json_schema;
+pub use validate::check_env_name;
 
 /// The only `apiVersion` this crate understands.
 pub const API_VERSION: &str = "airgapctl.dev/v1alpha1";

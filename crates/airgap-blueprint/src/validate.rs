@@ -74,6 +74,25 @@ fn is_iam_name(s: &str, max: usize) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
+/// Whether `name` can name an environment: it goes into AWS resource names and the
+/// `airgap:env` tag. The error says what is wrong and what would do.
+pub fn check_env_name(name: &str) -> Result<(), String> {
+    if is_dns_label_like(name, 32) {
+        return Ok(());
+    }
+    let n = name.chars().count();
+    let why = if n > 32 {
+        format!("is {n} characters long (at most 32)")
+    } else {
+        "must be lowercase letters, digits and hyphens".to_string()
+    };
+    Err(format!(
+        "environment name `{name}` {why}; use 1-32 lowercase letters, digits and hyphens, \
+         starting with a letter and not ending with a hyphen, e.g. `{}`",
+        sanitize(name)
+    ))
+}
+
 fn is_dns_label_like(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max

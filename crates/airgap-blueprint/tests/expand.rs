@@ -84,6 +84,67 @@ fn addresses_are_stable_and_carry_the_tier_and_az() {
     assert!(a.contains(&"vpc/inspection/rt/transit/b/default".to_string()));
 }
 
+/// One blueprint, two environments (`--env pr-1`, `--env pr-2`) in the same accounts:
+/// every name AWS wants unique per account and region differs.
+#[test]
+fn environments_of_one_blueprint_have_names_of_their_own() {
+    use airgap_blueprint::expand_as;
+    use airgap_engine::Value;
+    let bp = load(plans_dir().join("hub-spoke.yaml")).unwrap();
+    let unique_kinds = [
+        "eks-cluster",
+        "iam-role",
+        "log-group",
+        "kms-alias",
+        "nfw-rule-group",
+        "nfw-policy",
+        "firewall",
+    ];
+    let names = |env: &str| {
+        let g = expand_as(&bp, env).unwrap().seal().unwrap();
+        let mut out = BTreeMap::new();
+        for n in g.nodes() {
+            if let (true, Some(Value::Str(name))) =
+                (unique_kinds.contains(&n.kind.as_str()), n.attrs.get("name"))
+            {
+                out.insert(n.id.0.clone(), name.clone());
+            }
+        }
+        out
+    };
+    let (a, b) = (names("pr-1"), names("pr-2"));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    let kinds: std::collections::BTreeSet<&str> = unique_kinds
+        .iter()
+        .copied()
+        .filter(|k| {
+            let g = expand(&bp).unwrap().seal().unwrap();
+            let found = g
+                .nodes()
+                .any(|n| n.kind == *k && n.attrs.contains_key("name"));
+            found
+        })
+        .collect();
+    assert!(kinds.len() >= 4, "named kinds in the example: {kinds:?}");
+    for (id, name) in &a {
+        assert_ne!(
+            Some(name),
+            b.get(id),
+            "{id} is named {name} in both environments"
+        );
+    }
+    assert_eq!(names(&bp.metadata.name.value), {
+        let g = expand(&bp).unwrap().seal().unwrap();
+        g.nodes()
+            .filter(|n| unique_kinds.contains(&n.kind.as_str()))
+            .filter_map(|n| match n.attrs.get("name") {
+                Some(Value::Str(s)) => Some((n.id.0.clone(), s.clone())),
+                _ => None,
+            })
+            .collect::<BTreeMap<_, _>>()
+    });
+}
+
 #[test]
 fn firewall_traffic_passes_the_endpoint_of_its_az_both_ways() {
     use airgap_engine::Value;

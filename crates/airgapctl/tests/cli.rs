@@ -233,6 +233,43 @@ fn graph_formats() {
     assert!(!g["edges"].as_array().unwrap().is_empty());
 }
 
+/// `--env` names the environment's AWS resources, so with a blueprint it follows the
+/// blueprint's rule for names; a bad one is refused before anything is contacted.
+#[test]
+fn env_override_of_a_blueprint_is_checked_like_metadata_name() {
+    let sb = Sandbox::new("envname");
+    let bp = repo_file("plans/hub-spoke.yaml");
+    let bp = bp.to_str().unwrap();
+    let args = |env: &str| {
+        vec![
+            "plan".to_string(),
+            "-f".into(),
+            bp.into(),
+            "--env".into(),
+            env.into(),
+            "--endpoint-url".into(),
+            "http://127.0.0.1:9".into(),
+        ]
+    };
+    for bad in ["PR_12", "pr-12-with-a-name-far-longer-than-32"] {
+        let a = args(bad);
+        let run = sb
+            .run(&a.iter().map(String::as_str).collect::<Vec<_>>())
+            .expect(3);
+        let err = run.stderr();
+        assert!(err.contains(&format!("environment name `{bad}`")), "{err}");
+        assert!(
+            err.contains("lowercase letters, digits and hyphens"),
+            "{err}"
+        );
+    }
+    // `graph` shows the names the override gives.
+    let run = sb
+        .run(&["graph", "-f", bp, "--env", "pr-12", "--format", "json"])
+        .expect(0);
+    assert!(run.stdout().contains("airgap-pr-12-"), "{}", run.stdout());
+}
+
 #[test]
 fn validate_reports_file_line_col_and_exits_3() {
     let sb = Sandbox::new("invalid");

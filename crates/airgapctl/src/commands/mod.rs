@@ -287,9 +287,19 @@ pub fn declared(source: &Source, need_provider: bool) -> Result<Declared, Failur
                 scenario.name()
             )))
         }
-        (_, Some(bp)) => airgap_blueprint::expand(bp).map_err(|e| {
-            Failure::invalid(miette!("cannot expand the blueprint into resources: {e}"))
-        })?,
+        (_, Some(bp)) => {
+            // `--env` over metadata.name: the names of the resources follow it too.
+            let env = source.env.as_deref().unwrap_or(&bp.metadata.name.value);
+            airgap_blueprint::check_env_name(env).map_err(|e| {
+                Failure::invalid(miette!(
+                    help = "or leave --env out to use metadata.name",
+                    "--env: {e}"
+                ))
+            })?;
+            airgap_blueprint::expand_as(bp, env).map_err(|e| {
+                Failure::invalid(miette!("cannot expand the blueprint into resources: {e}"))
+            })?
+        }
         (Some(scenario), None) => match scenario.unwrap_or(Scenario::HubSpoke) {
             Scenario::HubSpoke => sim::hub_spoke(),
             Scenario::Random1k => sim::random_layered(1000, 1),
