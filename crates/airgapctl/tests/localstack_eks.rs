@@ -1091,3 +1091,71 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
     );
     Ok(())
 }
+
+/// One blueprint, two environments in the same account (`--env`, as CI does per pull
+/// request): both apply side by side with clusters, roles and keys of their own, and
+/// destroying one leaves the other untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_environments_of_one_blueprint_share_an_account() -> TestResult {
+    let (ls, account, conf) = localstack_account().await?;
+    let cli = Cli::new("two-envs", ls.endpoint());
+    let id = account.id();
+    let scaling = "{ min: 1, desired: 1, max: 2 }";
+    // Distinct CIDRs: the two environments' VPCs live in one account.
+    let bp = blueprint(id, "1.31", scaling, ALL_ENDPOINTS);
+    cli.write("bp.yaml", &bp);
+    let envs = ["pr-101", "pr-102"];
+    for env in envs {
+        let mut args = apply_args("bp.yaml");
+        args.extend(["--env", env]);
+        cli.run(&args)
+            .expect(0)
+            .timing(&format!("apply --env {env}"));
+    }
+    let eks = aws_sdk_eks::Client::new(&conf);
+    let mut clusters = eks.list_clusters().send().await?.clusters().to_vec();
+    clusters.sort();
+    assert_eq!(clusters, ["pr-101-apps", "pr-102-apps"]);
+    for env in envs {
+        let c = eks
+            .describe_cluster()
+            .name(format!("{env}-apps"))
+            .send()
+            .await?
+            .cluster
+            .ok_or("no cluster")?;
+        assert_eq!(
+            c.tags()
+                .and_then(|t| t.get("airgap:env"))
+                .map(String::as_str),
+            Some(env)
+        );
+        let mut plan = vec!["plan", "-f", "bp.yaml", "--detailed-exitcode"];
+        plan.extend(["--env", env]);
+        cli.run(&plan).expect(0);
+    }
+
+    let destroy = |env: &'static str| {
+        vec![
+            "destroy",
+            "-f",
+            "bp.yaml",
+            "--time-scale",
+            SCALE,
+            "--auto-approve",
+            "--env",
+            env,
+        ]
+    };
+    cli.run(&destroy("pr-101")).expect(0);
+    assert_eq!(
+        eks.list_clusters().send().await?.clusters(),
+        ["pr-102-apps".to_string()]
+    );
+    let mut plan = vec!["plan", "-f", "bp.yaml", "--detailed-exitcode"];
+    plan.extend(["--env", "pr-102"]);
+    cli.run(&plan).expect(0);
+    cli.run(&destroy("pr-102")).expect(0);
+    assert!(eks.list_clusters().send().await?.clusters().is_empty());
+    Ok(())
+}
