@@ -419,6 +419,17 @@ class AirgapEc2Provider(Ec2Provider):
         timing.after("vpc-endpoint", "delete", deleted)
         return {"Unsuccessful": unsuccessful}
 
+    # ---- launch templates -----------------------------------------------------------------
+    @handler("DescribeLaunchTemplates", expand=False)
+    def describe_launch_templates(self, context: RequestContext, request):
+        # moto copies a template's tags when it is created, so CreateTags on it never
+        # shows (nor filters); AWS shows the current tags.
+        be = ec2_share.backend(context.account_id, context.region)
+        with LOCK:
+            for t in getattr(be, "launch_templates", {}).values():
+                t.tags = t.get_tags()
+        return call_moto(context)
+
     # ---- what holds subnets, groups and VPCs ---------------------------------------------
     # moto deletes them regardless; AWS refuses while network interfaces (or the load
     # balancers that own some) use them, which destroy has to handle.

@@ -495,7 +495,9 @@ def create_nodegroup(ctx, req):
             "_updates": {},
         }
         if req.get("launchTemplate"):
-            ng["launchTemplate"] = req["launchTemplate"]
+            ng["launchTemplate"] = _launch_template(ctx, req["launchTemplate"])
+            if ng["launchTemplate"].pop("_image", None):
+                ng["amiType"] = "CUSTOM"  # the template's image decides, as on AWS
         c["_nodegroups"][name] = ng
         out = {"nodegroup": _cluster_dto(ng)}
 
@@ -553,9 +555,54 @@ def _ng_for_update(ctx, req):
     return c, ng
 
 
+def _launch_template(ctx, spec):
+    """The template a node group names, as EKS records it (id, name, version); it must
+    exist in EC2. ``_image`` says whether its version sets an image."""
+    be = ec2_share.backend(ctx.account_id, ctx.region)
+    templates = getattr(be, "launch_templates", {})
+    lt = templates.get(spec.get("id")) if spec.get("id") else None
+    if lt is None and spec.get("name"):
+        lt = next((t for t in templates.values() if t.name == spec["name"]), None)
+    if lt is None:
+        raise AwsError(
+            "InvalidParameterException",
+            f"The launch template {spec.get('id') or spec.get('name')} does not exist",
+        )
+    version = str(spec.get("version") or lt.default_version_number)
+    try:
+        data = lt.get_version(int(version)).data
+    except Exception:  # noqa: BLE001 - moto raises its own error types
+        raise AwsError(
+            "InvalidParameterException",
+            f"Launch template {lt.id} has no version {version}",
+        )
+    return {"id": lt.id, "name": lt.name, "version": version, "_image": bool(data.get("ImageId"))}
+
+
 def update_nodegroup_version(ctx, req):
     with LOCK:
         c, ng = _ng_for_update(ctx, req)
+        if req.get("launchTemplate"):
+            lt = _launch_template(ctx, {**ng.get("launchTemplate", {}), **req["launchTemplate"]})
+            lt.pop("_image", None)
+            u = _new_update(
+                ng,
+                "VersionUpdate",
+                [
+                    {"type": "LaunchTemplateName", "value": lt["name"]},
+                    {"type": "LaunchTemplateVersion", "value": lt["version"]},
+                ],
+                "nodegroup",
+                ng,
+            )
+            ng["status"] = "UPDATING"
+            out = {"update": dict(u)}
+
+            def roll():
+                ng.update(launchTemplate=lt, modifiedAt=now())
+
+            timing.after("eks-nodegroup", "update", _finish(u, ng, roll))
+            return out
         version = req.get("version") or c["version"]
         if version not in SUPPORTED_VERSIONS or SUPPORTED_VERSIONS.index(
             version

@@ -241,3 +241,42 @@ def test_addon_default_versions_follow_kubernetes_where_aws_does(account):
     # a new add-on gets the default of its cluster's version (c1 is 1.30)
     ad = eks.create_addon(clusterName="c1", addonName="kube-proxy")["addon"]
     assert ad["addonVersion"] == "v1.30.0-eksbuild.1"
+
+
+def test_nodegroup_with_a_custom_ami_launch_template(account):
+    eks, _, subnets = cluster(account)
+    ec2 = account.client("ec2")
+    lt = ec2.create_launch_template(
+        LaunchTemplateName="nodes", LaunchTemplateData={"ImageId": "ami-0123456789abcdef0"}
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    args = dict(
+        clusterName="c1",
+        nodeRole=ROLE.format(account.id),
+        subnets=subnets,
+        scalingConfig={"minSize": 1, "maxSize": 2, "desiredSize": 1},
+    )
+    with pytest.raises(ClientError) as e:
+        eks.create_nodegroup(
+            nodegroupName="nope", launchTemplate={"id": "lt-0000000000000000a"}, **args
+        )
+    assert code(e) == "InvalidParameterException"
+    ng = eks.create_nodegroup(
+        nodegroupName="custom", launchTemplate={"id": lt, "version": "1"}, **args
+    )["nodegroup"]
+    assert ng["amiType"] == "CUSTOM"
+    assert ng["launchTemplate"] == {"id": lt, "name": "nodes", "version": "1"}
+    eks.get_waiter("nodegroup_active").wait(
+        clusterName="c1", nodegroupName="custom", WaiterConfig={"Delay": 1}
+    )
+    ec2.create_launch_template_version(
+        LaunchTemplateId=lt, LaunchTemplateData={"ImageId": "ami-0fedcba9876543210"}
+    )
+    u = eks.update_nodegroup_version(
+        clusterName="c1", nodegroupName="custom", launchTemplate={"id": lt, "version": "2"}
+    )["update"]
+    assert u["type"] == "VersionUpdate"
+    eks.get_waiter("nodegroup_active").wait(
+        clusterName="c1", nodegroupName="custom", WaiterConfig={"Delay": 1}
+    )
+    got = eks.describe_nodegroup(clusterName="c1", nodegroupName="custom")["nodegroup"]
+    assert got["launchTemplate"]["version"] == "2"

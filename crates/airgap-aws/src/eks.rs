@@ -326,6 +326,16 @@ fn cluster_out(cl: &Cluster) -> Attrs {
     if let Some(sg) = vpc.and_then(|v| v.cluster_security_group_id()) {
         out.insert("clusterSecurityGroup".into(), Value::str(sg));
     }
+    // What a node needs to join (the launch template of a custom AMI).
+    if let Some(ca) = cl.certificate_authority().and_then(|c| c.data()) {
+        out.insert("ca".into(), Value::str(ca));
+    }
+    if let Some(cidr) = cl
+        .kubernetes_network_config()
+        .and_then(|k| k.service_ipv4_cidr())
+    {
+        out.insert("serviceCidr".into(), Value::str(cidr));
+    }
     out
 }
 
@@ -1111,13 +1121,6 @@ impl Kind for EksNodegroup {
             }
             _ => base.clone(),
         };
-        if a.get("amiId").is_some_and(|v| *v != Value::Null) {
-            return Err(KindError::fatal(
-                "Unsupported",
-                "a node group with `amiId` needs a generated launch template, which airgapctl \
-                 does not make yet; give a `launchTemplate` whose image is the AMI",
-            ));
-        }
         let mut t = std_tags(&node.env, &node.id.0);
         t.insert(NAME_TAG.into(), base.clone());
         let mut req = c

@@ -820,7 +820,22 @@ fn cluster_nodes(
                 "launchTemplateVersion",
                 version.clone().map_or(Value::Null, Value::Str),
             ),
-            Ami::Id(ami) => n.attr("amiId", ami.as_str()),
+            Ami::Id(ami) => {
+                // A custom AMI gets no bootstrap from EKS: a template of ours joins
+                // its nodes (nodeadm), and each new version rolls the node group.
+                let lt = format!("{ngid}/launch-template");
+                b.add(
+                    Node::new(lt.as_str(), "launch-template", s.clone())
+                        .attr("name", format!("airgap-{env}-{name}-{}", ng.name.value))
+                        .attr("imageId", ami.as_str())
+                        .attr("cluster", r(&id, "id"))
+                        .attr("endpoint", r(&id, "endpoint"))
+                        .attr("ca", r(&id, "ca"))
+                        .attr("serviceCidr", r(&id, "serviceCidr")),
+                );
+                n.attr("launchTemplate", r(&lt, "id"))
+                    .attr("launchTemplateVersion", r(&lt, "version"))
+            }
         };
         // Nodes join without internet: through the endpoints, with the routes in place.
         for svc in vpc.endpoints.interface.iter().chain(&vpc.endpoints.gateway) {

@@ -251,6 +251,12 @@ pub trait Kind: Send + Sync + 'static {
         ReplaceMode::DeleteBeforeCreate
     }
 
+    /// Outputs an update gives new values (a launch template's version): while one is
+    /// planned, dependents see them as known after apply, and follow.
+    fn outputs_changed_by_update(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Pure comparison; the default compares every desired field.
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         Diff::compute(desired, &observed.attrs, self.replace_fields())

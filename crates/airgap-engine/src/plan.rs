@@ -289,6 +289,13 @@ pub fn decide(
                         return Value::UNKNOWN;
                     };
                     let dep = &nodes[di];
+                    if matches!(dep.action, Action::Update { .. })
+                        && registry.get(&dep.kind).is_some_and(|k| {
+                            k.outputs_changed_by_update().contains(&r.output.as_str())
+                        })
+                    {
+                        return Value::UNKNOWN;
+                    }
                     match (&dep.action, &dep.current) {
                         (
                             Action::NoOp | Action::Update { .. } | Action::Await { .. },

@@ -78,6 +78,7 @@ pub const KINDS: &[KindSpec] = &[
     ec2("tgw-route", Timing::secs(2, 2, 2, 300)),
     ec2("tgw-attachment", Timing::secs(60, 30, 60, 900)),
     ec2("tgw-attachment-accepter", Timing::secs(45, 10, 10, 900)),
+    ec2("launch-template", Timing::secs(1, 1, 1, 300)),
     KindSpec {
         bucket: "ec2-endpoint",
         ..ec2("vpc-endpoint-interface", Timing::secs(90, 30, 120, 900))
@@ -621,6 +622,21 @@ fn outputs(r: &SimResource, now: Instant) -> Attrs {
     let mut out = base_outputs(r);
     // A firewall has one endpoint per AZ (read from its sync states on AWS), once it
     // is ready.
+    if r.kind == "eks-cluster" {
+        out.insert("name".to_string(), Value::Str(r.physical_id.clone()));
+        out.insert(
+            "endpoint".to_string(),
+            Value::Str(format!("https://{}.eks.sim", r.physical_id)),
+        );
+        out.insert("ca".to_string(), Value::Str("c2lt".to_string()));
+        out.insert(
+            "serviceCidr".to_string(),
+            Value::Str("172.20.0.0/16".to_string()),
+        );
+    }
+    if r.kind == "launch-template" {
+        out.insert("version".to_string(), Value::Str("1".to_string()));
+    }
     if r.kind == "firewall" && r.ready_at.is_none_or(|t| now >= t) {
         for az in ["a", "b", "c", "d", "e", "f"] {
             out.insert(

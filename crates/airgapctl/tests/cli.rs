@@ -209,10 +209,10 @@ fn json_plan_is_one_document() {
 fn plan_stats_counts_observe_calls() {
     let sb = Sandbox::new("stats");
     let run = sb.sim(&["plan", "--stats"]).expect(0);
-    // 35 kinds observed in 3 accounts, one call each.
+    // 36 kinds observed in 3 accounts, one call each.
     assert!(
         run.stdout()
-            .contains("Observe: 105 batches (kinds x scopes), 105 API calls"),
+            .contains("Observe: 108 batches (kinds x scopes), 108 API calls"),
         "{}",
         run.stdout()
     );

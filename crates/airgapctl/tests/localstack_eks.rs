@@ -1159,3 +1159,150 @@ async fn two_environments_of_one_blueprint_share_an_account() -> TestResult {
     assert!(eks.list_clusters().send().await?.clusters().is_empty());
     Ok(())
 }
+
+/// (launch template id, latest version, that version's image, its user data decoded).
+async fn launch_template(
+    ec2: &aws_sdk_ec2::Client,
+    name: &str,
+) -> Result<(String, i64, String, String), Error> {
+    let lt = ec2
+        .describe_launch_templates()
+        .launch_template_names(name)
+        .send()
+        .await?
+        .launch_templates()
+        .first()
+        .cloned()
+        .ok_or("no launch template")?;
+    let id = lt.launch_template_id().ok_or("no id")?.to_string();
+    let latest = lt.latest_version_number().ok_or("no version")?;
+    let v = ec2
+        .describe_launch_template_versions()
+        .launch_template_id(&id)
+        .versions(latest.to_string())
+        .send()
+        .await?
+        .launch_template_versions()
+        .first()
+        .cloned()
+        .ok_or("no version data")?;
+    let data = v.launch_template_data().ok_or("no data")?;
+    assert_eq!(
+        data.metadata_options()
+            .and_then(|m| m.http_tokens())
+            .map(|t| t.as_str()),
+        Some("required"),
+        "IMDSv2 only"
+    );
+    let user = aws_smithy_types::base64::decode(data.user_data().unwrap_or_default())?;
+    Ok((
+        id,
+        latest,
+        data.image_id().unwrap_or_default().to_string(),
+        String::from_utf8(user)?,
+    ))
+}
+
+/// A node group with a custom AMI (`amiId`): airgapctl makes the launch template that
+/// joins its nodes (nodeadm NodeConfig with the cluster's endpoint, CA and service
+/// CIDR, IMDSv2); a new AMI is a new template version the node group rolls to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestResult {
+    let (ls, account, conf) = localstack_account().await?;
+    let cli = Cli::new("ami", ls.endpoint());
+    let id = account.id();
+    let with_ami = |ami: &str| {
+        blueprint(id, "1.31", "{ min: 1, desired: 1, max: 2 }", ALL_ENDPOINTS)
+            .replace("amiType: AL2023_x86_64_STANDARD", &format!("amiId: {ami}"))
+    };
+    let (ami1, ami2) = ("ami-0123456789abcdef0", "ami-0fedcba9876543210");
+    cli.write("bp.yaml", &with_ami(ami1));
+    cli.run(&apply_args("bp.yaml"))
+        .expect(0)
+        .timing("apply (custom AMI)");
+
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let eks = aws_sdk_eks::Client::new(&conf);
+    let cl = eks
+        .describe_cluster()
+        .name(CLUSTER)
+        .send()
+        .await?
+        .cluster
+        .ok_or("no cluster")?;
+    let name = format!("airgap-{ENV}-apps-general");
+    let (lt, v1, image, user) = launch_template(&ec2, &name).await?;
+    assert_eq!((v1, image.as_str()), (1, ami1));
+    for want in [
+        format!("name: {CLUSTER}"),
+        format!("apiServerEndpoint: {}", cl.endpoint().ok_or("no endpoint")?),
+        format!(
+            "certificateAuthority: {}",
+            cl.certificate_authority()
+                .and_then(|c| c.data())
+                .ok_or("no CA")?
+        ),
+        format!(
+            "cidr: {}",
+            cl.kubernetes_network_config()
+                .and_then(|k| k.service_ipv4_cidr())
+                .ok_or("no service CIDR")?
+        ),
+    ] {
+        assert!(user.contains(&want), "user data lacks `{want}`:\n{user}");
+    }
+    let ng = |eks: aws_sdk_eks::Client| async move {
+        eks.describe_nodegroup()
+            .cluster_name(CLUSTER)
+            .nodegroup_name("general")
+            .send()
+            .await
+            .map(|o| o.nodegroup.expect("a node group"))
+    };
+    let got = ng(eks.clone()).await?;
+    let spec = got.launch_template().ok_or("no launch template")?;
+    assert_eq!((spec.id(), spec.version()), (Some(lt.as_str()), Some("1")));
+    assert_eq!(got.ami_type().map(|t| t.as_str()), Some("CUSTOM"));
+    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
+        .expect(0);
+
+    // A new AMI: a second template version, and the node group rolls to it.
+    cli.write("bp.yaml", &with_ami(ami2));
+    let plan = cli
+        .run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
+        .expect(2);
+    let out = plan.stdout();
+    assert!(
+        out.contains("~ cluster/apps/nodegroup/general/launch-template")
+            && out.contains(&format!("imageId: \"{ami1}\" -> \"{ami2}\""))
+            && out.contains("~ cluster/apps/nodegroup/general (eks-nodegroup"),
+        "{out}"
+    );
+    cli.run(&apply_args("bp.yaml"))
+        .expect(0)
+        .timing("apply (new AMI)");
+    let (lt2, v2, image, _) = launch_template(&ec2, &name).await?;
+    assert_eq!((lt2.as_str(), v2, image.as_str()), (lt.as_str(), 2, ami2));
+    let got = ng(eks.clone()).await?;
+    assert_eq!(got.launch_template().and_then(|l| l.version()), Some("2"));
+    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
+        .expect(0);
+
+    cli.run(&[
+        "destroy",
+        "-f",
+        "bp.yaml",
+        "--time-scale",
+        SCALE,
+        "--auto-approve",
+    ])
+    .expect(0);
+    let left = ec2
+        .describe_launch_templates()
+        .filters(tag_filter("airgap:env", ENV))
+        .send()
+        .await?;
+    assert!(left.launch_templates().is_empty(), "{left:?}");
+    check_swept(&conf).await?;
+    Ok(())
+}

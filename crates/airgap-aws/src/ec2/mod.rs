@@ -3,6 +3,7 @@
 
 mod blockers;
 mod endpoint;
+mod launch_template;
 mod net;
 mod routing;
 mod sg;
@@ -19,6 +20,7 @@ use crate::tags;
 
 pub use blockers::{k8s_cluster, Blockers, Elb, Held};
 pub use endpoint::{GatewayEndpoint, InterfaceEndpoint};
+pub use launch_template::LaunchTemplate;
 pub use net::{ElasticIp, InternetGateway, NatGateway, Subnet, Vpc};
 pub use routing::{Route, RouteTable, RouteTableAssociation};
 pub use sg::{SecurityGroup, SecurityGroupRule};
@@ -54,7 +56,8 @@ pub fn register(registry: &mut Registry, ec2: &Arc<Ec2>, blockers: &Arc<Blockers
         .register(Arc::new(TgwRoute(e())))
         .register(Arc::new(TgwAttachmentAccepter(e())))
         .register(Arc::new(GatewayEndpoint(e())))
-        .register(Arc::new(InterfaceEndpoint(e())));
+        .register(Arc::new(InterfaceEndpoint(e())))
+        .register(Arc::new(LaunchTemplate(e())));
 }
 
 /// The timing and rate-limit bucket of a kind come from the engine's catalogue (the

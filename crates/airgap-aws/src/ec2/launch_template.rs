@@ -1,0 +1,334 @@
+//! Launch templates for node groups with a custom AMI (`amiId`). EKS gives such nodes
+//! no bootstrap of its own, so the template carries the AL2023 `nodeadm` NodeConfig
+//! that joins them to the cluster (name, API endpoint, CA, service CIDR) and requires
+//! IMDSv2. A change of image or cluster endpoint makes a new template version, which
+//! the node group then rolls to.
+//!
+//! The image and a hash of the join configuration are recorded as tags on the template
+//! (`airgap:prop:image`, `airgap:prop:config`), so observe is one call for all of them.
+
+use std::sync::Arc;
+
+use airgap_engine::{
+    fnv1a, Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved,
+    Scope, Value,
+};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{
+    LaunchTemplateHttpTokensState, RequestLaunchTemplateData, ResourceType, Tag, TagSpecification,
+};
+
+use super::{env_filter, is_node, kind_meta, owned_filters, s, tag_map, tag_spec, Ec2};
+use crate::errors::{classify, gone_is_ok};
+use crate::tags;
+
+const IMAGE_TAG: &str = "airgap:prop:image";
+const CONFIG_TAG: &str = "airgap:prop:config";
+
+pub struct LaunchTemplate(pub Arc<Ec2>);
+
+/// The inputs of the join configuration, in a fixed order.
+const JOIN: [&str; 4] = ["cluster", "endpoint", "ca", "serviceCidr"];
+
+/// A hash of the join configuration; unknown while any input is.
+fn config_hash(attrs: &Attrs) -> Value {
+    let mut parts = Vec::new();
+    for k in JOIN {
+        match attrs.get(k) {
+            Some(Value::Str(v)) => parts.push(v.as_bytes()),
+            _ => return Value::UNKNOWN,
+        }
+    }
+    Value::str(format!("{:016x}", fnv1a(&parts)))
+}
+
+/// The MIME multi-part user data with the NodeConfig nodeadm reads at boot.
+fn user_data(attrs: &Attrs) -> Result<String, KindError> {
+    let (cluster, endpoint, ca, cidr) = (
+        s(attrs, "cluster")?,
+        s(attrs, "endpoint")?,
+        s(attrs, "ca")?,
+        s(attrs, "serviceCidr")?,
+    );
+    Ok(format!(
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"AIRGAP\"\r\n\r\n\
+         --AIRGAP\r\nContent-Type: application/node.eks.aws\r\n\r\n\
+         ---\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    \
+         name: {cluster}\n    apiServerEndpoint: {endpoint}\n    certificateAuthority: {ca}\n    \
+         cidr: {cidr}\n\r\n--AIRGAP--\r\n"
+    ))
+}
+
+fn data(attrs: &Attrs) -> Result<RequestLaunchTemplateData, KindError> {
+    Ok(RequestLaunchTemplateData::builder()
+        .image_id(s(attrs, "imageId")?)
+        .user_data(aws_smithy_types::base64::encode(user_data(attrs)?))
+        // Nodes of a private cluster reach IMDS with tokens only; the hop limit of 2
+        // lets pods that need it (the VPC CNI) reach it too.
+        .metadata_options(
+            aws_sdk_ec2::types::LaunchTemplateInstanceMetadataOptionsRequest::builder()
+                .http_tokens(LaunchTemplateHttpTokensState::Required)
+                .http_put_response_hop_limit(2)
+                .build(),
+        )
+        .build())
+}
+
+fn prop_tags(attrs: &Attrs) -> Result<Vec<Tag>, KindError> {
+    let hash = match config_hash(attrs) {
+        Value::Str(h) => h,
+        _ => {
+            return Err(KindError::fatal(
+                "BadAttribute",
+                "join configuration unknown",
+            ))
+        }
+    };
+    Ok(vec![
+        Tag::builder()
+            .key(IMAGE_TAG)
+            .value(s(attrs, "imageId")?)
+            .build(),
+        Tag::builder().key(CONFIG_TAG).value(hash).build(),
+    ])
+}
+
+fn outputs(id: &str, version: Option<i64>) -> Attrs {
+    Attrs::from([
+        ("id".to_string(), Value::str(id)),
+        (
+            "version".to_string(),
+            Value::str(version.unwrap_or(1).to_string()),
+        ),
+    ])
+}
+
+#[async_trait]
+impl Kind for LaunchTemplate {
+    kind_meta!("launch-template");
+
+    fn replace_fields(&self) -> &'static [&'static str] {
+        &["name"]
+    }
+
+    /// Each update is a new version, which node groups roll to.
+    fn outputs_changed_by_update(&self) -> &'static [&'static str] {
+        &["version"]
+    }
+
+    fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
+        let d = Attrs::from([
+            (
+                "name".to_string(),
+                desired.get("name").cloned().unwrap_or(Value::Null),
+            ),
+            (
+                "imageId".to_string(),
+                desired.get("imageId").cloned().unwrap_or(Value::Null),
+            ),
+            ("config".to_string(), config_hash(desired)),
+        ]);
+        Diff::compute(&d, &observed.attrs, self.replace_fields())
+    }
+
+    async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
+        let templates: Vec<_> = self
+            .0
+            .client(scope)?
+            .describe_launch_templates()
+            .filters(env_filter(env))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(classify)?;
+        Ok(templates
+            .into_iter()
+            .filter_map(|t| {
+                let tags = tag_map(t.tags());
+                let id = tags::owned_id(&tags, env)?;
+                let lt_id = t.launch_template_id()?.to_string();
+                let prop = |k: &str| tags.get(k).map_or(Value::Null, Value::str);
+                Some(Observed {
+                    id: id.as_str().into(),
+                    attrs: Attrs::from([
+                        (
+                            "name".to_string(),
+                            Value::str(t.launch_template_name().unwrap_or_default()),
+                        ),
+                        ("imageId".to_string(), prop(IMAGE_TAG)),
+                        ("config".to_string(), prop(CONFIG_TAG)),
+                    ]),
+                    outputs: outputs(&lt_id, t.latest_version_number()),
+                    physical_id: lt_id,
+                    parents: vec![],
+                })
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let c = self.0.client(&node.scope)?;
+        let existing = c
+            .describe_launch_templates()
+            .set_filters(Some(owned_filters(&node.env, &node.id.0)))
+            .send()
+            .await
+            .map_err(classify)?;
+        if let Some(t) = existing
+            .launch_templates()
+            .iter()
+            .find(|t| is_node(t.tags(), node))
+        {
+            let id = t.launch_template_id().unwrap_or_default();
+            return Ok(Created {
+                physical_id: id.to_string(),
+                outputs: outputs(id, t.latest_version_number()),
+            });
+        }
+        let mut tags = tag_spec(ResourceType::LaunchTemplate, &node.env, &node.id.0);
+        let mut all = tags.tags().to_vec();
+        all.extend(prop_tags(&node.attrs)?);
+        tags = TagSpecification::builder()
+            .resource_type(ResourceType::LaunchTemplate)
+            .set_tags(Some(all))
+            .build();
+        let t = c
+            .create_launch_template()
+            .launch_template_name(s(&node.attrs, "name")?)
+            .version_description("airgapctl")
+            .launch_template_data(data(&node.attrs)?)
+            .tag_specifications(tags)
+            .client_token(node.client_token())
+            .send()
+            .await
+            .map_err(classify)?
+            .launch_template
+            .ok_or_else(|| KindError::fatal("NoId", "CreateLaunchTemplate returned nothing"))?;
+        let id = t.launch_template_id().unwrap_or_default().to_string();
+        Ok(Created {
+            outputs: outputs(&id, t.latest_version_number()),
+            physical_id: id,
+        })
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        _diff: &Diff,
+    ) -> Result<Attrs, KindError> {
+        let c = self.0.client(&node.scope)?;
+        let id = &current.physical_id;
+        let v = c
+            .create_launch_template_version()
+            .launch_template_id(id)
+            .version_description("airgapctl")
+            .launch_template_data(data(&node.attrs)?)
+            .client_token(node.client_token())
+            .send()
+            .await
+            .map_err(classify)?
+            .launch_template_version
+            .and_then(|v| v.version_number)
+            .ok_or_else(|| KindError::fatal("NoVersion", "no version number returned"))?;
+        c.modify_launch_template()
+            .launch_template_id(id)
+            .default_version(v.to_string())
+            .send()
+            .await
+            .map_err(classify)?;
+        // Recorded after the version exists: an interrupted update is redone.
+        c.create_tags()
+            .resources(id)
+            .set_tags(Some(prop_tags(&node.attrs)?))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(outputs(id, Some(v)))
+    }
+
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        gone_is_ok(
+            self.0
+                .client(scope)?
+                .delete_launch_template()
+                .launch_template_id(&current.physical_id)
+                .send()
+                .await
+                .map_err(classify),
+        )
+    }
+
+    async fn ready(
+        &self,
+        scope: &Scope,
+        op: Op,
+        physical_id: &str,
+        outputs: &Attrs,
+    ) -> Result<Readiness, KindError> {
+        if op != Op::Delete {
+            return Ok(Readiness::Ready(outputs.clone()));
+        }
+        let r = self
+            .0
+            .client(scope)?
+            .describe_launch_templates()
+            .launch_template_ids(physical_id)
+            .send()
+            .await
+            .map_err(classify);
+        match r {
+            Ok(o) if o.launch_templates().is_empty() => Ok(Readiness::Gone),
+            Ok(_) => Ok(Readiness::Pending("deleting".into())),
+            Err(e) if e.class == ErrorClass::NotFound => Ok(Readiness::Gone),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs() -> Attrs {
+        Attrs::from([
+            ("cluster".to_string(), Value::str("demo-apps")),
+            (
+                "endpoint".to_string(),
+                Value::str("https://ABC.gr7.eu-central-1.eks.amazonaws.com"),
+            ),
+            ("ca".to_string(), Value::str("LS0tLS1CRUdJTg==")),
+            ("serviceCidr".to_string(), Value::str("172.20.0.0/16")),
+            ("imageId".to_string(), Value::str("ami-0123456789abcdef0")),
+        ])
+    }
+
+    #[test]
+    fn user_data_is_a_node_config_for_nodeadm() {
+        let u = user_data(&attrs()).unwrap();
+        assert!(u.contains("Content-Type: application/node.eks.aws"));
+        assert!(u.contains("kind: NodeConfig"));
+        assert!(u.contains("name: demo-apps"));
+        assert!(u.contains("apiServerEndpoint: https://ABC.gr7.eu-central-1.eks.amazonaws.com"));
+        assert!(u.contains("certificateAuthority: LS0tLS1CRUdJTg=="));
+        assert!(u.contains("cidr: 172.20.0.0/16"));
+        assert!(u.ends_with("--AIRGAP--\r\n"));
+    }
+
+    #[test]
+    fn the_config_hash_follows_the_join_inputs() {
+        let a = attrs();
+        let h = config_hash(&a);
+        assert!(matches!(h, Value::Str(_)));
+        let mut b = a.clone();
+        b.insert("endpoint".into(), Value::str("https://other"));
+        assert_ne!(config_hash(&b), h);
+        let mut c = a.clone();
+        c.insert("imageId".into(), Value::str("ami-0fedcba9876543210"));
+        assert_eq!(config_hash(&c), h, "the image is compared on its own");
+        c.insert("ca".into(), Value::UNKNOWN);
+        assert_eq!(config_hash(&c), Value::UNKNOWN);
+    }
+}
