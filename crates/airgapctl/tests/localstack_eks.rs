@@ -914,8 +914,9 @@ async fn eni_exists(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<bool, Error> 
 
 /// What in-cluster controllers leave in the VPC (a VPC CNI interface holding a subnet
 /// and one of the environment's groups, a load balancer with its security group and
-/// target group) is deleted by destroy; a hand-made interface is reported by id and
-/// left alone, and destroy completes once it is gone.
+/// target group) is deleted by destroy; a hand-made interface and a load balancer of
+/// another team's (live, untagged) cluster are reported by name and left alone, and
+/// destroy completes once they are gone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch() -> TestResult {
     use aws_sdk_ec2::types::ResourceType;
@@ -1025,6 +1026,64 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
         .network_interface
         .and_then(|n| n.network_interface_id)
         .ok_or("no interface")?;
+    // A load balancer of another team's cluster, which still exists and is not the
+    // environment's: named, left alone, although it carries a controller tag.
+    let other_vpc = ec2
+        .create_vpc()
+        .cidr_block("10.99.0.0/16")
+        .send()
+        .await?
+        .vpc
+        .and_then(|v| v.vpc_id)
+        .ok_or("no vpc")?;
+    let mut other_subnets = Vec::new();
+    for (cidr, az) in [
+        ("10.99.0.0/24", "eu-central-1a"),
+        ("10.99.1.0/24", "eu-central-1b"),
+    ] {
+        other_subnets.push(
+            ec2.create_subnet()
+                .vpc_id(&other_vpc)
+                .cidr_block(cidr)
+                .availability_zone(az)
+                .send()
+                .await?
+                .subnet
+                .and_then(|s| s.subnet_id)
+                .ok_or("no subnet")?,
+        );
+    }
+    aws_sdk_eks::Client::new(&conf)
+        .create_cluster()
+        .name("other-team")
+        .role_arn(format!("arn:aws:iam::{id}:role/other-team-cluster"))
+        .resources_vpc_config(
+            aws_sdk_eks::types::VpcConfigRequest::builder()
+                .set_subnet_ids(Some(other_subnets))
+                .endpoint_private_access(true)
+                .endpoint_public_access(false)
+                .build(),
+        )
+        .send()
+        .await?;
+    let other_lb = elb
+        .create_load_balancer()
+        .name("k8s-other-team-api")
+        .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
+        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
+        .subnets(&ep[0])
+        .tags(
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key("elbv2.k8s.aws/cluster")
+                .value("other-team")
+                .build(),
+        )
+        .send()
+        .await?
+        .load_balancers()[0]
+        .load_balancer_arn()
+        .ok_or("no arn")?
+        .to_string();
 
     let destroy = [
         "destroy",
@@ -1040,6 +1099,22 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
     assert!(said.contains(&foreign), "the blocker is not named:\n{said}");
     assert!(said.contains("must not touch"), "{said}");
     assert!(
+        said.contains(&format!(
+            "load balancer k8s-other-team-api of cluster other-team, which is not environment {ENV}'s"
+        )),
+        "{said}"
+    );
+    let still = elb
+        .describe_load_balancers()
+        .load_balancer_arns(&other_lb)
+        .send()
+        .await?;
+    assert_eq!(
+        still.load_balancers().len(),
+        1,
+        "the other team's load balancer was deleted"
+    );
+    assert!(
         eni_exists(&ec2, &foreign).await?,
         "the foreign interface was deleted"
     );
@@ -1051,7 +1126,7 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
     assert!(
         lbs.load_balancers()
             .iter()
-            .all(|l| l.vpc_id() != Some(vpc.as_str())),
+            .all(|l| l.load_balancer_name() != Some("k8s-default-web-1a2b3c4d5e")),
         "the controller's load balancer is still there: {lbs:?}"
     );
     // Only the subnet the interface holds (and what depends on it) is left.
@@ -1064,9 +1139,20 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
         .network_interface_id(&foreign)
         .send()
         .await?;
+    elb.delete_load_balancer()
+        .load_balancer_arn(&other_lb)
+        .send()
+        .await?;
     cli.run(&destroy)
         .expect(0)
         .timing("destroy after the blocker went");
+    // The other team's cluster, which destroy left alone, goes too (at once at scale 0).
+    ls.set_time_scale(&account, 0.0).await?;
+    aws_sdk_eks::Client::new(&conf)
+        .delete_cluster()
+        .name("other-team")
+        .send()
+        .await?;
     check_swept(&conf).await?;
     let groups = ec2
         .describe_security_groups()
