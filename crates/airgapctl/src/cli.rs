@@ -217,6 +217,11 @@ pub struct GcArgs {
     #[arg(long, value_name = "N", default_value_t = 10,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub parallelism: u16,
+    /// Environments destroyed at once (their output lines start with `[NAME] `); with
+    /// `--output json`, one at a time.
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
     /// Expected AWS durations are multiplied by this (see apply).
     #[arg(
         long,

@@ -21,7 +21,7 @@ pub enum Style {
 }
 
 /// Renders events until the engine drops its sender (the run is over).
-pub async fn run(mut rx: UnboundedReceiver<Event>, style: Style) {
+pub async fn run(mut rx: UnboundedReceiver<Event>, style: Style, prefix: Option<String>) {
     match style {
         Style::Json | Style::Lines => {
             while let Some(e) = rx.recv().await {
@@ -32,7 +32,7 @@ pub async fn run(mut rx: UnboundedReceiver<Event>, style: Style) {
                 if let Some(line) = line {
                     let mut out = std::io::stdout().lock();
                     // A closed pipe (`| head`) must not abort the run; the engine goes on.
-                    let _ = writeln!(out, "{line}");
+                    let _ = writeln!(out, "{}{line}", prefix.as_deref().unwrap_or_default());
                 }
             }
         }

@@ -826,10 +826,16 @@ async fn gc_destroys_only_the_expired_environment() {
     let f = fixture("gc").await;
     // Two environments with the same hub account: one expires, one does not.
     let old = format!("{}-old", f.env);
+    let old2 = format!("{}-old2", f.env);
     let young = format!("{}-young", f.env);
     std::fs::write(
         f.dir.join("old.yaml"),
         blueprint(&old, &f.account, "  ttl: 1m\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        f.dir.join("old2.yaml"),
+        blueprint(&old2, &f.account, "  ttl: 1m\n"),
     )
     .unwrap();
     std::fs::write(f.dir.join("young.yaml"), blueprint(&young, &f.account, "")).unwrap();
@@ -837,6 +843,11 @@ async fn gc_destroys_only_the_expired_environment() {
         &f.ctl(&["apply", "-f", "old.yaml", "--auto-approve"]),
         0,
         "apply old (metadata.ttl 1m)",
+    );
+    expect(
+        &f.ctl(&["apply", "-f", "old2.yaml", "--auto-approve"]),
+        0,
+        "apply old2 (metadata.ttl 1m)",
     );
     expect(
         &f.ctl(&["apply", "-f", "young.yaml", "--auto-approve", "--ttl", "8h"]),
@@ -857,17 +868,19 @@ async fn gc_destroys_only_the_expired_environment() {
         run.stdout
     );
     assert!(tgw_expiry(&f, &old).await.is_some());
-    // A minute passes for the old one: its record's expiry is moved to the past.
-    f.ddb()
-        .await
-        .update_item()
-        .table_name(TABLE)
-        .key("env", AttributeValue::S(format!("record:{old}")))
-        .update_expression("SET expires_at = :e")
-        .expression_attribute_values(":e", AttributeValue::N((now_ms() - 1000).to_string()))
-        .send()
-        .await
-        .unwrap();
+    // A minute passes for the old ones: their records' expiry is moved to the past.
+    for env in [&old, &old2] {
+        f.ddb()
+            .await
+            .update_item()
+            .table_name(TABLE)
+            .key("env", AttributeValue::S(format!("record:{env}")))
+            .update_expression("SET expires_at = :e")
+            .expression_attribute_values(":e", AttributeValue::N((now_ms() - 1000).to_string()))
+            .send()
+            .await
+            .unwrap();
+    }
     let listed = envs(&f);
     assert_eq!(listed[&old]["expired"], true);
     assert_eq!(listed[&young]["expired"], false);
@@ -875,7 +888,7 @@ async fn gc_destroys_only_the_expired_environment() {
     let run = f.ctl(&with(&["gc", "--dry-run"], &hub));
     expect(&run, 0, "gc --dry-run");
     assert!(
-        run.stdout.contains("1 expired environment(s):")
+        run.stdout.contains("2 expired environment(s):")
             && run
                 .stdout
                 .contains(&format!("  {old} (owner arn:aws:sts::"))
@@ -891,13 +904,23 @@ async fn gc_destroys_only_the_expired_environment() {
 
     let run = f.ctl(&with(&["gc", "--auto-approve"], &hub));
     expect(&run, 0, "gc");
+    // Side by side, each line marked with its environment.
+    for env in [&old, &old2] {
+        assert!(
+            run.stdout
+                .contains(&format!("[{env}] Destroy complete in ")),
+            "{}",
+            run.stdout
+        );
+    }
     assert!(
         run.stdout
-            .contains("1 of 1 expired environment(s) destroyed"),
+            .contains("2 of 2 expired environment(s) destroyed"),
         "{}",
         run.stdout
     );
     assert!(census(&f.ls, &f.account, &old).await.is_empty());
+    assert!(census(&f.ls, &f.account, &old2).await.is_empty());
     assert_eq!(census(&f.ls, &f.account, &young).await, want_young);
     let listed = envs(&f);
     assert!(

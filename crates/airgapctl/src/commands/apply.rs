@@ -247,10 +247,13 @@ async fn run_plan(
     let (tx, rx) = mpsc::unbounded_channel();
     let style = match output {
         Output::Json => Style::Json,
-        Output::Text if std::io::stdout().is_terminal() => Style::Bar,
+        // Bars cannot share a terminal with other runs' lines.
+        Output::Text if std::io::stdout().is_terminal() && super::line_prefix().is_none() => {
+            Style::Bar
+        }
         Output::Text => Style::Lines,
     };
-    let reporter = tokio::spawn(progress::run(rx, style));
+    let reporter = tokio::spawn(progress::run(rx, style, super::line_prefix()));
     let mut events = Events::none();
     events.subscribe(Arc::new(tx));
 

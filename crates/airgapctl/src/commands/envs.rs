@@ -14,7 +14,7 @@ use miette::miette;
 use serde_json::json;
 
 use super::apply::{self, RunOptions};
-use super::{out, plan, record};
+use super::{out, plan, record, LINE_PREFIX};
 use crate::cli::{ApplyArgs, EnvsArgs, GcArgs, Global, Output, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 
@@ -255,38 +255,71 @@ pub async fn gc(args: &GcArgs, global: &Global) -> CmdResult {
         ttl: None,
         dry_run: args.dry_run,
     };
-    let mut failed = Vec::new();
-    for r in &expired {
-        say(&format!("\n== {} ==\n", r.env));
-        let run_args = ApplyArgs {
-            source: Source {
-                file: None,
-                simulate: None,
-                env: Some(r.env.clone()),
-                sim_state: None,
-                sim_time_scale: 0.01,
-                time_scale: args.time_scale,
-                sim_fail: Vec::new(),
-            },
-            auto_approve: true,
-            parallelism: args.parallelism,
-            lock_timeout: Duration::ZERO,
-        };
-        let result = async {
-            let target =
-                record::target(global, r, args.hub.role.as_deref(), args.time_scale).await?;
-            apply::run_target(&target, &run_args, PlanMode::Destroy, global.output, &opts).await
-        }
-        .await;
-        match result {
-            Ok(ExitStatus::Success) => {}
-            Ok(status) => failed.push(format!("{} (exit {})", r.env, status.code())),
-            Err(Failure { error, .. }) => {
-                eprintln!("{error:?}");
-                failed.push(r.env.clone());
+    // Side by side: one firewall takes 20 minutes to delete, and ten expired
+    // environments should not take ten times that. Each runs under its own lock.
+    let concurrency = match global.output {
+        Output::Json => 1,
+        Output::Text => usize::from(args.concurrency).min(expired.len()),
+    };
+    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut set = tokio::task::JoinSet::new();
+    for r in expired.iter().cloned() {
+        let prefix = format!("[{}] ", r.env);
+        let (global, permits) = (global.clone(), Arc::clone(&permits));
+        let (role, time_scale, parallelism) =
+            (args.hub.role.clone(), args.time_scale, args.parallelism);
+        let opts = opts.clone();
+        let run = async move {
+            let _permit = permits.acquire_owned().await;
+            match global.output {
+                Output::Text if concurrency == 1 => out(&format!("\n== {} ==\n", r.env)),
+                Output::Text => out(&format!("Destroying environment {}\n", r.env)),
+                // stdout carries the JSON events.
+                Output::Json => eprint!("\n== {} ==\n", r.env),
             }
+            let run_args = ApplyArgs {
+                source: Source {
+                    file: None,
+                    simulate: None,
+                    env: Some(r.env.clone()),
+                    sim_state: None,
+                    sim_time_scale: 0.01,
+                    time_scale,
+                    sim_fail: Vec::new(),
+                },
+                auto_approve: true,
+                parallelism,
+                lock_timeout: Duration::ZERO,
+            };
+            let result = async {
+                let target = record::target(&global, &r, role.as_deref(), time_scale).await?;
+                apply::run_target(&target, &run_args, PlanMode::Destroy, global.output, &opts).await
+            }
+            .await;
+            match result {
+                Ok(ExitStatus::Success) => None,
+                Ok(status) => Some(format!("{} (exit {})", r.env, status.code())),
+                Err(Failure { error, .. }) => {
+                    eprintln!("{}: {error:?}", r.env);
+                    Some(r.env.clone())
+                }
+            }
+        };
+        if concurrency > 1 {
+            set.spawn(LINE_PREFIX.scope(prefix, run));
+        } else {
+            set.spawn(run);
         }
     }
+    let mut failed = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(None) => {}
+            Ok(Some(f)) => failed.push(f),
+            Err(e) => failed.push(format!("a destroy panicked: {e}")),
+        }
+    }
+    failed.sort();
     let done = expired.len() - failed.len();
     if args.dry_run {
         say(&format!(

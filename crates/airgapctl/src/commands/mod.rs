@@ -30,9 +30,33 @@ use crate::exit::Failure;
 /// Writes to stdout. A closed pipe (`airgapctl plan | head`) is not an error
 /// worth a panic; the command still ends with its own status.
 pub fn out(text: &str) {
+    let text = match line_prefix() {
+        Some(p) => prefixed(&p, text),
+        None => text.to_string(),
+    };
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
+}
+
+tokio::task_local! {
+    /// Set while several runs share stdout (`gc` destroying environments side by side):
+    /// every line they print starts with it.
+    pub static LINE_PREFIX: String;
+}
+
+pub fn line_prefix() -> Option<String> {
+    LINE_PREFIX.try_with(Clone::clone).ok()
+}
+
+/// `text` with `prefix` before each of its lines.
+pub fn prefixed(prefix: &str, text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        s.push_str(prefix);
+        s.push_str(line);
+    }
+    s
 }
 
 /// Where the resources live: the simulated cloud, or AWS (or LocalStack) through the SDK.
