@@ -886,8 +886,11 @@ async fn a_run_killed_while_the_firewall_provisions_converges() -> TestResult {
     for a in &accounts {
         ls.set_time_scale(a, SCALE).await?;
     }
-    // The firewall provisions for 360 s x 0.03 = 10.8 s: room for a kill and a new run.
-    ls.set_time_scale(&accounts[0], 0.03).await?;
+    // The firewall provisions for 360 s x 0.04 = 14.4 s: room for a kill and a new run
+    // (which first waits out the killed run's 2 s lease) even on a busy machine, while
+    // the account's other waits (the transit gateway's 6 s) stay within the engine's
+    // timeouts scaled by 0.01.
+    ls.set_time_scale(&accounts[0], 0.04).await?;
     let dir = std::env::temp_dir().join(format!("airgap-fw-kill-{}", accounts[0].id()));
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("hub-spoke.yaml");
@@ -947,7 +950,7 @@ async fn a_run_killed_while_the_firewall_provisions_converges() -> TestResult {
     airgapctl(&ls, &["plan", "-f", f, "--detailed-exitcode"])
         .await
         .expect(0, "plan after the re-apply");
-    // Back to the scale the run expects: 21 minutes of firewall delete at 0.03 would
+    // Back to the scale the run expects: 21 minutes of firewall delete at 0.04 would
     // outlast the engine's timeout scaled by 0.01.
     ls.set_time_scale(&accounts[0], SCALE).await?;
     airgapctl(&ls, &["destroy", "-f", f, "--auto-approve"])
