@@ -14,7 +14,7 @@ use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Reposit
 
 use crate::clients::PerScope;
 use crate::ec2::{b, kind_meta, s};
-use crate::errors::{classify, code_of};
+use crate::errors::{classify, code_of, unless_gone};
 use crate::tags;
 
 pub type Ecr = PerScope<aws_sdk_ecr::Client>;
@@ -220,10 +220,7 @@ impl Kind for EcrRepository {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => match classify(e) {
-                e if e.class == ErrorClass::NotFound => Ok(()),
-                e => Err(e),
-            },
+            Err(e) => unless_gone(classify(e)),
         }
     }
 

@@ -119,9 +119,23 @@ where
 
 /// For deletes: a resource already gone is what was wanted.
 pub fn gone_is_ok<T>(r: Result<T, KindError>) -> Result<(), KindError> {
+    r.map(|_| ()).or_else(unless_gone)
+}
+
+/// The error of a delete, unless it says the resource is already gone.
+pub fn unless_gone(e: KindError) -> Result<(), KindError> {
+    if e.class == ErrorClass::NotFound {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}
+
+/// For a Describe by id: not found is `None`, not an error.
+pub fn found<T>(r: Result<T, KindError>) -> Result<Option<T>, KindError> {
     match r {
-        Ok(_) => Ok(()),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(()),
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -140,6 +154,20 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn not_found_is_none_for_a_describe_and_fine_for_a_delete() {
+        let gone = || KindError::new(ErrorClass::NotFound, "InvalidVpcID.NotFound", "x");
+        let busy = || KindError::new(ErrorClass::Conflict, "IncorrectState", "x");
+        assert_eq!(found(Ok::<_, KindError>(3)), Ok(Some(3)));
+        assert_eq!(found::<u8>(Err(gone())), Ok(None));
+        assert_eq!(found::<u8>(Err(busy())), Err(busy()));
+        assert_eq!(unless_gone(gone()), Ok(()));
+        assert_eq!(unless_gone(busy()), Err(busy()));
+        assert_eq!(gone_is_ok(Ok::<_, KindError>("deleted")), Ok(()));
+        assert_eq!(gone_is_ok::<()>(Err(gone())), Ok(()));
+        assert_eq!(gone_is_ok::<()>(Err(busy())), Err(busy()));
+    }
 
     #[test]
     fn codes_map_to_the_engine_classes() {

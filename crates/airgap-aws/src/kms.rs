@@ -23,7 +23,7 @@ use aws_sdk_kms::types::{AliasListEntry, KeyMetadata, KeyState, Tag};
 
 use crate::clients::PerScope;
 use crate::ec2::{b, kind_meta, s};
-use crate::errors::{classify, code_of};
+use crate::errors::{classify, code_of, found, unless_gone};
 use crate::tags;
 
 pub type Kms = PerScope<aws_sdk_kms::Client>;
@@ -133,11 +133,8 @@ async fn env_keys(
         if tags::owned_id(&tm, env).is_none() {
             continue;
         }
-        let meta = match c.describe_key().key_id(id).send().await.map_err(classify) {
-            Ok(o) => o.key_metadata,
-            Err(e) if e.class == ErrorClass::NotFound => None,
-            Err(e) => return Err(e),
-        };
+        let meta = found(c.describe_key().key_id(id).send().await.map_err(classify))?
+            .and_then(|o| o.key_metadata);
         if let Some(m) = meta.filter(|m| !gone_state(m.key_state())) {
             out.push((m, tm));
         }
@@ -266,10 +263,7 @@ impl Kind for KmsKey {
             Ok(_) => Ok(()),
             // Already pending deletion.
             Err(e) if code_of(&e) == Some("KMSInvalidStateException") => Ok(()),
-            Err(e) => match classify(e) {
-                e if e.class == ErrorClass::NotFound => Ok(()),
-                e => Err(e),
-            },
+            Err(e) => unless_gone(classify(e)),
         }
     }
 
@@ -513,10 +507,7 @@ async fn untag_quietly(c: &aws_sdk_kms::Client, key: &str, alias: &str) -> Resul
     {
         Ok(_) => Ok(()),
         Err(e) if code_of(&e) == Some("KMSInvalidStateException") => Ok(()),
-        Err(e) => match classify(e) {
-            e if e.class == ErrorClass::NotFound => Ok(()),
-            e => Err(e),
-        },
+        Err(e) => unless_gone(classify(e)),
     }
 }
 

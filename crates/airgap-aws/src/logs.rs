@@ -20,7 +20,7 @@ use aws_sdk_cloudwatchlogs::types::LogGroup;
 
 use crate::clients::PerScope;
 use crate::ec2::{kind_meta, s};
-use crate::errors::classify;
+use crate::errors::{classify, unless_gone};
 use crate::tags;
 
 pub type Logs = PerScope<aws_sdk_cloudwatchlogs::Client>;
@@ -271,10 +271,7 @@ impl Kind for LogGroupKind {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => match classify(e) {
-                e if e.class == ErrorClass::NotFound => Ok(()),
-                e => Err(e),
-            },
+            Err(e) => unless_gone(classify(e)),
         }
     }
 

@@ -19,7 +19,7 @@ use aws_sdk_ram::types::{
 
 use crate::clients::PerScope;
 use crate::ec2::{id_set, kind_meta, list, s, sorted_lists};
-use crate::errors::{classify, code_of, gone_is_ok};
+use crate::errors::{classify, code_of, found, gone_is_ok};
 use crate::tags;
 
 pub type Ram = PerScope<aws_sdk_ram::Client>;
@@ -259,11 +259,7 @@ impl Kind for RamShare {
             .send()
             .await
             .map_err(classify);
-        let share = match r {
-            Ok(o) => o.resource_shares().first().cloned(),
-            Err(e) if e.class == ErrorClass::NotFound => None,
-            Err(e) => return Err(e),
-        };
+        let share = found(r)?.and_then(|o| o.resource_shares().first().cloned());
         let status = share
             .as_ref()
             .and_then(|sh| sh.status().cloned())

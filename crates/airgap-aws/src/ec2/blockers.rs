@@ -22,7 +22,7 @@ use tracing::info;
 
 use super::{filter, tag_map, Ec2};
 use crate::clients::PerScope;
-use crate::errors::{classify, code_of};
+use crate::errors::{classify, code_of, found, gone_is_ok};
 use crate::tags;
 
 /// ELBv2 clients per account and region.
@@ -261,7 +261,7 @@ impl Blockers {
                 Some(NetworkInterfaceStatus::Available)
                     if !eni.requester_managed().unwrap_or(false) =>
                 {
-                    match gone_ok(
+                    match gone_is_ok(
                         ec2.delete_network_interface()
                             .network_interface_id(eni_id)
                             .send()
@@ -309,21 +309,26 @@ impl Blockers {
         let (vpc, tags) = match held {
             Held::Subnet => {
                 let out = ec2.describe_subnets().subnet_ids(id).send().await;
-                let Some(s) = found(out)?.and_then(|o| o.subnets().first().cloned()) else {
+                let Some(s) =
+                    found(out.map_err(classify))?.and_then(|o| o.subnets().first().cloned())
+                else {
                     return Ok(None);
                 };
                 (s.vpc_id().map(str::to_string), tag_map(s.tags()))
             }
             Held::SecurityGroup => {
                 let out = ec2.describe_security_groups().group_ids(id).send().await;
-                let Some(g) = found(out)?.and_then(|o| o.security_groups().first().cloned()) else {
+                let Some(g) = found(out.map_err(classify))?
+                    .and_then(|o| o.security_groups().first().cloned())
+                else {
                     return Ok(None);
                 };
                 (g.vpc_id().map(str::to_string), tag_map(g.tags()))
             }
             Held::Vpc => {
                 let out = ec2.describe_vpcs().vpc_ids(id).send().await;
-                let Some(v) = found(out)?.and_then(|o| o.vpcs().first().cloned()) else {
+                let Some(v) = found(out.map_err(classify))?.and_then(|o| o.vpcs().first().cloned())
+                else {
                     return Ok(None);
                 };
                 (v.vpc_id().map(str::to_string), tag_map(v.tags()))
@@ -406,7 +411,7 @@ impl Blockers {
             load_balancer = arn,
             "deleting a load balancer left by a cluster"
         );
-        gone_ok(
+        gone_is_ok(
             self.elb
                 .client(scope)?
                 .delete_load_balancer()
@@ -461,7 +466,7 @@ impl Blockers {
                 group = gid,
                 cluster, "deleting a security group left by a cluster"
             );
-            match gone_ok(
+            match gone_is_ok(
                 ec2.delete_security_group()
                     .group_id(gid)
                     .send()
@@ -513,7 +518,7 @@ impl Blockers {
                 continue;
             }
             let name = g.target_group_name().unwrap_or(arn);
-            if gone_ok(
+            if gone_is_ok(
                 elb.delete_target_group()
                     .target_group_arn(arn)
                     .send()
@@ -599,23 +604,6 @@ fn describe_eni(eni: &NetworkInterface) -> String {
         let _ = write!(s, " [{}]", st.as_str());
     }
     s
-}
-
-fn gone_ok(r: Result<impl Sized, KindError>) -> Result<(), KindError> {
-    crate::errors::gone_is_ok(r)
-}
-
-/// A Describe by id: NotFound is None.
-fn found<T, E, R>(r: Result<T, aws_sdk_ec2::error::SdkError<E, R>>) -> Result<Option<T>, KindError>
-where
-    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match r.map_err(classify) {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 /// The error the engine acts on, given what the search found and did.

@@ -14,7 +14,7 @@ use super::{
     b, canonical_policy, env_filter, id_out, id_set, kind_meta, list, missing_tags, not_visible,
     opt_s, retag, s, sorted_lists, tag_map, tag_spec, with_tag_drift, Ec2,
 };
-use crate::errors::classify;
+use crate::errors::{classify, found, unless_gone};
 use crate::tags;
 
 /// The endpoint's state in lower case: the API documents `Available`, but EC2 (and
@@ -251,10 +251,7 @@ async fn delete(ec2: &Ec2, scope: &Scope, current: &Observed) -> Result<(), Kind
             }
             None => Ok(()),
         },
-        Err(e) => match classify(e) {
-            e if e.class == ErrorClass::NotFound => Ok(()),
-            e => Err(e),
-        },
+        Err(e) => unless_gone(classify(e)),
     }
 }
 
@@ -271,11 +268,7 @@ async fn ready(
         .send()
         .await
         .map_err(classify);
-    let e = match r {
-        Ok(o) => o.vpc_endpoints().first().cloned(),
-        Err(e) if e.class == ErrorClass::NotFound => None,
-        Err(e) => return Err(e),
-    };
+    let e = found(r)?.and_then(|o| o.vpc_endpoints().first().cloned());
     let Some(e) = e else {
         return if op == Op::Delete {
             Ok(Readiness::Gone)

@@ -15,7 +15,7 @@ use super::{
     env_filter, id_out, is_node, kind_meta, not_visible, owned_filters, s, tag_map, tag_spec,
     Blockers, Ec2, Held,
 };
-use crate::errors::{classify, code_of, gone_is_ok};
+use crate::errors::{classify, code_of, found, gone_is_ok};
 use crate::tags;
 
 /// Gone after a delete, or (right after a create) not visible yet.
@@ -161,11 +161,7 @@ impl Kind for Vpc {
             .send()
             .await
             .map_err(classify);
-        let vpc = match r {
-            Ok(o) => o.vpcs().first().cloned(),
-            Err(e) if e.class == ErrorClass::NotFound => None,
-            Err(e) => return Err(e),
-        };
+        let vpc = found(r)?.and_then(|o| o.vpcs().first().cloned());
         match vpc {
             None => missing(op, physical_id),
             Some(_) if op == Op::Delete => Ok(Readiness::Pending("deleting".into())),
@@ -340,11 +336,7 @@ impl Kind for Subnet {
             .send()
             .await
             .map_err(classify);
-        let sn = match r {
-            Ok(o) => o.subnets().first().cloned(),
-            Err(e) if e.class == ErrorClass::NotFound => None,
-            Err(e) => return Err(e),
-        };
+        let sn = found(r)?.and_then(|o| o.subnets().first().cloned());
         match sn {
             None => missing(op, physical_id),
             Some(_) if op == Op::Delete => Ok(Readiness::Pending("deleting".into())),
@@ -782,11 +774,7 @@ impl Kind for NatGateway {
             .send()
             .await
             .map_err(classify);
-        let nat = match r {
-            Ok(o) => o.nat_gateways().first().cloned(),
-            Err(e) if e.class == ErrorClass::NotFound => None,
-            Err(e) => return Err(e),
-        };
+        let nat = found(r)?.and_then(|o| o.nat_gateways().first().cloned());
         let Some(n) = nat else {
             return missing(op, physical_id);
         };

@@ -15,7 +15,7 @@ use super::{
     env_filter, filter, id_out, kind_meta, mark, missing_tags, not_visible, retag, s, tag_map,
     tag_spec, unmark, with_tag_drift, Ec2,
 };
-use crate::errors::{classify, code_of};
+use crate::errors::{classify, code_of, unless_gone};
 use crate::tags;
 
 async fn route_tables(
@@ -121,10 +121,7 @@ impl Kind for RouteTable {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => match classify(e) {
-                e if e.class == ErrorClass::NotFound => Ok(()),
-                e => Err(e),
-            },
+            Err(e) => unless_gone(classify(e)),
         }
     }
 

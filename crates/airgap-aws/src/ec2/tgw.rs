@@ -23,7 +23,7 @@ use super::{
     not_visible, owned_filters, retag, s, sorted_lists, tag_map, tag_spec, unmark, with_tag_drift,
     Ec2,
 };
-use crate::errors::{classify, code_of, gone_is_ok};
+use crate::errors::{classify, code_of, found, gone_is_ok};
 use crate::tags;
 
 /// Shared resources show in the principals' accounts too (with the owner's tags, on
@@ -253,11 +253,7 @@ impl Kind for TransitGateway {
             .send()
             .await
             .map_err(classify);
-        let t = match r {
-            Ok(o) => o.transit_gateways().first().cloned(),
-            Err(e) if e.class == ErrorClass::NotFound => None,
-            Err(e) => return Err(e),
-        };
+        let t = found(r)?.and_then(|o| o.transit_gateways().first().cloned());
         let Some(t) = t else {
             return if op == Op::Delete {
                 Ok(Readiness::Gone)
@@ -442,11 +438,7 @@ impl Kind for TgwRouteTable {
             .send()
             .await
             .map_err(classify);
-        let t = match r {
-            Ok(o) => o.transit_gateway_route_tables().first().cloned(),
-            Err(e) if e.class == ErrorClass::NotFound => None,
-            Err(e) => return Err(e),
-        };
+        let t = found(r)?.and_then(|o| o.transit_gateway_route_tables().first().cloned());
         let Some(t) = t else {
             return if op == Op::Delete {
                 Ok(Readiness::Gone)
@@ -676,11 +668,7 @@ impl Kind for TgwAttachment {
             .send()
             .await
             .map_err(classify);
-        let a = match r {
-            Ok(o) => o.transit_gateway_vpc_attachments().first().cloned(),
-            Err(e) if e.class == ErrorClass::NotFound => None,
-            Err(e) => return Err(e),
-        };
+        let a = found(r)?.and_then(|o| o.transit_gateway_vpc_attachments().first().cloned());
         let Some(a) = a else {
             return if op == Op::Delete {
                 Ok(Readiness::Gone)
@@ -905,11 +893,8 @@ async fn link_ready(
     let (Some(rt), Some(att)) = (parts.next(), parts.next()) else {
         return Err(KindError::fatal("BadId", physical_id));
     };
-    let found = match links(ec2.client(scope)?, link, rt).await {
-        Ok(l) => l.into_iter().find(|(a, _)| a == att).map(|(_, s)| s),
-        Err(e) if e.class == ErrorClass::NotFound => None,
-        Err(e) => return Err(e),
-    };
+    let found = found(links(ec2.client(scope)?, link, rt).await)?
+        .and_then(|l| l.into_iter().find(|(a, _)| a == att).map(|(_, s)| s));
     Ok(match (op, found.as_deref()) {
         (Op::Delete, None | Some("disassociated" | "disabled")) => Readiness::Gone,
         (Op::Delete, Some(st)) => Readiness::Pending(st.to_string()),
