@@ -61,28 +61,55 @@ async fn count_all(
     records: &[EnvRecord],
     role: Option<&str>,
 ) -> Vec<Option<Counts>> {
-    let permits = Arc::new(tokio::sync::Semaphore::new(COUNT_PARALLELISM));
-    let mut set = tokio::task::JoinSet::new();
-    for (i, r) in records.iter().enumerate() {
+    let tasks = records.iter().map(|r| {
         let (global, r, role) = (global.clone(), r.clone(), role.map(str::to_string));
+        async move { count(&global, &r, role.as_deref()).await }
+    });
+    let results = side_by_side(COUNT_PARALLELISM, tasks).await;
+    records
+        .iter()
+        .zip(results)
+        .map(|(r, result)| match result {
+            Some(Ok(c)) => Some(c),
+            Some(Err(f)) => {
+                eprintln!(
+                    "Warning: cannot count the resources of environment {}: {:?}",
+                    r.env, f.error
+                );
+                None
+            }
+            None => {
+                eprintln!("Warning: counting the resources of {} failed", r.env);
+                None
+            }
+        })
+        .collect()
+}
+
+/// Runs `tasks`, at most `limit` at a time, each on its own tokio task; their results
+/// in the order given (None for one that panicked).
+async fn side_by_side<T, F>(limit: usize, tasks: impl IntoIterator<Item = F>) -> Vec<Option<T>>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    let permits = Arc::new(tokio::sync::Semaphore::new(limit.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    let tasks: Vec<F> = tasks.into_iter().collect();
+    let mut out: Vec<Option<T>> = tasks.iter().map(|_| None).collect();
+    for (i, task) in tasks.into_iter().enumerate() {
         let permits = Arc::clone(&permits);
         set.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            (i, count(&global, &r, role.as_deref()).await)
+            (i, task.await)
         });
     }
-    let mut counts = vec![None; records.len()];
     while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok((i, Ok(c))) => counts[i] = Some(c),
-            Ok((i, Err(f))) => eprintln!(
-                "Warning: cannot count the resources of environment {}: {:?}",
-                records[i].env, f.error
-            ),
-            Err(e) => eprintln!("Warning: counting resources failed: {e}"),
+        if let Ok((i, v)) = joined {
+            out[i] = Some(v);
         }
     }
-    counts
+    out
 }
 
 async fn count(global: &Global, r: &EnvRecord, role: Option<&str>) -> Result<Counts, Failure> {
@@ -261,16 +288,18 @@ pub async fn gc(args: &GcArgs, global: &Global) -> CmdResult {
         Output::Json => 1,
         Output::Text => usize::from(args.concurrency).min(expired.len()),
     };
-    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    let mut set = tokio::task::JoinSet::new();
-    for r in expired.iter().cloned() {
-        let prefix = format!("[{}] ", r.env);
-        let (global, permits) = (global.clone(), Arc::clone(&permits));
+    let tasks = expired.iter().cloned().map(|r| {
+        // No prefix when one runs at a time.
+        let prefix = if concurrency > 1 {
+            format!("[{}] ", r.env)
+        } else {
+            String::new()
+        };
+        let global = global.clone();
         let (role, time_scale, parallelism) =
             (args.hub.role.clone(), args.time_scale, args.parallelism);
         let opts = opts.clone();
         let run = async move {
-            let _permit = permits.acquire_owned().await;
             match global.output {
                 Output::Text if concurrency == 1 => out(&format!("\n== {} ==\n", r.env)),
                 Output::Text => out(&format!("Destroying environment {}\n", r.env)),
@@ -305,20 +334,17 @@ pub async fn gc(args: &GcArgs, global: &Global) -> CmdResult {
                 }
             }
         };
-        if concurrency > 1 {
-            set.spawn(LINE_PREFIX.scope(prefix, run));
-        } else {
-            set.spawn(run);
-        }
-    }
-    let mut failed = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok(None) => {}
-            Ok(Some(f)) => failed.push(f),
-            Err(e) => failed.push(format!("a destroy panicked: {e}")),
-        }
-    }
+        LINE_PREFIX.scope(prefix, run)
+    });
+    let mut failed: Vec<String> = side_by_side(concurrency, tasks)
+        .await
+        .into_iter()
+        .zip(&expired)
+        .filter_map(|(result, r)| match result {
+            Some(failure) => failure,
+            None => Some(format!("{} (the destroy panicked)", r.env)),
+        })
+        .collect();
     failed.sort();
     let done = expired.len() - failed.len();
     if args.dry_run {

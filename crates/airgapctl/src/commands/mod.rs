@@ -45,8 +45,12 @@ tokio::task_local! {
     pub static LINE_PREFIX: String;
 }
 
+/// The prefix of this task's lines, if it has a non-empty one.
 pub fn line_prefix() -> Option<String> {
-    LINE_PREFIX.try_with(Clone::clone).ok()
+    LINE_PREFIX
+        .try_with(Clone::clone)
+        .ok()
+        .filter(|p| !p.is_empty())
 }
 
 /// `text` with `prefix` before each of its lines.
