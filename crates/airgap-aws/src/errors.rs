@@ -7,16 +7,14 @@ use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 /// Classifies an AWS error code (and, for codes AWS overloads, its message).
 pub fn class_of(code: &str, message: &str) -> ErrorClass {
     match code {
+        // Throttling the SDK's retries (`provider::retry_config`) did not outlast: the
+        // account's bucket is drained by others too, so the engine backs off and tries
+        // again later instead of failing a long apply.
         "RequestLimitExceeded"
         | "Throttling"
         | "ThrottlingException"
         | "TooManyRequestsException"
         | "RequestThrottled"
-        | "ServiceUnavailable"
-        | "InternalError"
-        | "InternalFailure"
-        | "InternalServerError"
-        | "ServiceUnavailableException"
         // Network Firewall: not enough capacity in the AZ right now.
         | "InsufficientCapacityException" => ErrorClass::Throttled,
         // Network Firewall: a rule group a policy references, a policy a firewall uses.
@@ -27,10 +25,6 @@ pub fn class_of(code: &str, message: &str) -> ErrorClass {
         // A create racing another (a retried one): the next attempt's lookup decides.
         "ResourceAlreadyExistsException" | "OperationAbortedException" => ErrorClass::Conflict,
         "InvalidRequestException" if message.contains("already exists") => ErrorClass::Conflict,
-        // EKS, KMS: server-side trouble worth another try.
-        "ServerException"
-        | "KMSInternalException"
-        | "DependencyTimeoutException" => ErrorClass::Throttled,
         "DependencyViolation" => ErrorClass::DependencyViolation,
         // IAM: a role that still has policies attached.
         "DeleteConflict" => ErrorClass::DependencyViolation,
@@ -90,7 +84,10 @@ fn in_use(message: &str) -> bool {
     m.contains("in use") || m.contains("referenced") || m.contains("is associated")
 }
 
-/// Any SDK error as a [`KindError`]; transport failures and timeouts are retryable.
+/// Any SDK error as a [`KindError`]. Transport failures, timeouts and AWS's internal
+/// errors (5xx: `InternalError`, `ServiceUnavailable`, EKS's `ServerException`, ...)
+/// reach here only after the SDK's own retries gave up, so they are not retried again:
+/// they fail the operation, and a rerun adopts whatever the call may have made.
 pub fn classify<E, R>(err: SdkError<E, R>) -> KindError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -104,10 +101,13 @@ where
             KindError::new(class_of(code, message), code, message)
         }
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            KindError::new(
-                ErrorClass::Throttled,
+            KindError::fatal(
                 "Transport",
-                aws_sdk_ec2::error::DisplayErrorContext(&err).to_string(),
+                format!(
+                    "no answer after {} attempts: {}",
+                    crate::provider::RETRY_ATTEMPTS,
+                    aws_sdk_ec2::error::DisplayErrorContext(&err)
+                ),
             )
         }
         _ => KindError::fatal(
@@ -271,6 +271,9 @@ mod tests {
             class_of("KMSInvalidStateException", ""),
             ErrorClass::Conflict
         );
-        assert_eq!(class_of("ServerException", ""), ErrorClass::Throttled);
+        // The SDK retried these already (HTTP 5xx): one retry boundary, not two.
+        for code in ["ServerException", "InternalError", "ServiceUnavailable"] {
+            assert_eq!(class_of(code, ""), ErrorClass::Fatal, "{code}");
+        }
     }
 }

@@ -6,6 +6,10 @@ use std::sync::Arc;
 
 use airgap_engine::{Registry, Scope};
 use aws_config::sts::AssumeRoleProvider;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_types::region::Region;
@@ -77,6 +81,32 @@ pub enum ProviderError {
     },
 }
 
+/// The one retry boundary for transport failures, throttling and AWS's transient 5xx
+/// answers: the SDK's standard mode, set here for every client of every account. The
+/// engine does not retry these again (`errors::classify`); it waits only on other
+/// resources, busy ones and eventual consistency. Eight attempts with backoff capped at
+/// 20 s ride out about two minutes of trouble, of the order of terraform-provider-aws's
+/// 25 retries at shorter backoff.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(RETRY_ATTEMPTS)
+        .with_initial_backoff(Duration::from_secs(1))
+        .with_max_backoff(Duration::from_secs(20))
+}
+
+/// Attempts the SDK makes per call, the first included.
+pub const RETRY_ATTEMPTS: u32 = 8;
+
+/// A connection that cannot be opened in 10 s is retried (a black-holed endpoint would
+/// otherwise hang a call, and the run, for the OS's TCP timeout); an attempt gets 2
+/// minutes, more than any airgapctl call needs.
+pub fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .operation_attempt_timeout(Duration::from_secs(120))
+        .build()
+}
+
 /// Clients for every declared account, and the call counter they share.
 pub struct Provider {
     ec2: Arc<Ec2>,
@@ -99,8 +129,10 @@ impl Provider {
         cfg: &ProviderConfig,
         accounts: &[AccountSpec],
     ) -> Result<Provider, ProviderError> {
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).region(Region::new(cfg.region.clone()));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(cfg.region.clone()))
+            .retry_config(retry_config())
+            .timeout_config(timeout_config());
         if let Some(url) = &cfg.endpoint_url {
             loader = loader.endpoint_url(url);
         }
