@@ -1,44 +1,54 @@
 """Time model: real AWS durations (seconds) for asynchronous state transitions.
 
-Figures come from /work/shared/reference/aws-timings.md. Entries marked "unverified" there have
-no public figure; the value used here is a sensible guess, noted per line.
+The durations are airgapctl's catalogue (crates/airgap-catalog), generated into
+``timings.json`` beside this file; a Rust test fails when the two differ, so the emulator and
+the engine never disagree on how long AWS takes. Their sources are in
+/work/shared/reference/aws-timings.md ("unverified" there: an estimate, said so in the
+catalogue).
 
 The effective delay of a transition is ``duration * scale``. The scale comes from the
 environment variable AIRGAP_LS_TIME_SCALE (default 0 = instant) and can be changed at runtime
 through POST /_airgap/config {"time_scale": 0.01}.
 """
 
+import json
 import logging
 import os
 import threading
+from pathlib import Path
 
 LOG = logging.getLogger(__name__)
 
-# (kind, phase) -> seconds in real AWS
-DURATIONS: dict[tuple[str, str], float] = {
-    ("eks-cluster", "create"): 600.0,  # 9-16 min, "9 min or less on average"
-    ("eks-cluster", "delete"): 900.0,  # ~15 min
-    ("eks-cluster", "update"): 600.0,  # version/config updates: unverified, ~10 min
-    ("eks-nodegroup", "create"): 120.0,  # 1m20s - 3 min for small groups
-    ("eks-nodegroup", "delete"): 180.0,  # unverified (minutes)
-    ("eks-nodegroup", "update"): 300.0,  # unverified
-    ("eks-addon", "create"): 90.0,  # unverified (~1-2 min)
-    ("eks-addon", "delete"): 60.0,  # unverified
-    ("eks-addon", "update"): 60.0,  # unverified
-    ("network-firewall", "create"): 360.0,  # ~6 min to READY
-    ("network-firewall", "delete"): 1260.0,  # ~21 min
-    ("network-firewall", "update"): 60.0,  # subnet/policy association: unverified
-    ("transit-gateway", "create"): 150.0,  # unverified (~2-3 min)
-    ("transit-gateway", "delete"): 120.0,  # unverified
-    ("tgw-attachment", "create"): 60.0,  # unverified (~1 min)
-    ("tgw-attachment", "accept"): 60.0,  # unverified (~1 min)
-    ("tgw-attachment", "delete"): 60.0,  # unverified (~1 min)
-    ("nat-gateway", "create"): 107.0,  # ~1m47s
-    ("nat-gateway", "delete"): 240.0,  # ~4 min incl. EIP release
-    ("vpc-endpoint", "create"): 90.0,  # unverified (~1-2 min)
-    ("vpc-endpoint", "delete"): 120.0,  # "a few minutes"
-    ("vpc-endpoint", "release"): 60.0,  # its ENIs outlive the endpoint: unverified (~1 min)
+# kind -> {"create": s, "update": s, "delete": s}, from the catalogue
+CATALOGUE: dict[str, dict[str, float]] = json.loads(
+    (Path(__file__).with_name("timings.json")).read_text()
+)
+
+# The extension's names for the kinds it models, where they differ from the catalogue's.
+_ALIASES = {
+    "network-firewall": "firewall",
+    "vpc-endpoint": "vpc-endpoint-interface",
 }
+
+
+def _durations() -> dict[tuple[str, str], float]:
+    out = {}
+    for kind, phases in CATALOGUE.items():
+        for phase, seconds in phases.items():
+            out[(kind, phase)] = float(seconds)
+    for alias, kind in _ALIASES.items():
+        for phase, seconds in CATALOGUE[kind].items():
+            out[(alias, phase)] = float(seconds)
+    # The owner's acceptance of a cross-account attachment is the accepter kind's create.
+    out[("tgw-attachment", "accept")] = float(CATALOGUE["tgw-attachment-accepter"]["create"])
+    # Not a kind of the catalogue: an interface endpoint's network interfaces outlive the
+    # endpoint (unverified, ~1 min), which is what keeps its subnet from being deleted.
+    out[("vpc-endpoint", "release")] = 60.0
+    return out
+
+
+# (kind, phase) -> seconds in real AWS
+DURATIONS: dict[tuple[str, str], float] = _durations()
 
 _lock = threading.Lock()
 _scale = None  # type: float | None

@@ -213,7 +213,7 @@ def test_delete_time_model(account, time_scale):
     eks.create_nodegroup(
         clusterName="c1", nodegroupName="ng", nodeRole=ROLE.format(account.id), subnets=subnets
     )
-    time_scale(account, 0.01)  # nodegroup delete 180 s -> 1.8 s, cluster delete 900 s -> 9 s
+    time_scale(account, 0.01)  # nodegroup delete 300 s -> 3 s, cluster delete 900 s -> 9 s
     eks.delete_nodegroup(clusterName="c1", nodegroupName="ng")
     ng = eks.describe_nodegroup(clusterName="c1", nodegroupName="ng")["nodegroup"]
     assert ng["status"] == "DELETING"

@@ -2,7 +2,7 @@
 //! node with a stable logical address (its `airgap:id` tag), so a later run maps what
 //! exists back onto the same nodes.
 //!
-//! Kind names are those of `airgap_engine::sim::KINDS`; the AWS provider implements
+//! Kind names are those of the catalogue (`airgap_catalog::ALL`); the AWS provider implements
 //! the same names.
 
 use airgap_engine::{GraphBuilder, Node, Scope, Value};

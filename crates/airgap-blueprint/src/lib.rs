@@ -11,6 +11,7 @@
 
 pub mod carve;
 mod diag;
+pub mod examples;
 pub mod expand;
 pub mod model;
 mod parse;

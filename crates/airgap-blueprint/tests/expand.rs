@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use airgap_blueprint::{expand, load};
-use airgap_engine::sim::{self, SimCloud};
 use airgap_engine::{execute, plan, Events, ExecOptions, PlanMode};
 
 fn plans_dir() -> std::path::PathBuf {
@@ -15,12 +14,16 @@ async fn round_trip(file: &str) -> BTreeMap<String, usize> {
     let bp = load(plans_dir().join(file)).expect("example blueprint is valid");
     let graph = expand(&bp).expect("expands").seal().expect("seals");
     let env = bp.metadata.name.value.clone();
-    let cloud = SimCloud::new(1.0);
-    let registry = sim::registry(&cloud);
+    let cloud = airgap_catalog::sim::cloud(1.0);
+    let opts = ExecOptions {
+        limits: airgap_catalog::rate_limits(),
+        ..ExecOptions::default()
+    };
+    let registry = airgap_catalog::sim::registry(&cloud);
     let p = plan(&env, &graph, &registry, PlanMode::Apply, &[])
         .await
         .unwrap();
-    let report = execute(&p, &registry, &ExecOptions::default(), &Events::none())
+    let report = execute(&p, &registry, &opts, &Events::none())
         .await
         .unwrap();
     assert!(
@@ -37,7 +40,7 @@ async fn round_trip(file: &str) -> BTreeMap<String, usize> {
     let p = plan(&env, &graph, &registry, PlanMode::Destroy, &[])
         .await
         .unwrap();
-    let report = execute(&p, &registry, &ExecOptions::default(), &Events::none())
+    let report = execute(&p, &registry, &opts, &Events::none())
         .await
         .unwrap();
     assert!(report.succeeded());

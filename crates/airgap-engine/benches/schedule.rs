@@ -9,10 +9,8 @@ use std::time::Duration;
 
 use airgap_engine::graph::GraphBuilder;
 use airgap_engine::opgraph::OpGraph;
-use airgap_engine::sim::{self, SimCloud};
-use airgap_engine::{
-    execute, plan, Events, ExecOptions, Op, Order, PlanMode, RateLimits, SlotMode,
-};
+use airgap_engine::sim;
+use airgap_engine::{execute, plan, Events, ExecOptions, Op, Order, PlanMode, SlotMode};
 
 struct Run {
     nodes: usize,
@@ -44,8 +42,8 @@ fn run(build: &dyn Fn() -> GraphBuilder, order: Order, slots: SlotMode, parallel
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let cloud = SimCloud::new(1.0);
-        let registry = sim::registry(&cloud);
+        let cloud = airgap_catalog::sim::cloud(1.0);
+        let registry = airgap_catalog::sim::registry(&cloud);
         let graph = build().seal().expect("scenario graph is valid");
         let plan = plan("bench", &graph, &registry, PlanMode::Apply, &[])
             .await
@@ -54,6 +52,7 @@ fn run(build: &dyn Fn() -> GraphBuilder, order: Order, slots: SlotMode, parallel
             parallelism,
             order,
             slots,
+            limits: airgap_catalog::rate_limits(),
             ..ExecOptions::default()
         };
         let cpu0 = cpu_time();
@@ -70,16 +69,16 @@ fn run(build: &dyn Fn() -> GraphBuilder, order: Order, slots: SlotMode, parallel
             .iter()
             .map(|o| {
                 let node = &plan.nodes[o.plan_ix];
-                let spec = sim::kind_spec(&node.kind).expect("sim kind");
+                let spec = airgap_catalog::get(&node.kind).expect("a catalogued kind");
                 cloud.actual(spec, &node.id, o.op) + cloud.call_latency
             })
             .collect();
         let critical_path = g.longest_path(&durations);
-        let limits = RateLimits::aws();
+        let limits = airgap_catalog::rate_limits();
         let mut per_bucket: HashMap<(String, &'static str), f64> = HashMap::new();
         for o in &g.ops {
             let node = &plan.nodes[o.plan_ix];
-            let spec = sim::kind_spec(&node.kind).expect("sim kind");
+            let spec = airgap_catalog::get(&node.kind).expect("a catalogued kind");
             *per_bucket
                 .entry((node.scope.account.clone(), spec.bucket))
                 .or_default() += 1.0;
@@ -113,7 +112,14 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let scenarios: Vec<(&str, Scenario)> = vec![
-        ("hub-spoke", Box::new(sim::hub_spoke)),
+        // The real example blueprints, expanded as `airgapctl apply` expands them.
+        ("hub-spoke", Box::new(airgap_blueprint::examples::hub_spoke)),
+        (
+            "single-account",
+            Box::new(|| {
+                airgap_blueprint::examples::graph("single-account.yaml").expect("built in")
+            }),
+        ),
         ("random-1k", Box::new(|| sim::random_layered(1_000, 7))),
         ("random-10k", Box::new(|| sim::random_layered(10_000, 7))),
     ];

@@ -68,7 +68,9 @@ impl Default for ExecOptions {
             parallelism: 10,
             order: Order::CriticalPath,
             slots: SlotMode::Calls,
-            limits: RateLimits::aws(),
+            // The engine knows no provider's limits: callers pass theirs (the AWS
+            // catalogue's `rate_limits()`).
+            limits: RateLimits::none(),
             time_scale: 1.0,
             // terraform-provider-aws waits 5 minutes for new EC2 resources to appear.
             not_found_grace: Duration::from_secs(300),

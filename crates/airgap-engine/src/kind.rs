@@ -62,6 +62,26 @@ impl Timing {
     }
 }
 
+/// What is fixed about a kind, whatever provider implements it: its name, how long it
+/// takes, which rate-limit buckets its calls draw from, and what cannot change in place.
+/// The values for AWS live in one catalogue (`airgap-catalog`); the engine only reads
+/// them through [`Kind`].
+#[derive(Clone, Copy, Debug)]
+pub struct KindFacts {
+    pub name: &'static str,
+    pub timing: Timing,
+    /// The rate-limit bucket mutating calls draw from (see [`crate::RateLimits`]).
+    pub bucket: &'static str,
+    /// The bucket readiness checks and observe draw from.
+    pub read_bucket: &'static str,
+    /// Fields that cannot change in place.
+    pub replace_fields: &'static [&'static str],
+    pub replace_mode: ReplaceMode,
+    /// Outputs an update gives new values (a launch template's version): while one is
+    /// planned, dependents see them as known after apply, and follow.
+    pub outputs_changed_by_update: &'static [&'static str],
+}
+
 /// A resource found by observe, mapped back to its node through the `airgap:id` tag.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Observed {

@@ -26,25 +26,18 @@ impl RateLimits {
         Self::default()
     }
 
-    /// The EC2 buckets AWS documents (per account and region), and conservative
-    /// guesses for services that publish none.
-    pub fn aws() -> Self {
-        let mut r = Self::default();
-        // EC2: https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html
-        r.set("ec2-describe", 100.0, 20.0);
-        r.set("ec2-mutate", 50.0, 5.0);
-        r.set("ec2-endpoint", 4.0, 0.3);
-        r.set("ec2-nat", 10.0, 1.0);
-        r.set("ec2-tags", 100.0, 10.0);
-        // Unpublished: EKS throttles DescribeCluster under heavy polling; stay modest.
-        r.set("eks", 20.0, 5.0);
-        r.set("ram", 20.0, 5.0);
-        r.set("nfw", 20.0, 5.0);
-        r.set("iam", 20.0, 10.0);
-        r.set("kms", 50.0, 20.0);
-        r.set("logs", 20.0, 5.0);
-        r.set("ecr", 20.0, 10.0);
-        r
+    /// The same limits sped up by `1 / time_scale`: at 1% of real time a bucket refills
+    /// 100 times faster (bursts unchanged), or runs against a sped-up cloud would be bound
+    /// by limits that no longer match its clock. A scale of 1 or more changes nothing.
+    pub fn scaled(&self, time_scale: f64) -> Self {
+        if time_scale >= 1.0 || time_scale <= 0.0 {
+            return self.clone();
+        }
+        let mut out = self.clone();
+        for l in out.limits.values_mut() {
+            l.refill_per_s /= time_scale;
+        }
+        out
     }
 
     pub fn set(&mut self, bucket: &'static str, burst: f64, refill_per_s: f64) -> &mut Self {
@@ -154,6 +147,22 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scaled_limits_refill_as_fast_as_the_clock_runs() {
+        let mut real = RateLimits::none();
+        real.set("ep", 4.0, 0.3).set("describe", 100.0, 20.0);
+        let fast = real.scaled(0.01);
+        for b in ["ep", "describe"] {
+            let (r, f) = (real.get(b).unwrap(), fast.get(b).unwrap());
+            assert_eq!(f.burst, r.burst, "{b}");
+            assert!(
+                (f.refill_per_s - r.refill_per_s * 100.0).abs() < 1e-9,
+                "{b}"
+            );
+        }
+        assert_eq!(real.scaled(1.0).get("ep"), real.get("ep"));
+    }
 
     #[tokio::test(start_paused = true)]
     async fn bucket_allows_burst_then_refill_rate() {

@@ -440,6 +440,7 @@ mod tests {
     use super::*;
     use crate::graph::GraphBuilder;
     use crate::sim::{self, SimCloud};
+    use crate::{KindFacts, RateLimits};
 
     fn scope() -> Scope {
         Scope::new("111111111111", "eu-central-1")
@@ -461,7 +462,17 @@ mod tests {
         b.add(Node::new("vpc/a", "vpc", scope()).attr("cidr", "10.0.0.0/16"));
         b.add(Node::new("vpc/b", "vpc", scope()).attr("cidr", "10.1.0.0/16"));
         let graph = b.seal().unwrap();
-        let registry = sim::registry(&SimCloud::new(1.0));
+        // The engine knows no provider's facts: a minimal one for the kind used here.
+        const VPC: KindFacts = KindFacts {
+            name: "vpc",
+            timing: crate::Timing::secs(3, 2, 2, 300),
+            bucket: "mutate",
+            read_bucket: "describe",
+            replace_fields: &["cidr"],
+            replace_mode: crate::ReplaceMode::DeleteBeforeCreate,
+            outputs_changed_by_update: &[],
+        };
+        let registry = sim::registry(&SimCloud::new(1.0, RateLimits::none()), &[&VPC]);
         decide("t", &graph, &registry, PlanMode::Apply, observed, 1)
     }
 

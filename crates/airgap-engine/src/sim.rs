@@ -1,7 +1,10 @@
-//! A simulated cloud: an in-memory provider whose kinds take as long as their AWS
-//! counterparts (../shared/reference/aws-timings.md) and meter calls with the same
-//! token buckets. On tokio's paused clock a whole apply runs in virtual time,
-//! deterministically, in milliseconds of real time.
+//! A simulated cloud: an in-memory provider whose kinds take as long as the facts they
+//! are given say (the AWS catalogue, `airgap-catalog`, gives AWS's durations) and whose
+//! server meters calls with the rate limits it is given. On tokio's paused clock a whole
+//! apply runs in virtual time, deterministically, in milliseconds of real time.
+//!
+//! Scenarios are real blueprints expanded by `airgap-blueprint` (and [`random_layered`]
+//! for scale), so the simulated cloud never builds a topology of its own.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -16,103 +19,11 @@ use tokio::time::{sleep, Instant};
 
 use crate::graph::{GraphBuilder, Node, NodeId, Scope};
 use crate::kind::{
-    fnv1a, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Registry,
-    ReplaceMode, Resolved, Timing,
+    fnv1a, Created, Diff, ErrorClass, Kind, KindError, KindFacts, Observed, Op, Readiness,
+    Registry, ReplaceMode, Resolved, Timing,
 };
 use crate::limits::{Limiter, RateLimits};
 use crate::value::{Attrs, Value};
-
-/// One simulated kind: AWS-like durations, bucket and replacement rules.
-#[derive(Clone, Copy, Debug)]
-pub struct KindSpec {
-    pub name: &'static str,
-    pub timing: Timing,
-    pub bucket: &'static str,
-    pub read_bucket: &'static str,
-    pub replace_fields: &'static [&'static str],
-    pub replace_mode: ReplaceMode,
-}
-
-const fn ec2(name: &'static str, timing: Timing) -> KindSpec {
-    KindSpec {
-        name,
-        timing,
-        bucket: "ec2-mutate",
-        read_bucket: "ec2-describe",
-        replace_fields: &["cidr", "vpc", "subnet", "az"],
-        replace_mode: ReplaceMode::DeleteBeforeCreate,
-    }
-}
-
-const fn svc(name: &'static str, bucket: &'static str, timing: Timing) -> KindSpec {
-    KindSpec {
-        name,
-        timing,
-        bucket,
-        read_bucket: bucket,
-        replace_fields: &[],
-        replace_mode: ReplaceMode::DeleteBeforeCreate,
-    }
-}
-
-/// Expected durations in seconds (create, update, delete, timeout). Where the timings
-/// reference says "unverified", the value is its estimate.
-pub const KINDS: &[KindSpec] = &[
-    ec2("vpc", Timing::secs(3, 2, 2, 300)),
-    ec2("subnet", Timing::secs(2, 2, 2, 300)),
-    ec2("route-table", Timing::secs(2, 2, 2, 300)),
-    ec2("route-table-association", Timing::secs(1, 1, 1, 300)),
-    ec2("route", Timing::secs(1, 1, 1, 300)),
-    ec2("internet-gateway", Timing::secs(3, 2, 3, 300)),
-    ec2("elastic-ip", Timing::secs(1, 1, 2, 300)),
-    KindSpec {
-        bucket: "ec2-nat",
-        ..ec2("nat-gateway", Timing::secs(107, 10, 240, 900))
-    },
-    ec2("security-group", Timing::secs(2, 2, 2, 300)),
-    ec2("security-group-rule", Timing::secs(1, 1, 1, 300)),
-    ec2("transit-gateway", Timing::secs(150, 30, 150, 900)),
-    ec2("tgw-route-table", Timing::secs(60, 10, 60, 600)),
-    ec2("tgw-association", Timing::secs(30, 30, 30, 600)),
-    ec2("tgw-propagation", Timing::secs(30, 30, 30, 600)),
-    ec2("tgw-route", Timing::secs(2, 2, 2, 300)),
-    ec2("tgw-attachment", Timing::secs(60, 30, 60, 900)),
-    ec2("tgw-attachment-accepter", Timing::secs(45, 10, 10, 900)),
-    ec2("launch-template", Timing::secs(1, 1, 1, 300)),
-    KindSpec {
-        bucket: "ec2-endpoint",
-        ..ec2("vpc-endpoint-interface", Timing::secs(90, 30, 120, 900))
-    },
-    KindSpec {
-        bucket: "ec2-endpoint",
-        ..ec2("vpc-endpoint-gateway", Timing::secs(10, 5, 10, 600))
-    },
-    svc("ram-share", "ram", Timing::secs(2, 2, 2, 300)),
-    svc("ram-association", "ram", Timing::secs(2, 2, 2, 300)),
-    svc("ram-invitation-accepter", "ram", Timing::secs(2, 2, 2, 300)),
-    svc("log-group", "logs", Timing::secs(1, 1, 1, 120)),
-    svc("nfw-rule-group", "nfw", Timing::secs(5, 5, 5, 300)),
-    svc("nfw-policy", "nfw", Timing::secs(5, 5, 5, 300)),
-    svc("firewall", "nfw", Timing::secs(360, 60, 1260, 3600)),
-    // IAM roles are usable by EKS only after propagation, folded into create.
-    svc("iam-role", "iam", Timing::secs(10, 2, 2, 300)),
-    svc("iam-role-policy", "iam", Timing::secs(1, 1, 1, 300)),
-    svc("kms-key", "kms", Timing::secs(2, 2, 2, 300)),
-    svc("kms-alias", "kms", Timing::secs(1, 1, 1, 300)),
-    svc("eks-cluster", "eks", Timing::secs(600, 1800, 900, 3600)),
-    KindSpec {
-        replace_fields: &["instanceTypes"],
-        replace_mode: ReplaceMode::CreateBeforeDestroy,
-        ..svc("eks-nodegroup", "eks", Timing::secs(150, 300, 300, 3600))
-    },
-    svc("eks-addon", "eks", Timing::secs(90, 90, 60, 1200)),
-    svc("eks-access-entry", "eks", Timing::secs(2, 2, 2, 300)),
-    svc("ecr-repository", "ecr", Timing::secs(1, 1, 1, 300)),
-];
-
-pub fn kind_spec(name: &str) -> Option<&'static KindSpec> {
-    KINDS.iter().find(|k| k.name == name)
-}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct SimResource {
@@ -194,10 +105,11 @@ pub struct SimCloud {
 }
 
 impl SimCloud {
-    pub fn new(time_scale: f64) -> Arc<Self> {
+    /// A cloud whose server throttles with `limits` when it runs at full time scale.
+    pub fn new(time_scale: f64, limits: RateLimits) -> Arc<Self> {
         Arc::new(SimCloud {
             state: Mutex::new(SimState::default()),
-            server_limits: Mutex::new(Limiter::new(RateLimits::aws())),
+            server_limits: Mutex::new(Limiter::new(limits)),
             call_latency: Duration::from_millis(150).mul_f64(time_scale.min(1.0)),
             read_latency: Duration::from_millis(80).mul_f64(time_scale.min(1.0)),
             time_scale,
@@ -206,8 +118,8 @@ impl SimCloud {
     }
 
     /// Loads a saved cloud; everything in it has settled (ready or gone).
-    pub fn load(path: &Path, time_scale: f64) -> std::io::Result<Arc<Self>> {
-        let cloud = Self::new(time_scale);
+    pub fn load(path: &Path, time_scale: f64, limits: RateLimits) -> std::io::Result<Arc<Self>> {
+        let cloud = Self::new(time_scale, limits);
         if path.exists() {
             let text = std::fs::read_to_string(path)?;
             let mut state: SimState = serde_json::from_str(&text)
@@ -269,7 +181,7 @@ impl SimCloud {
 
     /// How long `op` on node `id` of `kind` really takes here: the expected duration
     /// varied by a deterministic per-node jitter, scaled.
-    pub fn actual(&self, kind: &KindSpec, id: &NodeId, op: Op) -> Duration {
+    pub fn actual(&self, kind: &KindFacts, id: &NodeId, op: Op) -> Duration {
         let h = fnv1a(&[id.0.as_bytes(), op.to_string().as_bytes()]);
         let u = (h % 10_000) as f64 / 10_000.0; // 0 ..< 1
         let factor = 1.0 + self.jitter * (2.0 * u - 1.0);
@@ -278,7 +190,7 @@ impl SimCloud {
 
     async fn enter(
         &self,
-        kind: &KindSpec,
+        kind: &KindFacts,
         bucket: &'static str,
         scope: &Scope,
         label: &str,
@@ -334,14 +246,14 @@ impl SimCloud {
 
 /// A kind of the simulated cloud.
 pub struct SimKind {
-    spec: &'static KindSpec,
+    spec: &'static KindFacts,
     cloud: Arc<SimCloud>,
 }
 
-/// Every simulated kind, sharing one cloud.
-pub fn registry(cloud: &Arc<SimCloud>) -> Registry {
+/// A simulated kind for each of `kinds`, sharing one cloud.
+pub fn registry(cloud: &Arc<SimCloud>, kinds: &[&'static KindFacts]) -> Registry {
     let mut r = Registry::new();
-    for spec in KINDS {
+    for spec in kinds {
         r.register(Arc::new(SimKind {
             spec,
             cloud: Arc::clone(cloud),
@@ -383,6 +295,10 @@ impl Kind for SimKind {
 
     fn replace_mode(&self) -> ReplaceMode {
         self.spec.replace_mode
+    }
+
+    fn outputs_changed_by_update(&self) -> &'static [&'static str] {
+        self.spec.outputs_changed_by_update
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
@@ -661,7 +577,7 @@ fn base_outputs(r: &SimResource) -> Attrs {
     ])
 }
 
-/// Accounts of the reference topology.
+/// Accounts and region of the random scenarios.
 pub const NETWORK: &str = "111111111111";
 pub const SHARED: &str = "222222222222";
 pub const WORKLOAD: &str = "333333333333";
@@ -669,546 +585,6 @@ pub const REGION: &str = "eu-central-1";
 
 fn r(node: &str, out: &str) -> Value {
     Value::reference(node, out)
-}
-
-/// The reference air-gapped topology of DEVELOPERS.md: a network account with the
-/// transit gateway, inspection VPC, firewall and NAT; a shared account with a tooling
-/// VPC and registries; a workload account with a private VPC, 9 interface endpoints
-/// and a private EKS cluster with 2 nodegroups and 3 addons; 2 AZs.
-pub fn hub_spoke() -> GraphBuilder {
-    let net = Scope::new(NETWORK, REGION);
-    let mut b = GraphBuilder::new();
-    let azs = ["a", "b"];
-    let add = |b: &mut GraphBuilder, n: Node| {
-        b.add(n);
-    };
-
-    add(
-        &mut b,
-        Node::new("tgw", "transit-gateway", net.clone()).attr("asn", 64512i64),
-    );
-    for rt in ["spoke", "inspection"] {
-        add(
-            &mut b,
-            Node::new(
-                format!("tgw/rt/{rt}").as_str(),
-                "tgw-route-table",
-                net.clone(),
-            )
-            .attr("tgw", r("tgw", "id")),
-        );
-    }
-    add(
-        &mut b,
-        Node::new("ram/share", "ram-share", net.clone())
-            .attr("resources", Value::List(vec![r("tgw", "arn")])),
-    );
-
-    // Inspection VPC in the network account.
-    let v = "vpc/inspection";
-    add(
-        &mut b,
-        Node::new(v, "vpc", net.clone()).attr("cidr", "100.64.0.0/22"),
-    );
-    add(
-        &mut b,
-        Node::new("vpc/inspection/igw", "internet-gateway", net.clone()).attr("vpc", r(v, "id")),
-    );
-    for (i, az) in azs.iter().enumerate() {
-        for (t, tier) in ["transit", "firewall", "public"].iter().enumerate() {
-            let s = format!("{v}/subnet/{tier}/{az}");
-            let rt = format!("{v}/rt/{tier}/{az}");
-            add(
-                &mut b,
-                Node::new(s.as_str(), "subnet", net.clone())
-                    .attr("vpc", r(v, "id"))
-                    .attr("cidr", format!("100.64.{}.{}/28", i, t * 16))
-                    .attr("az", format!("{REGION}{az}")),
-            );
-            add(
-                &mut b,
-                Node::new(rt.as_str(), "route-table", net.clone()).attr("vpc", r(v, "id")),
-            );
-            add(
-                &mut b,
-                Node::new(
-                    format!("{rt}/assoc").as_str(),
-                    "route-table-association",
-                    net.clone(),
-                )
-                .attr("subnet", r(&s, "id"))
-                .attr("routeTable", r(&rt, "id")),
-            );
-        }
-        add(
-            &mut b,
-            Node::new(format!("{v}/eip/{az}").as_str(), "elastic-ip", net.clone()),
-        );
-        add(
-            &mut b,
-            Node::new(format!("{v}/nat/{az}").as_str(), "nat-gateway", net.clone())
-                .attr("subnet", r(&format!("{v}/subnet/public/{az}"), "id"))
-                .attr("eip", r(&format!("{v}/eip/{az}"), "id")),
-        );
-    }
-    add(
-        &mut b,
-        Node::new("firewall/logs/alert", "log-group", net.clone()),
-    );
-    add(
-        &mut b,
-        Node::new("firewall/logs/flow", "log-group", net.clone()),
-    );
-    add(
-        &mut b,
-        Node::new("firewall/rules/domains", "nfw-rule-group", net.clone())
-            .attr("domains", Value::List(vec![".amazonaws.com".into()])),
-    );
-    add(
-        &mut b,
-        Node::new("firewall/rules/allow", "nfw-rule-group", net.clone()),
-    );
-    add(
-        &mut b,
-        Node::new("firewall/policy", "nfw-policy", net.clone()).attr(
-            "ruleGroups",
-            Value::List(vec![
-                r("firewall/rules/domains", "arn"),
-                r("firewall/rules/allow", "arn"),
-            ]),
-        ),
-    );
-    add(
-        &mut b,
-        Node::new("firewall", "firewall", net.clone())
-            .attr("policy", r("firewall/policy", "arn"))
-            .attr(
-                "subnets",
-                Value::List(
-                    azs.iter()
-                        .map(|az| r(&format!("{v}/subnet/firewall/{az}"), "id"))
-                        .collect(),
-                ),
-            )
-            .attr(
-                "logs",
-                Value::List(vec![
-                    r("firewall/logs/alert", "arn"),
-                    r("firewall/logs/flow", "arn"),
-                ]),
-            ),
-    );
-    add(
-        &mut b,
-        Node::new("tgw/attachment/inspection", "tgw-attachment", net.clone())
-            .attr("tgw", r("tgw", "id"))
-            .attr("applianceMode", true)
-            .attr(
-                "subnets",
-                Value::List(
-                    azs.iter()
-                        .map(|az| r(&format!("{v}/subnet/transit/{az}"), "id"))
-                        .collect(),
-                ),
-            ),
-    );
-    add(
-        &mut b,
-        Node::new(
-            "tgw/attachment/inspection/assoc",
-            "tgw-association",
-            net.clone(),
-        )
-        .attr("attachment", r("tgw/attachment/inspection", "id"))
-        .attr("routeTable", r("tgw/rt/inspection", "id")),
-    );
-    add(
-        &mut b,
-        Node::new("tgw/rt/spoke/default", "tgw-route", net.clone())
-            .attr("cidr", "0.0.0.0/0")
-            .attr("routeTable", r("tgw/rt/spoke", "id"))
-            .attr("attachment", r("tgw/attachment/inspection", "id")),
-    );
-    for az in azs {
-        let rt = |tier: &str| format!("{v}/rt/{tier}/{az}");
-        add(
-            &mut b,
-            Node::new(
-                format!("{}/default", rt("transit")).as_str(),
-                "route",
-                net.clone(),
-            )
-            .attr("routeTable", r(&rt("transit"), "id"))
-            .attr("cidr", "0.0.0.0/0")
-            .attr("target", r("firewall", &format!("endpoint/{az}"))),
-        );
-        add(
-            &mut b,
-            Node::new(
-                format!("{}/default", rt("firewall")).as_str(),
-                "route",
-                net.clone(),
-            )
-            .attr("routeTable", r(&rt("firewall"), "id"))
-            .attr("cidr", "0.0.0.0/0")
-            .attr("target", r(&format!("{v}/nat/{az}"), "id")),
-        );
-        add(
-            &mut b,
-            Node::new(
-                format!("{}/default", rt("public")).as_str(),
-                "route",
-                net.clone(),
-            )
-            .attr("routeTable", r(&rt("public"), "id"))
-            .attr("cidr", "0.0.0.0/0")
-            .attr("target", r("vpc/inspection/igw", "id")),
-        );
-        for (spoke, cidr) in [("workload", "10.10.0.0/16"), ("tooling", "10.20.0.0/16")] {
-            add(
-                &mut b,
-                Node::new(
-                    format!("{}/return/{spoke}", rt("public")).as_str(),
-                    "route",
-                    net.clone(),
-                )
-                .attr("routeTable", r(&rt("public"), "id"))
-                .attr("cidr", cidr)
-                .attr("target", r("firewall", &format!("endpoint/{az}"))),
-            );
-        }
-    }
-
-    spoke(
-        &mut b,
-        "tooling",
-        SHARED,
-        "10.20.0.0/16",
-        &["dataPlane", "endpoints", "transit"],
-        &["ecr.api", "ecr.dkr", "sts"],
-        &["s3"],
-    );
-    spoke(
-        &mut b,
-        "workload",
-        WORKLOAD,
-        "10.10.0.0/16",
-        &["controlPlane", "dataPlane", "endpoints", "transit"],
-        &[
-            "ecr.api",
-            "ecr.dkr",
-            "sts",
-            "ec2",
-            "logs",
-            "eks",
-            "eks-auth",
-            "elasticloadbalancing",
-            "autoscaling",
-        ],
-        &["s3", "dynamodb"],
-    );
-    for repo in ["mirror/nginx", "mirror/busybox"] {
-        add(
-            &mut b,
-            Node::new(
-                format!("registry/{repo}").as_str(),
-                "ecr-repository",
-                Scope::new(SHARED, REGION),
-            ),
-        );
-    }
-    cluster(&mut b);
-    b
-}
-
-fn spoke(
-    b: &mut GraphBuilder,
-    name: &str,
-    account: &str,
-    cidr: &str,
-    tiers: &[&str],
-    interface: &[&str],
-    gateway: &[&str],
-) {
-    let s = Scope::new(account, REGION);
-    let net = Scope::new(NETWORK, REGION);
-    let v = format!("vpc/{name}");
-    let base = &cidr[..cidr.find(".0.0/").expect("a /16")];
-    b.add(
-        Node::new(
-            format!("ram/principal/{name}").as_str(),
-            "ram-association",
-            net.clone(),
-        )
-        .attr("share", r("ram/share", "arn"))
-        .attr("principal", account),
-    );
-    b.add(
-        Node::new(
-            format!("ram/accept/{name}").as_str(),
-            "ram-invitation-accepter",
-            s.clone(),
-        )
-        .attr("share", r("ram/share", "arn"))
-        .after(format!("ram/principal/{name}").as_str()),
-    );
-    b.add(Node::new(v.as_str(), "vpc", s.clone()).attr("cidr", cidr));
-    for (i, az) in ["a", "b"].iter().enumerate() {
-        for (t, tier) in tiers.iter().enumerate() {
-            let sn = format!("{v}/subnet/{tier}/{az}");
-            let rt = format!("{v}/rt/{tier}/{az}");
-            b.add(
-                Node::new(sn.as_str(), "subnet", s.clone())
-                    .attr("vpc", r(&v, "id"))
-                    .attr("cidr", format!("{base}.{}.0/24", t * 2 + i))
-                    .attr("az", format!("{REGION}{az}")),
-            );
-            b.add(Node::new(rt.as_str(), "route-table", s.clone()).attr("vpc", r(&v, "id")));
-            b.add(
-                Node::new(
-                    format!("{rt}/assoc").as_str(),
-                    "route-table-association",
-                    s.clone(),
-                )
-                .attr("subnet", r(&sn, "id"))
-                .attr("routeTable", r(&rt, "id")),
-            );
-            if *tier != "transit" {
-                b.add(
-                    Node::new(format!("{rt}/default").as_str(), "route", s.clone())
-                        .attr("routeTable", r(&rt, "id"))
-                        .attr("cidr", "0.0.0.0/0")
-                        .attr("target", r("tgw", "id"))
-                        .after(format!("tgw/attachment/{name}/accept").as_str()),
-                );
-            }
-        }
-    }
-    let att = format!("tgw/attachment/{name}");
-    b.add(
-        Node::new(att.as_str(), "tgw-attachment", s.clone())
-            .attr("tgw", r("tgw", "id"))
-            .attr(
-                "subnets",
-                Value::List(
-                    ["a", "b"]
-                        .iter()
-                        .map(|az| r(&format!("{v}/subnet/transit/{az}"), "id"))
-                        .collect(),
-                ),
-            )
-            .after(format!("ram/accept/{name}").as_str()),
-    );
-    b.add(
-        Node::new(
-            format!("{att}/accept").as_str(),
-            "tgw-attachment-accepter",
-            net.clone(),
-        )
-        .attr("attachment", r(&att, "id")),
-    );
-    b.add(
-        Node::new(
-            format!("{att}/assoc").as_str(),
-            "tgw-association",
-            net.clone(),
-        )
-        .attr("attachment", r(&att, "id"))
-        .attr("routeTable", r("tgw/rt/spoke", "id"))
-        .after(format!("{att}/accept").as_str()),
-    );
-    b.add(
-        Node::new(
-            format!("{att}/propagation").as_str(),
-            "tgw-propagation",
-            net.clone(),
-        )
-        .attr("attachment", r(&att, "id"))
-        .attr("routeTable", r("tgw/rt/inspection", "id"))
-        .after(format!("{att}/accept").as_str()),
-    );
-    let sg = format!("{v}/sg/endpoints");
-    b.add(Node::new(sg.as_str(), "security-group", s.clone()).attr("vpc", r(&v, "id")));
-    b.add(
-        Node::new(
-            format!("{sg}/https").as_str(),
-            "security-group-rule",
-            s.clone(),
-        )
-        .attr("group", r(&sg, "id"))
-        .attr("port", 443i64)
-        .attr("cidr", cidr),
-    );
-    for svc in interface {
-        b.add(
-            Node::new(
-                format!("{v}/endpoint/{svc}").as_str(),
-                "vpc-endpoint-interface",
-                s.clone(),
-            )
-            .attr("vpc", r(&v, "id"))
-            .attr("service", *svc)
-            .attr(
-                "subnets",
-                Value::List(
-                    ["a", "b"]
-                        .iter()
-                        .map(|az| r(&format!("{v}/subnet/endpoints/{az}"), "id"))
-                        .collect(),
-                ),
-            )
-            .attr("securityGroup", r(&sg, "id")),
-        );
-    }
-    for svc in gateway {
-        let rts = tiers
-            .iter()
-            .filter(|t| **t != "transit")
-            .flat_map(|t| ["a", "b"].map(|az| r(&format!("{v}/rt/{t}/{az}"), "id")))
-            .collect();
-        b.add(
-            Node::new(
-                format!("{v}/endpoint/{svc}").as_str(),
-                "vpc-endpoint-gateway",
-                s.clone(),
-            )
-            .attr("vpc", r(&v, "id"))
-            .attr("service", *svc)
-            .attr("routeTables", Value::List(rts)),
-        );
-    }
-}
-
-fn cluster(b: &mut GraphBuilder) {
-    let s = Scope::new(WORKLOAD, REGION);
-    let c = "cluster/apps";
-    let v = "vpc/workload";
-    b.add(
-        Node::new(format!("{c}/role").as_str(), "iam-role", s.clone())
-            .attr("service", "eks.amazonaws.com"),
-    );
-    b.add(
-        Node::new(
-            format!("{c}/role/policy").as_str(),
-            "iam-role-policy",
-            s.clone(),
-        )
-        .attr("role", r(&format!("{c}/role"), "id"))
-        .attr("policy", "AmazonEKSClusterPolicy"),
-    );
-    b.add(
-        Node::new(format!("{c}/node-role").as_str(), "iam-role", s.clone())
-            .attr("service", "ec2.amazonaws.com"),
-    );
-    for p in [
-        "AmazonEKSWorkerNodePolicy",
-        "AmazonEC2ContainerRegistryReadOnly",
-        "AmazonEKS_CNI_Policy",
-    ] {
-        b.add(
-            Node::new(
-                format!("{c}/node-role/{p}").as_str(),
-                "iam-role-policy",
-                s.clone(),
-            )
-            .attr("role", r(&format!("{c}/node-role"), "id"))
-            .attr("policy", p),
-        );
-    }
-    b.add(Node::new(format!("{c}/kms").as_str(), "kms-key", s.clone()));
-    b.add(
-        Node::new(format!("{c}/kms/alias").as_str(), "kms-alias", s.clone())
-            .attr("key", r(&format!("{c}/kms"), "id")),
-    );
-    b.add(
-        Node::new(format!("{c}/sg").as_str(), "security-group", s.clone()).attr("vpc", r(v, "id")),
-    );
-    b.add(
-        Node::new(
-            format!("{c}/sg/api").as_str(),
-            "security-group-rule",
-            s.clone(),
-        )
-        .attr("group", r(&format!("{c}/sg"), "id"))
-        .attr("port", 443i64)
-        .attr("cidr", "10.200.0.0/16"),
-    );
-    b.add(
-        Node::new(c, "eks-cluster", s.clone())
-            .attr("version", "1.31")
-            .attr("role", r(&format!("{c}/role"), "arn"))
-            .attr(
-                "subnets",
-                Value::List(
-                    ["a", "b"]
-                        .iter()
-                        .map(|az| r(&format!("{v}/subnet/controlPlane/{az}"), "id"))
-                        .collect(),
-                ),
-            )
-            .attr("securityGroup", r(&format!("{c}/sg"), "id"))
-            .attr("kms", r(&format!("{c}/kms"), "arn"))
-            .after(format!("{c}/role/policy").as_str()),
-    );
-    b.add(
-        Node::new(
-            format!("{c}/access/platform-admin").as_str(),
-            "eks-access-entry",
-            s.clone(),
-        )
-        .attr("cluster", r(c, "id")),
-    );
-    for addon in ["vpc-cni", "kube-proxy"] {
-        b.add(
-            Node::new(
-                format!("{c}/addon/{addon}").as_str(),
-                "eks-addon",
-                s.clone(),
-            )
-            .attr("cluster", r(c, "id")),
-        );
-    }
-    for ng in ["general", "system"] {
-        let mut n = Node::new(
-            format!("{c}/nodegroup/{ng}").as_str(),
-            "eks-nodegroup",
-            s.clone(),
-        )
-        .attr("cluster", r(c, "id"))
-        .attr("role", r(&format!("{c}/node-role"), "arn"))
-        .attr("instanceTypes", Value::List(vec!["m6i.large".into()]))
-        .attr(
-            "subnets",
-            Value::List(
-                ["a", "b"]
-                    .iter()
-                    .map(|az| r(&format!("{v}/subnet/dataPlane/{az}"), "id"))
-                    .collect(),
-            ),
-        )
-        .after(format!("{c}/addon/vpc-cni").as_str());
-        // Nodes join through the endpoints and need the policies in place.
-        for svc in ["ecr.api", "ecr.dkr", "sts", "ec2", "s3"] {
-            n = n.after(format!("{v}/endpoint/{svc}").as_str());
-        }
-        for p in [
-            "AmazonEKSWorkerNodePolicy",
-            "AmazonEC2ContainerRegistryReadOnly",
-            "AmazonEKS_CNI_Policy",
-        ] {
-            n = n.after(format!("{c}/node-role/{p}").as_str());
-        }
-        b.add(n);
-    }
-    b.add(
-        Node::new(
-            format!("{c}/addon/coredns").as_str(),
-            "eks-addon",
-            s.clone(),
-        )
-        .attr("cluster", r(c, "id"))
-        .after(format!("{c}/nodegroup/general").as_str()),
-    );
 }
 
 /// A random layered DAG of `n` simulated nodes over three accounts, with the kind mix

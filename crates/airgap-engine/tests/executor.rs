@@ -10,6 +10,14 @@ use airgap_engine::*;
 
 const ENV: &str = "t";
 
+/// The executor as the CLI runs it against AWS: metered with AWS's rate limits.
+fn aws_opts() -> ExecOptions {
+    ExecOptions {
+        limits: airgap_catalog::rate_limits(),
+        ..ExecOptions::default()
+    }
+}
+
 struct Run {
     plan: Plan,
     report: Report,
@@ -17,7 +25,7 @@ struct Run {
 }
 
 async fn run(cloud: &Arc<SimCloud>, graph: &Graph, mode: PlanMode, opts: &ExecOptions) -> Run {
-    let registry = sim::registry(cloud);
+    let registry = airgap_catalog::sim::registry(cloud);
     let plan = plan(ENV, graph, &registry, mode, &[]).await.expect("plan");
     let rec = Arc::new(Recorder::default());
     let mut events = Events::none();
@@ -33,7 +41,7 @@ async fn run(cloud: &Arc<SimCloud>, graph: &Graph, mode: PlanMode, opts: &ExecOp
 }
 
 async fn replan(cloud: &Arc<SimCloud>, graph: &Graph, mode: PlanMode) -> Plan {
-    plan(ENV, graph, &sim::registry(cloud), mode, &[])
+    plan(ENV, graph, &airgap_catalog::sim::registry(cloud), mode, &[])
         .await
         .expect("plan")
 }
@@ -57,9 +65,9 @@ fn retries(events: &[Event]) -> usize {
 
 #[tokio::test(start_paused = true)]
 async fn apply_converges_then_destroy_removes_everything_in_order() {
-    let cloud = SimCloud::new(1.0);
-    let graph = sim::hub_spoke().seal().unwrap();
-    let first = run(&cloud, &graph, PlanMode::Apply, &ExecOptions::default()).await;
+    let cloud = airgap_catalog::sim::cloud(1.0);
+    let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
+    let first = run(&cloud, &graph, PlanMode::Apply, &aws_opts()).await;
     assert!(
         first.report.succeeded(),
         "{:?}",
@@ -76,7 +84,7 @@ async fn apply_converges_then_destroy_removes_everything_in_order() {
     let again = replan(&cloud, &graph, PlanMode::Apply).await;
     assert!(!again.has_changes(), "second plan: {:?}", again.summary());
 
-    let destroy = run(&cloud, &graph, PlanMode::Destroy, &ExecOptions::default()).await;
+    let destroy = run(&cloud, &graph, PlanMode::Destroy, &aws_opts()).await;
     assert!(destroy.report.succeeded());
     assert_eq!(destroy.plan.summary().delete, graph.len());
     // The longest delete chain bounds the run from below; the firewall's 21 minutes are
@@ -98,7 +106,7 @@ async fn apply_converges_then_destroy_removes_everything_in_order() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failure_skips_only_its_dependents_and_is_the_only_root_cause() {
-    let cloud = SimCloud::new(1.0);
+    let cloud = airgap_catalog::sim::cloud(1.0);
     cloud.inject(FaultRule {
         node: "vpc/tooling".into(),
         op: Op::Create,
@@ -106,8 +114,8 @@ async fn a_failure_skips_only_its_dependents_and_is_the_only_root_cause() {
         code: "VpcLimitExceeded",
         times: None,
     });
-    let graph = sim::hub_spoke().seal().unwrap();
-    let r = run(&cloud, &graph, PlanMode::Apply, &ExecOptions::default()).await;
+    let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
+    let r = run(&cloud, &graph, PlanMode::Apply, &aws_opts()).await;
     let causes: Vec<_> = r.report.root_causes().collect();
     assert_eq!(causes.len(), 1);
     assert_eq!(causes[0].node.as_str(), "vpc/tooling");
@@ -142,7 +150,7 @@ async fn a_failure_skips_only_its_dependents_and_is_the_only_root_cause() {
 
 #[tokio::test(start_paused = true)]
 async fn throttling_and_busy_resources_are_retried() {
-    let cloud = SimCloud::new(1.0);
+    let cloud = airgap_catalog::sim::cloud(1.0);
     cloud.inject(FaultRule {
         node: "vpc/workload".into(),
         op: Op::Create,
@@ -157,15 +165,15 @@ async fn throttling_and_busy_resources_are_retried() {
         code: "IncorrectState",
         times: Some(1),
     });
-    let graph = sim::hub_spoke().seal().unwrap();
-    let r = run(&cloud, &graph, PlanMode::Apply, &ExecOptions::default()).await;
+    let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
+    let r = run(&cloud, &graph, PlanMode::Apply, &aws_opts()).await;
     assert!(r.report.succeeded());
     assert_eq!(retries(&r.events), 3);
 }
 
 #[tokio::test(start_paused = true)]
 async fn not_found_is_retried_only_right_after_a_dependency_was_created() {
-    let cloud = SimCloud::new(1.0);
+    let cloud = airgap_catalog::sim::cloud(1.0);
     let s = Scope::new("1", "r");
     let mut b = GraphBuilder::new();
     b.add(Node::new("vpc", "vpc", s.clone()));
@@ -180,13 +188,7 @@ async fn not_found_is_retried_only_right_after_a_dependency_was_created() {
             times: Some(1),
         });
     }
-    let r = run(
-        &cloud,
-        &b.seal().unwrap(),
-        PlanMode::Apply,
-        &ExecOptions::default(),
-    )
-    .await;
+    let r = run(&cloud, &b.seal().unwrap(), PlanMode::Apply, &aws_opts()).await;
     let causes: Vec<_> = r.report.root_causes().map(|o| o.node.as_str()).collect();
     // The subnet's VPC was created moments before: eventual consistency, retried.
     // The log group depends on nothing new: NotFound is real, reported.
@@ -196,12 +198,12 @@ async fn not_found_is_retried_only_right_after_a_dependency_was_created() {
 
 #[tokio::test(start_paused = true)]
 async fn cancellation_lets_calls_in_flight_finish_and_a_rerun_converges() {
-    let cloud = SimCloud::new(1.0);
-    let graph = sim::hub_spoke().seal().unwrap();
+    let cloud = airgap_catalog::sim::cloud(1.0);
+    let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
     let cancel = tokio_util::sync::CancellationToken::new();
     let opts = ExecOptions {
         cancel: cancel.clone(),
-        ..ExecOptions::default()
+        ..aws_opts()
     };
     let trigger = cancel.clone();
     tokio::spawn(async move {
@@ -233,7 +235,7 @@ async fn cancellation_lets_calls_in_flight_finish_and_a_rerun_converges() {
     );
 
     // Whatever was created is adopted, not duplicated.
-    let rerun = run(&cloud, &graph, PlanMode::Apply, &ExecOptions::default()).await;
+    let rerun = run(&cloud, &graph, PlanMode::Apply, &aws_opts()).await;
     assert!(rerun.report.succeeded());
     assert_eq!(cloud.count(ENV).values().sum::<usize>(), graph.len());
     assert!(rerun.plan.summary().create < graph.len());
@@ -243,12 +245,12 @@ async fn cancellation_lets_calls_in_flight_finish_and_a_rerun_converges() {
 /// next plan waits for it (the routes need its endpoint ids) instead of failing them.
 #[tokio::test(start_paused = true)]
 async fn a_rerun_waits_for_what_a_stopped_run_left_provisioning() {
-    let cloud = SimCloud::new(1.0);
-    let graph = sim::hub_spoke().seal().unwrap();
+    let cloud = airgap_catalog::sim::cloud(1.0);
+    let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
     let cancel = tokio_util::sync::CancellationToken::new();
     let opts = ExecOptions {
         cancel: cancel.clone(),
-        ..ExecOptions::default()
+        ..aws_opts()
     };
     let trigger = cancel.clone();
     tokio::spawn(async move {
@@ -284,7 +286,7 @@ async fn a_rerun_waits_for_what_a_stopped_run_left_provisioning() {
     assert_eq!(again.summary().wait, 1);
     assert!(again.has_changes());
 
-    let rerun = run(&cloud, &graph, PlanMode::Apply, &ExecOptions::default()).await;
+    let rerun = run(&cloud, &graph, PlanMode::Apply, &aws_opts()).await;
     assert!(
         rerun.report.succeeded(),
         "{:?}",
@@ -313,9 +315,15 @@ async fn the_longest_chain_starts_first() {
     let graph = b.seal().unwrap();
     let ours = ExecOptions {
         parallelism: 1,
-        ..ExecOptions::default()
+        ..aws_opts()
     };
-    let r = run(&SimCloud::new(1.0), &graph, PlanMode::Apply, &ours).await;
+    let r = run(
+        &airgap_catalog::sim::cloud(1.0),
+        &graph,
+        PlanMode::Apply,
+        &ours,
+    )
+    .await;
     let order = started(&r.events);
     assert_eq!(
         order[0].1, "role",
@@ -334,9 +342,15 @@ async fn the_longest_chain_starts_first() {
         parallelism: 1,
         order: Order::Fifo,
         slots: SlotMode::WholeOperation,
-        ..ExecOptions::default()
+        ..aws_opts()
     };
-    let f = run(&SimCloud::new(1.0), &graph, PlanMode::Apply, &fifo).await;
+    let f = run(
+        &airgap_catalog::sim::cloud(1.0),
+        &graph,
+        PlanMode::Apply,
+        &fifo,
+    )
+    .await;
     assert!(
         f.report.elapsed_s > r.report.elapsed_s,
         "fifo {} vs ours {}",
@@ -361,14 +375,8 @@ async fn endpoint_creates_are_spread_by_the_endpoint_bucket() {
         "vpc-endpoint-interface",
         Scope::new("2", "r"),
     ));
-    let cloud = SimCloud::new(1.0);
-    let r = run(
-        &cloud,
-        &b.seal().unwrap(),
-        PlanMode::Apply,
-        &ExecOptions::default(),
-    )
-    .await;
+    let cloud = airgap_catalog::sim::cloud(1.0);
+    let r = run(&cloud, &b.seal().unwrap(), PlanMode::Apply, &aws_opts()).await;
     assert!(r.report.succeeded());
     let mut at: Vec<f64> = started(&r.events)
         .iter()
@@ -391,9 +399,9 @@ async fn endpoint_creates_are_spread_by_the_endpoint_bucket() {
 
 #[tokio::test(start_paused = true)]
 async fn updates_replacements_and_removals_are_planned_and_applied() {
-    let cloud = SimCloud::new(1.0);
+    let cloud = airgap_catalog::sim::cloud(1.0);
     let s = Scope::new("1", "r");
-    let graph = |cidr: &str, sg_port: i64, instance: &str, with_extra: bool| {
+    let graph = |cidr: &str, sg_port: i64, instance: &str, retention: i64, with_extra: bool| {
         let mut b = GraphBuilder::new();
         b.add(Node::new("vpc", "vpc", s.clone()).attr("cidr", "10.0.0.0/16"));
         b.add(
@@ -408,6 +416,7 @@ async fn updates_replacements_and_removals_are_planned_and_applied() {
                 .attr("routeTable", Value::reference("rt", "id")),
         );
         b.add(Node::new("sg", "security-group-rule", s.clone()).attr("port", sg_port));
+        b.add(Node::new("logs", "log-group", s.clone()).attr("retentionDays", retention));
         b.add(Node::new("cluster", "eks-cluster", s.clone()));
         b.add(
             Node::new("ng", "eks-nodegroup", s.clone())
@@ -419,14 +428,14 @@ async fn updates_replacements_and_removals_are_planned_and_applied() {
         }
         b.seal().unwrap()
     };
-    let v1 = graph("10.0.1.0/24", 443, "m6i.large", true);
-    assert!(run(&cloud, &v1, PlanMode::Apply, &ExecOptions::default())
+    let v1 = graph("10.0.1.0/24", 443, "m6i.large", 30, true);
+    assert!(run(&cloud, &v1, PlanMode::Apply, &aws_opts())
         .await
         .report
         .succeeded());
 
-    let v2 = graph("10.0.2.0/24", 8443, "m7i.large", false);
-    let r = run(&cloud, &v2, PlanMode::Apply, &ExecOptions::default()).await;
+    let v2 = graph("10.0.2.0/24", 8443, "m7i.large", 90, false);
+    let r = run(&cloud, &v2, PlanMode::Apply, &aws_opts()).await;
     assert!(
         r.report.succeeded(),
         "{:?}",
@@ -441,7 +450,16 @@ async fn updates_replacements_and_removals_are_planned_and_applied() {
             .action
             .clone()
     };
-    assert!(matches!(action("sg"), Action::Update { .. }));
+    // A log group's retention changes in place; a rule's port cannot (EC2 has no call
+    // that modifies a rule's port: the catalogue says so, for AWS and the simulation).
+    assert!(matches!(action("logs"), Action::Update { .. }));
+    assert!(matches!(
+        action("sg"),
+        Action::Replace {
+            mode: ReplaceMode::DeleteBeforeCreate,
+            ..
+        }
+    ));
     assert!(matches!(
         action("subnet"),
         Action::Replace {
@@ -492,19 +510,18 @@ async fn updates_replacements_and_removals_are_planned_and_applied() {
         .map(|n| (n.id.as_str(), &n.action))
         .collect();
     assert!(left.is_empty(), "{left:?}");
-    assert_eq!(cloud.count(ENV).get("log-group"), None);
+    // The removed one is gone; the updated one stays.
+    assert_eq!(cloud.count(ENV).get("log-group"), Some(&1));
 }
 
 #[tokio::test(start_paused = true)]
 async fn drift_and_duplicates_show_in_the_plan() {
-    let cloud = SimCloud::new(1.0);
-    let graph = sim::hub_spoke().seal().unwrap();
-    assert!(
-        run(&cloud, &graph, PlanMode::Apply, &ExecOptions::default())
-            .await
-            .report
-            .succeeded()
-    );
+    let cloud = airgap_catalog::sim::cloud(1.0);
+    let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
+    assert!(run(&cloud, &graph, PlanMode::Apply, &aws_opts())
+        .await
+        .report
+        .succeeded());
     let settled = replan(&cloud, &graph, PlanMode::Apply).await;
     let again = replan(&cloud, &graph, PlanMode::Apply).await;
     assert_eq!(settled.fingerprint(), again.fingerprint());
@@ -523,8 +540,8 @@ async fn drift_and_duplicates_show_in_the_plan() {
 
 #[tokio::test(start_paused = true)]
 async fn a_plan_observes_once_per_kind_and_scope_whatever_the_size() {
-    let graph = sim::hub_spoke().seal().unwrap();
-    let cloud = SimCloud::new(1.0);
+    let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
+    let cloud = airgap_catalog::sim::cloud(1.0);
     let p = replan(&cloud, &graph, PlanMode::Apply).await;
     let observes: u64 = cloud
         .calls()
@@ -532,8 +549,8 @@ async fn a_plan_observes_once_per_kind_and_scope_whatever_the_size() {
         .filter(|(k, _)| k.ends_with(":observe"))
         .map(|(_, v)| v)
         .sum();
-    assert_eq!(observes as usize, sim::KINDS.len() * 3);
-    assert_eq!(p.observations, sim::KINDS.len() * 3);
+    assert_eq!(observes as usize, airgap_catalog::ALL.len() * 3);
+    assert_eq!(p.observations, airgap_catalog::ALL.len() * 3);
 }
 
 #[test]
@@ -554,14 +571,14 @@ fn every_operation_runs_once_and_after_its_dependencies() {
                     .unwrap();
                 rt.block_on(async {
                     let graph = sim::random_layered(n, seed).seal().unwrap();
-                    let cloud = SimCloud::new(1.0);
+                    let cloud = airgap_catalog::sim::cloud(1.0);
                     let r = run(
                         &cloud,
                         &graph,
                         PlanMode::Apply,
                         &ExecOptions {
                             parallelism,
-                            ..ExecOptions::default()
+                            ..aws_opts()
                         },
                     )
                     .await;

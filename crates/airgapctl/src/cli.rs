@@ -121,7 +121,7 @@ pub struct Source {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
-    /// The reference topology: 3 accounts, transit gateway, firewall, private EKS (151 resources).
+    /// plans/hub-spoke.yaml (built in): 3 accounts, transit gateway, firewall, private EKS.
     HubSpoke,
     /// A random layered graph of 1000 resources (fixed seed).
     #[value(name = "random-1k")]

@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_airgapctl");
-/// 151 resources in well under a second.
+/// The simulated scenario (plans/hub-spoke.yaml) in well under a second.
 const FAST: &[&str] = &["--simulate", "--sim-time-scale", "0.0001"];
 
 /// A scratch directory per test, removed afterwards.
@@ -74,6 +74,11 @@ impl Run {
     }
 }
 
+/// How many resources the built-in scenario, plans/hub-spoke.yaml, declares.
+fn scenario_len() -> usize {
+    airgap_blueprint::examples::hub_spoke().len()
+}
+
 fn repo_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -87,9 +92,13 @@ fn plan_apply_plan_destroy_plan() {
     assert!(plan
         .stdout()
         .contains("  + vpc/workload (vpc, 333333333333/eu-central-1)\n"));
-    assert!(plan
-        .stdout()
-        .ends_with("Plan: 151 to add, 0 to change, 0 to replace, 0 to destroy.\n"));
+    assert!(plan.stdout().ends_with(
+        format!(
+            "Plan: {n} to add, 0 to change, 0 to replace, 0 to destroy.\n",
+            n = scenario_len()
+        )
+        .as_str()
+    ));
     // Without --detailed-exitcode a plan with changes is still a success.
     sb.sim(&["plan"]).expect(0);
 
@@ -99,7 +108,10 @@ fn plan_apply_plan_destroy_plan() {
     assert!(out.contains("+ vpc/workload: creating"), "{out}");
     assert!(out.contains("+ vpc/workload: done in "), "{out}");
     assert!(
-        out.contains("Apply complete in ") && out.contains(": 151 created, 0 updated, 0 deleted."),
+        out.contains("Apply complete in ")
+            && out.contains(
+                format!(": {n} created, 0 updated, 0 deleted.", n = scenario_len()).as_str()
+            ),
         "{out}"
     );
     assert!(sb.dir.join(".airgap/sim/demo.json").exists());
@@ -113,14 +125,22 @@ fn plan_apply_plan_destroy_plan() {
     let destroy = sb.sim(&["destroy", "--auto-approve"]).expect(0);
     let out = destroy.stdout();
     assert!(out.contains("Account 333333333333: "), "{out}");
-    assert!(out.contains("Plan: 0 to add, 0 to change, 0 to replace, 151 to destroy."));
+    assert!(out.contains(
+        format!(
+            "Plan: 0 to add, 0 to change, 0 to replace, {n} to destroy.",
+            n = scenario_len()
+        )
+        .as_str()
+    ));
     assert!(
-        out.contains(": 0 created, 0 updated, 151 deleted."),
+        out.contains(format!(": 0 created, 0 updated, {n} deleted.", n = scenario_len()).as_str()),
         "{out}"
     );
 
     let after = sb.sim(&["plan", "--detailed-exitcode"]).expect(2);
-    assert!(after.stdout().contains("Plan: 151 to add,"));
+    assert!(after
+        .stdout()
+        .contains(format!("Plan: {n} to add,", n = scenario_len()).as_str()));
 }
 
 #[test]
@@ -148,7 +168,9 @@ fn failed_apply_reports_root_causes_and_resumes() {
     // What succeeded was kept; a second run does the rest.
     let plan = sb.sim(&["plan"]).expect(0);
     assert!(
-        !plan.stdout().contains("Plan: 151 to add"),
+        !plan
+            .stdout()
+            .contains(format!("Plan: {n} to add", n = scenario_len()).as_str()),
         "{}",
         plan.stdout()
     );
@@ -184,14 +206,17 @@ fn json_apply_streams_parseable_events() {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
     assert_eq!(lines[0]["event"], "plan");
-    assert_eq!(lines[0]["plan"]["nodes"].as_array().unwrap().len(), 151);
+    assert_eq!(
+        lines[0]["plan"]["nodes"].as_array().unwrap().len(),
+        scenario_len()
+    );
     assert_eq!(lines[1]["event"], "run_started");
-    assert_eq!(lines[1]["operations"], 151);
+    assert_eq!(lines[1]["operations"], scenario_len());
     let started = lines.iter().filter(|l| l["event"] == "started").count();
-    assert_eq!(started, 151);
+    assert_eq!(started, scenario_len());
     let last = lines.last().unwrap();
     assert_eq!(last["event"], "run_finished");
-    assert_eq!(last["done"], 151);
+    assert_eq!(last["done"], scenario_len());
     assert_eq!(last["failed"], 0);
 }
 
@@ -229,7 +254,7 @@ fn graph_formats() {
         .contains("\"vpc/workload\" -> \"vpc/workload/subnet/"));
     let json = sb.sim(&["graph", "--format", "json"]).expect(0);
     let g: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
-    assert_eq!(g["nodes"].as_array().unwrap().len(), 151);
+    assert_eq!(g["nodes"].as_array().unwrap().len(), scenario_len());
     assert!(!g["edges"].as_array().unwrap().is_empty());
 }
 
@@ -483,7 +508,9 @@ fn first_ctrl_c_cancels_and_reports() {
     // The state was saved: what was created is no longer planned.
     let plan = sb.sim(&["plan"]).expect(0);
     assert!(
-        !plan.stdout().contains("Plan: 151 to add"),
+        !plan
+            .stdout()
+            .contains(format!("Plan: {n} to add", n = scenario_len()).as_str()),
         "{}",
         plan.stdout()
     );
@@ -513,7 +540,7 @@ fn saved_plan_applies_exactly_and_leaves_no_changes() {
     assert!(saved.get("blueprint").is_none());
     assert_eq!(saved["observed_fingerprint"].as_str().unwrap().len(), 16);
     let actions = saved["actions"].as_array().unwrap();
-    assert_eq!(actions.len(), 151);
+    assert_eq!(actions.len(), scenario_len());
     assert!(actions.iter().all(|a| a["action"]["action"] == "create"));
     // Nothing was changed by planning.
     assert!(!sb.dir.join(".airgap").exists());
@@ -521,10 +548,12 @@ fn saved_plan_applies_exactly_and_leaves_no_changes() {
     // No confirmation (stdin is not a terminal and there is no --auto-approve).
     let apply = sb.sim(&["apply", "p.json"]).expect(0);
     assert!(
-        apply.stdout().contains("Plan: 151 to add,")
-            && apply
-                .stdout()
-                .contains(": 151 created, 0 updated, 0 deleted."),
+        apply
+            .stdout()
+            .contains(format!("Plan: {n} to add,", n = scenario_len()).as_str())
+            && apply.stdout().contains(
+                format!(": {n} created, 0 updated, 0 deleted.", n = scenario_len()).as_str()
+            ),
         "{}",
         apply.stdout()
     );
@@ -548,7 +577,7 @@ fn saved_plan_applies_exactly_and_leaves_no_changes() {
     assert!(
         destroy
             .stdout()
-            .contains(": 0 created, 0 updated, 151 deleted."),
+            .contains(format!(": 0 created, 0 updated, {n} deleted.", n = scenario_len()).as_str()),
         "{}",
         destroy.stdout()
     );

@@ -12,7 +12,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use airgap_engine::opgraph::OpGraph;
-use airgap_engine::sim::{self, SimCloud};
+
 use airgap_engine::{plan, PlanMode};
 use airgap_testkit::{Account, LocalStack};
 use aws_sdk_ec2::types::Filter;
@@ -156,8 +156,8 @@ async fn critical_path(file: &Path) -> Duration {
         .expect("expands")
         .seal()
         .expect("seals");
-    let cloud = SimCloud::new(1.0);
-    let registry = sim::registry(&cloud);
+    let cloud = airgap_catalog::sim::cloud(1.0);
+    let registry = airgap_catalog::sim::registry(&cloud);
     let p = plan(ENV, &graph, &registry, PlanMode::Apply, &[])
         .await
         .expect("plan");
@@ -166,7 +166,7 @@ async fn critical_path(file: &Path) -> Duration {
         .ops
         .iter()
         .map(|o| {
-            sim::kind_spec(&p.nodes[o.plan_ix].kind)
+            airgap_catalog::get(&p.nodes[o.plan_ix].kind)
                 .expect("known kind")
                 .timing
                 .create

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use airgap_engine::exec::OpReport;
-use airgap_engine::sim::{self, SimCloud};
+use airgap_engine::sim::SimCloud;
 use airgap_engine::{
     execute, plan, Event, Events, ExecOptions, GraphBuilder, Node, Op, Outcome, PlanMode,
     RateLimits, Report, Scope, Value,
@@ -96,8 +96,8 @@ fn fast() -> ExecOptions {
 
 /// Applies v1 to a fresh simulated cloud and returns it.
 async fn applied_v1() -> Arc<SimCloud> {
-    let cloud = SimCloud::new(0.0001);
-    let reg = sim::registry(&cloud);
+    let cloud = airgap_catalog::sim::cloud(0.0001);
+    let reg = airgap_catalog::sim::registry(&cloud);
     let g = v1().seal().unwrap();
     let p = plan("demo", &g, &reg, PlanMode::Apply, &[]).await.unwrap();
     let report = execute(&p, &reg, &fast(), &Events::none()).await.unwrap();
@@ -108,7 +108,7 @@ async fn applied_v1() -> Arc<SimCloud> {
 #[tokio::test]
 async fn plan_with_every_action() {
     let cloud = applied_v1().await;
-    let reg = sim::registry(&cloud);
+    let reg = airgap_catalog::sim::registry(&cloud);
     let g = v2().seal().unwrap();
     let p = plan("demo", &g, &reg, PlanMode::Apply, &[]).await.unwrap();
     let s = p.summary();
@@ -122,7 +122,7 @@ async fn plan_with_every_action() {
 #[tokio::test]
 async fn plan_without_changes() {
     let cloud = applied_v1().await;
-    let reg = sim::registry(&cloud);
+    let reg = airgap_catalog::sim::registry(&cloud);
     let g = v1().seal().unwrap();
     let p = plan("demo", &g, &reg, PlanMode::Apply, &[]).await.unwrap();
     assert_eq!(
@@ -134,7 +134,7 @@ async fn plan_without_changes() {
 #[tokio::test]
 async fn destroy_counts_by_account_and_kind() {
     let cloud = applied_v1().await;
-    let reg = sim::registry(&cloud);
+    let reg = airgap_catalog::sim::registry(&cloud);
     let g = v1().seal().unwrap();
     let p = plan("demo", &g, &reg, PlanMode::Destroy, &[])
         .await

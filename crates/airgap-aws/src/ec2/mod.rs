@@ -80,8 +80,8 @@ macro_rules! kind_meta {
 }
 pub(crate) use kind_meta;
 
-pub(crate) fn spec(name: &str) -> &'static airgap_engine::sim::KindSpec {
-    airgap_engine::sim::kind_spec(name).expect("every AWS kind is in the engine's catalogue")
+pub(crate) fn spec(name: &str) -> &'static airgap_catalog::KindFacts {
+    airgap_catalog::get(name).expect("every AWS kind is in the catalogue")
 }
 
 pub(crate) fn env_filter(env: &str) -> Filter {

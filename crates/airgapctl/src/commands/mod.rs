@@ -13,7 +13,7 @@ pub mod show;
 pub mod unlock;
 pub mod validate;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -182,7 +182,7 @@ impl Target {
             .sim_state
             .clone()
             .unwrap_or_else(|| PathBuf::from(".airgap/sim").join(format!("{env}.json")));
-        let cloud = SimCloud::load(&state_path, source.sim_time_scale).map_err(|e| {
+        let cloud = airgap_catalog::sim::load(&state_path, source.sim_time_scale).map_err(|e| {
             Failure::invalid(miette!(
                 "cannot read the simulated state {}: {e}",
                 state_path.display()
@@ -208,7 +208,7 @@ impl Target {
             env,
             graph,
             blueprint_hash,
-            registry: sim::registry(&cloud),
+            registry: airgap_catalog::sim::registry(&cloud),
             backend: Backend::Sim { cloud, state_path },
             time_scale: source.sim_time_scale,
             span: None,
@@ -266,21 +266,7 @@ impl Target {
 /// AWS's rate limits, sped up like everything else in the simulation: at 1% of
 /// AWS time a bucket refills 100 times faster, or runs would be limit-bound.
 fn scaled_limits(time_scale: f64) -> RateLimits {
-    let aws = RateLimits::aws();
-    if time_scale >= 1.0 {
-        return aws;
-    }
-    let buckets: BTreeSet<&'static str> = sim::KINDS
-        .iter()
-        .flat_map(|k| [k.bucket, k.read_bucket])
-        .collect();
-    let mut scaled = aws.clone();
-    for b in buckets {
-        if let Some(l) = aws.get(b) {
-            scaled.set(b, l.burst, l.refill_per_s / time_scale);
-        }
-    }
-    scaled
+    airgap_catalog::rate_limits().scaled(time_scale)
 }
 
 /// What a [`Source`] declares.
@@ -318,18 +304,13 @@ pub fn declared(source: &Source, need_provider: bool) -> Result<Declared, Failur
         (_, Some(bp)) => {
             // `--env` over metadata.name: the names of the resources follow it too.
             let env = source.env.as_deref().unwrap_or(&bp.metadata.name.value);
-            airgap_blueprint::check_env_name(env).map_err(|e| {
-                Failure::invalid(miette!(
-                    help = "or leave --env out to use metadata.name",
-                    "--env: {e}"
-                ))
-            })?;
+            check_env_name(env)?;
             airgap_blueprint::expand_as(bp, env).map_err(|e| {
                 Failure::invalid(miette!("cannot expand the blueprint into resources: {e}"))
             })?
         }
         (Some(scenario), None) => match scenario.unwrap_or(Scenario::HubSpoke) {
-            Scenario::HubSpoke => sim::hub_spoke(),
+            Scenario::HubSpoke => airgap_blueprint::examples::hub_spoke(),
             Scenario::Random1k => sim::random_layered(1000, 1),
         },
         (None, None) => {
@@ -359,20 +340,16 @@ pub fn declared(source: &Source, need_provider: bool) -> Result<Declared, Failur
     })
 }
 
-/// The env name becomes a file name and an AWS tag value: keep it to safe characters.
+/// One rule for environment names wherever they come from (`metadata.name`, `--env`):
+/// the blueprint's, since the name goes into AWS resource names, the `airgap:env` tag and
+/// a file name of the simulated cloud.
 pub fn check_env_name(env: &str) -> Result<(), Failure> {
-    let ok = !env.is_empty()
-        && env.len() <= 64
-        && env
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(Failure::invalid(miette!(
-            "invalid --env {env:?}: use 1 to 64 letters, digits, '-' or '_'"
-        )))
-    }
+    airgap_blueprint::check_env_name(env).map_err(|e| {
+        Failure::invalid(miette!(
+            help = "with a blueprint, leaving --env out uses metadata.name",
+            "--env: {e}"
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -380,28 +357,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_refill_as_fast_as_simulated_time_runs() {
-        let aws = RateLimits::aws();
-        let scaled = scaled_limits(0.01);
-        for bucket in ["ec2-endpoint", "ec2-describe", "eks"] {
-            let (a, s) = (aws.get(bucket).unwrap(), scaled.get(bucket).unwrap());
-            assert_eq!(s.burst, a.burst, "{bucket}");
-            assert!(
-                (s.refill_per_s - a.refill_per_s * 100.0).abs() < 1e-9,
-                "{bucket}"
-            );
-        }
-        let real = scaled_limits(1.0).get("ec2-endpoint").unwrap();
-        assert_eq!(real, aws.get("ec2-endpoint").unwrap());
-    }
-
-    #[test]
-    fn env_names_are_file_and_tag_safe() {
-        for ok in ["demo", "team-a_1", &"x".repeat(64)] {
+    fn env_names_follow_the_blueprint_rule() {
+        for ok in ["demo", "team-a-1", &format!("a{}", "x".repeat(31))] {
             assert!(check_env_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "../x", "a b", "a/b", &"x".repeat(65)] {
+        // What the blueprint refuses in metadata.name, --env refuses too.
+        for bad in ["", "../x", "a b", "a/b", "team_a", "Demo", &"x".repeat(33)] {
             assert!(check_env_name(bad).is_err(), "{bad}");
+            assert!(airgap_blueprint::check_env_name(bad).is_err(), "{bad}");
         }
     }
 }

@@ -1,0 +1,138 @@
+//! Typed specs: one serde struct per kind, the shape both ends agree on. The blueprint
+//! expansion builds a spec and turns it into a node's attributes ([`node`]); the AWS
+//! kind reads the same struct back from the resolved attributes ([`Spec::from_attrs`])
+//! and maps what it observes into it, so a diff compares like with like and a renamed
+//! or mistyped field is a compile error instead of a missing map key.
+//!
+//! Attributes stay the engine's currency (it diffs, renders and hashes them without
+//! knowing any kind); a field that names another node's output is an [`Id`], which
+//! holds the reference (a graph edge) until the engine resolves it.
+
+use airgap_engine::{Attrs, KindFacts, Node, NodeId, Ref, Scope, Value};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub mod ec2;
+
+pub use ec2::*;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum SpecError {
+    /// The attributes do not have the spec's shape: a bug in the expansion or in the
+    /// kind's observe, never the user's input (the blueprint is validated first).
+    #[error("attributes of a {kind} do not match its spec: {reason}")]
+    Shape { kind: &'static str, reason: String },
+    /// A reference was not resolved before the kind needed its value.
+    #[error("{field} of a {kind} is not known yet ({value})")]
+    Unresolved {
+        kind: &'static str,
+        field: &'static str,
+        value: String,
+    },
+}
+
+/// A kind's typed spec.
+pub trait Spec: Serialize + DeserializeOwned {
+    /// The catalogue entry of the kind this spec describes.
+    const KIND: &'static KindFacts;
+
+    /// The attributes the engine carries: the spec's fields by their serde names, optional
+    /// fields left out when absent (AWS shows no value for them either).
+    fn to_attrs(&self) -> Attrs {
+        match serde_json::to_value(self).and_then(serde_json::from_value::<Attrs>) {
+            Ok(a) => a,
+            // A spec is plain data (strings, numbers, lists, maps, references): it always
+            // converts; anything else is a spec type written wrong, found by its tests.
+            Err(e) => panic!(
+                "spec of {} does not convert to attributes: {e}",
+                Self::KIND.name
+            ),
+        }
+    }
+
+    /// Reads the spec from attributes (resolved, for a kind; observed, for a diff).
+    /// Attributes that are not part of the spec (observe's `tagsMissing`) are ignored.
+    fn from_attrs(attrs: &Attrs) -> Result<Self, SpecError> {
+        serde_json::to_value(attrs)
+            .and_then(serde_json::from_value)
+            .map_err(|e| SpecError::Shape {
+                kind: Self::KIND.name,
+                reason: e.to_string(),
+            })
+    }
+}
+
+/// A node of the spec's kind.
+pub fn node<S: Spec>(id: impl Into<NodeId>, scope: Scope, spec: &S) -> Node {
+    let mut n = Node::new(id, S::KIND.name, scope);
+    n.attrs = spec.to_attrs();
+    n
+}
+
+/// A value that may come from another node: known now, or a reference to an output
+/// (a graph edge) resolved before the kind runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Id {
+    Ref(Ref),
+    /// Serialized as `{"$unknown": true}`: known after apply.
+    Unknown(airgap_engine::value::UnknownMarker),
+    Known(String),
+}
+
+impl Id {
+    /// A reference to `node`'s `output`.
+    pub fn of(node: impl Into<NodeId>, output: &str) -> Self {
+        Id::Ref(Ref {
+            node: node.into(),
+            output: output.to_string(),
+        })
+    }
+
+    /// The value, once resolved.
+    pub fn get(&self, kind: &'static str, field: &'static str) -> Result<&str, SpecError> {
+        match self {
+            Id::Known(s) => Ok(s),
+            other => Err(SpecError::Unresolved {
+                kind,
+                field,
+                value: Value::from(other.clone()).to_string(),
+            }),
+        }
+    }
+
+    pub fn known(&self) -> Option<&str> {
+        match self {
+            Id::Known(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl From<&str> for Id {
+    fn from(s: &str) -> Self {
+        Id::Known(s.to_string())
+    }
+}
+
+impl From<String> for Id {
+    fn from(s: String) -> Self {
+        Id::Known(s)
+    }
+}
+
+impl From<Id> for Value {
+    fn from(id: Id) -> Self {
+        match id {
+            Id::Ref(r) => Value::Ref(r),
+            Id::Unknown(_) => Value::UNKNOWN,
+            Id::Known(s) => Value::Str(s),
+        }
+    }
+}
+
+/// `skip_serializing_if` for flags that default to false and are left out when false.
+pub fn is_false(b: &bool) -> bool {
+    !*b
+}

@@ -1,0 +1,87 @@
+//! Specs of the EC2 networking kinds.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Id, Spec};
+use crate::KindFacts;
+
+/// A VPC. DNS support and hostnames are on for every VPC of an environment: interface
+/// endpoints' private DNS names need both.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcSpec {
+    pub cidr: String,
+    pub enable_dns_support: bool,
+    pub enable_dns_hostnames: bool,
+}
+
+impl Spec for VpcSpec {
+    const KIND: &'static KindFacts = &crate::VPC;
+}
+
+/// A subnet of one availability zone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubnetSpec {
+    pub vpc: Id,
+    pub cidr: String,
+    pub az: String,
+}
+
+impl Spec for SubnetSpec {
+    const KIND: &'static KindFacts = &crate::SUBNET;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::SpecError;
+    use airgap_engine::{Attrs, Value};
+
+    #[test]
+    fn a_spec_round_trips_through_attributes_with_its_reference() {
+        let s = SubnetSpec {
+            vpc: Id::of("vpc/a", "id"),
+            cidr: "10.0.0.0/24".into(),
+            az: "eu-central-1a".into(),
+        };
+        let attrs = s.to_attrs();
+        assert_eq!(attrs["vpc"], Value::reference("vpc/a", "id"));
+        assert_eq!(attrs["cidr"], Value::str("10.0.0.0/24"));
+        assert_eq!(SubnetSpec::from_attrs(&attrs).unwrap(), s);
+        // Unresolved, the kind gets a typed error instead of a value.
+        assert!(matches!(
+            s.vpc.get("subnet", "vpc"),
+            Err(SpecError::Unresolved { .. })
+        ));
+    }
+
+    #[test]
+    fn resolved_and_observed_attributes_read_back_and_extra_keys_are_ignored() {
+        let attrs = Attrs::from([
+            ("vpc".to_string(), Value::str("vpc-1")),
+            ("cidr".to_string(), Value::str("10.0.0.0/24")),
+            ("az".to_string(), Value::str("eu-central-1a")),
+            ("tagsMissing".to_string(), Value::List(vec![])),
+        ]);
+        let s = SubnetSpec::from_attrs(&attrs).unwrap();
+        assert_eq!(s.vpc.get("subnet", "vpc").unwrap(), "vpc-1");
+        let bad = Attrs::from([("cidr".to_string(), Value::Int(3))]);
+        assert!(matches!(
+            SubnetSpec::from_attrs(&bad),
+            Err(SpecError::Shape { .. })
+        ));
+    }
+
+    #[test]
+    fn vpc_flags_keep_their_names() {
+        let v = VpcSpec {
+            cidr: "10.0.0.0/16".into(),
+            enable_dns_support: true,
+            enable_dns_hostnames: true,
+        }
+        .to_attrs();
+        assert_eq!(v["enableDnsSupport"], Value::Bool(true));
+        assert_eq!(v["enableDnsHostnames"], Value::Bool(true));
+    }
+}
