@@ -1,0 +1,173 @@
+//! The top level of a blueprint: `apiVersion`, `kind`, `metadata`, `accounts`,
+//! `availabilityZones` and `registries`; `hub`, `vpcs` and `clusters` are read
+//! by the sibling modules.
+
+use miette::SourceSpan;
+
+use super::{keys, parse_ttl, Obj, Parser};
+use crate::diag::Code;
+use crate::model::*;
+use crate::yaml::{Kind, Node, ScalarType};
+
+impl Parser<'_> {
+    pub(crate) fn blueprint(&mut self, root: &Node) -> Option<Blueprint> {
+        let top = SourceSpan::from(root.span.offset()..root.span.offset());
+        let o = self.obj(root, top, "the blueprint", keys::ROOT)?;
+        let api_version = self.req_string(&o, "apiVersion", "the blueprint");
+        let kind = self.req_string(&o, "kind", "the blueprint");
+        let metadata = self.metadata(&o);
+        let accounts = self.accounts(&o);
+        let availability_zones = self.azs(&o);
+        let hub = self.hub(&o);
+        let mut vpcs = Vec::new();
+        if let Some((_, v)) = self.get(&o, "vpcs") {
+            for item in self.list(v, "`vpcs`") {
+                if let Some(vpc) = self.vpc(item) {
+                    vpcs.push(vpc);
+                }
+            }
+        }
+        let mut clusters = Vec::new();
+        if let Some((_, v)) = self.get(&o, "clusters") {
+            for item in self.list(v, "`clusters`") {
+                if let Some(c) = self.cluster(item) {
+                    clusters.push(c);
+                }
+            }
+        }
+        let registries = self.registries(&o);
+        Some(Blueprint {
+            source: self.sink.source.clone(),
+            api_version,
+            kind,
+            metadata,
+            accounts,
+            availability_zones,
+            hub,
+            vpcs,
+            clusters,
+            registries,
+        })
+    }
+
+    fn metadata(&mut self, root: &Obj) -> Metadata {
+        let sub = self
+            .req(root, "metadata", "the blueprint")
+            .and_then(|(k, v)| self.obj(v, k.span, "`metadata`", keys::METADATA));
+        let Some(o) = sub else {
+            let at = root.owner;
+            return Metadata {
+                name: self.placeholder(String::new(), at),
+                region: self.placeholder(String::new(), at),
+                ttl: None,
+            };
+        };
+        let name = self.req_string(&o, "name", "`metadata`");
+        let region = self.req_string(&o, "region", "`metadata`");
+        let ttl = self.get(&o, "ttl").and_then(|(_, v)| {
+            let s = self.string(v, "`ttl`")?;
+            match parse_ttl(&s.value) {
+                Some(d) => Some(Spanned::new(d, s.span)),
+                None => {
+                    self.sink
+                        .report(
+                            Code::Ttl,
+                            s.span,
+                            format!("`ttl` `{}` is not a duration", s.value),
+                            "not a duration",
+                        )
+                        .help(
+                            "write a positive number followed by m, h or d, e.g. 30m, 8h, 2d \
+                             (units may be combined: 1d12h)",
+                        );
+                    None
+                }
+            }
+        });
+        Metadata { name, region, ttl }
+    }
+
+    fn accounts(&mut self, root: &Obj) -> Vec<Account> {
+        let Some((k, v)) = self.req(root, "accounts", "the blueprint") else {
+            return Vec::new();
+        };
+        let Kind::Map(pairs) = &v.kind else {
+            self.wrong_type(v, "`accounts`", "a mapping of logical name to account");
+            return Vec::new();
+        };
+        if pairs.is_empty() {
+            self.sink
+                .report(Code::Missing, k.span, "`accounts` is empty", "no accounts")
+                .help("define at least one account, e.g. `main: { id: \"111111111111\" }`");
+        }
+        let mut out: Vec<Account> = Vec::new();
+        for (name_node, body) in pairs {
+            let Some(name) = self.string(name_node, "an account name") else {
+                continue;
+            };
+            if let Some(first) = out.iter().find(|a| a.name.value == name.value) {
+                let first = first.name.span;
+                self.sink
+                    .report(
+                        Code::DuplicateKey,
+                        name.span,
+                        format!("account `{}` is defined twice", name.value),
+                        "duplicate account",
+                    )
+                    .also(first, "first defined here")
+                    .help("give each account a unique logical name");
+                continue;
+            }
+            let what = format!("account `{}`", name.value);
+            let Some(o) = self.obj(body, name.span, &what, keys::ACCOUNT) else {
+                continue;
+            };
+            let id = self.req_string(&o, "id", &what);
+            let role = self.opt_string(&o, "role");
+            let external_id = self.opt_string(&o, "externalId");
+            let session_name = self.opt_string(&o, "sessionName");
+            out.push(Account {
+                name,
+                id,
+                role,
+                external_id,
+                session_name,
+            });
+        }
+        out
+    }
+
+    fn azs(&mut self, root: &Obj) -> Spanned<AzSpec> {
+        let Some((_, v)) = self.get(root, "availabilityZones") else {
+            return Spanned::new(AzSpec::Count(2), root.owner);
+        };
+        match &v.kind {
+            Kind::Seq(items) => {
+                let list = items
+                    .iter()
+                    .filter_map(|n| self.string(n, "an availability zone"))
+                    .collect();
+                Spanned::new(AzSpec::Explicit(list), v.span)
+            }
+            _ => match v.scalar_type() {
+                Some(ScalarType::Int) => match self.int(v, "`availabilityZones`", 1, 6) {
+                    Some(n) => Spanned::new(AzSpec::Count(n.value as u8), v.span),
+                    None => self.poisoned(AzSpec::Count(2), v.span),
+                },
+                _ => {
+                    self.wrong_type(v, "`availabilityZones`", "a count or a list of AZ names");
+                    self.poisoned(AzSpec::Count(2), v.span)
+                }
+            },
+        }
+    }
+
+    fn registries(&mut self, root: &Obj) -> Option<Registries> {
+        let (k, v) = self.get(root, "registries")?;
+        let o = self.obj(v, k.span, "`registries`", keys::REGISTRIES)?;
+        Some(Registries {
+            account: self.req_string(&o, "account", "`registries`"),
+            repositories: self.string_list(&o, "repositories"),
+        })
+    }
+}

@@ -1,0 +1,291 @@
+//! Cluster rules: names, versions, log types, add-ons, IAM ARNs, node groups,
+//! and the VPC endpoints a private cluster's nodes need to join.
+
+use super::names::{iam_arn, is_account_id, is_dns_label_like, is_iam_name};
+use super::V;
+use crate::diag::Code;
+use crate::model::*;
+use crate::regions::{self, did_you_mean};
+
+impl V<'_> {
+    fn known(&mut self, s: &Spanned<String>, what: &str, known: &[&str]) {
+        if known.contains(&s.value.as_str()) {
+            return;
+        }
+        let p = self.sink.report(
+            Code::InvalidValue,
+            s.span,
+            format!("unknown {what} `{}`", s.value),
+            format!("unknown {what}"),
+        );
+        match did_you_mean(&s.value, known.iter().copied()) {
+            Some(m) => p.help(format!("did you mean `{m}`?")),
+            None => p.help(format!("known: {}", known.join(", "))),
+        };
+    }
+
+    fn role_arn(&mut self, s: &Spanned<String>, what: &str, kinds: &[&str]) {
+        let good = iam_arn(&s.value).is_some_and(|(acct, rest)| {
+            is_account_id(acct)
+                && kinds.iter().any(|k| {
+                    rest.strip_prefix(k)
+                        .and_then(|r| r.strip_prefix('/'))
+                        .is_some_and(|n| !n.is_empty() && n.split('/').all(|p| is_iam_name(p, 128)))
+                })
+        });
+        if !good {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    s.span,
+                    format!("`{}` is not an IAM {} ARN", s.value, kinds.join(" or ")),
+                    format!("invalid {what}"),
+                )
+                .help(format!(
+                    "write arn:aws:iam::<12-digit account id>:{}/<name>",
+                    kinds[0]
+                ));
+        }
+    }
+
+    pub(super) fn clusters(&mut self, bp: &Blueprint, az: usize) {
+        for c in &bp.clusters {
+            if self.ok(&c.name) {
+                let n = &c.name.value;
+                let good = !n.is_empty()
+                    && n.len() <= 100
+                    && n.starts_with(|ch: char| ch.is_ascii_alphanumeric())
+                    && n.chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+                if !good {
+                    self.sink
+                        .report(Code::InvalidValue, c.name.span, format!("cluster name `{n}` is not allowed"), "invalid cluster name")
+                        .help("EKS cluster names have 1-100 letters, digits, hyphens and underscores and start with a letter or digit");
+                }
+                if az < 2 {
+                    self.sink
+                        .report(Code::AvailabilityZones, c.name.span, format!("cluster `{n}` needs at least 2 availability zones"), "needs 2 AZs")
+                        .also(bp.availability_zones.span, "AZs")
+                        .help("EKS requires control plane subnets in at least two AZs; set availabilityZones: 2");
+                }
+            }
+            if let Some(v) = &c.version {
+                let good = v.value.strip_prefix("1.").is_some_and(|m| {
+                    !m.is_empty()
+                        && m.len() <= 2
+                        && m.bytes().all(|b| b.is_ascii_digit())
+                        && !m.starts_with('0')
+                });
+                if !good {
+                    self.sink
+                        .report(
+                            Code::InvalidValue,
+                            v.span,
+                            format!("`{}` is not a Kubernetes version", v.value),
+                            "invalid version",
+                        )
+                        .help("write the minor version as a quoted string, e.g. version: \"1.31\"");
+                }
+            }
+            for l in &c.logging {
+                self.known(l, "control plane log type", regions::CLUSTER_LOG_TYPES);
+            }
+            for a in &c.addons {
+                self.known(a, "add-on", regions::ADDONS);
+            }
+            self.dup_names("add-on", c.addons.iter());
+            for a in &c.admins {
+                self.role_arn(a, "admin", &["role", "user"]);
+            }
+            if let Some(r) = &c.roles.cluster {
+                self.role_arn(r, "cluster role", &["role"]);
+            }
+            if let Some(r) = &c.roles.node {
+                self.role_arn(r, "node role", &["role"]);
+            }
+            for ng in &c.nodegroups {
+                self.nodegroup(ng);
+            }
+            self.private_cluster(bp, c);
+        }
+    }
+
+    /// Nodes of a private cluster have no way out but the VPC endpoints: without the
+    /// ones below they never join (EC2 and STS for the kubelet's identity, ECR for the
+    /// images, S3 for ECR's image layers), so the plan refuses such a cluster up front.
+    /// A spoke VPC never routes to an internet gateway (see `spoke_egress`), and the
+    /// gateway endpoints go on every private route table, the data plane's included.
+    fn private_cluster(&mut self, bp: &Blueprint, c: &Cluster) {
+        if !self.ok(&c.vpc) || !self.ok(&c.name) {
+            return;
+        }
+        let Some(vpc) = bp.vpc(&c.vpc.value) else {
+            return;
+        };
+        let e = &vpc.endpoints;
+        // An unknown service name is reported already, often as a typo of one needed here.
+        let known = e
+            .interface
+            .iter()
+            .all(|s| regions::INTERFACE_SERVICES.contains(&s.value.as_str()))
+            && e.gateway
+                .iter()
+                .all(|s| regions::GATEWAY_SERVICES.contains(&s.value.as_str()));
+        if !known {
+            return;
+        }
+        let has = |list: &[Spanned<String>], s: &str| list.iter().any(|x| x.value == s);
+        let mut interface: Vec<(&str, String)> = vec![
+            (
+                "ec2",
+                "nodes describe themselves and their network interfaces".into(),
+            ),
+            ("ecr.api", "ECR authentication and image manifests".into()),
+            ("ecr.dkr", "image pulls from ECR".into()),
+            ("sts", "the kubelet's and pods' IAM identities".into()),
+        ];
+        if !c.logging.is_empty() {
+            let on: Vec<&str> = c.logging.iter().map(|l| l.value.as_str()).collect();
+            interface.push(("logs", format!("logging is on: {}", on.join(", "))));
+        }
+        if let Some(a) = c
+            .addons
+            .iter()
+            .find(|a| a.value == "eks-pod-identity-agent")
+        {
+            interface.push(("eks-auth", format!("the `{}` add-on", a.value)));
+        }
+        let missing_if: Vec<(&str, String)> = interface
+            .into_iter()
+            .filter(|(s, _)| !has(&e.interface, s))
+            .collect();
+        let missing_gw = !has(&e.gateway, "s3");
+        if missing_if.is_empty() && !missing_gw {
+            return;
+        }
+        let mut pieces: Vec<String> = missing_if
+            .iter()
+            .map(|(s, why)| format!("interface endpoint `{s}` ({why})"))
+            .collect();
+        if missing_gw {
+            pieces.push(
+                "gateway endpoint `s3` (ECR serves image layers from S3; it goes on the data-plane route tables)"
+                    .into(),
+            );
+        }
+        let mut fixes = Vec::new();
+        if !missing_if.is_empty() {
+            let mut all: Vec<&str> = e.interface.iter().map(|s| s.value.as_str()).collect();
+            all.extend(missing_if.iter().map(|(s, _)| *s));
+            fixes.push(format!("interface: [{}]", all.join(", ")));
+        }
+        if missing_gw {
+            let mut all: Vec<&str> = e.gateway.iter().map(|s| s.value.as_str()).collect();
+            all.push("s3");
+            fixes.push(format!("gateway: [{}]", all.join(", ")));
+        }
+        self.sink
+            .report(
+                Code::PrivateCluster,
+                c.name.span,
+                format!(
+                    "private cluster `{}` cannot start nodes: VPC `{}` lacks {}",
+                    c.name.value,
+                    vpc.name.value,
+                    pieces.join("; ")
+                ),
+                "nodes would not join",
+            )
+            .also(vpc.name.span, "the cluster's VPC")
+            .help(format!(
+                "the nodes have no internet access, only VPC endpoints; under vpcs[{}].endpoints write {}",
+                vpc.name.value,
+                fixes.join(" and ")
+            ));
+    }
+
+    fn nodegroup(&mut self, ng: &Nodegroup) {
+        if self.ok(&ng.name) && !is_dns_label_like(&ng.name.value, 63) {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    ng.name.span,
+                    format!("node group name `{}` is not allowed", ng.name.value),
+                    "invalid name",
+                )
+                .help("use 1-63 lowercase letters, digits and hyphens, starting with a letter");
+        }
+        for t in &ng.instance_types {
+            let good = t.value.split_once('.').is_some_and(|(f, s)| {
+                !f.is_empty()
+                    && !s.is_empty()
+                    && f.starts_with(|c: char| c.is_ascii_lowercase())
+                    && f.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            });
+            if !good {
+                self.sink
+                    .report(
+                        Code::InvalidValue,
+                        t.span,
+                        format!("`{}` is not an EC2 instance type", t.value),
+                        "invalid instance type",
+                    )
+                    .help("write family.size, e.g. m6i.large");
+            }
+        }
+        if self.ok(&ng.ami) {
+            match &ng.ami.value {
+                Ami::Type(t) => {
+                    let s = Spanned::new(t.clone(), ng.ami.span);
+                    self.known(&s, "AMI type", regions::AMI_TYPES);
+                }
+                Ami::Id(id) => {
+                    let good = id.strip_prefix("ami-").is_some_and(|h| {
+                        (h.len() == 8 || h.len() == 17)
+                            && h.bytes()
+                                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                    });
+                    if !good {
+                        self.sink
+                            .report(
+                                Code::InvalidValue,
+                                ng.ami.span,
+                                format!("`{id}` is not an AMI id"),
+                                "invalid AMI id",
+                            )
+                            .help("an AMI id looks like ami-0123456789abcdef0");
+                    }
+                }
+                Ami::LaunchTemplate { .. } => {}
+            }
+        }
+        let s = &ng.scaling;
+        if self.ok(&s.min)
+            && self.ok(&s.desired)
+            && self.ok(&s.max)
+            && (s.min.value > s.desired.value || s.desired.value > s.max.value)
+        {
+            {
+                let (span, label) = if s.min.value > s.desired.value {
+                    (s.min.span, "min is above desired")
+                } else {
+                    (s.desired.span, "desired is above max")
+                };
+                self.sink
+                    .report(
+                        Code::Scaling,
+                        span,
+                        format!(
+                            "node group `{}` scaling needs min <= desired <= max, got min {}, desired {}, max {}",
+                            ng.name.value, s.min.value, s.desired.value, s.max.value
+                        ),
+                        label,
+                    )
+                    .help("set min <= desired <= max (defaults: min 1, desired 2, max 3)");
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Cross-field and format rules on the parsed model. Every rule runs; a
+//! value whose span is poisoned (it already produced a parse problem) is
+//! skipped so one mistake is reported once.
+//!
+//! The rules are grouped by section: `document` (apiVersion, kind, metadata,
+//! accounts, AZs), `names` (name formats, references to accounts and VPCs,
+//! duplicate names), `network` (CIDRs and subnet fit, endpoints, hub),
+//! `cluster` (clusters, node groups, what a private cluster needs) and
+//! `registry` (ECR repository names).
+
+use std::collections::HashSet;
+
+use crate::diag::Sink;
+use crate::model::*;
+
+mod cluster;
+mod document;
+mod names;
+mod network;
+mod registry;
+
+pub use names::check_env_name;
+
+struct V<'a> {
+    sink: &'a mut Sink,
+    poison: &'a HashSet<(usize, usize)>,
+}
+
+impl V<'_> {
+    fn ok<T>(&self, s: &Spanned<T>) -> bool {
+        !self.poison.contains(&(s.span.offset(), s.span.len()))
+    }
+
+    /// True if the value was not written but defaulted (its span holds other text).
+    fn defaulted<T: ToString>(&self, s: &Spanned<T>) -> bool {
+        let text = self.sink.source.inner();
+        let (a, b) = (s.span.offset(), s.span.offset() + s.span.len());
+        text.get(a..b) != Some(s.value.to_string().as_str())
+    }
+}
+
+pub(crate) fn validate(bp: &Blueprint, sink: &mut Sink, poison: &HashSet<(usize, usize)>) {
+    let mut v = V { sink, poison };
+    v.header(bp);
+    v.metadata(bp);
+    v.accounts(bp);
+    let az_count = v.azs(bp);
+    v.references(bp);
+    v.duplicates(bp);
+    v.networks(bp, az_count);
+    v.endpoints(bp);
+    v.hub(bp);
+    v.clusters(bp, az_count);
+    v.registries(bp);
+}

@@ -1,0 +1,206 @@
+//! Name formats (environment, IAM, DNS-label-like names), references to
+//! accounts and VPCs that must be defined, and names that must be unique.
+
+use super::V;
+use crate::diag::Code;
+use crate::model::*;
+use crate::regions::did_you_mean;
+
+fn is_arn_partition(p: &str) -> bool {
+    matches!(p, "aws" | "aws-cn" | "aws-us-gov")
+}
+
+/// Splits `arn:<partition>:iam::<account>:<rest>`.
+pub(super) fn iam_arn(s: &str) -> Option<(&str, &str)> {
+    let mut parts = s.splitn(6, ':');
+    let (arn, partition, service, region, account, rest) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    (arn == "arn" && is_arn_partition(partition) && service == "iam" && region.is_empty())
+        .then_some((account, rest))
+}
+
+pub(super) fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// IAM role (or path) name characters.
+pub(super) fn is_iam_name(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+/// Whether `name` can name an environment: it goes into AWS resource names and the
+/// `airgap:env` tag. The error says what is wrong and what would do.
+pub fn check_env_name(name: &str) -> Result<(), String> {
+    if is_dns_label_like(name, 32) {
+        return Ok(());
+    }
+    let n = name.chars().count();
+    let why = if n > 32 {
+        format!("is {n} characters long (at most 32)")
+    } else {
+        "must be lowercase letters, digits and hyphens".to_string()
+    };
+    Err(format!(
+        "environment name `{name}` {why}; use 1-32 lowercase letters, digits and hyphens, \
+         starting with a letter and not ending with a hyphen, e.g. `{}`",
+        sanitize(name)
+    ))
+}
+
+pub(super) fn is_dns_label_like(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && !s.ends_with('-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+pub(super) fn sanitize(s: &str) -> String {
+    let mut out: String = s
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    while out.contains("--") {
+        out = out.replace("--", "-");
+    }
+    let out = out.trim_matches('-');
+    let out = out
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim_start_matches('-');
+    let mut out: String = out.chars().take(32).collect();
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() {
+        "env".into()
+    } else {
+        out
+    }
+}
+
+impl V<'_> {
+    fn undefined_account(&mut self, bp: &Blueprint, r: &Spanned<String>) {
+        if !self.ok(r) || bp.account(&r.value).is_some() {
+            return;
+        }
+        let names: Vec<&str> = bp.accounts.iter().map(|a| a.name.value.as_str()).collect();
+        let p = self.sink.report(
+            Code::UndefinedAccount,
+            r.span,
+            format!("account `{}` is not defined", r.value),
+            "undefined account",
+        );
+        match did_you_mean(&r.value, names.iter().copied()) {
+            Some(m) => p.help(format!("did you mean `{m}`?")),
+            None if names.is_empty() => p.help("define it under `accounts`"),
+            None => p.help(format!(
+                "define it under `accounts`, or use one of: {}",
+                names.join(", ")
+            )),
+        };
+    }
+
+    pub(super) fn references(&mut self, bp: &Blueprint) {
+        self.undefined_account(bp, &bp.hub.account);
+        for vpc in &bp.vpcs {
+            self.undefined_account(bp, &vpc.account);
+        }
+        if let Some(r) = &bp.registries {
+            self.undefined_account(bp, &r.account);
+        }
+        for c in &bp.clusters {
+            if self.ok(&c.vpc) && bp.vpc(&c.vpc.value).is_none() {
+                let p = self.sink.report(
+                    Code::UndefinedVpc,
+                    c.vpc.span,
+                    format!("VPC `{}` is not defined", c.vpc.value),
+                    "undefined VPC",
+                );
+                match did_you_mean(&c.vpc.value, bp.vpcs.iter().map(|v| v.name.value.as_str())) {
+                    Some(m) => p.help(format!("did you mean `{m}`?")),
+                    None => p.help("clusters run in a spoke VPC listed under `vpcs`"),
+                };
+            }
+        }
+    }
+
+    pub(super) fn dup_names<'a>(
+        &mut self,
+        what: &str,
+        names: impl IntoIterator<Item = &'a Spanned<String>>,
+    ) {
+        let mut seen: Vec<&Spanned<String>> = Vec::new();
+        for n in names {
+            if !self.ok(n) {
+                continue;
+            }
+            if let Some(first) = seen.iter().find(|s| s.value == n.value) {
+                let first = first.span;
+                self.sink
+                    .report(
+                        Code::DuplicateName,
+                        n.span,
+                        format!("{what} `{}` is defined twice", n.value),
+                        format!("duplicate {what}"),
+                    )
+                    .also(first, "first defined here")
+                    .help(format!("{what} names must be unique; rename one"));
+            } else {
+                seen.push(n);
+            }
+        }
+    }
+
+    pub(super) fn duplicates(&mut self, bp: &Blueprint) {
+        self.dup_names("VPC", bp.vpcs.iter().map(|v| &v.name));
+        self.dup_names("cluster", bp.clusters.iter().map(|c| &c.name));
+        for c in &bp.clusters {
+            self.dup_names("node group", c.nodegroups.iter().map(|n| &n.name));
+        }
+        if let Some(r) = &bp.registries {
+            self.dup_names("repository", r.repositories.iter());
+        }
+        for v in &bp.vpcs {
+            if self.ok(&v.name) && !is_dns_label_like(&v.name.value, 32) {
+                self.sink
+                    .report(
+                        Code::InvalidValue,
+                        v.name.span,
+                        format!("VPC name `{}` is not allowed", v.name.value),
+                        "invalid name",
+                    )
+                    .help("use 1-32 lowercase letters, digits and hyphens, starting with a letter");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(sanitize("My_Env!"), "my-env");
+        assert_eq!(sanitize("9lives"), "lives");
+        assert!(is_dns_label_like("demo-1", 32));
+        assert!(!is_dns_label_like("Demo", 32));
+        assert!(!is_dns_label_like("demo-", 32));
+        assert_eq!(
+            iam_arn("arn:aws:iam::123456789012:role/x"),
+            Some(("123456789012", "role/x"))
+        );
+        assert_eq!(iam_arn("arn:aws:s3:::bucket"), None);
+    }
+}

@@ -1,0 +1,295 @@
+//! Network rules: VPC CIDR sizes, whether the subnet tiers fit every AZ,
+//! overlapping CIDRs, endpoint services and policies, and the hub (transit
+//! gateway ASN, firewall domains, log retention).
+
+use super::V;
+use crate::carve::{needed_addresses, prefix_for, Ipv4Net};
+use crate::diag::Code;
+use crate::model::*;
+use crate::regions::{self, did_you_mean};
+
+impl V<'_> {
+    fn check_vpc_cidr(&mut self, cidr: &Spanned<Ipv4Net>) -> bool {
+        if !self.ok(cidr) {
+            return false;
+        }
+        if !(16..=28).contains(&cidr.prefix()) {
+            self.sink
+                .report(
+                    Code::Cidr,
+                    cidr.span,
+                    format!("VPC CIDR {} has prefix /{}", cidr.value, cidr.prefix()),
+                    "VPC size out of range",
+                )
+                .help("AWS VPCs are between /16 and /28");
+            return false;
+        }
+        true
+    }
+
+    fn fit(
+        &mut self,
+        what: &str,
+        cidr: &Spanned<Ipv4Net>,
+        az: usize,
+        tiers: &[(&str, &Spanned<u8>)],
+    ) {
+        let mut all_ok = true;
+        for (name, p) in tiers {
+            if !self.ok(*p) {
+                all_ok = false;
+            } else if p.value < cidr.prefix() {
+                all_ok = false;
+                if self.defaulted(*p) {
+                    // Point at the CIDR: the default prefix has no text of its own.
+                    self.sink
+                        .report(
+                            Code::SubnetsDoNotFit,
+                            cidr.span,
+                            format!(
+                                "{name} subnets (/{}, the default) are larger than {what} ({})",
+                                p.value, cidr.value
+                            ),
+                            format!("smaller than a default {name} subnet"),
+                        )
+                        .help(format!(
+                            "set `subnets: {{ {name}: <prefix> }}` with a prefix of /{} or longer, or widen the CIDR",
+                            cidr.prefix()
+                        ));
+                } else {
+                    self.sink
+                        .report(
+                            Code::SubnetsDoNotFit,
+                            p.span,
+                            format!(
+                                "{name} subnets (/{}) are larger than {what} ({})",
+                                p.value, cidr.value
+                            ),
+                            "larger than the VPC",
+                        )
+                        .also(cidr.span, "VPC CIDR")
+                        .help(format!("use a prefix of /{} or longer", cidr.prefix()));
+                }
+            }
+        }
+        if !all_ok || az == 0 {
+            return;
+        }
+        let needed = needed_addresses(az, tiers.iter().map(|(_, p)| p.value));
+        if needed > cidr.size() {
+            let per_az: Vec<String> = tiers
+                .iter()
+                .map(|(n, p)| format!("{n} /{}", p.value))
+                .collect();
+            self.sink
+                .report(
+                    Code::SubnetsDoNotFit,
+                    cidr.span,
+                    format!(
+                        "subnets of {what} need {needed} addresses, but {} has {}",
+                        cidr.value,
+                        cidr.size()
+                    ),
+                    format!("needs at least a /{}", prefix_for(needed)),
+                )
+                .help(format!(
+                    "{az} AZs x ({}) = {needed} addresses: widen the CIDR to /{} or lengthen the subnet prefixes",
+                    per_az.join(" + "),
+                    prefix_for(needed)
+                ));
+        }
+    }
+
+    pub(super) fn networks(&mut self, bp: &Blueprint, az: usize) {
+        let insp = &bp.hub.inspection_vpc;
+        let mut nets: Vec<(String, &Spanned<Ipv4Net>)> = Vec::new();
+        if self.check_vpc_cidr(&insp.cidr) {
+            nets.push(("the inspection VPC".into(), &insp.cidr));
+            self.fit(
+                "the inspection VPC",
+                &insp.cidr,
+                az,
+                &[
+                    ("transit", &insp.subnets.transit),
+                    ("firewall", &insp.subnets.firewall),
+                    ("public", &insp.subnets.public),
+                ],
+            );
+        }
+        for v in &bp.vpcs {
+            if !self.check_vpc_cidr(&v.cidr) {
+                continue;
+            }
+            let what = format!("VPC `{}`", v.name.value);
+            self.fit(
+                &what,
+                &v.cidr,
+                az,
+                &[
+                    ("controlPlane", &v.subnets.control_plane),
+                    ("dataPlane", &v.subnets.data_plane),
+                    ("endpoints", &v.subnets.endpoints),
+                    ("transit", &v.subnets.transit),
+                ],
+            );
+            if let Some((other, o)) = nets.iter().find(|(_, o)| o.overlaps(&v.cidr)) {
+                self.sink
+                    .report(
+                        Code::CidrOverlap,
+                        v.cidr.span,
+                        format!("{what} ({}) overlaps {other} ({})", v.cidr.value, o.value),
+                        "overlapping CIDR",
+                    )
+                    .also(o.span, other.to_string())
+                    .help("the transit gateway routes by destination CIDR, so every VPC needs a disjoint range; pick a free block");
+            }
+            nets.push((what, &v.cidr));
+        }
+    }
+
+    pub(super) fn endpoints(&mut self, bp: &Blueprint) {
+        for v in &bp.vpcs {
+            let e = &v.endpoints;
+            for (list, known, kind) in [
+                (&e.gateway, regions::GATEWAY_SERVICES, "gateway"),
+                (&e.interface, regions::INTERFACE_SERVICES, "interface"),
+            ] {
+                let mut seen: Vec<&Spanned<String>> = Vec::new();
+                for s in list {
+                    if let Some(first) = seen.iter().find(|x| x.value == s.value) {
+                        let first = first.span;
+                        self.sink
+                            .report(
+                                Code::DuplicateName,
+                                s.span,
+                                format!("{kind} endpoint `{}` is listed twice", s.value),
+                                "duplicate endpoint",
+                            )
+                            .also(first, "first listed here")
+                            .help("list each endpoint once");
+                        continue;
+                    }
+                    seen.push(s);
+                    if !known.contains(&s.value.as_str()) {
+                        let p = self.sink.report(
+                            Code::EndpointService,
+                            s.span,
+                            format!("unknown {kind} endpoint service `{}`", s.value),
+                            "unknown service",
+                        );
+                        let other = if kind == "gateway" {
+                            regions::INTERFACE_SERVICES
+                        } else {
+                            regions::GATEWAY_SERVICES
+                        };
+                        if other.contains(&s.value.as_str()) {
+                            p.help(format!(
+                                "`{}` is an {} endpoint; move it to `{}`",
+                                s.value,
+                                if kind == "gateway" {
+                                    "interface"
+                                } else {
+                                    "gateway"
+                                },
+                                if kind == "gateway" {
+                                    "interface"
+                                } else {
+                                    "gateway"
+                                }
+                            ));
+                        } else {
+                            match did_you_mean(&s.value, known.iter().copied()) {
+                                Some(m) => p.help(format!("did you mean `{m}`?")),
+                                None => {
+                                    p.help(format!("known {kind} services: {}", known.join(", ")))
+                                }
+                            };
+                        }
+                    }
+                }
+            }
+            for (svc, doc) in &e.policies {
+                let listed = e
+                    .gateway
+                    .iter()
+                    .chain(&e.interface)
+                    .any(|s| s.value == svc.value);
+                if !listed {
+                    self.sink
+                        .report(
+                            Code::EndpointPolicy,
+                            svc.span,
+                            format!(
+                                "policy for `{}`, which is not an endpoint of VPC `{}`",
+                                svc.value, v.name.value
+                            ),
+                            "no such endpoint",
+                        )
+                        .help("add the service to `gateway` or `interface`, or remove the policy");
+                } else if doc.value.get("Statement").is_none() {
+                    self.sink
+                        .report(
+                            Code::EndpointPolicy,
+                            doc.span,
+                            format!("policy for `{}` has no `Statement`", svc.value),
+                            "no Statement",
+                        )
+                        .help("an IAM policy document needs `Statement: [...]` (and usually `Version: \"2012-10-17\"`)");
+                }
+            }
+        }
+    }
+
+    pub(super) fn hub(&mut self, bp: &Blueprint) {
+        let asn = &bp.hub.transit_gateway.asn;
+        let private = (64512..=65534).contains(&asn.value)
+            || (4_200_000_000..=4_294_967_294).contains(&asn.value);
+        if self.ok(asn) && !private {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    asn.span,
+                    format!("ASN {} is not a private ASN", asn.value),
+                    "not private",
+                )
+                .help("a transit gateway ASN must be in 64512-65534 or 4200000000-4294967294");
+        }
+        let Some(fw) = &bp.hub.firewall else { return };
+        for d in &fw.allow_domains {
+            let body = d.value.strip_prefix('.').unwrap_or(&d.value);
+            let good = !body.is_empty()
+                && body.len() <= 253
+                && body.split('.').all(|l| {
+                    !l.is_empty()
+                        && l.len() <= 63
+                        && !l.starts_with('-')
+                        && !l.ends_with('-')
+                        && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                });
+            if !good {
+                self.sink
+                    .report(Code::InvalidValue, d.span, format!("`{}` is not a domain name", d.value), "invalid domain")
+                    .help("write a domain (api.partner.example) or a leading dot for all subdomains (.amazonaws.com); no wildcards or schemes");
+            }
+        }
+        let r = &fw.logging.retention_days;
+        if self.ok(r) && !regions::LOG_RETENTION_DAYS.contains(&r.value) {
+            let nearest = regions::LOG_RETENTION_DAYS
+                .iter()
+                .min_by_key(|d| d.abs_diff(r.value))
+                .copied()
+                .unwrap_or(30);
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    r.span,
+                    format!("CloudWatch Logs has no {}-day retention", r.value),
+                    "unsupported retention",
+                )
+                .help(format!(
+                    "use one of {:?}; nearest is {nearest}",
+                    regions::LOG_RETENTION_DAYS
+                ));
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The `registries` section: ECR repository names.
+
+use super::V;
+use crate::diag::Code;
+use crate::model::*;
+
+impl V<'_> {
+    pub(super) fn registries(&mut self, bp: &Blueprint) {
+        let Some(r) = &bp.registries else { return };
+        for repo in &r.repositories {
+            let v = &repo.value;
+            let good = (2..=256).contains(&v.len())
+                && v.split('/').all(|part| {
+                    !part.is_empty()
+                        && part.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                        && part.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                        && part.chars().all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)
+                        })
+                });
+            if !good {
+                self.sink
+                    .report(Code::InvalidValue, repo.span, format!("`{v}` is not an ECR repository name"), "invalid repository name")
+                    .help("use lowercase letters, digits and ._- in /-separated parts, e.g. mirror/nginx");
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! How a run ended: each operation's [`Outcome`] and the [`Report`] that
+//! `finish` builds from them once the loop stops.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{Exec, State};
+use crate::events::Event;
+use crate::graph::NodeId;
+use crate::kind::Op;
+use crate::value::Attrs;
+
+/// How one operation ended.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Outcome {
+    Done {
+        elapsed_s: f64,
+    },
+    Failed {
+        error: String,
+    },
+    Skipped {
+        cause: NodeId,
+    },
+    /// Called, but the run was cancelled before it was confirmed ready or gone.
+    Interrupted,
+    NotStarted,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OpReport {
+    pub node: NodeId,
+    pub kind: String,
+    pub op: Op,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub ops: Vec<OpReport>,
+    pub elapsed_s: f64,
+    /// The longest chain of dependent operations, each as long as it took: what the run
+    /// would have taken with unlimited parallelism and no scheduling delay.
+    pub longest_chain_s: f64,
+    pub cancelled: bool,
+    /// Outputs of every node that exists after the run, by id.
+    pub outputs: Vec<(NodeId, Attrs)>,
+}
+
+impl Report {
+    pub fn succeeded(&self) -> bool {
+        !self.cancelled
+            && self
+                .ops
+                .iter()
+                .all(|o| matches!(o.outcome, Outcome::Done { .. }))
+    }
+
+    /// Failed operations only: their skipped dependents are not causes.
+    pub fn root_causes(&self) -> impl Iterator<Item = &OpReport> {
+        self.ops
+            .iter()
+            .filter(|o| matches!(o.outcome, Outcome::Failed { .. }))
+    }
+
+    pub fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+        self.ops.iter().filter(|o| f(&o.outcome)).count()
+    }
+}
+
+impl Exec<'_> {
+    pub(super) fn finish(&mut self, cancelled: bool) -> Report {
+        let mut ops = Vec::with_capacity(self.g.len());
+        for o in 0..self.g.len() {
+            let outcome = match (&self.st[o].outcome, self.st[o].state) {
+                (Some(out), _) => out.clone(),
+                (None, State::Waiting | State::Polling | State::Calling) => Outcome::Interrupted,
+                (None, State::Ready) if self.st[o].started.is_some() => Outcome::Interrupted,
+                (None, _) => Outcome::NotStarted,
+            };
+            let node = &self.plan.nodes[self.g.ops[o].plan_ix];
+            ops.push(OpReport {
+                node: node.id.clone(),
+                kind: node.kind.clone(),
+                op: self.g.ops[o].op,
+                outcome,
+            });
+        }
+        let mut outputs: Vec<(NodeId, Attrs)> = self
+            .plan
+            .nodes
+            .iter()
+            .zip(&self.outputs)
+            .filter_map(|(n, out)| out.as_ref().map(|o| (n.id.clone(), o.clone())))
+            .collect();
+        outputs.sort_by(|a, b| a.0.cmp(&b.0));
+        let took: Vec<Duration> = ops
+            .iter()
+            .map(|o| match o.outcome {
+                Outcome::Done { elapsed_s } => Duration::from_secs_f64(elapsed_s.max(0.0)),
+                _ => Duration::ZERO,
+            })
+            .collect();
+        let report = Report {
+            longest_chain_s: self.g.longest_path(&took).as_secs_f64(),
+            ops,
+            elapsed_s: self.at(),
+            cancelled,
+            outputs,
+        };
+        self.events.emit(|| Event::RunFinished {
+            at_s: report.elapsed_s,
+            done: report.count(|o| matches!(o, Outcome::Done { .. })),
+            failed: report.count(|o| matches!(o, Outcome::Failed { .. })),
+            skipped: report.count(|o| matches!(o, Outcome::Skipped { .. })),
+            not_started: report.count(|o| matches!(o, Outcome::NotStarted | Outcome::Interrupted)),
+        });
+        report
+    }
+}
