@@ -38,8 +38,9 @@ use aws_sdk_eks::types::{
 use tokio::sync::OnceCell;
 
 use crate::clients::PerScope;
-use crate::ec2::{b, id_set, kind_meta, list, opt_s, s, sorted_lists, spec};
+use crate::ec2::{kind_meta, spec};
 use crate::errors::{classify, code_of, gone_is_ok};
+use crate::kit::{b, id_set, list, opt_s, s, sorted_lists};
 use crate::tags;
 
 /// The logical name of a node group (its AWS name may carry a suffix after a

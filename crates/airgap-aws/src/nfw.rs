@@ -32,10 +32,9 @@ use aws_sdk_networkfirewall::types::{
 };
 
 use crate::clients::PerScope;
-use crate::ec2::{
-    b, id_set, kind_meta, list, missing_tags, opt_s, s, sorted_lists, with_tag_drift,
-};
+use crate::ec2::kind_meta;
 use crate::errors::{classify, gone_is_ok};
+use crate::kit::{b, id_set, list, missing_tags, opt_s, s, sorted_lists, with_tag_drift};
 use crate::tags;
 
 pub type Nfw = PerScope<aws_sdk_networkfirewall::Client>;

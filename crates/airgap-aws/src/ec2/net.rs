@@ -12,10 +12,11 @@ use aws_sdk_ec2::types::{
 };
 
 use super::{
-    env_filter, id_out, is_node, kind_meta, not_visible, owned_filters, s, tag_map, tag_spec,
-    Blockers, Ec2, Held,
+    env_filter, is_node, kind_meta, not_visible, owned_filters, tag_map, tag_spec, Blockers, Ec2,
+    Held,
 };
 use crate::errors::{classify, code_of, found, gone_is_ok};
+use crate::kit::{id_out, s};
 use crate::tags;
 
 /// Gone after a delete, or (right after a create) not visible yet.
@@ -185,7 +186,7 @@ impl Vpc {
     ) -> Result<(), KindError> {
         let on = |k| {
             AttributeBooleanValue::builder()
-                .value(super::b(attrs, k, true))
+                .value(crate::kit::b(attrs, k, true))
                 .build()
         };
         c.modify_vpc_attribute()

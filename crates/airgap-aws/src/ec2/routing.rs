@@ -12,10 +12,10 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
 use super::{
-    env_filter, filter, id_out, kind_meta, mark, missing_tags, not_visible, retag, s, tag_map,
-    tag_spec, unmark, with_tag_drift, Ec2,
+    env_filter, filter, kind_meta, mark, not_visible, retag, tag_map, tag_spec, unmark, Ec2,
 };
 use crate::errors::{classify, code_of, unless_gone};
+use crate::kit::{id_out, missing_tags, s, with_tag_drift};
 use crate::tags;
 
 async fn route_tables(

@@ -11,10 +11,10 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType};
 
 use super::{
-    env_filter, filter, id_out, kind_meta, mark, missing_tags, retag, s, tag_map, tag_spec, unmark,
-    with_tag_drift, Blockers, Ec2, Held,
+    env_filter, filter, kind_meta, mark, retag, tag_map, tag_spec, unmark, Blockers, Ec2, Held,
 };
 use crate::errors::{classify, code_of};
+use crate::kit::{id_out, missing_tags, s, with_tag_drift};
 use crate::tags;
 
 pub struct SecurityGroup(pub Arc<Ec2>, pub Arc<Blockers>);

@@ -19,11 +19,11 @@ use aws_sdk_ec2::types::{
 };
 
 use super::{
-    b, env_filter, filter, id_out, id_set, is_node, kind_meta, list, mark, missing_tags,
-    not_visible, owned_filters, retag, s, sorted_lists, tag_map, tag_spec, unmark, with_tag_drift,
-    Ec2,
+    env_filter, filter, is_node, kind_meta, mark, not_visible, owned_filters, retag, tag_map,
+    tag_spec, unmark, Ec2,
 };
 use crate::errors::{classify, code_of, found, gone_is_ok};
+use crate::kit::{b, id_out, id_set, list, missing_tags, s, sorted_lists, with_tag_drift};
 use crate::tags;
 
 /// Shared resources show in the principals' accounts too (with the owner's tags, on
