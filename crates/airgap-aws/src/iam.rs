@@ -18,8 +18,9 @@ use async_trait::async_trait;
 use aws_sdk_iam::types::{Role, Tag};
 
 use crate::clients::PerScope;
-use crate::ec2::{canonical_policy, kind_meta, s};
+use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of, gone_is_ok};
+use crate::kit::{canonical_policy, s};
 use crate::tags;
 
 /// IAM clients per account (IAM is global; the region only places the client).

@@ -22,8 +22,9 @@ use async_trait::async_trait;
 use aws_sdk_kms::types::{AliasListEntry, KeyMetadata, KeyState, Tag};
 
 use crate::clients::PerScope;
-use crate::ec2::{b, kind_meta, s};
+use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of, found, unless_gone};
+use crate::kit::{b, s};
 use crate::tags;
 
 pub type Kms = PerScope<aws_sdk_kms::Client>;

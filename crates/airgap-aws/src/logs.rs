@@ -19,8 +19,9 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 
 use crate::clients::PerScope;
-use crate::ec2::{kind_meta, s};
+use crate::ec2::kind_meta;
 use crate::errors::{classify, unless_gone};
+use crate::kit::s;
 use crate::tags;
 
 pub type Logs = PerScope<aws_sdk_cloudwatchlogs::Client>;

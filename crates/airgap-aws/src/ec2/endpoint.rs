@@ -10,11 +10,11 @@ use airgap_engine::{
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, State, VpcEndpointType};
 
-use super::{
-    b, canonical_policy, env_filter, id_out, id_set, kind_meta, list, missing_tags, not_visible,
-    opt_s, retag, s, sorted_lists, tag_map, tag_spec, with_tag_drift, Ec2,
-};
+use super::{env_filter, kind_meta, not_visible, retag, tag_map, tag_spec, Ec2};
 use crate::errors::{classify, found, unless_gone};
+use crate::kit::{
+    b, canonical_policy, id_out, id_set, list, missing_tags, opt_s, s, sorted_lists, with_tag_drift,
+};
 use crate::tags;
 
 /// The endpoint's state in lower case: the API documents `Available`, but EC2 (and

@@ -18,8 +18,9 @@ use aws_sdk_ec2::types::{
     LaunchTemplateHttpTokensState, RequestLaunchTemplateData, ResourceType, Tag, TagSpecification,
 };
 
-use super::{env_filter, is_node, kind_meta, owned_filters, s, tag_map, tag_spec, Ec2};
+use super::{env_filter, is_node, kind_meta, owned_filters, tag_map, tag_spec, Ec2};
 use crate::errors::{classify, gone_is_ok};
+use crate::kit::s;
 use crate::tags;
 
 const IMAGE_TAG: &str = "airgap:prop:image";

@@ -9,6 +9,8 @@
 //! cluster still exists and is not the environment's. Those are deleted; what is
 //! already going away is waited for; anything else is reported by name and left alone.
 
+mod elb;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -20,10 +22,12 @@ use aws_sdk_ec2::types::{
 };
 use tracing::info;
 
-use super::{filter, tag_map, Ec2};
 use crate::clients::PerScope;
+use crate::ec2::{filter, tag_map, Ec2};
 use crate::errors::{classify, code_of, found, gone_is_ok};
 use crate::tags;
+
+use elb::lb_of_eni;
 
 /// ELBv2 clients per account and region.
 pub type Elb = PerScope<aws_sdk_elasticloadbalancingv2::Client>;
@@ -337,91 +341,6 @@ impl Blockers {
         Ok(vpc.zip(tags.get(tags::ENV).cloned()))
     }
 
-    async fn load_balancers(
-        &self,
-        scope: &Scope,
-        vpc_id: &str,
-        held: Held,
-        id: &str,
-    ) -> Result<Vec<Lb>, KindError> {
-        let elb = self.elb.client(scope)?;
-        let all: Vec<_> = elb
-            .describe_load_balancers()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
-        let mine: Vec<_> = all
-            .into_iter()
-            .filter(|lb| lb.vpc_id() == Some(vpc_id))
-            .filter(|lb| match held {
-                Held::Vpc => true,
-                Held::Subnet => lb
-                    .availability_zones()
-                    .iter()
-                    .any(|z| z.subnet_id() == Some(id)),
-                Held::SecurityGroup => lb.security_groups().iter().any(|g| g == id),
-            })
-            .collect();
-        let arns: Vec<String> = mine
-            .iter()
-            .filter_map(|lb| lb.load_balancer_arn().map(str::to_string))
-            .collect();
-        let tags = self.elb_tags(scope, &arns).await?;
-        Ok(mine
-            .iter()
-            .map(|lb| {
-                let arn = lb.load_balancer_arn().unwrap_or_default().to_string();
-                Lb {
-                    name: lb.load_balancer_name().unwrap_or(&arn).to_string(),
-                    cluster: tags.get(&arn).and_then(k8s_cluster),
-                    arn,
-                }
-            })
-            .collect())
-    }
-
-    /// Tags of ELBv2 resources by ARN (DescribeTags takes 20 at a time).
-    async fn elb_tags(
-        &self,
-        scope: &Scope,
-        arns: &[String],
-    ) -> Result<HashMap<String, HashMap<String, String>>, KindError> {
-        let elb = self.elb.client(scope)?;
-        let mut out = HashMap::new();
-        for chunk in arns.chunks(20) {
-            let r = elb
-                .describe_tags()
-                .set_resource_arns(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(classify)?;
-            for d in r.tag_descriptions() {
-                let map = tags::to_map(d.tags().iter().map(|t| (t.key(), t.value())));
-                out.insert(d.resource_arn().unwrap_or_default().to_string(), map);
-            }
-        }
-        Ok(out)
-    }
-
-    async fn delete_lb(&self, scope: &Scope, arn: &str) -> Result<(), KindError> {
-        info!(
-            load_balancer = arn,
-            "deleting a load balancer left by a cluster"
-        );
-        gone_is_ok(
-            self.elb
-                .client(scope)?
-                .delete_load_balancer()
-                .load_balancer_arn(arn)
-                .send()
-                .await
-                .map_err(classify),
-        )
-    }
-
     /// Security groups a VPC still has beyond its default and the environment's own.
     async fn clear_groups(
         &self,
@@ -481,64 +400,6 @@ impl Blockers {
         }
         Ok(())
     }
-
-    /// Target groups controllers made in the VPC: they hold nothing, but would leak.
-    async fn clear_target_groups(
-        &self,
-        scope: &Scope,
-        vpc_id: &str,
-        env: &str,
-        owners: &mut ClusterOwners,
-        f: &mut Findings,
-    ) -> Result<(), KindError> {
-        let elb = self.elb.client(scope)?;
-        let groups: Vec<_> = elb
-            .describe_target_groups()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
-        let groups: Vec<_> = groups
-            .into_iter()
-            .filter(|g| g.vpc_id() == Some(vpc_id) && g.load_balancer_arns().is_empty())
-            .collect();
-        let arns: Vec<String> = groups
-            .iter()
-            .filter_map(|g| g.target_group_arn().map(str::to_string))
-            .collect();
-        let tags = self.elb_tags(scope, &arns).await?;
-        for g in &groups {
-            let arn = g.target_group_arn().unwrap_or_default();
-            let Some(cluster) = tags.get(arn).and_then(k8s_cluster) else {
-                continue;
-            };
-            if !owners.ours(self, scope, &cluster, env).await? {
-                continue;
-            }
-            let name = g.target_group_name().unwrap_or(arn);
-            if gone_is_ok(
-                elb.delete_target_group()
-                    .target_group_arn(arn)
-                    .send()
-                    .await
-                    .map_err(classify),
-            )
-            .is_ok()
-            {
-                f.deleted
-                    .push(format!("target group {name} of cluster {cluster}"));
-            }
-        }
-        Ok(())
-    }
-}
-
-struct Lb {
-    arn: String,
-    name: String,
-    cluster: Option<String>,
 }
 
 /// Whether each cluster named by a tag is the environment's: it is unless it still
@@ -576,18 +437,6 @@ impl ClusterOwners {
         };
         self.0.insert(cluster.to_string(), ours);
         Ok(ours)
-    }
-}
-
-/// The load balancer name in an ELB interface's description (`ELB app/NAME/ID`,
-/// `ELB net/NAME/ID`, or `ELB NAME` for a classic one).
-fn lb_of_eni(desc: &str) -> Option<&str> {
-    let rest = desc.strip_prefix("ELB ")?;
-    let mut parts = rest.split('/');
-    match (parts.next(), parts.next()) {
-        (Some("app" | "net" | "gwy"), Some(name)) => Some(name),
-        (Some(name), None) => Some(name),
-        _ => None,
     }
 }
 
@@ -663,17 +512,6 @@ mod tests {
         );
         assert_eq!(k8s_cluster(&map(&[("Name", "x"), (tags::ENV, "e")])), None);
         assert_eq!(k8s_cluster(&map(&[(ELB_CLUSTER_TAG, "")])), None);
-    }
-
-    #[test]
-    fn load_balancer_of_an_interface() {
-        assert_eq!(
-            lb_of_eni("ELB app/k8s-web-abc/50dc6c495c0c9188"),
-            Some("k8s-web-abc")
-        );
-        assert_eq!(lb_of_eni("ELB net/k8s-nlb/1a2b"), Some("k8s-nlb"));
-        assert_eq!(lb_of_eni("ELB a1b2c3"), Some("a1b2c3"));
-        assert_eq!(lb_of_eni("aws-K8S-i-0abc"), None);
     }
 
     fn dv() -> KindError {

@@ -1,0 +1,150 @@
+//! The NAT gateway kind (`nat-gateway`).
+
+use std::sync::Arc;
+
+use airgap_engine::{
+    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
+};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
+
+use super::missing;
+use crate::ec2::{env_filter, kind_meta, tag_map, tag_spec, Ec2};
+use crate::errors::{classify, found, gone_is_ok};
+use crate::kit::{id_out, s};
+use crate::tags;
+
+pub struct NatGateway(pub Arc<Ec2>);
+
+#[async_trait]
+impl Kind for NatGateway {
+    kind_meta!("nat-gateway");
+
+    fn replace_fields(&self) -> &'static [&'static str] {
+        &["subnet", "eip"]
+    }
+
+    async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
+        let nats = self
+            .0
+            .client(scope)?
+            .describe_nat_gateways()
+            .filter(env_filter(env))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(classify)?;
+        Ok(nats
+            .into_iter()
+            .filter(|n| {
+                // Deleted ones linger in Describe for about an hour.
+                !matches!(
+                    n.state(),
+                    Some(
+                        NatGatewayState::Deleted
+                            | NatGatewayState::Deleting
+                            | NatGatewayState::Failed
+                    )
+                )
+            })
+            .filter_map(|n| {
+                let id = tags::owned_id(&tag_map(n.tags()), env)?;
+                let nat_id = n.nat_gateway_id()?.to_string();
+                let subnet = n.subnet_id().unwrap_or_default().to_string();
+                let eip = n
+                    .nat_gateway_addresses()
+                    .iter()
+                    .find_map(|a| a.allocation_id())
+                    .unwrap_or_default()
+                    .to_string();
+                Some(Observed {
+                    id: id.as_str().into(),
+                    attrs: Attrs::from([
+                        ("subnet".to_string(), Value::str(subnet.as_str())),
+                        ("eip".to_string(), Value::str(eip.as_str())),
+                    ]),
+                    outputs: id_out(&nat_id),
+                    physical_id: nat_id,
+                    parents: vec![subnet, eip],
+                })
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let out = self
+            .0
+            .client(&node.scope)?
+            .create_nat_gateway()
+            .client_token(node.client_token())
+            .subnet_id(s(&node.attrs, "subnet")?)
+            .allocation_id(s(&node.attrs, "eip")?)
+            .tag_specifications(tag_spec(ResourceType::Natgateway, &node.env, &node.id.0))
+            .send()
+            .await
+            .map_err(classify)?;
+        let id = out
+            .nat_gateway()
+            .and_then(|n| n.nat_gateway_id())
+            .ok_or_else(|| KindError::fatal("NoId", "CreateNatGateway returned no id"))?;
+        Ok(Created {
+            physical_id: id.to_string(),
+            outputs: id_out(id),
+        })
+    }
+
+    async fn update(
+        &self,
+        _node: &Resolved,
+        current: &Observed,
+        _diff: &Diff,
+    ) -> Result<Attrs, KindError> {
+        Ok(current.outputs.clone())
+    }
+
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        gone_is_ok(
+            self.0
+                .client(scope)?
+                .delete_nat_gateway()
+                .nat_gateway_id(&current.physical_id)
+                .send()
+                .await
+                .map_err(classify),
+        )
+    }
+
+    async fn ready(
+        &self,
+        scope: &Scope,
+        op: Op,
+        physical_id: &str,
+        _outputs: &Attrs,
+    ) -> Result<Readiness, KindError> {
+        let r = self
+            .0
+            .client(scope)?
+            .describe_nat_gateways()
+            .nat_gateway_ids(physical_id)
+            .send()
+            .await
+            .map_err(classify);
+        let nat = found(r)?.and_then(|o| o.nat_gateways().first().cloned());
+        let Some(n) = nat else {
+            return missing(op, physical_id);
+        };
+        let state = n.state().cloned().unwrap_or(NatGatewayState::Pending);
+        match (op, state) {
+            (Op::Delete, NatGatewayState::Deleted) => Ok(Readiness::Gone),
+            (Op::Delete, st) => Ok(Readiness::Pending(st.as_str().to_string())),
+            (_, NatGatewayState::Available) => Ok(Readiness::Ready(id_out(physical_id))),
+            (_, NatGatewayState::Failed) => Err(KindError::fatal(
+                n.failure_code().unwrap_or("NatGatewayFailed"),
+                n.failure_message().unwrap_or("the NAT gateway failed"),
+            )),
+            (_, st) => Ok(Readiness::Pending(st.as_str().to_string())),
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! The subnet kind (`subnet`).
+
+use std::sync::Arc;
+
+use airgap_engine::{
+    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Value,
+};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{ResourceType, SubnetState};
+
+use super::missing;
+use crate::ec2::{
+    env_filter, is_node, kind_meta, owned_filters, tag_map, tag_spec, Blockers, Ec2, Held,
+};
+use crate::errors::{classify, found, gone_is_ok};
+use crate::kit::{id_out, s};
+use crate::tags;
+
+pub struct Subnet(pub Arc<Ec2>, pub Arc<Blockers>);
+
+#[async_trait]
+impl Kind for Subnet {
+    kind_meta!("subnet");
+
+    fn replace_fields(&self) -> &'static [&'static str] {
+        &["vpc", "cidr", "az"]
+    }
+
+    async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
+        let subnets = self
+            .0
+            .client(scope)?
+            .describe_subnets()
+            .filters(env_filter(env))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(classify)?;
+        Ok(subnets
+            .into_iter()
+            .filter_map(|sn| {
+                let id = tags::owned_id(&tag_map(sn.tags()), env)?;
+                let subnet_id = sn.subnet_id()?.to_string();
+                let vpc = sn.vpc_id().unwrap_or_default().to_string();
+                Some(Observed {
+                    id: id.as_str().into(),
+                    attrs: Attrs::from([
+                        ("vpc".to_string(), Value::str(vpc.as_str())),
+                        (
+                            "cidr".to_string(),
+                            Value::str(sn.cidr_block().unwrap_or_default()),
+                        ),
+                        (
+                            "az".to_string(),
+                            Value::str(sn.availability_zone().unwrap_or_default()),
+                        ),
+                    ]),
+                    outputs: id_out(&subnet_id),
+                    physical_id: subnet_id,
+                    parents: vec![vpc],
+                })
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let c = self.0.client(&node.scope)?;
+        let existing = c
+            .describe_subnets()
+            .set_filters(Some(owned_filters(&node.env, &node.id.0)))
+            .send()
+            .await
+            .map_err(classify)?;
+        if let Some(id) = existing
+            .subnets()
+            .iter()
+            .filter(|v| is_node(v.tags(), node))
+            .filter_map(|v| v.subnet_id())
+            .find(|id| node.replaces.as_deref() != Some(*id))
+        {
+            return Ok(Created {
+                physical_id: id.to_string(),
+                outputs: id_out(id),
+            });
+        }
+        let out = c
+            .create_subnet()
+            .vpc_id(s(&node.attrs, "vpc")?)
+            .cidr_block(s(&node.attrs, "cidr")?)
+            .availability_zone(s(&node.attrs, "az")?)
+            .tag_specifications(tag_spec(ResourceType::Subnet, &node.env, &node.id.0))
+            .send()
+            .await
+            .map_err(classify)?;
+        let id = out
+            .subnet()
+            .and_then(|s| s.subnet_id())
+            .ok_or_else(|| KindError::fatal("NoId", "CreateSubnet returned no subnet id"))?;
+        Ok(Created {
+            physical_id: id.to_string(),
+            outputs: id_out(id),
+        })
+    }
+
+    async fn update(
+        &self,
+        _node: &Resolved,
+        current: &Observed,
+        _diff: &Diff,
+    ) -> Result<Attrs, KindError> {
+        // Every field forces a replacement; nothing to change in place.
+        Ok(current.outputs.clone())
+    }
+
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        let r = gone_is_ok(
+            self.0
+                .client(scope)?
+                .delete_subnet()
+                .subnet_id(&current.physical_id)
+                .send()
+                .await
+                .map_err(classify),
+        );
+        match r {
+            Err(e) if e.class == ErrorClass::DependencyViolation => Err(self
+                .1
+                .clear(scope, Held::Subnet, &current.physical_id, e)
+                .await),
+            r => r,
+        }
+    }
+
+    async fn ready(
+        &self,
+        scope: &Scope,
+        op: Op,
+        physical_id: &str,
+        _outputs: &Attrs,
+    ) -> Result<Readiness, KindError> {
+        let r = self
+            .0
+            .client(scope)?
+            .describe_subnets()
+            .subnet_ids(physical_id)
+            .send()
+            .await
+            .map_err(classify);
+        let sn = found(r)?.and_then(|o| o.subnets().first().cloned());
+        match sn {
+            None => missing(op, physical_id),
+            Some(_) if op == Op::Delete => Ok(Readiness::Pending("deleting".into())),
+            Some(v) if v.state() == Some(&SubnetState::Available) => {
+                Ok(Readiness::Ready(id_out(physical_id)))
+            }
+            Some(v) => Ok(Readiness::Pending(
+                v.state().map_or("pending", |s| s.as_str()).to_string(),
+            )),
+        }
+    }
+}

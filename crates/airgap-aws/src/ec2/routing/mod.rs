@@ -1,0 +1,32 @@
+//! Route tables, their subnet associations and routes. Associations and routes cannot
+//! be tagged: each is recorded as a tag on its route table (`airgap:assoc:<subnet>`,
+//! `airgap:route:<cidr>` = logical id) and observed from the same one Describe.
+
+mod association;
+mod route;
+mod route_table;
+
+use airgap_engine::{KindError, Scope};
+
+use crate::ec2::{env_filter, Ec2};
+use crate::errors::classify;
+
+pub use association::RouteTableAssociation;
+pub use route::Route;
+pub use route_table::RouteTable;
+
+async fn route_tables(
+    ec2: &Ec2,
+    env: &str,
+    scope: &Scope,
+) -> Result<Vec<aws_sdk_ec2::types::RouteTable>, KindError> {
+    ec2.client(scope)?
+        .describe_route_tables()
+        .filters(env_filter(env))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(classify)
+}

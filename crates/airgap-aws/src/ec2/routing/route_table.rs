@@ -1,0 +1,136 @@
+//! The route table kind (`route-table`).
+
+use std::sync::Arc;
+
+use airgap_engine::{
+    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Value,
+};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::ResourceType;
+
+use super::route_tables;
+use crate::ec2::{kind_meta, not_visible, retag, tag_map, tag_spec, Ec2};
+use crate::errors::{classify, unless_gone};
+use crate::kit::{id_out, missing_tags, s, with_tag_drift};
+use crate::tags;
+
+pub struct RouteTable(pub Arc<Ec2>);
+
+#[async_trait]
+impl Kind for RouteTable {
+    kind_meta!("route-table");
+
+    fn replace_fields(&self) -> &'static [&'static str] {
+        &["vpc"]
+    }
+
+    fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
+        with_tag_drift(
+            Diff::compute(desired, &observed.attrs, self.replace_fields()),
+            observed,
+        )
+    }
+
+    async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
+        Ok(route_tables(&self.0, env, scope)
+            .await?
+            .into_iter()
+            .filter_map(|rt| {
+                let t = tag_map(rt.tags());
+                let id = tags::owned_id(&t, env)?;
+                let rt_id = rt.route_table_id()?.to_string();
+                let vpc = rt.vpc_id().unwrap_or_default().to_string();
+                let mut attrs = Attrs::from([("vpc".to_string(), Value::str(vpc.as_str()))]);
+                attrs.extend(missing_tags(&t, env, &id));
+                Some(Observed {
+                    id: id.as_str().into(),
+                    attrs,
+                    outputs: id_out(&rt_id),
+                    physical_id: rt_id,
+                    parents: vec![vpc],
+                })
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let out = self
+            .0
+            .client(&node.scope)?
+            .create_route_table()
+            .client_token(node.client_token())
+            .vpc_id(s(&node.attrs, "vpc")?)
+            .tag_specifications(tag_spec(ResourceType::RouteTable, &node.env, &node.id.0))
+            .send()
+            .await
+            .map_err(classify)?;
+        let id = out
+            .route_table()
+            .and_then(|r| r.route_table_id())
+            .ok_or_else(|| KindError::fatal("NoId", "CreateRouteTable returned no id"))?;
+        Ok(Created {
+            physical_id: id.to_string(),
+            outputs: id_out(id),
+        })
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        diff: &Diff,
+    ) -> Result<Attrs, KindError> {
+        retag(
+            self.0.client(&node.scope)?,
+            diff,
+            &current.physical_id,
+            &node.env,
+            &node.id.0,
+        )
+        .await?;
+        Ok(current.outputs.clone())
+    }
+
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        match self
+            .0
+            .client(scope)?
+            .delete_route_table()
+            .route_table_id(&current.physical_id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => unless_gone(classify(e)),
+        }
+    }
+
+    async fn ready(
+        &self,
+        scope: &Scope,
+        op: Op,
+        physical_id: &str,
+        _outputs: &Attrs,
+    ) -> Result<Readiness, KindError> {
+        let r = self
+            .0
+            .client(scope)?
+            .describe_route_tables()
+            .route_table_ids(physical_id)
+            .send()
+            .await
+            .map_err(classify);
+        let found = match r {
+            Ok(o) => !o.route_tables().is_empty(),
+            Err(e) if e.class == ErrorClass::NotFound => false,
+            Err(e) => return Err(e),
+        };
+        match (op, found) {
+            (Op::Delete, false) => Ok(Readiness::Gone),
+            (Op::Delete, true) => Ok(Readiness::Pending("deleting".into())),
+            (_, true) => Ok(Readiness::Ready(id_out(physical_id))),
+            (_, false) => Err(not_visible(physical_id)),
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The transit gateway, its route tables, VPC attachments, and the route table
+//! associations, propagations and static routes. Associations, propagations and routes
+//! cannot be tagged: they are recorded on their TGW route table
+//! (`airgap:assoc:<attachment>`, `airgap:prop:<attachment>`, `airgap:route:<cidr>`).
+
+mod attachment;
+mod link;
+mod route;
+mod route_table;
+mod transit_gateway;
+
+use airgap_engine::{KindError, Scope};
+use aws_sdk_ec2::types::TransitGatewayRouteTableState;
+
+use crate::ec2::{env_filter, tag_map, Ec2};
+use crate::errors::classify;
+use crate::tags;
+
+pub use attachment::TgwAttachment;
+pub use link::{TgwAssociation, TgwPropagation};
+pub use route::TgwRoute;
+pub use route_table::TgwRouteTable;
+pub use transit_gateway::TransitGateway;
+
+/// Shared resources show in the principals' accounts too (with the owner's tags, on
+/// some implementations): each account observes only what it owns.
+pub(crate) fn owned_by(owner: Option<&str>, scope: &Scope) -> bool {
+    owner.is_none_or(|o| o == scope.account)
+}
+
+fn enable(on: bool) -> &'static str {
+    if on {
+        "enable"
+    } else {
+        "disable"
+    }
+}
+
+async fn tgw_route_tables(
+    ec2: &Ec2,
+    env: &str,
+    scope: &Scope,
+) -> Result<Vec<aws_sdk_ec2::types::TransitGatewayRouteTable>, KindError> {
+    let all: Vec<_> = ec2
+        .client(scope)?
+        .describe_transit_gateway_route_tables()
+        .filters(env_filter(env))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(classify)?;
+    Ok(all
+        .into_iter()
+        .filter(|t| {
+            !matches!(
+                t.state(),
+                Some(
+                    TransitGatewayRouteTableState::Deleted
+                        | TransitGatewayRouteTableState::Deleting
+                )
+            ) && tags::owned_id(&tag_map(t.tags()), env).is_some()
+        })
+        .collect())
+}

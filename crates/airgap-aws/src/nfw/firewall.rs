@@ -1,0 +1,511 @@
+//! The Network Firewall kind (`firewall`): its policy, per-AZ endpoints, deletion
+//! protection and logging.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use airgap_engine::{
+    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Value,
+};
+use async_trait::async_trait;
+use aws_sdk_networkfirewall::types::{
+    FirewallStatusValue, LogDestinationConfig, LogDestinationType, LogType, LoggingConfiguration,
+    SubnetMapping,
+};
+
+use super::{
+    arn_out, build_err, name_prefix, nfw_tags, not_ours, resource_name, retag, tag_map, Nfw,
+};
+use crate::ec2::kind_meta;
+use crate::errors::{classify, gone_is_ok};
+use crate::kit::{b, id_set, list, missing_tags, opt_s, s, sorted_lists, with_tag_drift};
+use crate::tags;
+
+/// The firewall: its policy, one subnet mapping per AZ, deletion protection, and the
+/// CloudWatch log groups of its ALERT and FLOW logs (`alertLogGroup`, `flowLogGroup`:
+/// names; absent means not logged). Outputs `endpoint/<az letter>` (`endpoint/a` for
+/// eu-central-1a): the endpoint ids of the sync states, once every AZ has one.
+pub struct Firewall(pub Arc<Nfw>);
+
+/// The log types, with the attribute naming each one's log group.
+const LOGS: [(&str, &str); 2] = [("ALERT", "alertLogGroup"), ("FLOW", "flowLogGroup")];
+
+/// `eu-central-1a` -> `a`, as the blueprint's addresses have it.
+fn az_letter(az: &str) -> &str {
+    let i = az.rfind(|c: char| c.is_ascii_digit()).map_or(0, |i| i + 1);
+    &az[i..]
+}
+
+/// Outputs and readiness of a described firewall: the endpoints by AZ letter, and
+/// whether every subnet has a READY endpoint while the firewall itself is READY.
+fn firewall_state(
+    d: &aws_sdk_networkfirewall::operation::describe_firewall::DescribeFirewallOutput,
+) -> (Attrs, bool, String) {
+    let (arn, name) = d
+        .firewall()
+        .map(|f| {
+            (
+                f.firewall_arn().unwrap_or_default(),
+                f.firewall_name().unwrap_or_default(),
+            )
+        })
+        .unwrap_or_default();
+    let mut out = arn_out(arn, name);
+    let subnets = d.firewall().map_or(0, |f| f.subnet_mappings().len());
+    let Some(st) = d.firewall_status() else {
+        return (out, false, "provisioning".into());
+    };
+    let mut ready_eps = 0;
+    if let Some(sync) = st.sync_states() {
+        for (az, state) in sync {
+            let Some(att) = state.attachment() else {
+                continue;
+            };
+            if let Some(ep) = att.endpoint_id() {
+                out.insert(format!("endpoint/{}", az_letter(az)), Value::str(ep));
+                if att.status().map(|s| s.as_str()) == Some("READY") {
+                    ready_eps += 1;
+                }
+            }
+        }
+    }
+    let status = st.status().as_str().to_ascii_lowercase();
+    let ready = st.status() == &FirewallStatusValue::Ready && ready_eps >= subnets && subnets > 0;
+    let shown = if ready {
+        status
+    } else {
+        format!("{status}, {ready_eps}/{subnets} endpoints ready")
+    };
+    (out, ready, shown)
+}
+
+/// The log group names by log type, from a logging configuration.
+fn log_groups(cfg: Option<&LoggingConfiguration>) -> HashMap<String, String> {
+    cfg.map(|c| c.log_destination_configs())
+        .unwrap_or_default()
+        .iter()
+        .filter(|d| d.log_destination_type() == &LogDestinationType::CloudwatchLogs)
+        .filter_map(|d| {
+            Some((
+                d.log_type().as_str().to_string(),
+                d.log_destination().get("logGroup")?.clone(),
+            ))
+        })
+        .collect()
+}
+
+fn destination(ty: &str, group: &str) -> Result<LogDestinationConfig, KindError> {
+    LogDestinationConfig::builder()
+        .log_type(LogType::from(ty))
+        .log_destination_type(LogDestinationType::CloudwatchLogs)
+        .log_destination("logGroup", group)
+        .build()
+        .map_err(build_err)
+}
+
+fn firewall_comparable(desired: &Attrs) -> Attrs {
+    let mut d = sorted_lists(desired, &["subnets"]);
+    for (_, key) in LOGS {
+        d.entry(key.to_string()).or_insert(Value::Null);
+    }
+    d
+}
+
+impl Firewall {
+    async fn describe(
+        &self,
+        scope: &Scope,
+        arn: &str,
+    ) -> Result<
+        Option<aws_sdk_networkfirewall::operation::describe_firewall::DescribeFirewallOutput>,
+        KindError,
+    > {
+        match self
+            .0
+            .client(scope)?
+            .describe_firewall()
+            .firewall_arn(arn)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(d) => Ok(Some(d)),
+            Err(e) if e.class == ErrorClass::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Moves the logging configuration to the desired one. AWS takes one destination
+    /// change per call (add, change or remove one), so this makes one call per change.
+    async fn reconcile_logging(
+        &self,
+        c: &aws_sdk_networkfirewall::Client,
+        arn: &str,
+        desired: &Attrs,
+    ) -> Result<(), KindError> {
+        let cur = c
+            .describe_logging_configuration()
+            .firewall_arn(arn)
+            .send()
+            .await
+            .map_err(classify)?;
+        let mut configs: Vec<LogDestinationConfig> = cur
+            .logging_configuration()
+            .map(|l| l.log_destination_configs().to_vec())
+            .unwrap_or_default();
+        for (ty, key) in LOGS {
+            let want = opt_s(desired, key);
+            let have = configs.iter().position(|d| d.log_type().as_str() == ty);
+            let same = match (have, &want) {
+                (Some(i), Some(g)) => {
+                    configs[i].log_destination_type() == &LogDestinationType::CloudwatchLogs
+                        && configs[i].log_destination().get("logGroup") == Some(g)
+                }
+                (None, None) => true,
+                _ => false,
+            };
+            if same {
+                continue;
+            }
+            match (have, want) {
+                (Some(i), Some(g)) => configs[i] = destination(ty, &g)?,
+                (None, Some(g)) => configs.push(destination(ty, &g)?),
+                (Some(i), None) => {
+                    configs.remove(i);
+                }
+                (None, None) => {}
+            }
+            c.update_logging_configuration()
+                .firewall_arn(arn)
+                .logging_configuration(
+                    LoggingConfiguration::builder()
+                        .set_log_destination_configs(Some(configs.clone()))
+                        .build()
+                        .map_err(build_err)?,
+                )
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Kind for Firewall {
+    kind_meta!("firewall");
+
+    fn replace_fields(&self) -> &'static [&'static str] {
+        &["vpc"]
+    }
+
+    fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
+        with_tag_drift(
+            Diff::compute(
+                &firewall_comparable(desired),
+                &observed.attrs,
+                self.replace_fields(),
+            ),
+            observed,
+        )
+    }
+
+    async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
+        let c = self.0.client(scope)?;
+        let listed = c
+            .list_firewalls()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(classify)?;
+        let prefix = name_prefix(env);
+        let mut out = Vec::new();
+        for m in listed {
+            let (Some(name), Some(arn)) = (m.firewall_name(), m.firewall_arn()) else {
+                continue;
+            };
+            if !name.starts_with(&prefix) {
+                continue;
+            }
+            // No list returns tags, subnets or logging: a Describe and a
+            // DescribeLoggingConfiguration per candidate.
+            let Some(d) = self.describe(scope, arn).await? else {
+                continue;
+            };
+            let Some(fw) = d.firewall() else { continue };
+            if d.firewall_status().map(|s| s.status()) == Some(&FirewallStatusValue::Deleting) {
+                continue;
+            }
+            let t = tag_map(fw.tags());
+            let Some(id) = tags::owned_id(&t, env) else {
+                continue;
+            };
+            let logging = match c
+                .describe_logging_configuration()
+                .firewall_arn(arn)
+                .send()
+                .await
+            {
+                Ok(l) => l,
+                Err(e) => match classify(e) {
+                    e if e.class == ErrorClass::NotFound => continue,
+                    e => return Err(e),
+                },
+            };
+            let groups = log_groups(logging.logging_configuration());
+            let subnets: Vec<String> = fw
+                .subnet_mappings()
+                .iter()
+                .map(|m| m.subnet_id().to_string())
+                .collect();
+            let mut attrs = Attrs::from([
+                ("policy".to_string(), Value::str(fw.firewall_policy_arn())),
+                ("vpc".to_string(), Value::str(fw.vpc_id())),
+                ("subnets".to_string(), id_set(subnets.iter().cloned())),
+                (
+                    "deletionProtection".to_string(),
+                    Value::Bool(fw.delete_protection()),
+                ),
+            ]);
+            for (ty, key) in LOGS {
+                attrs.insert(
+                    key.to_string(),
+                    groups
+                        .get(ty)
+                        .map_or(Value::Null, |g| Value::str(g.as_str())),
+                );
+            }
+            attrs.extend(missing_tags(&t, env, &id));
+            let (outputs, _, _) = firewall_state(&d);
+            let mut parents = vec![
+                fw.firewall_policy_arn().to_string(),
+                fw.vpc_id().to_string(),
+            ];
+            parents.extend(subnets);
+            out.push(Observed {
+                id: id.as_str().into(),
+                physical_id: arn.to_string(),
+                attrs,
+                outputs,
+                parents,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let c = self.0.client(&node.scope)?;
+        let a = &node.attrs;
+        let name = resource_name(node);
+        let existing = match c.describe_firewall().firewall_name(&name).send().await {
+            Ok(d) => Some(d),
+            Err(e) => match classify(e) {
+                e if e.class == ErrorClass::NotFound => None,
+                e => return Err(e),
+            },
+        };
+        let arn = match existing.as_ref().and_then(|d| d.firewall()) {
+            Some(fw) => {
+                let t = tag_map(fw.tags());
+                let arn = fw.firewall_arn().unwrap_or_default();
+                if tags::owned_id(&t, &node.env).as_deref() != Some(node.id.0.as_str())
+                    || node.replaces.as_deref() == Some(arn)
+                {
+                    return Err(not_ours("firewall", &name, node, &t));
+                }
+                let deleting = existing
+                    .as_ref()
+                    .and_then(|d| d.firewall_status())
+                    .map(|s| s.status())
+                    == Some(&FirewallStatusValue::Deleting);
+                if deleting {
+                    // The name is free only once the old one is gone.
+                    return Err(KindError::new(
+                        ErrorClass::Conflict,
+                        "FirewallDeleting",
+                        format!("firewall {name} is still being deleted"),
+                    ));
+                }
+                arn.to_string()
+            }
+            None => {
+                let mappings = list(a, "subnets")?
+                    .into_iter()
+                    .map(|s| {
+                        SubnetMapping::builder()
+                            .subnet_id(s)
+                            .build()
+                            .map_err(build_err)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let out = c
+                    .create_firewall()
+                    .firewall_name(&name)
+                    .firewall_policy_arn(s(a, "policy")?)
+                    .vpc_id(s(a, "vpc")?)
+                    .set_subnet_mappings(Some(mappings))
+                    .delete_protection(b(a, "deletionProtection", false))
+                    .set_tags(Some(nfw_tags(&node.env, &node.id.0)?))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                out.firewall()
+                    .and_then(|f| f.firewall_arn())
+                    .ok_or_else(|| KindError::fatal("NoId", "CreateFirewall returned no ARN"))?
+                    .to_string()
+            }
+        };
+        self.reconcile_logging(c, &arn, a).await?;
+        Ok(Created {
+            outputs: arn_out(&arn, &name),
+            physical_id: arn,
+        })
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        diff: &Diff,
+    ) -> Result<Attrs, KindError> {
+        let c = self.0.client(&node.scope)?;
+        let a = &node.attrs;
+        let arn = &current.physical_id;
+        retag(c, diff, arn, node).await?;
+        let changed = |f: &str| diff.changes.iter().any(|ch| ch.field == f);
+        if changed("policy") || changed("subnets") || changed("deletionProtection") {
+            // Each change returns the next token; a stale one is a Conflict (re-read on retry).
+            let mut token = self
+                .describe(&node.scope, arn)
+                .await?
+                .and_then(|d| d.update_token().map(str::to_string));
+            if changed("policy") {
+                token = c
+                    .associate_firewall_policy()
+                    .firewall_arn(arn)
+                    .set_update_token(token)
+                    .firewall_policy_arn(s(a, "policy")?)
+                    .send()
+                    .await
+                    .map_err(classify)?
+                    .update_token()
+                    .map(str::to_string);
+            }
+            if changed("subnets") {
+                let want = list(a, "subnets")?;
+                let have = list(&current.attrs, "subnets")?;
+                let add: Vec<SubnetMapping> = want
+                    .iter()
+                    .filter(|s| !have.contains(s))
+                    .map(|s| {
+                        SubnetMapping::builder()
+                            .subnet_id(s)
+                            .build()
+                            .map_err(build_err)
+                    })
+                    .collect::<Result<_, _>>()?;
+                let remove: Vec<String> =
+                    have.iter().filter(|s| !want.contains(s)).cloned().collect();
+                if !add.is_empty() {
+                    token = c
+                        .associate_subnets()
+                        .firewall_arn(arn)
+                        .set_update_token(token)
+                        .set_subnet_mappings(Some(add))
+                        .send()
+                        .await
+                        .map_err(classify)?
+                        .update_token()
+                        .map(str::to_string);
+                }
+                if !remove.is_empty() {
+                    token = c
+                        .disassociate_subnets()
+                        .firewall_arn(arn)
+                        .set_update_token(token)
+                        .set_subnet_ids(Some(remove))
+                        .send()
+                        .await
+                        .map_err(classify)?
+                        .update_token()
+                        .map(str::to_string);
+                }
+            }
+            if changed("deletionProtection") {
+                c.update_firewall_delete_protection()
+                    .firewall_arn(arn)
+                    .set_update_token(token)
+                    .delete_protection(b(a, "deletionProtection", false))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+            }
+        }
+        if LOGS.iter().any(|(_, key)| changed(key)) {
+            self.reconcile_logging(c, arn, a).await?;
+        }
+        Ok(current.outputs.clone())
+    }
+
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        gone_is_ok(
+            self.0
+                .client(scope)?
+                .delete_firewall()
+                .firewall_arn(&current.physical_id)
+                .send()
+                .await
+                .map_err(classify),
+        )
+    }
+
+    async fn ready(
+        &self,
+        scope: &Scope,
+        op: Op,
+        physical_id: &str,
+        _outputs: &Attrs,
+    ) -> Result<Readiness, KindError> {
+        let Some(d) = self.describe(scope, physical_id).await? else {
+            return if op == Op::Delete {
+                Ok(Readiness::Gone)
+            } else {
+                Err(KindError::new(
+                    ErrorClass::NotFound,
+                    "NotVisibleYet",
+                    physical_id,
+                ))
+            };
+        };
+        if op == Op::Delete {
+            let st = d
+                .firewall_status()
+                .map_or("deleting", |s| s.status().as_str());
+            return Ok(Readiness::Pending(st.to_ascii_lowercase()));
+        }
+        let (outputs, ready, status) = firewall_state(&d);
+        // After an update the configuration must also have reached every endpoint.
+        let in_sync = op != Op::Update
+            || d.firewall_status()
+                .is_some_and(|s| s.configuration_sync_state_summary().as_str() == "IN_SYNC");
+        Ok(if ready && in_sync {
+            Readiness::Ready(outputs)
+        } else {
+            Readiness::Pending(status)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn az_letters_name_the_endpoints() {
+        assert_eq!(az_letter("eu-central-1a"), "a");
+        assert_eq!(az_letter("us-east-1f"), "f");
+    }
+}

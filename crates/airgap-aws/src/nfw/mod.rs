@@ -1,0 +1,210 @@
+//! AWS Network Firewall: stateful rule groups (a domain allowlist, or Suricata rules),
+//! the firewall policy, and the firewall with its per-AZ endpoints and logging.
+//!
+//! Names are unique per account, region and type, so they are derived from the env and
+//! the node (`airgap-<env>-<node>`, see [`resource_name`]) and a create looks the name
+//! up first: Network Firewall has no client tokens.
+//!
+//! The List calls return names and ARNs only (no tags, no tag filter), so observe lists
+//! each type once and describes only the resources whose name carries the env's prefix,
+//! one Describe each (the firewall also one DescribeLoggingConfiguration): the calls
+//! grow with the env's few firewall resources, not with the account. The env tag is
+//! checked on what the Describe returns.
+//!
+//! Updates carry the resource's UpdateToken, read just before; a token made stale by a
+//! concurrent change fails with InvalidTokenException (a Conflict), and the engine's
+//! retry reads the resource again.
+
+mod firewall;
+mod policy;
+mod rule_group;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use airgap_engine::{
+    fnv1a, Attrs, Diff, ErrorClass, KindError, Op, Readiness, Registry, Resolved, Value,
+};
+use aws_sdk_networkfirewall::error::BuildError;
+use aws_sdk_networkfirewall::types::{ResourceStatus, Tag};
+
+use crate::clients::PerScope;
+use crate::errors::classify;
+use crate::tags;
+
+pub use firewall::Firewall;
+pub use policy::NfwPolicy;
+pub use rule_group::NfwRuleGroup;
+
+pub type Nfw = PerScope<aws_sdk_networkfirewall::Client>;
+
+pub fn register(registry: &mut Registry, nfw: &Arc<Nfw>) {
+    registry
+        .register(Arc::new(NfwRuleGroup(Arc::clone(nfw))))
+        .register(Arc::new(NfwPolicy(Arc::clone(nfw))))
+        .register(Arc::new(Firewall(Arc::clone(nfw))));
+}
+
+/// Network Firewall names: letters, digits and dashes, at most 128.
+const MAX_NAME: usize = 128;
+
+fn dashed(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// The names of the env's resources start with this.
+pub fn name_prefix(env: &str) -> String {
+    format!("airgap-{}-", dashed(env))
+}
+
+/// `airgap-<env>-<node>`. A create-before-destroy replacement needs a name of its own
+/// while the old one still exists: it gets a suffix from its spec (`Resolved::replaces`).
+pub fn resource_name(node: &Resolved) -> String {
+    let base = format!("{}{}", name_prefix(&node.env), dashed(&node.id.0));
+    let suffix = node
+        .replaces
+        .as_ref()
+        .map(|_| format!("-{:08x}", fnv1a(&[node.client_token().as_bytes()]) as u32));
+    let mut name = base.clone();
+    let room = MAX_NAME - suffix.as_ref().map_or(0, String::len);
+    if name.len() > room {
+        // Still unique: the hash of the whole name replaces its tail.
+        let h = format!("-{:08x}", fnv1a(&[base.as_bytes()]) as u32);
+        name.truncate(room - h.len());
+        name.push_str(&h);
+    }
+    name.push_str(suffix.as_deref().unwrap_or_default());
+    name
+}
+
+fn build_err(e: BuildError) -> KindError {
+    KindError::fatal("BuildError", e.to_string())
+}
+
+fn nfw_tags(env: &str, id: &str) -> Result<Vec<Tag>, KindError> {
+    tags::standard(env, id)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(build_err))
+        .collect()
+}
+
+fn tag_map(t: &[Tag]) -> HashMap<String, String> {
+    tags::to_map(t.iter().map(|t| (Some(t.key()), Some(t.value()))))
+}
+
+fn arn_out(arn: &str, name: &str) -> Attrs {
+    Attrs::from([
+        ("id".to_string(), Value::str(arn)),
+        ("arn".to_string(), Value::str(arn)),
+        ("name".to_string(), Value::str(name)),
+    ])
+}
+
+fn strs(items: &[String]) -> Value {
+    Value::List(items.iter().map(|s| Value::str(s.as_str())).collect())
+}
+
+/// A found resource with the same name that is not this node's: never adopted.
+fn not_ours(what: &str, name: &str, node: &Resolved, t: &HashMap<String, String>) -> KindError {
+    KindError::fatal(
+        "NameTaken",
+        format!(
+            "{what} {name} exists but is not {} of env {} (airgap:env={:?}, airgap:id={:?})",
+            node.id,
+            node.env,
+            t.get(tags::ENV),
+            t.get(tags::ID)
+        ),
+    )
+}
+
+/// Puts the standard tags back when the diff says some are missing.
+async fn retag(
+    c: &aws_sdk_networkfirewall::Client,
+    diff: &Diff,
+    arn: &str,
+    node: &Resolved,
+) -> Result<(), KindError> {
+    if !diff.changes.iter().any(|ch| ch.field == "tags") {
+        return Ok(());
+    }
+    c.tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(nfw_tags(&node.env, &node.id.0)?))
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(())
+}
+
+fn status_str(st: Option<&ResourceStatus>) -> String {
+    st.map_or("active", |s| s.as_str()).to_ascii_lowercase()
+}
+
+/// Readiness of a rule group or policy from its status (None: not found).
+fn ready_from_status(
+    op: Op,
+    status: Option<String>,
+    physical_id: &str,
+    outputs: &Attrs,
+) -> Result<Readiness, KindError> {
+    Ok(match (op, status.as_deref()) {
+        (Op::Delete, None) => Readiness::Gone,
+        (Op::Delete, Some(st)) => Readiness::Pending(st.to_string()),
+        (_, Some("active")) => Readiness::Ready(outputs.clone()),
+        (_, Some(st)) => Readiness::Pending(st.to_string()),
+        (_, None) => {
+            return Err(KindError::new(
+                ErrorClass::NotFound,
+                "NotVisibleYet",
+                physical_id,
+            ))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use airgap_engine::{Observed, Scope};
+
+    fn node(env: &str, id: &str) -> Resolved {
+        Resolved {
+            env: env.into(),
+            id: id.into(),
+            scope: Scope::new("1", "r"),
+            attrs: Attrs::new(),
+            replaces: None,
+        }
+    }
+
+    #[test]
+    fn names_carry_the_env_and_node_in_allowed_characters() {
+        let n = node("hub_spoke", "firewall/rules/domains");
+        assert_eq!(resource_name(&n), "airgap-hub-spoke-firewall-rules-domains");
+        assert!(resource_name(&n).starts_with(&name_prefix("hub_spoke")));
+        let long = node(&"e".repeat(64), &"x/".repeat(60));
+        let name = resource_name(&long);
+        assert_eq!(name.len(), MAX_NAME);
+        assert!(name.starts_with(&name_prefix(&"e".repeat(64))));
+        // A replacement exists beside the old one: another name, same prefix.
+        let mut r = node("demo", "firewall/policy");
+        r.replaces = Some("arn:old".into());
+        let name = resource_name(&r);
+        assert_ne!(name, "airgap-demo-firewall-policy");
+        assert!(name.starts_with("airgap-demo-firewall-policy-"));
+    }
+
+    pub(super) fn observed(attrs: Attrs) -> Observed {
+        Observed {
+            id: "firewall/rules/domains".into(),
+            physical_id: "arn:rg".into(),
+            attrs,
+            outputs: Attrs::new(),
+            parents: vec![],
+        }
+    }
+}
