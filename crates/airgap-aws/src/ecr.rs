@@ -49,11 +49,7 @@ fn mutability(immutable: bool) -> ImageTagMutability {
 
 #[async_trait]
 impl Kind for EcrRepository {
-    kind_meta!("ecr-repository");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["name"]
-    }
+    kind_meta!(ECR_REPOSITORY);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;

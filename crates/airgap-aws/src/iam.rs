@@ -143,11 +143,7 @@ pub struct IamRole(pub Arc<Iam>);
 
 #[async_trait]
 impl Kind for IamRole {
-    kind_meta!("iam-role");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["name"]
-    }
+    kind_meta!(IAM_ROLE);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let roles = env_roles(self.0.client(scope)?, env).await?;
@@ -310,11 +306,7 @@ fn attachment_id(role: &str, policy: &str) -> String {
 
 #[async_trait]
 impl Kind for IamRolePolicy {
-    kind_meta!("iam-role-policy");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["role", "policy"]
-    }
+    kind_meta!(IAM_ROLE_POLICY);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;

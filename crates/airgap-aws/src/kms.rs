@@ -147,7 +147,7 @@ pub struct KmsKey(pub Arc<Kms>);
 
 #[async_trait]
 impl Kind for KmsKey {
-    kind_meta!("kms-key");
+    kind_meta!(KMS_KEY);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;
@@ -336,11 +336,7 @@ fn alias_out(arn: &str, name: &str) -> Attrs {
 
 #[async_trait]
 impl Kind for KmsAlias {
-    kind_meta!("kms-alias");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["name"]
-    }
+    kind_meta!(KMS_ALIAS);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;

@@ -142,11 +142,7 @@ impl LogGroupKind {
 
 #[async_trait]
 impl Kind for LogGroupKind {
-    kind_meta!("log-group");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["name"]
-    }
+    kind_meta!(LOG_GROUP);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         let mut d = desired.clone();
@@ -154,7 +150,7 @@ impl Kind for LogGroupKind {
         if retention(desired).is_none() {
             d.insert("retentionDays".into(), Value::Null);
         }
-        Diff::compute(&d, &observed.attrs, self.replace_fields())
+        Diff::compute(&d, &observed.attrs, self.facts().replace_fields)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {

@@ -91,13 +91,13 @@ pub struct RamShare(pub Arc<Ram>);
 
 #[async_trait]
 impl Kind for RamShare {
-    kind_meta!("ram-share");
+    kind_meta!(RAM_SHARE);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         Diff::compute(
             &sorted_lists(desired, &["resources"]),
             &observed.attrs,
-            self.replace_fields(),
+            self.facts().replace_fields,
         )
     }
 
@@ -322,11 +322,7 @@ async fn principal_links(
 
 #[async_trait]
 impl Kind for RamAssociation {
-    kind_meta!("ram-association");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["share", "principal"]
-    }
+    kind_meta!(RAM_ASSOCIATION);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let owned = shares(&self.0, env, scope, ResourceOwner::SelfValue).await?;
@@ -494,11 +490,7 @@ pub struct RamInvitationAccepter(pub Arc<Ram>);
 
 #[async_trait]
 impl Kind for RamInvitationAccepter {
-    kind_meta!("ram-invitation-accepter");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["share"]
-    }
+    kind_meta!(RAM_INVITATION_ACCEPTER);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         // A share this account sees is one whose invitation it accepted.

@@ -252,34 +252,13 @@ pub fn fnv1a(parts: &[&[u8]]) -> u64 {
 /// A resource kind. Implementations hold their own clients per scope.
 #[async_trait]
 pub trait Kind: Send + Sync + 'static {
-    fn name(&self) -> &'static str;
-
-    fn timing(&self) -> Timing;
-
-    /// The rate-limit bucket the mutating call of `op` draws from (see [`crate::RateLimits`]).
-    fn bucket(&self, op: Op) -> &'static str;
-
-    /// The bucket readiness checks and observe draw from.
-    fn read_bucket(&self) -> &'static str;
-
-    /// Fields that cannot change in place.
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    fn replace_mode(&self) -> ReplaceMode {
-        ReplaceMode::DeleteBeforeCreate
-    }
-
-    /// Outputs an update gives new values (a launch template's version): while one is
-    /// planned, dependents see them as known after apply, and follow.
-    fn outputs_changed_by_update(&self) -> &'static [&'static str] {
-        &[]
-    }
+    /// The kind's fixed facts (name, durations, buckets, what cannot change in place),
+    /// from the provider's catalogue: one place, which no kind overrides.
+    fn facts(&self) -> &'static KindFacts;
 
     /// Pure comparison; the default compares every desired field.
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-        Diff::compute(desired, &observed.attrs, self.replace_fields())
+        Diff::compute(desired, &observed.attrs, self.facts().replace_fields)
     }
 
     /// Every resource of this kind in `scope` that carries the env tag, in as few
@@ -308,6 +287,41 @@ pub trait Kind: Send + Sync + 'static {
         physical_id: &str,
         outputs: &Attrs,
     ) -> Result<Readiness, KindError>;
+}
+
+/// The facts of a kind, read the same way by everything that schedules or plans it.
+impl dyn Kind {
+    pub fn name(&self) -> &'static str {
+        self.facts().name
+    }
+
+    pub fn timing(&self) -> Timing {
+        self.facts().timing
+    }
+
+    /// The rate-limit bucket the mutating call of `op` draws from (see [`crate::RateLimits`]).
+    pub fn bucket(&self, _op: Op) -> &'static str {
+        self.facts().bucket
+    }
+
+    /// The bucket readiness checks and observe draw from.
+    pub fn read_bucket(&self) -> &'static str {
+        self.facts().read_bucket
+    }
+
+    /// Fields that cannot change in place.
+    pub fn replace_fields(&self) -> &'static [&'static str] {
+        self.facts().replace_fields
+    }
+
+    pub fn replace_mode(&self) -> ReplaceMode {
+        self.facts().replace_mode
+    }
+
+    /// Outputs an update gives new values; see [`KindFacts::outputs_changed_by_update`].
+    pub fn outputs_changed_by_update(&self) -> &'static [&'static str] {
+        self.facts().outputs_changed_by_update
+    }
 }
 
 /// The kinds a provider offers, by name.

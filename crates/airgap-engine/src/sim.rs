@@ -20,7 +20,7 @@ use tokio::time::{sleep, Instant};
 use crate::graph::{GraphBuilder, Node, NodeId, Scope};
 use crate::kind::{
     fnv1a, Created, Diff, ErrorClass, Kind, KindError, KindFacts, Observed, Op, Readiness,
-    Registry, ReplaceMode, Resolved, Timing,
+    Registry, Resolved,
 };
 use crate::limits::{Limiter, RateLimits};
 use crate::value::{Attrs, Value};
@@ -273,32 +273,8 @@ fn physical_ids(v: &Value, out: &mut Vec<String>) {
 
 #[async_trait]
 impl Kind for SimKind {
-    fn name(&self) -> &'static str {
-        self.spec.name
-    }
-
-    fn timing(&self) -> Timing {
-        self.spec.timing
-    }
-
-    fn bucket(&self, _op: Op) -> &'static str {
-        self.spec.bucket
-    }
-
-    fn read_bucket(&self) -> &'static str {
-        self.spec.read_bucket
-    }
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        self.spec.replace_fields
-    }
-
-    fn replace_mode(&self) -> ReplaceMode {
-        self.spec.replace_mode
-    }
-
-    fn outputs_changed_by_update(&self) -> &'static [&'static str] {
-        self.spec.outputs_changed_by_update
+    fn facts(&self) -> &'static KindFacts {
+        self.spec
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {

@@ -36,7 +36,8 @@ fn v1() -> GraphBuilder {
     b.add(
         Node::new("vpc/a/sg", "security-group", s.clone())
             .attr("vpc", Value::reference("vpc/a", "id"))
-            .attr("description", "old"),
+            .attr("description", "web")
+            .attr("purpose", "old"),
     );
     b.add(
         Node::new("cluster/ng", "eks-nodegroup", scope("333333333333"))
@@ -63,11 +64,13 @@ fn v2() -> GraphBuilder {
             .attr("vpc", Value::reference("vpc/a", "id"))
             .attr("cidr", "10.0.2.0/24"),
     );
-    // In-place update, one field changed and one new.
+    // In-place update, one field changed and one new (a group's description could
+    // not change in place: AWS fixes it at creation).
     b.add(
         Node::new("vpc/a/sg", "security-group", s.clone())
             .attr("vpc", Value::reference("vpc/a", "id"))
-            .attr("description", "new")
+            .attr("description", "web")
+            .attr("purpose", "new")
             .attr("owner", "platform"),
     );
     // A nodegroup is replaced create-before-destroy; size alone would not force it.

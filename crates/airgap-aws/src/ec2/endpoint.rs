@@ -293,21 +293,17 @@ pub struct GatewayEndpoint(pub Arc<Ec2>);
 pub struct InterfaceEndpoint(pub Arc<Ec2>);
 
 macro_rules! endpoint_kind {
-    ($ty:ident, $name:literal, $ep:expr, $lists:expr) => {
+    ($ty:ident, $name:ident, $ep:expr, $lists:expr) => {
         #[async_trait]
         impl Kind for $ty {
             kind_meta!($name);
-
-            fn replace_fields(&self) -> &'static [&'static str] {
-                &["vpc", "service"]
-            }
 
             fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
                 with_tag_drift(
                     Diff::compute(
                         &comparable(desired, &observed.attrs, $lists),
                         &observed.attrs,
-                        self.replace_fields(),
+                        self.facts().replace_fields,
                     ),
                     observed,
                 )
@@ -349,13 +345,13 @@ macro_rules! endpoint_kind {
 
 endpoint_kind!(
     GatewayEndpoint,
-    "vpc-endpoint-gateway",
+    VPC_ENDPOINT_GATEWAY,
     VpcEndpointType::Gateway,
     &["routeTables"]
 );
 endpoint_kind!(
     InterfaceEndpoint,
-    "vpc-endpoint-interface",
+    VPC_ENDPOINT_INTERFACE,
     VpcEndpointType::Interface,
     &["subnets", "securityGroups"]
 );

@@ -106,16 +106,7 @@ fn outputs(id: &str, version: Option<i64>) -> Attrs {
 
 #[async_trait]
 impl Kind for LaunchTemplate {
-    kind_meta!("launch-template");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["name"]
-    }
-
-    /// Each update is a new version, which node groups roll to.
-    fn outputs_changed_by_update(&self) -> &'static [&'static str] {
-        &["version"]
-    }
+    kind_meta!(LAUNCH_TEMPLATE);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         let d = Attrs::from([
@@ -129,7 +120,7 @@ impl Kind for LaunchTemplate {
             ),
             ("config".to_string(), config_hash(desired)),
         ]);
-        Diff::compute(&d, &observed.attrs, self.replace_fields())
+        Diff::compute(&d, &observed.attrs, self.facts().replace_fields)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {

@@ -64,29 +64,17 @@ pub fn register(registry: &mut Registry, ec2: &Arc<Ec2>, blockers: &Arc<Blockers
         .register(Arc::new(LaunchTemplate(e())));
 }
 
-/// The timing and rate-limit bucket of a kind come from the engine's catalogue (the
-/// same figures the simulator and the benchmarks use).
+/// A kind's facts (durations, buckets, what cannot change in place) are its catalogue
+/// entry, named by its constant in `airgap_catalog` (`kind_meta!(SUBNET)`), so a kind
+/// without an entry does not compile.
 macro_rules! kind_meta {
-    ($name:literal) => {
-        fn name(&self) -> &'static str {
-            $name
-        }
-        fn timing(&self) -> airgap_engine::Timing {
-            $crate::ec2::spec($name).timing
-        }
-        fn bucket(&self, _op: airgap_engine::Op) -> &'static str {
-            $crate::ec2::spec($name).bucket
-        }
-        fn read_bucket(&self) -> &'static str {
-            $crate::ec2::spec($name).read_bucket
+    ($entry:ident) => {
+        fn facts(&self) -> &'static airgap_catalog::KindFacts {
+            &airgap_catalog::$entry
         }
     };
 }
 pub(crate) use kind_meta;
-
-pub(crate) fn spec(name: &str) -> &'static airgap_catalog::KindFacts {
-    airgap_catalog::get(name).expect("every AWS kind is in the catalogue")
-}
 
 pub(crate) fn env_filter(env: &str) -> Filter {
     Filter::builder()

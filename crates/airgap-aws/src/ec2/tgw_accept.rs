@@ -50,11 +50,7 @@ async fn states(
 
 #[async_trait]
 impl Kind for TgwAttachmentAccepter {
-    kind_meta!("tgw-attachment-accepter");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["attachment", "tgw"]
-    }
+    kind_meta!(TGW_ATTACHMENT_ACCEPTER);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;

@@ -70,11 +70,7 @@ async fn associate(
 
 #[async_trait]
 impl Kind for EksAccessEntry {
-    kind_meta!("eks-access-entry");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["cluster", "principal"]
-    }
+    kind_meta!(EKS_ACCESS_ENTRY);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;

@@ -102,11 +102,7 @@ async fn default_addon_version(
 
 #[async_trait]
 impl Kind for EksAddon {
-    kind_meta!("eks-addon");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["cluster", "name"]
-    }
+    kind_meta!(EKS_ADDON);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;

@@ -192,19 +192,13 @@ async fn describe_cluster(
 
 #[async_trait]
 impl Kind for EksCluster {
-    kind_meta!("eks-cluster");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        // A cluster keeps its name and role for life; its secrets key can be added
-        // later (AssociateEncryptionConfig) but never changed (see `diff`).
-        &["name", "role"]
-    }
+    kind_meta!(EKS_CLUSTER);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         let mut d = Diff::compute(
             &sorted_lists(desired, &["subnets", "securityGroups", "logging"]),
             &observed.attrs,
-            self.replace_fields(),
+            self.facts().replace_fields,
         );
         for ch in &mut d.changes {
             if ch.field == "secretsKey" && ch.old.is_some() {

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, ReplaceMode,
-    Resolved, Scope, Value,
+    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Value,
 };
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
@@ -17,7 +17,7 @@ use aws_sdk_eks::types::{
 use super::{
     busy, int, more_to_do, std_tags, str_list, tag_map, update_pending, with_update, Eks, NAME_TAG,
 };
-use crate::ec2::{kind_meta, spec};
+use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of, gone_is_ok};
 use crate::kit::{id_set, list, opt_s, s, sorted_lists};
 use crate::tags;
@@ -249,35 +249,13 @@ fn ng_health(ng: &Nodegroup) -> String {
 
 #[async_trait]
 impl Kind for EksNodegroup {
-    kind_meta!("eks-nodegroup");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        // The catalogue's (instance types), and what EKS cannot change in place either.
-        const FIELDS: &[&str] = &[
-            "instanceTypes",
-            "cluster",
-            "name",
-            "role",
-            "subnets",
-            "amiType",
-            "launchTemplate",
-        ];
-        debug_assert!(spec("eks-nodegroup")
-            .replace_fields
-            .iter()
-            .all(|f| FIELDS.contains(f)));
-        FIELDS
-    }
-
-    fn replace_mode(&self) -> ReplaceMode {
-        spec("eks-nodegroup").replace_mode
-    }
+    kind_meta!(EKS_NODEGROUP);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         Diff::compute(
             &ng_comparable(desired, &observed.attrs),
             &observed.attrs,
-            self.replace_fields(),
+            self.facts().replace_fields,
         )
     }
 

@@ -194,18 +194,14 @@ impl Firewall {
 
 #[async_trait]
 impl Kind for Firewall {
-    kind_meta!("firewall");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["vpc"]
-    }
+    kind_meta!(FIREWALL);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         with_tag_drift(
             Diff::compute(
                 &firewall_comparable(desired),
                 &observed.attrs,
-                self.replace_fields(),
+                self.facts().replace_fields,
             ),
             observed,
         )

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, ReplaceMode,
-    Resolved, Scope, Value,
+    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Value,
 };
 use async_trait::async_trait;
 use aws_sdk_networkfirewall::types::{
@@ -97,23 +97,14 @@ fn policy_comparable(desired: &Attrs) -> Attrs {
 
 #[async_trait]
 impl Kind for NfwPolicy {
-    kind_meta!("nfw-policy");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["ruleOrder"]
-    }
-
-    fn replace_mode(&self) -> ReplaceMode {
-        // The firewall switches to the new policy in place.
-        ReplaceMode::CreateBeforeDestroy
-    }
+    kind_meta!(NFW_POLICY);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         with_tag_drift(
             Diff::compute(
                 &policy_comparable(desired),
                 &observed.attrs,
-                self.replace_fields(),
+                self.facts().replace_fields,
             ),
             observed,
         )

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use airgap_engine::{
     Attrs, Created, Diff, ErrorClass, FieldChange, Kind, KindError, Observed, Op, Readiness,
-    ReplaceMode, Resolved, Scope, Value,
+    Resolved, Scope, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_networkfirewall::types::{
@@ -189,21 +189,13 @@ fn rule_group_comparable(desired: &Attrs) -> Attrs {
 
 #[async_trait]
 impl Kind for NfwRuleGroup {
-    kind_meta!("nfw-rule-group");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["type", "ruleOrder", "capacity"]
-    }
-
-    fn replace_mode(&self) -> ReplaceMode {
-        ReplaceMode::CreateBeforeDestroy
-    }
+    kind_meta!(NFW_RULE_GROUP);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         let mut diff = Diff::compute(
             &rule_group_comparable(desired),
             &observed.attrs,
-            self.replace_fields(),
+            self.facts().replace_fields,
         );
         // Capacity is not declared; it matters only once the rules outgrow it.
         if let Some(Value::Int(have)) = observed.attrs.get("capacity") {

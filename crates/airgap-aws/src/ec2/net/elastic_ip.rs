@@ -18,7 +18,7 @@ pub struct ElasticIp(pub Arc<Ec2>);
 
 #[async_trait]
 impl Kind for ElasticIp {
-    kind_meta!("elastic-ip");
+    kind_meta!(ELASTIC_IP);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         // DescribeAddresses is not paginated.

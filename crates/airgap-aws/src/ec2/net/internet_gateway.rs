@@ -19,7 +19,7 @@ pub struct InternetGateway(pub Arc<Ec2>);
 
 #[async_trait]
 impl Kind for InternetGateway {
-    kind_meta!("internet-gateway");
+    kind_meta!(INTERNET_GATEWAY);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let igws = self

@@ -18,11 +18,7 @@ pub struct NatGateway(pub Arc<Ec2>);
 
 #[async_trait]
 impl Kind for NatGateway {
-    kind_meta!("nat-gateway");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["subnet", "eip"]
-    }
+    kind_meta!(NAT_GATEWAY);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let nats = self

@@ -21,11 +21,7 @@ pub struct Subnet(pub Arc<Ec2>, pub Arc<Blockers>);
 
 #[async_trait]
 impl Kind for Subnet {
-    kind_meta!("subnet");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["vpc", "cidr", "az"]
-    }
+    kind_meta!(SUBNET);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let subnets = self

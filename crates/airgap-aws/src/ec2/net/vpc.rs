@@ -21,18 +21,14 @@ pub struct Vpc(pub Arc<Ec2>, pub Arc<Blockers>);
 
 #[async_trait]
 impl Kind for Vpc {
-    kind_meta!("vpc");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["cidr"]
-    }
+    kind_meta!(VPC);
 
     /// DNS support and hostnames are set on every create and update; reading them back
     /// costs two calls per VPC, which would make plans grow with the environment.
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         let mut d = desired.clone();
         d.retain(|k, _| k == "cidr");
-        Diff::compute(&d, &observed.attrs, self.replace_fields())
+        Diff::compute(&d, &observed.attrs, self.facts().replace_fields)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {

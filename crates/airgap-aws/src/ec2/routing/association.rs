@@ -19,11 +19,7 @@ pub struct RouteTableAssociation(pub Arc<Ec2>);
 
 #[async_trait]
 impl Kind for RouteTableAssociation {
-    kind_meta!("route-table-association");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["subnet", "routeTable"]
-    }
+    kind_meta!(ROUTE_TABLE_ASSOCIATION);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let mut out = Vec::new();

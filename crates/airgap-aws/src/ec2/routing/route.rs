@@ -26,11 +26,7 @@ fn target_of(r: &aws_sdk_ec2::types::Route) -> Option<&str> {
 
 #[async_trait]
 impl Kind for Route {
-    kind_meta!("route");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["routeTable", "cidr"]
-    }
+    kind_meta!(ROUTE);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let mut out = Vec::new();

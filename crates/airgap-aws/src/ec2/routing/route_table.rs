@@ -19,15 +19,11 @@ pub struct RouteTable(pub Arc<Ec2>);
 
 #[async_trait]
 impl Kind for RouteTable {
-    kind_meta!("route-table");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["vpc"]
-    }
+    kind_meta!(ROUTE_TABLE);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         with_tag_drift(
-            Diff::compute(desired, &observed.attrs, self.replace_fields()),
+            Diff::compute(desired, &observed.attrs, self.facts().replace_fields),
             observed,
         )
     }

@@ -25,15 +25,11 @@ fn group_name(env: &str, id: &str) -> String {
 
 #[async_trait]
 impl Kind for SecurityGroup {
-    kind_meta!("security-group");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["vpc", "description"]
-    }
+    kind_meta!(SECURITY_GROUP);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         with_tag_drift(
-            Diff::compute(desired, &observed.attrs, self.replace_fields()),
+            Diff::compute(desired, &observed.attrs, self.facts().replace_fields),
             observed,
         )
     }

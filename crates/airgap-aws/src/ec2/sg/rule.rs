@@ -43,11 +43,7 @@ fn permission(proto: &str, port: i32, cidr: &str) -> IpPermission {
 
 #[async_trait]
 impl Kind for SecurityGroupRule {
-    kind_meta!("security-group-rule");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["group", "protocol", "port", "cidr"]
-    }
+    kind_meta!(SECURITY_GROUP_RULE);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let groups = self

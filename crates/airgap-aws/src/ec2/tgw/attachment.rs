@@ -33,18 +33,14 @@ fn attachment_gone(st: &TransitGatewayAttachmentState) -> bool {
 
 #[async_trait]
 impl Kind for TgwAttachment {
-    kind_meta!("tgw-attachment");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["tgw", "vpc"]
-    }
+    kind_meta!(TGW_ATTACHMENT);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         with_tag_drift(
             Diff::compute(
                 &sorted_lists(desired, &["subnets"]),
                 &observed.attrs,
-                self.replace_fields(),
+                self.facts().replace_fields,
             ),
             observed,
         )

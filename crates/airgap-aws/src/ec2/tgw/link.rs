@@ -233,14 +233,10 @@ pub struct TgwAssociation(pub Arc<Ec2>);
 pub struct TgwPropagation(pub Arc<Ec2>);
 
 macro_rules! link_kind {
-    ($ty:ident, $name:literal, $link:expr) => {
+    ($ty:ident, $name:ident, $link:expr) => {
         #[async_trait]
         impl Kind for $ty {
             kind_meta!($name);
-
-            fn replace_fields(&self) -> &'static [&'static str] {
-                &["attachment", "routeTable"]
-            }
 
             async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
                 observe_links(&self.0, $link, env, scope).await
@@ -276,5 +272,5 @@ macro_rules! link_kind {
     };
 }
 
-link_kind!(TgwAssociation, "tgw-association", Link::Association);
-link_kind!(TgwPropagation, "tgw-propagation", Link::Propagation);
+link_kind!(TgwAssociation, TGW_ASSOCIATION, Link::Association);
+link_kind!(TgwPropagation, TGW_PROPAGATION, Link::Propagation);

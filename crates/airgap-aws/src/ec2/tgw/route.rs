@@ -18,11 +18,7 @@ pub struct TgwRoute(pub Arc<Ec2>);
 
 #[async_trait]
 impl Kind for TgwRoute {
-    kind_meta!("tgw-route");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["routeTable", "cidr"]
-    }
+    kind_meta!(TGW_ROUTE);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;

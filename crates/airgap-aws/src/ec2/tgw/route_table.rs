@@ -19,15 +19,11 @@ pub struct TgwRouteTable(pub Arc<Ec2>);
 
 #[async_trait]
 impl Kind for TgwRouteTable {
-    kind_meta!("tgw-route-table");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["tgw"]
-    }
+    kind_meta!(TGW_ROUTE_TABLE);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         with_tag_drift(
-            Diff::compute(desired, &observed.attrs, self.replace_fields()),
+            Diff::compute(desired, &observed.attrs, self.facts().replace_fields),
             observed,
         )
     }

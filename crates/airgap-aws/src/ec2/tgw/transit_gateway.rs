@@ -32,15 +32,11 @@ fn tgw_out(id: &str, arn: Option<&str>) -> Attrs {
 
 #[async_trait]
 impl Kind for TransitGateway {
-    kind_meta!("transit-gateway");
-
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["asn"]
-    }
+    kind_meta!(TRANSIT_GATEWAY);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         with_tag_drift(
-            Diff::compute(desired, &observed.attrs, self.replace_fields()),
+            Diff::compute(desired, &observed.attrs, self.facts().replace_fields),
             observed,
         )
     }
