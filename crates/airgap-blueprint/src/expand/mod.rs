@@ -10,6 +10,10 @@
 //! each spoke VPC and `cluster::cluster_nodes` for each cluster, and adds the ECR
 //! repositories last.
 
+use airgap_catalog::spec::{
+    node, Id, InternetGatewaySpec, NatGatewaySpec, RouteTableAssociationSpec, RouteTableSpec,
+    SubnetSpec, VpcSpec,
+};
 use airgap_engine::{GraphBuilder, Node, Scope, Value};
 
 use crate::carve::{carve_inspection, CarveError, InspectionTier};
@@ -37,6 +41,61 @@ fn inspection_tier_name(t: InspectionTier) -> &'static str {
         InspectionTier::Firewall => "firewall",
         InspectionTier::Public => "public",
     }
+}
+
+/// A VPC of the environment; DNS support and hostnames on, as interface endpoints'
+/// private names need.
+fn add_vpc(b: &mut GraphBuilder, id: &str, scope: &Scope, cidr: &str) {
+    b.add(node(
+        id,
+        scope.clone(),
+        &VpcSpec {
+            cidr: cidr.to_string(),
+            enable_dns_support: true,
+            enable_dns_hostnames: true,
+        },
+    ));
+}
+
+/// A subnet of VPC node `v` with a route table of its own and their association:
+/// `{v}/subnet/{tier}/{az}`, `{v}/rt/{tier}/{az}` and `{v}/rt/{tier}/{az}/assoc`. Returns
+/// the route table's node id.
+fn add_subnet(
+    b: &mut GraphBuilder,
+    v: &str,
+    scope: &Scope,
+    tier: &str,
+    az: &str,
+    cidr: &str,
+    zone: &str,
+) -> String {
+    let sn = format!("{v}/subnet/{tier}/{az}");
+    let rt = format!("{v}/rt/{tier}/{az}");
+    b.add(node(
+        sn.as_str(),
+        scope.clone(),
+        &SubnetSpec {
+            vpc: Id::of(v, "id"),
+            cidr: cidr.to_string(),
+            az: zone.to_string(),
+        },
+    ));
+    b.add(node(
+        rt.as_str(),
+        scope.clone(),
+        &RouteTableSpec {
+            vpc: Id::of(v, "id"),
+        },
+    ));
+    b.add(node(
+        format!("{rt}/assoc"),
+        scope.clone(),
+        &RouteTableAssociationSpec {
+            subnet: Id::of(sn.as_str(), "id"),
+            route_table: Id::of(rt.as_str(), "id"),
+        },
+    ));
+    rt
 }
 
 fn r(node: &str, output: &str) -> Value {
@@ -144,33 +203,17 @@ pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> 
 
     // Inspection VPC: the environment's only way out.
     let v = "vpc/inspection";
-    b.add(
-        Node::new(v, "vpc", net.clone())
-            .attr("cidr", hub.inspection_vpc.cidr.value.to_string())
-            .attr("enableDnsSupport", true)
-            .attr("enableDnsHostnames", true),
-    );
-    b.add(Node::new("vpc/inspection/igw", "internet-gateway", net.clone()).attr("vpc", r(v, "id")));
+    add_vpc(&mut b, v, &net, &hub.inspection_vpc.cidr.value.to_string());
+    b.add(node(
+        "vpc/inspection/igw",
+        net.clone(),
+        &InternetGatewaySpec {
+            vpc: Id::of(v, "id"),
+        },
+    ));
     for s in carve_inspection(&hub.inspection_vpc, &azs)? {
         let (tier, az) = (inspection_tier_name(s.tier), az_suffix(&s.az));
-        let sn = format!("{v}/subnet/{tier}/{az}");
-        let rt = format!("{v}/rt/{tier}/{az}");
-        b.add(
-            Node::new(sn.as_str(), "subnet", net.clone())
-                .attr("vpc", r(v, "id"))
-                .attr("cidr", s.cidr.to_string())
-                .attr("az", s.az.as_str()),
-        );
-        b.add(Node::new(rt.as_str(), "route-table", net.clone()).attr("vpc", r(v, "id")));
-        b.add(
-            Node::new(
-                format!("{rt}/assoc").as_str(),
-                "route-table-association",
-                net.clone(),
-            )
-            .attr("subnet", r(&sn, "id"))
-            .attr("routeTable", r(&rt, "id")),
-        );
+        add_subnet(&mut b, v, &net, tier, az, &s.cidr.to_string(), &s.az);
     }
     let firewall = hub.firewall.as_ref();
     for az in &azs {
@@ -181,12 +224,17 @@ pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> 
             net.clone(),
         ));
         b.add(
-            Node::new(format!("{v}/nat/{az}").as_str(), "nat-gateway", net.clone())
-                .attr("subnet", r(&format!("{v}/subnet/public/{az}"), "id"))
-                .attr("eip", r(&format!("{v}/eip/{az}"), "id"))
-                // AWS refuses a public NAT in a VPC without an internet gateway, and the
-                // gateway cannot detach while the NAT's address is mapped.
-                .after("vpc/inspection/igw"),
+            node(
+                format!("{v}/nat/{az}"),
+                net.clone(),
+                &NatGatewaySpec {
+                    subnet: Id::of(format!("{v}/subnet/public/{az}"), "id"),
+                    eip: Id::of(format!("{v}/eip/{az}"), "id"),
+                },
+            )
+            // AWS refuses a public NAT in a VPC without an internet gateway, and the
+            // gateway cannot detach while the NAT's address is mapped.
+            .after("vpc/inspection/igw"),
         );
     }
     if let Some(fw) = firewall {

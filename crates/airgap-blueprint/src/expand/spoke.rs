@@ -4,7 +4,7 @@
 
 use airgap_engine::{GraphBuilder, Node, Scope, Value};
 
-use super::{az_suffix, list, r, tier_name};
+use super::{add_subnet, add_vpc, az_suffix, list, r, tier_name};
 use crate::carve::{carve_vpc, CarveError};
 use crate::model::{Blueprint, SubnetTier};
 
@@ -20,33 +20,11 @@ pub(super) fn spoke(
     let v = format!("vpc/{name}");
     let cross_account = s.account != net.account;
     let att = format!("tgw/attachment/{name}");
-    b.add(
-        Node::new(v.as_str(), "vpc", s.clone())
-            .attr("cidr", vpc.cidr.value.to_string())
-            .attr("enableDnsSupport", true)
-            .attr("enableDnsHostnames", true),
-    );
+    add_vpc(b, &v, s, &vpc.cidr.value.to_string());
     let mut private_rts = Vec::new();
     for sub in carve_vpc(vpc, azs)? {
         let (tier, az) = (tier_name(sub.tier), az_suffix(&sub.az));
-        let sn = format!("{v}/subnet/{tier}/{az}");
-        let rt = format!("{v}/rt/{tier}/{az}");
-        b.add(
-            Node::new(sn.as_str(), "subnet", s.clone())
-                .attr("vpc", r(&v, "id"))
-                .attr("cidr", sub.cidr.to_string())
-                .attr("az", sub.az.as_str()),
-        );
-        b.add(Node::new(rt.as_str(), "route-table", s.clone()).attr("vpc", r(&v, "id")));
-        b.add(
-            Node::new(
-                format!("{rt}/assoc").as_str(),
-                "route-table-association",
-                s.clone(),
-            )
-            .attr("subnet", r(&sn, "id"))
-            .attr("routeTable", r(&rt, "id")),
-        );
+        let rt = add_subnet(b, &v, s, tier, az, &sub.cidr.to_string(), &sub.az);
         if sub.tier != SubnetTier::Transit {
             // All egress: TGW -> inspection -> firewall -> NAT.
             let mut route = Node::new(format!("{rt}/default").as_str(), "route", s.clone())

@@ -32,6 +32,52 @@ impl Spec for SubnetSpec {
     const KIND: &'static KindFacts = &crate::SUBNET;
 }
 
+/// A route table of one VPC.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteTableSpec {
+    pub vpc: Id,
+}
+
+impl Spec for RouteTableSpec {
+    const KIND: &'static KindFacts = &crate::ROUTE_TABLE;
+}
+
+/// A subnet's association with a route table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteTableAssociationSpec {
+    pub subnet: Id,
+    pub route_table: Id,
+}
+
+impl Spec for RouteTableAssociationSpec {
+    const KIND: &'static KindFacts = &crate::ROUTE_TABLE_ASSOCIATION;
+}
+
+/// An internet gateway attached to one VPC (the inspection VPC's, the only one).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InternetGatewaySpec {
+    pub vpc: Id,
+}
+
+impl Spec for InternetGatewaySpec {
+    const KIND: &'static KindFacts = &crate::INTERNET_GATEWAY;
+}
+
+/// A public NAT gateway in one subnet, with its elastic IP.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NatGatewaySpec {
+    pub subnet: Id,
+    pub eip: Id,
+}
+
+impl Spec for NatGatewaySpec {
+    const KIND: &'static KindFacts = &crate::NAT_GATEWAY;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
