@@ -24,12 +24,15 @@ pub enum SpecError {
     #[error("attributes of a {kind} do not match its spec: {reason}")]
     Shape { kind: &'static str, reason: String },
     /// A reference was not resolved before the kind needed its value.
-    #[error("{field} of a {kind} is not known yet ({value})")]
-    Unresolved {
-        kind: &'static str,
-        field: &'static str,
-        value: String,
-    },
+    #[error("a value is not known yet: {0}")]
+    Unresolved(String),
+}
+
+/// A spec that does not fit is a bug in airgapctl, not something a retry mends.
+impl From<SpecError> for airgap_engine::KindError {
+    fn from(e: SpecError) -> Self {
+        airgap_engine::KindError::fatal("BadSpec", e.to_string())
+    }
 }
 
 /// A kind's typed spec.
@@ -90,15 +93,14 @@ impl Id {
         })
     }
 
-    /// The value, once resolved.
-    pub fn get(&self, kind: &'static str, field: &'static str) -> Result<&str, SpecError> {
+    /// The value, once resolved (the engine resolves every reference before a kind's
+    /// create or update runs).
+    pub fn get(&self) -> Result<&str, SpecError> {
         match self {
             Id::Known(s) => Ok(s),
-            other => Err(SpecError::Unresolved {
-                kind,
-                field,
-                value: Value::from(other.clone()).to_string(),
-            }),
+            other => Err(SpecError::Unresolved(
+                Value::from(other.clone()).to_string(),
+            )),
         }
     }
 

@@ -96,10 +96,7 @@ mod tests {
         assert_eq!(attrs["cidr"], Value::str("10.0.0.0/24"));
         assert_eq!(SubnetSpec::from_attrs(&attrs).unwrap(), s);
         // Unresolved, the kind gets a typed error instead of a value.
-        assert!(matches!(
-            s.vpc.get("subnet", "vpc"),
-            Err(SpecError::Unresolved { .. })
-        ));
+        assert!(matches!(s.vpc.get(), Err(SpecError::Unresolved(_))));
     }
 
     #[test]
@@ -111,7 +108,7 @@ mod tests {
             ("tagsMissing".to_string(), Value::List(vec![])),
         ]);
         let s = SubnetSpec::from_attrs(&attrs).unwrap();
-        assert_eq!(s.vpc.get("subnet", "vpc").unwrap(), "vpc-1");
+        assert_eq!(s.vpc.get().unwrap(), "vpc-1");
         let bad = Attrs::from([("cidr".to_string(), Value::Int(3))]);
         assert!(matches!(
             SubnetSpec::from_attrs(&bad),

@@ -12,8 +12,9 @@ use aws_sdk_ec2::types::ResourceType;
 use super::missing;
 use crate::ec2::{env_filter, is_node, kind_meta, owned_filters, tag_map, tag_spec, Ec2};
 use crate::errors::{classify, code_of, gone_is_ok};
-use crate::kit::{id_out, s};
+use crate::kit::id_out;
 use crate::tags;
+use airgap_catalog::spec::{InternetGatewaySpec, Spec};
 
 pub struct InternetGateway(pub Arc<Ec2>);
 
@@ -59,6 +60,7 @@ impl Kind for InternetGateway {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = InternetGatewaySpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let existing = c
             .describe_internet_gateways()
@@ -100,7 +102,7 @@ impl Kind for InternetGateway {
             }
         };
         if !attached {
-            self.attach(c, &igw_id, &s(&node.attrs, "vpc")?).await?;
+            self.attach(c, &igw_id, spec.vpc.get()?).await?;
         }
         Ok(Created {
             outputs: id_out(&igw_id),
@@ -118,7 +120,8 @@ impl Kind for InternetGateway {
         if let Some(old) = current.attrs.get("vpc").and_then(Value::as_str) {
             detach(c, &current.physical_id, old).await?;
         }
-        self.attach(c, &current.physical_id, &s(&node.attrs, "vpc")?)
+        let spec = InternetGatewaySpec::from_attrs(&node.attrs)?;
+        self.attach(c, &current.physical_id, spec.vpc.get()?)
             .await?;
         Ok(current.outputs.clone())
     }

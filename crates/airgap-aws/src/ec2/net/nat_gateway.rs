@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
+    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
@@ -11,8 +11,9 @@ use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 use super::missing;
 use crate::ec2::{env_filter, kind_meta, tag_map, tag_spec, Ec2};
 use crate::errors::{classify, found, gone_is_ok};
-use crate::kit::{id_out, s};
+use crate::kit::id_out;
 use crate::tags;
+use airgap_catalog::spec::{NatGatewaySpec, Spec};
 
 pub struct NatGateway(pub Arc<Ec2>);
 
@@ -57,10 +58,11 @@ impl Kind for NatGateway {
                     .to_string();
                 Some(Observed {
                     id: id.as_str().into(),
-                    attrs: Attrs::from([
-                        ("subnet".to_string(), Value::str(subnet.as_str())),
-                        ("eip".to_string(), Value::str(eip.as_str())),
-                    ]),
+                    attrs: NatGatewaySpec {
+                        subnet: subnet.as_str().into(),
+                        eip: eip.as_str().into(),
+                    }
+                    .to_attrs(),
                     outputs: id_out(&nat_id),
                     physical_id: nat_id,
                     parents: vec![subnet, eip],
@@ -70,13 +72,14 @@ impl Kind for NatGateway {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = NatGatewaySpec::from_attrs(&node.attrs)?;
         let out = self
             .0
             .client(&node.scope)?
             .create_nat_gateway()
             .client_token(node.client_token())
-            .subnet_id(s(&node.attrs, "subnet")?)
-            .allocation_id(s(&node.attrs, "eip")?)
+            .subnet_id(spec.subnet.get()?)
+            .allocation_id(spec.eip.get()?)
             .tag_specifications(tag_spec(ResourceType::Natgateway, &node.env, &node.id.0))
             .send()
             .await

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use airgap_engine::{
     Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, SubnetState};
@@ -14,8 +13,9 @@ use crate::ec2::{
     env_filter, is_node, kind_meta, owned_filters, tag_map, tag_spec, Blockers, Ec2, Held,
 };
 use crate::errors::{classify, found, gone_is_ok};
-use crate::kit::{id_out, s};
+use crate::kit::id_out;
 use crate::tags;
+use airgap_catalog::spec::{Spec, SubnetSpec};
 
 pub struct Subnet(pub Arc<Ec2>, pub Arc<Blockers>);
 
@@ -41,19 +41,14 @@ impl Kind for Subnet {
                 let id = tags::owned_id(&tag_map(sn.tags()), env)?;
                 let subnet_id = sn.subnet_id()?.to_string();
                 let vpc = sn.vpc_id().unwrap_or_default().to_string();
+                let spec = SubnetSpec {
+                    vpc: vpc.as_str().into(),
+                    cidr: sn.cidr_block().unwrap_or_default().to_string(),
+                    az: sn.availability_zone().unwrap_or_default().to_string(),
+                };
                 Some(Observed {
                     id: id.as_str().into(),
-                    attrs: Attrs::from([
-                        ("vpc".to_string(), Value::str(vpc.as_str())),
-                        (
-                            "cidr".to_string(),
-                            Value::str(sn.cidr_block().unwrap_or_default()),
-                        ),
-                        (
-                            "az".to_string(),
-                            Value::str(sn.availability_zone().unwrap_or_default()),
-                        ),
-                    ]),
+                    attrs: spec.to_attrs(),
                     outputs: id_out(&subnet_id),
                     physical_id: subnet_id,
                     parents: vec![vpc],
@@ -63,6 +58,7 @@ impl Kind for Subnet {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = SubnetSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let existing = c
             .describe_subnets()
@@ -84,9 +80,9 @@ impl Kind for Subnet {
         }
         let out = c
             .create_subnet()
-            .vpc_id(s(&node.attrs, "vpc")?)
-            .cidr_block(s(&node.attrs, "cidr")?)
-            .availability_zone(s(&node.attrs, "az")?)
+            .vpc_id(spec.vpc.get()?)
+            .cidr_block(&spec.cidr)
+            .availability_zone(&spec.az)
             .tag_specifications(tag_spec(ResourceType::Subnet, &node.env, &node.id.0))
             .send()
             .await

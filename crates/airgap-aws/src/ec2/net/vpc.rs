@@ -14,8 +14,9 @@ use crate::ec2::{
     env_filter, is_node, kind_meta, owned_filters, tag_map, tag_spec, Blockers, Ec2, Held,
 };
 use crate::errors::{classify, found, gone_is_ok};
-use crate::kit::{id_out, s};
+use crate::kit::id_out;
 use crate::tags;
+use airgap_catalog::spec::{Spec, VpcSpec};
 
 pub struct Vpc(pub Arc<Ec2>, pub Arc<Blockers>);
 
@@ -63,6 +64,7 @@ impl Kind for Vpc {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = VpcSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let existing = c
             .describe_vpcs()
@@ -81,7 +83,7 @@ impl Kind for Vpc {
             Some(id) => id,
             None => c
                 .create_vpc()
-                .cidr_block(s(&node.attrs, "cidr")?)
+                .cidr_block(&spec.cidr)
                 .tag_specifications(tag_spec(ResourceType::Vpc, &node.env, &node.id.0))
                 .send()
                 .await
@@ -91,7 +93,7 @@ impl Kind for Vpc {
                 .ok_or_else(|| KindError::fatal("NoId", "CreateVpc returned no VPC id"))?
                 .to_string(),
         };
-        self.dns(c, &vpc_id, &node.attrs).await?;
+        self.dns(c, &vpc_id, &spec).await?;
         Ok(Created {
             outputs: id_out(&vpc_id),
             physical_id: vpc_id,
@@ -104,12 +106,9 @@ impl Kind for Vpc {
         current: &Observed,
         _diff: &Diff,
     ) -> Result<Attrs, KindError> {
-        self.dns(
-            self.0.client(&node.scope)?,
-            &current.physical_id,
-            &node.attrs,
-        )
-        .await?;
+        let spec = VpcSpec::from_attrs(&node.attrs)?;
+        self.dns(self.0.client(&node.scope)?, &current.physical_id, &spec)
+            .await?;
         Ok(current.outputs.clone())
     }
 
@@ -167,22 +166,18 @@ impl Vpc {
         &self,
         c: &aws_sdk_ec2::Client,
         vpc_id: &str,
-        attrs: &Attrs,
+        spec: &VpcSpec,
     ) -> Result<(), KindError> {
-        let on = |k| {
-            AttributeBooleanValue::builder()
-                .value(crate::kit::b(attrs, k, true))
-                .build()
-        };
+        let on = |v: bool| AttributeBooleanValue::builder().value(v).build();
         c.modify_vpc_attribute()
             .vpc_id(vpc_id)
-            .enable_dns_support(on("enableDnsSupport"))
+            .enable_dns_support(on(spec.enable_dns_support))
             .send()
             .await
             .map_err(classify)?;
         c.modify_vpc_attribute()
             .vpc_id(vpc_id)
-            .enable_dns_hostnames(on("enableDnsHostnames"))
+            .enable_dns_hostnames(on(spec.enable_dns_hostnames))
             .send()
             .await
             .map_err(classify)?;

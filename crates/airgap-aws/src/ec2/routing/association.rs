@@ -12,8 +12,9 @@ use async_trait::async_trait;
 use super::route_tables;
 use crate::ec2::{filter, kind_meta, mark, tag_map, unmark, Ec2};
 use crate::errors::{classify, code_of};
-use crate::kit::{id_out, s};
+use crate::kit::id_out;
 use crate::tags;
+use airgap_catalog::spec::{RouteTableAssociationSpec, Spec};
 
 pub struct RouteTableAssociation(pub Arc<Ec2>);
 
@@ -40,10 +41,11 @@ impl Kind for RouteTableAssociation {
                 out.push(Observed {
                     id: id.as_str().into(),
                     physical_id: assoc.to_string(),
-                    attrs: Attrs::from([
-                        ("subnet".to_string(), Value::str(subnet)),
-                        ("routeTable".to_string(), Value::str(rt_id)),
-                    ]),
+                    attrs: RouteTableAssociationSpec {
+                        subnet: subnet.into(),
+                        route_table: rt_id.into(),
+                    }
+                    .to_attrs(),
                     outputs: id_out(assoc),
                     parents: vec![rt_id.to_string(), subnet.to_string()],
                 });
@@ -54,7 +56,11 @@ impl Kind for RouteTableAssociation {
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let c = self.0.client(&node.scope)?;
-        let (subnet, rt) = (s(&node.attrs, "subnet")?, s(&node.attrs, "routeTable")?);
+        let spec = RouteTableAssociationSpec::from_attrs(&node.attrs)?;
+        let (subnet, rt) = (
+            spec.subnet.get()?.to_string(),
+            spec.route_table.get()?.to_string(),
+        );
         let assoc = match c
             .associate_route_table()
             .subnet_id(&subnet)

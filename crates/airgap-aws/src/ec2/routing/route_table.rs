@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use airgap_engine::{
     Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
@@ -12,8 +11,9 @@ use aws_sdk_ec2::types::ResourceType;
 use super::route_tables;
 use crate::ec2::{kind_meta, not_visible, retag, tag_map, tag_spec, Ec2};
 use crate::errors::{classify, unless_gone};
-use crate::kit::{id_out, missing_tags, s, with_tag_drift};
+use crate::kit::{id_out, missing_tags, with_tag_drift};
 use crate::tags;
+use airgap_catalog::spec::{RouteTableSpec, Spec};
 
 pub struct RouteTable(pub Arc<Ec2>);
 
@@ -37,7 +37,10 @@ impl Kind for RouteTable {
                 let id = tags::owned_id(&t, env)?;
                 let rt_id = rt.route_table_id()?.to_string();
                 let vpc = rt.vpc_id().unwrap_or_default().to_string();
-                let mut attrs = Attrs::from([("vpc".to_string(), Value::str(vpc.as_str()))]);
+                let mut attrs = RouteTableSpec {
+                    vpc: vpc.as_str().into(),
+                }
+                .to_attrs();
                 attrs.extend(missing_tags(&t, env, &id));
                 Some(Observed {
                     id: id.as_str().into(),
@@ -56,7 +59,7 @@ impl Kind for RouteTable {
             .client(&node.scope)?
             .create_route_table()
             .client_token(node.client_token())
-            .vpc_id(s(&node.attrs, "vpc")?)
+            .vpc_id(RouteTableSpec::from_attrs(&node.attrs)?.vpc.get()?)
             .tag_specifications(tag_spec(ResourceType::RouteTable, &node.env, &node.id.0))
             .send()
             .await
