@@ -255,11 +255,7 @@ impl Kind for EksCluster {
             .set_tags(Some(std_tags(&node.env, &node.id.0)))
             .client_request_token(node.client_token());
         if let Some(key) = opt_s(a, "secretsKey") {
-            req = req.encryption_config(
-                EncryptionConfig::builder()
-                    .provider(Provider::builder().key_arn(key).build())
-                    .build(),
-            );
+            req = req.encryption_config(secrets_encryption(&key));
         }
         let out = req.send().await;
         self.0.invalidate();
@@ -415,11 +411,7 @@ impl Kind for EksCluster {
             _ => {
                 c.associate_encryption_config()
                     .cluster_name(&name)
-                    .encryption_config(
-                        EncryptionConfig::builder()
-                            .provider(Provider::builder().key_arn(s(a, "secretsKey")?).build())
-                            .build(),
-                    )
+                    .encryption_config(secrets_encryption(&s(a, "secretsKey")?))
                     .send()
                     .await
                     .map_err(classify)?
@@ -529,4 +521,14 @@ mod tests {
         assert_eq!(l.cluster_logging()[1].enabled(), Some(false));
         assert_eq!(l.cluster_logging()[1].types().len(), 3);
     }
+}
+
+/// Envelope encryption of the cluster's Kubernetes secrets with `key`. The request names
+/// the resources to encrypt; "secrets" is the only value the EKS API reference allows
+/// (EncryptionConfig.resources), and a config without it encrypts nothing.
+fn secrets_encryption(key: &str) -> EncryptionConfig {
+    EncryptionConfig::builder()
+        .provider(Provider::builder().key_arn(key).build())
+        .resources("secrets")
+        .build()
 }
