@@ -19,11 +19,12 @@ use crate::tags;
 
 /// The endpoint's state in lower case: the API documents `Available`, but EC2 (and
 /// LocalStack) answer `available`, which the SDK's enum does not recognise.
-fn state_of(st: Option<&State>) -> String {
+pub(crate) fn state_of(st: Option<&State>) -> String {
     st.map_or("pending", |s| s.as_str()).to_ascii_lowercase()
 }
 
-fn gone(st: Option<&State>) -> bool {
+/// Deleted or on its way (its interfaces are going too), or never usable.
+pub(crate) fn gone(st: Option<&State>) -> bool {
     matches!(
         state_of(st).as_str(),
         "deleted" | "deleting" | "failed" | "rejected" | "expired"

@@ -136,7 +136,8 @@ impl Blockers {
         let mut by_eni = HashMap::new();
         for ep in endpoints.vpc_endpoints() {
             let ours = tag_map(ep.tags()).get(tags::ENV) == Some(&env);
-            let going = matches!(ep.state(), Some(State::Deleting | State::Deleted));
+            // Compared in EC2's lower case: the SDK's enum only knows `Deleting`.
+            let going = endpoint_going(ep.state());
             for eni in ep.network_interface_ids() {
                 by_eni.insert(
                     eni.clone(),
@@ -552,5 +553,29 @@ mod tests {
         assert!(e.message.contains("k8s-web") && e.message.contains("vpce-1"));
         let e = verdict(Held::Vpc, "vpc-1", dv(), Findings::default());
         assert_eq!(e, dv());
+    }
+}
+
+/// Whether an endpoint is being deleted or gone: its interfaces are about to go too.
+fn endpoint_going(st: Option<&State>) -> bool {
+    matches!(
+        super::endpoint::state_of(st).as_str(),
+        "deleting" | "deleted"
+    )
+}
+
+#[cfg(test)]
+mod endpoint_state_tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_states_compare_as_ec2_answers_them() {
+        // EC2 answers in lower case, which the SDK parses as an unknown variant.
+        for st in ["deleting", "deleted", "Deleting"] {
+            assert!(endpoint_going(Some(&State::from(st))), "{st}");
+        }
+        for st in ["available", "pending", "Available"] {
+            assert!(!endpoint_going(Some(&State::from(st))), "{st}");
+        }
     }
 }
