@@ -505,6 +505,16 @@ impl Kind for EksCluster {
     }
 }
 
+/// Envelope encryption of the cluster's Kubernetes API data with `key`. The request does
+/// not name `resources`: the EKS API model deprecates it ("Amazon EKS encrypts all
+/// Kubernetes API data by default, so this value no longer determines which resources
+/// are encrypted").
+fn secrets_encryption(key: &str) -> EncryptionConfig {
+    EncryptionConfig::builder()
+        .provider(Provider::builder().key_arn(key).build())
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,14 +531,4 @@ mod tests {
         assert_eq!(l.cluster_logging()[1].enabled(), Some(false));
         assert_eq!(l.cluster_logging()[1].types().len(), 3);
     }
-}
-
-/// Envelope encryption of the cluster's Kubernetes secrets with `key`. The request names
-/// the resources to encrypt; "secrets" is the only value the EKS API reference allows
-/// (EncryptionConfig.resources), and a config without it encrypts nothing.
-fn secrets_encryption(key: &str) -> EncryptionConfig {
-    EncryptionConfig::builder()
-        .provider(Provider::builder().key_arn(key).build())
-        .resources("secrets")
-        .build()
 }
