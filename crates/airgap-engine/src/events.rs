@@ -6,7 +6,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::graph::NodeId;
-use crate::kind::Op;
+use crate::kind::{ErrorClass, Op};
 
 /// Something that happened during a run. `at_s` is seconds since the run started.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -46,6 +46,7 @@ pub enum Event {
         node: NodeId,
         op: Op,
         error: String,
+        class: ErrorClass,
     },
     /// Not run because `cause` failed; reports show root causes only.
     Skipped {

@@ -220,6 +220,7 @@ pub fn event_line(e: &Event) -> Option<String> {
             node,
             op,
             error,
+            ..
         } => format!(
             "{} {} {node}: FAILED: {error}",
             stamp(*at_s),
@@ -292,7 +293,7 @@ pub fn report(r: &Report, mode: PlanMode) -> String {
     if failed > 0 {
         out.push_str("\nErrors:\n");
         for o in r.root_causes() {
-            if let Outcome::Failed { error } = &o.outcome {
+            if let Outcome::Failed { error, .. } = &o.outcome {
                 let _ = writeln!(
                     out,
                     "  {} {} ({}): {}: {error}",

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use airgap_engine::exec::OpReport;
 use airgap_engine::sim::SimCloud;
 use airgap_engine::{
-    execute, plan, Event, Events, ExecOptions, GraphBuilder, Node, Op, Outcome, PlanMode,
-    RateLimits, Report, Scope, Value,
+    execute, plan, ErrorClass, Event, Events, ExecOptions, GraphBuilder, Node, Op, Outcome,
+    PlanMode, RateLimits, Report, Scope, Value,
 };
 use airgapctl::render;
 
@@ -192,6 +192,7 @@ fn report_failure_lists_root_causes_only() {
                 Op::Create,
                 Outcome::Failed {
                     error: "InvalidSubnet.Conflict: the CIDR conflicts with another subnet".into(),
+                    class: ErrorClass::Fatal,
                 },
             ),
             op(
@@ -268,6 +269,7 @@ fn event_lines() {
             node: "vpc/workload/sg".into(),
             op: Op::Update,
             error: "InvalidGroup.NotFound: gone".into(),
+            class: ErrorClass::NotFound,
         },
         Event::Skipped {
             node: "vpc/workload/sg/https".into(),

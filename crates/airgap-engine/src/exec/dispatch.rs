@@ -10,7 +10,7 @@ use tracing::{info_span, Instrument};
 
 use super::{Candidate, Exec, Order, State, StepResult};
 use crate::events::Event;
-use crate::kind::{Diff, Observed, Op, ReplaceMode, Resolved};
+use crate::kind::{Diff, KindError, Observed, Op, ReplaceMode, Resolved};
 use crate::plan::Action;
 use crate::value::{Attrs, Value};
 
@@ -123,7 +123,7 @@ impl Exec<'_> {
                     Ok(r) => r,
                     Err(e) => {
                         self.calls_in_flight -= 1;
-                        self.fail(o, e);
+                        self.fail(o, KindError::fatal("Unresolved", e));
                         return;
                     }
                 };

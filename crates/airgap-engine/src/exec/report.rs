@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Exec, State};
 use crate::events::Event;
 use crate::graph::NodeId;
-use crate::kind::Op;
+use crate::kind::{ErrorClass, Op};
 use crate::value::Attrs;
 
 /// How one operation ended.
@@ -20,6 +20,8 @@ pub enum Outcome {
     },
     Failed {
         error: String,
+        /// How the kind classed the error (`fatal`, `throttled`, `not-found`, ...).
+        class: ErrorClass,
     },
     Skipped {
         cause: NodeId,

@@ -38,7 +38,7 @@ impl Exec<'_> {
             ErrorClass::Fatal => false,
         };
         if !retry {
-            self.fail(o, e.to_string());
+            self.fail(o, e);
             return;
         }
         let n = if was_call {

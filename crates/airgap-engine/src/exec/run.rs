@@ -126,7 +126,7 @@ impl Exec<'_> {
                         "UnexpectedState",
                         format!("readiness answer does not fit a {op}"),
                     );
-                    self.fail(o, e.to_string());
+                    self.fail(o, e);
                 }
                 Ok(Readiness::Pending(status)) => {
                     let timeout = self.scaled(self.kinds[o].timing().timeout);
@@ -136,7 +136,7 @@ impl Exec<'_> {
                             "timed out after {:.0}s waiting for {op} to finish (last status: {status})",
                             waited.as_secs_f64()
                         );
-                        self.fail(o, msg);
+                        self.fail(o, KindError::fatal("Timeout", msg));
                         return;
                     }
                     if status != self.st[o].last_status {
@@ -198,12 +198,16 @@ impl Exec<'_> {
         }
     }
 
-    pub(super) fn fail(&mut self, o: usize, error: String) {
+    /// The operation failed for good: its error keeps its class (and code), so reports
+    /// and `--output json` can tell a refusal from a timeout or a lost dependency.
+    pub(super) fn fail(&mut self, o: usize, e: KindError) {
         self.release_any_slot(o);
         let op = self.g.ops[o].op;
         self.st[o].state = State::Failed;
+        let error = e.to_string();
         self.st[o].outcome = Some(Outcome::Failed {
             error: error.clone(),
+            class: e.class,
         });
         let cause = self.node_id(o).clone();
         self.events.emit(|| Event::Failed {
@@ -211,6 +215,7 @@ impl Exec<'_> {
             node: cause.clone(),
             op,
             error,
+            class: e.class,
         });
         // Skip everything downstream; those are consequences, not causes.
         let mut stack: Vec<usize> = self.g.succ[o].clone();
