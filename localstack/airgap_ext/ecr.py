@@ -1,0 +1,76 @@
+"""ECR: moto's repositories, images and policies, plus AWS's check that the IAM principals a
+repository policy names exist.
+
+SetRepositoryPolicy: AWS refuses a policy whose principal is an IAM role (or user) that does
+not exist, or that IAM has not yet propagated to ECR, with
+``400 InvalidParameterException: Invalid parameter at 'PolicyText' failed to satisfy
+constraint: 'Principal not found'``, recorded in
+https://github.com/hashicorp/terraform-provider-aws/issues/39064 (2024-08-28; a newly created
+role, accepted on the second try). Older AWS answered the same case with
+``... 'Invalid repository policy provided'`` (hashicorp/terraform-provider-aws#1164, 2017).
+moto validates only the policy grammar, so a nonexistent role would pass: this module checks
+the role and user ARNs of ``Principal.AWS`` against LocalStack's IAM (moto's IAM backends,
+per account and partition). Account ids and ``:root`` ARNs are not checked (not emulated).
+See docs/emulator-fidelity.md, ECR.
+"""
+
+import json
+
+from localstack.services.moto import call_moto
+
+from .common import AwsError, parse_arn
+
+PRINCIPAL_NOT_FOUND = (
+    "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Principal not found'"
+)
+
+
+def _as_list(v) -> list:
+    if v is None:
+        return []
+    return v if isinstance(v, list) else [v]
+
+
+def _aws_principals(policy) -> list:
+    if not isinstance(policy, dict):
+        return []
+    out = []
+    for st in _as_list(policy.get("Statement")):
+        principal = st.get("Principal") if isinstance(st, dict) else None
+        if isinstance(principal, dict):
+            out.extend(p for p in _as_list(principal.get("AWS")) if isinstance(p, str))
+    return out
+
+
+def _iam_entity_exists(arn: str) -> bool:
+    """False only for a role or user ARN that IAM does not have; anything else passes."""
+    try:
+        p = parse_arn(arn)
+    except ValueError:
+        return True  # not an ARN (an account id, "*"): left to moto's validation
+    if p["service"] != "iam":
+        return True
+    kind, _, path_name = p["resource"].partition("/")
+    if kind not in ("role", "user") or not path_name:
+        return True
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[p["account"]][p["partition"]]
+    entities = backend.roles.values() if kind == "role" else backend.users.values()
+    return any(e.arn == arn for e in entities)
+
+
+def set_repository_policy(ctx, req):
+    try:
+        policy = json.loads(req.get("policyText") or "")
+    except ValueError:
+        return call_moto(ctx)  # moto answers malformed JSON as AWS does
+    for arn in _aws_principals(policy):
+        if not _iam_entity_exists(arn):
+            raise AwsError("InvalidParameterException", PRINCIPAL_NOT_FOUND, 400)
+    return call_moto(ctx)
+
+
+HANDLERS = {
+    "SetRepositoryPolicy": set_repository_policy,
+}
