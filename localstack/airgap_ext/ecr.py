@@ -11,6 +11,14 @@ role, accepted on the second try). Older AWS answered the same case with
 moto validates only the policy grammar, so a nonexistent role would pass: this module checks
 the role and user ARNs of ``Principal.AWS`` against LocalStack's IAM (moto's IAM backends,
 per account and partition). Account ids and ``:root`` ARNs are not checked (not emulated).
+
+GetRepositoryPolicy: AWS hands the policy back reformatted, not as it was set: the example of
+the ECR API reference (GetRepositoryPolicy, "To get the current policy for a repository", also
+on https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/client/ecr/command/GetRepositoryPolicyCommand)
+returns ``{\n  "Version" : "2008-10-17",\n  "Statement" : [ {\n    "Sid" : ...`` (a Jackson-style
+pretty print: two-space indent, `` : `` between key and value, lists on one line). moto returns
+the text unchanged; this module reformats it the same way, keeping the order of keys and list
+items (whether AWS reorders or collapses single-element lists is not documented: not emulated).
 See docs/emulator-fidelity.md, ECR.
 """
 
@@ -60,6 +68,33 @@ def _iam_entity_exists(arn: str) -> bool:
     return any(e.arn == arn for e in entities)
 
 
+def aws_pretty(value, level: int = 0) -> str:
+    """JSON as in the GetRepositoryPolicy example of the ECR API reference."""
+    pad = "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{ }"
+        items = [
+            f"{pad * (level + 1)}{json.dumps(k)} : {aws_pretty(v, level + 1)}"
+            for k, v in value.items()
+        ]
+        return "{\n" + ",\n".join(items) + "\n" + pad * level + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[ ]"
+        return "[ " + ", ".join(aws_pretty(v, level) for v in value) + " ]"
+    return json.dumps(value)
+
+
+def get_repository_policy(ctx, req):
+    out = call_moto(ctx)
+    try:
+        out["policyText"] = aws_pretty(json.loads(out["policyText"]))
+    except (KeyError, TypeError, ValueError):
+        pass
+    return out
+
+
 def set_repository_policy(ctx, req):
     try:
         policy = json.loads(req.get("policyText") or "")
@@ -73,4 +108,5 @@ def set_repository_policy(ctx, req):
 
 HANDLERS = {
     "SetRepositoryPolicy": set_repository_policy,
+    "GetRepositoryPolicy": get_repository_policy,
 }

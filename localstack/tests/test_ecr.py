@@ -92,3 +92,59 @@ def test_repository_policy_needs_existing_principals(account, other_account):
     with pytest.raises(ClientError) as e:
         ecr.get_repository_policy(repositoryName="mirror/app")
     assert e.value.response["Error"]["Code"] == "RepositoryPolicyNotFoundException"
+
+
+def test_repository_policy_comes_back_in_aws_format(account, other_account):
+    """GetRepositoryPolicy returns the policy reformatted, as in the example of the ECR API
+    reference (GetRepositoryPolicy): two-space indent, ' : ', lists on one line."""
+    role = (
+        other_account.client("iam")
+        .create_role(
+            RoleName="CodeDeployDemo",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ec2.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+    )
+    ecr = account.client("ecr")
+    ecr.create_repository(repositoryName="ubuntu")
+    doc = {
+        "Version": "2008-10-17",
+        "Statement": [
+            {
+                "Sid": "new statement",
+                "Effect": "Allow",
+                "Principal": {"AWS": role},
+                "Action": [
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:BatchGetImage",
+                    "ecr:BatchCheckLayerAvailability",
+                ],
+            }
+        ],
+    }
+    ecr.set_repository_policy(repositoryName="ubuntu", policyText=json.dumps(doc))
+    got = ecr.get_repository_policy(repositoryName="ubuntu")["policyText"]
+    assert got == (
+        "{\n"
+        '  "Version" : "2008-10-17",\n'
+        '  "Statement" : [ {\n'
+        '    "Sid" : "new statement",\n'
+        '    "Effect" : "Allow",\n'
+        '    "Principal" : {\n'
+        f'      "AWS" : "{role}"\n'
+        "    },\n"
+        '    "Action" : [ "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", '
+        '"ecr:BatchCheckLayerAvailability" ]\n'
+        "  } ]\n"
+        "}"
+    )
