@@ -1,7 +1,8 @@
 """LocalStack plugins of the airgap extension (registered as entry points in pyproject.toml).
 
 * ``localstack.aws.provider``: eks:default, ram:default, network-firewall:default (our handlers,
-  every other operation of the botocore model forwarded to moto), ecr:default and elbv2:default (moto only),
+  every other operation of the botocore model forwarded to moto), ecr:default (moto, with
+  SetRepositoryPolicy checking its principals first), elbv2:default (moto only),
   ec2:airgap and dynamodb:airgap (moto only: LocalStack's own DynamoDB provider needs DynamoDB
   Local, a Java download, and does not even import on Python 3.11).
 * ``localstack.hooks.on_infra_start``: adds /_airgap/* routes, the fault handlers, and patches the
@@ -64,8 +65,11 @@ def network_firewall():
 @aws_provider(api="ecr", name="default")
 def ecr():
     # the free edition has no ECR provider: serve the API from moto (repositories, images,
-    # policies, GetAuthorizationToken); there is no registry to push to
-    return _service("ecr", {})
+    # policies, GetAuthorizationToken); there is no registry to push to. SetRepositoryPolicy
+    # checks that the IAM principals exist first (ecr.py).
+    from . import ecr as impl
+
+    return _service("ecr", impl.HANDLERS)
 
 
 @aws_provider(api="elbv2", name="default")

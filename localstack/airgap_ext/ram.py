@@ -190,6 +190,18 @@ def get_resource_shares(ctx, req):
     owner = req.get("resourceOwner")
     if owner not in ("SELF", "OTHER-ACCOUNTS"):
         raise AwsError("InvalidParameterException", "resourceOwner must be SELF or OTHER-ACCOUNTS")
+    if owner == "OTHER-ACCOUNTS" and req.get("tagFilters"):
+        # AWS refuses tag filters on shares of other accounts; the response recorded in
+        # https://github.com/hashicorp/terraform-provider-aws/issues/40970 (2025-01-16):
+        # "StatusCode: 400 ... InvalidParameterException: You cannot use resourceOwner set to
+        # OTHER-ACCOUNTS and tagFilters in one request. Specify one parameter and try again."
+        # (docs/emulator-fidelity.md, RAM)
+        raise AwsError(
+            "InvalidParameterException",
+            "You cannot use resourceOwner set to OTHER-ACCOUNTS and tagFilters in one request. "
+            "Specify one parameter and try again.",
+            400,
+        )
     arns = req.get("resourceShareArns")
     out = []
     with LOCK:

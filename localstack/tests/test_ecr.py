@@ -1,5 +1,7 @@
 """ECR through moto (the free LocalStack edition has no ECR provider)."""
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -17,3 +19,132 @@ def test_repositories_and_images(account):
     with pytest.raises(ClientError) as e:
         ecr.create_repository(repositoryName="mirror/pause")
     assert e.value.response["Error"]["Code"] == "RepositoryAlreadyExistsException"
+
+
+PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+
+
+def pull_policy(*principals):
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "pull",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": list(principals)},
+                    "Action": PULL,
+                }
+            ],
+        }
+    )
+
+
+def test_repository_policy_needs_existing_principals(account, other_account):
+    """AWS refuses a repository policy naming an IAM role that does not exist (400
+    InvalidParameterException ... 'Principal not found', recorded in
+    hashicorp/terraform-provider-aws#39064); an existing role of another account is fine."""
+    ecr = account.client("ecr")
+    ecr.create_repository(repositoryName="mirror/app")
+    # no policy yet: ECR API reference, GetRepositoryPolicy errors
+    with pytest.raises(ClientError) as e:
+        ecr.get_repository_policy(repositoryName="mirror/app")
+    assert e.value.response["Error"]["Code"] == "RepositoryPolicyNotFoundException"
+
+    missing = f"arn:aws:iam::{other_account.id}:role/not-there"
+    with pytest.raises(ClientError) as e:
+        ecr.set_repository_policy(repositoryName="mirror/app", policyText=pull_policy(missing))
+    err = e.value.response
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert err["Error"]["Code"] == "InvalidParameterException"
+    assert err["Error"]["Message"] == (
+        "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Principal not found'"
+    )
+    with pytest.raises(ClientError):
+        ecr.get_repository_policy(repositoryName="mirror/app")
+
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ec2.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    role = other_account.client("iam").create_role(
+        RoleName="node", AssumeRolePolicyDocument=trust
+    )["Role"]["Arn"]
+    # one missing principal among existing ones is refused as well
+    with pytest.raises(ClientError) as e:
+        ecr.set_repository_policy(
+            repositoryName="mirror/app", policyText=pull_policy(role, missing)
+        )
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    text = pull_policy(role)
+    ecr.set_repository_policy(repositoryName="mirror/app", policyText=text)
+    got = ecr.get_repository_policy(repositoryName="mirror/app")["policyText"]
+    assert json.loads(got) == json.loads(text)
+    ecr.delete_repository_policy(repositoryName="mirror/app")
+    with pytest.raises(ClientError) as e:
+        ecr.get_repository_policy(repositoryName="mirror/app")
+    assert e.value.response["Error"]["Code"] == "RepositoryPolicyNotFoundException"
+
+
+def test_repository_policy_comes_back_in_aws_format(account, other_account):
+    """GetRepositoryPolicy returns the policy reformatted, as in the example of the ECR API
+    reference (GetRepositoryPolicy): two-space indent, ' : ', lists on one line."""
+    role = (
+        other_account.client("iam")
+        .create_role(
+            RoleName="CodeDeployDemo",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ec2.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+    )
+    ecr = account.client("ecr")
+    ecr.create_repository(repositoryName="ubuntu")
+    doc = {
+        "Version": "2008-10-17",
+        "Statement": [
+            {
+                "Sid": "new statement",
+                "Effect": "Allow",
+                "Principal": {"AWS": role},
+                "Action": [
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:BatchGetImage",
+                    "ecr:BatchCheckLayerAvailability",
+                ],
+            }
+        ],
+    }
+    ecr.set_repository_policy(repositoryName="ubuntu", policyText=json.dumps(doc))
+    got = ecr.get_repository_policy(repositoryName="ubuntu")["policyText"]
+    assert got == (
+        "{\n"
+        '  "Version" : "2008-10-17",\n'
+        '  "Statement" : [ {\n'
+        '    "Sid" : "new statement",\n'
+        '    "Effect" : "Allow",\n'
+        '    "Principal" : {\n'
+        f'      "AWS" : "{role}"\n'
+        "    },\n"
+        '    "Action" : [ "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", '
+        '"ecr:BatchCheckLayerAvailability" ]\n'
+        "  } ]\n"
+        "}"
+    )

@@ -341,3 +341,36 @@ def test_ram_misc_operations(account, other_account):
         for t in other_account.client("ec2").describe_transit_gateways()["TransitGateways"]
     ]
     assert tgw["TransitGatewayId"] not in visible
+
+
+def test_other_accounts_with_tag_filters_is_refused(account, other_account):
+    """AWS: 400 InvalidParameterException for resourceOwner=OTHER-ACCOUNTS with tagFilters
+    (response recorded in hashicorp/terraform-provider-aws#40970); each alone is accepted."""
+    _, share = share_tgw(account, other_account)
+    arn = share["resourceShareArn"]
+    account.client("ram").tag_resource(
+        resourceShareArn=arn, tags=[{"key": "env", "value": "test"}]
+    )
+    accept(other_account, arn)
+    ram_p = other_account.client("ram")
+    with pytest.raises(ClientError) as e:
+        ram_p.get_resource_shares(
+            resourceOwner="OTHER-ACCOUNTS", tagFilters=[{"tagKey": "env", "tagValues": ["test"]}]
+        )
+    err = e.value.response
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert err["Error"]["Code"] == "InvalidParameterException"
+    assert err["Error"]["Message"] == (
+        "You cannot use resourceOwner set to OTHER-ACCOUNTS and tagFilters in one request. "
+        "Specify one parameter and try again."
+    )
+    # without tag filters, by ARN or unfiltered, the principal lists the share
+    by_arn = ram_p.get_resource_shares(resourceOwner="OTHER-ACCOUNTS", resourceShareArns=[arn])
+    assert [s["resourceShareArn"] for s in by_arn["resourceShares"]] == [arn]
+    listed = ram_p.get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"]
+    assert [s["resourceShareArn"] for s in listed] == [arn]
+    # the owner may filter its own shares by tag
+    own = account.client("ram").get_resource_shares(
+        resourceOwner="SELF", tagFilters=[{"tagKey": "env", "tagValues": ["test"]}]
+    )["resourceShares"]
+    assert [s["resourceShareArn"] for s in own] == [arn]

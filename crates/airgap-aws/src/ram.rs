@@ -2,9 +2,10 @@
 //! the acceptance of the invitation in each principal account outside the organization.
 //! Associations cannot be tagged: each is recorded on the share as
 //! `airgap:assoc:<principal>` (and `airgap:accept:<principal>` names the node that
-//! accepts it on the other side, which reads it from the share it can see).
+//! accepts it on the other side; that side reads it with the owner's credentials, see
+//! [`RamInvitationAccepter`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use airgap_engine::{
@@ -58,17 +59,14 @@ fn share_out(arn: &str) -> Attrs {
     ])
 }
 
-/// The env's shares as seen from `scope`: owned (SELF) or shared with it (OTHER-ACCOUNTS).
-async fn shares(
-    ram: &Ram,
-    env: &str,
-    scope: &Scope,
-    owner: ResourceOwner,
-) -> Result<Vec<ResourceShare>, KindError> {
+/// The env's shares that `scope` owns. Only the owner may filter by tag: AWS refuses
+/// `resourceOwner=OTHER-ACCOUNTS` with `tagFilters` (400 InvalidParameterException,
+/// recorded in https://github.com/hashicorp/terraform-provider-aws/issues/40970).
+async fn shares(ram: &Ram, env: &str, scope: &Scope) -> Result<Vec<ResourceShare>, KindError> {
     let pages: Vec<_> = ram
         .client(scope)?
         .get_resource_shares()
-        .resource_owner(owner)
+        .resource_owner(ResourceOwner::SelfValue)
         .tag_filters(
             TagFilter::builder()
                 .tag_key(tags::ENV)
@@ -102,7 +100,7 @@ impl Kind for RamShare {
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let owned = shares(&self.0, env, scope, ResourceOwner::SelfValue).await?;
+        let owned = shares(&self.0, env, scope).await?;
         if owned.is_empty() {
             return Ok(Vec::new());
         }
@@ -325,7 +323,7 @@ impl Kind for RamAssociation {
     kind_meta!(RAM_ASSOCIATION);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let owned = shares(&self.0, env, scope, ResourceOwner::SelfValue).await?;
+        let owned = shares(&self.0, env, scope).await?;
         let marked: HashMap<String, HashMap<String, String>> = owned
             .iter()
             .filter_map(|sh| Some((sh.resource_share_arn()?.to_string(), tag_map(sh))))
@@ -492,23 +490,58 @@ pub struct RamInvitationAccepter(pub Arc<Ram>);
 impl Kind for RamInvitationAccepter {
     kind_meta!(RAM_INVITATION_ACCEPTER);
 
+    /// The acceptances of this (principal) account. Nothing here filters the shares of
+    /// other accounts by tag (AWS refuses it, see [`shares`]) or relies on their tags
+    /// being visible to a principal: this account lists what is shared with it, unfiltered,
+    /// for the owners; each owner that is one of the environment's accounts then says,
+    /// with its own credentials and tags, which of its shares are the environment's and
+    /// which node accepts for this account, and its principal association says whether
+    /// this account accepted (see [`accepted_shares`]).
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        // A share this account sees is one whose invitation it accepted.
-        Ok(shares(&self.0, env, scope, ResourceOwner::OtherAccounts)
-            .await?
-            .iter()
-            .filter_map(|sh| {
-                let id = tag_map(sh).get(&accept_key(&scope.account))?.clone();
-                let arn = sh.resource_share_arn()?.to_string();
-                Some(Observed {
-                    id: id.as_str().into(),
-                    attrs: Attrs::from([("share".to_string(), Value::str(arn.as_str()))]),
-                    outputs: Attrs::new(),
-                    physical_id: format!("{arn}{ACCEPT_SUFFIX}"),
-                    parents: vec![arn],
-                })
-            })
-            .collect())
+        let pages: Vec<_> = self
+            .0
+            .client(scope)?
+            .get_resource_shares()
+            .resource_owner(ResourceOwner::OtherAccounts)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(classify)?;
+        let mut by_owner: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for sh in pages
+            .into_iter()
+            .flat_map(|p| p.resource_shares.unwrap_or_default())
+            .filter(live)
+        {
+            if let (Some(owner), Some(arn)) = (sh.owning_account_id(), sh.resource_share_arn()) {
+                by_owner
+                    .entry(owner.to_string())
+                    .or_default()
+                    .push(arn.to_string());
+            }
+        }
+        let mut found = Vec::new();
+        for (owner, arns) in by_owner {
+            // An owner outside the environment's accounts shares nothing of it (and there
+            // are no credentials for it).
+            let Ok(oc) = self.0.client(&Scope::new(owner, scope.region.clone())) else {
+                continue;
+            };
+            found.extend(
+                accepted_shares(oc, env, arns, &scope.account)
+                    .await?
+                    .into_iter()
+                    .map(|(arn, id)| Observed {
+                        id: id.as_str().into(),
+                        attrs: Attrs::from([("share".to_string(), Value::str(arn.as_str()))]),
+                        outputs: Attrs::new(),
+                        physical_id: format!("{arn}{ACCEPT_SUFFIX}"),
+                        parents: vec![arn],
+                    }),
+            );
+        }
+        Ok(found)
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
@@ -589,30 +622,94 @@ impl Kind for RamInvitationAccepter {
         if op == Op::Delete {
             return Ok(Readiness::Gone);
         }
-        let r = self
-            .0
-            .client(scope)?
-            .get_resource_shares()
-            .resource_owner(ResourceOwner::OtherAccounts)
-            .resource_share_arns(
-                physical_id
-                    .strip_suffix(ACCEPT_SUFFIX)
-                    .unwrap_or(physical_id),
-            )
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(
-            if r.resource_shares()
-                .iter()
-                .any(|sh| sh.status() == Some(&ResourceShareStatus::Active))
-            {
-                Readiness::Ready(Attrs::new())
-            } else {
-                Readiness::Pending("accepting".into())
-            },
-        )
+        // What observe counts as accepted: the owner's principal association.
+        let arn = physical_id
+            .strip_suffix(ACCEPT_SUFFIX)
+            .unwrap_or(physical_id);
+        let owner = arn
+            .split(':')
+            .nth(4)
+            .ok_or_else(|| KindError::fatal("BadId", physical_id))?;
+        let oc = self.0.client(&Scope::new(owner, scope.region.clone()))?;
+        let status =
+            match principal_links(oc, vec![arn.to_string()], Some(scope.account.as_str())).await {
+                Ok(l) => l
+                    .into_iter()
+                    .find(|(_, p, _)| p == &scope.account)
+                    .map(|(_, _, st)| st),
+                Err(e) if e.class == ErrorClass::NotFound => None,
+                Err(e) => return Err(e),
+            };
+        Ok(match status.as_deref() {
+            Some("ASSOCIATED") => Readiness::Ready(Attrs::new()),
+            Some("FAILED") => {
+                return Err(KindError::fatal(
+                    "AssociationFailed",
+                    format!("sharing {arn} with {} failed", scope.account),
+                ))
+            }
+            Some(st) => Readiness::Pending(st.to_string()),
+            None => Readiness::Pending("accepting".into()),
+        })
     }
+}
+
+/// Of the shares `arns` of the owner whose client is `oc`: the environment's ones that
+/// `principal` accepted, with the node that accepts for it. The owner's tags say which
+/// are the environment's and which node accepts (`airgap:accept:<principal>`); an
+/// account outside the organization stays ASSOCIATING until it accepts the invitation,
+/// and is ASSOCIATED after (RAM API reference, ResourceShareAssociation `status`:
+/// https://docs.aws.amazon.com/ram/latest/APIReference/API_ResourceShareAssociation.html).
+async fn accepted_shares(
+    oc: &aws_sdk_ram::Client,
+    env: &str,
+    arns: Vec<String>,
+    principal: &str,
+) -> Result<Vec<(String, String)>, KindError> {
+    let pages = oc
+        .get_resource_shares()
+        .resource_owner(ResourceOwner::SelfValue)
+        .set_resource_share_arns(Some(arns))
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(classify);
+    let pages = match pages {
+        Ok(p) => p,
+        // Deleted since this account listed it.
+        Err(e) if e.class == ErrorClass::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let nodes: HashMap<String, String> = pages
+        .into_iter()
+        .flat_map(|p| p.resource_shares.unwrap_or_default())
+        .filter(live)
+        .filter_map(|sh| {
+            let t = tag_map(&sh);
+            tags::owned_id(&t, env)?;
+            Some((
+                sh.resource_share_arn()?.to_string(),
+                t.get(&accept_key(principal))?.clone(),
+            ))
+        })
+        .collect();
+    if nodes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let links = match principal_links(oc, nodes.keys().cloned().collect(), Some(principal)).await {
+        Ok(l) => l,
+        Err(e) if e.class == ErrorClass::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(links
+        .into_iter()
+        .filter(|(_, p, st)| p == principal && st == "ASSOCIATED")
+        .filter_map(|(arn, _, _)| {
+            let id = nodes.get(&arn)?.clone();
+            Some((arn, id))
+        })
+        .collect())
 }
 
 /// The acceptance's physical id: unlike the share's, as physical ids order deletes.

@@ -606,3 +606,82 @@ async fn a_dependency_violation_while_deleting_is_waited_out() {
     let _ = ls.remove_fault(&fault.id).await;
     assert!(sweep(&ls, &net, &env).await.is_empty());
 }
+
+/// Every node of the plan as JSON: (action, node id, account), no-ops included.
+fn actions(ls: &LocalStack, dir: &Path) -> Vec<(String, String, String)> {
+    let run = ctl(ls, dir, &["plan", "-f", "bp.yaml", "--output", "json"]);
+    expect(&run, 0, "plan --output json");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("plan JSON");
+    v["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| {
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+            (
+                s(&n["action"]["action"]),
+                s(&n["id"]),
+                s(&n["scope"]["account"]),
+            )
+        })
+        .collect()
+}
+
+/// Issue 14, bug 1: the principal account observes its acceptance of the invitation
+/// without `GetResourceShares(resourceOwner=OTHER-ACCOUNTS, tagFilters=...)`, which AWS
+/// refuses (400 InvalidParameterException, recorded in terraform-provider-aws#40970; the
+/// emulator refuses it the same way).
+#[tokio::test(flavor = "multi_thread")]
+async fn invitation_acceptance_is_observed_in_the_principal_account() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let (net, work) = (ls.fresh_account(), ls.fresh_account());
+    for a in [&net, &work] {
+        ls.set_time_scale(a, SCALE).await.unwrap();
+    }
+    let env = format!("inv{}", &net.id()[..6]);
+    let dir = tmpdir("accept");
+    write(
+        &dir,
+        &blueprint(
+            &env,
+            &[("network", &net), ("workload", &work)],
+            &[Spoke("workload", "workload", "10.10.0.0/16")],
+        ),
+    );
+    // Before anything exists, the principal account is observed too (nothing found).
+    let before = actions(&ls, &dir);
+    assert!(before
+        .iter()
+        .any(|(a, id, acct)| a == "create" && id == "ram/accept/workload" && acct == work.id()));
+    expect(
+        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+        0,
+        "apply",
+    );
+    // After the apply, the acceptance is found again in the workload account: no-op.
+    let after = actions(&ls, &dir);
+    let accept: Vec<_> = after
+        .iter()
+        .filter(|(_, id, _)| id == "ram/accept/workload")
+        .collect();
+    assert_eq!(
+        accept,
+        [&(
+            "no-op".to_string(),
+            "ram/accept/workload".to_string(),
+            work.id().to_string()
+        )],
+        "{after:?}"
+    );
+    let changed: Vec<_> = after.iter().filter(|(a, _, _)| a != "no-op").collect();
+    assert!(changed.is_empty(), "a plan after apply changes {changed:?}");
+    expect(
+        &ctl(&ls, &dir, &["destroy", "-f", "bp.yaml", "--auto-approve"]),
+        0,
+        "destroy",
+    );
+    for a in [&net, &work] {
+        let left = sweep(&ls, a, &env).await;
+        assert!(left.is_empty(), "left in {}: {left:?}", a.id());
+    }
+}

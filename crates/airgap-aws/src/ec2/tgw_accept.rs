@@ -25,6 +25,20 @@ fn accept_id(att: &str) -> String {
     format!("{att}{ACCEPT_SUFFIX}")
 }
 
+/// Whether an attachment in `state` has been accepted. AcceptTransitGatewayVpcAttachment
+/// needs `pendingAcceptance`; the states of TransitGatewayVpcAttachment.state are
+/// `initiating | initiatingRequest | pendingAcceptance | rollingBack | pending | available |
+/// modifying | deleting | deleted | failed | rejected | rejecting | failing`
+/// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AcceptTransitGatewayVpcAttachment.html,
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_TransitGatewayVpcAttachment.html).
+/// `pending` is both the state of a new attachment on its way to `pendingAcceptance` and
+/// that of an accepted one on its way to `available` (terraform-provider-aws waits on it
+/// in both places: hashicorp/terraform-provider-aws#8679), so it proves nothing; only
+/// `available`, and `modifying` (a change to an attachment in use), come after acceptance.
+fn accepted(state: Option<&str>) -> bool {
+    matches!(state, Some("available" | "modifying"))
+}
+
 /// States of attachments by id, as the owner sees them.
 async fn states(
     c: &aws_sdk_ec2::Client,
@@ -84,12 +98,7 @@ impl Kind for TgwAttachmentAccepter {
         };
         Ok(marks
             .into_iter()
-            .filter(|(_, att, _)| {
-                matches!(
-                    st.get(att).map(String::as_str),
-                    Some("available" | "modifying" | "pending")
-                )
-            })
+            .filter(|(_, att, _)| accepted(st.get(att).map(String::as_str)))
             .map(|(tgw, att, id)| Observed {
                 id: id.as_str().into(),
                 physical_id: accept_id(&att),
@@ -113,11 +122,12 @@ impl Kind for TgwAttachmentAccepter {
             .await
         {
             let e = classify(e);
-            // Accepted already (a retry): fine; not visible yet after the share: retried.
+            // Accepted already (by an interrupted run): fine. Anything else is the error:
+            // IncorrectState while still `pending` (before `pendingAcceptance`, or being
+            // accepted) is a Conflict and retried; not visible yet after the share, too.
             let now = states(c, vec![att.clone()]).await.unwrap_or_default();
-            match now.get(&att).map(String::as_str) {
-                Some("available" | "pending" | "modifying") => {}
-                _ => return Err(e),
+            if !accepted(now.get(&att).map(String::as_str)) {
+                return Err(e);
             }
         }
         mark(c, &tgw, &format!("{ACCEPT_MARK}{att}"), &node.id.0).await?;

@@ -462,6 +462,21 @@ pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> 
     }
     if let Some(reg) = &bp.registries {
         let s = scope_of(&reg.account.value);
+        // Without a repository policy only the owning account may pull: the node roles
+        // of the clusters (in their accounts) may, nothing more. A reference to a role of
+        // ours also orders the repository after it: ECR refuses a policy naming a role
+        // that does not exist. (An organization-wide grant would need the organization's
+        // id, which the blueprint does not have; the TGW share is per account too.)
+        let mut pull: Vec<Value> = Vec::new();
+        for c in &bp.clusters {
+            let role = match &c.roles.node {
+                Some(arn) => Value::str(arn.value.as_str()),
+                None => r(&format!("cluster/{}/node-role", c.name.value), "arn"),
+            };
+            if !pull.contains(&role) {
+                pull.push(role);
+            }
+        }
         for repo in &reg.repositories {
             b.add(
                 Node::new(
@@ -471,7 +486,8 @@ pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> 
                 )
                 .attr("name", repo.value.as_str())
                 .attr("immutableTags", true)
-                .attr("scanOnPush", true),
+                .attr("scanOnPush", true)
+                .attr("pullPrincipals", Value::List(pull.clone())),
             );
         }
     }

@@ -1,0 +1,276 @@
+//! Issue 14, bug 2, against LocalStack: the shared account's ECR repositories let the node
+//! roles of the environment's clusters (in another account) pull, nothing more. Without a
+//! repository policy only the owning account may pull, and the nodes get 403.
+//!
+//! The emulator refuses a repository policy naming a role that does not exist, as AWS does
+//! (400 InvalidParameterException "... 'Principal not found'", recorded in
+//! hashicorp/terraform-provider-aws#39064), so the policy must follow the node role.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use airgap_testkit::{Account, LocalStack};
+
+const SCALE: f64 = 0.01;
+const REPOS: [&str; 2] = ["mirror/nginx", "mirror/busybox"];
+const PULL: [&str; 3] = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+];
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn ctl(ls: &LocalStack, dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(dir.join("airgapctl"))
+        .current_dir(dir)
+        .args(args)
+        .args(["--endpoint-url", ls.endpoint()])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AIRGAP_TIME_SCALE", SCALE.to_string())
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .expect("airgapctl runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn expect(run: &Run, code: i32, what: &str) {
+    assert_eq!(
+        run.code, code,
+        "{what}: exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    );
+}
+
+fn blueprint(env: &str, net: &Account, work: &Account, shared: &Account) -> String {
+    format!(
+        r#"apiVersion: airgapctl.dev/v1alpha1
+kind: Environment
+metadata:
+  name: {env}
+  region: eu-central-1
+accounts:
+  network: {{ id: "{net}", role: airgap-deployer }}
+  workload: {{ id: "{work}", role: airgap-deployer }}
+  shared: {{ id: "{shared}", role: airgap-deployer }}
+availabilityZones: 2
+hub:
+  account: network
+  inspectionVpc: {{ cidr: 100.64.0.0/22 }}
+vpcs:
+  - name: workload
+    account: workload
+    cidr: 10.10.0.0/16
+    subnets: {{ controlPlane: 28, dataPlane: 22, endpoints: 26, transit: 28 }}
+    endpoints:
+      gateway: [s3]
+      interface: [ec2, ecr.api, ecr.dkr, sts]
+clusters:
+  - name: apps
+    vpc: workload
+    apiAccessCidrs: [10.10.0.0/16]
+    nodegroups:
+      - name: general
+        instanceTypes: [m6i.large]
+        scaling: {{ min: 1, desired: 1, max: 2 }}
+        amiType: AL2023_x86_64_STANDARD
+registries:
+  account: shared
+  repositories: [{repos}]
+"#,
+        net = net.id(),
+        work = work.id(),
+        shared = shared.id(),
+        repos = REPOS.join(", ")
+    )
+}
+
+fn tmpdir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "airgap-registry-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    // A copy, so that a build of another checkout into a shared target directory cannot
+    // swap the binary in the middle of the test.
+    std::fs::copy(env!("CARGO_BIN_EXE_airgapctl"), d.join("airgapctl")).unwrap();
+    d
+}
+
+/// A repository's policy as (principals, actions), with every other element of its one
+/// statement; `None` without a policy.
+async fn pull_grant(
+    ecr: &aws_sdk_ecr::Client,
+    repo: &str,
+) -> Option<(BTreeSet<String>, BTreeSet<String>, serde_json::Value)> {
+    let text = match ecr
+        .get_repository_policy()
+        .repository_name(repo)
+        .send()
+        .await
+    {
+        Ok(o) => o.policy_text().unwrap_or_default().to_string(),
+        Err(e) => {
+            let code = aws_sdk_ecr::error::ProvideErrorMetadata::code(&e).map(str::to_string);
+            assert_eq!(
+                code.as_deref(),
+                Some("RepositoryPolicyNotFoundException"),
+                "{e:?}"
+            );
+            return None;
+        }
+    };
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("policy JSON");
+    let statements = doc["Statement"].as_array().expect("statements");
+    assert_eq!(statements.len(), 1, "one statement: {doc}");
+    let st = statements[0].clone();
+    let set = |v: &serde_json::Value| -> BTreeSet<String> {
+        match v {
+            serde_json::Value::String(s) => BTreeSet::from([s.clone()]),
+            serde_json::Value::Array(a) => {
+                a.iter().map(|x| x.as_str().unwrap().to_string()).collect()
+            }
+            other => panic!("not a string or list: {other}"),
+        }
+    };
+    Some((set(&st["Principal"]["AWS"]), set(&st["Action"]), st))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shared_repositories_let_the_node_roles_pull() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let (net, work, shared) = (ls.fresh_account(), ls.fresh_account(), ls.fresh_account());
+    for a in [&net, &work, &shared] {
+        ls.set_time_scale(a, SCALE).await.unwrap();
+    }
+    let env = format!("reg{}", &net.id()[..6]);
+    let dir = tmpdir();
+    std::fs::write(dir.join("bp.yaml"), blueprint(&env, &net, &work, &shared)).unwrap();
+
+    expect(
+        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+        0,
+        "apply",
+    );
+
+    // The node role airgapctl made for the cluster, in the workload account.
+    let iam = aws_sdk_iam::Client::new(&ls.sdk_config(&work).await.unwrap());
+    let roles = iam
+        .list_roles()
+        .path_prefix(format!("/airgap/{env}/"))
+        .send()
+        .await
+        .unwrap();
+    let node_role = roles
+        .roles()
+        .iter()
+        .find(|r| r.role_name() == format!("airgap-{env}-apps-node"))
+        .unwrap_or_else(|| panic!("the node role among {:?}", roles.roles()))
+        .arn()
+        .to_string();
+
+    let ecr = aws_sdk_ecr::Client::new(&ls.sdk_config(&shared).await.unwrap());
+    let pull: BTreeSet<String> = PULL.iter().map(|s| s.to_string()).collect();
+    for repo in REPOS {
+        let (principals, actions, st) = pull_grant(&ecr, repo)
+            .await
+            .unwrap_or_else(|| panic!("{repo} has a repository policy"));
+        assert_eq!(principals, BTreeSet::from([node_role.clone()]), "{repo}");
+        assert_eq!(actions, pull, "{repo}: pull, nothing more");
+        assert_eq!(st["Effect"], "Allow", "{st}");
+        let keys: BTreeSet<&str> = st.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            BTreeSet::from(["Action", "Effect", "Principal", "Sid"]),
+            "{st}"
+        );
+    }
+
+    // A plan after the apply is clean: the policy read back is not drift.
+    let again = ctl(&ls, &dir, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]);
+    expect(&again, 0, "plan after apply");
+    assert!(again.stdout.contains("No changes"), "{}", again.stdout);
+
+    // Someone widens one repository's policy: the plan shows it, the apply takes it back.
+    let widened = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "AWS": [node_role.clone()] },
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                       "ecr:BatchCheckLayerAvailability", "ecr:PutImage"],
+        }],
+    });
+    ecr.set_repository_policy()
+        .repository_name(REPOS[0])
+        .policy_text(widened.to_string())
+        .send()
+        .await
+        .unwrap();
+    let drift = ctl(&ls, &dir, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]);
+    expect(&drift, 2, "plan after a policy change");
+    assert!(
+        drift.stdout.contains(&format!("registry/{}", REPOS[0])),
+        "{}",
+        drift.stdout
+    );
+    expect(
+        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+        0,
+        "apply to correct the drift",
+    );
+    let (principals, actions, _) = pull_grant(&ecr, REPOS[0]).await.expect("policy");
+    assert_eq!(principals, BTreeSet::from([node_role.clone()]));
+    assert_eq!(actions, pull);
+    // A deleted policy is drift too.
+    ecr.delete_repository_policy()
+        .repository_name(REPOS[1])
+        .send()
+        .await
+        .unwrap();
+    expect(
+        &ctl(&ls, &dir, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]),
+        2,
+        "plan after the policy was deleted",
+    );
+    expect(
+        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+        0,
+        "apply to restore the policy",
+    );
+    assert!(pull_grant(&ecr, REPOS[1]).await.is_some());
+    expect(
+        &ctl(&ls, &dir, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]),
+        0,
+        "plan after the corrections",
+    );
+
+    expect(
+        &ctl(&ls, &dir, &["destroy", "-f", "bp.yaml", "--auto-approve"]),
+        0,
+        "destroy",
+    );
+    let left = ecr.describe_repositories().send().await.unwrap();
+    assert!(
+        left.repositories().is_empty(),
+        "repositories left: {:?}",
+        left.repositories()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
