@@ -19,8 +19,8 @@ use aws_sdk_iam::types::{Role, Tag};
 
 use crate::clients::PerScope;
 use crate::ec2::kind_meta;
-use crate::errors::{classify, code_of, gone_is_ok};
-use crate::kit::{canonical_policy, s};
+use crate::errors::{classify, code_of};
+use crate::kit::{all_pages, canonical_policy, delete_call, s, update_keeps_outputs};
 use crate::tags;
 
 /// IAM clients per account (IAM is global; the region only places the client).
@@ -97,15 +97,7 @@ async fn env_roles(
     c: &aws_sdk_iam::Client,
     env: &str,
 ) -> Result<Vec<(Role, HashMap<String, String>)>, KindError> {
-    let roles: Vec<Role> = c
-        .list_roles()
-        .path_prefix(role_path(env))
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(classify)?;
+    let roles: Vec<Role> = all_pages!(c.list_roles().path_prefix(role_path(env)))?;
     let mut out = Vec::with_capacity(roles.len());
     for role in roles {
         // A path prefix matches `/airgap/<env>-x/` too only if it were not `/`-terminated.
@@ -113,15 +105,7 @@ async fn env_roles(
             continue;
         }
         let t = if role.tags().is_empty() {
-            let r = c
-                .list_role_tags()
-                .role_name(role.role_name())
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(classify);
+            let r = all_pages!(c.list_role_tags().role_name(role.role_name()));
             match r {
                 Ok(t) => t,
                 // Deleted between the two calls.
@@ -240,15 +224,14 @@ impl Kind for IamRole {
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         // Attached policies make this a DeleteConflict (DependencyViolation): the
         // attachments are deleted first, and the engine retries until they are.
-        gone_is_ok(
+        delete_call(
             self.0
                 .client(scope)?
                 .delete_role()
                 .role_name(s(&current.attrs, "name")?)
-                .send()
-                .await
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(
@@ -316,15 +299,7 @@ impl Kind for IamRolePolicy {
                 continue;
             }
             // One call per role that has attachments of ours: IAM lists them per role.
-            let attached = c
-                .list_attached_role_policies()
-                .role_name(role.role_name())
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(classify)?;
+            let attached = all_pages!(c.list_attached_role_policies().role_name(role.role_name()))?;
             for p in attached {
                 let Some(arn) = p.policy_arn() else { continue };
                 let Some(id) = tm.get(&attach_key(arn)) else {
@@ -367,34 +342,25 @@ impl Kind for IamRolePolicy {
         })
     }
 
-    async fn update(
-        &self,
-        _node: &Resolved,
-        current: &Observed,
-        _diff: &Diff,
-    ) -> Result<Attrs, KindError> {
-        Ok(current.outputs.clone())
-    }
+    update_keeps_outputs!();
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;
         let (role, policy) = (s(&current.attrs, "role")?, s(&current.attrs, "policy")?);
-        gone_is_ok(
+        delete_call(
             c.detach_role_policy()
                 .role_name(&role)
                 .policy_arn(&policy)
-                .send()
-                .await
-                .map_err(classify),
-        )?;
-        gone_is_ok(
+                .send(),
+        )
+        .await?;
+        delete_call(
             c.untag_role()
                 .role_name(&role)
                 .tag_keys(attach_key(&policy))
-                .send()
-                .await
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(

@@ -1,11 +1,16 @@
 //! The crate's toolkit, the same for every service: attribute accessors on resolved
 //! attributes, id lists compared as sets, id-only outputs, policy documents in a
-//! canonical form, and the drift of the standard tags.
+//! canonical form, the drift of the standard tags, and the shapes every kind's
+//! create, update, delete and readiness repeat (adopting, idempotent deletes,
+//! readiness from whether a Describe still finds the resource).
 
 use std::collections::HashMap;
+use std::future::Future;
 
-use airgap_engine::{Attrs, KindError, Value};
+use airgap_engine::{Attrs, Created, ErrorClass, KindError, Op, Readiness, Value};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 
+use crate::errors::{classify, found, gone_is_ok};
 use crate::tags;
 
 /// Attribute accessors on resolved attributes; a missing or mistyped one is a bug in
@@ -75,6 +80,109 @@ pub(crate) fn sorted_lists(attrs: &Attrs, keys: &[&str]) -> Attrs {
 /// Outputs that carry only an id.
 pub(crate) fn id_out(id: &str) -> Attrs {
     Attrs::from([("id".to_string(), Value::str(id))])
+}
+
+/// A create's answer for a resource whose outputs are only its id (made, or adopted).
+pub(crate) fn created(id: &str) -> Created {
+    Created {
+        physical_id: id.to_string(),
+        outputs: id_out(id),
+    }
+}
+
+/// Every item of a paginated call, its error classified. A macro: the stream type
+/// (`PaginationStream`) lives in aws-smithy-async, which is not a dependency, and the
+/// paginators of the different operations share no trait a function could name.
+macro_rules! all_pages {
+    ($req:expr) => {
+        $req.into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err($crate::errors::classify)
+    };
+}
+pub(crate) use all_pages;
+
+/// A kind whose fields all force a replacement, or are fixed after create, has
+/// nothing to change in place: its update keeps the outputs. A macro, not a function:
+/// `#[async_trait]` rewrites only the methods written in the impl, not those a macro
+/// adds, so this spells out the signature it gives `Kind::update`.
+macro_rules! update_keeps_outputs {
+    () => {
+        fn update<'life0, 'life1, 'life2, 'life3, 'async_trait>(
+            &'life0 self,
+            _node: &'life1 airgap_engine::Resolved,
+            current: &'life2 airgap_engine::Observed,
+            _diff: &'life3 airgap_engine::Diff,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<airgap_engine::Attrs, airgap_engine::KindError>,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            'life2: 'async_trait,
+            'life3: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin(::std::future::ready(Ok(current.outputs.clone())))
+        }
+    };
+}
+pub(crate) use update_keeps_outputs;
+
+/// A delete call: a resource already gone is what was wanted.
+pub(crate) async fn delete_call<T, E, R>(
+    call: impl Future<Output = Result<T, SdkError<E, R>>>,
+) -> Result<(), KindError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    gone_is_ok(call.await.map_err(classify))
+}
+
+/// Readiness after a delete, from a Describe by id: while it still lists the resource
+/// it is `Pending(status)`; an empty answer or NotFound means gone.
+pub(crate) fn delete_progress<T>(
+    r: Result<T, KindError>,
+    listed: impl FnOnce(&T) -> bool,
+    status: &str,
+) -> Result<Readiness, KindError> {
+    Ok(match found(r)? {
+        Some(o) if listed(&o) => Readiness::Pending(status.into()),
+        _ => Readiness::Gone,
+    })
+}
+
+/// Readiness of a resource that is usable as soon as it exists, from what a Describe
+/// found: after a delete, found is `Pending("deleting")` and nothing is gone;
+/// otherwise found is ready with `ready(found)`, and nothing is the `missing` error
+/// (right after a create: [`not_visible_yet`]).
+pub(crate) fn presence<T>(
+    op: Op,
+    found: Option<T>,
+    ready: impl FnOnce(T) -> Attrs,
+    missing: impl FnOnce() -> KindError,
+) -> Result<Readiness, KindError> {
+    match (op, found) {
+        (Op::Delete, None) => Ok(Readiness::Gone),
+        (Op::Delete, Some(_)) => Ok(Readiness::Pending("deleting".into())),
+        (_, Some(v)) => Ok(Readiness::Ready(ready(v))),
+        (_, None) => Err(missing()),
+    }
+}
+
+/// Right after a create, a Describe may not show the resource yet: NotFound, which the
+/// engine's grace period covers.
+pub(crate) fn not_visible_yet(message: impl Into<String>) -> KindError {
+    KindError::new(ErrorClass::NotFound, "NotVisibleYet", message)
 }
 
 /// A policy document in a canonical form (parsed and re-serialized with sorted keys),

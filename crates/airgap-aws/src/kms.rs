@@ -24,7 +24,7 @@ use aws_sdk_kms::types::{AliasListEntry, KeyMetadata, KeyState, Tag};
 use crate::clients::PerScope;
 use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of, found, unless_gone};
-use crate::kit::{b, s};
+use crate::kit::{all_pages, b, not_visible_yet, presence, s};
 use crate::tags;
 
 pub type Kms = PerScope<aws_sdk_kms::Client>;
@@ -70,13 +70,7 @@ fn key_out(m: &KeyMetadata) -> Attrs {
 }
 
 async fn aliases(c: &aws_sdk_kms::Client) -> Result<Vec<AliasListEntry>, KindError> {
-    c.list_aliases()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(classify)
+    all_pages!(c.list_aliases())
 }
 
 /// A key's tags; None for a key this caller may not read or that is gone.
@@ -108,14 +102,7 @@ async fn env_keys(
     c: &aws_sdk_kms::Client,
     env: &str,
 ) -> Result<Vec<(KeyMetadata, HashMap<String, String>)>, KindError> {
-    let keys = c
-        .list_keys()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(classify)?;
+    let keys = all_pages!(c.list_keys())?;
     let aws_managed: HashSet<String> = aliases(c)
         .await?
         .into_iter()
@@ -477,18 +464,12 @@ impl Kind for KmsAlias {
             .await?
             .into_iter()
             .any(|a| a.alias_name() == Some(name.as_str()));
-        Ok(match (op, found) {
-            (Op::Delete, false) => Readiness::Gone,
-            (Op::Delete, true) => Readiness::Pending("deleting".into()),
-            (_, true) => Readiness::Ready(outputs.clone()),
-            (_, false) => {
-                return Err(KindError::new(
-                    ErrorClass::NotFound,
-                    "NotVisibleYet",
-                    format!("alias {name} is not visible yet"),
-                ))
-            }
-        })
+        presence(
+            op,
+            found.then_some(()),
+            |_| outputs.clone(),
+            || not_visible_yet(format!("alias {name} is not visible yet")),
+        )
     }
 }
 

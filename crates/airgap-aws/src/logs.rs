@@ -21,7 +21,7 @@ use aws_sdk_cloudwatchlogs::types::LogGroup;
 use crate::clients::PerScope;
 use crate::ec2::kind_meta;
 use crate::errors::{classify, unless_gone};
-use crate::kit::s;
+use crate::kit::{all_pages, not_visible_yet, presence, s};
 use crate::tags;
 
 pub type Logs = PerScope<aws_sdk_cloudwatchlogs::Client>;
@@ -75,16 +75,11 @@ fn retention(attrs: &Attrs) -> Option<i32> {
 impl LogGroupKind {
     /// Groups whose name starts with `prefix`.
     async fn groups(&self, scope: &Scope, prefix: &str) -> Result<Vec<LogGroup>, KindError> {
-        self.0
+        all_pages!(self
+            .0
             .client(scope)?
             .describe_log_groups()
-            .log_group_name_prefix(prefix)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)
+            .log_group_name_prefix(prefix))
     }
 
     async fn tags_of(
@@ -233,13 +228,10 @@ impl Kind for LogGroupKind {
             Some(g) => Some(g),
             None => self.find(&node.scope, &name).await?,
         };
-        let arn = g.as_ref().and_then(arn_of).ok_or_else(|| {
-            KindError::new(
-                ErrorClass::NotFound,
-                "NotVisibleYet",
-                format!("log group {name} is not visible yet"),
-            )
-        })?;
+        let arn = g
+            .as_ref()
+            .and_then(arn_of)
+            .ok_or_else(|| not_visible_yet(format!("log group {name} is not visible yet")))?;
         Ok(Created {
             outputs: outputs(&name, &arn),
             physical_id: arn,
@@ -290,18 +282,12 @@ impl Kind for LogGroupKind {
             })
             .unwrap_or_default();
         let found = self.find(scope, &name).await?;
-        Ok(match (op, found) {
-            (Op::Delete, None) => Readiness::Gone,
-            (Op::Delete, Some(_)) => Readiness::Pending("deleting".into()),
-            (_, Some(g)) => Readiness::Ready(outputs_or(&name, &g, physical_id)),
-            (_, None) => {
-                return Err(KindError::new(
-                    ErrorClass::NotFound,
-                    "NotVisibleYet",
-                    format!("log group {name} is not visible yet"),
-                ))
-            }
-        })
+        presence(
+            op,
+            found,
+            |g| outputs_or(&name, &g, physical_id),
+            || not_visible_yet(format!("log group {name} is not visible yet")),
+        )
     }
 }
 

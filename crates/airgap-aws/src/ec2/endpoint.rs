@@ -13,7 +13,8 @@ use aws_sdk_ec2::types::{ResourceType, State, VpcEndpointType};
 use super::{env_filter, kind_meta, not_visible, retag, tag_map, tag_spec, Ec2};
 use crate::errors::{classify, found, unless_gone};
 use crate::kit::{
-    b, canonical_policy, id_out, id_set, list, missing_tags, opt_s, s, sorted_lists, with_tag_drift,
+    all_pages, b, canonical_policy, created, id_out, id_set, list, missing_tags, opt_s, s,
+    sorted_lists, with_tag_drift,
 };
 use crate::tags;
 
@@ -55,16 +56,10 @@ async fn observe(
     scope: &Scope,
     ty: VpcEndpointType,
 ) -> Result<Vec<Observed>, KindError> {
-    let eps = ec2
+    let eps = all_pages!(ec2
         .client(scope)?
         .describe_vpc_endpoints()
-        .filters(env_filter(env))
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(classify)?;
+        .filters(env_filter(env)))?;
     Ok(eps
         .into_iter()
         .filter(|e| e.vpc_endpoint_type() == Some(&ty) && !gone(e.state()))
@@ -163,10 +158,7 @@ async fn create(ec2: &Ec2, node: &Resolved, ty: VpcEndpointType) -> Result<Creat
         .vpc_endpoint()
         .and_then(|e| e.vpc_endpoint_id())
         .ok_or_else(|| KindError::fatal("NoId", "CreateVpcEndpoint returned no id"))?;
-    Ok(Created {
-        physical_id: id.to_string(),
-        outputs: id_out(id),
-    })
+    Ok(created(id))
 }
 
 /// Members to add and remove to go from the observed list to the desired one.

@@ -10,8 +10,7 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    fnv1a, Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved,
-    Scope, Value,
+    fnv1a, Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
@@ -19,8 +18,8 @@ use aws_sdk_ec2::types::{
 };
 
 use super::{env_filter, is_node, kind_meta, owned_filters, tag_map, tag_spec, Ec2};
-use crate::errors::{classify, gone_is_ok};
-use crate::kit::s;
+use crate::errors::classify;
+use crate::kit::{all_pages, delete_call, delete_progress, s};
 use crate::tags;
 
 const IMAGE_TAG: &str = "airgap:prop:image";
@@ -124,17 +123,11 @@ impl Kind for LaunchTemplate {
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let templates: Vec<_> = self
+        let templates: Vec<_> = all_pages!(self
             .0
             .client(scope)?
             .describe_launch_templates()
-            .filters(env_filter(env))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+            .filters(env_filter(env)))?;
         Ok(templates
             .into_iter()
             .filter_map(|t| {
@@ -242,15 +235,14 @@ impl Kind for LaunchTemplate {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_is_ok(
+        delete_call(
             self.0
                 .client(scope)?
                 .delete_launch_template()
                 .launch_template_id(&current.physical_id)
-                .send()
-                .await
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(
@@ -271,12 +263,7 @@ impl Kind for LaunchTemplate {
             .send()
             .await
             .map_err(classify);
-        match r {
-            Ok(o) if o.launch_templates().is_empty() => Ok(Readiness::Gone),
-            Ok(_) => Ok(Readiness::Pending("deleting".into())),
-            Err(e) if e.class == ErrorClass::NotFound => Ok(Readiness::Gone),
-            Err(e) => Err(e),
-        }
+        delete_progress(r, |o| !o.launch_templates().is_empty(), "deleting")
     }
 }
 

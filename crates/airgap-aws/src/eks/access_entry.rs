@@ -12,8 +12,8 @@ use aws_sdk_eks::types::{AccessScope, AccessScopeType};
 
 use super::{std_tags, tag_map, Eks};
 use crate::ec2::kind_meta;
-use crate::errors::{classify, code_of, gone_is_ok};
-use crate::kit::{id_set, list, opt_s, s};
+use crate::errors::{classify, code_of};
+use crate::kit::{all_pages, delete_call, id_set, list, not_visible_yet, opt_s, presence, s};
 use crate::tags;
 
 pub struct EksAccessEntry(pub Arc<Eks>);
@@ -77,20 +77,12 @@ impl Kind for EksAccessEntry {
         let mut out = Vec::new();
         for cl in self.0.clusters(env, scope).await?.iter() {
             let Some(cname) = cl.name() else { continue };
-            let principals: Vec<String> = match c
-                .list_access_entries()
-                .cluster_name(cname)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(classify)
-            {
-                Ok(p) => p,
-                Err(e) if e.class == ErrorClass::NotFound => continue,
-                Err(e) => return Err(e),
-            };
+            let principals: Vec<String> =
+                match all_pages!(c.list_access_entries().cluster_name(cname)) {
+                    Ok(p) => p,
+                    Err(e) if e.class == ErrorClass::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
             for p in principals {
                 // Entries carry their tags only in their description; the cluster
                 // creator's bootstrap entry has none and is left alone.
@@ -100,19 +92,13 @@ impl Kind for EksAccessEntry {
                 let Some(id) = tags::owned_id(&tag_map(entry.tags()), env) else {
                     continue;
                 };
-                let policies: Vec<String> = c
+                let policies: Vec<String> = all_pages!(c
                     .list_associated_access_policies()
                     .cluster_name(cname)
-                    .principal_arn(&p)
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .try_collect()
-                    .await
-                    .map_err(classify)?
-                    .iter()
-                    .filter_map(|a| a.policy_arn().map(str::to_string))
-                    .collect();
+                    .principal_arn(&p))?
+                .iter()
+                .filter_map(|a| a.policy_arn().map(str::to_string))
+                .collect();
                 let policy = match policies.as_slice() {
                     [] => Value::Null,
                     [one] => Value::str(one.as_str()),
@@ -205,30 +191,28 @@ impl Kind for EksAccessEntry {
             _ => Vec::new(),
         };
         for p in had.iter().filter(|p| Some(*p) != want.as_ref()) {
-            gone_is_ok(
+            delete_call(
                 c.disassociate_access_policy()
                     .cluster_name(&cluster)
                     .principal_arn(&principal)
                     .policy_arn(p)
-                    .send()
-                    .await
-                    .map_err(classify),
-            )?;
+                    .send(),
+            )
+            .await?;
         }
         Ok(current.outputs.clone())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_is_ok(
+        delete_call(
             self.0
                 .client(scope)?
                 .delete_access_entry()
                 .cluster_name(s(&current.attrs, "cluster")?)
                 .principal_arn(s(&current.attrs, "principal")?)
-                .send()
-                .await
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(
@@ -240,17 +224,15 @@ impl Kind for EksAccessEntry {
     ) -> Result<Readiness, KindError> {
         let (cluster, principal) = (s(outputs, "cluster")?, s(outputs, "principal")?);
         let found = describe_entry(self.0.client(scope)?, &cluster, &principal).await?;
-        Ok(match (op, found) {
-            (Op::Delete, None) => Readiness::Gone,
-            (Op::Delete, Some(_)) => Readiness::Pending("deleting".into()),
-            (_, Some(_)) => Readiness::Ready(outputs.clone()),
-            (_, None) => {
-                return Err(KindError::new(
-                    ErrorClass::NotFound,
-                    "NotVisibleYet",
-                    format!("the access entry of {principal} is not visible yet"),
+        presence(
+            op,
+            found,
+            |_| outputs.clone(),
+            || {
+                not_visible_yet(format!(
+                    "the access entry of {principal} is not visible yet"
                 ))
-            }
-        })
+            },
+        )
     }
 }

@@ -12,8 +12,8 @@ use aws_sdk_eks::types::{AddonStatus, ResolveConflicts};
 
 use super::{busy, std_tags, tag_map, update_pending, with_update, Eks, K8S_VERSION_TAG};
 use crate::ec2::kind_meta;
-use crate::errors::{classify, code_of, gone_is_ok};
-use crate::kit::{opt_s, s};
+use crate::errors::{classify, code_of};
+use crate::kit::{all_pages, delete_call, not_visible_yet, opt_s, s};
 use crate::tags;
 
 pub struct EksAddon(pub Arc<Eks>);
@@ -65,16 +65,10 @@ async fn default_addon_version(
     addon: &str,
     k8s: &str,
 ) -> Result<Option<String>, KindError> {
-    let infos = c
+    let infos = all_pages!(c
         .describe_addon_versions()
         .addon_name(addon)
-        .kubernetes_version(k8s)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(classify)?;
+        .kubernetes_version(k8s))?;
     let versions: Vec<_> = infos
         .iter()
         .flat_map(|i| i.addon_versions().iter())
@@ -109,16 +103,7 @@ impl Kind for EksAddon {
         let mut out = Vec::new();
         for cl in self.0.clusters(env, scope).await?.iter() {
             let Some(cname) = cl.name() else { continue };
-            let names: Vec<String> = match c
-                .list_addons()
-                .cluster_name(cname)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(classify)
-            {
+            let names: Vec<String> = match all_pages!(c.list_addons().cluster_name(cname)) {
                 Ok(n) => n,
                 Err(e) if e.class == ErrorClass::NotFound => continue,
                 Err(e) => return Err(e),
@@ -261,16 +246,15 @@ impl Kind for EksAddon {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_is_ok(
+        delete_call(
             self.0
                 .client(scope)?
                 .delete_addon()
                 .cluster_name(s(&current.attrs, "cluster")?)
                 .addon_name(s(&current.attrs, "name")?)
-                .send()
-                .await
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(
@@ -299,13 +283,7 @@ impl Kind for EksAddon {
                 ))
             }
             (Op::Delete, Some(st)) => Readiness::Pending(st.as_str().to_string()),
-            (_, None) => {
-                return Err(KindError::new(
-                    ErrorClass::NotFound,
-                    "NotVisibleYet",
-                    format!("add-on {name} is not visible yet"),
-                ))
-            }
+            (_, None) => return Err(not_visible_yet(format!("add-on {name} is not visible yet"))),
             (_, Some(AddonStatus::Active)) => {
                 let ad = ad.as_ref().expect("status implies an add-on");
                 if let (Op::Update, Some(k8s), Some(arn)) =

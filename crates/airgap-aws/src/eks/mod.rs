@@ -34,6 +34,7 @@ use tokio::sync::OnceCell;
 
 use crate::clients::PerScope;
 use crate::errors::classify;
+use crate::kit::all_pages;
 use crate::tags;
 
 pub use access_entry::EksAccessEntry;
@@ -89,14 +90,7 @@ impl Eks {
         };
         let c = self.client(scope)?;
         cell.get_or_try_init(|| async {
-            let names: Vec<String> = c
-                .list_clusters()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(classify)?;
+            let names: Vec<String> = all_pages!(c.list_clusters())?;
             let mut out = Vec::new();
             for name in names {
                 let cl = match c.describe_cluster().name(&name).send().await {

@@ -18,8 +18,8 @@ use super::{
     busy, int, more_to_do, std_tags, str_list, tag_map, update_pending, with_update, Eks, NAME_TAG,
 };
 use crate::ec2::kind_meta;
-use crate::errors::{classify, code_of, gone_is_ok};
-use crate::kit::{id_set, list, opt_s, s, sorted_lists};
+use crate::errors::{classify, code_of};
+use crate::kit::{all_pages, delete_call, id_set, list, not_visible_yet, opt_s, s, sorted_lists};
 use crate::tags;
 
 pub struct EksNodegroup(pub Arc<Eks>);
@@ -264,16 +264,7 @@ impl Kind for EksNodegroup {
         let mut out = Vec::new();
         for cl in self.0.clusters(env, scope).await?.iter() {
             let Some(cname) = cl.name() else { continue };
-            let names: Vec<String> = match c
-                .list_nodegroups()
-                .cluster_name(cname)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(classify)
-            {
+            let names: Vec<String> = match all_pages!(c.list_nodegroups().cluster_name(cname)) {
                 Ok(n) => n,
                 Err(e) if e.class == ErrorClass::NotFound => continue,
                 Err(e) => return Err(e),
@@ -518,16 +509,15 @@ impl Kind for EksNodegroup {
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let (cluster, name) = (s(&current.outputs, "cluster")?, s(&current.outputs, "id")?);
-        gone_is_ok(
+        delete_call(
             self.0
                 .client(scope)?
                 .delete_nodegroup()
                 .cluster_name(cluster)
                 .nodegroup_name(name)
-                .send()
-                .await
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(
@@ -560,11 +550,9 @@ impl Kind for EksNodegroup {
             }
             (Op::Delete, Some(st)) => Readiness::Pending(st.as_str().to_string()),
             (_, None) => {
-                return Err(KindError::new(
-                    ErrorClass::NotFound,
-                    "NotVisibleYet",
-                    format!("node group {name} is not visible yet"),
-                ))
+                return Err(not_visible_yet(format!(
+                    "node group {name} is not visible yet"
+                )))
             }
             (_, Some(NodegroupStatus::Active)) => {
                 Readiness::Ready(ng_out(ng.as_ref().expect("status implies a node group")))

@@ -18,8 +18,11 @@ use super::{
     arn_out, build_err, name_prefix, nfw_tags, not_ours, resource_name, retag, tag_map, Nfw,
 };
 use crate::ec2::kind_meta;
-use crate::errors::{classify, gone_is_ok};
-use crate::kit::{b, id_set, list, missing_tags, opt_s, s, sorted_lists, with_tag_drift};
+use crate::errors::classify;
+use crate::kit::{
+    all_pages, b, delete_call, id_set, list, missing_tags, not_visible_yet, opt_s, s, sorted_lists,
+    with_tag_drift,
+};
 use crate::tags;
 
 /// The firewall: its policy, one subnet mapping per AZ, deletion protection, and the
@@ -209,14 +212,7 @@ impl Kind for Firewall {
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;
-        let listed = c
-            .list_firewalls()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let listed = all_pages!(c.list_firewalls())?;
         let prefix = name_prefix(env);
         let mut out = Vec::new();
         for m in listed {
@@ -447,15 +443,14 @@ impl Kind for Firewall {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_is_ok(
+        delete_call(
             self.0
                 .client(scope)?
                 .delete_firewall()
                 .firewall_arn(&current.physical_id)
-                .send()
-                .await
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(
@@ -469,11 +464,7 @@ impl Kind for Firewall {
             return if op == Op::Delete {
                 Ok(Readiness::Gone)
             } else {
-                Err(KindError::new(
-                    ErrorClass::NotFound,
-                    "NotVisibleYet",
-                    physical_id,
-                ))
+                Err(not_visible_yet(physical_id))
             };
         };
         if op == Op::Delete {

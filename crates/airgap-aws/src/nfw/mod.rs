@@ -22,9 +22,7 @@ mod rule_group;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use airgap_engine::{
-    fnv1a, Attrs, Diff, ErrorClass, KindError, Op, Readiness, Registry, Resolved, Value,
-};
+use airgap_engine::{fnv1a, Attrs, Diff, KindError, Op, Readiness, Registry, Resolved, Value};
 use aws_sdk_networkfirewall::error::BuildError;
 use aws_sdk_networkfirewall::types::{ResourceStatus, Tag};
 
@@ -155,13 +153,7 @@ fn ready_from_status(
         (Op::Delete, Some(st)) => Readiness::Pending(st.to_string()),
         (_, Some("active")) => Readiness::Ready(outputs.clone()),
         (_, Some(st)) => Readiness::Pending(st.to_string()),
-        (_, None) => {
-            return Err(KindError::new(
-                ErrorClass::NotFound,
-                "NotVisibleYet",
-                physical_id,
-            ))
-        }
+        (_, None) => return Err(crate::kit::not_visible_yet(physical_id)),
     })
 }
 

@@ -17,8 +17,10 @@ use super::{
     status_str, tag_map, Nfw,
 };
 use crate::ec2::kind_meta;
-use crate::errors::{classify, gone_is_ok};
-use crate::kit::{id_set, list, missing_tags, opt_s, s, sorted_lists, with_tag_drift};
+use crate::errors::classify;
+use crate::kit::{
+    all_pages, delete_call, id_set, list, missing_tags, opt_s, s, sorted_lists, with_tag_drift,
+};
 use crate::tags;
 
 /// The firewall policy: stateless default (forward to the stateful engine), rule order,
@@ -112,14 +114,7 @@ impl Kind for NfwPolicy {
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;
-        let listed = c
-            .list_firewall_policies()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let listed = all_pages!(c.list_firewall_policies())?;
         let prefix = name_prefix(env);
         let mut out = Vec::new();
         for m in listed {
@@ -248,15 +243,14 @@ impl Kind for NfwPolicy {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_is_ok(
+        delete_call(
             self.0
                 .client(scope)?
                 .delete_firewall_policy()
                 .firewall_policy_arn(&current.physical_id)
-                .send()
-                .await
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(

@@ -18,8 +18,10 @@ use super::{
     status_str, strs, tag_map, Nfw,
 };
 use crate::ec2::kind_meta;
-use crate::errors::{classify, gone_is_ok};
-use crate::kit::{id_set, list, missing_tags, opt_s, s, sorted_lists, with_tag_drift};
+use crate::errors::classify;
+use crate::kit::{
+    all_pages, delete_call, id_set, list, missing_tags, opt_s, s, sorted_lists, with_tag_drift,
+};
 use crate::tags;
 
 /// A stateful rule group: a domain allowlist (`domains`, `targetTypes`) or Suricata
@@ -213,14 +215,7 @@ impl Kind for NfwRuleGroup {
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;
-        let listed = c
-            .list_rule_groups()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let listed = all_pages!(c.list_rule_groups())?;
         let prefix = name_prefix(env);
         let mut out = Vec::new();
         for m in listed {
@@ -345,15 +340,14 @@ impl Kind for NfwRuleGroup {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_is_ok(
+        delete_call(
             self.0
                 .client(scope)?
                 .delete_rule_group()
                 .rule_group_arn(&current.physical_id)
-                .send()
-                .await
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(

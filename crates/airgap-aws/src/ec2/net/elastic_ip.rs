@@ -3,15 +3,14 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
+    Attrs, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
-use crate::ec2::{env_filter, is_node, kind_meta, owned_filters, tag_map, tag_spec, Ec2};
-use crate::errors::{classify, gone_is_ok};
-use crate::kit::id_out;
+use crate::ec2::{adoptable, env_filter, kind_meta, owned_filters, tag_map, tag_spec, Ec2};
+use crate::errors::classify;
+use crate::kit::{delete_call, delete_progress, id_out, update_keeps_outputs};
 use crate::tags;
 
 pub struct ElasticIp(pub Arc<Ec2>);
@@ -55,12 +54,12 @@ impl Kind for ElasticIp {
             .send()
             .await
             .map_err(classify)?;
-        if let Some(a) = existing.addresses().iter().find(|a| {
-            is_node(a.tags(), node)
-                && a.allocation_id().is_some()
-                && node.replaces.as_deref() != a.allocation_id()
-        }) {
-            let alloc = a.allocation_id().unwrap_or_default();
+        if let Some((a, alloc)) = adoptable(
+            existing.addresses(),
+            node,
+            |a| a.tags(),
+            |a| a.allocation_id(),
+        ) {
             return Ok(Created {
                 physical_id: alloc.to_string(),
                 outputs: eip_out(alloc, a.public_ip()),
@@ -82,25 +81,17 @@ impl Kind for ElasticIp {
         })
     }
 
-    async fn update(
-        &self,
-        _node: &Resolved,
-        current: &Observed,
-        _diff: &Diff,
-    ) -> Result<Attrs, KindError> {
-        Ok(current.outputs.clone())
-    }
+    update_keeps_outputs!();
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_is_ok(
+        delete_call(
             self.0
                 .client(scope)?
                 .release_address()
                 .allocation_id(&current.physical_id)
-                .send()
-                .await
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(
@@ -121,12 +112,7 @@ impl Kind for ElasticIp {
             .send()
             .await
             .map_err(classify);
-        match r {
-            Ok(o) if !o.addresses().is_empty() => Ok(Readiness::Pending("releasing".into())),
-            Ok(_) => Ok(Readiness::Gone),
-            Err(e) if e.class == ErrorClass::NotFound => Ok(Readiness::Gone),
-            Err(e) => Err(e),
-        }
+        delete_progress(r, |o| !o.addresses().is_empty(), "releasing")
     }
 }
 

@@ -3,16 +3,16 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
+    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
-use super::missing;
-use crate::ec2::{env_filter, is_node, kind_meta, owned_filters, tag_map, tag_spec, Ec2};
-use crate::errors::{classify, code_of, gone_is_ok};
-use crate::kit::id_out;
+use crate::ec2::{
+    adoptable, env_filter, kind_meta, not_visible, owned_filters, tag_map, tag_spec, Ec2,
+};
+use crate::errors::{classify, code_of, found, gone_is_ok};
+use crate::kit::{all_pages, created, delete_call, id_out, presence};
 use crate::tags;
 use airgap_catalog::spec::{InternetGatewaySpec, Spec};
 
@@ -23,17 +23,11 @@ impl Kind for InternetGateway {
     kind_meta!(INTERNET_GATEWAY);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let igws = self
+        let igws = all_pages!(self
             .0
             .client(scope)?
             .describe_internet_gateways()
-            .filters(env_filter(env))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+            .filters(env_filter(env)))?;
         Ok(igws
             .into_iter()
             .filter_map(|g| {
@@ -68,18 +62,14 @@ impl Kind for InternetGateway {
             .send()
             .await
             .map_err(classify)?;
-        let found = existing
-            .internet_gateways()
-            .iter()
-            .find(|g| {
-                is_node(g.tags(), node) && node.replaces.as_deref() != g.internet_gateway_id()
-            })
-            .cloned();
+        let found = adoptable(
+            existing.internet_gateways(),
+            node,
+            |g| g.tags(),
+            |g| g.internet_gateway_id(),
+        );
         let (igw_id, attached) = match found {
-            Some(g) => (
-                g.internet_gateway_id().unwrap_or_default().to_string(),
-                !g.attachments().is_empty(),
-            ),
+            Some((g, id)) => (id.to_string(), !g.attachments().is_empty()),
             None => {
                 let out = c
                     .create_internet_gateway()
@@ -104,10 +94,7 @@ impl Kind for InternetGateway {
         if !attached {
             self.attach(c, &igw_id, spec.vpc.get()?).await?;
         }
-        Ok(Created {
-            outputs: id_out(&igw_id),
-            physical_id: igw_id,
-        })
+        Ok(created(&igw_id))
     }
 
     async fn update(
@@ -131,13 +118,12 @@ impl Kind for InternetGateway {
         if let Some(vpc) = current.attrs.get("vpc").and_then(Value::as_str) {
             detach(c, &current.physical_id, vpc).await?;
         }
-        gone_is_ok(
+        delete_call(
             c.delete_internet_gateway()
                 .internet_gateway_id(&current.physical_id)
-                .send()
-                .await
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(
@@ -155,18 +141,13 @@ impl Kind for InternetGateway {
             .send()
             .await
             .map_err(classify);
-        match r {
-            Ok(o) if !o.internet_gateways().is_empty() => {
-                if op == Op::Delete {
-                    Ok(Readiness::Pending("deleting".into()))
-                } else {
-                    Ok(Readiness::Ready(id_out(physical_id)))
-                }
-            }
-            Ok(_) => missing(op, physical_id),
-            Err(e) if e.class == ErrorClass::NotFound => missing(op, physical_id),
-            Err(e) => Err(e),
-        }
+        let igw = found(r)?.filter(|o| !o.internet_gateways().is_empty());
+        presence(
+            op,
+            igw,
+            |_| id_out(physical_id),
+            || not_visible(physical_id),
+        )
     }
 }
 

@@ -2,16 +2,13 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-};
+use airgap_engine::{Attrs, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 
-use super::missing;
-use crate::ec2::{env_filter, kind_meta, tag_map, tag_spec, Ec2};
-use crate::errors::{classify, found, gone_is_ok};
-use crate::kit::id_out;
+use crate::ec2::{env_filter, kind_meta, missing, tag_map, tag_spec, Ec2};
+use crate::errors::{classify, found};
+use crate::kit::{all_pages, created, delete_call, id_out, update_keeps_outputs};
 use crate::tags;
 use airgap_catalog::spec::{NatGatewaySpec, Spec};
 
@@ -22,17 +19,11 @@ impl Kind for NatGateway {
     kind_meta!(NAT_GATEWAY);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let nats = self
+        let nats = all_pages!(self
             .0
             .client(scope)?
             .describe_nat_gateways()
-            .filter(env_filter(env))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+            .filter(env_filter(env)))?;
         Ok(nats
             .into_iter()
             .filter(|n| {
@@ -88,31 +79,20 @@ impl Kind for NatGateway {
             .nat_gateway()
             .and_then(|n| n.nat_gateway_id())
             .ok_or_else(|| KindError::fatal("NoId", "CreateNatGateway returned no id"))?;
-        Ok(Created {
-            physical_id: id.to_string(),
-            outputs: id_out(id),
-        })
+        Ok(created(id))
     }
 
-    async fn update(
-        &self,
-        _node: &Resolved,
-        current: &Observed,
-        _diff: &Diff,
-    ) -> Result<Attrs, KindError> {
-        Ok(current.outputs.clone())
-    }
+    update_keeps_outputs!();
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_is_ok(
+        delete_call(
             self.0
                 .client(scope)?
                 .delete_nat_gateway()
                 .nat_gateway_id(&current.physical_id)
-                .send()
-                .await
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(

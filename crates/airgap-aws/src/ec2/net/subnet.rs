@@ -3,17 +3,17 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Attrs, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, SubnetState};
 
-use super::missing;
 use crate::ec2::{
-    env_filter, is_node, kind_meta, owned_filters, tag_map, tag_spec, Blockers, Ec2, Held,
+    adoptable, env_filter, kind_meta, missing, owned_filters, tag_map, tag_spec, Blockers, Ec2,
+    Held,
 };
-use crate::errors::{classify, found, gone_is_ok};
-use crate::kit::id_out;
+use crate::errors::{classify, found};
+use crate::kit::{all_pages, created, delete_call, id_out, update_keeps_outputs};
 use crate::tags;
 use airgap_catalog::spec::{Spec, SubnetSpec};
 
@@ -24,17 +24,11 @@ impl Kind for Subnet {
     kind_meta!(SUBNET);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let subnets = self
+        let subnets = all_pages!(self
             .0
             .client(scope)?
             .describe_subnets()
-            .filters(env_filter(env))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+            .filters(env_filter(env)))?;
         Ok(subnets
             .into_iter()
             .filter_map(|sn| {
@@ -66,17 +60,9 @@ impl Kind for Subnet {
             .send()
             .await
             .map_err(classify)?;
-        if let Some(id) = existing
-            .subnets()
-            .iter()
-            .filter(|v| is_node(v.tags(), node))
-            .filter_map(|v| v.subnet_id())
-            .find(|id| node.replaces.as_deref() != Some(*id))
+        if let Some((_, id)) = adoptable(existing.subnets(), node, |v| v.tags(), |v| v.subnet_id())
         {
-            return Ok(Created {
-                physical_id: id.to_string(),
-                outputs: id_out(id),
-            });
+            return Ok(created(id));
         }
         let out = c
             .create_subnet()
@@ -91,32 +77,21 @@ impl Kind for Subnet {
             .subnet()
             .and_then(|s| s.subnet_id())
             .ok_or_else(|| KindError::fatal("NoId", "CreateSubnet returned no subnet id"))?;
-        Ok(Created {
-            physical_id: id.to_string(),
-            outputs: id_out(id),
-        })
+        Ok(created(id))
     }
 
-    async fn update(
-        &self,
-        _node: &Resolved,
-        current: &Observed,
-        _diff: &Diff,
-    ) -> Result<Attrs, KindError> {
-        // Every field forces a replacement; nothing to change in place.
-        Ok(current.outputs.clone())
-    }
+    // Every field forces a replacement; nothing to change in place.
+    update_keeps_outputs!();
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        let r = gone_is_ok(
+        let r = delete_call(
             self.0
                 .client(scope)?
                 .delete_subnet()
                 .subnet_id(&current.physical_id)
-                .send()
-                .await
-                .map_err(classify),
-        );
+                .send(),
+        )
+        .await;
         match r {
             Err(e) if e.class == ErrorClass::DependencyViolation => Err(self
                 .1

@@ -9,12 +9,12 @@ use airgap_engine::{
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcState};
 
-use super::missing;
 use crate::ec2::{
-    env_filter, is_node, kind_meta, owned_filters, tag_map, tag_spec, Blockers, Ec2, Held,
+    adoptable, env_filter, kind_meta, missing, owned_filters, tag_map, tag_spec, Blockers, Ec2,
+    Held,
 };
-use crate::errors::{classify, found, gone_is_ok};
-use crate::kit::id_out;
+use crate::errors::{classify, found};
+use crate::kit::{all_pages, created, delete_call, id_out};
 use crate::tags;
 use airgap_catalog::spec::{Spec, VpcSpec};
 
@@ -33,17 +33,11 @@ impl Kind for Vpc {
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let vpcs = self
+        let vpcs = all_pages!(self
             .0
             .client(scope)?
             .describe_vpcs()
-            .filters(env_filter(env))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+            .filters(env_filter(env)))?;
         Ok(vpcs
             .into_iter()
             .filter_map(|v| {
@@ -72,15 +66,9 @@ impl Kind for Vpc {
             .send()
             .await
             .map_err(classify)?;
-        let found = existing
-            .vpcs()
-            .iter()
-            .filter(|v| is_node(v.tags(), node))
-            .filter_map(|v| v.vpc_id())
-            .find(|id| node.replaces.as_deref() != Some(*id))
-            .map(str::to_string);
+        let found = adoptable(existing.vpcs(), node, |v| v.tags(), |v| v.vpc_id());
         let vpc_id = match found {
-            Some(id) => id,
+            Some((_, id)) => id.to_string(),
             None => c
                 .create_vpc()
                 .cidr_block(&spec.cidr)
@@ -94,10 +82,7 @@ impl Kind for Vpc {
                 .to_string(),
         };
         self.dns(c, &vpc_id, &spec).await?;
-        Ok(Created {
-            outputs: id_out(&vpc_id),
-            physical_id: vpc_id,
-        })
+        Ok(created(&vpc_id))
     }
 
     async fn update(
@@ -113,15 +98,14 @@ impl Kind for Vpc {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        let r = gone_is_ok(
+        let r = delete_call(
             self.0
                 .client(scope)?
                 .delete_vpc()
                 .vpc_id(&current.physical_id)
-                .send()
-                .await
-                .map_err(classify),
-        );
+                .send(),
+        )
+        .await;
         match r {
             Err(e) if e.class == ErrorClass::DependencyViolation => Err(self
                 .1

@@ -4,15 +4,14 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
+    Attrs, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
 };
 use async_trait::async_trait;
 
 use super::route_tables;
 use crate::ec2::{filter, kind_meta, mark, tag_map, unmark, Ec2};
 use crate::errors::{classify, code_of};
-use crate::kit::id_out;
+use crate::kit::{created, id_out, update_keeps_outputs};
 use crate::tags;
 use airgap_catalog::spec::{RouteTableAssociationSpec, Spec};
 
@@ -105,20 +104,10 @@ impl Kind for RouteTableAssociation {
             Err(e) => return Err(classify(e)),
         };
         mark(c, &rt, &format!("{}{subnet}", tags::ASSOC_MARK), &node.id.0).await?;
-        Ok(Created {
-            outputs: id_out(&assoc),
-            physical_id: assoc,
-        })
+        Ok(created(&assoc))
     }
 
-    async fn update(
-        &self,
-        _node: &Resolved,
-        current: &Observed,
-        _diff: &Diff,
-    ) -> Result<Attrs, KindError> {
-        Ok(current.outputs.clone())
-    }
+    update_keeps_outputs!();
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;

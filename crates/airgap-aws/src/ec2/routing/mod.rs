@@ -9,7 +9,7 @@ mod route_table;
 use airgap_engine::{KindError, Scope};
 
 use crate::ec2::{env_filter, Ec2};
-use crate::errors::classify;
+use crate::kit::all_pages;
 
 pub use association::RouteTableAssociation;
 pub use route::Route;
@@ -20,13 +20,8 @@ async fn route_tables(
     env: &str,
     scope: &Scope,
 ) -> Result<Vec<aws_sdk_ec2::types::RouteTable>, KindError> {
-    ec2.client(scope)?
+    all_pages!(ec2
+        .client(scope)?
         .describe_route_tables()
-        .filters(env_filter(env))
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(classify)
+        .filters(env_filter(env)))
 }

@@ -3,15 +3,15 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
 use super::route_tables;
 use crate::ec2::{kind_meta, not_visible, retag, tag_map, tag_spec, Ec2};
-use crate::errors::{classify, unless_gone};
-use crate::kit::{id_out, missing_tags, with_tag_drift};
+use crate::errors::{classify, found, unless_gone};
+use crate::kit::{created, id_out, missing_tags, presence, with_tag_drift};
 use crate::tags;
 use airgap_catalog::spec::{RouteTableSpec, Spec};
 
@@ -68,10 +68,7 @@ impl Kind for RouteTable {
             .route_table()
             .and_then(|r| r.route_table_id())
             .ok_or_else(|| KindError::fatal("NoId", "CreateRouteTable returned no id"))?;
-        Ok(Created {
-            physical_id: id.to_string(),
-            outputs: id_out(id),
-        })
+        Ok(created(id))
     }
 
     async fn update(
@@ -120,16 +117,7 @@ impl Kind for RouteTable {
             .send()
             .await
             .map_err(classify);
-        let found = match r {
-            Ok(o) => !o.route_tables().is_empty(),
-            Err(e) if e.class == ErrorClass::NotFound => false,
-            Err(e) => return Err(e),
-        };
-        match (op, found) {
-            (Op::Delete, false) => Ok(Readiness::Gone),
-            (Op::Delete, true) => Ok(Readiness::Pending("deleting".into())),
-            (_, true) => Ok(Readiness::Ready(id_out(physical_id))),
-            (_, false) => Err(not_visible(physical_id)),
-        }
+        let rt = found(r)?.filter(|o| !o.route_tables().is_empty());
+        presence(op, rt, |_| id_out(physical_id), || not_visible(physical_id))
     }
 }

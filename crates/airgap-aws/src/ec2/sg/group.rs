@@ -11,7 +11,7 @@ use aws_sdk_ec2::types::ResourceType;
 
 use crate::ec2::{env_filter, filter, kind_meta, retag, tag_map, tag_spec, Blockers, Ec2, Held};
 use crate::errors::{classify, code_of};
-use crate::kit::{id_out, missing_tags, s, with_tag_drift};
+use crate::kit::{all_pages, created, delete_progress, id_out, missing_tags, s, with_tag_drift};
 use crate::tags;
 
 pub struct SecurityGroup(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -35,17 +35,11 @@ impl Kind for SecurityGroup {
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let groups = self
+        let groups = all_pages!(self
             .0
             .client(scope)?
             .describe_security_groups()
-            .filters(env_filter(env))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+            .filters(env_filter(env)))?;
         Ok(groups
             .into_iter()
             .filter_map(|g| {
@@ -76,7 +70,7 @@ impl Kind for SecurityGroup {
         let c = self.0.client(&node.scope)?;
         let vpc = s(&node.attrs, "vpc")?;
         let name = group_name(&node.env, &node.id.0);
-        let created = c
+        let made = c
             .create_security_group()
             .group_name(&name)
             .description(s(&node.attrs, "description")?)
@@ -84,7 +78,7 @@ impl Kind for SecurityGroup {
             .tag_specifications(tag_spec(ResourceType::SecurityGroup, &node.env, &node.id.0))
             .send()
             .await;
-        let gid = match created {
+        let gid = match made {
             Ok(o) => o.group_id().unwrap_or_default().to_string(),
             // The name is our idempotency key: an interrupted run made it already.
             Err(e) if code_of(&e) == Some("InvalidGroup.Duplicate") => {
@@ -104,10 +98,7 @@ impl Kind for SecurityGroup {
             }
             Err(e) => return Err(classify(e)),
         };
-        Ok(Created {
-            outputs: id_out(&gid),
-            physical_id: gid,
-        })
+        Ok(created(&gid))
     }
 
     async fn update(
@@ -158,19 +149,14 @@ impl Kind for SecurityGroup {
         if op != Op::Delete {
             return Ok(Readiness::Ready(outputs.clone()));
         }
-        match self
+        let r = self
             .0
             .client(scope)?
             .describe_security_groups()
             .group_ids(physical_id)
             .send()
             .await
-            .map_err(classify)
-        {
-            Ok(o) if !o.security_groups().is_empty() => Ok(Readiness::Pending("deleting".into())),
-            Ok(_) => Ok(Readiness::Gone),
-            Err(e) if e.class == ErrorClass::NotFound => Ok(Readiness::Gone),
-            Err(e) => Err(e),
-        }
+            .map_err(classify);
+        delete_progress(r, |o| !o.security_groups().is_empty(), "deleting")
     }
 }

@@ -4,15 +4,14 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
+    Attrs, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange};
 
 use crate::ec2::{env_filter, kind_meta, mark, tag_map, unmark, Ec2};
 use crate::errors::{classify, code_of};
-use crate::kit::s;
+use crate::kit::{all_pages, s, update_keeps_outputs};
 use crate::tags;
 
 pub struct SecurityGroupRule(pub Arc<Ec2>);
@@ -46,17 +45,11 @@ impl Kind for SecurityGroupRule {
     kind_meta!(SECURITY_GROUP_RULE);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let groups = self
+        let groups = all_pages!(self
             .0
             .client(scope)?
             .describe_security_groups()
-            .filters(env_filter(env))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+            .filters(env_filter(env)))?;
         let mut out = Vec::new();
         for g in groups {
             let t = tag_map(g.tags());
@@ -117,14 +110,7 @@ impl Kind for SecurityGroupRule {
         })
     }
 
-    async fn update(
-        &self,
-        _node: &Resolved,
-        current: &Observed,
-        _diff: &Diff,
-    ) -> Result<Attrs, KindError> {
-        Ok(current.outputs.clone())
-    }
+    update_keeps_outputs!();
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;

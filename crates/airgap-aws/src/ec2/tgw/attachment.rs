@@ -13,10 +13,13 @@ use aws_sdk_ec2::types::{
 
 use super::{enable, owned_by};
 use crate::ec2::{
-    env_filter, is_node, kind_meta, not_visible, owned_filters, retag, tag_map, tag_spec, Ec2,
+    env_filter, is_node, kind_meta, missing, owned_filters, retag, tag_map, tag_spec, Ec2,
 };
-use crate::errors::{classify, found, gone_is_ok};
-use crate::kit::{b, id_out, id_set, list, missing_tags, s, sorted_lists, with_tag_drift};
+use crate::errors::{classify, found};
+use crate::kit::{
+    all_pages, b, created, delete_call, id_out, id_set, list, missing_tags, s, sorted_lists,
+    with_tag_drift,
+};
 use crate::tags;
 
 pub struct TgwAttachment(pub Arc<Ec2>);
@@ -47,17 +50,11 @@ impl Kind for TgwAttachment {
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let atts = self
+        let atts = all_pages!(self
             .0
             .client(scope)?
             .describe_transit_gateway_vpc_attachments()
-            .filters(env_filter(env))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+            .filters(env_filter(env)))?;
         Ok(atts
             .into_iter()
             .filter(|a| {
@@ -115,10 +112,7 @@ impl Kind for TgwAttachment {
             .filter_map(|a| a.transit_gateway_attachment_id())
             .find(|id| node.replaces.as_deref() != Some(*id))
         {
-            return Ok(Created {
-                physical_id: id.to_string(),
-                outputs: id_out(id),
-            });
+            return Ok(created(id));
         }
         let a = &node.attrs;
         let out = c
@@ -150,10 +144,7 @@ impl Kind for TgwAttachment {
             .ok_or_else(|| {
                 KindError::fatal("NoId", "CreateTransitGatewayVpcAttachment returned no id")
             })?;
-        Ok(Created {
-            physical_id: id.to_string(),
-            outputs: id_out(id),
-        })
+        Ok(created(id))
     }
 
     async fn update(
@@ -197,16 +188,14 @@ impl Kind for TgwAttachment {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_is_ok(
+        delete_call(
             self.0
                 .client(scope)?
                 .delete_transit_gateway_vpc_attachment()
                 .transit_gateway_attachment_id(&current.physical_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(
@@ -226,11 +215,7 @@ impl Kind for TgwAttachment {
             .map_err(classify);
         let a = found(r)?.and_then(|o| o.transit_gateway_vpc_attachments().first().cloned());
         let Some(a) = a else {
-            return if op == Op::Delete {
-                Ok(Readiness::Gone)
-            } else {
-                Err(not_visible(physical_id))
-            };
+            return missing(op, physical_id);
         };
         use TransitGatewayAttachmentState as S;
         let state = a.state().cloned().unwrap_or(S::Pending);

@@ -6,15 +6,14 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
+    Attrs, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
 };
 use async_trait::async_trait;
 
 use super::tgw_route_tables;
 use crate::ec2::{kind_meta, mark, not_visible, tag_map, unmark, Ec2};
 use crate::errors::{classify, code_of, found, gone_is_ok};
-use crate::kit::s;
+use crate::kit::{all_pages, s, update_keeps_outputs};
 use crate::tags;
 
 /// Which relation of a TGW route table to an attachment a kind manages.
@@ -49,40 +48,28 @@ async fn links(
     rt: &str,
 ) -> Result<Vec<(String, String)>, KindError> {
     Ok(match link {
-        Link::Association => c
+        Link::Association => all_pages!(c
             .get_transit_gateway_route_table_associations()
-            .transit_gateway_route_table_id(rt)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?
-            .into_iter()
-            .filter_map(|a| {
-                Some((
-                    a.transit_gateway_attachment_id()?.to_string(),
-                    a.state().map_or("", |s| s.as_str()).to_string(),
-                ))
-            })
-            .collect(),
-        Link::Propagation => c
+            .transit_gateway_route_table_id(rt))?
+        .into_iter()
+        .filter_map(|a| {
+            Some((
+                a.transit_gateway_attachment_id()?.to_string(),
+                a.state().map_or("", |s| s.as_str()).to_string(),
+            ))
+        })
+        .collect(),
+        Link::Propagation => all_pages!(c
             .get_transit_gateway_route_table_propagations()
-            .transit_gateway_route_table_id(rt)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?
-            .into_iter()
-            .filter_map(|a| {
-                Some((
-                    a.transit_gateway_attachment_id()?.to_string(),
-                    a.state().map_or("", |s| s.as_str()).to_string(),
-                ))
-            })
-            .collect(),
+            .transit_gateway_route_table_id(rt))?
+        .into_iter()
+        .filter_map(|a| {
+            Some((
+                a.transit_gateway_attachment_id()?.to_string(),
+                a.state().map_or("", |s| s.as_str()).to_string(),
+            ))
+        })
+        .collect(),
     })
 }
 
@@ -246,14 +233,7 @@ macro_rules! link_kind {
                 create_link(&self.0, $link, node).await
             }
 
-            async fn update(
-                &self,
-                _node: &Resolved,
-                current: &Observed,
-                _diff: &Diff,
-            ) -> Result<Attrs, KindError> {
-                Ok(current.outputs.clone())
-            }
+            update_keeps_outputs!();
 
             async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
                 delete_link(&self.0, $link, scope, current).await

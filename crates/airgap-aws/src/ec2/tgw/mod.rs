@@ -13,7 +13,7 @@ use airgap_engine::{KindError, Scope};
 use aws_sdk_ec2::types::TransitGatewayRouteTableState;
 
 use crate::ec2::{env_filter, tag_map, Ec2};
-use crate::errors::classify;
+use crate::kit::all_pages;
 use crate::tags;
 
 pub use attachment::TgwAttachment;
@@ -36,31 +36,25 @@ fn enable(on: bool) -> &'static str {
     }
 }
 
+/// A deleted TGW route table lingers in Describe for a while: never observed nor adopted.
+fn table_gone(t: &aws_sdk_ec2::types::TransitGatewayRouteTable) -> bool {
+    matches!(
+        t.state(),
+        Some(TransitGatewayRouteTableState::Deleted | TransitGatewayRouteTableState::Deleting)
+    )
+}
+
 async fn tgw_route_tables(
     ec2: &Ec2,
     env: &str,
     scope: &Scope,
 ) -> Result<Vec<aws_sdk_ec2::types::TransitGatewayRouteTable>, KindError> {
-    let all: Vec<_> = ec2
+    let all: Vec<_> = all_pages!(ec2
         .client(scope)?
         .describe_transit_gateway_route_tables()
-        .filters(env_filter(env))
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(classify)?;
+        .filters(env_filter(env)))?;
     Ok(all
         .into_iter()
-        .filter(|t| {
-            !matches!(
-                t.state(),
-                Some(
-                    TransitGatewayRouteTableState::Deleted
-                        | TransitGatewayRouteTableState::Deleting
-                )
-            ) && tags::owned_id(&tag_map(t.tags()), env).is_some()
-        })
+        .filter(|t| !table_gone(t) && tags::owned_id(&tag_map(t.tags()), env).is_some())
         .collect())
 }

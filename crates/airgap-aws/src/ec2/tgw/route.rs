@@ -10,8 +10,8 @@ use async_trait::async_trait;
 
 use super::tgw_route_tables;
 use crate::ec2::{filter, kind_meta, mark, tag_map, unmark, Ec2};
-use crate::errors::{classify, code_of, gone_is_ok};
-use crate::kit::s;
+use crate::errors::{classify, code_of};
+use crate::kit::{delete_call, s};
 use crate::tags;
 
 pub struct TgwRoute(pub Arc<Ec2>);
@@ -116,15 +116,13 @@ impl Kind for TgwRoute {
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;
         let (rt, cidr) = (s(&current.attrs, "routeTable")?, s(&current.attrs, "cidr")?);
-        gone_is_ok(
+        delete_call(
             c.delete_transit_gateway_route()
                 .transit_gateway_route_table_id(&rt)
                 .destination_cidr_block(&cidr)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(classify),
-        )?;
+                .send(),
+        )
+        .await?;
         unmark(c, &rt, &format!("{}{cidr}", tags::ROUTE_MARK)).await
     }
 

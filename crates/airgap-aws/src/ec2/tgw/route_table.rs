@@ -9,10 +9,10 @@ use airgap_engine::{
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, TransitGatewayRouteTableState};
 
-use super::tgw_route_tables;
-use crate::ec2::{is_node, kind_meta, not_visible, owned_filters, retag, tag_map, tag_spec, Ec2};
-use crate::errors::{classify, found, gone_is_ok};
-use crate::kit::{id_out, missing_tags, s, with_tag_drift};
+use super::{table_gone, tgw_route_tables};
+use crate::ec2::{adoptable, kind_meta, missing, owned_filters, retag, tag_map, tag_spec, Ec2};
+use crate::errors::{classify, found};
+use crate::kit::{created, delete_call, id_out, missing_tags, s, with_tag_drift};
 use crate::tags;
 
 pub struct TgwRouteTable(pub Arc<Ec2>);
@@ -58,26 +58,17 @@ impl Kind for TgwRouteTable {
             .send()
             .await
             .map_err(classify)?;
-        if let Some(id) = existing
+        let live = existing
             .transit_gateway_route_tables()
             .iter()
-            .filter(|t| {
-                !matches!(
-                    t.state(),
-                    Some(
-                        TransitGatewayRouteTableState::Deleted
-                            | TransitGatewayRouteTableState::Deleting
-                    )
-                )
-            })
-            .filter(|t| is_node(t.tags(), node))
-            .filter_map(|t| t.transit_gateway_route_table_id())
-            .find(|id| node.replaces.as_deref() != Some(*id))
-        {
-            return Ok(Created {
-                physical_id: id.to_string(),
-                outputs: id_out(id),
-            });
+            .filter(|t| !table_gone(t));
+        if let Some((_, id)) = adoptable(
+            live,
+            node,
+            |t| t.tags(),
+            |t| t.transit_gateway_route_table_id(),
+        ) {
+            return Ok(created(id));
         }
         let out = c
             .create_transit_gateway_route_table()
@@ -96,10 +87,7 @@ impl Kind for TgwRouteTable {
             .ok_or_else(|| {
                 KindError::fatal("NoId", "CreateTransitGatewayRouteTable returned no id")
             })?;
-        Ok(Created {
-            physical_id: id.to_string(),
-            outputs: id_out(id),
-        })
+        Ok(created(id))
     }
 
     async fn update(
@@ -120,16 +108,14 @@ impl Kind for TgwRouteTable {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_is_ok(
+        delete_call(
             self.0
                 .client(scope)?
                 .delete_transit_gateway_route_table()
                 .transit_gateway_route_table_id(&current.physical_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(
@@ -149,11 +135,7 @@ impl Kind for TgwRouteTable {
             .map_err(classify);
         let t = found(r)?.and_then(|o| o.transit_gateway_route_tables().first().cloned());
         let Some(t) = t else {
-            return if op == Op::Delete {
-                Ok(Readiness::Gone)
-            } else {
-                Err(not_visible(physical_id))
-            };
+            return missing(op, physical_id);
         };
         let state = t
             .state()

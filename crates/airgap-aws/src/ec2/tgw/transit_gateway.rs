@@ -14,10 +14,10 @@ use aws_sdk_ec2::types::{
 
 use super::{enable, owned_by};
 use crate::ec2::{
-    env_filter, is_node, kind_meta, not_visible, owned_filters, retag, tag_map, tag_spec, Ec2,
+    env_filter, is_node, kind_meta, missing, owned_filters, retag, tag_map, tag_spec, Ec2,
 };
-use crate::errors::{classify, found, gone_is_ok};
-use crate::kit::{b, id_out, missing_tags, with_tag_drift};
+use crate::errors::{classify, found};
+use crate::kit::{all_pages, b, delete_call, id_out, missing_tags, with_tag_drift};
 use crate::tags;
 
 pub struct TransitGateway(pub Arc<Ec2>);
@@ -42,17 +42,11 @@ impl Kind for TransitGateway {
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let tgws = self
+        let tgws = all_pages!(self
             .0
             .client(scope)?
             .describe_transit_gateways()
-            .filters(env_filter(env))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+            .filters(env_filter(env)))?;
         Ok(tgws
             .into_iter()
             .filter(|t| {
@@ -202,16 +196,14 @@ impl Kind for TransitGateway {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        gone_is_ok(
+        delete_call(
             self.0
                 .client(scope)?
                 .delete_transit_gateway()
                 .transit_gateway_id(&current.physical_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(classify),
+                .send(),
         )
+        .await
     }
 
     async fn ready(
@@ -231,11 +223,7 @@ impl Kind for TransitGateway {
             .map_err(classify);
         let t = found(r)?.and_then(|o| o.transit_gateways().first().cloned());
         let Some(t) = t else {
-            return if op == Op::Delete {
-                Ok(Readiness::Gone)
-            } else {
-                Err(not_visible(physical_id))
-            };
+            return missing(op, physical_id);
         };
         let state = t.state().cloned().unwrap_or(TransitGatewayState::Pending);
         Ok(match (op, state) {
