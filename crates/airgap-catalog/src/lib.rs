@@ -99,19 +99,21 @@ pub fn buckets() -> Vec<&'static str> {
 /// `localstack/airgap_ext/timings.json`, so the emulator and the engine never disagree
 /// on how long AWS takes.
 pub fn timings_json() -> String {
-    let mut out = serde_json::Map::new();
-    for k in ALL {
-        out.insert(
-            k.name.to_string(),
-            serde_json::json!({
-                "create": k.timing.create.as_secs(),
-                "update": k.timing.update.as_secs(),
-                "delete": k.timing.delete.as_secs(),
-            }),
-        );
-    }
-    let mut s = serde_json::to_string_pretty(&serde_json::Value::Object(out))
-        .expect("a map of numbers serializes");
+    // BTreeMaps, not serde_json's Map: its key order depends on a cargo feature
+    // (preserve_order) that another crate of the build may switch on.
+    let out: std::collections::BTreeMap<&str, std::collections::BTreeMap<&str, u64>> = ALL
+        .iter()
+        .map(|k| {
+            let t = k.timing;
+            let phases = [
+                ("create", t.create.as_secs()),
+                ("update", t.update.as_secs()),
+                ("delete", t.delete.as_secs()),
+            ];
+            (k.name, phases.into_iter().collect())
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&out).expect("a map of numbers serializes");
     s.push('\n');
     s
 }
