@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use airgap_testkit::{Account, LocalStack};
 use aws_sdk_ec2::types::{
-    Filter, NatGatewayState, Tag, TransitGatewayAttachmentState, TransitGatewayRouteTableState,
-    TransitGatewayState, VpcAttributeName,
+    AttributeBooleanValue, Filter, NatGatewayState, Tag, TransitGatewayAttachmentState,
+    TransitGatewayRouteTableState, TransitGatewayState, VpcAttributeName,
 };
 
 type Res<T = ()> = Result<T, Box<dyn std::error::Error>>;
@@ -981,6 +981,43 @@ async fn drift_is_planned_and_repaired() -> Res {
         "{doc}"
     );
 
+    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0);
+    Ok(())
+}
+
+/// A subnet switched by hand to give instances public addresses is drift: the plan
+/// shows the one field, and apply puts it back in place (no replacement).
+#[tokio::test]
+async fn a_subnet_mapping_public_ips_is_put_back() -> Res {
+    let w = World::new("publicip").await?;
+    let bp = w.write("bp.yaml", &w.single_account());
+    w.apply(&bp).await.expect(0);
+    let inv = w.sweep(&w.env).await?;
+    let sn = "vpc/workload/subnet/dataPlane/a";
+    let subnet_id = inv.subnet_id(sn);
+    assert_eq!(inv.subnets[sn].map_public_ip_on_launch(), Some(false));
+    w.ec2
+        .modify_subnet_attribute()
+        .subnet_id(&subnet_id)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
+        .send()
+        .await?;
+
+    let plan = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2);
+    let text = plan.stdout();
+    let change = block(&text, &format!("  ~ {sn} (subnet, ")).unwrap_or_default();
+    assert!(
+        change.contains("\n      mapPublicIpOnLaunch: true -> false"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy.\n"),
+        "{text}"
+    );
+    w.apply(&bp).await.expect(0);
+    let after = w.sweep(&w.env).await?;
+    assert_eq!(after.subnet_id(sn), subnet_id, "changed in place");
+    assert_eq!(after.subnets[sn].map_public_ip_on_launch(), Some(false));
     w.plan(&bp, &["--detailed-exitcode"]).await.expect(0);
     Ok(())
 }

@@ -78,6 +78,9 @@ fn add_subnet(
             vpc: Id::of(v, "id"),
             cidr: cidr.to_string(),
             az: zone.to_string(),
+            // No public addresses anywhere, the inspection VPC's public subnets included:
+            // only the NAT gateways there have one, an elastic IP of their own.
+            map_public_ip_on_launch: false,
         },
     ));
     b.add(node(

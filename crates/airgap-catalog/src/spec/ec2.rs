@@ -26,6 +26,9 @@ pub struct SubnetSpec {
     pub vpc: Id,
     pub cidr: String,
     pub az: String,
+    /// Whether instances launched here get a public IPv4 address. Never, in an air-gapped
+    /// environment: observed, so a subnet switched to it by hand is drift put back.
+    pub map_public_ip_on_launch: bool,
 }
 
 impl Spec for SubnetSpec {
@@ -90,6 +93,7 @@ mod tests {
             vpc: Id::of("vpc/a", "id"),
             cidr: "10.0.0.0/24".into(),
             az: "eu-central-1a".into(),
+            map_public_ip_on_launch: false,
         };
         let attrs = s.to_attrs();
         assert_eq!(attrs["vpc"], Value::reference("vpc/a", "id"));
@@ -105,6 +109,7 @@ mod tests {
             ("vpc".to_string(), Value::str("vpc-1")),
             ("cidr".to_string(), Value::str("10.0.0.0/24")),
             ("az".to_string(), Value::str("eu-central-1a")),
+            ("mapPublicIpOnLaunch".to_string(), Value::Bool(false)),
             ("tagsMissing".to_string(), Value::List(vec![])),
         ]);
         let s = SubnetSpec::from_attrs(&attrs).unwrap();

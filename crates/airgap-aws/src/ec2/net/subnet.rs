@@ -3,17 +3,17 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
 };
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ResourceType, SubnetState};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, SubnetState};
 
 use crate::ec2::{
     adoptable, env_filter, kind_meta, missing, owned_filters, tag_map, tag_spec, Blockers, Ec2,
     Held,
 };
 use crate::errors::{classify, found};
-use crate::kit::{all_pages, created, delete_call, id_out, update_keeps_outputs};
+use crate::kit::{all_pages, created, delete_call, id_out};
 use crate::tags;
 use airgap_catalog::spec::{Spec, SubnetSpec};
 
@@ -39,6 +39,7 @@ impl Kind for Subnet {
                     vpc: vpc.as_str().into(),
                     cidr: sn.cidr_block().unwrap_or_default().to_string(),
                     az: sn.availability_zone().unwrap_or_default().to_string(),
+                    map_public_ip_on_launch: sn.map_public_ip_on_launch().unwrap_or(false),
                 };
                 Some(Observed {
                     id: id.as_str().into(),
@@ -77,11 +78,38 @@ impl Kind for Subnet {
             .subnet()
             .and_then(|s| s.subnet_id())
             .ok_or_else(|| KindError::fatal("NoId", "CreateSubnet returned no subnet id"))?;
+        // A new subnet of a VPC of ours maps no public addresses (AWS's default outside
+        // default VPCs); CreateSubnet cannot say otherwise, so only a spec that wants
+        // them costs a call.
+        if spec.map_public_ip_on_launch {
+            map_public_ip(c, id, true).await?;
+        }
         Ok(created(id))
     }
 
-    // Every field forces a replacement; nothing to change in place.
-    update_keeps_outputs!();
+    /// The VPC, CIDR and AZ force a replacement (the catalogue says so); what is left
+    /// to change in place is the public address mapping.
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        diff: &Diff,
+    ) -> Result<Attrs, KindError> {
+        if diff
+            .changes
+            .iter()
+            .any(|c| c.field == "mapPublicIpOnLaunch")
+        {
+            let spec = SubnetSpec::from_attrs(&node.attrs)?;
+            map_public_ip(
+                self.0.client(&node.scope)?,
+                &current.physical_id,
+                spec.map_public_ip_on_launch,
+            )
+            .await?;
+        }
+        Ok(current.outputs.clone())
+    }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let r = delete_call(
@@ -128,4 +156,15 @@ impl Kind for Subnet {
             )),
         }
     }
+}
+
+/// ModifySubnetAttribute takes one attribute per call.
+async fn map_public_ip(c: &aws_sdk_ec2::Client, subnet: &str, on: bool) -> Result<(), KindError> {
+    c.modify_subnet_attribute()
+        .subnet_id(subnet)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build())
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(())
 }
