@@ -103,13 +103,6 @@ impl Id {
             )),
         }
     }
-
-    pub fn known(&self) -> Option<&str> {
-        match self {
-            Id::Known(s) => Some(s),
-            _ => None,
-        }
-    }
 }
 
 impl From<&str> for Id {
@@ -132,9 +125,4 @@ impl From<Id> for Value {
             Id::Known(s) => Value::Str(s),
         }
     }
-}
-
-/// `skip_serializing_if` for flags that default to false and are left out when false.
-pub fn is_false(b: &bool) -> bool {
-    !*b
 }

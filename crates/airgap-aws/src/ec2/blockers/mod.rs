@@ -486,9 +486,28 @@ fn verdict(held: Held, id: &str, original: KindError, f: Findings) -> KindError 
     )
 }
 
+/// Whether an endpoint is being deleted or gone: its interfaces are about to go too.
+fn endpoint_going(st: Option<&State>) -> bool {
+    matches!(
+        super::endpoint::state_of(st).as_str(),
+        "deleting" | "deleted"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoint_states_compare_as_ec2_answers_them() {
+        // EC2 answers in lower case, which the SDK parses as an unknown variant.
+        for st in ["deleting", "deleted", "Deleting"] {
+            assert!(endpoint_going(Some(&State::from(st))), "{st}");
+        }
+        for st in ["available", "pending", "Available"] {
+            assert!(!endpoint_going(Some(&State::from(st))), "{st}");
+        }
+    }
 
     fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs
@@ -553,29 +572,5 @@ mod tests {
         assert!(e.message.contains("k8s-web") && e.message.contains("vpce-1"));
         let e = verdict(Held::Vpc, "vpc-1", dv(), Findings::default());
         assert_eq!(e, dv());
-    }
-}
-
-/// Whether an endpoint is being deleted or gone: its interfaces are about to go too.
-fn endpoint_going(st: Option<&State>) -> bool {
-    matches!(
-        super::endpoint::state_of(st).as_str(),
-        "deleting" | "deleted"
-    )
-}
-
-#[cfg(test)]
-mod endpoint_state_tests {
-    use super::*;
-
-    #[test]
-    fn endpoint_states_compare_as_ec2_answers_them() {
-        // EC2 answers in lower case, which the SDK parses as an unknown variant.
-        for st in ["deleting", "deleted", "Deleting"] {
-            assert!(endpoint_going(Some(&State::from(st))), "{st}");
-        }
-        for st in ["available", "pending", "Available"] {
-            assert!(!endpoint_going(Some(&State::from(st))), "{st}");
-        }
     }
 }
