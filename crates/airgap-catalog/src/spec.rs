@@ -14,8 +14,29 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub mod ec2;
+pub mod ec2x;
+pub mod ecr;
+pub mod eks;
+pub mod iam;
+pub mod nfw;
+pub mod ram;
+pub mod tgw;
 
 pub use ec2::*;
+#[allow(unused_imports)] // until the module has its specs
+pub use ec2x::*;
+#[allow(unused_imports)] // until the module has its specs
+pub use ecr::*;
+#[allow(unused_imports)] // until the module has its specs
+pub use eks::*;
+#[allow(unused_imports)] // until the module has its specs
+pub use iam::*;
+#[allow(unused_imports)] // until the module has its specs
+pub use nfw::*;
+#[allow(unused_imports)] // until the module has its specs
+pub use ram::*;
+#[allow(unused_imports)] // until the module has its specs
+pub use tgw::*;
 
 #[derive(Debug, Error, PartialEq)]
 pub enum SpecError {

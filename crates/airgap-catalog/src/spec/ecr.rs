@@ -1,0 +1,4 @@
+//! Specs of the ECR repository kind.
+
+#[allow(unused_imports)]
+use super::{Id, Spec};
