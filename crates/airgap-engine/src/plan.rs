@@ -84,6 +84,21 @@ pub struct PlannedNode {
     pub current_deps: Vec<usize>,
 }
 
+impl PlannedNode {
+    /// The outputs of the instance that serves dependents when the run starts: an
+    /// existing resource that is kept (unchanged, updated in place, or awaited). A
+    /// created or replaced node has none until its step makes them. The one rule the
+    /// plan (resolving references) and the executor (seeding outputs) both follow.
+    pub fn live_outputs(&self) -> Option<&Attrs> {
+        match (&self.action, &self.current) {
+            (Action::NoOp | Action::Update { .. } | Action::Await { .. }, Some(c)) => {
+                Some(&c.outputs)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The plan of one run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Plan {
@@ -296,17 +311,14 @@ pub fn decide(
                     {
                         return Value::UNKNOWN;
                     }
-                    match (&dep.action, &dep.current) {
-                        (
-                            Action::NoOp | Action::Update { .. } | Action::Await { .. },
-                            Some(cur),
-                        ) => cur.outputs.get(&r.output).cloned().unwrap_or_else(|| {
+                    match dep.live_outputs() {
+                        Some(outputs) => outputs.get(&r.output).cloned().unwrap_or_else(|| {
                             if matches!(dep.action, Action::NoOp | Action::Await { .. }) {
                                 not_ready.borrow_mut().push((di, r.output.clone()));
                             }
                             Value::UNKNOWN
                         }),
-                        _ => Value::UNKNOWN,
+                        None => Value::UNKNOWN,
                     }
                 };
                 let desired: Attrs = node

@@ -31,7 +31,7 @@ use crate::graph::{NodeId, Scope};
 use crate::kind::{Created, Kind, KindError, Readiness, Registry};
 use crate::limits::{Limiter, RateLimits};
 use crate::opgraph::OpGraph;
-use crate::plan::{Action, Plan, PlanError};
+use crate::plan::{Plan, PlanError};
 use crate::value::Attrs;
 
 mod dispatch;
@@ -187,12 +187,7 @@ pub async fn execute(
     let outputs = plan
         .nodes
         .iter()
-        .map(|n| match (&n.action, &n.current) {
-            (Action::NoOp | Action::Update { .. } | Action::Await { .. }, Some(c)) => {
-                Some(c.outputs.clone())
-            }
-            _ => None,
-        })
+        .map(|n| n.live_outputs().cloned())
         .collect();
     let st = g
         .pred_count
