@@ -97,18 +97,73 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is larger than any blueprint.
+    #[error("{path} is larger than {limit} bytes: not a blueprint")]
+    #[diagnostic(
+        code(blueprint::too_large),
+        help("give the environment's YAML blueprint with -f (see plans/ for examples)")
+    )]
+    TooLarge {
+        /// The path given.
+        path: String,
+        /// [`MAX_BLUEPRINT_BYTES`].
+        limit: u64,
+    },
     /// The file was read but is not a valid blueprint.
     #[error(transparent)]
     #[diagnostic(transparent)]
     Invalid(#[from] Diagnostics),
 }
 
-/// Reads and parses a blueprint file; diagnostics are named after `path`.
-pub fn load(path: impl AsRef<Path>) -> Result<Blueprint, LoadError> {
+/// The largest blueprint file read. A real blueprint is a few kilobytes; the bound keeps
+/// a wrong path (a disk image, /dev/zero) from being read into memory whole.
+pub const MAX_BLUEPRINT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A blueprint as read from its file, with the hash of the text it was parsed from (a
+/// saved plan records it, so applying the plan can tell that the file changed since).
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The validated model.
+    pub blueprint: Blueprint,
+    /// [`text_hash`] of the file's text.
+    pub text_hash: u64,
+}
+
+/// The hash of a blueprint's text that [`Loaded::text_hash`] holds.
+pub fn text_hash(text: &str) -> u64 {
+    airgap_engine::fnv1a(&[text.as_bytes()])
+}
+
+/// Reads a blueprint file's text, at most [`MAX_BLUEPRINT_BYTES`].
+pub fn read_text(path: impl AsRef<Path>) -> Result<String, LoadError> {
+    use std::io::Read;
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+    let io = |source| LoadError::Io {
         path: path.display().to_string(),
         source,
-    })?;
-    Ok(parse(&path.display().to_string(), &text)?)
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_BLUEPRINT_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    if text.len() as u64 > MAX_BLUEPRINT_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.display().to_string(),
+            limit: MAX_BLUEPRINT_BYTES,
+        });
+    }
+    Ok(text)
+}
+
+/// Reads, parses and validates a blueprint file: the one way every command loads one.
+/// Diagnostics are named after `path`.
+pub fn load(path: impl AsRef<Path>) -> Result<Loaded, LoadError> {
+    let path = path.as_ref();
+    let text = read_text(path)?;
+    Ok(Loaded {
+        blueprint: parse(&path.display().to_string(), &text)?,
+        text_hash: text_hash(&text),
+    })
 }

@@ -7,7 +7,7 @@ fn plans_dir() -> PathBuf {
 }
 
 fn load(name: &str) -> airgap_blueprint::Blueprint {
-    match airgap_blueprint::load(plans_dir().join(name)) {
+    match airgap_blueprint::load(plans_dir().join(name)).map(|l| l.blueprint) {
         Ok(bp) => bp,
         Err(e) => panic!("{name}: {:?}", miette::Report::new(e)),
     }

@@ -11,7 +11,9 @@ fn plans_dir() -> std::path::PathBuf {
 }
 
 async fn round_trip(file: &str) -> BTreeMap<String, usize> {
-    let bp = load(plans_dir().join(file)).expect("example blueprint is valid");
+    let bp = load(plans_dir().join(file))
+        .expect("example blueprint is valid")
+        .blueprint;
     let graph = expand(&bp).expect("expands").seal().expect("seals");
     let env = bp.metadata.name.value.clone();
     let cloud = airgap_catalog::sim::cloud(1.0);
@@ -78,7 +80,7 @@ async fn single_account_needs_no_sharing() {
 
 #[test]
 fn addresses_are_stable_and_carry_the_tier_and_az() {
-    let bp = load(plans_dir().join("hub-spoke.yaml")).unwrap();
+    let bp = load(plans_dir().join("hub-spoke.yaml")).unwrap().blueprint;
     let ids = |g: airgap_engine::Graph| g.nodes().map(|n| n.id.0.clone()).collect::<Vec<_>>();
     let a = ids(expand(&bp).unwrap().seal().unwrap());
     let b = ids(expand(&bp).unwrap().seal().unwrap());
@@ -93,7 +95,7 @@ fn addresses_are_stable_and_carry_the_tier_and_az() {
 fn environments_of_one_blueprint_have_names_of_their_own() {
     use airgap_blueprint::expand_as;
     use airgap_engine::Value;
-    let bp = load(plans_dir().join("hub-spoke.yaml")).unwrap();
+    let bp = load(plans_dir().join("hub-spoke.yaml")).unwrap().blueprint;
     let unique_kinds = [
         "eks-cluster",
         "iam-role",
@@ -151,7 +153,7 @@ fn environments_of_one_blueprint_have_names_of_their_own() {
 #[test]
 fn firewall_traffic_passes_the_endpoint_of_its_az_both_ways() {
     use airgap_engine::Value;
-    let bp = load(plans_dir().join("hub-spoke.yaml")).unwrap();
+    let bp = load(plans_dir().join("hub-spoke.yaml")).unwrap().blueprint;
     let g = expand(&bp).unwrap().seal().unwrap();
     let node = |id: &str| g.get(&id.into()).unwrap_or_else(|| panic!("no node {id}"));
     let attr = |id: &str, key: &str| node(id).attrs.get(key).cloned();

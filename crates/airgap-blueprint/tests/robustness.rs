@@ -87,6 +87,33 @@ fn load_reports_io_and_names_the_file() {
 }
 
 #[test]
+fn a_file_larger_than_any_blueprint_is_refused_without_reading_it_whole() {
+    let dir = std::env::temp_dir().join(format!("airgap-blueprint-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("huge.yaml");
+    // A valid blueprint followed by a comment that takes it past the bound.
+    let mut text = PLAN.to_string();
+    text.push_str("\n#");
+    text.push_str(&"x".repeat(airgap_blueprint::MAX_BLUEPRINT_BYTES as usize));
+    std::fs::write(&file, text).unwrap();
+    match load(&file) {
+        Err(e @ LoadError::TooLarge { .. }) => {
+            assert!(e.to_string().contains("huge.yaml"), "{e}");
+            assert!(e.to_string().contains("bytes"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // At the bound, it parses (the comment is just long).
+    let mut text = PLAN.to_string();
+    text.push_str("\n#");
+    let room = airgap_blueprint::MAX_BLUEPRINT_BYTES as usize - text.len();
+    text.push_str(&"x".repeat(room));
+    std::fs::write(&file, text).unwrap();
+    assert!(load(&file).is_ok());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn non_ascii_text_keeps_byte_spans_right() {
     let text = PLAN
         .replace(

@@ -10,6 +10,7 @@
 //! * [`LocalStack::set_time_scale`], [`LocalStack::inject_fault`] and friends drive the airgap
 //!   extension's `/_airgap/config` and `/_airgap/faults` endpoints.
 
+pub mod cli;
 mod http;
 
 use std::collections::{HashMap, HashSet};

@@ -4,48 +4,23 @@
 //! account with SDK calls.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::Instant;
 
+use airgap_testkit::cli::{Cli, Run};
 use airgap_testkit::{Account, LocalStack};
 use aws_sdk_ec2::types::Filter;
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 
 const SCALE: f64 = 0.01;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn ctl(ls: &LocalStack, dir: &Path, args: &[&str]) -> Run {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_airgapctl"))
-        .current_dir(dir)
-        .args(args)
-        .args(["--endpoint-url", ls.endpoint()])
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AIRGAP_TIME_SCALE", SCALE.to_string())
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_ENDPOINT_URL")
-        .output()
-        .expect("airgapctl runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn expect(run: &Run, code: i32, what: &str) {
-    assert_eq!(
-        run.code, code,
-        "{what}: exit {}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    );
+/// A runner in its own scratch directory, with the time scale of these tests.
+fn cli(ls: &LocalStack, tag: &str) -> Cli {
+    Cli::new(
+        env!("CARGO_BIN_EXE_airgapctl"),
+        &format!("accounts-{tag}"),
+        ls.endpoint(),
+    )
+    .env("AIRGAP_TIME_SCALE", &SCALE.to_string())
 }
 
 /// A spoke VPC of the blueprint: name, account key, CIDR.
@@ -76,26 +51,10 @@ fn blueprint(env: &str, accounts: &[(&str, &Account)], spokes: &[Spoke]) -> Stri
     s
 }
 
-fn write(dir: &Path, text: &str) -> PathBuf {
-    let p = dir.join("bp.yaml");
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "airgap-accounts-{tag}-{}-{}",
-        std::process::id(),
-        Instant::now().elapsed().as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// API calls `plan --stats` reports.
-fn plan_calls(ls: &LocalStack, dir: &Path) -> u64 {
-    let run = ctl(ls, dir, &["plan", "-f", "bp.yaml", "--stats"]);
-    expect(&run, 0, "plan --stats");
+fn plan_calls(dir: &Cli) -> u64 {
+    let run = dir.run(&["plan", "-f", "bp.yaml", "--stats"]);
+    check(&run, 0, "plan --stats");
     run.stdout
         .lines()
         .find_map(|l| {
@@ -107,9 +66,9 @@ fn plan_calls(ls: &LocalStack, dir: &Path) -> u64 {
 }
 
 /// The plan as JSON: (action, node id, account) of every node that changes.
-fn changes(ls: &LocalStack, dir: &Path) -> Vec<(String, String, String)> {
-    let run = ctl(ls, dir, &["plan", "-f", "bp.yaml", "--output", "json"]);
-    expect(&run, 0, "plan --output json");
+fn changes(dir: &Cli) -> Vec<(String, String, String)> {
+    let run = dir.run(&["plan", "-f", "bp.yaml", "--output", "json"]);
+    check(&run, 0, "plan --output json");
     let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("plan JSON");
     v["nodes"]
         .as_array()
@@ -290,7 +249,7 @@ async fn hub_and_spokes_across_accounts() {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }
     let env = format!("acct{}", &net.id()[..6]);
-    let dir = tmpdir("hub");
+    let dir = cli(&ls, "hub");
     let accounts = [
         ("network", &net),
         ("workload", &work),
@@ -299,21 +258,21 @@ async fn hub_and_spokes_across_accounts() {
     ];
     let one = [Spoke("workload", "workload", "10.10.0.0/16")];
     // Only the accounts in use are declared: each declared account is observed.
-    write(&dir, &blueprint(&env, &accounts[..2], &one));
+    dir.write("bp.yaml", &blueprint(&env, &accounts[..2], &one));
 
     // One spoke account.
     let t = Instant::now();
-    expect(
-        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+    check(
+        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
         0,
         "apply",
     );
     let apply_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let calls_1 = plan_calls(&ls, &dir);
+    let calls_1 = plan_calls(&dir);
     let plan_s = t.elapsed().as_secs_f64();
-    let again = ctl(&ls, &dir, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]);
-    expect(&again, 0, "second plan");
+    let again = dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]);
+    check(&again, 0, "second plan");
     assert!(again.stdout.contains("No changes"), "{}", again.stdout);
 
     // From the network account: the share names the spoke account as principal.
@@ -465,8 +424,8 @@ async fn hub_and_spokes_across_accounts() {
         Spoke("tooling", "shared", "10.20.0.0/20"),
         Spoke("extra", "extra", "10.30.0.0/16"),
     ];
-    write(&dir, &blueprint(&env, &accounts, &three));
-    let plan = changes(&ls, &dir);
+    dir.write("bp.yaml", &blueprint(&env, &accounts, &three));
+    let plan = changes(&dir);
     assert!(!plan.is_empty());
     for (action, id, account) in &plan {
         assert_eq!(action, "create", "{id} in {account}");
@@ -476,12 +435,12 @@ async fn hub_and_spokes_across_accounts() {
             .any(|n| id.contains(n));
         assert!(new_account || about_new, "{action} {id} in {account}");
     }
-    expect(
-        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+    check(
+        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
         0,
         "apply 3",
     );
-    let calls_3 = plan_calls(&ls, &dir);
+    let calls_3 = plan_calls(&dir);
     assert_eq!(
         principals(net_ram.clone(), share_arn.clone()).await,
         BTreeSet::from([
@@ -496,8 +455,8 @@ async fn hub_and_spokes_across_accounts() {
         Spoke("workload", "workload", "10.10.0.0/16"),
         Spoke("tooling", "shared", "10.20.0.0/20"),
     ];
-    write(&dir, &blueprint(&env, &accounts, &two));
-    let plan = changes(&ls, &dir);
+    dir.write("bp.yaml", &blueprint(&env, &accounts, &two));
+    let plan = changes(&dir);
     assert!(!plan.is_empty());
     for (action, id, account) in &plan {
         assert_eq!(action, "delete", "{id} in {account}");
@@ -506,8 +465,8 @@ async fn hub_and_spokes_across_accounts() {
             "{action} {id} in {account}"
         );
     }
-    expect(
-        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+    check(
+        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
         0,
         "apply 2",
     );
@@ -517,16 +476,16 @@ async fn hub_and_spokes_across_accounts() {
     );
     assert!(sweep(&ls, &extra, &env).await.is_empty());
     assert!(!sweep(&ls, &shared, &env).await.is_empty());
-    expect(
-        &ctl(&ls, &dir, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]),
+    check(
+        &dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]),
         0,
         "plan after removal",
     );
 
     // Destroy: nothing tagged is left in any account.
     let t = Instant::now();
-    expect(
-        &ctl(&ls, &dir, &["destroy", "-f", "bp.yaml", "--auto-approve"]),
+    check(
+        &dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]),
         0,
         "destroy",
     );
@@ -546,7 +505,7 @@ async fn hub_and_spokes_across_accounts() {
 async fn credentials_of_another_account_fail_before_any_change() {
     let ls = LocalStack::connect().await.expect("LocalStack");
     let declared = ls.fresh_account();
-    let dir = tmpdir("wrong");
+    let dir = cli(&ls, "wrong");
     let env = format!("wrong{}", &declared.id()[..6]);
     // No role: the caller's own credentials are used, and they land in LocalStack's
     // default account, not the declared one. (A role ARN naming another account is
@@ -554,9 +513,9 @@ async fn credentials_of_another_account_fail_before_any_change() {
     let text = blueprint(&env, &[("network", &declared)], &[])
         .replace(", role: airgap-deployer", "")
         .replace("vpcs:\n", "vpcs: []\n");
-    write(&dir, &text);
-    let run = ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]);
-    expect(&run, 1, "apply with credentials of another account");
+    dir.write("bp.yaml", &text);
+    let run = dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]);
+    check(&run, 1, "apply with credentials of another account");
     assert!(
         run.stderr.contains(declared.id()) && run.stderr.contains("000000000000"),
         "the error names both accounts: {}",
@@ -571,12 +530,12 @@ async fn a_dependency_violation_while_deleting_is_waited_out() {
     let ls = LocalStack::connect().await.expect("LocalStack");
     let net = ls.fresh_account();
     ls.set_time_scale(&net, SCALE).await.unwrap();
-    let dir = tmpdir("depviol");
+    let dir = cli(&ls, "depviol");
     let env = format!("dv{}", &net.id()[..6]);
     let text = blueprint(&env, &[("network", &net)], &[]).replace("vpcs:\n", "vpcs: []\n");
-    write(&dir, &text);
-    expect(
-        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+    dir.write("bp.yaml", &text);
+    check(
+        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
         0,
         "apply",
     );
@@ -592,8 +551,8 @@ async fn a_dependency_violation_while_deleting_is_waited_out() {
         }))
         .await
         .expect("fault rule");
-    let run = ctl(&ls, &dir, &["destroy", "-f", "bp.yaml", "--auto-approve"]);
-    expect(&run, 0, "destroy through DependencyViolation");
+    let run = dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]);
+    check(&run, 0, "destroy through DependencyViolation");
     let rule = ls
         .faults()
         .await
@@ -608,9 +567,9 @@ async fn a_dependency_violation_while_deleting_is_waited_out() {
 }
 
 /// Every node of the plan as JSON: (action, node id, account), no-ops included.
-fn actions(ls: &LocalStack, dir: &Path) -> Vec<(String, String, String)> {
-    let run = ctl(ls, dir, &["plan", "-f", "bp.yaml", "--output", "json"]);
-    expect(&run, 0, "plan --output json");
+fn actions(dir: &Cli) -> Vec<(String, String, String)> {
+    let run = dir.run(&["plan", "-f", "bp.yaml", "--output", "json"]);
+    check(&run, 0, "plan --output json");
     let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("plan JSON");
     v["nodes"]
         .as_array()
@@ -639,9 +598,9 @@ async fn invitation_acceptance_is_observed_in_the_principal_account() {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }
     let env = format!("inv{}", &net.id()[..6]);
-    let dir = tmpdir("accept");
-    write(
-        &dir,
+    let dir = cli(&ls, "accept");
+    dir.write(
+        "bp.yaml",
         &blueprint(
             &env,
             &[("network", &net), ("workload", &work)],
@@ -649,17 +608,17 @@ async fn invitation_acceptance_is_observed_in_the_principal_account() {
         ),
     );
     // Before anything exists, the principal account is observed too (nothing found).
-    let before = actions(&ls, &dir);
+    let before = actions(&dir);
     assert!(before
         .iter()
         .any(|(a, id, acct)| a == "create" && id == "ram/accept/workload" && acct == work.id()));
-    expect(
-        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+    check(
+        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
         0,
         "apply",
     );
     // After the apply, the acceptance is found again in the workload account: no-op.
-    let after = actions(&ls, &dir);
+    let after = actions(&dir);
     let accept: Vec<_> = after
         .iter()
         .filter(|(_, id, _)| id == "ram/accept/workload")
@@ -675,8 +634,8 @@ async fn invitation_acceptance_is_observed_in_the_principal_account() {
     );
     let changed: Vec<_> = after.iter().filter(|(a, _, _)| a != "no-op").collect();
     assert!(changed.is_empty(), "a plan after apply changes {changed:?}");
-    expect(
-        &ctl(&ls, &dir, &["destroy", "-f", "bp.yaml", "--auto-approve"]),
+    check(
+        &dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]),
         0,
         "destroy",
     );
@@ -684,4 +643,10 @@ async fn invitation_acceptance_is_observed_in_the_principal_account() {
         let left = sweep(&ls, a, &env).await;
         assert!(left.is_empty(), "left in {}: {left:?}", a.id());
     }
+}
+
+/// Asserts a run's exit code, with its output when it differs.
+#[track_caller]
+fn check(run: &Run, code: i32, what: &str) {
+    run.check(code, what);
 }

@@ -4,10 +4,7 @@
 //! plan and apply in place; a blueprint whose VPC lacks ecr.dkr is refused before any
 //! AWS call; destroy leaves nothing tagged. Each test uses a fresh account.
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
+use airgap_testkit::cli::Cli;
 use airgap_testkit::{Account, LocalStack};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -60,111 +57,13 @@ clusters:
     )
 }
 
-/// The real binary in a scratch directory, talking to LocalStack.
-struct Cli {
-    dir: PathBuf,
-    bin: PathBuf,
-    endpoint: String,
-}
-
-impl Cli {
-    fn new(name: &str, endpoint: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("airgapctl-ls-eks-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        // A copy, so that a build of another checkout into a shared target directory
-        // cannot swap the binary in the middle of the test.
-        let bin = dir.join("airgapctl");
-        std::fs::copy(env!("CARGO_BIN_EXE_airgapctl"), &bin).unwrap();
-        Cli {
-            dir,
-            bin,
-            endpoint: endpoint.to_string(),
-        }
-    }
-
-    fn write(&self, file: &str, text: &str) {
-        std::fs::write(self.dir.join(file), text).unwrap();
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let started = Instant::now();
-        let out = Command::new(&self.bin)
-            .arg("--endpoint-url")
-            .arg(&self.endpoint)
-            .args(args)
-            .current_dir(&self.dir)
-            .stdin(Stdio::null())
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_REGION")
-            .env_remove("AWS_DEFAULT_REGION")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env_remove("RUST_LOG")
-            .output()
-            .unwrap();
-        Run {
-            out,
-            took: started.elapsed(),
-        }
-    }
-}
-
-impl Drop for Cli {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-struct Run {
-    out: Output,
-    took: Duration,
-}
-
-impl Run {
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.stdout).into_owned()
-    }
-
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
-    }
-
-    fn expect(self, code: i32) -> Self {
-        assert_eq!(
-            self.out.status.code(),
-            Some(code),
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout(),
-            self.stderr()
-        );
-        self
-    }
-
-    /// Wall time and the run's own report ("Apply complete in 9.7s: ..."), for the log.
-    fn timing(&self, what: &str) {
-        let report = self
-            .stdout()
-            .lines()
-            .find(|l| l.contains(" complete in "))
-            .unwrap_or_default()
-            .to_string();
-        eprintln!(
-            "{what} at time scale {SCALE}: {:.1}s wall; {report}",
-            self.took.as_secs_f64()
-        );
-    }
-
-    /// Index of the first output line containing `needle`.
-    fn line(&self, needle: &str) -> usize {
-        self.stdout()
-            .lines()
-            .position(|l| l.contains(needle))
-            .unwrap_or_else(|| panic!("no line with `{needle}` in:\n{}", self.stdout()))
-    }
+/// The real binary in a scratch directory of this file's tests, talking to `endpoint`.
+fn cli(name: &str, endpoint: &str) -> Cli {
+    Cli::new(
+        env!("CARGO_BIN_EXE_airgapctl"),
+        &format!("eks-{name}"),
+        endpoint,
+    )
 }
 
 fn apply_args(file: &str) -> Vec<&str> {
@@ -642,14 +541,14 @@ async fn check_swept(conf: &aws_types::SdkConfig) -> TestResult {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult {
     let (ls, account, conf) = localstack_account().await?;
-    let cli = Cli::new("lifecycle", ls.endpoint());
+    let cli = cli("lifecycle", ls.endpoint());
     let id = account.id();
     let scaling = "{ min: 1, desired: 2, max: 3 }";
     cli.write("bp.yaml", &blueprint(id, "1.31", scaling, ALL_ENDPOINTS));
 
-    let create = cli.run(&apply_args("bp.yaml")).expect(0);
+    let create = cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
     create.timing("apply (create)");
-    let out = create.stdout();
+    let out = create.stdout.clone();
     // The time model made the engine wait, and the order held: cluster, early add-ons,
     // node group, coredns.
     assert!(out.contains("+ cluster/apps: waiting (CREATING)"), "{out}");
@@ -671,14 +570,15 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     check_built(&conf, id).await?;
     // Converged: a second plan has nothing to do.
     cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(0);
+        .expect(0, "airgapctl");
 
     // A version bump: in place, control plane first, then add-ons, then node groups.
     cli.write("bp.yaml", &blueprint(id, "1.32", scaling, ALL_ENDPOINTS));
     let plan = cli
         .run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(2)
-        .stdout();
+        .expect(2, "airgapctl")
+        .stdout
+        .clone();
     assert!(
         plan.contains("Plan: 0 to add, 6 to change, 0 to replace, 0 to destroy."),
         "{plan}"
@@ -693,7 +593,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
         plan.contains("kubernetesVersion: \"1.31\" -> \"1.32\""),
         "{plan}"
     );
-    let upgrade = cli.run(&apply_args("bp.yaml")).expect(0);
+    let upgrade = cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
     upgrade.timing("apply (1.31 -> 1.32)");
     for addon in ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"] {
         assert!(
@@ -771,16 +671,16 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
         );
     }
     cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(0);
+        .expect(0, "airgapctl");
 
     // Scaling: in place (UpdateNodegroupConfig), the same node group.
     cli.write(
         "bp.yaml",
         &blueprint(id, "1.32", "{ min: 2, desired: 3, max: 5 }", ALL_ENDPOINTS),
     );
-    let scale = cli.run(&apply_args("bp.yaml")).expect(0);
+    let scale = cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
     scale.timing("apply (scaling)");
-    let out = scale.stdout();
+    let out = scale.stdout.clone();
     assert!(
         out.contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."),
         "{out}"
@@ -810,7 +710,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
         ["VersionUpdate", "ConfigUpdate"]
     );
     cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(0);
+        .expect(0, "airgapctl");
 
     let destroy = cli
         .run(&[
@@ -821,9 +721,9 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
             SCALE,
             "--auto-approve",
         ])
-        .expect(0);
+        .expect(0, "airgapctl");
     destroy.timing("destroy");
-    let out = destroy.stdout();
+    let out = destroy.stdout.clone();
     assert!(out.contains("- cluster/apps: waiting (DELETING)"), "{out}");
     assert!(
         destroy.line("- cluster/apps/nodegroup/general: done")
@@ -832,7 +732,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     assert!(destroy.line("- cluster/apps: done") < destroy.line("- cluster/apps/role: deleting"));
     check_swept(&conf).await?;
     cli.run(&["plan", "-f", "bp.yaml", "--destroy", "--detailed-exitcode"])
-        .expect(0);
+        .expect(0, "airgapctl");
     Ok(())
 }
 
@@ -848,10 +748,10 @@ async fn a_cluster_without_ecr_dkr_is_refused_before_any_aws_call() -> TestResul
     let offset = text.find("  - name: apps").ok_or("no cluster")? + "  - name: ".len();
     let line = text[..offset].lines().count();
     let col = offset - text[..offset].rfind('\n').ok_or("no newline")?;
-    let cli = Cli::new("refused", ls.endpoint());
+    let cli = cli("refused", ls.endpoint());
     cli.write("bp.yaml", &text);
     for args in [vec!["plan", "-f", "bp.yaml"], apply_args("bp.yaml")] {
-        let err = cli.run(&args).expect(3).stderr();
+        let err = cli.run(&args).expect(3, "airgapctl").stderr.clone();
         assert!(err.contains("blueprint::private_cluster"), "{err}");
         assert!(err.contains(&format!("bp.yaml:{line}:{col}")), "{err}");
         assert!(err.contains("interface endpoint `ecr.dkr`"), "{err}");
@@ -861,9 +761,17 @@ async fn a_cluster_without_ecr_dkr_is_refused_before_any_aws_call() -> TestResul
         );
     }
     // Refused before connecting: an endpoint where nothing listens gives the same answer.
-    let offline = Cli::new("refused-offline", "http://127.0.0.1:9");
+    let offline = Cli::new(
+        env!("CARGO_BIN_EXE_airgapctl"),
+        "eks-refused-offline",
+        "http://127.0.0.1:9",
+    );
     offline.write("bp.yaml", &text);
-    let err = offline.run(&["plan", "-f", "bp.yaml"]).expect(3).stderr();
+    let err = offline
+        .run(&["plan", "-f", "bp.yaml"])
+        .expect(3, "airgapctl")
+        .stderr
+        .clone();
     assert!(err.contains("blueprint::private_cluster"), "{err}");
     // And nothing was made in the account.
     let ec2 = aws_sdk_ec2::Client::new(&conf);
@@ -921,13 +829,13 @@ async fn eni_exists(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<bool, Error> 
 async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch() -> TestResult {
     use aws_sdk_ec2::types::ResourceType;
     let (ls, account, conf) = localstack_account().await?;
-    let cli = Cli::new("blockers", ls.endpoint());
+    let cli = cli("blockers", ls.endpoint());
     let id = account.id();
     cli.write(
         "bp.yaml",
         &blueprint(id, "1.31", "{ min: 1, desired: 1, max: 2 }", ALL_ENDPOINTS),
     );
-    cli.run(&apply_args("bp.yaml")).expect(0);
+    cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
 
     let ec2 = aws_sdk_ec2::Client::new(&conf);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
@@ -1093,9 +1001,9 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
         SCALE,
         "--auto-approve",
     ];
-    let first = cli.run(&destroy).expect(1);
+    let first = cli.run(&destroy).expect(1, "airgapctl");
     first.timing("destroy held by a foreign interface");
-    let said = format!("{}{}", first.stdout(), first.stderr());
+    let said = format!("{}{}", first.stdout.clone(), first.stderr.clone());
     assert!(said.contains(&foreign), "the blocker is not named:\n{said}");
     assert!(said.contains("must not touch"), "{said}");
     assert!(
@@ -1144,7 +1052,7 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
         .send()
         .await?;
     cli.run(&destroy)
-        .expect(0)
+        .expect(0, "airgapctl")
         .timing("destroy after the blocker went");
     // The other team's cluster, which destroy left alone, goes too (at once at scale 0).
     ls.set_time_scale(&account, 0.0).await?;
@@ -1184,7 +1092,7 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_environments_of_one_blueprint_share_an_account() -> TestResult {
     let (ls, account, conf) = localstack_account().await?;
-    let cli = Cli::new("two-envs", ls.endpoint());
+    let cli = cli("two-envs", ls.endpoint());
     let id = account.id();
     let scaling = "{ min: 1, desired: 1, max: 2 }";
     // Distinct CIDRs: the two environments' VPCs live in one account.
@@ -1195,7 +1103,7 @@ async fn two_environments_of_one_blueprint_share_an_account() -> TestResult {
         let mut args = apply_args("bp.yaml");
         args.extend(["--env", env]);
         cli.run(&args)
-            .expect(0)
+            .expect(0, "airgapctl")
             .timing(&format!("apply --env {env}"));
     }
     let eks = aws_sdk_eks::Client::new(&conf);
@@ -1218,7 +1126,7 @@ async fn two_environments_of_one_blueprint_share_an_account() -> TestResult {
         );
         let mut plan = vec!["plan", "-f", "bp.yaml", "--detailed-exitcode"];
         plan.extend(["--env", env]);
-        cli.run(&plan).expect(0);
+        cli.run(&plan).expect(0, "airgapctl");
     }
 
     let destroy = |env: &'static str| {
@@ -1233,15 +1141,15 @@ async fn two_environments_of_one_blueprint_share_an_account() -> TestResult {
             env,
         ]
     };
-    cli.run(&destroy("pr-101")).expect(0);
+    cli.run(&destroy("pr-101")).expect(0, "airgapctl");
     assert_eq!(
         eks.list_clusters().send().await?.clusters(),
         ["pr-102-apps".to_string()]
     );
     let mut plan = vec!["plan", "-f", "bp.yaml", "--detailed-exitcode"];
     plan.extend(["--env", "pr-102"]);
-    cli.run(&plan).expect(0);
-    cli.run(&destroy("pr-102")).expect(0);
+    cli.run(&plan).expect(0, "airgapctl");
+    cli.run(&destroy("pr-102")).expect(0, "airgapctl");
     assert!(eks.list_clusters().send().await?.clusters().is_empty());
     Ok(())
 }
@@ -1295,7 +1203,7 @@ async fn launch_template(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestResult {
     let (ls, account, conf) = localstack_account().await?;
-    let cli = Cli::new("ami", ls.endpoint());
+    let cli = cli("ami", ls.endpoint());
     let id = account.id();
     let with_ami = |ami: &str| {
         blueprint(id, "1.31", "{ min: 1, desired: 1, max: 2 }", ALL_ENDPOINTS)
@@ -1304,7 +1212,7 @@ async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestRes
     let (ami1, ami2) = ("ami-0123456789abcdef0", "ami-0fedcba9876543210");
     cli.write("bp.yaml", &with_ami(ami1));
     cli.run(&apply_args("bp.yaml"))
-        .expect(0)
+        .expect(0, "airgapctl")
         .timing("apply (custom AMI)");
 
     let ec2 = aws_sdk_ec2::Client::new(&conf);
@@ -1350,14 +1258,14 @@ async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestRes
     assert_eq!((spec.id(), spec.version()), (Some(lt.as_str()), Some("1")));
     assert_eq!(got.ami_type().map(|t| t.as_str()), Some("CUSTOM"));
     cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(0);
+        .expect(0, "airgapctl");
 
     // A new AMI: a second template version, and the node group rolls to it.
     cli.write("bp.yaml", &with_ami(ami2));
     let plan = cli
         .run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(2);
-    let out = plan.stdout();
+        .expect(2, "airgapctl");
+    let out = plan.stdout.clone();
     assert!(
         out.contains("~ cluster/apps/nodegroup/general/launch-template")
             && out.contains(&format!("imageId: \"{ami1}\" -> \"{ami2}\""))
@@ -1365,14 +1273,14 @@ async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestRes
         "{out}"
     );
     cli.run(&apply_args("bp.yaml"))
-        .expect(0)
+        .expect(0, "airgapctl")
         .timing("apply (new AMI)");
     let (lt2, v2, image, _) = launch_template(&ec2, &name).await?;
     assert_eq!((lt2.as_str(), v2, image.as_str()), (lt.as_str(), 2, ami2));
     let got = ng(eks.clone()).await?;
     assert_eq!(got.launch_template().and_then(|l| l.version()), Some("2"));
     cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(0);
+        .expect(0, "airgapctl");
 
     cli.run(&[
         "destroy",
@@ -1382,7 +1290,7 @@ async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestRes
         SCALE,
         "--auto-approve",
     ])
-    .expect(0);
+    .expect(0, "airgapctl");
     let left = ec2
         .describe_launch_templates()
         .filters(tag_filter("airgap:env", ENV))

@@ -8,12 +8,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use airgap_engine::opgraph::OpGraph;
 
 use airgap_engine::{plan, PlanMode};
+use airgap_testkit::cli::{Cli, Run};
 use airgap_testkit::{Account, LocalStack};
 use aws_sdk_ec2::types::Filter;
 use aws_types::SdkConfig;
@@ -21,6 +21,7 @@ use serde_json::Value as Json;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+const BIN: &str = env!("CARGO_BIN_EXE_airgapctl");
 const SCALE: f64 = 0.01;
 const ENV: &str = "hub-spoke";
 const AZS: [&str; 2] = ["a", "b"];
@@ -65,64 +66,13 @@ fn allowlist(domains: &[&str]) -> String {
     format!("allowDomains: [{}]", quoted.join(", "))
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs airgapctl against LocalStack with the base credentials `test`/`test` (each
-/// account's role is assumed by airgapctl).
-async fn airgapctl(ls: &LocalStack, args: &[&str]) -> Run {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_airgapctl"));
-    cmd.args(args)
-        .args([
-            "--endpoint-url",
-            ls.endpoint(),
-            "--time-scale",
-            &SCALE.to_string(),
-        ])
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AIRGAP_TIME_SCALE")
-        .stdin(std::process::Stdio::null());
-    let out: Output = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .expect("join")
-        .expect("airgapctl runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// The end of a long output (JSON plans are long).
-fn tail(s: &str) -> &str {
-    let mut i = s.len().saturating_sub(6000);
-    while !s.is_char_boundary(i) {
-        i += 1;
-    }
-    &s[i..]
-}
-
-impl Run {
-    fn expect(self, code: i32, what: &str) -> Self {
-        assert_eq!(
-            self.code,
-            code,
-            "{what}: exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code,
-            tail(&self.stdout),
-            tail(&self.stderr)
-        );
-        self
-    }
+/// Runs airgapctl against LocalStack at this file's time scale, with the base
+/// credentials `test`/`test` (each account's role is assumed by airgapctl).
+async fn airgapctl(cli: &Cli, args: &[&str]) -> Run {
+    let scale = SCALE.to_string();
+    let mut all = args.to_vec();
+    all.extend(["--time-scale", scale.as_str()]);
+    cli.run_async(&all).await
 }
 
 fn env_tag_filter() -> Filter {
@@ -151,7 +101,9 @@ fn node_of(tags: &HashMap<String, String>) -> Option<String> {
 /// The expected time to build the blueprint's graph: its critical path with the
 /// engine's expected create durations, in AWS seconds.
 async fn critical_path(file: &Path) -> Duration {
-    let bp = airgap_blueprint::load(file).expect("valid blueprint");
+    let bp = airgap_blueprint::load(file)
+        .expect("valid blueprint")
+        .blueprint;
     let graph = airgap_blueprint::expand(&bp)
         .expect("expands")
         .seal()
@@ -277,18 +229,15 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
         ls.set_time_scale(a, SCALE).await?;
     }
     let (network, shared, workload) = (&accounts[0], &accounts[1], &accounts[2]);
-    let dir = std::env::temp_dir().join(format!("airgap-fw-{}", network.id()));
-    std::fs::create_dir_all(&dir)?;
+    let cli = Cli::new(BIN, "firewall", ls.endpoint());
     let v1 = blueprint([network.id(), shared.id(), workload.id()]);
     assert!(v1.contains(&allowlist(&DOMAINS)), "the example's allowlist");
-    let file = dir.join("hub-spoke.yaml");
-    std::fs::write(&file, &v1)?;
-    let f = file.to_str().expect("utf-8 path");
+    let f = &cli.write("hub-spoke.yaml", &v1);
 
     // Apply, with events to see what overlapped.
     let t0 = Instant::now();
     let apply = airgapctl(
-        &ls,
+        &cli,
         &["--output", "json", "apply", "-f", f, "--auto-approve"],
     )
     .await
@@ -300,7 +249,7 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
     assert_eq!(finished["event"], "run_finished", "{last}");
     assert_eq!(finished["failed"], 0, "{last}");
     let engine_s = finished["at_s"].as_f64().unwrap_or(apply_s);
-    let cp = critical_path(&file).await.as_secs_f64();
+    let cp = critical_path(&cli.dir().join(f)).await.as_secs_f64();
     eprintln!(
         "apply at time scale {SCALE}: {engine_s:.1} s in the engine ({apply_s:.1} s with \
          connecting and planning); critical path {cp:.0} s of AWS time = {:.1} s at this scale",
@@ -628,17 +577,17 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
     }
 
     // Nothing to do on a second plan.
-    airgapctl(&ls, &["plan", "-f", f, "--detailed-exitcode"])
+    airgapctl(&cli, &["plan", "-f", f, "--detailed-exitcode"])
         .await
         .expect(0, "plan after apply");
 
     // An allowlist change: an in-place update of the rule group, showing the domains
     // added and removed; the first UpdateRuleGroup meets a stale token.
-    std::fs::write(
-        &file,
-        v1.replace(&allowlist(&DOMAINS), &allowlist(&DOMAINS_V2)),
-    )?;
-    let plan = airgapctl(&ls, &["plan", "-f", f, "--detailed-exitcode"])
+    cli.write(
+        f,
+        &v1.replace(&allowlist(&DOMAINS), &allowlist(&DOMAINS_V2)),
+    );
+    let plan = airgapctl(&cli, &["plan", "-f", f, "--detailed-exitcode"])
         .await
         .expect(2, "plan of the allowlist change");
     assert!(
@@ -664,7 +613,7 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
             "account": network.id(),
         }))
         .await?;
-    let update = airgapctl(&ls, &["apply", "-f", f, "--auto-approve"])
+    let update = airgapctl(&cli, &["apply", "-f", f, "--auto-approve"])
         .await
         .expect(0, "apply of the allowlist change");
     let hits = ls
@@ -700,13 +649,13 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
         Some(fw_arn.as_str()),
         "the firewall stays"
     );
-    airgapctl(&ls, &["plan", "-f", f, "--detailed-exitcode"])
+    airgapctl(&cli, &["plan", "-f", f, "--detailed-exitcode"])
         .await
         .expect(0, "plan after the allowlist change");
 
     // Destroy: nothing tagged remains, kind by kind, in any account.
     let t0 = Instant::now();
-    airgapctl(&ls, &["destroy", "-f", f, "--auto-approve"])
+    airgapctl(&cli, &["destroy", "-f", f, "--auto-approve"])
         .await
         .expect(0, "destroy");
     eprintln!(
@@ -718,10 +667,9 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
         left.extend(sweep(&ls.sdk_config(a).await?, a).await?);
     }
     assert!(left.is_empty(), "left after destroy: {left:?}");
-    airgapctl(&ls, &["plan", "-f", f, "--destroy", "--detailed-exitcode"])
+    airgapctl(&cli, &["plan", "-f", f, "--destroy", "--detailed-exitcode"])
         .await
         .expect(0, "destroy plan after destroy");
-    std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }
 
@@ -891,26 +839,18 @@ async fn a_run_killed_while_the_firewall_provisions_converges() -> TestResult {
     // the account's other waits (the transit gateway's 6 s) stay within the engine's
     // timeouts scaled by 0.01.
     ls.set_time_scale(&accounts[0], 0.04).await?;
-    let dir = std::env::temp_dir().join(format!("airgap-fw-kill-{}", accounts[0].id()));
-    std::fs::create_dir_all(&dir)?;
-    let file = dir.join("hub-spoke.yaml");
-    std::fs::write(
-        &file,
-        blueprint([accounts[0].id(), accounts[1].id(), accounts[2].id()]),
-    )?;
-    let f = file.to_str().expect("utf-8 path");
+    let cli = Cli::new(BIN, "firewall-kill", ls.endpoint());
+    let f = &cli.write(
+        "hub-spoke.yaml",
+        &blueprint([accounts[0].id(), accounts[1].id(), accounts[2].id()]),
+    );
 
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_airgapctl"))
-        .args(["apply", "-f", f, "--auto-approve", "--endpoint-url"])
-        .arg(ls.endpoint())
-        .args(["--time-scale", &SCALE.to_string()])
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AIRGAP_LOCK_LEASE", "2s")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_ENDPOINT_URL")
-        .stdin(std::process::Stdio::null())
+    let scale = SCALE.to_string();
+    let mut child = cli
+        .command_env(
+            &["apply", "-f", f, "--auto-approve", "--time-scale", &scale],
+            &[("AIRGAP_LOCK_LEASE", "2s")],
+        )
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()?;
@@ -937,7 +877,7 @@ async fn a_run_killed_while_the_firewall_provisions_converges() -> TestResult {
     assert_eq!(status.as_deref(), Some("PROVISIONING"), "after `{seen}`");
 
     let run = airgapctl(
-        &ls,
+        &cli,
         &["apply", "-f", f, "--auto-approve", "--lock-timeout", "60s"],
     )
     .await
@@ -945,15 +885,15 @@ async fn a_run_killed_while_the_firewall_provisions_converges() -> TestResult {
     assert!(
         run.stdout.contains("<= firewall (firewall") && run.stdout.contains("1 to wait for"),
         "{}",
-        tail(&run.stdout)
+        airgap_testkit::cli::tail(&run.stdout)
     );
-    airgapctl(&ls, &["plan", "-f", f, "--detailed-exitcode"])
+    airgapctl(&cli, &["plan", "-f", f, "--detailed-exitcode"])
         .await
         .expect(0, "plan after the re-apply");
     // Back to the scale the run expects: 21 minutes of firewall delete at 0.04 would
     // outlast the engine's timeout scaled by 0.01.
     ls.set_time_scale(&accounts[0], SCALE).await?;
-    airgapctl(&ls, &["destroy", "-f", f, "--auto-approve"])
+    airgapctl(&cli, &["destroy", "-f", f, "--auto-approve"])
         .await
         .expect(0, "destroy");
     let mut left: Vec<String> = Vec::new();
@@ -961,6 +901,5 @@ async fn a_run_killed_while_the_firewall_provisions_converges() -> TestResult {
         left.extend(sweep(&ls.sdk_config(a).await?, a).await?);
     }
     assert!(left.is_empty(), "left after destroy: {left:?}");
-    std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }

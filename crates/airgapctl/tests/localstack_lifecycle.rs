@@ -5,10 +5,10 @@
 //! fresh account; the real CLI runs with `--endpoint-url`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use airgap_testkit::cli::{Cli, Run};
 use airgap_testkit::{Account, LocalStack};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
@@ -18,53 +18,10 @@ use aws_sdk_dynamodb::types::{
 const SCALE: f64 = 0.01;
 const TABLE: &str = "airgapctl-locks";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn command(ls: &LocalStack, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_airgapctl"));
-    c.current_dir(dir)
-        .args(args)
-        .args(["--endpoint-url", ls.endpoint()])
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AIRGAP_TIME_SCALE", SCALE.to_string())
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AIRGAP_LOCK_LEASE")
-        .stdin(Stdio::null());
-    for (k, v) in envs {
-        c.env(k, v);
-    }
-    c
-}
-
-fn run_of(out: Output) -> Run {
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn ctl(ls: &LocalStack, dir: &Path, args: &[&str]) -> Run {
-    ctl_env(ls, dir, args, &[])
-}
-
-fn ctl_env(ls: &LocalStack, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
-    run_of(
-        command(ls, dir, args, envs)
-            .output()
-            .expect("airgapctl runs"),
-    )
-}
-
-fn spawn(ls: &LocalStack, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Child {
-    command(ls, dir, args, envs)
+/// A run started in the background, its output captured.
+fn spawn(f: &Fixture, args: &[&str], envs: &[(&str, &str)]) -> Child {
+    f.cli
+        .command_env(args, envs)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -72,15 +29,16 @@ fn spawn(ls: &LocalStack, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> C
 }
 
 fn finish(child: Child) -> Run {
-    run_of(child.wait_with_output().expect("airgapctl ends"))
+    Run::of(
+        &[],
+        child.wait_with_output().expect("airgapctl ends"),
+        Duration::ZERO,
+    )
 }
 
+#[track_caller]
 fn expect(run: &Run, code: i32, what: &str) {
-    assert_eq!(
-        run.code, code,
-        "{what}: exit {}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    );
+    run.check(code, what);
 }
 
 /// One account: the hub (transit gateway, inspection VPC) and a small workload VPC.
@@ -96,26 +54,13 @@ fn blueprint(env: &str, a: &Account, extra_metadata: &str) -> String {
     )
 }
 
-fn tmpdir(tag: &str) -> PathBuf {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let d = std::env::temp_dir().join(format!(
-        "airgap-lifecycle-{tag}-{}-{nanos}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// A fresh account at time scale [`SCALE`], an env name of its own and a directory
 /// holding `bp.yaml`.
 struct Fixture {
     ls: LocalStack,
     account: Account,
     env: String,
-    dir: PathBuf,
+    cli: Cli,
 }
 
 async fn fixture(tag: &str) -> Fixture {
@@ -123,13 +68,18 @@ async fn fixture(tag: &str) -> Fixture {
     let account = ls.fresh_account();
     ls.set_time_scale(&account, SCALE).await.unwrap();
     let env = format!("{tag}{}", &account.id()[..6]);
-    let dir = tmpdir(tag);
-    std::fs::write(dir.join("bp.yaml"), blueprint(&env, &account, "")).unwrap();
+    let cli = Cli::new(
+        env!("CARGO_BIN_EXE_airgapctl"),
+        &format!("lifecycle-{tag}"),
+        ls.endpoint(),
+    )
+    .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
+    cli.write("bp.yaml", &blueprint(&env, &account, ""));
     let f = Fixture {
         ls,
         account,
         env,
-        dir,
+        cli,
     };
     // LocalStack's own DynamoDB needs a Java download; ours is served by moto.
     let ddb = f.ddb().await;
@@ -145,7 +95,7 @@ async fn fixture(tag: &str) -> Fixture {
 
 impl Fixture {
     fn ctl(&self, args: &[&str]) -> Run {
-        ctl(&self.ls, &self.dir, args)
+        self.cli.run(args)
     }
 
     async fn ddb(&self) -> aws_sdk_dynamodb::Client {
@@ -393,12 +343,7 @@ async fn concurrent_applies_one_runs_the_other_fails_or_waits() {
     let f = fixture("lock").await;
     // A short lease: without its heartbeat, it would expire during the run.
     let lease = [("AIRGAP_LOCK_LEASE", "2s")];
-    let first = spawn(
-        &f.ls,
-        &f.dir,
-        &["apply", "-f", "bp.yaml", "--auto-approve"],
-        &lease,
-    );
+    let first = spawn(&f, &["apply", "-f", "bp.yaml", "--auto-approve"], &lease);
     let first_pid = first.id();
     let item = f.wait_for_lock().await;
     assert!(
@@ -408,8 +353,7 @@ async fn concurrent_applies_one_runs_the_other_fails_or_waits() {
     assert_eq!(attr_s(&item, "operation"), "apply");
     // Two more at once: one fails at once, the other waits for the lock.
     let waiter = spawn(
-        &f.ls,
-        &f.dir,
+        &f,
         &[
             "apply",
             "-f",
@@ -562,8 +506,7 @@ async fn held_locks_refuse_expired_ones_are_taken_over_and_unlock_removes_them()
 async fn a_run_that_loses_its_lease_stops() {
     let f = fixture("lost").await;
     let run = spawn(
-        &f.ls,
-        &f.dir,
+        &f,
         &["apply", "-f", "bp.yaml", "--auto-approve"],
         &[("AIRGAP_LOCK_LEASE", "2s")],
     );
@@ -682,7 +625,7 @@ fn declared(f: &Fixture, file: &str) -> BTreeMap<(String, String), usize> {
 async fn destroy_by_env_name_needs_no_blueprint() {
     let f = fixture("byenv").await;
     // The record keeps the ExternalId too, for the destroy without the blueprint.
-    let bp = f.dir.join("bp.yaml");
+    let bp = f.cli.dir().join("bp.yaml");
     let text = std::fs::read_to_string(&bp).unwrap().replace(
         "role: airgap-deployer }",
         "role: airgap-deployer, externalId: ci-7f3a }",
@@ -756,7 +699,7 @@ async fn destroy_by_env_name_needs_no_blueprint() {
     );
 
     // Without the blueprint.
-    std::fs::remove_file(f.dir.join("bp.yaml")).unwrap();
+    std::fs::remove_file(f.cli.dir().join("bp.yaml")).unwrap();
     let hub = hub_flags(&f.account);
     let dry = f.ctl(&with(&["destroy", "--env", &f.env, "--dry-run"], &hub));
     expect(&dry, 0, "destroy --dry-run");
@@ -829,16 +772,20 @@ async fn gc_destroys_only_the_expired_environment() {
     let old2 = format!("{}-old2", f.env);
     let young = format!("{}-young", f.env);
     std::fs::write(
-        f.dir.join("old.yaml"),
+        f.cli.dir().join("old.yaml"),
         blueprint(&old, &f.account, "  ttl: 1m\n"),
     )
     .unwrap();
     std::fs::write(
-        f.dir.join("old2.yaml"),
+        f.cli.dir().join("old2.yaml"),
         blueprint(&old2, &f.account, "  ttl: 1m\n"),
     )
     .unwrap();
-    std::fs::write(f.dir.join("young.yaml"), blueprint(&young, &f.account, "")).unwrap();
+    std::fs::write(
+        f.cli.dir().join("young.yaml"),
+        blueprint(&young, &f.account, ""),
+    )
+    .unwrap();
     expect(
         &f.ctl(&["apply", "-f", "old.yaml", "--auto-approve"]),
         0,
@@ -965,7 +912,7 @@ enum KillAt {
 /// reported done then, or None if it ended first.
 fn kill_at(f: &Fixture, args: &[&str], at: KillAt) -> Option<usize> {
     use std::io::BufRead;
-    let mut child = spawn(&f.ls, &f.dir, args, &[("AIRGAP_LOCK_LEASE", "2s")]);
+    let mut child = spawn(f, args, &[("AIRGAP_LOCK_LEASE", "2s")]);
     let stdout = child.stdout.take().expect("piped stdout");
     let killed = match at {
         KillAt::Delay(d) => {
@@ -1027,7 +974,7 @@ async fn killed_applies_and_destroys_leave_nothing_behind() {
         if killed.is_some() && !found.is_empty() && found.len() < want.len() {
             partial += 1;
         }
-        let run = ctl_env(&f.ls, &f.dir, &with(&apply, &wait), &lease);
+        let run = f.cli.run_env(&with(&apply, &wait), &lease);
         expect(
             &run,
             0,
@@ -1052,7 +999,7 @@ async fn killed_applies_and_destroys_leave_nothing_behind() {
                 left.len()
             ));
         }
-        let run = ctl_env(&f.ls, &f.dir, &with(&destroy, &wait), &lease);
+        let run = f.cli.run_env(&with(&destroy, &wait), &lease);
         expect(&run, 0, &format!("destroy (seed {seed})"));
         let left = census(&f.ls, &f.account, &f.env).await;
         assert!(left.is_empty(), "seed {seed}: left {left:?}");

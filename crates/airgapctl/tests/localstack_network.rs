@@ -8,9 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
 
+use airgap_testkit::cli::{Cli, Run};
 use airgap_testkit::{Account, LocalStack};
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, Filter, NatGatewayState, Tag, TransitGatewayAttachmentState,
@@ -40,10 +39,9 @@ const PRIVATE_TIERS: [&str; 3] = ["controlPlane", "dataPlane", "endpoints"];
 
 /// One test's world: a fresh account, an env name, a scratch directory, an EC2 client.
 struct World {
-    ls: LocalStack,
     account: Account,
     ec2: aws_sdk_ec2::Client,
-    dir: PathBuf,
+    cli: Cli,
     env: String,
 }
 
@@ -55,14 +53,11 @@ impl World {
         ls.set_time_scale(&account, SCALE).await?;
         let ec2 = aws_sdk_ec2::Client::new(&ls.sdk_config(&account).await?);
         let env = format!("{name}-{}", account.id());
-        let dir = std::env::temp_dir().join(format!("airgapctl-ls-{}-{env}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
+        let cli = Cli::new(BIN, &format!("network-{env}"), ls.endpoint());
         Ok(World {
-            ls,
             account,
             ec2,
-            dir,
+            cli,
             env,
         })
     }
@@ -109,15 +104,12 @@ impl World {
 
     /// Writes a blueprint into the scratch directory; returns its file name.
     fn write(&self, file: &str, text: &str) -> String {
-        std::fs::write(self.dir.join(file), text).expect("scratch directory is writable");
-        file.to_string()
+        self.cli.write(file, text)
     }
 
     /// Runs airgapctl against LocalStack with only the base credentials in its environment.
     async fn airgapctl(&self, args: &[&str]) -> Run {
-        let mut all = vec!["--endpoint-url", self.ls.endpoint()];
-        all.extend_from_slice(args);
-        run_in(&self.dir, &all).await
+        self.cli.run_async(args).await
     }
 
     async fn plan(&self, file: &str, extra: &[&str]) -> Run {
@@ -153,70 +145,6 @@ impl World {
     /// Everything of `env` in this account, kind by kind.
     async fn sweep(&self, env: &str) -> Res<Inventory> {
         Inventory::sweep(&self.ec2, env).await
-    }
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Runs the binary in `dir`: base credentials `test`/`test`, no profile, no region, no
-/// endpoint, no log settings from the caller's environment.
-async fn run_in(dir: &std::path::Path, args: &[&str]) -> Run {
-    let started = Instant::now();
-    let out = tokio::process::Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.join("no-aws-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .expect("airgapctl runs");
-    Run {
-        out,
-        took: started.elapsed(),
-        args: args.join(" "),
-    }
-}
-
-struct Run {
-    out: Output,
-    took: Duration,
-    args: String,
-}
-
-impl Run {
-    fn code(&self) -> Option<i32> {
-        self.out.status.code()
-    }
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.stdout).into_owned()
-    }
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
-    }
-    /// Asserts the exit code, showing the command and both streams when it differs.
-    #[track_caller]
-    fn expect(self, code: i32) -> Self {
-        assert_eq!(
-            self.code(),
-            Some(code),
-            "airgapctl {}\nstdout:\n{}\nstderr:\n{}",
-            self.args,
-            self.stdout(),
-            self.stderr()
-        );
-        self
     }
 }
 
@@ -505,8 +433,8 @@ fn expected_subnets() -> Vec<(String, &'static str, &'static str)> {
 async fn apply_builds_the_single_account_network() -> Res {
     let w = World::new("net").await?;
     let bp = w.write("bp.yaml", &w.single_account());
-    let apply = w.apply(&bp).await.expect(0);
-    let out = apply.stdout();
+    let apply = w.apply(&bp).await.expect(0, "airgapctl");
+    let out = apply.stdout.clone();
     assert!(out.contains(": 82 created, 0 updated, 0 deleted."), "{out}");
 
     let inv = w.sweep(&w.env).await?;
@@ -518,9 +446,12 @@ async fn apply_builds_the_single_account_network() -> Res {
     check_vpc_routes(&inv);
     check_endpoints(&inv);
 
-    let again = w.plan(&bp, &["--detailed-exitcode"]).await.expect(0);
+    let again = w
+        .plan(&bp, &["--detailed-exitcode"])
+        .await
+        .expect(0, "airgapctl");
     assert_eq!(
-        again.stdout(),
+        again.stdout.clone(),
         "No changes. The environment matches the blueprint.\n"
     );
     Ok(())
@@ -905,7 +836,7 @@ fn check_endpoints(inv: &Inventory) {
 async fn drift_is_planned_and_repaired() -> Res {
     let w = World::new("drift").await?;
     let bp = w.write("bp.yaml", &w.single_account());
-    w.apply(&bp).await.expect(0);
+    w.apply(&bp).await.expect(0, "airgapctl");
     let inv = w.sweep(&w.env).await?;
     let tgw_id = inv.tgw_id();
     let (route_rt, tag_rt) = ("vpc/workload/rt/dataPlane/a", "vpc/workload/rt/endpoints/b");
@@ -935,8 +866,11 @@ async fn drift_is_planned_and_repaired() -> Res {
         .send()
         .await?;
 
-    let plan = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2);
-    let text = plan.stdout();
+    let plan = w
+        .plan(&bp, &["--detailed-exitcode"])
+        .await
+        .expect(2, "airgapctl");
+    let text = plan.stdout.clone();
     let route = block(&text, &format!("  + {route_rt}/default (route, "));
     assert!(route.is_some(), "{text}");
     let tags = block(&text, &format!("  ~ {tag_rt} (route-table, ")).unwrap_or_default();
@@ -956,13 +890,14 @@ async fn drift_is_planned_and_repaired() -> Res {
         "{text}"
     );
 
-    let apply = w.apply(&bp).await.expect(0);
+    let apply = w.apply(&bp).await.expect(0, "airgapctl");
     assert!(
         apply
-            .stdout()
+            .stdout
+            .clone()
             .contains(": 1 created, 2 updated, 0 deleted."),
         "{}",
-        apply.stdout()
+        apply.stdout.clone()
     );
     let after = w.sweep(&w.env).await?;
     assert!(after.problems.is_empty(), "{:#?}", after.problems);
@@ -981,7 +916,9 @@ async fn drift_is_planned_and_repaired() -> Res {
         "{doc}"
     );
 
-    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0);
+    w.plan(&bp, &["--detailed-exitcode"])
+        .await
+        .expect(0, "airgapctl");
     Ok(())
 }
 
@@ -991,7 +928,7 @@ async fn drift_is_planned_and_repaired() -> Res {
 async fn a_subnet_mapping_public_ips_is_put_back() -> Res {
     let w = World::new("publicip").await?;
     let bp = w.write("bp.yaml", &w.single_account());
-    w.apply(&bp).await.expect(0);
+    w.apply(&bp).await.expect(0, "airgapctl");
     let inv = w.sweep(&w.env).await?;
     let sn = "vpc/workload/subnet/dataPlane/a";
     let subnet_id = inv.subnet_id(sn);
@@ -1003,8 +940,11 @@ async fn a_subnet_mapping_public_ips_is_put_back() -> Res {
         .send()
         .await?;
 
-    let plan = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2);
-    let text = plan.stdout();
+    let plan = w
+        .plan(&bp, &["--detailed-exitcode"])
+        .await
+        .expect(2, "airgapctl");
+    let text = plan.stdout.clone();
     let change = block(&text, &format!("  ~ {sn} (subnet, ")).unwrap_or_default();
     assert!(
         change.contains("\n      mapPublicIpOnLaunch: true -> false"),
@@ -1014,11 +954,13 @@ async fn a_subnet_mapping_public_ips_is_put_back() -> Res {
         text.ends_with("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy.\n"),
         "{text}"
     );
-    w.apply(&bp).await.expect(0);
+    w.apply(&bp).await.expect(0, "airgapctl");
     let after = w.sweep(&w.env).await?;
     assert_eq!(after.subnet_id(sn), subnet_id, "changed in place");
     assert_eq!(after.subnets[sn].map_public_ip_on_launch(), Some(false));
-    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0);
+    w.plan(&bp, &["--detailed-exitcode"])
+        .await
+        .expect(0, "airgapctl");
     Ok(())
 }
 
@@ -1031,7 +973,7 @@ async fn a_removed_vpc_is_deleted() -> Res {
     let extra: (&str, &str, &[&str]) = ("extra", "10.20.0.0/16", &["sts"]);
     let two = w.write("two.yaml", &w.blueprint(&w.env, &[workload, extra]));
     let one = w.write("one.yaml", &w.blueprint(&w.env, &[workload]));
-    w.apply(&two).await.expect(0);
+    w.apply(&two).await.expect(0, "airgapctl");
     let before = w.sweep(&w.env).await?;
     assert!(before.problems.is_empty(), "{:#?}", before.problems);
     assert!(before.vpcs.contains_key("vpc/extra") && before.vpcs.contains_key("vpc/workload"));
@@ -1041,8 +983,11 @@ async fn a_removed_vpc_is_deleted() -> Res {
         .filter(|id| id.starts_with("vpc/extra") || id == "tgw/attachment/extra")
         .collect();
 
-    let plan = w.plan(&one, &["--detailed-exitcode"]).await.expect(2);
-    let text = plan.stdout();
+    let plan = w
+        .plan(&one, &["--detailed-exitcode"])
+        .await
+        .expect(2, "airgapctl");
+    let text = plan.stdout.clone();
     let headers = plan_headers(&text);
     // Every planned change is a delete of something of `extra`: its VPC, subnets, route
     // tables, routes, endpoints, group, attachment and links, and the return routes to it.
@@ -1078,7 +1023,7 @@ async fn a_removed_vpc_is_deleted() -> Res {
         "{text}"
     );
 
-    w.apply(&one).await.expect(0);
+    w.apply(&one).await.expect(0, "airgapctl");
     let after = w.sweep(&w.env).await?;
     assert!(after.problems.is_empty(), "{:#?}", after.problems);
     let left: Vec<_> = after.ids().intersection(&extra_ids).cloned().collect();
@@ -1109,7 +1054,9 @@ async fn a_removed_vpc_is_deleted() -> Res {
         let spoke = after.routes(&format!("vpc/workload/rt/dataPlane/{az}"));
         assert_eq!(spoke.get("0.0.0.0/0"), Some(&after.tgw_id()), "{spoke:?}");
     }
-    w.plan(&one, &["--detailed-exitcode"]).await.expect(0);
+    w.plan(&one, &["--detailed-exitcode"])
+        .await
+        .expect(0, "airgapctl");
     Ok(())
 }
 
@@ -1118,7 +1065,7 @@ async fn a_removed_vpc_is_deleted() -> Res {
 async fn destroy_leaves_nothing() -> Res {
     let w = World::new("gone").await?;
     let bp = w.write("bp.yaml", &w.single_account());
-    w.apply(&bp).await.expect(0);
+    w.apply(&bp).await.expect(0, "airgapctl");
     // The sweep sees everything apply made, so an empty sweep below means something.
     let built = w.sweep(&w.env).await?;
     let expected = BTreeMap::from([
@@ -1136,13 +1083,14 @@ async fn destroy_leaves_nothing() -> Res {
     ]);
     assert_eq!(built.counts(), expected);
 
-    let destroy = w.destroy(&bp).await.expect(0);
+    let destroy = w.destroy(&bp).await.expect(0, "airgapctl");
     assert!(
         destroy
-            .stdout()
+            .stdout
+            .clone()
             .contains(": 0 created, 0 updated, 82 deleted."),
         "{}",
-        destroy.stdout()
+        destroy.stdout.clone()
     );
     let left = w.sweep(&w.env).await?;
     assert!(
@@ -1154,9 +1102,9 @@ async fn destroy_leaves_nothing() -> Res {
     let plan = w
         .plan(&bp, &["--destroy", "--detailed-exitcode"])
         .await
-        .expect(0);
+        .expect(0, "airgapctl");
     assert_eq!(
-        plan.stdout(),
+        plan.stdout.clone(),
         "No changes. The environment has no resources.\n"
     );
     Ok(())
@@ -1167,8 +1115,7 @@ async fn destroy_leaves_nothing() -> Res {
 #[tokio::test]
 async fn invalid_blueprints_make_no_aws_call() -> Res {
     const DEAD: &str = "http://127.0.0.1:9";
-    let dir = std::env::temp_dir().join(format!("airgapctl-ls-{}-invalid", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+    let cli = Cli::new(BIN, "network-invalid", DEAD);
     let valid = "apiVersion: airgapctl.dev/v1alpha1\nkind: Environment\nmetadata:\n  name: invalid\n  \
                  region: eu-central-1\naccounts:\n  main: { id: \"111111111111\", role: airgap-deployer }\n\
                  hub:\n  account: main\n  inspectionVpc: { cidr: 100.64.0.0/22 }\nvpcs:\n  - name: workload\n    \
@@ -1209,34 +1156,35 @@ async fn invalid_blueprints_make_no_aws_call() -> Res {
     for (name, text, at, code) in &cases {
         assert_ne!(text, valid, "{name}: the mutation did not apply");
         let file = format!("{name}.yaml");
-        std::fs::write(dir.join(&file), text)?;
+        cli.write(&file, text);
         let (line, col) = text
             .lines()
             .enumerate()
             .find_map(|(i, l)| l.find(at).map(|c| (i + 1, c + 1)))
             .expect("marker in the blueprint");
-        let run = run_in(&dir, &["--endpoint-url", DEAD, "plan", "-f", &file])
+        let run = cli
+            .run_async(&["plan", "-f", &file])
             .await
-            .expect(3);
-        let err = run.stderr();
+            .expect(3, "airgapctl");
+        let err = run.stderr.clone();
         assert!(
             err.contains(&format!("[{file}:{line}:{col}]")),
             "{name}: expected {file}:{line}:{col}\n{err}"
         );
         assert!(err.contains(code), "{name}: expected {code}\n{err}");
-        assert_eq!(run.stdout(), "", "{name}");
+        assert_eq!(run.stdout.clone(), "", "{name}");
     }
     // The control: the valid blueprint does call, and fails to connect.
-    std::fs::write(dir.join("valid.yaml"), valid)?;
-    let run = run_in(&dir, &["--endpoint-url", DEAD, "plan", "-f", "valid.yaml"])
+    cli.write("valid.yaml", valid);
+    let run = cli
+        .run_async(&["plan", "-f", "valid.yaml"])
         .await
-        .expect(1);
+        .expect(1, "airgapctl");
     assert!(
-        run.stderr().contains("Connection refused"),
+        run.stderr.clone().contains("Connection refused"),
         "{}",
-        run.stderr()
+        run.stderr.clone()
     );
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
@@ -1245,8 +1193,11 @@ async fn invalid_blueprints_make_no_aws_call() -> Res {
 async fn first_plan_of_the_single_account_blueprint() -> Res {
     let w = World::new("first").await?;
     let bp = w.write("bp.yaml", &w.single_account());
-    let plan = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2);
-    let text = plan.stdout();
+    let plan = w
+        .plan(&bp, &["--detailed-exitcode"])
+        .await
+        .expect(2, "airgapctl");
+    let text = plan.stdout.clone();
     assert!(
         text.contains(&format!("{}/{REGION})", w.account.id())),
         "{text}"
@@ -1298,24 +1249,24 @@ async fn plan_calls_do_not_grow_with_vpcs() -> Res {
     let one = w.write("one.yaml", &w.blueprint(&env1, &vpcs[..1]));
     let ten = w.write("ten.yaml", &w.blueprint(&env10, &vpcs));
 
-    let apply1 = w.apply(&one).await.expect(0);
-    let apply10 = w.apply(&ten).await.expect(0);
+    let apply1 = w.apply(&one).await.expect(0, "airgapctl");
+    let apply10 = w.apply(&ten).await.expect(0, "airgapctl");
     let plan1 = w
         .plan(&one, &["--stats", "--detailed-exitcode"])
         .await
-        .expect(0);
+        .expect(0, "airgapctl");
     let plan10 = w
         .plan(&ten, &["--stats", "--detailed-exitcode"])
         .await
-        .expect(0);
-    let (calls1, table1) = stats_of(&plan1.stdout());
-    let (calls10, table10) = stats_of(&plan10.stdout());
+        .expect(0, "airgapctl");
+    let (calls1, table1) = stats_of(&plan1.stdout.clone());
+    let (calls10, table10) = stats_of(&plan10.stdout.clone());
 
     let (inv1, inv10) = (w.sweep(&env1).await?, w.sweep(&env10).await?);
     assert_eq!((inv1.vpcs.len(), inv10.vpcs.len()), (2, 11));
     assert_eq!((inv1.endpoints.len(), inv10.endpoints.len()), (2, 20));
     let resources = |run: &Run| {
-        let out = run.stdout();
+        let out = run.stdout.clone();
         out.lines()
             .find_map(|l| {
                 l.split(": ")
@@ -1339,8 +1290,14 @@ async fn plan_calls_do_not_grow_with_vpcs() -> Res {
         resources(&apply10),
         apply10.took.as_secs_f64()
     );
-    eprintln!("{}", plan10.stdout().trim_end());
-    assert_eq!(calls1, calls10, "\n{}\n{}", plan1.stdout(), plan10.stdout());
+    eprintln!("{}", plan10.stdout.clone().trim_end());
+    assert_eq!(
+        calls1,
+        calls10,
+        "\n{}\n{}",
+        plan1.stdout.clone(),
+        plan10.stdout.clone()
+    );
     assert_eq!(table1, table10);
     Ok(())
 }

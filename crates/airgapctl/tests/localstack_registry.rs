@@ -7,10 +7,8 @@
 //! hashicorp/terraform-provider-aws#39064), so the policy must follow the node role.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
 
+use airgap_testkit::cli::{Cli, Run};
 use airgap_testkit::{Account, LocalStack};
 
 const SCALE: f64 = 0.01;
@@ -20,42 +18,6 @@ const PULL: [&str; 3] = [
     "ecr:BatchGetImage",
     "ecr:GetDownloadUrlForLayer",
 ];
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn ctl(ls: &LocalStack, dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(dir.join("airgapctl"))
-        .current_dir(dir)
-        .args(args)
-        .args(["--endpoint-url", ls.endpoint()])
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AIRGAP_TIME_SCALE", SCALE.to_string())
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_ENDPOINT_URL")
-        .output()
-        .expect("airgapctl runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn expect(run: &Run, code: i32, what: &str) {
-    assert_eq!(
-        run.code, code,
-        "{what}: exit {}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    );
-}
 
 fn blueprint(env: &str, net: &Account, work: &Account, shared: &Account) -> String {
     format!(
@@ -98,19 +60,6 @@ registries:
         shared = shared.id(),
         repos = REPOS.join(", ")
     )
-}
-
-fn tmpdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "airgap-registry-{}-{}",
-        std::process::id(),
-        Instant::now().elapsed().as_nanos()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    // A copy, so that a build of another checkout into a shared target directory cannot
-    // swap the binary in the middle of the test.
-    std::fs::copy(env!("CARGO_BIN_EXE_airgapctl"), d.join("airgapctl")).unwrap();
-    d
 }
 
 /// A repository's policy as (principals, actions), with every other element of its one
@@ -160,11 +109,12 @@ async fn shared_repositories_let_the_node_roles_pull() {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }
     let env = format!("reg{}", &net.id()[..6]);
-    let dir = tmpdir();
-    std::fs::write(dir.join("bp.yaml"), blueprint(&env, &net, &work, &shared)).unwrap();
+    let dir = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "registry", ls.endpoint())
+        .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
+    dir.write("bp.yaml", &blueprint(&env, &net, &work, &shared));
 
-    expect(
-        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+    check(
+        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
         0,
         "apply",
     );
@@ -203,8 +153,8 @@ async fn shared_repositories_let_the_node_roles_pull() {
     }
 
     // A plan after the apply is clean: the policy read back is not drift.
-    let again = ctl(&ls, &dir, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]);
-    expect(&again, 0, "plan after apply");
+    let again = dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]);
+    check(&again, 0, "plan after apply");
     assert!(again.stdout.contains("No changes"), "{}", again.stdout);
 
     // Someone widens one repository's policy: the plan shows it, the apply takes it back.
@@ -223,15 +173,15 @@ async fn shared_repositories_let_the_node_roles_pull() {
         .send()
         .await
         .unwrap();
-    let drift = ctl(&ls, &dir, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]);
-    expect(&drift, 2, "plan after a policy change");
+    let drift = dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]);
+    check(&drift, 2, "plan after a policy change");
     assert!(
         drift.stdout.contains(&format!("registry/{}", REPOS[0])),
         "{}",
         drift.stdout
     );
-    expect(
-        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+    check(
+        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
         0,
         "apply to correct the drift",
     );
@@ -244,25 +194,25 @@ async fn shared_repositories_let_the_node_roles_pull() {
         .send()
         .await
         .unwrap();
-    expect(
-        &ctl(&ls, &dir, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]),
+    check(
+        &dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]),
         2,
         "plan after the policy was deleted",
     );
-    expect(
-        &ctl(&ls, &dir, &["apply", "-f", "bp.yaml", "--auto-approve"]),
+    check(
+        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
         0,
         "apply to restore the policy",
     );
     assert!(pull_grant(&ecr, REPOS[1]).await.is_some());
-    expect(
-        &ctl(&ls, &dir, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]),
+    check(
+        &dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]),
         0,
         "plan after the corrections",
     );
 
-    expect(
-        &ctl(&ls, &dir, &["destroy", "-f", "bp.yaml", "--auto-approve"]),
+    check(
+        &dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]),
         0,
         "destroy",
     );
@@ -272,5 +222,9 @@ async fn shared_repositories_let_the_node_roles_pull() {
         "repositories left: {:?}",
         left.repositories()
     );
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[track_caller]
+fn check(run: &Run, code: i32, what: &str) {
+    run.check(code, what);
 }

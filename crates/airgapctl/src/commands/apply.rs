@@ -13,7 +13,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{lock, out, plan, record, validate, Target};
+use super::{lock, out, plan, record, Target};
 use crate::cli::{ApplyArgs, Global, Output, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 use crate::interrupt::{self, Interrupts};
@@ -143,14 +143,14 @@ pub async fn run_saved(
     let source = saved_source(&args.source, &saved, &resources, file)?;
     if let Resources::Blueprint { path, hash } = &resources {
         // Before validating it: a changed blueprint may not be valid any more.
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = airgap_blueprint::read_text(path).map_err(|e| {
             Failure::invalid(miette!(
                 "cannot read the blueprint {} the plan {} was made from: {e}",
                 path.display(),
                 file.display()
             ))
         })?;
-        check_blueprint(validate::text_hash(&text), *hash, path, file)?;
+        check_blueprint(airgap_blueprint::text_hash(&text), *hash, path, file)?;
     }
     let target = Target::resolve(&source, global).await?;
     if let (Resources::Blueprint { path, hash }, Some(now)) = (&resources, target.blueprint_hash) {

@@ -1,7 +1,7 @@
 //! Commands that work without a blueprint reach the hub account directly: its id
 //! (`--hub-account`), the role to assume there (`--role`) and the region (`--region`).
 
-use airgap_aws::{AccountSpec, Provider, ProviderConfig};
+use airgap_aws::{AccountSpec, Provider};
 use miette::miette;
 
 use crate::cli::Global;
@@ -28,15 +28,6 @@ pub fn check_account_id(id: &str) -> Result<(), Failure> {
     }
 }
 
-/// Provider config for `region` with the global endpoint and profile.
-pub fn provider_config(global: &Global, region: &str) -> ProviderConfig {
-    ProviderConfig {
-        region: region.to_string(),
-        endpoint_url: global.endpoint_url.clone(),
-        profile: global.profile.clone(),
-    }
-}
-
 /// Clients for the hub account alone (its identity checked).
 pub async fn connect(
     global: &Global,
@@ -52,7 +43,5 @@ pub async fn connect(
         external_id: None,
         session_name: Some("airgapctl".to_string()),
     };
-    Provider::connect(&provider_config(global, &region), &[hub])
-        .await
-        .map_err(|e| Failure::failed(miette!("{e}")))
+    super::connect(global, &region, &[hub]).await
 }

@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use airgap_aws::{AccountSpec, ProviderConfig};
+use airgap_aws::{AccountSpec, Provider, ProviderConfig};
 use airgap_blueprint::Blueprint;
 use airgap_engine::sim::{self, FaultRule, SimCloud};
 use airgap_engine::{ErrorClass, Graph, Op, RateLimits, Registry, Scope};
@@ -112,12 +112,7 @@ impl Target {
             blueprint,
         } = declared(source, true)?;
         let bp = blueprint.expect("without --simulate a blueprint is required");
-        let time_scale = source.time_scale;
-        if !(time_scale.is_finite() && time_scale > 0.0) {
-            return Err(Failure::invalid(miette!(
-                "--time-scale must be a positive number, got {time_scale}"
-            )));
-        }
+        let time_scale = check_time_scale("--time-scale", source.time_scale)?;
         let accounts: Vec<AccountSpec> = bp
             .accounts
             .iter()
@@ -133,28 +128,41 @@ impl Target {
                 ),
             })
             .collect();
-        let cfg = ProviderConfig {
-            region: global
-                .region
-                .clone()
-                .unwrap_or_else(|| bp.metadata.region.value.clone()),
-            endpoint_url: global.endpoint_url.clone(),
-            profile: global.profile.clone(),
-        };
-        let provider = airgap_aws::Provider::connect(&cfg, &accounts)
-            .await
-            .map_err(|e| Failure::failed(miette!("{e}")))?;
+        let region = global
+            .region
+            .clone()
+            .unwrap_or_else(|| bp.metadata.region.value.clone());
+        let provider = connect(global, &region, &accounts).await?;
         let span = Span {
             hub_account: bp
                 .account(&bp.hub.account.value)
                 .map(|a| a.id.value.clone())
                 .or_else(|| accounts.first().map(|a| a.id.clone()))
                 .unwrap_or_default(),
-            region: cfg.region.clone(),
+            region,
             accounts,
             ttl: bp.metadata.ttl.as_ref().map(|t| t.value),
         };
-        Ok(Target {
+        Ok(Target::aws(
+            env,
+            graph,
+            blueprint_hash,
+            provider,
+            time_scale,
+            span,
+        ))
+    }
+
+    /// A target on AWS.
+    pub fn aws(
+        env: String,
+        graph: Graph,
+        blueprint_hash: Option<u64>,
+        provider: Provider,
+        time_scale: f64,
+        span: Span,
+    ) -> Target {
+        Target {
             env,
             graph,
             blueprint_hash,
@@ -162,7 +170,7 @@ impl Target {
             backend: Backend::Aws(provider),
             time_scale,
             span: Some(span),
-        })
+        }
     }
 
     fn simulated(source: &Source) -> Result<Target, Failure> {
@@ -172,12 +180,7 @@ impl Target {
             blueprint_hash,
             ..
         } = declared(source, true)?;
-        if !(source.sim_time_scale.is_finite() && source.sim_time_scale > 0.0) {
-            return Err(Failure::invalid(miette!(
-                "--sim-time-scale must be a positive number, got {}",
-                source.sim_time_scale
-            )));
-        }
+        let time_scale = check_time_scale("--sim-time-scale", source.sim_time_scale)?;
         let state_path = source
             .sim_state
             .clone()
@@ -210,7 +213,7 @@ impl Target {
             blueprint_hash,
             registry: airgap_catalog::sim::registry(&cloud),
             backend: Backend::Sim { cloud, state_path },
-            time_scale: source.sim_time_scale,
+            time_scale,
             span: None,
         })
     }
@@ -261,6 +264,35 @@ impl Target {
     pub fn rate_limits(&self) -> RateLimits {
         scaled_limits(self.time_scale)
     }
+}
+
+/// A time scale given on the command line: a positive number.
+pub fn check_time_scale(flag: &str, v: f64) -> Result<f64, Failure> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(Failure::invalid(miette!(
+            "{flag} must be a positive number, got {v}"
+        )))
+    }
+}
+
+/// Clients for `accounts` in `region`, with the global endpoint and profile: the one
+/// place every command builds its provider (from a blueprint, a record, or the hub
+/// account alone).
+pub async fn connect(
+    global: &Global,
+    region: &str,
+    accounts: &[AccountSpec],
+) -> Result<Provider, Failure> {
+    let cfg = ProviderConfig {
+        region: region.to_string(),
+        endpoint_url: global.endpoint_url.clone(),
+        profile: global.profile.clone(),
+    };
+    Provider::connect(&cfg, accounts)
+        .await
+        .map_err(|e| Failure::failed(miette!("{e}")))
 }
 
 /// AWS's rate limits, sped up like everything else in the simulation: at 1% of

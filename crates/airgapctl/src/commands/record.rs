@@ -138,11 +138,7 @@ pub async fn target(
     role: Option<&str>,
     time_scale: f64,
 ) -> Result<Target, Failure> {
-    if !(time_scale.is_finite() && time_scale > 0.0) {
-        return Err(Failure::invalid(miette!(
-            "--time-scale must be a positive number, got {time_scale}"
-        )));
-    }
+    let time_scale = super::check_time_scale("--time-scale", time_scale)?;
     let accounts: Vec<AccountSpec> = rec
         .accounts
         .iter()
@@ -161,24 +157,22 @@ pub async fn target(
             rec.hub_account
         )));
     }
-    let provider = Provider::connect(&hub::provider_config(global, &rec.region), &accounts)
-        .await
-        .map_err(|e| Failure::failed(miette!("{e}")))?;
+    let provider = super::connect(global, &rec.region, &accounts).await?;
     let graph = GraphBuilder::new()
         .seal()
         .expect("an empty graph is a valid graph");
-    Ok(Target {
-        env: rec.env.clone(),
+    let span = Span {
+        hub_account: rec.hub_account.clone(),
+        region: rec.region.clone(),
+        accounts,
+        ttl: None,
+    };
+    Ok(Target::aws(
+        rec.env.clone(),
         graph,
-        blueprint_hash: None,
-        registry: provider.registry(),
-        backend: Backend::Aws(provider),
+        None,
+        provider,
         time_scale,
-        span: Some(Span {
-            hub_account: rec.hub_account.clone(),
-            region: rec.region.clone(),
-            accounts,
-            ttl: None,
-        }),
-    })
+        span,
+    ))
 }

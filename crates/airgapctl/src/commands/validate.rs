@@ -9,32 +9,16 @@ use super::out;
 use crate::cli::Output;
 use crate::exit::{CmdResult, ExitStatus, Failure};
 
-/// Loads a blueprint; diagnostics become an input error (exit 3). Also returns the
-/// hash of the text it was parsed from, which saved plans record.
+/// Loads a blueprint (the blueprint crate's one loader); any problem is an input error
+/// (exit 3). Also returns the hash of the text it was parsed from, which saved plans
+/// record.
 pub fn load(path: &Path) -> Result<(Blueprint, u64), Failure> {
-    let text = read_text(path)?;
-    let bp = airgap_blueprint::parse(&path.display().to_string(), &text)
-        .map_err(|d| Failure::invalid(LoadError::Invalid(d)))?;
-    Ok((bp, text_hash(&text)))
-}
-
-/// The blueprint's text; unreadable is an input error (exit 3).
-fn read_text(path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|source| {
-        Failure::invalid(LoadError::Io {
-            path: path.display().to_string(),
-            source,
-        })
-    })
-}
-
-/// The hash of a blueprint's text a saved plan records.
-pub fn text_hash(text: &str) -> u64 {
-    airgap_engine::fnv1a(&[text.as_bytes()])
+    let loaded = airgap_blueprint::load(path).map_err(Failure::invalid)?;
+    Ok((loaded.blueprint, loaded.text_hash))
 }
 
 pub fn run(file: &Path, output: Output) -> CmdResult {
-    let result = airgap_blueprint::load(file);
+    let result = airgap_blueprint::load(file).map(|l| l.blueprint);
     if output == Output::Text {
         let bp = result.map_err(Failure::invalid)?;
         out(&format!(

@@ -1,0 +1,203 @@
+//! The real `airgapctl` binary run as a user runs it, against LocalStack: one runner for
+//! every end-to-end test file.
+//!
+//! Each [`Cli`] has its own scratch directory (the working directory of every run, where
+//! blueprints are written and `.airgap/` state lands) and its own copy of the binary, so
+//! that a build of another checkout into a shared target directory cannot swap the binary
+//! in the middle of a test. Runs get a clean environment: the base credentials `test` /
+//! `test` and nothing from the developer's shell (no profile, region, endpoint or AWS
+//! config files), so a test passes or fails the same everywhere.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A scratch directory with a private copy of the binary, talking to one endpoint.
+pub struct Cli {
+    dir: PathBuf,
+    bin: PathBuf,
+    endpoint: String,
+    envs: Vec<(String, String)>,
+}
+
+impl Cli {
+    /// `bin` is the test's `env!("CARGO_BIN_EXE_airgapctl")`; `name` makes the scratch
+    /// directory unique among the tests of one process.
+    pub fn new(bin: &str, name: &str, endpoint: &str) -> Cli {
+        let dir = std::env::temp_dir().join(format!("airgapctl-e2e-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        let copy = dir.join("airgapctl");
+        std::fs::copy(bin, &copy).expect("a copy of the airgapctl binary");
+        Cli {
+            dir,
+            bin: copy,
+            endpoint: endpoint.to_string(),
+            envs: Vec::new(),
+        }
+    }
+
+    /// An environment variable every run of this runner gets.
+    pub fn env(mut self, key: &str, value: &str) -> Cli {
+        self.envs.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// The scratch directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes `text` to `file` in the scratch directory; returns the file name, which
+    /// runs take as a relative path.
+    pub fn write(&self, file: &str, text: &str) -> String {
+        std::fs::write(self.dir.join(file), text).expect("scratch directory is writable");
+        file.to_string()
+    }
+
+    /// The command for `args` (`--endpoint-url` added), not started: for tests that run
+    /// two at once or stop one midway.
+    pub fn command(&self, args: &[&str]) -> Command {
+        self.command_env(args, &[])
+    }
+
+    /// [`Cli::command`] with extra environment variables for this run alone.
+    pub fn command_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.args(args)
+            .args(["--endpoint-url", self.endpoint.as_str()])
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_CONFIG_FILE", self.dir.join("no-aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.join("no-aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        for (k, v) in &self.envs {
+            c.env(k, v);
+        }
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Runs `airgapctl args` to completion.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// [`Cli::run`] with extra environment variables for this run alone.
+    pub fn run_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
+        let started = Instant::now();
+        let out = self
+            .command_env(args, envs)
+            .output()
+            .expect("airgapctl runs");
+        Run::of(args, out, started.elapsed())
+    }
+
+    /// [`Cli::run`] from async code, without blocking the runtime's thread (a test may
+    /// drive LocalStack calls of its own meanwhile).
+    pub async fn run_async(&self, args: &[&str]) -> Run {
+        let started = Instant::now();
+        let out = tokio::process::Command::from(self.command(args))
+            .output()
+            .await
+            .expect("airgapctl runs");
+        Run::of(args, out, started.elapsed())
+    }
+}
+
+impl Drop for Cli {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code; -1 when a signal ended the process.
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// Wall time of the run.
+    pub took: Duration,
+    /// The arguments, for messages.
+    pub args: String,
+}
+
+impl Run {
+    /// A finished process's run.
+    pub fn of(args: &[&str], out: Output, took: Duration) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            took,
+            args: args.join(" "),
+        }
+    }
+
+    /// Asserts the exit code, showing the ends of both outputs when it differs.
+    #[track_caller]
+    pub fn expect(self, code: i32, what: &str) -> Run {
+        self.check(code, what);
+        self
+    }
+
+    /// [`Run::expect`] on a borrowed run.
+    #[track_caller]
+    pub fn check(&self, code: i32, what: &str) {
+        assert_eq!(
+            self.code,
+            code,
+            "{what} (airgapctl {}): exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args,
+            self.code,
+            tail(&self.stdout),
+            tail(&self.stderr)
+        );
+    }
+
+    /// Index of the first stdout line containing `needle`.
+    #[track_caller]
+    pub fn line(&self, needle: &str) -> usize {
+        self.stdout
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with `{needle}` in:\n{}", self.stdout))
+    }
+
+    /// The run's own report line ("Apply complete in 9.7s: ..."), or "".
+    pub fn report(&self) -> &str {
+        self.stdout
+            .lines()
+            .find(|l| l.contains(" complete in "))
+            .unwrap_or_default()
+    }
+
+    /// Logs wall time and the run's report, for the test output.
+    pub fn timing(&self, what: &str) {
+        eprintln!(
+            "{what}: {:.1}s wall; {}",
+            self.took.as_secs_f64(),
+            self.report()
+        );
+    }
+}
+
+/// The end of a long output (JSON plans are long).
+pub fn tail(s: &str) -> &str {
+    let mut i = s.len().saturating_sub(6000);
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    &s[i..]
+}
