@@ -383,16 +383,9 @@ pub enum Ami {
     Id(String),
 }
 
-/// Taint effect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaintEffect {
-    /// NO_SCHEDULE.
-    NoSchedule,
-    /// NO_EXECUTE.
-    NoExecute,
-    /// PREFER_NO_SCHEDULE.
-    PreferNoSchedule,
-}
+/// Taint effect: the node group spec's own type, so a taint keeps one shape from the
+/// blueprint to the EKS call.
+pub use airgap_catalog::spec::TaintEffect;
 
 /// One taint.
 #[derive(Debug, Clone)]

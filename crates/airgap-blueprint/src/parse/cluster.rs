@@ -145,15 +145,7 @@ impl Parser<'_> {
                 let key = self.req_string(&t, "key", "a taint");
                 let value = self.opt_string(&t, "value");
                 let effect = self.req(&t, "effect", "a taint").and_then(|(_, v)| {
-                    self.choice(
-                        v,
-                        "`effect`",
-                        &[
-                            ("NO_SCHEDULE", TaintEffect::NoSchedule),
-                            ("NO_EXECUTE", TaintEffect::NoExecute),
-                            ("PREFER_NO_SCHEDULE", TaintEffect::PreferNoSchedule),
-                        ],
-                    )
+                    self.choice(v, "`effect`", &TaintEffect::ALL.map(|e| (e.as_str(), e)))
                 });
                 if let Some(effect) = effect {
                     taints.push(Taint { key, value, effect });
