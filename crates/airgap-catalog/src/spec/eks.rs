@@ -49,6 +49,17 @@ impl EksClusterSpec {
     }
 }
 
+impl EksClusterSpec {
+    /// Its sets in one order (EKS keeps none).
+    pub fn sorted(mut self) -> Self {
+        sort_known(&mut self.subnets);
+        sort_known(&mut self.security_groups);
+        self.logging.sort();
+        self.logging.dedup();
+        self
+    }
+}
+
 impl Spec for EksClusterSpec {
     const KIND: &'static KindFacts = &crate::EKS_CLUSTER;
 }
