@@ -10,20 +10,18 @@ use airgap_engine::{
 use async_trait::async_trait;
 use aws_sdk_eks::types::{AccessEntry, AccessScope, AccessScopeType};
 
-use super::{changes, made_or_adopted, std_tags, Eks};
+use super::{changes, made_or_adopted, member_out, std_tags, Eks};
 use crate::ec2::kind_meta;
 use crate::errors::classify;
 use crate::kit::{all_pages, delete_call, described, not_visible_yet, presence, s};
 
 pub struct EksAccessEntry(pub Arc<Eks>);
 
+/// An entry is known by its ARN (its principal is not unique across clusters).
 fn entry_out(cluster: &str, principal: &str, arn: &str) -> Attrs {
-    Attrs::from([
-        ("id".to_string(), Value::str(arn)),
-        ("arn".to_string(), Value::str(arn)),
-        ("cluster".to_string(), Value::str(cluster)),
-        ("principal".to_string(), Value::str(principal)),
-    ])
+    let mut out = member_out(arn, cluster, arn);
+    out.insert("principal".into(), Value::str(principal));
+    out
 }
 
 async fn describe_entry(

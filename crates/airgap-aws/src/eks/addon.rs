@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use aws_sdk_eks::types::{Addon, ResolveConflicts};
 
 use super::{
-    changes, made_or_adopted, readiness, std_tags, tag_map, updatable, update_running, with_update,
-    Eks, UpdateOf, K8S_VERSION_TAG,
+    changes, made_or_adopted, member_out, readiness, std_tags, tag_map, updatable, update_running,
+    with_update, Eks, UpdateOf, K8S_VERSION_TAG,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
@@ -21,24 +21,16 @@ use crate::kit::{all_pages, delete_call, described, opt_s, s};
 pub struct EksAddon(pub Arc<Eks>);
 
 fn addon_out(a: &Addon) -> Attrs {
-    Attrs::from([
-        (
-            "id".to_string(),
-            Value::str(a.addon_name().unwrap_or_default()),
-        ),
-        (
-            "cluster".to_string(),
-            Value::str(a.cluster_name().unwrap_or_default()),
-        ),
-        (
-            "arn".to_string(),
-            Value::str(a.addon_arn().unwrap_or_default()),
-        ),
-        (
-            "addonVersion".to_string(),
-            Value::str(a.addon_version().unwrap_or_default()),
-        ),
-    ])
+    let mut out = member_out(
+        a.addon_name().unwrap_or_default(),
+        a.cluster_name().unwrap_or_default(),
+        a.addon_arn().unwrap_or_default(),
+    );
+    out.insert(
+        "addonVersion".into(),
+        Value::str(a.addon_version().unwrap_or_default()),
+    );
+    out
 }
 
 async fn describe_addon(

@@ -33,7 +33,7 @@ use airgap_engine::{
     Attrs, ErrorClass, KindError, Op, Readiness, Registry, Resolved, Scope, Value,
 };
 use aws_sdk_eks::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_eks::types::{AccessEntry, Addon, Cluster, ClusterStatus, Nodegroup, UpdateStatus};
+use aws_sdk_eks::types::{AccessEntry, Addon, Cluster, Nodegroup, UpdateStatus};
 use tokio::sync::OnceCell;
 
 use crate::clients::PerScope;
@@ -255,71 +255,41 @@ trait Member {
     }
 }
 
-impl Member for Cluster {
-    fn tags(&self) -> Option<&HashMap<String, String>> {
-        self.tags()
-    }
-    fn status(&self) -> Option<&str> {
-        self.status().map(ClusterStatus::as_str)
-    }
-    fn issues(&self) -> String {
-        self.health()
-            .map(|h| {
-                h.issues()
+/// `Member` from the description's own tags, status and health.
+macro_rules! member {
+    ($t:ty, $issue:expr) => {
+        impl Member for $t {
+            fn tags(&self) -> Option<&HashMap<String, String>> {
+                self.tags()
+            }
+            fn status(&self) -> Option<&str> {
+                self.status().map(|s| s.as_str())
+            }
+            fn issues(&self) -> String {
+                let issues = self.health().map(|h| h.issues()).unwrap_or_default();
+                issues
                     .iter()
-                    .filter_map(|i| i.message())
-                    .collect::<Vec<_>>()
+                    .map($issue)
+                    .collect::<Vec<String>>()
                     .join("; ")
-            })
-            .unwrap_or_default()
-    }
+            }
+        }
+    };
 }
 
-impl Member for Nodegroup {
-    fn tags(&self) -> Option<&HashMap<String, String>> {
-        self.tags()
-    }
-    fn status(&self) -> Option<&str> {
-        self.status().map(|s| s.as_str())
-    }
-    fn issues(&self) -> String {
-        self.health()
-            .map(|h| {
-                h.issues()
-                    .iter()
-                    .map(|i| {
-                        format!(
-                            "{}: {}",
-                            i.code().map_or("", |c| c.as_str()),
-                            i.message().unwrap_or_default()
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })
-            .unwrap_or_default()
-    }
-}
-
-impl Member for Addon {
-    fn tags(&self) -> Option<&HashMap<String, String>> {
-        self.tags()
-    }
-    fn status(&self) -> Option<&str> {
-        self.status().map(|s| s.as_str())
-    }
-    fn issues(&self) -> String {
-        self.health()
-            .map(|h| {
-                h.issues()
-                    .iter()
-                    .filter_map(|i| i.message())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })
-            .unwrap_or_default()
-    }
-}
+member!(Cluster, |i: &aws_sdk_eks::types::ClusterIssue| i
+    .message()
+    .unwrap_or_default()
+    .to_string());
+member!(Addon, |i: &aws_sdk_eks::types::AddonIssue| i
+    .message()
+    .unwrap_or_default()
+    .to_string());
+member!(Nodegroup, |i: &aws_sdk_eks::types::Issue| format!(
+    "{}: {}",
+    i.code().map_or("", |c| c.as_str()),
+    i.message().unwrap_or_default()
+));
 
 impl Member for AccessEntry {
     fn tags(&self) -> Option<&HashMap<String, String>> {
@@ -331,6 +301,15 @@ impl Member for AccessEntry {
     fn issues(&self) -> String {
         String::new()
     }
+}
+
+/// The outputs of a resource under a cluster: its name (`id`), cluster and ARN.
+fn member_out(id: &str, cluster: &str, arn: &str) -> Attrs {
+    Attrs::from([
+        ("id".to_string(), Value::str(id)),
+        ("cluster".to_string(), Value::str(cluster)),
+        ("arn".to_string(), Value::str(arn)),
+    ])
 }
 
 fn tag_map(t: Option<&HashMap<String, String>>) -> HashMap<String, String> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{EksNodegroupSpec, Id, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
+    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
 };
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
@@ -15,7 +15,7 @@ use aws_sdk_eks::types::{
 };
 
 use super::{
-    changes, ids, made_or_adopted, more_to_do, readiness, std_tags, tag_map, updatable,
+    changes, ids, made_or_adopted, member_out, more_to_do, readiness, std_tags, tag_map, updatable,
     update_running, with_update, Eks, UpdateOf, NAME_TAG,
 };
 use crate::ec2::kind_meta;
@@ -79,20 +79,11 @@ fn spec_of(ng: &Nodegroup) -> EksNodegroupSpec {
 }
 
 fn ng_out(ng: &Nodegroup) -> Attrs {
-    Attrs::from([
-        (
-            "id".to_string(),
-            Value::str(ng.nodegroup_name().unwrap_or_default()),
-        ),
-        (
-            "cluster".to_string(),
-            Value::str(ng.cluster_name().unwrap_or_default()),
-        ),
-        (
-            "arn".to_string(),
-            Value::str(ng.nodegroup_arn().unwrap_or_default()),
-        ),
-    ])
+    member_out(
+        ng.nodegroup_name().unwrap_or_default(),
+        ng.cluster_name().unwrap_or_default(),
+        ng.nodegroup_arn().unwrap_or_default(),
+    )
 }
 
 /// The cluster and AWS name of a node group ARN
