@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use airgap_aws::eks::{Eks, EksNodegroup};
-use airgap_catalog::spec::{EksNodegroupSpec, Id, Spec, Taint as SpecTaint, TaintEffect as Effect};
+use airgap_catalog::spec::{
+    EksNodegroupSpec, Id, MaxUnavailable, Spec, Taint as SpecTaint, TaintEffect as Effect,
+};
 use airgap_engine::{
     Diff, ErrorClass, FieldChange, Kind, Observed, Op, Readiness, Resolved, Scope, Value,
 };
@@ -27,8 +29,8 @@ use aws_sdk_eks::operation::list_clusters::ListClustersOutput;
 use aws_sdk_eks::operation::list_nodegroups::ListNodegroupsOutput;
 use aws_sdk_eks::operation::update_nodegroup_config::UpdateNodegroupConfigOutput;
 use aws_sdk_eks::types::{
-    AmiTypes, Cluster, ClusterStatus, Nodegroup, NodegroupScalingConfig, NodegroupStatus, Taint,
-    TaintEffect, Update, UpdateStatus,
+    AmiTypes, Cluster, ClusterStatus, Nodegroup, NodegroupScalingConfig, NodegroupStatus,
+    NodegroupUpdateConfig, Taint, TaintEffect, Update, UpdateStatus,
 };
 use aws_sdk_eks::Client;
 use aws_smithy_mocks::{mock, MockResponseInterceptor, Rule, RuleMode};
@@ -99,6 +101,7 @@ fn spec() -> EksNodegroupSpec {
         ami_type: Some("AL2023_x86_64_STANDARD".into()),
         launch_template: None,
         launch_template_version: None,
+        update_config: None,
         launch_template_name: None,
     }
 }
@@ -146,6 +149,8 @@ fn described(owner: &str, status: NodegroupStatus) -> Nodegroup {
                 .build(),
         )
         .version("1.31")
+        // Every node group has one: EKS's default when the create named none.
+        .update_config(NodegroupUpdateConfig::builder().max_unavailable(1).build())
         .ami_type(AmiTypes::Al2023X8664Standard)
         .status(status)
         .tags("airgap:env", ENV)
@@ -217,6 +222,7 @@ async fn observe_maps_a_node_group_into_its_spec_with_typed_taints_and_labels() 
     assert_eq!(seen.taints[1].value.as_deref(), Some("apps"));
     assert_eq!(seen.labels["tier"], "apps");
     assert_eq!(seen.subnets, [Id::from("subnet-a"), Id::from("subnet-b")]);
+    assert_eq!(seen.update_config, Some(MaxUnavailable::Nodes(1)));
     // The taints' attribute form is the one the plan shows.
     assert_eq!(
         o.attrs["taints"],
@@ -398,4 +404,89 @@ async fn an_update_sends_only_the_taints_the_plan_changes() {
         "one config update with the taint change only"
     );
     assert_eq!(out["update"], Value::str("u-1"));
+}
+
+/// `updateConfig` (EKS API `NodegroupUpdateConfig`: `maxUnavailable` or
+/// `maxUnavailablePercentage`, https://docs.aws.amazon.com/eks/latest/APIReference/API_NodegroupUpdateConfig.html)
+/// goes out with the create when the blueprint sets it, and not at all otherwise.
+#[tokio::test]
+async fn create_sends_the_update_config_only_when_set() {
+    for (set, want) in [
+        (None, None),
+        (Some(MaxUnavailable::Percentage(25)), Some((None, Some(25)))),
+    ] {
+        let mut spec = spec();
+        spec.update_config = set;
+        let node = Resolved {
+            attrs: spec.to_attrs(),
+            ..node()
+        };
+        let created = mock!(Client::create_nodegroup)
+            .match_requests(move |r| {
+                r.update_config()
+                    .map(|u| (u.max_unavailable(), u.max_unavailable_percentage()))
+                    == want
+            })
+            .then_output(|| {
+                CreateNodegroupOutput::builder()
+                    .nodegroup(described(NODE, NodegroupStatus::Creating))
+                    .build()
+            });
+        kind(&[&created]).create(&node).await.expect("created");
+        assert_eq!(created.num_calls(), 1, "{set:?}");
+    }
+}
+
+/// A changed `updateConfig` is planned as an in-place change and sent alone with
+/// UpdateNodegroupConfig.
+#[tokio::test]
+async fn a_changed_update_config_is_updated_in_place() {
+    let mut want = spec();
+    want.update_config = Some(MaxUnavailable::Nodes(3));
+    let seen = observed_as_described();
+    let d = kind(&[]).diff(&want.to_attrs(), &seen);
+    assert_eq!(
+        d.changes
+            .iter()
+            .map(|c| (c.field.as_str(), c.forces_replacement))
+            .collect::<Vec<_>>(),
+        [("updateConfig", false)]
+    );
+    let node = Resolved {
+        attrs: want.to_attrs(),
+        ..node()
+    };
+    let now = describe_gives(described(NODE, NodegroupStatus::Active));
+    let config = mock!(Client::update_nodegroup_config)
+        .match_requests(|r| {
+            r.scaling_config().is_none()
+                && r.labels().is_none()
+                && r.taints().is_none()
+                && r.update_config().and_then(|u| u.max_unavailable()) == Some(3)
+        })
+        .then_output(|| {
+            UpdateNodegroupConfigOutput::builder()
+                .update(
+                    Update::builder()
+                        .id("u-2")
+                        .status(UpdateStatus::InProgress)
+                        .build(),
+                )
+                .build()
+        });
+    let out = kind(&[&now, &config])
+        .update(&node, &seen, &d)
+        .await
+        .expect("update started");
+    assert_eq!(config.num_calls(), 1);
+    assert_eq!(out["update"], Value::str("u-2"));
+}
+
+/// What observe makes of `described`, without calling it.
+fn observed_as_described() -> Observed {
+    let mut o = observed();
+    let mut s = spec();
+    s.update_config = Some(MaxUnavailable::Nodes(1));
+    o.attrs = s.sorted().to_attrs();
+    o
 }

@@ -354,7 +354,14 @@ pub struct Nodegroup {
     pub labels: Vec<(Spanned<String>, Spanned<String>)>,
     /// Kubernetes taints.
     pub taints: Vec<Taint>,
+    /// `updateConfig`: how many nodes a version update may take out at once; `None`
+    /// leaves it to EKS.
+    pub update_config: Option<Spanned<MaxUnavailable>>,
 }
+
+/// `nodegroups[].updateConfig`: `maxUnavailable` or `maxUnavailablePercentage`, the node
+/// group spec's own type.
+pub use airgap_catalog::spec::MaxUnavailable;
 
 /// `nodegroups[].scaling` (defaults min 1, desired 2, max 3).
 #[derive(Debug, Clone)]

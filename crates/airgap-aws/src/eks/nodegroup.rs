@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use airgap_catalog::spec::{EksNodegroupSpec, Id, Spec};
+use airgap_catalog::spec::{EksNodegroupSpec, Id, MaxUnavailable, Spec};
 use airgap_engine::{
     Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
 };
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
-    LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig, Taint, TaintEffect,
-    UpdateLabelsPayload, UpdateTaintsPayload,
+    LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig, NodegroupUpdateConfig, Taint,
+    TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload,
 };
 
 use super::{
@@ -41,6 +41,27 @@ fn spec_taint(t: &Taint) -> Option<airgap_catalog::spec::Taint> {
         value: t.value().map(str::to_string),
         effect: airgap_catalog::spec::TaintEffect::parse(t.effect()?.as_str())?,
     })
+}
+
+/// The update configuration as EKS takes it.
+fn sdk_update_config(u: MaxUnavailable) -> NodegroupUpdateConfig {
+    match u {
+        MaxUnavailable::Nodes(n) => NodegroupUpdateConfig::builder().max_unavailable(n),
+        MaxUnavailable::Percentage(p) => {
+            NodegroupUpdateConfig::builder().max_unavailable_percentage(p)
+        }
+    }
+    .build()
+}
+
+/// The update configuration as EKS shows it (every node group has one: EKS's default
+/// is one node).
+fn spec_update_config(u: &NodegroupUpdateConfig) -> Option<MaxUnavailable> {
+    match (u.max_unavailable(), u.max_unavailable_percentage()) {
+        (Some(n), _) => Some(MaxUnavailable::Nodes(n)),
+        (None, Some(p)) => Some(MaxUnavailable::Percentage(p)),
+        (None, None) => None,
+    }
 }
 
 /// What EKS shows of a node group, in its spec's shape.
@@ -73,6 +94,7 @@ fn spec_of(ng: &Nodegroup) -> EksNodegroupSpec {
             .then(|| ng.ami_type().map_or("", |t| t.as_str()).to_string()),
         launch_template: lt.map(|l| l.id().or(l.name()).unwrap_or_default().into()),
         launch_template_version: lt.and_then(|l| l.version()).map(Id::from),
+        update_config: ng.update_config().and_then(spec_update_config),
         launch_template_name: lt.and_then(|l| l.name()).map(str::to_string),
     }
     .sorted()
@@ -233,6 +255,7 @@ impl Kind for EksNodegroup {
             .set_labels(Some(spec.labels.clone().into_iter().collect()))
             .set_taints(Some(spec.taints.iter().map(sdk_taint).collect()))
             .set_version(spec.version.clone())
+            .set_update_config(spec.update_config.map(sdk_update_config))
             .set_tags(Some(t))
             .client_request_token(node.client_token());
         if let Some(ami) = &spec.ami_type {
@@ -297,7 +320,7 @@ impl Kind for EksNodegroup {
                     .any(|k| w.get(*k).is_some_and(|v| n.get(*k) != Some(v)))
         };
         let version = todo(&["version", "launchTemplateVersion"]);
-        let config = todo(&["min", "desired", "max", "labels", "taints"]);
+        let config = todo(&["min", "desired", "max", "labels", "taints", "updateConfig"]);
         let update = if version {
             let mut req = c
                 .update_nodegroup_version()
@@ -334,6 +357,9 @@ impl Kind for EksNodegroup {
             }
             if todo(&["taints"]) {
                 req = req.taints(taints_update(&want, &now));
+            }
+            if todo(&["updateConfig"]) {
+                req = req.set_update_config(want.update_config.map(sdk_update_config));
             }
             req.send().await.map_err(classify)?.update
         } else {

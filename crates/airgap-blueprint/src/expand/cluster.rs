@@ -194,6 +194,7 @@ pub(super) fn cluster_nodes(
             ami_type: None,
             launch_template: None,
             launch_template_version: None,
+            update_config: ng.update_config.as_ref().map(|u| u.value),
             launch_template_name: None,
         };
         match &ng.ami.value {

@@ -152,6 +152,9 @@ impl Parser<'_> {
                 }
             }
         }
+        let update_config = self
+            .get(&o, "updateConfig")
+            .and_then(|(k, v)| self.update_config(k, v));
         Some(Nodegroup {
             name,
             instance_types,
@@ -159,7 +162,48 @@ impl Parser<'_> {
             ami,
             labels,
             taints,
+            update_config,
         })
+    }
+
+    /// `updateConfig`: exactly one of `maxUnavailable`, `maxUnavailablePercentage`, each
+    /// 1-100 (EKS API `NodegroupUpdateConfig`).
+    fn update_config(&mut self, key: &Node, v: &Node) -> Option<Spanned<MaxUnavailable>> {
+        let u = self.obj(v, key.span, "`updateConfig`", keys::UPDATE_CONFIG)?;
+        match (
+            self.get(&u, "maxUnavailable"),
+            self.get(&u, "maxUnavailablePercentage"),
+        ) {
+            (Some((_, n)), None) => self
+                .int(n, "`maxUnavailable`", 1, 100)
+                .map(|n| Spanned::new(MaxUnavailable::Nodes(n.value as i32), n.span)),
+            (None, Some((_, p))) => self
+                .int(p, "`maxUnavailablePercentage`", 1, 100)
+                .map(|p| Spanned::new(MaxUnavailable::Percentage(p.value as i32), p.span)),
+            (Some((first, _)), Some((second, _))) => {
+                self.sink
+                    .report(
+                        Code::InvalidValue,
+                        second.span,
+                        "`updateConfig` takes only one of `maxUnavailable`, `maxUnavailablePercentage`",
+                        "second limit",
+                    )
+                    .also(first.span, "first limit")
+                    .help("keep one: `maxUnavailable: 2` (nodes) or `maxUnavailablePercentage: 25`");
+                None
+            }
+            (None, None) => {
+                self.sink
+                    .report(
+                        Code::Missing,
+                        key.span,
+                        "`updateConfig` needs `maxUnavailable` or `maxUnavailablePercentage`",
+                        "no limit given",
+                    )
+                    .help("write `updateConfig: { maxUnavailable: 1 }`, or leave `updateConfig` out for the EKS default");
+                None
+            }
+        }
     }
 
     fn exclusive_ami(&mut self, second: SourceSpan, first: SourceSpan) {

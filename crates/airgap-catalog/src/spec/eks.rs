@@ -105,6 +105,16 @@ pub struct Taint {
     pub effect: TaintEffect,
 }
 
+/// How many nodes a version update may take out at once (EKS API
+/// `NodegroupUpdateConfig`): a number or a percentage, each 1..=100, exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MaxUnavailable {
+    #[serde(rename = "maxUnavailable")]
+    Nodes(i32),
+    #[serde(rename = "maxUnavailablePercentage")]
+    Percentage(i32),
+}
+
 /// A managed node group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -132,6 +142,10 @@ pub struct EksNodegroupSpec {
     /// Its version; `None`: the template's default version.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub launch_template_version: Option<Id>,
+    /// `None`: left to EKS (one node at a time) and not compared, so a blueprint
+    /// without it plans no change.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub update_config: Option<MaxUnavailable>,
     /// Observed only: the template's name, so a template given by name compares.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub launch_template_name: Option<String>,
@@ -308,6 +322,7 @@ mod tests {
             ami_type: None,
             launch_template: Some("mine".into()),
             launch_template_version: None,
+            update_config: None,
             launch_template_name: None,
         };
         let mut seen = ng.clone();
@@ -319,8 +334,17 @@ mod tests {
         assert_eq!(c.launch_template, Some(Id::from("mine")));
         let a = c.to_attrs();
         assert!(!a.contains_key("version"));
+        assert!(!a.contains_key("updateConfig"), "not set, not compared");
         assert_eq!(a["min"], Value::Int(1));
         assert_eq!(EksNodegroupSpec::from_attrs(&a).unwrap(), c);
+    }
+
+    #[test]
+    fn the_update_config_is_one_of_two_fields() {
+        let v = serde_json::to_value(MaxUnavailable::Percentage(25)).unwrap();
+        assert_eq!(v, serde_json::json!({"maxUnavailablePercentage": 25}));
+        let v = serde_json::to_value(MaxUnavailable::Nodes(2)).unwrap();
+        assert_eq!(v, serde_json::json!({"maxUnavailable": 2}));
     }
 
     #[test]
