@@ -9,68 +9,37 @@
 //! takes a `clientRequestToken` "to ensure the idempotency of the request"
 //! (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+mod eks_mock;
 
-use airgap_aws::eks::{Eks, EksNodegroup};
+use std::collections::BTreeMap;
+
+use airgap_aws::eks::EksNodegroup;
 use airgap_catalog::spec::{
     EksNodegroupSpec, Id, MaxUnavailable, Spec, Taint as SpecTaint, TaintEffect as Effect,
 };
 use airgap_engine::{
-    Diff, ErrorClass, FieldChange, Kind, Observed, Op, Readiness, Resolved, Scope, Value,
+    Diff, ErrorClass, FieldChange, Kind, Observed, Op, Readiness, Resolved, Value,
 };
-use aws_sdk_eks::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_eks::error::ErrorMetadata;
 use aws_sdk_eks::operation::create_nodegroup::{CreateNodegroupError, CreateNodegroupOutput};
 use aws_sdk_eks::operation::delete_nodegroup::DeleteNodegroupError;
-use aws_sdk_eks::operation::describe_cluster::DescribeClusterOutput;
 use aws_sdk_eks::operation::describe_nodegroup::{DescribeNodegroupError, DescribeNodegroupOutput};
-use aws_sdk_eks::operation::list_clusters::ListClustersOutput;
 use aws_sdk_eks::operation::list_nodegroups::ListNodegroupsOutput;
 use aws_sdk_eks::operation::update_nodegroup_config::UpdateNodegroupConfigOutput;
 use aws_sdk_eks::types::{
-    AmiTypes, Cluster, ClusterStatus, Nodegroup, NodegroupScalingConfig, NodegroupStatus,
-    NodegroupUpdateConfig, Taint, TaintEffect, Update, UpdateStatus,
+    AmiTypes, Nodegroup, NodegroupScalingConfig, NodegroupStatus, NodegroupUpdateConfig, Taint,
+    TaintEffect, Update, UpdateStatus,
 };
 use aws_sdk_eks::Client;
-use aws_smithy_mocks::{mock, MockResponseInterceptor, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
+use eks_mock::{cluster, eks, error, scope, tags, CLUSTER, CLUSTER_ARN, ENV};
 
-const ACCOUNT: &str = "111111111111";
-const REGION: &str = "eu-central-1";
-const ENV: &str = "demo";
-const CLUSTER: &str = "demo-apps";
-const CLUSTER_ARN: &str = "arn:aws:eks:eu-central-1:111111111111:cluster/demo-apps";
 const NG: &str = "general";
 const NG_ARN: &str = "arn:aws:eks:eu-central-1:111111111111:nodegroup/demo-apps/general/1-2-3";
 const NODE: &str = "cluster/apps/nodegroup/general";
 const ROLE: &str = "arn:aws:iam::111111111111:role/node";
 
-fn scope() -> Scope {
-    Scope::new(ACCOUNT, REGION)
-}
-
 fn kind(rules: &[&Rule]) -> EksNodegroup {
-    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for r in rules {
-        interceptor = interceptor.with_rule(r);
-    }
-    let conf = aws_sdk_eks::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "mock"))
-        .http_client(aws_smithy_mocks::create_mock_http_client())
-        .interceptor(interceptor)
-        .build();
-    let mut eks = Eks::new();
-    eks.insert(&scope(), Client::from_conf(conf));
-    EksNodegroup(Arc::new(eks))
-}
-
-fn error(code: &str) -> ErrorMetadata {
-    ErrorMetadata::builder()
-        .code(code)
-        .message(format!("{code} (mocked)"))
-        .build()
+    EksNodegroup(eks(rules))
 }
 
 /// The spec the expansion makes: two taints and a label, subnets in blueprint order.
@@ -153,10 +122,7 @@ fn described(owner: &str, status: NodegroupStatus) -> Nodegroup {
         .update_config(NodegroupUpdateConfig::builder().max_unavailable(1).build())
         .ami_type(AmiTypes::Al2023X8664Standard)
         .status(status)
-        .tags("airgap:env", ENV)
-        .tags("airgap:id", owner)
-        .tags("airgap:managed-by", "airgapctl")
-        .tags("Name", format!("{ENV}/{owner}"))
+        .set_tags(Some(tags(owner)))
         .tags("airgap:name", NG)
         .build()
 }
@@ -178,21 +144,7 @@ fn describe_not_found() -> Rule {
 
 #[tokio::test]
 async fn observe_maps_a_node_group_into_its_spec_with_typed_taints_and_labels() {
-    let clusters = mock!(Client::list_clusters)
-        .then_output(|| ListClustersOutput::builder().clusters(CLUSTER).build());
-    let cluster = mock!(Client::describe_cluster).then_output(|| {
-        DescribeClusterOutput::builder()
-            .cluster(
-                Cluster::builder()
-                    .name(CLUSTER)
-                    .arn(CLUSTER_ARN)
-                    .status(ClusterStatus::Active)
-                    .tags("airgap:env", ENV)
-                    .tags("airgap:id", "cluster/apps")
-                    .build(),
-            )
-            .build()
-    });
+    let [clusters, cluster] = cluster(|c| c);
     let groups = mock!(Client::list_nodegroups)
         .then_output(|| ListNodegroupsOutput::builder().nodegroups(NG).build());
     let ng = describe_gives(described(NODE, NodegroupStatus::Active));
@@ -289,39 +241,27 @@ async fn create_adopts_this_nodes_group_and_refuses_anyone_elses() {
         mock!(Client::create_nodegroup)
             .then_error(|| CreateNodegroupError::generic(error("ResourceInUseException")))
     };
-    let (refused, mine) = (
-        in_use(),
-        describe_gives(described(NODE, NodegroupStatus::Active)),
-    );
-    let c = kind(&[&refused, &mine])
-        .create(&node())
-        .await
-        .expect("adopted");
-    assert_eq!(c.physical_id, NG_ARN);
-
-    let (refused, other) = (
-        in_use(),
-        describe_gives(described(
+    for (owner, status, refusal) in [
+        (NODE, NodegroupStatus::Active, None),
+        (
             "cluster/apps/nodegroup/other",
             NodegroupStatus::Active,
-        )),
-    );
-    let err = kind(&[&refused, &other])
-        .create(&node())
-        .await
-        .expect_err("not this node's");
-    assert_eq!(err.class, ErrorClass::Fatal, "{err}");
-
-    // This node's, on its way out: wait.
-    let (refused, leaving) = (
-        in_use(),
-        describe_gives(described(NODE, NodegroupStatus::Deleting)),
-    );
-    let err = kind(&[&refused, &leaving])
-        .create(&node())
-        .await
-        .expect_err("being deleted");
-    assert_eq!(err.class, ErrorClass::Conflict, "{err}");
+            Some(ErrorClass::Fatal),
+        ),
+        // This node's, on its way out: wait.
+        (NODE, NodegroupStatus::Deleting, Some(ErrorClass::Conflict)),
+    ] {
+        let (refused, found) = (in_use(), describe_gives(described(owner, status.clone())));
+        let r = kind(&[&refused, &found]).create(&node()).await;
+        match refusal {
+            None => assert_eq!(r.expect("adopted").physical_id, NG_ARN),
+            Some(class) => assert_eq!(
+                r.expect_err("not adopted").class,
+                class,
+                "{owner} {status:?}"
+            ),
+        }
+    }
 }
 
 fn observed() -> Observed {

@@ -20,7 +20,7 @@ use aws_sdk_ec2::types::{
 
 use super::{env_filter, is_node, kind_meta, owned_filters, tag_map, tag_spec, Ec2};
 use crate::errors::classify;
-use crate::kit::{all_pages, delete_call, delete_progress};
+use crate::kit::{all_pages, delete_call, usable_until_deleted};
 use crate::tags;
 
 const IMAGE_TAG: &str = "airgap:prop:image";
@@ -247,18 +247,16 @@ impl Kind for LaunchTemplate {
         physical_id: &str,
         outputs: &Attrs,
     ) -> Result<Readiness, KindError> {
-        if op != Op::Delete {
-            return Ok(Readiness::Ready(outputs.clone()));
-        }
-        let r = self
-            .0
-            .client(scope)?
-            .describe_launch_templates()
-            .launch_template_ids(physical_id)
-            .send()
-            .await
-            .map_err(classify);
-        delete_progress(r, |o| !o.launch_templates().is_empty(), "deleting")
+        let c = self.0.client(scope)?;
+        usable_until_deleted(
+            op,
+            outputs,
+            c.describe_launch_templates()
+                .launch_template_ids(physical_id)
+                .send(),
+            |o| !o.launch_templates().is_empty(),
+        )
+        .await
     }
 }
 

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use aws_sdk_eks::types::{Addon, ResolveConflicts};
 
 use super::{
-    changes, made_or_adopted, member_out, readiness, std_tags, tag_map, updatable, update_running,
-    with_update, Eks, UpdateOf, K8S_VERSION_TAG,
+    changes, created_as, made_or_adopted, member_out, readiness, std_tags, tag_map, updatable,
+    update_running, with_update, Eks, UpdateOf, K8S_VERSION_TAG,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
@@ -154,10 +154,7 @@ impl Kind for EksAddon {
             },
         )
         .await?;
-        Ok(Created {
-            physical_id: ad.addon_arn().unwrap_or_default().to_string(),
-            outputs: addon_out(&ad),
-        })
+        Ok(created_as(&ad, addon_out))
     }
 
     async fn update(

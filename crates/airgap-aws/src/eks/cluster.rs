@@ -14,8 +14,8 @@ use aws_sdk_eks::types::{
 };
 
 use super::{
-    changes, cluster_id, describe_cluster, ids, made_or_adopted, more_to_do, next_version,
-    readiness, std_tags, updatable, update_running, with_update, Eks, UpdateOf,
+    changes, cluster_id, created_as, describe_cluster, ids, made_or_adopted, more_to_do,
+    next_version, readiness, std_tags, updatable, update_running, with_update, Eks, UpdateOf,
 };
 use crate::ec2::kind_meta;
 use crate::errors::{classify, gone_is_ok};
@@ -237,10 +237,7 @@ impl Kind for EksCluster {
             },
         )
         .await?;
-        Ok(Created {
-            physical_id: cl.arn().unwrap_or_default().to_string(),
-            outputs: cluster_out(&cl),
-        })
+        Ok(created_as(&cl, cluster_out))
     }
 
     async fn update(

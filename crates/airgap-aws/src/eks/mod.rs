@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use airgap_engine::{
-    Attrs, ErrorClass, KindError, Op, Readiness, Registry, Resolved, Scope, Value,
+    Attrs, Created, ErrorClass, KindError, Op, Readiness, Registry, Resolved, Scope, Value,
 };
 use aws_sdk_eks::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_eks::types::{AccessEntry, Addon, Cluster, Nodegroup, UpdateStatus};
@@ -245,6 +245,7 @@ struct Found<T> {
 /// What the EKS kinds read alike from their resources' descriptions.
 trait Member {
     fn tags(&self) -> Option<&HashMap<String, String>>;
+    fn arn(&self) -> Option<&str>;
     /// The status, as EKS spells it (`ACTIVE`, `CREATING`, ...); none for an access
     /// entry, which has none.
     fn status(&self) -> Option<&str>;
@@ -257,10 +258,13 @@ trait Member {
 
 /// `Member` from the description's own tags, status and health.
 macro_rules! member {
-    ($t:ty, $issue:expr) => {
+    ($t:ty, $arn:ident, $issue:expr) => {
         impl Member for $t {
             fn tags(&self) -> Option<&HashMap<String, String>> {
                 self.tags()
+            }
+            fn arn(&self) -> Option<&str> {
+                self.$arn()
             }
             fn status(&self) -> Option<&str> {
                 self.status().map(|s| s.as_str())
@@ -277,29 +281,44 @@ macro_rules! member {
     };
 }
 
-member!(Cluster, |i: &aws_sdk_eks::types::ClusterIssue| i
+member!(Cluster, arn, |i: &aws_sdk_eks::types::ClusterIssue| i
     .message()
     .unwrap_or_default()
     .to_string());
-member!(Addon, |i: &aws_sdk_eks::types::AddonIssue| i
+member!(Addon, addon_arn, |i: &aws_sdk_eks::types::AddonIssue| i
     .message()
     .unwrap_or_default()
     .to_string());
-member!(Nodegroup, |i: &aws_sdk_eks::types::Issue| format!(
-    "{}: {}",
-    i.code().map_or("", |c| c.as_str()),
-    i.message().unwrap_or_default()
-));
+member!(
+    Nodegroup,
+    nodegroup_arn,
+    |i: &aws_sdk_eks::types::Issue| format!(
+        "{}: {}",
+        i.code().map_or("", |c| c.as_str()),
+        i.message().unwrap_or_default()
+    )
+);
 
 impl Member for AccessEntry {
     fn tags(&self) -> Option<&HashMap<String, String>> {
         self.tags()
+    }
+    fn arn(&self) -> Option<&str> {
+        self.access_entry_arn()
     }
     fn status(&self) -> Option<&str> {
         None
     }
     fn issues(&self) -> String {
         String::new()
+    }
+}
+
+/// A create's answer: the resource's ARN is its physical id.
+fn created_as<T: Member>(x: &T, outputs: impl FnOnce(&T) -> Attrs) -> Created {
+    Created {
+        physical_id: x.arn().unwrap_or_default().to_string(),
+        outputs: outputs(x),
     }
 }
 

@@ -15,8 +15,8 @@ use aws_sdk_eks::types::{
 };
 
 use super::{
-    changes, ids, made_or_adopted, member_out, more_to_do, readiness, std_tags, tag_map, updatable,
-    update_running, with_update, Eks, UpdateOf, NAME_TAG,
+    changes, created_as, ids, made_or_adopted, member_out, more_to_do, readiness, std_tags,
+    tag_map, updatable, update_running, with_update, Eks, UpdateOf, NAME_TAG,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
@@ -292,10 +292,7 @@ impl Kind for EksNodegroup {
             },
         )
         .await?;
-        Ok(Created {
-            physical_id: ng.nodegroup_arn().unwrap_or_default().to_string(),
-            outputs: ng_out(&ng),
-        })
+        Ok(created_as(&ng, ng_out))
     }
 
     async fn update(

@@ -14,7 +14,7 @@ use crate::errors::{classify, found, gone_is_ok};
 use crate::tags;
 
 mod lookup;
-pub(crate) use lookup::described;
+pub(crate) use lookup::{described, usable_until_deleted};
 
 /// Attribute accessors on resolved attributes; a missing or mistyped one is a bug in
 /// the expansion, reported as fatal.
