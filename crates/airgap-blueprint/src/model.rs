@@ -354,7 +354,14 @@ pub struct Nodegroup {
     pub labels: Vec<(Spanned<String>, Spanned<String>)>,
     /// Kubernetes taints.
     pub taints: Vec<Taint>,
+    /// `updateConfig`: how many nodes a version update may take out at once; `None`
+    /// leaves it to EKS.
+    pub update_config: Option<Spanned<MaxUnavailable>>,
 }
+
+/// `nodegroups[].updateConfig`: `maxUnavailable` or `maxUnavailablePercentage`, the node
+/// group spec's own type.
+pub use airgap_catalog::spec::MaxUnavailable;
 
 /// `nodegroups[].scaling` (defaults min 1, desired 2, max 3).
 #[derive(Debug, Clone)]
@@ -383,16 +390,9 @@ pub enum Ami {
     Id(String),
 }
 
-/// Taint effect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaintEffect {
-    /// NO_SCHEDULE.
-    NoSchedule,
-    /// NO_EXECUTE.
-    NoExecute,
-    /// PREFER_NO_SCHEDULE.
-    PreferNoSchedule,
-}
+/// Taint effect: the node group spec's own type, so a taint keeps one shape from the
+/// blueprint to the EKS call.
+pub use airgap_catalog::spec::TaintEffect;
 
 /// One taint.
 #[derive(Debug, Clone)]

@@ -220,7 +220,8 @@ pub fn json_schema() -> Value {
                     "launchTemplate": { "$ref": "#/$defs/launchTemplate" },
                     "amiId": { "type": "string", "pattern": "^ami-([0-9a-f]{8}|[0-9a-f]{17})$" },
                     "labels": { "type": "object", "additionalProperties": { "type": ["string", "number"] } },
-                    "taints": { "type": "array", "items": { "$ref": "#/$defs/taint" } }
+                    "taints": { "type": "array", "items": { "$ref": "#/$defs/taint" } },
+                    "updateConfig": { "$ref": "#/$defs/updateConfig" }
                 },
                 "not": {
                     "anyOf": [
@@ -247,6 +248,15 @@ pub fn json_schema() -> Value {
                     "id": { "type": "string" },
                     "name": { "type": "string" },
                     "version": { "type": ["string", "integer"] }
+                }
+            },
+            "updateConfig": {
+                "type": "object",
+                "additionalProperties": false,
+                "oneOf": [ { "required": ["maxUnavailable"] }, { "required": ["maxUnavailablePercentage"] } ],
+                "properties": {
+                    "maxUnavailable": { "type": "integer", "minimum": 1, "maximum": 100 },
+                    "maxUnavailablePercentage": { "type": "integer", "minimum": 1, "maximum": 100 }
                 }
             },
             "taint": {
@@ -374,6 +384,7 @@ mod tests {
             ("/$defs/scaling", keys::SCALING),
             ("/$defs/launchTemplate", keys::LAUNCH_TEMPLATE),
             ("/$defs/taint", keys::TAINT),
+            ("/$defs/updateConfig", keys::UPDATE_CONFIG),
             ("/$defs/registries", keys::REGISTRIES),
         ];
         let mut objects_in_schema = 0;

@@ -508,6 +508,22 @@ fn nodegroup_values() {
 }
 
 #[test]
+fn nodegroup_update_config() {
+    check(
+        "nodegroup_update_config",
+        &[(
+            "        scaling: { min: 1, desired: 2, max: 3 }\n",
+            "        scaling: { min: 1, desired: 2, max: 3 }\n        updateConfig: { maxUnavailable: 1, maxUnavailablePercentage: 20 }\n      - name: batch\n        updateConfig: { maxUnavailablePercentage: 101 }\n      - name: spare\n        updateConfig: {}\n",
+        )],
+        &[
+            (Code::InvalidValue, "maxUnavailablePercentage: 20", 1),
+            (Code::InvalidValue, "101", 1),
+            (Code::Missing, "updateConfig: {}", 1),
+        ],
+    );
+}
+
+#[test]
 fn every_problem_reported_at_once() {
     let text = BASE
         .replace("name: demo", "name: DEMO")

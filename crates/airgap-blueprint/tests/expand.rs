@@ -253,3 +253,39 @@ fn firewall_traffic_passes_the_endpoint_of_its_az_both_ways() {
         Value::List(vec![Value::reference("firewall/rules/allow", "arn")])
     );
 }
+
+/// A node group's `updateConfig` reaches its spec; a node group without one has none in
+/// its attributes, so it is not compared and existing blueprints plan no change.
+#[test]
+fn a_node_groups_update_config_reaches_its_spec_only_when_set() {
+    use airgap_blueprint::parse;
+    use airgap_engine::Value;
+    let text = std::fs::read_to_string(plans_dir().join("hub-spoke.yaml")).unwrap();
+    let set = text.replacen(
+        "        scaling: { min: 2, desired: 3, max: 6 }\n",
+        "        scaling: { min: 2, desired: 3, max: 6 }\n        updateConfig: { maxUnavailablePercentage: 25 }\n",
+        1,
+    );
+    assert_ne!(set, text);
+    let attrs = |text: &str| {
+        let g = expand(&parse("hub-spoke.yaml", text).unwrap())
+            .unwrap()
+            .seal()
+            .unwrap();
+        let ng = g
+            .nodes()
+            .find(|n| n.id.0.ends_with("/nodegroup/general"))
+            .expect("the general node group")
+            .attrs
+            .clone();
+        ng
+    };
+    assert_eq!(
+        attrs(&set).get("updateConfig"),
+        Some(&Value::Map(BTreeMap::from([(
+            "maxUnavailablePercentage".to_string(),
+            Value::Int(25)
+        )])))
+    );
+    assert_eq!(attrs(&text).get("updateConfig"), None);
+}

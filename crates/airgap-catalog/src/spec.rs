@@ -27,7 +27,6 @@ pub use ec2::*;
 pub use ec2x::*;
 #[allow(unused_imports)] // until the module has its specs
 pub use ecr::*;
-#[allow(unused_imports)] // until the module has its specs
 pub use eks::*;
 #[allow(unused_imports)] // until the module has its specs
 pub use iam::*;

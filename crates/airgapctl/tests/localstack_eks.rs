@@ -673,10 +673,16 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
         .expect(0, "airgapctl");
 
-    // Scaling: in place (UpdateNodegroupConfig), the same node group.
+    // Scaling: in place (UpdateNodegroupConfig), the same node group; an update
+    // configuration given at the same time goes with it in the one call.
     cli.write(
         "bp.yaml",
-        &blueprint(id, "1.32", "{ min: 2, desired: 3, max: 5 }", ALL_ENDPOINTS),
+        &blueprint(
+            id,
+            "1.32",
+            "{ min: 2, desired: 3, max: 5 }\n        updateConfig: { maxUnavailablePercentage: 50 }",
+            ALL_ENDPOINTS,
+        ),
     );
     let scale = cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
     scale.timing("apply (scaling)");
@@ -702,6 +708,11 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     assert_eq!(
         (sc.min_size(), sc.desired_size(), sc.max_size()),
         (Some(2), Some(3), Some(5))
+    );
+    assert_eq!(
+        ng.update_config()
+            .and_then(|u| u.max_unavailable_percentage()),
+        Some(50)
     );
     assert_eq!(ng.nodegroup_arn().map(str::to_string), arn_before);
     let ng_u = updates(&eks, Some("general"), None).await?;

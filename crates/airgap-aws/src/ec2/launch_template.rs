@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use airgap_catalog::spec::{Id, LaunchTemplateSpec, LaunchTemplateState, Spec};
 use airgap_engine::{
     fnv1a, Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
 };
@@ -19,7 +20,7 @@ use aws_sdk_ec2::types::{
 
 use super::{env_filter, is_node, kind_meta, owned_filters, tag_map, tag_spec, Ec2};
 use crate::errors::classify;
-use crate::kit::{all_pages, delete_call, delete_progress, s};
+use crate::kit::{all_pages, delete_call, usable_until_deleted};
 use crate::tags;
 
 const IMAGE_TAG: &str = "airgap:prop:image";
@@ -27,28 +28,27 @@ const CONFIG_TAG: &str = "airgap:prop:config";
 
 pub struct LaunchTemplate(pub Arc<Ec2>);
 
-/// The inputs of the join configuration, in a fixed order.
-const JOIN: [&str; 4] = ["cluster", "endpoint", "ca", "serviceCidr"];
-
-/// A hash of the join configuration; unknown while any input is.
-fn config_hash(attrs: &Attrs) -> Value {
+/// A hash of the join configuration (cluster, endpoint, CA, service CIDR); unknown
+/// while any input is.
+fn config_hash(spec: &LaunchTemplateSpec) -> Id {
+    let join = [&spec.cluster, &spec.endpoint, &spec.ca, &spec.service_cidr];
     let mut parts = Vec::new();
-    for k in JOIN {
-        match attrs.get(k) {
-            Some(Value::Str(v)) => parts.push(v.as_bytes()),
-            _ => return Value::UNKNOWN,
+    for input in join {
+        match input {
+            Id::Known(v) => parts.push(v.as_bytes()),
+            _ => return Id::Unknown(airgap_engine::value::UnknownMarker { unknown: true }),
         }
     }
-    Value::str(format!("{:016x}", fnv1a(&parts)))
+    Id::Known(format!("{:016x}", fnv1a(&parts)))
 }
 
 /// The MIME multi-part user data with the NodeConfig nodeadm reads at boot.
-fn user_data(attrs: &Attrs) -> Result<String, KindError> {
+fn user_data(spec: &LaunchTemplateSpec) -> Result<String, KindError> {
     let (cluster, endpoint, ca, cidr) = (
-        s(attrs, "cluster")?,
-        s(attrs, "endpoint")?,
-        s(attrs, "ca")?,
-        s(attrs, "serviceCidr")?,
+        spec.cluster.get()?,
+        spec.endpoint.get()?,
+        spec.ca.get()?,
+        spec.service_cidr.get()?,
     );
     Ok(format!(
         "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"AIRGAP\"\r\n\r\n\
@@ -59,10 +59,10 @@ fn user_data(attrs: &Attrs) -> Result<String, KindError> {
     ))
 }
 
-fn data(attrs: &Attrs) -> Result<RequestLaunchTemplateData, KindError> {
+fn data(spec: &LaunchTemplateSpec) -> Result<RequestLaunchTemplateData, KindError> {
     Ok(RequestLaunchTemplateData::builder()
-        .image_id(s(attrs, "imageId")?)
-        .user_data(aws_smithy_types::base64::encode(user_data(attrs)?))
+        .image_id(&spec.image_id)
+        .user_data(aws_smithy_types::base64::encode(user_data(spec)?))
         // Nodes of a private cluster reach IMDS with tokens only; the hop limit of 2
         // lets pods that need it (the VPC CNI) reach it too.
         .metadata_options(
@@ -74,21 +74,10 @@ fn data(attrs: &Attrs) -> Result<RequestLaunchTemplateData, KindError> {
         .build())
 }
 
-fn prop_tags(attrs: &Attrs) -> Result<Vec<Tag>, KindError> {
-    let hash = match config_hash(attrs) {
-        Value::Str(h) => h,
-        _ => {
-            return Err(KindError::fatal(
-                "BadAttribute",
-                "join configuration unknown",
-            ))
-        }
-    };
+fn prop_tags(spec: &LaunchTemplateSpec) -> Result<Vec<Tag>, KindError> {
+    let hash = config_hash(spec).get()?.to_string();
     Ok(vec![
-        Tag::builder()
-            .key(IMAGE_TAG)
-            .value(s(attrs, "imageId")?)
-            .build(),
+        Tag::builder().key(IMAGE_TAG).value(&spec.image_id).build(),
         Tag::builder().key(CONFIG_TAG).value(hash).build(),
     ])
 }
@@ -108,18 +97,17 @@ impl Kind for LaunchTemplate {
     kind_meta!(LAUNCH_TEMPLATE);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-        let d = Attrs::from([
-            (
-                "name".to_string(),
-                desired.get("name").cloned().unwrap_or(Value::Null),
-            ),
-            (
-                "imageId".to_string(),
-                desired.get("imageId").cloned().unwrap_or(Value::Null),
-            ),
-            ("config".to_string(), config_hash(desired)),
-        ]);
-        Diff::compute(&d, &observed.attrs, self.facts().replace_fields)
+        // What the template shows of its spec: the image and the join configuration's hash.
+        let want = match LaunchTemplateSpec::from_attrs(desired) {
+            Ok(d) => LaunchTemplateState {
+                config: Some(config_hash(&d)),
+                image_id: Some(d.image_id),
+                name: d.name,
+            }
+            .to_attrs(),
+            Err(_) => desired.clone(),
+        };
+        Diff::compute(&want, &observed.attrs, self.facts().replace_fields)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
@@ -134,17 +122,14 @@ impl Kind for LaunchTemplate {
                 let tags = tag_map(t.tags());
                 let id = tags::owned_id(&tags, env)?;
                 let lt_id = t.launch_template_id()?.to_string();
-                let prop = |k: &str| tags.get(k).map_or(Value::Null, Value::str);
+                let state = LaunchTemplateState {
+                    name: t.launch_template_name().unwrap_or_default().to_string(),
+                    image_id: tags.get(IMAGE_TAG).cloned(),
+                    config: tags.get(CONFIG_TAG).cloned().map(Id::Known),
+                };
                 Some(Observed {
                     id: id.as_str().into(),
-                    attrs: Attrs::from([
-                        (
-                            "name".to_string(),
-                            Value::str(t.launch_template_name().unwrap_or_default()),
-                        ),
-                        ("imageId".to_string(), prop(IMAGE_TAG)),
-                        ("config".to_string(), prop(CONFIG_TAG)),
-                    ]),
+                    attrs: state.to_attrs(),
                     outputs: outputs(&lt_id, t.latest_version_number()),
                     physical_id: lt_id,
                     parents: vec![],
@@ -154,6 +139,7 @@ impl Kind for LaunchTemplate {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = LaunchTemplateSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let existing = c
             .describe_launch_templates()
@@ -174,16 +160,16 @@ impl Kind for LaunchTemplate {
         }
         let mut tags = tag_spec(ResourceType::LaunchTemplate, &node.env, &node.id.0);
         let mut all = tags.tags().to_vec();
-        all.extend(prop_tags(&node.attrs)?);
+        all.extend(prop_tags(&spec)?);
         tags = TagSpecification::builder()
             .resource_type(ResourceType::LaunchTemplate)
             .set_tags(Some(all))
             .build();
         let t = c
             .create_launch_template()
-            .launch_template_name(s(&node.attrs, "name")?)
+            .launch_template_name(&spec.name)
             .version_description("airgapctl")
-            .launch_template_data(data(&node.attrs)?)
+            .launch_template_data(data(&spec)?)
             .tag_specifications(tags)
             .client_token(node.client_token())
             .send()
@@ -202,15 +188,24 @@ impl Kind for LaunchTemplate {
         &self,
         node: &Resolved,
         current: &Observed,
-        _diff: &Diff,
+        diff: &Diff,
     ) -> Result<Attrs, KindError> {
+        // The name replaces; a new image or join configuration is a new version.
+        if !diff
+            .changes
+            .iter()
+            .any(|c| c.field == "imageId" || c.field == "config")
+        {
+            return Ok(current.outputs.clone());
+        }
+        let spec = LaunchTemplateSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let id = &current.physical_id;
         let v = c
             .create_launch_template_version()
             .launch_template_id(id)
             .version_description("airgapctl")
-            .launch_template_data(data(&node.attrs)?)
+            .launch_template_data(data(&spec)?)
             .client_token(node.client_token())
             .send()
             .await
@@ -227,7 +222,7 @@ impl Kind for LaunchTemplate {
         // Recorded after the version exists: an interrupted update is redone.
         c.create_tags()
             .resources(id)
-            .set_tags(Some(prop_tags(&node.attrs)?))
+            .set_tags(Some(prop_tags(&spec)?))
             .send()
             .await
             .map_err(classify)?;
@@ -252,18 +247,16 @@ impl Kind for LaunchTemplate {
         physical_id: &str,
         outputs: &Attrs,
     ) -> Result<Readiness, KindError> {
-        if op != Op::Delete {
-            return Ok(Readiness::Ready(outputs.clone()));
-        }
-        let r = self
-            .0
-            .client(scope)?
-            .describe_launch_templates()
-            .launch_template_ids(physical_id)
-            .send()
-            .await
-            .map_err(classify);
-        delete_progress(r, |o| !o.launch_templates().is_empty(), "deleting")
+        let c = self.0.client(scope)?;
+        usable_until_deleted(
+            op,
+            outputs,
+            c.describe_launch_templates()
+                .launch_template_ids(physical_id)
+                .send(),
+            |o| !o.launch_templates().is_empty(),
+        )
+        .await
     }
 }
 
@@ -271,22 +264,20 @@ impl Kind for LaunchTemplate {
 mod tests {
     use super::*;
 
-    fn attrs() -> Attrs {
-        Attrs::from([
-            ("cluster".to_string(), Value::str("demo-apps")),
-            (
-                "endpoint".to_string(),
-                Value::str("https://ABC.gr7.eu-central-1.eks.amazonaws.com"),
-            ),
-            ("ca".to_string(), Value::str("LS0tLS1CRUdJTg==")),
-            ("serviceCidr".to_string(), Value::str("172.20.0.0/16")),
-            ("imageId".to_string(), Value::str("ami-0123456789abcdef0")),
-        ])
+    fn spec() -> LaunchTemplateSpec {
+        LaunchTemplateSpec {
+            name: "airgap-demo-apps-general".into(),
+            image_id: "ami-0123456789abcdef0".into(),
+            cluster: "demo-apps".into(),
+            endpoint: "https://ABC.gr7.eu-central-1.eks.amazonaws.com".into(),
+            ca: "LS0tLS1CRUdJTg==".into(),
+            service_cidr: "172.20.0.0/16".into(),
+        }
     }
 
     #[test]
     fn user_data_is_a_node_config_for_nodeadm() {
-        let u = user_data(&attrs()).unwrap();
+        let u = user_data(&spec()).unwrap();
         assert!(u.contains("Content-Type: application/node.eks.aws"));
         assert!(u.contains("kind: NodeConfig"));
         assert!(u.contains("name: demo-apps"));
@@ -298,16 +289,16 @@ mod tests {
 
     #[test]
     fn the_config_hash_follows_the_join_inputs() {
-        let a = attrs();
+        let a = spec();
         let h = config_hash(&a);
-        assert!(matches!(h, Value::Str(_)));
+        assert!(matches!(h, Id::Known(_)));
         let mut b = a.clone();
-        b.insert("endpoint".into(), Value::str("https://other"));
+        b.endpoint = "https://other".into();
         assert_ne!(config_hash(&b), h);
         let mut c = a.clone();
-        c.insert("imageId".into(), Value::str("ami-0fedcba9876543210"));
+        c.image_id = "ami-0fedcba9876543210".into();
         assert_eq!(config_hash(&c), h, "the image is compared on its own");
-        c.insert("ca".into(), Value::UNKNOWN);
-        assert_eq!(config_hash(&c), Value::UNKNOWN);
+        c.ca = Id::Unknown(airgap_engine::value::UnknownMarker { unknown: true });
+        assert!(matches!(config_hash(&c), Id::Unknown(_)));
     }
 }

@@ -3,47 +3,51 @@
 
 use std::sync::Arc;
 
+use airgap_catalog::spec::{EksAccessEntrySpec, Policies, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
+    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
 };
 use async_trait::async_trait;
-use aws_sdk_eks::types::{AccessScope, AccessScopeType};
+use aws_sdk_eks::types::{AccessEntry, AccessScope, AccessScopeType};
 
-use super::{std_tags, tag_map, Eks};
+use super::{changes, made_or_adopted, member_out, std_tags, Eks};
 use crate::ec2::kind_meta;
-use crate::errors::{classify, code_of};
-use crate::kit::{all_pages, delete_call, id_set, list, not_visible_yet, opt_s, presence, s};
-use crate::tags;
+use crate::errors::classify;
+use crate::kit::{all_pages, delete_call, described, not_visible_yet, presence, s};
 
 pub struct EksAccessEntry(pub Arc<Eks>);
 
+/// An entry is known by its ARN (its principal is not unique across clusters).
 fn entry_out(cluster: &str, principal: &str, arn: &str) -> Attrs {
-    Attrs::from([
-        ("id".to_string(), Value::str(arn)),
-        ("arn".to_string(), Value::str(arn)),
-        ("cluster".to_string(), Value::str(cluster)),
-        ("principal".to_string(), Value::str(principal)),
-    ])
+    let mut out = member_out(arn, cluster, arn);
+    out.insert("principal".into(), Value::str(principal));
+    out
 }
 
 async fn describe_entry(
     c: &aws_sdk_eks::Client,
     cluster: &str,
     principal: &str,
-) -> Result<Option<aws_sdk_eks::types::AccessEntry>, KindError> {
-    match c
-        .describe_access_entry()
-        .cluster_name(cluster)
-        .principal_arn(principal)
-        .send()
-        .await
-    {
-        Ok(o) => Ok(o.access_entry),
-        Err(e) => match classify(e) {
-            e if e.class == ErrorClass::NotFound => Ok(None),
-            e => Err(e),
-        },
+) -> Result<Option<AccessEntry>, KindError> {
+    Ok(described(
+        c.describe_access_entry()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .send(),
+    )
+    .await?
+    .and_then(|o| o.access_entry))
+}
+
+/// The policies associated with an entry: none, the one a blueprint asks for, or
+/// several (added by hand), in one order.
+fn policies(mut arns: Vec<String>) -> Option<Policies> {
+    arns.sort();
+    arns.dedup();
+    match arns.len() {
+        0 => None,
+        1 => arns.pop().map(Policies::One),
+        _ => Some(Policies::Many(arns)),
     }
 }
 
@@ -74,100 +78,76 @@ impl Kind for EksAccessEntry {
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;
+        // Entries carry their tags only in their description; the cluster creator's
+        // bootstrap entry has none and is left alone.
+        let found = self
+            .0
+            .members(
+                env,
+                scope,
+                |c, cl| async move { all_pages!(c.list_access_entries().cluster_name(cl)) },
+                |c, cl, p| async move { describe_entry(&c, &cl, &p).await },
+            )
+            .await?;
         let mut out = Vec::new();
-        for cl in self.0.clusters(env, scope).await?.iter() {
-            let Some(cname) = cl.name() else { continue };
-            let principals: Vec<String> =
-                match all_pages!(c.list_access_entries().cluster_name(cname)) {
-                    Ok(p) => p,
-                    Err(e) if e.class == ErrorClass::NotFound => continue,
-                    Err(e) => return Err(e),
-                };
-            for p in principals {
-                // Entries carry their tags only in their description; the cluster
-                // creator's bootstrap entry has none and is left alone.
-                let Some(entry) = describe_entry(c, cname, &p).await? else {
-                    continue;
-                };
-                let Some(id) = tags::owned_id(&tag_map(entry.tags()), env) else {
-                    continue;
-                };
-                let policies: Vec<String> = all_pages!(c
-                    .list_associated_access_policies()
-                    .cluster_name(cname)
-                    .principal_arn(&p))?
-                .iter()
-                .filter_map(|a| a.policy_arn().map(str::to_string))
-                .collect();
-                let policy = match policies.as_slice() {
-                    [] => Value::Null,
-                    [one] => Value::str(one.as_str()),
-                    many => id_set(many.to_vec()),
-                };
-                let arn = entry.access_entry_arn().unwrap_or_default();
-                out.push(Observed {
-                    id: id.as_str().into(),
-                    physical_id: arn.to_string(),
-                    attrs: Attrs::from([
-                        ("cluster".to_string(), Value::str(cname)),
-                        ("principal".to_string(), Value::str(p.as_str())),
-                        ("policy".to_string(), policy),
-                    ]),
-                    outputs: entry_out(cname, &p, arn),
-                    parents: vec![cl.arn().unwrap_or_default().to_string()],
-                });
-            }
+        for f in found {
+            let arns: Vec<String> = all_pages!(c
+                .list_associated_access_policies()
+                .cluster_name(&f.cluster)
+                .principal_arn(&f.name))?
+            .iter()
+            .filter_map(|a| a.policy_arn().map(str::to_string))
+            .collect();
+            let spec = EksAccessEntrySpec {
+                cluster: f.cluster.as_str().into(),
+                principal: f.name.clone(),
+                policy: policies(arns),
+            };
+            let arn = f.item.access_entry_arn().unwrap_or_default();
+            out.push(Observed {
+                id: f.id.as_str().into(),
+                physical_id: arn.to_string(),
+                attrs: spec.to_attrs(),
+                outputs: entry_out(&f.cluster, &f.name, arn),
+                parents: vec![f.cluster_arn.clone()],
+            });
         }
         Ok(out)
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let c = self.0.client(&node.scope)?;
-        let a = &node.attrs;
-        let (cluster, principal) = (s(a, "cluster")?, s(a, "principal")?);
-        let entry = match c
+        let spec = EksAccessEntrySpec::from_attrs(&node.attrs)?;
+        let (cluster, principal) = (spec.cluster.get()?, spec.principal.as_str());
+        let sent = c
             .create_access_entry()
-            .cluster_name(&cluster)
-            .principal_arn(&principal)
+            .cluster_name(cluster)
+            .principal_arn(principal)
             .set_tags(Some(std_tags(&node.env, &node.id.0)))
             .client_request_token(node.client_token())
             .send()
-            .await
-        {
-            Ok(o) => o.access_entry,
-            Err(e) if code_of(&e) == Some("ResourceInUseException") => {
-                match describe_entry(c, &cluster, &principal).await? {
-                    Some(en)
-                        if tags::owned_id(&tag_map(en.tags()), &node.env).as_deref()
-                            == Some(node.id.0.as_str()) =>
-                    {
-                        Some(en)
-                    }
-                    Some(_) => {
-                        return Err(KindError::fatal(
-                            "ResourceInUseException",
-                            format!(
-                                "cluster {cluster} already has an access entry for {principal} \
-                                 that airgapctl did not create (the cluster creator's own entry?); \
-                                 remove the principal from `admins` or delete the entry"
-                            ),
-                        ))
-                    }
-                    None => return Err(classify(e)),
-                }
-            }
-            Err(e) => return Err(classify(e)),
-        };
-        let arn = entry
-            .as_ref()
-            .and_then(|e| e.access_entry_arn())
-            .unwrap_or_default()
-            .to_string();
-        if let Some(policy) = opt_s(a, "policy") {
-            associate(c, &cluster, &principal, &policy).await?;
+            .await;
+        let entry = made_or_adopted(
+            sent,
+            |o| o.access_entry,
+            || describe_entry(c, cluster, principal),
+            node,
+            &format!("the access entry of {principal}"),
+            || {
+                format!(
+                    "cluster {cluster} already has an access entry for {principal} \
+                     that airgapctl did not create (the cluster creator's own entry?); \
+                     remove the principal from `admins` or delete the entry"
+                )
+            },
+        )
+        .await?;
+        let arn = entry.access_entry_arn().unwrap_or_default().to_string();
+        for policy in spec.policy.iter().flat_map(Policies::arns) {
+            associate(c, cluster, principal, policy).await?;
         }
         Ok(Created {
-            outputs: entry_out(&cluster, &principal, &arn),
+            outputs: entry_out(cluster, principal, &arn),
             physical_id: arn,
         })
     }
@@ -176,25 +156,30 @@ impl Kind for EksAccessEntry {
         &self,
         node: &Resolved,
         current: &Observed,
-        _diff: &Diff,
+        diff: &Diff,
     ) -> Result<Attrs, KindError> {
-        // Only the policy differs in place: associate the wanted one, drop the others.
-        let c = self.0.client(&node.scope)?;
-        let (cluster, principal) = (s(&node.attrs, "cluster")?, s(&node.attrs, "principal")?);
-        let want = opt_s(&node.attrs, "policy");
-        if let Some(p) = &want {
-            associate(c, &cluster, &principal, p).await?;
+        // Only the policy changes in place: associate the wanted ones, drop the others.
+        if !changes(diff, &["policy"]) {
+            return Ok(current.outputs.clone());
         }
-        let had: Vec<String> = match current.attrs.get("policy") {
-            Some(Value::Str(p)) => vec![p.clone()],
-            Some(Value::List(_)) => list(&current.attrs, "policy")?,
-            _ => Vec::new(),
-        };
-        for p in had.iter().filter(|p| Some(*p) != want.as_ref()) {
+        let c = self.0.client(&node.scope)?;
+        let want = EksAccessEntrySpec::from_attrs(&node.attrs)?;
+        let had = EksAccessEntrySpec::from_attrs(&current.attrs)?;
+        let (cluster, principal) = (want.cluster.get()?, want.principal.as_str());
+        let wanted: Vec<&str> = want.policy.iter().flat_map(Policies::arns).collect();
+        for p in &wanted {
+            associate(c, cluster, principal, p).await?;
+        }
+        for p in had
+            .policy
+            .iter()
+            .flat_map(Policies::arns)
+            .filter(|p| !wanted.contains(p))
+        {
             delete_call(
                 c.disassociate_access_policy()
-                    .cluster_name(&cluster)
-                    .principal_arn(&principal)
+                    .cluster_name(cluster)
+                    .principal_arn(principal)
                     .policy_arn(p)
                     .send(),
             )
@@ -204,12 +189,13 @@ impl Kind for EksAccessEntry {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        let spec = EksAccessEntrySpec::from_attrs(&current.attrs)?;
         delete_call(
             self.0
                 .client(scope)?
                 .delete_access_entry()
-                .cluster_name(s(&current.attrs, "cluster")?)
-                .principal_arn(s(&current.attrs, "principal")?)
+                .cluster_name(spec.cluster.get()?)
+                .principal_arn(&spec.principal)
                 .send(),
         )
         .await

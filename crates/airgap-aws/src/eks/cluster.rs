@@ -3,22 +3,23 @@
 
 use std::sync::Arc;
 
+use airgap_catalog::spec::{EksClusterSpec, Id, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
+    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
-    AuthenticationMode, Cluster, ClusterStatus, CreateAccessConfigRequest, EncryptionConfig,
-    LogSetup, LogType, Logging, Provider, UpdateAccessConfigRequest, VpcConfigRequest,
+    AuthenticationMode, Cluster, CreateAccessConfigRequest, EncryptionConfig, LogSetup, LogType,
+    Logging, Provider, UpdateAccessConfigRequest, VpcConfigRequest,
 };
 
 use super::{
-    busy, cluster_id, more_to_do, next_version, std_tags, update_pending, with_update, Eks,
+    changes, cluster_id, created_as, describe_cluster, ids, made_or_adopted, more_to_do,
+    next_version, readiness, std_tags, updatable, update_running, with_update, Eks, UpdateOf,
 };
 use crate::ec2::kind_meta;
-use crate::errors::{classify, code_of, gone_is_ok};
-use crate::kit::{b, id_set, list, opt_s, s, sorted_lists};
+use crate::errors::{classify, gone_is_ok};
+use crate::kit::s;
 
 pub struct EksCluster(pub Arc<Eks>);
 
@@ -78,54 +79,30 @@ fn secrets_key(cl: &Cluster) -> Option<String> {
         .find_map(|e| e.provider()?.key_arn().map(str::to_string))
 }
 
-fn cluster_attrs(cl: &Cluster) -> Attrs {
+/// What EKS shows of a cluster, in its spec's shape.
+fn spec_of(cl: &Cluster) -> EksClusterSpec {
     let vpc = cl.resources_vpc_config();
-    let mut a = Attrs::from([
-        (
-            "name".to_string(),
-            Value::str(cl.name().unwrap_or_default()),
-        ),
-        (
-            "role".to_string(),
-            Value::str(cl.role_arn().unwrap_or_default()),
-        ),
-        (
-            "subnets".to_string(),
-            id_set(vpc.map(|v| v.subnet_ids().to_vec()).unwrap_or_default()),
-        ),
-        (
-            "securityGroups".to_string(),
-            id_set(
-                vpc.map(|v| v.security_group_ids().to_vec())
-                    .unwrap_or_default(),
-            ),
-        ),
-        (
-            "endpointPrivateAccess".to_string(),
-            Value::Bool(vpc.is_some_and(|v| v.endpoint_private_access())),
-        ),
-        (
-            "endpointPublicAccess".to_string(),
-            Value::Bool(vpc.is_some_and(|v| v.endpoint_public_access())),
-        ),
-        (
-            "authenticationMode".to_string(),
-            Value::str(
-                cl.access_config()
-                    .and_then(|a| a.authentication_mode())
-                    .map_or("CONFIG_MAP", |m| m.as_str()),
-            ),
-        ),
-        ("logging".to_string(), id_set(enabled_logs(cl))),
-        (
-            "version".to_string(),
-            Value::str(cl.version().unwrap_or_default()),
-        ),
-    ]);
-    if let Some(k) = secrets_key(cl) {
-        a.insert("secretsKey".into(), Value::Str(k));
+    let listed = |f: fn(&aws_sdk_eks::types::VpcConfigResponse) -> &[String]| -> Vec<Id> {
+        vpc.map(|v| f(v).iter().map(|s| s.as_str().into()).collect())
+            .unwrap_or_default()
+    };
+    EksClusterSpec {
+        name: cl.name().unwrap_or_default().to_string(),
+        role: cl.role_arn().unwrap_or_default().into(),
+        subnets: listed(|v| v.subnet_ids()),
+        security_groups: listed(|v| v.security_group_ids()),
+        endpoint_private_access: vpc.is_some_and(|v| v.endpoint_private_access()),
+        endpoint_public_access: vpc.is_some_and(|v| v.endpoint_public_access()),
+        authentication_mode: cl
+            .access_config()
+            .and_then(|a| a.authentication_mode())
+            .map_or("CONFIG_MAP", |m| m.as_str())
+            .to_string(),
+        logging: enabled_logs(cl),
+        version: Some(cl.version().unwrap_or_default().to_string()),
+        secrets_key: secrets_key(cl).map(Id::Known),
     }
-    a
+    .sorted()
 }
 
 fn cluster_parents(cl: &Cluster) -> Vec<String> {
@@ -177,29 +154,16 @@ fn logging(wanted: &[String]) -> Logging {
     l.build()
 }
 
-async fn describe_cluster(
-    c: &aws_sdk_eks::Client,
-    name: &str,
-) -> Result<Option<Cluster>, KindError> {
-    match c.describe_cluster().name(name).send().await {
-        Ok(o) => Ok(o.cluster),
-        Err(e) => match classify(e) {
-            e if e.class == ErrorClass::NotFound => Ok(None),
-            e => Err(e),
-        },
-    }
-}
-
 #[async_trait]
 impl Kind for EksCluster {
     kind_meta!(EKS_CLUSTER);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-        let mut d = Diff::compute(
-            &sorted_lists(desired, &["subnets", "securityGroups", "logging"]),
-            &observed.attrs,
-            self.facts().replace_fields,
-        );
+        let want = EksClusterSpec::from_attrs(desired)
+            .map(|d| d.sorted().to_attrs())
+            .unwrap_or_else(|_| desired.clone());
+        let mut d = Diff::compute(&want, &observed.attrs, self.facts().replace_fields);
+        // A secrets key can be added in place, never changed.
         for ch in &mut d.changes {
             if ch.field == "secretsKey" && ch.old.is_some() {
                 ch.forces_replacement = true;
@@ -219,7 +183,7 @@ impl Kind for EksCluster {
                 Some(Observed {
                     id: id.as_str().into(),
                     physical_id: cl.arn()?.to_string(),
-                    attrs: cluster_attrs(cl),
+                    attrs: spec_of(cl).to_attrs(),
                     outputs: cluster_out(cl),
                     parents: cluster_parents(cl),
                 })
@@ -229,127 +193,109 @@ impl Kind for EksCluster {
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let c = self.0.client(&node.scope)?;
-        let a = &node.attrs;
-        let name = s(a, "name")?;
+        let spec = EksClusterSpec::from_attrs(&node.attrs)?;
+        let name = spec.name.as_str();
         let mut req = c
             .create_cluster()
-            .name(&name)
-            .set_version(opt_s(a, "version"))
-            .role_arn(s(a, "role")?)
+            .name(name)
+            .set_version(spec.version.clone())
+            .role_arn(spec.role.get()?)
             .resources_vpc_config(
                 VpcConfigRequest::builder()
-                    .set_subnet_ids(Some(list(a, "subnets")?))
-                    .set_security_group_ids(Some(list(a, "securityGroups")?))
-                    .endpoint_private_access(b(a, "endpointPrivateAccess", true))
-                    .endpoint_public_access(b(a, "endpointPublicAccess", false))
+                    .set_subnet_ids(Some(ids(&spec.subnets)?))
+                    .set_security_group_ids(Some(ids(&spec.security_groups)?))
+                    .endpoint_private_access(spec.endpoint_private_access)
+                    .endpoint_public_access(spec.endpoint_public_access)
                     .build(),
             )
-            .logging(logging(&list(a, "logging")?))
+            .logging(logging(&spec.logging))
             .access_config(
                 CreateAccessConfigRequest::builder()
                     .authentication_mode(AuthenticationMode::from(
-                        opt_s(a, "authenticationMode").as_deref().unwrap_or("API"),
+                        spec.authentication_mode.as_str(),
                     ))
                     .build(),
             )
             .set_tags(Some(std_tags(&node.env, &node.id.0)))
             .client_request_token(node.client_token());
-        if let Some(key) = opt_s(a, "secretsKey") {
-            req = req.encryption_config(secrets_encryption(&key));
+        if let Some(key) = &spec.secrets_key {
+            req = req.encryption_config(secrets_encryption(key.get()?));
         }
-        let out = req.send().await;
+        let sent = req.send().await;
         self.0.invalidate();
-        let cl = match out {
-            Ok(o) => o.cluster,
-            // Another spec (so another token) made it before: adopt it if it is this
-            // node's and not on its way out.
-            Err(e) if code_of(&e) == Some("ResourceInUseException") => {
-                let found = describe_cluster(c, &name).await?;
-                match found {
-                    Some(cl) if cluster_id(&cl, &node.env).as_deref() == Some(&node.id.0) => {
-                        if cl.status() == Some(&ClusterStatus::Deleting) {
-                            return Err(busy(&format!("cluster {name}"), "DELETING"));
-                        }
-                        Some(cl)
-                    }
-                    Some(_) => {
-                        return Err(KindError::fatal(
-                            "ResourceInUseException",
-                            format!(
-                                "a cluster named {name} exists in {} and is not {} of env {}",
-                                node.scope, node.id, node.env
-                            ),
-                        ))
-                    }
-                    None => return Err(classify(e)),
-                }
-            }
-            Err(e) => return Err(classify(e)),
-        };
-        let cl = cl.ok_or_else(|| KindError::fatal("NoCluster", "CreateCluster returned none"))?;
-        Ok(Created {
-            physical_id: cl.arn().unwrap_or_default().to_string(),
-            outputs: cluster_out(&cl),
-        })
+        let cl = made_or_adopted(
+            sent,
+            |o| o.cluster,
+            || describe_cluster(c, name),
+            node,
+            &format!("cluster {name}"),
+            || {
+                format!(
+                    "a cluster named {name} exists in {} and is not {} of env {}",
+                    node.scope, node.id, node.env
+                )
+            },
+        )
+        .await?;
+        Ok(created_as(&cl, cluster_out))
     }
 
     async fn update(
         &self,
         node: &Resolved,
         current: &Observed,
-        _diff: &Diff,
+        diff: &Diff,
     ) -> Result<Attrs, KindError> {
         let c = self.0.client(&node.scope)?;
-        let a = &node.attrs;
-        let name = s(a, "name")?;
+        let want = EksClusterSpec::from_attrs(&node.attrs)?.sorted();
+        let name = want.name.as_str();
         let what = format!("cluster {name}");
-        let Some(cl) = describe_cluster(c, &name).await? else {
-            return Err(KindError::new(
-                ErrorClass::NotFound,
-                "ResourceNotFoundException",
-                what,
-            ));
+        let cl = updatable(describe_cluster(c, name).await?, &what, &["ACTIVE"])?;
+        // The fields the plan changes that still differ, freshly described (EKS runs
+        // one update at a time: a call after the first finds part of it done), in the
+        // order the changes are made.
+        let now = spec_of(&cl);
+        let (w, n) = (want.to_attrs(), now.to_attrs());
+        let todo = |fields: &[&str]| {
+            changes(diff, fields)
+                && fields
+                    .iter()
+                    .any(|k| w.get(*k).is_some_and(|v| n.get(*k) != Some(v)))
         };
-        match cl.status() {
-            Some(ClusterStatus::Active) => {}
-            st => return Err(busy(&what, st.map_or("unknown", |s| s.as_str()))),
-        }
-        // What still differs, freshly described, in the order the changes are made.
-        let now = cluster_attrs(&cl);
-        let want = sorted_lists(a, &["subnets", "securityGroups", "logging"]);
-        let differs = |k: &str| want.get(k).is_some_and(|v| now.get(k) != Some(v));
-        let mut todo: Vec<&str> = Vec::new();
-        if differs("version") {
-            todo.push("version");
-        }
-        if differs("endpointPrivateAccess") || differs("endpointPublicAccess") {
-            todo.push("endpoint access");
-        }
-        if differs("subnets") || differs("securityGroups") {
-            todo.push("subnets and security groups");
-        }
-        if differs("logging") {
-            todo.push("logging");
-        }
-        if differs("authenticationMode") {
-            todo.push("authentication mode");
-        }
-        if differs("secretsKey") {
-            todo.push("secrets encryption");
-        }
+        let steps: [(&str, &[&str]); 6] = [
+            ("version", &["version"]),
+            (
+                "endpoint access",
+                &["endpointPrivateAccess", "endpointPublicAccess"],
+            ),
+            (
+                "subnets and security groups",
+                &["subnets", "securityGroups"],
+            ),
+            ("logging", &["logging"]),
+            ("authentication mode", &["authenticationMode"]),
+            ("secrets encryption", &["secretsKey"]),
+        ];
+        let mut todo: Vec<&str> = steps
+            .iter()
+            .filter(|(_, fields)| todo(fields))
+            .map(|(step, _)| *step)
+            .collect();
         let Some(&first) = todo.first() else {
             return Ok(cluster_out(&cl));
         };
         let mut first = first.to_string();
+        let config = || c.update_cluster_config().name(name);
         let update = match first.as_str() {
             "version" => {
-                let target = next_version(cl.version().unwrap_or_default(), &s(a, "version")?)?;
-                if Some(target.as_str()) != opt_s(a, "version").as_deref() {
+                let wanted = want.version.as_deref().unwrap_or_default();
+                let target = next_version(cl.version().unwrap_or_default(), wanted)?;
+                if target != wanted {
                     first = format!("version {target}");
                     todo.insert(1, "the next version");
                 }
                 c.update_cluster_version()
-                    .name(&name)
+                    .name(name)
                     .version(target)
                     .send()
                     .await
@@ -357,12 +303,11 @@ impl Kind for EksCluster {
                     .update
             }
             "endpoint access" => {
-                c.update_cluster_config()
-                    .name(&name)
+                config()
                     .resources_vpc_config(
                         VpcConfigRequest::builder()
-                            .endpoint_private_access(b(a, "endpointPrivateAccess", true))
-                            .endpoint_public_access(b(a, "endpointPublicAccess", false))
+                            .endpoint_private_access(want.endpoint_private_access)
+                            .endpoint_public_access(want.endpoint_public_access)
                             .build(),
                     )
                     .send()
@@ -371,12 +316,11 @@ impl Kind for EksCluster {
                     .update
             }
             "subnets and security groups" => {
-                c.update_cluster_config()
-                    .name(&name)
+                config()
                     .resources_vpc_config(
                         VpcConfigRequest::builder()
-                            .set_subnet_ids(Some(list(a, "subnets")?))
-                            .set_security_group_ids(Some(list(a, "securityGroups")?))
+                            .set_subnet_ids(Some(ids(&want.subnets)?))
+                            .set_security_group_ids(Some(ids(&want.security_groups)?))
                             .build(),
                     )
                     .send()
@@ -385,21 +329,19 @@ impl Kind for EksCluster {
                     .update
             }
             "logging" => {
-                c.update_cluster_config()
-                    .name(&name)
-                    .logging(logging(&list(a, "logging")?))
+                config()
+                    .logging(logging(&want.logging))
                     .send()
                     .await
                     .map_err(classify)?
                     .update
             }
             "authentication mode" => {
-                c.update_cluster_config()
-                    .name(&name)
+                config()
                     .access_config(
                         UpdateAccessConfigRequest::builder()
                             .authentication_mode(AuthenticationMode::from(
-                                s(a, "authenticationMode")?.as_str(),
+                                want.authentication_mode.as_str(),
                             ))
                             .build(),
                     )
@@ -409,9 +351,12 @@ impl Kind for EksCluster {
                     .update
             }
             _ => {
+                let key = want.secrets_key.as_ref().ok_or_else(|| {
+                    KindError::fatal("BadSpec", "a secrets key to add, but none given")
+                })?;
                 c.associate_encryption_config()
-                    .cluster_name(&name)
-                    .encryption_config(secrets_encryption(&s(a, "secretsKey")?))
+                    .cluster_name(name)
+                    .encryption_config(secrets_encryption(key.get()?))
                     .send()
                     .await
                     .map_err(classify)?
@@ -435,7 +380,7 @@ impl Kind for EksCluster {
             .0
             .client(scope)?
             .delete_cluster()
-            .name(s(&current.attrs, "name")?)
+            .name(s(&current.outputs, "name")?)
             .send()
             .await
             .map_err(classify);
@@ -452,52 +397,25 @@ impl Kind for EksCluster {
     ) -> Result<Readiness, KindError> {
         let c = self.0.client(scope)?;
         let name = s(outputs, "name")?;
-        if op == Op::Update {
-            if let Some(u) = opt_s(outputs, "update") {
-                if let Some(st) = update_pending(c, &name, &u, None, None).await? {
-                    return Ok(Readiness::Pending(st));
-                }
-            }
+        if let Some(r) = update_running(c, op, outputs, &name, UpdateOf::Cluster).await? {
+            return Ok(r);
         }
         let cl = describe_cluster(c, &name).await?;
-        let status = cl.as_ref().and_then(|cl| cl.status().cloned());
-        let answer = match (op, status) {
-            (Op::Delete, None) => Readiness::Gone,
-            (Op::Delete, Some(st)) => Readiness::Pending(st.as_str().to_string()),
-            (_, None) => {
-                return Err(KindError::new(
-                    ErrorClass::NotFound,
-                    "NotVisibleYet",
-                    format!("cluster {name} is not visible yet"),
-                ))
-            }
-            (_, Some(ClusterStatus::Active)) => {
-                let mut out = cluster_out(cl.as_ref().expect("status implies a cluster"));
+        let answer = readiness(
+            op,
+            &format!("cluster {name}"),
+            cl.as_ref(),
+            ("ClusterFailed", &["FAILED"]),
+            |cl| {
+                let mut out = cluster_out(cl);
                 out.extend(
                     outputs
                         .get("update")
                         .map(|u| ("update".to_string(), u.clone())),
                 );
-                Readiness::Ready(out)
-            }
-            (_, Some(ClusterStatus::Failed)) => {
-                let issues: Vec<String> = cl
-                    .as_ref()
-                    .and_then(|cl| cl.health())
-                    .map(|h| {
-                        h.issues()
-                            .iter()
-                            .filter_map(|i| i.message().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                return Err(KindError::fatal(
-                    "ClusterFailed",
-                    format!("cluster {name} FAILED: {}", issues.join("; ")),
-                ));
-            }
-            (_, Some(st)) => Readiness::Pending(st.as_str().to_string()),
-        };
+                out
+            },
+        )?;
         if !matches!(answer, Readiness::Pending(_)) {
             self.0.invalidate();
         }

@@ -25,16 +25,20 @@ mod cluster;
 mod nodegroup;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use airgap_engine::{Attrs, ErrorClass, KindError, Registry, Scope, Value};
-use aws_sdk_eks::types::{Cluster, ClusterStatus, UpdateStatus};
+use airgap_engine::{
+    Attrs, Created, ErrorClass, KindError, Op, Readiness, Registry, Resolved, Scope, Value,
+};
+use aws_sdk_eks::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_eks::types::{AccessEntry, Addon, Cluster, Nodegroup, UpdateStatus};
 use tokio::sync::OnceCell;
 
 use crate::clients::PerScope;
-use crate::errors::classify;
-use crate::kit::all_pages;
+use crate::errors::{classify, code_of};
+use crate::kit::{all_pages, described, not_visible_yet};
 use crate::tags;
 
 pub use access_entry::EksAccessEntry;
@@ -93,16 +97,10 @@ impl Eks {
             let names: Vec<String> = all_pages!(c.list_clusters())?;
             let mut out = Vec::new();
             for name in names {
-                let cl = match c.describe_cluster().name(&name).send().await {
-                    Ok(o) => o.cluster,
-                    Err(e) => match classify(e) {
-                        e if e.class == ErrorClass::NotFound => None,
-                        e => return Err(e),
-                    },
-                };
-                if let Some(cl) = cl.filter(|cl| {
-                    cluster_id(cl, env).is_some() && cl.status() != Some(&ClusterStatus::Deleting)
-                }) {
+                if let Some(cl) = describe_cluster(c, &name)
+                    .await?
+                    .filter(|cl| cluster_id(cl, env).is_some() && !cl.deleting())
+                {
                     out.push(cl);
                 }
             }
@@ -110,6 +108,56 @@ impl Eks {
         })
         .await
         .cloned()
+    }
+
+    /// The env's members of one kind (node groups, add-ons, access entries) in every
+    /// cluster of the env: `list` per cluster, then `describe` one by one (their tags
+    /// come only with the description); those of other envs, without tags (the cluster
+    /// creator's own access entry) or being deleted are left out.
+    async fn members<T, L, LF, D, DF>(
+        &self,
+        env: &str,
+        scope: &Scope,
+        list: L,
+        describe: D,
+    ) -> Result<Vec<Found<T>>, KindError>
+    where
+        T: Member,
+        L: Fn(aws_sdk_eks::Client, String) -> LF,
+        LF: Future<Output = Result<Vec<String>, KindError>>,
+        D: Fn(aws_sdk_eks::Client, String, String) -> DF,
+        DF: Future<Output = Result<Option<T>, KindError>>,
+    {
+        let c = self.client(scope)?;
+        let mut out = Vec::new();
+        for cl in self.clusters(env, scope).await?.iter() {
+            let Some(cname) = cl.name() else { continue };
+            let names = match list(c.clone(), cname.to_string()).await {
+                Ok(n) => n,
+                // The cluster went away since it was listed.
+                Err(e) if e.class == ErrorClass::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            for name in names {
+                let Some(item) = describe(c.clone(), cname.to_string(), name.clone()).await? else {
+                    continue;
+                };
+                let Some(id) = tags::owned_id(&tag_map(item.tags()), env) else {
+                    continue;
+                };
+                if item.deleting() {
+                    continue;
+                }
+                out.push(Found {
+                    id,
+                    cluster: cname.to_string(),
+                    cluster_arn: cl.arn().unwrap_or_default().to_string(),
+                    name,
+                    item,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Forgets the shared listings after a change to a cluster.
@@ -183,6 +231,106 @@ pub fn register(registry: &mut Registry, eks: &Arc<Eks>) {
 
 // ---- shared helpers ----------------------------------------------------------------
 
+/// One resource of the env found under one of its clusters.
+struct Found<T> {
+    /// Its node id (`airgap:id`).
+    id: String,
+    cluster: String,
+    cluster_arn: String,
+    /// The name it was listed by (for an access entry, the principal).
+    name: String,
+    item: T,
+}
+
+/// What the EKS kinds read alike from their resources' descriptions.
+trait Member {
+    fn tags(&self) -> Option<&HashMap<String, String>>;
+    fn arn(&self) -> Option<&str>;
+    /// The status, as EKS spells it (`ACTIVE`, `CREATING`, ...); none for an access
+    /// entry, which has none.
+    fn status(&self) -> Option<&str>;
+    /// Its health issues, for an error message.
+    fn issues(&self) -> String;
+    fn deleting(&self) -> bool {
+        self.status() == Some("DELETING")
+    }
+}
+
+/// `Member` from the description's own tags, status and health.
+macro_rules! member {
+    ($t:ty, $arn:ident, $issue:expr) => {
+        impl Member for $t {
+            fn tags(&self) -> Option<&HashMap<String, String>> {
+                self.tags()
+            }
+            fn arn(&self) -> Option<&str> {
+                self.$arn()
+            }
+            fn status(&self) -> Option<&str> {
+                self.status().map(|s| s.as_str())
+            }
+            fn issues(&self) -> String {
+                let issues = self.health().map(|h| h.issues()).unwrap_or_default();
+                issues
+                    .iter()
+                    .map($issue)
+                    .collect::<Vec<String>>()
+                    .join("; ")
+            }
+        }
+    };
+}
+
+member!(Cluster, arn, |i: &aws_sdk_eks::types::ClusterIssue| i
+    .message()
+    .unwrap_or_default()
+    .to_string());
+member!(Addon, addon_arn, |i: &aws_sdk_eks::types::AddonIssue| i
+    .message()
+    .unwrap_or_default()
+    .to_string());
+member!(
+    Nodegroup,
+    nodegroup_arn,
+    |i: &aws_sdk_eks::types::Issue| format!(
+        "{}: {}",
+        i.code().map_or("", |c| c.as_str()),
+        i.message().unwrap_or_default()
+    )
+);
+
+impl Member for AccessEntry {
+    fn tags(&self) -> Option<&HashMap<String, String>> {
+        self.tags()
+    }
+    fn arn(&self) -> Option<&str> {
+        self.access_entry_arn()
+    }
+    fn status(&self) -> Option<&str> {
+        None
+    }
+    fn issues(&self) -> String {
+        String::new()
+    }
+}
+
+/// A create's answer: the resource's ARN is its physical id.
+fn created_as<T: Member>(x: &T, outputs: impl FnOnce(&T) -> Attrs) -> Created {
+    Created {
+        physical_id: x.arn().unwrap_or_default().to_string(),
+        outputs: outputs(x),
+    }
+}
+
+/// The outputs of a resource under a cluster: its name (`id`), cluster and ARN.
+fn member_out(id: &str, cluster: &str, arn: &str) -> Attrs {
+    Attrs::from([
+        ("id".to_string(), Value::str(id)),
+        ("cluster".to_string(), Value::str(cluster)),
+        ("arn".to_string(), Value::str(arn)),
+    ])
+}
+
 fn tag_map(t: Option<&HashMap<String, String>>) -> HashMap<String, String> {
     t.cloned().unwrap_or_default()
 }
@@ -203,6 +351,140 @@ fn busy(what: &str, status: &str) -> KindError {
     )
 }
 
+async fn describe_cluster(
+    c: &aws_sdk_eks::Client,
+    name: &str,
+) -> Result<Option<Cluster>, KindError> {
+    Ok(described(c.describe_cluster().name(name).send())
+        .await?
+        .and_then(|o| o.cluster))
+}
+
+/// What a create answered, or the resource it found in its way: a create
+/// retried with another spec (so another client token) meets
+/// `ResourceInUseException`; the resource there is adopted if it is this node's and
+/// not on its way out, refused if it is someone else's (`foreign` says whose), and
+/// without one (a busy cluster) the error stands.
+async fn made_or_adopted<O, E, R, T, F>(
+    sent: Result<O, SdkError<E, R>>,
+    made: impl FnOnce(O) -> Option<T>,
+    existing: impl FnOnce() -> F,
+    node: &Resolved,
+    what: &str,
+    foreign: impl FnOnce() -> String,
+) -> Result<T, KindError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+    T: Member,
+    F: Future<Output = Result<Option<T>, KindError>>,
+{
+    match sent {
+        Ok(o) => made(o).ok_or_else(|| {
+            KindError::fatal(
+                "NothingCreated",
+                format!("the create of {what} returned none"),
+            )
+        }),
+        Err(e) if code_of(&e) == Some("ResourceInUseException") => match existing().await? {
+            Some(x)
+                if tags::owned_id(&tag_map(x.tags()), &node.env).as_deref()
+                    == Some(node.id.0.as_str()) =>
+            {
+                if x.deleting() {
+                    Err(busy(what, "DELETING"))
+                } else {
+                    Ok(x)
+                }
+            }
+            Some(_) => Err(KindError::fatal("ResourceInUseException", foreign())),
+            None => Err(classify(e)),
+        },
+        Err(e) => Err(classify(e)),
+    }
+}
+
+/// The resource an update acts on, freshly described: it must exist and be in one of
+/// the `ok` statuses (EKS runs one update at a time); otherwise the update waits.
+fn updatable<T: Member>(found: Option<T>, what: &str, ok: &[&str]) -> Result<T, KindError> {
+    let Some(x) = found else {
+        return Err(KindError::new(
+            ErrorClass::NotFound,
+            "ResourceNotFoundException",
+            what,
+        ));
+    };
+    match x.status() {
+        Some(st) if ok.contains(&st) => Ok(x),
+        st => Err(busy(what, st.unwrap_or("unknown"))),
+    }
+}
+
+/// Readiness from a description: ACTIVE is ready (with `ready`'s outputs), a `failed`
+/// status is fatal (`code`), DELETE_FAILED after a delete too, with the health issues; any other
+/// status is pending; absent is gone after a delete and not visible yet otherwise.
+fn readiness<T: Member>(
+    op: Op,
+    what: &str,
+    found: Option<&T>,
+    (code, failed): (&str, &[&str]),
+    ready: impl FnOnce(&T) -> Attrs,
+) -> Result<Readiness, KindError> {
+    let Some(x) = found else {
+        return match op {
+            Op::Delete => Ok(Readiness::Gone),
+            _ => Err(not_visible_yet(format!("{what} is not visible yet"))),
+        };
+    };
+    let st = x.status().unwrap_or("ACTIVE");
+    match (op, st) {
+        (Op::Delete, "DELETE_FAILED") => Err(KindError::fatal(
+            "DeleteFailed",
+            format!("{what} could not be deleted: {}", x.issues()),
+        )),
+        (Op::Delete, st) => Ok(Readiness::Pending(st.to_string())),
+        (_, "ACTIVE") => Ok(Readiness::Ready(ready(x))),
+        (_, st) if failed.contains(&st) => Err(KindError::fatal(
+            code,
+            format!("{what} is {st}: {}", x.issues()),
+        )),
+        (_, st) => Ok(Readiness::Pending(st.to_string())),
+    }
+}
+
+/// Which resource under a cluster an update belongs to.
+enum UpdateOf<'a> {
+    Cluster,
+    Nodegroup(&'a str),
+    Addon(&'a str),
+}
+
+/// After an update, while the update it started (its id in the outputs) runs:
+/// `Pending`; `None` once it succeeded (or there was none), so the resource's own
+/// status decides.
+async fn update_running(
+    c: &aws_sdk_eks::Client,
+    op: Op,
+    outputs: &Attrs,
+    cluster: &str,
+    of: UpdateOf<'_>,
+) -> Result<Option<Readiness>, KindError> {
+    let Some(update) = outputs.get("update").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    if op != Op::Update {
+        return Ok(None);
+    }
+    let (nodegroup, addon) = match of {
+        UpdateOf::Cluster => (None, None),
+        UpdateOf::Nodegroup(n) => (Some(n), None),
+        UpdateOf::Addon(a) => (None, Some(a)),
+    };
+    Ok(update_pending(c, cluster, update, nodegroup, addon)
+        .await?
+        .map(Readiness::Pending))
+}
+
 /// A further update must wait for the one just started (EKS runs one at a time).
 fn more_to_do(what: &str, started: &str, rest: &[&str]) -> KindError {
     KindError::new(
@@ -216,19 +498,16 @@ fn more_to_do(what: &str, started: &str, rest: &[&str]) -> KindError {
     )
 }
 
-fn str_list(items: &[String]) -> Value {
-    Value::List(items.iter().map(|s| Value::str(s.as_str())).collect())
+/// Resolved ids, as an API takes them.
+fn ids(list: &[airgap_catalog::spec::Id]) -> Result<Vec<String>, KindError> {
+    list.iter().map(|i| Ok(i.get()?.to_string())).collect()
 }
 
-fn int(attrs: &Attrs, key: &str) -> Result<i32, KindError> {
-    match attrs.get(key) {
-        Some(Value::Int(v)) => i32::try_from(*v)
-            .map_err(|_| KindError::fatal("BadAttribute", format!("{key} {v} out of range"))),
-        other => Err(KindError::fatal(
-            "BadAttribute",
-            format!("{key} is missing or not a number: {other:?}"),
-        )),
-    }
+/// Whether the plan's diff changes any of `fields`.
+fn changes(diff: &airgap_engine::Diff, fields: &[&str]) -> bool {
+    diff.changes
+        .iter()
+        .any(|c| fields.contains(&c.field.as_str()))
 }
 
 /// Minor of a `1.NN` Kubernetes version.

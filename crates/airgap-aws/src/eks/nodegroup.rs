@@ -1,204 +1,111 @@
 //! The EKS managed node group kind (`eks-nodegroup`): scaling, labels, taints and
 //! launch template, replaced create-before-destroy.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use airgap_catalog::spec::{EksNodegroupSpec, Id, MaxUnavailable, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
+    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
 };
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
-    LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig, NodegroupStatus, Taint,
+    LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig, NodegroupUpdateConfig, Taint,
     TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload,
 };
 
 use super::{
-    busy, int, more_to_do, std_tags, str_list, tag_map, update_pending, with_update, Eks, NAME_TAG,
+    changes, created_as, ids, made_or_adopted, member_out, more_to_do, readiness, std_tags,
+    tag_map, updatable, update_running, with_update, Eks, UpdateOf, NAME_TAG,
 };
 use crate::ec2::kind_meta;
-use crate::errors::{classify, code_of};
-use crate::kit::{all_pages, delete_call, id_set, list, not_visible_yet, opt_s, s, sorted_lists};
-use crate::tags;
+use crate::errors::classify;
+use crate::kit::{all_pages, delete_call, described, s};
 
 pub struct EksNodegroup(pub Arc<Eks>);
 
-fn taint_value(t: &Taint) -> Value {
-    Value::Map(BTreeMap::from([
-        ("key".to_string(), Value::str(t.key().unwrap_or_default())),
-        (
-            "value".to_string(),
-            t.value().map_or(Value::Null, Value::str),
-        ),
-        (
-            "effect".to_string(),
-            Value::str(t.effect().map_or("", |e| e.as_str())),
-        ),
-    ]))
-}
-
-fn map_str(v: &Value, key: &str) -> String {
-    match v {
-        Value::Map(m) => m
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        _ => String::new(),
-    }
-}
-
-/// Taints in a stable order (key, effect), as EKS keeps no order.
-fn sorted_taints(v: Option<&Value>) -> Value {
-    let mut items = match v {
-        Some(Value::List(items)) => items.clone(),
-        _ => Vec::new(),
-    };
-    items.sort_by_key(|t| (map_str(t, "key"), map_str(t, "effect")));
-    Value::List(items)
-}
-
-fn taint_of(v: &Value) -> Taint {
-    let value = match v {
-        Value::Map(m) => m.get("value").and_then(Value::as_str).map(str::to_string),
-        _ => None,
-    };
+/// A taint as EKS takes it.
+fn sdk_taint(t: &airgap_catalog::spec::Taint) -> Taint {
     Taint::builder()
-        .key(map_str(v, "key"))
-        .set_value(value)
-        .effect(TaintEffect::from(map_str(v, "effect").as_str()))
+        .key(&t.key)
+        .set_value(t.value.clone())
+        .effect(TaintEffect::from(t.effect.as_str()))
         .build()
 }
 
-fn labels_of(v: Option<&Value>) -> HashMap<String, String> {
-    match v {
-        Some(Value::Map(m)) => m
-            .iter()
-            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-            .collect(),
-        _ => HashMap::new(),
+/// A taint as EKS shows it; one of an effect this version does not know is left out
+/// (and so put back as declared).
+fn spec_taint(t: &Taint) -> Option<airgap_catalog::spec::Taint> {
+    Some(airgap_catalog::spec::Taint {
+        key: t.key().unwrap_or_default().to_string(),
+        value: t.value().map(str::to_string),
+        effect: airgap_catalog::spec::TaintEffect::parse(t.effect()?.as_str())?,
+    })
+}
+
+/// The update configuration as EKS takes it.
+fn sdk_update_config(u: MaxUnavailable) -> NodegroupUpdateConfig {
+    match u {
+        MaxUnavailable::Nodes(n) => NodegroupUpdateConfig::builder().max_unavailable(n),
+        MaxUnavailable::Percentage(p) => {
+            NodegroupUpdateConfig::builder().max_unavailable_percentage(p)
+        }
+    }
+    .build()
+}
+
+/// The update configuration as EKS shows it (every node group has one: EKS's default
+/// is one node).
+fn spec_update_config(u: &NodegroupUpdateConfig) -> Option<MaxUnavailable> {
+    match (u.max_unavailable(), u.max_unavailable_percentage()) {
+        (Some(n), _) => Some(MaxUnavailable::Nodes(n)),
+        (None, Some(p)) => Some(MaxUnavailable::Percentage(p)),
+        (None, None) => None,
     }
 }
 
-fn ng_attrs(ng: &Nodegroup) -> Attrs {
+/// What EKS shows of a node group, in its spec's shape.
+fn spec_of(ng: &Nodegroup) -> EksNodegroupSpec {
     let tm = tag_map(ng.tags());
     let name = tm
         .get(NAME_TAG)
         .cloned()
         .unwrap_or_else(|| ng.nodegroup_name().unwrap_or_default().to_string());
     let sc = ng.scaling_config();
-    let mut types = ng.instance_types().to_vec();
-    types.sort();
-    let mut a = Attrs::from([
-        (
-            "cluster".to_string(),
-            Value::str(ng.cluster_name().unwrap_or_default()),
-        ),
-        ("name".to_string(), Value::Str(name)),
-        (
-            "role".to_string(),
-            Value::str(ng.node_role().unwrap_or_default()),
-        ),
-        ("subnets".to_string(), id_set(ng.subnets().to_vec())),
-        ("instanceTypes".to_string(), str_list(&types)),
-        (
-            "min".to_string(),
-            Value::Int(i64::from(sc.and_then(|s| s.min_size()).unwrap_or(0))),
-        ),
-        (
-            "desired".to_string(),
-            Value::Int(i64::from(sc.and_then(|s| s.desired_size()).unwrap_or(0))),
-        ),
-        (
-            "max".to_string(),
-            Value::Int(i64::from(sc.and_then(|s| s.max_size()).unwrap_or(0))),
-        ),
-        (
-            "labels".to_string(),
-            Value::Map(
-                ng.labels()
-                    .map(|l| {
-                        l.iter()
-                            .map(|(k, v)| (k.clone(), Value::str(v.as_str())))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            ),
-        ),
-        (
-            "taints".to_string(),
-            sorted_taints(Some(&Value::List(
-                ng.taints().iter().map(taint_value).collect(),
-            ))),
-        ),
-        (
-            "version".to_string(),
-            Value::str(ng.version().unwrap_or_default()),
-        ),
-    ]);
-    match ng.launch_template() {
-        Some(lt) => {
-            a.insert(
-                "launchTemplate".into(),
-                Value::str(lt.id().or(lt.name()).unwrap_or_default()),
-            );
-            if let Some(n) = lt.name() {
-                a.insert("launchTemplateName".into(), Value::str(n));
-            }
-            a.insert(
-                "launchTemplateVersion".into(),
-                lt.version().map_or(Value::Null, Value::str),
-            );
-        }
-        None => {
-            a.insert(
-                "amiType".into(),
-                Value::str(ng.ami_type().map_or("", |t| t.as_str())),
-            );
-        }
+    let lt = ng.launch_template();
+    EksNodegroupSpec {
+        cluster: ng.cluster_name().unwrap_or_default().into(),
+        name,
+        role: ng.node_role().unwrap_or_default().into(),
+        subnets: ng.subnets().iter().map(|s| s.as_str().into()).collect(),
+        instance_types: ng.instance_types().to_vec(),
+        min: sc.and_then(|s| s.min_size()).unwrap_or(0),
+        desired: sc.and_then(|s| s.desired_size()).unwrap_or(0),
+        max: sc.and_then(|s| s.max_size()).unwrap_or(0),
+        labels: ng
+            .labels()
+            .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        taints: ng.taints().iter().filter_map(spec_taint).collect(),
+        version: Some(ng.version().unwrap_or_default().to_string()),
+        // The image of a node group with a launch template is the template's.
+        ami_type: lt
+            .is_none()
+            .then(|| ng.ami_type().map_or("", |t| t.as_str()).to_string()),
+        launch_template: lt.map(|l| l.id().or(l.name()).unwrap_or_default().into()),
+        launch_template_version: lt.and_then(|l| l.version()).map(Id::from),
+        update_config: ng.update_config().and_then(spec_update_config),
+        launch_template_name: lt.and_then(|l| l.name()).map(str::to_string),
     }
-    a
+    .sorted()
 }
 
 fn ng_out(ng: &Nodegroup) -> Attrs {
-    Attrs::from([
-        (
-            "id".to_string(),
-            Value::str(ng.nodegroup_name().unwrap_or_default()),
-        ),
-        (
-            "cluster".to_string(),
-            Value::str(ng.cluster_name().unwrap_or_default()),
-        ),
-        (
-            "arn".to_string(),
-            Value::str(ng.nodegroup_arn().unwrap_or_default()),
-        ),
-    ])
-}
-
-/// Desired attributes in observe's form: sets sorted, the launch template named as
-/// observed.
-fn ng_comparable(desired: &Attrs, observed: &Attrs) -> Attrs {
-    let mut d = sorted_lists(desired, &["subnets", "instanceTypes"]);
-    if let Some(t) = d.get("taints").cloned() {
-        d.insert("taints".into(), sorted_taints(Some(&t)));
-    }
-    // A template given by name compares with the observed name.
-    if let (Some(Value::Str(lt)), Some(n)) =
-        (d.get("launchTemplate"), observed.get("launchTemplateName"))
-    {
-        if !lt.starts_with("lt-") {
-            let n = n.clone();
-            d.insert("launchTemplate".into(), n);
-        }
-    }
-    // No version asked for: the template's default, whatever its number.
-    if d.get("launchTemplateVersion") == Some(&Value::Null) {
-        d.remove("launchTemplateVersion");
-    }
-    d
+    member_out(
+        ng.nodegroup_name().unwrap_or_default(),
+        ng.cluster_name().unwrap_or_default(),
+        ng.nodegroup_arn().unwrap_or_default(),
+    )
 }
 
 /// The cluster and AWS name of a node group ARN
@@ -214,37 +121,68 @@ async fn describe_ng(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Nodegroup>, KindError> {
-    match c
-        .describe_nodegroup()
-        .cluster_name(cluster)
-        .nodegroup_name(name)
-        .send()
-        .await
-    {
-        Ok(o) => Ok(o.nodegroup),
-        Err(e) => match classify(e) {
-            e if e.class == ErrorClass::NotFound => Ok(None),
-            e => Err(e),
-        },
-    }
+    Ok(described(
+        c.describe_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send(),
+    )
+    .await?
+    .and_then(|o| o.nodegroup))
 }
 
-fn ng_health(ng: &Nodegroup) -> String {
-    ng.health()
-        .map(|h| {
-            h.issues()
+fn scaling(spec: &EksNodegroupSpec) -> NodegroupScalingConfig {
+    NodegroupScalingConfig::builder()
+        .min_size(spec.min)
+        .desired_size(spec.desired)
+        .max_size(spec.max)
+        .build()
+}
+
+/// The label changes from `have` to `want`: EKS takes additions and removals.
+fn labels_update(want: &EksNodegroupSpec, have: &EksNodegroupSpec) -> UpdateLabelsPayload {
+    let add: HashMap<String, String> = want
+        .labels
+        .iter()
+        .filter(|(k, v)| have.labels.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove: Vec<String> = have
+        .labels
+        .keys()
+        .filter(|k| !want.labels.contains_key(*k))
+        .cloned()
+        .collect();
+    UpdateLabelsPayload::builder()
+        .set_add_or_update_labels((!add.is_empty()).then_some(add))
+        .set_remove_labels((!remove.is_empty()).then_some(remove))
+        .build()
+}
+
+/// The taint changes from `have` to `want`: a taint is identified by key and effect,
+/// so one whose value changed is added (updated) and not removed.
+fn taints_update(want: &EksNodegroupSpec, have: &EksNodegroupSpec) -> UpdateTaintsPayload {
+    let add: Vec<Taint> = want
+        .taints
+        .iter()
+        .filter(|t| !have.taints.contains(t))
+        .map(sdk_taint)
+        .collect();
+    let remove: Vec<Taint> = have
+        .taints
+        .iter()
+        .filter(|h| {
+            !want
+                .taints
                 .iter()
-                .map(|i| {
-                    format!(
-                        "{}: {}",
-                        i.code().map_or("", |c| c.as_str()),
-                        i.message().unwrap_or_default()
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
+                .any(|w| w.key == h.key && w.effect == h.effect)
         })
-        .unwrap_or_default()
+        .map(sdk_taint)
+        .collect();
+    UpdateTaintsPayload::builder()
+        .set_add_or_update_taints((!add.is_empty()).then_some(add))
+        .set_remove_taints((!remove.is_empty()).then_some(remove))
+        .build()
 }
 
 #[async_trait]
@@ -252,53 +190,49 @@ impl Kind for EksNodegroup {
     kind_meta!(EKS_NODEGROUP);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-        Diff::compute(
-            &ng_comparable(desired, &observed.attrs),
-            &observed.attrs,
-            self.facts().replace_fields,
-        )
+        let want = match (
+            EksNodegroupSpec::from_attrs(desired),
+            EksNodegroupSpec::from_attrs(&observed.attrs),
+        ) {
+            (Ok(d), Ok(o)) => d.comparable(&o).to_attrs(),
+            _ => desired.clone(),
+        };
+        Diff::compute(&want, &observed.attrs, self.facts().replace_fields)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let c = self.0.client(scope)?;
-        let mut out = Vec::new();
-        for cl in self.0.clusters(env, scope).await?.iter() {
-            let Some(cname) = cl.name() else { continue };
-            let names: Vec<String> = match all_pages!(c.list_nodegroups().cluster_name(cname)) {
-                Ok(n) => n,
-                Err(e) if e.class == ErrorClass::NotFound => continue,
-                Err(e) => return Err(e),
-            };
-            for n in names {
-                let Some(ng) = describe_ng(c, cname, &n).await? else {
-                    continue;
-                };
-                let Some(id) = tags::owned_id(&tag_map(ng.tags()), env) else {
-                    continue;
-                };
-                if ng.status() == Some(&NodegroupStatus::Deleting) {
-                    continue;
-                }
-                let mut parents = vec![cl.arn().unwrap_or_default().to_string()];
+        let found = self
+            .0
+            .members(
+                env,
+                scope,
+                |c, cl| async move { all_pages!(c.list_nodegroups().cluster_name(cl)) },
+                |c, cl, n| async move { describe_ng(&c, &cl, &n).await },
+            )
+            .await?;
+        Ok(found
+            .into_iter()
+            .map(|f| {
+                let ng = &f.item;
+                let mut parents = vec![f.cluster_arn];
                 parents.extend(ng.node_role().map(str::to_string));
                 parents.extend(ng.subnets().iter().cloned());
-                out.push(Observed {
-                    id: id.as_str().into(),
+                Observed {
+                    id: f.id.as_str().into(),
                     physical_id: ng.nodegroup_arn().unwrap_or_default().to_string(),
-                    attrs: ng_attrs(&ng),
-                    outputs: ng_out(&ng),
+                    attrs: spec_of(ng).to_attrs(),
+                    outputs: ng_out(ng),
                     parents,
-                });
-            }
-        }
-        Ok(out)
+                }
+            })
+            .collect())
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let c = self.0.client(&node.scope)?;
-        let a = &node.attrs;
-        let cluster = s(a, "cluster")?;
-        let base = s(a, "name")?;
+        let spec = EksNodegroupSpec::from_attrs(&node.attrs)?;
+        let cluster = spec.cluster.get()?;
+        let base = spec.name.as_str();
         // Names are unique per cluster: a create-before-destroy replacement takes a
         // name beside the old one's (alternating, so names do not grow).
         let aws_name = match node.replaces.as_deref().and_then(ng_names) {
@@ -306,127 +240,105 @@ impl Kind for EksNodegroup {
                 let token = node.client_token();
                 format!("{base}-{}", &token[token.len() - 8..])
             }
-            _ => base.clone(),
+            _ => base.to_string(),
         };
         let mut t = std_tags(&node.env, &node.id.0);
-        t.insert(NAME_TAG.into(), base.clone());
+        t.insert(NAME_TAG.into(), base.to_string());
         let mut req = c
             .create_nodegroup()
-            .cluster_name(&cluster)
+            .cluster_name(cluster)
             .nodegroup_name(&aws_name)
-            .node_role(s(a, "role")?)
-            .set_subnets(Some(list(a, "subnets")?))
-            .set_instance_types(Some(list(a, "instanceTypes")?))
-            .scaling_config(
-                NodegroupScalingConfig::builder()
-                    .min_size(int(a, "min")?)
-                    .desired_size(int(a, "desired")?)
-                    .max_size(int(a, "max")?)
-                    .build(),
-            )
-            .set_labels(Some(labels_of(a.get("labels"))))
-            .set_taints(Some(match a.get("taints") {
-                Some(Value::List(items)) => items.iter().map(taint_of).collect(),
-                _ => Vec::new(),
-            }))
-            .set_version(opt_s(a, "version"))
+            .node_role(spec.role.get()?)
+            .set_subnets(Some(ids(&spec.subnets)?))
+            .set_instance_types(Some(spec.instance_types.clone()))
+            .scaling_config(scaling(&spec))
+            .set_labels(Some(spec.labels.clone().into_iter().collect()))
+            .set_taints(Some(spec.taints.iter().map(sdk_taint).collect()))
+            .set_version(spec.version.clone())
+            .set_update_config(spec.update_config.map(sdk_update_config))
             .set_tags(Some(t))
             .client_request_token(node.client_token());
-        if let Some(ami) = opt_s(a, "amiType") {
+        if let Some(ami) = &spec.ami_type {
             req = req.ami_type(ami.as_str().into());
         }
-        if let Some(lt) = opt_s(a, "launchTemplate") {
-            let spec = if lt.starts_with("lt-") {
+        if let Some(lt) = &spec.launch_template {
+            let lt = lt.get()?;
+            let by = if lt.starts_with("lt-") {
                 LaunchTemplateSpecification::builder().id(lt)
             } else {
                 LaunchTemplateSpecification::builder().name(lt)
             };
+            let version = match &spec.launch_template_version {
+                Some(v) => Some(v.get()?.to_string()),
+                None => None,
+            };
             req = req
-                .launch_template(spec.set_version(opt_s(a, "launchTemplateVersion")).build())
+                .launch_template(by.set_version(version).build())
                 // The template's image decides; EKS takes no version beside it then.
                 .set_version(None);
         }
-        let ng = match req.send().await {
-            Ok(o) => o.nodegroup,
-            Err(e) if code_of(&e) == Some("ResourceInUseException") => {
-                match describe_ng(c, &cluster, &aws_name).await? {
-                    Some(ng)
-                        if tags::owned_id(&tag_map(ng.tags()), &node.env).as_deref()
-                            == Some(node.id.0.as_str()) =>
-                    {
-                        if ng.status() == Some(&NodegroupStatus::Deleting) {
-                            return Err(busy(&format!("node group {aws_name}"), "DELETING"));
-                        }
-                        Some(ng)
-                    }
-                    Some(_) => {
-                        return Err(KindError::fatal(
-                            "ResourceInUseException",
-                            format!(
-                                "cluster {cluster} has a node group {aws_name} that is not {}",
-                                node.id
-                            ),
-                        ))
-                    }
-                    // Busy cluster (an update running): wait.
-                    None => return Err(classify(e)),
-                }
-            }
-            Err(e) => return Err(classify(e)),
-        };
-        let ng =
-            ng.ok_or_else(|| KindError::fatal("NoNodegroup", "CreateNodegroup returned none"))?;
-        Ok(Created {
-            physical_id: ng.nodegroup_arn().unwrap_or_default().to_string(),
-            outputs: ng_out(&ng),
-        })
+        let what = format!("node group {aws_name}");
+        let ng = made_or_adopted(
+            req.send().await,
+            |o| o.nodegroup,
+            || describe_ng(c, cluster, &aws_name),
+            node,
+            &what,
+            || {
+                format!(
+                    "cluster {cluster} has a node group {aws_name} that is not {}",
+                    node.id
+                )
+            },
+        )
+        .await?;
+        Ok(created_as(&ng, ng_out))
     }
 
     async fn update(
         &self,
         node: &Resolved,
         current: &Observed,
-        _diff: &Diff,
+        diff: &Diff,
     ) -> Result<Attrs, KindError> {
         let c = self.0.client(&node.scope)?;
-        let a = &node.attrs;
         let (cluster, name) = (s(&current.outputs, "cluster")?, s(&current.outputs, "id")?);
         let what = format!("node group {name}");
-        let Some(ng) = describe_ng(c, &cluster, &name).await? else {
-            return Err(KindError::new(
-                ErrorClass::NotFound,
-                "ResourceNotFoundException",
-                what,
-            ));
+        let ng = updatable(describe_ng(c, &cluster, &name).await?, &what, &["ACTIVE"])?;
+        // The fields the plan changes that still differ, freshly described: a first
+        // update of two (EKS runs one at a time) may have done its part already.
+        let now = spec_of(&ng);
+        let want = EksNodegroupSpec::from_attrs(&node.attrs)?.comparable(&now);
+        let (w, n) = (want.to_attrs(), now.to_attrs());
+        let todo = |fields: &[&str]| {
+            changes(diff, fields)
+                && fields
+                    .iter()
+                    .any(|k| w.get(*k).is_some_and(|v| n.get(*k) != Some(v)))
         };
-        match ng.status() {
-            Some(NodegroupStatus::Active) => {}
-            st => return Err(busy(&what, st.map_or("unknown", |s| s.as_str()))),
-        }
-        let now = ng_attrs(&ng);
-        let want = ng_comparable(a, &now);
-        let differs = |k: &str| want.get(k).is_some_and(|v| now.get(k) != Some(v));
-        let version = differs("version") || differs("launchTemplateVersion");
-        let config = ["min", "desired", "max", "labels", "taints"]
-            .iter()
-            .any(|k| differs(k));
+        let version = todo(&["version", "launchTemplateVersion"]);
+        let config = todo(&["min", "desired", "max", "labels", "taints", "updateConfig"]);
         let update = if version {
             let mut req = c
                 .update_nodegroup_version()
                 .cluster_name(&cluster)
                 .nodegroup_name(&name);
-            if differs("launchTemplateVersion") {
+            if todo(&["launchTemplateVersion"]) {
                 let lt = ng.launch_template();
+                let version = match &want.launch_template_version {
+                    Some(v) => Some(v.get()?.to_string()),
+                    None => None,
+                };
                 req = req.launch_template(
                     LaunchTemplateSpecification::builder()
                         .set_id(lt.and_then(|l| l.id()).map(str::to_string))
                         .set_name(lt.and_then(|l| l.name()).map(str::to_string))
-                        .set_version(opt_s(a, "launchTemplateVersion"))
+                        .set_version(version)
                         .build(),
                 );
             }
-            if differs("version") {
-                req = req.set_version(opt_s(a, "version"));
+            if todo(&["version"]) {
+                req = req.set_version(want.version.clone());
             }
             req.send().await.map_err(classify)?.update
         } else if config {
@@ -434,61 +346,17 @@ impl Kind for EksNodegroup {
                 .update_nodegroup_config()
                 .cluster_name(&cluster)
                 .nodegroup_name(&name);
-            if differs("min") || differs("desired") || differs("max") {
-                req = req.scaling_config(
-                    NodegroupScalingConfig::builder()
-                        .min_size(int(a, "min")?)
-                        .desired_size(int(a, "desired")?)
-                        .max_size(int(a, "max")?)
-                        .build(),
-                );
+            if todo(&["min", "desired", "max"]) {
+                req = req.scaling_config(scaling(&want));
             }
-            if differs("labels") {
-                let (want, have) = (labels_of(a.get("labels")), labels_of(now.get("labels")));
-                let add: HashMap<String, String> = want
-                    .iter()
-                    .filter(|(k, v)| have.get(*k) != Some(v))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                let remove: Vec<String> = have
-                    .keys()
-                    .filter(|k| !want.contains_key(*k))
-                    .cloned()
-                    .collect();
-                req = req.labels(
-                    UpdateLabelsPayload::builder()
-                        .set_add_or_update_labels((!add.is_empty()).then_some(add))
-                        .set_remove_labels((!remove.is_empty()).then_some(remove))
-                        .build(),
-                );
+            if todo(&["labels"]) {
+                req = req.labels(labels_update(&want, &now));
             }
-            if differs("taints") {
-                let items = |v: Option<&Value>| match v {
-                    Some(Value::List(i)) => i.clone(),
-                    _ => Vec::new(),
-                };
-                let (want, have) = (items(want.get("taints")), items(now.get("taints")));
-                let add: Vec<Taint> = want
-                    .iter()
-                    .filter(|t| !have.contains(t))
-                    .map(taint_of)
-                    .collect();
-                let remove: Vec<Taint> = have
-                    .iter()
-                    .filter(|h| {
-                        !want.iter().any(|w| {
-                            map_str(w, "key") == map_str(h, "key")
-                                && map_str(w, "effect") == map_str(h, "effect")
-                        })
-                    })
-                    .map(taint_of)
-                    .collect();
-                req = req.taints(
-                    UpdateTaintsPayload::builder()
-                        .set_add_or_update_taints((!add.is_empty()).then_some(add))
-                        .set_remove_taints((!remove.is_empty()).then_some(remove))
-                        .build(),
-                );
+            if todo(&["taints"]) {
+                req = req.taints(taints_update(&want, &now));
+            }
+            if todo(&["updateConfig"]) {
+                req = req.set_update_config(want.update_config.map(sdk_update_config));
             }
             req.send().await.map_err(classify)?.update
         } else {
@@ -529,53 +397,28 @@ impl Kind for EksNodegroup {
     ) -> Result<Readiness, KindError> {
         let c = self.0.client(scope)?;
         let (cluster, name) = (s(outputs, "cluster")?, s(outputs, "id")?);
-        if op == Op::Update {
-            if let Some(u) = opt_s(outputs, "update") {
-                if let Some(st) = update_pending(c, &cluster, &u, Some(&name), None).await? {
-                    return Ok(Readiness::Pending(st));
-                }
-            }
+        if let Some(r) =
+            update_running(c, op, outputs, &cluster, UpdateOf::Nodegroup(&name)).await?
+        {
+            return Ok(r);
         }
         let ng = describe_ng(c, &cluster, &name).await?;
-        Ok(match (op, ng.as_ref().and_then(|n| n.status().cloned())) {
-            (Op::Delete, None) => Readiness::Gone,
-            (Op::Delete, Some(NodegroupStatus::DeleteFailed)) => {
-                return Err(KindError::fatal(
-                    "DeleteFailed",
-                    format!(
-                        "node group {name}: {}",
-                        ng.as_ref().map(ng_health).unwrap_or_default()
-                    ),
-                ))
-            }
-            (Op::Delete, Some(st)) => Readiness::Pending(st.as_str().to_string()),
-            (_, None) => {
-                return Err(not_visible_yet(format!(
-                    "node group {name} is not visible yet"
-                )))
-            }
-            (_, Some(NodegroupStatus::Active)) => {
-                Readiness::Ready(ng_out(ng.as_ref().expect("status implies a node group")))
-            }
-            // Nodes that never joined (no way to the endpoints, a wrong role, ...).
-            (_, Some(st @ (NodegroupStatus::CreateFailed | NodegroupStatus::Degraded))) => {
-                return Err(KindError::fatal(
-                    "NodegroupFailed",
-                    format!(
-                        "node group {name} is {}: {}",
-                        st.as_str(),
-                        ng.as_ref().map(ng_health).unwrap_or_default()
-                    ),
-                ))
-            }
-            (_, Some(st)) => Readiness::Pending(st.as_str().to_string()),
-        })
+        // CREATE_FAILED or DEGRADED: nodes that never joined (no way to the endpoints,
+        // a wrong role, ...).
+        readiness(
+            op,
+            &format!("node group {name}"),
+            ng.as_ref(),
+            ("NodegroupFailed", &["CREATE_FAILED", "DEGRADED"]),
+            ng_out,
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use airgap_catalog::spec::TaintEffect as Effect;
 
     #[test]
     fn nodegroup_arns_name_cluster_and_group() {
@@ -586,18 +429,16 @@ mod tests {
     }
 
     #[test]
-    fn taints_compare_in_any_order() {
-        let t = |k: &str, e: &str| {
-            Value::Map(BTreeMap::from([
-                ("key".to_string(), Value::str(k)),
-                ("value".to_string(), Value::Null),
-                ("effect".to_string(), Value::str(e)),
-            ]))
-        };
-        let a = Value::List(vec![t("b", "NO_SCHEDULE"), t("a", "NO_EXECUTE")]);
-        let b = Value::List(vec![t("a", "NO_EXECUTE"), t("b", "NO_SCHEDULE")]);
-        assert_eq!(sorted_taints(Some(&a)), sorted_taints(Some(&b)));
-        let back = taint_value(&taint_of(&t("a", "NO_EXECUTE")));
-        assert_eq!(back, t("a", "NO_EXECUTE"));
+    fn a_taint_goes_to_eks_and_back_unchanged() {
+        for effect in Effect::ALL {
+            let t = airgap_catalog::spec::Taint {
+                key: "dedicated".into(),
+                value: Some("gpu".into()),
+                effect,
+            };
+            let sdk = sdk_taint(&t);
+            assert_eq!(sdk.effect().map(|e| e.as_str()), Some(effect.as_str()));
+            assert_eq!(spec_taint(&sdk), Some(t));
+        }
     }
 }

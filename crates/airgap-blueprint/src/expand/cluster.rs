@@ -1,10 +1,23 @@
 //! One EKS cluster: its IAM roles (unless given), API security group, KMS key,
 //! access entries, add-ons and node groups, ordered so nodes join without internet.
 
+use airgap_catalog::spec::{
+    node, EksAccessEntrySpec, EksAddonSpec, EksClusterSpec, EksNodegroupSpec, Id,
+    LaunchTemplateSpec, Policies, Taint,
+};
 use airgap_engine::{GraphBuilder, Node, Scope, Value};
 
-use super::{az_suffix, list, r};
-use crate::model::{Ami, Blueprint, TaintEffect};
+use super::{az_suffix, r};
+use crate::model::{Ami, Blueprint};
+
+/// A role given as an ARN, or a reference to the role node's ARN.
+fn role_id(v: Value) -> Id {
+    match v {
+        Value::Ref(r) => Id::Ref(r),
+        Value::Str(s) => Id::Known(s),
+        other => unreachable!("a role is an ARN or a reference, not {other}"),
+    }
+}
 
 pub(super) fn cluster_nodes(
     b: &mut GraphBuilder,
@@ -18,11 +31,10 @@ pub(super) fn cluster_nodes(
     let id = format!("cluster/{name}");
     let v = format!("vpc/{}", c.vpc.value);
     let vpc = bp.vpc(&c.vpc.value).expect("validated");
-    let subnets = |tier: &str| {
-        list(
-            azs.iter()
-                .map(|az| r(&format!("{v}/subnet/{tier}/{}", az_suffix(az)), "id")),
-        )
+    let subnets = |tier: &str| -> Vec<Id> {
+        azs.iter()
+            .map(|az| Id::of(format!("{v}/subnet/{tier}/{}", az_suffix(az)), "id"))
+            .collect()
     };
 
     let cluster_role = match &c.roles.cluster {
@@ -90,24 +102,14 @@ pub(super) fn cluster_nodes(
             .attr("cidr", cidr.value.to_string()),
         );
     }
-    let mut cluster = Node::new(id.as_str(), "eks-cluster", s.clone())
-        .attr("name", format!("{}-{name}", env))
-        .attr("role", cluster_role)
-        .attr("subnets", subnets("controlPlane"))
-        .attr("securityGroups", list([r(&format!("{id}/sg"), "id")]))
-        .attr("endpointPrivateAccess", true)
-        .attr("endpointPublicAccess", false)
-        .attr("authenticationMode", "API")
-        .attr(
-            "logging",
-            list(c.logging.iter().map(|l| Value::str(l.value.as_str()))),
-        );
-    if let Some(ver) = &c.version {
-        cluster = cluster.attr("version", ver.value.as_str());
-    }
-    if c.roles.cluster.is_none() {
-        cluster = cluster.after(format!("{id}/role/AmazonEKSClusterPolicy").as_str());
-    }
+    let mut cluster_spec = EksClusterSpec::private(
+        format!("{}-{name}", env),
+        role_id(cluster_role),
+        subnets("controlPlane"),
+        vec![Id::of(format!("{id}/sg"), "id")],
+    );
+    cluster_spec.logging = c.logging.iter().map(|l| l.value.clone()).collect();
+    cluster_spec.version = c.version.as_ref().map(|v| v.value.clone());
     if c.secrets_encryption.value {
         b.add(
             Node::new(format!("{id}/kms").as_str(), "kms-key", s.clone())
@@ -119,23 +121,25 @@ pub(super) fn cluster_nodes(
                 .attr("name", format!("alias/airgap/{}/{name}", env))
                 .attr("key", r(&format!("{id}/kms"), "id")),
         );
-        cluster = cluster.attr("secretsKey", r(&format!("{id}/kms"), "arn"));
+        cluster_spec.secrets_key = Some(Id::of(format!("{id}/kms"), "arn"));
+    }
+    let mut cluster = node(id.as_str(), s.clone(), &cluster_spec);
+    if c.roles.cluster.is_none() {
+        cluster = cluster.after(format!("{id}/role/AmazonEKSClusterPolicy").as_str());
     }
     b.add(cluster);
     for (i, admin) in c.admins.iter().enumerate() {
-        b.add(
-            Node::new(
-                format!("{id}/access/{i}").as_str(),
-                "eks-access-entry",
-                s.clone(),
-            )
-            .attr("cluster", r(&id, "id"))
-            .attr("principal", admin.value.as_str())
-            .attr(
-                "policy",
-                "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
-            ),
-        );
+        b.add(node(
+            format!("{id}/access/{i}"),
+            s.clone(),
+            &EksAccessEntrySpec {
+                cluster: Id::of(id.as_str(), "id"),
+                principal: admin.value.clone(),
+                policy: Some(Policies::One(
+                    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy".into(),
+                )),
+            },
+        ));
     }
     // vpc-cni and kube-proxy before nodes (so they join networked); the rest after.
     // Add-ons and node groups carry the cluster's version, so a version bump updates
@@ -143,17 +147,15 @@ pub(super) fn cluster_nodes(
     // then the node groups, then the add-ons that need nodes (coredns).
     let early = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"];
     let addon_node = |name: &str| {
-        let n = Node::new(
-            format!("{id}/addon/{name}").as_str(),
-            "eks-addon",
+        node(
+            format!("{id}/addon/{name}"),
             s.clone(),
+            &EksAddonSpec {
+                cluster: Id::of(id.as_str(), "id"),
+                name: name.to_string(),
+                kubernetes_version: c.version.as_ref().map(|v| v.value.clone()),
+            },
         )
-        .attr("cluster", r(&id, "id"))
-        .attr("name", name);
-        match &c.version {
-            Some(v) => n.attr("kubernetesVersion", v.value.as_str()),
-            None => n,
-        }
     };
     for addon in c
         .addons
@@ -165,83 +167,66 @@ pub(super) fn cluster_nodes(
     let mut ng_ids = Vec::new();
     for ng in &c.nodegroups {
         let ngid = format!("{id}/nodegroup/{}", ng.name.value);
-        let mut n = Node::new(ngid.as_str(), "eks-nodegroup", s.clone())
-            .attr("cluster", r(&id, "id"))
-            .attr("name", ng.name.value.as_str())
-            .attr("role", node_role.clone())
-            .attr("subnets", subnets("dataPlane"))
-            .attr(
-                "instanceTypes",
-                list(
-                    ng.instance_types
-                        .iter()
-                        .map(|t| Value::str(t.value.as_str())),
-                ),
-            )
-            .attr("min", i64::from(ng.scaling.min.value))
-            .attr("desired", i64::from(ng.scaling.desired.value))
-            .attr("max", i64::from(ng.scaling.max.value))
-            .attr(
-                "labels",
-                Value::Map(
-                    ng.labels
-                        .iter()
-                        .map(|(k, v)| (k.value.clone(), Value::str(v.value.as_str())))
-                        .collect(),
-                ),
-            )
-            .attr(
-                "taints",
-                list(ng.taints.iter().map(|t| {
-                    let effect = match t.effect.value {
-                        TaintEffect::NoSchedule => "NO_SCHEDULE",
-                        TaintEffect::NoExecute => "NO_EXECUTE",
-                        TaintEffect::PreferNoSchedule => "PREFER_NO_SCHEDULE",
-                    };
-                    Value::Map(
-                        [
-                            ("key".to_string(), Value::str(t.key.value.as_str())),
-                            (
-                                "value".to_string(),
-                                t.value
-                                    .as_ref()
-                                    .map_or(Value::Null, |v| Value::str(v.value.as_str())),
-                            ),
-                            ("effect".to_string(), Value::str(effect)),
-                        ]
-                        .into(),
-                    )
-                })),
-            );
-        if let Some(v) = &c.version {
-            n = n.attr("version", v.value.as_str());
-        }
-        n = match &ng.ami.value {
-            Ami::Type(t) => n.attr("amiType", t.as_str()),
+        let mut spec = EksNodegroupSpec {
+            cluster: Id::of(id.as_str(), "id"),
+            name: ng.name.value.clone(),
+            role: role_id(node_role.clone()),
+            subnets: subnets("dataPlane"),
+            instance_types: ng.instance_types.iter().map(|t| t.value.clone()).collect(),
+            min: ng.scaling.min.value as i32,
+            desired: ng.scaling.desired.value as i32,
+            max: ng.scaling.max.value as i32,
+            labels: ng
+                .labels
+                .iter()
+                .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                .collect(),
+            taints: ng
+                .taints
+                .iter()
+                .map(|t| Taint {
+                    key: t.key.value.clone(),
+                    value: t.value.as_ref().map(|v| v.value.clone()),
+                    effect: t.effect.value,
+                })
+                .collect(),
+            version: c.version.as_ref().map(|v| v.value.clone()),
+            ami_type: None,
+            launch_template: None,
+            launch_template_version: None,
+            update_config: ng.update_config.as_ref().map(|u| u.value),
+            launch_template_name: None,
+        };
+        match &ng.ami.value {
+            Ami::Type(t) => spec.ami_type = Some(t.clone()),
             Ami::LaunchTemplate {
                 id_or_name,
                 version,
-            } => n.attr("launchTemplate", id_or_name.as_str()).attr(
-                "launchTemplateVersion",
-                version.clone().map_or(Value::Null, Value::Str),
-            ),
+            } => {
+                spec.launch_template = Some(Id::Known(id_or_name.clone()));
+                spec.launch_template_version = version.clone().map(Id::Known);
+            }
             Ami::Id(ami) => {
                 // A custom AMI gets no bootstrap from EKS: a template of ours joins
                 // its nodes (nodeadm), and each new version rolls the node group.
                 let lt = format!("{ngid}/launch-template");
-                b.add(
-                    Node::new(lt.as_str(), "launch-template", s.clone())
-                        .attr("name", format!("airgap-{env}-{name}-{}", ng.name.value))
-                        .attr("imageId", ami.as_str())
-                        .attr("cluster", r(&id, "id"))
-                        .attr("endpoint", r(&id, "endpoint"))
-                        .attr("ca", r(&id, "ca"))
-                        .attr("serviceCidr", r(&id, "serviceCidr")),
-                );
-                n.attr("launchTemplate", r(&lt, "id"))
-                    .attr("launchTemplateVersion", r(&lt, "version"))
+                b.add(node(
+                    lt.as_str(),
+                    s.clone(),
+                    &LaunchTemplateSpec {
+                        name: format!("airgap-{env}-{name}-{}", ng.name.value),
+                        image_id: ami.clone(),
+                        cluster: Id::of(id.as_str(), "id"),
+                        endpoint: Id::of(id.as_str(), "endpoint"),
+                        ca: Id::of(id.as_str(), "ca"),
+                        service_cidr: Id::of(id.as_str(), "serviceCidr"),
+                    },
+                ));
+                spec.launch_template = Some(Id::of(lt.as_str(), "id"));
+                spec.launch_template_version = Some(Id::of(lt.as_str(), "version"));
             }
-        };
+        }
+        let mut n = node(ngid.as_str(), s.clone(), &spec);
         // Nodes join without internet: through the endpoints, with the routes in place.
         for svc in vpc.endpoints.interface.iter().chain(&vpc.endpoints.gateway) {
             n = n.after(format!("{v}/endpoint/{}", svc.value).as_str());

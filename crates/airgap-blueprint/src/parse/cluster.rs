@@ -145,21 +145,16 @@ impl Parser<'_> {
                 let key = self.req_string(&t, "key", "a taint");
                 let value = self.opt_string(&t, "value");
                 let effect = self.req(&t, "effect", "a taint").and_then(|(_, v)| {
-                    self.choice(
-                        v,
-                        "`effect`",
-                        &[
-                            ("NO_SCHEDULE", TaintEffect::NoSchedule),
-                            ("NO_EXECUTE", TaintEffect::NoExecute),
-                            ("PREFER_NO_SCHEDULE", TaintEffect::PreferNoSchedule),
-                        ],
-                    )
+                    self.choice(v, "`effect`", &TaintEffect::ALL.map(|e| (e.as_str(), e)))
                 });
                 if let Some(effect) = effect {
                     taints.push(Taint { key, value, effect });
                 }
             }
         }
+        let update_config = self
+            .get(&o, "updateConfig")
+            .and_then(|(k, v)| self.update_config(k, v));
         Some(Nodegroup {
             name,
             instance_types,
@@ -167,7 +162,48 @@ impl Parser<'_> {
             ami,
             labels,
             taints,
+            update_config,
         })
+    }
+
+    /// `updateConfig`: exactly one of `maxUnavailable`, `maxUnavailablePercentage`, each
+    /// 1-100 (EKS API `NodegroupUpdateConfig`).
+    fn update_config(&mut self, key: &Node, v: &Node) -> Option<Spanned<MaxUnavailable>> {
+        let u = self.obj(v, key.span, "`updateConfig`", keys::UPDATE_CONFIG)?;
+        match (
+            self.get(&u, "maxUnavailable"),
+            self.get(&u, "maxUnavailablePercentage"),
+        ) {
+            (Some((_, n)), None) => self
+                .int(n, "`maxUnavailable`", 1, 100)
+                .map(|n| Spanned::new(MaxUnavailable::Nodes(n.value as i32), n.span)),
+            (None, Some((_, p))) => self
+                .int(p, "`maxUnavailablePercentage`", 1, 100)
+                .map(|p| Spanned::new(MaxUnavailable::Percentage(p.value as i32), p.span)),
+            (Some((first, _)), Some((second, _))) => {
+                self.sink
+                    .report(
+                        Code::InvalidValue,
+                        second.span,
+                        "`updateConfig` takes only one of `maxUnavailable`, `maxUnavailablePercentage`",
+                        "second limit",
+                    )
+                    .also(first.span, "first limit")
+                    .help("keep one: `maxUnavailable: 2` (nodes) or `maxUnavailablePercentage: 25`");
+                None
+            }
+            (None, None) => {
+                self.sink
+                    .report(
+                        Code::Missing,
+                        key.span,
+                        "`updateConfig` needs `maxUnavailable` or `maxUnavailablePercentage`",
+                        "no limit given",
+                    )
+                    .help("write `updateConfig: { maxUnavailable: 1 }`, or leave `updateConfig` out for the EKS default");
+                None
+            }
+        }
     }
 
     fn exclusive_ami(&mut self, second: SourceSpan, first: SourceSpan) {

@@ -84,10 +84,12 @@ pub(crate) mod keys {
         "amiId",
         "labels",
         "taints",
+        "updateConfig",
     ];
     pub const SCALING: &[&str] = &["min", "desired", "max"];
     pub const LAUNCH_TEMPLATE: &[&str] = &["id", "name", "version"];
     pub const TAINT: &[&str] = &["key", "value", "effect"];
+    pub const UPDATE_CONFIG: &[&str] = &["maxUnavailable", "maxUnavailablePercentage"];
     pub const REGISTRIES: &[&str] = &["account", "repositories"];
 }
 

@@ -1,0 +1,39 @@
+//! Describe calls by id or name, where a resource that does not exist is an answer
+//! (`None`), not an error.
+
+use std::future::Future;
+
+use airgap_engine::{Attrs, KindError, Op, Readiness};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+
+use crate::errors::{classify, found};
+
+/// The answer of a Describe of one resource; NotFound is `None`.
+pub(crate) async fn described<T, E, R>(
+    call: impl Future<Output = Result<T, SdkError<E, R>>>,
+) -> Result<Option<T>, KindError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    found(call.await.map_err(classify))
+}
+
+/// Readiness of a resource that is usable as soon as its create or update returns, and
+/// whose delete is done once a Describe by id (`describe`, sent only after a delete) no
+/// longer lists it.
+pub(crate) async fn usable_until_deleted<T, E, R>(
+    op: Op,
+    outputs: &Attrs,
+    describe: impl Future<Output = Result<T, SdkError<E, R>>>,
+    listed: impl FnOnce(&T) -> bool,
+) -> Result<Readiness, KindError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if op != Op::Delete {
+        return Ok(Readiness::Ready(outputs.clone()));
+    }
+    super::delete_progress(describe.await.map_err(classify), listed, "deleting")
+}
