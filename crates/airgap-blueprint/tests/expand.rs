@@ -289,3 +289,33 @@ fn a_node_groups_update_config_reaches_its_spec_only_when_set() {
     );
     assert_eq!(attrs(&text).get("updateConfig"), None);
 }
+
+/// EKS refuses a Kubernetes `version` beside a launch template with a custom AMI
+/// (CreateNodegroup, UpdateNodegroupVersion): a node group on `amiId` carries none, and a
+/// cluster version bump leaves it to its image; one on an EKS AMI type follows the cluster.
+#[test]
+fn a_custom_ami_node_group_carries_no_kubernetes_version() {
+    use airgap_blueprint::parse;
+    use airgap_engine::Value;
+    let text = std::fs::read_to_string(plans_dir().join("hub-spoke.yaml")).unwrap();
+    let ami_type = "        amiType: AL2023_x86_64_STANDARD\n";
+    assert!(text.contains(ami_type), "the example's node group");
+    let custom = text.replacen(ami_type, "        amiId: ami-0123456789abcdef0\n", 1);
+    let ng = |text: &str| {
+        let g = expand(&parse("hub-spoke.yaml", text).unwrap())
+            .unwrap()
+            .seal()
+            .unwrap();
+        let attrs = g
+            .nodes()
+            .find(|n| n.id.0.ends_with("/nodegroup/general"))
+            .expect("the general node group")
+            .attrs
+            .clone();
+        attrs
+    };
+    let (standard, custom) = (ng(&text), ng(&custom));
+    assert!(matches!(standard.get("version"), Some(Value::Str(_))));
+    assert_eq!(custom.get("version"), None);
+    assert!(matches!(custom.get("launchTemplate"), Some(Value::Ref(_))));
+}

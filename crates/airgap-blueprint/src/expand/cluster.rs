@@ -224,6 +224,11 @@ pub(super) fn cluster_nodes(
                 ));
                 spec.launch_template = Some(Id::of(lt.as_str(), "id"));
                 spec.launch_template_version = Some(Id::of(lt.as_str(), "version"));
+                // The image is the Kubernetes version: EKS refuses a `version` beside a
+                // launch template with a custom AMI, in CreateNodegroup and in
+                // UpdateNodegroupVersion alike ("don't specify version, or the node group
+                // update will fail", EKS API reference). A new `amiId` rolls the nodes.
+                spec.version = None;
             }
         }
         let mut n = node(ngid.as_str(), s.clone(), &spec);
