@@ -7,6 +7,7 @@ mod launch_template;
 mod net;
 mod routing;
 mod sg;
+mod tagged;
 mod tgw;
 mod tgw_accept;
 
@@ -28,6 +29,11 @@ pub use tgw::{
     TgwAssociation, TgwAttachment, TgwPropagation, TgwRoute, TgwRouteTable, TransitGateway,
 };
 pub use tgw_accept::TgwAttachmentAccepter;
+
+pub(crate) use tagged::{
+    adopted, available_or_gone, describe_one, diff_with_tag_drift, lookup, made, mark_made, marked,
+    observe_tagged, parents_of_env, unmark_removed, update_retags, TagDrift, Tagged,
+};
 
 // The toolkit's helpers at their old path, for the modules that still import them from
 // here (RAM, ECR and the attachment accepter).

@@ -13,6 +13,9 @@ use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use crate::errors::{classify, found, gone_is_ok};
 use crate::tags;
 
+mod calls;
+pub(crate) use calls::{by_state, ready_with_the_call, unless_done};
+
 /// Attribute accessors on resolved attributes; a missing or mistyped one is a bug in
 /// the expansion, reported as fatal.
 pub(crate) fn s(attrs: &Attrs, key: &str) -> Result<String, KindError> {

@@ -112,6 +112,22 @@ impl Blockers {
         }
     }
 
+    /// A delete's answer, with a `DependencyViolation` passed through [`Self::clear`].
+    pub(crate) async fn unless_held(
+        &self,
+        scope: &Scope,
+        held: Held,
+        id: &str,
+        deleted: Result<(), KindError>,
+    ) -> Result<(), KindError> {
+        match deleted {
+            Err(e) if e.class == ErrorClass::DependencyViolation => {
+                Err(self.clear(scope, held, id, e).await)
+            }
+            r => r,
+        }
+    }
+
     async fn find_and_clear(
         &self,
         scope: &Scope,
