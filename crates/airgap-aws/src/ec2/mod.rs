@@ -121,33 +121,6 @@ pub(crate) fn not_visible(id: &str) -> KindError {
     crate::kit::not_visible_yet(format!("{id} is not visible yet"))
 }
 
-/// A Describe by id found nothing: gone after a delete, or (right after a create) not
-/// visible yet.
-pub(crate) fn missing(
-    op: airgap_engine::Op,
-    what: &str,
-) -> Result<airgap_engine::Readiness, KindError> {
-    if op == airgap_engine::Op::Delete {
-        Ok(airgap_engine::Readiness::Gone)
-    } else {
-        Err(not_visible(what))
-    }
-}
-
-/// What an interrupted create made: the first resource a lookup by [`owned_filters`]
-/// found that is this node's, has an id, and is not the one this node replaces.
-pub(crate) fn adoptable<'a, T: 'a>(
-    items: impl IntoIterator<Item = &'a T>,
-    node: &airgap_engine::Resolved,
-    tags: impl Fn(&T) -> &[Tag],
-    id: impl Fn(&'a T) -> Option<&'a str>,
-) -> Option<(&'a T, &'a str)> {
-    items.into_iter().find_map(|t| {
-        let id = id(t).filter(|id| node.replaces.as_deref() != Some(*id))?;
-        is_node(tags(t), node).then_some((t, id))
-    })
-}
-
 /// Whether a resource found by a lookup is this node's: the tags are checked here as
 /// well, since not every EC2 implementation applies tag filters server-side.
 pub(crate) fn is_node(tags: &[Tag], node: &airgap_engine::Resolved) -> bool {

@@ -14,7 +14,9 @@ use crate::errors::{classify, found, gone_is_ok};
 use crate::tags;
 
 mod calls;
+mod sets;
 pub(crate) use calls::{by_state, ready_with_the_call, unless_done};
+pub(crate) use sets::{delta, ids, some_if};
 
 /// Attribute accessors on resolved attributes; a missing or mistyped one is a bug in
 /// the expansion, reported as fatal.
