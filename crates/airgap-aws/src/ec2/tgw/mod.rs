@@ -9,6 +9,8 @@ mod route;
 mod route_table;
 mod transit_gateway;
 
+use std::collections::HashMap;
+
 use airgap_engine::{KindError, Scope};
 use aws_sdk_ec2::types::TransitGatewayRouteTableState;
 
@@ -56,5 +58,24 @@ async fn tgw_route_tables(
     Ok(all
         .into_iter()
         .filter(|t| !table_gone(t) && tags::owned_id(&tag_map(t.tags()), env).is_some())
+        .collect())
+}
+
+/// The env's TGW route tables that carry marks starting with `mark` (the sub-resources
+/// recorded on them): (route table id, tags). The others need no Get or Search.
+async fn tables_marked(
+    ec2: &Ec2,
+    env: &str,
+    scope: &Scope,
+    mark: &str,
+) -> Result<Vec<(String, HashMap<String, String>)>, KindError> {
+    Ok(tgw_route_tables(ec2, env, scope)
+        .await?
+        .into_iter()
+        .filter_map(|t| {
+            let tm = tag_map(t.tags());
+            let rt = t.transit_gateway_route_table_id()?.to_string();
+            tm.keys().any(|k| k.starts_with(mark)).then_some((rt, tm))
+        })
         .collect())
 }
