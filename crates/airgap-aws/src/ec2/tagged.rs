@@ -9,7 +9,7 @@ use aws_sdk_ec2::types::Tag;
 
 use super::{mark, tag_map, unmark};
 use crate::errors::gone_is_ok;
-use crate::kit::{by_state, id_out, missing_tags};
+use crate::kit::{id_out, missing_tags, ready_when_available};
 use crate::tags;
 
 /// An EC2 resource that carries tags and has an id: what observe and adoption need.
@@ -195,14 +195,7 @@ pub(crate) fn available_or_gone(
         Op::Delete => "deleting",
         _ => st.unwrap_or("pending"),
     });
-    by_state(
-        op,
-        physical_id,
-        state,
-        &["available"],
-        || id_out(physical_id),
-        |_| None,
-    )
+    ready_when_available(op, physical_id, state)
 }
 
 /// The diff of a kind whose observe shows tag drift ([`TagDrift::Shown`]): its fields as
@@ -224,36 +217,14 @@ macro_rules! diff_with_tag_drift {
 pub(crate) use diff_with_tag_drift;
 
 /// The update of an EC2 kind (`Kind(Arc<Ec2>)`) whose fields all force a replacement:
-/// all it can mend in place are its standard tags. A macro for the reason given at
-/// [`crate::kit::update_keeps_outputs`].
+/// all it can mend in place are its standard tags.
 macro_rules! update_retags {
     () => {
-        fn update<'life0, 'life1, 'life2, 'life3, 'async_trait>(
-            &'life0 self,
-            node: &'life1 airgap_engine::Resolved,
-            current: &'life2 airgap_engine::Observed,
-            diff: &'life3 airgap_engine::Diff,
-        ) -> ::std::pin::Pin<
-            Box<
-                dyn ::std::future::Future<
-                        Output = Result<airgap_engine::Attrs, airgap_engine::KindError>,
-                    > + Send
-                    + 'async_trait,
-            >,
-        >
-        where
-            'life0: 'async_trait,
-            'life1: 'async_trait,
-            'life2: 'async_trait,
-            'life3: 'async_trait,
-            Self: 'async_trait,
-        {
-            Box::pin(async move {
-                let c = self.0.client(&node.scope)?;
-                $crate::ec2::retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
-                Ok(current.outputs.clone())
-            })
-        }
+        $crate::kit::boxed_update!(self, node, current, diff, {
+            let c = self.0.client(&node.scope)?;
+            $crate::ec2::retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
+            Ok(current.outputs.clone())
+        });
     };
 }
 pub(crate) use update_retags;

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 use super::{env_filter, kind_meta, mark_made, parents_of_env, unmark, Ec2};
 use crate::errors::classify;
-use crate::kit::update_keeps_outputs;
+use crate::kit::{boxed_delete, boxed_ready, update_keeps_outputs};
 use crate::ram::ACCEPT_MARK;
 use airgap_catalog::spec::{Spec, TgwAttachmentAccepterSpec};
 
@@ -144,20 +144,14 @@ impl Kind for TgwAttachmentAccepter {
 
     update_keeps_outputs!();
 
-    /// The spoke deletes the attachment; the owner only forgets its acceptance.
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    // The spoke deletes the attachment; the owner only forgets its acceptance.
+    boxed_delete!(self, scope, current, {
         let spec = TgwAttachmentAccepterSpec::from_attrs(&current.attrs)?;
         let key = format!("{ACCEPT_MARK}{}", spec.attachment.get()?);
         unmark(self.0.client(scope)?, spec.tgw.get()?, &key).await
-    }
+    });
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
         if op == Op::Delete {
             return Ok(Readiness::Gone);
         }
@@ -176,5 +170,5 @@ impl Kind for TgwAttachmentAccepter {
             Some(st) => Readiness::Pending(st.to_string()),
             None => Readiness::Pending("not visible yet".into()),
         })
-    }
+    });
 }

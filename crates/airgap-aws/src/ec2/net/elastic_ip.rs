@@ -12,7 +12,9 @@ use crate::ec2::{
     adopted, env_filter, kind_meta, lookup, made, observe_tagged, tag_spec, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{delete_call, delete_progress, id_out, update_keeps_outputs};
+use crate::kit::{
+    boxed_delete, boxed_ready, delete_call, delete_progress, id_out, update_keeps_outputs,
+};
 use airgap_catalog::spec::{ElasticIpSpec, Spec};
 
 pub struct ElasticIp(pub Arc<Ec2>);
@@ -65,7 +67,7 @@ impl Kind for ElasticIp {
 
     update_keeps_outputs!();
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         delete_call(
             self.0
                 .client(scope)?
@@ -74,15 +76,9 @@ impl Kind for ElasticIp {
                 .send(),
         )
         .await
-    }
+    });
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    boxed_ready!(self, scope, op, physical_id, outputs, {
         if op != Op::Delete {
             return Ok(Readiness::Ready(outputs.clone()));
         }
@@ -95,7 +91,7 @@ impl Kind for ElasticIp {
             .await
             .map_err(classify);
         delete_progress(r, |o| !o.addresses().is_empty(), "releasing")
-    }
+    });
 }
 
 /// An address made or adopted: its allocation id (always there for the VPC domain).

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
-};
+use airgap_engine::{Attrs, Created, Diff, Kind, KindError, Observed, Resolved, Scope, Value};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
@@ -13,7 +11,9 @@ use crate::ec2::{
     tag_spec, Ec2, TagDrift,
 };
 use crate::errors::{classify, gone_is_ok};
-use crate::kit::{all_pages, created, delete_call, id_out, presence, unless_done};
+use crate::kit::{
+    all_pages, boxed_delete, boxed_ready, created, delete_call, id_out, presence, unless_done,
+};
 use airgap_catalog::spec::{InternetGatewaySpec, Spec};
 
 pub struct InternetGateway(pub Arc<Ec2>);
@@ -90,7 +90,7 @@ impl Kind for InternetGateway {
         Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         let c = self.0.client(scope)?;
         if let Some(vpc) = current.attrs.get("vpc").and_then(Value::as_str) {
             detach(c, &current.physical_id, vpc).await?;
@@ -101,15 +101,9 @@ impl Kind for InternetGateway {
                 .send(),
         )
         .await
-    }
+    });
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
         let c = self.0.client(scope)?;
         let igw = describe_one!(
             c.describe_internet_gateways()
@@ -122,7 +116,7 @@ impl Kind for InternetGateway {
             |_| id_out(physical_id),
             || not_visible(physical_id),
         )
-    }
+    });
 }
 
 /// Attaches the gateway to its VPC; a retried attach after one that went through is done.

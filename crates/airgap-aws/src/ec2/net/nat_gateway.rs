@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope};
+use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 
@@ -10,7 +10,10 @@ use crate::ec2::{
     describe_one, env_filter, kind_meta, made, observe_tagged, tag_spec, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{all_pages, by_state, created, delete_call, id_out, update_keeps_outputs};
+use crate::kit::{
+    all_pages, boxed_delete, boxed_ready, by_state, created, delete_call, id_out,
+    update_keeps_outputs,
+};
 use airgap_catalog::spec::{NatGatewaySpec, Spec};
 
 pub struct NatGateway(pub Arc<Ec2>);
@@ -78,7 +81,7 @@ impl Kind for NatGateway {
 
     update_keeps_outputs!();
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         delete_call(
             self.0
                 .client(scope)?
@@ -87,15 +90,9 @@ impl Kind for NatGateway {
                 .send(),
         )
         .await
-    }
+    });
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
         let c = self.0.client(scope)?;
         let nat = describe_one!(
             c.describe_nat_gateways().nat_gateway_ids(physical_id),
@@ -116,5 +113,5 @@ impl Kind for NatGateway {
                 ))
             },
         )
-    }
+    });
 }

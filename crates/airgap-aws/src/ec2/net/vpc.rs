@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
-};
+use airgap_engine::{Attrs, Created, Diff, Kind, KindError, Observed, Resolved, Scope, Value};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
@@ -13,7 +11,7 @@ use crate::ec2::{
     tag_spec, Blockers, Ec2, Held, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{all_pages, created, delete_call};
+use crate::kit::{all_pages, boxed_delete, boxed_ready, created, delete_call};
 use airgap_catalog::spec::{Spec, VpcSpec};
 
 pub struct Vpc(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -82,20 +80,14 @@ impl Kind for Vpc {
         Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         let id = &current.physical_id;
         let c = self.0.client(scope)?;
         let r = delete_call(c.delete_vpc().vpc_id(id).send()).await;
         self.1.unless_held(scope, Held::Vpc, id, r).await
-    }
+    });
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
         let c = self.0.client(scope)?;
         let vpc = describe_one!(c.describe_vpcs().vpc_ids(physical_id), vpcs);
         available_or_gone(
@@ -103,7 +95,7 @@ impl Kind for Vpc {
             physical_id,
             vpc.as_ref().map(|v| v.state().map(|s| s.as_str())),
         )
-    }
+    });
 }
 
 impl Vpc {

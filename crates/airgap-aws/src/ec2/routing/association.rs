@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use super::route_tables;
 use crate::ec2::{filter, kind_meta, mark, marked, parents_of_env, unmark_removed, Ec2};
 use crate::errors::{classify, code_of};
-use crate::kit::{created, id_out, ready_with_the_call, update_keeps_outputs};
+use crate::kit::{boxed_delete, created, id_out, ready_with_the_call, update_keeps_outputs};
 use crate::tags;
 use airgap_catalog::spec::{RouteTableAssociationSpec, Spec};
 
@@ -103,7 +103,7 @@ impl Kind for RouteTableAssociation {
 
     update_keeps_outputs!();
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         let c = self.0.client(scope)?;
         let removed = c
             .disassociate_route_table()
@@ -119,7 +119,7 @@ impl Kind for RouteTableAssociation {
             }
             Err(_) => crate::errors::gone_is_ok(removed),
         }
-    }
+    });
 
     // Associations take effect with the call.
     ready_with_the_call!();

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use super::route_tables;
 use crate::ec2::{kind_meta, mark_made, marked, parents_of_env, unmark_removed, Ec2};
 use crate::errors::classify;
-use crate::kit::{ready_with_the_call, unless_done};
+use crate::kit::{boxed_delete, ready_with_the_call, unless_done};
 use crate::tags;
 use airgap_catalog::spec::{RouteSpec, Spec};
 
@@ -97,7 +97,7 @@ impl Kind for Route {
         Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         let c = self.0.client(scope)?;
         let spec = RouteSpec::from_attrs(&current.attrs)?;
         let (rt, cidr) = (spec.route_table.get()?, &spec.cidr);
@@ -109,7 +109,7 @@ impl Kind for Route {
             .await
             .map_err(classify);
         unmark_removed(c, removed, rt, &route_key(cidr)).await
-    }
+    });
 
     ready_with_the_call!();
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope};
+use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
@@ -12,7 +12,7 @@ use crate::ec2::{
     update_retags, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{created, delete_call, id_out, presence};
+use crate::kit::{boxed_delete, boxed_ready, created, delete_call, id_out, presence};
 use airgap_catalog::spec::{RouteTableSpec, Spec};
 
 pub struct RouteTable(pub Arc<Ec2>);
@@ -55,7 +55,7 @@ impl Kind for RouteTable {
 
     update_retags!();
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         delete_call(
             self.0
                 .client(scope)?
@@ -64,20 +64,14 @@ impl Kind for RouteTable {
                 .send(),
         )
         .await
-    }
+    });
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
         let c = self.0.client(scope)?;
         let rt = describe_one!(
             c.describe_route_tables().route_table_ids(physical_id),
             route_tables
         );
         presence(op, rt, |_| id_out(physical_id), || not_visible(physical_id))
-    }
+    });
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope};
+use airgap_engine::{Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
@@ -11,7 +11,9 @@ use crate::ec2::{
     Blockers, Ec2, Held, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{all_pages, created, delete_call, delete_progress, unless_done};
+use crate::kit::{
+    all_pages, boxed_delete, boxed_ready, created, delete_call, delete_progress, unless_done,
+};
 use airgap_catalog::spec::{SecurityGroupSpec, Spec};
 
 pub struct SecurityGroup(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -84,20 +86,14 @@ impl Kind for SecurityGroup {
 
     update_retags!();
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         let id = &current.physical_id;
         let c = self.0.client(scope)?;
         let r = delete_call(c.delete_security_group().group_id(id).send()).await;
         self.1.unless_held(scope, Held::SecurityGroup, id, r).await
-    }
+    });
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    boxed_ready!(self, scope, op, physical_id, outputs, {
         if op != Op::Delete {
             return Ok(Readiness::Ready(outputs.clone()));
         }
@@ -110,5 +106,5 @@ impl Kind for SecurityGroup {
             .await
             .map_err(classify);
         delete_progress(r, |o| !o.security_groups().is_empty(), "deleting")
-    }
+    });
 }

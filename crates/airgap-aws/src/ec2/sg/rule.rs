@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange};
 
 use crate::ec2::{env_filter, kind_meta, mark_made, marked, parents_of_env, unmark_removed, Ec2};
-use crate::kit::{all_pages, ready_with_the_call, unless_done, update_keeps_outputs};
+use crate::kit::{all_pages, boxed_delete, ready_with_the_call, unless_done, update_keeps_outputs};
 use crate::tags;
 use airgap_catalog::spec::{SecurityGroupRuleSpec, Spec};
 
@@ -87,7 +87,7 @@ impl Kind for SecurityGroupRule {
 
     update_keeps_outputs!();
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         let c = self.0.client(scope)?;
         let rule = SecurityGroupRuleSpec::from_attrs(&current.attrs)?;
         let gid = rule.group.get()?;
@@ -99,7 +99,7 @@ impl Kind for SecurityGroupRule {
             .await;
         let revoked = unless_done(r, &["InvalidPermission.NotFound"]);
         unmark_removed(c, revoked, gid, &rule_key(&rule)).await
-    }
+    });
 
     ready_with_the_call!();
 }

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-};
+use airgap_engine::{Attrs, Created, Diff, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     ApplianceModeSupportValue, CreateTransitGatewayVpcAttachmentRequestOptions, DnsSupportValue,
@@ -18,8 +16,8 @@ use crate::ec2::{
 };
 use crate::errors::classify;
 use crate::kit::{
-    all_pages, by_state, created, delete_call, delta, id_out, ids, some_if, sorted_lists,
-    with_tag_drift,
+    all_pages, boxed_delete, boxed_ready, by_state, created, delete_call, delta, id_out, ids,
+    some_if, sorted_lists, with_tag_drift,
 };
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
 
@@ -155,7 +153,7 @@ impl Kind for TgwAttachment {
         Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         delete_call(
             self.0
                 .client(scope)?
@@ -164,15 +162,9 @@ impl Kind for TgwAttachment {
                 .send(),
         )
         .await
-    }
+    });
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
         let c = self.0.client(scope)?;
         let a = describe_one!(
             c.describe_transit_gateway_vpc_attachments()
@@ -199,7 +191,7 @@ impl Kind for TgwAttachment {
                 })
             },
         )
-    }
+    });
 }
 
 /// Live (not gone nor failed) and, as attachments show in the transit gateway owner's

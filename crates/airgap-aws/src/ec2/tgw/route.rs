@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use super::tables_marked;
 use crate::ec2::{filter, kind_meta, mark_made, marked, unmark_removed, Ec2};
 use crate::errors::classify;
-use crate::kit::{ready_with_the_call, unless_done};
+use crate::kit::{boxed_delete, ready_with_the_call, unless_done};
 use crate::tags;
 use airgap_catalog::spec::{Spec, TgwRouteSpec};
 
@@ -90,7 +90,7 @@ impl Kind for TgwRoute {
         Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         let c = self.0.client(scope)?;
         let spec = TgwRouteSpec::from_attrs(&current.attrs)?;
         let (rt, cidr) = (spec.route_table.get()?, &spec.cidr);
@@ -102,7 +102,7 @@ impl Kind for TgwRoute {
             .await
             .map_err(classify);
         unmark_removed(c, removed, rt, &route_key(cidr)).await
-    }
+    });
 
     ready_with_the_call!();
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope};
+use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, TransitGatewayRouteTableState};
 
@@ -13,7 +13,7 @@ use crate::ec2::{
     update_retags, Ec2, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{by_state, created, delete_call, id_out};
+use crate::kit::{boxed_delete, boxed_ready, created, delete_call, ready_when_available};
 use airgap_catalog::spec::{Spec, TgwRouteTableSpec};
 
 pub struct TgwRouteTable(pub Arc<Ec2>);
@@ -69,7 +69,7 @@ impl Kind for TgwRouteTable {
 
     update_retags!();
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         delete_call(
             self.0
                 .client(scope)?
@@ -78,15 +78,9 @@ impl Kind for TgwRouteTable {
                 .send(),
         )
         .await
-    }
+    });
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
         let c = self.0.client(scope)?;
         let t = describe_one!(
             c.describe_transit_gateway_route_tables()
@@ -97,13 +91,6 @@ impl Kind for TgwRouteTable {
             t.state()
                 .map_or("pending", TransitGatewayRouteTableState::as_str)
         });
-        by_state(
-            op,
-            physical_id,
-            state,
-            &["available"],
-            || id_out(physical_id),
-            |_| None,
-        )
-    }
+        ready_when_available(op, physical_id, state)
+    });
 }

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
-};
+use airgap_engine::{Attrs, Created, Diff, Kind, KindError, Observed, Resolved, Scope, Value};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     AutoAcceptSharedAttachmentsValue, DefaultRouteTableAssociationValue,
@@ -18,7 +16,7 @@ use crate::ec2::{
     observe_tagged, retag, tag_spec, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{all_pages, by_state, delete_call, id_out};
+use crate::kit::{all_pages, boxed_delete, boxed_ready, by_state, delete_call, id_out};
 use airgap_catalog::spec::{Spec, TransitGatewaySpec};
 
 pub struct TransitGateway(pub Arc<Ec2>);
@@ -165,7 +163,7 @@ impl Kind for TransitGateway {
         Ok(current.outputs.clone())
     }
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         delete_call(
             self.0
                 .client(scope)?
@@ -174,15 +172,9 @@ impl Kind for TransitGateway {
                 .send(),
         )
         .await
-    }
+    });
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
         let c = self.0.client(scope)?;
         let t = describe_one!(
             c.describe_transit_gateways()
@@ -203,5 +195,5 @@ impl Kind for TransitGateway {
             },
             |_| None,
         )
-    }
+    });
 }
