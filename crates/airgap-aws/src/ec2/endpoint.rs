@@ -15,8 +15,8 @@ use super::{
 };
 use crate::errors::{classify, unless_gone};
 use crate::kit::{
-    all_pages, by_state, canonical_policy, created, delta, id_out, ids, some_if, sorted_lists,
-    with_tag_drift,
+    all_pages, boxed_delete, boxed_ready, boxed_update, by_state, canonical_policy, created, delta,
+    id_out, ids, some_if, sorted_lists, with_tag_drift,
 };
 use airgap_catalog::spec::{Id, Spec, VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec};
 
@@ -316,28 +316,17 @@ macro_rules! endpoint_kind {
                 create(&self.0, node, $ep).await
             }
 
-            async fn update(
-                &self,
-                node: &Resolved,
-                current: &Observed,
-                diff: &Diff,
-            ) -> Result<Attrs, KindError> {
+            boxed_update!(self, node, current, diff, {
                 update(&self.0, node, current, diff, $ep).await
-            }
+            });
 
-            async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+            boxed_delete!(self, scope, current, {
                 delete(&self.0, scope, current).await
-            }
+            });
 
-            async fn ready(
-                &self,
-                scope: &Scope,
-                op: Op,
-                physical_id: &str,
-                _outputs: &Attrs,
-            ) -> Result<Readiness, KindError> {
+            boxed_ready!(self, scope, op, physical_id, _outputs, {
                 ready(&self.0, scope, op, physical_id).await
-            }
+            });
         }
     };
 }

@@ -243,3 +243,17 @@ pub(crate) fn parents_of_env<T: Tagged>(
         })
         .collect()
 }
+
+/// The delete of an EC2 kind (`Kind(Arc<Ec2>, ..)`) that takes one call on the
+/// physical id, written `delete_by_id!(|c, id| c.delete_x().x_id(id))`: a resource
+/// already gone is what was wanted.
+macro_rules! delete_by_id {
+    (|$c:ident, $id:ident| $call:expr) => {
+        $crate::kit::boxed_delete!(self, scope, current, {
+            let $c = self.0.client(scope)?;
+            let $id = current.physical_id.as_str();
+            $crate::kit::delete_call($call.send()).await
+        });
+    };
+}
+pub(crate) use delete_by_id;

@@ -9,12 +9,11 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
 use crate::ec2::{
-    adopted, env_filter, kind_meta, lookup, made, observe_tagged, tag_spec, Ec2, TagDrift,
+    adopted, delete_by_id, env_filter, kind_meta, lookup, made, observe_tagged, tag_spec, Ec2,
+    TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{
-    boxed_delete, boxed_ready, delete_call, delete_progress, id_out, update_keeps_outputs,
-};
+use crate::kit::{boxed_ready, delete_progress, id_out, update_keeps_outputs};
 use airgap_catalog::spec::{ElasticIpSpec, Spec};
 
 pub struct ElasticIp(pub Arc<Ec2>);
@@ -67,16 +66,7 @@ impl Kind for ElasticIp {
 
     update_keeps_outputs!();
 
-    boxed_delete!(self, scope, current, {
-        delete_call(
-            self.0
-                .client(scope)?
-                .release_address()
-                .allocation_id(&current.physical_id)
-                .send(),
-        )
-        .await
-    });
+    delete_by_id!(|c, id| c.release_address().allocation_id(id));
 
     boxed_ready!(self, scope, op, physical_id, outputs, {
         if op != Op::Delete {

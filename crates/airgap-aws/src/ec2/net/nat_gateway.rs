@@ -7,13 +7,11 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 
 use crate::ec2::{
-    describe_one, env_filter, kind_meta, made, observe_tagged, tag_spec, Ec2, TagDrift,
+    delete_by_id, describe_one, env_filter, kind_meta, made, observe_tagged, tag_spec, Ec2,
+    TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{
-    all_pages, boxed_delete, boxed_ready, by_state, created, delete_call, id_out,
-    update_keeps_outputs,
-};
+use crate::kit::{all_pages, boxed_ready, by_state, created, id_out, update_keeps_outputs};
 use airgap_catalog::spec::{NatGatewaySpec, Spec};
 
 pub struct NatGateway(pub Arc<Ec2>);
@@ -81,16 +79,7 @@ impl Kind for NatGateway {
 
     update_keeps_outputs!();
 
-    boxed_delete!(self, scope, current, {
-        delete_call(
-            self.0
-                .client(scope)?
-                .delete_nat_gateway()
-                .nat_gateway_id(&current.physical_id)
-                .send(),
-        )
-        .await
-    });
+    delete_by_id!(|c, id| c.delete_nat_gateway().nat_gateway_id(id));
 
     boxed_ready!(self, scope, op, physical_id, _outputs, {
         let c = self.0.client(scope)?;

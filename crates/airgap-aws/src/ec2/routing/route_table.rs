@@ -8,11 +8,11 @@ use aws_sdk_ec2::types::ResourceType;
 
 use super::route_tables;
 use crate::ec2::{
-    describe_one, diff_with_tag_drift, kind_meta, made, not_visible, observe_tagged, tag_spec,
-    update_retags, Ec2, TagDrift,
+    delete_by_id, describe_one, diff_with_tag_drift, kind_meta, made, not_visible, observe_tagged,
+    tag_spec, update_retags, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{boxed_delete, boxed_ready, created, delete_call, id_out, presence};
+use crate::kit::{boxed_ready, created, id_out, presence};
 use airgap_catalog::spec::{RouteTableSpec, Spec};
 
 pub struct RouteTable(pub Arc<Ec2>);
@@ -55,16 +55,7 @@ impl Kind for RouteTable {
 
     update_retags!();
 
-    boxed_delete!(self, scope, current, {
-        delete_call(
-            self.0
-                .client(scope)?
-                .delete_route_table()
-                .route_table_id(&current.physical_id)
-                .send(),
-        )
-        .await
-    });
+    delete_by_id!(|c, id| c.delete_route_table().route_table_id(id));
 
     boxed_ready!(self, scope, op, physical_id, _outputs, {
         let c = self.0.client(scope)?;

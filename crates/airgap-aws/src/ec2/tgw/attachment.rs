@@ -11,13 +11,13 @@ use aws_sdk_ec2::types::{
 
 use super::{enable, owned_by};
 use crate::ec2::{
-    adopted, describe_one, env_filter, kind_meta, lookup, made, observe_tagged, retag, tag_spec,
-    Ec2, TagDrift, Tagged,
+    adopted, delete_by_id, describe_one, env_filter, kind_meta, lookup, made, observe_tagged,
+    retag, tag_spec, Ec2, TagDrift, Tagged,
 };
 use crate::errors::classify;
 use crate::kit::{
-    all_pages, boxed_delete, boxed_ready, by_state, created, delete_call, delta, id_out, ids,
-    some_if, sorted_lists, with_tag_drift,
+    all_pages, boxed_ready, by_state, created, delta, id_out, ids, some_if, sorted_lists,
+    with_tag_drift,
 };
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
 
@@ -153,16 +153,9 @@ impl Kind for TgwAttachment {
         Ok(current.outputs.clone())
     }
 
-    boxed_delete!(self, scope, current, {
-        delete_call(
-            self.0
-                .client(scope)?
-                .delete_transit_gateway_vpc_attachment()
-                .transit_gateway_attachment_id(&current.physical_id)
-                .send(),
-        )
-        .await
-    });
+    delete_by_id!(|c, id| c
+        .delete_transit_gateway_vpc_attachment()
+        .transit_gateway_attachment_id(id));
 
     boxed_ready!(self, scope, op, physical_id, _outputs, {
         let c = self.0.client(scope)?;

@@ -16,7 +16,7 @@ use aws_sdk_ec2::types::{
 use super::tables_marked;
 use crate::ec2::{kind_meta, mark_made, marked, not_visible, unmark_removed, Ec2};
 use crate::errors::{classify, found};
-use crate::kit::{all_pages, unless_done, update_keeps_outputs};
+use crate::kit::{all_pages, boxed_delete, boxed_ready, unless_done, update_keeps_outputs};
 use crate::tags;
 use airgap_catalog::spec::{Spec, TgwAssociationSpec, TgwPropagationSpec};
 
@@ -271,19 +271,13 @@ macro_rules! link_kind {
 
             update_keeps_outputs!();
 
-            async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+            boxed_delete!(self, scope, current, {
                 delete_link(&self.0, $link, scope, current).await
-            }
+            });
 
-            async fn ready(
-                &self,
-                scope: &Scope,
-                op: Op,
-                physical_id: &str,
-                _outputs: &Attrs,
-            ) -> Result<Readiness, KindError> {
+            boxed_ready!(self, scope, op, physical_id, _outputs, {
                 link_ready(&self.0, $link, scope, op, physical_id).await
-            }
+            });
         }
     };
 }

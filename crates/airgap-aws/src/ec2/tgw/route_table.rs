@@ -9,11 +9,11 @@ use aws_sdk_ec2::types::{ResourceType, TransitGatewayRouteTableState};
 
 use super::{table_gone, tgw_route_tables};
 use crate::ec2::{
-    adopted, describe_one, diff_with_tag_drift, kind_meta, lookup, made, observe_tagged, tag_spec,
-    update_retags, Ec2, TagDrift, Tagged,
+    adopted, delete_by_id, describe_one, diff_with_tag_drift, kind_meta, lookup, made,
+    observe_tagged, tag_spec, update_retags, Ec2, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{boxed_delete, boxed_ready, created, delete_call, ready_when_available};
+use crate::kit::{boxed_ready, created, ready_when_available};
 use airgap_catalog::spec::{Spec, TgwRouteTableSpec};
 
 pub struct TgwRouteTable(pub Arc<Ec2>);
@@ -69,16 +69,9 @@ impl Kind for TgwRouteTable {
 
     update_retags!();
 
-    boxed_delete!(self, scope, current, {
-        delete_call(
-            self.0
-                .client(scope)?
-                .delete_transit_gateway_route_table()
-                .transit_gateway_route_table_id(&current.physical_id)
-                .send(),
-        )
-        .await
-    });
+    delete_by_id!(|c, id| c
+        .delete_transit_gateway_route_table()
+        .transit_gateway_route_table_id(id));
 
     boxed_ready!(self, scope, op, physical_id, _outputs, {
         let c = self.0.client(scope)?;

@@ -12,11 +12,11 @@ use aws_sdk_ec2::types::{
 
 use super::{enable, owned_by};
 use crate::ec2::{
-    adopted, describe_one, diff_with_tag_drift, env_filter, kind_meta, lookup, made,
+    adopted, delete_by_id, describe_one, diff_with_tag_drift, env_filter, kind_meta, lookup, made,
     observe_tagged, retag, tag_spec, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{all_pages, boxed_delete, boxed_ready, by_state, delete_call, id_out};
+use crate::kit::{all_pages, boxed_ready, by_state, id_out};
 use airgap_catalog::spec::{Spec, TransitGatewaySpec};
 
 pub struct TransitGateway(pub Arc<Ec2>);
@@ -163,16 +163,7 @@ impl Kind for TransitGateway {
         Ok(current.outputs.clone())
     }
 
-    boxed_delete!(self, scope, current, {
-        delete_call(
-            self.0
-                .client(scope)?
-                .delete_transit_gateway()
-                .transit_gateway_id(&current.physical_id)
-                .send(),
-        )
-        .await
-    });
+    delete_by_id!(|c, id| c.delete_transit_gateway().transit_gateway_id(id));
 
     boxed_ready!(self, scope, op, physical_id, _outputs, {
         let c = self.0.client(scope)?;
