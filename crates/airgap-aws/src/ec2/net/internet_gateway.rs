@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Diff, Kind, KindError, Observed, Resolved, Scope, Value};
+use airgap_engine::{Attrs, Created, Kind, KindError, Observed, Resolved, Scope, Value};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
@@ -12,7 +12,8 @@ use crate::ec2::{
 };
 use crate::errors::{classify, gone_is_ok};
 use crate::kit::{
-    all_pages, boxed_delete, boxed_ready, created, delete_call, id_out, presence, unless_done,
+    all_pages, boxed_delete, boxed_ready, boxed_update, created, delete_call, id_out, presence,
+    unless_done,
 };
 use airgap_catalog::spec::{InternetGatewaySpec, Spec};
 
@@ -75,12 +76,7 @@ impl Kind for InternetGateway {
         Ok(created(&igw_id))
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        _diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    boxed_update!(self, node, current, _diff, {
         let c = self.0.client(&node.scope)?;
         if let Some(old) = current.attrs.get("vpc").and_then(Value::as_str) {
             detach(c, &current.physical_id, old).await?;
@@ -88,7 +84,7 @@ impl Kind for InternetGateway {
         let spec = InternetGatewaySpec::from_attrs(&node.attrs)?;
         attach(c, &current.physical_id, spec.vpc.get()?).await?;
         Ok(current.outputs.clone())
-    }
+    });
 
     boxed_delete!(self, scope, current, {
         let c = self.0.client(scope)?;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Diff, Kind, KindError, Observed, Resolved, Scope};
+use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
@@ -11,7 +11,7 @@ use crate::ec2::{
     tag_spec, Blockers, Ec2, Held, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{all_pages, boxed_delete, boxed_ready, created, delete_call};
+use crate::kit::{all_pages, boxed_delete, boxed_ready, boxed_update, created, delete_call};
 use airgap_catalog::spec::{Spec, SubnetSpec};
 
 pub struct Subnet(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -68,14 +68,9 @@ impl Kind for Subnet {
         Ok(created(id))
     }
 
-    /// The VPC, CIDR and AZ force a replacement (the catalogue says so); what is left
-    /// to change in place is the public address mapping.
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    // The VPC, CIDR and AZ force a replacement (the catalogue says so); what is left
+    // to change in place is the public address mapping.
+    boxed_update!(self, node, current, diff, {
         if diff
             .changes
             .iter()
@@ -90,7 +85,7 @@ impl Kind for Subnet {
             .await?;
         }
         Ok(current.outputs.clone())
-    }
+    });
 
     boxed_delete!(self, scope, current, {
         let id = &current.physical_id;

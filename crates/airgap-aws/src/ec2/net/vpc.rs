@@ -11,7 +11,7 @@ use crate::ec2::{
     tag_spec, Blockers, Ec2, Held, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{all_pages, boxed_delete, boxed_ready, created, delete_call};
+use crate::kit::{all_pages, boxed_delete, boxed_ready, boxed_update, created, delete_call};
 use airgap_catalog::spec::{Spec, VpcSpec};
 
 pub struct Vpc(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -66,19 +66,14 @@ impl Kind for Vpc {
         Ok(created(&vpc_id))
     }
 
-    /// The CIDR forces a replacement; DNS support and hostnames are not observed (see
-    /// `diff`), so an update sets both.
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        _diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    // The CIDR forces a replacement; DNS support and hostnames are not observed (see
+    // `diff`), so an update sets both.
+    boxed_update!(self, node, current, _diff, {
         let spec = VpcSpec::from_attrs(&node.attrs)?;
         self.dns(self.0.client(&node.scope)?, &current.physical_id, &spec)
             .await?;
         Ok(current.outputs.clone())
-    }
+    });
 
     boxed_delete!(self, scope, current, {
         let id = &current.physical_id;

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Diff, Kind, KindError, Observed, Resolved, Scope};
+use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 
 use super::route_tables;
 use crate::ec2::{kind_meta, mark_made, marked, parents_of_env, unmark_removed, Ec2};
 use crate::errors::classify;
-use crate::kit::{boxed_delete, ready_with_the_call, unless_done};
+use crate::kit::{boxed_delete, boxed_update, ready_with_the_call, unless_done};
 use crate::tags;
 use airgap_catalog::spec::{RouteSpec, Spec};
 
@@ -83,19 +83,14 @@ impl Kind for Route {
         mark_made(c, rt, &route_key(cidr), node, route_id(rt, cidr)).await
     }
 
-    /// The table and CIDR force a replacement: what changes in place is the target.
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    // The table and CIDR force a replacement: what changes in place is the target.
+    boxed_update!(self, node, current, diff, {
         if diff.changes.iter().any(|ch| ch.field == "target") {
             let spec = RouteSpec::from_attrs(&node.attrs)?;
             replace(self.0.client(&node.scope)?, &spec).await?;
         }
         Ok(current.outputs.clone())
-    }
+    });
 
     boxed_delete!(self, scope, current, {
         let c = self.0.client(scope)?;

@@ -16,8 +16,8 @@ use crate::ec2::{
 };
 use crate::errors::classify;
 use crate::kit::{
-    all_pages, boxed_ready, by_state, created, delta, id_out, ids, some_if, sorted_lists,
-    with_tag_drift,
+    all_pages, boxed_ready, boxed_update, by_state, created, delta, id_out, ids, some_if,
+    sorted_lists, with_tag_drift,
 };
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
 
@@ -117,14 +117,9 @@ impl Kind for TgwAttachment {
         Ok(created(made(id, "CreateTransitGatewayVpcAttachment")?))
     }
 
-    /// The transit gateway and VPC force a replacement; subnets and appliance mode change
-    /// in place, and missing standard tags are put back.
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    // The transit gateway and VPC force a replacement; subnets and appliance mode change
+    // in place, and missing standard tags are put back.
+    boxed_update!(self, node, current, diff, {
         let c = self.0.client(&node.scope)?;
         retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
         let changed = |f: &str| diff.changes.iter().any(|ch| ch.field == f);
@@ -151,7 +146,7 @@ impl Kind for TgwAttachment {
             .await
             .map_err(classify)?;
         Ok(current.outputs.clone())
-    }
+    });
 
     delete_by_id!(|c, id| c
         .delete_transit_gateway_vpc_attachment()

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Diff, Kind, KindError, Observed, Resolved, Scope};
+use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 
 use super::tables_marked;
 use crate::ec2::{filter, kind_meta, mark_made, marked, unmark_removed, Ec2};
 use crate::errors::classify;
-use crate::kit::{boxed_delete, ready_with_the_call, unless_done};
+use crate::kit::{boxed_delete, boxed_update, ready_with_the_call, unless_done};
 use crate::tags;
 use airgap_catalog::spec::{Spec, TgwRouteSpec};
 
@@ -76,19 +76,14 @@ impl Kind for TgwRoute {
         mark_made(c, rt, &route_key(cidr), node, format!("{rt}_{cidr}")).await
     }
 
-    /// The table and CIDR force a replacement: what changes in place is the attachment.
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    // The table and CIDR force a replacement: what changes in place is the attachment.
+    boxed_update!(self, node, current, diff, {
         if diff.changes.iter().any(|ch| ch.field == "attachment") {
             let spec = TgwRouteSpec::from_attrs(&node.attrs)?;
             replace_tgw_route(self.0.client(&node.scope)?, &spec).await?;
         }
         Ok(current.outputs.clone())
-    }
+    });
 
     boxed_delete!(self, scope, current, {
         let c = self.0.client(scope)?;

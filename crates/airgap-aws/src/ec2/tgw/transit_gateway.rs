@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Diff, Kind, KindError, Observed, Resolved, Scope, Value};
+use airgap_engine::{Attrs, Created, Kind, KindError, Observed, Resolved, Scope, Value};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     AutoAcceptSharedAttachmentsValue, DefaultRouteTableAssociationValue,
@@ -16,7 +16,7 @@ use crate::ec2::{
     observe_tagged, retag, tag_spec, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{all_pages, boxed_ready, by_state, id_out};
+use crate::kit::{all_pages, boxed_ready, boxed_update, by_state, id_out};
 use airgap_catalog::spec::{Spec, TransitGatewaySpec};
 
 pub struct TransitGateway(pub Arc<Ec2>);
@@ -129,14 +129,9 @@ impl Kind for TransitGateway {
         })
     }
 
-    /// The ASN forces a replacement; the attachment and route table defaults change in
-    /// place, and missing standard tags are put back.
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    // The ASN forces a replacement; the attachment and route table defaults change in
+    // place, and missing standard tags are put back.
+    boxed_update!(self, node, current, diff, {
         let c = self.0.client(&node.scope)?;
         retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
         if diff.changes.iter().any(|ch| ch.field != "tags") {
@@ -161,7 +156,7 @@ impl Kind for TransitGateway {
                 .map_err(classify)?;
         }
         Ok(current.outputs.clone())
-    }
+    });
 
     delete_by_id!(|c, id| c.delete_transit_gateway().transit_gateway_id(id));
 
