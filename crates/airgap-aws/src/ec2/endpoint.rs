@@ -11,12 +11,12 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, State, VpcEndpointType};
 
 use super::{
-    describe_one, env_filter, kind_meta, made, observe_tagged, retag, tag_spec, Ec2, TagDrift,
+    describe_one, env_pages, kind_meta, made, observe_tagged, retag, tag_spec, Ec2, TagDrift,
 };
 use crate::errors::{classify, unless_gone};
 use crate::kit::{
-    all_pages, boxed_delete, boxed_ready, boxed_update, by_state, canonical_policy, created, delta,
-    id_out, ids, some_if, sorted_lists, with_tag_drift,
+    boxed_delete, boxed_ready, boxed_update, by_state, canonical_policy, created, delta, id_out,
+    ids, some_if, sorted_lists, with_tag_drift,
 };
 use airgap_catalog::spec::{Id, Spec, VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec};
 
@@ -58,10 +58,7 @@ async fn observe(
     scope: &Scope,
     ty: VpcEndpointType,
 ) -> Result<Vec<Observed>, KindError> {
-    let eps = all_pages!(ec2
-        .client(scope)?
-        .describe_vpc_endpoints()
-        .filters(env_filter(env)))?;
+    let eps = env_pages!(ec2, scope, env, describe_vpc_endpoints)?;
     let live = eps
         .into_iter()
         .filter(|e| e.vpc_endpoint_type() == Some(&ty) && !gone(e.state()));

@@ -257,3 +257,18 @@ macro_rules! delete_by_id {
     };
 }
 pub(crate) use delete_by_id;
+
+/// Every resource one Describe answers for the env tag, all pages: what observe reads
+/// (`$filter` names the builder's filter setter, `filters` for all but NAT gateways).
+macro_rules! env_pages {
+    ($ec2:expr, $scope:expr, $env:expr, $call:ident) => {
+        $crate::ec2::env_pages!($ec2, $scope, $env, $call, filters)
+    };
+    ($ec2:expr, $scope:expr, $env:expr, $call:ident, $filter:ident) => {
+        $crate::kit::all_pages!($ec2
+            .client($scope)?
+            .$call()
+            .$filter($crate::ec2::env_filter($env)))
+    };
+}
+pub(crate) use env_pages;

@@ -7,13 +7,12 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
 use crate::ec2::{
-    adopted, describe_one, env_filter, kind_meta, lookup, made, not_visible, observe_tagged,
+    adopted, describe_one, env_pages, kind_meta, lookup, made, not_visible, observe_tagged,
     tag_spec, Ec2, TagDrift,
 };
 use crate::errors::{classify, gone_is_ok};
 use crate::kit::{
-    all_pages, boxed_delete, boxed_ready, boxed_update, created, delete_call, id_out, presence,
-    unless_done,
+    boxed_delete, boxed_ready, boxed_update, created, delete_call, id_out, presence, unless_done,
 };
 use airgap_catalog::spec::{InternetGatewaySpec, Spec};
 
@@ -24,11 +23,7 @@ impl Kind for InternetGateway {
     kind_meta!(INTERNET_GATEWAY);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let igws = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_internet_gateways()
-            .filters(env_filter(env)))?;
+        let igws = env_pages!(self.0, scope, env, describe_internet_gateways)?;
         Ok(observe_tagged(igws, env, TagDrift::Ignored, |g, o| {
             // A detached gateway has no VPC to compare: its attachment is the drift.
             let vpc = g.attachments().iter().find_map(|a| a.vpc_id());

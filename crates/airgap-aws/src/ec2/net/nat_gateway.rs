@@ -7,11 +7,10 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 
 use crate::ec2::{
-    delete_by_id, describe_one, env_filter, kind_meta, made, observe_tagged, tag_spec, Ec2,
-    TagDrift,
+    delete_by_id, describe_one, env_pages, kind_meta, made, observe_tagged, tag_spec, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{all_pages, boxed_ready, by_state, created, id_out, update_keeps_outputs};
+use crate::kit::{boxed_ready, by_state, created, id_out, update_keeps_outputs};
 use airgap_catalog::spec::{NatGatewaySpec, Spec};
 
 pub struct NatGateway(pub Arc<Ec2>);
@@ -21,11 +20,7 @@ impl Kind for NatGateway {
     kind_meta!(NAT_GATEWAY);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let nats = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_nat_gateways()
-            .filter(env_filter(env)))?;
+        let nats = env_pages!(self.0, scope, env, describe_nat_gateways, filter)?;
         let live = nats
             .into_iter()
             .filter(|n| {

@@ -7,11 +7,11 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
 use crate::ec2::{
-    adopted, available_or_gone, describe_one, env_filter, kind_meta, lookup, made, observe_tagged,
+    adopted, available_or_gone, describe_one, env_pages, kind_meta, lookup, made, observe_tagged,
     tag_spec, Blockers, Ec2, Held, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{all_pages, boxed_delete, boxed_ready, boxed_update, created, delete_call};
+use crate::kit::{boxed_delete, boxed_ready, boxed_update, created, delete_call};
 use airgap_catalog::spec::{Spec, VpcSpec};
 
 pub struct Vpc(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -29,11 +29,7 @@ impl Kind for Vpc {
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let vpcs = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_vpcs()
-            .filters(env_filter(env)))?;
+        let vpcs = env_pages!(self.0, scope, env, describe_vpcs)?;
         Ok(observe_tagged(vpcs, env, TagDrift::Ignored, |v, o| {
             Observed {
                 attrs: Attrs::from([(

@@ -7,13 +7,11 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
 use crate::ec2::{
-    diff_with_tag_drift, env_filter, filter, kind_meta, observe_tagged, tag_spec, update_retags,
+    diff_with_tag_drift, env_pages, filter, kind_meta, observe_tagged, tag_spec, update_retags,
     Blockers, Ec2, Held, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{
-    all_pages, boxed_delete, boxed_ready, created, delete_call, delete_progress, unless_done,
-};
+use crate::kit::{boxed_delete, boxed_ready, created, delete_call, delete_progress, unless_done};
 use airgap_catalog::spec::{SecurityGroupSpec, Spec};
 
 pub struct SecurityGroup(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -32,11 +30,7 @@ impl Kind for SecurityGroup {
     diff_with_tag_drift!();
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let groups = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_security_groups()
-            .filters(env_filter(env)))?;
+        let groups = env_pages!(self.0, scope, env, describe_security_groups)?;
         Ok(observe_tagged(groups, env, TagDrift::Shown, |g, o| {
             let vpc = g.vpc_id().unwrap_or_default().to_string();
             let spec = SecurityGroupSpec {

@@ -7,8 +7,8 @@ use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange};
 
-use crate::ec2::{env_filter, kind_meta, mark_made, marked, parents_of_env, unmark_removed, Ec2};
-use crate::kit::{all_pages, boxed_delete, ready_with_the_call, unless_done, update_keeps_outputs};
+use crate::ec2::{env_pages, kind_meta, mark_made, marked, parents_of_env, unmark_removed, Ec2};
+use crate::kit::{boxed_delete, ready_with_the_call, unless_done, update_keeps_outputs};
 use crate::tags;
 use airgap_catalog::spec::{SecurityGroupRuleSpec, Spec};
 
@@ -44,11 +44,7 @@ impl Kind for SecurityGroupRule {
     kind_meta!(SECURITY_GROUP_RULE);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let groups = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_security_groups()
-            .filters(env_filter(env)))?;
+        let groups = env_pages!(self.0, scope, env, describe_security_groups)?;
         let mut out = Vec::new();
         for (g, t) in parents_of_env(groups, env) {
             let gid = g.group_id().unwrap_or_default();

@@ -9,15 +9,15 @@ use aws_sdk_ec2::types::{
     ModifyTransitGatewayVpcAttachmentRequestOptions, ResourceType, TransitGatewayAttachmentState,
 };
 
-use super::{enable, owned_by};
+use super::{enable, env_pages, owned_by};
 use crate::ec2::{
-    adopted, delete_by_id, describe_one, env_filter, kind_meta, lookup, made, observe_tagged,
-    retag, tag_spec, Ec2, TagDrift, Tagged,
+    adopted, delete_by_id, describe_one, kind_meta, lookup, made, observe_tagged, retag, tag_spec,
+    Ec2, TagDrift, Tagged,
 };
 use crate::errors::classify;
 use crate::kit::{
-    all_pages, boxed_ready, boxed_update, by_state, created, delta, id_out, ids, some_if,
-    sorted_lists, with_tag_drift,
+    boxed_ready, boxed_update, by_state, created, delta, id_out, ids, some_if, sorted_lists,
+    with_tag_drift,
 };
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
 
@@ -49,11 +49,7 @@ impl Kind for TgwAttachment {
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let atts = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_transit_gateway_vpc_attachments()
-            .filters(env_filter(env)))?;
+        let atts = env_pages!(self.0, scope, env, describe_transit_gateway_vpc_attachments)?;
         let mine = atts.into_iter().filter(|a| mine(a, scope));
         Ok(observe_tagged(mine, env, TagDrift::Shown, |a, o| {
             let tgw = a.transit_gateway_id().unwrap_or_default().to_string();

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use airgap_engine::{KindError, Scope};
 use aws_sdk_ec2::types::TransitGatewayRouteTableState;
 
-use crate::ec2::{env_filter, tag_map, Ec2};
-use crate::kit::all_pages;
+use crate::ec2::env_pages;
+use crate::ec2::{tag_map, Ec2};
 use crate::tags;
 
 pub use attachment::TgwAttachment;
@@ -51,10 +51,7 @@ async fn tgw_route_tables(
     env: &str,
     scope: &Scope,
 ) -> Result<Vec<aws_sdk_ec2::types::TransitGatewayRouteTable>, KindError> {
-    let all: Vec<_> = all_pages!(ec2
-        .client(scope)?
-        .describe_transit_gateway_route_tables()
-        .filters(env_filter(env)))?;
+    let all: Vec<_> = env_pages!(ec2, scope, env, describe_transit_gateway_route_tables)?;
     Ok(all
         .into_iter()
         .filter(|t| !table_gone(t) && tags::owned_id(&tag_map(t.tags()), env).is_some())

@@ -10,13 +10,13 @@ use aws_sdk_ec2::types::{
     TransitGatewayRequestOptions, TransitGatewayState,
 };
 
-use super::{enable, owned_by};
+use super::{enable, env_pages, owned_by};
 use crate::ec2::{
-    adopted, delete_by_id, describe_one, diff_with_tag_drift, env_filter, kind_meta, lookup, made,
+    adopted, delete_by_id, describe_one, diff_with_tag_drift, kind_meta, lookup, made,
     observe_tagged, retag, tag_spec, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{all_pages, boxed_ready, boxed_update, by_state, id_out};
+use crate::kit::{boxed_ready, boxed_update, by_state, id_out};
 use airgap_catalog::spec::{Spec, TransitGatewaySpec};
 
 pub struct TransitGateway(pub Arc<Ec2>);
@@ -53,11 +53,7 @@ impl Kind for TransitGateway {
     diff_with_tag_drift!();
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let tgws = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_transit_gateways()
-            .filters(env_filter(env)))?;
+        let tgws = env_pages!(self.0, scope, env, describe_transit_gateways)?;
         let mine = tgws
             .into_iter()
             .filter(|t| live(t) && owned_by(t.owner_id(), scope));
