@@ -15,8 +15,8 @@ use super::{
 };
 use crate::errors::{classify, unless_gone};
 use crate::kit::{
-    boxed_delete, boxed_ready, boxed_update, by_state, canonical_policy, created, delta, id_out,
-    ids, some_if, sorted_lists, with_tag_drift,
+    boxed_delete, boxed_ready, boxed_update, by_state, canonical_policy, changed, created, delta,
+    id_out, ids, some_if, sorted_lists, with_tag_drift,
 };
 use airgap_catalog::spec::{Id, Spec, VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec};
 
@@ -187,13 +187,13 @@ async fn update(
     if !diff.changes.iter().any(|ch| ch.field != "tags") {
         return Ok(current.outputs.clone());
     }
-    let changed = |f: &str| diff.changes.iter().any(|ch| ch.field == f);
     let req = c
         .modify_vpc_endpoint()
         .vpc_endpoint_id(&current.physical_id);
     // Back to the default when the blueprint has none (LocalStack ignores ResetPolicy).
-    let policy =
-        |p: Option<String>| changed("policy").then(|| p.unwrap_or_else(|| DEFAULT_POLICY.into()));
+    let policy = |p: Option<String>| {
+        changed(diff, "policy").then(|| p.unwrap_or_else(|| DEFAULT_POLICY.into()))
+    };
     let req = match ty {
         VpcEndpointType::Gateway => {
             let (want, have) = (
@@ -223,7 +223,7 @@ async fn update(
                 .set_remove_subnet_ids(remove)
                 .set_add_security_group_ids(add_sg)
                 .set_remove_security_group_ids(remove_sg)
-                .set_private_dns_enabled(changed("privateDns").then_some(want.private_dns))
+                .set_private_dns_enabled(changed(diff, "privateDns").then_some(want.private_dns))
         }
     };
     req.send().await.map_err(classify)?;

@@ -32,13 +32,13 @@ pub use tgw_accept::TgwAttachmentAccepter;
 
 pub(crate) use tagged::{
     adopted, available_or_gone, delete_by_id, describe_one, diff_with_tag_drift, env_pages, lookup,
-    made, mark_made, marked, observe_tagged, parents_of_env, unmark_removed, update_retags,
-    TagDrift, Tagged,
+    made, mark_made, marked, observe_tagged, parents_of_env, route_made, route_mark,
+    unmark_removed, update_retags, TagDrift, Tagged,
 };
 
 // The toolkit's helpers at their old path, for the modules that still import them from
 // here (RAM, ECR and the attachment accepter).
-pub(crate) use crate::kit::{b, id_set, list, s, sorted_lists};
+pub(crate) use crate::kit::{b, changed, id_set, list, s, sorted_lists};
 
 /// EC2 clients per account and region.
 pub type Ec2 = crate::clients::PerScope<aws_sdk_ec2::Client>;
@@ -136,7 +136,7 @@ pub(crate) async fn retag(
     env: &str,
     id: &str,
 ) -> Result<(), KindError> {
-    if !diff.changes.iter().any(|ch| ch.field == "tags") {
+    if !changed(diff, "tags") {
         return Ok(());
     }
     let mut req = c.create_tags().resources(resource);

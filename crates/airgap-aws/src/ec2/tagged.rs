@@ -272,3 +272,24 @@ macro_rules! env_pages {
     };
 }
 pub(crate) use env_pages;
+
+/// A route's mark on its table (VPC and TGW route tables alike).
+pub(crate) fn route_mark(cidr: &str) -> String {
+    format!("{}{cidr}", tags::ROUTE_MARK)
+}
+
+/// The end of a route's create, from the create call's answer (see
+/// [`crate::kit::unless_done`]): a route there already (a retry, or one made outside)
+/// is pointed where the spec says by `replace`; then the route is marked on its table.
+pub(crate) async fn route_made<T>(
+    c: &aws_sdk_ec2::Client,
+    node: &Resolved,
+    (rt, cidr): (&str, &str),
+    made: Option<T>,
+    replace: impl std::future::Future<Output = Result<(), KindError>>,
+) -> Result<Created, KindError> {
+    if made.is_none() {
+        replace.await?;
+    }
+    mark_made(c, rt, &route_mark(cidr), node, format!("{rt}_{cidr}")).await
+}

@@ -25,6 +25,11 @@ where
     }
 }
 
+/// Whether the diff an update acts on changes `field`.
+pub(crate) fn changed(diff: &airgap_engine::Diff, field: &str) -> bool {
+    diff.changes.iter().any(|ch| ch.field == field)
+}
+
 /// Readiness from a Describe by id of a resource with a lifecycle state: `state` is
 /// `None` when the Describe did not find it (gone after a delete, not visible yet
 /// right after a create). `deleted` is gone; a state in `usable` is ready with

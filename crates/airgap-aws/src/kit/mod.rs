@@ -16,8 +16,8 @@ use crate::tags;
 mod calls;
 mod sets;
 pub(crate) use calls::{
-    boxed_delete, boxed_ready, boxed_update, by_state, ready_when_available, ready_with_the_call,
-    unless_done, update_keeps_outputs,
+    boxed_delete, boxed_ready, boxed_update, by_state, changed, ready_when_available,
+    ready_with_the_call, unless_done, update_keeps_outputs,
 };
 pub(crate) use sets::{delta, ids, some_if};
 

@@ -6,10 +6,9 @@ use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 
 use super::route_tables;
-use crate::ec2::{kind_meta, mark_made, marked, parents_of_env, unmark_removed, Ec2};
+use crate::ec2::{kind_meta, marked, parents_of_env, route_made, route_mark, unmark_removed, Ec2};
 use crate::errors::classify;
-use crate::kit::{boxed_delete, boxed_update, ready_with_the_call, unless_done};
-use crate::tags;
+use crate::kit::{boxed_delete, boxed_update, changed, ready_with_the_call, unless_done};
 use airgap_catalog::spec::{RouteSpec, Spec};
 
 pub struct Route(pub Arc<Ec2>);
@@ -22,14 +21,8 @@ fn target_of(r: &aws_sdk_ec2::types::Route) -> Option<&str> {
         .or(r.gateway_id())
 }
 
-/// The route's mark on its table, and its physical id.
-fn route_key(cidr: &str) -> String {
-    format!("{}{cidr}", tags::ROUTE_MARK)
-}
-
-fn route_id(rt: &str, cidr: &str) -> String {
-    format!("{rt}_{cidr}")
-}
+/// CreateRoute's answer when the route is there already.
+const DONE: &[&str] = &["RouteAlreadyExists"];
 
 #[async_trait]
 impl Kind for Route {
@@ -53,8 +46,8 @@ impl Kind for Route {
                 };
                 marked(
                     &t,
-                    &route_key(cidr),
-                    route_id(rt_id, cidr),
+                    &route_mark(cidr),
+                    format!("{rt_id}_{cidr}"),
                     spec.to_attrs(),
                     vec![rt_id.to_string(), target.to_string()],
                 )
@@ -71,21 +64,13 @@ impl Kind for Route {
             .create_route()
             .route_table_id(rt)
             .destination_cidr_block(cidr);
-        // A retry, or a route made outside: point it where the blueprint says.
-        if unless_done(
-            with_target!(req, target).send().await,
-            &["RouteAlreadyExists"],
-        )?
-        .is_none()
-        {
-            replace(c, &spec).await?;
-        }
-        mark_made(c, rt, &route_key(cidr), node, route_id(rt, cidr)).await
+        let made = unless_done(with_target!(req, target).send().await, DONE)?;
+        route_made(c, node, (rt, cidr), made, replace(c, &spec)).await
     }
 
     // The table and CIDR force a replacement: what changes in place is the target.
     boxed_update!(self, node, current, diff, {
-        if diff.changes.iter().any(|ch| ch.field == "target") {
+        if changed(diff, "target") {
             let spec = RouteSpec::from_attrs(&node.attrs)?;
             replace(self.0.client(&node.scope)?, &spec).await?;
         }
@@ -103,7 +88,7 @@ impl Kind for Route {
             .send()
             .await
             .map_err(classify);
-        unmark_removed(c, removed, rt, &route_key(cidr)).await
+        unmark_removed(c, removed, rt, &route_mark(cidr)).await
     });
 
     ready_with_the_call!();

@@ -16,8 +16,8 @@ use crate::ec2::{
 };
 use crate::errors::classify;
 use crate::kit::{
-    boxed_ready, boxed_update, by_state, created, delta, id_out, ids, some_if, sorted_lists,
-    with_tag_drift,
+    boxed_ready, boxed_update, by_state, changed, created, delta, id_out, ids, some_if,
+    sorted_lists, with_tag_drift,
 };
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
 
@@ -118,12 +118,11 @@ impl Kind for TgwAttachment {
     boxed_update!(self, node, current, diff, {
         let c = self.0.client(&node.scope)?;
         retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
-        let changed = |f: &str| diff.changes.iter().any(|ch| ch.field == f);
-        if !changed("subnets") && !changed("applianceMode") {
+        if !changed(diff, "subnets") && !changed(diff, "applianceMode") {
             return Ok(current.outputs.clone());
         }
         let spec = TgwAttachmentSpec::from_attrs(&node.attrs)?;
-        let (add, remove) = if changed("subnets") {
+        let (add, remove) = if changed(diff, "subnets") {
             let have = TgwAttachmentSpec::from_attrs(&current.attrs)?;
             delta(&ids(&spec.subnets)?, &ids(&have.subnets)?)
         } else {

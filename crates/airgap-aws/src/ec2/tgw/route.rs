@@ -7,17 +7,13 @@ use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 
 use super::tables_marked;
-use crate::ec2::{filter, kind_meta, mark_made, marked, unmark_removed, Ec2};
+use crate::ec2::{filter, kind_meta, marked, route_made, route_mark, unmark_removed, Ec2};
 use crate::errors::classify;
-use crate::kit::{boxed_delete, boxed_update, ready_with_the_call, unless_done};
+use crate::kit::{boxed_delete, boxed_update, changed, ready_with_the_call, unless_done};
 use crate::tags;
 use airgap_catalog::spec::{Spec, TgwRouteSpec};
 
 pub struct TgwRoute(pub Arc<Ec2>);
-
-fn route_key(cidr: &str) -> String {
-    format!("{}{cidr}", tags::ROUTE_MARK)
-}
 
 #[async_trait]
 impl Kind for TgwRoute {
@@ -52,7 +48,7 @@ impl Kind for TgwRoute {
                 };
                 let parents = vec![rt.to_string(), att.to_string()];
                 let id = format!("{rt}_{cidr}");
-                marked(&tm, &route_key(cidr), id, spec.to_attrs(), parents)
+                marked(&tm, &route_mark(cidr), id, spec.to_attrs(), parents)
             }));
         }
         Ok(out)
@@ -69,16 +65,13 @@ impl Kind for TgwRoute {
             .transit_gateway_attachment_id(spec.attachment.get()?)
             .send()
             .await;
-        // A retry, or a route made outside: point it where the blueprint says.
-        if unless_done(r, &["RouteAlreadyExists"])?.is_none() {
-            replace_tgw_route(c, &spec).await?;
-        }
-        mark_made(c, rt, &route_key(cidr), node, format!("{rt}_{cidr}")).await
+        let made = unless_done(r, &["RouteAlreadyExists"])?;
+        route_made(c, node, (rt, cidr), made, replace_tgw_route(c, &spec)).await
     }
 
     // The table and CIDR force a replacement: what changes in place is the attachment.
     boxed_update!(self, node, current, diff, {
-        if diff.changes.iter().any(|ch| ch.field == "attachment") {
+        if changed(diff, "attachment") {
             let spec = TgwRouteSpec::from_attrs(&node.attrs)?;
             replace_tgw_route(self.0.client(&node.scope)?, &spec).await?;
         }
@@ -96,7 +89,7 @@ impl Kind for TgwRoute {
             .send()
             .await
             .map_err(classify);
-        unmark_removed(c, removed, rt, &route_key(cidr)).await
+        unmark_removed(c, removed, rt, &route_mark(cidr)).await
     });
 
     ready_with_the_call!();
