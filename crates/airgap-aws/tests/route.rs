@@ -8,7 +8,6 @@ mod mock;
 use airgap_aws::ec2::Route;
 use airgap_catalog::spec::{RouteSpec, Spec};
 use airgap_engine::{Kind, Observed};
-use aws_sdk_ec2::error::ErrorMetadata;
 use aws_sdk_ec2::operation::create_route::CreateRouteError;
 use aws_sdk_ec2::operation::delete_route::DeleteRouteError;
 use aws_sdk_ec2::operation::describe_route_tables::DescribeRouteTablesOutput;
@@ -16,7 +15,7 @@ use aws_sdk_ec2::operation::replace_route::ReplaceRouteOutput;
 use aws_sdk_ec2::types::{Route as Ec2Route, RouteState, RouteTable};
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::mock;
-use mock::{ec2, node, owned, scope, tag, tags_removed, tags_written, ENV};
+use mock::{aws_error, ec2, node, only, owned, scope, tag, tags_removed, tags_written, ENV};
 
 const RT: &str = "rtb-0123456789abcdef0";
 const TGW: &str = "tgw-0123456789abcdef0";
@@ -70,8 +69,7 @@ async fn observe_maps_marked_routes_to_the_spec() {
             .observe(ENV, &scope())
             .await
             .expect("observe");
-        assert_eq!(found.len(), 1, "{found:?}");
-        let o = &found[0];
+        let o = &only(found);
         assert_eq!(o.id.0, NODE);
         assert_eq!(o.physical_id, format!("{RT}_0.0.0.0/0"));
         assert_eq!(o.attrs, spec(&target).to_attrs(), "{state:?}");
@@ -82,12 +80,10 @@ async fn observe_maps_marked_routes_to_the_spec() {
 #[tokio::test]
 async fn create_of_a_route_that_exists_replaces_its_target() {
     let exists = mock!(Client::create_route).then_error(|| {
-        CreateRouteError::generic(
-            ErrorMetadata::builder()
-                .code("RouteAlreadyExists")
-                .message("the route identified by 0.0.0.0/0 already exists")
-                .build(),
-        )
+        CreateRouteError::generic(aws_error(
+            "RouteAlreadyExists",
+            "the route identified by 0.0.0.0/0 already exists",
+        ))
     });
     let replaced = mock!(Client::replace_route)
         .match_requests(|r| r.transit_gateway_id() == Some(TGW))
@@ -106,12 +102,10 @@ async fn create_of_a_route_that_exists_replaces_its_target() {
 #[tokio::test]
 async fn delete_of_a_route_already_gone_succeeds() {
     let gone = mock!(Client::delete_route).then_error(|| {
-        DeleteRouteError::generic(
-            ErrorMetadata::builder()
-                .code("InvalidRoute.NotFound")
-                .message("no route with destination-cidr-block 0.0.0.0/0 in route table")
-                .build(),
-        )
+        DeleteRouteError::generic(aws_error(
+            "InvalidRoute.NotFound",
+            "no route with destination-cidr-block 0.0.0.0/0 in route table",
+        ))
     });
     let unmarked = tags_removed();
     let current = Observed {

@@ -8,14 +8,13 @@ mod mock;
 use airgap_aws::ec2::SecurityGroupRule;
 use airgap_catalog::spec::{SecurityGroupRuleSpec, Spec};
 use airgap_engine::Kind;
-use aws_sdk_ec2::error::ErrorMetadata;
 use aws_sdk_ec2::operation::authorize_security_group_ingress::AuthorizeSecurityGroupIngressError;
 use aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsOutput;
 use aws_sdk_ec2::operation::revoke_security_group_ingress::RevokeSecurityGroupIngressError;
 use aws_sdk_ec2::types::{IpPermission, IpRange, SecurityGroup};
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::mock;
-use mock::{ec2, node, owned, scope, tag, tags_removed, tags_written, ENV};
+use mock::{aws_error, ec2, node, only, owned, scope, tag, tags_removed, tags_written, ENV};
 
 const GROUP: &str = "sg-0123456789abcdef0";
 const NODE: &str = "vpc/workload/sg/endpoints/https";
@@ -58,8 +57,7 @@ async fn observe_maps_a_marked_permission_to_the_spec_and_skips_unmarked_ones() 
         .observe(ENV, &scope())
         .await
         .expect("observe");
-    assert_eq!(found.len(), 1, "{found:?}");
-    let o = &found[0];
+    let o = &only(found);
     assert_eq!(o.id.0, NODE);
     assert_eq!(
         o.physical_id,
@@ -72,12 +70,10 @@ async fn observe_maps_a_marked_permission_to_the_spec_and_skips_unmarked_ones() 
 #[tokio::test]
 async fn create_of_a_permission_that_exists_records_it() {
     let duplicate = mock!(Client::authorize_security_group_ingress).then_error(|| {
-        AuthorizeSecurityGroupIngressError::generic(
-            ErrorMetadata::builder()
-                .code("InvalidPermission.Duplicate")
-                .message("the specified rule already exists")
-                .build(),
-        )
+        AuthorizeSecurityGroupIngressError::generic(aws_error(
+            "InvalidPermission.Duplicate",
+            "the specified rule already exists",
+        ))
     });
     let marked = tags_written();
     let k = SecurityGroupRule(ec2(&[&duplicate, &marked]));
@@ -96,12 +92,10 @@ async fn create_of_a_permission_that_exists_records_it() {
 #[tokio::test]
 async fn delete_of_a_rule_already_revoked_succeeds_and_drops_the_mark() {
     let gone = mock!(Client::revoke_security_group_ingress).then_error(|| {
-        RevokeSecurityGroupIngressError::generic(
-            ErrorMetadata::builder()
-                .code("InvalidPermission.NotFound")
-                .message("the specified rule does not exist in this security group")
-                .build(),
-        )
+        RevokeSecurityGroupIngressError::generic(aws_error(
+            "InvalidPermission.NotFound",
+            "the specified rule does not exist in this security group",
+        ))
     });
     let unmarked = tags_removed();
     let k = SecurityGroupRule(ec2(&[&gone, &unmarked]));

@@ -16,7 +16,7 @@ use aws_sdk_ec2::types::{
 };
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::mock;
-use mock::{ec2, node, owned, scope, ACCOUNT, ENV};
+use mock::{ec2, node, only, owned, scope, ACCOUNT, ENV};
 
 const ATT: &str = "tgw-attach-0123456789abcdef0";
 const TGW: &str = "tgw-0123456789abcdef0";
@@ -65,8 +65,7 @@ async fn observe_maps_an_attachment_to_the_spec() {
         .observe(ENV, &scope())
         .await
         .expect("observe");
-    assert_eq!(found.len(), 1, "{found:?}");
-    let o = &found[0];
+    let o = &only(found);
     assert_eq!(o.id.0, NODE);
     assert_eq!(o.physical_id, ATT);
     assert_eq!(o.attrs, spec().to_attrs());

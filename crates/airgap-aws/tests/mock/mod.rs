@@ -75,3 +75,17 @@ pub fn tags_written() -> Rule {
 pub fn tags_removed() -> Rule {
     mock!(Client::delete_tags).then_output(|| DeleteTagsOutput::builder().build())
 }
+
+/// An AWS error answer with `code`.
+pub fn aws_error(code: &str, message: &str) -> aws_sdk_ec2::error::ErrorMetadata {
+    aws_sdk_ec2::error::ErrorMetadata::builder()
+        .code(code)
+        .message(message)
+        .build()
+}
+
+/// The one resource observe found.
+pub fn only(found: Vec<airgap_engine::Observed>) -> airgap_engine::Observed {
+    assert_eq!(found.len(), 1, "{found:?}");
+    found.into_iter().next().expect("one")
+}
