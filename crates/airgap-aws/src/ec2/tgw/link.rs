@@ -159,42 +159,41 @@ async fn observe_links(
     Ok(out)
 }
 
+/// One of the four calls on a (route table, attachment) pair, sent; its output is not
+/// needed.
+macro_rules! on_pair {
+    ($c:expr, $call:ident, $rt:expr, $att:expr) => {
+        $c.$call()
+            .transit_gateway_route_table_id($rt)
+            .transit_gateway_attachment_id($att)
+            .send()
+            .await
+            .map(drop)
+    };
+}
+
 async fn create_link(ec2: &Ec2, link: Link, node: &Resolved) -> Result<Created, KindError> {
     let c = ec2.client(&node.scope)?;
     let (rt, att) = link.ends(&node.attrs)?;
-    // A retry after a call that went through answers one of these.
-    const DONE: &[&str] = &[
-        "Resource.AlreadyAssociated",
-        "TransitGatewayRouteTablePropagation.Duplicate",
-    ];
+    // A retry after a call that went through answers this.
+    let done = match link {
+        Link::Association => "Resource.AlreadyAssociated",
+        Link::Propagation => "TransitGatewayRouteTablePropagation.Duplicate",
+    };
     let now = match link {
-        Link::Association => unless_done(
-            c.associate_transit_gateway_route_table()
-                .transit_gateway_route_table_id(&rt)
-                .transit_gateway_attachment_id(&att)
-                .send()
-                .await,
-            DONE,
-        )?
-        .is_some(),
-        Link::Propagation => unless_done(
-            c.enable_transit_gateway_route_table_propagation()
-                .transit_gateway_route_table_id(&rt)
-                .transit_gateway_attachment_id(&att)
-                .send()
-                .await,
-            DONE,
-        )?
-        .is_some(),
+        Link::Association => {
+            let r = on_pair!(c, associate_transit_gateway_route_table, &rt, &att);
+            unless_done(r, &[done])?.is_some()
+        }
+        Link::Propagation => {
+            let r = on_pair!(c, enable_transit_gateway_route_table_propagation, &rt, &att);
+            unless_done(r, &[done])?.is_some()
+        }
     };
     if !now && !links(c, link, &rt).await?.iter().any(|(a, _)| *a == att) {
-        let code = match link {
-            Link::Association => DONE[0],
-            Link::Propagation => DONE[1],
-        };
         return Err(KindError::new(
             ErrorClass::Conflict,
-            code,
+            done,
             format!("{att} is linked to another route table"),
         ));
     }
@@ -210,22 +209,16 @@ async fn delete_link(
     let c = ec2.client(scope)?;
     let (rt, att) = link.ends(&current.attrs)?;
     let removed = match link {
-        Link::Association => c
-            .disassociate_transit_gateway_route_table()
-            .transit_gateway_route_table_id(&rt)
-            .transit_gateway_attachment_id(&att)
-            .send()
-            .await
-            .map(drop)
-            .map_err(classify),
-        Link::Propagation => c
-            .disable_transit_gateway_route_table_propagation()
-            .transit_gateway_route_table_id(&rt)
-            .transit_gateway_attachment_id(&att)
-            .send()
-            .await
-            .map(drop)
-            .map_err(classify),
+        Link::Association => {
+            on_pair!(c, disassociate_transit_gateway_route_table, &rt, &att).map_err(classify)
+        }
+        Link::Propagation => on_pair!(
+            c,
+            disable_transit_gateway_route_table_propagation,
+            &rt,
+            &att
+        )
+        .map_err(classify),
     };
     unmark_removed(c, removed, &rt, &link.key(&att)).await
 }
