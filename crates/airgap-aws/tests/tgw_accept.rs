@@ -13,12 +13,10 @@
 //! about acceptance; only `available` and `modifying` (a change to an attachment in use)
 //! come after it.
 
-use std::sync::Arc;
+mod mock;
 
-use airgap_aws::clients::PerScope;
 use airgap_aws::ec2::TgwAttachmentAccepter;
 use airgap_engine::{Attrs, ErrorClass, Kind, Resolved, Scope, Value};
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::error::ErrorMetadata;
 use aws_sdk_ec2::operation::accept_transit_gateway_vpc_attachment::AcceptTransitGatewayVpcAttachmentError;
 use aws_sdk_ec2::operation::create_tags::CreateTagsOutput;
@@ -28,7 +26,7 @@ use aws_sdk_ec2::types::{
     Tag, TransitGateway, TransitGatewayAttachment, TransitGatewayAttachmentState,
 };
 use aws_sdk_ec2::Client;
-use aws_smithy_mocks::{mock, MockResponseInterceptor, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
 
 const ACCOUNT: &str = "111111111111";
 const REGION: &str = "eu-central-1";
@@ -42,20 +40,7 @@ fn scope() -> Scope {
 }
 
 fn accepter(rules: &[&Rule]) -> TgwAttachmentAccepter {
-    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for r in rules {
-        interceptor = interceptor.with_rule(r);
-    }
-    let conf = aws_sdk_ec2::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "mock"))
-        .http_client(aws_smithy_mocks::create_mock_http_client())
-        .interceptor(interceptor)
-        .build();
-    let mut clients = PerScope::new();
-    clients.insert(&scope(), Client::from_conf(conf));
-    TgwAttachmentAccepter(Arc::new(clients))
+    TgwAttachmentAccepter(mock::ec2(rules))
 }
 
 /// The attachment as the owner sees it, in `state`.

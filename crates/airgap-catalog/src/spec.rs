@@ -23,7 +23,6 @@ pub mod ram;
 pub mod tgw;
 
 pub use ec2::*;
-#[allow(unused_imports)] // until the module has its specs
 pub use ec2x::*;
 #[allow(unused_imports)] // until the module has its specs
 pub use ecr::*;
@@ -34,7 +33,6 @@ pub use iam::*;
 pub use nfw::*;
 #[allow(unused_imports)] // until the module has its specs
 pub use ram::*;
-#[allow(unused_imports)] // until the module has its specs
 pub use tgw::*;
 
 #[derive(Debug, Error, PartialEq)]

@@ -10,13 +10,15 @@ use airgap_engine::{
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, State, VpcEndpointType};
 
-use super::{env_filter, kind_meta, not_visible, retag, tag_map, tag_spec, Ec2};
-use crate::errors::{classify, found, unless_gone};
-use crate::kit::{
-    all_pages, b, canonical_policy, created, id_out, id_set, list, missing_tags, opt_s, s,
-    sorted_lists, with_tag_drift,
+use super::{
+    describe_one, env_pages, kind_meta, made, observe_tagged, retag, tag_spec, Ec2, TagDrift,
 };
-use crate::tags;
+use crate::errors::{classify, unless_gone};
+use crate::kit::{
+    boxed_delete, boxed_ready, boxed_update, by_state, canonical_policy, changed, created, delta,
+    id_out, ids, some_if, sorted_lists, with_tag_drift,
+};
+use airgap_catalog::spec::{Id, Spec, VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec};
 
 /// The endpoint's state in lower case: the API documents `Available`, but EC2 (and
 /// LocalStack) answer `available`, which the SDK's enum does not recognise.
@@ -56,63 +58,57 @@ async fn observe(
     scope: &Scope,
     ty: VpcEndpointType,
 ) -> Result<Vec<Observed>, KindError> {
-    let eps = all_pages!(ec2
-        .client(scope)?
-        .describe_vpc_endpoints()
-        .filters(env_filter(env)))?;
-    Ok(eps
+    let eps = env_pages!(ec2, scope, env, describe_vpc_endpoints)?;
+    let live = eps
         .into_iter()
-        .filter(|e| e.vpc_endpoint_type() == Some(&ty) && !gone(e.state()))
-        .filter_map(|e| {
-            let tm = tag_map(e.tags());
-            let id = tags::owned_id(&tm, env)?;
-            let ep = e.vpc_endpoint_id()?.to_string();
-            let vpc = e.vpc_id().unwrap_or_default().to_string();
-            let mut attrs = Attrs::from([
-                ("vpc".to_string(), Value::str(vpc.as_str())),
-                (
-                    "service".to_string(),
-                    Value::str(e.service_name().unwrap_or_default()),
-                ),
-            ]);
-            if let Some(p) = e.policy_document() {
-                attrs.insert("policy".into(), Value::Str(observed_policy(p)));
-            }
-            let mut parents = vec![vpc];
-            match ty {
-                VpcEndpointType::Gateway => {
-                    attrs.insert(
-                        "routeTables".into(),
-                        id_set(e.route_table_ids().iter().cloned()),
-                    );
-                    parents.extend(e.route_table_ids().iter().cloned());
+        .filter(|e| e.vpc_endpoint_type() == Some(&ty) && !gone(e.state()));
+    Ok(observe_tagged(live, env, TagDrift::Shown, |e, o| {
+        let vpc = e.vpc_id().unwrap_or_default().to_string();
+        let service = e.service_name().unwrap_or_default().to_string();
+        let policy = e.policy_document().map(observed_policy);
+        let set = |v: &[String]| {
+            let mut v = v.to_vec();
+            v.sort();
+            v.dedup();
+            v.into_iter().map(Id::from).collect::<Vec<_>>()
+        };
+        let mut parents = vec![vpc.clone()];
+        let attrs = match ty {
+            VpcEndpointType::Gateway => {
+                parents.extend(e.route_table_ids().iter().cloned());
+                VpcEndpointGatewaySpec {
+                    vpc: vpc.into(),
+                    service,
+                    route_tables: set(e.route_table_ids()),
+                    policy,
                 }
-                _ => {
-                    attrs.insert("subnets".into(), id_set(e.subnet_ids().iter().cloned()));
-                    let groups = e
-                        .groups()
-                        .iter()
-                        .filter_map(|g| g.group_id().map(str::to_string));
-                    let groups: Vec<String> = groups.collect();
-                    attrs.insert("securityGroups".into(), id_set(groups.iter().cloned()));
-                    attrs.insert(
-                        "privateDns".into(),
-                        Value::Bool(e.private_dns_enabled().unwrap_or(false)),
-                    );
-                    parents.extend(e.subnet_ids().iter().cloned());
-                    parents.extend(groups);
-                }
+                .to_attrs()
             }
-            attrs.extend(missing_tags(&tm, env, &id));
-            Some(Observed {
-                id: id.as_str().into(),
-                attrs,
-                outputs: id_out(&ep),
-                physical_id: ep,
-                parents,
-            })
-        })
-        .collect())
+            _ => {
+                let groups: Vec<String> = e
+                    .groups()
+                    .iter()
+                    .filter_map(|g| g.group_id().map(str::to_string))
+                    .collect();
+                parents.extend(e.subnet_ids().iter().cloned());
+                parents.extend(groups.iter().cloned());
+                VpcEndpointInterfaceSpec {
+                    vpc: vpc.into(),
+                    service,
+                    subnets: set(e.subnet_ids()),
+                    security_groups: set(&groups),
+                    private_dns: e.private_dns_enabled().unwrap_or(false),
+                    policy,
+                }
+                .to_attrs()
+            }
+        };
+        Observed {
+            attrs,
+            parents,
+            ..o
+        }
+    }))
 }
 
 /// Desired attributes in observe's form: id lists as sets, the policy canonical. No
@@ -136,49 +132,49 @@ fn comparable(desired: &Attrs, observed: &Attrs, lists: &[&str]) -> Attrs {
 }
 
 async fn create(ec2: &Ec2, node: &Resolved, ty: VpcEndpointType) -> Result<Created, KindError> {
-    let a = &node.attrs;
-    let mut req = ec2
+    let req = ec2
         .client(&node.scope)?
         .create_vpc_endpoint()
         .client_token(node.client_token())
         .vpc_endpoint_type(ty.clone())
-        .vpc_id(s(a, "vpc")?)
-        .service_name(s(a, "service")?)
-        .set_policy_document(opt_s(a, "policy"))
         .tag_specifications(tag_spec(ResourceType::VpcEndpoint, &node.env, &node.id.0));
-    req = match ty {
-        VpcEndpointType::Gateway => req.set_route_table_ids(Some(list(a, "routeTables")?)),
-        _ => req
-            .set_subnet_ids(Some(list(a, "subnets")?))
-            .set_security_group_ids(Some(list(a, "securityGroups")?))
-            .private_dns_enabled(b(a, "privateDns", true)),
+    let req = match ty {
+        VpcEndpointType::Gateway => {
+            let spec = VpcEndpointGatewaySpec::from_attrs(&node.attrs)?;
+            req.vpc_id(spec.vpc.get()?)
+                .service_name(spec.service)
+                .set_policy_document(spec.policy)
+                .set_route_table_ids(Some(ids(&spec.route_tables)?))
+        }
+        _ => {
+            let spec = VpcEndpointInterfaceSpec::from_attrs(&node.attrs)?;
+            req.vpc_id(spec.vpc.get()?)
+                .service_name(spec.service)
+                .set_policy_document(spec.policy)
+                .set_subnet_ids(Some(ids(&spec.subnets)?))
+                .set_security_group_ids(Some(ids(&spec.security_groups)?))
+                .private_dns_enabled(spec.private_dns)
+        }
     };
     let out = req.send().await.map_err(classify)?;
-    let id = out
-        .vpc_endpoint()
-        .and_then(|e| e.vpc_endpoint_id())
-        .ok_or_else(|| KindError::fatal("NoId", "CreateVpcEndpoint returned no id"))?;
-    Ok(created(id))
+    let id = out.vpc_endpoint().and_then(|e| e.vpc_endpoint_id());
+    Ok(created(made(id, "CreateVpcEndpoint")?))
 }
 
-/// Members to add and remove to go from the observed list to the desired one.
-fn delta(
-    desired: &Attrs,
-    observed: &Attrs,
-    key: &str,
-) -> Result<(Vec<String>, Vec<String>), KindError> {
-    let want = list(desired, key)?;
-    let have = list(observed, key)?;
-    Ok((
-        want.iter().filter(|x| !have.contains(x)).cloned().collect(),
-        have.iter().filter(|x| !want.contains(x)).cloned().collect(),
-    ))
+/// Members to add and to remove, as optional request parameters.
+type Delta = (Option<Vec<String>>, Option<Vec<String>>);
+
+/// Members to add and remove for a list the diff says changed, as request parameters.
+fn changes(diff: &Diff, field: &str, want: &[Id], have: &[Id]) -> Result<Delta, KindError> {
+    if !diff.changes.iter().any(|ch| ch.field == field) {
+        return Ok((None, None));
+    }
+    let (add, remove) = delta(&ids(want)?, &ids(have)?);
+    Ok((some_if(add), some_if(remove)))
 }
 
-fn some_if(v: Vec<String>) -> Option<Vec<String>> {
-    (!v.is_empty()).then_some(v)
-}
-
+/// The service and VPC force a replacement; the policy and the lists (and private DNS)
+/// change in place, each when the diff names it, and missing standard tags are put back.
 async fn update(
     ec2: &Ec2,
     node: &Resolved,
@@ -191,28 +187,43 @@ async fn update(
     if !diff.changes.iter().any(|ch| ch.field != "tags") {
         return Ok(current.outputs.clone());
     }
-    let a = &node.attrs;
-    let mut req = c
+    let req = c
         .modify_vpc_endpoint()
         .vpc_endpoint_id(&current.physical_id);
-    if diff.changes.iter().any(|ch| ch.field == "policy") {
-        // Back to the default when the blueprint has none (LocalStack ignores ResetPolicy).
-        req = req.policy_document(opt_s(a, "policy").unwrap_or_else(|| DEFAULT_POLICY.into()));
-    }
-    req = match ty {
+    // Back to the default when the blueprint has none (LocalStack ignores ResetPolicy).
+    let policy = |p: Option<String>| {
+        changed(diff, "policy").then(|| p.unwrap_or_else(|| DEFAULT_POLICY.into()))
+    };
+    let req = match ty {
         VpcEndpointType::Gateway => {
-            let (add, remove) = delta(a, &current.attrs, "routeTables")?;
-            req.set_add_route_table_ids(some_if(add))
-                .set_remove_route_table_ids(some_if(remove))
+            let (want, have) = (
+                VpcEndpointGatewaySpec::from_attrs(&node.attrs)?,
+                VpcEndpointGatewaySpec::from_attrs(&current.attrs)?,
+            );
+            let (add, remove) =
+                changes(diff, "routeTables", &want.route_tables, &have.route_tables)?;
+            req.set_policy_document(policy(want.policy))
+                .set_add_route_table_ids(add)
+                .set_remove_route_table_ids(remove)
         }
         _ => {
-            let (add, remove) = delta(a, &current.attrs, "subnets")?;
-            let (add_sg, remove_sg) = delta(a, &current.attrs, "securityGroups")?;
-            req.set_add_subnet_ids(some_if(add))
-                .set_remove_subnet_ids(some_if(remove))
-                .set_add_security_group_ids(some_if(add_sg))
-                .set_remove_security_group_ids(some_if(remove_sg))
-                .private_dns_enabled(b(a, "privateDns", true))
+            let (want, have) = (
+                VpcEndpointInterfaceSpec::from_attrs(&node.attrs)?,
+                VpcEndpointInterfaceSpec::from_attrs(&current.attrs)?,
+            );
+            let (add, remove) = changes(diff, "subnets", &want.subnets, &have.subnets)?;
+            let (add_sg, remove_sg) = changes(
+                diff,
+                "securityGroups",
+                &want.security_groups,
+                &have.security_groups,
+            )?;
+            req.set_policy_document(policy(want.policy))
+                .set_add_subnet_ids(add)
+                .set_remove_subnet_ids(remove)
+                .set_add_security_group_ids(add_sg)
+                .set_remove_security_group_ids(remove_sg)
+                .set_private_dns_enabled(changed(diff, "privateDns").then_some(want.private_dns))
         }
     };
     req.send().await.map_err(classify)?;
@@ -254,32 +265,24 @@ async fn ready(
     op: Op,
     physical_id: &str,
 ) -> Result<Readiness, KindError> {
-    let r = ec2
-        .client(scope)?
-        .describe_vpc_endpoints()
-        .vpc_endpoint_ids(physical_id)
-        .send()
-        .await
-        .map_err(classify);
-    let e = found(r)?.and_then(|o| o.vpc_endpoints().first().cloned());
-    let Some(e) = e else {
-        return if op == Op::Delete {
-            Ok(Readiness::Gone)
-        } else {
-            Err(not_visible(physical_id))
-        };
-    };
-    let state = state_of(e.state());
-    match (op, state.as_str()) {
-        (Op::Delete, "deleted") => Ok(Readiness::Gone),
-        (Op::Delete, st) => Ok(Readiness::Pending(st.to_string())),
-        (_, "available") => Ok(Readiness::Ready(id_out(physical_id))),
-        (_, st @ ("failed" | "rejected" | "expired")) => Err(KindError::fatal(
-            "EndpointFailed",
-            format!("endpoint {physical_id} is {st}"),
-        )),
-        (_, st) => Ok(Readiness::Pending(st.to_string())),
-    }
+    let c = ec2.client(scope)?;
+    let e = describe_one!(
+        c.describe_vpc_endpoints().vpc_endpoint_ids(physical_id),
+        vpc_endpoints
+    );
+    let state = e.as_ref().map(|e| state_of(e.state()));
+    by_state(
+        op,
+        physical_id,
+        state.as_deref(),
+        &["available"],
+        || id_out(physical_id),
+        |st| {
+            matches!(st, "failed" | "rejected" | "expired").then(|| {
+                KindError::fatal("EndpointFailed", format!("endpoint {physical_id} is {st}"))
+            })
+        },
+    )
 }
 
 pub struct GatewayEndpoint(pub Arc<Ec2>);
@@ -310,28 +313,17 @@ macro_rules! endpoint_kind {
                 create(&self.0, node, $ep).await
             }
 
-            async fn update(
-                &self,
-                node: &Resolved,
-                current: &Observed,
-                diff: &Diff,
-            ) -> Result<Attrs, KindError> {
+            boxed_update!(self, node, current, diff, {
                 update(&self.0, node, current, diff, $ep).await
-            }
+            });
 
-            async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+            boxed_delete!(self, scope, current, {
                 delete(&self.0, scope, current).await
-            }
+            });
 
-            async fn ready(
-                &self,
-                scope: &Scope,
-                op: Op,
-                physical_id: &str,
-                _outputs: &Attrs,
-            ) -> Result<Readiness, KindError> {
+            boxed_ready!(self, scope, op, physical_id, _outputs, {
                 ready(&self.0, scope, op, physical_id).await
-            }
+            });
         }
     };
 }

@@ -7,6 +7,7 @@ mod launch_template;
 mod net;
 mod routing;
 mod sg;
+mod tagged;
 mod tgw;
 mod tgw_accept;
 
@@ -29,9 +30,15 @@ pub use tgw::{
 };
 pub use tgw_accept::TgwAttachmentAccepter;
 
+pub(crate) use tagged::{
+    adopted, available_or_gone, delete_by_id, describe_one, diff_with_tag_drift, env_pages, lookup,
+    made, mark_made, marked, observe_tagged, parents_of_env, route_made, route_mark,
+    unmark_removed, update_retags, TagDrift, Tagged,
+};
+
 // The toolkit's helpers at their old path, for the modules that still import them from
 // here (RAM, ECR and the attachment accepter).
-pub(crate) use crate::kit::{b, id_set, list, s, sorted_lists};
+pub(crate) use crate::kit::{b, changed, id_set, list, s, sorted_lists};
 
 /// EC2 clients per account and region.
 pub type Ec2 = crate::clients::PerScope<aws_sdk_ec2::Client>;
@@ -115,33 +122,6 @@ pub(crate) fn not_visible(id: &str) -> KindError {
     crate::kit::not_visible_yet(format!("{id} is not visible yet"))
 }
 
-/// A Describe by id found nothing: gone after a delete, or (right after a create) not
-/// visible yet.
-pub(crate) fn missing(
-    op: airgap_engine::Op,
-    what: &str,
-) -> Result<airgap_engine::Readiness, KindError> {
-    if op == airgap_engine::Op::Delete {
-        Ok(airgap_engine::Readiness::Gone)
-    } else {
-        Err(not_visible(what))
-    }
-}
-
-/// What an interrupted create made: the first resource a lookup by [`owned_filters`]
-/// found that is this node's, has an id, and is not the one this node replaces.
-pub(crate) fn adoptable<'a, T: 'a>(
-    items: impl IntoIterator<Item = &'a T>,
-    node: &airgap_engine::Resolved,
-    tags: impl Fn(&T) -> &[Tag],
-    id: impl Fn(&'a T) -> Option<&'a str>,
-) -> Option<(&'a T, &'a str)> {
-    items.into_iter().find_map(|t| {
-        let id = id(t).filter(|id| node.replaces.as_deref() != Some(*id))?;
-        is_node(tags(t), node).then_some((t, id))
-    })
-}
-
 /// Whether a resource found by a lookup is this node's: the tags are checked here as
 /// well, since not every EC2 implementation applies tag filters server-side.
 pub(crate) fn is_node(tags: &[Tag], node: &airgap_engine::Resolved) -> bool {
@@ -156,7 +136,7 @@ pub(crate) async fn retag(
     env: &str,
     id: &str,
 ) -> Result<(), KindError> {
-    if !diff.changes.iter().any(|ch| ch.field == "tags") {
+    if !changed(diff, "tags") {
         return Ok(());
     }
     let mut req = c.create_tags().resources(resource);

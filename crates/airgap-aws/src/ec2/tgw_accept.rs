@@ -5,15 +5,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
+    Attrs, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
 };
 use async_trait::async_trait;
 
-use super::{env_filter, kind_meta, mark, s, tag_map, unmark, Ec2};
+use super::{env_filter, kind_meta, mark_made, parents_of_env, unmark, Ec2};
 use crate::errors::classify;
+use crate::kit::{boxed_delete, boxed_ready, update_keeps_outputs};
 use crate::ram::ACCEPT_MARK;
-use crate::tags;
+use airgap_catalog::spec::{Spec, TgwAttachmentAccepterSpec};
 
 pub struct TgwAttachmentAccepter(pub Arc<Ec2>);
 
@@ -75,11 +75,11 @@ impl Kind for TgwAttachmentAccepter {
             .await
             .map_err(classify)?;
         let mut marks = Vec::new();
-        for t in tgws.transit_gateways() {
-            let tm = tag_map(t.tags());
-            if tags::owned_id(&tm, env).is_none() || !super::tgw::owned_by(t.owner_id(), scope) {
-                continue;
-            }
+        let mine = tgws
+            .transit_gateways()
+            .iter()
+            .filter(|t| super::tgw::owned_by(t.owner_id(), scope));
+        for (t, tm) in parents_of_env(mine, env) {
             let tgw = t.transit_gateway_id().unwrap_or_default().to_string();
             for (k, id) in tm {
                 if let Some(att) = k.strip_prefix(ACCEPT_MARK) {
@@ -102,10 +102,11 @@ impl Kind for TgwAttachmentAccepter {
             .map(|(tgw, att, id)| Observed {
                 id: id.as_str().into(),
                 physical_id: accept_id(&att),
-                attrs: Attrs::from([
-                    ("attachment".to_string(), Value::str(att.as_str())),
-                    ("tgw".to_string(), Value::str(tgw.as_str())),
-                ]),
+                attrs: TgwAttachmentAccepterSpec {
+                    attachment: att.as_str().into(),
+                    tgw: tgw.as_str().into(),
+                }
+                .to_attrs(),
                 outputs: Attrs::new(),
                 parents: vec![tgw, att],
             })
@@ -114,7 +115,8 @@ impl Kind for TgwAttachmentAccepter {
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let c = self.0.client(&node.scope)?;
-        let (att, tgw) = (s(&node.attrs, "attachment")?, s(&node.attrs, "tgw")?);
+        let spec = TgwAttachmentAccepterSpec::from_attrs(&node.attrs)?;
+        let (att, tgw) = (spec.attachment.get()?.to_string(), spec.tgw.get()?);
         if let Err(e) = c
             .accept_transit_gateway_vpc_attachment()
             .transit_gateway_attachment_id(&att)
@@ -130,35 +132,26 @@ impl Kind for TgwAttachmentAccepter {
                 return Err(e);
             }
         }
-        mark(c, &tgw, &format!("{ACCEPT_MARK}{att}"), &node.id.0).await?;
-        Ok(Created {
-            physical_id: accept_id(&att),
-            outputs: Attrs::new(),
-        })
+        mark_made(
+            c,
+            tgw,
+            &format!("{ACCEPT_MARK}{att}"),
+            node,
+            accept_id(&att),
+        )
+        .await
     }
 
-    async fn update(
-        &self,
-        _node: &Resolved,
-        current: &Observed,
-        _diff: &Diff,
-    ) -> Result<Attrs, KindError> {
-        Ok(current.outputs.clone())
-    }
+    update_keeps_outputs!();
 
-    /// The spoke deletes the attachment; the owner only forgets its acceptance.
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        let (tgw, att) = (s(&current.attrs, "tgw")?, s(&current.attrs, "attachment")?);
-        unmark(self.0.client(scope)?, &tgw, &format!("{ACCEPT_MARK}{att}")).await
-    }
+    // The spoke deletes the attachment; the owner only forgets its acceptance.
+    boxed_delete!(self, scope, current, {
+        let spec = TgwAttachmentAccepterSpec::from_attrs(&current.attrs)?;
+        let key = format!("{ACCEPT_MARK}{}", spec.attachment.get()?);
+        unmark(self.0.client(scope)?, spec.tgw.get()?, &key).await
+    });
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
         if op == Op::Delete {
             return Ok(Readiness::Gone);
         }
@@ -177,5 +170,5 @@ impl Kind for TgwAttachmentAccepter {
             Some(st) => Readiness::Pending(st.to_string()),
             None => Readiness::Pending("not visible yet".into()),
         })
-    }
+    });
 }

@@ -15,6 +15,13 @@ use crate::tags;
 
 mod lookup;
 pub(crate) use lookup::{described, usable_until_deleted};
+mod calls;
+mod sets;
+pub(crate) use calls::{
+    boxed_delete, boxed_ready, boxed_update, by_state, changed, ready_when_available,
+    ready_with_the_call, unless_done, update_keeps_outputs,
+};
+pub(crate) use sets::{delta, ids, some_if};
 
 /// Attribute accessors on resolved attributes; a missing or mistyped one is a bug in
 /// the expansion, reported as fatal.
@@ -107,38 +114,6 @@ macro_rules! all_pages {
     };
 }
 pub(crate) use all_pages;
-
-/// A kind whose fields all force a replacement, or are fixed after create, has
-/// nothing to change in place: its update keeps the outputs. A macro, not a function:
-/// `#[async_trait]` rewrites only the methods written in the impl, not those a macro
-/// adds, so this spells out the signature it gives `Kind::update`.
-macro_rules! update_keeps_outputs {
-    () => {
-        fn update<'life0, 'life1, 'life2, 'life3, 'async_trait>(
-            &'life0 self,
-            _node: &'life1 airgap_engine::Resolved,
-            current: &'life2 airgap_engine::Observed,
-            _diff: &'life3 airgap_engine::Diff,
-        ) -> ::std::pin::Pin<
-            Box<
-                dyn ::std::future::Future<
-                        Output = Result<airgap_engine::Attrs, airgap_engine::KindError>,
-                    > + Send
-                    + 'async_trait,
-            >,
-        >
-        where
-            'life0: 'async_trait,
-            'life1: 'async_trait,
-            'life2: 'async_trait,
-            'life3: 'async_trait,
-            Self: 'async_trait,
-        {
-            Box::pin(::std::future::ready(Ok(current.outputs.clone())))
-        }
-    };
-}
-pub(crate) use update_keeps_outputs;
 
 /// A delete call: a resource already gone is what was wanted.
 pub(crate) async fn delete_call<T, E, R>(

@@ -3,7 +3,7 @@
 
 use airgap_catalog::spec::{
     node, EksAccessEntrySpec, EksAddonSpec, EksClusterSpec, EksNodegroupSpec, Id,
-    LaunchTemplateSpec, Policies, Taint,
+    LaunchTemplateSpec, Policies, SecurityGroupRuleSpec, SecurityGroupSpec, Taint,
 };
 use airgap_engine::{GraphBuilder, Node, Scope, Value};
 
@@ -84,23 +84,25 @@ pub(super) fn cluster_nodes(
             r(&format!("{id}/node-role"), "arn")
         }
     };
-    b.add(
-        Node::new(format!("{id}/sg").as_str(), "security-group", s.clone())
-            .attr("vpc", r(&v, "id"))
-            .attr("description", "EKS API from trusted networks"),
-    );
+    b.add(node(
+        format!("{id}/sg"),
+        s.clone(),
+        &SecurityGroupSpec {
+            vpc: Id::of(v.as_str(), "id"),
+            description: "EKS API from trusted networks".into(),
+        },
+    ));
     for (i, cidr) in c.api_access_cidrs.iter().enumerate() {
-        b.add(
-            Node::new(
-                format!("{id}/sg/api/{i}").as_str(),
-                "security-group-rule",
-                s.clone(),
-            )
-            .attr("group", r(&format!("{id}/sg"), "id"))
-            .attr("protocol", "tcp")
-            .attr("port", 443i64)
-            .attr("cidr", cidr.value.to_string()),
-        );
+        b.add(node(
+            format!("{id}/sg/api/{i}"),
+            s.clone(),
+            &SecurityGroupRuleSpec {
+                group: Id::of(format!("{id}/sg"), "id"),
+                protocol: "tcp".into(),
+                port: 443,
+                cidr: cidr.value.to_string(),
+            },
+        ));
     }
     let mut cluster_spec = EksClusterSpec::private(
         format!("{}-{name}", env),

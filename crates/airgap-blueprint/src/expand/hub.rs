@@ -1,6 +1,10 @@
 //! The network account: the transit gateway, its route tables and the RAM share to
 //! the spoke accounts, and the routes of the inspection VPC.
 
+use airgap_catalog::spec::{
+    node, Id, RouteSpec, TgwAssociationSpec, TgwAttachmentSpec, TgwRouteSpec, TgwRouteTableSpec,
+    TransitGatewaySpec,
+};
 use airgap_engine::{GraphBuilder, Node, Scope};
 
 use super::{az_suffix, list, r};
@@ -18,25 +22,27 @@ pub(super) fn transit_gateway(
 ) {
     let hub = &bp.hub;
     // Transit gateway, its route tables, and the RAM share to the spoke accounts.
-    b.add(
-        Node::new("tgw", "transit-gateway", net.clone())
-            .attr("asn", i64::from(hub.transit_gateway.asn.value))
-            .attr(
-                "autoAcceptSharedAttachments",
-                hub.transit_gateway.auto_accept_shared_attachments.value,
-            )
-            .attr("defaultRouteTableAssociation", false)
-            .attr("defaultRouteTablePropagation", false),
-    );
+    b.add(node(
+        "tgw",
+        net.clone(),
+        &TransitGatewaySpec {
+            asn: i64::from(hub.transit_gateway.asn.value),
+            auto_accept_shared_attachments: hub
+                .transit_gateway
+                .auto_accept_shared_attachments
+                .value,
+            default_route_table_association: false,
+            default_route_table_propagation: false,
+        },
+    ));
     for rt in ["spoke", "inspection"] {
-        b.add(
-            Node::new(
-                format!("tgw/rt/{rt}").as_str(),
-                "tgw-route-table",
-                net.clone(),
-            )
-            .attr("tgw", r("tgw", "id")),
-        );
+        b.add(node(
+            format!("tgw/rt/{rt}"),
+            net.clone(),
+            &TgwRouteTableSpec {
+                tgw: Id::of("tgw", "id"),
+            },
+        ));
     }
     let spoke_accounts: Vec<(String, Scope)> = {
         let mut v: Vec<(String, Scope)> = bp
@@ -95,104 +101,93 @@ pub(super) fn inspection_routes(
     azs: &[String],
     firewall: bool,
 ) {
-    b.add(
-        Node::new("tgw/attachment/inspection", "tgw-attachment", net.clone())
-            .attr("tgw", r("tgw", "id"))
-            .attr("vpc", r(v, "id"))
-            .attr("applianceMode", true)
-            .attr(
-                "subnets",
-                list(
-                    azs.iter()
-                        .map(|az| r(&format!("{v}/subnet/transit/{}", az_suffix(az)), "id")),
-                ),
-            ),
-    );
-    b.add(
-        Node::new(
-            "tgw/attachment/inspection/assoc",
-            "tgw-association",
-            net.clone(),
-        )
-        .attr("attachment", r("tgw/attachment/inspection", "id"))
-        .attr("routeTable", r("tgw/rt/inspection", "id")),
-    );
-    b.add(
-        Node::new("tgw/rt/spoke/default", "tgw-route", net.clone())
-            .attr("cidr", "0.0.0.0/0")
-            .attr("routeTable", r("tgw/rt/spoke", "id"))
-            .attr("attachment", r("tgw/attachment/inspection", "id")),
-    );
+    b.add(node(
+        "tgw/attachment/inspection",
+        net.clone(),
+        &TgwAttachmentSpec {
+            tgw: Id::of("tgw", "id"),
+            vpc: Id::of(v, "id"),
+            subnets: azs
+                .iter()
+                .map(|az| Id::of(format!("{v}/subnet/transit/{}", az_suffix(az)), "id"))
+                .collect(),
+            appliance_mode: Some(true),
+        },
+    ));
+    b.add(node(
+        "tgw/attachment/inspection/assoc",
+        net.clone(),
+        &TgwAssociationSpec {
+            attachment: Id::of("tgw/attachment/inspection", "id"),
+            route_table: Id::of("tgw/rt/inspection", "id"),
+        },
+    ));
+    b.add(node(
+        "tgw/rt/spoke/default",
+        net.clone(),
+        &TgwRouteSpec {
+            route_table: Id::of("tgw/rt/spoke", "id"),
+            cidr: "0.0.0.0/0".into(),
+            attachment: Id::of("tgw/attachment/inspection", "id"),
+        },
+    ));
     for az in azs {
         let az = az_suffix(az);
         let rt = |tier: &str| format!("{v}/rt/{tier}/{az}");
-        let nat = r(&format!("{v}/nat/{az}"), "id");
+        // A route `{table}/{name}` of the table of `tier`.
+        let route = |tier: &str, name: &str, cidr: String, target: Id| {
+            node(
+                format!("{}/{name}", rt(tier)),
+                net.clone(),
+                &RouteSpec {
+                    route_table: Id::of(rt(tier), "id"),
+                    cidr,
+                    target,
+                },
+            )
+        };
+        let nat = Id::of(format!("{v}/nat/{az}"), "id");
+        let default = || "0.0.0.0/0".to_string();
         // With a firewall, traffic passes its endpoint in the same AZ both ways.
         let (out_of_transit, back_in) = if firewall {
             (
-                r("firewall", &format!("endpoint/{az}")),
-                r("firewall", &format!("endpoint/{az}")),
+                Id::of("firewall", &format!("endpoint/{az}")),
+                Id::of("firewall", &format!("endpoint/{az}")),
             )
         } else {
-            (nat.clone(), r("tgw", "id"))
+            (nat.clone(), Id::of("tgw", "id"))
         };
-        b.add(
-            Node::new(
-                format!("{}/default", rt("transit")).as_str(),
-                "route",
-                net.clone(),
-            )
-            .attr("routeTable", r(&rt("transit"), "id"))
-            .attr("cidr", "0.0.0.0/0")
-            .attr("target", out_of_transit),
-        );
+        b.add(route("transit", "default", default(), out_of_transit));
         if firewall {
-            b.add(
-                Node::new(
-                    format!("{}/default", rt("firewall")).as_str(),
-                    "route",
-                    net.clone(),
-                )
-                .attr("routeTable", r(&rt("firewall"), "id"))
-                .attr("cidr", "0.0.0.0/0")
-                .attr("target", nat.clone()),
-            );
+            b.add(route("firewall", "default", default(), nat.clone()));
             // What the firewall passes back towards a spoke (replies that came in
             // through the NAT) goes to the transit gateway, not to the NAT again.
             for vpc in &bp.vpcs {
                 b.add(
-                    Node::new(
-                        format!("{}/return/{}", rt("firewall"), vpc.name.value).as_str(),
-                        "route",
-                        net.clone(),
+                    route(
+                        "firewall",
+                        &format!("return/{}", vpc.name.value),
+                        vpc.cidr.value.to_string(),
+                        Id::of("tgw", "id"),
                     )
-                    .attr("routeTable", r(&rt("firewall"), "id"))
-                    .attr("cidr", vpc.cidr.value.to_string())
-                    .attr("target", r("tgw", "id"))
                     .after("tgw/attachment/inspection"),
                 );
             }
         }
-        b.add(
-            Node::new(
-                format!("{}/default", rt("public")).as_str(),
-                "route",
-                net.clone(),
-            )
-            .attr("routeTable", r(&rt("public"), "id"))
-            .attr("cidr", "0.0.0.0/0")
-            .attr("target", r("vpc/inspection/igw", "id")),
-        );
+        b.add(route(
+            "public",
+            "default",
+            default(),
+            Id::of("vpc/inspection/igw", "id"),
+        ));
         for vpc in &bp.vpcs {
             b.add(
-                Node::new(
-                    format!("{}/return/{}", rt("public"), vpc.name.value).as_str(),
-                    "route",
-                    net.clone(),
+                route(
+                    "public",
+                    &format!("return/{}", vpc.name.value),
+                    vpc.cidr.value.to_string(),
+                    back_in.clone(),
                 )
-                .attr("routeTable", r(&rt("public"), "id"))
-                .attr("cidr", vpc.cidr.value.to_string())
-                .attr("target", back_in.clone())
                 // A VPC route to the transit gateway needs the VPC attached to it.
                 .after("tgw/attachment/inspection"),
             );

@@ -12,10 +12,10 @@
 //! (`registry`) last.
 
 use airgap_catalog::spec::{
-    node, Id, InternetGatewaySpec, NatGatewaySpec, RouteTableAssociationSpec, RouteTableSpec,
-    SubnetSpec, VpcSpec,
+    node, ElasticIpSpec, Id, InternetGatewaySpec, NatGatewaySpec, RouteTableAssociationSpec,
+    RouteTableSpec, SubnetSpec, VpcSpec,
 };
-use airgap_engine::{GraphBuilder, Node, Scope, Value};
+use airgap_engine::{GraphBuilder, Scope, Value};
 
 use crate::carve::{carve_inspection, CarveError, InspectionTier};
 use crate::model::{Blueprint, SubnetTier};
@@ -161,10 +161,10 @@ pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> 
     let firewall = hub.firewall.as_ref();
     for az in &azs {
         let az = az_suffix(az);
-        b.add(Node::new(
-            format!("{v}/eip/{az}").as_str(),
-            "elastic-ip",
+        b.add(node(
+            format!("{v}/eip/{az}"),
             net.clone(),
+            &ElasticIpSpec {},
         ));
         b.add(
             node(

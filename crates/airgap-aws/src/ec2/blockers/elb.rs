@@ -8,6 +8,7 @@ use tracing::info;
 
 use super::{k8s_cluster, Blockers, ClusterOwners, Findings, Held};
 use crate::errors::{classify, gone_is_ok};
+use crate::kit::all_pages;
 use crate::tags;
 
 impl Blockers {
@@ -19,14 +20,7 @@ impl Blockers {
         id: &str,
     ) -> Result<Vec<Lb>, KindError> {
         let elb = self.elb.client(scope)?;
-        let all: Vec<_> = elb
-            .describe_load_balancers()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let all: Vec<_> = all_pages!(elb.describe_load_balancers())?;
         let mine: Vec<_> = all
             .into_iter()
             .filter(|lb| lb.vpc_id() == Some(vpc_id))
@@ -105,14 +99,7 @@ impl Blockers {
         f: &mut Findings,
     ) -> Result<(), KindError> {
         let elb = self.elb.client(scope)?;
-        let groups: Vec<_> = elb
-            .describe_target_groups()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let groups: Vec<_> = all_pages!(elb.describe_target_groups())?;
         let groups: Vec<_> = groups
             .into_iter()
             .filter(|g| g.vpc_id() == Some(vpc_id) && g.load_balancer_arns().is_empty())

@@ -25,6 +25,7 @@ use tracing::info;
 use crate::clients::PerScope;
 use crate::ec2::{filter, tag_map, Ec2};
 use crate::errors::{classify, code_of, found, gone_is_ok};
+use crate::kit::all_pages;
 use crate::tags;
 
 use elb::lb_of_eni;
@@ -109,6 +110,22 @@ impl Blockers {
                     original.message
                 ),
             ),
+        }
+    }
+
+    /// A delete's answer, with a `DependencyViolation` passed through [`Self::clear`].
+    pub(crate) async fn unless_held(
+        &self,
+        scope: &Scope,
+        held: Held,
+        id: &str,
+        deleted: Result<(), KindError>,
+    ) -> Result<(), KindError> {
+        match deleted {
+            Err(e) if e.class == ErrorClass::DependencyViolation => {
+                Err(self.clear(scope, held, id, e).await)
+            }
+            r => r,
         }
     }
 
@@ -207,15 +224,8 @@ impl Blockers {
             Held::SecurityGroup => "group-id",
             Held::Vpc => "vpc-id",
         };
-        let enis: Vec<NetworkInterface> = ec2
-            .describe_network_interfaces()
-            .filters(filter(key, [id]))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let enis: Vec<NetworkInterface> =
+            all_pages!(ec2.describe_network_interfaces().filters(filter(key, [id])))?;
         for eni in &enis {
             let eni_id = eni.network_interface_id().unwrap_or_default();
             let what = describe_eni(eni);
@@ -352,15 +362,9 @@ impl Blockers {
         f: &mut Findings,
     ) -> Result<(), KindError> {
         let ec2 = self.ec2.client(scope)?;
-        let groups: Vec<Ec2Group> = ec2
+        let groups: Vec<Ec2Group> = all_pages!(ec2
             .describe_security_groups()
-            .filters(filter("vpc-id", [vpc_id]))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+            .filters(filter("vpc-id", [vpc_id])))?;
         for g in groups {
             if g.group_name() == Some("default") {
                 continue;

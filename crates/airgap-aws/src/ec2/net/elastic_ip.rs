@@ -8,10 +8,13 @@ use airgap_engine::{
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
-use crate::ec2::{adoptable, env_filter, kind_meta, owned_filters, tag_map, tag_spec, Ec2};
+use crate::ec2::{
+    adopted, delete_by_id, env_filter, kind_meta, lookup, made, observe_tagged, tag_spec, Ec2,
+    TagDrift,
+};
 use crate::errors::classify;
-use crate::kit::{delete_call, delete_progress, id_out, update_keeps_outputs};
-use crate::tags;
+use crate::kit::{boxed_ready, delete_progress, id_out, update_keeps_outputs};
+use airgap_catalog::spec::{ElasticIpSpec, Spec};
 
 pub struct ElasticIp(pub Arc<Ec2>);
 
@@ -29,41 +32,24 @@ impl Kind for ElasticIp {
             .send()
             .await
             .map_err(classify)?;
-        Ok(out
-            .addresses()
-            .iter()
-            .filter_map(|a| {
-                let id = tags::owned_id(&tag_map(a.tags()), env)?;
-                let alloc = a.allocation_id()?.to_string();
-                Some(Observed {
-                    id: id.as_str().into(),
-                    attrs: Attrs::new(),
-                    outputs: eip_out(&alloc, a.public_ip()),
-                    physical_id: alloc,
-                    parents: vec![],
-                })
-            })
-            .collect())
+        Ok(observe_tagged(
+            out.addresses(),
+            env,
+            TagDrift::Ignored,
+            |a, o| Observed {
+                attrs: ElasticIpSpec {}.to_attrs(),
+                outputs: eip_out(&o.physical_id, a.public_ip()),
+                ..o
+            },
+        ))
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        ElasticIpSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let existing = c
-            .describe_addresses()
-            .set_filters(Some(owned_filters(&node.env, &node.id.0)))
-            .send()
-            .await
-            .map_err(classify)?;
-        if let Some((a, alloc)) = adoptable(
-            existing.addresses(),
-            node,
-            |a| a.tags(),
-            |a| a.allocation_id(),
-        ) {
-            return Ok(Created {
-                physical_id: alloc.to_string(),
-                outputs: eip_out(alloc, a.public_ip()),
-            });
+        let found = lookup!(c.describe_addresses(), node, addresses);
+        if let Some(a) = adopted(node, &found) {
+            return Ok(address(a.allocation_id(), a.public_ip()));
         }
         let out = c
             .allocate_address()
@@ -72,35 +58,17 @@ impl Kind for ElasticIp {
             .send()
             .await
             .map_err(classify)?;
-        let alloc = out
-            .allocation_id()
-            .ok_or_else(|| KindError::fatal("NoId", "AllocateAddress returned no allocation id"))?;
-        Ok(Created {
-            physical_id: alloc.to_string(),
-            outputs: eip_out(alloc, out.public_ip()),
-        })
+        Ok(address(
+            Some(made(out.allocation_id(), "AllocateAddress")?),
+            out.public_ip(),
+        ))
     }
 
     update_keeps_outputs!();
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        delete_call(
-            self.0
-                .client(scope)?
-                .release_address()
-                .allocation_id(&current.physical_id)
-                .send(),
-        )
-        .await
-    }
+    delete_by_id!(|c, id| c.release_address().allocation_id(id));
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    boxed_ready!(self, scope, op, physical_id, outputs, {
         if op != Op::Delete {
             return Ok(Readiness::Ready(outputs.clone()));
         }
@@ -113,6 +81,15 @@ impl Kind for ElasticIp {
             .await
             .map_err(classify);
         delete_progress(r, |o| !o.addresses().is_empty(), "releasing")
+    });
+}
+
+/// An address made or adopted: its allocation id (always there for the VPC domain).
+fn address(alloc: Option<&str>, ip: Option<&str>) -> Created {
+    let alloc = alloc.unwrap_or_default();
+    Created {
+        physical_id: alloc.to_string(),
+        outputs: eip_out(alloc, ip),
     }
 }
 

@@ -2,14 +2,15 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope};
+use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 
-use crate::ec2::{env_filter, kind_meta, missing, tag_map, tag_spec, Ec2};
-use crate::errors::{classify, found};
-use crate::kit::{all_pages, created, delete_call, id_out, update_keeps_outputs};
-use crate::tags;
+use crate::ec2::{
+    delete_by_id, describe_one, env_pages, kind_meta, made, observe_tagged, tag_spec, Ec2, TagDrift,
+};
+use crate::errors::classify;
+use crate::kit::{boxed_ready, by_state, created, id_out, update_keeps_outputs};
 use airgap_catalog::spec::{NatGatewaySpec, Spec};
 
 pub struct NatGateway(pub Arc<Ec2>);
@@ -19,12 +20,8 @@ impl Kind for NatGateway {
     kind_meta!(NAT_GATEWAY);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let nats = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_nat_gateways()
-            .filter(env_filter(env)))?;
-        Ok(nats
+        let nats = env_pages!(self.0, scope, env, describe_nat_gateways, filter)?;
+        let live = nats
             .into_iter()
             .filter(|n| {
                 // Deleted ones linger in Describe for about an hour.
@@ -37,29 +34,25 @@ impl Kind for NatGateway {
                     )
                 )
             })
-            .filter_map(|n| {
-                let id = tags::owned_id(&tag_map(n.tags()), env)?;
-                let nat_id = n.nat_gateway_id()?.to_string();
-                let subnet = n.subnet_id().unwrap_or_default().to_string();
-                let eip = n
-                    .nat_gateway_addresses()
-                    .iter()
-                    .find_map(|a| a.allocation_id())
-                    .unwrap_or_default()
-                    .to_string();
-                Some(Observed {
-                    id: id.as_str().into(),
-                    attrs: NatGatewaySpec {
-                        subnet: subnet.as_str().into(),
-                        eip: eip.as_str().into(),
-                    }
-                    .to_attrs(),
-                    outputs: id_out(&nat_id),
-                    physical_id: nat_id,
-                    parents: vec![subnet, eip],
-                })
-            })
-            .collect())
+            .collect::<Vec<_>>();
+        Ok(observe_tagged(live, env, TagDrift::Ignored, |n, o| {
+            let subnet = n.subnet_id().unwrap_or_default().to_string();
+            let eip = n
+                .nat_gateway_addresses()
+                .iter()
+                .find_map(|a| a.allocation_id())
+                .unwrap_or_default()
+                .to_string();
+            Observed {
+                attrs: NatGatewaySpec {
+                    subnet: subnet.as_str().into(),
+                    eip: eip.as_str().into(),
+                }
+                .to_attrs(),
+                parents: vec![subnet, eip],
+                ..o
+            }
+        }))
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
@@ -75,55 +68,34 @@ impl Kind for NatGateway {
             .send()
             .await
             .map_err(classify)?;
-        let id = out
-            .nat_gateway()
-            .and_then(|n| n.nat_gateway_id())
-            .ok_or_else(|| KindError::fatal("NoId", "CreateNatGateway returned no id"))?;
-        Ok(created(id))
+        let nat = out.nat_gateway().and_then(|n| n.nat_gateway_id());
+        Ok(created(made(nat, "CreateNatGateway")?))
     }
 
     update_keeps_outputs!();
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        delete_call(
-            self.0
-                .client(scope)?
-                .delete_nat_gateway()
-                .nat_gateway_id(&current.physical_id)
-                .send(),
-        )
-        .await
-    }
+    delete_by_id!(|c, id| c.delete_nat_gateway().nat_gateway_id(id));
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
-        let r = self
-            .0
-            .client(scope)?
-            .describe_nat_gateways()
-            .nat_gateway_ids(physical_id)
-            .send()
-            .await
-            .map_err(classify);
-        let nat = found(r)?.and_then(|o| o.nat_gateways().first().cloned());
-        let Some(n) = nat else {
-            return missing(op, physical_id);
-        };
-        let state = n.state().cloned().unwrap_or(NatGatewayState::Pending);
-        match (op, state) {
-            (Op::Delete, NatGatewayState::Deleted) => Ok(Readiness::Gone),
-            (Op::Delete, st) => Ok(Readiness::Pending(st.as_str().to_string())),
-            (_, NatGatewayState::Available) => Ok(Readiness::Ready(id_out(physical_id))),
-            (_, NatGatewayState::Failed) => Err(KindError::fatal(
-                n.failure_code().unwrap_or("NatGatewayFailed"),
-                n.failure_message().unwrap_or("the NAT gateway failed"),
-            )),
-            (_, st) => Ok(Readiness::Pending(st.as_str().to_string())),
-        }
-    }
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
+        let c = self.0.client(scope)?;
+        let nat = describe_one!(
+            c.describe_nat_gateways().nat_gateway_ids(physical_id),
+            nat_gateways
+        );
+        by_state(
+            op,
+            physical_id,
+            nat.as_ref()
+                .map(|n| n.state().map_or("pending", NatGatewayState::as_str)),
+            &["available"],
+            || id_out(physical_id),
+            |st| {
+                let n = nat.as_ref().filter(|_| st == "failed")?;
+                Some(KindError::fatal(
+                    n.failure_code().unwrap_or("NatGatewayFailed"),
+                    n.failure_message().unwrap_or("the NAT gateway failed"),
+                ))
+            },
+        )
+    });
 }

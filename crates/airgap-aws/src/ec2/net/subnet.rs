@@ -2,19 +2,16 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-};
+use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, SubnetState};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
 use crate::ec2::{
-    adoptable, env_filter, kind_meta, missing, owned_filters, tag_map, tag_spec, Blockers, Ec2,
-    Held,
+    adopted, available_or_gone, describe_one, env_pages, kind_meta, lookup, made, observe_tagged,
+    tag_spec, Blockers, Ec2, Held, TagDrift, Tagged,
 };
-use crate::errors::{classify, found};
-use crate::kit::{all_pages, created, delete_call, id_out};
-use crate::tags;
+use crate::errors::classify;
+use crate::kit::{boxed_delete, boxed_ready, boxed_update, changed, created, delete_call};
 use airgap_catalog::spec::{Spec, SubnetSpec};
 
 pub struct Subnet(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -24,45 +21,28 @@ impl Kind for Subnet {
     kind_meta!(SUBNET);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let subnets = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_subnets()
-            .filters(env_filter(env)))?;
-        Ok(subnets
-            .into_iter()
-            .filter_map(|sn| {
-                let id = tags::owned_id(&tag_map(sn.tags()), env)?;
-                let subnet_id = sn.subnet_id()?.to_string();
-                let vpc = sn.vpc_id().unwrap_or_default().to_string();
-                let spec = SubnetSpec {
-                    vpc: vpc.as_str().into(),
-                    cidr: sn.cidr_block().unwrap_or_default().to_string(),
-                    az: sn.availability_zone().unwrap_or_default().to_string(),
-                    map_public_ip_on_launch: sn.map_public_ip_on_launch().unwrap_or(false),
-                };
-                Some(Observed {
-                    id: id.as_str().into(),
-                    attrs: spec.to_attrs(),
-                    outputs: id_out(&subnet_id),
-                    physical_id: subnet_id,
-                    parents: vec![vpc],
-                })
-            })
-            .collect())
+        let subnets = env_pages!(self.0, scope, env, describe_subnets)?;
+        Ok(observe_tagged(subnets, env, TagDrift::Ignored, |sn, o| {
+            let vpc = sn.vpc_id().unwrap_or_default().to_string();
+            let spec = SubnetSpec {
+                vpc: vpc.as_str().into(),
+                cidr: sn.cidr_block().unwrap_or_default().to_string(),
+                az: sn.availability_zone().unwrap_or_default().to_string(),
+                map_public_ip_on_launch: sn.map_public_ip_on_launch().unwrap_or(false),
+            };
+            Observed {
+                attrs: spec.to_attrs(),
+                parents: vec![vpc],
+                ..o
+            }
+        }))
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let spec = SubnetSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let existing = c
-            .describe_subnets()
-            .set_filters(Some(owned_filters(&node.env, &node.id.0)))
-            .send()
-            .await
-            .map_err(classify)?;
-        if let Some((_, id)) = adoptable(existing.subnets(), node, |v| v.tags(), |v| v.subnet_id())
-        {
+        let found = lookup!(c.describe_subnets(), node, subnets);
+        if let Some(id) = adopted(node, &found).and_then(Tagged::physical_id) {
             return Ok(created(id));
         }
         let out = c
@@ -74,10 +54,7 @@ impl Kind for Subnet {
             .send()
             .await
             .map_err(classify)?;
-        let id = out
-            .subnet()
-            .and_then(|s| s.subnet_id())
-            .ok_or_else(|| KindError::fatal("NoId", "CreateSubnet returned no subnet id"))?;
+        let id = made(out.subnet().and_then(|s| s.subnet_id()), "CreateSubnet")?;
         // A new subnet of a VPC of ours maps no public addresses (AWS's default outside
         // default VPCs); CreateSubnet cannot say otherwise, so only a spec that wants
         // them costs a call.
@@ -87,19 +64,10 @@ impl Kind for Subnet {
         Ok(created(id))
     }
 
-    /// The VPC, CIDR and AZ force a replacement (the catalogue says so); what is left
-    /// to change in place is the public address mapping.
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
-        if diff
-            .changes
-            .iter()
-            .any(|c| c.field == "mapPublicIpOnLaunch")
-        {
+    // The VPC, CIDR and AZ force a replacement (the catalogue says so); what is left
+    // to change in place is the public address mapping.
+    boxed_update!(self, node, current, diff, {
+        if changed(diff, "mapPublicIpOnLaunch") {
             let spec = SubnetSpec::from_attrs(&node.attrs)?;
             map_public_ip(
                 self.0.client(&node.scope)?,
@@ -109,53 +77,24 @@ impl Kind for Subnet {
             .await?;
         }
         Ok(current.outputs.clone())
-    }
+    });
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        let r = delete_call(
-            self.0
-                .client(scope)?
-                .delete_subnet()
-                .subnet_id(&current.physical_id)
-                .send(),
+    boxed_delete!(self, scope, current, {
+        let id = &current.physical_id;
+        let c = self.0.client(scope)?;
+        let r = delete_call(c.delete_subnet().subnet_id(id).send()).await;
+        self.1.unless_held(scope, Held::Subnet, id, r).await
+    });
+
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
+        let c = self.0.client(scope)?;
+        let sn = describe_one!(c.describe_subnets().subnet_ids(physical_id), subnets);
+        available_or_gone(
+            op,
+            physical_id,
+            sn.as_ref().map(|v| v.state().map(|s| s.as_str())),
         )
-        .await;
-        match r {
-            Err(e) if e.class == ErrorClass::DependencyViolation => Err(self
-                .1
-                .clear(scope, Held::Subnet, &current.physical_id, e)
-                .await),
-            r => r,
-        }
-    }
-
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
-        let r = self
-            .0
-            .client(scope)?
-            .describe_subnets()
-            .subnet_ids(physical_id)
-            .send()
-            .await
-            .map_err(classify);
-        let sn = found(r)?.and_then(|o| o.subnets().first().cloned());
-        match sn {
-            None => missing(op, physical_id),
-            Some(_) if op == Op::Delete => Ok(Readiness::Pending("deleting".into())),
-            Some(v) if v.state() == Some(&SubnetState::Available) => {
-                Ok(Readiness::Ready(id_out(physical_id)))
-            }
-            Some(v) => Ok(Readiness::Pending(
-                v.state().map_or("pending", |s| s.as_str()).to_string(),
-            )),
-        }
-    }
+    });
 }
 
 /// ModifySubnetAttribute takes one attribute per call.

@@ -2,20 +2,16 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
-};
+use airgap_engine::{Attrs, Created, Diff, Kind, KindError, Observed, Resolved, Scope, Value};
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcState};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
 use crate::ec2::{
-    adoptable, env_filter, kind_meta, missing, owned_filters, tag_map, tag_spec, Blockers, Ec2,
-    Held,
+    adopted, available_or_gone, describe_one, env_pages, kind_meta, lookup, made, observe_tagged,
+    tag_spec, Blockers, Ec2, Held, TagDrift, Tagged,
 };
-use crate::errors::{classify, found};
-use crate::kit::{all_pages, created, delete_call, id_out};
-use crate::tags;
+use crate::errors::classify;
+use crate::kit::{boxed_delete, boxed_ready, boxed_update, created, delete_call};
 use airgap_catalog::spec::{Spec, VpcSpec};
 
 pub struct Vpc(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -33,115 +29,64 @@ impl Kind for Vpc {
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let vpcs = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_vpcs()
-            .filters(env_filter(env)))?;
-        Ok(vpcs
-            .into_iter()
-            .filter_map(|v| {
-                let id = tags::owned_id(&tag_map(v.tags()), env)?;
-                let vpc_id = v.vpc_id()?.to_string();
-                Some(Observed {
-                    id: id.as_str().into(),
-                    attrs: Attrs::from([(
-                        "cidr".to_string(),
-                        Value::str(v.cidr_block().unwrap_or_default()),
-                    )]),
-                    outputs: id_out(&vpc_id),
-                    physical_id: vpc_id,
-                    parents: vec![],
-                })
-            })
-            .collect())
+        let vpcs = env_pages!(self.0, scope, env, describe_vpcs)?;
+        Ok(observe_tagged(vpcs, env, TagDrift::Ignored, |v, o| {
+            Observed {
+                attrs: Attrs::from([(
+                    "cidr".to_string(),
+                    Value::str(v.cidr_block().unwrap_or_default()),
+                )]),
+                ..o
+            }
+        }))
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let spec = VpcSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let existing = c
-            .describe_vpcs()
-            .set_filters(Some(owned_filters(&node.env, &node.id.0)))
-            .send()
-            .await
-            .map_err(classify)?;
-        let found = adoptable(existing.vpcs(), node, |v| v.tags(), |v| v.vpc_id());
-        let vpc_id = match found {
-            Some((_, id)) => id.to_string(),
-            None => c
-                .create_vpc()
-                .cidr_block(&spec.cidr)
-                .tag_specifications(tag_spec(ResourceType::Vpc, &node.env, &node.id.0))
-                .send()
-                .await
-                .map_err(classify)?
-                .vpc()
-                .and_then(|v| v.vpc_id())
-                .ok_or_else(|| KindError::fatal("NoId", "CreateVpc returned no VPC id"))?
-                .to_string(),
+        let found = lookup!(c.describe_vpcs(), node, vpcs);
+        let vpc_id = match adopted(node, &found).and_then(Tagged::physical_id) {
+            Some(id) => id.to_string(),
+            None => {
+                let out = c
+                    .create_vpc()
+                    .cidr_block(&spec.cidr)
+                    .tag_specifications(tag_spec(ResourceType::Vpc, &node.env, &node.id.0))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                made(out.vpc().and_then(|v| v.vpc_id()), "CreateVpc")?.to_string()
+            }
         };
         self.dns(c, &vpc_id, &spec).await?;
         Ok(created(&vpc_id))
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        _diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    // The CIDR forces a replacement; DNS support and hostnames are not observed (see
+    // `diff`), so an update sets both.
+    boxed_update!(self, node, current, _diff, {
         let spec = VpcSpec::from_attrs(&node.attrs)?;
         self.dns(self.0.client(&node.scope)?, &current.physical_id, &spec)
             .await?;
         Ok(current.outputs.clone())
-    }
+    });
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        let r = delete_call(
-            self.0
-                .client(scope)?
-                .delete_vpc()
-                .vpc_id(&current.physical_id)
-                .send(),
+    boxed_delete!(self, scope, current, {
+        let id = &current.physical_id;
+        let c = self.0.client(scope)?;
+        let r = delete_call(c.delete_vpc().vpc_id(id).send()).await;
+        self.1.unless_held(scope, Held::Vpc, id, r).await
+    });
+
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
+        let c = self.0.client(scope)?;
+        let vpc = describe_one!(c.describe_vpcs().vpc_ids(physical_id), vpcs);
+        available_or_gone(
+            op,
+            physical_id,
+            vpc.as_ref().map(|v| v.state().map(|s| s.as_str())),
         )
-        .await;
-        match r {
-            Err(e) if e.class == ErrorClass::DependencyViolation => Err(self
-                .1
-                .clear(scope, Held::Vpc, &current.physical_id, e)
-                .await),
-            r => r,
-        }
-    }
-
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
-        let r = self
-            .0
-            .client(scope)?
-            .describe_vpcs()
-            .vpc_ids(physical_id)
-            .send()
-            .await
-            .map_err(classify);
-        let vpc = found(r)?.and_then(|o| o.vpcs().first().cloned());
-        match vpc {
-            None => missing(op, physical_id),
-            Some(_) if op == Op::Delete => Ok(Readiness::Pending("deleting".into())),
-            Some(v) if v.state() == Some(&VpcState::Available) => {
-                Ok(Readiness::Ready(id_out(physical_id)))
-            }
-            Some(v) => Ok(Readiness::Pending(
-                v.state().map_or("pending", |s| s.as_str()).to_string(),
-            )),
-        }
-    }
+    });
 }
 
 impl Vpc {

@@ -3,19 +3,21 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Attrs, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
-};
+use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 
 use super::route_tables;
-use crate::ec2::{filter, kind_meta, mark, tag_map, unmark, Ec2};
+use crate::ec2::{filter, kind_meta, mark, marked, parents_of_env, unmark_removed, Ec2};
 use crate::errors::{classify, code_of};
-use crate::kit::{created, id_out, update_keeps_outputs};
+use crate::kit::{boxed_delete, created, id_out, ready_with_the_call, update_keeps_outputs};
 use crate::tags;
 use airgap_catalog::spec::{RouteTableAssociationSpec, Spec};
 
 pub struct RouteTableAssociation(pub Arc<Ec2>);
+
+fn assoc_key(subnet: &str) -> String {
+    format!("{}{subnet}", tags::ASSOC_MARK)
+}
 
 #[async_trait]
 impl Kind for RouteTableAssociation {
@@ -23,32 +25,24 @@ impl Kind for RouteTableAssociation {
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let mut out = Vec::new();
-        for rt in route_tables(&self.0, env, scope).await? {
-            let t = tag_map(rt.tags());
-            if tags::owned_id(&t, env).is_none() {
-                continue;
-            }
+        for (rt, t) in parents_of_env(route_tables(&self.0, env, scope).await?, env) {
             let rt_id = rt.route_table_id().unwrap_or_default();
-            for a in rt.associations() {
-                let (Some(subnet), Some(assoc)) = (a.subnet_id(), a.route_table_association_id())
-                else {
-                    continue;
+            out.extend(rt.associations().iter().filter_map(|a| {
+                let (subnet, assoc) = (a.subnet_id()?, a.route_table_association_id()?);
+                let spec = RouteTableAssociationSpec {
+                    subnet: subnet.into(),
+                    route_table: rt_id.into(),
                 };
-                let Some(id) = t.get(&format!("{}{subnet}", tags::ASSOC_MARK)) else {
-                    continue;
-                };
-                out.push(Observed {
-                    id: id.as_str().into(),
-                    physical_id: assoc.to_string(),
-                    attrs: RouteTableAssociationSpec {
-                        subnet: subnet.into(),
-                        route_table: rt_id.into(),
-                    }
-                    .to_attrs(),
-                    outputs: id_out(assoc),
-                    parents: vec![rt_id.to_string(), subnet.to_string()],
-                });
-            }
+                let mut o = marked(
+                    &t,
+                    &assoc_key(subnet),
+                    assoc.to_string(),
+                    spec.to_attrs(),
+                    vec![rt_id.to_string(), subnet.to_string()],
+                )?;
+                o.outputs = id_out(assoc);
+                Some(o)
+            }));
         }
         Ok(out)
     }
@@ -103,46 +97,30 @@ impl Kind for RouteTableAssociation {
             }
             Err(e) => return Err(classify(e)),
         };
-        mark(c, &rt, &format!("{}{subnet}", tags::ASSOC_MARK), &node.id.0).await?;
+        mark(c, &rt, &assoc_key(&subnet), &node.id.0).await?;
         Ok(created(&assoc))
     }
 
     update_keeps_outputs!();
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         let c = self.0.client(scope)?;
-        match c
+        let removed = c
             .disassociate_route_table()
             .association_id(&current.physical_id)
             .send()
             .await
-        {
-            Ok(_) => {}
-            Err(e) => match classify(e) {
-                e if e.class == ErrorClass::NotFound => {}
-                e => return Err(e),
-            },
+            .map_err(classify);
+        // Observed ones have their ends; without them there is no mark to remove.
+        match RouteTableAssociationSpec::from_attrs(&current.attrs) {
+            Ok(spec) => {
+                let key = assoc_key(spec.subnet.get()?);
+                unmark_removed(c, removed, spec.route_table.get()?, &key).await
+            }
+            Err(_) => crate::errors::gone_is_ok(removed),
         }
-        if let (Some(rt), Some(subnet)) = (
-            current.attrs.get("routeTable").and_then(Value::as_str),
-            current.attrs.get("subnet").and_then(Value::as_str),
-        ) {
-            unmark(c, rt, &format!("{}{subnet}", tags::ASSOC_MARK)).await?;
-        }
-        Ok(())
-    }
+    });
 
-    async fn ready(
-        &self,
-        _scope: &Scope,
-        op: Op,
-        _physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
-        // Associations take effect with the call.
-        Ok(match op {
-            Op::Delete => Readiness::Gone,
-            _ => Readiness::Ready(outputs.clone()),
-        })
-    }
+    // Associations take effect with the call.
+    ready_with_the_call!();
 }

@@ -8,8 +8,8 @@ mod route_table;
 
 use airgap_engine::{KindError, Scope};
 
-use crate::ec2::{env_filter, Ec2};
-use crate::kit::all_pages;
+use crate::ec2::env_pages;
+use crate::ec2::Ec2;
 
 pub use association::RouteTableAssociation;
 pub use route::Route;
@@ -20,8 +20,5 @@ async fn route_tables(
     env: &str,
     scope: &Scope,
 ) -> Result<Vec<aws_sdk_ec2::types::RouteTable>, KindError> {
-    all_pages!(ec2
-        .client(scope)?
-        .describe_route_tables()
-        .filters(env_filter(env)))
+    env_pages!(ec2, scope, env, describe_route_tables)
 }

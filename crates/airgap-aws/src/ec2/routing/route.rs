@@ -2,17 +2,14 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
-};
+use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 
 use super::route_tables;
-use crate::ec2::{kind_meta, mark, tag_map, unmark, Ec2};
-use crate::errors::{classify, code_of};
-use crate::kit::s;
-use crate::tags;
+use crate::ec2::{kind_meta, marked, parents_of_env, route_made, route_mark, unmark_removed, Ec2};
+use crate::errors::classify;
+use crate::kit::{boxed_delete, boxed_update, changed, ready_with_the_call, unless_done};
+use airgap_catalog::spec::{RouteSpec, Spec};
 
 pub struct Route(pub Arc<Ec2>);
 
@@ -24,147 +21,89 @@ fn target_of(r: &aws_sdk_ec2::types::Route) -> Option<&str> {
         .or(r.gateway_id())
 }
 
+/// CreateRoute's answer when the route is there already.
+const DONE: &[&str] = &["RouteAlreadyExists"];
+
 #[async_trait]
 impl Kind for Route {
     kind_meta!(ROUTE);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let mut out = Vec::new();
-        for rt in route_tables(&self.0, env, scope).await? {
-            let t = tag_map(rt.tags());
-            if tags::owned_id(&t, env).is_none() {
-                continue;
-            }
+        for (rt, t) in parents_of_env(route_tables(&self.0, env, scope).await?, env) {
             let rt_id = rt.route_table_id().unwrap_or_default();
-            for r in rt.routes() {
-                let Some(cidr) = r.destination_cidr_block() else {
-                    continue;
-                };
-                let Some(id) = t.get(&format!("{}{cidr}", tags::ROUTE_MARK)) else {
-                    continue;
-                };
+            out.extend(rt.routes().iter().filter_map(|r| {
+                let cidr = r.destination_cidr_block()?;
                 let target = target_of(r).unwrap_or_default();
-                let mut attrs = Attrs::from([
-                    ("routeTable".to_string(), Value::str(rt_id)),
-                    ("cidr".to_string(), Value::str(cidr)),
-                    ("target".to_string(), Value::str(target)),
-                ]);
-                // A route whose target is gone is drift, even with the same target id.
-                if r.state().map(|s| s.as_str()) == Some("blackhole") {
-                    attrs.insert("target".into(), Value::str(format!("{target} (blackhole)")));
-                }
-                out.push(Observed {
-                    id: id.as_str().into(),
-                    physical_id: format!("{rt_id}_{cidr}"),
-                    attrs,
-                    outputs: Attrs::new(),
-                    parents: vec![rt_id.to_string(), target.to_string()],
-                });
-            }
+                let spec = RouteSpec {
+                    route_table: rt_id.into(),
+                    cidr: cidr.to_string(),
+                    // A route whose target is gone is drift, even with the same target id.
+                    target: match r.state().map(|s| s.as_str()) {
+                        Some("blackhole") => format!("{target} (blackhole)").into(),
+                        _ => target.into(),
+                    },
+                };
+                marked(
+                    &t,
+                    &route_mark(cidr),
+                    format!("{rt_id}_{cidr}"),
+                    spec.to_attrs(),
+                    vec![rt_id.to_string(), target.to_string()],
+                )
+            }));
         }
         Ok(out)
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let c = self.0.client(&node.scope)?;
-        let (rt, cidr, target) = (
-            s(&node.attrs, "routeTable")?,
-            s(&node.attrs, "cidr")?,
-            s(&node.attrs, "target")?,
-        );
+        let spec = RouteSpec::from_attrs(&node.attrs)?;
+        let (rt, cidr, target) = (spec.route_table.get()?, &spec.cidr, spec.target.get()?);
         let req = c
             .create_route()
-            .route_table_id(&rt)
-            .destination_cidr_block(&cidr);
-        match with_target!(req, target.as_str()).send().await {
-            Ok(_) => {}
-            // A retry, or a route made outside: point it where the blueprint says.
-            Err(e) if code_of(&e) == Some("RouteAlreadyExists") => {
-                self.replace(c, &rt, &cidr, &target).await?;
-            }
-            Err(e) => return Err(classify(e)),
+            .route_table_id(rt)
+            .destination_cidr_block(cidr);
+        let made = unless_done(with_target!(req, target).send().await, DONE)?;
+        route_made(c, node, (rt, cidr), made, replace(c, &spec)).await
+    }
+
+    // The table and CIDR force a replacement: what changes in place is the target.
+    boxed_update!(self, node, current, diff, {
+        if changed(diff, "target") {
+            let spec = RouteSpec::from_attrs(&node.attrs)?;
+            replace(self.0.client(&node.scope)?, &spec).await?;
         }
-        mark(c, &rt, &format!("{}{cidr}", tags::ROUTE_MARK), &node.id.0).await?;
-        Ok(Created {
-            physical_id: format!("{rt}_{cidr}"),
-            outputs: Attrs::new(),
-        })
-    }
-
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        _diff: &Diff,
-    ) -> Result<Attrs, KindError> {
-        let c = self.0.client(&node.scope)?;
-        self.replace(
-            c,
-            &s(&node.attrs, "routeTable")?,
-            &s(&node.attrs, "cidr")?,
-            &s(&node.attrs, "target")?,
-        )
-        .await?;
         Ok(current.outputs.clone())
-    }
+    });
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+    boxed_delete!(self, scope, current, {
         let c = self.0.client(scope)?;
-        let rt = current
-            .attrs
-            .get("routeTable")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let cidr = current
-            .attrs
-            .get("cidr")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        match c
+        let spec = RouteSpec::from_attrs(&current.attrs)?;
+        let (rt, cidr) = (spec.route_table.get()?, &spec.cidr);
+        let removed = c
             .delete_route()
             .route_table_id(rt)
             .destination_cidr_block(cidr)
             .send()
             .await
-        {
-            Ok(_) => {}
-            Err(e) => match classify(e) {
-                e if e.class == ErrorClass::NotFound => {}
-                e => return Err(e),
-            },
-        }
-        unmark(c, rt, &format!("{}{cidr}", tags::ROUTE_MARK)).await
-    }
+            .map_err(classify);
+        unmark_removed(c, removed, rt, &route_mark(cidr)).await
+    });
 
-    async fn ready(
-        &self,
-        _scope: &Scope,
-        op: Op,
-        _physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
-        Ok(match op {
-            Op::Delete => Readiness::Gone,
-            _ => Readiness::Ready(outputs.clone()),
-        })
-    }
+    ready_with_the_call!();
 }
 
-impl Route {
-    async fn replace(
-        &self,
-        c: &aws_sdk_ec2::Client,
-        rt: &str,
-        cidr: &str,
-        target: &str,
-    ) -> Result<(), KindError> {
-        let req = c
-            .replace_route()
-            .route_table_id(rt)
-            .destination_cidr_block(cidr);
-        with_target!(req, target).send().await.map_err(classify)?;
-        Ok(())
-    }
+async fn replace(c: &aws_sdk_ec2::Client, spec: &RouteSpec) -> Result<(), KindError> {
+    let req = c
+        .replace_route()
+        .route_table_id(spec.route_table.get()?)
+        .destination_cidr_block(&spec.cidr);
+    with_target!(req, spec.target.get()?)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(())
 }
 
 /// Sets a route's target by the prefix of its id. CreateRoute and ReplaceRoute take the

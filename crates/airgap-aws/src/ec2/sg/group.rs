@@ -2,17 +2,17 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
-};
+use airgap_engine::{Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
-use crate::ec2::{env_filter, filter, kind_meta, retag, tag_map, tag_spec, Blockers, Ec2, Held};
-use crate::errors::{classify, code_of};
-use crate::kit::{all_pages, created, delete_progress, id_out, missing_tags, s, with_tag_drift};
-use crate::tags;
+use crate::ec2::{
+    diff_with_tag_drift, env_pages, filter, kind_meta, observe_tagged, tag_spec, update_retags,
+    Blockers, Ec2, Held, TagDrift,
+};
+use crate::errors::classify;
+use crate::kit::{boxed_delete, boxed_ready, created, delete_call, delete_progress, unless_done};
+use airgap_catalog::spec::{SecurityGroupSpec, Spec};
 
 pub struct SecurityGroup(pub Arc<Ec2>, pub Arc<Blockers>);
 
@@ -27,125 +27,67 @@ fn group_name(env: &str, id: &str) -> String {
 impl Kind for SecurityGroup {
     kind_meta!(SECURITY_GROUP);
 
-    fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-        with_tag_drift(
-            Diff::compute(desired, &observed.attrs, self.facts().replace_fields),
-            observed,
-        )
-    }
+    diff_with_tag_drift!();
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let groups = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_security_groups()
-            .filters(env_filter(env)))?;
-        Ok(groups
-            .into_iter()
-            .filter_map(|g| {
-                let t = tag_map(g.tags());
-                let id = tags::owned_id(&t, env)?;
-                let gid = g.group_id()?.to_string();
-                let vpc = g.vpc_id().unwrap_or_default().to_string();
-                let mut attrs = Attrs::from([
-                    ("vpc".to_string(), Value::str(vpc.as_str())),
-                    (
-                        "description".to_string(),
-                        Value::str(g.description().unwrap_or_default()),
-                    ),
-                ]);
-                attrs.extend(missing_tags(&t, env, &id));
-                Some(Observed {
-                    id: id.as_str().into(),
-                    attrs,
-                    outputs: id_out(&gid),
-                    physical_id: gid,
-                    parents: vec![vpc],
-                })
-            })
-            .collect())
+        let groups = env_pages!(self.0, scope, env, describe_security_groups)?;
+        Ok(observe_tagged(groups, env, TagDrift::Shown, |g, o| {
+            let vpc = g.vpc_id().unwrap_or_default().to_string();
+            let spec = SecurityGroupSpec {
+                vpc: vpc.as_str().into(),
+                description: g.description().unwrap_or_default().to_string(),
+            };
+            Observed {
+                attrs: spec.to_attrs(),
+                parents: vec![vpc],
+                ..o
+            }
+        }))
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let c = self.0.client(&node.scope)?;
-        let vpc = s(&node.attrs, "vpc")?;
+        let spec = SecurityGroupSpec::from_attrs(&node.attrs)?;
+        let vpc = spec.vpc.get()?;
         let name = group_name(&node.env, &node.id.0);
         let made = c
             .create_security_group()
             .group_name(&name)
-            .description(s(&node.attrs, "description")?)
-            .vpc_id(&vpc)
+            .description(&spec.description)
+            .vpc_id(vpc)
             .tag_specifications(tag_spec(ResourceType::SecurityGroup, &node.env, &node.id.0))
             .send()
             .await;
-        let gid = match made {
-            Ok(o) => o.group_id().unwrap_or_default().to_string(),
-            // The name is our idempotency key: an interrupted run made it already.
-            Err(e) if code_of(&e) == Some("InvalidGroup.Duplicate") => {
-                let found = c
-                    .describe_security_groups()
-                    .filters(filter("vpc-id", [vpc.as_str()]))
-                    .filters(filter("group-name", [name.as_str()]))
-                    .send()
-                    .await
-                    .map_err(classify)?;
-                found
-                    .security_groups()
-                    .first()
-                    .and_then(|g| g.group_id())
-                    .ok_or_else(|| classify(e))?
-                    .to_string()
-            }
-            Err(e) => return Err(classify(e)),
-        };
-        Ok(created(&gid))
-    }
-
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
-        retag(
-            self.0.client(&node.scope)?,
-            diff,
-            &current.physical_id,
-            &node.env,
-            &node.id.0,
-        )
-        .await?;
-        Ok(current.outputs.clone())
-    }
-
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        match self
-            .0
-            .client(scope)?
-            .delete_security_group()
-            .group_id(&current.physical_id)
+        // The name is our idempotency key: a duplicate is what an interrupted run made.
+        if let Some(o) = unless_done(made, &["InvalidGroup.Duplicate"])? {
+            return Ok(created(o.group_id().unwrap_or_default()));
+        }
+        let found = c
+            .describe_security_groups()
+            .filters(filter("vpc-id", [vpc]))
+            .filters(filter("group-name", [name.as_str()]))
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) => match classify(e) {
-                e if e.class == ErrorClass::NotFound => Ok(()),
-                e if e.class == ErrorClass::DependencyViolation => Err(self
-                    .1
-                    .clear(scope, Held::SecurityGroup, &current.physical_id, e)
-                    .await),
-                e => Err(e),
-            },
-        }
+            .map_err(classify)?;
+        let gid = found.security_groups().first().and_then(|g| g.group_id());
+        gid.map(created).ok_or_else(|| {
+            KindError::fatal(
+                "InvalidGroup.Duplicate",
+                format!("group {name} exists in {vpc} but is not visible"),
+            )
+        })
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    update_retags!();
+
+    boxed_delete!(self, scope, current, {
+        let id = &current.physical_id;
+        let c = self.0.client(scope)?;
+        let r = delete_call(c.delete_security_group().group_id(id).send()).await;
+        self.1.unless_held(scope, Held::SecurityGroup, id, r).await
+    });
+
+    boxed_ready!(self, scope, op, physical_id, outputs, {
         if op != Op::Delete {
             return Ok(Readiness::Ready(outputs.clone()));
         }
@@ -158,5 +100,5 @@ impl Kind for SecurityGroup {
             .await
             .map_err(classify);
         delete_progress(r, |o| !o.security_groups().is_empty(), "deleting")
-    }
+    });
 }

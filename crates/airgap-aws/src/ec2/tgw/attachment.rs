@@ -2,25 +2,24 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
-};
+use airgap_engine::{Attrs, Created, Diff, Kind, KindError, Observed, Resolved, Scope};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     ApplianceModeSupportValue, CreateTransitGatewayVpcAttachmentRequestOptions, DnsSupportValue,
     ModifyTransitGatewayVpcAttachmentRequestOptions, ResourceType, TransitGatewayAttachmentState,
 };
 
-use super::{enable, owned_by};
+use super::{enable, env_pages, owned_by};
 use crate::ec2::{
-    env_filter, is_node, kind_meta, missing, owned_filters, retag, tag_map, tag_spec, Ec2,
+    adopted, delete_by_id, describe_one, kind_meta, lookup, made, observe_tagged, retag, tag_spec,
+    Ec2, TagDrift, Tagged,
 };
-use crate::errors::{classify, found};
+use crate::errors::classify;
 use crate::kit::{
-    all_pages, b, created, delete_call, id_out, id_set, list, missing_tags, s, sorted_lists,
-    with_tag_drift,
+    boxed_ready, boxed_update, by_state, changed, created, delta, id_out, ids, some_if,
+    sorted_lists, with_tag_drift,
 };
-use crate::tags;
+use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
 
 pub struct TgwAttachment(pub Arc<Ec2>);
 
@@ -50,84 +49,55 @@ impl Kind for TgwAttachment {
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let atts = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_transit_gateway_vpc_attachments()
-            .filters(env_filter(env)))?;
-        Ok(atts
-            .into_iter()
-            .filter(|a| {
-                !a.state().is_some_and(attachment_gone) && owned_by(a.vpc_owner_id(), scope)
-            })
-            .filter_map(|a| {
-                let tm = tag_map(a.tags());
-                let id = tags::owned_id(&tm, env)?;
-                let att = a.transit_gateway_attachment_id()?.to_string();
-                let tgw = a.transit_gateway_id().unwrap_or_default().to_string();
-                let vpc = a.vpc_id().unwrap_or_default().to_string();
-                let appliance = a
-                    .options()
-                    .and_then(|o| o.appliance_mode_support())
-                    .is_some_and(|v| *v == ApplianceModeSupportValue::Enable);
-                let mut attrs = Attrs::from([
-                    ("tgw".to_string(), Value::str(tgw.as_str())),
-                    ("vpc".to_string(), Value::str(vpc.as_str())),
-                    (
-                        "subnets".to_string(),
-                        id_set(a.subnet_ids().iter().cloned()),
-                    ),
-                    ("applianceMode".to_string(), Value::Bool(appliance)),
-                ]);
-                attrs.extend(missing_tags(&tm, env, &id));
-                let mut parents = vec![tgw, vpc];
-                parents.extend(a.subnet_ids().iter().cloned());
-                Some(Observed {
-                    id: id.as_str().into(),
-                    attrs,
-                    outputs: id_out(&att),
-                    physical_id: att,
-                    parents,
-                })
-            })
-            .collect())
+        let atts = env_pages!(self.0, scope, env, describe_transit_gateway_vpc_attachments)?;
+        let mine = atts.into_iter().filter(|a| mine(a, scope));
+        Ok(observe_tagged(mine, env, TagDrift::Shown, |a, o| {
+            let tgw = a.transit_gateway_id().unwrap_or_default().to_string();
+            let vpc = a.vpc_id().unwrap_or_default().to_string();
+            let mut subnets = a.subnet_ids().to_vec();
+            subnets.sort();
+            subnets.dedup();
+            let appliance = a
+                .options()
+                .and_then(|o| o.appliance_mode_support())
+                .is_some_and(|v| *v == ApplianceModeSupportValue::Enable);
+            let spec = TgwAttachmentSpec {
+                tgw: tgw.as_str().into(),
+                vpc: vpc.as_str().into(),
+                subnets: subnets.iter().map(|s| s.as_str().into()).collect(),
+                appliance_mode: Some(appliance),
+            };
+            let mut parents = vec![tgw, vpc];
+            parents.extend(a.subnet_ids().iter().cloned());
+            Observed {
+                attrs: spec.to_attrs(),
+                parents,
+                ..o
+            }
+        }))
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = TgwAttachmentSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let existing = c
-            .describe_transit_gateway_vpc_attachments()
-            .set_filters(Some(owned_filters(&node.env, &node.id.0)))
-            .send()
-            .await
-            .map_err(classify)?;
-        if let Some(id) = existing
-            .transit_gateway_vpc_attachments()
-            .iter()
-            .filter(|a| {
-                !a.state().is_some_and(attachment_gone)
-                    && is_node(a.tags(), node)
-                    && owned_by(a.vpc_owner_id(), &node.scope)
-            })
-            .filter_map(|a| a.transit_gateway_attachment_id())
-            .find(|id| node.replaces.as_deref() != Some(*id))
-        {
+        let found = lookup!(
+            c.describe_transit_gateway_vpc_attachments(),
+            node,
+            transit_gateway_vpc_attachments
+        );
+        let candidates = found.iter().filter(|a| mine(a, &node.scope));
+        if let Some(id) = adopted(node, candidates).and_then(Tagged::physical_id) {
             return Ok(created(id));
         }
-        let a = &node.attrs;
         let out = c
             .create_transit_gateway_vpc_attachment()
-            .transit_gateway_id(s(a, "tgw")?)
-            .vpc_id(s(a, "vpc")?)
-            .set_subnet_ids(Some(list(a, "subnets")?))
+            .transit_gateway_id(spec.tgw.get()?)
+            .vpc_id(spec.vpc.get()?)
+            .set_subnet_ids(Some(ids(&spec.subnets)?))
             .options(
                 CreateTransitGatewayVpcAttachmentRequestOptions::builder()
                     .dns_support(DnsSupportValue::Enable)
-                    .appliance_mode_support(ApplianceModeSupportValue::from(enable(b(
-                        a,
-                        "applianceMode",
-                        false,
-                    ))))
+                    .appliance_mode_support(appliance(&spec))
                     .build(),
             )
             .tag_specifications(tag_spec(
@@ -138,97 +108,81 @@ impl Kind for TgwAttachment {
             .send()
             .await
             .map_err(classify)?;
-        let id = out
-            .transit_gateway_vpc_attachment()
-            .and_then(|t| t.transit_gateway_attachment_id())
-            .ok_or_else(|| {
-                KindError::fatal("NoId", "CreateTransitGatewayVpcAttachment returned no id")
-            })?;
-        Ok(created(id))
+        let a = out.transit_gateway_vpc_attachment();
+        let id = a.and_then(|t| t.transit_gateway_attachment_id());
+        Ok(created(made(id, "CreateTransitGatewayVpcAttachment")?))
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    // The transit gateway and VPC force a replacement; subnets and appliance mode change
+    // in place, and missing standard tags are put back.
+    boxed_update!(self, node, current, diff, {
         let c = self.0.client(&node.scope)?;
         retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
-        if !diff.changes.iter().any(|ch| ch.field != "tags") {
+        if !changed(diff, "subnets") && !changed(diff, "applianceMode") {
             return Ok(current.outputs.clone());
         }
-        let want = list(&node.attrs, "subnets")?;
-        let have = match current.attrs.get("subnets") {
-            Some(Value::List(v)) => v
-                .iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
+        let spec = TgwAttachmentSpec::from_attrs(&node.attrs)?;
+        let (add, remove) = if changed(diff, "subnets") {
+            let have = TgwAttachmentSpec::from_attrs(&current.attrs)?;
+            delta(&ids(&spec.subnets)?, &ids(&have.subnets)?)
+        } else {
+            (Vec::new(), Vec::new())
         };
-        let add: Vec<String> = want.iter().filter(|s| !have.contains(s)).cloned().collect();
-        let remove: Vec<String> = have.iter().filter(|s| !want.contains(s)).cloned().collect();
         c.modify_transit_gateway_vpc_attachment()
             .transit_gateway_attachment_id(&current.physical_id)
-            .set_add_subnet_ids((!add.is_empty()).then_some(add))
-            .set_remove_subnet_ids((!remove.is_empty()).then_some(remove))
+            .set_add_subnet_ids(some_if(add))
+            .set_remove_subnet_ids(some_if(remove))
             .options(
                 ModifyTransitGatewayVpcAttachmentRequestOptions::builder()
-                    .appliance_mode_support(ApplianceModeSupportValue::from(enable(b(
-                        &node.attrs,
-                        "applianceMode",
-                        false,
-                    ))))
+                    .appliance_mode_support(appliance(&spec))
                     .build(),
             )
             .send()
             .await
             .map_err(classify)?;
         Ok(current.outputs.clone())
-    }
+    });
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        delete_call(
-            self.0
-                .client(scope)?
-                .delete_transit_gateway_vpc_attachment()
-                .transit_gateway_attachment_id(&current.physical_id)
-                .send(),
-        )
-        .await
-    }
+    delete_by_id!(|c, id| c
+        .delete_transit_gateway_vpc_attachment()
+        .transit_gateway_attachment_id(id));
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
-        let r = self
-            .0
-            .client(scope)?
-            .describe_transit_gateway_vpc_attachments()
-            .transit_gateway_attachment_ids(physical_id)
-            .send()
-            .await
-            .map_err(classify);
-        let a = found(r)?.and_then(|o| o.transit_gateway_vpc_attachments().first().cloned());
-        let Some(a) = a else {
-            return missing(op, physical_id);
-        };
-        use TransitGatewayAttachmentState as S;
-        let state = a.state().cloned().unwrap_or(S::Pending);
-        match (op, state) {
-            (Op::Delete, S::Deleted) => Ok(Readiness::Gone),
-            (Op::Delete, st) => Ok(Readiness::Pending(st.as_str().to_string())),
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
+        let c = self.0.client(scope)?;
+        let a = describe_one!(
+            c.describe_transit_gateway_vpc_attachments()
+                .transit_gateway_attachment_ids(physical_id),
+            transit_gateway_vpc_attachments
+        );
+        let state = a.as_ref().map(|a| {
+            a.state()
+                .map_or("pending", TransitGatewayAttachmentState::as_str)
+        });
+        by_state(
+            op,
+            physical_id,
+            state,
             // Cross-account: the owner's acceptance is a node of its own.
-            (_, S::Available | S::PendingAcceptance) => Ok(Readiness::Ready(id_out(physical_id))),
-            (_, st @ (S::Failed | S::Rejected)) => Err(KindError::fatal(
-                "AttachmentFailed",
-                format!("attachment {physical_id} is {}", st.as_str()),
-            )),
-            (_, st) => Ok(Readiness::Pending(st.as_str().to_string())),
-        }
-    }
+            &["available", "pendingAcceptance"],
+            || id_out(physical_id),
+            |st| {
+                matches!(st, "failed" | "rejected").then(|| {
+                    KindError::fatal(
+                        "AttachmentFailed",
+                        format!("attachment {physical_id} is {st}"),
+                    )
+                })
+            },
+        )
+    });
+}
+
+/// Live (not gone nor failed) and, as attachments show in the transit gateway owner's
+/// account too, this account's.
+fn mine(a: &aws_sdk_ec2::types::TransitGatewayVpcAttachment, scope: &Scope) -> bool {
+    !a.state().is_some_and(attachment_gone) && owned_by(a.vpc_owner_id(), scope)
+}
+
+fn appliance(spec: &TgwAttachmentSpec) -> ApplianceModeSupportValue {
+    ApplianceModeSupportValue::from(enable(spec.appliance_mode.unwrap_or(false)))
 }

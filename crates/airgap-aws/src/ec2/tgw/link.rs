@@ -6,15 +6,19 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
+    Attrs, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
 };
 use async_trait::async_trait;
+use aws_sdk_ec2::types::{
+    TransitGatewayRouteTableAssociation, TransitGatewayRouteTablePropagation,
+};
 
-use super::tgw_route_tables;
-use crate::ec2::{kind_meta, mark, not_visible, tag_map, unmark, Ec2};
-use crate::errors::{classify, code_of, found, gone_is_ok};
-use crate::kit::{all_pages, s, update_keeps_outputs};
+use super::tables_marked;
+use crate::ec2::{kind_meta, mark_made, marked, not_visible, unmark_removed, Ec2};
+use crate::errors::{classify, found};
+use crate::kit::{all_pages, boxed_delete, boxed_ready, unless_done, update_keeps_outputs};
 use crate::tags;
+use airgap_catalog::spec::{Spec, TgwAssociationSpec, TgwPropagationSpec};
 
 /// Which relation of a TGW route table to an attachment a kind manages.
 #[derive(Clone, Copy, PartialEq)]
@@ -39,6 +43,72 @@ impl Link {
             Link::Propagation => tags::PROP_MARK,
         }
     }
+
+    fn key(self, att: &str) -> String {
+        format!("{}{att}", self.mark())
+    }
+
+    fn physical_id(self, rt: &str, att: &str) -> String {
+        format!("{rt}_{att}_{}", self.tag())
+    }
+
+    /// The spec's attributes for a route table and attachment.
+    fn attrs(self, rt: &str, att: &str) -> Attrs {
+        let (attachment, route_table) = (att.into(), rt.into());
+        match self {
+            Link::Association => TgwAssociationSpec {
+                attachment,
+                route_table,
+            }
+            .to_attrs(),
+            Link::Propagation => TgwPropagationSpec {
+                attachment,
+                route_table,
+            }
+            .to_attrs(),
+        }
+    }
+
+    /// The route table and attachment of a spec's attributes (resolved or observed).
+    fn ends(self, attrs: &Attrs) -> Result<(String, String), KindError> {
+        let (rt, att) = match self {
+            Link::Association => {
+                let s = TgwAssociationSpec::from_attrs(attrs)?;
+                (s.route_table, s.attachment)
+            }
+            Link::Propagation => {
+                let s = TgwPropagationSpec::from_attrs(attrs)?;
+                (s.route_table, s.attachment)
+            }
+        };
+        Ok((rt.get()?.to_string(), att.get()?.to_string()))
+    }
+}
+
+/// An association or propagation as listed by its Get call: (attachment id, state).
+trait Listed {
+    fn pair(&self) -> Option<(String, String)>;
+}
+
+macro_rules! listed {
+    ($($ty:ty),*) => {
+        $(impl Listed for $ty {
+            fn pair(&self) -> Option<(String, String)> {
+                Some((
+                    self.transit_gateway_attachment_id()?.to_string(),
+                    self.state().map_or("", |s| s.as_str()).to_string(),
+                ))
+            }
+        })*
+    };
+}
+listed!(
+    TransitGatewayRouteTableAssociation,
+    TransitGatewayRouteTablePropagation
+);
+
+fn pairs<T: Listed>(items: Vec<T>) -> Vec<(String, String)> {
+    items.iter().filter_map(Listed::pair).collect()
 }
 
 /// Current links of one route table: (attachment id, state).
@@ -48,28 +118,12 @@ async fn links(
     rt: &str,
 ) -> Result<Vec<(String, String)>, KindError> {
     Ok(match link {
-        Link::Association => all_pages!(c
+        Link::Association => pairs(all_pages!(c
             .get_transit_gateway_route_table_associations()
-            .transit_gateway_route_table_id(rt))?
-        .into_iter()
-        .filter_map(|a| {
-            Some((
-                a.transit_gateway_attachment_id()?.to_string(),
-                a.state().map_or("", |s| s.as_str()).to_string(),
-            ))
-        })
-        .collect(),
-        Link::Propagation => all_pages!(c
+            .transit_gateway_route_table_id(rt))?),
+        Link::Propagation => pairs(all_pages!(c
             .get_transit_gateway_route_table_propagations()
-            .transit_gateway_route_table_id(rt))?
-        .into_iter()
-        .filter_map(|a| {
-            Some((
-                a.transit_gateway_attachment_id()?.to_string(),
-                a.state().map_or("", |s| s.as_str()).to_string(),
-            ))
-        })
-        .collect(),
+            .transit_gateway_route_table_id(rt))?),
     })
 }
 
@@ -83,14 +137,8 @@ async fn observe_links(
 ) -> Result<Vec<Observed>, KindError> {
     let c = ec2.client(scope)?;
     let mut out = Vec::new();
-    for t in tgw_route_tables(ec2, env, scope).await? {
-        let tm = tag_map(t.tags());
-        let Some(rt) = t.transit_gateway_route_table_id() else {
-            continue;
-        };
-        if !tm.keys().any(|k| k.starts_with(link.mark())) {
-            continue;
-        }
+    for (rt, tm) in tables_marked(ec2, env, scope, link.mark()).await? {
+        let rt = rt.as_str();
         for (att, state) in links(c, link, rt).await? {
             if matches!(
                 state.as_str(),
@@ -98,67 +146,58 @@ async fn observe_links(
             ) {
                 continue;
             }
-            let Some(id) = tm.get(&format!("{}{att}", link.mark())) else {
-                continue;
-            };
-            out.push(Observed {
-                id: id.as_str().into(),
-                physical_id: format!("{rt}_{att}_{}", link.tag()),
-                attrs: Attrs::from([
-                    ("attachment".to_string(), Value::str(att.as_str())),
-                    ("routeTable".to_string(), Value::str(rt)),
-                ]),
-                outputs: Attrs::new(),
-                parents: vec![rt.to_string(), att],
-            });
+            let (id, attrs) = (link.physical_id(rt, &att), link.attrs(rt, &att));
+            out.extend(marked(
+                &tm,
+                &link.key(&att),
+                id,
+                attrs,
+                vec![rt.into(), att],
+            ));
         }
     }
     Ok(out)
 }
 
+/// One of the four calls on a (route table, attachment) pair, sent; its output is not
+/// needed.
+macro_rules! on_pair {
+    ($c:expr, $call:ident, $rt:expr, $att:expr) => {
+        $c.$call()
+            .transit_gateway_route_table_id($rt)
+            .transit_gateway_attachment_id($att)
+            .send()
+            .await
+            .map(drop)
+    };
+}
+
 async fn create_link(ec2: &Ec2, link: Link, node: &Resolved) -> Result<Created, KindError> {
     let c = ec2.client(&node.scope)?;
-    let (rt, att) = (s(&node.attrs, "routeTable")?, s(&node.attrs, "attachment")?);
-    let r = match link {
-        Link::Association => c
-            .associate_transit_gateway_route_table()
-            .transit_gateway_route_table_id(&rt)
-            .transit_gateway_attachment_id(&att)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| (code_of(&e).map(str::to_string), classify(e))),
-        Link::Propagation => c
-            .enable_transit_gateway_route_table_propagation()
-            .transit_gateway_route_table_id(&rt)
-            .transit_gateway_attachment_id(&att)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| (code_of(&e).map(str::to_string), classify(e))),
+    let (rt, att) = link.ends(&node.attrs)?;
+    // A retry after a call that went through answers this.
+    let done = match link {
+        Link::Association => "Resource.AlreadyAssociated",
+        Link::Propagation => "TransitGatewayRouteTablePropagation.Duplicate",
     };
-    match r {
-        Ok(()) => {}
-        // A retry after a call that went through.
-        Err((Some(code), _))
-            if code == "Resource.AlreadyAssociated"
-                || code == "TransitGatewayRouteTablePropagation.Duplicate" =>
-        {
-            if !links(c, link, &rt).await?.iter().any(|(a, _)| *a == att) {
-                return Err(KindError::new(
-                    ErrorClass::Conflict,
-                    code,
-                    format!("{att} is linked to another route table"),
-                ));
-            }
+    let now = match link {
+        Link::Association => {
+            let r = on_pair!(c, associate_transit_gateway_route_table, &rt, &att);
+            unless_done(r, &[done])?.is_some()
         }
-        Err((_, e)) => return Err(e),
+        Link::Propagation => {
+            let r = on_pair!(c, enable_transit_gateway_route_table_propagation, &rt, &att);
+            unless_done(r, &[done])?.is_some()
+        }
+    };
+    if !now && !links(c, link, &rt).await?.iter().any(|(a, _)| *a == att) {
+        return Err(KindError::new(
+            ErrorClass::Conflict,
+            done,
+            format!("{att} is linked to another route table"),
+        ));
     }
-    mark(c, &rt, &format!("{}{att}", link.mark()), &node.id.0).await?;
-    Ok(Created {
-        physical_id: format!("{rt}_{att}_{}", link.tag()),
-        outputs: Attrs::new(),
-    })
+    mark_made(c, &rt, &link.key(&att), node, link.physical_id(&rt, &att)).await
 }
 
 async fn delete_link(
@@ -168,30 +207,20 @@ async fn delete_link(
     current: &Observed,
 ) -> Result<(), KindError> {
     let c = ec2.client(scope)?;
-    let (rt, att) = (
-        s(&current.attrs, "routeTable")?,
-        s(&current.attrs, "attachment")?,
-    );
-    let r = match link {
-        Link::Association => c
-            .disassociate_transit_gateway_route_table()
-            .transit_gateway_route_table_id(&rt)
-            .transit_gateway_attachment_id(&att)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify),
-        Link::Propagation => c
-            .disable_transit_gateway_route_table_propagation()
-            .transit_gateway_route_table_id(&rt)
-            .transit_gateway_attachment_id(&att)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify),
+    let (rt, att) = link.ends(&current.attrs)?;
+    let removed = match link {
+        Link::Association => {
+            on_pair!(c, disassociate_transit_gateway_route_table, &rt, &att).map_err(classify)
+        }
+        Link::Propagation => on_pair!(
+            c,
+            disable_transit_gateway_route_table_propagation,
+            &rt,
+            &att
+        )
+        .map_err(classify),
     };
-    gone_is_ok(r)?;
-    unmark(c, &rt, &format!("{}{att}", link.mark())).await
+    unmark_removed(c, removed, &rt, &link.key(&att)).await
 }
 
 async fn link_ready(
@@ -235,19 +264,13 @@ macro_rules! link_kind {
 
             update_keeps_outputs!();
 
-            async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+            boxed_delete!(self, scope, current, {
                 delete_link(&self.0, $link, scope, current).await
-            }
+            });
 
-            async fn ready(
-                &self,
-                scope: &Scope,
-                op: Op,
-                physical_id: &str,
-                _outputs: &Attrs,
-            ) -> Result<Readiness, KindError> {
+            boxed_ready!(self, scope, op, physical_id, _outputs, {
                 link_ready(&self.0, $link, scope, op, physical_id).await
-            }
+            });
         }
     };
 }

@@ -9,11 +9,13 @@ mod route;
 mod route_table;
 mod transit_gateway;
 
+use std::collections::HashMap;
+
 use airgap_engine::{KindError, Scope};
 use aws_sdk_ec2::types::TransitGatewayRouteTableState;
 
-use crate::ec2::{env_filter, tag_map, Ec2};
-use crate::kit::all_pages;
+use crate::ec2::env_pages;
+use crate::ec2::{tag_map, Ec2};
 use crate::tags;
 
 pub use attachment::TgwAttachment;
@@ -49,12 +51,28 @@ async fn tgw_route_tables(
     env: &str,
     scope: &Scope,
 ) -> Result<Vec<aws_sdk_ec2::types::TransitGatewayRouteTable>, KindError> {
-    let all: Vec<_> = all_pages!(ec2
-        .client(scope)?
-        .describe_transit_gateway_route_tables()
-        .filters(env_filter(env)))?;
+    let all: Vec<_> = env_pages!(ec2, scope, env, describe_transit_gateway_route_tables)?;
     Ok(all
         .into_iter()
         .filter(|t| !table_gone(t) && tags::owned_id(&tag_map(t.tags()), env).is_some())
+        .collect())
+}
+
+/// The env's TGW route tables that carry marks starting with `mark` (the sub-resources
+/// recorded on them): (route table id, tags). The others need no Get or Search.
+async fn tables_marked(
+    ec2: &Ec2,
+    env: &str,
+    scope: &Scope,
+    mark: &str,
+) -> Result<Vec<(String, HashMap<String, String>)>, KindError> {
+    Ok(tgw_route_tables(ec2, env, scope)
+        .await?
+        .into_iter()
+        .filter_map(|t| {
+            let tm = tag_map(t.tags());
+            let rt = t.transit_gateway_route_table_id()?.to_string();
+            tm.keys().any(|k| k.starts_with(mark)).then_some((rt, tm))
+        })
         .collect())
 }

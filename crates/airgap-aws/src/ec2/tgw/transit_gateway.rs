@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
-};
+use airgap_engine::{Attrs, Created, Kind, KindError, Observed, Resolved, Scope, Value};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     AutoAcceptSharedAttachmentsValue, DefaultRouteTableAssociationValue,
@@ -12,13 +10,14 @@ use aws_sdk_ec2::types::{
     TransitGatewayRequestOptions, TransitGatewayState,
 };
 
-use super::{enable, owned_by};
+use super::{enable, env_pages, owned_by};
 use crate::ec2::{
-    env_filter, is_node, kind_meta, missing, owned_filters, retag, tag_map, tag_spec, Ec2,
+    adopted, delete_by_id, describe_one, diff_with_tag_drift, kind_meta, lookup, made,
+    observe_tagged, retag, tag_spec, Ec2, TagDrift,
 };
-use crate::errors::{classify, found};
-use crate::kit::{all_pages, b, delete_call, id_out, missing_tags, with_tag_drift};
-use crate::tags;
+use crate::errors::classify;
+use crate::kit::{boxed_ready, boxed_update, by_state, id_out};
+use airgap_catalog::spec::{Spec, TransitGatewaySpec};
 
 pub struct TransitGateway(pub Arc<Ec2>);
 
@@ -30,117 +29,79 @@ fn tgw_out(id: &str, arn: Option<&str>) -> Attrs {
     o
 }
 
+/// A transit gateway made or adopted: its id and ARN (what the RAM share names).
+fn made_tgw(t: &aws_sdk_ec2::types::TransitGateway) -> Created {
+    let id = t.transit_gateway_id().unwrap_or_default();
+    Created {
+        physical_id: id.to_string(),
+        outputs: tgw_out(id, t.transit_gateway_arn()),
+    }
+}
+
+/// Deleted ones linger in Describe; neither observed nor adopted.
+fn live(t: &aws_sdk_ec2::types::TransitGateway) -> bool {
+    !matches!(
+        t.state(),
+        Some(TransitGatewayState::Deleted | TransitGatewayState::Deleting)
+    )
+}
+
 #[async_trait]
 impl Kind for TransitGateway {
     kind_meta!(TRANSIT_GATEWAY);
 
-    fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-        with_tag_drift(
-            Diff::compute(desired, &observed.attrs, self.facts().replace_fields),
-            observed,
-        )
-    }
+    diff_with_tag_drift!();
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let tgws = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_transit_gateways()
-            .filters(env_filter(env)))?;
-        Ok(tgws
+        let tgws = env_pages!(self.0, scope, env, describe_transit_gateways)?;
+        let mine = tgws
             .into_iter()
-            .filter(|t| {
-                !matches!(
-                    t.state(),
-                    Some(TransitGatewayState::Deleted | TransitGatewayState::Deleting)
-                ) && owned_by(t.owner_id(), scope)
-            })
-            .filter_map(|t| {
-                let tm = tag_map(t.tags());
-                let id = tags::owned_id(&tm, env)?;
-                let tgw_id = t.transit_gateway_id()?.to_string();
-                let o = t.options();
-                let flag = |v: Option<&str>| Value::Bool(v == Some("enable"));
-                let mut attrs = Attrs::from([
-                    (
-                        "asn".to_string(),
-                        Value::Int(o.and_then(|o| o.amazon_side_asn()).unwrap_or_default()),
-                    ),
-                    (
-                        "autoAcceptSharedAttachments".to_string(),
-                        flag(
-                            o.and_then(|o| o.auto_accept_shared_attachments())
-                                .map(|v| v.as_str()),
-                        ),
-                    ),
-                    (
-                        "defaultRouteTableAssociation".to_string(),
-                        flag(
-                            o.and_then(|o| o.default_route_table_association())
-                                .map(|v| v.as_str()),
-                        ),
-                    ),
-                    (
-                        "defaultRouteTablePropagation".to_string(),
-                        flag(
-                            o.and_then(|o| o.default_route_table_propagation())
-                                .map(|v| v.as_str()),
-                        ),
-                    ),
-                ]);
-                attrs.extend(missing_tags(&tm, env, &id));
-                Some(Observed {
-                    id: id.as_str().into(),
-                    attrs,
-                    outputs: tgw_out(&tgw_id, t.transit_gateway_arn()),
-                    physical_id: tgw_id,
-                    parents: vec![],
-                })
-            })
-            .collect())
+            .filter(|t| live(t) && owned_by(t.owner_id(), scope));
+        Ok(observe_tagged(mine, env, TagDrift::Shown, |t, o| {
+            let opts = t.options();
+            let on = |v: Option<&str>| v == Some("enable");
+            let spec = TransitGatewaySpec {
+                asn: opts.and_then(|o| o.amazon_side_asn()).unwrap_or_default(),
+                auto_accept_shared_attachments: on(opts
+                    .and_then(|o| o.auto_accept_shared_attachments())
+                    .map(|v| v.as_str())),
+                default_route_table_association: on(opts
+                    .and_then(|o| o.default_route_table_association())
+                    .map(|v| v.as_str())),
+                default_route_table_propagation: on(opts
+                    .and_then(|o| o.default_route_table_propagation())
+                    .map(|v| v.as_str())),
+            };
+            Observed {
+                attrs: spec.to_attrs(),
+                outputs: tgw_out(&o.physical_id, t.transit_gateway_arn()),
+                ..o
+            }
+        }))
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = TransitGatewaySpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let existing = c
-            .describe_transit_gateways()
-            .set_filters(Some(owned_filters(&node.env, &node.id.0)))
-            .send()
-            .await
-            .map_err(classify)?;
-        if let Some(t) = existing.transit_gateways().iter().find(|t| {
-            is_node(t.tags(), node)
-                && owned_by(t.owner_id(), &node.scope)
-                && node.replaces.as_deref() != t.transit_gateway_id()
-                && !matches!(
-                    t.state(),
-                    Some(TransitGatewayState::Deleted | TransitGatewayState::Deleting)
-                )
-        }) {
-            let id = t.transit_gateway_id().unwrap_or_default();
-            return Ok(Created {
-                physical_id: id.to_string(),
-                outputs: tgw_out(id, t.transit_gateway_arn()),
-            });
+        let found = lookup!(c.describe_transit_gateways(), node, transit_gateways);
+        let mine = found
+            .iter()
+            .filter(|t| live(t) && owned_by(t.owner_id(), &node.scope));
+        if let Some(t) = adopted(node, mine) {
+            return Ok(made_tgw(t));
         }
-        let a = &node.attrs;
-        let mut opts =
-            TransitGatewayRequestOptions::builder()
-                .auto_accept_shared_attachments(AutoAcceptSharedAttachmentsValue::from(enable(b(
-                    a,
-                    "autoAcceptSharedAttachments",
-                    false,
-                ))))
-                .default_route_table_association(DefaultRouteTableAssociationValue::from(enable(
-                    b(a, "defaultRouteTableAssociation", false),
-                )))
-                .default_route_table_propagation(DefaultRouteTablePropagationValue::from(enable(
-                    b(a, "defaultRouteTablePropagation", false),
-                )))
-                .dns_support(DnsSupportValue::Enable);
-        if let Some(Value::Int(asn)) = a.get("asn") {
-            opts = opts.amazon_side_asn(*asn);
-        }
+        let opts = TransitGatewayRequestOptions::builder()
+            .amazon_side_asn(spec.asn)
+            .auto_accept_shared_attachments(AutoAcceptSharedAttachmentsValue::from(enable(
+                spec.auto_accept_shared_attachments,
+            )))
+            .default_route_table_association(DefaultRouteTableAssociationValue::from(enable(
+                spec.default_route_table_association,
+            )))
+            .default_route_table_propagation(DefaultRouteTablePropagationValue::from(enable(
+                spec.default_route_table_propagation,
+            )))
+            .dns_support(DnsSupportValue::Enable);
         let out = c
             .create_transit_gateway()
             .description(format!("airgap {}", node.env))
@@ -153,38 +114,36 @@ impl Kind for TransitGateway {
             .send()
             .await
             .map_err(classify)?;
-        let t = out
-            .transit_gateway()
-            .ok_or_else(|| KindError::fatal("NoId", "CreateTransitGateway returned nothing"))?;
-        let id = t.transit_gateway_id().unwrap_or_default();
+        let t = out.transit_gateway();
+        let id = made(
+            t.and_then(|t| t.transit_gateway_id()),
+            "CreateTransitGateway",
+        )?;
         Ok(Created {
             physical_id: id.to_string(),
-            outputs: tgw_out(id, t.transit_gateway_arn()),
+            outputs: tgw_out(id, t.and_then(|t| t.transit_gateway_arn())),
         })
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    // The ASN forces a replacement; the attachment and route table defaults change in
+    // place, and missing standard tags are put back.
+    boxed_update!(self, node, current, diff, {
         let c = self.0.client(&node.scope)?;
         retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
         if diff.changes.iter().any(|ch| ch.field != "tags") {
-            let a = &node.attrs;
+            let spec = TransitGatewaySpec::from_attrs(&node.attrs)?;
             c.modify_transit_gateway()
                 .transit_gateway_id(&current.physical_id)
                 .options(
                     ModifyTransitGatewayOptions::builder()
                         .auto_accept_shared_attachments(AutoAcceptSharedAttachmentsValue::from(
-                            enable(b(a, "autoAcceptSharedAttachments", false)),
+                            enable(spec.auto_accept_shared_attachments),
                         ))
                         .default_route_table_association(DefaultRouteTableAssociationValue::from(
-                            enable(b(a, "defaultRouteTableAssociation", false)),
+                            enable(spec.default_route_table_association),
                         ))
                         .default_route_table_propagation(DefaultRouteTablePropagationValue::from(
-                            enable(b(a, "defaultRouteTablePropagation", false)),
+                            enable(spec.default_route_table_propagation),
                         ))
                         .build(),
                 )
@@ -193,46 +152,30 @@ impl Kind for TransitGateway {
                 .map_err(classify)?;
         }
         Ok(current.outputs.clone())
-    }
+    });
 
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        delete_call(
-            self.0
-                .client(scope)?
-                .delete_transit_gateway()
-                .transit_gateway_id(&current.physical_id)
-                .send(),
+    delete_by_id!(|c, id| c.delete_transit_gateway().transit_gateway_id(id));
+
+    boxed_ready!(self, scope, op, physical_id, _outputs, {
+        let c = self.0.client(scope)?;
+        let t = describe_one!(
+            c.describe_transit_gateways()
+                .transit_gateway_ids(physical_id),
+            transit_gateways
+        );
+        by_state(
+            op,
+            physical_id,
+            t.as_ref()
+                .map(|t| t.state().map_or("pending", TransitGatewayState::as_str)),
+            &["available"],
+            || {
+                tgw_out(
+                    physical_id,
+                    t.as_ref().and_then(|t| t.transit_gateway_arn()),
+                )
+            },
+            |_| None,
         )
-        .await
-    }
-
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
-        let r = self
-            .0
-            .client(scope)?
-            .describe_transit_gateways()
-            .transit_gateway_ids(physical_id)
-            .send()
-            .await
-            .map_err(classify);
-        let t = found(r)?.and_then(|o| o.transit_gateways().first().cloned());
-        let Some(t) = t else {
-            return missing(op, physical_id);
-        };
-        let state = t.state().cloned().unwrap_or(TransitGatewayState::Pending);
-        Ok(match (op, state) {
-            (Op::Delete, TransitGatewayState::Deleted) => Readiness::Gone,
-            (Op::Delete, st) => Readiness::Pending(st.as_str().to_string()),
-            (_, TransitGatewayState::Available) => {
-                Readiness::Ready(tgw_out(physical_id, t.transit_gateway_arn()))
-            }
-            (_, st) => Readiness::Pending(st.as_str().to_string()),
-        })
-    }
+    });
 }

@@ -1,0 +1,295 @@
+//! The shapes the EC2 kinds share: observing the environment's tagged resources from
+//! one Describe, adopting what an interrupted create made, reading a Describe by id,
+//! and sub-resources recorded as marks on their parent.
+
+use std::collections::HashMap;
+
+use airgap_engine::{Attrs, Created, KindError, Observed, Op, Readiness, Resolved};
+use aws_sdk_ec2::types::Tag;
+
+use super::{mark, tag_map, unmark};
+use crate::errors::gone_is_ok;
+use crate::kit::{id_out, missing_tags, ready_when_available};
+use crate::tags;
+
+/// An EC2 resource that carries tags and has an id: what observe and adoption need.
+pub(crate) trait Tagged {
+    fn tag_list(&self) -> &[Tag];
+    fn physical_id(&self) -> Option<&str>;
+}
+
+impl<T: Tagged> Tagged for &T {
+    fn tag_list(&self) -> &[Tag] {
+        (*self).tag_list()
+    }
+    fn physical_id(&self) -> Option<&str> {
+        (*self).physical_id()
+    }
+}
+
+macro_rules! tagged {
+    ($($ty:ident . $id:ident),* $(,)?) => {
+        $(impl Tagged for aws_sdk_ec2::types::$ty {
+            fn tag_list(&self) -> &[Tag] {
+                self.tags()
+            }
+            fn physical_id(&self) -> Option<&str> {
+                self.$id()
+            }
+        })*
+    };
+}
+
+tagged!(
+    Vpc.vpc_id,
+    Subnet.subnet_id,
+    InternetGateway.internet_gateway_id,
+    Address.allocation_id,
+    NatGateway.nat_gateway_id,
+    RouteTable.route_table_id,
+    SecurityGroup.group_id,
+    TransitGateway.transit_gateway_id,
+    TransitGatewayRouteTable.transit_gateway_route_table_id,
+    TransitGatewayVpcAttachment.transit_gateway_attachment_id,
+    VpcEndpoint.vpc_endpoint_id,
+);
+
+/// Whether standard tags removed by hand show as drift (`tagsMissing`): for the kinds
+/// whose update puts them back.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum TagDrift {
+    Shown,
+    Ignored,
+}
+
+/// The environment's resources among what one Describe by the env tag answered: those
+/// carrying the env tag (checked here too, as not every EC2 implementation filters by
+/// tag) and a node id. `map` fills in what the kind compares (attributes, parents,
+/// other outputs) on an [`Observed`] that has the node id, the physical id and the
+/// id as output.
+pub(crate) fn observe_tagged<T: Tagged>(
+    items: impl IntoIterator<Item = T>,
+    env: &str,
+    drift: TagDrift,
+    map: impl Fn(&T, Observed) -> Observed,
+) -> Vec<Observed> {
+    items
+        .into_iter()
+        .filter_map(|item| {
+            let t = tag_map(item.tag_list());
+            let id = tags::owned_id(&t, env)?;
+            let pid = item.physical_id()?.to_string();
+            let mut o = map(
+                &item,
+                Observed {
+                    id: id.as_str().into(),
+                    attrs: Attrs::new(),
+                    outputs: id_out(&pid),
+                    physical_id: pid,
+                    parents: vec![],
+                },
+            );
+            if drift == TagDrift::Shown {
+                o.attrs.extend(missing_tags(&t, env, &id));
+            }
+            Some(o)
+        })
+        .collect()
+}
+
+/// What an interrupted create of this node made, among what a lookup by
+/// [`super::owned_filters`] found: this node's (the tags are checked here as well),
+/// with an id, and not the instance it replaces.
+pub(crate) fn adopted<'a, T: Tagged>(
+    node: &Resolved,
+    found: impl IntoIterator<Item = &'a T>,
+) -> Option<&'a T> {
+    found.into_iter().find(|t| {
+        t.physical_id()
+            .is_some_and(|id| node.replaces.as_deref() != Some(id))
+            && super::is_node(t.tag_list(), node)
+    })
+}
+
+/// The id a create call answered with.
+pub(crate) fn made<'a>(id: Option<&'a str>, call: &str) -> Result<&'a str, KindError> {
+    id.ok_or_else(|| KindError::fatal("NoId", format!("{call} returned no id")))
+}
+
+/// The first resource a Describe by id answers, `None` when it is not found.
+macro_rules! describe_one {
+    ($req:expr, $list:ident) => {
+        $crate::errors::found($req.send().await.map_err($crate::errors::classify))?
+            .and_then(|o| o.$list().first().cloned())
+    };
+}
+pub(crate) use describe_one;
+
+/// A lookup by the node's tags before a create that has no client token, so a retried
+/// create adopts what an interrupted one made: the listed resources.
+macro_rules! lookup {
+    ($req:expr, $node:expr, $list:ident) => {
+        $req.set_filters(Some($crate::ec2::owned_filters(&$node.env, &$node.id.0)))
+            .send()
+            .await
+            .map_err($crate::errors::classify)?
+            .$list()
+            .to_vec()
+    };
+}
+pub(crate) use lookup;
+
+/// A sub-resource AWS cannot tag, recorded on its parent as `<key>` = node id (see
+/// [`mark`]): observed when its parent's tags carry the mark, with no outputs.
+pub(crate) fn marked(
+    tags: &HashMap<String, String>,
+    key: &str,
+    physical_id: String,
+    attrs: Attrs,
+    parents: Vec<String>,
+) -> Option<Observed> {
+    Some(Observed {
+        id: tags.get(key)?.as_str().into(),
+        physical_id,
+        attrs,
+        outputs: Attrs::new(),
+        parents,
+    })
+}
+
+/// The end of a sub-resource's create: the mark on its parent, then its physical id.
+pub(crate) async fn mark_made(
+    c: &aws_sdk_ec2::Client,
+    parent: &str,
+    key: &str,
+    node: &Resolved,
+    physical_id: String,
+) -> Result<Created, KindError> {
+    mark(c, parent, key, &node.id.0).await?;
+    Ok(Created {
+        physical_id,
+        outputs: Attrs::new(),
+    })
+}
+
+/// The end of a sub-resource's delete: gone already is fine, then the mark goes.
+pub(crate) async fn unmark_removed<T>(
+    c: &aws_sdk_ec2::Client,
+    removed: Result<T, KindError>,
+    parent: &str,
+    key: &str,
+) -> Result<(), KindError> {
+    gone_is_ok(removed)?;
+    unmark(c, parent, key).await
+}
+
+/// Readiness of a resource that has no deleting state (a VPC, a subnet), from the state a
+/// Describe by id found (`None`: not found): usable once `available`, being deleted
+/// while a Describe still shows it.
+pub(crate) fn available_or_gone(
+    op: Op,
+    physical_id: &str,
+    found: Option<Option<&str>>,
+) -> Result<Readiness, KindError> {
+    let state = found.map(|st| match op {
+        Op::Delete => "deleting",
+        _ => st.unwrap_or("pending"),
+    });
+    ready_when_available(op, physical_id, state)
+}
+
+/// The diff of a kind whose observe shows tag drift ([`TagDrift::Shown`]): its fields as
+/// usual, plus the standard tags when some are missing.
+macro_rules! diff_with_tag_drift {
+    () => {
+        fn diff(
+            &self,
+            desired: &airgap_engine::Attrs,
+            observed: &airgap_engine::Observed,
+        ) -> airgap_engine::Diff {
+            $crate::kit::with_tag_drift(
+                airgap_engine::Diff::compute(desired, &observed.attrs, self.facts().replace_fields),
+                observed,
+            )
+        }
+    };
+}
+pub(crate) use diff_with_tag_drift;
+
+/// The update of an EC2 kind (`Kind(Arc<Ec2>)`) whose fields all force a replacement:
+/// all it can mend in place are its standard tags.
+macro_rules! update_retags {
+    () => {
+        $crate::kit::boxed_update!(self, node, current, diff, {
+            let c = self.0.client(&node.scope)?;
+            $crate::ec2::retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
+            Ok(current.outputs.clone())
+        });
+    };
+}
+pub(crate) use update_retags;
+
+/// The environment's parents among `items` with their tags, whose marks record the
+/// sub-resources AWS cannot tag.
+pub(crate) fn parents_of_env<T: Tagged>(
+    items: impl IntoIterator<Item = T>,
+    env: &str,
+) -> Vec<(T, HashMap<String, String>)> {
+    items
+        .into_iter()
+        .filter_map(|item| {
+            let t = tag_map(item.tag_list());
+            tags::owned_id(&t, env).is_some().then_some((item, t))
+        })
+        .collect()
+}
+
+/// The delete of an EC2 kind (`Kind(Arc<Ec2>, ..)`) that takes one call on the
+/// physical id, written `delete_by_id!(|c, id| c.delete_x().x_id(id))`: a resource
+/// already gone is what was wanted.
+macro_rules! delete_by_id {
+    (|$c:ident, $id:ident| $call:expr) => {
+        $crate::kit::boxed_delete!(self, scope, current, {
+            let $c = self.0.client(scope)?;
+            let $id = current.physical_id.as_str();
+            $crate::kit::delete_call($call.send()).await
+        });
+    };
+}
+pub(crate) use delete_by_id;
+
+/// Every resource one Describe answers for the env tag, all pages: what observe reads
+/// (`$filter` names the builder's filter setter, `filters` for all but NAT gateways).
+macro_rules! env_pages {
+    ($ec2:expr, $scope:expr, $env:expr, $call:ident) => {
+        $crate::ec2::env_pages!($ec2, $scope, $env, $call, filters)
+    };
+    ($ec2:expr, $scope:expr, $env:expr, $call:ident, $filter:ident) => {
+        $crate::kit::all_pages!($ec2
+            .client($scope)?
+            .$call()
+            .$filter($crate::ec2::env_filter($env)))
+    };
+}
+pub(crate) use env_pages;
+
+/// A route's mark on its table (VPC and TGW route tables alike).
+pub(crate) fn route_mark(cidr: &str) -> String {
+    format!("{}{cidr}", tags::ROUTE_MARK)
+}
+
+/// The end of a route's create, from the create call's answer (see
+/// [`crate::kit::unless_done`]): a route there already (a retry, or one made outside)
+/// is pointed where the spec says by `replace`; then the route is marked on its table.
+pub(crate) async fn route_made<T>(
+    c: &aws_sdk_ec2::Client,
+    node: &Resolved,
+    (rt, cidr): (&str, &str),
+    made: Option<T>,
+    replace: impl std::future::Future<Output = Result<(), KindError>>,
+) -> Result<Created, KindError> {
+    if made.is_none() {
+        replace.await?;
+    }
+    mark_made(c, rt, &route_mark(cidr), node, format!("{rt}_{cidr}")).await
+}

@@ -1,0 +1,193 @@
+//! Shapes of single calls and readiness every service repeats: a call whose error says
+//! it was done already, readiness from a lifecycle state, and resources that take
+//! effect with the call that makes them.
+
+use airgap_engine::{Attrs, KindError, Op, Readiness};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+
+use crate::errors::{classify, code_of};
+
+/// A call that a retry (or someone else) may have made already: `Some(output)` when it
+/// went through now, `None` when AWS answered one of `codes` (done before), otherwise
+/// the classified error.
+pub(crate) fn unless_done<T, E, R>(
+    r: Result<T, SdkError<E, R>>,
+    codes: &[&str],
+) -> Result<Option<T>, KindError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if code_of(&e).is_some_and(|c| codes.contains(&c)) => Ok(None),
+        Err(e) => Err(classify(e)),
+    }
+}
+
+/// Whether the diff an update acts on changes `field`.
+pub(crate) fn changed(diff: &airgap_engine::Diff, field: &str) -> bool {
+    diff.changes.iter().any(|ch| ch.field == field)
+}
+
+/// Readiness from a Describe by id of a resource with a lifecycle state: `state` is
+/// `None` when the Describe did not find it (gone after a delete, not visible yet
+/// right after a create). `deleted` is gone; a state in `usable` is ready with
+/// `outputs`; `failed(state)` names the states that will never become usable; anything
+/// else is pending.
+pub(crate) fn by_state(
+    op: Op,
+    physical_id: &str,
+    state: Option<&str>,
+    usable: &[&str],
+    outputs: impl FnOnce() -> Attrs,
+    failed: impl FnOnce(&str) -> Option<KindError>,
+) -> Result<Readiness, KindError> {
+    let Some(st) = state else {
+        return match op {
+            Op::Delete => Ok(Readiness::Gone),
+            _ => Err(super::not_visible_yet(format!(
+                "{physical_id} is not visible yet"
+            ))),
+        };
+    };
+    Ok(match op {
+        Op::Delete if st == "deleted" => Readiness::Gone,
+        Op::Delete => Readiness::Pending(st.to_string()),
+        _ if usable.contains(&st) => Readiness::Ready(outputs()),
+        _ => match failed(st) {
+            Some(e) => return Err(e),
+            None => Readiness::Pending(st.to_string()),
+        },
+    })
+}
+
+/// Readiness of a resource usable once its state is `available`, from the state a
+/// Describe by id found (`None`: not found).
+pub(crate) fn ready_when_available(
+    op: Op,
+    physical_id: &str,
+    state: Option<&str>,
+) -> Result<Readiness, KindError> {
+    by_state(
+        op,
+        physical_id,
+        state,
+        &["available"],
+        || super::id_out(physical_id),
+        |_| None,
+    )
+}
+
+// `#[async_trait]` rewrites only the methods written in the impl, not those a macro
+// adds: the macros below spell out the signatures it gives `Kind::update`, `delete` and
+// `ready`, once, around a body given at the call (with the names it uses, `self`
+// included, passed in so the body can see them).
+
+/// `Kind::update` with the body `$body`.
+macro_rules! boxed_update {
+    ($self:ident, $node:ident, $current:ident, $diff:ident, $body:block) => {
+        fn update<'life0, 'life1, 'life2, 'life3, 'async_trait>(
+            &'life0 $self,
+            $node: &'life1 airgap_engine::Resolved,
+            $current: &'life2 airgap_engine::Observed,
+            $diff: &'life3 airgap_engine::Diff,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<airgap_engine::Attrs, airgap_engine::KindError>,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            'life2: 'async_trait,
+            'life3: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin(async move { $body })
+        }
+    };
+}
+pub(crate) use boxed_update;
+
+/// `Kind::delete` with the body `$body`.
+macro_rules! boxed_delete {
+    ($self:ident, $scope:ident, $current:ident, $body:block) => {
+        fn delete<'life0, 'life1, 'life2, 'async_trait>(
+            &'life0 $self,
+            $scope: &'life1 airgap_engine::Scope,
+            $current: &'life2 airgap_engine::Observed,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<Output = Result<(), airgap_engine::KindError>>
+                    + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            'life2: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin(async move { $body })
+        }
+    };
+}
+pub(crate) use boxed_delete;
+
+/// `Kind::ready` with the body `$body`.
+macro_rules! boxed_ready {
+    ($self:ident, $scope:ident, $op:ident, $id:ident, $outputs:ident, $body:block) => {
+        fn ready<'life0, 'life1, 'life2, 'life3, 'async_trait>(
+            &'life0 $self,
+            $scope: &'life1 airgap_engine::Scope,
+            $op: airgap_engine::Op,
+            $id: &'life2 str,
+            $outputs: &'life3 airgap_engine::Attrs,
+        ) -> ::std::pin::Pin<
+            Box<
+                dyn ::std::future::Future<
+                        Output = Result<airgap_engine::Readiness, airgap_engine::KindError>,
+                    > + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            'life2: 'async_trait,
+            'life3: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin(async move { $body })
+        }
+    };
+}
+pub(crate) use boxed_ready;
+
+/// A kind whose fields all force a replacement, or are fixed after create, has nothing
+/// to change in place: its update keeps the outputs.
+macro_rules! update_keeps_outputs {
+    () => {
+        $crate::kit::boxed_update!(self, _node, current, _diff, { Ok(current.outputs.clone()) });
+    };
+}
+pub(crate) use update_keeps_outputs;
+
+/// The readiness of a kind whose resources take effect with the call that makes them
+/// (routes, rules, associations): ready with the outputs it has, gone once deleted.
+macro_rules! ready_with_the_call {
+    () => {
+        $crate::kit::boxed_ready!(self, _scope, op, _physical_id, outputs, {
+            Ok(match op {
+                airgap_engine::Op::Delete => airgap_engine::Readiness::Gone,
+                _ => airgap_engine::Readiness::Ready(outputs.clone()),
+            })
+        });
+    };
+}
+pub(crate) use ready_with_the_call;

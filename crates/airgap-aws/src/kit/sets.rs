@@ -1,0 +1,43 @@
+//! Lists of references compared and changed as sets: AWS keeps the members of a
+//! subnet or security group list in no particular order, and its Modify calls take
+//! what to add and what to remove.
+
+use airgap_catalog::spec::Id;
+use airgap_engine::KindError;
+
+/// The values of resolved references.
+pub(crate) fn ids(refs: &[Id]) -> Result<Vec<String>, KindError> {
+    refs.iter()
+        .map(|r| r.get().map(str::to_string).map_err(KindError::from))
+        .collect()
+}
+
+/// Members to add and to remove to go from `have` to `want`.
+pub(crate) fn delta(want: &[String], have: &[String]) -> (Vec<String>, Vec<String>) {
+    (
+        want.iter().filter(|x| !have.contains(x)).cloned().collect(),
+        have.iter().filter(|x| !want.contains(x)).cloned().collect(),
+    )
+}
+
+/// A list for an optional request parameter: none rather than an empty one.
+pub(crate) fn some_if(v: Vec<String>) -> Option<Vec<String>> {
+    (!v.is_empty()).then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delta_adds_and_removes_what_differs() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            delta(&s(&["a", "b"]), &s(&["b", "c"])),
+            (s(&["a"]), s(&["c"]))
+        );
+        assert_eq!(some_if(Vec::new()), None);
+        assert!(ids(&[Id::of("n", "id")]).is_err());
+        assert_eq!(ids(&["x".into()]).unwrap(), s(&["x"]));
+    }
+}

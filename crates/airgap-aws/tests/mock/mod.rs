@@ -1,0 +1,91 @@
+//! EC2 clients answering from aws-smithy-mocks rules, for the kinds' unit tests.
+
+// Each test file is a crate of its own and uses only some of these.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use airgap_aws::clients::PerScope;
+use airgap_aws::ec2::Ec2;
+use airgap_engine::{Attrs, Resolved, Scope};
+use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_ec2::operation::create_tags::CreateTagsOutput;
+use aws_sdk_ec2::operation::delete_tags::DeleteTagsOutput;
+use aws_sdk_ec2::types::Tag;
+use aws_sdk_ec2::Client;
+use aws_smithy_mocks::{mock, MockResponseInterceptor, Rule, RuleMode};
+
+pub const ACCOUNT: &str = "111111111111";
+pub const REGION: &str = "eu-central-1";
+pub const ENV: &str = "demo";
+
+pub fn scope() -> Scope {
+    Scope::new(ACCOUNT, REGION)
+}
+
+/// EC2 clients of [`scope`] whose every call is answered by one of `rules`.
+pub fn ec2(rules: &[&Rule]) -> Arc<Ec2> {
+    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+    for r in rules {
+        interceptor = interceptor.with_rule(r);
+    }
+    let conf = aws_sdk_ec2::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "mock"))
+        .http_client(aws_smithy_mocks::create_mock_http_client())
+        .interceptor(interceptor)
+        .build();
+    let mut clients = PerScope::new();
+    clients.insert(&scope(), Client::from_conf(conf));
+    Arc::new(clients)
+}
+
+pub fn tag(k: &str, v: &str) -> Tag {
+    Tag::builder().key(k).value(v).build()
+}
+
+/// The standard tags of node `id` of [`ENV`].
+pub fn owned(id: &str) -> Vec<Tag> {
+    vec![
+        tag("airgap:env", ENV),
+        tag("airgap:id", id),
+        tag("airgap:managed-by", "airgapctl"),
+        tag("Name", &format!("{ENV}/{id}")),
+    ]
+}
+
+/// A node of [`ENV`] in [`scope`] with resolved attributes.
+pub fn node(id: &str, attrs: Attrs) -> Resolved {
+    Resolved {
+        env: ENV.into(),
+        id: id.into(),
+        scope: scope(),
+        attrs,
+        replaces: None,
+    }
+}
+
+/// CreateTags, which records a sub-resource's mark on its parent.
+pub fn tags_written() -> Rule {
+    mock!(Client::create_tags).then_output(|| CreateTagsOutput::builder().build())
+}
+
+/// DeleteTags, which removes a mark.
+pub fn tags_removed() -> Rule {
+    mock!(Client::delete_tags).then_output(|| DeleteTagsOutput::builder().build())
+}
+
+/// An AWS error answer with `code`.
+pub fn aws_error(code: &str, message: &str) -> aws_sdk_ec2::error::ErrorMetadata {
+    aws_sdk_ec2::error::ErrorMetadata::builder()
+        .code(code)
+        .message(message)
+        .build()
+}
+
+/// The one resource observe found.
+pub fn only(found: Vec<airgap_engine::Observed>) -> airgap_engine::Observed {
+    assert_eq!(found.len(), 1, "{found:?}");
+    found.into_iter().next().expect("one")
+}
