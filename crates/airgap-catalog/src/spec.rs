@@ -25,15 +25,11 @@ pub mod tgw;
 pub use ec2::*;
 #[allow(unused_imports)] // until the module has its specs
 pub use ec2x::*;
-#[allow(unused_imports)] // until the module has its specs
 pub use ecr::*;
 #[allow(unused_imports)] // until the module has its specs
 pub use eks::*;
-#[allow(unused_imports)] // until the module has its specs
 pub use iam::*;
-#[allow(unused_imports)] // until the module has its specs
 pub use nfw::*;
-#[allow(unused_imports)] // until the module has its specs
 pub use ram::*;
 #[allow(unused_imports)] // until the module has its specs
 pub use tgw::*;
