@@ -13,6 +13,11 @@ use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use crate::errors::{classify, found, gone_is_ok};
 use crate::tags;
 
+mod adopt;
+mod calls;
+pub(crate) use adopt::ours;
+pub(crate) use calls::{call_unless_already, changes, lookup, settled, tag_map};
+
 /// Attribute accessors on resolved attributes; a missing or mistyped one is a bug in
 /// the expansion, reported as fatal.
 pub(crate) fn s(attrs: &Attrs, key: &str) -> Result<String, KindError> {
