@@ -21,9 +21,11 @@ use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Reposit
 use serde_json::json;
 
 use crate::clients::PerScope;
-use crate::ec2::{kind_meta, sorted_lists};
+use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of};
-use crate::kit::{all_pages, changes, delete_call, delete_progress, lookup, ours, tag_map};
+use crate::kit::{
+    all_pages, changes, delete_call, delete_progress, lookup, ours, sorted_lists, tag_map,
+};
 use crate::tags;
 
 pub type Ecr = PerScope<aws_sdk_ecr::Client>;

@@ -29,9 +29,9 @@ pub use tgw::{
 };
 pub use tgw_accept::TgwAttachmentAccepter;
 
-// The toolkit's helpers at their old path, for the modules that still import them from
-// here (RAM, ECR and the attachment accepter).
-pub(crate) use crate::kit::{b, id_set, list, s, sorted_lists};
+// The toolkit's helper at its old path, for the module that still imports it from here
+// (the attachment accepter).
+pub(crate) use crate::kit::s;
 
 /// EC2 clients per account and region.
 pub type Ec2 = crate::clients::PerScope<aws_sdk_ec2::Client>;
