@@ -22,8 +22,8 @@ use crate::clients::PerScope;
 use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of};
 use crate::kit::{
-    all_pages, canonical_policy, changes, delete_call, ours, s, settled, tag_map,
-    update_keeps_outputs,
+    all_pages, canonical_policy, changes, delete_call, lookup, not_visible_yet, ours, presence, s,
+    settled, tag_map, update_keeps_outputs,
 };
 use crate::tags;
 
@@ -247,27 +247,20 @@ impl Kind for IamRole {
         outputs: &Attrs,
     ) -> Result<Readiness, KindError> {
         let name = s(outputs, "id")?;
-        let r = self
-            .0
-            .client(scope)?
-            .get_role()
-            .role_name(&name)
-            .send()
-            .await
-            .map_err(classify);
-        match (op, r) {
-            (Op::Delete, Err(e)) if e.class == ErrorClass::NotFound => Ok(Readiness::Gone),
-            (Op::Delete, Ok(_)) => Ok(Readiness::Pending("deleting".into())),
-            // EKS may still reject the role for a while (propagation): that error is
-            // retried by the cluster and node group creates.
-            (_, Ok(o)) => Ok(Readiness::Ready(
+        let found = lookup(self.0.client(scope)?.get_role().role_name(&name).send()).await?;
+        // Ready once IAM shows it: EKS may still reject the role for a while
+        // (propagation), which the cluster and node group creates retry.
+        presence(
+            op,
+            found,
+            |o| {
                 o.role
                     .as_ref()
                     .map(role_out)
-                    .unwrap_or_else(|| outputs.clone()),
-            )),
-            (_, Err(e)) => Err(e),
-        }
+                    .unwrap_or_else(|| outputs.clone())
+            },
+            || not_visible_yet(format!("role {name} is not visible yet")),
+        )
     }
 }
 

@@ -24,7 +24,7 @@ use aws_sdk_kms::types::{AliasListEntry, KeyMetadata, KeyState, Tag};
 
 use crate::clients::PerScope;
 use crate::ec2::kind_meta;
-use crate::errors::{classify, code_of};
+use crate::errors::{classify, code_of, found};
 use crate::kit::{
     all_pages, call_unless_already, changes, lookup, not_visible_yet, presence, s, tag_map,
 };
@@ -81,22 +81,11 @@ async fn key_tags(
     c: &aws_sdk_kms::Client,
     key: &str,
 ) -> Result<Option<HashMap<String, String>>, KindError> {
-    let r = c
-        .list_resource_tags()
-        .key_id(key)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await;
+    let r: Result<Vec<Tag>, KindError> = all_pages!(c.list_resource_tags().key_id(key));
     match r {
-        Ok(t) => Ok(Some(kms_tag_map(&t))),
         // Another team's key whose policy does not let us in: not ours either way.
-        Err(e) if code_of(&e) == Some("AccessDeniedException") => Ok(None),
-        Err(e) => match classify(e) {
-            e if e.class == ErrorClass::NotFound => Ok(None),
-            e => Err(e),
-        },
+        Err(e) if e.code == "AccessDeniedException" => Ok(None),
+        r => Ok(found(r)?.map(|t| kms_tag_map(&t))),
     }
 }
 

@@ -9,18 +9,16 @@
 //! NoSuchEntity for a role that does not exist
 //! (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteRole.html).
 
-use std::sync::Arc;
+#[macro_use]
+mod mock;
 
-use airgap_aws::clients::PerScope;
 use airgap_aws::iam::IamRole;
 use airgap_aws::kms::KmsKey;
 use airgap_catalog::spec::{IamRoleSpec, KmsKeySpec, Spec};
-use airgap_engine::{Attrs, ErrorClass, Kind, Observed, Resolved, Scope, Value};
-use aws_smithy_mocks::{mock, MockResponseInterceptor, Rule, RuleMode};
+use airgap_engine::{Attrs, ErrorClass, Kind, Observed, Resolved, Value};
+use aws_smithy_mocks::{mock, Rule};
+use mock::{scope, ENV};
 
-const ACCOUNT: &str = "111111111111";
-const REGION: &str = "eu-central-1";
-const ENV: &str = "demo";
 const KEY_NODE: &str = "cluster/apps/kms";
 const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
 const KEY_ARN: &str =
@@ -28,18 +26,6 @@ const KEY_ARN: &str =
 const ROLE_NODE: &str = "cluster/apps/role";
 const ROLE: &str = "airgap-demo-apps-cluster";
 const ROLE_ARN: &str = "arn:aws:iam::111111111111:role/airgap/demo/airgap-demo-apps-cluster";
-
-fn scope() -> Scope {
-    Scope::new(ACCOUNT, REGION)
-}
-
-fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
-    let mut i = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for r in rules {
-        i = i.with_rule(r);
-    }
-    i
-}
 
 fn resolved(id: &str, attrs: Attrs) -> Resolved {
     Resolved {
@@ -63,7 +49,6 @@ fn observed(id: &str, physical_id: &str, attrs: Attrs) -> Observed {
 
 mod kms {
     use super::*;
-    use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
     use aws_sdk_kms::error::ErrorMetadata;
     use aws_sdk_kms::operation::create_key::CreateKeyOutput;
     use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
@@ -76,16 +61,7 @@ mod kms {
     use aws_sdk_kms::Client;
 
     fn kind(rules: &[&Rule]) -> KmsKey {
-        let conf = aws_sdk_kms::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "mock"))
-            .http_client(aws_smithy_mocks::create_mock_http_client())
-            .interceptor(interceptor(rules))
-            .build();
-        let mut clients = PerScope::new();
-        clients.insert(&scope(), Client::from_conf(conf));
-        KmsKey(Arc::new(clients))
+        KmsKey(mocked!(aws_sdk_kms, rules))
     }
 
     fn spec() -> KmsKeySpec {
@@ -211,7 +187,6 @@ mod kms {
 
 mod iam {
     use super::*;
-    use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
     use aws_sdk_iam::error::ErrorMetadata;
     use aws_sdk_iam::operation::create_role::CreateRoleError;
     use aws_sdk_iam::operation::delete_role::DeleteRoleError;
@@ -221,16 +196,7 @@ mod iam {
     use aws_sdk_iam::Client;
 
     fn kind(rules: &[&Rule]) -> IamRole {
-        let conf = aws_sdk_iam::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "mock"))
-            .http_client(aws_smithy_mocks::create_mock_http_client())
-            .interceptor(interceptor(rules))
-            .build();
-        let mut clients = PerScope::new();
-        clients.insert(&scope(), Client::from_conf(conf));
-        IamRole(Arc::new(clients))
+        IamRole(mocked!(aws_sdk_iam, rules))
     }
 
     fn spec() -> IamRoleSpec {

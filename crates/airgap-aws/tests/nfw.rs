@@ -7,13 +7,12 @@
 //! the token in your update request" and DescribeFirewallPolicy returns the current one
 //! (https://docs.aws.amazon.com/network-firewall/latest/APIReference/API_UpdateFirewallPolicy.html).
 
-use std::sync::Arc;
+#[macro_use]
+mod mock;
 
-use airgap_aws::clients::PerScope;
 use airgap_aws::nfw::NfwPolicy;
 use airgap_catalog::spec::{Id, NfwPolicySpec, Spec};
-use airgap_engine::{Attrs, Diff, FieldChange, Kind, Observed, Resolved, Scope, Value};
-use aws_sdk_networkfirewall::config::{BehaviorVersion, Credentials, Region};
+use airgap_engine::{Attrs, Diff, FieldChange, Kind, Observed, Resolved, Value};
 use aws_sdk_networkfirewall::operation::describe_firewall_policy::DescribeFirewallPolicyOutput;
 use aws_sdk_networkfirewall::operation::list_firewall_policies::ListFirewallPoliciesOutput;
 use aws_sdk_networkfirewall::operation::update_firewall_policy::UpdateFirewallPolicyOutput;
@@ -22,36 +21,17 @@ use aws_sdk_networkfirewall::types::{
     StatefulEngineOptions, StatefulRuleGroupReference, Tag,
 };
 use aws_sdk_networkfirewall::Client;
-use aws_smithy_mocks::{mock, MockResponseInterceptor, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
+use mock::{scope, ENV};
 
-const ACCOUNT: &str = "111111111111";
-const REGION: &str = "eu-central-1";
-const ENV: &str = "demo";
 const NODE: &str = "firewall/policy";
 const NAME: &str = "airgap-demo-firewall-policy";
 const ARN: &str = "arn:aws:network-firewall:eu-central-1:111111111111:firewall-policy/airgap-demo-firewall-policy";
 const GROUP_A: &str = "arn:aws:network-firewall:eu-central-1:111111111111:stateful-rulegroup/a";
 const GROUP_B: &str = "arn:aws:network-firewall:eu-central-1:111111111111:stateful-rulegroup/b";
 
-fn scope() -> Scope {
-    Scope::new(ACCOUNT, REGION)
-}
-
 fn kind(rules: &[&Rule]) -> NfwPolicy {
-    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for r in rules {
-        interceptor = interceptor.with_rule(r);
-    }
-    let conf = aws_sdk_networkfirewall::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "mock"))
-        .http_client(aws_smithy_mocks::create_mock_http_client())
-        .interceptor(interceptor)
-        .build();
-    let mut clients = PerScope::new();
-    clients.insert(&scope(), Client::from_conf(conf));
-    NfwPolicy(Arc::new(clients))
+    NfwPolicy(mocked!(aws_sdk_networkfirewall, rules))
 }
 
 /// The policy as the expansion declares it, its rule groups resolved.

@@ -22,6 +22,26 @@ where
     found(call.await.map_err(classify))
 }
 
+/// Every item of a paginated call whose paginator has no item stream (RAM's): the
+/// pages' `$field` lists in order, the error classified. A macro for the reason
+/// [`all_pages`](crate::kit::all_pages) is one.
+macro_rules! page_items {
+    ($req:expr, $field:ident) => {
+        $req.into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err($crate::errors::classify)
+            .map(|pages: Vec<_>| {
+                pages
+                    .into_iter()
+                    .flat_map(|p| p.$field.unwrap_or_default())
+                    .collect::<Vec<_>>()
+            })
+    };
+}
+pub(crate) use page_items;
+
 /// Any SDK's tags as a map: `kv` gives an item's key and value.
 pub(crate) fn tag_map<T>(items: &[T], kv: fn(&T) -> (&str, &str)) -> HashMap<String, String> {
     tags::to_map(items.iter().map(|t| {

@@ -16,7 +16,7 @@ use crate::tags;
 mod adopt;
 mod calls;
 pub(crate) use adopt::ours;
-pub(crate) use calls::{call_unless_already, changes, lookup, settled, tag_map};
+pub(crate) use calls::{call_unless_already, changes, lookup, page_items, settled, tag_map};
 
 /// Attribute accessors on resolved attributes; a missing or mistyped one is a bug in
 /// the expansion, reported as fatal.

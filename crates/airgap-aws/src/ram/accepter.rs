@@ -16,7 +16,7 @@ use super::{
 };
 use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of, found};
-use crate::kit::update_keeps_outputs;
+use crate::kit::{page_items, update_keeps_outputs};
 use crate::tags;
 
 pub struct RamInvitationAccepter(pub Arc<Ram>);
@@ -79,18 +79,10 @@ impl Kind for RamInvitationAccepter {
         let spec = RamInvitationAccepterSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let arn = spec.share.get()?;
-        let pages: Vec<_> = c
-            .get_resource_share_invitations()
-            .resource_share_arns(arn)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
-        let invitations: Vec<_> = pages
-            .into_iter()
-            .flat_map(|p| p.resource_share_invitations.unwrap_or_default())
-            .collect();
+        let invitations = page_items!(
+            c.get_resource_share_invitations().resource_share_arns(arn),
+            resource_share_invitations
+        )?;
         use ResourceShareInvitationStatus as S;
         if invitations.iter().any(|i| i.status() == Some(&S::Accepted)) {
             return Ok(accepted(arn));

@@ -19,7 +19,8 @@ use aws_sdk_ram::types::{
 };
 
 use crate::clients::PerScope;
-use crate::errors::{classify, found};
+use crate::errors::found;
+use crate::kit::page_items;
 use crate::tags;
 
 pub use accepter::RamInvitationAccepter;
@@ -63,19 +64,9 @@ fn accept_key(principal: &str) -> String {
     format!("{ACCEPT_MARK}{principal}")
 }
 
-/// Every share of a GetResourceShares request, all pages (RAM's paginator has no
-/// item stream).
+/// Every share of a GetResourceShares request, all pages.
 async fn all_shares(req: GetResourceSharesFluentBuilder) -> Result<Vec<ResourceShare>, KindError> {
-    let pages: Vec<_> = req
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(classify)?;
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.resource_shares.unwrap_or_default())
-        .collect())
+    page_items!(req, resource_shares)
 }
 
 /// The env's shares that `scope` owns. Only the owner may filter by tag: AWS refuses
@@ -106,19 +97,15 @@ async fn principal_links(
     arns: Vec<String>,
     principal: Option<&str>,
 ) -> Result<Vec<(String, String, String)>, KindError> {
-    let pages: Vec<_> = c
-        .get_resource_share_associations()
-        .association_type(ResourceShareAssociationType::Principal)
-        .set_resource_share_arns(Some(arns))
-        .set_principal(principal.map(str::to_string))
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(classify)?;
-    Ok(pages
+    let links = page_items!(
+        c.get_resource_share_associations()
+            .association_type(ResourceShareAssociationType::Principal)
+            .set_resource_share_arns(Some(arns))
+            .set_principal(principal.map(str::to_string)),
+        resource_share_associations
+    )?;
+    Ok(links
         .into_iter()
-        .flat_map(|p| p.resource_share_associations.unwrap_or_default())
         .filter_map(|a| {
             Some((
                 a.resource_share_arn()?.to_string(),

@@ -14,7 +14,7 @@ use aws_sdk_ram::types::{ResourceOwner, ResourceShareStatus};
 use super::{all_shares, ram_tags, shares, tag_map, Ram};
 use crate::ec2::kind_meta;
 use crate::errors::{classify, found};
-use crate::kit::{changes, delete_call, sorted_lists};
+use crate::kit::{changes, delete_call, page_items, sorted_lists};
 use crate::tags;
 
 pub struct RamShare(pub Arc<Ram>);
@@ -52,27 +52,21 @@ impl Kind for RamShare {
             return Ok(Vec::new());
         }
         // One more call for the resources of every share at once.
-        let pages: Vec<_> = self
-            .0
-            .client(scope)?
-            .list_resources()
-            .resource_owner(ResourceOwner::SelfValue)
-            .set_resource_share_arns(Some(
-                owned
-                    .iter()
-                    .filter_map(|sh| sh.resource_share_arn().map(str::to_string))
-                    .collect(),
-            ))
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let listed = page_items!(
+            self.0
+                .client(scope)?
+                .list_resources()
+                .resource_owner(ResourceOwner::SelfValue)
+                .set_resource_share_arns(Some(
+                    owned
+                        .iter()
+                        .filter_map(|sh| sh.resource_share_arn().map(str::to_string))
+                        .collect(),
+                )),
+            resources
+        )?;
         let mut resources: HashMap<String, Vec<String>> = HashMap::new();
-        for r in pages
-            .into_iter()
-            .flat_map(|p| p.resources.unwrap_or_default())
-        {
+        for r in listed {
             if let (Some(share), Some(arn)) = (r.resource_share_arn(), r.arn()) {
                 resources
                     .entry(share.to_string())
