@@ -8,8 +8,10 @@
 //! nodes of the environment's clusters (in other accounts) get a policy that lets their
 //! node roles pull, nothing more: `pullPrincipals`, written with SetRepositoryPolicy.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use airgap_catalog::spec::{EcrRepositorySpec, Id, PullPrincipals, Spec};
 use airgap_engine::{
     Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Registry, Resolved,
     Scope, Value,
@@ -19,8 +21,11 @@ use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Reposit
 use serde_json::json;
 
 use crate::clients::PerScope;
-use crate::ec2::{b, kind_meta, list, s, sorted_lists};
-use crate::errors::{classify, code_of, unless_gone};
+use crate::ec2::kind_meta;
+use crate::errors::{classify, code_of};
+use crate::kit::{
+    all_pages, changes, delete_call, delete_progress, lookup, ours, sorted_lists, tag_map,
+};
 use crate::tags;
 
 pub type Ecr = PerScope<aws_sdk_ecr::Client>;
@@ -114,9 +119,9 @@ fn canonical(v: &serde_json::Value) -> serde_json::Value {
 /// The `pullPrincipals` a repository policy amounts to: sorted, when it is exactly the one
 /// [`pull_policy`] writes for them; else the whole (canonical) document, so it differs
 /// from any desired list and is rewritten.
-fn pull_principals(policy_text: &str) -> Value {
+fn pull_principals(policy_text: &str) -> PullPrincipals {
     let Ok(doc) = serde_json::from_str::<serde_json::Value>(policy_text) else {
-        return Value::str(format!("not JSON: {policy_text}"));
+        return PullPrincipals::Other(format!("not JSON: {policy_text}"));
     };
     let doc = canonical(&doc);
     let mut principals: Vec<String> = doc["Statement"]
@@ -134,9 +139,9 @@ fn pull_principals(policy_text: &str) -> Value {
     principals.sort();
     principals.dedup();
     if canonical(&pull_policy(&principals)) == doc {
-        Value::List(principals.into_iter().map(Value::Str).collect())
+        PullPrincipals::Principals(principals.into_iter().map(Id::from).collect())
     } else {
-        Value::str(doc.to_string())
+        PullPrincipals::Other(doc.to_string())
     }
 }
 
@@ -177,10 +182,10 @@ async fn set_pull_policy(
             .repository_name(name)
             .send()
             .await
+            .map_err(classify)
         {
-            Ok(_) => Ok(()),
-            Err(e) if code_of(&e) == Some("RepositoryPolicyNotFoundException") => Ok(()),
-            Err(e) => Err(classify(e)),
+            Err(e) if e.code != "RepositoryPolicyNotFoundException" => Err(e),
+            _ => Ok(()),
         };
     }
     c.set_repository_policy()
@@ -190,6 +195,25 @@ async fn set_pull_policy(
         .await
         .map_err(|e| principal_not_visible(classify(e), principals))?;
     Ok(())
+}
+
+/// The principals a spec lets pull, resolved.
+fn wanted_principals(spec: &EcrRepositorySpec) -> Result<Vec<String>, KindError> {
+    match &spec.pull_principals {
+        PullPrincipals::Principals(ids) => ids
+            .iter()
+            .map(|id| id.get().map(str::to_string))
+            .collect::<Result<_, _>>()
+            .map_err(KindError::from),
+        PullPrincipals::Other(doc) => Err(KindError::fatal(
+            "BadSpec",
+            format!("pull principals are a list of role ARNs, not {doc}"),
+        )),
+    }
+}
+
+fn repo_tags(t: &[Tag]) -> HashMap<String, String> {
+    tag_map(t, |t| (t.key(), t.value()))
 }
 
 fn mutability(immutable: bool) -> ImageTagMutability {
@@ -214,64 +238,47 @@ impl Kind for EcrRepository {
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;
-        let repos: Vec<Repository> = c
-            .describe_repositories()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let repos: Vec<Repository> = all_pages!(c.describe_repositories())?;
         let mut found = Vec::new();
         for r in repos {
             let Some(arn) = r.repository_arn() else {
                 continue;
             };
-            let t = match c.list_tags_for_resource().resource_arn(arn).send().await {
-                Ok(t) => t,
-                // Deleted between the two calls.
-                Err(e) if classify_ref(&e) == ErrorClass::NotFound => continue,
-                Err(e) => return Err(classify(e)),
+            // Deleted between the calls: skipped.
+            let Some(t) = lookup(c.list_tags_for_resource().resource_arn(arn).send()).await? else {
+                continue;
             };
-            let map = tags::to_map(t.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
-            let Some(id) = tags::owned_id(&map, env) else {
+            let Some(id) = tags::owned_id(&repo_tags(t.tags()), env) else {
                 continue;
             };
             let name = r.repository_name().unwrap_or_default().to_string();
-            let pull = match c
+            let policy = c
                 .get_repository_policy()
                 .repository_name(&name)
                 .send()
                 .await
-            {
+                .map_err(classify);
+            let pull = match policy {
                 Ok(p) => pull_principals(p.policy_text().unwrap_or_default()),
                 // ECR API reference, GetRepositoryPolicy: no policy is this error.
-                Err(e) if code_of(&e) == Some("RepositoryPolicyNotFoundException") => {
-                    Value::List(Vec::new())
+                Err(e) if e.code == "RepositoryPolicyNotFoundException" => {
+                    PullPrincipals::Principals(Vec::new())
                 }
                 // Deleted between the calls.
-                Err(e) if classify_ref(&e) == ErrorClass::NotFound => continue,
-                Err(e) => return Err(classify(e)),
+                Err(e) if e.class == ErrorClass::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let spec = EcrRepositorySpec {
+                name,
+                immutable_tags: r.image_tag_mutability() == Some(&ImageTagMutability::Immutable),
+                scan_on_push: r
+                    .image_scanning_configuration()
+                    .is_some_and(|c| c.scan_on_push()),
+                pull_principals: pull,
             };
             found.push(Observed {
                 id: id.as_str().into(),
-                attrs: Attrs::from([
-                    ("name".to_string(), Value::str(name.as_str())),
-                    (
-                        "immutableTags".to_string(),
-                        Value::Bool(
-                            r.image_tag_mutability() == Some(&ImageTagMutability::Immutable),
-                        ),
-                    ),
-                    (
-                        "scanOnPush".to_string(),
-                        Value::Bool(
-                            r.image_scanning_configuration()
-                                .is_some_and(|c| c.scan_on_push()),
-                        ),
-                    ),
-                    ("pullPrincipals".to_string(), pull),
-                ]),
+                attrs: spec.to_attrs(),
                 outputs: out(&r),
                 physical_id: arn.to_string(),
                 parents: vec![],
@@ -281,16 +288,17 @@ impl Kind for EcrRepository {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = EcrRepositorySpec::from_attrs(&node.attrs)?;
+        let principals = wanted_principals(&spec)?;
         let c = self.0.client(&node.scope)?;
-        let a = &node.attrs;
-        let name = s(a, "name")?;
+        let name = &spec.name;
         let mut req = c
             .create_repository()
-            .repository_name(&name)
-            .image_tag_mutability(mutability(b(a, "immutableTags", true)))
+            .repository_name(name)
+            .image_tag_mutability(mutability(spec.immutable_tags))
             .image_scanning_configuration(
                 ImageScanningConfiguration::builder()
-                    .scan_on_push(b(a, "scanOnPush", true))
+                    .scan_on_push(spec.scan_on_push)
                     .build(),
             );
         for (k, v) in tags::standard(&node.env, &node.id.0) {
@@ -309,7 +317,7 @@ impl Kind for EcrRepository {
             Err(e) if code_of(&e) == Some("RepositoryAlreadyExistsException") => {
                 let found = c
                     .describe_repositories()
-                    .repository_names(&name)
+                    .repository_names(name)
                     .send()
                     .await
                     .map_err(classify)?;
@@ -324,13 +332,13 @@ impl Kind for EcrRepository {
                     .send()
                     .await
                     .map_err(classify)?;
-                let map = tags::to_map(t.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
-                if tags::owned_id(&map, &node.env).as_deref() != Some(node.id.0.as_str()) {
-                    return Err(KindError::fatal(
-                        "RepositoryAlreadyExistsException",
-                        format!("repository {name} exists and is not this environment's; rename it in the blueprint or remove it"),
-                    ));
-                }
+                ours(
+                    "RepositoryAlreadyExistsException",
+                    &format!("repository {name}"),
+                    node,
+                    &repo_tags(t.tags()),
+                    arn,
+                )?;
                 repo
             }
             Err(e) => return Err(classify(e)),
@@ -340,9 +348,8 @@ impl Kind for EcrRepository {
         // Not in the create call (CreateRepository takes no policy). If this fails, the
         // retried create adopts the repository above and sets it again; an interrupted run
         // leaves a repository without it, which the next plan shows as an update.
-        let principals = list(a, "pullPrincipals")?;
         if !principals.is_empty() {
-            set_pull_policy(c, &name, &principals).await?;
+            set_pull_policy(c, name, &principals).await?;
         }
         Ok(Created {
             physical_id: repo.repository_arn().unwrap_or_default().to_string(),
@@ -356,31 +363,31 @@ impl Kind for EcrRepository {
         current: &Observed,
         diff: &Diff,
     ) -> Result<Attrs, KindError> {
+        let spec = EcrRepositorySpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let a = &node.attrs;
-        let name = s(a, "name")?;
-        if diff.changes.iter().any(|ch| ch.field == "immutableTags") {
+        let name = &spec.name;
+        if changes(diff, &["immutableTags"]) {
             c.put_image_tag_mutability()
-                .repository_name(&name)
-                .image_tag_mutability(mutability(b(a, "immutableTags", true)))
+                .repository_name(name)
+                .image_tag_mutability(mutability(spec.immutable_tags))
                 .send()
                 .await
                 .map_err(classify)?;
         }
-        if diff.changes.iter().any(|ch| ch.field == "scanOnPush") {
+        if changes(diff, &["scanOnPush"]) {
             c.put_image_scanning_configuration()
-                .repository_name(&name)
+                .repository_name(name)
                 .image_scanning_configuration(
                     ImageScanningConfiguration::builder()
-                        .scan_on_push(b(a, "scanOnPush", true))
+                        .scan_on_push(spec.scan_on_push)
                         .build(),
                 )
                 .send()
                 .await
                 .map_err(classify)?;
         }
-        if diff.changes.iter().any(|ch| ch.field == "pullPrincipals") {
-            set_pull_policy(c, &name, &list(a, "pullPrincipals")?).await?;
+        if changes(diff, &["pullPrincipals"]) {
+            set_pull_policy(c, name, &wanted_principals(&spec)?).await?;
         }
         Ok(current.outputs.clone())
     }
@@ -393,18 +400,15 @@ impl Kind for EcrRepository {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        match self
-            .0
-            .client(scope)?
-            .delete_repository()
-            .repository_name(name)
-            .force(true)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) => unless_gone(classify(e)),
-        }
+        delete_call(
+            self.0
+                .client(scope)?
+                .delete_repository()
+                .repository_name(name)
+                .force(true)
+                .send(),
+        )
+        .await
     }
 
     async fn ready(
@@ -420,31 +424,15 @@ impl Kind for EcrRepository {
         let name = physical_id
             .rsplit_once(":repository/")
             .map_or("", |(_, n)| n);
-        match self
+        let r = self
             .0
             .client(scope)?
             .describe_repositories()
             .repository_names(name)
             .send()
             .await
-        {
-            Ok(o) if !o.repositories().is_empty() => Ok(Readiness::Pending("deleting".into())),
-            Ok(_) => Ok(Readiness::Gone),
-            Err(e) => match classify(e) {
-                e if e.class == ErrorClass::NotFound => Ok(Readiness::Gone),
-                e => Err(e),
-            },
-        }
-    }
-}
-
-fn classify_ref<E, R>(e: &aws_sdk_ecr::error::SdkError<E, R>) -> ErrorClass
-where
-    E: aws_sdk_ecr::error::ProvideErrorMetadata,
-{
-    match code_of(e) {
-        Some(c) => crate::errors::class_of(c, ""),
-        None => ErrorClass::Fatal,
+            .map_err(classify);
+        delete_progress(r, |o| !o.repositories().is_empty(), "deleting")
     }
 }
 
@@ -455,8 +443,8 @@ mod tests {
     const ROLE_A: &str = "arn:aws:iam::111111111111:role/airgap/demo/airgap-demo-a-node";
     const ROLE_B: &str = "arn:aws:iam::222222222222:role/airgap/demo/airgap-demo-b-node";
 
-    fn strs(v: &[&str]) -> Value {
-        Value::List(v.iter().map(|s| Value::str(*s)).collect())
+    fn strs(v: &[&str]) -> PullPrincipals {
+        PullPrincipals::Principals(v.iter().map(|s| Id::from(*s)).collect())
     }
 
     #[test]
@@ -492,15 +480,18 @@ mod tests {
             .push(json!("ecr:PutImage"));
         let seen = pull_principals(&doc.to_string());
         assert!(
-            matches!(&seen, Value::Str(s) if s.contains("ecr:PutImage")),
+            matches!(&seen, PullPrincipals::Other(s) if s.contains("ecr:PutImage")),
             "{seen:?}"
         );
         let mut doc = pull_policy(&[ROLE_A.into()]);
         doc["Statement"].as_array_mut().unwrap().push(json!({
             "Effect": "Allow", "Principal": "*", "Action": "ecr:*"
         }));
-        assert!(matches!(pull_principals(&doc.to_string()), Value::Str(_)));
-        assert!(matches!(pull_principals("{nope"), Value::Str(_)));
+        assert!(matches!(
+            pull_principals(&doc.to_string()),
+            PullPrincipals::Other(_)
+        ));
+        assert!(matches!(pull_principals("{nope"), PullPrincipals::Other(_)));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use airgap_catalog::spec::{IamRolePolicySpec, IamRoleSpec, Spec};
 use airgap_engine::{
     Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Registry, Resolved,
     Scope, Value,
@@ -20,7 +21,10 @@ use aws_sdk_iam::types::{Role, Tag};
 use crate::clients::PerScope;
 use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of};
-use crate::kit::{all_pages, canonical_policy, delete_call, s, update_keeps_outputs};
+use crate::kit::{
+    all_pages, canonical_policy, changes, delete_call, lookup, not_visible_yet, ours, presence, s,
+    settled, tag_map, update_keeps_outputs,
+};
 use crate::tags;
 
 /// IAM clients per account (IAM is global; the region only places the client).
@@ -84,6 +88,10 @@ fn iam_tags(pairs: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
         .collect()
 }
 
+fn role_tags(role: &Role) -> HashMap<String, String> {
+    tag_map(role.tags(), |t| (t.key(), t.value()))
+}
+
 fn role_out(role: &Role) -> Attrs {
     Attrs::from([
         ("id".to_string(), Value::str(role.role_name())),
@@ -104,18 +112,17 @@ async fn env_roles(
         if role.path() != role_path(env) {
             continue;
         }
-        let t = if role.tags().is_empty() {
-            let r = all_pages!(c.list_role_tags().role_name(role.role_name()));
+        let tm = if role.tags().is_empty() {
+            let r: Result<Vec<Tag>, _> = all_pages!(c.list_role_tags().role_name(role.role_name()));
             match r {
-                Ok(t) => t,
+                Ok(t) => tag_map(&t, |t| (t.key(), t.value())),
                 // Deleted between the two calls.
                 Err(e) if e.class == ErrorClass::NotFound => continue,
                 Err(e) => return Err(e),
             }
         } else {
-            role.tags().to_vec()
+            role_tags(&role)
         };
-        let tm = tags::to_map(t.iter().map(|t| (Some(t.key()), Some(t.value()))));
         if tags::owned_id(&tm, env).is_some() {
             out.push((role, tm));
         }
@@ -139,13 +146,14 @@ impl Kind for IamRole {
                     .assume_role_policy_document()
                     .map(trusted_service)
                     .unwrap_or_default();
+                let spec = IamRoleSpec {
+                    name: role.role_name().to_string(),
+                    service,
+                };
                 Some(Observed {
                     id: id.as_str().into(),
                     physical_id: role.arn().to_string(),
-                    attrs: Attrs::from([
-                        ("name".to_string(), Value::str(role.role_name())),
-                        ("service".to_string(), Value::Str(service)),
-                    ]),
+                    attrs: spec.to_attrs(),
                     outputs: role_out(&role),
                     parents: Vec::new(),
                 })
@@ -154,13 +162,14 @@ impl Kind for IamRole {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = IamRoleSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let name = s(&node.attrs, "name")?;
+        let name = &spec.name;
         let created = c
             .create_role()
-            .role_name(&name)
+            .role_name(name)
             .path(role_path(&node.env))
-            .assume_role_policy_document(trust_policy(&s(&node.attrs, "service")?))
+            .assume_role_policy_document(trust_policy(&spec.service))
             .description(format!("airgapctl {}: {}", node.env, node.id))
             .set_tags(Some(iam_tags(tags::standard(&node.env, &node.id.0))))
             .send()
@@ -172,26 +181,18 @@ impl Kind for IamRole {
             Err(e) if code_of(&e) == Some("EntityAlreadyExists") => {
                 let found = c
                     .get_role()
-                    .role_name(&name)
+                    .role_name(name)
                     .send()
                     .await
                     .map_err(classify)?
                     .role;
-                let ours = found.as_ref().is_some_and(|r| {
-                    let tm =
-                        tags::to_map(r.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
-                    tags::owned_id(&tm, &node.env).as_deref() == Some(node.id.0.as_str())
-                });
-                if !ours {
-                    return Err(KindError::fatal(
-                        "EntityAlreadyExists",
-                        format!(
-                            "a role named {name} exists in account {} and is not {} of env {}; \
-                             delete or rename it",
-                            node.scope.account, node.id, node.env
-                        ),
-                    ));
-                }
+                ours(
+                    "EntityAlreadyExists",
+                    &format!("a role named {name} in account {}", node.scope.account),
+                    node,
+                    &found.as_ref().map(role_tags).unwrap_or_default(),
+                    found.as_ref().map_or("", |r| r.arn()),
+                )?;
                 found
             }
             Err(e) => return Err(classify(e)),
@@ -207,28 +208,32 @@ impl Kind for IamRole {
         &self,
         node: &Resolved,
         current: &Observed,
-        _diff: &Diff,
+        diff: &Diff,
     ) -> Result<Attrs, KindError> {
-        // Only the trusted service can differ in place.
-        self.0
-            .client(&node.scope)?
-            .update_assume_role_policy()
-            .role_name(s(&node.attrs, "name")?)
-            .policy_document(trust_policy(&s(&node.attrs, "service")?))
-            .send()
-            .await
-            .map_err(classify)?;
+        // The name forces a replacement: only the trusted service changes in place.
+        if changes(diff, &["service"]) {
+            let spec = IamRoleSpec::from_attrs(&node.attrs)?;
+            self.0
+                .client(&node.scope)?
+                .update_assume_role_policy()
+                .role_name(&spec.name)
+                .policy_document(trust_policy(&spec.service))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
         Ok(current.outputs.clone())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         // Attached policies make this a DeleteConflict (DependencyViolation): the
         // attachments are deleted first, and the engine retries until they are.
+        let spec = IamRoleSpec::from_attrs(&current.attrs)?;
         delete_call(
             self.0
                 .client(scope)?
                 .delete_role()
-                .role_name(s(&current.attrs, "name")?)
+                .role_name(spec.name)
                 .send(),
         )
         .await
@@ -242,27 +247,20 @@ impl Kind for IamRole {
         outputs: &Attrs,
     ) -> Result<Readiness, KindError> {
         let name = s(outputs, "id")?;
-        let r = self
-            .0
-            .client(scope)?
-            .get_role()
-            .role_name(&name)
-            .send()
-            .await
-            .map_err(classify);
-        match (op, r) {
-            (Op::Delete, Err(e)) if e.class == ErrorClass::NotFound => Ok(Readiness::Gone),
-            (Op::Delete, Ok(_)) => Ok(Readiness::Pending("deleting".into())),
-            // EKS may still reject the role for a while (propagation): that error is
-            // retried by the cluster and node group creates.
-            (_, Ok(o)) => Ok(Readiness::Ready(
+        let found = lookup(self.0.client(scope)?.get_role().role_name(&name).send()).await?;
+        // Ready once IAM shows it: EKS may still reject the role for a while
+        // (propagation), which the cluster and node group creates retry.
+        presence(
+            op,
+            found,
+            |o| {
                 o.role
                     .as_ref()
                     .map(role_out)
-                    .unwrap_or_else(|| outputs.clone()),
-            )),
-            (_, Err(e)) => Err(e),
-        }
+                    .unwrap_or_else(|| outputs.clone())
+            },
+            || not_visible_yet(format!("role {name} is not visible yet")),
+        )
     }
 }
 
@@ -305,13 +303,14 @@ impl Kind for IamRolePolicy {
                 let Some(id) = tm.get(&attach_key(arn)) else {
                     continue;
                 };
+                let spec = IamRolePolicySpec {
+                    role: role.role_name().into(),
+                    policy: arn.to_string(),
+                };
                 out.push(Observed {
                     id: id.as_str().into(),
                     physical_id: attachment_id(role.role_name(), arn),
-                    attrs: Attrs::from([
-                        ("role".to_string(), Value::str(role.role_name())),
-                        ("policy".to_string(), Value::str(arn)),
-                    ]),
+                    attrs: spec.to_attrs(),
                     outputs: Attrs::new(),
                     parents: vec![role.arn().to_string()],
                 });
@@ -321,23 +320,24 @@ impl Kind for IamRolePolicy {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = IamRolePolicySpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let (role, policy) = (s(&node.attrs, "role")?, s(&node.attrs, "policy")?);
+        let (role, policy) = (spec.role.get()?, &spec.policy);
         // Attaching an attached policy succeeds: a retried create is harmless.
         c.attach_role_policy()
-            .role_name(&role)
-            .policy_arn(&policy)
+            .role_name(role)
+            .policy_arn(policy)
             .send()
             .await
             .map_err(classify)?;
         c.tag_role()
-            .role_name(&role)
-            .set_tags(Some(iam_tags([(attach_key(&policy), node.id.0.clone())])))
+            .role_name(role)
+            .set_tags(Some(iam_tags([(attach_key(policy), node.id.0.clone())])))
             .send()
             .await
             .map_err(classify)?;
         Ok(Created {
-            physical_id: attachment_id(&role, &policy),
+            physical_id: attachment_id(role, policy),
             outputs: Attrs::new(),
         })
     }
@@ -345,19 +345,20 @@ impl Kind for IamRolePolicy {
     update_keeps_outputs!();
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        let spec = IamRolePolicySpec::from_attrs(&current.attrs)?;
         let c = self.0.client(scope)?;
-        let (role, policy) = (s(&current.attrs, "role")?, s(&current.attrs, "policy")?);
+        let (role, policy) = (spec.role.get()?, &spec.policy);
         delete_call(
             c.detach_role_policy()
-                .role_name(&role)
-                .policy_arn(&policy)
+                .role_name(role)
+                .policy_arn(policy)
                 .send(),
         )
         .await?;
         delete_call(
             c.untag_role()
-                .role_name(&role)
-                .tag_keys(attach_key(&policy))
+                .role_name(role)
+                .tag_keys(attach_key(policy))
                 .send(),
         )
         .await
@@ -370,10 +371,7 @@ impl Kind for IamRolePolicy {
         _physical_id: &str,
         outputs: &Attrs,
     ) -> Result<Readiness, KindError> {
-        Ok(match op {
-            Op::Delete => Readiness::Gone,
-            _ => Readiness::Ready(outputs.clone()),
-        })
+        Ok(settled(op, outputs))
     }
 }
 

@@ -14,6 +14,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use airgap_catalog::spec::{KmsAliasSpec, KmsKeySpec, Spec};
 use airgap_engine::{
     Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Registry, Resolved,
     Scope, Value,
@@ -23,8 +24,10 @@ use aws_sdk_kms::types::{AliasListEntry, KeyMetadata, KeyState, Tag};
 
 use crate::clients::PerScope;
 use crate::ec2::kind_meta;
-use crate::errors::{classify, code_of, found, unless_gone};
-use crate::kit::{all_pages, b, not_visible_yet, presence, s};
+use crate::errors::{classify, code_of, found};
+use crate::kit::{
+    all_pages, call_unless_already, changes, lookup, not_visible_yet, presence, s, tag_map,
+};
 use crate::tags;
 
 pub type Kms = PerScope<aws_sdk_kms::Client>;
@@ -51,8 +54,8 @@ fn kms_tags(pairs: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
         .collect()
 }
 
-fn tag_map(t: &[Tag]) -> HashMap<String, String> {
-    tags::to_map(t.iter().map(|t| (Some(t.tag_key()), Some(t.tag_value()))))
+fn kms_tag_map(t: &[Tag]) -> HashMap<String, String> {
+    tag_map(t, |t| (t.tag_key(), t.tag_value()))
 }
 
 fn gone_state(st: Option<&KeyState>) -> bool {
@@ -78,22 +81,11 @@ async fn key_tags(
     c: &aws_sdk_kms::Client,
     key: &str,
 ) -> Result<Option<HashMap<String, String>>, KindError> {
-    let r = c
-        .list_resource_tags()
-        .key_id(key)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await;
+    let r: Result<Vec<Tag>, KindError> = all_pages!(c.list_resource_tags().key_id(key));
     match r {
-        Ok(t) => Ok(Some(tag_map(&t))),
         // Another team's key whose policy does not let us in: not ours either way.
-        Err(e) if code_of(&e) == Some("AccessDeniedException") => Ok(None),
-        Err(e) => match classify(e) {
-            e if e.class == ErrorClass::NotFound => Ok(None),
-            e => Err(e),
-        },
+        Err(e) if e.code == "AccessDeniedException" => Ok(None),
+        r => Ok(found(r)?.map(|t| kms_tag_map(&t))),
     }
 }
 
@@ -121,7 +113,8 @@ async fn env_keys(
         if tags::owned_id(&tm, env).is_none() {
             continue;
         }
-        let meta = found(c.describe_key().key_id(id).send().await.map_err(classify))?
+        let meta = lookup(c.describe_key().key_id(id).send())
+            .await?
             .and_then(|o| o.key_metadata);
         if let Some(m) = meta.filter(|m| !gone_state(m.key_state())) {
             out.push((m, tm));
@@ -150,16 +143,14 @@ impl Kind for KmsKey {
                 .await
                 .map_err(classify)?
                 .key_rotation_enabled;
+            let spec = KmsKeySpec {
+                description: m.description().unwrap_or_default().to_string(),
+                rotation,
+            };
             out.push(Observed {
                 id: id.as_str().into(),
                 physical_id: m.arn().unwrap_or(m.key_id()).to_string(),
-                attrs: Attrs::from([
-                    (
-                        "description".to_string(),
-                        Value::str(m.description().unwrap_or_default()),
-                    ),
-                    ("rotation".to_string(), Value::Bool(rotation)),
-                ]),
+                attrs: spec.to_attrs(),
                 outputs: key_out(&m),
                 parents: Vec::new(),
             });
@@ -168,6 +159,7 @@ impl Kind for KmsKey {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = KmsKeySpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         // KMS has no client token: look for this node's key first, so a retried create
         // (the first one's answer lost) adopts it instead of making a second key.
@@ -179,7 +171,7 @@ impl Kind for KmsKey {
             Some((m, _)) => m,
             None => c
                 .create_key()
-                .description(s(&node.attrs, "description")?)
+                .description(&spec.description)
                 .set_tags(Some(kms_tags(tags::standard(&node.env, &node.id.0))))
                 .send()
                 .await
@@ -187,7 +179,7 @@ impl Kind for KmsKey {
                 .key_metadata
                 .ok_or_else(|| KindError::fatal("NoKey", "CreateKey returned no key"))?,
         };
-        if b(&node.attrs, "rotation", false) {
+        if spec.rotation {
             c.enable_key_rotation()
                 .key_id(meta.key_id())
                 .send()
@@ -206,53 +198,45 @@ impl Kind for KmsKey {
         current: &Observed,
         diff: &Diff,
     ) -> Result<Attrs, KindError> {
+        let spec = KmsKeySpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let key = s(&current.outputs, "id")?;
-        for ch in &diff.changes {
-            match ch.field.as_str() {
-                "description" => {
-                    c.update_key_description()
-                        .key_id(&key)
-                        .description(s(&node.attrs, "description")?)
-                        .send()
-                        .await
-                        .map_err(classify)?;
-                }
-                "rotation" if b(&node.attrs, "rotation", false) => {
-                    c.enable_key_rotation()
-                        .key_id(&key)
-                        .send()
-                        .await
-                        .map_err(classify)?;
-                }
-                "rotation" => {
-                    c.disable_key_rotation()
-                        .key_id(&key)
-                        .send()
-                        .await
-                        .map_err(classify)?;
-                }
-                _ => {}
-            }
+        if changes(diff, &["description"]) {
+            c.update_key_description()
+                .key_id(&key)
+                .description(&spec.description)
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        if changes(diff, &["rotation"]) && spec.rotation {
+            c.enable_key_rotation()
+                .key_id(&key)
+                .send()
+                .await
+                .map_err(classify)?;
+        } else if changes(diff, &["rotation"]) {
+            c.disable_key_rotation()
+                .key_id(&key)
+                .send()
+                .await
+                .map_err(classify)?;
         }
         Ok(current.outputs.clone())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        match self
-            .0
-            .client(scope)?
-            .schedule_key_deletion()
-            .key_id(&current.physical_id)
-            .pending_window_in_days(DELETION_WINDOW_DAYS)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            // Already pending deletion.
-            Err(e) if code_of(&e) == Some("KMSInvalidStateException") => Ok(()),
-            Err(e) => unless_gone(classify(e)),
-        }
+        // KMSInvalidStateException: already pending deletion.
+        call_unless_already(
+            self.0
+                .client(scope)?
+                .schedule_key_deletion()
+                .key_id(&current.physical_id)
+                .pending_window_in_days(DELETION_WINDOW_DAYS)
+                .send(),
+            &["KMSInvalidStateException"],
+        )
+        .await
     }
 
     async fn ready(
@@ -353,13 +337,14 @@ impl Kind for KmsAlias {
                 continue;
             };
             let key_arn = key_arn_beside(arn, key);
+            let spec = KmsAliasSpec {
+                name: name.to_string(),
+                key: key.into(),
+            };
             out.push(Observed {
                 id: id.as_str().into(),
                 physical_id: arn.to_string(),
-                attrs: Attrs::from([
-                    ("name".to_string(), Value::str(name)),
-                    ("key".to_string(), Value::str(key)),
-                ]),
+                attrs: spec.to_attrs(),
                 outputs: alias_out(arn, name),
                 parents: vec![key_arn],
             });
@@ -368,19 +353,15 @@ impl Kind for KmsAlias {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = KmsAliasSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let (name, key) = (s(&node.attrs, "name")?, s(&node.attrs, "key")?);
+        let (name, key) = (&spec.name, spec.key.get()?);
         // The mark first: an alias is found through its key's tags.
-        c.tag_resource()
-            .key_id(&key)
-            .set_tags(Some(kms_tags([(alias_key(&name), node.id.0.clone())])))
-            .send()
-            .await
-            .map_err(classify)?;
+        mark(c, key, name, node).await?;
         match c
             .create_alias()
-            .alias_name(&name)
-            .target_key_id(&key)
+            .alias_name(name)
+            .target_key_id(key)
             .send()
             .await
         {
@@ -393,7 +374,7 @@ impl Kind for KmsAlias {
                     .into_iter()
                     .find(|a| a.alias_name() == Some(name.as_str()))
                     .and_then(|a| a.target_key_id().map(str::to_string));
-                if target.as_deref() != Some(key.as_str()) {
+                if target.as_deref() != Some(key) {
                     return Err(KindError::fatal(
                         "AlreadyExistsException",
                         format!("the alias {name} exists and points at another key"),
@@ -407,7 +388,7 @@ impl Kind for KmsAlias {
             node.scope.region, node.scope.account
         );
         Ok(Created {
-            outputs: alias_out(&arn, &name),
+            outputs: alias_out(&arn, name),
             physical_id: arn,
         })
     }
@@ -416,40 +397,34 @@ impl Kind for KmsAlias {
         &self,
         node: &Resolved,
         current: &Observed,
-        _diff: &Diff,
+        diff: &Diff,
     ) -> Result<Attrs, KindError> {
-        // Only the target key can change in place: point the alias and move the mark.
+        // The name forces a replacement: only the target key changes in place (point
+        // the alias, and move the mark).
+        if !changes(diff, &["key"]) {
+            return Ok(current.outputs.clone());
+        }
+        let spec = KmsAliasSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let (name, key) = (s(&node.attrs, "name")?, s(&node.attrs, "key")?);
-        c.tag_resource()
-            .key_id(&key)
-            .set_tags(Some(kms_tags([(alias_key(&name), node.id.0.clone())])))
-            .send()
-            .await
-            .map_err(classify)?;
+        let (name, key) = (&spec.name, spec.key.get()?);
+        mark(c, key, name, node).await?;
         c.update_alias()
-            .alias_name(&name)
-            .target_key_id(&key)
+            .alias_name(name)
+            .target_key_id(key)
             .send()
             .await
             .map_err(classify)?;
-        if let Ok(old) = s(&current.attrs, "key") {
-            untag_quietly(c, &old, &name).await?;
+        if let Ok(old) = KmsAliasSpec::from_attrs(&current.attrs) {
+            untag_quietly(c, old.key.get()?, name).await?;
         }
         Ok(current.outputs.clone())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        let spec = KmsAliasSpec::from_attrs(&current.attrs)?;
         let c = self.0.client(scope)?;
-        let name = s(&current.attrs, "name")?;
-        match c.delete_alias().alias_name(&name).send().await {
-            Ok(_) => {}
-            Err(e) => match classify(e) {
-                e if e.class == ErrorClass::NotFound => {}
-                e => return Err(e),
-            },
-        }
-        untag_quietly(c, &s(&current.attrs, "key")?, &name).await
+        call_unless_already(c.delete_alias().alias_name(&spec.name).send(), &[]).await?;
+        untag_quietly(c, spec.key.get()?, &spec.name).await
     }
 
     async fn ready(
@@ -476,17 +451,30 @@ impl Kind for KmsAlias {
 /// Removes an alias mark from a key; a key that is gone or pending deletion (KMS
 /// refuses to untag it) no longer matters.
 async fn untag_quietly(c: &aws_sdk_kms::Client, key: &str, alias: &str) -> Result<(), KindError> {
-    match c
-        .untag_resource()
+    call_unless_already(
+        c.untag_resource()
+            .key_id(key)
+            .tag_keys(alias_key(alias))
+            .send(),
+        &["KMSInvalidStateException"],
+    )
+    .await
+}
+
+/// Records on the key which node the alias `name` is (an alias cannot be tagged).
+async fn mark(
+    c: &aws_sdk_kms::Client,
+    key: &str,
+    name: &str,
+    node: &Resolved,
+) -> Result<(), KindError> {
+    c.tag_resource()
         .key_id(key)
-        .tag_keys(alias_key(alias))
+        .set_tags(Some(kms_tags([(alias_key(name), node.id.0.clone())])))
         .send()
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if code_of(&e) == Some("KMSInvalidStateException") => Ok(()),
-        Err(e) => unless_gone(classify(e)),
-    }
+        .map_err(classify)?;
+    Ok(())
 }
 
 #[cfg(test)]

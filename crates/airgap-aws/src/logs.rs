@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use airgap_catalog::spec::{LogGroupSpec, Spec};
 use airgap_engine::{
     Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Registry, Resolved,
     Scope, Value,
@@ -20,8 +21,8 @@ use aws_sdk_cloudwatchlogs::types::LogGroup;
 
 use crate::clients::PerScope;
 use crate::ec2::kind_meta;
-use crate::errors::{classify, unless_gone};
-use crate::kit::{all_pages, not_visible_yet, presence, s};
+use crate::errors::classify;
+use crate::kit::{all_pages, changes, delete_call, lookup, not_visible_yet, ours, presence};
 use crate::tags;
 
 pub type Logs = PerScope<aws_sdk_cloudwatchlogs::Client>;
@@ -50,26 +51,19 @@ fn outputs(name: &str, arn: &str) -> Attrs {
     ])
 }
 
-fn attrs_of(g: &LogGroup) -> Attrs {
-    Attrs::from([
-        (
-            "name".to_string(),
-            Value::str(g.log_group_name().unwrap_or_default()),
-        ),
-        (
-            "retentionDays".to_string(),
-            g.retention_in_days()
-                .map_or(Value::Null, |d| Value::Int(i64::from(d))),
-        ),
-    ])
+/// A group as observed, in the spec's shape: no retention is no value.
+fn spec_of(g: &LogGroup) -> LogGroupSpec {
+    LogGroupSpec {
+        name: g.log_group_name().unwrap_or_default().to_string(),
+        retention_days: g.retention_in_days().map(i64::from),
+    }
 }
 
 /// The desired retention; 0 or absent keeps logs forever.
-fn retention(attrs: &Attrs) -> Option<i32> {
-    match attrs.get("retentionDays") {
-        Some(Value::Int(d)) if *d > 0 => i32::try_from(*d).ok(),
-        _ => None,
-    }
+fn retention(spec: &LogGroupSpec) -> Option<i32> {
+    spec.retention_days
+        .filter(|d| *d > 0)
+        .and_then(|d| i32::try_from(d).ok())
 }
 
 impl LogGroupKind {
@@ -82,20 +76,21 @@ impl LogGroupKind {
             .log_group_name_prefix(prefix))
     }
 
+    /// A group's tags; None once it is gone.
     async fn tags_of(
         &self,
         scope: &Scope,
         arn: &str,
-    ) -> Result<HashMap<String, String>, KindError> {
-        let out = self
-            .0
-            .client(scope)?
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(out.tags().cloned().unwrap_or_default())
+    ) -> Result<Option<HashMap<String, String>>, KindError> {
+        let out = lookup(
+            self.0
+                .client(scope)?
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send(),
+        )
+        .await?;
+        Ok(out.map(|o| o.tags().cloned().unwrap_or_default()))
     }
 
     /// The group named `name`, if it exists.
@@ -107,17 +102,12 @@ impl LogGroupKind {
             .find(|g| g.log_group_name() == Some(name)))
     }
 
-    async fn set_retention(
-        &self,
-        scope: &Scope,
-        name: &str,
-        attrs: &Attrs,
-    ) -> Result<(), KindError> {
+    async fn set_retention(&self, scope: &Scope, spec: &LogGroupSpec) -> Result<(), KindError> {
         let c = self.0.client(scope)?;
-        match retention(attrs) {
+        match retention(spec) {
             Some(days) => {
                 c.put_retention_policy()
-                    .log_group_name(name)
+                    .log_group_name(&spec.name)
                     .retention_in_days(days)
                     .send()
                     .await
@@ -125,7 +115,7 @@ impl LogGroupKind {
             }
             None => {
                 c.delete_retention_policy()
-                    .log_group_name(name)
+                    .log_group_name(&spec.name)
                     .send()
                     .await
                     .map_err(classify)?;
@@ -140,12 +130,16 @@ impl Kind for LogGroupKind {
     kind_meta!(LOG_GROUP);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-        let mut d = desired.clone();
         // No retention is "never expire", which AWS shows as no value.
-        if retention(desired).is_none() {
-            d.insert("retentionDays".into(), Value::Null);
-        }
-        Diff::compute(&d, &observed.attrs, self.facts().replace_fields)
+        let desired = match LogGroupSpec::from_attrs(desired) {
+            Ok(mut s) => {
+                s.retention_days = retention(&s).map(i64::from);
+                s.to_attrs()
+            }
+            // Compared as they are: the update reports why they do not read.
+            Err(_) => desired.clone(),
+        };
+        Diff::compute(&desired, &observed.attrs, self.facts().replace_fields)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
@@ -154,19 +148,17 @@ impl Kind for LogGroupKind {
             let (Some(name), Some(arn)) = (g.log_group_name(), arn_of(&g)) else {
                 continue;
             };
-            // No list call returns tags: one call per airgapctl group (see the module doc).
-            let t = match self.tags_of(scope, &arn).await {
-                Ok(t) => t,
-                // Deleted between the two calls.
-                Err(e) if e.class == ErrorClass::NotFound => continue,
-                Err(e) => return Err(e),
+            // No list call returns tags: one call per airgapctl group (see the module
+            // doc); a group deleted between the two calls is skipped.
+            let Some(t) = self.tags_of(scope, &arn).await? else {
+                continue;
             };
             let Some(id) = tags::owned_id(&t, env) else {
                 continue;
             };
             out.push(Observed {
                 id: id.as_str().into(),
-                attrs: attrs_of(&g),
+                attrs: spec_of(&g).to_attrs(),
                 outputs: outputs(name, &arn),
                 physical_id: arn,
                 parents: vec![],
@@ -176,7 +168,8 @@ impl Kind for LogGroupKind {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
-        let name = s(&node.attrs, "name")?;
+        let spec = LogGroupSpec::from_attrs(&node.attrs)?;
+        let name = &spec.name;
         if !name.starts_with(NAME_PREFIX) {
             return Err(KindError::fatal(
                 "BadLogGroupName",
@@ -186,82 +179,77 @@ impl Kind for LogGroupKind {
             ));
         }
         // No client token: a group of this name may be what an interrupted create made.
-        let existing = self.find(&node.scope, &name).await?;
+        let existing = self.find(&node.scope, name).await?;
         if let Some(g) = &existing {
             let arn = arn_of(g).unwrap_or_default();
-            let t = self.tags_of(&node.scope, &arn).await?;
-            if tags::owned_id(&t, &node.env).as_deref() != Some(node.id.0.as_str()) {
-                return Err(KindError::fatal(
-                    "LogGroupExists",
-                    format!(
-                        "log group {name} already exists and is not {} of env {} (airgap:env={:?}, airgap:id={:?})",
-                        node.id,
-                        node.env,
-                        t.get(tags::ENV),
-                        t.get(tags::ID)
-                    ),
-                ));
-            }
+            let t = self
+                .tags_of(&node.scope, &arn)
+                .await?
+                .ok_or_else(|| not_visible_yet(format!("log group {name} went away")))?;
+            ours(
+                "LogGroupExists",
+                &format!("log group {name}"),
+                node,
+                &t,
+                &arn,
+            )?;
         } else {
             let mut req = self
                 .0
                 .client(&node.scope)?
                 .create_log_group()
-                .log_group_name(&name);
+                .log_group_name(name);
             for (k, v) in tags::standard(&node.env, &node.id.0) {
                 req = req.tags(k, v);
             }
-            match req.send().await {
+            match req.send().await.map_err(classify) {
                 Ok(_) => {}
                 // Created in the meantime: the engine retries, and the lookup decides.
-                Err(e) => {
-                    let e = classify(e);
-                    if e.code == "ResourceAlreadyExistsException" {
-                        return Err(KindError::new(ErrorClass::Conflict, e.code, e.message));
-                    }
-                    return Err(e);
+                Err(e) if e.code == "ResourceAlreadyExistsException" => {
+                    return Err(KindError::new(ErrorClass::Conflict, e.code, e.message));
                 }
+                Err(e) => return Err(e),
             }
         }
-        self.set_retention(&node.scope, &name, &node.attrs).await?;
+        self.set_retention(&node.scope, &spec).await?;
         let g = match existing {
             Some(g) => Some(g),
-            None => self.find(&node.scope, &name).await?,
+            None => self.find(&node.scope, name).await?,
         };
         let arn = g
             .as_ref()
             .and_then(arn_of)
             .ok_or_else(|| not_visible_yet(format!("log group {name} is not visible yet")))?;
         Ok(Created {
-            outputs: outputs(&name, &arn),
+            outputs: outputs(name, &arn),
             physical_id: arn,
         })
     }
 
+    /// The name forces a replacement: only the retention changes in place.
     async fn update(
         &self,
         node: &Resolved,
         current: &Observed,
-        _diff: &Diff,
+        diff: &Diff,
     ) -> Result<Attrs, KindError> {
-        self.set_retention(&node.scope, &s(&node.attrs, "name")?, &node.attrs)
-            .await?;
+        if changes(diff, &["retentionDays"]) {
+            self.set_retention(&node.scope, &LogGroupSpec::from_attrs(&node.attrs)?)
+                .await?;
+        }
         Ok(current.outputs.clone())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        let name = s(&current.attrs, "name")?;
-        match self
-            .0
-            .client(scope)?
-            .delete_log_group()
-            .log_group_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) => unless_gone(classify(e)),
-        }
+        let spec = LogGroupSpec::from_attrs(&current.attrs)?;
+        delete_call(
+            self.0
+                .client(scope)?
+                .delete_log_group()
+                .log_group_name(spec.name)
+                .send(),
+        )
+        .await
     }
 
     async fn ready(
@@ -305,23 +293,26 @@ mod tests {
         let observed = Observed {
             id: "firewall/logs/alert".into(),
             physical_id: "arn:aws:logs:r:1:log-group:/airgap/x".into(),
-            attrs: Attrs::from([
-                ("name".to_string(), Value::str("/airgap/x")),
-                ("retentionDays".to_string(), Value::Null),
-            ]),
+            attrs: LogGroupSpec {
+                name: "/airgap/x".into(),
+                retention_days: None,
+            }
+            .to_attrs(),
             outputs: Attrs::new(),
             parents: vec![],
         };
-        let mut desired = Attrs::from([
-            ("name".to_string(), Value::str("/airgap/x")),
-            ("retentionDays".to_string(), Value::Int(0)),
-        ]);
-        assert!(k.diff(&desired, &observed).is_empty());
-        desired.insert("retentionDays".into(), Value::Int(30));
-        let d = k.diff(&desired, &observed);
+        let mut desired = LogGroupSpec {
+            name: "/airgap/x".into(),
+            retention_days: Some(0),
+        };
+        assert!(k.diff(&desired.to_attrs(), &observed).is_empty());
+        desired.retention_days = Some(30);
+        let d = k.diff(&desired.to_attrs(), &observed);
         assert_eq!(d.changes.len(), 1);
         assert!(!d.requires_replacement());
-        desired.insert("name".into(), Value::str("/airgap/y"));
-        assert!(k.diff(&desired, &observed).requires_replacement());
+        desired.name = "/airgap/y".into();
+        assert!(k
+            .diff(&desired.to_attrs(), &observed)
+            .requires_replacement());
     }
 }

@@ -24,14 +24,10 @@ pub mod tgw;
 
 pub use ec2::*;
 pub use ec2x::*;
-#[allow(unused_imports)] // until the module has its specs
 pub use ecr::*;
 pub use eks::*;
-#[allow(unused_imports)] // until the module has its specs
 pub use iam::*;
-#[allow(unused_imports)] // until the module has its specs
 pub use nfw::*;
-#[allow(unused_imports)] // until the module has its specs
 pub use ram::*;
 pub use tgw::*;
 

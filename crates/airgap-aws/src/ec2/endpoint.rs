@@ -15,7 +15,7 @@ use super::{
 };
 use crate::errors::{classify, unless_gone};
 use crate::kit::{
-    boxed_delete, boxed_ready, boxed_update, by_state, canonical_policy, changed, created, delta,
+    boxed_delete, boxed_ready, boxed_update, by_state, canonical_policy, changes, created, delta,
     id_out, ids, some_if, sorted_lists, with_tag_drift,
 };
 use airgap_catalog::spec::{Id, Spec, VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec};
@@ -165,7 +165,7 @@ async fn create(ec2: &Ec2, node: &Resolved, ty: VpcEndpointType) -> Result<Creat
 type Delta = (Option<Vec<String>>, Option<Vec<String>>);
 
 /// Members to add and remove for a list the diff says changed, as request parameters.
-fn changes(diff: &Diff, field: &str, want: &[Id], have: &[Id]) -> Result<Delta, KindError> {
+fn set_change(diff: &Diff, field: &str, want: &[Id], have: &[Id]) -> Result<Delta, KindError> {
     if !diff.changes.iter().any(|ch| ch.field == field) {
         return Ok((None, None));
     }
@@ -192,7 +192,7 @@ async fn update(
         .vpc_endpoint_id(&current.physical_id);
     // Back to the default when the blueprint has none (LocalStack ignores ResetPolicy).
     let policy = |p: Option<String>| {
-        changed(diff, "policy").then(|| p.unwrap_or_else(|| DEFAULT_POLICY.into()))
+        changes(diff, &["policy"]).then(|| p.unwrap_or_else(|| DEFAULT_POLICY.into()))
     };
     let req = match ty {
         VpcEndpointType::Gateway => {
@@ -201,7 +201,7 @@ async fn update(
                 VpcEndpointGatewaySpec::from_attrs(&current.attrs)?,
             );
             let (add, remove) =
-                changes(diff, "routeTables", &want.route_tables, &have.route_tables)?;
+                set_change(diff, "routeTables", &want.route_tables, &have.route_tables)?;
             req.set_policy_document(policy(want.policy))
                 .set_add_route_table_ids(add)
                 .set_remove_route_table_ids(remove)
@@ -211,8 +211,8 @@ async fn update(
                 VpcEndpointInterfaceSpec::from_attrs(&node.attrs)?,
                 VpcEndpointInterfaceSpec::from_attrs(&current.attrs)?,
             );
-            let (add, remove) = changes(diff, "subnets", &want.subnets, &have.subnets)?;
-            let (add_sg, remove_sg) = changes(
+            let (add, remove) = set_change(diff, "subnets", &want.subnets, &have.subnets)?;
+            let (add_sg, remove_sg) = set_change(
                 diff,
                 "securityGroups",
                 &want.security_groups,
@@ -223,7 +223,7 @@ async fn update(
                 .set_remove_subnet_ids(remove)
                 .set_add_security_group_ids(add_sg)
                 .set_remove_security_group_ids(remove_sg)
-                .set_private_dns_enabled(changed(diff, "privateDns").then_some(want.private_dns))
+                .set_private_dns_enabled(changes(diff, &["privateDns"]).then_some(want.private_dns))
         }
     };
     req.send().await.map_err(classify)?;

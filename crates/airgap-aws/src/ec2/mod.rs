@@ -36,10 +36,6 @@ pub(crate) use tagged::{
     unmark_removed, update_retags, TagDrift, Tagged,
 };
 
-// The toolkit's helpers at their old path, for the modules that still import them from
-// here (RAM, ECR and the attachment accepter).
-pub(crate) use crate::kit::{b, changed, id_set, list, s, sorted_lists};
-
 /// EC2 clients per account and region.
 pub type Ec2 = crate::clients::PerScope<aws_sdk_ec2::Client>;
 
@@ -136,7 +132,7 @@ pub(crate) async fn retag(
     env: &str,
     id: &str,
 ) -> Result<(), KindError> {
-    if !changed(diff, "tags") {
+    if !crate::kit::changes(diff, &["tags"]) {
         return Ok(());
     }
     let mut req = c.create_tags().resources(resource);

@@ -13,14 +13,17 @@ use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use crate::errors::{classify, found, gone_is_ok};
 use crate::tags;
 
-mod lookup;
-pub(crate) use lookup::{described, usable_until_deleted};
+mod adopt;
 mod calls;
+mod lookup;
 mod sets;
+pub(crate) use adopt::ours;
 pub(crate) use calls::{
-    boxed_delete, boxed_ready, boxed_update, by_state, changed, ready_when_available,
-    ready_with_the_call, unless_done, update_keeps_outputs,
+    boxed_delete, boxed_ready, boxed_update, by_state, call_unless_already, changes, lookup,
+    page_items, ready_when_available, ready_with_the_call, settled, tag_map, unless_done,
+    update_keeps_outputs,
 };
+pub(crate) use lookup::{described, usable_until_deleted};
 pub(crate) use sets::{delta, ids, some_if};
 
 /// Attribute accessors on resolved attributes; a missing or mistyped one is a bug in
@@ -36,28 +39,6 @@ pub(crate) fn opt_s(attrs: &Attrs, key: &str) -> Option<String> {
     attrs.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
-pub(crate) fn b(attrs: &Attrs, key: &str, default: bool) -> bool {
-    match attrs.get(key) {
-        Some(Value::Bool(v)) => *v,
-        _ => default,
-    }
-}
-
-pub(crate) fn list(attrs: &Attrs, key: &str) -> Result<Vec<String>, KindError> {
-    match attrs.get(key) {
-        Some(Value::List(items)) => items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| bad_attr(key, Some(v)))
-            })
-            .collect(),
-        None => Ok(Vec::new()),
-        other => Err(bad_attr(key, other)),
-    }
-}
-
 fn bad_attr(key: &str, v: Option<&Value>) -> KindError {
     KindError::fatal(
         "BadAttribute",
@@ -65,15 +46,8 @@ fn bad_attr(key: &str, v: Option<&Value>) -> KindError {
     )
 }
 
-/// A sorted list of ids: AWS returns members in no particular order.
-pub(crate) fn id_set(ids: impl IntoIterator<Item = impl Into<String>>) -> Value {
-    let mut v: Vec<String> = ids.into_iter().map(Into::into).collect();
-    v.sort();
-    v.dedup();
-    Value::List(v.into_iter().map(Value::Str).collect())
-}
-
-/// Desired attributes with their id lists sorted like [`id_set`], for comparison.
+/// Desired attributes with their id lists sorted and deduplicated (AWS returns members
+/// in no particular order), for comparison.
 pub(crate) fn sorted_lists(attrs: &Attrs, keys: &[&str]) -> Attrs {
     let mut a = attrs.clone();
     for k in keys {
@@ -285,6 +259,9 @@ mod tests {
             Value::List(vec![Value::str("subnet-b"), Value::str("subnet-a")]),
         )]);
         let sorted = sorted_lists(&desired, &["subnets"]);
-        assert_eq!(sorted["subnets"], id_set(["subnet-a", "subnet-b"]));
+        assert_eq!(
+            sorted["subnets"],
+            Value::List(vec![Value::str("subnet-a"), Value::str("subnet-b")])
+        );
     }
 }

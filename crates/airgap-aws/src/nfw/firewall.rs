@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use airgap_catalog::spec::{FirewallSpec, Id, Spec};
 use airgap_engine::{
     Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
     Value,
@@ -15,13 +16,13 @@ use aws_sdk_networkfirewall::types::{
 };
 
 use super::{
-    arn_out, build_err, name_prefix, nfw_tags, not_ours, resource_name, retag, tag_map, Nfw,
+    arn_created, arn_out, build_err, candidates, nfw_tags, observed, ours, resource_name, retag,
+    tag_map, Nfw,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
 use crate::kit::{
-    all_pages, b, delete_call, id_set, list, missing_tags, not_visible_yet, opt_s, s, sorted_lists,
-    with_tag_drift,
+    all_pages, changes, delete_call, lookup, not_visible_yet, sorted_lists, with_tag_drift,
 };
 use crate::tags;
 
@@ -33,6 +34,36 @@ pub struct Firewall(pub Arc<Nfw>);
 
 /// The log types, with the attribute naming each one's log group.
 const LOGS: [(&str, &str); 2] = [("ALERT", "alertLogGroup"), ("FLOW", "flowLogGroup")];
+
+/// The log group (its name) a spec wants for a log type of [`LOGS`].
+fn wanted_log_group<'a>(s: &'a FirewallSpec, ty: &str) -> Result<Option<&'a str>, KindError> {
+    let group = if ty == "ALERT" {
+        &s.alert_log_group
+    } else {
+        &s.flow_log_group
+    };
+    Ok(group.as_ref().map(Id::get).transpose()?)
+}
+
+/// Attributes where a log type that is not logged is `null`, as observe shows it.
+fn with_unlogged(mut a: Attrs) -> Attrs {
+    for (_, key) in LOGS {
+        a.entry(key.to_string()).or_insert(Value::Null);
+    }
+    a
+}
+
+fn subnet_mappings(subnets: &[Id]) -> Result<Vec<SubnetMapping>, KindError> {
+    subnets
+        .iter()
+        .map(|s| {
+            SubnetMapping::builder()
+                .subnet_id(s.get()?)
+                .build()
+                .map_err(build_err)
+        })
+        .collect()
+}
 
 /// `eu-central-1a` -> `a`, as the blueprint's addresses have it.
 fn az_letter(az: &str) -> &str {
@@ -107,12 +138,16 @@ fn destination(ty: &str, group: &str) -> Result<LogDestinationConfig, KindError>
         .map_err(build_err)
 }
 
+/// Subnet ids as a sorted set of ids: AWS lists the mappings in no particular order.
+fn sorted_ids(ids: &[String]) -> Vec<Id> {
+    let mut v = ids.to_vec();
+    v.sort();
+    v.dedup();
+    v.into_iter().map(Id::from).collect()
+}
+
 fn firewall_comparable(desired: &Attrs) -> Attrs {
-    let mut d = sorted_lists(desired, &["subnets"]);
-    for (_, key) in LOGS {
-        d.entry(key.to_string()).or_insert(Value::Null);
-    }
-    d
+    with_unlogged(sorted_lists(desired, &["subnets"]))
 }
 
 impl Firewall {
@@ -124,19 +159,14 @@ impl Firewall {
         Option<aws_sdk_networkfirewall::operation::describe_firewall::DescribeFirewallOutput>,
         KindError,
     > {
-        match self
-            .0
-            .client(scope)?
-            .describe_firewall()
-            .firewall_arn(arn)
-            .send()
-            .await
-            .map_err(classify)
-        {
-            Ok(d) => Ok(Some(d)),
-            Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        lookup(
+            self.0
+                .client(scope)?
+                .describe_firewall()
+                .firewall_arn(arn)
+                .send(),
+        )
+        .await
     }
 
     /// Moves the logging configuration to the desired one. AWS takes one destination
@@ -145,7 +175,7 @@ impl Firewall {
         &self,
         c: &aws_sdk_networkfirewall::Client,
         arn: &str,
-        desired: &Attrs,
+        desired: &FirewallSpec,
     ) -> Result<(), KindError> {
         let cur = c
             .describe_logging_configuration()
@@ -157,13 +187,17 @@ impl Firewall {
             .logging_configuration()
             .map(|l| l.log_destination_configs().to_vec())
             .unwrap_or_default();
-        for (ty, key) in LOGS {
-            let want = opt_s(desired, key);
+        for (ty, _) in LOGS {
+            let want = wanted_log_group(desired, ty)?;
             let have = configs.iter().position(|d| d.log_type().as_str() == ty);
-            let same = match (have, &want) {
+            let same = match (have, want) {
                 (Some(i), Some(g)) => {
                     configs[i].log_destination_type() == &LogDestinationType::CloudwatchLogs
-                        && configs[i].log_destination().get("logGroup") == Some(g)
+                        && configs[i]
+                            .log_destination()
+                            .get("logGroup")
+                            .map(String::as_str)
+                            == Some(g)
                 }
                 (None, None) => true,
                 _ => false,
@@ -172,8 +206,8 @@ impl Firewall {
                 continue;
             }
             match (have, want) {
-                (Some(i), Some(g)) => configs[i] = destination(ty, &g)?,
-                (None, Some(g)) => configs.push(destination(ty, &g)?),
+                (Some(i), Some(g)) => configs[i] = destination(ty, g)?,
+                (None, Some(g)) => configs.push(destination(ty, g)?),
                 (Some(i), None) => {
                     configs.remove(i);
                 }
@@ -213,18 +247,14 @@ impl Kind for Firewall {
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;
         let listed = all_pages!(c.list_firewalls())?;
-        let prefix = name_prefix(env);
         let mut out = Vec::new();
-        for m in listed {
-            let (Some(name), Some(arn)) = (m.firewall_name(), m.firewall_arn()) else {
-                continue;
-            };
-            if !name.starts_with(&prefix) {
-                continue;
-            }
-            // No list returns tags, subnets or logging: a Describe and a
-            // DescribeLoggingConfiguration per candidate.
-            let Some(d) = self.describe(scope, arn).await? else {
+        for (_, arn) in candidates(
+            env,
+            listed.iter().map(|m| (m.firewall_name(), m.firewall_arn())),
+        ) {
+            // No list returns tags, subnets or logging: a Describe and (for the env's
+            // own) a DescribeLoggingConfiguration per candidate.
+            let Some(d) = self.describe(scope, &arn).await? else {
                 continue;
             };
             let Some(fw) = d.firewall() else { continue };
@@ -232,20 +262,13 @@ impl Kind for Firewall {
                 continue;
             }
             let t = tag_map(fw.tags());
-            let Some(id) = tags::owned_id(&t, env) else {
+            if tags::owned_id(&t, env).is_none() {
                 continue;
-            };
-            let logging = match c
-                .describe_logging_configuration()
-                .firewall_arn(arn)
-                .send()
-                .await
-            {
-                Ok(l) => l,
-                Err(e) => match classify(e) {
-                    e if e.class == ErrorClass::NotFound => continue,
-                    e => return Err(e),
-                },
+            }
+            let Some(logging) =
+                lookup(c.describe_logging_configuration().firewall_arn(&arn).send()).await?
+            else {
+                continue;
             };
             let groups = log_groups(logging.logging_configuration());
             let subnets: Vec<String> = fw
@@ -253,61 +276,42 @@ impl Kind for Firewall {
                 .iter()
                 .map(|m| m.subnet_id().to_string())
                 .collect();
-            let mut attrs = Attrs::from([
-                ("policy".to_string(), Value::str(fw.firewall_policy_arn())),
-                ("vpc".to_string(), Value::str(fw.vpc_id())),
-                ("subnets".to_string(), id_set(subnets.iter().cloned())),
-                (
-                    "deletionProtection".to_string(),
-                    Value::Bool(fw.delete_protection()),
-                ),
-            ]);
-            for (ty, key) in LOGS {
-                attrs.insert(
-                    key.to_string(),
-                    groups
-                        .get(ty)
-                        .map_or(Value::Null, |g| Value::str(g.as_str())),
-                );
-            }
-            attrs.extend(missing_tags(&t, env, &id));
+            let group = |ty: &str| groups.get(ty).map(|g| Id::from(g.as_str()));
+            let spec = FirewallSpec {
+                policy: fw.firewall_policy_arn().into(),
+                vpc: fw.vpc_id().into(),
+                subnets: sorted_ids(&subnets),
+                deletion_protection: fw.delete_protection(),
+                alert_log_group: group("ALERT"),
+                flow_log_group: group("FLOW"),
+            };
             let (outputs, _, _) = firewall_state(&d);
             let mut parents = vec![
                 fw.firewall_policy_arn().to_string(),
                 fw.vpc_id().to_string(),
             ];
             parents.extend(subnets);
-            out.push(Observed {
-                id: id.as_str().into(),
-                physical_id: arn.to_string(),
-                attrs,
+            out.extend(observed(
+                env,
+                &t,
+                &arn,
+                with_unlogged(spec.to_attrs()),
                 outputs,
                 parents,
-            });
+            ));
         }
         Ok(out)
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = FirewallSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let a = &node.attrs;
         let name = resource_name(node);
-        let existing = match c.describe_firewall().firewall_name(&name).send().await {
-            Ok(d) => Some(d),
-            Err(e) => match classify(e) {
-                e if e.class == ErrorClass::NotFound => None,
-                e => return Err(e),
-            },
-        };
+        let existing = lookup(c.describe_firewall().firewall_name(&name).send()).await?;
         let arn = match existing.as_ref().and_then(|d| d.firewall()) {
             Some(fw) => {
-                let t = tag_map(fw.tags());
                 let arn = fw.firewall_arn().unwrap_or_default();
-                if tags::owned_id(&t, &node.env).as_deref() != Some(node.id.0.as_str())
-                    || node.replaces.as_deref() == Some(arn)
-                {
-                    return Err(not_ours("firewall", &name, node, &t));
-                }
+                ours("firewall", &name, node, &tag_map(fw.tags()), arn)?;
                 let deleting = existing
                     .as_ref()
                     .and_then(|d| d.firewall_status())
@@ -324,22 +328,13 @@ impl Kind for Firewall {
                 arn.to_string()
             }
             None => {
-                let mappings = list(a, "subnets")?
-                    .into_iter()
-                    .map(|s| {
-                        SubnetMapping::builder()
-                            .subnet_id(s)
-                            .build()
-                            .map_err(build_err)
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
                 let out = c
                     .create_firewall()
                     .firewall_name(&name)
-                    .firewall_policy_arn(s(a, "policy")?)
-                    .vpc_id(s(a, "vpc")?)
-                    .set_subnet_mappings(Some(mappings))
-                    .delete_protection(b(a, "deletionProtection", false))
+                    .firewall_policy_arn(spec.policy.get()?)
+                    .vpc_id(spec.vpc.get()?)
+                    .set_subnet_mappings(Some(subnet_mappings(&spec.subnets)?))
+                    .delete_protection(spec.deletion_protection)
                     .set_tags(Some(nfw_tags(&node.env, &node.id.0)?))
                     .send()
                     .await
@@ -350,11 +345,8 @@ impl Kind for Firewall {
                     .to_string()
             }
         };
-        self.reconcile_logging(c, &arn, a).await?;
-        Ok(Created {
-            outputs: arn_out(&arn, &name),
-            physical_id: arn,
-        })
+        self.reconcile_logging(c, &arn, &spec).await?;
+        Ok(arn_created(&arn, &name))
     }
 
     async fn update(
@@ -363,12 +355,12 @@ impl Kind for Firewall {
         current: &Observed,
         diff: &Diff,
     ) -> Result<Attrs, KindError> {
+        let spec = FirewallSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let a = &node.attrs;
         let arn = &current.physical_id;
         retag(c, diff, arn, node).await?;
-        let changed = |f: &str| diff.changes.iter().any(|ch| ch.field == f);
-        if changed("policy") || changed("subnets") || changed("deletionProtection") {
+        let changed = |f: &str| changes(diff, &[f]);
+        if changes(diff, &["policy", "subnets", "deletionProtection"]) {
             // Each change returns the next token; a stale one is a Conflict (re-read on retry).
             let mut token = self
                 .describe(&node.scope, arn)
@@ -379,7 +371,7 @@ impl Kind for Firewall {
                     .associate_firewall_policy()
                     .firewall_arn(arn)
                     .set_update_token(token)
-                    .firewall_policy_arn(s(a, "policy")?)
+                    .firewall_policy_arn(spec.policy.get()?)
                     .send()
                     .await
                     .map_err(classify)?
@@ -387,20 +379,15 @@ impl Kind for Firewall {
                     .map(str::to_string);
             }
             if changed("subnets") {
-                let want = list(a, "subnets")?;
-                let have = list(&current.attrs, "subnets")?;
-                let add: Vec<SubnetMapping> = want
+                let want = &spec.subnets;
+                let have = FirewallSpec::from_attrs(&current.attrs)?.subnets;
+                let add: Vec<Id> = want.iter().filter(|s| !have.contains(s)).cloned().collect();
+                let add = subnet_mappings(&add)?;
+                let remove: Vec<String> = have
                     .iter()
-                    .filter(|s| !have.contains(s))
-                    .map(|s| {
-                        SubnetMapping::builder()
-                            .subnet_id(s)
-                            .build()
-                            .map_err(build_err)
-                    })
+                    .filter(|s| !want.contains(s))
+                    .map(|s| s.get().map(str::to_string))
                     .collect::<Result<_, _>>()?;
-                let remove: Vec<String> =
-                    have.iter().filter(|s| !want.contains(s)).cloned().collect();
                 if !add.is_empty() {
                     token = c
                         .associate_subnets()
@@ -430,14 +417,14 @@ impl Kind for Firewall {
                 c.update_firewall_delete_protection()
                     .firewall_arn(arn)
                     .set_update_token(token)
-                    .delete_protection(b(a, "deletionProtection", false))
+                    .delete_protection(spec.deletion_protection)
                     .send()
                     .await
                     .map_err(classify)?;
             }
         }
-        if LOGS.iter().any(|(_, key)| changed(key)) {
-            self.reconcile_logging(c, arn, a).await?;
+        if changes(diff, &LOGS.map(|(_, key)| key)) {
+            self.reconcile_logging(c, arn, &spec).await?;
         }
         Ok(current.outputs.clone())
     }

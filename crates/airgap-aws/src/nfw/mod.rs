@@ -20,14 +20,18 @@ mod policy;
 mod rule_group;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 
-use airgap_engine::{fnv1a, Attrs, Diff, KindError, Op, Readiness, Registry, Resolved, Value};
-use aws_sdk_networkfirewall::error::BuildError;
+use airgap_engine::{
+    fnv1a, Attrs, Created, Diff, KindError, Observed, Op, Readiness, Registry, Resolved, Value,
+};
+use aws_sdk_networkfirewall::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_networkfirewall::types::{ResourceStatus, Tag};
 
 use crate::clients::PerScope;
 use crate::errors::classify;
+use crate::kit::{self, missing_tags};
 use crate::tags;
 
 pub use firewall::Firewall;
@@ -89,7 +93,7 @@ fn nfw_tags(env: &str, id: &str) -> Result<Vec<Tag>, KindError> {
 }
 
 fn tag_map(t: &[Tag]) -> HashMap<String, String> {
-    tags::to_map(t.iter().map(|t| (Some(t.key()), Some(t.value()))))
+    kit::tag_map(t, |t| (t.key(), t.value()))
 }
 
 fn arn_out(arn: &str, name: &str) -> Attrs {
@@ -100,22 +104,69 @@ fn arn_out(arn: &str, name: &str) -> Attrs {
     ])
 }
 
-fn strs(items: &[String]) -> Value {
-    Value::List(items.iter().map(|s| Value::str(s.as_str())).collect())
+/// The (name, ARN) pairs of a List answer that may be the env's: those named under its
+/// prefix. The List calls return no tags, so only these are described.
+fn candidates<'a>(
+    env: &str,
+    listed: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> Vec<(String, String)> {
+    let prefix = name_prefix(env);
+    listed
+        .into_iter()
+        .filter_map(|(name, arn)| Some((name?.to_string(), arn?.to_string())))
+        .filter(|(name, _)| name.starts_with(&prefix))
+        .collect()
 }
 
-/// A found resource with the same name that is not this node's: never adopted.
-fn not_ours(what: &str, name: &str, node: &Resolved, t: &HashMap<String, String>) -> KindError {
-    KindError::fatal(
-        "NameTaken",
-        format!(
-            "{what} {name} exists but is not {} of env {} (airgap:env={:?}, airgap:id={:?})",
-            node.id,
-            node.env,
-            t.get(tags::ENV),
-            t.get(tags::ID)
-        ),
-    )
+/// A described resource as observed, when its tags name a node of the env (checked
+/// here, whatever the name said), with the standard tags it lacks as drift.
+fn observed(
+    env: &str,
+    t: &HashMap<String, String>,
+    arn: &str,
+    mut attrs: Attrs,
+    outputs: Attrs,
+    parents: Vec<String>,
+) -> Option<Observed> {
+    let id = tags::owned_id(t, env)?;
+    attrs.extend(missing_tags(t, env, &id));
+    Some(Observed {
+        id: id.as_str().into(),
+        physical_id: arn.to_string(),
+        attrs,
+        outputs,
+        parents,
+    })
+}
+
+/// A create found a resource by the node's name: what an interrupted create made is
+/// adopted; one of another node or env, or the instance a replacement replaces, never.
+fn ours(
+    what: &str,
+    name: &str,
+    node: &Resolved,
+    t: &HashMap<String, String>,
+    arn: &str,
+) -> Result<(), KindError> {
+    kit::ours("NameTaken", &format!("{what} {name}"), node, t, arn)
+}
+
+fn arn_created(arn: &str, name: &str) -> Created {
+    Created {
+        physical_id: arn.to_string(),
+        outputs: arn_out(arn, name),
+    }
+}
+
+/// [`ours`], adopted.
+fn adopt(
+    what: &str,
+    name: &str,
+    node: &Resolved,
+    t: &HashMap<String, String>,
+    arn: &str,
+) -> Result<Created, KindError> {
+    ours(what, name, node, t, arn).map(|()| arn_created(arn, name))
 }
 
 /// Puts the standard tags back when the diff says some are missing.
@@ -125,7 +176,7 @@ async fn retag(
     arn: &str,
     node: &Resolved,
 ) -> Result<(), KindError> {
-    if !diff.changes.iter().any(|ch| ch.field == "tags") {
+    if !kit::changes(diff, &["tags"]) {
         return Ok(());
     }
     c.tag_resource()
@@ -135,6 +186,35 @@ async fn retag(
         .await
         .map_err(classify)?;
     Ok(())
+}
+
+/// The update of a rule group or policy: the standard tags put back when the diff says
+/// some are missing, and the body replaced when anything else differs, with the token
+/// of the resource as it is now (`read`, sent only then). A token made stale by a
+/// concurrent change is a Conflict, retried by the engine with a fresh read.
+#[allow(clippy::too_many_arguments)] // the two calls and how to get from one to the other
+async fn update_with_token<D, U, E1, R1, E2, R2, F>(
+    c: &aws_sdk_networkfirewall::Client,
+    node: &Resolved,
+    current: &Observed,
+    diff: &Diff,
+    read: impl Future<Output = Result<D, SdkError<E1, R1>>>,
+    token: fn(&D) -> &str,
+    update: impl FnOnce(String) -> F,
+) -> Result<Attrs, KindError>
+where
+    F: Future<Output = Result<U, SdkError<E2, R2>>>,
+    E1: ProvideErrorMetadata + std::error::Error + 'static,
+    E2: ProvideErrorMetadata + std::error::Error + 'static,
+    R1: std::fmt::Debug,
+    R2: std::fmt::Debug,
+{
+    retag(c, diff, &current.physical_id, node).await?;
+    if diff.changes.iter().any(|ch| ch.field != "tags") {
+        let t = token(&read.await.map_err(classify)?).to_string();
+        update(t).await.map_err(classify)?;
+    }
+    Ok(current.outputs.clone())
 }
 
 fn status_str(st: Option<&ResourceStatus>) -> String {
@@ -161,7 +241,7 @@ fn ready_from_status(
 mod tests {
     use super::*;
 
-    use airgap_engine::{Observed, Scope};
+    use airgap_engine::Scope;
 
     fn node(env: &str, id: &str) -> Resolved {
         Resolved {

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use airgap_catalog::spec::{Id, NfwPolicySpec, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
+    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
 };
 use async_trait::async_trait;
 use aws_sdk_networkfirewall::types::{
@@ -13,88 +13,79 @@ use aws_sdk_networkfirewall::types::{
 };
 
 use super::{
-    arn_out, build_err, name_prefix, nfw_tags, not_ours, ready_from_status, resource_name, retag,
-    status_str, tag_map, Nfw,
+    adopt, arn_created, arn_out, build_err, candidates, nfw_tags, observed, ready_from_status,
+    resource_name, status_str, tag_map, update_with_token, Nfw,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
-use crate::kit::{
-    all_pages, delete_call, id_set, list, missing_tags, opt_s, s, sorted_lists, with_tag_drift,
-};
-use crate::tags;
+use crate::kit::{all_pages, delete_call, lookup, with_tag_drift};
 
 /// The firewall policy: stateless default (forward to the stateful engine), rule order,
 /// stateful default actions (strict order only) and the stateful rule groups in
 /// priority order (100, 200, ...).
 pub struct NfwPolicy(pub Arc<Nfw>);
 
-fn policy_body(a: &Attrs) -> Result<FirewallPolicy, KindError> {
-    let stateless = s(a, "statelessDefault")?;
-    let order = opt_s(a, "ruleOrder").unwrap_or_else(|| "DEFAULT_ACTION_ORDER".into());
+fn policy_body(s: &NfwPolicySpec) -> Result<FirewallPolicy, KindError> {
+    let order = s.rule_order.as_deref().unwrap_or("DEFAULT_ACTION_ORDER");
     let strict = order == "STRICT_ORDER";
-    let refs = list(a, "ruleGroups")?
-        .into_iter()
+    let refs = s
+        .rule_groups
+        .iter()
         .enumerate()
         .map(|(i, arn)| {
-            let mut r = StatefulRuleGroupReference::builder().resource_arn(arn);
+            let mut r = StatefulRuleGroupReference::builder().resource_arn(arn.get()?);
             if strict {
                 r = r.priority(i32::try_from(i + 1).unwrap_or(i32::MAX / 100) * 100);
             }
             r.build().map_err(build_err)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let defaults = list(a, "statefulDefault")?;
+    let defaults = s.stateful_default.clone();
     FirewallPolicy::builder()
-        .stateless_default_actions(stateless.clone())
-        .stateless_fragment_default_actions(stateless)
+        .stateless_default_actions(s.stateless_default.clone())
+        .stateless_fragment_default_actions(s.stateless_default.clone())
         .set_stateful_rule_group_references((!refs.is_empty()).then_some(refs))
         .set_stateful_default_actions((strict && !defaults.is_empty()).then_some(defaults))
         .stateful_engine_options(
             StatefulEngineOptions::builder()
-                .rule_order(RuleOrder::from(order.as_str()))
+                .rule_order(RuleOrder::from(order))
                 .build(),
         )
         .build()
         .map_err(build_err)
 }
 
-fn policy_attrs(p: &FirewallPolicy) -> Attrs {
-    let mut refs: Vec<_> = p.stateful_rule_group_references().iter().collect();
-    refs.sort_by_key(|r| r.priority().unwrap_or(i32::MAX));
-    Attrs::from([
-        (
-            "ruleGroups".to_string(),
-            Value::List(refs.iter().map(|r| Value::str(r.resource_arn())).collect()),
-        ),
-        (
-            "ruleOrder".to_string(),
-            Value::str(
-                p.stateful_engine_options()
-                    .and_then(|o| o.rule_order())
-                    .map_or("DEFAULT_ACTION_ORDER", |o| o.as_str()),
-            ),
-        ),
-        (
-            "statelessDefault".to_string(),
-            Value::str(p.stateless_default_actions().join(",")),
-        ),
-        (
-            "statelessFragmentDefault".to_string(),
-            Value::str(p.stateless_fragment_default_actions().join(",")),
-        ),
-        (
-            "statefulDefault".to_string(),
-            id_set(p.stateful_default_actions().iter().cloned()),
-        ),
-    ])
+/// Sorted and without repeats, as AWS keeps default actions.
+fn action_set(actions: &[String]) -> Vec<String> {
+    let mut v = actions.to_vec();
+    v.sort();
+    v.dedup();
+    v
 }
 
-fn policy_comparable(desired: &Attrs) -> Attrs {
-    let mut d = sorted_lists(desired, &["statefulDefault"]);
-    if let Some(v) = desired.get("statelessDefault") {
-        d.insert("statelessFragmentDefault".into(), v.clone());
+/// A policy as observed, in the spec's shape: the rule groups in priority order.
+fn policy_spec(p: &FirewallPolicy) -> NfwPolicySpec {
+    let mut refs: Vec<_> = p.stateful_rule_group_references().iter().collect();
+    refs.sort_by_key(|r| r.priority().unwrap_or(i32::MAX));
+    NfwPolicySpec {
+        rule_groups: refs.iter().map(|r| Id::from(r.resource_arn())).collect(),
+        rule_order: Some(
+            p.stateful_engine_options()
+                .and_then(|o| o.rule_order())
+                .map_or("DEFAULT_ACTION_ORDER", |o| o.as_str())
+                .to_string(),
+        ),
+        stateless_default: p.stateless_default_actions().join(","),
+        stateless_fragment_default: Some(p.stateless_fragment_default_actions().join(",")),
+        stateful_default: action_set(p.stateful_default_actions()),
     }
-    d
+}
+
+/// The desired spec in observe's form: fragments get the stateless default too.
+fn policy_comparable(mut s: NfwPolicySpec) -> NfwPolicySpec {
+    s.stateful_default = action_set(&s.stateful_default);
+    s.stateless_fragment_default = Some(s.stateless_default.clone());
+    s
 }
 
 #[async_trait]
@@ -102,12 +93,12 @@ impl Kind for NfwPolicy {
     kind_meta!(NFW_POLICY);
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
+        // Attributes that are not a policy's spec are compared as they are: the update
+        // then reports why they do not read.
+        let desired = NfwPolicySpec::from_attrs(desired)
+            .map_or_else(|_| desired.clone(), |s| policy_comparable(s).to_attrs());
         with_tag_drift(
-            Diff::compute(
-                &policy_comparable(desired),
-                &observed.attrs,
-                self.facts().replace_fields,
-            ),
+            Diff::compute(&desired, &observed.attrs, self.facts().replace_fields),
             observed,
         )
     }
@@ -115,27 +106,17 @@ impl Kind for NfwPolicy {
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;
         let listed = all_pages!(c.list_firewall_policies())?;
-        let prefix = name_prefix(env);
         let mut out = Vec::new();
-        for m in listed {
-            let (Some(name), Some(arn)) = (m.name(), m.arn()) else {
-                continue;
-            };
-            if !name.starts_with(&prefix) {
-                continue;
-            }
+        for (name, arn) in candidates(env, listed.iter().map(|m| (m.name(), m.arn()))) {
             // No list returns tags or the policy: one Describe per candidate.
-            let d = match c
-                .describe_firewall_policy()
-                .firewall_policy_arn(arn)
-                .send()
-                .await
-            {
-                Ok(d) => d,
-                Err(e) => match classify(e) {
-                    e if e.class == ErrorClass::NotFound => continue,
-                    e => return Err(e),
-                },
+            let Some(d) = lookup(
+                c.describe_firewall_policy()
+                    .firewall_policy_arn(&arn)
+                    .send(),
+            )
+            .await?
+            else {
+                continue;
             };
             let (Some(resp), Some(body)) = (d.firewall_policy_response(), d.firewall_policy())
             else {
@@ -144,73 +125,55 @@ impl Kind for NfwPolicy {
             if resp.firewall_policy_status() == Some(&ResourceStatus::Deleting) {
                 continue;
             }
-            let t = tag_map(resp.tags());
-            let Some(id) = tags::owned_id(&t, env) else {
-                continue;
-            };
-            let mut attrs = policy_attrs(body);
-            attrs.extend(missing_tags(&t, env, &id));
             let parents = body
                 .stateful_rule_group_references()
                 .iter()
                 .map(|r| r.resource_arn().to_string())
                 .collect();
-            out.push(Observed {
-                id: id.as_str().into(),
-                physical_id: arn.to_string(),
-                attrs,
-                outputs: arn_out(arn, name),
+            out.extend(observed(
+                env,
+                &tag_map(resp.tags()),
+                &arn,
+                policy_spec(body).to_attrs(),
+                arn_out(&arn, &name),
                 parents,
-            });
+            ));
         }
         Ok(out)
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = NfwPolicySpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let name = resource_name(node);
-        match c
-            .describe_firewall_policy()
-            .firewall_policy_name(&name)
-            .send()
-            .await
-        {
-            Ok(d) => {
-                if let Some(resp) = d.firewall_policy_response() {
-                    let t = tag_map(resp.tags());
-                    let arn = resp.firewall_policy_arn();
-                    if tags::owned_id(&t, &node.env).as_deref() != Some(node.id.0.as_str())
-                        || node.replaces.as_deref() == Some(arn)
-                    {
-                        return Err(not_ours("firewall policy", &name, node, &t));
-                    }
-                    return Ok(Created {
-                        physical_id: arn.to_string(),
-                        outputs: arn_out(arn, &name),
-                    });
-                }
-            }
-            Err(e) => match classify(e) {
-                e if e.class == ErrorClass::NotFound => {}
-                e => return Err(e),
-            },
+        let existing = lookup(
+            c.describe_firewall_policy()
+                .firewall_policy_name(&name)
+                .send(),
+        )
+        .await?;
+        if let Some(resp) = existing.as_ref().and_then(|d| d.firewall_policy_response()) {
+            return adopt(
+                "firewall policy",
+                &name,
+                node,
+                &tag_map(resp.tags()),
+                resp.firewall_policy_arn(),
+            );
         }
         let out = c
             .create_firewall_policy()
             .firewall_policy_name(&name)
-            .firewall_policy(policy_body(&node.attrs)?)
+            .firewall_policy(policy_body(&spec)?)
             .set_tags(Some(nfw_tags(&node.env, &node.id.0)?))
             .send()
             .await
             .map_err(classify)?;
         let arn = out
             .firewall_policy_response()
-            .map(|r| r.firewall_policy_arn().to_string())
+            .map(|r| r.firewall_policy_arn())
             .ok_or_else(|| KindError::fatal("NoId", "CreateFirewallPolicy returned no ARN"))?;
-        Ok(Created {
-            outputs: arn_out(&arn, &name),
-            physical_id: arn,
-        })
+        Ok(arn_created(arn, &name))
     }
 
     async fn update(
@@ -219,27 +182,25 @@ impl Kind for NfwPolicy {
         current: &Observed,
         diff: &Diff,
     ) -> Result<Attrs, KindError> {
+        let body = policy_body(&NfwPolicySpec::from_attrs(&node.attrs)?)?;
         let c = self.0.client(&node.scope)?;
         let arn = &current.physical_id;
-        retag(c, diff, arn, node).await?;
-        if diff.changes.iter().any(|ch| ch.field != "tags") {
-            let token = c
-                .describe_firewall_policy()
-                .firewall_policy_arn(arn)
-                .send()
-                .await
-                .map_err(classify)?
-                .update_token()
-                .to_string();
-            c.update_firewall_policy()
-                .firewall_policy_arn(arn)
-                .update_token(token)
-                .firewall_policy(policy_body(&node.attrs)?)
-                .send()
-                .await
-                .map_err(classify)?;
-        }
-        Ok(current.outputs.clone())
+        update_with_token(
+            c,
+            node,
+            current,
+            diff,
+            c.describe_firewall_policy().firewall_policy_arn(arn).send(),
+            |d| d.update_token(),
+            |token| {
+                c.update_firewall_policy()
+                    .firewall_policy_arn(arn)
+                    .update_token(token)
+                    .firewall_policy(body)
+                    .send()
+            },
+        )
+        .await
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -260,22 +221,20 @@ impl Kind for NfwPolicy {
         physical_id: &str,
         outputs: &Attrs,
     ) -> Result<Readiness, KindError> {
-        let status = match self
-            .0
-            .client(scope)?
-            .describe_firewall_policy()
-            .firewall_policy_arn(physical_id)
-            .send()
-            .await
-            .map_err(classify)
-        {
-            Ok(d) => Some(status_str(
+        let d = lookup(
+            self.0
+                .client(scope)?
+                .describe_firewall_policy()
+                .firewall_policy_arn(physical_id)
+                .send(),
+        )
+        .await?;
+        let status = d.map(|d| {
+            status_str(
                 d.firewall_policy_response()
                     .and_then(|r| r.firewall_policy_status()),
-            )),
-            Err(e) if e.class == ErrorClass::NotFound => None,
-            Err(e) => return Err(e),
-        };
+            )
+        });
         ready_from_status(op, status, physical_id, outputs)
     }
 }
@@ -288,33 +247,24 @@ mod tests {
     #[test]
     fn policies_compare_default_actions_as_sets_and_groups_in_order() {
         let k = NfwPolicy(Arc::new(Nfw::new()));
-        let desired = |groups: &[&str]| {
-            Attrs::from([
-                (
-                    "ruleGroups".to_string(),
-                    Value::List(groups.iter().map(|g| Value::str(*g)).collect()),
-                ),
-                ("ruleOrder".to_string(), Value::str("STRICT_ORDER")),
-                (
-                    "statelessDefault".to_string(),
-                    Value::str("aws:forward_to_sfe"),
-                ),
-                (
-                    "statefulDefault".to_string(),
-                    Value::List(vec![
-                        Value::str("aws:drop_established"),
-                        Value::str("aws:alert_established"),
-                    ]),
-                ),
-            ])
+        let spec = |groups: &[&str]| NfwPolicySpec {
+            rule_groups: groups.iter().map(|g| Id::from(*g)).collect(),
+            rule_order: Some("STRICT_ORDER".into()),
+            stateless_default: "aws:forward_to_sfe".into(),
+            stateless_fragment_default: None,
+            stateful_default: vec![
+                "aws:drop_established".into(),
+                "aws:alert_established".into(),
+            ],
         };
-        let body = policy_body(&desired(&["arn:a", "arn:b"])).unwrap();
+        let desired = |groups: &[&str]| spec(groups).to_attrs();
+        let body = policy_body(&spec(&["arn:a", "arn:b"])).unwrap();
         let refs = body.stateful_rule_group_references();
         assert_eq!(
             refs.iter().map(|r| r.priority()).collect::<Vec<_>>(),
             [Some(100), Some(200)]
         );
-        let seen = observed(policy_attrs(&body));
+        let seen = observed(policy_spec(&body).to_attrs());
         assert!(k.diff(&desired(&["arn:a", "arn:b"]), &seen).is_empty());
         let d = k.diff(&desired(&["arn:b", "arn:a"]), &seen);
         assert_eq!(d.changes.len(), 1);

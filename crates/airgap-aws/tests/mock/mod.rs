@@ -1,14 +1,13 @@
-//! EC2 clients answering from aws-smithy-mocks rules, for the kinds' unit tests.
+//! What the mocked tests of every service share: one account and region, the clients
+//! of a service whose calls the mock rules answer, and EC2's tags and nodes.
 
 // Each test file is a crate of its own and uses only some of these.
 #![allow(dead_code)]
 
 use std::sync::Arc;
 
-use airgap_aws::clients::PerScope;
 use airgap_aws::ec2::Ec2;
 use airgap_engine::{Attrs, Resolved, Scope};
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::operation::create_tags::CreateTagsOutput;
 use aws_sdk_ec2::operation::delete_tags::DeleteTagsOutput;
 use aws_sdk_ec2::types::Tag;
@@ -23,22 +22,37 @@ pub fn scope() -> Scope {
     Scope::new(ACCOUNT, REGION)
 }
 
+/// An interceptor answering with the first of `rules` that matches each call.
+pub fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
+    let mut i = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+    for r in rules {
+        i = i.with_rule(r);
+    }
+    i
+}
+
+/// The clients (`PerScope`, in an `Arc`) of SDK crate `$sdk` for [`scope`], answered by
+/// the mock `$rules`. A macro: the SDKs' configs share no trait.
+macro_rules! mocked {
+    ($sdk:ident, $rules:expr) => {{
+        let conf = $sdk::Config::builder()
+            .behavior_version($sdk::config::BehaviorVersion::latest())
+            .region($sdk::config::Region::new($crate::mock::REGION))
+            .credentials_provider($sdk::config::Credentials::new(
+                "AKID", "SECRET", None, None, "mock",
+            ))
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor($crate::mock::interceptor($rules))
+            .build();
+        let mut clients = airgap_aws::clients::PerScope::new();
+        clients.insert(&$crate::mock::scope(), $sdk::Client::from_conf(conf));
+        std::sync::Arc::new(clients)
+    }};
+}
+
 /// EC2 clients of [`scope`] whose every call is answered by one of `rules`.
 pub fn ec2(rules: &[&Rule]) -> Arc<Ec2> {
-    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for r in rules {
-        interceptor = interceptor.with_rule(r);
-    }
-    let conf = aws_sdk_ec2::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "mock"))
-        .http_client(aws_smithy_mocks::create_mock_http_client())
-        .interceptor(interceptor)
-        .build();
-    let mut clients = PerScope::new();
-    clients.insert(&scope(), Client::from_conf(conf));
-    Arc::new(clients)
+    mocked!(aws_sdk_ec2, rules)
 }
 
 pub fn tag(k: &str, v: &str) -> Tag {

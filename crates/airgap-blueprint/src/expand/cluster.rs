@@ -2,10 +2,11 @@
 //! access entries, add-ons and node groups, ordered so nodes join without internet.
 
 use airgap_catalog::spec::{
-    node, EksAccessEntrySpec, EksAddonSpec, EksClusterSpec, EksNodegroupSpec, Id,
-    LaunchTemplateSpec, Policies, SecurityGroupRuleSpec, SecurityGroupSpec, Taint,
+    node, EksAccessEntrySpec, EksAddonSpec, EksClusterSpec, EksNodegroupSpec, IamRolePolicySpec,
+    IamRoleSpec, Id, KmsAliasSpec, KmsKeySpec, LaunchTemplateSpec, Policies, SecurityGroupRuleSpec,
+    SecurityGroupSpec, Taint,
 };
-use airgap_engine::{GraphBuilder, Node, Scope, Value};
+use airgap_engine::{GraphBuilder, Scope, Value};
 
 use super::{az_suffix, r};
 use crate::model::{Ami, Blueprint};
@@ -40,20 +41,22 @@ pub(super) fn cluster_nodes(
     let cluster_role = match &c.roles.cluster {
         Some(arn) => Value::str(arn.value.as_str()),
         None => {
-            b.add(
-                Node::new(format!("{id}/role").as_str(), "iam-role", s.clone())
-                    .attr("name", format!("airgap-{}-{name}-cluster", env))
-                    .attr("service", "eks.amazonaws.com"),
-            );
-            b.add(
-                Node::new(
-                    format!("{id}/role/AmazonEKSClusterPolicy").as_str(),
-                    "iam-role-policy",
-                    s.clone(),
-                )
-                .attr("role", r(&format!("{id}/role"), "id"))
-                .attr("policy", "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"),
-            );
+            b.add(node(
+                format!("{id}/role").as_str(),
+                s.clone(),
+                &IamRoleSpec {
+                    name: format!("airgap-{}-{name}-cluster", env),
+                    service: "eks.amazonaws.com".into(),
+                },
+            ));
+            b.add(node(
+                format!("{id}/role/AmazonEKSClusterPolicy").as_str(),
+                s.clone(),
+                &IamRolePolicySpec {
+                    role: Id::of(format!("{id}/role"), "id"),
+                    policy: "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy".into(),
+                },
+            ));
             r(&format!("{id}/role"), "arn")
         }
     };
@@ -65,21 +68,23 @@ pub(super) fn cluster_nodes(
     let node_role = match &c.roles.node {
         Some(arn) => Value::str(arn.value.as_str()),
         None => {
-            b.add(
-                Node::new(format!("{id}/node-role").as_str(), "iam-role", s.clone())
-                    .attr("name", format!("airgap-{}-{name}-node", env))
-                    .attr("service", "ec2.amazonaws.com"),
-            );
+            b.add(node(
+                format!("{id}/node-role").as_str(),
+                s.clone(),
+                &IamRoleSpec {
+                    name: format!("airgap-{}-{name}-node", env),
+                    service: "ec2.amazonaws.com".into(),
+                },
+            ));
             for p in NODE_POLICIES {
-                b.add(
-                    Node::new(
-                        format!("{id}/node-role/{p}").as_str(),
-                        "iam-role-policy",
-                        s.clone(),
-                    )
-                    .attr("role", r(&format!("{id}/node-role"), "id"))
-                    .attr("policy", format!("arn:aws:iam::aws:policy/{p}")),
-                );
+                b.add(node(
+                    format!("{id}/node-role/{p}").as_str(),
+                    s.clone(),
+                    &IamRolePolicySpec {
+                        role: Id::of(format!("{id}/node-role"), "id"),
+                        policy: format!("arn:aws:iam::aws:policy/{p}"),
+                    },
+                ));
             }
             r(&format!("{id}/node-role"), "arn")
         }
@@ -113,16 +118,22 @@ pub(super) fn cluster_nodes(
     cluster_spec.logging = c.logging.iter().map(|l| l.value.clone()).collect();
     cluster_spec.version = c.version.as_ref().map(|v| v.value.clone());
     if c.secrets_encryption.value {
-        b.add(
-            Node::new(format!("{id}/kms").as_str(), "kms-key", s.clone())
-                .attr("description", format!("EKS secrets of {name}"))
-                .attr("rotation", true),
-        );
-        b.add(
-            Node::new(format!("{id}/kms/alias").as_str(), "kms-alias", s.clone())
-                .attr("name", format!("alias/airgap/{}/{name}", env))
-                .attr("key", r(&format!("{id}/kms"), "id")),
-        );
+        b.add(node(
+            format!("{id}/kms").as_str(),
+            s.clone(),
+            &KmsKeySpec {
+                description: format!("EKS secrets of {name}"),
+                rotation: true,
+            },
+        ));
+        b.add(node(
+            format!("{id}/kms/alias").as_str(),
+            s.clone(),
+            &KmsAliasSpec {
+                name: format!("alias/airgap/{}/{name}", env),
+                key: Id::of(format!("{id}/kms"), "id"),
+            },
+        ));
         cluster_spec.secrets_key = Some(Id::of(format!("{id}/kms"), "arn"));
     }
     let mut cluster = node(id.as_str(), s.clone(), &cluster_spec);

@@ -2,12 +2,12 @@
 //! the spoke accounts, and the routes of the inspection VPC.
 
 use airgap_catalog::spec::{
-    node, Id, RouteSpec, TgwAssociationSpec, TgwAttachmentSpec, TgwRouteSpec, TgwRouteTableSpec,
-    TransitGatewaySpec,
+    node, Id, RamAssociationSpec, RamInvitationAccepterSpec, RamShareSpec, RouteSpec,
+    TgwAssociationSpec, TgwAttachmentSpec, TgwRouteSpec, TgwRouteTableSpec, TransitGatewaySpec,
 };
-use airgap_engine::{GraphBuilder, Node, Scope};
+use airgap_engine::{GraphBuilder, Scope};
 
-use super::{az_suffix, list, r};
+use super::az_suffix;
 use crate::model::Blueprint;
 
 /// The transit gateway, its two route tables, and its RAM share to every spoke account
@@ -56,33 +56,36 @@ pub(super) fn transit_gateway(
         v
     };
     if !spoke_accounts.is_empty() {
-        b.add(
-            Node::new("ram/share", "ram-share", net.clone())
-                .attr("name", format!("airgap-{}-tgw", env))
-                .attr("resources", list([r("tgw", "arn")]))
-                .attr("allowExternalPrincipals", !hub.ram.organization.value),
-        );
+        b.add(node(
+            "ram/share",
+            net.clone(),
+            &RamShareSpec {
+                name: format!("airgap-{}-tgw", env),
+                resources: vec![Id::of("tgw", "arn")],
+                allow_external_principals: !hub.ram.organization.value,
+            },
+        ));
         for (name, scope) in &spoke_accounts {
-            let mut assoc = Node::new(
+            // The principal's side finds its node by this name on the share.
+            let accepter = (!hub.ram.organization.value).then(|| format!("ram/accept/{name}"));
+            b.add(node(
                 format!("ram/principal/{name}").as_str(),
-                "ram-association",
                 net.clone(),
-            )
-            .attr("share", r("ram/share", "arn"))
-            .attr("principal", scope.account.as_str());
-            if !hub.ram.organization.value {
-                // The principal's side finds its node by this name on the share.
-                assoc = assoc.attr("accepter", format!("ram/accept/{name}"));
-            }
-            b.add(assoc);
-            if !hub.ram.organization.value {
+                &RamAssociationSpec {
+                    share: Id::of("ram/share", "arn"),
+                    principal: scope.account.clone(),
+                    accepter: accepter.clone(),
+                },
+            ));
+            if let Some(accepter) = accepter {
                 b.add(
-                    Node::new(
-                        format!("ram/accept/{name}").as_str(),
-                        "ram-invitation-accepter",
+                    node(
+                        accepter.as_str(),
                         scope.clone(),
+                        &RamInvitationAccepterSpec {
+                            share: Id::of("ram/share", "arn"),
+                        },
                     )
-                    .attr("share", r("ram/share", "arn"))
                     .after(format!("ram/principal/{name}").as_str()),
                 );
             }

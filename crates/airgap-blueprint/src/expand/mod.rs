@@ -109,10 +109,6 @@ fn r(node: &str, output: &str) -> Value {
     Value::reference(node, output)
 }
 
-fn list<I: IntoIterator<Item = Value>>(items: I) -> Value {
-    Value::List(items.into_iter().collect())
-}
-
 /// The short AZ suffix used in addresses: `eu-central-1a` -> `a`.
 fn az_suffix(az: &str) -> &str {
     let i = az.rfind(|c: char| c.is_ascii_digit()).map_or(0, |i| i + 1);

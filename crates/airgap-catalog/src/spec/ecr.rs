@@ -1,4 +1,60 @@
 //! Specs of the ECR repository kind.
 
-#[allow(unused_imports)]
+use serde::{Deserialize, Serialize};
+
 use super::{Id, Spec};
+use crate::KindFacts;
+
+/// A private repository, and who outside the owning account may pull from it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EcrRepositorySpec {
+    pub name: String,
+    pub immutable_tags: bool,
+    pub scan_on_push: bool,
+    pub pull_principals: PullPrincipals,
+}
+
+impl Spec for EcrRepositorySpec {
+    const KIND: &'static KindFacts = &crate::ECR_REPOSITORY;
+}
+
+/// The principals (role ARNs) the repository policy lets pull. Observed, a policy that
+/// is not exactly the pull policy airgapctl writes is its whole canonical document, so
+/// it differs from any list and is rewritten.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PullPrincipals {
+    Principals(Vec<Id>),
+    Other(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use airgap_engine::Value;
+
+    #[test]
+    fn principals_are_a_list_and_another_policy_its_text() {
+        let mut s = EcrRepositorySpec {
+            name: "apps".into(),
+            immutable_tags: true,
+            scan_on_push: true,
+            pull_principals: PullPrincipals::Principals(vec![
+                "arn:aws:iam::1:role/a".into(),
+                Id::of("cluster/a/node-role", "arn"),
+            ]),
+        };
+        let a = s.to_attrs();
+        assert_eq!(
+            a["pullPrincipals"],
+            Value::List(vec![
+                Value::str("arn:aws:iam::1:role/a"),
+                Value::reference("cluster/a/node-role", "arn")
+            ])
+        );
+        assert_eq!(EcrRepositorySpec::from_attrs(&a).unwrap(), s);
+        s.pull_principals = PullPrincipals::Other("{}".into());
+        assert_eq!(EcrRepositorySpec::from_attrs(&s.to_attrs()).unwrap(), s);
+    }
+}

@@ -1,4 +1,57 @@
 //! Specs of the IAM and KMS kinds (role, role policy, key, alias).
 
-#[allow(unused_imports)]
+use serde::{Deserialize, Serialize};
+
 use super::{Id, Spec};
+use crate::KindFacts;
+
+/// A role one AWS service may assume (the trust policy's only statement).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IamRoleSpec {
+    pub name: String,
+    /// The trusted service (`eks.amazonaws.com`); observed, a trust policy of another
+    /// shape is its whole canonical document, so it differs and is rewritten.
+    pub service: String,
+}
+
+impl Spec for IamRoleSpec {
+    const KIND: &'static KindFacts = &crate::IAM_ROLE;
+}
+
+/// A managed policy attached to a role (by the role's name).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IamRolePolicySpec {
+    pub role: Id,
+    pub policy: String,
+}
+
+impl Spec for IamRolePolicySpec {
+    const KIND: &'static KindFacts = &crate::IAM_ROLE_POLICY;
+}
+
+/// A symmetric KMS key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KmsKeySpec {
+    pub description: String,
+    #[serde(default)]
+    pub rotation: bool,
+}
+
+impl Spec for KmsKeySpec {
+    const KIND: &'static KindFacts = &crate::KMS_KEY;
+}
+
+/// An alias (`alias/...`) of a key (its id).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KmsAliasSpec {
+    pub name: String,
+    pub key: Id,
+}
+
+impl Spec for KmsAliasSpec {
+    const KIND: &'static KindFacts = &crate::KMS_ALIAS;
+}

@@ -1,4 +1,47 @@
 //! Specs of the RAM kinds (share, association, invitation accepter).
 
-#[allow(unused_imports)]
+use serde::{Deserialize, Serialize};
+
 use super::{Id, Spec};
+use crate::KindFacts;
+
+/// A resource share of the owner's resources (their ARNs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RamShareSpec {
+    pub name: String,
+    pub resources: Vec<Id>,
+    #[serde(default)]
+    pub allow_external_principals: bool,
+}
+
+impl Spec for RamShareSpec {
+    const KIND: &'static KindFacts = &crate::RAM_SHARE;
+}
+
+/// A share's association with one principal (an account id). `accepter` names the
+/// node that accepts the invitation in that account, for a principal outside the
+/// organization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RamAssociationSpec {
+    pub share: Id,
+    pub principal: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub accepter: Option<String>,
+}
+
+impl Spec for RamAssociationSpec {
+    const KIND: &'static KindFacts = &crate::RAM_ASSOCIATION;
+}
+
+/// The acceptance, in a principal account, of the invitation to a share.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RamInvitationAccepterSpec {
+    pub share: Id,
+}
+
+impl Spec for RamInvitationAccepterSpec {
+    const KIND: &'static KindFacts = &crate::RAM_INVITATION_ACCEPTER;
+}

@@ -11,7 +11,7 @@ use crate::ec2::{
     tag_spec, Blockers, Ec2, Held, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{boxed_delete, boxed_ready, boxed_update, changed, created, delete_call};
+use crate::kit::{boxed_delete, boxed_ready, boxed_update, changes, created, delete_call};
 use airgap_catalog::spec::{Spec, SubnetSpec};
 
 pub struct Subnet(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -67,7 +67,7 @@ impl Kind for Subnet {
     // The VPC, CIDR and AZ force a replacement (the catalogue says so); what is left
     // to change in place is the public address mapping.
     boxed_update!(self, node, current, diff, {
-        if changed(diff, "mapPublicIpOnLaunch") {
+        if changes(diff, &["mapPublicIpOnLaunch"]) {
             let spec = SubnetSpec::from_attrs(&node.attrs)?;
             map_public_ip(
                 self.0.client(&node.scope)?,

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use super::route_tables;
 use crate::ec2::{kind_meta, marked, parents_of_env, route_made, route_mark, unmark_removed, Ec2};
 use crate::errors::classify;
-use crate::kit::{boxed_delete, boxed_update, changed, ready_with_the_call, unless_done};
+use crate::kit::{boxed_delete, boxed_update, changes, ready_with_the_call, unless_done};
 use airgap_catalog::spec::{RouteSpec, Spec};
 
 pub struct Route(pub Arc<Ec2>);
@@ -70,7 +70,7 @@ impl Kind for Route {
 
     // The table and CIDR force a replacement: what changes in place is the target.
     boxed_update!(self, node, current, diff, {
-        if changed(diff, "target") {
+        if changes(diff, &["target"]) {
             let spec = RouteSpec::from_attrs(&node.attrs)?;
             replace(self.0.client(&node.scope)?, &spec).await?;
         }

@@ -16,7 +16,7 @@ use crate::ec2::{
 };
 use crate::errors::classify;
 use crate::kit::{
-    boxed_ready, boxed_update, by_state, changed, created, delta, id_out, ids, some_if,
+    boxed_ready, boxed_update, by_state, changes, created, delta, id_out, ids, some_if,
     sorted_lists, with_tag_drift,
 };
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
@@ -118,11 +118,11 @@ impl Kind for TgwAttachment {
     boxed_update!(self, node, current, diff, {
         let c = self.0.client(&node.scope)?;
         retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
-        if !changed(diff, "subnets") && !changed(diff, "applianceMode") {
+        if !changes(diff, &["subnets"]) && !changes(diff, &["applianceMode"]) {
             return Ok(current.outputs.clone());
         }
         let spec = TgwAttachmentSpec::from_attrs(&node.attrs)?;
-        let (add, remove) = if changed(diff, "subnets") {
+        let (add, remove) = if changes(diff, &["subnets"]) {
             let have = TgwAttachmentSpec::from_attrs(&current.attrs)?;
             delta(&ids(&spec.subnets)?, &ids(&have.subnets)?)
         } else {

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use super::tables_marked;
 use crate::ec2::{filter, kind_meta, marked, route_made, route_mark, unmark_removed, Ec2};
 use crate::errors::classify;
-use crate::kit::{boxed_delete, boxed_update, changed, ready_with_the_call, unless_done};
+use crate::kit::{boxed_delete, boxed_update, changes, ready_with_the_call, unless_done};
 use crate::tags;
 use airgap_catalog::spec::{Spec, TgwRouteSpec};
 
@@ -71,7 +71,7 @@ impl Kind for TgwRoute {
 
     // The table and CIDR force a replacement: what changes in place is the attachment.
     boxed_update!(self, node, current, diff, {
-        if changed(diff, "attachment") {
+        if changes(diff, &["attachment"]) {
             let spec = TgwRouteSpec::from_attrs(&node.attrs)?;
             replace_tgw_route(self.0.client(&node.scope)?, &spec).await?;
         }

@@ -1,0 +1,219 @@
+//! The invitation accepter kind (`ram-invitation-accepter`): a principal account
+//! outside the organization accepting the invitation to a share.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use airgap_catalog::spec::{RamInvitationAccepterSpec, Spec};
+use airgap_engine::{
+    Attrs, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+};
+use async_trait::async_trait;
+use aws_sdk_ram::types::{ResourceOwner, ResourceShareInvitationStatus};
+
+use super::{
+    accept_key, all_shares, association_failed, link_status, live, principal_links, tag_map, Ram,
+};
+use crate::ec2::kind_meta;
+use crate::errors::{classify, code_of, found};
+use crate::kit::{page_items, update_keeps_outputs};
+use crate::tags;
+
+pub struct RamInvitationAccepter(pub Arc<Ram>);
+
+#[async_trait]
+impl Kind for RamInvitationAccepter {
+    kind_meta!(RAM_INVITATION_ACCEPTER);
+
+    /// The acceptances of this (principal) account. Nothing here filters the shares of
+    /// other accounts by tag (AWS refuses it, see [`shares`]) or relies on their tags
+    /// being visible to a principal: this account lists what is shared with it, unfiltered,
+    /// for the owners; each owner that is one of the environment's accounts then says,
+    /// with its own credentials and tags, which of its shares are the environment's and
+    /// which node accepts for this account, and its principal association says whether
+    /// this account accepted (see [`accepted_shares`]).
+    async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
+        let shared = all_shares(
+            self.0
+                .client(scope)?
+                .get_resource_shares()
+                .resource_owner(ResourceOwner::OtherAccounts),
+        )
+        .await?;
+        let mut by_owner: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for sh in shared.into_iter().filter(live) {
+            if let (Some(owner), Some(arn)) = (sh.owning_account_id(), sh.resource_share_arn()) {
+                by_owner
+                    .entry(owner.to_string())
+                    .or_default()
+                    .push(arn.to_string());
+            }
+        }
+        let mut found = Vec::new();
+        for (owner, arns) in by_owner {
+            // An owner outside the environment's accounts shares nothing of it (and there
+            // are no credentials for it).
+            let Ok(oc) = self.0.client(&Scope::new(owner, scope.region.clone())) else {
+                continue;
+            };
+            found.extend(
+                accepted_shares(oc, env, arns, &scope.account)
+                    .await?
+                    .into_iter()
+                    .map(|(arn, id)| Observed {
+                        id: id.as_str().into(),
+                        attrs: RamInvitationAccepterSpec {
+                            share: arn.as_str().into(),
+                        }
+                        .to_attrs(),
+                        outputs: Attrs::new(),
+                        physical_id: format!("{arn}{ACCEPT_SUFFIX}"),
+                        parents: vec![arn],
+                    }),
+            );
+        }
+        Ok(found)
+    }
+
+    async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        let spec = RamInvitationAccepterSpec::from_attrs(&node.attrs)?;
+        let c = self.0.client(&node.scope)?;
+        let arn = spec.share.get()?;
+        let invitations = page_items!(
+            c.get_resource_share_invitations().resource_share_arns(arn),
+            resource_share_invitations
+        )?;
+        use ResourceShareInvitationStatus as S;
+        if invitations.iter().any(|i| i.status() == Some(&S::Accepted)) {
+            return Ok(accepted(arn));
+        }
+        let Some(inv) = invitations.iter().find(|i| i.status() == Some(&S::Pending)) else {
+            if let Some(i) = invitations.first() {
+                return Err(KindError::fatal(
+                    "InvitationNotPending",
+                    format!(
+                        "the invitation to share {arn} is {}",
+                        i.status().map_or("unknown", |s| s.as_str())
+                    ),
+                ));
+            }
+            // Invitations take a moment to reach the principal: the engine retries.
+            return Err(KindError::new(
+                ErrorClass::NotFound,
+                "InvitationNotYetVisible",
+                format!(
+                    "no invitation to {arn} has arrived in {} yet",
+                    node.scope.account
+                ),
+            ));
+        };
+        match c
+            .accept_resource_share_invitation()
+            .resource_share_invitation_arn(inv.resource_share_invitation_arn().unwrap_or_default())
+            .client_token(node.client_token())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(accepted(arn)),
+            Err(e) if code_of(&e) == Some("ResourceShareInvitationAlreadyAcceptedException") => {
+                Ok(accepted(arn))
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    // The share forces a replacement: nothing changes in place.
+    update_keeps_outputs!();
+
+    /// Nothing to undo here: the owner removing the principal ends the sharing.
+    async fn delete(&self, _scope: &Scope, _current: &Observed) -> Result<(), KindError> {
+        Ok(())
+    }
+
+    async fn ready(
+        &self,
+        scope: &Scope,
+        op: Op,
+        physical_id: &str,
+        _outputs: &Attrs,
+    ) -> Result<Readiness, KindError> {
+        if op == Op::Delete {
+            return Ok(Readiness::Gone);
+        }
+        // What observe counts as accepted: the owner's principal association.
+        let arn = physical_id
+            .strip_suffix(ACCEPT_SUFFIX)
+            .unwrap_or(physical_id);
+        let owner = arn
+            .split(':')
+            .nth(4)
+            .ok_or_else(|| KindError::fatal("BadId", physical_id))?;
+        let oc = self.0.client(&Scope::new(owner, scope.region.clone()))?;
+        let status = link_status(oc, arn, &scope.account).await?;
+        Ok(match status.as_deref() {
+            Some("ASSOCIATED") => Readiness::Ready(Attrs::new()),
+            Some("FAILED") => return Err(association_failed(arn, &scope.account)),
+            Some(st) => Readiness::Pending(st.to_string()),
+            None => Readiness::Pending("accepting".into()),
+        })
+    }
+}
+
+/// Of the shares `arns` of the owner whose client is `oc`: the environment's ones that
+/// `principal` accepted, with the node that accepts for it. The owner's tags say which
+/// are the environment's and which node accepts (`airgap:accept:<principal>`); an
+/// account outside the organization stays ASSOCIATING until it accepts the invitation,
+/// and is ASSOCIATED after (RAM API reference, ResourceShareAssociation `status`:
+/// https://docs.aws.amazon.com/ram/latest/APIReference/API_ResourceShareAssociation.html).
+async fn accepted_shares(
+    oc: &aws_sdk_ram::Client,
+    env: &str,
+    arns: Vec<String>,
+    principal: &str,
+) -> Result<Vec<(String, String)>, KindError> {
+    let owned = all_shares(
+        oc.get_resource_shares()
+            .resource_owner(ResourceOwner::SelfValue)
+            .set_resource_share_arns(Some(arns)),
+    )
+    .await;
+    // None: deleted since this account listed it.
+    let Some(owned) = found(owned)? else {
+        return Ok(Vec::new());
+    };
+    let nodes: HashMap<String, String> = owned
+        .into_iter()
+        .filter(live)
+        .filter_map(|sh| {
+            let t = tag_map(&sh);
+            tags::owned_id(&t, env)?;
+            Some((
+                sh.resource_share_arn()?.to_string(),
+                t.get(&accept_key(principal))?.clone(),
+            ))
+        })
+        .collect();
+    if nodes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let links = found(principal_links(oc, nodes.keys().cloned().collect(), Some(principal)).await)?;
+    Ok(links
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, p, st)| p == principal && st == "ASSOCIATED")
+        .filter_map(|(arn, _, _)| {
+            let id = nodes.get(&arn)?.clone();
+            Some((arn, id))
+        })
+        .collect())
+}
+
+/// The acceptance's physical id: unlike the share's, as physical ids order deletes.
+const ACCEPT_SUFFIX: &str = "#accept";
+
+fn accepted(arn: &str) -> Created {
+    Created {
+        physical_id: format!("{arn}{ACCEPT_SUFFIX}"),
+        outputs: Attrs::new(),
+    }
+}
