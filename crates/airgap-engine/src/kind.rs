@@ -269,24 +269,70 @@ pub trait Kind: Send + Sync + 'static {
     /// interrupted attempt already created it (client token or lookup by tag).
     async fn create(&self, node: &Resolved) -> Result<Created, KindError>;
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError>;
+    /// Changes what `change.diff` lists (and nothing else) in place. Replacements never
+    /// come here: the engine deletes and creates instead.
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError>;
 
-    /// Starts deleting; must not fail if it is already gone.
+    /// Starts deleting. A resource already gone answers `NotFound` (or `Ok`): the engine
+    /// counts either as deleted, so no kind decides it on its own.
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError>;
 
-    /// Whether the resource is usable after `op` (or gone after a delete).
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError>;
+    /// Whether the resource is usable after `check.op` (or gone after a delete).
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError>;
+}
+
+/// An update to make: the resolved node, the resource as observed, and the fields that
+/// differ (the plan's diff; the kind acts on these).
+#[derive(Clone, Copy, Debug)]
+pub struct Change<'a> {
+    pub node: &'a Resolved,
+    pub current: &'a Observed,
+    pub diff: &'a Diff,
+}
+
+impl Change<'_> {
+    /// Whether the diff changes `field`.
+    pub fn changes(&self, field: &str) -> bool {
+        self.diff.changes.iter().any(|c| c.field == field)
+    }
+}
+
+/// What an update call answers: the outputs it changed, and for an operation that goes
+/// on at AWS after the call returns (an EKS update), the handle readiness follows it by.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Updated {
+    pub outputs: Attrs,
+    pub handle: Option<String>,
+}
+
+impl Updated {
+    /// An update that finished with the call, or that readiness follows by the resource's
+    /// own status.
+    pub fn done(outputs: Attrs) -> Self {
+        Updated {
+            outputs,
+            handle: None,
+        }
+    }
+
+    /// An update AWS goes on with, followed by `handle`.
+    pub fn started(outputs: Attrs, handle: impl Into<String>) -> Self {
+        Updated {
+            outputs,
+            handle: Some(handle.into()),
+        }
+    }
+}
+
+/// A readiness check: after `op` on the resource `physical_id`, with the outputs it had
+/// or was given and, after an update that returned one, its handle.
+#[derive(Clone, Copy, Debug)]
+pub struct Check<'a> {
+    pub scope: &'a Scope,
+    pub op: Op,
+    pub physical_id: &'a str,
+    pub outputs: &'a Attrs,
+    pub handle: Option<&'a str>,
 }
 
 /// The facts of a kind, read the same way by everything that schedules or plans it.

@@ -19,8 +19,8 @@ pub use events::{Event, EventSink, Events};
 pub use exec::{execute, ExecOptions, Order, Outcome, Report, SlotMode};
 pub use graph::{Graph, GraphBuilder, GraphError, Node, NodeId, Scope};
 pub use kind::{
-    fnv1a, Created, Diff, ErrorClass, FieldChange, Kind, KindError, KindFacts, Observed, Op,
-    Readiness, Registry, ReplaceMode, Resolved, Timing,
+    fnv1a, Change, Check, Created, Diff, ErrorClass, FieldChange, Kind, KindError, KindFacts,
+    Observed, Op, Readiness, Registry, ReplaceMode, Resolved, Timing, Updated,
 };
 pub use limits::{BucketLimit, RateLimits};
 pub use plan::{plan, Action, Plan, PlanError, PlanMode, PlannedNode};

@@ -19,8 +19,8 @@ use tokio::time::{sleep, Instant};
 
 use crate::graph::{GraphBuilder, Node, NodeId, Scope};
 use crate::kind::{
-    fnv1a, Created, Diff, ErrorClass, Kind, KindError, KindFacts, Observed, Op, Readiness,
-    Registry, Resolved,
+    fnv1a, Change, Check, Created, ErrorClass, Kind, KindError, KindFacts, Observed, Op, Readiness,
+    Registry, Resolved, Updated,
 };
 use crate::limits::{Limiter, RateLimits};
 use crate::value::{Attrs, Value};
@@ -378,12 +378,8 @@ impl Kind for SimKind {
         })
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        _diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change { node, current, .. } = change;
         let c = &self.cloud;
         c.enter(
             self.spec,
@@ -412,7 +408,7 @@ impl Kind for SimKind {
         }
         r.attrs.extend(node.attrs.clone());
         r.ready_at = Some(now + c.actual(self.spec, &node.id, Op::Update));
-        Ok(outputs(r, now))
+        Ok(Updated::done(outputs(r, now)))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -468,13 +464,13 @@ impl Kind for SimKind {
         Ok(())
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         self.cloud
             .enter(
                 self.spec,

@@ -10,7 +10,7 @@ use tracing::{info_span, Instrument};
 
 use super::{Candidate, Exec, Order, State, StepResult};
 use crate::events::Event;
-use crate::kind::{Diff, KindError, Observed, Op, ReplaceMode, Resolved};
+use crate::kind::{Change, Diff, KindError, Observed, Op, ReplaceMode, Resolved, Updated};
 use crate::plan::Action;
 use crate::value::{Attrs, Value};
 
@@ -112,7 +112,7 @@ impl Exec<'_> {
         self.calls_in_flight += 1;
         if matches!(node.action, Action::Await { .. }) {
             // Nothing to call: it exists and only has to become ready.
-            self.on_result(o, StepResult::Updated(Ok(Attrs::new())));
+            self.on_result(o, StepResult::Updated(Ok(Updated::default())));
             return;
         }
         let kind = Arc::clone(&self.kinds[o]);
@@ -147,7 +147,14 @@ impl Exec<'_> {
                         async move {
                             (
                                 o,
-                                StepResult::Updated(kind.update(&resolved, &current, &diff).await),
+                                StepResult::Updated(
+                                    kind.update(Change {
+                                        node: &resolved,
+                                        current: &current,
+                                        diff: &diff,
+                                    })
+                                    .await,
+                                ),
                             )
                         }
                         .instrument(span),

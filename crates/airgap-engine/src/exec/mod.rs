@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::events::Events;
 use crate::graph::{NodeId, Scope};
-use crate::kind::{Created, Kind, KindError, Readiness, Registry};
+use crate::kind::{Created, Kind, KindError, Readiness, Registry, Updated};
 use crate::limits::{Limiter, RateLimits};
 use crate::opgraph::OpGraph;
 use crate::plan::{Plan, PlanError};
@@ -116,6 +116,8 @@ struct OpState {
     called: Option<Instant>,
     physical_id: Option<String>,
     outputs: Attrs,
+    /// What the update call returned to follow it by (see [`Updated::handle`]).
+    handle: Option<String>,
     attempts: u32,
     polls: u32,
     last_status: String,
@@ -125,7 +127,7 @@ struct OpState {
 
 enum StepResult {
     Created(Result<Created, KindError>),
-    Updated(Result<Attrs, KindError>),
+    Updated(Result<Updated, KindError>),
     Deleted(Result<(), KindError>),
     Polled(Result<Readiness, KindError>),
 }
@@ -199,6 +201,7 @@ pub async fn execute(
             called: None,
             physical_id: None,
             outputs: Attrs::new(),
+            handle: None,
             attempts: 0,
             polls: 0,
             last_status: String::new(),

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{Exec, SlotMode, State, StepResult, Timer};
+use crate::kind::Check;
 
 impl Exec<'_> {
     pub(super) fn fire_timers(&mut self) -> Option<Instant> {
@@ -61,11 +62,16 @@ impl Exec<'_> {
         let scope = self.scope(o).clone();
         let physical = self.st[o].physical_id.clone().unwrap_or_default();
         let outputs = self.st[o].outputs.clone();
+        let handle = self.st[o].handle.clone();
         self.tasks.spawn(async move {
-            (
-                o,
-                StepResult::Polled(kind.ready(&scope, op, &physical, &outputs).await),
-            )
+            let check = Check {
+                scope: &scope,
+                op,
+                physical_id: &physical,
+                outputs: &outputs,
+                handle: handle.as_deref(),
+            };
+            (o, StepResult::Polled(kind.ready(check).await))
         });
     }
 

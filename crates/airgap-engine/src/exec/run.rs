@@ -5,7 +5,7 @@ use tokio::time::{sleep_until, Instant};
 
 use super::{Exec, Outcome, Report, SlotMode, State, StepResult, Timer};
 use crate::events::Event;
-use crate::kind::{ErrorClass, KindError, Op, Readiness};
+use crate::kind::{ErrorClass, KindError, Op, Readiness, Updated};
 use crate::value::Value;
 
 impl Exec<'_> {
@@ -86,7 +86,7 @@ impl Exec<'_> {
             StepResult::Updated(r) => {
                 self.release_call_slot(o);
                 match r {
-                    Ok(outputs) => {
+                    Ok(Updated { outputs, handle }) => {
                         let cur = self.plan.nodes[pix]
                             .current
                             .as_ref()
@@ -95,6 +95,7 @@ impl Exec<'_> {
                         let mut merged = cur.outputs.clone();
                         merged.extend(outputs);
                         self.st[o].outputs = merged;
+                        self.st[o].handle = handle;
                         self.begin_wait(o, now);
                     }
                     Err(e) => self.on_error(o, e, true),
