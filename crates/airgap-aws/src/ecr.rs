@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{EcrRepositorySpec, Id, PullPrincipals, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Registry, Resolved,
-    Scope, Value,
+    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness,
+    Registry, Resolved, Scope, Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Repository, Tag};
@@ -357,12 +357,12 @@ impl Kind for EcrRepository {
         })
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         let spec = EcrRepositorySpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let name = &spec.name;
@@ -389,7 +389,7 @@ impl Kind for EcrRepository {
         if changes(diff, &["pullPrincipals"]) {
             set_pull_policy(c, name, &wanted_principals(&spec)?).await?;
         }
-        Ok(current.outputs.clone())
+        Ok(Updated::done(current.outputs.clone()))
     }
 
     /// Images go with the repository: the environment is being torn down.
@@ -411,13 +411,14 @@ impl Kind for EcrRepository {
         .await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            outputs,
+            ..
+        } = check;
         if op != Op::Delete {
             return Ok(Readiness::Ready(outputs.clone()));
         }

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{IamRolePolicySpec, IamRoleSpec, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Registry, Resolved,
-    Scope, Value,
+    Attrs, Change, Check, Created, ErrorClass, Kind, KindError, Observed, Readiness, Registry,
+    Resolved, Scope, Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_iam::types::{Role, Tag};
@@ -23,7 +23,7 @@ use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of};
 use crate::kit::{
     all_pages, canonical_policy, changes, delete_call, lookup, not_visible_yet, ours, presence, s,
-    settled, tag_map, update_keeps_outputs,
+    settled, tag_map,
 };
 use crate::tags;
 
@@ -204,12 +204,12 @@ impl Kind for IamRole {
         })
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         // The name forces a replacement: only the trusted service changes in place.
         if changes(diff, &["service"]) {
             let spec = IamRoleSpec::from_attrs(&node.attrs)?;
@@ -222,7 +222,7 @@ impl Kind for IamRole {
                 .await
                 .map_err(classify)?;
         }
-        Ok(current.outputs.clone())
+        Ok(Updated::done(current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -239,13 +239,10 @@ impl Kind for IamRole {
         .await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        _physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope, op, outputs, ..
+        } = check;
         let name = s(outputs, "id")?;
         let found = lookup(self.0.client(scope)?.get_role().role_name(&name).send()).await?;
         // Ready once IAM shows it: EKS may still reject the role for a while
@@ -342,7 +339,9 @@ impl Kind for IamRolePolicy {
         })
     }
 
-    update_keeps_outputs!();
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        Ok(Updated::done(change.current.outputs.clone()))
+    }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let spec = IamRolePolicySpec::from_attrs(&current.attrs)?;
@@ -364,13 +363,8 @@ impl Kind for IamRolePolicy {
         .await
     }
 
-    async fn ready(
-        &self,
-        _scope: &Scope,
-        op: Op,
-        _physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check { op, outputs, .. } = check;
         Ok(settled(op, outputs))
     }
 }

@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{KmsAliasSpec, KmsKeySpec, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Registry, Resolved,
-    Scope, Value,
+    Attrs, Change, Check, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Registry,
+    Resolved, Scope, Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_kms::types::{AliasListEntry, KeyMetadata, KeyState, Tag};
@@ -192,12 +192,12 @@ impl Kind for KmsKey {
         })
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         let spec = KmsKeySpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let key = s(&current.outputs, "id")?;
@@ -222,7 +222,7 @@ impl Kind for KmsKey {
                 .await
                 .map_err(classify)?;
         }
-        Ok(current.outputs.clone())
+        Ok(Updated::done(current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -239,13 +239,14 @@ impl Kind for KmsKey {
         .await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            outputs,
+            ..
+        } = check;
         let r = self
             .0
             .client(scope)?
@@ -393,16 +394,16 @@ impl Kind for KmsAlias {
         })
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         // The name forces a replacement: only the target key changes in place (point
         // the alias, and move the mark).
         if !changes(diff, &["key"]) {
-            return Ok(current.outputs.clone());
+            return Ok(Updated::done(current.outputs.clone()));
         }
         let spec = KmsAliasSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
@@ -417,7 +418,7 @@ impl Kind for KmsAlias {
         if let Ok(old) = KmsAliasSpec::from_attrs(&current.attrs) {
             untag_quietly(c, old.key.get()?, name).await?;
         }
-        Ok(current.outputs.clone())
+        Ok(Updated::done(current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -427,13 +428,10 @@ impl Kind for KmsAlias {
         untag_quietly(c, spec.key.get()?, &spec.name).await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        _physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope, op, outputs, ..
+        } = check;
         let name = s(outputs, "id")?;
         let found = aliases(self.0.client(scope)?)
             .await?

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{LogGroupSpec, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Registry, Resolved,
-    Scope, Value,
+    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Readiness,
+    Registry, Resolved, Scope, Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
@@ -227,17 +227,17 @@ impl Kind for LogGroupKind {
     }
 
     /// The name forces a replacement: only the retention changes in place.
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         if changes(diff, &["retentionDays"]) {
             self.set_retention(&node.scope, &LogGroupSpec::from_attrs(&node.attrs)?)
                 .await?;
         }
-        Ok(current.outputs.clone())
+        Ok(Updated::done(current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -252,13 +252,14 @@ impl Kind for LogGroupKind {
         .await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            outputs,
+            ..
+        } = check;
         let name = outputs
             .get("name")
             .and_then(Value::as_str)

@@ -6,7 +6,7 @@ mod eks_mock;
 
 use airgap_aws::eks::{EksAccessEntry, EksAddon, EksCluster};
 use airgap_catalog::spec::{EksAccessEntrySpec, EksAddonSpec, EksClusterSpec, Id, Policies, Spec};
-use airgap_engine::{ErrorClass, Kind, Observed, Op, Readiness, Resolved, Value};
+use airgap_engine::{Check, ErrorClass, Kind, Observed, Op, Readiness, Resolved, Value};
 use aws_sdk_eks::operation::associate_access_policy::AssociateAccessPolicyOutput;
 use aws_sdk_eks::operation::create_access_entry::CreateAccessEntryError;
 use aws_sdk_eks::operation::create_cluster::CreateClusterOutput;
@@ -299,9 +299,15 @@ async fn deletes_of_what_is_already_gone_succeed() {
         .await
         .expect("an add-on already gone");
     assert_eq!(
-        k.ready(&scope(), Op::Delete, "arn:x", &o.outputs)
-            .await
-            .expect("readiness"),
+        k.ready(Check {
+            scope: &scope(),
+            op: Op::Delete,
+            physical_id: "arn:x",
+            outputs: &o.outputs,
+            handle: None,
+        })
+        .await
+        .expect("readiness"),
         Readiness::Gone
     );
 }

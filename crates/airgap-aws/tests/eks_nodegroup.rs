@@ -18,7 +18,7 @@ use airgap_catalog::spec::{
     EksNodegroupSpec, Id, MaxUnavailable, Spec, Taint as SpecTaint, TaintEffect as Effect,
 };
 use airgap_engine::{
-    Diff, ErrorClass, FieldChange, Kind, Observed, Op, Readiness, Resolved, Value,
+    Change, Check, Diff, ErrorClass, FieldChange, Kind, Observed, Op, Readiness, Resolved, Value,
 };
 use aws_sdk_eks::operation::create_nodegroup::{CreateNodegroupError, CreateNodegroupOutput};
 use aws_sdk_eks::operation::delete_nodegroup::DeleteNodegroupError;
@@ -288,7 +288,13 @@ async fn delete_of_a_group_already_gone_succeeds_and_is_gone() {
         .expect("already gone is fine");
     assert_eq!(gone.num_calls(), 1);
     let r = k
-        .ready(&scope(), Op::Delete, NG_ARN, &observed().outputs)
+        .ready(Check {
+            scope: &scope(),
+            op: Op::Delete,
+            physical_id: NG_ARN,
+            outputs: &observed().outputs,
+            handle: None,
+        })
         .await
         .expect("readiness");
     assert_eq!(r, Readiness::Gone);
@@ -335,7 +341,11 @@ async fn an_update_sends_only_the_taints_the_plan_changes() {
                 .build()
         });
     let out = kind(&[&now, &config])
-        .update(&node, &observed(), &d)
+        .update(Change {
+            node: &node,
+            current: &observed(),
+            diff: &d,
+        })
         .await
         .expect("update started");
     assert_eq!(
@@ -343,7 +353,7 @@ async fn an_update_sends_only_the_taints_the_plan_changes() {
         1,
         "one config update with the taint change only"
     );
-    assert_eq!(out["update"], Value::str("u-1"));
+    assert_eq!(out.handle.as_deref(), Some("u-1"), "the update to follow");
 }
 
 /// `updateConfig` (EKS API `NodegroupUpdateConfig`: `maxUnavailable` or
@@ -415,11 +425,15 @@ async fn a_changed_update_config_is_updated_in_place() {
                 .build()
         });
     let out = kind(&[&now, &config])
-        .update(&node, &seen, &d)
+        .update(Change {
+            node: &node,
+            current: &seen,
+            diff: &d,
+        })
         .await
         .expect("update started");
     assert_eq!(config.num_calls(), 1);
-    assert_eq!(out["update"], Value::str("u-2"));
+    assert_eq!(out.handle.as_deref(), Some("u-2"), "the update to follow");
 }
 
 /// What observe makes of `described`, without calling it.

@@ -12,7 +12,7 @@ mod mock;
 
 use airgap_aws::nfw::NfwPolicy;
 use airgap_catalog::spec::{Id, NfwPolicySpec, Spec};
-use airgap_engine::{Attrs, Diff, FieldChange, Kind, Observed, Resolved, Value};
+use airgap_engine::{Attrs, Change, Diff, FieldChange, Kind, Observed, Resolved, Value};
 use aws_sdk_networkfirewall::operation::describe_firewall_policy::DescribeFirewallPolicyOutput;
 use aws_sdk_networkfirewall::operation::list_firewall_policies::ListFirewallPoliciesOutput;
 use aws_sdk_networkfirewall::operation::update_firewall_policy::UpdateFirewallPolicyOutput;
@@ -220,10 +220,15 @@ async fn an_update_sends_the_body_with_the_token_read_just_before() {
     let (describe, update) = (described("token-7"), updated());
     let k = kind(&[&describe, &update]);
     let out = k
-        .update(&node(), &current(), &change("ruleGroups"))
+        .update(Change {
+            node: &node(),
+            current: &current(),
+            diff: &change("ruleGroups"),
+        })
         .await
         .expect("update");
-    assert_eq!(out["arn"], Value::str(ARN));
+    assert_eq!(out.outputs["arn"], Value::str(ARN));
+    assert_eq!(out.handle, None);
     assert_eq!((describe.num_calls(), update.num_calls()), (1, 1));
 }
 
@@ -234,9 +239,13 @@ async fn a_tag_only_change_neither_reads_a_token_nor_rewrites_the_policy() {
         aws_sdk_networkfirewall::operation::tag_resource::TagResourceOutput::builder().build()
     });
     let k = kind(&[&describe, &update, &retag]);
-    k.update(&node(), &current(), &change("tags"))
-        .await
-        .expect("update");
+    k.update(Change {
+        node: &node(),
+        current: &current(),
+        diff: &change("tags"),
+    })
+    .await
+    .expect("update");
     assert_eq!(retag.num_calls(), 1);
     assert_eq!((describe.num_calls(), update.num_calls()), (0, 0));
 }

@@ -273,8 +273,8 @@ pub trait Kind: Send + Sync + 'static {
     /// come here: the engine deletes and creates instead.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError>;
 
-    /// Starts deleting. A resource already gone answers `NotFound` (or `Ok`): the engine
-    /// counts either as deleted, so no kind decides it on its own.
+    /// Starts deleting; a resource already gone is not an error. The engine counts a
+    /// `NotFound` answer (here or from `ready`) as deleted.
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError>;
 
     /// Whether the resource is usable after `check.op` (or gone after a delete).

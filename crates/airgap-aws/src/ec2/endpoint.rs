@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
+    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness,
+    Resolved, Scope, Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, State, VpcEndpointType};
@@ -15,8 +15,8 @@ use super::{
 };
 use crate::errors::{classify, unless_gone};
 use crate::kit::{
-    boxed_delete, boxed_ready, boxed_update, by_state, canonical_policy, changes, created, delta,
-    id_out, ids, some_if, sorted_lists, with_tag_drift,
+    by_state, canonical_policy, changes, created, delta, id_out, ids, some_if, sorted_lists,
+    with_tag_drift,
 };
 use airgap_catalog::spec::{Id, Spec, VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec};
 
@@ -175,13 +175,12 @@ fn set_change(diff: &Diff, field: &str, want: &[Id], have: &[Id]) -> Result<Delt
 
 /// The service and VPC force a replacement; the policy and the lists (and private DNS)
 /// change in place, each when the diff names it, and missing standard tags are put back.
-async fn update(
-    ec2: &Ec2,
-    node: &Resolved,
-    current: &Observed,
-    diff: &Diff,
-    ty: VpcEndpointType,
-) -> Result<Attrs, KindError> {
+async fn update(ec2: &Ec2, change: Change<'_>, ty: VpcEndpointType) -> Result<Attrs, KindError> {
+    let Change {
+        node,
+        current,
+        diff,
+    } = change;
     let c = ec2.client(&node.scope)?;
     retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
     if !diff.changes.iter().any(|ch| ch.field != "tags") {
@@ -313,17 +312,23 @@ macro_rules! endpoint_kind {
                 create(&self.0, node, $ep).await
             }
 
-            boxed_update!(self, node, current, diff, {
-                update(&self.0, node, current, diff, $ep).await
-            });
+            async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+                update(&self.0, change, $ep).await.map(Updated::done)
+            }
 
-            boxed_delete!(self, scope, current, {
+            async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
                 delete(&self.0, scope, current).await
-            });
+            }
 
-            boxed_ready!(self, scope, op, physical_id, _outputs, {
+            async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+                let Check {
+                    scope,
+                    op,
+                    physical_id,
+                    ..
+                } = check;
                 ready(&self.0, scope, op, physical_id).await
-            });
+            }
         }
     };
 }

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{Id, LaunchTemplateSpec, LaunchTemplateState, Spec};
 use airgap_engine::{
-    fnv1a, Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
+    fnv1a, Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Readiness, Resolved,
+    Scope, Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
@@ -184,19 +185,19 @@ impl Kind for LaunchTemplate {
         })
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         // The name replaces; a new image or join configuration is a new version.
         if !diff
             .changes
             .iter()
             .any(|c| c.field == "imageId" || c.field == "config")
         {
-            return Ok(current.outputs.clone());
+            return Ok(Updated::done(current.outputs.clone()));
         }
         let spec = LaunchTemplateSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
@@ -226,7 +227,7 @@ impl Kind for LaunchTemplate {
             .send()
             .await
             .map_err(classify)?;
-        Ok(outputs(id, Some(v)))
+        Ok(Updated::done(outputs(id, Some(v))))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -240,13 +241,14 @@ impl Kind for LaunchTemplate {
         .await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            outputs,
+            ..
+        } = check;
         let c = self.0.client(scope)?;
         usable_until_deleted(
             op,

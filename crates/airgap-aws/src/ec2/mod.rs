@@ -31,9 +31,9 @@ pub use tgw::{
 pub use tgw_accept::TgwAttachmentAccepter;
 
 pub(crate) use tagged::{
-    adopted, available_or_gone, delete_by_id, describe_one, diff_with_tag_drift, env_pages, lookup,
-    made, mark_made, marked, observe_tagged, parents_of_env, route_made, route_mark,
-    unmark_removed, update_retags, TagDrift, Tagged,
+    adopted, available_or_gone, describe_one, diff_with_tag_drift, env_pages, lookup, made,
+    mark_made, marked, observe_tagged, parents_of_env, retag_only, route_made, route_mark,
+    unmark_removed, TagDrift, Tagged,
 };
 
 /// EC2 clients per account and region.

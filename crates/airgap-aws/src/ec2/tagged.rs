@@ -4,10 +4,12 @@
 
 use std::collections::HashMap;
 
-use airgap_engine::{Attrs, Created, KindError, Observed, Op, Readiness, Resolved};
+use airgap_engine::{
+    Attrs, Change, Created, KindError, Observed, Op, Readiness, Resolved, Updated,
+};
 use aws_sdk_ec2::types::Tag;
 
-use super::{mark, tag_map, unmark};
+use super::{mark, tag_map, unmark, Ec2};
 use crate::errors::gone_is_ok;
 use crate::kit::{id_out, missing_tags, ready_when_available};
 use crate::tags;
@@ -216,18 +218,18 @@ macro_rules! diff_with_tag_drift {
 }
 pub(crate) use diff_with_tag_drift;
 
-/// The update of an EC2 kind (`Kind(Arc<Ec2>)`) whose fields all force a replacement:
-/// all it can mend in place are its standard tags.
-macro_rules! update_retags {
-    () => {
-        $crate::kit::boxed_update!(self, node, current, diff, {
-            let c = self.0.client(&node.scope)?;
-            $crate::ec2::retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
-            Ok(current.outputs.clone())
-        });
-    };
+/// The update of an EC2 kind whose fields all force a replacement: all it can mend in
+/// place are its standard tags.
+pub(crate) async fn retag_only(ec2: &Ec2, change: Change<'_>) -> Result<Updated, KindError> {
+    let Change {
+        node,
+        current,
+        diff,
+    } = change;
+    let c = ec2.client(&node.scope)?;
+    crate::ec2::retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
+    Ok(Updated::done(current.outputs.clone()))
 }
-pub(crate) use update_retags;
 
 /// The environment's parents among `items` with their tags, whose marks record the
 /// sub-resources AWS cannot tag.
@@ -243,20 +245,6 @@ pub(crate) fn parents_of_env<T: Tagged>(
         })
         .collect()
 }
-
-/// The delete of an EC2 kind (`Kind(Arc<Ec2>, ..)`) that takes one call on the
-/// physical id, written `delete_by_id!(|c, id| c.delete_x().x_id(id))`: a resource
-/// already gone is what was wanted.
-macro_rules! delete_by_id {
-    (|$c:ident, $id:ident| $call:expr) => {
-        $crate::kit::boxed_delete!(self, scope, current, {
-            let $c = self.0.client(scope)?;
-            let $id = current.physical_id.as_str();
-            $crate::kit::delete_call($call.send()).await
-        });
-    };
-}
-pub(crate) use delete_by_id;
 
 /// Every resource one Describe answers for the env tag, all pages: what observe reads
 /// (`$filter` names the builder's filter setter, `filters` for all but NAT gateways).

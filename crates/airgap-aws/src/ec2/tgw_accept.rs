@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Attrs, Change, Check, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved,
+    Scope, Updated,
 };
 use async_trait::async_trait;
 
 use super::{env_filter, kind_meta, mark_made, parents_of_env, unmark, Ec2};
 use crate::errors::classify;
-use crate::kit::{boxed_delete, boxed_ready, update_keeps_outputs};
+
 use crate::ram::ACCEPT_MARK;
 use airgap_catalog::spec::{Spec, TgwAttachmentAccepterSpec};
 
@@ -142,16 +143,24 @@ impl Kind for TgwAttachmentAccepter {
         .await
     }
 
-    update_keeps_outputs!();
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        Ok(Updated::done(change.current.outputs.clone()))
+    }
 
     // The spoke deletes the attachment; the owner only forgets its acceptance.
-    boxed_delete!(self, scope, current, {
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let spec = TgwAttachmentAccepterSpec::from_attrs(&current.attrs)?;
         let key = format!("{ACCEPT_MARK}{}", spec.attachment.get()?);
         unmark(self.0.client(scope)?, spec.tgw.get()?, &key).await
-    });
+    }
 
-    boxed_ready!(self, scope, op, physical_id, _outputs, {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         if op == Op::Delete {
             return Ok(Readiness::Gone);
         }
@@ -170,5 +179,5 @@ impl Kind for TgwAttachmentAccepter {
             Some(st) => Readiness::Pending(st.to_string()),
             None => Readiness::Pending("not visible yet".into()),
         })
-    });
+    }
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{EksAccessEntrySpec, Policies, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
+    Attrs, Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+    Value,
 };
 use async_trait::async_trait;
 use aws_sdk_eks::types::{AccessEntry, AccessScope, AccessScopeType};
@@ -152,15 +153,15 @@ impl Kind for EksAccessEntry {
         })
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         // Only the policy changes in place: associate the wanted ones, drop the others.
         if !changes(diff, &["policy"]) {
-            return Ok(current.outputs.clone());
+            return Ok(Updated::done(current.outputs.clone()));
         }
         let c = self.0.client(&node.scope)?;
         let want = EksAccessEntrySpec::from_attrs(&node.attrs)?;
@@ -185,7 +186,7 @@ impl Kind for EksAccessEntry {
             )
             .await?;
         }
-        Ok(current.outputs.clone())
+        Ok(Updated::done(current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -201,13 +202,10 @@ impl Kind for EksAccessEntry {
         .await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        _physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope, op, outputs, ..
+        } = check;
         let (cluster, principal) = (s(outputs, "cluster")?, s(outputs, "principal")?);
         let found = describe_entry(self.0.client(scope)?, &cluster, &principal).await?;
         presence(

@@ -5,14 +5,15 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{EksAddonSpec, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
+    Attrs, Change, Check, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_eks::types::{Addon, ResolveConflicts};
 
 use super::{
-    changes, created_as, made_or_adopted, member_out, readiness, std_tags, tag_map, updatable,
-    update_running, with_update, Eks, UpdateOf, K8S_VERSION_TAG,
+    changes, created_as, made_or_adopted, member_out, readiness, started, std_tags, tag_map,
+    updatable, update_running, Eks, UpdateOf, K8S_VERSION_TAG,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
@@ -157,12 +158,12 @@ impl Kind for EksAddon {
         Ok(created_as(&ad, addon_out))
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         // Only the Kubernetes version changes in place (cluster and name replace):
         // move to its default version.
         let spec = EksAddonSpec::from_attrs(&node.attrs)?;
@@ -170,7 +171,7 @@ impl Kind for EksAddon {
             .kubernetes_version
             .filter(|_| changes(diff, &["kubernetesVersion"]))
         else {
-            return Ok(current.outputs.clone());
+            return Ok(Updated::done(current.outputs.clone()));
         };
         let c = self.0.client(&node.scope)?;
         let (cluster, name) = (spec.cluster.get()?, spec.name.as_str());
@@ -196,13 +197,10 @@ impl Kind for EksAddon {
         } else {
             None
         };
-        let mut out = with_update(
-            current.outputs.clone(),
-            update.as_ref().and_then(|u| u.id()),
-        );
+        let mut out = current.outputs.clone();
         // Recorded on the add-on once the update succeeded (see `ready`).
         out.insert("kubernetesVersion".into(), Value::Str(k8s));
-        Ok(out)
+        Ok(started(out, update.as_ref()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -218,16 +216,17 @@ impl Kind for EksAddon {
         .await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        _physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            outputs,
+            handle,
+            ..
+        } = check;
         let c = self.0.client(scope)?;
         let (cluster, name) = (s(outputs, "cluster")?, s(outputs, "id")?);
-        if let Some(r) = update_running(c, op, outputs, &cluster, UpdateOf::Addon(&name)).await? {
+        if let Some(r) = update_running(c, op, handle, &cluster, UpdateOf::Addon(&name)).await? {
             return Ok(r);
         }
         let ad = describe_addon(c, &cluster, &name).await?;

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{EksClusterSpec, Id, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
+    Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Readiness, Resolved, Scope,
+    Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
@@ -15,7 +16,7 @@ use aws_sdk_eks::types::{
 
 use super::{
     changes, cluster_id, created_as, describe_cluster, ids, made_or_adopted, more_to_do,
-    next_version, readiness, std_tags, updatable, update_running, with_update, Eks, UpdateOf,
+    next_version, readiness, started, std_tags, updatable, update_running, Eks, UpdateOf,
 };
 use crate::ec2::kind_meta;
 use crate::errors::{classify, gone_is_ok};
@@ -240,12 +241,12 @@ impl Kind for EksCluster {
         Ok(created_as(&cl, cluster_out))
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         let c = self.0.client(&node.scope)?;
         let want = EksClusterSpec::from_attrs(&node.attrs)?.sorted();
         let name = want.name.as_str();
@@ -282,7 +283,7 @@ impl Kind for EksCluster {
             .map(|(step, _)| *step)
             .collect();
         let Some(&first) = todo.first() else {
-            return Ok(cluster_out(&cl));
+            return Ok(Updated::done(cluster_out(&cl)));
         };
         let mut first = first.to_string();
         let config = || c.update_cluster_config().name(name);
@@ -367,10 +368,7 @@ impl Kind for EksCluster {
         if todo.len() > 1 {
             return Err(more_to_do(&what, &first, &todo[1..]));
         }
-        Ok(with_update(
-            current.outputs.clone(),
-            update.as_ref().and_then(|u| u.id()),
-        ))
+        Ok(started(current.outputs.clone(), update.as_ref()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -388,16 +386,17 @@ impl Kind for EksCluster {
         gone_is_ok(r)
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        _physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            outputs,
+            handle,
+            ..
+        } = check;
         let c = self.0.client(scope)?;
         let name = s(outputs, "name")?;
-        if let Some(r) = update_running(c, op, outputs, &name, UpdateOf::Cluster).await? {
+        if let Some(r) = update_running(c, op, handle, &name, UpdateOf::Cluster).await? {
             return Ok(r);
         }
         let cl = describe_cluster(c, &name).await?;
@@ -406,15 +405,7 @@ impl Kind for EksCluster {
             &format!("cluster {name}"),
             cl.as_ref(),
             ("ClusterFailed", &["FAILED"]),
-            |cl| {
-                let mut out = cluster_out(cl);
-                out.extend(
-                    outputs
-                        .get("update")
-                        .map(|u| ("update".to_string(), u.clone())),
-                );
-                out
-            },
+            cluster_out,
         )?;
         if !matches!(answer, Readiness::Pending(_)) {
             self.0.invalidate();

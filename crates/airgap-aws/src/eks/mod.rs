@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use airgap_engine::{
-    Attrs, Created, ErrorClass, KindError, Op, Readiness, Registry, Resolved, Scope, Value,
+    Attrs, Created, ErrorClass, KindError, Op, Readiness, Registry, Resolved, Scope, Updated, Value,
 };
 use aws_sdk_eks::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_eks::types::{AccessEntry, Addon, Cluster, Nodegroup, UpdateStatus};
@@ -459,17 +459,17 @@ enum UpdateOf<'a> {
     Addon(&'a str),
 }
 
-/// After an update, while the update it started (its id in the outputs) runs:
+/// After an update, while the update it started (the handle `update` returned) runs:
 /// `Pending`; `None` once it succeeded (or there was none), so the resource's own
 /// status decides.
 async fn update_running(
     c: &aws_sdk_eks::Client,
     op: Op,
-    outputs: &Attrs,
+    handle: Option<&str>,
     cluster: &str,
     of: UpdateOf<'_>,
 ) -> Result<Option<Readiness>, KindError> {
-    let Some(update) = outputs.get("update").and_then(Value::as_str) else {
+    let Some(update) = handle else {
         return Ok(None);
     };
     if op != Op::Update {
@@ -566,11 +566,13 @@ async fn update_pending(
     }
 }
 
-fn with_update(mut outputs: Attrs, update: Option<&str>) -> Attrs {
-    if let Some(u) = update {
-        outputs.insert("update".into(), Value::str(u));
+/// An update call's answer: the outputs, and the id of the update EKS started, which
+/// readiness follows ([`update_running`]) before the resource's own status.
+fn started(outputs: Attrs, update: Option<&aws_sdk_eks::types::Update>) -> Updated {
+    Updated {
+        outputs,
+        handle: update.and_then(|u| u.id()).map(str::to_string),
     }
-    outputs
 }
 
 #[cfg(test)]

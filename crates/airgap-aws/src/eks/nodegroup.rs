@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{EksNodegroupSpec, Id, MaxUnavailable, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Readiness, Resolved, Scope,
+    Updated,
 };
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
@@ -15,8 +16,8 @@ use aws_sdk_eks::types::{
 };
 
 use super::{
-    changes, created_as, ids, made_or_adopted, member_out, more_to_do, readiness, std_tags,
-    tag_map, updatable, update_running, with_update, Eks, UpdateOf, NAME_TAG,
+    changes, created_as, ids, made_or_adopted, member_out, more_to_do, readiness, started,
+    std_tags, tag_map, updatable, update_running, Eks, UpdateOf, NAME_TAG,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
@@ -295,12 +296,12 @@ impl Kind for EksNodegroup {
         Ok(created_as(&ng, ng_out))
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         let c = self.0.client(&node.scope)?;
         let (cluster, name) = (s(&current.outputs, "cluster")?, s(&current.outputs, "id")?);
         let what = format!("node group {name}");
@@ -360,7 +361,7 @@ impl Kind for EksNodegroup {
             }
             req.send().await.map_err(classify)?.update
         } else {
-            return Ok(current.outputs.clone());
+            return Ok(Updated::done(current.outputs.clone()));
         };
         if version && config {
             return Err(more_to_do(
@@ -369,10 +370,7 @@ impl Kind for EksNodegroup {
                 &["the configuration update"],
             ));
         }
-        Ok(with_update(
-            current.outputs.clone(),
-            update.as_ref().and_then(|u| u.id()),
-        ))
+        Ok(started(current.outputs.clone(), update.as_ref()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -388,17 +386,17 @@ impl Kind for EksNodegroup {
         .await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        _physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            outputs,
+            handle,
+            ..
+        } = check;
         let c = self.0.client(scope)?;
         let (cluster, name) = (s(outputs, "cluster")?, s(outputs, "id")?);
-        if let Some(r) =
-            update_running(c, op, outputs, &cluster, UpdateOf::Nodegroup(&name)).await?
+        if let Some(r) = update_running(c, op, handle, &cluster, UpdateOf::Nodegroup(&name)).await?
         {
             return Ok(r);
         }

@@ -19,9 +19,8 @@ mod lookup;
 mod sets;
 pub(crate) use adopt::ours;
 pub(crate) use calls::{
-    boxed_delete, boxed_ready, boxed_update, by_state, call_unless_already, changes, lookup,
-    page_items, ready_when_available, ready_with_the_call, settled, tag_map, unless_done,
-    update_keeps_outputs,
+    by_state, call_unless_already, changes, lookup, page_items, ready_when_available, settled,
+    tag_map, unless_done,
 };
 pub(crate) use lookup::{described, usable_until_deleted};
 pub(crate) use sets::{delta, ids, some_if};

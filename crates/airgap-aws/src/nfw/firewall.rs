@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{FirewallSpec, Id, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
+    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness,
+    Resolved, Scope, Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_networkfirewall::types::{
@@ -349,12 +349,12 @@ impl Kind for Firewall {
         Ok(arn_created(&arn, &name))
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         let spec = FirewallSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let arn = &current.physical_id;
@@ -426,7 +426,7 @@ impl Kind for Firewall {
         if changes(diff, &LOGS.map(|(_, key)| key)) {
             self.reconcile_logging(c, arn, &spec).await?;
         }
-        Ok(current.outputs.clone())
+        Ok(Updated::done(current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -440,13 +440,13 @@ impl Kind for Firewall {
         .await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         let Some(d) = self.describe(scope, physical_id).await? else {
             return if op == Op::Delete {
                 Ok(Readiness::Gone)

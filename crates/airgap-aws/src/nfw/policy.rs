@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{Id, NfwPolicySpec, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Readiness, Resolved, Scope,
+    Updated,
 };
 use async_trait::async_trait;
 use aws_sdk_networkfirewall::types::{
@@ -176,12 +177,12 @@ impl Kind for NfwPolicy {
         Ok(arn_created(arn, &name))
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         let body = policy_body(&NfwPolicySpec::from_attrs(&node.attrs)?)?;
         let c = self.0.client(&node.scope)?;
         let arn = &current.physical_id;
@@ -201,6 +202,7 @@ impl Kind for NfwPolicy {
             },
         )
         .await
+        .map(Updated::done)
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -214,13 +216,14 @@ impl Kind for NfwPolicy {
         .await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            outputs,
+            ..
+        } = check;
         let d = lookup(
             self.0
                 .client(scope)?

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{NfwRuleGroupSpec, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, FieldChange, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Value,
+    Attrs, Change, Check, Created, Diff, FieldChange, Kind, KindError, Observed, Readiness,
+    Resolved, Scope, Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_networkfirewall::types::{
@@ -275,12 +275,12 @@ impl Kind for NfwRuleGroup {
         Ok(arn_created(arn, &name))
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         let body = rule_group_body(&NfwRuleGroupSpec::from_attrs(&node.attrs)?)?;
         let c = self.0.client(&node.scope)?;
         let arn = &current.physical_id;
@@ -300,6 +300,7 @@ impl Kind for NfwRuleGroup {
             },
         )
         .await
+        .map(Updated::done)
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -313,13 +314,14 @@ impl Kind for NfwRuleGroup {
         .await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            outputs,
+            ..
+        } = check;
         let d = lookup(
             self.0
                 .client(scope)?

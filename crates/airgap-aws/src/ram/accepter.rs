@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{RamInvitationAccepterSpec, Spec};
 use airgap_engine::{
-    Attrs, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Attrs, Change, Check, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved,
+    Scope, Updated,
 };
 use async_trait::async_trait;
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareInvitationStatus};
@@ -16,7 +17,7 @@ use super::{
 };
 use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of, found};
-use crate::kit::{page_items, update_keeps_outputs};
+use crate::kit::page_items;
 use crate::tags;
 
 pub struct RamInvitationAccepter(pub Arc<Ram>);
@@ -123,20 +124,22 @@ impl Kind for RamInvitationAccepter {
     }
 
     // The share forces a replacement: nothing changes in place.
-    update_keeps_outputs!();
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        Ok(Updated::done(change.current.outputs.clone()))
+    }
 
     /// Nothing to undo here: the owner removing the principal ends the sharing.
     async fn delete(&self, _scope: &Scope, _current: &Observed) -> Result<(), KindError> {
         Ok(())
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         if op == Op::Delete {
             return Ok(Readiness::Gone);
         }

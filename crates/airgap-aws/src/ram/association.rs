@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{RamAssociationSpec, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Attrs, Change, Check, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Updated,
 };
 use async_trait::async_trait;
 
@@ -86,19 +87,19 @@ impl Kind for RamAssociation {
         })
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         // The share and principal force a replacement: only the accepter's mark
         // changes in place.
         if changes(diff, &["accepter"]) {
             let spec = RamAssociationSpec::from_attrs(&node.attrs)?;
             mark(self.0.client(&node.scope)?, node, &spec).await?;
         }
-        Ok(current.outputs.clone())
+        Ok(Updated::done(current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -122,13 +123,13 @@ impl Kind for RamAssociation {
         .await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         let Some((arn, principal)) = physical_id.split_once('#') else {
             return Err(KindError::fatal("BadId", physical_id));
         };

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{Id, RamShareSpec, Spec};
 use airgap_engine::{
-    Attrs, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
+    Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareStatus};
@@ -122,12 +123,12 @@ impl Kind for RamShare {
         })
     }
 
-    async fn update(
-        &self,
-        node: &Resolved,
-        current: &Observed,
-        diff: &Diff,
-    ) -> Result<Attrs, KindError> {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         let spec = RamShareSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let arn = &current.physical_id;
@@ -141,7 +142,7 @@ impl Kind for RamShare {
                 .map_err(classify)?;
         }
         if !changes(diff, &["resources"]) {
-            return Ok(current.outputs.clone());
+            return Ok(Updated::done(current.outputs.clone()));
         }
         let want = arns(&spec.resources)?;
         let have = arns(&RamShareSpec::from_attrs(&current.attrs)?.resources)?;
@@ -163,7 +164,7 @@ impl Kind for RamShare {
                 .await
                 .map_err(classify)?;
         }
-        Ok(current.outputs.clone())
+        Ok(Updated::done(current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -177,13 +178,13 @@ impl Kind for RamShare {
         .await
     }
 
-    async fn ready(
-        &self,
-        scope: &Scope,
-        op: Op,
-        physical_id: &str,
-        _outputs: &Attrs,
-    ) -> Result<Readiness, KindError> {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         let r = all_shares(
             self.0
                 .client(scope)?

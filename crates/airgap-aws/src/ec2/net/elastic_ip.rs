@@ -3,17 +3,17 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Value,
+    Attrs, Change, Check, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
 use crate::ec2::{
-    adopted, delete_by_id, env_filter, kind_meta, lookup, made, observe_tagged, tag_spec, Ec2,
-    TagDrift,
+    adopted, env_filter, kind_meta, lookup, made, observe_tagged, tag_spec, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{boxed_ready, delete_progress, id_out, update_keeps_outputs};
+use crate::kit::{delete_progress, id_out};
 use airgap_catalog::spec::{ElasticIpSpec, Spec};
 
 pub struct ElasticIp(pub Arc<Ec2>);
@@ -64,11 +64,23 @@ impl Kind for ElasticIp {
         ))
     }
 
-    update_keeps_outputs!();
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        Ok(Updated::done(change.current.outputs.clone()))
+    }
 
-    delete_by_id!(|c, id| c.release_address().allocation_id(id));
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        let (c, id) = (self.0.client(scope)?, current.physical_id.as_str());
+        crate::kit::delete_call(c.release_address().allocation_id(id).send()).await
+    }
 
-    boxed_ready!(self, scope, op, physical_id, outputs, {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            outputs,
+            ..
+        } = check;
         if op != Op::Delete {
             return Ok(Readiness::Ready(outputs.clone()));
         }
@@ -81,7 +93,7 @@ impl Kind for ElasticIp {
             .await
             .map_err(classify);
         delete_progress(r, |o| !o.addresses().is_empty(), "releasing")
-    });
+    }
 }
 
 /// An address made or adopted: its allocation id (always there for the VPC domain).

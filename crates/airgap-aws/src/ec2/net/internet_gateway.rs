@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Kind, KindError, Observed, Resolved, Scope, Value};
+use airgap_engine::{
+    Attrs, Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+    Value,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
@@ -11,9 +14,7 @@ use crate::ec2::{
     tag_spec, Ec2, TagDrift,
 };
 use crate::errors::{classify, gone_is_ok};
-use crate::kit::{
-    boxed_delete, boxed_ready, boxed_update, created, delete_call, id_out, presence, unless_done,
-};
+use crate::kit::{created, delete_call, id_out, presence, unless_done};
 use airgap_catalog::spec::{InternetGatewaySpec, Spec};
 
 pub struct InternetGateway(pub Arc<Ec2>);
@@ -71,17 +72,18 @@ impl Kind for InternetGateway {
         Ok(created(&igw_id))
     }
 
-    boxed_update!(self, node, current, _diff, {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change { node, current, .. } = change;
         let c = self.0.client(&node.scope)?;
         if let Some(old) = current.attrs.get("vpc").and_then(Value::as_str) {
             detach(c, &current.physical_id, old).await?;
         }
         let spec = InternetGatewaySpec::from_attrs(&node.attrs)?;
         attach(c, &current.physical_id, spec.vpc.get()?).await?;
-        Ok(current.outputs.clone())
-    });
+        Ok(Updated::done(current.outputs.clone()))
+    }
 
-    boxed_delete!(self, scope, current, {
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;
         if let Some(vpc) = current.attrs.get("vpc").and_then(Value::as_str) {
             detach(c, &current.physical_id, vpc).await?;
@@ -92,9 +94,15 @@ impl Kind for InternetGateway {
                 .send(),
         )
         .await
-    });
+    }
 
-    boxed_ready!(self, scope, op, physical_id, _outputs, {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         let c = self.0.client(scope)?;
         let igw = describe_one!(
             c.describe_internet_gateways()
@@ -107,7 +115,7 @@ impl Kind for InternetGateway {
             |_| id_out(physical_id),
             || not_visible(physical_id),
         )
-    });
+    }
 }
 
 /// Attaches the gateway to its VPC; a retried attach after one that went through is done.

@@ -2,15 +2,17 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
+use airgap_engine::{
+    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 
 use crate::ec2::{
-    delete_by_id, describe_one, env_pages, kind_meta, made, observe_tagged, tag_spec, Ec2, TagDrift,
+    describe_one, env_pages, kind_meta, made, observe_tagged, tag_spec, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{boxed_ready, by_state, created, id_out, update_keeps_outputs};
+use crate::kit::{by_state, created, id_out};
 use airgap_catalog::spec::{NatGatewaySpec, Spec};
 
 pub struct NatGateway(pub Arc<Ec2>);
@@ -72,11 +74,22 @@ impl Kind for NatGateway {
         Ok(created(made(nat, "CreateNatGateway")?))
     }
 
-    update_keeps_outputs!();
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        Ok(Updated::done(change.current.outputs.clone()))
+    }
 
-    delete_by_id!(|c, id| c.delete_nat_gateway().nat_gateway_id(id));
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        let (c, id) = (self.0.client(scope)?, current.physical_id.as_str());
+        crate::kit::delete_call(c.delete_nat_gateway().nat_gateway_id(id).send()).await
+    }
 
-    boxed_ready!(self, scope, op, physical_id, _outputs, {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         let c = self.0.client(scope)?;
         let nat = describe_one!(
             c.describe_nat_gateways().nat_gateway_ids(physical_id),
@@ -97,5 +110,5 @@ impl Kind for NatGateway {
                 ))
             },
         )
-    });
+    }
 }

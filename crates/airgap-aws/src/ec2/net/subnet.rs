@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
+use airgap_engine::{
+    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
@@ -11,7 +13,7 @@ use crate::ec2::{
     tag_spec, Blockers, Ec2, Held, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{boxed_delete, boxed_ready, boxed_update, changes, created, delete_call};
+use crate::kit::{changes, created, delete_call};
 use airgap_catalog::spec::{Spec, SubnetSpec};
 
 pub struct Subnet(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -66,7 +68,12 @@ impl Kind for Subnet {
 
     // The VPC, CIDR and AZ force a replacement (the catalogue says so); what is left
     // to change in place is the public address mapping.
-    boxed_update!(self, node, current, diff, {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         if changes(diff, &["mapPublicIpOnLaunch"]) {
             let spec = SubnetSpec::from_attrs(&node.attrs)?;
             map_public_ip(
@@ -76,17 +83,23 @@ impl Kind for Subnet {
             )
             .await?;
         }
-        Ok(current.outputs.clone())
-    });
+        Ok(Updated::done(current.outputs.clone()))
+    }
 
-    boxed_delete!(self, scope, current, {
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let id = &current.physical_id;
         let c = self.0.client(scope)?;
         let r = delete_call(c.delete_subnet().subnet_id(id).send()).await;
         self.1.unless_held(scope, Held::Subnet, id, r).await
-    });
+    }
 
-    boxed_ready!(self, scope, op, physical_id, _outputs, {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         let c = self.0.client(scope)?;
         let sn = describe_one!(c.describe_subnets().subnet_ids(physical_id), subnets);
         available_or_gone(
@@ -94,7 +107,7 @@ impl Kind for Subnet {
             physical_id,
             sn.as_ref().map(|v| v.state().map(|s| s.as_str())),
         )
-    });
+    }
 }
 
 /// ModifySubnetAttribute takes one attribute per call.

@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Diff, Kind, KindError, Observed, Resolved, Scope, Value};
+use airgap_engine::{
+    Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Readiness, Resolved, Scope,
+    Updated, Value,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
@@ -11,7 +14,7 @@ use crate::ec2::{
     tag_spec, Blockers, Ec2, Held, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{boxed_delete, boxed_ready, boxed_update, created, delete_call};
+use crate::kit::{created, delete_call};
 use airgap_catalog::spec::{Spec, VpcSpec};
 
 pub struct Vpc(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -64,21 +67,28 @@ impl Kind for Vpc {
 
     // The CIDR forces a replacement; DNS support and hostnames are not observed (see
     // `diff`), so an update sets both.
-    boxed_update!(self, node, current, _diff, {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change { node, current, .. } = change;
         let spec = VpcSpec::from_attrs(&node.attrs)?;
         self.dns(self.0.client(&node.scope)?, &current.physical_id, &spec)
             .await?;
-        Ok(current.outputs.clone())
-    });
+        Ok(Updated::done(current.outputs.clone()))
+    }
 
-    boxed_delete!(self, scope, current, {
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let id = &current.physical_id;
         let c = self.0.client(scope)?;
         let r = delete_call(c.delete_vpc().vpc_id(id).send()).await;
         self.1.unless_held(scope, Held::Vpc, id, r).await
-    });
+    }
 
-    boxed_ready!(self, scope, op, physical_id, _outputs, {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         let c = self.0.client(scope)?;
         let vpc = describe_one!(c.describe_vpcs().vpc_ids(physical_id), vpcs);
         available_or_gone(
@@ -86,7 +96,7 @@ impl Kind for Vpc {
             physical_id,
             vpc.as_ref().map(|v| v.state().map(|s| s.as_str())),
         )
-    });
+    }
 }
 
 impl Vpc {

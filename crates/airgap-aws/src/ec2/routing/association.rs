@@ -3,13 +3,15 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
+use airgap_engine::{
+    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+};
 use async_trait::async_trait;
 
 use super::route_tables;
 use crate::ec2::{filter, kind_meta, mark, marked, parents_of_env, unmark_removed, Ec2};
 use crate::errors::{classify, code_of};
-use crate::kit::{boxed_delete, created, id_out, ready_with_the_call, update_keeps_outputs};
+use crate::kit::{created, id_out, settled};
 use crate::tags;
 use airgap_catalog::spec::{RouteTableAssociationSpec, Spec};
 
@@ -101,9 +103,11 @@ impl Kind for RouteTableAssociation {
         Ok(created(&assoc))
     }
 
-    update_keeps_outputs!();
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        Ok(Updated::done(change.current.outputs.clone()))
+    }
 
-    boxed_delete!(self, scope, current, {
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;
         let removed = c
             .disassociate_route_table()
@@ -119,8 +123,10 @@ impl Kind for RouteTableAssociation {
             }
             Err(_) => crate::errors::gone_is_ok(removed),
         }
-    });
+    }
 
     // Associations take effect with the call.
-    ready_with_the_call!();
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        Ok(settled(check.op, check.outputs))
+    }
 }

@@ -2,13 +2,15 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
+use airgap_engine::{
+    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+};
 use async_trait::async_trait;
 
 use super::route_tables;
 use crate::ec2::{kind_meta, marked, parents_of_env, route_made, route_mark, unmark_removed, Ec2};
 use crate::errors::classify;
-use crate::kit::{boxed_delete, boxed_update, changes, ready_with_the_call, unless_done};
+use crate::kit::{changes, settled, unless_done};
 use airgap_catalog::spec::{RouteSpec, Spec};
 
 pub struct Route(pub Arc<Ec2>);
@@ -69,15 +71,20 @@ impl Kind for Route {
     }
 
     // The table and CIDR force a replacement: what changes in place is the target.
-    boxed_update!(self, node, current, diff, {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         if changes(diff, &["target"]) {
             let spec = RouteSpec::from_attrs(&node.attrs)?;
             replace(self.0.client(&node.scope)?, &spec).await?;
         }
-        Ok(current.outputs.clone())
-    });
+        Ok(Updated::done(current.outputs.clone()))
+    }
 
-    boxed_delete!(self, scope, current, {
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;
         let spec = RouteSpec::from_attrs(&current.attrs)?;
         let (rt, cidr) = (spec.route_table.get()?, &spec.cidr);
@@ -89,9 +96,11 @@ impl Kind for Route {
             .await
             .map_err(classify);
         unmark_removed(c, removed, rt, &route_mark(cidr)).await
-    });
+    }
 
-    ready_with_the_call!();
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        Ok(settled(check.op, check.outputs))
+    }
 }
 
 async fn replace(c: &aws_sdk_ec2::Client, spec: &RouteSpec) -> Result<(), KindError> {

@@ -2,17 +2,19 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
+use airgap_engine::{
+    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
 use super::route_tables;
 use crate::ec2::{
-    delete_by_id, describe_one, diff_with_tag_drift, kind_meta, made, not_visible, observe_tagged,
-    tag_spec, update_retags, Ec2, TagDrift,
+    describe_one, diff_with_tag_drift, kind_meta, made, not_visible, observe_tagged, tag_spec, Ec2,
+    TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{boxed_ready, created, id_out, presence};
+use crate::kit::{created, id_out, presence};
 use airgap_catalog::spec::{RouteTableSpec, Spec};
 
 pub struct RouteTable(pub Arc<Ec2>);
@@ -53,16 +55,27 @@ impl Kind for RouteTable {
         Ok(created(made(id, "CreateRouteTable")?))
     }
 
-    update_retags!();
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        crate::ec2::retag_only(&self.0, change).await
+    }
 
-    delete_by_id!(|c, id| c.delete_route_table().route_table_id(id));
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        let (c, id) = (self.0.client(scope)?, current.physical_id.as_str());
+        crate::kit::delete_call(c.delete_route_table().route_table_id(id).send()).await
+    }
 
-    boxed_ready!(self, scope, op, physical_id, _outputs, {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         let c = self.0.client(scope)?;
         let rt = describe_one!(
             c.describe_route_tables().route_table_ids(physical_id),
             route_tables
         );
         presence(op, rt, |_| id_out(physical_id), || not_visible(physical_id))
-    });
+    }
 }

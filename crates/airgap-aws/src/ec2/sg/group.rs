@@ -2,16 +2,18 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope};
+use airgap_engine::{
+    Change, Check, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Updated,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 
 use crate::ec2::{
-    diff_with_tag_drift, env_pages, filter, kind_meta, observe_tagged, tag_spec, update_retags,
-    Blockers, Ec2, Held, TagDrift,
+    diff_with_tag_drift, env_pages, filter, kind_meta, observe_tagged, tag_spec, Blockers, Ec2,
+    Held, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{boxed_delete, boxed_ready, created, delete_call, delete_progress, unless_done};
+use crate::kit::{created, delete_call, delete_progress, unless_done};
 use airgap_catalog::spec::{SecurityGroupSpec, Spec};
 
 pub struct SecurityGroup(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -78,16 +80,25 @@ impl Kind for SecurityGroup {
         })
     }
 
-    update_retags!();
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        crate::ec2::retag_only(&self.0, change).await
+    }
 
-    boxed_delete!(self, scope, current, {
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let id = &current.physical_id;
         let c = self.0.client(scope)?;
         let r = delete_call(c.delete_security_group().group_id(id).send()).await;
         self.1.unless_held(scope, Held::SecurityGroup, id, r).await
-    });
+    }
 
-    boxed_ready!(self, scope, op, physical_id, outputs, {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            outputs,
+            ..
+        } = check;
         if op != Op::Delete {
             return Ok(Readiness::Ready(outputs.clone()));
         }
@@ -100,5 +111,5 @@ impl Kind for SecurityGroup {
             .await
             .map_err(classify);
         delete_progress(r, |o| !o.security_groups().is_empty(), "deleting")
-    });
+    }
 }

@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
+use airgap_engine::{
+    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange};
 
 use crate::ec2::{env_pages, kind_meta, mark_made, marked, parents_of_env, unmark_removed, Ec2};
-use crate::kit::{boxed_delete, ready_with_the_call, unless_done, update_keeps_outputs};
+use crate::kit::{settled, unless_done};
 use crate::tags;
 use airgap_catalog::spec::{SecurityGroupRuleSpec, Spec};
 
@@ -81,9 +83,11 @@ impl Kind for SecurityGroupRule {
         mark_made(c, gid, &rule_key(&rule), node, rule_id(&rule)?).await
     }
 
-    update_keeps_outputs!();
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        Ok(Updated::done(change.current.outputs.clone()))
+    }
 
-    boxed_delete!(self, scope, current, {
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;
         let rule = SecurityGroupRuleSpec::from_attrs(&current.attrs)?;
         let gid = rule.group.get()?;
@@ -95,7 +99,9 @@ impl Kind for SecurityGroupRule {
             .await;
         let revoked = unless_done(r, &["InvalidPermission.NotFound"]);
         unmark_removed(c, revoked, gid, &rule_key(&rule)).await
-    });
+    }
 
-    ready_with_the_call!();
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        Ok(settled(check.op, check.outputs))
+    }
 }

@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Diff, Kind, KindError, Observed, Resolved, Scope};
+use airgap_engine::{
+    Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Readiness, Resolved, Scope,
+    Updated,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     ApplianceModeSupportValue, CreateTransitGatewayVpcAttachmentRequestOptions, DnsSupportValue,
@@ -11,13 +14,12 @@ use aws_sdk_ec2::types::{
 
 use super::{enable, env_pages, owned_by};
 use crate::ec2::{
-    adopted, delete_by_id, describe_one, kind_meta, lookup, made, observe_tagged, retag, tag_spec,
-    Ec2, TagDrift, Tagged,
+    adopted, describe_one, kind_meta, lookup, made, observe_tagged, retag, tag_spec, Ec2, TagDrift,
+    Tagged,
 };
 use crate::errors::classify;
 use crate::kit::{
-    boxed_ready, boxed_update, by_state, changes, created, delta, id_out, ids, some_if,
-    sorted_lists, with_tag_drift,
+    by_state, changes, created, delta, id_out, ids, some_if, sorted_lists, with_tag_drift,
 };
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
 
@@ -115,11 +117,16 @@ impl Kind for TgwAttachment {
 
     // The transit gateway and VPC force a replacement; subnets and appliance mode change
     // in place, and missing standard tags are put back.
-    boxed_update!(self, node, current, diff, {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         let c = self.0.client(&node.scope)?;
         retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
         if !changes(diff, &["subnets"]) && !changes(diff, &["applianceMode"]) {
-            return Ok(current.outputs.clone());
+            return Ok(Updated::done(current.outputs.clone()));
         }
         let spec = TgwAttachmentSpec::from_attrs(&node.attrs)?;
         let (add, remove) = if changes(diff, &["subnets"]) {
@@ -140,14 +147,26 @@ impl Kind for TgwAttachment {
             .send()
             .await
             .map_err(classify)?;
-        Ok(current.outputs.clone())
-    });
+        Ok(Updated::done(current.outputs.clone()))
+    }
 
-    delete_by_id!(|c, id| c
-        .delete_transit_gateway_vpc_attachment()
-        .transit_gateway_attachment_id(id));
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        let (c, id) = (self.0.client(scope)?, current.physical_id.as_str());
+        crate::kit::delete_call(
+            c.delete_transit_gateway_vpc_attachment()
+                .transit_gateway_attachment_id(id)
+                .send(),
+        )
+        .await
+    }
 
-    boxed_ready!(self, scope, op, physical_id, _outputs, {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         let c = self.0.client(scope)?;
         let a = describe_one!(
             c.describe_transit_gateway_vpc_attachments()
@@ -174,7 +193,7 @@ impl Kind for TgwAttachment {
                 })
             },
         )
-    });
+    }
 }
 
 /// Live (not gone nor failed) and, as attachments show in the transit gateway owner's

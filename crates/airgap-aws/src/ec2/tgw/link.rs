@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Attrs, Change, Check, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved,
+    Scope, Updated,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
@@ -16,7 +17,7 @@ use aws_sdk_ec2::types::{
 use super::tables_marked;
 use crate::ec2::{kind_meta, mark_made, marked, not_visible, unmark_removed, Ec2};
 use crate::errors::{classify, found};
-use crate::kit::{all_pages, boxed_delete, boxed_ready, unless_done, update_keeps_outputs};
+use crate::kit::{all_pages, unless_done};
 use crate::tags;
 use airgap_catalog::spec::{Spec, TgwAssociationSpec, TgwPropagationSpec};
 
@@ -262,15 +263,23 @@ macro_rules! link_kind {
                 create_link(&self.0, $link, node).await
             }
 
-            update_keeps_outputs!();
+            async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+                Ok(Updated::done(change.current.outputs.clone()))
+            }
 
-            boxed_delete!(self, scope, current, {
+            async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
                 delete_link(&self.0, $link, scope, current).await
-            });
+            }
 
-            boxed_ready!(self, scope, op, physical_id, _outputs, {
+            async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+                let Check {
+                    scope,
+                    op,
+                    physical_id,
+                    ..
+                } = check;
                 link_ready(&self.0, $link, scope, op, physical_id).await
-            });
+            }
         }
     };
 }

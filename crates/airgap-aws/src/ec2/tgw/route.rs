@@ -3,13 +3,15 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
+use airgap_engine::{
+    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+};
 use async_trait::async_trait;
 
 use super::tables_marked;
 use crate::ec2::{filter, kind_meta, marked, route_made, route_mark, unmark_removed, Ec2};
 use crate::errors::classify;
-use crate::kit::{boxed_delete, boxed_update, changes, ready_with_the_call, unless_done};
+use crate::kit::{changes, settled, unless_done};
 use crate::tags;
 use airgap_catalog::spec::{Spec, TgwRouteSpec};
 
@@ -70,15 +72,20 @@ impl Kind for TgwRoute {
     }
 
     // The table and CIDR force a replacement: what changes in place is the attachment.
-    boxed_update!(self, node, current, diff, {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         if changes(diff, &["attachment"]) {
             let spec = TgwRouteSpec::from_attrs(&node.attrs)?;
             replace_tgw_route(self.0.client(&node.scope)?, &spec).await?;
         }
-        Ok(current.outputs.clone())
-    });
+        Ok(Updated::done(current.outputs.clone()))
+    }
 
-    boxed_delete!(self, scope, current, {
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;
         let spec = TgwRouteSpec::from_attrs(&current.attrs)?;
         let (rt, cidr) = (spec.route_table.get()?, &spec.cidr);
@@ -90,9 +97,11 @@ impl Kind for TgwRoute {
             .await
             .map_err(classify);
         unmark_removed(c, removed, rt, &route_mark(cidr)).await
-    });
+    }
 
-    ready_with_the_call!();
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        Ok(settled(check.op, check.outputs))
+    }
 }
 
 async fn replace_tgw_route(c: &aws_sdk_ec2::Client, spec: &TgwRouteSpec) -> Result<(), KindError> {

@@ -3,17 +3,19 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Created, Kind, KindError, Observed, Resolved, Scope};
+use airgap_engine::{
+    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, TransitGatewayRouteTableState};
 
 use super::{table_gone, tgw_route_tables};
 use crate::ec2::{
-    adopted, delete_by_id, describe_one, diff_with_tag_drift, kind_meta, lookup, made,
-    observe_tagged, tag_spec, update_retags, Ec2, TagDrift, Tagged,
+    adopted, describe_one, diff_with_tag_drift, kind_meta, lookup, made, observe_tagged, tag_spec,
+    Ec2, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{boxed_ready, created, ready_when_available};
+use crate::kit::{created, ready_when_available};
 use airgap_catalog::spec::{Spec, TgwRouteTableSpec};
 
 pub struct TgwRouteTable(pub Arc<Ec2>);
@@ -67,13 +69,27 @@ impl Kind for TgwRouteTable {
         Ok(created(made(id, "CreateTransitGatewayRouteTable")?))
     }
 
-    update_retags!();
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        crate::ec2::retag_only(&self.0, change).await
+    }
 
-    delete_by_id!(|c, id| c
-        .delete_transit_gateway_route_table()
-        .transit_gateway_route_table_id(id));
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        let (c, id) = (self.0.client(scope)?, current.physical_id.as_str());
+        crate::kit::delete_call(
+            c.delete_transit_gateway_route_table()
+                .transit_gateway_route_table_id(id)
+                .send(),
+        )
+        .await
+    }
 
-    boxed_ready!(self, scope, op, physical_id, _outputs, {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         let c = self.0.client(scope)?;
         let t = describe_one!(
             c.describe_transit_gateway_route_tables()
@@ -85,5 +101,5 @@ impl Kind for TgwRouteTable {
                 .map_or("pending", TransitGatewayRouteTableState::as_str)
         });
         ready_when_available(op, physical_id, state)
-    });
+    }
 }

@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{Attrs, Created, Kind, KindError, Observed, Resolved, Scope, Value};
+use airgap_engine::{
+    Attrs, Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+    Value,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     AutoAcceptSharedAttachmentsValue, DefaultRouteTableAssociationValue,
@@ -12,11 +15,11 @@ use aws_sdk_ec2::types::{
 
 use super::{enable, env_pages, owned_by};
 use crate::ec2::{
-    adopted, delete_by_id, describe_one, diff_with_tag_drift, kind_meta, lookup, made,
-    observe_tagged, retag, tag_spec, Ec2, TagDrift,
+    adopted, describe_one, diff_with_tag_drift, kind_meta, lookup, made, observe_tagged, retag,
+    tag_spec, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{boxed_ready, boxed_update, by_state, id_out};
+use crate::kit::{by_state, id_out};
 use airgap_catalog::spec::{Spec, TransitGatewaySpec};
 
 pub struct TransitGateway(pub Arc<Ec2>);
@@ -127,7 +130,12 @@ impl Kind for TransitGateway {
 
     // The ASN forces a replacement; the attachment and route table defaults change in
     // place, and missing standard tags are put back.
-    boxed_update!(self, node, current, diff, {
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        let Change {
+            node,
+            current,
+            diff,
+        } = change;
         let c = self.0.client(&node.scope)?;
         retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
         if diff.changes.iter().any(|ch| ch.field != "tags") {
@@ -151,12 +159,21 @@ impl Kind for TransitGateway {
                 .await
                 .map_err(classify)?;
         }
-        Ok(current.outputs.clone())
-    });
+        Ok(Updated::done(current.outputs.clone()))
+    }
 
-    delete_by_id!(|c, id| c.delete_transit_gateway().transit_gateway_id(id));
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        let (c, id) = (self.0.client(scope)?, current.physical_id.as_str());
+        crate::kit::delete_call(c.delete_transit_gateway().transit_gateway_id(id).send()).await
+    }
 
-    boxed_ready!(self, scope, op, physical_id, _outputs, {
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        let Check {
+            scope,
+            op,
+            physical_id,
+            ..
+        } = check;
         let c = self.0.client(scope)?;
         let t = describe_one!(
             c.describe_transit_gateways()
@@ -177,5 +194,5 @@ impl Kind for TransitGateway {
             },
             |_| None,
         )
-    });
+    }
 }
