@@ -358,11 +358,9 @@ impl Kind for EcrRepository {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         let spec = EcrRepositorySpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let name = &spec.name;
@@ -412,13 +410,10 @@ impl Kind for EcrRepository {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            outputs,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
+        let outputs = check.outputs;
         if op != Op::Delete {
             return Ok(Readiness::Ready(outputs.clone()));
         }

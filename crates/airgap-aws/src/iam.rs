@@ -205,11 +205,9 @@ impl Kind for IamRole {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         // The name forces a replacement: only the trusted service changes in place.
         if changes(diff, &["service"]) {
             let spec = IamRoleSpec::from_attrs(&node.attrs)?;
@@ -240,9 +238,9 @@ impl Kind for IamRole {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope, op, outputs, ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let outputs = check.outputs;
         let name = s(outputs, "id")?;
         let found = lookup(self.0.client(scope)?.get_role().role_name(&name).send()).await?;
         // Ready once IAM shows it: EKS may still reject the role for a while
@@ -364,7 +362,7 @@ impl Kind for IamRolePolicy {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check { op, outputs, .. } = check;
+        let (op, outputs) = (check.op, check.outputs);
         Ok(settled(op, outputs))
     }
 }

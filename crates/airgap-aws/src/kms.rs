@@ -193,11 +193,9 @@ impl Kind for KmsKey {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         let spec = KmsKeySpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let key = s(&current.outputs, "id")?;
@@ -240,13 +238,10 @@ impl Kind for KmsKey {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            outputs,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
+        let outputs = check.outputs;
         let r = self
             .0
             .client(scope)?
@@ -395,11 +390,9 @@ impl Kind for KmsAlias {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         // The name forces a replacement: only the target key changes in place (point
         // the alias, and move the mark).
         if !changes(diff, &["key"]) {
@@ -429,9 +422,9 @@ impl Kind for KmsAlias {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope, op, outputs, ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let outputs = check.outputs;
         let name = s(outputs, "id")?;
         let found = aliases(self.0.client(scope)?)
             .await?

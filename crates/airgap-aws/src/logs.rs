@@ -228,11 +228,9 @@ impl Kind for LogGroupKind {
 
     /// The name forces a replacement: only the retention changes in place.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         if changes(diff, &["retentionDays"]) {
             self.set_retention(&node.scope, &LogGroupSpec::from_attrs(&node.attrs)?)
                 .await?;
@@ -253,13 +251,10 @@ impl Kind for LogGroupKind {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            outputs,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
+        let outputs = check.outputs;
         let name = outputs
             .get("name")
             .and_then(Value::as_str)

@@ -176,11 +176,9 @@ fn set_change(diff: &Diff, field: &str, want: &[Id], have: &[Id]) -> Result<Delt
 /// The service and VPC force a replacement; the policy and the lists (and private DNS)
 /// change in place, each when the diff names it, and missing standard tags are put back.
 async fn update(ec2: &Ec2, change: Change<'_>, ty: VpcEndpointType) -> Result<Attrs, KindError> {
-    let Change {
-        node,
-        current,
-        diff,
-    } = change;
+    let node = change.node;
+    let current = change.current;
+    let diff = change.diff;
     let c = ec2.client(&node.scope)?;
     retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
     if !diff.changes.iter().any(|ch| ch.field != "tags") {
@@ -321,12 +319,9 @@ macro_rules! endpoint_kind {
             }
 
             async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-                let Check {
-                    scope,
-                    op,
-                    physical_id,
-                    ..
-                } = check;
+                let scope = check.scope;
+                let op = check.op;
+                let physical_id = check.physical_id;
                 ready(&self.0, scope, op, physical_id).await
             }
         }

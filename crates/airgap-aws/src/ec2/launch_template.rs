@@ -186,11 +186,9 @@ impl Kind for LaunchTemplate {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         // The name replaces; a new image or join configuration is a new version.
         if !diff
             .changes
@@ -242,13 +240,10 @@ impl Kind for LaunchTemplate {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            outputs,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
+        let outputs = check.outputs;
         let c = self.0.client(scope)?;
         usable_until_deleted(
             op,

@@ -221,11 +221,9 @@ pub(crate) use diff_with_tag_drift;
 /// The update of an EC2 kind whose fields all force a replacement: all it can mend in
 /// place are its standard tags.
 pub(crate) async fn retag_only(ec2: &Ec2, change: Change<'_>) -> Result<Updated, KindError> {
-    let Change {
-        node,
-        current,
-        diff,
-    } = change;
+    let node = change.node;
+    let current = change.current;
+    let diff = change.diff;
     let c = ec2.client(&node.scope)?;
     crate::ec2::retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
     Ok(Updated::done(current.outputs.clone()))

@@ -154,11 +154,9 @@ impl Kind for EksAccessEntry {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         // Only the policy changes in place: associate the wanted ones, drop the others.
         if !changes(diff, &["policy"]) {
             return Ok(Updated::done(current.outputs.clone()));
@@ -203,9 +201,9 @@ impl Kind for EksAccessEntry {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope, op, outputs, ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let outputs = check.outputs;
         let (cluster, principal) = (s(outputs, "cluster")?, s(outputs, "principal")?);
         let found = describe_entry(self.0.client(scope)?, &cluster, &principal).await?;
         presence(

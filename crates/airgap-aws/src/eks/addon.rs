@@ -159,11 +159,9 @@ impl Kind for EksAddon {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         // Only the Kubernetes version changes in place (cluster and name replace):
         // move to its default version.
         let spec = EksAddonSpec::from_attrs(&node.attrs)?;
@@ -217,13 +215,10 @@ impl Kind for EksAddon {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            outputs,
-            handle,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let outputs = check.outputs;
+        let handle = check.handle;
         let c = self.0.client(scope)?;
         let (cluster, name) = (s(outputs, "cluster")?, s(outputs, "id")?);
         if let Some(r) = update_running(c, op, handle, &cluster, UpdateOf::Addon(&name)).await? {

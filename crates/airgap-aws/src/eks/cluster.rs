@@ -242,11 +242,9 @@ impl Kind for EksCluster {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         let c = self.0.client(&node.scope)?;
         let want = EksClusterSpec::from_attrs(&node.attrs)?.sorted();
         let name = want.name.as_str();
@@ -387,13 +385,10 @@ impl Kind for EksCluster {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            outputs,
-            handle,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let outputs = check.outputs;
+        let handle = check.handle;
         let c = self.0.client(scope)?;
         let name = s(outputs, "name")?;
         if let Some(r) = update_running(c, op, handle, &name, UpdateOf::Cluster).await? {

@@ -297,11 +297,9 @@ impl Kind for EksNodegroup {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         let c = self.0.client(&node.scope)?;
         let (cluster, name) = (s(&current.outputs, "cluster")?, s(&current.outputs, "id")?);
         let what = format!("node group {name}");
@@ -387,13 +385,10 @@ impl Kind for EksNodegroup {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            outputs,
-            handle,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let outputs = check.outputs;
+        let handle = check.handle;
         let c = self.0.client(scope)?;
         let (cluster, name) = (s(outputs, "cluster")?, s(outputs, "id")?);
         if let Some(r) = update_running(c, op, handle, &cluster, UpdateOf::Nodegroup(&name)).await?

@@ -350,11 +350,9 @@ impl Kind for Firewall {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         let spec = FirewallSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let arn = &current.physical_id;
@@ -441,12 +439,9 @@ impl Kind for Firewall {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
         let Some(d) = self.describe(scope, physical_id).await? else {
             return if op == Op::Delete {
                 Ok(Readiness::Gone)

@@ -178,11 +178,9 @@ impl Kind for NfwPolicy {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         let body = policy_body(&NfwPolicySpec::from_attrs(&node.attrs)?)?;
         let c = self.0.client(&node.scope)?;
         let arn = &current.physical_id;
@@ -217,13 +215,10 @@ impl Kind for NfwPolicy {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            outputs,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
+        let outputs = check.outputs;
         let d = lookup(
             self.0
                 .client(scope)?

@@ -134,12 +134,9 @@ impl Kind for RamInvitationAccepter {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
         if op == Op::Delete {
             return Ok(Readiness::Gone);
         }

@@ -88,11 +88,9 @@ impl Kind for RamAssociation {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         // The share and principal force a replacement: only the accepter's mark
         // changes in place.
         if changes(diff, &["accepter"]) {
@@ -124,12 +122,9 @@ impl Kind for RamAssociation {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
         let Some((arn, principal)) = physical_id.split_once('#') else {
             return Err(KindError::fatal("BadId", physical_id));
         };

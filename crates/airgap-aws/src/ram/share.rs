@@ -124,11 +124,9 @@ impl Kind for RamShare {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         let spec = RamShareSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let arn = &current.physical_id;
@@ -179,12 +177,9 @@ impl Kind for RamShare {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
         let r = all_shares(
             self.0
                 .client(scope)?

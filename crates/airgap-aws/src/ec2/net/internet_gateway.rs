@@ -73,7 +73,7 @@ impl Kind for InternetGateway {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change { node, current, .. } = change;
+        let (node, current) = (change.node, change.current);
         let c = self.0.client(&node.scope)?;
         if let Some(old) = current.attrs.get("vpc").and_then(Value::as_str) {
             detach(c, &current.physical_id, old).await?;
@@ -97,12 +97,9 @@ impl Kind for InternetGateway {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
         let c = self.0.client(scope)?;
         let igw = describe_one!(
             c.describe_internet_gateways()

@@ -84,12 +84,9 @@ impl Kind for NatGateway {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
         let c = self.0.client(scope)?;
         let nat = describe_one!(
             c.describe_nat_gateways().nat_gateway_ids(physical_id),

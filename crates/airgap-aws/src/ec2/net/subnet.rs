@@ -69,11 +69,9 @@ impl Kind for Subnet {
     // The VPC, CIDR and AZ force a replacement (the catalogue says so); what is left
     // to change in place is the public address mapping.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         if changes(diff, &["mapPublicIpOnLaunch"]) {
             let spec = SubnetSpec::from_attrs(&node.attrs)?;
             map_public_ip(
@@ -94,12 +92,9 @@ impl Kind for Subnet {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
         let c = self.0.client(scope)?;
         let sn = describe_one!(c.describe_subnets().subnet_ids(physical_id), subnets);
         available_or_gone(

@@ -68,7 +68,7 @@ impl Kind for Vpc {
     // The CIDR forces a replacement; DNS support and hostnames are not observed (see
     // `diff`), so an update sets both.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change { node, current, .. } = change;
+        let (node, current) = (change.node, change.current);
         let spec = VpcSpec::from_attrs(&node.attrs)?;
         self.dns(self.0.client(&node.scope)?, &current.physical_id, &spec)
             .await?;
@@ -83,12 +83,9 @@ impl Kind for Vpc {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
         let c = self.0.client(scope)?;
         let vpc = describe_one!(c.describe_vpcs().vpc_ids(physical_id), vpcs);
         available_or_gone(

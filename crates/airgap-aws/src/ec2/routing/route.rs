@@ -72,11 +72,9 @@ impl Kind for Route {
 
     // The table and CIDR force a replacement: what changes in place is the target.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         if changes(diff, &["target"]) {
             let spec = RouteSpec::from_attrs(&node.attrs)?;
             replace(self.0.client(&node.scope)?, &spec).await?;

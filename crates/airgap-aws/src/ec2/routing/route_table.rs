@@ -65,12 +65,9 @@ impl Kind for RouteTable {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
         let c = self.0.client(scope)?;
         let rt = describe_one!(
             c.describe_route_tables().route_table_ids(physical_id),

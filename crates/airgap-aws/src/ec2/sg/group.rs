@@ -92,13 +92,10 @@ impl Kind for SecurityGroup {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            outputs,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
+        let outputs = check.outputs;
         if op != Op::Delete {
             return Ok(Readiness::Ready(outputs.clone()));
         }

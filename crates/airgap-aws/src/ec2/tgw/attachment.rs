@@ -118,11 +118,9 @@ impl Kind for TgwAttachment {
     // The transit gateway and VPC force a replacement; subnets and appliance mode change
     // in place, and missing standard tags are put back.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         let c = self.0.client(&node.scope)?;
         retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
         if !changes(diff, &["subnets"]) && !changes(diff, &["applianceMode"]) {
@@ -161,12 +159,9 @@ impl Kind for TgwAttachment {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
         let c = self.0.client(scope)?;
         let a = describe_one!(
             c.describe_transit_gateway_vpc_attachments()

@@ -272,12 +272,9 @@ macro_rules! link_kind {
             }
 
             async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-                let Check {
-                    scope,
-                    op,
-                    physical_id,
-                    ..
-                } = check;
+                let scope = check.scope;
+                let op = check.op;
+                let physical_id = check.physical_id;
                 link_ready(&self.0, $link, scope, op, physical_id).await
             }
         }

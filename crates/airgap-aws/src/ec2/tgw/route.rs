@@ -73,11 +73,9 @@ impl Kind for TgwRoute {
 
     // The table and CIDR force a replacement: what changes in place is the attachment.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         if changes(diff, &["attachment"]) {
             let spec = TgwRouteSpec::from_attrs(&node.attrs)?;
             replace_tgw_route(self.0.client(&node.scope)?, &spec).await?;

@@ -131,11 +131,9 @@ impl Kind for TransitGateway {
     // The ASN forces a replacement; the attachment and route table defaults change in
     // place, and missing standard tags are put back.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let Change {
-            node,
-            current,
-            diff,
-        } = change;
+        let node = change.node;
+        let current = change.current;
+        let diff = change.diff;
         let c = self.0.client(&node.scope)?;
         retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
         if diff.changes.iter().any(|ch| ch.field != "tags") {
@@ -168,12 +166,9 @@ impl Kind for TransitGateway {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            ..
-        } = check;
+        let scope = check.scope;
+        let op = check.op;
+        let physical_id = check.physical_id;
         let c = self.0.client(scope)?;
         let t = describe_one!(
             c.describe_transit_gateways()
