@@ -224,17 +224,45 @@ impl Kind for KmsKey {
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        // KMSInvalidStateException: already pending deletion.
-        call_unless_already(
-            self.0
-                .client(scope)?
-                .schedule_key_deletion()
-                .key_id(&current.physical_id)
-                .pending_window_in_days(DELETION_WINDOW_DAYS)
-                .send(),
-            &["KMSInvalidStateException"],
-        )
-        .await
+        let c = self.0.client(scope)?;
+        let r = c
+            .schedule_key_deletion()
+            .key_id(&current.physical_id)
+            .pending_window_in_days(DELETION_WINDOW_DAYS)
+            .send()
+            .await;
+        match r {
+            // KMSInvalidStateException answers a key already pending deletion and one in
+            // a state that cannot be scheduled (PendingImport, Unavailable, Creating) alike
+            // (ScheduleKeyDeletion, KMS API reference): the key's state tells them apart.
+            Err(e) if code_of(&e) == Some("KMSInvalidStateException") => {
+                let state = c
+                    .describe_key()
+                    .key_id(&current.physical_id)
+                    .send()
+                    .await
+                    .map_err(classify)?
+                    .key_metadata
+                    .and_then(|m| m.key_state);
+                match state {
+                    Some(KeyState::PendingDeletion | KeyState::PendingReplicaDeletion) => Ok(()),
+                    Some(KeyState::Creating | KeyState::Updating) => Err(KindError::new(
+                        ErrorClass::Conflict,
+                        "KMSInvalidStateException",
+                        format!("key {} is being created or updated", current.physical_id),
+                    )),
+                    other => Err(KindError::fatal(
+                        "KMSInvalidStateException",
+                        format!(
+                            "key {} cannot be scheduled for deletion in state {}",
+                            current.physical_id,
+                            other.as_ref().map_or("unknown", |s| s.as_str())
+                        ),
+                    )),
+                }
+            }
+            r => call_unless_already(std::future::ready(r), &[]).await,
+        }
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
@@ -380,8 +408,10 @@ impl Kind for KmsAlias {
             Err(e) => return Err(classify(e)),
         }
         let arn = format!(
-            "arn:aws:kms:{}:{}:{name}",
-            node.scope.region, node.scope.account
+            "arn:{}:kms:{}:{}:{name}",
+            crate::kit::partition(&node.scope.region),
+            node.scope.region,
+            node.scope.account
         );
         Ok(Created {
             outputs: alias_out(&arn, name),

@@ -3,7 +3,8 @@
 //! and a delete of something already gone succeeds.
 //!
 //! KMS API reference, ScheduleKeyDeletion: NotFoundException for a key that does not
-//! exist, KMSInvalidStateException for one already pending deletion
+//! exist, KMSInvalidStateException for one already pending deletion and for one in any
+//! other state that cannot be scheduled (told apart by DescribeKey's KeyState)
 //! (https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html);
 //! IAM API reference, CreateRole: EntityAlreadyExists for a name in use, and DeleteRole:
 //! NoSuchEntity for a role that does not exist
@@ -168,14 +169,41 @@ mod kms {
         })
     }
 
+    /// DescribeKey answering the key in `state`.
+    fn in_state(state: KeyState) -> Rule {
+        mock!(Client::describe_key).then_output(move || {
+            let mut m = metadata();
+            m.key_state = Some(state.clone());
+            DescribeKeyOutput::builder().key_metadata(m).build()
+        })
+    }
+
     #[tokio::test]
     async fn deleting_a_key_that_is_gone_or_going_succeeds() {
         let current = observed(KEY_NODE, KEY_ARN, spec().to_attrs());
-        for code in ["NotFoundException", "KMSInvalidStateException"] {
-            let r = refused(code);
-            kind(&[&r]).delete(&scope(), &current).await.expect(code);
-            assert_eq!(r.num_calls(), 1);
-        }
+        let r = refused("NotFoundException");
+        kind(&[&r]).delete(&scope(), &current).await.expect("gone");
+        assert_eq!(r.num_calls(), 1);
+        // KMSInvalidStateException: the key's state decides.
+        let (r, d) = (
+            refused("KMSInvalidStateException"),
+            in_state(KeyState::PendingDeletion),
+        );
+        kind(&[&r, &d])
+            .delete(&scope(), &current)
+            .await
+            .expect("already pending deletion");
+        assert_eq!((r.num_calls(), d.num_calls()), (1, 1));
+        let (r, d) = (
+            refused("KMSInvalidStateException"),
+            in_state(KeyState::Unavailable),
+        );
+        let err = kind(&[&r, &d])
+            .delete(&scope(), &current)
+            .await
+            .expect_err("an unavailable key is not going away");
+        assert_eq!(err.class, ErrorClass::Fatal);
+        assert!(err.message.contains("Unavailable"), "{err}");
         let r = refused("AccessDeniedException");
         let err = kind(&[&r])
             .delete(&scope(), &current)

@@ -60,6 +60,23 @@ pub(crate) fn sorted_lists(attrs: &Attrs, keys: &[&str]) -> Attrs {
     a
 }
 
+/// The ARN partition of `region`: ARNs built here (a KMS alias's, which CreateAlias does
+/// not return) must name the partition the region is in, not always `aws`.
+pub(crate) fn partition(region: &str) -> &'static str {
+    const PARTITIONS: [(&str, &str); 6] = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+    ];
+    PARTITIONS
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, p)| p)
+}
+
 /// Outputs that carry only an id.
 pub(crate) fn id_out(id: &str) -> Attrs {
     Attrs::from([("id".to_string(), Value::str(id))])
@@ -238,6 +255,15 @@ pub(crate) fn with_tag_drift(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arns_name_the_partition_of_the_region() {
+        assert_eq!(partition("eu-central-1"), "aws");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition("us-iso-east-1"), "aws-iso");
+        assert_eq!(partition("us-isob-east-1"), "aws-iso-b");
+    }
 
     #[test]
     fn policies_compare_by_content() {
