@@ -444,3 +444,65 @@ fn observed_as_described() -> Observed {
     o.attrs = s.sorted().to_attrs();
     o
 }
+
+/// The update an update call started is its handle: readiness follows it by
+/// DescribeUpdate while it runs (the node group itself may still say ACTIVE), and by
+/// the group's status once it succeeded.
+#[tokio::test]
+async fn readiness_after_an_update_follows_its_handle() {
+    use aws_sdk_eks::operation::describe_update::DescribeUpdateOutput;
+    let update = |status: UpdateStatus| {
+        mock!(Client::describe_update)
+            .match_requests(|r| {
+                r.name() == Some(CLUSTER)
+                    && r.update_id() == Some("u-1")
+                    && r.nodegroup_name() == Some(NG)
+            })
+            .then_output(move || {
+                DescribeUpdateOutput::builder()
+                    .update(Update::builder().id("u-1").status(status.clone()).build())
+                    .build()
+            })
+    };
+    let (sc, outputs) = (scope(), observed().outputs);
+    let check = |handle| Check {
+        scope: &sc,
+        op: Op::Update,
+        physical_id: NG_ARN,
+        outputs: &outputs,
+        handle,
+    };
+    let active = describe_gives(described(NODE, NodegroupStatus::Active));
+
+    let running = update(UpdateStatus::InProgress);
+    let r = kind(&[&running, &active])
+        .ready(check(Some("u-1")))
+        .await
+        .expect("readiness");
+    assert_eq!(r, Readiness::Pending("UPDATING".into()));
+    assert_eq!(running.num_calls(), 1);
+
+    let done = update(UpdateStatus::Successful);
+    let r = kind(&[&done, &active])
+        .ready(check(Some("u-1")))
+        .await
+        .expect("readiness");
+    assert!(matches!(r, Readiness::Ready(_)), "{r:?}");
+    assert_eq!((done.num_calls(), active.num_calls()), (1, 1));
+
+    let failed = update(UpdateStatus::Failed);
+    let err = kind(&[&failed, &active])
+        .ready(check(Some("u-1")))
+        .await
+        .expect_err("a failed update fails the step");
+    assert_eq!(err.class, ErrorClass::Fatal);
+
+    // No handle (an update that finished with its call): the status alone decides.
+    let untouched = update(UpdateStatus::InProgress);
+    let r = kind(&[&untouched, &active])
+        .ready(check(None))
+        .await
+        .expect("readiness");
+    assert!(matches!(r, Readiness::Ready(_)), "{r:?}");
+    assert_eq!(untouched.num_calls(), 0);
+}
