@@ -290,13 +290,6 @@ pub struct Change<'a> {
     pub diff: &'a Diff,
 }
 
-impl Change<'_> {
-    /// Whether the diff changes `field`.
-    pub fn changes(&self, field: &str) -> bool {
-        self.diff.changes.iter().any(|c| c.field == field)
-    }
-}
-
 /// What an update call answers: the outputs it changed, and for an operation that goes
 /// on at AWS after the call returns (an EKS update), the handle readiness follows it by.
 #[derive(Clone, Debug, Default, PartialEq)]

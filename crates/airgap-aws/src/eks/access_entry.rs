@@ -14,7 +14,7 @@ use aws_sdk_eks::types::{AccessEntry, AccessScope, AccessScopeType};
 use super::{changes, made_or_adopted, member_out, std_tags, Eks};
 use crate::ec2::kind_meta;
 use crate::errors::classify;
-use crate::kit::{all_pages, delete_call, described, not_visible_yet, presence, s};
+use crate::kit::{all_pages, delete_call, lookup, not_visible_yet, presence, s};
 
 pub struct EksAccessEntry(pub Arc<Eks>);
 
@@ -30,7 +30,7 @@ async fn describe_entry(
     cluster: &str,
     principal: &str,
 ) -> Result<Option<AccessEntry>, KindError> {
-    Ok(described(
+    Ok(lookup(
         c.describe_access_entry()
             .cluster_name(cluster)
             .principal_arn(principal)

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
-use crate::kit::{all_pages, delete_call, described, opt_s, s};
+use crate::kit::{all_pages, delete_call, lookup, opt_s, s};
 
 pub struct EksAddon(pub Arc<Eks>);
 
@@ -39,7 +39,7 @@ async fn describe_addon(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Addon>, KindError> {
-    Ok(described(
+    Ok(lookup(
         c.describe_addon()
             .cluster_name(cluster)
             .addon_name(name)

@@ -38,7 +38,7 @@ use tokio::sync::OnceCell;
 
 use crate::clients::PerScope;
 use crate::errors::{classify, code_of};
-use crate::kit::{all_pages, described, not_visible_yet};
+use crate::kit::{all_pages, lookup, not_visible_yet};
 use crate::tags;
 
 pub use access_entry::EksAccessEntry;
@@ -355,7 +355,7 @@ async fn describe_cluster(
     c: &aws_sdk_eks::Client,
     name: &str,
 ) -> Result<Option<Cluster>, KindError> {
-    Ok(described(c.describe_cluster().name(name).send())
+    Ok(lookup(c.describe_cluster().name(name).send())
         .await?
         .and_then(|o| o.cluster))
 }

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
-use crate::kit::{all_pages, delete_call, described, s};
+use crate::kit::{all_pages, delete_call, lookup, s};
 
 pub struct EksNodegroup(pub Arc<Eks>);
 
@@ -122,7 +122,7 @@ async fn describe_ng(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Nodegroup>, KindError> {
-    Ok(described(
+    Ok(lookup(
         c.describe_nodegroup()
             .cluster_name(cluster)
             .nodegroup_name(name)

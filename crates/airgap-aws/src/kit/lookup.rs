@@ -1,23 +1,12 @@
-//! Describe calls by id or name, where a resource that does not exist is an answer
-//! (`None`), not an error.
+//! Readiness of resources usable as soon as their call returns, whose delete a Describe
+//! by id follows (lookups where NotFound is `None` are `calls::lookup`).
 
 use std::future::Future;
 
 use airgap_engine::{Attrs, KindError, Op, Readiness};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 
-use crate::errors::{classify, found};
-
-/// The answer of a Describe of one resource; NotFound is `None`.
-pub(crate) async fn described<T, E, R>(
-    call: impl Future<Output = Result<T, SdkError<E, R>>>,
-) -> Result<Option<T>, KindError>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    found(call.await.map_err(classify))
-}
+use crate::errors::classify;
 
 /// Readiness of a resource that is usable as soon as its create or update returns, and
 /// whose delete is done once a Describe by id (`describe`, sent only after a delete) no

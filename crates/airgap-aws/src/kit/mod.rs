@@ -22,7 +22,7 @@ pub(crate) use calls::{
     by_state, call_unless_already, changes, lookup, page_items, ready_when_available, settled,
     tag_map, unless_done,
 };
-pub(crate) use lookup::{described, usable_until_deleted};
+pub(crate) use lookup::usable_until_deleted;
 pub(crate) use sets::{delta, ids, some_if};
 
 /// Attribute accessors on resolved attributes; a missing or mistyped one is a bug in
