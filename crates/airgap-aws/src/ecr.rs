@@ -358,13 +358,10 @@ impl Kind for EcrRepository {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        let spec = EcrRepositorySpec::from_attrs(&node.attrs)?;
-        let c = self.0.client(&node.scope)?;
+        let spec = EcrRepositorySpec::from_attrs(&change.node.attrs)?;
+        let c = self.0.client(&change.node.scope)?;
         let name = &spec.name;
-        if changes(diff, &["immutableTags"]) {
+        if changes(change.diff, &["immutableTags"]) {
             c.put_image_tag_mutability()
                 .repository_name(name)
                 .image_tag_mutability(mutability(spec.immutable_tags))
@@ -372,7 +369,7 @@ impl Kind for EcrRepository {
                 .await
                 .map_err(classify)?;
         }
-        if changes(diff, &["scanOnPush"]) {
+        if changes(change.diff, &["scanOnPush"]) {
             c.put_image_scanning_configuration()
                 .repository_name(name)
                 .image_scanning_configuration(
@@ -384,10 +381,10 @@ impl Kind for EcrRepository {
                 .await
                 .map_err(classify)?;
         }
-        if changes(diff, &["pullPrincipals"]) {
+        if changes(change.diff, &["pullPrincipals"]) {
             set_pull_policy(c, name, &wanted_principals(&spec)?).await?;
         }
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     /// Images go with the repository: the environment is being torn down.
@@ -410,19 +407,16 @@ impl Kind for EcrRepository {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let outputs = check.outputs;
-        if op != Op::Delete {
-            return Ok(Readiness::Ready(outputs.clone()));
+        if check.op != Op::Delete {
+            return Ok(Readiness::Ready(check.outputs.clone()));
         }
-        let name = physical_id
+        let name = check
+            .physical_id
             .rsplit_once(":repository/")
             .map_or("", |(_, n)| n);
         let r = self
             .0
-            .client(scope)?
+            .client(check.scope)?
             .describe_repositories()
             .repository_names(name)
             .send()

@@ -205,14 +205,11 @@ impl Kind for IamRole {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
         // The name forces a replacement: only the trusted service changes in place.
-        if changes(diff, &["service"]) {
-            let spec = IamRoleSpec::from_attrs(&node.attrs)?;
+        if changes(change.diff, &["service"]) {
+            let spec = IamRoleSpec::from_attrs(&change.node.attrs)?;
             self.0
-                .client(&node.scope)?
+                .client(&change.node.scope)?
                 .update_assume_role_policy()
                 .role_name(&spec.name)
                 .policy_document(trust_policy(&spec.service))
@@ -220,7 +217,7 @@ impl Kind for IamRole {
                 .await
                 .map_err(classify)?;
         }
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -238,21 +235,25 @@ impl Kind for IamRole {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let outputs = check.outputs;
-        let name = s(outputs, "id")?;
-        let found = lookup(self.0.client(scope)?.get_role().role_name(&name).send()).await?;
+        let name = s(check.outputs, "id")?;
+        let found = lookup(
+            self.0
+                .client(check.scope)?
+                .get_role()
+                .role_name(&name)
+                .send(),
+        )
+        .await?;
         // Ready once IAM shows it: EKS may still reject the role for a while
         // (propagation), which the cluster and node group creates retry.
         presence(
-            op,
+            check.op,
             found,
             |o| {
                 o.role
                     .as_ref()
                     .map(role_out)
-                    .unwrap_or_else(|| outputs.clone())
+                    .unwrap_or_else(|| check.outputs.clone())
             },
             || not_visible_yet(format!("role {name} is not visible yet")),
         )

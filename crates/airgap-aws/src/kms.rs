@@ -193,13 +193,10 @@ impl Kind for KmsKey {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        let spec = KmsKeySpec::from_attrs(&node.attrs)?;
-        let c = self.0.client(&node.scope)?;
-        let key = s(&current.outputs, "id")?;
-        if changes(diff, &["description"]) {
+        let spec = KmsKeySpec::from_attrs(&change.node.attrs)?;
+        let c = self.0.client(&change.node.scope)?;
+        let key = s(&change.current.outputs, "id")?;
+        if changes(change.diff, &["description"]) {
             c.update_key_description()
                 .key_id(&key)
                 .description(&spec.description)
@@ -207,20 +204,20 @@ impl Kind for KmsKey {
                 .await
                 .map_err(classify)?;
         }
-        if changes(diff, &["rotation"]) && spec.rotation {
+        if changes(change.diff, &["rotation"]) && spec.rotation {
             c.enable_key_rotation()
                 .key_id(&key)
                 .send()
                 .await
                 .map_err(classify)?;
-        } else if changes(diff, &["rotation"]) {
+        } else if changes(change.diff, &["rotation"]) {
             c.disable_key_rotation()
                 .key_id(&key)
                 .send()
                 .await
                 .map_err(classify)?;
         }
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -266,32 +263,28 @@ impl Kind for KmsKey {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let outputs = check.outputs;
         let r = self
             .0
-            .client(scope)?
+            .client(check.scope)?
             .describe_key()
-            .key_id(physical_id)
+            .key_id(check.physical_id)
             .send()
             .await
             .map_err(classify);
         let meta = match r {
             Ok(o) => o.key_metadata,
-            Err(e) if e.class == ErrorClass::NotFound && op == Op::Delete => None,
+            Err(e) if e.class == ErrorClass::NotFound && check.op == Op::Delete => None,
             Err(e) => return Err(e),
         };
         let state = meta.as_ref().and_then(|m| m.key_state().cloned());
-        Ok(match (op, state) {
+        Ok(match (check.op, state) {
             (Op::Delete, None) => Readiness::Gone,
             (Op::Delete, Some(st)) if gone_state(Some(&st)) => Readiness::Gone,
             (Op::Delete, Some(st)) => Readiness::Pending(st.as_str().to_string()),
             (_, Some(KeyState::Enabled)) => Readiness::Ready(
                 meta.as_ref()
                     .map(key_out)
-                    .unwrap_or_else(|| outputs.clone()),
+                    .unwrap_or_else(|| check.outputs.clone()),
             ),
             (_, Some(st)) => Readiness::Pending(st.as_str().to_string()),
             (_, None) => Readiness::Pending("creating".into()),
@@ -420,28 +413,25 @@ impl Kind for KmsAlias {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
         // The name forces a replacement: only the target key changes in place (point
         // the alias, and move the mark).
-        if !changes(diff, &["key"]) {
-            return Ok(Updated::done(current.outputs.clone()));
+        if !changes(change.diff, &["key"]) {
+            return Ok(Updated::done(change.current.outputs.clone()));
         }
-        let spec = KmsAliasSpec::from_attrs(&node.attrs)?;
-        let c = self.0.client(&node.scope)?;
+        let spec = KmsAliasSpec::from_attrs(&change.node.attrs)?;
+        let c = self.0.client(&change.node.scope)?;
         let (name, key) = (&spec.name, spec.key.get()?);
-        mark(c, key, name, node).await?;
+        mark(c, key, name, change.node).await?;
         c.update_alias()
             .alias_name(name)
             .target_key_id(key)
             .send()
             .await
             .map_err(classify)?;
-        if let Ok(old) = KmsAliasSpec::from_attrs(&current.attrs) {
+        if let Ok(old) = KmsAliasSpec::from_attrs(&change.current.attrs) {
             untag_quietly(c, old.key.get()?, name).await?;
         }
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -452,18 +442,15 @@ impl Kind for KmsAlias {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let outputs = check.outputs;
-        let name = s(outputs, "id")?;
-        let found = aliases(self.0.client(scope)?)
+        let name = s(check.outputs, "id")?;
+        let found = aliases(self.0.client(check.scope)?)
             .await?
             .into_iter()
             .any(|a| a.alias_name() == Some(name.as_str()));
         presence(
-            op,
+            check.op,
             found.then_some(()),
-            |_| outputs.clone(),
+            |_| check.outputs.clone(),
             || not_visible_yet(format!("alias {name} is not visible yet")),
         )
     }

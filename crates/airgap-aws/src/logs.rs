@@ -228,14 +228,14 @@ impl Kind for LogGroupKind {
 
     /// The name forces a replacement: only the retention changes in place.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        if changes(diff, &["retentionDays"]) {
-            self.set_retention(&node.scope, &LogGroupSpec::from_attrs(&node.attrs)?)
-                .await?;
+        if changes(change.diff, &["retentionDays"]) {
+            self.set_retention(
+                &change.node.scope,
+                &LogGroupSpec::from_attrs(&change.node.attrs)?,
+            )
+            .await?;
         }
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -251,25 +251,23 @@ impl Kind for LogGroupKind {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let outputs = check.outputs;
-        let name = outputs
+        let name = check
+            .outputs
             .get("name")
             .and_then(Value::as_str)
             .map(str::to_string)
             .or_else(|| {
-                physical_id
+                check
+                    .physical_id
                     .split_once(":log-group:")
                     .map(|(_, n)| n.to_string())
             })
             .unwrap_or_default();
-        let found = self.find(scope, &name).await?;
+        let found = self.find(check.scope, &name).await?;
         presence(
-            op,
+            check.op,
             found,
-            |g| outputs_or(&name, &g, physical_id),
+            |g| outputs_or(&name, &g, check.physical_id),
             || not_visible_yet(format!("log group {name} is not visible yet")),
         )
     }

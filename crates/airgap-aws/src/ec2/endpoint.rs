@@ -176,41 +176,49 @@ fn set_change(diff: &Diff, field: &str, want: &[Id], have: &[Id]) -> Result<Delt
 /// The service and VPC force a replacement; the policy and the lists (and private DNS)
 /// change in place, each when the diff names it, and missing standard tags are put back.
 async fn update(ec2: &Ec2, change: Change<'_>, ty: VpcEndpointType) -> Result<Attrs, KindError> {
-    let node = change.node;
-    let current = change.current;
-    let diff = change.diff;
-    let c = ec2.client(&node.scope)?;
-    retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
-    if !diff.changes.iter().any(|ch| ch.field != "tags") {
-        return Ok(current.outputs.clone());
+    let c = ec2.client(&change.node.scope)?;
+    retag(
+        c,
+        change.diff,
+        &change.current.physical_id,
+        &change.node.env,
+        &change.node.id.0,
+    )
+    .await?;
+    if !change.diff.changes.iter().any(|ch| ch.field != "tags") {
+        return Ok(change.current.outputs.clone());
     }
     let req = c
         .modify_vpc_endpoint()
-        .vpc_endpoint_id(&current.physical_id);
+        .vpc_endpoint_id(&change.current.physical_id);
     // Back to the default when the blueprint has none (LocalStack ignores ResetPolicy).
     let policy = |p: Option<String>| {
-        changes(diff, &["policy"]).then(|| p.unwrap_or_else(|| DEFAULT_POLICY.into()))
+        changes(change.diff, &["policy"]).then(|| p.unwrap_or_else(|| DEFAULT_POLICY.into()))
     };
     let req = match ty {
         VpcEndpointType::Gateway => {
             let (want, have) = (
-                VpcEndpointGatewaySpec::from_attrs(&node.attrs)?,
-                VpcEndpointGatewaySpec::from_attrs(&current.attrs)?,
+                VpcEndpointGatewaySpec::from_attrs(&change.node.attrs)?,
+                VpcEndpointGatewaySpec::from_attrs(&change.current.attrs)?,
             );
-            let (add, remove) =
-                set_change(diff, "routeTables", &want.route_tables, &have.route_tables)?;
+            let (add, remove) = set_change(
+                change.diff,
+                "routeTables",
+                &want.route_tables,
+                &have.route_tables,
+            )?;
             req.set_policy_document(policy(want.policy))
                 .set_add_route_table_ids(add)
                 .set_remove_route_table_ids(remove)
         }
         _ => {
             let (want, have) = (
-                VpcEndpointInterfaceSpec::from_attrs(&node.attrs)?,
-                VpcEndpointInterfaceSpec::from_attrs(&current.attrs)?,
+                VpcEndpointInterfaceSpec::from_attrs(&change.node.attrs)?,
+                VpcEndpointInterfaceSpec::from_attrs(&change.current.attrs)?,
             );
-            let (add, remove) = set_change(diff, "subnets", &want.subnets, &have.subnets)?;
+            let (add, remove) = set_change(change.diff, "subnets", &want.subnets, &have.subnets)?;
             let (add_sg, remove_sg) = set_change(
-                diff,
+                change.diff,
                 "securityGroups",
                 &want.security_groups,
                 &have.security_groups,
@@ -220,11 +228,13 @@ async fn update(ec2: &Ec2, change: Change<'_>, ty: VpcEndpointType) -> Result<At
                 .set_remove_subnet_ids(remove)
                 .set_add_security_group_ids(add_sg)
                 .set_remove_security_group_ids(remove_sg)
-                .set_private_dns_enabled(changes(diff, &["privateDns"]).then_some(want.private_dns))
+                .set_private_dns_enabled(
+                    changes(change.diff, &["privateDns"]).then_some(want.private_dns),
+                )
         }
     };
     req.send().await.map_err(classify)?;
-    Ok(current.outputs.clone())
+    Ok(change.current.outputs.clone())
 }
 
 async fn delete(ec2: &Ec2, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -319,10 +329,7 @@ macro_rules! endpoint_kind {
             }
 
             async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-                let scope = check.scope;
-                let op = check.op;
-                let physical_id = check.physical_id;
-                ready(&self.0, scope, op, physical_id).await
+                ready(&self.0, check.scope, check.op, check.physical_id).await
             }
         }
     };

@@ -186,26 +186,24 @@ impl Kind for LaunchTemplate {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
         // The name replaces; a new image or join configuration is a new version.
-        if !diff
+        if !change
+            .diff
             .changes
             .iter()
             .any(|c| c.field == "imageId" || c.field == "config")
         {
-            return Ok(Updated::done(current.outputs.clone()));
+            return Ok(Updated::done(change.current.outputs.clone()));
         }
-        let spec = LaunchTemplateSpec::from_attrs(&node.attrs)?;
-        let c = self.0.client(&node.scope)?;
-        let id = &current.physical_id;
+        let spec = LaunchTemplateSpec::from_attrs(&change.node.attrs)?;
+        let c = self.0.client(&change.node.scope)?;
+        let id = &change.current.physical_id;
         let v = c
             .create_launch_template_version()
             .launch_template_id(id)
             .version_description("airgapctl")
             .launch_template_data(data(&spec)?)
-            .client_token(node.client_token())
+            .client_token(change.node.client_token())
             .send()
             .await
             .map_err(classify)?
@@ -240,16 +238,12 @@ impl Kind for LaunchTemplate {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let outputs = check.outputs;
-        let c = self.0.client(scope)?;
+        let c = self.0.client(check.scope)?;
         usable_until_deleted(
-            op,
-            outputs,
+            check.op,
+            check.outputs,
             c.describe_launch_templates()
-                .launch_template_ids(physical_id)
+                .launch_template_ids(check.physical_id)
                 .send(),
             |o| !o.launch_templates().is_empty(),
         )

@@ -221,12 +221,16 @@ pub(crate) use diff_with_tag_drift;
 /// The update of an EC2 kind whose fields all force a replacement: all it can mend in
 /// place are its standard tags.
 pub(crate) async fn retag_only(ec2: &Ec2, change: Change<'_>) -> Result<Updated, KindError> {
-    let node = change.node;
-    let current = change.current;
-    let diff = change.diff;
-    let c = ec2.client(&node.scope)?;
-    crate::ec2::retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
-    Ok(Updated::done(current.outputs.clone()))
+    let c = ec2.client(&change.node.scope)?;
+    crate::ec2::retag(
+        c,
+        change.diff,
+        &change.current.physical_id,
+        &change.node.env,
+        &change.node.id.0,
+    )
+    .await?;
+    Ok(Updated::done(change.current.outputs.clone()))
 }
 
 /// The environment's parents among `items` with their tags, whose marks record the

@@ -155,22 +155,20 @@ impl Kind for TgwAttachmentAccepter {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        if op == Op::Delete {
+        if check.op == Op::Delete {
             return Ok(Readiness::Gone);
         }
-        let att = physical_id
+        let att = check
+            .physical_id
             .strip_suffix(ACCEPT_SUFFIX)
-            .unwrap_or(physical_id);
-        let st = states(self.0.client(scope)?, vec![att.to_string()]).await?;
+            .unwrap_or(check.physical_id);
+        let st = states(self.0.client(check.scope)?, vec![att.to_string()]).await?;
         Ok(match st.get(att).map(String::as_str) {
             Some("available") => Readiness::Ready(Attrs::new()),
             Some(st @ ("failed" | "rejected" | "deleted")) => {
                 return Err(KindError::fatal(
                     "AttachmentFailed",
-                    format!("attachment {physical_id} is {st}"),
+                    format!("attachment {} is {st}", check.physical_id),
                 ))
             }
             Some(st) => Readiness::Pending(st.to_string()),

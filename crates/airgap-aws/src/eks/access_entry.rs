@@ -154,16 +154,13 @@ impl Kind for EksAccessEntry {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
         // Only the policy changes in place: associate the wanted ones, drop the others.
-        if !changes(diff, &["policy"]) {
-            return Ok(Updated::done(current.outputs.clone()));
+        if !changes(change.diff, &["policy"]) {
+            return Ok(Updated::done(change.current.outputs.clone()));
         }
-        let c = self.0.client(&node.scope)?;
-        let want = EksAccessEntrySpec::from_attrs(&node.attrs)?;
-        let had = EksAccessEntrySpec::from_attrs(&current.attrs)?;
+        let c = self.0.client(&change.node.scope)?;
+        let want = EksAccessEntrySpec::from_attrs(&change.node.attrs)?;
+        let had = EksAccessEntrySpec::from_attrs(&change.current.attrs)?;
         let (cluster, principal) = (want.cluster.get()?, want.principal.as_str());
         let wanted: Vec<&str> = want.policy.iter().flat_map(Policies::arns).collect();
         for p in &wanted {
@@ -184,7 +181,7 @@ impl Kind for EksAccessEntry {
             )
             .await?;
         }
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -201,15 +198,12 @@ impl Kind for EksAccessEntry {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let outputs = check.outputs;
-        let (cluster, principal) = (s(outputs, "cluster")?, s(outputs, "principal")?);
-        let found = describe_entry(self.0.client(scope)?, &cluster, &principal).await?;
+        let (cluster, principal) = (s(check.outputs, "cluster")?, s(check.outputs, "principal")?);
+        let found = describe_entry(self.0.client(check.scope)?, &cluster, &principal).await?;
         presence(
-            op,
+            check.op,
             found,
-            |_| outputs.clone(),
+            |_| check.outputs.clone(),
             || {
                 not_visible_yet(format!(
                     "the access entry of {principal} is not visible yet"

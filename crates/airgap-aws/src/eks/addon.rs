@@ -159,19 +159,16 @@ impl Kind for EksAddon {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
         // Only the Kubernetes version changes in place (cluster and name replace):
         // move to its default version.
-        let spec = EksAddonSpec::from_attrs(&node.attrs)?;
+        let spec = EksAddonSpec::from_attrs(&change.node.attrs)?;
         let Some(k8s) = spec
             .kubernetes_version
-            .filter(|_| changes(diff, &["kubernetesVersion"]))
+            .filter(|_| changes(change.diff, &["kubernetesVersion"]))
         else {
-            return Ok(Updated::done(current.outputs.clone()));
+            return Ok(Updated::done(change.current.outputs.clone()));
         };
-        let c = self.0.client(&node.scope)?;
+        let c = self.0.client(&change.node.scope)?;
         let (cluster, name) = (spec.cluster.get()?, spec.name.as_str());
         let what = format!("add-on {name}");
         let ad = updatable(
@@ -195,7 +192,7 @@ impl Kind for EksAddon {
         } else {
             None
         };
-        let mut out = current.outputs.clone();
+        let mut out = change.current.outputs.clone();
         // Recorded on the add-on once the update succeeded (see `ready`).
         out.insert("kubernetesVersion".into(), Value::Str(k8s));
         Ok(started(out, update.as_ref()))
@@ -215,19 +212,17 @@ impl Kind for EksAddon {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let outputs = check.outputs;
-        let handle = check.handle;
-        let c = self.0.client(scope)?;
-        let (cluster, name) = (s(outputs, "cluster")?, s(outputs, "id")?);
-        if let Some(r) = update_running(c, op, handle, &cluster, UpdateOf::Addon(&name)).await? {
+        let c = self.0.client(check.scope)?;
+        let (cluster, name) = (s(check.outputs, "cluster")?, s(check.outputs, "id")?);
+        if let Some(r) =
+            update_running(c, check.op, check.handle, &cluster, UpdateOf::Addon(&name)).await?
+        {
             return Ok(r);
         }
         let ad = describe_addon(c, &cluster, &name).await?;
         // DEGRADED may still turn ACTIVE (coredns waits for nodes): pending.
         let answer = readiness(
-            op,
+            check.op,
             &format!("add-on {name}"),
             ad.as_ref(),
             ("AddonFailed", &["CREATE_FAILED", "UPDATE_FAILED"]),
@@ -235,8 +230,8 @@ impl Kind for EksAddon {
         )?;
         if let (Readiness::Ready(_), Op::Update, Some(k8s), Some(arn)) = (
             &answer,
-            op,
-            opt_s(outputs, "kubernetesVersion"),
+            check.op,
+            opt_s(check.outputs, "kubernetesVersion"),
             ad.as_ref().and_then(|a| a.addon_arn()),
         ) {
             c.tag_resource()

@@ -242,11 +242,8 @@ impl Kind for EksCluster {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        let c = self.0.client(&node.scope)?;
-        let want = EksClusterSpec::from_attrs(&node.attrs)?.sorted();
+        let c = self.0.client(&change.node.scope)?;
+        let want = EksClusterSpec::from_attrs(&change.node.attrs)?.sorted();
         let name = want.name.as_str();
         let what = format!("cluster {name}");
         let cl = updatable(describe_cluster(c, name).await?, &what, &["ACTIVE"])?;
@@ -256,7 +253,7 @@ impl Kind for EksCluster {
         let now = spec_of(&cl);
         let (w, n) = (want.to_attrs(), now.to_attrs());
         let todo = |fields: &[&str]| {
-            changes(diff, fields)
+            changes(change.diff, fields)
                 && fields
                     .iter()
                     .any(|k| w.get(*k).is_some_and(|v| n.get(*k) != Some(v)))
@@ -366,7 +363,7 @@ impl Kind for EksCluster {
         if todo.len() > 1 {
             return Err(more_to_do(&what, &first, &todo[1..]));
         }
-        Ok(started(current.outputs.clone(), update.as_ref()))
+        Ok(started(change.current.outputs.clone(), update.as_ref()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -385,18 +382,15 @@ impl Kind for EksCluster {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let outputs = check.outputs;
-        let handle = check.handle;
-        let c = self.0.client(scope)?;
-        let name = s(outputs, "name")?;
-        if let Some(r) = update_running(c, op, handle, &name, UpdateOf::Cluster).await? {
+        let c = self.0.client(check.scope)?;
+        let name = s(check.outputs, "name")?;
+        if let Some(r) = update_running(c, check.op, check.handle, &name, UpdateOf::Cluster).await?
+        {
             return Ok(r);
         }
         let cl = describe_cluster(c, &name).await?;
         let answer = readiness(
-            op,
+            check.op,
             &format!("cluster {name}"),
             cl.as_ref(),
             ("ClusterFailed", &["FAILED"]),

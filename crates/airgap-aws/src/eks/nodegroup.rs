@@ -297,20 +297,20 @@ impl Kind for EksNodegroup {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        let c = self.0.client(&node.scope)?;
-        let (cluster, name) = (s(&current.outputs, "cluster")?, s(&current.outputs, "id")?);
+        let c = self.0.client(&change.node.scope)?;
+        let (cluster, name) = (
+            s(&change.current.outputs, "cluster")?,
+            s(&change.current.outputs, "id")?,
+        );
         let what = format!("node group {name}");
         let ng = updatable(describe_ng(c, &cluster, &name).await?, &what, &["ACTIVE"])?;
         // The fields the plan changes that still differ, freshly described: a first
         // update of two (EKS runs one at a time) may have done its part already.
         let now = spec_of(&ng);
-        let want = EksNodegroupSpec::from_attrs(&node.attrs)?.comparable(&now);
+        let want = EksNodegroupSpec::from_attrs(&change.node.attrs)?.comparable(&now);
         let (w, n) = (want.to_attrs(), now.to_attrs());
         let todo = |fields: &[&str]| {
-            changes(diff, fields)
+            changes(change.diff, fields)
                 && fields
                     .iter()
                     .any(|k| w.get(*k).is_some_and(|v| n.get(*k) != Some(v)))
@@ -359,7 +359,7 @@ impl Kind for EksNodegroup {
             }
             req.send().await.map_err(classify)?.update
         } else {
-            return Ok(Updated::done(current.outputs.clone()));
+            return Ok(Updated::done(change.current.outputs.clone()));
         };
         if version && config {
             return Err(more_to_do(
@@ -368,7 +368,7 @@ impl Kind for EksNodegroup {
                 &["the configuration update"],
             ));
         }
-        Ok(started(current.outputs.clone(), update.as_ref()))
+        Ok(started(change.current.outputs.clone(), update.as_ref()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -385,13 +385,16 @@ impl Kind for EksNodegroup {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let outputs = check.outputs;
-        let handle = check.handle;
-        let c = self.0.client(scope)?;
-        let (cluster, name) = (s(outputs, "cluster")?, s(outputs, "id")?);
-        if let Some(r) = update_running(c, op, handle, &cluster, UpdateOf::Nodegroup(&name)).await?
+        let c = self.0.client(check.scope)?;
+        let (cluster, name) = (s(check.outputs, "cluster")?, s(check.outputs, "id")?);
+        if let Some(r) = update_running(
+            c,
+            check.op,
+            check.handle,
+            &cluster,
+            UpdateOf::Nodegroup(&name),
+        )
+        .await?
         {
             return Ok(r);
         }
@@ -399,7 +402,7 @@ impl Kind for EksNodegroup {
         // CREATE_FAILED or DEGRADED: nodes that never joined (no way to the endpoints,
         // a wrong role, ...).
         readiness(
-            op,
+            check.op,
             &format!("node group {name}"),
             ng.as_ref(),
             ("NodegroupFailed", &["CREATE_FAILED", "DEGRADED"]),

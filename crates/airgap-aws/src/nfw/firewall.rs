@@ -350,18 +350,15 @@ impl Kind for Firewall {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        let spec = FirewallSpec::from_attrs(&node.attrs)?;
-        let c = self.0.client(&node.scope)?;
-        let arn = &current.physical_id;
-        retag(c, diff, arn, node).await?;
-        let changed = |f: &str| changes(diff, &[f]);
-        if changes(diff, &["policy", "subnets", "deletionProtection"]) {
+        let spec = FirewallSpec::from_attrs(&change.node.attrs)?;
+        let c = self.0.client(&change.node.scope)?;
+        let arn = &change.current.physical_id;
+        retag(c, change.diff, arn, change.node).await?;
+        let changed = |f: &str| changes(change.diff, &[f]);
+        if changes(change.diff, &["policy", "subnets", "deletionProtection"]) {
             // Each change returns the next token; a stale one is a Conflict (re-read on retry).
             let mut token = self
-                .describe(&node.scope, arn)
+                .describe(&change.node.scope, arn)
                 .await?
                 .and_then(|d| d.update_token().map(str::to_string));
             if changed("policy") {
@@ -378,7 +375,7 @@ impl Kind for Firewall {
             }
             if changed("subnets") {
                 let want = &spec.subnets;
-                let have = FirewallSpec::from_attrs(&current.attrs)?.subnets;
+                let have = FirewallSpec::from_attrs(&change.current.attrs)?.subnets;
                 let add: Vec<Id> = want.iter().filter(|s| !have.contains(s)).cloned().collect();
                 let add = subnet_mappings(&add)?;
                 let remove: Vec<String> = have
@@ -421,10 +418,10 @@ impl Kind for Firewall {
                     .map_err(classify)?;
             }
         }
-        if changes(diff, &LOGS.map(|(_, key)| key)) {
+        if changes(change.diff, &LOGS.map(|(_, key)| key)) {
             self.reconcile_logging(c, arn, &spec).await?;
         }
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -439,17 +436,14 @@ impl Kind for Firewall {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let Some(d) = self.describe(scope, physical_id).await? else {
-            return if op == Op::Delete {
+        let Some(d) = self.describe(check.scope, check.physical_id).await? else {
+            return if check.op == Op::Delete {
                 Ok(Readiness::Gone)
             } else {
-                Err(not_visible_yet(physical_id))
+                Err(not_visible_yet(check.physical_id))
             };
         };
-        if op == Op::Delete {
+        if check.op == Op::Delete {
             let st = d
                 .firewall_status()
                 .map_or("deleting", |s| s.status().as_str());
@@ -457,7 +451,7 @@ impl Kind for Firewall {
         }
         let (outputs, ready, status) = firewall_state(&d);
         // After an update the configuration must also have reached every endpoint.
-        let in_sync = op != Op::Update
+        let in_sync = check.op != Op::Update
             || d.firewall_status()
                 .is_some_and(|s| s.configuration_sync_state_summary().as_str() == "IN_SYNC");
         Ok(if ready && in_sync {

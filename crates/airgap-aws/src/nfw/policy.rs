@@ -178,17 +178,14 @@ impl Kind for NfwPolicy {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        let body = policy_body(&NfwPolicySpec::from_attrs(&node.attrs)?)?;
-        let c = self.0.client(&node.scope)?;
-        let arn = &current.physical_id;
+        let body = policy_body(&NfwPolicySpec::from_attrs(&change.node.attrs)?)?;
+        let c = self.0.client(&change.node.scope)?;
+        let arn = &change.current.physical_id;
         update_with_token(
             c,
-            node,
-            current,
-            diff,
+            change.node,
+            change.current,
+            change.diff,
             c.describe_firewall_policy().firewall_policy_arn(arn).send(),
             |d| d.update_token(),
             |token| {
@@ -215,15 +212,11 @@ impl Kind for NfwPolicy {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let outputs = check.outputs;
         let d = lookup(
             self.0
-                .client(scope)?
+                .client(check.scope)?
                 .describe_firewall_policy()
-                .firewall_policy_arn(physical_id)
+                .firewall_policy_arn(check.physical_id)
                 .send(),
         )
         .await?;
@@ -233,7 +226,7 @@ impl Kind for NfwPolicy {
                     .and_then(|r| r.firewall_policy_status()),
             )
         });
-        ready_from_status(op, status, physical_id, outputs)
+        ready_from_status(check.op, status, check.physical_id, check.outputs)
     }
 }
 

@@ -276,17 +276,14 @@ impl Kind for NfwRuleGroup {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        let body = rule_group_body(&NfwRuleGroupSpec::from_attrs(&node.attrs)?)?;
-        let c = self.0.client(&node.scope)?;
-        let arn = &current.physical_id;
+        let body = rule_group_body(&NfwRuleGroupSpec::from_attrs(&change.node.attrs)?)?;
+        let c = self.0.client(&change.node.scope)?;
+        let arn = &change.current.physical_id;
         update_with_token(
             c,
-            node,
-            current,
-            diff,
+            change.node,
+            change.current,
+            change.diff,
             c.describe_rule_group().rule_group_arn(arn).send(),
             |d| d.update_token(),
             |token| {
@@ -313,21 +310,17 @@ impl Kind for NfwRuleGroup {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let outputs = check.outputs;
         let d = lookup(
             self.0
-                .client(scope)?
+                .client(check.scope)?
                 .describe_rule_group()
-                .rule_group_arn(physical_id)
+                .rule_group_arn(check.physical_id)
                 .send(),
         )
         .await?;
         let status =
             d.map(|d| status_str(d.rule_group_response().and_then(|r| r.rule_group_status())));
-        ready_from_status(op, status, physical_id, outputs)
+        ready_from_status(check.op, status, check.physical_id, check.outputs)
     }
 }
 

@@ -134,25 +134,25 @@ impl Kind for RamInvitationAccepter {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        if op == Op::Delete {
+        if check.op == Op::Delete {
             return Ok(Readiness::Gone);
         }
         // What observe counts as accepted: the owner's principal association.
-        let arn = physical_id
+        let arn = check
+            .physical_id
             .strip_suffix(ACCEPT_SUFFIX)
-            .unwrap_or(physical_id);
+            .unwrap_or(check.physical_id);
         let owner = arn
             .split(':')
             .nth(4)
-            .ok_or_else(|| KindError::fatal("BadId", physical_id))?;
-        let oc = self.0.client(&Scope::new(owner, scope.region.clone()))?;
-        let status = link_status(oc, arn, &scope.account).await?;
+            .ok_or_else(|| KindError::fatal("BadId", check.physical_id))?;
+        let oc = self
+            .0
+            .client(&Scope::new(owner, check.scope.region.clone()))?;
+        let status = link_status(oc, arn, &check.scope.account).await?;
         Ok(match status.as_deref() {
             Some("ASSOCIATED") => Readiness::Ready(Attrs::new()),
-            Some("FAILED") => return Err(association_failed(arn, &scope.account)),
+            Some("FAILED") => return Err(association_failed(arn, &check.scope.account)),
             Some(st) => Readiness::Pending(st.to_string()),
             None => Readiness::Pending("accepting".into()),
         })

@@ -88,16 +88,13 @@ impl Kind for RamAssociation {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
         // The share and principal force a replacement: only the accepter's mark
         // changes in place.
-        if changes(diff, &["accepter"]) {
-            let spec = RamAssociationSpec::from_attrs(&node.attrs)?;
-            mark(self.0.client(&node.scope)?, node, &spec).await?;
+        if changes(change.diff, &["accepter"]) {
+            let spec = RamAssociationSpec::from_attrs(&change.node.attrs)?;
+            mark(self.0.client(&change.node.scope)?, change.node, &spec).await?;
         }
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -122,14 +119,11 @@ impl Kind for RamAssociation {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let Some((arn, principal)) = physical_id.split_once('#') else {
-            return Err(KindError::fatal("BadId", physical_id));
+        let Some((arn, principal)) = check.physical_id.split_once('#') else {
+            return Err(KindError::fatal("BadId", check.physical_id));
         };
-        let found = link_status(self.0.client(scope)?, arn, principal).await?;
-        Ok(match (op, found.as_deref()) {
+        let found = link_status(self.0.client(check.scope)?, arn, principal).await?;
+        Ok(match (check.op, found.as_deref()) {
             (Op::Delete, None | Some("DISASSOCIATED")) => Readiness::Gone,
             (Op::Delete, Some(st)) => Readiness::Pending(st.to_string()),
             // An account outside the organization stays ASSOCIATING until it accepts;
@@ -137,7 +131,7 @@ impl Kind for RamAssociation {
             (_, Some("ASSOCIATED" | "ASSOCIATING")) => Readiness::Ready(Attrs::new()),
             (_, Some("FAILED")) => return Err(association_failed(arn, principal)),
             (_, Some(st)) => Readiness::Pending(st.to_string()),
-            (_, None) => return Err(not_visible_yet(physical_id)),
+            (_, None) => return Err(not_visible_yet(check.physical_id)),
         })
     }
 }

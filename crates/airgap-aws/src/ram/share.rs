@@ -124,13 +124,10 @@ impl Kind for RamShare {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        let spec = RamShareSpec::from_attrs(&node.attrs)?;
-        let c = self.0.client(&node.scope)?;
-        let arn = &current.physical_id;
-        if changes(diff, &["name", "allowExternalPrincipals"]) {
+        let spec = RamShareSpec::from_attrs(&change.node.attrs)?;
+        let c = self.0.client(&change.node.scope)?;
+        let arn = &change.current.physical_id;
+        if changes(change.diff, &["name", "allowExternalPrincipals"]) {
             c.update_resource_share()
                 .resource_share_arn(arn)
                 .name(&spec.name)
@@ -139,11 +136,11 @@ impl Kind for RamShare {
                 .await
                 .map_err(classify)?;
         }
-        if !changes(diff, &["resources"]) {
-            return Ok(Updated::done(current.outputs.clone()));
+        if !changes(change.diff, &["resources"]) {
+            return Ok(Updated::done(change.current.outputs.clone()));
         }
         let want = arns(&spec.resources)?;
-        let have = arns(&RamShareSpec::from_attrs(&current.attrs)?.resources)?;
+        let have = arns(&RamShareSpec::from_attrs(&change.current.attrs)?.resources)?;
         let add: Vec<String> = want.iter().filter(|r| !have.contains(r)).cloned().collect();
         let remove: Vec<String> = have.iter().filter(|r| !want.contains(r)).cloned().collect();
         if !add.is_empty() {
@@ -162,7 +159,7 @@ impl Kind for RamShare {
                 .await
                 .map_err(classify)?;
         }
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -177,15 +174,12 @@ impl Kind for RamShare {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
         let r = all_shares(
             self.0
-                .client(scope)?
+                .client(check.scope)?
                 .get_resource_shares()
                 .resource_owner(ResourceOwner::SelfValue)
-                .resource_share_arns(physical_id),
+                .resource_share_arns(check.physical_id),
         )
         .await;
         let share = found(r)?.and_then(|o| o.into_iter().next());
@@ -193,10 +187,10 @@ impl Kind for RamShare {
             .as_ref()
             .and_then(|sh| sh.status().cloned())
             .unwrap_or(ResourceShareStatus::Deleted);
-        Ok(match (op, status) {
+        Ok(match (check.op, status) {
             (Op::Delete, ResourceShareStatus::Deleted) => Readiness::Gone,
             (Op::Delete, st) => Readiness::Pending(st.as_str().to_string()),
-            (_, ResourceShareStatus::Active) => Readiness::Ready(share_out(physical_id)),
+            (_, ResourceShareStatus::Active) => Readiness::Ready(share_out(check.physical_id)),
             (_, ResourceShareStatus::Failed) => {
                 return Err(KindError::fatal(
                     "ResourceShareFailed",

@@ -74,18 +74,14 @@ impl Kind for ElasticIp {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let outputs = check.outputs;
-        if op != Op::Delete {
-            return Ok(Readiness::Ready(outputs.clone()));
+        if check.op != Op::Delete {
+            return Ok(Readiness::Ready(check.outputs.clone()));
         }
         let r = self
             .0
-            .client(scope)?
+            .client(check.scope)?
             .describe_addresses()
-            .allocation_ids(physical_id)
+            .allocation_ids(check.physical_id)
             .send()
             .await
             .map_err(classify);

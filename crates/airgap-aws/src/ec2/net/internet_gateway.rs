@@ -97,20 +97,17 @@ impl Kind for InternetGateway {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let c = self.0.client(scope)?;
+        let c = self.0.client(check.scope)?;
         let igw = describe_one!(
             c.describe_internet_gateways()
-                .internet_gateway_ids(physical_id),
+                .internet_gateway_ids(check.physical_id),
             internet_gateways
         );
         presence(
-            op,
+            check.op,
             igw,
-            |_| id_out(physical_id),
-            || not_visible(physical_id),
+            |_| id_out(check.physical_id),
+            || not_visible(check.physical_id),
         )
     }
 }

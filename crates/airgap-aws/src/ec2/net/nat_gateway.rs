@@ -84,21 +84,18 @@ impl Kind for NatGateway {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let c = self.0.client(scope)?;
+        let c = self.0.client(check.scope)?;
         let nat = describe_one!(
-            c.describe_nat_gateways().nat_gateway_ids(physical_id),
+            c.describe_nat_gateways().nat_gateway_ids(check.physical_id),
             nat_gateways
         );
         by_state(
-            op,
-            physical_id,
+            check.op,
+            check.physical_id,
             nat.as_ref()
                 .map(|n| n.state().map_or("pending", NatGatewayState::as_str)),
             &["available"],
-            || id_out(physical_id),
+            || id_out(check.physical_id),
             |st| {
                 let n = nat.as_ref().filter(|_| st == "failed")?;
                 Some(KindError::fatal(

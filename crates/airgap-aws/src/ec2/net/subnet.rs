@@ -69,19 +69,16 @@ impl Kind for Subnet {
     // The VPC, CIDR and AZ force a replacement (the catalogue says so); what is left
     // to change in place is the public address mapping.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        if changes(diff, &["mapPublicIpOnLaunch"]) {
-            let spec = SubnetSpec::from_attrs(&node.attrs)?;
+        if changes(change.diff, &["mapPublicIpOnLaunch"]) {
+            let spec = SubnetSpec::from_attrs(&change.node.attrs)?;
             map_public_ip(
-                self.0.client(&node.scope)?,
-                &current.physical_id,
+                self.0.client(&change.node.scope)?,
+                &change.current.physical_id,
                 spec.map_public_ip_on_launch,
             )
             .await?;
         }
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -92,14 +89,11 @@ impl Kind for Subnet {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let c = self.0.client(scope)?;
-        let sn = describe_one!(c.describe_subnets().subnet_ids(physical_id), subnets);
+        let c = self.0.client(check.scope)?;
+        let sn = describe_one!(c.describe_subnets().subnet_ids(check.physical_id), subnets);
         available_or_gone(
-            op,
-            physical_id,
+            check.op,
+            check.physical_id,
             sn.as_ref().map(|v| v.state().map(|s| s.as_str())),
         )
     }

@@ -83,14 +83,11 @@ impl Kind for Vpc {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let c = self.0.client(scope)?;
-        let vpc = describe_one!(c.describe_vpcs().vpc_ids(physical_id), vpcs);
+        let c = self.0.client(check.scope)?;
+        let vpc = describe_one!(c.describe_vpcs().vpc_ids(check.physical_id), vpcs);
         available_or_gone(
-            op,
-            physical_id,
+            check.op,
+            check.physical_id,
             vpc.as_ref().map(|v| v.state().map(|s| s.as_str())),
         )
     }

@@ -72,14 +72,11 @@ impl Kind for Route {
 
     // The table and CIDR force a replacement: what changes in place is the target.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        if changes(diff, &["target"]) {
-            let spec = RouteSpec::from_attrs(&node.attrs)?;
-            replace(self.0.client(&node.scope)?, &spec).await?;
+        if changes(change.diff, &["target"]) {
+            let spec = RouteSpec::from_attrs(&change.node.attrs)?;
+            replace(self.0.client(&change.node.scope)?, &spec).await?;
         }
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

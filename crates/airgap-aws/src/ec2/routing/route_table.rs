@@ -65,14 +65,16 @@ impl Kind for RouteTable {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let c = self.0.client(scope)?;
+        let c = self.0.client(check.scope)?;
         let rt = describe_one!(
-            c.describe_route_tables().route_table_ids(physical_id),
+            c.describe_route_tables().route_table_ids(check.physical_id),
             route_tables
         );
-        presence(op, rt, |_| id_out(physical_id), || not_visible(physical_id))
+        presence(
+            check.op,
+            rt,
+            |_| id_out(check.physical_id),
+            || not_visible(check.physical_id),
+        )
     }
 }

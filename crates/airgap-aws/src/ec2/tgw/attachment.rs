@@ -118,23 +118,27 @@ impl Kind for TgwAttachment {
     // The transit gateway and VPC force a replacement; subnets and appliance mode change
     // in place, and missing standard tags are put back.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        let c = self.0.client(&node.scope)?;
-        retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
-        if !changes(diff, &["subnets"]) && !changes(diff, &["applianceMode"]) {
-            return Ok(Updated::done(current.outputs.clone()));
+        let c = self.0.client(&change.node.scope)?;
+        retag(
+            c,
+            change.diff,
+            &change.current.physical_id,
+            &change.node.env,
+            &change.node.id.0,
+        )
+        .await?;
+        if !changes(change.diff, &["subnets"]) && !changes(change.diff, &["applianceMode"]) {
+            return Ok(Updated::done(change.current.outputs.clone()));
         }
-        let spec = TgwAttachmentSpec::from_attrs(&node.attrs)?;
-        let (add, remove) = if changes(diff, &["subnets"]) {
-            let have = TgwAttachmentSpec::from_attrs(&current.attrs)?;
+        let spec = TgwAttachmentSpec::from_attrs(&change.node.attrs)?;
+        let (add, remove) = if changes(change.diff, &["subnets"]) {
+            let have = TgwAttachmentSpec::from_attrs(&change.current.attrs)?;
             delta(&ids(&spec.subnets)?, &ids(&have.subnets)?)
         } else {
             (Vec::new(), Vec::new())
         };
         c.modify_transit_gateway_vpc_attachment()
-            .transit_gateway_attachment_id(&current.physical_id)
+            .transit_gateway_attachment_id(&change.current.physical_id)
             .set_add_subnet_ids(some_if(add))
             .set_remove_subnet_ids(some_if(remove))
             .options(
@@ -145,7 +149,7 @@ impl Kind for TgwAttachment {
             .send()
             .await
             .map_err(classify)?;
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -159,13 +163,10 @@ impl Kind for TgwAttachment {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let c = self.0.client(scope)?;
+        let c = self.0.client(check.scope)?;
         let a = describe_one!(
             c.describe_transit_gateway_vpc_attachments()
-                .transit_gateway_attachment_ids(physical_id),
+                .transit_gateway_attachment_ids(check.physical_id),
             transit_gateway_vpc_attachments
         );
         let state = a.as_ref().map(|a| {
@@ -173,17 +174,17 @@ impl Kind for TgwAttachment {
                 .map_or("pending", TransitGatewayAttachmentState::as_str)
         });
         by_state(
-            op,
-            physical_id,
+            check.op,
+            check.physical_id,
             state,
             // Cross-account: the owner's acceptance is a node of its own.
             &["available", "pendingAcceptance"],
-            || id_out(physical_id),
+            || id_out(check.physical_id),
             |st| {
                 matches!(st, "failed" | "rejected").then(|| {
                     KindError::fatal(
                         "AttachmentFailed",
-                        format!("attachment {physical_id} is {st}"),
+                        format!("attachment {} is {st}", check.physical_id),
                     )
                 })
             },

@@ -272,10 +272,7 @@ macro_rules! link_kind {
             }
 
             async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-                let scope = check.scope;
-                let op = check.op;
-                let physical_id = check.physical_id;
-                link_ready(&self.0, $link, scope, op, physical_id).await
+                link_ready(&self.0, $link, check.scope, check.op, check.physical_id).await
             }
         }
     };

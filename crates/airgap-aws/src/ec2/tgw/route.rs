@@ -73,14 +73,11 @@ impl Kind for TgwRoute {
 
     // The table and CIDR force a replacement: what changes in place is the attachment.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        if changes(diff, &["attachment"]) {
-            let spec = TgwRouteSpec::from_attrs(&node.attrs)?;
-            replace_tgw_route(self.0.client(&node.scope)?, &spec).await?;
+        if changes(change.diff, &["attachment"]) {
+            let spec = TgwRouteSpec::from_attrs(&change.node.attrs)?;
+            replace_tgw_route(self.0.client(&change.node.scope)?, &spec).await?;
         }
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

@@ -84,19 +84,16 @@ impl Kind for TgwRouteTable {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let c = self.0.client(scope)?;
+        let c = self.0.client(check.scope)?;
         let t = describe_one!(
             c.describe_transit_gateway_route_tables()
-                .transit_gateway_route_table_ids(physical_id),
+                .transit_gateway_route_table_ids(check.physical_id),
             transit_gateway_route_tables
         );
         let state = t.as_ref().map(|t| {
             t.state()
                 .map_or("pending", TransitGatewayRouteTableState::as_str)
         });
-        ready_when_available(op, physical_id, state)
+        ready_when_available(check.op, check.physical_id, state)
     }
 }

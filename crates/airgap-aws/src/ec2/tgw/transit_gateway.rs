@@ -131,15 +131,19 @@ impl Kind for TransitGateway {
     // The ASN forces a replacement; the attachment and route table defaults change in
     // place, and missing standard tags are put back.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        let node = change.node;
-        let current = change.current;
-        let diff = change.diff;
-        let c = self.0.client(&node.scope)?;
-        retag(c, diff, &current.physical_id, &node.env, &node.id.0).await?;
-        if diff.changes.iter().any(|ch| ch.field != "tags") {
-            let spec = TransitGatewaySpec::from_attrs(&node.attrs)?;
+        let c = self.0.client(&change.node.scope)?;
+        retag(
+            c,
+            change.diff,
+            &change.current.physical_id,
+            &change.node.env,
+            &change.node.id.0,
+        )
+        .await?;
+        if change.diff.changes.iter().any(|ch| ch.field != "tags") {
+            let spec = TransitGatewaySpec::from_attrs(&change.node.attrs)?;
             c.modify_transit_gateway()
-                .transit_gateway_id(&current.physical_id)
+                .transit_gateway_id(&change.current.physical_id)
                 .options(
                     ModifyTransitGatewayOptions::builder()
                         .auto_accept_shared_attachments(AutoAcceptSharedAttachmentsValue::from(
@@ -157,7 +161,7 @@ impl Kind for TransitGateway {
                 .await
                 .map_err(classify)?;
         }
-        Ok(Updated::done(current.outputs.clone()))
+        Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -166,24 +170,21 @@ impl Kind for TransitGateway {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let scope = check.scope;
-        let op = check.op;
-        let physical_id = check.physical_id;
-        let c = self.0.client(scope)?;
+        let c = self.0.client(check.scope)?;
         let t = describe_one!(
             c.describe_transit_gateways()
-                .transit_gateway_ids(physical_id),
+                .transit_gateway_ids(check.physical_id),
             transit_gateways
         );
         by_state(
-            op,
-            physical_id,
+            check.op,
+            check.physical_id,
             t.as_ref()
                 .map(|t| t.state().map_or("pending", TransitGatewayState::as_str)),
             &["available"],
             || {
                 tgw_out(
-                    physical_id,
+                    check.physical_id,
                     t.as_ref().and_then(|t| t.transit_gateway_arn()),
                 )
             },
