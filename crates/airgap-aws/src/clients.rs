@@ -11,9 +11,7 @@ pub struct PerScope<C> {
 
 impl<C> Default for PerScope<C> {
     fn default() -> Self {
-        PerScope {
-            clients: HashMap::new(),
-        }
+        PerScope { clients: HashMap::new() }
     }
 }
 
@@ -23,21 +21,18 @@ impl<C> PerScope<C> {
     }
 
     pub fn insert(&mut self, scope: &Scope, client: C) {
-        self.clients
-            .insert((scope.account.clone(), scope.region.clone()), client);
+        self.clients.insert((scope.account.clone(), scope.region.clone()), client);
     }
 
     pub(crate) fn client(&self, scope: &Scope) -> Result<&C, KindError> {
-        self.clients
-            .get(&(scope.account.clone(), scope.region.clone()))
-            .ok_or_else(|| {
-                KindError::fatal(
-                    "NoClient",
-                    format!(
-                        "no credentials for account {} in {} (is it declared under accounts:?)",
-                        scope.account, scope.region
-                    ),
-                )
-            })
+        self.clients.get(&(scope.account.clone(), scope.region.clone())).ok_or_else(|| {
+            KindError::fatal(
+                "NoClient",
+                format!(
+                    "no credentials for account {} in {} (is it declared under accounts:?)",
+                    scope.account, scope.region
+                ),
+            )
+        })
     }
 }

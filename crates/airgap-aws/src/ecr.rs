@@ -52,11 +52,8 @@ fn out(repo: &Repository) -> Attrs {
 
 /// What pulling an image takes (ECR User Guide, repository policy examples, "allow pull":
 /// https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html).
-const PULL_ACTIONS: [&str; 3] = [
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage",
-    "ecr:GetDownloadUrlForLayer",
-];
+const PULL_ACTIONS: [&str; 3] =
+    ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
 const PULL_SID: &str = "AirgapNodesPull";
 
 /// The repository policy that lets `principals` pull, nothing more.
@@ -128,12 +125,7 @@ fn pull_principals(policy_text: &str) -> PullPrincipals {
         .as_array()
         .into_iter()
         .flatten()
-        .flat_map(|st| {
-            st["Principal"]["AWS"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
+        .flat_map(|st| st["Principal"]["AWS"].as_array().cloned().unwrap_or_default())
         .filter_map(|p| p.as_str().map(str::to_string))
         .collect();
     principals.sort();
@@ -252,12 +244,8 @@ impl Kind for EcrRepository {
                 continue;
             };
             let name = r.repository_name().unwrap_or_default().to_string();
-            let policy = c
-                .get_repository_policy()
-                .repository_name(&name)
-                .send()
-                .await
-                .map_err(classify);
+            let policy =
+                c.get_repository_policy().repository_name(&name).send().await.map_err(classify);
             let pull = match policy {
                 Ok(p) => pull_principals(p.policy_text().unwrap_or_default()),
                 // ECR API reference, GetRepositoryPolicy: no policy is this error.
@@ -271,9 +259,7 @@ impl Kind for EcrRepository {
             let spec = EcrRepositorySpec {
                 name,
                 immutable_tags: r.image_tag_mutability() == Some(&ImageTagMutability::Immutable),
-                scan_on_push: r
-                    .image_scanning_configuration()
-                    .is_some_and(|c| c.scan_on_push()),
+                scan_on_push: r.image_scanning_configuration().is_some_and(|c| c.scan_on_push()),
                 pull_principals: pull,
             };
             found.push(Observed {
@@ -297,9 +283,7 @@ impl Kind for EcrRepository {
             .repository_name(name)
             .image_tag_mutability(mutability(spec.immutable_tags))
             .image_scanning_configuration(
-                ImageScanningConfiguration::builder()
-                    .scan_on_push(spec.scan_on_push)
-                    .build(),
+                ImageScanningConfiguration::builder().scan_on_push(spec.scan_on_push).build(),
             );
         for (k, v) in tags::standard(&node.env, &node.id.0) {
             req = req.tags(
@@ -322,16 +306,9 @@ impl Kind for EcrRepository {
                     .await
                     .map_err(classify)?;
                 let repo = found.repositories().first().cloned();
-                let arn = repo
-                    .as_ref()
-                    .and_then(|r| r.repository_arn())
-                    .unwrap_or_default();
-                let t = c
-                    .list_tags_for_resource()
-                    .resource_arn(arn)
-                    .send()
-                    .await
-                    .map_err(classify)?;
+                let arn = repo.as_ref().and_then(|r| r.repository_arn()).unwrap_or_default();
+                let t =
+                    c.list_tags_for_resource().resource_arn(arn).send().await.map_err(classify)?;
                 ours(
                     "RepositoryAlreadyExistsException",
                     &format!("repository {name}"),
@@ -373,9 +350,7 @@ impl Kind for EcrRepository {
             c.put_image_scanning_configuration()
                 .repository_name(name)
                 .image_scanning_configuration(
-                    ImageScanningConfiguration::builder()
-                        .scan_on_push(spec.scan_on_push)
-                        .build(),
+                    ImageScanningConfiguration::builder().scan_on_push(spec.scan_on_push).build(),
                 )
                 .send()
                 .await
@@ -389,19 +364,10 @@ impl Kind for EcrRepository {
 
     /// Images go with the repository: the environment is being torn down.
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        let name = current
-            .outputs
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let name =
+            current.outputs.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
         delete_call(
-            self.0
-                .client(scope)?
-                .delete_repository()
-                .repository_name(name)
-                .force(true)
-                .send(),
+            self.0.client(scope)?.delete_repository().repository_name(name).force(true).send(),
         )
         .await
     }
@@ -410,10 +376,7 @@ impl Kind for EcrRepository {
         if check.op != Op::Delete {
             return Ok(Readiness::Ready(check.outputs.clone()));
         }
-        let name = check
-            .physical_id
-            .rsplit_once(":repository/")
-            .map_or("", |(_, n)| n);
+        let name = check.physical_id.rsplit_once(":repository/").map_or("", |(_, n)| n);
         let r = self
             .0
             .client(check.scope)?
@@ -464,10 +427,7 @@ mod tests {
     #[test]
     fn anything_more_than_pull_is_drift() {
         let mut doc = pull_policy(&[ROLE_A.into()]);
-        doc["Statement"][0]["Action"]
-            .as_array_mut()
-            .unwrap()
-            .push(json!("ecr:PutImage"));
+        doc["Statement"][0]["Action"].as_array_mut().unwrap().push(json!("ecr:PutImage"));
         let seen = pull_principals(&doc.to_string());
         assert!(
             matches!(&seen, PullPrincipals::Other(s) if s.contains("ecr:PutImage")),
@@ -477,10 +437,7 @@ mod tests {
         doc["Statement"].as_array_mut().unwrap().push(json!({
             "Effect": "Allow", "Principal": "*", "Action": "ecr:*"
         }));
-        assert!(matches!(
-            pull_principals(&doc.to_string()),
-            PullPrincipals::Other(_)
-        ));
+        assert!(matches!(pull_principals(&doc.to_string()), PullPrincipals::Other(_)));
         assert!(matches!(pull_principals("{nope"), PullPrincipals::Other(_)));
     }
 

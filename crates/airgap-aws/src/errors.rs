@@ -110,10 +110,9 @@ where
                 ),
             )
         }
-        _ => KindError::fatal(
-            "SdkError",
-            aws_sdk_ec2::error::DisplayErrorContext(&err).to_string(),
-        ),
+        _ => {
+            KindError::fatal("SdkError", aws_sdk_ec2::error::DisplayErrorContext(&err).to_string())
+        }
     }
 }
 
@@ -173,29 +172,17 @@ mod tests {
     fn codes_map_to_the_engine_classes() {
         assert_eq!(class_of("RequestLimitExceeded", ""), ErrorClass::Throttled);
         assert_eq!(class_of("InvalidVpcID.NotFound", ""), ErrorClass::NotFound);
+        assert_eq!(class_of("InvalidTransitGatewayID.NotFound", ""), ErrorClass::NotFound);
+        assert_eq!(class_of("DependencyViolation", ""), ErrorClass::DependencyViolation);
         assert_eq!(
-            class_of("InvalidTransitGatewayID.NotFound", ""),
-            ErrorClass::NotFound
-        );
-        assert_eq!(
-            class_of("DependencyViolation", ""),
-            ErrorClass::DependencyViolation
-        );
-        assert_eq!(
-            class_of(
-                "AuthFailure",
-                "Network vpc-1 has some mapped public address(es)"
-            ),
+            class_of("AuthFailure", "Network vpc-1 has some mapped public address(es)"),
             ErrorClass::DependencyViolation
         );
         assert_eq!(class_of("AuthFailure", "bad signature"), ErrorClass::Fatal);
         assert_eq!(class_of("IncorrectState", ""), ErrorClass::Conflict);
         assert_eq!(class_of("InvalidParameterValue", ""), ErrorClass::Fatal);
         assert_eq!(class_of("InvalidTokenException", ""), ErrorClass::Conflict);
-        assert_eq!(
-            class_of("ResourceNotFoundException", ""),
-            ErrorClass::NotFound
-        );
+        assert_eq!(class_of("ResourceNotFoundException", ""), ErrorClass::NotFound);
         assert_eq!(
             class_of(
                 "InvalidOperationException",
@@ -211,16 +198,10 @@ mod tests {
             ErrorClass::DependencyViolation
         );
         assert_eq!(
-            class_of(
-                "InvalidOperationException",
-                "Firewall fw has delete protection enabled"
-            ),
+            class_of("InvalidOperationException", "Firewall fw has delete protection enabled"),
             ErrorClass::Fatal
         );
-        assert_eq!(
-            class_of("ResourceAlreadyExistsException", ""),
-            ErrorClass::Conflict
-        );
+        assert_eq!(class_of("ResourceAlreadyExistsException", ""), ErrorClass::Conflict);
     }
 
     #[test]
@@ -254,23 +235,11 @@ mod tests {
             ),
             ErrorClass::Conflict
         );
-        assert_eq!(
-            class_of("InvalidRequestException", "unsupported"),
-            ErrorClass::Fatal
-        );
+        assert_eq!(class_of("InvalidRequestException", "unsupported"), ErrorClass::Fatal);
         assert_eq!(class_of("ResourceInUseException", ""), ErrorClass::Conflict);
-        assert_eq!(
-            class_of("ResourceNotFoundException", ""),
-            ErrorClass::NotFound
-        );
-        assert_eq!(
-            class_of("DeleteConflict", ""),
-            ErrorClass::DependencyViolation
-        );
-        assert_eq!(
-            class_of("KMSInvalidStateException", ""),
-            ErrorClass::Conflict
-        );
+        assert_eq!(class_of("ResourceNotFoundException", ""), ErrorClass::NotFound);
+        assert_eq!(class_of("DeleteConflict", ""), ErrorClass::DependencyViolation);
+        assert_eq!(class_of("KMSInvalidStateException", ""), ErrorClass::Conflict);
         // The SDK retried these already (HTTP 5xx): one retry boundary, not two.
         for code in ["ServerException", "InternalError", "ServiceUnavailable"] {
             assert_eq!(class_of(code, ""), ErrorClass::Fatal, "{code}");

@@ -82,10 +82,7 @@ fn trusted_service(doc: &str) -> String {
 }
 
 fn iam_tags(pairs: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
-    pairs
-        .into_iter()
-        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-        .collect()
+    pairs.into_iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect()
 }
 
 fn role_tags(role: &Role) -> HashMap<String, String> {
@@ -142,14 +139,9 @@ impl Kind for IamRole {
             .into_iter()
             .filter_map(|(role, tm)| {
                 let id = tags::owned_id(&tm, env)?;
-                let service = role
-                    .assume_role_policy_document()
-                    .map(trusted_service)
-                    .unwrap_or_default();
-                let spec = IamRoleSpec {
-                    name: role.role_name().to_string(),
-                    service,
-                };
+                let service =
+                    role.assume_role_policy_document().map(trusted_service).unwrap_or_default();
+                let spec = IamRoleSpec { name: role.role_name().to_string(), service };
                 Some(Observed {
                     id: id.as_str().into(),
                     physical_id: role.arn().to_string(),
@@ -179,13 +171,7 @@ impl Kind for IamRole {
             // IAM has no client token: the name is the idempotency key. A role of this
             // name that carries this node's tags was made by an interrupted create.
             Err(e) if code_of(&e) == Some("EntityAlreadyExists") => {
-                let found = c
-                    .get_role()
-                    .role_name(name)
-                    .send()
-                    .await
-                    .map_err(classify)?
-                    .role;
+                let found = c.get_role().role_name(name).send().await.map_err(classify)?.role;
                 ours(
                     "EntityAlreadyExists",
                     &format!("a role named {name} in account {}", node.scope.account),
@@ -198,10 +184,7 @@ impl Kind for IamRole {
             Err(e) => return Err(classify(e)),
         };
         let role = role.ok_or_else(|| KindError::fatal("NoRole", "CreateRole returned no role"))?;
-        Ok(Created {
-            physical_id: role.arn().to_string(),
-            outputs: role_out(&role),
-        })
+        Ok(Created { physical_id: role.arn().to_string(), outputs: role_out(&role) })
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
@@ -224,37 +207,18 @@ impl Kind for IamRole {
         // Attached policies make this a DeleteConflict (DependencyViolation): the
         // attachments are deleted first, and the engine retries until they are.
         let spec = IamRoleSpec::from_attrs(&current.attrs)?;
-        delete_call(
-            self.0
-                .client(scope)?
-                .delete_role()
-                .role_name(spec.name)
-                .send(),
-        )
-        .await
+        delete_call(self.0.client(scope)?.delete_role().role_name(spec.name).send()).await
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
         let name = s(check.outputs, "id")?;
-        let found = lookup(
-            self.0
-                .client(check.scope)?
-                .get_role()
-                .role_name(&name)
-                .send(),
-        )
-        .await?;
+        let found = lookup(self.0.client(check.scope)?.get_role().role_name(&name).send()).await?;
         // Ready once IAM shows it: EKS may still reject the role for a while
         // (propagation), which the cluster and node group creates retry.
         presence(
             check.op,
             found,
-            |o| {
-                o.role
-                    .as_ref()
-                    .map(role_out)
-                    .unwrap_or_else(|| check.outputs.clone())
-            },
+            |o| o.role.as_ref().map(role_out).unwrap_or_else(|| check.outputs.clone()),
             || not_visible_yet(format!("role {name} is not visible yet")),
         )
     }
@@ -270,10 +234,7 @@ fn attach_key(policy: &str) -> String {
     if plain.len() <= 128 && plain.chars().all(allowed) {
         plain
     } else {
-        format!(
-            "{ATTACH_MARK}{:016x}",
-            airgap_engine::fnv1a(&[policy.as_bytes()])
-        )
+        format!("{ATTACH_MARK}{:016x}", airgap_engine::fnv1a(&[policy.as_bytes()]))
     }
 }
 
@@ -299,10 +260,8 @@ impl Kind for IamRolePolicy {
                 let Some(id) = tm.get(&attach_key(arn)) else {
                     continue;
                 };
-                let spec = IamRolePolicySpec {
-                    role: role.role_name().into(),
-                    policy: arn.to_string(),
-                };
+                let spec =
+                    IamRolePolicySpec { role: role.role_name().into(), policy: arn.to_string() };
                 out.push(Observed {
                     id: id.as_str().into(),
                     physical_id: attachment_id(role.role_name(), arn),
@@ -320,22 +279,14 @@ impl Kind for IamRolePolicy {
         let c = self.0.client(&node.scope)?;
         let (role, policy) = (spec.role.get()?, &spec.policy);
         // Attaching an attached policy succeeds: a retried create is harmless.
-        c.attach_role_policy()
-            .role_name(role)
-            .policy_arn(policy)
-            .send()
-            .await
-            .map_err(classify)?;
+        c.attach_role_policy().role_name(role).policy_arn(policy).send().await.map_err(classify)?;
         c.tag_role()
             .role_name(role)
             .set_tags(Some(iam_tags([(attach_key(policy), node.id.0.clone())])))
             .send()
             .await
             .map_err(classify)?;
-        Ok(Created {
-            physical_id: attachment_id(role, policy),
-            outputs: Attrs::new(),
-        })
+        Ok(Created { physical_id: attachment_id(role, policy), outputs: Attrs::new() })
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
@@ -346,20 +297,8 @@ impl Kind for IamRolePolicy {
         let spec = IamRolePolicySpec::from_attrs(&current.attrs)?;
         let c = self.0.client(scope)?;
         let (role, policy) = (spec.role.get()?, &spec.policy);
-        delete_call(
-            c.detach_role_policy()
-                .role_name(role)
-                .policy_arn(policy)
-                .send(),
-        )
-        .await?;
-        delete_call(
-            c.untag_role()
-                .role_name(role)
-                .tag_keys(attach_key(policy))
-                .send(),
-        )
-        .await
+        delete_call(c.detach_role_policy().role_name(role).policy_arn(policy).send()).await?;
+        delete_call(c.untag_role().role_name(role).tag_keys(attach_key(policy)).send()).await
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
@@ -377,11 +316,8 @@ mod tests {
         let doc = trust_policy("eks.amazonaws.com");
         assert_eq!(trusted_service(&doc), "eks.amazonaws.com");
         // IAM returns the document URL-encoded.
-        let encoded = doc
-            .replace('{', "%7B")
-            .replace('}', "%7D")
-            .replace('"', "%22")
-            .replace(':', "%3A");
+        let encoded =
+            doc.replace('{', "%7B").replace('}', "%7D").replace('"', "%22").replace(':', "%3A");
         assert_eq!(trusted_service(&encoded), "eks.amazonaws.com");
         let quoted = serde_json::Value::String(doc.clone()).to_string();
         assert_eq!(trusted_service(&quoted), "eks.amazonaws.com");
@@ -392,10 +328,7 @@ mod tests {
     #[test]
     fn attachment_marks_fit_iam_tag_keys() {
         let k = attach_key("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy");
-        assert_eq!(
-            k,
-            "airgap:attach:arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
-        );
+        assert_eq!(k, "airgap:attach:arn:aws:iam::aws:policy/AmazonEKSClusterPolicy");
         let long = format!("arn:aws:iam::123456789012:policy/{}", "p".repeat(120));
         assert!(attach_key(&long).len() <= 128);
         assert_ne!(attach_key(&long), attach_key(&format!("{long}x")));

@@ -59,10 +59,7 @@ fn kms_tag_map(t: &[Tag]) -> HashMap<String, String> {
 }
 
 fn gone_state(st: Option<&KeyState>) -> bool {
-    matches!(
-        st,
-        Some(KeyState::PendingDeletion | KeyState::PendingReplicaDeletion)
-    )
+    matches!(st, Some(KeyState::PendingDeletion | KeyState::PendingReplicaDeletion))
 }
 
 fn key_out(m: &KeyMetadata) -> Attrs {
@@ -113,9 +110,7 @@ async fn env_keys(
         if tags::owned_id(&tm, env).is_none() {
             continue;
         }
-        let meta = lookup(c.describe_key().key_id(id).send())
-            .await?
-            .and_then(|o| o.key_metadata);
+        let meta = lookup(c.describe_key().key_id(id).send()).await?.and_then(|o| o.key_metadata);
         if let Some(m) = meta.filter(|m| !gone_state(m.key_state())) {
             out.push((m, tm));
         }
@@ -180,11 +175,7 @@ impl Kind for KmsKey {
                 .ok_or_else(|| KindError::fatal("NoKey", "CreateKey returned no key"))?,
         };
         if spec.rotation {
-            c.enable_key_rotation()
-                .key_id(meta.key_id())
-                .send()
-                .await
-                .map_err(classify)?;
+            c.enable_key_rotation().key_id(meta.key_id()).send().await.map_err(classify)?;
         }
         Ok(Created {
             physical_id: meta.arn().unwrap_or(meta.key_id()).to_string(),
@@ -205,17 +196,9 @@ impl Kind for KmsKey {
                 .map_err(classify)?;
         }
         if changes(change.diff, &["rotation"]) && spec.rotation {
-            c.enable_key_rotation()
-                .key_id(&key)
-                .send()
-                .await
-                .map_err(classify)?;
+            c.enable_key_rotation().key_id(&key).send().await.map_err(classify)?;
         } else if changes(change.diff, &["rotation"]) {
-            c.disable_key_rotation()
-                .key_id(&key)
-                .send()
-                .await
-                .map_err(classify)?;
+            c.disable_key_rotation().key_id(&key).send().await.map_err(classify)?;
         }
         Ok(Updated::done(change.current.outputs.clone()))
     }
@@ -282,9 +265,7 @@ impl Kind for KmsKey {
             (Op::Delete, Some(st)) if gone_state(Some(&st)) => Readiness::Gone,
             (Op::Delete, Some(st)) => Readiness::Pending(st.as_str().to_string()),
             (_, Some(KeyState::Enabled)) => Readiness::Ready(
-                meta.as_ref()
-                    .map(key_out)
-                    .unwrap_or_else(|| check.outputs.clone()),
+                meta.as_ref().map(key_out).unwrap_or_else(|| check.outputs.clone()),
             ),
             (_, Some(st)) => Readiness::Pending(st.as_str().to_string()),
             (_, None) => Readiness::Pending("creating".into()),
@@ -300,10 +281,7 @@ fn alias_key(alias: &str) -> String {
     if plain.len() <= 128 {
         plain
     } else {
-        format!(
-            "{ALIAS_MARK}{:016x}",
-            airgap_engine::fnv1a(&[alias.as_bytes()])
-        )
+        format!("{ALIAS_MARK}{:016x}", airgap_engine::fnv1a(&[alias.as_bytes()]))
     }
 }
 
@@ -316,10 +294,7 @@ fn key_arn_beside(alias_arn: &str, key_id: &str) -> String {
 }
 
 fn alias_out(arn: &str, name: &str) -> Attrs {
-    Attrs::from([
-        ("id".to_string(), Value::str(name)),
-        ("arn".to_string(), Value::str(arn)),
-    ])
+    Attrs::from([("id".to_string(), Value::str(name)), ("arn".to_string(), Value::str(arn))])
 }
 
 #[async_trait]
@@ -354,10 +329,7 @@ impl Kind for KmsAlias {
                 continue;
             };
             let key_arn = key_arn_beside(arn, key);
-            let spec = KmsAliasSpec {
-                name: name.to_string(),
-                key: key.into(),
-            };
+            let spec = KmsAliasSpec { name: name.to_string(), key: key.into() };
             out.push(Observed {
                 id: id.as_str().into(),
                 physical_id: arn.to_string(),
@@ -375,13 +347,7 @@ impl Kind for KmsAlias {
         let (name, key) = (&spec.name, spec.key.get()?);
         // The mark first: an alias is found through its key's tags.
         mark(c, key, name, node).await?;
-        match c
-            .create_alias()
-            .alias_name(name)
-            .target_key_id(key)
-            .send()
-            .await
-        {
+        match c.create_alias().alias_name(name).target_key_id(key).send().await {
             Ok(_) => {}
             // Alias names are unique per account and region: the name is the
             // idempotency key, adopted when it already points at this key.
@@ -406,10 +372,7 @@ impl Kind for KmsAlias {
             node.scope.region,
             node.scope.account
         );
-        Ok(Created {
-            outputs: alias_out(&arn, name),
-            physical_id: arn,
-        })
+        Ok(Created { outputs: alias_out(&arn, name), physical_id: arn })
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
@@ -422,12 +385,7 @@ impl Kind for KmsAlias {
         let c = self.0.client(&change.node.scope)?;
         let (name, key) = (&spec.name, spec.key.get()?);
         mark(c, key, name, change.node).await?;
-        c.update_alias()
-            .alias_name(name)
-            .target_key_id(key)
-            .send()
-            .await
-            .map_err(classify)?;
+        c.update_alias().alias_name(name).target_key_id(key).send().await.map_err(classify)?;
         if let Ok(old) = KmsAliasSpec::from_attrs(&change.current.attrs) {
             untag_quietly(c, old.key.get()?, name).await?;
         }
@@ -460,10 +418,7 @@ impl Kind for KmsAlias {
 /// refuses to untag it) no longer matters.
 async fn untag_quietly(c: &aws_sdk_kms::Client, key: &str, alias: &str) -> Result<(), KindError> {
     call_unless_already(
-        c.untag_resource()
-            .key_id(key)
-            .tag_keys(alias_key(alias))
-            .send(),
+        c.untag_resource().key_id(key).tag_keys(alias_key(alias)).send(),
         &["KMSInvalidStateException"],
     )
     .await
@@ -495,10 +450,7 @@ mod tests {
             key_arn_beside("arn:aws:kms:eu-central-1:1:alias/airgap/demo/apps", "k-1"),
             "arn:aws:kms:eu-central-1:1:key/k-1"
         );
-        assert_eq!(
-            alias_key("alias/airgap/demo/apps"),
-            "airgap:alias:alias/airgap/demo/apps"
-        );
+        assert_eq!(alias_key("alias/airgap/demo/apps"), "airgap:alias:alias/airgap/demo/apps");
         assert!(alias_key(&format!("alias/{}", "a".repeat(200))).len() <= 128);
     }
 }

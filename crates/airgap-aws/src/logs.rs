@@ -61,19 +61,13 @@ fn spec_of(g: &LogGroup) -> LogGroupSpec {
 
 /// The desired retention; 0 or absent keeps logs forever.
 fn retention(spec: &LogGroupSpec) -> Option<i32> {
-    spec.retention_days
-        .filter(|d| *d > 0)
-        .and_then(|d| i32::try_from(d).ok())
+    spec.retention_days.filter(|d| *d > 0).and_then(|d| i32::try_from(d).ok())
 }
 
 impl LogGroupKind {
     /// Groups whose name starts with `prefix`.
     async fn groups(&self, scope: &Scope, prefix: &str) -> Result<Vec<LogGroup>, KindError> {
-        all_pages!(self
-            .0
-            .client(scope)?
-            .describe_log_groups()
-            .log_group_name_prefix(prefix))
+        all_pages!(self.0.client(scope)?.describe_log_groups().log_group_name_prefix(prefix))
     }
 
     /// A group's tags; None once it is gone.
@@ -82,24 +76,14 @@ impl LogGroupKind {
         scope: &Scope,
         arn: &str,
     ) -> Result<Option<HashMap<String, String>>, KindError> {
-        let out = lookup(
-            self.0
-                .client(scope)?
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send(),
-        )
-        .await?;
+        let out =
+            lookup(self.0.client(scope)?.list_tags_for_resource().resource_arn(arn).send()).await?;
         Ok(out.map(|o| o.tags().cloned().unwrap_or_default()))
     }
 
     /// The group named `name`, if it exists.
     async fn find(&self, scope: &Scope, name: &str) -> Result<Option<LogGroup>, KindError> {
-        Ok(self
-            .groups(scope, name)
-            .await?
-            .into_iter()
-            .find(|g| g.log_group_name() == Some(name)))
+        Ok(self.groups(scope, name).await?.into_iter().find(|g| g.log_group_name() == Some(name)))
     }
 
     async fn set_retention(&self, scope: &Scope, spec: &LogGroupSpec) -> Result<(), KindError> {
@@ -186,19 +170,9 @@ impl Kind for LogGroupKind {
                 .tags_of(&node.scope, &arn)
                 .await?
                 .ok_or_else(|| not_visible_yet(format!("log group {name} went away")))?;
-            ours(
-                "LogGroupExists",
-                &format!("log group {name}"),
-                node,
-                &t,
-                &arn,
-            )?;
+            ours("LogGroupExists", &format!("log group {name}"), node, &t, &arn)?;
         } else {
-            let mut req = self
-                .0
-                .client(&node.scope)?
-                .create_log_group()
-                .log_group_name(name);
+            let mut req = self.0.client(&node.scope)?.create_log_group().log_group_name(name);
             for (k, v) in tags::standard(&node.env, &node.id.0) {
                 req = req.tags(k, v);
             }
@@ -220,34 +194,21 @@ impl Kind for LogGroupKind {
             .as_ref()
             .and_then(arn_of)
             .ok_or_else(|| not_visible_yet(format!("log group {name} is not visible yet")))?;
-        Ok(Created {
-            outputs: outputs(name, &arn),
-            physical_id: arn,
-        })
+        Ok(Created { outputs: outputs(name, &arn), physical_id: arn })
     }
 
     /// The name forces a replacement: only the retention changes in place.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
         if changes(change.diff, &["retentionDays"]) {
-            self.set_retention(
-                &change.node.scope,
-                &LogGroupSpec::from_attrs(&change.node.attrs)?,
-            )
-            .await?;
+            self.set_retention(&change.node.scope, &LogGroupSpec::from_attrs(&change.node.attrs)?)
+                .await?;
         }
         Ok(Updated::done(change.current.outputs.clone()))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let spec = LogGroupSpec::from_attrs(&current.attrs)?;
-        delete_call(
-            self.0
-                .client(scope)?
-                .delete_log_group()
-                .log_group_name(spec.name)
-                .send(),
-        )
-        .await
+        delete_call(self.0.client(scope)?.delete_log_group().log_group_name(spec.name).send()).await
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
@@ -256,12 +217,7 @@ impl Kind for LogGroupKind {
             .get("name")
             .and_then(Value::as_str)
             .map(str::to_string)
-            .or_else(|| {
-                check
-                    .physical_id
-                    .split_once(":log-group:")
-                    .map(|(_, n)| n.to_string())
-            })
+            .or_else(|| check.physical_id.split_once(":log-group:").map(|(_, n)| n.to_string()))
             .unwrap_or_default();
         let found = self.find(check.scope, &name).await?;
         presence(
@@ -287,26 +243,17 @@ mod tests {
         let observed = Observed {
             id: "firewall/logs/alert".into(),
             physical_id: "arn:aws:logs:r:1:log-group:/airgap/x".into(),
-            attrs: LogGroupSpec {
-                name: "/airgap/x".into(),
-                retention_days: None,
-            }
-            .to_attrs(),
+            attrs: LogGroupSpec { name: "/airgap/x".into(), retention_days: None }.to_attrs(),
             outputs: Attrs::new(),
             parents: vec![],
         };
-        let mut desired = LogGroupSpec {
-            name: "/airgap/x".into(),
-            retention_days: Some(0),
-        };
+        let mut desired = LogGroupSpec { name: "/airgap/x".into(), retention_days: Some(0) };
         assert!(k.diff(&desired.to_attrs(), &observed).is_empty());
         desired.retention_days = Some(30);
         let d = k.diff(&desired.to_attrs(), &observed);
         assert_eq!(d.changes.len(), 1);
         assert!(!d.requires_replacement());
         desired.name = "/airgap/y".into();
-        assert!(k
-            .diff(&desired.to_attrs(), &observed)
-            .requires_replacement());
+        assert!(k.diff(&desired.to_attrs(), &observed).requires_replacement());
     }
 }

@@ -62,23 +62,12 @@ impl AccountSpec {
 #[derive(Debug, Error)]
 pub enum ProviderError {
     #[error("account {name} ({id}): cannot get credentials{via}: {detail}")]
-    Credentials {
-        name: String,
-        id: String,
-        via: String,
-        detail: String,
-    },
+    Credentials { name: String, id: String, via: String, detail: String },
     #[error(
         "account {name} is declared as {declared}, but the credentials{via} belong to account {actual} \
          ({arn}); fix accounts.{name}.id or the role/credentials"
     )]
-    WrongAccount {
-        name: String,
-        declared: String,
-        actual: String,
-        arn: String,
-        via: String,
-    },
+    WrongAccount { name: String, declared: String, actual: String, arn: String, via: String },
 }
 
 /// The one retry boundary for transport failures, throttling and AWS's transient 5xx
@@ -155,28 +144,21 @@ impl Provider {
         let mut sdk_configs = Vec::new();
         for (a, (conf, arn)) in accounts.iter().zip(configs) {
             let scope = Scope::new(a.id.clone(), cfg.region.clone());
-            let ec2_conf = aws_sdk_ec2::config::Builder::from(&conf)
-                .interceptor(stats.clone())
-                .build();
+            let ec2_conf =
+                aws_sdk_ec2::config::Builder::from(&conf).interceptor(stats.clone()).build();
             ec2.insert(&scope, aws_sdk_ec2::Client::from_conf(ec2_conf));
             let elb_conf = aws_sdk_elasticloadbalancingv2::config::Builder::from(&conf)
                 .interceptor(stats.clone())
                 .build();
-            elb.insert(
-                &scope,
-                aws_sdk_elasticloadbalancingv2::Client::from_conf(elb_conf),
-            );
-            let eks_conf = aws_sdk_eks::config::Builder::from(&conf)
-                .interceptor(stats.clone())
-                .build();
+            elb.insert(&scope, aws_sdk_elasticloadbalancingv2::Client::from_conf(elb_conf));
+            let eks_conf =
+                aws_sdk_eks::config::Builder::from(&conf).interceptor(stats.clone()).build();
             eks.insert(&scope, aws_sdk_eks::Client::from_conf(eks_conf));
-            let ram_conf = aws_sdk_ram::config::Builder::from(&conf)
-                .interceptor(stats.clone())
-                .build();
+            let ram_conf =
+                aws_sdk_ram::config::Builder::from(&conf).interceptor(stats.clone()).build();
             ram.insert(&scope, aws_sdk_ram::Client::from_conf(ram_conf));
-            let ecr_conf = aws_sdk_ecr::config::Builder::from(&conf)
-                .interceptor(stats.clone())
-                .build();
+            let ecr_conf =
+                aws_sdk_ecr::config::Builder::from(&conf).interceptor(stats.clone()).build();
             ecr.insert(&scope, aws_sdk_ecr::Client::from_conf(ecr_conf));
             cluster.insert(&scope, &conf, &stats);
             firewall.insert(&scope, &conf, &stats);
@@ -188,11 +170,7 @@ impl Provider {
         }
         let ec2 = Arc::new(ec2);
         Ok(Provider {
-            blockers: Arc::new(ec2::Blockers {
-                ec2: Arc::clone(&ec2),
-                elb,
-                eks,
-            }),
+            blockers: Arc::new(ec2::Blockers { ec2: Arc::clone(&ec2), elb, eks }),
             ec2,
             ram: Arc::new(ram),
             ecr: Arc::new(ecr),
@@ -229,10 +207,7 @@ impl Provider {
     /// The SDK config (credentials checked at connect) of a declared account id, for
     /// services beyond the kinds (the lock table, the environment record).
     pub fn sdk_config(&self, account_id: &str) -> Option<&SdkConfig> {
-        self.configs
-            .iter()
-            .find(|(id, _)| id == account_id)
-            .map(|(_, c)| c)
+        self.configs.iter().find(|(id, _)| id == account_id).map(|(_, c)| c)
     }
 
     /// (account name, caller ARN) as checked at connect.
@@ -251,16 +226,12 @@ struct FirewallClients {
 
 impl FirewallClients {
     fn insert(&mut self, scope: &Scope, conf: &SdkConfig, stats: &CallStats) {
-        let nfw_conf = aws_sdk_networkfirewall::config::Builder::from(conf)
-            .interceptor(stats.clone())
-            .build();
-        self.nfw
-            .insert(scope, aws_sdk_networkfirewall::Client::from_conf(nfw_conf));
-        let logs_conf = aws_sdk_cloudwatchlogs::config::Builder::from(conf)
-            .interceptor(stats.clone())
-            .build();
-        self.logs
-            .insert(scope, aws_sdk_cloudwatchlogs::Client::from_conf(logs_conf));
+        let nfw_conf =
+            aws_sdk_networkfirewall::config::Builder::from(conf).interceptor(stats.clone()).build();
+        self.nfw.insert(scope, aws_sdk_networkfirewall::Client::from_conf(nfw_conf));
+        let logs_conf =
+            aws_sdk_cloudwatchlogs::config::Builder::from(conf).interceptor(stats.clone()).build();
+        self.logs.insert(scope, aws_sdk_cloudwatchlogs::Client::from_conf(logs_conf));
     }
 
     fn register(&self, r: &mut Registry) {
@@ -307,10 +278,7 @@ async fn join_all<F: std::future::Future + Unpin>(futs: Vec<F>) -> Vec<F::Output
         }
     })
     .await;
-    slots
-        .into_iter()
-        .map(|s| s.expect("every future completed"))
-        .collect()
+    slots.into_iter().map(|s| s.expect("every future completed")).collect()
 }
 
 /// The account's SDK config (assumed role or base credentials) and the caller ARN,
@@ -320,10 +288,7 @@ async fn account_config(
     a: &AccountSpec,
     stats: &CallStats,
 ) -> Result<(SdkConfig, String), ProviderError> {
-    let via = a
-        .role_arn()
-        .map(|r| format!(" (via {r})"))
-        .unwrap_or_default();
+    let via = a.role_arn().map(|r| format!(" (via {r})")).unwrap_or_default();
     let conf = match a.role_arn() {
         None => base.clone(),
         Some(arn) => {
@@ -334,24 +299,18 @@ async fn account_config(
             }
             // The provider refreshes the credentials before they expire.
             let provider = b.configure(base).build().await;
-            base.to_builder()
-                .credentials_provider(SharedCredentialsProvider::new(provider))
-                .build()
+            base.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
         }
     };
-    let sts_conf = aws_sdk_sts::config::Builder::from(&conf)
-        .interceptor(stats.clone())
-        .build();
-    let who = aws_sdk_sts::Client::from_conf(sts_conf)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| ProviderError::Credentials {
+    let sts_conf = aws_sdk_sts::config::Builder::from(&conf).interceptor(stats.clone()).build();
+    let who = aws_sdk_sts::Client::from_conf(sts_conf).get_caller_identity().send().await.map_err(
+        |e| ProviderError::Credentials {
             name: a.name.clone(),
             id: a.id.clone(),
             via: via.clone(),
             detail: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
-        })?;
+        },
+    )?;
     let actual = who.account().unwrap_or_default().to_string();
     let arn = who.arn().unwrap_or_default().to_string();
     if actual != a.id {
@@ -379,15 +338,9 @@ mod tests {
             external_id: None,
             session_name: None,
         };
-        assert_eq!(
-            a.role_arn().as_deref(),
-            Some("arn:aws:iam::111111111111:role/airgap-deployer")
-        );
+        assert_eq!(a.role_arn().as_deref(), Some("arn:aws:iam::111111111111:role/airgap-deployer"));
         a.role = Some("arn:aws:iam::222222222222:role/x".into());
-        assert_eq!(
-            a.role_arn().as_deref(),
-            Some("arn:aws:iam::222222222222:role/x")
-        );
+        assert_eq!(a.role_arn().as_deref(), Some("arn:aws:iam::222222222222:role/x"));
         a.role = None;
         assert_eq!(a.role_arn(), None);
     }

@@ -80,10 +80,8 @@ impl EnvRecord {
 }
 
 fn account_value(a: &RecordedAccount) -> AttributeValue {
-    let mut m = Item::from([
-        ("id".to_string(), str_val(&a.id)),
-        ("name".to_string(), str_val(&a.name)),
-    ]);
+    let mut m =
+        Item::from([("id".to_string(), str_val(&a.id)), ("name".to_string(), str_val(&a.name))]);
     if let Some(r) = &a.role {
         m.insert("role".to_string(), str_val(r));
     }
@@ -152,11 +150,7 @@ impl LockTable {
 
     /// The record of `env`; None if there is none (or no table).
     pub async fn get_record(&self, env: &str) -> Result<Option<EnvRecord>, LockError> {
-        Ok(self
-            .get_item(&key(env))
-            .await?
-            .as_ref()
-            .and_then(EnvRecord::from_item))
+        Ok(self.get_item(&key(env)).await?.as_ref().and_then(EnvRecord::from_item))
     }
 
     /// Deletes the record of `env` (fine if there is none).
@@ -171,8 +165,7 @@ impl LockTable {
         {
             Ok(_) => Ok(()),
             Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_resource_not_found_exception()) =>
+                if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) =>
             {
                 Ok(())
             }
@@ -222,19 +215,11 @@ pub async fn tag_expiry(
     let ec2 = aws_sdk_ec2::Client::new(hub_config);
     let tgws = ec2
         .describe_transit_gateways()
-        .filters(
-            Filter::builder()
-                .name(format!("tag:{}", tags::ENV))
-                .values(env)
-                .build(),
-        )
+        .filters(Filter::builder().name(format!("tag:{}", tags::ENV)).values(env).build())
         .send()
         .await
         .map_err(|e| {
-            err(
-                "DescribeTransitGateways",
-                aws_sdk_ec2::error::DisplayErrorContext(&e).to_string(),
-            )
+            err("DescribeTransitGateways", aws_sdk_ec2::error::DisplayErrorContext(&e).to_string())
         })?;
     let ids: Vec<String> = tgws
         .transit_gateways()
@@ -270,10 +255,7 @@ pub async fn tag_expiry(
             .await
             .map(|_| ())
             .map_err(|e| {
-                err(
-                    "CreateTags",
-                    aws_sdk_ec2::error::DisplayErrorContext(&e).to_string(),
-                )
+                err("CreateTags", aws_sdk_ec2::error::DisplayErrorContext(&e).to_string())
             }),
         None => ec2
             .delete_tags()
@@ -283,10 +265,7 @@ pub async fn tag_expiry(
             .await
             .map(|_| ())
             .map_err(|e| {
-                err(
-                    "DeleteTags",
-                    aws_sdk_ec2::error::DisplayErrorContext(&e).to_string(),
-                )
+                err("DeleteTags", aws_sdk_ec2::error::DisplayErrorContext(&e).to_string())
             }),
     };
     result.map(|()| ids.len())
@@ -336,10 +315,7 @@ mod tests {
         assert_eq!(EnvRecord::from_item(&item), Some(rec.clone()));
         assert!(rec.expired(3));
         assert!(!rec.expired(2));
-        let forever = EnvRecord {
-            expires_at_ms: None,
-            ..rec
-        };
+        let forever = EnvRecord { expires_at_ms: None, ..rec };
         assert!(!forever.expired(i64::MAX));
     }
 

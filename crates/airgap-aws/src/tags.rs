@@ -40,9 +40,7 @@ pub fn to_map<'a>(
 /// nothing without the env tag is ever adopted or deleted, whatever a server-side
 /// filter returned.
 pub fn owned_id(tags: &HashMap<String, String>, env: &str) -> Option<String> {
-    (tags.get(ENV).map(String::as_str) == Some(env))
-        .then(|| tags.get(ID).cloned())
-        .flatten()
+    (tags.get(ENV).map(String::as_str) == Some(env)).then(|| tags.get(ID).cloned()).flatten()
 }
 
 #[cfg(test)]

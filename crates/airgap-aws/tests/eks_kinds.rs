@@ -47,13 +47,7 @@ fn cluster_spec() -> EksClusterSpec {
 }
 
 fn resolved(id: &str, attrs: airgap_engine::Attrs) -> Resolved {
-    Resolved {
-        env: ENV.into(),
-        id: id.into(),
-        scope: scope(),
-        attrs,
-        replaces: None,
-    }
+    Resolved { env: ENV.into(), id: id.into(), scope: scope(), attrs, replaces: None }
 }
 
 /// The private cluster as EKS describes it: everything the spec names, in EKS's order.
@@ -72,9 +66,7 @@ fn described_cluster(
                 .build(),
         )
         .access_config(
-            AccessConfigResponse::builder()
-                .authentication_mode(AuthenticationMode::Api)
-                .build(),
+            AccessConfigResponse::builder().authentication_mode(AuthenticationMode::Api).build(),
         )
         .logging(
             Logging::builder()
@@ -86,17 +78,12 @@ fn described_cluster(
                         .build(),
                 )
                 .cluster_logging(
-                    LogSetup::builder()
-                        .types(LogType::Scheduler)
-                        .enabled(false)
-                        .build(),
+                    LogSetup::builder().types(LogType::Scheduler).enabled(false).build(),
                 )
                 .build(),
         )
         .encryption_config(
-            EncryptionConfig::builder()
-                .provider(Provider::builder().key_arn(KEY).build())
-                .build(),
+            EncryptionConfig::builder().provider(Provider::builder().key_arn(KEY).build()).build(),
         )
 }
 
@@ -107,10 +94,7 @@ async fn a_cluster_is_observed_in_its_specs_shape_and_plans_no_change() {
     let found = k.observe(ENV, &scope()).await.expect("observe");
     assert_eq!(found.len(), 1);
     let o = &found[0];
-    assert_eq!(
-        (o.id.0.as_str(), o.physical_id.as_str()),
-        (CLUSTER_NODE, CLUSTER_ARN)
-    );
+    assert_eq!((o.id.0.as_str(), o.physical_id.as_str()), (CLUSTER_NODE, CLUSTER_ARN));
     let seen = EksClusterSpec::from_attrs(&o.attrs).expect("the spec's shape");
     assert_eq!(seen, cluster_spec().sorted());
     assert!(k.diff(&cluster_spec().to_attrs(), o).is_empty());
@@ -151,15 +135,8 @@ async fn a_cluster_is_created_private_with_the_client_token() {
                 )
                 .build()
         });
-    let c = EksCluster(eks(&[&created]))
-        .create(&node)
-        .await
-        .expect("created");
-    assert_eq!(
-        created.num_calls(),
-        1,
-        "private, API access, secrets key, token"
-    );
+    let c = EksCluster(eks(&[&created])).create(&node).await.expect("created");
+    assert_eq!(created.num_calls(), 1, "private, API access, secrets key, token");
     assert_eq!(c.physical_id, CLUSTER_ARN);
     assert_eq!(c.outputs["name"], Value::str(CLUSTER));
 }
@@ -186,10 +163,7 @@ fn entry_spec() -> EksAccessEntrySpec {
 async fn observe_maps_this_envs_access_entries_with_their_policy() {
     let [listed, described] = cluster(|c| c);
     let entries = mock!(Client::list_access_entries).then_output(|| {
-        ListAccessEntriesOutput::builder()
-            .access_entries(ADMIN)
-            .access_entries(CREATOR)
-            .build()
+        ListAccessEntriesOutput::builder().access_entries(ADMIN).access_entries(CREATOR).build()
     });
     let admin = mock!(Client::describe_access_entry)
         .match_requests(|r| r.principal_arn() == Some(ADMIN))
@@ -201,9 +175,7 @@ async fn observe_maps_this_envs_access_entries_with_their_policy() {
     let creator = mock!(Client::describe_access_entry)
         .match_requests(|r| r.principal_arn() == Some(CREATOR))
         .then_output(|| {
-            DescribeAccessEntryOutput::builder()
-                .access_entry(entry(CREATOR, None))
-                .build()
+            DescribeAccessEntryOutput::builder().access_entry(entry(CREATOR, None)).build()
         });
     let policies = mock!(Client::list_associated_access_policies).then_output(|| {
         ListAssociatedAccessPoliciesOutput::builder()
@@ -214,9 +186,7 @@ async fn observe_maps_this_envs_access_entries_with_their_policy() {
             )
             .build()
     });
-    let k = EksAccessEntry(eks(&[
-        &listed, &described, &entries, &admin, &creator, &policies,
-    ]));
+    let k = EksAccessEntry(eks(&[&listed, &described, &entries, &admin, &creator, &policies]));
     let found = k.observe(ENV, &scope()).await.expect("observe");
     assert_eq!(found.len(), 1, "only the env's entry");
     assert_eq!(found[0].id.0, "cluster/apps/access/0");
@@ -248,9 +218,7 @@ async fn an_access_entry_of_this_node_is_adopted_and_its_policy_associated() {
 
     // The creator's own entry (no tags) is not taken over.
     let creators = mock!(Client::describe_access_entry).then_output(|| {
-        DescribeAccessEntryOutput::builder()
-            .access_entry(entry(ADMIN, None))
-            .build()
+        DescribeAccessEntryOutput::builder().access_entry(entry(ADMIN, None)).build()
     });
     let in_use = mock!(Client::create_access_entry)
         .then_error(|| CreateAccessEntryError::generic(error("ResourceInUseException")));
@@ -266,10 +234,7 @@ fn observed(attrs: airgap_engine::Attrs, outputs: &[(&str, &str)]) -> Observed {
         id: "x".into(),
         physical_id: "arn:x".into(),
         attrs,
-        outputs: outputs
-            .iter()
-            .map(|(k, v)| (k.to_string(), Value::str(*v)))
-            .collect(),
+        outputs: outputs.iter().map(|(k, v)| (k.to_string(), Value::str(*v))).collect(),
         parents: vec![],
     }
 }
@@ -295,9 +260,7 @@ async fn deletes_of_what_is_already_gone_succeed() {
         .then_error(|| DescribeAddonError::generic(error("ResourceNotFoundException")));
     let k = EksAddon(eks(&[&gone, &not_found]));
     let o = observed(addon.to_attrs(), &[("cluster", CLUSTER), ("id", "coredns")]);
-    k.delete(&scope(), &o)
-        .await
-        .expect("an add-on already gone");
+    k.delete(&scope(), &o).await.expect("an add-on already gone");
     assert_eq!(
         k.ready(Check {
             scope: &scope(),
@@ -347,8 +310,5 @@ async fn an_addon_is_observed_with_its_recorded_kubernetes_version() {
             kubernetes_version: Some("1.31".into()),
         }
     );
-    assert_eq!(
-        found[0].outputs["addonVersion"],
-        Value::str("v1.11.3-eksbuild.1")
-    );
+    assert_eq!(found[0].outputs["addonVersion"], Value::str("v1.11.3-eksbuild.1"));
 }

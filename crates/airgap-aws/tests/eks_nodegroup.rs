@@ -60,11 +60,7 @@ fn spec() -> EksNodegroupSpec {
                 value: Some("apps".into()),
                 effect: Effect::NoSchedule,
             },
-            SpecTaint {
-                key: "batch".into(),
-                value: None,
-                effect: Effect::PreferNoSchedule,
-            },
+            SpecTaint { key: "batch".into(), value: None, effect: Effect::PreferNoSchedule },
         ],
         version: Some("1.31".into()),
         ami_type: Some("AL2023_x86_64_STANDARD".into()),
@@ -96,26 +92,13 @@ fn described(owner: &str, status: NodegroupStatus) -> Nodegroup {
         .subnets("subnet-a")
         .instance_types("m6i.large")
         .scaling_config(
-            NodegroupScalingConfig::builder()
-                .min_size(1)
-                .desired_size(2)
-                .max_size(3)
-                .build(),
+            NodegroupScalingConfig::builder().min_size(1).desired_size(2).max_size(3).build(),
         )
         .labels("tier", "apps")
         // EKS keeps no order: the dedicated taint second here.
+        .taints(Taint::builder().key("batch").effect(TaintEffect::PreferNoSchedule).build())
         .taints(
-            Taint::builder()
-                .key("batch")
-                .effect(TaintEffect::PreferNoSchedule)
-                .build(),
-        )
-        .taints(
-            Taint::builder()
-                .key("dedicated")
-                .value("apps")
-                .effect(TaintEffect::NoSchedule)
-                .build(),
+            Taint::builder().key("dedicated").value("apps").effect(TaintEffect::NoSchedule).build(),
         )
         .version("1.31")
         // Every node group has one: EKS's default when the create named none.
@@ -130,11 +113,7 @@ fn described(owner: &str, status: NodegroupStatus) -> Nodegroup {
 fn describe_gives(ng: Nodegroup) -> Rule {
     mock!(Client::describe_nodegroup)
         .match_requests(|r| r.cluster_name() == Some(CLUSTER) && r.nodegroup_name() == Some(NG))
-        .then_output(move || {
-            DescribeNodegroupOutput::builder()
-                .nodegroup(ng.clone())
-                .build()
-        })
+        .then_output(move || DescribeNodegroupOutput::builder().nodegroup(ng.clone()).build())
 }
 
 fn describe_not_found() -> Rule {
@@ -148,10 +127,8 @@ async fn observe_maps_a_node_group_into_its_spec_with_typed_taints_and_labels() 
     let groups = mock!(Client::list_nodegroups)
         .then_output(|| ListNodegroupsOutput::builder().nodegroups(NG).build());
     let ng = describe_gives(described(NODE, NodegroupStatus::Active));
-    let found = kind(&[&clusters, &cluster, &groups, &ng])
-        .observe(ENV, &scope())
-        .await
-        .expect("observe");
+    let found =
+        kind(&[&clusters, &cluster, &groups, &ng]).observe(ENV, &scope()).await.expect("observe");
     assert_eq!(found.len(), 1);
     let o = &found[0];
     assert_eq!(o.id.0, NODE);
@@ -161,14 +138,8 @@ async fn observe_maps_a_node_group_into_its_spec_with_typed_taints_and_labels() 
     assert!(o.parents.contains(&CLUSTER_ARN.to_string()));
     let seen = EksNodegroupSpec::from_attrs(&o.attrs).expect("the spec's shape");
     assert_eq!(
-        seen.taints
-            .iter()
-            .map(|t| (t.key.as_str(), t.effect))
-            .collect::<Vec<_>>(),
-        [
-            ("batch", Effect::PreferNoSchedule),
-            ("dedicated", Effect::NoSchedule)
-        ],
+        seen.taints.iter().map(|t| (t.key.as_str(), t.effect)).collect::<Vec<_>>(),
+        [("batch", Effect::PreferNoSchedule), ("dedicated", Effect::NoSchedule)],
         "taints in (key, effect) order, whatever order EKS keeps"
     );
     assert_eq!(seen.taints[1].value.as_deref(), Some("apps"));
@@ -193,11 +164,7 @@ async fn observe_maps_a_node_group_into_its_spec_with_typed_taints_and_labels() 
     );
     // What the blueprint asks for is what EKS shows: no change planned.
     let k = kind(&[]);
-    assert!(
-        k.diff(&spec().to_attrs(), o).is_empty(),
-        "{:?}",
-        k.diff(&spec().to_attrs(), o)
-    );
+    assert!(k.diff(&spec().to_attrs(), o).is_empty(), "{:?}", k.diff(&spec().to_attrs(), o));
 }
 
 #[tokio::test]
@@ -215,10 +182,7 @@ async fn create_sends_the_spec_with_the_client_token() {
                         && t.effect() == Some(&TaintEffect::NoSchedule)
                 })
                 && r.labels().and_then(|l| l.get("tier")).map(String::as_str) == Some("apps")
-                && r.tags()
-                    .and_then(|t| t.get("airgap:id"))
-                    .map(String::as_str)
-                    == Some(NODE)
+                && r.tags().and_then(|t| t.get("airgap:id")).map(String::as_str) == Some(NODE)
         })
         .then_output(|| {
             CreateNodegroupOutput::builder()
@@ -226,11 +190,7 @@ async fn create_sends_the_spec_with_the_client_token() {
                 .build()
         });
     let c = kind(&[&created]).create(&node()).await.expect("created");
-    assert_eq!(
-        created.num_calls(),
-        1,
-        "the request carried the spec and token"
-    );
+    assert_eq!(created.num_calls(), 1, "the request carried the spec and token");
     assert_eq!(c.physical_id, NG_ARN);
     assert_eq!(c.outputs["id"], Value::str(NG));
 }
@@ -243,11 +203,7 @@ async fn create_adopts_this_nodes_group_and_refuses_anyone_elses() {
     };
     for (owner, status, refusal) in [
         (NODE, NodegroupStatus::Active, None),
-        (
-            "cluster/apps/nodegroup/other",
-            NodegroupStatus::Active,
-            Some(ErrorClass::Fatal),
-        ),
+        ("cluster/apps/nodegroup/other", NodegroupStatus::Active, Some(ErrorClass::Fatal)),
         // This node's, on its way out: wait.
         (NODE, NodegroupStatus::Deleting, Some(ErrorClass::Conflict)),
     ] {
@@ -255,11 +211,9 @@ async fn create_adopts_this_nodes_group_and_refuses_anyone_elses() {
         let r = kind(&[&refused, &found]).create(&node()).await;
         match refusal {
             None => assert_eq!(r.expect("adopted").physical_id, NG_ARN),
-            Some(class) => assert_eq!(
-                r.expect_err("not adopted").class,
-                class,
-                "{owner} {status:?}"
-            ),
+            Some(class) => {
+                assert_eq!(r.expect_err("not adopted").class, class, "{owner} {status:?}")
+            }
         }
     }
 }
@@ -283,9 +237,7 @@ async fn delete_of_a_group_already_gone_succeeds_and_is_gone() {
     let gone = mock!(Client::delete_nodegroup)
         .then_error(|| DeleteNodegroupError::generic(error("ResourceNotFoundException")));
     let k = kind(&[&gone, &describe_not_found()]);
-    k.delete(&scope(), &observed())
-        .await
-        .expect("already gone is fine");
+    k.delete(&scope(), &observed()).await.expect("already gone is fine");
     assert_eq!(gone.num_calls(), 1);
     let r = k
         .ready(Check {
@@ -305,10 +257,7 @@ async fn an_update_sends_only_the_taints_the_plan_changes() {
     // Declared: the batch taint becomes NO_EXECUTE; EKS has it as PREFER_NO_SCHEDULE.
     let mut want = spec();
     want.taints[1].effect = Effect::NoExecute;
-    let node = Resolved {
-        attrs: want.to_attrs(),
-        ..node()
-    };
+    let node = Resolved { attrs: want.to_attrs(), ..node() };
     let d = Diff {
         changes: vec![FieldChange {
             field: "taints".into(),
@@ -332,27 +281,14 @@ async fn an_update_sends_only_the_taints_the_plan_changes() {
         })
         .then_output(|| {
             UpdateNodegroupConfigOutput::builder()
-                .update(
-                    Update::builder()
-                        .id("u-1")
-                        .status(UpdateStatus::InProgress)
-                        .build(),
-                )
+                .update(Update::builder().id("u-1").status(UpdateStatus::InProgress).build())
                 .build()
         });
     let out = kind(&[&now, &config])
-        .update(Change {
-            node: &node,
-            current: &observed(),
-            diff: &d,
-        })
+        .update(Change { node: &node, current: &observed(), diff: &d })
         .await
         .expect("update started");
-    assert_eq!(
-        config.num_calls(),
-        1,
-        "one config update with the taint change only"
-    );
+    assert_eq!(config.num_calls(), 1, "one config update with the taint change only");
     assert_eq!(out.handle.as_deref(), Some("u-1"), "the update to follow");
 }
 
@@ -361,20 +297,15 @@ async fn an_update_sends_only_the_taints_the_plan_changes() {
 /// goes out with the create when the blueprint sets it, and not at all otherwise.
 #[tokio::test]
 async fn create_sends_the_update_config_only_when_set() {
-    for (set, want) in [
-        (None, None),
-        (Some(MaxUnavailable::Percentage(25)), Some((None, Some(25)))),
-    ] {
+    for (set, want) in
+        [(None, None), (Some(MaxUnavailable::Percentage(25)), Some((None, Some(25))))]
+    {
         let mut spec = spec();
         spec.update_config = set;
-        let node = Resolved {
-            attrs: spec.to_attrs(),
-            ..node()
-        };
+        let node = Resolved { attrs: spec.to_attrs(), ..node() };
         let created = mock!(Client::create_nodegroup)
             .match_requests(move |r| {
-                r.update_config()
-                    .map(|u| (u.max_unavailable(), u.max_unavailable_percentage()))
+                r.update_config().map(|u| (u.max_unavailable(), u.max_unavailable_percentage()))
                     == want
             })
             .then_output(|| {
@@ -396,16 +327,10 @@ async fn a_changed_update_config_is_updated_in_place() {
     let seen = observed_as_described();
     let d = kind(&[]).diff(&want.to_attrs(), &seen);
     assert_eq!(
-        d.changes
-            .iter()
-            .map(|c| (c.field.as_str(), c.forces_replacement))
-            .collect::<Vec<_>>(),
+        d.changes.iter().map(|c| (c.field.as_str(), c.forces_replacement)).collect::<Vec<_>>(),
         [("updateConfig", false)]
     );
-    let node = Resolved {
-        attrs: want.to_attrs(),
-        ..node()
-    };
+    let node = Resolved { attrs: want.to_attrs(), ..node() };
     let now = describe_gives(described(NODE, NodegroupStatus::Active));
     let config = mock!(Client::update_nodegroup_config)
         .match_requests(|r| {
@@ -416,20 +341,11 @@ async fn a_changed_update_config_is_updated_in_place() {
         })
         .then_output(|| {
             UpdateNodegroupConfigOutput::builder()
-                .update(
-                    Update::builder()
-                        .id("u-2")
-                        .status(UpdateStatus::InProgress)
-                        .build(),
-                )
+                .update(Update::builder().id("u-2").status(UpdateStatus::InProgress).build())
                 .build()
         });
     let out = kind(&[&now, &config])
-        .update(Change {
-            node: &node,
-            current: &seen,
-            diff: &d,
-        })
+        .update(Change { node: &node, current: &seen, diff: &d })
         .await
         .expect("update started");
     assert_eq!(config.num_calls(), 1);
@@ -475,18 +391,12 @@ async fn readiness_after_an_update_follows_its_handle() {
     let active = describe_gives(described(NODE, NodegroupStatus::Active));
 
     let running = update(UpdateStatus::InProgress);
-    let r = kind(&[&running, &active])
-        .ready(check(Some("u-1")))
-        .await
-        .expect("readiness");
+    let r = kind(&[&running, &active]).ready(check(Some("u-1"))).await.expect("readiness");
     assert_eq!(r, Readiness::Pending("UPDATING".into()));
     assert_eq!(running.num_calls(), 1);
 
     let done = update(UpdateStatus::Successful);
-    let r = kind(&[&done, &active])
-        .ready(check(Some("u-1")))
-        .await
-        .expect("readiness");
+    let r = kind(&[&done, &active]).ready(check(Some("u-1"))).await.expect("readiness");
     assert!(matches!(r, Readiness::Ready(_)), "{r:?}");
     assert_eq!((done.num_calls(), active.num_calls()), (1, 1));
 
@@ -499,10 +409,7 @@ async fn readiness_after_an_update_follows_its_handle() {
 
     // No handle (an update that finished with its call): the status alone decides.
     let untouched = update(UpdateStatus::InProgress);
-    let r = kind(&[&untouched, &active])
-        .ready(check(None))
-        .await
-        .expect("readiness");
+    let r = kind(&[&untouched, &active]).ready(check(None)).await.expect("readiness");
     assert!(matches!(r, Readiness::Ready(_)), "{r:?}");
     assert_eq!(untouched.num_calls(), 0);
 }

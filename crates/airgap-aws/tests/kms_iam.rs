@@ -29,13 +29,7 @@ const ROLE: &str = "airgap-demo-apps-cluster";
 const ROLE_ARN: &str = "arn:aws:iam::111111111111:role/airgap/demo/airgap-demo-apps-cluster";
 
 fn resolved(id: &str, attrs: Attrs) -> Resolved {
-    Resolved {
-        env: ENV.into(),
-        id: id.into(),
-        scope: scope(),
-        attrs,
-        replaces: None,
-    }
+    Resolved { env: ENV.into(), id: id.into(), scope: scope(), attrs, replaces: None }
 }
 
 fn observed(id: &str, physical_id: &str, attrs: Attrs) -> Observed {
@@ -66,10 +60,7 @@ mod kms {
     }
 
     fn spec() -> KmsKeySpec {
-        KmsKeySpec {
-            description: "EKS secrets of apps".into(),
-            rotation: true,
-        }
+        KmsKeySpec { description: "EKS secrets of apps".into(), rotation: true }
     }
 
     fn metadata() -> KeyMetadata {
@@ -89,12 +80,7 @@ mod kms {
         vec![
             mock!(Client::list_keys).then_output(|| {
                 ListKeysOutput::builder()
-                    .keys(
-                        KeyListEntry::builder()
-                            .key_id(KEY_ID)
-                            .key_arn(KEY_ARN)
-                            .build(),
-                    )
+                    .keys(KeyListEntry::builder().key_id(KEY_ID).key_arn(KEY_ARN).build())
                     .build()
             }),
             mock!(Client::list_aliases).then_output(|| ListAliasesOutput::builder().build()),
@@ -104,11 +90,8 @@ mod kms {
                     .tags(tag("airgap:id", KEY_NODE))
                     .build()
             }),
-            mock!(Client::describe_key).then_output(|| {
-                DescribeKeyOutput::builder()
-                    .key_metadata(metadata())
-                    .build()
-            }),
+            mock!(Client::describe_key)
+                .then_output(|| DescribeKeyOutput::builder().key_metadata(metadata()).build()),
         ]
     }
 
@@ -136,10 +119,8 @@ mod kms {
         let (found, create, rotate) = (existing_key(), made(), rotation());
         let mut rules: Vec<&Rule> = found.iter().collect();
         rules.extend([&create, &rotate]);
-        let created = kind(&rules)
-            .create(&resolved(KEY_NODE, spec().to_attrs()))
-            .await
-            .expect("create");
+        let created =
+            kind(&rules).create(&resolved(KEY_NODE, spec().to_attrs())).await.expect("create");
         assert_eq!(created.physical_id, KEY_ARN);
         assert_eq!(created.outputs["id"], Value::str(KEY_ID));
         assert_eq!(create.num_calls(), 0, "no second key");
@@ -161,10 +142,7 @@ mod kms {
     fn refused(code: &'static str) -> Rule {
         mock!(Client::schedule_key_deletion).then_error(move || {
             ScheduleKeyDeletionError::generic(
-                ErrorMetadata::builder()
-                    .code(code)
-                    .message("refused")
-                    .build(),
+                ErrorMetadata::builder().code(code).message("refused").build(),
             )
         })
     }
@@ -185,19 +163,10 @@ mod kms {
         kind(&[&r]).delete(&scope(), &current).await.expect("gone");
         assert_eq!(r.num_calls(), 1);
         // KMSInvalidStateException: the key's state decides.
-        let (r, d) = (
-            refused("KMSInvalidStateException"),
-            in_state(KeyState::PendingDeletion),
-        );
-        kind(&[&r, &d])
-            .delete(&scope(), &current)
-            .await
-            .expect("already pending deletion");
+        let (r, d) = (refused("KMSInvalidStateException"), in_state(KeyState::PendingDeletion));
+        kind(&[&r, &d]).delete(&scope(), &current).await.expect("already pending deletion");
         assert_eq!((r.num_calls(), d.num_calls()), (1, 1));
-        let (r, d) = (
-            refused("KMSInvalidStateException"),
-            in_state(KeyState::Unavailable),
-        );
+        let (r, d) = (refused("KMSInvalidStateException"), in_state(KeyState::Unavailable));
         let err = kind(&[&r, &d])
             .delete(&scope(), &current)
             .await
@@ -205,10 +174,8 @@ mod kms {
         assert_eq!(err.class, ErrorClass::Fatal);
         assert!(err.message.contains("Unavailable"), "{err}");
         let r = refused("AccessDeniedException");
-        let err = kind(&[&r])
-            .delete(&scope(), &current)
-            .await
-            .expect_err("not allowed is not gone");
+        let err =
+            kind(&[&r]).delete(&scope(), &current).await.expect_err("not allowed is not gone");
         assert_eq!(err.class, ErrorClass::Fatal);
     }
 }
@@ -228,10 +195,7 @@ mod iam {
     }
 
     fn spec() -> IamRoleSpec {
-        IamRoleSpec {
-            name: ROLE.into(),
-            service: "eks.amazonaws.com".into(),
-        }
+        IamRoleSpec { name: ROLE.into(), service: "eks.amazonaws.com".into() }
     }
 
     fn name_taken() -> Rule {
@@ -301,10 +265,7 @@ mod iam {
             )
         });
         let current = observed(ROLE_NODE, ROLE_ARN, spec().to_attrs());
-        kind(&[&gone])
-            .delete(&scope(), &current)
-            .await
-            .expect("already gone");
+        kind(&[&gone]).delete(&scope(), &current).await.expect("already gone");
         assert_eq!(gone.num_calls(), 1);
     }
 }

@@ -41,10 +41,7 @@ fn desired() -> NfwPolicySpec {
         rule_order: Some("STRICT_ORDER".into()),
         stateless_default: "aws:forward_to_sfe".into(),
         stateless_fragment_default: None,
-        stateful_default: vec![
-            "aws:drop_established".into(),
-            "aws:alert_established".into(),
-        ],
+        stateful_default: vec!["aws:drop_established".into(), "aws:alert_established".into()],
     }
 }
 
@@ -104,12 +101,8 @@ fn described(token: &'static str) -> Rule {
 /// The account's policies: the env's, and one of another env that is never described.
 fn listed() -> Rule {
     mock!(Client::list_firewall_policies).then_output(|| {
-        let meta = |name: &str, arn: &str| {
-            FirewallPolicyMetadata::builder()
-                .name(name)
-                .arn(arn)
-                .build()
-        };
+        let meta =
+            |name: &str, arn: &str| FirewallPolicyMetadata::builder().name(name).arn(arn).build();
         ListFirewallPoliciesOutput::builder()
             .firewall_policies(meta(NAME, ARN))
             .firewall_policies(meta("airgap-other-firewall-policy", "arn:other"))
@@ -123,11 +116,7 @@ async fn observe_maps_a_described_policy_into_the_spec() {
     let k = kind(&[&list, &describe]);
     let found = k.observe(ENV, &scope()).await.expect("observe");
     assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(
-        describe.num_calls(),
-        1,
-        "only the env's candidate is described"
-    );
+    assert_eq!(describe.num_calls(), 1, "only the env's candidate is described");
     let o = &found[0];
     assert_eq!(o.id.0, NODE);
     assert_eq!(o.physical_id, ARN);
@@ -137,28 +126,13 @@ async fn observe_maps_a_described_policy_into_the_spec() {
     let spec = NfwPolicySpec::from_attrs(&o.attrs).expect("observed in the spec's shape");
     // Rule groups in priority order, default actions as a set.
     assert_eq!(spec.rule_groups, [Id::from(GROUP_A), Id::from(GROUP_B)]);
-    assert_eq!(
-        spec.stateful_default,
-        ["aws:alert_established", "aws:drop_established"]
-    );
-    assert_eq!(
-        spec.stateless_fragment_default.as_deref(),
-        Some("aws:forward_to_sfe")
-    );
+    assert_eq!(spec.stateful_default, ["aws:alert_established", "aws:drop_established"]);
+    assert_eq!(spec.stateless_fragment_default.as_deref(), Some("aws:forward_to_sfe"));
     assert_eq!(spec.rule_order.as_deref(), Some("STRICT_ORDER"));
     // The removed Name tag is drift, and nothing else.
-    assert_eq!(
-        o.attrs["tagsMissing"],
-        Value::List(vec![Value::str("Name")])
-    );
+    assert_eq!(o.attrs["tagsMissing"], Value::List(vec![Value::str("Name")]));
     let d = k.diff(&desired().to_attrs(), o);
-    assert_eq!(
-        d.changes
-            .iter()
-            .map(|c| c.field.as_str())
-            .collect::<Vec<_>>(),
-        ["tags"]
-    );
+    assert_eq!(d.changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), ["tags"]);
 }
 
 fn node() -> Resolved {
@@ -220,11 +194,7 @@ async fn an_update_sends_the_body_with_the_token_read_just_before() {
     let (describe, update) = (described("token-7"), updated());
     let k = kind(&[&describe, &update]);
     let out = k
-        .update(Change {
-            node: &node(),
-            current: &current(),
-            diff: &change("ruleGroups"),
-        })
+        .update(Change { node: &node(), current: &current(), diff: &change("ruleGroups") })
         .await
         .expect("update");
     assert_eq!(out.outputs["arn"], Value::str(ARN));
@@ -239,13 +209,9 @@ async fn a_tag_only_change_neither_reads_a_token_nor_rewrites_the_policy() {
         aws_sdk_networkfirewall::operation::tag_resource::TagResourceOutput::builder().build()
     });
     let k = kind(&[&describe, &update, &retag]);
-    k.update(Change {
-        node: &node(),
-        current: &current(),
-        diff: &change("tags"),
-    })
-    .await
-    .expect("update");
+    k.update(Change { node: &node(), current: &current(), diff: &change("tags") })
+        .await
+        .expect("update");
     assert_eq!(retag.num_calls(), 1);
     assert_eq!((describe.num_calls(), update.num_calls()), (0, 0));
 }

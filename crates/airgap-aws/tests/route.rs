@@ -22,11 +22,7 @@ const TGW: &str = "tgw-0123456789abcdef0";
 const NODE: &str = "vpc/workload/rt/dataPlane/a/default";
 
 fn spec(target: &str) -> RouteSpec {
-    RouteSpec {
-        route_table: RT.into(),
-        cidr: "0.0.0.0/0".into(),
-        target: target.into(),
-    }
+    RouteSpec { route_table: RT.into(), cidr: "0.0.0.0/0".into(), target: target.into() }
 }
 
 fn table(state: RouteState) -> DescribeRouteTablesOutput {
@@ -65,10 +61,7 @@ async fn observe_maps_marked_routes_to_the_spec() {
     ] {
         let st = state.clone();
         let tables = mock!(Client::describe_route_tables).then_output(move || table(st.clone()));
-        let found = Route(ec2(&[&tables]))
-            .observe(ENV, &scope())
-            .await
-            .expect("observe");
+        let found = Route(ec2(&[&tables])).observe(ENV, &scope()).await.expect("observe");
         let o = &only(found);
         assert_eq!(o.id.0, NODE);
         assert_eq!(o.physical_id, format!("{RT}_0.0.0.0/0"));
@@ -90,10 +83,7 @@ async fn create_of_a_route_that_exists_replaces_its_target() {
         .then_output(|| ReplaceRouteOutput::builder().build());
     let marked = tags_written();
     let k = Route(ec2(&[&exists, &replaced, &marked]));
-    let made = k
-        .create(&node(NODE, spec(TGW).to_attrs()))
-        .await
-        .expect("made");
+    let made = k.create(&node(NODE, spec(TGW).to_attrs())).await.expect("made");
     assert_eq!(made.physical_id, format!("{RT}_0.0.0.0/0"));
     assert_eq!(replaced.num_calls(), 1, "pointed at the transit gateway");
     assert_eq!(marked.num_calls(), 1);
@@ -115,9 +105,6 @@ async fn delete_of_a_route_already_gone_succeeds() {
         outputs: Default::default(),
         parents: vec![RT.into(), TGW.into()],
     };
-    Route(ec2(&[&gone, &unmarked]))
-        .delete(&scope(), &current)
-        .await
-        .expect("gone is fine");
+    Route(ec2(&[&gone, &unmarked])).delete(&scope(), &current).await.expect("gone is fine");
     assert_eq!(unmarked.num_calls(), 1);
 }

@@ -53,16 +53,10 @@ async fn observe_maps_a_marked_permission_to_the_spec_and_skips_unmarked_ones() 
             )
             .build()
     });
-    let found = SecurityGroupRule(ec2(&[&groups]))
-        .observe(ENV, &scope())
-        .await
-        .expect("observe");
+    let found = SecurityGroupRule(ec2(&[&groups])).observe(ENV, &scope()).await.expect("observe");
     let o = &only(found);
     assert_eq!(o.id.0, NODE);
-    assert_eq!(
-        o.physical_id,
-        format!("{GROUP}_ingress_tcp_443_10.1.0.0/16")
-    );
+    assert_eq!(o.physical_id, format!("{GROUP}_ingress_tcp_443_10.1.0.0/16"));
     assert_eq!(o.attrs, spec().to_attrs());
     assert_eq!(o.parents, vec![GROUP.to_string()]);
 }
@@ -77,14 +71,8 @@ async fn create_of_a_permission_that_exists_records_it() {
     });
     let marked = tags_written();
     let k = SecurityGroupRule(ec2(&[&duplicate, &marked]));
-    let made = k
-        .create(&node(NODE, spec().to_attrs()))
-        .await
-        .expect("made before");
-    assert_eq!(
-        made.physical_id,
-        format!("{GROUP}_ingress_tcp_443_10.1.0.0/16")
-    );
+    let made = k.create(&node(NODE, spec().to_attrs())).await.expect("made before");
+    assert_eq!(made.physical_id, format!("{GROUP}_ingress_tcp_443_10.1.0.0/16"));
     assert_eq!(duplicate.num_calls(), 1);
     assert_eq!(marked.num_calls(), 1, "the rule's mark is written");
 }

@@ -94,23 +94,13 @@ fn node() -> Resolved {
 /// write no acceptance mark), or the re-run waits out its timeout on `pendingAcceptance`.
 #[tokio::test]
 async fn create_does_not_take_a_pending_attachment_for_accepted() {
-    let (refused, described, marked) = (
-        accept_refused("pending"),
-        attachment_in("pending"),
-        tags_written(),
-    );
+    let (refused, described, marked) =
+        (accept_refused("pending"), attachment_in("pending"), tags_written());
     let k = accepter(&[&refused, &described, &marked]);
-    let err = k
-        .create(&node())
-        .await
-        .expect_err("a pending attachment is not accepted yet");
+    let err = k.create(&node()).await.expect_err("a pending attachment is not accepted yet");
     assert_eq!(err.class, ErrorClass::Conflict, "{err}");
     assert_eq!(refused.num_calls(), 1);
-    assert_eq!(
-        marked.num_calls(),
-        0,
-        "no acceptance mark for a pending attachment"
-    );
+    assert_eq!(marked.num_calls(), 0, "no acceptance mark for a pending attachment");
 }
 
 /// Accepted by an earlier, interrupted run: the accept is refused because the attachment
@@ -148,17 +138,11 @@ fn marked_tgw() -> Rule {
 /// Observe counts an acceptance only once the attachment is past it.
 #[tokio::test]
 async fn observe_counts_only_states_after_acceptance() {
-    for (state, accepted) in [
-        ("pending", false),
-        ("pendingAcceptance", false),
-        ("available", true),
-        ("modifying", true),
-    ] {
+    for (state, accepted) in
+        [("pending", false), ("pendingAcceptance", false), ("available", true), ("modifying", true)]
+    {
         let (tgw, described) = (marked_tgw(), attachment_in(state));
-        let found = accepter(&[&tgw, &described])
-            .observe(ENV, &scope())
-            .await
-            .expect("observe");
+        let found = accepter(&[&tgw, &described]).observe(ENV, &scope()).await.expect("observe");
         assert_eq!(
             found.iter().map(|o| o.id.0.as_str()).collect::<Vec<_>>(),
             if accepted { vec![NODE] } else { vec![] },

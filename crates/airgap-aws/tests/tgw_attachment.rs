@@ -61,10 +61,7 @@ fn spec() -> TgwAttachmentSpec {
 #[tokio::test]
 async fn observe_maps_an_attachment_to_the_spec() {
     let atts = described(TransitGatewayAttachmentState::Available);
-    let found = TgwAttachment(ec2(&[&atts]))
-        .observe(ENV, &scope())
-        .await
-        .expect("observe");
+    let found = TgwAttachment(ec2(&[&atts])).observe(ENV, &scope()).await.expect("observe");
     let o = &only(found);
     assert_eq!(o.id.0, NODE);
     assert_eq!(o.physical_id, ATT);
@@ -75,10 +72,7 @@ async fn observe_maps_an_attachment_to_the_spec() {
 #[tokio::test]
 async fn observe_leaves_out_deleted_attachments() {
     let atts = described(TransitGatewayAttachmentState::Deleted);
-    let found = TgwAttachment(ec2(&[&atts]))
-        .observe(ENV, &scope())
-        .await
-        .expect("observe");
+    let found = TgwAttachment(ec2(&[&atts])).observe(ENV, &scope()).await.expect("observe");
     assert!(found.is_empty(), "{found:?}");
 }
 
@@ -88,10 +82,7 @@ async fn create_adopts_the_attachment_an_interrupted_run_made() {
     let create = mock!(Client::create_transit_gateway_vpc_attachment)
         .then_output(|| CreateTransitGatewayVpcAttachmentOutput::builder().build());
     let k = TgwAttachment(ec2(&[&existing, &create]));
-    let made = k
-        .create(&node(NODE, spec().to_attrs()))
-        .await
-        .expect("adopted");
+    let made = k.create(&node(NODE, spec().to_attrs())).await.expect("adopted");
     assert_eq!(made.physical_id, ATT);
     assert_eq!(create.num_calls(), 0, "no second attachment");
 }

@@ -45,15 +45,9 @@ impl Ipv4Net {
             return Err(CidrError::Prefix(prefix));
         }
         let a = u32::from(addr);
-        let net = Ipv4Net {
-            addr: a & mask(prefix),
-            prefix,
-        };
+        let net = Ipv4Net { addr: a & mask(prefix), prefix };
         if net.addr != a {
-            return Err(CidrError::HostBits {
-                given: format!("{addr}/{prefix}"),
-                network: net,
-            });
+            return Err(CidrError::HostBits { given: format!("{addr}/{prefix}"), network: net });
         }
         Ok(net)
     }
@@ -174,33 +168,22 @@ pub fn carve<T: Clone>(
 ) -> Result<Vec<CarvedSubnet<T>>, CarveError> {
     for (_, p) in tiers {
         if *p < network.prefix() || *p > 32 {
-            return Err(CarveError::Prefix {
-                network,
-                prefix: *p,
-            });
+            return Err(CarveError::Prefix { network, prefix: *p });
         }
     }
     let needed = needed_addresses(azs.len(), tiers.iter().map(|(_, p)| *p));
     if needed > network.size() {
-        return Err(CarveError::DoesNotFit {
-            network,
-            needed,
-            available: network.size(),
-        });
+        return Err(CarveError::DoesNotFit { network, needed, available: network.size() });
     }
-    let mut order: Vec<(usize, usize)> = (0..tiers.len())
-        .flat_map(|t| (0..azs.len()).map(move |a| (t, a)))
-        .collect();
+    let mut order: Vec<(usize, usize)> =
+        (0..tiers.len()).flat_map(|t| (0..azs.len()).map(move |a| (t, a))).collect();
     // Stable sort: equal prefixes keep tier-major, AZ-minor order.
     order.sort_by_key(|&(t, _)| tiers[t].1);
     let mut cidrs = vec![None; tiers.len() * azs.len()];
     let mut cursor = u64::from(network.first());
     for (t, a) in order {
         let prefix = tiers[t].1;
-        let net = Ipv4Net {
-            addr: cursor as u32,
-            prefix,
-        };
+        let net = Ipv4Net { addr: cursor as u32, prefix };
         cursor += net.size();
         cidrs[t * azs.len() + a] = Some(net);
     }
@@ -217,11 +200,7 @@ pub fn carve<T: Clone>(
 
 /// Addresses needed for `az_count` copies of subnets with these prefixes.
 pub fn needed_addresses(az_count: usize, prefixes: impl IntoIterator<Item = u8>) -> u64 {
-    prefixes
-        .into_iter()
-        .map(|p| 1u64 << (32 - u32::from(p.min(32))))
-        .sum::<u64>()
-        * az_count as u64
+    prefixes.into_iter().map(|p| 1u64 << (32 - u32::from(p.min(32)))).sum::<u64>() * az_count as u64
 }
 
 /// Smallest prefix length whose network holds `addresses` addresses.
@@ -279,9 +258,7 @@ mod tests {
     }
 
     fn azs(n: usize) -> Vec<String> {
-        (0..n)
-            .map(|i| format!("eu-central-1{}", (b'a' + i as u8) as char))
-            .collect()
+        (0..n).map(|i| format!("eu-central-1{}", (b'a' + i as u8) as char)).collect()
     }
 
     #[test]
@@ -292,22 +269,9 @@ mod tests {
             "10.0.0.1/16".parse::<Ipv4Net>(),
             Err(CidrError::HostBits { network, .. }) if network == net("10.0.0.0/16")
         ));
-        assert!(matches!(
-            "10.0.0.0/33".parse::<Ipv4Net>(),
-            Err(CidrError::Prefix(33))
-        ));
-        for bad in [
-            "10.0.0.0",
-            "10.0.0/8",
-            "10.0.0.256/24",
-            "10.0.0.0/",
-            "10.0.0.0/+8",
-            "x/8",
-        ] {
-            assert!(
-                matches!(bad.parse::<Ipv4Net>(), Err(CidrError::Syntax(_))),
-                "{bad}"
-            );
+        assert!(matches!("10.0.0.0/33".parse::<Ipv4Net>(), Err(CidrError::Prefix(33))));
+        for bad in ["10.0.0.0", "10.0.0/8", "10.0.0.256/24", "10.0.0.0/", "10.0.0.0/+8", "x/8"] {
+            assert!(matches!(bad.parse::<Ipv4Net>(), Err(CidrError::Syntax(_))), "{bad}");
         }
     }
 
@@ -323,10 +287,8 @@ mod tests {
     fn carves_largest_first() {
         let tiers = [("cp", 28), ("dp", 20), ("ep", 24), ("tr", 28)];
         let got = carve(net("10.10.0.0/16"), &azs(2), &tiers).unwrap();
-        let s: Vec<String> = got
-            .iter()
-            .map(|c| format!("{} {} {}", c.tier, c.az, c.cidr))
-            .collect();
+        let s: Vec<String> =
+            got.iter().map(|c| format!("{} {} {}", c.tier, c.az, c.cidr)).collect();
         assert_eq!(
             s,
             [

@@ -142,8 +142,7 @@ impl Problem {
 
     /// Adds a secondary label, e.g. the other half of an overlap.
     pub fn with_label(mut self, span: SourceSpan, label: impl Into<String>) -> Self {
-        self.labels
-            .push(LabeledSpan::new_with_span(Some(label.into()), span));
+        self.labels.push(LabeledSpan::new_with_span(Some(label.into()), span));
         self
     }
 
@@ -177,12 +176,7 @@ impl Problem {
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit_once('\n')
-        .map_or(before, |(_, l)| l)
-        .chars()
-        .count()
-        + 1;
+    let col = before.rsplit_once('\n').map_or(before, |(_, l)| l).chars().count() + 1;
     (line, col)
 }
 
@@ -192,9 +186,7 @@ impl Diagnostic for Problem {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -231,10 +223,7 @@ fn count(n: usize) -> String {
 impl Diagnostics {
     /// Wraps problems found in the source called `name`.
     pub fn new(name: impl Into<String>, problems: Vec<Problem>) -> Self {
-        Diagnostics {
-            name: name.into(),
-            problems,
-        }
+        Diagnostics { name: name.into(), problems }
     }
 
     /// The problems, in source order.
@@ -257,10 +246,7 @@ pub(crate) struct Sink {
 
 impl Sink {
     pub(crate) fn new(name: &str, text: &str) -> Self {
-        Sink {
-            source: NamedSource::new(name, Arc::new(text.to_string())),
-            problems: Vec::new(),
-        }
+        Sink { source: NamedSource::new(name, Arc::new(text.to_string())), problems: Vec::new() }
     }
 
     /// Records a problem and returns it for chaining help/labels.
@@ -271,8 +257,7 @@ impl Sink {
         message: impl Into<String>,
         label: impl Into<String>,
     ) -> &mut Problem {
-        self.problems
-            .push(Problem::new(&self.source, code, span, message, label));
+        self.problems.push(Problem::new(&self.source, code, span, message, label));
         self.problems.last_mut().expect("just pushed")
     }
 }
@@ -286,8 +271,7 @@ impl Problem {
 
     /// In-place secondary label.
     pub(crate) fn also(&mut self, span: SourceSpan, label: impl Into<String>) -> &mut Self {
-        self.labels
-            .push(LabeledSpan::new_with_span(Some(label.into()), span));
+        self.labels.push(LabeledSpan::new_with_span(Some(label.into()), span));
         self
     }
 }

@@ -12,10 +12,8 @@ pub const HUB_SPOKE: &str = include_str!("../../../plans/hub-spoke.yaml");
 pub const SINGLE_ACCOUNT: &str = include_str!("../../../plans/single-account.yaml");
 
 /// Every example, by its file name under `plans/`.
-pub const ALL: &[(&str, &str)] = &[
-    ("hub-spoke.yaml", HUB_SPOKE),
-    ("single-account.yaml", SINGLE_ACCOUNT),
-];
+pub const ALL: &[(&str, &str)] =
+    &[("hub-spoke.yaml", HUB_SPOKE), ("single-account.yaml", SINGLE_ACCOUNT)];
 
 /// The example of that file name, parsed and validated.
 pub fn blueprint(file: &str) -> Option<Blueprint> {

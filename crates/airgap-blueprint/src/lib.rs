@@ -45,13 +45,8 @@ pub fn parse(name: &str, text: &str) -> Result<Blueprint, Diagnostics> {
     let root = match yaml::parse(text) {
         Ok(Some(root)) => root,
         Ok(None) => {
-            sink.report(
-                Code::Yaml,
-                (0..0).into(),
-                "the blueprint is empty",
-                "empty file",
-            )
-            .help("start from plans/single-account.yaml");
+            sink.report(Code::Yaml, (0..0).into(), "the blueprint is empty", "empty file")
+                .help("start from plans/single-account.yaml");
             return Err(Diagnostics::new(name, sink.problems));
         }
         Err(e) => {
@@ -65,10 +60,7 @@ pub fn parse(name: &str, text: &str) -> Result<Blueprint, Diagnostics> {
             return Err(Diagnostics::new(name, sink.problems));
         }
     };
-    let mut p = parse::Parser {
-        sink: &mut sink,
-        poison: Default::default(),
-    };
+    let mut p = parse::Parser { sink: &mut sink, poison: Default::default() };
     let bp = p.blueprint(&root);
     let poison = std::mem::take(&mut p.poison);
     if let Some(bp) = &bp {
@@ -138,10 +130,7 @@ pub fn text_hash(text: &str) -> u64 {
 pub fn read_text(path: impl AsRef<Path>) -> Result<String, LoadError> {
     use std::io::Read;
     let path = path.as_ref();
-    let io = |source| LoadError::Io {
-        path: path.display().to_string(),
-        source,
-    };
+    let io = |source| LoadError::Io { path: path.display().to_string(), source };
     let mut text = String::new();
     std::fs::File::open(path)
         .map_err(io)?

@@ -125,13 +125,8 @@ pub const AMI_TYPES: &[&str] = &[
 ];
 
 /// EKS control plane log types.
-pub const CLUSTER_LOG_TYPES: &[&str] = &[
-    "api",
-    "audit",
-    "authenticator",
-    "controllerManager",
-    "scheduler",
-];
+pub const CLUSTER_LOG_TYPES: &[&str] =
+    &["api", "audit", "authenticator", "controllerManager", "scheduler"];
 
 /// Retention periods CloudWatch Logs accepts, in days.
 pub const LOG_RETENTION_DAYS: &[u32] = &[
@@ -178,16 +173,10 @@ mod tests {
     fn distances() {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(
-            did_you_mean("eu-centrl-1", REGIONS.iter().map(|r| r.0)),
-            Some("eu-central-1")
-        );
+        assert_eq!(did_you_mean("eu-centrl-1", REGIONS.iter().map(|r| r.0)), Some("eu-central-1"));
         assert_eq!(did_you_mean("cidrr", ["cidr", "name"]), Some("cidr"));
         assert_eq!(did_you_mean("zzzzzz", ["cidr", "name"]), None);
-        assert_eq!(
-            did_you_mean("ApiVersion", ["apiVersion"]),
-            Some("apiVersion")
-        );
+        assert_eq!(did_you_mean("ApiVersion", ["apiVersion"]), Some("apiVersion"));
     }
 
     #[test]

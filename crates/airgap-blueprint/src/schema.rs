@@ -292,9 +292,7 @@ mod tests {
     }
 
     fn repo_file(rel: &str) -> String {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(rel);
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel);
         std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
     }
 
@@ -310,22 +308,15 @@ mod tests {
 
     fn errors(instance: &Value) -> Vec<String> {
         let v = jsonschema::validator_for(&json_schema()).expect("schema compiles");
-        v.iter_errors(instance)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect()
+        v.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect()
     }
 
     #[test]
     fn examples_validate_against_schema() {
-        let mut texts = vec![
-            repo_file("plans/single-account.yaml"),
-            repo_file("plans/hub-spoke.yaml"),
-        ];
+        let mut texts =
+            vec![repo_file("plans/single-account.yaml"), repo_file("plans/hub-spoke.yaml")];
         let docs = doc_examples();
-        assert!(
-            docs.len() >= 2,
-            "docs/blueprint.md should carry full examples"
-        );
+        assert!(docs.len() >= 2, "docs/blueprint.md should carry full examples");
         texts.extend(docs);
         for text in texts {
             let errs = errors(&yaml_to_json(&text));
@@ -342,20 +333,14 @@ mod tests {
         let base = repo_file("plans/single-account.yaml");
         for (from, to) in [
             ("    cidr: 10.10.0.0/16", "    cidrr: 10.10.0.0/16"),
-            (
-                "    cidr: 10.10.0.0/16",
-                "    cidr: 10.10.0.0/16\n    natGateway: true",
-            ),
+            ("    cidr: 10.10.0.0/16", "    cidr: 10.10.0.0/16\n    natGateway: true"),
             ("availabilityZones: 2", "availabilityZones: two"),
             ("gateway: [s3]", "gateway: [s4]"),
             ("region: eu-central-1", "region: eu-centrl-1"),
             ("ttl: 8h", "ttl: 8 hours"),
         ] {
             let text = base.replacen(from, to, 1);
-            assert!(
-                !errors(&yaml_to_json(&text)).is_empty(),
-                "schema accepted {to}"
-            );
+            assert!(!errors(&yaml_to_json(&text)).is_empty(), "schema accepted {to}");
             assert!(crate::parse("x", &text).is_err(), "parser accepted {to}");
         }
     }
@@ -389,16 +374,10 @@ mod tests {
         ];
         let mut objects_in_schema = 0;
         for (ptr, want) in table {
-            let obj = schema
-                .pointer(ptr)
-                .unwrap_or_else(|| panic!("{ptr} missing"));
+            let obj = schema.pointer(ptr).unwrap_or_else(|| panic!("{ptr} missing"));
             assert_eq!(obj["additionalProperties"], json!(false), "{ptr}");
-            let mut got: Vec<&str> = obj["properties"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .map(String::as_str)
-                .collect();
+            let mut got: Vec<&str> =
+                obj["properties"].as_object().unwrap().keys().map(String::as_str).collect();
             let mut want = want.to_vec();
             got.sort_unstable();
             want.sort_unstable();

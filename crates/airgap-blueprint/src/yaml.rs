@@ -80,9 +80,9 @@ impl Node {
             Kind::Scalar { text, .. } => match self.scalar_type() {
                 Some(ScalarType::Null) => Value::Null,
                 Some(ScalarType::Bool) => Value::Bool(text.eq_ignore_ascii_case("true")),
-                Some(ScalarType::Int) => parse_int(text)
-                    .map(Value::from)
-                    .unwrap_or_else(|| Value::String(text.clone())),
+                Some(ScalarType::Int) => {
+                    parse_int(text).map(Value::from).unwrap_or_else(|| Value::String(text.clone()))
+                }
                 Some(ScalarType::Float) => text
                     .parse::<f64>()
                     .ok()
@@ -195,13 +195,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                     offset: span_of(&span).offset(),
                     message: "alias refers to an unknown anchor".into(),
                 })?;
-                Some((
-                    Node {
-                        span: span_of(&span),
-                        ..node
-                    },
-                    0,
-                ))
+                Some((Node { span: span_of(&span), ..node }, 0))
             }
             Event::SequenceStart(anchor, _) => {
                 stack.push(Frame {
@@ -227,10 +221,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                 let end = if f.items.is_empty() {
                     end_event.offset() + end_event.len()
                 } else {
-                    f.items
-                        .last()
-                        .map(|n| n.span.offset() + n.span.len())
-                        .unwrap_or(f.start)
+                    f.items.last().map(|n| n.span.offset() + n.span.len()).unwrap_or(f.start)
                 };
                 let span = SourceSpan::from(f.start..end.max(f.start));
                 let kind = if f.map {
@@ -280,9 +271,7 @@ mod tests {
         assert_eq!(m[0].1.scalar_type(), Some(ScalarType::Float));
         let s = m[0].1.span;
         assert_eq!(&text[s.offset()..s.offset() + s.len()], "1.30");
-        let Kind::Seq(items) = &m[1].1.kind else {
-            panic!()
-        };
+        let Kind::Seq(items) = &m[1].1.kind else { panic!() };
         assert_eq!(items[1].scalar_type(), Some(ScalarType::Str));
         assert_eq!(
             root.to_json(),

@@ -40,10 +40,7 @@ fn render(d: &Diagnostics) -> String {
         .render_report(&mut out, d)
         .unwrap();
     // Trailing spaces vary with label layout and are invisible in review.
-    out.lines()
-        .map(str::trim_end)
-        .collect::<Vec<_>>()
-        .join("\n")
+    out.lines().map(str::trim_end).collect::<Vec<_>>().join("\n")
 }
 
 /// Where the `nth` (1-based) occurrence of `needle` starts.
@@ -72,22 +69,13 @@ fn check(name: &str, edits: &[(&str, &str)], expected: &[(Code, &str, usize)]) {
         Ok(_) => panic!("{name}: expected problems, parsed fine:\n{text}"),
         Err(d) => d,
     };
-    let got: Vec<(Code, (usize, usize))> = diags
-        .problems()
-        .iter()
-        .map(|p| (p.code(), p.line_col()))
-        .collect();
-    let want: Vec<(Code, (usize, usize))> = expected
-        .iter()
-        .map(|(c, needle, nth)| (*c, locate(&text, needle, *nth)))
-        .collect();
+    let got: Vec<(Code, (usize, usize))> =
+        diags.problems().iter().map(|p| (p.code(), p.line_col())).collect();
+    let want: Vec<(Code, (usize, usize))> =
+        expected.iter().map(|(c, needle, nth)| (*c, locate(&text, needle, *nth))).collect();
     assert_eq!(got, want, "{name}:\n{}", render(&diags));
     for p in diags.problems() {
-        assert!(
-            p.help_text().is_some(),
-            "{name}: `{}` has no hint",
-            p.message()
-        );
+        assert!(p.help_text().is_some(), "{name}: `{}` has no hint", p.message());
     }
     insta::assert_snapshot!(name, render(&diags));
 }
@@ -111,10 +99,7 @@ fn unknown_key_with_suggestion() {
     check(
         "unknown_key",
         &[("    cidr: 10.10", "    cidrr: 10.10")],
-        &[
-            (Code::Missing, "name: workload", 1),
-            (Code::UnknownKey, "cidrr", 1),
-        ],
+        &[(Code::Missing, "name: workload", 1), (Code::UnknownKey, "cidrr", 1)],
     );
 }
 
@@ -122,10 +107,7 @@ fn unknown_key_with_suggestion() {
 fn unknown_top_level_key_without_suggestion() {
     check(
         "unknown_key_top",
-        &[(
-            "availabilityZones: 2",
-            "availabilityZones: 2\nflavour: vanilla",
-        )],
+        &[("availabilityZones: 2", "availabilityZones: 2\nflavour: vanilla")],
         &[(Code::UnknownKey, "flavour", 1)],
     );
 }
@@ -134,10 +116,7 @@ fn unknown_top_level_key_without_suggestion() {
 fn spoke_vpc_asking_for_nat() {
     check(
         "spoke_egress",
-        &[(
-            "    cidr: 10.10.0.0/16\n",
-            "    cidr: 10.10.0.0/16\n    natGateway: true\n",
-        )],
+        &[("    cidr: 10.10.0.0/16\n", "    cidr: 10.10.0.0/16\n    natGateway: true\n")],
         &[(Code::SpokeEgress, "natGateway", 1)],
     );
 }
@@ -163,14 +142,8 @@ fn wrong_types() {
 fn missing_required_fields() {
     check(
         "missing",
-        &[
-            ("  region: eu-central-1\n", ""),
-            ("    vpc: workload\n", ""),
-        ],
-        &[
-            (Code::Missing, "metadata", 1),
-            (Code::Missing, "name: apps", 1),
-        ],
+        &[("  region: eu-central-1\n", ""), ("    vpc: workload\n", "")],
+        &[(Code::Missing, "metadata", 1), (Code::Missing, "name: apps", 1)],
     );
 }
 
@@ -187,24 +160,14 @@ fn duplicate_key() {
 fn api_version_and_kind() {
     check(
         "api_version_kind",
-        &[
-            ("airgapctl.dev/v1alpha1", "airgapctl.dev/v1"),
-            ("kind: Environment", "kind: Cluster"),
-        ],
-        &[
-            (Code::ApiVersion, "airgapctl.dev/v1", 1),
-            (Code::Kind, "Cluster", 1),
-        ],
+        &[("airgapctl.dev/v1alpha1", "airgapctl.dev/v1"), ("kind: Environment", "kind: Cluster")],
+        &[(Code::ApiVersion, "airgapctl.dev/v1", 1), (Code::Kind, "Cluster", 1)],
     );
 }
 
 #[test]
 fn env_name() {
-    check(
-        "env_name",
-        &[("name: demo", "name: Demo_Env")],
-        &[(Code::EnvName, "Demo_Env", 1)],
-    );
+    check("env_name", &[("name: demo", "name: Demo_Env")], &[(Code::EnvName, "Demo_Env", 1)]);
     check(
         "env_name_too_long",
         &[("name: demo", "name: a-very-long-environment-name-for-aws")],
@@ -214,11 +177,7 @@ fn env_name() {
 
 #[test]
 fn unknown_region() {
-    check(
-        "region",
-        &[("eu-central-1", "eu-centrl-1")],
-        &[(Code::Region, "eu-centrl-1", 1)],
-    );
+    check("region", &[("eu-central-1", "eu-centrl-1")], &[(Code::Region, "eu-centrl-1", 1)]);
 }
 
 #[test]
@@ -247,11 +206,7 @@ fn bad_explicit_azs() {
 
 #[test]
 fn bad_ttl() {
-    check(
-        "ttl",
-        &[("ttl: 8h", "ttl: 8 hours")],
-        &[(Code::Ttl, "8 hours", 1)],
-    );
+    check("ttl", &[("ttl: 8h", "ttl: 8 hours")], &[(Code::Ttl, "8 hours", 1)]);
 }
 
 #[test]
@@ -310,10 +265,7 @@ fn duplicate_names() {
                 "        scaling: { min: 1, desired: 2, max: 3 }\n      - name: general\n",
             ),
         ],
-        &[
-            (Code::DuplicateName, "name: |workload", 2),
-            (Code::DuplicateName, "name: |general", 2),
-        ],
+        &[(Code::DuplicateName, "name: |workload", 2), (Code::DuplicateName, "name: |general", 2)],
     );
 }
 
@@ -356,10 +308,7 @@ fn subnets_do_not_fit() {
     );
     check(
         "subnet_larger_than_vpc",
-        &[(
-            "    cidr: 10.10.0.0/16\n",
-            "    cidr: 10.10.0.0/24\n    subnets: { dataPlane: 23 }\n",
-        )],
+        &[("    cidr: 10.10.0.0/16\n", "    cidr: 10.10.0.0/24\n    subnets: { dataPlane: 23 }\n")],
         &[(Code::SubnetsDoNotFit, "23", 1)],
     );
 }
@@ -370,10 +319,7 @@ fn unknown_endpoint_services() {
         "endpoint_service",
         &[
             ("gateway: [s3]", "gateway: [s3, sts]"),
-            (
-                "[ecr.api, ecr.dkr, sts, ec2]",
-                "[ecr.api, ecr-dkr, sts, sts, blockchain, ec2]",
-            ),
+            ("[ecr.api, ecr.dkr, sts, ec2]", "[ecr.api, ecr-dkr, sts, sts, blockchain, ec2]"),
         ],
         &[
             (Code::EndpointService, "sts]", 1),
@@ -404,10 +350,7 @@ fn endpoint_policies() {
 fn scaling_order() {
     check(
         "scaling",
-        &[(
-            "{ min: 1, desired: 2, max: 3 }",
-            "{ min: 1, desired: 5, max: 3 }",
-        )],
+        &[("{ min: 1, desired: 2, max: 3 }", "{ min: 1, desired: 5, max: 3 }")],
         &[(Code::Scaling, "5", 1)],
     );
 }
@@ -456,10 +399,7 @@ fn private_cluster_needs_what_its_features_use() {
 #[test]
 fn private_cluster_with_every_endpoint_it_needs() {
     let text = BASE
-        .replace(
-            "[ecr.api, ecr.dkr, sts, ec2]",
-            "[ecr.api, ecr.dkr, sts, ec2, logs, eks-auth]",
-        )
+        .replace("[ecr.api, ecr.dkr, sts, ec2]", "[ecr.api, ecr.dkr, sts, ec2, logs, eks-auth]")
         .replace(
             "    version: \"1.31\"\n",
             "    version: \"1.31\"\n    logging: [api]\n    addons: [eks-pod-identity-agent]\n",

@@ -57,10 +57,8 @@ fn hub_spoke_carves_every_vpc() {
         assert_eq!(subnets.len(), 8);
     }
     let insp = airgap_blueprint::carve_inspection(&bp.hub.inspection_vpc, &azs).unwrap();
-    let cidrs: Vec<String> = insp
-        .iter()
-        .map(|s| format!("{:?} {} {}", s.tier, s.az, s.cidr))
-        .collect();
+    let cidrs: Vec<String> =
+        insp.iter().map(|s| format!("{:?} {} {}", s.tier, s.az, s.cidr)).collect();
     assert_eq!(
         cidrs,
         [

@@ -11,40 +11,21 @@ fn plans_dir() -> std::path::PathBuf {
 }
 
 async fn round_trip(file: &str) -> BTreeMap<String, usize> {
-    let bp = load(plans_dir().join(file))
-        .expect("example blueprint is valid")
-        .blueprint;
+    let bp = load(plans_dir().join(file)).expect("example blueprint is valid").blueprint;
     let graph = expand(&bp).expect("expands").seal().expect("seals");
     let env = bp.metadata.name.value.clone();
     let cloud = airgap_catalog::sim::cloud(1.0);
-    let opts = ExecOptions {
-        limits: airgap_catalog::rate_limits(),
-        ..ExecOptions::default()
-    };
+    let opts = ExecOptions { limits: airgap_catalog::rate_limits(), ..ExecOptions::default() };
     let registry = airgap_catalog::sim::registry(&cloud);
-    let p = plan(&env, &graph, &registry, PlanMode::Apply, &[])
-        .await
-        .unwrap();
-    let report = execute(&p, &registry, &opts, &Events::none())
-        .await
-        .unwrap();
-    assert!(
-        report.succeeded(),
-        "{:?}",
-        report.root_causes().collect::<Vec<_>>()
-    );
+    let p = plan(&env, &graph, &registry, PlanMode::Apply, &[]).await.unwrap();
+    let report = execute(&p, &registry, &opts, &Events::none()).await.unwrap();
+    assert!(report.succeeded(), "{:?}", report.root_causes().collect::<Vec<_>>());
     let kinds = cloud.count(&env);
     assert_eq!(kinds.values().sum::<usize>(), graph.len());
-    let again = plan(&env, &graph, &registry, PlanMode::Apply, &[])
-        .await
-        .unwrap();
+    let again = plan(&env, &graph, &registry, PlanMode::Apply, &[]).await.unwrap();
     assert!(!again.has_changes());
-    let p = plan(&env, &graph, &registry, PlanMode::Destroy, &[])
-        .await
-        .unwrap();
-    let report = execute(&p, &registry, &opts, &Events::none())
-        .await
-        .unwrap();
+    let p = plan(&env, &graph, &registry, PlanMode::Destroy, &[]).await.unwrap();
+    let report = execute(&p, &registry, &opts, &Events::none()).await.unwrap();
     assert!(report.succeeded());
     assert!(cloud.count(&env).is_empty());
     kinds
@@ -58,10 +39,7 @@ async fn hub_spoke_expands_into_the_reference_topology() {
     assert_eq!(kinds["vpc-endpoint-interface"], 16);
     assert_eq!(kinds["vpc-endpoint-gateway"], 3);
     assert_eq!(kinds["nat-gateway"], 2);
-    assert_eq!(
-        kinds["internet-gateway"], 1,
-        "the hub alone reaches the internet"
-    );
+    assert_eq!(kinds["internet-gateway"], 1, "the hub alone reaches the internet");
     assert_eq!(kinds["firewall"], 1);
     assert_eq!(kinds["eks-nodegroup"], 2);
     assert_eq!(kinds["eks-addon"], 3);
@@ -124,19 +102,13 @@ fn environments_of_one_blueprint_have_names_of_their_own() {
         .copied()
         .filter(|k| {
             let g = expand(&bp).unwrap().seal().unwrap();
-            let found = g
-                .nodes()
-                .any(|n| n.kind == *k && n.attrs.contains_key("name"));
+            let found = g.nodes().any(|n| n.kind == *k && n.attrs.contains_key("name"));
             found
         })
         .collect();
     assert!(kinds.len() >= 4, "named kinds in the example: {kinds:?}");
     for (id, name) in &a {
-        assert_ne!(
-            Some(name),
-            b.get(id),
-            "{id} is named {name} in both environments"
-        );
+        assert_ne!(Some(name), b.get(id), "{id} is named {name} in both environments");
     }
     assert_eq!(names(&bp.metadata.name.value), {
         let g = expand(&bp).unwrap().seal().unwrap();
@@ -159,10 +131,7 @@ fn firewall_traffic_passes_the_endpoint_of_its_az_both_ways() {
     let attr = |id: &str, key: &str| node(id).attrs.get(key).cloned();
     let r = |n: &str, o: &str| Some(Value::reference(n, o));
     let s = |v: &str| Some(Value::str(v));
-    assert_eq!(
-        attr("tgw/attachment/inspection", "applianceMode"),
-        Some(Value::Bool(true))
-    );
+    assert_eq!(attr("tgw/attachment/inspection", "applianceMode"), Some(Value::Bool(true)));
     for az in ["a", "b"] {
         let rt = |tier: &str| format!("vpc/inspection/rt/{tier}/{az}");
         let endpoint = r("firewall", &format!("endpoint/{az}"));
@@ -173,12 +142,7 @@ fn firewall_traffic_passes_the_endpoint_of_its_az_both_ways() {
             assert_eq!(attr(id, "cidr"), s(cidr), "{id}");
             assert_eq!(attr(id, "target"), target, "{id}");
         };
-        check(
-            &route("transit", "default"),
-            &rt("transit"),
-            "0.0.0.0/0",
-            endpoint.clone(),
-        );
+        check(&route("transit", "default"), &rt("transit"), "0.0.0.0/0", endpoint.clone());
         check(
             &route("firewall", "default"),
             &rt("firewall"),
@@ -212,10 +176,7 @@ fn firewall_traffic_passes_the_endpoint_of_its_az_both_ways() {
     }
     // Both rule groups match the spokes' traffic, in the policy's strict order.
     let home = Some(Value::List(
-        ["100.64.0.0/22", "10.10.0.0/16", "10.20.0.0/20"]
-            .into_iter()
-            .map(Value::str)
-            .collect(),
+        ["100.64.0.0/22", "10.10.0.0/16", "10.20.0.0/20"].into_iter().map(Value::str).collect(),
     ));
     for group in ["firewall/rules/domains", "firewall/rules/allow"] {
         assert_eq!(attr(group, "homeNet"), home, "{group}");
@@ -230,21 +191,13 @@ fn firewall_traffic_passes_the_endpoint_of_its_az_both_ways() {
         ]))
     );
     assert_eq!(attr("firewall", "vpc"), r("vpc/inspection", "id"));
-    assert_eq!(
-        attr("firewall", "alertLogGroup"),
-        r("firewall/logs/alert", "id")
-    );
-    assert_eq!(
-        attr("firewall", "flowLogGroup"),
-        r("firewall/logs/flow", "id")
-    );
+    assert_eq!(attr("firewall", "alertLogGroup"), r("firewall/logs/alert", "id"));
+    assert_eq!(attr("firewall", "flowLogGroup"), r("firewall/logs/flow", "id"));
 
     // Without domains there is no domain list group (it could hold no rule).
     let text = std::fs::read_to_string(plans_dir().join("hub-spoke.yaml")).unwrap();
-    let text = text.replace(
-        r#"allowDomains: [".amazonaws.com", "api.partner.example"]"#,
-        "allowDomains: []",
-    );
+    let text = text
+        .replace(r#"allowDomains: [".amazonaws.com", "api.partner.example"]"#, "allowDomains: []");
     let bp = airgap_blueprint::parse("hub-spoke.yaml", &text).unwrap();
     let g = expand(&bp).unwrap().seal().unwrap();
     assert!(g.get(&"firewall/rules/domains".into()).is_none());
@@ -268,10 +221,7 @@ fn a_node_groups_update_config_reaches_its_spec_only_when_set() {
     );
     assert_ne!(set, text);
     let attrs = |text: &str| {
-        let g = expand(&parse("hub-spoke.yaml", text).unwrap())
-            .unwrap()
-            .seal()
-            .unwrap();
+        let g = expand(&parse("hub-spoke.yaml", text).unwrap()).unwrap().seal().unwrap();
         let ng = g
             .nodes()
             .find(|n| n.id.0.ends_with("/nodegroup/general"))
@@ -302,10 +252,7 @@ fn a_custom_ami_node_group_carries_no_kubernetes_version() {
     assert!(text.contains(ami_type), "the example's node group");
     let custom = text.replacen(ami_type, "        amiId: ami-0123456789abcdef0\n", 1);
     let ng = |text: &str| {
-        let g = expand(&parse("hub-spoke.yaml", text).unwrap())
-            .unwrap()
-            .seal()
-            .unwrap();
+        let g = expand(&parse("hub-spoke.yaml", text).unwrap()).unwrap().seal().unwrap();
         let attrs = g
             .nodes()
             .find(|n| n.id.0.ends_with("/nodegroup/general"))

@@ -46,12 +46,7 @@ fn defaults_are_applied() {
             (SubnetTier::Transit, 28)
         ]
     );
-    let gw: Vec<&str> = vpc
-        .endpoints
-        .gateway
-        .iter()
-        .map(|s| s.value.as_str())
-        .collect();
+    let gw: Vec<&str> = vpc.endpoints.gateway.iter().map(|s| s.value.as_str()).collect();
     assert_eq!(gw, ["s3"]);
     assert_eq!(vpc.endpoints.interface.len(), 9);
     let c = &bp.clusters[0];
@@ -59,20 +54,10 @@ fn defaults_are_applied() {
     let ng = &c.nodegroups[0];
     assert_eq!(ng.ami.value, Ami::Type("AL2023_x86_64_STANDARD".into()));
     assert_eq!(ng.instance_types[0].value, "m6i.large");
-    assert_eq!(
-        (
-            ng.scaling.min.value,
-            ng.scaling.desired.value,
-            ng.scaling.max.value
-        ),
-        (1, 2, 3)
-    );
+    assert_eq!((ng.scaling.min.value, ng.scaling.desired.value, ng.scaling.max.value), (1, 2, 3));
     assert_eq!(
         c.nodegroups[1].ami.value,
-        Ami::LaunchTemplate {
-            id_or_name: "lt-0123456789abcdef0".into(),
-            version: None
-        }
+        Ami::LaunchTemplate { id_or_name: "lt-0123456789abcdef0".into(), version: None }
     );
 }
 
@@ -106,8 +91,5 @@ fn one_cluster_needs_two_azs() {
     let text = MINI.replace("accounts:", "availabilityZones: 1\naccounts:");
     let d = parse("az.yaml", &text).unwrap_err();
     assert_eq!(d.problems().len(), 1);
-    assert_eq!(
-        d.problems()[0].code(),
-        airgap_blueprint::Code::AvailabilityZones
-    );
+    assert_eq!(d.problems()[0].code(), airgap_blueprint::Code::AvailabilityZones);
 }

@@ -18,9 +18,7 @@ fn check_spans(text: &str) {
             assert!(p.help_text().is_some(), "{} has no hint", p.message());
         }
         let mut out = String::new();
-        miette::GraphicalReportHandler::new()
-            .render_report(&mut out, &d)
-            .unwrap();
+        miette::GraphicalReportHandler::new().render_report(&mut out, &d).unwrap();
     }
 }
 
@@ -72,15 +70,9 @@ fn load_reports_io_and_names_the_file() {
     let dir = std::env::temp_dir().join(format!("airgap-blueprint-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("bad.yaml");
-    std::fs::write(
-        &file,
-        PLAN.replace("ttl", "tll").replace("region:", "regoin:"),
-    )
-    .unwrap();
+    std::fs::write(&file, PLAN.replace("ttl", "tll").replace("region:", "regoin:")).unwrap();
     let err = load(&file).unwrap_err();
-    let LoadError::Invalid(d) = &err else {
-        panic!("{err:?}")
-    };
+    let LoadError::Invalid(d) = &err else { panic!("{err:?}") };
     assert_eq!(d.name(), file.display().to_string());
     assert!(err.to_string().contains("problem"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -116,10 +108,7 @@ fn a_file_larger_than_any_blueprint_is_refused_without_reading_it_whole() {
 #[test]
 fn non_ascii_text_keeps_byte_spans_right() {
     let text = PLAN
-        .replace(
-            "# Three accounts",
-            "# Drei Konten, für Grüße: Ä Ö Ü ß\n# Three accounts",
-        )
+        .replace("# Three accounts", "# Drei Konten, für Grüße: Ä Ö Ü ß\n# Three accounts")
         .replace("cidr: 10.10.0.0/16", "cidr: 10.10.0.1/16");
     let d = parse("utf8.yaml", &text).unwrap_err();
     let s = d.problems()[0].span();

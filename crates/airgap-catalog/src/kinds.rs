@@ -51,11 +51,8 @@ const fn svc(
 pub const VPC: KindFacts = ec2("vpc", Timing::secs(3, 2, 2, 300), &["cidr"]);
 pub const SUBNET: KindFacts = ec2("subnet", Timing::secs(2, 2, 2, 300), &["vpc", "cidr", "az"]);
 pub const ROUTE_TABLE: KindFacts = ec2("route-table", Timing::secs(2, 2, 2, 300), &["vpc"]);
-pub const ROUTE_TABLE_ASSOCIATION: KindFacts = ec2(
-    "route-table-association",
-    Timing::secs(1, 1, 1, 300),
-    &["subnet", "routeTable"],
-);
+pub const ROUTE_TABLE_ASSOCIATION: KindFacts =
+    ec2("route-table-association", Timing::secs(1, 1, 1, 300), &["subnet", "routeTable"]);
 /// A route's target changes in place (ReplaceRoute); its destination does not.
 pub const ROUTE: KindFacts = ec2("route", Timing::secs(1, 1, 1, 300), &["routeTable", "cidr"]);
 pub const INTERNET_GATEWAY: KindFacts = ec2("internet-gateway", Timing::secs(3, 2, 3, 300), &[]);
@@ -63,23 +60,13 @@ pub const ELASTIC_IP: KindFacts = ec2("elastic-ip", Timing::secs(1, 1, 2, 300), 
 /// ~1m47s to create, ~4 min to delete with its address released.
 pub const NAT_GATEWAY: KindFacts = KindFacts {
     bucket: EC2_NAT,
-    ..ec2(
-        "nat-gateway",
-        Timing::secs(107, 10, 240, 900),
-        &["subnet", "eip"],
-    )
+    ..ec2("nat-gateway", Timing::secs(107, 10, 240, 900), &["subnet", "eip"])
 };
 /// A group's name and description are fixed at creation.
-pub const SECURITY_GROUP: KindFacts = ec2(
-    "security-group",
-    Timing::secs(2, 2, 2, 300),
-    &["vpc", "description"],
-);
-pub const SECURITY_GROUP_RULE: KindFacts = ec2(
-    "security-group-rule",
-    Timing::secs(1, 1, 1, 300),
-    &["group", "protocol", "port", "cidr"],
-);
+pub const SECURITY_GROUP: KindFacts =
+    ec2("security-group", Timing::secs(2, 2, 2, 300), &["vpc", "description"]);
+pub const SECURITY_GROUP_RULE: KindFacts =
+    ec2("security-group-rule", Timing::secs(1, 1, 1, 300), &["group", "protocol", "port", "cidr"]);
 
 // --- Transit gateway (durations unverified: ~2-3 min for the gateway, ~1 min for an
 // attachment) ---------------------------------------------------------------------------
@@ -87,31 +74,16 @@ pub const TRANSIT_GATEWAY: KindFacts =
     ec2("transit-gateway", Timing::secs(150, 30, 150, 900), &["asn"]);
 pub const TGW_ROUTE_TABLE: KindFacts =
     ec2("tgw-route-table", Timing::secs(60, 10, 60, 600), &["tgw"]);
-pub const TGW_ASSOCIATION: KindFacts = ec2(
-    "tgw-association",
-    Timing::secs(30, 30, 30, 600),
-    &["attachment", "routeTable"],
-);
-pub const TGW_PROPAGATION: KindFacts = ec2(
-    "tgw-propagation",
-    Timing::secs(30, 30, 30, 600),
-    &["attachment", "routeTable"],
-);
-pub const TGW_ROUTE: KindFacts = ec2(
-    "tgw-route",
-    Timing::secs(2, 2, 2, 300),
-    &["routeTable", "cidr"],
-);
-pub const TGW_ATTACHMENT: KindFacts = ec2(
-    "tgw-attachment",
-    Timing::secs(60, 30, 60, 900),
-    &["tgw", "vpc"],
-);
-pub const TGW_ATTACHMENT_ACCEPTER: KindFacts = ec2(
-    "tgw-attachment-accepter",
-    Timing::secs(45, 10, 10, 900),
-    &["attachment", "tgw"],
-);
+pub const TGW_ASSOCIATION: KindFacts =
+    ec2("tgw-association", Timing::secs(30, 30, 30, 600), &["attachment", "routeTable"]);
+pub const TGW_PROPAGATION: KindFacts =
+    ec2("tgw-propagation", Timing::secs(30, 30, 30, 600), &["attachment", "routeTable"]);
+pub const TGW_ROUTE: KindFacts =
+    ec2("tgw-route", Timing::secs(2, 2, 2, 300), &["routeTable", "cidr"]);
+pub const TGW_ATTACHMENT: KindFacts =
+    ec2("tgw-attachment", Timing::secs(60, 30, 60, 900), &["tgw", "vpc"]);
+pub const TGW_ATTACHMENT_ACCEPTER: KindFacts =
+    ec2("tgw-attachment-accepter", Timing::secs(45, 10, 10, 900), &["attachment", "tgw"]);
 
 /// A template's name is fixed; a new image is a new version (an update), which the
 /// node groups that use the template roll to.
@@ -123,35 +95,19 @@ pub const LAUNCH_TEMPLATE: KindFacts = KindFacts {
 // --- VPC endpoints (interface: unverified ~1-2 min up, "a few minutes" down) -----------
 pub const VPC_ENDPOINT_INTERFACE: KindFacts = KindFacts {
     bucket: EC2_ENDPOINT,
-    ..ec2(
-        "vpc-endpoint-interface",
-        Timing::secs(90, 30, 120, 900),
-        &["vpc", "service"],
-    )
+    ..ec2("vpc-endpoint-interface", Timing::secs(90, 30, 120, 900), &["vpc", "service"])
 };
 pub const VPC_ENDPOINT_GATEWAY: KindFacts = KindFacts {
     bucket: EC2_ENDPOINT,
-    ..ec2(
-        "vpc-endpoint-gateway",
-        Timing::secs(10, 5, 10, 600),
-        &["vpc", "service"],
-    )
+    ..ec2("vpc-endpoint-gateway", Timing::secs(10, 5, 10, 600), &["vpc", "service"])
 };
 
 // --- RAM (seconds) ---------------------------------------------------------------------
 pub const RAM_SHARE: KindFacts = svc("ram-share", RAM, Timing::secs(2, 2, 2, 300), &[]);
-pub const RAM_ASSOCIATION: KindFacts = svc(
-    "ram-association",
-    RAM,
-    Timing::secs(2, 2, 2, 300),
-    &["share", "principal"],
-);
-pub const RAM_INVITATION_ACCEPTER: KindFacts = svc(
-    "ram-invitation-accepter",
-    RAM,
-    Timing::secs(2, 2, 2, 300),
-    &["share"],
-);
+pub const RAM_ASSOCIATION: KindFacts =
+    svc("ram-association", RAM, Timing::secs(2, 2, 2, 300), &["share", "principal"]);
+pub const RAM_INVITATION_ACCEPTER: KindFacts =
+    svc("ram-invitation-accepter", RAM, Timing::secs(2, 2, 2, 300), &["share"]);
 
 // --- Logs and Network Firewall (~6 min up, ~21 min down) --------------------------------
 pub const LOG_GROUP: KindFacts = svc("log-group", LOGS, Timing::secs(1, 1, 1, 120), &["name"]);
@@ -159,34 +115,20 @@ pub const LOG_GROUP: KindFacts = svc("log-group", LOGS, Timing::secs(1, 1, 1, 12
 /// made before the old goes, so the policy never points at nothing.
 pub const NFW_RULE_GROUP: KindFacts = KindFacts {
     replace_mode: ReplaceMode::CreateBeforeDestroy,
-    ..svc(
-        "nfw-rule-group",
-        NFW,
-        Timing::secs(5, 5, 5, 300),
-        &["type", "ruleOrder", "capacity"],
-    )
+    ..svc("nfw-rule-group", NFW, Timing::secs(5, 5, 5, 300), &["type", "ruleOrder", "capacity"])
 };
 /// The firewall switches to a new policy in place.
 pub const NFW_POLICY: KindFacts = KindFacts {
     replace_mode: ReplaceMode::CreateBeforeDestroy,
-    ..svc(
-        "nfw-policy",
-        NFW,
-        Timing::secs(5, 5, 5, 300),
-        &["ruleOrder"],
-    )
+    ..svc("nfw-policy", NFW, Timing::secs(5, 5, 5, 300), &["ruleOrder"])
 };
 pub const FIREWALL: KindFacts = svc("firewall", NFW, Timing::secs(360, 60, 1260, 3600), &["vpc"]);
 
 // --- IAM and KMS -------------------------------------------------------------------------
 /// Roles are usable by EKS only after propagation (up to ~2 min), folded into create.
 pub const IAM_ROLE: KindFacts = svc("iam-role", IAM, Timing::secs(10, 2, 2, 300), &["name"]);
-pub const IAM_ROLE_POLICY: KindFacts = svc(
-    "iam-role-policy",
-    IAM,
-    Timing::secs(1, 1, 1, 300),
-    &["role", "policy"],
-);
+pub const IAM_ROLE_POLICY: KindFacts =
+    svc("iam-role-policy", IAM, Timing::secs(1, 1, 1, 300), &["role", "policy"]);
 pub const KMS_KEY: KindFacts = svc("kms-key", KMS, Timing::secs(2, 2, 2, 300), &[]);
 pub const KMS_ALIAS: KindFacts = svc("kms-alias", KMS, Timing::secs(1, 1, 1, 300), &["name"]);
 
@@ -194,12 +136,8 @@ pub const KMS_ALIAS: KindFacts = svc("kms-alias", KMS, Timing::secs(1, 1, 1, 300
 /// 9-16 min to create, ~15 to delete. A version update is unverified: users report
 /// 8-12 min per minor version. A cluster keeps its name and role for life; its secrets
 /// key can be added later (AssociateEncryptionConfig) but never changed.
-pub const EKS_CLUSTER: KindFacts = svc(
-    "eks-cluster",
-    EKS,
-    Timing::secs(600, 600, 900, 3600),
-    &["name", "role"],
-);
+pub const EKS_CLUSTER: KindFacts =
+    svc("eks-cluster", EKS, Timing::secs(600, 600, 900, 3600), &["name", "role"]);
 /// 1m20s-3 min for a small group (delete and update unverified). What EKS cannot
 /// change in place is replaced create-before-destroy, so workloads keep nodes.
 pub const EKS_NODEGROUP: KindFacts = KindFacts {
@@ -208,30 +146,14 @@ pub const EKS_NODEGROUP: KindFacts = KindFacts {
         "eks-nodegroup",
         EKS,
         Timing::secs(150, 300, 300, 3600),
-        &[
-            "instanceTypes",
-            "cluster",
-            "name",
-            "role",
-            "subnets",
-            "amiType",
-            "launchTemplate",
-        ],
+        &["instanceTypes", "cluster", "name", "role", "subnets", "amiType", "launchTemplate"],
     )
 };
 /// Unverified (~1-2 min).
-pub const EKS_ADDON: KindFacts = svc(
-    "eks-addon",
-    EKS,
-    Timing::secs(90, 90, 60, 1200),
-    &["cluster", "name"],
-);
-pub const EKS_ACCESS_ENTRY: KindFacts = svc(
-    "eks-access-entry",
-    EKS,
-    Timing::secs(2, 2, 2, 300),
-    &["cluster", "principal"],
-);
+pub const EKS_ADDON: KindFacts =
+    svc("eks-addon", EKS, Timing::secs(90, 90, 60, 1200), &["cluster", "name"]);
+pub const EKS_ACCESS_ENTRY: KindFacts =
+    svc("eks-access-entry", EKS, Timing::secs(2, 2, 2, 300), &["cluster", "principal"]);
 
 // --- ECR ---------------------------------------------------------------------------------
 pub const ECR_REPOSITORY: KindFacts =

@@ -61,10 +61,7 @@ pub trait Spec: Serialize + DeserializeOwned {
             Ok(a) => a,
             // A spec is plain data (strings, numbers, lists, maps, references): it always
             // converts; anything else is a spec type written wrong, found by its tests.
-            Err(e) => panic!(
-                "spec of {} does not convert to attributes: {e}",
-                Self::KIND.name
-            ),
+            Err(e) => panic!("spec of {} does not convert to attributes: {e}", Self::KIND.name),
         }
     }
 
@@ -73,10 +70,7 @@ pub trait Spec: Serialize + DeserializeOwned {
     fn from_attrs(attrs: &Attrs) -> Result<Self, SpecError> {
         serde_json::to_value(attrs)
             .and_then(serde_json::from_value)
-            .map_err(|e| SpecError::Shape {
-                kind: Self::KIND.name,
-                reason: e.to_string(),
-            })
+            .map_err(|e| SpecError::Shape { kind: Self::KIND.name, reason: e.to_string() })
     }
 }
 
@@ -101,10 +95,7 @@ pub enum Id {
 impl Id {
     /// A reference to `node`'s `output`.
     pub fn of(node: impl Into<NodeId>, output: &str) -> Self {
-        Id::Ref(Ref {
-            node: node.into(),
-            output: output.to_string(),
-        })
+        Id::Ref(Ref { node: node.into(), output: output.to_string() })
     }
 
     /// The value, once resolved (the engine resolves every reference before a kind's
@@ -112,9 +103,7 @@ impl Id {
     pub fn get(&self) -> Result<&str, SpecError> {
         match self {
             Id::Known(s) => Ok(s),
-            other => Err(SpecError::Unresolved(
-                Value::from(other.clone()).to_string(),
-            )),
+            other => Err(SpecError::Unresolved(Value::from(other.clone()).to_string())),
         }
     }
 }

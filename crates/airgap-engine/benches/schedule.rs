@@ -26,10 +26,7 @@ struct Run {
 type Scenario = Box<dyn Fn() -> GraphBuilder>;
 
 fn cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes into the timespec we own.
     unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
@@ -45,9 +42,7 @@ fn run(build: &dyn Fn() -> GraphBuilder, order: Order, slots: SlotMode, parallel
         let cloud = airgap_catalog::sim::cloud(1.0);
         let registry = airgap_catalog::sim::registry(&cloud);
         let graph = build().seal().expect("scenario graph is valid");
-        let plan = plan("bench", &graph, &registry, PlanMode::Apply, &[])
-            .await
-            .expect("plan");
+        let plan = plan("bench", &graph, &registry, PlanMode::Apply, &[]).await.expect("plan");
         let opts = ExecOptions {
             parallelism,
             order,
@@ -57,9 +52,7 @@ fn run(build: &dyn Fn() -> GraphBuilder, order: Order, slots: SlotMode, parallel
         };
         let cpu0 = cpu_time();
         let t0 = tokio::time::Instant::now();
-        let report = execute(&plan, &registry, &opts, &Events::none())
-            .await
-            .expect("execute");
+        let report = execute(&plan, &registry, &opts, &Events::none()).await.expect("execute");
         let makespan = t0.elapsed();
         let cpu = cpu_time() - cpu0;
 
@@ -79,16 +72,12 @@ fn run(build: &dyn Fn() -> GraphBuilder, order: Order, slots: SlotMode, parallel
         for o in &g.ops {
             let node = &plan.nodes[o.plan_ix];
             let spec = airgap_catalog::get(&node.kind).expect("a catalogued kind");
-            *per_bucket
-                .entry((node.scope.account.clone(), spec.bucket))
-                .or_default() += 1.0;
+            *per_bucket.entry((node.scope.account.clone(), spec.bucket)).or_default() += 1.0;
         }
         let rate_bound = per_bucket
             .iter()
             .filter_map(|((_, b), n)| {
-                limits
-                    .get(b)
-                    .map(|l| ((n - l.burst).max(0.0)) / l.refill_per_s)
+                limits.get(b).map(|l| ((n - l.burst).max(0.0)) / l.refill_per_s)
             })
             .fold(0.0f64, f64::max);
         let rate_bound = Duration::from_secs_f64(rate_bound);
@@ -107,10 +96,7 @@ fn run(build: &dyn Fn() -> GraphBuilder, order: Order, slots: SlotMode, parallel
 }
 
 fn main() {
-    let only: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let scenarios: Vec<(&str, Scenario)> = vec![
         // The real example blueprints, expanded as `airgapctl apply` expands them.
         ("hub-spoke", Box::new(airgap_blueprint::examples::hub_spoke)),

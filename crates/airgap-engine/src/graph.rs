@@ -51,10 +51,7 @@ pub struct Scope {
 
 impl Scope {
     pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
-        Scope {
-            account: account.into(),
-            region: region.into(),
-        }
+        Scope { account: account.into(), region: region.into() }
     }
 }
 
@@ -236,16 +233,12 @@ impl Graph {
 
     /// The nodes `i` depends on.
     pub fn dependencies(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
-        self.g
-            .neighbors_directed(NodeIndex::new(i), Direction::Incoming)
-            .map(|ix| ix.index())
+        self.g.neighbors_directed(NodeIndex::new(i), Direction::Incoming).map(|ix| ix.index())
     }
 
     /// The nodes that depend on `i`.
     pub fn dependents(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
-        self.g
-            .neighbors_directed(NodeIndex::new(i), Direction::Outgoing)
-            .map(|ix| ix.index())
+        self.g.neighbors_directed(NodeIndex::new(i), Direction::Outgoing).map(|ix| ix.index())
     }
 
     /// The scopes the graph spans, sorted.
@@ -260,17 +253,11 @@ impl Graph {
             String::from("digraph airgap {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n");
         for &i in &self.order {
             let n = self.node(i);
-            out.push_str(&format!(
-                "  \"{}\" [label=\"{}\\n{}\"];\n",
-                n.id, n.id, n.kind
-            ));
+            out.push_str(&format!("  \"{}\" [label=\"{}\\n{}\"];\n", n.id, n.id, n.kind));
         }
         for e in self.g.edge_indices() {
             let (a, b) = self.g.edge_endpoints(e).expect("edge exists");
-            out.push_str(&format!(
-                "  \"{}\" -> \"{}\";\n",
-                self.g[a].id, self.g[b].id
-            ));
+            out.push_str(&format!("  \"{}\" -> \"{}\";\n", self.g[a].id, self.g[b].id));
         }
         out.push_str("}\n");
         out
@@ -292,11 +279,7 @@ mod tests {
         b.add(Node::new("subnet", "subnet", scope()).attr("vpcId", Value::reference("vpc", "id")));
         b.add(Node::new("vpc", "vpc", scope()));
         let g = b.seal().unwrap();
-        let order: Vec<&str> = g
-            .topo_order()
-            .iter()
-            .map(|&i| g.node(i).id.as_str())
-            .collect();
+        let order: Vec<&str> = g.topo_order().iter().map(|&i| g.node(i).id.as_str()).collect();
         assert_eq!(order, ["vpc", "subnet"]);
     }
 
@@ -307,10 +290,8 @@ mod tests {
         b.add(Node::new("a", "k", scope()));
         let errs = b.seal().err().unwrap();
         assert!(errs.contains(&GraphError::Duplicate("a".into())));
-        assert!(errs.contains(&GraphError::MissingReference {
-            from: "a".into(),
-            missing: "nope".into()
-        }));
+        assert!(errs
+            .contains(&GraphError::MissingReference { from: "a".into(), missing: "nope".into() }));
     }
 
     #[test]

@@ -143,11 +143,7 @@ pub struct KindError {
 
 impl KindError {
     pub fn new(class: ErrorClass, code: impl Into<String>, message: impl Into<String>) -> Self {
-        KindError {
-            class,
-            code: code.into(),
-            message: message.into(),
-        }
+        KindError { class, code: code.into(), message: message.into() }
     }
 
     pub fn fatal(code: impl Into<String>, message: impl Into<String>) -> Self {
@@ -302,18 +298,12 @@ impl Updated {
     /// An update that finished with the call, or that readiness follows by the resource's
     /// own status.
     pub fn done(outputs: Attrs) -> Self {
-        Updated {
-            outputs,
-            handle: None,
-        }
+        Updated { outputs, handle: None }
     }
 
     /// An update AWS goes on with, followed by `handle`.
     pub fn started(outputs: Attrs, handle: impl Into<String>) -> Self {
-        Updated {
-            outputs,
-            handle: Some(handle.into()),
-        }
+        Updated { outputs, handle: Some(handle.into()) }
     }
 }
 

@@ -41,13 +41,7 @@ impl RateLimits {
     }
 
     pub fn set(&mut self, bucket: &'static str, burst: f64, refill_per_s: f64) -> &mut Self {
-        self.limits.insert(
-            bucket,
-            BucketLimit {
-                burst,
-                refill_per_s,
-            },
-        );
+        self.limits.insert(bucket, BucketLimit { burst, refill_per_s });
         self
     }
 
@@ -89,10 +83,7 @@ pub struct Limiter {
 
 impl Limiter {
     pub fn new(limits: RateLimits) -> Self {
-        Limiter {
-            limits,
-            buckets: HashMap::new(),
-        }
+        Limiter { limits, buckets: HashMap::new() }
     }
 
     /// Takes a token if one is available now; otherwise says how long until one is.
@@ -125,14 +116,11 @@ impl Limiter {
         let Some(limit) = self.limits.get(bucket) else {
             return Ok(());
         };
-        let b = self
-            .buckets
-            .entry((scope.clone(), bucket))
-            .or_insert(Bucket {
-                limit,
-                tokens: limit.burst,
-                at: now,
-            });
+        let b = self.buckets.entry((scope.clone(), bucket)).or_insert(Bucket {
+            limit,
+            tokens: limit.burst,
+            at: now,
+        });
         b.refill(now);
         if b.tokens < 1.0 - EPSILON {
             return Err(wait_for(1.0 - b.tokens, limit));
@@ -156,10 +144,7 @@ mod tests {
         for b in ["ep", "describe"] {
             let (r, f) = (real.get(b).unwrap(), fast.get(b).unwrap());
             assert_eq!(f.burst, r.burst, "{b}");
-            assert!(
-                (f.refill_per_s - r.refill_per_s * 100.0).abs() < 1e-9,
-                "{b}"
-            );
+            assert!((f.refill_per_s - r.refill_per_s * 100.0).abs() < 1e-9, "{b}");
         }
         assert_eq!(real.scaled(1.0).get("ep"), real.get("ep"));
     }

@@ -38,19 +38,11 @@ impl OpGraph {
         let mut apply_op: Vec<Option<usize>> = vec![None; n];
         let mut delete_op: Vec<Option<usize>> = vec![None; n];
         let expected = |ix: usize, op: Op| {
-            registry
-                .get(&plan.nodes[ix].kind)
-                .map(|k| k.timing().expected(op))
-                .unwrap_or_default()
+            registry.get(&plan.nodes[ix].kind).map(|k| k.timing().expected(op)).unwrap_or_default()
         };
         for (ix, node) in plan.nodes.iter().enumerate() {
             let mut push = |op: Op, replaced: bool| {
-                ops.push(OpNode {
-                    plan_ix: ix,
-                    op,
-                    replaced,
-                    expected: expected(ix, op),
-                });
+                ops.push(OpNode { plan_ix: ix, op, replaced, expected: expected(ix, op) });
                 ops.len() - 1
             };
             match &node.action {
@@ -136,12 +128,7 @@ impl OpGraph {
             let tail = succ[o].iter().map(|&s| rank[s]).max().unwrap_or_default();
             rank[o] = ops[o].expected + CALL_ESTIMATE + tail;
         }
-        Ok(OpGraph {
-            ops,
-            succ,
-            pred_count,
-            rank,
-        })
+        Ok(OpGraph { ops, succ, pred_count, rank })
     }
 
     pub fn len(&self) -> usize {
@@ -157,11 +144,7 @@ impl OpGraph {
         let order = topo(&self.succ, &self.pred_count).expect("sealed at build");
         let mut best = vec![Duration::ZERO; self.ops.len()];
         for &o in order.iter().rev() {
-            let tail = self.succ[o]
-                .iter()
-                .map(|&s| best[s])
-                .max()
-                .unwrap_or_default();
+            let tail = self.succ[o].iter().map(|&s| best[s]).max().unwrap_or_default();
             best[o] = durations[o] + tail;
         }
         best.into_iter().max().unwrap_or_default()

@@ -49,10 +49,7 @@ impl Action {
             Action::NoOp => " ",
             Action::Create => "+",
             Action::Update { .. } => "~",
-            Action::Replace {
-                mode: ReplaceMode::CreateBeforeDestroy,
-                ..
-            } => "+/-",
+            Action::Replace { mode: ReplaceMode::CreateBeforeDestroy, .. } => "+/-",
             Action::Replace { .. } => "-/+",
             Action::Delete => "-",
             Action::Await { .. } => "<=",
@@ -190,10 +187,7 @@ pub async fn plan(
 ) -> Result<Plan, PlanError> {
     for n in graph.nodes() {
         if registry.get(&n.kind).is_none() {
-            return Err(PlanError::UnknownKind {
-                node: n.id.clone(),
-                kind: n.kind.clone(),
-            });
+            return Err(PlanError::UnknownKind { node: n.id.clone(), kind: n.kind.clone() });
         }
     }
     let mut scopes = graph.scopes();
@@ -227,11 +221,9 @@ async fn observe_all(
     while let Some(joined) = set.join_next().await {
         let (kind, scope, r) = joined.expect("observe task panicked");
         match r {
-            Ok(found) => all.extend(
-                found
-                    .into_iter()
-                    .map(|o| (kind.to_string(), scope.clone(), o)),
-            ),
+            Ok(found) => {
+                all.extend(found.into_iter().map(|o| (kind.to_string(), scope.clone(), o)))
+            }
             Err(error) => {
                 return Err(PlanError::Observe {
                     kind: kind.to_string(),
@@ -282,20 +274,12 @@ pub fn decide(
         let ix = nodes.len();
         plan_ix_of_graph[gi] = ix;
         index_by_id.insert(node.id.clone(), ix);
-        let deps: Vec<usize> = graph
-            .dependencies(gi)
-            .map(|d| plan_ix_of_graph[d])
-            .collect();
+        let deps: Vec<usize> = graph.dependencies(gi).map(|d| plan_ix_of_graph[d]).collect();
 
         let (action, desired) = match mode {
-            PlanMode::Destroy => (
-                if current.is_some() {
-                    Action::Delete
-                } else {
-                    Action::NoOp
-                },
-                None,
-            ),
+            PlanMode::Destroy => {
+                (if current.is_some() { Action::Delete } else { Action::NoOp }, None)
+            }
             PlanMode::Apply => {
                 // Outputs an existing, unchanged dependency does not have (yet).
                 let not_ready = std::cell::RefCell::new(Vec::new());
@@ -321,18 +305,11 @@ pub fn decide(
                         None => Value::UNKNOWN,
                     }
                 };
-                let desired: Attrs = node
-                    .attrs
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.resolve(&lookup)))
-                    .collect();
+                let desired: Attrs =
+                    node.attrs.iter().map(|(k, v)| (k.clone(), v.resolve(&lookup))).collect();
                 for (di, output) in not_ready.into_inner() {
                     match &mut nodes[di].action {
-                        a @ Action::NoOp => {
-                            *a = Action::Await {
-                                outputs: vec![output],
-                            }
-                        }
+                        a @ Action::NoOp => *a = Action::Await { outputs: vec![output] },
                         Action::Await { outputs } if !outputs.contains(&output) => {
                             outputs.push(output);
                         }
@@ -353,22 +330,14 @@ pub fn decide(
                             if deps.iter().any(|&d| {
                                 matches!(
                                     nodes[d].action,
-                                    Action::Replace {
-                                        mode: ReplaceMode::DeleteBeforeCreate,
-                                        ..
-                                    }
+                                    Action::Replace { mode: ReplaceMode::DeleteBeforeCreate, .. }
                                 )
                             }) {
                                 mode = ReplaceMode::DeleteBeforeCreate;
                             }
-                            Action::Replace {
-                                changes: diff.changes,
-                                mode,
-                            }
+                            Action::Replace { changes: diff.changes, mode }
                         } else {
-                            Action::Update {
-                                changes: diff.changes,
-                            }
+                            Action::Update { changes: diff.changes }
                         }
                     }
                 };
@@ -389,10 +358,7 @@ pub fn decide(
     }
 
     // Whatever is left was not declared (or is a duplicate): delete it.
-    let leftovers = by_key
-        .into_iter()
-        .map(|((kind, scope, _), o)| (kind, scope, o))
-        .chain(extra);
+    let leftovers = by_key.into_iter().map(|((kind, scope, _), o)| (kind, scope, o)).chain(extra);
     for (kind, scope, o) in leftovers {
         let id = if index_by_id.contains_key(&o.id) {
             NodeId(format!("{}#{}", o.id, o.physical_id))
@@ -439,12 +405,7 @@ pub fn decide(
         n.current_deps = cd;
     }
 
-    Plan {
-        env: env.to_string(),
-        mode,
-        nodes,
-        observations,
-    }
+    Plan { env: env.to_string(), mode, nodes, observations }
 }
 
 #[cfg(test)]

@@ -160,11 +160,7 @@ impl SimCloud {
         let now = Instant::now();
         let st = self.state.lock().expect("sim lock");
         let mut out = BTreeMap::new();
-        for r in st
-            .resources
-            .values()
-            .filter(|r| r.env == env && !r.gone(now))
-        {
+        for r in st.resources.values().filter(|r| r.env == env && !r.gone(now)) {
             *out.entry(r.kind.clone()).or_insert(0) += 1;
         }
         out
@@ -197,21 +193,12 @@ impl SimCloud {
         node: Option<(&NodeId, Op)>,
         read: bool,
     ) -> Result<(), KindError> {
-        sleep(if read {
-            self.read_latency
-        } else {
-            self.call_latency
-        })
-        .await;
+        sleep(if read { self.read_latency } else { self.call_latency }).await;
         let mut st = self.state.lock().expect("sim lock");
-        *st.calls
-            .entry(format!("{}:{label}", kind.name))
-            .or_insert(0) += 1;
+        *st.calls.entry(format!("{}:{label}", kind.name)).or_insert(0) += 1;
         if let Some((id, op)) = node {
-            if let Some(rule) = st
-                .faults
-                .iter_mut()
-                .find(|f| &f.node == id && f.op == op && f.times != Some(0))
+            if let Some(rule) =
+                st.faults.iter_mut().find(|f| &f.node == id && f.op == op && f.times != Some(0))
             {
                 if let Some(t) = rule.times.as_mut() {
                     *t -= 1;
@@ -225,12 +212,7 @@ impl SimCloud {
         }
         if self.time_scale >= 1.0 {
             let now = Instant::now();
-            if self
-                .server_limits
-                .lock()
-                .expect("limits lock")
-                .try_take(scope, bucket, now)
-                .is_err()
+            if self.server_limits.lock().expect("limits lock").try_take(scope, bucket, now).is_err()
             {
                 st.throttled += 1;
                 return Err(KindError::new(
@@ -254,10 +236,7 @@ pub struct SimKind {
 pub fn registry(cloud: &Arc<SimCloud>, kinds: &[&'static KindFacts]) -> Registry {
     let mut r = Registry::new();
     for spec in kinds {
-        r.register(Arc::new(SimKind {
-            spec,
-            cloud: Arc::clone(cloud),
-        }));
+        r.register(Arc::new(SimKind { spec, cloud: Arc::clone(cloud) }));
     }
     r
 }
@@ -278,16 +257,7 @@ impl Kind for SimKind {
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        self.cloud
-            .enter(
-                self.spec,
-                self.spec.read_bucket,
-                scope,
-                "observe",
-                None,
-                true,
-            )
-            .await?;
+        self.cloud.enter(self.spec, self.spec.read_bucket, scope, "observe", None, true).await?;
         let now = Instant::now();
         let st = self.cloud.state.lock().expect("sim lock");
         Ok(st
@@ -324,30 +294,20 @@ impl Kind for SimKind {
         let now = Instant::now();
         let mut st = c.state.lock().expect("sim lock");
         // Idempotent: a retried create finds the first attempt's resource by tag.
-        let tag = (
-            self.spec.name.to_string(),
-            node.scope.clone(),
-            node.env.to_string(),
-            node.id.clone(),
-        );
+        let tag =
+            (self.spec.name.to_string(), node.scope.clone(), node.env.to_string(), node.id.clone());
         if let Some(r) = st
             .by_tag
             .get(&tag)
             .filter(|p| node.replaces.as_ref() != Some(*p))
             .and_then(|p| st.resources.get(p))
         {
-            return Ok(Created {
-                physical_id: r.physical_id.clone(),
-                outputs: outputs(r, now),
-            });
+            return Ok(Created { physical_id: r.physical_id.clone(), outputs: outputs(r, now) });
         }
         let mut parents = Vec::new();
-        node.attrs
-            .values()
-            .for_each(|v| physical_ids(v, &mut parents));
-        if let Some(missing) = parents
-            .iter()
-            .find(|p| st.resources.get(*p).is_none_or(|r| r.deleting))
+        node.attrs.values().for_each(|v| physical_ids(v, &mut parents));
+        if let Some(missing) =
+            parents.iter().find(|p| st.resources.get(*p).is_none_or(|r| r.deleting))
         {
             return Err(KindError::new(
                 ErrorClass::NotFound,
@@ -372,10 +332,7 @@ impl Kind for SimKind {
         let out = outputs(&r, now);
         st.resources.insert(physical_id.clone(), r);
         st.by_tag.insert(tag, physical_id.clone());
-        Ok(Created {
-            physical_id,
-            outputs: out,
-        })
+        Ok(Created { physical_id, outputs: out })
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
@@ -425,35 +382,23 @@ impl Kind for SimKind {
         let now = Instant::now();
         let mut st = c.state.lock().expect("sim lock");
         let Some(r) = st.resources.get(&current.physical_id) else {
-            return Err(KindError::new(
-                ErrorClass::NotFound,
-                "NotFound",
-                "already gone",
-            ));
+            return Err(KindError::new(ErrorClass::NotFound, "NotFound", "already gone"));
         };
         if r.deleting {
             return Ok(());
         }
         // Like EC2: nothing goes while something still hangs off it.
-        if let Some(child) = st
-            .resources
-            .values()
-            .find(|c| c.parents.contains(&current.physical_id) && !c.gone(now))
+        if let Some(child) =
+            st.resources.values().find(|c| c.parents.contains(&current.physical_id) && !c.gone(now))
         {
             return Err(KindError::new(
                 ErrorClass::DependencyViolation,
                 "DependencyViolation",
-                format!(
-                    "{} has a dependent object {}",
-                    current.physical_id, child.physical_id
-                ),
+                format!("{} has a dependent object {}", current.physical_id, child.physical_id),
             ));
         }
         let gone_at = now + c.actual(self.spec, &current.id, Op::Delete);
-        let r = st
-            .resources
-            .get_mut(&current.physical_id)
-            .expect("checked above");
+        let r = st.resources.get_mut(&current.physical_id).expect("checked above");
         r.deleting = true;
         r.gone_at = Some(gone_at);
         let tag = (r.kind.clone(), r.scope.clone(), r.env.clone(), r.id.clone());
@@ -465,22 +410,8 @@ impl Kind for SimKind {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check {
-            scope,
-            op,
-            physical_id,
-            ..
-        } = check;
-        self.cloud
-            .enter(
-                self.spec,
-                self.spec.read_bucket,
-                scope,
-                "describe",
-                None,
-                true,
-            )
-            .await?;
+        let Check { scope, op, physical_id, .. } = check;
+        self.cloud.enter(self.spec, self.spec.read_bucket, scope, "describe", None, true).await?;
         let now = Instant::now();
         let mut st = self.cloud.state.lock().expect("sim lock");
         let Some(r) = st.resources.get(physical_id) else {
@@ -517,10 +448,7 @@ fn outputs(r: &SimResource, now: Instant) -> Attrs {
             Value::Str(format!("https://{}.eks.sim", r.physical_id)),
         );
         out.insert("ca".to_string(), Value::Str("c2lt".to_string()));
-        out.insert(
-            "serviceCidr".to_string(),
-            Value::Str("172.20.0.0/16".to_string()),
-        );
+        out.insert("serviceCidr".to_string(), Value::Str("172.20.0.0/16".to_string()));
     }
     if r.kind == "launch-template" {
         out.insert("version".to_string(), Value::Str("1".to_string()));

@@ -49,10 +49,7 @@ impl Value {
     }
 
     pub fn reference(node: impl Into<NodeId>, output: impl Into<String>) -> Self {
-        Value::Ref(Ref {
-            node: node.into(),
-            output: output.into(),
-        })
+        Value::Ref(Ref { node: node.into(), output: output.into() })
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -92,11 +89,9 @@ impl Value {
         match self {
             Value::Ref(r) => lookup(r),
             Value::List(items) => Value::List(items.iter().map(|v| v.resolve(lookup)).collect()),
-            Value::Map(m) => Value::Map(
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.resolve(lookup)))
-                    .collect(),
-            ),
+            Value::Map(m) => {
+                Value::Map(m.iter().map(|(k, v)| (k.clone(), v.resolve(lookup))).collect())
+            }
             other => other.clone(),
         }
     }
@@ -172,10 +167,7 @@ mod tests {
             Value::Int(3),
         ]);
         let json = serde_json::to_string(&v).unwrap();
-        assert_eq!(
-            json,
-            r#"[{"$ref":"vpc/a","output":"id"},{"$unknown":true},"x",3]"#
-        );
+        assert_eq!(json, r#"[{"$ref":"vpc/a","output":"id"},{"$unknown":true},"x",3]"#);
         let back: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back, v);
     }
@@ -184,10 +176,7 @@ mod tests {
     fn resolve_replaces_nested_refs() {
         let v = Value::Map(BTreeMap::from([(
             "ids".to_string(),
-            Value::List(vec![
-                Value::reference("a", "id"),
-                Value::reference("b", "id"),
-            ]),
+            Value::List(vec![Value::reference("a", "id"), Value::reference("b", "id")]),
         )]));
         let r = v.resolve(&|r: &Ref| Value::str(format!("{}-x", r.node)));
         assert_eq!(r.to_string(), r#"{ids = ["a-x", "b-x"]}"#);

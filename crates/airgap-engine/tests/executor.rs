@@ -12,10 +12,7 @@ const ENV: &str = "t";
 
 /// The executor as the CLI runs it against AWS: metered with AWS's rate limits.
 fn aws_opts() -> ExecOptions {
-    ExecOptions {
-        limits: airgap_catalog::rate_limits(),
-        ..ExecOptions::default()
-    }
+    ExecOptions { limits: airgap_catalog::rate_limits(), ..ExecOptions::default() }
 }
 
 struct Run {
@@ -30,20 +27,12 @@ async fn run(cloud: &Arc<SimCloud>, graph: &Graph, mode: PlanMode, opts: &ExecOp
     let rec = Arc::new(Recorder::default());
     let mut events = Events::none();
     events.subscribe(rec.clone());
-    let report = execute(&plan, &registry, opts, &events)
-        .await
-        .expect("execute");
-    Run {
-        plan,
-        report,
-        events: rec.events(),
-    }
+    let report = execute(&plan, &registry, opts, &events).await.expect("execute");
+    Run { plan, report, events: rec.events() }
 }
 
 async fn replan(cloud: &Arc<SimCloud>, graph: &Graph, mode: PlanMode) -> Plan {
-    plan(ENV, graph, &airgap_catalog::sim::registry(cloud), mode, &[])
-        .await
-        .expect("plan")
+    plan(ENV, graph, &airgap_catalog::sim::registry(cloud), mode, &[]).await.expect("plan")
 }
 
 fn started(events: &[Event]) -> Vec<(f64, String)> {
@@ -57,10 +46,7 @@ fn started(events: &[Event]) -> Vec<(f64, String)> {
 }
 
 fn retries(events: &[Event]) -> usize {
-    events
-        .iter()
-        .filter(|e| matches!(e, Event::Retrying { .. }))
-        .count()
+    events.iter().filter(|e| matches!(e, Event::Retrying { .. })).count()
 }
 
 #[tokio::test(start_paused = true)]
@@ -68,18 +54,10 @@ async fn apply_converges_then_destroy_removes_everything_in_order() {
     let cloud = airgap_catalog::sim::cloud(1.0);
     let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
     let first = run(&cloud, &graph, PlanMode::Apply, &aws_opts()).await;
-    assert!(
-        first.report.succeeded(),
-        "{:?}",
-        first.report.root_causes().collect::<Vec<_>>()
-    );
+    assert!(first.report.succeeded(), "{:?}", first.report.root_causes().collect::<Vec<_>>());
     assert_eq!(first.plan.summary().create, graph.len());
     assert_eq!(cloud.count(ENV).values().sum::<usize>(), graph.len());
-    assert_eq!(
-        cloud.throttled(),
-        0,
-        "client buckets keep the server from throttling"
-    );
+    assert_eq!(cloud.throttled(), 0, "client buckets keep the server from throttling");
 
     let again = replan(&cloud, &graph, PlanMode::Apply).await;
     assert!(!again.has_changes(), "second plan: {:?}", again.summary());
@@ -119,32 +97,18 @@ async fn a_failure_skips_only_its_dependents_and_is_the_only_root_cause() {
     let causes: Vec<_> = r.report.root_causes().collect();
     assert_eq!(causes.len(), 1);
     assert_eq!(causes[0].node.as_str(), "vpc/tooling");
-    let outcome = |id: &str| {
-        &r.report
-            .ops
-            .iter()
-            .find(|o| o.node.as_str() == id)
-            .unwrap()
-            .outcome
-    };
+    let outcome = |id: &str| &r.report.ops.iter().find(|o| o.node.as_str() == id).unwrap().outcome;
     assert_eq!(
         outcome("vpc/tooling/subnet/transit/a"),
-        &Outcome::Skipped {
-            cause: "vpc/tooling".into()
-        }
+        &Outcome::Skipped { cause: "vpc/tooling".into() }
     );
     // Skipped transitively, still naming the root cause.
     assert_eq!(
         outcome("tgw/attachment/tooling/accept"),
-        &Outcome::Skipped {
-            cause: "vpc/tooling".into()
-        }
+        &Outcome::Skipped { cause: "vpc/tooling".into() }
     );
     // Independent branches went on.
-    assert!(matches!(
-        outcome("cluster/apps/addon/coredns"),
-        Outcome::Done { .. }
-    ));
+    assert!(matches!(outcome("cluster/apps/addon/coredns"), Outcome::Done { .. }));
     assert!(matches!(outcome("firewall"), Outcome::Done { .. }));
 }
 
@@ -201,10 +165,7 @@ async fn cancellation_lets_calls_in_flight_finish_and_a_rerun_converges() {
     let cloud = airgap_catalog::sim::cloud(1.0);
     let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
     let cancel = tokio_util::sync::CancellationToken::new();
-    let opts = ExecOptions {
-        cancel: cancel.clone(),
-        ..aws_opts()
-    };
+    let opts = ExecOptions { cancel: cancel.clone(), ..aws_opts() };
     let trigger = cancel.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(20)).await;
@@ -228,11 +189,7 @@ async fn cancellation_lets_calls_in_flight_finish_and_a_rerun_converges() {
     let not_started = r.report.count(|o| matches!(o, Outcome::NotStarted));
     assert!(not_started > 0 && not_started < graph.len());
     // The run stopped promptly: well before the cluster would have been ready.
-    assert!(
-        r.report.elapsed_s < 25.0,
-        "stopped at {}",
-        r.report.elapsed_s
-    );
+    assert!(r.report.elapsed_s < 25.0, "stopped at {}", r.report.elapsed_s);
 
     // Whatever was created is adopted, not duplicated.
     let rerun = run(&cloud, &graph, PlanMode::Apply, &aws_opts()).await;
@@ -248,10 +205,7 @@ async fn a_rerun_waits_for_what_a_stopped_run_left_provisioning() {
     let cloud = airgap_catalog::sim::cloud(1.0);
     let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
     let cancel = tokio_util::sync::CancellationToken::new();
-    let opts = ExecOptions {
-        cancel: cancel.clone(),
-        ..aws_opts()
-    };
+    let opts = ExecOptions { cancel: cancel.clone(), ..aws_opts() };
     let trigger = cancel.clone();
     tokio::spawn(async move {
         // The firewall is created within seconds and takes ~6 minutes to be ready.
@@ -262,11 +216,7 @@ async fn a_rerun_waits_for_what_a_stopped_run_left_provisioning() {
     assert!(r.report.cancelled);
 
     let again = replan(&cloud, &graph, PlanMode::Apply).await;
-    let fw = again
-        .nodes
-        .iter()
-        .find(|n| n.kind == "firewall")
-        .expect("a firewall node");
+    let fw = again.nodes.iter().find(|n| n.kind == "firewall").expect("a firewall node");
     match &fw.action {
         Action::Await { outputs } => {
             assert!(
@@ -277,21 +227,14 @@ async fn a_rerun_waits_for_what_a_stopped_run_left_provisioning() {
         a => panic!(
             "the provisioning firewall is planned as {a:?}: {:?}; events {:?}",
             fw.current,
-            r.events
-                .iter()
-                .filter(|e| format!("{e:?}").contains("firewall"))
-                .collect::<Vec<_>>()
+            r.events.iter().filter(|e| format!("{e:?}").contains("firewall")).collect::<Vec<_>>()
         ),
     }
     assert_eq!(again.summary().wait, 1);
     assert!(again.has_changes());
 
     let rerun = run(&cloud, &graph, PlanMode::Apply, &aws_opts()).await;
-    assert!(
-        rerun.report.succeeded(),
-        "{:?}",
-        rerun.report.root_causes().collect::<Vec<_>>()
-    );
+    assert!(rerun.report.succeeded(), "{:?}", rerun.report.root_causes().collect::<Vec<_>>());
     assert_eq!(cloud.count(ENV).values().sum::<usize>(), graph.len());
     assert!(!replan(&cloud, &graph, PlanMode::Apply).await.has_changes());
 }
@@ -301,11 +244,7 @@ async fn the_longest_chain_starts_first() {
     let s = Scope::new("1", "r");
     let mut b = GraphBuilder::new();
     for i in 0..5 {
-        b.add(Node::new(
-            format!("quick/{i}").as_str(),
-            "log-group",
-            s.clone(),
-        ));
+        b.add(Node::new(format!("quick/{i}").as_str(), "log-group", s.clone()));
     }
     b.add(Node::new("role", "iam-role", s.clone()));
     b.add(
@@ -313,22 +252,10 @@ async fn the_longest_chain_starts_first() {
             .attr("role", Value::reference("role", "arn")),
     );
     let graph = b.seal().unwrap();
-    let ours = ExecOptions {
-        parallelism: 1,
-        ..aws_opts()
-    };
-    let r = run(
-        &airgap_catalog::sim::cloud(1.0),
-        &graph,
-        PlanMode::Apply,
-        &ours,
-    )
-    .await;
+    let ours = ExecOptions { parallelism: 1, ..aws_opts() };
+    let r = run(&airgap_catalog::sim::cloud(1.0), &graph, PlanMode::Apply, &ours).await;
     let order = started(&r.events);
-    assert_eq!(
-        order[0].1, "role",
-        "the head of the cluster's chain goes first"
-    );
+    assert_eq!(order[0].1, "role", "the head of the cluster's chain goes first");
     // The slot covers calls only: quick nodes use it while the role becomes usable,
     // and the cluster starts the moment the role is ready.
     let role_done = r.events.iter().find_map(|e| match e {
@@ -344,13 +271,7 @@ async fn the_longest_chain_starts_first() {
         slots: SlotMode::WholeOperation,
         ..aws_opts()
     };
-    let f = run(
-        &airgap_catalog::sim::cloud(1.0),
-        &graph,
-        PlanMode::Apply,
-        &fifo,
-    )
-    .await;
+    let f = run(&airgap_catalog::sim::cloud(1.0), &graph, PlanMode::Apply, &fifo).await;
     assert!(
         f.report.elapsed_s > r.report.elapsed_s,
         "fifo {} vs ours {}",
@@ -364,17 +285,9 @@ async fn endpoint_creates_are_spread_by_the_endpoint_bucket() {
     let s = Scope::new("1", "r");
     let mut b = GraphBuilder::new();
     for i in 0..12 {
-        b.add(Node::new(
-            format!("endpoint/{i}").as_str(),
-            "vpc-endpoint-interface",
-            s.clone(),
-        ));
+        b.add(Node::new(format!("endpoint/{i}").as_str(), "vpc-endpoint-interface", s.clone()));
     }
-    b.add(Node::new(
-        "other-account/endpoint",
-        "vpc-endpoint-interface",
-        Scope::new("2", "r"),
-    ));
+    b.add(Node::new("other-account/endpoint", "vpc-endpoint-interface", Scope::new("2", "r")));
     let cloud = airgap_catalog::sim::cloud(1.0);
     let r = run(&cloud, &b.seal().unwrap(), PlanMode::Apply, &aws_opts()).await;
     assert!(r.report.succeeded());
@@ -389,10 +302,7 @@ async fn endpoint_creates_are_spread_by_the_endpoint_bucket() {
     assert!(at[4] >= 3.33 && at[4] < 3.4, "{at:?}");
     assert!(at[11] >= 8.0 / 0.3 - 0.01, "{at:?}");
     // Another account has a bucket of its own.
-    let other = started(&r.events)
-        .into_iter()
-        .find(|(_, n)| n.starts_with("other"))
-        .unwrap();
+    let other = started(&r.events).into_iter().find(|(_, n)| n.starts_with("other")).unwrap();
     assert!(other.0 < 0.01);
     assert_eq!(cloud.throttled(), 0);
 }
@@ -429,60 +339,29 @@ async fn updates_replacements_and_removals_are_planned_and_applied() {
         b.seal().unwrap()
     };
     let v1 = graph("10.0.1.0/24", 443, "m6i.large", 30, true);
-    assert!(run(&cloud, &v1, PlanMode::Apply, &aws_opts())
-        .await
-        .report
-        .succeeded());
+    assert!(run(&cloud, &v1, PlanMode::Apply, &aws_opts()).await.report.succeeded());
 
     let v2 = graph("10.0.2.0/24", 8443, "m7i.large", 90, false);
     let r = run(&cloud, &v2, PlanMode::Apply, &aws_opts()).await;
-    assert!(
-        r.report.succeeded(),
-        "{:?}",
-        r.report.root_causes().collect::<Vec<_>>()
-    );
-    let action = |id: &str| {
-        r.plan
-            .nodes
-            .iter()
-            .find(|n| n.id.as_str() == id)
-            .unwrap()
-            .action
-            .clone()
-    };
+    assert!(r.report.succeeded(), "{:?}", r.report.root_causes().collect::<Vec<_>>());
+    let action =
+        |id: &str| r.plan.nodes.iter().find(|n| n.id.as_str() == id).unwrap().action.clone();
     // A log group's retention changes in place; a rule's port cannot (EC2 has no call
     // that modifies a rule's port: the catalogue says so, for AWS and the simulation).
     assert!(matches!(action("logs"), Action::Update { .. }));
-    assert!(matches!(
-        action("sg"),
-        Action::Replace {
-            mode: ReplaceMode::DeleteBeforeCreate,
-            ..
-        }
-    ));
+    assert!(matches!(action("sg"), Action::Replace { mode: ReplaceMode::DeleteBeforeCreate, .. }));
     assert!(matches!(
         action("subnet"),
-        Action::Replace {
-            mode: ReplaceMode::DeleteBeforeCreate,
-            ..
-        }
+        Action::Replace { mode: ReplaceMode::DeleteBeforeCreate, .. }
     ));
     // The association names the subnet's id, unknown until the new subnet exists.
     match action("assoc") {
         Action::Replace { changes, .. } | Action::Update { changes } => {
-            assert!(changes
-                .iter()
-                .any(|c| c.field == "subnet" && c.new.is_unknown()))
+            assert!(changes.iter().any(|c| c.field == "subnet" && c.new.is_unknown()))
         }
         other => panic!("assoc: {other:?}"),
     }
-    assert!(matches!(
-        action("ng"),
-        Action::Replace {
-            mode: ReplaceMode::CreateBeforeDestroy,
-            ..
-        }
-    ));
+    assert!(matches!(action("ng"), Action::Replace { mode: ReplaceMode::CreateBeforeDestroy, .. }));
     assert_eq!(action("extra"), Action::Delete);
     assert_eq!(action("vpc"), Action::NoOp);
     // Create-before-destroy: the new nodegroup was ready before the old one went.
@@ -518,10 +397,7 @@ async fn updates_replacements_and_removals_are_planned_and_applied() {
 async fn drift_and_duplicates_show_in_the_plan() {
     let cloud = airgap_catalog::sim::cloud(1.0);
     let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
-    assert!(run(&cloud, &graph, PlanMode::Apply, &aws_opts())
-        .await
-        .report
-        .succeeded());
+    assert!(run(&cloud, &graph, PlanMode::Apply, &aws_opts()).await.report.succeeded());
     let settled = replan(&cloud, &graph, PlanMode::Apply).await;
     let again = replan(&cloud, &graph, PlanMode::Apply).await;
     assert_eq!(settled.fingerprint(), again.fingerprint());
@@ -543,12 +419,8 @@ async fn a_plan_observes_once_per_kind_and_scope_whatever_the_size() {
     let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
     let cloud = airgap_catalog::sim::cloud(1.0);
     let p = replan(&cloud, &graph, PlanMode::Apply).await;
-    let observes: u64 = cloud
-        .calls()
-        .iter()
-        .filter(|(k, _)| k.ends_with(":observe"))
-        .map(|(_, v)| v)
-        .sum();
+    let observes: u64 =
+        cloud.calls().iter().filter(|(k, _)| k.ends_with(":observe")).map(|(_, v)| v).sum();
     assert_eq!(observes as usize, airgap_catalog::ALL.len() * 3);
     assert_eq!(p.observations, airgap_catalog::ALL.len() * 3);
 }
@@ -561,58 +433,51 @@ fn every_operation_runs_once_and_after_its_dependencies() {
         ..ProptestConfig::default()
     });
     runner
-        .run(
-            &(1usize..300, any::<u64>(), 1usize..12),
-            |(n, seed, parallelism)| {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_time()
-                    .start_paused(true)
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    let graph = sim::random_layered(n, seed).seal().unwrap();
-                    let cloud = airgap_catalog::sim::cloud(1.0);
-                    let r = run(
-                        &cloud,
-                        &graph,
-                        PlanMode::Apply,
-                        &ExecOptions {
-                            parallelism,
-                            ..aws_opts()
-                        },
-                    )
-                    .await;
-                    prop_assert!(r.report.succeeded());
-                    let mut start: HashMap<String, f64> = HashMap::new();
-                    let mut done: HashMap<String, f64> = HashMap::new();
-                    for e in &r.events {
-                        match e {
-                            Event::Started { at_s, node, .. } => prop_assert!(
-                                start.insert(node.0.clone(), *at_s).is_none(),
-                                "started twice"
-                            ),
-                            Event::Done { at_s, node, .. } => prop_assert!(
-                                done.insert(node.0.clone(), *at_s).is_none(),
-                                "done twice"
-                            ),
-                            _ => {}
+        .run(&(1usize..300, any::<u64>(), 1usize..12), |(n, seed, parallelism)| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let graph = sim::random_layered(n, seed).seal().unwrap();
+                let cloud = airgap_catalog::sim::cloud(1.0);
+                let r = run(
+                    &cloud,
+                    &graph,
+                    PlanMode::Apply,
+                    &ExecOptions { parallelism, ..aws_opts() },
+                )
+                .await;
+                prop_assert!(r.report.succeeded());
+                let mut start: HashMap<String, f64> = HashMap::new();
+                let mut done: HashMap<String, f64> = HashMap::new();
+                for e in &r.events {
+                    match e {
+                        Event::Started { at_s, node, .. } => prop_assert!(
+                            start.insert(node.0.clone(), *at_s).is_none(),
+                            "started twice"
+                        ),
+                        Event::Done { at_s, node, .. } => {
+                            prop_assert!(done.insert(node.0.clone(), *at_s).is_none(), "done twice")
                         }
+                        _ => {}
                     }
-                    prop_assert_eq!(start.len(), n);
-                    prop_assert_eq!(done.len(), n);
-                    for node in graph.nodes() {
-                        for dep in node.dependencies() {
-                            prop_assert!(
-                                start[node.id.as_str()] >= done[dep.as_str()],
-                                "{} before {}",
-                                node.id,
-                                dep
-                            );
-                        }
+                }
+                prop_assert_eq!(start.len(), n);
+                prop_assert_eq!(done.len(), n);
+                for node in graph.nodes() {
+                    for dep in node.dependencies() {
+                        prop_assert!(
+                            start[node.id.as_str()] >= done[dep.as_str()],
+                            "{} before {}",
+                            node.id,
+                            dep
+                        );
                     }
-                    Ok(())
-                })
-            },
-        )
+                }
+                Ok(())
+            })
+        })
         .unwrap();
 }

@@ -29,12 +29,7 @@ impl Cli {
         std::fs::create_dir_all(&dir).expect("scratch directory");
         let copy = dir.join("airgapctl");
         std::fs::copy(bin, &copy).expect("a copy of the airgapctl binary");
-        Cli {
-            dir,
-            bin: copy,
-            endpoint: endpoint.to_string(),
-            envs: Vec::new(),
-        }
+        Cli { dir, bin: copy, endpoint: endpoint.to_string(), envs: Vec::new() }
     }
 
     /// An environment variable every run of this runner gets.
@@ -71,10 +66,7 @@ impl Cli {
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_CONFIG_FILE", self.dir.join("no-aws-config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                self.dir.join("no-aws-credentials"),
-            )
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.join("no-aws-credentials"))
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
@@ -95,10 +87,7 @@ impl Cli {
     /// [`Cli::run`] with extra environment variables for this run alone.
     pub fn run_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
         let started = Instant::now();
-        let out = self
-            .command_env(args, envs)
-            .output()
-            .expect("airgapctl runs");
+        let out = self.command_env(args, envs).output().expect("airgapctl runs");
         Run::of(args, out, started.elapsed())
     }
 
@@ -177,19 +166,12 @@ impl Run {
 
     /// The run's own report line ("Apply complete in 9.7s: ..."), or "".
     pub fn report(&self) -> &str {
-        self.stdout
-            .lines()
-            .find(|l| l.contains(" complete in "))
-            .unwrap_or_default()
+        self.stdout.lines().find(|l| l.contains(" complete in ")).unwrap_or_default()
     }
 
     /// Logs wall time and the run's report, for the test output.
     pub fn timing(&self, what: &str) {
-        eprintln!(
-            "{what}: {:.1}s wall; {}",
-            self.took.as_secs_f64(),
-            self.report()
-        );
+        eprintln!("{what}: {:.1}s wall; {}", self.took.as_secs_f64(), self.report());
     }
 }
 

@@ -57,10 +57,7 @@ impl Addr {
         if host.is_empty() {
             return Err(bad("empty host"));
         }
-        Ok(Addr {
-            host: host.to_string(),
-            port,
-        })
+        Ok(Addr { host: host.to_string(), port })
     }
 
     pub(crate) fn base_url(&self) -> String {
@@ -141,9 +138,7 @@ fn parse_response(raw: &[u8]) -> io::Result<Response> {
     let body = if chunked {
         dechunk(rest)?
     } else if let Some(n) = length {
-        rest.get(..n)
-            .ok_or_else(|| invalid("answer shorter than its Content-Length"))?
-            .to_vec()
+        rest.get(..n).ok_or_else(|| invalid("answer shorter than its Content-Length"))?.to_vec()
     } else {
         rest.to_vec()
     };
@@ -166,9 +161,7 @@ fn dechunk(mut data: &[u8]) -> io::Result<Vec<u8>> {
         }
         let chunk = data.get(..size).ok_or_else(|| invalid("truncated chunk"))?;
         out.extend_from_slice(chunk);
-        data = data
-            .get(size + 2..)
-            .ok_or_else(|| invalid("truncated chunk"))?;
+        data = data.get(size + 2..).ok_or_else(|| invalid("truncated chunk"))?;
     }
 }
 
@@ -187,17 +180,9 @@ mod tests {
         assert_eq!(a.base_url(), "http://[::1]:4599");
         let a = Addr::parse("http://localstack").unwrap();
         assert_eq!((a.port, a.is_local()), (80, false));
-        for bad in [
-            "https://x:1",
-            "127.0.0.1:4566",
-            "http://x:port",
-            "http://x:1/path",
-            "http://",
-        ] {
-            assert!(
-                matches!(Addr::parse(bad), Err(TestkitError::InvalidEndpoint { .. })),
-                "{bad}"
-            );
+        for bad in ["https://x:1", "127.0.0.1:4566", "http://x:port", "http://x:1/path", "http://"]
+        {
+            assert!(matches!(Addr::parse(bad), Err(TestkitError::InvalidEndpoint { .. })), "{bad}");
         }
     }
 

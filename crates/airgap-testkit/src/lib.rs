@@ -56,12 +56,7 @@ pub enum TestkitError {
     },
     /// LocalStack answered with a non-2xx status.
     #[error("{method} {url} answered HTTP {status}: {body}")]
-    Status {
-        method: &'static str,
-        url: String,
-        status: u16,
-        body: String,
-    },
+    Status { method: &'static str, url: String, status: u16, body: String },
     /// LocalStack answered 2xx with a body the kit does not understand.
     #[error("unexpected answer from {url}: {reason}")]
     BadResponse { url: String, reason: String },
@@ -169,20 +164,13 @@ impl LocalStack {
     /// Like [`LocalStack::connect`] with an explicit endpoint (`http://host[:port]`).
     pub async fn connect_to(endpoint: &str) -> Result<Self, TestkitError> {
         let addr = http::Addr::parse(endpoint)?;
-        let ls = LocalStack {
-            endpoint: addr.base_url(),
-            addr,
-            region: DEFAULT_REGION.to_string(),
-        };
+        let ls = LocalStack { endpoint: addr.base_url(), addr, region: DEFAULT_REGION.to_string() };
         let detail = match ls.health().await {
             Ok(()) => return Ok(ls),
             Err(e) => e.to_string(),
         };
         if !ls.addr.is_local() {
-            return Err(TestkitError::Unreachable {
-                endpoint: ls.endpoint,
-                detail,
-            });
+            return Err(TestkitError::Unreachable { endpoint: ls.endpoint, detail });
         }
         let once = STARTED
             .get_or_init(Default::default)
@@ -191,9 +179,7 @@ impl LocalStack {
             .entry(ls.addr.port)
             .or_default()
             .clone();
-        once.get_or_init(|| start_localstack(ls.clone()))
-            .await
-            .clone()?;
+        once.get_or_init(|| start_localstack(ls.clone())).await.clone()?;
         // `start` waited for health already; allow a short grace period all the same.
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -233,15 +219,8 @@ impl LocalStack {
         let issued = ISSUED.get_or_init(Default::default);
         let mut rng = rand::thread_rng();
         loop {
-            let id = format!(
-                "{:012}",
-                rng.gen_range(100_000_000_000u64..1_000_000_000_000)
-            );
-            if issued
-                .lock()
-                .expect("account set poisoned")
-                .insert(id.clone())
-            {
+            let id = format!("{:012}", rng.gen_range(100_000_000_000u64..1_000_000_000_000));
+            if issued.lock().expect("account set poisoned").insert(id.clone()) {
                 return Account { id };
             }
         }
@@ -253,13 +232,7 @@ impl LocalStack {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(self.region.clone()))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "airgap-testkit",
-            ))
+            .credentials_provider(Credentials::new("test", "test", None, None, "airgap-testkit"))
             .load()
             .await
     }
@@ -281,9 +254,7 @@ impl LocalStack {
                 detail: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
                 source: Box::new(e),
             })?;
-        let c = out
-            .credentials
-            .ok_or(TestkitError::NoCredentials { role_arn })?;
+        let c = out.credentials.ok_or(TestkitError::NoCredentials { role_arn })?;
         let creds = Credentials::new(
             c.access_key_id,
             c.secret_access_key,
@@ -291,10 +262,7 @@ impl LocalStack {
             None,
             "airgap-testkit-assume-role",
         );
-        Ok(base
-            .into_builder()
-            .credentials_provider(SharedCredentialsProvider::new(creds))
-            .build())
+        Ok(base.into_builder().credentials_provider(SharedCredentialsProvider::new(creds)).build())
     }
 
     /// Sets the extension's time scale for one account (`POST /_airgap/config`).
@@ -314,10 +282,7 @@ impl LocalStack {
             .and_then(|m| m.get(account.id()))
             .or_else(|| config.get("time_scale"))
             .and_then(Value::as_f64);
-        scale.ok_or(TestkitError::BadResponse {
-            url,
-            reason: format!("no time scale in {config}"),
-        })
+        scale.ok_or(TestkitError::BadResponse { url, reason: format!("no time scale in {config}") })
     }
 
     /// The extension's configuration (`GET /_airgap/config`): `time_scale`,
@@ -358,8 +323,7 @@ impl LocalStack {
 
     /// Removes one fault rule (`DELETE /_airgap/faults/<id>`).
     pub async fn remove_fault(&self, id: &str) -> Result<(), TestkitError> {
-        self.json("DELETE", &format!("/_airgap/faults/{id}"), None)
-            .await?;
+        self.json("DELETE", &format!("/_airgap/faults/{id}"), None).await?;
         Ok(())
     }
 
@@ -367,12 +331,10 @@ impl LocalStack {
     /// there were. This affects tests running in parallel; prefer [`LocalStack::remove_fault`].
     pub async fn clear_faults(&self) -> Result<u64, TestkitError> {
         let v = self.json("DELETE", "/_airgap/faults", None).await?;
-        v.get("deleted")
-            .and_then(Value::as_u64)
-            .ok_or(TestkitError::BadResponse {
-                url: self.url("/_airgap/faults"),
-                reason: format!("no deleted count in {v}"),
-            })
+        v.get("deleted").and_then(Value::as_u64).ok_or(TestkitError::BadResponse {
+            url: self.url("/_airgap/faults"),
+            reason: format!("no deleted count in {v}"),
+        })
     }
 
     fn url(&self, path: &str) -> String {
@@ -403,19 +365,10 @@ impl LocalStack {
             .addr
             .request(method, path, body.as_deref())
             .await
-            .map_err(|source| TestkitError::Http {
-                method,
-                url: url.clone(),
-                source,
-            })?;
+            .map_err(|source| TestkitError::Http { method, url: url.clone(), source })?;
         let text = String::from_utf8_lossy(&resp.body).into_owned();
         if !(200..300).contains(&resp.status) {
-            return Err(TestkitError::Status {
-                method,
-                url,
-                status: resp.status,
-                body: text,
-            });
+            return Err(TestkitError::Status { method, url, status: resp.status, body: text });
         }
         serde_json::from_str(&text).map_err(|e| TestkitError::BadResponse {
             url,
@@ -441,20 +394,12 @@ fn start_log() -> PathBuf {
 async fn start_localstack(ls: LocalStack) -> Result<(), StartError> {
     let command = start_command();
     let log = start_log();
-    let err = |detail: String| StartError {
-        command: command.clone(),
-        log: log.clone(),
-        detail,
-    };
+    let err = |detail: String| StartError { command: command.clone(), log: log.clone(), detail };
     let lock_path = workspace_root().join("localstack/.state/testkit-start.lock");
     let _lock = tokio::task::spawn_blocking(move || lock_file(&lock_path))
         .await
         .map_err(|e| err(format!("lock task failed: {e}")))?
-        .map_err(|e| {
-            err(format!(
-                "cannot lock localstack/.state/testkit-start.lock: {e}"
-            ))
-        })?;
+        .map_err(|e| err(format!("cannot lock localstack/.state/testkit-start.lock: {e}")))?;
     if ls.health().await.is_ok() {
         return Ok(());
     }
@@ -473,11 +418,7 @@ async fn start_localstack(ls: LocalStack) -> Result<(), StartError> {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(err(format!(
-            "it exited with {}: {}",
-            out.status,
-            tail.join("\n")
-        )));
+        return Err(err(format!("it exited with {}: {}", out.status, tail.join("\n"))));
     }
     Ok(())
 }
@@ -487,11 +428,7 @@ fn lock_file(path: &Path) -> std::io::Result<std::fs::File> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)?;
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
     #[cfg(unix)]
     {
         use std::os::unix::io::AsRawFd;
@@ -517,10 +454,7 @@ mod tests {
     #[test]
     fn account_ids_are_validated() {
         assert_eq!(Account::new("123456789012").unwrap().id(), "123456789012");
-        assert!(matches!(
-            Account::new("12345678901"),
-            Err(TestkitError::InvalidAccount(_))
-        ));
+        assert!(matches!(Account::new("12345678901"), Err(TestkitError::InvalidAccount(_))));
         assert!(Account::new("12345678901a").is_err());
         assert_eq!(
             Account::new("222222222222").unwrap().deployer_role_arn(),

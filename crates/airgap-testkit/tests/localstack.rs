@@ -41,11 +41,7 @@ async fn create_tagged_vpc(
         )
         .send()
         .await?;
-    Ok(out
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .ok_or("CreateVpc returned no VpcId")?
-        .to_string())
+    Ok(out.vpc().and_then(|v| v.vpc_id()).ok_or("CreateVpc returned no VpcId")?.to_string())
 }
 
 async fn vpcs_tagged(
@@ -54,19 +50,10 @@ async fn vpcs_tagged(
 ) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let out = ec2
         .describe_vpcs()
-        .filters(
-            Filter::builder()
-                .name(format!("tag:{TAG}"))
-                .values(marker)
-                .build(),
-        )
+        .filters(Filter::builder().name(format!("tag:{TAG}")).values(marker).build())
         .send()
         .await?;
-    Ok(out
-        .vpcs()
-        .iter()
-        .filter_map(|v| v.vpc_id().map(str::to_string))
-        .collect())
+    Ok(out.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect())
 }
 
 fn rule_by_id(rules: &[serde_json::Value], id: &str) -> serde_json::Value {
@@ -95,26 +82,17 @@ async fn assumed_role_lands_in_its_own_account() -> TestResult {
     for account in [ls.fresh_account(), ls.fresh_account()] {
         let config = ls.sdk_config(&account).await?;
         assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-central-1"));
-        let me = aws_sdk_sts::Client::new(&config)
-            .get_caller_identity()
-            .send()
-            .await?;
+        let me = aws_sdk_sts::Client::new(&config).get_caller_identity().send().await?;
         assert_eq!(me.account(), Some(account.id()));
         let arn = me.arn().unwrap_or_default();
         assert!(
-            arn.contains(&format!(
-                ":{}:assumed-role/airgap-deployer/airgap-testkit",
-                account.id()
-            )),
+            arn.contains(&format!(":{}:assumed-role/airgap-deployer/airgap-testkit", account.id())),
             "{arn}"
         );
     }
     // the base config is LocalStack's default account
     let base = ls.base_config().await;
-    let me = aws_sdk_sts::Client::new(&base)
-        .get_caller_identity()
-        .send()
-        .await?;
+    let me = aws_sdk_sts::Client::new(&base).get_caller_identity().send().await?;
     assert_eq!(me.account(), Some("000000000000"));
     Ok(())
 }
@@ -128,14 +106,8 @@ async fn vpcs_are_isolated_between_accounts_and_regions() -> TestResult {
     let other_ec2 = aws_sdk_ec2::Client::new(&ls.sdk_config(&other).await?);
 
     let vpc_id = create_tagged_vpc(&owner_ec2, &marker).await?;
-    assert_eq!(
-        vpcs_tagged(&owner_ec2, &marker).await?,
-        vec![vpc_id.clone()]
-    );
-    assert_eq!(
-        vpcs_tagged(&other_ec2, &marker).await?,
-        Vec::<String>::new()
-    );
+    assert_eq!(vpcs_tagged(&owner_ec2, &marker).await?, vec![vpc_id.clone()]);
+    assert_eq!(vpcs_tagged(&other_ec2, &marker).await?, Vec::<String>::new());
 
     // same account, another region: not there either
     let west = ls.clone().with_region("us-west-2");
@@ -145,10 +117,7 @@ async fn vpcs_are_isolated_between_accounts_and_regions() -> TestResult {
     assert_eq!(vpcs_tagged(&west_ec2, &marker).await?, Vec::<String>::new());
 
     owner_ec2.delete_vpc().vpc_id(&vpc_id).send().await?;
-    assert_eq!(
-        vpcs_tagged(&owner_ec2, &marker).await?,
-        Vec::<String>::new()
-    );
+    assert_eq!(vpcs_tagged(&owner_ec2, &marker).await?, Vec::<String>::new());
     Ok(())
 }
 
@@ -172,27 +141,16 @@ async fn injected_fault_reaches_the_sdk_in_its_account_only() -> TestResult {
     bystander_ec2.describe_vpcs().send().await?;
     assert_eq!(rule_by_id(&ls.faults().await?, &fault.id)["remaining"], 1);
 
-    let err = ec2
-        .describe_vpcs()
-        .send()
-        .await
-        .expect_err("the injected throttling");
+    let err = ec2.describe_vpcs().send().await.expect_err("the injected throttling");
     assert_eq!(err.code(), Some("RequestLimitExceeded"), "{err:?}");
     assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(503));
     let rule = rule_by_id(&ls.faults().await?, &fault.id);
-    assert_eq!(
-        (rule["hits"].as_u64(), rule["remaining"].as_u64()),
-        (Some(1), Some(0))
-    );
+    assert_eq!((rule["hits"].as_u64(), rule["remaining"].as_u64()), (Some(1), Some(0)));
 
     // count exhausted: the next call goes through
     ec2.describe_vpcs().send().await?;
     ls.remove_fault(&fault.id).await?;
-    assert!(ls
-        .faults()
-        .await?
-        .iter()
-        .all(|r| r["id"].as_str() != Some(fault.id.as_str())));
+    assert!(ls.faults().await?.iter().all(|r| r["id"].as_str() != Some(fault.id.as_str())));
     Ok(())
 }
 
@@ -209,10 +167,7 @@ async fn sdk_retries_absorb_injected_server_errors_and_overrides_apply() -> Test
             "count": 2, "account": account.id(),
         }))
         .await?;
-    ec2_with_attempts(&config, 3)
-        .describe_subnets()
-        .send()
-        .await?;
+    ec2_with_attempts(&config, 3).describe_subnets().send().await?;
     assert_eq!(rule_by_id(&ls.faults().await?, &flaky.id)["hits"], 2);
     ls.remove_fault(&flaky.id).await?;
 
@@ -249,23 +204,15 @@ async fn invalid_fault_rules_are_rejected_with_the_extensions_message() {
         }
         other => panic!("expected a 400, got {other:?}"),
     }
-    let err = ls
-        .remove_fault("no-such-rule")
-        .await
-        .expect_err("unknown rule id");
-    assert!(
-        matches!(err, TestkitError::Status { status: 404, .. }),
-        "{err:?}"
-    );
+    let err = ls.remove_fault("no-such-rule").await.expect_err("unknown rule id");
+    assert!(matches!(err, TestkitError::Status { status: 404, .. }), "{err:?}");
 }
 
 #[tokio::test]
 async fn time_scale_is_per_account_and_round_trips() -> TestResult {
     let ls = localstack().await;
     let (tuned, untouched) = (ls.fresh_account(), ls.fresh_account());
-    let global = ls.airgap_config().await?["time_scale"]
-        .as_f64()
-        .ok_or("no global time_scale")?;
+    let global = ls.airgap_config().await?["time_scale"].as_f64().ok_or("no global time_scale")?;
 
     ls.set_time_scale(&tuned, 0.25).await?;
     assert_eq!(ls.time_scale(&tuned).await?, 0.25);
@@ -277,14 +224,8 @@ async fn time_scale_is_per_account_and_round_trips() -> TestResult {
     ls.set_time_scale(&tuned, 0.0).await?;
     assert_eq!(ls.time_scale(&tuned).await?, 0.0);
 
-    let err = ls
-        .set_time_scale(&tuned, -1.0)
-        .await
-        .expect_err("negative scale");
-    assert!(
-        matches!(err, TestkitError::Status { status: 400, .. }),
-        "{err:?}"
-    );
+    let err = ls.set_time_scale(&tuned, -1.0).await.expect_err("negative scale");
+    assert!(matches!(err, TestkitError::Status { status: 400, .. }), "{err:?}");
     assert_eq!(ls.time_scale(&tuned).await?, 0.0);
     Ok(())
 }

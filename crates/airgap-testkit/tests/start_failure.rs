@@ -26,21 +26,13 @@ async fn a_failing_start_names_the_command_and_its_log() {
     };
     assert!(start.command.ends_with("localstack/start"), "{start:?}");
     assert!(start.command.is_file(), "{start:?}");
-    assert!(
-        start.log.ends_with("localstack/.state/localstack.log"),
-        "{start:?}"
-    );
+    assert!(start.log.ends_with("localstack/.state/localstack.log"), "{start:?}");
     assert!(start.detail.contains("exited with"), "{start:?}");
     let message = err.to_string();
     assert!(message.contains("localstack/start"), "{message}");
-    assert!(
-        message.contains("localstack/.state/localstack.log"),
-        "{message}"
-    );
+    assert!(message.contains("localstack/.state/localstack.log"), "{message}");
 
     // the outcome is remembered for the process: no second start attempt, same error
-    let again = LocalStack::connect_to(&endpoint)
-        .await
-        .expect_err("still failing");
+    let again = LocalStack::connect_to(&endpoint).await.expect_err("still failing");
     assert_eq!(again.to_string(), message);
 }

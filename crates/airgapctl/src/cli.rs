@@ -96,12 +96,7 @@ pub struct Source {
     #[arg(long, value_name = "PATH", requires = "simulate")]
     pub sim_state: Option<PathBuf>,
     /// Simulated durations relative to AWS (0.01: a 10-minute cluster takes 6 s).
-    #[arg(
-        long,
-        value_name = "FACTOR",
-        default_value_t = 0.01,
-        requires = "simulate"
-    )]
+    #[arg(long, value_name = "FACTOR", default_value_t = 0.01, requires = "simulate")]
     pub sim_time_scale: f64,
     /// Expected AWS durations (poll pacing, rate-limit refills) are multiplied by this.
     /// 1 for AWS; against LocalStack, its AIRGAP_LS_TIME_SCALE (e.g. 0.01).
@@ -223,12 +218,7 @@ pub struct GcArgs {
           value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     /// Expected AWS durations are multiplied by this (see apply).
-    #[arg(
-        long,
-        value_name = "FACTOR",
-        env = "AIRGAP_TIME_SCALE",
-        default_value_t = 1.0
-    )]
+    #[arg(long, value_name = "FACTOR", env = "AIRGAP_TIME_SCALE", default_value_t = 1.0)]
     pub time_scale: f64,
 }
 
@@ -257,12 +247,7 @@ pub struct ApplyArgs {
 #[derive(Debug, Args)]
 pub struct UnlockArgs {
     /// The blueprint: its hub account holds the lock, its name is the default --env.
-    #[arg(
-        short,
-        long = "file",
-        value_name = "FILE",
-        required_unless_present = "hub_account"
-    )]
+    #[arg(short, long = "file", value_name = "FILE", required_unless_present = "hub_account")]
     pub file: Option<PathBuf>,
     /// The environment to unlock [default: the blueprint's metadata.name].
     #[arg(long, value_name = "NAME", required_unless_present = "file")]
@@ -300,10 +285,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             _ => return Err(bad()),
         };
         let n: u64 = digits.parse().map_err(|_| bad())?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
+        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(bad)?;
         digits.clear();
     }
     if !digits.is_empty() || text.is_empty() {
@@ -344,10 +326,7 @@ impl Scenario {
 
     /// The scenario of a name as given on the command line.
     pub fn from_name(name: &str) -> Option<Scenario> {
-        Scenario::value_variants()
-            .iter()
-            .copied()
-            .find(|s| s.name() == name)
+        Scenario::value_variants().iter().copied().find(|s| s.name() == name)
     }
 }
 

@@ -41,17 +41,11 @@ pub struct Failure {
 
 impl Failure {
     pub fn invalid(error: impl Into<miette::Report>) -> Self {
-        Failure {
-            status: ExitStatus::Invalid,
-            error: error.into(),
-        }
+        Failure { status: ExitStatus::Invalid, error: error.into() }
     }
 
     pub fn failed(error: impl Into<miette::Report>) -> Self {
-        Failure {
-            status: ExitStatus::Failed,
-            error: error.into(),
-        }
+        Failure { status: ExitStatus::Failed, error: error.into() }
     }
 }
 

@@ -70,9 +70,8 @@ mod tests {
         let cancel = CancellationToken::new();
         let abandoned = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&abandoned);
-        let task = tokio::spawn(watch(rx, cancel.clone(), move || {
-            flag.store(true, Ordering::SeqCst)
-        }));
+        let task =
+            tokio::spawn(watch(rx, cancel.clone(), move || flag.store(true, Ordering::SeqCst)));
         tx.send(()).unwrap();
         cancel.cancelled().await;
         assert!(!abandoned.load(Ordering::SeqCst));
@@ -86,10 +85,7 @@ mod tests {
         let (tx, rx) = mpsc::unbounded_channel::<()>();
         let cancel = CancellationToken::new();
         drop(tx);
-        watch(rx, cancel.clone(), || {
-            panic!("abandoned without an interrupt")
-        })
-        .await;
+        watch(rx, cancel.clone(), || panic!("abandoned without an interrupt")).await;
         assert!(!cancel.is_cancelled());
     }
 }

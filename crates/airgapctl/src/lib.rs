@@ -26,11 +26,7 @@ pub fn main_entry() -> i32 {
             let _ = e.print();
             // Help and --version are successes; every usage error is invalid input
             // (clap's own 2 would read as "changes present").
-            return if e.exit_code() == 0 {
-                0
-            } else {
-                ExitStatus::Invalid.code()
-            };
+            return if e.exit_code() == 0 { 0 } else { ExitStatus::Invalid.code() };
         }
     };
     init_tracing(cli.global.verbose);
@@ -110,10 +106,7 @@ fn run(cli: Cli) -> CmdResult {
                     commands::apply::run_saved(&cmd.args, file, &cli.global, cmd.ttl).await
                 }
                 None => {
-                    let opts = commands::apply::RunOptions {
-                        ttl: cmd.ttl,
-                        dry_run: false,
-                    };
+                    let opts = commands::apply::RunOptions { ttl: cmd.ttl, dry_run: false };
                     commands::apply::run(&cmd.args, PlanMode::Apply, &cli.global, &opts).await
                 }
             }

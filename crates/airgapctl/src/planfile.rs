@@ -89,13 +89,9 @@ pub fn actions(plan: &Plan) -> Vec<SavedAction> {
 impl PlanFile {
     pub fn new(plan: &Plan, resources: &Resources) -> Self {
         let (blueprint, scenario) = match resources {
-            Resources::Blueprint { path, hash } => (
-                Some(BlueprintRef {
-                    path: path.clone(),
-                    hash: hex(*hash),
-                }),
-                None,
-            ),
+            Resources::Blueprint { path, hash } => {
+                (Some(BlueprintRef { path: path.clone(), hash: hex(*hash) }), None)
+            }
             Resources::Scenario(s) => (None, Some(s.name().to_string())),
         };
         PlanFile {
@@ -114,10 +110,7 @@ impl PlanFile {
     pub fn write(&self, path: &Path) -> Result<(), Failure> {
         let text = serde_json::to_string_pretty(self).expect("plan files serialize");
         std::fs::write(path, format!("{text}\n")).map_err(|e| {
-            Failure::failed(miette!(
-                "cannot write the plan file {}: {e}",
-                path.display()
-            ))
+            Failure::failed(miette!("cannot write the plan file {}: {e}", path.display()))
         })
     }
 
@@ -165,25 +158,17 @@ impl PlanFile {
                     .ok()
                     .filter(|_| bp.hash.len() == 16)
                     .ok_or_else(|| {
-                        format!(
-                            "is not a valid airgapctl plan file: bad blueprint hash {:?}",
-                            bp.hash
-                        )
-                    })?;
-                Ok(Resources::Blueprint {
-                    path: bp.path.clone(),
-                    hash,
+                    format!("is not a valid airgapctl plan file: bad blueprint hash {:?}", bp.hash)
+                })?;
+                Ok(Resources::Blueprint { path: bp.path.clone(), hash })
+            }
+            (None, Some(name)) => {
+                Scenario::from_name(name).map(Resources::Scenario).ok_or_else(|| {
+                    format!("is not a valid airgapctl plan file: unknown scenario {name:?}")
                 })
             }
-            (None, Some(name)) => Scenario::from_name(name)
-                .map(Resources::Scenario)
-                .ok_or_else(|| {
-                    format!("is not a valid airgapctl plan file: unknown scenario {name:?}")
-                }),
-            _ => Err(
-                "is not a valid airgapctl plan file: it needs one of blueprint and scenario"
-                    .to_string(),
-            ),
+            _ => Err("is not a valid airgapctl plan file: it needs one of blueprint and scenario"
+                .to_string()),
         }
     }
 
@@ -205,10 +190,7 @@ impl PlanFile {
         }
         if fresh.mode != self.mode || actions(fresh) != self.actions {
             return Err(Failure::failed(miette!(
-                help = format!(
-                    "the plan file was written by airgapctl {}",
-                    self.airgapctl_version
-                ),
+                help = format!("the plan file was written by airgapctl {}", self.airgapctl_version),
                 "the plan computed now differs from the saved plan {} although the environment \
                  is unchanged; run plan again",
                 path.display()
@@ -253,17 +235,11 @@ mod tests {
 
         let mut f = sample();
         f.scenario = None;
-        f.blueprint = Some(BlueprintRef {
-            path: "plans/x.yaml".into(),
-            hash: hex(0xabc),
-        });
+        f.blueprint = Some(BlueprintRef { path: "plans/x.yaml".into(), hash: hex(0xabc) });
         let back = PlanFile::parse(&serde_json::to_string(&f).unwrap()).unwrap();
         assert_eq!(
             back.resources(),
-            Ok(Resources::Blueprint {
-                path: "plans/x.yaml".into(),
-                hash: 0xabc
-            })
+            Ok(Resources::Blueprint { path: "plans/x.yaml".into(), hash: 0xabc })
         );
     }
 

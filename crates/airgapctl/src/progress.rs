@@ -74,12 +74,7 @@ impl Bars {
                 b
             })
             .collect();
-        Bars {
-            multi,
-            main,
-            rows,
-            running: HashMap::new(),
-        }
+        Bars { multi, main, rows, running: HashMap::new() }
     }
 
     async fn run(mut self, mut rx: UnboundedReceiver<Event>) {
@@ -105,11 +100,7 @@ impl Bars {
             Event::Started { node, op, .. } => {
                 self.running.insert(
                     node.to_string(),
-                    Running {
-                        op: *op,
-                        since: Instant::now(),
-                        status: String::new(),
-                    },
+                    Running { op: *op, since: Instant::now(), status: String::new() },
                 );
             }
             Event::Waiting { node, status, .. } => {
@@ -148,11 +139,7 @@ impl Bars {
                 Some((id, r)) => row.set_message(format!(
                     "{} {id} {}{:.0}s",
                     render::op_symbol(r.op),
-                    if r.status.is_empty() {
-                        String::new()
-                    } else {
-                        format!("({}) ", r.status)
-                    },
+                    if r.status.is_empty() { String::new() } else { format!("({}) ", r.status) },
                     r.since.elapsed().as_secs_f64()
                 )),
                 None => row.set_message(""),

@@ -11,21 +11,10 @@ use airgap_engine::{Action, Event, FieldChange, Op, Outcome, Plan, PlanMode, Rep
 /// Unchanged nodes are left out; nodes are sorted by id so related ones sit together.
 pub fn plan(plan: &Plan) -> String {
     let mut out = String::new();
-    let mut nodes: Vec<_> = plan
-        .nodes
-        .iter()
-        .filter(|n| n.action != Action::NoOp)
-        .collect();
+    let mut nodes: Vec<_> = plan.nodes.iter().filter(|n| n.action != Action::NoOp).collect();
     nodes.sort_by(|a, b| a.id.cmp(&b.id));
     for n in &nodes {
-        let _ = writeln!(
-            out,
-            "{:>3} {} ({}, {})",
-            n.action.symbol(),
-            n.id,
-            n.kind,
-            n.scope
-        );
+        let _ = writeln!(out, "{:>3} {} ({}, {})", n.action.symbol(), n.id, n.kind, n.scope);
         match &n.action {
             Action::Update { changes } | Action::Replace { changes, .. } => {
                 for c in changes {
@@ -51,15 +40,8 @@ pub fn plan(plan: &Plan) -> String {
 }
 
 fn field_change(c: &FieldChange) -> String {
-    let old = c
-        .old
-        .as_ref()
-        .map_or_else(|| "(unset)".to_string(), |v| v.to_string());
-    let forces = if c.forces_replacement {
-        " # forces replacement"
-    } else {
-        ""
-    };
+    let old = c.old.as_ref().map_or_else(|| "(unset)".to_string(), |v| v.to_string());
+    let forces = if c.forces_replacement { " # forces replacement" } else { "" };
     let mut out = format!("      {}: {old} -> {}{forces}\n", c.field, c.new);
     out.push_str(&list_delta(c.old.as_ref(), &c.new));
     out
@@ -94,11 +76,7 @@ pub fn summary_line(s: &Summary, mode: PlanMode) -> String {
             PlanMode::Destroy => "No changes. The environment has no resources.".into(),
         };
     }
-    let wait = if s.wait > 0 {
-        format!(" {} to wait for.", s.wait)
-    } else {
-        String::new()
-    };
+    let wait = if s.wait > 0 { format!(" {} to wait for.", s.wait) } else { String::new() };
     format!(
         "Plan: {} to add, {} to change, {} to replace, {} to destroy.{wait}",
         s.create, s.update, s.replace, s.delete
@@ -109,9 +87,7 @@ pub fn summary_line(s: &Summary, mode: PlanMode) -> String {
 pub fn destroy_counts(plan: &Plan) -> String {
     let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for n in plan.nodes.iter().filter(|n| n.action == Action::Delete) {
-        *counts
-            .entry((n.scope.account.as_str(), n.kind.as_str()))
-            .or_default() += 1;
+        *counts.entry((n.scope.account.as_str(), n.kind.as_str())).or_default() += 1;
     }
     let mut out = String::new();
     if counts.is_empty() {
@@ -123,11 +99,8 @@ pub fn destroy_counts(plan: &Plan) -> String {
     let mut last_account = "";
     for ((account, kind), n) in &counts {
         if *account != last_account {
-            let total: usize = counts
-                .iter()
-                .filter(|((a, _), _)| a == account)
-                .map(|(_, n)| n)
-                .sum();
+            let total: usize =
+                counts.iter().filter(|((a, _), _)| a == account).map(|(_, n)| n).sum();
             let noun = if total == 1 { "resource" } else { "resources" };
             let _ = writeln!(out, "Account {account}: {total} {noun}");
             last_account = account;
@@ -177,59 +150,25 @@ pub fn event_line(e: &Event) -> Option<String> {
     Some(match e {
         Event::RunStarted { operations } => format!("Running {operations} operations."),
         Event::Started { at_s, node, op, .. } => {
-            format!(
-                "{} {} {node}: {}",
-                stamp(*at_s),
-                op_symbol(*op),
-                op_verb(*op)
-            )
+            format!("{} {} {node}: {}", stamp(*at_s), op_symbol(*op), op_verb(*op))
         }
-        Event::Waiting {
-            at_s,
-            node,
-            op,
-            status,
-        } => format!(
-            "{} {} {node}: waiting ({status})",
-            stamp(*at_s),
-            op_symbol(*op)
-        ),
-        Event::Retrying {
-            at_s,
-            node,
-            op,
-            error,
-            after_s,
-        } => format!(
+        Event::Waiting { at_s, node, op, status } => {
+            format!("{} {} {node}: waiting ({status})", stamp(*at_s), op_symbol(*op))
+        }
+        Event::Retrying { at_s, node, op, error, after_s } => format!(
             "{} {} {node}: retrying in {after_s:.1}s: {error}",
             stamp(*at_s),
             op_symbol(*op)
         ),
-        Event::Done {
-            at_s,
-            node,
-            op,
-            elapsed_s,
-        } => format!(
-            "{} {} {node}: done in {elapsed_s:.1}s",
-            stamp(*at_s),
-            op_symbol(*op)
-        ),
-        Event::Failed {
-            at_s,
-            node,
-            op,
-            error,
-            ..
-        } => format!(
-            "{} {} {node}: FAILED: {error}",
-            stamp(*at_s),
-            op_symbol(*op)
-        ),
-        Event::Skipped { node, op, cause } => format!(
-            "[       ] {} {node}: skipped ({cause} failed)",
-            op_symbol(*op)
-        ),
+        Event::Done { at_s, node, op, elapsed_s } => {
+            format!("{} {} {node}: done in {elapsed_s:.1}s", stamp(*at_s), op_symbol(*op))
+        }
+        Event::Failed { at_s, node, op, error, .. } => {
+            format!("{} {} {node}: FAILED: {error}", stamp(*at_s), op_symbol(*op))
+        }
+        Event::Skipped { node, op, cause } => {
+            format!("[       ] {} {node}: skipped ({cause} failed)", op_symbol(*op))
+        }
         Event::Cancelling { at_s, in_flight: 0 } => {
             format!("{} cancelling: no new calls will start", stamp(*at_s))
         }
@@ -249,10 +188,7 @@ pub fn report(r: &Report, mode: PlanMode) -> String {
         PlanMode::Destroy => "Destroy",
     };
     let done_of = |op: Op| {
-        r.ops
-            .iter()
-            .filter(|o| o.op == op && matches!(o.outcome, Outcome::Done { .. }))
-            .count()
+        r.ops.iter().filter(|o| o.op == op && matches!(o.outcome, Outcome::Done { .. })).count()
     };
     let done = format!(
         "{} created, {} updated, {} deleted",
@@ -264,11 +200,7 @@ pub fn report(r: &Report, mode: PlanMode) -> String {
     if r.succeeded() {
         let _ = write!(out, "{verb} complete in {:.1}s: {done}.", r.elapsed_s);
         if r.longest_chain_s > 0.0 {
-            let _ = write!(
-                out,
-                " Longest chain of operations: {:.1}s.",
-                r.longest_chain_s
-            );
+            let _ = write!(out, " Longest chain of operations: {:.1}s.", r.longest_chain_s);
         }
         out.push('\n');
         return out;

@@ -63,13 +63,7 @@ impl Run {
     }
     /// Asserts the exit code, showing both streams when it is not.
     fn expect(self, code: i32) -> Self {
-        assert_eq!(
-            self.code(),
-            code,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout(),
-            self.stderr()
-        );
+        assert_eq!(self.code(), code, "stdout:\n{}\nstderr:\n{}", self.stdout(), self.stderr());
         self
     }
 }
@@ -80,24 +74,17 @@ fn scenario_len() -> usize {
 }
 
 fn repo_file(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
 }
 
 #[test]
 fn plan_apply_plan_destroy_plan() {
     let sb = Sandbox::new("lifecycle");
     let plan = sb.sim(&["plan", "--detailed-exitcode"]).expect(2);
-    assert!(plan
-        .stdout()
-        .contains("  + vpc/workload (vpc, 333333333333/eu-central-1)\n"));
+    assert!(plan.stdout().contains("  + vpc/workload (vpc, 333333333333/eu-central-1)\n"));
     assert!(plan.stdout().ends_with(
-        format!(
-            "Plan: {n} to add, 0 to change, 0 to replace, 0 to destroy.\n",
-            n = scenario_len()
-        )
-        .as_str()
+        format!("Plan: {n} to add, 0 to change, 0 to replace, 0 to destroy.\n", n = scenario_len())
+            .as_str()
     ));
     // Without --detailed-exitcode a plan with changes is still a success.
     sb.sim(&["plan"]).expect(0);
@@ -117,20 +104,14 @@ fn plan_apply_plan_destroy_plan() {
     assert!(sb.dir.join(".airgap/sim/demo.json").exists());
 
     let again = sb.sim(&["plan", "--detailed-exitcode"]).expect(0);
-    assert_eq!(
-        again.stdout(),
-        "No changes. The environment matches the blueprint.\n"
-    );
+    assert_eq!(again.stdout(), "No changes. The environment matches the blueprint.\n");
 
     let destroy = sb.sim(&["destroy", "--auto-approve"]).expect(0);
     let out = destroy.stdout();
     assert!(out.contains("Account 333333333333: "), "{out}");
     assert!(out.contains(
-        format!(
-            "Plan: 0 to add, 0 to change, 0 to replace, {n} to destroy.",
-            n = scenario_len()
-        )
-        .as_str()
+        format!("Plan: 0 to add, 0 to change, 0 to replace, {n} to destroy.", n = scenario_len())
+            .as_str()
     ));
     assert!(
         out.contains(format!(": 0 created, 0 updated, {n} deleted.", n = scenario_len()).as_str()),
@@ -138,22 +119,15 @@ fn plan_apply_plan_destroy_plan() {
     );
 
     let after = sb.sim(&["plan", "--detailed-exitcode"]).expect(2);
-    assert!(after
-        .stdout()
-        .contains(format!("Plan: {n} to add,", n = scenario_len()).as_str()));
+    assert!(after.stdout().contains(format!("Plan: {n} to add,", n = scenario_len()).as_str()));
 }
 
 #[test]
 fn failed_apply_reports_root_causes_and_resumes() {
     let sb = Sandbox::new("fail");
-    let run = sb
-        .sim(&["apply", "--auto-approve", "--sim-fail", "vpc/workload"])
-        .expect(1);
+    let run = sb.sim(&["apply", "--auto-approve", "--sim-fail", "vpc/workload"]).expect(1);
     let out = run.stdout();
-    assert!(
-        out.contains("+ vpc/workload: FAILED: SimulatedFailure: "),
-        "{out}"
-    );
+    assert!(out.contains("+ vpc/workload: FAILED: SimulatedFailure: "), "{out}");
     assert!(out.contains("Apply failed after "), "{out}");
     // Only the failed node is listed; what depends on it is counted.
     let errors: Vec<&str> = out
@@ -168,9 +142,7 @@ fn failed_apply_reports_root_causes_and_resumes() {
     // What succeeded was kept; a second run does the rest.
     let plan = sb.sim(&["plan"]).expect(0);
     assert!(
-        !plan
-            .stdout()
-            .contains(format!("Plan: {n} to add", n = scenario_len()).as_str()),
+        !plan.stdout().contains(format!("Plan: {n} to add", n = scenario_len()).as_str()),
         "{}",
         plan.stdout()
     );
@@ -182,34 +154,25 @@ fn failed_apply_reports_root_causes_and_resumes() {
 #[test]
 fn state_is_per_env_and_path() {
     let sb = Sandbox::new("envs");
-    sb.sim(&["apply", "--auto-approve", "--env", "one"])
-        .expect(0);
+    sb.sim(&["apply", "--auto-approve", "--env", "one"]).expect(0);
     // Another env has nothing yet; an explicit state path is honoured.
-    sb.sim(&["plan", "--detailed-exitcode", "--env", "two"])
-        .expect(2);
-    sb.sim(&["apply", "--auto-approve", "--sim-state", "elsewhere.json"])
-        .expect(0);
+    sb.sim(&["plan", "--detailed-exitcode", "--env", "two"]).expect(2);
+    sb.sim(&["apply", "--auto-approve", "--sim-state", "elsewhere.json"]).expect(0);
     assert!(sb.dir.join("elsewhere.json").exists());
-    sb.sim(&["plan", "--detailed-exitcode", "--env", "one"])
-        .expect(0);
+    sb.sim(&["plan", "--detailed-exitcode", "--env", "one"]).expect(0);
 }
 
 #[test]
 fn json_apply_streams_parseable_events() {
     let sb = Sandbox::new("json");
-    let run = sb
-        .sim(&["--output", "json", "apply", "--auto-approve"])
-        .expect(0);
+    let run = sb.sim(&["--output", "json", "apply", "--auto-approve"]).expect(0);
     let lines: Vec<serde_json::Value> = run
         .stdout()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
     assert_eq!(lines[0]["event"], "plan");
-    assert_eq!(
-        lines[0]["plan"]["nodes"].as_array().unwrap().len(),
-        scenario_len()
-    );
+    assert_eq!(lines[0]["plan"]["nodes"].as_array().unwrap().len(), scenario_len());
     assert_eq!(lines[1]["event"], "run_started");
     assert_eq!(lines[1]["operations"], scenario_len());
     let started = lines.iter().filter(|l| l["event"] == "started").count();
@@ -236,8 +199,7 @@ fn plan_stats_counts_observe_calls() {
     let run = sb.sim(&["plan", "--stats"]).expect(0);
     // 36 kinds observed in 3 accounts, one call each.
     assert!(
-        run.stdout()
-            .contains("Observe: 108 batches (kinds x scopes), 108 API calls"),
+        run.stdout().contains("Observe: 108 batches (kinds x scopes), 108 API calls"),
         "{}",
         run.stdout()
     );
@@ -249,9 +211,7 @@ fn graph_formats() {
     let sb = Sandbox::new("graph");
     let dot = sb.sim(&["graph", "--format", "dot"]).expect(0);
     assert!(dot.stdout().starts_with("digraph airgap {"));
-    assert!(dot
-        .stdout()
-        .contains("\"vpc/workload\" -> \"vpc/workload/subnet/"));
+    assert!(dot.stdout().contains("\"vpc/workload\" -> \"vpc/workload/subnet/"));
     let json = sb.sim(&["graph", "--format", "json"]).expect(0);
     let g: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
     assert_eq!(g["nodes"].as_array().unwrap().len(), scenario_len());
@@ -278,20 +238,13 @@ fn env_override_of_a_blueprint_is_checked_like_metadata_name() {
     };
     for bad in ["PR_12", "pr-12-with-a-name-far-longer-than-32"] {
         let a = args(bad);
-        let run = sb
-            .run(&a.iter().map(String::as_str).collect::<Vec<_>>())
-            .expect(3);
+        let run = sb.run(&a.iter().map(String::as_str).collect::<Vec<_>>()).expect(3);
         let err = run.stderr();
         assert!(err.contains(&format!("environment name `{bad}`")), "{err}");
-        assert!(
-            err.contains("lowercase letters, digits and hyphens"),
-            "{err}"
-        );
+        assert!(err.contains("lowercase letters, digits and hyphens"), "{err}");
     }
     // `graph` shows the names the override gives.
-    let run = sb
-        .run(&["graph", "-f", bp, "--env", "pr-12", "--format", "json"])
-        .expect(0);
+    let run = sb.run(&["graph", "-f", bp, "--env", "pr-12", "--format", "json"]).expect(0);
     assert!(run.stdout().contains("airgap-pr-12-"), "{}", run.stdout());
 }
 
@@ -309,17 +262,12 @@ fn validate_reports_file_line_col_and_exits_3() {
     assert!(err.contains("unknown region `eu-nowhere-9`"), "{err}");
     assert!(err.contains("3 problems found"), "{err}");
 
-    let json = sb
-        .run(&["validate", "-f", "bad.yaml", "--output", "json"])
-        .expect(3);
+    let json = sb.run(&["validate", "-f", "bad.yaml", "--output", "json"]).expect(3);
     let v: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
     assert_eq!(v["valid"], false);
     let region = &v["problems"][2];
     assert_eq!(region["code"], "blueprint::region");
-    assert_eq!(
-        (region["line"].as_u64(), region["column"].as_u64()),
-        (Some(5), Some(11))
-    );
+    assert_eq!((region["line"].as_u64(), region["column"].as_u64()), (Some(5), Some(11)));
 
     // plan validates -f before anything else.
     sb.sim(&["plan", "-f", "bad.yaml"]).expect(3);
@@ -329,9 +277,7 @@ fn validate_reports_file_line_col_and_exits_3() {
 fn validate_accepts_the_example_blueprint() {
     let sb = Sandbox::new("valid");
     let file = repo_file("plans/single-account.yaml");
-    let run = sb
-        .run(&["validate", "-f", file.to_str().unwrap()])
-        .expect(0);
+    let run = sb.run(&["validate", "-f", file.to_str().unwrap()]).expect(0);
     assert!(run.stdout().contains("valid (environment demo"));
 }
 
@@ -369,8 +315,7 @@ fn apply_without_terminal_needs_auto_approve() {
     for cmd in ["apply", "destroy"] {
         let run = sb.sim(&[cmd]).expect(3);
         assert!(
-            run.stderr()
-                .contains("no one can confirm the plan; use --auto-approve"),
+            run.stderr().contains("no one can confirm the plan; use --auto-approve"),
             "{}",
             run.stderr()
         );
@@ -384,10 +329,8 @@ fn usage_errors_exit_3_not_2() {
     let sb = Sandbox::new("usage");
     let run = sb.run(&["plan", "--bogus"]).expect(3);
     assert!(run.stderr().contains("--bogus"));
-    sb.run(&["graph", "--simulate", "--format", "png"])
-        .expect(3);
-    sb.run(&["apply", "--simulate", "--parallelism", "0"])
-        .expect(3);
+    sb.run(&["graph", "--simulate", "--format", "png"]).expect(3);
+    sb.run(&["apply", "--simulate", "--parallelism", "0"]).expect(3);
     // --sim-state without --simulate is a bad combination.
     sb.run(&["plan", "--sim-state", "x.json"]).expect(3);
     sb.sim(&["plan", "--env", "../escape"]).expect(3);
@@ -397,22 +340,12 @@ fn usage_errors_exit_3_not_2() {
 #[test]
 fn without_a_blueprint_or_simulate_there_is_nothing_to_do() {
     let sb = Sandbox::new("nosim");
-    for args in [
-        &["plan"][..],
-        &["apply", "--auto-approve"],
-        &["destroy", "--auto-approve"],
-    ] {
+    for args in [&["plan"][..], &["apply", "--auto-approve"], &["destroy", "--auto-approve"]] {
         let run = sb.run(args).expect(3);
-        assert!(
-            run.stderr().contains("no blueprint given"),
-            "{args:?}: {}",
-            run.stderr()
-        );
+        assert!(run.stderr().contains("no blueprint given"), "{args:?}: {}", run.stderr());
     }
     let run = sb.run(&["graph"]).expect(3);
-    assert!(run
-        .stderr()
-        .contains("give a blueprint (-f FILE) or --simulate"));
+    assert!(run.stderr().contains("give a blueprint (-f FILE) or --simulate"));
 }
 
 #[test]
@@ -420,20 +353,12 @@ fn blueprint_drives_the_simulation() {
     let sb = Sandbox::new("blueprint");
     let file = repo_file("plans/hub-spoke.yaml");
     let file = file.to_str().unwrap();
-    let plan = sb
-        .sim(&["plan", "-f", file, "--detailed-exitcode"])
-        .expect(2);
-    assert!(
-        plan.stdout().contains(" to add, 0 to change"),
-        "{}",
-        plan.stdout()
-    );
+    let plan = sb.sim(&["plan", "-f", file, "--detailed-exitcode"]).expect(2);
+    assert!(plan.stdout().contains(" to add, 0 to change"), "{}", plan.stdout());
     sb.sim(&["apply", "-f", file, "--auto-approve"]).expect(0);
     // The env name defaults to the blueprint's metadata.name.
     assert!(sb.dir.join(".airgap/sim/hub-spoke.json").exists());
-    let again = sb
-        .sim(&["plan", "-f", file, "--detailed-exitcode"])
-        .expect(0);
+    let again = sb.sim(&["plan", "-f", file, "--detailed-exitcode"]).expect(0);
     assert!(again.stdout().starts_with("No changes."));
     // The built-in scenario is another set of resources in another env.
     sb.sim(&["plan", "--detailed-exitcode"]).expect(2);
@@ -442,27 +367,15 @@ fn blueprint_drives_the_simulation() {
     let dot = sb.run(&["graph", "-f", file]).expect(0);
     assert!(dot.stdout().starts_with("digraph airgap {"));
     // A scenario and a blueprint are alternatives.
-    let both = sb
-        .run(&["plan", "-f", file, "--simulate", "random-1k"])
-        .expect(3);
-    assert!(
-        both.stderr().contains("give one of them"),
-        "{}",
-        both.stderr()
-    );
+    let both = sb.run(&["plan", "-f", file, "--simulate", "random-1k"]).expect(3);
+    assert!(both.stderr().contains("give one of them"), "{}", both.stderr());
 }
 
 /// Starts a slow apply and waits for its first progress line.
 #[cfg(unix)]
 fn start_slow_apply(sb: &Sandbox) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
     let mut child = sb
-        .command(&[
-            "apply",
-            "--auto-approve",
-            "--simulate",
-            "--sim-time-scale",
-            "0.01",
-        ])
+        .command(&["apply", "--auto-approve", "--simulate", "--sim-time-scale", "0.01"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -480,11 +393,8 @@ fn start_slow_apply(sb: &Sandbox) -> (std::process::Child, BufReader<std::proces
 
 #[cfg(unix)]
 fn interrupt(child: &std::process::Child) {
-    let ok = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
+    let ok =
+        Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success();
     assert!(ok);
 }
 
@@ -499,18 +409,13 @@ fn first_ctrl_c_cancels_and_reports() {
     let mut rest = String::new();
     out.read_to_string(&mut rest).unwrap();
     assert_eq!(status.code(), Some(4), "{rest}");
-    assert!(
-        rest.contains("cancelling: no new calls will start"),
-        "{rest}"
-    );
+    assert!(rest.contains("cancelling: no new calls will start"), "{rest}");
     assert!(rest.contains("Apply interrupted after "), "{rest}");
     assert!(rest.contains("not started"), "{rest}");
     // The state was saved: what was created is no longer planned.
     let plan = sb.sim(&["plan"]).expect(0);
     assert!(
-        !plan
-            .stdout()
-            .contains(format!("Plan: {n} to add", n = scenario_len()).as_str()),
+        !plan.stdout().contains(format!("Plan: {n} to add", n = scenario_len()).as_str()),
         "{}",
         plan.stdout()
     );
@@ -548,9 +453,7 @@ fn saved_plan_applies_exactly_and_leaves_no_changes() {
     // No confirmation (stdin is not a terminal and there is no --auto-approve).
     let apply = sb.sim(&["apply", "p.json"]).expect(0);
     assert!(
-        apply
-            .stdout()
-            .contains(format!("Plan: {n} to add,", n = scenario_len()).as_str())
+        apply.stdout().contains(format!("Plan: {n} to add,", n = scenario_len()).as_str())
             && apply.stdout().contains(
                 format!(": {n} created, 0 updated, 0 deleted.", n = scenario_len()).as_str()
             ),
@@ -587,43 +490,26 @@ fn saved_plan_applies_exactly_and_leaves_no_changes() {
 #[test]
 fn saved_plan_is_refused_when_the_environment_changed() {
     let sb = Sandbox::new("planfile-stale");
-    sb.sim(&["plan", "--out", "p.json", "--sim-state", "s.json"])
-        .expect(0);
+    sb.sim(&["plan", "--out", "p.json", "--sim-state", "s.json"]).expect(0);
     // Someone applies meanwhile: part of the environment now exists.
-    sb.sim(&[
-        "apply",
-        "--auto-approve",
-        "--sim-state",
-        "s.json",
-        "--sim-fail",
-        "vpc/workload",
-    ])
-    .expect(1);
+    sb.sim(&["apply", "--auto-approve", "--sim-state", "s.json", "--sim-fail", "vpc/workload"])
+        .expect(1);
     let state = std::fs::read(sb.dir.join("s.json")).unwrap();
 
-    let run = sb
-        .sim(&["apply", "p.json", "--sim-state", "s.json"])
-        .expect(1);
+    let run = sb.sim(&["apply", "p.json", "--sim-state", "s.json"]).expect(1);
     assert!(
         run.stderr()
             .contains("the environment changed since the plan p.json was made; run plan again"),
         "{}",
         run.stderr()
     );
-    assert_eq!(
-        run.stdout(),
-        "",
-        "refused before showing or running anything"
-    );
+    assert_eq!(run.stdout(), "", "refused before showing or running anything");
     assert_eq!(std::fs::read(sb.dir.join("s.json")).unwrap(), state);
 
     // A fresh plan of the same environment applies.
-    sb.sim(&["plan", "--out", "p.json", "--sim-state", "s.json"])
-        .expect(0);
-    sb.sim(&["apply", "p.json", "--sim-state", "s.json"])
-        .expect(0);
-    sb.sim(&["plan", "--detailed-exitcode", "--sim-state", "s.json"])
-        .expect(0);
+    sb.sim(&["plan", "--out", "p.json", "--sim-state", "s.json"]).expect(0);
+    sb.sim(&["apply", "p.json", "--sim-state", "s.json"]).expect(0);
+    sb.sim(&["plan", "--detailed-exitcode", "--sim-state", "s.json"]).expect(0);
 }
 
 #[test]
@@ -632,8 +518,7 @@ fn saved_plan_of_a_changed_blueprint_is_refused() {
     let text = std::fs::read_to_string(repo_file("plans/single-account.yaml")).unwrap();
     let bp = sb.dir.join("bp.yaml");
     std::fs::write(&bp, &text).unwrap();
-    sb.sim(&["plan", "-f", "bp.yaml", "--out", "p.json"])
-        .expect(0);
+    sb.sim(&["plan", "-f", "bp.yaml", "--out", "p.json"]).expect(0);
     let saved = read_json(&sb.dir.join("p.json"));
     assert_eq!(saved["blueprint"]["path"], "bp.yaml");
     assert_eq!(saved["blueprint"]["hash"].as_str().unwrap().len(), 16);
@@ -654,27 +539,19 @@ fn saved_plan_of_a_changed_blueprint_is_refused() {
     // The blueprint is named by the plan: -f, --env and a scenario cannot go with it.
     sb.sim(&["apply", "p.json", "-f", "bp.yaml"]).expect(3);
     sb.sim(&["apply", "p.json", "--env", "other"]).expect(3);
-    let scenario = sb
-        .run(&["apply", "p.json", "--simulate", "random-1k"])
-        .expect(3);
-    assert!(
-        scenario.stderr().contains("records its resources"),
-        "{}",
-        scenario.stderr()
-    );
+    let scenario = sb.run(&["apply", "p.json", "--simulate", "random-1k"]).expect(3);
+    assert!(scenario.stderr().contains("records its resources"), "{}", scenario.stderr());
 
     std::fs::write(&bp, &text).unwrap();
     sb.sim(&["apply", "p.json"]).expect(0);
     // The env came from the blueprint's metadata.name, as at plan time.
     assert!(sb.dir.join(".airgap/sim/demo.json").exists());
-    sb.sim(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(0);
+    sb.sim(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0);
 
     std::fs::remove_file(&bp).unwrap();
     let gone = sb.sim(&["apply", "p.json"]).expect(3);
     assert!(
-        gone.stderr()
-            .contains("cannot read the blueprint bp.yaml the plan p.json was made from"),
+        gone.stderr().contains("cannot read the blueprint bp.yaml the plan p.json was made from"),
         "{}",
         gone.stderr()
     );
@@ -686,8 +563,7 @@ fn unreadable_plan_files_exit_3() {
     std::fs::write(sb.dir.join("garbage.json"), "not a plan\n").unwrap();
     let run = sb.sim(&["apply", "garbage.json"]).expect(3);
     assert!(
-        run.stderr()
-            .contains("garbage.json is not an airgapctl plan file"),
+        run.stderr().contains("garbage.json is not an airgapctl plan file"),
         "{}",
         run.stderr()
     );
@@ -696,9 +572,7 @@ fn unreadable_plan_files_exit_3() {
 
     let missing = sb.sim(&["apply", "missing.json"]).expect(3);
     assert!(
-        missing
-            .stderr()
-            .contains("cannot read the plan file missing.json"),
+        missing.stderr().contains("cannot read the plan file missing.json"),
         "{}",
         missing.stderr()
     );
@@ -709,9 +583,7 @@ fn unreadable_plan_files_exit_3() {
     std::fs::write(sb.dir.join("future.json"), saved.to_string()).unwrap();
     let future = sb.sim(&["apply", "future.json"]).expect(3);
     assert!(
-        future
-            .stderr()
-            .contains("future.json has plan format_version 99, which this airgapctl"),
+        future.stderr().contains("future.json has plan format_version 99, which this airgapctl"),
         "{}",
         future.stderr()
     );

@@ -15,12 +15,8 @@ const SCALE: f64 = 0.01;
 
 /// A runner in its own scratch directory, with the time scale of these tests.
 fn cli(ls: &LocalStack, tag: &str) -> Cli {
-    Cli::new(
-        env!("CARGO_BIN_EXE_airgapctl"),
-        &format!("accounts-{tag}"),
-        ls.endpoint(),
-    )
-    .env("AIRGAP_TIME_SCALE", &SCALE.to_string())
+    Cli::new(env!("CARGO_BIN_EXE_airgapctl"), &format!("accounts-{tag}"), ls.endpoint())
+        .env("AIRGAP_TIME_SCALE", &SCALE.to_string())
 }
 
 /// A spoke VPC of the blueprint: name, account key, CIDR.
@@ -32,10 +28,7 @@ fn blueprint(env: &str, accounts: &[(&str, &Account)], spokes: &[Spoke]) -> Stri
          region: eu-central-1\naccounts:\n"
     );
     for (name, a) in accounts {
-        s.push_str(&format!(
-            "  {name}: {{ id: \"{}\", role: airgap-deployer }}\n",
-            a.id()
-        ));
+        s.push_str(&format!("  {name}: {{ id: \"{}\", role: airgap-deployer }}\n", a.id()));
     }
     s.push_str(
         "availabilityZones: 2\nhub:\n  account: network\n  transitGateway: { asn: 64512 }\n  \
@@ -80,10 +73,7 @@ fn changes(dir: &Cli) -> Vec<(String, String, String)> {
                 (
                     action,
                     n["id"].as_str().unwrap_or_default().to_string(),
-                    n["scope"]["account"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
+                    n["scope"]["account"].as_str().unwrap_or_default().to_string(),
                 )
             })
         })
@@ -99,8 +89,7 @@ async fn ram(ls: &LocalStack, a: &Account) -> aws_sdk_ram::Client {
 }
 
 fn env_tag(tags: &[aws_sdk_ec2::types::Tag], env: &str) -> bool {
-    tags.iter()
-        .any(|t| t.key() == Some("airgap:env") && t.value() == Some(env))
+    tags.iter().any(|t| t.key() == Some("airgap:env") && t.value() == Some(env))
 }
 
 /// Every resource of `env` that `account` owns, by kind, found with Describe calls
@@ -118,27 +107,12 @@ async fn sweep(ls: &LocalStack, a: &Account, env: &str) -> Vec<String> {
             left.push(format!("subnet {}", s.subnet_id().unwrap_or_default()));
         }
     }
-    for r in c
-        .describe_route_tables()
-        .send()
-        .await
-        .unwrap()
-        .route_tables()
-    {
+    for r in c.describe_route_tables().send().await.unwrap().route_tables() {
         if env_tag(r.tags(), env) {
-            left.push(format!(
-                "route table {}",
-                r.route_table_id().unwrap_or_default()
-            ));
+            left.push(format!("route table {}", r.route_table_id().unwrap_or_default()));
         }
     }
-    for g in c
-        .describe_internet_gateways()
-        .send()
-        .await
-        .unwrap()
-        .internet_gateways()
-    {
+    for g in c.describe_internet_gateways().send().await.unwrap().internet_gateways() {
         if env_tag(g.tags(), env) {
             left.push("internet gateway".into());
         }
@@ -148,38 +122,17 @@ async fn sweep(ls: &LocalStack, a: &Account, env: &str) -> Vec<String> {
             left.push("elastic ip".into());
         }
     }
-    for n in c
-        .describe_nat_gateways()
-        .send()
-        .await
-        .unwrap()
-        .nat_gateways()
-    {
+    for n in c.describe_nat_gateways().send().await.unwrap().nat_gateways() {
         if env_tag(n.tags(), env) && n.state().map(|s| s.as_str()) != Some("deleted") {
             left.push("nat gateway".into());
         }
     }
-    for g in c
-        .describe_security_groups()
-        .send()
-        .await
-        .unwrap()
-        .security_groups()
-    {
+    for g in c.describe_security_groups().send().await.unwrap().security_groups() {
         if env_tag(g.tags(), env) {
-            left.push(format!(
-                "security group {}",
-                g.group_id().unwrap_or_default()
-            ));
+            left.push(format!("security group {}", g.group_id().unwrap_or_default()));
         }
     }
-    for t in c
-        .describe_transit_gateways()
-        .send()
-        .await
-        .unwrap()
-        .transit_gateways()
-    {
+    for t in c.describe_transit_gateways().send().await.unwrap().transit_gateways() {
         if env_tag(t.tags(), env)
             && t.owner_id() == Some(a.id())
             && t.state().map(|s| s.as_str()) != Some("deleted")
@@ -201,13 +154,7 @@ async fn sweep(ls: &LocalStack, a: &Account, env: &str) -> Vec<String> {
             left.push("tgw attachment".into());
         }
     }
-    for e in c
-        .describe_vpc_endpoints()
-        .send()
-        .await
-        .unwrap()
-        .vpc_endpoints()
-    {
+    for e in c.describe_vpc_endpoints().send().await.unwrap().vpc_endpoints() {
         let st = e.state().map(|s| s.as_str().to_lowercase());
         if env_tag(e.tags(), env) && st.as_deref() != Some("deleted") {
             left.push("vpc endpoint".into());
@@ -221,10 +168,8 @@ async fn sweep(ls: &LocalStack, a: &Account, env: &str) -> Vec<String> {
         .await
         .unwrap();
     for s in shares.resource_shares() {
-        let tagged = s
-            .tags()
-            .iter()
-            .any(|t| t.key() == Some("airgap:env") && t.value() == Some(env));
+        let tagged =
+            s.tags().iter().any(|t| t.key() == Some("airgap:env") && t.value() == Some(env));
         if tagged && s.status().map(|s| s.as_str()) != Some("DELETED") {
             left.push("resource share".into());
         }
@@ -239,34 +184,21 @@ fn f(name: &str, v: &str) -> Filter {
 #[tokio::test(flavor = "multi_thread")]
 async fn hub_and_spokes_across_accounts() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, work, shared, extra) = (
-        ls.fresh_account(),
-        ls.fresh_account(),
-        ls.fresh_account(),
-        ls.fresh_account(),
-    );
+    let (net, work, shared, extra) =
+        (ls.fresh_account(), ls.fresh_account(), ls.fresh_account(), ls.fresh_account());
     for a in [&net, &work, &shared, &extra] {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }
     let env = format!("acct{}", &net.id()[..6]);
     let dir = cli(&ls, "hub");
-    let accounts = [
-        ("network", &net),
-        ("workload", &work),
-        ("shared", &shared),
-        ("extra", &extra),
-    ];
+    let accounts = [("network", &net), ("workload", &work), ("shared", &shared), ("extra", &extra)];
     let one = [Spoke("workload", "workload", "10.10.0.0/16")];
     // Only the accounts in use are declared: each declared account is observed.
     dir.write("bp.yaml", &blueprint(&env, &accounts[..2], &one));
 
     // One spoke account.
     let t = Instant::now();
-    check(
-        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
-        0,
-        "apply",
-    );
+    check(&dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]), 0, "apply");
     let apply_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let calls_1 = plan_calls(&dir);
@@ -312,20 +244,11 @@ async fn hub_and_spokes_across_accounts() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        invs.resource_share_invitations()[0]
-            .status()
-            .map(|s| s.as_str()),
-        Some("ACCEPTED")
-    );
+    assert_eq!(invs.resource_share_invitations()[0].status().map(|s| s.as_str()), Some("ACCEPTED"));
     // The attachment is available from both sides.
     let net_ec2 = ec2(&ls, &net).await;
     let work_ec2 = ec2(&ls, &work).await;
-    let atts = work_ec2
-        .describe_transit_gateway_vpc_attachments()
-        .send()
-        .await
-        .unwrap();
+    let atts = work_ec2.describe_transit_gateway_vpc_attachments().send().await.unwrap();
     let att = atts
         .transit_gateway_vpc_attachments()
         .iter()
@@ -341,9 +264,7 @@ async fn hub_and_spokes_across_accounts() {
         .await
         .unwrap();
     assert_eq!(
-        seen.transit_gateway_attachments()[0]
-            .state()
-            .map(|s| s.as_str()),
+        seen.transit_gateway_attachments()[0].state().map(|s| s.as_str()),
         Some("available")
     );
     // Associated with the spoke TGW route table; propagated to the inspection one.
@@ -357,9 +278,7 @@ async fn hub_and_spokes_across_accounts() {
         rts.transit_gateway_route_tables()
             .iter()
             .find(|t| {
-                t.tags()
-                    .iter()
-                    .any(|tag| tag.key() == Some("airgap:id") && tag.value() == Some(id))
+                t.tags().iter().any(|tag| tag.key() == Some("airgap:id") && tag.value() == Some(id))
             })
             .and_then(|t| t.transit_gateway_route_table_id())
             .unwrap_or_else(|| panic!("TGW route table {id}"))
@@ -410,13 +329,7 @@ async fn hub_and_spokes_across_accounts() {
         .internet_gateways()
         .iter()
         .all(|g| !env_tag(g.tags(), &env)));
-    assert!(work_ec2
-        .describe_nat_gateways()
-        .send()
-        .await
-        .unwrap()
-        .nat_gateways()
-        .is_empty());
+    assert!(work_ec2.describe_nat_gateways().send().await.unwrap().nat_gateways().is_empty());
 
     // Two more spoke accounts: only their resources, shares and acceptances are new.
     let three = [
@@ -430,65 +343,38 @@ async fn hub_and_spokes_across_accounts() {
     for (action, id, account) in &plan {
         assert_eq!(action, "create", "{id} in {account}");
         let new_account = account == shared.id() || account == extra.id();
-        let about_new = ["tooling", "extra", "shared"]
-            .iter()
-            .any(|n| id.contains(n));
+        let about_new = ["tooling", "extra", "shared"].iter().any(|n| id.contains(n));
         assert!(new_account || about_new, "{action} {id} in {account}");
     }
-    check(
-        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
-        0,
-        "apply 3",
-    );
+    check(&dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]), 0, "apply 3");
     let calls_3 = plan_calls(&dir);
     assert_eq!(
         principals(net_ram.clone(), share_arn.clone()).await,
-        BTreeSet::from([
-            work.id().to_string(),
-            shared.id().to_string(),
-            extra.id().to_string()
-        ])
+        BTreeSet::from([work.id().to_string(), shared.id().to_string(), extra.id().to_string()])
     );
 
     // Removing one detaches and unshares only it.
-    let two = [
-        Spoke("workload", "workload", "10.10.0.0/16"),
-        Spoke("tooling", "shared", "10.20.0.0/20"),
-    ];
+    let two =
+        [Spoke("workload", "workload", "10.10.0.0/16"), Spoke("tooling", "shared", "10.20.0.0/20")];
     dir.write("bp.yaml", &blueprint(&env, &accounts, &two));
     let plan = changes(&dir);
     assert!(!plan.is_empty());
     for (action, id, account) in &plan {
         assert_eq!(action, "delete", "{id} in {account}");
-        assert!(
-            account == extra.id() || id.contains("extra"),
-            "{action} {id} in {account}"
-        );
+        assert!(account == extra.id() || id.contains("extra"), "{action} {id} in {account}");
     }
-    check(
-        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
-        0,
-        "apply 2",
-    );
+    check(&dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]), 0, "apply 2");
     assert_eq!(
         principals(net_ram.clone(), share_arn.clone()).await,
         BTreeSet::from([work.id().to_string(), shared.id().to_string()])
     );
     assert!(sweep(&ls, &extra, &env).await.is_empty());
     assert!(!sweep(&ls, &shared, &env).await.is_empty());
-    check(
-        &dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]),
-        0,
-        "plan after removal",
-    );
+    check(&dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]), 0, "plan after removal");
 
     // Destroy: nothing tagged is left in any account.
     let t = Instant::now();
-    check(
-        &dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]),
-        0,
-        "destroy",
-    );
+    check(&dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
     let destroy_s = t.elapsed().as_secs_f64();
     for a in [&net, &work, &shared, &extra] {
         let left = sweep(&ls, a, &env).await;
@@ -534,11 +420,7 @@ async fn a_dependency_violation_while_deleting_is_waited_out() {
     let env = format!("dv{}", &net.id()[..6]);
     let text = blueprint(&env, &[("network", &net)], &[]).replace("vpcs:\n", "vpcs: []\n");
     dir.write("bp.yaml", &text);
-    check(
-        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
-        0,
-        "apply",
-    );
+    check(&dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]), 0, "apply");
     // The first three subnet deletes answer DependencyViolation, as while the ENIs of
     // an endpoint or a NAT are still going away.
     let fault = ls
@@ -577,11 +459,7 @@ fn actions(dir: &Cli) -> Vec<(String, String, String)> {
         .iter()
         .map(|n| {
             let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
-            (
-                s(&n["action"]["action"]),
-                s(&n["id"]),
-                s(&n["scope"]["account"]),
-            )
+            (s(&n["action"]["action"]), s(&n["id"]), s(&n["scope"]["account"]))
         })
         .collect()
 }
@@ -612,33 +490,18 @@ async fn invitation_acceptance_is_observed_in_the_principal_account() {
     assert!(before
         .iter()
         .any(|(a, id, acct)| a == "create" && id == "ram/accept/workload" && acct == work.id()));
-    check(
-        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
-        0,
-        "apply",
-    );
+    check(&dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]), 0, "apply");
     // After the apply, the acceptance is found again in the workload account: no-op.
     let after = actions(&dir);
-    let accept: Vec<_> = after
-        .iter()
-        .filter(|(_, id, _)| id == "ram/accept/workload")
-        .collect();
+    let accept: Vec<_> = after.iter().filter(|(_, id, _)| id == "ram/accept/workload").collect();
     assert_eq!(
         accept,
-        [&(
-            "no-op".to_string(),
-            "ram/accept/workload".to_string(),
-            work.id().to_string()
-        )],
+        [&("no-op".to_string(), "ram/accept/workload".to_string(), work.id().to_string())],
         "{after:?}"
     );
     let changed: Vec<_> = after.iter().filter(|(a, _, _)| a != "no-op").collect();
     assert!(changed.is_empty(), "a plan after apply changes {changed:?}");
-    check(
-        &dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]),
-        0,
-        "destroy",
-    );
+    check(&dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
     for a in [&net, &work] {
         let left = sweep(&ls, a, &env).await;
         assert!(left.is_empty(), "left in {}: {left:?}", a.id());

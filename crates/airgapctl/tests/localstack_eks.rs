@@ -59,11 +59,7 @@ clusters:
 
 /// The real binary in a scratch directory of this file's tests, talking to `endpoint`.
 fn cli(name: &str, endpoint: &str) -> Cli {
-    Cli::new(
-        env!("CARGO_BIN_EXE_airgapctl"),
-        &format!("eks-{name}"),
-        endpoint,
-    )
+    Cli::new(env!("CARGO_BIN_EXE_airgapctl"), &format!("eks-{name}"), endpoint)
 }
 
 fn apply_args(file: &str) -> Vec<&str> {
@@ -79,19 +75,12 @@ async fn localstack_account() -> Result<(LocalStack, Account, aws_types::SdkConf
 }
 
 fn tag_filter(key: &str, value: &str) -> aws_sdk_ec2::types::Filter {
-    aws_sdk_ec2::types::Filter::builder()
-        .name(format!("tag:{key}"))
-        .values(value)
-        .build()
+    aws_sdk_ec2::types::Filter::builder().name(format!("tag:{key}")).values(value).build()
 }
 
 /// The EC2 ids of the subnets whose node ids start with `prefix`, sorted.
 async fn subnets(ec2: &aws_sdk_ec2::Client, prefix: &str) -> Result<Vec<String>, Error> {
-    let out = ec2
-        .describe_subnets()
-        .filters(tag_filter("airgap:env", ENV))
-        .send()
-        .await?;
+    let out = ec2.describe_subnets().filters(tag_filter("airgap:env", ENV)).send().await?;
     let mut ids: Vec<String> = out
         .subnets()
         .iter()
@@ -153,21 +142,12 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
     let iam = aws_sdk_iam::Client::new(conf);
     let kms = aws_sdk_kms::Client::new(conf);
 
-    let cl = eks
-        .describe_cluster()
-        .name(CLUSTER)
-        .send()
-        .await?
-        .cluster
-        .ok_or("no cluster")?;
+    let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
     assert_eq!(cl.status().map(|s| s.as_str()), Some("ACTIVE"));
     assert_eq!(cl.version(), Some("1.31"));
     let tags = cl.tags().ok_or("cluster without tags")?;
     assert_eq!(tags.get("airgap:env").map(String::as_str), Some(ENV));
-    assert_eq!(
-        tags.get("airgap:id").map(String::as_str),
-        Some("cluster/apps")
-    );
+    assert_eq!(tags.get("airgap:id").map(String::as_str), Some("cluster/apps"));
 
     // Endpoint: private only, in the control-plane subnets, behind the API group.
     let vpc = cl.resources_vpc_config().ok_or("no VPC config")?;
@@ -177,10 +157,7 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
     assert_eq!(cp.len(), 2);
     assert_eq!(sorted(vpc.subnet_ids()), cp);
     let [sg] = vpc.security_group_ids() else {
-        panic!(
-            "one security group expected: {:?}",
-            vpc.security_group_ids()
-        );
+        panic!("one security group expected: {:?}", vpc.security_group_ids());
     };
     let groups = ec2.describe_security_groups().group_ids(sg).send().await?;
     let group = &groups.security_groups()[0];
@@ -196,21 +173,13 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
                 p.ip_protocol().unwrap_or_default().to_string(),
                 p.from_port().unwrap_or(-1),
                 p.to_port().unwrap_or(-1),
-                p.ip_ranges()
-                    .iter()
-                    .filter_map(|r| r.cidr_ip().map(str::to_string))
-                    .collect(),
+                p.ip_ranges().iter().filter_map(|r| r.cidr_ip().map(str::to_string)).collect(),
             )
         })
         .collect();
     assert_eq!(
         rules,
-        [(
-            "tcp".to_string(),
-            443,
-            443,
-            vec!["10.200.0.0/16".to_string()]
-        )],
+        [("tcp".to_string(), 443, 443, vec!["10.200.0.0/16".to_string()])],
         "the API group allows 443 from apiAccessCidrs only"
     );
 
@@ -226,9 +195,7 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
     logs.sort();
     assert_eq!(logs, ["api", "audit"]);
     assert_eq!(
-        cl.access_config()
-            .and_then(|a| a.authentication_mode())
-            .map(|m| m.as_str()),
+        cl.access_config().and_then(|a| a.authentication_mode()).map(|m| m.as_str()),
         Some("API")
     );
     let key_arn = cl.encryption_config()[0]
@@ -236,46 +203,23 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
         .and_then(|p| p.key_arn())
         .ok_or("no secrets key")?
         .to_string();
-    let key = kms
-        .describe_key()
-        .key_id(&key_arn)
-        .send()
-        .await?
-        .key_metadata
-        .ok_or("no key")?;
+    let key = kms.describe_key().key_id(&key_arn).send().await?.key_metadata.ok_or("no key")?;
     assert_eq!(key.key_state().map(|s| s.as_str()), Some("Enabled"));
     let key_tags = kms.list_resource_tags().key_id(&key_arn).send().await?;
     assert!(key_tags
         .tags()
         .iter()
         .any(|t| t.tag_key() == "airgap:id" && t.tag_value() == "cluster/apps/kms"));
-    assert!(
-        kms.get_key_rotation_status()
-            .key_id(&key_arn)
-            .send()
-            .await?
-            .key_rotation_enabled
-    );
+    assert!(kms.get_key_rotation_status().key_id(&key_arn).send().await?.key_rotation_enabled);
     let aliases = kms.list_aliases().key_id(key.key_id()).send().await?;
-    let names: Vec<&str> = aliases
-        .aliases()
-        .iter()
-        .filter_map(|a| a.alias_name())
-        .collect();
+    let names: Vec<&str> = aliases.aliases().iter().filter_map(|a| a.alias_name()).collect();
     assert_eq!(names, [format!("alias/airgap/{ENV}/apps")]);
 
     // Roles: under the env's path, trusted by their service, with their policies.
     let role_of = |name: &str| format!("arn:aws:iam::{account}:role/airgap/{ENV}/{name}");
-    assert_eq!(
-        cl.role_arn(),
-        Some(role_of("airgap-eks-apps-cluster").as_str())
-    );
+    assert_eq!(cl.role_arn(), Some(role_of("airgap-eks-apps-cluster").as_str()));
     for (role, service, policies) in [
-        (
-            "airgap-eks-apps-cluster",
-            "eks.amazonaws.com",
-            vec!["AmazonEKSClusterPolicy"],
-        ),
+        ("airgap-eks-apps-cluster", "eks.amazonaws.com", vec!["AmazonEKSClusterPolicy"]),
         (
             "airgap-eks-apps-node",
             "ec2.amazonaws.com",
@@ -286,34 +230,16 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
             ],
         ),
     ] {
-        let r = iam
-            .get_role()
-            .role_name(role)
-            .send()
-            .await?
-            .role
-            .ok_or("no role")?;
+        let r = iam.get_role().role_name(role).send().await?.role.ok_or("no role")?;
         assert_eq!(r.path(), format!("/airgap/{ENV}/"));
         assert!(
-            r.assume_role_policy_document()
-                .unwrap_or_default()
-                .contains(service),
+            r.assume_role_policy_document().unwrap_or_default().contains(service),
             "{role} trusts {service}"
         );
-        assert!(r
-            .tags()
-            .iter()
-            .any(|t| t.key() == "airgap:env" && t.value() == ENV));
-        let attached = iam
-            .list_attached_role_policies()
-            .role_name(role)
-            .send()
-            .await?;
-        let mut names: Vec<&str> = attached
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_name())
-            .collect();
+        assert!(r.tags().iter().any(|t| t.key() == "airgap:env" && t.value() == ENV));
+        let attached = iam.list_attached_role_policies().role_name(role).send().await?;
+        let mut names: Vec<&str> =
+            attached.attached_policies().iter().filter_map(|p| p.policy_name()).collect();
         names.sort();
         assert_eq!(names, policies, "{role}");
     }
@@ -331,47 +257,22 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
     let dp = subnets(&ec2, "vpc/workload/subnet/dataPlane/").await?;
     assert_eq!(dp.len(), 2);
     assert_eq!(sorted(ng.subnets()), dp);
-    assert_eq!(
-        ng.node_role(),
-        Some(role_of("airgap-eks-apps-node").as_str())
-    );
+    assert_eq!(ng.node_role(), Some(role_of("airgap-eks-apps-node").as_str()));
     assert_eq!(ng.instance_types(), ["m6i.large"]);
-    assert_eq!(
-        ng.ami_type().map(|t| t.as_str()),
-        Some("AL2023_x86_64_STANDARD")
-    );
+    assert_eq!(ng.ami_type().map(|t| t.as_str()), Some("AL2023_x86_64_STANDARD"));
     let sc = ng.scaling_config().ok_or("no scaling")?;
-    assert_eq!(
-        (sc.min_size(), sc.desired_size(), sc.max_size()),
-        (Some(1), Some(2), Some(3))
-    );
-    assert_eq!(
-        ng.labels().and_then(|l| l.get("tier")).map(String::as_str),
-        Some("general")
-    );
+    assert_eq!((sc.min_size(), sc.desired_size(), sc.max_size()), (Some(1), Some(2), Some(3)));
+    assert_eq!(ng.labels().and_then(|l| l.get("tier")).map(String::as_str), Some("general"));
     let taint = &ng.taints()[0];
     assert_eq!(
-        (
-            taint.key(),
-            taint.value(),
-            taint.effect().map(|e| e.as_str())
-        ),
+        (taint.key(), taint.value(), taint.effect().map(|e| e.as_str())),
         (Some("dedicated"), Some("general"), Some("NO_SCHEDULE"))
     );
 
     // Add-ons, ACTIVE, tagged with the Kubernetes version they were installed for.
-    let mut addons = eks
-        .list_addons()
-        .cluster_name(CLUSTER)
-        .send()
-        .await?
-        .addons()
-        .to_vec();
+    let mut addons = eks.list_addons().cluster_name(CLUSTER).send().await?.addons().to_vec();
     addons.sort();
-    assert_eq!(
-        addons,
-        ["coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
-    );
+    assert_eq!(addons, ["coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
     for a in &addons {
         let ad = eks
             .describe_addon()
@@ -386,10 +287,7 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
             assert_eq!(ad.addon_version(), Some("v1.31.0-eksbuild.1"));
         }
         let t = ad.tags().ok_or("add-on without tags")?;
-        assert_eq!(
-            t.get("airgap:kubernetes-version").map(String::as_str),
-            Some("1.31")
-        );
+        assert_eq!(t.get("airgap:kubernetes-version").map(String::as_str), Some("1.31"));
     }
 
     // The admin's access entry and its cluster-wide admin policy.
@@ -403,10 +301,7 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
         .access_entry
         .ok_or("no access entry")?;
     assert_eq!(
-        entry
-            .tags()
-            .and_then(|t| t.get("airgap:id"))
-            .map(String::as_str),
+        entry.tags().and_then(|t| t.get("airgap:id")).map(String::as_str),
         Some("cluster/apps/access/0")
     );
     let pols = eks
@@ -419,12 +314,7 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
         panic!("one policy expected: {pols:?}");
     };
     assert_eq!(p.policy_arn(), Some(ADMIN_POLICY));
-    assert_eq!(
-        p.access_scope()
-            .and_then(|s| s.r#type())
-            .map(|t| t.as_str()),
-        Some("cluster")
-    );
+    assert_eq!(p.access_scope().and_then(|s| s.r#type()).map(|t| t.as_str()), Some("cluster"));
     Ok(())
 }
 
@@ -436,10 +326,7 @@ async fn check_swept(conf: &aws_types::SdkConfig) -> TestResult {
     let ec2 = aws_sdk_ec2::Client::new(conf);
     let iam = aws_sdk_iam::Client::new(conf);
     let kms = aws_sdk_kms::Client::new(conf);
-    assert_eq!(
-        eks.list_clusters().send().await?.clusters(),
-        [] as [String; 0]
-    );
+    assert_eq!(eks.list_clusters().send().await?.clusters(), [] as [String; 0]);
     let roles = iam.list_roles().send().await?;
     let left: Vec<&str> = roles
         .roles()
@@ -459,53 +346,28 @@ async fn check_swept(conf: &aws_types::SdkConfig) -> TestResult {
     }
     let aliases = kms.list_aliases().send().await?;
     assert!(
-        !aliases.aliases().iter().any(|a| a
-            .alias_name()
-            .is_some_and(|n| n.starts_with("alias/airgap/"))),
+        !aliases
+            .aliases()
+            .iter()
+            .any(|a| a.alias_name().is_some_and(|n| n.starts_with("alias/airgap/"))),
         "aliases left: {aliases:?}"
     );
     let env = || tag_filter("airgap:env", ENV);
     let mut left: Vec<String> = Vec::new();
     let o = ec2.describe_vpcs().filters(env()).send().await?;
-    left.extend(
-        o.vpcs()
-            .iter()
-            .filter_map(|x| x.vpc_id().map(str::to_string)),
-    );
+    left.extend(o.vpcs().iter().filter_map(|x| x.vpc_id().map(str::to_string)));
     let o = ec2.describe_subnets().filters(env()).send().await?;
-    left.extend(
-        o.subnets()
-            .iter()
-            .filter_map(|x| x.subnet_id().map(str::to_string)),
-    );
+    left.extend(o.subnets().iter().filter_map(|x| x.subnet_id().map(str::to_string)));
     let o = ec2.describe_security_groups().filters(env()).send().await?;
-    left.extend(
-        o.security_groups()
-            .iter()
-            .filter_map(|x| x.group_id().map(str::to_string)),
-    );
+    left.extend(o.security_groups().iter().filter_map(|x| x.group_id().map(str::to_string)));
     let o = ec2.describe_route_tables().filters(env()).send().await?;
+    left.extend(o.route_tables().iter().filter_map(|x| x.route_table_id().map(str::to_string)));
+    let o = ec2.describe_internet_gateways().filters(env()).send().await?;
     left.extend(
-        o.route_tables()
-            .iter()
-            .filter_map(|x| x.route_table_id().map(str::to_string)),
-    );
-    let o = ec2
-        .describe_internet_gateways()
-        .filters(env())
-        .send()
-        .await?;
-    left.extend(
-        o.internet_gateways()
-            .iter()
-            .filter_map(|x| x.internet_gateway_id().map(str::to_string)),
+        o.internet_gateways().iter().filter_map(|x| x.internet_gateway_id().map(str::to_string)),
     );
     let o = ec2.describe_addresses().filters(env()).send().await?;
-    left.extend(
-        o.addresses()
-            .iter()
-            .filter_map(|x| x.allocation_id().map(str::to_string)),
-    );
+    left.extend(o.addresses().iter().filter_map(|x| x.allocation_id().map(str::to_string)));
     let o = ec2.describe_nat_gateways().filter(env()).send().await?;
     left.extend(
         o.nat_gateways()
@@ -517,17 +379,10 @@ async fn check_swept(conf: &aws_types::SdkConfig) -> TestResult {
     left.extend(
         o.vpc_endpoints()
             .iter()
-            .filter(|x| {
-                x.state()
-                    .is_none_or(|s| !s.as_str().eq_ignore_ascii_case("deleted"))
-            })
+            .filter(|x| x.state().is_none_or(|s| !s.as_str().eq_ignore_ascii_case("deleted")))
             .filter_map(|x| x.vpc_endpoint_id().map(str::to_string)),
     );
-    let o = ec2
-        .describe_transit_gateways()
-        .filters(env())
-        .send()
-        .await?;
+    let o = ec2.describe_transit_gateways().filters(env()).send().await?;
     left.extend(
         o.transit_gateways()
             .iter()
@@ -552,10 +407,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     // The time model made the engine wait, and the order held: cluster, early add-ons,
     // node group, coredns.
     assert!(out.contains("+ cluster/apps: waiting (CREATING)"), "{out}");
-    assert!(
-        out.contains("+ cluster/apps/nodegroup/general: waiting (CREATING)"),
-        "{out}"
-    );
+    assert!(out.contains("+ cluster/apps/nodegroup/general: waiting (CREATING)"), "{out}");
     assert!(
         create.line("+ cluster/apps: done") < create.line("+ cluster/apps/addon/vpc-cni: creating")
     );
@@ -569,8 +421,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     );
     check_built(&conf, id).await?;
     // Converged: a second plan has nothing to do.
-    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(0, "airgapctl");
+    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
 
     // A version bump: in place, control plane first, then add-ons, then node groups.
     cli.write("bp.yaml", &blueprint(id, "1.32", scaling, ALL_ENDPOINTS));
@@ -579,20 +430,11 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
         .expect(2, "airgapctl")
         .stdout
         .clone();
-    assert!(
-        plan.contains("Plan: 0 to add, 6 to change, 0 to replace, 0 to destroy."),
-        "{plan}"
-    );
+    assert!(plan.contains("Plan: 0 to add, 6 to change, 0 to replace, 0 to destroy."), "{plan}");
     assert!(plan.contains("~ cluster/apps (eks-cluster"), "{plan}");
     assert!(plan.contains("version: \"1.31\" -> \"1.32\""), "{plan}");
-    assert!(
-        plan.contains("~ cluster/apps/nodegroup/general (eks-nodegroup"),
-        "{plan}"
-    );
-    assert!(
-        plan.contains("kubernetesVersion: \"1.31\" -> \"1.32\""),
-        "{plan}"
-    );
+    assert!(plan.contains("~ cluster/apps/nodegroup/general (eks-nodegroup"), "{plan}");
+    assert!(plan.contains("kubernetesVersion: \"1.31\" -> \"1.32\""), "{plan}");
     let upgrade = cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
     upgrade.timing("apply (1.31 -> 1.32)");
     for addon in ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"] {
@@ -622,21 +464,12 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     assert_eq!((proxy.len(), ng_u.len()), (1, 1), "{proxy:?} {ng_u:?}");
     assert_eq!(proxy[0].1, "AddonUpdate");
     assert_eq!(ng_u[0].1, "VersionUpdate");
-    assert!(
-        proxy[0].0 - cluster_u[0].0 >= 5.0,
-        "{cluster_u:?} {proxy:?}"
-    );
+    assert!(proxy[0].0 - cluster_u[0].0 >= 5.0, "{cluster_u:?} {proxy:?}");
     assert!(ng_u[0].0 - proxy[0].0 >= 0.5, "{proxy:?} {ng_u:?}");
     for addon in ["vpc-cni", "eks-pod-identity-agent", "coredns"] {
         assert_eq!(updates(&eks, None, Some(addon)).await?, [], "{addon}");
     }
-    let cl = eks
-        .describe_cluster()
-        .name(CLUSTER)
-        .send()
-        .await?
-        .cluster
-        .ok_or("no cluster")?;
+    let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
     assert_eq!(cl.version(), Some("1.32"));
     let ng = eks
         .describe_nodegroup()
@@ -663,15 +496,12 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
             .ok_or("no add-on")?;
         assert_eq!(ad.addon_version(), Some(version), "{addon}");
         assert_eq!(
-            ad.tags()
-                .and_then(|t| t.get("airgap:kubernetes-version"))
-                .map(String::as_str),
+            ad.tags().and_then(|t| t.get("airgap:kubernetes-version")).map(String::as_str),
             Some("1.32"),
             "{addon}"
         );
     }
-    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(0, "airgapctl");
+    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
 
     // Scaling: in place (UpdateNodegroupConfig), the same node group; an update
     // configuration given at the same time goes with it in the one call.
@@ -687,15 +517,9 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     let scale = cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
     scale.timing("apply (scaling)");
     let out = scale.stdout.clone();
-    assert!(
-        out.contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."),
-        "{out}"
-    );
+    assert!(out.contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."), "{out}");
     assert!(out.contains("min: 1 -> 2"), "{out}");
-    assert!(
-        out.contains("~ cluster/apps/nodegroup/general: waiting (UPDATING)"),
-        "{out}"
-    );
+    assert!(out.contains("~ cluster/apps/nodegroup/general: waiting (UPDATING)"), "{out}");
     let ng = eks
         .describe_nodegroup()
         .cluster_name(CLUSTER)
@@ -705,33 +529,18 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
         .nodegroup
         .ok_or("no node group")?;
     let sc = ng.scaling_config().ok_or("no scaling")?;
-    assert_eq!(
-        (sc.min_size(), sc.desired_size(), sc.max_size()),
-        (Some(2), Some(3), Some(5))
-    );
-    assert_eq!(
-        ng.update_config()
-            .and_then(|u| u.max_unavailable_percentage()),
-        Some(50)
-    );
+    assert_eq!((sc.min_size(), sc.desired_size(), sc.max_size()), (Some(2), Some(3), Some(5)));
+    assert_eq!(ng.update_config().and_then(|u| u.max_unavailable_percentage()), Some(50));
     assert_eq!(ng.nodegroup_arn().map(str::to_string), arn_before);
     let ng_u = updates(&eks, Some("general"), None).await?;
     assert_eq!(
         ng_u.iter().map(|u| u.1.as_str()).collect::<Vec<_>>(),
         ["VersionUpdate", "ConfigUpdate"]
     );
-    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(0, "airgapctl");
+    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
 
     let destroy = cli
-        .run(&[
-            "destroy",
-            "-f",
-            "bp.yaml",
-            "--time-scale",
-            SCALE,
-            "--auto-approve",
-        ])
+        .run(&["destroy", "-f", "bp.yaml", "--time-scale", SCALE, "--auto-approve"])
         .expect(0, "airgapctl");
     destroy.timing("destroy");
     let out = destroy.stdout.clone();
@@ -742,8 +551,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     );
     assert!(destroy.line("- cluster/apps: done") < destroy.line("- cluster/apps/role: deleting"));
     check_swept(&conf).await?;
-    cli.run(&["plan", "-f", "bp.yaml", "--destroy", "--detailed-exitcode"])
-        .expect(0, "airgapctl");
+    cli.run(&["plan", "-f", "bp.yaml", "--destroy", "--detailed-exitcode"]).expect(0, "airgapctl");
     Ok(())
 }
 
@@ -766,23 +574,13 @@ async fn a_cluster_without_ecr_dkr_is_refused_before_any_aws_call() -> TestResul
         assert!(err.contains("blueprint::private_cluster"), "{err}");
         assert!(err.contains(&format!("bp.yaml:{line}:{col}")), "{err}");
         assert!(err.contains("interface endpoint `ecr.dkr`"), "{err}");
-        assert!(
-            err.contains("interface: [ecr.api, sts, ec2, logs, eks-auth, ecr.dkr]"),
-            "{err}"
-        );
+        assert!(err.contains("interface: [ecr.api, sts, ec2, logs, eks-auth, ecr.dkr]"), "{err}");
     }
     // Refused before connecting: an endpoint where nothing listens gives the same answer.
-    let offline = Cli::new(
-        env!("CARGO_BIN_EXE_airgapctl"),
-        "eks-refused-offline",
-        "http://127.0.0.1:9",
-    );
+    let offline =
+        Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "eks-refused-offline", "http://127.0.0.1:9");
     offline.write("bp.yaml", &text);
-    let err = offline
-        .run(&["plan", "-f", "bp.yaml"])
-        .expect(3, "airgapctl")
-        .stderr
-        .clone();
+    let err = offline.run(&["plan", "-f", "bp.yaml"]).expect(3, "airgapctl").stderr.clone();
     assert!(err.contains("blueprint::private_cluster"), "{err}");
     // And nothing was made in the account.
     let ec2 = aws_sdk_ec2::Client::new(&conf);
@@ -800,10 +598,7 @@ async fn a_cluster_without_ecr_dkr_is_refused_before_any_aws_call() -> TestResul
 
 /// The controller tag every leftover below carries, naming the environment's cluster.
 fn cluster_tag() -> aws_sdk_ec2::types::Tag {
-    aws_sdk_ec2::types::Tag::builder()
-        .key("elbv2.k8s.aws/cluster")
-        .value(CLUSTER)
-        .build()
+    aws_sdk_ec2::types::Tag::builder().key("elbv2.k8s.aws/cluster").value(CLUSTER).build()
 }
 
 fn ec2_tags(
@@ -821,10 +616,7 @@ async fn eni_exists(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<bool, Error> 
     let out = ec2
         .describe_network_interfaces()
         .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("network-interface-id")
-                .values(id)
-                .build(),
+            aws_sdk_ec2::types::Filter::builder().name("network-interface-id").values(id).build(),
         )
         .send()
         .await?;
@@ -842,22 +634,14 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
     let (ls, account, conf) = localstack_account().await?;
     let cli = cli("blockers", ls.endpoint());
     let id = account.id();
-    cli.write(
-        "bp.yaml",
-        &blueprint(id, "1.31", "{ min: 1, desired: 1, max: 2 }", ALL_ENDPOINTS),
-    );
+    cli.write("bp.yaml", &blueprint(id, "1.31", "{ min: 1, desired: 1, max: 2 }", ALL_ENDPOINTS));
     cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
 
     let ec2 = aws_sdk_ec2::Client::new(&conf);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
     let dp = subnets(&ec2, "vpc/workload/subnet/dataPlane/").await?;
     let ep = subnets(&ec2, "vpc/workload/subnet/endpoints/").await?;
-    let vpc = ec2
-        .describe_subnets()
-        .subnet_ids(&dp[0])
-        .send()
-        .await?
-        .subnets()[0]
+    let vpc = ec2.describe_subnets().subnet_ids(&dp[0]).send().await?.subnets()[0]
         .vpc_id()
         .ok_or("no vpc")?
         .to_string();
@@ -931,10 +715,7 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
         .tags(elb_tag)
         .send()
         .await?;
-    let tg_arn = tg.target_groups()[0]
-        .target_group_arn()
-        .ok_or("no target group arn")?
-        .to_string();
+    let tg_arn = tg.target_groups()[0].target_group_arn().ok_or("no target group arn")?.to_string();
     // Someone's debugging interface: not the environment's to delete.
     let foreign = ec2
         .create_network_interface()
@@ -956,10 +737,7 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
         .and_then(|v| v.vpc_id)
         .ok_or("no vpc")?;
     let mut other_subnets = Vec::new();
-    for (cidr, az) in [
-        ("10.99.0.0/24", "eu-central-1a"),
-        ("10.99.1.0/24", "eu-central-1b"),
-    ] {
+    for (cidr, az) in [("10.99.0.0/24", "eu-central-1a"), ("10.99.1.0/24", "eu-central-1b")] {
         other_subnets.push(
             ec2.create_subnet()
                 .vpc_id(&other_vpc)
@@ -1004,14 +782,7 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
         .ok_or("no arn")?
         .to_string();
 
-    let destroy = [
-        "destroy",
-        "-f",
-        "bp.yaml",
-        "--time-scale",
-        SCALE,
-        "--auto-approve",
-    ];
+    let destroy = ["destroy", "-f", "bp.yaml", "--time-scale", SCALE, "--auto-approve"];
     let first = cli.run(&destroy).expect(1, "airgapctl");
     first.timing("destroy held by a foreign interface");
     let said = format!("{}{}", first.stdout.clone(), first.stderr.clone());
@@ -1023,24 +794,10 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
         )),
         "{said}"
     );
-    let still = elb
-        .describe_load_balancers()
-        .load_balancer_arns(&other_lb)
-        .send()
-        .await?;
-    assert_eq!(
-        still.load_balancers().len(),
-        1,
-        "the other team's load balancer was deleted"
-    );
-    assert!(
-        eni_exists(&ec2, &foreign).await?,
-        "the foreign interface was deleted"
-    );
-    assert!(
-        !eni_exists(&ec2, &cni).await?,
-        "the CNI interface is still there"
-    );
+    let still = elb.describe_load_balancers().load_balancer_arns(&other_lb).send().await?;
+    assert_eq!(still.load_balancers().len(), 1, "the other team's load balancer was deleted");
+    assert!(eni_exists(&ec2, &foreign).await?, "the foreign interface was deleted");
+    assert!(!eni_exists(&ec2, &cni).await?, "the CNI interface is still there");
     let lbs = elb.describe_load_balancers().send().await?;
     assert!(
         lbs.load_balancers()
@@ -1049,38 +806,18 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
         "the controller's load balancer is still there: {lbs:?}"
     );
     // Only the subnet the interface holds (and what depends on it) is left.
-    assert_eq!(
-        subnets(&ec2, "vpc/workload/subnet/").await?,
-        vec![ep[0].clone()]
-    );
+    assert_eq!(subnets(&ec2, "vpc/workload/subnet/").await?, vec![ep[0].clone()]);
 
-    ec2.delete_network_interface()
-        .network_interface_id(&foreign)
-        .send()
-        .await?;
-    elb.delete_load_balancer()
-        .load_balancer_arn(&other_lb)
-        .send()
-        .await?;
-    cli.run(&destroy)
-        .expect(0, "airgapctl")
-        .timing("destroy after the blocker went");
+    ec2.delete_network_interface().network_interface_id(&foreign).send().await?;
+    elb.delete_load_balancer().load_balancer_arn(&other_lb).send().await?;
+    cli.run(&destroy).expect(0, "airgapctl").timing("destroy after the blocker went");
     // The other team's cluster, which destroy left alone, goes too (at once at scale 0).
     ls.set_time_scale(&account, 0.0).await?;
-    aws_sdk_eks::Client::new(&conf)
-        .delete_cluster()
-        .name("other-team")
-        .send()
-        .await?;
+    aws_sdk_eks::Client::new(&conf).delete_cluster().name("other-team").send().await?;
     check_swept(&conf).await?;
     let groups = ec2
         .describe_security_groups()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("group-id")
-                .values(&lb_group)
-                .build(),
-        )
+        .filters(aws_sdk_ec2::types::Filter::builder().name("group-id").values(&lb_group).build())
         .send()
         .await?;
     assert!(
@@ -1089,9 +826,7 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
     );
     let tgs = elb.describe_target_groups().send().await?;
     assert!(
-        tgs.target_groups()
-            .iter()
-            .all(|g| g.target_group_arn() != Some(tg_arn.as_str())),
+        tgs.target_groups().iter().all(|g| g.target_group_arn() != Some(tg_arn.as_str())),
         "the controller's target group is still there"
     );
     Ok(())
@@ -1113,9 +848,7 @@ async fn two_environments_of_one_blueprint_share_an_account() -> TestResult {
     for env in envs {
         let mut args = apply_args("bp.yaml");
         args.extend(["--env", env]);
-        cli.run(&args)
-            .expect(0, "airgapctl")
-            .timing(&format!("apply --env {env}"));
+        cli.run(&args).expect(0, "airgapctl").timing(&format!("apply --env {env}"));
     }
     let eks = aws_sdk_eks::Client::new(&conf);
     let mut clusters = eks.list_clusters().send().await?.clusters().to_vec();
@@ -1129,34 +862,17 @@ async fn two_environments_of_one_blueprint_share_an_account() -> TestResult {
             .await?
             .cluster
             .ok_or("no cluster")?;
-        assert_eq!(
-            c.tags()
-                .and_then(|t| t.get("airgap:env"))
-                .map(String::as_str),
-            Some(env)
-        );
+        assert_eq!(c.tags().and_then(|t| t.get("airgap:env")).map(String::as_str), Some(env));
         let mut plan = vec!["plan", "-f", "bp.yaml", "--detailed-exitcode"];
         plan.extend(["--env", env]);
         cli.run(&plan).expect(0, "airgapctl");
     }
 
     let destroy = |env: &'static str| {
-        vec![
-            "destroy",
-            "-f",
-            "bp.yaml",
-            "--time-scale",
-            SCALE,
-            "--auto-approve",
-            "--env",
-            env,
-        ]
+        vec!["destroy", "-f", "bp.yaml", "--time-scale", SCALE, "--auto-approve", "--env", env]
     };
     cli.run(&destroy("pr-101")).expect(0, "airgapctl");
-    assert_eq!(
-        eks.list_clusters().send().await?.clusters(),
-        ["pr-102-apps".to_string()]
-    );
+    assert_eq!(eks.list_clusters().send().await?.clusters(), ["pr-102-apps".to_string()]);
     let mut plan = vec!["plan", "-f", "bp.yaml", "--detailed-exitcode"];
     plan.extend(["--env", "pr-102"]);
     cli.run(&plan).expect(0, "airgapctl");
@@ -1193,19 +909,12 @@ async fn launch_template(
         .ok_or("no version data")?;
     let data = v.launch_template_data().ok_or("no data")?;
     assert_eq!(
-        data.metadata_options()
-            .and_then(|m| m.http_tokens())
-            .map(|t| t.as_str()),
+        data.metadata_options().and_then(|m| m.http_tokens()).map(|t| t.as_str()),
         Some("required"),
         "IMDSv2 only"
     );
     let user = aws_smithy_types::base64::decode(data.user_data().unwrap_or_default())?;
-    Ok((
-        id,
-        latest,
-        data.image_id().unwrap_or_default().to_string(),
-        String::from_utf8(user)?,
-    ))
+    Ok((id, latest, data.image_id().unwrap_or_default().to_string(), String::from_utf8(user)?))
 }
 
 /// A node group with a custom AMI (`amiId`): airgapctl makes the launch template that
@@ -1222,19 +931,11 @@ async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestRes
     };
     let (ami1, ami2) = ("ami-0123456789abcdef0", "ami-0fedcba9876543210");
     cli.write("bp.yaml", &with_ami(ami1));
-    cli.run(&apply_args("bp.yaml"))
-        .expect(0, "airgapctl")
-        .timing("apply (custom AMI)");
+    cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl").timing("apply (custom AMI)");
 
     let ec2 = aws_sdk_ec2::Client::new(&conf);
     let eks = aws_sdk_eks::Client::new(&conf);
-    let cl = eks
-        .describe_cluster()
-        .name(CLUSTER)
-        .send()
-        .await?
-        .cluster
-        .ok_or("no cluster")?;
+    let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
     let name = format!("airgap-{ENV}-apps-general");
     let (lt, v1, image, user) = launch_template(&ec2, &name).await?;
     assert_eq!((v1, image.as_str()), (1, ami1));
@@ -1243,9 +944,7 @@ async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestRes
         format!("apiServerEndpoint: {}", cl.endpoint().ok_or("no endpoint")?),
         format!(
             "certificateAuthority: {}",
-            cl.certificate_authority()
-                .and_then(|c| c.data())
-                .ok_or("no CA")?
+            cl.certificate_authority().and_then(|c| c.data()).ok_or("no CA")?
         ),
         format!(
             "cidr: {}",
@@ -1268,14 +967,11 @@ async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestRes
     let spec = got.launch_template().ok_or("no launch template")?;
     assert_eq!((spec.id(), spec.version()), (Some(lt.as_str()), Some("1")));
     assert_eq!(got.ami_type().map(|t| t.as_str()), Some("CUSTOM"));
-    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(0, "airgapctl");
+    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
 
     // A new AMI: a second template version, and the node group rolls to it.
     cli.write("bp.yaml", &with_ami(ami2));
-    let plan = cli
-        .run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(2, "airgapctl");
+    let plan = cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(2, "airgapctl");
     let out = plan.stdout.clone();
     assert!(
         out.contains("~ cluster/apps/nodegroup/general/launch-template")
@@ -1283,30 +979,17 @@ async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestRes
             && out.contains("~ cluster/apps/nodegroup/general (eks-nodegroup"),
         "{out}"
     );
-    cli.run(&apply_args("bp.yaml"))
-        .expect(0, "airgapctl")
-        .timing("apply (new AMI)");
+    cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl").timing("apply (new AMI)");
     let (lt2, v2, image, _) = launch_template(&ec2, &name).await?;
     assert_eq!((lt2.as_str(), v2, image.as_str()), (lt.as_str(), 2, ami2));
     let got = ng(eks.clone()).await?;
     assert_eq!(got.launch_template().and_then(|l| l.version()), Some("2"));
-    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"])
-        .expect(0, "airgapctl");
+    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
 
-    cli.run(&[
-        "destroy",
-        "-f",
-        "bp.yaml",
-        "--time-scale",
-        SCALE,
-        "--auto-approve",
-    ])
-    .expect(0, "airgapctl");
-    let left = ec2
-        .describe_launch_templates()
-        .filters(tag_filter("airgap:env", ENV))
-        .send()
-        .await?;
+    cli.run(&["destroy", "-f", "bp.yaml", "--time-scale", SCALE, "--auto-approve"])
+        .expect(0, "airgapctl");
+    let left =
+        ec2.describe_launch_templates().filters(tag_filter("airgap:env", ENV)).send().await?;
     assert!(left.launch_templates().is_empty(), "{left:?}");
     check_swept(&conf).await?;
     Ok(())

@@ -29,11 +29,7 @@ fn spawn(f: &Fixture, args: &[&str], envs: &[(&str, &str)]) -> Child {
 }
 
 fn finish(child: Child) -> Run {
-    Run::of(
-        &[],
-        child.wait_with_output().expect("airgapctl ends"),
-        Duration::ZERO,
-    )
+    Run::of(&[], child.wait_with_output().expect("airgapctl ends"), Duration::ZERO)
 }
 
 #[track_caller]
@@ -68,19 +64,10 @@ async fn fixture(tag: &str) -> Fixture {
     let account = ls.fresh_account();
     ls.set_time_scale(&account, SCALE).await.unwrap();
     let env = format!("{tag}{}", &account.id()[..6]);
-    let cli = Cli::new(
-        env!("CARGO_BIN_EXE_airgapctl"),
-        &format!("lifecycle-{tag}"),
-        ls.endpoint(),
-    )
-    .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
+    let cli = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), &format!("lifecycle-{tag}"), ls.endpoint())
+        .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
     cli.write("bp.yaml", &blueprint(&env, &account, ""));
-    let f = Fixture {
-        ls,
-        account,
-        env,
-        cli,
-    };
+    let f = Fixture { ls, account, env, cli };
     // LocalStack's own DynamoDB needs a Java download; ours is served by moto.
     let ddb = f.ddb().await;
     if let Err(e) = ddb.list_tables().send().await {
@@ -115,10 +102,7 @@ impl Fixture {
             .await;
         match out {
             Ok(o) => o.item.map(|i| i.into_iter().collect()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
                 None
             }
             Err(e) => panic!("GetItem: {e:?}"),
@@ -175,14 +159,8 @@ impl Fixture {
             .item("holder", AttributeValue::S(holder.into()))
             .item("token", AttributeValue::S(token.into()))
             .item("operation", AttributeValue::S("apply".into()))
-            .item(
-                "acquired_at",
-                AttributeValue::N((now - 3_600_000).to_string()),
-            )
-            .item(
-                "expires_at",
-                AttributeValue::N((now + expires_in_ms).to_string()),
-            )
+            .item("acquired_at", AttributeValue::N((now - 3_600_000).to_string()))
+            .item("expires_at", AttributeValue::N((now + expires_in_ms).to_string()))
             .send()
             .await
             .unwrap();
@@ -190,10 +168,7 @@ impl Fixture {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
 fn attr_s(item: &BTreeMap<String, AttributeValue>, key: &str) -> String {
@@ -221,55 +196,25 @@ async fn census(ls: &LocalStack, a: &Account, env: &str) -> BTreeMap<(String, St
     for s in c.describe_subnets().send().await.unwrap().subnets() {
         found.push(("subnet", s.tags().to_vec()));
     }
-    for r in c
-        .describe_route_tables()
-        .send()
-        .await
-        .unwrap()
-        .route_tables()
-    {
+    for r in c.describe_route_tables().send().await.unwrap().route_tables() {
         found.push(("route-table", r.tags().to_vec()));
     }
-    for g in c
-        .describe_internet_gateways()
-        .send()
-        .await
-        .unwrap()
-        .internet_gateways()
-    {
+    for g in c.describe_internet_gateways().send().await.unwrap().internet_gateways() {
         found.push(("internet-gateway", g.tags().to_vec()));
     }
     for e in c.describe_addresses().send().await.unwrap().addresses() {
         found.push(("elastic-ip", e.tags().to_vec()));
     }
-    for n in c
-        .describe_nat_gateways()
-        .send()
-        .await
-        .unwrap()
-        .nat_gateways()
-    {
+    for n in c.describe_nat_gateways().send().await.unwrap().nat_gateways() {
         let state = n.state().map(|s| s.as_str().to_string());
         if !matches!(state.as_deref(), Some("deleted" | "deleting")) {
             found.push(("nat-gateway", n.tags().to_vec()));
         }
     }
-    for g in c
-        .describe_security_groups()
-        .send()
-        .await
-        .unwrap()
-        .security_groups()
-    {
+    for g in c.describe_security_groups().send().await.unwrap().security_groups() {
         found.push(("security-group", g.tags().to_vec()));
     }
-    for t in c
-        .describe_transit_gateways()
-        .send()
-        .await
-        .unwrap()
-        .transit_gateways()
-    {
+    for t in c.describe_transit_gateways().send().await.unwrap().transit_gateways() {
         let state = t.state().map(|s| s.as_str().to_string());
         if !matches!(state.as_deref(), Some("deleted" | "deleting")) {
             found.push(("transit-gateway", t.tags().to_vec()));
@@ -299,13 +244,7 @@ async fn census(ls: &LocalStack, a: &Account, env: &str) -> BTreeMap<(String, St
             found.push(("tgw-attachment", t.tags().to_vec()));
         }
     }
-    for e in c
-        .describe_vpc_endpoints()
-        .send()
-        .await
-        .unwrap()
-        .vpc_endpoints()
-    {
+    for e in c.describe_vpc_endpoints().send().await.unwrap().vpc_endpoints() {
         let st = e.state().map(|s| s.as_str().to_lowercase());
         if !matches!(st.as_deref(), Some("deleted" | "deleting")) {
             let kind = match e.vpc_endpoint_type().map(|t| t.as_str()) {
@@ -318,10 +257,7 @@ async fn census(ls: &LocalStack, a: &Account, env: &str) -> BTreeMap<(String, St
     let mut counts = BTreeMap::new();
     for (kind, tags) in found {
         let tag = |k: &str| {
-            tags.iter()
-                .find(|t| t.key() == Some(k))
-                .and_then(|t| t.value())
-                .map(str::to_string)
+            tags.iter().find(|t| t.key() == Some(k)).and_then(|t| t.value()).map(str::to_string)
         };
         if tag("airgap:env").as_deref() == Some(env) {
             let id = tag("airgap:id").unwrap_or_else(|| "(no airgap:id)".into());
@@ -346,48 +282,25 @@ async fn concurrent_applies_one_runs_the_other_fails_or_waits() {
     let first = spawn(&f, &["apply", "-f", "bp.yaml", "--auto-approve"], &lease);
     let first_pid = first.id();
     let item = f.wait_for_lock().await;
-    assert!(
-        attr_s(&item, "holder").ends_with(&format!(" pid {first_pid}")),
-        "{item:?}"
-    );
+    assert!(attr_s(&item, "holder").ends_with(&format!(" pid {first_pid}")), "{item:?}");
     assert_eq!(attr_s(&item, "operation"), "apply");
     // Two more at once: one fails at once, the other waits for the lock.
-    let waiter = spawn(
-        &f,
-        &[
-            "apply",
-            "-f",
-            "bp.yaml",
-            "--auto-approve",
-            "--lock-timeout",
-            "5m",
-        ],
-        &[],
-    );
+    let waiter =
+        spawn(&f, &["apply", "-f", "bp.yaml", "--auto-approve", "--lock-timeout", "5m"], &[]);
     let refused = f.ctl(&["apply", "-f", "bp.yaml", "--auto-approve"]);
     expect(&refused, 1, "second apply while the first runs");
     assert!(
-        refused
-            .stderr
-            .contains(&format!("environment {} is locked by", f.env))
-            && refused
-                .stderr
-                .contains(&format!(" pid {first_pid} (apply since ")),
+        refused.stderr.contains(&format!("environment {} is locked by", f.env))
+            && refused.stderr.contains(&format!(" pid {first_pid} (apply since ")),
         "names the holder: {}",
         refused.stderr
     );
     assert!(
-        refused
-            .stderr
-            .contains(&format!("airgapctl unlock --env {} -f bp.yaml", f.env)),
+        refused.stderr.contains(&format!("airgapctl unlock --env {} -f bp.yaml", f.env)),
         "says how to unlock: {}",
         refused.stderr
     );
-    assert!(
-        !refused.stdout.contains("Apply complete"),
-        "{}",
-        refused.stdout
-    );
+    assert!(!refused.stdout.contains("Apply complete"), "{}", refused.stdout);
     // The heartbeat extends the lease while the first apply runs.
     let first_expiry = attr_n(&item, "expires_at");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -408,11 +321,7 @@ async fn concurrent_applies_one_runs_the_other_fails_or_waits() {
     assert!(first.stdout.contains("Apply complete"), "{}", first.stdout);
     let waiter = finish(waiter);
     expect(&waiter, 0, "apply with --lock-timeout");
-    assert!(
-        waiter.stderr.contains("waiting up to 300 s"),
-        "{}",
-        waiter.stderr
-    );
+    assert!(waiter.stderr.contains("waiting up to 300 s"), "{}", waiter.stderr);
     assert!(
         waiter.stdout.contains("No changes"),
         "the waiter found the work done: {}",
@@ -420,16 +329,9 @@ async fn concurrent_applies_one_runs_the_other_fails_or_waits() {
     );
     // Released at the end; the resources exist once each.
     assert!(f.lock_item().await.is_none(), "the lock was released");
-    let n = assert_no_duplicates(
-        &census(&f.ls, &f.account, &f.env).await,
-        "after the applies",
-    );
+    let n = assert_no_duplicates(&census(&f.ls, &f.account, &f.env).await, "after the applies");
     assert!(n > 20, "{n} resources");
-    expect(
-        &f.ctl(&["destroy", "-f", "bp.yaml", "--auto-approve"]),
-        0,
-        "destroy",
-    );
+    expect(&f.ctl(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
     assert!(census(&f.ls, &f.account, &f.env).await.is_empty());
 }
 
@@ -442,16 +344,10 @@ async fn held_locks_refuse_expired_ones_are_taken_over_and_unlock_removes_them()
     assert!(run.stdout.contains("is not locked"), "{}", run.stdout);
     // An existing table is used as it is.
     f.create_table().await;
-    f.put_foreign_lock("ci@runner-7 pid 4242", "t-live", 600_000)
-        .await;
+    f.put_foreign_lock("ci@runner-7 pid 4242", "t-live", 600_000).await;
     let run = f.ctl(&["apply", "-f", "bp.yaml", "--auto-approve"]);
     expect(&run, 1, "apply against a live lease");
-    assert!(
-        run.stderr
-            .contains("locked by ci@runner-7 pid 4242 (apply since "),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("locked by ci@runner-7 pid 4242 (apply since "), "{}", run.stderr);
     assert!(census(&f.ls, &f.account, &f.env).await.is_empty());
     let run = f.ctl(&["destroy", "-f", "bp.yaml", "--auto-approve"]);
     expect(&run, 1, "destroy against a live lease");
@@ -469,8 +365,7 @@ async fn held_locks_refuse_expired_ones_are_taken_over_and_unlock_removes_them()
     );
     assert!(f.lock_item().await.is_none());
     // Without the blueprint, by hub account.
-    f.put_foreign_lock("ci@runner-8 pid 1", "t-other", 600_000)
-        .await;
+    f.put_foreign_lock("ci@runner-8 pid 1", "t-other", 600_000).await;
     let hub = f.account.id().to_string();
     let run = f.ctl(&[
         "unlock",
@@ -487,33 +382,24 @@ async fn held_locks_refuse_expired_ones_are_taken_over_and_unlock_removes_them()
     expect(&run, 0, "unlock --hub-account");
     assert!(f.lock_item().await.is_none());
     // An expired lease is taken over.
-    f.put_foreign_lock("ci@runner-9 pid 99", "t-dead", -1_000)
-        .await;
+    f.put_foreign_lock("ci@runner-9 pid 99", "t-dead", -1_000).await;
     let run = f.ctl(&["apply", "-f", "bp.yaml", "--auto-approve"]);
     expect(&run, 0, "apply over an expired lease");
     assert!(run.stdout.contains("Apply complete"), "{}", run.stdout);
     assert!(f.lock_item().await.is_none(), "released after the run");
     assert_no_duplicates(&census(&f.ls, &f.account, &f.env).await, "apply");
-    expect(
-        &f.ctl(&["destroy", "-f", "bp.yaml", "--auto-approve"]),
-        0,
-        "destroy",
-    );
+    expect(&f.ctl(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
     assert!(census(&f.ls, &f.account, &f.env).await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_that_loses_its_lease_stops() {
     let f = fixture("lost").await;
-    let run = spawn(
-        &f,
-        &["apply", "-f", "bp.yaml", "--auto-approve"],
-        &[("AIRGAP_LOCK_LEASE", "2s")],
-    );
+    let run =
+        spawn(&f, &["apply", "-f", "bp.yaml", "--auto-approve"], &[("AIRGAP_LOCK_LEASE", "2s")]);
     f.wait_for_lock().await;
     // Someone else takes the lock over (as after an unlock): the next heartbeat fails.
-    f.put_foreign_lock("ci@runner-2 pid 7", "t-thief", 600_000)
-        .await;
+    f.put_foreign_lock("ci@runner-2 pid 7", "t-thief", 600_000).await;
     let run = finish(run);
     expect(&run, 1, "apply that lost its lease");
     assert!(
@@ -527,34 +413,20 @@ async fn a_run_that_loses_its_lease_stops() {
     let item = f.lock_item().await.expect("the other lease");
     assert_eq!(attr_s(&item, "token"), "t-thief");
     f.ctl(&["unlock", "--env", &f.env, "-f", "bp.yaml", "--auto-approve"]);
-    expect(
-        &f.ctl(&["destroy", "-f", "bp.yaml", "--auto-approve"]),
-        0,
-        "destroy",
-    );
+    expect(&f.ctl(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
     assert!(census(&f.ls, &f.account, &f.env).await.is_empty());
 }
 
 /// `--hub-account ID --role airgap-deployer --region eu-central-1`.
 fn hub_flags(a: &Account) -> Vec<String> {
-    [
-        "--hub-account",
-        a.id(),
-        "--role",
-        "airgap-deployer",
-        "--region",
-        "eu-central-1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    ["--hub-account", a.id(), "--role", "airgap-deployer", "--region", "eu-central-1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 fn with<'a>(args: &[&'a str], extra: &'a [String]) -> Vec<&'a str> {
-    args.iter()
-        .copied()
-        .chain(extra.iter().map(String::as_str))
-        .collect()
+    args.iter().copied().chain(extra.iter().map(String::as_str)).collect()
 }
 
 /// `envs --output json`, by env name.
@@ -563,9 +435,7 @@ fn envs(f: &Fixture) -> BTreeMap<String, serde_json::Value> {
     let run = f.ctl(&with(&["envs", "--output", "json"], &hub));
     expect(&run, 0, "envs");
     let list: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).expect("envs JSON");
-    list.into_iter()
-        .map(|v| (v["env"].as_str().unwrap().to_string(), v))
-        .collect()
+    list.into_iter().map(|v| (v["env"].as_str().unwrap().to_string(), v)).collect()
 }
 
 /// The expiry tag of the env's transit gateway, if it has one.
@@ -575,9 +445,7 @@ async fn tgw_expiry(f: &Fixture, env: &str) -> Option<String> {
     out.transit_gateways()
         .iter()
         .filter(|t| {
-            t.tags()
-                .iter()
-                .any(|tag| tag.key() == Some("airgap:env") && tag.value() == Some(env))
+            t.tags().iter().any(|tag| tag.key() == Some("airgap:env") && tag.value() == Some(env))
         })
         .find_map(|t| {
             t.tags()
@@ -610,12 +478,7 @@ fn declared(f: &Fixture, file: &str) -> BTreeMap<(String, String), usize> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|n| {
-            (
-                n["kind"].as_str().unwrap().to_string(),
-                n["id"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|n| (n["kind"].as_str().unwrap().to_string(), n["id"].as_str().unwrap().to_string()))
         .filter(|(k, _)| counted.contains(&k.as_str()))
         .map(|key| (key, 1))
         .collect()
@@ -626,10 +489,9 @@ async fn destroy_by_env_name_needs_no_blueprint() {
     let f = fixture("byenv").await;
     // The record keeps the ExternalId too, for the destroy without the blueprint.
     let bp = f.cli.dir().join("bp.yaml");
-    let text = std::fs::read_to_string(&bp).unwrap().replace(
-        "role: airgap-deployer }",
-        "role: airgap-deployer, externalId: ci-7f3a }",
-    );
+    let text = std::fs::read_to_string(&bp)
+        .unwrap()
+        .replace("role: airgap-deployer }", "role: airgap-deployer, externalId: ci-7f3a }");
     std::fs::write(&bp, text).unwrap();
     let want = declared(&f, "bp.yaml");
     let t0 = now_ms();
@@ -650,14 +512,8 @@ async fn destroy_by_env_name_needs_no_blueprint() {
     );
     // Counted by observing the account, as destroy would.
     assert_eq!(rec["resources"]["total"], 74, "{rec}");
-    assert_eq!(
-        rec["resources"]["by_account"][f.account.id()]["transit-gateway"],
-        1,
-        "{rec}"
-    );
-    let by_kind = rec["resources"]["by_account"][f.account.id()]
-        .as_object()
-        .unwrap();
+    assert_eq!(rec["resources"]["by_account"][f.account.id()]["transit-gateway"], 1, "{rec}");
+    let by_kind = rec["resources"]["by_account"][f.account.id()].as_object().unwrap();
     let mut counted: BTreeMap<String, usize> = BTreeMap::new();
     for ((kind, _), n) in &want {
         *counted.entry(kind.clone()).or_default() += n;
@@ -667,10 +523,8 @@ async fn destroy_by_env_name_needs_no_blueprint() {
     }
     let owner = rec["owner"].as_str().unwrap();
     assert!(
-        owner.starts_with(&format!(
-            "arn:aws:sts::{}:assumed-role/airgap-deployer/",
-            f.account.id()
-        )),
+        owner
+            .starts_with(&format!("arn:aws:sts::{}:assumed-role/airgap-deployer/", f.account.id())),
         "{owner}"
     );
     assert_eq!(rec["expired"], false);
@@ -683,10 +537,7 @@ async fn destroy_by_env_name_needs_no_blueprint() {
                 <= aws_smithy_like_rfc3339((now_ms() + 4 * 3_600_000) / 1000).as_str(),
         "{expires} vs {want_expiry}"
     );
-    assert_eq!(
-        tgw_expiry(&f, &f.env).await.as_deref(),
-        Some(expires.as_str())
-    );
+    assert_eq!(tgw_expiry(&f, &f.env).await.as_deref(), Some(expires.as_str()));
     let text = f.ctl(&with(&["envs"], &hub_flags(&f.account)));
     expect(&text, 0, "envs");
     assert!(
@@ -704,25 +555,16 @@ async fn destroy_by_env_name_needs_no_blueprint() {
     let dry = f.ctl(&with(&["destroy", "--env", &f.env, "--dry-run"], &hub));
     expect(&dry, 0, "destroy --dry-run");
     assert!(
-        dry.stdout
-            .contains(&format!("Account {}: {} resources", f.account.id(), 74))
+        dry.stdout.contains(&format!("Account {}: {} resources", f.account.id(), 74))
             && dry.stdout.contains("  - transit-gateway            1")
             && dry.stdout.contains("74 to destroy")
             && dry.stdout.contains("Dry run: nothing was changed."),
         "{}",
         dry.stdout
     );
-    assert_eq!(
-        census(&f.ls, &f.account, &f.env).await,
-        want,
-        "dry run changed nothing"
-    );
+    assert_eq!(census(&f.ls, &f.account, &f.env).await, want, "dry run changed nothing");
     let run = f.ctl(&with(&["destroy", "--env", &f.env], &hub));
-    expect(
-        &run,
-        3,
-        "destroy --env without --auto-approve or a terminal",
-    );
+    expect(&run, 3, "destroy --env without --auto-approve or a terminal");
     let t = Instant::now();
     let run = f.ctl(&with(&["destroy", "--env", &f.env, "--auto-approve"], &hub));
     let destroy_s = t.elapsed().as_secs_f64();
@@ -733,12 +575,7 @@ async fn destroy_by_env_name_needs_no_blueprint() {
     assert!(f.lock_item().await.is_none(), "the lock is released");
     let run = f.ctl(&with(&["destroy", "--env", &f.env, "--auto-approve"], &hub));
     expect(&run, 1, "destroy --env of an unknown env");
-    assert!(
-        run.stderr
-            .contains(&format!("no record of environment {}", f.env)),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains(&format!("no record of environment {}", f.env)), "{}", run.stderr);
     eprintln!("destroy --env (74 resources, one account) at time scale {SCALE}: {destroy_s:.1}s");
 }
 
@@ -756,12 +593,7 @@ fn aws_smithy_like_rfc3339(secs: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem / 60 % 60, rem % 60)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -771,21 +603,11 @@ async fn gc_destroys_only_the_expired_environment() {
     let old = format!("{}-old", f.env);
     let old2 = format!("{}-old2", f.env);
     let young = format!("{}-young", f.env);
-    std::fs::write(
-        f.cli.dir().join("old.yaml"),
-        blueprint(&old, &f.account, "  ttl: 1m\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        f.cli.dir().join("old2.yaml"),
-        blueprint(&old2, &f.account, "  ttl: 1m\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        f.cli.dir().join("young.yaml"),
-        blueprint(&young, &f.account, ""),
-    )
-    .unwrap();
+    std::fs::write(f.cli.dir().join("old.yaml"), blueprint(&old, &f.account, "  ttl: 1m\n"))
+        .unwrap();
+    std::fs::write(f.cli.dir().join("old2.yaml"), blueprint(&old2, &f.account, "  ttl: 1m\n"))
+        .unwrap();
+    std::fs::write(f.cli.dir().join("young.yaml"), blueprint(&young, &f.account, "")).unwrap();
     expect(
         &f.ctl(&["apply", "-f", "old.yaml", "--auto-approve"]),
         0,
@@ -809,11 +631,7 @@ async fn gc_destroys_only_the_expired_environment() {
     // Nothing expired yet.
     let run = f.ctl(&with(&["gc", "--auto-approve"], &hub));
     expect(&run, 0, "gc before expiry");
-    assert!(
-        run.stdout.contains("No expired environments."),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("No expired environments."), "{}", run.stdout);
     assert!(tgw_expiry(&f, &old).await.is_some());
     // A minute passes for the old ones: their records' expiry is moved to the past.
     for env in [&old, &old2] {
@@ -836,9 +654,7 @@ async fn gc_destroys_only_the_expired_environment() {
     expect(&run, 0, "gc --dry-run");
     assert!(
         run.stdout.contains("2 expired environment(s):")
-            && run
-                .stdout
-                .contains(&format!("  {old} (owner arn:aws:sts::"))
+            && run.stdout.contains(&format!("  {old} (owner arn:aws:sts::"))
             && !run.stdout.contains(&format!("  {young} "))
             && run.stdout.contains("74 to destroy")
             && run.stdout.contains("nothing was changed"),
@@ -853,33 +669,16 @@ async fn gc_destroys_only_the_expired_environment() {
     expect(&run, 0, "gc");
     // Side by side, each line marked with its environment.
     for env in [&old, &old2] {
-        assert!(
-            run.stdout
-                .contains(&format!("[{env}] Destroy complete in ")),
-            "{}",
-            run.stdout
-        );
+        assert!(run.stdout.contains(&format!("[{env}] Destroy complete in ")), "{}", run.stdout);
     }
-    assert!(
-        run.stdout
-            .contains("2 of 2 expired environment(s) destroyed"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("2 of 2 expired environment(s) destroyed"), "{}", run.stdout);
     assert!(census(&f.ls, &f.account, &old).await.is_empty());
     assert!(census(&f.ls, &f.account, &old2).await.is_empty());
     assert_eq!(census(&f.ls, &f.account, &young).await, want_young);
     let listed = envs(&f);
-    assert!(
-        !listed.contains_key(&old) && listed.contains_key(&young),
-        "{listed:?}"
-    );
+    assert!(!listed.contains_key(&old) && listed.contains_key(&young), "{listed:?}");
 
-    expect(
-        &f.ctl(&["destroy", "-f", "young.yaml", "--auto-approve"]),
-        0,
-        "destroy young",
-    );
+    expect(&f.ctl(&["destroy", "-f", "young.yaml", "--auto-approve"]), 0, "destroy young");
     assert!(census(&f.ls, &f.account, &young).await.is_empty());
     assert!(envs(&f).is_empty(), "destroy -f deletes the record too");
 }
@@ -975,17 +774,10 @@ async fn killed_applies_and_destroys_leave_nothing_behind() {
             partial += 1;
         }
         let run = f.cli.run_env(&with(&apply, &wait), &lease);
-        expect(
-            &run,
-            0,
-            &format!("apply after a kill at {at:?} (seed {seed})"),
-        );
+        expect(&run, 0, &format!("apply after a kill at {at:?} (seed {seed})"));
         let found = census(&f.ls, &f.account, &f.env).await;
         assert_no_duplicates(&found, &format!("seed {seed}"));
-        assert_eq!(
-            found, want,
-            "seed {seed}: every declared resource exactly once"
-        );
+        assert_eq!(found, want, "seed {seed}: every declared resource exactly once");
         let plan = f.ctl(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]);
         expect(&plan, 0, &format!("plan after the re-apply (seed {seed})"));
         // Every other destroy is killed too.

@@ -54,12 +54,7 @@ impl World {
         let ec2 = aws_sdk_ec2::Client::new(&ls.sdk_config(&account).await?);
         let env = format!("{name}-{}", account.id());
         let cli = Cli::new(BIN, &format!("network-{env}"), ls.endpoint());
-        Ok(World {
-            account,
-            ec2,
-            cli,
-            env,
-        })
+        Ok(World { account, ec2, cli, env })
     }
 
     /// plans/single-account.yaml in this world's account (through the deployer role)
@@ -74,10 +69,7 @@ impl World {
         assert!(text.contains(account) && text.contains(name), "{text}");
         text.replace(
             account,
-            &format!(
-                r#"main: {{ id: "{}", role: airgap-deployer }}"#,
-                self.account.id()
-            ),
+            &format!(r#"main: {{ id: "{}", role: airgap-deployer }}"#, self.account.id()),
         )
         .replace(name, &format!("\n  name: {}\n", self.env))
     }
@@ -119,27 +111,11 @@ impl World {
     }
 
     async fn apply(&self, file: &str) -> Run {
-        self.airgapctl(&[
-            "apply",
-            "-f",
-            file,
-            "--auto-approve",
-            "--time-scale",
-            "0.01",
-        ])
-        .await
+        self.airgapctl(&["apply", "-f", file, "--auto-approve", "--time-scale", "0.01"]).await
     }
 
     async fn destroy(&self, file: &str) -> Run {
-        self.airgapctl(&[
-            "destroy",
-            "-f",
-            file,
-            "--auto-approve",
-            "--time-scale",
-            "0.01",
-        ])
-        .await
+        self.airgapctl(&["destroy", "-f", file, "--auto-approve", "--time-scale", "0.01"]).await
     }
 
     /// Everything of `env` in this account, kind by kind.
@@ -165,12 +141,7 @@ fn plan_headers(plan: &str) -> Vec<&str> {
 
 fn tag_map(tags: &[Tag]) -> HashMap<String, String> {
     tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
+        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
         .collect()
 }
 
@@ -212,14 +183,10 @@ impl Inventory {
             inv.add("subnet", env, s.tags(), s.clone(), |i| &mut i.subnets);
         }
         for r in all!(ec2.describe_route_tables()) {
-            inv.add("route table", env, r.tags(), r.clone(), |i| {
-                &mut i.route_tables
-            });
+            inv.add("route table", env, r.tags(), r.clone(), |i| &mut i.route_tables);
         }
         for g in all!(ec2.describe_internet_gateways()) {
-            inv.add("internet gateway", env, g.tags(), g.clone(), |i| {
-                &mut i.igws
-            });
+            inv.add("internet gateway", env, g.tags(), g.clone(), |i| &mut i.igws);
         }
         // DescribeAddresses has no pages.
         for a in ec2.describe_addresses().send().await?.addresses() {
@@ -240,27 +207,18 @@ impl Inventory {
         }
         for t in all!(ec2.describe_transit_gateway_route_tables()) {
             if t.state() != Some(&TransitGatewayRouteTableState::Deleted) {
-                inv.add("tgw route table", env, t.tags(), t.clone(), |i| {
-                    &mut i.tgw_rts
-                });
+                inv.add("tgw route table", env, t.tags(), t.clone(), |i| &mut i.tgw_rts);
             }
         }
         for a in all!(ec2.describe_transit_gateway_vpc_attachments()) {
             if a.state() != Some(&TransitGatewayAttachmentState::Deleted) {
-                inv.add("tgw attachment", env, a.tags(), a.clone(), |i| {
-                    &mut i.attachments
-                });
+                inv.add("tgw attachment", env, a.tags(), a.clone(), |i| &mut i.attachments);
             }
         }
         for e in all!(ec2.describe_vpc_endpoints()) {
             // EC2 documents `Deleted`, but answers `deleted`.
-            if !e
-                .state()
-                .is_some_and(|s| s.as_str().eq_ignore_ascii_case("deleted"))
-            {
-                inv.add("vpc endpoint", env, e.tags(), e.clone(), |i| {
-                    &mut i.endpoints
-                });
+            if !e.state().is_some_and(|s| s.as_str().eq_ignore_ascii_case("deleted")) {
+                inv.add("vpc endpoint", env, e.tags(), e.clone(), |i| &mut i.endpoints);
             }
         }
         Ok(inv)
@@ -280,20 +238,17 @@ impl Inventory {
             return;
         }
         let Some(id) = t.get("airgap:id").cloned() else {
-            self.problems
-                .push(format!("{kind} of {env} without airgap:id: {t:?}"));
+            self.problems.push(format!("{kind} of {env} without airgap:id: {t:?}"));
             return;
         };
         let name = format!("{env}/{id}");
         for (k, v) in [("airgap:managed-by", "airgapctl"), ("Name", name.as_str())] {
             if t.get(k).map(String::as_str) != Some(v) {
-                self.problems
-                    .push(format!("{kind} {id}: tag {k} is {:?}, not {v:?}", t.get(k)));
+                self.problems.push(format!("{kind} {id}: tag {k} is {:?}, not {v:?}", t.get(k)));
             }
         }
         if map(self).insert(id.clone(), item).is_some() {
-            self.problems
-                .push(format!("two live {kind}s carry airgap:id {id}"));
+            self.problems.push(format!("two live {kind}s carry airgap:id {id}"));
         }
     }
 
@@ -320,9 +275,7 @@ impl Inventory {
             m: &BTreeMap<String, T>,
             f: impl Fn(&T) -> Option<&str>,
         ) -> Vec<(String, String)> {
-            m.iter()
-                .map(|(k, v)| (k.clone(), f(v).unwrap_or_default().to_string()))
-                .collect()
+            m.iter().map(|(k, v)| (k.clone(), f(v).unwrap_or_default().to_string())).collect()
         }
         let mut out = BTreeMap::new();
         out.extend(ids(&self.vpcs, |v| v.vpc_id()));
@@ -334,9 +287,7 @@ impl Inventory {
         out.extend(ids(&self.sgs, |v| v.group_id()));
         out.extend(ids(&self.tgws, |v| v.transit_gateway_id()));
         out.extend(ids(&self.tgw_rts, |v| v.transit_gateway_route_table_id()));
-        out.extend(ids(&self.attachments, |v| {
-            v.transit_gateway_attachment_id()
-        }));
+        out.extend(ids(&self.attachments, |v| v.transit_gateway_attachment_id()));
         out.extend(ids(&self.endpoints, |v| v.vpc_endpoint_id()));
         out
     }
@@ -358,16 +309,10 @@ impl Inventory {
         self.tgws["tgw"].transit_gateway_id().unwrap().to_string()
     }
     fn tgw_rt_id(&self, id: &str) -> String {
-        self.tgw_rts[id]
-            .transit_gateway_route_table_id()
-            .unwrap()
-            .to_string()
+        self.tgw_rts[id].transit_gateway_route_table_id().unwrap().to_string()
     }
     fn attachment_id(&self, id: &str) -> String {
-        self.attachments[id]
-            .transit_gateway_attachment_id()
-            .unwrap()
-            .to_string()
+        self.attachments[id].transit_gateway_attachment_id().unwrap().to_string()
     }
 
     /// The CIDR routes of a route table: destination -> target (`local`, `igw-..`,
@@ -378,11 +323,8 @@ impl Inventory {
             .iter()
             .filter_map(|r| {
                 let cidr = r.destination_cidr_block()?;
-                let target = r
-                    .transit_gateway_id()
-                    .or(r.nat_gateway_id())
-                    .or(r.gateway_id())
-                    .unwrap_or("?");
+                let target =
+                    r.transit_gateway_id().or(r.nat_gateway_id()).or(r.gateway_id()).unwrap_or("?");
                 let state = r.state().map_or("?", |s| s.as_str());
                 let target = if state == "active" {
                     target.to_string()
@@ -446,14 +388,8 @@ async fn apply_builds_the_single_account_network() -> Res {
     check_vpc_routes(&inv);
     check_endpoints(&inv);
 
-    let again = w
-        .plan(&bp, &["--detailed-exitcode"])
-        .await
-        .expect(0, "airgapctl");
-    assert_eq!(
-        again.stdout.clone(),
-        "No changes. The environment matches the blueprint.\n"
-    );
+    let again = w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "airgapctl");
+    assert_eq!(again.stdout.clone(), "No changes. The environment matches the blueprint.\n");
     Ok(())
 }
 
@@ -461,10 +397,7 @@ async fn apply_builds_the_single_account_network() -> Res {
 /// documented; a route table per subnet, associated with it and only with it.
 async fn check_vpcs_and_subnets(ec2: &aws_sdk_ec2::Client, inv: &Inventory) -> Res {
     assert_eq!(keys(&inv.vpcs), set(["vpc/inspection", "vpc/workload"]));
-    assert_eq!(
-        inv.vpcs["vpc/inspection"].cidr_block(),
-        Some("100.64.0.0/22")
-    );
+    assert_eq!(inv.vpcs["vpc/inspection"].cidr_block(), Some("100.64.0.0/22"));
     assert_eq!(inv.vpcs["vpc/workload"].cidr_block(), Some("10.10.0.0/16"));
     for vpc in inv.vpcs.values() {
         let id = vpc.vpc_id().unwrap_or_default();
@@ -480,46 +413,25 @@ async fn check_vpcs_and_subnets(ec2: &aws_sdk_ec2::Client, inv: &Inventory) -> R
             .attribute(VpcAttributeName::EnableDnsHostnames)
             .send()
             .await?;
-        assert_eq!(
-            support.enable_dns_support().and_then(|v| v.value()),
-            Some(true),
-            "{id}"
-        );
-        assert_eq!(
-            hostnames.enable_dns_hostnames().and_then(|v| v.value()),
-            Some(true),
-            "{id}"
-        );
+        assert_eq!(support.enable_dns_support().and_then(|v| v.value()), Some(true), "{id}");
+        assert_eq!(hostnames.enable_dns_hostnames().and_then(|v| v.value()), Some(true), "{id}");
     }
 
     let subnets = expected_subnets();
-    assert_eq!(
-        keys(&inv.subnets),
-        set(subnets.iter().map(|(id, _, _)| id.as_str()))
-    );
-    let rts = subnets
-        .iter()
-        .map(|(id, _, _)| id.replace("/subnet/", "/rt/"));
+    assert_eq!(keys(&inv.subnets), set(subnets.iter().map(|(id, _, _)| id.as_str())));
+    let rts = subnets.iter().map(|(id, _, _)| id.replace("/subnet/", "/rt/"));
     assert_eq!(keys(&inv.route_tables), set(rts));
     for (id, cidr, az) in &subnets {
         let vpc = id.split("/subnet/").next().unwrap_or_default();
         let s = &inv.subnets[id];
         assert_eq!(s.cidr_block(), Some(*cidr), "{id}");
-        assert_eq!(
-            s.availability_zone(),
-            Some(format!("{REGION}{az}").as_str()),
-            "{id}"
-        );
+        assert_eq!(s.availability_zone(), Some(format!("{REGION}{az}").as_str()), "{id}");
         assert_eq!(s.vpc_id(), Some(inv.vpc_id(vpc).as_str()), "{id}");
 
         let rt_id = id.replace("/subnet/", "/rt/");
         let rt = &inv.route_tables[&rt_id];
         assert_eq!(rt.vpc_id(), Some(inv.vpc_id(vpc).as_str()), "{rt_id}");
-        let assoc: Vec<_> = rt
-            .associations()
-            .iter()
-            .filter_map(|a| a.subnet_id())
-            .collect();
+        let assoc: Vec<_> = rt.associations().iter().filter_map(|a| a.subnet_id()).collect();
         assert_eq!(assoc, [inv.subnet_id(id).as_str()], "{rt_id}");
     }
     Ok(())
@@ -530,36 +442,19 @@ async fn check_vpcs_and_subnets(ec2: &aws_sdk_ec2::Client, inv: &Inventory) -> R
 fn check_gateways(inv: &Inventory) {
     assert_eq!(keys(&inv.igws), set(["vpc/inspection/igw"]));
     let igw = &inv.igws["vpc/inspection/igw"];
-    let attached: Vec<_> = igw
-        .attachments()
-        .iter()
-        .filter_map(|a| a.vpc_id())
-        .collect();
+    let attached: Vec<_> = igw.attachments().iter().filter_map(|a| a.vpc_id()).collect();
     assert_eq!(attached, [inv.vpc_id("vpc/inspection").as_str()]);
-    assert_eq!(
-        keys(&inv.eips),
-        set(AZS.map(|az| format!("vpc/inspection/eip/{az}")))
-    );
-    assert_eq!(
-        keys(&inv.nats),
-        set(AZS.map(|az| format!("vpc/inspection/nat/{az}")))
-    );
+    assert_eq!(keys(&inv.eips), set(AZS.map(|az| format!("vpc/inspection/eip/{az}"))));
+    assert_eq!(keys(&inv.nats), set(AZS.map(|az| format!("vpc/inspection/nat/{az}"))));
     for az in AZS {
         let nat = &inv.nats[&format!("vpc/inspection/nat/{az}")];
         let eip = &inv.eips[&format!("vpc/inspection/eip/{az}")];
         let public = inv.subnet_id(&format!("vpc/inspection/subnet/public/{az}"));
         assert_eq!(nat.state(), Some(&NatGatewayState::Available), "nat {az}");
         assert_eq!(nat.subnet_id(), Some(public.as_str()), "nat {az}");
-        let allocations: Vec<_> = nat
-            .nat_gateway_addresses()
-            .iter()
-            .filter_map(|a| a.allocation_id())
-            .collect();
-        assert_eq!(
-            allocations,
-            [eip.allocation_id().unwrap_or("?")],
-            "nat {az}"
-        );
+        let allocations: Vec<_> =
+            nat.nat_gateway_addresses().iter().filter_map(|a| a.allocation_id()).collect();
+        assert_eq!(allocations, [eip.allocation_id().unwrap_or("?")], "nat {az}");
         assert!(eip.public_ip().is_some(), "eip {az}");
     }
 }
@@ -575,23 +470,11 @@ async fn check_transit_gateway(ec2: &aws_sdk_ec2::Client, inv: &Inventory) -> Re
     let o = tgw.options().ok_or("no TGW options")?;
     assert_eq!(o.amazon_side_asn(), Some(64512));
     let disabled = Some("disable");
-    assert_eq!(
-        o.default_route_table_association().map(|v| v.as_str()),
-        disabled
-    );
-    assert_eq!(
-        o.default_route_table_propagation().map(|v| v.as_str()),
-        disabled
-    );
-    assert_eq!(
-        o.auto_accept_shared_attachments().map(|v| v.as_str()),
-        disabled
-    );
+    assert_eq!(o.default_route_table_association().map(|v| v.as_str()), disabled);
+    assert_eq!(o.default_route_table_propagation().map(|v| v.as_str()), disabled);
+    assert_eq!(o.auto_accept_shared_attachments().map(|v| v.as_str()), disabled);
 
-    assert_eq!(
-        keys(&inv.tgw_rts),
-        set(["tgw/rt/spoke", "tgw/rt/inspection"])
-    );
+    assert_eq!(keys(&inv.tgw_rts), set(["tgw/rt/spoke", "tgw/rt/inspection"]));
     for rt in inv.tgw_rts.values() {
         assert_eq!(rt.state(), Some(&TransitGatewayRouteTableState::Available));
         assert_eq!(rt.transit_gateway_id(), Some(tgw_id.as_str()));
@@ -603,30 +486,15 @@ async fn check_transit_gateway(ec2: &aws_sdk_ec2::Client, inv: &Inventory) -> Re
     for (vpc, appliance_mode) in [("inspection", "enable"), ("workload", "disable")] {
         let a = &inv.attachments[&format!("tgw/attachment/{vpc}")];
         let transit = AZS.map(|az| inv.subnet_id(&format!("vpc/{vpc}/subnet/transit/{az}")));
-        assert_eq!(
-            a.state(),
-            Some(&TransitGatewayAttachmentState::Available),
-            "{vpc}"
-        );
+        assert_eq!(a.state(), Some(&TransitGatewayAttachmentState::Available), "{vpc}");
         assert_eq!(a.transit_gateway_id(), Some(tgw_id.as_str()), "{vpc}");
-        assert_eq!(
-            a.vpc_id(),
-            Some(inv.vpc_id(&format!("vpc/{vpc}")).as_str()),
-            "{vpc}"
-        );
-        assert_eq!(
-            set(a.subnet_ids().iter().map(String::as_str)),
-            set(transit),
-            "{vpc}"
-        );
+        assert_eq!(a.vpc_id(), Some(inv.vpc_id(&format!("vpc/{vpc}")).as_str()), "{vpc}");
+        assert_eq!(set(a.subnet_ids().iter().map(String::as_str)), set(transit), "{vpc}");
         let mode = a.options().and_then(|o| o.appliance_mode_support());
         assert_eq!(mode.map(|m| m.as_str()), Some(appliance_mode), "{vpc}");
     }
 
-    let (spoke, inspection) = (
-        inv.tgw_rt_id("tgw/rt/spoke"),
-        inv.tgw_rt_id("tgw/rt/inspection"),
-    );
+    let (spoke, inspection) = (inv.tgw_rt_id("tgw/rt/spoke"), inv.tgw_rt_id("tgw/rt/inspection"));
     let insp_att = inv.attachment_id("tgw/attachment/inspection");
     let wl_att = inv.attachment_id("tgw/attachment/workload");
     let (spoke_assoc, spoke_prop) = tgw_links(ec2, &spoke).await?;
@@ -657,30 +525,17 @@ async fn tgw_links(
         .send()
         .await?;
     let pair = |att: Option<&str>, state: Option<&str>| {
-        (
-            att.unwrap_or_default().to_string(),
-            state.unwrap_or_default().to_string(),
-        )
+        (att.unwrap_or_default().to_string(), state.unwrap_or_default().to_string())
     };
     Ok((
         assoc
             .associations()
             .iter()
-            .map(|a| {
-                pair(
-                    a.transit_gateway_attachment_id(),
-                    a.state().map(|s| s.as_str()),
-                )
-            })
+            .map(|a| pair(a.transit_gateway_attachment_id(), a.state().map(|s| s.as_str())))
             .collect(),
         prop.transit_gateway_route_table_propagations()
             .iter()
-            .map(|p| {
-                pair(
-                    p.transit_gateway_attachment_id(),
-                    p.state().map(|s| s.as_str()),
-                )
-            })
+            .map(|p| pair(p.transit_gateway_attachment_id(), p.state().map(|s| s.as_str())))
             .collect(),
     ))
 }
@@ -718,36 +573,21 @@ async fn tgw_static_routes(
 /// to the internet gateway and back to the spoke through the transit gateway.
 fn check_vpc_routes(inv: &Inventory) {
     let tgw = inv.tgw_id();
-    let igw = inv.igws["vpc/inspection/igw"]
-        .internet_gateway_id()
-        .unwrap_or("?");
+    let igw = inv.igws["vpc/inspection/igw"].internet_gateway_id().unwrap_or("?");
     let routes = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(c, t)| (c.to_string(), t.to_string()))
-            .collect()
+        pairs.iter().map(|(c, t)| (c.to_string(), t.to_string())).collect()
     };
     let (spoke_local, insp_local) = (("10.10.0.0/16", "local"), ("100.64.0.0/22", "local"));
     for az in AZS {
         for tier in PRIVATE_TIERS {
             let id = format!("vpc/workload/rt/{tier}/{az}");
-            assert_eq!(
-                inv.routes(&id),
-                routes(&[spoke_local, ("0.0.0.0/0", &tgw)]),
-                "{id}"
-            );
+            assert_eq!(inv.routes(&id), routes(&[spoke_local, ("0.0.0.0/0", &tgw)]), "{id}");
         }
         let id = format!("vpc/workload/rt/transit/{az}");
         assert_eq!(inv.routes(&id), routes(&[spoke_local]), "{id}");
-        let nat = inv.nats[&format!("vpc/inspection/nat/{az}")]
-            .nat_gateway_id()
-            .unwrap_or("?");
+        let nat = inv.nats[&format!("vpc/inspection/nat/{az}")].nat_gateway_id().unwrap_or("?");
         let id = format!("vpc/inspection/rt/transit/{az}");
-        assert_eq!(
-            inv.routes(&id),
-            routes(&[insp_local, ("0.0.0.0/0", nat)]),
-            "{id}"
-        );
+        assert_eq!(inv.routes(&id), routes(&[insp_local, ("0.0.0.0/0", nat)]), "{id}");
         let id = format!("vpc/inspection/rt/firewall/{az}");
         assert_eq!(inv.routes(&id), routes(&[insp_local]), "{id}");
         let id = format!("vpc/inspection/rt/public/{az}");
@@ -765,22 +605,13 @@ fn check_endpoints(inv: &Inventory) {
     let sg_id = sg.group_id().unwrap_or("?");
     let workload = inv.vpc_id("vpc/workload");
     assert_eq!(sg.vpc_id(), Some(workload.as_str()));
-    assert_eq!(
-        sg.description(),
-        Some("HTTPS from the VPC to its interface endpoints")
-    );
+    assert_eq!(sg.description(), Some("HTTPS from the VPC to its interface endpoints"));
     let ingress: Vec<_> = sg
         .ip_permissions()
         .iter()
         .flat_map(|p| {
-            let rule = (
-                p.ip_protocol().unwrap_or_default(),
-                p.from_port(),
-                p.to_port(),
-            );
-            p.ip_ranges()
-                .iter()
-                .map(move |r| (rule, r.cidr_ip().unwrap_or_default()))
+            let rule = (p.ip_protocol().unwrap_or_default(), p.from_port(), p.to_port());
+            p.ip_ranges().iter().map(move |r| (rule, r.cidr_ip().unwrap_or_default()))
         })
         .collect();
     assert_eq!(ingress, [(("tcp", Some(443), Some(443)), "10.10.0.0/16")]);
@@ -794,22 +625,11 @@ fn check_endpoints(inv: &Inventory) {
     for svc in INTERFACE {
         let e = &inv.endpoints[&format!("vpc/workload/endpoint/{svc}")];
         let groups: Vec<_> = e.groups().iter().filter_map(|g| g.group_id()).collect();
-        assert_eq!(
-            e.vpc_endpoint_type().map(|t| t.as_str()),
-            Some("Interface"),
-            "{svc}"
-        );
+        assert_eq!(e.vpc_endpoint_type().map(|t| t.as_str()), Some("Interface"), "{svc}");
         assert_eq!(state(e).as_deref(), Some("available"), "{svc}");
         assert_eq!(e.vpc_id(), Some(workload.as_str()), "{svc}");
-        assert_eq!(
-            e.service_name(),
-            Some(format!("com.amazonaws.{REGION}.{svc}").as_str())
-        );
-        assert_eq!(
-            set(e.subnet_ids().iter().map(String::as_str)),
-            subnets,
-            "{svc}"
-        );
+        assert_eq!(e.service_name(), Some(format!("com.amazonaws.{REGION}.{svc}").as_str()));
+        assert_eq!(set(e.subnet_ids().iter().map(String::as_str)), subnets, "{svc}");
         assert_eq!(groups, [sg_id], "{svc}");
         assert_eq!(e.private_dns_enabled(), Some(true), "{svc}");
     }
@@ -820,14 +640,8 @@ fn check_endpoints(inv: &Inventory) {
     assert_eq!(s3.vpc_endpoint_type().map(|t| t.as_str()), Some("Gateway"));
     assert_eq!(state(s3).as_deref(), Some("available"));
     assert_eq!(s3.vpc_id(), Some(workload.as_str()));
-    assert_eq!(
-        s3.service_name(),
-        Some(format!("com.amazonaws.{REGION}.s3").as_str())
-    );
-    assert_eq!(
-        set(s3.route_table_ids().iter().map(String::as_str)),
-        set(spoke_rts)
-    );
+    assert_eq!(s3.service_name(), Some(format!("com.amazonaws.{REGION}.s3").as_str()));
+    assert_eq!(set(s3.route_table_ids().iter().map(String::as_str)), set(spoke_rts));
 }
 
 /// Changes made outside airgapctl (a deleted route, a removed `Name` tag, another
@@ -854,61 +668,34 @@ async fn drift_is_planned_and_repaired() -> Res {
         .tags(Tag::builder().key("Name").build())
         .send()
         .await?;
-    let s3 = inv.endpoints["vpc/workload/endpoint/s3"]
-        .vpc_endpoint_id()
-        .unwrap()
-        .to_string();
+    let s3 = inv.endpoints["vpc/workload/endpoint/s3"].vpc_endpoint_id().unwrap().to_string();
     let narrow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
-    w.ec2
-        .modify_vpc_endpoint()
-        .vpc_endpoint_id(&s3)
-        .policy_document(narrow)
-        .send()
-        .await?;
+    w.ec2.modify_vpc_endpoint().vpc_endpoint_id(&s3).policy_document(narrow).send().await?;
 
-    let plan = w
-        .plan(&bp, &["--detailed-exitcode"])
-        .await
-        .expect(2, "airgapctl");
+    let plan = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2, "airgapctl");
     let text = plan.stdout.clone();
     let route = block(&text, &format!("  + {route_rt}/default (route, "));
     assert!(route.is_some(), "{text}");
     let tags = block(&text, &format!("  ~ {tag_rt} (route-table, ")).unwrap_or_default();
     assert!(tags.contains("\n      tags: [\"Name\"] -> "), "{text}");
-    let policy = block(
-        &text,
-        "  ~ vpc/workload/endpoint/s3 (vpc-endpoint-gateway, ",
-    )
-    .unwrap_or_default();
-    assert!(
-        policy.contains("\n      policy: ") && policy.contains("s3:GetObject"),
-        "{text}"
-    );
+    let policy =
+        block(&text, "  ~ vpc/workload/endpoint/s3 (vpc-endpoint-gateway, ").unwrap_or_default();
+    assert!(policy.contains("\n      policy: ") && policy.contains("s3:GetObject"), "{text}");
     assert_eq!(plan_headers(&text).len(), 3, "{text}");
-    assert!(
-        text.ends_with("Plan: 1 to add, 2 to change, 0 to replace, 0 to destroy.\n"),
-        "{text}"
-    );
+    assert!(text.ends_with("Plan: 1 to add, 2 to change, 0 to replace, 0 to destroy.\n"), "{text}");
 
     let apply = w.apply(&bp).await.expect(0, "airgapctl");
     assert!(
-        apply
-            .stdout
-            .clone()
-            .contains(": 1 created, 2 updated, 0 deleted."),
+        apply.stdout.clone().contains(": 1 created, 2 updated, 0 deleted."),
         "{}",
         apply.stdout.clone()
     );
     let after = w.sweep(&w.env).await?;
     assert!(after.problems.is_empty(), "{:#?}", after.problems);
     assert_eq!(after.routes(route_rt).get("0.0.0.0/0"), Some(&tgw_id));
-    let name = tag_map(after.route_tables[tag_rt].tags())
-        .get("Name")
-        .cloned();
+    let name = tag_map(after.route_tables[tag_rt].tags()).get("Name").cloned();
     assert_eq!(name, Some(format!("{}/{tag_rt}", w.env)));
-    let doc = after.endpoints["vpc/workload/endpoint/s3"]
-        .policy_document()
-        .unwrap_or_default();
+    let doc = after.endpoints["vpc/workload/endpoint/s3"].policy_document().unwrap_or_default();
     let doc: serde_json::Value = serde_json::from_str(doc)?;
     assert_eq!(
         doc["Statement"],
@@ -916,9 +703,7 @@ async fn drift_is_planned_and_repaired() -> Res {
         "{doc}"
     );
 
-    w.plan(&bp, &["--detailed-exitcode"])
-        .await
-        .expect(0, "airgapctl");
+    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "airgapctl");
     Ok(())
 }
 
@@ -940,27 +725,16 @@ async fn a_subnet_mapping_public_ips_is_put_back() -> Res {
         .send()
         .await?;
 
-    let plan = w
-        .plan(&bp, &["--detailed-exitcode"])
-        .await
-        .expect(2, "airgapctl");
+    let plan = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2, "airgapctl");
     let text = plan.stdout.clone();
     let change = block(&text, &format!("  ~ {sn} (subnet, ")).unwrap_or_default();
-    assert!(
-        change.contains("\n      mapPublicIpOnLaunch: true -> false"),
-        "{text}"
-    );
-    assert!(
-        text.ends_with("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy.\n"),
-        "{text}"
-    );
+    assert!(change.contains("\n      mapPublicIpOnLaunch: true -> false"), "{text}");
+    assert!(text.ends_with("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy.\n"), "{text}");
     w.apply(&bp).await.expect(0, "airgapctl");
     let after = w.sweep(&w.env).await?;
     assert_eq!(after.subnet_id(sn), subnet_id, "changed in place");
     assert_eq!(after.subnets[sn].map_public_ip_on_launch(), Some(false));
-    w.plan(&bp, &["--detailed-exitcode"])
-        .await
-        .expect(0, "airgapctl");
+    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "airgapctl");
     Ok(())
 }
 
@@ -983,10 +757,7 @@ async fn a_removed_vpc_is_deleted() -> Res {
         .filter(|id| id.starts_with("vpc/extra") || id == "tgw/attachment/extra")
         .collect();
 
-    let plan = w
-        .plan(&one, &["--detailed-exitcode"])
-        .await
-        .expect(2, "airgapctl");
+    let plan = w.plan(&one, &["--detailed-exitcode"]).await.expect(2, "airgapctl");
     let text = plan.stdout.clone();
     let headers = plan_headers(&text);
     // Every planned change is a delete of something of `extra`: its VPC, subnets, route
@@ -1002,16 +773,11 @@ async fn a_removed_vpc_is_deleted() -> Res {
         );
     }
     for id in &extra_ids {
-        assert!(
-            text.contains(&format!("  - {id} (")),
-            "{id} not deleted:\n{text}"
-        );
+        assert!(text.contains(&format!("  - {id} (")), "{id} not deleted:\n{text}");
     }
     for az in AZS {
         assert!(
-            text.contains(&format!(
-                "  - vpc/inspection/rt/public/{az}/return/extra (route, "
-            )),
+            text.contains(&format!("  - vpc/inspection/rt/public/{az}/return/extra (route, ")),
             "{text}"
         );
     }
@@ -1031,10 +797,7 @@ async fn a_removed_vpc_is_deleted() -> Res {
     // Nothing of the extra VPC remains, tagged or not.
     let extra_vpc = before.vpc_id("vpc/extra");
     let vpcs = w.ec2.describe_vpcs().send().await?;
-    assert!(!vpcs
-        .vpcs()
-        .iter()
-        .any(|v| v.vpc_id() == Some(extra_vpc.as_str())));
+    assert!(!vpcs.vpcs().iter().any(|v| v.vpc_id() == Some(extra_vpc.as_str())));
     // Everything else is intact: the same resources, not replaced, still routed both ways.
     let mut unchanged = before.physical();
     unchanged.retain(|id, _| !extra_ids.contains(id));
@@ -1045,18 +808,12 @@ async fn a_removed_vpc_is_deleted() -> Res {
     );
     for az in AZS {
         let public = after.routes(&format!("vpc/inspection/rt/public/{az}"));
-        assert_eq!(
-            public.get("10.10.0.0/16"),
-            Some(&after.tgw_id()),
-            "{public:?}"
-        );
+        assert_eq!(public.get("10.10.0.0/16"), Some(&after.tgw_id()), "{public:?}");
         assert_eq!(public.get("10.20.0.0/16"), None, "{public:?}");
         let spoke = after.routes(&format!("vpc/workload/rt/dataPlane/{az}"));
         assert_eq!(spoke.get("0.0.0.0/0"), Some(&after.tgw_id()), "{spoke:?}");
     }
-    w.plan(&one, &["--detailed-exitcode"])
-        .await
-        .expect(0, "airgapctl");
+    w.plan(&one, &["--detailed-exitcode"]).await.expect(0, "airgapctl");
     Ok(())
 }
 
@@ -1085,28 +842,15 @@ async fn destroy_leaves_nothing() -> Res {
 
     let destroy = w.destroy(&bp).await.expect(0, "airgapctl");
     assert!(
-        destroy
-            .stdout
-            .clone()
-            .contains(": 0 created, 0 updated, 82 deleted."),
+        destroy.stdout.clone().contains(": 0 created, 0 updated, 82 deleted."),
         "{}",
         destroy.stdout.clone()
     );
     let left = w.sweep(&w.env).await?;
-    assert!(
-        left.ids().is_empty(),
-        "left behind: {:?}\n{left:#?}",
-        left.counts()
-    );
+    assert!(left.ids().is_empty(), "left behind: {:?}\n{left:#?}", left.counts());
     assert!(left.problems.is_empty(), "{:#?}", left.problems);
-    let plan = w
-        .plan(&bp, &["--destroy", "--detailed-exitcode"])
-        .await
-        .expect(0, "airgapctl");
-    assert_eq!(
-        plan.stdout.clone(),
-        "No changes. The environment has no resources.\n"
-    );
+    let plan = w.plan(&bp, &["--destroy", "--detailed-exitcode"]).await.expect(0, "airgapctl");
+    assert_eq!(plan.stdout.clone(), "No changes. The environment has no resources.\n");
     Ok(())
 }
 
@@ -1124,10 +868,8 @@ async fn invalid_blueprints_make_no_aws_call() -> Res {
     let cases = [
         (
             "unknown-key",
-            valid.replace(
-                "  region: eu-central-1\n",
-                "  region: eu-central-1\n  owner: platform\n",
-            ),
+            valid
+                .replace("  region: eu-central-1\n", "  region: eu-central-1\n  owner: platform\n"),
             "owner: platform",
             "blueprint::unknown_key",
         ),
@@ -1162,10 +904,7 @@ async fn invalid_blueprints_make_no_aws_call() -> Res {
             .enumerate()
             .find_map(|(i, l)| l.find(at).map(|c| (i + 1, c + 1)))
             .expect("marker in the blueprint");
-        let run = cli
-            .run_async(&["plan", "-f", &file])
-            .await
-            .expect(3, "airgapctl");
+        let run = cli.run_async(&["plan", "-f", &file]).await.expect(3, "airgapctl");
         let err = run.stderr.clone();
         assert!(
             err.contains(&format!("[{file}:{line}:{col}]")),
@@ -1176,15 +915,8 @@ async fn invalid_blueprints_make_no_aws_call() -> Res {
     }
     // The control: the valid blueprint does call, and fails to connect.
     cli.write("valid.yaml", valid);
-    let run = cli
-        .run_async(&["plan", "-f", "valid.yaml"])
-        .await
-        .expect(1, "airgapctl");
-    assert!(
-        run.stderr.clone().contains("Connection refused"),
-        "{}",
-        run.stderr.clone()
-    );
+    let run = cli.run_async(&["plan", "-f", "valid.yaml"]).await.expect(1, "airgapctl");
+    assert!(run.stderr.clone().contains("Connection refused"), "{}", run.stderr.clone());
     Ok(())
 }
 
@@ -1193,15 +925,9 @@ async fn invalid_blueprints_make_no_aws_call() -> Res {
 async fn first_plan_of_the_single_account_blueprint() -> Res {
     let w = World::new("first").await?;
     let bp = w.write("bp.yaml", &w.single_account());
-    let plan = w
-        .plan(&bp, &["--detailed-exitcode"])
-        .await
-        .expect(2, "airgapctl");
+    let plan = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2, "airgapctl");
     let text = plan.stdout.clone();
-    assert!(
-        text.contains(&format!("{}/{REGION})", w.account.id())),
-        "{text}"
-    );
+    assert!(text.contains(&format!("{}/{REGION})", w.account.id())), "{text}");
     insta::with_settings!({ filters => vec![(r"\b\d{12}/eu-central-1\b", "[account]/eu-central-1")] }, {
         insta::assert_snapshot!("single_account_first_plan", text);
     });
@@ -1212,21 +938,14 @@ async fn first_plan_of_the_single_account_blueprint() -> Res {
 /// `plan --stats`.
 fn stats_of(stdout: &str) -> (u64, Vec<String>) {
     let mut lines = stdout.lines().skip_while(|l| !l.starts_with("Observe: "));
-    let head = lines
-        .next()
-        .unwrap_or_else(|| panic!("no stats in:\n{stdout}"));
+    let head = lines.next().unwrap_or_else(|| panic!("no stats in:\n{stdout}"));
     let calls = head
         .split(", ")
         .nth(1)
         .and_then(|s| s.strip_suffix(" API calls"))
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("cannot read {head:?}"));
-    (
-        calls,
-        lines
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect(),
-    )
+    (calls, lines.map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect())
 }
 
 /// Observing costs as many calls for 10 spoke VPCs as for one: calls grow with kinds and
@@ -1236,29 +955,17 @@ async fn plan_calls_do_not_grow_with_vpcs() -> Res {
     let w = World::new("stats").await?;
     let cidrs: Vec<String> = (1..=10).map(|i| format!("10.{i}.0.0/16")).collect();
     let names: Vec<String> = (1..=10).map(|i| format!("spoke{i}")).collect();
-    let vpcs: Vec<(&str, &str, &[&str])> = names
-        .iter()
-        .zip(&cidrs)
-        .map(|(n, c)| (n.as_str(), c.as_str(), &["sts"][..]))
-        .collect();
+    let vpcs: Vec<(&str, &str, &[&str])> =
+        names.iter().zip(&cidrs).map(|(n, c)| (n.as_str(), c.as_str(), &["sts"][..])).collect();
     // Two environments side by side in one account.
-    let (env1, env10) = (
-        format!("one-{}", w.account.id()),
-        format!("ten-{}", w.account.id()),
-    );
+    let (env1, env10) = (format!("one-{}", w.account.id()), format!("ten-{}", w.account.id()));
     let one = w.write("one.yaml", &w.blueprint(&env1, &vpcs[..1]));
     let ten = w.write("ten.yaml", &w.blueprint(&env10, &vpcs));
 
     let apply1 = w.apply(&one).await.expect(0, "airgapctl");
     let apply10 = w.apply(&ten).await.expect(0, "airgapctl");
-    let plan1 = w
-        .plan(&one, &["--stats", "--detailed-exitcode"])
-        .await
-        .expect(0, "airgapctl");
-    let plan10 = w
-        .plan(&ten, &["--stats", "--detailed-exitcode"])
-        .await
-        .expect(0, "airgapctl");
+    let plan1 = w.plan(&one, &["--stats", "--detailed-exitcode"]).await.expect(0, "airgapctl");
+    let plan10 = w.plan(&ten, &["--stats", "--detailed-exitcode"]).await.expect(0, "airgapctl");
     let (calls1, table1) = stats_of(&plan1.stdout.clone());
     let (calls10, table10) = stats_of(&plan10.stdout.clone());
 
@@ -1268,14 +975,7 @@ async fn plan_calls_do_not_grow_with_vpcs() -> Res {
     let resources = |run: &Run| {
         let out = run.stdout.clone();
         out.lines()
-            .find_map(|l| {
-                l.split(": ")
-                    .nth(1)?
-                    .split(" created")
-                    .next()?
-                    .parse::<usize>()
-                    .ok()
-            })
+            .find_map(|l| l.split(": ").nth(1)?.split(" created").next()?.parse::<usize>().ok())
             .unwrap_or_else(|| panic!("no summary in:\n{out}"))
     };
     eprintln!(
@@ -1291,13 +991,7 @@ async fn plan_calls_do_not_grow_with_vpcs() -> Res {
         apply10.took.as_secs_f64()
     );
     eprintln!("{}", plan10.stdout.clone().trim_end());
-    assert_eq!(
-        calls1,
-        calls10,
-        "\n{}\n{}",
-        plan1.stdout.clone(),
-        plan10.stdout.clone()
-    );
+    assert_eq!(calls1, calls10, "\n{}\n{}", plan1.stdout.clone(), plan10.stdout.clone());
     assert_eq!(table1, table10);
     Ok(())
 }

@@ -13,11 +13,8 @@ use airgap_testkit::{Account, LocalStack};
 
 const SCALE: f64 = 0.01;
 const REPOS: [&str; 2] = ["mirror/nginx", "mirror/busybox"];
-const PULL: [&str; 3] = [
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage",
-    "ecr:GetDownloadUrlForLayer",
-];
+const PULL: [&str; 3] =
+    ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
 
 fn blueprint(env: &str, net: &Account, work: &Account, shared: &Account) -> String {
     format!(
@@ -68,20 +65,11 @@ async fn pull_grant(
     ecr: &aws_sdk_ecr::Client,
     repo: &str,
 ) -> Option<(BTreeSet<String>, BTreeSet<String>, serde_json::Value)> {
-    let text = match ecr
-        .get_repository_policy()
-        .repository_name(repo)
-        .send()
-        .await
-    {
+    let text = match ecr.get_repository_policy().repository_name(repo).send().await {
         Ok(o) => o.policy_text().unwrap_or_default().to_string(),
         Err(e) => {
             let code = aws_sdk_ecr::error::ProvideErrorMetadata::code(&e).map(str::to_string);
-            assert_eq!(
-                code.as_deref(),
-                Some("RepositoryPolicyNotFoundException"),
-                "{e:?}"
-            );
+            assert_eq!(code.as_deref(), Some("RepositoryPolicyNotFoundException"), "{e:?}");
             return None;
         }
     };
@@ -113,20 +101,11 @@ async fn shared_repositories_let_the_node_roles_pull() {
         .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
     dir.write("bp.yaml", &blueprint(&env, &net, &work, &shared));
 
-    check(
-        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
-        0,
-        "apply",
-    );
+    check(&dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]), 0, "apply");
 
     // The node role airgapctl made for the cluster, in the workload account.
     let iam = aws_sdk_iam::Client::new(&ls.sdk_config(&work).await.unwrap());
-    let roles = iam
-        .list_roles()
-        .path_prefix(format!("/airgap/{env}/"))
-        .send()
-        .await
-        .unwrap();
+    let roles = iam.list_roles().path_prefix(format!("/airgap/{env}/")).send().await.unwrap();
     let node_role = roles
         .roles()
         .iter()
@@ -145,11 +124,7 @@ async fn shared_repositories_let_the_node_roles_pull() {
         assert_eq!(actions, pull, "{repo}: pull, nothing more");
         assert_eq!(st["Effect"], "Allow", "{st}");
         let keys: BTreeSet<&str> = st.as_object().unwrap().keys().map(|k| k.as_str()).collect();
-        assert_eq!(
-            keys,
-            BTreeSet::from(["Action", "Effect", "Principal", "Sid"]),
-            "{st}"
-        );
+        assert_eq!(keys, BTreeSet::from(["Action", "Effect", "Principal", "Sid"]), "{st}");
     }
 
     // A plan after the apply is clean: the policy read back is not drift.
@@ -175,25 +150,13 @@ async fn shared_repositories_let_the_node_roles_pull() {
         .unwrap();
     let drift = dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]);
     check(&drift, 2, "plan after a policy change");
-    assert!(
-        drift.stdout.contains(&format!("registry/{}", REPOS[0])),
-        "{}",
-        drift.stdout
-    );
-    check(
-        &dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]),
-        0,
-        "apply to correct the drift",
-    );
+    assert!(drift.stdout.contains(&format!("registry/{}", REPOS[0])), "{}", drift.stdout);
+    check(&dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]), 0, "apply to correct the drift");
     let (principals, actions, _) = pull_grant(&ecr, REPOS[0]).await.expect("policy");
     assert_eq!(principals, BTreeSet::from([node_role.clone()]));
     assert_eq!(actions, pull);
     // A deleted policy is drift too.
-    ecr.delete_repository_policy()
-        .repository_name(REPOS[1])
-        .send()
-        .await
-        .unwrap();
+    ecr.delete_repository_policy().repository_name(REPOS[1]).send().await.unwrap();
     check(
         &dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]),
         2,
@@ -211,17 +174,9 @@ async fn shared_repositories_let_the_node_roles_pull() {
         "plan after the corrections",
     );
 
-    check(
-        &dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]),
-        0,
-        "destroy",
-    );
+    check(&dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
     let left = ecr.describe_repositories().send().await.unwrap();
-    assert!(
-        left.repositories().is_empty(),
-        "repositories left: {:?}",
-        left.repositories()
-    );
+    assert!(left.repositories().is_empty(), "repositories left: {:?}", left.repositories());
 }
 
 #[track_caller]

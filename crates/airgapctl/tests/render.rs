@@ -23,11 +23,7 @@ fn list(items: &[&str]) -> Value {
 fn v1() -> GraphBuilder {
     let s = scope("111111111111");
     let mut b = GraphBuilder::new();
-    b.add(
-        Node::new("vpc/a", "vpc", s.clone())
-            .attr("cidr", "10.0.0.0/16")
-            .attr("name", "a"),
-    );
+    b.add(Node::new("vpc/a", "vpc", s.clone()).attr("cidr", "10.0.0.0/16").attr("name", "a"));
     b.add(
         Node::new("vpc/a/subnet/x", "subnet", s.clone())
             .attr("vpc", Value::reference("vpc/a", "id"))
@@ -53,11 +49,7 @@ fn v2() -> GraphBuilder {
     let s = scope("111111111111");
     let mut b = GraphBuilder::new();
     // Unchanged: not listed.
-    b.add(
-        Node::new("vpc/a", "vpc", s.clone())
-            .attr("cidr", "10.0.0.0/16")
-            .attr("name", "a"),
-    );
+    b.add(Node::new("vpc/a", "vpc", s.clone()).attr("cidr", "10.0.0.0/16").attr("name", "a"));
     // A subnet's CIDR cannot change in place: delete, then create.
     b.add(
         Node::new("vpc/a/subnet/x", "subnet", s.clone())
@@ -90,11 +82,7 @@ fn v2() -> GraphBuilder {
 }
 
 fn fast() -> ExecOptions {
-    ExecOptions {
-        time_scale: 0.0001,
-        limits: RateLimits::none(),
-        ..Default::default()
-    }
+    ExecOptions { time_scale: 0.0001, limits: RateLimits::none(), ..Default::default() }
 }
 
 /// Applies v1 to a fresh simulated cloud and returns it.
@@ -115,10 +103,7 @@ async fn plan_with_every_action() {
     let g = v2().seal().unwrap();
     let p = plan("demo", &g, &reg, PlanMode::Apply, &[]).await.unwrap();
     let s = p.summary();
-    assert_eq!(
-        (s.create, s.update, s.replace, s.delete, s.unchanged),
-        (1, 1, 2, 1, 1)
-    );
+    assert_eq!((s.create, s.update, s.replace, s.delete, s.unchanged), (1, 1, 2, 1, 1));
     insta::assert_snapshot!(render::plan(&p));
 }
 
@@ -128,10 +113,7 @@ async fn plan_without_changes() {
     let reg = airgap_catalog::sim::registry(&cloud);
     let g = v1().seal().unwrap();
     let p = plan("demo", &g, &reg, PlanMode::Apply, &[]).await.unwrap();
-    assert_eq!(
-        render::plan(&p),
-        "No changes. The environment matches the blueprint.\n"
-    );
+    assert_eq!(render::plan(&p), "No changes. The environment matches the blueprint.\n");
 }
 
 #[tokio::test]
@@ -139,19 +121,12 @@ async fn destroy_counts_by_account_and_kind() {
     let cloud = applied_v1().await;
     let reg = airgap_catalog::sim::registry(&cloud);
     let g = v1().seal().unwrap();
-    let p = plan("demo", &g, &reg, PlanMode::Destroy, &[])
-        .await
-        .unwrap();
+    let p = plan("demo", &g, &reg, PlanMode::Destroy, &[]).await.unwrap();
     insta::assert_snapshot!(render::destroy_counts(&p));
 }
 
 fn op(node: &str, kind: &str, op: Op, outcome: Outcome) -> OpReport {
-    OpReport {
-        node: node.into(),
-        kind: kind.to_string(),
-        op,
-        outcome,
-    }
+    OpReport { node: node.into(), kind: kind.to_string(), op, outcome }
 }
 
 #[test]
@@ -160,18 +135,8 @@ fn report_success() {
         longest_chain_s: 3.0,
         ops: vec![
             op("vpc/a", "vpc", Op::Create, Outcome::Done { elapsed_s: 3.0 }),
-            op(
-                "vpc/a/sg",
-                "security-group",
-                Op::Update,
-                Outcome::Done { elapsed_s: 1.0 },
-            ),
-            op(
-                "logs/gone",
-                "log-group",
-                Op::Delete,
-                Outcome::Done { elapsed_s: 1.0 },
-            ),
+            op("vpc/a/sg", "security-group", Op::Update, Outcome::Done { elapsed_s: 1.0 }),
+            op("logs/gone", "log-group", Op::Delete, Outcome::Done { elapsed_s: 1.0 }),
         ],
         elapsed_s: 4.25,
         cancelled: false,
@@ -199,17 +164,13 @@ fn report_failure_lists_root_causes_only() {
                 "vpc/a/subnet/x/rt",
                 "route-table-association",
                 Op::Create,
-                Outcome::Skipped {
-                    cause: "vpc/a/subnet/x".into(),
-                },
+                Outcome::Skipped { cause: "vpc/a/subnet/x".into() },
             ),
             op(
                 "vpc/a/endpoint/sts",
                 "vpc-endpoint-interface",
                 Op::Create,
-                Outcome::Skipped {
-                    cause: "vpc/a/subnet/x".into(),
-                },
+                Outcome::Skipped { cause: "vpc/a/subnet/x".into() },
             ),
         ],
         elapsed_s: 12.0,
@@ -258,12 +219,7 @@ fn event_lines() {
             error: "DependencyViolation: in use".into(),
             after_s: 0.8,
         },
-        Event::Done {
-            at_s: 3.1,
-            node: "vpc/workload".into(),
-            op: Op::Create,
-            elapsed_s: 3.1,
-        },
+        Event::Done { at_s: 3.1, node: "vpc/workload".into(), op: Op::Create, elapsed_s: 3.1 },
         Event::Failed {
             at_s: 12.3,
             node: "vpc/workload/sg".into(),
@@ -276,17 +232,8 @@ fn event_lines() {
             op: Op::Create,
             cause: "vpc/workload/sg".into(),
         },
-        Event::Cancelling {
-            at_s: 130.0,
-            in_flight: 2,
-        },
-        Event::RunFinished {
-            at_s: 131.0,
-            done: 1,
-            failed: 1,
-            skipped: 1,
-            not_started: 0,
-        },
+        Event::Cancelling { at_s: 130.0, in_flight: 2 },
+        Event::RunFinished { at_s: 131.0, done: 1, failed: 1, skipped: 1, not_started: 0 },
     ];
     let lines: Vec<String> = events.iter().filter_map(render::event_line).collect();
     insta::assert_snapshot!(lines.join("\n"));
@@ -294,11 +241,7 @@ fn event_lines() {
 
 #[test]
 fn stats_table() {
-    let calls = [
-        ("vpc:observe".to_string(), 3),
-        ("subnet:observe".to_string(), 3),
-    ]
-    .into_iter()
-    .collect();
+    let calls =
+        [("vpc:observe".to_string(), 3), ("subnet:observe".to_string(), 3)].into_iter().collect();
     insta::assert_snapshot!(render::stats(6, &calls));
 }

@@ -44,9 +44,7 @@ fn cargo() -> Command {
 fn run(step: &str, mut cmd: Command) -> Result {
     let t = Instant::now();
     eprintln!("xtask: {step}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("{step}: cannot run: {e}"))?;
+    let status = cmd.status().map_err(|e| format!("{step}: cannot run: {e}"))?;
     eprintln!(
         "xtask: {step}: {} in {:.1}s",
         if status.success() { "ok" } else { "FAILED" },
@@ -76,9 +74,7 @@ fn wait_localstack(mut child: Child) -> Result {
         eprintln!("xtask: LocalStack is up");
         Ok(())
     } else {
-        Err(format!(
-            "localstack/start failed ({status}); see localstack/.state/localstack.log"
-        ))
+        Err(format!("localstack/start failed ({status}); see localstack/.state/localstack.log"))
     }
 }
 
@@ -91,15 +87,7 @@ fn test() -> Result {
     fmt.args(["fmt", "--all", "--check"]);
     steps.push(("cargo fmt --check", fmt));
     let mut clippy = cargo();
-    clippy.args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--locked",
-        "--",
-        "-D",
-        "warnings",
-    ]);
+    clippy.args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]);
     steps.push(("cargo clippy", clippy));
     let mut build = cargo();
     build.args(["test", "--workspace", "--locked", "--no-run"]);
@@ -219,15 +207,7 @@ fn bench(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("schedule") | None => {
             let mut c = cargo();
-            c.args([
-                "bench",
-                "--quiet",
-                "-p",
-                "airgap-engine",
-                "--bench",
-                "schedule",
-                "--",
-            ]);
+            c.args(["bench", "--quiet", "-p", "airgap-engine", "--bench", "schedule", "--"]);
             c.args(args.iter().skip(1));
             run("bench schedule", c)
         }

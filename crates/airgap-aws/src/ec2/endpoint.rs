@@ -28,10 +28,7 @@ pub(crate) fn state_of(st: Option<&State>) -> String {
 
 /// Deleted or on its way (its interfaces are going too), or never usable.
 pub(crate) fn gone(st: Option<&State>) -> bool {
-    matches!(
-        state_of(st).as_str(),
-        "deleted" | "deleting" | "failed" | "rejected" | "expired"
-    )
+    matches!(state_of(st).as_str(), "deleted" | "deleting" | "failed" | "rejected" | "expired")
 }
 
 /// The policy an endpoint gets when it is created without one: full access. AWS
@@ -59,9 +56,7 @@ async fn observe(
     ty: VpcEndpointType,
 ) -> Result<Vec<Observed>, KindError> {
     let eps = env_pages!(ec2, scope, env, describe_vpc_endpoints)?;
-    let live = eps
-        .into_iter()
-        .filter(|e| e.vpc_endpoint_type() == Some(&ty) && !gone(e.state()));
+    let live = eps.into_iter().filter(|e| e.vpc_endpoint_type() == Some(&ty) && !gone(e.state()));
     Ok(observe_tagged(live, env, TagDrift::Shown, |e, o| {
         let vpc = e.vpc_id().unwrap_or_default().to_string();
         let service = e.service_name().unwrap_or_default().to_string();
@@ -85,11 +80,8 @@ async fn observe(
                 .to_attrs()
             }
             _ => {
-                let groups: Vec<String> = e
-                    .groups()
-                    .iter()
-                    .filter_map(|g| g.group_id().map(str::to_string))
-                    .collect();
+                let groups: Vec<String> =
+                    e.groups().iter().filter_map(|g| g.group_id().map(str::to_string)).collect();
                 parents.extend(e.subnet_ids().iter().cloned());
                 parents.extend(groups.iter().cloned());
                 VpcEndpointInterfaceSpec {
@@ -103,11 +95,7 @@ async fn observe(
                 .to_attrs()
             }
         };
-        Observed {
-            attrs,
-            parents,
-            ..o
-        }
+        Observed { attrs, parents, ..o }
     }))
 }
 
@@ -121,10 +109,7 @@ fn comparable(desired: &Attrs, observed: &Attrs, lists: &[&str]) -> Attrs {
             d.insert("policy".into(), Value::Str(c));
         }
         None if observed.contains_key("policy") => {
-            d.insert(
-                "policy".into(),
-                Value::Str(canonical_policy(DEFAULT_POLICY)),
-            );
+            d.insert("policy".into(), Value::Str(canonical_policy(DEFAULT_POLICY)));
         }
         _ => {}
     }
@@ -177,20 +162,11 @@ fn set_change(diff: &Diff, field: &str, want: &[Id], have: &[Id]) -> Result<Delt
 /// change in place, each when the diff names it, and missing standard tags are put back.
 async fn update(ec2: &Ec2, change: Change<'_>, ty: VpcEndpointType) -> Result<Attrs, KindError> {
     let c = ec2.client(&change.node.scope)?;
-    retag(
-        c,
-        change.diff,
-        &change.current.physical_id,
-        &change.node.env,
-        &change.node.id.0,
-    )
-    .await?;
+    retag(c, change.diff, &change.current.physical_id, &change.node.env, &change.node.id.0).await?;
     if !change.diff.changes.iter().any(|ch| ch.field != "tags") {
         return Ok(change.current.outputs.clone());
     }
-    let req = c
-        .modify_vpc_endpoint()
-        .vpc_endpoint_id(&change.current.physical_id);
+    let req = c.modify_vpc_endpoint().vpc_endpoint_id(&change.current.physical_id);
     // Back to the default when the blueprint has none (LocalStack ignores ResetPolicy).
     let policy = |p: Option<String>| {
         changes(change.diff, &["policy"]).then(|| p.unwrap_or_else(|| DEFAULT_POLICY.into()))
@@ -201,12 +177,8 @@ async fn update(ec2: &Ec2, change: Change<'_>, ty: VpcEndpointType) -> Result<At
                 VpcEndpointGatewaySpec::from_attrs(&change.node.attrs)?,
                 VpcEndpointGatewaySpec::from_attrs(&change.current.attrs)?,
             );
-            let (add, remove) = set_change(
-                change.diff,
-                "routeTables",
-                &want.route_tables,
-                &have.route_tables,
-            )?;
+            let (add, remove) =
+                set_change(change.diff, "routeTables", &want.route_tables, &have.route_tables)?;
             req.set_policy_document(policy(want.policy))
                 .set_add_route_table_ids(add)
                 .set_remove_route_table_ids(remove)
@@ -273,10 +245,7 @@ async fn ready(
     physical_id: &str,
 ) -> Result<Readiness, KindError> {
     let c = ec2.client(scope)?;
-    let e = describe_one!(
-        c.describe_vpc_endpoints().vpc_endpoint_ids(physical_id),
-        vpc_endpoints
-    );
+    let e = describe_one!(c.describe_vpc_endpoints().vpc_endpoint_ids(physical_id), vpc_endpoints);
     let state = e.as_ref().map(|e| state_of(e.state()));
     by_state(
         op,
@@ -335,12 +304,7 @@ macro_rules! endpoint_kind {
     };
 }
 
-endpoint_kind!(
-    GatewayEndpoint,
-    VPC_ENDPOINT_GATEWAY,
-    VpcEndpointType::Gateway,
-    &["routeTables"]
-);
+endpoint_kind!(GatewayEndpoint, VPC_ENDPOINT_GATEWAY, VpcEndpointType::Gateway, &["routeTables"]);
 endpoint_kind!(
     InterfaceEndpoint,
     VPC_ENDPOINT_INTERFACE,
@@ -364,10 +328,7 @@ mod tests {
         let observed = |p: Value| {
             Attrs::from([
                 ("vpc".to_string(), Value::str("vpc-1")),
-                (
-                    "policy".to_string(),
-                    Value::str(observed_policy(p.as_str().unwrap())),
-                ),
+                ("policy".to_string(), Value::str(observed_policy(p.as_str().unwrap()))),
             ])
         };
         // The default, as LocalStack (no version) or AWS (2008-10-17) writes it: no drift.

@@ -45,12 +45,8 @@ fn config_hash(spec: &LaunchTemplateSpec) -> Id {
 
 /// The MIME multi-part user data with the NodeConfig nodeadm reads at boot.
 fn user_data(spec: &LaunchTemplateSpec) -> Result<String, KindError> {
-    let (cluster, endpoint, ca, cidr) = (
-        spec.cluster.get()?,
-        spec.endpoint.get()?,
-        spec.ca.get()?,
-        spec.service_cidr.get()?,
-    );
+    let (cluster, endpoint, ca, cidr) =
+        (spec.cluster.get()?, spec.endpoint.get()?, spec.ca.get()?, spec.service_cidr.get()?);
     Ok(format!(
         "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"AIRGAP\"\r\n\r\n\
          --AIRGAP\r\nContent-Type: application/node.eks.aws\r\n\r\n\
@@ -86,10 +82,7 @@ fn prop_tags(spec: &LaunchTemplateSpec) -> Result<Vec<Tag>, KindError> {
 fn outputs(id: &str, version: Option<i64>) -> Attrs {
     Attrs::from([
         ("id".to_string(), Value::str(id)),
-        (
-            "version".to_string(),
-            Value::str(version.unwrap_or(1).to_string()),
-        ),
+        ("version".to_string(), Value::str(version.unwrap_or(1).to_string())),
     ])
 }
 
@@ -112,11 +105,8 @@ impl Kind for LaunchTemplate {
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let templates: Vec<_> = all_pages!(self
-            .0
-            .client(scope)?
-            .describe_launch_templates()
-            .filters(env_filter(env)))?;
+        let templates: Vec<_> =
+            all_pages!(self.0.client(scope)?.describe_launch_templates().filters(env_filter(env)))?;
         Ok(templates
             .into_iter()
             .filter_map(|t| {
@@ -148,11 +138,7 @@ impl Kind for LaunchTemplate {
             .send()
             .await
             .map_err(classify)?;
-        if let Some(t) = existing
-            .launch_templates()
-            .iter()
-            .find(|t| is_node(t.tags(), node))
-        {
+        if let Some(t) = existing.launch_templates().iter().find(|t| is_node(t.tags(), node)) {
             let id = t.launch_template_id().unwrap_or_default();
             return Ok(Created {
                 physical_id: id.to_string(),
@@ -179,20 +165,12 @@ impl Kind for LaunchTemplate {
             .launch_template
             .ok_or_else(|| KindError::fatal("NoId", "CreateLaunchTemplate returned nothing"))?;
         let id = t.launch_template_id().unwrap_or_default().to_string();
-        Ok(Created {
-            outputs: outputs(&id, t.latest_version_number()),
-            physical_id: id,
-        })
+        Ok(Created { outputs: outputs(&id, t.latest_version_number()), physical_id: id })
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
         // The name replaces; a new image or join configuration is a new version.
-        if !change
-            .diff
-            .changes
-            .iter()
-            .any(|c| c.field == "imageId" || c.field == "config")
-        {
+        if !change.diff.changes.iter().any(|c| c.field == "imageId" || c.field == "config") {
             return Ok(Updated::done(change.current.outputs.clone()));
         }
         let spec = LaunchTemplateSpec::from_attrs(&change.node.attrs)?;
@@ -242,9 +220,7 @@ impl Kind for LaunchTemplate {
         usable_until_deleted(
             check.op,
             check.outputs,
-            c.describe_launch_templates()
-                .launch_template_ids(check.physical_id)
-                .send(),
+            c.describe_launch_templates().launch_template_ids(check.physical_id).send(),
             |o| !o.launch_templates().is_empty(),
         )
         .await

@@ -80,10 +80,7 @@ macro_rules! kind_meta {
 pub(crate) use kind_meta;
 
 pub(crate) fn env_filter(env: &str) -> Filter {
-    Filter::builder()
-        .name(format!("tag:{}", tags::ENV))
-        .values(env)
-        .build()
+    Filter::builder().name(format!("tag:{}", tags::ENV)).values(env).build()
 }
 
 pub(crate) fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
@@ -164,13 +161,7 @@ pub(crate) async fn unmark(
     parent: &str,
     key: &str,
 ) -> Result<(), KindError> {
-    match c
-        .delete_tags()
-        .resources(parent)
-        .tags(Tag::builder().key(key).build())
-        .send()
-        .await
-    {
+    match c.delete_tags().resources(parent).tags(Tag::builder().key(key).build()).send().await {
         Ok(_) => Ok(()),
         Err(e) => match crate::errors::classify(e) {
             e if e.class == airgap_engine::ErrorClass::NotFound => Ok(()),

@@ -107,8 +107,7 @@ pub(crate) fn adopted<'a, T: Tagged>(
     found: impl IntoIterator<Item = &'a T>,
 ) -> Option<&'a T> {
     found.into_iter().find(|t| {
-        t.physical_id()
-            .is_some_and(|id| node.replaces.as_deref() != Some(id))
+        t.physical_id().is_some_and(|id| node.replaces.as_deref() != Some(id))
             && super::is_node(t.tag_list(), node)
     })
 }
@@ -168,10 +167,7 @@ pub(crate) async fn mark_made(
     physical_id: String,
 ) -> Result<Created, KindError> {
     mark(c, parent, key, &node.id.0).await?;
-    Ok(Created {
-        physical_id,
-        outputs: Attrs::new(),
-    })
+    Ok(Created { physical_id, outputs: Attrs::new() })
 }
 
 /// The end of a sub-resource's delete: gone already is fine, then the mark goes.
@@ -255,10 +251,7 @@ macro_rules! env_pages {
         $crate::ec2::env_pages!($ec2, $scope, $env, $call, filters)
     };
     ($ec2:expr, $scope:expr, $env:expr, $call:ident, $filter:ident) => {
-        $crate::kit::all_pages!($ec2
-            .client($scope)?
-            .$call()
-            .$filter($crate::ec2::env_filter($env)))
+        $crate::kit::all_pages!($ec2.client($scope)?.$call().$filter($crate::ec2::env_filter($env)))
     };
 }
 pub(crate) use env_pages;

@@ -76,10 +76,8 @@ impl Kind for TgwAttachmentAccepter {
             .await
             .map_err(classify)?;
         let mut marks = Vec::new();
-        let mine = tgws
-            .transit_gateways()
-            .iter()
-            .filter(|t| super::tgw::owned_by(t.owner_id(), scope));
+        let mine =
+            tgws.transit_gateways().iter().filter(|t| super::tgw::owned_by(t.owner_id(), scope));
         for (t, tm) in parents_of_env(mine, env) {
             let tgw = t.transit_gateway_id().unwrap_or_default().to_string();
             for (k, id) in tm {
@@ -133,14 +131,7 @@ impl Kind for TgwAttachmentAccepter {
                 return Err(e);
             }
         }
-        mark_made(
-            c,
-            tgw,
-            &format!("{ACCEPT_MARK}{att}"),
-            node,
-            accept_id(&att),
-        )
-        .await
+        mark_made(c, tgw, &format!("{ACCEPT_MARK}{att}"), node, accept_id(&att)).await
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
@@ -158,10 +149,7 @@ impl Kind for TgwAttachmentAccepter {
         if check.op == Op::Delete {
             return Ok(Readiness::Gone);
         }
-        let att = check
-            .physical_id
-            .strip_suffix(ACCEPT_SUFFIX)
-            .unwrap_or(check.physical_id);
+        let att = check.physical_id.strip_suffix(ACCEPT_SUFFIX).unwrap_or(check.physical_id);
         let st = states(self.0.client(check.scope)?, vec![att.to_string()]).await?;
         Ok(match st.get(att).map(String::as_str) {
             Some("available") => Readiness::Ready(Attrs::new()),

@@ -30,14 +30,9 @@ async fn describe_entry(
     cluster: &str,
     principal: &str,
 ) -> Result<Option<AccessEntry>, KindError> {
-    Ok(lookup(
-        c.describe_access_entry()
-            .cluster_name(cluster)
-            .principal_arn(principal)
-            .send(),
-    )
-    .await?
-    .and_then(|o| o.access_entry))
+    Ok(lookup(c.describe_access_entry().cluster_name(cluster).principal_arn(principal).send())
+        .await?
+        .and_then(|o| o.access_entry))
 }
 
 /// The policies associated with an entry: none, the one a blueprint asks for, or
@@ -62,11 +57,7 @@ async fn associate(
         .cluster_name(cluster)
         .principal_arn(principal)
         .policy_arn(policy)
-        .access_scope(
-            AccessScope::builder()
-                .r#type(AccessScopeType::Cluster)
-                .build(),
-        )
+        .access_scope(AccessScope::builder().r#type(AccessScopeType::Cluster).build())
         .send()
         .await
         .map_err(classify)?;
@@ -147,10 +138,7 @@ impl Kind for EksAccessEntry {
         for policy in spec.policy.iter().flat_map(Policies::arns) {
             associate(c, cluster, principal, policy).await?;
         }
-        Ok(Created {
-            outputs: entry_out(cluster, principal, &arn),
-            physical_id: arn,
-        })
+        Ok(Created { outputs: entry_out(cluster, principal, &arn), physical_id: arn })
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
@@ -166,12 +154,7 @@ impl Kind for EksAccessEntry {
         for p in &wanted {
             associate(c, cluster, principal, p).await?;
         }
-        for p in had
-            .policy
-            .iter()
-            .flat_map(Policies::arns)
-            .filter(|p| !wanted.contains(p))
-        {
+        for p in had.policy.iter().flat_map(Policies::arns).filter(|p| !wanted.contains(p)) {
             delete_call(
                 c.disassociate_access_policy()
                     .cluster_name(cluster)
@@ -204,11 +187,7 @@ impl Kind for EksAccessEntry {
             check.op,
             found,
             |_| check.outputs.clone(),
-            || {
-                not_visible_yet(format!(
-                    "the access entry of {principal} is not visible yet"
-                ))
-            },
+            || not_visible_yet(format!("the access entry of {principal} is not visible yet")),
         )
     }
 }

@@ -27,10 +27,7 @@ fn addon_out(a: &Addon) -> Attrs {
         a.cluster_name().unwrap_or_default(),
         a.addon_arn().unwrap_or_default(),
     );
-    out.insert(
-        "addonVersion".into(),
-        Value::str(a.addon_version().unwrap_or_default()),
-    );
+    out.insert("addonVersion".into(), Value::str(a.addon_version().unwrap_or_default()));
     out
 }
 
@@ -39,14 +36,9 @@ async fn describe_addon(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Addon>, KindError> {
-    Ok(lookup(
-        c.describe_addon()
-            .cluster_name(cluster)
-            .addon_name(name)
-            .send(),
-    )
-    .await?
-    .and_then(|o| o.addon))
+    Ok(lookup(c.describe_addon().cluster_name(cluster).addon_name(name).send())
+        .await?
+        .and_then(|o| o.addon))
 }
 
 /// The add-on version EKS installs by default on a Kubernetes version.
@@ -55,18 +47,11 @@ async fn default_addon_version(
     addon: &str,
     k8s: &str,
 ) -> Result<Option<String>, KindError> {
-    let infos = all_pages!(c
-        .describe_addon_versions()
-        .addon_name(addon)
-        .kubernetes_version(k8s))?;
+    let infos = all_pages!(c.describe_addon_versions().addon_name(addon).kubernetes_version(k8s))?;
     let versions: Vec<_> = infos
         .iter()
         .flat_map(|i| i.addon_versions().iter())
-        .filter(|v| {
-            v.compatibilities()
-                .iter()
-                .any(|c| c.cluster_version() == Some(k8s))
-        })
+        .filter(|v| v.compatibilities().iter().any(|c| c.cluster_version() == Some(k8s)))
         .collect();
     if versions.is_empty() {
         return Err(KindError::fatal(
@@ -75,13 +60,9 @@ async fn default_addon_version(
         ));
     }
     let default = versions.iter().find(|v| {
-        v.compatibilities()
-            .iter()
-            .any(|c| c.cluster_version() == Some(k8s) && c.default_version())
+        v.compatibilities().iter().any(|c| c.cluster_version() == Some(k8s) && c.default_version())
     });
-    Ok(default
-        .or(versions.first())
-        .and_then(|v| v.addon_version().map(str::to_string)))
+    Ok(default.or(versions.first()).and_then(|v| v.addon_version().map(str::to_string)))
 }
 
 #[async_trait]
@@ -162,20 +143,16 @@ impl Kind for EksAddon {
         // Only the Kubernetes version changes in place (cluster and name replace):
         // move to its default version.
         let spec = EksAddonSpec::from_attrs(&change.node.attrs)?;
-        let Some(k8s) = spec
-            .kubernetes_version
-            .filter(|_| changes(change.diff, &["kubernetesVersion"]))
+        let Some(k8s) =
+            spec.kubernetes_version.filter(|_| changes(change.diff, &["kubernetesVersion"]))
         else {
             return Ok(Updated::done(change.current.outputs.clone()));
         };
         let c = self.0.client(&change.node.scope)?;
         let (cluster, name) = (spec.cluster.get()?, spec.name.as_str());
         let what = format!("add-on {name}");
-        let ad = updatable(
-            describe_addon(c, cluster, name).await?,
-            &what,
-            &["ACTIVE", "DEGRADED"],
-        )?;
+        let ad =
+            updatable(describe_addon(c, cluster, name).await?, &what, &["ACTIVE", "DEGRADED"])?;
         let version = default_addon_version(c, name, &k8s).await?;
         // The same add-on version may serve both Kubernetes versions: then only the
         // record changes.

@@ -28,19 +28,10 @@ fn cluster_out(cl: &Cluster) -> Attrs {
     let vpc = cl.resources_vpc_config();
     let mut out = Attrs::from([
         ("id".to_string(), Value::str(cl.name().unwrap_or_default())),
-        (
-            "name".to_string(),
-            Value::str(cl.name().unwrap_or_default()),
-        ),
+        ("name".to_string(), Value::str(cl.name().unwrap_or_default())),
         ("arn".to_string(), Value::str(cl.arn().unwrap_or_default())),
-        (
-            "endpoint".to_string(),
-            Value::str(cl.endpoint().unwrap_or_default()),
-        ),
-        (
-            "version".to_string(),
-            Value::str(cl.version().unwrap_or_default()),
-        ),
+        ("endpoint".to_string(), Value::str(cl.endpoint().unwrap_or_default())),
+        ("version".to_string(), Value::str(cl.version().unwrap_or_default())),
     ]);
     if let Some(sg) = vpc.and_then(|v| v.cluster_security_group_id()) {
         out.insert("clusterSecurityGroup".into(), Value::str(sg));
@@ -49,10 +40,7 @@ fn cluster_out(cl: &Cluster) -> Attrs {
     if let Some(ca) = cl.certificate_authority().and_then(|c| c.data()) {
         out.insert("ca".into(), Value::str(ca));
     }
-    if let Some(cidr) = cl
-        .kubernetes_network_config()
-        .and_then(|k| k.service_ipv4_cidr())
-    {
+    if let Some(cidr) = cl.kubernetes_network_config().and_then(|k| k.service_ipv4_cidr()) {
         out.insert("serviceCidr".into(), Value::str(cidr));
     }
     out
@@ -75,17 +63,14 @@ fn enabled_logs(cl: &Cluster) -> Vec<String> {
 /// The KMS key of the cluster's envelope encryption (EKS now encrypts all API data
 /// with it; `resources: [secrets]` is deprecated and left out).
 fn secrets_key(cl: &Cluster) -> Option<String> {
-    cl.encryption_config()
-        .iter()
-        .find_map(|e| e.provider()?.key_arn().map(str::to_string))
+    cl.encryption_config().iter().find_map(|e| e.provider()?.key_arn().map(str::to_string))
 }
 
 /// What EKS shows of a cluster, in its spec's shape.
 fn spec_of(cl: &Cluster) -> EksClusterSpec {
     let vpc = cl.resources_vpc_config();
     let listed = |f: fn(&aws_sdk_eks::types::VpcConfigResponse) -> &[String]| -> Vec<Id> {
-        vpc.map(|v| f(v).iter().map(|s| s.as_str().into()).collect())
-            .unwrap_or_default()
+        vpc.map(|v| f(v).iter().map(|s| s.as_str().into()).collect()).unwrap_or_default()
     };
     EksClusterSpec {
         name: cl.name().unwrap_or_default().to_string(),
@@ -123,33 +108,18 @@ fn log_types(types: &[String]) -> Vec<LogType> {
 
 /// Enables exactly `wanted` of the control plane log types, disabling the rest.
 fn logging(wanted: &[String]) -> Logging {
-    const ALL: [&str; 5] = [
-        "api",
-        "audit",
-        "authenticator",
-        "controllerManager",
-        "scheduler",
-    ];
-    let off: Vec<String> = ALL
-        .iter()
-        .filter(|t| !wanted.iter().any(|w| w == *t))
-        .map(|t| t.to_string())
-        .collect();
+    const ALL: [&str; 5] = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+    let off: Vec<String> =
+        ALL.iter().filter(|t| !wanted.iter().any(|w| w == *t)).map(|t| t.to_string()).collect();
     let mut l = Logging::builder();
     if !wanted.is_empty() {
         l = l.cluster_logging(
-            LogSetup::builder()
-                .set_types(Some(log_types(wanted)))
-                .enabled(true)
-                .build(),
+            LogSetup::builder().set_types(Some(log_types(wanted))).enabled(true).build(),
         );
     }
     if !off.is_empty() {
         l = l.cluster_logging(
-            LogSetup::builder()
-                .set_types(Some(log_types(&off)))
-                .enabled(false)
-                .build(),
+            LogSetup::builder().set_types(Some(log_types(&off))).enabled(false).build(),
         );
     }
     l.build()
@@ -254,29 +224,18 @@ impl Kind for EksCluster {
         let (w, n) = (want.to_attrs(), now.to_attrs());
         let todo = |fields: &[&str]| {
             changes(change.diff, fields)
-                && fields
-                    .iter()
-                    .any(|k| w.get(*k).is_some_and(|v| n.get(*k) != Some(v)))
+                && fields.iter().any(|k| w.get(*k).is_some_and(|v| n.get(*k) != Some(v)))
         };
         let steps: [(&str, &[&str]); 6] = [
             ("version", &["version"]),
-            (
-                "endpoint access",
-                &["endpointPrivateAccess", "endpointPublicAccess"],
-            ),
-            (
-                "subnets and security groups",
-                &["subnets", "securityGroups"],
-            ),
+            ("endpoint access", &["endpointPrivateAccess", "endpointPublicAccess"]),
+            ("subnets and security groups", &["subnets", "securityGroups"]),
             ("logging", &["logging"]),
             ("authentication mode", &["authenticationMode"]),
             ("secrets encryption", &["secretsKey"]),
         ];
-        let mut todo: Vec<&str> = steps
-            .iter()
-            .filter(|(_, fields)| todo(fields))
-            .map(|(step, _)| *step)
-            .collect();
+        let mut todo: Vec<&str> =
+            steps.iter().filter(|(_, fields)| todo(fields)).map(|(step, _)| *step).collect();
         let Some(&first) = todo.first() else {
             return Ok(Updated::done(cluster_out(&cl)));
         };
@@ -325,12 +284,7 @@ impl Kind for EksCluster {
                     .update
             }
             "logging" => {
-                config()
-                    .logging(logging(&want.logging))
-                    .send()
-                    .await
-                    .map_err(classify)?
-                    .update
+                config().logging(logging(&want.logging)).send().await.map_err(classify)?.update
             }
             "authentication mode" => {
                 config()
@@ -408,9 +362,7 @@ impl Kind for EksCluster {
 /// Kubernetes API data by default, so this value no longer determines which resources
 /// are encrypted").
 fn secrets_encryption(key: &str) -> EncryptionConfig {
-    EncryptionConfig::builder()
-        .provider(Provider::builder().key_arn(key).build())
-        .build()
+    EncryptionConfig::builder().provider(Provider::builder().key_arn(key).build()).build()
 }
 
 #[cfg(test)]
@@ -420,11 +372,7 @@ mod tests {
     #[test]
     fn logging_enables_exactly_the_wanted_types() {
         let l = logging(&["api".to_string(), "audit".to_string()]);
-        let on: Vec<&str> = l.cluster_logging()[0]
-            .types()
-            .iter()
-            .map(|t| t.as_str())
-            .collect();
+        let on: Vec<&str> = l.cluster_logging()[0].types().iter().map(|t| t.as_str()).collect();
         assert_eq!(on, ["api", "audit"]);
         assert_eq!(l.cluster_logging()[1].enabled(), Some(false));
         assert_eq!(l.cluster_logging()[1].types().len(), 3);

@@ -182,17 +182,11 @@ impl ClusterClients {
 
     /// Clients for one account's scope, counting their calls in `stats`.
     pub fn insert(&mut self, scope: &Scope, conf: &aws_types::SdkConfig, stats: &crate::CallStats) {
-        let iam = aws_sdk_iam::config::Builder::from(conf)
-            .interceptor(stats.clone())
-            .build();
+        let iam = aws_sdk_iam::config::Builder::from(conf).interceptor(stats.clone()).build();
         self.iam.insert(scope, aws_sdk_iam::Client::from_conf(iam));
-        let kms = aws_sdk_kms::config::Builder::from(conf)
-            .interceptor(stats.clone())
-            .build();
+        let kms = aws_sdk_kms::config::Builder::from(conf).interceptor(stats.clone()).build();
         self.kms.insert(scope, aws_sdk_kms::Client::from_conf(kms));
-        let eks = aws_sdk_eks::config::Builder::from(conf)
-            .interceptor(stats.clone())
-            .build();
+        let eks = aws_sdk_eks::config::Builder::from(conf).interceptor(stats.clone()).build();
         self.eks.insert(scope, aws_sdk_eks::Client::from_conf(eks));
     }
 
@@ -271,11 +265,7 @@ macro_rules! member {
             }
             fn issues(&self) -> String {
                 let issues = self.health().map(|h| h.issues()).unwrap_or_default();
-                issues
-                    .iter()
-                    .map($issue)
-                    .collect::<Vec<String>>()
-                    .join("; ")
+                issues.iter().map($issue).collect::<Vec<String>>().join("; ")
             }
         }
     };
@@ -289,15 +279,11 @@ member!(Addon, addon_arn, |i: &aws_sdk_eks::types::AddonIssue| i
     .message()
     .unwrap_or_default()
     .to_string());
-member!(
-    Nodegroup,
-    nodegroup_arn,
-    |i: &aws_sdk_eks::types::Issue| format!(
-        "{}: {}",
-        i.code().map_or("", |c| c.as_str()),
-        i.message().unwrap_or_default()
-    )
-);
+member!(Nodegroup, nodegroup_arn, |i: &aws_sdk_eks::types::Issue| format!(
+    "{}: {}",
+    i.code().map_or("", |c| c.as_str()),
+    i.message().unwrap_or_default()
+));
 
 impl Member for AccessEntry {
     fn tags(&self) -> Option<&HashMap<String, String>> {
@@ -316,10 +302,7 @@ impl Member for AccessEntry {
 
 /// A create's answer: the resource's ARN is its physical id.
 fn created_as<T: Member>(x: &T, outputs: impl FnOnce(&T) -> Attrs) -> Created {
-    Created {
-        physical_id: x.arn().unwrap_or_default().to_string(),
-        outputs: outputs(x),
-    }
+    Created { physical_id: x.arn().unwrap_or_default().to_string(), outputs: outputs(x) }
 }
 
 /// The outputs of a resource under a cluster: its name (`id`), cluster and ARN.
@@ -355,9 +338,7 @@ async fn describe_cluster(
     c: &aws_sdk_eks::Client,
     name: &str,
 ) -> Result<Option<Cluster>, KindError> {
-    Ok(lookup(c.describe_cluster().name(name).send())
-        .await?
-        .and_then(|o| o.cluster))
+    Ok(lookup(c.describe_cluster().name(name).send()).await?.and_then(|o| o.cluster))
 }
 
 /// What a create answered, or the resource it found in its way: a create
@@ -381,10 +362,7 @@ where
 {
     match sent {
         Ok(o) => made(o).ok_or_else(|| {
-            KindError::fatal(
-                "NothingCreated",
-                format!("the create of {what} returned none"),
-            )
+            KindError::fatal("NothingCreated", format!("the create of {what} returned none"))
         }),
         Err(e) if code_of(&e) == Some("ResourceInUseException") => match existing().await? {
             Some(x)
@@ -408,11 +386,7 @@ where
 /// the `ok` statuses (EKS runs one update at a time); otherwise the update waits.
 fn updatable<T: Member>(found: Option<T>, what: &str, ok: &[&str]) -> Result<T, KindError> {
     let Some(x) = found else {
-        return Err(KindError::new(
-            ErrorClass::NotFound,
-            "ResourceNotFoundException",
-            what,
-        ));
+        return Err(KindError::new(ErrorClass::NotFound, "ResourceNotFoundException", what));
     };
     match x.status() {
         Some(st) if ok.contains(&st) => Ok(x),
@@ -444,10 +418,9 @@ fn readiness<T: Member>(
         )),
         (Op::Delete, st) => Ok(Readiness::Pending(st.to_string())),
         (_, "ACTIVE") => Ok(Readiness::Ready(ready(x))),
-        (_, st) if failed.contains(&st) => Err(KindError::fatal(
-            code,
-            format!("{what} is {st}: {}", x.issues()),
-        )),
+        (_, st) if failed.contains(&st) => {
+            Err(KindError::fatal(code, format!("{what} is {st}: {}", x.issues())))
+        }
         (_, st) => Ok(Readiness::Pending(st.to_string())),
     }
 }
@@ -480,9 +453,7 @@ async fn update_running(
         UpdateOf::Nodegroup(n) => (Some(n), None),
         UpdateOf::Addon(a) => (None, Some(a)),
     };
-    Ok(update_pending(c, cluster, update, nodegroup, addon)
-        .await?
-        .map(Readiness::Pending))
+    Ok(update_pending(c, cluster, update, nodegroup, addon).await?.map(Readiness::Pending))
 }
 
 /// A further update must wait for the one just started (EKS runs one at a time).
@@ -505,9 +476,7 @@ fn ids(list: &[airgap_catalog::spec::Id]) -> Result<Vec<String>, KindError> {
 
 /// Whether the plan's diff changes any of `fields`.
 fn changes(diff: &airgap_engine::Diff, fields: &[&str]) -> bool {
-    diff.changes
-        .iter()
-        .any(|c| fields.contains(&c.field.as_str()))
+    diff.changes.iter().any(|c| fields.contains(&c.field.as_str()))
 }
 
 /// Minor of a `1.NN` Kubernetes version.
@@ -556,11 +525,7 @@ async fn update_pending(
                 "update {update} of {} is {}: {}",
                 addon.or(nodegroup).unwrap_or(cluster),
                 st.as_str(),
-                u.errors()
-                    .iter()
-                    .filter_map(|e| e.error_message())
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                u.errors().iter().filter_map(|e| e.error_message()).collect::<Vec<_>>().join("; ")
             ),
         )),
     }
@@ -569,10 +534,7 @@ async fn update_pending(
 /// An update call's answer: the outputs, and the id of the update EKS started, which
 /// readiness follows ([`update_running`]) before the resource's own status.
 fn started(outputs: Attrs, update: Option<&aws_sdk_eks::types::Update>) -> Updated {
-    Updated {
-        outputs,
-        handle: update.and_then(|u| u.id()).map(str::to_string),
-    }
+    Updated { outputs, handle: update.and_then(|u| u.id()).map(str::to_string) }
 }
 
 #[cfg(test)]
@@ -583,9 +545,6 @@ mod tests {
     fn versions_go_up_one_minor_at_a_time() {
         assert_eq!(next_version("1.30", "1.31").unwrap(), "1.31");
         assert_eq!(next_version("1.30", "1.33").unwrap(), "1.31");
-        assert_eq!(
-            next_version("1.31", "1.30").unwrap_err().class,
-            ErrorClass::Fatal
-        );
+        assert_eq!(next_version("1.31", "1.30").unwrap_err().class, ErrorClass::Fatal);
     }
 }

@@ -90,9 +90,7 @@ fn spec_of(ng: &Nodegroup) -> EksNodegroupSpec {
         taints: ng.taints().iter().filter_map(spec_taint).collect(),
         version: Some(ng.version().unwrap_or_default().to_string()),
         // The image of a node group with a launch template is the template's.
-        ami_type: lt
-            .is_none()
-            .then(|| ng.ami_type().map_or("", |t| t.as_str()).to_string()),
+        ami_type: lt.is_none().then(|| ng.ami_type().map_or("", |t| t.as_str()).to_string()),
         launch_template: lt.map(|l| l.id().or(l.name()).unwrap_or_default().into()),
         launch_template_version: lt.and_then(|l| l.version()).map(Id::from),
         update_config: ng.update_config().and_then(spec_update_config),
@@ -122,14 +120,9 @@ async fn describe_ng(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Nodegroup>, KindError> {
-    Ok(lookup(
-        c.describe_nodegroup()
-            .cluster_name(cluster)
-            .nodegroup_name(name)
-            .send(),
-    )
-    .await?
-    .and_then(|o| o.nodegroup))
+    Ok(lookup(c.describe_nodegroup().cluster_name(cluster).nodegroup_name(name).send())
+        .await?
+        .and_then(|o| o.nodegroup))
 }
 
 fn scaling(spec: &EksNodegroupSpec) -> NodegroupScalingConfig {
@@ -148,12 +141,8 @@ fn labels_update(want: &EksNodegroupSpec, have: &EksNodegroupSpec) -> UpdateLabe
         .filter(|(k, v)| have.labels.get(*k) != Some(v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let remove: Vec<String> = have
-        .labels
-        .keys()
-        .filter(|k| !want.labels.contains_key(*k))
-        .cloned()
-        .collect();
+    let remove: Vec<String> =
+        have.labels.keys().filter(|k| !want.labels.contains_key(*k)).cloned().collect();
     UpdateLabelsPayload::builder()
         .set_add_or_update_labels((!add.is_empty()).then_some(add))
         .set_remove_labels((!remove.is_empty()).then_some(remove))
@@ -163,21 +152,12 @@ fn labels_update(want: &EksNodegroupSpec, have: &EksNodegroupSpec) -> UpdateLabe
 /// The taint changes from `have` to `want`: a taint is identified by key and effect,
 /// so one whose value changed is added (updated) and not removed.
 fn taints_update(want: &EksNodegroupSpec, have: &EksNodegroupSpec) -> UpdateTaintsPayload {
-    let add: Vec<Taint> = want
-        .taints
-        .iter()
-        .filter(|t| !have.taints.contains(t))
-        .map(sdk_taint)
-        .collect();
+    let add: Vec<Taint> =
+        want.taints.iter().filter(|t| !have.taints.contains(t)).map(sdk_taint).collect();
     let remove: Vec<Taint> = have
         .taints
         .iter()
-        .filter(|h| {
-            !want
-                .taints
-                .iter()
-                .any(|w| w.key == h.key && w.effect == h.effect)
-        })
+        .filter(|h| !want.taints.iter().any(|w| w.key == h.key && w.effect == h.effect))
         .map(sdk_taint)
         .collect();
     UpdateTaintsPayload::builder()
@@ -285,12 +265,7 @@ impl Kind for EksNodegroup {
             || describe_ng(c, cluster, &aws_name),
             node,
             &what,
-            || {
-                format!(
-                    "cluster {cluster} has a node group {aws_name} that is not {}",
-                    node.id
-                )
-            },
+            || format!("cluster {cluster} has a node group {aws_name} that is not {}", node.id),
         )
         .await?;
         Ok(created_as(&ng, ng_out))
@@ -298,10 +273,8 @@ impl Kind for EksNodegroup {
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
         let c = self.0.client(&change.node.scope)?;
-        let (cluster, name) = (
-            s(&change.current.outputs, "cluster")?,
-            s(&change.current.outputs, "id")?,
-        );
+        let (cluster, name) =
+            (s(&change.current.outputs, "cluster")?, s(&change.current.outputs, "id")?);
         let what = format!("node group {name}");
         let ng = updatable(describe_ng(c, &cluster, &name).await?, &what, &["ACTIVE"])?;
         // The fields the plan changes that still differ, freshly described: a first
@@ -311,17 +284,12 @@ impl Kind for EksNodegroup {
         let (w, n) = (want.to_attrs(), now.to_attrs());
         let todo = |fields: &[&str]| {
             changes(change.diff, fields)
-                && fields
-                    .iter()
-                    .any(|k| w.get(*k).is_some_and(|v| n.get(*k) != Some(v)))
+                && fields.iter().any(|k| w.get(*k).is_some_and(|v| n.get(*k) != Some(v)))
         };
         let version = todo(&["version", "launchTemplateVersion"]);
         let config = todo(&["min", "desired", "max", "labels", "taints", "updateConfig"]);
         let update = if version {
-            let mut req = c
-                .update_nodegroup_version()
-                .cluster_name(&cluster)
-                .nodegroup_name(&name);
+            let mut req = c.update_nodegroup_version().cluster_name(&cluster).nodegroup_name(&name);
             if todo(&["launchTemplateVersion"]) {
                 let lt = ng.launch_template();
                 let version = match &want.launch_template_version {
@@ -341,10 +309,7 @@ impl Kind for EksNodegroup {
             }
             req.send().await.map_err(classify)?.update
         } else if config {
-            let mut req = c
-                .update_nodegroup_config()
-                .cluster_name(&cluster)
-                .nodegroup_name(&name);
+            let mut req = c.update_nodegroup_config().cluster_name(&cluster).nodegroup_name(&name);
             if todo(&["min", "desired", "max"]) {
                 req = req.scaling_config(scaling(&want));
             }
@@ -362,11 +327,7 @@ impl Kind for EksNodegroup {
             return Ok(Updated::done(change.current.outputs.clone()));
         };
         if version && config {
-            return Err(more_to_do(
-                &what,
-                "the version update",
-                &["the configuration update"],
-            ));
+            return Err(more_to_do(&what, "the version update", &["the configuration update"]));
         }
         Ok(started(change.current.outputs.clone(), update.as_ref()))
     }
@@ -387,14 +348,8 @@ impl Kind for EksNodegroup {
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
         let c = self.0.client(check.scope)?;
         let (cluster, name) = (s(check.outputs, "cluster")?, s(check.outputs, "id")?);
-        if let Some(r) = update_running(
-            c,
-            check.op,
-            check.handle,
-            &cluster,
-            UpdateOf::Nodegroup(&name),
-        )
-        .await?
+        if let Some(r) =
+            update_running(c, check.op, check.handle, &cluster, UpdateOf::Nodegroup(&name)).await?
         {
             return Ok(r);
         }

@@ -46,9 +46,7 @@ pub(crate) fn by_state(
     let Some(st) = state else {
         return match op {
             Op::Delete => Ok(Readiness::Gone),
-            _ => Err(super::not_visible_yet(format!(
-                "{physical_id} is not visible yet"
-            ))),
+            _ => Err(super::not_visible_yet(format!("{physical_id} is not visible yet"))),
         };
     };
     Ok(match op {
@@ -69,14 +67,7 @@ pub(crate) fn ready_when_available(
     physical_id: &str,
     state: Option<&str>,
 ) -> Result<Readiness, KindError> {
-    by_state(
-        op,
-        physical_id,
-        state,
-        &["available"],
-        || super::id_out(physical_id),
-        |_| None,
-    )
+    by_state(op, physical_id, state, &["available"], || super::id_out(physical_id), |_| None)
 }
 
 /// A Describe (or Get) by id or name: NotFound is `None`, not an error.
@@ -95,17 +86,11 @@ where
 /// [`all_pages`](crate::kit::all_pages) is one.
 macro_rules! page_items {
     ($req:expr, $field:ident) => {
-        $req.into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err($crate::errors::classify)
-            .map(|pages: Vec<_>| {
-                pages
-                    .into_iter()
-                    .flat_map(|p| p.$field.unwrap_or_default())
-                    .collect::<Vec<_>>()
-            })
+        $req.into_paginator().send().try_collect().await.map_err($crate::errors::classify).map(
+            |pages: Vec<_>| {
+                pages.into_iter().flat_map(|p| p.$field.unwrap_or_default()).collect::<Vec<_>>()
+            },
+        )
     };
 }
 pub(crate) use page_items;
@@ -120,9 +105,7 @@ pub(crate) fn tag_map<T>(items: &[T], kv: fn(&T) -> (&str, &str)) -> HashMap<Str
 
 /// Whether the diff changes any of `fields`.
 pub(crate) fn changes(diff: &Diff, fields: &[&str]) -> bool {
-    diff.changes
-        .iter()
-        .any(|c| fields.contains(&c.field.as_str()))
+    diff.changes.iter().any(|c| fields.contains(&c.field.as_str()))
 }
 
 /// A call made to bring something about (a delete, a detach, an untag): an answer that

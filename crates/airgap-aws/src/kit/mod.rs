@@ -71,10 +71,7 @@ pub(crate) fn partition(region: &str) -> &'static str {
         ("us-iso-", "aws-iso"),
         ("eu-isoe-", "aws-iso-e"),
     ];
-    PARTITIONS
-        .iter()
-        .find(|(prefix, _)| region.starts_with(prefix))
-        .map_or("aws", |(_, p)| p)
+    PARTITIONS.iter().find(|(prefix, _)| region.starts_with(prefix)).map_or("aws", |(_, p)| p)
 }
 
 /// Outputs that carry only an id.
@@ -84,10 +81,7 @@ pub(crate) fn id_out(id: &str) -> Attrs {
 
 /// A create's answer for a resource whose outputs are only its id (made, or adopted).
 pub(crate) fn created(id: &str) -> Created {
-    Created {
-        physical_id: id.to_string(),
-        outputs: id_out(id),
-    }
+    Created { physical_id: id.to_string(), outputs: id_out(id) }
 }
 
 /// Every item of a paginated call, its error classified. A macro: the stream type
@@ -95,12 +89,7 @@ pub(crate) fn created(id: &str) -> Created {
 /// paginators of the different operations share no trait a function could name.
 macro_rules! all_pages {
     ($req:expr) => {
-        $req.into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err($crate::errors::classify)
+        $req.into_paginator().items().send().try_collect().await.map_err($crate::errors::classify)
     };
 }
 pub(crate) use all_pages;
@@ -183,21 +172,12 @@ fn sorted_json(v: &serde_json::Value) -> String {
             keys.sort();
             let inner: Vec<String> = keys
                 .into_iter()
-                .map(|k| {
-                    format!(
-                        "{}:{}",
-                        serde_json::Value::String(k.clone()),
-                        sorted_json(&m[k])
-                    )
-                })
+                .map(|k| format!("{}:{}", serde_json::Value::String(k.clone()), sorted_json(&m[k])))
                 .collect();
             format!("{{{}}}", inner.join(","))
         }
         serde_json::Value::Array(a) => {
-            format!(
-                "[{}]",
-                a.iter().map(sorted_json).collect::<Vec<_>>().join(",")
-            )
+            format!("[{}]", a.iter().map(sorted_json).collect::<Vec<_>>().join(","))
         }
         other => other.to_string(),
     }

@@ -7,9 +7,7 @@ use airgap_engine::KindError;
 
 /// The values of resolved references.
 pub(crate) fn ids(refs: &[Id]) -> Result<Vec<String>, KindError> {
-    refs.iter()
-        .map(|r| r.get().map(str::to_string).map_err(KindError::from))
-        .collect()
+    refs.iter().map(|r| r.get().map(str::to_string).map_err(KindError::from)).collect()
 }
 
 /// Members to add and to remove to go from `have` to `want`.
@@ -32,10 +30,7 @@ mod tests {
     #[test]
     fn delta_adds_and_removes_what_differs() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            delta(&s(&["a", "b"]), &s(&["b", "c"])),
-            (s(&["a"]), s(&["c"]))
-        );
+        assert_eq!(delta(&s(&["a", "b"]), &s(&["b", "c"])), (s(&["a"]), s(&["c"])));
         assert_eq!(some_if(Vec::new()), None);
         assert!(ids(&[Id::of("n", "id")]).is_err());
         assert_eq!(ids(&["x".into()]).unwrap(), s(&["x"]));

@@ -18,12 +18,7 @@ impl Lease {
     pub(super) fn start(table: LockTable, info: LockInfo, opts: LeaseOptions) -> Lease {
         let (tx, lost) = watch::channel(None);
         let heartbeat = tokio::spawn(heartbeat(table.clone(), info.clone(), opts, tx));
-        Lease {
-            table,
-            info,
-            lost,
-            heartbeat,
-        }
+        Lease { table, info, lost, heartbeat }
     }
 
     pub fn info(&self) -> &LockInfo {
@@ -55,16 +50,9 @@ impl Lease {
     pub async fn release(self) -> Result<(), LockError> {
         self.heartbeat.abort();
         if let Some(reason) = self.lost_reason() {
-            return Err(LockError::Lost {
-                env: self.info.env.clone(),
-                reason,
-            });
+            return Err(LockError::Lost { env: self.info.env.clone(), reason });
         }
-        match self
-            .table
-            .delete_if_token(&self.info.env, &self.info.token)
-            .await
-        {
+        match self.table.delete_if_token(&self.info.env, &self.info.token).await {
             Ok(()) => Ok(()),
             Err(LockError::NotLocked { .. }) => Err(LockError::Lost {
                 env: self.info.env.clone(),

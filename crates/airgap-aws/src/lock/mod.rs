@@ -46,35 +46,20 @@ pub enum LockError {
         rfc3339(info.expires_at_ms),
         waited_note(*waited)
     )]
-    Held {
-        env: String,
-        info: LockInfo,
-        waited: Duration,
-    },
+    Held { env: String, info: LockInfo, waited: Duration },
     /// The lease was taken over by someone else (ours had expired), or could not be
     /// renewed before it expired.
     #[error("lost the lock of environment {env}: {reason}")]
     Lost { env: String, reason: String },
     /// The lock a caller meant to remove is not (or no longer) the one in the table.
     #[error("environment {env} is not locked{}", changed.as_ref().map(|h| format!(" by that holder any more (now: {h})")).unwrap_or_default())]
-    NotLocked {
-        env: String,
-        changed: Option<String>,
-    },
+    NotLocked { env: String, changed: Option<String> },
     /// A DynamoDB call failed.
     #[error("lock table {table}: {operation} failed: {detail}")]
-    Aws {
-        table: String,
-        operation: &'static str,
-        detail: String,
-    },
+    Aws { table: String, operation: &'static str, detail: String },
     /// The table was created but did not become usable.
     #[error("lock table {table} is still {status} after {waited_s} s")]
-    NotActive {
-        table: String,
-        status: String,
-        waited_s: u64,
-    },
+    NotActive { table: String, status: String, waited_s: u64 },
 }
 
 fn waited_note(waited: Duration) -> String {
@@ -106,10 +91,7 @@ impl Holder {
     /// A holder with this name and a fresh token.
     pub fn named(name: impl Into<String>) -> Holder {
         let token: u128 = rand::thread_rng().gen();
-        Holder {
-            name: name.into(),
-            token: format!("{token:032x}"),
-        }
+        Holder { name: name.into(), token: format!("{token:032x}") }
     }
 }
 
@@ -249,11 +231,7 @@ mod tests {
     fn holders_are_user_host_pid_and_never_share_a_token() {
         let (a, b) = (Holder::current(), Holder::current());
         assert!(a.name.contains('@'), "{}", a.name);
-        assert!(
-            a.name.ends_with(&format!(" pid {}", std::process::id())),
-            "{}",
-            a.name
-        );
+        assert!(a.name.ends_with(&format!(" pid {}", std::process::id())), "{}", a.name);
         assert_eq!(a.token.len(), 32);
         assert_ne!(a.token, b.token);
     }
@@ -276,16 +254,9 @@ mod tests {
         };
         assert!(!info.expired(1000));
         assert!(info.expired(1001));
-        let err = LockError::Held {
-            env: "e".into(),
-            info,
-            waited: Duration::from_secs(3),
-        };
+        let err = LockError::Held { env: "e".into(), info, waited: Duration::from_secs(3) };
         let text = err.to_string();
-        assert!(
-            text.contains("locked by h (apply since 1970-01-01T00:00:00Z"),
-            "{text}"
-        );
+        assert!(text.contains("locked by h (apply since 1970-01-01T00:00:00Z"), "{text}");
         assert!(text.contains("waited 3 s"), "{text}");
     }
 

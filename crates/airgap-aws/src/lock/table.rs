@@ -28,10 +28,7 @@ impl LockTable {
     }
 
     pub fn with_client(client: Client, name: impl Into<String>) -> LockTable {
-        LockTable {
-            client,
-            name: name.into(),
-        }
+        LockTable { client, name: name.into() }
     }
 
     pub fn name(&self) -> &str {
@@ -56,20 +53,13 @@ impl LockTable {
 
     /// Whether the table exists (and is not being deleted).
     pub async fn exists(&self) -> Result<bool, LockError> {
-        match self
-            .client
-            .describe_table()
-            .table_name(&self.name)
-            .send()
-            .await
-        {
+        match self.client.describe_table().table_name(&self.name).send().await {
             Ok(out) => Ok(!matches!(
                 out.table().and_then(|t| t.table_status()),
                 Some(TableStatus::Deleting)
             )),
             Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_resource_not_found_exception()) =>
+                if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) =>
             {
                 Ok(false)
             }
@@ -83,13 +73,7 @@ impl LockTable {
         let started = tokio::time::Instant::now();
         let mut created = false;
         loop {
-            let status = match self
-                .client
-                .describe_table()
-                .table_name(&self.name)
-                .send()
-                .await
-            {
+            let status = match self.client.describe_table().table_name(&self.name).send().await {
                 Ok(out) => out
                     .table()
                     .and_then(|t| t.table_status())
@@ -154,10 +138,7 @@ impl LockTable {
                 Ok(())
             }
             // Someone else created it at the same time.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_resource_in_use_exception()) =>
-            {
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_in_use_exception()) => {
                 Ok(())
             }
             Err(e) => Err(self.aws_err("CreateTable", e)),
@@ -166,9 +147,7 @@ impl LockTable {
 
     /// The lease of `env`, expired or not; None if there is none (or no table).
     pub async fn get(&self, env: &str) -> Result<Option<LockInfo>, LockError> {
-        self.get_item(env)
-            .await
-            .map(|item| item.as_ref().and_then(LockInfo::from_item))
+        self.get_item(env).await.map(|item| item.as_ref().and_then(LockInfo::from_item))
     }
 
     pub(crate) async fn get_item(&self, key: &str) -> Result<Option<Item>, LockError> {
@@ -183,8 +162,7 @@ impl LockTable {
         {
             Ok(out) => Ok(out.item),
             Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_resource_not_found_exception()) =>
+                if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) =>
             {
                 Ok(None)
             }
@@ -234,11 +212,9 @@ impl LockTable {
             {
                 let current = self.get(env).await?;
                 match current {
-                    Some(info) => Err(LockError::Held {
-                        env: env.to_string(),
-                        info,
-                        waited: Duration::ZERO,
-                    }),
+                    Some(info) => {
+                        Err(LockError::Held { env: env.to_string(), info, waited: Duration::ZERO })
+                    }
                     // Released between the two calls: try again at once.
                     None => Box::pin(self.try_acquire(env, operation, holder, opts)).await,
                 }
@@ -290,19 +266,16 @@ impl LockTable {
         env: &str,
         token: Option<&str>,
     ) -> Result<LockInfo, LockError> {
-        let current = self.get(env).await?.ok_or_else(|| LockError::NotLocked {
-            env: env.to_string(),
-            changed: None,
-        })?;
+        let current = self
+            .get(env)
+            .await?
+            .ok_or_else(|| LockError::NotLocked { env: env.to_string(), changed: None })?;
         let token = token.unwrap_or(&current.token);
         match self.delete_if_token(env, token).await {
             Ok(()) => Ok(current),
             Err(LockError::NotLocked { .. }) => {
                 let now = self.get(env).await?;
-                Err(LockError::NotLocked {
-                    env: env.to_string(),
-                    changed: now.map(|i| i.holder),
-                })
+                Err(LockError::NotLocked { env: env.to_string(), changed: now.map(|i| i.holder) })
             }
             Err(e) => Err(e),
         }
@@ -325,10 +298,7 @@ impl LockTable {
                 if e.as_service_error()
                     .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
             {
-                Err(LockError::NotLocked {
-                    env: env.to_string(),
-                    changed: None,
-                })
+                Err(LockError::NotLocked { env: env.to_string(), changed: None })
             }
             Err(e) => Err(self.aws_err("DeleteItem", e)),
         }

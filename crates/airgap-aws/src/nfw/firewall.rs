@@ -37,11 +37,7 @@ const LOGS: [(&str, &str); 2] = [("ALERT", "alertLogGroup"), ("FLOW", "flowLogGr
 
 /// The log group (its name) a spec wants for a log type of [`LOGS`].
 fn wanted_log_group<'a>(s: &'a FirewallSpec, ty: &str) -> Result<Option<&'a str>, KindError> {
-    let group = if ty == "ALERT" {
-        &s.alert_log_group
-    } else {
-        &s.flow_log_group
-    };
+    let group = if ty == "ALERT" { &s.alert_log_group } else { &s.flow_log_group };
     Ok(group.as_ref().map(Id::get).transpose()?)
 }
 
@@ -56,12 +52,7 @@ fn with_unlogged(mut a: Attrs) -> Attrs {
 fn subnet_mappings(subnets: &[Id]) -> Result<Vec<SubnetMapping>, KindError> {
     subnets
         .iter()
-        .map(|s| {
-            SubnetMapping::builder()
-                .subnet_id(s.get()?)
-                .build()
-                .map_err(build_err)
-        })
+        .map(|s| SubnetMapping::builder().subnet_id(s.get()?).build().map_err(build_err))
         .collect()
 }
 
@@ -78,12 +69,7 @@ fn firewall_state(
 ) -> (Attrs, bool, String) {
     let (arn, name) = d
         .firewall()
-        .map(|f| {
-            (
-                f.firewall_arn().unwrap_or_default(),
-                f.firewall_name().unwrap_or_default(),
-            )
-        })
+        .map(|f| (f.firewall_arn().unwrap_or_default(), f.firewall_name().unwrap_or_default()))
         .unwrap_or_default();
     let mut out = arn_out(arn, name);
     let subnets = d.firewall().map_or(0, |f| f.subnet_mappings().len());
@@ -106,11 +92,8 @@ fn firewall_state(
     }
     let status = st.status().as_str().to_ascii_lowercase();
     let ready = st.status() == &FirewallStatusValue::Ready && ready_eps >= subnets && subnets > 0;
-    let shown = if ready {
-        status
-    } else {
-        format!("{status}, {ready_eps}/{subnets} endpoints ready")
-    };
+    let shown =
+        if ready { status } else { format!("{status}, {ready_eps}/{subnets} endpoints ready") };
     (out, ready, shown)
 }
 
@@ -121,10 +104,7 @@ fn log_groups(cfg: Option<&LoggingConfiguration>) -> HashMap<String, String> {
         .iter()
         .filter(|d| d.log_destination_type() == &LogDestinationType::CloudwatchLogs)
         .filter_map(|d| {
-            Some((
-                d.log_type().as_str().to_string(),
-                d.log_destination().get("logGroup")?.clone(),
-            ))
+            Some((d.log_type().as_str().to_string(), d.log_destination().get("logGroup")?.clone()))
         })
         .collect()
 }
@@ -159,14 +139,7 @@ impl Firewall {
         Option<aws_sdk_networkfirewall::operation::describe_firewall::DescribeFirewallOutput>,
         KindError,
     > {
-        lookup(
-            self.0
-                .client(scope)?
-                .describe_firewall()
-                .firewall_arn(arn)
-                .send(),
-        )
-        .await
+        lookup(self.0.client(scope)?.describe_firewall().firewall_arn(arn).send()).await
     }
 
     /// Moves the logging configuration to the desired one. AWS takes one destination
@@ -177,12 +150,8 @@ impl Firewall {
         arn: &str,
         desired: &FirewallSpec,
     ) -> Result<(), KindError> {
-        let cur = c
-            .describe_logging_configuration()
-            .firewall_arn(arn)
-            .send()
-            .await
-            .map_err(classify)?;
+        let cur =
+            c.describe_logging_configuration().firewall_arn(arn).send().await.map_err(classify)?;
         let mut configs: Vec<LogDestinationConfig> = cur
             .logging_configuration()
             .map(|l| l.log_destination_configs().to_vec())
@@ -193,10 +162,7 @@ impl Firewall {
             let same = match (have, want) {
                 (Some(i), Some(g)) => {
                     configs[i].log_destination_type() == &LogDestinationType::CloudwatchLogs
-                        && configs[i]
-                            .log_destination()
-                            .get("logGroup")
-                            .map(String::as_str)
+                        && configs[i].log_destination().get("logGroup").map(String::as_str)
                             == Some(g)
                 }
                 (None, None) => true,
@@ -248,10 +214,9 @@ impl Kind for Firewall {
         let c = self.0.client(scope)?;
         let listed = all_pages!(c.list_firewalls())?;
         let mut out = Vec::new();
-        for (_, arn) in candidates(
-            env,
-            listed.iter().map(|m| (m.firewall_name(), m.firewall_arn())),
-        ) {
+        for (_, arn) in
+            candidates(env, listed.iter().map(|m| (m.firewall_name(), m.firewall_arn())))
+        {
             // No list returns tags, subnets or logging: a Describe and (for the env's
             // own) a DescribeLoggingConfiguration per candidate.
             let Some(d) = self.describe(scope, &arn).await? else {
@@ -271,11 +236,8 @@ impl Kind for Firewall {
                 continue;
             };
             let groups = log_groups(logging.logging_configuration());
-            let subnets: Vec<String> = fw
-                .subnet_mappings()
-                .iter()
-                .map(|m| m.subnet_id().to_string())
-                .collect();
+            let subnets: Vec<String> =
+                fw.subnet_mappings().iter().map(|m| m.subnet_id().to_string()).collect();
             let group = |ty: &str| groups.get(ty).map(|g| Id::from(g.as_str()));
             let spec = FirewallSpec {
                 policy: fw.firewall_policy_arn().into(),
@@ -286,19 +248,9 @@ impl Kind for Firewall {
                 flow_log_group: group("FLOW"),
             };
             let (outputs, _, _) = firewall_state(&d);
-            let mut parents = vec![
-                fw.firewall_policy_arn().to_string(),
-                fw.vpc_id().to_string(),
-            ];
+            let mut parents = vec![fw.firewall_policy_arn().to_string(), fw.vpc_id().to_string()];
             parents.extend(subnets);
-            out.extend(observed(
-                env,
-                &t,
-                &arn,
-                with_unlogged(spec.to_attrs()),
-                outputs,
-                parents,
-            ));
+            out.extend(observed(env, &t, &arn, with_unlogged(spec.to_attrs()), outputs, parents));
         }
         Ok(out)
     }
@@ -312,11 +264,9 @@ impl Kind for Firewall {
             Some(fw) => {
                 let arn = fw.firewall_arn().unwrap_or_default();
                 ours("firewall", &name, node, &tag_map(fw.tags()), arn)?;
-                let deleting = existing
-                    .as_ref()
-                    .and_then(|d| d.firewall_status())
-                    .map(|s| s.status())
-                    == Some(&FirewallStatusValue::Deleting);
+                let deleting =
+                    existing.as_ref().and_then(|d| d.firewall_status()).map(|s| s.status())
+                        == Some(&FirewallStatusValue::Deleting);
                 if deleting {
                     // The name is free only once the old one is gone.
                     return Err(KindError::new(
@@ -426,11 +376,7 @@ impl Kind for Firewall {
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         delete_call(
-            self.0
-                .client(scope)?
-                .delete_firewall()
-                .firewall_arn(&current.physical_id)
-                .send(),
+            self.0.client(scope)?.delete_firewall().firewall_arn(&current.physical_id).send(),
         )
         .await
     }
@@ -444,9 +390,7 @@ impl Kind for Firewall {
             };
         };
         if check.op == Op::Delete {
-            let st = d
-                .firewall_status()
-                .map_or("deleting", |s| s.status().as_str());
+            let st = d.firewall_status().map_or("deleting", |s| s.status().as_str());
             return Ok(Readiness::Pending(st.to_ascii_lowercase()));
         }
         let (outputs, ready, status) = firewall_state(&d);
@@ -454,11 +398,7 @@ impl Kind for Firewall {
         let in_sync = check.op != Op::Update
             || d.firewall_status()
                 .is_some_and(|s| s.configuration_sync_state_summary().as_str() == "IN_SYNC");
-        Ok(if ready && in_sync {
-            Readiness::Ready(outputs)
-        } else {
-            Readiness::Pending(status)
-        })
+        Ok(if ready && in_sync { Readiness::Ready(outputs) } else { Readiness::Pending(status) })
     }
 }
 

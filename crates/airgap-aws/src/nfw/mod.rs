@@ -51,9 +51,7 @@ pub fn register(registry: &mut Registry, nfw: &Arc<Nfw>) {
 const MAX_NAME: usize = 128;
 
 fn dashed(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect()
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect()
 }
 
 /// The names of the env's resources start with this.
@@ -130,13 +128,7 @@ fn observed(
 ) -> Option<Observed> {
     let id = tags::owned_id(t, env)?;
     attrs.extend(missing_tags(t, env, &id));
-    Some(Observed {
-        id: id.as_str().into(),
-        physical_id: arn.to_string(),
-        attrs,
-        outputs,
-        parents,
-    })
+    Some(Observed { id: id.as_str().into(), physical_id: arn.to_string(), attrs, outputs, parents })
 }
 
 /// A create found a resource by the node's name: what an interrupted create made is
@@ -152,10 +144,7 @@ fn ours(
 }
 
 fn arn_created(arn: &str, name: &str) -> Created {
-    Created {
-        physical_id: arn.to_string(),
-        outputs: arn_out(arn, name),
-    }
+    Created { physical_id: arn.to_string(), outputs: arn_out(arn, name) }
 }
 
 /// [`ours`], adopted.

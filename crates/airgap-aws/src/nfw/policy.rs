@@ -48,9 +48,7 @@ fn policy_body(s: &NfwPolicySpec) -> Result<FirewallPolicy, KindError> {
         .set_stateful_rule_group_references((!refs.is_empty()).then_some(refs))
         .set_stateful_default_actions((strict && !defaults.is_empty()).then_some(defaults))
         .stateful_engine_options(
-            StatefulEngineOptions::builder()
-                .rule_order(RuleOrder::from(order))
-                .build(),
+            StatefulEngineOptions::builder().rule_order(RuleOrder::from(order)).build(),
         )
         .build()
         .map_err(build_err)
@@ -110,12 +108,8 @@ impl Kind for NfwPolicy {
         let mut out = Vec::new();
         for (name, arn) in candidates(env, listed.iter().map(|m| (m.name(), m.arn()))) {
             // No list returns tags or the policy: one Describe per candidate.
-            let Some(d) = lookup(
-                c.describe_firewall_policy()
-                    .firewall_policy_arn(&arn)
-                    .send(),
-            )
-            .await?
+            let Some(d) =
+                lookup(c.describe_firewall_policy().firewall_policy_arn(&arn).send()).await?
             else {
                 continue;
             };
@@ -147,12 +141,8 @@ impl Kind for NfwPolicy {
         let spec = NfwPolicySpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let name = resource_name(node);
-        let existing = lookup(
-            c.describe_firewall_policy()
-                .firewall_policy_name(&name)
-                .send(),
-        )
-        .await?;
+        let existing =
+            lookup(c.describe_firewall_policy().firewall_policy_name(&name).send()).await?;
         if let Some(resp) = existing.as_ref().and_then(|d| d.firewall_policy_response()) {
             return adopt(
                 "firewall policy",
@@ -221,10 +211,7 @@ impl Kind for NfwPolicy {
         )
         .await?;
         let status = d.map(|d| {
-            status_str(
-                d.firewall_policy_response()
-                    .and_then(|r| r.firewall_policy_status()),
-            )
+            status_str(d.firewall_policy_response().and_then(|r| r.firewall_policy_status()))
         });
         ready_from_status(check.op, status, check.physical_id, check.outputs)
     }
@@ -243,18 +230,12 @@ mod tests {
             rule_order: Some("STRICT_ORDER".into()),
             stateless_default: "aws:forward_to_sfe".into(),
             stateless_fragment_default: None,
-            stateful_default: vec![
-                "aws:drop_established".into(),
-                "aws:alert_established".into(),
-            ],
+            stateful_default: vec!["aws:drop_established".into(), "aws:alert_established".into()],
         };
         let desired = |groups: &[&str]| spec(groups).to_attrs();
         let body = policy_body(&spec(&["arn:a", "arn:b"])).unwrap();
         let refs = body.stateful_rule_group_references();
-        assert_eq!(
-            refs.iter().map(|r| r.priority()).collect::<Vec<_>>(),
-            [Some(100), Some(200)]
-        );
+        assert_eq!(refs.iter().map(|r| r.priority()).collect::<Vec<_>>(), [Some(100), Some(200)]);
         let seen = observed(policy_spec(&body).to_attrs());
         assert!(k.diff(&desired(&["arn:a", "arn:b"]), &seen).is_empty());
         let d = k.diff(&desired(&["arn:b", "arn:a"]), &seen);

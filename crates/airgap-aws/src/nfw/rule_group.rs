@@ -68,10 +68,7 @@ fn rule_group_body(s: &NfwRuleGroupSpec) -> Result<RuleGroup, KindError> {
                 RulesSourceList::builder()
                     .set_targets(Some(s.domains.clone()))
                     .set_target_types(Some(
-                        target_types(s)
-                            .iter()
-                            .map(|t| TargetType::from(t.as_str()))
-                            .collect(),
+                        target_types(s).iter().map(|t| TargetType::from(t.as_str())).collect(),
                     ))
                     .generated_rules_type(GeneratedRulesType::Allowlist)
                     .build()
@@ -80,14 +77,9 @@ fn rule_group_body(s: &NfwRuleGroupSpec) -> Result<RuleGroup, KindError> {
             .build()
     } else {
         if s.rules.is_empty() {
-            return Err(KindError::fatal(
-                "BadAttribute",
-                "a rule group needs domains or rules",
-            ));
+            return Err(KindError::fatal("BadAttribute", "a rule group needs domains or rules"));
         }
-        RulesSource::builder()
-            .rules_string(s.rules.join("\n"))
-            .build()
+        RulesSource::builder().rules_string(s.rules.join("\n")).build()
     };
     let mut body = RuleGroup::builder().rules_source(source);
     if !s.home_net.is_empty() {
@@ -105,9 +97,7 @@ fn rule_group_body(s: &NfwRuleGroupSpec) -> Result<RuleGroup, KindError> {
     }
     if let Some(order) = &s.rule_order {
         body = body.stateful_rule_options(
-            StatefulRuleOptions::builder()
-                .rule_order(RuleOrder::from(order.as_str()))
-                .build(),
+            StatefulRuleOptions::builder().rule_order(RuleOrder::from(order.as_str())).build(),
         );
     }
     Ok(body.build())
@@ -140,11 +130,7 @@ fn rule_group_spec(resp: &RuleGroupResponse, body: Option<&RuleGroup>) -> NfwRul
         rules: src
             .and_then(|s| s.rules_string())
             .map(|r| {
-                r.lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string)
-                    .collect()
+                r.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
             })
             .unwrap_or_default(),
         home_net: set_of(
@@ -241,22 +227,12 @@ impl Kind for NfwRuleGroup {
         let c = self.0.client(&node.scope)?;
         let name = resource_name(node);
         let ty = RuleGroupType::from(spec.group_type.as_str());
-        let existing = lookup(
-            c.describe_rule_group()
-                .rule_group_name(&name)
-                .r#type(ty.clone())
-                .send(),
-        )
-        .await?;
+        let existing =
+            lookup(c.describe_rule_group().rule_group_name(&name).r#type(ty.clone()).send())
+                .await?;
         if let Some(resp) = existing.as_ref().and_then(|d| d.rule_group_response()) {
             // What an interrupted create made.
-            return adopt(
-                "rule group",
-                &name,
-                node,
-                &tag_map(resp.tags()),
-                resp.rule_group_arn(),
-            );
+            return adopt("rule group", &name, node, &tag_map(resp.tags()), resp.rule_group_arn());
         }
         let out = c
             .create_rule_group()
@@ -300,11 +276,7 @@ impl Kind for NfwRuleGroup {
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         delete_call(
-            self.0
-                .client(scope)?
-                .delete_rule_group()
-                .rule_group_arn(&current.physical_id)
-                .send(),
+            self.0.client(scope)?.delete_rule_group().rule_group_arn(&current.physical_id).send(),
         )
         .await
     }
@@ -349,9 +321,7 @@ mod tests {
         seen.capacity = Some(planned_capacity(&domains(&["x"])));
         let seen = observed(seen.to_attrs());
         // Same domains in another order: no change.
-        assert!(k
-            .diff(&domains(&[".a.example", "b.example"]).to_attrs(), &seen)
-            .is_empty());
+        assert!(k.diff(&domains(&[".a.example", "b.example"]).to_attrs(), &seen).is_empty());
         let d = k.diff(&domains(&[".a.example", "c.example"]).to_attrs(), &seen);
         assert_eq!(d.changes.len(), 1, "{d:?}");
         assert_eq!(d.changes[0].field, "domains");

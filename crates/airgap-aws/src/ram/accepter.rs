@@ -44,10 +44,7 @@ impl Kind for RamInvitationAccepter {
         let mut by_owner: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for sh in shared.into_iter().filter(live) {
             if let (Some(owner), Some(arn)) = (sh.owning_account_id(), sh.resource_share_arn()) {
-                by_owner
-                    .entry(owner.to_string())
-                    .or_default()
-                    .push(arn.to_string());
+                by_owner.entry(owner.to_string()).or_default().push(arn.to_string());
             }
         }
         let mut found = Vec::new();
@@ -57,21 +54,15 @@ impl Kind for RamInvitationAccepter {
             let Ok(oc) = self.0.client(&Scope::new(owner, scope.region.clone())) else {
                 continue;
             };
-            found.extend(
-                accepted_shares(oc, env, arns, &scope.account)
-                    .await?
-                    .into_iter()
-                    .map(|(arn, id)| Observed {
-                        id: id.as_str().into(),
-                        attrs: RamInvitationAccepterSpec {
-                            share: arn.as_str().into(),
-                        }
-                        .to_attrs(),
-                        outputs: Attrs::new(),
-                        physical_id: format!("{arn}{ACCEPT_SUFFIX}"),
-                        parents: vec![arn],
-                    }),
-            );
+            found.extend(accepted_shares(oc, env, arns, &scope.account).await?.into_iter().map(
+                |(arn, id)| Observed {
+                    id: id.as_str().into(),
+                    attrs: RamInvitationAccepterSpec { share: arn.as_str().into() }.to_attrs(),
+                    outputs: Attrs::new(),
+                    physical_id: format!("{arn}{ACCEPT_SUFFIX}"),
+                    parents: vec![arn],
+                },
+            ));
         }
         Ok(found)
     }
@@ -102,10 +93,7 @@ impl Kind for RamInvitationAccepter {
             return Err(KindError::new(
                 ErrorClass::NotFound,
                 "InvitationNotYetVisible",
-                format!(
-                    "no invitation to {arn} has arrived in {} yet",
-                    node.scope.account
-                ),
+                format!("no invitation to {arn} has arrived in {} yet", node.scope.account),
             ));
         };
         match c
@@ -138,17 +126,10 @@ impl Kind for RamInvitationAccepter {
             return Ok(Readiness::Gone);
         }
         // What observe counts as accepted: the owner's principal association.
-        let arn = check
-            .physical_id
-            .strip_suffix(ACCEPT_SUFFIX)
-            .unwrap_or(check.physical_id);
-        let owner = arn
-            .split(':')
-            .nth(4)
-            .ok_or_else(|| KindError::fatal("BadId", check.physical_id))?;
-        let oc = self
-            .0
-            .client(&Scope::new(owner, check.scope.region.clone()))?;
+        let arn = check.physical_id.strip_suffix(ACCEPT_SUFFIX).unwrap_or(check.physical_id);
+        let owner =
+            arn.split(':').nth(4).ok_or_else(|| KindError::fatal("BadId", check.physical_id))?;
+        let oc = self.0.client(&Scope::new(owner, check.scope.region.clone()))?;
         let status = link_status(oc, arn, &check.scope.account).await?;
         Ok(match status.as_deref() {
             Some("ASSOCIATED") => Readiness::Ready(Attrs::new()),
@@ -187,10 +168,7 @@ async fn accepted_shares(
         .filter_map(|sh| {
             let t = tag_map(&sh);
             tags::owned_id(&t, env)?;
-            Some((
-                sh.resource_share_arn()?.to_string(),
-                t.get(&accept_key(principal))?.clone(),
-            ))
+            Some((sh.resource_share_arn()?.to_string(), t.get(&accept_key(principal))?.clone()))
         })
         .collect();
     if nodes.is_empty() {
@@ -212,8 +190,5 @@ async fn accepted_shares(
 const ACCEPT_SUFFIX: &str = "#accept";
 
 fn accepted(arn: &str) -> Created {
-    Created {
-        physical_id: format!("{arn}{ACCEPT_SUFFIX}"),
-        outputs: Attrs::new(),
-    }
+    Created { physical_id: format!("{arn}{ACCEPT_SUFFIX}"), outputs: Attrs::new() }
 }

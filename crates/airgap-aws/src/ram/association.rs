@@ -41,12 +41,8 @@ impl Kind for RamAssociation {
         if marked.is_empty() {
             return Ok(Vec::new());
         }
-        let links = principal_links(
-            self.0.client(scope)?,
-            marked.keys().cloned().collect(),
-            None,
-        )
-        .await?;
+        let links =
+            principal_links(self.0.client(scope)?, marked.keys().cloned().collect(), None).await?;
         Ok(links
             .into_iter()
             .filter(|(_, _, st)| st == "ASSOCIATED" || st == "ASSOCIATING")
@@ -81,10 +77,7 @@ impl Kind for RamAssociation {
             .await
             .map_err(classify)?;
         mark(c, node, &spec).await?;
-        Ok(Created {
-            physical_id: physical_id(arn, &spec.principal),
-            outputs: Attrs::new(),
-        })
+        Ok(Created { physical_id: physical_id(arn, &spec.principal), outputs: Attrs::new() })
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
@@ -102,10 +95,7 @@ impl Kind for RamAssociation {
         let c = self.0.client(scope)?;
         let (arn, principal) = (spec.share.get()?, &spec.principal);
         delete_call(
-            c.disassociate_resource_share()
-                .resource_share_arn(arn)
-                .principals(principal)
-                .send(),
+            c.disassociate_resource_share().resource_share_arn(arn).principals(principal).send(),
         )
         .await?;
         delete_call(

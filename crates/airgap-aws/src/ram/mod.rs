@@ -39,10 +39,7 @@ pub fn register(registry: &mut Registry, ram: &Arc<Ram>) {
 }
 
 fn ram_tags(pairs: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
-    pairs
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+    pairs.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
 
 fn tag_map(share: &ResourceShare) -> HashMap<String, String> {
@@ -50,10 +47,7 @@ fn tag_map(share: &ResourceShare) -> HashMap<String, String> {
 }
 
 fn live(share: &ResourceShare) -> bool {
-    !matches!(
-        share.status(),
-        Some(ResourceShareStatus::Deleted | ResourceShareStatus::Deleting)
-    )
+    !matches!(share.status(), Some(ResourceShareStatus::Deleted | ResourceShareStatus::Deleting))
 }
 
 fn assoc_key(principal: &str) -> String {
@@ -77,12 +71,7 @@ async fn shares(ram: &Ram, env: &str, scope: &Scope) -> Result<Vec<ResourceShare
         ram.client(scope)?
             .get_resource_shares()
             .resource_owner(ResourceOwner::SelfValue)
-            .tag_filters(
-                TagFilter::builder()
-                    .tag_key(tags::ENV)
-                    .tag_values(env)
-                    .build(),
-            ),
+            .tag_filters(TagFilter::builder().tag_key(tags::ENV).tag_values(env).build()),
     )
     .await?;
     Ok(owned
@@ -124,17 +113,10 @@ async fn link_status(
     principal: &str,
 ) -> Result<Option<String>, KindError> {
     let links = found(principal_links(c, vec![arn.to_string()], Some(principal)).await)?;
-    Ok(links
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(_, p, _)| p == principal)
-        .map(|(_, _, st)| st))
+    Ok(links.unwrap_or_default().into_iter().find(|(_, p, _)| p == principal).map(|(_, _, st)| st))
 }
 
 /// A FAILED association, which no waiting mends.
 fn association_failed(arn: &str, principal: &str) -> KindError {
-    KindError::fatal(
-        "AssociationFailed",
-        format!("sharing {arn} with {principal} failed"),
-    )
+    KindError::fatal("AssociationFailed", format!("sharing {arn} with {principal} failed"))
 }

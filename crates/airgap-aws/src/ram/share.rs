@@ -21,18 +21,12 @@ use crate::tags;
 pub struct RamShare(pub Arc<Ram>);
 
 fn share_out(arn: &str) -> Attrs {
-    Attrs::from([
-        ("id".to_string(), Value::str(arn)),
-        ("arn".to_string(), Value::str(arn)),
-    ])
+    Attrs::from([("id".to_string(), Value::str(arn)), ("arn".to_string(), Value::str(arn))])
 }
 
 /// The resource ARNs of a spec's list, resolved.
 fn arns(ids: &[Id]) -> Result<Vec<String>, KindError> {
-    Ok(ids
-        .iter()
-        .map(|id| id.get().map(str::to_string))
-        .collect::<Result<_, _>>()?)
+    Ok(ids.iter().map(|id| id.get().map(str::to_string)).collect::<Result<_, _>>()?)
 }
 
 #[async_trait]
@@ -69,10 +63,7 @@ impl Kind for RamShare {
         let mut resources: HashMap<String, Vec<String>> = HashMap::new();
         for r in listed {
             if let (Some(share), Some(arn)) = (r.resource_share_arn(), r.arn()) {
-                resources
-                    .entry(share.to_string())
-                    .or_default()
-                    .push(arn.to_string());
+                resources.entry(share.to_string()).or_default().push(arn.to_string());
             }
         }
         Ok(owned
@@ -117,10 +108,7 @@ impl Kind for RamShare {
             .resource_share()
             .and_then(|sh| sh.resource_share_arn())
             .ok_or_else(|| KindError::fatal("NoId", "CreateResourceShare returned no ARN"))?;
-        Ok(Created {
-            physical_id: arn.to_string(),
-            outputs: share_out(arn),
-        })
+        Ok(Created { physical_id: arn.to_string(), outputs: share_out(arn) })
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {

@@ -48,10 +48,7 @@ pub fn eks(rules: &[&Rule]) -> Arc<Eks> {
 
 /// A service error with `code`.
 pub fn error(code: &str) -> ErrorMetadata {
-    ErrorMetadata::builder()
-        .code(code)
-        .message(format!("{code} (mocked)"))
-        .build()
+    ErrorMetadata::builder().code(code).message(format!("{code} (mocked)")).build()
 }
 
 /// The standard tags of node `id` of [`ENV`].

@@ -71,13 +71,7 @@ pub fn owned(id: &str) -> Vec<Tag> {
 
 /// A node of [`ENV`] in [`scope`] with resolved attributes.
 pub fn node(id: &str, attrs: Attrs) -> Resolved {
-    Resolved {
-        env: ENV.into(),
-        id: id.into(),
-        scope: scope(),
-        attrs,
-        replaces: None,
-    }
+    Resolved { env: ENV.into(), id: id.into(), scope: scope(), attrs, replaces: None }
 }
 
 /// CreateTags, which records a sub-resource's mark on its parent.
@@ -92,10 +86,7 @@ pub fn tags_removed() -> Rule {
 
 /// An AWS error answer with `code`.
 pub fn aws_error(code: &str, message: &str) -> aws_sdk_ec2::error::ErrorMetadata {
-    aws_sdk_ec2::error::ErrorMetadata::builder()
-        .code(code)
-        .message(message)
-        .build()
+    aws_sdk_ec2::error::ErrorMetadata::builder().code(code).message(message).build()
 }
 
 /// The one resource observe found.

@@ -33,9 +33,7 @@ pub(super) fn cluster_nodes(
     let v = format!("vpc/{}", c.vpc.value);
     let vpc = bp.vpc(&c.vpc.value).expect("validated");
     let subnets = |tier: &str| -> Vec<Id> {
-        azs.iter()
-            .map(|az| Id::of(format!("{v}/subnet/{tier}/{}", az_suffix(az)), "id"))
-            .collect()
+        azs.iter().map(|az| Id::of(format!("{v}/subnet/{tier}/{}", az_suffix(az)), "id")).collect()
     };
 
     let cluster_role = match &c.roles.cluster {
@@ -60,11 +58,8 @@ pub(super) fn cluster_nodes(
             r(&format!("{id}/role"), "arn")
         }
     };
-    const NODE_POLICIES: [&str; 3] = [
-        "AmazonEKSWorkerNodePolicy",
-        "AmazonEC2ContainerRegistryReadOnly",
-        "AmazonEKS_CNI_Policy",
-    ];
+    const NODE_POLICIES: [&str; 3] =
+        ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"];
     let node_role = match &c.roles.node {
         Some(arn) => Value::str(arn.value.as_str()),
         None => {
@@ -121,10 +116,7 @@ pub(super) fn cluster_nodes(
         b.add(node(
             format!("{id}/kms").as_str(),
             s.clone(),
-            &KmsKeySpec {
-                description: format!("EKS secrets of {name}"),
-                rotation: true,
-            },
+            &KmsKeySpec { description: format!("EKS secrets of {name}"), rotation: true },
         ));
         b.add(node(
             format!("{id}/kms/alias").as_str(),
@@ -170,11 +162,7 @@ pub(super) fn cluster_nodes(
             },
         )
     };
-    for addon in c
-        .addons
-        .iter()
-        .filter(|a| early.contains(&a.value.as_str()))
-    {
+    for addon in c.addons.iter().filter(|a| early.contains(&a.value.as_str())) {
         b.add(addon_node(&addon.value));
     }
     let mut ng_ids = Vec::new();
@@ -189,11 +177,7 @@ pub(super) fn cluster_nodes(
             min: ng.scaling.min.value as i32,
             desired: ng.scaling.desired.value as i32,
             max: ng.scaling.max.value as i32,
-            labels: ng
-                .labels
-                .iter()
-                .map(|(k, v)| (k.value.clone(), v.value.clone()))
-                .collect(),
+            labels: ng.labels.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect(),
             taints: ng
                 .taints
                 .iter()
@@ -212,10 +196,7 @@ pub(super) fn cluster_nodes(
         };
         match &ng.ami.value {
             Ami::Type(t) => spec.ami_type = Some(t.clone()),
-            Ami::LaunchTemplate {
-                id_or_name,
-                version,
-            } => {
+            Ami::LaunchTemplate { id_or_name, version } => {
                 spec.launch_template = Some(Id::Known(id_or_name.clone()));
                 spec.launch_template_version = version.clone().map(Id::Known);
             }
@@ -249,11 +230,7 @@ pub(super) fn cluster_nodes(
         for svc in vpc.endpoints.interface.iter().chain(&vpc.endpoints.gateway) {
             n = n.after(format!("{v}/endpoint/{}", svc.value).as_str());
         }
-        for addon in c
-            .addons
-            .iter()
-            .filter(|a| early.contains(&a.value.as_str()))
-        {
+        for addon in c.addons.iter().filter(|a| early.contains(&a.value.as_str())) {
             n = n.after(format!("{id}/addon/{}", addon.value).as_str());
         }
         if c.roles.node.is_none() {
@@ -264,11 +241,7 @@ pub(super) fn cluster_nodes(
         b.add(n);
         ng_ids.push(ngid);
     }
-    for addon in c
-        .addons
-        .iter()
-        .filter(|a| !early.contains(&a.value.as_str()))
-    {
+    for addon in c.addons.iter().filter(|a| !early.contains(&a.value.as_str())) {
         let mut n = addon_node(&addon.value);
         for ng in &ng_ids {
             n = n.after(ng.as_str());

@@ -61,10 +61,7 @@ pub(super) fn firewall(
                 Protocol::Udp => "udp",
                 Protocol::Icmp => "icmp",
             };
-            let port = rule
-                .port
-                .as_ref()
-                .map_or("any".to_string(), |p| p.value.to_string());
+            let port = rule.port.as_ref().map_or("any".to_string(), |p| p.value.to_string());
             format!(
                 "pass {proto} $HOME_NET any -> {} {port} (sid:{};)",
                 rule.destination.value,
@@ -74,10 +71,7 @@ pub(super) fn firewall(
         b.add(node(
             "firewall/rules/allow",
             net.clone(),
-            &NfwRuleGroupSpec {
-                rules: rules.collect(),
-                ..rule_group(&home_net)
-            },
+            &NfwRuleGroupSpec { rules: rules.collect(), ..rule_group(&home_net) },
         ));
         groups.push(Id::of("firewall/rules/allow", "arn"));
     }
@@ -89,10 +83,7 @@ pub(super) fn firewall(
             rule_order: Some("STRICT_ORDER".into()),
             stateless_default: "aws:forward_to_sfe".into(),
             stateless_fragment_default: None,
-            stateful_default: vec![
-                "aws:drop_established".into(),
-                "aws:alert_established".into(),
-            ],
+            stateful_default: vec!["aws:drop_established".into(), "aws:alert_established".into()],
         },
     ));
     b.add(node(

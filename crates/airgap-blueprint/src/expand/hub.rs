@@ -39,9 +39,7 @@ pub(super) fn transit_gateway(
         b.add(node(
             format!("tgw/rt/{rt}"),
             net.clone(),
-            &TgwRouteTableSpec {
-                tgw: Id::of("tgw", "id"),
-            },
+            &TgwRouteTableSpec { tgw: Id::of("tgw", "id") },
         ));
     }
     let spoke_accounts: Vec<(String, Scope)> = {
@@ -82,9 +80,7 @@ pub(super) fn transit_gateway(
                     node(
                         accepter.as_str(),
                         scope.clone(),
-                        &RamInvitationAccepterSpec {
-                            share: Id::of("ram/share", "arn"),
-                        },
+                        &RamInvitationAccepterSpec { share: Id::of("ram/share", "arn") },
                     )
                     .after(format!("ram/principal/{name}").as_str()),
                 );
@@ -142,11 +138,7 @@ pub(super) fn inspection_routes(
             node(
                 format!("{}/{name}", rt(tier)),
                 net.clone(),
-                &RouteSpec {
-                    route_table: Id::of(rt(tier), "id"),
-                    cidr,
-                    target,
-                },
+                &RouteSpec { route_table: Id::of(rt(tier), "id"), cidr, target },
             )
         };
         let nat = Id::of(format!("{v}/nat/{az}"), "id");
@@ -177,12 +169,7 @@ pub(super) fn inspection_routes(
                 );
             }
         }
-        b.add(route(
-            "public",
-            "default",
-            default(),
-            Id::of("vpc/inspection/igw", "id"),
-        ));
+        b.add(route("public", "default", default(), Id::of("vpc/inspection/igw", "id")));
         for vpc in &bp.vpcs {
             b.add(
                 route(

@@ -53,11 +53,7 @@ fn add_vpc(b: &mut GraphBuilder, id: &str, scope: &Scope, cidr: &str) {
     b.add(node(
         id,
         scope.clone(),
-        &VpcSpec {
-            cidr: cidr.to_string(),
-            enable_dns_support: true,
-            enable_dns_hostnames: true,
-        },
+        &VpcSpec { cidr: cidr.to_string(), enable_dns_support: true, enable_dns_hostnames: true },
     ));
 }
 
@@ -87,13 +83,7 @@ fn add_subnet(
             map_public_ip_on_launch: false,
         },
     ));
-    b.add(node(
-        rt.as_str(),
-        scope.clone(),
-        &RouteTableSpec {
-            vpc: Id::of(v, "id"),
-        },
-    ));
+    b.add(node(rt.as_str(), scope.clone(), &RouteTableSpec { vpc: Id::of(v, "id") }));
     b.add(node(
         format!("{rt}/assoc"),
         scope.clone(),
@@ -128,9 +118,7 @@ pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
 pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> {
     let region = bp.metadata.region.value.clone();
     let scope_of = |account: &str| {
-        let id = bp
-            .account(account)
-            .map_or_else(|| account.to_string(), |a| a.id.value.clone());
+        let id = bp.account(account).map_or_else(|| account.to_string(), |a| a.id.value.clone());
         Scope::new(id, region.clone())
     };
     let azs = bp.azs();
@@ -143,13 +131,7 @@ pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> 
     // Inspection VPC: the environment's only way out.
     let v = "vpc/inspection";
     add_vpc(&mut b, v, &net, &hub.inspection_vpc.cidr.value.to_string());
-    b.add(node(
-        "vpc/inspection/igw",
-        net.clone(),
-        &InternetGatewaySpec {
-            vpc: Id::of(v, "id"),
-        },
-    ));
+    b.add(node("vpc/inspection/igw", net.clone(), &InternetGatewaySpec { vpc: Id::of(v, "id") }));
     for s in carve_inspection(&hub.inspection_vpc, &azs)? {
         let (tier, az) = (inspection_tier_name(s.tier), az_suffix(&s.az));
         add_subnet(&mut b, v, &net, tier, az, &s.cidr.to_string(), &s.az);
@@ -157,11 +139,7 @@ pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> 
     let firewall = hub.firewall.as_ref();
     for az in &azs {
         let az = az_suffix(az);
-        b.add(node(
-            format!("{v}/eip/{az}"),
-            net.clone(),
-            &ElasticIpSpec {},
-        ));
+        b.add(node(format!("{v}/eip/{az}"), net.clone(), &ElasticIpSpec {}));
         b.add(
             node(
                 format!("{v}/nat/{az}"),
@@ -185,17 +163,8 @@ pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> 
         spoke(&mut b, bp, vpc, &scope_of(&vpc.account.value), &net, &azs)?;
     }
     for cluster in &bp.clusters {
-        let vpc = bp
-            .vpc(&cluster.vpc.value)
-            .expect("validated: the cluster's VPC exists");
-        cluster_nodes(
-            &mut b,
-            bp,
-            env,
-            cluster,
-            &scope_of(&vpc.account.value),
-            &azs,
-        );
+        let vpc = bp.vpc(&cluster.vpc.value).expect("validated: the cluster's VPC exists");
+        cluster_nodes(&mut b, bp, env, cluster, &scope_of(&vpc.account.value), &azs);
     }
     if let Some(reg) = &bp.registries {
         let s = scope_of(&reg.account.value);

@@ -28,11 +28,7 @@ pub(super) fn spoke(
     add_vpc(b, &v, s, &vpc.cidr.value.to_string());
     // Spoke routes to the transit gateway wait for the attachment (accepted, across
     // accounts): a VPC route to a transit gateway needs the VPC attached to it.
-    let attached = if cross_account {
-        format!("{att}/accept")
-    } else {
-        att.clone()
-    };
+    let attached = if cross_account { format!("{att}/accept") } else { att.clone() };
     let mut private_rts = Vec::new();
     for sub in carve_vpc(vpc, azs)? {
         let (tier, az) = (tier_name(sub.tier), az_suffix(&sub.az));

@@ -69,10 +69,8 @@ impl Parser<'_> {
             desired: self.int_or(&s, "desired", 0, 1000, 2u32),
             max: self.int_or(&s, "max", 1, 1000, 3u32),
         };
-        let ami_keys: Vec<(&Node, &Node)> = ["amiType", "launchTemplate", "amiId"]
-            .iter()
-            .filter_map(|k| self.get(&o, k))
-            .collect();
+        let ami_keys: Vec<(&Node, &Node)> =
+            ["amiType", "launchTemplate", "amiId"].iter().filter_map(|k| self.get(&o, k)).collect();
         if ami_keys.len() > 1 {
             self.exclusive_ami(ami_keys[1].0.span, ami_keys[0].0.span);
         }
@@ -87,10 +85,7 @@ impl Parser<'_> {
                             let version = self.opt_string(&lt, "version").map(|s| s.value);
                             match (id, nm) {
                                 (Some(i), None) | (None, Some(i)) => Spanned::new(
-                                    Ami::LaunchTemplate {
-                                        id_or_name: i.value,
-                                        version,
-                                    },
+                                    Ami::LaunchTemplate { id_or_name: i.value, version },
                                     v.span,
                                 ),
                                 _ => {
@@ -124,10 +119,9 @@ impl Parser<'_> {
             match &v.kind {
                 Kind::Map(pairs) => {
                     for (k, val) in pairs {
-                        if let (Some(k), Some(val)) = (
-                            self.string(k, "a label key"),
-                            self.string(val, "a label value"),
-                        ) {
+                        if let (Some(k), Some(val)) =
+                            (self.string(k, "a label key"), self.string(val, "a label value"))
+                        {
                             labels.push((k, val));
                         }
                     }
@@ -152,28 +146,16 @@ impl Parser<'_> {
                 }
             }
         }
-        let update_config = self
-            .get(&o, "updateConfig")
-            .and_then(|(k, v)| self.update_config(k, v));
-        Some(Nodegroup {
-            name,
-            instance_types,
-            scaling,
-            ami,
-            labels,
-            taints,
-            update_config,
-        })
+        let update_config =
+            self.get(&o, "updateConfig").and_then(|(k, v)| self.update_config(k, v));
+        Some(Nodegroup { name, instance_types, scaling, ami, labels, taints, update_config })
     }
 
     /// `updateConfig`: exactly one of `maxUnavailable`, `maxUnavailablePercentage`, each
     /// 1-100 (EKS API `NodegroupUpdateConfig`).
     fn update_config(&mut self, key: &Node, v: &Node) -> Option<Spanned<MaxUnavailable>> {
         let u = self.obj(v, key.span, "`updateConfig`", keys::UPDATE_CONFIG)?;
-        match (
-            self.get(&u, "maxUnavailable"),
-            self.get(&u, "maxUnavailablePercentage"),
-        ) {
+        match (self.get(&u, "maxUnavailable"), self.get(&u, "maxUnavailablePercentage")) {
             (Some((_, n)), None) => self
                 .int(n, "`maxUnavailable`", 1, 100)
                 .map(|n| Spanned::new(MaxUnavailable::Nodes(n.value as i32), n.span)),

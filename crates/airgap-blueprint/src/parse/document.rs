@@ -126,13 +126,7 @@ impl Parser<'_> {
             let role = self.opt_string(&o, "role");
             let external_id = self.opt_string(&o, "externalId");
             let session_name = self.opt_string(&o, "sessionName");
-            out.push(Account {
-                name,
-                id,
-                role,
-                external_id,
-                session_name,
-            });
+            out.push(Account { name, id, role, external_id, session_name });
         }
         out
     }
@@ -143,10 +137,8 @@ impl Parser<'_> {
         };
         match &v.kind {
             Kind::Seq(items) => {
-                let list = items
-                    .iter()
-                    .filter_map(|n| self.string(n, "an availability zone"))
-                    .collect();
+                let list =
+                    items.iter().filter_map(|n| self.string(n, "an availability zone")).collect();
                 Spanned::new(AzSpec::Explicit(list), v.span)
             }
             _ => match v.scalar_type() {

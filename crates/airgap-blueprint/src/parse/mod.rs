@@ -40,23 +40,12 @@ pub(crate) mod keys {
     ];
     pub const METADATA: &[&str] = &["name", "region", "ttl"];
     pub const ACCOUNT: &[&str] = &["id", "role", "externalId", "sessionName"];
-    pub const HUB: &[&str] = &[
-        "account",
-        "transitGateway",
-        "ram",
-        "inspectionVpc",
-        "firewall",
-    ];
+    pub const HUB: &[&str] = &["account", "transitGateway", "ram", "inspectionVpc", "firewall"];
     pub const TRANSIT_GATEWAY: &[&str] = &["asn", "autoAcceptSharedAttachments"];
     pub const RAM: &[&str] = &["organization"];
     pub const INSPECTION_VPC: &[&str] = &["cidr", "subnets"];
     pub const INSPECTION_SUBNETS: &[&str] = &["transit", "firewall", "public"];
-    pub const FIREWALL: &[&str] = &[
-        "allowDomains",
-        "allowRules",
-        "logging",
-        "deletionProtection",
-    ];
+    pub const FIREWALL: &[&str] = &["allowDomains", "allowRules", "logging", "deletionProtection"];
     pub const ALLOW_RULE: &[&str] = &["protocol", "destination", "port"];
     pub const FIREWALL_LOGGING: &[&str] = &["alert", "flow", "retentionDays"];
     pub const VPC: &[&str] = &["name", "account", "cidr", "subnets", "endpoints"];
@@ -253,9 +242,7 @@ impl<'s> Parser<'s> {
     }
 
     fn req_string(&mut self, o: &Obj, name: &str, what: &str) -> Spanned<String> {
-        let v = self
-            .req(o, name, what)
-            .and_then(|(_, v)| self.string(v, &format!("`{name}`")));
+        let v = self.req(o, name, what).and_then(|(_, v)| self.string(v, &format!("`{name}`")));
         v.unwrap_or_else(|| self.placeholder(String::new(), o.owner))
     }
 
@@ -313,10 +300,9 @@ impl<'s> Parser<'s> {
     fn bool_or(&mut self, o: &Obj, name: &str, default: bool) -> Spanned<bool> {
         match self.get(o, name) {
             None => Spanned::new(default, o.owner),
-            Some((_, v)) if v.scalar_type() == Some(ScalarType::Bool) => Spanned::new(
-                v.scalar().is_some_and(|t| t.eq_ignore_ascii_case("true")),
-                v.span,
-            ),
+            Some((_, v)) if v.scalar_type() == Some(ScalarType::Bool) => {
+                Spanned::new(v.scalar().is_some_and(|t| t.eq_ignore_ascii_case("true")), v.span)
+            }
             Some((_, v)) => {
                 self.wrong_type(v, &format!("`{name}`"), "true or false");
                 self.poisoned(default, v.span)
@@ -339,10 +325,7 @@ impl<'s> Parser<'s> {
             return Vec::new();
         };
         let what = format!("an entry of `{name}`");
-        self.list(v, &format!("`{name}`"))
-            .iter()
-            .filter_map(|n| self.string(n, &what))
-            .collect()
+        self.list(v, &format!("`{name}`")).iter().filter_map(|n| self.string(n, &what)).collect()
     }
 
     fn cidr(&mut self, node: &Node, what: &str) -> Option<Spanned<Ipv4Net>> {
@@ -432,10 +415,7 @@ impl<'s> Parser<'s> {
     ) -> Obj<'n> {
         self.get(o, name)
             .and_then(|(k, v)| self.obj(v, k.span, what, allowed))
-            .unwrap_or(Obj {
-                owner: o.owner,
-                entries: Vec::new(),
-            })
+            .unwrap_or(Obj { owner: o.owner, entries: Vec::new() })
     }
 }
 

@@ -22,9 +22,7 @@ impl Parser<'_> {
                     asn: Spanned::new(64512, at),
                     auto_accept_shared_attachments: Spanned::new(false, at),
                 },
-                ram: Ram {
-                    organization: Spanned::new(false, at),
-                },
+                ram: Ram { organization: Spanned::new(false, at) },
                 inspection_vpc: InspectionVpc {
                     cidr: self.placeholder(placeholder, at),
                     subnets: InspectionSubnets {
@@ -42,10 +40,7 @@ impl Parser<'_> {
                 .get(&o, "transitGateway")
                 .and_then(|(k, v)| self.obj(v, k.span, "`transitGateway`", keys::TRANSIT_GATEWAY));
             let owner = sub.as_ref().map_or(k.span, |s| s.owner);
-            let empty = Obj {
-                owner,
-                entries: Vec::new(),
-            };
+            let empty = Obj { owner, entries: Vec::new() };
             let t = sub.as_ref().unwrap_or(&empty);
             TransitGateway {
                 asn: self.int_or(t, "asn", 1, 4_294_967_295, 64512u32),
@@ -57,13 +52,9 @@ impl Parser<'_> {
             }
         };
         let ram = {
-            let sub = self
-                .get(&o, "ram")
-                .and_then(|(k, v)| self.obj(v, k.span, "`ram`", keys::RAM));
-            let empty = Obj {
-                owner: k.span,
-                entries: Vec::new(),
-            };
+            let sub =
+                self.get(&o, "ram").and_then(|(k, v)| self.obj(v, k.span, "`ram`", keys::RAM));
+            let empty = Obj { owner: k.span, entries: Vec::new() };
             Ram {
                 organization: self.bool_or(sub.as_ref().unwrap_or(&empty), "organization", false),
             }
@@ -109,13 +100,7 @@ impl Parser<'_> {
             .get(&o, "firewall")
             .and_then(|(k, v)| self.obj(v, k.span, "`firewall`", keys::FIREWALL))
             .map(|f| self.firewall(&f));
-        Hub {
-            account,
-            transit_gateway,
-            ram,
-            inspection_vpc,
-            firewall,
-        }
+        Hub { account, transit_gateway, ram, inspection_vpc, firewall }
     }
 
     fn firewall(&mut self, f: &Obj) -> Firewall {
@@ -127,19 +112,13 @@ impl Parser<'_> {
                 let Some(r) = self.obj(item, owner, "an allow rule", keys::ALLOW_RULE) else {
                     continue;
                 };
-                let protocol = self
-                    .req(&r, "protocol", "an allow rule")
-                    .and_then(|(_, v)| {
-                        self.choice(
-                            v,
-                            "`protocol`",
-                            &[
-                                ("tcp", Protocol::Tcp),
-                                ("udp", Protocol::Udp),
-                                ("icmp", Protocol::Icmp),
-                            ],
-                        )
-                    });
+                let protocol = self.req(&r, "protocol", "an allow rule").and_then(|(_, v)| {
+                    self.choice(
+                        v,
+                        "`protocol`",
+                        &[("tcp", Protocol::Tcp), ("udp", Protocol::Udp), ("icmp", Protocol::Icmp)],
+                    )
+                });
                 let destination = self.req_cidr(&r, "destination", "an allow rule");
                 let port = self
                     .get(&r, "port")
@@ -158,19 +137,12 @@ impl Parser<'_> {
                                 .help("remove `port`, or use tcp or udp");
                         }
                     }
-                    allow_rules.push(AllowRule {
-                        protocol,
-                        destination,
-                        port,
-                    });
+                    allow_rules.push(AllowRule { protocol, destination, port });
                 }
             }
         }
         let l = self.sub_or_empty(f, "logging", "`firewall.logging`", keys::FIREWALL_LOGGING);
-        let dest = [
-            ("cloudwatch", LogDestination::Cloudwatch),
-            ("none", LogDestination::None),
-        ];
+        let dest = [("cloudwatch", LogDestination::Cloudwatch), ("none", LogDestination::None)];
         let alert = match self.get(&l, "alert") {
             Some((_, v)) => self.choice(v, "`alert`", &dest),
             None => Some(Spanned::new(LogDestination::Cloudwatch, l.owner)),
@@ -221,20 +193,12 @@ impl Parser<'_> {
                     interface: self.string_list(&e, "interface"),
                     policies: self.policies(&e),
                 },
-                None => Endpoints {
-                    gateway: Vec::new(),
-                    interface: Vec::new(),
-                    policies: Vec::new(),
-                },
+                None => {
+                    Endpoints { gateway: Vec::new(), interface: Vec::new(), policies: Vec::new() }
+                }
             },
         };
-        Some(Vpc {
-            name,
-            account,
-            cidr,
-            subnets,
-            endpoints,
-        })
+        Some(Vpc { name, account, cidr, subnets, endpoints })
     }
 
     fn policies(&mut self, e: &Obj) -> Vec<(Spanned<String>, Spanned<serde_json::Value>)> {

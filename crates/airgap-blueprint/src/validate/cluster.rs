@@ -41,10 +41,7 @@ impl V<'_> {
                     format!("`{}` is not an IAM {} ARN", s.value, kinds.join(" or ")),
                     format!("invalid {what}"),
                 )
-                .help(format!(
-                    "write arn:aws:iam::<12-digit account id>:{}/<name>",
-                    kinds[0]
-                ));
+                .help(format!("write arn:aws:iam::<12-digit account id>:{}/<name>", kinds[0]));
         }
     }
 
@@ -55,8 +52,7 @@ impl V<'_> {
                 let good = !n.is_empty()
                     && n.len() <= 100
                     && n.starts_with(|ch: char| ch.is_ascii_alphanumeric())
-                    && n.chars()
-                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+                    && n.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
                 if !good {
                     self.sink
                         .report(Code::InvalidValue, c.name.span, format!("cluster name `{n}` is not allowed"), "invalid cluster name")
@@ -124,22 +120,15 @@ impl V<'_> {
         };
         let e = &vpc.endpoints;
         // An unknown service name is reported already, often as a typo of one needed here.
-        let known = e
-            .interface
-            .iter()
-            .all(|s| regions::INTERFACE_SERVICES.contains(&s.value.as_str()))
-            && e.gateway
-                .iter()
-                .all(|s| regions::GATEWAY_SERVICES.contains(&s.value.as_str()));
+        let known =
+            e.interface.iter().all(|s| regions::INTERFACE_SERVICES.contains(&s.value.as_str()))
+                && e.gateway.iter().all(|s| regions::GATEWAY_SERVICES.contains(&s.value.as_str()));
         if !known {
             return;
         }
         let has = |list: &[Spanned<String>], s: &str| list.iter().any(|x| x.value == s);
         let mut interface: Vec<(&str, String)> = vec![
-            (
-                "ec2",
-                "nodes describe themselves and their network interfaces".into(),
-            ),
+            ("ec2", "nodes describe themselves and their network interfaces".into()),
             ("ecr.api", "ECR authentication and image manifests".into()),
             ("ecr.dkr", "image pulls from ECR".into()),
             ("sts", "the kubelet's and pods' IAM identities".into()),
@@ -148,25 +137,17 @@ impl V<'_> {
             let on: Vec<&str> = c.logging.iter().map(|l| l.value.as_str()).collect();
             interface.push(("logs", format!("logging is on: {}", on.join(", "))));
         }
-        if let Some(a) = c
-            .addons
-            .iter()
-            .find(|a| a.value == "eks-pod-identity-agent")
-        {
+        if let Some(a) = c.addons.iter().find(|a| a.value == "eks-pod-identity-agent") {
             interface.push(("eks-auth", format!("the `{}` add-on", a.value)));
         }
-        let missing_if: Vec<(&str, String)> = interface
-            .into_iter()
-            .filter(|(s, _)| !has(&e.interface, s))
-            .collect();
+        let missing_if: Vec<(&str, String)> =
+            interface.into_iter().filter(|(s, _)| !has(&e.interface, s)).collect();
         let missing_gw = !has(&e.gateway, "s3");
         if missing_if.is_empty() && !missing_gw {
             return;
         }
-        let mut pieces: Vec<String> = missing_if
-            .iter()
-            .map(|(s, why)| format!("interface endpoint `{s}` ({why})"))
-            .collect();
+        let mut pieces: Vec<String> =
+            missing_if.iter().map(|(s, why)| format!("interface endpoint `{s}` ({why})")).collect();
         if missing_gw {
             pieces.push(
                 "gateway endpoint `s3` (ECR serves image layers from S3; it goes on the data-plane route tables)"
@@ -220,10 +201,8 @@ impl V<'_> {
                 !f.is_empty()
                     && !s.is_empty()
                     && f.starts_with(|c: char| c.is_ascii_lowercase())
-                    && f.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                    && s.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                    && f.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
             });
             if !good {
                 self.sink
@@ -245,8 +224,7 @@ impl V<'_> {
                 Ami::Id(id) => {
                     let good = id.strip_prefix("ami-").is_some_and(|h| {
                         (h.len() == 8 || h.len() == 17)
-                            && h.bytes()
-                                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                            && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
                     });
                     if !good {
                         self.sink

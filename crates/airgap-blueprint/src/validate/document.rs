@@ -163,11 +163,7 @@ impl V<'_> {
     /// Checks AZs against the region; returns the AZ count in use.
     pub(super) fn azs(&mut self, bp: &Blueprint) -> usize {
         let region = &bp.metadata.region;
-        let letters = if self.ok(region) {
-            regions::az_letters(&region.value)
-        } else {
-            None
-        };
+        let letters = if self.ok(region) { regions::az_letters(&region.value) } else { None };
         let spec = &bp.availability_zones;
         match &spec.value {
             AzSpec::Count(n) => {

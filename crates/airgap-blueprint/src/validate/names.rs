@@ -13,14 +13,8 @@ fn is_arn_partition(p: &str) -> bool {
 /// Splits `arn:<partition>:iam::<account>:<rest>`.
 pub(super) fn iam_arn(s: &str) -> Option<(&str, &str)> {
     let mut parts = s.splitn(6, ':');
-    let (arn, partition, service, region, account, rest) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
+    let (arn, partition, service, region, account, rest) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     (arn == "arn" && is_arn_partition(partition) && service == "iam" && region.is_empty())
         .then_some((account, rest))
 }
@@ -33,8 +27,7 @@ pub(super) fn is_account_id(s: &str) -> bool {
 pub(super) fn is_iam_name(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
 /// Whether `name` can name an environment: it goes into AWS resource names and the
@@ -61,8 +54,7 @@ pub(super) fn is_dns_label_like(s: &str, max: usize) -> bool {
         && s.len() <= max
         && s.starts_with(|c: char| c.is_ascii_lowercase())
         && !s.ends_with('-')
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 pub(super) fn sanitize(s: &str) -> String {
@@ -75,9 +67,7 @@ pub(super) fn sanitize(s: &str) -> String {
         out = out.replace("--", "-");
     }
     let out = out.trim_matches('-');
-    let out = out
-        .trim_start_matches(|c: char| c.is_ascii_digit())
-        .trim_start_matches('-');
+    let out = out.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start_matches('-');
     let mut out: String = out.chars().take(32).collect();
     while out.ends_with('-') {
         out.pop();
@@ -104,10 +94,9 @@ impl V<'_> {
         match did_you_mean(&r.value, names.iter().copied()) {
             Some(m) => p.help(format!("did you mean `{m}`?")),
             None if names.is_empty() => p.help("define it under `accounts`"),
-            None => p.help(format!(
-                "define it under `accounts`, or use one of: {}",
-                names.join(", ")
-            )),
+            None => {
+                p.help(format!("define it under `accounts`, or use one of: {}", names.join(", ")))
+            }
         };
     }
 
@@ -197,10 +186,7 @@ mod tests {
         assert!(is_dns_label_like("demo-1", 32));
         assert!(!is_dns_label_like("Demo", 32));
         assert!(!is_dns_label_like("demo-", 32));
-        assert_eq!(
-            iam_arn("arn:aws:iam::123456789012:role/x"),
-            Some(("123456789012", "role/x"))
-        );
+        assert_eq!(iam_arn("arn:aws:iam::123456789012:role/x"), Some(("123456789012", "role/x")));
         assert_eq!(iam_arn("arn:aws:s3:::bucket"), None);
     }
 }

@@ -77,10 +77,8 @@ impl V<'_> {
         }
         let needed = needed_addresses(az, tiers.iter().map(|(_, p)| p.value));
         if needed > cidr.size() {
-            let per_az: Vec<String> = tiers
-                .iter()
-                .map(|(n, p)| format!("{n} /{}", p.value))
-                .collect();
+            let per_az: Vec<String> =
+                tiers.iter().map(|(n, p)| format!("{n} /{}", p.value)).collect();
             self.sink
                 .report(
                     Code::SubnetsDoNotFit,
@@ -186,16 +184,8 @@ impl V<'_> {
                             p.help(format!(
                                 "`{}` is an {} endpoint; move it to `{}`",
                                 s.value,
-                                if kind == "gateway" {
-                                    "interface"
-                                } else {
-                                    "gateway"
-                                },
-                                if kind == "gateway" {
-                                    "interface"
-                                } else {
-                                    "gateway"
-                                }
+                                if kind == "gateway" { "interface" } else { "gateway" },
+                                if kind == "gateway" { "interface" } else { "gateway" }
                             ));
                         } else {
                             match did_you_mean(&s.value, known.iter().copied()) {
@@ -209,11 +199,7 @@ impl V<'_> {
                 }
             }
             for (svc, doc) in &e.policies {
-                let listed = e
-                    .gateway
-                    .iter()
-                    .chain(&e.interface)
-                    .any(|s| s.value == svc.value);
+                let listed = e.gateway.iter().chain(&e.interface).any(|s| s.value == svc.value);
                 if !listed {
                     self.sink
                         .report(

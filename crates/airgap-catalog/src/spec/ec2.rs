@@ -115,10 +115,7 @@ mod tests {
         let s = SubnetSpec::from_attrs(&attrs).unwrap();
         assert_eq!(s.vpc.get().unwrap(), "vpc-1");
         let bad = Attrs::from([("cidr".to_string(), Value::Int(3))]);
-        assert!(matches!(
-            SubnetSpec::from_attrs(&bad),
-            Err(SpecError::Shape { .. })
-        ));
+        assert!(matches!(SubnetSpec::from_attrs(&bad), Err(SpecError::Shape { .. })));
     }
 
     #[test]

@@ -97,10 +97,7 @@ mod tests {
     #[test]
     fn an_elastic_ip_has_no_attributes() {
         assert_eq!(ElasticIpSpec {}.to_attrs(), Attrs::new());
-        assert_eq!(
-            ElasticIpSpec::from_attrs(&Attrs::new()),
-            Ok(ElasticIpSpec {})
-        );
+        assert_eq!(ElasticIpSpec::from_attrs(&Attrs::new()), Ok(ElasticIpSpec {}));
     }
 
     #[test]

@@ -74,11 +74,8 @@ pub enum TaintEffect {
 }
 
 impl TaintEffect {
-    pub const ALL: [TaintEffect; 3] = [
-        TaintEffect::NoSchedule,
-        TaintEffect::NoExecute,
-        TaintEffect::PreferNoSchedule,
-    ];
+    pub const ALL: [TaintEffect; 3] =
+        [TaintEffect::NoSchedule, TaintEffect::NoExecute, TaintEffect::PreferNoSchedule];
 
     /// The API's name (`NO_SCHEDULE`, ...).
     pub fn as_str(self) -> &'static str {
@@ -171,8 +168,7 @@ impl EksNodegroupSpec {
         sort_known(&mut self.subnets);
         self.instance_types.sort();
         self.instance_types.dedup();
-        self.taints
-            .sort_by(|a, b| (&a.key, a.effect).cmp(&(&b.key, b.effect)));
+        self.taints.sort_by(|a, b| (&a.key, a.effect).cmp(&(&b.key, b.effect)));
         self
     }
 }
@@ -278,11 +274,7 @@ mod tests {
 
     #[test]
     fn a_taint_keeps_the_attribute_shape_eks_shows() {
-        let t = Taint {
-            key: "dedicated".into(),
-            value: None,
-            effect: TaintEffect::NoSchedule,
-        };
+        let t = Taint { key: "dedicated".into(), value: None, effect: TaintEffect::NoSchedule };
         let v = serde_json::to_value(&t).unwrap();
         assert_eq!(
             v,
@@ -307,16 +299,8 @@ mod tests {
             max: 3,
             labels: BTreeMap::new(),
             taints: vec![
-                Taint {
-                    key: "b".into(),
-                    value: None,
-                    effect: TaintEffect::NoExecute,
-                },
-                Taint {
-                    key: "a".into(),
-                    value: Some("x".into()),
-                    effect: TaintEffect::NoSchedule,
-                },
+                Taint { key: "b".into(), value: None, effect: TaintEffect::NoExecute },
+                Taint { key: "a".into(), value: Some("x".into()), effect: TaintEffect::NoSchedule },
             ],
             version: None,
             ami_type: None,

@@ -121,11 +121,7 @@ mod tests {
         .to_attrs();
         let keys: Vec<&str> = rg.keys().map(String::as_str).collect();
         assert_eq!(keys, ["homeNet", "ruleOrder", "rules", "type"]);
-        let lg = LogGroupSpec {
-            name: "/airgap/x".into(),
-            retention_days: None,
-        }
-        .to_attrs();
+        let lg = LogGroupSpec { name: "/airgap/x".into(), retention_days: None }.to_attrs();
         assert_eq!(lg["retentionDays"], Value::Null);
     }
 }

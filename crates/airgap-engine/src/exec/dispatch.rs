@@ -42,10 +42,7 @@ impl Exec<'_> {
                     let Some(&o) = self.fifo.front() else { break };
                     // No bucket awareness: the head waits for its token, like a
                     // client throttled on its first call.
-                    match self
-                        .limiter
-                        .try_take(&self.scope(o).clone(), self.bucket(o), now)
-                    {
+                    match self.limiter.try_take(&self.scope(o).clone(), self.bucket(o), now) {
                         Ok(()) => {
                             self.fifo.pop_front();
                             o
@@ -79,9 +76,7 @@ impl Exec<'_> {
                     if q.heap.is_empty() {
                         self.ready.remove(&key);
                     }
-                    self.limiter
-                        .try_take(&key.0, key.1, now)
-                        .expect("availability checked above");
+                    self.limiter.try_take(&key.0, key.1, now).expect("availability checked above");
                     o
                 }
             };
@@ -133,14 +128,9 @@ impl Exec<'_> {
                             .instrument(span),
                     );
                 } else {
-                    let current = node
-                        .current
-                        .clone()
-                        .expect("an update has a current resource");
+                    let current = node.current.clone().expect("an update has a current resource");
                     let diff = match &node.action {
-                        Action::Update { changes } => Diff {
-                            changes: changes.clone(),
-                        },
+                        Action::Update { changes } => Diff { changes: changes.clone() },
                         _ => Diff::default(),
                     };
                     self.tasks.spawn(
@@ -162,10 +152,8 @@ impl Exec<'_> {
                 }
             }
             Op::Delete => {
-                let current: Observed = node
-                    .current
-                    .clone()
-                    .expect("a delete has a current resource");
+                let current: Observed =
+                    node.current.clone().expect("a delete has a current resource");
                 let scope = node.scope.clone();
                 self.tasks.spawn(
                     async move { (o, StepResult::Deleted(kind.delete(&scope, &current).await)) }
@@ -178,10 +166,7 @@ impl Exec<'_> {
     /// Resolves references against the outputs of dependencies, all done by now.
     fn resolve(&self, o: usize) -> Result<Resolved, String> {
         let node = &self.plan.nodes[self.g.ops[o].plan_ix];
-        let declared = node
-            .declared
-            .as_ref()
-            .expect("creates and updates are declared");
+        let declared = node.declared.as_ref().expect("creates and updates are declared");
         let mut missing = None;
         let lookup = |r: &crate::Ref| -> Value {
             let found = self
@@ -206,16 +191,12 @@ impl Exec<'_> {
             })
             .collect();
         if let Some(r) = missing {
-            return Err(format!(
-                "{} has no output {:?} to give {}",
-                r.node, r.output, node.id
-            ));
+            return Err(format!("{} has no output {:?} to give {}", r.node, r.output, node.id));
         }
         let replaces = match node.action {
-            Action::Replace {
-                mode: ReplaceMode::CreateBeforeDestroy,
-                ..
-            } => node.current.as_ref().map(|c| c.physical_id.clone()),
+            Action::Replace { mode: ReplaceMode::CreateBeforeDestroy, .. } => {
+                node.current.as_ref().map(|c| c.physical_id.clone())
+            }
             _ => None,
         };
         Ok(Resolved {

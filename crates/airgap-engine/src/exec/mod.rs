@@ -177,20 +177,13 @@ pub async fn execute(
         .iter()
         .map(|o| {
             let kind = &plan.nodes[o.plan_ix].kind;
-            registry
-                .get(kind)
-                .cloned()
-                .ok_or_else(|| PlanError::UnknownKind {
-                    node: plan.nodes[o.plan_ix].id.clone(),
-                    kind: kind.clone(),
-                })
+            registry.get(kind).cloned().ok_or_else(|| PlanError::UnknownKind {
+                node: plan.nodes[o.plan_ix].id.clone(),
+                kind: kind.clone(),
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let outputs = plan
-        .nodes
-        .iter()
-        .map(|n| n.live_outputs().cloned())
-        .collect();
+    let outputs = plan.nodes.iter().map(|n| n.live_outputs().cloned()).collect();
     let st = g
         .pred_count
         .iter()
@@ -219,12 +212,7 @@ pub async fn execute(
         st,
         outputs,
         created_at: vec![None; plan.nodes.len()],
-        index: plan
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (&n.id, i))
-            .collect(),
+        index: plan.nodes.iter().enumerate().map(|(i, n)| (&n.id, i)).collect(),
         limiter: Limiter::new(opts.limits.clone()),
         ready: HashMap::new(),
         fifo: VecDeque::new(),

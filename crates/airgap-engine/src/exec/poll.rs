@@ -18,11 +18,7 @@ impl Exec<'_> {
                 return Some(at);
             }
             self.timers.pop();
-            let timer = if kind == 0 {
-                Timer::Poll
-            } else {
-                Timer::RetryCall
-            };
+            let timer = if kind == 0 { Timer::Poll } else { Timer::RetryCall };
             match timer {
                 Timer::RetryCall => {
                     if self.opts.slots == SlotMode::WholeOperation {

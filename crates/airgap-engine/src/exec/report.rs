@@ -53,18 +53,12 @@ pub struct Report {
 
 impl Report {
     pub fn succeeded(&self) -> bool {
-        !self.cancelled
-            && self
-                .ops
-                .iter()
-                .all(|o| matches!(o.outcome, Outcome::Done { .. }))
+        !self.cancelled && self.ops.iter().all(|o| matches!(o.outcome, Outcome::Done { .. }))
     }
 
     /// Failed operations only: their skipped dependents are not causes.
     pub fn root_causes(&self) -> impl Iterator<Item = &OpReport> {
-        self.ops
-            .iter()
-            .filter(|o| matches!(o.outcome, Outcome::Failed { .. }))
+        self.ops.iter().filter(|o| matches!(o.outcome, Outcome::Failed { .. }))
     }
 
     pub fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {

@@ -18,9 +18,7 @@ impl Exec<'_> {
         let pix = self.g.ops[o].plan_ix;
         let since = self.st[o].started.unwrap_or(now);
         let within = |limit: Duration| now.saturating_duration_since(since) <= limit;
-        let timeout = self
-            .scaled(self.kinds[o].timing().timeout)
-            .max(Duration::from_secs(60));
+        let timeout = self.scaled(self.kinds[o].timing().timeout).max(Duration::from_secs(60));
         let retry = match e.class {
             ErrorClass::Throttled | ErrorClass::Conflict => within(timeout),
             ErrorClass::DependencyViolation => op == Op::Delete && within(timeout),
@@ -30,10 +28,7 @@ impl Exec<'_> {
                     t.is_some_and(|t| now.saturating_duration_since(t) <= self.opts.not_found_grace)
                 };
                 recent(self.created_at[pix])
-                    || self.plan.nodes[pix]
-                        .deps
-                        .iter()
-                        .any(|&d| recent(self.created_at[d]))
+                    || self.plan.nodes[pix].deps.iter().any(|&d| recent(self.created_at[d]))
             }
             ErrorClass::Fatal => false,
         };
@@ -41,11 +36,7 @@ impl Exec<'_> {
             self.fail(o, e);
             return;
         }
-        let n = if was_call {
-            self.st[o].attempts
-        } else {
-            self.st[o].polls
-        };
+        let n = if was_call { self.st[o].attempts } else { self.st[o].polls };
         let after = backoff(n, fnv1a(&[self.node_id(o).0.as_bytes(), &n.to_le_bytes()]));
         debug!(node = %self.node_id(o), %op, error = %e, ?after, "retrying");
         self.events.emit(|| Event::Retrying {

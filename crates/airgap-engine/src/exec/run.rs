@@ -10,9 +10,7 @@ use crate::value::Value;
 
 impl Exec<'_> {
     pub(super) async fn run(&mut self) -> Report {
-        self.events.emit(|| Event::RunStarted {
-            operations: self.g.len(),
-        });
+        self.events.emit(|| Event::RunStarted { operations: self.g.len() });
         for o in 0..self.g.len() {
             if self.st[o].preds_left == 0 {
                 self.make_ready(o);
@@ -22,10 +20,8 @@ impl Exec<'_> {
         loop {
             if !cancelling && self.opts.cancel.is_cancelled() {
                 cancelling = true;
-                self.events.emit(|| Event::Cancelling {
-                    at_s: self.at(),
-                    in_flight: self.tasks.len(),
-                });
+                self.events
+                    .emit(|| Event::Cancelling { at_s: self.at(), in_flight: self.tasks.len() });
             }
             let mut wake: Option<Instant> = None;
             if !cancelling {
@@ -87,10 +83,8 @@ impl Exec<'_> {
                 self.release_call_slot(o);
                 match r {
                     Ok(Updated { outputs, handle }) => {
-                        let cur = self.plan.nodes[pix]
-                            .current
-                            .as_ref()
-                            .expect("update has current");
+                        let cur =
+                            self.plan.nodes[pix].current.as_ref().expect("update has current");
                         self.st[o].physical_id = Some(cur.physical_id.clone());
                         let mut merged = cur.outputs.clone();
                         merged.extend(outputs);
@@ -103,10 +97,7 @@ impl Exec<'_> {
             }
             StepResult::Deleted(r) => {
                 self.release_call_slot(o);
-                let cur = self.plan.nodes[pix]
-                    .current
-                    .as_ref()
-                    .expect("delete has current");
+                let cur = self.plan.nodes[pix].current.as_ref().expect("delete has current");
                 self.st[o].physical_id = Some(cur.physical_id.clone());
                 self.st[o].outputs = cur.outputs.clone();
                 match r {
@@ -166,15 +157,12 @@ impl Exec<'_> {
         let op = self.g.ops[o].op;
         let elapsed = now.saturating_duration_since(self.st[o].started.unwrap_or(now));
         self.st[o].state = State::Done;
-        self.st[o].outcome = Some(Outcome::Done {
-            elapsed_s: elapsed.as_secs_f64(),
-        });
+        self.st[o].outcome = Some(Outcome::Done { elapsed_s: elapsed.as_secs_f64() });
         match op {
             Op::Create | Op::Update => {
                 let mut out = std::mem::take(&mut self.st[o].outputs);
                 if let Some(p) = &self.st[o].physical_id {
-                    out.entry("id".to_string())
-                        .or_insert_with(|| Value::Str(p.clone()));
+                    out.entry("id".to_string()).or_insert_with(|| Value::Str(p.clone()));
                 }
                 self.outputs[pix] = Some(out);
             }
@@ -206,10 +194,7 @@ impl Exec<'_> {
         let op = self.g.ops[o].op;
         self.st[o].state = State::Failed;
         let error = e.to_string();
-        self.st[o].outcome = Some(Outcome::Failed {
-            error: error.clone(),
-            class: e.class,
-        });
+        self.st[o].outcome = Some(Outcome::Failed { error: error.clone(), class: e.class });
         let cause = self.node_id(o).clone();
         self.events.emit(|| Event::Failed {
             at_s: self.at(),
@@ -225,9 +210,7 @@ impl Exec<'_> {
                 continue;
             }
             self.st[s].state = State::Skipped;
-            self.st[s].outcome = Some(Outcome::Skipped {
-                cause: cause.clone(),
-            });
+            self.st[s].outcome = Some(Outcome::Skipped { cause: cause.clone() });
             self.events.emit(|| Event::Skipped {
                 node: self.node_id(s).clone(),
                 op: self.g.ops[s].op,

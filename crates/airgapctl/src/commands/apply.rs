@@ -65,13 +65,9 @@ pub async fn run_target(
         )));
     }
     // Held from before planning to the end of the run: what is planned is what runs.
-    let lease = lock::acquire(
-        target,
-        operation(mode),
-        args.lock_timeout,
-        args.source.file.as_deref(),
-    )
-    .await?;
+    let lease =
+        lock::acquire(target, operation(mode), args.lock_timeout, args.source.file.as_deref())
+            .await?;
     let result = plan_and_run(target, mode, args, output, lease.as_ref(), opts).await;
     lock::release(lease).await;
     result
@@ -137,9 +133,8 @@ pub async fn run_saved(
 ) -> CmdResult {
     let output = global.output;
     let saved = PlanFile::read(file)?;
-    let resources = saved
-        .resources()
-        .map_err(|msg| Failure::invalid(miette!("{} {msg}", file.display())))?;
+    let resources =
+        saved.resources().map_err(|msg| Failure::invalid(miette!("{} {msg}", file.display())))?;
     let source = saved_source(&args.source, &saved, &resources, file)?;
     if let Resources::Blueprint { path, hash } = &resources {
         // Before validating it: a changed blueprint may not be valid any more.
@@ -157,13 +152,9 @@ pub async fn run_saved(
         // What was parsed, in case the file changed since the check above.
         check_blueprint(now, *hash, path, file)?;
     }
-    let lease = lock::acquire(
-        &target,
-        operation(saved.mode),
-        args.lock_timeout,
-        source.file.as_deref(),
-    )
-    .await?;
+    let lease =
+        lock::acquire(&target, operation(saved.mode), args.lock_timeout, source.file.as_deref())
+            .await?;
     let result = async {
         let plan = plan::make(&target, saved.mode).await?;
         saved.check_current(&plan, file)?;
@@ -335,8 +326,6 @@ fn confirm(mode: PlanMode, env: &str, output: Output) -> Result<(), Failure> {
     if answer.trim() == "yes" {
         Ok(())
     } else {
-        Err(Failure::failed(miette!(
-            "cancelled: the answer was not 'yes'"
-        )))
+        Err(Failure::failed(miette!("cancelled: the answer was not 'yes'")))
     }
 }

@@ -9,29 +9,16 @@ use crate::cli::{DestroyArgs, Global};
 use crate::exit::CmdResult;
 
 pub async fn run(args: &DestroyArgs, global: &Global) -> CmdResult {
-    let opts = RunOptions {
-        ttl: None,
-        dry_run: args.dry_run,
-    };
+    let opts = RunOptions { ttl: None, dry_run: args.dry_run };
     let Some(hub) = &args.hub_account else {
         return apply::run(&args.args, PlanMode::Destroy, global, &opts).await;
     };
-    let env = args
-        .args
-        .source
-        .env
-        .clone()
-        .expect("clap requires --env with --hub-account");
+    let env = args.args.source.env.clone().expect("clap requires --env with --hub-account");
     check_env_name(&env)?;
     super::hub::check_account_id(hub)?;
     let table = record::hub_table(global, hub, args.role.as_deref()).await?;
     let rec = record::read(&table, &env, hub).await?;
-    let target = record::target(
-        global,
-        &rec,
-        args.role.as_deref(),
-        args.args.source.time_scale,
-    )
-    .await?;
+    let target =
+        record::target(global, &rec, args.role.as_deref(), args.args.source.time_scale).await?;
     apply::run_target(&target, &args.args, PlanMode::Destroy, global.output, &opts).await
 }

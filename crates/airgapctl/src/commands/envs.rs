@@ -32,15 +32,9 @@ pub async fn run(args: &EnvsArgs, global: &Global) -> CmdResult {
     let now = now_ms();
     match global.output {
         Output::Json => {
-            let items: Vec<_> = records
-                .iter()
-                .zip(&counts)
-                .map(|(r, c)| record_json(r, c.as_ref(), now))
-                .collect();
-            out(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&items).expect("records serialize")
-            ));
+            let items: Vec<_> =
+                records.iter().zip(&counts).map(|(r, c)| record_json(r, c.as_ref(), now)).collect();
+            out(&format!("{}\n", serde_json::to_string_pretty(&items).expect("records serialize")));
         }
         Output::Text => out(&table_text(&records, &counts, now)),
     }
@@ -117,11 +111,7 @@ async fn count(global: &Global, r: &EnvRecord, role: Option<&str>) -> Result<Cou
     let plan = plan::make(&target, PlanMode::Destroy).await?;
     let mut counts = Counts::new();
     for n in plan.nodes.iter().filter(|n| n.action == Action::Delete) {
-        *counts
-            .entry(n.scope.account.clone())
-            .or_default()
-            .entry(n.kind.clone())
-            .or_default() += 1;
+        *counts.entry(n.scope.account.clone()).or_default().entry(n.kind.clone()).or_default() += 1;
     }
     Ok(counts)
 }
@@ -179,31 +169,21 @@ fn table_text(records: &[EnvRecord], counts: &[Option<Counts>], now: i64) -> Str
         .iter()
         .zip(counts)
         .map(|(r, c)| {
-            let accounts: Vec<String> = r
-                .accounts
-                .iter()
-                .map(|a| format!("{} ({})", a.id, a.name))
-                .collect();
+            let accounts: Vec<String> =
+                r.accounts.iter().map(|a| format!("{} ({})", a.id, a.name)).collect();
             [
                 r.env.clone(),
                 r.owner.clone(),
                 human(now - r.created_at_ms),
                 expiry(r, now),
-                c.as_ref()
-                    .map_or_else(|| "-".to_string(), |c| total(c).to_string()),
+                c.as_ref().map_or_else(|| "-".to_string(), |c| total(c).to_string()),
                 accounts.join(", "),
             ]
         })
         .collect();
     let head = ["NAME", "OWNER", "AGE", "EXPIRES", "RESOURCES", "ACCOUNTS"];
     let width: Vec<usize> = (0..5)
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].len())
-                .chain([head[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|i| rows.iter().map(|r| r[i].len()).chain([head[i].len()]).max().unwrap_or(0))
         .collect();
     let mut text = String::new();
     for row in std::iter::once(head.map(str::to_string)).chain(rows) {
@@ -273,15 +253,10 @@ pub async fn gc(args: &GcArgs, global: &Global) -> CmdResult {
             .read_line(&mut answer)
             .map_err(|e| Failure::invalid(miette!("cannot read the answer: {e}")))?;
         if answer.trim() != "yes" {
-            return Err(Failure::failed(miette!(
-                "cancelled: the answer was not 'yes'"
-            )));
+            return Err(Failure::failed(miette!("cancelled: the answer was not 'yes'")));
         }
     }
-    let opts = RunOptions {
-        ttl: None,
-        dry_run: args.dry_run,
-    };
+    let opts = RunOptions { ttl: None, dry_run: args.dry_run };
     // Side by side: one firewall takes 20 minutes to delete, and ten expired
     // environments should not take ten times that. Each runs under its own lock.
     let concurrency = match global.output {
@@ -290,11 +265,7 @@ pub async fn gc(args: &GcArgs, global: &Global) -> CmdResult {
     };
     let tasks = expired.iter().cloned().map(|r| {
         // No prefix when one runs at a time.
-        let prefix = if concurrency > 1 {
-            format!("[{}] ", r.env)
-        } else {
-            String::new()
-        };
+        let prefix = if concurrency > 1 { format!("[{}] ", r.env) } else { String::new() };
         let global = global.clone();
         let (role, time_scale, parallelism) =
             (args.hub.role.clone(), args.time_scale, args.parallelism);
@@ -361,10 +332,7 @@ pub async fn gc(args: &GcArgs, global: &Global) -> CmdResult {
     if failed.is_empty() {
         Ok(ExitStatus::Success)
     } else {
-        Err(Failure::failed(miette!(
-            "could not destroy: {}",
-            failed.join(", ")
-        )))
+        Err(Failure::failed(miette!("could not destroy: {}", failed.join(", "))))
     }
 }
 

@@ -23,10 +23,7 @@ pub fn run(args: &GraphArgs) -> CmdResult {
                 })
                 .collect();
             let doc = json!({ "nodes": nodes, "edges": edges });
-            out(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&doc).expect("graph serializes")
-            ));
+            out(&format!("{}\n", serde_json::to_string_pretty(&doc).expect("graph serializes")));
         }
     }
     Ok(ExitStatus::Success)

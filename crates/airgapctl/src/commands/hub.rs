@@ -22,9 +22,7 @@ pub fn check_account_id(id: &str) -> Result<(), Failure> {
     if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(Failure::invalid(miette!(
-            "invalid account id {id:?}: expected 12 digits"
-        )))
+        Err(Failure::invalid(miette!("invalid account id {id:?}: expected 12 digits")))
     }
 }
 

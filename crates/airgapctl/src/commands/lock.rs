@@ -23,9 +23,7 @@ pub fn lease_options() -> Result<LeaseOptions, Failure> {
             let d = parse_duration(v.trim())
                 .map_err(|e| Failure::invalid(miette!("{LEASE_ENV}: {e}")))?;
             if d < Duration::from_secs(1) {
-                return Err(Failure::invalid(miette!(
-                    "{LEASE_ENV} must be at least 1s, got {v}"
-                )));
+                return Err(Failure::invalid(miette!("{LEASE_ENV} must be at least 1s, got {v}")));
             }
             d
         }
@@ -80,18 +78,13 @@ pub async fn acquire(
             timeout.as_secs()
         );
     };
-    match table
-        .acquire(env, operation, &holder, opts, timeout, waiting)
-        .await
-    {
+    match table.acquire(env, operation, &holder, opts, timeout, waiting).await {
         Ok(lease) => {
             tracing::info!(env = %env, holder = %holder.name, "took the lock");
             Ok(Some(lease))
         }
         Err(e @ LockError::Held { .. }) => {
-            let LockError::Held { info, .. } = &e else {
-                unreachable!()
-            };
+            let LockError::Held { info, .. } = &e else { unreachable!() };
             Err(Failure::failed(miette!(
                 help = format!(
                     "wait for it with --lock-timeout (e.g. --lock-timeout 10m); if that process \
@@ -102,9 +95,7 @@ pub async fn acquire(
                 "{e}"
             )))
         }
-        Err(e) => Err(Failure::failed(miette!(
-            "cannot take the lock of environment {env}: {e}"
-        ))),
+        Err(e) => Err(Failure::failed(miette!("cannot take the lock of environment {env}: {e}"))),
     }
 }
 

@@ -47,10 +47,7 @@ tokio::task_local! {
 
 /// The prefix of this task's lines, if it has a non-empty one.
 pub fn line_prefix() -> Option<String> {
-    LINE_PREFIX
-        .try_with(Clone::clone)
-        .ok()
-        .filter(|p| !p.is_empty())
+    LINE_PREFIX.try_with(Clone::clone).ok().filter(|p| !p.is_empty())
 }
 
 /// `text` with `prefix` before each of its lines.
@@ -65,10 +62,7 @@ pub fn prefixed(prefix: &str, text: &str) -> String {
 
 /// Where the resources live: the simulated cloud, or AWS (or LocalStack) through the SDK.
 pub enum Backend {
-    Sim {
-        cloud: Arc<SimCloud>,
-        state_path: PathBuf,
-    },
+    Sim { cloud: Arc<SimCloud>, state_path: PathBuf },
     Aws(airgap_aws::Provider),
 }
 
@@ -105,12 +99,7 @@ impl Target {
         if source.simulate.is_some() {
             return Self::simulated(source);
         }
-        let Declared {
-            graph,
-            env,
-            blueprint_hash,
-            blueprint,
-        } = declared(source, true)?;
+        let Declared { graph, env, blueprint_hash, blueprint } = declared(source, true)?;
         let bp = blueprint.expect("without --simulate a blueprint is required");
         let time_scale = check_time_scale("--time-scale", source.time_scale)?;
         let accounts: Vec<AccountSpec> = bp
@@ -128,10 +117,7 @@ impl Target {
                 ),
             })
             .collect();
-        let region = global
-            .region
-            .clone()
-            .unwrap_or_else(|| bp.metadata.region.value.clone());
+        let region = global.region.clone().unwrap_or_else(|| bp.metadata.region.value.clone());
         let provider = connect(global, &region, &accounts).await?;
         let span = Span {
             hub_account: bp
@@ -143,14 +129,7 @@ impl Target {
             accounts,
             ttl: bp.metadata.ttl.as_ref().map(|t| t.value),
         };
-        Ok(Target::aws(
-            env,
-            graph,
-            blueprint_hash,
-            provider,
-            time_scale,
-            span,
-        ))
+        Ok(Target::aws(env, graph, blueprint_hash, provider, time_scale, span))
     }
 
     /// A target on AWS.
@@ -174,12 +153,7 @@ impl Target {
     }
 
     fn simulated(source: &Source) -> Result<Target, Failure> {
-        let Declared {
-            graph,
-            env,
-            blueprint_hash,
-            ..
-        } = declared(source, true)?;
+        let Declared { graph, env, blueprint_hash, .. } = declared(source, true)?;
         let time_scale = check_time_scale("--sim-time-scale", source.sim_time_scale)?;
         let state_path = source
             .sim_state
@@ -271,9 +245,7 @@ pub fn check_time_scale(flag: &str, v: f64) -> Result<f64, Failure> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {
-        Err(Failure::invalid(miette!(
-            "{flag} must be a positive number, got {v}"
-        )))
+        Err(Failure::invalid(miette!("{flag} must be a positive number, got {v}")))
     }
 }
 
@@ -290,9 +262,7 @@ pub async fn connect(
         endpoint_url: global.endpoint_url.clone(),
         profile: global.profile.clone(),
     };
-    Provider::connect(&cfg, accounts)
-        .await
-        .map_err(|e| Failure::failed(miette!("{e}")))
+    Provider::connect(&cfg, accounts).await.map_err(|e| Failure::failed(miette!("{e}")))
 }
 
 /// AWS's rate limits, sped up like everything else in the simulation: at 1% of
@@ -364,12 +334,7 @@ pub fn declared(source: &Source, need_provider: bool) -> Result<Declared, Failur
         (None, None) => "demo".to_string(),
     };
     check_env_name(&env)?;
-    Ok(Declared {
-        graph,
-        env,
-        blueprint_hash,
-        blueprint: bp,
-    })
+    Ok(Declared { graph, env, blueprint_hash, blueprint: bp })
 }
 
 /// One rule for environment names wherever they come from (`metadata.name`, `--env`):

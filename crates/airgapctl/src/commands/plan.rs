@@ -12,37 +12,28 @@ use crate::render;
 /// Observes the environment and plans it.
 pub async fn make(target: &Target, mode: PlanMode) -> Result<Plan, Failure> {
     let extra = target.extra_scopes();
-    airgap_engine::plan(&target.env, &target.graph, &target.registry, mode, &extra)
-        .await
-        .map_err(|e| match e {
+    airgap_engine::plan(&target.env, &target.graph, &target.registry, mode, &extra).await.map_err(
+        |e| match e {
             PlanError::UnknownKind { .. } => Failure::failed(miette!(
                 help = "this blueprint needs a resource kind the AWS provider does not \
                         implement yet; remove that part of the blueprint or use --simulate",
                 "planning failed: {e}"
             )),
             e => Failure::failed(miette!("planning failed: {e}")),
-        })
+        },
+    )
 }
 
 pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
-    let output = if args.json {
-        Output::Json
-    } else {
-        global.output
-    };
+    let output = if args.json { Output::Json } else { global.output };
     let target = Target::resolve(&args.source, global).await?;
-    let mode = if args.destroy {
-        PlanMode::Destroy
-    } else {
-        PlanMode::Apply
-    };
+    let mode = if args.destroy { PlanMode::Destroy } else { PlanMode::Apply };
     let plan = make(&target, mode).await?;
     match output {
         Output::Text => out(&render::plan(&plan)),
-        Output::Json => out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&plan).expect("plans serialize")
-        )),
+        Output::Json => {
+            out(&format!("{}\n", serde_json::to_string_pretty(&plan).expect("plans serialize")))
+        }
     }
     if let Some(path) = &args.out {
         PlanFile::new(&plan, &resources(&args.source, &target)).write(path)?;
@@ -78,10 +69,7 @@ pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
 /// Where `target`'s resources came from, as a saved plan records it.
 fn resources(source: &Source, target: &Target) -> Resources {
     match (&source.file, target.blueprint_hash) {
-        (Some(path), Some(hash)) => Resources::Blueprint {
-            path: path.clone(),
-            hash,
-        },
+        (Some(path), Some(hash)) => Resources::Blueprint { path: path.clone(), hash },
         _ => Resources::Scenario(source.simulate.flatten().unwrap_or(Scenario::HubSpoke)),
     }
 }

@@ -48,21 +48,14 @@ pub async fn write(target: &Target, ttl: Option<Duration>) -> Result<Option<i64>
         expires_at_ms: expires,
     };
     table.put_record(&rec).await.map_err(|e| {
-        Failure::failed(miette!(
-            "cannot write the record of environment {}: {e}",
-            target.env
-        ))
+        Failure::failed(miette!("cannot write the record of environment {}: {e}", target.env))
     })?;
     Ok(expires)
 }
 
 /// The caller ARN in the hub account.
 fn owner(provider: &Provider, span: &Span) -> String {
-    let hub_name = span
-        .accounts
-        .iter()
-        .find(|a| a.id == span.hub_account)
-        .map(|a| a.name.as_str());
+    let hub_name = span.accounts.iter().find(|a| a.id == span.hub_account).map(|a| a.name.as_str());
     provider
         .identities()
         .iter()
@@ -106,9 +99,7 @@ pub async fn hub_table(
     role: Option<&str>,
 ) -> Result<LockTable, Failure> {
     let provider = hub::connect(global, hub_account, role).await?;
-    let config = provider
-        .sdk_config(hub_account)
-        .expect("the hub account was connected");
+    let config = provider.sdk_config(hub_account).expect("the hub account was connected");
     Ok(LockTable::new(config))
 }
 
@@ -158,21 +149,12 @@ pub async fn target(
         )));
     }
     let provider = super::connect(global, &rec.region, &accounts).await?;
-    let graph = GraphBuilder::new()
-        .seal()
-        .expect("an empty graph is a valid graph");
+    let graph = GraphBuilder::new().seal().expect("an empty graph is a valid graph");
     let span = Span {
         hub_account: rec.hub_account.clone(),
         region: rec.region.clone(),
         accounts,
         ttl: None,
     };
-    Ok(Target::aws(
-        rec.env.clone(),
-        graph,
-        None,
-        provider,
-        time_scale,
-        span,
-    ))
+    Ok(Target::aws(rec.env.clone(), graph, None, provider, time_scale, span))
 }

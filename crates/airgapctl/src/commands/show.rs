@@ -38,10 +38,7 @@ pub async fn run(args: &ShowArgs, global: &Global) -> CmdResult {
                             "physical_id": physical, "declared": declared })
                 })
                 .collect();
-            out(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&items).expect("rows serialize")
-            ));
+            out(&format!("{}\n", serde_json::to_string_pretty(&items).expect("rows serialize")));
         }
         Output::Text => {
             let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);

@@ -36,28 +36,20 @@ pub async fn run(args: &UnlockArgs, global: &Global) -> CmdResult {
             let env = args.env.clone().expect("clap requires --env without -f");
             check_env_name(&env)?;
             let provider = hub::connect(global, hub_account, args.role.as_deref()).await?;
-            let config = provider
-                .sdk_config(hub_account)
-                .expect("the hub account was connected");
+            let config = provider.sdk_config(hub_account).expect("the hub account was connected");
             (env, LockTable::new(config))
         }
         (None, None) => unreachable!("clap requires -f or --hub-account"),
     };
     let fail = |e: LockError| Failure::failed(miette!("{e}"));
     let Some(info) = table.get(&env).await.map_err(fail)? else {
-        say(
-            global.output,
-            &format!("Environment {env} is not locked.\n"),
-        );
+        say(global.output, &format!("Environment {env} is not locked.\n"));
         return Ok(ExitStatus::Success);
     };
     let state = if info.expired(now_ms()) {
         format!("expired at {}", rfc3339(info.expires_at_ms))
     } else {
-        format!(
-            "held until {} unless its holder renews it",
-            rfc3339(info.expires_at_ms)
-        )
+        format!("held until {} unless its holder renews it", rfc3339(info.expires_at_ms))
     };
     say(
         global.output,
@@ -73,14 +65,8 @@ pub async fn run(args: &UnlockArgs, global: &Global) -> CmdResult {
     }
     // Only this lease: if its holder released it and someone else took the lock
     // meanwhile, theirs stays.
-    table
-        .force_release(&env, Some(&info.token))
-        .await
-        .map_err(fail)?;
-    say(
-        global.output,
-        &format!("Removed the lock of environment {env}.\n"),
-    );
+    table.force_release(&env, Some(&info.token)).await.map_err(fail)?;
+    say(global.output, &format!("Removed the lock of environment {env}.\n"));
     Ok(ExitStatus::Success)
 }
 
@@ -108,8 +94,6 @@ fn confirm(env: &str, output: Output) -> Result<(), Failure> {
     if answer.trim() == "yes" {
         Ok(())
     } else {
-        Err(Failure::failed(miette!(
-            "cancelled: the answer was not 'yes'"
-        )))
+        Err(Failure::failed(miette!("cancelled: the answer was not 'yes'")))
     }
 }

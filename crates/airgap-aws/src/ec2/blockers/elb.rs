@@ -26,17 +26,12 @@ impl Blockers {
             .filter(|lb| lb.vpc_id() == Some(vpc_id))
             .filter(|lb| match held {
                 Held::Vpc => true,
-                Held::Subnet => lb
-                    .availability_zones()
-                    .iter()
-                    .any(|z| z.subnet_id() == Some(id)),
+                Held::Subnet => lb.availability_zones().iter().any(|z| z.subnet_id() == Some(id)),
                 Held::SecurityGroup => lb.security_groups().iter().any(|g| g == id),
             })
             .collect();
-        let arns: Vec<String> = mine
-            .iter()
-            .filter_map(|lb| lb.load_balancer_arn().map(str::to_string))
-            .collect();
+        let arns: Vec<String> =
+            mine.iter().filter_map(|lb| lb.load_balancer_arn().map(str::to_string)).collect();
         let tags = self.elb_tags(scope, &arns).await?;
         Ok(mine
             .iter()
@@ -75,10 +70,7 @@ impl Blockers {
     }
 
     pub(super) async fn delete_lb(&self, scope: &Scope, arn: &str) -> Result<(), KindError> {
-        info!(
-            load_balancer = arn,
-            "deleting a load balancer left by a cluster"
-        );
+        info!(load_balancer = arn, "deleting a load balancer left by a cluster");
         gone_is_ok(
             self.elb
                 .client(scope)?
@@ -104,10 +96,8 @@ impl Blockers {
             .into_iter()
             .filter(|g| g.vpc_id() == Some(vpc_id) && g.load_balancer_arns().is_empty())
             .collect();
-        let arns: Vec<String> = groups
-            .iter()
-            .filter_map(|g| g.target_group_arn().map(str::to_string))
-            .collect();
+        let arns: Vec<String> =
+            groups.iter().filter_map(|g| g.target_group_arn().map(str::to_string)).collect();
         let tags = self.elb_tags(scope, &arns).await?;
         for g in &groups {
             let arn = g.target_group_arn().unwrap_or_default();
@@ -119,16 +109,11 @@ impl Blockers {
             }
             let name = g.target_group_name().unwrap_or(arn);
             if gone_is_ok(
-                elb.delete_target_group()
-                    .target_group_arn(arn)
-                    .send()
-                    .await
-                    .map_err(classify),
+                elb.delete_target_group().target_group_arn(arn).send().await.map_err(classify),
             )
             .is_ok()
             {
-                f.deleted
-                    .push(format!("target group {name} of cluster {cluster}"));
+                f.deleted.push(format!("target group {name} of cluster {cluster}"));
             }
         }
         Ok(())
@@ -158,10 +143,7 @@ mod tests {
 
     #[test]
     fn load_balancer_of_an_interface() {
-        assert_eq!(
-            lb_of_eni("ELB app/k8s-web-abc/50dc6c495c0c9188"),
-            Some("k8s-web-abc")
-        );
+        assert_eq!(lb_of_eni("ELB app/k8s-web-abc/50dc6c495c0c9188"), Some("k8s-web-abc"));
         assert_eq!(lb_of_eni("ELB net/k8s-nlb/1a2b"), Some("k8s-nlb"));
         assert_eq!(lb_of_eni("ELB a1b2c3"), Some("a1b2c3"));
         assert_eq!(lb_of_eni("aws-K8S-i-0abc"), None);

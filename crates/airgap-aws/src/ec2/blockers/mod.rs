@@ -105,10 +105,7 @@ impl Blockers {
             Err(e) => KindError::new(
                 original.class,
                 original.code,
-                format!(
-                    "{} (looking for what holds it failed: {e})",
-                    original.message
-                ),
+                format!("{} (looking for what holds it failed: {e})", original.message),
             ),
         }
     }
@@ -158,10 +155,7 @@ impl Blockers {
             for eni in ep.network_interface_ids() {
                 by_eni.insert(
                     eni.clone(),
-                    (
-                        ep.vpc_endpoint_id().unwrap_or_default().to_string(),
-                        ours || going,
-                    ),
+                    (ep.vpc_endpoint_id().unwrap_or_default().to_string(), ours || going),
                 );
             }
         }
@@ -175,18 +169,13 @@ impl Blockers {
             .map_err(classify)?;
         for nat in nats.nat_gateways() {
             let ours = tag_map(nat.tags()).get(tags::ENV) == Some(&env);
-            let going = matches!(
-                nat.state(),
-                Some(NatGatewayState::Deleting | NatGatewayState::Deleted)
-            );
+            let going =
+                matches!(nat.state(), Some(NatGatewayState::Deleting | NatGatewayState::Deleted));
             for a in nat.nat_gateway_addresses() {
                 if let Some(eni) = a.network_interface_id() {
                     by_eni.insert(
                         eni.to_string(),
-                        (
-                            nat.nat_gateway_id().unwrap_or_default().to_string(),
-                            ours || going,
-                        ),
+                        (nat.nat_gateway_id().unwrap_or_default().to_string(), ours || going),
                     );
                 }
             }
@@ -200,9 +189,7 @@ impl Blockers {
             match &lb.cluster {
                 Some(c) if owners.ours(self, scope, c, &env).await? => {
                     match self.delete_lb(scope, &lb.arn).await {
-                        Ok(()) => f
-                            .deleted
-                            .push(format!("load balancer {name} of cluster {c}")),
+                        Ok(()) => f.deleted.push(format!("load balancer {name} of cluster {c}")),
                         Err(e) => f.foreign.push(format!(
                             "load balancer {name} of cluster {c}, which could not be deleted ({e})"
                         )),
@@ -212,9 +199,9 @@ impl Blockers {
                 Some(c) => f.foreign.push(format!(
                     "load balancer {name} of cluster {c}, which is not environment {env}'s"
                 )),
-                None => f.foreign.push(format!(
-                    "load balancer {name}, not made by a Kubernetes controller"
-                )),
+                None => f
+                    .foreign
+                    .push(format!("load balancer {name}, not made by a Kubernetes controller")),
             }
         }
 
@@ -234,16 +221,13 @@ impl Blockers {
                 if *fine {
                     f.waiting.push(format!("{what} of {owner}"));
                 } else {
-                    f.foreign.push(format!(
-                        "{what} of {owner}, which is not environment {env}'s"
-                    ));
+                    f.foreign.push(format!("{what} of {owner}, which is not environment {env}'s"));
                 }
                 continue;
             }
             if desc.starts_with("VPC Endpoint Interface") {
                 // Its endpoint is gone; AWS releases the interface shortly after.
-                f.waiting
-                    .push(format!("{what} (released after its endpoint)"));
+                f.waiting.push(format!("{what} (released after its endpoint)"));
                 continue;
             }
             if let Some(lb) = lb_of_eni(desc) {
@@ -254,18 +238,15 @@ impl Blockers {
                 }
                 continue;
             }
-            let cluster = k8s_cluster(&tag_map(eni.tag_set())).or_else(|| {
-                desc.strip_prefix("Amazon EKS ")
-                    .map(|c| c.trim().to_string())
-            });
+            let cluster = k8s_cluster(&tag_map(eni.tag_set()))
+                .or_else(|| desc.strip_prefix("Amazon EKS ").map(|c| c.trim().to_string()));
             let Some(cluster) = cluster else {
                 f.foreign.push(what);
                 continue;
             };
             if !owners.ours(self, scope, &cluster, &env).await? {
-                f.foreign.push(format!(
-                    "{what} of cluster {cluster}, which is not environment {env}'s"
-                ));
+                f.foreign
+                    .push(format!("{what} of cluster {cluster}, which is not environment {env}'s"));
                 continue;
             }
             let detaching = eni
@@ -297,18 +278,14 @@ impl Blockers {
                 }
                 _ => f.foreign.push(format!(
                     "{what} of cluster {cluster}, still attached to {}",
-                    eni.attachment()
-                        .and_then(|a| a.instance_id())
-                        .unwrap_or("an instance")
+                    eni.attachment().and_then(|a| a.instance_id()).unwrap_or("an instance")
                 )),
             }
         }
 
         if held == Held::Vpc {
-            self.clear_groups(scope, &vpc_id, &env, &mut owners, &mut f)
-                .await?;
-            self.clear_target_groups(scope, &vpc_id, &env, &mut owners, &mut f)
-                .await?;
+            self.clear_groups(scope, &vpc_id, &env, &mut owners, &mut f).await?;
+            self.clear_target_groups(scope, &vpc_id, &env, &mut owners, &mut f).await?;
         }
         Ok(f)
     }
@@ -362,9 +339,8 @@ impl Blockers {
         f: &mut Findings,
     ) -> Result<(), KindError> {
         let ec2 = self.ec2.client(scope)?;
-        let groups: Vec<Ec2Group> = all_pages!(ec2
-            .describe_security_groups()
-            .filters(filter("vpc-id", [vpc_id])))?;
+        let groups: Vec<Ec2Group> =
+            all_pages!(ec2.describe_security_groups().filters(filter("vpc-id", [vpc_id])))?;
         for g in groups {
             if g.group_name() == Some("default") {
                 continue;
@@ -381,21 +357,13 @@ impl Blockers {
                 continue;
             };
             if !owners.ours(self, scope, &cluster, env).await? {
-                f.foreign.push(format!(
-                    "{what} of cluster {cluster}, which is not environment {env}'s"
-                ));
+                f.foreign
+                    .push(format!("{what} of cluster {cluster}, which is not environment {env}'s"));
                 continue;
             }
-            info!(
-                group = gid,
-                cluster, "deleting a security group left by a cluster"
-            );
+            info!(group = gid, cluster, "deleting a security group left by a cluster");
             match gone_is_ok(
-                ec2.delete_security_group()
-                    .group_id(gid)
-                    .send()
-                    .await
-                    .map_err(classify),
+                ec2.delete_security_group().group_id(gid).send().await.map_err(classify),
             ) {
                 Ok(()) => f.deleted.push(format!("{what} of cluster {cluster}")),
                 // Still used by a load balancer's interfaces that are going away.
@@ -423,13 +391,7 @@ impl ClusterOwners {
         if let Some(v) = self.0.get(cluster) {
             return Ok(*v);
         }
-        let r = b
-            .eks
-            .client(scope)?
-            .describe_cluster()
-            .name(cluster)
-            .send()
-            .await;
+        let r = b.eks.client(scope)?.describe_cluster().name(cluster).send().await;
         let ours = match r {
             Ok(o) => o
                 .cluster()
@@ -446,10 +408,7 @@ impl ClusterOwners {
 }
 
 fn describe_eni(eni: &NetworkInterface) -> String {
-    let mut s = format!(
-        "network interface {}",
-        eni.network_interface_id().unwrap_or_default()
-    );
+    let mut s = format!("network interface {}", eni.network_interface_id().unwrap_or_default());
     let desc = eni.description().unwrap_or_default();
     if !desc.is_empty() {
         let _ = write!(s, " ({desc:?})");
@@ -492,10 +451,7 @@ fn verdict(held: Held, id: &str, original: KindError, f: Findings) -> KindError 
 
 /// Whether an endpoint is being deleted or gone: its interfaces are about to go too.
 fn endpoint_going(st: Option<&State>) -> bool {
-    matches!(
-        super::endpoint::state_of(st).as_str(),
-        "deleting" | "deleted"
-    )
+    matches!(super::endpoint::state_of(st).as_str(), "deleting" | "deleted")
 }
 
 #[cfg(test)]
@@ -514,22 +470,13 @@ mod tests {
     }
 
     fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
     fn cluster_from_controller_tags() {
-        assert_eq!(
-            k8s_cluster(&map(&[(CNI_CLUSTER_TAG, "dev")])).as_deref(),
-            Some("dev")
-        );
-        assert_eq!(
-            k8s_cluster(&map(&[(ELB_CLUSTER_TAG, "prod")])).as_deref(),
-            Some("prod")
-        );
+        assert_eq!(k8s_cluster(&map(&[(CNI_CLUSTER_TAG, "dev")])).as_deref(), Some("dev"));
+        assert_eq!(k8s_cluster(&map(&[(ELB_CLUSTER_TAG, "prod")])).as_deref(), Some("prod"));
         assert_eq!(
             k8s_cluster(&map(&[("kubernetes.io/cluster/ci-7", "owned")])).as_deref(),
             Some("ci-7")
@@ -539,11 +486,7 @@ mod tests {
     }
 
     fn dv() -> KindError {
-        KindError::new(
-            ErrorClass::DependencyViolation,
-            "DependencyViolation",
-            "has dependencies",
-        )
+        KindError::new(ErrorClass::DependencyViolation, "DependencyViolation", "has dependencies")
     }
 
     #[test]
@@ -557,11 +500,7 @@ mod tests {
         assert_eq!(e.class, ErrorClass::Fatal);
         assert!(e.message.contains("eni-9"), "{}", e.message);
         assert!(e.message.contains("subnet subnet-1"), "{}", e.message);
-        assert!(
-            e.message.contains("deleted network interface eni-1"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("deleted network interface eni-1"), "{}", e.message);
     }
 
     #[test]

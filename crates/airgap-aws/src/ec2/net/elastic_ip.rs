@@ -32,16 +32,11 @@ impl Kind for ElasticIp {
             .send()
             .await
             .map_err(classify)?;
-        Ok(observe_tagged(
-            out.addresses(),
-            env,
-            TagDrift::Ignored,
-            |a, o| Observed {
-                attrs: ElasticIpSpec {}.to_attrs(),
-                outputs: eip_out(&o.physical_id, a.public_ip()),
-                ..o
-            },
-        ))
+        Ok(observe_tagged(out.addresses(), env, TagDrift::Ignored, |a, o| Observed {
+            attrs: ElasticIpSpec {}.to_attrs(),
+            outputs: eip_out(&o.physical_id, a.public_ip()),
+            ..o
+        }))
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
@@ -58,10 +53,7 @@ impl Kind for ElasticIp {
             .send()
             .await
             .map_err(classify)?;
-        Ok(address(
-            Some(made(out.allocation_id(), "AllocateAddress")?),
-            out.public_ip(),
-        ))
+        Ok(address(Some(made(out.allocation_id(), "AllocateAddress")?), out.public_ip()))
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
@@ -92,10 +84,7 @@ impl Kind for ElasticIp {
 /// An address made or adopted: its allocation id (always there for the VPC domain).
 fn address(alloc: Option<&str>, ip: Option<&str>) -> Created {
     let alloc = alloc.unwrap_or_default();
-    Created {
-        physical_id: alloc.to_string(),
-        outputs: eip_out(alloc, ip),
-    }
+    Created { physical_id: alloc.to_string(), outputs: eip_out(alloc, ip) }
 }
 
 fn eip_out(alloc: &str, ip: Option<&str>) -> Attrs {

@@ -29,9 +29,8 @@ impl Kind for InternetGateway {
             // A detached gateway has no VPC to compare: its attachment is the drift.
             let vpc = g.attachments().iter().find_map(|a| a.vpc_id());
             Observed {
-                attrs: vpc.map_or_else(Attrs::new, |v| {
-                    InternetGatewaySpec { vpc: v.into() }.to_attrs()
-                }),
+                attrs: vpc
+                    .map_or_else(Attrs::new, |v| InternetGatewaySpec { vpc: v.into() }.to_attrs()),
                 parents: vpc.into_iter().map(str::to_string).collect(),
                 ..o
             }
@@ -59,10 +58,7 @@ impl Kind for InternetGateway {
                     .await
                     .map_err(classify)?;
                 let g = out.internet_gateway();
-                let id = made(
-                    g.and_then(|g| g.internet_gateway_id()),
-                    "CreateInternetGateway",
-                )?;
+                let id = made(g.and_then(|g| g.internet_gateway_id()), "CreateInternetGateway")?;
                 (id.to_string(), false)
             }
         };
@@ -88,48 +84,28 @@ impl Kind for InternetGateway {
         if let Some(vpc) = current.attrs.get("vpc").and_then(Value::as_str) {
             detach(c, &current.physical_id, vpc).await?;
         }
-        delete_call(
-            c.delete_internet_gateway()
-                .internet_gateway_id(&current.physical_id)
-                .send(),
-        )
-        .await
+        delete_call(c.delete_internet_gateway().internet_gateway_id(&current.physical_id).send())
+            .await
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
         let c = self.0.client(check.scope)?;
         let igw = describe_one!(
-            c.describe_internet_gateways()
-                .internet_gateway_ids(check.physical_id),
+            c.describe_internet_gateways().internet_gateway_ids(check.physical_id),
             internet_gateways
         );
-        presence(
-            check.op,
-            igw,
-            |_| id_out(check.physical_id),
-            || not_visible(check.physical_id),
-        )
+        presence(check.op, igw, |_| id_out(check.physical_id), || not_visible(check.physical_id))
     }
 }
 
 /// Attaches the gateway to its VPC; a retried attach after one that went through is done.
 async fn attach(c: &aws_sdk_ec2::Client, igw: &str, vpc: &str) -> Result<(), KindError> {
-    let r = c
-        .attach_internet_gateway()
-        .internet_gateway_id(igw)
-        .vpc_id(vpc)
-        .send()
-        .await;
+    let r = c.attach_internet_gateway().internet_gateway_id(igw).vpc_id(vpc).send().await;
     unless_done(r, &["Resource.AlreadyAssociated"]).map(drop)
 }
 
 /// Detaches the gateway from its VPC; not attached (any more), or gone, is done.
 async fn detach(c: &aws_sdk_ec2::Client, igw: &str, vpc: &str) -> Result<(), KindError> {
-    let r = c
-        .detach_internet_gateway()
-        .internet_gateway_id(igw)
-        .vpc_id(vpc)
-        .send()
-        .await;
+    let r = c.detach_internet_gateway().internet_gateway_id(igw).vpc_id(vpc).send().await;
     gone_is_ok(unless_done(r, &["Gateway.NotAttached"]))
 }

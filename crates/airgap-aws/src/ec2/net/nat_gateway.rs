@@ -46,11 +46,8 @@ impl Kind for NatGateway {
                 .unwrap_or_default()
                 .to_string();
             Observed {
-                attrs: NatGatewaySpec {
-                    subnet: subnet.as_str().into(),
-                    eip: eip.as_str().into(),
-                }
-                .to_attrs(),
+                attrs: NatGatewaySpec { subnet: subnet.as_str().into(), eip: eip.as_str().into() }
+                    .to_attrs(),
                 parents: vec![subnet, eip],
                 ..o
             }
@@ -92,8 +89,7 @@ impl Kind for NatGateway {
         by_state(
             check.op,
             check.physical_id,
-            nat.as_ref()
-                .map(|n| n.state().map_or("pending", NatGatewayState::as_str)),
+            nat.as_ref().map(|n| n.state().map_or("pending", NatGatewayState::as_str)),
             &["available"],
             || id_out(check.physical_id),
             |st| {

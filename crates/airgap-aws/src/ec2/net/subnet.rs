@@ -32,11 +32,7 @@ impl Kind for Subnet {
                 az: sn.availability_zone().unwrap_or_default().to_string(),
                 map_public_ip_on_launch: sn.map_public_ip_on_launch().unwrap_or(false),
             };
-            Observed {
-                attrs: spec.to_attrs(),
-                parents: vec![vpc],
-                ..o
-            }
+            Observed { attrs: spec.to_attrs(), parents: vec![vpc], ..o }
         }))
     }
 

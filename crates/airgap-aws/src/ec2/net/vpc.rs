@@ -33,14 +33,12 @@ impl Kind for Vpc {
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let vpcs = env_pages!(self.0, scope, env, describe_vpcs)?;
-        Ok(observe_tagged(vpcs, env, TagDrift::Ignored, |v, o| {
-            Observed {
-                attrs: Attrs::from([(
-                    "cidr".to_string(),
-                    Value::str(v.cidr_block().unwrap_or_default()),
-                )]),
-                ..o
-            }
+        Ok(observe_tagged(vpcs, env, TagDrift::Ignored, |v, o| Observed {
+            attrs: Attrs::from([(
+                "cidr".to_string(),
+                Value::str(v.cidr_block().unwrap_or_default()),
+            )]),
+            ..o
         }))
     }
 
@@ -70,8 +68,7 @@ impl Kind for Vpc {
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
         let (node, current) = (change.node, change.current);
         let spec = VpcSpec::from_attrs(&node.attrs)?;
-        self.dns(self.0.client(&node.scope)?, &current.physical_id, &spec)
-            .await?;
+        self.dns(self.0.client(&node.scope)?, &current.physical_id, &spec).await?;
         Ok(Updated::done(current.outputs.clone()))
     }
 

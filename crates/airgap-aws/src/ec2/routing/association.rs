@@ -31,10 +31,8 @@ impl Kind for RouteTableAssociation {
             let rt_id = rt.route_table_id().unwrap_or_default();
             out.extend(rt.associations().iter().filter_map(|a| {
                 let (subnet, assoc) = (a.subnet_id()?, a.route_table_association_id()?);
-                let spec = RouteTableAssociationSpec {
-                    subnet: subnet.into(),
-                    route_table: rt_id.into(),
-                };
+                let spec =
+                    RouteTableAssociationSpec { subnet: subnet.into(), route_table: rt_id.into() };
                 let mut o = marked(
                     &t,
                     &assoc_key(subnet),
@@ -52,53 +50,44 @@ impl Kind for RouteTableAssociation {
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let c = self.0.client(&node.scope)?;
         let spec = RouteTableAssociationSpec::from_attrs(&node.attrs)?;
-        let (subnet, rt) = (
-            spec.subnet.get()?.to_string(),
-            spec.route_table.get()?.to_string(),
-        );
-        let assoc = match c
-            .associate_route_table()
-            .subnet_id(&subnet)
-            .route_table_id(&rt)
-            .send()
-            .await
-        {
-            Ok(o) => o.association_id().unwrap_or_default().to_string(),
-            // Associated already: by an interrupted run (adopt it) or to another route
-            // table (move it: a subnet has exactly one).
-            Err(e) if code_of(&e) == Some("Resource.AlreadyAssociated") => {
-                let current = c
-                    .describe_route_tables()
-                    .filters(filter("association.subnet-id", [subnet.as_str()]))
-                    .send()
-                    .await
-                    .map_err(classify)?;
-                let found = current.route_tables().iter().find_map(|t| {
-                    t.associations()
-                        .iter()
-                        .find(|a| a.subnet_id() == Some(subnet.as_str()))
-                        .map(|a| (t.route_table_id() == Some(rt.as_str()), a.clone()))
-                });
-                match found {
-                    Some((true, a)) => a
-                        .route_table_association_id()
-                        .unwrap_or_default()
-                        .to_string(),
-                    Some((false, a)) => c
-                        .replace_route_table_association()
-                        .association_id(a.route_table_association_id().unwrap_or_default())
-                        .route_table_id(&rt)
+        let (subnet, rt) = (spec.subnet.get()?.to_string(), spec.route_table.get()?.to_string());
+        let assoc =
+            match c.associate_route_table().subnet_id(&subnet).route_table_id(&rt).send().await {
+                Ok(o) => o.association_id().unwrap_or_default().to_string(),
+                // Associated already: by an interrupted run (adopt it) or to another route
+                // table (move it: a subnet has exactly one).
+                Err(e) if code_of(&e) == Some("Resource.AlreadyAssociated") => {
+                    let current = c
+                        .describe_route_tables()
+                        .filters(filter("association.subnet-id", [subnet.as_str()]))
                         .send()
                         .await
-                        .map_err(classify)?
-                        .new_association_id()
-                        .unwrap_or_default()
-                        .to_string(),
-                    None => return Err(classify(e)),
+                        .map_err(classify)?;
+                    let found = current.route_tables().iter().find_map(|t| {
+                        t.associations()
+                            .iter()
+                            .find(|a| a.subnet_id() == Some(subnet.as_str()))
+                            .map(|a| (t.route_table_id() == Some(rt.as_str()), a.clone()))
+                    });
+                    match found {
+                        Some((true, a)) => {
+                            a.route_table_association_id().unwrap_or_default().to_string()
+                        }
+                        Some((false, a)) => c
+                            .replace_route_table_association()
+                            .association_id(a.route_table_association_id().unwrap_or_default())
+                            .route_table_id(&rt)
+                            .send()
+                            .await
+                            .map_err(classify)?
+                            .new_association_id()
+                            .unwrap_or_default()
+                            .to_string(),
+                        None => return Err(classify(e)),
+                    }
                 }
-            }
-            Err(e) => return Err(classify(e)),
-        };
+                Err(e) => return Err(classify(e)),
+            };
         mark(c, &rt, &assoc_key(&subnet), &node.id.0).await?;
         Ok(created(&assoc))
     }

@@ -62,10 +62,7 @@ impl Kind for Route {
         let c = self.0.client(&node.scope)?;
         let spec = RouteSpec::from_attrs(&node.attrs)?;
         let (rt, cidr, target) = (spec.route_table.get()?, &spec.cidr, spec.target.get()?);
-        let req = c
-            .create_route()
-            .route_table_id(rt)
-            .destination_cidr_block(cidr);
+        let req = c.create_route().route_table_id(rt).destination_cidr_block(cidr);
         let made = unless_done(with_target!(req, target).send().await, DONE)?;
         route_made(c, node, (rt, cidr), made, replace(c, &spec)).await
     }
@@ -103,10 +100,7 @@ async fn replace(c: &aws_sdk_ec2::Client, spec: &RouteSpec) -> Result<(), KindEr
         .replace_route()
         .route_table_id(spec.route_table.get()?)
         .destination_cidr_block(&spec.cidr);
-    with_target!(req, spec.target.get()?)
-        .send()
-        .await
-        .map_err(classify)?;
+    with_target!(req, spec.target.get()?).send().await.map_err(classify)?;
     Ok(())
 }
 

@@ -30,10 +30,7 @@ impl Kind for RouteTable {
         Ok(observe_tagged(tables, env, TagDrift::Shown, |rt, o| {
             let vpc = rt.vpc_id().unwrap_or_default().to_string();
             Observed {
-                attrs: RouteTableSpec {
-                    vpc: vpc.as_str().into(),
-                }
-                .to_attrs(),
+                attrs: RouteTableSpec { vpc: vpc.as_str().into() }.to_attrs(),
                 parents: vec![vpc],
                 ..o
             }
@@ -70,11 +67,6 @@ impl Kind for RouteTable {
             c.describe_route_tables().route_table_ids(check.physical_id),
             route_tables
         );
-        presence(
-            check.op,
-            rt,
-            |_| id_out(check.physical_id),
-            || not_visible(check.physical_id),
-        )
+        presence(check.op, rt, |_| id_out(check.physical_id), || not_visible(check.physical_id))
     }
 }

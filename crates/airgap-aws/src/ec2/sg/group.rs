@@ -39,11 +39,7 @@ impl Kind for SecurityGroup {
                 vpc: vpc.as_str().into(),
                 description: g.description().unwrap_or_default().to_string(),
             };
-            Observed {
-                attrs: spec.to_attrs(),
-                parents: vec![vpc],
-                ..o
-            }
+            Observed { attrs: spec.to_attrs(), parents: vec![vpc], ..o }
         }))
     }
 

@@ -23,13 +23,7 @@ fn rule_key(r: &SecurityGroupRuleSpec) -> String {
 
 /// Its physical id: the group's, the direction and the permission.
 fn rule_id(r: &SecurityGroupRuleSpec) -> Result<String, KindError> {
-    Ok(format!(
-        "{}_ingress_{}_{}_{}",
-        r.group.get()?,
-        r.protocol,
-        r.port,
-        r.cidr
-    ))
+    Ok(format!("{}_ingress_{}_{}_{}", r.group.get()?, r.protocol, r.port, r.cidr))
 }
 
 fn permission(r: &SecurityGroupRuleSpec) -> IpPermission {

@@ -71,11 +71,7 @@ impl Kind for TgwAttachment {
             };
             let mut parents = vec![tgw, vpc];
             parents.extend(a.subnet_ids().iter().cloned());
-            Observed {
-                attrs: spec.to_attrs(),
-                parents,
-                ..o
-            }
+            Observed { attrs: spec.to_attrs(), parents, ..o }
         }))
     }
 
@@ -119,14 +115,8 @@ impl Kind for TgwAttachment {
     // in place, and missing standard tags are put back.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
         let c = self.0.client(&change.node.scope)?;
-        retag(
-            c,
-            change.diff,
-            &change.current.physical_id,
-            &change.node.env,
-            &change.node.id.0,
-        )
-        .await?;
+        retag(c, change.diff, &change.current.physical_id, &change.node.env, &change.node.id.0)
+            .await?;
         if !changes(change.diff, &["subnets"]) && !changes(change.diff, &["applianceMode"]) {
             return Ok(Updated::done(change.current.outputs.clone()));
         }
@@ -155,9 +145,7 @@ impl Kind for TgwAttachment {
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let (c, id) = (self.0.client(scope)?, current.physical_id.as_str());
         crate::kit::delete_call(
-            c.delete_transit_gateway_vpc_attachment()
-                .transit_gateway_attachment_id(id)
-                .send(),
+            c.delete_transit_gateway_vpc_attachment().transit_gateway_attachment_id(id).send(),
         )
         .await
     }
@@ -169,10 +157,8 @@ impl Kind for TgwAttachment {
                 .transit_gateway_attachment_ids(check.physical_id),
             transit_gateway_vpc_attachments
         );
-        let state = a.as_ref().map(|a| {
-            a.state()
-                .map_or("pending", TransitGatewayAttachmentState::as_str)
-        });
+        let state =
+            a.as_ref().map(|a| a.state().map_or("pending", TransitGatewayAttachmentState::as_str));
         by_state(
             check.op,
             check.physical_id,

@@ -57,16 +57,8 @@ impl Link {
     fn attrs(self, rt: &str, att: &str) -> Attrs {
         let (attachment, route_table) = (att.into(), rt.into());
         match self {
-            Link::Association => TgwAssociationSpec {
-                attachment,
-                route_table,
-            }
-            .to_attrs(),
-            Link::Propagation => TgwPropagationSpec {
-                attachment,
-                route_table,
-            }
-            .to_attrs(),
+            Link::Association => TgwAssociationSpec { attachment, route_table }.to_attrs(),
+            Link::Propagation => TgwPropagationSpec { attachment, route_table }.to_attrs(),
         }
     }
 
@@ -103,10 +95,7 @@ macro_rules! listed {
         })*
     };
 }
-listed!(
-    TransitGatewayRouteTableAssociation,
-    TransitGatewayRouteTablePropagation
-);
+listed!(TransitGatewayRouteTableAssociation, TransitGatewayRouteTablePropagation);
 
 fn pairs<T: Listed>(items: Vec<T>) -> Vec<(String, String)> {
     items.iter().filter_map(Listed::pair).collect()
@@ -148,13 +137,7 @@ async fn observe_links(
                 continue;
             }
             let (id, attrs) = (link.physical_id(rt, &att), link.attrs(rt, &att));
-            out.extend(marked(
-                &tm,
-                &link.key(&att),
-                id,
-                attrs,
-                vec![rt.into(), att],
-            ));
+            out.extend(marked(&tm, &link.key(&att), id, attrs, vec![rt.into(), att]));
         }
     }
     Ok(out)
@@ -213,13 +196,10 @@ async fn delete_link(
         Link::Association => {
             on_pair!(c, disassociate_transit_gateway_route_table, &rt, &att).map_err(classify)
         }
-        Link::Propagation => on_pair!(
-            c,
-            disable_transit_gateway_route_table_propagation,
-            &rt,
-            &att
-        )
-        .map_err(classify),
+        Link::Propagation => {
+            on_pair!(c, disable_transit_gateway_route_table_propagation, &rt, &att)
+                .map_err(classify)
+        }
     };
     unmark_removed(c, removed, &rt, &link.key(&att)).await
 }

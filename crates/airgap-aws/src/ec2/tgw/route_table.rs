@@ -31,10 +31,7 @@ impl Kind for TgwRouteTable {
         Ok(observe_tagged(tables, env, TagDrift::Shown, |t, o| {
             let tgw = t.transit_gateway_id().unwrap_or_default().to_string();
             Observed {
-                attrs: TgwRouteTableSpec {
-                    tgw: tgw.as_str().into(),
-                }
-                .to_attrs(),
+                attrs: TgwRouteTableSpec { tgw: tgw.as_str().into() }.to_attrs(),
                 parents: vec![tgw],
                 ..o
             }
@@ -44,11 +41,8 @@ impl Kind for TgwRouteTable {
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let spec = TgwRouteTableSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let found = lookup!(
-            c.describe_transit_gateway_route_tables(),
-            node,
-            transit_gateway_route_tables
-        );
+        let found =
+            lookup!(c.describe_transit_gateway_route_tables(), node, transit_gateway_route_tables);
         let live = found.iter().filter(|t| !table_gone(t));
         if let Some(id) = adopted(node, live).and_then(Tagged::physical_id) {
             return Ok(created(id));
@@ -76,9 +70,7 @@ impl Kind for TgwRouteTable {
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let (c, id) = (self.0.client(scope)?, current.physical_id.as_str());
         crate::kit::delete_call(
-            c.delete_transit_gateway_route_table()
-                .transit_gateway_route_table_id(id)
-                .send(),
+            c.delete_transit_gateway_route_table().transit_gateway_route_table_id(id).send(),
         )
         .await
     }
@@ -90,10 +82,8 @@ impl Kind for TgwRouteTable {
                 .transit_gateway_route_table_ids(check.physical_id),
             transit_gateway_route_tables
         );
-        let state = t.as_ref().map(|t| {
-            t.state()
-                .map_or("pending", TransitGatewayRouteTableState::as_str)
-        });
+        let state =
+            t.as_ref().map(|t| t.state().map_or("pending", TransitGatewayRouteTableState::as_str));
         ready_when_available(check.op, check.physical_id, state)
     }
 }

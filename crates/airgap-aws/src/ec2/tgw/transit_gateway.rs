@@ -35,18 +35,12 @@ fn tgw_out(id: &str, arn: Option<&str>) -> Attrs {
 /// A transit gateway made or adopted: its id and ARN (what the RAM share names).
 fn made_tgw(t: &aws_sdk_ec2::types::TransitGateway) -> Created {
     let id = t.transit_gateway_id().unwrap_or_default();
-    Created {
-        physical_id: id.to_string(),
-        outputs: tgw_out(id, t.transit_gateway_arn()),
-    }
+    Created { physical_id: id.to_string(), outputs: tgw_out(id, t.transit_gateway_arn()) }
 }
 
 /// Deleted ones linger in Describe; neither observed nor adopted.
 fn live(t: &aws_sdk_ec2::types::TransitGateway) -> bool {
-    !matches!(
-        t.state(),
-        Some(TransitGatewayState::Deleted | TransitGatewayState::Deleting)
-    )
+    !matches!(t.state(), Some(TransitGatewayState::Deleted | TransitGatewayState::Deleting))
 }
 
 #[async_trait]
@@ -57,9 +51,7 @@ impl Kind for TransitGateway {
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let tgws = env_pages!(self.0, scope, env, describe_transit_gateways)?;
-        let mine = tgws
-            .into_iter()
-            .filter(|t| live(t) && owned_by(t.owner_id(), scope));
+        let mine = tgws.into_iter().filter(|t| live(t) && owned_by(t.owner_id(), scope));
         Ok(observe_tagged(mine, env, TagDrift::Shown, |t, o| {
             let opts = t.options();
             let on = |v: Option<&str>| v == Some("enable");
@@ -87,9 +79,7 @@ impl Kind for TransitGateway {
         let spec = TransitGatewaySpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let found = lookup!(c.describe_transit_gateways(), node, transit_gateways);
-        let mine = found
-            .iter()
-            .filter(|t| live(t) && owned_by(t.owner_id(), &node.scope));
+        let mine = found.iter().filter(|t| live(t) && owned_by(t.owner_id(), &node.scope));
         if let Some(t) = adopted(node, mine) {
             return Ok(made_tgw(t));
         }
@@ -109,19 +99,12 @@ impl Kind for TransitGateway {
             .create_transit_gateway()
             .description(format!("airgap {}", node.env))
             .options(opts.build())
-            .tag_specifications(tag_spec(
-                ResourceType::TransitGateway,
-                &node.env,
-                &node.id.0,
-            ))
+            .tag_specifications(tag_spec(ResourceType::TransitGateway, &node.env, &node.id.0))
             .send()
             .await
             .map_err(classify)?;
         let t = out.transit_gateway();
-        let id = made(
-            t.and_then(|t| t.transit_gateway_id()),
-            "CreateTransitGateway",
-        )?;
+        let id = made(t.and_then(|t| t.transit_gateway_id()), "CreateTransitGateway")?;
         Ok(Created {
             physical_id: id.to_string(),
             outputs: tgw_out(id, t.and_then(|t| t.transit_gateway_arn())),
@@ -132,14 +115,8 @@ impl Kind for TransitGateway {
     // place, and missing standard tags are put back.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
         let c = self.0.client(&change.node.scope)?;
-        retag(
-            c,
-            change.diff,
-            &change.current.physical_id,
-            &change.node.env,
-            &change.node.id.0,
-        )
-        .await?;
+        retag(c, change.diff, &change.current.physical_id, &change.node.env, &change.node.id.0)
+            .await?;
         if change.diff.changes.iter().any(|ch| ch.field != "tags") {
             let spec = TransitGatewaySpec::from_attrs(&change.node.attrs)?;
             c.modify_transit_gateway()
@@ -172,22 +149,15 @@ impl Kind for TransitGateway {
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
         let c = self.0.client(check.scope)?;
         let t = describe_one!(
-            c.describe_transit_gateways()
-                .transit_gateway_ids(check.physical_id),
+            c.describe_transit_gateways().transit_gateway_ids(check.physical_id),
             transit_gateways
         );
         by_state(
             check.op,
             check.physical_id,
-            t.as_ref()
-                .map(|t| t.state().map_or("pending", TransitGatewayState::as_str)),
+            t.as_ref().map(|t| t.state().map_or("pending", TransitGatewayState::as_str)),
             &["available"],
-            || {
-                tgw_out(
-                    check.physical_id,
-                    t.as_ref().and_then(|t| t.transit_gateway_arn()),
-                )
-            },
+            || tgw_out(check.physical_id, t.as_ref().and_then(|t| t.transit_gateway_arn())),
             |_| None,
         )
     }
