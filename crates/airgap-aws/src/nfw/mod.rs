@@ -24,7 +24,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use airgap_engine::{
-    fnv1a, Attrs, Created, Diff, KindError, Observed, Op, Readiness, Registry, Resolved, Value,
+    fnv1a, Attrs, Change, Created, Diff, KindError, Observed, Op, Readiness, Registry, Resolved,
+    Updated, Value,
 };
 use aws_sdk_networkfirewall::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_networkfirewall::types::{ResourceStatus, Tag};
@@ -184,13 +185,11 @@ async fn retag(
 #[allow(clippy::too_many_arguments)] // the two calls and how to get from one to the other
 async fn update_with_token<D, U, E1, R1, E2, R2, F>(
     c: &aws_sdk_networkfirewall::Client,
-    node: &Resolved,
-    current: &Observed,
-    diff: &Diff,
+    change: Change<'_>,
     read: impl Future<Output = Result<D, SdkError<E1, R1>>>,
     token: fn(&D) -> &str,
     update: impl FnOnce(String) -> F,
-) -> Result<Attrs, KindError>
+) -> Result<Updated, KindError>
 where
     F: Future<Output = Result<U, SdkError<E2, R2>>>,
     E1: ProvideErrorMetadata + std::error::Error + 'static,
@@ -198,12 +197,12 @@ where
     R1: std::fmt::Debug,
     R2: std::fmt::Debug,
 {
-    retag(c, diff, &current.physical_id, node).await?;
-    if diff.changes.iter().any(|ch| ch.field != "tags") {
+    retag(c, change.diff, &change.current.physical_id, change.node).await?;
+    if change.diff.changes.iter().any(|ch| ch.field != "tags") {
         let t = token(&read.await.map_err(classify)?).to_string();
         update(t).await.map_err(classify)?;
     }
-    Ok(current.outputs.clone())
+    Ok(Updated::done(change.current.outputs.clone()))
 }
 
 fn status_str(st: Option<&ResourceStatus>) -> String {

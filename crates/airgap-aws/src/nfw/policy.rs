@@ -173,9 +173,7 @@ impl Kind for NfwPolicy {
         let arn = &change.current.physical_id;
         update_with_token(
             c,
-            change.node,
-            change.current,
-            change.diff,
+            change,
             c.describe_firewall_policy().firewall_policy_arn(arn).send(),
             |d| d.update_token(),
             |token| {
@@ -187,7 +185,6 @@ impl Kind for NfwPolicy {
             },
         )
         .await
-        .map(Updated::done)
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

@@ -257,9 +257,7 @@ impl Kind for NfwRuleGroup {
         let arn = &change.current.physical_id;
         update_with_token(
             c,
-            change.node,
-            change.current,
-            change.diff,
+            change,
             c.describe_rule_group().rule_group_arn(arn).send(),
             |d| d.update_token(),
             |token| {
@@ -271,7 +269,6 @@ impl Kind for NfwRuleGroup {
             },
         )
         .await
-        .map(Updated::done)
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
