@@ -448,6 +448,30 @@ fn nodegroup_values() {
 }
 
 #[test]
+fn nodegroup_labels_and_taints_beyond_eks_limits() {
+    let long = "k".repeat(64);
+    let labels = format!(
+        "        labels: {{ team: apps, example.com/tier: web, {long}: x, Bad_Prefix/x: y, tier: \"\", ok: -dash }}\n"
+    );
+    let taints = format!(
+        "        taints: [{{ key: dedicated, value: {}, effect: NO_SCHEDULE }}, {{ key: gpu, effect: NO_EXECUTE }}]\n",
+        "v".repeat(64)
+    );
+    let extra = format!("        scaling: {{ min: 1, desired: 2, max: 3 }}\n{labels}{taints}");
+    check(
+        "nodegroup_labels_taints",
+        &[("        scaling: { min: 1, desired: 2, max: 3 }\n", extra.as_str())],
+        &[
+            (Code::InvalidValue, &format!("{long}: x"), 1),
+            (Code::InvalidValue, "Bad_Prefix", 1),
+            (Code::InvalidValue, "\"\", ok", 1),
+            (Code::InvalidValue, "-dash", 1),
+            (Code::InvalidValue, "vvvv", 1),
+        ],
+    );
+}
+
+#[test]
 fn nodegroup_update_config() {
     check(
         "nodegroup_update_config",

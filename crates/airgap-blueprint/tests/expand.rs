@@ -266,3 +266,43 @@ fn a_custom_ami_node_group_carries_no_kubernetes_version() {
     assert_eq!(custom.get("version"), None);
     assert!(matches!(custom.get("launchTemplate"), Some(Value::Ref(_))));
 }
+
+#[test]
+fn names_built_from_the_longest_allowed_env_and_cluster_fit_their_api_limits() {
+    use airgap_blueprint::{expand_as, parse};
+    use airgap_catalog::names::*;
+    use airgap_engine::Value;
+    let text = std::fs::read_to_string(plans_dir().join("hub-spoke.yaml")).unwrap();
+    let cluster = format!("a{}", "p".repeat(99));
+    let text = text.replacen("  - name: apps\n", &format!("  - name: {cluster}\n"), 1).replacen(
+        "        amiType: AL2023_x86_64_STANDARD\n",
+        "        amiId: ami-0123456789abcdef0\n",
+        1,
+    );
+    let bp = parse("hub-spoke.yaml", &text).expect("names within the blueprint's own limits");
+    let env = "e".repeat(32);
+    let g = expand_as(&bp, &env).unwrap().seal().unwrap();
+    let limit = |kind: &str| match kind {
+        "iam-role" => Some(IAM_ROLE_NAME),
+        "eks-cluster" => Some(EKS_CLUSTER_NAME),
+        "launch-template" => Some(LAUNCH_TEMPLATE_NAME),
+        "eks-nodegroup" => Some(EKS_NODEGROUP_NAME),
+        _ => None,
+    };
+    let mut seen = BTreeMap::new();
+    for n in g.nodes() {
+        let (Some(max), Some(Value::Str(name))) = (limit(&n.kind), n.attrs.get("name")) else {
+            continue;
+        };
+        assert!(name.len() <= max, "{} `{name}` is {} long, over {max}", n.id.0, name.len());
+        seen.entry(n.kind.clone()).or_insert_with(Vec::new).push(name.clone());
+    }
+    assert_eq!(
+        seen.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["eks-cluster", "eks-nodegroup", "iam-role", "launch-template"]
+    );
+    let roles = &seen["iam-role"];
+    assert_eq!(roles.len(), 2, "{roles:?}");
+    assert_ne!(roles[0], roles[1], "the cluster and node roles stay apart once cut");
+    assert!(roles.iter().all(|r| r.starts_with(&format!("airgap-{env}-app"))), "{roles:?}");
+}

@@ -12,6 +12,7 @@
 //! the figure is an estimate and the line says so.
 
 pub mod kinds;
+pub mod names;
 pub mod sim;
 pub mod spec;
 

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use airgap_catalog::names::{fit, EKS_NODEGROUP_NAME};
 use airgap_catalog::spec::{EksNodegroupSpec, Id, MaxUnavailable, Spec};
 use airgap_engine::{
     Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Readiness, Resolved, Scope,
@@ -219,7 +220,8 @@ impl Kind for EksNodegroup {
         let aws_name = match node.replaces.as_deref().and_then(ng_names) {
             Some((_, old)) if old == base => {
                 let token = node.client_token();
-                format!("{base}-{}", &token[token.len() - 8..])
+                let tail = &token[token.len() - 8..];
+                format!("{}-{tail}", fit(base, EKS_NODEGROUP_NAME - tail.len() - 1))
             }
             _ => base.to_string(),
         };

@@ -30,6 +30,8 @@ use airgap_engine::{
 use aws_sdk_networkfirewall::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_networkfirewall::types::{ResourceStatus, Tag};
 
+use airgap_catalog::names::{fit, NFW_NAME};
+
 use crate::clients::PerScope;
 use crate::errors::classify;
 use crate::kit::{self, missing_tags};
@@ -48,9 +50,6 @@ pub fn register(registry: &mut Registry, nfw: &Arc<Nfw>) {
         .register(Arc::new(Firewall(Arc::clone(nfw))));
 }
 
-/// Network Firewall names: letters, digits and dashes, at most 128.
-const MAX_NAME: usize = 128;
-
 fn dashed(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect()
 }
@@ -64,20 +63,13 @@ pub fn name_prefix(env: &str) -> String {
 /// while the old one still exists: it gets a suffix from its spec (`Resolved::replaces`).
 pub fn resource_name(node: &Resolved) -> String {
     let base = format!("{}{}", name_prefix(&node.env), dashed(&node.id.0));
-    let suffix = node
-        .replaces
-        .as_ref()
-        .map(|_| format!("-{:08x}", fnv1a(&[node.client_token().as_bytes()]) as u32));
-    let mut name = base.clone();
-    let room = MAX_NAME - suffix.as_ref().map_or(0, String::len);
-    if name.len() > room {
-        // Still unique: the hash of the whole name replaces its tail.
-        let h = format!("-{:08x}", fnv1a(&[base.as_bytes()]) as u32);
-        name.truncate(room - h.len());
-        name.push_str(&h);
+    match &node.replaces {
+        None => fit(&base, NFW_NAME),
+        Some(_) => {
+            let suffix = format!("-{:08x}", fnv1a(&[node.client_token().as_bytes()]) as u32);
+            format!("{}{suffix}", fit(&base, NFW_NAME - suffix.len()))
+        }
     }
-    name.push_str(suffix.as_deref().unwrap_or_default());
-    name
 }
 
 fn build_err(e: BuildError) -> KindError {
@@ -248,7 +240,7 @@ mod tests {
         assert!(resource_name(&n).starts_with(&name_prefix("hub_spoke")));
         let long = node(&"e".repeat(64), &"x/".repeat(60));
         let name = resource_name(&long);
-        assert_eq!(name.len(), MAX_NAME);
+        assert_eq!(name.len(), NFW_NAME);
         assert!(name.starts_with(&name_prefix(&"e".repeat(64))));
         // A replacement exists beside the old one: another name, same prefix.
         let mut r = node("demo", "firewall/policy");

@@ -1,6 +1,7 @@
 //! One EKS cluster: its IAM roles (unless given), API security group, KMS key,
 //! access entries, add-ons and node groups, ordered so nodes join without internet.
 
+use airgap_catalog::names::{fit, EKS_CLUSTER_NAME, IAM_ROLE_NAME, LAUNCH_TEMPLATE_NAME};
 use airgap_catalog::spec::{
     node, EksAccessEntrySpec, EksAddonSpec, EksClusterSpec, EksNodegroupSpec, IamRolePolicySpec,
     IamRoleSpec, Id, KmsAliasSpec, KmsKeySpec, LaunchTemplateSpec, Policies, SecurityGroupRuleSpec,
@@ -43,7 +44,7 @@ pub(super) fn cluster_nodes(
                 format!("{id}/role").as_str(),
                 s.clone(),
                 &IamRoleSpec {
-                    name: format!("airgap-{}-{name}-cluster", env),
+                    name: fit(&format!("airgap-{env}-{name}-cluster"), IAM_ROLE_NAME),
                     service: "eks.amazonaws.com".into(),
                 },
             ));
@@ -67,7 +68,7 @@ pub(super) fn cluster_nodes(
                 format!("{id}/node-role").as_str(),
                 s.clone(),
                 &IamRoleSpec {
-                    name: format!("airgap-{}-{name}-node", env),
+                    name: fit(&format!("airgap-{env}-{name}-node"), IAM_ROLE_NAME),
                     service: "ec2.amazonaws.com".into(),
                 },
             ));
@@ -105,7 +106,7 @@ pub(super) fn cluster_nodes(
         ));
     }
     let mut cluster_spec = EksClusterSpec::private(
-        format!("{}-{name}", env),
+        fit(&format!("{env}-{name}"), EKS_CLUSTER_NAME),
         role_id(cluster_role),
         subnets("controlPlane"),
         vec![Id::of(format!("{id}/sg"), "id")],
@@ -208,7 +209,10 @@ pub(super) fn cluster_nodes(
                     lt.as_str(),
                     s.clone(),
                     &LaunchTemplateSpec {
-                        name: format!("airgap-{env}-{name}-{}", ng.name.value),
+                        name: fit(
+                            &format!("airgap-{env}-{name}-{}", ng.name.value),
+                            LAUNCH_TEMPLATE_NAME,
+                        ),
                         image_id: ami.clone(),
                         cluster: Id::of(id.as_str(), "id"),
                         endpoint: Id::of(id.as_str(), "endpoint"),

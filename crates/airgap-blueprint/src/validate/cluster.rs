@@ -7,6 +7,38 @@ use crate::diag::Code;
 use crate::model::*;
 use crate::regions::{self, did_you_mean};
 
+/// EKS: "You can have a maximum of 50 taints per node group" (EKS user guide, node
+/// taints on managed node groups).
+const MAX_TAINTS: usize = 50;
+
+/// Why `v` is not a Kubernetes label value (or label key name): at most 63 letters,
+/// digits, `-`, `_` and `.`, starting and ending with a letter or digit; `None` if it is
+/// one (empty included).
+fn k8s_value(v: &str) -> Option<String> {
+    let edge = |c: Option<char>| c.is_none_or(|c| c.is_ascii_alphanumeric());
+    if v.len() > 63 {
+        Some(format!("is {} characters long (at most 63)", v.len()))
+    } else if !v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        Some("has characters other than letters, digits, '-', '_' and '.'".into())
+    } else if !edge(v.chars().next()) || !edge(v.chars().last()) {
+        Some("must start and end with a letter or digit".into())
+    } else {
+        None
+    }
+}
+
+/// A DNS subdomain (RFC 1123): dot-separated lowercase labels, at most 253 in all.
+fn is_dns_subdomain(s: &str) -> bool {
+    s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
 impl V<'_> {
     fn known(&mut self, s: &Spanned<String>, what: &str, known: &[&str]) {
         if known.contains(&s.value.as_str()) {
@@ -42,6 +74,35 @@ impl V<'_> {
                     format!("invalid {what}"),
                 )
                 .help(format!("write arn:aws:iam::<12-digit account id>:{}/<name>", kinds[0]));
+        }
+    }
+
+    /// A label or taint key as EKS and Kubernetes take it: EKS's `labelKey` and
+    /// `taintKey` are 1-63 characters in all (botocore eks), and Kubernetes wants an
+    /// optional DNS-subdomain prefix and `/`, then a name of letters, digits, `-`, `_`
+    /// and `.` that starts and ends with a letter or digit.
+    fn k8s_key(&mut self, k: &Spanned<String>, what: &str) {
+        if !self.ok(k) {
+            return;
+        }
+        let (prefix, name) =
+            k.value.rsplit_once('/').map_or((None, k.value.as_str()), |(p, n)| (Some(p), n));
+        let why = if k.value.len() > 63 {
+            Some(format!(
+                "is {} characters long; EKS takes at most 63, prefix included",
+                k.value.len()
+            ))
+        } else if prefix.is_some_and(|p| !is_dns_subdomain(p)) {
+            Some("has a prefix that is not a DNS subdomain".to_string())
+        } else if name.is_empty() {
+            Some("has no name after its prefix".to_string())
+        } else {
+            k8s_value(name)
+        };
+        if let Some(why) = why {
+            self.sink
+                .report(Code::InvalidValue, k.span, format!("{what} key `{}` {why}", k.value), format!("invalid {what} key"))
+                .help(format!("{what} keys are [prefix/]name, 63 characters at most in all, e.g. example.com/team"));
         }
     }
 
@@ -239,6 +300,46 @@ impl V<'_> {
                 }
                 Ami::LaunchTemplate { .. } => {}
             }
+        }
+        for (k, v) in &ng.labels {
+            self.k8s_key(k, "label");
+            if self.ok(v) {
+                // EKS's labelValue is 1-63 characters: an empty label value is refused.
+                let why = if v.value.is_empty() {
+                    Some("is empty".to_string())
+                } else {
+                    k8s_value(&v.value)
+                };
+                if let Some(why) = why {
+                    self.sink
+                        .report(Code::InvalidValue, v.span, format!("label value `{}` {why}", v.value), "invalid label value")
+                        .help("label values have 1-63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit");
+                }
+            }
+        }
+        for t in &ng.taints {
+            self.k8s_key(&t.key, "taint");
+            if let Some(v) = t.value.as_ref().filter(|v| self.ok(v)) {
+                if let Some(why) = k8s_value(&v.value) {
+                    self.sink
+                        .report(Code::InvalidValue, v.span, format!("taint value `{}` {why}", v.value), "invalid taint value")
+                        .help("taint values have 0-63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit");
+                }
+            }
+        }
+        if ng.taints.len() > MAX_TAINTS {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    ng.name.span,
+                    format!(
+                        "node group `{}` has {} taints; EKS takes at most {MAX_TAINTS}",
+                        ng.name.value,
+                        ng.taints.len()
+                    ),
+                    "too many taints",
+                )
+                .help("merge taints or move workloads to another node group");
         }
         let s = &ng.scaling;
         if self.ok(&s.min)

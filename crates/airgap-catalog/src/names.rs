@@ -1,0 +1,61 @@
+//! Limits AWS puts on the names airgapctl derives (from the environment and blueprint
+//! names), and the one way a derived name is fitted into its limit.
+//!
+//! Every limit is the API's own (botocore service models, pinned with LocalStack):
+//! `validate` accepts blueprint names up to their own limits, and a name built from two
+//! of them (`airgap-<env>-<cluster>-cluster`) can exceed what the API takes. Such a name
+//! is cut and ends in a hash of the whole, so it stays stable from run to run (the
+//! lookup by name finds it again) and two long names that share a prefix stay apart.
+
+use airgap_engine::fnv1a;
+
+/// IAM `roleName`: 1-64 characters (botocore iam `roleNameType`).
+pub const IAM_ROLE_NAME: usize = 64;
+/// EKS `CreateCluster` `name`: 1-100 characters (botocore eks `ClusterName`).
+pub const EKS_CLUSTER_NAME: usize = 100;
+/// EKS node group names: 1-63 characters, starting with a letter or digit (botocore's
+/// `nodegroupName` is a plain string; the limit is the one EKS enforces, as the
+/// terraform-provider-aws `aws_eks_node_group` documentation records it).
+pub const EKS_NODEGROUP_NAME: usize = 63;
+/// EC2 `LaunchTemplateName`: 3-128 characters (botocore ec2 `LaunchTemplateName`).
+pub const LAUNCH_TEMPLATE_NAME: usize = 128;
+/// Network Firewall firewall, policy and rule group names: 1-128 characters
+/// (botocore network-firewall `ResourceName`).
+pub const NFW_NAME: usize = 128;
+
+/// `name` if it fits in `max` bytes; otherwise its first `max - 9` bytes, a dash and
+/// eight hex digits of a hash of the whole name. Names here are ASCII (validated), so
+/// bytes are characters.
+pub fn fit(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_string();
+    }
+    let h = format!("-{:08x}", fnv1a(&[name.as_bytes()]) as u32);
+    let mut cut = max.saturating_sub(h.len());
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{h}", &name[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names_are_kept_and_long_ones_fit_stably_and_apart() {
+        assert_eq!(fit("airgap-dev-main-cluster", IAM_ROLE_NAME), "airgap-dev-main-cluster");
+        let a = fit(&format!("airgap-{}-{}-cluster", "e".repeat(32), "a".repeat(60)), 64);
+        let b = fit(&format!("airgap-{}-{}-node", "e".repeat(32), "a".repeat(60)), 64);
+        assert!(a.len() <= 64 && b.len() <= 64, "{a} {b}");
+        assert_ne!(a, b, "same prefix, different names");
+        assert_eq!(a, fit(&format!("airgap-{}-{}-cluster", "e".repeat(32), "a".repeat(60)), 64));
+        let exactly = "x".repeat(64);
+        assert_eq!(fit(&exactly, 64), exactly);
+        let over = "x".repeat(65);
+        assert_eq!(
+            fit(&over, 64),
+            format!("{}-{:08x}", "x".repeat(55), fnv1a(&[over.as_bytes()]) as u32)
+        );
+    }
+}
