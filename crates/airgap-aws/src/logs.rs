@@ -2,11 +2,13 @@
 //!
 //! DescribeLogGroups returns no tags and takes no tag filter, and the Resource Groups
 //! Tagging API is not everywhere (LocalStack): observe lists the groups under
-//! [`NAME_PREFIX`] (one paginated call) and reads the tags of those alone, one
+//! [`LOG_GROUP_PREFIX`] (one paginated call) and reads the tags of those alone, one
 //! ListTagsForResource each. Every group airgapctl creates is named under the prefix
 //! (create refuses other names), so observe finds them all, and the calls grow only
 //! with airgapctl's own groups in the account and region, not with everything else
-//! logging there.
+//! logging there. Groups of environments created under the earlier prefix
+//! ([`LEGACY_LOG_GROUP_PREFIX`]) are listed too, one more call, so they are replaced
+//! or destroyed like the rest.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,8 +29,7 @@ use crate::tags;
 
 pub type Logs = PerScope<aws_sdk_cloudwatchlogs::Client>;
 
-/// Every log group airgapctl manages is named under this prefix.
-pub const NAME_PREFIX: &str = "/airgap/";
+pub use airgap_catalog::names::{LEGACY_LOG_GROUP_PREFIX, LOG_GROUP_PREFIX};
 
 pub fn register(registry: &mut Registry, logs: &Arc<Logs>) {
     registry.register(Arc::new(LogGroupKind(Arc::clone(logs))));
@@ -128,7 +129,9 @@ impl Kind for LogGroupKind {
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let mut out = Vec::new();
-        for g in self.groups(scope, NAME_PREFIX).await? {
+        let mut groups = self.groups(scope, LOG_GROUP_PREFIX).await?;
+        groups.extend(self.groups(scope, LEGACY_LOG_GROUP_PREFIX).await?);
+        for g in groups {
             let (Some(name), Some(arn)) = (g.log_group_name(), arn_of(&g)) else {
                 continue;
             };
@@ -154,11 +157,11 @@ impl Kind for LogGroupKind {
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let spec = LogGroupSpec::from_attrs(&node.attrs)?;
         let name = &spec.name;
-        if !name.starts_with(NAME_PREFIX) {
+        if !name.starts_with(LOG_GROUP_PREFIX) {
             return Err(KindError::fatal(
                 "BadLogGroupName",
                 format!(
-                    "log group {name:?}: airgapctl manages log groups under {NAME_PREFIX} only"
+                    "log group {name:?}: airgapctl creates log groups under {LOG_GROUP_PREFIX} only"
                 ),
             ));
         }

@@ -23,6 +23,17 @@ pub const LAUNCH_TEMPLATE_NAME: usize = 128;
 /// (botocore network-firewall `ResourceName`).
 pub const NFW_NAME: usize = 128;
 
+/// Where airgapctl's log groups are named. CloudWatch Logs caps an account's resource
+/// policy for vended log delivery (Network Firewall's logs) at 5,120 characters, and
+/// each log group named outside this prefix adds its own statement; groups under
+/// `/aws/vendedlogs/` share one (CloudWatch Logs user guide, "Enabling logging from
+/// AWS services"; Step Functions' "Avoiding CloudWatch Logs resource policy size
+/// restrictions"), so any number of environments fit in one account.
+pub const LOG_GROUP_PREFIX: &str = "/aws/vendedlogs/airgap/";
+/// Where environments created before [`LOG_GROUP_PREFIX`] named their log groups:
+/// still observed, so those groups are replaced or destroyed, never left behind.
+pub const LEGACY_LOG_GROUP_PREFIX: &str = "/airgap/";
+
 /// `name` if it fits in `max` bytes; otherwise its first `max - 9` bytes, a dash and
 /// eight hex digits of a hash of the whole name. Names here are ASCII (validated), so
 /// bytes are characters.

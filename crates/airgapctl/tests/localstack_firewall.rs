@@ -304,8 +304,8 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
     assert_eq!(
         destinations,
         BTreeMap::from([
-            ("ALERT".into(), format!("/airgap/{ENV}/firewall/alert")),
-            ("FLOW".into(), format!("/airgap/{ENV}/firewall/flow")),
+            ("ALERT".into(), format!("/aws/vendedlogs/airgap/{ENV}/firewall/alert")),
+            ("FLOW".into(), format!("/aws/vendedlogs/airgap/{ENV}/firewall/flow")),
         ])
     );
     for group in destinations.values() {
@@ -638,9 +638,11 @@ async fn sweep(conf: &SdkConfig, a: &Account) -> Result<Vec<String>, Box<dyn std
         other.push(format!("{a}: nfw-rule-group {:?}", m.name()));
     }
     let logs = aws_sdk_cloudwatchlogs::Client::new(conf);
-    for g in logs.describe_log_groups().log_group_name_prefix("/airgap/").send().await?.log_groups()
-    {
-        other.push(format!("{a}: log-group {:?}", g.log_group_name()));
+    for prefix in ["/aws/vendedlogs/airgap/", "/airgap/"] {
+        let found = logs.describe_log_groups().log_group_name_prefix(prefix).send().await?;
+        for g in found.log_groups() {
+            other.push(format!("{a}: log-group {:?}", g.log_group_name()));
+        }
     }
     let ram = aws_sdk_ram::Client::new(conf);
     for sh in ram

@@ -1,6 +1,7 @@
 //! The network firewall: its log groups, rule groups (the allowlist) and policy
 //! (default deny), in the inspection VPC's firewall subnets.
 
+use airgap_catalog::names::LOG_GROUP_PREFIX;
 use airgap_catalog::spec::{node, FirewallSpec, Id, LogGroupSpec, NfwPolicySpec, NfwRuleGroupSpec};
 use airgap_engine::{GraphBuilder, Scope};
 
@@ -30,7 +31,7 @@ pub(super) fn firewall(
                 id.as_str(),
                 net.clone(),
                 &LogGroupSpec {
-                    name: format!("/airgap/{}/firewall/{kind}", env),
+                    name: format!("{LOG_GROUP_PREFIX}{env}/firewall/{kind}"),
                     retention_days: Some(i64::from(fw.logging.retention_days.value)),
                 },
             ));
