@@ -1,5 +1,6 @@
 //! SDK errors -> the engine's error classes. The engine's policy decides what to retry;
-//! kinds never loop on their own.
+//! kinds never loop on their own, but for calls on an id created moments earlier in the
+//! same step (`kit::on_fresh`).
 
 use airgap_engine::{ErrorClass, KindError};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};

@@ -26,7 +26,8 @@ use crate::clients::PerScope;
 use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of, found};
 use crate::kit::{
-    all_pages, call_unless_already, changes, lookup, not_visible_yet, presence, s, tag_map,
+    all_pages, call_unless_already, changes, lookup, not_visible_yet, on_fresh, presence, s,
+    tag_map,
 };
 use crate::tags;
 
@@ -175,7 +176,11 @@ impl Kind for KmsKey {
                 .ok_or_else(|| KindError::fatal("NoKey", "CreateKey returned no key"))?,
         };
         if spec.rotation {
-            c.enable_key_rotation().key_id(meta.key_id()).send().await.map_err(classify)?;
+            // The key may be moments old: KMS may not know its id everywhere yet.
+            on_fresh(|| async {
+                c.enable_key_rotation().key_id(meta.key_id()).send().await.map_err(classify)
+            })
+            .await?;
         }
         Ok(Created {
             physical_id: meta.arn().unwrap_or(meta.key_id()).to_string(),

@@ -15,6 +15,7 @@ use crate::tags;
 
 mod adopt;
 mod calls;
+mod fresh;
 mod lookup;
 mod sets;
 pub(crate) use adopt::ours;
@@ -22,6 +23,7 @@ pub(crate) use calls::{
     by_state, call_unless_already, changes, lookup, page_items, ready_when_available, settled,
     tag_map, unless_done,
 };
+pub(crate) use fresh::on_fresh;
 pub(crate) use lookup::usable_until_deleted;
 pub(crate) use sets::{delta, ids, some_if};
 

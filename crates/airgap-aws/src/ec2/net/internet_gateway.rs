@@ -14,7 +14,7 @@ use crate::ec2::{
     tag_spec, Ec2, TagDrift,
 };
 use crate::errors::{classify, gone_is_ok};
-use crate::kit::{created, delete_call, id_out, presence, unless_done};
+use crate::kit::{created, delete_call, id_out, on_fresh, presence, unless_done};
 use airgap_catalog::spec::{InternetGatewaySpec, Spec};
 
 pub struct InternetGateway(pub Arc<Ec2>);
@@ -99,9 +99,13 @@ impl Kind for InternetGateway {
 }
 
 /// Attaches the gateway to its VPC; a retried attach after one that went through is done.
+/// The gateway (and the VPC) may be moments old: their ids may not be visible yet.
 async fn attach(c: &aws_sdk_ec2::Client, igw: &str, vpc: &str) -> Result<(), KindError> {
-    let r = c.attach_internet_gateway().internet_gateway_id(igw).vpc_id(vpc).send().await;
-    unless_done(r, &["Resource.AlreadyAssociated"]).map(drop)
+    on_fresh(|| async {
+        let r = c.attach_internet_gateway().internet_gateway_id(igw).vpc_id(vpc).send().await;
+        unless_done(r, &["Resource.AlreadyAssociated"]).map(drop)
+    })
+    .await
 }
 
 /// Detaches the gateway from its VPC; not attached (any more), or gone, is done.

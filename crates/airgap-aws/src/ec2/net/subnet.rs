@@ -10,10 +10,10 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
 use crate::ec2::{
     adopted, available_or_gone, describe_one, env_pages, kind_meta, lookup, made, observe_tagged,
-    tag_spec, Blockers, Ec2, Held, TagDrift, Tagged,
+    tag_spec, Blockers, Ec2, Held, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{changes, created, delete_call};
+use crate::kit::{changes, created, delete_call, on_fresh};
 use airgap_catalog::spec::{Spec, SubnetSpec};
 
 pub struct Subnet(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -40,7 +40,12 @@ impl Kind for Subnet {
         let spec = SubnetSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let found = lookup!(c.describe_subnets(), node, subnets);
-        if let Some(id) = adopted(node, &found).and_then(Tagged::physical_id) {
+        if let Some(sn) = adopted(node, &found) {
+            let id = sn.subnet_id().unwrap_or_default();
+            // What an interrupted create made may not map public addresses yet.
+            if spec.map_public_ip_on_launch && sn.map_public_ip_on_launch() != Some(true) {
+                map_public_ip(c, id, true).await?;
+            }
             return Ok(created(id));
         }
         let out = c
@@ -96,12 +101,16 @@ impl Kind for Subnet {
 }
 
 /// ModifySubnetAttribute takes one attribute per call.
+/// The subnet may be moments old (create): its id may not be visible yet.
 async fn map_public_ip(c: &aws_sdk_ec2::Client, subnet: &str, on: bool) -> Result<(), KindError> {
-    c.modify_subnet_attribute()
-        .subnet_id(subnet)
-        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build())
-        .send()
-        .await
-        .map_err(classify)?;
+    on_fresh(|| async {
+        c.modify_subnet_attribute()
+            .subnet_id(subnet)
+            .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build())
+            .send()
+            .await
+            .map_err(classify)
+    })
+    .await?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use crate::ec2::{
     tag_spec, Blockers, Ec2, Held, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{created, delete_call};
+use crate::kit::{created, delete_call, on_fresh};
 use airgap_catalog::spec::{Spec, VpcSpec};
 
 pub struct Vpc(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -99,18 +99,25 @@ impl Vpc {
         spec: &VpcSpec,
     ) -> Result<(), KindError> {
         let on = |v: bool| AttributeBooleanValue::builder().value(v).build();
-        c.modify_vpc_attribute()
-            .vpc_id(vpc_id)
-            .enable_dns_support(on(spec.enable_dns_support))
-            .send()
-            .await
-            .map_err(classify)?;
-        c.modify_vpc_attribute()
-            .vpc_id(vpc_id)
-            .enable_dns_hostnames(on(spec.enable_dns_hostnames))
-            .send()
-            .await
-            .map_err(classify)?;
+        // The VPC may be moments old (create): its id may not be visible yet.
+        on_fresh(|| async {
+            c.modify_vpc_attribute()
+                .vpc_id(vpc_id)
+                .enable_dns_support(on(spec.enable_dns_support))
+                .send()
+                .await
+                .map_err(classify)
+        })
+        .await?;
+        on_fresh(|| async {
+            c.modify_vpc_attribute()
+                .vpc_id(vpc_id)
+                .enable_dns_hostnames(on(spec.enable_dns_hostnames))
+                .send()
+                .await
+                .map_err(classify)
+        })
+        .await?;
         Ok(())
     }
 }
