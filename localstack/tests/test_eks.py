@@ -280,3 +280,22 @@ def test_nodegroup_with_a_custom_ami_launch_template(account):
     )
     got = eks.describe_nodegroup(clusterName="c1", nodegroupName="custom")["nodegroup"]
     assert got["launchTemplate"]["version"] == "2"
+
+
+def test_cluster_upgrade_waits_for_node_groups_on_its_version(account):
+    """botocore UpdateClusterVersion: "all of your node groups' Kubernetes versions must
+    match the cluster's Kubernetes version in order to update the cluster to a new
+    Kubernetes version"."""
+    eks, _, subnets = cluster(account)  # 1.30
+    eks.create_nodegroup(
+        clusterName="c1", nodegroupName="ng", nodeRole=ROLE.format(account.id), subnets=subnets
+    )
+    eks.update_cluster_version(name="c1", version="1.31")
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_version(name="c1", version="1.32")
+    assert code(e) == "InvalidParameterException"
+    assert "ng" in e.value.response["Error"]["Message"]
+    eks.update_nodegroup_version(clusterName="c1", nodegroupName="ng")
+    u = eks.update_cluster_version(name="c1", version="1.32")["update"]
+    assert u["type"] == "VersionUpdate"
+    assert eks.describe_cluster(name="c1")["cluster"]["version"] == "1.32"

@@ -288,22 +288,33 @@ pub struct Change<'a> {
 
 /// What an update call answers: the outputs it changed, and for an operation that goes
 /// on at AWS after the call returns (an EKS update), the handle readiness follows it by.
+/// `remaining` says what the update could not reach in this run because AWS takes it in
+/// steps that depend on other resources (a Kubernetes upgrade: one minor version at a
+/// time, the node groups following each): the step is done, and the apply plans and
+/// runs again for the rest.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Updated {
     pub outputs: Attrs,
     pub handle: Option<String>,
+    pub remaining: Option<String>,
 }
 
 impl Updated {
     /// An update that finished with the call, or that readiness follows by the resource's
     /// own status.
     pub fn done(outputs: Attrs) -> Self {
-        Updated { outputs, handle: None }
+        Updated { outputs, handle: None, remaining: None }
     }
 
     /// An update AWS goes on with, followed by `handle`.
     pub fn started(outputs: Attrs, handle: impl Into<String>) -> Self {
-        Updated { outputs, handle: Some(handle.into()) }
+        Updated { outputs, handle: Some(handle.into()), remaining: None }
+    }
+
+    /// This update is one step when `what` says what is left for a further round of
+    /// the apply.
+    pub fn with_remaining(self, what: Option<String>) -> Self {
+        Updated { remaining: what, ..self }
     }
 }
 

@@ -555,6 +555,52 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     Ok(())
 }
 
+/// An upgrade over two minors: EKS takes one at a time, and the next only once the node
+/// groups run the cluster's version (botocore UpdateClusterVersion). One apply does
+/// both steps, each round the control plane, then the add-ons, then the node group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_over_two_minors_steps_each_with_the_node_groups_following() -> TestResult {
+    let (ls, account, conf) = localstack_account().await?;
+    let cli = cli("two-minors", ls.endpoint());
+    let id = account.id();
+    let scaling = "{ min: 1, desired: 1, max: 2 }";
+    cli.write("bp.yaml", &blueprint(id, "1.30", scaling, ALL_ENDPOINTS));
+    cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
+
+    cli.write("bp.yaml", &blueprint(id, "1.32", scaling, ALL_ENDPOINTS));
+    let upgrade = cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
+    upgrade.timing("apply (1.30 -> 1.32)");
+    let out = upgrade.stdout.clone();
+    assert!(out.contains("Round 2: planning again for cluster/apps: version 1.32"), "{out}");
+    assert!(!out.contains("Round 3"), "{out}");
+
+    let eks = aws_sdk_eks::Client::new(&conf);
+    let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
+    assert_eq!(cl.version(), Some("1.32"));
+    let ng = eks.describe_nodegroup().cluster_name(CLUSTER).nodegroup_name("general");
+    let ng = ng.send().await?.nodegroup.ok_or("no node group")?;
+    assert_eq!(ng.version(), Some("1.32"));
+    // Interleaved as EKS requires: 1.31 for the cluster, then its node group, then 1.32.
+    let (cluster_u, ng_u) =
+        (updates(&eks, None, None).await?, updates(&eks, Some("general"), None).await?);
+    let kinds = |u: &[(f64, String)]| u.iter().map(|u| u.1.clone()).collect::<Vec<_>>();
+    assert_eq!(kinds(&cluster_u), ["VersionUpdate", "VersionUpdate"]);
+    assert_eq!(kinds(&ng_u), ["VersionUpdate", "VersionUpdate"]);
+    assert!(cluster_u[0].0 < ng_u[0].0 && ng_u[0].0 < cluster_u[1].0 && cluster_u[1].0 < ng_u[1].0);
+    // kube-proxy follows each minor; its record names the last.
+    let proxy = updates(&eks, None, Some("kube-proxy")).await?;
+    assert_eq!(kinds(&proxy), ["AddonUpdate", "AddonUpdate"]);
+    let ad = eks.describe_addon().cluster_name(CLUSTER).addon_name("kube-proxy").send().await?;
+    let ad = ad.addon.ok_or("no add-on")?;
+    assert_eq!(ad.addon_version(), Some("v1.32.0-eksbuild.1"));
+    assert_eq!(
+        ad.tags().and_then(|t| t.get("airgap:kubernetes-version")).map(String::as_str),
+        Some("1.32")
+    );
+    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_without_ecr_dkr_is_refused_before_any_aws_call() -> TestResult {
     let (ls, account, conf) = localstack_account().await?;

@@ -126,7 +126,7 @@ async fn destroy_counts_by_account_and_kind() {
 }
 
 fn op(node: &str, kind: &str, op: Op, outcome: Outcome) -> OpReport {
-    OpReport { node: node.into(), kind: kind.to_string(), op, outcome }
+    OpReport { node: node.into(), kind: kind.to_string(), op, outcome, remaining: None }
 }
 
 #[test]

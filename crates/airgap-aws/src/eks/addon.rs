@@ -13,7 +13,7 @@ use aws_sdk_eks::types::{Addon, ResolveConflicts};
 
 use super::{
     changes, created_as, made_or_adopted, member_out, readiness, started, std_tags, tag_map,
-    updatable, update_running, Eks, UpdateOf, K8S_VERSION_TAG,
+    toward_cluster, updatable, update_running, Eks, UpdateOf, K8S_VERSION_TAG,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
@@ -153,6 +153,8 @@ impl Kind for EksAddon {
         let what = format!("add-on {name}");
         let ad =
             updatable(describe_addon(c, cluster, name).await?, &what, &["ACTIVE", "DEGRADED"])?;
+        // Each step of an upgrade: the add-on's version for the cluster's minor.
+        let (k8s, rest) = toward_cluster(c, cluster, &k8s).await?;
         let version = default_addon_version(c, name, &k8s).await?;
         // The same add-on version may serve both Kubernetes versions: then only the
         // record changes.
@@ -172,7 +174,7 @@ impl Kind for EksAddon {
         let mut out = change.current.outputs.clone();
         // Recorded on the add-on once the update succeeded (see `ready`).
         out.insert("kubernetesVersion".into(), Value::Str(k8s));
-        Ok(started(out, update.as_ref()))
+        Ok(started(out, update.as_ref()).with_remaining(rest))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

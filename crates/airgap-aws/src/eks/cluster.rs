@@ -234,20 +234,22 @@ impl Kind for EksCluster {
             ("authentication mode", &["authenticationMode"]),
             ("secrets encryption", &["secretsKey"]),
         ];
-        let mut todo: Vec<&str> =
+        let todo: Vec<&str> =
             steps.iter().filter(|(_, fields)| todo(fields)).map(|(step, _)| *step).collect();
         let Some(&first) = todo.first() else {
             return Ok(Updated::done(cluster_out(&cl)));
         };
-        let mut first = first.to_string();
         let config = || c.update_cluster_config().name(name);
-        let update = match first.as_str() {
+        // An upgrade over several minors is one minor per round of the apply: EKS takes
+        // one at a time, and the next only once the node groups run the cluster's
+        // version (UpdateClusterVersion), which they reach later in the same round.
+        let mut rest = None;
+        let update = match first {
             "version" => {
                 let wanted = want.version.as_deref().unwrap_or_default();
                 let target = next_version(cl.version().unwrap_or_default(), wanted)?;
                 if target != wanted {
-                    first = format!("version {target}");
-                    todo.insert(1, "the next version");
+                    rest = Some(format!("version {wanted}, one minor version per round"));
                 }
                 c.update_cluster_version()
                     .name(name)
@@ -314,8 +316,14 @@ impl Kind for EksCluster {
             }
         };
         self.0.invalidate();
+        if rest.is_some() {
+            // What else the diff asks for comes with the next round, after this step.
+            return Ok(
+                started(change.current.outputs.clone(), update.as_ref()).with_remaining(rest)
+            );
+        }
         if todo.len() > 1 {
-            return Err(more_to_do(&what, &first, &todo[1..]));
+            return Err(more_to_do(&what, first, &todo[1..]));
         }
         Ok(started(change.current.outputs.clone(), update.as_ref()))
     }

@@ -479,6 +479,27 @@ fn changes(diff: &airgap_engine::Diff, fields: &[&str]) -> bool {
     diff.changes.iter().any(|c| fields.contains(&c.field.as_str()))
 }
 
+/// The Kubernetes version a member of `cluster` (a node group, an add-on) can go to on
+/// its way to `wanted`: never past the control plane's, which leads each step of an
+/// upgrade (UpdateNodegroupVersion refuses a version the cluster does not run yet). The
+/// second value names what is left for a further round of the apply.
+async fn toward_cluster(
+    c: &aws_sdk_eks::Client,
+    cluster: &str,
+    wanted: &str,
+) -> Result<(String, Option<String>), KindError> {
+    let cl = describe_cluster(c, cluster)
+        .await?
+        .ok_or_else(|| not_visible_yet(format!("cluster {cluster}")))?;
+    let now = cl.version().unwrap_or(wanted);
+    Ok(match (minor(now), minor(wanted)) {
+        (Some(n), Some(w)) if w > n => {
+            (now.to_string(), Some(format!("version {wanted} once the cluster runs it")))
+        }
+        _ => (wanted.to_string(), None),
+    })
+}
+
 /// Minor of a `1.NN` Kubernetes version.
 fn minor(v: &str) -> Option<u32> {
     v.strip_prefix("1.")?.parse().ok()
@@ -534,7 +555,7 @@ async fn update_pending(
 /// An update call's answer: the outputs, and the id of the update EKS started, which
 /// readiness follows ([`update_running`]) before the resource's own status.
 fn started(outputs: Attrs, update: Option<&aws_sdk_eks::types::Update>) -> Updated {
-    Updated { outputs, handle: update.and_then(|u| u.id()).map(str::to_string) }
+    Updated { outputs, handle: update.and_then(|u| u.id()).map(str::to_string), remaining: None }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use aws_sdk_eks::types::{
 
 use super::{
     changes, created_as, ids, made_or_adopted, member_out, more_to_do, readiness, started,
-    std_tags, tag_map, updatable, update_running, Eks, UpdateOf, NAME_TAG,
+    std_tags, tag_map, toward_cluster, updatable, update_running, Eks, UpdateOf, NAME_TAG,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
@@ -288,7 +288,13 @@ impl Kind for EksNodegroup {
             changes(change.diff, fields)
                 && fields.iter().any(|k| w.get(*k).is_some_and(|v| n.get(*k) != Some(v)))
         };
-        let version = todo(&["version", "launchTemplateVersion"]);
+        // Each step of an upgrade: no further than the control plane's version.
+        let (k8s, rest) = match want.version.as_deref().filter(|_| todo(&["version"])) {
+            Some(v) => toward_cluster(c, &cluster, v).await?,
+            None => (String::new(), None),
+        };
+        let k8s = (!k8s.is_empty() && Some(k8s.as_str()) != now.version.as_deref()).then_some(k8s);
+        let version = k8s.is_some() || todo(&["launchTemplateVersion"]);
         let config = todo(&["min", "desired", "max", "labels", "taints", "updateConfig"]);
         let update = if version {
             let mut req = c.update_nodegroup_version().cluster_name(&cluster).nodegroup_name(&name);
@@ -306,9 +312,7 @@ impl Kind for EksNodegroup {
                         .build(),
                 );
             }
-            if todo(&["version"]) {
-                req = req.set_version(want.version.clone());
-            }
+            req = req.set_version(k8s);
             req.send().await.map_err(classify)?.update
         } else if config {
             let mut req = c.update_nodegroup_config().cluster_name(&cluster).nodegroup_name(&name);
@@ -326,12 +330,12 @@ impl Kind for EksNodegroup {
             }
             req.send().await.map_err(classify)?.update
         } else {
-            return Ok(Updated::done(change.current.outputs.clone()));
+            return Ok(Updated::done(change.current.outputs.clone()).with_remaining(rest));
         };
         if version && config {
             return Err(more_to_do(&what, "the version update", &["the configuration update"]));
         }
-        Ok(started(change.current.outputs.clone(), update.as_ref()))
+        Ok(started(change.current.outputs.clone(), update.as_ref()).with_remaining(rest))
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

@@ -118,6 +118,8 @@ struct OpState {
     outputs: Attrs,
     /// What the update call returned to follow it by (see [`Updated::handle`]).
     handle: Option<String>,
+    /// What the update left for another round (see [`Updated::remaining`]).
+    remaining: Option<String>,
     attempts: u32,
     polls: u32,
     last_status: String,
@@ -195,6 +197,7 @@ pub async fn execute(
             physical_id: None,
             outputs: Attrs::new(),
             handle: None,
+            remaining: None,
             attempts: 0,
             polls: 0,
             last_status: String::new(),

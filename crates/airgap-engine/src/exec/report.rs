@@ -37,6 +37,9 @@ pub struct OpReport {
     pub kind: String,
     pub op: Op,
     pub outcome: Outcome,
+    /// Done, but for this, which a further round reaches (see `Updated::remaining`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -61,6 +64,12 @@ impl Report {
         self.ops.iter().filter(|o| matches!(o.outcome, Outcome::Failed { .. }))
     }
 
+    /// Operations that did one step of several (`Updated::remaining`): after a run that
+    /// succeeded, the apply plans and runs again for what they name.
+    pub fn remaining(&self) -> impl Iterator<Item = (&NodeId, &str)> {
+        self.ops.iter().filter_map(|o| o.remaining.as_deref().map(|r| (&o.node, r)))
+    }
+
     pub fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
         self.ops.iter().filter(|o| f(&o.outcome)).count()
     }
@@ -81,6 +90,10 @@ impl Exec<'_> {
                 node: node.id.clone(),
                 kind: node.kind.clone(),
                 op: self.g.ops[o].op,
+                remaining: self.st[o]
+                    .remaining
+                    .clone()
+                    .filter(|_| matches!(outcome, Outcome::Done { .. })),
                 outcome,
             });
         }

@@ -82,7 +82,7 @@ impl Exec<'_> {
             StepResult::Updated(r) => {
                 self.release_call_slot(o);
                 match r {
-                    Ok(Updated { outputs, handle }) => {
+                    Ok(Updated { outputs, handle, remaining }) => {
                         let cur =
                             self.plan.nodes[pix].current.as_ref().expect("update has current");
                         self.st[o].physical_id = Some(cur.physical_id.clone());
@@ -90,6 +90,7 @@ impl Exec<'_> {
                         merged.extend(outputs);
                         self.st[o].outputs = merged;
                         self.st[o].handle = handle;
+                        self.st[o].remaining = remaining;
                         self.begin_wait(o, now);
                     }
                     Err(e) => self.on_error(o, e, true),

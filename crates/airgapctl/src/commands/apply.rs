@@ -104,7 +104,7 @@ async fn locked_run(
         PlanMode::Apply => Some(record::write(target, ttl).await?),
         PlanMode::Destroy => None,
     };
-    let status = run_plan(target, plan, args, output, lease).await;
+    let status = run_rounds(target, plan, args, output, lease).await;
     match (plan.mode, &status) {
         (PlanMode::Apply, _) => {
             // The transit gateway exists once the run got that far.
@@ -114,6 +114,54 @@ async fn locked_run(
         (PlanMode::Destroy, _) => {}
     }
     status
+}
+
+/// How many rounds an apply runs at most: enough for an upgrade across every
+/// Kubernetes minor version EKS offers at once, bounded in case a step never lands.
+const MAX_ROUNDS: usize = 8;
+
+/// Runs `plan`, then, while it succeeded and some update did one step of several
+/// (`Updated::remaining`: an upgrade over several Kubernetes minors, one per round,
+/// the node groups following each), plans again and runs that: what was confirmed is
+/// where those steps lead.
+async fn run_rounds(
+    target: &Target,
+    plan: &Plan,
+    args: &ApplyArgs,
+    output: Output,
+    lease: Option<&Lease>,
+) -> CmdResult {
+    let mut ran = run_plan(target, plan, args, output, lease).await?;
+    for round in 2..=MAX_ROUNDS {
+        if ran.status != ExitStatus::Success || ran.remaining.is_empty() {
+            return Ok(ran.status);
+        }
+        if output == Output::Text {
+            out(&format!(
+                "
+Round {round}: planning again for {}.
+",
+                ran.remaining.join("; ")
+            ));
+        }
+        let next = plan::make(target, plan.mode).await?;
+        show(&next, output);
+        ran = run_plan(target, &next, args, output, lease).await?;
+    }
+    if ran.status == ExitStatus::Success && !ran.remaining.is_empty() {
+        return Err(Failure::failed(miette!(
+            help = "run apply again to go on, and check the cluster's updates in EKS",
+            "still not reached after {MAX_ROUNDS} rounds: {}",
+            ran.remaining.join("; ")
+        )));
+    }
+    Ok(ran.status)
+}
+
+/// How one run of a plan ended, and what its updates left for another round.
+struct Ran {
+    status: ExitStatus,
+    remaining: Vec<String>,
 }
 
 fn operation(mode: PlanMode) -> &'static str {
@@ -228,11 +276,11 @@ async fn run_plan(
     args: &ApplyArgs,
     output: Output,
     lease: Option<&Lease>,
-) -> CmdResult {
+) -> Result<Ran, Failure> {
     let mode = plan.mode;
     // JSON consumers still get a complete run_started .. run_finished stream.
     if !plan.has_changes() && output == Output::Text {
-        return Ok(ExitStatus::Success);
+        return Ok(Ran { status: ExitStatus::Success, remaining: Vec::new() });
     }
 
     let (tx, rx) = mpsc::unbounded_channel();
@@ -295,13 +343,15 @@ async fn run_plan(
             target.env
         )));
     }
-    Ok(if report.succeeded() {
+    let status = if report.succeeded() {
         ExitStatus::Success
     } else if report.cancelled {
         ExitStatus::Interrupted
     } else {
         ExitStatus::Failed
-    })
+    };
+    let remaining = report.remaining().map(|(node, what)| format!("{node}: {what}")).collect();
+    Ok(Ran { status, remaining })
 }
 
 /// Asks for "yes" on the terminal (checked by the caller).
