@@ -14,7 +14,10 @@ from . import ec2_share, timing
 from .common import LOCK, AwsError, Stores, new_uuid, now
 
 DEFAULT_VERSION = "1.31"
-SUPPORTED_VERSIONS = ["1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34"]
+# The minors EKS has offered (EKS user guide, "Understand the Kubernetes version lifecycle
+# on EKS", release calendar as of 2026-02; 1.35 released on EKS 2026-01-28). Retirement by
+# date (end of extended support) is not emulated: see docs/emulator-fidelity.md.
+SUPPORTED_VERSIONS = ["1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35"]
 
 ADDON_DEFAULTS = {
     "vpc-cni": "v1.18.3-eksbuild.1",

@@ -448,6 +448,15 @@ fn nodegroup_values() {
 }
 
 #[test]
+fn cluster_version_eks_does_not_offer() {
+    check(
+        "cluster_version_retired",
+        &[("    version: \"1.31\"\n", "    version: \"1.12\"\n")],
+        &[(Code::InvalidValue, "\"1.12\"", 1)],
+    );
+}
+
+#[test]
 fn nodegroup_labels_and_taints_beyond_eks_limits() {
     let long = "k".repeat(64);
     let labels = format!(

@@ -11,6 +11,7 @@
 //! Durations come from `../shared/reference/aws-timings.md`; where it says "unverified",
 //! the figure is an estimate and the line says so.
 
+pub mod k8s;
 pub mod kinds;
 pub mod names;
 pub mod sim;

@@ -282,6 +282,22 @@ fn validate_accepts_the_example_blueprint() {
 }
 
 #[test]
+fn a_kubernetes_version_eks_retired_is_warned_about_at_plan() {
+    let sb = Sandbox::new("retired");
+    let text = std::fs::read_to_string(repo_file("plans/hub-spoke.yaml")).unwrap();
+    let old = text.replacen("    version: \"1.35\"", "    version: \"1.28\"", 1);
+    assert_ne!(old, text, "the example names its version");
+    std::fs::write(sb.dir.join("old.yaml"), old).unwrap();
+    let run = sb.sim(&["plan", "-f", "old.yaml"]).expect(0);
+    assert!(
+        run.stderr()
+            .contains("warning: cluster/apps: EKS ended support for Kubernetes 1.28 on 2025-11-26"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
 fn validate_missing_file_is_invalid_input() {
     let sb = Sandbox::new("missing");
     let run = sb.run(&["validate", "-f", "nope.yaml"]).expect(3);
@@ -292,7 +308,10 @@ fn validate_missing_file_is_invalid_input() {
 fn verbosity_goes_to_stderr() {
     let sb = Sandbox::new("verbose");
     let quiet = sb.sim(&["plan"]).expect(0);
-    assert_eq!(quiet.stderr(), "");
+    // A warning that the example's Kubernetes version has retired is the date's doing.
+    let noise: Vec<String> =
+        quiet.stderr().lines().filter(|l| !l.starts_with("warning: ")).map(String::from).collect();
+    assert_eq!(noise, Vec::<String>::new());
     let loud = sb.sim(&["-vv", "plan"]).expect(0);
     assert!(loud.stderr().contains("DEBUG"), "{}", loud.stderr());
     assert_eq!(loud.stdout(), quiet.stdout());

@@ -500,10 +500,7 @@ async fn toward_cluster(
     })
 }
 
-/// Minor of a `1.NN` Kubernetes version.
-fn minor(v: &str) -> Option<u32> {
-    v.strip_prefix("1.")?.parse().ok()
-}
+use airgap_catalog::k8s::minor;
 
 /// The version an upgrade from `current` towards `target` goes to next: EKS upgrades
 /// one minor version at a time and never downgrades.

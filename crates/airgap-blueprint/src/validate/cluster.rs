@@ -6,6 +6,7 @@ use super::V;
 use crate::diag::Code;
 use crate::model::*;
 use crate::regions::{self, did_you_mean};
+use airgap_catalog::k8s;
 
 /// EKS: "You can have a maximum of 50 taints per node group" (EKS user guide, node
 /// taints on managed node groups).
@@ -133,6 +134,7 @@ impl V<'_> {
                         && m.bytes().all(|b| b.is_ascii_digit())
                         && !m.starts_with('0')
                 });
+                let newest = k8s::EKS_VERSIONS[k8s::EKS_VERSIONS.len() - 1].0;
                 if !good {
                     self.sink
                         .report(
@@ -141,7 +143,20 @@ impl V<'_> {
                             format!("`{}` is not a Kubernetes version", v.value),
                             "invalid version",
                         )
-                        .help("write the minor version as a quoted string, e.g. version: \"1.31\"");
+                        .help(format!("write the minor version as a quoted string, e.g. version: \"1.{newest}\""));
+                } else if k8s::minor(&v.value).is_some_and(|m| m < k8s::oldest()) {
+                    self.sink
+                        .report(
+                            Code::InvalidValue,
+                            v.span,
+                            format!("EKS does not offer Kubernetes {}", v.value),
+                            "unsupported version",
+                        )
+                        .help(format!(
+                            "the oldest version in EKS's release calendar as airgapctl knows it ({}) is 1.{}, and EKS retires each 26 months after its release; choose a current one, e.g. \"1.{newest}\"",
+                            k8s::AS_OF,
+                            k8s::oldest()
+                        ));
                 }
             }
             for l in &c.logging {

@@ -11,6 +11,12 @@ use crate::render;
 
 /// Observes the environment and plans it.
 pub async fn make(target: &Target, mode: PlanMode) -> Result<Plan, Failure> {
+    if mode == PlanMode::Apply {
+        let today = airgap_aws::lock::rfc3339(airgap_aws::lock::now_ms());
+        for w in retired_versions(&target.graph, &today[..10]) {
+            eprintln!("warning: {w}");
+        }
+    }
     let extra = target.extra_scopes();
     airgap_engine::plan(&target.env, &target.graph, &target.registry, mode, &extra).await.map_err(
         |e| match e {
@@ -22,6 +28,28 @@ pub async fn make(target: &Target, mode: PlanMode) -> Result<Plan, Failure> {
             e => Failure::failed(miette!("planning failed: {e}")),
         },
     )
+}
+
+/// Clusters asked for a Kubernetes version EKS no longer runs on `today` (YYYY-MM-DD):
+/// CreateCluster refuses it, and EKS upgrades a cluster still on it by itself. A warning,
+/// not a refusal: `validate` cannot know the date, and an existing cluster can still be
+/// planned, upgraded and destroyed.
+fn retired_versions(graph: &airgap_engine::Graph, today: &str) -> Vec<String> {
+    graph
+        .nodes()
+        .filter(|n| n.kind == "eks-cluster")
+        .filter_map(|n| {
+            let v = n.attrs.get("version")?.as_str()?;
+            let end = airgap_catalog::k8s::end_of_support(v)?;
+            (end < today).then(|| {
+                format!(
+                    "{}: EKS ended support for Kubernetes {v} on {end}; CreateCluster refuses \
+                     it and EKS upgrades clusters still on it. Set a newer version.",
+                    n.id
+                )
+            })
+        })
+        .collect()
 }
 
 pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
