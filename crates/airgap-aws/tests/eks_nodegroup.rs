@@ -259,6 +259,7 @@ async fn an_update_sends_only_the_taints_the_plan_changes() {
     want.taints[1].effect = Effect::NoExecute;
     let node = Resolved { attrs: want.to_attrs(), ..node() };
     let d = Diff {
+        refused: Vec::new(),
         changes: vec![FieldChange {
             field: "taints".into(),
             old: observed().attrs.get("taints").cloned(),

@@ -180,6 +180,7 @@ fn updated() -> Rule {
 
 fn change(field: &str) -> Diff {
     Diff {
+        refused: Vec::new(),
         changes: vec![FieldChange {
             field: field.into(),
             old: None,

@@ -175,6 +175,10 @@ pub struct FieldChange {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Diff {
     pub changes: Vec<FieldChange>,
+    /// Changes AWS cannot make at all, in place or by replacement (a Kubernetes
+    /// downgrade): the plan lists them and apply refuses to start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<String>,
 }
 
 impl Diff {
@@ -204,7 +208,7 @@ impl Diff {
                 })
             })
             .collect();
-        Diff { changes }
+        Diff { changes, refused: Vec::new() }
     }
 }
 

@@ -104,6 +104,9 @@ pub struct Plan {
     pub nodes: Vec<PlannedNode>,
     /// Observe calls made (kinds x scopes); API calls are counted by the provider.
     pub observations: usize,
+    /// Changes AWS cannot make (`Diff::refused`), by node: apply refuses such a plan.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<(NodeId, String)>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -264,6 +267,7 @@ pub fn decide(
     }
 
     let mut nodes: Vec<PlannedNode> = Vec::with_capacity(graph.len() + extra.len());
+    let mut refused: Vec<(NodeId, String)> = Vec::new();
     let mut plan_ix_of_graph: Vec<usize> = vec![usize::MAX; graph.len()];
     let mut index_by_id: HashMap<NodeId, usize> = HashMap::new();
 
@@ -321,6 +325,7 @@ pub fn decide(
                     None => Action::Create,
                     Some(cur) => {
                         let diff = kind.diff(&desired, cur);
+                        refused.extend(diff.refused.iter().map(|r| (node.id.clone(), r.clone())));
                         if diff.is_empty() {
                             Action::NoOp
                         } else if diff.requires_replacement() {
@@ -405,7 +410,7 @@ pub fn decide(
         n.current_deps = cd;
     }
 
-    Plan { env: env.to_string(), mode, nodes, observations }
+    Plan { env: env.to_string(), mode, nodes, observations, refused }
 }
 
 #[cfg(test)]

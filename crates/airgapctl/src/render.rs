@@ -36,6 +36,9 @@ pub fn plan(plan: &Plan) -> String {
     }
     out.push_str(&summary_line(&plan.summary(), plan.mode));
     out.push('\n');
+    for (node, why) in &plan.refused {
+        out.push_str(&format!("Refused: {node}: {why}\n"));
+    }
     out
 }
 

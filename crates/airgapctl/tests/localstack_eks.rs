@@ -598,6 +598,17 @@ async fn an_upgrade_over_two_minors_steps_each_with_the_node_groups_following() 
         Some("1.32")
     );
     cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
+
+    // EKS never downgrades: the plan says so and apply refuses before any change.
+    cli.write("bp.yaml", &blueprint(id, "1.31", scaling, ALL_ENDPOINTS));
+    let plan = cli.run(&["plan", "-f", "bp.yaml"]).expect(0, "airgapctl").stdout.clone();
+    assert!(
+        plan.contains("Refused: cluster/apps: EKS cannot downgrade a cluster (from 1.32 to 1.31)"),
+        "{plan}"
+    );
+    let refused = cli.run(&apply_args("bp.yaml")).expect(3, "airgapctl");
+    assert!(refused.stderr.contains("the plan asks for what AWS cannot do"), "{}", refused.stderr);
+    assert_eq!(updates(&eks, None, None).await?.len(), 2, "no update was started");
     Ok(())
 }
 

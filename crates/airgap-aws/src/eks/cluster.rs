@@ -139,6 +139,17 @@ impl Kind for EksCluster {
             if ch.field == "secretsKey" && ch.old.is_some() {
                 ch.forces_replacement = true;
             }
+            // EKS upgrades and never downgrades: refused before anything runs.
+            if ch.field == "version" {
+                let (old, new) = (ch.old.as_ref().and_then(Value::as_str), ch.new.as_str());
+                if let (Some(o), Some(n)) = (old, new) {
+                    if next_version(o, n).is_err() {
+                        d.refused.push(format!(
+                            "EKS cannot downgrade a cluster (from {o} to {n}); keep version \"{o}\" or later"
+                        ));
+                    }
+                }
+            }
         }
         d
     }

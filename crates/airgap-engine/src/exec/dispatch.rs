@@ -130,7 +130,9 @@ impl Exec<'_> {
                 } else {
                     let current = node.current.clone().expect("an update has a current resource");
                     let diff = match &node.action {
-                        Action::Update { changes } => Diff { changes: changes.clone() },
+                        Action::Update { changes } => {
+                            Diff { changes: changes.clone(), refused: Vec::new() }
+                        }
                         _ => Diff::default(),
                     };
                     self.tasks.spawn(

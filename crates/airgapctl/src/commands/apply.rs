@@ -83,6 +83,7 @@ async fn plan_and_run(
 ) -> CmdResult {
     let plan = plan::make(target, mode).await?;
     show(&plan, output);
+    refuse_impossible(&plan)?;
     if plan.has_changes() && !args.auto_approve {
         confirm(mode, &target.env, output)?;
     }
@@ -114,6 +115,20 @@ async fn locked_run(
         (PlanMode::Destroy, _) => {}
     }
     status
+}
+
+/// A plan with a change AWS cannot make (`Plan::refused`) does not start: nothing would
+/// be gained by changing the rest first.
+fn refuse_impossible(plan: &Plan) -> Result<(), Failure> {
+    if plan.refused.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = plan.refused.iter().map(|(n, why)| format!("{n}: {why}")).collect();
+    Err(Failure::invalid(miette!(
+        help = "change the blueprint back; nothing was changed",
+        "the plan asks for what AWS cannot do: {}",
+        list.join("; ")
+    )))
 }
 
 /// How many rounds an apply runs at most: enough for an upgrade across every
@@ -207,6 +222,7 @@ pub async fn run_saved(
         let plan = plan::make(&target, saved.mode).await?;
         saved.check_current(&plan, file)?;
         show(&plan, output);
+        refuse_impossible(&plan)?;
         // Like terraform: the saved plan was the thing to review; no question.
         locked_run(&target, &plan, args, output, lease.as_ref(), ttl).await
     }
