@@ -9,14 +9,14 @@ import logging
 
 from localstack.http import Request, Response
 
-from . import compat, faults, timing
+from . import compat, faults, timing, validation
 
 LOG = logging.getLogger(__name__)
 _installed = False
 
 # What this version of the extension can do, listed by GET /_airgap/config, so a test can
 # tell a LocalStack started with an older extension (restart it) from a failure.
-FEATURES = ["network-firewall-vpc-endpoints"]
+FEATURES = ["network-firewall-vpc-endpoints", "model-validation"]
 
 
 def _json(data, status=200):
@@ -61,6 +61,10 @@ def config_endpoint(request: Request, **kwargs):
     )
 
 
+def validation_endpoint(request: Request, **kwargs):
+    return _json(validation.report())
+
+
 def set_account(chain, context, response):
     timing.set_current_account(context.account_id)
 
@@ -69,6 +73,7 @@ def add_routes(router):
     router.add("/_airgap/faults", faults_endpoint, methods=["GET", "POST", "DELETE"])
     router.add("/_airgap/faults/<rule_id>", fault_endpoint, methods=["DELETE"])
     router.add("/_airgap/config", config_endpoint, methods=["GET", "POST"])
+    router.add("/_airgap/validation", validation_endpoint, methods=["GET"])
 
 
 def _patch_twisted():
@@ -126,6 +131,7 @@ def install():
 
     add_routes(ROUTER)
     handlers.serve_custom_service_request_handlers.append(set_account)
+    handlers.serve_custom_service_request_handlers.append(validation.request_handler)
     handlers.serve_custom_service_request_handlers.append(faults.request_handler)
     handlers.run_custom_response_handlers.append(faults.response_handler)
     _patch_twisted()
@@ -145,6 +151,7 @@ try:
 
         def update_request_handlers(self, handlers):
             handlers.append(set_account)
+            handlers.append(validation.request_handler)
             handlers.append(faults.request_handler)
 
         def update_response_handlers(self, handlers):

@@ -29,8 +29,10 @@ class Account:
     def __init__(self, account_id: str):
         self.id = account_id
 
-    def client(self, service: str, region: str = REGION, retries: int = 1):
+    def client(self, service: str, region: str = REGION, retries: int = 1, config=None):
         cfg = CONFIG.merge(Config(retries={"total_max_attempts": retries, "mode": "standard"}))
+        if config is not None:
+            cfg = cfg.merge(config)
         return boto3.client(
             service,
             endpoint_url=ENDPOINT,

@@ -1,5 +1,7 @@
 """Network Firewall: rule groups, policies with UpdateToken locking, firewalls, logging, tags."""
 
+import uuid
+
 import pytest
 from botocore.exceptions import ClientError
 from conftest import airgap, make_network, wait_for
@@ -159,12 +161,19 @@ def test_firewall_lifecycle(account):
     eps = [s["Attachment"]["EndpointId"] for s in st["SyncStates"].values()]
     assert all(e.startswith("vpce-") for e in eps) and len(set(eps)) == 2
 
-    # subnet association with the firewall's update token
+    # subnet association with the firewall's update token: a well-formed token that is
+    # not the current one is stale; a malformed one breaks the model's pattern
+    stale = str(uuid.uuid4())
+    with pytest.raises(ClientError) as e:
+        nfw.associate_subnets(
+            FirewallName="fw", UpdateToken=stale, SubnetMappings=[{"SubnetId": subnets[2]}]
+        )
+    assert code(e) == "InvalidTokenException"
     with pytest.raises(ClientError) as e:
         nfw.associate_subnets(
             FirewallName="fw", UpdateToken="stale", SubnetMappings=[{"SubnetId": subnets[2]}]
         )
-    assert code(e) == "InvalidTokenException"
+    assert code(e) == "ValidationException"
     nfw.associate_subnets(
         FirewallName="fw", UpdateToken=d["UpdateToken"], SubnetMappings=[{"SubnetId": subnets[2]}]
     )
