@@ -99,10 +99,31 @@ fn test() -> Result {
         }
     }
     wait_localstack(ls)?;
+    let before = validation_counts();
     let mut tests = cargo();
     tests.args(["test", "--workspace", "--locked"]);
     if let Err(e) = run("cargo test", tests) {
         failures.push(e);
+    }
+    // The emulator checks every request against AWS's model (localstack/airgap_ext/
+    // validation.py): airgapctl's own requests must all pass.
+    match (before, validation_counts()) {
+        (Some((checked0, refused0)), Some((checked, refused))) => {
+            eprintln!(
+                "xtask: model validation: {} requests of the Rust tests checked, {} refused",
+                checked - checked0,
+                refused - refused0
+            );
+            if refused > refused0 {
+                failures.push(format!(
+                    "{} requests of the Rust tests break AWS's model; see {LOCALSTACK}/_airgap/validation",
+                    refused - refused0
+                ));
+            }
+        }
+        _ => {
+            failures.push(format!("no model validation report at {LOCALSTACK}/_airgap/validation"))
+        }
     }
     let mut py = Command::new(root().join("localstack/test"));
     py.current_dir(root());
@@ -115,6 +136,20 @@ fn test() -> Result {
     } else {
         Err(failures.join("; "))
     }
+}
+
+/// (requests checked, requests refused) by the emulator's model validation so far.
+fn validation_counts() -> Option<(u64, u64)> {
+    let out = Command::new("curl")
+        .args(["-fsS", "-m", "5", &format!("{LOCALSTACK}/_airgap/validation")])
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let number = |key: &str| -> Option<u64> {
+        let rest = &text[text.find(&format!("\"{key}\":"))? + key.len() + 3..];
+        rest.trim_start().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    };
+    Some((number("validated")?, number("violations")?))
 }
 
 /// The blueprint the demo applies, and its accounts (airgapctl assumes
