@@ -299,3 +299,25 @@ def test_cluster_upgrade_waits_for_node_groups_on_its_version(account):
     u = eks.update_cluster_version(name="c1", version="1.32")["update"]
     assert u["type"] == "VersionUpdate"
     assert eks.describe_cluster(name="c1")["cluster"]["version"] == "1.32"
+
+
+def test_associate_encryption_config_enables_secrets_encryption_once(account):
+    """botocore AssociateEncryptionConfig: enables encryption on a cluster that does not
+    have it, as an update followed with DescribeUpdate."""
+    eks, _, _ = cluster(account)
+    key = account.client("kms").create_key()["KeyMetadata"]["Arn"]
+    config = [{"resources": ["secrets"], "provider": {"keyArn": key}}]
+    with pytest.raises(ClientError) as e:
+        eks.associate_encryption_config(
+            clusterName="c1",
+            encryptionConfig=[{"resources": ["configmaps"], "provider": {"keyArn": key}}],
+        )
+    assert code(e) == "InvalidParameterException"
+    u = eks.associate_encryption_config(clusterName="c1", encryptionConfig=config)["update"]
+    assert u["type"] == "AssociateEncryptionConfig"
+    got = eks.describe_update(name="c1", updateId=u["id"])["update"]
+    assert got["status"] == "Successful"
+    assert eks.describe_cluster(name="c1")["cluster"]["encryptionConfig"] == config
+    with pytest.raises(ClientError) as e:
+        eks.associate_encryption_config(clusterName="c1", encryptionConfig=config)
+    assert code(e) == "InvalidRequestException"

@@ -612,6 +612,39 @@ async fn an_upgrade_over_two_minors_steps_each_with_the_node_groups_following() 
     Ok(())
 }
 
+/// Secrets encryption turned on for a cluster made without it: a KMS key of its own, then
+/// AssociateEncryptionConfig, in place (EKS cannot change or remove it afterwards).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_encryption_is_added_to_a_running_cluster_in_place() -> TestResult {
+    let (ls, account, conf) = localstack_account().await?;
+    let cli = cli("encrypt", ls.endpoint());
+    let id = account.id();
+    let scaling = "{ min: 1, desired: 1, max: 2 }";
+    let plain = blueprint(id, "1.32", scaling, ALL_ENDPOINTS)
+        .replace("secretsEncryption: true", "secretsEncryption: false");
+    cli.write("bp.yaml", &plain);
+    cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
+    let eks = aws_sdk_eks::Client::new(&conf);
+    let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
+    assert!(cl.encryption_config().is_empty());
+    let arn_before = cl.arn().map(str::to_string);
+
+    cli.write("bp.yaml", &blueprint(id, "1.32", scaling, ALL_ENDPOINTS));
+    let run = cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
+    let out = run.stdout.clone();
+    assert!(out.contains("Plan: 2 to add, 1 to change, 0 to replace, 0 to destroy."), "{out}");
+    let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
+    assert_eq!(cl.arn().map(str::to_string), arn_before, "the same cluster");
+    let ec = cl.encryption_config();
+    assert_eq!(ec.len(), 1);
+    let key = ec[0].provider().and_then(|p| p.key_arn()).ok_or("no key")?;
+    assert!(key.starts_with(&format!("arn:aws:kms:eu-central-1:{id}:key/")), "{key}");
+    let u = updates(&eks, None, None).await?;
+    assert_eq!(u.iter().map(|u| u.1.as_str()).collect::<Vec<_>>(), ["AssociateEncryptionConfig"]);
+    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_without_ecr_dkr_is_refused_before_any_aws_call() -> TestResult {
     let (ls, account, conf) = localstack_account().await?;
