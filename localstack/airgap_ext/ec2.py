@@ -77,6 +77,16 @@ def _associate_default(att, tgw):
                 pass
 
 
+def _tgw_route_table(context, rt_id):
+    be = ec2_share.backend(context.account_id, context.region)
+    rt = be.transit_gateways_route_tables.get(rt_id)
+    if rt is None:
+        raise AwsError(
+            "InvalidRouteTableID.NotFound", f"Transit Gateway Route Table {rt_id} does not exist."
+        )
+    return rt
+
+
 def _set_state(obj, state, only_from=None):
     def fn():
         with LOCK:
@@ -142,6 +152,77 @@ class AirgapEc2Provider(Ec2Provider):
 
         timing.after("transit-gateway", "delete", gone)
         return result
+
+    # ---- transit gateway routes -------------------------------------------------------
+    # moto overwrites a route on a second CreateTransitGatewayRoute and has no
+    # ReplaceTransitGatewayRoute. EC2 API reference: ReplaceTransitGatewayRoute "Replaces the
+    # specified route in the specified transit gateway route table" (DestinationCidrBlock
+    # and TransitGatewayRouteTableId required; TransitGatewayAttachmentId or Blackhole);
+    # EC2 error codes: RouteAlreadyExists ("A route for the specified CIDR block already
+    # exists in this route table") and InvalidRoute.NotFound ("The specified route does
+    # not exist"), both documented for route tables; that transit gateway route tables
+    # answer the same codes is an assumption.
+    @handler("CreateTransitGatewayRoute", expand=False)
+    def create_transit_gateway_route(self, context: RequestContext, request):
+        rt = _tgw_route_table(context, request["TransitGatewayRouteTableId"])
+        cidr = request["DestinationCidrBlock"]
+        if cidr in rt.routes and rt.routes[cidr].get("state") != "deleted":
+            raise AwsError(
+                "RouteAlreadyExists",
+                f"Route {cidr} already exists in Transit Gateway Route Table {rt.id}.",
+            )
+        return call_moto(context)
+
+    @handler("ReplaceTransitGatewayRoute", expand=False)
+    def replace_transit_gateway_route(self, context: RequestContext, request):
+        rt = _tgw_route_table(context, request["TransitGatewayRouteTableId"])
+        cidr = request["DestinationCidrBlock"]
+        if cidr not in rt.routes:
+            raise AwsError(
+                "InvalidRoute.NotFound",
+                f"No route with destination-cidr-block {cidr} in Transit Gateway Route Table "
+                f"{rt.id}.",
+            )
+        att_id = request.get("TransitGatewayAttachmentId")
+        blackhole = bool(request.get("Blackhole"))
+        if bool(att_id) == blackhole:
+            raise AwsError(
+                "InvalidParameterCombination",
+                "Specify either a transit gateway attachment or Blackhole.",
+            )
+        be = ec2_share.backend(context.account_id, context.region)
+        route = {
+            "destinationCidrBlock": cidr,
+            "prefixListId": None,
+            "state": "blackhole" if blackhole else "active",
+            "type": "static",
+        }
+        if att_id:
+            att = be.transit_gateway_attachments.get(att_id)
+            if att is None:
+                raise AwsError(
+                    "InvalidTransitGatewayAttachmentID.NotFound",
+                    f"Transit Gateway Attachment {att_id} was deleted or does not exist.",
+                )
+            route["transitGatewayAttachments"] = [
+                {
+                    "resourceId": att.resource_id,
+                    "resourceType": att.resource_type,
+                    "transitGatewayAttachmentId": att_id,
+                }
+            ]
+        with LOCK:
+            rt.routes[cidr] = route
+        out = {"DestinationCidrBlock": cidr, "Type": "static", "State": route["state"]}
+        if att_id:
+            out["TransitGatewayAttachments"] = [
+                {
+                    "ResourceId": att.resource_id,
+                    "ResourceType": att.resource_type,
+                    "TransitGatewayAttachmentId": att_id,
+                }
+            ]
+        return {"Route": out}
 
     # ---- VPC attachments ----------------------------------------------------------------
     @handler("CreateTransitGatewayVpcAttachment", expand=False)

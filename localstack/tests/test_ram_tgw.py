@@ -172,6 +172,27 @@ def test_cross_account_attachment_accept_and_routes(account, other_account):
         TransitGatewayRouteTableId=rt_id, Filters=[{"Name": "type", "Values": ["static"]}]
     )["Routes"]
     assert [r["DestinationCidrBlock"] for r in routes] == ["10.1.0.0/16"]
+    # a second route to the same CIDR is refused; Replace points the one there elsewhere
+    with pytest.raises(ClientError) as e:
+        hub_ec2.create_transit_gateway_route(
+            DestinationCidrBlock="10.1.0.0/16", TransitGatewayRouteTableId=rt_id, Blackhole=True
+        )
+    assert e.value.response["Error"]["Code"] == "RouteAlreadyExists"
+    r = hub_ec2.replace_transit_gateway_route(
+        DestinationCidrBlock="10.1.0.0/16", TransitGatewayRouteTableId=rt_id, Blackhole=True
+    )["Route"]
+    assert (r["State"], r.get("TransitGatewayAttachments")) == ("blackhole", None)
+    r = hub_ec2.replace_transit_gateway_route(
+        DestinationCidrBlock="10.1.0.0/16",
+        TransitGatewayRouteTableId=rt_id,
+        TransitGatewayAttachmentId=att_id,
+    )["Route"]
+    assert r["TransitGatewayAttachments"][0]["TransitGatewayAttachmentId"] == att_id
+    with pytest.raises(ClientError) as e:
+        hub_ec2.replace_transit_gateway_route(
+            DestinationCidrBlock="10.9.0.0/16", TransitGatewayRouteTableId=rt_id, Blackhole=True
+        )
+    assert e.value.response["Error"]["Code"] == "InvalidRoute.NotFound"
 
     # a gateway with attachments cannot be deleted
     with pytest.raises(ClientError) as e:

@@ -738,6 +738,70 @@ async fn a_subnet_mapping_public_ips_is_put_back() -> Res {
     Ok(())
 }
 
+/// A transit gateway route that exists but is not recorded (a run stopped between the
+/// route and its mark): the re-run's CreateTransitGatewayRoute answers
+/// RouteAlreadyExists, and the route is pointed where the blueprint says with
+/// ReplaceTransitGatewayRoute, then recorded.
+#[tokio::test]
+async fn an_unrecorded_transit_gateway_route_is_replaced_and_recorded() -> Res {
+    let w = World::new("tgwroute").await?;
+    let bp = w.write("bp.yaml", &w.single_account());
+    w.apply(&bp).await.expect(0, "airgapctl");
+    let tables = w
+        .ec2
+        .describe_transit_gateway_route_tables()
+        .filters(Filter::builder().name("tag:airgap:env").values(&w.env).build())
+        .send()
+        .await?;
+    let (rt, mark) = tables
+        .transit_gateway_route_tables()
+        .iter()
+        .find_map(|t| {
+            let mark =
+                t.tags().iter().filter_map(|g| g.key()).find(|k| k.starts_with("airgap:route:"))?;
+            Some((t.transit_gateway_route_table_id()?.to_string(), mark.to_string()))
+        })
+        .ok_or("no transit gateway route recorded")?;
+    let cidr = mark.trim_start_matches("airgap:route:").to_string();
+    let target = |routes: &[aws_sdk_ec2::types::TransitGatewayRoute]| {
+        routes.iter().find(|r| r.destination_cidr_block() == Some(cidr.as_str())).map(|r| {
+            r.transit_gateway_attachments()
+                .iter()
+                .filter_map(|a| a.transit_gateway_attachment_id())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+    };
+    let routes = |rt: String| {
+        w.ec2
+            .search_transit_gateway_routes()
+            .transit_gateway_route_table_id(rt)
+            .filters(Filter::builder().name("type").values("static").build())
+            .send()
+    };
+    let before = target(routes(rt.clone()).await?.routes()).ok_or("the route")?;
+    // Forgotten, and pointed elsewhere: a blackhole.
+    w.ec2.delete_tags().resources(&rt).tags(Tag::builder().key(&mark).build()).send().await?;
+    w.ec2
+        .replace_transit_gateway_route()
+        .transit_gateway_route_table_id(&rt)
+        .destination_cidr_block(&cidr)
+        .blackhole(true)
+        .send()
+        .await?;
+
+    let plan = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2, "airgapctl");
+    assert!(plan.stdout.contains("Plan: 1 to add, 0 to change"), "{}", plan.stdout);
+    w.apply(&bp).await.expect(0, "airgapctl");
+    assert_eq!(target(routes(rt.clone()).await?.routes()), Some(before), "pointed back");
+    let t = w.ec2.describe_transit_gateway_route_tables().transit_gateway_route_table_ids(&rt);
+    let t = t.send().await?;
+    let tags = t.transit_gateway_route_tables()[0].tags();
+    assert!(tags.iter().any(|g| g.key() == Some(mark.as_str())), "recorded again");
+    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "airgapctl");
+    Ok(())
+}
+
 /// A VPC taken out of the blueprint is deleted, with everything that belonged to it
 /// and nothing else.
 #[tokio::test]
