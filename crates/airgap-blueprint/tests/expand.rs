@@ -178,14 +178,23 @@ fn firewall_traffic_passes_the_endpoint_of_its_az_both_ways() {
     let home = Some(Value::List(
         ["100.64.0.0/22", "10.10.0.0/16", "10.20.0.0/20"].into_iter().map(Value::str).collect(),
     ));
-    for group in ["firewall/rules/domains", "firewall/rules/allow"] {
+    for group in ["firewall/rules/flows", "firewall/rules/domains", "firewall/rules/allow"] {
         assert_eq!(attr(group, "homeNet"), home, "{group}");
         assert_eq!(attr(group, "ruleOrder"), s("STRICT_ORDER"), "{group}");
     }
+    // The cluster API from the tooling VPC (apiAccessCidrs) crosses the firewall between
+    // two spokes: passed before the domain rules and the policy's drop_established.
+    assert_eq!(
+        attr("firewall/rules/flows", "rules"),
+        Some(Value::List(vec![Value::str(
+            "pass tcp 10.20.0.0/20 any -> 10.10.0.0/16 443 (msg:\"cluster apps API\"; flow:to_server; sid:1000;)"
+        )]))
+    );
     assert_eq!(attr("firewall/policy", "ruleOrder"), s("STRICT_ORDER"));
     assert_eq!(
         attr("firewall/policy", "ruleGroups"),
         Some(Value::List(vec![
+            Value::reference("firewall/rules/flows", "arn"),
             Value::reference("firewall/rules/domains", "arn"),
             Value::reference("firewall/rules/allow", "arn"),
         ]))
@@ -203,7 +212,10 @@ fn firewall_traffic_passes_the_endpoint_of_its_az_both_ways() {
     assert!(g.get(&"firewall/rules/domains".into()).is_none());
     assert_eq!(
         g.get(&"firewall/policy".into()).unwrap().attrs["ruleGroups"],
-        Value::List(vec![Value::reference("firewall/rules/allow", "arn")])
+        Value::List(vec![
+            Value::reference("firewall/rules/flows", "arn"),
+            Value::reference("firewall/rules/allow", "arn")
+        ])
     );
 }
 

@@ -43,6 +43,20 @@ pub(super) fn firewall(
     // A rule group holds at least one rule: without domains there is none (and
     // without any allowed destination, the policy's defaults drop everything).
     let mut groups = Vec::new();
+    // Flows the blueprint declares between its own VPCs cross the firewall too: the spoke
+    // route table sends everything to the inspection VPC. The policy is strict order
+    // with aws:drop_established by default, and the domain rules only match traffic to
+    // $EXTERNAL_NET, so without a rule of its own such a flow gets its handshake through
+    // and then nothing: kubectl from the tooling VPC would hang. They pass first.
+    let flows = declared_flows(bp);
+    if !flows.is_empty() {
+        b.add(node(
+            "firewall/rules/flows",
+            net.clone(),
+            &NfwRuleGroupSpec { rules: flows, ..rule_group(&home_net) },
+        ));
+        groups.push(Id::of("firewall/rules/flows", "arn"));
+    }
     if !fw.allow_domains.is_empty() {
         b.add(node(
             "firewall/rules/domains",
@@ -102,6 +116,30 @@ pub(super) fn firewall(
             flow_log_group,
         },
     ));
+}
+
+/// Pass rules for the flows between VPCs the blueprint declares: each cluster's API
+/// (TCP 443) from its `apiAccessCidrs` outside the cluster's own VPC (traffic inside the
+/// VPC never reaches the firewall). SIDs are unique within the group, as Network
+/// Firewall requires (developer guide, "Signature ID uniqueness").
+fn declared_flows(bp: &Blueprint) -> Vec<String> {
+    let mut rules = Vec::new();
+    for c in &bp.clusters {
+        let Some(vpc) = bp.vpc(&c.vpc.value) else { continue };
+        for cidr in &c.api_access_cidrs {
+            if vpc.cidr.value.contains(&cidr.value) {
+                continue;
+            }
+            rules.push(format!(
+                "pass tcp {} any -> {} 443 (msg:\"cluster {} API\"; flow:to_server; sid:{};)",
+                cidr.value,
+                vpc.cidr.value,
+                c.name.value,
+                1000 + rules.len()
+            ));
+        }
+    }
+    rules
 }
 
 /// A stateful rule group in strict order for traffic from `home_net`, without rules yet.
