@@ -77,6 +77,13 @@ def _associate_default(att, tgw):
                 pass
 
 
+def _in_use(be, eip) -> bool:
+    """An address associated with an interface that still exists, or an instance."""
+    if eip.instance is not None:
+        return True
+    return eip.eni is not None and eip.eni.id in be.enis
+
+
 def _tgw_route_table(context, rt_id):
     be = ec2_share.backend(context.account_id, context.region)
     rt = be.transit_gateways_route_tables.get(rt_id)
@@ -438,9 +445,53 @@ class AirgapEc2Provider(Ec2Provider):
                 eni = getattr(nat, "_eni", None)
                 if eni is not None:
                     be.enis.pop(eni.id, None)
+                    # Its Elastic IP is free again (AWS disassociates it with the NAT).
+                    for eip in be.addresses:
+                        if eip.eni is eni:
+                            eip.eni = None
+                            eip.association_id = None
 
         timing.after("nat-gateway", "delete", deleted)
         return {"NatGatewayId": nat.id}
+
+    # ---- Elastic IPs and internet gateways --------------------------------------------
+    # botocore ec2 ReleaseAddress: "[Nondefault VPC] You must use DisassociateAddress to
+    # disassociate the Elastic IP address before you can release it. Otherwise, Amazon EC2
+    # returns an error (InvalidIPAddress.InUse)". A NAT gateway's address is associated
+    # with the NAT's interface until the NAT is deleted.
+    @handler("ReleaseAddress", expand=False)
+    def release_address(self, context: RequestContext, request):
+        be = ec2_share.backend(context.account_id, context.region)
+        alloc, ip = request.get("AllocationId"), request.get("PublicIp")
+        for eip in be.addresses:
+            if (alloc and eip.allocation_id == alloc) or (ip and eip.public_ip == ip):
+                if _in_use(be, eip):
+                    raise AwsError(
+                        "InvalidIPAddress.InUse", f"Address {alloc or ip} is in use."
+                    )
+        return call_moto(context)
+
+    # A detach while the VPC maps public addresses (a NAT gateway's) is refused, as AWS
+    # answered in a recorded terraform run: "DependencyViolation: Network vpc-... has some
+    # mapped public address(es). Please unmap those public address(es) before detaching
+    # the gateway." (status 400).
+    @handler("DetachInternetGateway", expand=False)
+    def detach_internet_gateway(self, context: RequestContext, request):
+        be = ec2_share.backend(context.account_id, context.region)
+        vpc_id = request["VpcId"]
+        mapped = [
+            eip
+            for eip in be.addresses
+            if _in_use(be, eip) and getattr(eip.eni, "subnet", None) is not None
+            and eip.eni.subnet.vpc_id == vpc_id
+        ]
+        if mapped:
+            raise AwsError(
+                "DependencyViolation",
+                f"Network {vpc_id} has some mapped public address(es). Please unmap those "
+                "public address(es) before detaching the gateway.",
+            )
+        return call_moto(context)
 
     @handler("CreateVpcEndpoint", expand=False)
     def create_vpc_endpoint(self, context: RequestContext, request):

@@ -27,6 +27,10 @@ pub fn class_of(code: &str, message: &str) -> ErrorClass {
         "ResourceAlreadyExistsException" | "OperationAbortedException" => ErrorClass::Conflict,
         "InvalidRequestException" if message.contains("already exists") => ErrorClass::Conflict,
         "DependencyViolation" => ErrorClass::DependencyViolation,
+        // ReleaseAddress of an address still associated (botocore: "You must use
+        // DisassociateAddress ... Otherwise, Amazon EC2 returns an error
+        // (InvalidIPAddress.InUse)"): a NAT gateway's, until the NAT is gone.
+        "InvalidIPAddress.InUse" => ErrorClass::DependencyViolation,
         // IAM: a role that still has policies attached.
         "DeleteConflict" => ErrorClass::DependencyViolation,
         // EKS: the cluster is busy (an update running, still creating).
@@ -173,6 +177,7 @@ mod tests {
     fn codes_map_to_the_engine_classes() {
         assert_eq!(class_of("RequestLimitExceeded", ""), ErrorClass::Throttled);
         assert_eq!(class_of("InvalidVpcID.NotFound", ""), ErrorClass::NotFound);
+        assert_eq!(class_of("InvalidIPAddress.InUse", ""), ErrorClass::DependencyViolation);
         assert_eq!(class_of("InvalidTransitGatewayID.NotFound", ""), ErrorClass::NotFound);
         assert_eq!(class_of("DependencyViolation", ""), ErrorClass::DependencyViolation);
         assert_eq!(
