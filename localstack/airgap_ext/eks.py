@@ -136,6 +136,57 @@ def _vpc_config(ctx, cfg: dict, previous: dict | None = None) -> dict:
     }
 
 
+def _assumable(arn: str, service: str):
+    """EKS assumes the cluster role (as eks.amazonaws.com) and has nodes assume the node
+    role (as ec2.amazonaws.com): a role that does not exist, or whose trust policy does
+    not allow that service sts:AssumeRole, is refused. AWS's answer, recorded in public
+    code (crossplane provider-aws, which retries it while a new role propagates):
+    "InvalidParameterException: Role with arn: <ARN> could not be assumed because it
+    does not exist or the trusted entity is not correct". That CreateNodegroup answers the
+    same for its node role is an assumption."""
+    from moto.iam.models import iam_backends
+
+    parts = arn.split(":", 5)
+    role = None
+    if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/"):
+        try:
+            role = iam_backends[parts[4]][parts[1]].get_role_by_arn(arn)
+        except Exception:  # noqa: BLE001 - moto's not-found is an IAMNotFoundException
+            role = None
+    if role is None or not _trusts(role.assume_role_policy_document, service):
+        raise AwsError(
+            "InvalidParameterException",
+            f"Role with arn: {arn}, could not be assumed because it does not exist or the "
+            "trusted entity is not correct",
+        )
+
+
+def _trusts(document, service: str) -> bool:
+    """Whether a trust policy allows `service` sts:AssumeRole."""
+    try:
+        doc = json.loads(document) if isinstance(document, str) else document or {}
+    except ValueError:
+        return False
+    statements = doc.get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+
+    def listed(value):
+        return value if isinstance(value, list) else [value]
+
+    for st in statements:
+        principal = st.get("Principal") or {}
+        services = listed(principal.get("Service", [])) if isinstance(principal, dict) else []
+        actions = listed(st.get("Action", []))
+        if (
+            st.get("Effect") == "Allow"
+            and service in services
+            and any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions)
+        ):
+            return True
+    return False
+
+
 def create_cluster(ctx, req):
     st = _store(ctx)
     name = req["name"]
@@ -150,6 +201,7 @@ def create_cluster(ctx, req):
         version = req.get("version") or DEFAULT_VERSION
         if version not in SUPPORTED_VERSIONS:
             raise AwsError("InvalidParameterException", f"unsupported Kubernetes version {version}")
+        _assumable(req["roleArn"], "eks.amazonaws.com")
         access = req.get("accessConfig") or {}
         knc = req.get("kubernetesNetworkConfig") or {}
         host = secrets.token_hex(16).upper()
@@ -530,6 +582,7 @@ def create_nodegroup(ctx, req):
                 f"Cluster '{c['name']}' is not in ACTIVE status (is {c['status']})",
             )
         name = req["nodegroupName"]
+        _assumable(req["nodeRole"], "ec2.amazonaws.com")
         if name in c["_nodegroups"]:
             raise AwsError(
                 "ResourceInUseException",

@@ -1,5 +1,7 @@
 """EKS: clusters, nodegroups, addons, access entries, updates and the time model."""
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 from conftest import make_network, wait_for
@@ -11,7 +13,33 @@ def code(exc):
     return exc.value.response["Error"]["Code"]
 
 
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["eks.amazonaws.com", "ec2.amazonaws.com"]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+def role(account, name="eks", trust=TRUST):
+    """A role EKS (and EC2, for nodes) can assume, as an account would have it."""
+    iam = account.client("iam")
+    try:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
+    return f"arn:aws:iam::{account.id}:role/{name}"
+
+
 def cluster(account, name="c1", **kw):
+    role(account)
     vpc, subnets = make_network(account.client("ec2"))
     eks = account.client("eks")
     args = dict(
@@ -321,3 +349,28 @@ def test_associate_encryption_config_enables_secrets_encryption_once(account):
     with pytest.raises(ClientError) as e:
         eks.associate_encryption_config(clusterName="c1", encryptionConfig=config)
     assert code(e) == "InvalidRequestException"
+
+
+def test_roles_eks_cannot_assume_are_refused(account):
+    """The cluster role must trust eks.amazonaws.com, the node role ec2.amazonaws.com."""
+    vpc, subnets = make_network(account.client("ec2"))
+    eks = account.client("eks")
+    args = dict(name="c2", resourcesVpcConfig={"subnetIds": subnets})
+    with pytest.raises(ClientError) as e:
+        eks.create_cluster(roleArn=f"arn:aws:iam::{account.id}:role/missing", **args)
+    assert code(e) == "InvalidParameterException"
+    assert "could not be assumed" in e.value.response["Error"]["Message"]
+    ec2_only = TRUST.replace('"eks.amazonaws.com", ', "")
+    with pytest.raises(ClientError) as e:
+        eks.create_cluster(roleArn=role(account, "nodes-only", ec2_only), **args)
+    assert code(e) == "InvalidParameterException"
+    eks.create_cluster(roleArn=role(account), **args)
+    eks_only = TRUST.replace(', "ec2.amazonaws.com"', "")
+    with pytest.raises(ClientError) as e:
+        eks.create_nodegroup(
+            clusterName="c2",
+            nodegroupName="ng",
+            nodeRole=role(account, "control-plane-only", eks_only),
+            subnets=subnets,
+        )
+    assert code(e) == "InvalidParameterException"

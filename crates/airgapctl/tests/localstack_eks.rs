@@ -840,10 +840,18 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
                 .ok_or("no subnet")?,
         );
     }
+    // The other team's cluster role, as that team would have made it: EKS assumes it.
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let other_role = aws_sdk_iam::Client::new(&conf)
+        .create_role()
+        .role_name("other-team-cluster")
+        .assume_role_policy_document(trust)
+        .send()
+        .await?;
     aws_sdk_eks::Client::new(&conf)
         .create_cluster()
         .name("other-team")
-        .role_arn(format!("arn:aws:iam::{id}:role/other-team-cluster"))
+        .role_arn(other_role.role.ok_or("no role")?.arn)
         .resources_vpc_config(
             aws_sdk_eks::types::VpcConfigRequest::builder()
                 .set_subnet_ids(Some(other_subnets))
