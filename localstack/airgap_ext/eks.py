@@ -573,6 +573,26 @@ def _nodegroup(c, name) -> dict:
     return ng
 
 
+def _check_nodegroup_version(version, c, custom_ami):
+    """botocore CreateNodegroupRequest.version: "By default, the Kubernetes version of the
+    cluster is used, and this is the only accepted specified value. If you specify
+    launchTemplate, and your launch template uses a custom AMI, then don't specify version,
+    or the node group deployment will fail." The code is the operation's error for a bad
+    parameter; the messages are the emulator's own."""
+    if version is None:
+        return
+    if custom_ami:
+        raise AwsError(
+            "InvalidParameterException",
+            "You cannot specify a Kubernetes version for a launch template with a custom AMI",
+        )
+    if version != c["version"]:
+        raise AwsError(
+            "InvalidParameterException",
+            f"Requested Kubernetes version {version} is not the cluster's ({c['version']})",
+        )
+
+
 def create_nodegroup(ctx, req):
     with LOCK:
         c = _cluster(ctx, req["clusterName"])
@@ -624,6 +644,7 @@ def create_nodegroup(ctx, req):
             ng["launchTemplate"] = _launch_template(ctx, req["launchTemplate"])
             if ng["launchTemplate"].pop("_image", None):
                 ng["amiType"] = "CUSTOM"  # the template's image decides, as on AWS
+        _check_nodegroup_version(req.get("version"), c, ng.get("amiType") == "CUSTOM")
         c["_nodegroups"][name] = ng
         out = {"nodegroup": _cluster_dto(ng)}
 
@@ -708,6 +729,14 @@ def _launch_template(ctx, spec):
 def update_nodegroup_version(ctx, req):
     with LOCK:
         c, ng = _ng_for_update(ctx, req)
+        # botocore UpdateNodegroupVersionRequest.version: "If you specify launchTemplate,
+        # and your launch template uses a custom AMI, then don't specify version, or the
+        # node group update will fail."
+        if req.get("version") and ng.get("amiType") == "CUSTOM":
+            raise AwsError(
+                "InvalidParameterException",
+                "You cannot specify a Kubernetes version for a launch template with a custom AMI",
+            )
         if req.get("launchTemplate"):
             lt = _launch_template(ctx, {**ng.get("launchTemplate", {}), **req["launchTemplate"]})
             lt.pop("_image", None)

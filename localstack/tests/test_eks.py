@@ -110,6 +110,14 @@ def test_cluster_nodegroup_addon(account):
 
 def test_updates(account):
     eks, _, subnets = cluster(account)
+    # A node group at the cluster's version (the only one CreateNodegroup takes).
+    eks.create_nodegroup(
+        clusterName="c1",
+        nodegroupName="ng",
+        nodeRole=ROLE.format(account.id),
+        subnets=subnets,
+        version="1.30",
+    )
     u = eks.update_cluster_version(name="c1", version="1.31")["update"]
     assert u["type"] == "VersionUpdate"
     got = eks.describe_update(name="c1", updateId=u["id"])["update"]
@@ -132,13 +140,6 @@ def test_updates(account):
     assert cfg["endpointPublicAccess"] is True and cfg["publicAccessCidrs"] == ["203.0.113.0/24"]
     assert len(eks.list_updates(name="c1")["updateIds"]) == 2
 
-    eks.create_nodegroup(
-        clusterName="c1",
-        nodegroupName="ng",
-        nodeRole=ROLE.format(account.id),
-        subnets=subnets,
-        version="1.30",
-    )
     u = eks.update_nodegroup_version(clusterName="c1", nodegroupName="ng")["update"]
     assert (
         eks.describe_update(name="c1", nodegroupName="ng", updateId=u["id"])["update"]["status"]
@@ -373,4 +374,30 @@ def test_roles_eks_cannot_assume_are_refused(account):
             nodeRole=role(account, "control-plane-only", eks_only),
             subnets=subnets,
         )
+    assert code(e) == "InvalidParameterException"
+
+
+def test_node_group_versions_eks_refuses(account):
+    """botocore CreateNodegroupRequest.version: the cluster's version is "the only
+    accepted specified value", and none beside a launch template with a custom AMI."""
+    eks, _, subnets = cluster(account)  # 1.30
+    args = dict(clusterName="c1", nodeRole=role(account), subnets=subnets)
+    with pytest.raises(ClientError) as e:
+        eks.create_nodegroup(nodegroupName="ahead", version="1.31", **args)
+    assert code(e) == "InvalidParameterException"
+    ec2 = account.client("ec2")
+    lt = ec2.create_launch_template(
+        LaunchTemplateName="custom", LaunchTemplateData={"ImageId": "ami-0123456789abcdef0"}
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    with pytest.raises(ClientError) as e:
+        eks.create_nodegroup(
+            nodegroupName="custom", version="1.30", launchTemplate={"id": lt}, **args
+        )
+    assert code(e) == "InvalidParameterException"
+    eks.create_nodegroup(nodegroupName="custom", launchTemplate={"id": lt}, **args)
+    eks.get_waiter("nodegroup_active").wait(
+        clusterName="c1", nodegroupName="custom", WaiterConfig={"Delay": 1}
+    )
+    with pytest.raises(ClientError) as e:
+        eks.update_nodegroup_version(clusterName="c1", nodegroupName="custom", version="1.30")
     assert code(e) == "InvalidParameterException"

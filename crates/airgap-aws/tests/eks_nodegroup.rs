@@ -38,8 +38,13 @@ const NG_ARN: &str = "arn:aws:eks:eu-central-1:111111111111:nodegroup/demo-apps/
 const NODE: &str = "cluster/apps/nodegroup/general";
 const ROLE: &str = "arn:aws:iam::111111111111:role/node";
 
+/// The kind, its calls answered by `rules` and, after them, by the cluster at the
+/// spec's version (1.31), which a create or a version update reads first.
 fn kind(rules: &[&Rule]) -> EksNodegroup {
-    EksNodegroup(eks(rules))
+    let [_, at_spec_version] = cluster(|c| c.version("1.31"));
+    let mut all = rules.to_vec();
+    all.push(&at_spec_version);
+    EksNodegroup(eks(&all))
 }
 
 /// The spec the expansion makes: two taints and a label, subnets in blueprint order.
@@ -193,6 +198,22 @@ async fn create_sends_the_spec_with_the_client_token() {
     assert_eq!(created.num_calls(), 1, "the request carried the spec and token");
     assert_eq!(c.physical_id, NG_ARN);
     assert_eq!(c.outputs["id"], Value::str(NG));
+}
+
+/// CreateNodegroup takes the cluster's version only: during an upgrade over several
+/// minors a new group starts at the control plane's and follows it in the next round.
+#[tokio::test]
+async fn create_during_an_upgrade_starts_at_the_clusters_version() {
+    let [_, behind] = cluster(|c| c.version("1.30"));
+    let created = mock!(Client::create_nodegroup)
+        .match_requests(|r| r.version() == Some("1.30"))
+        .then_output(|| {
+            CreateNodegroupOutput::builder()
+                .nodegroup(described(NODE, NodegroupStatus::Creating))
+                .build()
+        });
+    kind(&[&behind, &created]).create(&node()).await.expect("created");
+    assert_eq!((behind.num_calls(), created.num_calls()), (1, 1));
 }
 
 #[tokio::test]

@@ -215,6 +215,13 @@ impl Kind for EksNodegroup {
         let spec = EksNodegroupSpec::from_attrs(&node.attrs)?;
         let cluster = spec.cluster.get()?;
         let base = spec.name.as_str();
+        // CreateNodegroup takes the cluster's version only ("this is the only accepted
+        // specified value", botocore): a group added during an upgrade over several
+        // minors starts at the control plane's and follows it in the next round.
+        let version = match &spec.version {
+            Some(v) => Some(toward_cluster(c, cluster, v).await?.0),
+            None => None,
+        };
         // Names are unique per cluster: a create-before-destroy replacement takes a
         // name beside the old one's (alternating, so names do not grow).
         let aws_name = match node.replaces.as_deref().and_then(ng_names) {
@@ -237,7 +244,7 @@ impl Kind for EksNodegroup {
             .scaling_config(scaling(&spec))
             .set_labels(Some(spec.labels.clone().into_iter().collect()))
             .set_taints(Some(spec.taints.iter().map(sdk_taint).collect()))
-            .set_version(spec.version.clone())
+            .set_version(version)
             .set_update_config(spec.update_config.map(sdk_update_config))
             .set_tags(Some(t))
             .client_request_token(node.client_token());
