@@ -370,6 +370,15 @@ def _finish(u, target, apply):
     return fn
 
 
+def _start_cluster_update(c, utype, params, apply):
+    """An update of cluster `c` (under LOCK): UPDATING until the time model applies it."""
+    u = _new_update(c, utype, params, "cluster", c)
+    c["status"] = "UPDATING"
+    out = {"update": dict(u)}  # as the call answers: InProgress, whatever the time scale
+    timing.after("eks-cluster", "update", _finish(u, c, apply))
+    return out
+
+
 def update_cluster_version(ctx, req):
     with LOCK:
         c = _cluster(ctx, req["name"])
@@ -404,21 +413,16 @@ def update_cluster_version(ctx, req):
                 f"Nodegroups {', '.join(lagging)} must be updated to match cluster version "
                 f"{cur} before updating the cluster to {version}",
             )
-        u = _new_update(
+
+        def apply():
+            c["version"] = version
+
+        return _start_cluster_update(
             c,
             "VersionUpdate",
             [{"type": "Version", "value": version}, {"type": "PlatformVersion", "value": "eks.1"}],
-            "cluster",
-            c,
+            apply,
         )
-        c["status"] = "UPDATING"
-        out = {"update": dict(u)}
-
-    def apply():
-        c["version"] = version
-
-    timing.after("eks-cluster", "update", _finish(u, c, apply))
-    return out
 
 
 def update_cluster_config(ctx, req):
@@ -477,11 +481,7 @@ def update_cluster_config(ctx, req):
                 "Exactly one kind of configuration change is allowed per update",
             )
         utype, params, apply = changes[0]
-        u = _new_update(c, utype, params, "cluster", c)
-        c["status"] = "UPDATING"
-        out = {"update": dict(u)}
-    timing.after("eks-cluster", "update", _finish(u, c, apply))
-    return out
+        return _start_cluster_update(c, utype, params, apply)
 
 
 def associate_encryption_config(ctx, req):
@@ -519,21 +519,16 @@ def associate_encryption_config(ctx, req):
                 "encryptionConfig takes one entry with a provider keyArn; resources, if given, "
                 "can only be secrets",
             )
-        u = _new_update(
+
+        def apply():
+            c["encryptionConfig"] = config
+
+        return _start_cluster_update(
             c,
             "AssociateEncryptionConfig",
             [{"type": "EncryptionConfig", "value": json.dumps(config)}],
-            "cluster",
-            c,
+            apply,
         )
-        c["status"] = "UPDATING"
-        out = {"update": dict(u)}
-
-    def apply():
-        c["encryptionConfig"] = config
-
-    timing.after("eks-cluster", "update", _finish(u, c, apply))
-    return out
 
 
 def _update_owner(ctx, req):

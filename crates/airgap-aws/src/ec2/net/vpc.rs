@@ -98,26 +98,23 @@ impl Vpc {
         vpc_id: &str,
         spec: &VpcSpec,
     ) -> Result<(), KindError> {
-        let on = |v: bool| AttributeBooleanValue::builder().value(v).build();
-        // The VPC may be moments old (create): its id may not be visible yet.
-        on_fresh(|| async {
-            c.modify_vpc_attribute()
-                .vpc_id(vpc_id)
-                .enable_dns_support(on(spec.enable_dns_support))
-                .send()
-                .await
-                .map_err(classify)
-        })
-        .await?;
-        on_fresh(|| async {
-            c.modify_vpc_attribute()
-                .vpc_id(vpc_id)
-                .enable_dns_hostnames(on(spec.enable_dns_hostnames))
-                .send()
-                .await
-                .map_err(classify)
-        })
-        .await?;
+        let on = |v: bool| Some(AttributeBooleanValue::builder().value(v).build());
+        // One attribute a call (ModifyVpcAttribute takes one). The VPC may be moments old
+        // (create): its id may not be visible yet.
+        for (support, hostnames) in
+            [(on(spec.enable_dns_support), None), (None, on(spec.enable_dns_hostnames))]
+        {
+            on_fresh(|| async {
+                c.modify_vpc_attribute()
+                    .vpc_id(vpc_id)
+                    .set_enable_dns_support(support.clone())
+                    .set_enable_dns_hostnames(hostnames.clone())
+                    .send()
+                    .await
+                    .map_err(classify)
+            })
+            .await?;
+        }
         Ok(())
     }
 }
