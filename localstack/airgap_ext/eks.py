@@ -425,14 +425,18 @@ def update_cluster_version(ctx, req):
         )
 
 
+def _cluster_for_update(ctx, name):
+    """The cluster a configuration update goes to: none may be running, and it is ACTIVE."""
+    if _in_progress(_cluster(ctx, name)["_updates"]):
+        raise AwsError(
+            "ResourceInUseException", "An update is already in progress for this cluster", 409
+        )
+    return _active_cluster(ctx, name)
+
+
 def update_cluster_config(ctx, req):
     with LOCK:
-        c = _cluster(ctx, req["name"])
-        if _in_progress(c["_updates"]):
-            raise AwsError(
-                "ResourceInUseException", "An update is already in progress for this cluster", 409
-            )
-        c = _active_cluster(ctx, req["name"])
+        c = _cluster_for_update(ctx, req["name"])
         changes = []
         if req.get("resourcesVpcConfig"):
             new_cfg = _vpc_config(ctx, req["resourcesVpcConfig"], c["resourcesVpcConfig"])
@@ -497,12 +501,7 @@ def associate_encryption_config(ctx, req):
     InvalidRequestException and InvalidParameterException are assumptions from the
     operation's error list."""
     with LOCK:
-        c = _cluster(ctx, req["clusterName"])
-        if _in_progress(c["_updates"]):
-            raise AwsError(
-                "ResourceInUseException", "An update is already in progress for this cluster", 409
-            )
-        c = _active_cluster(ctx, req["clusterName"])
+        c = _cluster_for_update(ctx, req["clusterName"])
         if c.get("encryptionConfig"):
             raise AwsError(
                 "InvalidRequestException",
