@@ -279,6 +279,27 @@ pub trait Kind: Send + Sync + 'static {
 
     /// Whether the resource is usable after `check.op` (or gone after a delete).
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError>;
+
+    /// How many readiness checks one [`Kind::ready_many`] call answers: above 1 when the
+    /// API describes several resources in one call (EC2's Describe calls take a list of
+    /// ids). The engine then checks the pending resources of this kind and scope
+    /// together, on one schedule, so a hundred endpoints cost one call per round, not a
+    /// hundred.
+    fn ready_batch(&self) -> usize {
+        1
+    }
+
+    /// Readiness of several resources of this kind, all in one scope, answered in the
+    /// order of `checks`. Kinds whose [`Kind::ready_batch`] is above 1 answer them in
+    /// one call; a resource the call does not find is `NotFound` (or `Gone` after a
+    /// delete), as for [`Kind::ready`]. The default asks one at a time.
+    async fn ready_many(&self, checks: &[Check<'_>]) -> Vec<Result<Readiness, KindError>> {
+        let mut out = Vec::with_capacity(checks.len());
+        for check in checks {
+            out.push(self.ready(*check).await);
+        }
+        out
+    }
 }
 
 /// An update to make: the resolved node, the resource as observed, and the fields that

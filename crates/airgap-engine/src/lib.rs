@@ -16,7 +16,7 @@ pub mod sim;
 pub mod value;
 
 pub use events::{Event, EventSink, Events};
-pub use exec::{execute, ExecOptions, Order, Outcome, Report, SlotMode};
+pub use exec::{execute, ExecOptions, Order, Outcome, Polling, ReadinessFigures, Report, SlotMode};
 pub use graph::{Graph, GraphBuilder, GraphError, Node, NodeId, Scope};
 pub use kind::{
     fnv1a, Change, Check, Created, Diff, ErrorClass, FieldChange, Kind, KindError, KindFacts,

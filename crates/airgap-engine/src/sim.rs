@@ -40,6 +40,9 @@ struct SimResource {
     gone_at: Option<Instant>,
     #[serde(default)]
     deleting: bool,
+    /// A readiness check has seen the current operation finished (its lag is recorded).
+    #[serde(skip)]
+    seen: bool,
 }
 
 impl SimResource {
@@ -69,6 +72,10 @@ struct SimState {
     faults: Vec<FaultRule>,
     #[serde(skip)]
     throttled: u64,
+    #[serde(skip)]
+    lags: Vec<Duration>,
+    #[serde(skip)]
+    checks: u64,
     /// Live resources by kind, scope, env and airgap:id: the lookup by tag a retried
     /// create does, without a scan.
     #[serde(skip)]
@@ -100,8 +107,38 @@ pub struct SimCloud {
     pub read_latency: Duration,
     /// Scales every duration (the CLI runs the simulation at 1% of AWS time).
     pub time_scale: f64,
-    /// Actual durations vary by up to this fraction around the expected ones.
-    pub jitter: f64,
+    /// How actual durations vary around the expected ones.
+    pub spread: Spread,
+}
+
+/// How far a simulated resource's actual duration strays from its kind's expected one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Spread {
+    /// Uniform within +-`0` of the expected duration (0.2: 80% to 120%).
+    Uniform(f64),
+    /// AWS's spread: log-normal around the expected duration with `sigma`, kept within
+    /// `min`..`max` times it (a NAT gateway takes 1 to 5 minutes, EKS 7 to 16), drawn
+    /// per resource from `seed`.
+    LogNormal { sigma: f64, min: f64, max: f64, seed: u64 },
+}
+
+impl Spread {
+    /// The wide spread the benchmark uses: 0.25x to 3x, skewed towards slow.
+    pub const AWS: Spread = Spread::LogNormal { sigma: 0.6, min: 0.25, max: 3.0, seed: 1 };
+
+    fn factor(self, h: u64) -> f64 {
+        // Two uniforms in (0, 1) from one hash, for Box-Muller.
+        let u = |bits: u64| ((bits & 0xffff_ffff) as f64 + 0.5) / 4_294_967_296.0;
+        match self {
+            Spread::Uniform(w) => 1.0 + w * (2.0 * u(h) - 1.0),
+            Spread::LogNormal { sigma, min, max, seed } => {
+                let h = h ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                let h = fnv1a(&[&h.to_le_bytes()]);
+                let z = (-2.0 * u(h).ln()).sqrt() * (std::f64::consts::TAU * u(h >> 32)).cos();
+                (sigma * z).exp().clamp(min, max)
+            }
+        }
+    }
 }
 
 impl SimCloud {
@@ -113,7 +150,7 @@ impl SimCloud {
             call_latency: Duration::from_millis(150).mul_f64(time_scale.min(1.0)),
             read_latency: Duration::from_millis(80).mul_f64(time_scale.min(1.0)),
             time_scale,
-            jitter: 0.2,
+            spread: Spread::Uniform(0.2),
         })
     }
 
@@ -176,12 +213,23 @@ impl SimCloud {
     }
 
     /// How long `op` on node `id` of `kind` really takes here: the expected duration
-    /// varied by a deterministic per-node jitter, scaled.
+    /// varied by the cloud's [`Spread`], deterministically per node, scaled.
     pub fn actual(&self, kind: &KindFacts, id: &NodeId, op: Op) -> Duration {
         let h = fnv1a(&[id.0.as_bytes(), op.to_string().as_bytes()]);
-        let u = (h % 10_000) as f64 / 10_000.0; // 0 ..< 1
-        let factor = 1.0 + self.jitter * (2.0 * u - 1.0);
-        kind.timing.expected(op).mul_f64(factor * self.time_scale)
+        kind.timing.expected(op).mul_f64(self.spread.factor(h) * self.time_scale)
+    }
+
+    /// How late each readiness check saw a resource usable (or gone): the time from the
+    /// moment it became so to the first check that answered it, one entry per resource.
+    pub fn detection_lags(&self) -> Vec<Duration> {
+        self.state.lock().expect("sim lock").lags.clone()
+    }
+
+    /// Readiness checks answered and the calls that carried them (one call answers a
+    /// batch).
+    pub fn readiness_calls(&self) -> (u64, u64) {
+        let st = self.state.lock().expect("sim lock");
+        (st.checks, st.calls.iter().filter(|(k, _)| k.ends_with(":describe")).map(|(_, n)| n).sum())
     }
 
     async fn enter(
@@ -328,6 +376,7 @@ impl Kind for SimKind {
             ready_at: Some(now + c.actual(self.spec, &node.id, Op::Create)),
             gone_at: None,
             deleting: false,
+            seen: false,
         };
         let out = outputs(&r, now);
         st.resources.insert(physical_id.clone(), r);
@@ -365,6 +414,7 @@ impl Kind for SimKind {
         }
         r.attrs.extend(node.attrs.clone());
         r.ready_at = Some(now + c.actual(self.spec, &node.id, Op::Update));
+        r.seen = false;
         Ok(Updated::done(outputs(r, now)))
     }
 
@@ -401,6 +451,7 @@ impl Kind for SimKind {
         let r = st.resources.get_mut(&current.physical_id).expect("checked above");
         r.deleting = true;
         r.gone_at = Some(gone_at);
+        r.seen = false;
         let tag = (r.kind.clone(), r.scope.clone(), r.env.clone(), r.id.clone());
         // A create-before-destroy replacement may already own the tag.
         if st.by_tag.get(&tag) == Some(&current.physical_id) {
@@ -410,31 +461,72 @@ impl Kind for SimKind {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let Check { scope, op, physical_id, .. } = check;
-        self.cloud.enter(self.spec, self.spec.read_bucket, scope, "describe", None, true).await?;
+        self.cloud
+            .enter(self.spec, self.spec.read_bucket, check.scope, "describe", None, true)
+            .await?;
+        let mut st = self.cloud.state.lock().expect("sim lock");
+        check_one(&mut st, &check, Instant::now())
+    }
+
+    /// One Describe answers up to [`SIM_BATCH`] checks, as EC2's Describe calls take
+    /// many ids.
+    fn ready_batch(&self) -> usize {
+        SIM_BATCH
+    }
+
+    async fn ready_many(&self, checks: &[Check<'_>]) -> Vec<Result<Readiness, KindError>> {
+        let Some(first) = checks.first() else { return Vec::new() };
+        if let Err(e) = self
+            .cloud
+            .enter(self.spec, self.spec.read_bucket, first.scope, "describe", None, true)
+            .await
+        {
+            return checks.iter().map(|_| Err(e.clone())).collect();
+        }
         let now = Instant::now();
         let mut st = self.cloud.state.lock().expect("sim lock");
-        let Some(r) = st.resources.get(physical_id) else {
-            return match op {
-                Op::Delete => Ok(Readiness::Gone),
-                _ => Err(KindError::new(
-                    ErrorClass::NotFound,
-                    "NotFound",
-                    format!("{physical_id} not found"),
-                )),
-            };
-        };
-        Ok(match op {
-            Op::Delete if r.gone(now) => {
-                st.resources.remove(physical_id);
-                Readiness::Gone
-            }
-            Op::Delete => Readiness::Pending("deleting".into()),
-            _ if r.ready_at.is_none_or(|t| now >= t) => Readiness::Ready(outputs(r, now)),
-            Op::Create => Readiness::Pending("creating".into()),
-            Op::Update => Readiness::Pending("updating".into()),
-        })
+        checks.iter().map(|c| check_one(&mut st, c, now)).collect()
     }
+}
+
+/// How many readiness checks one simulated Describe answers.
+pub const SIM_BATCH: usize = 100;
+
+/// A readiness check against the simulated state, recording how late it saw the
+/// operation finished.
+fn check_one(st: &mut SimState, check: &Check<'_>, now: Instant) -> Result<Readiness, KindError> {
+    let Check { op, physical_id, .. } = *check;
+    st.checks += 1;
+    let Some(r) = st.resources.get_mut(physical_id) else {
+        return match op {
+            Op::Delete => Ok(Readiness::Gone),
+            _ => Err(KindError::new(
+                ErrorClass::NotFound,
+                "NotFound",
+                format!("{physical_id} not found"),
+            )),
+        };
+    };
+    let finished = match op {
+        Op::Delete => r.gone(now).then(|| r.gone_at.unwrap_or(now)),
+        _ => r.ready_at.is_none_or(|t| now >= t).then(|| r.ready_at.unwrap_or(now)),
+    };
+    if let Some(at) = finished {
+        if !r.seen {
+            r.seen = true;
+            st.lags.push(now.saturating_duration_since(at));
+        }
+    }
+    Ok(match op {
+        Op::Delete if finished.is_some() => {
+            st.resources.remove(physical_id);
+            Readiness::Gone
+        }
+        Op::Delete => Readiness::Pending("deleting".into()),
+        _ if finished.is_some() => Readiness::Ready(outputs(r, now)),
+        Op::Create => Readiness::Pending("creating".into()),
+        Op::Update => Readiness::Pending("updating".into()),
+    })
 }
 
 fn outputs(r: &SimResource, now: Instant) -> Attrs {

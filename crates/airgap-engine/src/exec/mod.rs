@@ -5,6 +5,9 @@
 //!   holds no slot ([`SlotMode::Calls`]); its checks draw from the read bucket instead.
 //!   [`SlotMode::WholeOperation`] holds the slot through the wait, as Terraform's
 //!   walker does; the benchmark uses it for comparison.
+//! - Readiness is checked on a schedule that bounds the detection lag relative to
+//!   each resource's actual duration ([`Polling`]); pending resources of a kind whose
+//!   API describes many per call are checked together, in one call.
 //! - Ready operations are taken critical-path first, skipping those whose rate-limit
 //!   bucket is empty so one slow bucket does not block the others.
 //! - A failed operation skips everything after it; independent branches go on.
@@ -18,7 +21,7 @@
 //! final [`Report`]).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,7 +43,7 @@ mod report;
 mod retry;
 mod run;
 
-pub use report::{OpReport, Outcome, Report};
+pub use report::{OpReport, Outcome, ReadinessFigures, Report};
 
 /// Which ready operation goes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +72,34 @@ pub struct ExecOptions {
     pub time_scale: f64,
     /// How long NotFound is taken for eventual consistency after a create.
     pub not_found_grace: Duration,
+    /// When readiness is checked.
+    pub polling: Polling,
+    /// Whether the pending resources of a kind that describes many per call
+    /// ([`Kind::ready_batch`]) are checked together.
+    pub batch_polls: bool,
     pub cancel: CancellationToken,
+}
+
+/// The readiness schedule.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Polling {
+    /// Ours: early probes doubling from 1 s up to a quarter of the expected duration
+    /// (a resource AWS finishes early is seen early), then a check every
+    /// `step` of the time waited so far (0.5 s to 30 s), so the detection lag stays within
+    /// that fraction of how long the resource really took, however far that is from the
+    /// expected duration.
+    Adaptive { step: f64, slack: f64 },
+    /// A waiter that knows nothing of the kind: `first`, doubling to `max`
+    /// (terraform-plugin-sdk's `StateChangeConf` without a poll interval: 100 ms to 10 s).
+    Backoff { first: Duration, max: Duration },
+}
+
+impl Polling {
+    /// The schedule `apply` uses.
+    pub const DEFAULT: Polling = Polling::Adaptive { step: 0.04, slack: 0.1 };
+    /// Terraform's default waiter.
+    pub const TERRAFORM: Polling =
+        Polling::Backoff { first: Duration::from_millis(100), max: Duration::from_secs(10) };
 }
 
 impl Default for ExecOptions {
@@ -84,6 +114,8 @@ impl Default for ExecOptions {
             time_scale: 1.0,
             // terraform-provider-aws waits 5 minutes for new EC2 resources to appear.
             not_found_grace: Duration::from_secs(300),
+            polling: Polling::DEFAULT,
+            batch_polls: true,
             cancel: CancellationToken::new(),
         }
     }
@@ -122,6 +154,15 @@ struct OpState {
     remaining: Option<String>,
     attempts: u32,
     polls: u32,
+    /// The sequence number of the poll timer that counts (0: none); a batch that
+    /// checks this operation early leaves its own timer stale.
+    poll_timer: u64,
+    /// When this operation's next check is due, while it waits.
+    poll_due: Option<Instant>,
+    /// When the last two checks went out: the time between them bounds how late the
+    /// check that found the resource ready saw it.
+    checked: [Option<Instant>; 2],
+    lag_bound: Option<Duration>,
     last_status: String,
     holds_slot: bool,
     outcome: Option<Outcome>,
@@ -132,6 +173,8 @@ enum StepResult {
     Updated(Result<Updated, KindError>),
     Deleted(Result<(), KindError>),
     Polled(Result<Readiness, KindError>),
+    /// One call's answers for a batch of operations (the first is the step's own).
+    PolledMany(Vec<(usize, Result<Readiness, KindError>)>),
 }
 
 /// The best ready operation found so far: rank, sequence, operation, its bucket.
@@ -159,6 +202,13 @@ struct Exec<'a> {
     ready: HashMap<(Scope, &'static str), ReadyQueue>,
     fifo: VecDeque<usize>,
     timers: BinaryHeap<Reverse<(Instant, u64, usize, u8)>>,
+    /// Operations waiting for a check, by kind and scope, for kinds that check many
+    /// per call.
+    waiting: HashMap<(&'static str, Scope), BTreeSet<usize>>,
+    /// Readiness calls made (a batch is one).
+    readiness_calls: u64,
+    /// When the run is projected to end, from `t0` (see `Exec::slack`).
+    horizon: Duration,
     seq: u64,
     slots_used: usize,
     calls_in_flight: usize,
@@ -200,6 +250,10 @@ pub async fn execute(
             remaining: None,
             attempts: 0,
             polls: 0,
+            poll_timer: 0,
+            poll_due: None,
+            checked: [None; 2],
+            lag_bound: None,
             last_status: String::new(),
             holds_slot: false,
             outcome: None,
@@ -220,6 +274,9 @@ pub async fn execute(
         ready: HashMap::new(),
         fifo: VecDeque::new(),
         timers: BinaryHeap::new(),
+        waiting: HashMap::new(),
+        readiness_calls: 0,
+        horizon: Duration::ZERO,
         seq: 0,
         slots_used: 0,
         calls_in_flight: 0,

@@ -1,5 +1,5 @@
-//! Timers and the readiness polling schedule: when to check a resource again
-//! and when a retried call goes out.
+//! Timers and the readiness polling schedule: when to check a resource again, which
+//! pending resources one call checks together, and when a retried call goes out.
 
 use std::cmp::Reverse;
 use std::sync::Arc;
@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Exec, SlotMode, State, StepResult, Timer};
+use super::{Exec, Polling, SlotMode, State, StepResult, Timer};
+use crate::graph::Scope;
 use crate::kind::Check;
 
 impl Exec<'_> {
     pub(super) fn fire_timers(&mut self) -> Option<Instant> {
         let now = Instant::now();
-        while let Some(&Reverse((at, _, o, kind))) = self.timers.peek() {
+        while let Some(&Reverse((at, seq, o, kind))) = self.timers.peek() {
             if at > now {
                 return Some(at);
             }
@@ -28,11 +29,13 @@ impl Exec<'_> {
                         self.make_ready(o);
                     }
                 }
+                // A batch checked this one since: its own timer no longer counts.
+                Timer::Poll if self.st[o].poll_timer != seq => {}
                 Timer::Poll => {
                     let scope = self.scope(o).clone();
                     let bucket = self.kinds[o].read_bucket();
                     match self.limiter.try_take(&scope, bucket, now) {
-                        Ok(()) => self.start_poll(o),
+                        Ok(()) => self.start_poll(o, now),
                         Err(wait) => self.schedule(o, Timer::Poll, now + wait),
                     }
                 }
@@ -44,57 +47,156 @@ impl Exec<'_> {
     pub(super) fn schedule(&mut self, o: usize, timer: Timer, at: Instant) {
         self.seq += 1;
         let k = match timer {
-            Timer::Poll => 0,
+            Timer::Poll => {
+                self.st[o].poll_timer = self.seq;
+                self.st[o].poll_due = Some(at);
+                if let Some(key) = self.batch_key(o) {
+                    self.waiting.entry(key).or_default().insert(o);
+                }
+                0
+            }
             Timer::RetryCall => 1,
         };
         self.timers.push(Reverse((at, self.seq, o, k)));
     }
 
-    fn start_poll(&mut self, o: usize) {
-        self.st[o].state = State::Polling;
-        self.st[o].polls += 1;
+    /// The group `o` is checked with, when its kind checks many per call.
+    fn batch_key(&self, o: usize) -> Option<(&'static str, Scope)> {
+        let kind = &self.kinds[o];
+        (self.opts.batch_polls && kind.ready_batch() > 1)
+            .then(|| (kind.name(), self.scope(o).clone()))
+    }
+
+    /// Checks `o`, and with it, in the same call, the other operations of its kind and
+    /// scope that wait for a check, soonest due first, as many as one call takes: they
+    /// cost nothing more, and each is seen as early as the most eager of them is
+    /// checked.
+    fn start_poll(&mut self, o: usize, now: Instant) {
+        let mut batch = vec![o];
+        if let Some(key) = self.batch_key(o) {
+            let limit = self.kinds[o].ready_batch();
+            if let Some(group) = self.waiting.get_mut(&key) {
+                group.remove(&o);
+                let mut others: Vec<usize> = group.iter().copied().collect();
+                others.sort_by_key(|&m| self.st[m].poll_due);
+                others.truncate(limit - 1);
+                for m in &others {
+                    group.remove(m);
+                }
+                if group.is_empty() {
+                    self.waiting.remove(&key);
+                }
+                batch.extend(others);
+            }
+        }
+        self.readiness_calls += 1;
+        let mut checks = Vec::with_capacity(batch.len());
+        for &m in &batch {
+            let s = &mut self.st[m];
+            s.state = State::Polling;
+            s.polls += 1;
+            s.poll_timer = 0;
+            s.poll_due = None;
+            s.checked = [s.checked[1], Some(now)];
+            checks.push((
+                m,
+                self.g.ops[m].op,
+                s.physical_id.clone().unwrap_or_default(),
+                s.outputs.clone(),
+                s.handle.clone(),
+            ));
+        }
         let kind = Arc::clone(&self.kinds[o]);
-        let op = self.g.ops[o].op;
         let scope = self.scope(o).clone();
-        let physical = self.st[o].physical_id.clone().unwrap_or_default();
-        let outputs = self.st[o].outputs.clone();
-        let handle = self.st[o].handle.clone();
+        if checks.len() == 1 {
+            let (_, op, physical, outputs, handle) = checks.pop().expect("one check");
+            self.tasks.spawn(async move {
+                let check = Check {
+                    scope: &scope,
+                    op,
+                    physical_id: &physical,
+                    outputs: &outputs,
+                    handle: handle.as_deref(),
+                };
+                (o, StepResult::Polled(kind.ready(check).await))
+            });
+            return;
+        }
         self.tasks.spawn(async move {
-            let check = Check {
-                scope: &scope,
-                op,
-                physical_id: &physical,
-                outputs: &outputs,
-                handle: handle.as_deref(),
-            };
-            (o, StepResult::Polled(kind.ready(check).await))
+            let list: Vec<Check<'_>> = checks
+                .iter()
+                .map(|(_, op, physical, outputs, handle)| Check {
+                    scope: &scope,
+                    op: *op,
+                    physical_id: physical,
+                    outputs,
+                    handle: handle.as_deref(),
+                })
+                .collect();
+            let mut answers = kind.ready_many(&list).await.into_iter();
+            let ops = checks.iter().map(|c| {
+                let answer = answers.next().unwrap_or_else(|| {
+                    Err(crate::kind::KindError::fatal(
+                        "NoAnswer",
+                        "the batched readiness check answered fewer resources than it was asked",
+                    ))
+                });
+                (c.0, answer)
+            });
+            (o, StepResult::PolledMany(ops.collect()))
         });
     }
 
     pub(super) fn begin_wait(&mut self, o: usize, now: Instant) {
         self.st[o].called = Some(now);
+        self.st[o].checked = [None, Some(now)];
         self.st[o].state = State::Waiting;
         let first = self.poll_delay(o, Duration::ZERO);
         self.schedule(o, Timer::Poll, now + first);
     }
 
-    /// Polls densely around the expected duration and back off once well past it:
-    /// half the expected time first, then steps of 1.5% of it (0.5 s to 10 s), then,
-    /// past twice the expected time, doubling up to 30 s.
-    pub(super) fn poll_delay(&self, o: usize, waited: Duration) -> Duration {
-        let expected = self.scaled(self.g.ops[o].expected);
+    /// The delay before the next check of `o`, which has waited `waited` since its call
+    /// returned (see [`Polling`]).
+    pub(super) fn poll_delay(&mut self, o: usize, waited: Duration) -> Duration {
         let floor = Duration::from_millis(10);
-        let step = expected.mul_f64(0.015).clamp(
-            self.scaled(Duration::from_millis(500)).max(floor),
-            self.scaled(Duration::from_secs(10)).max(floor),
-        );
-        if waited < expected / 2 {
-            return (expected / 2 - waited).max(floor);
+        let scale = self.opts.time_scale;
+        let scaled = |d: Duration| d.mul_f64(scale).max(floor);
+        match self.opts.polling {
+            Polling::Backoff { first, max } => {
+                let n = self.st[o].polls.min(16);
+                (scaled(first) * 2u32.pow(n)).min(scaled(max))
+            }
+            Polling::Adaptive { step, slack } => {
+                let expected = self.scaled(self.g.ops[o].expected);
+                let early = expected / 4;
+                if waited < early {
+                    // Probes at 1 s, 2 s, 4 s, ...: cheap, and a resource that is
+                    // ready long before AWS usually takes is not left idle.
+                    let next = (waited * 2).max(scaled(Duration::from_secs(1))).min(early);
+                    return next.saturating_sub(waited).max(floor);
+                }
+                let dense = waited
+                    .mul_f64(step)
+                    .clamp(scaled(Duration::from_millis(500)), scaled(Duration::from_secs(30)));
+                // Off the critical path, seeing it late costs nothing until the slack
+                // is used up: spend a share of it on fewer checks.
+                let relaxed =
+                    self.slack(o, waited).mul_f64(slack).min(scaled(Duration::from_secs(30)));
+                dense.max(relaxed)
+            }
         }
-        if waited > expected * 2 {
-            let over = self.st[o].polls.saturating_sub(1).min(8);
-            return (step * 2u32.pow(over)).min(self.scaled(Duration::from_secs(30)).max(floor));
-        }
-        step
+    }
+
+    /// How much later than now `o` could finish without the run ending later than
+    /// projected: the projected end is the latest of every started operation's expected
+    /// end of its chain (its own remaining expected time, at least none, and the
+    /// expected chain after it), and only grows.
+    fn slack(&mut self, o: usize, waited: Duration) -> Duration {
+        let expected = self.g.ops[o].expected;
+        let own = self.scaled(expected).saturating_sub(waited);
+        let after = self.scaled(self.g.rank[o].saturating_sub(expected));
+        let ends = Instant::now().saturating_duration_since(self.t0) + own + after;
+        self.horizon = self.horizon.max(ends);
+        self.horizon - ends
     }
 }

@@ -40,6 +40,12 @@ pub struct OpReport {
     /// Done, but for this, which a further round reaches (see `Updated::remaining`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remaining: Option<String>,
+    /// Readiness checks of this operation (a batched call checks several).
+    pub checks: u32,
+    /// The time between the check that found it finished and the one before: how late
+    /// it was seen, at most.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_bound_s: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -52,6 +58,8 @@ pub struct Report {
     pub cancelled: bool,
     /// Outputs of every node that exists after the run, by id.
     pub outputs: Vec<(NodeId, Attrs)>,
+    /// Readiness calls made: a batched call that checks several resources counts once.
+    pub readiness_calls: u64,
 }
 
 impl Report {
@@ -73,6 +81,38 @@ impl Report {
     pub fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
         self.ops.iter().filter(|o| f(&o.outcome)).count()
     }
+
+    /// How the run waited: readiness calls per operation that waited, and the p50
+    /// and p99 of the bound on detection lag (see [`OpReport::lag_bound_s`]).
+    pub fn readiness(&self) -> ReadinessFigures {
+        let mut lags: Vec<f64> = self.ops.iter().filter_map(|o| o.lag_bound_s).collect();
+        lags.sort_by(f64::total_cmp);
+        let pct = |p: f64| {
+            lags.get(((lags.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0)
+        };
+        let waited = self.ops.iter().filter(|o| o.checks > 0).count();
+        ReadinessFigures {
+            calls: self.readiness_calls,
+            checks: self.ops.iter().map(|o| u64::from(o.checks)).sum(),
+            calls_per_op: if waited == 0 {
+                0.0
+            } else {
+                self.readiness_calls as f64 / waited as f64
+            },
+            lag_p50_s: pct(0.5),
+            lag_p99_s: pct(0.99),
+        }
+    }
+}
+
+/// Figures of a run's readiness checks (see [`Report::readiness`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ReadinessFigures {
+    pub calls: u64,
+    pub checks: u64,
+    pub calls_per_op: f64,
+    pub lag_p50_s: f64,
+    pub lag_p99_s: f64,
 }
 
 impl Exec<'_> {
@@ -94,6 +134,8 @@ impl Exec<'_> {
                     .remaining
                     .clone()
                     .filter(|_| matches!(outcome, Outcome::Done { .. })),
+                checks: self.st[o].polls,
+                lag_bound_s: self.st[o].lag_bound.map(|d| d.as_secs_f64()),
                 outcome,
             });
         }
@@ -118,6 +160,7 @@ impl Exec<'_> {
             elapsed_s: self.at(),
             cancelled,
             outputs,
+            readiness_calls: self.readiness_calls,
         };
         self.events.emit(|| Event::RunFinished {
             at_s: report.elapsed_s,

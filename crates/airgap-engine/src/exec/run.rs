@@ -108,12 +108,21 @@ impl Exec<'_> {
                     Err(e) => self.on_error(o, e, true),
                 }
             }
+            StepResult::PolledMany(answers) => {
+                for (m, r) in answers {
+                    self.on_result(m, StepResult::Polled(r));
+                }
+            }
             StepResult::Polled(r) => match r {
                 Ok(Readiness::Ready(outputs)) if op != Op::Delete => {
                     self.st[o].outputs.extend(outputs);
+                    self.seen_finished(o);
                     self.complete(o);
                 }
-                Ok(Readiness::Gone) if op == Op::Delete => self.complete(o),
+                Ok(Readiness::Gone) if op == Op::Delete => {
+                    self.seen_finished(o);
+                    self.complete(o);
+                }
                 Ok(Readiness::Ready(_)) | Ok(Readiness::Gone) => {
                     let e = KindError::fatal(
                         "UnexpectedState",
@@ -145,9 +154,20 @@ impl Exec<'_> {
                     let next = now + self.poll_delay(o, waited);
                     self.schedule(o, Timer::Poll, next);
                 }
-                Err(e) if op == Op::Delete && e.class == ErrorClass::NotFound => self.complete(o),
+                Err(e) if op == Op::Delete && e.class == ErrorClass::NotFound => {
+                    self.seen_finished(o);
+                    self.complete(o);
+                }
                 Err(e) => self.on_error(o, e, false),
             },
+        }
+    }
+
+    /// A check found `o` finished: it became so after the check before went out, so
+    /// the time between the two bounds how late it was seen.
+    fn seen_finished(&mut self, o: usize) {
+        if let [Some(before), Some(last)] = self.st[o].checked {
+            self.st[o].lag_bound = Some(last.saturating_duration_since(before));
         }
     }
 
