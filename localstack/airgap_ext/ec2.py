@@ -11,7 +11,7 @@ Select it with PROVIDER_OVERRIDE_EC2=airgap (localstack/start does).
 
 from localstack.aws.api import RequestContext, handler
 from localstack.services.ec2.provider import Ec2Provider
-from localstack.services.moto import call_moto
+from localstack.services.moto import call_moto, call_moto_with_request
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayVpcAttachment
 
 from . import ec2_share, timing
@@ -550,6 +550,39 @@ class AirgapEc2Provider(Ec2Provider):
 
         timing.after("vpc-endpoint", "delete", deleted)
         return {"Unsuccessful": unsuccessful}
+
+    # ---- describing endpoints by id -------------------------------------------------------
+    @handler("DescribeVpcEndpoints", expand=False)
+    def describe_vpc_endpoints(self, context: RequestContext, request):
+        """Two rules of AWS that moto lacks. The ``vpc-endpoint-id`` filter (botocore
+        DescribeVpcEndpoints Filters: "vpc-endpoint-id: The ID of the endpoint"): unlike
+        VpcEndpointIds, an id it does not match is simply not listed, which is what a
+        batched readiness check needs; moto raises FilterNotImplementedError. And at most
+        200 filter values per call: AWS answers more with InvalidParameterValue "The
+        maximum number of filter values specified on a single call is 200" (recorded for
+        DescribeVpcEndpoints in a public issue of a Go tool that sent 300)."""
+        filters = request.get("Filters") or []
+        values = sum(len(f.get("Values") or []) for f in filters)
+        if values > 200:
+            raise AwsError(
+                "InvalidParameterValue",
+                "The maximum number of filter values specified on a single call is 200",
+            )
+        by_id = [f for f in filters if f.get("Name") == "vpc-endpoint-id"]
+        if not by_id:
+            return call_moto(context)
+        wanted = set(by_id[0].get("Values") or [])
+        for f in by_id[1:]:
+            wanted &= set(f.get("Values") or [])
+        rest = [f for f in filters if f.get("Name") != "vpc-endpoint-id"]
+        req = {k: v for k, v in request.items() if k != "Filters"}
+        if rest:
+            req["Filters"] = rest
+        result = call_moto_with_request(context, req)
+        result["VpcEndpoints"] = [
+            e for e in result.get("VpcEndpoints", []) if e.get("VpcEndpointId") in wanted
+        ]
+        return result
 
     # ---- launch templates -----------------------------------------------------------------
     @handler("DescribeLaunchTemplates", expand=False)

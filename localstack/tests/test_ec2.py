@@ -25,3 +25,39 @@ def test_a_nat_gateways_address_holds_until_the_nat_is_gone(account):
     ec2.delete_nat_gateway(NatGatewayId=nat)  # time scale 0: deleted at once
     ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
     ec2.release_address(AllocationId=eip)
+
+
+def test_endpoints_are_described_by_the_id_filter_and_at_most_200_filter_values(account):
+    """botocore DescribeVpcEndpoints documents the vpc-endpoint-id filter: ids it does not
+    match are left out (VpcEndpointIds would fail the call). AWS refuses more than 200
+    filter values in one call (InvalidParameterValue, recorded in a public issue)."""
+    ec2 = account.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    made = [
+        ec2.create_vpc_endpoint(
+            VpcId=vpc, ServiceName=f"com.amazonaws.us-east-1.{svc}", VpcEndpointType="Gateway"
+        )["VpcEndpoint"]["VpcEndpointId"]
+        for svc in ("s3", "dynamodb")
+    ]
+    gone = "vpce-0123456789abcdef0"
+    found = ec2.describe_vpc_endpoints(
+        Filters=[{"Name": "vpc-endpoint-id", "Values": [made[0], gone]}]
+    )["VpcEndpoints"]
+    assert [e["VpcEndpointId"] for e in found] == [made[0]]
+    both = ec2.describe_vpc_endpoints(
+        Filters=[
+            {"Name": "vpc-endpoint-id", "Values": made},
+            {"Name": "vpc-id", "Values": [vpc]},
+        ]
+    )["VpcEndpoints"]
+    assert sorted(e["VpcEndpointId"] for e in both) == sorted(made)
+    with pytest.raises(ClientError) as e:
+        ec2.describe_vpc_endpoints(VpcEndpointIds=[gone])
+    assert e.value.response["Error"]["Code"] == "InvalidVpcEndpointId.NotFound"
+    many = [f"vpce-{i:017x}" for i in range(201)]
+    with pytest.raises(ClientError) as e:
+        ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-endpoint-id", "Values": many}])
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert "200" in e.value.response["Error"]["Message"]
+    ok = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-endpoint-id", "Values": many[:200]}])
+    assert ok["VpcEndpoints"] == []

@@ -242,6 +242,10 @@ pub struct ApplyArgs {
     /// (e.g. 30s, 10m) before failing; 0 fails at once.
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
     pub lock_timeout: Duration,
+    /// At the end, print every API call the command made (by service and operation)
+    /// and how the run waited: readiness calls, and how late it saw resources finish.
+    #[arg(long)]
+    pub stats: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use airgap_engine::plan::Summary;
-use airgap_engine::{Action, Event, FieldChange, Op, Outcome, Plan, PlanMode, Report, Value};
+use airgap_engine::{
+    Action, Event, FieldChange, Op, Outcome, Plan, PlanMode, ReadinessFigures, Report, Value,
+};
 
 /// The Terraform-like diff: one block per changed node, then the summary line.
 /// Unchanged nodes are left out; nodes are sorted by id so related ones sit together.
@@ -125,6 +127,26 @@ pub fn stats(observations: usize, calls: &BTreeMap<String, u64>) -> String {
         let _ = writeln!(out, "  {call:<width$} {n:>6}");
     }
     out
+}
+
+/// Every API call a command made, for `apply --stats` and `destroy --stats`.
+pub fn calls(calls: &BTreeMap<String, u64>) -> String {
+    let total: u64 = calls.values().sum();
+    let mut out = format!("API calls: {total}\n");
+    let width = calls.keys().map(String::len).max().unwrap_or(0);
+    for (call, n) in calls {
+        let _ = writeln!(out, "  {call:<width$} {n:>6}");
+    }
+    out
+}
+
+/// How a run waited for resources, for `--stats`.
+pub fn readiness(r: &ReadinessFigures) -> String {
+    format!(
+        "Readiness: {} calls for {} checks ({:.1} calls per resource waited for); \
+         seen finished at most {:.1} s late (p50), {:.1} s (p99)\n",
+        r.calls, r.checks, r.calls_per_op, r.lag_p50_s, r.lag_p99_s
+    )
 }
 
 pub fn op_symbol(op: Op) -> &'static str {

@@ -126,12 +126,21 @@ async fn destroy_counts_by_account_and_kind() {
 }
 
 fn op(node: &str, kind: &str, op: Op, outcome: Outcome) -> OpReport {
-    OpReport { node: node.into(), kind: kind.to_string(), op, outcome, remaining: None }
+    OpReport {
+        node: node.into(),
+        kind: kind.to_string(),
+        op,
+        outcome,
+        remaining: None,
+        checks: 0,
+        lag_bound_s: None,
+    }
 }
 
 #[test]
 fn report_success() {
     let r = Report {
+        readiness_calls: 0,
         longest_chain_s: 3.0,
         ops: vec![
             op("vpc/a", "vpc", Op::Create, Outcome::Done { elapsed_s: 3.0 }),
@@ -148,6 +157,7 @@ fn report_success() {
 #[test]
 fn report_failure_lists_root_causes_only() {
     let r = Report {
+        readiness_calls: 0,
         longest_chain_s: 3.0,
         ops: vec![
             op("vpc/a", "vpc", Op::Create, Outcome::Done { elapsed_s: 3.0 }),
@@ -183,6 +193,7 @@ fn report_failure_lists_root_causes_only() {
 #[test]
 fn report_interrupted() {
     let r = Report {
+        readiness_calls: 0,
         longest_chain_s: 3.0,
         ops: vec![
             op("vpc/a", "vpc", Op::Delete, Outcome::Done { elapsed_s: 2.0 }),
@@ -244,4 +255,32 @@ fn stats_table() {
     let calls =
         [("vpc:observe".to_string(), 3), ("subnet:observe".to_string(), 3)].into_iter().collect();
     insta::assert_snapshot!(render::stats(6, &calls));
+}
+
+#[test]
+fn readiness_figures_and_the_call_table() {
+    let mut r = Report {
+        readiness_calls: 0,
+        longest_chain_s: 1.0,
+        ops: vec![op("vpc/a", "vpc", Op::Create, Outcome::Done { elapsed_s: 1.0 })],
+        elapsed_s: 1.0,
+        cancelled: false,
+        outputs: vec![],
+    };
+    r.ops[0].checks = 4;
+    r.ops[0].lag_bound_s = Some(0.5);
+    r.readiness_calls = 3;
+    assert_eq!(
+        render::readiness(&r.readiness()),
+        "Readiness: 3 calls for 4 checks (3.0 calls per resource waited for); \
+         seen finished at most 0.5 s late (p50), 0.5 s (p99)\n"
+    );
+    let calls = std::collections::BTreeMap::from([
+        ("ec2:DescribeVpcEndpoints".to_string(), 7),
+        ("ec2:CreateVpc".to_string(), 1),
+    ]);
+    assert_eq!(
+        render::calls(&calls),
+        "API calls: 8\n  ec2:CreateVpc                 1\n  ec2:DescribeVpcEndpoints      7\n"
+    );
 }

@@ -1,17 +1,20 @@
 //! VPC endpoints: gateway (S3, DynamoDB; route table associations) and interface
 //! (subnets, security groups, private DNS), both with optional endpoint policies.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
 
 use airgap_engine::{
-    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness,
+    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Readiness,
     Resolved, Scope, Updated, Value,
 };
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ResourceType, State, VpcEndpointType};
+use aws_sdk_ec2::types::{ResourceType, State, VpcEndpoint, VpcEndpointType};
+use tokio::sync::OnceCell;
 
 use super::{
-    describe_one, env_pages, kind_meta, made, observe_tagged, retag, tag_spec, Ec2, TagDrift,
+    answer_each, describe_by_ids, env_pages, kind_meta, made, observe_tagged, retag, tag_spec, Ec2,
+    TagDrift, ID_BATCH,
 };
 use crate::errors::{classify, unless_gone};
 use crate::kit::{
@@ -48,14 +51,51 @@ fn observed_policy(doc: &str) -> String {
     }
 }
 
+/// What a DescribeVpcEndpoints of the env's endpoints answered.
+type Described = Result<Vec<VpcEndpoint>, KindError>;
+
+/// A describe in flight, by scope and env.
+type InFlight = HashMap<(Scope, String), Weak<OnceCell<Described>>>;
+
+/// The environment's endpoints of a scope, described once for both endpoint kinds when
+/// they observe at the same time (a plan observes every kind at once): concurrent
+/// callers share the call in flight; nothing is kept once they have their answer, so
+/// the next plan describes afresh.
+#[derive(Default)]
+pub struct SharedDescribe {
+    in_flight: Mutex<InFlight>,
+}
+
+impl SharedDescribe {
+    async fn endpoints(&self, ec2: &Ec2, env: &str, scope: &Scope) -> Described {
+        let cell = {
+            let mut map = self.in_flight.lock().expect("in-flight map poisoned");
+            map.retain(|_, w| w.strong_count() > 0);
+            let key = (scope.clone(), env.to_string());
+            match map.get(&key).and_then(Weak::upgrade) {
+                Some(cell) => cell,
+                None => {
+                    let cell = Arc::new(OnceCell::new());
+                    map.insert(key, Arc::downgrade(&cell));
+                    cell
+                }
+            }
+        };
+        cell.get_or_init(|| async { env_pages!(ec2, scope, env, describe_vpc_endpoints) })
+            .await
+            .clone()
+    }
+}
+
 /// The env's endpoints of one type.
 async fn observe(
     ec2: &Ec2,
+    shared: &SharedDescribe,
     env: &str,
     scope: &Scope,
     ty: VpcEndpointType,
 ) -> Result<Vec<Observed>, KindError> {
-    let eps = env_pages!(ec2, scope, env, describe_vpc_endpoints)?;
+    let eps = shared.endpoints(ec2, env, scope).await?;
     let live = eps.into_iter().filter(|e| e.vpc_endpoint_type() == Some(&ty) && !gone(e.state()));
     Ok(observe_tagged(live, env, TagDrift::Shown, |e, o| {
         let vpc = e.vpc_id().unwrap_or_default().to_string();
@@ -238,31 +278,31 @@ async fn delete(ec2: &Ec2, scope: &Scope, current: &Observed) -> Result<(), Kind
     }
 }
 
-async fn ready(
-    ec2: &Ec2,
-    scope: &Scope,
-    op: Op,
-    physical_id: &str,
-) -> Result<Readiness, KindError> {
-    let c = ec2.client(scope)?;
-    let e = describe_one!(c.describe_vpc_endpoints().vpc_endpoint_ids(physical_id), vpc_endpoints);
-    let state = e.as_ref().map(|e| state_of(e.state()));
+/// Readiness of an endpoint from what a Describe found of it (`None`: not found).
+fn readiness(check: &Check<'_>, e: Option<&VpcEndpoint>) -> Result<Readiness, KindError> {
+    let id = check.physical_id;
+    let state = e.map(|e| state_of(e.state()));
     by_state(
-        op,
-        physical_id,
+        check.op,
+        id,
         state.as_deref(),
         &["available"],
-        || id_out(physical_id),
+        || id_out(id),
         |st| {
-            matches!(st, "failed" | "rejected" | "expired").then(|| {
-                KindError::fatal("EndpointFailed", format!("endpoint {physical_id} is {st}"))
-            })
+            matches!(st, "failed" | "rejected" | "expired")
+                .then(|| KindError::fatal("EndpointFailed", format!("endpoint {id} is {st}")))
         },
     )
 }
 
-pub struct GatewayEndpoint(pub Arc<Ec2>);
-pub struct InterfaceEndpoint(pub Arc<Ec2>);
+/// Endpoints of one scope, checked in one DescribeVpcEndpoints per [`ID_BATCH`].
+async fn ready_many(ec2: &Ec2, checks: &[Check<'_>]) -> Vec<Result<Readiness, KindError>> {
+    let found = describe_by_ids!(ec2, checks, describe_vpc_endpoints, filters, "vpc-endpoint-id");
+    answer_each(checks, found, readiness)
+}
+
+pub struct GatewayEndpoint(pub Arc<Ec2>, pub Arc<SharedDescribe>);
+pub struct InterfaceEndpoint(pub Arc<Ec2>, pub Arc<SharedDescribe>);
 
 macro_rules! endpoint_kind {
     ($ty:ident, $name:ident, $ep:expr, $lists:expr) => {
@@ -282,7 +322,7 @@ macro_rules! endpoint_kind {
             }
 
             async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-                observe(&self.0, env, scope, $ep).await
+                observe(&self.0, &self.1, env, scope, $ep).await
             }
 
             async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
@@ -298,7 +338,16 @@ macro_rules! endpoint_kind {
             }
 
             async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-                ready(&self.0, check.scope, check.op, check.physical_id).await
+                let mut answer = ready_many(&self.0, &[check]).await;
+                answer.pop().expect("one answer per check")
+            }
+
+            fn ready_batch(&self) -> usize {
+                ID_BATCH
+            }
+
+            async fn ready_many(&self, checks: &[Check<'_>]) -> Vec<Result<Readiness, KindError>> {
+                ready_many(&self.0, checks).await
             }
         }
     };

@@ -20,7 +20,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use crate::tags;
 
 pub use blockers::{k8s_cluster, Blockers, Elb, Held};
-pub use endpoint::{GatewayEndpoint, InterfaceEndpoint};
+pub use endpoint::{GatewayEndpoint, InterfaceEndpoint, SharedDescribe};
 pub use launch_template::LaunchTemplate;
 pub use net::{ElasticIp, InternetGateway, NatGateway, Subnet, Vpc};
 pub use routing::{Route, RouteTable, RouteTableAssociation};
@@ -31,9 +31,9 @@ pub use tgw::{
 pub use tgw_accept::TgwAttachmentAccepter;
 
 pub(crate) use tagged::{
-    adopted, available_or_gone, describe_one, diff_with_tag_drift, env_pages, lookup, made,
-    mark_made, marked, observe_tagged, parents_of_env, retag_only, route_made, route_mark,
-    unmark_removed, TagDrift, Tagged,
+    adopted, answer_each, available_or_gone, describe_by_ids, describe_one, diff_with_tag_drift,
+    env_pages, lookup, made, mark_made, marked, observe_tagged, parents_of_env, retag_only,
+    route_made, route_mark, unmark_removed, TagDrift, Tagged, ID_BATCH,
 };
 
 /// EC2 clients per account and region.
@@ -44,6 +44,7 @@ pub type Ec2 = crate::clients::PerScope<aws_sdk_ec2::Client>;
 pub fn register(registry: &mut Registry, ec2: &Arc<Ec2>, blockers: &Arc<Blockers>) {
     let e = || Arc::clone(ec2);
     let b = || Arc::clone(blockers);
+    let endpoints = Arc::new(SharedDescribe::default());
     registry
         .register(Arc::new(Vpc(e(), b())))
         .register(Arc::new(Subnet(e(), b())))
@@ -62,8 +63,8 @@ pub fn register(registry: &mut Registry, ec2: &Arc<Ec2>, blockers: &Arc<Blockers
         .register(Arc::new(TgwPropagation(e())))
         .register(Arc::new(TgwRoute(e())))
         .register(Arc::new(TgwAttachmentAccepter(e())))
-        .register(Arc::new(GatewayEndpoint(e())))
-        .register(Arc::new(InterfaceEndpoint(e())))
+        .register(Arc::new(GatewayEndpoint(e(), Arc::clone(&endpoints))))
+        .register(Arc::new(InterfaceEndpoint(e(), endpoints)))
         .register(Arc::new(LaunchTemplate(e())));
 }
 

@@ -126,6 +126,56 @@ macro_rules! describe_one {
 }
 pub(crate) use describe_one;
 
+/// How many resources a batched readiness check describes per call: EC2 takes at most
+/// 200 filter values in one call and answers more with InvalidParameterValue ("The
+/// maximum number of filter values specified on a single call is 200", recorded for
+/// DescribeVpcEndpoints in a public issue); half of that leaves room.
+pub(crate) const ID_BATCH: usize = 100;
+
+/// Every resource a Describe finds among `checks`' ids, asked through the id `filter`
+/// (`vpc-endpoint-id`, `nat-gateway-id`, ...) of the call's filter parameter
+/// (`filters`, or `filter` for DescribeNatGateways), [`ID_BATCH`] ids a call. A filter, not
+/// the list of ids: an id it does not match (not visible yet, or gone) is left out,
+/// where a list of ids fails the whole call with NotFound and hides the others.
+macro_rules! describe_by_ids {
+    ($ec2:expr, $checks:expr, $call:ident, $filters:ident, $filter:expr) => {
+        async {
+            let checks: &[airgap_engine::Check<'_>] = $checks;
+            let mut found = Vec::new();
+            if let Some(first) = checks.first() {
+                let c = $ec2.client(first.scope)?;
+                for chunk in checks.chunks($crate::ec2::ID_BATCH) {
+                    let ids = chunk.iter().map(|ch| ch.physical_id.to_string());
+                    let items: Vec<_> = $crate::kit::all_pages!(c
+                        .$call()
+                        .$filters($crate::ec2::filter($filter, ids)))?;
+                    found.extend(items);
+                }
+            }
+            Ok::<_, airgap_engine::KindError>(found)
+        }
+        .await
+    };
+}
+pub(crate) use describe_by_ids;
+
+/// Answers each check from what one batched Describe found (see [`describe_by_ids`]):
+/// `answer` gets the check and its resource, `None` when not found; a failed call is
+/// every check's error.
+pub(crate) fn answer_each<T: Tagged>(
+    checks: &[airgap_engine::Check<'_>],
+    found: Result<Vec<T>, KindError>,
+    answer: impl Fn(&airgap_engine::Check<'_>, Option<&T>) -> Result<Readiness, KindError>,
+) -> Vec<Result<Readiness, KindError>> {
+    match found {
+        Err(e) => checks.iter().map(|_| Err(e.clone())).collect(),
+        Ok(items) => checks
+            .iter()
+            .map(|ch| answer(ch, items.iter().find(|i| i.physical_id() == Some(ch.physical_id))))
+            .collect(),
+    }
+}
+
 /// A lookup by the node's tags before a create that has no client token, so a retried
 /// create adopts what an interrupted one made: the listed resources.
 macro_rules! lookup {

@@ -96,7 +96,7 @@ pub enum Polling {
 
 impl Polling {
     /// The schedule `apply` uses.
-    pub const DEFAULT: Polling = Polling::Adaptive { step: 0.04, slack: 0.1 };
+    pub const DEFAULT: Polling = Polling::Adaptive { step: 0.04, slack: 0.03 };
     /// Terraform's default waiter.
     pub const TERRAFORM: Polling =
         Polling::Backoff { first: Duration::from_millis(100), max: Duration::from_secs(10) };

@@ -167,22 +167,23 @@ impl Exec<'_> {
                 (scaled(first) * 2u32.pow(n)).min(scaled(max))
             }
             Polling::Adaptive { step, slack } => {
-                let expected = self.scaled(self.g.ops[o].expected);
-                let early = expected / 4;
-                if waited < early {
-                    // Probes at 1 s, 2 s, 4 s, ...: cheap, and a resource that is
-                    // ready long before AWS usually takes is not left idle.
-                    let next = (waited * 2).max(scaled(Duration::from_secs(1))).min(early);
-                    return next.saturating_sub(waited).max(floor);
-                }
-                let dense = waited
-                    .mul_f64(step)
-                    .clamp(scaled(Duration::from_millis(500)), scaled(Duration::from_secs(30)));
                 // Off the critical path, seeing it late costs nothing until the slack
                 // is used up: spend a share of it on fewer checks.
                 let relaxed =
                     self.slack(o, waited).mul_f64(slack).min(scaled(Duration::from_secs(30)));
-                dense.max(relaxed)
+                let expected = self.g.ops[o].expected.mul_f64(scale);
+                let early = expected / 4;
+                let due = if waited < early {
+                    // Probes at 1 s, 2 s, 4 s, ...: cheap, and a resource that is
+                    // ready long before AWS usually takes is not left idle.
+                    let next = (waited * 2).max(scaled(Duration::from_secs(1))).min(early);
+                    next.saturating_sub(waited).max(floor)
+                } else {
+                    waited
+                        .mul_f64(step)
+                        .clamp(scaled(Duration::from_millis(500)), scaled(Duration::from_secs(30)))
+                };
+                due.max(relaxed)
             }
         }
     }

@@ -70,7 +70,18 @@ pub async fn run_target(
             .await?;
     let result = plan_and_run(target, mode, args, output, lease.as_ref(), opts).await;
     lock::release(lease).await;
+    if args.stats {
+        print_stats(&render::calls(&target.calls()), output);
+    }
     result
+}
+
+/// `--stats` figures: after the text output, or on stderr beside the JSON stream.
+fn print_stats(text: &str, output: Output) {
+    match output {
+        Output::Text => out(&format!("\n{text}")),
+        Output::Json => eprint!("{text}"),
+    }
 }
 
 async fn plan_and_run(
@@ -350,6 +361,9 @@ async fn run_plan(
     let report = result.map_err(|e| Failure::failed(miette!("cannot run the plan: {e}")))?;
     if output == Output::Text {
         out(&format!("\n{}", render::report(&report, mode)));
+    }
+    if args.stats {
+        print_stats(&render::readiness(&report.readiness()), output);
     }
     if let Some(reason) = lease.and_then(Lease::lost_reason) {
         return Err(Failure::failed(miette!(

@@ -290,6 +290,7 @@ pub async fn gc(args: &GcArgs, global: &Global) -> CmdResult {
                 auto_approve: true,
                 parallelism,
                 lock_timeout: Duration::ZERO,
+                stats: false,
             };
             let result = async {
                 let target = record::target(&global, &r, role.as_deref(), time_scale).await?;

@@ -18,12 +18,12 @@ use std::sync::Arc;
 use airgap_engine::{ErrorClass, KindError, Scope};
 use aws_sdk_ec2::types::{
     AttachmentStatus, NatGatewayState, NetworkInterface, NetworkInterfaceStatus,
-    SecurityGroup as Ec2Group, State,
+    NetworkInterfaceType, SecurityGroup as Ec2Group, State, VpcEndpoint,
 };
 use tracing::info;
 
 use crate::clients::PerScope;
-use crate::ec2::{filter, tag_map, Ec2};
+use crate::ec2::{filter, tag_map, Ec2, ID_BATCH};
 use crate::errors::{classify, code_of, found, gone_is_ok};
 use crate::kit::all_pages;
 use crate::tags;
@@ -139,44 +139,63 @@ impl Blockers {
         let mut owners = ClusterOwners::default();
         let mut f = Findings::default();
 
-        // Interface endpoints and NAT gateways of the VPC, by the interfaces they hold:
-        // waited for when they are the environment's or going away.
-        let endpoints = ec2
-            .describe_vpc_endpoints()
-            .filters(filter("vpc-id", [&vpc_id]))
-            .send()
-            .await
-            .map_err(classify)?;
+        // Network interfaces in the subnet, the group, or the VPC.
+        let key = match held {
+            Held::Subnet => "subnet-id",
+            Held::SecurityGroup => "group-id",
+            Held::Vpc => "vpc-id",
+        };
+        let enis: Vec<NetworkInterface> =
+            all_pages!(ec2.describe_network_interfaces().filters(filter(key, [id])))?;
+        // Interface endpoints and NAT gateways, by the interfaces they hold: waited for
+        // when they are the environment's or going away. Described only when an
+        // interface is theirs: a delete retried while something holds it searches
+        // again, and most searches find neither.
         let mut by_eni = HashMap::new();
-        for ep in endpoints.vpc_endpoints() {
-            let ours = tag_map(ep.tags()).get(tags::ENV) == Some(&env);
-            // Compared in EC2's lower case: the SDK's enum only knows `Deleting`.
-            let going = endpoint_going(ep.state());
-            for eni in ep.network_interface_ids() {
-                by_eni.insert(
-                    eni.clone(),
-                    (ep.vpc_endpoint_id().unwrap_or_default().to_string(), ours || going),
-                );
+        let endpoint_ids: Vec<&str> = enis
+            .iter()
+            .filter(|e| e.interface_type() == Some(&NetworkInterfaceType::VpcEndpoint))
+            .filter_map(|e| e.description()?.strip_prefix("VPC Endpoint Interface "))
+            .map(str::trim)
+            .collect();
+        if !endpoint_ids.is_empty() {
+            let endpoints: Vec<VpcEndpoint> = all_pages!(ec2
+                .describe_vpc_endpoints()
+                .filters(filter("vpc-endpoint-id", endpoint_ids.iter().take(ID_BATCH).copied())))?;
+            for ep in &endpoints {
+                let ours = tag_map(ep.tags()).get(tags::ENV) == Some(&env);
+                // Compared in EC2's lower case: the SDK's enum only knows `Deleting`.
+                let going = endpoint_going(ep.state());
+                for eni in ep.network_interface_ids() {
+                    by_eni.insert(
+                        eni.clone(),
+                        (ep.vpc_endpoint_id().unwrap_or_default().to_string(), ours || going),
+                    );
+                }
             }
         }
 
         // NAT gateways: their interface goes once they are deleted.
-        let nats = ec2
-            .describe_nat_gateways()
-            .filter(filter("vpc-id", [&vpc_id]))
-            .send()
-            .await
-            .map_err(classify)?;
-        for nat in nats.nat_gateways() {
-            let ours = tag_map(nat.tags()).get(tags::ENV) == Some(&env);
-            let going =
-                matches!(nat.state(), Some(NatGatewayState::Deleting | NatGatewayState::Deleted));
-            for a in nat.nat_gateway_addresses() {
-                if let Some(eni) = a.network_interface_id() {
-                    by_eni.insert(
-                        eni.to_string(),
-                        (nat.nat_gateway_id().unwrap_or_default().to_string(), ours || going),
-                    );
+        if enis.iter().any(|e| e.interface_type() == Some(&NetworkInterfaceType::NatGateway)) {
+            let nats = ec2
+                .describe_nat_gateways()
+                .filter(filter("vpc-id", [&vpc_id]))
+                .send()
+                .await
+                .map_err(classify)?;
+            for nat in nats.nat_gateways() {
+                let ours = tag_map(nat.tags()).get(tags::ENV) == Some(&env);
+                let going = matches!(
+                    nat.state(),
+                    Some(NatGatewayState::Deleting | NatGatewayState::Deleted)
+                );
+                for a in nat.nat_gateway_addresses() {
+                    if let Some(eni) = a.network_interface_id() {
+                        by_eni.insert(
+                            eni.to_string(),
+                            (nat.nat_gateway_id().unwrap_or_default().to_string(), ours || going),
+                        );
+                    }
                 }
             }
         }
@@ -205,14 +224,6 @@ impl Blockers {
             }
         }
 
-        // Network interfaces in the subnet, the group, or the VPC.
-        let key = match held {
-            Held::Subnet => "subnet-id",
-            Held::SecurityGroup => "group-id",
-            Held::Vpc => "vpc-id",
-        };
-        let enis: Vec<NetworkInterface> =
-            all_pages!(ec2.describe_network_interfaces().filters(filter(key, [id])))?;
         for eni in &enis {
             let eni_id = eni.network_interface_id().unwrap_or_default();
             let what = describe_eni(eni);

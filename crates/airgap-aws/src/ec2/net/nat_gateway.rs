@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 
 use crate::ec2::{
-    describe_one, env_pages, kind_meta, made, observe_tagged, tag_spec, Ec2, TagDrift,
+    answer_each, describe_by_ids, env_pages, kind_meta, made, observe_tagged, tag_spec, Ec2,
+    TagDrift, ID_BATCH,
 };
 use crate::errors::classify;
 use crate::kit::{by_state, created, id_out};
@@ -81,24 +82,40 @@ impl Kind for NatGateway {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        let c = self.0.client(check.scope)?;
-        let nat = describe_one!(
-            c.describe_nat_gateways().nat_gateway_ids(check.physical_id),
-            nat_gateways
-        );
-        by_state(
-            check.op,
-            check.physical_id,
-            nat.as_ref().map(|n| n.state().map_or("pending", NatGatewayState::as_str)),
-            &["available"],
-            || id_out(check.physical_id),
-            |st| {
-                let n = nat.as_ref().filter(|_| st == "failed")?;
-                Some(KindError::fatal(
-                    n.failure_code().unwrap_or("NatGatewayFailed"),
-                    n.failure_message().unwrap_or("the NAT gateway failed"),
-                ))
-            },
-        )
+        let mut answer = self.ready_many(&[check]).await;
+        answer.pop().expect("one answer per check")
     }
+
+    fn ready_batch(&self) -> usize {
+        ID_BATCH
+    }
+
+    /// NAT gateways of one scope in one DescribeNatGateways per [`ID_BATCH`], by the
+    /// `nat-gateway-id` filter.
+    async fn ready_many(&self, checks: &[Check<'_>]) -> Vec<Result<Readiness, KindError>> {
+        let found =
+            describe_by_ids!(self.0, checks, describe_nat_gateways, filter, "nat-gateway-id");
+        answer_each(checks, found, readiness)
+    }
+}
+
+/// Readiness of a NAT gateway from what a Describe found of it (`None`: not found).
+fn readiness(
+    check: &Check<'_>,
+    nat: Option<&aws_sdk_ec2::types::NatGateway>,
+) -> Result<Readiness, KindError> {
+    by_state(
+        check.op,
+        check.physical_id,
+        nat.map(|n| n.state().map_or("pending", NatGatewayState::as_str)),
+        &["available"],
+        || id_out(check.physical_id),
+        |st| {
+            let n = nat.filter(|_| st == "failed")?;
+            Some(KindError::fatal(
+                n.failure_code().unwrap_or("NatGatewayFailed"),
+                n.failure_message().unwrap_or("the NAT gateway failed"),
+            ))
+        },
+    )
 }
