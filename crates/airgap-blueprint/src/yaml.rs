@@ -148,7 +148,27 @@ pub(crate) struct YamlError {
     pub(crate) message: String,
 }
 
+/// At most this many nodes in a document once its aliases are expanded. An alias copies
+/// its anchor's whole tree, so nine levels of ten aliases ("billion laughs") would make
+/// 10^9 nodes from a few hundred bytes; a real blueprint has a few thousand.
+pub(crate) const MAX_NODES: usize = 200_000;
+
+/// At most this deep a nesting of sequences and mappings (a blueprint needs about 8).
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// Nodes in `n`'s tree, itself included.
+fn size(n: &Node) -> usize {
+    1 + match &n.kind {
+        Kind::Scalar { .. } => 0,
+        Kind::Seq(items) => items.iter().map(size).sum(),
+        Kind::Map(pairs) => pairs.iter().map(|(k, v)| size(k) + size(v)).sum(),
+    }
+}
+
 /// Parses the first document of `text`. Returns `Ok(None)` for an empty stream.
+/// Refuses a document deeper than [`MAX_DEPTH`] or larger than [`MAX_NODES`] once its
+/// aliases are expanded, before building it: memory and time stay bounded by the
+/// limits, whatever the input.
 pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     // saphyr reports character indices; miette wants byte offsets.
     let mut byte_of: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
@@ -161,7 +181,9 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     };
 
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    // Each anchored node with the size of its tree.
+    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
+    let mut nodes = 0usize;
     let mut root: Option<Node> = None;
     let mut docs = 0;
     for ev in Parser::new_from_str(text) {
@@ -191,11 +213,26 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                 anchor,
             )),
             Event::Alias(id) => {
-                let node = anchors.get(&id).cloned().ok_or_else(|| YamlError {
-                    offset: span_of(&span).offset(),
+                let offset = span_of(&span).offset();
+                let (node, n) = anchors.get(&id).ok_or_else(|| YamlError {
+                    offset,
                     message: "alias refers to an unknown anchor".into(),
                 })?;
-                Some((Node { span: span_of(&span), ..node }, 0))
+                // Counted before the copy is made.
+                nodes += n - 1;
+                if nodes > MAX_NODES {
+                    return Err(too_many(offset));
+                }
+                Some((Node { span: span_of(&span), ..node.clone() }, 0))
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
+                return Err(YamlError {
+                    offset: span_of(&span).offset(),
+                    message: format!(
+                        "the document nests deeper than {MAX_DEPTH} levels; a blueprint needs \
+                         far fewer: flatten it"
+                    ),
+                });
             }
             Event::SequenceStart(anchor, _) => {
                 stack.push(Frame {
@@ -239,8 +276,12 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
             _ => None,
         };
         if let Some((node, anchor)) = finished {
+            nodes += 1;
+            if nodes > MAX_NODES {
+                return Err(too_many(node.span.offset()));
+            }
             if anchor != 0 {
-                anchors.insert(anchor, node.clone());
+                anchors.insert(anchor, (node.clone(), size(&node)));
             }
             match stack.last_mut() {
                 Some(f) => f.items.push(node),
@@ -249,6 +290,16 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
         }
     }
     Ok(root)
+}
+
+fn too_many(offset: usize) -> YamlError {
+    YamlError {
+        offset,
+        message: format!(
+            "the document expands to more than {MAX_NODES} values (each alias copies its \
+             anchor's whole tree); a blueprint needs a few thousand: use fewer aliases"
+        ),
+    }
 }
 
 struct Frame {
@@ -294,6 +345,34 @@ mod tests {
         ] {
             assert_eq!(resolve(t), ty, "{t}");
         }
+    }
+
+    /// "Billion laughs": nine levels of ten aliases, refused at the limit instead of
+    /// growing to gigabytes; ordinary aliases still work.
+    #[test]
+    fn alias_expansion_and_nesting_are_bounded() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let started = std::time::Instant::now();
+        let e = parse(&bomb).unwrap_err();
+        assert!(e.message.contains("more than 200000 values"), "{e:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        // The offset is the alias that went over.
+        assert!(bomb[e.offset..].starts_with("*a"), "{}", &bomb[e.offset..]);
+
+        let fine = "base: &b {cidr: 10.0.0.0/16}\none: *b\ntwo: *b\n";
+        let root = parse(fine).unwrap().unwrap();
+        assert_eq!(root.to_json()["two"]["cidr"], "10.0.0.0/16");
+
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        let e = parse(&deep).unwrap_err();
+        assert!(e.message.contains("deeper than 64"), "{e:?}");
+        assert_eq!(e.offset, MAX_DEPTH);
+        let ok = format!("{}{}", "[".repeat(60), "]".repeat(60));
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]

@@ -289,6 +289,13 @@ pub trait Kind: Send + Sync + 'static {
         1
     }
 
+    /// Kinds with the same family are checked together too: one Describe reads them all
+    /// (gateway and interface VPC endpoints). Every kind of a family must answer the
+    /// others' checks in its [`Kind::ready_many`]. By default each kind is its own.
+    fn ready_family(&self) -> &'static str {
+        self.facts().name
+    }
+
     /// Readiness of several resources of this kind, all in one scope, answered in the
     /// order of `checks`. Kinds whose [`Kind::ready_batch`] is above 1 answer them in
     /// one call; a resource the call does not find is `NotFound` (or `Gone` after a

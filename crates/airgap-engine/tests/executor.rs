@@ -560,3 +560,21 @@ async fn a_fixed_backoff_schedule_checks_every_ten_seconds_once_settled() {
     // 10 s between checks, plus the read's own latency.
     assert!(r.report.ops[0].lag_bound_s.unwrap() <= 10.2);
 }
+
+/// An emulator at time scale 0 answers every resource ready at once: the apply is then
+/// bound by the rate limits (23 s for hub-spoke's endpoints and NAT gateways), not by
+/// waiting to look. A projection of the run's end that kept AWS's expected durations
+/// would think every check could wait (158 s in all, before it was taken afresh).
+#[tokio::test(start_paused = true)]
+async fn resources_ready_at_once_are_seen_at_once() {
+    let mut cloud = airgap_catalog::sim::cloud(1.0);
+    Arc::get_mut(&mut cloud).unwrap().spread =
+        sim::Spread::LogNormal { sigma: 0.0, min: 0.0, max: 0.0, seed: 0 };
+    let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
+    let r = run(&cloud, &graph, PlanMode::Apply, &aws_opts()).await;
+    assert!(r.report.succeeded());
+    assert!(r.report.elapsed_s < 60.0, "took {} s", r.report.elapsed_s);
+    let lags = cloud.detection_lags();
+    let late = lags.iter().filter(|l| l.as_secs_f64() > 30.5).count();
+    assert_eq!(late, 0, "{lags:?}");
+}

@@ -346,6 +346,11 @@ macro_rules! endpoint_kind {
                 ID_BATCH
             }
 
+            /// One DescribeVpcEndpoints answers gateway and interface endpoints alike.
+            fn ready_family(&self) -> &'static str {
+                "vpc-endpoint"
+            }
+
             async fn ready_many(&self, checks: &[Check<'_>]) -> Vec<Result<Readiness, KindError>> {
                 ready_many(&self.0, checks).await
             }

@@ -207,8 +207,9 @@ struct Exec<'a> {
     waiting: HashMap<(&'static str, Scope), BTreeSet<usize>>,
     /// Readiness calls made (a batch is one).
     readiness_calls: u64,
-    /// When the run is projected to end, from `t0` (see `Exec::slack`).
-    horizon: Duration,
+    /// Operations whose call returned and that wait to be seen finished (see
+    /// `Exec::slack`).
+    in_wait: BTreeSet<usize>,
     seq: u64,
     slots_used: usize,
     calls_in_flight: usize,
@@ -276,7 +277,7 @@ pub async fn execute(
         timers: BinaryHeap::new(),
         waiting: HashMap::new(),
         readiness_calls: 0,
-        horizon: Duration::ZERO,
+        in_wait: BTreeSet::new(),
         seq: 0,
         slots_used: 0,
         calls_in_flight: 0,

@@ -60,15 +60,16 @@ impl Exec<'_> {
         self.timers.push(Reverse((at, self.seq, o, k)));
     }
 
-    /// The group `o` is checked with, when its kind checks many per call.
+    /// The group `o` is checked with, when its kind checks many per call: its family
+    /// (see [`crate::Kind::ready_family`]) and scope.
     fn batch_key(&self, o: usize) -> Option<(&'static str, Scope)> {
         let kind = &self.kinds[o];
         (self.opts.batch_polls && kind.ready_batch() > 1)
-            .then(|| (kind.name(), self.scope(o).clone()))
+            .then(|| (kind.ready_family(), self.scope(o).clone()))
     }
 
-    /// Checks `o`, and with it, in the same call, the other operations of its kind and
-    /// scope that wait for a check, soonest due first, as many as one call takes: they
+    /// Checks `o`, and with it, in the same call, the other operations of its kind (or
+    /// family) and scope that wait for a check, soonest due first, as many as one call takes: they
     /// cost nothing more, and each is seen as early as the most eager of them is
     /// checked.
     fn start_poll(&mut self, o: usize, now: Instant) {
@@ -149,6 +150,7 @@ impl Exec<'_> {
 
     pub(super) fn begin_wait(&mut self, o: usize, now: Instant) {
         self.st[o].called = Some(now);
+        self.in_wait.insert(o);
         self.st[o].checked = [None, Some(now)];
         self.st[o].state = State::Waiting;
         let first = self.poll_delay(o, Duration::ZERO);
@@ -157,7 +159,7 @@ impl Exec<'_> {
 
     /// The delay before the next check of `o`, which has waited `waited` since its call
     /// returned (see [`Polling`]).
-    pub(super) fn poll_delay(&mut self, o: usize, waited: Duration) -> Duration {
+    pub(super) fn poll_delay(&self, o: usize, waited: Duration) -> Duration {
         let floor = Duration::from_millis(10);
         let scale = self.opts.time_scale;
         let scaled = |d: Duration| d.mul_f64(scale).max(floor);
@@ -189,15 +191,27 @@ impl Exec<'_> {
     }
 
     /// How much later than now `o` could finish without the run ending later than
-    /// projected: the projected end is the latest of every started operation's expected
-    /// end of its chain (its own remaining expected time, at least none, and the
-    /// expected chain after it), and only grows.
-    fn slack(&mut self, o: usize, waited: Duration) -> Duration {
-        let expected = self.g.ops[o].expected;
-        let own = self.scaled(expected).saturating_sub(waited);
-        let after = self.scaled(self.g.rank[o].saturating_sub(expected));
-        let ends = Instant::now().saturating_duration_since(self.t0) + own + after;
-        self.horizon = self.horizon.max(ends);
-        self.horizon - ends
+    /// projected. The projection is taken afresh each time, from what is under way now:
+    /// each waiting operation's expected end (its expected duration, or the time it has
+    /// already taken if longer) plus the expected chain after it, and each ready one's
+    /// whole chain from now. Work that finished early shortens it at once, so an
+    /// environment whose resources are ready in no time is not polled as if they took
+    /// what AWS usually takes.
+    fn slack(&self, o: usize, waited: Duration) -> Duration {
+        let now = Instant::now();
+        let ends = |p: usize, waited: Duration| {
+            let expected = self.g.ops[p].expected;
+            self.scaled(expected).saturating_sub(waited)
+                + self.scaled(self.g.rank[p].saturating_sub(expected))
+        };
+        let waiting = self.in_wait.iter().map(|&p| {
+            let called = self.st[p].called.unwrap_or(now);
+            ends(p, now.saturating_duration_since(called))
+        });
+        let ready =
+            self.ready.values().filter_map(|q| q.heap.peek()).map(|(rank, ..)| self.scaled(*rank));
+        let fifo = self.fifo.front().map(|&p| self.scaled(self.g.rank[p]));
+        let horizon = waiting.chain(ready).chain(fifo).max().unwrap_or_default();
+        horizon.saturating_sub(ends(o, waited))
     }
 }

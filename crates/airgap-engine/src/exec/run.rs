@@ -173,6 +173,7 @@ impl Exec<'_> {
 
     fn complete(&mut self, o: usize) {
         let now = Instant::now();
+        self.in_wait.remove(&o);
         self.release_any_slot(o);
         let pix = self.g.ops[o].plan_ix;
         let op = self.g.ops[o].op;
@@ -212,6 +213,7 @@ impl Exec<'_> {
     /// and `--output json` can tell a refusal from a timeout or a lost dependency.
     pub(super) fn fail(&mut self, o: usize, e: KindError) {
         self.release_any_slot(o);
+        self.in_wait.remove(&o);
         let op = self.g.ops[o].op;
         self.st[o].state = State::Failed;
         let error = e.to_string();
