@@ -510,9 +510,10 @@ async fn pending_resources_of_one_kind_and_scope_are_checked_in_one_call() {
     // The executor counts what it made, per operation and in all.
     assert_eq!(r2.report.readiness_calls, calls2);
     assert_eq!(r2.report.ops.iter().map(|o| u64::from(o.checks)).sum::<u64>(), checks2);
-    // Checked with the others, none was seen later than one by one.
+    // Checked with the others, none was seen later than one by one would, give or take
+    // a step of the schedule (5 % of the time waited).
     assert!(
-        r2.report.elapsed_s <= r1.report.elapsed_s + 0.5,
+        r2.report.elapsed_s <= r1.report.elapsed_s * 1.05,
         "batched {} s, one by one {} s",
         r2.report.elapsed_s,
         r1.report.elapsed_s
@@ -521,7 +522,7 @@ async fn pending_resources_of_one_kind_and_scope_are_checked_in_one_call() {
 
 /// A firewall AWS finishes in a quarter of the usual time is seen within about a
 /// second of being ready; one that takes three times as long is seen within the
-/// schedule's share of the time it took (4%), with fewer checks than the old schedule
+/// schedule's share of the time it took (5%), with fewer checks than the old schedule
 /// made (dense from half the expected time: 112 for the slow one).
 #[tokio::test(start_paused = true)]
 async fn detection_lag_is_bounded_however_far_the_actual_duration_is_from_the_expected() {
@@ -535,7 +536,7 @@ async fn detection_lag_is_bounded_however_far_the_actual_duration_is_from_the_ex
         assert!(r.report.succeeded());
         let actual = 360.0 * factor;
         let lag = cloud.detection_lags()[0].as_secs_f64();
-        assert!(lag <= (0.04 * actual).max(1.0) + 0.2, "x{factor}: seen {lag} s late");
+        assert!(lag <= (0.05 * actual).max(1.0) + 0.2, "x{factor}: seen {lag} s late");
         let bound = r.report.ops[0].lag_bound_s.expect("a lag bound");
         assert!(bound >= lag, "x{factor}: the executor's bound {bound} s is below {lag} s");
         let checks = r.report.ops[0].checks;

@@ -20,6 +20,7 @@
 //! `retry` (the error policy and backoff) and `report` (outcomes and the
 //! final [`Report`]).
 
+use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -96,7 +97,7 @@ pub enum Polling {
 
 impl Polling {
     /// The schedule `apply` uses.
-    pub const DEFAULT: Polling = Polling::Adaptive { step: 0.04, slack: 0.03 };
+    pub const DEFAULT: Polling = Polling::Adaptive { step: 0.05, slack: 0.03 };
     /// Terraform's default waiter.
     pub const TERRAFORM: Polling =
         Polling::Backoff { first: Duration::from_millis(100), max: Duration::from_secs(10) };
@@ -210,6 +211,9 @@ struct Exec<'a> {
     /// Operations whose call returned and that wait to be seen finished (see
     /// `Exec::slack`).
     in_wait: BTreeSet<usize>,
+    /// The largest projection of the run's remaining time checks were planned against
+    /// (see `Exec::replan_checks`).
+    planned_horizon: Cell<Duration>,
     seq: u64,
     slots_used: usize,
     calls_in_flight: usize,
@@ -278,6 +282,7 @@ pub async fn execute(
         waiting: HashMap::new(),
         readiness_calls: 0,
         in_wait: BTreeSet::new(),
+        planned_horizon: Cell::new(Duration::ZERO),
         seq: 0,
         slots_used: 0,
         calls_in_flight: 0,

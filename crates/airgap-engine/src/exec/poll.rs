@@ -160,6 +160,12 @@ impl Exec<'_> {
     /// The delay before the next check of `o`, which has waited `waited` since its call
     /// returned (see [`Polling`]).
     pub(super) fn poll_delay(&self, o: usize, waited: Duration) -> Duration {
+        let horizon = self.horizon();
+        self.planned_horizon.set(self.planned_horizon.get().max(horizon));
+        self.delay_within(o, waited, horizon)
+    }
+
+    fn delay_within(&self, o: usize, waited: Duration, horizon: Duration) -> Duration {
         let floor = Duration::from_millis(10);
         let scale = self.opts.time_scale;
         let scaled = |d: Duration| d.mul_f64(scale).max(floor);
@@ -171,8 +177,10 @@ impl Exec<'_> {
             Polling::Adaptive { step, slack } => {
                 // Off the critical path, seeing it late costs nothing until the slack
                 // is used up: spend a share of it on fewer checks.
-                let relaxed =
-                    self.slack(o, waited).mul_f64(slack).min(scaled(Duration::from_secs(30)));
+                let relaxed = horizon
+                    .saturating_sub(self.ends(o, waited))
+                    .mul_f64(slack)
+                    .min(scaled(Duration::from_secs(30)));
                 let expected = self.g.ops[o].expected.mul_f64(scale);
                 let early = expected / 4;
                 let due = if waited < early {
@@ -190,28 +198,60 @@ impl Exec<'_> {
         }
     }
 
-    /// How much later than now `o` could finish without the run ending later than
-    /// projected. The projection is taken afresh each time, from what is under way now:
-    /// each waiting operation's expected end (its expected duration, or the time it has
-    /// already taken if longer) plus the expected chain after it, and each ready one's
-    /// whole chain from now. Work that finished early shortens it at once, so an
-    /// environment whose resources are ready in no time is not polled as if they took
-    /// what AWS usually takes.
-    fn slack(&self, o: usize, waited: Duration) -> Duration {
+    /// How long from now the chain of `o`, which has waited `waited`, is expected to
+    /// take: what is left of its expected duration and the expected chain after it.
+    fn ends(&self, o: usize, waited: Duration) -> Duration {
+        let expected = self.g.ops[o].expected;
+        self.scaled(expected).saturating_sub(waited)
+            + self.scaled(self.g.rank[o].saturating_sub(expected))
+    }
+
+    /// How long from now the run is projected to take, from what is under way: each
+    /// waiting operation's chain ([`Self::ends`]) and each ready one's whole chain. An
+    /// operation's slack is this minus its own chain. Taken afresh at each check, so
+    /// work that finished early shortens it at once.
+    fn horizon(&self) -> Duration {
         let now = Instant::now();
-        let ends = |p: usize, waited: Duration| {
-            let expected = self.g.ops[p].expected;
-            self.scaled(expected).saturating_sub(waited)
-                + self.scaled(self.g.rank[p].saturating_sub(expected))
-        };
         let waiting = self.in_wait.iter().map(|&p| {
             let called = self.st[p].called.unwrap_or(now);
-            ends(p, now.saturating_duration_since(called))
+            self.ends(p, now.saturating_duration_since(called))
         });
         let ready =
             self.ready.values().filter_map(|q| q.heap.peek()).map(|(rank, ..)| self.scaled(*rank));
         let fifo = self.fifo.front().map(|&p| self.scaled(self.g.rank[p]));
-        let horizon = waiting.chain(ready).chain(fifo).max().unwrap_or_default();
-        horizon.saturating_sub(ends(o, waited))
+        waiting.chain(ready).chain(fifo).max().unwrap_or_default()
+    }
+
+    /// After an operation ends: when the projection has shrunk by a fifth since checks
+    /// were planned (a long operation finished far sooner than expected), the waiting
+    /// operations' next checks are planned again against it, so none keeps a wait its
+    /// vanished slack no longer pays for. Rare, so its cost (each waiting operation
+    /// against the projection) does not add up.
+    pub(super) fn replan_checks(&mut self) {
+        if !matches!(self.opts.polling, Polling::Adaptive { .. }) {
+            return;
+        }
+        let horizon = self.horizon();
+        if horizon >= self.planned_horizon.get().mul_f64(0.95) {
+            return;
+        }
+        self.planned_horizon.set(horizon);
+        let now = Instant::now();
+        let waiting: Vec<usize> = self.in_wait.iter().copied().collect();
+        for p in waiting {
+            let (Some(due), Some(called), Some(last)) =
+                (self.st[p].poll_due, self.st[p].called, self.st[p].checked[1])
+            else {
+                continue;
+            };
+            if self.st[p].state != State::Waiting {
+                continue;
+            }
+            let sooner =
+                last + self.delay_within(p, last.saturating_duration_since(called), horizon);
+            if sooner < due {
+                self.schedule(p, Timer::Poll, sooner.max(now));
+            }
+        }
     }
 }

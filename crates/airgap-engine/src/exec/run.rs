@@ -194,6 +194,7 @@ impl Exec<'_> {
                 }
             }
         }
+        self.replan_checks();
         self.events.emit(|| Event::Done {
             at_s: self.at(),
             node: self.node_id(o).clone(),
