@@ -116,6 +116,26 @@ pub struct Problem {
     src: Source,
 }
 
+/// At most this many bytes of a message, label or help: they quote values from the
+/// file, and a hostile file's value can be megabytes long.
+const MAX_TEXT: usize = 400;
+
+/// `text`, cut to [`MAX_TEXT`] bytes (on a character boundary) with what was left out
+/// said at the end.
+fn bounded(text: impl Into<String>) -> String {
+    let mut text = text.into();
+    if text.len() > MAX_TEXT {
+        let mut cut = MAX_TEXT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let left = text.len() - cut;
+        text.truncate(cut);
+        text.push_str(&format!("... ({left} more bytes)"));
+    }
+    text
+}
+
 impl Problem {
     /// A problem whose primary label sits at `span`.
     pub fn new(
@@ -127,8 +147,8 @@ impl Problem {
     ) -> Self {
         Problem {
             code,
-            message: message.into(),
-            labels: vec![LabeledSpan::new_primary_with_span(Some(label.into()), span)],
+            message: bounded(message),
+            labels: vec![LabeledSpan::new_primary_with_span(Some(bounded(label)), span)],
             help: None,
             src: source.clone(),
         }
@@ -136,13 +156,13 @@ impl Problem {
 
     /// Adds the hint on how to fix it.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(bounded(help));
         self
     }
 
     /// Adds a secondary label, e.g. the other half of an overlap.
     pub fn with_label(mut self, span: SourceSpan, label: impl Into<String>) -> Self {
-        self.labels.push(LabeledSpan::new_with_span(Some(label.into()), span));
+        self.labels.push(LabeledSpan::new_with_span(Some(bounded(label)), span));
         self
     }
 
@@ -265,13 +285,13 @@ impl Sink {
 impl Problem {
     /// In-place help, for use on [`Sink::report`]'s result.
     pub(crate) fn help(&mut self, help: impl Into<String>) -> &mut Self {
-        self.help = Some(help.into());
+        self.help = Some(bounded(help));
         self
     }
 
     /// In-place secondary label.
     pub(crate) fn also(&mut self, span: SourceSpan, label: impl Into<String>) -> &mut Self {
-        self.labels.push(LabeledSpan::new_with_span(Some(label.into()), span));
+        self.labels.push(LabeledSpan::new_with_span(Some(bounded(label)), span));
         self
     }
 }

@@ -114,3 +114,32 @@ fn non_ascii_text_keeps_byte_spans_right() {
     let s = d.problems()[0].span();
     assert_eq!(&text[s.offset()..s.offset() + s.len()], "10.10.0.1/16");
 }
+
+/// A hostile value (here 1 MB, under the file limit) is quoted in a bounded excerpt:
+/// the message, label and help stay short whatever the file holds.
+#[test]
+fn a_huge_value_is_quoted_in_a_bounded_excerpt() {
+    let huge = "X".repeat(1 << 20);
+    let text = PLAN.replace("mirror/nginx", &huge);
+    let d = parse("huge.yaml", &text).expect_err("an uppercase repository name is invalid");
+    for p in d.problems() {
+        assert!(p.message().len() < 500, "{} bytes of message", p.message().len());
+        assert!(p.help_text().is_none_or(|h| h.len() < 500));
+    }
+    let m = d.problems().iter().find(|p| p.message().contains("XXXX")).expect("quotes the value");
+    assert!(m.message().contains("more bytes)"), "{}", m.message());
+}
+
+/// "Billion laughs" through the file loader: refused with a position, fast.
+#[test]
+fn an_alias_bomb_is_refused_quickly() {
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    let t = std::time::Instant::now();
+    let d = parse("bomb.yaml", &bomb).expect_err("refused");
+    assert!(t.elapsed() < std::time::Duration::from_secs(2), "{:?}", t.elapsed());
+    assert!(d.problems()[0].message().contains("aliases"), "{}", d.problems()[0].message());
+}

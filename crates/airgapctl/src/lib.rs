@@ -1,6 +1,22 @@
 //! airgapctl: the command-line front end of the engine. The only crate of the
 //! project that prints; everything else returns values and events.
 
+// std's `eprint!`/`eprintln!` panic when stderr is closed (`2>&-`, or `2>&1 | head` once
+// `head` is done), which turns any exit status into 101. These shadow them for the
+// whole crate (modules below see them first): the text is lost, the status is kept.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod cli;
 pub mod commands;
 pub mod exit;

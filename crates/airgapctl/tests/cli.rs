@@ -608,3 +608,24 @@ fn unreadable_plan_files_exit_3() {
     );
     assert!(!sb.dir.join(".airgap").exists(), "nothing was applied");
 }
+
+/// Output to a pipe whose reader is gone (`airgapctl ... 2>&1 | head -1` once `head` is
+/// done) is lost, never a panic: the exit status stays the command's own. The readers
+/// are dropped right after the spawn, before airgapctl has parsed anything.
+#[test]
+fn closed_stdout_and_stderr_keep_the_exit_status() {
+    let sb = Sandbox::new("closed-pipes");
+    std::fs::write(sb.dir.join("bad.yaml"), "metadata:\n  name: x\nbogus: [\n").unwrap();
+    for (args, code) in [
+        (vec!["validate", "-f", "bad.yaml"], 3),
+        (vec!["validate", "-f", "bad.yaml", "--output", "json"], 3),
+        (vec!["plan", "--simulate", "hub-spoke"], 0),
+    ] {
+        let mut child =
+            sb.command(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+}

@@ -10,7 +10,7 @@
 //! (hub, firewall, VPCs, endpoint policies) and `cluster` (clusters, node
 //! groups).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use miette::SourceSpan;
@@ -146,15 +146,15 @@ impl<'s> Parser<'s> {
             self.wrong_type(node, what, "a mapping");
             return None;
         };
-        let mut seen: Vec<(&str, SourceSpan)> = Vec::new();
+        // By name: a mapping of many keys is checked in linear time.
+        let mut seen: HashMap<&str, SourceSpan> = HashMap::new();
         let mut entries = Vec::new();
         for (k, v) in pairs {
             let Some(name) = k.scalar() else {
                 self.wrong_type(k, &format!("a key in {what}"), "a string");
                 continue;
             };
-            if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
-                let first = *first;
+            if let Some(&first) = seen.get(name) {
                 self.sink
                     .report(
                         Code::DuplicateKey,
@@ -166,7 +166,7 @@ impl<'s> Parser<'s> {
                     .help("YAML keeps only one of them; remove or merge the duplicate");
                 continue;
             }
-            seen.push((name, k.span));
+            seen.insert(name, k.span);
             if !allowed.contains(&name) {
                 self.unknown_key(k, name, what, allowed);
                 continue;
