@@ -176,7 +176,11 @@ impl Blockers {
         }
 
         // NAT gateways: their interface goes once they are deleted.
-        if enis.iter().any(|e| e.interface_type() == Some(&NetworkInterfaceType::NatGateway)) {
+        let nat_eni = |e: &NetworkInterface| {
+            e.interface_type() == Some(&NetworkInterfaceType::NatGateway)
+                || e.description().is_some_and(|d| d.starts_with("Interface for NAT Gateway"))
+        };
+        if enis.iter().any(nat_eni) {
             let nats = ec2
                 .describe_nat_gateways()
                 .filter(filter("vpc-id", [&vpc_id]))
