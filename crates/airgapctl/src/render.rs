@@ -121,18 +121,18 @@ pub fn destroy_counts(plan: &Plan) -> String {
 /// Observe calls by `kind:operation`, for `plan --stats`.
 pub fn stats(observations: usize, calls: &BTreeMap<String, u64>) -> String {
     let total: u64 = calls.values().sum();
-    let mut out = format!("Observe: {observations} batches (kinds x scopes), {total} API calls\n");
-    let width = calls.keys().map(String::len).max().unwrap_or(0);
-    for (call, n) in calls {
-        let _ = writeln!(out, "  {call:<width$} {n:>6}");
-    }
-    out
+    let head = format!("Observe: {observations} batches (kinds x scopes), {total} API calls\n");
+    call_table(head, calls)
 }
 
 /// Every API call a command made, for `apply --stats` and `destroy --stats`.
 pub fn calls(calls: &BTreeMap<String, u64>) -> String {
     let total: u64 = calls.values().sum();
-    let mut out = format!("API calls: {total}\n");
+    call_table(format!("API calls: {total}\n"), calls)
+}
+
+/// `head`, then one aligned line per call and its count.
+fn call_table(mut out: String, calls: &BTreeMap<String, u64>) -> String {
     let width = calls.keys().map(String::len).max().unwrap_or(0);
     for (call, n) in calls {
         let _ = writeln!(out, "  {call:<width$} {n:>6}");
