@@ -280,16 +280,21 @@ async fn the_longest_chain_starts_first() {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn endpoint_creates_are_spread_by_the_endpoint_bucket() {
+/// Twelve interface endpoints in account 1, one in account 2.
+fn twelve_endpoints_and_one() -> Graph {
     let s = Scope::new("1", "r");
     let mut b = GraphBuilder::new();
     for i in 0..12 {
         b.add(Node::new(format!("endpoint/{i}").as_str(), "vpc-endpoint-interface", s.clone()));
     }
     b.add(Node::new("other-account/endpoint", "vpc-endpoint-interface", Scope::new("2", "r")));
+    b.seal().unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn endpoint_creates_are_spread_by_the_endpoint_bucket() {
     let cloud = airgap_catalog::sim::cloud(1.0);
-    let r = run(&cloud, &b.seal().unwrap(), PlanMode::Apply, &aws_opts()).await;
+    let r = run(&cloud, &twelve_endpoints_and_one(), PlanMode::Apply, &aws_opts()).await;
     assert!(r.report.succeeded());
     let mut at: Vec<f64> = started(&r.events)
         .iter()
@@ -487,13 +492,7 @@ fn every_operation_runs_once_and_after_its_dependencies() {
 /// round answers them all.
 #[tokio::test(start_paused = true)]
 async fn pending_resources_of_one_kind_and_scope_are_checked_in_one_call() {
-    let s = Scope::new("1", "r");
-    let mut b = GraphBuilder::new();
-    for i in 0..12 {
-        b.add(Node::new(format!("endpoint/{i}").as_str(), "vpc-endpoint-interface", s.clone()));
-    }
-    b.add(Node::new("other-account/endpoint", "vpc-endpoint-interface", Scope::new("2", "r")));
-    let graph = b.seal().unwrap();
+    let graph = twelve_endpoints_and_one();
 
     let one_by_one = airgap_catalog::sim::cloud(1.0);
     let single = ExecOptions { batch_polls: false, ..aws_opts() };
