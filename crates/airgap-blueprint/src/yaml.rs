@@ -347,22 +347,10 @@ mod tests {
         }
     }
 
-    /// "Billion laughs": nine levels of ten aliases, refused at the limit instead of
-    /// growing to gigabytes; ordinary aliases still work.
+    /// Ordinary aliases still work under the budget (the alias bomb is refused in
+    /// tests/robustness.rs); nesting is bounded at the level that goes over.
     #[test]
     fn alias_expansion_and_nesting_are_bounded() {
-        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
-        for i in 1..10 {
-            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
-            bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
-        }
-        let started = std::time::Instant::now();
-        let e = parse(&bomb).unwrap_err();
-        assert!(e.message.contains("more than 200000 values"), "{e:?}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(2));
-        // The offset is the alias that went over.
-        assert!(bomb[e.offset..].starts_with("*a"), "{}", &bomb[e.offset..]);
-
         let fine = "base: &b {cidr: 10.0.0.0/16}\none: *b\ntwo: *b\n";
         let root = parse(fine).unwrap().unwrap();
         assert_eq!(root.to_json()["two"]["cidr"], "10.0.0.0/16");

@@ -174,7 +174,8 @@ enum StepResult {
     Updated(Result<Updated, KindError>),
     Deleted(Result<(), KindError>),
     Polled(Result<Readiness, KindError>),
-    /// One call's answers for a batch of operations (the first is the step's own).
+    /// One readiness call's answers, for the operations it checked (the first is the
+    /// step's own).
     PolledMany(Vec<(usize, Result<Readiness, KindError>)>),
 }
 
@@ -209,7 +210,7 @@ struct Exec<'a> {
     /// Readiness calls made (a batch is one).
     readiness_calls: u64,
     /// Operations whose call returned and that wait to be seen finished (see
-    /// `Exec::slack`).
+    /// `Exec::horizon`).
     in_wait: BTreeSet<usize>,
     /// The largest projection of the run's remaining time checks were planned against
     /// (see `Exec::replan_checks`).

@@ -107,22 +107,9 @@ impl Exec<'_> {
                 s.handle.clone(),
             ));
         }
+        // One call either way: a kind that checks one at a time gets one check.
         let kind = Arc::clone(&self.kinds[o]);
         let scope = self.scope(o).clone();
-        if checks.len() == 1 {
-            let (_, op, physical, outputs, handle) = checks.pop().expect("one check");
-            self.tasks.spawn(async move {
-                let check = Check {
-                    scope: &scope,
-                    op,
-                    physical_id: &physical,
-                    outputs: &outputs,
-                    handle: handle.as_deref(),
-                };
-                (o, StepResult::Polled(kind.ready(check).await))
-            });
-            return;
-        }
         self.tasks.spawn(async move {
             let list: Vec<Check<'_>> = checks
                 .iter()
@@ -222,7 +209,7 @@ impl Exec<'_> {
         waiting.chain(ready).chain(fifo).max().unwrap_or_default()
     }
 
-    /// After an operation ends: when the projection has shrunk by a fifth since checks
+    /// After an operation ends: when the projection has shrunk by 5 % since checks
     /// were planned (a long operation finished far sooner than expected), the waiting
     /// operations' next checks are planned again against it, so none keeps a wait its
     /// vanished slack no longer pays for. Rare, so its cost (each waiting operation
