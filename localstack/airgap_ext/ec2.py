@@ -9,6 +9,9 @@
 Select it with PROVIDER_OVERRIDE_EC2=airgap (localstack/start does).
 """
 
+import copy
+import threading
+
 from localstack.aws.api import RequestContext, handler
 from localstack.services.ec2.provider import Ec2Provider
 from localstack.services.moto import call_moto, call_moto_with_request
@@ -103,7 +106,54 @@ def _set_state(obj, state, only_from=None):
     return fn
 
 
+# ---- client tokens ---------------------------------------------------------------------
+# AWS, "Ensuring idempotency in Amazon EC2 API requests": "If you repeat a request with the
+# same client token and the same parameters, the request succeeds and returns the same
+# result [...] If you retry a request with the same client token, but change one or more
+# of the other parameters, Amazon EC2 returns an IdempotentParameterMismatch error."
+# Tokens are per account and region. LocalStack (moto) ignores ClientToken, which let a
+# retried create make a second route table, endpoint or NAT gateway where AWS makes one.
+TOKENS: dict[tuple, tuple] = {}
+# One create per token at a time, as AWS answers a repeat racing the first one.
+_TOKEN_LOCK = threading.Lock()
+
+
+def _idempotent(context, request, create):
+    token = request.get("ClientToken")
+    if not token:
+        return create()
+    key = (context.account_id, context.region, context.operation.name, token)
+    params = {k: v for k, v in request.items() if k != "ClientToken"}
+    with _TOKEN_LOCK:
+        seen = TOKENS.get(key)
+        if seen is None:
+            result = create()
+            TOKENS[key] = (copy.deepcopy(params), copy.deepcopy(result))
+            return result
+    if seen[0] != params:
+        raise AwsError(
+            "IdempotentParameterMismatch",
+            f"The client token {token} was used before with other parameters.",
+        )
+    return copy.deepcopy(seen[1])
+
+
 class AirgapEc2Provider(Ec2Provider):
+    # Creates that take a ClientToken (botocore ec2: CreateRouteTable, CreateNatGateway,
+    # CreateVpcEndpoint, CreateLaunchTemplate, CreateFlowLogs) answer a repeat with the
+    # first result.
+    @handler("CreateRouteTable", expand=False)
+    def create_route_table(self, context: RequestContext, request):
+        return _idempotent(context, request, lambda: call_moto(context))
+
+    @handler("CreateLaunchTemplate", expand=False)
+    def create_launch_template(self, context: RequestContext, request):
+        return _idempotent(context, request, lambda: call_moto(context))
+
+    @handler("CreateFlowLogs", expand=False)
+    def create_flow_logs(self, context: RequestContext, request):
+        return _idempotent(context, request, lambda: call_moto(context))
+
     # ---- transit gateways -------------------------------------------------------------
     @handler("CreateTransitGateway", expand=False)
     def create_transit_gateway(self, context: RequestContext, request):
@@ -407,9 +457,47 @@ class AirgapEc2Provider(Ec2Provider):
                 item["ResourceOwnerId"] = att.resource_owner_id
         return result
 
+    # ---- TGW route table links -------------------------------------------------------
+    # moto answers a second Disassociate/Disable (a retry after a lost answer) with a
+    # KeyError, which LocalStack turns into a 500. AWS answers with a NotFound code: the
+    # EC2 API's error codes list InvalidAssociation.NotFound ("The specified association
+    # does not exist"); TransitGatewayRouteTablePropagation.NotFound is the code that
+    # clients handling this retry match (public controllers of transit gateways, e.g.
+    # gardener's AWS extension, treat both as "already done").
+    @handler("DisassociateTransitGatewayRouteTable", expand=False)
+    def disassociate_transit_gateway_route_table(self, context: RequestContext, request):
+        be = ec2_share.backend(context.account_id, context.region)
+        att = request.get("TransitGatewayAttachmentId")
+        assoc = be.transit_gateway_associations.get(att)
+        if assoc is None or getattr(assoc, "transit_gateway_route_table_id", None) not in (
+            None,
+            request.get("TransitGatewayRouteTableId"),
+        ):
+            raise AwsError(
+                "InvalidAssociation.NotFound",
+                f"Transit Gateway Attachment {att} is not associated with route table "
+                f"{request.get('TransitGatewayRouteTableId')}.",
+            )
+        return call_moto(context)
+
+    @handler("DisableTransitGatewayRouteTablePropagation", expand=False)
+    def disable_transit_gateway_route_table_propagation(self, context: RequestContext, request):
+        be = ec2_share.backend(context.account_id, context.region)
+        att = request.get("TransitGatewayAttachmentId")
+        if be.transit_gateway_propagations.get(att) is None:
+            raise AwsError(
+                "TransitGatewayRouteTablePropagation.NotFound",
+                f"Transit Gateway Attachment {att} does not propagate to route table "
+                f"{request.get('TransitGatewayRouteTableId')}.",
+            )
+        return call_moto(context)
+
     # ---- NAT gateways and interface endpoints -----------------------------------------------
     @handler("CreateNatGateway", expand=False)
     def create_nat_gateway(self, context: RequestContext, request):
+        return _idempotent(context, request, lambda: self._create_nat_gateway(context))
+
+    def _create_nat_gateway(self, context):
         result = call_moto(context)
         be = ec2_share.backend(context.account_id, context.region)
         nat = be.nat_gateways.get(result["NatGateway"]["NatGatewayId"])
@@ -495,6 +583,9 @@ class AirgapEc2Provider(Ec2Provider):
 
     @handler("CreateVpcEndpoint", expand=False)
     def create_vpc_endpoint(self, context: RequestContext, request):
+        return _idempotent(context, request, lambda: self._create_vpc_endpoint(context, request))
+
+    def _create_vpc_endpoint(self, context, request):
         result = call_moto(context)
         ep_type = (request.get("VpcEndpointType") or "Gateway").lower()
         if ep_type == "interface":

@@ -4,17 +4,21 @@ A rule (JSON):
   {"service": "ec2", "operation": "CreateVpc", "fault": "throttling", "count": 2}
 Fields:
   service      botocore service name (ec2, eks, ram, network-firewall, ...), required
-  operation    operation name, or "*" (default) for every operation of the service
-  fault        throttling | server_error | delay | connection_drop |
-               not_found_after_create | dependency_violation
+  operation    operation name, "*" (default) for every operation of the service, or a
+               prefix ending in "*" ("Create*")
+  fault        throttling | server_error | unavailable | delay | connection_drop |
+               response_lost | not_found_after_create | dependency_violation
   count        fail the next N matching calls (default 1 unless probability is given)
   probability  fail each matching call with this probability (0..1); with count, at most N times
+  seed         seeds the rule's own random stream (probability draws), so a run under random
+               faults can be reproduced; without it the stream is seeded from the OS
   account      only calls from this account id (recommended for parallel tests)
   region       only calls to this region
   delay_ms     for "delay": milliseconds to wait before answering normally
   duration_ms  for "not_found_after_create": how long reads answer NotFound after the create
   affected_operations  for "not_found_after_create": operations that answer NotFound
-               (default: the service's Describe*/Get* operations)
+               (default: any call whose parameters name a resource the create returned,
+               outside filters, which is how EC2's eventual consistency shows)
   affected_service     for "not_found_after_create": service whose calls answer NotFound
                (default: the rule's service), e.g. ram AcceptResourceShareInvitation ->
                ec2 CreateTransitGatewayVpcAttachment
@@ -24,6 +28,7 @@ Fields:
 import itertools
 import logging
 import random
+import re
 import threading
 import time
 
@@ -34,17 +39,39 @@ LOG = logging.getLogger(__name__)
 FAULTS = (
     "throttling",
     "server_error",
+    "unavailable",
     "delay",
     "connection_drop",
+    "response_lost",
     "not_found_after_create",
     "dependency_violation",
 )
 
-# default (code, http status) per fault and service
+# default (code, http status) per fault and service. Sources:
+# - EC2 API reference, "Error codes for the Amazon EC2 API": RequestLimitExceeded (503,
+#   "Request limit exceeded"), InternalError (500), Unavailable (503, "The server is
+#   overloaded and can't handle the request").
+# - botocore models (status from the shape's httpStatusCode, else the JSON protocol's 400
+#   for client and 500 for server faults): eks ServerException (500); ram
+#   ThrottlingException (429), ServerInternalException (500) and
+#   ServiceUnavailableException (503); network-firewall ThrottlingException (400, "Unable
+#   to process the request due to throttling limitations") and InternalServerError (500);
+#   kms KMSInternalException (500); logs ServiceUnavailableException (500); ecr
+#   ServerException (500); iam ServiceFailureException (code ServiceFailure, 500).
+# - EKS throttling: "An error occurred (TooManyRequestsException) when calling the
+#   DescribeCluster operation (reached max retries: 4): Too Many Requests", recorded in
+#   awslabs/amazon-eks-ami pull request 218 and issue 999.
+# - IAM and STS (query protocol) answer throttling with the common error "Throttling"
+#   (400) and outages with "ServiceUnavailable" (503), as in AWS's "Common Errors" page;
+#   the JSON services' common codes are ThrottlingException (400) and
+#   ServiceUnavailableException (503).
 ERRORS = {
     "throttling": {
         "ec2": ("RequestLimitExceeded", 503),
         "eks": ("TooManyRequestsException", 429),
+        "ram": ("ThrottlingException", 429),
+        "iam": ("Throttling", 400),
+        "sts": ("Throttling", 400),
         "*": ("ThrottlingException", 400),
     },
     "server_error": {
@@ -52,7 +79,18 @@ ERRORS = {
         "eks": ("ServerException", 500),
         "ram": ("ServerInternalException", 500),
         "network-firewall": ("InternalServerError", 500),
+        "kms": ("KMSInternalException", 500),
+        "iam": ("ServiceFailure", 500),
+        "ecr": ("ServerException", 500),
+        "logs": ("ServiceUnavailableException", 500),
         "*": ("InternalFailure", 500),
+    },
+    "unavailable": {
+        "ec2": ("Unavailable", 503),
+        "ram": ("ServiceUnavailableException", 503),
+        "iam": ("ServiceUnavailable", 503),
+        "sts": ("ServiceUnavailable", 503),
+        "*": ("ServiceUnavailableException", 503),
     },
     "dependency_violation": {
         "ec2": ("DependencyViolation", 400),
@@ -136,16 +174,24 @@ def add_rule(data: dict) -> dict:
         "code": data.get("code"),
         "message": data.get("message"),
         "status": data.get("status"),
+        "seed": data.get("seed"),
         "hits": 0,
     }
+    # Each rule draws from its own stream: rules of parallel tests do not disturb each
+    # other's sequence, and a seed replays one.
+    rule["_rng"] = random.Random(rule["seed"])
     with _lock:
         RULES.append(rule)
-    return rule
+    return _public(rule)
+
+
+def _public(rule):
+    return {k: v for k, v in rule.items() if not k.startswith("_")}
 
 
 def list_rules() -> list:
     with _lock:
-        return [dict(r, remaining=_remaining(r)) for r in RULES]
+        return [dict(_public(r), remaining=_remaining(r)) for r in RULES]
 
 
 def clear(rule_id=None) -> int:
@@ -166,7 +212,11 @@ def _remaining(rule):
 def _matches(rule, service, operation, account, region):
     if rule["service"] != service:
         return False
-    if rule["operation"] not in ("*", operation):
+    op = rule["operation"]
+    if op.endswith("*"):
+        if not operation.startswith(op[:-1]):
+            return False
+    elif op != operation:
         return False
     if rule["account"] and rule["account"] != account:
         return False
@@ -186,10 +236,13 @@ def _take(service, operation, account, region, faults):
             rem = _remaining(rule)
             if rem == 0:
                 continue
-            if rule["probability"] is not None and random.random() >= rule["probability"]:
+            if rule["probability"] is not None and rule["_rng"].random() >= rule["probability"]:
                 continue
             rule["hits"] += 1
-            return dict(rule)
+            # What it struck, for a test to report (operation -> count).
+            struck = rule.setdefault("struck", {})
+            struck[operation] = struck.get(operation, 0) + 1
+            return _public(rule)
     return None
 
 
@@ -214,18 +267,49 @@ def _drop_connection(context):
     time.sleep(0.2)
 
 
-def _window_hit(service, operation, account, region):
+# What a create returns that names a resource: EC2 ids (vpc-0a1b2c3d, tgw-attach-..., ...)
+# and ARNs.
+_ID = re.compile(r"^(?:[a-z]+(?:-[a-z]+)*-[0-9a-f]{8,17}|arn:aws[a-z-]*:.+)$")
+
+
+def _names(value, out, skip=("Filters", "Filter", "filters")):
+    """Every string in `value` that looks like a resource id or ARN (filters left out:
+    a filtered Describe answers an empty list, never NotFound)."""
+    if isinstance(value, str):
+        if _ID.match(value):
+            out.add(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if k not in skip:
+                _names(v, out, skip)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _names(v, out, skip)
+    return out
+
+
+def _window_hit(service, operation, account, region, request):
     nowt = time.monotonic()
+    named = None
     with _lock:
         WINDOWS[:] = [w for w in WINDOWS if w["until"] > nowt]
         for w in WINDOWS:
             if (w["service"], w["account"], w["region"]) != (service, account, region):
                 continue
             ops = w["operations"]
-            if ops and operation not in ops:
-                continue
-            if not ops and not operation.startswith(("Describe", "Get")):
-                continue
+            if ops is not None:
+                if operation not in ops:
+                    continue
+            else:
+                # EC2's eventual consistency: a call that names the new resource (a
+                # Describe by id, a route to it, a subnet in it) may answer NotFound.
+                if named is None:
+                    named = _names(request or {}, set())
+                if not (w["ids"] & named):
+                    continue
+            w["rule"]["blocked"] = w["rule"].get("blocked", 0) + 1
+            refused = w["rule"].setdefault("refused", {})
+            refused[operation] = refused.get(operation, 0) + 1
             return w
     return None
 
@@ -238,7 +322,7 @@ def request_handler(chain, context, response):
     op = context.operation.name
     account, region = context.account_id, context.region
 
-    w = _window_hit(service, op, account, region)
+    w = _window_hit(service, op, account, region, context.service_request)
     if w is not None:
         raise CommonServiceException(
             w["code"],
@@ -251,7 +335,14 @@ def request_handler(chain, context, response):
         op,
         account,
         region,
-        ("throttling", "server_error", "delay", "connection_drop", "dependency_violation"),
+        (
+            "throttling",
+            "server_error",
+            "unavailable",
+            "delay",
+            "connection_drop",
+            "dependency_violation",
+        ),
     )
     if rule is None:
         return
@@ -265,22 +356,36 @@ def request_handler(chain, context, response):
     messages = {
         "throttling": "Rate exceeded (injected)",
         "server_error": "An internal error occurred (injected)",
+        "unavailable": "The service is unavailable; try again later (injected)",
         "dependency_violation": "The resource has a dependent object (injected)",
     }
     raise _error(rule, fault, service, messages[fault])
 
 
 def response_handler(chain, context, response):
-    """Open NotFound windows after successful creates that match a not_found_after_create rule."""
+    """After a successful call: lose its answer (response_lost), or open a NotFound window
+    for what it created (not_found_after_create)."""
     if not RULES or context.service is None or context.operation is None or response is None:
         return
     if response.status_code >= 400:
         return
     service = context.service.service_name
     op = context.operation.name
+    if _take(service, op, context.account_id, context.region, ("response_lost",)):
+        # The call took effect; the client sees its connection reset and cannot tell.
+        _drop_connection(context)
+        return
     rule = _take(service, op, context.account_id, context.region, ("not_found_after_create",))
     if rule is None:
         return
+    ids = None
+    if rule.get("affected_operations") is None:
+        # The new resource's names: those in the answer that the request did not carry
+        # (CreateSubnet answers its VPC's id too, which is not new).
+        given = _names(context.service_request or {}, set(), skip=())
+        ids = _names(context.service_response or {}, set(), skip=()) - given
+        if not ids:
+            return
     target = rule.get("affected_service") or service
     if rule.get("code"):
         code, status = rule["code"], int(rule.get("status") or 400)
@@ -296,7 +401,9 @@ def response_handler(chain, context, response):
                 "region": context.region,
                 "until": time.monotonic() + rule["duration_ms"] / 1000.0,
                 "operations": rule.get("affected_operations"),
+                "ids": ids,
                 "code": code,
                 "status": status,
+                "rule": next((r for r in RULES if r["id"] == rule["id"]), {}),
             }
         )

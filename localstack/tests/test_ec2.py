@@ -61,3 +61,51 @@ def test_endpoints_are_described_by_the_id_filter_and_at_most_200_filter_values(
     assert "200" in e.value.response["Error"]["Message"]
     ok = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-endpoint-id", "Values": many[:200]}])
     assert ok["VpcEndpoints"] == []
+
+
+def test_client_tokens_make_one_resource(account):
+    """AWS, "Ensuring idempotency in Amazon EC2 API requests": a repeat with the same token
+    and parameters returns the first result; other parameters are
+    IdempotentParameterMismatch."""
+    ec2 = account.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.81.0.0/16")["Vpc"]["VpcId"]
+    first = ec2.create_route_table(VpcId=vpc, ClientToken="tok-1")["RouteTable"]
+    again = ec2.create_route_table(VpcId=vpc, ClientToken="tok-1")["RouteTable"]
+    assert first["RouteTableId"] == again["RouteTableId"]
+    tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
+    assert len(tables["RouteTables"]) == 2  # the main table and ours
+    other = ec2.create_vpc(CidrBlock="10.82.0.0/16")["Vpc"]["VpcId"]
+    with pytest.raises(ClientError) as e:
+        ec2.create_route_table(VpcId=other, ClientToken="tok-1")
+    assert e.value.response["Error"]["Code"] == "IdempotentParameterMismatch"
+    ep = dict(VpcId=vpc, ServiceName="com.amazonaws.eu-central-1.s3", ClientToken="tok-2")
+    a = ec2.create_vpc_endpoint(**ep, RouteTableIds=[first["RouteTableId"]])["VpcEndpoint"]
+    b = ec2.create_vpc_endpoint(**ep, RouteTableIds=[first["RouteTableId"]])["VpcEndpoint"]
+    assert a["VpcEndpointId"] == b["VpcEndpointId"]
+
+
+def test_unlinking_a_tgw_route_table_twice_answers_not_found(account):
+    """A repeat of Disassociate/Disable (a retry after a lost answer) is a NotFound code
+    (EC2 error codes: InvalidAssociation.NotFound), not a server error."""
+    from conftest import make_network
+
+    ec2 = account.client("ec2")
+    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    vpc, subnets = make_network(ec2)
+    att = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw, VpcId=vpc, SubnetIds=subnets
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    rt = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)[
+        "TransitGatewayRouteTable"
+    ]["TransitGatewayRouteTableId"]
+    pair = dict(TransitGatewayRouteTableId=rt, TransitGatewayAttachmentId=att)
+    ec2.associate_transit_gateway_route_table(**pair)
+    ec2.disassociate_transit_gateway_route_table(**pair)
+    with pytest.raises(ClientError) as e:
+        ec2.disassociate_transit_gateway_route_table(**pair)
+    assert e.value.response["Error"]["Code"] == "InvalidAssociation.NotFound"
+    ec2.enable_transit_gateway_route_table_propagation(**pair)
+    ec2.disable_transit_gateway_route_table_propagation(**pair)
+    with pytest.raises(ClientError) as e:
+        ec2.disable_transit_gateway_route_table_propagation(**pair)
+    assert e.value.response["Error"]["Code"] == "TransitGatewayRouteTablePropagation.NotFound"

@@ -227,3 +227,82 @@ def test_not_found_after_share_acceptance(account, other_account):
     ec2.create_transit_gateway_vpc_attachment(
         TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets
     )
+
+
+def test_a_seed_replays_the_same_draws(account):
+    """Two rules with one seed fail the same calls of the same sequence."""
+
+    def pattern(seed):
+        rule = add(
+            {
+                "service": "ec2",
+                "operation": "DescribeVpcs",
+                "fault": "throttling",
+                "probability": 0.5,
+                "seed": seed,
+                "account": account.id,
+            }
+        )
+        ec2 = account.client("ec2")
+        out = []
+        for _ in range(24):
+            try:
+                ec2.describe_vpcs()
+                out.append(0)
+            except ClientError:
+                out.append(1)
+        airgap("DELETE", f"/_airgap/faults/{rule['id']}")
+        return out
+
+    first, again, other = pattern(42), pattern(42), pattern(43)
+    assert first == again
+    assert first != other
+    assert 0 < sum(first) < 24
+
+
+def test_response_lost_after_the_call_took_effect(account):
+    """The create is made; the client sees a reset connection and cannot tell."""
+    add(
+        {
+            "service": "ec2",
+            "operation": "CreateVpc",
+            "fault": "response_lost",
+            "account": account.id,
+        }
+    )
+    ec2 = account.client("ec2")
+    tags = [{"ResourceType": "vpc", "Tags": [{"Key": "lost", "Value": "yes"}]}]
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+        ec2.create_vpc(CidrBlock="10.77.0.0/16", TagSpecifications=tags)
+    made = ec2.describe_vpcs(Filters=[{"Name": "tag:lost", "Values": ["yes"]}])["Vpcs"]
+    assert len(made) == 1
+
+
+def test_not_found_window_covers_only_the_new_resource(account):
+    """EC2's eventual consistency: calls naming the new VPC answer NotFound for a while; a
+    filtered Describe (an empty answer on AWS, never an error) and other VPCs are not
+    affected. Operations can be named by prefix."""
+    ec2 = account.client("ec2")
+    old = ec2.create_vpc(CidrBlock="10.78.0.0/16")["Vpc"]["VpcId"]
+    rule = add(
+        {
+            "service": "ec2",
+            "operation": "Create*",
+            "fault": "not_found_after_create",
+            "duration_ms": 3000,
+            "account": account.id,
+        }
+    )
+    new = ec2.create_vpc(CidrBlock="10.79.0.0/16")["Vpc"]["VpcId"]
+    with pytest.raises(ClientError) as e:
+        ec2.describe_vpcs(VpcIds=[new])
+    assert code(e) == "InvalidVpcID.NotFound"
+    with pytest.raises(ClientError) as e:
+        ec2.create_subnet(VpcId=new, CidrBlock="10.79.0.0/24")
+    assert code(e) == "InvalidVpcID.NotFound"
+    ec2.describe_vpcs(VpcIds=[old])
+    ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [new]}])
+    listed = [r for r in airgap("GET", "/_airgap/faults")[1]["rules"] if r["id"] == rule["id"]]
+    assert listed[0]["blocked"] == 2
+    time.sleep(3.2)
+    assert ec2.describe_vpcs(VpcIds=[new])["Vpcs"][0]["VpcId"] == new

@@ -4,6 +4,7 @@
 
 use airgap_engine::{ErrorClass, KindError};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 /// Classifies an AWS error code (and, for codes AWS overloads, its message).
 pub fn class_of(code: &str, message: &str) -> ErrorClass {
@@ -49,9 +50,10 @@ pub fn class_of(code: &str, message: &str) -> ErrorClass {
         | "ConflictException"
         | "InvalidState"
         | "KMSInvalidStateException" => ErrorClass::Conflict,
-        c if c.ends_with(".NotFound")
+        // `NatGatewayNotFound` too (DescribeNatGateways of a gone id, a route to a NAT
+        // not visible yet): AWS's answer recorded in gruntwork-io/cloud-nuke PR 325.
+        c if c.ends_with("NotFound")
             || c.ends_with("NotFoundException")
-            || c == "NotFound"
             || c == "UnknownResourceException"
             || c == "NoSuchEntity" =>
         {
@@ -118,6 +120,41 @@ where
         _ => {
             KindError::fatal("SdkError", aws_sdk_ec2::error::DisplayErrorContext(&err).to_string())
         }
+    }
+}
+
+/// The class of an error of a create sent once (`kit::send_once!`, no SDK retries):
+/// what may hide a call that took effect - no answer, or a 5xx, which AWS can send
+/// after doing the work - is a conflict, so the engine tries again and the retry's
+/// lookup by tag decides whether there is anything to create. Throttling refused the
+/// call before it ran and is retried as throttling; the rest is classed as usual.
+pub fn classify_once<E>(err: SdkError<E, HttpResponse>) -> KindError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let unknown = |code: &str, e: &SdkError<E, HttpResponse>| {
+        KindError::new(
+            ErrorClass::Conflict,
+            code,
+            format!(
+                "no clear answer; looking for what the call may have made before trying                  again: {}",
+                aws_sdk_ec2::error::DisplayErrorContext(e)
+            ),
+        )
+    };
+    match &err {
+        SdkError::ServiceError(se) if se.raw().status().is_server_error() => {
+            let e = se.err();
+            match class_of(e.code().unwrap_or("Unknown"), e.message().unwrap_or_default()) {
+                // EC2 throttles with 503 RequestLimitExceeded.
+                ErrorClass::Throttled => classify(err),
+                _ => unknown(se.err().code().unwrap_or("ServerError"), &err),
+            }
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            unknown("Transport", &err)
+        }
+        _ => classify(err),
     }
 }
 

@@ -27,7 +27,7 @@ use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of, found};
 use crate::kit::{
     all_pages, call_unless_already, changes, lookup, not_visible_yet, on_fresh, presence, s,
-    tag_map,
+    send_once, tag_map,
 };
 use crate::tags;
 
@@ -165,15 +165,14 @@ impl Kind for KmsKey {
         });
         let meta = match existing {
             Some((m, _)) => m,
-            None => c
-                .create_key()
-                .description(&spec.description)
-                .set_tags(Some(kms_tags(tags::standard(&node.env, &node.id.0))))
-                .send()
-                .await
-                .map_err(classify)?
-                .key_metadata
-                .ok_or_else(|| KindError::fatal("NoKey", "CreateKey returned no key"))?,
+            None => send_once!(
+                aws_sdk_kms,
+                c.create_key()
+                    .description(&spec.description)
+                    .set_tags(Some(kms_tags(tags::standard(&node.env, &node.id.0))))
+            )?
+            .key_metadata
+            .ok_or_else(|| KindError::fatal("NoKey", "CreateKey returned no key"))?,
         };
         if spec.rotation {
             // The key may be moments old: KMS may not know its id everywhere yet.

@@ -89,6 +89,27 @@ pub(crate) fn created(id: &str) -> Created {
 /// Every item of a paginated call, its error classified. A macro: the stream type
 /// (`PaginationStream`) lives in aws-smithy-async, which is not a dependency, and the
 /// paginators of the different operations share no trait a function could name.
+/// Sends a create that AWS cannot deduplicate (no client token, no unique name) exactly
+/// once: the SDK's retries would send it again after an answer lost on the way back
+/// (a reset connection, a timeout, a 5xx after the work was done) and make a second
+/// resource. The engine retries instead ([`crate::errors::classify_once`]), and every
+/// create looks the resource up by its tags first, so the retry adopts what the lost
+/// call made. `$svc` is the service crate (`aws_sdk_ec2`).
+macro_rules! send_once {
+    ($svc:ident, $call:expr) => {
+        $call
+            .customize()
+            .config_override(
+                $svc::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await
+            .map_err($crate::errors::classify_once)
+    };
+}
+pub(crate) use send_once;
+
 macro_rules! all_pages {
     ($req:expr) => {
         $req.into_paginator().items().send().try_collect().await.map_err($crate::errors::classify)

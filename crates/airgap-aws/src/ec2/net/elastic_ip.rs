@@ -13,7 +13,7 @@ use crate::ec2::{
     adopted, env_filter, kind_meta, lookup, made, observe_tagged, tag_spec, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{delete_progress, id_out};
+use crate::kit::{delete_progress, id_out, send_once};
 use airgap_catalog::spec::{ElasticIpSpec, Spec};
 
 pub struct ElasticIp(pub Arc<Ec2>);
@@ -46,13 +46,14 @@ impl Kind for ElasticIp {
         if let Some(a) = adopted(node, &found) {
             return Ok(address(a.allocation_id(), a.public_ip()));
         }
-        let out = c
-            .allocate_address()
-            .domain(DomainType::Vpc)
-            .tag_specifications(tag_spec(ResourceType::ElasticIp, &node.env, &node.id.0))
-            .send()
-            .await
-            .map_err(classify)?;
+        let out = send_once!(
+            aws_sdk_ec2,
+            c.allocate_address().domain(DomainType::Vpc).tag_specifications(tag_spec(
+                ResourceType::ElasticIp,
+                &node.env,
+                &node.id.0
+            ))
+        )?;
         Ok(address(Some(made(out.allocation_id(), "AllocateAddress")?), out.public_ip()))
     }
 

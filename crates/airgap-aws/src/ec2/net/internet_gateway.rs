@@ -13,8 +13,8 @@ use crate::ec2::{
     adopted, describe_one, env_pages, kind_meta, lookup, made, not_visible, observe_tagged,
     tag_spec, Ec2, TagDrift,
 };
-use crate::errors::{classify, gone_is_ok};
-use crate::kit::{created, delete_call, id_out, on_fresh, presence, unless_done};
+use crate::errors::gone_is_ok;
+use crate::kit::{created, delete_call, id_out, on_fresh, presence, send_once, unless_done};
 use airgap_catalog::spec::{InternetGatewaySpec, Spec};
 
 pub struct InternetGateway(pub Arc<Ec2>);
@@ -47,16 +47,14 @@ impl Kind for InternetGateway {
                 !g.attachments().is_empty(),
             ),
             None => {
-                let out = c
-                    .create_internet_gateway()
-                    .tag_specifications(tag_spec(
+                let out = send_once!(
+                    aws_sdk_ec2,
+                    c.create_internet_gateway().tag_specifications(tag_spec(
                         ResourceType::InternetGateway,
                         &node.env,
                         &node.id.0,
                     ))
-                    .send()
-                    .await
-                    .map_err(classify)?;
+                )?;
                 let g = out.internet_gateway();
                 let id = made(g.and_then(|g| g.internet_gateway_id()), "CreateInternetGateway")?;
                 (id.to_string(), false)

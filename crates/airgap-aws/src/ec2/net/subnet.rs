@@ -13,7 +13,7 @@ use crate::ec2::{
     tag_spec, Blockers, Ec2, Held, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{changes, created, delete_call, on_fresh};
+use crate::kit::{changes, created, delete_call, on_fresh, send_once};
 use airgap_catalog::spec::{Spec, SubnetSpec};
 
 pub struct Subnet(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -48,15 +48,14 @@ impl Kind for Subnet {
             }
             return Ok(created(id));
         }
-        let out = c
-            .create_subnet()
-            .vpc_id(spec.vpc.get()?)
-            .cidr_block(&spec.cidr)
-            .availability_zone(&spec.az)
-            .tag_specifications(tag_spec(ResourceType::Subnet, &node.env, &node.id.0))
-            .send()
-            .await
-            .map_err(classify)?;
+        let out = send_once!(
+            aws_sdk_ec2,
+            c.create_subnet()
+                .vpc_id(spec.vpc.get()?)
+                .cidr_block(&spec.cidr)
+                .availability_zone(&spec.az)
+                .tag_specifications(tag_spec(ResourceType::Subnet, &node.env, &node.id.0))
+        )?;
         let id = made(out.subnet().and_then(|s| s.subnet_id()), "CreateSubnet")?;
         // A new subnet of a VPC of ours maps no public addresses (AWS's default outside
         // default VPCs); CreateSubnet cannot say otherwise, so only a spec that wants

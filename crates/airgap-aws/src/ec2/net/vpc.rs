@@ -14,7 +14,7 @@ use crate::ec2::{
     tag_spec, Blockers, Ec2, Held, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{created, delete_call, on_fresh};
+use crate::kit::{created, delete_call, on_fresh, send_once};
 use airgap_catalog::spec::{Spec, VpcSpec};
 
 pub struct Vpc(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -49,13 +49,14 @@ impl Kind for Vpc {
         let vpc_id = match adopted(node, &found).and_then(Tagged::physical_id) {
             Some(id) => id.to_string(),
             None => {
-                let out = c
-                    .create_vpc()
-                    .cidr_block(&spec.cidr)
-                    .tag_specifications(tag_spec(ResourceType::Vpc, &node.env, &node.id.0))
-                    .send()
-                    .await
-                    .map_err(classify)?;
+                let out = send_once!(
+                    aws_sdk_ec2,
+                    c.create_vpc().cidr_block(&spec.cidr).tag_specifications(tag_spec(
+                        ResourceType::Vpc,
+                        &node.env,
+                        &node.id.0
+                    ))
+                )?;
                 made(out.vpc().and_then(|v| v.vpc_id()), "CreateVpc")?.to_string()
             }
         };

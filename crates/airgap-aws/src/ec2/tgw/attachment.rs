@@ -19,7 +19,8 @@ use crate::ec2::{
 };
 use crate::errors::classify;
 use crate::kit::{
-    by_state, changes, created, delta, id_out, ids, some_if, sorted_lists, with_tag_drift,
+    by_state, changes, created, delta, id_out, ids, send_once, some_if, sorted_lists,
+    with_tag_drift,
 };
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
 
@@ -87,25 +88,24 @@ impl Kind for TgwAttachment {
         if let Some(id) = adopted(node, candidates).and_then(Tagged::physical_id) {
             return Ok(created(id));
         }
-        let out = c
-            .create_transit_gateway_vpc_attachment()
-            .transit_gateway_id(spec.tgw.get()?)
-            .vpc_id(spec.vpc.get()?)
-            .set_subnet_ids(Some(ids(&spec.subnets)?))
-            .options(
-                CreateTransitGatewayVpcAttachmentRequestOptions::builder()
-                    .dns_support(DnsSupportValue::Enable)
-                    .appliance_mode_support(appliance(&spec))
-                    .build(),
-            )
-            .tag_specifications(tag_spec(
-                ResourceType::TransitGatewayAttachment,
-                &node.env,
-                &node.id.0,
-            ))
-            .send()
-            .await
-            .map_err(classify)?;
+        let out = send_once!(
+            aws_sdk_ec2,
+            c.create_transit_gateway_vpc_attachment()
+                .transit_gateway_id(spec.tgw.get()?)
+                .vpc_id(spec.vpc.get()?)
+                .set_subnet_ids(Some(ids(&spec.subnets)?))
+                .options(
+                    CreateTransitGatewayVpcAttachmentRequestOptions::builder()
+                        .dns_support(DnsSupportValue::Enable)
+                        .appliance_mode_support(appliance(&spec))
+                        .build(),
+                )
+                .tag_specifications(tag_spec(
+                    ResourceType::TransitGatewayAttachment,
+                    &node.env,
+                    &node.id.0,
+                ))
+        )?;
         let a = out.transit_gateway_vpc_attachment();
         let id = a.and_then(|t| t.transit_gateway_attachment_id());
         Ok(created(made(id, "CreateTransitGatewayVpcAttachment")?))

@@ -14,8 +14,7 @@ use crate::ec2::{
     adopted, describe_one, diff_with_tag_drift, kind_meta, lookup, made, observe_tagged, tag_spec,
     Ec2, TagDrift, Tagged,
 };
-use crate::errors::classify;
-use crate::kit::{created, ready_when_available};
+use crate::kit::{created, ready_when_available, send_once};
 use airgap_catalog::spec::{Spec, TgwRouteTableSpec};
 
 pub struct TgwRouteTable(pub Arc<Ec2>);
@@ -47,17 +46,16 @@ impl Kind for TgwRouteTable {
         if let Some(id) = adopted(node, live).and_then(Tagged::physical_id) {
             return Ok(created(id));
         }
-        let out = c
-            .create_transit_gateway_route_table()
-            .transit_gateway_id(spec.tgw.get()?)
-            .tag_specifications(tag_spec(
-                ResourceType::TransitGatewayRouteTable,
-                &node.env,
-                &node.id.0,
-            ))
-            .send()
-            .await
-            .map_err(classify)?;
+        let out = send_once!(
+            aws_sdk_ec2,
+            c.create_transit_gateway_route_table()
+                .transit_gateway_id(spec.tgw.get()?)
+                .tag_specifications(tag_spec(
+                    ResourceType::TransitGatewayRouteTable,
+                    &node.env,
+                    &node.id.0,
+                ))
+        )?;
         let t = out.transit_gateway_route_table();
         let id = t.and_then(|t| t.transit_gateway_route_table_id());
         Ok(created(made(id, "CreateTransitGatewayRouteTable")?))

@@ -19,7 +19,7 @@ use crate::ec2::{
     tag_spec, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{by_state, id_out};
+use crate::kit::{by_state, id_out, send_once};
 use airgap_catalog::spec::{Spec, TransitGatewaySpec};
 
 pub struct TransitGateway(pub Arc<Ec2>);
@@ -95,14 +95,13 @@ impl Kind for TransitGateway {
                 spec.default_route_table_propagation,
             )))
             .dns_support(DnsSupportValue::Enable);
-        let out = c
-            .create_transit_gateway()
-            .description(format!("airgap {}", node.env))
-            .options(opts.build())
-            .tag_specifications(tag_spec(ResourceType::TransitGateway, &node.env, &node.id.0))
-            .send()
-            .await
-            .map_err(classify)?;
+        let out = send_once!(
+            aws_sdk_ec2,
+            c.create_transit_gateway()
+                .description(format!("airgap {}", node.env))
+                .options(opts.build())
+                .tag_specifications(tag_spec(ResourceType::TransitGateway, &node.env, &node.id.0))
+        )?;
         let t = out.transit_gateway();
         let id = made(t.and_then(|t| t.transit_gateway_id()), "CreateTransitGateway")?;
         Ok(Created {
