@@ -9,14 +9,19 @@ import logging
 
 from localstack.http import Request, Response
 
-from . import compat, faults, timing, validation
+from . import compat, faults, ratelimit, timing, validation
 
 LOG = logging.getLogger(__name__)
 _installed = False
 
 # What this version of the extension can do, listed by GET /_airgap/config, so a test can
 # tell a LocalStack started with an older extension (restart it) from a failure.
-FEATURES = ["network-firewall-vpc-endpoints", "model-validation"]
+FEATURES = [
+    "network-firewall-vpc-endpoints",
+    "model-validation",
+    "ec2-rate-limits",
+    "fault-seeds",
+]
 
 
 def _json(data, status=200):
@@ -49,6 +54,12 @@ def config_endpoint(request: Request, **kwargs):
             data = json.loads(request.get_data() or b"{}")
             if "time_scale" in data:
                 timing.set_scale(float(data["time_scale"]), data.get("account"))
+            if "rate_limits" in data:
+                ratelimit.set_enabled(bool(data["rate_limits"]))
+            if "rate_scale" in data:
+                if not data.get("account"):
+                    raise ValueError("rate_scale needs an account")
+                ratelimit.set_rate_scale(data["account"], float(data["rate_scale"]))
         except (ValueError, TypeError) as e:
             return _json({"error": str(e)}, 400)
     return _json(
@@ -57,6 +68,7 @@ def config_endpoint(request: Request, **kwargs):
             "account_time_scales": dict(timing.ACCOUNT_SCALES),
             "durations": {f"{k}:{p}": v for (k, p), v in timing.DURATIONS.items()},
             "features": FEATURES,
+            "rate_limits": ratelimit.report(),
         }
     )
 
@@ -132,6 +144,7 @@ def install():
     add_routes(ROUTER)
     handlers.serve_custom_service_request_handlers.append(set_account)
     handlers.serve_custom_service_request_handlers.append(validation.request_handler)
+    handlers.serve_custom_service_request_handlers.append(ratelimit.request_handler)
     handlers.serve_custom_service_request_handlers.append(faults.request_handler)
     handlers.run_custom_response_handlers.append(faults.response_handler)
     _patch_twisted()
@@ -152,6 +165,7 @@ try:
         def update_request_handlers(self, handlers):
             handlers.append(set_account)
             handlers.append(validation.request_handler)
+            handlers.append(ratelimit.request_handler)
             handlers.append(faults.request_handler)
 
         def update_response_handlers(self, handlers):

@@ -272,6 +272,28 @@ impl LocalStack {
         Ok(())
     }
 
+    /// Runs the EC2 rate limits of `account` at a time scale of their own (`1.0`: AWS's
+    /// real buckets), whatever the time model's scale (`POST /_airgap/config`).
+    pub async fn set_rate_scale(&self, account: &Account, scale: f64) -> Result<(), TestkitError> {
+        let body = serde_json::json!({"rate_scale": scale, "account": account.id()});
+        self.json("POST", "/_airgap/config", Some(&body)).await?;
+        Ok(())
+    }
+
+    /// EC2 calls of `account` the server-side rate limits refused, by operation.
+    pub async fn rate_limited(
+        &self,
+        account: &Account,
+    ) -> Result<std::collections::BTreeMap<String, u64>, TestkitError> {
+        let config = self.airgap_config().await?;
+        let found = config["rate_limits"]["throttled"][account.id()].as_object().cloned();
+        Ok(found
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(op, n)| (op, n.as_u64().unwrap_or(0)))
+            .collect())
+    }
+
     /// The time scale in effect for `account`: its own scale when one was set, else the global one
     /// (`GET /_airgap/config`).
     pub async fn time_scale(&self, account: &Account) -> Result<f64, TestkitError> {

@@ -184,6 +184,78 @@ async fn chaos(seed: u64) {
     }
     let after = run(&cli, &["plan", "-f", "bp.yaml", "--destroy", "--detailed-exitcode"]).await;
     check(&after, 0, &format!("destroy plan after destroy (seed {seed})"));
+
+    // The server's EC2 buckets run at the same time scale as airgapctl's limiter, which
+    // must have kept every account under them (injected throttling aside).
+    for a in accounts {
+        let refused = ls.rate_limited(a).await.expect("rate limit report");
+        assert!(refused.is_empty(), "seed {seed}: the server throttled {a}: {refused:?}");
+    }
+}
+
+/// `text` with `n` more spoke VPCs in the workload account, each with nine interface
+/// endpoints: more calls of one API than a bucket holds (50 CreateVpcEndpoint, ...).
+fn with_spokes(text: &str, n: usize) -> String {
+    let mut extra = String::new();
+    for i in 0..n {
+        extra.push_str(&format!(
+            "  - name: extra{i}\n    account: workload\n    cidr: 10.{}.0.0/20\n    \
+             subnets: {{ controlPlane: 28, dataPlane: 23, endpoints: 25, transit: 28 }}\n    \
+             endpoints:\n      gateway: [s3]\n      interface: [ecr.api, ecr.dkr, sts, ec2, \
+             logs, eks, eks-auth, elasticloadbalancing, autoscaling]\n",
+            40 + i
+        ));
+    }
+    let at = text.find("\nclusters:").expect("clusters after vpcs") + 1;
+    format!("{}{extra}{}", &text[..at], &text[at..])
+}
+
+/// The apply, re-plan and destroy, each exact, with the census.
+async fn cycle(ls: &LocalStack, cli: &Cli, accounts: &[&Account], env: &str, what: &str) {
+    let want = declared(cli).await;
+    let apply = run(cli, &["apply", "-f", "bp.yaml", "--auto-approve"]).await;
+    check(&apply, 0, &format!("apply ({what})"));
+    eprintln!("{what}: apply {:.1} s", apply.took.as_secs_f64());
+    for (account, counts) in census_all(ls, accounts, env).await {
+        for ((kind, id), n) in &counts {
+            assert_eq!(*n, 1, "{what}: {n} x {kind} {id} in {account}");
+            assert!(want.contains(id), "{what}: {kind} {id} in {account} is not declared");
+        }
+    }
+    check(&run(cli, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]).await, 0, "re-plan");
+    let destroy = run(cli, &["destroy", "-f", "bp.yaml", "--auto-approve"]).await;
+    check(&destroy, 0, &format!("destroy ({what})"));
+    eprintln!("{what}: destroy {:.1} s", destroy.took.as_secs_f64());
+    for (account, counts) in census_all(ls, accounts, env).await {
+        assert!(counts.is_empty(), "{what}: left in {account}: {counts:?}");
+    }
+}
+
+/// AWS's real EC2 buckets (per API: 100 reads, 20 a second; 50 writes, 5 a second) under
+/// the fast time model, so airgapctl's limiter, loosened with the clock, sends more than
+/// AWS admits, as when other tools drain the account's buckets: throttling in the middle
+/// of the apply and the destroy, which must still end exact.
+#[tokio::test(flavor = "multi_thread")]
+async fn hub_spoke_converges_against_real_ec2_rate_limits() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let (net, shared, work) = (ls.fresh_account(), ls.fresh_account(), ls.fresh_account());
+    let accounts = [&net, &shared, &work];
+    for a in accounts {
+        ls.set_time_scale(a, SCALE).await.unwrap();
+        ls.set_rate_scale(a, 1.0).await.unwrap();
+    }
+    let env = format!("limits-{}", &net.id()[..6]);
+    let cli = Cli::new(BIN, "chaos-limits", ls.endpoint());
+    let text = with_spokes(&blueprint(&env, [net.id(), shared.id(), work.id()]), 6);
+    cli.write("bp.yaml", &text);
+    cycle(&ls, &cli, &accounts, &env, "real EC2 limits").await;
+    let mut refused = 0;
+    for a in accounts {
+        let by_op = ls.rate_limited(a).await.expect("rate limit report");
+        eprintln!("  throttled in {a}: {by_op:?}");
+        refused += by_op.values().sum::<u64>();
+    }
+    eprintln!("real EC2 limits: {refused} calls throttled by the server");
 }
 
 #[tokio::test(flavor = "multi_thread")]
