@@ -21,6 +21,7 @@ from . import ec2_share, timing
 from .common import LOCK, AwsError, tags_from_list
 
 LIVE_ATTACHMENT_STATES = ("pending", "pendingAcceptance", "available", "modifying", "initiating")
+DEAD_ATTACHMENT_STATES = ("deleted", "rejected", "failed")
 
 
 def _attachment_dto(att) -> dict:
@@ -294,7 +295,7 @@ class AirgapEc2Provider(Ec2Provider):
             )
         cross = tgw.ec2_backend.account_id != context.account_id
         if not cross:
-            result = call_moto(context)
+            result = self._create_beside_dead(context, be, tgw_id, request["VpcId"])
             att = be.transit_gateway_attachments[
                 result["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
             ]
@@ -304,6 +305,34 @@ class AirgapEc2Provider(Ec2Provider):
                 timing.after("tgw-attachment", "create", _set_state(att, "available", ("pending",)))
             return result
         return self._create_cross_account_attachment(context, request, be, tgw)
+
+    def _create_beside_dead(self, context, be, tgw_id, vpc_id):
+        """moto refuses a VPC's second attachment even when the first is deleted; AWS
+        refuses only while another is not deleted ("DuplicateTransitGatewayAttachment:
+        ... has non-deleted Transit Gateway Attachments with same VPC ID", the message
+        itself). Dead ones are hidden from moto's check for the call."""
+        with LOCK:
+            for a in be.transit_gateway_attachments.values():
+                if (
+                    a.transit_gateway_id == tgw_id
+                    and getattr(a, "vpc_id", None) == vpc_id
+                    and a.state not in DEAD_ATTACHMENT_STATES
+                ):
+                    raise AwsError(
+                        "DuplicateTransitGatewayAttachment",
+                        f"{tgw_id} has non-deleted Transit Gateway Attachments with same VPC ID.",
+                    )
+            dead = {
+                k: a
+                for k, a in be.transit_gateway_attachments.items()
+                if a.transit_gateway_id == tgw_id and getattr(a, "vpc_id", None) == vpc_id
+            }
+            for k in dead:
+                del be.transit_gateway_attachments[k]
+            try:
+                return call_moto(context)
+            finally:
+                be.transit_gateway_attachments.update(dead)
 
     def _create_cross_account_attachment(self, context, request, be, tgw):
         vpc_id = request["VpcId"]

@@ -109,3 +109,24 @@ def test_unlinking_a_tgw_route_table_twice_answers_not_found(account):
     with pytest.raises(ClientError) as e:
         ec2.disable_transit_gateway_route_table_propagation(**pair)
     assert e.value.response["Error"]["Code"] == "TransitGatewayRouteTablePropagation.NotFound"
+
+
+def test_a_vpc_attaches_again_once_its_attachment_is_deleted(account):
+    """AWS refuses a second attachment only while another is not deleted
+    (DuplicateTransitGatewayAttachment: "... has non-deleted Transit Gateway Attachments
+    with same VPC ID")."""
+    from conftest import make_network
+
+    ec2 = account.client("ec2")
+    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    vpc, subnets = make_network(ec2, cidr="10.83.0.0/16")
+    req = dict(TransitGatewayId=tgw, VpcId=vpc, SubnetIds=subnets)
+    first = ec2.create_transit_gateway_vpc_attachment(**req)["TransitGatewayVpcAttachment"]
+    with pytest.raises(ClientError) as e:
+        ec2.create_transit_gateway_vpc_attachment(**req)
+    assert e.value.response["Error"]["Code"] == "DuplicateTransitGatewayAttachment"
+    ec2.delete_transit_gateway_vpc_attachment(
+        TransitGatewayAttachmentId=first["TransitGatewayAttachmentId"]
+    )
+    again = ec2.create_transit_gateway_vpc_attachment(**req)["TransitGatewayVpcAttachment"]
+    assert again["TransitGatewayAttachmentId"] != first["TransitGatewayAttachmentId"]

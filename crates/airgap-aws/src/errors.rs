@@ -26,6 +26,10 @@ pub fn class_of(code: &str, message: &str) -> ErrorClass {
         "InvalidTokenException" => ErrorClass::Conflict,
         // A create racing another (a retried one): the next attempt's lookup decides.
         "ResourceAlreadyExistsException" | "OperationAbortedException" => ErrorClass::Conflict,
+        // A VPC's attachment to the gateway is still there, deleting (a destroy was
+        // stopped half-way): a new one can be made once it is gone; one of ours that is
+        // live is adopted by the retry's lookup.
+        "DuplicateTransitGatewayAttachment" => ErrorClass::Conflict,
         "InvalidRequestException" if message.contains("already exists") => ErrorClass::Conflict,
         "DependencyViolation" => ErrorClass::DependencyViolation,
         // ReleaseAddress of an address still associated (botocore: "You must use

@@ -107,6 +107,21 @@ async fn a_cluster_is_observed_in_its_specs_shape_and_plans_no_change() {
     assert!(!d.requires_replacement());
 }
 
+/// A cluster EKS is still creating (a run was killed meanwhile) offers no `id` to the
+/// add-ons, node groups and access entries that reference it, so the next plan waits
+/// for it; once ACTIVE it does.
+#[tokio::test]
+async fn a_cluster_still_creating_offers_no_id_to_its_dependents() {
+    let [listed, described] =
+        cluster(|c| described_cluster(c).status(aws_sdk_eks::types::ClusterStatus::Creating));
+    let found = EksCluster(eks(&[&listed, &described])).observe(ENV, &scope()).await.unwrap();
+    assert!(!found[0].outputs.contains_key("id"), "{:?}", found[0].outputs);
+    assert!(found[0].outputs.contains_key("name"), "ready() finds it by name");
+    let [listed, described] = cluster(described_cluster);
+    let found = EksCluster(eks(&[&listed, &described])).observe(ENV, &scope()).await.unwrap();
+    assert!(found[0].outputs.contains_key("id"));
+}
+
 #[tokio::test]
 async fn a_cluster_is_created_private_with_the_client_token() {
     let node = resolved(CLUSTER_NODE, cluster_spec().to_attrs());

@@ -226,15 +226,36 @@ pub struct Resolved {
 }
 
 impl Resolved {
-    /// A client token that is the same for the same env, node and spec, so a retried
-    /// create returns the first one's resource instead of a duplicate.
+    /// A client token that is the same for the same env, node and spec within one run,
+    /// so a retried create returns the first one's resource instead of a duplicate.
+    ///
+    /// Not across runs: AWS answers a token it has seen with the first call's result
+    /// even once that resource is deleted ("returns the same result"), so a later run
+    /// re-creating what a partial destroy (or a person) deleted, with unchanged inputs,
+    /// would be handed the dead id and wait on it. Across runs the create's lookup by tag
+    /// adopts what a killed run made.
     pub fn client_token(&self) -> String {
-        let spec = serde_json::to_string(&self.attrs).unwrap_or_default();
-        format!(
-            "airgap-{:016x}",
-            fnv1a(&[self.env.as_bytes(), self.id.0.as_bytes(), spec.as_bytes()])
-        )
+        let run = run_nonce().to_le_bytes();
+        format!("airgap-{:016x}", fnv1a(&[&self.spec_hash().to_le_bytes(), &run]))
     }
+
+    /// A hash of the env, node and spec, the same on every run: for names that must be
+    /// found again by a later run (a replacement's name beside the old one's).
+    pub fn spec_hash(&self) -> u64 {
+        let spec = serde_json::to_string(&self.attrs).unwrap_or_default();
+        fnv1a(&[self.env.as_bytes(), self.id.0.as_bytes(), spec.as_bytes()])
+    }
+}
+
+/// A number drawn once per process (one run): the time and the process id.
+fn run_nonce() -> u64 {
+    static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *NONCE.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        fnv1a(&[&now.to_le_bytes(), &std::process::id().to_le_bytes()])
+    })
 }
 
 /// FNV-1a: stable across runs and platforms, unlike std's hasher.
@@ -456,10 +477,13 @@ mod tests {
             attrs: Attrs::from([("cidr".to_string(), Value::str("10.0.0.0/16"))]),
             replaces: None,
         };
-        let t1 = n.client_token();
+        let (t1, h1) = (n.client_token(), n.spec_hash());
         assert_eq!(t1, n.client_token());
         assert!(t1.len() <= 64);
+        // The run's nonce is in the token, not in the hash names are made of.
+        assert_ne!(t1, format!("airgap-{h1:016x}"));
         n.attrs.insert("cidr".into(), Value::str("10.1.0.0/16"));
         assert_ne!(t1, n.client_token());
+        assert_ne!(h1, n.spec_hash());
     }
 }

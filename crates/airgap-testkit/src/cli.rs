@@ -28,7 +28,14 @@ impl Cli {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch directory");
         let copy = dir.join("airgapctl");
-        std::fs::copy(bin, &copy).expect("a copy of the airgapctl binary");
+        // A hard link, not a copy, where the file system allows: cargo replaces a binary
+        // by linking a new file, so the link keeps this build's. A copy is open for
+        // writing a moment, and a child another test thread forks meanwhile inherits that
+        // descriptor: exec of the copy then fails with ETXTBSY ("Text file busy"), which
+        // `run` retries.
+        if std::fs::hard_link(bin, &copy).is_err() {
+            std::fs::copy(bin, &copy).expect("a copy of the airgapctl binary");
+        }
         Cli { dir, bin: copy, endpoint: endpoint.to_string(), envs: Vec::new() }
     }
 
@@ -87,7 +94,7 @@ impl Cli {
     /// [`Cli::run`] with extra environment variables for this run alone.
     pub fn run_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
         let started = Instant::now();
-        let out = self.command_env(args, envs).output().expect("airgapctl runs");
+        let out = busy_retry(|| self.command_env(args, envs).output()).expect("airgapctl runs");
         Run::of(args, out, started.elapsed())
     }
 
@@ -95,11 +102,33 @@ impl Cli {
     /// drive LocalStack calls of its own meanwhile).
     pub async fn run_async(&self, args: &[&str]) -> Run {
         let started = Instant::now();
-        let out = tokio::process::Command::from(self.command(args))
-            .output()
-            .await
-            .expect("airgapctl runs");
+        let mut wait = Duration::from_millis(20);
+        let out = loop {
+            match tokio::process::Command::from(self.command(args)).output().await {
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::ExecutableFileBusy && wait.as_secs() < 2 =>
+                {
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                r => break r.expect("airgapctl runs"),
+            }
+        };
         Run::of(args, out, started.elapsed())
+    }
+}
+
+/// `start()` again while exec answers ETXTBSY (see [`Cli::new`]), for about 2 s.
+pub fn busy_retry<T>(mut start: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    let mut wait = Duration::from_millis(20);
+    loop {
+        match start() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && wait.as_secs() < 2 => {
+                std::thread::sleep(wait);
+                wait *= 2;
+            }
+            r => return r,
+        }
     }
 }
 

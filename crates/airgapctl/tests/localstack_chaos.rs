@@ -17,6 +17,7 @@ use airgap_testkit::cli::{Cli, Run};
 use airgap_testkit::{Account, LocalStack};
 use serde_json::{json, Value};
 use support::census::{census, Census};
+use support::kill::{kill_at, KillAt, Rng};
 
 const BIN: &str = env!("CARGO_BIN_EXE_airgapctl");
 const SCALE: f64 = 0.01;
@@ -265,5 +266,154 @@ async fn hub_spoke_converges_under_random_faults() {
     let runs: Vec<_> = seeds.into_iter().map(|s| tokio::spawn(chaos(s))).collect();
     for r in runs {
         r.await.expect("seed run");
+    }
+}
+
+/// Every count one, every id declared.
+fn exact(found: &[(String, Census)], want: &BTreeSet<String>, what: &str) {
+    for (account, counts) in found {
+        for ((kind, id), n) in counts {
+            assert_eq!(*n, 1, "{what}: {n} x {kind} {id} in {account}");
+            assert!(want.contains(id), "{what}: {kind} {id} in {account} is not declared");
+        }
+    }
+}
+
+/// The census as one set of (account, kind, id).
+fn keys(found: &[(String, Census)]) -> BTreeSet<(String, String, String)> {
+    found
+        .iter()
+        .flat_map(|(a, c)| c.keys().map(move |(k, id)| (a.clone(), k.clone(), id.clone())))
+        .collect()
+}
+
+/// CI runners killed (SIGKILL) at 20 or more points of the hub-spoke apply and destroy
+/// over three accounts: random points, and points where RAM's share and its cross-account
+/// acceptance, the transit gateway attachment's acceptance, the firewall and EKS are in
+/// flight. After each killed apply the census holds no duplicate and nothing undeclared;
+/// the next apply converges to the same census as a clean one and an empty re-plan; each
+/// destroy is killed too, from the whole environment; the final destroy leaves nothing.
+/// `AIRGAP_KILL_SEED` replays a run.
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_killed_across_accounts_converge() {
+    let seed = match std::env::var("AIRGAP_KILL_SEED") {
+        Ok(s) if !s.trim().is_empty() => s.trim().parse().expect("AIRGAP_KILL_SEED: a number"),
+        _ => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs(),
+    };
+    eprintln!("kill seed {seed} (AIRGAP_KILL_SEED={seed} replays)");
+    let mut rng = Rng::new(seed);
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let (net, shared, work) = (ls.fresh_account(), ls.fresh_account(), ls.fresh_account());
+    let accounts = [&net, &shared, &work];
+    for a in accounts {
+        ls.set_time_scale(a, SCALE).await.unwrap();
+    }
+    let env = format!("kills-{}", &net.id()[..6]);
+    let cli = Cli::new(BIN, "chaos-kills", ls.endpoint());
+    cli.write("bp.yaml", &blueprint(&env, [net.id(), shared.id(), work.id()]));
+    let want = declared(&cli).await;
+    let scale = SCALE.to_string();
+    let args = |verb: &'static str| -> Vec<String> {
+        [verb, "-f", "bp.yaml", "--auto-approve", "--time-scale", &scale, "--lock-timeout", "60s"]
+            .map(String::from)
+            .to_vec()
+    };
+    // A killed run's lease expires after 2 s; the next run waits for it and takes over.
+    let lease = [("AIRGAP_LOCK_LEASE", "2s")];
+    let kill = |verb: &'static str, at: &KillAt| {
+        let a = args(verb);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        tokio::task::block_in_place(|| kill_at(cli.command_env(&a, &lease), at))
+    };
+    let full = |verb: &'static str| {
+        let a = args(verb);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        tokio::task::block_in_place(|| cli.run_env(&a, &lease))
+    };
+    let ops = want.len();
+    // Destroys start from the whole environment, so these operations always run.
+    let destroy_targets =
+        ["firewall", "cluster/apps", "ram/share", "tgw/attachment/workload/accept"];
+    let mut points: Vec<String> = Vec::new();
+    let mut in_flight: BTreeSet<String> = BTreeSet::new();
+    let mut reference = None;
+    let mut round = 0;
+    while points.len() < 20 {
+        assert!(round < 16, "only {} kills in {round} rounds: {points:#?}", points.len());
+        let at = if round == 0 {
+            KillAt::Starting("ram/accept".into())
+        } else {
+            KillAt::Done(1 + rng.next() as usize % ops)
+        };
+        if let Some(k) = kill("apply", &at) {
+            let found = census_all(&ls, &accounts, &env).await;
+            for (account, counts) in &found {
+                for ((kind, id), n) in counts {
+                    assert_eq!(
+                        *n, 1,
+                        "after a killed apply ({at:?}): {n} x {kind} {id} in {account}"
+                    );
+                    assert!(want.contains(id), "after a killed apply: {kind} {id} undeclared");
+                }
+            }
+            points.push(format!("apply {at:?}: {} done, in flight {:?}", k.done, k.in_flight));
+            in_flight.extend(k.in_flight);
+        }
+        let run = full("apply");
+        check(&run, 0, &format!("apply after kills (round {round}, seed {seed})"));
+        let found = census_all(&ls, &accounts, &env).await;
+        exact(&found, &want, &format!("round {round}, seed {seed}"));
+        let now = keys(&found);
+        match &reference {
+            None => reference = Some(now),
+            Some(r) => {
+                assert_eq!(&now, r, "round {round}, seed {seed}: the census of a clean apply")
+            }
+        }
+        let plan =
+            cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode", "--time-scale", &scale]);
+        check(&plan, 0, &format!("re-plan (round {round}, seed {seed})"));
+
+        let at = match destroy_targets.get(round) {
+            Some(t) => KillAt::Starting((*t).into()),
+            None => KillAt::Done(1 + rng.next() as usize % ops),
+        };
+        if let Some(k) = kill("destroy", &at) {
+            let found = census_all(&ls, &accounts, &env).await;
+            for (account, counts) in &found {
+                for ((kind, id), n) in counts {
+                    assert_eq!(*n, 1, "after a killed destroy: {n} x {kind} {id} in {account}");
+                }
+            }
+            let left: usize = found.iter().map(|(_, c)| c.len()).sum();
+            points.push(format!(
+                "destroy {at:?}: {} done, {left} left, in flight {:?}",
+                k.done, k.in_flight
+            ));
+            in_flight.extend(k.in_flight);
+        }
+        round += 1;
+    }
+    let run = full("destroy");
+    check(&run, 0, &format!("the final destroy (seed {seed})"));
+    for (account, counts) in census_all(&ls, &accounts, &env).await {
+        assert!(counts.is_empty(), "seed {seed}: left in {account}: {counts:?}");
+    }
+    let after = cli.run(&["plan", "-f", "bp.yaml", "--destroy", "--detailed-exitcode"]);
+    check(&after, 0, "destroy plan after the final destroy");
+    eprintln!("kill points ({}, seed {seed}):\n  {}", points.len(), points.join("\n  "));
+    for (what, prefix) in [
+        ("RAM", "ram/"),
+        ("the cross-account acceptance", "tgw/attachment/workload/accept"),
+        ("the firewall", "firewall"),
+        ("EKS", "cluster/"),
+    ] {
+        assert!(
+            in_flight.iter().any(|n| n.starts_with(prefix)),
+            "no kill while {what} was in flight: {in_flight:?}"
+        );
     }
 }

@@ -4,6 +4,8 @@
 //! and applies and destroys killed with SIGKILL at random points. Each test has its own
 //! fresh account; the real CLI runs with `--endpoint-url`.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -14,18 +16,16 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType,
 };
+use support::kill::{KillAt, Rng};
 
 const SCALE: f64 = 0.01;
 const TABLE: &str = "airgapctl-locks";
 
 /// A run started in the background, its output captured.
 fn spawn(f: &Fixture, args: &[&str], envs: &[(&str, &str)]) -> Child {
-    f.cli
-        .command_env(args, envs)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("airgapctl starts")
+    let mut cmd = f.cli.command_env(args, envs);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    airgap_testkit::cli::busy_retry(|| cmd.spawn()).expect("airgapctl starts")
 }
 
 fn finish(child: Child) -> Run {
@@ -683,62 +683,11 @@ async fn gc_destroys_only_the_expired_environment() {
     assert!(envs(&f).is_empty(), "destroy -f deletes the record too");
 }
 
-/// A small deterministic generator (xorshift64*) for the kill delays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in [lo, hi) milliseconds.
-    fn millis(&mut self, lo: u64, hi: u64) -> Duration {
-        Duration::from_millis(lo + self.next() % (hi - lo))
-    }
-}
-
-/// Where a run is killed: after a time, or once `n` operations reported done.
-#[derive(Clone, Copy, Debug)]
-enum KillAt {
-    Delay(Duration),
-    Done(usize),
-}
-
 /// Starts `args` and kills it with SIGKILL at `at`; returns the operations it had
 /// reported done then, or None if it ended first.
-fn kill_at(f: &Fixture, args: &[&str], at: KillAt) -> Option<usize> {
-    use std::io::BufRead;
-    let mut child = spawn(f, args, &[("AIRGAP_LOCK_LEASE", "2s")]);
-    let stdout = child.stdout.take().expect("piped stdout");
-    let killed = match at {
-        KillAt::Delay(d) => {
-            std::thread::sleep(d);
-            let running = matches!(child.try_wait(), Ok(None));
-            child.kill().ok();
-            running.then_some(0)
-        }
-        KillAt::Done(n) => {
-            let mut done = 0;
-            let mut killed = None;
-            for line in std::io::BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if line.contains(": done in ") {
-                    done += 1;
-                }
-                if (n == 0 && line.starts_with("Running ")) || (n > 0 && done >= n) {
-                    child.kill().ok();
-                    killed = Some(done);
-                    break;
-                }
-            }
-            killed
-        }
-    };
-    child.wait().expect("the child is reaped");
-    killed
+fn kill_at(f: &Fixture, args: &[&str], at: &KillAt) -> Option<usize> {
+    support::kill::kill_at(f.cli.command_env(args, &[("AIRGAP_LOCK_LEASE", "2s")]), at)
+        .map(|k| k.done)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -757,13 +706,13 @@ async fn killed_applies_and_destroys_leave_nothing_behind() {
     // kills after a random number of completed operations, with creates in flight.
     let seeds = [3u64, 5, 11, 23, 37, 41, 53, 67];
     for (i, seed) in seeds.into_iter().enumerate() {
-        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut rng = Rng::new(seed);
         let at = if i < 2 {
             KillAt::Delay(rng.millis(100, 900))
         } else {
             KillAt::Done(rng.next() as usize % ops)
         };
-        let killed = tokio::task::block_in_place(|| kill_at(&f, &apply, at));
+        let killed = tokio::task::block_in_place(|| kill_at(&f, &apply, &at));
         let found = census(&f.ls, &f.account, &f.env).await;
         points.push(format!(
             "apply {at:?}: {} ({} resources existed)",
@@ -783,7 +732,7 @@ async fn killed_applies_and_destroys_leave_nothing_behind() {
         // Every other destroy is killed too.
         if i % 2 == 1 {
             let at = KillAt::Done(rng.next() as usize % ops);
-            let killed = tokio::task::block_in_place(|| kill_at(&f, &destroy, at));
+            let killed = tokio::task::block_in_place(|| kill_at(&f, &destroy, &at));
             let left = census(&f.ls, &f.account, &f.env).await;
             points.push(format!(
                 "destroy {at:?}: {} ({} resources left)",

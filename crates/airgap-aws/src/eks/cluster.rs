@@ -10,8 +10,8 @@ use airgap_engine::{
 };
 use async_trait::async_trait;
 use aws_sdk_eks::types::{
-    AuthenticationMode, Cluster, CreateAccessConfigRequest, EncryptionConfig, LogSetup, LogType,
-    Logging, Provider, UpdateAccessConfigRequest, VpcConfigRequest,
+    AuthenticationMode, Cluster, ClusterStatus, CreateAccessConfigRequest, EncryptionConfig,
+    LogSetup, LogType, Logging, Provider, UpdateAccessConfigRequest, VpcConfigRequest,
 };
 
 use super::{
@@ -42,6 +42,19 @@ fn cluster_out(cl: &Cluster) -> Attrs {
     }
     if let Some(cidr) = cl.kubernetes_network_config().and_then(|k| k.service_ipv4_cidr()) {
         out.insert("serviceCidr".into(), Value::str(cidr));
+    }
+    out
+}
+
+/// What dependents may use of a cluster observe found: all of [`cluster_out`] but its
+/// `id` until the cluster serves (ACTIVE, or UPDATING). Add-ons, node groups and access
+/// entries reference the `id`, and EKS refuses them on a cluster that is still CREATING;
+/// without it the plan waits for the cluster (`<=`), as after a run killed while EKS was
+/// creating it, instead of failing them.
+fn observed_out(cl: &Cluster) -> Attrs {
+    let mut out = cluster_out(cl);
+    if !matches!(cl.status(), Some(ClusterStatus::Active | ClusterStatus::Updating)) {
+        out.remove("id");
     }
     out
 }
@@ -166,7 +179,7 @@ impl Kind for EksCluster {
                     id: id.as_str().into(),
                     physical_id: cl.arn()?.to_string(),
                     attrs: spec_of(cl).to_attrs(),
-                    outputs: cluster_out(cl),
+                    outputs: observed_out(cl),
                     parents: cluster_parents(cl),
                 })
             })

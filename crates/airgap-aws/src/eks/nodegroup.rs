@@ -226,8 +226,7 @@ impl Kind for EksNodegroup {
         // name beside the old one's (alternating, so names do not grow).
         let aws_name = match node.replaces.as_deref().and_then(ng_names) {
             Some((_, old)) if old == base => {
-                let token = node.client_token();
-                let tail = &token[token.len() - 8..];
+                let tail = format!("{:08x}", node.spec_hash() as u32);
                 format!("{}-{tail}", fit(base, EKS_NODEGROUP_NAME - tail.len() - 1))
             }
             _ => base.to_string(),

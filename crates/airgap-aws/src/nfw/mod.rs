@@ -24,8 +24,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use airgap_engine::{
-    fnv1a, Attrs, Change, Created, Diff, KindError, Observed, Op, Readiness, Registry, Resolved,
-    Updated, Value,
+    Attrs, Change, Created, Diff, KindError, Observed, Op, Readiness, Registry, Resolved, Updated,
+    Value,
 };
 use aws_sdk_networkfirewall::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_networkfirewall::types::{ResourceStatus, Tag};
@@ -66,7 +66,7 @@ pub fn resource_name(node: &Resolved) -> String {
     match &node.replaces {
         None => fit(&base, NFW_NAME),
         Some(_) => {
-            let suffix = format!("-{:08x}", fnv1a(&[node.client_token().as_bytes()]) as u32);
+            let suffix = format!("-{:08x}", node.spec_hash() as u32);
             format!("{}{suffix}", fit(&base, NFW_NAME - suffix.len()))
         }
     }

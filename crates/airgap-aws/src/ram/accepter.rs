@@ -76,10 +76,13 @@ impl Kind for RamInvitationAccepter {
             resource_share_invitations
         )?;
         use ResourceShareInvitationStatus as S;
-        if invitations.iter().any(|i| i.status() == Some(&S::Accepted)) {
-            return Ok(accepted(arn));
-        }
+        // A pending invitation first: an owner that removed this account (a destroy
+        // stopped half-way) and added it again sent a new one, while the one accepted
+        // before stays in the list as ACCEPTED.
         let Some(inv) = invitations.iter().find(|i| i.status() == Some(&S::Pending)) else {
+            if invitations.iter().any(|i| i.status() == Some(&S::Accepted)) {
+                return Ok(accepted(arn));
+            }
             if let Some(i) = invitations.first() {
                 return Err(KindError::fatal(
                     "InvitationNotPending",
