@@ -1,6 +1,8 @@
 //! `cargo xtask demo | test | bench`: the project's two README commands and the
 //! benchmarks, as one small program so they behave the same on every machine.
 
+mod deny;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Instant;
@@ -11,8 +13,11 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("demo") => demo(),
         Some("bench") => bench(&args[1..]),
+        // The supply-chain check `test` runs first, alone.
+        Some("deny") => deny::check(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .map(|summary| eprintln!("xtask: supply chain: {summary}")),
         _ => {
-            eprintln!("usage: cargo xtask <test | demo | bench [schedule [SCENARIO...]]>");
+            eprintln!("usage: cargo xtask <test | demo | bench [schedule [SCENARIO...]] | deny>");
             return ExitCode::from(2);
         }
     };
@@ -93,6 +98,11 @@ fn test() -> Result {
     build.args(["test", "--workspace", "--locked", "--no-run"]);
     steps.push(("build tests", build));
     let mut failures = Vec::new();
+    let cargo_bin = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    match deny::check(&cargo_bin) {
+        Ok(summary) => eprintln!("xtask: supply chain: {summary}"),
+        Err(e) => failures.push(format!("supply chain:\n{e}")),
+    }
     for (name, cmd) in steps {
         if let Err(e) = run(name, cmd) {
             failures.push(e);
