@@ -301,6 +301,15 @@ async fn concurrent_applies_one_runs_the_other_fails_or_waits() {
         refused.stderr
     );
     assert!(!refused.stdout.contains("Apply complete"), "{}", refused.stdout);
+    // A destroy meanwhile is refused the same way, before deleting anything.
+    let destroy = f.ctl(&["destroy", "-f", "bp.yaml", "--auto-approve"]);
+    expect(&destroy, 1, "destroy while the first apply runs");
+    assert!(
+        destroy.stderr.contains(&format!(" pid {first_pid} (apply since ")),
+        "names the holder: {}",
+        destroy.stderr
+    );
+    assert!(!destroy.stdout.contains("Destroy complete"), "{}", destroy.stdout);
     // The heartbeat extends the lease while the first apply runs.
     let first_expiry = attr_n(&item, "expires_at");
     let deadline = Instant::now() + Duration::from_secs(30);
