@@ -4,7 +4,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    Diagnostic, LabeledSpan, MietteError, MietteSpanContents, NamedSource, SourceCode, SourceSpan,
+    SpanContents,
+};
 
 /// The source a blueprint was parsed from, shared by every problem.
 pub type Source = NamedSource<Arc<String>>;
@@ -209,8 +212,8 @@ impl Diagnostic for Problem {
         self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.src)
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(self)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -218,10 +221,154 @@ impl Diagnostic for Problem {
     }
 }
 
+/// A line longer than this is shown as a window around the labelled text: a hostile
+/// file's line can be megabytes, printed again for every problem on it, and miette pads
+/// to a label's column with `{:width$}`, which panics past 65,535 columns.
+const MAX_LINE: usize = 1000;
+
+/// Bytes shown either side of a label on a long line.
+const WINDOW: usize = 80;
+
+/// The source as miette reads it to show a problem's snippets: unchanged where lines
+/// are short, windowed on long ones.
+impl SourceCode for Problem {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let text = self.src.inner().as_str();
+        let (a, b) = (span.offset(), span.offset() + span.len());
+        if b > text.len() || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
+            return Err(MietteError::OutOfBounds);
+        }
+        let (first, last) = (lines_back(text, a, before), lines_forward(text, b, after));
+        if longest_line(&text[first..last]) <= MAX_LINE {
+            // miette reads from the start of the text for every snippet; from a line
+            // start on it reads the same, and a problem at the end of 4 MiB costs its own
+            // lines. One line more than shown: miette reads an empty span at offset 0
+            // differently.
+            let from = lines_back(text, a, before + 1);
+            let local = SourceSpan::from(a - from..b - from);
+            let c = text[from..].read_span(&local, before, after)?;
+            let lines = line_breaks(&text[..from]);
+            return Ok(Box::new(MietteSpanContents::new_named(
+                self.src.name().to_string(),
+                c.data(),
+                (c.span().offset() + from, c.span().len()).into(),
+                c.line() + lines,
+                c.column(),
+                c.line_count() + lines,
+            )));
+        }
+        // miette asks for a span covering two labels to show them in one snippet; on a
+        // long line they may be far apart, so then each gets a snippet of its own.
+        let own = self.labels.iter().any(|l| l.inner() == span);
+        if !own && span.len() > MAX_LINE {
+            return Err(MietteError::OutOfBounds);
+        }
+        let line_start = lines_back(text, a, 0);
+        let start = if before == 0 { a } else { a.saturating_sub(WINDOW).max(line_start) };
+        let end = if after == 0 { b } else { (b + WINDOW).min(lines_forward(text, b, 0)) };
+        // A label longer than a line is shown from its start only: its message quotes it.
+        let (start, end) = (ceil(text, start), floor(text, end.min(a + MAX_LINE)).max(a));
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.src.name().to_string(),
+            &text.as_bytes()[start..end],
+            (start..end).into(),
+            line_breaks(&text[..start]),
+            start - line_start,
+            line_breaks(&text[start..end]) + 1,
+        )))
+    }
+}
+
+// Lines end at `\n`, `\r\n` or `\r`, as miette counts them. The searches are for one
+// byte at a time: `str::find(char)` runs memchr, which stays fast in debug builds.
+
+fn line_breaks(s: &str) -> usize {
+    s.matches('\n').count() + s.matches('\r').count() - s.matches("\r\n").count()
+}
+
+fn longest_line(s: &str) -> usize {
+    s.split('\n')
+        .map(|l| {
+            if l.len() > MAX_LINE {
+                l.split('\r').map(str::len).max().unwrap_or(0)
+            } else {
+                l.len()
+            }
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+fn break_before(text: &str, at: usize) -> Option<usize> {
+    text[..at].rfind('\n').max(text[..at].rfind('\r'))
+}
+
+fn break_after(text: &str, at: usize) -> Option<usize> {
+    match (text[at..].find('\n'), text[at..].find('\r')) {
+        (Some(n), Some(r)) => Some(at + n.min(r)),
+        (n, r) => n.or(r).map(|i| at + i),
+    }
+}
+
+/// Start of the line `n` lines above the one holding `at`.
+fn lines_back(text: &str, at: usize, n: usize) -> usize {
+    // The `\n` of a `\r\n` ends the line its `\r` does.
+    let crlf = at > 0 && text.as_bytes().get(at - 1..=at) == Some(b"\r\n");
+    let mut start = break_before(text, at - usize::from(crlf)).map_or(0, |i| i + 1);
+    for _ in 0..n {
+        if start == 0 {
+            break;
+        }
+        // Step over the break (`\r\n` is one) into the line above.
+        start -= 1;
+        if start > 0 && text.as_bytes()[start - 1..=start] == *b"\r\n" {
+            start -= 1;
+        }
+        start = break_before(text, start).map_or(0, |i| i + 1);
+    }
+    start
+}
+
+/// End (before its break) of the line `n` lines below the one holding `at`.
+fn lines_forward(text: &str, at: usize, n: usize) -> usize {
+    let mut end = break_after(text, at).unwrap_or(text.len());
+    for _ in 0..n {
+        if end == text.len() {
+            break;
+        }
+        end += if text[end..].starts_with("\r\n") { 2 } else { 1 };
+        end = break_after(text, end).unwrap_or(text.len());
+    }
+    end
+}
+
+fn floor(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
+/// At most this many problems are kept: nobody reads more, and a hostile file can make
+/// one per alias (200,000), each rendered with its source lines.
+pub const MAX_PROBLEMS: usize = 100;
+
 /// Every problem found in one blueprint. Rendering this with
 /// `miette::Report` shows all of them, each with file:line:col.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
-#[error("{name}: {} found", count(problems.len()))]
+#[error("{name}: {}", summary(problems.len(), *omitted))]
 #[diagnostic(
     code(blueprint::invalid),
     help("all problems are listed at once; fix them and run again")
@@ -230,6 +377,7 @@ pub struct Diagnostics {
     name: String,
     #[related]
     problems: Vec<Problem>,
+    omitted: usize,
 }
 
 fn count(n: usize) -> String {
@@ -240,10 +388,29 @@ fn count(n: usize) -> String {
     }
 }
 
+fn summary(shown: usize, omitted: usize) -> String {
+    match omitted {
+        0 => format!("{} found", count(shown)),
+        _ => format!("{} found, the first {shown} shown", count(shown + omitted)),
+    }
+}
+
 impl Diagnostics {
     /// Wraps problems found in the source called `name`.
     pub fn new(name: impl Into<String>, problems: Vec<Problem>) -> Self {
-        Diagnostics { name: name.into(), problems }
+        Diagnostics { name: name.into(), problems, omitted: 0 }
+    }
+
+    /// The problems a [`Sink`] kept, and the count of those it did not.
+    pub(crate) fn from_sink(name: impl Into<String>, sink: Sink) -> Self {
+        let mut problems = sink.problems;
+        problems.sort_by_key(|p| p.span().offset());
+        Diagnostics { name: name.into(), problems, omitted: sink.omitted }
+    }
+
+    /// How many problems were found beyond the [`MAX_PROBLEMS`] kept.
+    pub fn omitted(&self) -> usize {
+        self.omitted
     }
 
     /// The problems, in source order.
@@ -262,11 +429,20 @@ impl Diagnostics {
 pub(crate) struct Sink {
     pub(crate) source: Source,
     pub(crate) problems: Vec<Problem>,
+    /// Problems reported past [`MAX_PROBLEMS`]: counted, not kept.
+    pub(crate) omitted: usize,
+    /// Takes the help and labels chained onto a problem that is not kept.
+    spare: Option<Problem>,
 }
 
 impl Sink {
     pub(crate) fn new(name: &str, text: &str) -> Self {
-        Sink { source: NamedSource::new(name, Arc::new(text.to_string())), problems: Vec::new() }
+        Sink {
+            source: NamedSource::new(name, Arc::new(text.to_string())),
+            problems: Vec::new(),
+            omitted: 0,
+            spare: None,
+        }
     }
 
     /// Records a problem and returns it for chaining help/labels.
@@ -277,7 +453,12 @@ impl Sink {
         message: impl Into<String>,
         label: impl Into<String>,
     ) -> &mut Problem {
-        self.problems.push(Problem::new(&self.source, code, span, message, label));
+        let problem = Problem::new(&self.source, code, span, message, label);
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.omitted += 1;
+            return self.spare.insert(problem);
+        }
+        self.problems.push(problem);
         self.problems.last_mut().expect("just pushed")
     }
 }
@@ -293,5 +474,73 @@ impl Problem {
     pub(crate) fn also(&mut self, span: SourceSpan, label: impl Into<String>) -> &mut Self {
         self.labels.push(LabeledSpan::new_with_span(Some(bounded(label)), span));
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where lines are short, a problem shows exactly what miette shows from the whole
+    /// text: same bytes, position, line and column, whatever the line endings.
+    #[test]
+    fn short_lines_read_as_miette_reads_them() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let pieces = ["a", "bc", " ", "\n", "\r\n", "\r", "ä", "漢", "\t", "key: value"];
+        for _ in 0..3000 {
+            let text: String = (0..next(40)).map(|_| pieces[next(pieces.len())]).collect();
+            let source = NamedSource::new("t.yaml", Arc::new(text.clone()));
+            let bounds: Vec<usize> =
+                (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            let a = bounds[next(bounds.len())];
+            let b = *bounds.iter().filter(|&&i| i >= a).nth(next(4)).unwrap_or(&a);
+            let span = SourceSpan::from(a..b);
+            let p = Problem::new(&source, Code::Yaml, span, "m", "l");
+            for (before, after) in [(0, 0), (1, 1), (2, 2), (0, 3)] {
+                let want = source.read_span(&span, before, after).unwrap();
+                let got = p.read_span(&span, before, after).unwrap();
+                let view = |c: &dyn SpanContents| {
+                    (c.data().to_vec(), *c.span(), c.line(), c.column(), c.line_count())
+                };
+                assert_eq!(view(&*got), view(&*want), "{text:?} {a}..{b} {before}/{after}");
+                assert_eq!(got.name(), Some("t.yaml"));
+            }
+        }
+    }
+
+    #[test]
+    fn problems_past_the_bound_are_counted_not_kept() {
+        let mut sink = Sink::new("t.yaml", "a: 1\n");
+        for i in 0..MAX_PROBLEMS + 50 {
+            sink.report(Code::InvalidValue, (0..1).into(), format!("p{i}"), "l").help("h");
+        }
+        let d = Diagnostics::from_sink("t.yaml", sink);
+        assert_eq!((d.problems().len(), d.omitted()), (MAX_PROBLEMS, 50));
+        assert_eq!(d.to_string(), "t.yaml: 150 problems found, the first 100 shown");
+        assert_eq!(d.problems()[0].message(), "p0");
+    }
+
+    /// On a long line a label is shown with a little of its line around it.
+    #[test]
+    fn long_lines_are_windowed() {
+        let text = format!("a: [x,{} y]\nb: 1\n", " ".repeat(100_000));
+        let source = NamedSource::new("t.yaml", Arc::new(text.clone()));
+        let at = text.find('y').unwrap();
+        let p = Problem::new(&source, Code::Yaml, (at..at + 1).into(), "m", "l")
+            .with_label((4..5).into(), "first");
+        let c = p.read_span(&(at..at + 1).into(), 2, 2).unwrap();
+        assert!(c.data().len() <= 2 * WINDOW + 1, "{}", c.data().len());
+        assert_eq!((c.line(), c.column()), (0, at - WINDOW));
+        // The two labels are not shown as one snippet 100,000 columns wide.
+        assert!(p.read_span(&(4..at + 1).into(), 2, 2).is_err());
+        let mut out = String::new();
+        miette::GraphicalReportHandler::new().render_report(&mut out, &p).unwrap();
+        assert!(out.len() < 2000, "{out}");
     }
 }

@@ -26,7 +26,7 @@ pub use carve::{
     carve, carve_inspection, carve_vpc, CarveError, CarvedSubnet, CidrError, InspectionTier,
     Ipv4Net,
 };
-pub use diag::{line_col, Code, Diagnostics, Problem, Source};
+pub use diag::{line_col, Code, Diagnostics, Problem, Source, MAX_PROBLEMS};
 pub use expand::{expand, expand_as};
 pub use model::*;
 pub use parse::parse_ttl;
@@ -68,11 +68,7 @@ pub fn parse(name: &str, text: &str) -> Result<Blueprint, Diagnostics> {
     }
     match bp {
         Some(bp) if sink.problems.is_empty() => Ok(bp),
-        _ => {
-            let mut problems = sink.problems;
-            problems.sort_by_key(|p| p.span().offset());
-            Err(Diagnostics::new(name, problems))
-        }
+        _ => Err(Diagnostics::from_sink(name, sink)),
     }
 }
 

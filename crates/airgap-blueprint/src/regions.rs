@@ -155,10 +155,14 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    let len = word.chars().count();
+    let limit = (len / 3).max(1);
     let lw = word.to_ascii_lowercase();
-    let limit = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()
+        // The distance is at least the difference in length; without this, a long value
+        // (a hostile file's kilobytes) costs its length times every candidate's.
+        .filter(|c| c.chars().count().abs_diff(len) <= limit)
         .map(|c| (edit_distance(&lw, &c.to_ascii_lowercase()), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
@@ -177,6 +181,7 @@ mod tests {
         assert_eq!(did_you_mean("cidrr", ["cidr", "name"]), Some("cidr"));
         assert_eq!(did_you_mean("zzzzzz", ["cidr", "name"]), None);
         assert_eq!(did_you_mean("ApiVersion", ["apiVersion"]), Some("apiVersion"));
+        assert_eq!(did_you_mean("cidr-cidr-cidr", ["cidr"]), None);
     }
 
     #[test]

@@ -153,22 +153,27 @@ pub(crate) struct YamlError {
 /// 10^9 nodes from a few hundred bytes; a real blueprint has a few thousand.
 pub(crate) const MAX_NODES: usize = 200_000;
 
+/// At most this many bytes of scalars copied by aliases: the node budget alone lets one
+/// alias of a megabyte value be copied 200,000 times.
+pub(crate) const MAX_ALIAS_BYTES: usize = crate::MAX_BLUEPRINT_BYTES as usize;
+
 /// At most this deep a nesting of sequences and mappings (a blueprint needs about 8).
 pub(crate) const MAX_DEPTH: usize = 64;
 
-/// Nodes in `n`'s tree, itself included.
-fn size(n: &Node) -> usize {
-    1 + match &n.kind {
-        Kind::Scalar { .. } => 0,
-        Kind::Seq(items) => items.iter().map(size).sum(),
-        Kind::Map(pairs) => pairs.iter().map(|(k, v)| size(k) + size(v)).sum(),
+/// Nodes in `n`'s tree, itself included, and the bytes of its scalars.
+fn size(n: &Node) -> (usize, usize) {
+    let add = |(a, b): (usize, usize), (c, d): (usize, usize)| (a + c, b + d);
+    match &n.kind {
+        Kind::Scalar { text, .. } => (1, text.len()),
+        Kind::Seq(items) => items.iter().map(size).fold((1, 0), add),
+        Kind::Map(pairs) => pairs.iter().map(|(k, v)| add(size(k), size(v))).fold((1, 0), add),
     }
 }
 
 /// Parses the first document of `text`. Returns `Ok(None)` for an empty stream.
-/// Refuses a document deeper than [`MAX_DEPTH`] or larger than [`MAX_NODES`] once its
-/// aliases are expanded, before building it: memory and time stay bounded by the
-/// limits, whatever the input.
+/// Refuses a document deeper than [`MAX_DEPTH`], or larger than [`MAX_NODES`] or
+/// [`MAX_ALIAS_BYTES`] once its aliases are expanded, before building it: memory and
+/// time stay bounded by the limits, whatever the input.
 pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     // saphyr reports character indices; miette wants byte offsets.
     let mut byte_of: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
@@ -182,8 +187,9 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
 
     let mut stack: Vec<Frame> = Vec::new();
     // Each anchored node with the size of its tree.
-    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
+    let mut anchors: HashMap<usize, (Node, (usize, usize))> = HashMap::new();
     let mut nodes = 0usize;
+    let mut copied_bytes = 0usize;
     let mut root: Option<Node> = None;
     let mut docs = 0;
     for ev in Parser::new_from_str(text) {
@@ -214,7 +220,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
             )),
             Event::Alias(id) => {
                 let offset = span_of(&span).offset();
-                let (node, n) = anchors.get(&id).ok_or_else(|| YamlError {
+                let (node, (n, bytes)) = anchors.get(&id).ok_or_else(|| YamlError {
                     offset,
                     message: "alias refers to an unknown anchor".into(),
                 })?;
@@ -222,6 +228,17 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                 nodes += n - 1;
                 if nodes > MAX_NODES {
                     return Err(too_many(offset));
+                }
+                copied_bytes += bytes;
+                if copied_bytes > MAX_ALIAS_BYTES {
+                    return Err(YamlError {
+                        offset,
+                        message: format!(
+                            "the aliases copy more than {MAX_ALIAS_BYTES} bytes of values (each \
+                             alias copies its anchor's whole tree); a blueprint needs far less: \
+                             use fewer aliases"
+                        ),
+                    });
                 }
                 Some((Node { span: span_of(&span), ..node.clone() }, 0))
             }
@@ -361,6 +378,18 @@ mod tests {
         assert_eq!(e.offset, MAX_DEPTH);
         let ok = format!("{}{}", "[".repeat(60), "]".repeat(60));
         assert!(parse(&ok).is_ok());
+    }
+
+    /// Few nodes, many bytes: a long value copied by aliases counts by its bytes.
+    #[test]
+    fn alias_copies_are_bounded_in_bytes() {
+        let value = "x".repeat(100_000);
+        let fine = format!("v: &v {value}\nl: [{}]\n", vec!["*v"; 40].join(", "));
+        assert!(parse(&fine).is_ok());
+        let big = format!("v: &v {value}\nl: [{}]\n", vec!["*v"; 50].join(", "));
+        let e = parse(&big).unwrap_err();
+        assert!(e.message.contains("more than 4194304 bytes"), "{e:?}");
+        assert!(big[e.offset..].starts_with("*v"), "{}", &big[e.offset..e.offset + 10]);
     }
 
     #[test]

@@ -168,6 +168,26 @@ impl V<'_> {
                         continue;
                     }
                     seen.push(s);
+                    // S3 and DynamoDB are gateway and interface services both, but an
+                    // endpoint's node address and its policy are keyed by the service alone.
+                    let gateway = e.gateway.iter().find(|g| {
+                        g.value == s.value && regions::GATEWAY_SERVICES.contains(&g.value.as_str())
+                    });
+                    if let Some(g) = gateway.filter(|_| kind == "interface") {
+                        self.sink
+                            .report(
+                                Code::DuplicateName,
+                                s.span,
+                                format!(
+                                    "`{}` is listed as both a gateway and an interface endpoint",
+                                    s.value
+                                ),
+                                "also an interface endpoint",
+                            )
+                            .also(g.span, "gateway endpoint")
+                            .help("a VPC gets one endpoint per service: keep it in `gateway` (free, and enough for traffic from the VPC) or in `interface`");
+                        continue;
+                    }
                     if !known.contains(&s.value.as_str()) {
                         let p = self.sink.report(
                             Code::EndpointService,
