@@ -466,6 +466,14 @@ class AirgapEc2Provider(Ec2Provider):
                         owner_be.unset_route_table_association(rt_id, att.id)
                     except Exception:
                         pass
+                # A deleted attachment propagates nowhere (its routes leave the tables).
+                for table in owner_be.transit_gateways_route_tables.values():
+                    table.route_table_propagation = [
+                        p
+                        for p in table.route_table_propagation
+                        if p.transitGatewayAttachmentId != att.id
+                    ]
+                owner_be.transit_gateway_propagations.pop(att.id, None)
                 # like LocalStack's EC2 provider (and AWS for a while), deleted attachments stay
                 # visible with state "deleted", in both accounts
                 if att.id in owner_be.transit_gateway_attachments:
@@ -497,29 +505,52 @@ class AirgapEc2Provider(Ec2Provider):
     def disassociate_transit_gateway_route_table(self, context: RequestContext, request):
         be = ec2_share.backend(context.account_id, context.region)
         att = request.get("TransitGatewayAttachmentId")
-        assoc = be.transit_gateway_associations.get(att)
-        if assoc is None or getattr(assoc, "transit_gateway_route_table_id", None) not in (
-            None,
-            request.get("TransitGatewayRouteTableId"),
-        ):
+        rt_id = request.get("TransitGatewayRouteTableId")
+        rt = be.transit_gateways_route_tables.get(rt_id)
+        if rt is None or att not in rt.route_table_associations:
             raise AwsError(
                 "InvalidAssociation.NotFound",
-                f"Transit Gateway Attachment {att} is not associated with route table "
-                f"{request.get('TransitGatewayRouteTableId')}.",
+                f"Transit Gateway Attachment {att} is not associated with route table {rt_id}.",
             )
         return call_moto(context)
 
     @handler("DisableTransitGatewayRouteTablePropagation", expand=False)
     def disable_transit_gateway_route_table_propagation(self, context: RequestContext, request):
+        # What GetTransitGatewayRouteTablePropagations lists is the route table's own list;
+        # moto also keeps one record per attachment, which a second route table, or an
+        # attachment deleted meanwhile, leaves out of step. The table's list decides.
         be = ec2_share.backend(context.account_id, context.region)
         att = request.get("TransitGatewayAttachmentId")
-        if be.transit_gateway_propagations.get(att) is None:
-            raise AwsError(
-                "TransitGatewayRouteTablePropagation.NotFound",
-                f"Transit Gateway Attachment {att} does not propagate to route table "
-                f"{request.get('TransitGatewayRouteTableId')}.",
-            )
-        return call_moto(context)
+        rt_id = request.get("TransitGatewayRouteTableId")
+        with LOCK:
+            rt = be.transit_gateways_route_tables.get(rt_id)
+            found = [
+                p
+                for p in (rt.route_table_propagation if rt is not None else [])
+                if p.transitGatewayAttachmentId == att
+            ]
+            if not found:
+                raise AwsError(
+                    "TransitGatewayRouteTablePropagation.NotFound",
+                    f"Transit Gateway Attachment {att} does not propagate to route table {rt_id}.",
+                )
+            be.disable_route_table_propagation(att, rt_id)
+            record = be.transit_gateway_propagations.get(att)
+            if record is not None and record.transit_gateway_route_table_id == rt_id:
+                be.transit_gateway_propagations.pop(att, None)
+                a = be.transit_gateway_attachments.get(att)
+                if a is not None:
+                    a.propagation = {}
+        p = found[0]
+        return {
+            "Propagation": {
+                "TransitGatewayAttachmentId": att,
+                "ResourceId": p.resourceId,
+                "ResourceType": p.resourceType,
+                "TransitGatewayRouteTableId": rt_id,
+                "State": "disabled",
+            }
+        }
 
     # ---- NAT gateways and interface endpoints -----------------------------------------------
     @handler("CreateNatGateway", expand=False)

@@ -130,3 +130,26 @@ def test_a_vpc_attaches_again_once_its_attachment_is_deleted(account):
     )
     again = ec2.create_transit_gateway_vpc_attachment(**req)["TransitGatewayVpcAttachment"]
     assert again["TransitGatewayAttachmentId"] != first["TransitGatewayAttachmentId"]
+
+
+def test_a_deleted_attachment_propagates_nowhere(account):
+    from conftest import make_network
+
+    ec2 = account.client("ec2")
+    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    vpc, subnets = make_network(ec2, cidr="10.84.0.0/16")
+    att = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw, VpcId=vpc, SubnetIds=subnets
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    rt = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)[
+        "TransitGatewayRouteTable"
+    ]["TransitGatewayRouteTableId"]
+    ec2.enable_transit_gateway_route_table_propagation(
+        TransitGatewayRouteTableId=rt, TransitGatewayAttachmentId=att
+    )
+    listed = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=rt)
+    props = listed["TransitGatewayRouteTablePropagations"]
+    assert [p["TransitGatewayAttachmentId"] for p in props] == [att]
+    ec2.delete_transit_gateway_vpc_attachment(TransitGatewayAttachmentId=att)
+    listed = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=rt)
+    assert listed["TransitGatewayRouteTablePropagations"] == []

@@ -268,6 +268,14 @@ fn validate_reports_file_line_col_and_exits_3() {
     let region = &v["problems"][2];
     assert_eq!(region["code"], "blueprint::region");
     assert_eq!((region["line"].as_u64(), region["column"].as_u64()), (Some(5), Some(11)));
+    assert_eq!(v["omitted"], 0);
+
+    // A file with thousands of problems lists the first 100 and counts the rest.
+    let many = repo_file("crates/airgap-blueprint/tests/fuzz-regressions/many-problems.yaml");
+    let json = sb.run(&["validate", "-f", many.to_str().unwrap(), "--output", "json"]).expect(3);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    assert_eq!(v["problems"].as_array().map(Vec::len), Some(100));
+    assert!(v["omitted"].as_u64().is_some_and(|n| n > 0), "{}", v["omitted"]);
 
     // plan validates -f before anything else.
     sb.sim(&["plan", "-f", "bad.yaml"]).expect(3);

@@ -36,7 +36,12 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
         Ok(_) => {
             out(&format!(
                 "{}\n",
-                json!({ "file": file.display().to_string(), "valid": true, "problems": [] })
+                json!({
+                    "file": file.display().to_string(),
+                    "valid": true,
+                    "problems": [],
+                    "omitted": 0
+                })
             ));
             Ok(ExitStatus::Success)
         }
@@ -57,7 +62,14 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
                 .collect();
             out(&format!(
                 "{}\n",
-                json!({ "file": file.display().to_string(), "valid": false, "problems": problems })
+                // Problems beyond the first 100 are counted, not listed (a hostile file
+                // can hold millions).
+                json!({
+                    "file": file.display().to_string(),
+                    "valid": false,
+                    "problems": problems,
+                    "omitted": d.omitted()
+                })
             ));
             Ok(ExitStatus::Invalid)
         }
