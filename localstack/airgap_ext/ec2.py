@@ -51,6 +51,21 @@ def _attachment_dto(att) -> dict:
     }
 
 
+def _refuse_second_attachment(owner_be, tgw_id, vpc_id):
+    """AWS's own message says when: "... has non-deleted Transit Gateway Attachments with
+    same VPC ID" (deleting counts as not deleted)."""
+    for a in owner_be.transit_gateway_attachments.values():
+        if (
+            a.transit_gateway_id == tgw_id
+            and getattr(a, "vpc_id", None) == vpc_id
+            and a.state not in DEAD_ATTACHMENT_STATES
+        ):
+            raise AwsError(
+                "DuplicateTransitGatewayAttachment",
+                f"{tgw_id} has non-deleted Transit Gateway Attachments with same VPC ID.",
+            )
+
+
 def _find_attachment(account, region, att_id):
     be = ec2_share.backend(account, region)
     att = be.transit_gateway_attachments.get(att_id)
@@ -312,16 +327,7 @@ class AirgapEc2Provider(Ec2Provider):
         ... has non-deleted Transit Gateway Attachments with same VPC ID", the message
         itself). Dead ones are hidden from moto's check for the call."""
         with LOCK:
-            for a in be.transit_gateway_attachments.values():
-                if (
-                    a.transit_gateway_id == tgw_id
-                    and getattr(a, "vpc_id", None) == vpc_id
-                    and a.state not in DEAD_ATTACHMENT_STATES
-                ):
-                    raise AwsError(
-                        "DuplicateTransitGatewayAttachment",
-                        f"{tgw_id} has non-deleted Transit Gateway Attachments with same VPC ID.",
-                    )
+            _refuse_second_attachment(be, tgw_id, vpc_id)
             dead = {
                 k: a
                 for k, a in be.transit_gateway_attachments.items()
@@ -350,16 +356,7 @@ class AirgapEc2Provider(Ec2Provider):
                 )
         owner_be = tgw.ec2_backend
         with LOCK:
-            for a in owner_be.transit_gateway_attachments.values():
-                if (
-                    a.transit_gateway_id == tgw.id
-                    and getattr(a, "vpc_id", None) == vpc_id
-                    and a.state in LIVE_ATTACHMENT_STATES
-                ):
-                    raise AwsError(
-                        "DuplicateTransitGatewayAttachment",
-                        f"{tgw.id} has non-deleted Transit Gateway Attachments with same VPC ID.",
-                    )
+            _refuse_second_attachment(owner_be, tgw.id, vpc_id)
             tags = {}
             for spec in request.get("TagSpecifications") or []:
                 if spec.get("ResourceType") in (None, "transit-gateway-attachment"):

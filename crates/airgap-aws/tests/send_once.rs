@@ -47,6 +47,25 @@ fn retrying(rules: &[&Rule]) -> Arc<airgap_aws::ec2::Ec2> {
     Arc::new(clients)
 }
 
+/// AllocateAddress answering an error first, then an address.
+fn allocate_after(status: u16, code: &str) -> Rule {
+    mock!(Client::allocate_address)
+        .sequence()
+        .http_status(status, Some(ec2_error(code)))
+        .output(|| AllocateAddressOutput::builder().allocation_id("eipalloc-2").build())
+        .build()
+}
+
+/// The Elastic IP kind's create, on clients answered by `lookup` and `allocate`.
+async fn create(
+    lookup: &Rule,
+    allocate: &Rule,
+) -> Result<airgap_engine::Created, airgap_engine::KindError> {
+    ElasticIp(retrying(&[lookup, allocate]))
+        .create(&node("vpc/inspection/eip/a", ElasticIpSpec {}.to_attrs()))
+        .await
+}
+
 #[tokio::test]
 async fn a_create_without_an_idempotency_key_is_not_resent_by_the_sdk() {
     // The lookup: a 500 first, retried by the SDK, then nothing found.
@@ -57,16 +76,8 @@ async fn a_create_without_an_idempotency_key_is_not_resent_by_the_sdk() {
         .build();
     // AllocateAddress: a 500 that may hide an address made; a second call would make
     // another.
-    let allocate = mock!(Client::allocate_address)
-        .sequence()
-        .http_status(500, Some(ec2_error("InternalError")))
-        .output(|| AllocateAddressOutput::builder().allocation_id("eipalloc-2").build())
-        .build();
-    let kind = ElasticIp(retrying(&[&lookup, &allocate]));
-    let err = kind
-        .create(&node("vpc/inspection/eip/a", ElasticIpSpec {}.to_attrs()))
-        .await
-        .expect_err("the 500 reaches the engine");
+    let allocate = allocate_after(500, "InternalError");
+    let err = create(&lookup, &allocate).await.expect_err("the 500 reaches the engine");
     assert_eq!(err.class, ErrorClass::Conflict, "{err}");
     assert_eq!(allocate.num_calls(), 1, "AllocateAddress was sent again");
     assert_eq!(lookup.num_calls(), 2, "the read was retried by the SDK");
@@ -76,16 +87,8 @@ async fn a_create_without_an_idempotency_key_is_not_resent_by_the_sdk() {
 async fn throttling_of_a_create_sent_once_stays_throttling() {
     let lookup = mock!(Client::describe_addresses)
         .then_output(|| DescribeAddressesOutput::builder().build());
-    let allocate = mock!(Client::allocate_address)
-        .sequence()
-        .http_status(503, Some(ec2_error("RequestLimitExceeded")))
-        .output(|| AllocateAddressOutput::builder().allocation_id("eipalloc-2").build())
-        .build();
-    let kind = ElasticIp(retrying(&[&lookup, &allocate]));
-    let err = kind
-        .create(&node("vpc/inspection/eip/a", ElasticIpSpec {}.to_attrs()))
-        .await
-        .expect_err("throttled");
+    let allocate = allocate_after(503, "RequestLimitExceeded");
+    let err = create(&lookup, &allocate).await.expect_err("throttled");
     assert_eq!(err.class, ErrorClass::Throttled, "{err}");
     assert_eq!(allocate.num_calls(), 1);
 }

@@ -163,14 +163,7 @@ async fn chaos(seed: u64) {
     check(&apply, 0, &format!("apply under faults (seed {seed})"));
 
     // The end state is the fault-free one: each resource once, nothing undeclared.
-    let mut resources = 0;
-    for (account, counts) in census_all(&ls, &accounts, &env).await {
-        for ((kind, id), n) in &counts {
-            assert_eq!(*n, 1, "seed {seed}: {n} x {kind} {id} in {account}");
-            assert!(want.contains(id), "seed {seed}: {kind} {id} in {account} is not declared");
-        }
-        resources += counts.len();
-    }
+    let resources = exact(&census_all(&ls, &accounts, &env).await, &want, &format!("seed {seed}"));
     assert!(resources > 100, "seed {seed}: only {resources} resources found");
     let again = run(&cli, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]).await;
     check(&again, 0, &format!("re-plan after the apply under faults (seed {seed})"));
@@ -180,9 +173,7 @@ async fn chaos(seed: u64) {
     let hits = lift(&ls, &rules).await;
     eprintln!("seed {seed}: destroy {:.1} s under {hits:?}", destroy.took.as_secs_f64());
     check(&destroy, 0, &format!("destroy under faults (seed {seed})"));
-    for (account, counts) in census_all(&ls, &accounts, &env).await {
-        assert!(counts.is_empty(), "seed {seed}: left in {account}: {counts:?}");
-    }
+    empty(&census_all(&ls, &accounts, &env).await, &format!("seed {seed}"));
     let after = run(&cli, &["plan", "-f", "bp.yaml", "--destroy", "--detailed-exitcode"]).await;
     check(&after, 0, &format!("destroy plan after destroy (seed {seed})"));
 
@@ -217,19 +208,12 @@ async fn cycle(ls: &LocalStack, cli: &Cli, accounts: &[&Account], env: &str, wha
     let apply = run(cli, &["apply", "-f", "bp.yaml", "--auto-approve"]).await;
     check(&apply, 0, &format!("apply ({what})"));
     eprintln!("{what}: apply {:.1} s", apply.took.as_secs_f64());
-    for (account, counts) in census_all(ls, accounts, env).await {
-        for ((kind, id), n) in &counts {
-            assert_eq!(*n, 1, "{what}: {n} x {kind} {id} in {account}");
-            assert!(want.contains(id), "{what}: {kind} {id} in {account} is not declared");
-        }
-    }
+    exact(&census_all(ls, accounts, env).await, &want, what);
     check(&run(cli, &["plan", "-f", "bp.yaml", "--detailed-exitcode"]).await, 0, "re-plan");
     let destroy = run(cli, &["destroy", "-f", "bp.yaml", "--auto-approve"]).await;
     check(&destroy, 0, &format!("destroy ({what})"));
     eprintln!("{what}: destroy {:.1} s", destroy.took.as_secs_f64());
-    for (account, counts) in census_all(ls, accounts, env).await {
-        assert!(counts.is_empty(), "{what}: left in {account}: {counts:?}");
-    }
+    empty(&census_all(ls, accounts, env).await, what);
 }
 
 /// AWS's real EC2 buckets (per API: 100 reads, 20 a second; 50 writes, 5 a second) under
@@ -269,13 +253,23 @@ async fn hub_spoke_converges_under_random_faults() {
     }
 }
 
-/// Every count one, every id declared.
-fn exact(found: &[(String, Census)], want: &BTreeSet<String>, what: &str) {
+/// Every count one, every id declared; returns how many resources there are.
+#[track_caller]
+fn exact(found: &[(String, Census)], want: &BTreeSet<String>, what: &str) -> usize {
     for (account, counts) in found {
         for ((kind, id), n) in counts {
             assert_eq!(*n, 1, "{what}: {n} x {kind} {id} in {account}");
             assert!(want.contains(id), "{what}: {kind} {id} in {account} is not declared");
         }
+    }
+    found.iter().map(|(_, c)| c.len()).sum()
+}
+
+/// Nothing of the env in any account.
+#[track_caller]
+fn empty(found: &[(String, Census)], what: &str) {
+    for (account, counts) in found {
+        assert!(counts.is_empty(), "{what}: left in {account}: {counts:?}");
     }
 }
 
@@ -363,15 +357,7 @@ async fn runs_killed_across_accounts_converge() {
             };
             let Some(k) = kill("apply", &at) else { continue };
             let found = census_all(&ls, &accounts, &env).await;
-            for (account, counts) in &found {
-                for ((kind, id), n) in counts {
-                    assert_eq!(
-                        *n, 1,
-                        "after a killed apply ({at:?}): {n} x {kind} {id} in {account}"
-                    );
-                    assert!(want.contains(id), "after a killed apply: {kind} {id} undeclared");
-                }
-            }
+            exact(&found, &want, &format!("after a killed apply ({at:?}, seed {seed})"));
             points.push(format!("apply {at:?}: {} done, in flight {:?}", k.done, k.in_flight));
             in_flight.extend(k.in_flight);
         }
@@ -423,12 +409,7 @@ async fn runs_killed_across_accounts_converge() {
         if let Some(k) = at.as_ref().and_then(|at| kill("destroy", at)) {
             let at = at.expect("killed at a point");
             let found = census_all(&ls, &accounts, &env).await;
-            for (account, counts) in &found {
-                for ((kind, id), n) in counts {
-                    assert_eq!(*n, 1, "after a killed destroy: {n} x {kind} {id} in {account}");
-                }
-            }
-            let left: usize = found.iter().map(|(_, c)| c.len()).sum();
+            let left = exact(&found, &want, &format!("after a killed destroy ({at:?})"));
             points.push(format!(
                 "destroy {at:?}: {} done, {left} left, in flight {:?}",
                 k.done, k.in_flight
@@ -439,9 +420,7 @@ async fn runs_killed_across_accounts_converge() {
     }
     let run = full("destroy");
     check(&run, 0, &format!("the final destroy (seed {seed})"));
-    for (account, counts) in census_all(&ls, &accounts, &env).await {
-        assert!(counts.is_empty(), "seed {seed}: left in {account}: {counts:?}");
-    }
+    empty(&census_all(&ls, &accounts, &env).await, &format!("seed {seed}"));
     let after = cli.run(&["plan", "-f", "bp.yaml", "--destroy", "--detailed-exitcode"]);
     check(&after, 0, "destroy plan after the final destroy");
     eprintln!("kill points ({}, seed {seed}):\n  {}", points.len(), points.join("\n  "));
