@@ -13,6 +13,16 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+/// Ties spec types to their catalogue entries (`Spec::KIND`): one line per kind, in a
+/// table at the end of each spec file, instead of an `impl` block after every struct.
+macro_rules! spec_kinds {
+    ($($spec:ty => $kind:ident),+ $(,)?) => {
+        $(impl $crate::spec::Spec for $spec {
+            const KIND: &'static $crate::KindFacts = &$crate::$kind;
+        })+
+    };
+}
+
 pub mod ec2;
 pub mod ec2x;
 pub mod ecr;

@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Id, Spec};
-use crate::KindFacts;
+use super::Id;
 
 /// A VPC. DNS support and hostnames are on for every VPC of an environment: interface
 /// endpoints' private DNS names need both.
@@ -13,10 +12,6 @@ pub struct VpcSpec {
     pub cidr: String,
     pub enable_dns_support: bool,
     pub enable_dns_hostnames: bool,
-}
-
-impl Spec for VpcSpec {
-    const KIND: &'static KindFacts = &crate::VPC;
 }
 
 /// A subnet of one availability zone.
@@ -31,19 +26,11 @@ pub struct SubnetSpec {
     pub map_public_ip_on_launch: bool,
 }
 
-impl Spec for SubnetSpec {
-    const KIND: &'static KindFacts = &crate::SUBNET;
-}
-
 /// A route table of one VPC.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteTableSpec {
     pub vpc: Id,
-}
-
-impl Spec for RouteTableSpec {
-    const KIND: &'static KindFacts = &crate::ROUTE_TABLE;
 }
 
 /// A subnet's association with a route table.
@@ -54,19 +41,11 @@ pub struct RouteTableAssociationSpec {
     pub route_table: Id,
 }
 
-impl Spec for RouteTableAssociationSpec {
-    const KIND: &'static KindFacts = &crate::ROUTE_TABLE_ASSOCIATION;
-}
-
 /// An internet gateway attached to one VPC (the inspection VPC's, the only one).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InternetGatewaySpec {
     pub vpc: Id,
-}
-
-impl Spec for InternetGatewaySpec {
-    const KIND: &'static KindFacts = &crate::INTERNET_GATEWAY;
 }
 
 /// A public NAT gateway in one subnet, with its elastic IP.
@@ -77,13 +56,20 @@ pub struct NatGatewaySpec {
     pub eip: Id,
 }
 
-impl Spec for NatGatewaySpec {
-    const KIND: &'static KindFacts = &crate::NAT_GATEWAY;
+// Each spec's catalogue entry.
+spec_kinds! {
+    VpcSpec => VPC,
+    SubnetSpec => SUBNET,
+    RouteTableSpec => ROUTE_TABLE,
+    RouteTableAssociationSpec => ROUTE_TABLE_ASSOCIATION,
+    InternetGatewaySpec => INTERNET_GATEWAY,
+    NatGatewaySpec => NAT_GATEWAY,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Spec;
     use crate::spec::SpecError;
     use airgap_engine::{Attrs, Value};
 

@@ -2,16 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Id, Spec};
-use crate::KindFacts;
+use super::Id;
 
 /// An elastic IP of the VPC domain: nothing to choose, it is all in its outputs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ElasticIpSpec {}
-
-impl Spec for ElasticIpSpec {
-    const KIND: &'static KindFacts = &crate::ELASTIC_IP;
-}
 
 /// A route of a VPC route table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,20 +20,12 @@ pub struct RouteSpec {
     pub target: Id,
 }
 
-impl Spec for RouteSpec {
-    const KIND: &'static KindFacts = &crate::ROUTE;
-}
-
 /// A security group of one VPC; its name derives from env and node.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityGroupSpec {
     pub vpc: Id,
     pub description: String,
-}
-
-impl Spec for SecurityGroupSpec {
-    const KIND: &'static KindFacts = &crate::SECURITY_GROUP;
 }
 
 /// An ingress rule of a security group: one protocol, one port, one CIDR.
@@ -51,10 +38,6 @@ pub struct SecurityGroupRuleSpec {
     pub cidr: String,
 }
 
-impl Spec for SecurityGroupRuleSpec {
-    const KIND: &'static KindFacts = &crate::SECURITY_GROUP_RULE;
-}
-
 /// A gateway endpoint (S3, DynamoDB) in the route tables of a VPC.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -65,10 +48,6 @@ pub struct VpcEndpointGatewaySpec {
     /// The endpoint policy; none means AWS's default (full access).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub policy: Option<String>,
-}
-
-impl Spec for VpcEndpointGatewaySpec {
-    const KIND: &'static KindFacts = &crate::VPC_ENDPOINT_GATEWAY;
 }
 
 /// An interface endpoint: a network interface per subnet, behind security groups.
@@ -85,13 +64,20 @@ pub struct VpcEndpointInterfaceSpec {
     pub policy: Option<String>,
 }
 
-impl Spec for VpcEndpointInterfaceSpec {
-    const KIND: &'static KindFacts = &crate::VPC_ENDPOINT_INTERFACE;
+// Each spec's catalogue entry.
+spec_kinds! {
+    ElasticIpSpec => ELASTIC_IP,
+    RouteSpec => ROUTE,
+    SecurityGroupSpec => SECURITY_GROUP,
+    SecurityGroupRuleSpec => SECURITY_GROUP_RULE,
+    VpcEndpointGatewaySpec => VPC_ENDPOINT_GATEWAY,
+    VpcEndpointInterfaceSpec => VPC_ENDPOINT_INTERFACE,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Spec;
     use airgap_engine::{Attrs, Value};
 
     #[test]

@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Id, Spec};
-use crate::KindFacts;
+use super::Id;
 
 /// A private repository, and who outside the owning account may pull from it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -13,10 +12,6 @@ pub struct EcrRepositorySpec {
     pub immutable_tags: bool,
     pub scan_on_push: bool,
     pub pull_principals: PullPrincipals,
-}
-
-impl Spec for EcrRepositorySpec {
-    const KIND: &'static KindFacts = &crate::ECR_REPOSITORY;
 }
 
 /// The principals (role ARNs) the repository policy lets pull. Observed, a policy that
@@ -29,9 +24,15 @@ pub enum PullPrincipals {
     Other(String),
 }
 
+// Each spec's catalogue entry.
+spec_kinds! {
+    EcrRepositorySpec => ECR_REPOSITORY,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Spec;
     use airgap_engine::Value;
 
     #[test]

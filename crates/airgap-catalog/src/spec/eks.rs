@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Id, Spec};
-use crate::KindFacts;
+use super::Id;
 
 /// A private EKS cluster.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -58,10 +57,6 @@ impl EksClusterSpec {
         self.logging.dedup();
         self
     }
-}
-
-impl Spec for EksClusterSpec {
-    const KIND: &'static KindFacts = &crate::EKS_CLUSTER;
 }
 
 /// A Kubernetes taint's effect, spelled as the EKS API spells it.
@@ -181,10 +176,6 @@ pub fn sort_known(ids: &mut Vec<Id>) {
     }
 }
 
-impl Spec for EksNodegroupSpec {
-    const KIND: &'static KindFacts = &crate::EKS_NODEGROUP;
-}
-
 /// An EKS add-on, at the version EKS installs by default on `kubernetesVersion`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -194,10 +185,6 @@ pub struct EksAddonSpec {
     /// Recorded as a tag on the add-on; `None`: the cluster's default version.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub kubernetes_version: Option<String>,
-}
-
-impl Spec for EksAddonSpec {
-    const KIND: &'static KindFacts = &crate::EKS_ADDON;
 }
 
 /// The access policies associated with an entry: one (what a blueprint asks for), or
@@ -229,10 +216,6 @@ pub struct EksAccessEntrySpec {
     pub policy: Option<Policies>,
 }
 
-impl Spec for EksAccessEntrySpec {
-    const KIND: &'static KindFacts = &crate::EKS_ACCESS_ENTRY;
-}
-
 /// The launch template that joins a custom AMI's nodes to their cluster (nodeadm).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -244,10 +227,6 @@ pub struct LaunchTemplateSpec {
     pub endpoint: Id,
     pub ca: Id,
     pub service_cidr: Id,
-}
-
-impl Spec for LaunchTemplateSpec {
-    const KIND: &'static KindFacts = &crate::LAUNCH_TEMPLATE;
 }
 
 /// What a launch template shows of its spec: EC2 returns no user data in a listing, so
@@ -263,13 +242,20 @@ pub struct LaunchTemplateState {
     pub config: Option<Id>,
 }
 
-impl Spec for LaunchTemplateState {
-    const KIND: &'static KindFacts = &crate::LAUNCH_TEMPLATE;
+// Each spec's catalogue entry.
+spec_kinds! {
+    EksClusterSpec => EKS_CLUSTER,
+    EksNodegroupSpec => EKS_NODEGROUP,
+    EksAddonSpec => EKS_ADDON,
+    EksAccessEntrySpec => EKS_ACCESS_ENTRY,
+    LaunchTemplateSpec => LAUNCH_TEMPLATE,
+    LaunchTemplateState => LAUNCH_TEMPLATE,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Spec;
     use airgap_engine::Value;
 
     #[test]

@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Id, Spec};
-use crate::KindFacts;
+use super::Id;
 
 /// A role one AWS service may assume (the trust policy's only statement).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -15,20 +14,12 @@ pub struct IamRoleSpec {
     pub service: String,
 }
 
-impl Spec for IamRoleSpec {
-    const KIND: &'static KindFacts = &crate::IAM_ROLE;
-}
-
 /// A managed policy attached to a role (by the role's name).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IamRolePolicySpec {
     pub role: Id,
     pub policy: String,
-}
-
-impl Spec for IamRolePolicySpec {
-    const KIND: &'static KindFacts = &crate::IAM_ROLE_POLICY;
 }
 
 /// A symmetric KMS key.
@@ -40,10 +31,6 @@ pub struct KmsKeySpec {
     pub rotation: bool,
 }
 
-impl Spec for KmsKeySpec {
-    const KIND: &'static KindFacts = &crate::KMS_KEY;
-}
-
 /// An alias (`alias/...`) of a key (its id).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -52,6 +39,10 @@ pub struct KmsAliasSpec {
     pub key: Id,
 }
 
-impl Spec for KmsAliasSpec {
-    const KIND: &'static KindFacts = &crate::KMS_ALIAS;
+// Each spec's catalogue entry.
+spec_kinds! {
+    IamRoleSpec => IAM_ROLE,
+    IamRolePolicySpec => IAM_ROLE_POLICY,
+    KmsKeySpec => KMS_KEY,
+    KmsAliasSpec => KMS_ALIAS,
 }

@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Id, Spec};
-use crate::KindFacts;
+use super::Id;
 
 /// A stateful rule group: a domain allowlist (`domains`, `targetTypes`) or Suricata
 /// `rules`; `homeNet` sets HOME_NET; `ruleOrder` must be the policy's.
@@ -33,10 +32,6 @@ pub struct NfwRuleGroupSpec {
     pub capacity: Option<i64>,
 }
 
-impl Spec for NfwRuleGroupSpec {
-    const KIND: &'static KindFacts = &crate::NFW_RULE_GROUP;
-}
-
 /// The firewall policy: the stateful rule groups in priority order, the rule order and
 /// the default actions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,10 +46,6 @@ pub struct NfwPolicySpec {
     pub stateless_fragment_default: Option<String>,
     #[serde(default)]
     pub stateful_default: Vec<String>,
-}
-
-impl Spec for NfwPolicySpec {
-    const KIND: &'static KindFacts = &crate::NFW_POLICY;
 }
 
 /// The firewall: its policy, one subnet per AZ, deletion protection and the log
@@ -72,10 +63,6 @@ pub struct FirewallSpec {
     pub flow_log_group: Option<Id>,
 }
 
-impl Spec for FirewallSpec {
-    const KIND: &'static KindFacts = &crate::FIREWALL;
-}
-
 /// A CloudWatch log group; a retention of 0 keeps the logs forever (AWS shows none).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -85,13 +72,18 @@ pub struct LogGroupSpec {
     pub retention_days: Option<i64>,
 }
 
-impl Spec for LogGroupSpec {
-    const KIND: &'static KindFacts = &crate::LOG_GROUP;
+// Each spec's catalogue entry.
+spec_kinds! {
+    NfwRuleGroupSpec => NFW_RULE_GROUP,
+    NfwPolicySpec => NFW_POLICY,
+    FirewallSpec => FIREWALL,
+    LogGroupSpec => LOG_GROUP,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Spec;
     use airgap_engine::Value;
 
     #[test]

@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Id, Spec};
-use crate::KindFacts;
+use super::Id;
 
 /// A resource share of the owner's resources (their ARNs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -13,10 +12,6 @@ pub struct RamShareSpec {
     pub resources: Vec<Id>,
     #[serde(default)]
     pub allow_external_principals: bool,
-}
-
-impl Spec for RamShareSpec {
-    const KIND: &'static KindFacts = &crate::RAM_SHARE;
 }
 
 /// A share's association with one principal (an account id). `accepter` names the
@@ -31,10 +26,6 @@ pub struct RamAssociationSpec {
     pub accepter: Option<String>,
 }
 
-impl Spec for RamAssociationSpec {
-    const KIND: &'static KindFacts = &crate::RAM_ASSOCIATION;
-}
-
 /// The acceptance, in a principal account, of the invitation to a share.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -42,6 +33,9 @@ pub struct RamInvitationAccepterSpec {
     pub share: Id,
 }
 
-impl Spec for RamInvitationAccepterSpec {
-    const KIND: &'static KindFacts = &crate::RAM_INVITATION_ACCEPTER;
+// Each spec's catalogue entry.
+spec_kinds! {
+    RamShareSpec => RAM_SHARE,
+    RamAssociationSpec => RAM_ASSOCIATION,
+    RamInvitationAccepterSpec => RAM_INVITATION_ACCEPTER,
 }
