@@ -401,14 +401,28 @@ fn save(seed: u64, label: &str, kind: &str, text: &str) -> PathBuf {
 fn minimize(text: &str, kind: &str, budget: Duration) -> String {
     let deadline = Instant::now() + budget;
     let still_fails = |t: &str| matches!(run_one(t).0, Err(f) if f.kind == kind);
-    let mut cur: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+    let lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+    let lines = drop_chunks(lines, deadline, |t| still_fails(&t.concat()));
+    let chars: Vec<char> = lines.concat().chars().collect();
+    drop_chunks(chars, deadline, |t| still_fails(&t.iter().collect::<String>()))
+        .into_iter()
+        .collect()
+}
+
+/// Delta debugging over `cur`'s items (lines or characters): drops chunks of halving
+/// size while `still_fails` holds, until single items or the deadline.
+fn drop_chunks<T: Clone>(
+    mut cur: Vec<T>,
+    deadline: Instant,
+    still_fails: impl Fn(&[T]) -> bool,
+) -> Vec<T> {
     let mut chunk = cur.len().div_ceil(2).max(1);
     while Instant::now() < deadline {
         let mut i = 0;
         while i < cur.len() && Instant::now() < deadline {
             let mut trial = cur.clone();
             trial.drain(i..(i + chunk).min(trial.len()));
-            if still_fails(&trial.concat()) {
+            if still_fails(&trial) {
                 cur = trial;
             } else {
                 i += chunk;
@@ -419,25 +433,7 @@ fn minimize(text: &str, kind: &str, budget: Duration) -> String {
         }
         chunk /= 2;
     }
-    let mut cur: Vec<char> = cur.concat().chars().collect();
-    let mut chunk = cur.len().div_ceil(2).max(1);
-    while Instant::now() < deadline {
-        let mut i = 0;
-        while i < cur.len() && Instant::now() < deadline {
-            let mut trial = cur.clone();
-            trial.drain(i..(i + chunk).min(trial.len()));
-            if still_fails(&trial.iter().collect::<String>()) {
-                cur = trial;
-            } else {
-                i += chunk;
-            }
-        }
-        if chunk == 1 {
-            break;
-        }
-        chunk /= 2;
-    }
-    cur.into_iter().collect()
+    cur
 }
 
 // ---------------------------------------------------------------------------------

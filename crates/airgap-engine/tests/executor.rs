@@ -160,19 +160,24 @@ async fn not_found_is_retried_only_right_after_a_dependency_was_created() {
     assert_eq!(retries(&r.events), 1);
 }
 
-#[tokio::test(start_paused = true)]
-async fn cancellation_lets_calls_in_flight_finish_and_a_rerun_converges() {
+/// An apply of hub-spoke on a fresh simulated cloud, cancelled `after` into the run.
+async fn hub_spoke_cancelled_after(after: Duration) -> (Arc<SimCloud>, Graph, Run) {
     let cloud = airgap_catalog::sim::cloud(1.0);
     let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
     let cancel = tokio_util::sync::CancellationToken::new();
     let opts = ExecOptions { cancel: cancel.clone(), ..aws_opts() };
-    let trigger = cancel.clone();
     tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(20)).await;
-        trigger.cancel();
+        tokio::time::sleep(after).await;
+        cancel.cancel();
     });
     let r = run(&cloud, &graph, PlanMode::Apply, &opts).await;
     assert!(r.report.cancelled);
+    (cloud, graph, r)
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancellation_lets_calls_in_flight_finish_and_a_rerun_converges() {
+    let (cloud, graph, r) = hub_spoke_cancelled_after(Duration::from_secs(20)).await;
     assert!(!r.report.succeeded());
     let cancel_at = r
         .events
@@ -202,18 +207,8 @@ async fn cancellation_lets_calls_in_flight_finish_and_a_rerun_converges() {
 /// next plan waits for it (the routes need its endpoint ids) instead of failing them.
 #[tokio::test(start_paused = true)]
 async fn a_rerun_waits_for_what_a_stopped_run_left_provisioning() {
-    let cloud = airgap_catalog::sim::cloud(1.0);
-    let graph = airgap_blueprint::examples::hub_spoke().seal().unwrap();
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let opts = ExecOptions { cancel: cancel.clone(), ..aws_opts() };
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        // The firewall is created within seconds and takes ~6 minutes to be ready.
-        tokio::time::sleep(Duration::from_secs(120)).await;
-        trigger.cancel();
-    });
-    let r = run(&cloud, &graph, PlanMode::Apply, &opts).await;
-    assert!(r.report.cancelled);
+    // The firewall is created within seconds and takes ~6 minutes to be ready.
+    let (cloud, graph, r) = hub_spoke_cancelled_after(Duration::from_secs(120)).await;
 
     let again = replan(&cloud, &graph, PlanMode::Apply).await;
     let fw = again.nodes.iter().find(|n| n.kind == "firewall").expect("a firewall node");

@@ -19,27 +19,40 @@ fn list(items: &[&str]) -> Value {
     Value::List(items.iter().map(|s| Value::str(*s)).collect())
 }
 
+// The two versions of a small environment are built from the same nodes, with the
+// values that change between them as arguments.
+
+fn vpc(s: &Scope) -> Node {
+    Node::new("vpc/a", "vpc", s.clone()).attr("cidr", "10.0.0.0/16").attr("name", "a")
+}
+
+fn subnet(id: &str, cidr: &str, s: &Scope) -> Node {
+    Node::new(id, "subnet", s.clone())
+        .attr("vpc", Value::reference("vpc/a", "id"))
+        .attr("cidr", cidr)
+}
+
+fn security_group(purpose: &str, s: &Scope) -> Node {
+    Node::new("vpc/a/sg", "security-group", s.clone())
+        .attr("vpc", Value::reference("vpc/a", "id"))
+        .attr("description", "web")
+        .attr("purpose", purpose)
+}
+
+fn nodegroup(instance_type: &str, size: i64) -> Node {
+    Node::new("cluster/ng", "eks-nodegroup", scope("333333333333"))
+        .attr("instanceTypes", list(&[instance_type]))
+        .attr("size", size)
+}
+
 /// The first version of a small environment.
 fn v1() -> GraphBuilder {
     let s = scope("111111111111");
     let mut b = GraphBuilder::new();
-    b.add(Node::new("vpc/a", "vpc", s.clone()).attr("cidr", "10.0.0.0/16").attr("name", "a"));
-    b.add(
-        Node::new("vpc/a/subnet/x", "subnet", s.clone())
-            .attr("vpc", Value::reference("vpc/a", "id"))
-            .attr("cidr", "10.0.1.0/24"),
-    );
-    b.add(
-        Node::new("vpc/a/sg", "security-group", s.clone())
-            .attr("vpc", Value::reference("vpc/a", "id"))
-            .attr("description", "web")
-            .attr("purpose", "old"),
-    );
-    b.add(
-        Node::new("cluster/ng", "eks-nodegroup", scope("333333333333"))
-            .attr("instanceTypes", list(&["m5.large"]))
-            .attr("size", 2),
-    );
+    b.add(vpc(&s));
+    b.add(subnet("vpc/a/subnet/x", "10.0.1.0/24", &s));
+    b.add(security_group("old", &s));
+    b.add(nodegroup("m5.large", 2));
     b.add(Node::new("logs/gone", "log-group", s).attr("name", "gone"));
     b
 }
@@ -49,34 +62,16 @@ fn v2() -> GraphBuilder {
     let s = scope("111111111111");
     let mut b = GraphBuilder::new();
     // Unchanged: not listed.
-    b.add(Node::new("vpc/a", "vpc", s.clone()).attr("cidr", "10.0.0.0/16").attr("name", "a"));
+    b.add(vpc(&s));
     // A subnet's CIDR cannot change in place: delete, then create.
-    b.add(
-        Node::new("vpc/a/subnet/x", "subnet", s.clone())
-            .attr("vpc", Value::reference("vpc/a", "id"))
-            .attr("cidr", "10.0.2.0/24"),
-    );
+    b.add(subnet("vpc/a/subnet/x", "10.0.2.0/24", &s));
     // In-place update, one field changed and one new (a group's description could
     // not change in place: AWS fixes it at creation).
-    b.add(
-        Node::new("vpc/a/sg", "security-group", s.clone())
-            .attr("vpc", Value::reference("vpc/a", "id"))
-            .attr("description", "web")
-            .attr("purpose", "new")
-            .attr("owner", "platform"),
-    );
+    b.add(security_group("new", &s).attr("owner", "platform"));
     // A nodegroup is replaced create-before-destroy; size alone would not force it.
-    b.add(
-        Node::new("cluster/ng", "eks-nodegroup", scope("333333333333"))
-            .attr("instanceTypes", list(&["m6i.large"]))
-            .attr("size", 3),
-    );
+    b.add(nodegroup("m6i.large", 3));
     // New.
-    b.add(
-        Node::new("vpc/a/subnet/y", "subnet", s)
-            .attr("vpc", Value::reference("vpc/a", "id"))
-            .attr("cidr", "10.0.3.0/24"),
-    );
+    b.add(subnet("vpc/a/subnet/y", "10.0.3.0/24", &s));
     // logs/gone is no longer declared: deleted.
     b
 }
@@ -96,12 +91,16 @@ async fn applied_v1() -> Arc<SimCloud> {
     cloud
 }
 
-#[tokio::test]
-async fn plan_with_every_action() {
+/// The plan of `version` in `mode`, against a cloud where v1 is applied.
+async fn plan_over_v1(version: GraphBuilder, mode: PlanMode) -> airgap_engine::Plan {
     let cloud = applied_v1().await;
     let reg = airgap_catalog::sim::registry(&cloud);
-    let g = v2().seal().unwrap();
-    let p = plan("demo", &g, &reg, PlanMode::Apply, &[]).await.unwrap();
+    plan("demo", &version.seal().unwrap(), &reg, mode, &[]).await.unwrap()
+}
+
+#[tokio::test]
+async fn plan_with_every_action() {
+    let p = plan_over_v1(v2(), PlanMode::Apply).await;
     let s = p.summary();
     assert_eq!((s.create, s.update, s.replace, s.delete, s.unchanged), (1, 1, 2, 1, 1));
     insta::assert_snapshot!(render::plan(&p));
@@ -109,19 +108,13 @@ async fn plan_with_every_action() {
 
 #[tokio::test]
 async fn plan_without_changes() {
-    let cloud = applied_v1().await;
-    let reg = airgap_catalog::sim::registry(&cloud);
-    let g = v1().seal().unwrap();
-    let p = plan("demo", &g, &reg, PlanMode::Apply, &[]).await.unwrap();
+    let p = plan_over_v1(v1(), PlanMode::Apply).await;
     assert_eq!(render::plan(&p), "No changes. The environment matches the blueprint.\n");
 }
 
 #[tokio::test]
 async fn destroy_counts_by_account_and_kind() {
-    let cloud = applied_v1().await;
-    let reg = airgap_catalog::sim::registry(&cloud);
-    let g = v1().seal().unwrap();
-    let p = plan("demo", &g, &reg, PlanMode::Destroy, &[]).await.unwrap();
+    let p = plan_over_v1(v1(), PlanMode::Destroy).await;
     insta::assert_snapshot!(render::destroy_counts(&p));
 }
 
@@ -137,29 +130,29 @@ fn op(node: &str, kind: &str, op: Op, outcome: Outcome) -> OpReport {
     }
 }
 
+/// A report of `ops`, its figures fixed where the test does not look at them.
+fn report(ops: Vec<OpReport>, elapsed_s: f64, cancelled: bool) -> Report {
+    Report { readiness_calls: 0, longest_chain_s: 3.0, ops, elapsed_s, cancelled, outputs: vec![] }
+}
+
 #[test]
 fn report_success() {
-    let r = Report {
-        readiness_calls: 0,
-        longest_chain_s: 3.0,
-        ops: vec![
+    let r = report(
+        vec![
             op("vpc/a", "vpc", Op::Create, Outcome::Done { elapsed_s: 3.0 }),
             op("vpc/a/sg", "security-group", Op::Update, Outcome::Done { elapsed_s: 1.0 }),
             op("logs/gone", "log-group", Op::Delete, Outcome::Done { elapsed_s: 1.0 }),
         ],
-        elapsed_s: 4.25,
-        cancelled: false,
-        outputs: vec![],
-    };
+        4.25,
+        false,
+    );
     insta::assert_snapshot!(render::report(&r, PlanMode::Apply));
 }
 
 #[test]
 fn report_failure_lists_root_causes_only() {
-    let r = Report {
-        readiness_calls: 0,
-        longest_chain_s: 3.0,
-        ops: vec![
+    let r = report(
+        vec![
             op("vpc/a", "vpc", Op::Create, Outcome::Done { elapsed_s: 3.0 }),
             op(
                 "vpc/a/subnet/x",
@@ -183,27 +176,23 @@ fn report_failure_lists_root_causes_only() {
                 Outcome::Skipped { cause: "vpc/a/subnet/x".into() },
             ),
         ],
-        elapsed_s: 12.0,
-        cancelled: false,
-        outputs: vec![],
-    };
+        12.0,
+        false,
+    );
     insta::assert_snapshot!(render::report(&r, PlanMode::Apply));
 }
 
 #[test]
 fn report_interrupted() {
-    let r = Report {
-        readiness_calls: 0,
-        longest_chain_s: 3.0,
-        ops: vec![
+    let r = report(
+        vec![
             op("vpc/a", "vpc", Op::Delete, Outcome::Done { elapsed_s: 2.0 }),
             op("tgw", "transit-gateway", Op::Delete, Outcome::Interrupted),
             op("firewall", "firewall", Op::Delete, Outcome::NotStarted),
         ],
-        elapsed_s: 30.5,
-        cancelled: true,
-        outputs: vec![],
-    };
+        30.5,
+        true,
+    );
     insta::assert_snapshot!(render::report(&r, PlanMode::Destroy));
 }
 
@@ -259,14 +248,9 @@ fn stats_table() {
 
 #[test]
 fn readiness_figures_and_the_call_table() {
-    let mut r = Report {
-        readiness_calls: 0,
-        longest_chain_s: 1.0,
-        ops: vec![op("vpc/a", "vpc", Op::Create, Outcome::Done { elapsed_s: 1.0 })],
-        elapsed_s: 1.0,
-        cancelled: false,
-        outputs: vec![],
-    };
+    let mut r =
+        report(vec![op("vpc/a", "vpc", Op::Create, Outcome::Done { elapsed_s: 1.0 })], 1.0, false);
+    r.longest_chain_s = 1.0;
     r.ops[0].checks = 4;
     r.ops[0].lag_bound_s = Some(0.5);
     r.readiness_calls = 3;

@@ -10,7 +10,7 @@ use airgap_catalog::spec::{
 use airgap_engine::{GraphBuilder, Scope, Value};
 
 use super::{az_suffix, r};
-use crate::model::{Ami, Blueprint};
+use crate::model::{Ami, Blueprint, Spanned};
 
 /// A role given as an ARN, or a reference to the role node's ARN.
 fn role_id(v: Value) -> Id {
@@ -19,6 +19,38 @@ fn role_id(v: Value) -> Id {
         Value::Str(s) => Id::Known(s),
         other => unreachable!("a role is an ARN or a reference, not {other}"),
     }
+}
+
+/// The role given in the blueprint (its ARN), or one made at node `at` for `service`
+/// to assume, with these AWS managed policies attached: a reference to its ARN.
+fn role(
+    b: &mut GraphBuilder,
+    given: Option<&Spanned<String>>,
+    s: &Scope,
+    at: &str,
+    name: &str,
+    service: &str,
+    policies: &[&str],
+) -> Value {
+    if let Some(arn) = given {
+        return Value::str(arn.value.as_str());
+    }
+    b.add(node(
+        at,
+        s.clone(),
+        &IamRoleSpec { name: fit(name, IAM_ROLE_NAME), service: service.into() },
+    ));
+    for p in policies {
+        b.add(node(
+            format!("{at}/{p}").as_str(),
+            s.clone(),
+            &IamRolePolicySpec {
+                role: Id::of(at, "id"),
+                policy: format!("arn:aws:iam::aws:policy/{p}"),
+            },
+        ));
+    }
+    r(at, "arn")
 }
 
 pub(super) fn cluster_nodes(
@@ -37,54 +69,26 @@ pub(super) fn cluster_nodes(
         azs.iter().map(|az| Id::of(format!("{v}/subnet/{tier}/{}", az_suffix(az)), "id")).collect()
     };
 
-    let cluster_role = match &c.roles.cluster {
-        Some(arn) => Value::str(arn.value.as_str()),
-        None => {
-            b.add(node(
-                format!("{id}/role").as_str(),
-                s.clone(),
-                &IamRoleSpec {
-                    name: fit(&format!("airgap-{env}-{name}-cluster"), IAM_ROLE_NAME),
-                    service: "eks.amazonaws.com".into(),
-                },
-            ));
-            b.add(node(
-                format!("{id}/role/AmazonEKSClusterPolicy").as_str(),
-                s.clone(),
-                &IamRolePolicySpec {
-                    role: Id::of(format!("{id}/role"), "id"),
-                    policy: "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy".into(),
-                },
-            ));
-            r(&format!("{id}/role"), "arn")
-        }
-    };
+    let cluster_role = role(
+        b,
+        c.roles.cluster.as_ref(),
+        s,
+        &format!("{id}/role"),
+        &format!("airgap-{env}-{name}-cluster"),
+        "eks.amazonaws.com",
+        &["AmazonEKSClusterPolicy"],
+    );
     const NODE_POLICIES: [&str; 3] =
         ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"];
-    let node_role = match &c.roles.node {
-        Some(arn) => Value::str(arn.value.as_str()),
-        None => {
-            b.add(node(
-                format!("{id}/node-role").as_str(),
-                s.clone(),
-                &IamRoleSpec {
-                    name: fit(&format!("airgap-{env}-{name}-node"), IAM_ROLE_NAME),
-                    service: "ec2.amazonaws.com".into(),
-                },
-            ));
-            for p in NODE_POLICIES {
-                b.add(node(
-                    format!("{id}/node-role/{p}").as_str(),
-                    s.clone(),
-                    &IamRolePolicySpec {
-                        role: Id::of(format!("{id}/node-role"), "id"),
-                        policy: format!("arn:aws:iam::aws:policy/{p}"),
-                    },
-                ));
-            }
-            r(&format!("{id}/node-role"), "arn")
-        }
-    };
+    let node_role = role(
+        b,
+        c.roles.node.as_ref(),
+        s,
+        &format!("{id}/node-role"),
+        &format!("airgap-{env}-{name}-node"),
+        "ec2.amazonaws.com",
+        &NODE_POLICIES,
+    );
     b.add(node(
         format!("{id}/sg"),
         s.clone(),

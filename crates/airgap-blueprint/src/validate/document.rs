@@ -11,25 +11,16 @@ use crate::{API_VERSION, KIND};
 
 impl V<'_> {
     pub(super) fn header(&mut self, bp: &Blueprint) {
-        if self.ok(&bp.api_version) && bp.api_version.value != API_VERSION {
+        self.fixed_value(&bp.api_version, API_VERSION, Code::ApiVersion, "apiVersion");
+        self.fixed_value(&bp.kind, KIND, Code::Kind, "kind");
+    }
+
+    /// A top-level field that has one supported value (`apiVersion`, `kind`).
+    fn fixed_value(&mut self, v: &Spanned<String>, supported: &str, code: Code, field: &str) {
+        if self.ok(v) && v.value != supported {
             self.sink
-                .report(
-                    Code::ApiVersion,
-                    bp.api_version.span,
-                    format!("unsupported apiVersion `{}`", bp.api_version.value),
-                    "unsupported",
-                )
-                .help(format!("use `apiVersion: {API_VERSION}`"));
-        }
-        if self.ok(&bp.kind) && bp.kind.value != KIND {
-            self.sink
-                .report(
-                    Code::Kind,
-                    bp.kind.span,
-                    format!("unsupported kind `{}`", bp.kind.value),
-                    "unsupported",
-                )
-                .help(format!("use `kind: {KIND}`"));
+                .report(code, v.span, format!("unsupported {field} `{}`", v.value), "unsupported")
+                .help(format!("use `{field}: {supported}`"));
         }
     }
 
@@ -200,20 +191,10 @@ impl V<'_> {
                 }
                 let mut seen: Vec<&Spanned<String>> = Vec::new();
                 for az in list {
-                    if let Some(first) = seen.iter().find(|s| s.value == az.value) {
-                        let first = first.span;
-                        self.sink
-                            .report(
-                                Code::AvailabilityZones,
-                                az.span,
-                                format!("`{}` is listed twice", az.value),
-                                "duplicate AZ",
-                            )
-                            .also(first, "first listed here")
-                            .help("list each AZ once");
+                    let twice = format!("`{}` is listed twice", az.value);
+                    if !self.first_listing(&mut seen, az, Code::AvailabilityZones, "AZ", twice) {
                         continue;
                     }
-                    seen.push(az);
                     if let Some(l) = letters {
                         let valid = az
                             .value

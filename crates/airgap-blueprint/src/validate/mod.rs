@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use crate::diag::Sink;
+use crate::diag::{Code, Sink};
 use crate::model::*;
 
 mod cluster;
@@ -36,6 +36,29 @@ impl V<'_> {
         let text = self.sink.source.inner();
         let (a, b) = (s.span.offset(), s.span.offset() + s.span.len());
         text.get(a..b) != Some(s.value.to_string().as_str())
+    }
+
+    /// Whether `item` is the first of its value in a list that names each thing once
+    /// (AZs, endpoint services): a repeat is reported as `message`, pointing at the first
+    /// listing, and `seen` collects the first ones.
+    fn first_listing<'a>(
+        &mut self,
+        seen: &mut Vec<&'a Spanned<String>>,
+        item: &'a Spanned<String>,
+        code: Code,
+        noun: &str,
+        message: String,
+    ) -> bool {
+        if let Some(first) = seen.iter().find(|s| s.value == item.value) {
+            let first = first.span;
+            self.sink
+                .report(code, item.span, message, format!("duplicate {noun}"))
+                .also(first, "first listed here")
+                .help(format!("list each {noun} once"));
+            return false;
+        }
+        seen.push(item);
+        true
     }
 }
 

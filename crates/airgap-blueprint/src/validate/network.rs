@@ -154,20 +154,10 @@ impl V<'_> {
             ] {
                 let mut seen: Vec<&Spanned<String>> = Vec::new();
                 for s in list {
-                    if let Some(first) = seen.iter().find(|x| x.value == s.value) {
-                        let first = first.span;
-                        self.sink
-                            .report(
-                                Code::DuplicateName,
-                                s.span,
-                                format!("{kind} endpoint `{}` is listed twice", s.value),
-                                "duplicate endpoint",
-                            )
-                            .also(first, "first listed here")
-                            .help("list each endpoint once");
+                    let twice = format!("{kind} endpoint `{}` is listed twice", s.value);
+                    if !self.first_listing(&mut seen, s, Code::DuplicateName, "endpoint", twice) {
                         continue;
                     }
-                    seen.push(s);
                     // S3 and DynamoDB are gateway and interface services both, but an
                     // endpoint's node address and its policy are keyed by the service alone.
                     let gateway = e.gateway.iter().find(|g| {
