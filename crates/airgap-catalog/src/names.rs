@@ -49,6 +49,14 @@ pub fn fit(name: &str, max: usize) -> String {
     format!("{}{h}", &name[..cut])
 }
 
+/// The letter of an availability zone (`eu-central-1a` -> `a`): the blueprint's
+/// addresses name subnets by it, and the firewall's endpoint outputs are keyed by it so
+/// that routes find the endpoint of their subnet's zone. One function, so both agree.
+pub fn az_letter(az: &str) -> &str {
+    let i = az.rfind(|c: char| c.is_ascii_digit()).map_or(0, |i| i + 1);
+    &az[i..]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +76,11 @@ mod tests {
             fit(&over, 64),
             format!("{}-{:08x}", "x".repeat(55), fnv1a(&[over.as_bytes()]) as u32)
         );
+    }
+
+    #[test]
+    fn az_letters_are_what_follows_the_region() {
+        assert_eq!(az_letter("eu-central-1a"), "a");
+        assert_eq!(az_letter("us-east-1f"), "f");
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use airgap_catalog::names::az_letter;
 use airgap_catalog::spec::{FirewallSpec, Id, Spec};
 use airgap_engine::{
     Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness,
@@ -54,12 +55,6 @@ fn subnet_mappings(subnets: &[Id]) -> Result<Vec<SubnetMapping>, KindError> {
         .iter()
         .map(|s| SubnetMapping::builder().subnet_id(s.get()?).build().map_err(build_err))
         .collect()
-}
-
-/// `eu-central-1a` -> `a`, as the blueprint's addresses have it.
-fn az_letter(az: &str) -> &str {
-    let i = az.rfind(|c: char| c.is_ascii_digit()).map_or(0, |i| i + 1);
-    &az[i..]
 }
 
 /// Outputs and readiness of a described firewall: the endpoints by AZ letter, and
@@ -399,16 +394,5 @@ impl Kind for Firewall {
             || d.firewall_status()
                 .is_some_and(|s| s.configuration_sync_state_summary().as_str() == "IN_SYNC");
         Ok(if ready && in_sync { Readiness::Ready(outputs) } else { Readiness::Pending(status) })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn az_letters_name_the_endpoints() {
-        assert_eq!(az_letter("eu-central-1a"), "a");
-        assert_eq!(az_letter("us-east-1f"), "f");
     }
 }

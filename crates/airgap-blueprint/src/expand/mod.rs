@@ -16,6 +16,9 @@ use airgap_catalog::spec::{
     RouteTableSpec, SubnetSpec, VpcSpec,
 };
 use airgap_engine::{GraphBuilder, Scope, Value};
+// The short AZ suffix used in addresses (`eu-central-1a` -> `a`): the catalogue's, so the
+// firewall kind keys its endpoints by the same letter.
+use airgap_catalog::names::az_letter as az_suffix;
 
 use crate::carve::{carve_inspection, CarveError, InspectionTier};
 use crate::model::{Blueprint, SubnetTier};
@@ -99,12 +102,6 @@ fn r(node: &str, output: &str) -> Value {
     Value::reference(node, output)
 }
 
-/// The short AZ suffix used in addresses: `eu-central-1a` -> `a`.
-fn az_suffix(az: &str) -> &str {
-    let i = az.rfind(|c: char| c.is_ascii_digit()).map_or(0, |i| i + 1);
-    &az[i..]
-}
-
 /// Expands a validated blueprint into the declared resource graph (not yet sealed),
 /// for the environment its `metadata.name` names.
 pub fn expand(bp: &Blueprint) -> Result<GraphBuilder, CarveError> {
@@ -171,15 +168,4 @@ pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> 
         registry::registry(&mut b, bp, reg, &s);
     }
     Ok(b)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn az_suffix_is_the_letter() {
-        assert_eq!(az_suffix("eu-central-1a"), "a");
-        assert_eq!(az_suffix("us-east-1f"), "f");
-    }
 }
