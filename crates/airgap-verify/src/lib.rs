@@ -7,6 +7,7 @@
 
 pub mod checks;
 pub mod egress;
+pub mod fixture;
 pub mod from_graph;
 pub mod intent;
 pub mod prefix;
