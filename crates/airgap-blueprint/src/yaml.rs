@@ -251,21 +251,14 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                     ),
                 });
             }
-            Event::SequenceStart(anchor, _) => {
+            // A sequence and a mapping open a frame alike; the end tells them apart.
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                let map = matches!(event, Event::MappingStart(..));
                 stack.push(Frame {
                     start: span_of(&span).offset(),
                     anchor,
                     items: Vec::new(),
-                    map: false,
-                });
-                None
-            }
-            Event::MappingStart(anchor, _) => {
-                stack.push(Frame {
-                    start: span_of(&span).offset(),
-                    anchor,
-                    items: Vec::new(),
-                    map: true,
+                    map,
                 });
                 None
             }

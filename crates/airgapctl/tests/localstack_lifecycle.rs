@@ -37,6 +37,14 @@ fn expect(run: &Run, code: i32, what: &str) {
     run.check(code, what);
 }
 
+/// `out` (a run's stdout or stderr) says each of `phrases`.
+#[track_caller]
+fn says(out: &str, phrases: &[&str]) {
+    for p in phrases {
+        assert!(out.contains(p), "{p:?} not said in:\n{out}");
+    }
+}
+
 /// One account: the hub (transit gateway, inspection VPC) and a small workload VPC.
 fn blueprint(env: &str, a: &Account, extra_metadata: &str) -> String {
     format!(
@@ -185,86 +193,30 @@ fn attr_n(item: &BTreeMap<String, AttributeValue>, key: &str) -> i64 {
     }
 }
 
-/// The env's tagged resources in the account, as (kind, airgap:id) with their
-/// number, found with Describe calls per kind.
+/// The kinds [`census`] compares with what a blueprint declares: the network's (the
+/// blueprints here make no cluster). Interface and gateway endpoints are one kind in the
+/// shared census, as in the graph's [`declared`] form below.
+const COUNTED: [&str; 11] = [
+    "vpc",
+    "subnet",
+    "route-table",
+    "internet-gateway",
+    "elastic-ip",
+    "nat-gateway",
+    "security-group",
+    "transit-gateway",
+    "tgw-route-table",
+    "tgw-attachment",
+    "vpc-endpoint",
+];
+
+/// The env's tagged resources of the [`COUNTED`] kinds in the account, as
+/// (kind, airgap:id) with their number: the shared census (the one the chaos suite
+/// checks), read with each service's own Describe calls.
 async fn census(ls: &LocalStack, a: &Account, env: &str) -> BTreeMap<(String, String), usize> {
-    let c = aws_sdk_ec2::Client::new(&ls.sdk_config(a).await.unwrap());
-    let mut found: Vec<(&str, Vec<aws_sdk_ec2::types::Tag>)> = Vec::new();
-    for v in c.describe_vpcs().send().await.unwrap().vpcs() {
-        found.push(("vpc", v.tags().to_vec()));
-    }
-    for s in c.describe_subnets().send().await.unwrap().subnets() {
-        found.push(("subnet", s.tags().to_vec()));
-    }
-    for r in c.describe_route_tables().send().await.unwrap().route_tables() {
-        found.push(("route-table", r.tags().to_vec()));
-    }
-    for g in c.describe_internet_gateways().send().await.unwrap().internet_gateways() {
-        found.push(("internet-gateway", g.tags().to_vec()));
-    }
-    for e in c.describe_addresses().send().await.unwrap().addresses() {
-        found.push(("elastic-ip", e.tags().to_vec()));
-    }
-    for n in c.describe_nat_gateways().send().await.unwrap().nat_gateways() {
-        let state = n.state().map(|s| s.as_str().to_string());
-        if !matches!(state.as_deref(), Some("deleted" | "deleting")) {
-            found.push(("nat-gateway", n.tags().to_vec()));
-        }
-    }
-    for g in c.describe_security_groups().send().await.unwrap().security_groups() {
-        found.push(("security-group", g.tags().to_vec()));
-    }
-    for t in c.describe_transit_gateways().send().await.unwrap().transit_gateways() {
-        let state = t.state().map(|s| s.as_str().to_string());
-        if !matches!(state.as_deref(), Some("deleted" | "deleting")) {
-            found.push(("transit-gateway", t.tags().to_vec()));
-        }
-    }
-    for t in c
-        .describe_transit_gateway_route_tables()
-        .send()
-        .await
-        .unwrap()
-        .transit_gateway_route_tables()
-    {
-        let state = t.state().map(|s| s.as_str().to_string());
-        if !matches!(state.as_deref(), Some("deleted" | "deleting")) {
-            found.push(("tgw-route-table", t.tags().to_vec()));
-        }
-    }
-    for t in c
-        .describe_transit_gateway_vpc_attachments()
-        .send()
-        .await
-        .unwrap()
-        .transit_gateway_vpc_attachments()
-    {
-        let state = t.state().map(|s| s.as_str().to_string());
-        if !matches!(state.as_deref(), Some("deleted" | "deleting")) {
-            found.push(("tgw-attachment", t.tags().to_vec()));
-        }
-    }
-    for e in c.describe_vpc_endpoints().send().await.unwrap().vpc_endpoints() {
-        let st = e.state().map(|s| s.as_str().to_lowercase());
-        if !matches!(st.as_deref(), Some("deleted" | "deleting")) {
-            let kind = match e.vpc_endpoint_type().map(|t| t.as_str()) {
-                Some("Gateway") => "vpc-endpoint-gateway",
-                _ => "vpc-endpoint-interface",
-            };
-            found.push((kind, e.tags().to_vec()));
-        }
-    }
-    let mut counts = BTreeMap::new();
-    for (kind, tags) in found {
-        let tag = |k: &str| {
-            tags.iter().find(|t| t.key() == Some(k)).and_then(|t| t.value()).map(str::to_string)
-        };
-        if tag("airgap:env").as_deref() == Some(env) {
-            let id = tag("airgap:id").unwrap_or_else(|| "(no airgap:id)".into());
-            *counts.entry((kind.to_string(), id)).or_default() += 1;
-        }
-    }
-    counts
+    let conf = ls.sdk_config(a).await.unwrap();
+    let all = support::census::census(&conf, env).await.unwrap();
+    all.into_iter().filter(|((kind, _), _)| COUNTED.contains(&kind.as_str())).collect()
 }
 
 /// Each tagged resource exists exactly once; returns how many there are.
@@ -366,12 +318,7 @@ async fn held_locks_refuse_expired_ones_are_taken_over_and_unlock_removes_them()
     assert!(f.lock_item().await.is_some());
     let run = f.ctl(&["unlock", "--env", &f.env, "-f", "bp.yaml", "--auto-approve"]);
     expect(&run, 0, "unlock");
-    assert!(
-        run.stdout.contains("locked by ci@runner-7 pid 4242")
-            && run.stdout.contains("Removed the lock"),
-        "{}",
-        run.stdout
-    );
+    says(&run.stdout, &["locked by ci@runner-7 pid 4242", "Removed the lock"]);
     assert!(f.lock_item().await.is_none());
     // Without the blueprint, by hub account.
     f.put_foreign_lock("ci@runner-8 pid 1", "t-other", 600_000).await;
@@ -411,12 +358,7 @@ async fn a_run_that_loses_its_lease_stops() {
     f.put_foreign_lock("ci@runner-2 pid 7", "t-thief", 600_000).await;
     let run = finish(run);
     expect(&run, 1, "apply that lost its lease");
-    assert!(
-        run.stderr.contains("lost the lock")
-            && run.stderr.contains("taken over by ci@runner-2 pid 7"),
-        "{}",
-        run.stderr
-    );
+    says(&run.stderr, &["lost the lock", "taken over by ci@runner-2 pid 7"]);
     assert!(!run.stdout.contains("Apply complete"), "{}", run.stdout);
     // The other holder's lease is left alone.
     let item = f.lock_item().await.expect("the other lease");
@@ -464,32 +406,36 @@ async fn tgw_expiry(f: &Fixture, env: &str) -> Option<String> {
         })
 }
 
-/// What the blueprint declares, as (kind, id), for the kinds [`census`] counts.
-fn declared(f: &Fixture, file: &str) -> BTreeMap<(String, String), usize> {
+/// What the blueprint declares, as (kind, id) with the graph's kind names, for the kinds
+/// [`census`] counts.
+fn declared_nodes(f: &Fixture, file: &str) -> BTreeMap<(String, String), usize> {
     let run = f.ctl(&["graph", "-f", file, "--format", "json"]);
     expect(&run, 0, "graph");
     let g: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let counted = [
-        "vpc",
-        "subnet",
-        "route-table",
-        "internet-gateway",
-        "elastic-ip",
-        "nat-gateway",
-        "security-group",
-        "transit-gateway",
-        "tgw-route-table",
-        "tgw-attachment",
-        "vpc-endpoint-gateway",
-        "vpc-endpoint-interface",
-    ];
     g["nodes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|n| (n["kind"].as_str().unwrap().to_string(), n["id"].as_str().unwrap().to_string()))
-        .filter(|(k, _)| counted.contains(&k.as_str()))
+        .filter(|(k, _)| COUNTED.contains(&census_kind(k)))
         .map(|key| (key, 1))
+        .collect()
+}
+
+/// A graph kind as the census names it: both endpoint kinds are `vpc-endpoint`.
+fn census_kind(kind: &str) -> &str {
+    if kind.starts_with("vpc-endpoint-") {
+        "vpc-endpoint"
+    } else {
+        kind
+    }
+}
+
+/// What the blueprint declares, in the census's form.
+fn declared(f: &Fixture, file: &str) -> BTreeMap<(String, String), usize> {
+    declared_nodes(f, file)
+        .into_iter()
+        .map(|((kind, id), n)| ((census_kind(&kind).to_string(), id), n))
         .collect()
 }
 
@@ -524,7 +470,7 @@ async fn destroy_by_env_name_needs_no_blueprint() {
     assert_eq!(rec["resources"]["by_account"][f.account.id()]["transit-gateway"], 1, "{rec}");
     let by_kind = rec["resources"]["by_account"][f.account.id()].as_object().unwrap();
     let mut counted: BTreeMap<String, usize> = BTreeMap::new();
-    for ((kind, _), n) in &want {
+    for ((kind, _), n) in &declared_nodes(&f, "bp.yaml") {
         *counted.entry(kind.clone()).or_default() += n;
     }
     for (kind, n) in &counted {
@@ -699,6 +645,26 @@ fn kill_at(f: &Fixture, args: &[&str], at: &KillAt) -> Option<usize> {
         .map(|k| k.done)
 }
 
+/// Runs `args` (an apply or a destroy) killed at `at`, and notes in `points` how far it
+/// got and how many resources the census finds after it. Returns whether the kill came
+/// before the run ended, and that census.
+async fn run_killed(
+    f: &Fixture,
+    args: &[&str],
+    at: &KillAt,
+    points: &mut Vec<String>,
+) -> (bool, BTreeMap<(String, String), usize>) {
+    let killed = tokio::task::block_in_place(|| kill_at(f, args, at));
+    let found = census(&f.ls, &f.account, &f.env).await;
+    points.push(format!(
+        "{} {at:?}: {} ({} resources after it)",
+        args[0],
+        killed.map_or("had ended".into(), |d| format!("killed after {d} done")),
+        found.len()
+    ));
+    (killed.is_some(), found)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn killed_applies_and_destroys_leave_nothing_behind() {
     let f = fixture("kill").await;
@@ -721,14 +687,8 @@ async fn killed_applies_and_destroys_leave_nothing_behind() {
         } else {
             KillAt::Done(rng.next() as usize % ops)
         };
-        let killed = tokio::task::block_in_place(|| kill_at(&f, &apply, &at));
-        let found = census(&f.ls, &f.account, &f.env).await;
-        points.push(format!(
-            "apply {at:?}: {} ({} resources existed)",
-            killed.map_or("had ended".into(), |d| format!("killed after {d} done")),
-            found.len()
-        ));
-        if killed.is_some() && !found.is_empty() && found.len() < want.len() {
+        let (killed, found) = run_killed(&f, &apply, &at, &mut points).await;
+        if killed && !found.is_empty() && found.len() < want.len() {
             partial += 1;
         }
         let run = f.cli.run_env(&with(&apply, &wait), &lease);
@@ -741,13 +701,7 @@ async fn killed_applies_and_destroys_leave_nothing_behind() {
         // Every other destroy is killed too.
         if i % 2 == 1 {
             let at = KillAt::Done(rng.next() as usize % ops);
-            let killed = tokio::task::block_in_place(|| kill_at(&f, &destroy, &at));
-            let left = census(&f.ls, &f.account, &f.env).await;
-            points.push(format!(
-                "destroy {at:?}: {} ({} resources left)",
-                killed.map_or("had ended".into(), |d| format!("killed after {d} done")),
-                left.len()
-            ));
+            run_killed(&f, &destroy, &at, &mut points).await;
         }
         let run = f.cli.run_env(&with(&destroy, &wait), &lease);
         expect(&run, 0, &format!("destroy (seed {seed})"));

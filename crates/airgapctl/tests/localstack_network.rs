@@ -22,18 +22,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_airgapctl");
 const SCALE: f64 = 0.01;
 const REGION: &str = "eu-central-1";
 const AZS: [&str; 2] = ["a", "b"];
-/// The nine interface endpoints of plans/single-account.yaml.
-const INTERFACE: [&str; 9] = [
-    "ecr.api",
-    "ecr.dkr",
-    "sts",
-    "ec2",
-    "logs",
-    "eks",
-    "eks-auth",
-    "elasticloadbalancing",
-    "autoscaling",
-];
+/// The nine interface endpoints of plans/single-account.yaml: it lists the blueprint's
+/// default for a private EKS cluster.
+const INTERFACE: &[&str] = airgap_blueprint::regions::EKS_INTERFACE_DEFAULT;
 /// Spoke tiers with a default route to the transit gateway (transit has none).
 const PRIVATE_TIERS: [&str; 3] = ["controlPlane", "dataPlane", "endpoints"];
 
@@ -112,6 +103,14 @@ impl World {
 
     async fn apply(&self, file: &str) -> Run {
         self.airgapctl(&["apply", "-f", file, "--auto-approve", "--time-scale", "0.01"]).await
+    }
+
+    /// plans/single-account.yaml written as `bp.yaml` and applied: the start of most
+    /// tests here. Returns the file's path.
+    async fn applied_single_account(&self) -> String {
+        let bp = self.write("bp.yaml", &self.single_account());
+        self.apply(&bp).await.expect(0, "airgapctl");
+        bp
     }
 
     async fn destroy(&self, file: &str) -> Run {
@@ -616,7 +615,7 @@ fn check_endpoints(inv: &Inventory) {
         .collect();
     assert_eq!(ingress, [(("tcp", Some(443), Some(443)), "10.10.0.0/16")]);
 
-    let mut expected = set(INTERFACE.map(|s| format!("vpc/workload/endpoint/{s}")));
+    let mut expected = set(INTERFACE.iter().map(|s| format!("vpc/workload/endpoint/{s}")));
     expected.insert("vpc/workload/endpoint/s3".into());
     assert_eq!(keys(&inv.endpoints), expected);
     let state =
@@ -649,8 +648,7 @@ fn check_endpoints(inv: &Inventory) {
 #[tokio::test]
 async fn drift_is_planned_and_repaired() -> Res {
     let w = World::new("drift").await?;
-    let bp = w.write("bp.yaml", &w.single_account());
-    w.apply(&bp).await.expect(0, "airgapctl");
+    let bp = w.applied_single_account().await;
     let inv = w.sweep(&w.env).await?;
     let tgw_id = inv.tgw_id();
     let (route_rt, tag_rt) = ("vpc/workload/rt/dataPlane/a", "vpc/workload/rt/endpoints/b");
@@ -712,8 +710,7 @@ async fn drift_is_planned_and_repaired() -> Res {
 #[tokio::test]
 async fn a_subnet_mapping_public_ips_is_put_back() -> Res {
     let w = World::new("publicip").await?;
-    let bp = w.write("bp.yaml", &w.single_account());
-    w.apply(&bp).await.expect(0, "airgapctl");
+    let bp = w.applied_single_account().await;
     let inv = w.sweep(&w.env).await?;
     let sn = "vpc/workload/subnet/dataPlane/a";
     let subnet_id = inv.subnet_id(sn);
@@ -745,8 +742,7 @@ async fn a_subnet_mapping_public_ips_is_put_back() -> Res {
 #[tokio::test]
 async fn an_unrecorded_transit_gateway_route_is_replaced_and_recorded() -> Res {
     let w = World::new("tgwroute").await?;
-    let bp = w.write("bp.yaml", &w.single_account());
-    w.apply(&bp).await.expect(0, "airgapctl");
+    let bp = w.applied_single_account().await;
     let tables = w
         .ec2
         .describe_transit_gateway_route_tables()
@@ -885,8 +881,7 @@ async fn a_removed_vpc_is_deleted() -> Res {
 #[tokio::test]
 async fn destroy_leaves_nothing() -> Res {
     let w = World::new("gone").await?;
-    let bp = w.write("bp.yaml", &w.single_account());
-    w.apply(&bp).await.expect(0, "airgapctl");
+    let bp = w.applied_single_account().await;
     // The sweep sees everything apply made, so an empty sweep below means something.
     let built = w.sweep(&w.env).await?;
     let expected = BTreeMap::from([

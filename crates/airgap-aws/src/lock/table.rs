@@ -206,10 +206,7 @@ impl LockTable {
             .await;
         match result {
             Ok(_) => Ok(info),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
+            Err(e) if condition_failed(&e) => {
                 let current = self.get(env).await?;
                 match current {
                     Some(info) => {
@@ -294,10 +291,7 @@ impl LockTable {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
+            Err(e) if condition_failed(&e) => {
                 Err(LockError::NotLocked { env: env.to_string(), changed: None })
             }
             Err(e) => Err(self.aws_err("DeleteItem", e)),
@@ -328,10 +322,7 @@ impl LockTable {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
+            Err(e) if condition_failed(&e) => {
                 let by = self.get(env).await.ok().flatten();
                 Err(LockError::Lost {
                     env: env.to_string(),
@@ -344,4 +335,11 @@ impl LockTable {
             Err(e) => Err(self.aws_err("UpdateItem", e)),
         }
     }
+}
+
+/// Whether a conditional write was refused because its condition did not hold (the lock
+/// item is not what the caller expected: held, or its token no longer ours), which each
+/// caller answers in its own way, rather than failed.
+fn condition_failed<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    e.as_service_error().and_then(|se| se.code()) == Some("ConditionalCheckFailedException")
 }

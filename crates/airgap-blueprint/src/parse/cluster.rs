@@ -10,10 +10,7 @@ use crate::yaml::{Kind, Node};
 
 impl Parser<'_> {
     pub(super) fn cluster(&mut self, item: &Node) -> Option<Cluster> {
-        let owner = Self::item_owner(item);
-        let o = self.obj(item, owner, "cluster", keys::CLUSTER)?;
-        let name = self.req_string(&o, "name", "a cluster");
-        let what = format!("cluster `{}`", name.value);
+        let (o, name, what) = self.named_item(item, "cluster", keys::CLUSTER)?;
         let vpc = self.req_string(&o, "vpc", &what);
         let version = self.opt_string(&o, "version");
         let mut api_access_cidrs = Vec::new();

@@ -398,6 +398,20 @@ impl<'s> Parser<'s> {
         None
     }
 
+    /// A list item that is a mapping named by its `name` (a VPC, a cluster): the mapping,
+    /// the name, and how later problems in it name it (`VPC \`workload\``).
+    fn named_item<'n>(
+        &mut self,
+        item: &'n Node,
+        noun: &str,
+        allowed: &[&str],
+    ) -> Option<(Obj<'n>, Spanned<String>, String)> {
+        let o = self.obj(item, Self::item_owner(item), noun, allowed)?;
+        let name = self.req_string(&o, "name", &format!("a {noun}"));
+        let what = format!("{noun} `{}`", name.value);
+        Some((o, name, what))
+    }
+
     /// First key of a list item mapping, so item-level labels stay on one line.
     fn item_owner(node: &Node) -> SourceSpan {
         match &node.kind {

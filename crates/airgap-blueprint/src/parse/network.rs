@@ -165,10 +165,7 @@ impl Parser<'_> {
     }
 
     pub(super) fn vpc(&mut self, item: &Node) -> Option<Vpc> {
-        let owner = Self::item_owner(item);
-        let o = self.obj(item, owner, "VPC", keys::VPC)?;
-        let name = self.req_string(&o, "name", "a VPC");
-        let what = format!("VPC `{}`", name.value);
+        let (o, name, what) = self.named_item(item, "VPC", keys::VPC)?;
         let account = self.req_string(&o, "account", &what);
         let cidr = self.req_cidr(&o, "cidr", &what);
         let s = self.sub_or_empty(&o, "subnets", "`subnets`", keys::VPC_SUBNETS);
@@ -180,10 +177,10 @@ impl Parser<'_> {
         };
         let endpoints = match self.get(&o, "endpoints") {
             None => Endpoints {
-                gateway: vec![Spanned::new("s3".to_string(), owner)],
+                gateway: vec![Spanned::new("s3".to_string(), o.owner)],
                 interface: crate::regions::EKS_INTERFACE_DEFAULT
                     .iter()
-                    .map(|s| Spanned::new(s.to_string(), owner))
+                    .map(|s| Spanned::new(s.to_string(), o.owner))
                     .collect(),
                 policies: Vec::new(),
             },
