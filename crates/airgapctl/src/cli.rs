@@ -67,6 +67,9 @@ pub enum Command {
     Unlock(UnlockArgs),
     /// Print the resource graph.
     Graph(GraphArgs),
+    /// Prove the air gap of what the blueprint's plan will build: egress paths,
+    /// firewall, private EKS, endpoint policies, registries (docs/verify.md).
+    Verify(VerifyArgs),
     /// List the environment's resources as they exist now: logical id, kind,
     /// account and AWS id.
     Show(ShowArgs),
@@ -311,6 +314,23 @@ pub struct GraphArgs {
     /// Graph format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The blueprint file.
+    #[arg(short, long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    /// Environment name [default: the blueprint's metadata.name]; it changes names only.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Also write the results as SARIF 2.1.0 to FILE; `-` prints SARIF instead of the
+    /// report.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+    /// Text output: every check's evidence, not only its first line.
+    #[arg(long)]
+    pub evidence: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -15,6 +15,8 @@ pub enum ExitStatus {
     Invalid,
     /// Ctrl-C stopped an apply or destroy after in-flight calls finished.
     Interrupted,
+    /// `verify` ran and at least one check failed.
+    VerifyFailed,
     /// A second Ctrl-C: exited at once, in-flight calls abandoned.
     Aborted,
 }
@@ -27,6 +29,7 @@ impl ExitStatus {
             ExitStatus::Changes => 2,
             ExitStatus::Invalid => 3,
             ExitStatus::Interrupted => 4,
+            ExitStatus::VerifyFailed => 5,
             // What a shell reports for a process killed by SIGINT.
             ExitStatus::Aborted => 130,
         }
@@ -69,6 +72,7 @@ mod tests {
             (ExitStatus::Changes, 2),
             (ExitStatus::Invalid, 3),
             (ExitStatus::Interrupted, 4),
+            (ExitStatus::VerifyFailed, 5),
             (ExitStatus::Aborted, 130),
         ];
         for (s, c) in all {

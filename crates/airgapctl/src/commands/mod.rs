@@ -12,6 +12,7 @@ pub mod record;
 pub mod show;
 pub mod unlock;
 pub mod validate;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -1,0 +1,175 @@
+//! `airgapctl verify`: proves the air gap of what a blueprint's plan will build (the
+//! checks are `airgap_verify`'s; this prints them). Text: one line per check, then the
+//! findings (an egress breach with its path hop by hop); `--output json`: one versioned
+//! document; `--sarif FILE`: SARIF 2.1.0 for code-scanning UIs.
+
+use std::path::{Path, PathBuf};
+
+use airgap_verify::{CheckResult, Report, Status, CHECKS};
+use miette::miette;
+use serde_json::{json, Value as Json};
+
+use super::{declared, out};
+use crate::cli::{Output, Source, VerifyArgs};
+use crate::exit::{CmdResult, ExitStatus, Failure};
+
+/// The version of the JSON document; a change that removes or renames a field bumps it.
+pub const JSON_FORMAT_VERSION: u32 = 1;
+
+pub fn run(args: &VerifyArgs, output: Output) -> CmdResult {
+    let source = Source {
+        file: Some(args.file.clone()),
+        simulate: None,
+        env: args.env.clone(),
+        sim_state: None,
+        sim_time_scale: 0.01,
+        time_scale: 1.0,
+        sim_fail: Vec::new(),
+    };
+    let d = declared(&source, false)?;
+    let bp = d.blueprint.as_ref().expect("-f gives a blueprint");
+    let report = airgap_verify::verify_plan(&d.graph, bp, &d.env).map_err(|e| {
+        Failure::failed(miette!("cannot read the plan into the verifier's model (a bug): {e}"))
+    })?;
+    let sarif_stdout = args.sarif.as_deref() == Some(Path::new("-"));
+    if let Some(path) = args.sarif.as_ref().filter(|_| !sarif_stdout) {
+        write_sarif(path, &args.file, &report)?;
+    }
+    if sarif_stdout {
+        out(&format!("{}\n", pretty(&sarif(&args.file, &report))));
+    } else {
+        match output {
+            Output::Text => out(&text(&args.file, &d.env, &report, args.evidence)),
+            Output::Json => out(&format!("{}\n", pretty(&document(&args.file, &d.env, &report)))),
+        }
+    }
+    Ok(if report.passed() { ExitStatus::Success } else { ExitStatus::VerifyFailed })
+}
+
+fn pretty(v: &Json) -> String {
+    serde_json::to_string_pretty(v).expect("JSON values serialize")
+}
+
+fn write_sarif(path: &PathBuf, file: &Path, report: &Report) -> Result<(), Failure> {
+    std::fs::write(path, format!("{}\n", pretty(&sarif(file, report)))).map_err(|e| {
+        Failure::failed(miette!("cannot write the SARIF report to {}: {e}", path.display()))
+    })
+}
+
+/// One line per check: status, id, and its first line of evidence (or its first
+/// finding); then, under a failed check, every finding, and an egress breach's path.
+pub fn text(file: &Path, env: &str, report: &Report, evidence: bool) -> String {
+    let mut s = format!("Verifying the plan of {} (environment {env})\n\n", file.display());
+    for c in &report.checks {
+        s.push_str(&line(c));
+        let shown = if evidence { c.evidence.len() } else { 0 };
+        for e in &c.evidence[..shown] {
+            s.push_str(&format!("       {e}\n"));
+        }
+        for f in &c.findings {
+            s.push_str(&format!("     x {}: {}\n", f.resource, f.message));
+            if let Some(p) = &f.path {
+                for (i, l) in p.lines().iter().enumerate() {
+                    s.push_str(&format!("         {}. {l}\n", i + 1));
+                }
+            }
+        }
+    }
+    s.push_str(&format!(
+        "\n{} checks: {} passed, {} failed, {} not applicable.\n",
+        report.checks.len(),
+        report.count(Status::Pass),
+        report.count(Status::Fail),
+        report.count(Status::NotApplicable)
+    ));
+    s
+}
+
+fn line(c: &CheckResult) -> String {
+    let status = match c.status {
+        Status::Pass => "PASS",
+        Status::Fail => "FAIL",
+        Status::NotApplicable => "N/A ",
+    };
+    let detail = match (c.status, c.evidence.first()) {
+        (Status::Fail, _) => format!("{} finding(s)", c.findings.len()),
+        (_, Some(e)) => e.clone(),
+        (_, None) => String::new(),
+    };
+    format!("{status} {:<26} {}: {detail}\n", c.id, c.title)
+}
+
+/// The JSON document (docs/verify.md describes it).
+pub fn document(file: &Path, env: &str, report: &Report) -> Json {
+    json!({
+        "format_version": JSON_FORMAT_VERSION,
+        "file": file.display().to_string(),
+        "env": env,
+        "source": "plan",
+        "passed": report.passed(),
+        "summary": {
+            "pass": report.count(Status::Pass),
+            "fail": report.count(Status::Fail),
+            "not_applicable": report.count(Status::NotApplicable),
+        },
+        "checks": report.checks,
+    })
+}
+
+/// SARIF 2.1.0: a rule per check, a result per finding. Findings are on resources of
+/// the plan, not on lines of the blueprint: the location is the blueprint file, and the
+/// resource is a logical location.
+pub fn sarif(file: &Path, report: &Report) -> Json {
+    let rules: Vec<Json> = CHECKS
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "name": c.id,
+                "shortDescription": { "text": c.title },
+                "fullDescription": { "text": c.proves },
+                "defaultConfiguration": { "level": "error" },
+            })
+        })
+        .collect();
+    let uri = file.display().to_string();
+    let results: Vec<Json> = report
+        .checks
+        .iter()
+        .flat_map(|c| {
+            let rule = CHECKS.iter().position(|i| i.id == c.id).unwrap_or(0);
+            let uri = uri.clone();
+            c.findings.iter().map(move |f| {
+                let mut text = format!("{}: {}", f.resource, f.message);
+                if let Some(p) = &f.path {
+                    text.push_str(&format!(" Path: {}", p.lines().join(" -> ")));
+                }
+                json!({
+                    "ruleId": c.id,
+                    "ruleIndex": rule,
+                    "level": "error",
+                    "message": { "text": text },
+                    "locations": [{
+                        "physicalLocation": {
+                            "artifactLocation": { "uri": uri },
+                            "region": { "startLine": 1 }
+                        },
+                        "logicalLocations": [{ "fullyQualifiedName": f.resource, "kind": "resource" }]
+                    }],
+                })
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "airgapctl",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}

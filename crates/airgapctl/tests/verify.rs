@@ -1,0 +1,207 @@
+//! `airgapctl verify -f FILE` on the plan of a blueprint: the real binary, no AWS and no
+//! LocalStack (the plan-time checks read the expanded graph only).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_airgapctl");
+/// `verify`'s exit status when a check fails (docs/cli.md).
+const VERIFY_FAILED: i32 = 5;
+
+fn plans() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plans")
+}
+
+fn hub_spoke() -> String {
+    std::fs::read_to_string(plans().join("hub-spoke.yaml")).unwrap()
+}
+
+/// A scratch directory per test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("airgapctl-verify-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .env_remove("RUST_LOG")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+fn status<'a>(doc: &'a Value, id: &str) -> &'a str {
+    let c = doc["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap();
+    c["status"].as_str().unwrap()
+}
+
+/// hub-spoke.yaml with policies on its ECR endpoints (the environment's repositories
+/// only) and on the tooling VPC's S3 gateway endpoint (ECR's layer bucket only).
+fn hub_spoke_with_endpoint_policies() -> String {
+    let repos = r#"["arn:aws:ecr:eu-central-1:222222222222:repository/mirror/nginx", "arn:aws:ecr:eu-central-1:222222222222:repository/mirror/busybox"]"#;
+    let ecr = format!(
+        r#"{{ Version: "2012-10-17", Statement: [{{ Effect: Allow, Principal: "*", Action: ["ecr:GetAuthorizationToken"], Resource: "*" }}, {{ Effect: Allow, Principal: "*", Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"], Resource: {repos} }}] }}"#
+    );
+    let s3 = r#"{ Version: "2012-10-17", Statement: [{ Effect: Allow, Principal: "*", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::prod-eu-central-1-starport-layer-bucket/*"] }] }"#;
+    let text = hub_spoke();
+    let workload = "      policies:\n        s3:\n";
+    assert_eq!(text.matches(workload).count(), 1, "hub-spoke.yaml changed shape");
+    let text = text.replacen(
+        workload,
+        &format!("      policies:\n        ecr.api: {ecr}\n        ecr.dkr: {ecr}\n        s3:\n"),
+        1,
+    );
+    let tooling = "      interface: [ecr.api, ecr.dkr, sts, ssm, ssmmessages, ec2messages, logs]\n";
+    assert_eq!(text.matches(tooling).count(), 1, "hub-spoke.yaml changed shape");
+    text.replacen(
+        tooling,
+        &format!("{tooling}      policies:\n        ecr.api: {ecr}\n        ecr.dkr: {ecr}\n        s3: {s3}\n"),
+        1,
+    )
+}
+
+#[test]
+fn hub_spoke_as_shipped_passes_every_network_check_and_fails_on_its_open_endpoint_policies() {
+    let dir = scratch("shipped");
+    let plan = plans().join("hub-spoke.yaml");
+    let o = run(&dir, &["verify", "-f", plan.to_str().unwrap(), "--output", "json"]);
+    assert_eq!(o.status.code(), Some(VERIFY_FAILED), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc = json(&o);
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["source"], "plan");
+    assert_eq!(doc["env"], "hub-spoke");
+    assert_eq!(doc["passed"], false);
+    for c in doc["checks"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        // The ECR endpoints and the tooling VPC's S3 endpoint have no policy (AWS's
+        // default: full access); everything else of the air gap holds.
+        let want = if id.starts_with("endpoints.") { "fail" } else { "pass" };
+        assert_eq!(c["status"], want, "{id}: {c:#}");
+    }
+    assert_eq!(doc["summary"]["fail"], 2);
+}
+
+#[test]
+fn hub_spoke_with_endpoint_policies_passes_every_check() {
+    let dir = scratch("policies");
+    std::fs::write(dir.join("bp.yaml"), hub_spoke_with_endpoint_policies()).unwrap();
+    let o = run(&dir, &["verify", "-f", "bp.yaml"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("15 checks: 15 passed, 0 failed, 0 not applicable."), "{out}");
+    // One line per check, with its evidence.
+    assert!(out.contains("PASS egress.firewall-first"), "{out}");
+    assert!(out.contains("16 spoke subnets x "), "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("PASS ")).count(), 15, "{out}");
+}
+
+#[test]
+fn a_blueprint_without_its_firewall_fails_naming_the_hop_that_lets_traffic_out() {
+    let dir = scratch("no-firewall");
+    let text = hub_spoke_with_endpoint_policies();
+    let start = text.find("  firewall:\n").unwrap();
+    let end = text.find("    deletionProtection: false\n").unwrap()
+        + "    deletionProtection: false\n".len();
+    std::fs::write(dir.join("bp.yaml"), format!("{}{}", &text[..start], &text[end..])).unwrap();
+
+    let o = run(&dir, &["verify", "-f", "bp.yaml"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(VERIFY_FAILED), "{out}");
+    assert!(out.contains("FAIL egress.firewall-first"), "{out}");
+    // The hop, with the route entry used, and the whole path.
+    assert!(
+        out.contains("let out at vpc/inspection/rt/transit/a: 0.0.0.0/0 -> NAT gateway vpc/inspection/nat/a [vpc/inspection/rt/transit/a/default]"),
+        "{out}"
+    );
+    assert!(out.contains("2. tgw/rt/spoke: 0.0.0.0/0 -> attachment tgw/attachment/inspection [tgw/rt/spoke/default]"), "{out}");
+
+    let doc = json(&run(&dir, &["verify", "-f", "bp.yaml", "--output", "json"]));
+    assert_eq!(status(&doc, "egress.firewall-first"), "fail");
+    assert_eq!(status(&doc, "egress.return-symmetry"), "not-applicable");
+    let c = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "egress.firewall-first")
+        .unwrap();
+    let f = &c["findings"][0];
+    assert_eq!(f["resource"], "vpc/inspection/rt/transit/a/default");
+    assert_eq!(f["path"]["end"]["type"], "internet");
+    let hops: Vec<&str> =
+        f["path"]["hops"].as_array().unwrap().iter().map(|h| h["at"].as_str().unwrap()).collect();
+    assert_eq!(
+        hops[1..],
+        [
+            "tgw/rt/spoke",
+            "tgw/attachment/inspection",
+            "vpc/inspection/rt/transit/a",
+            "vpc/inspection/rt/public/a"
+        ]
+    );
+    assert_eq!(f["path"]["exposed_at"], 3);
+    assert!(f["path"].get("inspected_at").is_none());
+}
+
+#[test]
+fn a_firewall_without_alert_logs_fails_the_logging_check_alone() {
+    let dir = scratch("logs");
+    let text = hub_spoke_with_endpoint_policies();
+    let logging = "logging: { alert: cloudwatch, flow: cloudwatch, retentionDays: 30 }";
+    assert_eq!(text.matches(logging).count(), 1, "hub-spoke.yaml changed shape");
+    let text = text.replace(logging, "logging: { alert: none, flow: none }");
+    std::fs::write(dir.join("bp.yaml"), text).unwrap();
+    let o = run(&dir, &["verify", "-f", "bp.yaml", "--output", "json"]);
+    assert_eq!(o.status.code(), Some(VERIFY_FAILED), "{}", stdout(&o));
+    let doc = json(&o);
+    assert_eq!(status(&doc, "firewall.logging"), "fail");
+    assert_eq!(doc["summary"]["fail"], 1);
+}
+
+#[test]
+fn sarif_has_a_rule_per_check_and_a_result_per_finding() {
+    let dir = scratch("sarif");
+    let plan = plans().join("single-account.yaml");
+    let o = run(&dir, &["verify", "-f", plan.to_str().unwrap(), "--sarif", "-"]);
+    assert_eq!(o.status.code(), Some(VERIFY_FAILED));
+    let s = json(&o);
+    assert_eq!(s["version"], "2.1.0");
+    let run0 = &s["runs"][0];
+    assert_eq!(run0["tool"]["driver"]["rules"].as_array().unwrap().len(), 15);
+    let results = run0["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "egress.firewall-first"
+        && r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+            == "vpc/inspection/rt/transit/a/default"));
+    assert!(results.iter().all(|r| r["level"] == "error"));
+
+    // To a file, beside the text report.
+    let o = run(&dir, &["verify", "-f", plan.to_str().unwrap(), "--sarif", "out.sarif"]);
+    assert_eq!(o.status.code(), Some(VERIFY_FAILED));
+    assert!(stdout(&o).contains("FAIL egress.firewall-first"));
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out.sarif")).unwrap()).unwrap();
+    assert_eq!(file["runs"][0]["results"].as_array().unwrap().len(), results.len());
+}
+
+#[test]
+fn an_invalid_blueprint_is_invalid_input() {
+    let dir = scratch("invalid");
+    std::fs::write(dir.join("bp.yaml"), "apiVersion: nope\n").unwrap();
+    let o = run(&dir, &["verify", "-f", "bp.yaml"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stdout(&o).is_empty());
+}
