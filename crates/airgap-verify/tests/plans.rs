@@ -1,4 +1,4 @@
-//! The example blueprints of plans/, verified as planned.
+//! The example blueprints of plans/, verified as planned: what each passes and fails.
 
 use airgap_blueprint::examples;
 use airgap_verify::{verify_plan, Report, Status};
@@ -9,27 +9,55 @@ fn report(file: &str) -> Report {
     verify_plan(&g, &bp, &bp.metadata.name.value).unwrap()
 }
 
-fn dump(r: &Report) {
-    for c in &r.checks {
-        eprintln!("{} {}", c.status.as_str(), c.id);
-        for e in &c.evidence {
-            eprintln!("    {e}");
-        }
-        for f in &c.findings {
-            eprintln!("  ! {}: {}", f.resource, f.message);
-        }
-    }
+fn statuses(r: &Report) -> Vec<(&str, Status)> {
+    r.checks.iter().map(|c| (c.id, c.status)).collect()
 }
 
 #[test]
-fn hub_spoke() {
+fn hub_spoke_holds_its_air_gap_but_leaves_its_ecr_and_one_s3_endpoint_open() {
     let r = report("hub-spoke.yaml");
-    dump(&r);
-    assert_eq!(r.get("egress.firewall-first").unwrap().status, Status::Pass);
+    for (id, status) in statuses(&r) {
+        let want = if id.starts_with("endpoints.") { Status::Fail } else { Status::Pass };
+        assert_eq!(status, want, "{id}: {:#?}", r.get(id));
+    }
+    let ecr: Vec<&str> = r
+        .get("endpoints.ecr-policy")
+        .unwrap()
+        .findings
+        .iter()
+        .map(|f| f.resource.as_str())
+        .collect();
+    assert_eq!(
+        ecr,
+        [
+            "vpc/workload/endpoint/ecr.api",
+            "vpc/workload/endpoint/ecr.dkr",
+            "vpc/tooling/endpoint/ecr.api",
+            "vpc/tooling/endpoint/ecr.dkr"
+        ]
+    );
+    let s3 = &r.get("endpoints.s3-policy").unwrap().findings;
+    assert_eq!(s3.len(), 1);
+    assert_eq!(s3[0].resource, "vpc/tooling/endpoint/s3");
+    // The egress evidence: every spoke subnet, every class outside the environment.
+    let e = &r.get("egress.firewall-first").unwrap().evidence[0];
+    assert!(e.starts_with("16 spoke subnets x 4 destination classes"), "{e}");
 }
 
 #[test]
-fn single_account() {
+fn single_account_has_no_firewall_so_its_egress_leaves_uninspected() {
     let r = report("single-account.yaml");
-    dump(&r);
+    let egress = r.get("egress.firewall-first").unwrap();
+    assert_eq!(egress.status, Status::Fail);
+    let at: Vec<&str> = egress.findings.iter().map(|f| f.resource.as_str()).collect();
+    assert_eq!(at, ["vpc/inspection/rt/transit/a/default", "vpc/inspection/rt/transit/b/default"]);
+    for (id, status) in statuses(&r) {
+        let want = match id {
+            "egress.firewall-first" => Status::Fail,
+            "spoke.no-public-surface" => Status::Pass,
+            _ if id.starts_with("firewall.") || id.starts_with("endpoints.") => Status::Fail,
+            _ => Status::NotApplicable,
+        };
+        assert_eq!(status, want, "{id}");
+    }
 }
