@@ -223,7 +223,6 @@ fn firewall_traffic_passes_the_endpoint_of_its_az_both_ways() {
 /// its attributes, so it is not compared and existing blueprints plan no change.
 #[test]
 fn a_node_groups_update_config_reaches_its_spec_only_when_set() {
-    use airgap_blueprint::parse;
     use airgap_engine::Value;
     let text = std::fs::read_to_string(plans_dir().join("hub-spoke.yaml")).unwrap();
     let set = text.replacen(
@@ -232,24 +231,22 @@ fn a_node_groups_update_config_reaches_its_spec_only_when_set() {
         1,
     );
     assert_ne!(set, text);
-    let attrs = |text: &str| {
-        let g = expand(&parse("hub-spoke.yaml", text).unwrap()).unwrap().seal().unwrap();
-        let ng = g
-            .nodes()
-            .find(|n| n.id.0.ends_with("/nodegroup/general"))
-            .expect("the general node group")
-            .attrs
-            .clone();
-        ng
-    };
     assert_eq!(
-        attrs(&set).get("updateConfig"),
+        general_node_group(&set).get("updateConfig"),
         Some(&Value::Map(BTreeMap::from([(
             "maxUnavailablePercentage".to_string(),
             Value::Int(25)
         )])))
     );
-    assert_eq!(attrs(&text).get("updateConfig"), None);
+    assert_eq!(general_node_group(&text).get("updateConfig"), None);
+}
+
+/// The attributes of the `general` node group that blueprint `text` expands to.
+fn general_node_group(text: &str) -> airgap_engine::Attrs {
+    let bp = airgap_blueprint::parse("hub-spoke.yaml", text).unwrap();
+    let g = expand(&bp).unwrap().seal().unwrap();
+    let ng = g.nodes().find(|n| n.id.0.ends_with("/nodegroup/general"));
+    ng.expect("the general node group").attrs.clone()
 }
 
 /// EKS refuses a Kubernetes `version` beside a launch template with a custom AMI
@@ -257,23 +254,12 @@ fn a_node_groups_update_config_reaches_its_spec_only_when_set() {
 /// cluster version bump leaves it to its image; one on an EKS AMI type follows the cluster.
 #[test]
 fn a_custom_ami_node_group_carries_no_kubernetes_version() {
-    use airgap_blueprint::parse;
     use airgap_engine::Value;
     let text = std::fs::read_to_string(plans_dir().join("hub-spoke.yaml")).unwrap();
     let ami_type = "        amiType: AL2023_x86_64_STANDARD\n";
     assert!(text.contains(ami_type), "the example's node group");
     let custom = text.replacen(ami_type, "        amiId: ami-0123456789abcdef0\n", 1);
-    let ng = |text: &str| {
-        let g = expand(&parse("hub-spoke.yaml", text).unwrap()).unwrap().seal().unwrap();
-        let attrs = g
-            .nodes()
-            .find(|n| n.id.0.ends_with("/nodegroup/general"))
-            .expect("the general node group")
-            .attrs
-            .clone();
-        attrs
-    };
-    let (standard, custom) = (ng(&text), ng(&custom));
+    let (standard, custom) = (general_node_group(&text), general_node_group(&custom));
     assert!(matches!(standard.get("version"), Some(Value::Str(_))));
     assert_eq!(custom.get("version"), None);
     assert!(matches!(custom.get("launchTemplate"), Some(Value::Ref(_))));

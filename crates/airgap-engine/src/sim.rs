@@ -298,6 +298,21 @@ fn physical_ids(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+impl SimKind {
+    /// A create, update or delete of node `id`: the call enters the cloud (metered,
+    /// counted, perhaps failed by a fault rule), then acts at that moment on the state.
+    async fn mutating(
+        &self,
+        scope: &Scope,
+        id: &NodeId,
+        op: Op,
+    ) -> Result<(Instant, std::sync::MutexGuard<'_, SimState>), KindError> {
+        let c = &self.cloud;
+        c.enter(self.spec, self.spec.bucket, scope, &op.to_string(), Some((id, op)), false).await?;
+        Ok((Instant::now(), c.state.lock().expect("sim lock")))
+    }
+}
+
 #[async_trait]
 impl Kind for SimKind {
     fn facts(&self) -> &'static KindFacts {
@@ -330,17 +345,7 @@ impl Kind for SimKind {
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let c = &self.cloud;
-        c.enter(
-            self.spec,
-            self.spec.bucket,
-            &node.scope,
-            "create",
-            Some((&node.id, Op::Create)),
-            false,
-        )
-        .await?;
-        let now = Instant::now();
-        let mut st = c.state.lock().expect("sim lock");
+        let (now, mut st) = self.mutating(&node.scope, &node.id, Op::Create).await?;
         // Idempotent: a retried create finds the first attempt's resource by tag.
         let tag =
             (self.spec.name.to_string(), node.scope.clone(), node.env.to_string(), node.id.clone());
@@ -387,17 +392,7 @@ impl Kind for SimKind {
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
         let Change { node, current, .. } = change;
         let c = &self.cloud;
-        c.enter(
-            self.spec,
-            self.spec.bucket,
-            &node.scope,
-            "update",
-            Some((&node.id, Op::Update)),
-            false,
-        )
-        .await?;
-        let now = Instant::now();
-        let mut st = c.state.lock().expect("sim lock");
+        let (now, mut st) = self.mutating(&node.scope, &node.id, Op::Update).await?;
         let r = st.resources.get_mut(&current.physical_id).ok_or_else(|| {
             KindError::new(
                 ErrorClass::NotFound,
@@ -420,17 +415,7 @@ impl Kind for SimKind {
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = &self.cloud;
-        c.enter(
-            self.spec,
-            self.spec.bucket,
-            scope,
-            "delete",
-            Some((&current.id, Op::Delete)),
-            false,
-        )
-        .await?;
-        let now = Instant::now();
-        let mut st = c.state.lock().expect("sim lock");
+        let (now, mut st) = self.mutating(scope, &current.id, Op::Delete).await?;
         let Some(r) = st.resources.get(&current.physical_id) else {
             return Err(KindError::new(ErrorClass::NotFound, "NotFound", "already gone"));
         };

@@ -365,20 +365,11 @@ async fn updates_replacements_and_removals_are_planned_and_applied() {
     assert_eq!(action("extra"), Action::Delete);
     assert_eq!(action("vpc"), Action::NoOp);
     // Create-before-destroy: the new nodegroup was ready before the old one went.
-    let done_create = r
-        .events
-        .iter()
-        .position(
-            |e| matches!(e, Event::Done { node, op: Op::Create, .. } if node.as_str() == "ng"),
-        )
-        .unwrap();
-    let start_delete = r
-        .events
-        .iter()
-        .position(
-            |e| matches!(e, Event::Started { node, op: Op::Delete, .. } if node.as_str() == "ng"),
-        )
-        .unwrap();
+    let at = |seen: fn(&Event) -> bool| r.events.iter().position(seen).expect("the event");
+    let done_create =
+        at(|e| matches!(e, Event::Done { node, op: Op::Create, .. } if node.as_str() == "ng"));
+    let start_delete =
+        at(|e| matches!(e, Event::Started { node, op: Op::Delete, .. } if node.as_str() == "ng"));
     assert!(done_create < start_delete);
 
     let after = replan(&cloud, &v2, PlanMode::Apply).await;

@@ -1,7 +1,7 @@
 //! Cluster rules: names, versions, log types, add-ons, IAM ARNs, node groups,
 //! and the VPC endpoints a private cluster's nodes need to join.
 
-use super::names::{iam_arn, is_account_id, is_dns_label_like, is_iam_name};
+use super::names::{iam_arn, is_account_id, is_iam_name};
 use super::V;
 use crate::diag::Code;
 use crate::model::*;
@@ -262,16 +262,7 @@ impl V<'_> {
     }
 
     fn nodegroup(&mut self, ng: &Nodegroup) {
-        if self.ok(&ng.name) && !is_dns_label_like(&ng.name.value, 63) {
-            self.sink
-                .report(
-                    Code::InvalidValue,
-                    ng.name.span,
-                    format!("node group name `{}` is not allowed", ng.name.value),
-                    "invalid name",
-                )
-                .help("use 1-63 lowercase letters, digits and hyphens, starting with a letter");
-        }
+        self.dns_label_name(&ng.name, "node group", 63);
         for t in &ng.instance_types {
             let good = t.value.split_once('.').is_some_and(|(f, s)| {
                 !f.is_empty()

@@ -162,16 +162,23 @@ impl V<'_> {
             self.dup_names("repository", r.repositories.iter());
         }
         for v in &bp.vpcs {
-            if self.ok(&v.name) && !is_dns_label_like(&v.name.value, 32) {
-                self.sink
-                    .report(
-                        Code::InvalidValue,
-                        v.name.span,
-                        format!("VPC name `{}` is not allowed", v.name.value),
-                        "invalid name",
-                    )
-                    .help("use 1-32 lowercase letters, digits and hyphens, starting with a letter");
-            }
+            self.dns_label_name(&v.name, "VPC", 32);
+        }
+    }
+
+    /// A name that must be DNS-label-like (a VPC's, a node group's), at most `max` long.
+    pub(super) fn dns_label_name(&mut self, name: &Spanned<String>, what: &str, max: usize) {
+        if self.ok(name) && !is_dns_label_like(&name.value, max) {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    name.span,
+                    format!("{what} name `{}` is not allowed", name.value),
+                    "invalid name",
+                )
+                .help(format!(
+                    "use 1-{max} lowercase letters, digits and hyphens, starting with a letter"
+                ));
         }
     }
 }
