@@ -233,7 +233,6 @@ fn on_a_tie_a_static_tgw_route_wins_over_a_propagated_one() {
     // The inspection table learns 10.1.0.0/16 by propagation; a static blackhole for the
     // same prefix wins.
     tgw_route(&mut t, "tgw-rt/inspection", "10.1.0.0/16", TgwTarget::Blackhole);
-    t.subnets.get_mut("insp/firewall/a").unwrap();
     let paths = trace(&t, "insp/firewall/a", ip("10.1.0.5"));
     assert_eq!(paths[0].end, End::Dropped { reason: "blackhole in tgw-rt/inspection".into() });
     t.tgw_route_tables.get_mut("tgw-rt/inspection").unwrap().routes.clear();
