@@ -74,3 +74,68 @@ impl Intent {
         format!("prod-{}-starport-layer-bucket", self.region)
     }
 }
+
+/// Where in the blueprint a finding's resource comes from: 1-based line and column of
+/// what declares it (the VPC's name, the endpoint's service, the cluster's name, ...), so
+/// code-scanning UIs can show a finding on the line to change. Resource ids are the
+/// expansion's node addresses; `None` for one the blueprint does not declare directly.
+pub fn locate(bp: &Blueprint, resource: &str) -> Option<(usize, usize)> {
+    let offset = span_of(bp, resource)?;
+    Some(airgap_blueprint::line_col(bp.source.inner(), offset))
+}
+
+fn span_of(bp: &Blueprint, resource: &str) -> Option<usize> {
+    let hub = &bp.hub;
+    let mut parts = resource.split('/');
+    let first = parts.next()?;
+    let second = parts.next();
+    let span = match (first, second) {
+        ("vpc", Some("inspection")) => hub.inspection_vpc.cidr.span,
+        ("vpc", Some(name)) => {
+            let vpc = bp.vpcs.iter().find(|v| v.name.value == name)?;
+            match (parts.next(), parts.next()) {
+                (Some("endpoint"), Some(svc)) => {
+                    let policy = vpc.endpoints.policies.iter().find(|(k, _)| k.value == svc);
+                    let listed = vpc
+                        .endpoints
+                        .interface
+                        .iter()
+                        .chain(&vpc.endpoints.gateway)
+                        .find(|s| s.value == svc);
+                    match (policy, listed) {
+                        (Some((_, p)), _) => p.span,
+                        (None, Some(s)) => s.span,
+                        (None, None) => vpc.name.span,
+                    }
+                }
+                _ => vpc.name.span,
+            }
+        }
+        ("tgw", _) => hub.transit_gateway.asn.span,
+        ("firewall", _) | ("hub.firewall", _) => match &hub.firewall {
+            Some(fw) => match second {
+                Some("rules") => match parts.next() {
+                    Some("domains") => fw.allow_domains.first()?.span,
+                    Some("allow") => fw.allow_rules.first()?.protocol.span,
+                    _ => fw.logging.alert.span,
+                },
+                _ => fw.logging.alert.span,
+            },
+            None => hub.account.span,
+        },
+        ("cluster", Some(name)) => {
+            let c = bp.clusters.iter().find(|c| c.name.value == name)?;
+            match parts.next() {
+                Some("sg") => c.api_access_cidrs.first().map_or(c.name.span, |a| a.span),
+                _ => c.name.span,
+            }
+        }
+        ("registry", Some(_)) => {
+            let name = resource.strip_prefix("registry/")?;
+            let reg = bp.registries.as_ref()?;
+            reg.repositories.iter().find(|r| r.value == name)?.span
+        }
+        _ => return None,
+    };
+    Some(span.offset())
+}

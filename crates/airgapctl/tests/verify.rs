@@ -187,6 +187,19 @@ fn sarif_has_a_rule_per_check_and_a_result_per_finding() {
         && r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
             == "vpc/inspection/rt/transit/a/default"));
     assert!(results.iter().all(|r| r["level"] == "error"));
+    // Located on the line that declares the resource: the inspection VPC's CIDR.
+    let text = std::fs::read_to_string(&plan).unwrap();
+    let line = text.lines().position(|l| l.contains("inspectionVpc: { cidr:")).unwrap() + 1;
+    let egress = results.iter().find(|r| r["ruleId"] == "egress.firewall-first").unwrap();
+    assert_eq!(egress["locations"][0]["physicalLocation"]["region"]["startLine"], line);
+    let doc = json(&run(&dir, &["verify", "-f", plan.to_str().unwrap(), "--output", "json"]));
+    let c = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "egress.firewall-first")
+        .unwrap();
+    assert_eq!(c["findings"][0]["line"], line);
 
     // To a file, beside the text report.
     let o = run(&dir, &["verify", "-f", plan.to_str().unwrap(), "--sarif", "out.sarif"]);

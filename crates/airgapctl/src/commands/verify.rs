@@ -32,15 +32,18 @@ pub fn run(args: &VerifyArgs, output: Output) -> CmdResult {
         Failure::failed(miette!("cannot read the plan into the verifier's model (a bug): {e}"))
     })?;
     let sarif_stdout = args.sarif.as_deref() == Some(Path::new("-"));
+    let locate = |resource: &str| airgap_verify::intent::locate(bp, resource);
     if let Some(path) = args.sarif.as_ref().filter(|_| !sarif_stdout) {
-        write_sarif(path, &args.file, &report)?;
+        write_sarif(path, &args.file, &report, &locate)?;
     }
     if sarif_stdout {
-        out(&format!("{}\n", pretty(&sarif(&args.file, &report))));
+        out(&format!("{}\n", pretty(&sarif(&args.file, &report, &locate))));
     } else {
         match output {
             Output::Text => out(&text(&args.file, &d.env, &report, args.evidence)),
-            Output::Json => out(&format!("{}\n", pretty(&document(&args.file, &d.env, &report)))),
+            Output::Json => {
+                out(&format!("{}\n", pretty(&document(&args.file, &d.env, &report, &locate))))
+            }
         }
     }
     Ok(if report.passed() { ExitStatus::Success } else { ExitStatus::VerifyFailed })
@@ -50,8 +53,16 @@ fn pretty(v: &Json) -> String {
     serde_json::to_string_pretty(v).expect("JSON values serialize")
 }
 
-fn write_sarif(path: &PathBuf, file: &Path, report: &Report) -> Result<(), Failure> {
-    std::fs::write(path, format!("{}\n", pretty(&sarif(file, report)))).map_err(|e| {
+/// The 1-based line and column of the blueprint that declares a resource.
+type Locate<'a> = dyn Fn(&str) -> Option<(usize, usize)> + 'a;
+
+fn write_sarif(
+    path: &PathBuf,
+    file: &Path,
+    report: &Report,
+    locate: &Locate,
+) -> Result<(), Failure> {
+    std::fs::write(path, format!("{}\n", pretty(&sarif(file, report, locate)))).map_err(|e| {
         Failure::failed(miette!("cannot write the SARIF report to {}: {e}", path.display()))
     })
 }
@@ -99,8 +110,18 @@ fn line(c: &CheckResult) -> String {
     format!("{status} {:<26} {}: {detail}\n", c.id, c.title)
 }
 
-/// The JSON document (docs/verify.md describes it).
-pub fn document(file: &Path, env: &str, report: &Report) -> Json {
+/// The JSON document (docs/verify.md describes it). Each finding gets the `line` and
+/// `column` of the blueprint that declares its resource, where there is one.
+pub fn document(file: &Path, env: &str, report: &Report, locate: &Locate) -> Json {
+    let mut checks = serde_json::to_value(&report.checks).expect("results serialize");
+    for c in checks.as_array_mut().into_iter().flatten() {
+        for f in c["findings"].as_array_mut().into_iter().flatten() {
+            if let Some((line, column)) = f["resource"].as_str().and_then(locate) {
+                f["line"] = json!(line);
+                f["column"] = json!(column);
+            }
+        }
+    }
     json!({
         "format_version": JSON_FORMAT_VERSION,
         "file": file.display().to_string(),
@@ -112,14 +133,14 @@ pub fn document(file: &Path, env: &str, report: &Report) -> Json {
             "fail": report.count(Status::Fail),
             "not_applicable": report.count(Status::NotApplicable),
         },
-        "checks": report.checks,
+        "checks": checks,
     })
 }
 
 /// SARIF 2.1.0: a rule per check, a result per finding. Findings are on resources of
-/// the plan, not on lines of the blueprint: the location is the blueprint file, and the
-/// resource is a logical location.
-pub fn sarif(file: &Path, report: &Report) -> Json {
+/// the plan: the location is the line of the blueprint that declares the resource (line
+/// 1 when none does), and the resource is a logical location.
+pub fn sarif(file: &Path, report: &Report, locate: &Locate) -> Json {
     let rules: Vec<Json> = CHECKS
         .iter()
         .map(|c| {
@@ -144,6 +165,7 @@ pub fn sarif(file: &Path, report: &Report) -> Json {
                 if let Some(p) = &f.path {
                     text.push_str(&format!(" Path: {}", p.lines().join(" -> ")));
                 }
+                let (line, column) = locate(&f.resource).unwrap_or((1, 1));
                 json!({
                     "ruleId": c.id,
                     "ruleIndex": rule,
@@ -152,7 +174,7 @@ pub fn sarif(file: &Path, report: &Report) -> Json {
                     "locations": [{
                         "physicalLocation": {
                             "artifactLocation": { "uri": uri },
-                            "region": { "startLine": 1 }
+                            "region": { "startLine": line, "startColumn": column }
                         },
                         "logicalLocations": [{ "fullyQualifiedName": f.resource, "kind": "resource" }]
                     }],
