@@ -6,7 +6,7 @@ mod eks_mock;
 
 use airgap_aws::eks::{EksAccessEntry, EksAddon, EksCluster};
 use airgap_catalog::spec::{EksAccessEntrySpec, EksAddonSpec, EksClusterSpec, Id, Policies, Spec};
-use airgap_engine::{Check, ErrorClass, Kind, Observed, Op, Readiness, Resolved, Value};
+use airgap_engine::{Check, ErrorClass, Kind, Observed, Op, Readiness, Value};
 use aws_sdk_eks::operation::associate_access_policy::AssociateAccessPolicyOutput;
 use aws_sdk_eks::operation::create_access_entry::CreateAccessEntryError;
 use aws_sdk_eks::operation::create_cluster::CreateClusterOutput;
@@ -19,12 +19,14 @@ use aws_sdk_eks::operation::list_addons::ListAddonsOutput;
 use aws_sdk_eks::operation::list_associated_access_policies::ListAssociatedAccessPoliciesOutput;
 use aws_sdk_eks::types::{
     AccessConfigResponse, AccessEntry, Addon, AddonStatus, AssociatedAccessPolicy,
-    AuthenticationMode, Cluster, ClusterStatus, EncryptionConfig, LogSetup, LogType, Logging,
-    Provider, VpcConfigResponse,
+    AuthenticationMode, ClusterStatus, EncryptionConfig, LogSetup, LogType, Logging, Provider,
+    VpcConfigResponse,
 };
 use aws_sdk_eks::Client;
 use aws_smithy_mocks::mock;
-use eks_mock::{cluster, eks, error, scope, tags, CLUSTER, CLUSTER_ARN, CLUSTER_NODE, ENV};
+use eks_mock::{
+    cluster, eks, env_cluster, error, scope, tags, CLUSTER, CLUSTER_ARN, CLUSTER_NODE, ENV,
+};
 
 const ROLE: &str = "arn:aws:iam::111111111111:role/cluster";
 const KEY: &str = "arn:aws:kms:eu-central-1:111111111111:key/1";
@@ -46,9 +48,7 @@ fn cluster_spec() -> EksClusterSpec {
     s
 }
 
-fn resolved(id: &str, attrs: airgap_engine::Attrs) -> Resolved {
-    Resolved { env: ENV.into(), id: id.into(), scope: scope(), attrs, replaces: None }
-}
+use eks_mock::node as resolved;
 
 /// The private cluster as EKS describes it: everything the spec names, in EKS's order.
 fn described_cluster(
@@ -138,16 +138,7 @@ async fn a_cluster_is_created_private_with_the_client_token() {
         })
         .then_output(|| {
             CreateClusterOutput::builder()
-                .cluster(
-                    described_cluster(
-                        Cluster::builder()
-                            .name(CLUSTER)
-                            .arn(CLUSTER_ARN)
-                            .status(ClusterStatus::Creating)
-                            .set_tags(Some(tags(CLUSTER_NODE))),
-                    )
-                    .build(),
-                )
+                .cluster(described_cluster(env_cluster(ClusterStatus::Creating)).build())
                 .build()
         });
     let c = EksCluster(eks(&[&created])).create(&node).await.expect("created");

@@ -77,13 +77,7 @@ fn spec() -> EksNodegroupSpec {
 }
 
 fn node() -> Resolved {
-    Resolved {
-        env: ENV.into(),
-        id: NODE.into(),
-        scope: scope(),
-        attrs: spec().to_attrs(),
-        replaces: None,
-    }
+    eks_mock::node(NODE, spec().to_attrs())
 }
 
 /// The node group as EKS describes it, tagged as node `owner`'s.

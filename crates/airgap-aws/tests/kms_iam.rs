@@ -16,7 +16,7 @@ mod mock;
 use airgap_aws::iam::IamRole;
 use airgap_aws::kms::KmsKey;
 use airgap_catalog::spec::{IamRoleSpec, KmsKeySpec, Spec};
-use airgap_engine::{Attrs, ErrorClass, Kind, Observed, Resolved, Value};
+use airgap_engine::{Attrs, ErrorClass, Kind, Observed, Value};
 use aws_smithy_mocks::{mock, Rule};
 use mock::{scope, ENV};
 
@@ -28,9 +28,7 @@ const ROLE_NODE: &str = "cluster/apps/role";
 const ROLE: &str = "airgap-demo-apps-cluster";
 const ROLE_ARN: &str = "arn:aws:iam::111111111111:role/airgap/demo/airgap-demo-apps-cluster";
 
-fn resolved(id: &str, attrs: Attrs) -> Resolved {
-    Resolved { env: ENV.into(), id: id.into(), scope: scope(), attrs, replaces: None }
-}
+use mock::node as resolved;
 
 fn observed(id: &str, physical_id: &str, attrs: Attrs) -> Observed {
     Observed {

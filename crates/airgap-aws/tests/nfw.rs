@@ -136,13 +136,7 @@ async fn observe_maps_a_described_policy_into_the_spec() {
 }
 
 fn node() -> Resolved {
-    Resolved {
-        env: ENV.into(),
-        id: NODE.into(),
-        scope: scope(),
-        attrs: desired().to_attrs(),
-        replaces: None,
-    }
+    mock::node(NODE, desired().to_attrs())
 }
 
 fn current() -> Observed {

@@ -28,6 +28,17 @@ pub fn scope() -> Scope {
     Scope::new(ACCOUNT, REGION)
 }
 
+/// A node of [`ENV`] in [`scope`] with resolved attributes.
+pub fn node(id: &str, attrs: airgap_engine::Attrs) -> airgap_engine::Resolved {
+    airgap_engine::Resolved {
+        env: ENV.into(),
+        id: id.into(),
+        scope: scope(),
+        attrs,
+        replaces: None,
+    }
+}
+
 /// EKS clients for [`scope`] whose calls the `rules` answer, in any order.
 pub fn eks(rules: &[&Rule]) -> Arc<Eks> {
     let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
@@ -64,6 +75,15 @@ pub fn tags(id: &str) -> std::collections::HashMap<String, String> {
     .collect()
 }
 
+/// The env's cluster in `status`, as EKS shows it before the spec's details.
+pub fn env_cluster(status: ClusterStatus) -> aws_sdk_eks::types::builders::ClusterBuilder {
+    Cluster::builder()
+        .name(CLUSTER)
+        .arn(CLUSTER_ARN)
+        .status(status)
+        .set_tags(Some(tags(CLUSTER_NODE)))
+}
+
 /// The env's cluster, ACTIVE, as `DescribeCluster` shows it (with `more` added).
 pub fn cluster(
     more: impl Fn(
@@ -79,16 +99,7 @@ pub fn cluster(
         .match_requests(|r| r.name() == Some(CLUSTER))
         .then_output(move || {
             DescribeClusterOutput::builder()
-                .cluster(
-                    more(
-                        Cluster::builder()
-                            .name(CLUSTER)
-                            .arn(CLUSTER_ARN)
-                            .status(ClusterStatus::Active)
-                            .set_tags(Some(tags(CLUSTER_NODE))),
-                    )
-                    .build(),
-                )
+                .cluster(more(env_cluster(ClusterStatus::Active)).build())
                 .build()
         });
     [listed, described]
