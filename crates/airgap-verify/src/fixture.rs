@@ -82,8 +82,7 @@ pub fn spoke(t: &mut Topology, name: &str, octet: u8) {
     vpc(t, name, &format!("10.{octet}.0.0/16"), VpcRole::Spoke);
     let mut transit = Vec::new();
     for (i, az) in ZONES.iter().enumerate() {
-        let app = subnet(t, name, &format!("app/{}", z(az)), &format!("10.{octet}.{i}.0/24"), az);
-        let _ = app;
+        subnet(t, name, &format!("app/{}", z(az)), &format!("10.{octet}.{i}.0/24"), az);
         route(t, &format!("{name}/rt/app/{}", z(az)), "0.0.0.0/0", tgw());
         transit.push(subnet(
             t,

@@ -103,7 +103,7 @@ fn span_of(bp: &Blueprint, resource: &str) -> Option<usize> {
                         .chain(&vpc.endpoints.gateway)
                         .find(|s| s.value == svc);
                     match (policy, listed) {
-                        (Some((_, p)), _) => p.span,
+                        (Some((k, _)), _) => k.span,
                         (None, Some(s)) => s.span,
                         (None, None) => vpc.name.span,
                     }
@@ -138,4 +138,29 @@ fn span_of(bp: &Blueprint, resource: &str) -> Option<usize> {
         _ => return None,
     };
     Some(span.offset())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_are_located_on_the_lines_that_declare_them() {
+        let bp = airgap_blueprint::examples::blueprint("hub-spoke.yaml").unwrap();
+        let text = bp.source.inner().as_str();
+        let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        let at = |r: &str| locate(&bp, r).map(|(l, _)| l);
+        assert_eq!(at("vpc/tooling/subnet/dataPlane/a"), Some(line_of("- name: tooling")));
+        // An endpoint with a policy: the policy; without: the service in its list.
+        assert_eq!(at("vpc/workload/endpoint/s3"), Some(line_of("        s3:")));
+        assert_eq!(
+            at("vpc/workload/endpoint/ecr.api"),
+            Some(line_of("interface: [ecr.api, ecr.dkr, sts, ec2"))
+        );
+        assert_eq!(at("vpc/inspection/rt/transit/a/default"), Some(line_of("inspectionVpc:")));
+        assert_eq!(at("cluster/apps/sg/api/0"), Some(line_of("apiAccessCidrs:")));
+        assert_eq!(at("registry/mirror/busybox"), Some(line_of("repositories:")));
+        assert_eq!(at("firewall"), Some(line_of("logging: { alert:")));
+        assert_eq!(at("ram/share"), None);
+    }
 }
