@@ -181,11 +181,13 @@ impl Walker<'_> {
                     Some(a) => self.in_tgw(&a.id, az, s, out),
                 }
             }
+            // A gateway that is not in the VPC carries nothing (AWS would show the route
+            // as a blackhole): only a usable one exposes the packet.
             Target::NatGateway { id } => {
-                s.exposed_at.get_or_insert(i);
                 let nat = t.nat_gateways.iter().find(|n| n.id == id);
                 match nat.and_then(|n| t.subnets.get(&n.subnet)) {
                     Some(ns) if ns.vpc == vpc_id => {
+                        s.exposed_at.get_or_insert(i);
                         if s.enter(format!("{id}@{}", ns.az), out) {
                             let nsid = ns.id.clone();
                             self.in_vpc(vpc_id, &nsid, &ns.az.clone(), s, out)
@@ -195,12 +197,12 @@ impl Walker<'_> {
                 }
             }
             Target::InternetGateway { id } => {
-                s.exposed_at.get_or_insert(i);
                 let attached = t
                     .internet_gateways
                     .iter()
                     .any(|g| g.id == id && g.vpc.as_deref() == Some(vpc_id));
                 if attached {
+                    s.exposed_at.get_or_insert(i);
                     s.end(End::Internet { gateway: id }, out)
                 } else {
                     s.end(End::Dropped { reason: format!("{id} is not attached to {vpc_id}") }, out)

@@ -254,3 +254,16 @@ fn a_firewall_endpoint_of_another_firewall_or_zone_is_not_taken_on_trust() {
     assert!(p.iter().any(|p| matches!(&p.end, End::Dropped { reason } if reason.contains("no endpoint in eu-central-1c"))));
     assert!(analyze(&t).breaches.is_empty());
 }
+
+#[test]
+fn a_route_to_a_gateway_of_another_vpc_carries_nothing() {
+    let mut t = hub();
+    // The inspection VPC's gateways, named from a spoke route table: AWS would show
+    // these routes as blackholes.
+    route(&mut t, "spoke/rt/app/a", "1.0.0.0/8", igw("igw"));
+    route(&mut t, "spoke/rt/app/a", "2.0.0.0/8", nat(fixture::ZONES[0]));
+    assert!(analyze(&t).breaches.is_empty());
+    let p = &trace(&t, "spoke/app/a", ip("1.1.1.1"))[0];
+    assert_eq!(p.end, End::Dropped { reason: "igw is not attached to spoke".into() });
+    assert_eq!(p.exposed_at, None);
+}
