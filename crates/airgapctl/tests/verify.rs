@@ -108,6 +108,12 @@ fn hub_spoke_with_endpoint_policies_passes_every_check() {
     assert!(out.contains("PASS egress.firewall-first"), "{out}");
     assert!(out.contains("16 spoke subnets x "), "{out}");
     assert_eq!(out.lines().filter(|l| l.starts_with("PASS ")).count(), 15, "{out}");
+    // --evidence: every line, the traced example path of the egress check among them.
+    let o = run(&dir, &["verify", "-f", "bp.yaml", "--evidence"]);
+    let out = stdout(&o);
+    assert!(out.contains("e.g. vpc/tooling/subnet/controlPlane/a -> 1.1.1.1:"), "{out}");
+    assert!(out.contains("firewall endpoint firewall (eu-central-1a)"), "{out}");
+    assert!(out.contains("allowed domains: .amazonaws.com, api.partner.example"), "{out}");
 }
 
 #[test]
