@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use airgap_catalog::names::az_letter;
 use airgap_catalog::spec::{
     EcrRepositorySpec, EksClusterSpec, EksNodegroupSpec, FirewallSpec, Id, InternetGatewaySpec,
     NatGatewaySpec, NfwPolicySpec, NfwRuleGroupSpec, PullPrincipals, RouteSpec,
@@ -61,13 +62,6 @@ pub fn id_str(id: &Id) -> String {
     }
 }
 
-/// The AZ's letters after the region (`eu-central-1a` -> `a`), as the expansion's
-/// firewall endpoint outputs (`endpoint/a`) name them.
-fn az_suffix(az: &str) -> &str {
-    let i = az.rfind(|c: char| c.is_ascii_digit()).map_or(0, |i| i + 1);
-    &az[i..]
-}
-
 /// Reads the graph of a plan (for region `region`) into a topology.
 pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
     let mut t = Topology { region: region.to_string(), ..Topology::default() };
@@ -115,7 +109,8 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
     for n in by_kind(&airgap_catalog::FIREWALL) {
         let s: FirewallSpec = spec(n)?;
         for sub in s.subnets.iter().filter_map(|x| t.subnets.get(&id_str(x))) {
-            fw_zones.insert((n.id.to_string(), az_suffix(&sub.az).to_string()), sub.az.clone());
+            // Keyed as the firewall kind keys its endpoint outputs (`endpoint/a`).
+            fw_zones.insert((n.id.to_string(), az_letter(&sub.az).to_string()), sub.az.clone());
         }
     }
     let target = |id: &Id| -> Target {
