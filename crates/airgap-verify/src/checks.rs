@@ -149,6 +149,7 @@ fn egress_check(t: &Topology) -> CheckResult {
             "safe paths end: {}",
             join(e.ends.iter().map(|(k, v)| format!("{k} {v}")))
         ),
+        format!("dropped: {}", join(e.drops.iter().map(|(k, v)| format!("{k} ({v})")))),
     ];
     // One traced path shows what "safe" looked like.
     let probe = u32::from(std::net::Ipv4Addr::new(1, 1, 1, 1));

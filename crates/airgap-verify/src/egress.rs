@@ -387,6 +387,9 @@ pub struct Egress {
     pub paths: usize,
     /// How the safe paths ended, counted.
     pub ends: BTreeMap<String, usize>,
+    /// Why the dropped ones were, counted: a default route hijacked into a dead end
+    /// passes, and shows here.
+    pub drops: BTreeMap<String, usize>,
     pub breaches: Vec<Breach>,
 }
 
@@ -419,6 +422,7 @@ pub fn analyze(t: &Topology) -> Egress {
         classes: external.len(),
         paths: 0,
         ends: BTreeMap::new(),
+        drops: BTreeMap::new(),
         breaches: Vec::new(),
     };
     for sub in &subnets {
@@ -429,6 +433,9 @@ pub fn analyze(t: &Topology) -> Egress {
                 e.paths += 1;
                 if p.is_safe() {
                     *e.ends.entry(end_name(&p.end).to_string()).or_default() += 1;
+                    if let End::Dropped { reason } = &p.end {
+                        *e.drops.entry(reason.clone()).or_default() += 1;
+                    }
                     continue;
                 }
                 match bad.iter_mut().find(|b| b.0 == p) {
