@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{EcrRepositorySpec, Id, PullPrincipals, Spec};
 use airgap_engine::{
-    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness,
+    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Readiness,
     Registry, Resolved, Scope, Updated, Value,
 };
 use async_trait::async_trait;
@@ -24,7 +24,7 @@ use crate::clients::PerScope;
 use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of};
 use crate::kit::{
-    all_pages, changes, delete_call, delete_progress, lookup, ours, sorted_lists, tag_map,
+    all_pages, changes, delete_call, lookup, ours, sorted_lists, tag_map, usable_until_deleted,
 };
 use crate::tags;
 
@@ -373,19 +373,10 @@ impl Kind for EcrRepository {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        if check.op != Op::Delete {
-            return Ok(Readiness::Ready(check.outputs.clone()));
-        }
         let name = check.physical_id.rsplit_once(":repository/").map_or("", |(_, n)| n);
-        let r = self
-            .0
-            .client(check.scope)?
-            .describe_repositories()
-            .repository_names(name)
-            .send()
-            .await
-            .map_err(classify);
-        delete_progress(r, |o| !o.repositories().is_empty(), "deleting")
+        let c = self.0.client(check.scope)?;
+        let describe = c.describe_repositories().repository_names(name).send();
+        usable_until_deleted(&check, describe, |o| !o.repositories().is_empty(), "deleting").await
     }
 }
 

@@ -217,13 +217,9 @@ impl Kind for LaunchTemplate {
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
         let c = self.0.client(check.scope)?;
-        usable_until_deleted(
-            check.op,
-            check.outputs,
-            c.describe_launch_templates().launch_template_ids(check.physical_id).send(),
-            |o| !o.launch_templates().is_empty(),
-        )
-        .await
+        let describe = c.describe_launch_templates().launch_template_ids(check.physical_id).send();
+        usable_until_deleted(&check, describe, |o| !o.launch_templates().is_empty(), "deleting")
+            .await
     }
 }
 

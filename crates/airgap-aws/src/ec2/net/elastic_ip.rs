@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Change, Check, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Updated, Value,
+    Attrs, Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+    Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
@@ -13,7 +13,7 @@ use crate::ec2::{
     adopted, env_filter, kind_meta, lookup, made, observe_tagged, tag_spec, Ec2, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{delete_progress, id_out, send_once};
+use crate::kit::{id_out, send_once, usable_until_deleted};
 use airgap_catalog::spec::{ElasticIpSpec, Spec};
 
 pub struct ElasticIp(pub Arc<Ec2>);
@@ -67,18 +67,9 @@ impl Kind for ElasticIp {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        if check.op != Op::Delete {
-            return Ok(Readiness::Ready(check.outputs.clone()));
-        }
-        let r = self
-            .0
-            .client(check.scope)?
-            .describe_addresses()
-            .allocation_ids(check.physical_id)
-            .send()
-            .await
-            .map_err(classify);
-        delete_progress(r, |o| !o.addresses().is_empty(), "releasing")
+        let c = self.0.client(check.scope)?;
+        let describe = c.describe_addresses().allocation_ids(check.physical_id).send();
+        usable_until_deleted(&check, describe, |o| !o.addresses().is_empty(), "releasing").await
     }
 }
 

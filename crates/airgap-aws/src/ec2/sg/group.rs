@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Change, Check, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope, Updated,
+    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
@@ -13,7 +13,7 @@ use crate::ec2::{
     Held, TagDrift,
 };
 use crate::errors::classify;
-use crate::kit::{created, delete_call, delete_progress, unless_done};
+use crate::kit::{created, delete_call, unless_done, usable_until_deleted};
 use airgap_catalog::spec::{SecurityGroupSpec, Spec};
 
 pub struct SecurityGroup(pub Arc<Ec2>, pub Arc<Blockers>);
@@ -88,17 +88,9 @@ impl Kind for SecurityGroup {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        if check.op != Op::Delete {
-            return Ok(Readiness::Ready(check.outputs.clone()));
-        }
-        let r = self
-            .0
-            .client(check.scope)?
-            .describe_security_groups()
-            .group_ids(check.physical_id)
-            .send()
+        let c = self.0.client(check.scope)?;
+        let describe = c.describe_security_groups().group_ids(check.physical_id).send();
+        usable_until_deleted(&check, describe, |o| !o.security_groups().is_empty(), "deleting")
             .await
-            .map_err(classify);
-        delete_progress(r, |o| !o.security_groups().is_empty(), "deleting")
     }
 }
