@@ -67,13 +67,8 @@ impl V<'_> {
                 })
         });
         if !good {
-            self.sink
-                .report(
-                    Code::InvalidValue,
-                    s.span,
-                    format!("`{}` is not an IAM {} ARN", s.value, kinds.join(" or ")),
-                    format!("invalid {what}"),
-                )
+            let arn = format!("an IAM {} ARN", kinds.join(" or "));
+            self.not_a(s.span, &s.value, &arn, format!("invalid {what}"))
                 .help(format!("write arn:aws:iam::<12-digit account id>:{}/<name>", kinds[0]));
         }
     }
@@ -136,14 +131,11 @@ impl V<'_> {
                 });
                 let newest = k8s::EKS_VERSIONS[k8s::EKS_VERSIONS.len() - 1].0;
                 if !good {
-                    self.sink
-                        .report(
-                            Code::InvalidValue,
-                            v.span,
-                            format!("`{}` is not a Kubernetes version", v.value),
-                            "invalid version",
-                        )
-                        .help(format!("write the minor version as a quoted string, e.g. version: \"1.{newest}\""));
+                    self.not_a(v.span, &v.value, "a Kubernetes version", "invalid version").help(
+                        format!(
+                        "write the minor version as a quoted string, e.g. version: \"1.{newest}\""
+                    ),
+                    );
                 } else if k8s::minor(&v.value).is_some_and(|m| m < k8s::oldest()) {
                     self.sink
                         .report(
@@ -272,13 +264,7 @@ impl V<'_> {
                     && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
             });
             if !good {
-                self.sink
-                    .report(
-                        Code::InvalidValue,
-                        t.span,
-                        format!("`{}` is not an EC2 instance type", t.value),
-                        "invalid instance type",
-                    )
+                self.not_a(t.span, &t.value, "an EC2 instance type", "invalid instance type")
                     .help("write family.size, e.g. m6i.large");
             }
         }
@@ -294,13 +280,7 @@ impl V<'_> {
                             && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
                     });
                     if !good {
-                        self.sink
-                            .report(
-                                Code::InvalidValue,
-                                ng.ami.span,
-                                format!("`{id}` is not an AMI id"),
-                                "invalid AMI id",
-                            )
+                        self.not_a(ng.ami.span, id, "an AMI id", "invalid AMI id")
                             .help("an AMI id looks like ami-0123456789abcdef0");
                     }
                 }

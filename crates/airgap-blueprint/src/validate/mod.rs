@@ -10,7 +10,9 @@
 
 use std::collections::HashSet;
 
-use crate::diag::{Code, Sink};
+use miette::SourceSpan;
+
+use crate::diag::{Code, Problem, Sink};
 use crate::model::*;
 
 mod cluster;
@@ -36,6 +38,17 @@ impl V<'_> {
         let text = self.sink.source.inner();
         let (a, b) = (s.span.offset(), s.span.offset() + s.span.len());
         text.get(a..b) != Some(s.value.to_string().as_str())
+    }
+
+    /// A value that is not what its field takes (`what`: "a Kubernetes version").
+    fn not_a(
+        &mut self,
+        span: SourceSpan,
+        value: &str,
+        what: &str,
+        label: impl Into<String>,
+    ) -> &mut Problem {
+        self.sink.report(Code::InvalidValue, span, format!("`{value}` is not {what}"), label)
     }
 
     /// Whether `item` is the first of its value in a list that names each thing once

@@ -263,8 +263,7 @@ impl V<'_> {
                         && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                 });
             if !good {
-                self.sink
-                    .report(Code::InvalidValue, d.span, format!("`{}` is not a domain name", d.value), "invalid domain")
+                self.not_a(d.span, &d.value, "a domain name", "invalid domain")
                     .help("write a domain (api.partner.example) or a leading dot for all subdomains (.amazonaws.com); no wildcards or schemes");
             }
         }

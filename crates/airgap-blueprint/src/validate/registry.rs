@@ -1,7 +1,6 @@
 //! The `registries` section: ECR repository names.
 
 use super::V;
-use crate::diag::Code;
 use crate::model::*;
 
 impl V<'_> {
@@ -19,9 +18,9 @@ impl V<'_> {
                         })
                 });
             if !good {
-                self.sink
-                    .report(Code::InvalidValue, repo.span, format!("`{v}` is not an ECR repository name"), "invalid repository name")
-                    .help("use lowercase letters, digits and ._- in /-separated parts, e.g. mirror/nginx");
+                self.not_a(repo.span, v, "an ECR repository name", "invalid repository name").help(
+                    "use lowercase letters, digits and ._- in /-separated parts, e.g. mirror/nginx",
+                );
             }
         }
     }
