@@ -24,7 +24,8 @@ use crate::clients::PerScope;
 use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of};
 use crate::kit::{
-    all_pages, changes, delete_call, lookup, ours, sorted_lists, tag_map, usable_until_deleted,
+    all_pages, changes, delete_call, lookup, ours, set_of, sorted_lists, tag_map,
+    usable_until_deleted,
 };
 use crate::tags;
 
@@ -58,9 +59,7 @@ const PULL_SID: &str = "AirgapNodesPull";
 
 /// The repository policy that lets `principals` pull, nothing more.
 fn pull_policy(principals: &[String]) -> serde_json::Value {
-    let mut principals = principals.to_vec();
-    principals.sort();
-    principals.dedup();
+    let principals = set_of(principals);
     json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -121,15 +120,14 @@ fn pull_principals(policy_text: &str) -> PullPrincipals {
         return PullPrincipals::Other(format!("not JSON: {policy_text}"));
     };
     let doc = canonical(&doc);
-    let mut principals: Vec<String> = doc["Statement"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|st| st["Principal"]["AWS"].as_array().cloned().unwrap_or_default())
-        .filter_map(|p| p.as_str().map(str::to_string))
-        .collect();
-    principals.sort();
-    principals.dedup();
+    let principals = set_of(
+        doc["Statement"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|st| st["Principal"]["AWS"].as_array().cloned().unwrap_or_default())
+            .filter_map(|p| p.as_str().map(str::to_string)),
+    );
     if canonical(&pull_policy(&principals)) == doc {
         PullPrincipals::Principals(principals.into_iter().map(Id::from).collect())
     } else {

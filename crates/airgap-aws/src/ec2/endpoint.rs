@@ -18,8 +18,8 @@ use super::{
 };
 use crate::errors::{classify, unless_gone};
 use crate::kit::{
-    by_state, canonical_policy, changes, created, delta, id_out, ids, some_if, sorted_lists,
-    with_tag_drift,
+    by_state, canonical_policy, changes, created, delta, id_out, ids, set_of, some_if,
+    sorted_lists, with_tag_drift,
 };
 use airgap_catalog::spec::{Id, Spec, VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec};
 
@@ -101,12 +101,7 @@ async fn observe(
         let vpc = e.vpc_id().unwrap_or_default().to_string();
         let service = e.service_name().unwrap_or_default().to_string();
         let policy = e.policy_document().map(observed_policy);
-        let set = |v: &[String]| {
-            let mut v = v.to_vec();
-            v.sort();
-            v.dedup();
-            v.into_iter().map(Id::from).collect::<Vec<_>>()
-        };
+        let set = |v: &[String]| set_of(v).into_iter().map(Id::from).collect::<Vec<_>>();
         let mut parents = vec![vpc.clone()];
         let attrs = match ty {
             VpcEndpointType::Gateway => {

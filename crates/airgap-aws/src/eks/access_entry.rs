@@ -14,7 +14,7 @@ use aws_sdk_eks::types::{AccessEntry, AccessScope, AccessScopeType};
 use super::{changes, made_or_adopted, member_out, std_tags, Eks};
 use crate::ec2::kind_meta;
 use crate::errors::classify;
-use crate::kit::{all_pages, delete_call, lookup, not_visible_yet, presence, s};
+use crate::kit::{all_pages, delete_call, lookup, not_visible_yet, presence, s, set_of};
 
 pub struct EksAccessEntry(pub Arc<Eks>);
 
@@ -37,9 +37,8 @@ async fn describe_entry(
 
 /// The policies associated with an entry: none, the one a blueprint asks for, or
 /// several (added by hand), in one order.
-fn policies(mut arns: Vec<String>) -> Option<Policies> {
-    arns.sort();
-    arns.dedup();
+fn policies(arns: Vec<String>) -> Option<Policies> {
+    let mut arns = set_of(arns);
     match arns.len() {
         0 => None,
         1 => arns.pop().map(Policies::One),

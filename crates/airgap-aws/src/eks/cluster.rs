@@ -20,7 +20,7 @@ use super::{
 };
 use crate::ec2::kind_meta;
 use crate::errors::{classify, gone_is_ok};
-use crate::kit::s;
+use crate::kit::{s, set_of};
 
 pub struct EksCluster(pub Arc<Eks>);
 
@@ -60,17 +60,9 @@ fn observed_out(cl: &Cluster) -> Attrs {
 }
 
 fn enabled_logs(cl: &Cluster) -> Vec<String> {
-    let mut v: Vec<String> = cl
-        .logging()
-        .map(|l| l.cluster_logging())
-        .unwrap_or_default()
-        .iter()
-        .filter(|s| s.enabled() == Some(true))
-        .flat_map(|s| s.types().iter().map(|t| t.as_str().to_string()))
-        .collect();
-    v.sort();
-    v.dedup();
-    v
+    let logging = cl.logging().map(|l| l.cluster_logging()).unwrap_or_default();
+    let enabled = logging.iter().filter(|s| s.enabled() == Some(true));
+    set_of(enabled.flat_map(|s| s.types().iter().map(|t| t.as_str())))
 }
 
 /// The KMS key of the cluster's envelope encryption (EKS now encrypts all API data

@@ -10,6 +10,15 @@ pub(crate) fn ids(refs: &[Id]) -> Result<Vec<String>, KindError> {
     refs.iter().map(|r| r.get().map(str::to_string).map_err(KindError::from)).collect()
 }
 
+/// Sorted and without repeats: what AWS keeps as a set (subnets, actions, principals,
+/// log types) in one order, so that it compares as a set.
+pub(crate) fn set_of<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Vec<String> {
+    let mut v: Vec<String> = items.into_iter().map(Into::into).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// Members to add and to remove to go from `have` to `want`.
 pub(crate) fn delta(want: &[String], have: &[String]) -> (Vec<String>, Vec<String>) {
     (
@@ -32,6 +41,7 @@ mod tests {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert_eq!(delta(&s(&["a", "b"]), &s(&["b", "c"])), (s(&["a"]), s(&["c"])));
         assert_eq!(some_if(Vec::new()), None);
+        assert_eq!(set_of(["b", "a", "b"]), s(&["a", "b"]));
         assert!(ids(&[Id::of("n", "id")]).is_err());
         assert_eq!(ids(&["x".into()]).unwrap(), s(&["x"]));
     }

@@ -23,7 +23,7 @@ use super::{
 use crate::ec2::kind_meta;
 use crate::errors::classify;
 use crate::kit::{
-    all_pages, changes, delete_call, lookup, not_visible_yet, sorted_lists, with_tag_drift,
+    all_pages, changes, delete_call, lookup, not_visible_yet, set_of, sorted_lists, with_tag_drift,
 };
 use crate::tags;
 
@@ -111,14 +111,6 @@ fn destination(ty: &str, group: &str) -> Result<LogDestinationConfig, KindError>
         .log_destination("logGroup", group)
         .build()
         .map_err(build_err)
-}
-
-/// Subnet ids as a sorted set of ids: AWS lists the mappings in no particular order.
-fn sorted_ids(ids: &[String]) -> Vec<Id> {
-    let mut v = ids.to_vec();
-    v.sort();
-    v.dedup();
-    v.into_iter().map(Id::from).collect()
 }
 
 fn firewall_comparable(desired: &Attrs) -> Attrs {
@@ -237,7 +229,8 @@ impl Kind for Firewall {
             let spec = FirewallSpec {
                 policy: fw.firewall_policy_arn().into(),
                 vpc: fw.vpc_id().into(),
-                subnets: sorted_ids(&subnets),
+                // AWS lists the mappings in no particular order.
+                subnets: set_of(&subnets).into_iter().map(Id::from).collect(),
                 deletion_protection: fw.delete_protection(),
                 alert_log_group: group("ALERT"),
                 flow_log_group: group("FLOW"),

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
-use crate::kit::{all_pages, delete_call, lookup, with_tag_drift};
+use crate::kit::{all_pages, delete_call, lookup, set_of, with_tag_drift};
 
 /// The firewall policy: stateless default (forward to the stateful engine), rule order,
 /// stateful default actions (strict order only) and the stateful rule groups in
@@ -54,14 +54,6 @@ fn policy_body(s: &NfwPolicySpec) -> Result<FirewallPolicy, KindError> {
         .map_err(build_err)
 }
 
-/// Sorted and without repeats, as AWS keeps default actions.
-fn action_set(actions: &[String]) -> Vec<String> {
-    let mut v = actions.to_vec();
-    v.sort();
-    v.dedup();
-    v
-}
-
 /// A policy as observed, in the spec's shape: the rule groups in priority order.
 fn policy_spec(p: &FirewallPolicy) -> NfwPolicySpec {
     let mut refs: Vec<_> = p.stateful_rule_group_references().iter().collect();
@@ -76,13 +68,13 @@ fn policy_spec(p: &FirewallPolicy) -> NfwPolicySpec {
         ),
         stateless_default: p.stateless_default_actions().join(","),
         stateless_fragment_default: Some(p.stateless_fragment_default_actions().join(",")),
-        stateful_default: action_set(p.stateful_default_actions()),
+        stateful_default: set_of(p.stateful_default_actions()),
     }
 }
 
 /// The desired spec in observe's form: fragments get the stateless default too.
 fn policy_comparable(mut s: NfwPolicySpec) -> NfwPolicySpec {
-    s.stateful_default = action_set(&s.stateful_default);
+    s.stateful_default = set_of(&s.stateful_default);
     s.stateless_fragment_default = Some(s.stateless_default.clone());
     s
 }

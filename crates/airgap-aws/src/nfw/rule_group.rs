@@ -20,7 +20,7 @@ use super::{
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
-use crate::kit::{all_pages, delete_call, lookup, with_tag_drift};
+use crate::kit::{all_pages, delete_call, lookup, set_of, with_tag_drift};
 
 /// A stateful rule group: a domain allowlist (`domains`, `targetTypes`) or Suricata
 /// `rules`; `homeNet` sets HOME_NET (the firewall inspects other VPCs' traffic, which
@@ -103,14 +103,6 @@ fn rule_group_body(s: &NfwRuleGroupSpec) -> Result<RuleGroup, KindError> {
     Ok(body.build())
 }
 
-/// Sorted and without repeats: AWS keeps these as sets.
-fn set_of<'a>(items: impl IntoIterator<Item = &'a String>) -> Vec<String> {
-    let mut v: Vec<String> = items.into_iter().cloned().collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
 /// A rule group as observed, in the spec's shape.
 fn rule_group_spec(resp: &RuleGroupResponse, body: Option<&RuleGroup>) -> NfwRuleGroupSpec {
     let src = body.and_then(|b| b.rules_source());
@@ -119,12 +111,7 @@ fn rule_group_spec(resp: &RuleGroupResponse, body: Option<&RuleGroup>) -> NfwRul
         group_type: resp.r#type().map_or("", |t| t.as_str()).to_string(),
         domains: set_of(list.map(|l| l.targets()).unwrap_or_default()),
         target_types: set_of(
-            &list
-                .map(|l| l.target_types())
-                .unwrap_or_default()
-                .iter()
-                .map(|t| t.as_str().to_string())
-                .collect::<Vec<_>>(),
+            list.map(|l| l.target_types()).unwrap_or_default().iter().map(|t| t.as_str()),
         ),
         generated_rules_type: list.map(|l| l.generated_rules_type().as_str().to_string()),
         rules: src
@@ -157,7 +144,7 @@ fn rule_group_comparable(mut s: NfwRuleGroupSpec) -> NfwRuleGroupSpec {
     s.target_types = set_of(&s.target_types);
     if !s.domains.is_empty() {
         if s.target_types.is_empty() {
-            s.target_types = set_of(&target_types(&s));
+            s.target_types = set_of(target_types(&s));
         }
         s.generated_rules_type = Some("ALLOWLIST".into());
     }

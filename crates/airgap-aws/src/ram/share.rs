@@ -15,7 +15,7 @@ use aws_sdk_ram::types::{ResourceOwner, ResourceShareStatus};
 use super::{all_shares, ram_tags, shares, tag_map, Ram};
 use crate::ec2::kind_meta;
 use crate::errors::{classify, found};
-use crate::kit::{changes, delete_call, page_items, sorted_lists};
+use crate::kit::{changes, delete_call, page_items, set_of, sorted_lists};
 use crate::tags;
 
 pub struct RamShare(pub Arc<Ram>);
@@ -71,9 +71,7 @@ impl Kind for RamShare {
             .filter_map(|sh| {
                 let id = tags::owned_id(&tag_map(sh), env)?;
                 let arn = sh.resource_share_arn()?.to_string();
-                let mut res = resources.remove(&arn).unwrap_or_default();
-                res.sort();
-                res.dedup();
+                let res = set_of(resources.remove(&arn).unwrap_or_default());
                 let spec = RamShareSpec {
                     name: sh.name().unwrap_or_default().to_string(),
                     resources: res.iter().map(|r| Id::from(r.as_str())).collect(),
