@@ -35,7 +35,9 @@ fn hub_spoke_parses() {
     );
     let workload = bp.vpc("workload").unwrap();
     assert_eq!(workload.endpoints.interface.len(), 9);
-    assert_eq!(workload.endpoints.policies.len(), 1);
+    // s3, ecr.api and ecr.dkr; the tooling VPC the same three.
+    assert_eq!(workload.endpoints.policies.len(), 3);
+    assert_eq!(bp.vpc("tooling").unwrap().endpoints.policies.len(), 3);
     assert!(bp.vpc("tooling").is_some());
     assert!(bp.hub.firewall.is_some());
     assert_eq!(bp.clusters.len(), 1);

@@ -50,57 +50,12 @@ fn status<'a>(doc: &'a Value, id: &str) -> &'a str {
     c["status"].as_str().unwrap()
 }
 
-/// hub-spoke.yaml with policies on its ECR endpoints (the environment's repositories
-/// only) and on the tooling VPC's S3 gateway endpoint (ECR's layer bucket only).
-fn hub_spoke_with_endpoint_policies() -> String {
-    let repos = r#"["arn:aws:ecr:eu-central-1:222222222222:repository/mirror/nginx", "arn:aws:ecr:eu-central-1:222222222222:repository/mirror/busybox"]"#;
-    let ecr = format!(
-        r#"{{ Version: "2012-10-17", Statement: [{{ Effect: Allow, Principal: "*", Action: ["ecr:GetAuthorizationToken"], Resource: "*" }}, {{ Effect: Allow, Principal: "*", Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"], Resource: {repos} }}] }}"#
-    );
-    let s3 = r#"{ Version: "2012-10-17", Statement: [{ Effect: Allow, Principal: "*", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::prod-eu-central-1-starport-layer-bucket/*"] }] }"#;
-    let text = hub_spoke();
-    let workload = "      policies:\n        s3:\n";
-    assert_eq!(text.matches(workload).count(), 1, "hub-spoke.yaml changed shape");
-    let text = text.replacen(
-        workload,
-        &format!("      policies:\n        ecr.api: {ecr}\n        ecr.dkr: {ecr}\n        s3:\n"),
-        1,
-    );
-    let tooling = "      interface: [ecr.api, ecr.dkr, sts, ssm, ssmmessages, ec2messages, logs]\n";
-    assert_eq!(text.matches(tooling).count(), 1, "hub-spoke.yaml changed shape");
-    text.replacen(
-        tooling,
-        &format!("{tooling}      policies:\n        ecr.api: {ecr}\n        ecr.dkr: {ecr}\n        s3: {s3}\n"),
-        1,
-    )
-}
-
 #[test]
-fn hub_spoke_as_shipped_passes_every_network_check_and_fails_on_its_open_endpoint_policies() {
+fn hub_spoke_as_shipped_passes_every_check() {
     let dir = scratch("shipped");
     let plan = plans().join("hub-spoke.yaml");
-    let o = run(&dir, &["verify", "-f", plan.to_str().unwrap(), "--output", "json"]);
-    assert_eq!(o.status.code(), Some(VERIFY_FAILED), "{}", String::from_utf8_lossy(&o.stderr));
-    let doc = json(&o);
-    assert_eq!(doc["format_version"], 1);
-    assert_eq!(doc["source"], "plan");
-    assert_eq!(doc["env"], "hub-spoke");
-    assert_eq!(doc["passed"], false);
-    for c in doc["checks"].as_array().unwrap() {
-        let id = c["id"].as_str().unwrap();
-        // The ECR endpoints and the tooling VPC's S3 endpoint have no policy (AWS's
-        // default: full access); everything else of the air gap holds.
-        let want = if id.starts_with("endpoints.") { "fail" } else { "pass" };
-        assert_eq!(c["status"], want, "{id}: {c:#}");
-    }
-    assert_eq!(doc["summary"]["fail"], 2);
-}
-
-#[test]
-fn hub_spoke_with_endpoint_policies_passes_every_check() {
-    let dir = scratch("policies");
-    std::fs::write(dir.join("bp.yaml"), hub_spoke_with_endpoint_policies()).unwrap();
-    let o = run(&dir, &["verify", "-f", "bp.yaml"]);
+    let plan = plan.to_str().unwrap();
+    let o = run(&dir, &["verify", "-f", plan]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.contains("15 checks: 15 passed, 0 failed, 0 not applicable."), "{out}");
@@ -109,21 +64,73 @@ fn hub_spoke_with_endpoint_policies_passes_every_check() {
     assert!(out.contains("16 spoke subnets x "), "{out}");
     assert_eq!(out.lines().filter(|l| l.starts_with("PASS ")).count(), 15, "{out}");
     // --evidence: every line, the traced example path of the egress check among them.
-    let o = run(&dir, &["verify", "-f", "bp.yaml", "--evidence"]);
+    let o = run(&dir, &["verify", "-f", plan, "--evidence"]);
     let out = stdout(&o);
     assert!(out.contains("e.g. vpc/tooling/subnet/controlPlane/a -> 1.1.1.1:"), "{out}");
     assert!(out.contains("firewall endpoint firewall (eu-central-1a)"), "{out}");
     assert!(out.contains("allowed domains: .amazonaws.com, api.partner.example"), "{out}");
+
+    let o = run(&dir, &["verify", "-f", plan, "--output", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let doc = json(&o);
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["source"], "plan");
+    assert_eq!(doc["env"], "hub-spoke");
+    assert_eq!(doc["passed"], true);
+    assert_eq!(doc["summary"]["pass"], 15);
+}
+
+#[test]
+fn an_ecr_endpoint_policy_open_to_every_repository_fails() {
+    let dir = scratch("ecr-wildcard");
+    // Every ECR endpoint policy of the plan names this repository (YAML anchors share
+    // two policies between the four endpoints).
+    let repo = "arn:aws:ecr:eu-central-1:222222222222:repository/mirror/busybox";
+    let text = hub_spoke();
+    assert_eq!(text.matches(repo).count(), 2, "hub-spoke.yaml changed shape");
+    let text = text.replace(repo, "arn:aws:ecr:eu-central-1:222222222222:repository/*");
+    std::fs::write(dir.join("bp.yaml"), text).unwrap();
+    let o = run(&dir, &["verify", "-f", "bp.yaml", "--output", "json"]);
+    assert_eq!(o.status.code(), Some(VERIFY_FAILED), "{}", stdout(&o));
+    let doc = json(&o);
+    assert_eq!(doc["passed"], false);
+    for c in doc["checks"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        let want = if id == "endpoints.ecr-policy" { "fail" } else { "pass" };
+        assert_eq!(c["status"], want, "{id}: {c:#}");
+    }
+    let c = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "endpoints.ecr-policy")
+        .unwrap();
+    let at: Vec<&str> =
+        c["findings"].as_array().unwrap().iter().map(|f| f["resource"].as_str().unwrap()).collect();
+    assert_eq!(
+        at,
+        [
+            "vpc/workload/endpoint/ecr.api",
+            "vpc/workload/endpoint/ecr.dkr",
+            "vpc/tooling/endpoint/ecr.api",
+            "vpc/tooling/endpoint/ecr.dkr"
+        ]
+    );
+}
+
+/// hub-spoke.yaml without `hub.firewall`: egress goes straight to the NAT gateways.
+fn hub_spoke_without_firewall() -> String {
+    let text = hub_spoke();
+    let start = text.find("  firewall:\n").unwrap();
+    let end = text.find("    deletionProtection: false\n").unwrap()
+        + "    deletionProtection: false\n".len();
+    format!("{}{}", &text[..start], &text[end..])
 }
 
 #[test]
 fn a_blueprint_without_its_firewall_fails_naming_the_hop_that_lets_traffic_out() {
     let dir = scratch("no-firewall");
-    let text = hub_spoke_with_endpoint_policies();
-    let start = text.find("  firewall:\n").unwrap();
-    let end = text.find("    deletionProtection: false\n").unwrap()
-        + "    deletionProtection: false\n".len();
-    std::fs::write(dir.join("bp.yaml"), format!("{}{}", &text[..start], &text[end..])).unwrap();
+    std::fs::write(dir.join("bp.yaml"), hub_spoke_without_firewall()).unwrap();
 
     let o = run(&dir, &["verify", "-f", "bp.yaml"]);
     let out = stdout(&o);
@@ -166,7 +173,7 @@ fn a_blueprint_without_its_firewall_fails_naming_the_hop_that_lets_traffic_out()
 #[test]
 fn a_firewall_without_alert_logs_fails_the_logging_check_alone() {
     let dir = scratch("logs");
-    let text = hub_spoke_with_endpoint_policies();
+    let text = hub_spoke();
     let logging = "logging: { alert: cloudwatch, flow: cloudwatch, retentionDays: 30 }";
     assert_eq!(text.matches(logging).count(), 1, "hub-spoke.yaml changed shape");
     let text = text.replace(logging, "logging: { alert: none, flow: none }");
@@ -181,7 +188,8 @@ fn a_firewall_without_alert_logs_fails_the_logging_check_alone() {
 #[test]
 fn sarif_has_a_rule_per_check_and_a_result_per_finding() {
     let dir = scratch("sarif");
-    let plan = plans().join("single-account.yaml");
+    let plan = dir.join("bp.yaml");
+    std::fs::write(&plan, hub_spoke_without_firewall()).unwrap();
     let o = run(&dir, &["verify", "-f", plan.to_str().unwrap(), "--sarif", "-"]);
     assert_eq!(o.status.code(), Some(VERIFY_FAILED));
     let s = json(&o);
