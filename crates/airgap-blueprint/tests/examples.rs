@@ -21,6 +21,8 @@ fn single_account_parses() {
     assert!(bp.accounts[0].role.is_none());
     assert_eq!(bp.azs(), ["eu-central-1a", "eu-central-1b"]);
     assert_eq!(bp.vpcs[0].endpoints.interface.len(), 9);
+    assert_eq!(bp.vpcs[0].endpoints.policies.len(), 3);
+    assert!(bp.hub.firewall.is_some());
     assert_eq!(bp.hub.transit_gateway.asn.value, 64512);
     assert_eq!(bp.metadata.ttl.as_ref().unwrap().value.as_secs(), 8 * 3600);
 }

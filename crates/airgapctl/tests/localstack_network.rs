@@ -28,10 +28,12 @@ const INTERFACE: &[&str] = airgap_blueprint::regions::EKS_INTERFACE_DEFAULT;
 /// Spoke tiers with a default route to the transit gateway (transit has none).
 const PRIVATE_TIERS: [&str; 3] = ["controlPlane", "dataPlane", "endpoints"];
 
-/// One test's world: a fresh account, an env name, a scratch directory, an EC2 client.
+/// One test's world: a fresh account, an env name, a scratch directory, an EC2 and a
+/// Network Firewall client.
 struct World {
     account: Account,
     ec2: aws_sdk_ec2::Client,
+    nfw: aws_sdk_networkfirewall::Client,
     cli: Cli,
     env: String,
 }
@@ -42,10 +44,28 @@ impl World {
         let ls = LocalStack::connect().await?;
         let account = ls.fresh_account();
         ls.set_time_scale(&account, SCALE).await?;
-        let ec2 = aws_sdk_ec2::Client::new(&ls.sdk_config(&account).await?);
+        let conf = ls.sdk_config(&account).await?;
+        let ec2 = aws_sdk_ec2::Client::new(&conf);
+        let nfw = aws_sdk_networkfirewall::Client::new(&conf);
         let env = format!("{name}-{}", account.id());
         let cli = Cli::new(BIN, &format!("network-{env}"), ls.endpoint());
-        Ok(World { account, ec2, cli, env })
+        Ok(World { account, ec2, nfw, cli, env })
+    }
+
+    /// The firewall's endpoint in each AZ (letter -> `vpce-..`): the account is the
+    /// test's own, so its one firewall is the env's.
+    async fn firewall_endpoints(&self) -> Res<BTreeMap<&'static str, String>> {
+        let listed = self.nfw.list_firewalls().send().await?;
+        assert_eq!(listed.firewalls().len(), 1, "{listed:?}");
+        let arn = listed.firewalls()[0].firewall_arn().unwrap_or_default();
+        let fw = self.nfw.describe_firewall().firewall_arn(arn).send().await?;
+        let sync = fw.firewall_status().and_then(|s| s.sync_states()).expect("sync states");
+        let mut out = BTreeMap::new();
+        for az in AZS {
+            let att = sync[&format!("{REGION}{az}")].attachment().expect("attachment");
+            out.insert(az, att.endpoint_id().expect("endpoint").to_string());
+        }
+        Ok(out)
     }
 
     /// plans/single-account.yaml in this world's account (through the deployer role)
@@ -376,7 +396,7 @@ async fn apply_builds_the_single_account_network() -> Res {
     let bp = w.write("bp.yaml", &w.single_account());
     let apply = w.apply(&bp).await.expect(0, "airgapctl");
     let out = apply.stdout.clone();
-    assert!(out.contains(": 82 created, 0 updated, 0 deleted."), "{out}");
+    assert!(out.contains(": 89 created, 0 updated, 0 deleted."), "{out}");
 
     let inv = w.sweep(&w.env).await?;
     // Every resource carries airgap:env, airgap:id, airgap:managed-by and Name.
@@ -384,7 +404,7 @@ async fn apply_builds_the_single_account_network() -> Res {
     check_vpcs_and_subnets(&w.ec2, &inv).await?;
     check_gateways(&inv);
     check_transit_gateway(&w.ec2, &inv).await?;
-    check_vpc_routes(&inv);
+    check_vpc_routes(&inv, &w.firewall_endpoints().await?);
     check_endpoints(&inv);
 
     let again = w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "airgapctl");
@@ -570,7 +590,7 @@ async fn tgw_static_routes(
 /// VPC routes, exactly: the spoke tiers out through the transit gateway (the transit
 /// tier only local), the inspection transit tier to the NAT of its AZ, the public tier
 /// to the internet gateway and back to the spoke through the transit gateway.
-fn check_vpc_routes(inv: &Inventory) {
+fn check_vpc_routes(inv: &Inventory, firewall: &BTreeMap<&str, String>) {
     let tgw = inv.tgw_id();
     let igw = inv.igws["vpc/inspection/igw"].internet_gateway_id().unwrap_or("?");
     let routes = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
@@ -584,13 +604,16 @@ fn check_vpc_routes(inv: &Inventory) {
         }
         let id = format!("vpc/workload/rt/transit/{az}");
         assert_eq!(inv.routes(&id), routes(&[spoke_local]), "{id}");
+        // Out through the firewall endpoint of the AZ, then NAT; back the same way.
         let nat = inv.nats[&format!("vpc/inspection/nat/{az}")].nat_gateway_id().unwrap_or("?");
+        let fw = firewall[az].as_str();
         let id = format!("vpc/inspection/rt/transit/{az}");
-        assert_eq!(inv.routes(&id), routes(&[insp_local, ("0.0.0.0/0", nat)]), "{id}");
+        assert_eq!(inv.routes(&id), routes(&[insp_local, ("0.0.0.0/0", fw)]), "{id}");
         let id = format!("vpc/inspection/rt/firewall/{az}");
-        assert_eq!(inv.routes(&id), routes(&[insp_local]), "{id}");
+        let to_nat = routes(&[insp_local, ("0.0.0.0/0", nat), ("10.10.0.0/16", &tgw)]);
+        assert_eq!(inv.routes(&id), to_nat, "{id}");
         let id = format!("vpc/inspection/rt/public/{az}");
-        let public = routes(&[insp_local, ("0.0.0.0/0", igw), ("10.10.0.0/16", &tgw)]);
+        let public = routes(&[insp_local, ("0.0.0.0/0", igw), ("10.10.0.0/16", fw)]);
         assert_eq!(inv.routes(&id), public, "{id}");
     }
 }
@@ -693,11 +716,13 @@ async fn drift_is_planned_and_repaired() -> Res {
     assert_eq!(after.routes(route_rt).get("0.0.0.0/0"), Some(&tgw_id));
     let name = tag_map(after.route_tables[tag_rt].tags()).get("Name").cloned();
     assert_eq!(name, Some(format!("{}/{tag_rt}", w.env)));
+    // The blueprint's policy again: ECR's layer bucket only.
     let doc = after.endpoints["vpc/workload/endpoint/s3"].policy_document().unwrap_or_default();
     let doc: serde_json::Value = serde_json::from_str(doc)?;
+    let layers = format!("arn:aws:s3:::prod-{REGION}-starport-layer-bucket/*");
     assert_eq!(
         doc["Statement"],
-        serde_json::json!([{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]),
+        serde_json::json!([{"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject"], "Resource": [layers]}]),
         "{doc}"
     );
 
@@ -901,13 +926,15 @@ async fn destroy_leaves_nothing() -> Res {
 
     let destroy = w.destroy(&bp).await.expect(0, "airgapctl");
     assert!(
-        destroy.stdout.clone().contains(": 0 created, 0 updated, 82 deleted."),
+        destroy.stdout.clone().contains(": 0 created, 0 updated, 89 deleted."),
         "{}",
         destroy.stdout.clone()
     );
     let left = w.sweep(&w.env).await?;
     assert!(left.ids().is_empty(), "left behind: {:?}\n{left:#?}", left.counts());
     assert!(left.problems.is_empty(), "{:#?}", left.problems);
+    let firewalls = w.nfw.list_firewalls().send().await?;
+    assert!(firewalls.firewalls().is_empty(), "left behind: {firewalls:?}");
     let plan = w.plan(&bp, &["--destroy", "--detailed-exitcode"]).await.expect(0, "airgapctl");
     assert_eq!(plan.stdout.clone(), "No changes. The environment has no resources.\n");
     Ok(())
