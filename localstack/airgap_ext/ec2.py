@@ -498,6 +498,28 @@ class AirgapEc2Provider(Ec2Provider):
     # does not exist"); TransitGatewayRouteTablePropagation.NotFound is the code that
     # clients handling this retry match (public controllers of transit gateways, e.g.
     # gardener's AWS extension, treat both as "already done").
+    # AWS links a route table only to an attachment in use: enabling a propagation while
+    # the attachment was still pending was answered "IncorrectState: tgw-attach-... is in
+    # invalid state" (400), recorded in hashicorp/terraform-provider-aws#29178. moto
+    # linked attachments in any state, deleted ones included, so a route table could
+    # list a propagation of an attachment that no longer exists.
+    @handler("AssociateTransitGatewayRouteTable", expand=False)
+    def associate_transit_gateway_route_table(self, context: RequestContext, request):
+        self._refuse_unusable_attachment(context, request)
+        return call_moto(context)
+
+    @handler("EnableTransitGatewayRouteTablePropagation", expand=False)
+    def enable_transit_gateway_route_table_propagation(self, context: RequestContext, request):
+        self._refuse_unusable_attachment(context, request)
+        return call_moto(context)
+
+    def _refuse_unusable_attachment(self, context, request):
+        be = ec2_share.backend(context.account_id, context.region)
+        att_id = request.get("TransitGatewayAttachmentId")
+        att = be.transit_gateway_attachments.get(att_id)
+        if att is not None and att.state not in ("available", "modifying"):
+            raise AwsError("IncorrectState", f"{att_id} is in invalid state")
+
     @handler("DisassociateTransitGatewayRouteTable", expand=False)
     def disassociate_transit_gateway_route_table(self, context: RequestContext, request):
         be = ec2_share.backend(context.account_id, context.region)
@@ -552,11 +574,18 @@ class AirgapEc2Provider(Ec2Provider):
     # ---- NAT gateways and interface endpoints -----------------------------------------------
     @handler("CreateNatGateway", expand=False)
     def create_nat_gateway(self, context: RequestContext, request):
-        return _idempotent(context, request, lambda: self._create_nat_gateway(context))
+        return _idempotent(context, request, lambda: self._create_nat_gateway(context, request))
 
-    def _create_nat_gateway(self, context):
-        result = call_moto(context)
+    def _create_nat_gateway(self, context, request):
         be = ec2_share.backend(context.account_id, context.region)
+        alloc = request.get("AllocationId")
+        held = next(
+            (e for e in be.addresses if alloc and e.allocation_id == alloc and _in_use(be, e)),
+            None,
+        )
+        if held is not None:
+            return self._failed_nat_gateway(context, be, held)
+        result = call_moto(context)
         nat = be.nat_gateways.get(result["NatGateway"]["NatGatewayId"])
         eni = getattr(nat, "_eni", None)
         if eni is not None:  # as AWS shows it
@@ -570,6 +599,59 @@ class AirgapEc2Provider(Ec2Provider):
                 nat.state = "pending"
                 result["NatGateway"]["State"] = "pending"
                 timing.after("nat-gateway", "create", _set_state(nat, "available", ("pending",)))
+        return result
+
+    # An address still associated (with a NAT gateway being deleted, say) does not make
+    # CreateNatGateway fail: AWS creates the NAT, which then fails with FailureCode
+    # Resource.AlreadyAssociated ("Elastic IP address eipalloc-xxxxxxxx is already
+    # associated", botocore ec2 NatGateway.FailureCode/FailureMessage; the answer recorded
+    # in hashicorp/terraform#13836 and terraform-provider-aws#709: state `failed`,
+    # failureCode Resource.AlreadyAssociated). The failed NAT keeps no interface and leaves
+    # the address where it was. moto instead raised after making the interface, which
+    # stayed in the subnet for good and held it at the destroy.
+    def _failed_nat_gateway(self, context, be, eip):
+        with LOCK:
+            kept = (eip.eni, eip.instance, eip.association_id)
+            eip.eni, eip.instance, eip.association_id = None, None, None
+            try:
+                result = call_moto(context)
+            finally:
+                new_eni = eip.eni
+                eip.eni, eip.instance, eip.association_id = kept
+                if new_eni is not None and new_eni is not kept[0]:
+                    be.enis.pop(new_eni.id, None)
+                    if kept[0] is not None:
+                        kept[0].public_ip = eip.public_ip
+            nat = be.nat_gateways[result["NatGateway"]["NatGatewayId"]]
+            message = f"Elastic IP address {eip.allocation_id} is already associated"
+            nat.state = "failed"
+            nat.failure_code = "Resource.AlreadyAssociated"
+            nat.failure_message = message
+            for a in nat.address_set:
+                a.pop("associationId", None)
+            result["NatGateway"]["State"] = "failed"
+            result["NatGateway"]["FailureCode"] = nat.failure_code
+            result["NatGateway"]["FailureMessage"] = message
+            for a in result["NatGateway"].get("NatGatewayAddresses", []):
+                a.pop("AssociationId", None)
+                a["Status"] = "failed"
+                a["FailureMessage"] = message
+        return result
+
+    # moto's serializer leaves FailureCode/FailureMessage out of DescribeNatGateways.
+    @handler("DescribeNatGateways", expand=False)
+    def describe_nat_gateways(self, context: RequestContext, request):
+        result = call_moto(context)
+        be = ec2_share.backend(context.account_id, context.region)
+        for out in result.get("NatGateways", []):
+            nat = be.nat_gateways.get(out.get("NatGatewayId"))
+            if getattr(nat, "failure_code", None):
+                out["FailureCode"] = nat.failure_code
+                out["FailureMessage"] = nat.failure_message
+                for addr in out.get("NatGatewayAddresses", []):
+                    addr.pop("AssociationId", None)
+                    addr["Status"] = "failed"
+                    addr["FailureMessage"] = nat.failure_message
         return result
 
     @handler("DeleteNatGateway", expand=False)
