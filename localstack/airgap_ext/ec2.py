@@ -77,6 +77,30 @@ def _find_attachment(account, region, att_id):
     return att
 
 
+def _default_links_only_if_enabled(be, tgw, att):
+    """moto associates every same-account attachment with the default route table. AWS
+    does so only when the transit gateway's DefaultRouteTableAssociation is `enable`, and
+    propagates to the default propagation route table when DefaultRouteTablePropagation
+    is (botocore ec2 TransitGatewayRequestOptions: "Enable or disable automatic
+    association with the default association route table"; "... automatic propagation of
+    routes to the default propagation route table")."""
+    with LOCK:
+        if tgw.options.get("DefaultRouteTableAssociation") != "enable":
+            for table in be.transit_gateways_route_tables.values():
+                table.route_table_associations.pop(att.id, None)
+            be.transit_gateway_associations.pop(att.id, None)
+            att.association = {}
+            att.transit_gateway_route_table = None
+        rt_id = tgw.options.get("PropagationDefaultRouteTableId")
+        if (
+            tgw.options.get("DefaultRouteTablePropagation") == "enable"
+            and rt_id in be.transit_gateways_route_tables
+        ):
+            be.set_route_table_propagation(
+                transit_gateway_attachment_id=att.id, transit_gateway_route_table_id=rt_id
+            )
+
+
 def _associate_default(att, tgw):
     be = tgw.ec2_backend
     if tgw.options.get("DefaultRouteTableAssociation") == "enable":
@@ -314,6 +338,7 @@ class AirgapEc2Provider(Ec2Provider):
             att = be.transit_gateway_attachments[
                 result["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
             ]
+            _default_links_only_if_enabled(be, tgw, att)
             if timing.delay("tgw-attachment", "create") > 0:
                 att.state = "pending"
                 result["TransitGatewayVpcAttachment"]["State"] = "pending"
@@ -503,15 +528,48 @@ class AirgapEc2Provider(Ec2Provider):
     # invalid state" (400), recorded in hashicorp/terraform-provider-aws#29178. moto
     # linked attachments in any state, deleted ones included, so a route table could
     # list a propagation of an attachment that no longer exists.
+    #
+    # A second link of the same kind is refused too, with the codes that AWS's own
+    # transit gateway orchestration (aws-solutions' network-orchestration-for-aws-transit-
+    # gateway, tgw_vpc_attachment handler) and other controllers treat as "already done":
+    # TransitGatewayRouteTablePropagation.Duplicate ("Propagation tgw-attach-... already
+    # exists in Transit Gateway Route Table tgw-rtb-...") and Resource.AlreadyAssociated (an
+    # attachment has one association). moto appended a second propagation of the same
+    # pair, which a later Disable removed together with the first.
     @handler("AssociateTransitGatewayRouteTable", expand=False)
     def associate_transit_gateway_route_table(self, context: RequestContext, request):
-        self._refuse_unusable_attachment(context, request)
-        return call_moto(context)
+        with LOCK:
+            att = self._refuse_unusable_attachment(context, request)
+            be = ec2_share.backend(context.account_id, context.region)
+            att_id = request.get("TransitGatewayAttachmentId")
+            if att is not None and any(
+                att_id in t.route_table_associations
+                for t in be.transit_gateways_route_tables.values()
+            ):
+                raise AwsError(
+                    "Resource.AlreadyAssociated",
+                    f"Transit Gateway Attachment {att_id} is already associated with a route "
+                    "table.",
+                )
+            return call_moto(context)
 
     @handler("EnableTransitGatewayRouteTablePropagation", expand=False)
     def enable_transit_gateway_route_table_propagation(self, context: RequestContext, request):
-        self._refuse_unusable_attachment(context, request)
-        return call_moto(context)
+        with LOCK:
+            att = self._refuse_unusable_attachment(context, request)
+            be = ec2_share.backend(context.account_id, context.region)
+            att_id = request.get("TransitGatewayAttachmentId")
+            rt_id = request.get("TransitGatewayRouteTableId")
+            rt = be.transit_gateways_route_tables.get(rt_id)
+            if att is not None and rt is not None and any(
+                p.transitGatewayAttachmentId == att_id for p in rt.route_table_propagation
+            ):
+                raise AwsError(
+                    "TransitGatewayRouteTablePropagation.Duplicate",
+                    f"Propagation {att_id} already exists in Transit Gateway Route Table "
+                    f"{rt_id}.",
+                )
+            return call_moto(context)
 
     def _refuse_unusable_attachment(self, context, request):
         be = ec2_share.backend(context.account_id, context.region)
@@ -519,6 +577,7 @@ class AirgapEc2Provider(Ec2Provider):
         att = be.transit_gateway_attachments.get(att_id)
         if att is not None and att.state not in ("available", "modifying"):
             raise AwsError("IncorrectState", f"{att_id} is in invalid state")
+        return att
 
     @handler("DisassociateTransitGatewayRouteTable", expand=False)
     def disassociate_transit_gateway_route_table(self, context: RequestContext, request):

@@ -5,6 +5,14 @@ from botocore.exceptions import ClientError
 
 from conftest import wait_for
 
+# A transit gateway whose attachments get no association or propagation of their own, as
+# airgapctl creates it (by default AWS associates each new attachment with the default
+# route table, and a second association is Resource.AlreadyAssociated).
+NO_DEFAULT_LINKS = {
+    "DefaultRouteTableAssociation": "disable",
+    "DefaultRouteTablePropagation": "disable",
+}
+
 
 def test_a_nat_gateways_address_holds_until_the_nat_is_gone(account):
     """botocore ReleaseAddress: an associated address is InvalidIPAddress.InUse; and a
@@ -131,7 +139,7 @@ def test_unlinking_a_tgw_route_table_twice_answers_not_found(account):
     from conftest import make_network
 
     ec2 = account.client("ec2")
-    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    tgw = ec2.create_transit_gateway(Options=NO_DEFAULT_LINKS)["TransitGateway"]["TransitGatewayId"]
     vpc, subnets = make_network(ec2)
     att = ec2.create_transit_gateway_vpc_attachment(
         TransitGatewayId=tgw, VpcId=vpc, SubnetIds=subnets
@@ -241,3 +249,66 @@ def test_route_tables_link_only_attachments_in_use(account, time_scale):
     refused(ec2.enable_transit_gateway_route_table_propagation)
     listed = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=rt)
     assert listed["TransitGatewayRouteTablePropagations"] == []
+
+
+def test_a_link_made_twice_is_refused_not_doubled(account):
+    """A repeated EnableTransitGatewayRouteTablePropagation answers
+    TransitGatewayRouteTablePropagation.Duplicate and a second association
+    Resource.AlreadyAssociated (the codes AWS's transit gateway orchestration treats as
+    "already configured"); the route table keeps one propagation, which one Disable
+    removes."""
+    from conftest import make_network
+
+    ec2 = account.client("ec2")
+    tgw = ec2.create_transit_gateway(Options=NO_DEFAULT_LINKS)["TransitGateway"]["TransitGatewayId"]
+    vpc, subnets = make_network(ec2, cidr="10.86.0.0/16")
+    att = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw, VpcId=vpc, SubnetIds=subnets
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    rt, other = (
+        ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)["TransitGatewayRouteTable"][
+            "TransitGatewayRouteTableId"
+        ]
+        for _ in range(2)
+    )
+    pair = dict(TransitGatewayRouteTableId=rt, TransitGatewayAttachmentId=att)
+    ec2.enable_transit_gateway_route_table_propagation(**pair)
+    with pytest.raises(ClientError) as e:
+        ec2.enable_transit_gateway_route_table_propagation(**pair)
+    assert e.value.response["Error"]["Code"] == "TransitGatewayRouteTablePropagation.Duplicate"
+    listed = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=rt)
+    assert len(listed["TransitGatewayRouteTablePropagations"]) == 1
+    ec2.disable_transit_gateway_route_table_propagation(**pair)
+    listed = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=rt)
+    assert listed["TransitGatewayRouteTablePropagations"] == []
+
+    ec2.associate_transit_gateway_route_table(**pair)
+    with pytest.raises(ClientError) as e:
+        ec2.associate_transit_gateway_route_table(
+            TransitGatewayRouteTableId=other, TransitGatewayAttachmentId=att
+        )
+    assert e.value.response["Error"]["Code"] == "Resource.AlreadyAssociated"
+
+
+def test_an_attachment_gets_default_links_only_when_its_gateway_enables_them(account):
+    """botocore ec2 TransitGatewayRequestOptions: DefaultRouteTableAssociation and
+    DefaultRouteTablePropagation "enable or disable automatic association/propagation"
+    with the default route table; moto associated every attachment regardless."""
+    from conftest import make_network
+
+    ec2 = account.client("ec2")
+    for n, (options, linked) in enumerate([({}, True), (NO_DEFAULT_LINKS, False)]):
+        tgw = ec2.create_transit_gateway(Options=options)["TransitGateway"]
+        default_rt = tgw["Options"]["AssociationDefaultRouteTableId"]
+        vpc, subnets = make_network(ec2, cidr=f"10.{87 + n}.0.0/16")
+        att = ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets
+        )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+        assoc = ec2.get_transit_gateway_route_table_associations(
+            TransitGatewayRouteTableId=default_rt
+        )["Associations"]
+        props = ec2.get_transit_gateway_route_table_propagations(
+            TransitGatewayRouteTableId=default_rt
+        )["TransitGatewayRouteTablePropagations"]
+        assert [a["TransitGatewayAttachmentId"] for a in assoc] == ([att] if linked else [])
+        assert [p["TransitGatewayAttachmentId"] for p in props] == ([att] if linked else [])
