@@ -110,9 +110,13 @@ async fn lift(ls: &LocalStack, ids: &[String]) -> BTreeMap<String, u64> {
 }
 
 async fn run(cli: &Cli, args: &[&str]) -> Run {
-    let scale = SCALE.to_string();
+    run_at(cli, args, &SCALE.to_string()).await
+}
+
+/// `args` with airgapctl's clock at `scale` (its limiter, polls and timeouts).
+async fn run_at(cli: &Cli, args: &[&str], scale: &str) -> Run {
     let mut all = args.to_vec();
-    all.extend(["--time-scale", scale.as_str()]);
+    all.extend(["--time-scale", scale]);
     cli.run_async(&all).await
 }
 
@@ -188,13 +192,21 @@ async fn chaos(seed: u64) {
 /// `text` with `n` more spoke VPCs in the workload account, each with nine interface
 /// endpoints: more calls of one API than a bucket holds (50 CreateVpcEndpoint, ...).
 fn with_spokes(text: &str, n: usize) -> String {
+    with_spokes_of(
+        text,
+        n,
+        "[ecr.api, ecr.dkr, sts, ec2, logs, eks, eks-auth, elasticloadbalancing, autoscaling]",
+    )
+}
+
+/// `text` with `n` more spoke VPCs in the workload account with `interface` endpoints.
+fn with_spokes_of(text: &str, n: usize, interface: &str) -> String {
     let mut extra = String::new();
     for i in 0..n {
         extra.push_str(&format!(
             "  - name: extra{i}\n    account: workload\n    cidr: 10.{}.0.0/20\n    \
              subnets: {{ controlPlane: 28, dataPlane: 23, endpoints: 25, transit: 28 }}\n    \
-             endpoints:\n      gateway: [s3]\n      interface: [ecr.api, ecr.dkr, sts, ec2, \
-             logs, eks, eks-auth, elasticloadbalancing, autoscaling]\n",
+             endpoints:\n      gateway: [s3]\n      interface: {interface}\n",
             40 + i
         ));
     }
@@ -241,6 +253,45 @@ async fn hub_spoke_converges_against_real_ec2_rate_limits() {
         refused += by_op.values().sum::<u64>();
     }
     eprintln!("real EC2 limits: {refused} calls throttled by the server");
+}
+
+/// airgapctl at time scale 1 (its own limiter at AWS's real EC2 rates) against the
+/// server's real buckets: the limiter must keep every account under AWS's buckets, so the
+/// server refuses nothing (the SDK would retry a refusal; none should be needed).
+/// Resources still finish on the fast time model; only the calls run at real rates. The
+/// hub-spoke plus 8 spokes without interface endpoints (which the endpoint bucket paces at
+/// 0.3 a second): their routes, links and marks exceed a write bucket's 50 tokens. The
+/// test has teeth: at airgapctl's time scale 0.3 the server refuses about 20 calls, and
+/// with the client's mutating bucket at AWS's full 50 tokens 3-7 DeleteTags.
+#[tokio::test(flavor = "multi_thread")]
+async fn airgapctls_limiter_keeps_under_real_ec2_limits() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let (net, shared, work) = (ls.fresh_account(), ls.fresh_account(), ls.fresh_account());
+    let accounts = [&net, &shared, &work];
+    for a in accounts {
+        ls.set_time_scale(a, SCALE).await.unwrap();
+        ls.set_rate_scale(a, 1.0).await.unwrap();
+    }
+    let env = format!("paced-{}", &net.id()[..6]);
+    let cli = Cli::new(BIN, "chaos-paced", ls.endpoint());
+    let text = blueprint(&env, [net.id(), shared.id(), work.id()]);
+    cli.write("bp.yaml", &with_spokes_of(&text, 8, "[]"));
+    let want = declared(&cli).await;
+    let apply = run_at(&cli, &["apply", "-f", "bp.yaml", "--auto-approve"], "1").await;
+    check(&apply, 0, "apply at time scale 1");
+    exact(&census_all(&ls, &accounts, &env).await, &want, "time scale 1");
+    let destroy = run_at(&cli, &["destroy", "-f", "bp.yaml", "--auto-approve"], "1").await;
+    check(&destroy, 0, "destroy at time scale 1");
+    empty(&census_all(&ls, &accounts, &env).await, "time scale 1");
+    eprintln!(
+        "time scale 1: apply {:.1} s, destroy {:.1} s",
+        apply.took.as_secs_f64(),
+        destroy.took.as_secs_f64()
+    );
+    for a in accounts {
+        let refused = ls.rate_limited(a).await.expect("rate limit report");
+        assert!(refused.is_empty(), "time scale 1: the server throttled {a}: {refused:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
