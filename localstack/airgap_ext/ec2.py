@@ -77,6 +77,34 @@ def _find_attachment(account, region, att_id):
     return att
 
 
+def _attachment_interfaces(be, att, subnet_ids):
+    """A VPC attachment puts one requester-managed network interface in each of its
+    subnets, untagged, described "Network Interface for Transit Gateway Attachment
+    tgw-attach-..." (aws-cloudformation/cloudformation-coverage-roadmap#2483: "the
+    service provisions one ENI per specified subnet with the description ..."; the
+    Transit Gateway guide: the attachment uses an IP address of each subnet). They hold
+    their subnets until the attachment is deleted. `be` is the VPC owner's backend."""
+    enis = []
+    for subnet_id in subnet_ids:
+        _, subnet = ec2_share._find_subnet(be, subnet_id)
+        if subnet is None:
+            continue
+        eni = be.create_network_interface(
+            subnet, None, description=f"Network Interface for Transit Gateway Attachment {att.id}"
+        )
+        eni.requester_managed = True
+        eni.interface_type = "transit_gateway"
+        enis.append(eni)
+    att._eni_backend, att._enis = be, enis
+
+
+def _release_attachment_interfaces(att):
+    be = getattr(att, "_eni_backend", None)
+    for eni in getattr(att, "_enis", []):
+        be.enis.pop(eni.id, None)
+    att._enis = []
+
+
 def _default_links_only_if_enabled(be, tgw, att):
     """moto associates every same-account attachment with the default route table. AWS
     does so only when the transit gateway's DefaultRouteTableAssociation is `enable`, and
@@ -339,6 +367,7 @@ class AirgapEc2Provider(Ec2Provider):
                 result["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
             ]
             _default_links_only_if_enabled(be, tgw, att)
+            _attachment_interfaces(be, att, request.get("SubnetIds") or [])
             if timing.delay("tgw-attachment", "create") > 0:
                 att.state = "pending"
                 result["TransitGatewayVpcAttachment"]["State"] = "pending"
@@ -402,6 +431,7 @@ class AirgapEc2Provider(Ec2Provider):
             att.transit_gateway_route_table = None
             owner_be.transit_gateway_attachments[att.id] = att
             be.transit_gateway_attachments[att.id] = att
+            _attachment_interfaces(be, att, request.get("SubnetIds") or [])
             auto = tgw.options.get("AutoAcceptSharedAttachments") == "enable"
             att.state = "pending"
             dto = _attachment_dto(att)
@@ -466,6 +496,7 @@ class AirgapEc2Provider(Ec2Provider):
                     "IncorrectState", f"tgw-attachment {att.id} is in invalid state {att.state}"
                 )
             att.state = "rejected"
+            _release_attachment_interfaces(att)
             return {"TransitGatewayVpcAttachment": _attachment_dto(att)}
 
     @handler("DeleteTransitGatewayVpcAttachment", expand=False)
@@ -496,6 +527,7 @@ class AirgapEc2Provider(Ec2Provider):
                         if p.transitGatewayAttachmentId != att.id
                     ]
                 owner_be.transit_gateway_propagations.pop(att.id, None)
+                _release_attachment_interfaces(att)
                 # like LocalStack's EC2 provider (and AWS for a while), deleted attachments stay
                 # visible with state "deleted", in both accounts
                 if att.id in owner_be.transit_gateway_attachments:

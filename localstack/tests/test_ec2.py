@@ -312,3 +312,34 @@ def test_an_attachment_gets_default_links_only_when_its_gateway_enables_them(acc
         )["TransitGatewayRouteTablePropagations"]
         assert [a["TransitGatewayAttachmentId"] for a in assoc] == ([att] if linked else [])
         assert [p["TransitGatewayAttachmentId"] for p in props] == ([att] if linked else [])
+
+
+def test_an_attachments_interfaces_hold_its_subnets_until_it_is_deleted(account):
+    """A VPC attachment puts one requester-managed interface in each of its subnets,
+    described "Network Interface for Transit Gateway Attachment tgw-attach-..."
+    (aws-cloudformation/cloudformation-coverage-roadmap#2483); DeleteSubnet is
+    DependencyViolation while they exist; they go with the attachment."""
+    from conftest import make_network
+
+    ec2 = account.client("ec2")
+    tgw = ec2.create_transit_gateway(Options=NO_DEFAULT_LINKS)["TransitGateway"]
+    vpc, subnets = make_network(ec2, cidr="10.89.0.0/16")
+    att = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+        "NetworkInterfaces"
+    ]
+    assert sorted(e["SubnetId"] for e in enis) == sorted(subnets)
+    for e in enis:
+        assert e["Description"] == f"Network Interface for Transit Gateway Attachment {att}"
+        assert e["InterfaceType"] == "transit_gateway"
+        assert e["RequesterManaged"] is True
+    with pytest.raises(ClientError) as err:
+        ec2.delete_subnet(SubnetId=subnets[0])
+    assert err.value.response["Error"]["Code"] == "DependencyViolation"
+    ec2.delete_transit_gateway_vpc_attachment(TransitGatewayAttachmentId=att)  # at once
+    assert ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+        "NetworkInterfaces"
+    ] == []
+    ec2.delete_subnet(SubnetId=subnets[0])
