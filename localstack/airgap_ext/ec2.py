@@ -77,6 +77,58 @@ def _find_attachment(account, region, att_id):
     return att
 
 
+def _attachment_interfaces(be, att, subnet_ids):
+    """A VPC attachment puts one requester-managed network interface in each of its
+    subnets, untagged, described "Network Interface for Transit Gateway Attachment
+    tgw-attach-..." (aws-cloudformation/cloudformation-coverage-roadmap#2483: "the
+    service provisions one ENI per specified subnet with the description ..."; the
+    Transit Gateway guide: the attachment uses an IP address of each subnet). They hold
+    their subnets until the attachment is deleted. `be` is the VPC owner's backend."""
+    enis = []
+    for subnet_id in subnet_ids:
+        _, subnet = ec2_share._find_subnet(be, subnet_id)
+        if subnet is None:
+            continue
+        eni = be.create_network_interface(
+            subnet, None, description=f"Network Interface for Transit Gateway Attachment {att.id}"
+        )
+        eni.requester_managed = True
+        eni.interface_type = "transit_gateway"
+        enis.append(eni)
+    att._eni_backend, att._enis = be, enis
+
+
+def _release_attachment_interfaces(att):
+    be = getattr(att, "_eni_backend", None)
+    for eni in getattr(att, "_enis", []):
+        be.enis.pop(eni.id, None)
+    att._enis = []
+
+
+def _default_links_only_if_enabled(be, tgw, att):
+    """moto associates every same-account attachment with the default route table. AWS
+    does so only when the transit gateway's DefaultRouteTableAssociation is `enable`, and
+    propagates to the default propagation route table when DefaultRouteTablePropagation
+    is (botocore ec2 TransitGatewayRequestOptions: "Enable or disable automatic
+    association with the default association route table"; "... automatic propagation of
+    routes to the default propagation route table")."""
+    with LOCK:
+        if tgw.options.get("DefaultRouteTableAssociation") != "enable":
+            for table in be.transit_gateways_route_tables.values():
+                table.route_table_associations.pop(att.id, None)
+            be.transit_gateway_associations.pop(att.id, None)
+            att.association = {}
+            att.transit_gateway_route_table = None
+        rt_id = tgw.options.get("PropagationDefaultRouteTableId")
+        if (
+            tgw.options.get("DefaultRouteTablePropagation") == "enable"
+            and rt_id in be.transit_gateways_route_tables
+        ):
+            be.set_route_table_propagation(
+                transit_gateway_attachment_id=att.id, transit_gateway_route_table_id=rt_id
+            )
+
+
 def _associate_default(att, tgw):
     be = tgw.ec2_backend
     if tgw.options.get("DefaultRouteTableAssociation") == "enable":
@@ -314,6 +366,8 @@ class AirgapEc2Provider(Ec2Provider):
             att = be.transit_gateway_attachments[
                 result["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
             ]
+            _default_links_only_if_enabled(be, tgw, att)
+            _attachment_interfaces(be, att, request.get("SubnetIds") or [])
             if timing.delay("tgw-attachment", "create") > 0:
                 att.state = "pending"
                 result["TransitGatewayVpcAttachment"]["State"] = "pending"
@@ -377,6 +431,7 @@ class AirgapEc2Provider(Ec2Provider):
             att.transit_gateway_route_table = None
             owner_be.transit_gateway_attachments[att.id] = att
             be.transit_gateway_attachments[att.id] = att
+            _attachment_interfaces(be, att, request.get("SubnetIds") or [])
             auto = tgw.options.get("AutoAcceptSharedAttachments") == "enable"
             att.state = "pending"
             dto = _attachment_dto(att)
@@ -441,6 +496,7 @@ class AirgapEc2Provider(Ec2Provider):
                     "IncorrectState", f"tgw-attachment {att.id} is in invalid state {att.state}"
                 )
             att.state = "rejected"
+            _release_attachment_interfaces(att)
             return {"TransitGatewayVpcAttachment": _attachment_dto(att)}
 
     @handler("DeleteTransitGatewayVpcAttachment", expand=False)
@@ -471,6 +527,7 @@ class AirgapEc2Provider(Ec2Provider):
                         if p.transitGatewayAttachmentId != att.id
                     ]
                 owner_be.transit_gateway_propagations.pop(att.id, None)
+                _release_attachment_interfaces(att)
                 # like LocalStack's EC2 provider (and AWS for a while), deleted attachments stay
                 # visible with state "deleted", in both accounts
                 if att.id in owner_be.transit_gateway_attachments:
@@ -498,6 +555,62 @@ class AirgapEc2Provider(Ec2Provider):
     # does not exist"); TransitGatewayRouteTablePropagation.NotFound is the code that
     # clients handling this retry match (public controllers of transit gateways, e.g.
     # gardener's AWS extension, treat both as "already done").
+    # AWS links a route table only to an attachment in use: enabling a propagation while
+    # the attachment was still pending was answered "IncorrectState: tgw-attach-... is in
+    # invalid state" (400), recorded in hashicorp/terraform-provider-aws#29178. moto
+    # linked attachments in any state, deleted ones included, so a route table could
+    # list a propagation of an attachment that no longer exists.
+    #
+    # A second link of the same kind is refused too, with the codes that AWS's own
+    # transit gateway orchestration (aws-solutions' network-orchestration-for-aws-transit-
+    # gateway, tgw_vpc_attachment handler) and other controllers treat as "already done":
+    # TransitGatewayRouteTablePropagation.Duplicate ("Propagation tgw-attach-... already
+    # exists in Transit Gateway Route Table tgw-rtb-...") and Resource.AlreadyAssociated (an
+    # attachment has one association). moto appended a second propagation of the same
+    # pair, which a later Disable removed together with the first.
+    @handler("AssociateTransitGatewayRouteTable", expand=False)
+    def associate_transit_gateway_route_table(self, context: RequestContext, request):
+        with LOCK:
+            att = self._refuse_unusable_attachment(context, request)
+            be = ec2_share.backend(context.account_id, context.region)
+            att_id = request.get("TransitGatewayAttachmentId")
+            if att is not None and any(
+                att_id in t.route_table_associations
+                for t in be.transit_gateways_route_tables.values()
+            ):
+                raise AwsError(
+                    "Resource.AlreadyAssociated",
+                    f"Transit Gateway Attachment {att_id} is already associated with a route "
+                    "table.",
+                )
+            return call_moto(context)
+
+    @handler("EnableTransitGatewayRouteTablePropagation", expand=False)
+    def enable_transit_gateway_route_table_propagation(self, context: RequestContext, request):
+        with LOCK:
+            att = self._refuse_unusable_attachment(context, request)
+            be = ec2_share.backend(context.account_id, context.region)
+            att_id = request.get("TransitGatewayAttachmentId")
+            rt_id = request.get("TransitGatewayRouteTableId")
+            rt = be.transit_gateways_route_tables.get(rt_id)
+            if att is not None and rt is not None and any(
+                p.transitGatewayAttachmentId == att_id for p in rt.route_table_propagation
+            ):
+                raise AwsError(
+                    "TransitGatewayRouteTablePropagation.Duplicate",
+                    f"Propagation {att_id} already exists in Transit Gateway Route Table "
+                    f"{rt_id}.",
+                )
+            return call_moto(context)
+
+    def _refuse_unusable_attachment(self, context, request):
+        be = ec2_share.backend(context.account_id, context.region)
+        att_id = request.get("TransitGatewayAttachmentId")
+        att = be.transit_gateway_attachments.get(att_id)
+        if att is not None and att.state not in ("available", "modifying"):
+            raise AwsError("IncorrectState", f"{att_id} is in invalid state")
+        return att
+
     @handler("DisassociateTransitGatewayRouteTable", expand=False)
     def disassociate_transit_gateway_route_table(self, context: RequestContext, request):
         be = ec2_share.backend(context.account_id, context.region)
@@ -552,11 +665,18 @@ class AirgapEc2Provider(Ec2Provider):
     # ---- NAT gateways and interface endpoints -----------------------------------------------
     @handler("CreateNatGateway", expand=False)
     def create_nat_gateway(self, context: RequestContext, request):
-        return _idempotent(context, request, lambda: self._create_nat_gateway(context))
+        return _idempotent(context, request, lambda: self._create_nat_gateway(context, request))
 
-    def _create_nat_gateway(self, context):
-        result = call_moto(context)
+    def _create_nat_gateway(self, context, request):
         be = ec2_share.backend(context.account_id, context.region)
+        alloc = request.get("AllocationId")
+        held = next(
+            (e for e in be.addresses if alloc and e.allocation_id == alloc and _in_use(be, e)),
+            None,
+        )
+        if held is not None:
+            return self._failed_nat_gateway(context, be, held)
+        result = call_moto(context)
         nat = be.nat_gateways.get(result["NatGateway"]["NatGatewayId"])
         eni = getattr(nat, "_eni", None)
         if eni is not None:  # as AWS shows it
@@ -570,6 +690,59 @@ class AirgapEc2Provider(Ec2Provider):
                 nat.state = "pending"
                 result["NatGateway"]["State"] = "pending"
                 timing.after("nat-gateway", "create", _set_state(nat, "available", ("pending",)))
+        return result
+
+    # An address still associated (with a NAT gateway being deleted, say) does not make
+    # CreateNatGateway fail: AWS creates the NAT, which then fails with FailureCode
+    # Resource.AlreadyAssociated ("Elastic IP address eipalloc-xxxxxxxx is already
+    # associated", botocore ec2 NatGateway.FailureCode/FailureMessage; the answer recorded
+    # in hashicorp/terraform#13836 and terraform-provider-aws#709: state `failed`,
+    # failureCode Resource.AlreadyAssociated). The failed NAT keeps no interface and leaves
+    # the address where it was. moto instead raised after making the interface, which
+    # stayed in the subnet for good and held it at the destroy.
+    def _failed_nat_gateway(self, context, be, eip):
+        with LOCK:
+            kept = (eip.eni, eip.instance, eip.association_id)
+            eip.eni, eip.instance, eip.association_id = None, None, None
+            try:
+                result = call_moto(context)
+            finally:
+                new_eni = eip.eni
+                eip.eni, eip.instance, eip.association_id = kept
+                if new_eni is not None and new_eni is not kept[0]:
+                    be.enis.pop(new_eni.id, None)
+                    if kept[0] is not None:
+                        kept[0].public_ip = eip.public_ip
+            nat = be.nat_gateways[result["NatGateway"]["NatGatewayId"]]
+            message = f"Elastic IP address {eip.allocation_id} is already associated"
+            nat.state = "failed"
+            nat.failure_code = "Resource.AlreadyAssociated"
+            nat.failure_message = message
+            for a in nat.address_set:
+                a.pop("associationId", None)
+            result["NatGateway"]["State"] = "failed"
+            result["NatGateway"]["FailureCode"] = nat.failure_code
+            result["NatGateway"]["FailureMessage"] = message
+            for a in result["NatGateway"].get("NatGatewayAddresses", []):
+                a.pop("AssociationId", None)
+                a["Status"] = "failed"
+                a["FailureMessage"] = message
+        return result
+
+    # moto's serializer leaves FailureCode/FailureMessage out of DescribeNatGateways.
+    @handler("DescribeNatGateways", expand=False)
+    def describe_nat_gateways(self, context: RequestContext, request):
+        result = call_moto(context)
+        be = ec2_share.backend(context.account_id, context.region)
+        for out in result.get("NatGateways", []):
+            nat = be.nat_gateways.get(out.get("NatGatewayId"))
+            if getattr(nat, "failure_code", None):
+                out["FailureCode"] = nat.failure_code
+                out["FailureMessage"] = nat.failure_message
+                for addr in out.get("NatGatewayAddresses", []):
+                    addr.pop("AssociationId", None)
+                    addr["Status"] = "failed"
+                    addr["FailureMessage"] = nat.failure_message
         return result
 
     @handler("DeleteNatGateway", expand=False)

@@ -3,6 +3,16 @@
 import pytest
 from botocore.exceptions import ClientError
 
+from conftest import wait_for
+
+# A transit gateway whose attachments get no association or propagation of their own, as
+# airgapctl creates it (by default AWS associates each new attachment with the default
+# route table, and a second association is Resource.AlreadyAssociated).
+NO_DEFAULT_LINKS = {
+    "DefaultRouteTableAssociation": "disable",
+    "DefaultRouteTablePropagation": "disable",
+}
+
 
 def test_a_nat_gateways_address_holds_until_the_nat_is_gone(account):
     """botocore ReleaseAddress: an associated address is InvalidIPAddress.InUse; and a
@@ -24,6 +34,45 @@ def test_a_nat_gateways_address_holds_until_the_nat_is_gone(account):
     assert "mapped public address" in e.value.response["Error"]["Message"]
     ec2.delete_nat_gateway(NatGatewayId=nat)  # time scale 0: deleted at once
     ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    ec2.release_address(AllocationId=eip)
+
+
+def test_a_nat_gateway_on_an_address_still_held_fails_and_leaves_no_interface(
+    account, time_scale
+):
+    """Recorded AWS answer (hashicorp/terraform#13836, terraform-provider-aws#709):
+    CreateNatGateway with an address still associated is accepted, and the NAT gateway goes
+    to `failed` with failureCode Resource.AlreadyAssociated (botocore ec2
+    NatGateway.FailureCode). The failed NAT holds no interface: the subnet is free once the
+    first NAT is gone."""
+    time_scale(account, 0.01)  # the first NAT's delete takes 2.4 s
+    ec2 = account.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    sn = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    first = ec2.create_nat_gateway(SubnetId=sn, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    wait_for(
+        lambda: ec2.describe_nat_gateways(NatGatewayIds=[first])["NatGateways"][0]["State"]
+        == "available"
+    )
+    ec2.delete_nat_gateway(NatGatewayId=first)
+    second = ec2.create_nat_gateway(SubnetId=sn, AllocationId=eip)["NatGateway"]
+    (nat,) = ec2.describe_nat_gateways(NatGatewayIds=[second["NatGatewayId"]])["NatGateways"]
+    assert nat["State"] == "failed"
+    assert nat["FailureCode"] == "Resource.AlreadyAssociated"
+    assert nat["FailureMessage"] == f"Elastic IP address {eip} is already associated"
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [sn]}])
+    assert len(enis["NetworkInterfaces"]) == 1, "only the first NAT's interface"
+    (addr,) = ec2.describe_addresses(AllocationIds=[eip])["Addresses"]
+    assert addr["NetworkInterfaceId"] == enis["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    wait_for(
+        lambda: ec2.describe_nat_gateways(NatGatewayIds=[first])["NatGateways"][0]["State"]
+        == "deleted"
+    )
+    assert ec2.describe_network_interfaces(
+        Filters=[{"Name": "subnet-id", "Values": [sn]}]
+    )["NetworkInterfaces"] == []
+    ec2.delete_subnet(SubnetId=sn)
     ec2.release_address(AllocationId=eip)
 
 
@@ -90,7 +139,7 @@ def test_unlinking_a_tgw_route_table_twice_answers_not_found(account):
     from conftest import make_network
 
     ec2 = account.client("ec2")
-    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    tgw = ec2.create_transit_gateway(Options=NO_DEFAULT_LINKS)["TransitGateway"]["TransitGatewayId"]
     vpc, subnets = make_network(ec2)
     att = ec2.create_transit_gateway_vpc_attachment(
         TransitGatewayId=tgw, VpcId=vpc, SubnetIds=subnets
@@ -153,3 +202,144 @@ def test_a_deleted_attachment_propagates_nowhere(account):
     ec2.delete_transit_gateway_vpc_attachment(TransitGatewayAttachmentId=att)
     listed = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=rt)
     assert listed["TransitGatewayRouteTablePropagations"] == []
+
+
+def test_route_tables_link_only_attachments_in_use(account, time_scale):
+    """Recorded AWS answer (hashicorp/terraform-provider-aws#29178): enabling a propagation
+    to an attachment that is not yet available is "IncorrectState: tgw-attach-... is in
+    invalid state"; the same holds for an association, and for an attachment being
+    deleted or deleted."""
+    from conftest import make_network
+
+    time_scale(account, 0.01)  # an attachment takes 0.6 s to become available
+    ec2 = account.client("ec2")
+    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    wait_for(
+        lambda: ec2.describe_transit_gateways(TransitGatewayIds=[tgw])["TransitGateways"][0][
+            "State"
+        ]
+        == "available"
+    )
+    vpc, subnets = make_network(ec2, cidr="10.85.0.0/16")
+    att = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw, VpcId=vpc, SubnetIds=subnets
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    rt = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)[
+        "TransitGatewayRouteTable"
+    ]["TransitGatewayRouteTableId"]
+    pair = dict(TransitGatewayRouteTableId=rt, TransitGatewayAttachmentId=att)
+
+    def refused(call):
+        with pytest.raises(ClientError) as e:
+            call(**pair)
+        assert e.value.response["Error"]["Code"] == "IncorrectState"
+        assert e.value.response["Error"]["Message"] == f"{att} is in invalid state"
+
+    refused(ec2.enable_transit_gateway_route_table_propagation)  # pending
+    refused(ec2.associate_transit_gateway_route_table)
+    state = lambda: ec2.describe_transit_gateway_attachments(  # noqa: E731
+        TransitGatewayAttachmentIds=[att]
+    )["TransitGatewayAttachments"][0]["State"]
+    wait_for(lambda: state() == "available")
+    ec2.enable_transit_gateway_route_table_propagation(**pair)
+    ec2.disable_transit_gateway_route_table_propagation(**pair)
+    ec2.delete_transit_gateway_vpc_attachment(TransitGatewayAttachmentId=att)
+    refused(ec2.enable_transit_gateway_route_table_propagation)  # deleting
+    wait_for(lambda: state() == "deleted")
+    refused(ec2.enable_transit_gateway_route_table_propagation)
+    listed = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=rt)
+    assert listed["TransitGatewayRouteTablePropagations"] == []
+
+
+def test_a_link_made_twice_is_refused_not_doubled(account):
+    """A repeated EnableTransitGatewayRouteTablePropagation answers
+    TransitGatewayRouteTablePropagation.Duplicate and a second association
+    Resource.AlreadyAssociated (the codes AWS's transit gateway orchestration treats as
+    "already configured"); the route table keeps one propagation, which one Disable
+    removes."""
+    from conftest import make_network
+
+    ec2 = account.client("ec2")
+    tgw = ec2.create_transit_gateway(Options=NO_DEFAULT_LINKS)["TransitGateway"]["TransitGatewayId"]
+    vpc, subnets = make_network(ec2, cidr="10.86.0.0/16")
+    att = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw, VpcId=vpc, SubnetIds=subnets
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    rt, other = (
+        ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)["TransitGatewayRouteTable"][
+            "TransitGatewayRouteTableId"
+        ]
+        for _ in range(2)
+    )
+    pair = dict(TransitGatewayRouteTableId=rt, TransitGatewayAttachmentId=att)
+    ec2.enable_transit_gateway_route_table_propagation(**pair)
+    with pytest.raises(ClientError) as e:
+        ec2.enable_transit_gateway_route_table_propagation(**pair)
+    assert e.value.response["Error"]["Code"] == "TransitGatewayRouteTablePropagation.Duplicate"
+    listed = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=rt)
+    assert len(listed["TransitGatewayRouteTablePropagations"]) == 1
+    ec2.disable_transit_gateway_route_table_propagation(**pair)
+    listed = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=rt)
+    assert listed["TransitGatewayRouteTablePropagations"] == []
+
+    ec2.associate_transit_gateway_route_table(**pair)
+    with pytest.raises(ClientError) as e:
+        ec2.associate_transit_gateway_route_table(
+            TransitGatewayRouteTableId=other, TransitGatewayAttachmentId=att
+        )
+    assert e.value.response["Error"]["Code"] == "Resource.AlreadyAssociated"
+
+
+def test_an_attachment_gets_default_links_only_when_its_gateway_enables_them(account):
+    """botocore ec2 TransitGatewayRequestOptions: DefaultRouteTableAssociation and
+    DefaultRouteTablePropagation "enable or disable automatic association/propagation"
+    with the default route table; moto associated every attachment regardless."""
+    from conftest import make_network
+
+    ec2 = account.client("ec2")
+    for n, (options, linked) in enumerate([({}, True), (NO_DEFAULT_LINKS, False)]):
+        tgw = ec2.create_transit_gateway(Options=options)["TransitGateway"]
+        default_rt = tgw["Options"]["AssociationDefaultRouteTableId"]
+        vpc, subnets = make_network(ec2, cidr=f"10.{87 + n}.0.0/16")
+        att = ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets
+        )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+        assoc = ec2.get_transit_gateway_route_table_associations(
+            TransitGatewayRouteTableId=default_rt
+        )["Associations"]
+        props = ec2.get_transit_gateway_route_table_propagations(
+            TransitGatewayRouteTableId=default_rt
+        )["TransitGatewayRouteTablePropagations"]
+        assert [a["TransitGatewayAttachmentId"] for a in assoc] == ([att] if linked else [])
+        assert [p["TransitGatewayAttachmentId"] for p in props] == ([att] if linked else [])
+
+
+def test_an_attachments_interfaces_hold_its_subnets_until_it_is_deleted(account):
+    """A VPC attachment puts one requester-managed interface in each of its subnets,
+    described "Network Interface for Transit Gateway Attachment tgw-attach-..."
+    (aws-cloudformation/cloudformation-coverage-roadmap#2483); DeleteSubnet is
+    DependencyViolation while they exist; they go with the attachment."""
+    from conftest import make_network
+
+    ec2 = account.client("ec2")
+    tgw = ec2.create_transit_gateway(Options=NO_DEFAULT_LINKS)["TransitGateway"]
+    vpc, subnets = make_network(ec2, cidr="10.89.0.0/16")
+    att = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+        "NetworkInterfaces"
+    ]
+    assert sorted(e["SubnetId"] for e in enis) == sorted(subnets)
+    for e in enis:
+        assert e["Description"] == f"Network Interface for Transit Gateway Attachment {att}"
+        assert e["InterfaceType"] == "transit_gateway"
+        assert e["RequesterManaged"] is True
+    with pytest.raises(ClientError) as err:
+        ec2.delete_subnet(SubnetId=subnets[0])
+    assert err.value.response["Error"]["Code"] == "DependencyViolation"
+    ec2.delete_transit_gateway_vpc_attachment(TransitGatewayAttachmentId=att)  # at once
+    assert ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+        "NetworkInterfaces"
+    ] == []
+    ec2.delete_subnet(SubnetId=subnets[0])

@@ -46,7 +46,12 @@ fn accepter(rules: &[&Rule]) -> TgwAttachmentAccepter {
 /// The attachment as the owner sees it, in `state`.
 fn attachment_in(state: &'static str) -> Rule {
     mock!(Client::describe_transit_gateway_attachments)
-        .match_requests(|r| r.transit_gateway_attachment_ids() == [ATT.to_string()])
+        .match_requests(|r| {
+            r.transit_gateway_attachment_ids().is_empty()
+                && r.filters().iter().any(|f| {
+                    f.name() == Some("transit-gateway-attachment-id") && f.values() == [ATT]
+                })
+        })
         .then_output(move || {
             DescribeTransitGatewayAttachmentsOutput::builder()
                 .transit_gateway_attachments(
@@ -149,4 +154,56 @@ async fn observe_counts_only_states_after_acceptance() {
             "attachment {state}"
         );
     }
+}
+
+/// A stopped destroy can leave the mark of an attachment it deleted; once AWS forgets
+/// that attachment, asking for it by id fails the whole Describe
+/// (InvalidTransitGatewayAttachmentID.NotFound). Observe asks by filter, which leaves it
+/// out, so the live acceptance beside it is still seen.
+#[tokio::test]
+async fn a_forgotten_attachments_mark_does_not_hide_the_live_acceptance() {
+    const OLD: &str = "tgw-attach-0fedcba9876543210";
+    let tgw = mock!(Client::describe_transit_gateways).then_output(|| {
+        let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
+        DescribeTransitGatewaysOutput::builder()
+            .transit_gateways(
+                TransitGateway::builder()
+                    .transit_gateway_id(TGW)
+                    .owner_id(ACCOUNT)
+                    .tags(tag("airgap:env", ENV))
+                    .tags(tag("airgap:id", "tgw"))
+                    .tags(tag(&format!("airgap:accept:{OLD}"), NODE))
+                    .tags(tag(&format!("airgap:accept:{ATT}"), NODE))
+                    .build(),
+            )
+            .build()
+    });
+    let by_filter = mock!(Client::describe_transit_gateway_attachments)
+        .match_requests(|r| {
+            let mut asked: Vec<&str> = r
+                .filters()
+                .iter()
+                .filter(|f| f.name() == Some("transit-gateway-attachment-id"))
+                .flat_map(|f| f.values().iter().map(String::as_str))
+                .collect();
+            asked.sort_unstable();
+            r.transit_gateway_attachment_ids().is_empty() && asked == [ATT, OLD]
+        })
+        .then_output(|| {
+            DescribeTransitGatewayAttachmentsOutput::builder()
+                .transit_gateway_attachments(
+                    TransitGatewayAttachment::builder()
+                        .transit_gateway_attachment_id(ATT)
+                        .transit_gateway_id(TGW)
+                        .state(TransitGatewayAttachmentState::Available)
+                        .build(),
+                )
+                .build()
+        });
+    let found = accepter(&[&tgw, &by_filter]).observe(ENV, &scope()).await.expect("observe");
+    assert_eq!(
+        found.iter().map(|o| o.physical_id.as_str()).collect::<Vec<_>>(),
+        [format!("{ATT}_accept")]
+    );
+    assert_eq!(by_filter.num_calls(), 1);
 }

@@ -88,6 +88,19 @@ pub fn rate_limits() -> RateLimits {
     r
 }
 
+/// What airgapctl itself sends: AWS's buckets less a cushion on EC2's shared mutating
+/// bucket. The executor takes one token when an operation starts, but an operation's
+/// later calls (the mark written after a route or a link, the mark removed after a
+/// delete) reach AWS when the first call returns, and returns bunch up under load: at
+/// the bucket's full size such a bunch can meet an empty bucket (measured at AWS's real
+/// rates: 3 DeleteTags refused in one hub-spoke destroy). Other tools in the account
+/// draw on the same buckets too.
+pub fn client_limits() -> RateLimits {
+    let mut r = rate_limits();
+    r.set(EC2_MUTATE, 40.0, 5.0);
+    r
+}
+
 /// Every bucket name the catalogue uses, for reports of the limits in force.
 pub fn buckets() -> Vec<&'static str> {
     let mut b: Vec<&'static str> = ALL.iter().flat_map(|k| [k.bucket, k.read_bucket]).collect();

@@ -254,11 +254,15 @@ pub fn decide(
 ) -> Plan {
     // Several resources can carry the same airgap:id when a create was interrupted
     // and retried without a client token; the first is adopted, the others deleted.
+    // One resource listed twice (the same physical id) is one resource: deleting the
+    // "other" would delete the adopted one.
     let mut by_key: BTreeMap<(String, Scope, NodeId), Observed> = BTreeMap::new();
     let mut extra: Vec<(String, Scope, Observed)> = Vec::new();
     for (kind, scope, o) in observed {
         let key = (kind.clone(), scope.clone(), o.id.clone());
         match by_key.entry(key) {
+            std::collections::btree_map::Entry::Occupied(kept)
+                if kept.get().physical_id == o.physical_id => {}
             std::collections::btree_map::Entry::Occupied(_) => extra.push((kind, scope, o)),
             std::collections::btree_map::Entry::Vacant(slot) => {
                 slot.insert(o);
@@ -490,5 +494,22 @@ mod tests {
         let mut parents = a();
         parents.2.parents.push("tgw-1".into());
         assert_ne!(plan_of(vec![parents]).fingerprint(), base);
+    }
+
+    #[test]
+    fn one_resource_listed_twice_is_not_a_duplicate_to_delete() {
+        let a = || vpc("vpc/a", "vpc-1", "10.0.0.0/16");
+        let b = vpc("vpc/b", "vpc-2", "10.1.0.0/16");
+        let twice = plan_of(vec![a(), a(), b.clone()]);
+        assert!(!twice.has_changes(), "{:?}", twice.nodes);
+        // Two resources under one id still are: the second is deleted.
+        let two = plan_of(vec![a(), vpc("vpc/a", "vpc-4", "10.0.0.0/16"), b]);
+        let deleted: Vec<_> = two
+            .nodes
+            .iter()
+            .filter(|n| n.action == Action::Delete)
+            .map(|n| n.id.0.as_str())
+            .collect();
+        assert_eq!(deleted, ["vpc/a#vpc-4"]);
     }
 }

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Change, Check, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved,
-    Scope, Updated,
+    Attrs, Change, Check, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Updated,
 };
 use async_trait::async_trait;
 
-use super::{env_filter, kind_meta, mark_made, parents_of_env, unmark, Ec2};
+use super::{env_filter, filter, kind_meta, mark_made, parents_of_env, unmark, Ec2};
 use crate::errors::classify;
 
 use crate::ram::ACCEPT_MARK;
@@ -40,14 +40,18 @@ fn accepted(state: Option<&str>) -> bool {
     matches!(state, Some("available" | "modifying"))
 }
 
-/// States of attachments by id, as the owner sees them.
+/// States of attachments by id, as the owner sees them. By the
+/// `transit-gateway-attachment-id` filter, not `TransitGatewayAttachmentIds`: an id AWS has
+/// forgotten (a stopped destroy leaves the mark of an attachment it deleted; deleted
+/// attachments stay listed only for a while) fails the whole call with
+/// InvalidTransitGatewayAttachmentID.NotFound, while a filter leaves it out.
 async fn states(
     c: &aws_sdk_ec2::Client,
     ids: Vec<String>,
 ) -> Result<HashMap<String, String>, KindError> {
     let out = c
         .describe_transit_gateway_attachments()
-        .set_transit_gateway_attachment_ids(Some(ids))
+        .filters(filter("transit-gateway-attachment-id", ids))
         .send()
         .await
         .map_err(classify)?;
@@ -89,12 +93,7 @@ impl Kind for TgwAttachmentAccepter {
         if marks.is_empty() {
             return Ok(Vec::new());
         }
-        let st = match states(c, marks.iter().map(|(_, a, _)| a.clone()).collect()).await {
-            Ok(st) => st,
-            // One of them is gone: look at them one by one is not worth it; none counts.
-            Err(e) if e.class == ErrorClass::NotFound => HashMap::new(),
-            Err(e) => return Err(e),
-        };
+        let st = states(c, marks.iter().map(|(_, a, _)| a.clone()).collect()).await?;
         Ok(marks
             .into_iter()
             .filter(|(_, att, _)| accepted(st.get(att).map(String::as_str)))

@@ -269,7 +269,7 @@ pub async fn connect(
 /// AWS's rate limits, sped up like everything else in the simulation: at 1% of
 /// AWS time a bucket refills 100 times faster, or runs would be limit-bound.
 fn scaled_limits(time_scale: f64) -> RateLimits {
-    airgap_catalog::rate_limits().scaled(time_scale)
+    airgap_catalog::client_limits().scaled(time_scale)
 }
 
 /// What a [`Source`] declares.

@@ -30,6 +30,9 @@ use crate::tags;
 
 use elb::lb_of_eni;
 
+/// How AWS describes the interfaces of a transit gateway VPC attachment.
+const TGW_ENI_PREFIX: &str = "Network Interface for Transit Gateway Attachment ";
+
 /// ELBv2 clients per account and region.
 pub type Elb = PerScope<aws_sdk_elasticloadbalancingv2::Client>;
 /// EKS clients per account and region (the owner check of a cluster tag).
@@ -201,6 +204,41 @@ impl Blockers {
                         );
                     }
                 }
+            }
+        }
+
+        // Transit gateway attachments: one requester-managed interface per subnet, with
+        // no tags, described "Network Interface for Transit Gateway Attachment
+        // tgw-attach-..." (as recorded in aws-cloudformation/cloudformation-coverage-
+        // roadmap#2483); it goes when the attachment is deleted. A stopped destroy can
+        // leave an attachment `deleting`, which observe no longer lists, so the subnet's
+        // delete meets its interfaces: waited for when the attachment is the
+        // environment's or going away.
+        let tgw_att_of = |e: &NetworkInterface| {
+            e.description()?.strip_prefix(TGW_ENI_PREFIX).map(str::trim).map(str::to_string)
+        };
+        let atts: Vec<String> = enis.iter().filter_map(tgw_att_of).collect();
+        if !atts.is_empty() {
+            let found: Vec<_> = all_pages!(ec2.describe_transit_gateway_attachments().filters(
+                filter("transit-gateway-attachment-id", atts.iter().take(ID_BATCH).cloned())
+            ))?;
+            for a in &found {
+                let ours = tag_map(a.tags()).get(tags::ENV) == Some(&env);
+                let going = a.state().is_some_and(|s| {
+                    matches!(s.as_str(), "deleting" | "deleted" | "failed" | "rejected")
+                });
+                let id = a.transit_gateway_attachment_id().unwrap_or_default();
+                for eni in enis.iter().filter(|e| tgw_att_of(e).as_deref() == Some(id)) {
+                    let eni = eni.network_interface_id().unwrap_or_default().to_string();
+                    by_eni.insert(eni, (format!("transit gateway attachment {id}"), ours || going));
+                }
+            }
+            // An attachment AWS no longer lists is gone; its interfaces follow.
+            for eni in enis.iter().filter(|e| tgw_att_of(e).is_some()) {
+                let eni = eni.network_interface_id().unwrap_or_default().to_string();
+                by_eni
+                    .entry(eni)
+                    .or_insert_with(|| ("a deleted transit gateway attachment".into(), true));
             }
         }
 

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+    Change, Check, Created, ErrorClass, Kind, KindError, Observed, Readiness, Resolved, Scope,
+    Updated,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
@@ -57,13 +58,29 @@ impl Kind for NatGateway {
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let spec = NatGatewaySpec::from_attrs(&node.attrs)?;
-        let out = self
-            .0
-            .client(&node.scope)?
+        let (c, eip) = (self.0.client(&node.scope)?, spec.eip.get()?);
+        // An address still associated, typically with the NAT gateway a stopped destroy
+        // left deleting (observe skips those), does not make AWS refuse the create: the
+        // new NAT gateway goes `failed` with Resource.AlreadyAssociated (botocore ec2
+        // NatGateway.FailureCode; hashicorp/terraform#13836). So wait for the address:
+        // the old NAT gateway releases it when it is deleted.
+        let held = c.describe_addresses().allocation_ids(eip).send().await.map_err(classify)?;
+        if let Some(a) = held.addresses().iter().find(|a| a.association_id().is_some()) {
+            return Err(KindError::new(
+                ErrorClass::Conflict,
+                "Resource.AlreadyAssociated",
+                format!(
+                    "Elastic IP address {eip} is still associated with {}; waiting for it \
+                     to be released (a NAT gateway being deleted releases it when it is gone)",
+                    a.network_interface_id().or(a.instance_id()).unwrap_or("another resource")
+                ),
+            ));
+        }
+        let out = c
             .create_nat_gateway()
             .client_token(node.client_token())
             .subnet_id(spec.subnet.get()?)
-            .allocation_id(spec.eip.get()?)
+            .allocation_id(eip)
             .tag_specifications(tag_spec(ResourceType::Natgateway, &node.env, &node.id.0))
             .send()
             .await
