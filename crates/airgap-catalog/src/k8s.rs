@@ -38,6 +38,39 @@ pub fn end_of_support(version: &str) -> Option<&'static str> {
     EKS_VERSIONS.iter().find(|(v, _)| *v == m).map(|(_, end)| *end)
 }
 
+/// The account of the regional ECR registry EKS serves its add-on images from (vpc-cni,
+/// coredns, kube-proxy, ...). Nodes pull them through the VPC's ECR endpoints, so an
+/// endpoint policy must let those pulls through. Source: the EKS user guide, "View Amazon
+/// container image registries for Amazon EKS add-ons" (the same table is in
+/// awslabs/amazon-eks-ami's ECR lookup): one account for the regions open by default,
+/// one of its own for each opt-in region and partition.
+pub fn eks_addon_registry_account(region: &str) -> &'static str {
+    match region {
+        "af-south-1" => "877085696533",
+        "ap-east-1" => "800184023465",
+        "ap-east-2" => "533267051163",
+        "ap-south-2" => "900889452093",
+        "ap-southeast-3" => "296578399912",
+        "ap-southeast-4" => "491585149902",
+        "ap-southeast-5" => "151610086707",
+        "ap-southeast-6" => "333609536671",
+        "ap-southeast-7" => "121268973566",
+        "ca-west-1" => "761377655185",
+        "cn-north-1" => "918309763551",
+        "cn-northwest-1" => "961992271922",
+        "eu-central-2" => "900612956339",
+        "eu-south-1" => "590381155156",
+        "eu-south-2" => "455263428931",
+        "il-central-1" => "066635153087",
+        "me-central-1" => "759879836304",
+        "me-south-1" => "558608220178",
+        "mx-central-1" => "730335286997",
+        "us-gov-east-1" => "151742754352",
+        "us-gov-west-1" => "013241004608",
+        _ => "602401143452",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -646,16 +646,29 @@ fn policy_findings(
     out
 }
 
+/// What nodes need of EKS's add-on registry: pulling images.
+const EKS_PULL: [&str; 3] =
+    ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"];
+
 fn ecr_policy(t: &Topology, intent: &Intent) -> CheckResult {
     let eps: Vec<_> = t
         .endpoints
         .iter()
         .filter(|e| !e.gateway && matches!(e.service.as_str(), "ecr.api" | "ecr.dkr"))
         .collect();
+    let eks = intent.eks_addon_repositories();
+    let only = |actions: &[String], allowed: &[&str]| {
+        !actions.is_empty()
+            && actions.iter().all(|a| allowed.iter().any(|x| a.eq_ignore_ascii_case(x)))
+    };
     let ok = |r: &str, actions: &[String]| {
         intent.repositories.iter().any(|x| x == r)
             // GetAuthorizationToken has no resource but `*` (ECR user guide, IAM actions).
-            || (r == "*" && !actions.is_empty() && actions.iter().all(|a| a.eq_ignore_ascii_case("ecr:GetAuthorizationToken")))
+            || (r == "*" && only(actions, &["ecr:GetAuthorizationToken"]))
+            // EKS's own add-on images, pulled only (AmazonEC2ContainerRegistryReadOnly's
+            // image actions): without them the nodes' vpc-cni, coredns and kube-proxy
+            // cannot start.
+            || (r.starts_with(&eks) && only(actions, &EKS_PULL))
     };
     let mut findings = Vec::new();
     for e in &eps {
@@ -664,6 +677,7 @@ fn ecr_policy(t: &Topology, intent: &Intent) -> CheckResult {
     let evidence = vec![
         format!("endpoints: {}", join(eps.iter().map(|e| e.id.as_str()))),
         format!("environment repositories: {}", join(&intent.repositories)),
+        format!("EKS add-on images (pull only): {eks}*"),
     ];
     result("endpoints.ecr-policy", evidence, findings, !eps.is_empty())
 }

@@ -73,6 +73,14 @@ impl Intent {
     pub fn layer_bucket(&self) -> String {
         format!("prod-{}-starport-layer-bucket", self.region)
     }
+
+    /// The ARN prefix of the repositories EKS serves its add-on images from in the
+    /// region (vpc-cni, coredns, kube-proxy): nodes pull them through the same ECR
+    /// endpoints as the environment's own images.
+    pub fn eks_addon_repositories(&self) -> String {
+        let account = airgap_catalog::k8s::eks_addon_registry_account(&self.region);
+        format!("arn:aws:ecr:{}:{account}:repository/", self.region)
+    }
 }
 
 /// Where in the blueprint a finding's resource comes from: 1-based line and column of
@@ -154,8 +162,13 @@ mod tests {
         // An endpoint with a policy: the policy; without: the service in its list.
         assert_eq!(at("vpc/workload/endpoint/s3"), Some(line_of("        s3:")));
         assert_eq!(
-            at("vpc/workload/endpoint/ecr.api"),
+            at("vpc/workload/endpoint/sts"),
             Some(line_of("interface: [ecr.api, ecr.dkr, sts, ec2"))
+        );
+        // An endpoint with a policy is located on its policy's key.
+        assert_eq!(
+            at("vpc/workload/endpoint/ecr.api"),
+            Some(line_of("        ecr.api: &ecr-pull"))
         );
         assert_eq!(at("vpc/inspection/rt/transit/a/default"), Some(line_of("inspectionVpc:")));
         assert_eq!(at("cluster/apps/sg/api/0"), Some(line_of("apiAccessCidrs:")));

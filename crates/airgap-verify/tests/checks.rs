@@ -281,6 +281,40 @@ fn ecr_endpoint_policies_allow_only_the_environments_repositories() {
     assert!(failing(&t, &intent()).is_empty());
 }
 
+/// Nodes pull EKS's add-on images (vpc-cni, coredns, kube-proxy) from EKS's registry of
+/// the region through the same endpoints: pulling from it passes, anything more fails, and
+/// so does another account's registry.
+#[test]
+fn ecr_endpoint_policies_may_let_nodes_pull_eks_add_on_images() {
+    let set = |t: &mut Topology, p: serde_json::Value| {
+        t.endpoints.iter_mut().find(|e| e.service == "ecr.dkr").unwrap().policy = Some(p);
+    };
+    let region = intent().region;
+    let eks = format!(
+        "arn:aws:ecr:{region}:{}:repository/*",
+        airgap_catalog::k8s::eks_addon_registry_account(&region)
+    );
+    let pull = json!([
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchCheckLayerAvailability"
+    ]);
+    let with = |actions: serde_json::Value, resource: &str| {
+        let mut p = ecr_policy(json!([REPO]));
+        p["Statement"].as_array_mut().unwrap().push(
+            json!({"Effect": "Allow", "Principal": "*", "Action": actions, "Resource": resource}),
+        );
+        p
+    };
+    let mut t = full();
+    set(&mut t, with(pull.clone(), &eks));
+    assert!(failing(&t, &intent()).is_empty());
+    set(&mut t, with(json!(["ecr:BatchGetImage", "ecr:PutImage"]), &eks));
+    assert_eq!(failing(&t, &intent()), ["endpoints.ecr-policy"]);
+    set(&mut t, with(pull, "arn:aws:ecr:eu-central-1:999999999999:repository/*"));
+    assert_eq!(failing(&t, &intent()), ["endpoints.ecr-policy"]);
+}
+
 #[test]
 fn s3_gateway_policies_allow_only_the_layer_bucket_and_declared_buckets() {
     let set = |t: &mut Topology, p: Option<serde_json::Value>| {
