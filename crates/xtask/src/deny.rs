@@ -1,9 +1,9 @@
 //! The supply chain, checked from `cargo metadata` on every `cargo xtask test`: each
 //! dependency's license is one we can ship under Apache-2.0, every crate comes from
-//! crates.io (or this workspace), and no new crate is built in two versions. What
-//! `cargo deny check licenses bans sources` checks, without building cargo-deny on every
-//! CI run. Advisories need the RustSec database, which is fetched from GitHub, which CI
-//! cannot reach; they are not checked here.
+//! crates.io (or this workspace), no new crate is built in two versions, and no locked
+//! version has a RustSec vulnerability or unsound advisory (from the snapshot in
+//! `advisories/`, see [`crate::advisories`]). What `cargo deny check` checks, without
+//! building cargo-deny or fetching its database from GitHub on every CI run.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -77,12 +77,28 @@ pub fn check(cargo: &str) -> Result<String, String> {
             dups.join(", ")
         ));
     }
+    let locked: Vec<(&str, &str)> = packages
+        .iter()
+        .filter(|p| p.source.is_some())
+        .map(|p| (p.name.as_str(), p.version.as_str()))
+        .collect();
+    let adv = crate::advisories::check(&locked);
+    problems.extend(adv.failures.iter().map(|f| format!("advisory {f}")));
     if problems.is_empty() {
+        let listed = if adv.listed.is_empty() {
+            String::new()
+        } else {
+            format!("; listed, not failed: {}", adv.listed.join(", "))
+        };
         Ok(format!(
             "{} crates: licenses allowed, all from crates.io, {} built in two versions \
-             (budget {DUPLICATE_BUDGET}); advisories not checked (no access to the RustSec database)",
+             (budget {DUPLICATE_BUDGET}); advisories: none open of {} ({}; {} accepted with \
+             a reason){listed}",
             packages.len(),
-            dups.len()
+            dups.len(),
+            adv.count,
+            adv.database,
+            adv.ignored,
         ))
     } else {
         Err(problems.join("\n"))

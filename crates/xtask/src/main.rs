@@ -1,6 +1,7 @@
 //! `cargo xtask demo | test | bench`: the project's two README commands and the
 //! benchmarks, as one small program so they behave the same on every machine.
 
+mod advisories;
 mod deny;
 
 use std::path::{Path, PathBuf};
