@@ -35,6 +35,25 @@ impl Count<'_> {
     }
 }
 
+/// A call about one listed resource, with "it is gone" as `None`: deletions the emulator
+/// finishes in the background (a killed run's cluster, firewall, role, ...) can end
+/// between the list and the describe, and a resource gone then is not in the census.
+async fn unless_gone<T, E>(
+    call: impl std::future::Future<Output = Result<T, aws_sdk_ec2::error::SdkError<E>>>,
+) -> Result<Option<T>, Box<dyn std::error::Error>>
+where
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    use aws_sdk_ec2::error::ProvideErrorMetadata as _;
+    match call.await {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code().is_some_and(|c| c.contains("NotFound") || c == "NoSuchEntity") => {
+            Ok(None)
+        }
+        Err(e) => Err(Box::new(e)),
+    }
+}
+
 fn live(state: Option<&str>) -> bool {
     !matches!(state.map(str::to_ascii_lowercase).as_deref(), Some("deleted" | "deleting"))
 }
@@ -115,19 +134,22 @@ pub async fn census(conf: &SdkConfig, env: &str) -> Result<Census, Box<dyn std::
     };
     for m in nfw.list_firewalls().send().await?.firewalls() {
         let d = nfw.describe_firewall().set_firewall_arn(m.firewall_arn().map(Into::into));
-        if let Some(fw) = d.send().await?.firewall() {
+        let Some(d) = unless_gone(d.send()).await? else { continue };
+        if let Some(fw) = d.firewall() {
             c.add("firewall", &nfw_tags(fw.tags()));
         }
     }
     for m in nfw.list_firewall_policies().send().await?.firewall_policies() {
         let d = nfw.describe_firewall_policy().set_firewall_policy_arn(m.arn().map(Into::into));
-        if let Some(p) = d.send().await?.firewall_policy_response() {
+        let Some(d) = unless_gone(d.send()).await? else { continue };
+        if let Some(p) = d.firewall_policy_response() {
             c.add("firewall-policy", &nfw_tags(p.tags()));
         }
     }
     for m in nfw.list_rule_groups().send().await?.rule_groups() {
         let d = nfw.describe_rule_group().set_rule_group_arn(m.arn().map(Into::into));
-        if let Some(g) = d.send().await?.rule_group_response() {
+        let Some(d) = unless_gone(d.send()).await? else { continue };
+        if let Some(g) = d.rule_group_response() {
             c.add("rule-group", &nfw_tags(g.tags()));
         }
     }
@@ -136,18 +158,25 @@ pub async fn census(conf: &SdkConfig, env: &str) -> Result<Census, Box<dyn std::
     for g in logs.describe_log_groups().send().await?.log_groups() {
         let Some(arn) = g.log_group_arn() else { continue };
         let arn = arn.trim_end_matches(":*");
-        let tags = logs.list_tags_for_resource().resource_arn(arn).send().await?;
+        let tags = logs.list_tags_for_resource().resource_arn(arn).send();
+        let Some(tags) = unless_gone(tags).await? else { continue };
         c.add("log-group", &tags.tags().cloned().unwrap_or_default().into_iter().collect());
     }
 
     let eks = aws_sdk_eks::Client::new(conf);
     for name in eks.list_clusters().send().await?.clusters() {
-        let d = eks.describe_cluster().name(name).send().await?;
+        let Some(d) = unless_gone(eks.describe_cluster().name(name).send()).await? else {
+            continue;
+        };
         if let Some(cl) = d.cluster() {
             c.add("eks-cluster", &cl.tags().cloned().unwrap_or_default().into_iter().collect());
         }
-        for ng in eks.list_nodegroups().cluster_name(name).send().await?.nodegroups() {
-            let d = eks.describe_nodegroup().cluster_name(name).nodegroup_name(ng).send().await?;
+        let Some(ngs) = unless_gone(eks.list_nodegroups().cluster_name(name).send()).await? else {
+            continue;
+        };
+        for ng in ngs.nodegroups() {
+            let d = eks.describe_nodegroup().cluster_name(name).nodegroup_name(ng).send();
+            let Some(d) = unless_gone(d).await? else { continue };
             if let Some(n) = d.nodegroup() {
                 c.add(
                     "eks-nodegroup",
@@ -155,8 +184,12 @@ pub async fn census(conf: &SdkConfig, env: &str) -> Result<Census, Box<dyn std::
                 );
             }
         }
-        for a in eks.list_addons().cluster_name(name).send().await?.addons() {
-            let d = eks.describe_addon().cluster_name(name).addon_name(a).send().await?;
+        let Some(addons) = unless_gone(eks.list_addons().cluster_name(name).send()).await? else {
+            continue;
+        };
+        for a in addons.addons() {
+            let d = eks.describe_addon().cluster_name(name).addon_name(a).send();
+            let Some(d) = unless_gone(d).await? else { continue };
             if let Some(a) = d.addon() {
                 c.add("eks-addon", &a.tags().cloned().unwrap_or_default().into_iter().collect());
             }
@@ -165,19 +198,26 @@ pub async fn census(conf: &SdkConfig, env: &str) -> Result<Census, Box<dyn std::
 
     let iam = aws_sdk_iam::Client::new(conf);
     for r in iam.list_roles().path_prefix("/airgap/").send().await?.roles() {
-        let tags = iam.list_role_tags().role_name(r.role_name()).send().await?;
+        let Some(tags) = unless_gone(iam.list_role_tags().role_name(r.role_name()).send()).await?
+        else {
+            continue;
+        };
         c.add("iam-role", &tags.tags().iter().map(|t| (t.key.clone(), t.value.clone())).collect());
     }
 
     let kms = aws_sdk_kms::Client::new(conf);
     for k in kms.list_keys().send().await?.keys() {
         let Some(id) = k.key_id() else { continue };
-        let meta = kms.describe_key().key_id(id).send().await?;
+        let Some(meta) = unless_gone(kms.describe_key().key_id(id).send()).await? else {
+            continue;
+        };
         let state = meta.key_metadata().and_then(|m| m.key_state()).map(|s| s.as_str());
         if matches!(state, Some("PendingDeletion" | "PendingReplicaDeletion")) {
             continue;
         }
-        let tags = kms.list_resource_tags().key_id(id).send().await?;
+        let Some(tags) = unless_gone(kms.list_resource_tags().key_id(id).send()).await? else {
+            continue;
+        };
         let tags = tags.tags().iter().map(|t| (t.tag_key().to_string(), t.tag_value().to_string()));
         c.add("kms-key", &tags.collect());
     }
@@ -185,7 +225,8 @@ pub async fn census(conf: &SdkConfig, env: &str) -> Result<Census, Box<dyn std::
     let ecr = aws_sdk_ecr::Client::new(conf);
     for r in ecr.describe_repositories().send().await?.repositories() {
         let Some(arn) = r.repository_arn() else { continue };
-        let tags = ecr.list_tags_for_resource().resource_arn(arn).send().await?;
+        let tags = ecr.list_tags_for_resource().resource_arn(arn).send();
+        let Some(tags) = unless_gone(tags).await? else { continue };
         c.add(
             "ecr-repository",
             &pairs(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value())))),
