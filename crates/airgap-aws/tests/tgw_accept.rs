@@ -124,19 +124,22 @@ async fn create_takes_an_available_attachment_for_accepted() {
 
 /// The environment's transit gateway, carrying the acceptance mark of the attachment.
 fn marked_tgw() -> Rule {
-    mock!(Client::describe_transit_gateways).then_output(|| {
+    tgw_marked_for(&[ATT])
+}
+
+/// The environment's transit gateway, carrying acceptance marks of `attachments`.
+fn tgw_marked_for(attachments: &'static [&'static str]) -> Rule {
+    mock!(Client::describe_transit_gateways).then_output(move || {
         let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
-        DescribeTransitGatewaysOutput::builder()
-            .transit_gateways(
-                TransitGateway::builder()
-                    .transit_gateway_id(TGW)
-                    .owner_id(ACCOUNT)
-                    .tags(tag("airgap:env", ENV))
-                    .tags(tag("airgap:id", "tgw"))
-                    .tags(tag(&format!("airgap:accept:{ATT}"), NODE))
-                    .build(),
-            )
-            .build()
+        let tgw = TransitGateway::builder()
+            .transit_gateway_id(TGW)
+            .owner_id(ACCOUNT)
+            .tags(tag("airgap:env", ENV))
+            .tags(tag("airgap:id", "tgw"));
+        let tgw = attachments
+            .iter()
+            .fold(tgw, |t, att| t.tags(tag(&format!("airgap:accept:{att}"), NODE)));
+        DescribeTransitGatewaysOutput::builder().transit_gateways(tgw.build()).build()
     })
 }
 
@@ -163,21 +166,7 @@ async fn observe_counts_only_states_after_acceptance() {
 #[tokio::test]
 async fn a_forgotten_attachments_mark_does_not_hide_the_live_acceptance() {
     const OLD: &str = "tgw-attach-0fedcba9876543210";
-    let tgw = mock!(Client::describe_transit_gateways).then_output(|| {
-        let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
-        DescribeTransitGatewaysOutput::builder()
-            .transit_gateways(
-                TransitGateway::builder()
-                    .transit_gateway_id(TGW)
-                    .owner_id(ACCOUNT)
-                    .tags(tag("airgap:env", ENV))
-                    .tags(tag("airgap:id", "tgw"))
-                    .tags(tag(&format!("airgap:accept:{OLD}"), NODE))
-                    .tags(tag(&format!("airgap:accept:{ATT}"), NODE))
-                    .build(),
-            )
-            .build()
-    });
+    let tgw = tgw_marked_for(&[OLD, ATT]);
     let by_filter = mock!(Client::describe_transit_gateway_attachments)
         .match_requests(|r| {
             let mut asked: Vec<&str> = r

@@ -228,6 +228,16 @@ async fn cycle(ls: &LocalStack, cli: &Cli, accounts: &[&Account], env: &str, wha
     empty(&census_all(ls, accounts, env).await, what);
 }
 
+/// Three fresh accounts on the fast time model with AWS's real EC2 buckets.
+async fn real_buckets(ls: &LocalStack) -> (Account, Account, Account) {
+    let (net, shared, work) = (ls.fresh_account(), ls.fresh_account(), ls.fresh_account());
+    for a in [&net, &shared, &work] {
+        ls.set_time_scale(a, SCALE).await.unwrap();
+        ls.set_rate_scale(a, 1.0).await.unwrap();
+    }
+    (net, shared, work)
+}
+
 /// AWS's real EC2 buckets (per API: 100 reads, 20 a second; 50 writes, 5 a second) under
 /// the fast time model, so airgapctl's limiter, loosened with the clock, sends more than
 /// AWS admits, as when other tools drain the account's buckets: throttling in the middle
@@ -235,12 +245,8 @@ async fn cycle(ls: &LocalStack, cli: &Cli, accounts: &[&Account], env: &str, wha
 #[tokio::test(flavor = "multi_thread")]
 async fn hub_spoke_converges_against_real_ec2_rate_limits() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, shared, work) = (ls.fresh_account(), ls.fresh_account(), ls.fresh_account());
+    let (net, shared, work) = real_buckets(&ls).await;
     let accounts = [&net, &shared, &work];
-    for a in accounts {
-        ls.set_time_scale(a, SCALE).await.unwrap();
-        ls.set_rate_scale(a, 1.0).await.unwrap();
-    }
     let env = format!("limits-{}", &net.id()[..6]);
     let cli = Cli::new(BIN, "chaos-limits", ls.endpoint());
     let text = with_spokes(&blueprint(&env, [net.id(), shared.id(), work.id()]), 6);
@@ -266,12 +272,8 @@ async fn hub_spoke_converges_against_real_ec2_rate_limits() {
 #[tokio::test(flavor = "multi_thread")]
 async fn airgapctls_limiter_keeps_under_real_ec2_limits() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, shared, work) = (ls.fresh_account(), ls.fresh_account(), ls.fresh_account());
+    let (net, shared, work) = real_buckets(&ls).await;
     let accounts = [&net, &shared, &work];
-    for a in accounts {
-        ls.set_time_scale(a, SCALE).await.unwrap();
-        ls.set_rate_scale(a, 1.0).await.unwrap();
-    }
     let env = format!("paced-{}", &net.id()[..6]);
     let cli = Cli::new(BIN, "chaos-paced", ls.endpoint());
     let text = blueprint(&env, [net.id(), shared.id(), work.id()]);
