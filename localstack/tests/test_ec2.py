@@ -14,6 +14,24 @@ NO_DEFAULT_LINKS = {
 }
 
 
+def attached(ec2, cidr, ready=lambda tgw: None):
+    """A transit gateway without default links, a VPC of `cidr` with two subnets attached
+    to it, and one route table of the gateway: (vpc, subnets, attachment, route table).
+    `ready(tgw)` runs before the attachment (to wait for the gateway on a time scale)."""
+    from conftest import make_network
+
+    tgw = ec2.create_transit_gateway(Options=NO_DEFAULT_LINKS)["TransitGateway"]
+    ready(tgw["TransitGatewayId"])
+    vpc, subnets = make_network(ec2, cidr=cidr)
+    att = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    rt = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw["TransitGatewayId"])[
+        "TransitGatewayRouteTable"
+    ]["TransitGatewayRouteTableId"]
+    return vpc, subnets, att, rt
+
+
 def test_a_nat_gateways_address_holds_until_the_nat_is_gone(account):
     """botocore ReleaseAddress: an associated address is InvalidIPAddress.InUse; and a
     recorded AWS answer: detaching the gateway of a VPC that maps public addresses is
@@ -136,17 +154,8 @@ def test_client_tokens_make_one_resource(account):
 def test_unlinking_a_tgw_route_table_twice_answers_not_found(account):
     """A repeat of Disassociate/Disable (a retry after a lost answer) is a NotFound code
     (EC2 error codes: InvalidAssociation.NotFound), not a server error."""
-    from conftest import make_network
-
     ec2 = account.client("ec2")
-    tgw = ec2.create_transit_gateway(Options=NO_DEFAULT_LINKS)["TransitGateway"]["TransitGatewayId"]
-    vpc, subnets = make_network(ec2)
-    att = ec2.create_transit_gateway_vpc_attachment(
-        TransitGatewayId=tgw, VpcId=vpc, SubnetIds=subnets
-    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
-    rt = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)[
-        "TransitGatewayRouteTable"
-    ]["TransitGatewayRouteTableId"]
+    _, _, att, rt = attached(ec2, "10.0.0.0/16")
     pair = dict(TransitGatewayRouteTableId=rt, TransitGatewayAttachmentId=att)
     ec2.associate_transit_gateway_route_table(**pair)
     ec2.disassociate_transit_gateway_route_table(**pair)
@@ -182,17 +191,8 @@ def test_a_vpc_attaches_again_once_its_attachment_is_deleted(account):
 
 
 def test_a_deleted_attachment_propagates_nowhere(account):
-    from conftest import make_network
-
     ec2 = account.client("ec2")
-    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
-    vpc, subnets = make_network(ec2, cidr="10.84.0.0/16")
-    att = ec2.create_transit_gateway_vpc_attachment(
-        TransitGatewayId=tgw, VpcId=vpc, SubnetIds=subnets
-    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
-    rt = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)[
-        "TransitGatewayRouteTable"
-    ]["TransitGatewayRouteTableId"]
+    _, _, att, rt = attached(ec2, "10.84.0.0/16")
     ec2.enable_transit_gateway_route_table_propagation(
         TransitGatewayRouteTableId=rt, TransitGatewayAttachmentId=att
     )
@@ -209,24 +209,18 @@ def test_route_tables_link_only_attachments_in_use(account, time_scale):
     to an attachment that is not yet available is "IncorrectState: tgw-attach-... is in
     invalid state"; the same holds for an association, and for an attachment being
     deleted or deleted."""
-    from conftest import make_network
-
     time_scale(account, 0.01)  # an attachment takes 0.6 s to become available
     ec2 = account.client("ec2")
-    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
-    wait_for(
-        lambda: ec2.describe_transit_gateways(TransitGatewayIds=[tgw])["TransitGateways"][0][
-            "State"
-        ]
-        == "available"
-    )
-    vpc, subnets = make_network(ec2, cidr="10.85.0.0/16")
-    att = ec2.create_transit_gateway_vpc_attachment(
-        TransitGatewayId=tgw, VpcId=vpc, SubnetIds=subnets
-    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
-    rt = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)[
-        "TransitGatewayRouteTable"
-    ]["TransitGatewayRouteTableId"]
+
+    def gateway_available(tgw):
+        wait_for(
+            lambda: ec2.describe_transit_gateways(TransitGatewayIds=[tgw])["TransitGateways"][
+                0
+            ]["State"]
+            == "available"
+        )
+
+    _, _, att, rt = attached(ec2, "10.85.0.0/16", ready=gateway_available)
     pair = dict(TransitGatewayRouteTableId=rt, TransitGatewayAttachmentId=att)
 
     def refused(call):
@@ -257,20 +251,14 @@ def test_a_link_made_twice_is_refused_not_doubled(account):
     Resource.AlreadyAssociated (the codes AWS's transit gateway orchestration treats as
     "already configured"); the route table keeps one propagation, which one Disable
     removes."""
-    from conftest import make_network
-
     ec2 = account.client("ec2")
-    tgw = ec2.create_transit_gateway(Options=NO_DEFAULT_LINKS)["TransitGateway"]["TransitGatewayId"]
-    vpc, subnets = make_network(ec2, cidr="10.86.0.0/16")
-    att = ec2.create_transit_gateway_vpc_attachment(
-        TransitGatewayId=tgw, VpcId=vpc, SubnetIds=subnets
-    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
-    rt, other = (
-        ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)["TransitGatewayRouteTable"][
-            "TransitGatewayRouteTableId"
-        ]
-        for _ in range(2)
-    )
+    _, _, att, rt = attached(ec2, "10.86.0.0/16")
+    tgw = ec2.describe_transit_gateway_route_tables(TransitGatewayRouteTableIds=[rt])[
+        "TransitGatewayRouteTables"
+    ][0]["TransitGatewayId"]
+    other = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)[
+        "TransitGatewayRouteTable"
+    ]["TransitGatewayRouteTableId"]
     pair = dict(TransitGatewayRouteTableId=rt, TransitGatewayAttachmentId=att)
     ec2.enable_transit_gateway_route_table_propagation(**pair)
     with pytest.raises(ClientError) as e:
@@ -319,14 +307,8 @@ def test_an_attachments_interfaces_hold_its_subnets_until_it_is_deleted(account)
     described "Network Interface for Transit Gateway Attachment tgw-attach-..."
     (aws-cloudformation/cloudformation-coverage-roadmap#2483); DeleteSubnet is
     DependencyViolation while they exist; they go with the attachment."""
-    from conftest import make_network
-
     ec2 = account.client("ec2")
-    tgw = ec2.create_transit_gateway(Options=NO_DEFAULT_LINKS)["TransitGateway"]
-    vpc, subnets = make_network(ec2, cidr="10.89.0.0/16")
-    att = ec2.create_transit_gateway_vpc_attachment(
-        TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets
-    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    vpc, subnets, att, _ = attached(ec2, "10.89.0.0/16")
     enis = ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
         "NetworkInterfaces"
     ]
