@@ -117,6 +117,22 @@ pub struct Source {
     pub sim_fail: Vec<String>,
 }
 
+impl Source {
+    /// A source on AWS (not simulated) from a blueprint file or an environment name,
+    /// with the defaults the flags have: for commands that build one themselves.
+    pub fn aws(file: Option<PathBuf>, env: Option<String>, time_scale: f64) -> Source {
+        Source {
+            file,
+            simulate: None,
+            env,
+            sim_state: None,
+            sim_time_scale: 0.01,
+            time_scale,
+            sim_fail: Vec::new(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
     /// plans/hub-spoke.yaml (built in): 3 accounts, transit gateway, firewall, private EKS.

@@ -80,19 +80,25 @@ fn hub_spoke_as_shipped_passes_every_check() {
     assert_eq!(doc["summary"]["pass"], 15);
 }
 
+/// `verify --output json` of hub-spoke.yaml with `from` (found `times` times, or the plan
+/// changed shape) replaced by `to`, which must fail; its JSON document.
+fn failing_with(name: &str, from: &str, times: usize, to: &str) -> Value {
+    let dir = scratch(name);
+    let text = hub_spoke();
+    assert_eq!(text.matches(from).count(), times, "hub-spoke.yaml changed shape");
+    std::fs::write(dir.join("bp.yaml"), text.replace(from, to)).unwrap();
+    let o = run(&dir, &["verify", "-f", "bp.yaml", "--output", "json"]);
+    assert_eq!(o.status.code(), Some(VERIFY_FAILED), "{}", stdout(&o));
+    json(&o)
+}
+
 #[test]
 fn an_ecr_endpoint_policy_open_to_every_repository_fails() {
-    let dir = scratch("ecr-wildcard");
     // Every ECR endpoint policy of the plan names this repository (YAML anchors share
     // two policies between the four endpoints).
     let repo = "arn:aws:ecr:eu-central-1:222222222222:repository/mirror/busybox";
-    let text = hub_spoke();
-    assert_eq!(text.matches(repo).count(), 2, "hub-spoke.yaml changed shape");
-    let text = text.replace(repo, "arn:aws:ecr:eu-central-1:222222222222:repository/*");
-    std::fs::write(dir.join("bp.yaml"), text).unwrap();
-    let o = run(&dir, &["verify", "-f", "bp.yaml", "--output", "json"]);
-    assert_eq!(o.status.code(), Some(VERIFY_FAILED), "{}", stdout(&o));
-    let doc = json(&o);
+    let wildcard = "arn:aws:ecr:eu-central-1:222222222222:repository/*";
+    let doc = failing_with("ecr-wildcard", repo, 2, wildcard);
     assert_eq!(doc["passed"], false);
     for c in doc["checks"].as_array().unwrap() {
         let id = c["id"].as_str().unwrap();
@@ -172,15 +178,8 @@ fn a_blueprint_without_its_firewall_fails_naming_the_hop_that_lets_traffic_out()
 
 #[test]
 fn a_firewall_without_alert_logs_fails_the_logging_check_alone() {
-    let dir = scratch("logs");
-    let text = hub_spoke();
     let logging = "logging: { alert: cloudwatch, flow: cloudwatch, retentionDays: 30 }";
-    assert_eq!(text.matches(logging).count(), 1, "hub-spoke.yaml changed shape");
-    let text = text.replace(logging, "logging: { alert: none, flow: none }");
-    std::fs::write(dir.join("bp.yaml"), text).unwrap();
-    let o = run(&dir, &["verify", "-f", "bp.yaml", "--output", "json"]);
-    assert_eq!(o.status.code(), Some(VERIFY_FAILED), "{}", stdout(&o));
-    let doc = json(&o);
+    let doc = failing_with("logs", logging, 1, "logging: { alert: none, flow: none }");
     assert_eq!(status(&doc, "firewall.logging"), "fail");
     assert_eq!(doc["summary"]["fail"], 1);
 }

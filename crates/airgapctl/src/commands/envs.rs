@@ -278,15 +278,7 @@ pub async fn gc(args: &GcArgs, global: &Global) -> CmdResult {
                 Output::Json => eprint!("\n== {} ==\n", r.env),
             }
             let run_args = ApplyArgs {
-                source: Source {
-                    file: None,
-                    simulate: None,
-                    env: Some(r.env.clone()),
-                    sim_state: None,
-                    sim_time_scale: 0.01,
-                    time_scale,
-                    sim_fail: Vec::new(),
-                },
+                source: Source::aws(None, Some(r.env.clone()), time_scale),
                 auto_approve: true,
                 parallelism,
                 lock_timeout: Duration::ZERO,

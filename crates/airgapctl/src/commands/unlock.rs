@@ -19,15 +19,7 @@ pub async fn run(args: &UnlockArgs, global: &Global) -> CmdResult {
     }
     let (env, table) = match (&args.file, &args.hub_account) {
         (Some(file), _) => {
-            let source = Source {
-                file: Some(file.clone()),
-                simulate: None,
-                env: args.env.clone(),
-                sim_state: None,
-                sim_time_scale: 0.01,
-                time_scale: 1.0,
-                sim_fail: Vec::new(),
-            };
+            let source = Source::aws(Some(file.clone()), args.env.clone(), 1.0);
             let target = Target::resolve(&source, global).await?;
             let table = lock::table(&target)?.expect("a blueprint target is on AWS");
             (target.env, table)

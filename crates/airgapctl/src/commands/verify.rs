@@ -17,15 +17,7 @@ use crate::exit::{CmdResult, ExitStatus, Failure};
 pub const JSON_FORMAT_VERSION: u32 = 1;
 
 pub fn run(args: &VerifyArgs, output: Output) -> CmdResult {
-    let source = Source {
-        file: Some(args.file.clone()),
-        simulate: None,
-        env: args.env.clone(),
-        sim_state: None,
-        sim_time_scale: 0.01,
-        time_scale: 1.0,
-        sim_fail: Vec::new(),
-    };
+    let source = Source::aws(Some(args.file.clone()), args.env.clone(), 1.0);
     let d = declared(&source, false)?;
     let bp = d.blueprint.as_ref().expect("-f gives a blueprint");
     let report = airgap_verify::verify_plan(&d.graph, bp, &d.env).map_err(|e| {
