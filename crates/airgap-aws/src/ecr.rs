@@ -214,6 +214,50 @@ fn mutability(immutable: bool) -> ImageTagMutability {
     }
 }
 
+/// The repositories of `env` in one account: logical id, the repository, and its spec as
+/// observed (its policy read into pull principals). DescribeRepositories has no tag
+/// filter, so each repository's tags are listed (one call each).
+pub(crate) async fn repositories_of(
+    c: &aws_sdk_ecr::Client,
+    env: &str,
+) -> Result<Vec<(String, Repository, EcrRepositorySpec)>, KindError> {
+    let repos: Vec<Repository> = all_pages!(c.describe_repositories())?;
+    let mut found = Vec::new();
+    for r in repos {
+        let Some(arn) = r.repository_arn() else {
+            continue;
+        };
+        // Deleted between the calls: skipped.
+        let Some(t) = lookup(c.list_tags_for_resource().resource_arn(arn).send()).await? else {
+            continue;
+        };
+        let Some(id) = tags::owned_id(&repo_tags(t.tags()), env) else {
+            continue;
+        };
+        let name = r.repository_name().unwrap_or_default().to_string();
+        let policy =
+            c.get_repository_policy().repository_name(&name).send().await.map_err(classify);
+        let pull = match policy {
+            Ok(p) => pull_principals(p.policy_text().unwrap_or_default()),
+            // ECR API reference, GetRepositoryPolicy: no policy is this error.
+            Err(e) if e.code == "RepositoryPolicyNotFoundException" => {
+                PullPrincipals::Principals(Vec::new())
+            }
+            // Deleted between the calls.
+            Err(e) if e.class == ErrorClass::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        let spec = EcrRepositorySpec {
+            name,
+            immutable_tags: r.image_tag_mutability() == Some(&ImageTagMutability::Immutable),
+            scan_on_push: r.image_scanning_configuration().is_some_and(|c| c.scan_on_push()),
+            pull_principals: pull,
+        };
+        found.push((id, r, spec));
+    }
+    Ok(found)
+}
+
 #[async_trait]
 impl Kind for EcrRepository {
     kind_meta!(ECR_REPOSITORY);
@@ -228,47 +272,17 @@ impl Kind for EcrRepository {
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;
-        let repos: Vec<Repository> = all_pages!(c.describe_repositories())?;
-        let mut found = Vec::new();
-        for r in repos {
-            let Some(arn) = r.repository_arn() else {
-                continue;
-            };
-            // Deleted between the calls: skipped.
-            let Some(t) = lookup(c.list_tags_for_resource().resource_arn(arn).send()).await? else {
-                continue;
-            };
-            let Some(id) = tags::owned_id(&repo_tags(t.tags()), env) else {
-                continue;
-            };
-            let name = r.repository_name().unwrap_or_default().to_string();
-            let policy =
-                c.get_repository_policy().repository_name(&name).send().await.map_err(classify);
-            let pull = match policy {
-                Ok(p) => pull_principals(p.policy_text().unwrap_or_default()),
-                // ECR API reference, GetRepositoryPolicy: no policy is this error.
-                Err(e) if e.code == "RepositoryPolicyNotFoundException" => {
-                    PullPrincipals::Principals(Vec::new())
-                }
-                // Deleted between the calls.
-                Err(e) if e.class == ErrorClass::NotFound => continue,
-                Err(e) => return Err(e),
-            };
-            let spec = EcrRepositorySpec {
-                name,
-                immutable_tags: r.image_tag_mutability() == Some(&ImageTagMutability::Immutable),
-                scan_on_push: r.image_scanning_configuration().is_some_and(|c| c.scan_on_push()),
-                pull_principals: pull,
-            };
-            found.push(Observed {
+        Ok(repositories_of(c, env)
+            .await?
+            .into_iter()
+            .map(|(id, r, spec)| Observed {
                 id: id.as_str().into(),
                 attrs: spec.to_attrs(),
                 outputs: out(&r),
-                physical_id: arn.to_string(),
+                physical_id: r.repository_arn().unwrap_or_default().to_string(),
                 parents: vec![],
-            });
-        }
-        Ok(found)
+            })
+            .collect())
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {

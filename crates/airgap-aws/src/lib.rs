@@ -8,6 +8,7 @@ pub mod ecr;
 pub mod eks;
 pub mod errors;
 pub mod iam;
+pub mod inspect;
 mod kit;
 pub mod kms;
 pub mod lock;

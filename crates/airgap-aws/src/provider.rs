@@ -241,7 +241,7 @@ impl FirewallClients {
 }
 
 /// Runs the futures concurrently and returns their results in order, or the first error.
-async fn futures_join<T, E>(
+pub(crate) async fn futures_join<T, E>(
     futs: impl IntoIterator<Item = impl std::future::Future<Output = Result<T, E>>>,
 ) -> Result<Vec<T>, E> {
     let handles: Vec<_> = futs.into_iter().collect();

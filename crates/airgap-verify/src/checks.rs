@@ -54,6 +54,11 @@ pub const CHECKS: &[CheckInfo] = &[
         proves: "public endpoint access is off and private access on, for every cluster",
     },
     CheckInfo {
+        id: "eks.endpoint-dns",
+        title: "The cluster endpoint's name resolves inside its VPC",
+        proves: "with --dns on what exists: the name of every cluster's API endpoint, looked up with the system resolver of the machine running verify, gives only addresses within the cluster's VPC CIDR (not applicable without --dns)",
+    },
+    CheckInfo {
         id: "eks.api-access",
         title: "Cluster API (443) open only to apiAccessCidrs",
         proves: "every ingress rule of the cluster's security groups that admits port 443 admits only addresses within the cluster's declared apiAccessCidrs",
@@ -576,9 +581,47 @@ fn eks_checks(t: &Topology, intent: &Intent) -> Vec<CheckResult> {
     }
     vec![
         result("eks.private-endpoint", pe, pf, applicable),
+        endpoint_dns(t),
         result("eks.api-access", ae, af, applicable),
         result("eks.node-endpoints", ne, nf, applicable),
     ]
+}
+
+/// The cluster endpoints' names, as `--dns` resolved them, against their VPCs' CIDRs.
+fn endpoint_dns(t: &Topology) -> CheckResult {
+    let (mut e, mut f) = (Vec::new(), Vec::new());
+    for c in &t.clusters {
+        let Some(res) = t.dns.get(&c.id) else { continue };
+        let host = c.endpoint.as_deref().unwrap_or("(no endpoint)");
+        let vpc = c.subnets.iter().find_map(|s| t.subnets.get(s)).and_then(|s| t.vpcs.get(&s.vpc));
+        match (res, vpc) {
+            (Err(why), _) => f.push(Finding::new(&c.id, format!("{host} does not resolve: {why}"))),
+            (Ok(addrs), _) if addrs.is_empty() => {
+                f.push(Finding::new(&c.id, format!("{host} resolves to no IPv4 address")))
+            }
+            (Ok(_), None) => {
+                f.push(Finding::new(&c.id, "the cluster's subnets are not part of the environment"))
+            }
+            (Ok(addrs), Some(v)) => {
+                let outside: Vec<_> =
+                    addrs.iter().filter(|a| !v.cidr.contains_addr(u32::from(**a))).collect();
+                if outside.is_empty() {
+                    e.push(format!("{}: {host} -> {} (in {} {})", c.id, join(addrs), v.id, v.cidr));
+                } else {
+                    f.push(Finding::new(
+                        &c.id,
+                        format!(
+                            "{host} resolves to {} outside the VPC {} ({}): clients would reach a public endpoint",
+                            join(outside),
+                            v.id,
+                            v.cidr
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    result("eks.endpoint-dns", e, f, !t.dns.is_empty())
 }
 
 fn on(b: bool) -> &'static str {

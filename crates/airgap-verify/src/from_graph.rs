@@ -317,6 +317,7 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             public_access: s.endpoint_public_access,
             private_access: s.endpoint_private_access,
             node_roles: node_roles.remove(n.id.as_str()).unwrap_or_default(),
+            endpoint: None,
         });
     }
     for n in by_kind(&airgap_catalog::ECR_REPOSITORY) {

@@ -6,6 +6,7 @@
 use airgap_blueprint::Blueprint;
 
 use crate::prefix::Prefix;
+use crate::topology::Topology;
 
 #[derive(Clone, Debug, Default)]
 pub struct ClusterIntent {
@@ -65,6 +66,25 @@ impl Intent {
                 .as_ref()
                 .map(|f| f.allow_domains.iter().map(|d| d.value.clone()).collect()),
             region,
+        }
+    }
+
+    /// The intent of an environment verified without its blueprint (from its record):
+    /// what exists stands for what was meant, except that each cluster's API is taken as
+    /// meant for the environment's own address space (its VPCs' CIDRs), and the
+    /// firewall's allowlist is listed, not compared.
+    pub fn without_blueprint(env: &str, t: &Topology, repositories: Vec<String>) -> Intent {
+        Intent {
+            env: env.to_string(),
+            region: t.region.clone(),
+            clusters: t
+                .clusters
+                .iter()
+                .map(|c| ClusterIntent { id: c.id.clone(), api_access_cidrs: t.private_ranges() })
+                .collect(),
+            repositories,
+            buckets: Vec::new(),
+            allow_domains: None,
         }
     }
 

@@ -231,6 +231,8 @@ pub struct Cluster {
     pub private_access: bool,
     /// The roles of its node groups (ARNs, or `${node.output}` before apply).
     pub node_roles: Vec<String>,
+    /// The API server's URL, once it exists (what `--dns` resolves).
+    pub endpoint: Option<String>,
 }
 
 /// Who may pull from a repository besides its own account.
@@ -267,7 +269,13 @@ pub struct Topology {
     pub sg_rules: Vec<SgRule>,
     pub clusters: Vec<Cluster>,
     pub repositories: Vec<Repository>,
+    /// What the cluster endpoints' names resolve to, by cluster id (`verify --dns`);
+    /// empty when nothing was resolved.
+    pub dns: BTreeMap<String, Resolution>,
 }
+
+/// A name looked up with the system resolver: its IPv4 addresses, or why it failed.
+pub type Resolution = Result<Vec<std::net::Ipv4Addr>, String>;
 
 impl Topology {
     /// The VPCs of a role, in id order.

@@ -6,6 +6,7 @@ use airgap_verify::topology::{Cluster, Endpoint, Pull, Repository, SgRule, Targe
 use airgap_verify::{verify, Intent, Report, Status, Topology};
 use serde_json::json;
 
+const ENDPOINT: &str = "https://0123456789ABCDEF.gr7.eu-central-1.eks.amazonaws.com";
 const REPO: &str = "arn:aws:ecr:eu-central-1:222222222222:repository/mirror/nginx";
 
 fn intent() -> Intent {
@@ -56,7 +57,10 @@ fn full() -> Topology {
         public_access: false,
         private_access: true,
         node_roles: vec!["arn:aws:iam::3:role/node".into()],
+        endpoint: Some(ENDPOINT.into()),
     });
+    // What `--dns` found: the endpoint's name resolves inside the spoke VPC.
+    t.dns.insert("cluster".into(), Ok(vec!["10.1.0.20".parse().unwrap()]));
     t.sg_rules.push(SgRule {
         id: "cluster/sg/api/0".into(),
         group: "cluster/sg".into(),
@@ -109,6 +113,7 @@ fn without_clusters_endpoints_or_registries_their_checks_do_not_apply() {
     let r = verify(&hub(), &Intent { allow_domains: Some(vec!["example.com".into()]), ..intent() });
     for id in [
         "eks.private-endpoint",
+        "eks.endpoint-dns",
         "eks.api-access",
         "eks.node-endpoints",
         "endpoints.ecr-policy",
@@ -383,4 +388,41 @@ fn return_traffic_through_another_zones_endpoint_fails_symmetry() {
     let c = r.get("egress.return-symmetry").unwrap();
     assert_eq!(c.status, Status::Fail);
     assert_eq!(c.findings[0].resource, "insp/rt/public/a");
+}
+
+#[test]
+fn the_endpoint_name_must_resolve_inside_the_clusters_vpc() {
+    // Not looked up (a plan, or no --dns): the check does not apply.
+    let mut t = full();
+    t.dns.clear();
+    assert_eq!(status(&verify(&t, &intent()), "eks.endpoint-dns"), Status::NotApplicable);
+    // A public answer (what the name gives with public access on, or a resolver outside
+    // the VPC): fails, naming the address.
+    t.dns.insert(
+        "cluster".into(),
+        Ok(vec!["10.1.0.20".parse().unwrap(), "3.64.1.2".parse().unwrap()]),
+    );
+    let r = verify(&t, &intent());
+    assert_eq!(failing(&t, &intent()), vec!["eks.endpoint-dns"]);
+    let f = &r.get("eks.endpoint-dns").unwrap().findings[0];
+    assert!(f.message.contains("3.64.1.2") && !f.message.contains("10.1.0.20,"), "{}", f.message);
+    // No answer at all fails too: nothing proves the name is private.
+    t.dns.insert("cluster".into(), Err("no such host".into()));
+    assert_eq!(failing(&t, &intent()), vec!["eks.endpoint-dns"]);
+    t.dns.insert("cluster".into(), Ok(vec![]));
+    assert_eq!(failing(&t, &intent()), vec!["eks.endpoint-dns"]);
+}
+
+#[test]
+fn without_a_blueprint_the_api_is_meant_for_the_environments_own_ranges() {
+    let t = full();
+    let i = Intent::without_blueprint("t", &t, vec![REPO.into()]);
+    // The fixture's rule admits 10.9.0.0/16, outside every VPC of the environment.
+    assert_eq!(failing(&t, &i), vec!["eks.api-access"]);
+    let mut inside = t.clone();
+    inside.sg_rules[0].cidr = "10.1.0.0/16".parse().unwrap();
+    assert!(verify(&inside, &i).passed());
+    // The allowlist is listed, not compared, and every other check runs as with one.
+    assert_eq!(i.allow_domains, None);
+    assert_eq!(status(&verify(&inside, &i), "firewall.allowlist"), Status::Pass);
 }

@@ -17,7 +17,9 @@ fn statuses(r: &Report) -> Vec<(&str, Status)> {
 fn hub_spoke_passes_every_check() {
     let r = report("hub-spoke.yaml");
     for (id, status) in statuses(&r) {
-        assert_eq!(status, Status::Pass, "{id}: {:#?}", r.get(id));
+        // A plan has no endpoint to look up: the DNS check runs on what exists only.
+        let want = if id == "eks.endpoint-dns" { Status::NotApplicable } else { Status::Pass };
+        assert_eq!(status, want, "{id}: {:#?}", r.get(id));
     }
     // Its endpoint policies name the environment's two repositories, on four endpoints.
     let ecr = &r.get("endpoints.ecr-policy").unwrap().evidence;

@@ -335,11 +335,27 @@ pub struct GraphArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The blueprint file.
-    #[arg(short, long = "file", value_name = "FILE")]
-    pub file: PathBuf,
+    #[arg(short, long = "file", value_name = "FILE", required_unless_present = "hub_account")]
+    pub file: Option<PathBuf>,
     /// Environment name [default: the blueprint's metadata.name]; it changes names only.
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+    /// Verify what exists in AWS (every route, gateway, endpoint, firewall rule, cluster
+    /// and repository of the environment, read now) instead of what the plan will build.
+    #[arg(long)]
+    pub live: bool,
+    /// Without a blueprint: verify what exists of --env NAME, from its record in this
+    /// hub account (its accounts and region); implies --live.
+    #[arg(long, value_name = "ID", requires = "env", conflicts_with = "file")]
+    pub hub_account: Option<String>,
+    /// With --hub-account: the role to assume in the hub account and, instead of the
+    /// roles the record names, in every account of the environment.
+    #[arg(long, value_name = "NAME", requires = "hub_account")]
+    pub role: Option<String>,
+    /// On what exists: also look each cluster endpoint's name up with this machine's
+    /// resolver; every address must be inside the cluster's VPC.
+    #[arg(long)]
+    pub dns: bool,
     /// Also write the results as SARIF 2.1.0 to FILE; `-` prints SARIF instead of the
     /// report.
     #[arg(long, value_name = "FILE")]

@@ -114,7 +114,7 @@ fn run(cli: Cli) -> CmdResult {
             Ok(ExitStatus::Success)
         }
         Command::Graph(args) => commands::graph::run(&args),
-        Command::Verify(args) => commands::verify::run(&args, output),
+        Command::Verify(args) => runtime()?.block_on(commands::verify::run(&args, &cli.global)),
         Command::Show(args) => runtime()?.block_on(commands::show::run(&args, &cli.global)),
         Command::Plan(args) => runtime()?.block_on(commands::plan::run(&args, &cli.global)),
         Command::Apply(cmd) => runtime()?.block_on(async {

@@ -58,7 +58,9 @@ fn hub_spoke_as_shipped_passes_every_check() {
     let o = run(&dir, &["verify", "-f", plan]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&o.stderr));
-    assert!(out.contains("15 checks: 15 passed, 0 failed, 0 not applicable."), "{out}");
+    // The DNS check looks up endpoints that exist: not applicable to a plan.
+    assert!(out.contains("16 checks: 15 passed, 0 failed, 1 not applicable."), "{out}");
+    assert!(out.contains("N/A  eks.endpoint-dns"), "{out}");
     // One line per check, with its evidence.
     assert!(out.contains("PASS egress.firewall-first"), "{out}");
     assert!(out.contains("16 spoke subnets x "), "{out}");
@@ -102,7 +104,11 @@ fn an_ecr_endpoint_policy_open_to_every_repository_fails() {
     assert_eq!(doc["passed"], false);
     for c in doc["checks"].as_array().unwrap() {
         let id = c["id"].as_str().unwrap();
-        let want = if id == "endpoints.ecr-policy" { "fail" } else { "pass" };
+        let want = match id {
+            "endpoints.ecr-policy" => "fail",
+            "eks.endpoint-dns" => "not-applicable",
+            _ => "pass",
+        };
         assert_eq!(c["status"], want, "{id}: {c:#}");
     }
     let c = doc["checks"]
@@ -194,7 +200,7 @@ fn sarif_has_a_rule_per_check_and_a_result_per_finding() {
     let s = json(&o);
     assert_eq!(s["version"], "2.1.0");
     let run0 = &s["runs"][0];
-    assert_eq!(run0["tool"]["driver"]["rules"].as_array().unwrap().len(), 15);
+    assert_eq!(run0["tool"]["driver"]["rules"].as_array().unwrap().len(), 16);
     let results = run0["results"].as_array().unwrap();
     assert!(results.iter().any(|r| r["ruleId"] == "egress.firewall-first"
         && r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]

@@ -93,7 +93,7 @@ fn firewall_state(
 }
 
 /// The log group names by log type, from a logging configuration.
-fn log_groups(cfg: Option<&LoggingConfiguration>) -> HashMap<String, String> {
+pub(crate) fn log_groups(cfg: Option<&LoggingConfiguration>) -> HashMap<String, String> {
     cfg.map(|c| c.log_destination_configs())
         .unwrap_or_default()
         .iter()

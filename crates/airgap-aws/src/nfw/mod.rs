@@ -37,8 +37,11 @@ use crate::errors::classify;
 use crate::kit::{self, missing_tags};
 use crate::tags;
 
+pub(crate) use firewall::log_groups;
 pub use firewall::Firewall;
+pub(crate) use policy::policy_spec;
 pub use policy::NfwPolicy;
+pub(crate) use rule_group::rule_group_spec;
 pub use rule_group::NfwRuleGroup;
 
 pub type Nfw = PerScope<aws_sdk_networkfirewall::Client>;
@@ -83,7 +86,7 @@ fn nfw_tags(env: &str, id: &str) -> Result<Vec<Tag>, KindError> {
         .collect()
 }
 
-fn tag_map(t: &[Tag]) -> HashMap<String, String> {
+pub(crate) fn tag_map(t: &[Tag]) -> HashMap<String, String> {
     kit::tag_map(t, |t| (t.key(), t.value()))
 }
 

@@ -55,7 +55,7 @@ fn policy_body(s: &NfwPolicySpec) -> Result<FirewallPolicy, KindError> {
 }
 
 /// A policy as observed, in the spec's shape: the rule groups in priority order.
-fn policy_spec(p: &FirewallPolicy) -> NfwPolicySpec {
+pub(crate) fn policy_spec(p: &FirewallPolicy) -> NfwPolicySpec {
     let mut refs: Vec<_> = p.stateful_rule_group_references().iter().collect();
     refs.sort_by_key(|r| r.priority().unwrap_or(i32::MAX));
     NfwPolicySpec {

@@ -104,7 +104,10 @@ fn rule_group_body(s: &NfwRuleGroupSpec) -> Result<RuleGroup, KindError> {
 }
 
 /// A rule group as observed, in the spec's shape.
-fn rule_group_spec(resp: &RuleGroupResponse, body: Option<&RuleGroup>) -> NfwRuleGroupSpec {
+pub(crate) fn rule_group_spec(
+    resp: &RuleGroupResponse,
+    body: Option<&RuleGroup>,
+) -> NfwRuleGroupSpec {
     let src = body.and_then(|b| b.rules_source());
     let list = src.and_then(|s| s.rules_source_list());
     NfwRuleGroupSpec {
