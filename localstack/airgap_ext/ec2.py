@@ -155,6 +155,22 @@ def _in_use(be, eip) -> bool:
     return eip.eni is not None and eip.eni.id in be.enis
 
 
+def _tags_match(tags, filters):
+    """Whether a resource's tags pass the `tag:<key>` and `tag-key` filters of a request
+    (EC2 API reference, the Filter type of each Describe: a value of one filter matches
+    any of its values; filters are joined by AND). Other filters are moto's to apply."""
+    have = {t.get("Key"): t.get("Value") for t in tags}
+    for f in filters:
+        name, values = f.get("Name", ""), f.get("Values") or []
+        if name.startswith("tag:"):
+            if have.get(name[4:]) not in values:
+                return False
+        elif name == "tag-key":
+            if not any(v in have for v in values):
+                return False
+    return True
+
+
 def _tgw_route_table(context, rt_id):
     be = ec2_share.backend(context.account_id, context.region)
     rt = be.transit_gateways_route_tables.get(rt_id)
@@ -729,10 +745,18 @@ class AirgapEc2Provider(Ec2Provider):
                 a["FailureMessage"] = message
         return result
 
-    # moto's serializer leaves FailureCode/FailureMessage out of DescribeNatGateways.
+    # moto's serializer leaves FailureCode/FailureMessage out of DescribeNatGateways, and
+    # moto ignores its tag filters: botocore's DescribeNatGateways `Filter` lists
+    # `tag:<key>` (the key in the name, the value among the values) and `tag-key`, which
+    # AWS applies like every other filter (joined by AND).
     @handler("DescribeNatGateways", expand=False)
     def describe_nat_gateways(self, context: RequestContext, request):
         result = call_moto(context)
+        result["NatGateways"] = [
+            n
+            for n in result.get("NatGateways", [])
+            if _tags_match(n.get("Tags") or [], request.get("Filter") or [])
+        ]
         be = ec2_share.backend(context.account_id, context.region)
         for out in result.get("NatGateways", []):
             nat = be.nat_gateways.get(out.get("NatGatewayId"))

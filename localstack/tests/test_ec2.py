@@ -325,3 +325,33 @@ def test_an_attachments_interfaces_hold_its_subnets_until_it_is_deleted(account)
         "NetworkInterfaces"
     ] == []
     ec2.delete_subnet(SubnetId=subnets[0])
+
+
+def test_nat_gateways_are_filtered_by_their_tags(account):
+    """botocore DescribeNatGateways Filter: `tag:<key>` and `tag-key` (moto ignored both
+    and listed every NAT gateway of the account)."""
+    ec2 = account.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    nats = {}
+    for zone, cidr in [("a", "10.0.0.0/24"), ("b", "10.0.1.0/24")]:
+        sn = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr)["Subnet"]["SubnetId"]
+        nats[zone] = ec2.create_nat_gateway(
+            SubnetId=sn,
+            ConnectivityType="private",
+            TagSpecifications=[
+                {"ResourceType": "natgateway", "Tags": [{"Key": "zone", "Value": zone}]}
+            ],
+        )["NatGateway"]["NatGatewayId"]
+
+    def listed(filters):
+        return sorted(n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filter=filters)["NatGateways"])
+
+    assert listed([{"Name": "tag:zone", "Values": ["a"]}]) == [nats["a"]]
+    assert listed([{"Name": "tag:zone", "Values": ["a", "b"]}]) == sorted(nats.values())
+    assert listed([{"Name": "tag:zone", "Values": ["c"]}]) == []
+    assert listed([{"Name": "tag-key", "Values": ["zone"]}]) == sorted(nats.values())
+    assert listed([{"Name": "tag-key", "Values": ["other"]}]) == []
+    # With a filter moto applies: both must hold.
+    assert listed(
+        [{"Name": "tag:zone", "Values": ["b"]}, {"Name": "vpc-id", "Values": [vpc]}]
+    ) == [nats["b"]]

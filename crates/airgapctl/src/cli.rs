@@ -170,6 +170,10 @@ pub struct ApplyCmd {
     /// from the file; provider flags (--simulate, --sim-state, ...) are still needed.
     #[arg(value_name = "PLANFILE", conflicts_with_all = ["file", "env"])]
     pub plan_file: Option<PathBuf>,
+    /// Apply even if `verify` finds that the plan would break the air gap (by default a
+    /// failing check refuses the apply, exit 5, before any AWS call).
+    #[arg(long, env = "AIRGAP_SKIP_VERIFY", value_parser = clap::builder::FalseyValueParser::new())]
+    pub skip_verify: bool,
     #[command(flatten)]
     pub args: ApplyArgs,
     /// Lifetime of the environment from now (30m, 4h, 2d), over the blueprint's

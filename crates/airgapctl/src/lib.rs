@@ -123,6 +123,9 @@ fn run(cli: Cli) -> CmdResult {
                     commands::apply::run_saved(&cmd.args, file, &cli.global, cmd.ttl).await
                 }
                 None => {
+                    if !cmd.skip_verify {
+                        commands::verify::gate(&cmd.args.source, output)?;
+                    }
                     let opts = commands::apply::RunOptions { ttl: cmd.ttl, dry_run: false };
                     commands::apply::run(&cmd.args, PlanMode::Apply, &cli.global, &opts).await
                 }

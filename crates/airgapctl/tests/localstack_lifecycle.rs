@@ -72,8 +72,11 @@ async fn fixture(tag: &str) -> Fixture {
     let account = ls.fresh_account();
     ls.set_time_scale(&account, SCALE).await.unwrap();
     let env = format!("{tag}{}", &account.id()[..6]);
+    // Minimal blueprints on purpose (no firewall, no endpoint policies): these tests are not
+    // about the air gap, so apply's plan-time verification is off, as with --skip-verify.
     let cli = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), &format!("lifecycle-{tag}"), ls.endpoint())
-        .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
+        .env("AIRGAP_TIME_SCALE", &SCALE.to_string())
+        .env("AIRGAP_SKIP_VERIFY", "1");
     cli.write("bp.yaml", &blueprint(&env, &account, ""));
     let f = Fixture { ls, account, env, cli };
     // LocalStack's own DynamoDB needs a Java download; ours is served by moto.

@@ -48,7 +48,10 @@ impl World {
         let ec2 = aws_sdk_ec2::Client::new(&conf);
         let nfw = aws_sdk_networkfirewall::Client::new(&conf);
         let env = format!("{name}-{}", account.id());
-        let cli = Cli::new(BIN, &format!("network-{env}"), ls.endpoint());
+        // Minimal blueprints on purpose (no firewall, no endpoint policies): these tests are not
+        // about the air gap, so apply's plan-time verification is off, as with --skip-verify.
+        let cli =
+            Cli::new(BIN, &format!("network-{env}"), ls.endpoint()).env("AIRGAP_SKIP_VERIFY", "1");
         Ok(World { account, ec2, nfw, cli, env })
     }
 

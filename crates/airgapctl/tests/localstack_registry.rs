@@ -97,8 +97,11 @@ async fn shared_repositories_let_the_node_roles_pull() {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }
     let env = format!("reg{}", &net.id()[..6]);
+    // Minimal blueprints on purpose (no firewall, no endpoint policies): these tests are not
+    // about the air gap, so apply's plan-time verification is off, as with --skip-verify.
     let dir = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "registry", ls.endpoint())
-        .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
+        .env("AIRGAP_TIME_SCALE", &SCALE.to_string())
+        .env("AIRGAP_SKIP_VERIFY", "1");
     dir.write("bp.yaml", &blueprint(&env, &net, &work, &shared));
 
     check(&dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]), 0, "apply");

@@ -340,7 +340,9 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
             .send()
             .await
             .unwrap();
-        out.nat_gateways()[0].nat_gateway_id().unwrap().to_string()
+        let nats = out.nat_gateways();
+        assert_eq!(nats.len(), 1, "NAT gateways are looked up by their tags: {nats:?}");
+        nats[0].nat_gateway_id().unwrap().to_string()
     };
     net_ec2
         .create_route()
@@ -475,5 +477,37 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
     // Every break repaired: every check passes again, and the environment goes.
     let doc = verify(&cli, "repaired").await;
     expect_failing(&doc, &[], "repaired");
+
+    // Without the blueprint, from the environment's record in the hub account.
+    let run = cli
+        .run_async(&[
+            "verify",
+            "--env",
+            &env.name,
+            "--hub-account",
+            net.id(),
+            "--role",
+            "airgap-deployer",
+            "--region",
+            ls.region(),
+            "--output",
+            "json",
+        ])
+        .await;
+    run.check(0, "verify --env --hub-account");
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!((&doc["source"], &doc["file"]), (&Value::from("live"), &Value::Null));
+    assert_eq!(doc["summary"]["fail"], 0, "{doc:#}");
+
+    // --dns from this machine: the cluster endpoint's name is not an address inside the
+    // VPC here (it does not resolve, or resolves elsewhere), which must fail, naming it.
+    let run =
+        cli.run_async(&["verify", "-f", "bp.yaml", "--live", "--dns", "--output", "json"]).await;
+    run.check(5, "verify --live --dns");
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    expect_failing(&doc, &["eks.endpoint-dns"], "--dns outside the VPC");
+    let dns = findings(&doc, "eks.endpoint-dns");
+    assert!(dns.contains("cluster/apps") && dns.contains("https://"), "{dns}");
+    eprintln!("--dns: {dns}");
     cli.run_async(&["destroy", "-f", "bp.yaml", "--auto-approve"]).await.check(0, "destroy");
 }

@@ -237,3 +237,43 @@ fn an_invalid_blueprint_is_invalid_input() {
     assert_eq!(o.status.code(), Some(3));
     assert!(stdout(&o).is_empty());
 }
+
+#[test]
+fn apply_refuses_a_plan_that_breaks_the_gap_before_any_aws_call_unless_told_to_skip() {
+    let dir = scratch("apply-gate");
+    std::fs::write(dir.join("bp.yaml"), hub_spoke_without_firewall()).unwrap();
+    // Against an endpoint where nothing listens: refused with the report, not a
+    // connection error, so no call was made.
+    let o = run(
+        &dir,
+        &["apply", "-f", "bp.yaml", "--auto-approve", "--endpoint-url", "http://127.0.0.1:9"],
+    );
+    let (out, err) = (stdout(&o), String::from_utf8_lossy(&o.stderr).into_owned());
+    assert_eq!(o.status.code(), Some(VERIFY_FAILED), "{out}{err}");
+    assert!(out.contains("FAIL egress.firewall-first"), "{out}");
+    assert!(out.contains("PASS spoke.no-public-surface"), "the whole report: {out}");
+    assert!(err.contains("not applied: the plan would break the air gap"), "{err}");
+    assert!(err.contains("egress.firewall-first") && err.contains("--skip-verify"), "{err}");
+    assert!(!err.contains("127.0.0.1:9"), "no call was attempted: {err}");
+    // Told to skip (the flag, or AIRGAP_SKIP_VERIFY), it applies: here to the simulated
+    // cloud.
+    let sim = ["apply", "-f", "bp.yaml", "--auto-approve", "--simulate", "--sim-time-scale"];
+    let o = run(&dir, &[&sim[..], &["0.0001", "--skip-verify"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(BIN)
+        .args([&sim[..], &["0.0001", "--env", "other"]].concat())
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .env("AIRGAP_SKIP_VERIFY", "1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    // A blueprint that passes is applied without a word from verify.
+    std::fs::write(dir.join("ok.yaml"), hub_spoke()).unwrap();
+    let o = run(
+        &dir,
+        &["apply", "-f", "ok.yaml", "--auto-approve", "--simulate", "--sim-time-scale", "0.0001"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!stdout(&o).contains("egress.firewall-first"), "{}", stdout(&o));
+}

@@ -83,6 +83,45 @@ pub async fn run(args: &VerifyArgs, global: &Global) -> CmdResult {
     Ok(if report.passed() { ExitStatus::Success } else { ExitStatus::VerifyFailed })
 }
 
+/// `apply`'s gate: the plan-time verification of the blueprint (`-f`); a failing check
+/// refuses the apply with the report, exit 5, before any AWS call. A built-in simulated
+/// scenario has no blueprint to verify.
+pub fn gate(source: &Source, output: Output) -> Result<(), Failure> {
+    let Some(file) = &source.file else { return Ok(()) };
+    let d = declared(source, false)?;
+    let bp = d.blueprint.as_ref().expect("-f gives a blueprint");
+    let report = airgap_verify::verify_plan(&d.graph, bp, &d.env).map_err(|e| {
+        Failure::failed(miette!("cannot read the plan into the verifier's model (a bug): {e}"))
+    })?;
+    if report.passed() {
+        return Ok(());
+    }
+    let subject = Subject {
+        file: Some(file.clone()),
+        env: d.env.clone(),
+        live: false,
+        aws_ids: BTreeMap::new(),
+        reads: None,
+    };
+    let shown = text(&subject, &report, false);
+    // The JSON stream of apply is events; the report goes to stderr beside it.
+    match output {
+        Output::Text => out(&format!("{shown}\n")),
+        Output::Json => eprint!("{shown}"),
+    }
+    let ids: Vec<&str> =
+        report.checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.id).collect();
+    Err(Failure {
+        status: ExitStatus::VerifyFailed,
+        error: miette!(
+            help = "fix the blueprint (`airgapctl verify -f FILE` shows every check), or pass \
+                    --skip-verify to apply it anyway",
+            "not applied: the plan would break the air gap ({})",
+            ids.join(", ")
+        ),
+    })
+}
+
 /// Reads what exists of the target's environment into the verifier's model; with `dns`,
 /// also looks the cluster endpoints up.
 async fn inspect(
