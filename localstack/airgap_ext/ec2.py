@@ -17,7 +17,7 @@ from localstack.services.ec2.provider import Ec2Provider
 from localstack.services.moto import call_moto, call_moto_with_request
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayVpcAttachment
 
-from . import ec2_share, timing
+from . import analyzer, ec2_share, timing
 from .common import LOCK, AwsError, tags_from_list
 
 LIVE_ATTACHMENT_STATES = ("pending", "pendingAcceptance", "available", "modifying", "initiating")
@@ -226,6 +226,33 @@ class AirgapEc2Provider(Ec2Provider):
     # Creates that take a ClientToken (botocore ec2: CreateRouteTable, CreateNatGateway,
     # CreateVpcEndpoint, CreateLaunchTemplate, CreateFlowLogs) answer a repeat with the
     # first result.
+    # ---- Network Access Analyzer (analyzer.py: AWS's API, an analysis of our own) -------
+    @handler("CreateNetworkInsightsAccessScope", expand=False)
+    def create_network_insights_access_scope(self, context: RequestContext, request):
+        return analyzer.create_scope(context, request)
+
+    @handler("StartNetworkInsightsAccessScopeAnalysis", expand=False)
+    def start_network_insights_access_scope_analysis(self, context: RequestContext, request):
+        return analyzer.start_analysis(context, request)
+
+    @handler("DescribeNetworkInsightsAccessScopeAnalyses", expand=False)
+    def describe_network_insights_access_scope_analyses(self, context: RequestContext, request):
+        return analyzer.describe_analyses(context, request)
+
+    @handler("GetNetworkInsightsAccessScopeAnalysisFindings", expand=False)
+    def get_network_insights_access_scope_analysis_findings(
+        self, context: RequestContext, request
+    ):
+        return analyzer.get_findings(context, request)
+
+    @handler("DeleteNetworkInsightsAccessScopeAnalysis", expand=False)
+    def delete_network_insights_access_scope_analysis(self, context: RequestContext, request):
+        return analyzer.delete_analysis(context, request)
+
+    @handler("DeleteNetworkInsightsAccessScope", expand=False)
+    def delete_network_insights_access_scope(self, context: RequestContext, request):
+        return analyzer.delete_scope(context, request)
+
     @handler("CreateRouteTable", expand=False)
     def create_route_table(self, context: RequestContext, request):
         return _idempotent(context, request, lambda: call_moto(context))

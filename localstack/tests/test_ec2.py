@@ -355,3 +355,82 @@ def test_nat_gateways_are_filtered_by_their_tags(account):
     assert listed(
         [{"Name": "tag:zone", "Values": ["b"]}, {"Name": "vpc-id", "Values": [vpc]}]
     ) == [nats["b"]]
+
+
+def _igw_scope(ec2, subnets, token, exclude=None):
+    req = {
+        "ClientToken": token,
+        "MatchPaths": [
+            {
+                "Source": {"ResourceStatement": {"Resources": subnets}},
+                "Destination": {
+                    "ResourceStatement": {"ResourceTypes": ["AWS::EC2::InternetGateway"]}
+                },
+            }
+        ],
+    }
+    if exclude:
+        req["ExcludePaths"] = exclude
+    return ec2.create_network_insights_access_scope(**req)["NetworkInsightsAccessScope"][
+        "NetworkInsightsAccessScopeId"
+    ]
+
+
+def test_network_access_analyzer_reports_a_subnets_direct_route_to_an_internet_gateway(account):
+    """The API of botocore's ec2 model (ClientToken required, idempotent); the analysis is
+    the emulator's own (analyzer.py): a subnet's direct route to its VPC's gateway."""
+    ec2 = account.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    open_sn = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
+    closed = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_route_table(RouteTableId=rt, SubnetId=open_sn)
+
+    scope = _igw_scope(ec2, [open_sn, closed], "t-1")
+    assert _igw_scope(ec2, [open_sn, closed], "t-1") == scope, "same token, same scope"
+    analysis = ec2.start_network_insights_access_scope_analysis(
+        NetworkInsightsAccessScopeId=scope, ClientToken="a-1"
+    )["NetworkInsightsAccessScopeAnalysis"]
+    assert analysis["Status"] == "succeeded" and analysis["FindingsFound"] == "true"
+    assert "emulated" in analysis["StatusMessage"]
+    (found,) = ec2.describe_network_insights_access_scope_analyses(
+        NetworkInsightsAccessScopeAnalysisIds=[analysis["NetworkInsightsAccessScopeAnalysisId"]]
+    )["NetworkInsightsAccessScopeAnalyses"]
+    assert found["Status"] == "succeeded"
+    findings = ec2.get_network_insights_access_scope_analysis_findings(
+        NetworkInsightsAccessScopeAnalysisId=analysis["NetworkInsightsAccessScopeAnalysisId"]
+    )["AnalysisFindings"]
+    assert len(findings) == 1, findings
+    ids = [c["Component"]["Id"] for c in findings[0]["FindingComponents"]]
+    assert ids == [open_sn, rt, igw]
+    assert findings[0]["FindingComponents"][1]["RouteTableRoute"]["DestinationCidr"] == "0.0.0.0/0"
+
+    # Ids and types in one resource statement: refused.
+    with pytest.raises(ClientError) as e:
+        ec2.create_network_insights_access_scope(
+            ClientToken="t-2",
+            MatchPaths=[
+                {
+                    "Source": {
+                        "ResourceStatement": {
+                            "Resources": [open_sn],
+                            "ResourceTypes": ["AWS::EC2::Subnet"],
+                        }
+                    }
+                }
+            ],
+        )
+    assert e.value.response["Error"]["Code"] == "InvalidParameterCombination"
+    # Unknown ids are refused; deletes clean up.
+    with pytest.raises(ClientError) as e:
+        ec2.start_network_insights_access_scope_analysis(
+            NetworkInsightsAccessScopeId="nis-00000000000000000", ClientToken="a-2"
+        )
+    assert e.value.response["Error"]["Code"].endswith(".NotFound")
+    ec2.delete_network_insights_access_scope_analysis(
+        NetworkInsightsAccessScopeAnalysisId=analysis["NetworkInsightsAccessScopeAnalysisId"]
+    )
+    ec2.delete_network_insights_access_scope(NetworkInsightsAccessScopeId=scope)

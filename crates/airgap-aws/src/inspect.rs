@@ -61,6 +61,8 @@ pub struct Inspection {
     pub topology: Topology,
     /// The AWS id (or ARN) of each resource named by its logical id.
     pub aws_ids: BTreeMap<String, String>,
+    /// The account of each subnet and firewall, by name.
+    pub owners: BTreeMap<String, String>,
 }
 
 /// Reads the environment `env` in every account of the provider, side by side.
@@ -68,7 +70,8 @@ pub async fn inspect(provider: &Provider, env: &str) -> Result<Inspection, Inspe
     let reads = provider.scopes().iter().map(|s| read_account(provider, env, s));
     let raws = crate::provider::futures_join(reads).await?;
     let region = provider.scopes().first().map(|s| s.region.clone()).unwrap_or_default();
-    Ok(build(env, &region, raws))
+    let accounts = provider.scopes().iter().map(|s| s.account.clone());
+    Ok(build(env, &region, accounts.zip(raws).collect()))
 }
 
 /// One account's reads, as AWS returned them.
@@ -474,8 +477,21 @@ fn prefix(s: Option<&str>) -> Option<Prefix> {
     s?.parse().ok()
 }
 
-fn build(env: &str, region: &str, raws: Vec<Raw>) -> Inspection {
+fn build(env: &str, region: &str, read: Vec<(String, Raw)>) -> Inspection {
     let mut n = Names::default();
+    let mut owners = BTreeMap::new();
+    let raws: Vec<Raw> = read
+        .into_iter()
+        .map(|(account, r)| {
+            for s in r.subnets.iter().filter_map(|s| s.subnet_id()) {
+                owners.insert(s.to_string(), account.clone());
+            }
+            for f in r.firewalls.iter().filter_map(|f| f.firewall.firewall_arn()) {
+                owners.insert(f.to_string(), account.clone());
+            }
+            r
+        })
+        .collect();
     for r in &raws {
         for v in &r.vpcs {
             n.add(v.vpc_id(), &ec2_tags(v.tags()), env);
@@ -798,7 +814,8 @@ fn build(env: &str, region: &str, raws: Vec<Raw>) -> Inspection {
         }
     }
     let aws_ids = n.logical.iter().map(|(aws, name)| (name.clone(), aws.clone())).collect();
-    Inspection { topology: t, aws_ids }
+    let owners = owners.into_iter().map(|(aws, account)| (n.of(&aws), account)).collect();
+    Inspection { topology: t, aws_ids, owners }
 }
 
 /// Where a VPC route sends traffic, in the model's terms.

@@ -360,6 +360,11 @@ pub struct VerifyArgs {
     /// resolver; every address must be inside the cluster's VPC.
     #[arg(long)]
     pub dns: bool,
+    /// On what exists: also ask AWS Network Access Analyzer (one scope and analysis per
+    /// account with spoke subnets: to any internet gateway, not through a firewall; AWS
+    /// bills $0.002 per interface analysed) and report its findings beside verify's.
+    #[arg(long)]
+    pub aws_analyzer: bool,
     /// Also write the results as SARIF 2.1.0 to FILE; `-` prints SARIF instead of the
     /// report.
     #[arg(long, value_name = "FILE")]

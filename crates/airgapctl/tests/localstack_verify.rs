@@ -41,6 +41,19 @@ async fn verify(cli: &Cli, what: &str) -> Value {
     doc
 }
 
+/// `verify --live --aws-analyzer --output json`: the document's `aws_analyzer` runs, and
+/// whether the whole verification passed.
+async fn analyzer(cli: &Cli, what: &str) -> (Vec<Value>, bool) {
+    let run = cli
+        .run_async(&["verify", "-f", "bp.yaml", "--live", "--aws-analyzer", "--output", "json"])
+        .await;
+    let doc: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{what}: verify JSON: {e}\n{}", run.report()));
+    let passed = doc["passed"] == Value::Bool(true);
+    run.check(if passed { 0 } else { 5 }, &format!("verify --aws-analyzer ({what})"));
+    (doc["aws_analyzer"].as_array().expect("aws_analyzer").clone(), passed)
+}
+
 fn failing(doc: &Value) -> BTreeSet<String> {
     doc["checks"]
         .as_array()
@@ -206,6 +219,16 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
         "{evidence}"
     );
 
+    // AWS's analyzer (emulated: a subnet's direct route to an internet gateway) agrees:
+    // one analysis in each account with spoke subnets, nothing found.
+    let (runs, passed) = analyzer(&cli, "as applied").await;
+    assert!(passed);
+    let accounts: BTreeSet<&str> = runs.iter().filter_map(|r| r["account"].as_str()).collect();
+    assert_eq!(accounts, BTreeSet::from([shared.id(), work.id()]), "{runs:?}");
+    assert!(runs
+        .iter()
+        .all(|r| r["status"] == "succeeded" && r["findings"] == Value::Array(vec![])));
+
     let net_ec2 = aws_sdk_ec2::Client::new(&ls.sdk_config(&net).await.unwrap());
     let work_conf = ls.sdk_config(&work).await.unwrap();
     let work_ec2 = aws_sdk_ec2::Client::new(&work_conf);
@@ -234,6 +257,15 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
     );
     assert!(egress.contains(&rt_id), "the route table's AWS id is given: {egress}");
     assert!(findings(&doc, "spoke.no-public-surface").contains(&igw));
+    let (runs, passed) = analyzer(&cli, "IGW in a spoke").await;
+    assert!(!passed);
+    let work_run = runs.iter().find(|r| r["account"] == work.id()).expect("the workload's run");
+    let found = work_run["findings"].to_string();
+    assert!(found.contains(&igw) && found.contains(&rt_id), "{found}");
+    assert!(runs
+        .iter()
+        .filter(|r| r["account"] != work.id())
+        .all(|r| r["findings"] == Value::Array(vec![])));
     set_default_route(&work_ec2, &rt_id, &tgw, "tgw").await;
     remove_igw(&work_ec2, &igw, &workload_vpc).await;
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use airgap_aws::analyzer::AnalyzerRun;
 use airgap_verify::{CheckResult, Intent, Report, Status, CHECKS};
 use miette::miette;
 use serde_json::{json, Value as Json};
@@ -29,6 +30,15 @@ pub struct Subject {
     pub aws_ids: BTreeMap<String, String>,
     /// On what exists: the read calls made, and how long the read took.
     pub reads: Option<(u64, Duration)>,
+    /// With `--aws-analyzer`: AWS Network Access Analyzer's runs, one per account.
+    pub analyzer: Option<Vec<AnalyzerRun>>,
+}
+
+impl Subject {
+    /// Whether AWS's analyzer found a path (a failure too, whatever verify's checks say).
+    fn analyzer_found(&self) -> bool {
+        self.analyzer.iter().flatten().any(|r| !r.findings.is_empty())
+    }
 }
 
 pub async fn run(args: &VerifyArgs, global: &Global) -> CmdResult {
@@ -39,6 +49,12 @@ pub async fn run(args: &VerifyArgs, global: &Global) -> CmdResult {
             "--dns looks up the endpoints of clusters that exist"
         )));
     }
+    if args.aws_analyzer && !live {
+        return Err(Failure::invalid(miette!(
+            help = "add --live: AWS's analyzer looks at what exists",
+            "--aws-analyzer analyses the network as it exists in AWS"
+        )));
+    }
     let (subject, report, bp) = if let Some(hub) = &args.hub_account {
         let env = args.env.clone().expect("clap requires --env with --hub-account");
         check_env_name(&env)?;
@@ -46,7 +62,7 @@ pub async fn run(args: &VerifyArgs, global: &Global) -> CmdResult {
         let table = record::hub_table(global, hub, args.role.as_deref()).await?;
         let rec = record::read(&table, &env, hub).await?;
         let target = record::target(global, &rec, args.role.as_deref(), 1.0).await?;
-        let (subject, t) = inspect(&target, None, args.dns).await?;
+        let (subject, t) = inspect(&target, None, args).await?;
         let repos =
             t.repositories.iter().filter_map(|r| subject.aws_ids.get(&r.id).cloned()).collect();
         let intent = Intent::without_blueprint(&env, &t, repos);
@@ -58,7 +74,7 @@ pub async fn run(args: &VerifyArgs, global: &Global) -> CmdResult {
             let target = Target::resolve(&source, global).await?;
             let d = declared(&source, false)?;
             let bp = d.blueprint.expect("-f gives a blueprint");
-            let (subject, t) = inspect(&target, Some(file), args.dns).await?;
+            let (subject, t) = inspect(&target, Some(file), args).await?;
             let report = airgap_verify::verify(&t, &Intent::from_blueprint(&bp, &subject.env));
             (subject, report, Some(bp))
         } else {
@@ -75,12 +91,14 @@ pub async fn run(args: &VerifyArgs, global: &Global) -> CmdResult {
                 live: false,
                 aws_ids: BTreeMap::new(),
                 reads: None,
+                analyzer: None,
             };
             (subject, report, Some(bp))
         }
     };
     print_report(&subject, &report, bp.as_ref(), args, global.output)?;
-    Ok(if report.passed() { ExitStatus::Success } else { ExitStatus::VerifyFailed })
+    let passed = report.passed() && !subject.analyzer_found();
+    Ok(if passed { ExitStatus::Success } else { ExitStatus::VerifyFailed })
 }
 
 /// `apply`'s gate: the plan-time verification of the blueprint (`-f`); a failing check
@@ -102,6 +120,7 @@ pub fn gate(source: &Source, output: Output) -> Result<(), Failure> {
         live: false,
         aws_ids: BTreeMap::new(),
         reads: None,
+        analyzer: None,
     };
     let shown = text(&subject, &report, false);
     // The JSON stream of apply is events; the report goes to stderr beside it.
@@ -127,7 +146,7 @@ pub fn gate(source: &Source, output: Output) -> Result<(), Failure> {
 async fn inspect(
     target: &Target,
     file: Option<PathBuf>,
-    dns: bool,
+    args: &VerifyArgs,
 ) -> Result<(Subject, airgap_verify::Topology), Failure> {
     let Backend::Aws(provider) = &target.backend else {
         unreachable!("verify --live reads AWS");
@@ -138,8 +157,16 @@ async fn inspect(
         Failure::failed(miette!("cannot read environment {} from AWS: {e}", target.env))
     })?;
     let reads = (provider.stats().total() - before, started.elapsed());
+    let analyzer = if args.aws_analyzer {
+        let runs = airgap_aws::analyzer::analyze(provider, &target.env, &found)
+            .await
+            .map_err(|e| Failure::failed(miette!("AWS Network Access Analyzer: {e}")))?;
+        Some(runs)
+    } else {
+        None
+    };
     let mut t = found.topology;
-    if dns {
+    if args.dns {
         for c in &t.clusters {
             let Some(url) = &c.endpoint else { continue };
             t.dns.insert(c.id.clone(), resolve(url).await);
@@ -151,6 +178,7 @@ async fn inspect(
         live: true,
         aws_ids: found.aws_ids,
         reads: Some(reads),
+        analyzer,
     };
     Ok((subject, t))
 }
@@ -252,6 +280,30 @@ pub fn text(subject: &Subject, report: &Report, evidence: bool) -> String {
             took.as_secs_f64()
         ));
     }
+    for r in subject.analyzer.iter().flatten() {
+        s.push_str(&format!(
+            "\nAWS Network Access Analyzer, account {} (scope {}, analysis {}: {}{}, {} interfaces \
+             analysed): {} finding(s) from {} spoke subnet(s) to an internet gateway, not \
+             through a firewall\n",
+            r.account,
+            r.scope,
+            r.analysis,
+            r.status,
+            r.message.as_deref().map(|m| format!(", {m}")).unwrap_or_default(),
+            r.analyzed_enis.map_or("?".to_string(), |n| n.to_string()),
+            r.findings.len(),
+            r.sources.len(),
+        ));
+        for f in &r.findings {
+            s.push_str(&format!("     x {}: {}\n", f.id, f.components.join(" -> ")));
+        }
+    }
+    if subject.analyzer_found() && report.passed() {
+        s.push_str(
+            "\nAWS's analyzer found paths that verify's model does not: it follows what the \
+             model leaves out (docs/verify.md); look at them.\n",
+        );
+    }
     s
 }
 
@@ -318,6 +370,27 @@ pub fn document(subject: &Subject, report: &Report, locate: &Locate) -> Json {
     });
     if let Some((calls, took)) = subject.reads {
         doc["reads"] = json!({ "calls": calls, "seconds": took.as_secs_f64() });
+    }
+    if let Some(runs) = &subject.analyzer {
+        doc["aws_analyzer"] = runs
+            .iter()
+            .map(|r| {
+                json!({
+                    "account": r.account,
+                    "scope": r.scope,
+                    "analysis": r.analysis,
+                    "status": r.status,
+                    "status_message": r.message,
+                    "analyzed_enis": r.analyzed_enis,
+                    "sources": r.sources,
+                    "findings": r.findings.iter().map(|f| json!({
+                        "id": f.id,
+                        "components": f.components,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        doc["passed"] = json!(report.passed() && !subject.analyzer_found());
     }
     doc
 }
