@@ -122,7 +122,8 @@ impl Line {
                 (Some(units * rate), ttl_hours.map(|h| units * rate * h as f64 / HOURS_PER_MONTH))
             }
             Basis::Gb { gb, rate } => {
-                let m = gb.map(|g| g * rate);
+                // Free (waived) traffic costs nothing whatever its volume.
+                let m = if rate == 0.0 { Some(0.0) } else { gb.map(|g| g * rate) };
                 (m, ttl_hours.and_then(|h| m.map(|m| m * h as f64 / HOURS_PER_MONTH)))
             }
         };
@@ -350,7 +351,7 @@ pub fn estimate(resources: &[Resource], prices: &Prices, usage: &Usage, ctx: &Co
                 ctx,
                 a,
                 Kind::NatGateways,
-                format!("{waived} NAT gateway(s) waived against firewall endpoint hours"),
+                format!("{waived} waived: firewall endpoint hours"),
                 hour(-f64::from(waived), p.nat_gateway_hour),
             ));
             // Egress passes the firewall, then a NAT gateway: every NAT GB is a
@@ -359,8 +360,8 @@ pub fn estimate(resources: &[Resource], prices: &Prices, usage: &Usage, ctx: &Co
                 ctx,
                 a,
                 Kind::NatGateways,
-                "data processed (waived against the firewall's GB)".into(),
-                gb(usage.egress_firewall.map(|_| 0.0), 0.0),
+                "data processed: waived (firewall GB)".into(),
+                gb(usage.egress_firewall, 0.0),
             ));
         } else {
             lines.push(Line::new(

@@ -70,6 +70,9 @@ pub enum Command {
     /// Prove the air gap of what the blueprint's plan will build: egress paths,
     /// firewall, private EKS, endpoint policies, registries (docs/verify.md).
     Verify(VerifyArgs),
+    /// What the blueprint's environment costs a month (and per TTL period) by account
+    /// and resource kind, and where central interface endpoints cost less (docs/cost.md).
+    Cost(CostArgs),
     /// List the environment's resources as they exist now: logical id, kind,
     /// account and AWS id.
     Show(ShowArgs),
@@ -347,6 +350,24 @@ pub struct VerifyArgs {
     /// Text output: every check's evidence, not only its first line.
     #[arg(long)]
     pub evidence: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// The blueprint file.
+    #[arg(short, long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    /// Traffic in GB a month (YAML: per VPC and endpoint service, firewall egress, logs);
+    /// without it traffic is priced per GB only.
+    #[arg(long, value_name = "FILE")]
+    pub usage: Option<PathBuf>,
+    /// A price snapshot (JSON, the shipped ones' format) instead of the one shipped for
+    /// the blueprint's region.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// Environment name [default: the blueprint's metadata.name]; it changes names only.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
