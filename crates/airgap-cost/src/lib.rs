@@ -7,15 +7,18 @@
 //! - [`estimate()`]: a line per billed thing by account and kind, a month (730 hours) and
 //!   one TTL period (whole hours);
 //! - [`break_even`]: per-VPC against central interface endpoints, and the traffic at
-//!   which they cross.
+//!   which they cross;
+//! - [`plan_cost`]: a plan's monthly cost change (creates add, deletes subtract).
 
 pub mod breakeven;
+pub mod change;
 pub mod estimate;
 pub mod inventory;
 pub mod prices;
 pub mod usage;
 
 pub use breakeven::{break_even, BreakEven};
+pub use change::{plan_cost, PlanCost};
 pub use estimate::{estimate, Basis, Context, Estimate, Kind, Line};
 pub use inventory::{billable, inventory, Billable, InventoryError, Resource};
 pub use prices::{Prices, PricesError, HOURS_PER_MONTH};

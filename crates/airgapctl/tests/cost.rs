@@ -130,3 +130,31 @@ fn a_price_file_overrides_the_snapshot_and_must_match_the_region() {
         r.stderr
     );
 }
+
+/// `plan` says what the plan changes in the month's cost just before its summary line:
+/// the built-in hub-spoke scenario created, then destroyed, on the simulated cloud.
+#[test]
+fn plan_ends_with_the_monthly_cost_change() {
+    let cli = Cli::new(BIN, "cost-plan", NO_AWS);
+    let sim = ["--simulate", "--sim-time-scale", "0.0001"];
+    let run = |args: &[&str]| cli.run(&[args, &sim[..]].concat());
+    let r = run(&["plan"]).expect(0, "plan");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(lines[lines.len() - 1].starts_with("Plan: "), "{}", r.stdout);
+    assert!(
+        lines[lines.len() - 2]
+            .starts_with("Monthly cost change: +$1,463.19 ($0.00 -> $1,463.19 a month"),
+        "{}",
+        r.stdout
+    );
+    run(&["apply", "--auto-approve"]).expect(0, "apply");
+    // Nothing to change, nothing to say about cost.
+    let r = run(&["plan"]).expect(0, "plan");
+    assert!(!r.stdout.contains("cost"), "{}", r.stdout);
+    let r = run(&["plan", "--destroy"]).expect(0, "plan --destroy");
+    assert!(
+        r.stdout.contains("Monthly cost change: -$1,463.19 ($1,463.19 -> $0.00 a month"),
+        "{}",
+        r.stdout
+    );
+}
