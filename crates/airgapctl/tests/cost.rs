@@ -158,3 +158,25 @@ fn plan_ends_with_the_monthly_cost_change() {
         r.stdout
     );
 }
+
+#[test]
+fn a_region_without_a_snapshot_needs_a_price_file() {
+    let cli = Cli::new(BIN, "cost-region", NO_AWS);
+    let text = std::fs::read_to_string(plan("hub-spoke.yaml")).unwrap();
+    let bp = cli.write("west.yaml", &text.replace("region: eu-central-1", "region: eu-west-1"));
+    let r = cli.run(&["cost", "-f", &bp]).expect(INVALID, "cost");
+    assert!(
+        r.stderr.contains(
+            "no price snapshot ships for region eu-west-1 (shipped: eu-central-1, us-east-1)"
+        ),
+        "{}",
+        r.stderr
+    );
+    // The same prices relabelled for the region are accepted with --prices.
+    let mut prices: Value =
+        serde_json::from_str(include_str!("../../airgap-cost/prices/eu-central-1.json")).unwrap();
+    prices["region"] = "eu-west-1".into();
+    let prices = cli.write("west.json", &prices.to_string());
+    let r = cli.run(&["cost", "-f", &bp, "--prices", &prices]).expect(0, "cost");
+    assert!(r.stdout.contains("$1,463.19"), "{}", r.stdout);
+}
