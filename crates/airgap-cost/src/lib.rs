@@ -8,13 +8,15 @@
 //!   one TTL period (whole hours);
 //! - [`break_even`]: per-VPC against central interface endpoints, and the traffic at
 //!   which they cross;
-//! - [`plan_cost`]: a plan's monthly cost change (creates add, deletes subtract).
+//! - [`plan_cost`]: a plan's monthly cost change (creates add, deletes subtract);
+//! - [`refresh`]: a snapshot from the AWS Price List Query API's answers.
 
 pub mod breakeven;
 pub mod change;
 pub mod estimate;
 pub mod inventory;
 pub mod prices;
+pub mod refresh;
 pub mod usage;
 
 pub use breakeven::{break_even, BreakEven};
