@@ -9,14 +9,15 @@ use miette::miette;
 use serde_json::json;
 
 use super::{declared, out};
-use crate::cli::{CostArgs, Output, Source};
+use crate::cli::{CostArgs, Global, Output, RefreshPricesArgs, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 
 /// The version of the JSON document; a change that removes or renames a field bumps it.
 pub const JSON_FORMAT_VERSION: u32 = 1;
 
 pub fn run(args: &CostArgs, output: Output) -> CmdResult {
-    let d = declared(&Source::aws(Some(args.file.clone()), args.env.clone(), 1.0), false)?;
+    let file = args.file.as_ref().expect("clap requires -f without a subcommand");
+    let d = declared(&Source::aws(Some(file.clone()), args.env.clone(), 1.0), false)?;
     let bp = d.blueprint.as_ref().expect("-f gives a blueprint");
     let region = &bp.metadata.region.value;
     let prices = match &args.prices {
@@ -34,12 +35,12 @@ pub fn run(args: &CostArgs, output: Output) -> CmdResult {
         other => Failure::failed(miette!("cannot read the plan's resources (a bug): {other}")),
     })?;
     match output {
-        Output::Text => out(&text(&args.file, &d.env, &report.estimate, &report.break_even)),
+        Output::Text => out(&text(file, &d.env, &report.estimate, &report.break_even)),
         Output::Json => out(&format!(
             "{}\n",
             serde_json::to_string_pretty(&json!({
                 "format_version": JSON_FORMAT_VERSION,
-                "file": args.file.display().to_string(),
+                "file": file.display().to_string(),
                 "env": d.env,
                 "estimate": report.estimate,
                 "by_account": report.estimate.by_account().into_iter()
@@ -49,6 +50,68 @@ pub fn run(args: &CostArgs, output: Output) -> CmdResult {
                 "break_even": report.break_even,
             }))
             .expect("the report serializes")
+        )),
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `cost refresh-prices`: every price of the snapshot from the Price List Query API,
+/// written as a snapshot `--prices` reads.
+pub async fn refresh(args: &RefreshPricesArgs, global: &Global) -> CmdResult {
+    let region = global.region.clone().ok_or_else(|| {
+        Failure::invalid(miette!(
+            help = "e.g. airgapctl cost refresh-prices --region eu-central-1",
+            "give the region whose prices to fetch with --region"
+        ))
+    })?;
+    // The shipped snapshot's instance types, and those asked for.
+    let mut types: Vec<String> =
+        Prices::shipped(&region).map(|p| p.instance_hour.into_keys().collect()).unwrap_or_default();
+    for t in &args.instance_type {
+        if !types.contains(t) {
+            types.push(t.clone());
+        }
+    }
+    types.sort();
+    let list = airgap_aws::pricing::PriceList::connect(
+        &args.api_region,
+        global.endpoint_url.as_deref(),
+        global.profile.as_deref(),
+    )
+    .await
+    .map_err(|e| Failure::invalid(miette!("--api-region: {e}")))?;
+    let mut answers = Vec::new();
+    for q in airgap_cost::refresh::queries(&region, &types) {
+        let products = list
+            .get_products(q.service_code, &q.filters)
+            .await
+            .map_err(|e| Failure::failed(miette!("{e}")))?;
+        answers.push((q, products));
+    }
+    let today = airgap_aws::lock::rfc3339(airgap_aws::lock::now_ms())[..10].to_string();
+    let source = format!(
+        "AWS Price List Query API (pricing:GetProducts at the {} endpoint), on-demand, first \
+         tier; fetched {today} by `airgapctl cost refresh-prices`",
+        args.api_region
+    );
+    let prices = airgap_cost::refresh::snapshot(&region, source, today, &answers)
+        .map_err(|e| Failure::failed(miette!("{e}")))?;
+    let path = args.out.clone().unwrap_or_else(|| format!("prices-{region}.json").into());
+    let text = serde_json::to_string_pretty(&prices).expect("prices serialize");
+    std::fs::write(&path, format!("{text}\n")).map_err(|e| {
+        Failure::failed(miette!("cannot write the prices to {}: {e}", path.display()))
+    })?;
+    match global.output {
+        Output::Text => out(&format!(
+            "Wrote the prices of {region} ({} instance types) to {}; use them with \
+             `airgapctl cost -f FILE --prices {}`.\n",
+            prices.instance_hour.len(),
+            path.display(),
+            path.display()
+        )),
+        Output::Json => out(&format!(
+            "{}\n",
+            json!({"region": region, "file": path.display().to_string(), "prices": prices})
         )),
     }
     Ok(ExitStatus::Success)
