@@ -105,9 +105,13 @@ fn cost_change(plan: &Plan) -> Option<String> {
     let prices = airgap_cost::Prices::shipped(region).ok()?;
     let c = airgap_cost::plan_cost(plan, &prices);
     let sign = if c.change() >= 0.005 { "+" } else { "" };
+    let unread = match c.unread {
+        0 => String::new(),
+        n => format!("; {n} resource(s) whose attributes could not be read are left out"),
+    };
     Some(format!(
-        "Monthly cost change: {sign}{} ({} -> {} a month, traffic aside; `airgapctl cost -f FILE` \
-         gives the lines).",
+        "Monthly cost change: {sign}{} ({} -> {} a month, traffic aside{unread}; `airgapctl cost \
+         -f FILE` gives the lines).",
         money(c.change()),
         money(c.before),
         money(c.after),
