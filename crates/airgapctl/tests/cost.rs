@@ -43,6 +43,12 @@ fn hub_spoke_table_has_accounts_kinds_totals_and_the_break_even() {
             && ecr.ends_with("851 GB/month"),
         "{ecr}"
     );
+    // 4 services x 18.02 central against 4 x 35.04 per VPC.
+    assert!(
+        r.stdout.contains("All 4 central: $72.08 a month instead of $140.16, plus $0.02/GB"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -287,6 +287,15 @@ pub fn text(file: &Path, env: &str, e: &Estimate, breakeven: &[BreakEven]) -> St
                 ));
             }
         }
+        let per_vpc: f64 = breakeven.iter().map(|b| b.per_vpc_fixed).sum();
+        let central: f64 = breakeven.iter().map(|b| b.central_fixed).sum();
+        s.push_str(&format!(
+            "  All {} central: {} a month instead of {}, plus {}/GB crossing the transit gateway.\n",
+            breakeven.len(),
+            money(central),
+            money(per_vpc),
+            rate(breakeven[0].transit_gateway_gb)
+        ));
         s.push_str(
             "  Central costs less while less traffic than the break-even crosses the transit gateway \
              a month (the central endpoint's hosted zone included; docs/cost.md).\n",
