@@ -72,6 +72,14 @@ def ecr():
     return _service("ecr", impl.HANDLERS)
 
 
+@aws_provider(api="pricing", name="default")
+def pricing():
+    # the free edition has no Price List service: GetProducts from a fixture (pricing.py)
+    from . import pricing as impl
+
+    return _service("pricing", impl.HANDLERS)
+
+
 @aws_provider(api="elbv2", name="default")
 def elbv2():
     # the free edition has no ELBv2 provider: moto's load balancers and target groups, so

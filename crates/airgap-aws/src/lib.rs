@@ -15,6 +15,7 @@ pub mod kms;
 pub mod lock;
 pub mod logs;
 pub mod nfw;
+pub mod pricing;
 pub mod provider;
 pub mod ram;
 pub mod record;

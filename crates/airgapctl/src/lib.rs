@@ -115,6 +115,12 @@ fn run(cli: Cli) -> CmdResult {
         }
         Command::Graph(args) => commands::graph::run(&args),
         Command::Verify(args) => runtime()?.block_on(commands::verify::run(&args, &cli.global)),
+        Command::Cost(cmd) => match &cmd.action {
+            Some(cli::CostAction::RefreshPrices(args)) => {
+                runtime()?.block_on(commands::cost::refresh(args, &cli.global))
+            }
+            None => commands::cost::run(&cmd.args, output),
+        },
         Command::Show(args) => runtime()?.block_on(commands::show::run(&args, &cli.global)),
         Command::Plan(args) => runtime()?.block_on(commands::plan::run(&args, &cli.global)),
         Command::Apply(cmd) => runtime()?.block_on(async {

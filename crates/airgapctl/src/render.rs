@@ -12,6 +12,12 @@ use airgap_engine::{
 /// The Terraform-like diff: one block per changed node, then the summary line.
 /// Unchanged nodes are left out; nodes are sorted by id so related ones sit together.
 pub fn plan(plan: &Plan) -> String {
+    plan_with(plan, None)
+}
+
+/// [`plan`] with one more line just before the summary line (`plan`'s monthly cost
+/// change), so the summary stays the last line.
+pub fn plan_with(plan: &Plan, before_summary: Option<&str>) -> String {
     let mut out = String::new();
     let mut nodes: Vec<_> = plan.nodes.iter().filter(|n| n.action != Action::NoOp).collect();
     nodes.sort_by(|a, b| a.id.cmp(&b.id));
@@ -34,6 +40,10 @@ pub fn plan(plan: &Plan) -> String {
         }
     }
     if !nodes.is_empty() {
+        out.push('\n');
+    }
+    if let Some(line) = before_summary {
+        out.push_str(line);
         out.push('\n');
     }
     out.push_str(&summary_line(&plan.summary(), plan.mode));

@@ -2,6 +2,7 @@
 //! (the simulated cloud or AWS) and writing to stdout.
 
 pub mod apply;
+pub mod cost;
 pub mod destroy;
 pub mod envs;
 pub mod graph;

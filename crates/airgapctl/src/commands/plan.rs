@@ -3,6 +3,7 @@
 use airgap_engine::{Plan, PlanError, PlanMode};
 use miette::miette;
 
+use super::cost::money;
 use super::{out, Target};
 use crate::cli::{Global, Output, PlanArgs, Scenario, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
@@ -58,7 +59,7 @@ pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
     let mode = if args.destroy { PlanMode::Destroy } else { PlanMode::Apply };
     let plan = make(&target, mode).await?;
     match output {
-        Output::Text => out(&render::plan(&plan)),
+        Output::Text => out(&render::plan_with(&plan, cost_change(&plan).as_deref())),
         Output::Json => {
             out(&format!("{}\n", serde_json::to_string_pretty(&plan).expect("plans serialize")))
         }
@@ -92,6 +93,29 @@ pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
     } else {
         ExitStatus::Success
     })
+}
+
+/// The plan's monthly cost change (docs/cost.md), for the region's shipped prices;
+/// nothing when the plan changes nothing or no snapshot ships for the region.
+fn cost_change(plan: &Plan) -> Option<String> {
+    if !plan.has_changes() {
+        return None;
+    }
+    let region = &plan.nodes.first()?.scope.region;
+    let prices = airgap_cost::Prices::shipped(region).ok()?;
+    let c = airgap_cost::plan_cost(plan, &prices);
+    let sign = if c.change() >= 0.005 { "+" } else { "" };
+    let unread = match c.unread {
+        0 => String::new(),
+        n => format!("; {n} resource(s) whose attributes could not be read are left out"),
+    };
+    Some(format!(
+        "Monthly cost change: {sign}{} ({} -> {} a month, traffic aside{unread}; `airgapctl cost \
+         -f FILE` gives the lines).",
+        money(c.change()),
+        money(c.before),
+        money(c.after),
+    ))
 }
 
 /// Where `target`'s resources came from, as a saved plan records it.

@@ -1,0 +1,205 @@
+//! The cost model against hand-computed figures: the issue's endpoint, the example
+//! blueprints' lines, TTL periods and the break-even of central endpoints.
+
+use std::time::Duration;
+
+use airgap_blueprint::examples;
+use airgap_cost::inventory::{Billable, Resource};
+use airgap_cost::{break_even, estimate, report, Basis, Context, Kind, Prices, Usage};
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+fn frankfurt() -> Prices {
+    Prices::shipped("eu-central-1").unwrap()
+}
+
+fn endpoint(account: &str, vpc: &str, service: &str, azs: u32) -> Resource {
+    Resource {
+        node: format!("vpc/{vpc}/endpoint/{service}"),
+        account: account.into(),
+        what: Billable::InterfaceEndpoint { vpc: vpc.into(), service: service.into(), azs },
+    }
+}
+
+/// The issue's figure: $0.012 * 3 * 730.
+#[test]
+fn one_interface_endpoint_in_3_azs_in_frankfurt_is_26_28_a_month() {
+    let r = [endpoint("1", "a", "sts", 3)];
+    let e = estimate(&r, &frankfurt(), &Usage::default(), &Context::default());
+    let hour = &e.lines[0];
+    assert_eq!(hour.kind, Kind::InterfaceEndpoints);
+    assert_eq!(hour.basis, Basis::Hour { units: 3.0, rate: 0.012 });
+    assert!(close(hour.monthly.unwrap(), 26.28), "{:?}", hour.monthly);
+    // No usage file: the data processed is a rate, not a figure.
+    assert_eq!(e.lines[1].basis, Basis::Gb { gb: None, rate: 0.01 });
+    assert_eq!(e.lines[1].monthly, None);
+    assert!(close(e.monthly_total, 26.28));
+    assert_eq!(e.traffic_unpriced, 1);
+}
+
+fn hub_spoke(usage: &Usage) -> airgap_cost::Report {
+    let bp = examples::blueprint("hub-spoke.yaml").unwrap();
+    let graph = examples::hub_spoke().seal().unwrap();
+    report(&graph, &frankfurt(), usage, &Context::from_blueprint(&bp)).unwrap()
+}
+
+/// Every kind of hub-spoke.yaml, computed by hand from the snapshot (2 AZs):
+/// 16 endpoints x 2 AZ x 0.012 x 730 = 280.32; 3 attachments x 0.06 x 730 = 131.40;
+/// 2 firewall endpoints x 0.395 x 730 = 576.70; 2 NAT gateways waived by the firewall
+/// endpoints = 0; 2 Elastic IPs x 0.005 x 730 = 7.30; the cluster 0.10 x 730 = 73.00;
+/// nodes 3 x m6i.large 0.115 x 730 + 1 x c6i.xlarge 0.194 x 730 = 393.47; 1 KMS key 1.00.
+#[test]
+fn hub_spoke_costs_what_its_resources_do() {
+    let r = hub_spoke(&Usage::default());
+    let kinds = r.estimate.by_kind();
+    let expect = [
+        (Kind::InterfaceEndpoints, 280.32),
+        (Kind::TransitGateway, 131.40),
+        (Kind::NetworkFirewall, 576.70),
+        (Kind::NatGateways, 0.0),
+        (Kind::PublicIpv4, 7.30),
+        (Kind::EksCluster, 73.00),
+        (Kind::Nodes, 393.47),
+        (Kind::KmsKeys, 1.00),
+        (Kind::LogIngestion, 0.0),
+    ];
+    for (kind, want) in expect {
+        assert!(close(kinds[&kind], want), "{kind:?}: {} != {want}", kinds[&kind]);
+    }
+    assert!(close(r.estimate.monthly_total, 1463.19), "{}", r.estimate.monthly_total);
+    let accounts: Vec<String> = r.estimate.by_account().into_iter().map(|(a, _)| a).collect();
+    assert_eq!(accounts, ["network", "shared", "workload"]);
+    // The NAT gateways are billed, then waived against the firewall's endpoint hours.
+    let nat: Vec<f64> = r
+        .estimate
+        .lines
+        .iter()
+        .filter(|l| l.kind == Kind::NatGateways)
+        .filter_map(|l| l.monthly)
+        .collect();
+    assert!(close(nat[0], 75.92) && close(nat[1], -75.92), "{nat:?}");
+    assert!(r.estimate.unpriced.is_empty());
+    assert_eq!(r.estimate.ttl_hours, None);
+}
+
+#[test]
+fn a_usage_file_prices_the_traffic() {
+    let usage = Usage::parse(
+        "u.yaml",
+        "vpcs:\n  workload:\n    endpoints: { ecr.dkr: 300 }\n    transitGateway: 50\n\
+         egress: { firewall: 40 }\nlogs: { firewall: 5, apps: 10 }\n",
+    )
+    .unwrap();
+    let base = hub_spoke(&Usage::default()).estimate.monthly_total;
+    let r = hub_spoke(&usage);
+    // 300 x 0.01 + 50 x 0.02 + 40 x 0.065 (firewall; the NAT GB are waived) +
+    // 15 x 0.63 = 3 + 1 + 2.6 + 9.45.
+    assert!(close(r.estimate.monthly_total - base, 16.05), "{}", r.estimate.monthly_total - base);
+}
+
+#[test]
+fn a_usage_file_naming_what_the_plan_lacks_is_refused() {
+    let usage = Usage::parse("u.yaml", "vpcs:\n  workload:\n    endpoints: { ssm: 1 }\n").unwrap();
+    let bp = examples::blueprint("hub-spoke.yaml").unwrap();
+    let graph = examples::hub_spoke().seal().unwrap();
+    let e = report(&graph, &frankfurt(), &usage, &Context::from_blueprint(&bp)).unwrap_err();
+    // ssm has an endpoint in tooling, not in workload.
+    assert!(e.to_string().starts_with("u.yaml:3:18: \"ssm\" is no interface endpoint"), "{e}");
+}
+
+/// single-account.yaml has `ttl: 8h`: every hourly line costs 8 hours of it.
+#[test]
+fn a_ttl_period_bills_whole_hours() {
+    let bp = examples::blueprint("single-account.yaml").unwrap();
+    let graph = examples::graph("single-account.yaml").unwrap().seal().unwrap();
+    let ctx = Context::from_blueprint(&bp);
+    let r = report(&graph, &frankfurt(), &Usage::default(), &ctx).unwrap();
+    assert_eq!(r.estimate.ttl_hours, Some(8));
+    // 2 firewall endpoints x 0.395 x 8 hours.
+    let fw = r.estimate.lines.iter().find(|l| l.kind == Kind::NetworkFirewall).unwrap();
+    assert!(close(fw.ttl_period.unwrap(), 6.32), "{:?}", fw.ttl_period);
+    let sum: f64 = r.estimate.lines.iter().filter_map(|l| l.ttl_period).sum();
+    assert!(close(r.estimate.ttl_period_total.unwrap(), sum));
+
+    // A key is billed by the month, prorated by the hour.
+    let key = [Resource { node: "k".into(), account: "1".into(), what: Billable::KmsKey }];
+    let e = estimate(&key, &frankfurt(), &Usage::default(), &ctx);
+    assert!(close(e.lines[0].ttl_period.unwrap(), 8.0 / 730.0));
+    assert!(close(e.lines[0].monthly.unwrap(), 1.0));
+
+    // 90 minutes bill 2 hours; 2 hours bill 2.
+    let one = [endpoint("1", "a", "sts", 3)];
+    for (ttl, hours) in [(5400, 2), (7200, 2), (60, 1)] {
+        let ctx = Context { ttl: Some(Duration::from_secs(ttl)), ..Context::default() };
+        let e = estimate(&one, &frankfurt(), &Usage::default(), &ctx);
+        assert_eq!(e.ttl_hours, Some(hours));
+        assert!(close(e.ttl_period_total.unwrap(), 0.036 * hours as f64), "{ttl}");
+    }
+}
+
+#[test]
+fn an_instance_type_without_a_price_is_reported_not_guessed() {
+    let r = [Resource {
+        node: "cluster/c/nodegroup/g".into(),
+        account: "1".into(),
+        what: Billable::Nodegroup {
+            cluster: "c".into(),
+            name: "g".into(),
+            instance_type: "x9.huge".into(),
+            desired: 2,
+        },
+    }];
+    let e = estimate(&r, &frankfurt(), &Usage::default(), &Context::default());
+    assert!(e.lines.is_empty());
+    assert_eq!(e.unpriced.len(), 1);
+    assert!(e.unpriced[0].contains("x9.huge"), "{:?}", e.unpriced);
+}
+
+/// hub-spoke.yaml: ecr.api, ecr.dkr, logs and sts are in workload and tooling, 2 AZs
+/// each. Per VPC: 2 x 2 x 0.012 x 730 = 35.04; central in tooling (the registries'
+/// account): 2 x 0.012 x 730 + 0.50 (hosted zone) = 18.02; they cross at
+/// (35.04 - 18.02) / 0.02 = 851 GB a month over the transit gateway.
+#[test]
+fn hub_spoke_break_even_is_851_gb_a_month() {
+    let r = hub_spoke(&Usage::default());
+    let services: Vec<&str> = r.break_even.iter().map(|b| b.service.as_str()).collect();
+    assert_eq!(services, ["ecr.api", "ecr.dkr", "logs", "sts"]);
+    for b in &r.break_even {
+        assert_eq!(b.host, "tooling");
+        assert!(close(b.per_vpc_fixed, 35.04), "{}", b.per_vpc_fixed);
+        assert!(close(b.central_fixed, 18.02), "{}", b.central_fixed);
+        assert!(close(b.break_even_gb.unwrap(), 851.0), "{:?}", b.break_even_gb);
+        assert_eq!(b.crossing_gb, None);
+    }
+}
+
+/// Three VPCs in 3 AZs, central in a fourth place (the inspection VPC, 3 AZs), with
+/// traffic: per VPC 3 x 3 x 0.012 x 730 = 78.84 + 600 GB x 0.01 = 84.84; central
+/// 3 x 0.012 x 730 + 0.50 = 26.78, + 600 x 0.02 + 6 = 44.78; break-even
+/// (78.84 - 26.78) / 0.02 = 2603 GB.
+#[test]
+fn break_even_with_traffic_and_the_inspection_vpc_as_host() {
+    let r =
+        [endpoint("1", "a", "sts", 3), endpoint("2", "b", "sts", 3), endpoint("3", "c", "sts", 3)];
+    let usage = Usage::parse(
+        "u.yaml",
+        "vpcs:\n  a: { endpoints: { sts: 100 } }\n  b: { endpoints: { sts: 200 } }\n  c: { endpoints: { sts: 300 } }\n",
+    )
+    .unwrap();
+    let ctx = Context { hub_account: Some("9".into()), azs: 3, ..Context::default() };
+    let b = &break_even(&r, &frankfurt(), &usage, &ctx)[0];
+    assert_eq!((b.host.as_str(), b.host_azs), ("inspection", 3));
+    assert_eq!(b.crossing_gb, Some(600.0));
+    assert!(close(b.per_vpc_monthly.unwrap(), 84.84), "{:?}", b.per_vpc_monthly);
+    assert!(close(b.central_monthly.unwrap(), 44.78), "{:?}", b.central_monthly);
+    assert!(close(b.break_even_gb.unwrap(), 2603.0), "{:?}", b.break_even_gb);
+
+    // Two 1-AZ endpoints against a central one in 3 AZs: central saves nothing fixed.
+    let r = [endpoint("1", "a", "sts", 1), endpoint("2", "b", "sts", 1)];
+    let b = &break_even(&r, &frankfurt(), &Usage::default(), &ctx)[0];
+    assert_eq!(b.break_even_gb, None);
+    // A service in one VPC has nothing to share.
+    assert!(break_even(&r[..1], &frankfurt(), &Usage::default(), &ctx).is_empty());
+}
