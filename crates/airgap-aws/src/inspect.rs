@@ -33,7 +33,7 @@ use aws_sdk_ec2::types::{
 };
 use thiserror::Error;
 
-use crate::ec2::{env_filter, filter};
+use crate::ec2::{env_filter, filter, Tagged};
 use crate::errors::classify;
 use crate::kit::{all_pages, lookup};
 use crate::tags;
@@ -468,6 +468,13 @@ impl Names {
         }
     }
 
+    /// Names EC2 resources by their tags.
+    fn add_all<T: Tagged>(&mut self, items: impl IntoIterator<Item = T>, env: &str) {
+        for i in items {
+            self.add(i.physical_id(), &ec2_tags(i.tag_list()), env);
+        }
+    }
+
     fn of(&self, aws: &str) -> String {
         self.logical.get(aws).cloned().unwrap_or_else(|| aws.to_string())
     }
@@ -493,36 +500,16 @@ fn build(env: &str, region: &str, read: Vec<(String, Raw)>) -> Inspection {
         })
         .collect();
     for r in &raws {
-        for v in &r.vpcs {
-            n.add(v.vpc_id(), &ec2_tags(v.tags()), env);
-        }
-        for s in &r.subnets {
-            n.add(s.subnet_id(), &ec2_tags(s.tags()), env);
-        }
-        for t in &r.route_tables {
-            n.add(t.route_table_id(), &ec2_tags(t.tags()), env);
-        }
-        for g in &r.igws {
-            n.add(g.internet_gateway_id(), &ec2_tags(g.tags()), env);
-        }
-        for g in &r.nats {
-            n.add(g.nat_gateway_id(), &ec2_tags(g.tags()), env);
-        }
-        for e in &r.endpoints {
-            n.add(e.vpc_endpoint_id(), &ec2_tags(e.tags()), env);
-        }
-        for a in &r.attachments {
-            n.add(a.transit_gateway_attachment_id(), &ec2_tags(a.tags()), env);
-        }
-        for t in &r.tgws {
-            n.add(t.transit_gateway_id(), &ec2_tags(t.tags()), env);
-        }
-        for t in &r.tgw_tables {
-            n.add(t.table.transit_gateway_route_table_id(), &ec2_tags(t.table.tags()), env);
-        }
-        for s in &r.sg_rules {
-            n.add(s.security_group_rule_id(), &ec2_tags(s.tags()), env);
-        }
+        n.add_all(&r.vpcs, env);
+        n.add_all(&r.subnets, env);
+        n.add_all(&r.route_tables, env);
+        n.add_all(&r.igws, env);
+        n.add_all(&r.nats, env);
+        n.add_all(&r.endpoints, env);
+        n.add_all(&r.attachments, env);
+        n.add_all(&r.tgws, env);
+        n.add_all(r.tgw_tables.iter().map(|t| &t.table), env);
+        n.add_all(&r.sg_rules, env);
         for f in &r.firewalls {
             let fw = &f.firewall;
             n.add(

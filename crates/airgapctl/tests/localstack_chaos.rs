@@ -11,7 +11,6 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use airgap_testkit::cli::{Cli, Run};
 use airgap_testkit::{Account, LocalStack};
@@ -47,13 +46,7 @@ fn seeds(default: &[u64]) -> Vec<u64> {
 
 /// plans/hub-spoke.yaml for the test's accounts, named `env`.
 fn blueprint(env: &str, ids: [&str; 3]) -> String {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plans/hub-spoke.yaml");
-    let mut text = std::fs::read_to_string(file).expect("plans/hub-spoke.yaml");
-    for (placeholder, id) in ["111111111111", "222222222222", "333333333333"].iter().zip(ids) {
-        assert!(text.contains(placeholder), "{placeholder} in hub-spoke.yaml");
-        text = text.replace(placeholder, id);
-    }
-    text.replace("name: hub-spoke\n", &format!("name: {env}\n"))
+    support::hub_spoke(env, ids)
 }
 
 /// The rules of one seed: every fault kind of the mix on every service the blueprint

@@ -4,8 +4,9 @@
 //! checks that break concerns, naming the broken hop; each break is repaired before the
 //! next, and verify passes again at the end.
 
+mod support;
+
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use airgap_testkit::cli::Cli;
@@ -19,14 +20,9 @@ const SCALE: &str = "0.01";
 const WORKLOAD_CIDR: &str = "10.10.0.0/16";
 
 fn blueprint(env: &str, ids: [&str; 3]) -> String {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plans/hub-spoke.yaml");
-    let mut text = std::fs::read_to_string(file).expect("plans/hub-spoke.yaml");
-    for (placeholder, id) in ["111111111111", "222222222222", "333333333333"].iter().zip(ids) {
-        assert!(text.contains(placeholder), "{placeholder} in hub-spoke.yaml");
-        text = text.replace(placeholder, id);
-    }
+    let text = support::hub_spoke(env, ids);
     assert!(text.contains(WORKLOAD_CIDR), "the workload VPC's CIDR in hub-spoke.yaml");
-    text.replace("name: hub-spoke\n", &format!("name: {env}\n"))
+    text
 }
 
 /// `verify --live --output json`: the document, after checking the exit code (0 when

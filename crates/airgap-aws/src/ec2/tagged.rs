@@ -54,6 +54,7 @@ tagged!(
     TransitGatewayRouteTable.transit_gateway_route_table_id,
     TransitGatewayVpcAttachment.transit_gateway_attachment_id,
     VpcEndpoint.vpc_endpoint_id,
+    SecurityGroupRule.security_group_rule_id,
 );
 
 /// Whether standard tags removed by hand show as drift (`tagsMissing`): for the kinds
