@@ -105,7 +105,8 @@ struct FirewallRead {
     firewall: aws_sdk_networkfirewall::types::Firewall,
     /// Endpoint id by zone name.
     endpoints: BTreeMap<String, String>,
-    policy: Option<(String, airgap_catalog::spec::NfwPolicySpec)>,
+    /// The policy's ARN, tags and spec.
+    policy: Option<(String, HashMap<String, String>, airgap_catalog::spec::NfwPolicySpec)>,
     groups: Vec<(String, HashMap<String, String>, airgap_catalog::spec::NfwRuleGroupSpec)>,
     logs: HashMap<String, String>,
 }
@@ -314,7 +315,11 @@ async fn read_firewalls(
                         }
                     }
                 }
-                policy = Some((policy_arn.clone(), spec));
+                let t = p
+                    .firewall_policy_response()
+                    .map(|r| crate::nfw::tag_map(r.tags()))
+                    .unwrap_or_default();
+                policy = Some((policy_arn.clone(), t, spec));
             }
         }
         let logs = lookup(c.describe_logging_configuration().firewall_arn(arn).send())
@@ -520,6 +525,9 @@ fn build(env: &str, region: &str, read: Vec<(String, Raw)>) -> Inspection {
             for (arn, t, _) in &f.groups {
                 n.add(Some(arn), t, env);
             }
+            if let Some((arn, t, _)) = &f.policy {
+                n.add(Some(arn), t, env);
+            }
         }
         for c in &r.clusters {
             let t = c.cluster.tags().cloned().unwrap_or_default();
@@ -716,7 +724,7 @@ fn build(env: &str, region: &str, read: Vec<(String, Raw)>) -> Inspection {
         }
         for f in &r.firewalls {
             let fw = &f.firewall;
-            let policy = f.policy.as_ref().map(|(arn, s)| {
+            let policy = f.policy.as_ref().map(|(arn, _, s)| {
                 let ids: Vec<String> =
                     s.rule_groups.iter().filter_map(|g| g.get().ok()).map(str::to_string).collect();
                 let found = |g: &String| f.groups.iter().find(|(a, _, _)| a == g);

@@ -621,6 +621,9 @@ fn endpoint_dns(t: &Topology) -> CheckResult {
             }
         }
     }
+    if t.dns.is_empty() {
+        e.push("not looked up: `verify --live --dns` resolves the endpoints that exist".into());
+    }
     result("eks.endpoint-dns", e, f, !t.dns.is_empty())
 }
 

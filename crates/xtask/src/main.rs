@@ -240,6 +240,8 @@ fn demo() -> Result {
     run("plan again", ctl(&["plan", "--detailed-exitcode"]))?;
     eprintln!("\n== airgapctl show (what exists now, found by its tags)");
     run("show", ctl(&["show"]))?;
+    eprintln!("\n== airgapctl verify --live (the air gap, proved on what exists)");
+    run("verify --live", ctl(&["verify", "--live"]))?;
     eprintln!(
         "\nThe environment stays up in LocalStack. Tear it down with:\n  \
          AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
