@@ -54,9 +54,9 @@ pub fn parse(name: &str, text: &str) -> Result<Blueprint, Diagnostics> {
                 Code::Yaml,
                 (e.offset..e.offset).into(),
                 format!("invalid YAML: {}", e.message),
-                "here",
+                e.label,
             )
-            .help("fix the YAML syntax first; validation runs once the file parses");
+            .help(e.help);
             return Err(Diagnostics::new(name, sink.problems));
         }
     };
@@ -97,6 +97,17 @@ pub enum LoadError {
         /// [`MAX_BLUEPRINT_BYTES`].
         limit: u64,
     },
+    /// The file is not UTF-8 text.
+    #[error("{path} is not UTF-8 text: {what}")]
+    #[diagnostic(code(blueprint::encoding), help("{help}"))]
+    Encoding {
+        /// The path given.
+        path: String,
+        /// What was found instead, and where.
+        what: String,
+        /// How to convert it.
+        help: String,
+    },
     /// The file was read but is not a valid blueprint.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -127,19 +138,57 @@ pub fn read_text(path: impl AsRef<Path>) -> Result<String, LoadError> {
     use std::io::Read;
     let path = path.as_ref();
     let io = |source| LoadError::Io { path: path.display().to_string(), source };
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     std::fs::File::open(path)
         .map_err(io)?
         .take(MAX_BLUEPRINT_BYTES + 1)
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .map_err(io)?;
-    if text.len() as u64 > MAX_BLUEPRINT_BYTES {
+    if bytes.len() as u64 > MAX_BLUEPRINT_BYTES {
         return Err(LoadError::TooLarge {
             path: path.display().to_string(),
             limit: MAX_BLUEPRINT_BYTES,
         });
     }
-    Ok(text)
+    decode(&path.display().to_string(), bytes)
+}
+
+/// The text of a blueprint file, or why it is not UTF-8 with the way to convert it:
+/// editors on Windows (and PowerShell's `>`) save UTF-16, which the I/O error alone
+/// ("stream did not contain valid UTF-8") does not explain.
+fn decode(path: &str, bytes: Vec<u8>) -> Result<String, LoadError> {
+    let utf16 = |what: &str| LoadError::Encoding {
+        path: path.to_string(),
+        what: format!("{what}; blueprints are UTF-8"),
+        help: format!(
+            "convert it: `iconv -f UTF-16 -t UTF-8 {path} > blueprint.yaml`, or save it as \
+             UTF-8 in the editor (PowerShell: `Set-Content -Encoding utf8`)"
+        ),
+    };
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(utf16("it is UTF-16 (it starts with a UTF-16 byte order mark)"));
+    }
+    // UTF-16 without a byte order mark: ASCII text with a NUL byte beside every character.
+    let nuls = bytes.iter().take(64).filter(|b| **b == 0).count();
+    if nuls > 0 && nuls * 3 >= bytes.len().min(64) {
+        return Err(utf16("it looks like UTF-16 (every other byte is NUL)"));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        // Line and column of the first byte that is not UTF-8, counted in what is.
+        let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        LoadError::Encoding {
+            path: path.to_string(),
+            what: format!("byte 0x{:02X} at line {line}, column {column} is not UTF-8", bytes[at]),
+            help: format!(
+                "save it as UTF-8; from Latin-1 (ISO 8859-1): `iconv -f LATIN1 -t UTF-8 {path} \
+                 > blueprint.yaml`"
+            ),
+        }
+    })
 }
 
 /// Reads, parses and validates a blueprint file: the one way every command loads one.
