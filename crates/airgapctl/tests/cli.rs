@@ -282,11 +282,42 @@ fn validate_reports_file_line_col_and_exits_3() {
 }
 
 #[test]
+fn validate_json_reports_an_unreadable_file_too() {
+    let sb = Sandbox::new("validate-missing");
+    let run = sb.run(&["validate", "-f", "missing.yaml", "--output", "json"]).expect(3);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(v["file"], "missing.yaml");
+    assert_eq!(v["valid"], false);
+    let p = &v["problems"][0];
+    assert_eq!(p["code"], "blueprint::io");
+    assert!(
+        p["message"].as_str().unwrap().starts_with("cannot read blueprint missing.yaml: "),
+        "{p}"
+    );
+    assert!(p["line"].is_null() && p["column"].is_null(), "{p}");
+    // A UTF-16 file: the hint travels in the document.
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend("kind: Environment\n".encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(sb.dir.join("win.yaml"), utf16).unwrap();
+    let run = sb.run(&["validate", "-f", "win.yaml", "--output", "json"]).expect(3);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(v["problems"][0]["code"], "blueprint::encoding");
+    assert!(v["problems"][0]["help"].as_str().unwrap().contains("iconv"), "{v}");
+}
+
+#[test]
 fn validate_accepts_the_example_blueprint() {
     let sb = Sandbox::new("valid");
     let file = repo_file("plans/single-account.yaml");
     let run = sb.run(&["validate", "-f", file.to_str().unwrap()]).expect(0);
-    assert!(run.stdout().contains("valid (environment demo"));
+    // Counts of one are singular.
+    assert!(
+        run.stdout().contains(
+            "valid (environment demo, region eu-central-1, 1 account, 1 VPC, 0 clusters)"
+        ),
+        "{}",
+        run.stdout()
+    );
 }
 
 #[test]

@@ -107,7 +107,11 @@ fn cost_change(plan: &Plan) -> Option<String> {
     let sign = if c.change() >= 0.005 { "+" } else { "" };
     let unread = match c.unread {
         0 => String::new(),
-        n => format!("; {n} resource(s) whose attributes could not be read are left out"),
+        n => format!(
+            "; {} whose attributes could not be read {} left out",
+            crate::render::count_of(n, "resource", "resources"),
+            if n == 1 { "is" } else { "are" }
+        ),
     };
     Some(format!(
         "Monthly cost change: {sign}{} ({} -> {} a month, traffic aside{unread}; `airgapctl cost \
