@@ -546,6 +546,22 @@ fn saved_plan_applies_exactly_and_leaves_no_changes() {
 }
 
 #[test]
+fn saved_plan_of_the_simulated_cloud_is_refused_against_aws() {
+    let sb = Sandbox::new("planfile-provider");
+    sb.sim(&["plan", "--out", "p.json"]).expect(0);
+    let saved = read_json(&sb.dir.join("p.json"));
+    assert_eq!(saved["provider"], serde_json::json!({ "simulate": true }));
+    // Refused before any AWS call (there are no credentials here).
+    let run = sb.run(&["apply", "p.json", "--region", "eu-central-1"]).expect(3);
+    assert!(
+        run.stderr()
+            .contains("the plan p.json was made against the simulated cloud (--simulate), not AWS"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
 fn saved_plan_is_refused_when_the_environment_changed() {
     let sb = Sandbox::new("planfile-stale");
     sb.sim(&["plan", "--out", "p.json", "--sim-state", "s.json"]).expect(0);

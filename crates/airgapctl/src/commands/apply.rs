@@ -17,7 +17,7 @@ use super::{lock, out, plan, record, Target};
 use crate::cli::{ApplyArgs, Global, Output, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 use crate::interrupt::{self, Interrupts};
-use crate::planfile::{hex, PlanFile, Resources};
+use crate::planfile::{hex, PlanFile, ProviderRef, Resources};
 use crate::progress::{self, Style};
 use crate::render;
 
@@ -223,6 +223,8 @@ pub async fn run_saved(
 ) -> CmdResult {
     let output = global.output;
     let saved = PlanFile::read(file)?;
+    let provider = ProviderRef::of(args.source.simulate.is_some(), global.endpoint_url.as_ref());
+    saved.check_provider(&provider, file)?;
     let resources =
         saved.resources().map_err(|msg| Failure::invalid(miette!("{} {msg}", file.display())))?;
     let source = saved_source(&args.source, &saved, &resources, file)?;

@@ -65,7 +65,11 @@ pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
         }
     }
     if let Some(path) = &args.out {
-        PlanFile::new(&plan, &resources(&args.source, &target)).write(path)?;
+        let provider = crate::planfile::ProviderRef::of(
+            args.source.simulate.is_some(),
+            global.endpoint_url.as_ref(),
+        );
+        PlanFile::new(&plan, &resources(&args.source, &target), provider).write(path)?;
         if output == Output::Text {
             let mut cmd = format!("airgapctl apply {}", path.display());
             if args.source.simulate.is_some() {
