@@ -216,6 +216,65 @@ fn graph_formats() {
     let g: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
     assert_eq!(g["nodes"].as_array().unwrap().len(), scenario_len());
     assert!(!g["edges"].as_array().unwrap().is_empty());
+    // --output json is JSON here too; with --format dot it is refused.
+    let out = sb.sim(&["graph", "--output", "json"]).expect(0);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out.stdout()).unwrap(), g);
+    let both = sb.sim(&["graph", "--format", "dot", "--output", "json"]).expect(3);
+    assert!(both.stderr().contains("--format dot and --output json ask for two formats"));
+}
+
+#[test]
+fn aws_flags_are_refused_where_no_aws_call_is_made() {
+    let sb = Sandbox::new("needless-flags");
+    let file = repo_file("plans/single-account.yaml");
+    let file = file.to_str().unwrap();
+    for args in [
+        vec!["validate", "-f", file, "--region", "eu-west-1"],
+        vec!["--profile", "dev", "schema"],
+        vec!["completions", "bash", "--region", "eu-west-1"],
+        vec!["graph", "-f", file, "--profile", "dev"],
+        vec!["cost", "-f", file, "--region", "eu-west-1"],
+        vec!["verify", "-f", file, "--region", "eu-west-1"],
+    ] {
+        let run = sb.run(&args).expect(3);
+        let flag = if args.contains(&"--region") { "--region" } else { "--profile" };
+        assert!(
+            run.stderr().contains(&format!("{flag} does nothing for `airgapctl {}`", args
+                .iter()
+                .find(|a| !a.starts_with('-') && **a != "dev")
+                .unwrap())),
+            "{args:?}: {}",
+            run.stderr()
+        );
+    }
+    // From the environment they are not refused, nor --endpoint-url (set for every call).
+    let run = sb
+        .command(&["validate", "-f", file, "--endpoint-url", "http://127.0.0.1:9"])
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_PROFILE", "dev")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+}
+
+#[test]
+fn terraform_single_dash_flags_get_the_two_dash_form() {
+    let sb = Sandbox::new("single-dash");
+    let run = sb.run(&["apply", "-auto-approve", "--simulate"]).expect(3);
+    assert!(
+        run.stderr().contains(
+            "unexpected argument '-auto-approve': long flags take two dashes\n\n  tip: did you \
+             mean '--auto-approve'?"
+        ),
+        "{}",
+        run.stderr()
+    );
+    assert!(!run.stderr().contains("'-- -a'"), "{}", run.stderr());
+    let run = sb.run(&["plan", "--simulate", "-out=p.json"]).expect(3);
+    assert!(run.stderr().contains("did you mean '--out=p.json'?"), "{}", run.stderr());
+    // A short flag that is not one of ours keeps clap's message.
+    let run = sb.run(&["plan", "-x"]).expect(3);
+    assert!(run.stderr().contains("unexpected argument '-x'"), "{}", run.stderr());
 }
 
 /// `--env` names the environment's AWS resources, so with a blueprint it follows the
