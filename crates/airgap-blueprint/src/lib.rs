@@ -133,24 +133,56 @@ pub fn text_hash(text: &str) -> u64 {
     airgap_engine::fnv1a(&[text.as_bytes()])
 }
 
-/// Reads a blueprint file's text, at most [`MAX_BLUEPRINT_BYTES`].
+/// The name diagnostics give a blueprint read from `path`: `<stdin>` for `-`.
+pub fn source_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Standard input, read once: a command may load its blueprint more than once (`apply`
+/// verifies it, then plans it), and the second read would find the stream at its end.
+fn stdin_bytes() -> Result<Vec<u8>, std::io::Error> {
+    use std::io::Read;
+    static STDIN: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+    STDIN
+        .get_or_init(|| {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(MAX_BLUEPRINT_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map(|_| bytes)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(std::io::Error::other)
+}
+
+/// Reads a blueprint file's text, at most [`MAX_BLUEPRINT_BYTES`]; `-` reads standard
+/// input.
 pub fn read_text(path: impl AsRef<Path>) -> Result<String, LoadError> {
     use std::io::Read;
     let path = path.as_ref();
-    let io = |source| LoadError::Io { path: path.display().to_string(), source };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(io)?
-        .take(MAX_BLUEPRINT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
+    let name = source_name(path);
+    let io = |source| LoadError::Io { path: name.clone(), source };
+    let bytes = if path == Path::new("-") {
+        stdin_bytes().map_err(io)?
+    } else {
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .map_err(io)?
+            .take(MAX_BLUEPRINT_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        bytes
+    };
     if bytes.len() as u64 > MAX_BLUEPRINT_BYTES {
-        return Err(LoadError::TooLarge {
-            path: path.display().to_string(),
-            limit: MAX_BLUEPRINT_BYTES,
-        });
+        return Err(LoadError::TooLarge { path: name, limit: MAX_BLUEPRINT_BYTES });
     }
-    decode(&path.display().to_string(), bytes)
+    decode(&name, bytes)
 }
 
 /// The text of a blueprint file, or why it is not UTF-8 with the way to convert it:
@@ -192,12 +224,12 @@ fn decode(path: &str, bytes: Vec<u8>) -> Result<String, LoadError> {
 }
 
 /// Reads, parses and validates a blueprint file: the one way every command loads one.
-/// Diagnostics are named after `path`.
+/// Diagnostics are named after `path` (`<stdin>` for `-`).
 pub fn load(path: impl AsRef<Path>) -> Result<Loaded, LoadError> {
     let path = path.as_ref();
     let text = read_text(path)?;
     Ok(Loaded {
-        blueprint: parse(&path.display().to_string(), &text)?,
+        blueprint: parse(&source_name(path), &text)?,
         text_hash: text_hash(&text),
     })
 }

@@ -365,6 +365,35 @@ fn validate_json_reports_an_unreadable_file_too() {
 }
 
 #[test]
+fn a_blueprint_is_read_from_stdin_with_dash() {
+    use std::io::Write;
+    let sb = Sandbox::new("stdin");
+    let text = std::fs::read_to_string(repo_file("plans/single-account.yaml")).unwrap();
+    let pipe = |args: &[&str], input: &str| {
+        let mut child = sb
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        Run(child.wait_with_output().unwrap())
+    };
+    let run = pipe(&["validate", "-f", "-"], &text).expect(0);
+    assert!(run.stdout().starts_with("<stdin>: valid (environment demo"), "{}", run.stdout());
+    // Diagnostics name it.
+    let bad = text.replacen("region: eu-central-1", "region: eu-nowhere-1", 1);
+    let run = pipe(&["validate", "-f", "-"], &bad).expect(3);
+    assert!(run.stderr().contains("[<stdin>:"), "{}", run.stderr());
+    // apply reads it twice (verify, then plan): from one read of stdin.
+    let all: Vec<&str> =
+        ["apply", "-f", "-", "--auto-approve"].iter().chain(FAST).copied().collect();
+    let run = pipe(&all, &text).expect(0);
+    assert!(run.stdout().contains("Apply complete"), "{}", run.stdout());
+}
+
+#[test]
 fn validate_accepts_the_example_blueprint() {
     let sb = Sandbox::new("valid");
     let file = repo_file("plans/single-account.yaml");

@@ -24,7 +24,7 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
         let bp = result.map_err(Failure::invalid)?;
         out(&format!(
             "{}: valid (environment {}, region {}, {}, {}, {})\n",
-            file.display(),
+            airgap_blueprint::source_name(file),
             bp.metadata.name.value,
             bp.metadata.region.value,
             count_of(bp.accounts.len(), "account", "accounts"),
@@ -38,7 +38,7 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
             out(&format!(
                 "{}\n",
                 json!({
-                    "file": file.display().to_string(),
+                    "file": airgap_blueprint::source_name(file),
                     "valid": true,
                     "problems": [],
                     "omitted": 0
@@ -66,7 +66,7 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
                 // Problems beyond the first 100 are counted, not listed (a hostile file
                 // can hold millions).
                 json!({
-                    "file": file.display().to_string(),
+                    "file": airgap_blueprint::source_name(file),
                     "valid": false,
                     "problems": problems,
                     "omitted": d.omitted()
@@ -87,7 +87,7 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
             out(&format!(
                 "{}\n",
                 json!({
-                    "file": file.display().to_string(),
+                    "file": airgap_blueprint::source_name(file),
                     "valid": false,
                     "problems": [{
                         "code": e.code().map(|c| c.to_string()),
