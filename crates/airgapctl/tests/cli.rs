@@ -258,6 +258,42 @@ fn aws_flags_are_refused_where_no_aws_call_is_made() {
 }
 
 #[test]
+fn missing_credentials_are_one_line_and_what_to_set() {
+    let sb = Sandbox::new("no-credentials");
+    let file = repo_file("plans/single-account.yaml");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["plan", "-f", file.to_str().unwrap()];
+        args.extend(extra);
+        // No credentials anywhere: nothing is sent (the endpoint does not listen).
+        Run(sb
+            .command(&[&args[..], &["--endpoint-url", "http://127.0.0.1:9"]].concat())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &sb.dir)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap())
+    };
+    let short = run(&[]).expect(1);
+    let err = short.stderr();
+    assert!(
+        err.contains(
+            "account main (111111111111): cannot get credentials: no credentials found \
+             (environment, profile, SSO, web identity, container or instance role)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("set AWS_PROFILE (or --profile)"), "{err}");
+    assert!(err.contains("-v shows the SDK's error"), "{err}");
+    // The SDK's structures stay out of it; it is a few lines, not kilobytes.
+    assert!(!err.contains("CredentialsNotLoaded") && !err.contains("Attempted"), "{err}");
+    assert!(err.len() < 600, "{} bytes: {err}", err.len());
+    let long = run(&["-v"]).expect(1);
+    assert!(long.stderr().contains("The SDK's error: "), "{}", long.stderr());
+    assert!(long.stderr().contains("no credentials found in chain"), "{}", long.stderr());
+}
+
+#[test]
 fn terraform_single_dash_flags_get_the_two_dash_form() {
     let sb = Sandbox::new("single-dash");
     let run = sb.run(&["apply", "-auto-approve", "--simulate"]).expect(3);
