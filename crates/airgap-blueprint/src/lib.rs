@@ -228,8 +228,5 @@ fn decode(path: &str, bytes: Vec<u8>) -> Result<String, LoadError> {
 pub fn load(path: impl AsRef<Path>) -> Result<Loaded, LoadError> {
     let path = path.as_ref();
     let text = read_text(path)?;
-    Ok(Loaded {
-        blueprint: parse(&source_name(path), &text)?,
-        text_hash: text_hash(&text),
-    })
+    Ok(Loaded { blueprint: parse(&source_name(path), &text)?, text_hash: text_hash(&text) })
 }

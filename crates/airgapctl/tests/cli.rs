@@ -239,10 +239,10 @@ fn aws_flags_are_refused_where_no_aws_call_is_made() {
         let run = sb.run(&args).expect(3);
         let flag = if args.contains(&"--region") { "--region" } else { "--profile" };
         assert!(
-            run.stderr().contains(&format!("{flag} does nothing for `airgapctl {}`", args
-                .iter()
-                .find(|a| !a.starts_with('-') && **a != "dev")
-                .unwrap())),
+            run.stderr().contains(&format!(
+                "{flag} does nothing for `airgapctl {}`",
+                args.iter().find(|a| !a.starts_with('-') && **a != "dev").unwrap()
+            )),
             "{args:?}: {}",
             run.stderr()
         );
