@@ -61,8 +61,20 @@ impl AccountSpec {
 
 #[derive(Debug, Error)]
 pub enum ProviderError {
-    #[error("account {name} ({id}): cannot get credentials{via}: {detail}")]
-    Credentials { name: String, id: String, via: String, detail: String },
+    /// STS did not confirm the account's credentials. The message is one line (`reason`);
+    /// the SDK's whole error, kilobytes of nested structures, is kept in `detail`.
+    #[error("account {name} ({id}): cannot get credentials{via}: {reason}")]
+    Credentials {
+        name: String,
+        id: String,
+        via: String,
+        /// Why, in a line: no credentials, the role refused, STS unreachable, ...
+        reason: String,
+        /// What to set or check.
+        help: String,
+        /// The SDK's error with its whole chain of causes.
+        detail: String,
+    },
     #[error(
         "account {name} is declared as {declared}, but the credentials{via} belong to account {actual} \
          ({arn}); fix accounts.{name}.id or the role/credentials"
@@ -304,11 +316,16 @@ async fn account_config(
     };
     let sts_conf = aws_sdk_sts::config::Builder::from(&conf).interceptor(stats.clone()).build();
     let who = aws_sdk_sts::Client::from_conf(sts_conf).get_caller_identity().send().await.map_err(
-        |e| ProviderError::Credentials {
-            name: a.name.clone(),
-            id: a.id.clone(),
-            via: via.clone(),
-            detail: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+        |e| {
+            let (reason, help) = credential_failure(&e, a);
+            ProviderError::Credentials {
+                name: a.name.clone(),
+                id: a.id.clone(),
+                via: via.clone(),
+                reason,
+                help,
+                detail: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+            }
         },
     )?;
     let actual = who.account().unwrap_or_default().to_string();
@@ -323,6 +340,104 @@ async fn account_config(
         });
     }
     Ok((conf, arn))
+}
+
+impl ProviderError {
+    /// What to set or check, when there is something to say.
+    pub fn help(&self) -> Option<&str> {
+        match self {
+            ProviderError::Credentials { help, .. } => Some(help),
+            ProviderError::WrongAccount { .. } => None,
+        }
+    }
+
+    /// The SDK's whole error, for `-v`.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            ProviderError::Credentials { detail, .. } => Some(detail),
+            ProviderError::WrongAccount { .. } => None,
+        }
+    }
+}
+
+/// Why `GetCallerIdentity` failed, in a line, and what to set: the credential chain found
+/// nothing, the role could not be assumed, STS refused the credentials, or could not be
+/// reached.
+fn credential_failure(
+    e: &aws_sdk_sts::error::SdkError<
+        aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
+    >,
+    a: &AccountSpec,
+) -> (String, String) {
+    use aws_credential_types::provider::error::CredentialsError;
+    use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+    let mut chain: Vec<&(dyn std::error::Error + 'static)> = vec![e];
+    while let Some(next) = chain.last().and_then(|c| c.source()) {
+        chain.push(next);
+    }
+    let credentials: Vec<&CredentialsError> =
+        chain.iter().filter_map(|c| c.downcast_ref::<CredentialsError>()).collect();
+    // The deepest says most: assuming a role fails when the base credentials are missing.
+    let deepest = credentials
+        .iter()
+        .find(|c| matches!(c, CredentialsError::CredentialsNotLoaded(_)))
+        .or(credentials.first());
+    if let Some(&c) = deepest {
+        match c {
+            CredentialsError::CredentialsNotLoaded(_) => {
+                return (
+                    "no credentials found (environment, profile, SSO, web identity, container \
+                     or instance role)"
+                        .into(),
+                    "set AWS_PROFILE (or --profile) to a configured profile, or \
+                     AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; after `aws sso login` for SSO"
+                        .into(),
+                );
+            }
+            c if a.role_arn().is_some() => {
+                return (
+                    format!("cannot assume the role: {}", innermost(c)),
+                    format!(
+                        "check that the role exists in account {} and that its trust policy \
+                         lets the caller's credentials assume it (accounts.{}.role)",
+                        a.id, a.name
+                    ),
+                );
+            }
+            c => {
+                return (
+                    format!("the credentials could not be loaded: {}", innermost(c)),
+                    "check the profile's settings (AWS_PROFILE, --profile), or refresh them \
+                     (`aws sso login`)"
+                        .into(),
+                );
+            }
+        }
+    }
+    let network = "check the network and the endpoint (--endpoint-url, AWS_ENDPOINT_URL)";
+    match e {
+        SdkError::ServiceError(_) => (
+            format!(
+                "STS refused them: {}{}",
+                e.code().unwrap_or("error"),
+                e.message().map(|m| format!(": {m}")).unwrap_or_default()
+            ),
+            "refresh the credentials (`aws sso login`, new access keys) or pick others \
+             (AWS_PROFILE, --profile)"
+                .into(),
+        ),
+        SdkError::TimeoutError(_) => ("STS did not answer in time".into(), network.into()),
+        _ => (format!("cannot reach STS: {}", innermost(e)), network.into()),
+    }
+}
+
+/// The last cause of `e`'s chain: the most specific message.
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    last.to_string()
 }
 
 #[cfg(test)]

@@ -54,9 +54,9 @@ pub fn parse(name: &str, text: &str) -> Result<Blueprint, Diagnostics> {
                 Code::Yaml,
                 (e.offset..e.offset).into(),
                 format!("invalid YAML: {}", e.message),
-                "here",
+                e.label,
             )
-            .help("fix the YAML syntax first; validation runs once the file parses");
+            .help(e.help);
             return Err(Diagnostics::new(name, sink.problems));
         }
     };
@@ -97,6 +97,17 @@ pub enum LoadError {
         /// [`MAX_BLUEPRINT_BYTES`].
         limit: u64,
     },
+    /// The file is not UTF-8 text.
+    #[error("{path} is not UTF-8 text: {what}")]
+    #[diagnostic(code(blueprint::encoding), help("{help}"))]
+    Encoding {
+        /// The path given.
+        path: String,
+        /// What was found instead, and where.
+        what: String,
+        /// How to convert it.
+        help: String,
+    },
     /// The file was read but is not a valid blueprint.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -122,33 +133,100 @@ pub fn text_hash(text: &str) -> u64 {
     airgap_engine::fnv1a(&[text.as_bytes()])
 }
 
-/// Reads a blueprint file's text, at most [`MAX_BLUEPRINT_BYTES`].
+/// The name diagnostics give a blueprint read from `path`: `<stdin>` for `-`.
+pub fn source_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Standard input, read once: a command may load its blueprint more than once (`apply`
+/// verifies it, then plans it), and the second read would find the stream at its end.
+fn stdin_bytes() -> Result<Vec<u8>, std::io::Error> {
+    use std::io::Read;
+    static STDIN: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+    STDIN
+        .get_or_init(|| {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(MAX_BLUEPRINT_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map(|_| bytes)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(std::io::Error::other)
+}
+
+/// Reads a blueprint file's text, at most [`MAX_BLUEPRINT_BYTES`]; `-` reads standard
+/// input.
 pub fn read_text(path: impl AsRef<Path>) -> Result<String, LoadError> {
     use std::io::Read;
     let path = path.as_ref();
-    let io = |source| LoadError::Io { path: path.display().to_string(), source };
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .map_err(io)?
-        .take(MAX_BLUEPRINT_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(io)?;
-    if text.len() as u64 > MAX_BLUEPRINT_BYTES {
-        return Err(LoadError::TooLarge {
-            path: path.display().to_string(),
-            limit: MAX_BLUEPRINT_BYTES,
-        });
+    let name = source_name(path);
+    let io = |source| LoadError::Io { path: name.clone(), source };
+    let bytes = if path == Path::new("-") {
+        stdin_bytes().map_err(io)?
+    } else {
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .map_err(io)?
+            .take(MAX_BLUEPRINT_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        bytes
+    };
+    if bytes.len() as u64 > MAX_BLUEPRINT_BYTES {
+        return Err(LoadError::TooLarge { path: name, limit: MAX_BLUEPRINT_BYTES });
     }
-    Ok(text)
+    decode(&name, bytes)
+}
+
+/// The text of a blueprint file, or why it is not UTF-8 with the way to convert it:
+/// editors on Windows (and PowerShell's `>`) save UTF-16, which the I/O error alone
+/// ("stream did not contain valid UTF-8") does not explain.
+fn decode(path: &str, bytes: Vec<u8>) -> Result<String, LoadError> {
+    let utf16 = |what: &str| LoadError::Encoding {
+        path: path.to_string(),
+        what: format!("{what}; blueprints are UTF-8"),
+        help: format!(
+            "convert it: `iconv -f UTF-16 -t UTF-8 {path} > blueprint.yaml`, or save it as \
+             UTF-8 in the editor (PowerShell: `Set-Content -Encoding utf8`)"
+        ),
+    };
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(utf16("it is UTF-16 (it starts with a UTF-16 byte order mark)"));
+    }
+    // UTF-16 without a byte order mark: ASCII text with a NUL byte beside every character.
+    let nuls = bytes.iter().take(64).filter(|b| **b == 0).count();
+    if nuls > 0 && nuls * 3 >= bytes.len().min(64) {
+        return Err(utf16("it looks like UTF-16 (every other byte is NUL)"));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        // Line and column of the first byte that is not UTF-8, counted in what is.
+        let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        LoadError::Encoding {
+            path: path.to_string(),
+            what: format!("byte 0x{:02X} at line {line}, column {column} is not UTF-8", bytes[at]),
+            help: format!(
+                "save it as UTF-8; from Latin-1 (ISO 8859-1): `iconv -f LATIN1 -t UTF-8 {path} \
+                 > blueprint.yaml`"
+            ),
+        }
+    })
 }
 
 /// Reads, parses and validates a blueprint file: the one way every command loads one.
-/// Diagnostics are named after `path`.
+/// Diagnostics are named after `path` (`<stdin>` for `-`).
 pub fn load(path: impl AsRef<Path>) -> Result<Loaded, LoadError> {
     let path = path.as_ref();
     let text = read_text(path)?;
-    Ok(Loaded {
-        blueprint: parse(&path.display().to_string(), &text)?,
-        text_hash: text_hash(&text),
-    })
+    Ok(Loaded { blueprint: parse(&source_name(path), &text)?, text_hash: text_hash(&text) })
 }

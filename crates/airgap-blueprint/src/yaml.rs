@@ -146,6 +146,21 @@ fn resolve(text: &str) -> ScalarType {
 pub(crate) struct YamlError {
     pub(crate) offset: usize,
     pub(crate) message: String,
+    /// The label at `offset`.
+    pub(crate) label: &'static str,
+    /// How to fix it.
+    pub(crate) help: &'static str,
+}
+
+impl YamlError {
+    pub(crate) fn at(offset: usize, message: impl Into<String>) -> Self {
+        YamlError {
+            offset,
+            message: message.into(),
+            label: "here",
+            help: "fix the YAML syntax first; validation runs once the file parses",
+        }
+    }
 }
 
 /// At most this many nodes in a document once its aliases are expanded. An alias copies
@@ -193,18 +208,16 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     let mut root: Option<Node> = None;
     let mut docs = 0;
     for ev in Parser::new_from_str(text) {
-        let (event, span) = ev.map_err(|e| YamlError {
-            offset: to_byte(e.marker().index()),
-            message: e.info().to_string(),
-        })?;
+        let (event, span) =
+            ev.map_err(|e| explain(text, &stack, to_byte(e.marker().index()), e.info()))?;
         let finished: Option<(Node, usize)> = match event {
             Event::DocumentStart(_) => {
                 docs += 1;
                 if docs > 1 {
-                    return Err(YamlError {
-                        offset: span_of(&span).offset(),
-                        message: "a blueprint is a single YAML document; found a second one".into(),
-                    });
+                    return Err(YamlError::at(
+                        span_of(&span).offset(),
+                        "a blueprint is a single YAML document; found a second one",
+                    ));
                 }
                 None
             }
@@ -220,10 +233,9 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
             )),
             Event::Alias(id) => {
                 let offset = span_of(&span).offset();
-                let (node, (n, bytes)) = anchors.get(&id).ok_or_else(|| YamlError {
-                    offset,
-                    message: "alias refers to an unknown anchor".into(),
-                })?;
+                let (node, (n, bytes)) = anchors
+                    .get(&id)
+                    .ok_or_else(|| YamlError::at(offset, "alias refers to an unknown anchor"))?;
                 // Counted before the copy is made.
                 nodes += n - 1;
                 if nodes > MAX_NODES {
@@ -231,25 +243,25 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                 }
                 copied_bytes += bytes;
                 if copied_bytes > MAX_ALIAS_BYTES {
-                    return Err(YamlError {
+                    return Err(YamlError::at(
                         offset,
-                        message: format!(
+                        format!(
                             "the aliases copy more than {MAX_ALIAS_BYTES} bytes of values (each \
                              alias copies its anchor's whole tree); a blueprint needs far less: \
                              use fewer aliases"
                         ),
-                    });
+                    ));
                 }
                 Some((Node { span: span_of(&span), ..node.clone() }, 0))
             }
             Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
-                return Err(YamlError {
-                    offset: span_of(&span).offset(),
-                    message: format!(
+                return Err(YamlError::at(
+                    span_of(&span).offset(),
+                    format!(
                         "the document nests deeper than {MAX_DEPTH} levels; a blueprint needs \
                          far fewer: flatten it"
                     ),
-                });
+                ));
             }
             // A sequence and a mapping open a frame alike; the end tells them apart.
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
@@ -302,14 +314,86 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     Ok(root)
 }
 
+/// The parser's error at `offset`, placed where the mistake is and explained when it
+/// is a common one. The parser notices an unclosed `[` or `{` only where the next key
+/// begins, so without this the report points at the line after the mistake.
+fn explain(text: &str, stack: &[Frame], offset: usize, info: &str) -> YamlError {
+    let line_start = |at: usize| text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let indent = |at: usize| {
+        let start = line_start(at);
+        text[start..].len() - text[start..].trim_start_matches(' ').len()
+    };
+    if let Some(open) = stack.last().filter(|f| f.flow(text)) {
+        let bracket = &text[open.start..open.start + 1];
+        let close = if bracket == "[" { "]" } else { "}" };
+        // A flow collection's later lines are indented deeper than the line that opened
+        // it; a line that is not, on which the parser fails, is past where it should
+        // have ended.
+        let err_line = line_start(offset.min(text.len()));
+        if err_line > line_start(open.start) && indent(err_line) <= indent(open.start) {
+            return YamlError {
+                label: "opened here",
+                help: if bracket == "[" {
+                    "close the list with `]` after its last item, or write it as indented \
+                     `- item` lines"
+                } else {
+                    "close the mapping with `}` after its last entry, or write it as indented \
+                     `key: value` lines"
+                },
+                ..YamlError::at(
+                    open.start,
+                    format!(
+                        "this `{bracket}` is never closed: `{close}` expected before line {} \
+                         (where the parser stopped: {info})",
+                        text[..err_line].matches('\n').count() + 1
+                    ),
+                )
+            };
+        }
+    }
+    // The parser names a tab where the value before it ends (the end of the previous
+    // line); the tab that breaks the indentation is the one to point at.
+    let own_line = line_start(offset.min(text.len()));
+    if let Some(tab) = indenting_tab(text, own_line, offset)
+        .filter(|&tab| info.contains("tab") || line_start(tab) == own_line)
+    {
+        return YamlError {
+            help: "indent with spaces only (an editor setting: insert spaces for tabs)",
+            ..YamlError::at(
+                tab,
+                format!("{info}: YAML does not allow tabs in indentation; use spaces"),
+            )
+        };
+    }
+    YamlError::at(offset, info)
+}
+
+/// The first tab in the indentation of the line at `from` or of the next one that
+/// reaches past `offset`: where a tab-indented line makes the parser fail.
+fn indenting_tab(text: &str, from: usize, offset: usize) -> Option<usize> {
+    let mut start = from;
+    for _ in 0..2 {
+        let line = &text[start..];
+        let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+        if let Some(i) = indent.find('\t') {
+            return Some(start + i);
+        }
+        if start > offset {
+            return None;
+        }
+        start += line.find('\n')? + 1;
+    }
+    None
+}
+
 fn too_many(offset: usize) -> YamlError {
-    YamlError {
+    YamlError::at(
         offset,
-        message: format!(
+        format!(
             "the document expands to more than {MAX_NODES} values (each alias copies its \
              anchor's whole tree); a blueprint needs a few thousand: use fewer aliases"
         ),
-    }
+    )
 }
 
 struct Frame {
@@ -317,6 +401,13 @@ struct Frame {
     anchor: usize,
     items: Vec<Node>,
     map: bool,
+}
+
+impl Frame {
+    /// Opened by `[` or `{` (flow style) rather than by indentation.
+    fn flow(&self, text: &str) -> bool {
+        matches!(text.as_bytes().get(self.start), Some(b'[' | b'{'))
+    }
 }
 
 #[cfg(test)]

@@ -87,11 +87,36 @@ fn base_is_valid() {
 
 #[test]
 fn yaml_syntax_error() {
-    check(
-        "yaml_syntax",
-        &[("gateway: [s3]", "gateway: [s3")],
-        &[(Code::Yaml, "      interface|:", 1)],
+    check("yaml_syntax", &[("gateway: [s3]", "gateway: [s3")], &[(Code::Yaml, "gateway: |[s3", 1)]);
+    // The same for a mapping, and the text says what is missing.
+    let text = BASE.replace("{ cidr: 100.64.0.0/22 }", "{ cidr: 100.64.0.0/22");
+    let d = parse("flow.yaml", &text).unwrap_err();
+    let p = &d.problems()[0];
+    assert_eq!(p.line_col(), locate(&text, "inspectionVpc: |{ cidr", 1));
+    assert!(
+        p.message().contains("this `{` is never closed: `}` expected before line 14"),
+        "{}",
+        p.message()
     );
+    // A list may go on over several lines, deeper than its key: an error there is not
+    // an unclosed bracket.
+    let text = BASE.replace(
+        "gateway: [s3]",
+        "gateway: [s3,
+        s3: x: y]",
+    );
+    let d = parse("multi.yaml", &text).unwrap_err();
+    assert!(!d.problems()[0].message().contains("never closed"), "{}", d.problems()[0].message());
+}
+
+#[test]
+fn a_tab_in_indentation_is_named() {
+    let text = BASE.replace("    cidr: 10.10.0.0/16", "\tcidr: 10.10.0.0/16");
+    let d = parse("tab.yaml", &text).unwrap_err();
+    let p = &d.problems()[0];
+    assert_eq!(p.code(), Code::Yaml);
+    assert!(p.message().contains("YAML does not allow tabs in indentation"), "{}", p.message());
+    assert_eq!(p.line_col().0, 17, "{}", p.message());
 }
 
 #[test]

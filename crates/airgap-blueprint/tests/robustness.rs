@@ -146,3 +146,33 @@ fn an_alias_bomb_is_refused_quickly() {
     assert!(p.message().contains("more than 200000 values"), "{}", p.message());
     assert!(bomb[p.span().offset()..].starts_with("*a"), "{}", &bomb[p.span().offset()..]);
 }
+
+#[test]
+fn a_file_that_is_not_utf8_gets_a_hint_to_convert_it() {
+    let dir = std::env::temp_dir().join(format!("airgap-blueprint-enc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("win.yaml");
+    let name = file.display().to_string();
+    // UTF-16LE with its byte order mark, as PowerShell's `>` writes it.
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(PLAN.encode_utf16().flat_map(u16::to_le_bytes));
+    // The same without the mark, and big-endian with it.
+    let bare: Vec<u8> = PLAN.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let mut be = vec![0xFE, 0xFF];
+    be.extend(PLAN.encode_utf16().flat_map(u16::to_be_bytes));
+    for bytes in [utf16, bare, be] {
+        std::fs::write(&file, bytes).unwrap();
+        let err = load(&file).unwrap_err();
+        let LoadError::Encoding { .. } = &err else { panic!("{err:?}") };
+        assert!(err.to_string().contains(&format!("{name} is not UTF-8 text")), "{err}");
+        assert!(err.to_string().contains("UTF-16"), "{err}");
+        let help = err.help().unwrap().to_string();
+        assert!(help.contains("iconv -f UTF-16 -t UTF-8"), "{help}");
+    }
+    // Latin-1: where the first byte that is not UTF-8 is.
+    std::fs::write(&file, b"metadata:\n  name: caf\xe9\n").unwrap();
+    let err = load(&file).unwrap_err();
+    assert!(err.to_string().contains("byte 0xE9 at line 2, column 12 is not UTF-8"), "{err}");
+    assert!(err.help().unwrap().to_string().contains("iconv -f LATIN1"), "{err:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -47,38 +47,75 @@ pub enum Output {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check a blueprint and report every problem in it.
+    #[command(
+        after_help = "Examples:\n  airgapctl validate -f plans/hub-spoke.yaml\n  airgapctl validate -f plans/hub-spoke.yaml --output json"
+    )]
     Validate {
         /// The blueprint file.
         #[arg(short, long = "file", value_name = "FILE")]
         file: PathBuf,
     },
     /// Show what apply would change, without changing anything.
+    #[command(
+        after_help = "Examples:\n  airgapctl plan -f plans/hub-spoke.yaml\n  airgapctl plan -f plans/hub-spoke.yaml --out hub.plan\n  airgapctl plan --simulate --detailed-exitcode\n  airgapctl plan -f plans/hub-spoke.yaml --destroy --output json"
+    )]
     Plan(PlanArgs),
     /// Create or update the environment so it matches the blueprint, or apply a saved plan.
+    #[command(
+        after_help = "Examples:\n  airgapctl apply -f plans/hub-spoke.yaml\n  airgapctl apply -f plans/hub-spoke.yaml --env pr-42 --ttl 4h --auto-approve\n  airgapctl apply hub.plan\n  airgapctl apply --simulate --auto-approve"
+    )]
     Apply(ApplyCmd),
     /// Delete every resource of the environment (with -f FILE, or --env NAME
     /// --hub-account ID from the environment's record).
+    #[command(
+        after_help = "Examples:\n  airgapctl destroy -f plans/hub-spoke.yaml\n  airgapctl destroy -f plans/hub-spoke.yaml --dry-run\n  airgapctl destroy --env pr-42 --hub-account 111111111111 --region eu-central-1"
+    )]
     Destroy(DestroyArgs),
     /// List the environments recorded in a hub account: owner, age, expiry, accounts.
+    #[command(
+        after_help = "Examples:\n  airgapctl envs --hub-account 111111111111 --region eu-central-1\n  airgapctl envs --hub-account 111111111111 --region eu-central-1 --no-counts --output json"
+    )]
     Envs(EnvsArgs),
     /// Destroy the expired environments recorded in a hub account.
+    #[command(
+        after_help = "Examples:\n  airgapctl gc --hub-account 111111111111 --region eu-central-1 --dry-run\n  airgapctl gc --hub-account 111111111111 --region eu-central-1 --auto-approve"
+    )]
     Gc(GcArgs),
     /// Remove the lock of an environment whose holder is gone.
+    #[command(
+        after_help = "Examples:\n  airgapctl unlock -f plans/hub-spoke.yaml\n  airgapctl unlock --env pr-42 --hub-account 111111111111 --region eu-central-1 --auto-approve"
+    )]
     Unlock(UnlockArgs),
     /// Print the resource graph.
+    #[command(
+        after_help = "Examples:\n  airgapctl graph -f plans/hub-spoke.yaml | dot -Tsvg > graph.svg\n  airgapctl graph -f plans/hub-spoke.yaml --output json"
+    )]
     Graph(GraphArgs),
     /// Prove the air gap of what the blueprint's plan will build: egress paths,
     /// firewall, private EKS, endpoint policies, registries (docs/verify.md).
+    #[command(
+        after_help = "Examples:\n  airgapctl verify -f plans/hub-spoke.yaml\n  airgapctl verify -f plans/hub-spoke.yaml --sarif verify.sarif\n  airgapctl verify -f plans/hub-spoke.yaml --live --dns"
+    )]
     Verify(VerifyArgs),
     /// What the blueprint's environment costs a month (and per TTL period) by account
     /// and resource kind, and where central interface endpoints cost less (docs/cost.md).
+    #[command(
+        after_help = "Examples:\n  airgapctl cost -f plans/hub-spoke.yaml\n  airgapctl cost -f plans/hub-spoke.yaml --usage usage.yaml --output json\n  airgapctl cost refresh-prices --region eu-central-1"
+    )]
     Cost(CostCmd),
     /// List the environment's resources as they exist now: logical id, kind,
     /// account and AWS id.
+    #[command(
+        after_help = "Examples:\n  airgapctl show -f plans/hub-spoke.yaml\n  airgapctl show --simulate"
+    )]
     Show(ShowArgs),
     /// Print the JSON Schema of the blueprint format.
+    #[command(after_help = "Examples:\n  airgapctl schema > airgapctl.schema.json")]
     Schema,
     /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  airgapctl completions bash > ~/.local/share/bash-completion/completions/airgapctl\n  airgapctl completions zsh > \"${fpath[1]}/_airgapctl\""
+    )]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -334,9 +371,9 @@ pub struct ShowArgs {
 pub struct GraphArgs {
     #[command(flatten)]
     pub source: Source,
-    /// Graph format.
-    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
-    pub format: GraphFormat,
+    /// Graph format [default: dot; json with --output json].
+    #[arg(long, value_enum)]
+    pub format: Option<GraphFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -451,6 +488,32 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every subcommand's help has examples, and each example parses.
+    #[test]
+    fn every_command_has_examples_that_parse() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        for sub in cli.get_subcommands().filter(|c| c.get_name() != "help") {
+            let help = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            let examples: Vec<&str> = help
+                .strip_prefix("Examples:\n")
+                .unwrap_or_else(|| panic!("{} has no examples", sub.get_name()))
+                .lines()
+                .map(str::trim)
+                .collect();
+            assert!(!examples.is_empty(), "{}", sub.get_name());
+            for example in examples {
+                // The command line itself, without what a shell does with its output.
+                let line = example.split(['|', '>']).next().unwrap().trim();
+                let words: Vec<&str> = line.split_whitespace().collect();
+                assert_eq!(words.get(1), Some(&sub.get_name()), "{example}");
+                if let Err(e) = Cli::try_parse_from(&words) {
+                    panic!("`{example}` does not parse: {e}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn durations_take_units_or_seconds() {

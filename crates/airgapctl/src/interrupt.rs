@@ -40,19 +40,31 @@ impl Source for tokio::sync::mpsc::UnboundedReceiver<()> {
     }
 }
 
-/// Cancels `cancel` on the first interrupt and calls `abandon` on the second.
-pub async fn watch(mut src: impl Source, cancel: CancellationToken, abandon: impl FnOnce()) {
+/// Cancels `cancel` on the first interrupt and calls `abandon` on the second. Once
+/// `over` is cancelled (the runs are over; the command is finishing: the report, the
+/// lock's release, the record), any interrupt calls `abandon`: there is nothing left to
+/// stop gently, and the listener has displaced SIGINT's default action, so ignoring it
+/// would leave Ctrl-C without effect. The caller keeps this running until it exits.
+pub async fn watch(
+    mut src: impl Source,
+    cancel: CancellationToken,
+    over: CancellationToken,
+    abandon: impl FnOnce(),
+) {
     if !src.next().await {
         return;
     }
-    eprintln!(
-        "\nInterrupted: no new operations will start; waiting for those in flight. \
-         Press Ctrl-C again to exit at once."
-    );
-    cancel.cancel();
-    if src.next().await {
-        abandon();
+    if !over.is_cancelled() {
+        eprintln!(
+            "\nInterrupted: no new operations will start; waiting for those in flight. \
+             Press Ctrl-C again to exit at once."
+        );
+        cancel.cancel();
+        if !src.next().await {
+            return;
+        }
     }
+    abandon();
 }
 
 #[cfg(test)]
@@ -70,11 +82,33 @@ mod tests {
         let cancel = CancellationToken::new();
         let abandoned = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&abandoned);
-        let task =
-            tokio::spawn(watch(rx, cancel.clone(), move || flag.store(true, Ordering::SeqCst)));
+        let over = CancellationToken::new();
+        let task = tokio::spawn(watch(rx, cancel.clone(), over.clone(), move || {
+            flag.store(true, Ordering::SeqCst)
+        }));
         tx.send(()).unwrap();
         cancel.cancelled().await;
         assert!(!abandoned.load(Ordering::SeqCst));
+        // The run ended (in-flight calls finished); the command still finishes its work,
+        // and a second Ctrl-C then must still exit at once.
+        over.cancel();
+        tokio::task::yield_now().await;
+        assert!(!abandoned.load(Ordering::SeqCst));
+        tx.send(()).unwrap();
+        task.await.unwrap();
+        assert!(abandoned.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn after_the_runs_a_first_interrupt_abandons() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (cancel, over) = (CancellationToken::new(), CancellationToken::new());
+        over.cancel();
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&abandoned);
+        let task = tokio::spawn(watch(rx, cancel.clone(), over, move || {
+            flag.store(true, Ordering::SeqCst)
+        }));
         tx.send(()).unwrap();
         task.await.unwrap();
         assert!(abandoned.load(Ordering::SeqCst));
@@ -85,7 +119,10 @@ mod tests {
         let (tx, rx) = mpsc::unbounded_channel::<()>();
         let cancel = CancellationToken::new();
         drop(tx);
-        watch(rx, cancel.clone(), || panic!("abandoned without an interrupt")).await;
+        watch(rx, cancel.clone(), CancellationToken::new(), || {
+            panic!("abandoned without an interrupt")
+        })
+        .await;
         assert!(!cancel.is_cancelled());
     }
 }

@@ -28,7 +28,7 @@ pub mod render;
 use std::io::IsTerminal;
 
 use airgap_engine::PlanMode;
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use tracing_subscriber::EnvFilter;
 
 use cli::{Cli, Command};
@@ -36,9 +36,31 @@ use exit::{CmdResult, ExitStatus, Failure};
 
 /// Parses arguments, runs the command, and returns the process exit code.
 pub fn main_entry() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let cli = match parsed {
+        Ok((cli, matches)) => {
+            if let Some(flag) = needless_aws_flag(&cli, &matches) {
+                init_miette();
+                eprintln!("{:?}", needless_flag_error(flag, &cli));
+                return ExitStatus::Invalid.code();
+            }
+            cli
+        }
         Err(e) => {
+            // Terraform's flags take one dash (`-auto-approve`); clap reads that as `-a`
+            // with a value and its tip (`use '-- -a'`) leads astray.
+            if e.kind() == clap::error::ErrorKind::UnknownArgument {
+                let args: Vec<String> = std::env::args().skip(1).collect();
+                if let Some((given, long)) = single_dash_long(&args, &Cli::command()) {
+                    eprintln!(
+                        "error: unexpected argument '{given}': long flags take two dashes\n\n  \
+                         tip: did you mean '{long}'?\n\nFor more information, try '--help'."
+                    );
+                    return ExitStatus::Invalid.code();
+                }
+            }
             let _ = e.print();
             // Help and --version are successes; every usage error is invalid input
             // (clap's own 2 would read as "changes present").
@@ -55,6 +77,91 @@ pub fn main_entry() -> i32 {
         }
     };
     status.code()
+}
+
+/// The command's name as typed, for messages.
+fn command_name(cli: &Cli) -> &'static str {
+    match &cli.command {
+        Command::Validate { .. } => "validate",
+        Command::Schema => "schema",
+        Command::Completions { .. } => "completions",
+        Command::Graph(_) => "graph",
+        Command::Cost(_) => "cost",
+        Command::Verify(_) => "verify",
+        Command::Plan(_) => "plan",
+        Command::Apply(_) => "apply",
+        Command::Destroy(_) => "destroy",
+        Command::Envs(_) => "envs",
+        Command::Gc(_) => "gc",
+        Command::Unlock(_) => "unlock",
+        Command::Show(_) => "show",
+    }
+}
+
+/// `--region` or `--profile` given on the command line to a command that makes no AWS
+/// call: it would do nothing, which is worse than an error (a user who meant to pick an
+/// account's credentials would not find out). The environment variables (AWS_REGION,
+/// AWS_PROFILE) are not refused: they are set for every command alike. `--endpoint-url`
+/// is not refused either: wrappers and CI pass it to every invocation, as they set
+/// AWS_ENDPOINT_URL, to point all of them at LocalStack.
+fn needless_aws_flag(cli: &Cli, matches: &clap::ArgMatches) -> Option<&'static str> {
+    let aws = match &cli.command {
+        Command::Validate { .. } | Command::Schema | Command::Completions { .. } => false,
+        Command::Graph(_) => false,
+        Command::Cost(cmd) => cmd.action.is_some(),
+        Command::Verify(args) => args.live || args.hub_account.is_some(),
+        _ => true,
+    };
+    if aws {
+        return None;
+    }
+    let given = |id: &str| {
+        matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+            || matches.subcommand().is_some_and(|(_, m)| {
+                m.try_get_raw(id).is_ok()
+                    && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+            })
+    };
+    [("region", "--region"), ("profile", "--profile")]
+        .into_iter()
+        .find(|(id, _)| given(id))
+        .map(|(_, flag)| flag)
+}
+
+fn needless_flag_error(flag: &str, cli: &Cli) -> miette::Report {
+    miette::miette!(
+        help = "drop it: it acts on the commands that call AWS (plan, apply, destroy, show, \
+                envs, gc, unlock, verify --live, cost refresh-prices)",
+        "{flag} does nothing for `airgapctl {}`: it makes no AWS call",
+        command_name(cli)
+    )
+}
+
+/// The first argument written like a Terraform flag (`-auto-approve`, `-out=p.json`)
+/// whose two-dash form is a flag of airgapctl, and that form.
+fn single_dash_long(args: &[String], cmd: &clap::Command) -> Option<(String, String)> {
+    fn longs(cmd: &clap::Command, all: &mut Vec<String>) {
+        all.extend(cmd.get_arguments().filter_map(|a| a.get_long().map(str::to_string)));
+        for sub in cmd.get_subcommands() {
+            longs(sub, all);
+        }
+    }
+    let mut all = Vec::new();
+    longs(cmd, &mut all);
+    args.iter().take_while(|a| *a != "--").find_map(|a| {
+        let name = a.strip_prefix('-').filter(|n| !n.starts_with('-'))?;
+        let (name, value) = match name.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (name, None),
+        };
+        (name.len() > 1 && all.iter().any(|l| l == name)).then(|| {
+            let long = match value {
+                Some(v) => format!("--{name}={v}"),
+                None => format!("--{name}"),
+            };
+            (a.clone(), long)
+        })
+    })
 }
 
 fn init_tracing(verbose: u8) {
@@ -113,7 +220,7 @@ fn run(cli: Cli) -> CmdResult {
             commands::out(&String::from_utf8_lossy(&buf));
             Ok(ExitStatus::Success)
         }
-        Command::Graph(args) => commands::graph::run(&args),
+        Command::Graph(args) => commands::graph::run(&args, output),
         Command::Verify(args) => runtime()?.block_on(commands::verify::run(&args, &cli.global)),
         Command::Cost(cmd) => match &cmd.action {
             Some(cli::CostAction::RefreshPrices(args)) => {

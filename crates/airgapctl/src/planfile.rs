@@ -33,6 +33,10 @@ pub struct PlanFile {
     pub blueprint: Option<BlueprintRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
+    /// Where the plan was made: the simulated cloud or AWS, and through which endpoint.
+    /// Absent in files of earlier versions, which are not checked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderRef>,
     /// [`Plan::fingerprint`] as 16 hex digits.
     pub observed_fingerprint: String,
     /// Every node of the plan in plan order: `id`, `kind`, `scope` and `action` as in
@@ -61,6 +65,32 @@ pub struct BlueprintRef {
     pub hash: String,
 }
 
+/// The cloud a plan was made against. An empty simulated cloud and an empty AWS
+/// environment observe alike, so the fingerprint alone would let a plan made with
+/// `--simulate` be applied to AWS.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderRef {
+    pub simulate: bool,
+    /// `--endpoint-url` (LocalStack), when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
+}
+
+impl ProviderRef {
+    /// The simulated cloud ignores `--endpoint-url` (and `AWS_ENDPOINT_URL`).
+    pub fn of(simulate: bool, endpoint_url: Option<&String>) -> Self {
+        ProviderRef { simulate, endpoint_url: endpoint_url.filter(|_| !simulate).cloned() }
+    }
+
+    fn describe(&self) -> String {
+        match (self.simulate, &self.endpoint_url) {
+            (true, _) => "the simulated cloud (--simulate)".to_string(),
+            (false, Some(url)) => format!("AWS through --endpoint-url {url}"),
+            (false, None) => "AWS".to_string(),
+        }
+    }
+}
+
 /// Where the resources of a saved plan come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Resources {
@@ -87,7 +117,7 @@ pub fn actions(plan: &Plan) -> Vec<SavedAction> {
 }
 
 impl PlanFile {
-    pub fn new(plan: &Plan, resources: &Resources) -> Self {
+    pub fn new(plan: &Plan, resources: &Resources, provider: ProviderRef) -> Self {
         let (blueprint, scenario) = match resources {
             Resources::Blueprint { path, hash } => {
                 (Some(BlueprintRef { path: path.clone(), hash: hex(*hash) }), None)
@@ -101,6 +131,7 @@ impl PlanFile {
             mode: plan.mode,
             blueprint,
             scenario,
+            provider: Some(provider),
             observed_fingerprint: hex(plan.fingerprint()),
             actions: actions(plan),
         }
@@ -172,6 +203,26 @@ impl PlanFile {
         }
     }
 
+    /// Refuses (exit 3) a plan made against another cloud than `now`'s, before anything
+    /// is read from it.
+    pub fn check_provider(&self, now: &ProviderRef, path: &Path) -> Result<(), Failure> {
+        match &self.provider {
+            Some(then) if then != now => Err(Failure::invalid(miette!(
+                help = format!(
+                    "apply it against {} (give the flags the plan was made with), or make a \
+                     plan for {} with `airgapctl plan --out`",
+                    then.describe(),
+                    now.describe()
+                ),
+                "the plan {} was made against {}, not {}",
+                path.display(),
+                then.describe(),
+                now.describe()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Refuses (exit 1) when `fresh`, planned now from the same resources and env, did
     /// not observe what the saved plan observed, or (which would be a change of
     /// airgapctl's planning) decided other actions.
@@ -214,6 +265,7 @@ mod tests {
             mode: PlanMode::Apply,
             blueprint: None,
             scenario: Some("hub-spoke".into()),
+            provider: Some(ProviderRef { simulate: true, endpoint_url: None }),
             observed_fingerprint: hex(1),
             actions: vec![SavedAction {
                 id: "vpc/a".into(),
@@ -241,6 +293,31 @@ mod tests {
             back.resources(),
             Ok(Resources::Blueprint { path: "plans/x.yaml".into(), hash: 0xabc })
         );
+    }
+
+    #[test]
+    fn a_plan_is_applied_only_to_the_cloud_it_was_made_against() {
+        let f = sample();
+        let p = Path::new("p.json");
+        let sim = ProviderRef { simulate: true, endpoint_url: None };
+        assert!(f.check_provider(&sim, p).is_ok());
+        let aws = ProviderRef { simulate: false, endpoint_url: None };
+        let err = f.check_provider(&aws, p).unwrap_err();
+        assert_eq!(err.status, crate::exit::ExitStatus::Invalid);
+        assert_eq!(
+            err.error.to_string(),
+            "the plan p.json was made against the simulated cloud (--simulate), not AWS"
+        );
+        let ls =
+            ProviderRef { simulate: false, endpoint_url: Some("http://127.0.0.1:4566".into()) };
+        let mut f = sample();
+        f.provider = Some(ls.clone());
+        assert!(f.check_provider(&ls, p).is_ok());
+        assert!(f.check_provider(&aws, p).is_err());
+        assert!(f.check_provider(&sim, p).is_err());
+        // A file of an earlier version records no provider: not checked.
+        f.provider = None;
+        assert!(f.check_provider(&aws, p).is_ok());
     }
 
     #[test]

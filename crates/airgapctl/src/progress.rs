@@ -36,7 +36,7 @@ pub async fn run(mut rx: UnboundedReceiver<Event>, style: Style, prefix: Option<
                 }
             }
         }
-        Style::Bar => Bars::new().run(rx).await,
+        Style::Bar => Bars::new(ProgressDrawTarget::stdout()).run(rx).await,
     }
 }
 
@@ -57,8 +57,8 @@ struct Bars {
 }
 
 impl Bars {
-    fn new() -> Self {
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
+    fn new(target: ProgressDrawTarget) -> Self {
+        let multi = MultiProgress::with_draw_target(target);
         let main = multi.add(ProgressBar::new(0));
         main.set_style(
             ProgressStyle::with_template(
@@ -88,10 +88,16 @@ impl Bars {
                 _ = tick.tick() => self.redraw(),
             }
         }
+        self.end();
+    }
+
+    /// Leaves the bar at the operations that did end: `finish()` would move it to its
+    /// length, so an interrupted or failed run would read 167/167.
+    fn end(&self) {
         for r in &self.rows {
             r.finish_and_clear();
         }
-        self.main.finish();
+        self.main.abandon();
     }
 
     fn on_event(&mut self, e: &Event) {
@@ -119,7 +125,15 @@ impl Bars {
             }
             Event::Skipped { .. } => self.main.inc(1),
             Event::Retrying { .. } | Event::Cancelling { .. } => self.println(e),
-            Event::RunFinished { .. } => {}
+            Event::RunFinished { failed, skipped, not_started, .. } => {
+                if failed + skipped + not_started > 0 {
+                    self.main.set_message(format!(
+                        "{} did not finish",
+                        render::count_of(failed + skipped + not_started, "operation", "operations")
+                    ));
+                    return;
+                }
+            }
         }
         self.redraw();
     }
@@ -151,5 +165,37 @@ impl Bars {
         } else {
             format!("{} running", running.len())
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use airgap_engine::NodeId;
+
+    use super::*;
+
+    #[test]
+    fn an_interrupted_run_leaves_the_bar_where_it_stopped() {
+        let mut bars = Bars::new(ProgressDrawTarget::hidden());
+        bars.on_event(&Event::RunStarted { operations: 3 });
+        let node = NodeId::from("vpc/a");
+        bars.on_event(&Event::Started {
+            at_s: 0.0,
+            node: node.clone(),
+            kind: "vpc".into(),
+            op: Op::Create,
+        });
+        bars.on_event(&Event::Done { at_s: 1.0, node, op: Op::Create, elapsed_s: 1.0 });
+        bars.on_event(&Event::Cancelling { at_s: 1.0, in_flight: 0 });
+        bars.on_event(&Event::RunFinished {
+            at_s: 1.0,
+            done: 1,
+            failed: 0,
+            skipped: 0,
+            not_started: 2,
+        });
+        bars.end();
+        assert_eq!((bars.main.position(), bars.main.length()), (1, Some(3)));
+        assert_eq!(bars.main.message(), "2 operations did not finish");
     }
 }

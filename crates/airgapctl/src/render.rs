@@ -9,6 +9,17 @@ use airgap_engine::{
     Action, Event, FieldChange, Op, Outcome, Plan, PlanMode, ReadinessFigures, Report, Value,
 };
 
+/// `n` and the noun, singular for one ("1 cluster", "2 clusters", "0 clusters").
+pub fn count(n: impl Into<u64>, singular: &str, plural: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
+/// [`count`] for a count held in a `usize`.
+pub fn count_of(n: usize, singular: &str, plural: &str) -> String {
+    count(n as u64, singular, plural)
+}
+
 /// The Terraform-like diff: one block per changed node, then the summary line.
 /// Unchanged nodes are left out; nodes are sorted by id so related ones sit together.
 pub fn plan(plan: &Plan) -> String {
@@ -131,7 +142,11 @@ pub fn destroy_counts(plan: &Plan) -> String {
 /// Observe calls by `kind:operation`, for `plan --stats`.
 pub fn stats(observations: usize, calls: &BTreeMap<String, u64>) -> String {
     let total: u64 = calls.values().sum();
-    let head = format!("Observe: {observations} batches (kinds x scopes), {total} API calls\n");
+    let head = format!(
+        "Observe: {} (kinds x scopes), {}\n",
+        count_of(observations, "batch", "batches"),
+        count(total, "API call", "API calls")
+    );
     call_table(head, calls)
 }
 
@@ -153,9 +168,13 @@ fn call_table(mut out: String, calls: &BTreeMap<String, u64>) -> String {
 /// How a run waited for resources, for `--stats`.
 pub fn readiness(r: &ReadinessFigures) -> String {
     format!(
-        "Readiness: {} calls for {} checks ({:.1} calls per resource waited for); \
+        "Readiness: {} for {} ({:.1} calls per resource waited for); \
          seen finished at most {:.1} s late (p50), {:.1} s (p99)\n",
-        r.calls, r.checks, r.calls_per_op, r.lag_p50_s, r.lag_p99_s
+        count(r.calls, "call", "calls"),
+        count(r.checks, "check", "checks"),
+        r.calls_per_op,
+        r.lag_p50_s,
+        r.lag_p99_s
     )
 }
 
@@ -183,7 +202,9 @@ fn stamp(at_s: f64) -> String {
 /// no line of their own (the final summary covers the end of the run).
 pub fn event_line(e: &Event) -> Option<String> {
     Some(match e {
-        Event::RunStarted { operations } => format!("Running {operations} operations."),
+        Event::RunStarted { operations } => {
+            format!("Running {}.", count_of(*operations, "operation", "operations"))
+        }
         Event::Started { at_s, node, op, .. } => {
             format!("{} {} {node}: {}", stamp(*at_s), op_symbol(*op), op_verb(*op))
         }
@@ -291,6 +312,27 @@ mod tests {
 
     fn strs(items: &[&str]) -> Value {
         Value::List(items.iter().map(|s| Value::str(*s)).collect())
+    }
+
+    #[test]
+    fn counts_of_one_are_singular() {
+        assert_eq!(count_of(1, "cluster", "clusters"), "1 cluster");
+        assert_eq!(count_of(0, "cluster", "clusters"), "0 clusters");
+        assert_eq!(count(2u64, "batch", "batches"), "2 batches");
+        assert_eq!(
+            event_line(&Event::RunStarted { operations: 1 }).as_deref(),
+            Some("Running 1 operation.")
+        );
+        let r = ReadinessFigures {
+            calls: 1,
+            checks: 1,
+            calls_per_op: 1.0,
+            lag_p50_s: 0.0,
+            lag_p99_s: 0.0,
+        };
+        assert!(readiness(&r).starts_with("Readiness: 1 call for 1 check ("), "{}", readiness(&r));
+        let one = BTreeMap::from([("ec2:DescribeVpcs".to_string(), 1u64)]);
+        assert!(stats(1, &one).starts_with("Observe: 1 batch (kinds x scopes), 1 API call\n"));
     }
 
     #[test]

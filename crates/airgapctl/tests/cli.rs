@@ -216,6 +216,101 @@ fn graph_formats() {
     let g: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
     assert_eq!(g["nodes"].as_array().unwrap().len(), scenario_len());
     assert!(!g["edges"].as_array().unwrap().is_empty());
+    // --output json is JSON here too; with --format dot it is refused.
+    let out = sb.sim(&["graph", "--output", "json"]).expect(0);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out.stdout()).unwrap(), g);
+    let both = sb.sim(&["graph", "--format", "dot", "--output", "json"]).expect(3);
+    assert!(both.stderr().contains("--format dot and --output json ask for two formats"));
+}
+
+#[test]
+fn aws_flags_are_refused_where_no_aws_call_is_made() {
+    let sb = Sandbox::new("needless-flags");
+    let file = repo_file("plans/single-account.yaml");
+    let file = file.to_str().unwrap();
+    for args in [
+        vec!["validate", "-f", file, "--region", "eu-west-1"],
+        vec!["--profile", "dev", "schema"],
+        vec!["completions", "bash", "--region", "eu-west-1"],
+        vec!["graph", "-f", file, "--profile", "dev"],
+        vec!["cost", "-f", file, "--region", "eu-west-1"],
+        vec!["verify", "-f", file, "--region", "eu-west-1"],
+    ] {
+        let run = sb.run(&args).expect(3);
+        let flag = if args.contains(&"--region") { "--region" } else { "--profile" };
+        assert!(
+            run.stderr().contains(&format!(
+                "{flag} does nothing for `airgapctl {}`",
+                args.iter().find(|a| !a.starts_with('-') && **a != "dev").unwrap()
+            )),
+            "{args:?}: {}",
+            run.stderr()
+        );
+    }
+    // From the environment they are not refused, nor --endpoint-url (set for every call).
+    let run = sb
+        .command(&["validate", "-f", file, "--endpoint-url", "http://127.0.0.1:9"])
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_PROFILE", "dev")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+}
+
+#[test]
+fn missing_credentials_are_one_line_and_what_to_set() {
+    let sb = Sandbox::new("no-credentials");
+    let file = repo_file("plans/single-account.yaml");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["plan", "-f", file.to_str().unwrap()];
+        args.extend(extra);
+        // No credentials anywhere: nothing is sent (the endpoint does not listen).
+        Run(sb
+            .command(&[&args[..], &["--endpoint-url", "http://127.0.0.1:9"]].concat())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &sb.dir)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap())
+    };
+    let short = run(&[]).expect(1);
+    let err = short.stderr();
+    assert!(
+        err.contains(
+            "account main (111111111111): cannot get credentials: no credentials found \
+             (environment, profile, SSO, web identity, container or instance role)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("set AWS_PROFILE (or --profile)"), "{err}");
+    assert!(err.contains("-v shows the SDK's error"), "{err}");
+    // The SDK's structures stay out of it; it is a few lines, not kilobytes.
+    assert!(!err.contains("CredentialsNotLoaded") && !err.contains("Attempted"), "{err}");
+    assert!(err.len() < 600, "{} bytes: {err}", err.len());
+    let long = run(&["-v"]).expect(1);
+    assert!(long.stderr().contains("The SDK's error: "), "{}", long.stderr());
+    assert!(long.stderr().contains("no credentials found in chain"), "{}", long.stderr());
+}
+
+#[test]
+fn terraform_single_dash_flags_get_the_two_dash_form() {
+    let sb = Sandbox::new("single-dash");
+    let run = sb.run(&["apply", "-auto-approve", "--simulate"]).expect(3);
+    assert!(
+        run.stderr().contains(
+            "unexpected argument '-auto-approve': long flags take two dashes\n\n  tip: did you \
+             mean '--auto-approve'?"
+        ),
+        "{}",
+        run.stderr()
+    );
+    assert!(!run.stderr().contains("'-- -a'"), "{}", run.stderr());
+    let run = sb.run(&["plan", "--simulate", "-out=p.json"]).expect(3);
+    assert!(run.stderr().contains("did you mean '--out=p.json'?"), "{}", run.stderr());
+    // A short flag that is not one of ours keeps clap's message.
+    let run = sb.run(&["plan", "-x"]).expect(3);
+    assert!(run.stderr().contains("unexpected argument '-x'"), "{}", run.stderr());
 }
 
 /// `--env` names the environment's AWS resources, so with a blueprint it follows the
@@ -282,11 +377,71 @@ fn validate_reports_file_line_col_and_exits_3() {
 }
 
 #[test]
+fn validate_json_reports_an_unreadable_file_too() {
+    let sb = Sandbox::new("validate-missing");
+    let run = sb.run(&["validate", "-f", "missing.yaml", "--output", "json"]).expect(3);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(v["file"], "missing.yaml");
+    assert_eq!(v["valid"], false);
+    let p = &v["problems"][0];
+    assert_eq!(p["code"], "blueprint::io");
+    assert!(
+        p["message"].as_str().unwrap().starts_with("cannot read blueprint missing.yaml: "),
+        "{p}"
+    );
+    assert!(p["line"].is_null() && p["column"].is_null(), "{p}");
+    // A UTF-16 file: the hint travels in the document.
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend("kind: Environment\n".encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(sb.dir.join("win.yaml"), utf16).unwrap();
+    let run = sb.run(&["validate", "-f", "win.yaml", "--output", "json"]).expect(3);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(v["problems"][0]["code"], "blueprint::encoding");
+    assert!(v["problems"][0]["help"].as_str().unwrap().contains("iconv"), "{v}");
+}
+
+#[test]
+fn a_blueprint_is_read_from_stdin_with_dash() {
+    use std::io::Write;
+    let sb = Sandbox::new("stdin");
+    let text = std::fs::read_to_string(repo_file("plans/single-account.yaml")).unwrap();
+    let pipe = |args: &[&str], input: &str| {
+        let mut child = sb
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        Run(child.wait_with_output().unwrap())
+    };
+    let run = pipe(&["validate", "-f", "-"], &text).expect(0);
+    assert!(run.stdout().starts_with("<stdin>: valid (environment demo"), "{}", run.stdout());
+    // Diagnostics name it.
+    let bad = text.replacen("region: eu-central-1", "region: eu-nowhere-1", 1);
+    let run = pipe(&["validate", "-f", "-"], &bad).expect(3);
+    assert!(run.stderr().contains("[<stdin>:"), "{}", run.stderr());
+    // apply reads it twice (verify, then plan): from one read of stdin.
+    let all: Vec<&str> =
+        ["apply", "-f", "-", "--auto-approve"].iter().chain(FAST).copied().collect();
+    let run = pipe(&all, &text).expect(0);
+    assert!(run.stdout().contains("Apply complete"), "{}", run.stdout());
+}
+
+#[test]
 fn validate_accepts_the_example_blueprint() {
     let sb = Sandbox::new("valid");
     let file = repo_file("plans/single-account.yaml");
     let run = sb.run(&["validate", "-f", file.to_str().unwrap()]).expect(0);
-    assert!(run.stdout().contains("valid (environment demo"));
+    // Counts of one are singular.
+    assert!(
+        run.stdout().contains(
+            "valid (environment demo, region eu-central-1, 1 account, 1 VPC, 0 clusters)"
+        ),
+        "{}",
+        run.stdout()
+    );
 }
 
 #[test]
@@ -512,6 +667,22 @@ fn saved_plan_applies_exactly_and_leaves_no_changes() {
         destroy.stdout()
     );
     sb.sim(&["plan", "--detailed-exitcode"]).expect(2);
+}
+
+#[test]
+fn saved_plan_of_the_simulated_cloud_is_refused_against_aws() {
+    let sb = Sandbox::new("planfile-provider");
+    sb.sim(&["plan", "--out", "p.json"]).expect(0);
+    let saved = read_json(&sb.dir.join("p.json"));
+    assert_eq!(saved["provider"], serde_json::json!({ "simulate": true }));
+    // Refused before any AWS call (there are no credentials here).
+    let run = sb.run(&["apply", "p.json", "--region", "eu-central-1"]).expect(3);
+    assert!(
+        run.stderr()
+            .contains("the plan p.json was made against the simulated cloud (--simulate), not AWS"),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[test]

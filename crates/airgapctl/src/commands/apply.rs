@@ -17,7 +17,7 @@ use super::{lock, out, plan, record, Target};
 use crate::cli::{ApplyArgs, Global, Output, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 use crate::interrupt::{self, Interrupts};
-use crate::planfile::{hex, PlanFile, Resources};
+use crate::planfile::{hex, PlanFile, ProviderRef, Resources};
 use crate::progress::{self, Style};
 use crate::render;
 
@@ -157,7 +157,23 @@ async fn run_rounds(
     output: Output,
     lease: Option<&Lease>,
 ) -> CmdResult {
-    let mut ran = run_plan(target, plan, args, output, lease).await?;
+    // One listener for every round and what follows them: the lock's release and the
+    // record's expiry tag are AWS calls, and a second Ctrl-C during them must still
+    // exit at once (130), not be swallowed by a listener nobody reads.
+    let cancel = CancellationToken::new();
+    let over = CancellationToken::new();
+    let sigint = Interrupts::listen()
+        .map_err(|e| Failure::failed(miette!("cannot listen for Ctrl-C: {e}")))?;
+    let save = target.save_hook();
+    // Not aborted: it lives until the process exits.
+    tokio::spawn(interrupt::watch(sigint, cancel.clone(), over.clone(), move || {
+        // A real cloud keeps what was created; so does the simulated one.
+        save();
+        eprintln!("Exiting now; operations in flight were abandoned.");
+        std::process::exit(ExitStatus::Aborted.code());
+    }));
+    let _over = over.drop_guard();
+    let mut ran = run_plan(target, plan, args, output, lease, &cancel).await?;
     for round in 2..=MAX_ROUNDS {
         if ran.status != ExitStatus::Success || ran.remaining.is_empty() {
             return Ok(ran.status);
@@ -172,7 +188,7 @@ Round {round}: planning again for {}.
         }
         let next = plan::make(target, plan.mode).await?;
         show(&next, output);
-        ran = run_plan(target, &next, args, output, lease).await?;
+        ran = run_plan(target, &next, args, output, lease, &cancel).await?;
     }
     if ran.status == ExitStatus::Success && !ran.remaining.is_empty() {
         return Err(Failure::failed(miette!(
@@ -207,6 +223,8 @@ pub async fn run_saved(
 ) -> CmdResult {
     let output = global.output;
     let saved = PlanFile::read(file)?;
+    let provider = ProviderRef::of(args.source.simulate.is_some(), global.endpoint_url.as_ref());
+    saved.check_provider(&provider, file)?;
     let resources =
         saved.resources().map_err(|msg| Failure::invalid(miette!("{} {msg}", file.display())))?;
     let source = saved_source(&args.source, &saved, &resources, file)?;
@@ -303,6 +321,7 @@ async fn run_plan(
     args: &ApplyArgs,
     output: Output,
     lease: Option<&Lease>,
+    cancel: &CancellationToken,
 ) -> Result<Ran, Failure> {
     let mode = plan.mode;
     // JSON consumers still get a complete run_started .. run_finished stream.
@@ -323,16 +342,6 @@ async fn run_plan(
     let mut events = Events::none();
     events.subscribe(Arc::new(tx));
 
-    let cancel = CancellationToken::new();
-    let sigint = Interrupts::listen()
-        .map_err(|e| Failure::failed(miette!("cannot listen for Ctrl-C: {e}")))?;
-    let save = target.save_hook();
-    let interrupts = tokio::spawn(interrupt::watch(sigint, cancel.clone(), move || {
-        // A real cloud keeps what was created; so does the simulated one.
-        save();
-        eprintln!("Exiting now; operations in flight were abandoned.");
-        std::process::exit(ExitStatus::Aborted.code());
-    }));
     let lost_watch = lease.map(|l| {
         let (lost, cancel) = (l.lost(), cancel.clone());
         tokio::spawn(async move {
@@ -343,13 +352,12 @@ async fn run_plan(
     });
     let opts = ExecOptions {
         parallelism: usize::from(args.parallelism),
-        cancel,
+        cancel: cancel.clone(),
         time_scale: target.time_scale,
         limits: target.rate_limits(),
         ..Default::default()
     };
     let result = execute(plan, &target.registry, &opts, &events).await;
-    interrupts.abort();
     if let Some(w) = lost_watch {
         w.abort();
     }

@@ -264,7 +264,21 @@ pub async fn connect(
         endpoint_url: global.endpoint_url.clone(),
         profile: global.profile.clone(),
     };
-    Provider::connect(&cfg, accounts).await.map_err(|e| Failure::failed(miette!("{e}")))
+    Provider::connect(&cfg, accounts).await.map_err(|e| {
+        // One line and what to set; the SDK's nested error only when asked for (-v).
+        let help = match (e.help(), e.detail()) {
+            (Some(help), Some(detail)) if global.verbose > 0 => {
+                format!("{help}\nThe SDK's error: {detail}")
+            }
+            (Some(help), Some(_)) => format!("{help} (-v shows the SDK's error)"),
+            (help, _) => help.unwrap_or_default().to_string(),
+        };
+        if help.is_empty() {
+            Failure::failed(miette!("{e}"))
+        } else {
+            Failure::failed(miette!(help = help, "{e}"))
+        }
+    })
 }
 
 /// AWS's rate limits, sped up like everything else in the simulation: at 1% of

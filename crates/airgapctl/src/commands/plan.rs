@@ -65,7 +65,11 @@ pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
         }
     }
     if let Some(path) = &args.out {
-        PlanFile::new(&plan, &resources(&args.source, &target)).write(path)?;
+        let provider = crate::planfile::ProviderRef::of(
+            args.source.simulate.is_some(),
+            global.endpoint_url.as_ref(),
+        );
+        PlanFile::new(&plan, &resources(&args.source, &target), provider).write(path)?;
         if output == Output::Text {
             let mut cmd = format!("airgapctl apply {}", path.display());
             if args.source.simulate.is_some() {
@@ -107,7 +111,11 @@ fn cost_change(plan: &Plan) -> Option<String> {
     let sign = if c.change() >= 0.005 { "+" } else { "" };
     let unread = match c.unread {
         0 => String::new(),
-        n => format!("; {n} resource(s) whose attributes could not be read are left out"),
+        n => format!(
+            "; {} whose attributes could not be read {} left out",
+            crate::render::count_of(n, "resource", "resources"),
+            if n == 1 { "is" } else { "are" }
+        ),
     };
     Some(format!(
         "Monthly cost change: {sign}{} ({} -> {} a month, traffic aside{unread}; `airgapctl cost \

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::out;
 use crate::cli::Output;
 use crate::exit::{CmdResult, ExitStatus, Failure};
+use crate::render::count_of;
 
 /// Loads a blueprint (the blueprint crate's one loader); any problem is an input error
 /// (exit 3). Also returns the hash of the text it was parsed from, which saved plans
@@ -22,13 +23,13 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
     if output == Output::Text {
         let bp = result.map_err(Failure::invalid)?;
         out(&format!(
-            "{}: valid (environment {}, region {}, {} accounts, {} VPCs, {} clusters)\n",
-            file.display(),
+            "{}: valid (environment {}, region {}, {}, {}, {})\n",
+            airgap_blueprint::source_name(file),
             bp.metadata.name.value,
             bp.metadata.region.value,
-            bp.accounts.len(),
-            bp.vpcs.len(),
-            bp.clusters.len()
+            count_of(bp.accounts.len(), "account", "accounts"),
+            count_of(bp.vpcs.len(), "VPC", "VPCs"),
+            count_of(bp.clusters.len(), "cluster", "clusters")
         ));
         return Ok(ExitStatus::Success);
     }
@@ -37,7 +38,7 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
             out(&format!(
                 "{}\n",
                 json!({
-                    "file": file.display().to_string(),
+                    "file": airgap_blueprint::source_name(file),
                     "valid": true,
                     "problems": [],
                     "omitted": 0
@@ -65,7 +66,7 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
                 // Problems beyond the first 100 are counted, not listed (a hostile file
                 // can hold millions).
                 json!({
-                    "file": file.display().to_string(),
+                    "file": airgap_blueprint::source_name(file),
                     "valid": false,
                     "problems": problems,
                     "omitted": d.omitted()
@@ -73,6 +74,32 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
             ));
             Ok(ExitStatus::Invalid)
         }
-        Err(e) => Err(Failure::invalid(e)),
+        // Unreadable, too large or not UTF-8: still one document, with the one problem
+        // and no position (there is no text to point into).
+        Err(e) => {
+            use miette::Diagnostic;
+            let mut message = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                message.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            out(&format!(
+                "{}\n",
+                json!({
+                    "file": airgap_blueprint::source_name(file),
+                    "valid": false,
+                    "problems": [{
+                        "code": e.code().map(|c| c.to_string()),
+                        "message": message,
+                        "line": null,
+                        "column": null,
+                        "help": e.help().map(|h| h.to_string()),
+                    }],
+                    "omitted": 0
+                })
+            ));
+            Ok(ExitStatus::Invalid)
+        }
     }
 }

@@ -268,31 +268,31 @@ pub fn text(subject: &Subject, report: &Report, evidence: bool) -> String {
         }
     }
     s.push_str(&format!(
-        "\n{} checks: {} passed, {} failed, {} not applicable.\n",
-        report.checks.len(),
+        "\n{}: {} passed, {} failed, {} not applicable.\n",
+        crate::render::count_of(report.checks.len(), "check", "checks"),
         report.count(Status::Pass),
         report.count(Status::Fail),
         report.count(Status::NotApplicable)
     ));
     if let Some((calls, took)) = subject.reads {
         s.push_str(&format!(
-            "Read the environment with {calls} API calls in {:.1} s.\n",
+            "Read the environment with {} in {:.1} s.\n",
+            crate::render::count(calls, "API call", "API calls"),
             took.as_secs_f64()
         ));
     }
     for r in subject.analyzer.iter().flatten() {
         s.push_str(&format!(
             "\nAWS Network Access Analyzer, account {} (scope {}, analysis {}: {}{}, {} interfaces \
-             analysed): {} finding(s) from {} spoke subnet(s) to an internet gateway, not \
-             through a firewall\n",
+             analysed): {} from {} to an internet gateway, not through a firewall\n",
             r.account,
             r.scope,
             r.analysis,
             r.status,
             r.message.as_deref().map(|m| format!(", {m}")).unwrap_or_default(),
             r.analyzed_enis.map_or("?".to_string(), |n| n.to_string()),
-            r.findings.len(),
-            r.sources.len(),
+            crate::render::count_of(r.findings.len(), "finding", "findings"),
+            crate::render::count_of(r.sources.len(), "spoke subnet", "spoke subnets"),
         ));
         for f in &r.findings {
             s.push_str(&format!("     x {}: {}\n", f.id, f.components.join(" -> ")));
