@@ -232,8 +232,10 @@ fn assert_no_duplicates(counts: &BTreeMap<(String, String), usize>, what: &str) 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_applies_one_runs_the_other_fails_or_waits() {
     let f = fixture("lock").await;
-    // A short lease: without its heartbeat, it would expire during the run.
-    let lease = [("AIRGAP_LOCK_LEASE", "2s")];
+    // A short lease: without its heartbeat, it would expire during the run (which takes
+    // well over 4 s). At 2 s a loaded machine once stalled a renewal past it and the
+    // waiting apply took the lock over.
+    let lease = [("AIRGAP_LOCK_LEASE", "4s")];
     let first = spawn(&f, &["apply", "-f", "bp.yaml", "--auto-approve"], &lease);
     let first_pid = first.id();
     let item = f.wait_for_lock().await;
