@@ -148,70 +148,30 @@ async fn read_account(provider: &Provider, env: &str, scope: &Scope) -> Result<R
         let account = scope.account.clone();
         move |source: KindError| InspectError::Call { account, what, source }
     };
-    let mut raw = Raw::default();
     let (network, tgw, clusters, repos) = tokio::join!(
         read_network(&ec2, &nfw, env),
         read_tgw(&ec2, env),
         read_clusters(&eks, &ec2, env),
         read_repositories(&ecr, env),
     );
-    network.map_err(at("VPCs"))?.into_raw(&mut raw);
+    // The network's reads fill the VPC fields; the others come from their own reads.
+    let mut raw = network.map_err(at("VPCs"))?;
     (raw.tgws, raw.tgw_tables) = tgw.map_err(at("transit gateway"))?;
     (raw.clusters, raw.sg_rules) = clusters.map_err(at("EKS clusters"))?;
     raw.repositories = repos.map_err(at("ECR repositories"))?;
     Ok(raw)
 }
 
-/// The network of one account's environment VPCs.
-struct Network {
-    vpcs: Vec<aws_sdk_ec2::types::Vpc>,
-    subnets: Vec<SdkSubnet>,
-    route_tables: Vec<SdkRouteTable>,
-    igws: Vec<SdkIgw>,
-    eigws: Vec<EgressOnlyInternetGateway>,
-    nats: Vec<SdkNat>,
-    endpoints: Vec<VpcEndpoint>,
-    peerings: Vec<VpcPeeringConnection>,
-    attachments: Vec<TransitGatewayVpcAttachment>,
-    firewalls: Vec<FirewallRead>,
-}
-
-impl Network {
-    fn into_raw(self, raw: &mut Raw) {
-        raw.vpcs = self.vpcs;
-        raw.subnets = self.subnets;
-        raw.route_tables = self.route_tables;
-        raw.igws = self.igws;
-        raw.eigws = self.eigws;
-        raw.nats = self.nats;
-        raw.endpoints = self.endpoints;
-        raw.peerings = self.peerings;
-        raw.attachments = self.attachments;
-        raw.firewalls = self.firewalls;
-    }
-}
-
 async fn read_network(
     c: &aws_sdk_ec2::Client,
     nfw: &aws_sdk_networkfirewall::Client,
     env: &str,
-) -> Result<Network, KindError> {
+) -> Result<Raw, KindError> {
     let vpcs: Vec<aws_sdk_ec2::types::Vpc> =
         all_pages!(c.describe_vpcs().filters(env_filter(env)))?;
     let ids: Vec<String> = vpcs.iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
     if ids.is_empty() {
-        return Ok(Network {
-            vpcs,
-            subnets: vec![],
-            route_tables: vec![],
-            igws: vec![],
-            eigws: vec![],
-            nats: vec![],
-            endpoints: vec![],
-            peerings: vec![],
-            attachments: vec![],
-            firewalls: vec![],
-        });
+        return Ok(Raw { vpcs, ..Raw::default() });
     }
     let by_vpc = || filter("vpc-id", ids.clone());
     let (subnets, route_tables, igws, eigws, nats, endpoints, requested, accepted, attachments) = tokio::join!(
@@ -254,7 +214,7 @@ async fn read_network(
             peerings.push(p);
         }
     }
-    Ok(Network {
+    Ok(Raw {
         firewalls: read_firewalls(nfw, &ids).await?,
         vpcs,
         subnets: subnets?,
@@ -265,6 +225,7 @@ async fn read_network(
         endpoints: endpoints?,
         peerings,
         attachments: attachments?,
+        ..Raw::default()
     })
 }
 
