@@ -103,6 +103,17 @@ def ec2_airgap():
     return Service.for_provider(provider, dispatch_table_factory=MotoFallbackDispatcher)
 
 
+@aws_provider(api="route53", name="airgap")
+def route53_airgap():
+    # LocalStack's Route 53 provider with AWS's cross-account rules (route53.py)
+    from localstack.services.moto import MotoFallbackDispatcher
+
+    from .route53 import AirgapRoute53Provider
+
+    provider = AirgapRoute53Provider()
+    return Service.for_provider(provider, dispatch_table_factory=MotoFallbackDispatcher)
+
+
 @hooks.on_infra_start()
 def airgap_init():
     from .extension import install

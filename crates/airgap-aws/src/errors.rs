@@ -47,6 +47,12 @@ pub fn class_of(code: &str, message: &str) -> ErrorClass {
         "AuthFailure" if message.contains("mapped public address") => {
             ErrorClass::DependencyViolation
         }
+        // Route 53 (botocore's route53 model): a request on a zone while an earlier one
+        // is processed ("reject subsequent requests for the same hosted zone"; wait and
+        // retry); a zone that still holds records other than its SOA and NS.
+        "PriorRequestNotComplete" => ErrorClass::Conflict,
+        "HostedZoneNotEmpty" => ErrorClass::DependencyViolation,
+        "NoSuchHostedZone" | "NoSuchChange" => ErrorClass::NotFound,
         "IncorrectState"
         | "IncorrectInstanceState"
         | "ResourceInUseException"

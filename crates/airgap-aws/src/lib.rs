@@ -19,6 +19,7 @@ pub mod pricing;
 pub mod provider;
 pub mod ram;
 pub mod record;
+pub mod route53;
 pub mod stats;
 pub mod tags;
 

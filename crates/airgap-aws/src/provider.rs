@@ -114,6 +114,7 @@ pub struct Provider {
     blockers: Arc<ec2::Blockers>,
     ram: Arc<Ram>,
     ecr: Arc<Ecr>,
+    route53: Arc<crate::route53::Route53>,
     /// IAM, KMS and EKS clients of the cluster kinds.
     cluster: crate::eks::ClusterServices,
     firewall: FirewallClients,
@@ -149,6 +150,7 @@ impl Provider {
         let mut eks = crate::clients::PerScope::new();
         let mut ram = Ram::new();
         let mut ecr = Ecr::new();
+        let mut route53 = crate::route53::Route53::new();
         let mut cluster = crate::eks::ClusterClients::new();
         let mut firewall = FirewallClients::default();
         let mut scopes = Vec::new();
@@ -172,6 +174,10 @@ impl Provider {
             let ecr_conf =
                 aws_sdk_ecr::config::Builder::from(&conf).interceptor(stats.clone()).build();
             ecr.insert(&scope, aws_sdk_ecr::Client::from_conf(ecr_conf));
+            // Route 53 is global: the SDK sends it to its one endpoint whatever the region.
+            let r53_conf =
+                aws_sdk_route53::config::Builder::from(&conf).interceptor(stats.clone()).build();
+            route53.insert(&scope, aws_sdk_route53::Client::from_conf(r53_conf));
             cluster.insert(&scope, &conf, &stats);
             firewall.insert(&scope, &conf, &stats);
             if !scopes.contains(&scope) {
@@ -186,6 +192,7 @@ impl Provider {
             ec2,
             ram: Arc::new(ram),
             ecr: Arc::new(ecr),
+            route53: Arc::new(route53),
             cluster: cluster.build(),
             firewall,
             scopes,
@@ -201,6 +208,7 @@ impl Provider {
         ec2::register(&mut r, &self.ec2, &self.blockers);
         ram::register(&mut r, &self.ram);
         ecr::register(&mut r, &self.ecr);
+        crate::route53::register(&mut r, &self.route53, &self.ec2);
         self.cluster.register(&mut r);
         self.firewall.register(&mut r);
         r

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod carve;
+pub mod central;
 mod diag;
 pub mod examples;
 pub mod expand;

@@ -55,6 +55,8 @@ pub struct Blueprint {
     pub clusters: Vec<Cluster>,
     /// Private ECR repositories, if any.
     pub registries: Option<Registries>,
+    /// Where interface endpoints live: in every VPC (default) or central.
+    pub endpoints: Option<EndpointLayout>,
 }
 
 impl Blueprint {
@@ -83,6 +85,30 @@ impl Blueprint {
     /// The VPC with this name.
     pub fn vpc(&self, name: &str) -> Option<&Vpc> {
         self.vpcs.iter().find(|v| v.name.value == name)
+    }
+
+    /// Central endpoints: the VPC that holds them and the services made central (each
+    /// listed by some VPC, in first-listed order). `None` in per-VPC mode.
+    pub fn central(&self) -> Option<(&Vpc, Vec<String>)> {
+        let layout = self.endpoints.as_ref()?;
+        if layout.mode.value != EndpointMode::Central {
+            return None;
+        }
+        let host = self.vpc(&layout.vpc.as_ref()?.value)?;
+        let mut services: Vec<String> = Vec::new();
+        for v in &self.vpcs {
+            for s in &v.endpoints.interface {
+                let wanted = if layout.services.is_empty() {
+                    crate::regions::centralizable(&s.value)
+                } else {
+                    layout.services.iter().any(|c| c.value == s.value)
+                };
+                if wanted && !services.contains(&s.value) {
+                    services.push(s.value.clone());
+                }
+            }
+        }
+        Some((host, services))
     }
 }
 
@@ -303,6 +329,28 @@ pub struct Endpoints {
     pub interface: Vec<Spanned<String>>,
     /// Endpoint policies by service name, as JSON objects.
     pub policies: Vec<(Spanned<String>, Spanned<serde_json::Value>)>,
+}
+
+/// `endpoints` (top level): where the interface endpoints of the VPCs live.
+#[derive(Debug, Clone)]
+pub struct EndpointLayout {
+    /// `per-vpc` (default) or `central`.
+    pub mode: Spanned<EndpointMode>,
+    /// The VPC that holds the central endpoints (`central` only).
+    pub vpc: Option<Spanned<String>>,
+    /// The services made central; empty: every interface service the VPCs list that
+    /// can be reached through a private hosted zone.
+    pub services: Vec<Spanned<String>>,
+}
+
+/// `endpoints.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointMode {
+    /// Each VPC has its own interface endpoints, private DNS on.
+    PerVpc,
+    /// One set in `endpoints.vpc`, private DNS off, reached from the other VPCs over the
+    /// transit gateway through Route 53 private hosted zones associated with them.
+    Central,
 }
 
 /// One private EKS cluster.

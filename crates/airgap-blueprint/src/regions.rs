@@ -78,6 +78,18 @@ pub const INTERFACE_SERVICES: &[&str] = &[
     "xray",
 ];
 
+/// The private DNS name of an interface endpoint of `service` (the catalogue's table):
+/// what a central endpoint's private hosted zone answers. `None`: no zone of ours can
+/// serve it (S3, DynamoDB).
+pub fn private_dns_name(service: &str, region: &str) -> Option<String> {
+    airgap_catalog::dns::private_dns_name(service, region)
+}
+
+/// Whether `service` can be a central endpoint (see [`private_dns_name`]).
+pub fn centralizable(service: &str) -> bool {
+    private_dns_name(service, "region").is_some()
+}
+
 /// The interface endpoints a private EKS cluster with managed node groups
 /// needs; the default when a VPC does not list `endpoints`.
 pub const EKS_INTERFACE_DEFAULT: &[&str] = &[

@@ -42,7 +42,8 @@ pub fn json_schema() -> Value {
             "hub": { "$ref": "#/$defs/hub" },
             "vpcs": { "type": "array", "items": { "$ref": "#/$defs/vpc" } },
             "clusters": { "type": "array", "items": { "$ref": "#/$defs/cluster" } },
-            "registries": { "$ref": "#/$defs/registries" }
+            "registries": { "$ref": "#/$defs/registries" },
+            "endpoints": { "$ref": "#/$defs/endpointLayout" }
         },
         "$defs": {
             "cidr": {
@@ -277,6 +278,17 @@ pub fn json_schema() -> Value {
                     "account": { "type": "string" },
                     "repositories": { "type": "array", "uniqueItems": true, "items": { "type": "string" } }
                 }
+            },
+            "endpointLayout": {
+                "description": "Where the interface endpoints live: in every VPC (per-vpc, the default) or once in `vpc`, reached from the others over the transit gateway through Route 53 private hosted zones (central).",
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "mode": { "enum": ["per-vpc", "central"], "default": "per-vpc" },
+                    "vpc": { "type": "string", "description": "The VPC that holds the central endpoints." },
+                    "services": { "type": "array", "uniqueItems": true, "items": { "type": "string" },
+                                  "description": "The services made central; default: every interface service the VPCs list that a private hosted zone can serve." }
+                }
             }
         }
     })
@@ -371,6 +383,7 @@ mod tests {
             ("/$defs/taint", keys::TAINT),
             ("/$defs/updateConfig", keys::UPDATE_CONFIG),
             ("/$defs/registries", keys::REGISTRIES),
+            ("/$defs/endpointLayout", keys::ENDPOINT_LAYOUT),
         ];
         let mut objects_in_schema = 0;
         for (ptr, want) in table {

@@ -17,6 +17,7 @@ pub const IAM: &str = "iam";
 pub const KMS: &str = "kms";
 pub const LOGS: &str = "logs";
 pub const ECR: &str = "ecr";
+pub const ROUTE53: &str = "route53";
 
 const fn ec2(name: &'static str, timing: Timing, replace: &'static [&'static str]) -> KindFacts {
     KindFacts {
@@ -158,3 +159,15 @@ pub const EKS_ACCESS_ENTRY: KindFacts =
 // --- ECR ---------------------------------------------------------------------------------
 pub const ECR_REPOSITORY: KindFacts =
     svc("ecr-repository", ECR, Timing::secs(1, 1, 1, 300), &["name"]);
+
+// --- Route 53 (central endpoints' private hosted zones; a change is INSYNC within
+// seconds to a minute, the API reference's GetChange says "typically ... within 60
+// seconds"; unverified) ------------------------------------------------------------------
+/// A private hosted zone's name is fixed. The VPC it is created with is its first
+/// association, which the association kind follows like any other.
+pub const ROUTE53_ZONE: KindFacts =
+    svc("route53-zone", ROUTE53, Timing::secs(30, 30, 30, 600), &["name"]);
+/// A VPC's association with a zone, made by the VPC's account (after the zone's owner
+/// authorized it when they differ).
+pub const ROUTE53_ASSOCIATION: KindFacts =
+    svc("route53-association", ROUTE53, Timing::secs(30, 30, 30, 600), &["zone", "vpc"]);

@@ -11,6 +11,7 @@
 //! Durations come from `../shared/reference/aws-timings.md`; where it says "unverified",
 //! the figure is an estimate and the line says so.
 
+pub mod dns;
 pub mod k8s;
 pub mod kinds;
 pub mod names;
@@ -59,6 +60,8 @@ pub const ALL: &[&KindFacts] = &[
     &EKS_ADDON,
     &EKS_ACCESS_ENTRY,
     &ECR_REPOSITORY,
+    &ROUTE53_ZONE,
+    &ROUTE53_ASSOCIATION,
 ];
 
 /// The kind of that name.
@@ -85,6 +88,9 @@ pub fn rate_limits() -> RateLimits {
     r.set(KMS, 50.0, 20.0);
     r.set(LOGS, 20.0, 5.0);
     r.set(ECR, 20.0, 10.0);
+    // Route 53: "five requests per second per AWS account" for all its API calls
+    // (Developer Guide, "Quotas on API requests").
+    r.set(ROUTE53, 5.0, 5.0);
     r
 }
 

@@ -30,6 +30,7 @@ pub mod eks;
 pub mod iam;
 pub mod nfw;
 pub mod ram;
+pub mod route53;
 pub mod tgw;
 
 pub use ec2::*;
@@ -39,6 +40,7 @@ pub use eks::*;
 pub use iam::*;
 pub use nfw::*;
 pub use ram::*;
+pub use route53::*;
 pub use tgw::*;
 
 #[derive(Debug, Error, PartialEq)]

@@ -524,6 +524,12 @@ fn outputs(r: &SimResource, now: Instant) -> Attrs {
         out.insert("ca".to_string(), Value::Str("c2lt".to_string()));
         out.insert("serviceCidr".to_string(), Value::Str("172.20.0.0/16".to_string()));
     }
+    // An interface endpoint's regional DNS name and its hosted zone (what an alias
+    // record of a central endpoint's private zone points at).
+    if r.kind == "vpc-endpoint-interface" {
+        out.insert("dnsName".to_string(), Value::Str(format!("{}.vpce.sim", r.physical_id)));
+        out.insert("dnsZone".to_string(), Value::Str("ZSIMVPCE".to_string()));
+    }
     if r.kind == "launch-template" {
         out.insert("version".to_string(), Value::Str("1".to_string()));
     }

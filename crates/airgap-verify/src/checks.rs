@@ -559,9 +559,13 @@ fn eks_checks(t: &Topology, intent: &Intent) -> Vec<CheckResult> {
             continue;
         };
         let eps: Vec<_> = t.endpoints.iter().filter(|e| e.vpc == vpc).collect();
+        let mut central = Vec::new();
         for svc in NODE_INTERFACE_ENDPOINTS {
             match eps.iter().find(|e| !e.gateway && e.service == svc) {
-                None => nf.push(Finding::new(&vpc, format!("no {svc} interface endpoint"))),
+                None => match central_endpoint(t, &vpc, svc) {
+                    Ok(ep) => central.push(format!("{svc} via {ep}")),
+                    Err(why) => nf.push(Finding::new(&vpc, why)),
+                },
                 Some(e) if !e.private_dns => nf.push(Finding::new(&e.id, "private DNS is off")),
                 Some(_) => {}
             }
@@ -578,6 +582,9 @@ fn eks_checks(t: &Topology, intent: &Intent) -> Vec<CheckResult> {
             ))),
             join(eps.iter().filter(|e| e.gateway).map(|e| e.service.as_str()))
         ));
+        if !central.is_empty() {
+            ne.push(format!("{vpc}: central {}", join(central)));
+        }
     }
     vec![
         result("eks.private-endpoint", pe, pf, applicable),
@@ -585,6 +592,31 @@ fn eks_checks(t: &Topology, intent: &Intent) -> Vec<CheckResult> {
         result("eks.api-access", ae, af, applicable),
         result("eks.node-endpoints", ne, nf, applicable),
     ]
+}
+
+/// The central interface endpoint of `svc` that `vpc` resolves through a private hosted
+/// zone associated with it, or why there is none usable: no zone, a zone aliasing to no
+/// endpoint of the service, or to one whose own private DNS is on (AWS would then answer
+/// the name twice; the zone is there because it is off).
+fn central_endpoint(t: &Topology, vpc: &str, svc: &str) -> Result<String, String> {
+    let zone = t
+        .zones
+        .iter()
+        .find(|z| z.service.as_deref() == Some(svc) && z.vpcs.iter().any(|v| v == vpc))
+        .ok_or_else(|| format!("no {svc} interface endpoint, and no private hosted zone for it"))?;
+    let ep = zone
+        .targets
+        .iter()
+        .find_map(|target| {
+            t.endpoints.iter().find(|e| &e.id == target && !e.gateway && e.service == svc)
+        })
+        .ok_or_else(|| {
+            format!("{}: the {svc} zone points at no {svc} interface endpoint", zone.id)
+        })?;
+    if ep.private_dns {
+        return Err(format!("{}: a central endpoint has private DNS on", ep.id));
+    }
+    Ok(format!("{} ({})", ep.id, zone.id))
 }
 
 /// The cluster endpoints' names, as `--dns` resolved them, against their VPCs' CIDRs.

@@ -6,19 +6,20 @@ use std::collections::BTreeMap;
 
 use airgap_catalog::names::az_letter;
 use airgap_catalog::spec::{
-    EcrRepositorySpec, EksClusterSpec, EksNodegroupSpec, FirewallSpec, Id, InternetGatewaySpec,
-    NatGatewaySpec, NfwPolicySpec, NfwRuleGroupSpec, PullPrincipals, RouteSpec,
-    RouteTableAssociationSpec, RouteTableSpec, SecurityGroupRuleSpec, Spec, SpecError, SubnetSpec,
-    TgwAssociationSpec, TgwAttachmentSpec, TgwPropagationSpec, TgwRouteSpec, TgwRouteTableSpec,
-    VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec, VpcSpec,
+    EcrRepositorySpec, EksClusterSpec, EksNodegroupSpec, FirewallSpec, HostedZoneSpec, Id,
+    InternetGatewaySpec, NatGatewaySpec, NfwPolicySpec, NfwRuleGroupSpec, PullPrincipals,
+    RouteSpec, RouteTableAssociationSpec, RouteTableSpec, SecurityGroupRuleSpec, Spec, SpecError,
+    SubnetSpec, TgwAssociationSpec, TgwAttachmentSpec, TgwPropagationSpec, TgwRouteSpec,
+    TgwRouteTableSpec, VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec, VpcSpec,
+    ZoneAssociationSpec,
 };
 use airgap_engine::{Graph, Node};
 
 use crate::prefix::{Prefix, PrefixError};
 use crate::topology::{
-    Cluster, Endpoint, Firewall, FirewallPolicy, InternetGateway, NatGateway, Pull, Repository,
-    Route, RouteTable, RuleGroup, SgRule, Subnet, Target, TgwAttachment, TgwRoute, TgwRouteTable,
-    TgwTarget, Topology, Vpc, VpcRole,
+    Cluster, Endpoint, Firewall, FirewallPolicy, InternetGateway, NatGateway, PrivateZone, Pull,
+    Repository, Route, RouteTable, RuleGroup, SgRule, Subnet, Target, TgwAttachment, TgwRoute,
+    TgwRouteTable, TgwTarget, Topology, Vpc, VpcRole,
 };
 
 /// The node of the hub's inspection VPC: the expansion's fixed address for it (a
@@ -287,6 +288,27 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             private_dns: false,
             policy: policy(&s.policy),
         });
+    }
+    // A zone's records alias to an endpoint's `dnsName` output: that endpoint's node.
+    for n in by_kind(&airgap_catalog::ROUTE53_ZONE) {
+        let s: HostedZoneSpec = spec(n)?;
+        let mut targets: Vec<String> = s.records.iter().map(|r| node_of(&r.target)).collect();
+        targets.dedup();
+        t.zones.push(PrivateZone {
+            id: n.id.to_string(),
+            service: airgap_catalog::dns::service_of_zone(&s.name, region).map(str::to_string),
+            vpcs: vec![id_str(&s.vpc)],
+            targets,
+        });
+    }
+    for n in by_kind(&airgap_catalog::ROUTE53_ASSOCIATION) {
+        let s: ZoneAssociationSpec = spec(n)?;
+        let (zone, vpc) = (node_of(&s.zone), id_str(&s.vpc));
+        if let Some(z) = t.zones.iter_mut().find(|z| z.id == zone) {
+            if !z.vpcs.contains(&vpc) {
+                z.vpcs.push(vpc);
+            }
+        }
     }
     for n in by_kind(&airgap_catalog::SECURITY_GROUP_RULE) {
         let s: SecurityGroupRuleSpec = spec(n)?;

@@ -212,6 +212,17 @@ pub struct Endpoint {
     pub policy: Option<serde_json::Value>,
 }
 
+/// A private hosted zone that answers an endpoint service's name in the VPCs associated
+/// with it (central endpoints): `targets` are the endpoints its records alias to.
+#[derive(Clone, Debug)]
+pub struct PrivateZone {
+    pub id: String,
+    /// The service whose private DNS name the zone is (`sts`), if it is one.
+    pub service: Option<String>,
+    pub vpcs: Vec<String>,
+    pub targets: Vec<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct SgRule {
     pub id: String,
@@ -266,6 +277,8 @@ pub struct Topology {
     pub other_gateways: Vec<OtherGateway>,
     pub firewalls: Vec<Firewall>,
     pub endpoints: Vec<Endpoint>,
+    /// Private hosted zones of central endpoints.
+    pub zones: Vec<PrivateZone>,
     pub sg_rules: Vec<SgRule>,
     pub clusters: Vec<Cluster>,
     pub repositories: Vec<Repository>,

@@ -34,6 +34,27 @@ pub(crate) fn gone(st: Option<&State>) -> bool {
     matches!(state_of(st).as_str(), "deleted" | "deleting" | "failed" | "rejected" | "expired")
 }
 
+/// An endpoint's outputs: its id and, for an interface endpoint, its regional DNS name
+/// and that name's hosted zone (what a central endpoint's alias records point at). EC2
+/// lists the regional name first, then one per AZ (`vpce-...-<az>.<service>...`) and the
+/// private names; the regional one is the shortest `vpce-` name.
+pub(crate) fn outputs(e: &VpcEndpoint) -> Attrs {
+    let id = e.vpc_endpoint_id().unwrap_or_default();
+    let mut out = id_out(id);
+    let regional = e
+        .dns_entries()
+        .iter()
+        .filter(|d| d.dns_name().is_some_and(|n| n.starts_with("vpce-")))
+        .min_by_key(|d| d.dns_name().map_or(usize::MAX, str::len));
+    if let Some(d) = regional {
+        if let (Some(name), Some(zone)) = (d.dns_name(), d.hosted_zone_id()) {
+            out.insert("dnsName".into(), Value::str(name));
+            out.insert("dnsZone".into(), Value::str(zone));
+        }
+    }
+    out
+}
+
 /// The policy an endpoint gets when it is created without one: full access. AWS
 /// writes it with `"Version": "2008-10-17"`, LocalStack without a version.
 const DEFAULT_POLICY: &str = r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
@@ -130,7 +151,7 @@ async fn observe(
                 .to_attrs()
             }
         };
-        Observed { attrs, parents, ..o }
+        Observed { attrs, parents, outputs: outputs(e), ..o }
     }))
 }
 
@@ -282,7 +303,7 @@ fn readiness(check: &Check<'_>, e: Option<&VpcEndpoint>) -> Result<Readiness, Ki
         id,
         state.as_deref(),
         &["available"],
-        || id_out(id),
+        || e.map_or_else(|| id_out(id), outputs),
         |st| {
             matches!(st, "failed" | "rejected" | "expired")
                 .then(|| KindError::fatal("EndpointFailed", format!("endpoint {id} is {st}")))

@@ -235,8 +235,20 @@ pub(super) fn cluster_nodes(
         }
         let mut n = node(ngid.as_str(), s.clone(), &spec);
         // Nodes join without internet: through the endpoints, with the routes in place.
-        for svc in vpc.endpoints.interface.iter().chain(&vpc.endpoints.gateway) {
+        for svc in &vpc.endpoints.interface {
+            n = n.after(crate::central::reached_through(bp, &vpc.name.value, &svc.value).as_str());
+        }
+        for svc in &vpc.endpoints.gateway {
             n = n.after(format!("{v}/endpoint/{}", svc.value).as_str());
+        }
+        // Central endpoints are in another VPC: the way there crosses the transit gateway
+        // and the firewall, whose policy must pass it.
+        if let Some((host, _)) = bp.central().filter(|(h, _)| h.name.value != vpc.name.value) {
+            n = n.after(format!("tgw/attachment/{}/assoc", vpc.name.value).as_str());
+            n = n.after(format!("tgw/attachment/{}/propagation", host.name.value).as_str());
+            if bp.hub.firewall.is_some() {
+                n = n.after("firewall");
+            }
         }
         for addon in c.addons.iter().filter(|a| early.contains(&a.value.as_str())) {
             n = n.after(format!("{id}/addon/{}", addon.value).as_str());

@@ -6,7 +6,8 @@ use airgap_catalog::spec::{node, FirewallSpec, Id, LogGroupSpec, NfwPolicySpec, 
 use airgap_engine::{GraphBuilder, Scope};
 
 use super::az_suffix;
-use crate::model::{Blueprint, Firewall, LogDestination, Protocol};
+use crate::carve::carve_vpc;
+use crate::model::{Blueprint, Firewall, LogDestination, Protocol, SubnetTier};
 
 pub(super) fn firewall(
     b: &mut GraphBuilder,
@@ -137,6 +138,36 @@ fn declared_flows(bp: &Blueprint) -> Vec<String> {
                 c.name.value,
                 1000 + rules.len()
             ));
+        }
+    }
+    // Central endpoints: HTTPS from each VPC that uses them to the host VPC's endpoint
+    // subnets (the spokes' traffic to another VPC crosses the firewall like any other).
+    if let Some((host, services)) = bp.central() {
+        let subnets: Vec<String> = carve_vpc(host, &bp.azs())
+            .map(|subs| {
+                subs.into_iter()
+                    .filter(|s| s.tier == SubnetTier::Endpoints)
+                    .map(|s| s.cidr.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut sources: Vec<&crate::model::Vpc> = Vec::new();
+        for svc in &services {
+            for v in crate::central::users(bp, svc) {
+                if v.name.value != host.name.value && !sources.iter().any(|s| s.name == v.name) {
+                    sources.push(v);
+                }
+            }
+        }
+        for v in sources {
+            for dst in &subnets {
+                rules.push(format!(
+                    "pass tcp {} any -> {dst} 443 (msg:\"VPC {} to central endpoints\"; flow:to_server; sid:{};)",
+                    v.cidr.value,
+                    v.name.value,
+                    1000 + rules.len()
+                ));
+            }
         }
     }
     rules

@@ -23,6 +23,7 @@ use airgap_catalog::names::az_letter as az_suffix;
 use crate::carve::{carve_inspection, CarveError, InspectionTier};
 use crate::model::{Blueprint, SubnetTier};
 
+mod central;
 mod cluster;
 mod firewall;
 mod hub;
@@ -159,6 +160,7 @@ pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> 
     for vpc in &bp.vpcs {
         spoke(&mut b, bp, vpc, &scope_of(&vpc.account.value), &net, &azs)?;
     }
+    central::central(&mut b, bp, &scope_of);
     for cluster in &bp.clusters {
         let vpc = bp.vpc(&cluster.vpc.value).expect("validated: the cluster's VPC exists");
         cluster_nodes(&mut b, bp, env, cluster, &scope_of(&vpc.account.value), &azs);

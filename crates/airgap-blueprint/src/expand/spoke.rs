@@ -103,8 +103,34 @@ pub(super) fn spoke(
         .after(attached.as_str()),
     );
 
+    let policy = |svc: &str| {
+        vpc.endpoints
+            .policies
+            .iter()
+            .find(|(k, _)| k.value == svc)
+            .map(|(_, p)| p.value.to_string())
+    };
+    // The interface endpoints in this VPC: its own, less the central ones, which the
+    // host VPC holds (private DNS off: the environment's private hosted zones answer
+    // their names) with the policy of every VPC that uses them.
+    let central = bp.central();
+    let is_central = |svc: &str| central.as_ref().is_some_and(|(_, c)| c.iter().any(|s| s == svc));
+    let mut here: Vec<(String, bool, Option<String>)> = vpc
+        .endpoints
+        .interface
+        .iter()
+        .filter(|s| !is_central(&s.value))
+        .map(|s| (s.value.clone(), true, policy(&s.value)))
+        .collect();
+    if let Some((host, services)) = &central {
+        if host.name.value == *name {
+            for svc in services {
+                here.push((svc.clone(), false, crate::central::policy(bp, svc)));
+            }
+        }
+    }
     let sg = format!("{v}/sg/endpoints");
-    if !vpc.endpoints.interface.is_empty() {
+    if !here.is_empty() {
         b.add(node(
             sg.as_str(),
             s.clone(),
@@ -124,29 +150,22 @@ pub(super) fn spoke(
             },
         ));
     }
-    let policy = |svc: &str| {
-        vpc.endpoints
-            .policies
-            .iter()
-            .find(|(k, _)| k.value == svc)
-            .map(|(_, p)| p.value.to_string())
-    };
     let service = |svc: &str| format!("com.amazonaws.{}.{svc}", bp.metadata.region.value);
     let endpoint = |svc: &str| format!("{v}/endpoint/{svc}");
-    for svc in &vpc.endpoints.interface {
+    for (svc, private_dns, policy) in here {
         b.add(node(
-            endpoint(&svc.value),
+            endpoint(&svc),
             s.clone(),
             &VpcEndpointInterfaceSpec {
                 vpc: Id::of(v.as_str(), "id"),
-                service: service(&svc.value),
+                service: service(&svc),
                 subnets: azs
                     .iter()
                     .map(|az| Id::of(format!("{v}/subnet/endpoints/{}", az_suffix(az)), "id"))
                     .collect(),
                 security_groups: vec![Id::of(sg.as_str(), "id")],
-                private_dns: true,
-                policy: policy(&svc.value),
+                private_dns,
+                policy,
             },
         ));
     }

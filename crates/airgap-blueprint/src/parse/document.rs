@@ -36,6 +36,7 @@ impl Parser<'_> {
             }
         }
         let registries = self.registries(&o);
+        let endpoints = self.endpoint_layout(&o);
         Some(Blueprint {
             source: self.sink.source.clone(),
             api_version,
@@ -47,6 +48,7 @@ impl Parser<'_> {
             vpcs,
             clusters,
             registries,
+            endpoints,
         })
     }
 
@@ -160,6 +162,22 @@ impl Parser<'_> {
         Some(Registries {
             account: self.req_string(&o, "account", "`registries`"),
             repositories: self.string_list(&o, "repositories"),
+        })
+    }
+
+    /// `endpoints` at the top level: per-VPC (default) or central interface endpoints.
+    fn endpoint_layout(&mut self, root: &Obj) -> Option<EndpointLayout> {
+        let (k, v) = self.get(root, "endpoints")?;
+        let o = self.obj(v, k.span, "`endpoints`", keys::ENDPOINT_LAYOUT)?;
+        let modes = [("per-vpc", EndpointMode::PerVpc), ("central", EndpointMode::Central)];
+        let mode = match self.get(&o, "mode") {
+            Some((_, m)) => self.choice(m, "`endpoints.mode`", &modes),
+            None => Some(Spanned::new(EndpointMode::PerVpc, o.owner)),
+        };
+        Some(EndpointLayout {
+            mode: mode.unwrap_or_else(|| self.placeholder(EndpointMode::PerVpc, o.owner)),
+            vpc: self.opt_string(&o, "vpc"),
+            services: self.string_list(&o, "services"),
         })
     }
 }

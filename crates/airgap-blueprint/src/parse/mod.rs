@@ -37,6 +37,7 @@ pub(crate) mod keys {
         "vpcs",
         "clusters",
         "registries",
+        "endpoints",
     ];
     pub const METADATA: &[&str] = &["name", "region", "ttl"];
     pub const ACCOUNT: &[&str] = &["id", "role", "externalId", "sessionName"];
@@ -51,6 +52,7 @@ pub(crate) mod keys {
     pub const VPC: &[&str] = &["name", "account", "cidr", "subnets", "endpoints"];
     pub const VPC_SUBNETS: &[&str] = &["controlPlane", "dataPlane", "endpoints", "transit"];
     pub const ENDPOINTS: &[&str] = &["gateway", "interface", "policies"];
+    pub const ENDPOINT_LAYOUT: &[&str] = &["mode", "vpc", "services"];
     pub const CLUSTER: &[&str] = &[
         "name",
         "vpc",

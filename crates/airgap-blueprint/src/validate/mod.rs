@@ -85,6 +85,7 @@ pub(crate) fn validate(bp: &Blueprint, sink: &mut Sink, poison: &HashSet<(usize,
     v.duplicates(bp);
     v.networks(bp, az_count);
     v.endpoints(bp);
+    v.endpoint_layout(bp);
     v.hub(bp);
     v.clusters(bp, az_count);
     v.registries(bp);

@@ -145,6 +145,125 @@ impl V<'_> {
         }
     }
 
+    /// `endpoints` at the top level: central mode names a VPC of `vpcs`, and its services
+    /// are interface services some VPC lists that a private hosted zone can serve.
+    pub(super) fn endpoint_layout(&mut self, bp: &Blueprint) {
+        let Some(layout) = &bp.endpoints else { return };
+        if !self.ok(&layout.mode) {
+            return;
+        }
+        let names = || bp.vpcs.iter().map(|v| v.name.value.as_str());
+        if layout.mode.value == EndpointMode::PerVpc {
+            let stray =
+                layout.vpc.iter().map(|v| v.span).chain(layout.services.iter().map(|s| s.span));
+            for span in stray.take(1) {
+                self.sink
+                    .report(
+                        Code::InvalidValue,
+                        span,
+                        "`endpoints.vpc` and `endpoints.services` apply to `mode: central` only",
+                        "no effect per VPC",
+                    )
+                    .also(layout.mode.span, "per-VPC endpoints")
+                    .help("set `mode: central` to share one set of interface endpoints, or remove these keys");
+            }
+            return;
+        }
+        match &layout.vpc {
+            None => {
+                self.sink
+                    .report(
+                        Code::Missing,
+                        layout.mode.span,
+                        "central endpoints need `endpoints.vpc`, the VPC that holds them",
+                        "which VPC?",
+                    )
+                    .help(format!(
+                        "add `vpc: <name>` naming one of: {} (usually the shared account's tooling VPC)",
+                        names().collect::<Vec<_>>().join(", ")
+                    ));
+            }
+            Some(v) if self.ok(v) && bp.vpc(&v.value).is_none() => {
+                let p = self.sink.report(
+                    Code::UndefinedVpc,
+                    v.span,
+                    format!("VPC `{}` is not defined", v.value),
+                    "undefined VPC",
+                );
+                match did_you_mean(&v.value, names()) {
+                    Some(m) => p.help(format!("did you mean `{m}`?")),
+                    None => p.help("central endpoints live in a VPC listed under `vpcs`"),
+                };
+            }
+            Some(_) => {}
+        }
+        let mut seen: Vec<&Spanned<String>> = Vec::new();
+        for s in &layout.services {
+            let twice = format!("central endpoint `{}` is listed twice", s.value);
+            if !self.ok(s)
+                || !self.first_listing(&mut seen, s, Code::DuplicateName, "service", twice)
+            {
+                continue;
+            }
+            if regions::GATEWAY_SERVICES.contains(&s.value.as_str())
+                || !regions::centralizable(&s.value)
+            {
+                let p = self.sink.report(
+                    Code::EndpointService,
+                    s.span,
+                    format!("`{}` cannot be a central endpoint", s.value),
+                    "not shareable",
+                );
+                if regions::GATEWAY_SERVICES.contains(&s.value.as_str()) {
+                    p.help("S3 and DynamoDB stay per VPC: their gateway endpoints are free and cannot be reached from another VPC");
+                } else {
+                    match did_you_mean(&s.value, regions::INTERFACE_SERVICES.iter().copied()) {
+                        Some(m) => p.help(format!("did you mean `{m}`?")),
+                        None => p.help(format!(
+                            "known interface services: {}",
+                            regions::INTERFACE_SERVICES.join(", ")
+                        )),
+                    };
+                }
+                continue;
+            }
+            let used =
+                bp.vpcs.iter().any(|v| v.endpoints.interface.iter().any(|i| i.value == s.value));
+            if !used {
+                self.sink
+                    .report(
+                        Code::EndpointService,
+                        s.span,
+                        format!("no VPC lists `{}` under `endpoints.interface`", s.value),
+                        "used by no VPC",
+                    )
+                    .help("a VPC's `endpoints.interface` says what it needs; `endpoints.services` says which of those are central. Add it to a VPC or remove it here");
+            }
+        }
+        // The merged policy of each central endpoint must fit AWS's limit for one
+        // endpoint policy (20,480 characters, PrivateLink guide, "Control access to VPC
+        // endpoints using endpoint policies").
+        if let Some((_, services)) = bp.central() {
+            for svc in services {
+                let Some(doc) = crate::central::policy(bp, &svc) else { continue };
+                if doc.len() > crate::central::POLICY_LIMIT {
+                    self.sink
+                        .report(
+                            Code::EndpointPolicy,
+                            layout.mode.span,
+                            format!(
+                                "the central `{svc}` endpoint's policy, made of every VPC's policy for it, is {} characters (AWS allows {})",
+                                doc.len(),
+                                crate::central::POLICY_LIMIT
+                            ),
+                            "policy too large",
+                        )
+                        .help(format!("shorten the VPCs' `{svc}` policies, or keep `{svc}` per VPC by leaving it out of `endpoints.services`"));
+                }
+            }
+        }
+    }
+
     pub(super) fn endpoints(&mut self, bp: &Blueprint) {
         for v in &bp.vpcs {
             let e = &v.endpoints;
