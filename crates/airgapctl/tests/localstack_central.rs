@@ -1,0 +1,189 @@
+//! Issue 16's central endpoints against LocalStack: plans/hub-spoke.yaml with
+//! `endpoints.mode: central` in three accounts. The tooling VPC (shared account) holds one
+//! interface endpoint per service, private DNS off; a private hosted zone per service in
+//! the shared account answers the service's name with an alias to that endpoint; the
+//! workload VPC (another account) is associated with the zone of every service it lists,
+//! through the owner's authorization, which is gone afterwards. A re-plan is empty;
+//! destroy removes the associations and the zones.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use airgap_testkit::cli::Cli;
+use airgap_testkit::LocalStack;
+use aws_sdk_ec2::types::Filter;
+
+const BIN: &str = env!("CARGO_BIN_EXE_airgapctl");
+
+/// The interface services of the workload VPC in plans/hub-spoke.yaml.
+const WORKLOAD: [&str; 9] = [
+    "ecr.api",
+    "ecr.dkr",
+    "sts",
+    "ec2",
+    "logs",
+    "eks",
+    "eks-auth",
+    "elasticloadbalancing",
+    "autoscaling",
+];
+
+fn tagged(key: &str, value: &str) -> Filter {
+    Filter::builder().name(format!("tag:{key}")).values(value).build()
+}
+
+async fn vpc_id(ec2: &aws_sdk_ec2::Client, env: &str, id: &str) -> String {
+    let out = ec2
+        .describe_vpcs()
+        .filters(tagged("airgap:env", env))
+        .filters(tagged("airgap:id", id))
+        .send()
+        .await
+        .unwrap();
+    out.vpcs()[0].vpc_id().unwrap().to_string()
+}
+
+/// The environment's private zones in an account: id -> name.
+async fn zones(r53: &aws_sdk_route53::Client, env: &str) -> Vec<(String, String)> {
+    let out = r53.list_hosted_zones().send().await.unwrap();
+    out.hosted_zones()
+        .iter()
+        .filter(|z| z.caller_reference().starts_with(&format!("airgap/{env}/")))
+        .map(|z| {
+            (
+                z.id().trim_start_matches("/hostedzone/").to_string(),
+                z.name().trim_end_matches('.').to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn central_endpoints_are_one_set_reached_through_private_zones_across_accounts() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let (net, shared, work) = (ls.fresh_account(), ls.fresh_account(), ls.fresh_account());
+    for a in [&net, &shared, &work] {
+        ls.set_time_scale(a, 0.01).await.unwrap();
+    }
+    let env = format!("central-{}", &net.id()[..6]);
+    let cli = Cli::new(BIN, "central", ls.endpoint()).env("AIRGAP_TIME_SCALE", "0.01");
+    let mut text = support::hub_spoke(&env, [net.id(), shared.id(), work.id()]);
+    text.push_str("endpoints:\n  mode: central\n  vpc: tooling\n");
+    cli.write("bp.yaml", &text);
+
+    // apply runs verify first: the plan passes with central endpoints (the cluster's VPC
+    // reaches ec2, ecr.api, ecr.dkr and sts through zones).
+    cli.run_async(&["apply", "-f", "bp.yaml", "--auto-approve"]).await.expect(0, "apply");
+
+    let shared_conf = ls.sdk_config(&shared).await.unwrap();
+    let work_conf = ls.sdk_config(&work).await.unwrap();
+    let (shared_ec2, work_ec2) =
+        (aws_sdk_ec2::Client::new(&shared_conf), aws_sdk_ec2::Client::new(&work_conf));
+    let (shared_r53, work_r53) =
+        (aws_sdk_route53::Client::new(&shared_conf), aws_sdk_route53::Client::new(&work_conf));
+    let tooling = vpc_id(&shared_ec2, &env, "vpc/tooling").await;
+    let workload = vpc_id(&work_ec2, &env, "vpc/workload").await;
+
+    // The workload VPC has no interface endpoint of its own; the tooling VPC has every
+    // central one, private DNS off.
+    let eps = |c: &aws_sdk_ec2::Client, vpc: String| {
+        let c = c.clone();
+        async move {
+            let out = c
+                .describe_vpc_endpoints()
+                .filters(Filter::builder().name("vpc-id").values(vpc).build())
+                .send()
+                .await
+                .unwrap();
+            out.vpc_endpoints().to_vec()
+        }
+    };
+    let work_eps = eps(&work_ec2, workload.clone()).await;
+    assert!(
+        work_eps.iter().all(|e| e.vpc_endpoint_type().map(|t| t.as_str()) == Some("Gateway")),
+        "only gateway endpoints in the workload VPC: {work_eps:?}"
+    );
+    let central = eps(&shared_ec2, tooling.clone()).await;
+    let interface: Vec<_> = central
+        .iter()
+        .filter(|e| e.vpc_endpoint_type().map(|t| t.as_str()) == Some("Interface"))
+        .collect();
+    assert_eq!(interface.len(), 12, "the union of both VPCs' interface services");
+    assert!(interface.iter().all(|e| e.private_dns_enabled() == Some(false)));
+
+    // A zone per central service in the shared account, each record an alias to that
+    // service's endpoint.
+    let zs = zones(&shared_r53, &env).await;
+    assert_eq!(zs.len(), 12, "{zs:?}");
+    for (zid, name) in &zs {
+        let sets = shared_r53.list_resource_record_sets().hosted_zone_id(zid).send().await.unwrap();
+        let aliases: Vec<_> =
+            sets.resource_record_sets().iter().filter_map(|r| r.alias_target()).collect();
+        assert!(!aliases.is_empty(), "{name}: alias records");
+        let service = airgap_catalog::dns::service_of_zone(name, "eu-central-1").expect(name);
+        let ep = interface
+            .iter()
+            .find(|e| e.service_name() == Some(&format!("com.amazonaws.eu-central-1.{service}")))
+            .expect("the service's central endpoint");
+        let dns: BTreeSet<String> = ep
+            .dns_entries()
+            .iter()
+            .filter_map(|d| d.dns_name())
+            .map(|d| d.to_ascii_lowercase())
+            .collect();
+        for a in aliases {
+            assert!(
+                dns.contains(a.dns_name().trim_end_matches('.')),
+                "{name} -> {}: {dns:?}",
+                a.dns_name()
+            );
+        }
+        if service == "ecr.dkr" {
+            let names: Vec<_> = sets.resource_record_sets().iter().map(|r| r.name()).collect();
+            assert!(
+                names.iter().any(|n| n.starts_with("\\052.") || n.starts_with("*.")),
+                "{names:?}"
+            );
+        }
+        // No authorization is left behind.
+        let auth = shared_r53
+            .list_vpc_association_authorizations()
+            .hosted_zone_id(zid)
+            .send()
+            .await
+            .unwrap();
+        assert!(auth.vpcs().is_empty(), "{name}: {:?}", auth.vpcs());
+    }
+
+    // The workload VPC is associated with exactly the zones of the services it lists,
+    // owned by the shared account; the tooling VPC with all of them.
+    let by_vpc = |c: &aws_sdk_route53::Client, vpc: &str| {
+        let req = c
+            .list_hosted_zones_by_vpc()
+            .vpc_id(vpc)
+            .vpc_region(aws_sdk_route53::types::VpcRegion::EuCentral1);
+        async move { req.send().await.unwrap().hosted_zone_summaries().to_vec() }
+    };
+    let work_zones = by_vpc(&work_r53, &workload).await;
+    let names: BTreeSet<&str> = work_zones.iter().map(|z| z.name().trim_end_matches('.')).collect();
+    let want: BTreeSet<String> = WORKLOAD
+        .iter()
+        .map(|s| airgap_catalog::dns::zone_name(s, "eu-central-1").unwrap())
+        .collect();
+    assert_eq!(names, want.iter().map(String::as_str).collect());
+    assert!(work_zones
+        .iter()
+        .all(|z| z.owner().and_then(|o| o.owning_account()) == Some(shared.id())));
+    assert_eq!(by_vpc(&shared_r53, &tooling).await.len(), 12);
+
+    let plan = cli.run_async(&["plan", "-f", "bp.yaml"]).await.expect(0, "re-plan");
+    assert!(
+        plan.stdout.contains("No changes"),
+        "a re-plan after apply is empty:\n{}",
+        plan.report()
+    );
+
+    cli.run_async(&["destroy", "-f", "bp.yaml", "--auto-approve"]).await.expect(0, "destroy");
+    assert!(zones(&shared_r53, &env).await.is_empty(), "zones left after destroy");
+}
