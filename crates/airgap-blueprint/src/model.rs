@@ -98,8 +98,15 @@ impl Blueprint {
         let mut services: Vec<String> = Vec::new();
         for v in &self.vpcs {
             for s in &v.endpoints.interface {
+                // By default only what two VPCs or more share: one VPC's endpoint moved
+                // elsewhere saves nothing and adds the traffic's way through the hub.
                 let wanted = if layout.services.is_empty() {
-                    crate::regions::centralizable(&s.value)
+                    let users = self
+                        .vpcs
+                        .iter()
+                        .filter(|v| v.endpoints.interface.iter().any(|i| i.value == s.value))
+                        .count();
+                    users > 1 && crate::regions::centralizable(&s.value)
                 } else {
                     layout.services.iter().any(|c| c.value == s.value)
                 };
@@ -338,8 +345,8 @@ pub struct EndpointLayout {
     pub mode: Spanned<EndpointMode>,
     /// The VPC that holds the central endpoints (`central` only).
     pub vpc: Option<Spanned<String>>,
-    /// The services made central; empty: every interface service the VPCs list that
-    /// can be reached through a private hosted zone.
+    /// The services made central; empty: every interface service that two VPCs or more
+    /// list and that a private hosted zone can serve.
     pub services: Vec<Spanned<String>>,
 }
 

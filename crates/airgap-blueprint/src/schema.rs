@@ -287,7 +287,7 @@ pub fn json_schema() -> Value {
                     "mode": { "enum": ["per-vpc", "central"], "default": "per-vpc" },
                     "vpc": { "type": "string", "description": "The VPC that holds the central endpoints." },
                     "services": { "type": "array", "uniqueItems": true, "items": { "type": "string" },
-                                  "description": "The services made central; default: every interface service the VPCs list that a private hosted zone can serve." }
+                                  "description": "The services made central; default: every interface service that two VPCs or more list and that a private hosted zone can serve." }
                 }
             }
         }

@@ -51,6 +51,9 @@ pub struct BreakEven {
     pub central_fixed: f64,
     /// The transit gateway's price per GB.
     pub transit_gateway_gb: f64,
+    /// What a GB between a VPC and the central endpoint costs on the way: twice the
+    /// transit gateway's GB, plus the firewall's when the hub has one.
+    pub crossing_rate: f64,
     /// GB a month that would cross the transit gateway, when the usage file gives
     /// every non-host VPC's traffic.
     pub crossing_gb: Option<f64>,
@@ -102,6 +105,13 @@ pub fn break_even(
     services.sort_by(|a, b| a.0.cmp(&b.0));
     let h = HOURS_PER_MONTH;
     let p_h = prices.interface_endpoint_hour;
+    // A GB between a VPC and a central endpoint in another VPC takes the hub's way: the
+    // spokes' transit gateway route table sends everything to the inspection VPC, so the
+    // transit gateway processes it twice (from the VPC, then from the inspection VPC back
+    // to the transit gateway; its pricing page bills each GB sent into it from an
+    // attachment), and the firewall, when there is one, once.
+    let crossing_rate =
+        2.0 * prices.transit_gateway_gb + if ctx.firewall { prices.firewall_gb } else { 0.0 };
     services
         .into_iter()
         .filter(|(_, c)| c.len() > 1)
@@ -115,8 +125,8 @@ pub fn break_even(
             let own = all_gb.map(|g| g * prices.interface_endpoint_gb);
             let saved = per_vpc_fixed - central_fixed;
             let break_even_gb = (saved > 0.0).then(|| {
-                if prices.transit_gateway_gb > 0.0 {
-                    saved / prices.transit_gateway_gb
+                if crossing_rate > 0.0 {
+                    saved / crossing_rate
                 } else {
                     f64::INFINITY
                 }
@@ -125,7 +135,7 @@ pub fn break_even(
                 per_vpc_monthly: own.map(|o| per_vpc_fixed + o),
                 central_monthly: own
                     .zip(crossing_gb)
-                    .map(|(o, x)| central_fixed + x * prices.transit_gateway_gb + o),
+                    .map(|(o, x)| central_fixed + x * crossing_rate + o),
                 service,
                 consumers,
                 host,
@@ -133,6 +143,7 @@ pub fn break_even(
                 per_vpc_fixed,
                 central_fixed,
                 transit_gateway_gb: prices.transit_gateway_gb,
+                crossing_rate,
                 crossing_gb,
                 break_even_gb,
             }

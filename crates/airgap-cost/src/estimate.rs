@@ -23,6 +23,8 @@ pub struct Context {
     pub hub_account: Option<String>,
     /// How many AZs the environment spans.
     pub azs: u32,
+    /// The hub inspects traffic between VPCs with a firewall.
+    pub firewall: bool,
 }
 
 impl Context {
@@ -38,6 +40,7 @@ impl Context {
             ttl: bp.metadata.ttl.as_ref().map(|t| t.value),
             shared_account: bp.registries.as_ref().and_then(|r| id_of(&r.account.value)),
             hub_account: id_of(&bp.hub.account.value),
+            firewall: bp.hub.firewall.is_some(),
             azs: u32::try_from(bp.azs().len()).unwrap_or(0),
         }
     }
@@ -63,6 +66,7 @@ pub enum Kind {
     EksCluster,
     Nodes,
     KmsKeys,
+    HostedZones,
     LogIngestion,
 }
 
@@ -78,6 +82,7 @@ impl Kind {
             Kind::EksCluster => "EKS cluster",
             Kind::Nodes => "nodes",
             Kind::KmsKeys => "KMS keys",
+            Kind::HostedZones => "private hosted zones",
             Kind::LogIngestion => "log ingestion",
         }
     }
@@ -91,6 +96,10 @@ pub enum Basis {
     Hour { units: f64, rate: f64 },
     /// `units` billed a month, prorated by the hour.
     Month { units: f64, rate: f64 },
+    /// `units` billed a whole month however short their life, but not at all when gone
+    /// within 12 hours (Route 53's hosted zones: "not prorated for partial months", and
+    /// "a hosted zone that you delete within 12 hours after creation" is not charged).
+    WholeMonth { units: f64, rate: f64 },
     /// Traffic: `gb` a month when the usage file gives it.
     Gb { gb: Option<f64>, rate: f64 },
 }
@@ -120,6 +129,9 @@ impl Line {
             }
             Basis::Month { units, rate } => {
                 (Some(units * rate), ttl_hours.map(|h| units * rate * h as f64 / HOURS_PER_MONTH))
+            }
+            Basis::WholeMonth { units, rate } => {
+                (Some(units * rate), ttl_hours.map(|h| if h <= 12 { 0.0 } else { units * rate }))
             }
             Basis::Gb { gb, rate } => {
                 // Free (waived) traffic costs nothing whatever its volume.
@@ -331,6 +343,15 @@ pub fn estimate(resources: &[Resource], prices: &Prices, usage: &Usage, ctx: &Co
                 Kind::KmsKeys,
                 format!("{}: customer managed key", r.node),
                 Basis::Month { units: 1.0, rate: p.kms_key_month },
+            )),
+            // Route 53 pricing: a hosted zone a month (queries for an alias to a VPC
+            // endpoint are free).
+            Billable::HostedZone => lines.push(Line::new(
+                ctx,
+                a,
+                Kind::HostedZones,
+                format!("{}: private hosted zone", r.node),
+                Basis::WholeMonth { units: 1.0, rate: p.hosted_zone_month },
             )),
         }
     }

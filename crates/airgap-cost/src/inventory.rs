@@ -56,6 +56,8 @@ pub enum Billable {
         desired: u32,
     },
     KmsKey,
+    /// A Route 53 private hosted zone (a central endpoint's name), billed a month.
+    HostedZone,
 }
 
 /// Why a node could not be read: a bug in the expansion, never the user's input.
@@ -137,6 +139,8 @@ pub fn billable(node: &Node) -> Result<Option<Resource>, InventoryError> {
         }
     } else if k == airgap_catalog::KMS_KEY.name {
         Billable::KmsKey
+    } else if k == airgap_catalog::ROUTE53_ZONE.name {
+        Billable::HostedZone
     } else {
         return Ok(None);
     };

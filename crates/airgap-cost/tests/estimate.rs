@@ -159,10 +159,11 @@ fn an_instance_type_without_a_price_is_reported_not_guessed() {
 
 /// hub-spoke.yaml: ecr.api, ecr.dkr, logs and sts are in workload and tooling, 2 AZs
 /// each. Per VPC: 2 x 2 x 0.012 x 730 = 35.04; central in tooling (the registries'
-/// account): 2 x 0.012 x 730 + 0.50 (hosted zone) = 18.02; they cross at
-/// (35.04 - 18.02) / 0.02 = 851 GB a month over the transit gateway.
+/// account): 2 x 0.012 x 730 + 0.50 (hosted zone) = 18.02; a GB to the central endpoint
+/// crosses the transit gateway twice and the firewall once (2 x 0.02 + 0.065 = 0.105), so
+/// they cross at (35.04 - 18.02) / 0.105 = 162.1 GB a month.
 #[test]
-fn hub_spoke_break_even_is_851_gb_a_month() {
+fn hub_spoke_break_even_is_162_gb_a_month() {
     let r = hub_spoke(&Usage::default());
     let services: Vec<&str> = r.break_even.iter().map(|b| b.service.as_str()).collect();
     assert_eq!(services, ["ecr.api", "ecr.dkr", "logs", "sts"]);
@@ -170,15 +171,16 @@ fn hub_spoke_break_even_is_851_gb_a_month() {
         assert_eq!(b.host, "tooling");
         assert!(close(b.per_vpc_fixed, 35.04), "{}", b.per_vpc_fixed);
         assert!(close(b.central_fixed, 18.02), "{}", b.central_fixed);
-        assert!(close(b.break_even_gb.unwrap(), 851.0), "{:?}", b.break_even_gb);
+        assert!(close(b.crossing_rate, 0.105), "{}", b.crossing_rate);
+        assert!((b.break_even_gb.unwrap() - 162.1).abs() < 0.01, "{:?}", b.break_even_gb);
         assert_eq!(b.crossing_gb, None);
     }
 }
 
 /// Three VPCs in 3 AZs, central in a fourth place (the inspection VPC, 3 AZs), with
-/// traffic: per VPC 3 x 3 x 0.012 x 730 = 78.84 + 600 GB x 0.01 = 84.84; central
-/// 3 x 0.012 x 730 + 0.50 = 26.78, + 600 x 0.02 + 6 = 44.78; break-even
-/// (78.84 - 26.78) / 0.02 = 2603 GB.
+/// traffic, and no firewall in the hub (the transit gateway twice, 0.04 a GB): per VPC
+/// 3 x 3 x 0.012 x 730 = 78.84 + 600 GB x 0.01 = 84.84; central 3 x 0.012 x 730 + 0.50 =
+/// 26.78, + 600 x 0.04 + 6 = 56.78; break-even (78.84 - 26.78) / 0.04 = 1301.5 GB.
 #[test]
 fn break_even_with_traffic_and_the_inspection_vpc_as_host() {
     let r =
@@ -193,8 +195,8 @@ fn break_even_with_traffic_and_the_inspection_vpc_as_host() {
     assert_eq!((b.host.as_str(), b.host_azs), ("inspection", 3));
     assert_eq!(b.crossing_gb, Some(600.0));
     assert!(close(b.per_vpc_monthly.unwrap(), 84.84), "{:?}", b.per_vpc_monthly);
-    assert!(close(b.central_monthly.unwrap(), 44.78), "{:?}", b.central_monthly);
-    assert!(close(b.break_even_gb.unwrap(), 2603.0), "{:?}", b.break_even_gb);
+    assert!(close(b.central_monthly.unwrap(), 56.78), "{:?}", b.central_monthly);
+    assert!(close(b.break_even_gb.unwrap(), 1301.5), "{:?}", b.break_even_gb);
 
     // Two 1-AZ endpoints against a central one in 3 AZs: central saves nothing fixed.
     let r = [endpoint("1", "a", "sts", 1), endpoint("2", "b", "sts", 1)];

@@ -1,6 +1,6 @@
 //! Issue 16's central endpoints against LocalStack: plans/hub-spoke.yaml with
 //! `endpoints.mode: central` in three accounts. The tooling VPC (shared account) holds one
-//! interface endpoint per service, private DNS off; a private hosted zone per service in
+//! interface endpoint per service both VPCs list, private DNS off; a private hosted zone per service in
 //! the shared account answers the service's name with an alias to that endpoint; the
 //! workload VPC (another account) is associated with the zone of every service it lists,
 //! through the owner's authorization, which is gone afterwards. A re-plan is empty;
@@ -16,18 +16,8 @@ use aws_sdk_ec2::types::Filter;
 
 const BIN: &str = env!("CARGO_BIN_EXE_airgapctl");
 
-/// The interface services of the workload VPC in plans/hub-spoke.yaml.
-const WORKLOAD: [&str; 9] = [
-    "ecr.api",
-    "ecr.dkr",
-    "sts",
-    "ec2",
-    "logs",
-    "eks",
-    "eks-auth",
-    "elasticloadbalancing",
-    "autoscaling",
-];
+/// The interface services both VPCs of plans/hub-spoke.yaml list: central by default.
+const SHARED: [&str; 4] = ["ecr.api", "ecr.dkr", "sts", "logs"];
 
 fn tagged(key: &str, value: &str) -> Filter {
     Filter::builder().name(format!("tag:{key}")).values(value).build()
@@ -85,8 +75,8 @@ async fn central_endpoints_are_one_set_reached_through_private_zones_across_acco
     let tooling = vpc_id(&shared_ec2, &env, "vpc/tooling").await;
     let workload = vpc_id(&work_ec2, &env, "vpc/workload").await;
 
-    // The workload VPC has no interface endpoint of its own; the tooling VPC has every
-    // central one, private DNS off.
+    // The workload VPC keeps the endpoints only it uses (private DNS on) and has none of
+    // the shared services; the tooling VPC has the central ones, private DNS off.
     let eps = |c: &aws_sdk_ec2::Client, vpc: String| {
         let c = c.clone();
         async move {
@@ -99,23 +89,35 @@ async fn central_endpoints_are_one_set_reached_through_private_zones_across_acco
             out.vpc_endpoints().to_vec()
         }
     };
+    let service = |e: &aws_sdk_ec2::types::VpcEndpoint| {
+        e.service_name()
+            .unwrap_or_default()
+            .trim_start_matches("com.amazonaws.eu-central-1.")
+            .to_string()
+    };
+    let is_interface = |e: &&aws_sdk_ec2::types::VpcEndpoint| {
+        e.vpc_endpoint_type().map(|t| t.as_str()) == Some("Interface")
+    };
     let work_eps = eps(&work_ec2, workload.clone()).await;
-    assert!(
-        work_eps.iter().all(|e| e.vpc_endpoint_type().map(|t| t.as_str()) == Some("Gateway")),
-        "only gateway endpoints in the workload VPC: {work_eps:?}"
+    let own: BTreeSet<String> = work_eps.iter().filter(is_interface).map(service).collect();
+    assert_eq!(
+        own,
+        ["ec2", "eks", "eks-auth", "elasticloadbalancing", "autoscaling"].map(String::from).into(),
+        "the workload VPC's own interface endpoints"
     );
+    assert!(work_eps.iter().filter(is_interface).all(|e| e.private_dns_enabled() == Some(true)));
     let central = eps(&shared_ec2, tooling.clone()).await;
-    let interface: Vec<_> = central
-        .iter()
-        .filter(|e| e.vpc_endpoint_type().map(|t| t.as_str()) == Some("Interface"))
-        .collect();
-    assert_eq!(interface.len(), 12, "the union of both VPCs' interface services");
-    assert!(interface.iter().all(|e| e.private_dns_enabled() == Some(false)));
+    let interface: Vec<_> = central.iter().filter(is_interface).collect();
+    assert_eq!(interface.len(), 7, "the tooling VPC's seven interface services");
+    for e in &interface {
+        let central = SHARED.contains(&service(e).as_str());
+        assert_eq!(e.private_dns_enabled(), Some(!central), "{}", service(e));
+    }
 
     // A zone per central service in the shared account, each record an alias to that
     // service's endpoint.
     let zs = zones(&shared_r53, &env).await;
-    assert_eq!(zs.len(), 12, "{zs:?}");
+    assert_eq!(zs.len(), 4, "{zs:?}");
     for (zid, name) in &zs {
         let sets = shared_r53.list_resource_record_sets().hosted_zone_id(zid).send().await.unwrap();
         let aliases: Vec<_> =
@@ -167,15 +169,13 @@ async fn central_endpoints_are_one_set_reached_through_private_zones_across_acco
     };
     let work_zones = by_vpc(&work_r53, &workload).await;
     let names: BTreeSet<&str> = work_zones.iter().map(|z| z.name().trim_end_matches('.')).collect();
-    let want: BTreeSet<String> = WORKLOAD
-        .iter()
-        .map(|s| airgap_catalog::dns::zone_name(s, "eu-central-1").unwrap())
-        .collect();
+    let want: BTreeSet<String> =
+        SHARED.iter().map(|s| airgap_catalog::dns::zone_name(s, "eu-central-1").unwrap()).collect();
     assert_eq!(names, want.iter().map(String::as_str).collect());
     assert!(work_zones
         .iter()
         .all(|z| z.owner().and_then(|o| o.owning_account()) == Some(shared.id())));
-    assert_eq!(by_vpc(&shared_r53, &tooling).await.len(), 12);
+    assert_eq!(by_vpc(&shared_r53, &tooling).await.len(), 4);
 
     let plan = cli.run_async(&["plan", "-f", "bp.yaml"]).await.expect(0, "re-plan");
     assert!(

@@ -165,6 +165,9 @@ fn basis(b: &Basis) -> String {
     match *b {
         Basis::Hour { units: u, rate: r } => format!("{} x {}/h", units(u), rate(r)),
         Basis::Month { units: u, rate: r } => format!("{} x {}/month", units(u), rate(r)),
+        Basis::WholeMonth { units: u, rate: r } => {
+            format!("{} x {}/month (whole months)", units(u), rate(r))
+        }
         Basis::Gb { gb: Some(g), rate: r } => format!("{} GB x {}/GB", units(g), rate(r)),
         Basis::Gb { gb: None, rate: r } => format!("{}/GB", rate(r)),
     }
@@ -253,8 +256,9 @@ pub fn text(file: &Path, env: &str, e: &Estimate, breakeven: &[BreakEven]) -> St
     }
     if !breakeven.is_empty() {
         s.push_str(&format!(
-            "\nInterface endpoints in more than one VPC: per VPC, or one central set reached over the transit gateway ({}/GB):\n",
-            rate(breakeven[0].transit_gateway_gb)
+            "\nInterface endpoints in more than one VPC: per VPC, or one central set reached through the hub ({}/GB: the transit gateway twice{}):\n",
+            rate(breakeven[0].crossing_rate),
+            if breakeven[0].crossing_rate > 2.0 * breakeven[0].transit_gateway_gb { ", the firewall once" } else { "" }
         ));
         s.push_str(&format!(
             "  {:<22} {:<28} {:>10} {:>26} {:>16}\n",
@@ -290,14 +294,14 @@ pub fn text(file: &Path, env: &str, e: &Estimate, breakeven: &[BreakEven]) -> St
         let per_vpc: f64 = breakeven.iter().map(|b| b.per_vpc_fixed).sum();
         let central: f64 = breakeven.iter().map(|b| b.central_fixed).sum();
         s.push_str(&format!(
-            "  All {} central: {} a month instead of {}, plus {}/GB crossing the transit gateway.\n",
+            "  All {} central: {} a month instead of {}, plus {}/GB crossing the hub.\n",
             breakeven.len(),
             money(central),
             money(per_vpc),
-            rate(breakeven[0].transit_gateway_gb)
+            rate(breakeven[0].crossing_rate)
         ));
         s.push_str(
-            "  Central costs less while less traffic than the break-even crosses the transit gateway \
+            "  Central costs less while less traffic than the break-even crosses the hub \
              a month (the central endpoint's hosted zone included; docs/cost.md).\n",
         );
     }
