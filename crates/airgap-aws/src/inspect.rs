@@ -22,9 +22,9 @@ use airgap_catalog::spec::PullPrincipals;
 use airgap_engine::{KindError, Scope};
 use airgap_verify::prefix::Prefix;
 use airgap_verify::topology::{
-    Cluster, Endpoint, Firewall, FirewallPolicy, InternetGateway, NatGateway, OtherGateway, Pull,
-    Repository, Route, RouteTable, RuleGroup, SgRule, Subnet, Target, TgwAttachment, TgwRoute,
-    TgwRouteTable, TgwTarget, Topology, Vpc, VpcRole,
+    Cluster, Endpoint, Firewall, FirewallPolicy, InternetGateway, NatGateway, OtherGateway,
+    PrivateZone, Pull, Repository, Route, RouteTable, RuleGroup, SgRule, Subnet, Target,
+    TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, Topology, Vpc, VpcRole,
 };
 use aws_sdk_ec2::types::{
     EgressOnlyInternetGateway, InternetGateway as SdkIgw, NatGateway as SdkNat,
@@ -92,6 +92,8 @@ struct Raw {
     clusters: Vec<ClusterRead>,
     sg_rules: Vec<SecurityGroupRule>,
     repositories: Vec<RepositoryRead>,
+    /// Private hosted zones: the VPCs' associations, the environment's zones.
+    dns: crate::route53::read::DnsRead,
 }
 
 struct TgwTable {
@@ -142,7 +144,10 @@ async fn read_account(provider: &Provider, env: &str, scope: &Scope) -> Result<R
         aws_sdk_eks::config::Builder::from(&conf).interceptor(stats.clone()).build(),
     );
     let ecr = aws_sdk_ecr::Client::from_conf(
-        aws_sdk_ecr::config::Builder::from(&conf).interceptor(stats).build(),
+        aws_sdk_ecr::config::Builder::from(&conf).interceptor(stats.clone()).build(),
+    );
+    let r53 = aws_sdk_route53::Client::from_conf(
+        aws_sdk_route53::config::Builder::from(&conf).interceptor(stats).build(),
     );
     let at = |what: &'static str| {
         let account = scope.account.clone();
@@ -159,6 +164,12 @@ async fn read_account(provider: &Provider, env: &str, scope: &Scope) -> Result<R
     (raw.tgws, raw.tgw_tables) = tgw.map_err(at("transit gateway"))?;
     (raw.clusters, raw.sg_rules) = clusters.map_err(at("EKS clusters"))?;
     raw.repositories = repos.map_err(at("ECR repositories"))?;
+    // After the VPCs: their zone associations are read by VPC.
+    let vpcs: Vec<String> =
+        raw.vpcs.iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
+    raw.dns = crate::route53::read::read(&r53, env, &vpcs, &scope.region)
+        .await
+        .map_err(at("Route 53 private hosted zones"))?;
     Ok(raw)
 }
 
@@ -769,9 +780,54 @@ fn build(env: &str, region: &str, read: Vec<(String, Raw)>) -> Inspection {
             });
         }
     }
+    zones(&mut t, &mut n, &raws, region);
     let aws_ids = n.logical.iter().map(|(aws, name)| (name.clone(), aws.clone())).collect();
     let owners = owners.into_iter().map(|(aws, account)| (n.of(&aws), account)).collect();
     Inspection { topology: t, aws_ids, owners }
+}
+
+/// The private hosted zones the environment's VPCs are associated with, each with the
+/// endpoints its alias records point at (by the endpoints' DNS names). A zone of another
+/// owner (one associated out of band) has no known targets.
+fn zones(t: &mut Topology, n: &mut Names, raws: &[Raw], region: &str) {
+    let mut by_dns: HashMap<String, String> = HashMap::new();
+    for e in raws.iter().flat_map(|r| &r.endpoints) {
+        let Some(id) = e.vpc_endpoint_id() else { continue };
+        for d in e.dns_entries().iter().filter_map(|d| d.dns_name()) {
+            by_dns.insert(d.trim_end_matches('.').to_ascii_lowercase(), n.of(id));
+        }
+    }
+    let ours: Vec<&crate::route53::read::ZoneRead> =
+        raws.iter().flat_map(|r| &r.dns.zones).collect();
+    for z in &ours {
+        n.logical.insert(z.zone.clone(), z.logical.clone());
+    }
+    for link in raws.iter().flat_map(|r| &r.dns.links) {
+        let id = n.of(&link.zone);
+        let vpc = n.of(&link.vpc);
+        if let Some(z) = t.zones.iter_mut().find(|z| z.id == id) {
+            if !z.vpcs.contains(&vpc) {
+                z.vpcs.push(vpc);
+            }
+            continue;
+        }
+        let targets = ours
+            .iter()
+            .find(|z| z.zone == link.zone)
+            .map(|z| {
+                z.targets
+                    .iter()
+                    .map(|d| by_dns.get(d).cloned().unwrap_or_else(|| d.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        t.zones.push(PrivateZone {
+            id,
+            service: airgap_catalog::dns::service_of_zone(&link.name, region).map(str::to_string),
+            vpcs: vec![vpc],
+            targets,
+        });
+    }
 }
 
 /// Where a VPC route sends traffic, in the model's terms.

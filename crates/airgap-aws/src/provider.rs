@@ -117,7 +117,9 @@ pub struct Provider {
     route53: Arc<crate::route53::Route53>,
     /// IAM, KMS and EKS clients of the cluster kinds.
     cluster: crate::eks::ClusterServices,
-    firewall: FirewallClients,
+    // Boxed: the provider is moved around by value (the CLI's backend enum) and is
+    // mostly these per-account maps.
+    firewall: Box<FirewallClients>,
     scopes: Vec<Scope>,
     stats: CallStats,
     identities: Vec<(String, String)>,
@@ -194,7 +196,7 @@ impl Provider {
             ecr: Arc::new(ecr),
             route53: Arc::new(route53),
             cluster: cluster.build(),
-            firewall,
+            firewall: Box::new(firewall),
             scopes,
             stats,
             identities,

@@ -320,7 +320,27 @@ impl Kind for SimKind {
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        self.cloud.enter(self.spec, self.spec.read_bucket, scope, "observe", None, true).await?;
+        // A throttled read is retried with backoff, as the AWS provider's SDK clients do
+        // (their standard retry mode): a plan's observe is not metered by the executor,
+        // and a service with a small bucket (Route 53: 5 a second per account) is met by
+        // plans made in quick succession.
+        let mut wait = Duration::from_millis(50);
+        for attempt in 1.. {
+            match self
+                .cloud
+                .enter(self.spec, self.spec.read_bucket, scope, "observe", None, true)
+                .await
+            {
+                Err(e) if e.class == ErrorClass::Throttled && attempt < 8 => {
+                    sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(2));
+                }
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
         let now = Instant::now();
         let st = self.cloud.state.lock().expect("sim lock");
         Ok(st

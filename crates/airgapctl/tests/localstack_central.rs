@@ -177,6 +177,55 @@ async fn central_endpoints_are_one_set_reached_through_private_zones_across_acco
         .all(|z| z.owner().and_then(|o| o.owning_account()) == Some(shared.id())));
     assert_eq!(by_vpc(&shared_r53, &tooling).await.len(), 4);
 
+    // verify --live reads the zones: the cluster's VPC reaches ec2 on its own endpoint and
+    // ecr.api, ecr.dkr and sts through the central ones.
+    let live = |what: &'static str| {
+        let cli = &cli;
+        async move {
+            let run =
+                cli.run_async(&["verify", "-f", "bp.yaml", "--live", "--output", "json"]).await;
+            let doc: serde_json::Value = serde_json::from_str(&run.stdout)
+                .unwrap_or_else(|e| panic!("{what}: {e}\n{}", run.report()));
+            let check = doc["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["id"] == "eks.node-endpoints")
+                .cloned()
+                .unwrap();
+            (run.code, check)
+        }
+    };
+    let (code, check) = live("as applied").await;
+    assert_eq!(code, 0, "{check}");
+    assert!(check["evidence"].to_string().contains("sts via vpc/tooling/endpoint/sts"), "{check}");
+    // Out of band, the workload VPC leaves the sts zone: its nodes could not reach STS.
+    let sts_zone = zs.iter().find(|(_, n)| n.starts_with("sts.")).unwrap().0.clone();
+    work_r53
+        .disassociate_vpc_from_hosted_zone()
+        .hosted_zone_id(&sts_zone)
+        .vpc(
+            aws_sdk_route53::types::Vpc::builder()
+                .vpc_id(&workload)
+                .vpc_region(aws_sdk_route53::types::VpcRegion::EuCentral1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (code, check) = live("sts zone left").await;
+    assert_eq!(code, 5, "{check}");
+    let found = check["findings"].to_string();
+    assert!(
+        found.contains("vpc/workload") && found.contains("no sts interface endpoint"),
+        "{found}"
+    );
+    // apply puts the association back (authorized again by the zone's owner).
+    let again =
+        cli.run_async(&["apply", "-f", "bp.yaml", "--auto-approve"]).await.expect(0, "repair");
+    assert!(again.stdout.contains("dns/sts/workload"), "{}", again.report());
+    assert_eq!(live("repaired").await.0, 0);
+
     let plan = cli.run_async(&["plan", "-f", "bp.yaml"]).await.expect(0, "re-plan");
     assert!(
         plan.stdout.contains("No changes"),

@@ -32,7 +32,7 @@ use crate::tags;
 pub struct ZoneAssociation(pub Arc<Route53>, pub Arc<Ec2>);
 
 /// Every private zone `vpc` is associated with (ListHostedZonesByVPC, paginated by token).
-async fn zones_of(
+pub(super) async fn zones_of(
     c: &aws_sdk_route53::Client,
     vpc: &str,
     region: &str,

@@ -10,6 +10,7 @@ use crate::clients::PerScope;
 use crate::ec2::Ec2;
 
 mod association;
+pub(crate) mod read;
 mod zone;
 
 pub type Route53 = PerScope<aws_sdk_route53::Client>;

@@ -37,7 +37,7 @@ fn caller_prefix(env: &str, id: &str) -> String {
 }
 
 /// The node id a zone's caller reference names, if it is one of `env`'s.
-fn owner_id(zone: &Zone, env: &str) -> Option<String> {
+pub(super) fn owner_id(zone: &Zone, env: &str) -> Option<String> {
     let private = zone.config().is_some_and(|c| c.private_zone());
     let rest = zone.caller_reference().strip_prefix(&format!("airgap/{env}/"))?;
     let (id, _token) = rest.rsplit_once('/')?;
@@ -54,7 +54,7 @@ pub(crate) fn vpc(id: &str, region: &str) -> Vpc {
 
 /// The zone's record sets (one page: a zone of ours holds its SOA, its NS and a few
 /// aliases, well under ListResourceRecordSets' 300 a page).
-async fn record_sets(
+pub(super) async fn record_sets(
     c: &aws_sdk_route53::Client,
     zone: &str,
 ) -> Result<Vec<ResourceRecordSet>, KindError> {
@@ -63,7 +63,7 @@ async fn record_sets(
 }
 
 /// The alias A records among `sets`, in the spec's form, by name.
-fn aliases(sets: &[ResourceRecordSet]) -> Vec<AliasRecordSpec> {
+pub(super) fn aliases(sets: &[ResourceRecordSet]) -> Vec<AliasRecordSpec> {
     let mut out: Vec<AliasRecordSpec> = sets
         .iter()
         .filter(|r| r.r#type() == &RrType::A)
