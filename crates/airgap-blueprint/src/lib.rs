@@ -256,3 +256,17 @@ pub fn load(path: impl AsRef<Path>) -> Result<Loaded, LoadError> {
     let text = read_text(path)?;
     Ok(Loaded { blueprint: parse(&source_name(path), &text)?, text_hash: text_hash(&text) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_to_json_reads_any_yaml_and_places_its_mistakes() {
+        let v = yaml_to_json("a: [1, x, '2']\nb: {c: true}\n").unwrap().unwrap();
+        assert_eq!(v, serde_json::json!({"a": [1, "x", "2"], "b": {"c": true}}));
+        assert_eq!(yaml_to_json("").unwrap(), None);
+        let e = yaml_to_json("ok: 1\nbad: [1, 2\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 6), "{e}");
+    }
+}
