@@ -233,6 +233,18 @@ fn kubeconfig_is_printed_written_and_merged() {
         check_kubeconfig(&ours, endpoint, ca, None);
     }
 
+    // A kubeconfig that is a link (to a dotfiles checkout) stays one; its target is merged.
+    #[cfg(unix)]
+    {
+        let link = cli.dir().join("linked");
+        std::os::unix::fs::symlink(&kubeconfig, &link).unwrap();
+        let env = [("KUBECONFIG", link.to_str().unwrap())];
+        sim_env(&cli, &["kubeconfig", "--merge"], &env).expect(0, "merge through a link");
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        let k = yaml(&std::fs::read_to_string(&kubeconfig).unwrap());
+        assert_eq!(k["clusters"].as_array().unwrap().len(), 2, "{k}");
+    }
+
     // Without KUBECONFIG: ~/.kube/config, made with its directory.
     let home = cli.dir().join("home");
     let env = [("HOME", home.to_str().unwrap())];

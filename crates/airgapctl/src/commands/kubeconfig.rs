@@ -449,6 +449,10 @@ fn read_kubeconfig(path: &Path) -> Result<Json, Failure> {
 /// Writes `text` to `path` readable by its owner alone, through a file beside it renamed
 /// over it, so an interrupted write never leaves half a kubeconfig.
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    // A kubeconfig linked from elsewhere (a dotfiles checkout) is written where it is:
+    // renaming over the link would replace the link with a file.
+    let resolved = std::fs::canonicalize(path).ok();
+    let path = resolved.as_deref().unwrap_or(path);
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
