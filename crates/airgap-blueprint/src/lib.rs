@@ -73,6 +73,32 @@ pub fn parse(name: &str, text: &str) -> Result<Blueprint, Diagnostics> {
     }
 }
 
+/// A YAML document that does not parse (see [`yaml_to_json`]).
+#[derive(Debug, thiserror::Error)]
+#[error("invalid YAML at line {line}, column {column}: {message}")]
+pub struct YamlSyntaxError {
+    /// 1-based line of the mistake.
+    pub line: usize,
+    /// 1-based column (in characters) of the mistake.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The first document of `text` as JSON, plain scalars typed by the YAML 1.2 core
+/// schema; `None` for an empty stream. The blueprint's own parser, with its limits on
+/// depth, size and aliases, for other YAML the CLI reads (a kubeconfig it merges into):
+/// one YAML reader in the workspace.
+pub fn yaml_to_json(text: &str) -> Result<Option<serde_json::Value>, YamlSyntaxError> {
+    match yaml::parse(text) {
+        Ok(root) => Ok(root.map(|r| r.to_json())),
+        Err(e) => {
+            let (line, column) = line_col(text, e.offset);
+            Err(YamlSyntaxError { line, column, message: e.message })
+        }
+    }
+}
+
 /// Why [`load`] failed.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LoadError {
@@ -230,4 +256,18 @@ pub fn load(path: impl AsRef<Path>) -> Result<Loaded, LoadError> {
     let path = path.as_ref();
     let text = read_text(path)?;
     Ok(Loaded { blueprint: parse(&source_name(path), &text)?, text_hash: text_hash(&text) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_to_json_reads_any_yaml_and_places_its_mistakes() {
+        let v = yaml_to_json("a: [1, x, '2']\nb: {c: true}\n").unwrap().unwrap();
+        assert_eq!(v, serde_json::json!({"a": [1, "x", "2"], "b": {"c": true}}));
+        assert_eq!(yaml_to_json("").unwrap(), None);
+        let e = yaml_to_json("ok: 1\nbad: [1, 2\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 6), "{e}");
+    }
 }

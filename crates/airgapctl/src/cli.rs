@@ -104,11 +104,26 @@ pub enum Command {
     )]
     Cost(CostCmd),
     /// List the environment's resources as they exist now: logical id, kind,
-    /// account and AWS id.
+    /// account and AWS id; with ADDR, one resource: desired and observed attributes,
+    /// outputs.
     #[command(
-        after_help = "Examples:\n  airgapctl show -f plans/hub-spoke.yaml\n  airgapctl show --simulate"
+        after_help = "Examples:\n  airgapctl show -f plans/hub-spoke.yaml\n  airgapctl show cluster/apps -f plans/hub-spoke.yaml\n  airgapctl show vpc/workload --simulate --output json"
     )]
     Show(ShowArgs),
+    /// Print the environment's outputs as they exist now (cluster endpoints and
+    /// certificate authorities, repository URIs, VPC and subnet ids, firewall endpoints,
+    /// transit gateway); with NAME, that one value alone, for shell use.
+    #[command(
+        after_help = "Examples:\n  airgapctl output -f plans/hub-spoke.yaml\n  airgapctl output cluster.apps.endpoint -f plans/hub-spoke.yaml\n  airgapctl output vpc.workload.subnets.dataPlane -f plans/hub-spoke.yaml\n  airgapctl output --simulate --output json"
+    )]
+    Output(OutputArgs),
+    /// Write a kubeconfig for a cluster of the environment, as `eksctl utils
+    /// write-kubeconfig` does: its endpoint and certificate authority, and a user whose
+    /// token comes from `aws eks get-token`.
+    #[command(
+        after_help = "Examples:\n  airgapctl kubeconfig --cluster apps -f plans/hub-spoke.yaml\n  airgapctl kubeconfig --cluster apps -f plans/hub-spoke.yaml --merge\n  airgapctl kubeconfig --cluster apps -f plans/hub-spoke.yaml --write apps.kubeconfig\n  airgapctl kubeconfig --cluster apps -f plans/hub-spoke.yaml --role arn:aws:iam::333333333333:role/platform-admin --merge"
+    )]
+    Kubeconfig(KubeconfigArgs),
     /// Print the JSON Schema of the blueprint format.
     #[command(after_help = "Examples:\n  airgapctl schema > airgapctl.schema.json")]
     Schema,
@@ -363,6 +378,40 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
+    /// One resource's node id (`vpc/workload`, `cluster/apps`; see `airgapctl show`):
+    /// its desired and observed attributes and outputs. Put it before --simulate.
+    #[arg(value_name = "ADDR")]
+    pub addr: Option<String>,
+    #[command(flatten)]
+    pub source: Source,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// One output (`cluster.apps.endpoint`): print its value alone, raw (a list comma
+    /// separated). Put it before --simulate.
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub source: Source,
+}
+
+#[derive(Debug, Args)]
+pub struct KubeconfigArgs {
+    /// The cluster, by its name in the blueprint (`apps`) [default: the only one].
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// A role for `aws eks get-token` to assume (`--role-arn`); without it the token is
+    /// made with whatever credentials the aws CLI finds.
+    #[arg(long, value_name = "ARN")]
+    pub role: Option<String>,
+    /// Write the kubeconfig to PATH (mode 0600, replacing the file) instead of stdout.
+    #[arg(long, value_name = "PATH", conflicts_with = "merge")]
+    pub write: Option<PathBuf>,
+    /// Merge into $KUBECONFIG (its first file), else ~/.kube/config: entries of the same
+    /// name are replaced, others kept, and the current context set to this cluster.
+    #[arg(long)]
+    pub merge: bool,
     #[command(flatten)]
     pub source: Source,
 }

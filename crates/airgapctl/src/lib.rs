@@ -95,6 +95,8 @@ fn command_name(cli: &Cli) -> &'static str {
         Command::Gc(_) => "gc",
         Command::Unlock(_) => "unlock",
         Command::Show(_) => "show",
+        Command::Output(_) => "output",
+        Command::Kubeconfig(_) => "kubeconfig",
     }
 }
 
@@ -131,7 +133,7 @@ fn needless_aws_flag(cli: &Cli, matches: &clap::ArgMatches) -> Option<&'static s
 fn needless_flag_error(flag: &str, cli: &Cli) -> miette::Report {
     miette::miette!(
         help = "drop it: it acts on the commands that call AWS (plan, apply, destroy, show, \
-                envs, gc, unlock, verify --live, cost refresh-prices)",
+                output, kubeconfig, envs, gc, unlock, verify --live, cost refresh-prices)",
         "{flag} does nothing for `airgapctl {}`: it makes no AWS call",
         command_name(cli)
     )
@@ -229,6 +231,10 @@ fn run(cli: Cli) -> CmdResult {
             None => commands::cost::run(&cmd.args, output),
         },
         Command::Show(args) => runtime()?.block_on(commands::show::run(&args, &cli.global)),
+        Command::Output(args) => runtime()?.block_on(commands::output::run(&args, &cli.global)),
+        Command::Kubeconfig(args) => {
+            runtime()?.block_on(commands::kubeconfig::run(&args, &cli.global))
+        }
         Command::Plan(args) => runtime()?.block_on(commands::plan::run(&args, &cli.global)),
         Command::Apply(cmd) => runtime()?.block_on(async {
             match &cmd.plan_file {

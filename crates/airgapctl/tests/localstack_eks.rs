@@ -615,6 +615,50 @@ async fn an_upgrade_over_two_minors_steps_each_with_the_node_groups_following() 
     Ok(())
 }
 
+/// `output` and `kubeconfig` give what EKS and EC2 report of the applied cluster: its
+/// endpoint, certificate authority and ARN, the subnet ids of a tier, and a kubeconfig
+/// that reaches that endpoint with a token for that cluster.
+async fn check_outputs(
+    cli: &Cli,
+    cl: &aws_sdk_eks::types::Cluster,
+    conf: &aws_types::SdkConfig,
+) -> TestResult {
+    let endpoint = cl.endpoint().ok_or("no endpoint")?;
+    let ca = cl.certificate_authority().and_then(|c| c.data()).ok_or("no CA")?;
+    assert!(endpoint.starts_with("https://"), "{endpoint}");
+    let one = |name: &str| {
+        cli.run(&["output", name, "-f", "bp.yaml"]).expect(0, "airgapctl output").stdout
+    };
+    assert_eq!(one("cluster.apps.endpoint"), format!("{endpoint}\n"));
+    assert_eq!(one("cluster.apps.ca"), format!("{ca}\n"));
+    assert_eq!(one("cluster.apps.arn"), format!("{}\n", cl.arn().ok_or("no arn")?));
+    assert_eq!(one("cluster.apps.name"), format!("{CLUSTER}\n"));
+    let ec2 = aws_sdk_ec2::Client::new(conf);
+    let data_plane = subnets(&ec2, "vpc/workload/subnet/dataPlane/").await?;
+    let listed: Vec<String> =
+        one("vpc.workload.subnets.dataPlane").trim_end().split(',').map(str::to_string).collect();
+    assert_eq!(sorted(&listed), data_plane);
+    let all = cli.run(&["output", "-f", "bp.yaml", "--output", "json"]).expect(0, "airgapctl");
+    let doc: serde_json::Value = serde_json::from_str(&all.stdout)?;
+    assert_eq!(doc["outputs"]["cluster.apps.endpoint"], endpoint);
+    assert!(doc["outputs"]["vpc.workload.id"].as_str().is_some_and(|v| v.starts_with("vpc-")));
+
+    let k = cli.run(&["kubeconfig", "--cluster", "apps", "-f", "bp.yaml"]).expect(0, "airgapctl");
+    let k = airgap_blueprint::yaml_to_json(&k.stdout)?.ok_or("an empty kubeconfig")?;
+    assert_eq!(k["clusters"][0]["cluster"]["server"], endpoint);
+    assert_eq!(k["clusters"][0]["cluster"]["certificate-authority-data"], ca);
+    let args = k["users"][0]["user"]["exec"]["args"].as_array().ok_or("no exec args")?;
+    let args: Vec<&str> = args.iter().filter_map(serde_json::Value::as_str).collect();
+    let region = "eu-central-1";
+    let want =
+        ["eks", "get-token", "--output", "json", "--cluster-name", CLUSTER, "--region", region];
+    assert_eq!(args, want);
+    // eksctl's names: the user is the session airgapctl assumed the account's role with.
+    let context = k["current-context"].as_str().ok_or("no current context")?;
+    assert_eq!(context, format!("airgapctl-{ENV}@{CLUSTER}.eu-central-1.eksctl.io"));
+    Ok(())
+}
+
 /// Secrets encryption turned on for a cluster made without it: a KMS key of its own, then
 /// AssociateEncryptionConfig, in place (EKS cannot change or remove it afterwards).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -631,6 +675,7 @@ async fn secrets_encryption_is_added_to_a_running_cluster_in_place() -> TestResu
     let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
     assert!(cl.encryption_config().is_empty());
     let arn_before = cl.arn().map(str::to_string);
+    check_outputs(&cli, &cl, &conf).await?;
 
     cli.write("bp.yaml", &blueprint(id, "1.32", scaling, ALL_ENDPOINTS));
     let run = cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");

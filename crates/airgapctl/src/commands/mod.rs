@@ -7,7 +7,9 @@ pub mod destroy;
 pub mod envs;
 pub mod graph;
 pub mod hub;
+pub mod kubeconfig;
 pub mod lock;
+pub mod output;
 pub mod plan;
 pub mod record;
 pub mod show;
@@ -365,9 +367,56 @@ pub fn check_env_name(env: &str) -> Result<(), Failure> {
     })
 }
 
+/// The candidates a mistyped `given` most likely meant, closest first (at most 8): those
+/// within a few edits of it, containing it, or sharing its parent (`cluster.apps.` of
+/// `cluster.apps.endpont`, `vpc/` of `vpc/workloads`).
+pub fn similar<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let parent = given.rfind(['.', '/']).map(|i| &given[..=i]).filter(|p| p.len() > 1);
+    let budget = (given.chars().count() / 3).max(2);
+    let mut near: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .filter_map(|c| {
+            let d = edit_distance(given, c);
+            let close = d <= budget
+                || (!given.is_empty() && c.contains(given))
+                || parent.is_some_and(|p| c.starts_with(p));
+            close.then_some((d, c))
+        })
+        .collect();
+    near.sort();
+    near.dedup();
+    near.into_iter().take(8).map(|(_, c)| c).collect()
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(diag + usize::from(ca != *cb));
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn similar_names_are_near_misses_and_siblings() {
+        let names = ["cluster.apps.endpoint", "cluster.apps.ca", "vpc.workload.id", "tgw.id"];
+        assert_eq!(similar("cluster.apps.endpont", names)[0], "cluster.apps.endpoint");
+        assert_eq!(similar("cluster.apps.x", names), ["cluster.apps.ca", "cluster.apps.endpoint"]);
+        assert_eq!(similar("workload", names), ["vpc.workload.id"]);
+        assert!(similar("nothing-like-it", names).is_empty());
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 
     #[test]
     fn env_names_follow_the_blueprint_rule() {
