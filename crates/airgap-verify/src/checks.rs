@@ -603,7 +603,7 @@ fn central_endpoint(t: &Topology, vpc: &str, svc: &str) -> Result<String, String
         .zones
         .iter()
         .find(|z| z.service.as_deref() == Some(svc) && z.vpcs.iter().any(|v| v == vpc))
-        .ok_or_else(|| format!("no {svc} interface endpoint, and no private hosted zone for it"))?;
+        .ok_or_else(|| format!("no {svc} interface endpoint"))?;
     let ep = zone
         .targets
         .iter()
