@@ -222,6 +222,41 @@ def _idempotent(context, request, create):
     return copy.deepcopy(seen[1])
 
 
+# ---- availability zones: names per account ------------------------------------------
+# "AWS maps the physical Availability Zones randomly to the Availability Zone names for
+# each AWS account ... us-east-1a for your AWS account might not be the same location as
+# us-east-1a for another AWS account" (AWS RAM user guide, "Availability Zone IDs for your
+# AWS resources"); the zone ID (use1-az1) names the same zone in every account. moto names
+# zones alike in every account: here each account sees moto's zone IDs rotated by its
+# account number (a fixed, per-account mapping; account 000000000000 keeps moto's).
+
+
+def _region_zones(region: str) -> list:
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+    return list(RegionsAndZonesBackend.zones.get(region, []))
+
+
+def _shift(account: str, n: int) -> int:
+    return int(account) % n if account.isdigit() and n else 0
+
+
+def zone_id_for(account: str, region: str, name: str):
+    zones = _region_zones(region)
+    names = [z.name for z in zones]
+    if name not in names:
+        return None
+    return zones[(names.index(name) + _shift(account, len(zones))) % len(zones)].zone_id
+
+
+def zone_name_for(account: str, region: str, zone_id: str):
+    zones = _region_zones(region)
+    ids = [z.zone_id for z in zones]
+    if zone_id not in ids:
+        return None
+    return zones[(ids.index(zone_id) - _shift(account, len(zones))) % len(zones)].name
+
+
 class AirgapEc2Provider(Ec2Provider):
     # Creates that take a ClientToken (botocore ec2: CreateRouteTable, CreateNatGateway,
     # CreateVpcEndpoint, CreateLaunchTemplate, CreateFlowLogs) answer a repeat with the
@@ -954,6 +989,54 @@ class AirgapEc2Provider(Ec2Provider):
         result["VpcEndpoints"] = [
             e for e in result.get("VpcEndpoints", []) if e.get("VpcEndpointId") in wanted
         ]
+        return result
+
+    # ---- availability zones: this account's names (see zone_id_for) ------------------
+    @handler("DescribeAvailabilityZones", expand=False)
+    def describe_availability_zones(self, context: RequestContext, request):
+        acct, region = context.account_id, context.region
+        if request.get("ZoneIds"):
+            names = [zone_name_for(acct, region, z) or z for z in request["ZoneIds"]]
+            request = {k: v for k, v in request.items() if k != "ZoneIds"}
+            request["ZoneNames"] = names
+        result = super().describe_availability_zones(context, request)
+        for z in result.get("AvailabilityZones", []):
+            z["ZoneId"] = zone_id_for(acct, region, z.get("ZoneName", "")) or z.get("ZoneId")
+        return result
+
+    @handler("CreateSubnet", expand=False)
+    def create_subnet(self, context: RequestContext, request):
+        acct, region = context.account_id, context.region
+        zone_id = request.get("AvailabilityZoneId")
+        if zone_id and not request.get("AvailabilityZone"):
+            req = {k: v for k, v in request.items() if k != "AvailabilityZoneId"}
+            req["AvailabilityZone"] = zone_name_for(acct, region, zone_id) or zone_id
+            response = call_moto_with_request(context, req)
+            # as LocalStack's own CreateSubnet does after moto
+            from localstack.services.ec2.models import get_ec2_backend
+
+            get_ec2_backend(acct, region).modify_subnet_attribute(
+                response["Subnet"]["SubnetId"],
+                "private_dns_name_options_on_launch",
+                {"HostnameType": request.get("PrivateDnsHostnameTypeOnLaunch", "ip-name")},
+            )
+        else:
+            response = super().create_subnet(context, request)
+        subnet = response.get("Subnet", {})
+        subnet["AvailabilityZoneId"] = (
+            zone_id_for(acct, region, subnet.get("AvailabilityZone", ""))
+            or subnet.get("AvailabilityZoneId")
+        )
+        return response
+
+    @handler("DescribeSubnets", expand=False)
+    def describe_subnets(self, context: RequestContext, request):
+        result = super().describe_subnets(context, request)
+        for subnet in result.get("Subnets", []):
+            subnet["AvailabilityZoneId"] = (
+                zone_id_for(context.account_id, context.region, subnet.get("AvailabilityZone", ""))
+                or subnet.get("AvailabilityZoneId")
+            )
         return result
 
     # ---- launch templates -----------------------------------------------------------------

@@ -70,8 +70,14 @@ pub async fn inspect(provider: &Provider, env: &str) -> Result<Inspection, Inspe
     let reads = provider.scopes().iter().map(|s| read_account(provider, env, s));
     let raws = crate::provider::futures_join(reads).await?;
     let region = provider.scopes().first().map(|s| s.region.clone()).unwrap_or_default();
+    // Every subnet's zone in the hub's names (by zone ID), as the plan names them.
+    let zones = provider.zone_names().await.map_err(|source| InspectError::Call {
+        account: provider.scopes().first().map(|s| s.account.clone()).unwrap_or_default(),
+        what: "availability zones",
+        source,
+    })?;
     let accounts = provider.scopes().iter().map(|s| s.account.clone());
-    Ok(build(env, &region, accounts.zip(raws).collect()))
+    Ok(build(env, &region, accounts.zip(raws).collect(), &zones))
 }
 
 /// One account's reads, as AWS returned them.
@@ -461,7 +467,13 @@ fn prefix(s: Option<&str>) -> Option<Prefix> {
     s?.parse().ok()
 }
 
-fn build(env: &str, region: &str, read: Vec<(String, Raw)>) -> Inspection {
+/// `zones`: the hub's zone names by zone ID (empty: each account's own names).
+fn build(
+    env: &str,
+    region: &str,
+    read: Vec<(String, Raw)>,
+    zones: &HashMap<String, String>,
+) -> Inspection {
     let mut n = Names::default();
     let mut owners = BTreeMap::new();
     let raws: Vec<Raw> = read
@@ -546,7 +558,11 @@ fn build(env: &str, region: &str, read: Vec<(String, Raw)>) -> Inspection {
                     id: name,
                     vpc: n.of(s.vpc_id().unwrap_or_default()),
                     cidr,
-                    az: s.availability_zone().unwrap_or_default().to_string(),
+                    az: s
+                        .availability_zone_id()
+                        .and_then(|id| zones.get(id))
+                        .map_or(s.availability_zone().unwrap_or_default(), String::as_str)
+                        .to_string(),
                     route_table: None,
                     map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
                 },

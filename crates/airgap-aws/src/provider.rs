@@ -30,6 +30,10 @@ pub struct ProviderConfig {
     pub endpoint_url: Option<String>,
     /// A shared-config profile for the base credentials.
     pub profile: Option<String>,
+    /// The account whose availability zone names the blueprint's are (the hub's); the
+    /// other accounts' subnets are made by zone ID (`ec2::zones`). `None`: each
+    /// account's own names.
+    pub zone_names_of: Option<String>,
 }
 
 /// One logical account of the blueprint.
@@ -112,6 +116,7 @@ pub fn timeout_config() -> TimeoutConfig {
 pub struct Provider {
     ec2: Arc<Ec2>,
     blockers: Arc<ec2::Blockers>,
+    zones: Arc<ec2::zones::Zones>,
     ram: Arc<Ram>,
     ecr: Arc<Ecr>,
     route53: Arc<crate::route53::Route53>,
@@ -189,8 +194,10 @@ impl Provider {
             sdk_configs.push((a.id.clone(), conf));
         }
         let ec2 = Arc::new(ec2);
+        let zones = cfg.zone_names_of.as_ref().map(|a| Scope::new(a.clone(), cfg.region.clone()));
         Ok(Provider {
             blockers: Arc::new(ec2::Blockers { ec2: Arc::clone(&ec2), elb, eks }),
+            zones: Arc::new(ec2::zones::Zones::new(zones)),
             ec2,
             ram: Arc::new(ram),
             ecr: Arc::new(ecr),
@@ -207,13 +214,18 @@ impl Provider {
     /// Every kind this provider implements.
     pub fn registry(&self) -> Registry {
         let mut r = Registry::new();
-        ec2::register(&mut r, &self.ec2, &self.blockers);
+        ec2::register(&mut r, &self.ec2, &self.blockers, &self.zones);
         ram::register(&mut r, &self.ram);
         ecr::register(&mut r, &self.ecr);
         crate::route53::register(&mut r, &self.route53, &self.ec2);
         self.cluster.register(&mut r);
         self.firewall.register(&mut r);
         r
+    }
+
+    /// The hub account's zone names by zone ID (empty without a reference account).
+    pub async fn zone_names(&self) -> Result<std::collections::HashMap<String, String>, airgap_engine::KindError> {
+        self.zones.names(&self.ec2).await
     }
 
     /// The account and region pairs the environment spans.

@@ -49,10 +49,46 @@ async fn zones(r53: &aws_sdk_route53::Client, env: &str) -> Vec<(String, String)
         .collect()
 }
 
+/// An account's zone names by zone ID.
+async fn zone_map(ls: &LocalStack, a: &airgap_testkit::Account) -> Vec<(String, String)> {
+    let ec2 = aws_sdk_ec2::Client::new(&ls.sdk_config(a).await.unwrap());
+    let out = ec2.describe_availability_zones().send().await.unwrap();
+    let mut m: Vec<(String, String)> = out
+        .availability_zones()
+        .iter()
+        .map(|z| (z.zone_id().unwrap().to_string(), z.zone_name().unwrap().to_string()))
+        .collect();
+    m.sort();
+    m
+}
+
+async fn subnet_zone(ec2: &aws_sdk_ec2::Client, env: &str, id: &str) -> (String, String) {
+    let out = ec2
+        .describe_subnets()
+        .filters(tagged("airgap:env", env))
+        .filters(tagged("airgap:id", id))
+        .send()
+        .await
+        .unwrap();
+    let s = &out.subnets()[0];
+    (s.availability_zone().unwrap().to_string(), s.availability_zone_id().unwrap().to_string())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn central_endpoints_are_one_set_reached_through_private_zones_across_accounts() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, shared, work) = (ls.fresh_account(), ls.fresh_account(), ls.fresh_account());
+    // Accounts whose zone names differ (each account maps names to physical zones its
+    // own way): the workload's `a` must still be the network account's `a`.
+    let (net, shared) = (ls.fresh_account(), ls.fresh_account());
+    let net_zones = zone_map(&ls, &net).await;
+    let mut work = ls.fresh_account();
+    for _ in 0..20 {
+        if zone_map(&ls, &work).await != net_zones {
+            break;
+        }
+        work = ls.fresh_account();
+    }
+    assert_ne!(zone_map(&ls, &work).await, net_zones, "two accounts naming zones alike 20 times");
     for a in [&net, &shared, &work] {
         ls.set_time_scale(a, 0.01).await.unwrap();
     }
@@ -73,6 +109,17 @@ async fn central_endpoints_are_one_set_reached_through_private_zones_across_acco
     let (shared_r53, work_r53) =
         (aws_sdk_route53::Client::new(&shared_conf), aws_sdk_route53::Client::new(&work_conf));
     let tooling = vpc_id(&shared_ec2, &env, "vpc/tooling").await;
+    // Zone `a` of every account is the hub's physical zone `a`: the same zone ID, whatever
+    // each account calls it.
+    let net_ec2 = aws_sdk_ec2::Client::new(&ls.sdk_config(&net).await.unwrap());
+    for az in ["a", "b"] {
+        let (hub_name, hub_id) =
+            subnet_zone(&net_ec2, &env, &format!("vpc/inspection/subnet/firewall/{az}")).await;
+        assert!(hub_name.ends_with(az), "{hub_name}");
+        let (_, work_id) = subnet_zone(&work_ec2, &env, &format!("vpc/workload/subnet/transit/{az}")).await;
+        let (_, tool_id) = subnet_zone(&shared_ec2, &env, &format!("vpc/tooling/subnet/transit/{az}")).await;
+        assert_eq!((&work_id, &tool_id), (&hub_id, &hub_id), "zone {az}");
+    }
     let workload = vpc_id(&work_ec2, &env, "vpc/workload").await;
 
     // The workload VPC keeps the endpoints only it uses (private DNS on) and has none of

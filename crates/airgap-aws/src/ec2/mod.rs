@@ -10,6 +10,7 @@ mod sg;
 mod tagged;
 mod tgw;
 mod tgw_accept;
+pub mod zones;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -41,13 +42,18 @@ pub type Ec2 = crate::clients::PerScope<aws_sdk_ec2::Client>;
 
 /// Every EC2 kind, sharing the clients; VPCs, subnets and groups also share the
 /// blocker search their deletes fall back on.
-pub fn register(registry: &mut Registry, ec2: &Arc<Ec2>, blockers: &Arc<Blockers>) {
+pub fn register(
+    registry: &mut Registry,
+    ec2: &Arc<Ec2>,
+    blockers: &Arc<Blockers>,
+    zones: &Arc<zones::Zones>,
+) {
     let e = || Arc::clone(ec2);
     let b = || Arc::clone(blockers);
     let endpoints = Arc::new(SharedDescribe::default());
     registry
         .register(Arc::new(Vpc(e(), b())))
-        .register(Arc::new(Subnet(e(), b())))
+        .register(Arc::new(Subnet(e(), b(), Arc::clone(zones))))
         .register(Arc::new(InternetGateway(e())))
         .register(Arc::new(ElasticIp(e())))
         .register(Arc::new(NatGateway(e())))

@@ -41,5 +41,5 @@ pub async fn connect(
         external_id: None,
         session_name: Some("airgapctl".to_string()),
     };
-    super::connect(global, &region, &[hub]).await
+    super::connect(global, &region, &[hub], None).await
 }

@@ -122,7 +122,8 @@ impl Target {
             })
             .collect();
         let region = global.region.clone().unwrap_or_else(|| bp.metadata.region.value.clone());
-        let provider = connect(global, &region, &accounts).await?;
+        let hub = bp.account(&bp.hub.account.value).map(|a| a.id.value.clone());
+        let provider = connect(global, &region, &accounts, hub.as_deref()).await?;
         let span = Span {
             hub_account: bp
                 .account(&bp.hub.account.value)
@@ -256,15 +257,18 @@ pub fn check_time_scale(flag: &str, v: f64) -> Result<f64, Failure> {
 /// Clients for `accounts` in `region`, with the global endpoint and profile: the one
 /// place every command builds its provider (from a blueprint, a record, or the hub
 /// account alone).
+/// `hub`: the account whose availability zone names the blueprint's are.
 pub async fn connect(
     global: &Global,
     region: &str,
     accounts: &[AccountSpec],
+    hub: Option<&str>,
 ) -> Result<Provider, Failure> {
     let cfg = ProviderConfig {
         region: region.to_string(),
         endpoint_url: global.endpoint_url.clone(),
         profile: global.profile.clone(),
+        zone_names_of: hub.map(str::to_string),
     };
     Provider::connect(&cfg, accounts).await.map_err(|e| {
         // One line and what to set; the SDK's nested error only when asked for (-v).

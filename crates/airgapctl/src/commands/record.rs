@@ -148,7 +148,7 @@ pub async fn target(
             rec.hub_account
         )));
     }
-    let provider = super::connect(global, &rec.region, &accounts).await?;
+    let provider = super::connect(global, &rec.region, &accounts, Some(&rec.hub_account)).await?;
     let graph = GraphBuilder::new().seal().expect("an empty graph is a valid graph");
     let span = Span {
         hub_account: rec.hub_account.clone(),

@@ -16,7 +16,8 @@ use crate::errors::classify;
 use crate::kit::{changes, created, delete_call, on_fresh, send_once};
 use airgap_catalog::spec::{Spec, SubnetSpec};
 
-pub struct Subnet(pub Arc<Ec2>, pub Arc<Blockers>);
+/// Subnets, with the zone names of the environment's reference (hub) account.
+pub struct Subnet(pub Arc<Ec2>, pub Arc<Blockers>, pub Arc<crate::ec2::zones::Zones>);
 
 #[async_trait]
 impl Kind for Subnet {
@@ -24,12 +25,16 @@ impl Kind for Subnet {
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let subnets = env_pages!(self.0, scope, env, describe_subnets)?;
+        // In the hub's names: this account's zone `a` may be the hub's `b`.
+        let names = if self.2.translates(scope) { self.2.names(&self.0).await? } else { Default::default() };
         Ok(observe_tagged(subnets, env, TagDrift::Ignored, |sn, o| {
             let vpc = sn.vpc_id().unwrap_or_default().to_string();
+            let own = sn.availability_zone().unwrap_or_default();
+            let az = sn.availability_zone_id().and_then(|id| names.get(id)).map_or(own, String::as_str);
             let spec = SubnetSpec {
                 vpc: vpc.as_str().into(),
                 cidr: sn.cidr_block().unwrap_or_default().to_string(),
-                az: sn.availability_zone().unwrap_or_default().to_string(),
+                az: az.to_string(),
                 map_public_ip_on_launch: sn.map_public_ip_on_launch().unwrap_or(false),
             };
             Observed { attrs: spec.to_attrs(), parents: vec![vpc], ..o }
@@ -48,13 +53,16 @@ impl Kind for Subnet {
             }
             return Ok(created(id));
         }
+        // By zone ID outside the hub's account: the same physical zone as the hub's name.
+        let req = c.create_subnet().vpc_id(spec.vpc.get()?).cidr_block(&spec.cidr);
+        let req = if self.2.translates(&node.scope) {
+            req.availability_zone_id(self.2.id_of(&self.0, &spec.az).await?)
+        } else {
+            req.availability_zone(&spec.az)
+        };
         let out = send_once!(
             aws_sdk_ec2,
-            c.create_subnet()
-                .vpc_id(spec.vpc.get()?)
-                .cidr_block(&spec.cidr)
-                .availability_zone(&spec.az)
-                .tag_specifications(tag_spec(ResourceType::Subnet, &node.env, &node.id.0))
+            req.tag_specifications(tag_spec(ResourceType::Subnet, &node.env, &node.id.0))
         )?;
         let id = made(out.subnet().and_then(|s| s.subnet_id()), "CreateSubnet")?;
         // A new subnet of a VPC of ours maps no public addresses (AWS's default outside
