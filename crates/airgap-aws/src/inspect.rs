@@ -796,7 +796,7 @@ fn build(
             });
         }
     }
-    zones(&mut t, &mut n, &raws, region);
+    private_zones(&mut t, &mut n, &raws, region);
     let aws_ids = n.logical.iter().map(|(aws, name)| (name.clone(), aws.clone())).collect();
     let owners = owners.into_iter().map(|(aws, account)| (n.of(&aws), account)).collect();
     Inspection { topology: t, aws_ids, owners }
@@ -805,7 +805,7 @@ fn build(
 /// The private hosted zones the environment's VPCs are associated with, each with the
 /// endpoints its alias records point at (by the endpoints' DNS names). A zone of another
 /// owner (one associated out of band) has no known targets.
-fn zones(t: &mut Topology, n: &mut Names, raws: &[Raw], region: &str) {
+fn private_zones(t: &mut Topology, n: &mut Names, raws: &[Raw], region: &str) {
     let mut by_dns: HashMap<String, String> = HashMap::new();
     for e in raws.iter().flat_map(|r| &r.endpoints) {
         let Some(id) = e.vpc_endpoint_id() else { continue };

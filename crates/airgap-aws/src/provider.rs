@@ -224,7 +224,9 @@ impl Provider {
     }
 
     /// The hub account's zone names by zone ID (empty without a reference account).
-    pub async fn zone_names(&self) -> Result<std::collections::HashMap<String, String>, airgap_engine::KindError> {
+    pub async fn zone_names(
+        &self,
+    ) -> Result<std::collections::HashMap<String, String>, airgap_engine::KindError> {
         self.zones.names(&self.ec2).await
     }
 

@@ -116,8 +116,10 @@ async fn central_endpoints_are_one_set_reached_through_private_zones_across_acco
         let (hub_name, hub_id) =
             subnet_zone(&net_ec2, &env, &format!("vpc/inspection/subnet/firewall/{az}")).await;
         assert!(hub_name.ends_with(az), "{hub_name}");
-        let (_, work_id) = subnet_zone(&work_ec2, &env, &format!("vpc/workload/subnet/transit/{az}")).await;
-        let (_, tool_id) = subnet_zone(&shared_ec2, &env, &format!("vpc/tooling/subnet/transit/{az}")).await;
+        let (_, work_id) =
+            subnet_zone(&work_ec2, &env, &format!("vpc/workload/subnet/transit/{az}")).await;
+        let (_, tool_id) =
+            subnet_zone(&shared_ec2, &env, &format!("vpc/tooling/subnet/transit/{az}")).await;
         assert_eq!((&work_id, &tool_id), (&hub_id, &hub_id), "zone {az}");
     }
     let workload = vpc_id(&work_ec2, &env, "vpc/workload").await;

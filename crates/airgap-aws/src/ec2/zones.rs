@@ -37,7 +37,9 @@ impl Zones {
     /// Whether `scope` names zones differently from the reference account (a subnet
     /// there is created and observed by zone ID).
     pub fn translates(&self, scope: &Scope) -> bool {
-        self.reference.as_ref().is_some_and(|r| r.account != scope.account && r.region == scope.region)
+        self.reference
+            .as_ref()
+            .is_some_and(|r| r.account != scope.account && r.region == scope.region)
     }
 
     async fn map(&self, ec2: &Ec2) -> Result<&Map, KindError> {

@@ -26,11 +26,16 @@ impl Kind for Subnet {
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let subnets = env_pages!(self.0, scope, env, describe_subnets)?;
         // In the hub's names: this account's zone `a` may be the hub's `b`.
-        let names = if self.2.translates(scope) { self.2.names(&self.0).await? } else { Default::default() };
+        let names = if self.2.translates(scope) {
+            self.2.names(&self.0).await?
+        } else {
+            Default::default()
+        };
         Ok(observe_tagged(subnets, env, TagDrift::Ignored, |sn, o| {
             let vpc = sn.vpc_id().unwrap_or_default().to_string();
             let own = sn.availability_zone().unwrap_or_default();
-            let az = sn.availability_zone_id().and_then(|id| names.get(id)).map_or(own, String::as_str);
+            let az =
+                sn.availability_zone_id().and_then(|id| names.get(id)).map_or(own, String::as_str);
             let spec = SubnetSpec {
                 vpc: vpc.as_str().into(),
                 cidr: sn.cidr_block().unwrap_or_default().to_string(),
