@@ -50,33 +50,9 @@ pub fn az_letters(region: &str) -> Option<&'static str> {
 pub const GATEWAY_SERVICES: &[&str] = &["s3", "dynamodb"];
 
 /// Interface endpoint services known to be useful in an air-gapped EKS
-/// environment. Names are the suffix of `com.amazonaws.<region>.<name>`.
-pub const INTERFACE_SERVICES: &[&str] = &[
-    "autoscaling",
-    "cloudformation",
-    "dynamodb",
-    "ebs",
-    "ec2",
-    "ec2messages",
-    "ecr.api",
-    "ecr.dkr",
-    "eks",
-    "eks-auth",
-    "elasticfilesystem",
-    "elasticloadbalancing",
-    "events",
-    "kms",
-    "logs",
-    "monitoring",
-    "s3",
-    "secretsmanager",
-    "sns",
-    "sqs",
-    "ssm",
-    "ssmmessages",
-    "sts",
-    "xray",
-];
+/// environment (the catalogue's list). Names are the suffix of
+/// `com.amazonaws.<region>.<name>`.
+pub use airgap_catalog::dns::INTERFACE_SERVICES;
 
 /// The private DNS name of an interface endpoint of `service` (the catalogue's table):
 /// what a central endpoint's private hosted zone answers. `None`: no zone of ours can

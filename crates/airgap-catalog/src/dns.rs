@@ -1,12 +1,12 @@
 //! The private DNS names of interface endpoint services: what a central endpoint's
 //! private hosted zone answers in the VPCs that use it.
 
-/// Interface services a private hosted zone can serve (S3 and DynamoDB cannot: their
-/// interface endpoints' names resolve through their gateway endpoints, which cannot be
-/// shared across VPCs).
-const SERVICES: &[&str] = &[
+/// Interface endpoint services known to be useful in an air-gapped EKS environment,
+/// sorted. Names are the suffix of `com.amazonaws.<region>.<name>`.
+pub const INTERFACE_SERVICES: &[&str] = &[
     "autoscaling",
     "cloudformation",
+    "dynamodb",
     "ebs",
     "ec2",
     "ec2messages",
@@ -20,6 +20,7 @@ const SERVICES: &[&str] = &[
     "kms",
     "logs",
     "monitoring",
+    "s3",
     "secretsmanager",
     "sns",
     "sqs",
@@ -37,12 +38,15 @@ const SERVICES: &[&str] = &[
 /// guide, "EKS Pod Identity" (the agent calls `eks-auth.<region>.api.aws`); the
 /// PrivateLink guide, "AWS services that integrate with AWS PrivateLink"
 /// (`<service>.<region>.amazonaws.com` for the rest).
+/// `None`: S3 and DynamoDB, whose interface endpoints' names resolve through their
+/// gateway endpoints, which cannot be shared across VPCs; and unknown services.
 pub fn private_dns_name(service: &str, region: &str) -> Option<String> {
     match service {
+        "s3" | "dynamodb" => None,
         "ecr.api" => Some(format!("api.ecr.{region}.amazonaws.com")),
         "ecr.dkr" => Some(format!("*.dkr.ecr.{region}.amazonaws.com")),
         "eks-auth" => Some(format!("eks-auth.{region}.api.aws")),
-        s if SERVICES.contains(&s) => Some(format!("{s}.{region}.amazonaws.com")),
+        s if INTERFACE_SERVICES.contains(&s) => Some(format!("{s}.{region}.amazonaws.com")),
         _ => None,
     }
 }
@@ -55,7 +59,10 @@ pub fn zone_name(service: &str, region: &str) -> Option<String> {
 /// The service whose zone is `zone` (with or without the trailing dot) in `region`.
 pub fn service_of_zone(zone: &str, region: &str) -> Option<&'static str> {
     let zone = zone.trim_end_matches('.').to_ascii_lowercase();
-    SERVICES.iter().copied().find(|s| zone_name(s, region).as_deref() == Some(zone.as_str()))
+    INTERFACE_SERVICES
+        .iter()
+        .copied()
+        .find(|s| zone_name(s, region).as_deref() == Some(zone.as_str()))
 }
 
 #[cfg(test)]
@@ -68,7 +75,7 @@ mod tests {
         assert_eq!(private_dns_name("sts", r).unwrap(), "sts.eu-central-1.amazonaws.com");
         assert_eq!(zone_name("ecr.dkr", r).unwrap(), "dkr.ecr.eu-central-1.amazonaws.com");
         assert_eq!(private_dns_name("s3", r), None);
-        for s in SERVICES {
+        for s in INTERFACE_SERVICES.iter().filter(|s| !["s3", "dynamodb"].contains(s)) {
             assert_eq!(service_of_zone(&format!("{}.", zone_name(s, r).unwrap()), r), Some(*s));
         }
         assert_eq!(service_of_zone("example.com", r), None);

@@ -197,9 +197,9 @@ fn json_plan_is_one_document() {
 fn plan_stats_counts_observe_calls() {
     let sb = Sandbox::new("stats");
     let run = sb.sim(&["plan", "--stats"]).expect(0);
-    // 36 kinds observed in 3 accounts, one call each.
+    // 38 kinds observed in 3 accounts, one call each.
     assert!(
-        run.stdout().contains("Observe: 108 batches (kinds x scopes), 108 API calls"),
+        run.stdout().contains("Observe: 114 batches (kinds x scopes), 114 API calls"),
         "{}",
         run.stdout()
     );
