@@ -24,6 +24,11 @@ impl<C> PerScope<C> {
         self.clients.insert((scope.account.clone(), scope.region.clone()), client);
     }
 
+    /// The scopes there are clients for.
+    pub(crate) fn scopes(&self) -> impl Iterator<Item = Scope> + '_ {
+        self.clients.keys().map(|(a, r)| Scope::new(a.clone(), r.clone()))
+    }
+
     pub(crate) fn client(&self, scope: &Scope) -> Result<&C, KindError> {
         self.clients.get(&(scope.account.clone(), scope.region.clone())).ok_or_else(|| {
             KindError::fatal(

@@ -7,11 +7,11 @@
 //! AWS accounts"); deleting it leaves the association in place
 //! (DeleteVPCAssociationAuthorization).
 //!
-//! Observed from AWS's own state, no tag per association: ListHostedZonesByVPC, by the
-//! VPC's account, lists the private zones a VPC is associated with, whichever account
-//! owns them; a zone named for an endpoint service is the association of that service's
-//! node. One call per VPC of the environment in the account.
+//! Observed from AWS's own state, no tag per association: the VPCs each of the
+//! environment's zones is associated with (GetHostedZone, by the zone's owner), so the
+//! calls follow the zones, not the VPCs.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use airgap_catalog::spec::{Spec, ZoneAssociationSpec};
@@ -22,11 +22,11 @@ use airgap_engine::{
 use async_trait::async_trait;
 use aws_sdk_route53::types::HostedZoneSummary;
 
-use super::zone::vpc;
+use super::zone::{owner_id, vpc};
 use super::{bare_zone_id, Route53};
 use crate::ec2::{env_pages, kind_meta, Ec2};
 use crate::errors::classify;
-use crate::kit::{id_out, not_visible_yet, presence};
+use crate::kit::{all_pages, id_out, not_visible_yet, presence};
 use crate::tags;
 
 pub struct ZoneAssociation(pub Arc<Route53>, pub Arc<Ec2>);
@@ -84,42 +84,62 @@ fn split(physical: &str) -> Result<(&str, &str), KindError> {
 impl Kind for ZoneAssociation {
     kind_meta!(ROUTE53_ASSOCIATION);
 
+    /// From the zones' side, so a plan's calls do not grow with the VPCs: the
+    /// environment's VPCs in this account (one DescribeVpcs), then the environment's zones
+    /// in every account of the environment (ListHostedZones, by caller reference) and
+    /// each one's VPCs (GetHostedZone, by its owner): zero zones, no call per zone.
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let c = self.0.client(scope)?;
         let vpcs: Vec<aws_sdk_ec2::types::Vpc> = env_pages!(self.1, scope, env, describe_vpcs)?;
-        let mut found = Vec::new();
-        for v in vpcs {
-            let (Some(vid), Some(name)) = (
-                v.vpc_id(),
-                v.tags()
+        let names: HashMap<String, String> = vpcs
+            .iter()
+            .filter_map(|v| {
+                let name = v
+                    .tags()
                     .iter()
                     .find(|t| t.key() == Some(tags::ID))
                     .and_then(|t| t.value())
-                    .and_then(|id| id.strip_prefix("vpc/")),
-            ) else {
-                continue;
-            };
-            for z in zones_of(c, vid, &scope.region).await? {
-                let Some(owner) = z.owner().and_then(|o| o.owning_account()) else { continue };
+                    .and_then(|id| id.strip_prefix("vpc/"))?;
+                Some((v.vpc_id()?.to_string(), name.to_string()))
+            })
+            .collect();
+        let mut found = Vec::new();
+        if names.is_empty() {
+            return Ok(found);
+        }
+        let mut owners: Vec<Scope> = self.0.scopes().filter(|s| s.region == scope.region).collect();
+        owners.sort_by(|a, b| a.account.cmp(&b.account));
+        for owner in owners {
+            let c = self.0.client(&owner)?;
+            let zones: Vec<aws_sdk_route53::types::HostedZone> = all_pages!(c.list_hosted_zones())?;
+            for z in zones.iter().filter(|z| owner_id(z, env).is_some()) {
                 let Some(svc) = airgap_catalog::dns::service_of_zone(z.name(), &scope.region)
                 else {
                     continue;
                 };
-                let zone = bare_zone_id(z.hosted_zone_id()).to_string();
-                let physical = format!("{zone}:{vid}");
-                found.push(Observed {
-                    id: format!("dns/{svc}/{name}").as_str().into(),
-                    attrs: ZoneAssociationSpec {
-                        zone: zone.as_str().into(),
-                        zone_account: owner.to_string(),
-                        vpc: vid.into(),
-                        region: scope.region.clone(),
-                    }
-                    .to_attrs(),
-                    outputs: outputs(&physical, owner),
-                    parents: vec![vid.to_string(), zone.clone()],
-                    physical_id: physical,
-                });
+                let zone = bare_zone_id(z.id()).to_string();
+                let got = match c.get_hosted_zone().id(&zone).send().await.map_err(classify) {
+                    Ok(g) => g,
+                    // Deleted between the calls.
+                    Err(e) if e.class == ErrorClass::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                for vid in got.vpcs().iter().filter_map(|v| v.vpc_id()) {
+                    let Some(name) = names.get(vid) else { continue };
+                    let physical = format!("{zone}:{vid}");
+                    found.push(Observed {
+                        id: format!("dns/{svc}/{name}").as_str().into(),
+                        attrs: ZoneAssociationSpec {
+                            zone: zone.as_str().into(),
+                            zone_account: owner.account.clone(),
+                            vpc: vid.into(),
+                            region: scope.region.clone(),
+                        }
+                        .to_attrs(),
+                        outputs: outputs(&physical, &owner.account),
+                        parents: vec![vid.to_string(), zone.clone()],
+                        physical_id: physical,
+                    });
+                }
             }
         }
         Ok(found)
