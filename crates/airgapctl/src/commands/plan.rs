@@ -59,7 +59,9 @@ pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
     let mode = if args.destroy { PlanMode::Destroy } else { PlanMode::Apply };
     let plan = make(&target, mode).await?;
     match output {
-        Output::Text => out(&render::plan_with(&plan, cost_change(&plan).as_deref())),
+        Output::Text => {
+            out(&render::plan_with(&plan, cost_change(&plan).as_deref(), &style(&target)))
+        }
         Output::Json => {
             out(&format!("{}\n", serde_json::to_string_pretty(&plan).expect("plans serialize")))
         }
@@ -97,6 +99,12 @@ pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
     } else {
         ExitStatus::Success
     })
+}
+
+/// How `target`'s plans are shown on stdout: coloured as decided at start, with the
+/// blueprint's account names.
+pub fn style(target: &Target) -> render::PlanStyle {
+    render::PlanStyle { color: super::color(), account_names: target.account_names.clone() }
 }
 
 /// The plan's monthly cost change (docs/cost.md), for the region's shipped prices;
