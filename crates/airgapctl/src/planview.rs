@@ -5,8 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use airgap_engine::{Action, Plan, PlannedNode, Ref, Scope, Value};
+use airgap_engine::{Action, Plan, PlanMode, PlannedNode, Ref, Scope, Value};
 use serde::Serialize;
+
+/// The version of the JSON plan document: bumped when a field changes meaning or goes
+/// away (fields are only ever added within one version).
+pub const FORMAT_VERSION: u32 = 1;
 
 /// The VPC a node belongs to: `vpc/<name>` and everything under it (`vpc/<name>/...`,
 /// and a duplicate's `vpc/<name>#<physical id>`). Other nodes belong to their account.
@@ -147,6 +151,97 @@ pub fn declared_entry<'a>(declared: Option<&'a Value>, k: &str) -> Option<&'a Va
     match declared {
         Some(Value::Map(m)) => m.get(k),
         _ => None,
+    }
+}
+
+/// The JSON plan: the engine's plan as before (every existing field kept, with its name),
+/// plus `format_version`, per node its account name, VPC and unknowns, and the groups and
+/// counts the text shows.
+#[derive(Serialize)]
+pub struct Document<'a> {
+    pub format_version: u32,
+    #[serde(flatten)]
+    plan: PlanFields<'a>,
+    /// Changed nodes per account and region, and their counts.
+    pub accounts: Vec<AccountJson<'a>>,
+    pub by_kind: BTreeMap<&'a str, Counts>,
+}
+
+#[derive(Serialize)]
+struct PlanFields<'a> {
+    env: &'a str,
+    mode: PlanMode,
+    nodes: Vec<NodeJson<'a>>,
+    observations: usize,
+    #[serde(skip_serializing_if = "is_empty")]
+    refused: &'a [(airgap_engine::NodeId, String)],
+}
+
+fn is_empty<T>(items: &&[T]) -> bool {
+    items.is_empty()
+}
+
+#[derive(Serialize)]
+struct NodeJson<'a> {
+    #[serde(flatten)]
+    node: &'a PlannedNode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vpc: Option<&'a str>,
+    /// Desired attributes known only after apply (`desired` has `{"$unknown": true}` there).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    known_after_apply: Vec<Unknown>,
+}
+
+#[derive(Serialize)]
+pub struct AccountJson<'a> {
+    account: &'a str,
+    region: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    /// Ids of the changed nodes outside any VPC.
+    nodes: Vec<&'a str>,
+    /// Ids of the changed nodes of each VPC, by VPC name.
+    vpcs: BTreeMap<&'a str, Vec<&'a str>>,
+    counts: Counts,
+}
+
+/// The JSON document of `plan`; `names`: blueprint account names by id.
+pub fn document<'a>(plan: &'a Plan, names: &'a BTreeMap<String, String>) -> Document<'a> {
+    let ids = |nodes: &[&'a PlannedNode]| nodes.iter().map(|n| n.id.0.as_str()).collect();
+    let accounts = groups(plan, names)
+        .into_iter()
+        .map(|g| AccountJson {
+            account: &g.scope.account,
+            region: &g.scope.region,
+            name: g.name,
+            nodes: ids(&g.nodes),
+            vpcs: g.vpcs.iter().map(|(vpc, nodes)| (*vpc, ids(nodes))).collect(),
+            counts: g.counts,
+        })
+        .collect();
+    let nodes = plan
+        .nodes
+        .iter()
+        .map(|n| NodeJson {
+            node: n,
+            account_name: names.get(&n.scope.account).map(String::as_str),
+            vpc: vpc_of(&n.id.0),
+            known_after_apply: unknowns(n),
+        })
+        .collect();
+    Document {
+        format_version: FORMAT_VERSION,
+        plan: PlanFields {
+            env: &plan.env,
+            mode: plan.mode,
+            nodes,
+            observations: plan.observations,
+            refused: &plan.refused,
+        },
+        accounts,
+        by_kind: by_kind(plan),
     }
 }
 

@@ -216,6 +216,36 @@ async fn plan_in_colour_marks_each_action() {
 }
 
 #[tokio::test]
+async fn json_plan_groups_and_marks_unknowns() {
+    let p = first_plan(two_accounts()).await;
+    let names = named_accounts().account_names;
+    let doc = serde_json::to_value(airgapctl::planview::document(&p, &names)).unwrap();
+    assert_eq!(doc["format_version"], 1);
+    // Existing fields keep their names and shapes.
+    assert_eq!(doc["env"], "demo");
+    assert_eq!(doc["mode"], "apply");
+    let nodes = doc["nodes"].as_array().unwrap();
+    let node = |id: &str| nodes.iter().find(|n| n["id"] == id).unwrap().clone();
+    let s3 = node("vpc/workload/endpoint/s3");
+    assert_eq!(s3["action"]["action"], "create");
+    assert_eq!(s3["scope"]["account"], "333333333333");
+    assert_eq!(s3["desired"]["vpc"], serde_json::json!({"$unknown": true}));
+    // Added: grouping and where each unknown comes from.
+    assert_eq!(s3["account_name"], "workload");
+    assert_eq!(s3["vpc"], "workload");
+    assert_eq!(
+        s3["known_after_apply"],
+        serde_json::json!([
+            {"path": "routeTables[0]", "ref": {"$ref": "vpc/workload/rt/a", "output": "id"}},
+            {"path": "vpc", "ref": {"$ref": "vpc/workload", "output": "id"}},
+        ])
+    );
+    assert!(node("tgw").get("vpc").is_none());
+    assert!(node("tgw").get("known_after_apply").is_none());
+    insta::assert_json_snapshot!("json_plan_accounts", (&doc["accounts"], &doc["by_kind"]));
+}
+
+#[tokio::test]
 async fn plan_without_changes() {
     let p = plan_over_v1(v1(), PlanMode::Apply).await;
     assert_eq!(render::plan(&p), "No changes. The environment matches the blueprint.\n");

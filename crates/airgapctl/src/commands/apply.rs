@@ -309,7 +309,10 @@ fn show(target: &Target, plan: &Plan, output: Output) {
             PlanMode::Apply => render::plan_with(plan, None, &plan::style(target)),
             PlanMode::Destroy => render::destroy_counts(plan),
         }),
-        Output::Json => out(&format!("{}\n", json!({ "event": "plan", "plan": plan }))),
+        Output::Json => {
+            let doc = crate::planview::document(plan, &target.account_names);
+            out(&format!("{}\n", json!({ "event": "plan", "plan": doc })))
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use super::{out, Target};
 use crate::cli::{Global, Output, PlanArgs, Scenario, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 use crate::planfile::{PlanFile, Resources};
-use crate::render;
+use crate::{planview, render};
 
 /// Observes the environment and plans it.
 pub async fn make(target: &Target, mode: PlanMode) -> Result<Plan, Failure> {
@@ -63,7 +63,8 @@ pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
             out(&render::plan_with(&plan, cost_change(&plan).as_deref(), &style(&target)))
         }
         Output::Json => {
-            out(&format!("{}\n", serde_json::to_string_pretty(&plan).expect("plans serialize")))
+            let doc = planview::document(&plan, &target.account_names);
+            out(&format!("{}\n", serde_json::to_string_pretty(&doc).expect("plans serialize")))
         }
     }
     if let Some(path) = &args.out {
