@@ -347,8 +347,71 @@ fn field_change(c: &FieldChange, paint: Paint) -> String {
     } else {
         String::new()
     };
+    if let Some(diff) = json_delta(c.old.as_ref(), &c.new, paint) {
+        return format!("      {}: JSON document changed{forces}\n{diff}", c.field);
+    }
     let mut out = format!("      {}: {old} -> {}{forces}\n", c.field, c.new);
     out.push_str(&list_delta(c.old.as_ref(), &c.new, paint));
+    out
+}
+
+/// Lines compared beyond this many pairs are not diffed (the change shows as old -> new).
+const MAX_DIFF_CELLS: usize = 1 << 20;
+
+/// Two JSON documents (a policy before and after) as one pretty-printed document, each
+/// line marked unchanged, `-` removed or `+` added: one line of a policy on one line of
+/// the plan, where the one-line strings would hide which statement changed. `None`
+/// when either side is not a JSON document, or they are too long to compare.
+fn json_delta(old: Option<&Value>, new: &Value, paint: Paint) -> Option<String> {
+    let (Some(Value::Str(old)), Value::Str(new)) = (old, new) else { return None };
+    let pretty = |s: &str| {
+        json_document(s).map(|d| serde_json::to_string_pretty(&d).expect("JSON values serialize"))
+    };
+    let (old, new) = (pretty(old)?, pretty(new)?);
+    let (old, new): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    if (old.len() + 1) * (new.len() + 1) > MAX_DIFF_CELLS {
+        return None;
+    }
+    let mut out = String::new();
+    for (mark, line) in line_diff(&old, &new) {
+        let mark = match mark {
+            '-' => paint.paint(Paint::RED, "-"),
+            '+' => paint.paint(Paint::GREEN, "+"),
+            _ => " ".to_string(),
+        };
+        let _ = writeln!(out, "        {mark} {line}");
+    }
+    Some(out)
+}
+
+/// A shortest line diff (longest common subsequence): each line with ' ', '-' or '+'.
+fn line_diff<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<(char, &'a str)> {
+    let (n, m) = (old.len(), new.len());
+    // common[i][j]: the longest common subsequence of old[i..] and new[j..].
+    let mut common = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            common[i][j] = if old[i] == new[j] {
+                common[i + 1][j + 1] + 1
+            } else {
+                common[i + 1][j].max(common[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::with_capacity(n.max(m));
+    while i < n || j < m {
+        if i < n && j < m && old[i] == new[j] {
+            out.push((' ', old[i]));
+            (i, j) = (i + 1, j + 1);
+        } else if j == m || (i < n && common[i + 1][j] >= common[i][j + 1]) {
+            out.push(('-', old[i]));
+            i += 1;
+        } else {
+            out.push(('+', new[j]));
+            j += 1;
+        }
+    }
     out
 }
 
@@ -612,6 +675,45 @@ mod tests {
         assert!(readiness(&r).starts_with("Readiness: 1 call for 1 check ("), "{}", readiness(&r));
         let one = BTreeMap::from([("ec2:DescribeVpcs".to_string(), 1u64)]);
         assert!(stats(1, &one).starts_with("Observe: 1 batch (kinds x scopes), 1 API call\n"));
+    }
+
+    #[test]
+    fn a_changed_policy_shows_the_lines_that_changed() {
+        let c = FieldChange {
+            field: "policy".into(),
+            old: Some(Value::str(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}"#,
+            )),
+            new: Value::str(
+                r#"{"Statement":[{"Action":"s3:GetObject","Effect":"Allow"}],"Version":"2012-10-17"}"#,
+            ),
+            forces_replacement: false,
+        };
+        assert_eq!(
+            field_change(&c, Paint(false)),
+            "      policy: JSON document changed\n\
+             \x20         {\n\
+             \x20           \"Statement\": [\n\
+             \x20             {\n\
+             \x20       -       \"Action\": \"s3:*\",\n\
+             \x20       +       \"Action\": \"s3:GetObject\",\n\
+             \x20               \"Effect\": \"Allow\"\n\
+             \x20             }\n\
+             \x20           ],\n\
+             \x20           \"Version\": \"2012-10-17\"\n\
+             \x20         }\n"
+        );
+        // A string that is not JSON keeps the one-line form.
+        let c = FieldChange {
+            field: "description".into(),
+            old: Some(Value::str("{old")),
+            new: Value::str("{new"),
+            forces_replacement: true,
+        };
+        assert_eq!(
+            field_change(&c, Paint(false)),
+            "      description: \"{old\" -> \"{new\" # forces replacement\n"
+        );
     }
 
     #[test]
