@@ -36,6 +36,10 @@ pub struct Global {
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// No colour in plans. There is none anyway when stdout is not a terminal or the
+    /// NO_COLOR environment variable is set (https://no-color.org).
+    #[arg(long, global = true)]
+    pub no_color: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -22,6 +22,7 @@ pub mod commands;
 pub mod exit;
 pub mod interrupt;
 pub mod planfile;
+pub mod planview;
 pub mod progress;
 pub mod render;
 
@@ -200,6 +201,7 @@ fn init_miette() {
 
 fn run(cli: Cli) -> CmdResult {
     let output = cli.global.output;
+    commands::init_color(cli.global.no_color);
     tracing::debug!(
         region = ?cli.global.region,
         profile = ?cli.global.profile,

@@ -6,8 +6,11 @@ use std::fmt::Write;
 
 use airgap_engine::plan::Summary;
 use airgap_engine::{
-    Action, Event, FieldChange, Op, Outcome, Plan, PlanMode, ReadinessFigures, Report, Value,
+    Action, Attrs, Event, FieldChange, Op, Outcome, Plan, PlanMode, PlannedNode, ReadinessFigures,
+    Report, Scope, Value,
 };
+
+use crate::planview::{self, Counts};
 
 /// `n` and the noun, singular for one ("1 cluster", "2 clusters", "0 clusters").
 pub fn count(n: impl Into<u64>, singular: &str, plural: &str) -> String {
@@ -20,37 +23,78 @@ pub fn count_of(n: usize, singular: &str, plural: &str) -> String {
     count(n as u64, singular, plural)
 }
 
-/// The Terraform-like diff: one block per changed node, then the summary line.
-/// Unchanged nodes are left out; nodes are sorted by id so related ones sit together.
-pub fn plan(plan: &Plan) -> String {
-    plan_with(plan, None)
+/// How a plan is shown, decided by the caller so that rendering stays pure and its
+/// snapshots plain: colour (a terminal, no `NO_COLOR`, no `--no-color`) and the
+/// blueprint's account names, by account id.
+#[derive(Clone, Debug, Default)]
+pub struct PlanStyle {
+    pub color: bool,
+    pub account_names: BTreeMap<String, String>,
 }
 
-/// [`plan`] with one more line just before the summary line (`plan`'s monthly cost
-/// change), so the summary stays the last line.
-pub fn plan_with(plan: &Plan, before_summary: Option<&str>) -> String {
-    let mut out = String::new();
-    let mut nodes: Vec<_> = plan.nodes.iter().filter(|n| n.action != Action::NoOp).collect();
-    nodes.sort_by(|a, b| a.id.cmp(&b.id));
-    for n in &nodes {
-        let _ = writeln!(out, "{:>3} {} ({}, {})", n.action.symbol(), n.id, n.kind, n.scope);
-        match &n.action {
-            Action::Update { changes } | Action::Replace { changes, .. } => {
-                for c in changes {
-                    out.push_str(&field_change(c));
-                }
-            }
-            Action::Await { outputs } => {
-                let _ = writeln!(
-                    out,
-                    "      (exists, not ready yet: waits for {} before its dependents)",
-                    outputs.join(", ")
-                );
-            }
-            Action::NoOp | Action::Create | Action::Delete => {}
+/// ANSI colour, or nothing.
+#[derive(Clone, Copy)]
+struct Paint(bool);
+
+impl Paint {
+    const GREEN: &'static str = "32";
+    const YELLOW: &'static str = "33";
+    const RED: &'static str = "31";
+    const MAGENTA: &'static str = "35";
+    const CYAN: &'static str = "36";
+    const BOLD: &'static str = "1";
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
         }
     }
-    if !nodes.is_empty() {
+
+    fn action(self, action: &Action, text: &str) -> String {
+        let code = match action {
+            Action::Create => Self::GREEN,
+            Action::Update { .. } => Self::YELLOW,
+            Action::Replace { .. } => Self::MAGENTA,
+            Action::Delete => Self::RED,
+            Action::Await { .. } => Self::CYAN,
+            Action::NoOp => return text.to_string(),
+        };
+        self.paint(code, text)
+    }
+}
+
+/// The Terraform-like diff, plain: see [`plan_with`].
+pub fn plan(plan: &Plan) -> String {
+    plan_with(plan, None, &PlanStyle::default())
+}
+
+/// The Terraform-like diff: the changed nodes grouped by account, then by VPC, each
+/// node a block (a create with its attributes, an update or replacement with the changed
+/// fields, a delete with its physical id); then the changes counted per account and kind,
+/// `before_summary` (`plan`'s monthly cost change) and the summary line, which stays the
+/// last line whatever comes before it (scripts and tests read it there). Node header
+/// lines keep the form `{symbol} {id} ({kind}, {account}/{region})` starting the line,
+/// so that they can be grepped whatever group they are in.
+pub fn plan_with(plan: &Plan, before_summary: Option<&str>, style: &PlanStyle) -> String {
+    let paint = Paint(style.color);
+    let mut out = String::new();
+    let groups = planview::groups(plan, &style.account_names);
+    for g in &groups {
+        let _ = writeln!(out, "{}\n", paint.paint(Paint::BOLD, &account_title(g.scope, g.name)));
+        for n in &g.nodes {
+            node_block(&mut out, n, paint);
+        }
+        for (vpc, nodes) in &g.vpcs {
+            let _ = writeln!(out, "  {}\n", paint.paint(Paint::BOLD, &format!("VPC {vpc}:")));
+            for n in nodes {
+                node_block(&mut out, n, paint);
+            }
+        }
+    }
+    if !groups.is_empty() {
+        out.push_str(&counts_tables(plan, &groups));
         out.push('\n');
     }
     if let Some(line) = before_summary {
@@ -65,18 +109,316 @@ pub fn plan_with(plan: &Plan, before_summary: Option<&str>) -> String {
     out
 }
 
-fn field_change(c: &FieldChange) -> String {
+/// `Account main (111111111111/eu-central-1):`, or without a name when the blueprint's
+/// is not known (a scenario, an undeclared account).
+fn account_title(scope: &Scope, name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("Account {name} ({scope}):"),
+        None => format!("Account {scope}:"),
+    }
+}
+
+/// One node: its header line, what changes, and a blank line.
+fn node_block(out: &mut String, n: &PlannedNode, paint: Paint) {
+    let symbol = paint.action(&n.action, &format!("{:>3}", n.action.symbol()));
+    let _ = writeln!(out, "{symbol} {} ({}, {})", n.id, n.kind, n.scope);
+    match &n.action {
+        Action::Create => {
+            if let Some(desired) = &n.desired {
+                let declared = n.declared.as_ref().map(|d| &d.attrs);
+                out.push_str(&attributes(desired, declared));
+            }
+        }
+        Action::Update { changes } | Action::Replace { changes, .. } => {
+            for c in changes {
+                out.push_str(&field_change(c, paint));
+            }
+        }
+        Action::Delete => {
+            if let Some(current) = &n.current {
+                let _ = writeln!(out, "      physical id: {}", current.physical_id);
+            }
+        }
+        Action::Await { outputs } => {
+            let _ = writeln!(
+                out,
+                "      (exists, not ready yet: waits for {} before its dependents)",
+                outputs.join(", ")
+            );
+        }
+        Action::NoOp => {}
+    }
+    out.push('\n');
+}
+
+/// Indent of an attribute line under its node's header.
+const ATTR_INDENT: usize = 6;
+/// Lists longer than this show their first items and a count of the rest.
+const MAX_ITEMS: usize = 25;
+/// Lists and maps whose one-line form is longer than this are spread over lines.
+const INLINE_WIDTH: usize = 60;
+
+/// A create's desired attributes, one `name = value` line each (names aligned), values
+/// still unknown as `(known after apply)` followed by the output they come from when the
+/// declared node says.
+fn attributes(desired: &Attrs, declared: Option<&Attrs>) -> String {
+    let width = desired.keys().map(String::len).max().unwrap_or(0);
+    let mut out = String::new();
+    for (k, v) in desired {
+        let decl = declared.and_then(|d| d.get(k));
+        let lines = value_lines(v, decl, ATTR_INDENT);
+        let _ = writeln!(out, "{:ATTR_INDENT$}{k:<width$} = {}", "", lines.join("\n"));
+    }
+    out
+}
+
+/// `v` as text: its first line goes after `name = `; any further lines are indented
+/// relative to `indent`, the column of the name.
+fn value_lines(v: &Value, declared: Option<&Value>, indent: usize) -> Vec<String> {
+    match v {
+        Value::Unknown(_) => vec![unknown_text(declared)],
+        Value::Str(s) => match json_document(s) {
+            Some(doc) => json_lines(&doc, indent),
+            None => vec![v.to_string()],
+        },
+        Value::List(items) => {
+            if inline(v, declared) {
+                return vec![v.to_string()];
+            }
+            let pad = " ".repeat(indent + 4);
+            let mut lines = vec!["[".to_string()];
+            for (i, item) in items.iter().take(MAX_ITEMS).enumerate() {
+                let decl = planview::declared_item(declared, i);
+                let mut item_lines = value_lines(item, decl, indent + 4);
+                comma_after_value(&mut item_lines);
+                let first = item_lines.remove(0);
+                lines.push(format!("{pad}{first}"));
+                lines.extend(item_lines);
+            }
+            if items.len() > MAX_ITEMS {
+                lines.push(format!(
+                    "{pad}# ... {} more (`--output json` lists them all)",
+                    items.len() - MAX_ITEMS
+                ));
+            }
+            lines.push(format!("{}]", " ".repeat(indent + 2)));
+            lines
+        }
+        Value::Map(m) => {
+            if inline(v, declared) {
+                return vec![v.to_string()];
+            }
+            let pad = " ".repeat(indent + 4);
+            let width = m.keys().map(String::len).max().unwrap_or(0);
+            let mut lines = vec!["{".to_string()];
+            for (k, item) in m {
+                let decl = planview::declared_entry(declared, k);
+                let mut item_lines = value_lines(item, decl, indent + 4);
+                let first = item_lines.remove(0);
+                lines.push(format!("{pad}{k:<width$} = {first}"));
+                lines.extend(item_lines);
+            }
+            lines.push(format!("{}}}", " ".repeat(indent + 2)));
+            lines
+        }
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Ref(_) => vec![v.to_string()],
+    }
+}
+
+/// `(known after apply)`, and the output it will be when the declared value names one.
+fn unknown_text(declared: Option<&Value>) -> String {
+    match planview::reference(declared) {
+        Some(r) => format!("(known after apply) # {}.{}", r.node, r.output),
+        None => "(known after apply)".to_string(),
+    }
+}
+
+/// A list item's comma goes after its value, before a `# comment`.
+fn comma_after_value(lines: &mut [String]) {
+    let Some(last) = lines.last_mut() else { return };
+    match last.find(" # ") {
+        Some(at) => last.insert(at, ','),
+        None => last.push(','),
+    }
+}
+
+/// Whether a list or map reads well on one line: short, with no unknown whose source
+/// a comment would name, and no JSON document to spread out.
+fn inline(v: &Value, declared: Option<&Value>) -> bool {
+    fn has_multiline(v: &Value) -> bool {
+        match v {
+            Value::Str(s) => json_document(s).is_some(),
+            Value::List(items) => items.iter().any(has_multiline),
+            Value::Map(m) => m.values().any(has_multiline),
+            _ => false,
+        }
+    }
+    let names_refs = v.is_unknown() && declared.is_some_and(|d| !d.refs().is_empty());
+    !names_refs && !has_multiline(v) && v.to_string().len() <= INLINE_WIDTH
+}
+
+/// A string that holds a JSON object or array (a policy document), parsed.
+fn json_document(s: &str) -> Option<serde_json::Value> {
+    let t = s.trim_start();
+    if !(t.starts_with('{') || t.starts_with('[')) {
+        return None;
+    }
+    serde_json::from_str::<serde_json::Value>(s).ok().filter(|v| v.is_object() || v.is_array())
+}
+
+/// A JSON document pretty-printed, in Terraform's `jsonencode(...)` form.
+fn json_lines(doc: &serde_json::Value, indent: usize) -> Vec<String> {
+    let pretty = serde_json::to_string_pretty(doc).expect("JSON values serialize");
+    let pad = " ".repeat(indent + 2);
+    let mut lines = Vec::new();
+    for (i, line) in pretty.lines().enumerate() {
+        lines.push(if i == 0 { format!("jsonencode({line}") } else { format!("{pad}{line}") });
+    }
+    if let Some(last) = lines.last_mut() {
+        last.push(')');
+    }
+    lines
+}
+
+/// The changes counted per account and per kind, as two aligned tables; a column
+/// for waits only when something is waited for.
+fn counts_tables(plan: &Plan, groups: &[planview::AccountGroup<'_>]) -> String {
+    let by_kind = planview::by_kind(plan);
+    let waits = groups.iter().any(|g| g.counts.wait > 0);
+    let accounts: Vec<(String, Counts)> = groups
+        .iter()
+        .map(|g| {
+            let label = match g.name {
+                Some(name) => format!("{name} ({})", g.scope),
+                None => g.scope.to_string(),
+            };
+            (label, g.counts)
+        })
+        .collect();
+    let width = accounts
+        .iter()
+        .map(|(label, _)| label.len())
+        .chain(by_kind.keys().map(|k| k.len()))
+        .max()
+        .unwrap_or(0)
+        .max("By account".len());
+    let mut out = String::new();
+    let head = |out: &mut String, title: &str| {
+        let _ = write!(
+            out,
+            "{title:<w$}  {:>6} {:>6} {:>7} {:>7}",
+            "add",
+            "change",
+            "replace",
+            "destroy",
+            w = width + 2
+        );
+        if waits {
+            out.push_str("    wait");
+        }
+        out.push('\n');
+    };
+    let row = |out: &mut String, label: &str, c: &Counts| {
+        let _ = write!(
+            out,
+            "  {label:<width$}  {:>6} {:>6} {:>7} {:>7}",
+            c.create, c.update, c.replace, c.delete
+        );
+        if waits {
+            let _ = write!(out, " {:>7}", c.wait);
+        }
+        out.push('\n');
+    };
+    head(&mut out, "By account");
+    for (label, c) in &accounts {
+        row(&mut out, label, c);
+    }
+    head(&mut out, "By kind");
+    for (kind, c) in &by_kind {
+        row(&mut out, kind, c);
+    }
+    out
+}
+
+fn field_change(c: &FieldChange, paint: Paint) -> String {
     let old = c.old.as_ref().map_or_else(|| "(unset)".to_string(), |v| v.to_string());
-    let forces = if c.forces_replacement { " # forces replacement" } else { "" };
+    let forces = if c.forces_replacement {
+        format!(" {}", paint.paint(Paint::RED, "# forces replacement"))
+    } else {
+        String::new()
+    };
+    if let Some(diff) = json_delta(c.old.as_ref(), &c.new, paint) {
+        return format!("      {}: JSON document changed{forces}\n{diff}", c.field);
+    }
     let mut out = format!("      {}: {old} -> {}{forces}\n", c.field, c.new);
-    out.push_str(&list_delta(c.old.as_ref(), &c.new));
+    out.push_str(&list_delta(c.old.as_ref(), &c.new, paint));
+    out
+}
+
+/// Lines compared beyond this many pairs are not diffed (the change shows as old -> new).
+const MAX_DIFF_CELLS: usize = 1 << 20;
+
+/// Two JSON documents (a policy before and after) as one pretty-printed document, each
+/// line marked unchanged, `-` removed or `+` added: one line of a policy on one line of
+/// the plan, where the one-line strings would hide which statement changed. `None`
+/// when either side is not a JSON document, or they are too long to compare.
+fn json_delta(old: Option<&Value>, new: &Value, paint: Paint) -> Option<String> {
+    let (Some(Value::Str(old)), Value::Str(new)) = (old, new) else { return None };
+    let pretty = |s: &str| {
+        json_document(s).map(|d| serde_json::to_string_pretty(&d).expect("JSON values serialize"))
+    };
+    let (old, new) = (pretty(old)?, pretty(new)?);
+    let (old, new): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    if (old.len() + 1) * (new.len() + 1) > MAX_DIFF_CELLS {
+        return None;
+    }
+    let mut out = String::new();
+    for (mark, line) in line_diff(&old, &new) {
+        let mark = match mark {
+            '-' => paint.paint(Paint::RED, "-"),
+            '+' => paint.paint(Paint::GREEN, "+"),
+            _ => " ".to_string(),
+        };
+        let _ = writeln!(out, "        {mark} {line}");
+    }
+    Some(out)
+}
+
+/// A shortest line diff (longest common subsequence): each line with ' ', '-' or '+'.
+fn line_diff<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<(char, &'a str)> {
+    let (n, m) = (old.len(), new.len());
+    // common[i][j]: the longest common subsequence of old[i..] and new[j..].
+    let mut common = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            common[i][j] = if old[i] == new[j] {
+                common[i + 1][j + 1] + 1
+            } else {
+                common[i + 1][j].max(common[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::with_capacity(n.max(m));
+    while i < n || j < m {
+        if i < n && j < m && old[i] == new[j] {
+            out.push((' ', old[i]));
+            (i, j) = (i + 1, j + 1);
+        } else if j == m || (i < n && common[i + 1][j] >= common[i][j + 1]) {
+            out.push(('-', old[i]));
+            i += 1;
+        } else {
+            out.push(('+', new[j]));
+            j += 1;
+        }
+    }
     out
 }
 
 /// For a list that kept some of its members (an allowlist, subnets), what was added
 /// and removed, one per line; nothing when the lists share no member (the line above
 /// says it all) or the change is only one of order.
-fn list_delta(old: Option<&Value>, new: &Value) -> String {
+fn list_delta(old: Option<&Value>, new: &Value, paint: Paint) -> String {
     let (Some(Value::List(old)), Value::List(new)) = (old, new) else {
         return String::new();
     };
@@ -86,10 +428,10 @@ fn list_delta(old: Option<&Value>, new: &Value) -> String {
     let mut out = String::new();
     if kept {
         for v in added {
-            let _ = writeln!(out, "        + {v}");
+            let _ = writeln!(out, "        {} {v}", paint.paint(Paint::GREEN, "+"));
         }
         for v in removed {
-            let _ = writeln!(out, "        - {v}");
+            let _ = writeln!(out, "        {} {v}", paint.paint(Paint::RED, "-"));
         }
     }
     out
@@ -336,6 +678,45 @@ mod tests {
     }
 
     #[test]
+    fn a_changed_policy_shows_the_lines_that_changed() {
+        let c = FieldChange {
+            field: "policy".into(),
+            old: Some(Value::str(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}"#,
+            )),
+            new: Value::str(
+                r#"{"Statement":[{"Action":"s3:GetObject","Effect":"Allow"}],"Version":"2012-10-17"}"#,
+            ),
+            forces_replacement: false,
+        };
+        assert_eq!(
+            field_change(&c, Paint(false)),
+            "      policy: JSON document changed\n\
+             \x20         {\n\
+             \x20           \"Statement\": [\n\
+             \x20             {\n\
+             \x20       -       \"Action\": \"s3:*\",\n\
+             \x20       +       \"Action\": \"s3:GetObject\",\n\
+             \x20               \"Effect\": \"Allow\"\n\
+             \x20             }\n\
+             \x20           ],\n\
+             \x20           \"Version\": \"2012-10-17\"\n\
+             \x20         }\n"
+        );
+        // A string that is not JSON keeps the one-line form.
+        let c = FieldChange {
+            field: "description".into(),
+            old: Some(Value::str("{old")),
+            new: Value::str("{new"),
+            forces_replacement: true,
+        };
+        assert_eq!(
+            field_change(&c, Paint(false)),
+            "      description: \"{old\" -> \"{new\" # forces replacement\n"
+        );
+    }
+
+    #[test]
     fn list_changes_name_what_was_added_and_removed() {
         let c = FieldChange {
             field: "domains".into(),
@@ -344,7 +725,7 @@ mod tests {
             forces_replacement: false,
         };
         assert_eq!(
-            field_change(&c),
+            field_change(&c, Paint(false)),
             "      domains: [\".amazonaws.com\", \"api.partner.example\"] -> \
              [\"api.partner.example\", \"registry.example.org\"]\n\
              \x20       + \"registry.example.org\"\n\
@@ -358,7 +739,7 @@ mod tests {
                 new: strs(new),
                 forces_replacement: false,
             };
-            assert_eq!(field_change(&c).lines().count(), 1);
+            assert_eq!(field_change(&c, Paint(false)).lines().count(), 1);
         }
     }
 }

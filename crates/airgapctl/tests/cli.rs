@@ -191,6 +191,25 @@ fn json_plan_is_one_document() {
     assert_eq!(plan["mode"], "apply");
     assert_eq!(plan["env"], "demo");
     assert_eq!(plan["nodes"][0]["action"]["action"], "create");
+    // Added in format_version 1, beside the fields above: grouping by the blueprint's
+    // accounts (the scenario is plans/hub-spoke.yaml) and VPCs.
+    assert_eq!(plan["format_version"], 1);
+    let accounts = plan["accounts"].as_array().unwrap();
+    let names: Vec<&str> = accounts.iter().filter_map(|a| a["name"].as_str()).collect();
+    assert_eq!(names, ["network", "shared", "workload"]);
+    assert!(accounts[2]["vpcs"]["workload"].as_array().is_some_and(|ids| !ids.is_empty()));
+}
+
+#[test]
+fn plans_are_plain_off_a_terminal_and_with_no_color() {
+    let sb = Sandbox::new("nocolor");
+    // Captured stdout is not a terminal: no colour, whatever the flags.
+    for args in [&["plan"][..], &["plan", "--no-color"], &["--no-color", "plan"]] {
+        let run = sb.sim(args).expect(0);
+        assert!(!run.stdout().contains('\x1b'), "{args:?}");
+        assert!(run.stdout().contains("Account workload (333333333333/eu-central-1):"));
+        assert!(run.stdout().contains("\n  VPC workload:\n"));
+    }
 }
 
 #[test]

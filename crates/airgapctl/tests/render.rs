@@ -106,6 +106,145 @@ async fn plan_with_every_action() {
     insta::assert_snapshot!(render::plan(&p));
 }
 
+/// The plan of `graph` against an empty simulated cloud: every node a create.
+async fn first_plan(graph: GraphBuilder) -> airgap_engine::Plan {
+    let cloud = airgap_catalog::sim::cloud(0.0001);
+    let reg = airgap_catalog::sim::registry(&cloud);
+    plan("demo", &graph.seal().unwrap(), &reg, PlanMode::Apply, &[]).await.unwrap()
+}
+
+/// Two accounts, a VPC in each and resources outside any VPC; values of every shape:
+/// known now, known after apply (alone and in a list), a JSON policy, a long list, a map.
+fn two_accounts() -> GraphBuilder {
+    let (hub, spoke) = (scope("111111111111"), scope("333333333333"));
+    let mut b = GraphBuilder::new();
+    b.add(Node::new("tgw", "transit-gateway", hub.clone()).attr("asn", 64512_i64));
+    b.add(
+        Node::new("firewall/rules/allow", "nfw-rule-group", hub.clone())
+            .attr("type", "STATEFUL")
+            .attr(
+                "rules",
+                Value::List(
+                    (1..=30)
+                        .map(|i| {
+                            Value::str(format!(
+                                "pass tcp $HOME_NET any -> 10.0.{i}.0/24 443 (sid:{i};)"
+                            ))
+                        })
+                        .collect(),
+                ),
+            ),
+    );
+    b.add(Node::new("vpc/inspection", "vpc", hub.clone()).attr("cidr", "100.64.0.0/22"));
+    b.add(
+        Node::new("vpc/inspection/subnet/public/a", "subnet", hub)
+            .attr("vpc", Value::reference("vpc/inspection", "id"))
+            .attr("cidr", "100.64.0.0/28")
+            .attr("az", "eu-central-1a"),
+    );
+    b.add(Node::new("vpc/workload", "vpc", spoke.clone()).attr("cidr", "10.10.0.0/16"));
+    b.add(
+        Node::new("vpc/workload/rt/a", "route-table", spoke.clone())
+            .attr("vpc", Value::reference("vpc/workload", "id")),
+    );
+    b.add(
+        Node::new("vpc/workload/endpoint/s3", "vpc-endpoint-gateway", spoke.clone())
+            .attr("vpc", Value::reference("vpc/workload", "id"))
+            .attr("service", "com.amazonaws.eu-central-1.s3")
+            .attr("routeTables", Value::List(vec![Value::reference("vpc/workload/rt/a", "id")]))
+            .attr(
+                "policy",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::prod-eu-central-1-starport-layer-bucket/*"]}]}"#,
+            ),
+    );
+    b.add(
+        Node::new("cluster/apps/nodegroup/general", "eks-nodegroup", spoke)
+            .attr("instanceTypes", list(&["m6i.large", "m6a.large"]))
+            .attr(
+                "labels",
+                Value::Map(
+                    [("tier", "general"), ("team", "platform"), ("cost-centre", "cc-1234-shared")]
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), Value::str(v)))
+                        .collect(),
+                ),
+            )
+            .attr("size", 3_i64),
+    );
+    b
+}
+
+fn named_accounts() -> render::PlanStyle {
+    render::PlanStyle {
+        color: false,
+        account_names: [("111111111111", "network"), ("333333333333", "workload")]
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name.to_string()))
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn plan_creates_grouped_by_account_and_vpc() {
+    let p = first_plan(two_accounts()).await;
+    let text = render::plan_with(&p, Some("Monthly cost change: +$1.00"), &named_accounts());
+    assert!(!text.contains('\x1b'), "colour off means no escape codes:\n{text}");
+    assert!(text.ends_with("Plan: 8 to add, 0 to change, 0 to replace, 0 to destroy.\n"));
+    insta::assert_snapshot!(text);
+}
+
+#[tokio::test]
+async fn plan_in_colour_marks_each_action() {
+    let p = plan_over_v1(v2(), PlanMode::Apply).await;
+    let style = render::PlanStyle { color: true, ..Default::default() };
+    let text = render::plan_with(&p, None, &style);
+    for (code, what) in [
+        ("\x1b[32m  +\x1b[0m", "create in green"),
+        ("\x1b[33m  ~\x1b[0m", "update in yellow"),
+        ("\x1b[35m-/+\x1b[0m", "replace in magenta"),
+        ("\x1b[35m+/-\x1b[0m", "create-before-destroy replace in magenta"),
+        ("\x1b[31m  -\x1b[0m", "delete in red"),
+        ("\x1b[31m# forces replacement\x1b[0m", "forcing field in red"),
+        ("\x1b[1mAccount 111111111111/eu-central-1:\x1b[0m", "account header in bold"),
+    ] {
+        assert!(text.contains(code), "{what}: {code:?} not in\n{text}");
+    }
+    // The summary line stays plain and last.
+    assert!(text.ends_with("Plan: 1 to add, 1 to change, 2 to replace, 1 to destroy.\n"));
+    // Without colour the same plan has no escape codes at all.
+    assert!(!render::plan(&p).contains('\x1b'));
+}
+
+#[tokio::test]
+async fn json_plan_groups_and_marks_unknowns() {
+    let p = first_plan(two_accounts()).await;
+    let names = named_accounts().account_names;
+    let doc = serde_json::to_value(airgapctl::planview::document(&p, &names)).unwrap();
+    assert_eq!(doc["format_version"], 1);
+    // Existing fields keep their names and shapes.
+    assert_eq!(doc["env"], "demo");
+    assert_eq!(doc["mode"], "apply");
+    let nodes = doc["nodes"].as_array().unwrap();
+    let node = |id: &str| nodes.iter().find(|n| n["id"] == id).unwrap().clone();
+    let s3 = node("vpc/workload/endpoint/s3");
+    assert_eq!(s3["action"]["action"], "create");
+    assert_eq!(s3["scope"]["account"], "333333333333");
+    assert_eq!(s3["desired"]["vpc"], serde_json::json!({"$unknown": true}));
+    // Added: grouping and where each unknown comes from.
+    assert_eq!(s3["account_name"], "workload");
+    assert_eq!(s3["vpc"], "workload");
+    assert_eq!(
+        s3["known_after_apply"],
+        serde_json::json!([
+            {"path": "routeTables[0]", "ref": {"$ref": "vpc/workload/rt/a", "output": "id"}},
+            {"path": "vpc", "ref": {"$ref": "vpc/workload", "output": "id"}},
+        ])
+    );
+    assert!(node("tgw").get("vpc").is_none());
+    assert!(node("tgw").get("known_after_apply").is_none());
+    insta::assert_json_snapshot!("json_plan_accounts", (&doc["accounts"], &doc["by_kind"]));
+}
+
 #[tokio::test]
 async fn plan_without_changes() {
     let p = plan_over_v1(v1(), PlanMode::Apply).await;

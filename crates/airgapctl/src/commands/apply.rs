@@ -51,7 +51,7 @@ pub async fn run_target(
 ) -> CmdResult {
     if opts.dry_run {
         let plan = plan::make(target, mode).await?;
-        show(&plan, output);
+        show(target, &plan, output);
         if output == Output::Text {
             out("\nDry run: nothing was changed.\n");
         }
@@ -93,7 +93,7 @@ async fn plan_and_run(
     opts: &RunOptions,
 ) -> CmdResult {
     let plan = plan::make(target, mode).await?;
-    show(&plan, output);
+    show(target, &plan, output);
     refuse_impossible(&plan)?;
     if plan.has_changes() && !args.auto_approve {
         confirm(mode, &target.env, output)?;
@@ -187,7 +187,7 @@ Round {round}: planning again for {}.
             ));
         }
         let next = plan::make(target, plan.mode).await?;
-        show(&next, output);
+        show(target, &next, output);
         ran = run_plan(target, &next, args, output, lease, &cancel).await?;
     }
     if ran.status == ExitStatus::Success && !ran.remaining.is_empty() {
@@ -250,7 +250,7 @@ pub async fn run_saved(
     let result = async {
         let plan = plan::make(&target, saved.mode).await?;
         saved.check_current(&plan, file)?;
-        show(&plan, output);
+        show(&target, &plan, output);
         refuse_impossible(&plan)?;
         // Like terraform: the saved plan was the thing to review; no question.
         locked_run(&target, &plan, args, output, lease.as_ref(), ttl).await
@@ -303,13 +303,16 @@ fn check_blueprint(now: u64, saved: u64, blueprint: &Path, file: &Path) -> Resul
     )))
 }
 
-fn show(plan: &Plan, output: Output) {
+fn show(target: &Target, plan: &Plan, output: Output) {
     match output {
         Output::Text => out(&match plan.mode {
-            PlanMode::Apply => render::plan(plan),
+            PlanMode::Apply => render::plan_with(plan, None, &plan::style(target)),
             PlanMode::Destroy => render::destroy_counts(plan),
         }),
-        Output::Json => out(&format!("{}\n", json!({ "event": "plan", "plan": plan }))),
+        Output::Json => {
+            let doc = crate::planview::document(plan, &target.account_names);
+            out(&format!("{}\n", json!({ "event": "plan", "plan": doc })))
+        }
     }
 }
 

@@ -64,6 +64,30 @@ pub fn prefixed(prefix: &str, text: &str) -> String {
     s
 }
 
+/// Whether plans are coloured: decided once, at start, from `--no-color`, `NO_COLOR` and
+/// whether stdout is a terminal (see [`color`]).
+static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Decides, once, whether plans are coloured.
+pub fn init_color(no_color_flag: bool) {
+    use std::io::IsTerminal;
+    let wanted =
+        color_wanted(no_color_flag, std::env::var_os("NO_COLOR"), std::io::stdout().is_terminal());
+    COLOR.store(wanted, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Colour only for a person at a terminal who did not opt out: `--no-color`, or
+/// `NO_COLOR` set to anything but the empty string (https://no-color.org).
+fn color_wanted(flag: bool, no_color_env: Option<std::ffi::OsString>, tty: bool) -> bool {
+    tty && !flag && no_color_env.is_none_or(|v| v.is_empty())
+}
+
+/// Whether to colour what goes to stdout now: as decided at start, and never in lines
+/// that several runs share (`gc`), which are meant for logs.
+pub fn color() -> bool {
+    COLOR.load(std::sync::atomic::Ordering::Relaxed) && line_prefix().is_none()
+}
+
 /// Where the resources live: the simulated cloud, or AWS (or LocalStack) through the SDK.
 pub enum Backend {
     Sim { cloud: Arc<SimCloud>, state_path: PathBuf },
@@ -82,6 +106,8 @@ pub struct Target {
     pub time_scale: f64,
     /// On AWS: the accounts and region the environment spans (lock, record).
     pub span: Option<Span>,
+    /// The blueprint's account names by account id, for plans; empty when unknown.
+    pub account_names: BTreeMap<String, String>,
 }
 
 /// What an environment on AWS spans: its accounts (the hub's holds the lock table and
@@ -146,6 +172,7 @@ impl Target {
         time_scale: f64,
         span: Span,
     ) -> Target {
+        let account_names = span.accounts.iter().map(|a| (a.id.clone(), a.name.clone())).collect();
         Target {
             env,
             graph,
@@ -154,12 +181,21 @@ impl Target {
             backend: Backend::Aws(provider),
             time_scale,
             span: Some(span),
+            account_names,
         }
     }
 
     fn simulated(source: &Source) -> Result<Target, Failure> {
-        let Declared { graph, env, blueprint_hash, .. } = declared(source, true)?;
+        let Declared { graph, env, blueprint_hash, blueprint } = declared(source, true)?;
         let time_scale = check_time_scale("--sim-time-scale", source.sim_time_scale)?;
+        // The hub-spoke scenario is plans/hub-spoke.yaml: its accounts have names too.
+        let blueprint = blueprint.or_else(|| match source.simulate.flatten() {
+            None | Some(Scenario::HubSpoke) => {
+                airgap_blueprint::examples::blueprint("hub-spoke.yaml")
+            }
+            Some(Scenario::Random1k) => None,
+        });
+        let account_names = blueprint.as_ref().map(account_names).unwrap_or_default();
         let state_path = source
             .sim_state
             .clone()
@@ -194,6 +230,7 @@ impl Target {
             backend: Backend::Sim { cloud, state_path },
             time_scale,
             span: None,
+            account_names,
         })
     }
 
@@ -243,6 +280,11 @@ impl Target {
     pub fn rate_limits(&self) -> RateLimits {
         scaled_limits(self.time_scale)
     }
+}
+
+/// The blueprint's account names by account id.
+fn account_names(bp: &Blueprint) -> BTreeMap<String, String> {
+    bp.accounts.iter().map(|a| (a.id.value.clone(), a.name.value.clone())).collect()
 }
 
 /// A time scale given on the command line: a positive number.
@@ -411,6 +453,17 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_only_at_a_terminal_without_an_opt_out() {
+        use std::ffi::OsString;
+        assert!(color_wanted(false, None, true));
+        assert!(!color_wanted(false, None, false), "not a terminal");
+        assert!(!color_wanted(true, None, true), "--no-color");
+        assert!(!color_wanted(false, Some(OsString::from("1")), true), "NO_COLOR=1");
+        // no-color.org: set to the empty string is as good as unset.
+        assert!(color_wanted(false, Some(OsString::new()), true));
+    }
 
     #[test]
     fn similar_names_are_near_misses_and_siblings() {

@@ -8,7 +8,7 @@ use super::{out, Target};
 use crate::cli::{Global, Output, PlanArgs, Scenario, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 use crate::planfile::{PlanFile, Resources};
-use crate::render;
+use crate::{planview, render};
 
 /// Observes the environment and plans it.
 pub async fn make(target: &Target, mode: PlanMode) -> Result<Plan, Failure> {
@@ -59,9 +59,12 @@ pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
     let mode = if args.destroy { PlanMode::Destroy } else { PlanMode::Apply };
     let plan = make(&target, mode).await?;
     match output {
-        Output::Text => out(&render::plan_with(&plan, cost_change(&plan).as_deref())),
+        Output::Text => {
+            out(&render::plan_with(&plan, cost_change(&plan).as_deref(), &style(&target)))
+        }
         Output::Json => {
-            out(&format!("{}\n", serde_json::to_string_pretty(&plan).expect("plans serialize")))
+            let doc = planview::document(&plan, &target.account_names);
+            out(&format!("{}\n", serde_json::to_string_pretty(&doc).expect("plans serialize")))
         }
     }
     if let Some(path) = &args.out {
@@ -97,6 +100,12 @@ pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
     } else {
         ExitStatus::Success
     })
+}
+
+/// How `target`'s plans are shown on stdout: coloured as decided at start, with the
+/// blueprint's account names.
+pub fn style(target: &Target) -> render::PlanStyle {
+    render::PlanStyle { color: super::color(), account_names: target.account_names.clone() }
 }
 
 /// The plan's monthly cost change (docs/cost.md), for the region's shipped prices;
