@@ -263,7 +263,26 @@ fn json_document(s: &str) -> Option<serde_json::Value> {
     if !(t.starts_with('{') || t.starts_with('[')) {
         return None;
     }
-    serde_json::from_str::<serde_json::Value>(s).ok().filter(|v| v.is_object() || v.is_array())
+    serde_json::from_str::<serde_json::Value>(s)
+        .ok()
+        .filter(|v| v.is_object() || v.is_array())
+        .map(sorted_keys)
+}
+
+/// The document with every object's keys in sorted order: serde_json keeps insertion
+/// order when another crate of the build turns on its `preserve_order` feature, and a
+/// plan must print (and diff) a policy the same way whatever the build.
+fn sorted_keys(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        J::Object(m) => {
+            let mut pairs: Vec<(String, J)> = m.into_iter().collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            J::Object(pairs.into_iter().map(|(k, v)| (k, sorted_keys(v))).collect())
+        }
+        J::Array(items) => J::Array(items.into_iter().map(sorted_keys).collect()),
+        other => other,
+    }
 }
 
 /// A JSON document pretty-printed, in Terraform's `jsonencode(...)` form.
