@@ -61,6 +61,15 @@ def _find(zone_id: str):
     raise AwsError("NoSuchHostedZone", f"No hosted zone found with ID: {zone_id}", 404)
 
 
+def _owned(context, zone_id: str):
+    """The zone, for its owner only: authorizations are the zone owner's ("you must use the
+    account that created the hosted zone"); another account does not see the zone."""
+    owner, z = _find(zone_id)
+    if owner != context.account_id:
+        raise AwsError("NoSuchHostedZone", f"No hosted zone found with ID: {z.id}", 404)
+    return owner, z
+
+
 def _norm(name: str) -> str:
     return (name or "").rstrip(".").lower()
 
@@ -106,9 +115,7 @@ class AirgapRoute53Provider(Route53Provider):
 
     @handler("CreateVPCAssociationAuthorization", expand=False)
     def create_vpc_association_authorization(self, context: RequestContext, request):
-        owner, z = _find(request["HostedZoneId"])
-        if owner != context.account_id:
-            raise AwsError("NoSuchHostedZone", f"No hosted zone found with ID: {z.id}", 404)
+        owner, z = _owned(context, request["HostedZoneId"])
         vpc = request["VPC"]
         with LOCK:
             AUTHORIZATIONS[(z.id, vpc["VPCId"], vpc.get("VPCRegion"))] = owner
@@ -116,9 +123,7 @@ class AirgapRoute53Provider(Route53Provider):
 
     @handler("DeleteVPCAssociationAuthorization", expand=False)
     def delete_vpc_association_authorization(self, context: RequestContext, request):
-        owner, z = _find(request["HostedZoneId"])
-        if owner != context.account_id:
-            raise AwsError("NoSuchHostedZone", f"No hosted zone found with ID: {z.id}", 404)
+        owner, z = _owned(context, request["HostedZoneId"])
         vpc = request["VPC"]
         with LOCK:
             if AUTHORIZATIONS.pop((z.id, vpc["VPCId"], vpc.get("VPCRegion")), None) is None:
@@ -131,9 +136,7 @@ class AirgapRoute53Provider(Route53Provider):
 
     @handler("ListVPCAssociationAuthorizations", expand=False)
     def list_vpc_association_authorizations(self, context: RequestContext, request):
-        owner, z = _find(request["HostedZoneId"])
-        if owner != context.account_id:
-            raise AwsError("NoSuchHostedZone", f"No hosted zone found with ID: {z.id}", 404)
+        owner, z = _owned(context, request["HostedZoneId"])
         with LOCK:
             vpcs = [
                 {"VPCId": v, "VPCRegion": r} for (zid, v, r) in AUTHORIZATIONS if zid == z.id
