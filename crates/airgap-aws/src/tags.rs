@@ -9,12 +9,21 @@ pub const ID: &str = "airgap:id";
 pub const MANAGED_BY: &str = "airgap:managed-by";
 pub const MANAGER: &str = "airgapctl";
 
-/// Sub-resources that AWS cannot tag (routes, associations) are recorded as a tag on
-/// their parent: `<prefix><key>` = the logical id.
-pub const ROUTE_MARK: &str = "airgap:route:";
-pub const ASSOC_MARK: &str = "airgap:assoc:";
-pub const PROP_MARK: &str = "airgap:prop:";
-pub const RULE_MARK: &str = "airgap:rule:";
+/// Marks that earlier versions wrote on a parent for each sub-resource AWS cannot tag
+/// (`airgap:route:<cidr>` = node id, and the same for associations, propagations, rules
+/// and acceptances). Nothing reads or writes them now (sub-resources are paired with their
+/// nodes by identity); as they count against the parent's 50 tags, the parent's update
+/// removes them.
+const LEGACY_MARKS: [&str; 5] =
+    ["airgap:route:", "airgap:assoc:", "airgap:prop:", "airgap:rule:", "airgap:accept:"];
+
+/// The legacy marks among a parent's tags, sorted.
+pub fn legacy_marks(tags: &HashMap<String, String>) -> Vec<String> {
+    let mut keys: Vec<String> =
+        tags.keys().filter(|k| LEGACY_MARKS.iter().any(|m| k.starts_with(m))).cloned().collect();
+    keys.sort();
+    keys
+}
 
 /// The standard tags of a resource, `Name` included (what the console shows).
 pub fn standard(env: &str, id: &str) -> Vec<(String, String)> {

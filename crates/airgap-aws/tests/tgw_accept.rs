@@ -118,17 +118,13 @@ async fn create_takes_an_available_attachment_for_accepted() {
         let k = accepter(&[&refused, &described, &marked]);
         let created = k.create(&node()).await.expect("accepted before");
         assert_eq!(created.physical_id, format!("{ATT}_accept"));
-        assert_eq!(marked.num_calls(), 1, "{state}: the acceptance is recorded");
+        assert_eq!(marked.num_calls(), 0, "{state}: nothing is written on the gateway");
     }
 }
 
-/// The environment's transit gateway, carrying the acceptance mark of the attachment.
-fn marked_tgw() -> Rule {
-    tgw_marked_for(&[ATT])
-}
-
-/// The environment's transit gateway, carrying acceptance marks of `attachments`.
-fn tgw_marked_for(attachments: &'static [&'static str]) -> Rule {
+/// The environment's transit gateway (no marks: acceptances are read from the
+/// attachments).
+fn env_tgw() -> Rule {
     mock!(Client::describe_transit_gateways).then_output(move || {
         let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
         let tgw = TransitGateway::builder()
@@ -136,63 +132,63 @@ fn tgw_marked_for(attachments: &'static [&'static str]) -> Rule {
             .owner_id(ACCOUNT)
             .tags(tag("airgap:env", ENV))
             .tags(tag("airgap:id", "tgw"));
-        let tgw = attachments
-            .iter()
-            .fold(tgw, |t, att| t.tags(tag(&format!("airgap:accept:{att}"), NODE)));
         DescribeTransitGatewaysOutput::builder().transit_gateways(tgw.build()).build()
     })
 }
 
-/// Observe counts an acceptance only once the attachment is past it.
+/// The gateway's attachments as its owner lists them (by the `transit-gateway-id`
+/// filter): (id, owner account, state).
+fn listed(atts: &'static [(&'static str, &'static str, &'static str)]) -> Rule {
+    mock!(Client::describe_transit_gateway_attachments)
+        .match_requests(|r| {
+            r.filters()
+                .iter()
+                .any(|f| f.name() == Some("transit-gateway-id") && f.values() == [TGW])
+        })
+        .then_output(move || {
+            atts.iter()
+                .fold(DescribeTransitGatewayAttachmentsOutput::builder(), |b, (id, owner, st)| {
+                    b.transit_gateway_attachments(
+                        TransitGatewayAttachment::builder()
+                            .transit_gateway_attachment_id(*id)
+                            .transit_gateway_id(TGW)
+                            .resource_owner_id(*owner)
+                            .state(TransitGatewayAttachmentState::from(*st))
+                            .build(),
+                    )
+                })
+                .build()
+        })
+}
+
+const SPOKE: &str = "222222222222";
+
+/// Observe counts an acceptance only once the attachment is past it, and names it after
+/// the gateway until the plan pairs it with its node by identity.
 #[tokio::test]
 async fn observe_counts_only_states_after_acceptance() {
     for (state, accepted) in
         [("pending", false), ("pendingAcceptance", false), ("available", true), ("modifying", true)]
     {
-        let (tgw, described) = (marked_tgw(), attachment_in(state));
+        let atts: &'static [_] = Box::leak(Box::new([(ATT, SPOKE, state)]));
+        let (tgw, described) = (env_tgw(), listed(atts));
         let found = accepter(&[&tgw, &described]).observe(ENV, &scope()).await.expect("observe");
-        assert_eq!(
-            found.iter().map(|o| o.id.0.as_str()).collect::<Vec<_>>(),
-            if accepted { vec![NODE] } else { vec![] },
-            "attachment {state}"
-        );
+        let ids: Vec<_> = found.iter().map(|o| o.id.0.clone()).collect();
+        let want = if accepted { vec![format!("tgw~{ATT}")] } else { vec![] };
+        assert_eq!(ids, want, "attachment {state}");
     }
 }
 
-/// A stopped destroy can leave the mark of an attachment it deleted; once AWS forgets
-/// that attachment, asking for it by id fails the whole Describe
-/// (InvalidTransitGatewayAttachmentID.NotFound). Observe asks by filter, which leaves it
-/// out, so the live acceptance beside it is still seen.
+/// The owner's own attachments need no acceptance: they are not acceptances.
 #[tokio::test]
-async fn a_forgotten_attachments_mark_does_not_hide_the_live_acceptance() {
-    const OLD: &str = "tgw-attach-0fedcba9876543210";
-    let tgw = tgw_marked_for(&[OLD, ATT]);
-    let by_filter = mock!(Client::describe_transit_gateway_attachments)
-        .match_requests(|r| {
-            let mut asked: Vec<&str> = r
-                .filters()
-                .iter()
-                .filter(|f| f.name() == Some("transit-gateway-attachment-id"))
-                .flat_map(|f| f.values().iter().map(String::as_str))
-                .collect();
-            asked.sort_unstable();
-            r.transit_gateway_attachment_ids().is_empty() && asked == [ATT, OLD]
-        })
-        .then_output(|| {
-            DescribeTransitGatewayAttachmentsOutput::builder()
-                .transit_gateway_attachments(
-                    TransitGatewayAttachment::builder()
-                        .transit_gateway_attachment_id(ATT)
-                        .transit_gateway_id(TGW)
-                        .state(TransitGatewayAttachmentState::Available)
-                        .build(),
-                )
-                .build()
-        });
-    let found = accepter(&[&tgw, &by_filter]).observe(ENV, &scope()).await.expect("observe");
+async fn the_owners_own_attachments_are_not_acceptances() {
+    const OWN: &str = "tgw-attach-0fedcba9876543210";
+    let (tgw, described) =
+        (env_tgw(), listed(&[(OWN, ACCOUNT, "available"), (ATT, SPOKE, "available")]));
+    let found = accepter(&[&tgw, &described]).observe(ENV, &scope()).await.expect("observe");
     assert_eq!(
         found.iter().map(|o| o.physical_id.as_str()).collect::<Vec<_>>(),
         [format!("{ATT}_accept")]
     );
-    assert_eq!(by_filter.num_calls(), 1);
+    assert_eq!(described.num_calls(), 1, "one Describe for every spoke");
 }

@@ -28,6 +28,7 @@ const fn ec2(name: &'static str, timing: Timing, replace: &'static [&'static str
         replace_fields: replace,
         replace_mode: ReplaceMode::DeleteBeforeCreate,
         outputs_changed_by_update: &[],
+        identity: &[],
     }
 }
 
@@ -45,6 +46,7 @@ const fn svc(
         replace_fields: replace,
         replace_mode: ReplaceMode::DeleteBeforeCreate,
         outputs_changed_by_update: &[],
+        identity: &[],
     }
 }
 
@@ -52,10 +54,15 @@ const fn svc(
 pub const VPC: KindFacts = ec2("vpc", Timing::secs(3, 2, 2, 300), &["cidr"]);
 pub const SUBNET: KindFacts = ec2("subnet", Timing::secs(2, 2, 2, 300), &["vpc", "cidr", "az"]);
 pub const ROUTE_TABLE: KindFacts = ec2("route-table", Timing::secs(2, 2, 2, 300), &["vpc"]);
-pub const ROUTE_TABLE_ASSOCIATION: KindFacts =
-    ec2("route-table-association", Timing::secs(1, 1, 1, 300), &["subnet", "routeTable"]);
+pub const ROUTE_TABLE_ASSOCIATION: KindFacts = KindFacts {
+    identity: &["routeTable", "subnet"],
+    ..ec2("route-table-association", Timing::secs(1, 1, 1, 300), &["subnet", "routeTable"])
+};
 /// A route's target changes in place (ReplaceRoute); its destination does not.
-pub const ROUTE: KindFacts = ec2("route", Timing::secs(1, 1, 1, 300), &["routeTable", "cidr"]);
+pub const ROUTE: KindFacts = KindFacts {
+    identity: &["routeTable", "cidr"],
+    ..ec2("route", Timing::secs(1, 1, 1, 300), &["routeTable", "cidr"])
+};
 pub const INTERNET_GATEWAY: KindFacts = ec2("internet-gateway", Timing::secs(3, 2, 3, 300), &[]);
 pub const ELASTIC_IP: KindFacts = ec2("elastic-ip", Timing::secs(1, 1, 2, 300), &[]);
 /// ~1m47s to create, ~4 min to delete with its address released.
@@ -75,16 +82,24 @@ pub const TRANSIT_GATEWAY: KindFacts =
     ec2("transit-gateway", Timing::secs(150, 30, 150, 900), &["asn"]);
 pub const TGW_ROUTE_TABLE: KindFacts =
     ec2("tgw-route-table", Timing::secs(60, 10, 60, 600), &["tgw"]);
-pub const TGW_ASSOCIATION: KindFacts =
-    ec2("tgw-association", Timing::secs(30, 30, 30, 600), &["attachment", "routeTable"]);
-pub const TGW_PROPAGATION: KindFacts =
-    ec2("tgw-propagation", Timing::secs(30, 30, 30, 600), &["attachment", "routeTable"]);
-pub const TGW_ROUTE: KindFacts =
-    ec2("tgw-route", Timing::secs(2, 2, 2, 300), &["routeTable", "cidr"]);
+pub const TGW_ASSOCIATION: KindFacts = KindFacts {
+    identity: &["routeTable", "attachment"],
+    ..ec2("tgw-association", Timing::secs(30, 30, 30, 600), &["attachment", "routeTable"])
+};
+pub const TGW_PROPAGATION: KindFacts = KindFacts {
+    identity: &["routeTable", "attachment"],
+    ..ec2("tgw-propagation", Timing::secs(30, 30, 30, 600), &["attachment", "routeTable"])
+};
+pub const TGW_ROUTE: KindFacts = KindFacts {
+    identity: &["routeTable", "cidr"],
+    ..ec2("tgw-route", Timing::secs(2, 2, 2, 300), &["routeTable", "cidr"])
+};
 pub const TGW_ATTACHMENT: KindFacts =
     ec2("tgw-attachment", Timing::secs(60, 30, 60, 900), &["tgw", "vpc"]);
-pub const TGW_ATTACHMENT_ACCEPTER: KindFacts =
-    ec2("tgw-attachment-accepter", Timing::secs(45, 10, 10, 900), &["attachment", "tgw"]);
+pub const TGW_ATTACHMENT_ACCEPTER: KindFacts = KindFacts {
+    identity: &["tgw", "attachment"],
+    ..ec2("tgw-attachment-accepter", Timing::secs(45, 10, 10, 900), &["attachment", "tgw"])
+};
 
 /// A template's name is fixed; a new image is a new version (an update), which the
 /// node groups that use the template roll to.
@@ -105,10 +120,14 @@ pub const VPC_ENDPOINT_GATEWAY: KindFacts = KindFacts {
 
 // --- RAM (seconds) ---------------------------------------------------------------------
 pub const RAM_SHARE: KindFacts = svc("ram-share", RAM, Timing::secs(2, 2, 2, 300), &[]);
-pub const RAM_ASSOCIATION: KindFacts =
-    svc("ram-association", RAM, Timing::secs(2, 2, 2, 300), &["share", "principal"]);
-pub const RAM_INVITATION_ACCEPTER: KindFacts =
-    svc("ram-invitation-accepter", RAM, Timing::secs(2, 2, 2, 300), &["share"]);
+pub const RAM_ASSOCIATION: KindFacts = KindFacts {
+    identity: &["share", "principal"],
+    ..svc("ram-association", RAM, Timing::secs(2, 2, 2, 300), &["share", "principal"])
+};
+pub const RAM_INVITATION_ACCEPTER: KindFacts = KindFacts {
+    identity: &["share"],
+    ..svc("ram-invitation-accepter", RAM, Timing::secs(2, 2, 2, 300), &["share"])
+};
 
 // --- Logs and Network Firewall (~6 min up, ~21 min down) --------------------------------
 pub const LOG_GROUP: KindFacts = svc("log-group", LOGS, Timing::secs(1, 1, 1, 120), &["name"]);

@@ -80,6 +80,13 @@ pub struct KindFacts {
     /// Outputs an update gives new values (a launch template's version): while one is
     /// planned, dependents see them as known after apply, and follow.
     pub outputs_changed_by_update: &'static [&'static str],
+    /// For kinds AWS cannot tag (routes, associations, rules, acceptances): the attributes
+    /// that identify one resource, its parent and its key there. Observe finds such a
+    /// resource in a parent that carries the env tag and cannot know its node; the plan
+    /// pairs it with the declared node whose resolved attributes agree on these fields.
+    /// Nothing is written on the parent, so a parent's tags do not grow with its
+    /// children (EC2 and RAM allow 50 per resource). Empty: found by its own tags.
+    pub identity: &'static [&'static str],
 }
 
 /// A resource found by observe, mapped back to its node through the `airgap:id` tag.
@@ -414,6 +421,25 @@ impl dyn Kind {
     /// Outputs an update gives new values; see [`KindFacts::outputs_changed_by_update`].
     pub fn outputs_changed_by_update(&self) -> &'static [&'static str] {
         self.facts().outputs_changed_by_update
+    }
+
+    /// The identity of a resource of a kind AWS cannot tag ([`KindFacts::identity`]), from
+    /// attributes: a declared node's with its references resolved, or an observed
+    /// resource's. None for kinds found by their tags, and while a field is missing or not
+    /// known yet (its parent is still to be created: so is the resource).
+    pub fn identity_of(&self, attrs: &Attrs) -> Option<String> {
+        let fields = self.facts().identity;
+        if fields.is_empty() {
+            return None;
+        }
+        let mut parts = Vec::with_capacity(fields.len());
+        for f in fields {
+            match attrs.get(*f)? {
+                v if v.is_unknown() || !v.refs().is_empty() => return None,
+                v => parts.push(v),
+            }
+        }
+        serde_json::to_string(&parts).ok()
     }
 }
 

@@ -270,6 +270,15 @@ pub fn decide(
         }
     }
 
+    // Resources of kinds AWS cannot tag carry no node id: observe names them after their
+    // parent, and they are paired with declared nodes by identity (KindFacts::identity).
+    let mut by_identity: HashMap<(String, Scope, String), NodeId> = HashMap::new();
+    for ((kind, scope, id), o) in &by_key {
+        if let Some(ident) = registry.get(kind).and_then(|k| k.identity_of(&o.attrs)) {
+            by_identity.insert((kind.clone(), scope.clone(), ident), id.clone());
+        }
+    }
+
     let mut nodes: Vec<PlannedNode> = Vec::with_capacity(graph.len() + extra.len());
     let mut refused: Vec<(NodeId, String)> = Vec::new();
     let mut plan_ix_of_graph: Vec<usize> = vec![usize::MAX; graph.len()];
@@ -278,7 +287,7 @@ pub fn decide(
     for &gi in graph.topo_order() {
         let node = graph.node(gi);
         let key = (node.kind.clone(), node.scope.clone(), node.id.clone());
-        let current = by_key.remove(&key);
+        let mut current = by_key.remove(&key);
         let ix = nodes.len();
         plan_ix_of_graph[gi] = ix;
         index_by_id.insert(node.id.clone(), ix);
@@ -325,6 +334,17 @@ pub fn decide(
                     }
                 }
                 let kind = registry.get(&node.kind).expect("kinds checked by plan()");
+                if current.is_none() {
+                    current = kind
+                        .identity_of(&desired)
+                        .and_then(|ident| {
+                            by_identity.remove(&(node.kind.clone(), node.scope.clone(), ident))
+                        })
+                        .and_then(|found| {
+                            by_key.remove(&(node.kind.clone(), node.scope.clone(), found))
+                        })
+                        .map(|o| Observed { id: node.id.clone(), ..o });
+                }
                 let action = match &current {
                     None => Action::Create,
                     Some(cur) => {
@@ -453,6 +473,7 @@ mod tests {
             replace_fields: &["cidr"],
             replace_mode: crate::ReplaceMode::DeleteBeforeCreate,
             outputs_changed_by_update: &[],
+            identity: &[],
         };
         let registry = sim::registry(&SimCloud::new(1.0, RateLimits::none()), &[&VPC]);
         decide("t", &graph, &registry, PlanMode::Apply, observed, 1)
@@ -494,6 +515,87 @@ mod tests {
         let mut parents = a();
         parents.2.parents.push("tgw-1".into());
         assert_ne!(plan_of(vec![parents]).fingerprint(), base);
+    }
+
+    /// A route as observe finds it in its table: named after the table, not its node.
+    fn route(table: &str, physical_table: &str, cidr: &str) -> (String, Scope, Observed) {
+        let observed = Observed {
+            id: format!("{table}~{cidr}").as_str().into(),
+            physical_id: format!("{physical_table}_{cidr}"),
+            attrs: Attrs::from([
+                ("routeTable".to_string(), Value::str(physical_table)),
+                ("cidr".to_string(), Value::str(cidr)),
+            ]),
+            outputs: Attrs::new(),
+            parents: vec![physical_table.to_string()],
+        };
+        ("route".to_string(), scope(), observed)
+    }
+
+    #[test]
+    fn untaggable_resources_are_paired_with_their_nodes_by_identity() {
+        const VPC: KindFacts = KindFacts {
+            name: "vpc",
+            timing: crate::Timing::secs(3, 2, 2, 300),
+            bucket: "mutate",
+            read_bucket: "describe",
+            replace_fields: &["cidr"],
+            replace_mode: crate::ReplaceMode::DeleteBeforeCreate,
+            outputs_changed_by_update: &[],
+            identity: &[],
+        };
+        const ROUTE: KindFacts = KindFacts {
+            name: "route",
+            replace_fields: &["routeTable", "cidr"],
+            identity: &["routeTable", "cidr"],
+            ..VPC
+        };
+        let registry = sim::registry(&SimCloud::new(1.0, RateLimits::none()), &[&VPC, &ROUTE]);
+        let mut b = GraphBuilder::new();
+        b.add(Node::new("vpc/a", "vpc", scope()).attr("cidr", "10.0.0.0/16"));
+        b.add(
+            Node::new("vpc/a/default", "route", scope())
+                .attr("routeTable", Value::reference("vpc/a", "id"))
+                .attr("cidr", "0.0.0.0/0"),
+        );
+        let graph = b.seal().unwrap();
+        let actions = |observed| {
+            let plan = decide("t", &graph, &registry, PlanMode::Apply, observed, 1);
+            let mut v: Vec<(String, Action)> =
+                plan.nodes.into_iter().map(|n| (n.id.0, n.action)).collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        };
+
+        // The route in the existing table is the declared one; another is not declared.
+        let found = actions(vec![
+            vpc("vpc/a", "vpc-1", "10.0.0.0/16"),
+            route("vpc/a", "vpc-1", "0.0.0.0/0"),
+            route("vpc/a", "vpc-1", "10.9.0.0/16"),
+        ]);
+        assert_eq!(
+            found,
+            [
+                ("vpc/a".to_string(), Action::NoOp),
+                ("vpc/a/default".to_string(), Action::NoOp),
+                ("vpc/a~10.9.0.0/16".to_string(), Action::Delete),
+            ]
+        );
+        // The same CIDR in another table is another route.
+        let other = actions(vec![
+            vpc("vpc/a", "vpc-1", "10.0.0.0/16"),
+            route("vpc/old", "vpc-2", "0.0.0.0/0"),
+        ]);
+        assert_eq!(other[1], ("vpc/a/default".to_string(), Action::Create));
+        assert_eq!(other[2], ("vpc/old~0.0.0.0/0".to_string(), Action::Delete));
+        // A table to be replaced has none of its routes kept: they go with it.
+        let replaced = actions(vec![
+            vpc("vpc/a", "vpc-1", "10.7.0.0/16"),
+            route("vpc/a", "vpc-1", "0.0.0.0/0"),
+        ]);
+        assert!(matches!(replaced[0].1, Action::Replace { .. }), "{replaced:?}");
+        assert_eq!(replaced[1], ("vpc/a/default".to_string(), Action::Create));
+        assert_eq!(replaced[2], ("vpc/a~0.0.0.0/0".to_string(), Action::Delete));
     }
 
     #[test]

@@ -360,11 +360,26 @@ async fn hub_and_spokes_across_accounts() {
     let two =
         [Spoke("workload", "workload", "10.10.0.0/16"), Spoke("tooling", "shared", "10.20.0.0/20")];
     dir.write("bp.yaml", &blueprint(&env, &accounts, &two));
+    let described =
+        ec2(&ls, &extra).await.describe_transit_gateway_attachments().send().await.unwrap();
+    let extra_attachments: Vec<&str> = described
+        .transit_gateway_attachments()
+        .iter()
+        .filter(|a| a.resource_owner_id() == Some(extra.id()))
+        .filter_map(|a| a.transit_gateway_attachment_id())
+        .collect();
+    assert!(!extra_attachments.is_empty());
     let plan = changes(&dir);
     assert!(!plan.is_empty());
     for (action, id, account) in &plan {
         assert_eq!(action, "delete", "{id} in {account}");
-        assert!(account == extra.id() || id.contains("extra"), "{action} {id} in {account}");
+        // Undeclared routes, links and associations are named after their parent and key
+        // (the account, CIDR or attachment), as nothing records their node.
+        let about_extra = ["extra", extra.id(), "10.30.0.0/16"]
+            .iter()
+            .chain(extra_attachments.iter())
+            .any(|k| id.contains(k));
+        assert!(account == extra.id() || about_extra, "{action} {id} in {account}");
     }
     check(&dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]), 0, "apply 2");
     assert_eq!(

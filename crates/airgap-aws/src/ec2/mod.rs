@@ -32,9 +32,9 @@ pub use tgw::{
 pub use tgw_accept::TgwAttachmentAccepter;
 
 pub(crate) use tagged::{
-    adopted, answer_each, available_or_gone, describe_by_ids, describe_one, diff_with_tag_drift,
-    env_pages, lookup, made, mark_made, marked, observe_tagged, parents_of_env, retag_only,
-    route_made, route_mark, unmark_removed, TagDrift, Tagged, ID_BATCH,
+    adopted, answer_each, available_or_gone, child, describe_by_ids, describe_one,
+    diff_with_tag_drift, env_pages, lookup, made, observe_tagged, parents_of_env, retag_only,
+    route_made, TagDrift, Tagged, ID_BATCH,
 };
 
 /// EC2 clients per account and region.
@@ -128,7 +128,8 @@ pub(crate) fn is_node(tags: &[Tag], node: &airgap_engine::Resolved) -> bool {
     tags::owned_id(&tag_map(tags), &node.env).as_deref() == Some(node.id.0.as_str())
 }
 
-/// Puts the standard tags back when the diff says some are missing.
+/// Puts the standard tags back when the diff says some are missing, and removes the
+/// marks earlier versions left ([`tags::legacy_marks`]).
 pub(crate) async fn retag(
     c: &aws_sdk_ec2::Client,
     diff: &airgap_engine::Diff,
@@ -136,43 +137,21 @@ pub(crate) async fn retag(
     env: &str,
     id: &str,
 ) -> Result<(), KindError> {
-    if !crate::kit::changes(diff, &["tags"]) {
-        return Ok(());
+    if crate::kit::changes(diff, &["tags"]) {
+        let mut req = c.create_tags().resources(resource);
+        for (k, v) in tags::standard(env, id) {
+            req = req.tags(Tag::builder().key(k).value(v).build());
+        }
+        req.send().await.map_err(crate::errors::classify)?;
     }
-    let mut req = c.create_tags().resources(resource);
-    for (k, v) in tags::standard(env, id) {
-        req = req.tags(Tag::builder().key(k).value(v).build());
+    let stale =
+        diff.changes.iter().find(|ch| ch.field == "staleTags").and_then(|ch| ch.old.as_ref());
+    if let Some(airgap_engine::Value::List(keys)) = stale {
+        let mut req = c.delete_tags().resources(resource);
+        for k in keys.iter().filter_map(airgap_engine::Value::as_str) {
+            req = req.tags(Tag::builder().key(k).build());
+        }
+        req.send().await.map_err(crate::errors::classify)?;
     }
-    req.send().await.map_err(crate::errors::classify)?;
     Ok(())
-}
-
-/// Records a sub-resource (route, association) on its parent: `<mark><key>` = id.
-pub(crate) async fn mark(
-    c: &aws_sdk_ec2::Client,
-    parent: &str,
-    key: &str,
-    id: &str,
-) -> Result<(), KindError> {
-    c.create_tags()
-        .resources(parent)
-        .tags(Tag::builder().key(key).value(id).build())
-        .send()
-        .await
-        .map_err(crate::errors::classify)?;
-    Ok(())
-}
-
-pub(crate) async fn unmark(
-    c: &aws_sdk_ec2::Client,
-    parent: &str,
-    key: &str,
-) -> Result<(), KindError> {
-    match c.delete_tags().resources(parent).tags(Tag::builder().key(key).build()).send().await {
-        Ok(_) => Ok(()),
-        Err(e) => match crate::errors::classify(e) {
-            e if e.class == airgap_engine::ErrorClass::NotFound => Ok(()),
-            e => Err(e),
-        },
-    }
 }

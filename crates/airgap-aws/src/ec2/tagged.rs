@@ -9,9 +9,8 @@ use airgap_engine::{
 };
 use aws_sdk_ec2::types::Tag;
 
-use super::{mark, tag_map, unmark, Ec2};
-use crate::errors::gone_is_ok;
-use crate::kit::{id_out, missing_tags, ready_when_available};
+use super::{tag_map, Ec2};
+use crate::kit::{id_out, missing_tags, ready_when_available, stale_marks};
 use crate::tags;
 
 /// An EC2 resource that carries tags and has an id: what observe and adoption need.
@@ -94,6 +93,7 @@ pub(crate) fn observe_tagged<T: Tagged>(
             );
             if drift == TagDrift::Shown {
                 o.attrs.extend(missing_tags(&t, env, &id));
+                o.attrs.extend(stale_marks(&t));
             }
             Some(o)
         })
@@ -191,45 +191,27 @@ macro_rules! lookup {
 }
 pub(crate) use lookup;
 
-/// A sub-resource AWS cannot tag, recorded on its parent as `<key>` = node id (see
-/// [`mark`]): observed when its parent's tags carry the mark, with no outputs.
-pub(crate) fn marked(
-    tags: &HashMap<String, String>,
+/// A sub-resource AWS cannot tag (a route, an association, a rule), found in a parent
+/// that carries the env tag: the environment's because its parent is. Nothing is written
+/// on the parent (its tags would grow with its children, against EC2's and RAM's 50 per
+/// resource); the id names the parent and the key until the plan pairs the resource with
+/// its node by identity (`KindFacts::identity`). No outputs.
+pub(crate) fn child(
+    parent_tags: &HashMap<String, String>,
+    env: &str,
     key: &str,
     physical_id: String,
     attrs: Attrs,
     parents: Vec<String>,
 ) -> Option<Observed> {
+    let parent = tags::owned_id(parent_tags, env)?;
     Some(Observed {
-        id: tags.get(key)?.as_str().into(),
+        id: format!("{parent}~{key}").as_str().into(),
         physical_id,
         attrs,
         outputs: Attrs::new(),
         parents,
     })
-}
-
-/// The end of a sub-resource's create: the mark on its parent, then its physical id.
-pub(crate) async fn mark_made(
-    c: &aws_sdk_ec2::Client,
-    parent: &str,
-    key: &str,
-    node: &Resolved,
-    physical_id: String,
-) -> Result<Created, KindError> {
-    mark(c, parent, key, &node.id.0).await?;
-    Ok(Created { physical_id, outputs: Attrs::new() })
-}
-
-/// The end of a sub-resource's delete: gone already is fine, then the mark goes.
-pub(crate) async fn unmark_removed<T>(
-    c: &aws_sdk_ec2::Client,
-    removed: Result<T, KindError>,
-    parent: &str,
-    key: &str,
-) -> Result<(), KindError> {
-    gone_is_ok(removed)?;
-    unmark(c, parent, key).await
 }
 
 /// Readiness of a resource that has no deleting state (a VPC, a subnet), from the state a
@@ -307,17 +289,10 @@ macro_rules! env_pages {
 }
 pub(crate) use env_pages;
 
-/// A route's mark on its table (VPC and TGW route tables alike).
-pub(crate) fn route_mark(cidr: &str) -> String {
-    format!("{}{cidr}", tags::ROUTE_MARK)
-}
-
 /// The end of a route's create, from the create call's answer (see
 /// [`crate::kit::unless_done`]): a route there already (a retry, or one made outside)
-/// is pointed where the spec says by `replace`; then the route is marked on its table.
+/// is pointed where the spec says by `replace`.
 pub(crate) async fn route_made<T>(
-    c: &aws_sdk_ec2::Client,
-    node: &Resolved,
     (rt, cidr): (&str, &str),
     made: Option<T>,
     replace: impl std::future::Future<Output = Result<(), KindError>>,
@@ -325,5 +300,5 @@ pub(crate) async fn route_made<T>(
     if made.is_none() {
         replace.await?;
     }
-    mark_made(c, rt, &route_mark(cidr), node, format!("{rt}_{cidr}")).await
+    Ok(Created { physical_id: format!("{rt}_{cidr}"), outputs: Attrs::new() })
 }

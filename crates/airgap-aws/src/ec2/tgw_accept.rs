@@ -1,5 +1,7 @@
 //! The transit gateway owner's acceptance of a VPC attachment made from another
-//! account. Recorded on the transit gateway as `airgap:accept:<attachment>`.
+//! account. An acceptance is no resource and has no tags: the accepted attachments of
+//! other accounts on the environment's transit gateways are its acceptances, read in one
+//! Describe and paired with their nodes by gateway and attachment.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,10 +12,9 @@ use airgap_engine::{
 };
 use async_trait::async_trait;
 
-use super::{env_filter, filter, kind_meta, mark_made, parents_of_env, unmark, Ec2};
+use super::{child, env_filter, filter, kind_meta, parents_of_env, Ec2};
 use crate::errors::classify;
-
-use crate::ram::ACCEPT_MARK;
+use crate::kit::all_pages;
 use airgap_catalog::spec::{Spec, TgwAttachmentAccepterSpec};
 
 pub struct TgwAttachmentAccepter(pub Arc<Ec2>);
@@ -79,34 +80,30 @@ impl Kind for TgwAttachmentAccepter {
             .send()
             .await
             .map_err(classify)?;
-        let mut marks = Vec::new();
         let mine =
             tgws.transit_gateways().iter().filter(|t| super::tgw::owned_by(t.owner_id(), scope));
-        for (t, tm) in parents_of_env(mine, env) {
-            let tgw = t.transit_gateway_id().unwrap_or_default().to_string();
-            for (k, id) in tm {
-                if let Some(att) = k.strip_prefix(ACCEPT_MARK) {
-                    marks.push((tgw.clone(), att.to_string(), id));
-                }
-            }
-        }
-        if marks.is_empty() {
+        let gateways: HashMap<String, HashMap<String, String>> = parents_of_env(mine, env)
+            .into_iter()
+            .filter_map(|(t, tm)| Some((t.transit_gateway_id()?.to_string(), tm)))
+            .collect();
+        if gateways.is_empty() {
             return Ok(Vec::new());
         }
-        let st = states(c, marks.iter().map(|(_, a, _)| a.clone()).collect()).await?;
-        Ok(marks
-            .into_iter()
-            .filter(|(_, att, _)| accepted(st.get(att).map(String::as_str)))
-            .map(|(tgw, att, id)| Observed {
-                id: id.as_str().into(),
-                physical_id: accept_id(&att),
-                attrs: TgwAttachmentAccepterSpec {
-                    attachment: att.as_str().into(),
-                    tgw: tgw.as_str().into(),
-                }
-                .to_attrs(),
-                outputs: Attrs::new(),
-                parents: vec![tgw, att],
+        let attachments = all_pages!(c
+            .describe_transit_gateway_attachments()
+            .filters(filter("transit-gateway-id", gateways.keys().cloned()))
+            .filters(filter("resource-type", ["vpc"]))
+            .filters(filter("state", ["available", "modifying"])))?;
+        Ok(attachments
+            .iter()
+            // The owner's own attachments need no acceptance.
+            .filter(|a| a.resource_owner_id().is_some_and(|o| o != scope.account))
+            .filter(|a| accepted(a.state().map(|s| s.as_str())))
+            .filter_map(|a| {
+                let (att, tgw) = (a.transit_gateway_attachment_id()?, a.transit_gateway_id()?);
+                let spec = TgwAttachmentAccepterSpec { attachment: att.into(), tgw: tgw.into() };
+                let parents = vec![tgw.to_string(), att.to_string()];
+                child(&gateways[tgw], env, att, accept_id(att), spec.to_attrs(), parents)
             })
             .collect())
     }
@@ -114,7 +111,7 @@ impl Kind for TgwAttachmentAccepter {
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let c = self.0.client(&node.scope)?;
         let spec = TgwAttachmentAccepterSpec::from_attrs(&node.attrs)?;
-        let (att, tgw) = (spec.attachment.get()?.to_string(), spec.tgw.get()?);
+        let att = spec.attachment.get()?.to_string();
         if let Err(e) = c
             .accept_transit_gateway_vpc_attachment()
             .transit_gateway_attachment_id(&att)
@@ -130,18 +127,16 @@ impl Kind for TgwAttachmentAccepter {
                 return Err(e);
             }
         }
-        mark_made(c, tgw, &format!("{ACCEPT_MARK}{att}"), node, accept_id(&att)).await
+        Ok(Created { physical_id: accept_id(&att), outputs: Attrs::new() })
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
         Ok(Updated::done(change.current.outputs.clone()))
     }
 
-    // The spoke deletes the attachment; the owner only forgets its acceptance.
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        let spec = TgwAttachmentAccepterSpec::from_attrs(&current.attrs)?;
-        let key = format!("{ACCEPT_MARK}{}", spec.attachment.get()?);
-        unmark(self.0.client(scope)?, spec.tgw.get()?, &key).await
+    // The spoke deletes the attachment; an acceptance has nothing to undo.
+    async fn delete(&self, _scope: &Scope, _current: &Observed) -> Result<(), KindError> {
+        Ok(())
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {

@@ -239,6 +239,15 @@ pub(crate) fn missing_tags(
     (!missing.is_empty()).then(|| ("tagsMissing".to_string(), Value::List(missing)))
 }
 
+/// The marks earlier versions left on a parent ([`tags::legacy_marks`]), as the attribute
+/// observe reports them in.
+pub(crate) fn stale_marks(tags: &HashMap<String, String>) -> Option<(String, Value)> {
+    let stale = tags::legacy_marks(tags);
+    (!stale.is_empty()).then(|| {
+        ("staleTags".to_string(), Value::List(stale.into_iter().map(Value::Str).collect()))
+    })
+}
+
 /// A kind's own diff plus the tag drift observe found.
 pub(crate) fn with_tag_drift(
     mut diff: airgap_engine::Diff,
@@ -249,6 +258,14 @@ pub(crate) fn with_tag_drift(
             field: "tags".into(),
             old: Some(missing.clone()),
             new: Value::str("airgap:env, airgap:id, airgap:managed-by, Name"),
+            forces_replacement: false,
+        });
+    }
+    if let Some(stale) = observed.attrs.get("staleTags") {
+        diff.changes.push(airgap_engine::FieldChange {
+            field: "staleTags".into(),
+            old: Some(stale.clone()),
+            new: Value::List(Vec::new()),
             forces_replacement: false,
         });
     }

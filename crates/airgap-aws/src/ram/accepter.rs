@@ -12,10 +12,8 @@ use airgap_engine::{
 use async_trait::async_trait;
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareInvitationStatus};
 
-use super::{
-    accept_key, all_shares, association_failed, link_status, live, principal_links, tag_map, Ram,
-};
-use crate::ec2::kind_meta;
+use super::{all_shares, association_failed, link_status, live, principal_links, tag_map, Ram};
+use crate::ec2::{child, kind_meta};
 use crate::errors::{classify, code_of, found};
 use crate::kit::page_items;
 use crate::tags;
@@ -30,9 +28,9 @@ impl Kind for RamInvitationAccepter {
     /// other accounts by tag (AWS refuses it, see [`shares`]) or relies on their tags
     /// being visible to a principal: this account lists what is shared with it, unfiltered,
     /// for the owners; each owner that is one of the environment's accounts then says,
-    /// with its own credentials and tags, which of its shares are the environment's and
-    /// which node accepts for this account, and its principal association says whether
-    /// this account accepted (see [`accepted_shares`]).
+    /// with its own credentials and tags, which of its shares are the environment's, and
+    /// its principal association whether this account accepted (see [`accepted_shares`]).
+    /// An acceptance is no resource and has no tags: it is paired with its node by share.
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let shared = all_shares(
             self.0
@@ -54,13 +52,22 @@ impl Kind for RamInvitationAccepter {
             let Ok(oc) = self.0.client(&Scope::new(owner, scope.region.clone())) else {
                 continue;
             };
-            found.extend(accepted_shares(oc, env, arns, &scope.account).await?.into_iter().map(
-                |(arn, id)| Observed {
-                    id: id.as_str().into(),
-                    attrs: RamInvitationAccepterSpec { share: arn.as_str().into() }.to_attrs(),
-                    outputs: Attrs::new(),
-                    physical_id: format!("{arn}{ACCEPT_SUFFIX}"),
-                    parents: vec![arn],
+            let accepted = accepted_shares(oc, env, arns, &scope.account).await?;
+            if accepted.is_empty() {
+                continue;
+            }
+            // Within the organization (sharing with it enabled) a principal is ASSOCIATED
+            // without an invitation: nothing was accepted, and no node accepts.
+            let invited = invitations_accepted(
+                self.0.client(scope)?,
+                accepted.iter().map(|(arn, _)| arn.clone()).collect(),
+            )
+            .await?;
+            found.extend(accepted.into_iter().filter(|(arn, _)| invited.contains(arn)).filter_map(
+                |(arn, share_tags)| {
+                    let spec = RamInvitationAccepterSpec { share: arn.as_str().into() };
+                    let id = format!("{arn}{ACCEPT_SUFFIX}");
+                    child(&share_tags, env, &scope.account, id, spec.to_attrs(), vec![arn])
                 },
             ));
         }
@@ -143,18 +150,18 @@ impl Kind for RamInvitationAccepter {
     }
 }
 
-/// Of the shares `arns` of the owner whose client is `oc`: the environment's ones that
-/// `principal` accepted, with the node that accepts for it. The owner's tags say which
-/// are the environment's and which node accepts (`airgap:accept:<principal>`); an
-/// account outside the organization stays ASSOCIATING until it accepts the invitation,
-/// and is ASSOCIATED after (RAM API reference, ResourceShareAssociation `status`:
+/// Of the shares `arns` of the owner whose client is `oc`: the environment's ones
+/// `principal` is ASSOCIATED with, with the share's tags. The owner's tags say which are
+/// the environment's; an account outside the organization stays ASSOCIATING until it
+/// accepts the invitation, and is ASSOCIATED after (RAM API reference,
+/// ResourceShareAssociation `status`:
 /// https://docs.aws.amazon.com/ram/latest/APIReference/API_ResourceShareAssociation.html).
 async fn accepted_shares(
     oc: &aws_sdk_ram::Client,
     env: &str,
     arns: Vec<String>,
     principal: &str,
-) -> Result<Vec<(String, String)>, KindError> {
+) -> Result<Vec<(String, HashMap<String, String>)>, KindError> {
     let owned = all_shares(
         oc.get_resource_shares()
             .resource_owner(ResourceOwner::SelfValue)
@@ -165,27 +172,44 @@ async fn accepted_shares(
     let Some(owned) = found(owned)? else {
         return Ok(Vec::new());
     };
-    let nodes: HashMap<String, String> = owned
+    let mut envs: HashMap<String, HashMap<String, String>> = owned
         .into_iter()
         .filter(live)
         .filter_map(|sh| {
             let t = tag_map(&sh);
             tags::owned_id(&t, env)?;
-            Some((sh.resource_share_arn()?.to_string(), t.get(&accept_key(principal))?.clone()))
+            Some((sh.resource_share_arn()?.to_string(), t))
         })
         .collect();
-    if nodes.is_empty() {
+    if envs.is_empty() {
         return Ok(Vec::new());
     }
-    let links = found(principal_links(oc, nodes.keys().cloned().collect(), Some(principal)).await)?;
+    let links = found(principal_links(oc, envs.keys().cloned().collect(), Some(principal)).await)?;
     Ok(links
         .unwrap_or_default()
         .into_iter()
         .filter(|(_, p, st)| p == principal && st == "ASSOCIATED")
         .filter_map(|(arn, _, _)| {
-            let id = nodes.get(&arn)?.clone();
-            Some((arn, id))
+            let t = envs.remove(&arn)?;
+            Some((arn, t))
         })
+        .collect())
+}
+
+/// Which of the shares `arns` this account (client `c`) has an ACCEPTED invitation to
+/// (GetResourceShareInvitations, by share ARN).
+async fn invitations_accepted(
+    c: &aws_sdk_ram::Client,
+    arns: Vec<String>,
+) -> Result<std::collections::HashSet<String>, KindError> {
+    let invitations = page_items!(
+        c.get_resource_share_invitations().set_resource_share_arns(Some(arns)),
+        resource_share_invitations
+    )?;
+    Ok(invitations
+        .iter()
+        .filter(|i| i.status() == Some(&ResourceShareInvitationStatus::Accepted))
+        .filter_map(|i| i.resource_share_arn().map(str::to_string))
         .collect())
 }
 

@@ -1,5 +1,8 @@
 //! The principal association kind (`ram-association`): a share's association with one
-//! account, recorded on the share as `airgap:assoc:<principal>` (it cannot be tagged).
+//! account. It cannot be tagged: the principal associations of the environment's shares
+//! are its own, read with one GetResourceShareAssociations for all of them and paired
+//! with their nodes by share and principal. Nothing is recorded on the share, whose tags
+//! would otherwise grow with the spoke accounts (RAM allows 50 per share).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,14 +14,10 @@ use airgap_engine::{
 };
 use async_trait::async_trait;
 
-use super::{
-    accept_key, assoc_key, association_failed, link_status, principal_links, ram_tags, shares,
-    tag_map, Ram,
-};
-use crate::ec2::kind_meta;
+use super::{association_failed, link_status, principal_links, shares, tag_map, Ram};
+use crate::ec2::{child, kind_meta};
 use crate::errors::classify;
-use crate::kit::{changes, delete_call, not_visible_yet};
-use crate::tags;
+use crate::kit::{delete_call, not_visible_yet};
 
 pub struct RamAssociation(pub Arc<Ram>);
 
@@ -32,35 +31,23 @@ impl Kind for RamAssociation {
     kind_meta!(RAM_ASSOCIATION);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let owned = shares(&self.0, env, scope).await?;
-        let marked: HashMap<String, HashMap<String, String>> = owned
+        let owned: HashMap<String, HashMap<String, String>> = shares(&self.0, env, scope)
+            .await?
             .iter()
             .filter_map(|sh| Some((sh.resource_share_arn()?.to_string(), tag_map(sh))))
-            .filter(|(_, t)| t.keys().any(|k| k.starts_with(tags::ASSOC_MARK)))
             .collect();
-        if marked.is_empty() {
+        if owned.is_empty() {
             return Ok(Vec::new());
         }
         let links =
-            principal_links(self.0.client(scope)?, marked.keys().cloned().collect(), None).await?;
+            principal_links(self.0.client(scope)?, owned.keys().cloned().collect(), None).await?;
         Ok(links
             .into_iter()
             .filter(|(_, _, st)| st == "ASSOCIATED" || st == "ASSOCIATING")
             .filter_map(|(arn, principal, _)| {
-                let t = &marked[&arn];
-                let id = t.get(&assoc_key(&principal))?;
-                let spec = RamAssociationSpec {
-                    share: arn.as_str().into(),
-                    principal: principal.clone(),
-                    accepter: t.get(&accept_key(&principal)).cloned(),
-                };
-                Some(Observed {
-                    id: id.as_str().into(),
-                    physical_id: physical_id(&arn, &principal),
-                    attrs: spec.to_attrs(),
-                    outputs: Attrs::new(),
-                    parents: vec![arn],
-                })
+                let spec = RamAssociationSpec { share: arn.as_str().into(), principal };
+                let id = physical_id(&arn, &spec.principal);
+                child(&owned[&arn], env, &spec.principal, id, spec.to_attrs(), vec![arn.clone()])
             })
             .collect())
     }
@@ -76,17 +63,11 @@ impl Kind for RamAssociation {
             .send()
             .await
             .map_err(classify)?;
-        mark(c, node, &spec).await?;
         Ok(Created { physical_id: physical_id(arn, &spec.principal), outputs: Attrs::new() })
     }
 
+    // The share and principal force a replacement: nothing changes in place.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        // The share and principal force a replacement: only the accepter's mark
-        // changes in place.
-        if changes(change.diff, &["accepter"]) {
-            let spec = RamAssociationSpec::from_attrs(&change.node.attrs)?;
-            mark(self.0.client(&change.node.scope)?, change.node, &spec).await?;
-        }
         Ok(Updated::done(change.current.outputs.clone()))
     }
 
@@ -96,14 +77,6 @@ impl Kind for RamAssociation {
         let (arn, principal) = (spec.share.get()?, &spec.principal);
         delete_call(
             c.disassociate_resource_share().resource_share_arn(arn).principals(principal).send(),
-        )
-        .await?;
-        delete_call(
-            c.untag_resource()
-                .resource_share_arn(arn)
-                .tag_keys(assoc_key(principal))
-                .tag_keys(accept_key(principal))
-                .send(),
         )
         .await
     }
@@ -124,25 +97,4 @@ impl Kind for RamAssociation {
             (_, None) => return Err(not_visible_yet(check.physical_id)),
         })
     }
-}
-
-/// Records the association on the share (and, for a principal outside the
-/// organization, the node that accepts it there).
-async fn mark(
-    c: &aws_sdk_ram::Client,
-    node: &Resolved,
-    spec: &RamAssociationSpec,
-) -> Result<(), KindError> {
-    let principal = &spec.principal;
-    let mut t = vec![(assoc_key(principal), node.id.0.clone())];
-    if let Some(acc) = &spec.accepter {
-        t.push((accept_key(principal), acc.clone()));
-    }
-    c.tag_resource()
-        .resource_share_arn(spec.share.get()?)
-        .set_tags(Some(ram_tags(t)))
-        .send()
-        .await
-        .map_err(classify)?;
-    Ok(())
 }

@@ -1,9 +1,8 @@
 //! AWS RAM: the resource share of the transit gateway, its principal associations, and
 //! the acceptance of the invitation in each principal account outside the organization.
-//! Associations cannot be tagged: each is recorded on the share as
-//! `airgap:assoc:<principal>` (and `airgap:accept:<principal>` names the node that
-//! accepts it on the other side; that side reads it with the owner's credentials, see
-//! [`RamInvitationAccepter`]).
+//! Neither associations nor acceptances can be tagged: they are read from the
+//! environment's shares (the owner's GetResourceShareAssociations, the principal's
+//! invitations) and paired with their nodes by identity (`KindFacts::identity`).
 
 mod accepter;
 mod association;
@@ -29,8 +28,6 @@ pub use share::RamShare;
 
 pub type Ram = PerScope<aws_sdk_ram::Client>;
 
-pub const ACCEPT_MARK: &str = "airgap:accept:";
-
 pub fn register(registry: &mut Registry, ram: &Arc<Ram>) {
     registry
         .register(Arc::new(RamShare(Arc::clone(ram))))
@@ -48,14 +45,6 @@ fn tag_map(share: &ResourceShare) -> HashMap<String, String> {
 
 fn live(share: &ResourceShare) -> bool {
     !matches!(share.status(), Some(ResourceShareStatus::Deleted | ResourceShareStatus::Deleting))
-}
-
-fn assoc_key(principal: &str) -> String {
-    format!("{}{principal}", tags::ASSOC_MARK)
-}
-
-fn accept_key(principal: &str) -> String {
-    format!("{ACCEPT_MARK}{principal}")
 }
 
 /// Every share of a GetResourceShares request, all pages.

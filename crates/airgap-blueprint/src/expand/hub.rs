@@ -64,21 +64,19 @@ pub(super) fn transit_gateway(
             },
         ));
         for (name, scope) in &spoke_accounts {
-            // The principal's side finds its node by this name on the share.
-            let accepter = (!hub.ram.organization.value).then(|| format!("ram/accept/{name}"));
             b.add(node(
                 format!("ram/principal/{name}").as_str(),
                 net.clone(),
                 &RamAssociationSpec {
                     share: Id::of("ram/share", "arn"),
                     principal: scope.account.clone(),
-                    accepter: accepter.clone(),
                 },
             ));
-            if let Some(accepter) = accepter {
+            // Within the organization (sharing with it enabled) there is no invitation.
+            if !hub.ram.organization.value {
                 b.add(
                     node(
-                        accepter.as_str(),
+                        format!("ram/accept/{name}").as_str(),
                         scope.clone(),
                         &RamInvitationAccepterSpec { share: Id::of("ram/share", "arn") },
                     )

@@ -14,16 +14,12 @@ pub struct RamShareSpec {
     pub allow_external_principals: bool,
 }
 
-/// A share's association with one principal (an account id). `accepter` names the
-/// node that accepts the invitation in that account, for a principal outside the
-/// organization.
+/// A share's association with one principal (an account id).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RamAssociationSpec {
     pub share: Id,
     pub principal: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub accepter: Option<String>,
 }
 
 /// The acceptance, in a principal account, of the invitation to a share.

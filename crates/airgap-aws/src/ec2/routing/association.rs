@@ -1,5 +1,7 @@
 //! The route table association kind (`route-table-association`): a subnet's
-//! association, recorded on its route table as `airgap:assoc:<subnet>`.
+//! association with one of the environment's route tables. Associations cannot be
+//! tagged: those of the environment's tables are its own, paired with their nodes by
+//! table and subnet.
 
 use std::sync::Arc;
 
@@ -9,17 +11,12 @@ use airgap_engine::{
 use async_trait::async_trait;
 
 use super::route_tables;
-use crate::ec2::{filter, kind_meta, mark, marked, parents_of_env, unmark_removed, Ec2};
-use crate::errors::{classify, code_of};
+use crate::ec2::{child, filter, kind_meta, parents_of_env, Ec2};
+use crate::errors::{classify, code_of, gone_is_ok};
 use crate::kit::{created, id_out, settled};
-use crate::tags;
 use airgap_catalog::spec::{RouteTableAssociationSpec, Spec};
 
 pub struct RouteTableAssociation(pub Arc<Ec2>);
-
-fn assoc_key(subnet: &str) -> String {
-    format!("{}{subnet}", tags::ASSOC_MARK)
-}
 
 #[async_trait]
 impl Kind for RouteTableAssociation {
@@ -33,9 +30,10 @@ impl Kind for RouteTableAssociation {
                 let (subnet, assoc) = (a.subnet_id()?, a.route_table_association_id()?);
                 let spec =
                     RouteTableAssociationSpec { subnet: subnet.into(), route_table: rt_id.into() };
-                let mut o = marked(
+                let mut o = child(
                     &t,
-                    &assoc_key(subnet),
+                    env,
+                    subnet,
                     assoc.to_string(),
                     spec.to_attrs(),
                     vec![rt_id.to_string(), subnet.to_string()],
@@ -88,7 +86,6 @@ impl Kind for RouteTableAssociation {
                 }
                 Err(e) => return Err(classify(e)),
             };
-        mark(c, &rt, &assoc_key(&subnet), &node.id.0).await?;
         Ok(created(&assoc))
     }
 
@@ -98,20 +95,13 @@ impl Kind for RouteTableAssociation {
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;
-        let removed = c
-            .disassociate_route_table()
-            .association_id(&current.physical_id)
-            .send()
-            .await
-            .map_err(classify);
-        // Observed ones have their ends; without them there is no mark to remove.
-        match RouteTableAssociationSpec::from_attrs(&current.attrs) {
-            Ok(spec) => {
-                let key = assoc_key(spec.subnet.get()?);
-                unmark_removed(c, removed, spec.route_table.get()?, &key).await
-            }
-            Err(_) => crate::errors::gone_is_ok(removed),
-        }
+        gone_is_ok(
+            c.disassociate_route_table()
+                .association_id(&current.physical_id)
+                .send()
+                .await
+                .map_err(classify),
+        )
     }
 
     // Associations take effect with the call.

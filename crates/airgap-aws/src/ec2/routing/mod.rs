@@ -1,6 +1,7 @@
 //! Route tables, their subnet associations and routes. Associations and routes cannot
-//! be tagged: each is recorded as a tag on its route table (`airgap:assoc:<subnet>`,
-//! `airgap:route:<cidr>` = logical id) and observed from the same one Describe.
+//! be tagged: those of the environment's route tables are the environment's, observed
+//! from the same one Describe and paired with their nodes by identity (table and subnet,
+//! table and CIDR; `KindFacts::identity`).
 
 mod association;
 mod route;

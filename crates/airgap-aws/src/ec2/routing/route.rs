@@ -1,4 +1,6 @@
-//! The route kind (`route`), recorded on its route table as `airgap:route:<cidr>`.
+//! The route kind (`route`). Routes cannot be tagged: the routes of the environment's
+//! route tables are its own (other than the table's `local` route and propagated ones),
+//! paired with their nodes by table and CIDR.
 
 use std::sync::Arc;
 
@@ -8,8 +10,8 @@ use airgap_engine::{
 use async_trait::async_trait;
 
 use super::route_tables;
-use crate::ec2::{kind_meta, marked, parents_of_env, route_made, route_mark, unmark_removed, Ec2};
-use crate::errors::classify;
+use crate::ec2::{child, kind_meta, parents_of_env, route_made, Ec2};
+use crate::errors::{classify, gone_is_ok};
 use crate::kit::{changes, settled, unless_done};
 use airgap_catalog::spec::{RouteSpec, Spec};
 
@@ -23,6 +25,14 @@ fn target_of(r: &aws_sdk_ec2::types::Route) -> Option<&str> {
         .or(r.gateway_id())
 }
 
+/// Whether a route was made by CreateRoute (or ReplaceRoute): not the table's `local`
+/// route (origin CreateRouteTable) nor one propagated from a gateway
+/// (EnableVgwRoutePropagation), which are no one's to delete
+/// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Route.html, `Origin`).
+fn made_by_create_route(r: &aws_sdk_ec2::types::Route) -> bool {
+    r.origin().is_none_or(|o| o.as_str() == "CreateRoute") && r.gateway_id() != Some("local")
+}
+
 /// CreateRoute's answer when the route is there already.
 const DONE: &[&str] = &["RouteAlreadyExists"];
 
@@ -34,7 +44,7 @@ impl Kind for Route {
         let mut out = Vec::new();
         for (rt, t) in parents_of_env(route_tables(&self.0, env, scope).await?, env) {
             let rt_id = rt.route_table_id().unwrap_or_default();
-            out.extend(rt.routes().iter().filter_map(|r| {
+            out.extend(rt.routes().iter().filter(|r| made_by_create_route(r)).filter_map(|r| {
                 let cidr = r.destination_cidr_block()?;
                 let target = target_of(r).unwrap_or_default();
                 let spec = RouteSpec {
@@ -46,9 +56,10 @@ impl Kind for Route {
                         _ => target.into(),
                     },
                 };
-                marked(
+                child(
                     &t,
-                    &route_mark(cidr),
+                    env,
+                    cidr,
                     format!("{rt_id}_{cidr}"),
                     spec.to_attrs(),
                     vec![rt_id.to_string(), target.to_string()],
@@ -64,7 +75,7 @@ impl Kind for Route {
         let (rt, cidr, target) = (spec.route_table.get()?, &spec.cidr, spec.target.get()?);
         let req = c.create_route().route_table_id(rt).destination_cidr_block(cidr);
         let made = unless_done(with_target!(req, target).send().await, DONE)?;
-        route_made(c, node, (rt, cidr), made, replace(c, &spec)).await
+        route_made((rt, cidr), made, replace(c, &spec)).await
     }
 
     // The table and CIDR force a replacement: what changes in place is the target.
@@ -80,14 +91,14 @@ impl Kind for Route {
         let c = self.0.client(scope)?;
         let spec = RouteSpec::from_attrs(&current.attrs)?;
         let (rt, cidr) = (spec.route_table.get()?, &spec.cidr);
-        let removed = c
-            .delete_route()
-            .route_table_id(rt)
-            .destination_cidr_block(cidr)
-            .send()
-            .await
-            .map_err(classify);
-        unmark_removed(c, removed, rt, &route_mark(cidr)).await
+        gone_is_ok(
+            c.delete_route()
+                .route_table_id(rt)
+                .destination_cidr_block(cidr)
+                .send()
+                .await
+                .map_err(classify),
+        )
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {

@@ -1,5 +1,8 @@
-//! The security group ingress rule kind (`security-group-rule`), recorded on its group
-//! as `airgap:rule:<protocol>:<port>:<cidr>`.
+//! The security group ingress rule kind (`security-group-rule`). Rules are tagged
+//! resources of their own (`security-group-rule`, ids `sgr-...`): each is tagged in the
+//! AuthorizeSecurityGroupIngress call that makes it and observed with one
+//! DescribeSecurityGroupRules by the env tag, so a group's tags do not grow with the
+//! VPCs its rules admit, and rules made outside airgapctl are left alone.
 
 use std::sync::Arc;
 
@@ -7,24 +10,15 @@ use airgap_engine::{
     Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
 };
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{IpPermission, IpRange};
+use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, Tag};
 
-use crate::ec2::{env_pages, kind_meta, mark_made, marked, parents_of_env, unmark_removed, Ec2};
-use crate::kit::{settled, unless_done};
+use crate::ec2::{env_pages, filter, kind_meta, observe_tagged, tag_spec, Ec2, TagDrift};
+use crate::errors::{classify, gone_is_ok};
+use crate::kit::{id_out, settled, unless_done};
 use crate::tags;
 use airgap_catalog::spec::{SecurityGroupRuleSpec, Spec};
 
 pub struct SecurityGroupRule(pub Arc<Ec2>);
-
-/// The rule's mark on its group.
-fn rule_key(r: &SecurityGroupRuleSpec) -> String {
-    format!("{}{}:{}:{}", tags::RULE_MARK, r.protocol, r.port, r.cidr)
-}
-
-/// Its physical id: the group's, the direction and the permission.
-fn rule_id(r: &SecurityGroupRuleSpec) -> Result<String, KindError> {
-    Ok(format!("{}_ingress_{}_{}_{}", r.group.get()?, r.protocol, r.port, r.cidr))
-}
 
 fn permission(r: &SecurityGroupRuleSpec) -> IpPermission {
     IpPermission::builder()
@@ -35,32 +29,33 @@ fn permission(r: &SecurityGroupRuleSpec) -> IpPermission {
         .build()
 }
 
+/// The spec of an ingress rule to an IPv4 range; None for the other rules.
+fn spec_of(r: &aws_sdk_ec2::types::SecurityGroupRule) -> Option<SecurityGroupRuleSpec> {
+    if r.is_egress() == Some(true) {
+        return None;
+    }
+    Some(SecurityGroupRuleSpec {
+        group: r.group_id()?.into(),
+        protocol: r.ip_protocol()?.to_string(),
+        port: r.from_port()?,
+        cidr: r.cidr_ipv4()?.to_string(),
+    })
+}
+
 #[async_trait]
 impl Kind for SecurityGroupRule {
     kind_meta!(SECURITY_GROUP_RULE);
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let groups = env_pages!(self.0, scope, env, describe_security_groups)?;
-        let mut out = Vec::new();
-        for (g, t) in parents_of_env(groups, env) {
-            let gid = g.group_id().unwrap_or_default();
-            for p in g.ip_permissions() {
-                let (Some(proto), Some(from)) = (p.ip_protocol(), p.from_port()) else {
-                    continue;
-                };
-                out.extend(p.ip_ranges().iter().filter_map(|r| {
-                    let rule = SecurityGroupRuleSpec {
-                        group: gid.into(),
-                        protocol: proto.to_string(),
-                        port: from,
-                        cidr: r.cidr_ip()?.to_string(),
-                    };
-                    let id = rule_id(&rule).ok()?;
-                    marked(&t, &rule_key(&rule), id, rule.to_attrs(), vec![gid.into()])
-                }));
+        let rules = env_pages!(self.0, scope, env, describe_security_group_rules)?;
+        let ingress = rules.iter().filter(|r| spec_of(r).is_some());
+        Ok(observe_tagged(ingress, env, TagDrift::Ignored, |r, mut o| {
+            if let Some(spec) = spec_of(r) {
+                o.parents = vec![spec.group.get().unwrap_or_default().to_string()];
+                o.attrs = spec.to_attrs();
             }
-        }
-        Ok(out)
+            o
+        }))
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
@@ -71,10 +66,25 @@ impl Kind for SecurityGroupRule {
             .authorize_security_group_ingress()
             .group_id(gid)
             .ip_permissions(permission(&rule))
+            .tag_specifications(tag_spec(ResourceType::SecurityGroupRule, &node.env, &node.id.0))
             .send()
             .await;
-        unless_done(r, &["InvalidPermission.Duplicate"])?;
-        mark_made(c, gid, &rule_key(&rule), node, rule_id(&rule)?).await
+        if let Some(made) = unless_done(r, &["InvalidPermission.Duplicate"])? {
+            if let Some(id) =
+                made.security_group_rules().iter().find_map(|r| r.security_group_rule_id())
+            {
+                return Ok(Created { physical_id: id.to_string(), outputs: id_out(id) });
+            }
+        }
+        // There already (made outside airgapctl, or before rules were tagged): adopt it by
+        // tagging it, so the next plan finds it.
+        let id = existing(c, &rule).await?;
+        let mut tag = c.create_tags().resources(&id);
+        for (k, v) in tags::standard(&node.env, &node.id.0) {
+            tag = tag.tags(Tag::builder().key(k).value(v).build());
+        }
+        tag.send().await.map_err(classify)?;
+        Ok(Created { physical_id: id.clone(), outputs: id_out(&id) })
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
@@ -84,18 +94,45 @@ impl Kind for SecurityGroupRule {
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let c = self.0.client(scope)?;
         let rule = SecurityGroupRuleSpec::from_attrs(&current.attrs)?;
-        let gid = rule.group.get()?;
         let r = c
             .revoke_security_group_ingress()
-            .group_id(gid)
+            .group_id(rule.group.get()?)
             .ip_permissions(permission(&rule))
             .send()
             .await;
-        let revoked = unless_done(r, &["InvalidPermission.NotFound"]);
-        unmark_removed(c, revoked, gid, &rule_key(&rule)).await
+        gone_is_ok(unless_done(r, &["InvalidPermission.NotFound"]))
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
         Ok(settled(check.op, check.outputs))
     }
+}
+
+/// The id of the group's existing rule that matches `rule`.
+async fn existing(
+    c: &aws_sdk_ec2::Client,
+    rule: &SecurityGroupRuleSpec,
+) -> Result<String, KindError> {
+    let gid = rule.group.get()?;
+    let found = c
+        .describe_security_group_rules()
+        .filters(filter("group-id", [gid]))
+        .send()
+        .await
+        .map_err(classify)?;
+    found
+        .security_group_rules()
+        .iter()
+        .find(|r| spec_of(r).as_ref() == Some(rule))
+        .and_then(|r| r.security_group_rule_id())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            KindError::fatal(
+                "InvalidPermission.Duplicate",
+                format!(
+                    "{gid} has the rule {}:{} from {}, yet no rule id matches it",
+                    rule.protocol, rule.port, rule.cidr
+                ),
+            )
+        })
 }

@@ -1,7 +1,6 @@
 //! The TGW route table association and propagation kinds (`tgw-association`,
 //! `tgw-propagation`): one implementation for both, told apart by `Link`. Neither can
-//! be tagged, so each is recorded on its route table (`airgap:assoc:<attachment>`,
-//! `airgap:prop:<attachment>`).
+//! be tagged: the links of the environment's route tables are its own.
 
 use std::sync::Arc;
 
@@ -14,11 +13,10 @@ use aws_sdk_ec2::types::{
     TransitGatewayRouteTableAssociation, TransitGatewayRouteTablePropagation,
 };
 
-use super::tables_marked;
-use crate::ec2::{kind_meta, mark_made, marked, not_visible, unmark_removed, Ec2};
-use crate::errors::{classify, found};
+use super::env_tables;
+use crate::ec2::{child, kind_meta, not_visible, Ec2};
+use crate::errors::{classify, found, gone_is_ok};
 use crate::kit::{all_pages, unless_done};
-use crate::tags;
 use airgap_catalog::spec::{Spec, TgwAssociationSpec, TgwPropagationSpec};
 
 /// Which relation of a TGW route table to an attachment a kind manages.
@@ -36,17 +34,6 @@ impl Link {
             Link::Association => "assoc",
             Link::Propagation => "prop",
         }
-    }
-
-    fn mark(self) -> &'static str {
-        match self {
-            Link::Association => tags::ASSOC_MARK,
-            Link::Propagation => tags::PROP_MARK,
-        }
-    }
-
-    fn key(self, att: &str) -> String {
-        format!("{}{att}", self.mark())
     }
 
     fn physical_id(self, rt: &str, att: &str) -> String {
@@ -118,7 +105,8 @@ async fn links(
 }
 
 /// Observe of associations and propagations: one Describe of the env's TGW route
-/// tables, then one Get per route table (a handful per environment, not per VPC).
+/// tables, then one Get per route table (a handful per environment, not per VPC). A
+/// link is the environment's when its route table is.
 async fn observe_links(
     ec2: &Ec2,
     link: Link,
@@ -127,7 +115,7 @@ async fn observe_links(
 ) -> Result<Vec<Observed>, KindError> {
     let c = ec2.client(scope)?;
     let mut out = Vec::new();
-    for (rt, tm) in tables_marked(ec2, env, scope, link.mark()).await? {
+    for (rt, tm) in env_tables(ec2, env, scope).await? {
         let rt = rt.as_str();
         for (att, state) in links(c, link, rt).await? {
             if matches!(
@@ -137,7 +125,8 @@ async fn observe_links(
                 continue;
             }
             let (id, attrs) = (link.physical_id(rt, &att), link.attrs(rt, &att));
-            out.extend(marked(&tm, &link.key(&att), id, attrs, vec![rt.into(), att]));
+            let key = format!("{}:{att}", link.tag());
+            out.extend(child(&tm, env, &key, id, attrs, vec![rt.into(), att]));
         }
     }
     Ok(out)
@@ -181,7 +170,7 @@ async fn create_link(ec2: &Ec2, link: Link, node: &Resolved) -> Result<Created, 
             format!("{att} is linked to another route table"),
         ));
     }
-    mark_made(c, &rt, &link.key(&att), node, link.physical_id(&rt, &att)).await
+    Ok(Created { physical_id: link.physical_id(&rt, &att), outputs: Attrs::new() })
 }
 
 async fn delete_link(
@@ -201,7 +190,7 @@ async fn delete_link(
                 .map_err(classify)
         }
     };
-    unmark_removed(c, removed, &rt, &link.key(&att)).await
+    gone_is_ok(removed)
 }
 
 async fn link_ready(

@@ -1,7 +1,8 @@
 //! The transit gateway, its route tables, VPC attachments, and the route table
 //! associations, propagations and static routes. Associations, propagations and routes
-//! cannot be tagged: they are recorded on their TGW route table
-//! (`airgap:assoc:<attachment>`, `airgap:prop:<attachment>`, `airgap:route:<cidr>`).
+//! cannot be tagged: those of the environment's TGW route tables are its own, read from
+//! the tables (one Get or Search per table, not per spoke) and paired with their nodes by
+//! table and attachment or CIDR (`KindFacts::identity`).
 
 mod attachment;
 mod link;
@@ -58,21 +59,16 @@ async fn tgw_route_tables(
         .collect())
 }
 
-/// The env's TGW route tables that carry marks starting with `mark` (the sub-resources
-/// recorded on them): (route table id, tags). The others need no Get or Search.
-async fn tables_marked(
+/// The env's TGW route tables: (route table id, tags), the parents of the
+/// sub-resources AWS cannot tag.
+async fn env_tables(
     ec2: &Ec2,
     env: &str,
     scope: &Scope,
-    mark: &str,
 ) -> Result<Vec<(String, HashMap<String, String>)>, KindError> {
     Ok(tgw_route_tables(ec2, env, scope)
         .await?
         .into_iter()
-        .filter_map(|t| {
-            let tm = tag_map(t.tags());
-            let rt = t.transit_gateway_route_table_id()?.to_string();
-            tm.keys().any(|k| k.starts_with(mark)).then_some((rt, tm))
-        })
+        .filter_map(|t| Some((t.transit_gateway_route_table_id()?.to_string(), tag_map(t.tags()))))
         .collect())
 }

@@ -1,5 +1,6 @@
-//! The static TGW route kind (`tgw-route`), recorded on its route table as
-//! `airgap:route:<cidr>`.
+//! The static TGW route kind (`tgw-route`). Routes cannot be tagged: the static routes of
+//! the environment's TGW route tables are its own, paired with their nodes by table and
+//! CIDR.
 
 use std::sync::Arc;
 
@@ -8,11 +9,10 @@ use airgap_engine::{
 };
 use async_trait::async_trait;
 
-use super::tables_marked;
-use crate::ec2::{filter, kind_meta, marked, route_made, route_mark, unmark_removed, Ec2};
-use crate::errors::classify;
+use super::env_tables;
+use crate::ec2::{child, filter, kind_meta, route_made, Ec2};
+use crate::errors::{classify, gone_is_ok};
 use crate::kit::{changes, settled, unless_done};
-use crate::tags;
 use airgap_catalog::spec::{Spec, TgwRouteSpec};
 
 pub struct TgwRoute(pub Arc<Ec2>);
@@ -24,7 +24,7 @@ impl Kind for TgwRoute {
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;
         let mut out = Vec::new();
-        for (rt, tm) in tables_marked(&self.0, env, scope, tags::ROUTE_MARK).await? {
+        for (rt, tm) in env_tables(&self.0, env, scope).await? {
             let rt = rt.as_str();
             let routes = c
                 .search_transit_gateway_routes()
@@ -50,7 +50,7 @@ impl Kind for TgwRoute {
                 };
                 let parents = vec![rt.to_string(), att.to_string()];
                 let id = format!("{rt}_{cidr}");
-                marked(&tm, &route_mark(cidr), id, spec.to_attrs(), parents)
+                child(&tm, env, cidr, id, spec.to_attrs(), parents)
             }));
         }
         Ok(out)
@@ -68,7 +68,7 @@ impl Kind for TgwRoute {
             .send()
             .await;
         let made = unless_done(r, &["RouteAlreadyExists"])?;
-        route_made(c, node, (rt, cidr), made, replace_tgw_route(c, &spec)).await
+        route_made((rt, cidr), made, replace_tgw_route(c, &spec)).await
     }
 
     // The table and CIDR force a replacement: what changes in place is the attachment.
@@ -84,14 +84,14 @@ impl Kind for TgwRoute {
         let c = self.0.client(scope)?;
         let spec = TgwRouteSpec::from_attrs(&current.attrs)?;
         let (rt, cidr) = (spec.route_table.get()?, &spec.cidr);
-        let removed = c
-            .delete_transit_gateway_route()
-            .transit_gateway_route_table_id(rt)
-            .destination_cidr_block(cidr)
-            .send()
-            .await
-            .map_err(classify);
-        unmark_removed(c, removed, rt, &route_mark(cidr)).await
+        gone_is_ok(
+            c.delete_transit_gateway_route()
+                .transit_gateway_route_table_id(rt)
+                .destination_cidr_block(cidr)
+                .send()
+                .await
+                .map_err(classify),
+        )
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
