@@ -376,6 +376,25 @@ class AirgapEc2Provider(Ec2Provider):
             )
         return call_moto(context)
 
+    # ---- VPC routes ---------------------------------------------------------------------
+    # ReplaceRoute takes `VpcEndpointId` ("The ID of a VPC endpoint. Supported for Gateway
+    # Load Balancer endpoints only.", EC2 API reference, ReplaceRoute; Network Firewall's
+    # endpoints are of that type, and AWS's inspection-VPC designs route to them) and the
+    # route then targets that endpoint and nothing else. moto's ReplaceRoute drops the
+    # parameter: it answered success and left the route on its old endpoint. Checked by
+    # test_ec2.py::test_replace_route_points_a_route_at_another_vpc_endpoint.
+    @handler("ReplaceRoute", expand=False)
+    def replace_route(self, context: RequestContext, request):
+        result = call_moto(context)
+        be = ec2_share.backend(context.account_id, context.region)
+        table = be.get_route_table(request["RouteTableId"])
+        cidr = request.get("DestinationCidrBlock")
+        with LOCK:
+            for route in table.routes.values():
+                if cidr and route.destination_cidr_block == cidr:
+                    route.vpc_endpoint_id = request.get("VpcEndpointId")
+        return result
+
     @handler("ReplaceTransitGatewayRoute", expand=False)
     def replace_transit_gateway_route(self, context: RequestContext, request):
         rt = _tgw_route_table(context, request["TransitGatewayRouteTableId"])

@@ -434,3 +434,27 @@ def test_network_access_analyzer_reports_a_subnets_direct_route_to_an_internet_g
         NetworkInsightsAccessScopeAnalysisId=analysis["NetworkInsightsAccessScopeAnalysisId"]
     )
     ec2.delete_network_insights_access_scope(NetworkInsightsAccessScopeId=scope)
+
+
+def test_replace_route_points_a_route_at_another_vpc_endpoint(account):
+    """EC2 API reference, ReplaceRoute: `VpcEndpointId`, "The ID of a VPC endpoint.
+    Supported for Gateway Load Balancer endpoints only" (a Network Firewall endpoint is
+    one): the route then targets that endpoint. moto dropped the parameter. The Route shape
+    (botocore ec2 2016-11-15) has no VpcEndpointId member: an endpoint target shows in
+    `GatewayId`."""
+    ec2 = account.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    first, second = (
+        ec2.create_vpc_endpoint(
+            VpcId=vpc,
+            ServiceName=f"com.amazonaws.vpce.eu-central-1.vpce-svc-0{n}",
+            VpcEndpointType="GatewayLoadBalancer",
+        )["VpcEndpoint"]["VpcEndpointId"]
+        for n in "12"
+    )
+    ec2.create_route(RouteTableId=rt, DestinationCidrBlock="10.9.0.0/16", VpcEndpointId=first)
+    ec2.replace_route(RouteTableId=rt, DestinationCidrBlock="10.9.0.0/16", VpcEndpointId=second)
+    routes = ec2.describe_route_tables(RouteTableIds=[rt])["RouteTables"][0]["Routes"]
+    route = next(r for r in routes if r.get("DestinationCidrBlock") == "10.9.0.0/16")
+    assert route.get("GatewayId") == second

@@ -288,6 +288,32 @@ pub fn decide(
         let node = graph.node(gi);
         let key = (node.kind.clone(), node.scope.clone(), node.id.clone());
         let mut current = by_key.remove(&key);
+        if current.is_none() {
+            // A resource AWS cannot tag is this node's when it agrees on the kind's
+            // identity with the node's attributes, resolved against what exists now (in
+            // a destroy too, so it is deleted in the graph's order, before what it uses).
+            let on_record = |r: &crate::Ref| -> Value {
+                index_by_id
+                    .get(&r.node)
+                    .and_then(|&di| nodes[di].current.as_ref())
+                    .and_then(|c| c.outputs.get(&r.output).cloned())
+                    .unwrap_or(Value::UNKNOWN)
+            };
+            let kind = registry.get(&node.kind).expect("kinds checked by plan()");
+            if !kind.facts().identity.is_empty() {
+                let now: Attrs =
+                    node.attrs.iter().map(|(k, v)| (k.clone(), v.resolve(&on_record))).collect();
+                current = kind
+                    .identity_of(&now)
+                    .and_then(|ident| {
+                        by_identity.remove(&(node.kind.clone(), node.scope.clone(), ident))
+                    })
+                    .and_then(|found| {
+                        by_key.remove(&(node.kind.clone(), node.scope.clone(), found))
+                    })
+                    .map(|o| Observed { id: node.id.clone(), ..o });
+            }
+        }
         let ix = nodes.len();
         plan_ix_of_graph[gi] = ix;
         index_by_id.insert(node.id.clone(), ix);
@@ -334,17 +360,6 @@ pub fn decide(
                     }
                 }
                 let kind = registry.get(&node.kind).expect("kinds checked by plan()");
-                if current.is_none() {
-                    current = kind
-                        .identity_of(&desired)
-                        .and_then(|ident| {
-                            by_identity.remove(&(node.kind.clone(), node.scope.clone(), ident))
-                        })
-                        .and_then(|found| {
-                            by_key.remove(&(node.kind.clone(), node.scope.clone(), found))
-                        })
-                        .map(|o| Observed { id: node.id.clone(), ..o });
-                }
                 let action = match &current {
                     None => Action::Create,
                     Some(cur) => {
@@ -588,14 +603,30 @@ mod tests {
         ]);
         assert_eq!(other[1], ("vpc/a/default".to_string(), Action::Create));
         assert_eq!(other[2], ("vpc/old~0.0.0.0/0".to_string(), Action::Delete));
-        // A table to be replaced has none of its routes kept: they go with it.
+        // A table to be replaced has its routes replaced with it.
         let replaced = actions(vec![
             vpc("vpc/a", "vpc-1", "10.7.0.0/16"),
             route("vpc/a", "vpc-1", "0.0.0.0/0"),
         ]);
+        assert_eq!(replaced.len(), 2, "{replaced:?}");
         assert!(matches!(replaced[0].1, Action::Replace { .. }), "{replaced:?}");
-        assert_eq!(replaced[1], ("vpc/a/default".to_string(), Action::Create));
-        assert_eq!(replaced[2], ("vpc/a~0.0.0.0/0".to_string(), Action::Delete));
+        assert!(matches!(replaced[1].1, Action::Replace { .. }), "{replaced:?}");
+        // A destroy pairs them too, so the graph orders their deletes.
+        let plan = decide(
+            "t",
+            &graph,
+            &registry,
+            PlanMode::Destroy,
+            vec![vpc("vpc/a", "vpc-1", "10.0.0.0/16"), route("vpc/a", "vpc-1", "0.0.0.0/0")],
+            1,
+        );
+        let deleted: Vec<_> = plan
+            .nodes
+            .iter()
+            .filter(|n| n.action == Action::Delete)
+            .map(|n| n.id.0.as_str())
+            .collect();
+        assert_eq!(deleted, ["vpc/a", "vpc/a/default"]);
     }
 
     #[test]
