@@ -204,6 +204,11 @@ pub async fn plan(
     Ok(decide(env, graph, registry, mode, observed, observations))
 }
 
+/// Observations in flight at once. Each is a few paginated calls; a hundred accounts make
+/// thousands of them, which all at once would open as many connections from one client
+/// (and swamp a local emulator). 32 keeps a three-account plan as parallel as before.
+const OBSERVE_IN_FLIGHT: usize = 32;
+
 async fn observe_all(
     env: &str,
     registry: &Registry,
@@ -211,10 +216,13 @@ async fn observe_all(
 ) -> Result<Vec<(String, Scope, Observed)>, PlanError> {
     let mut set = JoinSet::new();
     let env: Arc<str> = env.into();
+    let slots = Arc::new(tokio::sync::Semaphore::new(OBSERVE_IN_FLIGHT));
     for scope in scopes {
         for kind in registry.kinds() {
             let (kind, scope, env) = (Arc::clone(kind), scope.clone(), Arc::clone(&env));
+            let slots = Arc::clone(&slots);
             set.spawn(async move {
+                let _slot = slots.acquire_owned().await.expect("the semaphore is never closed");
                 let r = kind.observe(&env, &scope).await;
                 (kind.name(), scope, r)
             });
