@@ -2,7 +2,8 @@
 
 * ``localstack.aws.provider``: eks:default, ram:default, network-firewall:default (our handlers,
   every other operation of the botocore model forwarded to moto), ecr:default (moto, with
-  SetRepositoryPolicy checking its principals first), elbv2:default (moto only),
+  SetRepositoryPolicy checking its principals first), elbv2:default and organizations:default
+  (moto only),
   ec2:airgap and dynamodb:airgap (moto only: LocalStack's own DynamoDB provider needs DynamoDB
   Local, a Java download, and does not even import on Python 3.11).
 * ``localstack.hooks.on_infra_start``: adds /_airgap/* routes, the fault handlers, and patches the
@@ -119,3 +120,10 @@ def airgap_init():
     from .extension import install
 
     install()
+
+
+@aws_provider(api="organizations", name="default")
+def organizations():
+    # the free edition has no Organizations provider: moto's (organizations, accounts made
+    # in them) serves it, and ram.py reads membership from it for sharing within one.
+    return _service("organizations", {})

@@ -6,8 +6,12 @@ DisassociateResourceShare, GetResourceShareAssociations, GetResourceShareInvitat
 AcceptResourceShareInvitation, RejectResourceShareInvitation, ListResources, ListPrincipals,
 TagResource, UntagResource. Everything else falls through to moto.
 
-There is no AWS Organization here, so every principal account is "external": it gets an
-invitation and its principal association stays ASSOCIATING until the invitation is accepted.
+AWS Organizations are moto's (served by the organizations provider in plugins.py). A principal
+account in the owner's organization, once the organization's management account has enabled
+sharing with it (EnableSharingWithAwsOrganization), is associated at once, without an
+invitation; every other principal is "external": it gets an invitation and its principal
+association stays ASSOCIATING until the invitation is accepted. Sources in
+docs/emulator-fidelity.md (RAM).
 """
 
 import re
@@ -25,6 +29,8 @@ from .common import (
 
 # all shares and invitations, keyed by ARN (ARNs carry account and region)
 SHARES: dict[str, dict] = {}
+# management accounts whose organization has sharing with AWS RAM enabled
+ORG_SHARING: set[str] = set()
 INVITATIONS: dict[str, dict] = {}
 CLIENT_TOKENS: dict[tuple, str] = {}
 
@@ -103,12 +109,47 @@ def _validate_resource(ctx, arn: str):
         raise AwsError("UnknownResourceException", f"Resource {arn} could not be found.")
 
 
+def _organization_of(account: str):
+    """The management account of `account`'s organization (moto's), or None."""
+    from moto.organizations.models import organizations_backends
+
+    member = organizations_backends.master_accounts.get(account)
+    if member:
+        return member[0]
+    backend = organizations_backends.get(account, {}).get("aws")
+    return account if backend is not None and backend.org is not None else None
+
+
+def _in_shared_organization(owner: str, principal: str) -> bool:
+    """Whether `principal` gets the owner's shares without an invitation: both in one
+    organization whose management account enabled sharing with it. RAM API reference,
+    Welcome: an account not in the owner's organization "receives an invitation"; RAM user
+    guide, "Enable resource sharing within AWS Organizations": with sharing enabled, the
+    organization's accounts get the shares without invitations."""
+    org = _organization_of(owner)
+    return org is not None and org in ORG_SHARING and _organization_of(principal) == org
+
+
+def enable_sharing_with_aws_organization(ctx, req):
+    # RAM API reference, EnableSharingWithAwsOrganization: "You must call this operation from
+    # an IAM role or user in the organization's management account"; OperationNotPermitted-
+    # Exception is in its error list.
+    if _organization_of(ctx.account_id) != ctx.account_id:
+        raise AwsError(
+            "OperationNotPermittedException",
+            "Only the management account of an organization can enable sharing with it.",
+        )
+    ORG_SHARING.add(ctx.account_id)
+    return {"returnValue": True}
+
+
 def _add_principal(ctx, share: dict, principal: str) -> dict:
     if not re.fullmatch(r"\d{12}", principal):
         if principal.startswith("arn:"):
             raise AwsError(
                 "UnknownResourceException",
-                f"Principal {principal} could not be found (no AWS Organization here).",
+                # organization and OU ARNs as principals are not emulated
+                f"Principal {principal} could not be found.",
             )
         raise AwsError(
             "InvalidParameterException",
@@ -118,6 +159,16 @@ def _add_principal(ctx, share: dict, principal: str) -> dict:
         raise AwsError(
             "InvalidParameterException", "The resource share owner cannot be a principal."
         )
+    existing = share["principals"].get(principal)
+    if existing and existing["status"] in ("ASSOCIATING", "ASSOCIATED"):
+        return existing
+    if _in_shared_organization(share["owner"], principal):
+        entry = {"status": "ASSOCIATED", "invitation": None, "created": now()}
+        share["principals"][principal] = entry
+        for r, st in share["resources"].items():
+            if st["status"] == "ASSOCIATED":
+                ec2_share.on_share(share["owner"], share["region"], r, principal)
+        return entry
     if not share["allowExternalPrincipals"]:
         raise AwsError(
             "OperationNotPermittedException",
@@ -270,7 +321,8 @@ def associate_resource_share(ctx, req):
                     ec2_share.on_share(share["owner"], share["region"], r, principal)
         for p in req.get("principals") or []:
             entry = _add_principal(ctx, share, p)
-            out.append(_assoc(share, p, "PRINCIPAL", entry["status"], external=True))
+            external = entry.get("invitation") is not None
+            out.append(_assoc(share, p, "PRINCIPAL", entry["status"], external=external))
         share["updated"] = now()
         return {"resourceShareAssociations": out, "clientToken": req.get("clientToken")}
 
@@ -327,7 +379,8 @@ def get_resource_share_associations(ctx, req):
                         continue
                     if req.get("principal") and p != req["principal"]:
                         continue
-                    out.append(_assoc(share, p, "PRINCIPAL", st["status"], external=True))
+                    external = st.get("invitation") is not None
+                    out.append(_assoc(share, p, "PRINCIPAL", st["status"], external=external))
     status = req.get("associationStatus")
     if status:
         out = [a for a in out if a["status"] == status]
@@ -500,6 +553,7 @@ def untag_resource(ctx, req):
 
 
 HANDLERS = {
+    "EnableSharingWithAwsOrganization": enable_sharing_with_aws_organization,
     "CreateResourceShare": create_resource_share,
     "GetResourceShares": get_resource_shares,
     "UpdateResourceShare": update_resource_share,

@@ -293,6 +293,12 @@ pub trait Kind: Send + Sync + 'static {
     /// calls as the API allows (one paginated, tag-filtered Describe where possible).
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError>;
 
+    /// Called once before the observations of one plan (of every scope) begin. A kind
+    /// whose observe reads the same thing from every scope (another account's state) may
+    /// read it once per plan and share it between the scopes; this is where it forgets the
+    /// previous plan's. The default keeps nothing.
+    fn begin_observation(&self) {}
+
     /// Creates the resource, tagged in the same call. Must not fail if a previous,
     /// interrupted attempt already created it (client token or lookup by tag).
     async fn create(&self, node: &Resolved) -> Result<Created, KindError>;

@@ -199,6 +199,9 @@ pub async fn plan(
             scopes.push(s.clone());
         }
     }
+    for kind in registry.kinds() {
+        kind.begin_observation();
+    }
     let observed = observe_all(env, registry, &scopes).await?;
     let observations = registry.kinds().count() * scopes.len();
     Ok(decide(env, graph, registry, mode, observed, observations))

@@ -526,6 +526,105 @@ async fn invitation_acceptance_is_observed_in_the_principal_account() {
     }
 }
 
+/// Issue 14, point 12: `ram.organization: true`. The network account manages an AWS
+/// Organization with sharing through RAM enabled, and the workload account is one of its
+/// accounts: the share is closed to outside principals (`allowExternalPrincipals: false`),
+/// the workload account is associated without an invitation and nothing accepts one; the
+/// environment applies, plans empty, and destroys.
+#[tokio::test(flavor = "multi_thread")]
+async fn organization_mode_shares_without_invitations() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let net = ls.fresh_account();
+    let net_config = ls.sdk_config(&net).await.expect("assume role");
+    let org = aws_sdk_organizations::Client::new(&net_config);
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("an organization");
+    let made = org
+        .create_account()
+        .email("workload@example.com")
+        .account_name("workload")
+        .send()
+        .await
+        .expect("an account in it");
+    let request = made.create_account_status().and_then(|s| s.id()).unwrap_or_default();
+    let status = org
+        .describe_create_account_status()
+        .create_account_request_id(request)
+        .send()
+        .await
+        .expect("its status");
+    let work_id = status.create_account_status().and_then(|s| s.account_id()).unwrap_or_default();
+    let work = Account::new(work_id).expect("a 12-digit account id");
+    let net_ram = aws_sdk_ram::Client::new(&net_config);
+    net_ram.enable_sharing_with_aws_organization().send().await.expect("sharing enabled");
+    for a in [&net, &work] {
+        ls.set_time_scale(a, SCALE).await.unwrap();
+    }
+    let env = format!("org{}", &net.id()[..6]);
+    let dir = cli(&ls, "org");
+    let text = blueprint(
+        &env,
+        &[("network", &net), ("workload", &work)],
+        &[Spoke("workload", "workload", "10.10.0.0/16")],
+    )
+    .replace(
+        "hub:\n  account: network\n",
+        "hub:\n  account: network\n  ram: { organization: true }\n",
+    );
+    assert!(text.contains("organization: true"));
+    dir.write("bp.yaml", &text);
+    let planned = actions(&dir);
+    assert!(!planned.iter().any(|(_, id, _)| id.starts_with("ram/accept/")), "{planned:?}");
+    check(&dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]), 0, "apply");
+
+    let shares = net_ram
+        .get_resource_shares()
+        .resource_owner(ResourceOwner::SelfValue)
+        .send()
+        .await
+        .unwrap();
+    let share = shares
+        .resource_shares()
+        .iter()
+        .find(|s| s.tags().iter().any(|t| t.key() == Some("airgap:env") && t.value() == Some(&env)))
+        .expect("the environment's share");
+    assert_eq!(share.allow_external_principals(), Some(false));
+    let links = net_ram
+        .get_resource_share_associations()
+        .association_type(ResourceShareAssociationType::Principal)
+        .resource_share_arns(share.resource_share_arn().unwrap_or_default())
+        .send()
+        .await
+        .unwrap();
+    let links: Vec<_> = links
+        .resource_share_associations()
+        .iter()
+        .map(|a| {
+            (
+                a.associated_entity().unwrap_or_default(),
+                a.status().map(|s| s.as_str()),
+                a.external(),
+            )
+        })
+        .collect();
+    assert_eq!(links, [(work.id(), Some("ASSOCIATED"), Some(false))]);
+    let work_ram = aws_sdk_ram::Client::new(&ls.sdk_config(&work).await.expect("assume role"));
+    let invitations = work_ram.get_resource_share_invitations().send().await.unwrap();
+    assert!(invitations.resource_share_invitations().is_empty(), "no invitation");
+
+    let after = actions(&dir);
+    let changed: Vec<_> = after.iter().filter(|(a, _, _)| a != "no-op").collect();
+    assert!(changed.is_empty(), "a plan after apply changes {changed:?}");
+    check(&dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
+    for a in [&net, &work] {
+        let left = sweep(&ls, a, &env).await;
+        assert!(left.is_empty(), "left in {}: {left:?}", a.id());
+    }
+}
+
 /// Asserts a run's exit code, with its output when it differs.
 #[track_caller]
 fn check(run: &Run, code: i32, what: &str) {

@@ -29,7 +29,54 @@ use crate::errors::classify;
 use crate::kit::{all_pages, id_out, not_visible_yet, presence};
 use crate::tags;
 
-pub struct ZoneAssociation(pub Arc<Route53>, pub Arc<Ec2>);
+pub struct ZoneAssociation(pub Arc<Route53>, pub Arc<Ec2>, ZoneReads);
+
+impl ZoneAssociation {
+    pub fn new(r53: Arc<Route53>, ec2: Arc<Ec2>) -> Self {
+        ZoneAssociation(r53, ec2, ZoneReads::default())
+    }
+
+    /// The environment's zones of `owner`, read once per plan (see [`ZoneReads`]).
+    async fn owner_zones(&self, owner: &Scope, env: &str) -> Result<OwnerZones, KindError> {
+        let cell = {
+            let mut reads = self.2 .0.lock().expect("zone reads lock");
+            Arc::clone(reads.entry((owner.account.clone(), owner.region.clone())).or_default())
+        };
+        let c = self.0.client(owner)?;
+        cell.get_or_try_init(|| read_owner_zones(c, env)).await.cloned()
+    }
+}
+
+/// The environment's zones of one account: (zone id, zone name, the VPCs associated with it).
+type OwnerZones = Vec<(String, String, Vec<String>)>;
+
+/// Every account's observe reads the zones of every account of the environment (a zone's
+/// associations are listed by its owner only); read once per plan and shared, the calls
+/// grow with the accounts, not with accounts times accounts (a hundred spoke accounts made
+/// ten thousand ListHostedZones, against Route 53's five requests a second per account).
+/// Emptied by [`Kind::begin_observation`].
+#[derive(Default)]
+pub struct ZoneReads(
+    std::sync::Mutex<HashMap<(String, String), Arc<tokio::sync::OnceCell<OwnerZones>>>>,
+);
+
+/// ListHostedZones (all pages), then GetHostedZone for each of the environment's zones.
+async fn read_owner_zones(c: &aws_sdk_route53::Client, env: &str) -> Result<OwnerZones, KindError> {
+    let zones: Vec<aws_sdk_route53::types::HostedZone> = all_pages!(c.list_hosted_zones())?;
+    let mut out = Vec::new();
+    for z in zones.iter().filter(|z| owner_id(z, env).is_some()) {
+        let zone = bare_zone_id(z.id()).to_string();
+        let got = match c.get_hosted_zone().id(&zone).send().await.map_err(classify) {
+            Ok(g) => g,
+            // Deleted between the calls.
+            Err(e) if e.class == ErrorClass::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        let vpcs = got.vpcs().iter().filter_map(|v| v.vpc_id()).map(str::to_string).collect();
+        out.push((zone, z.name().to_string(), vpcs));
+    }
+    Ok(out)
+}
 
 /// Every private zone `vpc` is associated with (ListHostedZonesByVPC, paginated by token).
 pub(super) async fn zones_of(
@@ -84,10 +131,15 @@ fn split(physical: &str) -> Result<(&str, &str), KindError> {
 impl Kind for ZoneAssociation {
     kind_meta!(ROUTE53_ASSOCIATION);
 
+    fn begin_observation(&self) {
+        self.2 .0.lock().expect("zone reads lock").clear();
+    }
+
     /// From the zones' side, so a plan's calls do not grow with the VPCs: the
     /// environment's VPCs in this account (one DescribeVpcs), then the environment's zones
     /// in every account of the environment (ListHostedZones, by caller reference) and
-    /// each one's VPCs (GetHostedZone, by its owner): zero zones, no call per zone.
+    /// each one's VPCs (GetHostedZone, by its owner): zero zones, no call per zone. The
+    /// zones are read once per plan for all the accounts that observe (`ZoneReads`).
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let vpcs: Vec<aws_sdk_ec2::types::Vpc> = env_pages!(self.1, scope, env, describe_vpcs)?;
         let names: HashMap<String, String> = vpcs
@@ -109,21 +161,12 @@ impl Kind for ZoneAssociation {
         let mut owners: Vec<Scope> = self.0.scopes().filter(|s| s.region == scope.region).collect();
         owners.sort_by(|a, b| a.account.cmp(&b.account));
         for owner in owners {
-            let c = self.0.client(&owner)?;
-            let zones: Vec<aws_sdk_route53::types::HostedZone> = all_pages!(c.list_hosted_zones())?;
-            for z in zones.iter().filter(|z| owner_id(z, env).is_some()) {
-                let Some(svc) = airgap_catalog::dns::service_of_zone(z.name(), &scope.region)
+            for (zone, zone_name, vpcs) in self.owner_zones(&owner, env).await? {
+                let Some(svc) = airgap_catalog::dns::service_of_zone(&zone_name, &scope.region)
                 else {
                     continue;
                 };
-                let zone = bare_zone_id(z.id()).to_string();
-                let got = match c.get_hosted_zone().id(&zone).send().await.map_err(classify) {
-                    Ok(g) => g,
-                    // Deleted between the calls.
-                    Err(e) if e.class == ErrorClass::NotFound => continue,
-                    Err(e) => return Err(e),
-                };
-                for vid in got.vpcs().iter().filter_map(|v| v.vpc_id()) {
+                for vid in &vpcs {
                     let Some(name) = names.get(vid) else { continue };
                     let physical = format!("{zone}:{vid}");
                     found.push(Observed {
@@ -131,7 +174,7 @@ impl Kind for ZoneAssociation {
                         attrs: ZoneAssociationSpec {
                             zone: zone.as_str().into(),
                             zone_account: owner.account.clone(),
-                            vpc: vid.into(),
+                            vpc: vid.as_str().into(),
                             region: scope.region.clone(),
                         }
                         .to_attrs(),

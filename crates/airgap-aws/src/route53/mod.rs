@@ -17,7 +17,8 @@ pub type Route53 = PerScope<aws_sdk_route53::Client>;
 
 pub fn register(registry: &mut Registry, r53: &Arc<Route53>, ec2: &Arc<Ec2>) {
     registry.register(Arc::new(zone::HostedZone(Arc::clone(r53))));
-    registry.register(Arc::new(association::ZoneAssociation(Arc::clone(r53), Arc::clone(ec2))));
+    registry
+        .register(Arc::new(association::ZoneAssociation::new(Arc::clone(r53), Arc::clone(ec2))));
 }
 
 /// A zone id without the `/hostedzone/` prefix some answers carry.
