@@ -56,9 +56,10 @@ type OwnerZones = Vec<(String, String, Vec<String>)>;
 /// ten thousand ListHostedZones, against Route 53's five requests a second per account).
 /// Emptied by [`Kind::begin_observation`].
 #[derive(Default)]
-pub struct ZoneReads(
-    std::sync::Mutex<HashMap<(String, String), Arc<tokio::sync::OnceCell<OwnerZones>>>>,
-);
+pub struct ZoneReads(std::sync::Mutex<HashMap<(String, String), ZoneRead>>);
+
+/// One owner's read, made by the first observer that asks for it.
+type ZoneRead = Arc<tokio::sync::OnceCell<OwnerZones>>;
 
 /// ListHostedZones (all pages), then GetHostedZone for each of the environment's zones.
 async fn read_owner_zones(c: &aws_sdk_route53::Client, env: &str) -> Result<OwnerZones, KindError> {
