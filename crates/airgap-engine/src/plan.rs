@@ -485,22 +485,23 @@ mod tests {
         ("vpc".to_string(), scope(), observed)
     }
 
+    /// The engine knows no provider's facts: a minimal one for the kind used here.
+    const VPC: KindFacts = KindFacts {
+        name: "vpc",
+        timing: crate::Timing::secs(3, 2, 2, 300),
+        bucket: "mutate",
+        read_bucket: "describe",
+        replace_fields: &["cidr"],
+        replace_mode: crate::ReplaceMode::DeleteBeforeCreate,
+        outputs_changed_by_update: &[],
+        identity: &[],
+    };
+
     fn plan_of(observed: Vec<(String, Scope, Observed)>) -> Plan {
         let mut b = GraphBuilder::new();
         b.add(Node::new("vpc/a", "vpc", scope()).attr("cidr", "10.0.0.0/16"));
         b.add(Node::new("vpc/b", "vpc", scope()).attr("cidr", "10.1.0.0/16"));
         let graph = b.seal().unwrap();
-        // The engine knows no provider's facts: a minimal one for the kind used here.
-        const VPC: KindFacts = KindFacts {
-            name: "vpc",
-            timing: crate::Timing::secs(3, 2, 2, 300),
-            bucket: "mutate",
-            read_bucket: "describe",
-            replace_fields: &["cidr"],
-            replace_mode: crate::ReplaceMode::DeleteBeforeCreate,
-            outputs_changed_by_update: &[],
-            identity: &[],
-        };
         let registry = sim::registry(&SimCloud::new(1.0, RateLimits::none()), &[&VPC]);
         decide("t", &graph, &registry, PlanMode::Apply, observed, 1)
     }
@@ -560,16 +561,6 @@ mod tests {
 
     #[test]
     fn untaggable_resources_are_paired_with_their_nodes_by_identity() {
-        const VPC: KindFacts = KindFacts {
-            name: "vpc",
-            timing: crate::Timing::secs(3, 2, 2, 300),
-            bucket: "mutate",
-            read_bucket: "describe",
-            replace_fields: &["cidr"],
-            replace_mode: crate::ReplaceMode::DeleteBeforeCreate,
-            outputs_changed_by_update: &[],
-            identity: &[],
-        };
         const ROUTE: KindFacts = KindFacts {
             name: "route",
             replace_fields: &["routeTable", "cidr"],

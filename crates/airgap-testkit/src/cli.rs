@@ -193,6 +193,19 @@ impl Run {
             .unwrap_or_else(|| panic!("no line with `{needle}` in:\n{}", self.stdout))
     }
 
+    /// The API calls `plan --stats` reports on its `Observe: ... N API calls` line.
+    #[track_caller]
+    pub fn observe_calls(&self) -> u64 {
+        self.stdout
+            .lines()
+            .find_map(|l| {
+                let l = l.strip_prefix("Observe: ")?;
+                let (_, rest) = l.split_once("), ")?;
+                rest.strip_suffix(" API calls")?.parse().ok()
+            })
+            .unwrap_or_else(|| panic!("no call count in:\n{}", self.stdout))
+    }
+
     /// The run's own report line ("Apply complete in 9.7s: ..."), or "".
     pub fn report(&self) -> &str {
         self.stdout.lines().find(|l| l.contains(" complete in ")).unwrap_or_default()

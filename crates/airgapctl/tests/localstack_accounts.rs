@@ -51,14 +51,7 @@ fn blueprint(env: &str, accounts: &[(&str, &Account)], spokes: &[Spoke]) -> Stri
 fn plan_calls(dir: &Cli) -> u64 {
     let run = dir.run(&["plan", "-f", "bp.yaml", "--stats"]);
     check(&run, 0, "plan --stats");
-    run.stdout
-        .lines()
-        .find_map(|l| {
-            let l = l.strip_prefix("Observe: ")?;
-            let (_, rest) = l.split_once("), ")?;
-            rest.strip_suffix(" API calls")?.parse().ok()
-        })
-        .unwrap_or_else(|| panic!("no call count in:\n{}", run.stdout))
+    run.observe_calls()
 }
 
 /// The plan as JSON: (action, node id, account) of every node that changes.

@@ -64,17 +64,6 @@ fn call_table(run: &Run) -> BTreeMap<String, u64> {
         .collect()
 }
 
-fn total_calls(run: &Run) -> u64 {
-    run.stdout
-        .lines()
-        .find_map(|l| {
-            let l = l.strip_prefix("Observe: ")?;
-            let (_, rest) = l.split_once("), ")?;
-            rest.strip_suffix(" API calls")?.parse().ok()
-        })
-        .unwrap_or_else(|| panic!("no call count in:\n{}", run.stdout))
-}
-
 #[test]
 fn a_hundred_spoke_accounts_in_the_simulator() {
     let dir = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "scale-sim", "http://127.0.0.1:9");
@@ -225,7 +214,7 @@ async fn many_spoke_accounts_apply_plan_and_destroy() {
     eprintln!(
         "{count} spoke accounts at time scale {SCALE}: apply {apply_s:.1}s, plan {plan_s:.1}s \
          ({} API calls over {} accounts), destroy {destroy_s:.1}s\n{}",
-        total_calls(&plan),
+        plan.observe_calls(),
         count + 1,
         plan.stdout
     );
