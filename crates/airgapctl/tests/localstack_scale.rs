@@ -6,9 +6,10 @@
 //! spoke accounts. Now nothing is written on a parent, and the plan's calls in the network
 //! account follow its route tables and shares, not the spokes.
 //!
-//! The simulator runs 100 spoke accounts. Against LocalStack, 100 take about 12 minutes on
-//! two cores (LocalStack answers ~70 calls a second), so the suite runs 50 by default, past
-//! the 46 at which the transit gateway's acceptance marks alone broke EC2's 50-tag limit;
+//! The simulator runs 100 spoke accounts. Against LocalStack, 100 take about 2.5 minutes on
+//! a fresh LocalStack but several times that late in the suite, when LocalStack holds every
+//! earlier test's resources; so the suite runs 50 by default, past the 46 at which the
+//! transit gateway's acceptance marks alone broke EC2's 50-tag limit, and
 //! `AIRGAP_SCALE_SPOKES=100` runs the full count.
 
 use std::collections::BTreeMap;
