@@ -269,11 +269,20 @@ pub fn decide(
     // "other" would delete the adopted one.
     let mut by_key: BTreeMap<(String, Scope, NodeId), Observed> = BTreeMap::new();
     let mut extra: Vec<(String, Scope, Observed)> = Vec::new();
-    for (kind, scope, o) in observed {
+    for (kind, scope, mut o) in observed {
         let key = (kind.clone(), scope.clone(), o.id.clone());
         match by_key.entry(key) {
             std::collections::btree_map::Entry::Occupied(kept)
                 if kept.get().physical_id == o.physical_id => {}
+            // A resource AWS cannot tag is named after its parent: two of them under one
+            // name sit in two parents that carry one airgap:id (a duplicate parent). Each
+            // is a resource of its own, paired by identity below, not a duplicate.
+            std::collections::btree_map::Entry::Occupied(_)
+                if registry.get(&kind).is_some_and(|k| !k.facts().identity.is_empty()) =>
+            {
+                o.id = NodeId(format!("{}#{}", o.id, o.physical_id));
+                by_key.insert((kind, scope, o.id.clone()), o);
+            }
             std::collections::btree_map::Entry::Occupied(_) => extra.push((kind, scope, o)),
             std::collections::btree_map::Entry::Vacant(slot) => {
                 slot.insert(o);
@@ -298,8 +307,9 @@ pub fn decide(
     for &gi in graph.topo_order() {
         let node = graph.node(gi);
         let key = (node.kind.clone(), node.scope.clone(), node.id.clone());
+        let kind = registry.get(&node.kind).expect("kinds checked by plan()");
         let mut current = by_key.remove(&key);
-        if current.is_none() {
+        if current.is_none() && !kind.facts().identity.is_empty() {
             // A resource AWS cannot tag is this node's when it agrees on the kind's
             // identity with the node's attributes, resolved against what exists now (in
             // a destroy too, so it is deleted in the graph's order, before what it uses).
@@ -310,20 +320,15 @@ pub fn decide(
                     .and_then(|c| c.outputs.get(&r.output).cloned())
                     .unwrap_or(Value::UNKNOWN)
             };
-            let kind = registry.get(&node.kind).expect("kinds checked by plan()");
-            if !kind.facts().identity.is_empty() {
-                let now: Attrs =
-                    node.attrs.iter().map(|(k, v)| (k.clone(), v.resolve(&on_record))).collect();
-                current = kind
-                    .identity_of(&now)
-                    .and_then(|ident| {
-                        by_identity.remove(&(node.kind.clone(), node.scope.clone(), ident))
-                    })
-                    .and_then(|found| {
-                        by_key.remove(&(node.kind.clone(), node.scope.clone(), found))
-                    })
-                    .map(|o| Observed { id: node.id.clone(), ..o });
-            }
+            let now: Attrs =
+                node.attrs.iter().map(|(k, v)| (k.clone(), v.resolve(&on_record))).collect();
+            current = kind
+                .identity_of(&now)
+                .and_then(|ident| {
+                    by_identity.remove(&(node.kind.clone(), node.scope.clone(), ident))
+                })
+                .and_then(|found| by_key.remove(&(node.kind.clone(), node.scope.clone(), found)))
+                .map(|o| Observed { id: node.id.clone(), ..o });
         }
         let ix = nodes.len();
         plan_ix_of_graph[gi] = ix;
@@ -370,7 +375,6 @@ pub fn decide(
                         _ => {}
                     }
                 }
-                let kind = registry.get(&node.kind).expect("kinds checked by plan()");
                 let action = match &current {
                     None => Action::Create,
                     Some(cur) => {
@@ -629,6 +633,25 @@ mod tests {
             .map(|n| n.id.0.as_str())
             .collect();
         assert_eq!(deleted, ["vpc/a", "vpc/a/default"]);
+
+        // Two tables under one airgap:id (an interrupted create): each has its route under
+        // the same name. The kept table's route is the node's, whichever is listed first;
+        // the duplicate goes with its route.
+        let twice = actions(vec![
+            vpc("vpc/a", "vpc-1", "10.0.0.0/16"),
+            vpc("vpc/a", "vpc-9", "10.0.0.0/16"),
+            route("vpc/a", "vpc-9", "0.0.0.0/0"),
+            route("vpc/a", "vpc-1", "0.0.0.0/0"),
+        ]);
+        assert_eq!(
+            twice,
+            [
+                ("vpc/a".to_string(), Action::NoOp),
+                ("vpc/a#vpc-9".to_string(), Action::Delete),
+                ("vpc/a/default".to_string(), Action::NoOp),
+                ("vpc/a~0.0.0.0/0".to_string(), Action::Delete),
+            ]
+        );
     }
 
     #[test]

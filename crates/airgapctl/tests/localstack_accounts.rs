@@ -56,24 +56,7 @@ fn plan_calls(dir: &Cli) -> u64 {
 
 /// The plan as JSON: (action, node id, account) of every node that changes.
 fn changes(dir: &Cli) -> Vec<(String, String, String)> {
-    let run = dir.run(&["plan", "-f", "bp.yaml", "--output", "json"]);
-    check(&run, 0, "plan --output json");
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("plan JSON");
-    v["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .filter_map(|n| {
-            let action = n["action"]["action"].as_str()?.to_string();
-            (action != "no-op").then(|| {
-                (
-                    action,
-                    n["id"].as_str().unwrap_or_default().to_string(),
-                    n["scope"]["account"].as_str().unwrap_or_default().to_string(),
-                )
-            })
-        })
-        .collect()
+    actions(dir).into_iter().filter(|(action, _, _)| action != "no-op").collect()
 }
 
 async fn ec2(ls: &LocalStack, a: &Account) -> aws_sdk_ec2::Client {
@@ -171,6 +154,14 @@ async fn sweep(ls: &LocalStack, a: &Account, env: &str) -> Vec<String> {
         }
     }
     left
+}
+
+/// Asserts that nothing carrying the env tag is left in `accounts` (after a destroy).
+async fn nothing_left(ls: &LocalStack, accounts: &[&Account], env: &str) {
+    for a in accounts {
+        let left = sweep(ls, a, env).await;
+        assert!(left.is_empty(), "left in {}: {left:?}", a.id());
+    }
 }
 
 fn f(name: &str, v: &str) -> Filter {
@@ -387,10 +378,7 @@ async fn hub_and_spokes_across_accounts() {
     let t = Instant::now();
     check(&dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
     let destroy_s = t.elapsed().as_secs_f64();
-    for a in [&net, &work, &shared, &extra] {
-        let left = sweep(&ls, a, &env).await;
-        assert!(left.is_empty(), "left in {}: {left:?}", a.id());
-    }
+    nothing_left(&ls, &[&net, &work, &shared, &extra], &env).await;
     eprintln!(
         "hub-spoke at time scale {SCALE}: apply (1 spoke account) {apply_s:.1}s, plan {plan_s:.1}s, \
          destroy (3 accounts) {destroy_s:.1}s; plan API calls: 1 spoke account {calls_1}, \
@@ -513,10 +501,7 @@ async fn invitation_acceptance_is_observed_in_the_principal_account() {
     let changed: Vec<_> = after.iter().filter(|(a, _, _)| a != "no-op").collect();
     assert!(changed.is_empty(), "a plan after apply changes {changed:?}");
     check(&dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
-    for a in [&net, &work] {
-        let left = sweep(&ls, a, &env).await;
-        assert!(left.is_empty(), "left in {}: {left:?}", a.id());
-    }
+    nothing_left(&ls, &[&net, &work], &env).await;
 }
 
 /// Issue 14, point 12: `ram.organization: true`. The network account manages an AWS
@@ -608,14 +593,10 @@ async fn organization_mode_shares_without_invitations() {
     let invitations = work_ram.get_resource_share_invitations().send().await.unwrap();
     assert!(invitations.resource_share_invitations().is_empty(), "no invitation");
 
-    let after = actions(&dir);
-    let changed: Vec<_> = after.iter().filter(|(a, _, _)| a != "no-op").collect();
+    let changed = changes(&dir);
     assert!(changed.is_empty(), "a plan after apply changes {changed:?}");
     check(&dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
-    for a in [&net, &work] {
-        let left = sweep(&ls, a, &env).await;
-        assert!(left.is_empty(), "left in {}: {left:?}", a.id());
-    }
+    nothing_left(&ls, &[&net, &work], &env).await;
 }
 
 /// Asserts a run's exit code, with its output when it differs.

@@ -128,6 +128,22 @@ pub(crate) fn is_node(tags: &[Tag], node: &airgap_engine::Resolved) -> bool {
     tags::owned_id(&tag_map(tags), &node.env).as_deref() == Some(node.id.0.as_str())
 }
 
+/// Writes the standard tags on an existing resource: one put back by `retag`, or one a
+/// create adopts (CreateTags takes any EC2 resource id).
+pub(crate) async fn tag_standard(
+    c: &aws_sdk_ec2::Client,
+    resource: &str,
+    env: &str,
+    id: &str,
+) -> Result<(), KindError> {
+    let mut req = c.create_tags().resources(resource);
+    for (k, v) in tags::standard(env, id) {
+        req = req.tags(Tag::builder().key(k).value(v).build());
+    }
+    req.send().await.map_err(crate::errors::classify)?;
+    Ok(())
+}
+
 /// Puts the standard tags back when the diff says some are missing, and removes the
 /// marks earlier versions left ([`tags::legacy_marks`]).
 pub(crate) async fn retag(
@@ -138,11 +154,7 @@ pub(crate) async fn retag(
     id: &str,
 ) -> Result<(), KindError> {
     if crate::kit::changes(diff, &["tags"]) {
-        let mut req = c.create_tags().resources(resource);
-        for (k, v) in tags::standard(env, id) {
-            req = req.tags(Tag::builder().key(k).value(v).build());
-        }
-        req.send().await.map_err(crate::errors::classify)?;
+        tag_standard(c, resource, env, id).await?;
     }
     let stale =
         diff.changes.iter().find(|ch| ch.field == "staleTags").and_then(|ch| ch.old.as_ref());

@@ -1,6 +1,6 @@
 //! The shapes the EC2 kinds share: observing the environment's tagged resources from
 //! one Describe, adopting what an interrupted create made, reading a Describe by id,
-//! and sub-resources recorded as marks on their parent.
+//! and the sub-resources AWS cannot tag, found under a parent of the environment.
 
 use std::collections::HashMap;
 
@@ -262,8 +262,8 @@ pub(crate) async fn retag_only(ec2: &Ec2, change: Change<'_>) -> Result<Updated,
     Ok(Updated::done(change.current.outputs.clone()))
 }
 
-/// The environment's parents among `items` with their tags, whose marks record the
-/// sub-resources AWS cannot tag.
+/// The environment's parents among `items` with their tags: where the sub-resources AWS
+/// cannot tag are found (see [`child`]).
 pub(crate) fn parents_of_env<T: Tagged>(
     items: impl IntoIterator<Item = T>,
     env: &str,

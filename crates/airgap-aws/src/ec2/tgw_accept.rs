@@ -43,8 +43,7 @@ fn accepted(state: Option<&str>) -> bool {
 
 /// States of attachments by id, as the owner sees them. By the
 /// `transit-gateway-attachment-id` filter, not `TransitGatewayAttachmentIds`: an id AWS has
-/// forgotten (a stopped destroy leaves the mark of an attachment it deleted; deleted
-/// attachments stay listed only for a while) fails the whole call with
+/// forgotten (deleted attachments stay listed only for a while) fails the whole call with
 /// InvalidTransitGatewayAttachmentID.NotFound, while a filter leaves it out.
 async fn states(
     c: &aws_sdk_ec2::Client,

@@ -10,12 +10,13 @@ use airgap_engine::{
     Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
 };
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, Tag};
+use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType};
 
-use crate::ec2::{env_pages, filter, kind_meta, observe_tagged, tag_spec, Ec2, TagDrift};
+use crate::ec2::{
+    env_pages, filter, kind_meta, observe_tagged, tag_spec, tag_standard, Ec2, TagDrift,
+};
 use crate::errors::{classify, gone_is_ok};
 use crate::kit::{id_out, settled, unless_done};
-use crate::tags;
 use airgap_catalog::spec::{SecurityGroupRuleSpec, Spec};
 
 pub struct SecurityGroupRule(pub Arc<Ec2>);
@@ -79,11 +80,7 @@ impl Kind for SecurityGroupRule {
         // There already (made outside airgapctl, or before rules were tagged): adopt it by
         // tagging it, so the next plan finds it.
         let id = existing(c, &rule).await?;
-        let mut tag = c.create_tags().resources(&id);
-        for (k, v) in tags::standard(&node.env, &node.id.0) {
-            tag = tag.tags(Tag::builder().key(k).value(v).build());
-        }
-        tag.send().await.map_err(classify)?;
+        tag_standard(c, &id, &node.env, &node.id.0).await?;
         Ok(Created { physical_id: id.clone(), outputs: id_out(&id) })
     }
 

@@ -1,5 +1,5 @@
-//! The TGW route table kind (`tgw-route-table`); it also carries the marks of its
-//! associations, propagations and static routes, which cannot be tagged.
+//! The TGW route table kind (`tgw-route-table`); its associations, propagations and static
+//! routes, which cannot be tagged, are found under it (see `link.rs`, `route.rs`).
 
 use std::sync::Arc;
 
