@@ -9,7 +9,7 @@ import logging
 
 from localstack.http import Request, Response
 
-from . import compat, faults, ratelimit, timing, validation
+from . import compat, faults, ratelimit, sts, timing, validation
 
 LOG = logging.getLogger(__name__)
 _installed = False
@@ -21,6 +21,7 @@ FEATURES = [
     "model-validation",
     "ec2-rate-limits",
     "fault-seeds",
+    "sts-trust",
 ]
 
 
@@ -144,6 +145,7 @@ def install():
     add_routes(ROUTER)
     handlers.serve_custom_service_request_handlers.append(set_account)
     handlers.serve_custom_service_request_handlers.append(validation.request_handler)
+    handlers.serve_custom_service_request_handlers.append(sts.request_handler)
     handlers.serve_custom_service_request_handlers.append(ratelimit.request_handler)
     handlers.serve_custom_service_request_handlers.append(faults.request_handler)
     handlers.run_custom_response_handlers.append(faults.response_handler)
@@ -165,6 +167,7 @@ try:
         def update_request_handlers(self, handlers):
             handlers.append(set_account)
             handlers.append(validation.request_handler)
+            handlers.append(sts.request_handler)
             handlers.append(ratelimit.request_handler)
             handlers.append(faults.request_handler)
 

@@ -33,6 +33,9 @@ pub const DEFAULT_REGION: &str = "eu-central-1";
 pub const DEPLOYER_ROLE: &str = "airgap-deployer";
 /// Session name of the assumed role.
 pub const SESSION_NAME: &str = "airgap-testkit";
+/// The account LocalStack puts the base credentials (`test`/`test`) in: the deployer roles
+/// trust it, as an account's deployer role trusts the CI account.
+pub const BASE_ACCOUNT: &str = "000000000000";
 
 /// Errors of the test kit.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +78,9 @@ pub enum TestkitError {
     /// `sts:AssumeRole` succeeded but returned no credentials.
     #[error("sts:AssumeRole into {role_arn} returned no credentials")]
     NoCredentials { role_arn: String },
+    /// `iam:CreateRole` of an account's deployer role failed.
+    #[error("iam:CreateRole {role} in account {account} failed: {detail}")]
+    CreateRole { account: String, role: String, detail: String },
 }
 
 /// `localstack/start` could not bring LocalStack up.
@@ -224,6 +230,72 @@ impl LocalStack {
                 return Account { id };
             }
         }
+    }
+
+    /// A fresh account (as [`LocalStack::fresh_account`]) that holds the role
+    /// `airgap-deployer`, trusting the base credentials' account: the emulator refuses
+    /// `sts:AssumeRole` into a role that does not exist or does not trust the caller, as AWS
+    /// does, so every account airgapctl deploys into needs it first.
+    pub async fn account(&self) -> Result<Account, TestkitError> {
+        let account = self.fresh_account();
+        self.create_deployer_role(&account, &format!("arn:aws:iam::{BASE_ACCOUNT}:root")).await?;
+        Ok(account)
+    }
+
+    /// [`LocalStack::account`], `n` times, created concurrently.
+    pub async fn accounts(&self, n: usize) -> Result<Vec<Account>, TestkitError> {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let ls = self.clone();
+            set.spawn(async move { ls.account().await });
+        }
+        let mut out = Vec::with_capacity(n);
+        while let Some(joined) = set.join_next().await {
+            out.push(joined.expect("account setup panicked")?);
+        }
+        Ok(out)
+    }
+
+    /// SDK config of `account`'s own administrator, no role assumed: LocalStack puts calls
+    /// made with an access key id of 12 digits in that account. For setting an account up
+    /// and for looking into one whose deployer role is missing on purpose.
+    pub async fn admin_config(&self, account: &Account) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(self.region.clone()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(Credentials::new(account.id(), "test", None, None, "admin"))
+            .load()
+            .await
+    }
+
+    /// Creates `airgap-deployer` in `account` with a trust policy that lets `trusted` (an
+    /// account id or principal ARN) assume it, as the account's administrator would.
+    pub async fn create_deployer_role(
+        &self,
+        account: &Account,
+        trusted: &str,
+    ) -> Result<(), TestkitError> {
+        let admin = self.admin_config(account).await;
+        let trust = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"AWS": trusted},
+                "Action": "sts:AssumeRole",
+            }],
+        });
+        aws_sdk_iam::Client::new(&admin)
+            .create_role()
+            .role_name(DEPLOYER_ROLE)
+            .assume_role_policy_document(trust.to_string())
+            .send()
+            .await
+            .map_err(|e| TestkitError::CreateRole {
+                account: account.id().to_string(),
+                role: DEPLOYER_ROLE.into(),
+                detail: aws_sdk_iam::error::DisplayErrorContext(&e).to_string(),
+            })?;
+        Ok(())
     }
 
     /// SDK config with the base credentials `test`/`test` (account `000000000000`), the kit's

@@ -79,7 +79,7 @@ async fn fresh_accounts_are_distinct_twelve_digit_ids() {
 #[tokio::test]
 async fn assumed_role_lands_in_its_own_account() -> TestResult {
     let ls = localstack().await;
-    for account in [ls.fresh_account(), ls.fresh_account()] {
+    for account in [ls.account().await?, ls.account().await?] {
         let config = ls.sdk_config(&account).await?;
         assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-central-1"));
         let me = aws_sdk_sts::Client::new(&config).get_caller_identity().send().await?;
@@ -89,6 +89,14 @@ async fn assumed_role_lands_in_its_own_account() -> TestResult {
             arn.contains(&format!(":{}:assumed-role/airgap-deployer/airgap-testkit", account.id())),
             "{arn}"
         );
+    }
+    // An account without the deployer role: STS refuses, as AWS does.
+    let bare = ls.fresh_account();
+    match ls.sdk_config(&bare).await {
+        Err(airgap_testkit::TestkitError::AssumeRole { detail, .. }) => {
+            assert!(detail.contains("AccessDenied"), "{detail}")
+        }
+        other => panic!("assumed a role that does not exist: {other:?}"),
     }
     // the base config is LocalStack's default account
     let base = ls.base_config().await;
@@ -100,7 +108,7 @@ async fn assumed_role_lands_in_its_own_account() -> TestResult {
 #[tokio::test]
 async fn vpcs_are_isolated_between_accounts_and_regions() -> TestResult {
     let ls = localstack().await;
-    let (owner, other) = (ls.fresh_account(), ls.fresh_account());
+    let (owner, other) = (ls.account().await?, ls.account().await?);
     let marker = format!("vpc-isolation-{owner}");
     let owner_ec2 = aws_sdk_ec2::Client::new(&ls.sdk_config(&owner).await?);
     let other_ec2 = aws_sdk_ec2::Client::new(&ls.sdk_config(&other).await?);
@@ -124,7 +132,7 @@ async fn vpcs_are_isolated_between_accounts_and_regions() -> TestResult {
 #[tokio::test]
 async fn injected_fault_reaches_the_sdk_in_its_account_only() -> TestResult {
     let ls = localstack().await;
-    let (target, bystander) = (ls.fresh_account(), ls.fresh_account());
+    let (target, bystander) = (ls.account().await?, ls.account().await?);
     let ec2 = ec2_with_attempts(&ls.sdk_config(&target).await?, 1);
     let bystander_ec2 = ec2_with_attempts(&ls.sdk_config(&bystander).await?, 1);
 
@@ -157,7 +165,7 @@ async fn injected_fault_reaches_the_sdk_in_its_account_only() -> TestResult {
 #[tokio::test]
 async fn sdk_retries_absorb_injected_server_errors_and_overrides_apply() -> TestResult {
     let ls = localstack().await;
-    let account = ls.fresh_account();
+    let account = ls.account().await?;
     let config = ls.sdk_config(&account).await?;
 
     // two 500s, then success: the standard retry policy (3 attempts) hides them

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use airgap_testkit::cli::{Cli, Run};
-use airgap_testkit::{Account, LocalStack};
+use airgap_testkit::{Account, LocalStack, BASE_ACCOUNT};
 use aws_sdk_ec2::types::Filter;
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 
@@ -74,7 +74,8 @@ fn env_tag(tags: &[aws_sdk_ec2::types::Tag], env: &str) -> bool {
 /// Every resource of `env` that `account` owns, by kind, found with Describe calls
 /// (LocalStack's DescribeTags keeps tags of deleted resources, so not that).
 async fn sweep(ls: &LocalStack, a: &Account, env: &str) -> Vec<String> {
-    let c = ec2(ls, a).await;
+    // As the account's administrator: some accounts here have no deployer role on purpose.
+    let c = aws_sdk_ec2::Client::new(&ls.admin_config(a).await);
     let mut left = Vec::new();
     for v in c.describe_vpcs().send().await.unwrap().vpcs() {
         if env_tag(v.tags(), env) {
@@ -172,7 +173,8 @@ fn f(name: &str, v: &str) -> Filter {
 async fn hub_and_spokes_across_accounts() {
     let ls = LocalStack::connect().await.expect("LocalStack");
     let (net, work, shared, extra) =
-        (ls.fresh_account(), ls.fresh_account(), ls.fresh_account(), ls.fresh_account());
+        (ls.account().await, ls.account().await, ls.account().await, ls.account().await);
+    let (net, work, shared, extra) = (net.unwrap(), work.unwrap(), shared.unwrap(), extra.unwrap());
     for a in [&net, &work, &shared, &extra] {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }
@@ -410,10 +412,43 @@ async fn credentials_of_another_account_fail_before_any_change() {
     assert!(sweep(&ls, &declared, &env).await.is_empty());
 }
 
+/// A declared role that the account does not have, or that does not trust the caller, is
+/// refused by STS (403 AccessDenied, as AWS answers both) and airgapctl stops before any
+/// change, saying which account's role to check.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_that_is_missing_or_untrusting_fails_before_any_change() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let missing = ls.fresh_account();
+    let untrusting = ls.fresh_account();
+    ls.create_deployer_role(&untrusting, "arn:aws:iam::123456789012:root")
+        .await
+        .expect("a role trusting another account");
+    for (name, account) in [("missing", &missing), ("untrust", &untrusting)] {
+        let dir = cli(&ls, name);
+        let env = format!("{name}{}", &account.id()[..6]);
+        let text = blueprint(&env, &[("network", account)], &[]).replace("vpcs:\n", "vpcs: []\n");
+        dir.write("bp.yaml", &text);
+        let run = dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]);
+        check(&run, 1, "apply with a role that cannot be assumed");
+        let role = account.deployer_role_arn();
+        for needle in [
+            "cannot assume the role",
+            "is not authorized to perform: sts:AssumeRole",
+            role.as_str(),
+            "check that the role exists in account",
+            "accounts.network.role",
+        ] {
+            assert!(run.stderr.contains(needle), "{needle:?} missing from: {}", run.stderr);
+        }
+        assert!(!run.stdout.contains("Apply complete"), "{}", run.stdout);
+        assert!(sweep(&ls, account, &env).await.is_empty());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dependency_violation_while_deleting_is_waited_out() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let net = ls.fresh_account();
+    let net = ls.account().await.expect("an account");
     ls.set_time_scale(&net, SCALE).await.unwrap();
     let dir = cli(&ls, "depviol");
     let env = format!("dv{}", &net.id()[..6]);
@@ -470,7 +505,7 @@ fn actions(dir: &Cli) -> Vec<(String, String, String)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn invitation_acceptance_is_observed_in_the_principal_account() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, work) = (ls.fresh_account(), ls.fresh_account());
+    let (net, work) = (ls.account().await.unwrap(), ls.account().await.unwrap());
     for a in [&net, &work] {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }
@@ -512,7 +547,7 @@ async fn invitation_acceptance_is_observed_in_the_principal_account() {
 #[tokio::test(flavor = "multi_thread")]
 async fn organization_mode_shares_without_invitations() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let net = ls.fresh_account();
+    let net = ls.account().await.expect("an account");
     let net_config = ls.sdk_config(&net).await.expect("assume role");
     let org = aws_sdk_organizations::Client::new(&net_config);
     org.create_organization()
@@ -536,6 +571,11 @@ async fn organization_mode_shares_without_invitations() {
         .expect("its status");
     let work_id = status.create_account_status().and_then(|s| s.account_id()).unwrap_or_default();
     let work = Account::new(work_id).expect("a 12-digit account id");
+    // The organization's new account gets its deployer role as a platform team would add it
+    // (Organizations itself only creates OrganizationAccountAccessRole there).
+    ls.create_deployer_role(&work, &format!("arn:aws:iam::{BASE_ACCOUNT}:root"))
+        .await
+        .expect("the deployer role");
     let net_ram = aws_sdk_ram::Client::new(&net_config);
     net_ram.enable_sharing_with_aws_organization().send().await.expect("sharing enabled");
     for a in [&net, &work] {

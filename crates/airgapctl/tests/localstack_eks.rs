@@ -71,7 +71,7 @@ fn apply_args(file: &str) -> Vec<&str> {
 
 async fn localstack_account() -> Result<(LocalStack, Account, aws_types::SdkConfig), Error> {
     let ls = LocalStack::connect().await?;
-    let account = ls.fresh_account();
+    let account = ls.account().await?;
     ls.set_time_scale(&account, 0.01).await?;
     let conf = ls.sdk_config(&account).await?;
     Ok((ls, account, conf))

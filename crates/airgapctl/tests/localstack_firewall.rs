@@ -215,7 +215,7 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
          cannot be routed to: restart it (localstack/stop, localstack/start)",
         ls.endpoint()
     );
-    let accounts: Vec<Account> = (0..3).map(|_| ls.fresh_account()).collect();
+    let accounts: Vec<Account> = ls.accounts(3).await?;
     for a in &accounts {
         ls.set_time_scale(a, SCALE).await?;
     }
@@ -708,7 +708,7 @@ async fn sweep(conf: &SdkConfig, a: &Account) -> Result<Vec<String>, Box<dyn std
 async fn a_run_killed_while_the_firewall_provisions_converges() -> TestResult {
     use std::io::BufRead;
     let ls = LocalStack::connect().await?;
-    let accounts: Vec<Account> = (0..3).map(|_| ls.fresh_account()).collect();
+    let accounts: Vec<Account> = ls.accounts(3).await?;
     for a in &accounts {
         ls.set_time_scale(a, SCALE).await?;
     }

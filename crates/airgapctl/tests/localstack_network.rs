@@ -42,7 +42,7 @@ impl World {
     /// `name`: a short lowercase prefix of the env name (which ends with the account id).
     async fn new(name: &str) -> Res<World> {
         let ls = LocalStack::connect().await?;
-        let account = ls.fresh_account();
+        let account = ls.account().await?;
         ls.set_time_scale(&account, SCALE).await?;
         let conf = ls.sdk_config(&account).await?;
         let ec2 = aws_sdk_ec2::Client::new(&conf);

@@ -198,6 +198,7 @@ fn demo() -> Result {
             &format!("{LOCALSTACK}/_airgap/config"),
         ]);
         run(&format!("LocalStack time scale 0.01 for {account}"), scale)?;
+        deployer_role(account)?;
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -252,6 +253,36 @@ fn demo() -> Result {
          and stop LocalStack with localstack/stop."
     );
     Ok(())
+}
+
+/// Gives `account` the role the demo blueprint assumes, trusting the demo's credentials
+/// (`test`, LocalStack's account 000000000000), as a platform team sets its accounts up: the
+/// emulator refuses AssumeRole into a role that is missing or does not trust the caller, as
+/// AWS does. IAM's query API through curl, as the account's administrator (LocalStack takes
+/// a 12-digit access key id as the account); a second run finds the role there (409).
+fn deployer_role(account: &str) -> Result {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}"#;
+    let out = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
+        .args([
+            "-H",
+            &format!(
+                "Authorization: AWS4-HMAC-SHA256 Credential={account}/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0"
+            ),
+        ])
+        .args(["--data-urlencode", "Action=CreateRole", "--data-urlencode", "Version=2010-05-08"])
+        .args(["--data-urlencode", "RoleName=airgap-deployer"])
+        .args(["--data-urlencode", &format!("AssumeRolePolicyDocument={trust}")])
+        .arg(format!("{LOCALSTACK}/"))
+        .output()
+        .map_err(|e| format!("curl: {e}"))?;
+    match String::from_utf8_lossy(&out.stdout).trim() {
+        "200" | "409" => Ok(()),
+        code => Err(format!(
+            "creating airgap-deployer in {account} answered HTTP {code}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )),
+    }
 }
 
 fn bench(args: &[String]) -> Result {
