@@ -18,6 +18,7 @@ _installed = False
 # tell a LocalStack started with an older extension (restart it) from a failure.
 FEATURES = [
     "network-firewall-vpc-endpoints",
+    "network-firewall-endpoint-interfaces",
     "model-validation",
     "ec2-rate-limits",
     "fault-seeds",

@@ -5,6 +5,8 @@ groups, deletion or associations), with per account/region state. Operations not
 HANDLERS fall through to moto.
 """
 
+import ipaddress
+import random
 import secrets
 
 from . import ec2_share, timing
@@ -399,6 +401,7 @@ def _ec2_endpoint_add(ctx, fw, subnet_id, endpoint_id):
     from moto.ec2.models.vpcs import VPCEndPoint
 
     be = ec2_share.backend(ctx.account_id, ctx.region)
+    fw.setdefault("enis", {})[endpoint_id] = _endpoint_interface(be, subnet_id, endpoint_id)
     ep = VPCEndPoint(
         be,
         endpoint_id,
@@ -424,8 +427,77 @@ def _ec2_endpoints_set(fw, state, endpoints=None):
     for eid in endpoints:
         if state == "gone":
             be.vpc_end_points.pop(eid, None)
+            # The endpoint's network interface goes with it, not before: it holds its
+            # subnet while the firewall is DELETING (see _endpoint_interface).
+            eni = fw.get("enis", {}).pop(eid, None)
+            if eni is not None:
+                be.enis.pop(eni, None)
         elif eid in be.vpc_end_points:
             be.vpc_end_points[eid].state = state
+
+
+# Each firewall endpoint has a network interface in its subnet, as every Gateway Load
+# Balancer endpoint has: "For each subnet that you specify from your VPC, we create an
+# endpoint network interface in the subnet and assign it a private IP address from the
+# subnet address range. An endpoint network interface is a requester-managed network
+# interface" (AWS PrivateLink guide, "Access an inspection system using a Gateway Load
+# Balancer endpoint"); it "keeps this IP address until the Gateway Load Balancer endpoint
+# is deleted" (PrivateLink guide, "Gateway Load Balancer endpoints"). Network Firewall
+# instantiates one endpoint per subnet mapping (API reference, Attachment: "In each
+# configured subnet, Network Firewall instantiates a firewall endpoint"). While the
+# interface exists EC2 refuses DeleteSubnet with DependencyViolation (ec2.py,
+# delete_subnet; AWS's answer for a subnet held by VPC endpoints until they are deleted is
+# recorded in gruntwork-io/cloud-nuke#285 and #293), which is what makes a destroy wait for
+# the firewall to be gone. It goes when the firewall does, or with its mapping
+# (DisassociateSubnets: "This removes the firewall endpoints from the subnets").
+# InterfaceType `gateway_load_balancer_endpoint` is a value of botocore ec2
+# NetworkInterfaceType. The description "VPC Endpoint Interface vpce-..." is the one the
+# EC2 guide ("Requester-managed network interfaces") shows for an endpoint's interface;
+# that a Gateway Load Balancer endpoint's reads the same is an assumption (no recorded
+# answer found). Untagged: CreateFirewall's Tags are the firewall's, and nothing documents
+# them being copied to the interfaces (an assumption, as for transit gateway attachments'
+# interfaces, whose lack of tags is recorded). Status `in-use`, as that guide's example.
+
+
+def _free_address(be, subnet) -> str:
+    """An unused private IPv4 address of the subnet. Amazon VPC user guide, "Subnet CIDR
+    blocks": "The first four IP addresses and the last IP address in each subnet CIDR
+    block are not available for your use" (moto's random pick could return them)."""
+    net = ipaddress.IPv4Network(subnet.cidr_block)
+    first, last = int(net.network_address) + 4, int(net.broadcast_address) - 1
+    used = {
+        a.get("PrivateIpAddress")
+        for e in be.enis.values()
+        if e.subnet is not None and e.subnet.id == subnet.id
+        for a in e.private_ip_addresses
+    }
+    for _ in range(64):
+        ip = str(ipaddress.IPv4Address(random.randint(first, last)))
+        if ip not in used:
+            return ip
+    free = (str(ipaddress.IPv4Address(i)) for i in range(first, last + 1))
+    ip = next((a for a in free if a not in used), None)
+    if ip is None:
+        # Not emulated: what AWS does with a firewall subnet that has no free address (we
+        # hold no source; presumably a FAILED endpoint). Refused, saying it is ours.
+        raise AwsError(
+            "InternalServerError",
+            f"airgap emulator: subnet {subnet.id} has no free address for a firewall "
+            "endpoint (not emulated)",
+            500,
+        )
+    return ip
+
+
+def _endpoint_interface(be, subnet_id, endpoint_id) -> str:
+    _, subnet = ec2_share._find_subnet(be, subnet_id)
+    eni = be.create_network_interface(
+        subnet, _free_address(be, subnet), description=f"VPC Endpoint Interface {endpoint_id}"
+    )
+    eni.requester_managed = True
+    eni.interface_type = "gateway_load_balancer_endpoint"
+    eni.status = "in-use"
+    return eni.id
 
 
 def _fw_dto(fw) -> dict:

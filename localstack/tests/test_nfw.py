@@ -1,5 +1,6 @@
 """Network Firewall: rule groups, policies with UpdateToken locking, firewalls, logging, tags."""
 
+import ipaddress
 import uuid
 
 import pytest
@@ -345,3 +346,121 @@ def test_list_pagination(account):
         .build_full_result()["RuleGroups"]
     ]
     assert names == [f"rg{i}" for i in range(5)]
+
+
+def _endpoint_interfaces(ec2, vpc):
+    """The firewall endpoints' interfaces in the VPC, by subnet."""
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+        "NetworkInterfaces"
+    ]
+    out = {}
+    for e in enis:
+        assert e["SubnetId"] not in out, "one interface per subnet mapping"
+        out[e["SubnetId"]] = e
+    return out
+
+
+def _refused(ec2, subnet):
+    with pytest.raises(ClientError) as e:
+        ec2.delete_subnet(SubnetId=subnet)
+    return code(e)
+
+
+def test_firewall_endpoint_interfaces_hold_their_subnets_until_unmapped(account):
+    """Each firewall endpoint is a Gateway Load Balancer endpoint, which has a
+    requester-managed network interface with a private address of its subnet (PrivateLink
+    guide, "Access an inspection system using a Gateway Load Balancer endpoint");
+    DeleteSubnet is DependencyViolation while it is there; DisassociateSubnets releases
+    it. The description ("VPC Endpoint Interface vpce-...", the EC2 guide's example for an
+    endpoint's interface) is an assumption for Gateway Load Balancer endpoints."""
+    status, cfg = airgap("GET", "/_airgap/config")
+    assert status == 200 and "network-firewall-endpoint-interfaces" in cfg["features"]
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2, azs=("us-east-1a", "us-east-1b", "us-east-1c"))
+    cidrs = {
+        s["SubnetId"]: s["CidrBlock"]
+        for s in ec2.describe_subnets(SubnetIds=subnets)["Subnets"]
+    }
+    nfw = account.client("network-firewall")
+    nfw.create_firewall(
+        FirewallName="fw",
+        FirewallPolicyArn=_policy(nfw),
+        VpcId=vpc,
+        SubnetMappings=[{"SubnetId": s} for s in subnets[:2]],
+        Tags=[{"Key": "env", "Value": "test"}],
+    )
+    d = nfw.describe_firewall(FirewallName="fw")
+    eps = {
+        s["Attachment"]["SubnetId"]: s["Attachment"]["EndpointId"]
+        for s in d["FirewallStatus"]["SyncStates"].values()
+    }
+    enis = _endpoint_interfaces(ec2, vpc)
+    assert sorted(enis) == sorted(subnets[:2])
+    for sid, e in enis.items():
+        # named by the endpoint id the firewall reports for that subnet (SyncStates)
+        assert e["Description"] == f"VPC Endpoint Interface {eps[sid]}"
+        assert e["InterfaceType"] == "gateway_load_balancer_endpoint"
+        assert e["RequesterManaged"] is True
+        assert e["Status"] == "in-use"
+        assert e.get("TagSet", []) == []  # the firewall's tags stay on the firewall
+        assert e["AvailabilityZone"] in d["FirewallStatus"]["SyncStates"]
+        net = ipaddress.ip_network(cidrs[sid])
+        ip = ipaddress.ip_address(e["PrivateIpAddress"])
+        # in the subnet, not one of the five addresses AWS reserves in it
+        assert ip in net
+        assert net.network_address + 4 <= ip < net.broadcast_address
+        assert _refused(ec2, sid) == "DependencyViolation"
+
+    # a mapping added later gets its interface; removing the mapping releases it
+    nfw.associate_subnets(
+        FirewallName="fw", UpdateToken=d["UpdateToken"], SubnetMappings=[{"SubnetId": subnets[2]}]
+    )
+    enis = _endpoint_interfaces(ec2, vpc)
+    assert sorted(enis) == sorted(subnets)
+    assert enis[subnets[2]]["InterfaceType"] == "gateway_load_balancer_endpoint"
+    assert _refused(ec2, subnets[2]) == "DependencyViolation"
+    nfw.disassociate_subnets(FirewallName="fw", SubnetIds=[subnets[2]])
+    assert sorted(_endpoint_interfaces(ec2, vpc)) == sorted(subnets[:2])
+    ec2.delete_subnet(SubnetId=subnets[2])
+    assert _refused(ec2, subnets[0]) == "DependencyViolation"
+
+
+def test_firewall_endpoint_interfaces_go_when_the_firewall_is_gone(account, time_scale):
+    """The interfaces hold their subnets from the create until the firewall's deletion
+    completes: while the firewall is DELETING, DeleteSubnet is still DependencyViolation;
+    once DescribeFirewall answers ResourceNotFoundException the subnets can be deleted."""
+    time_scale(account, 0.01)  # 360 s create -> 3.6 s
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2)
+    nfw = account.client("network-firewall")
+    nfw.create_firewall(
+        FirewallName="fw",
+        FirewallPolicyArn=_policy(nfw),
+        VpcId=vpc,
+        SubnetMappings=[{"SubnetId": s} for s in subnets],
+    )
+    assert nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "PROVISIONING"
+    assert sorted(_endpoint_interfaces(ec2, vpc)) == sorted(subnets)
+    assert _refused(ec2, subnets[0]) == "DependencyViolation"
+    wait_for(
+        lambda: nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "READY", 20
+    )
+
+    time_scale(account, 0.003)  # 1260 s delete -> 3.8 s
+    nfw.delete_firewall(FirewallName="fw")
+    assert nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "DELETING"
+    assert sorted(_endpoint_interfaces(ec2, vpc)) == sorted(subnets)
+    for sid in subnets:
+        assert _refused(ec2, sid) == "DependencyViolation"
+
+    def gone():
+        try:
+            nfw.describe_firewall(FirewallName="fw")
+            return False
+        except ClientError as e:
+            return e.response["Error"]["Code"] == "ResourceNotFoundException"
+
+    wait_for(gone, 20)
+    assert _endpoint_interfaces(ec2, vpc) == {}
+    for sid in subnets:
+        ec2.delete_subnet(SubnetId=sid)
