@@ -20,27 +20,116 @@ DEFAULT_VERSION = "1.31"
 # date (end of extended support) is not emulated: see docs/emulator-fidelity.md.
 SUPPORTED_VERSIONS = ["1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35"]
 
+# ---- add-on versions ------------------------------------------------------------------------
+# The add-on versions EKS offers per Kubernetes minor, newest first, as DescribeAddonVersions
+# publishes them: each version lists the cluster versions it is compatible with, and for each
+# minor one version has defaultVersion true (botocore eks Compatibility.defaultVersion: "The
+# supported default version"). Table as of 2026-12-02, from stored copies of the EKS user
+# guide whose tables already list 1.35 (EKS 1.35: 2026-01-28), and one older copy each:
+#   kube-proxy: "Manage kube-proxy in Amazon EKS clusters", kube-proxy versions
+#     (https://docs.aws.amazon.com/eks/latest/userguide/managing-kube-proxy.html; the copy
+#     listing 1.30-1.35 for the newest, the one listing 1.28-1.34 for the older entries);
+#   coredns: "Manage CoreDNS for DNS in Amazon EKS clusters", CoreDNS versions
+#     (https://docs.aws.amazon.com/eks/latest/userguide/managing-coredns.html; copies listing
+#     1.30-1.35 and 1.28-1.34);
+#   vpc-cni: "Assign IPs to Pods with the Amazon VPC CNI", Amazon VPC CNI versions
+#     (https://docs.aws.amazon.com/eks/latest/userguide/managing-vpc-cni.html; copies listing
+#     1.27-1.33 and 1.24-1.32). No copy with 1.34/1.35 rows was found: v1.21.1-eksbuild.3 is
+#     the version a DescribeAddon recorded on a 1.34 cluster in public EKS study notes; that
+#     1.35 takes it too is an assumption;
+#   eks-pod-identity-agent: no user-guide table; the versions pinned per minor by AWS's
+#     aws-quickstart/cdk-eks-blueprints (lib/addons/eks-pod-identity-agent/index.ts, versionMap
+#     listing 1.26-1.34); 1.35 taking the 1.34 version is an assumption.
+# The user guide lists the *latest* version per minor; which one AWS flags defaultVersion is
+# not published there. The emulator flags the newest one: an assumption (a recorded 1.29
+# response in public code shows AWS's default can lag the newest, e.g. vpc-cni v1.16.0 the
+# default while v1.18.0 was offered: not emulated; see docs/emulator-fidelity.md).
+ADDON_TABLE: dict[str, dict[str, list[str]]] = {
+    "vpc-cni": {
+        "1.35": ["v1.21.1-eksbuild.3"],
+        "1.34": ["v1.21.1-eksbuild.3"],
+        "1.33": ["v1.20.1-eksbuild.3"],
+        "1.32": ["v1.20.1-eksbuild.3", "v1.19.2-eksbuild.5"],
+        "1.31": ["v1.20.1-eksbuild.3", "v1.19.2-eksbuild.5"],
+        "1.30": ["v1.20.1-eksbuild.3", "v1.19.2-eksbuild.5"],
+        "1.29": ["v1.20.1-eksbuild.3", "v1.19.2-eksbuild.5"],
+        "1.28": ["v1.20.1-eksbuild.3", "v1.19.2-eksbuild.5"],
+    },
+    "coredns": {
+        "1.35": ["v1.13.2-eksbuild.4"],
+        "1.34": ["v1.13.2-eksbuild.4", "v1.12.4-eksbuild.1"],
+        "1.33": ["v1.13.2-eksbuild.4", "v1.12.4-eksbuild.1"],
+        "1.32": ["v1.11.4-eksbuild.33", "v1.11.4-eksbuild.24"],
+        "1.31": ["v1.11.4-eksbuild.33", "v1.11.4-eksbuild.24"],
+        "1.30": ["v1.11.4-eksbuild.33", "v1.11.4-eksbuild.24"],
+        "1.29": ["v1.11.4-eksbuild.24"],
+        "1.28": ["v1.10.1-eksbuild.38"],
+    },
+    "kube-proxy": {
+        "1.35": ["v1.35.3-eksbuild.2"],
+        "1.34": ["v1.34.6-eksbuild.2", "v1.34.1-eksbuild.2"],
+        "1.33": ["v1.33.10-eksbuild.2", "v1.33.5-eksbuild.2"],
+        "1.32": ["v1.32.13-eksbuild.5", "v1.32.9-eksbuild.2"],
+        "1.31": ["v1.31.14-eksbuild.9", "v1.31.13-eksbuild.2"],
+        "1.30": ["v1.30.14-eksbuild.28", "v1.30.14-eksbuild.8"],
+        "1.29": ["v1.29.15-eksbuild.16"],
+        "1.28": ["v1.28.15-eksbuild.31"],
+    },
+    "eks-pod-identity-agent": {
+        "1.35": ["v1.3.10-eksbuild.2"],
+        "1.34": ["v1.3.10-eksbuild.2"],
+        "1.33": ["v1.3.10-eksbuild.2"],
+        "1.32": ["v1.3.10-eksbuild.2"],
+        "1.31": ["v1.3.4-eksbuild.1"],
+        "1.30": ["v1.3.2-eksbuild.2"],
+        "1.29": ["v1.3.2-eksbuild.2"],
+        "1.28": ["v1.3.2-eksbuild.2"],
+    },
+}
+
+# The other add-ons keep one version for every Kubernetes minor (not audited against AWS).
 ADDON_DEFAULTS = {
-    "vpc-cni": "v1.18.3-eksbuild.1",
-    "coredns": "v1.11.1-eksbuild.9",
-    "kube-proxy": "v1.30.0-eksbuild.3",
     "aws-ebs-csi-driver": "v1.31.0-eksbuild.1",
     "aws-efs-csi-driver": "v2.0.4-eksbuild.1",
-    "eks-pod-identity-agent": "v1.3.0-eksbuild.1",
     "amazon-cloudwatch-observability": "v1.7.0-eksbuild.1",
     "snapshot-controller": "v8.0.0-eksbuild.1",
     "adot": "v0.94.1-eksbuild.1",
 }
+ADDON_NAMES = sorted([*ADDON_TABLE, *ADDON_DEFAULTS])
+# AddonInfo.type as DescribeAddonVersions answers (eks-pod-identity-agent: "security", as a
+# describe-addon-versions output quoted in public code shows); the others as before
+ADDON_TYPES = {
+    "vpc-cni": "networking",
+    "coredns": "networking",
+    "kube-proxy": "networking",
+    "eks-pod-identity-agent": "security",
+}
 
-# Add-ons whose version follows the cluster's Kubernetes minor version (as kube-proxy does on
-# AWS: v1.31.x for 1.31, v1.32.x for 1.32); the others have one default for every version.
-VERSIONED_ADDONS = {"kube-proxy"}
+
+def _addon_versions(name: str, k8s: str) -> list[str]:
+    """The versions of add-on `name` compatible with Kubernetes `k8s`, default first."""
+    if name in ADDON_TABLE:
+        return list(ADDON_TABLE[name].get(k8s, []))
+    return [ADDON_DEFAULTS[name]] if k8s in SUPPORTED_VERSIONS else []
 
 
-def _addon_default(name: str, k8s: str) -> str:
-    if name in VERSIONED_ADDONS:
-        return f"v{k8s}.0-eksbuild.1"
-    return ADDON_DEFAULTS[name]
+def _addon_default(name: str, k8s: str) -> str | None:
+    versions = _addon_versions(name, k8s)
+    return versions[0] if versions else None
+
+
+def _version_key(v: str):
+    """v1.11.4-eksbuild.33 -> (1, 11, 4, 33), for newest-first ordering."""
+    return tuple(int(n) for n in re.findall(r"\d+", v))
+
+
+def _check_addon_version(name: str, version: str, k8s: str):
+    """An add-on version EKS does not offer for the cluster's Kubernetes version is refused.
+    AWS's answer, recorded in hashicorp/terraform-provider-aws#20559 and #32238 (CreateAddon)
+    and aws/aws-sdk-go-v2#2554 (UpdateAddon): HTTP 400, InvalidParameterException, "Addon
+    version specified is not supported"."""
+    if version not in _addon_versions(name, k8s):
+        raise AwsError("InvalidParameterException", "Addon version specified is not supported")
 
 
 ACCESS_POLICIES = [
@@ -92,6 +181,8 @@ def _in_progress(updates: dict):
 
 def _cluster_dto(c) -> dict:
     out = {k: v for k, v in c.items() if not k.startswith("_")}
+    if "_kms" in c:  # a cluster (not a nodegroup/addon/entry): its health, as of now
+        out["health"] = {"issues": _kms_issues(c)}
     return out
 
 
@@ -127,13 +218,135 @@ def _vpc_config(ctx, cfg: dict, previous: dict | None = None) -> dict:
     return {
         "subnetIds": list(subnet_ids),
         "securityGroupIds": list(cfg.get("securityGroupIds", prev.get("securityGroupIds", []))),
-        "clusterSecurityGroupId": prev.get("clusterSecurityGroupId")
-        or "sg-" + secrets.token_hex(9)[:17],
+        # the cluster security group EKS makes (_cluster_network); kept across updates
+        "clusterSecurityGroupId": prev.get("clusterSecurityGroupId", ""),
         "vpcId": vpc_id,
         "endpointPublicAccess": public,
         "endpointPrivateAccess": private,
         "publicAccessCidrs": list(cidrs) if public else [],
     }
+
+
+# ---- the EC2 objects EKS makes for a cluster ------------------------------------------------
+# EKS user guide, "View Amazon EKS security group requirements for clusters"
+# (https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html): "When you create a
+# cluster, Amazon EKS creates a security group that's named eks-cluster-sg-my-cluster-uniqueID",
+# tagged kubernetes.io/cluster/<name>=owned and aws:eks:cluster-name=<name>; botocore eks
+# VpcConfigResponse.clusterSecurityGroupId: "The cluster security group that was created by
+# Amazon EKS for the cluster". EKS user guide, "View Amazon EKS networking requirements for
+# VPC and subnets" (https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html):
+# "When you create a cluster, Amazon EKS creates 2-4 elastic network interfaces in the
+# subnets that you specify ... Each Amazon EKS created network interface has the text Amazon
+# EKS cluster-name in its description"; the cluster security group "and any additional
+# security groups that you specify" are applied to them (docs.amazonaws.cn network_reqs).
+# They are cross-account (requester-managed) interfaces (VpcConfigResponse.securityGroupIds:
+# "the cross-account elastic network interfaces"). The emulator makes two, one in each of the
+# first two Availability Zones of the subnets given (awsdocs/amazon-eks-user-guide#688: EKS
+# places one in each of two subnets and may scale to four); which subnets AWS picks, the third
+# and fourth interface, and their replacement on a version upgrade are not emulated.
+CLUSTER_SG_DESCRIPTION = (
+    "EKS created security group applied to ENI that is attached to EKS Control Plane master "
+    "nodes, as well as any managed workloads."
+)
+
+
+def _cluster_network(ctx, c):
+    """Make the cluster security group and the control plane's network interfaces (under
+    LOCK, once the call can no longer be refused); the cluster records what it owns."""
+    cfg = c["resourcesVpcConfig"]
+    be = ec2_share.backend(ctx.account_id, ctx.region)
+    name = c["name"]
+    sg = be.create_security_group(
+        f"eks-cluster-sg-{name}-{secrets.randbelow(9 * 10**9) + 10**9}",
+        CLUSTER_SG_DESCRIPTION,
+        vpc_id=cfg["vpcId"],
+        tags={"aws:eks:cluster-name": name, f"kubernetes.io/cluster/{name}": "owned"},
+    )
+    cfg["clusterSecurityGroupId"] = sg.id
+    groups = [sg.id] + [g for g in cfg["securityGroupIds"] if g != sg.id]
+    enis, zones = [], set()
+    for sid in cfg["subnetIds"]:
+        _, subnet = ec2_share._find_subnet(be, sid)
+        if subnet is None or subnet.availability_zone in zones or len(enis) == 2:
+            continue
+        zones.add(subnet.availability_zone)
+        eni = be.create_network_interface(
+            subnet, None, group_ids=groups, description=f"Amazon EKS {name}"
+        )
+        eni.requester_managed = True
+        enis.append(eni.id)
+    c["_network"] = {"backend": be, "vpc": cfg["vpcId"], "sg": sg.id, "enis": enis}
+
+
+def _release_cluster_network(c):
+    """EKS removes its interfaces and the cluster security group once the cluster is
+    deleted. Whatever is already gone (an interface, the group, its VPC) is skipped."""
+    net = c.pop("_network", None)
+    if not net:
+        return
+    be = net["backend"]
+    for eni_id in net["enis"]:
+        be.enis.pop(eni_id, None)
+    groups = be.groups.get(net["vpc"]) or {}
+    in_use = any(
+        net["sg"] in [getattr(g, "id", g) for g in e.group_set] for e in be.enis.values()
+    )
+    if not in_use:  # another interface using it holds it, as DeleteSecurityGroup would be held
+        groups.pop(net["sg"], None)
+
+
+# ---- the secrets key ------------------------------------------------------------------------
+# botocore eks ClusterIssue.code lists KmsKeyNotFound, KmsKeyMarkedForDeletion, KmsKeyDisabled
+# (API reference, ClusterIssue: https://docs.aws.amazon.com/eks/latest/APIReference/API_ClusterIssue.html)
+# and Cluster.health: "An object representing the health of your Amazon EKS cluster". A
+# cluster whose envelope-encryption key is disabled, pending deletion or gone reports that
+# issue in DescribeCluster, for as long as the key is in that state. No recorded AWS response
+# refusing CreateCluster or AssociateEncryptionConfig for such a key was found (searched:
+# terraform-provider-aws, eksctl, cluster-api-provider-aws, aws-controllers-k8s issues), so the
+# calls are not refused; the issue messages are the emulator's own.
+KMS_ISSUES = {
+    "Disabled": ("KmsKeyDisabled", "The KMS key {} used for envelope encryption is disabled."),
+    "PendingDeletion": (
+        "KmsKeyMarkedForDeletion",
+        "The KMS key {} used for envelope encryption is pending deletion.",
+    ),
+    None: ("KmsKeyNotFound", "The KMS key {} used for envelope encryption does not exist."),
+}
+
+
+def _kms_key_state(account, region, key_ref: str):
+    """The state of a key named by id, key ARN, alias name or alias ARN; None if not found."""
+    from localstack.services.kms.models import kms_stores
+
+    if key_ref.startswith("arn:") and len(key_ref.split(":", 5)) < 6:
+        return None
+    if key_ref.startswith("arn:"):
+        parts = key_ref.split(":", 5)
+        region, account, resource = parts[3], parts[4], parts[5]
+    else:
+        resource = key_ref
+    store = kms_stores[account][region]
+    if resource.startswith("alias/"):
+        alias = store.aliases.get(resource)
+        if alias is None:
+            return None
+        resource = alias.metadata.get("TargetKeyId", "")
+    key = store.keys.get(resource.removeprefix("key/"))
+    return key.metadata.get("KeyState") if key is not None else None
+
+
+def _kms_issues(c) -> list:
+    account, region = c["_kms"]
+    issues = []
+    for entry in c.get("encryptionConfig") or []:
+        arn = (entry.get("provider") or {}).get("keyArn")
+        if not arn:
+            continue
+        state = _kms_key_state(account, region, arn)
+        if state in KMS_ISSUES:
+            code, message = KMS_ISSUES[state]
+            issues.append({"code": code, "message": message.format(arn), "resourceIds": [arn]})
+    return issues
 
 
 def _assumable(arn: str, service: str):
@@ -247,6 +460,7 @@ def create_cluster(ctx, req):
                     "bootstrapClusterCreatorAdminPermissions", True
                 ),
             },
+            "_kms": (ctx.account_id, ctx.region),
             "_nodegroups": {},
             "_addons": {},
             "_access": {},
@@ -254,6 +468,8 @@ def create_cluster(ctx, req):
         }
         if req.get("encryptionConfig"):
             c["encryptionConfig"] = req["encryptionConfig"]
+        # last, once nothing can refuse the call: the EC2 objects EKS makes for it
+        _cluster_network(ctx, c)
         st.clusters[name] = c
         if token:
             st.tokens[token] = name
@@ -340,6 +556,7 @@ def delete_cluster(ctx, req):
         with LOCK:
             if st.clusters.get(c["name"]) is c:
                 del st.clusters[c["name"]]
+                _release_cluster_network(c)
 
     timing.after("eks-cluster", "delete", gone)
     return out
@@ -845,15 +1062,18 @@ def create_addon(ctx, req):
         if c["status"] not in ("ACTIVE", "UPDATING"):
             raise AwsError("InvalidRequestException", f"Cluster {c['name']} is {c['status']}")
         name = req["addonName"]
-        if name not in ADDON_DEFAULTS:
+        if name not in ADDON_NAMES:
             raise AwsError("InvalidParameterException", f"Addon {name} specified is not supported")
         if name in c["_addons"]:
             raise AwsError("ResourceInUseException", f"Addon already exists: {name}", 409)
+        # without addonVersion EKS installs the default of the cluster's Kubernetes version
+        version = req.get("addonVersion") or _addon_default(name, c["version"])
+        _check_addon_version(name, version, c["version"])
         a = {
             "addonName": name,
             "clusterName": c["name"],
             "status": "CREATING",
-            "addonVersion": req.get("addonVersion") or _addon_default(name, c["version"]),
+            "addonVersion": version,
             "health": {"issues": []},
             "addonArn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:addon/{c['name']}/{name}/{new_uuid()}",
             "createdAt": now(),
@@ -895,6 +1115,8 @@ def update_addon(ctx, req):
             raise AwsError(
                 "ResourceInUseException", f"Addon {a['addonName']} is {a['status']}", 409
             )
+        if req.get("addonVersion"):
+            _check_addon_version(a["addonName"], req["addonVersion"], c["version"])
         changes = {}
         params = []
         for k, t in (
@@ -935,37 +1157,44 @@ def delete_addon(ctx, req):
 
 
 def describe_addon_versions(ctx, req):
-    names = [req["addonName"]] if req.get("addonName") else sorted(ADDON_DEFAULTS)
+    """botocore eks DescribeAddonVersions, filtered by addonName and kubernetesVersion, the
+    add-ons paginated with maxResults/nextToken. Each version lists its compatibilities; with
+    kubernetesVersion only that cluster version's (as in a recorded AWS response: every
+    version's compatibilities hold the one clusterVersion asked for). Versions are newest
+    first, as AWS lists them."""
+    names = [req["addonName"]] if req.get("addonName") else ADDON_NAMES
     k8s = req.get("kubernetesVersion")
+    minors = [v for v in SUPPORTED_VERSIONS if not k8s or v == k8s]
     out = []
     for n in names:
-        if n not in ADDON_DEFAULTS:
+        if n not in ADDON_NAMES:
             continue
-        versions = [v for v in SUPPORTED_VERSIONS if not k8s or v == k8s]
-        # one entry per add-on version, with the Kubernetes versions it is the default for
-        by_version: dict[str, list[str]] = {}
-        for v in versions:
-            by_version.setdefault(_addon_default(n, v), []).append(v)
+        compat: dict[str, list[dict]] = {}
+        for minor in reversed(minors):
+            for i, av in enumerate(_addon_versions(n, minor)):
+                compat.setdefault(av, []).append(
+                    {"clusterVersion": minor, "platformVersions": ["*"], "defaultVersion": i == 0}
+                )
+        if not compat:
+            continue
         out.append(
             {
                 "addonName": n,
-                "type": "networking" if n in ("vpc-cni", "coredns", "kube-proxy") else "storage",
+                "type": ADDON_TYPES.get(n, "storage"),
                 "owner": "aws",
+                "publisher": "eks",
                 "addonVersions": [
                     {
                         "addonVersion": av,
                         "architecture": ["amd64", "arm64"],
-                        "compatibilities": [
-                            {"clusterVersion": v, "platformVersions": ["*"], "defaultVersion": True}
-                            for v in cvs
-                        ],
+                        "compatibilities": compat[av],
                         "requiresConfiguration": False,
                     }
-                    for av, cvs in by_version.items()
+                    for av in sorted(compat, key=_version_key, reverse=True)
                 ],
             }
         )
-    return {"addons": out}
+    return _page(out, req, "addons")
 
 
 # ---- access entries ---------------------------------------------------------------------

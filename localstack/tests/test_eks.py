@@ -254,22 +254,191 @@ def test_delete_time_model(account, time_scale):
     eks.get_waiter("cluster_deleted").wait(name="c1", WaiterConfig={"Delay": 1, "MaxAttempts": 40})
 
 
-def test_addon_default_versions_follow_kubernetes_where_aws_does(account):
-    eks, _, _ = cluster(account)
+def test_addon_versions_follow_the_table_per_kubernetes_version(account):
+    """DescribeAddonVersions per add-on and Kubernetes minor, as the EKS user guide's version
+    tables list them (eks.py ADDON_TABLE); with kubernetesVersion, each version's
+    compatibilities hold that minor only, one of them the default."""
+    eks, _, _ = cluster(account)  # 1.30
     out = eks.describe_addon_versions(addonName="kube-proxy", kubernetesVersion="1.31")["addons"]
-    [info] = out[0]["addonVersions"]
-    assert info["addonVersion"] == "v1.31.0-eksbuild.1"
-    assert info["compatibilities"] == [
+    [info] = out
+    assert info["type"] == "networking"
+    assert [v["addonVersion"] for v in info["addonVersions"]] == [
+        "v1.31.14-eksbuild.9",
+        "v1.31.13-eksbuild.2",
+    ]
+    assert info["addonVersions"][0]["compatibilities"] == [
         {"clusterVersion": "1.31", "platformVersions": ["*"], "defaultVersion": True}
     ]
-    every = eks.describe_addon_versions(addonName="kube-proxy")["addons"][0]["addonVersions"]
-    assert len(every) == len({v["addonVersion"] for v in every}) > 1
-    # vpc-cni: one version, the default on every Kubernetes version
-    [cni] = eks.describe_addon_versions(addonName="vpc-cni")["addons"][0]["addonVersions"]
-    assert len(cni["compatibilities"]) > 1
+    assert info["addonVersions"][1]["compatibilities"][0]["defaultVersion"] is False
+    # without kubernetesVersion: one entry per add-on version, each with every minor it serves
+    every = eks.describe_addon_versions(addonName="vpc-cni")["addons"][0]["addonVersions"]
+    names = [v["addonVersion"] for v in every]
+    assert len(names) == len(set(names))
+    [v120] = [v for v in every if v["addonVersion"] == "v1.20.1-eksbuild.3"]
+    assert {c["clusterVersion"] for c in v120["compatibilities"]} == {
+        "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"
+    }
+    for name in ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"):
+        for minor in ("1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35"):
+            [a] = eks.describe_addon_versions(addonName=name, kubernetesVersion=minor)["addons"]
+            flags = [c["defaultVersion"] for v in a["addonVersions"] for c in v["compatibilities"]]
+            assert flags.count(True) == 1, (name, minor)
     # a new add-on gets the default of its cluster's version (c1 is 1.30)
     ad = eks.create_addon(clusterName="c1", addonName="kube-proxy")["addon"]
-    assert ad["addonVersion"] == "v1.30.0-eksbuild.1"
+    assert ad["addonVersion"] == "v1.30.14-eksbuild.28"
+    ad = eks.create_addon(clusterName="c1", addonName="coredns")["addon"]
+    assert ad["addonVersion"] == "v1.11.4-eksbuild.33"
+
+
+def test_describe_addon_versions_pages_the_add_ons(account):
+    eks = account.client("eks")
+    first = eks.describe_addon_versions(kubernetesVersion="1.32", maxResults=2)
+    assert len(first["addons"]) == 2 and first["nextToken"]
+    names = [a["addonName"] for a in first["addons"]]
+    token = first["nextToken"]
+    while token:
+        page = eks.describe_addon_versions(kubernetesVersion="1.32", maxResults=2, nextToken=token)
+        names += [a["addonName"] for a in page["addons"]]
+        token = page.get("nextToken")
+    assert len(names) == len(set(names))
+    assert {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"} <= set(names)
+
+
+def test_an_addon_version_not_offered_for_the_cluster_version_is_refused(account):
+    """hashicorp/terraform-provider-aws#20559, #32238, aws/aws-sdk-go-v2#2554: HTTP 400,
+    InvalidParameterException, "Addon version specified is not supported"."""
+    eks, _, _ = cluster(account)  # 1.30
+    with pytest.raises(ClientError) as e:
+        eks.create_addon(clusterName="c1", addonName="kube-proxy", addonVersion="v1.35.3-eksbuild.2")
+    assert code(e) == "InvalidParameterException"
+    assert e.value.response["Error"]["Message"] == "Addon version specified is not supported"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    ad = eks.create_addon(
+        clusterName="c1", addonName="kube-proxy", addonVersion="v1.30.14-eksbuild.8"
+    )["addon"]
+    assert ad["addonVersion"] == "v1.30.14-eksbuild.8"
+    eks.get_waiter("addon_active").wait(
+        clusterName="c1", addonName="kube-proxy", WaiterConfig={"Delay": 1}
+    )
+    with pytest.raises(ClientError) as e:
+        eks.update_addon(clusterName="c1", addonName="kube-proxy", addonVersion="v9.9.9-eksbuild.1")
+    assert code(e) == "InvalidParameterException"
+    u = eks.update_addon(
+        clusterName="c1", addonName="kube-proxy", addonVersion="v1.30.14-eksbuild.28"
+    )["update"]
+    assert u["type"] == "AddonUpdate"
+
+
+def test_the_cluster_security_group_and_interfaces_are_ec2_objects(account):
+    """EKS user guide: the cluster security group eks-cluster-sg-<name>-<id>, tagged
+    aws:eks:cluster-name and kubernetes.io/cluster/<name>=owned; requester-managed network
+    interfaces described "Amazon EKS <name>" in the subnets given, which hold them."""
+    eks, c, subnets = cluster(account)
+    ec2 = account.client("ec2")
+    sg_id = c["resourcesVpcConfig"]["clusterSecurityGroupId"]
+    [sg] = ec2.describe_security_groups(GroupIds=[sg_id])["SecurityGroups"]
+    assert sg["GroupName"].startswith("eks-cluster-sg-c1-")
+    assert sg["VpcId"] == c["resourcesVpcConfig"]["vpcId"]
+    tags = {t["Key"]: t["Value"] for t in sg.get("Tags", [])}
+    assert tags == {"aws:eks:cluster-name": "c1", "kubernetes.io/cluster/c1": "owned"}
+    enis = ec2.describe_network_interfaces(
+        Filters=[{"Name": "description", "Values": ["Amazon EKS c1"]}]
+    )["NetworkInterfaces"]
+    assert 2 <= len(enis) <= 4
+    assert {e["SubnetId"] for e in enis} <= set(subnets)
+    assert all(e["RequesterManaged"] for e in enis)
+    assert all(sg_id in [g["GroupId"] for g in e["Groups"]] for e in enis)
+    held = enis[0]["SubnetId"]
+    with pytest.raises(ClientError) as e:
+        ec2.delete_subnet(SubnetId=held)
+    assert code(e) == "DependencyViolation"
+    with pytest.raises(ClientError) as e:
+        ec2.delete_security_group(GroupId=sg_id)
+    assert code(e) == "DependencyViolation"
+    # an update keeps the group
+    eks.update_cluster_config(name="c1", logging={"clusterLogging": [{"types": ["api"], "enabled": True}]})
+    cfg = eks.describe_cluster(name="c1")["cluster"]["resourcesVpcConfig"]
+    assert cfg["clusterSecurityGroupId"] == sg_id
+    # gone with the cluster: the subnets and the VPC can be deleted
+    eks.delete_cluster(name="c1")
+    eks.get_waiter("cluster_deleted").wait(name="c1", WaiterConfig={"Delay": 1})
+    assert not ec2.describe_network_interfaces(
+        Filters=[{"Name": "description", "Values": ["Amazon EKS c1"]}]
+    )["NetworkInterfaces"]
+    with pytest.raises(ClientError) as e:
+        ec2.describe_security_groups(GroupIds=[sg_id])
+    assert code(e) == "InvalidGroup.NotFound"
+    for sid in subnets:
+        ec2.delete_subnet(SubnetId=sid)
+    ec2.delete_vpc(VpcId=c["resourcesVpcConfig"]["vpcId"])
+
+
+def test_the_cluster_network_is_released_while_deleting_even_if_its_vpc_went(
+    account, time_scale
+):
+    """What EKS made goes when the cluster does, whatever of it is gone already."""
+    eks, c, subnets = cluster(account)
+    time_scale(account, 0.01)  # cluster delete 900 s -> 9 s
+    eks.delete_cluster(name="c1")
+    # the network interfaces stay while the cluster is DELETING
+    ec2 = account.client("ec2")
+    filt = [{"Name": "description", "Values": ["Amazon EKS c1"]}]
+    assert ec2.describe_network_interfaces(Filters=filt)["NetworkInterfaces"]
+    with pytest.raises(ClientError) as e:
+        ec2.delete_subnet(SubnetId=subnets[0])
+    assert code(e) == "DependencyViolation"
+    # someone removes one interface meanwhile (as a manual cleanup would)
+    eni = ec2.describe_network_interfaces(Filters=filt)["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    ec2.delete_network_interface(NetworkInterfaceId=eni)
+    eks.get_waiter("cluster_deleted").wait(name="c1", WaiterConfig={"Delay": 1, "MaxAttempts": 40})
+    assert not ec2.describe_network_interfaces(Filters=filt)["NetworkInterfaces"]
+    for sid in subnets:
+        ec2.delete_subnet(SubnetId=sid)
+
+
+def test_a_disabled_secrets_key_is_a_cluster_health_issue(account):
+    """API reference ClusterIssue codes KmsKeyDisabled, KmsKeyMarkedForDeletion,
+    KmsKeyNotFound: reported in the cluster's health while the key is in that state. The
+    calls themselves are not refused (no recorded AWS refusal)."""
+    kms = account.client("kms")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.disable_key(KeyId=key)
+    enc = [{"resources": ["secrets"], "provider": {"keyArn": key}}]
+    eks, c, _ = cluster(account, encryptionConfig=enc)
+    assert eks.describe_cluster(name="c1")["cluster"]["health"]["issues"] == [
+        {
+            "code": "KmsKeyDisabled",
+            "message": f"The KMS key {key} used for envelope encryption is disabled.",
+            "resourceIds": [key],
+        }
+    ]
+    kms.enable_key(KeyId=key)
+    assert eks.describe_cluster(name="c1")["cluster"]["health"]["issues"] == []
+    kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    [issue] = eks.describe_cluster(name="c1")["cluster"]["health"]["issues"]
+    assert issue["code"] == "KmsKeyMarkedForDeletion"
+    # AssociateEncryptionConfig with a disabled key: accepted, then the issue shows
+    other = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.disable_key(KeyId=other)
+    eks.create_cluster(
+        name="c2",
+        roleArn=ROLE.format(account.id),
+        resourcesVpcConfig={"subnetIds": c["resourcesVpcConfig"]["subnetIds"]},
+    )
+    eks.associate_encryption_config(
+        clusterName="c2", encryptionConfig=[{"provider": {"keyArn": other}}]
+    )
+    [issue] = eks.describe_cluster(name="c2")["cluster"]["health"]["issues"]
+    assert issue["code"] == "KmsKeyDisabled"
+    missing = f"arn:aws:kms:us-east-1:{account.id}:key/00000000-0000-0000-0000-000000000000"
+    eks.create_cluster(
+        name="c3",
+        roleArn=ROLE.format(account.id),
+        resourcesVpcConfig={"subnetIds": c["resourcesVpcConfig"]["subnetIds"]},
+        encryptionConfig=[{"resources": ["secrets"], "provider": {"keyArn": missing}}],
+    )
+    [issue] = eks.describe_cluster(name="c3")["cluster"]["health"]["issues"]
+    assert issue["code"] == "KmsKeyNotFound"
 
 
 def test_nodegroup_with_a_custom_ami_launch_template(account):
