@@ -456,12 +456,24 @@ fn credential_failure(
 }
 
 /// The last cause of `e`'s chain: the most specific message.
+/// A service's answer in the chain reads as `Code: message` (STS's refusal of a role is
+/// the useful part, and its Display is a debug dump).
 fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
     let mut last = e;
-    while let Some(next) = last.source() {
-        last = next;
+    loop {
+        if let Some(m) = last.downcast_ref::<aws_smithy_types::error::ErrorMetadata>() {
+            if let Some(code) = m.code() {
+                return match m.message() {
+                    Some(msg) => format!("{code}: {msg}"),
+                    None => code.to_string(),
+                };
+            }
+        }
+        match last.source() {
+            Some(next) => last = next,
+            None => return last.to_string(),
+        }
     }
-    last.to_string()
 }
 
 #[cfg(test)]

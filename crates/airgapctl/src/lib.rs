@@ -169,7 +169,9 @@ fn single_dash_long(args: &[String], cmd: &clap::Command) -> Option<(String, Str
 
 fn init_tracing(verbose: u8) {
     let level = match verbose {
-        0 => "warn",
+        // The SDK warns when STS refuses a role; the account's error says it, with what to
+        // check, so once is enough (-v shows the SDK's own).
+        0 => "warn,aws_config::sts::assume_role=error",
         1 => "info",
         2 => "debug",
         _ => "trace",

@@ -140,8 +140,7 @@ async fn sweep(ls: &LocalStack, a: &Account, env: &str) -> Vec<String> {
             left.push("vpc endpoint".into());
         }
     }
-    let shares = ram(ls, a)
-        .await
+    let shares = aws_sdk_ram::Client::new(&ls.admin_config(a).await)
         .get_resource_shares()
         .resource_owner(ResourceOwner::SelfValue)
         .send()
@@ -433,7 +432,8 @@ async fn a_role_that_is_missing_or_untrusting_fails_before_any_change() {
         let role = account.deployer_role_arn();
         for needle in [
             "cannot assume the role",
-            "is not authorized to perform: sts:AssumeRole",
+            "AccessDenied: User: arn:aws:iam::000000000000:root is not authorized to perform: \
+             sts:AssumeRole on resource",
             role.as_str(),
             "check that the role exists in account",
             "accounts.network.role",

@@ -104,6 +104,30 @@ fn sorted(v: &[String]) -> Vec<String> {
     v
 }
 
+/// The version EKS installs by default for `addon` on Kubernetes `k8s`, as
+/// DescribeAddonVersions publishes it (the `defaultVersion` compatibility): what an add-on
+/// declared without a version must run.
+async fn default_addon_version(
+    eks: &aws_sdk_eks::Client,
+    addon: &str,
+    k8s: &str,
+) -> Result<String, Error> {
+    let out =
+        eks.describe_addon_versions().addon_name(addon).kubernetes_version(k8s).send().await?;
+    let default = out
+        .addons()
+        .iter()
+        .flat_map(|a| a.addon_versions())
+        .find(|v| {
+            v.compatibilities()
+                .iter()
+                .any(|c| c.default_version() && c.cluster_version() == Some(k8s))
+        })
+        .and_then(|v| v.addon_version())
+        .ok_or_else(|| format!("no default version of {addon} for {k8s}"))?;
+    Ok(default.to_string())
+}
+
 /// (created at, type) of every update of a cluster, node group or add-on.
 async fn updates(
     eks: &aws_sdk_eks::Client,
@@ -287,7 +311,8 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
             .ok_or("no add-on")?;
         assert_eq!(ad.status().map(|s| s.as_str()), Some("ACTIVE"), "{a}");
         if a == "kube-proxy" {
-            assert_eq!(ad.addon_version(), Some("v1.31.0-eksbuild.1"));
+            let default = default_addon_version(&eks, a, "1.31").await?;
+            assert_eq!(ad.addon_version(), Some(default.as_str()));
         }
         let t = ad.tags().ok_or("add-on without tags")?;
         assert_eq!(t.get("airgap:kubernetes-version").map(String::as_str), Some("1.31"));
@@ -455,9 +480,9 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
             < upgrade.line("~ cluster/apps/addon/coredns: updating")
     );
     // The same order as EKS saw it: each update started once the previous had finished
-    // (at this scale a control plane update takes 6 s, an add-on update 0.6 s). Only
-    // kube-proxy's version follows Kubernetes; the other add-ons' default serves both
-    // versions, so they keep it and only their record moves to 1.32.
+    // (at this scale a control plane update takes 6 s, an add-on update 0.6 s). kube-proxy's
+    // version follows Kubernetes; an add-on whose default is the same for both versions
+    // keeps it (only its record moves to 1.32), one whose default differs is updated to it.
     let eks = aws_sdk_eks::Client::new(&conf);
     let cluster_u = updates(&eks, None, None).await?;
     assert_eq!(cluster_u.len(), 1, "{cluster_u:?}");
@@ -470,7 +495,13 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     assert!(proxy[0].0 - cluster_u[0].0 >= 5.0, "{cluster_u:?} {proxy:?}");
     assert!(ng_u[0].0 - proxy[0].0 >= 0.5, "{proxy:?} {ng_u:?}");
     for addon in ["vpc-cni", "eks-pod-identity-agent", "coredns"] {
-        assert_eq!(updates(&eks, None, Some(addon)).await?, [], "{addon}");
+        let moved = default_addon_version(&eks, addon, "1.31").await?
+            != default_addon_version(&eks, addon, "1.32").await?;
+        let u = updates(&eks, None, Some(addon)).await?;
+        assert_eq!(u.len(), usize::from(moved), "{addon}: {u:?}");
+        if moved {
+            assert!(u[0].0 - cluster_u[0].0 >= 5.0, "{addon} before the control plane: {u:?}");
+        }
     }
     let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
     assert_eq!(cl.version(), Some("1.32"));
@@ -484,11 +515,9 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
         .ok_or("no node group")?;
     assert_eq!(ng.version(), Some("1.32"));
     let arn_before = ng.nodegroup_arn().map(str::to_string);
-    for (addon, version) in [
-        ("kube-proxy", "v1.32.0-eksbuild.1"),
-        ("vpc-cni", "v1.18.3-eksbuild.1"),
-        ("coredns", "v1.11.1-eksbuild.9"),
-    ] {
+    for addon in ["kube-proxy", "vpc-cni", "coredns"] {
+        let version = default_addon_version(&eks, addon, "1.32").await?;
+        let version = version.as_str();
         let ad = eks
             .describe_addon()
             .cluster_name(CLUSTER)
@@ -595,7 +624,10 @@ async fn an_upgrade_over_two_minors_steps_each_with_the_node_groups_following() 
     assert_eq!(kinds(&proxy), ["AddonUpdate", "AddonUpdate"]);
     let ad = eks.describe_addon().cluster_name(CLUSTER).addon_name("kube-proxy").send().await?;
     let ad = ad.addon.ok_or("no add-on")?;
-    assert_eq!(ad.addon_version(), Some("v1.32.0-eksbuild.1"));
+    assert_eq!(
+        ad.addon_version(),
+        Some(default_addon_version(&eks, "kube-proxy", "1.32").await?.as_str())
+    );
     assert_eq!(
         ad.tags().and_then(|t| t.get("airgap:kubernetes-version")).map(String::as_str),
         Some("1.32")

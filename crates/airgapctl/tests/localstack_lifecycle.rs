@@ -69,7 +69,7 @@ struct Fixture {
 
 async fn fixture(tag: &str) -> Fixture {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let account = ls.account().await?;
+    let account = ls.account().await.expect("an account");
     ls.set_time_scale(&account, SCALE).await.unwrap();
     let env = format!("{tag}{}", &account.id()[..6]);
     // Minimal blueprints on purpose (no firewall, no endpoint policies): these tests are not

@@ -92,7 +92,11 @@ async fn pull_grant(
 #[tokio::test(flavor = "multi_thread")]
 async fn shared_repositories_let_the_node_roles_pull() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, work, shared) = (ls.account().await?, ls.account().await?, ls.account().await?);
+    let (net, work, shared) = (
+        ls.account().await.expect("an account"),
+        ls.account().await.expect("an account"),
+        ls.account().await.expect("an account"),
+    );
     for a in [&net, &work, &shared] {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }

@@ -98,9 +98,9 @@ async fn ec2(ls: &LocalStack, a: &Account) -> aws_sdk_ec2::Client {
 #[tokio::test(flavor = "multi_thread")]
 async fn many_spoke_accounts_apply_plan_and_destroy() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let net = ls.account().await?;
+    let net = ls.account().await.expect("an account");
     let count = localstack_spokes();
-    let spokes: Vec<Account> = ls.accounts(count).await?;
+    let spokes: Vec<Account> = ls.accounts(count).await.expect("accounts");
     for a in std::iter::once(&net).chain(&spokes) {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }
