@@ -189,6 +189,12 @@ impl Problem {
         self.labels[0].inner().to_owned()
     }
 
+    /// The name of the source the problem is in (with overlays, the file that wrote the
+    /// value, or `--set`).
+    pub fn file(&self) -> &str {
+        self.src.name()
+    }
+
     /// 1-based line and column of the primary span, as an editor shows them.
     pub fn line_col(&self) -> (usize, usize) {
         line_col(self.src.inner(), self.span().offset())
@@ -401,6 +407,12 @@ impl Diagnostics {
         Diagnostics { name: name.into(), problems, omitted: 0 }
     }
 
+    /// Each problem moved into the overlay its primary label points at.
+    pub(crate) fn relocated(mut self, layers: &crate::Layers) -> Self {
+        self.problems = self.problems.into_iter().map(|p| layers.relocate(p)).collect();
+        self
+    }
+
     /// The problems a [`Sink`] kept, and the count of those it did not.
     pub(crate) fn from_sink(name: impl Into<String>, sink: Sink) -> Self {
         let mut problems = sink.problems;
@@ -464,6 +476,46 @@ impl Sink {
 }
 
 impl Problem {
+    /// This problem shown in the source `find` maps its primary offset to (a source and
+    /// the offset in it). Labels in other sources cannot be drawn there: they are named in
+    /// the help instead (`base.yaml:12:5: the other VPC`).
+    pub(crate) fn relocate(mut self, find: impl Fn(usize) -> Option<(Source, usize)>) -> Problem {
+        let Some((src, _)) = find(self.span().offset()) else {
+            return self;
+        };
+        let mut labels = Vec::new();
+        let mut elsewhere = Vec::new();
+        for l in std::mem::take(&mut self.labels) {
+            let label = l.label().map(str::to_string);
+            match find(l.offset()) {
+                Some((s, at)) if s.name() == src.name() => {
+                    let span = SourceSpan::from(at..at + l.len());
+                    labels.push(if l.primary() {
+                        LabeledSpan::new_primary_with_span(label, span)
+                    } else {
+                        LabeledSpan::new_with_span(label, span)
+                    });
+                }
+                Some((s, at)) => {
+                    let (line, col) = line_col(s.inner(), at);
+                    let what = label.map(|l| format!(": {l}")).unwrap_or_default();
+                    elsewhere.push(format!("{}:{line}:{col}{what}", s.name()));
+                }
+                None => {}
+            }
+        }
+        self.labels = labels;
+        if !elsewhere.is_empty() {
+            let also = format!("see also {}", elsewhere.join("; "));
+            self.help = Some(bounded(match self.help.take() {
+                Some(h) => format!("{h}; {also}"),
+                None => also,
+            }));
+        }
+        self.src = src;
+        self
+    }
+
     /// In-place help, for use on [`Sink::report`]'s result.
     pub(crate) fn help(&mut self, help: impl Into<String>) -> &mut Self {
         self.help = Some(bounded(help));

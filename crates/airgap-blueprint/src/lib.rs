@@ -14,6 +14,7 @@ pub mod central;
 mod diag;
 pub mod examples;
 pub mod expand;
+pub mod layers;
 pub mod model;
 mod parse;
 pub mod regions;
@@ -29,6 +30,7 @@ pub use carve::{
 };
 pub use diag::{line_col, Code, Diagnostics, Problem, Source, MAX_PROBLEMS};
 pub use expand::{expand, expand_as};
+pub use layers::{parse_layers, Layer, Layers, SET_SOURCE};
 pub use model::*;
 pub use parse::parse_ttl;
 pub use schema::json_schema;
@@ -42,25 +44,41 @@ pub const KIND: &str = "Environment";
 /// Parses and fully validates a blueprint. `name` is shown in diagnostics
 /// (usually the file path). All problems are reported together.
 pub fn parse(name: &str, text: &str) -> Result<Blueprint, Diagnostics> {
-    let mut sink = diag::Sink::new(name, text);
     let root = match yaml::parse(text) {
         Ok(Some(root)) => root,
         Ok(None) => {
+            let mut sink = diag::Sink::new(name, text);
             sink.report(Code::Yaml, (0..0).into(), "the blueprint is empty", "empty file")
                 .help("start from plans/single-account.yaml");
             return Err(Diagnostics::new(name, sink.problems));
         }
-        Err(e) => {
-            sink.report(
-                Code::Yaml,
-                (e.offset..e.offset).into(),
-                format!("invalid YAML: {}", e.message),
-                e.label,
-            )
-            .help(e.help);
-            return Err(Diagnostics::new(name, sink.problems));
-        }
+        Err(e) => return Err(yaml_failure(name, text, e)),
     };
+    parse_root(name, text, root, &Layers::default())
+}
+
+/// The diagnostics of a source whose YAML does not parse.
+fn yaml_failure(name: &str, text: &str, e: yaml::YamlError) -> Diagnostics {
+    let mut sink = diag::Sink::new(name, text);
+    sink.report(
+        Code::Yaml,
+        (e.offset..e.offset).into(),
+        format!("invalid YAML: {}", e.message),
+        e.label,
+    )
+    .help(e.help);
+    Diagnostics::new(name, sink.problems)
+}
+
+/// Parses and validates a YAML tree whose spans point into `text` (the virtual text of
+/// `layers`, when there are several sources).
+fn parse_root(
+    name: &str,
+    text: &str,
+    root: yaml::Node,
+    layers: &Layers,
+) -> Result<Blueprint, Diagnostics> {
+    let mut sink = diag::Sink::new(name, text);
     let mut p = parse::Parser { sink: &mut sink, poison: Default::default() };
     let bp = p.blueprint(&root);
     let poison = std::mem::take(&mut p.poison);
@@ -68,8 +86,11 @@ pub fn parse(name: &str, text: &str) -> Result<Blueprint, Diagnostics> {
         validate::validate(bp, &mut sink, &poison);
     }
     match bp {
-        Some(bp) if sink.problems.is_empty() => Ok(bp),
-        _ => Err(Diagnostics::from_sink(name, sink)),
+        Some(mut bp) if sink.problems.is_empty() => {
+            bp.layers = layers.clone();
+            Ok(bp)
+        }
+        _ => Err(Diagnostics::from_sink(name, sink).relocated(layers)),
     }
 }
 
@@ -248,6 +269,49 @@ fn decode(path: &str, bytes: Vec<u8>) -> Result<String, LoadError> {
             ),
         }
     })
+}
+
+/// The hash [`load_all`] gives the texts of `paths` with `sets` applied: [`text_hash`] of
+/// the one text when there is one file and no setting, so a plan saved from one file keeps
+/// its hash.
+pub fn layers_hash(texts: &[&str], sets: &[String]) -> u64 {
+    if let ([text], []) = (texts, sets) {
+        return text_hash(text);
+    }
+    // Each part ends with a NUL, which no text or setting holds where it matters: moving a
+    // byte from one file to the next changes the hash.
+    let mut parts: Vec<&[u8]> = vec![b"overlays\0"];
+    for t in texts {
+        parts.push(t.as_bytes());
+        parts.push(b"\0");
+    }
+    parts.push(b"--set\0");
+    for s in sets {
+        parts.push(s.as_bytes());
+        parts.push(b"\0");
+    }
+    airgap_engine::fnv1a(&parts)
+}
+
+/// [`layers_hash`] of the files at `paths`, read again (a saved plan checks that none
+/// changed since).
+pub fn read_layers_hash(paths: &[impl AsRef<Path>], sets: &[String]) -> Result<u64, LoadError> {
+    let texts = paths.iter().map(read_text).collect::<Result<Vec<_>, _>>()?;
+    Ok(layers_hash(&texts.iter().map(String::as_str).collect::<Vec<_>>(), sets))
+}
+
+/// Reads the files at `paths` (the first the blueprint, the others overlays merged over
+/// it in order), applies `sets` (`path=value`), parses and validates the result: the one
+/// way every command loads a blueprint. Diagnostics point into the file, or the `--set`,
+/// that wrote the value.
+pub fn load_all(paths: &[impl AsRef<Path>], sets: &[String]) -> Result<Loaded, LoadError> {
+    let mut layers = Vec::with_capacity(paths.len());
+    for p in paths {
+        layers.push(Layer { name: source_name(p.as_ref()), text: read_text(p)? });
+    }
+    let texts: Vec<&str> = layers.iter().map(|l| l.text.as_str()).collect();
+    let text_hash = layers_hash(&texts, sets);
+    Ok(Loaded { blueprint: parse_layers(&layers, sets)?, text_hash })
 }
 
 /// Reads, parses and validates a blueprint file: the one way every command loads one.

@@ -35,8 +35,11 @@ impl<T> std::ops::Deref for Spanned<T> {
 /// A parsed and fully validated blueprint.
 #[derive(Debug, Clone)]
 pub struct Blueprint {
-    /// The source text, so later stages can build diagnostics from spans.
+    /// The source text, so later stages can build diagnostics from spans. With overlays,
+    /// the sources one after the other; [`Blueprint::position`] finds the file of a span.
     pub source: Source,
+    /// Where each overlay's text sits in `source` (empty for a single file).
+    pub layers: crate::Layers,
     /// `apiVersion`, always `airgapctl.dev/v1alpha1` after validation.
     pub api_version: Spanned<String>,
     /// `kind`, always `Environment` after validation.
@@ -60,6 +63,15 @@ pub struct Blueprint {
 }
 
 impl Blueprint {
+    /// The file (as diagnostics name it), 1-based line and column a span's offset points
+    /// at, whichever overlay wrote it.
+    pub fn position(&self, offset: usize) -> (String, usize, usize) {
+        self.layers.position(offset).unwrap_or_else(|| {
+            let (line, col) = crate::diag::line_col(self.source.inner(), offset);
+            (self.source.name().to_string(), line, col)
+        })
+    }
+
     /// The AZ names in use: an explicit list as written, or the first N
     /// AZs of the region's static table.
     pub fn azs(&self) -> Vec<String> {

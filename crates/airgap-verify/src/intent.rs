@@ -107,9 +107,10 @@ impl Intent {
 /// what declares it (the VPC's name, the endpoint's service, the cluster's name, ...), so
 /// code-scanning UIs can show a finding on the line to change. Resource ids are the
 /// expansion's node addresses; `None` for one the blueprint does not declare directly.
-pub fn locate(bp: &Blueprint, resource: &str) -> Option<(usize, usize)> {
+/// With overlays, the file is the one that wrote the declaration.
+pub fn locate(bp: &Blueprint, resource: &str) -> Option<(String, usize, usize)> {
     let offset = span_of(bp, resource)?;
-    Some(airgap_blueprint::line_col(bp.source.inner(), offset))
+    Some(bp.position(offset))
 }
 
 fn span_of(bp: &Blueprint, resource: &str) -> Option<usize> {
@@ -177,7 +178,7 @@ mod tests {
         let bp = airgap_blueprint::examples::blueprint("hub-spoke.yaml").unwrap();
         let text = bp.source.inner().as_str();
         let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
-        let at = |r: &str| locate(&bp, r).map(|(l, _)| l);
+        let at = |r: &str| locate(&bp, r).map(|(_, l, _)| l);
         assert_eq!(at("vpc/tooling/subnet/dataPlane/a"), Some(line_of("- name: tooling")));
         // An endpoint with a policy: the policy; without: the service in its list.
         assert_eq!(at("vpc/workload/endpoint/s3"), Some(line_of("        s3:")));

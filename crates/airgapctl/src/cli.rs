@@ -55,9 +55,12 @@ pub enum Command {
         after_help = "Examples:\n  airgapctl validate -f plans/hub-spoke.yaml\n  airgapctl validate -f plans/hub-spoke.yaml --output json"
     )]
     Validate {
-        /// The blueprint file.
-        #[arg(short, long = "file", value_name = "FILE")]
-        file: PathBuf,
+        /// The blueprint file; repeated, later files are overlays merged over earlier ones.
+        #[arg(short, long = "file", value_name = "FILE", required = true)]
+        file: Vec<PathBuf>,
+        /// Sets one value of the blueprint after the files (`path=value`); repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// Show what apply would change, without changing anything.
     #[command(
@@ -144,9 +147,14 @@ pub enum Command {
 /// Where the resources come from: a blueprint or a simulated scenario.
 #[derive(Debug, Args)]
 pub struct Source {
-    /// The blueprint file.
+    /// The blueprint file; repeated, later files are overlays merged over earlier ones
+    /// (mappings merge, lists replace, null deletes a key).
     #[arg(short, long = "file", value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    pub file: Vec<PathBuf>,
+    /// Sets one value of the blueprint after the files, as YAML: `--set
+    /// clusters.0.version=1.32` (numbers index lists, `null` deletes); repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE", requires = "file")]
+    pub set: Vec<String>,
     /// Run against a simulated cloud instead of AWS: the blueprint's resources
     /// with -f, else a built-in scenario [default scenario: hub-spoke].
     #[arg(long, value_enum, value_name = "SCENARIO", num_args = 0..=1)]
@@ -179,9 +187,15 @@ pub struct Source {
 impl Source {
     /// A source on AWS (not simulated) from a blueprint file or an environment name,
     /// with the defaults the flags have: for commands that build one themselves.
-    pub fn aws(file: Option<PathBuf>, env: Option<String>, time_scale: f64) -> Source {
+    pub fn aws(
+        file: Vec<PathBuf>,
+        set: Vec<String>,
+        env: Option<String>,
+        time_scale: f64,
+    ) -> Source {
         Source {
             file,
+            set,
             simulate: None,
             env,
             sim_state: None,
@@ -431,9 +445,12 @@ pub struct GraphArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The blueprint file.
+    /// The blueprint file; repeated, later files are overlays merged over earlier ones.
     #[arg(short, long = "file", value_name = "FILE", required_unless_present = "hub_account")]
-    pub file: Option<PathBuf>,
+    pub file: Vec<PathBuf>,
+    /// Sets one value of the blueprint after the files (`path=value`); repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE", requires = "file")]
+    pub set: Vec<String>,
     /// Environment name [default: the blueprint's metadata.name]; it changes names only.
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
@@ -501,9 +518,12 @@ pub struct RefreshPricesArgs {
 
 #[derive(Debug, Args)]
 pub struct CostArgs {
-    /// The blueprint file.
+    /// The blueprint file; repeated, later files are overlays merged over earlier ones.
     #[arg(short, long = "file", value_name = "FILE", required = true)]
-    pub file: Option<PathBuf>,
+    pub file: Vec<PathBuf>,
+    /// Sets one value of the blueprint after the files (`path=value`); repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
     /// Traffic in GB a month (YAML: per VPC and endpoint service, firewall egress, logs);
     /// without it traffic is priced per GB only.
     #[arg(long, value_name = "FILE")]

@@ -211,7 +211,7 @@ fn run(cli: Cli) -> CmdResult {
         "AWS settings"
     );
     match cli.command {
-        Command::Validate { file } => commands::validate::run(&file, output),
+        Command::Validate { file, set } => commands::validate::run(&file, &set, output),
         Command::Schema => {
             let schema = airgap_blueprint::json_schema();
             commands::out(&format!(

@@ -61,7 +61,14 @@ pub struct SavedAction {
 pub struct BlueprintRef {
     /// As given to `-f`; a relative path is resolved against the current directory.
     pub path: PathBuf,
-    /// FNV-1a of the file's text, 16 hex digits.
+    /// Overlays given with further `-f`s, in order (absent for one file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overlays: Vec<PathBuf>,
+    /// `--set path=value`s, in order (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sets: Vec<String>,
+    /// FNV-1a of the file's text (of the texts and settings with overlays:
+    /// `airgap_blueprint::layers_hash`), 16 hex digits.
     pub hash: String,
 }
 
@@ -94,7 +101,13 @@ impl ProviderRef {
 /// Where the resources of a saved plan come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Resources {
-    Blueprint { path: PathBuf, hash: u64 },
+    /// The blueprint's files (the first the base, the others overlays), its `--set`s and
+    /// the hash of them all.
+    Blueprint {
+        paths: Vec<PathBuf>,
+        sets: Vec<String>,
+        hash: u64,
+    },
     Scenario(Scenario),
 }
 
@@ -117,12 +130,24 @@ pub fn actions(plan: &Plan) -> Vec<SavedAction> {
 }
 
 impl PlanFile {
+    /// How a plan file records blueprint resources (`None` for a scenario).
+    fn new_ref(resources: &Resources) -> Option<BlueprintRef> {
+        match resources {
+            Resources::Blueprint { paths, sets, hash } => Some(BlueprintRef {
+                path: paths.first().cloned().unwrap_or_default(),
+                overlays: paths.iter().skip(1).cloned().collect(),
+                sets: sets.clone(),
+                hash: hex(*hash),
+            }),
+            Resources::Scenario(_) => None,
+        }
+    }
+
     pub fn new(plan: &Plan, resources: &Resources, provider: ProviderRef) -> Self {
-        let (blueprint, scenario) = match resources {
-            Resources::Blueprint { path, hash } => {
-                (Some(BlueprintRef { path: path.clone(), hash: hex(*hash) }), None)
-            }
-            Resources::Scenario(s) => (None, Some(s.name().to_string())),
+        let blueprint = Self::new_ref(resources);
+        let scenario = match resources {
+            Resources::Blueprint { .. } => None,
+            Resources::Scenario(s) => Some(s.name().to_string()),
         };
         PlanFile {
             format_version: FORMAT_VERSION,
@@ -191,7 +216,9 @@ impl PlanFile {
                     .ok_or_else(|| {
                     format!("is not a valid airgapctl plan file: bad blueprint hash {:?}", bp.hash)
                 })?;
-                Ok(Resources::Blueprint { path: bp.path.clone(), hash })
+                let mut paths = vec![bp.path.clone()];
+                paths.extend(bp.overlays.iter().cloned());
+                Ok(Resources::Blueprint { paths, sets: bp.sets.clone(), hash })
             }
             (None, Some(name)) => {
                 Scenario::from_name(name).map(Resources::Scenario).ok_or_else(|| {
@@ -287,12 +314,33 @@ mod tests {
 
         let mut f = sample();
         f.scenario = None;
-        f.blueprint = Some(BlueprintRef { path: "plans/x.yaml".into(), hash: hex(0xabc) });
-        let back = PlanFile::parse(&serde_json::to_string(&f).unwrap()).unwrap();
+        f.blueprint = Some(BlueprintRef {
+            path: "plans/x.yaml".into(),
+            overlays: Vec::new(),
+            sets: Vec::new(),
+            hash: hex(0xabc),
+        });
+        let text = serde_json::to_string(&f).unwrap();
+        // One file: the format is what it was before overlays.
+        assert!(!text.contains("overlays") && !text.contains("sets"), "{text}");
+        let back = PlanFile::parse(&text).unwrap();
         assert_eq!(
             back.resources(),
-            Ok(Resources::Blueprint { path: "plans/x.yaml".into(), hash: 0xabc })
+            Ok(Resources::Blueprint {
+                paths: vec!["plans/x.yaml".into()],
+                sets: Vec::new(),
+                hash: 0xabc
+            })
         );
+        // Overlays and settings come back in order.
+        let layered = Resources::Blueprint {
+            paths: vec!["base.yaml".into(), "pr.yaml".into()],
+            sets: vec!["metadata.name=pr-1".into()],
+            hash: 0xdef,
+        };
+        let f = PlanFile { blueprint: PlanFile::new_ref(&layered), ..f };
+        let back = PlanFile::parse(&serde_json::to_string(&f).unwrap()).unwrap();
+        assert_eq!(back.resources(), Ok(layered));
     }
 
     #[test]

@@ -827,3 +827,68 @@ fn closed_stdout_and_stderr_keep_the_exit_status() {
         assert_eq!(status.code(), Some(code), "{args:?}");
     }
 }
+
+/// `-f base -f overlay --set path=value`: one environment from several sources, each
+/// problem reported in the source that wrote it, and a saved plan that notices a changed
+/// overlay.
+#[test]
+fn overlays_and_settings_make_one_blueprint() {
+    let sb = Sandbox::new("overlays");
+    std::fs::copy(repo_file("plans/single-account.yaml"), sb.dir.join("base.yaml")).unwrap();
+    std::fs::write(sb.dir.join("pr.yaml"), "metadata:\n  name: pr-7\n  ttl: 2h\n").unwrap();
+    let ok = sb.run(&["validate", "-f", "base.yaml", "-f", "pr.yaml"]).expect(0);
+    assert!(
+        ok.stdout().starts_with("base.yaml + pr.yaml: valid (environment pr-7,"),
+        "{}",
+        ok.stdout()
+    );
+
+    // Saved with the overlay and a setting; the environment takes the overlay's name.
+    let set = "hub.firewall.logging.retentionDays=7";
+    let args = ["plan", "-f", "base.yaml", "-f", "pr.yaml", "--set", set, "--out", "p.plan"];
+    sb.sim(&args).expect(0);
+    let saved = read_json(&sb.dir.join("p.plan"));
+    assert_eq!(saved["env"], "pr-7");
+    assert_eq!(saved["blueprint"]["overlays"], serde_json::json!(["pr.yaml"]));
+    assert_eq!(saved["blueprint"]["sets"], serde_json::json!([set]));
+    sb.sim(&["apply", "p.plan"]).expect(0);
+    assert!(sb.dir.join(".airgap/sim/pr-7.json").exists());
+    let again = ["plan", "-f", "base.yaml", "-f", "pr.yaml", "--set", set, "--detailed-exitcode"];
+    sb.sim(&again).expect(0);
+    // Another setting is another blueprint: a change.
+    let other = ["plan", "-f", "base.yaml", "-f", "pr.yaml", "--detailed-exitcode"];
+    sb.sim(&other).expect(2);
+    // A saved plan refuses an overlay changed since.
+    sb.sim(&args).expect(0);
+    std::fs::write(sb.dir.join("pr.yaml"), "metadata:\n  name: pr-7\n  ttl: 3h\n").unwrap();
+    let stale = sb.sim(&["apply", "p.plan"]).expect(1);
+    assert!(
+        stale.stderr().contains("the blueprint base.yaml + pr.yaml changed since the plan"),
+        "{}",
+        stale.stderr()
+    );
+
+    // A mistake in the overlay is reported in the overlay, at its line and column.
+    std::fs::write(
+        sb.dir.join("bad.yaml"),
+        "vpcs:\n  - name: workload\n    account: main\n    cidr: 10.10.0.0/33\n",
+    )
+    .unwrap();
+    let bad = sb.run(&["validate", "-f", "base.yaml", "-f", "bad.yaml"]).expect(3);
+    assert!(bad.stderr().contains("[bad.yaml:4:11]"), "{}", bad.stderr());
+    // And a setting's, in the settings.
+    let bad = sb.run(&["validate", "-f", "base.yaml", "--set", "availabilityZones=9"]).expect(3);
+    assert!(bad.stderr().contains("[--set:1:19]"), "{}", bad.stderr());
+    let json = sb
+        .run(&["validate", "-f", "base.yaml", "--set", "availabilityZones=9", "--output", "json"])
+        .expect(3);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    assert_eq!(doc["file"], "base.yaml");
+    assert_eq!(doc["problems"][0]["file"], "--set");
+    assert_eq!(
+        (doc["problems"][0]["line"].clone(), doc["problems"][0]["column"].clone()),
+        (1.into(), 19.into())
+    );
+    // --set needs a blueprint.
+    sb.sim(&["plan", "--set", set]).expect(3);
+}

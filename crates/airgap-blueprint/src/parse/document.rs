@@ -39,6 +39,7 @@ impl Parser<'_> {
         let endpoints = self.endpoint_layout(&o);
         Some(Blueprint {
             source: self.sink.source.clone(),
+            layers: Default::default(),
             api_version,
             kind,
             metadata,

@@ -2,7 +2,7 @@
 //! `airgapctl apply PLANFILE`: check a saved plan is still current, execute, report.
 
 use std::io::{BufRead, IsTerminal};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,9 +65,13 @@ pub async fn run_target(
         )));
     }
     // Held from before planning to the end of the run: what is planned is what runs.
-    let lease =
-        lock::acquire(target, operation(mode), args.lock_timeout, args.source.file.as_deref())
-            .await?;
+    let lease = lock::acquire(
+        target,
+        operation(mode),
+        args.lock_timeout,
+        args.source.file.first().map(PathBuf::as_path),
+    )
+    .await?;
     let result = plan_and_run(target, mode, args, output, lease.as_ref(), opts).await;
     lock::release(lease).await;
     if args.stats {
@@ -228,25 +232,31 @@ pub async fn run_saved(
     let resources =
         saved.resources().map_err(|msg| Failure::invalid(miette!("{} {msg}", file.display())))?;
     let source = saved_source(&args.source, &saved, &resources, file)?;
-    if let Resources::Blueprint { path, hash } = &resources {
+    if let Resources::Blueprint { paths, sets, hash } = &resources {
         // Before validating it: a changed blueprint may not be valid any more.
-        let text = airgap_blueprint::read_text(path).map_err(|e| {
+        let now = airgap_blueprint::read_layers_hash(paths, sets).map_err(|e| {
             Failure::invalid(miette!(
                 "cannot read the blueprint {} the plan {} was made from: {e}",
-                path.display(),
+                super::validate::sources_name(paths),
                 file.display()
             ))
         })?;
-        check_blueprint(airgap_blueprint::text_hash(&text), *hash, path, file)?;
+        check_blueprint(now, *hash, paths, file)?;
     }
     let target = Target::resolve(&source, global).await?;
-    if let (Resources::Blueprint { path, hash }, Some(now)) = (&resources, target.blueprint_hash) {
-        // What was parsed, in case the file changed since the check above.
-        check_blueprint(now, *hash, path, file)?;
+    if let (Resources::Blueprint { paths, hash, .. }, Some(now)) =
+        (&resources, target.blueprint_hash)
+    {
+        // What was parsed, in case a file changed since the check above.
+        check_blueprint(now, *hash, paths, file)?;
     }
-    let lease =
-        lock::acquire(&target, operation(saved.mode), args.lock_timeout, source.file.as_deref())
-            .await?;
+    let lease = lock::acquire(
+        &target,
+        operation(saved.mode),
+        args.lock_timeout,
+        source.file.first().map(PathBuf::as_path),
+    )
+    .await?;
     let result = async {
         let plan = plan::make(&target, saved.mode).await?;
         saved.check_current(&plan, file)?;
@@ -277,11 +287,13 @@ fn saved_source(
         )));
     }
     let (file, simulate) = match resources {
-        Resources::Blueprint { path, .. } => (Some(path.clone()), given.simulate),
-        Resources::Scenario(s) => (None, given.simulate.map(|_| Some(*s))),
+        Resources::Blueprint { paths, sets, .. } => ((paths.clone(), sets.clone()), given.simulate),
+        Resources::Scenario(s) => ((Vec::new(), Vec::new()), given.simulate.map(|_| Some(*s))),
     };
+    let (file, set) = file;
     Ok(Source {
         file,
+        set,
         simulate,
         env: Some(saved.env.clone()),
         sim_state: given.sim_state.clone(),
@@ -291,14 +303,19 @@ fn saved_source(
     })
 }
 
-fn check_blueprint(now: u64, saved: u64, blueprint: &Path, file: &Path) -> Result<(), Failure> {
+fn check_blueprint(
+    now: u64,
+    saved: u64,
+    blueprint: &[PathBuf],
+    file: &Path,
+) -> Result<(), Failure> {
     if now == saved {
         return Ok(());
     }
     Err(Failure::failed(miette!(
         help = format!("hash {} then, {} now", hex(saved), hex(now)),
         "the blueprint {} changed since the plan {} was made; run plan again",
-        blueprint.display(),
+        super::validate::sources_name(blueprint),
         file.display()
     )))
 }

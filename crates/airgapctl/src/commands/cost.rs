@@ -16,8 +16,9 @@ use crate::exit::{CmdResult, ExitStatus, Failure};
 pub const JSON_FORMAT_VERSION: u32 = 1;
 
 pub fn run(args: &CostArgs, output: Output) -> CmdResult {
-    let file = args.file.as_ref().expect("clap requires -f without a subcommand");
-    let d = declared(&Source::aws(Some(file.clone()), args.env.clone(), 1.0), false)?;
+    let source = Source::aws(args.file.clone(), args.set.clone(), args.env.clone(), 1.0);
+    let d = declared(&source, false)?;
+    let file = super::validate::sources_name(&args.file);
     let bp = d.blueprint.as_ref().expect("-f gives a blueprint");
     let region = &bp.metadata.region.value;
     let prices = match &args.prices {
@@ -35,12 +36,12 @@ pub fn run(args: &CostArgs, output: Output) -> CmdResult {
         other => Failure::failed(miette!("cannot read the plan's resources (a bug): {other}")),
     })?;
     match output {
-        Output::Text => out(&text(file, &d.env, &report.estimate, &report.break_even)),
+        Output::Text => out(&text(&file, &d.env, &report.estimate, &report.break_even)),
         Output::Json => out(&format!(
             "{}\n",
             serde_json::to_string_pretty(&json!({
                 "format_version": JSON_FORMAT_VERSION,
-                "file": file.display().to_string(),
+                "file": file,
                 "env": d.env,
                 "estimate": report.estimate,
                 "by_account": report.estimate.by_account().into_iter()
@@ -182,11 +183,11 @@ fn cell(l: &Line) -> String {
 }
 
 /// The table: by account, then kind; totals; by kind; the break-even.
-pub fn text(file: &Path, env: &str, e: &Estimate, breakeven: &[BreakEven]) -> String {
+pub fn text(file: &str, env: &str, e: &Estimate, breakeven: &[BreakEven]) -> String {
     let ttl = e.ttl_hours.map(|h| format!("{h} h TTL"));
     let mut s = format!(
         "Cost of {} (environment {env}, {}), {} a month of {} hours{}\nPrices: {} (as of {})\n",
-        file.display(),
+        file,
         e.region,
         e.currency,
         e.hours_per_month,

@@ -278,7 +278,7 @@ pub async fn gc(args: &GcArgs, global: &Global) -> CmdResult {
                 Output::Json => eprint!("\n== {} ==\n", r.env),
             }
             let run_args = ApplyArgs {
-                source: Source::aws(None, Some(r.env.clone()), time_scale),
+                source: Source::aws(Vec::new(), Vec::new(), Some(r.env.clone()), time_scale),
                 auto_approve: true,
                 parallelism,
                 lock_timeout: Duration::ZERO,

@@ -351,7 +351,8 @@ pub struct Declared {
 /// validated first whatever else is wrong; `need_provider` is false for commands
 /// that only look at the graph.
 pub fn declared(source: &Source, need_provider: bool) -> Result<Declared, Failure> {
-    let loaded = source.file.as_deref().map(validate::load).transpose()?;
+    let loaded =
+        (!source.file.is_empty()).then(|| validate::load(&source.file, &source.set)).transpose()?;
     let blueprint_hash = loaded.as_ref().map(|(_, hash)| *hash);
     let bp = loaded.map(|(bp, _)| bp);
     let builder = match (source.simulate, &bp) {

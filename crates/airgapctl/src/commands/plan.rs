@@ -137,8 +137,10 @@ fn cost_change(plan: &Plan) -> Option<String> {
 
 /// Where `target`'s resources came from, as a saved plan records it.
 fn resources(source: &Source, target: &Target) -> Resources {
-    match (&source.file, target.blueprint_hash) {
-        (Some(path), Some(hash)) => Resources::Blueprint { path: path.clone(), hash },
+    match (source.file.is_empty(), target.blueprint_hash) {
+        (false, Some(hash)) => {
+            Resources::Blueprint { paths: source.file.clone(), sets: source.set.clone(), hash }
+        }
         _ => Resources::Scenario(source.simulate.flatten().unwrap_or(Scenario::HubSpoke)),
     }
 }

@@ -19,7 +19,7 @@ pub async fn run(args: &UnlockArgs, global: &Global) -> CmdResult {
     }
     let (env, table) = match (&args.file, &args.hub_account) {
         (Some(file), _) => {
-            let source = Source::aws(Some(file.clone()), args.env.clone(), 1.0);
+            let source = Source::aws(vec![file.clone()], Vec::new(), args.env.clone(), 1.0);
             let target = Target::resolve(&source, global).await?;
             let table = lock::table(&target)?.expect("a blueprint target is on AWS");
             (target.env, table)

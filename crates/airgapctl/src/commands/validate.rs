@@ -1,6 +1,6 @@
 //! `airgapctl validate`: every problem of a blueprint at once.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use airgap_blueprint::{Blueprint, LoadError};
 use serde_json::json;
@@ -13,18 +13,24 @@ use crate::render::count_of;
 /// Loads a blueprint (the blueprint crate's one loader); any problem is an input error
 /// (exit 3). Also returns the hash of the text it was parsed from, which saved plans
 /// record.
-pub fn load(path: &Path) -> Result<(Blueprint, u64), Failure> {
-    let loaded = airgap_blueprint::load(path).map_err(Failure::invalid)?;
+pub fn load(paths: &[PathBuf], sets: &[String]) -> Result<(Blueprint, u64), Failure> {
+    let loaded = airgap_blueprint::load_all(paths, sets).map_err(Failure::invalid)?;
     Ok((loaded.blueprint, loaded.text_hash))
 }
 
-pub fn run(file: &Path, output: Output) -> CmdResult {
-    let result = airgap_blueprint::load(file).map(|l| l.blueprint);
+/// How diagnostics and reports name the blueprint of `paths`: `base.yaml + pr.yaml`.
+pub fn sources_name(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths.iter().map(|p| airgap_blueprint::source_name(p)).collect();
+    names.join(" + ")
+}
+
+pub fn run(file: &[PathBuf], set: &[String], output: Output) -> CmdResult {
+    let result = airgap_blueprint::load_all(file, set).map(|l| l.blueprint);
     if output == Output::Text {
         let bp = result.map_err(Failure::invalid)?;
         out(&format!(
             "{}: valid (environment {}, region {}, {}, {}, {})\n",
-            airgap_blueprint::source_name(file),
+            sources_name(file),
             bp.metadata.name.value,
             bp.metadata.region.value,
             count_of(bp.accounts.len(), "account", "accounts"),
@@ -38,7 +44,7 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
             out(&format!(
                 "{}\n",
                 json!({
-                    "file": airgap_blueprint::source_name(file),
+                    "file": sources_name(file),
                     "valid": true,
                     "problems": [],
                     "omitted": 0
@@ -53,6 +59,7 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
                 .map(|p| {
                     let (line, column) = p.line_col();
                     json!({
+                        "file": p.file(),
                         "code": p.code().as_str(),
                         "message": p.message(),
                         "line": line,
@@ -66,7 +73,7 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
                 // Problems beyond the first 100 are counted, not listed (a hostile file
                 // can hold millions).
                 json!({
-                    "file": airgap_blueprint::source_name(file),
+                    "file": sources_name(file),
                     "valid": false,
                     "problems": problems,
                     "omitted": d.omitted()
@@ -87,7 +94,7 @@ pub fn run(file: &Path, output: Output) -> CmdResult {
             out(&format!(
                 "{}\n",
                 json!({
-                    "file": airgap_blueprint::source_name(file),
+                    "file": sources_name(file),
                     "valid": false,
                     "problems": [{
                         "code": e.code().map(|c| c.to_string()),

@@ -68,8 +68,8 @@ pub async fn run(args: &VerifyArgs, global: &Global) -> CmdResult {
         let intent = Intent::without_blueprint(&env, &t, repos);
         (subject, airgap_verify::verify(&t, &intent), None)
     } else {
-        let file = args.file.clone().expect("clap requires -f without --hub-account");
-        let source = Source::aws(Some(file.clone()), args.env.clone(), 1.0);
+        let source = Source::aws(args.file.clone(), args.set.clone(), args.env.clone(), 1.0);
+        let file = args.file.first().cloned().expect("clap requires -f without --hub-account");
         if live {
             let target = Target::resolve(&source, global).await?;
             let d = declared(&source, false)?;
@@ -105,7 +105,7 @@ pub async fn run(args: &VerifyArgs, global: &Global) -> CmdResult {
 /// refuses the apply with the report, exit 5, before any AWS call. A built-in simulated
 /// scenario has no blueprint to verify.
 pub fn gate(source: &Source, output: Output) -> Result<(), Failure> {
-    let Some(file) = &source.file else { return Ok(()) };
+    let Some(file) = source.file.first() else { return Ok(()) };
     let d = declared(source, false)?;
     let bp = d.blueprint.as_ref().expect("-f gives a blueprint");
     let report = airgap_verify::verify_plan(&d.graph, bp, &d.env).map_err(|e| {
@@ -228,7 +228,7 @@ fn pretty(v: &Json) -> String {
 }
 
 /// The 1-based line and column of the blueprint that declares a resource.
-type Locate<'a> = dyn Fn(&str) -> Option<(usize, usize)> + 'a;
+type Locate<'a> = dyn Fn(&str) -> Option<(String, usize, usize)> + 'a;
 
 fn write_sarif(
     path: &PathBuf,
@@ -340,13 +340,14 @@ fn line(c: &CheckResult) -> String {
     format!("{status} {:<26} {}: {detail}\n", c.id, c.title)
 }
 
-/// The JSON document (docs/verify.md describes it). Each finding gets the `line` and
-/// `column` of the blueprint that declares its resource, where there is one.
+/// The JSON document (docs/verify.md describes it). Each finding gets the `file`, `line`
+/// and `column` of the blueprint that declares its resource, where there is one.
 pub fn document(subject: &Subject, report: &Report, locate: &Locate) -> Json {
     let mut checks = serde_json::to_value(&report.checks).expect("results serialize");
     for c in checks.as_array_mut().into_iter().flatten() {
         for f in c["findings"].as_array_mut().into_iter().flatten() {
-            if let Some((line, column)) = f["resource"].as_str().and_then(locate) {
+            if let Some((file, line, column)) = f["resource"].as_str().and_then(locate) {
+                f["file"] = json!(file);
                 f["line"] = json!(line);
                 f["column"] = json!(column);
             }
@@ -423,12 +424,16 @@ pub fn sarif(subject: &Subject, report: &Report, locate: &Locate) -> Json {
                 if let Some(p) = &f.path {
                     text.push_str(&format!(" Path: {}", p.lines().join(" -> ")));
                 }
-                let (line, column) = locate(&f.resource).unwrap_or((1, 1));
+                let (file, line, column) = match locate(&f.resource) {
+                    Some((file, line, column)) => (Some(file), line, column),
+                    None => (None, 1, 1),
+                };
                 let mut location = json!({
                     "logicalLocations": [{ "fullyQualifiedName": f.resource, "kind": "resource" }]
                 });
                 // Without a blueprint there is no file to point at: the resource only.
-                if let Some(uri) = &uri {
+                // With overlays, the file that declares the resource.
+                if let Some(uri) = file.as_ref().or(uri.as_ref()) {
                     location["physicalLocation"] = json!({
                         "artifactLocation": { "uri": uri },
                         "region": { "startLine": line, "startColumn": column }

@@ -157,7 +157,17 @@ impl Blockers {
         let mut by_eni = HashMap::new();
         let endpoint_ids: Vec<&str> = enis
             .iter()
-            .filter(|e| e.interface_type() == Some(&NetworkInterfaceType::VpcEndpoint))
+            // Gateway Load Balancer endpoints (a Network Firewall's among them) hold one
+            // interface per subnet too, described as an interface endpoint's.
+            .filter(|e| {
+                matches!(
+                    e.interface_type(),
+                    Some(
+                        NetworkInterfaceType::VpcEndpoint
+                            | NetworkInterfaceType::GatewayLoadBalancerEndpoint
+                    )
+                )
+            })
             .filter_map(|e| e.description()?.strip_prefix("VPC Endpoint Interface "))
             .map(str::trim)
             .collect();
