@@ -33,6 +33,9 @@ pub struct Global {
     /// Output format of plans, progress and results.
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
+    /// Same as `--output json`, on every command.
+    #[arg(long, global = true, conflicts_with = "output")]
+    pub json: bool,
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -231,9 +234,6 @@ pub struct PlanArgs {
     /// Save the plan to PLANFILE, for `apply PLANFILE`.
     #[arg(long, value_name = "PLANFILE")]
     pub out: Option<PathBuf>,
-    /// Same as `--output json`.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -32,7 +32,7 @@ use airgap_engine::PlanMode;
 use clap::{CommandFactory, FromArgMatches};
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, Output};
 use exit::{CmdResult, ExitStatus, Failure};
 
 /// Parses arguments, runs the command, and returns the process exit code.
@@ -201,7 +201,11 @@ fn init_miette() {
     }));
 }
 
-fn run(cli: Cli) -> CmdResult {
+fn run(mut cli: Cli) -> CmdResult {
+    // `--json` is `--output json` wherever it is given: one switch for every command.
+    if cli.global.json {
+        cli.global.output = Output::Json;
+    }
     let output = cli.global.output;
     commands::init_color(cli.global.no_color);
     tracing::debug!(

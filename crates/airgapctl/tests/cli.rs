@@ -200,6 +200,29 @@ fn json_plan_is_one_document() {
     assert!(accounts[2]["vpcs"]["workload"].as_array().is_some_and(|ids| !ids.is_empty()));
 }
 
+/// `--json` is `--output json` on every command, before or after the subcommand.
+#[test]
+fn json_is_one_switch_for_every_command() {
+    let sb = Sandbox::new("jsonswitch");
+    let file = repo_file("plans/hub-spoke.yaml");
+    let file = file.to_str().unwrap();
+    for args in [
+        vec!["validate", "-f", file, "--json"],
+        vec!["--json", "validate", "-f", file],
+        vec!["plan", "--json"],
+        vec!["cost", "-f", file, "--json"],
+        vec!["graph", "-f", file, "--json"],
+        vec!["verify", "-f", file, "--json"],
+    ] {
+        let run = if args.contains(&"plan") { sb.sim(&args) } else { sb.run(&args) };
+        assert!(run.code() == 0 || run.code() == 5, "{args:?}: {}", run.stderr());
+        let doc: Result<serde_json::Value, _> = serde_json::from_str(&run.stdout());
+        assert!(doc.is_ok(), "{args:?} is not one JSON document: {}", run.stdout());
+    }
+    let both = sb.run(&["validate", "-f", file, "--json", "--output", "text"]).expect(3);
+    assert!(both.stderr().contains("--output"), "{}", both.stderr());
+}
+
 #[test]
 fn plans_are_plain_off_a_terminal_and_with_no_color() {
     let sb = Sandbox::new("nocolor");

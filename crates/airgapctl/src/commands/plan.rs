@@ -54,7 +54,7 @@ fn retired_versions(graph: &airgap_engine::Graph, today: &str) -> Vec<String> {
 }
 
 pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
-    let output = if args.json { Output::Json } else { global.output };
+    let output = global.output;
     let target = Target::resolve(&args.source, global).await?;
     let mode = if args.destroy { PlanMode::Destroy } else { PlanMode::Apply };
     let plan = make(&target, mode).await?;
