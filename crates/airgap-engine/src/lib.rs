@@ -23,5 +23,5 @@ pub use kind::{
     Observed, Op, Readiness, Registry, ReplaceMode, Resolved, Timing, Updated,
 };
 pub use limits::{BucketLimit, RateLimits};
-pub use plan::{plan, Action, Plan, PlanError, PlanMode, PlannedNode};
+pub use plan::{plan, plan_replacing, Action, Plan, PlanError, PlanMode, PlannedNode};
 pub use value::{Attrs, Ref, Value};

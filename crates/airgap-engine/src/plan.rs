@@ -2,7 +2,7 @@
 //! and decide an action per node. Resources that carry the env tag but are no longer
 //! declared are planned for deletion.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -140,6 +140,75 @@ impl Plan {
         self.nodes.iter().any(|n| n.action != Action::NoOp)
     }
 
+    /// The plan indices `addr` names (`--target`): the node of that id and those under
+    /// it, as a module address in Terraform names its resources: `vpc/workload` names
+    /// `vpc/workload/subnet/...` and the resources AWS cannot tag, named
+    /// `<parent>~<key>`, of those.
+    pub fn addressed(&self, addr: &str) -> Vec<usize> {
+        let addr = addr.trim_end_matches('/');
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                let id = n.id.as_str();
+                id == addr
+                    || id.strip_prefix(addr).is_some_and(|rest| {
+                        rest.starts_with('/') || rest.starts_with('~') || rest.starts_with('#')
+                    })
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Keeps the nodes at `keep` and what they need, and leaves everything else out of
+    /// the plan, untouched (`--target`). An apply needs a node's dependencies (declared,
+    /// and what the existing resource uses), and a delete needs what depends on the
+    /// resource deleted first; a destroy deletes what depends on a node before it.
+    pub fn restrict(&mut self, keep: &[usize]) {
+        let n = self.nodes.len();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, node) in self.nodes.iter().enumerate() {
+            for &d in node.deps.iter().chain(&node.current_deps) {
+                dependents[d].push(i);
+            }
+        }
+        let mut kept = vec![false; n];
+        let mut stack = keep.to_vec();
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut kept[i], true) {
+                continue;
+            }
+            let node = &self.nodes[i];
+            let deletes = matches!(node.action, Action::Delete);
+            if self.mode == PlanMode::Apply {
+                stack.extend(node.deps.iter().chain(&node.current_deps));
+            }
+            if self.mode == PlanMode::Destroy || deletes {
+                stack.extend(dependents[i].iter().filter(|&&d| {
+                    self.mode == PlanMode::Destroy || matches!(self.nodes[d].action, Action::Delete)
+                }));
+            }
+        }
+        let mut new_ix = vec![usize::MAX; n];
+        let mut nodes = Vec::new();
+        for (i, node) in std::mem::take(&mut self.nodes).into_iter().enumerate() {
+            if kept[i] {
+                new_ix[i] = nodes.len();
+                nodes.push(node);
+            }
+        }
+        for node in &mut nodes {
+            let remap = |v: &mut Vec<usize>| {
+                *v = v.iter().map(|&d| new_ix[d]).filter(|&d| d != usize::MAX).collect();
+            };
+            remap(&mut node.deps);
+            remap(&mut node.current_deps);
+        }
+        let ids: HashSet<&NodeId> = nodes.iter().map(|n| &n.id).collect();
+        self.refused.retain(|(id, _)| ids.contains(id));
+        self.nodes = nodes;
+    }
+
     /// A stable hash (FNV-1a, the same on every run and platform) of everything the
     /// plan was computed from that observe returned: per resource its kind, scope,
     /// node id, physical id, attributes, outputs and parents. Every observed resource
@@ -188,6 +257,20 @@ pub async fn plan(
     mode: PlanMode,
     extra_scopes: &[Scope],
 ) -> Result<Plan, PlanError> {
+    plan_replacing(env, graph, registry, mode, extra_scopes, &HashSet::new()).await
+}
+
+/// [`plan`], with the existing resources of the nodes in `replace` replaced whatever
+/// their diff says (`--replace`, Terraform's `-replace`): what depends on their outputs
+/// sees them as unknown, as after any replacement.
+pub async fn plan_replacing(
+    env: &str,
+    graph: &Graph,
+    registry: &Registry,
+    mode: PlanMode,
+    extra_scopes: &[Scope],
+    replace: &HashSet<NodeId>,
+) -> Result<Plan, PlanError> {
     for n in graph.nodes() {
         if registry.get(&n.kind).is_none() {
             return Err(PlanError::UnknownKind { node: n.id.clone(), kind: n.kind.clone() });
@@ -204,7 +287,7 @@ pub async fn plan(
     }
     let observed = observe_all(env, registry, &scopes).await?;
     let observations = registry.kinds().count() * scopes.len();
-    Ok(decide(env, graph, registry, mode, observed, observations))
+    Ok(decide_replacing(env, graph, registry, mode, observed, observations, replace))
 }
 
 /// Observations in flight at once. Each is a few paginated calls; a hundred accounts make
@@ -262,6 +345,19 @@ pub fn decide(
     mode: PlanMode,
     observed: Vec<(String, Scope, Observed)>,
     observations: usize,
+) -> Plan {
+    decide_replacing(env, graph, registry, mode, observed, observations, &HashSet::new())
+}
+
+/// [`decide`], replacing the existing resources of the nodes in `replace`.
+pub fn decide_replacing(
+    env: &str,
+    graph: &Graph,
+    registry: &Registry,
+    mode: PlanMode,
+    observed: Vec<(String, Scope, Observed)>,
+    observations: usize,
+    replace: &HashSet<NodeId>,
 ) -> Plan {
     // Several resources can carry the same airgap:id when a create was interrupted
     // and retried without a client token; the first is adopted, the others deleted.
@@ -380,9 +476,10 @@ pub fn decide(
                     Some(cur) => {
                         let diff = kind.diff(&desired, cur);
                         refused.extend(diff.refused.iter().map(|r| (node.id.clone(), r.clone())));
-                        if diff.is_empty() {
+                        let forced = replace.contains(&node.id);
+                        if diff.is_empty() && !forced {
                             Action::NoOp
-                        } else if diff.requires_replacement() {
+                        } else if diff.requires_replacement() || forced {
                             let mut mode = kind.replace_mode();
                             // A dependency that must be deleted first cannot have a
                             // dependent that outlives it: delete-before-create wins.
@@ -508,6 +605,78 @@ mod tests {
         let graph = b.seal().unwrap();
         let registry = sim::registry(&SimCloud::new(1.0, RateLimits::none()), &[&VPC]);
         decide("t", &graph, &registry, PlanMode::Apply, observed, 1)
+    }
+
+    /// vpc/a, vpc/a/inner (after vpc/a), vpc/b; all existing.
+    fn nested(mode: PlanMode, replace: &[&str], extra: &[(String, Scope, Observed)]) -> Plan {
+        let mut b = GraphBuilder::new();
+        b.add(Node::new("vpc/a", "vpc", scope()).attr("cidr", "10.0.0.0/16"));
+        b.add(Node::new("vpc/a/inner", "vpc", scope()).attr("cidr", "10.2.0.0/16").after("vpc/a"));
+        b.add(Node::new("vpc/b", "vpc", scope()).attr("cidr", "10.1.0.0/16"));
+        let graph = b.seal().unwrap();
+        let registry = sim::registry(&SimCloud::new(1.0, RateLimits::none()), &[&VPC]);
+        let mut observed = vec![
+            vpc("vpc/a", "vpc-1", "10.0.0.0/16"),
+            vpc("vpc/a/inner", "vpc-2", "10.2.0.0/16"),
+            vpc("vpc/b", "vpc-3", "10.1.0.0/16"),
+        ];
+        observed.extend(extra.iter().cloned());
+        let replace: HashSet<NodeId> = replace.iter().map(|&r| NodeId::from(r)).collect();
+        decide_replacing("t", &graph, &registry, mode, observed, 1, &replace)
+    }
+
+    fn ids(plan: &Plan) -> Vec<&str> {
+        plan.nodes.iter().map(|n| n.id.as_str()).collect()
+    }
+
+    #[test]
+    fn an_address_names_its_node_and_those_under_it() {
+        let plan = nested(PlanMode::Apply, &[], &[]);
+        let named = |a: &str| {
+            let mut v: Vec<&str> =
+                plan.addressed(a).iter().map(|&i| plan.nodes[i].id.as_str()).collect();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(named("vpc/a"), ["vpc/a", "vpc/a/inner"]);
+        assert_eq!(named("vpc/a/"), ["vpc/a", "vpc/a/inner"]);
+        assert_eq!(named("vpc/a/inner"), ["vpc/a/inner"]);
+        assert_eq!(named("vpc"), ["vpc/a", "vpc/a/inner", "vpc/b"]);
+        assert!(named("vp").is_empty() && named("vpc/c").is_empty());
+    }
+
+    #[test]
+    fn a_target_keeps_what_it_needs_and_nothing_else() {
+        // An apply: the node and its dependencies; the undeclared leftover stays.
+        let gone = vpc("vpc/gone", "vpc-9", "10.9.0.0/16");
+        let mut plan = nested(PlanMode::Apply, &[], std::slice::from_ref(&gone));
+        assert!(ids(&plan).contains(&"vpc/gone"));
+        let keep = plan.addressed("vpc/a/inner");
+        plan.restrict(&keep);
+        assert_eq!(ids(&plan), ["vpc/a", "vpc/a/inner"]);
+        assert_eq!(plan.nodes[1].deps, [0], "indices follow the nodes kept");
+        // A destroy: the node and what depends on it, deleted first.
+        let mut plan = nested(PlanMode::Destroy, &[], &[]);
+        let keep = plan.addressed("vpc/a");
+        plan.restrict(&keep[..1]);
+        assert_eq!(ids(&plan), ["vpc/a", "vpc/a/inner"]);
+        let mut plan = nested(PlanMode::Destroy, &[], &[]);
+        let keep = plan.addressed("vpc/a/inner");
+        plan.restrict(&keep);
+        assert_eq!(ids(&plan), ["vpc/a/inner"]);
+    }
+
+    #[test]
+    fn a_forced_replacement_replaces_an_unchanged_resource() {
+        let plan = nested(PlanMode::Apply, &["vpc/a"], &[]);
+        let action = |id: &str| &plan.nodes.iter().find(|n| n.id.as_str() == id).unwrap().action;
+        assert!(
+            matches!(action("vpc/a"), Action::Replace { changes, mode: ReplaceMode::DeleteBeforeCreate } if changes.is_empty()),
+            "{:?}",
+            action("vpc/a")
+        );
+        assert_eq!(action("vpc/b"), &Action::NoOp);
+        assert_eq!(nested(PlanMode::Apply, &[], &[]).summary().replace, 0);
     }
 
     #[test]

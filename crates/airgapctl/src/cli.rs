@@ -234,6 +234,29 @@ pub struct PlanArgs {
     /// Save the plan to PLANFILE, for `apply PLANFILE`.
     #[arg(long, value_name = "PLANFILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub select: Selection,
+}
+
+/// Which part of the environment a plan covers, and what it replaces.
+#[derive(Clone, Debug, Default, Args)]
+pub struct Selection {
+    /// Plan only this resource (an address such as `cluster/apps` names those under it
+    /// too) and what it needs: its dependencies in an apply, what depends on it in a
+    /// destroy. Repeatable. For exceptional cases, as Terraform's -target: the rest is
+    /// left as it is, out of the plan.
+    #[arg(long = "target", value_name = "ADDR")]
+    pub target: Vec<String>,
+    /// Replace this existing resource even though nothing in it changed (a node's exact
+    /// address, as `airgapctl show` lists it). Repeatable.
+    #[arg(long = "replace", value_name = "ADDR")]
+    pub replace: Vec<String>,
+}
+
+impl Selection {
+    pub fn is_empty(&self) -> bool {
+        self.target.is_empty() && self.replace.is_empty()
+    }
 }
 
 #[derive(Debug, Args)]
@@ -253,6 +276,9 @@ pub struct ApplyCmd {
     /// metadata.ttl: recorded as its expiry, which `airgapctl gc` acts on.
     #[arg(long, value_name = "TTL", value_parser = parse_ttl)]
     pub ttl: Option<Duration>,
+    /// With a PLANFILE the plan's own selection holds.
+    #[command(flatten)]
+    pub select: Selection,
 }
 
 #[derive(Debug, Args)]

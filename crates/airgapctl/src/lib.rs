@@ -247,13 +247,24 @@ fn run(mut cli: Cli) -> CmdResult {
         Command::Apply(cmd) => runtime()?.block_on(async {
             match &cmd.plan_file {
                 Some(file) => {
+                    if !cmd.select.is_empty() {
+                        return Err(exit::Failure::invalid(miette::miette!(
+                            help = "make a new plan with them: airgapctl plan --target/--replace ... --out PLANFILE",
+                            "the plan {} records what it covers; --target and --replace cannot change it",
+                            file.display()
+                        )));
+                    }
                     commands::apply::run_saved(&cmd.args, file, &cli.global, cmd.ttl).await
                 }
                 None => {
                     if !cmd.skip_verify {
                         commands::verify::gate(&cmd.args.source, output)?;
                     }
-                    let opts = commands::apply::RunOptions { ttl: cmd.ttl, dry_run: false };
+                    let opts = commands::apply::RunOptions {
+                        ttl: cmd.ttl,
+                        dry_run: false,
+                        selection: cmd.select.clone(),
+                    };
                     commands::apply::run(&cmd.args, PlanMode::Apply, &cli.global, &opts).await
                 }
             }

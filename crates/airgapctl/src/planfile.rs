@@ -37,6 +37,12 @@ pub struct PlanFile {
     /// Absent in files of earlier versions, which are not checked for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<ProviderRef>,
+    /// `--target` addresses the plan was restricted to (absent: everything).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    /// `--replace` addresses (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace: Vec<String>,
     /// [`Plan::fingerprint`] as 16 hex digits.
     pub observed_fingerprint: String,
     /// Every node of the plan in plan order: `id`, `kind`, `scope` and `action` as in
@@ -157,9 +163,23 @@ impl PlanFile {
             blueprint,
             scenario,
             provider: Some(provider),
+            targets: Vec::new(),
+            replace: Vec::new(),
             observed_fingerprint: hex(plan.fingerprint()),
             actions: actions(plan),
         }
+    }
+
+    /// The plan made with `--target`/`--replace`: applying it plans them again.
+    pub fn with_selection(mut self, s: &crate::cli::Selection) -> Self {
+        self.targets = s.target.clone();
+        self.replace = s.replace.clone();
+        self
+    }
+
+    /// The `--target`/`--replace` the plan was made with.
+    pub fn selection(&self) -> crate::cli::Selection {
+        crate::cli::Selection { target: self.targets.clone(), replace: self.replace.clone() }
     }
 
     /// Writes the file; failing to is exit 1, like failing to save the simulated state.
@@ -293,6 +313,8 @@ mod tests {
             blueprint: None,
             scenario: Some("hub-spoke".into()),
             provider: Some(ProviderRef { simulate: true, endpoint_url: None }),
+            targets: Vec::new(),
+            replace: Vec::new(),
             observed_fingerprint: hex(1),
             actions: vec![SavedAction {
                 id: "vpc/a".into(),

@@ -915,3 +915,48 @@ fn overlays_and_settings_make_one_blueprint() {
     // --set needs a blueprint.
     sb.sim(&["plan", "--set", set]).expect(3);
 }
+
+/// `--target ADDR` plans the resource, those under it and what they need, and nothing
+/// else; `--replace ADDR` replaces an unchanged resource; both are saved with a plan.
+#[test]
+fn target_and_replace_select_what_a_plan_covers() {
+    let sb = Sandbox::new("target");
+    let plan = sb.sim(&["plan", "--target", "cluster/apps/addon/coredns"]).expect(0);
+    let text = plan.stdout();
+    assert!(plan.stderr().contains("warning: --target: the plan covers"), "{}", plan.stderr());
+    for needed in
+        ["cluster/apps/addon/coredns", "cluster/apps ", "cluster/apps/role ", "vpc/workload "]
+    {
+        assert!(text.contains(needed), "{needed} missing:\n{text}");
+    }
+    for other in ["vpc/tooling", "cluster/apps/access/0", "vpc/inspection"] {
+        assert!(!text.contains(other), "{other} planned:\n{text}");
+    }
+    // Applied alone, the target exists and the rest does not.
+    sb.sim(&["apply", "--target", "vpc/tooling", "--auto-approve"]).expect(0);
+    sb.sim(&["plan", "--target", "vpc/tooling", "--detailed-exitcode"]).expect(0);
+    sb.sim(&["plan", "--detailed-exitcode"]).expect(2);
+
+    // An unchanged resource replaced on request, saved in the plan file.
+    let args = ["plan", "--replace", "vpc/tooling/sg/endpoints", "--out", "r.plan"];
+    let replace = sb.sim(&args).expect(0);
+    assert!(replace.stdout().contains("vpc/tooling/sg/endpoints"), "{}", replace.stdout());
+    let saved = read_json(&sb.dir.join("r.plan"));
+    assert_eq!(saved["replace"], serde_json::json!(["vpc/tooling/sg/endpoints"]));
+    let narrowed = sb
+        .sim(&["plan", "--target", "vpc/tooling", "--replace", "vpc/tooling/sg/endpoints"])
+        .expect(0);
+    assert!(
+        narrowed.stdout().contains(" to replace") && !narrowed.stdout().contains("0 to replace"),
+        "{}",
+        narrowed.stdout()
+    );
+    let refused = sb.sim(&["apply", "r.plan", "--target", "vpc/tooling"]).expect(3);
+    assert!(refused.stderr().contains("records what it covers"), "{}", refused.stderr());
+
+    // Addresses that name nothing are refused with the nearest.
+    let typo = sb.sim(&["plan", "--target", "vpc/toolng"]).expect(3);
+    assert!(typo.stderr().contains("did you mean vpc/tooling"), "{}", typo.stderr());
+    sb.sim(&["plan", "--replace", "vpc/nothing"]).expect(3);
+    sb.sim(&["plan", "--destroy", "--replace", "vpc/tooling"]).expect(3);
+}

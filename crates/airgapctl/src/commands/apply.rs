@@ -28,6 +28,8 @@ pub struct RunOptions {
     pub ttl: Option<Duration>,
     /// `destroy --dry-run`: plan and show, take no lock, change nothing.
     pub dry_run: bool,
+    /// `--target`, `--replace`.
+    pub selection: crate::cli::Selection,
 }
 
 pub async fn run(
@@ -36,7 +38,8 @@ pub async fn run(
     global: &Global,
     opts: &RunOptions,
 ) -> CmdResult {
-    let target = Target::resolve(&args.source, global).await?;
+    let mut target = Target::resolve(&args.source, global).await?;
+    target.selection = opts.selection.clone();
     run_target(&target, args, mode, global.output, opts).await
 }
 
@@ -243,7 +246,8 @@ pub async fn run_saved(
         })?;
         check_blueprint(now, *hash, paths, file)?;
     }
-    let target = Target::resolve(&source, global).await?;
+    let mut target = Target::resolve(&source, global).await?;
+    target.selection = saved.selection();
     if let (Resources::Blueprint { paths, hash, .. }, Some(now)) =
         (&resources, target.blueprint_hash)
     {

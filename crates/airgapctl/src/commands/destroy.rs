@@ -9,7 +9,7 @@ use crate::cli::{DestroyArgs, Global};
 use crate::exit::CmdResult;
 
 pub async fn run(args: &DestroyArgs, global: &Global) -> CmdResult {
-    let opts = RunOptions { ttl: None, dry_run: args.dry_run };
+    let opts = RunOptions { ttl: None, dry_run: args.dry_run, ..Default::default() };
     let Some(hub) = &args.hub_account else {
         return apply::run(&args.args, PlanMode::Destroy, global, &opts).await;
     };

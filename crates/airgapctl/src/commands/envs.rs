@@ -256,7 +256,7 @@ pub async fn gc(args: &GcArgs, global: &Global) -> CmdResult {
             return Err(Failure::failed(miette!("cancelled: the answer was not 'yes'")));
         }
     }
-    let opts = RunOptions { ttl: None, dry_run: args.dry_run };
+    let opts = RunOptions { ttl: None, dry_run: args.dry_run, ..Default::default() };
     // Side by side: one firewall takes 20 minutes to delete, and ten expired
     // environments should not take ten times that. Each runs under its own lock.
     let concurrency = match global.output {

@@ -108,6 +108,9 @@ pub struct Target {
     pub span: Option<Span>,
     /// The blueprint's account names by account id, for plans; empty when unknown.
     pub account_names: BTreeMap<String, String>,
+    /// `--target` and `--replace`: what plans cover and replace (empty: everything,
+    /// nothing).
+    pub selection: crate::cli::Selection,
 }
 
 /// What an environment on AWS spans: its accounts (the hub's holds the lock table and
@@ -182,6 +185,7 @@ impl Target {
             time_scale,
             span: Some(span),
             account_names,
+            selection: Default::default(),
         }
     }
 
@@ -231,6 +235,7 @@ impl Target {
             time_scale,
             span: None,
             account_names,
+            selection: Default::default(),
         })
     }
 

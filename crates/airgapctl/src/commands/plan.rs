@@ -1,6 +1,8 @@
 //! `airgapctl plan`: what apply (or destroy) would change.
 
-use airgap_engine::{Plan, PlanError, PlanMode};
+use std::collections::HashSet;
+
+use airgap_engine::{NodeId, Plan, PlanError, PlanMode};
 use miette::miette;
 
 use super::cost::money;
@@ -19,16 +21,77 @@ pub async fn make(target: &Target, mode: PlanMode) -> Result<Plan, Failure> {
         }
     }
     let extra = target.extra_scopes();
-    airgap_engine::plan(&target.env, &target.graph, &target.registry, mode, &extra).await.map_err(
-        |e| match e {
-            PlanError::UnknownKind { .. } => Failure::failed(miette!(
-                help = "this blueprint needs a resource kind the AWS provider does not \
-                        implement yet; remove that part of the blueprint or use --simulate",
-                "planning failed: {e}"
-            )),
-            e => Failure::failed(miette!("planning failed: {e}")),
-        },
+    let replace = replaced(target, mode)?;
+    let mut plan = airgap_engine::plan_replacing(
+        &target.env,
+        &target.graph,
+        &target.registry,
+        mode,
+        &extra,
+        &replace,
     )
+    .await
+    .map_err(|e| match e {
+        PlanError::UnknownKind { .. } => Failure::failed(miette!(
+            help = "this blueprint needs a resource kind the AWS provider does not \
+                    implement yet; remove that part of the blueprint or use --simulate",
+            "planning failed: {e}"
+        )),
+        e => Failure::failed(miette!("planning failed: {e}")),
+    })?;
+    let targets = &target.selection.target;
+    if !targets.is_empty() {
+        let mut keep = Vec::new();
+        for addr in targets {
+            let found = plan.addressed(addr);
+            if found.is_empty() {
+                let ids = plan.nodes.iter().map(|n| n.id.as_str());
+                return Err(unknown_address("--target", addr, ids));
+            }
+            keep.extend(found);
+        }
+        let before = plan.nodes.len();
+        plan.restrict(&keep);
+        // As Terraform says it: a targeted plan is for exceptional cases.
+        eprintln!(
+            "warning: --target: the plan covers {} of {before} resources; the others may \
+             have changes it does not show",
+            plan.nodes.len()
+        );
+    }
+    Ok(plan)
+}
+
+/// The nodes `--replace` names, each an exact address of the declared graph.
+fn replaced(target: &Target, mode: PlanMode) -> Result<HashSet<NodeId>, Failure> {
+    let mut out = HashSet::new();
+    if target.selection.replace.is_empty() {
+        return Ok(out);
+    }
+    if mode == PlanMode::Destroy {
+        return Err(Failure::invalid(miette!("--replace replaces in an apply; a destroy deletes")));
+    }
+    for addr in &target.selection.replace {
+        let id = NodeId::from(addr.as_str());
+        if target.graph.get(&id).is_none() {
+            let ids = target.graph.nodes().map(|n| n.id.as_str());
+            return Err(unknown_address("--replace", addr, ids));
+        }
+        out.insert(id);
+    }
+    Ok(out)
+}
+
+/// An address that names nothing: exit 3, with the closest ones.
+fn unknown_address<'a>(flag: &str, addr: &str, ids: impl Iterator<Item = &'a str>) -> Failure {
+    let ids: Vec<&str> = ids.collect();
+    let near = super::similar(addr, ids.iter().copied());
+    let help = if near.is_empty() {
+        "`airgapctl graph -f FILE` lists the addresses".to_string()
+    } else {
+        format!("did you mean {}?", near.join(", "))
+    };
+    Failure::invalid(miette!(help = help, "{flag} {addr}: the environment has no such resource"))
 }
 
 /// Clusters asked for a Kubernetes version EKS no longer runs on `today` (YYYY-MM-DD):
@@ -55,7 +118,8 @@ fn retired_versions(graph: &airgap_engine::Graph, today: &str) -> Vec<String> {
 
 pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
     let output = global.output;
-    let target = Target::resolve(&args.source, global).await?;
+    let mut target = Target::resolve(&args.source, global).await?;
+    target.selection = args.select.clone();
     let mode = if args.destroy { PlanMode::Destroy } else { PlanMode::Apply };
     let plan = make(&target, mode).await?;
     match output {
@@ -72,7 +136,9 @@ pub async fn run(args: &PlanArgs, global: &Global) -> CmdResult {
             args.source.simulate.is_some(),
             global.endpoint_url.as_ref(),
         );
-        PlanFile::new(&plan, &resources(&args.source, &target), provider).write(path)?;
+        PlanFile::new(&plan, &resources(&args.source, &target), provider)
+            .with_selection(&args.select)
+            .write(path)?;
         if output == Output::Text {
             let mut cmd = format!("airgapctl apply {}", path.display());
             if args.source.simulate.is_some() {
