@@ -376,6 +376,23 @@ class AirgapEc2Provider(Ec2Provider):
             )
         return call_moto(context)
 
+    # DeleteTransitGatewayRoute of a route the table does not have (a delete retried after
+    # its answer was lost): moto raised KeyError, answered as InternalError 500, so a retry
+    # could never learn that the route is gone. EC2 error codes: InvalidRoute.NotFound ("The
+    # specified route does not exist"), documented for route tables; the same code for
+    # transit gateway route tables is the assumption made for ReplaceTransitGatewayRoute.
+    @handler("DeleteTransitGatewayRoute", expand=False)
+    def delete_transit_gateway_route(self, context: RequestContext, request):
+        rt = _tgw_route_table(context, request["TransitGatewayRouteTableId"])
+        cidr = request["DestinationCidrBlock"]
+        if cidr not in rt.routes or rt.routes[cidr].get("state") == "deleted":
+            raise AwsError(
+                "InvalidRoute.NotFound",
+                f"No route with destination-cidr-block {cidr} in Transit Gateway Route Table "
+                f"{rt.id}.",
+            )
+        return call_moto(context)
+
     # ---- VPC routes ---------------------------------------------------------------------
     # ReplaceRoute takes `VpcEndpointId` ("The ID of a VPC endpoint. Supported for Gateway
     # Load Balancer endpoints only.", EC2 API reference, ReplaceRoute; Network Firewall's

@@ -193,6 +193,15 @@ def test_cross_account_attachment_accept_and_routes(account, other_account):
             DestinationCidrBlock="10.9.0.0/16", TransitGatewayRouteTableId=rt_id, Blackhole=True
         )
     assert e.value.response["Error"]["Code"] == "InvalidRoute.NotFound"
+    # deleted once; a second delete (a retry whose first answer was lost) is NotFound
+    hub_ec2.delete_transit_gateway_route(
+        DestinationCidrBlock="10.1.0.0/16", TransitGatewayRouteTableId=rt_id
+    )
+    with pytest.raises(ClientError) as e:
+        hub_ec2.delete_transit_gateway_route(
+            DestinationCidrBlock="10.1.0.0/16", TransitGatewayRouteTableId=rt_id
+        )
+    assert e.value.response["Error"]["Code"] == "InvalidRoute.NotFound"
 
     # a gateway with attachments cannot be deleted
     with pytest.raises(ClientError) as e:

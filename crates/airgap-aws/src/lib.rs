@@ -2,6 +2,7 @@
 //! for Rust. Observe is one tag-filtered, paginated Describe per kind, account and
 //! region; every create carries its tags in the same call.
 
+pub mod adopt;
 pub mod analyzer;
 pub mod clients;
 pub mod ec2;

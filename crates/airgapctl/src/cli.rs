@@ -98,7 +98,7 @@ pub enum Command {
     Unlock(UnlockArgs),
     /// Print the resource graph.
     #[command(
-        after_help = "Examples:\n  airgapctl graph -f plans/hub-spoke.yaml | dot -Tsvg > graph.svg\n  airgapctl graph -f plans/hub-spoke.yaml --output json"
+        after_help = "Examples:\n  airgapctl graph -f plans/hub-spoke.yaml --format html > graph.html\n  airgapctl graph -f plans/hub-spoke.yaml --format svg --focus cluster/apps > apps.svg\n  airgapctl graph -f plans/hub-spoke.yaml | dot -Tsvg > graph.svg\n  airgapctl graph -f plans/hub-spoke.yaml --output json"
     )]
     Graph(GraphArgs),
     /// Prove the air gap of what the blueprint's plan will build: egress paths,
@@ -120,6 +120,14 @@ pub enum Command {
         after_help = "Examples:\n  airgapctl show -f plans/hub-spoke.yaml\n  airgapctl show cluster/apps -f plans/hub-spoke.yaml\n  airgapctl show vpc/workload --simulate --output json"
     )]
     Show(ShowArgs),
+    /// Make an existing AWS resource the blueprint's (a VPC or transit gateway the
+    /// network team already runs), as Terraform's import: it gets the node's tags, so
+    /// plan and apply manage it. Refused, and left as it was, when the blueprint would
+    /// replace it.
+    #[command(
+        after_help = "Examples:\n  airgapctl adopt tgw tgw-0123456789abcdef0 -f plans/hub-spoke.yaml\n  airgapctl adopt vpc/workload vpc-0123456789abcdef0 -f plans/hub-spoke.yaml"
+    )]
+    Adopt(AdoptArgs),
     /// Print the environment's outputs as they exist now (cluster endpoints and
     /// certificate authorities, repository URIs, VPC and subnet ids, firewall endpoints,
     /// transit gateway); with NAME, that one value alone, for shell use.
@@ -251,6 +259,9 @@ pub struct Selection {
     /// address, as `airgapctl show` lists it). Repeatable.
     #[arg(long = "replace", value_name = "ADDR")]
     pub replace: Vec<String>,
+    /// No warning that the plan is targeted (commands that target by themselves).
+    #[arg(skip)]
+    pub quiet: bool,
 }
 
 impl Selection {
@@ -421,6 +432,25 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 #[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// The blueprint node to give the resource to (`vpc/workload`; `airgapctl graph`
+    /// lists them).
+    #[arg(value_name = "ADDR")]
+    pub addr: String,
+    /// The resource's EC2 id (`vpc-...`, `tgw-...`, `subnet-...`).
+    #[arg(value_name = "PHYSICAL-ID")]
+    pub physical_id: String,
+    #[command(flatten)]
+    pub source: Source,
+    /// Adopt it even when apply would replace it (delete it and make another).
+    #[arg(long)]
+    pub force: bool,
+    /// While another airgapctl holds the environment's lock, wait this long for it.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
 pub struct ShowArgs {
     /// One resource's node id (`vpc/workload`, `cluster/apps`; see `airgapctl show`):
     /// its desired and observed attributes and outputs. Put it before --simulate.
@@ -467,6 +497,10 @@ pub struct GraphArgs {
     /// Graph format [default: dot; json with --output json].
     #[arg(long, value_enum)]
     pub format: Option<GraphFormat>,
+    /// With svg or html: only this resource (and those under it), what it needs and
+    /// what needs it.
+    #[arg(long, value_name = "ADDR")]
+    pub focus: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -565,8 +599,14 @@ pub struct CostArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum GraphFormat {
+    /// Graphviz dot, every node and edge.
     Dot,
+    /// Nodes and edges as JSON.
     Json,
+    /// A picture: accounts as columns, VPCs as boxes, only the dependencies between boxes.
+    Svg,
+    /// The SVG picture in a page of its own.
+    Html,
 }
 
 impl Scenario {

@@ -20,6 +20,7 @@ macro_rules! eprintln {
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod graphview;
 pub mod interrupt;
 pub mod planfile;
 pub mod planview;
@@ -96,6 +97,7 @@ fn command_name(cli: &Cli) -> &'static str {
         Command::Gc(_) => "gc",
         Command::Unlock(_) => "unlock",
         Command::Show(_) => "show",
+        Command::Adopt(_) => "adopt",
         Command::Output(_) => "output",
         Command::Kubeconfig(_) => "kubeconfig",
     }
@@ -239,6 +241,7 @@ fn run(mut cli: Cli) -> CmdResult {
             None => commands::cost::run(&cmd.args, output),
         },
         Command::Show(args) => runtime()?.block_on(commands::show::run(&args, &cli.global)),
+        Command::Adopt(args) => runtime()?.block_on(commands::adopt::run(&args, &cli.global)),
         Command::Output(args) => runtime()?.block_on(commands::output::run(&args, &cli.global)),
         Command::Kubeconfig(args) => {
             runtime()?.block_on(commands::kubeconfig::run(&args, &cli.global))

@@ -179,7 +179,11 @@ impl PlanFile {
 
     /// The `--target`/`--replace` the plan was made with.
     pub fn selection(&self) -> crate::cli::Selection {
-        crate::cli::Selection { target: self.targets.clone(), replace: self.replace.clone() }
+        crate::cli::Selection {
+            target: self.targets.clone(),
+            replace: self.replace.clone(),
+            quiet: false,
+        }
     }
 
     /// Writes the file; failing to is exit 1, like failing to save the simulated state.

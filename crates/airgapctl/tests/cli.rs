@@ -263,6 +263,19 @@ fn graph_formats() {
     assert_eq!(serde_json::from_str::<serde_json::Value>(&out.stdout()).unwrap(), g);
     let both = sb.sim(&["graph", "--format", "dot", "--output", "json"]).expect(3);
     assert!(both.stderr().contains("--format dot and --output json ask for two formats"));
+
+    // A picture without Graphviz: the accounts by name, every resource, few arrows.
+    let svg = sb.sim(&["graph", "--format", "svg"]).expect(0).stdout();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("account network (111111111111)") && svg.contains("VPC workload"));
+    assert_eq!(svg.matches("<tspan").count(), scenario_len(), "one line per resource");
+    let html = sb.sim(&["graph", "--format", "html", "--focus", "tgw"]).expect(0).stdout();
+    assert!(html.starts_with("<!doctype html>") && html.contains("Environment demo around tgw"));
+    assert!(html.matches("<tspan").count() < scenario_len() / 2, "focused");
+    let typo = sb.sim(&["graph", "--format", "svg", "--focus", "tgww"]).expect(3);
+    assert!(typo.stderr().contains("did you mean tgw"), "{}", typo.stderr());
+    sb.sim(&["graph", "--focus", "tgw"]).expect(3);
+    sb.sim(&["graph", "--format", "svg", "--output", "json"]).expect(3);
 }
 
 #[test]

@@ -1116,3 +1116,58 @@ async fn plan_calls_do_not_grow_with_vpcs() -> Res {
     assert_eq!(table1, table10);
     Ok(())
 }
+
+/// `adopt`: an existing VPC of the account becomes the blueprint's workload VPC, and apply
+/// builds in it; one the blueprint would replace (another CIDR) is refused and left as it
+/// was; an id of another kind, or a second resource for an adopted node, is refused.
+#[tokio::test]
+async fn an_existing_vpc_is_adopted_and_one_that_differs_is_not() -> Res {
+    let w = World::new("adopt").await?;
+    let bp = w.write("bp.yaml", &w.single_account());
+    let mut made = Vec::new();
+    for cidr in ["10.10.0.0/16", "10.99.0.0/16"] {
+        let vpc = w.ec2.create_vpc().cidr_block(cidr).send().await?.vpc;
+        made.push(vpc.and_then(|v| v.vpc_id).ok_or("no VPC id")?);
+    }
+    let (mine, other) = (made[0].clone(), made[1].clone());
+    let adopt_args = |id: &str| -> Vec<String> {
+        ["adopt", "vpc/workload", id, "-f", &bp, "--time-scale", "0.01"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    async fn run(w: &World, args: Vec<String>) -> Run {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        w.airgapctl(&args).await
+    }
+
+    let refused = run(&w, adopt_args(&other)).await.expect(1, "adopting a VPC of another CIDR");
+    assert!(
+        refused.stderr.contains("would replace it") && refused.stderr.contains("cidr"),
+        "{}",
+        refused.stderr
+    );
+    let tags = w
+        .ec2
+        .describe_tags()
+        .filters(Filter::builder().name("resource-id").values(&other).build())
+        .send()
+        .await?;
+    assert!(tags.tags().is_empty(), "its tags are as they were: {tags:?}");
+    let wrong = run(&w, adopt_args("subnet-0123")).await.expect(3, "a subnet's id for a VPC");
+    assert!(wrong.stderr.contains("is not the id of a vpc"), "{}", wrong.stderr);
+
+    let ok = run(&w, adopt_args(&mine)).await.expect(0, "adopting the VPC");
+    assert!(ok.stdout.contains(&format!("Adopted {mine} as vpc/workload")), "{}", ok.stdout);
+    let again = run(&w, adopt_args(&mine)).await.expect(0, "adopting it again");
+    assert!(again.stdout.contains("nothing to adopt"), "{}", again.stdout);
+    let second = run(&w, adopt_args(&other)).await.expect(3, "a second VPC for the node");
+    assert!(second.stderr.contains(&format!("vpc/workload is {mine}")), "{}", second.stderr);
+
+    w.apply(&bp).await.expect(0, "airgapctl");
+    let inv = w.sweep(&w.env).await?;
+    assert!(inv.problems.is_empty(), "{:#?}", inv.problems);
+    assert_eq!(inv.vpc_id("vpc/workload"), mine, "apply built in the adopted VPC");
+    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "airgapctl");
+    Ok(())
+}

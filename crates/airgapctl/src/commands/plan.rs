@@ -53,11 +53,13 @@ pub async fn make(target: &Target, mode: PlanMode) -> Result<Plan, Failure> {
         let before = plan.nodes.len();
         plan.restrict(&keep);
         // As Terraform says it: a targeted plan is for exceptional cases.
-        eprintln!(
-            "warning: --target: the plan covers {} of {before} resources; the others may \
+        if !target.selection.quiet {
+            eprintln!(
+                "warning: --target: the plan covers {} of {before} resources; the others may \
              have changes it does not show",
-            plan.nodes.len()
-        );
+                plan.nodes.len()
+            );
+        }
     }
     Ok(plan)
 }
@@ -83,7 +85,7 @@ fn replaced(target: &Target, mode: PlanMode) -> Result<HashSet<NodeId>, Failure>
 }
 
 /// An address that names nothing: exit 3, with the closest ones.
-fn unknown_address<'a>(flag: &str, addr: &str, ids: impl Iterator<Item = &'a str>) -> Failure {
+pub fn unknown_address<'a>(flag: &str, addr: &str, ids: impl Iterator<Item = &'a str>) -> Failure {
     let ids: Vec<&str> = ids.collect();
     let near = super::similar(addr, ids.iter().copied());
     let help = if near.is_empty() {
