@@ -48,6 +48,15 @@ def code(exc):
     return exc.value.response["Error"]["Code"]
 
 
+
+def _firewall_gone(nfw, name="fw"):
+    """DescribeFirewall answers ResourceNotFoundException once a deletion completed."""
+    try:
+        nfw.describe_firewall(FirewallName=name)
+        return False
+    except ClientError as e:
+        return e.response["Error"]["Code"] == "ResourceNotFoundException"
+
 def test_rule_groups_and_policy_tokens(account):
     nfw = account.client("network-firewall")
     dom = nfw.create_rule_group(
@@ -273,14 +282,7 @@ def test_firewall_time_model(account, time_scale):
     nfw.delete_firewall(FirewallName="fw")
     assert nfw.describe_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "DELETING"
 
-    def gone():
-        try:
-            nfw.describe_firewall(FirewallName="fw")
-            return False
-        except ClientError as e:
-            return e.response["Error"]["Code"] == "ResourceNotFoundException"
-
-    wait_for(gone, 20)
+    wait_for(lambda: _firewall_gone(nfw), 20)
 
 
 def test_firewall_endpoints_are_routable_vpc_endpoints(account, time_scale):
@@ -453,14 +455,7 @@ def test_firewall_endpoint_interfaces_go_when_the_firewall_is_gone(account, time
     for sid in subnets:
         assert _refused(ec2, sid) == "DependencyViolation"
 
-    def gone():
-        try:
-            nfw.describe_firewall(FirewallName="fw")
-            return False
-        except ClientError as e:
-            return e.response["Error"]["Code"] == "ResourceNotFoundException"
-
-    wait_for(gone, 20)
+    wait_for(lambda: _firewall_gone(nfw), 20)
     assert _endpoint_interfaces(ec2, vpc) == {}
     for sid in subnets:
         ec2.delete_subnet(SubnetId=sid)

@@ -287,7 +287,7 @@ pub async fn plan_replacing(
     }
     let observed = observe_all(env, registry, &scopes).await?;
     let observations = registry.kinds().count() * scopes.len();
-    Ok(decide_replacing(env, graph, registry, mode, observed, observations, replace))
+    Ok(decide(env, graph, registry, mode, observed, observations, replace))
 }
 
 /// Observations in flight at once. Each is a few paginated calls; a hundred accounts make
@@ -337,20 +337,9 @@ async fn observe_all(
     Ok(all)
 }
 
-/// The pure part of planning: observations in, actions out.
+/// The pure part of planning: observations in, actions out; the existing resources of
+/// the nodes in `replace` are replaced whatever their diff says.
 pub fn decide(
-    env: &str,
-    graph: &Graph,
-    registry: &Registry,
-    mode: PlanMode,
-    observed: Vec<(String, Scope, Observed)>,
-    observations: usize,
-) -> Plan {
-    decide_replacing(env, graph, registry, mode, observed, observations, &HashSet::new())
-}
-
-/// [`decide`], replacing the existing resources of the nodes in `replace`.
-pub fn decide_replacing(
     env: &str,
     graph: &Graph,
     registry: &Registry,
@@ -604,7 +593,7 @@ mod tests {
         b.add(Node::new("vpc/b", "vpc", scope()).attr("cidr", "10.1.0.0/16"));
         let graph = b.seal().unwrap();
         let registry = sim::registry(&SimCloud::new(1.0, RateLimits::none()), &[&VPC]);
-        decide("t", &graph, &registry, PlanMode::Apply, observed, 1)
+        decide("t", &graph, &registry, PlanMode::Apply, observed, 1, &HashSet::new())
     }
 
     /// vpc/a, vpc/a/inner (after vpc/a), vpc/b; all existing.
@@ -622,7 +611,7 @@ mod tests {
         ];
         observed.extend(extra.iter().cloned());
         let replace: HashSet<NodeId> = replace.iter().map(|&r| NodeId::from(r)).collect();
-        decide_replacing("t", &graph, &registry, mode, observed, 1, &replace)
+        decide("t", &graph, &registry, mode, observed, 1, &replace)
     }
 
     fn ids(plan: &Plan) -> Vec<&str> {
@@ -750,7 +739,8 @@ mod tests {
         );
         let graph = b.seal().unwrap();
         let actions = |observed| {
-            let plan = decide("t", &graph, &registry, PlanMode::Apply, observed, 1);
+            let plan =
+                decide("t", &graph, &registry, PlanMode::Apply, observed, 1, &HashSet::new());
             let mut v: Vec<(String, Action)> =
                 plan.nodes.into_iter().map(|n| (n.id.0, n.action)).collect();
             v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -794,6 +784,7 @@ mod tests {
             PlanMode::Destroy,
             vec![vpc("vpc/a", "vpc-1", "10.0.0.0/16"), route("vpc/a", "vpc-1", "0.0.0.0/0")],
             1,
+            &HashSet::new(),
         );
         let deleted: Vec<_> = plan
             .nodes

@@ -268,6 +268,12 @@ impl LocalStack {
             .await
     }
 
+    /// [`LocalStack::accounts`] as an array: `let [net, work] = ls.account_set().await?;`.
+    pub async fn account_set<const N: usize>(&self) -> Result<[Account; N], TestkitError> {
+        let v = self.accounts(N).await?;
+        Ok(v.try_into().unwrap_or_else(|_| unreachable!("accounts(N) returns N accounts")))
+    }
+
     /// Creates `airgap-deployer` in `account` with a trust policy that lets `trusted` (an
     /// account id or principal ARN) assume it, as the account's administrator would.
     pub async fn create_deployer_role(

@@ -171,9 +171,7 @@ fn f(name: &str, v: &str) -> Filter {
 #[tokio::test(flavor = "multi_thread")]
 async fn hub_and_spokes_across_accounts() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, work, shared, extra) =
-        (ls.account().await, ls.account().await, ls.account().await, ls.account().await);
-    let (net, work, shared, extra) = (net.unwrap(), work.unwrap(), shared.unwrap(), extra.unwrap());
+    let [net, work, shared, extra] = ls.account_set().await.expect("accounts");
     for a in [&net, &work, &shared, &extra] {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }
@@ -505,7 +503,7 @@ fn actions(dir: &Cli) -> Vec<(String, String, String)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn invitation_acceptance_is_observed_in_the_principal_account() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, work) = (ls.account().await.unwrap(), ls.account().await.unwrap());
+    let [net, work] = ls.account_set().await.expect("accounts");
     for a in [&net, &work] {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }

@@ -79,8 +79,7 @@ async fn central_endpoints_are_one_set_reached_through_private_zones_across_acco
     let ls = LocalStack::connect().await.expect("LocalStack");
     // Accounts whose zone names differ (each account maps names to physical zones its
     // own way): the workload's `a` must still be the network account's `a`.
-    let (net, shared) =
-        (ls.account().await.expect("an account"), ls.account().await.expect("an account"));
+    let [net, shared] = ls.account_set().await.expect("accounts");
     let net_zones = zone_map(&ls, &net).await;
     let mut work = ls.account().await.expect("an account");
     for _ in 0..20 {

@@ -143,11 +143,7 @@ async fn census_all(ls: &LocalStack, accounts: &[&Account], env: &str) -> Vec<(S
 
 async fn chaos(seed: u64) {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, shared, work) = (
-        ls.account().await.expect("an account"),
-        ls.account().await.expect("an account"),
-        ls.account().await.expect("an account"),
-    );
+    let [net, shared, work] = ls.account_set().await.expect("accounts");
     let accounts = [&net, &shared, &work];
     for a in accounts {
         ls.set_time_scale(a, SCALE).await.unwrap();
@@ -227,11 +223,7 @@ async fn cycle(ls: &LocalStack, cli: &Cli, accounts: &[&Account], env: &str, wha
 
 /// Three fresh accounts on the fast time model with AWS's real EC2 buckets.
 async fn real_buckets(ls: &LocalStack) -> (Account, Account, Account) {
-    let (net, shared, work) = (
-        ls.account().await.expect("an account"),
-        ls.account().await.expect("an account"),
-        ls.account().await.expect("an account"),
-    );
+    let [net, shared, work] = ls.account_set().await.expect("accounts");
     for a in [&net, &shared, &work] {
         ls.set_time_scale(a, SCALE).await.unwrap();
         ls.set_rate_scale(a, 1.0).await.unwrap();
@@ -361,11 +353,7 @@ async fn runs_killed_across_accounts_converge() {
     eprintln!("kill seed {seed} (AIRGAP_KILL_SEED={seed} replays)");
     let mut rng = Rng::new(seed);
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, shared, work) = (
-        ls.account().await.expect("an account"),
-        ls.account().await.expect("an account"),
-        ls.account().await.expect("an account"),
-    );
+    let [net, shared, work] = ls.account_set().await.expect("accounts");
     let accounts = [&net, &shared, &work];
     for a in accounts {
         ls.set_time_scale(a, SCALE).await.unwrap();

@@ -92,11 +92,7 @@ async fn pull_grant(
 #[tokio::test(flavor = "multi_thread")]
 async fn shared_repositories_let_the_node_roles_pull() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, work, shared) = (
-        ls.account().await.expect("an account"),
-        ls.account().await.expect("an account"),
-        ls.account().await.expect("an account"),
-    );
+    let [net, work, shared] = ls.account_set().await.expect("accounts");
     for a in [&net, &work, &shared] {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }

@@ -186,11 +186,7 @@ async fn set_public_access(eks: &aws_sdk_eks::Client, cluster: &str, on: bool) {
 #[tokio::test(flavor = "multi_thread")]
 async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_the_hop() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, shared, work) = (
-        ls.account().await.expect("an account"),
-        ls.account().await.expect("an account"),
-        ls.account().await.expect("an account"),
-    );
+    let [net, shared, work] = ls.account_set().await.expect("accounts");
     let accounts: [&Account; 3] = [&net, &shared, &work];
     for a in accounts {
         ls.set_time_scale(a, 0.01).await.unwrap();
