@@ -46,6 +46,11 @@ fn kinds() -> String {
     ADOPTABLE.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
 }
 
+/// An SDK error in full (code, message and cause), for the adoption's error.
+fn sdk(e: &(impl std::error::Error + 'static)) -> String {
+    aws_sdk_ec2::error::DisplayErrorContext(e).to_string()
+}
+
 /// EC2 of the account `conf` reaches, in the node's region.
 fn client(conf: &SdkConfig, region: &str) -> aws_sdk_ec2::Client {
     let c = aws_sdk_ec2::config::Builder::from(conf).region(Region::new(region.to_string()));
@@ -94,7 +99,7 @@ pub async fn tag(
         .filters(Filter::builder().name("resource-id").values(physical).build())
         .send()
         .await
-        .map_err(|e| aws(aws_sdk_ec2::error::DisplayErrorContext(&e).to_string()))?;
+        .map_err(|e| aws(sdk(&e)))?;
     let have = tags::to_map(found.tags().iter().map(|t| (t.key(), t.value())));
     if let (Some(e), Some(i)) = (have.get(tags::ENV), have.get(tags::ID)) {
         if e != env || i != id {
@@ -114,11 +119,8 @@ pub async fn tag(
             Some(_) => {}
         }
     }
-    let mut req = ec2.create_tags().resources(physical);
-    for (k, v) in &standard {
-        req = req.tags(Tag::builder().key(k).value(v).build());
-    }
-    req.send().await.map_err(|e| aws(aws_sdk_ec2::error::DisplayErrorContext(&e).to_string()))?;
+    // The tagging every EC2 kind's adoption by tag does.
+    crate::ec2::tag_standard(&ec2, physical, env, id).await.map_err(|e| aws(e.to_string()))?;
     Ok(tagged)
 }
 
@@ -136,18 +138,14 @@ pub async fn untag(
         for k in &tagged.added {
             req = req.tags(Tag::builder().key(k).build());
         }
-        req.send()
-            .await
-            .map_err(|e| aws(aws_sdk_ec2::error::DisplayErrorContext(&e).to_string()))?;
+        req.send().await.map_err(|e| aws(sdk(&e)))?;
     }
     if !tagged.replaced.is_empty() {
         let mut req = ec2.create_tags().resources(physical);
         for (k, v) in &tagged.replaced {
             req = req.tags(Tag::builder().key(k).value(v).build());
         }
-        req.send()
-            .await
-            .map_err(|e| aws(aws_sdk_ec2::error::DisplayErrorContext(&e).to_string()))?;
+        req.send().await.map_err(|e| aws(sdk(&e)))?;
     }
     Ok(())
 }

@@ -19,6 +19,15 @@ use crate::value::Attrs;
 pub struct NodeId(pub String);
 
 impl NodeId {
+    /// True when `addr` names this node: its own id, or an address above it (`vpc/workload`
+    /// names `vpc/workload/subnet/...`, and the children named `<parent>~<key>` or
+    /// `<id>#<physical>`). One rule for `--target`, `graph --focus` and the like.
+    pub fn is_under(&self, addr: &str) -> bool {
+        let addr = addr.trim_end_matches('/');
+        let id = self.as_str();
+        id == addr || id.strip_prefix(addr).is_some_and(|rest| rest.starts_with(['/', '~', '#']))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

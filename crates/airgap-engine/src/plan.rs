@@ -145,19 +145,7 @@ impl Plan {
     /// `vpc/workload/subnet/...` and the resources AWS cannot tag, named
     /// `<parent>~<key>`, of those.
     pub fn addressed(&self, addr: &str) -> Vec<usize> {
-        let addr = addr.trim_end_matches('/');
-        self.nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| {
-                let id = n.id.as_str();
-                id == addr
-                    || id.strip_prefix(addr).is_some_and(|rest| {
-                        rest.starts_with('/') || rest.starts_with('~') || rest.starts_with('#')
-                    })
-            })
-            .map(|(i, _)| i)
-            .collect()
+        self.nodes.iter().enumerate().filter(|(_, n)| n.id.is_under(addr)).map(|(i, _)| i).collect()
     }
 
     /// Keeps the nodes at `keep` and what they need, and leaves everything else out of

@@ -37,20 +37,17 @@ struct Group {
 /// The addresses `focus` keeps: those it names (as `--target` does) and their direct
 /// dependencies and dependents. `None` keeps everything.
 fn kept(g: &Graph, focus: Option<&str>) -> Option<BTreeSet<usize>> {
-    let focus = focus?.trim_end_matches('/');
-    let named = |id: &str| {
-        id == focus
-            || id.strip_prefix(focus).is_some_and(|r| r.starts_with('/') || r.starts_with('~'))
-    };
+    let focus = focus?;
+    let named = |i: usize| g.node(i).id.is_under(focus);
     let mut keep = BTreeSet::new();
     for &i in g.topo_order() {
-        if named(g.node(i).id.as_str()) {
+        if named(i) {
             keep.insert(i);
             keep.extend(g.dependencies(i));
         }
     }
     for &i in g.topo_order() {
-        if g.dependencies(i).any(|d| named(g.node(d).id.as_str())) {
+        if g.dependencies(i).any(named) {
             keep.insert(i);
         }
     }
