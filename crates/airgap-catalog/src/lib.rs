@@ -12,6 +12,7 @@
 //! the figure is an estimate and the line says so.
 
 pub mod dns;
+pub mod iam;
 pub mod k8s;
 pub mod kinds;
 pub mod names;
