@@ -230,6 +230,17 @@ impl Provider {
         self.zones.names(&self.ec2).await
     }
 
+    /// What is wrong with an existing transit gateway the blueprint names, for use by
+    /// this environment (empty: nothing).
+    pub async fn check_existing_transit_gateway(
+        &self,
+        scope: &Scope,
+        id: &str,
+        auto_accept: bool,
+    ) -> Result<Vec<ec2::TgwMismatch>, airgap_engine::KindError> {
+        ec2::check_existing_tgw(&self.ec2, scope, id, auto_accept).await
+    }
+
     /// The account and region pairs the environment spans.
     pub fn scopes(&self) -> &[Scope] {
         &self.scopes

@@ -198,6 +198,10 @@ pub struct Hub {
 /// `hub.transitGateway`.
 #[derive(Debug, Clone)]
 pub struct TransitGateway {
+    /// An existing transit gateway of the hub account (`tgw-...`) to use instead of
+    /// creating one: airgapctl adds its route tables, attachments and RAM share to it and
+    /// never changes or deletes the gateway itself.
+    pub existing: Option<Spanned<String>>,
     /// Private BGP ASN (default 64512).
     pub asn: Spanned<u32>,
     /// Accept attachments from shared accounts without a manual step (default false).

@@ -88,6 +88,7 @@ pub fn json_schema() -> Value {
                 "type": "object",
                 "additionalProperties": false,
                 "properties": {
+                    "id": { "type": "string", "pattern": "^tgw-([0-9a-f]{8}|[0-9a-f]{17})$" },
                     "asn": { "type": "integer", "default": 64512, "minimum": 64512, "maximum": 4_294_967_294u64 },
                     "autoAcceptSharedAttachments": { "type": "boolean", "default": false }
                 }

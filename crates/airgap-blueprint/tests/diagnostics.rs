@@ -560,3 +560,25 @@ fn empty_file() {
     let d = parse("list.yaml", "- a\n").unwrap_err();
     assert_eq!(d.problems()[0].code(), Code::WrongType);
 }
+
+#[test]
+fn an_existing_transit_gateway_needs_a_real_id_and_no_asn() {
+    check(
+        "existing_tgw_bad_id",
+        &[("  account: network\n", "  account: network\n  transitGateway: { id: tgw-XYZ }\n")],
+        &[(Code::InvalidValue, "id: |tgw-XYZ", 1)],
+    );
+    check(
+        "existing_tgw_with_asn",
+        &[(
+            "  account: network\n",
+            "  account: network\n  transitGateway: { id: tgw-0123456789abcdef0, asn: 65000 }\n",
+        )],
+        &[(Code::InvalidValue, "|asn: 65000", 1)],
+    );
+    let text = BASE.replace(
+        "  account: network\n",
+        "  account: network\n  transitGateway: { id: tgw-0123456789abcdef0 }\n",
+    );
+    parse("existing.yaml", &text).expect("an existing gateway's id alone is valid");
+}

@@ -304,3 +304,49 @@ fn names_built_from_the_longest_allowed_env_and_cluster_fit_their_api_limits() {
     assert_ne!(roles[0], roles[1], "the cluster and node roles stay apart once cut");
     assert!(roles.iter().all(|r| r.starts_with(&format!("airgap-{env}-app"))), "{roles:?}");
 }
+
+/// `hub.transitGateway.id`: the environment builds on an existing gateway. No `tgw` node
+/// (nothing could change or delete it), its id in every place that named the node's, its
+/// ARN in the RAM share, and the graph still applies and destroys on the simulated cloud.
+#[tokio::test(start_paused = true)]
+async fn an_existing_transit_gateway_is_used_and_never_managed() {
+    use airgap_engine::Value;
+    let text = std::fs::read_to_string(plans_dir().join("hub-spoke.yaml")).unwrap();
+    let id = "tgw-0123456789abcdef0";
+    let existing = text.replacen(
+        "transitGateway: { asn: 64512, autoAcceptSharedAttachments: false }",
+        &format!("transitGateway: {{ id: {id}, autoAcceptSharedAttachments: false }}"),
+        1,
+    );
+    assert_ne!(existing, text);
+    let bp = airgap_blueprint::parse("hub-spoke.yaml", &existing).unwrap();
+    let g = expand(&bp).unwrap().seal().unwrap();
+    assert!(g.get(&"tgw".into()).is_none(), "no node for the existing gateway");
+    let network = bp.account("network").unwrap().id.value.clone();
+    let attr = |node: &str, field: &str| g.get(&node.into()).unwrap().attrs.get(field).cloned();
+    assert_eq!(attr("tgw/rt/spoke", "tgw"), Some(Value::str(id)));
+    assert_eq!(attr("tgw/attachment/workload", "tgw"), Some(Value::str(id)));
+    assert_eq!(
+        attr("ram/share", "resources"),
+        Some(Value::List(vec![Value::str(format!(
+            "arn:aws:ec2:eu-central-1:{network}:transit-gateway/{id}"
+        ))]))
+    );
+    for n in g.nodes() {
+        assert!(
+            !n.dependencies().iter().any(|d| d.0 == "tgw"),
+            "{} still depends on a tgw node",
+            n.id
+        );
+    }
+
+    let env = bp.metadata.name.value.clone();
+    let cloud = airgap_catalog::sim::cloud(1.0);
+    let opts = ExecOptions { limits: airgap_catalog::rate_limits(), ..ExecOptions::default() };
+    let registry = airgap_catalog::sim::registry(&cloud);
+    let p = plan(&env, &g, &registry, PlanMode::Apply, &[]).await.unwrap();
+    let report = execute(&p, &registry, &opts, &Events::none()).await.unwrap();
+    assert!(report.succeeded(), "{:?}", report.root_causes().collect::<Vec<_>>());
+    assert!(!cloud.count(&env).contains_key("transit-gateway"));
+    assert_eq!(cloud.count(&env)["tgw-route-table"], 2);
+}

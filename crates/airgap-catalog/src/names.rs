@@ -57,6 +57,21 @@ pub fn az_letter(az: &str) -> &str {
     &az[i..]
 }
 
+/// The ARN partition of `region`: ARNs built before AWS returns them (a KMS alias's,
+/// which CreateAlias does not return; an existing transit gateway's, for its RAM share)
+/// must name the partition the region is in, not always `aws`.
+pub fn partition(region: &str) -> &'static str {
+    const PARTITIONS: [(&str, &str); 6] = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+    ];
+    PARTITIONS.iter().find(|(prefix, _)| region.starts_with(prefix)).map_or("aws", |(_, p)| p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1171,3 +1171,87 @@ async fn an_existing_vpc_is_adopted_and_one_that_differs_is_not() -> Res {
     w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "airgapctl");
     Ok(())
 }
+
+/// `hub.transitGateway.id`: one that would take the environment's attachments into its
+/// default route table is refused before anything is created, with where the blueprint
+/// names it and the command that fixes it; one set up for it is built on (route tables
+/// and attachments on it), re-plans as unchanged, and is left as it was by destroy.
+#[tokio::test]
+async fn an_existing_transit_gateway_is_built_on_and_left_alone() -> Res {
+    use aws_sdk_ec2::types::{
+        DefaultRouteTableAssociationValue as Assoc, DefaultRouteTablePropagationValue as Prop,
+        TransitGatewayRequestOptions,
+    };
+    let w = World::new("tgwx").await?;
+    let mut made = Vec::new();
+    for defaults in [true, false] {
+        let opts = TransitGatewayRequestOptions::builder()
+            .default_route_table_association(if defaults { Assoc::Enable } else { Assoc::Disable })
+            .default_route_table_propagation(if defaults { Prop::Enable } else { Prop::Disable })
+            .build();
+        let t = w.ec2.create_transit_gateway().options(opts).send().await?.transit_gateway;
+        made.push(t.and_then(|t| t.transit_gateway_id).ok_or("no transit gateway id")?);
+    }
+    let (loose, fit) = (made[0].clone(), made[1].clone());
+    let on = |id: &str| {
+        let text = w.blueprint(&w.env, &[("workload", "10.10.0.0/16", &[])]);
+        let hub = "hub:\n  account: main\n";
+        assert!(text.contains(hub), "{text}");
+        text.replacen(hub, &format!("{hub}  transitGateway: {{ id: {id} }}\n"), 1)
+    };
+
+    let bad = w.write("loose.yaml", &on(&loose));
+    let refused = w.plan(&bad, &[]).await.expect(3, "a gateway with default route tables");
+    assert!(
+        refused.stderr.contains("loose.yaml:11:25")
+            && refused.stderr.contains(&format!("hub.transitGateway.id {loose}"))
+            && refused.stderr.contains("DefaultRouteTableAssociation=disable")
+            && refused.stderr.contains("DefaultRouteTablePropagation=disable"),
+        "{}",
+        refused.stderr
+    );
+    let missing = w.write("missing.yaml", &on("tgw-0123456789abcdef0"));
+    let refused = w.plan(&missing, &[]).await.expect(3, "a gateway that does not exist");
+    assert!(
+        refused.stderr.contains("no transit gateway tgw-0123456789abcdef0"),
+        "{}",
+        refused.stderr
+    );
+    assert!(w.sweep(&w.env).await?.ids().is_empty(), "nothing was created");
+
+    // As a user would: the gateway is made, then available, then named in a blueprint.
+    for _ in 0..600 {
+        let d = w.ec2.describe_transit_gateways().transit_gateway_ids(&fit).send().await?;
+        if d.transit_gateways()[0].state() == Some(&TransitGatewayState::Available) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let bp = w.write("fit.yaml", &on(&fit));
+    w.apply(&bp).await.expect(0, "airgapctl");
+    let tables = w.ec2.describe_transit_gateway_route_tables().send().await?;
+    let mine: Vec<_> = tables
+        .transit_gateway_route_tables()
+        .iter()
+        .filter(|t| tag_map(t.tags()).get("airgap:env") == Some(&w.env))
+        .collect();
+    assert_eq!(mine.len(), 2, "{tables:?}");
+    assert!(mine.iter().all(|t| t.transit_gateway_id() == Some(fit.as_str())), "{mine:?}");
+    let attachments = w.ec2.describe_transit_gateway_attachments().send().await?;
+    let attached: Vec<_> = attachments
+        .transit_gateway_attachments()
+        .iter()
+        .filter(|a| tag_map(a.tags()).get("airgap:env") == Some(&w.env))
+        .collect();
+    assert_eq!(attached.len(), 2, "{attachments:?}");
+    assert!(attached.iter().all(|a| a.transit_gateway_id() == Some(fit.as_str())));
+    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "a re-plan");
+
+    w.destroy(&bp).await.expect(0, "airgapctl");
+    assert!(w.sweep(&w.env).await?.ids().is_empty(), "the environment is gone");
+    let after = w.ec2.describe_transit_gateways().transit_gateway_ids(&fit).send().await?;
+    let t = &after.transit_gateways()[0];
+    assert_eq!(t.state(), Some(&TransitGatewayState::Available), "{t:?}");
+    assert!(t.tags().is_empty(), "never tagged: {:?}", t.tags());
+    Ok(())
+}

@@ -27,7 +27,8 @@ pub use net::{ElasticIp, InternetGateway, NatGateway, Subnet, Vpc};
 pub use routing::{Route, RouteTable, RouteTableAssociation};
 pub use sg::{SecurityGroup, SecurityGroupRule};
 pub use tgw::{
-    TgwAssociation, TgwAttachment, TgwPropagation, TgwRoute, TgwRouteTable, TransitGateway,
+    check_existing as check_existing_tgw, Mismatch as TgwMismatch, TgwAssociation, TgwAttachment,
+    TgwPropagation, TgwRoute, TgwRouteTable, TransitGateway,
 };
 pub use tgw_accept::TgwAttachmentAccepter;
 

@@ -62,19 +62,7 @@ pub(crate) fn sorted_lists(attrs: &Attrs, keys: &[&str]) -> Attrs {
     a
 }
 
-/// The ARN partition of `region`: ARNs built here (a KMS alias's, which CreateAlias does
-/// not return) must name the partition the region is in, not always `aws`.
-pub(crate) fn partition(region: &str) -> &'static str {
-    const PARTITIONS: [(&str, &str); 6] = [
-        ("cn-", "aws-cn"),
-        ("us-gov-", "aws-us-gov"),
-        ("us-isob-", "aws-iso-b"),
-        ("us-isof-", "aws-iso-f"),
-        ("us-iso-", "aws-iso"),
-        ("eu-isoe-", "aws-iso-e"),
-    ];
-    PARTITIONS.iter().find(|(prefix, _)| region.starts_with(prefix)).map_or("aws", |(_, p)| p)
-}
+pub(crate) use airgap_catalog::names::partition;
 
 /// Outputs that carry only an id.
 pub(crate) fn id_out(id: &str) -> Attrs {

@@ -10,6 +10,31 @@ use airgap_engine::{GraphBuilder, Scope};
 use super::az_suffix;
 use crate::model::Blueprint;
 
+/// The transit gateway's id: the `tgw` node's, or the existing gateway's the blueprint
+/// names (a known value: no node, no edge, nothing that could delete it).
+pub(super) fn tgw_id(bp: &Blueprint) -> Id {
+    match &bp.hub.transit_gateway.existing {
+        Some(id) => Id::Known(id.value.clone()),
+        None => Id::of("tgw", "id"),
+    }
+}
+
+/// The transit gateway's ARN, for its RAM share. EC2 ARNs of the hub account's own
+/// gateway: `arn:<partition>:ec2:<region>:<account>:transit-gateway/<id>` (Service
+/// Authorization Reference, Amazon EC2 resource types).
+fn tgw_arn(bp: &Blueprint, net: &Scope) -> Id {
+    match &bp.hub.transit_gateway.existing {
+        Some(id) => Id::Known(format!(
+            "arn:{}:ec2:{}:{}:transit-gateway/{}",
+            airgap_catalog::names::partition(&net.region),
+            net.region,
+            net.account,
+            id.value
+        )),
+        None => Id::of("tgw", "arn"),
+    }
+}
+
 /// The transit gateway, its two route tables, and its RAM share to every spoke account
 /// that is not the network account (with an accepter per account outside an
 /// organization).
@@ -21,26 +46,25 @@ pub(super) fn transit_gateway(
     scope_of: &dyn Fn(&str) -> Scope,
 ) {
     let hub = &bp.hub;
-    // Transit gateway, its route tables, and the RAM share to the spoke accounts.
-    b.add(node(
-        "tgw",
-        net.clone(),
-        &TransitGatewaySpec {
-            asn: i64::from(hub.transit_gateway.asn.value),
-            auto_accept_shared_attachments: hub
-                .transit_gateway
-                .auto_accept_shared_attachments
-                .value,
-            default_route_table_association: false,
-            default_route_table_propagation: false,
-        },
-    ));
-    for rt in ["spoke", "inspection"] {
+    // Transit gateway (unless the blueprint names an existing one), its route tables,
+    // and the RAM share to the spoke accounts.
+    if hub.transit_gateway.existing.is_none() {
         b.add(node(
-            format!("tgw/rt/{rt}"),
+            "tgw",
             net.clone(),
-            &TgwRouteTableSpec { tgw: Id::of("tgw", "id") },
+            &TransitGatewaySpec {
+                asn: i64::from(hub.transit_gateway.asn.value),
+                auto_accept_shared_attachments: hub
+                    .transit_gateway
+                    .auto_accept_shared_attachments
+                    .value,
+                default_route_table_association: false,
+                default_route_table_propagation: false,
+            },
         ));
+    }
+    for rt in ["spoke", "inspection"] {
+        b.add(node(format!("tgw/rt/{rt}"), net.clone(), &TgwRouteTableSpec { tgw: tgw_id(bp) }));
     }
     let spoke_accounts: Vec<(String, Scope)> = {
         let mut v: Vec<(String, Scope)> = bp
@@ -59,7 +83,7 @@ pub(super) fn transit_gateway(
             net.clone(),
             &RamShareSpec {
                 name: format!("airgap-{}-tgw", env),
-                resources: vec![Id::of("tgw", "arn")],
+                resources: vec![tgw_arn(bp, net)],
                 allow_external_principals: !hub.ram.organization.value,
             },
         ));
@@ -102,7 +126,7 @@ pub(super) fn inspection_routes(
         "tgw/attachment/inspection",
         net.clone(),
         &TgwAttachmentSpec {
-            tgw: Id::of("tgw", "id"),
+            tgw: tgw_id(bp),
             vpc: Id::of(v, "id"),
             subnets: azs
                 .iter()
@@ -148,7 +172,7 @@ pub(super) fn inspection_routes(
                 Id::of("firewall", &format!("endpoint/{az}")),
             )
         } else {
-            (nat.clone(), Id::of("tgw", "id"))
+            (nat.clone(), tgw_id(bp))
         };
         b.add(route("transit", "default", default(), out_of_transit));
         if firewall {
@@ -161,7 +185,7 @@ pub(super) fn inspection_routes(
                         "firewall",
                         &format!("return/{}", vpc.name.value),
                         vpc.cidr.value.to_string(),
-                        Id::of("tgw", "id"),
+                        tgw_id(bp),
                     )
                     .after("tgw/attachment/inspection"),
                 );

@@ -9,6 +9,7 @@ use airgap_catalog::spec::{
 };
 use airgap_engine::{GraphBuilder, Scope};
 
+use super::hub::tgw_id;
 use super::{add_subnet, add_vpc, az_suffix, tier_name};
 use crate::carve::{carve_vpc, CarveError};
 use crate::model::{Blueprint, SubnetTier};
@@ -42,7 +43,7 @@ pub(super) fn spoke(
                     &RouteSpec {
                         route_table: Id::of(rt.as_str(), "id"),
                         cidr: "0.0.0.0/0".into(),
-                        target: Id::of("tgw", "id"),
+                        target: tgw_id(bp),
                     },
                 )
                 .after(attached.as_str()),
@@ -58,7 +59,7 @@ pub(super) fn spoke(
         att.as_str(),
         s.clone(),
         &TgwAttachmentSpec {
-            tgw: Id::of("tgw", "id"),
+            tgw: tgw_id(bp),
             vpc: Id::of(v.as_str(), "id"),
             subnets: transit,
             appliance_mode: None,
@@ -74,10 +75,7 @@ pub(super) fn spoke(
         b.add(node(
             attached.as_str(),
             net.clone(),
-            &TgwAttachmentAccepterSpec {
-                attachment: Id::of(att.as_str(), "id"),
-                tgw: Id::of("tgw", "id"),
-            },
+            &TgwAttachmentAccepterSpec { attachment: Id::of(att.as_str(), "id"), tgw: tgw_id(bp) },
         ));
     }
     b.add(

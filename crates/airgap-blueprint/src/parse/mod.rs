@@ -42,7 +42,7 @@ pub(crate) mod keys {
     pub const METADATA: &[&str] = &["name", "region", "ttl"];
     pub const ACCOUNT: &[&str] = &["id", "role", "externalId", "sessionName"];
     pub const HUB: &[&str] = &["account", "transitGateway", "ram", "inspectionVpc", "firewall"];
-    pub const TRANSIT_GATEWAY: &[&str] = &["asn", "autoAcceptSharedAttachments"];
+    pub const TRANSIT_GATEWAY: &[&str] = &["id", "asn", "autoAcceptSharedAttachments"];
     pub const RAM: &[&str] = &["organization"];
     pub const INSPECTION_VPC: &[&str] = &["cidr", "subnets"];
     pub const INSPECTION_SUBNETS: &[&str] = &["transit", "firewall", "public"];

@@ -8,6 +8,34 @@ use crate::model::*;
 use crate::yaml::{Kind, Node, ScalarType};
 
 impl Parser<'_> {
+    /// `transitGateway.id`: an existing gateway. Its ASN is the gateway's own (fixed at
+    /// creation, AWS has no call to change it), so `asn` beside `id` is a contradiction.
+    fn existing_tgw(&mut self, t: &Obj) -> Option<Spanned<String>> {
+        let id = self.opt_string(t, "id")?;
+        if !is_tgw_id(&id.value) {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    id.span,
+                    format!("`{}` is not a transit gateway id", id.value),
+                    "not tgw-<8 or 17 hex digits>",
+                )
+                .help("give the id of an existing transit gateway of the hub account, as `aws ec2 describe-transit-gateways` prints it (tgw-0123456789abcdef0)");
+            return None;
+        }
+        if let Some((k, _)) = self.get(t, "asn") {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    k.span,
+                    "`asn` is set beside `id`".to_string(),
+                    "an existing gateway keeps its own ASN",
+                )
+                .help("remove `asn`: AWS fixes a transit gateway's ASN when it is created");
+        }
+        Some(id)
+    }
+
     pub(super) fn hub(&mut self, root: &Obj) -> Hub {
         let sub = self
             .req(root, "hub", "the blueprint")
@@ -19,6 +47,7 @@ impl Parser<'_> {
             return Hub {
                 account: self.placeholder(String::new(), at),
                 transit_gateway: TransitGateway {
+                    existing: None,
                     asn: Spanned::new(64512, at),
                     auto_accept_shared_attachments: Spanned::new(false, at),
                 },
@@ -42,7 +71,9 @@ impl Parser<'_> {
             let owner = sub.as_ref().map_or(k.span, |s| s.owner);
             let empty = Obj { owner, entries: Vec::new() };
             let t = sub.as_ref().unwrap_or(&empty);
+            let existing = self.existing_tgw(t);
             TransitGateway {
+                existing,
                 asn: self.int_or(t, "asn", 1, 4_294_967_295, 64512u32),
                 auto_accept_shared_attachments: self.bool_or(
                     t,
@@ -267,4 +298,12 @@ impl Parser<'_> {
         }
         out
     }
+}
+
+/// `tgw-` and 8 or 17 lowercase hex digits, the two id lengths EC2 has issued.
+pub(crate) fn is_tgw_id(s: &str) -> bool {
+    s.strip_prefix("tgw-").is_some_and(|h| {
+        matches!(h.len(), 8 | 17)
+            && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }

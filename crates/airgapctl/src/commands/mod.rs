@@ -124,6 +124,18 @@ pub struct Span {
     pub accounts: Vec<AccountSpec>,
     /// `metadata.ttl` of the blueprint.
     pub ttl: Option<std::time::Duration>,
+    /// `hub.transitGateway.id`: an existing gateway the environment uses.
+    pub existing_tgw: Option<ExistingTgw>,
+}
+
+/// An existing transit gateway the blueprint names, checked before an apply plan.
+#[derive(Clone, Debug)]
+pub struct ExistingTgw {
+    pub id: String,
+    /// `hub.transitGateway.autoAcceptSharedAttachments`.
+    pub auto_accept: bool,
+    /// Where the blueprint names it: `file:line:col`.
+    pub at: String,
 }
 
 impl Target {
@@ -163,6 +175,14 @@ impl Target {
             region,
             accounts,
             ttl: bp.metadata.ttl.as_ref().map(|t| t.value),
+            existing_tgw: bp.hub.transit_gateway.existing.as_ref().map(|id| {
+                let (file, line, col) = bp.position(id.span.offset());
+                ExistingTgw {
+                    id: id.value.clone(),
+                    auto_accept: bp.hub.transit_gateway.auto_accept_shared_attachments.value,
+                    at: format!("{file}:{line}:{col}"),
+                }
+            }),
         };
         Ok(Target::aws(env, graph, blueprint_hash, provider, time_scale, span))
     }

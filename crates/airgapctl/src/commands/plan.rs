@@ -13,12 +13,49 @@ use crate::planfile::{PlanFile, Resources};
 use crate::{planview, render};
 
 /// Observes the environment and plans it.
+/// An existing transit gateway the blueprint names must exist in the hub account and
+/// leave attachments to the environment's own route tables; said before anything is
+/// created, with where the blueprint names it. A destroy never reads it: the environment
+/// never owned it.
+async fn check_existing_tgw(target: &Target) -> Result<(), Failure> {
+    let (Some(span), crate::commands::Backend::Aws(provider)) = (&target.span, &target.backend)
+    else {
+        return Ok(());
+    };
+    let Some(tgw) = &span.existing_tgw else {
+        return Ok(());
+    };
+    let hub = airgap_engine::Scope::new(span.hub_account.clone(), span.region.clone());
+    let found = provider
+        .check_existing_transit_gateway(&hub, &tgw.id, tgw.auto_accept)
+        .await
+        .map_err(|e| {
+            Failure::failed(miette!(
+                "{}: cannot read the transit gateway {}: {}: {}",
+                tgw.at,
+                tgw.id,
+                e.code,
+                e.message
+            ))
+        })?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let mut text =
+        format!("{}: hub.transitGateway.id {} cannot be used by this environment:", tgw.at, tgw.id);
+    for m in &found {
+        text.push_str(&format!("\n  - {}\n    fix: {}", m.what, m.fix));
+    }
+    Err(Failure::invalid(miette!("{text}")))
+}
+
 pub async fn make(target: &Target, mode: PlanMode) -> Result<Plan, Failure> {
     if mode == PlanMode::Apply {
         let today = airgap_aws::lock::rfc3339(airgap_aws::lock::now_ms());
         for w in retired_versions(&target.graph, &today[..10]) {
             eprintln!("warning: {w}");
         }
+        check_existing_tgw(target).await?;
     }
     let extra = target.extra_scopes();
     let replace = replaced(target, mode)?;

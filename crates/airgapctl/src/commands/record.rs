@@ -155,6 +155,7 @@ pub async fn target(
         region: rec.region.clone(),
         accounts,
         ttl: None,
+        existing_tgw: None,
     };
     Ok(Target::aws(rec.env.clone(), graph, None, provider, time_scale, span))
 }

@@ -5,6 +5,7 @@
 //! table and attachment or CIDR (`KindFacts::identity`).
 
 mod attachment;
+mod existing;
 mod link;
 mod route;
 mod route_table;
@@ -20,6 +21,7 @@ use crate::ec2::{tag_map, Ec2};
 use crate::tags;
 
 pub use attachment::TgwAttachment;
+pub use existing::{check_existing, Mismatch};
 pub use link::{TgwAssociation, TgwPropagation};
 pub use route::TgwRoute;
 pub use route_table::TgwRouteTable;
