@@ -100,12 +100,14 @@ def enforce(account, on=True):
     return body
 
 
-def refused(call, code, status):
+def refused(call, code, status, sender=False):
     with pytest.raises(ClientError) as e:
         call()
     err = e.value.response
     assert err["Error"]["Code"] == code, err
     assert err["ResponseMetadata"]["HTTPStatusCode"] == status, err
+    if sender:  # the query protocol's error type
+        assert err["Error"]["Type"] == "Sender", err
     return err["Error"]["Message"]
 
 
@@ -284,9 +286,13 @@ def test_enforcement_answers_each_protocols_error(account):
     )
     refused(lambda: nfw.list_rule_groups(), "AccessDeniedException", 400)
     # query: IAM and STS 403
-    msg = refused(lambda: iam.get_role(RoleName="deployer"), "AccessDenied", 403)
-    assert msg.startswith(f"User: {who} is not authorized to perform: iam:GetRole on resource: ")
-    refused(lambda: sts.get_session_token(), "AccessDenied", 403)
+    msg = refused(lambda: iam.get_role(RoleName="deployer"), "AccessDenied", 403, sender=True)
+    assert msg == (
+        f"User: {who} is not authorized to perform: iam:GetRole on resource: "
+        f"arn:aws:iam::{account.id}:role/deployer because no identity-based policy allows the "
+        "iam:GetRole action"
+    )
+    refused(lambda: sts.get_session_token(), "AccessDenied", 403, sender=True)
 
     # the account's plain credentials stand for an administrator: not enforced
     account.client("ec2").create_vpc(CidrBlock="10.0.0.0/16")
