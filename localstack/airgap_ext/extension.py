@@ -1,4 +1,6 @@
-"""Gateway wiring: /_airgap/faults and /_airgap/config routes plus the fault handlers.
+"""Gateway wiring: /_airgap/faults, /_airgap/config, /_airgap/calls and /_airgap/iam/* routes
+plus the request handlers (IAM record and enforcement, validation, STS trust, rate limits,
+faults).
 
 ``install()`` is called from the on_infra_start hook (community edition). ``AirgapExtension``
 offers the same through the Extension API for LocalStack editions that load extensions.
@@ -9,7 +11,7 @@ import logging
 
 from localstack.http import Request, Response
 
-from . import compat, faults, ratelimit, sts, timing, validation
+from . import compat, faults, iam, ratelimit, sts, timing, validation
 
 LOG = logging.getLogger(__name__)
 _installed = False
@@ -23,6 +25,10 @@ FEATURES = [
     "ec2-rate-limits",
     "fault-seeds",
     "sts-trust",
+    "iam-calls",
+    "iam-check",
+    "iam-lint",
+    "iam-enforce",
 ]
 
 
@@ -62,6 +68,12 @@ def config_endpoint(request: Request, **kwargs):
                 if not data.get("account"):
                     raise ValueError("rate_scale needs an account")
                 ratelimit.set_rate_scale(data["account"], float(data["rate_scale"]))
+            if "iam_enforce" in data:
+                if not data.get("account"):
+                    raise ValueError("iam_enforce needs an account")
+                if not isinstance(data["iam_enforce"], bool):
+                    raise ValueError("iam_enforce must be true or false")
+                iam.set_enforce(data["account"], data["iam_enforce"])
         except (ValueError, TypeError) as e:
             return _json({"error": str(e)}, 400)
     return _json(
@@ -71,12 +83,59 @@ def config_endpoint(request: Request, **kwargs):
             "durations": {f"{k}:{p}": v for (k, p), v in timing.DURATIONS.items()},
             "features": FEATURES,
             "rate_limits": ratelimit.report(),
+            "iam_enforce": iam.enforced_accounts(),
         }
     )
 
 
 def validation_endpoint(request: Request, **kwargs):
     return _json(validation.report())
+
+
+def _body(request):
+    data = json.loads(request.get_data() or b"{}")
+    if not isinstance(data, dict):
+        raise ValueError("the body must be a JSON object")
+    return data
+
+
+def calls_endpoint(request: Request, **kwargs):
+    account = request.args.get("account")
+    if not account:
+        return _json({"error": "account is required (?account=ID)"}, 400)
+    if request.method == "DELETE":
+        return _json({"account": account, "deleted": iam.clear_calls(account)})
+    return _json(iam.calls_of(account))
+
+
+def _policies(data):
+    policies = data.get("policies")
+    if not isinstance(policies, list) or not policies:
+        raise ValueError("policies must be a non-empty list of policy documents")
+    return policies
+
+
+def iam_check_endpoint(request: Request, **kwargs):
+    try:
+        data = _body(request)
+        if not data.get("account"):
+            raise ValueError("account is required")
+        principal = data.get("principal")
+        if principal is not None and not isinstance(principal, str):
+            raise ValueError("principal must be a string")
+        return _json(iam.check(str(data["account"]), _policies(data), principal))
+    except (ValueError, TypeError) as e:
+        return _json({"error": str(e)}, 400)
+
+
+def iam_lint_endpoint(request: Request, **kwargs):
+    try:
+        data = _body(request)
+        return _json(iam.lint(_policies(data)))
+    except (ValueError, TypeError) as e:
+        return _json({"error": str(e)}, 400)
+    except ImportError as e:
+        return _json({"error": f"the lint needs policy-sentry and parliament: {e}"}, 501)
 
 
 def set_account(chain, context, response):
@@ -88,6 +147,9 @@ def add_routes(router):
     router.add("/_airgap/faults/<rule_id>", fault_endpoint, methods=["DELETE"])
     router.add("/_airgap/config", config_endpoint, methods=["GET", "POST"])
     router.add("/_airgap/validation", validation_endpoint, methods=["GET"])
+    router.add("/_airgap/calls", calls_endpoint, methods=["GET", "DELETE"])
+    router.add("/_airgap/iam/check", iam_check_endpoint, methods=["POST"])
+    router.add("/_airgap/iam/lint", iam_lint_endpoint, methods=["POST"])
 
 
 def _patch_twisted():
@@ -145,6 +207,7 @@ def install():
 
     add_routes(ROUTER)
     handlers.serve_custom_service_request_handlers.append(set_account)
+    handlers.serve_custom_service_request_handlers.append(iam.request_handler)
     handlers.serve_custom_service_request_handlers.append(validation.request_handler)
     handlers.serve_custom_service_request_handlers.append(sts.request_handler)
     handlers.serve_custom_service_request_handlers.append(ratelimit.request_handler)
@@ -167,6 +230,7 @@ try:
 
         def update_request_handlers(self, handlers):
             handlers.append(set_account)
+            handlers.append(iam.request_handler)
             handlers.append(validation.request_handler)
             handlers.append(sts.request_handler)
             handlers.append(ratelimit.request_handler)

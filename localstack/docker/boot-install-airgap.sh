@@ -7,4 +7,7 @@ cp -r /opt/airgap-ext/pyproject.toml /opt/airgap-ext/airgap_ext /tmp/airgap-ext/
 PIP=/opt/code/localstack/.venv/bin/pip
 [ -x "$PIP" ] || PIP="$(command -v pip)"
 "$PIP" install -q --no-deps /tmp/airgap-ext
+# the IAM lint's dependencies (POST /_airgap/iam/lint answers 501 without them)
+"$PIP" install -q "policy-sentry==0.15.2" "parliament==1.6.4" \
+  || echo "airgap: policy-sentry/parliament not installed; /_airgap/iam/lint is unavailable"
 echo "airgap extension installed"
