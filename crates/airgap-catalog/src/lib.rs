@@ -13,6 +13,7 @@
 
 pub mod dns;
 pub mod iam;
+pub mod iam_policy;
 pub mod k8s;
 pub mod kinds;
 pub mod names;

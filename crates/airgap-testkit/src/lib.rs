@@ -31,6 +31,8 @@ use serde_json::Value;
 pub const DEFAULT_REGION: &str = "eu-central-1";
 /// Role assumed in every fresh account.
 pub const DEPLOYER_ROLE: &str = "airgap-deployer";
+/// The administrator role AWS Organizations creates in the accounts it makes.
+pub const ORGANIZATION_ROLE: &str = "OrganizationAccountAccessRole";
 /// Session name of the assumed role.
 pub const SESSION_NAME: &str = "airgap-testkit";
 /// The account LocalStack puts the base credentials (`test`/`test`) in: the deployer roles
@@ -281,6 +283,18 @@ impl LocalStack {
         account: &Account,
         trusted: &str,
     ) -> Result<(), TestkitError> {
+        self.create_role(account, DEPLOYER_ROLE, trusted, None).await
+    }
+
+    /// Role `name` in `account`, trusting `trusted`, with the managed policy `attach` if
+    /// given.
+    pub async fn create_role(
+        &self,
+        account: &Account,
+        name: &str,
+        trusted: &str,
+        attach: Option<&str>,
+    ) -> Result<(), TestkitError> {
         let admin = self.admin_config(account).await;
         let trust = serde_json::json!({
             "Version": "2012-10-17",
@@ -290,18 +304,68 @@ impl LocalStack {
                 "Action": "sts:AssumeRole",
             }],
         });
-        aws_sdk_iam::Client::new(&admin)
-            .create_role()
-            .role_name(DEPLOYER_ROLE)
+        let iam = aws_sdk_iam::Client::new(&admin);
+        let fail = |e: String| TestkitError::CreateRole {
+            account: account.id().to_string(),
+            role: name.into(),
+            detail: e,
+        };
+        iam.create_role()
+            .role_name(name)
             .assume_role_policy_document(trust.to_string())
             .send()
             .await
-            .map_err(|e| TestkitError::CreateRole {
-                account: account.id().to_string(),
-                role: DEPLOYER_ROLE.into(),
-                detail: aws_sdk_iam::error::DisplayErrorContext(&e).to_string(),
-            })?;
+            .map_err(|e| fail(aws_sdk_iam::error::DisplayErrorContext(&e).to_string()))?;
+        if let Some(arn) = attach {
+            iam.attach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| fail(aws_sdk_iam::error::DisplayErrorContext(&e).to_string()))?;
+        }
         Ok(())
+    }
+
+    /// A fresh account as AWS Organizations makes a member account: no deployer role, and
+    /// [`ORGANIZATION_ROLE`] with `AdministratorAccess`, trusting the base credentials'
+    /// account ("Accessing member accounts", AWS Organizations user guide).
+    pub async fn organization_account(&self) -> Result<Account, TestkitError> {
+        let account = self.fresh_account();
+        self.create_role(
+            &account,
+            ORGANIZATION_ROLE,
+            &format!("arn:aws:iam::{BASE_ACCOUNT}:root"),
+            Some("arn:aws:iam::aws:policy/AdministratorAccess"),
+        )
+        .await?;
+        Ok(account)
+    }
+
+    /// Has the emulator enforce the IAM policies of assumed-role sessions in `account`
+    /// (`POST /_airgap/config {"iam_enforce": true}`) and forget its recorded calls.
+    pub async fn enforce_iam(&self, account: &Account) -> Result<(), TestkitError> {
+        let body = serde_json::json!({"iam_enforce": true, "account": account.id()});
+        self.json("POST", "/_airgap/config", Some(&body)).await?;
+        self.json("DELETE", &format!("/_airgap/calls?account={}", account.id()), None).await?;
+        Ok(())
+    }
+
+    /// The calls recorded in `account` that `policies` do not allow, by the emulator's
+    /// evaluator (`POST /_airgap/iam/check`): its whole answer.
+    pub async fn iam_check(
+        &self,
+        account: &Account,
+        policies: &[Value],
+    ) -> Result<Value, TestkitError> {
+        let body = serde_json::json!({"account": account.id(), "policies": policies});
+        self.json("POST", "/_airgap/iam/check", Some(&body)).await
+    }
+
+    /// The emulator's lint of `policies` against the IAM reference (`POST /_airgap/iam/lint`).
+    pub async fn iam_lint(&self, policies: &[Value]) -> Result<Value, TestkitError> {
+        let body = serde_json::json!({"policies": policies});
+        self.json("POST", "/_airgap/iam/lint", Some(&body)).await
     }
 
     /// SDK config with the base credentials `test`/`test` (account `000000000000`), the kit's

@@ -142,6 +142,18 @@ pub enum Command {
         after_help = "Examples:\n  airgapctl kubeconfig --cluster apps -f plans/hub-spoke.yaml\n  airgapctl kubeconfig --cluster apps -f plans/hub-spoke.yaml --merge\n  airgapctl kubeconfig --cluster apps -f plans/hub-spoke.yaml --write apps.kubeconfig\n  airgapctl kubeconfig --cluster apps -f plans/hub-spoke.yaml --role arn:aws:iam::333333333333:role/platform-admin --merge"
     )]
     Kubeconfig(KubeconfigArgs),
+    /// The least-privilege IAM policy each account's deployer role needs for this
+    /// blueprint: what plan, apply and destroy call, scoped to the environment (docs/iam.md).
+    #[command(
+        after_help = "Examples:\n  airgapctl iam-policy -f plans/hub-spoke.yaml\n  airgapctl iam-policy -f plans/hub-spoke.yaml --account workload --output json\n  airgapctl iam-policy -f plans/hub-spoke.yaml --read-only"
+    )]
+    IamPolicy(IamPolicyArgs),
+    /// Create or update each account's deployer role: its trust, the derived policy
+    /// (`iam-policy`), an optional permissions boundary; and the lock table in the hub.
+    #[command(
+        after_help = "Examples:\n  airgapctl bootstrap -f plans/hub-spoke.yaml --trust arn:aws:iam::999999999999:role/ci --via-role OrganizationAccountAccessRole\n  airgapctl bootstrap -f plans/single-account.yaml --trust arn:aws:iam::111111111111:root --external-id team-a\n  airgapctl bootstrap -f plans/hub-spoke.yaml --trust arn:aws:iam::999999999999:role/ci --print > roles.json"
+    )]
+    Bootstrap(BootstrapArgs),
     /// Print the JSON Schema of the blueprint format.
     #[command(after_help = "Examples:\n  airgapctl schema > airgapctl.schema.json")]
     Schema,
@@ -468,6 +480,52 @@ pub struct OutputArgs {
     pub name: Option<String>,
     #[command(flatten)]
     pub source: Source,
+}
+
+#[derive(Debug, Args)]
+pub struct IamPolicyArgs {
+    /// The blueprint file; repeated, later files are overlays merged over earlier ones.
+    #[arg(short, long = "file", value_name = "FILE", required = true)]
+    pub file: Vec<PathBuf>,
+    /// Sets one value of the blueprint after the files (`path=value`); repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Environment name [default: the blueprint's metadata.name]; the policy is scoped to it.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Only this account (its name under `accounts:`).
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// Only what `plan` and `verify` read: no create, update or delete.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Also what `airgapctl adopt` needs (tagging existing, untagged resources).
+    #[arg(long)]
+    pub adopt: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    #[command(flatten)]
+    pub policy: IamPolicyArgs,
+    /// Who may assume the deployer role: an IAM principal ARN (a role, a user, or an
+    /// account's `:root`).
+    #[arg(long, value_name = "PRINCIPAL-ARN")]
+    pub trust: String,
+    /// The ExternalId the trust requires (sts:ExternalId); give the same as the
+    /// blueprint's `accounts.<name>.externalId`.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// A managed policy ARN set as the role's permissions boundary.
+    #[arg(long, value_name = "ARN")]
+    pub permissions_boundary: Option<String>,
+    /// Reach each account through this role of it (e.g. OrganizationAccountAccessRole);
+    /// without it the current credentials must already be in each account.
+    #[arg(long, value_name = "ROLE")]
+    pub via_role: Option<String>,
+    /// Print the roles, trusts and policies as JSON instead of creating them.
+    #[arg(long)]
+    pub print: bool,
 }
 
 #[derive(Debug, Args)]

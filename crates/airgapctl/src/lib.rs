@@ -100,6 +100,8 @@ fn command_name(cli: &Cli) -> &'static str {
         Command::Adopt(_) => "adopt",
         Command::Output(_) => "output",
         Command::Kubeconfig(_) => "kubeconfig",
+        Command::IamPolicy(_) => "iam-policy",
+        Command::Bootstrap(_) => "bootstrap",
     }
 }
 
@@ -112,7 +114,8 @@ fn command_name(cli: &Cli) -> &'static str {
 fn needless_aws_flag(cli: &Cli, matches: &clap::ArgMatches) -> Option<&'static str> {
     let aws = match &cli.command {
         Command::Validate { .. } | Command::Schema | Command::Completions { .. } => false,
-        Command::Graph(_) => false,
+        Command::Graph(_) | Command::IamPolicy(_) => false,
+        Command::Bootstrap(args) => !args.print,
         Command::Cost(cmd) => cmd.action.is_some(),
         Command::Verify(args) => args.live || args.hub_account.is_some(),
         _ => true,
@@ -233,6 +236,8 @@ fn run(mut cli: Cli) -> CmdResult {
             Ok(ExitStatus::Success)
         }
         Command::Graph(args) => commands::graph::run(&args, output),
+        Command::IamPolicy(args) => commands::iam::policy(&args, output),
+        Command::Bootstrap(args) => runtime()?.block_on(commands::iam::bootstrap(&args, &cli.global)),
         Command::Verify(args) => runtime()?.block_on(commands::verify::run(&args, &cli.global)),
         Command::Cost(cmd) => match &cmd.action {
             Some(cli::CostAction::RefreshPrices(args)) => {

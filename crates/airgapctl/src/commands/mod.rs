@@ -8,6 +8,7 @@ pub mod destroy;
 pub mod envs;
 pub mod graph;
 pub mod hub;
+pub mod iam;
 pub mod kubeconfig;
 pub mod lock;
 pub mod output;
