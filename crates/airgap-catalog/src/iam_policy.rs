@@ -65,6 +65,9 @@ pub struct AccountPolicy {
     pub documents: Vec<Value>,
     /// Every action allowed, sorted.
     pub actions: BTreeSet<String>,
+    /// Why a statement is no narrower, by statement id (the catalogue's reasons of the
+    /// grants merged into it); statements as narrow as AWS allows have none.
+    pub reasons: BTreeMap<String, Vec<String>>,
 }
 
 impl AccountPolicy {
@@ -136,7 +139,16 @@ pub fn build(
             .flat_map(|s| s["Action"].as_array().into_iter().flatten())
             .filter_map(|a| a.as_str().map(str::to_string))
             .collect();
-        let documents = pack(statements);
+        let mut documents = pack(statements);
+        let mut reasons = BTreeMap::new();
+        for st in documents.iter_mut().flat_map(|d| d["Statement"].as_array_mut()).flatten() {
+            let why = st.as_object_mut().and_then(|o| o.remove(REASONS));
+            let why: Vec<String> =
+                why.and_then(|w| serde_json::from_value(w).ok()).unwrap_or_default();
+            if !why.is_empty() {
+                reasons.insert(st["Sid"].as_str().unwrap_or_default().to_string(), why);
+            }
+        }
         if documents.len() > ATTACHED_MAX {
             return Err(PolicyError::TooLarge {
                 account: scope.account.clone(),
@@ -149,6 +161,7 @@ pub fn build(
             kinds: mine,
             documents,
             actions,
+            reasons,
         });
     }
     Ok(out)
@@ -191,26 +204,33 @@ impl Fill<'_> {
     }
 }
 
+const REASONS: &str = "_why";
+
 /// Statements, one per distinct (resources, conditions), each with every action granted
 /// on exactly those. An action granted on `*` without conditions is dropped from the
 /// narrower statements: the wide grant allows it anyway.
 fn merge<'g>(grants: impl Iterator<Item = &'g Grant>, fill: &Fill) -> Vec<Value> {
-    let mut by_scope: BTreeMap<(Vec<String>, String), BTreeSet<&'static str>> = BTreeMap::new();
+    type Merged = (BTreeSet<&'static str>, BTreeSet<&'static str>);
+    let mut by_scope: BTreeMap<(Vec<String>, String), Merged> = BTreeMap::new();
     for g in grants {
         let mut resources: Vec<String> = g.resources.iter().map(|r| fill.apply(r)).collect();
         resources.sort();
         resources.dedup();
         let conditions = fill.conditions(g.conditions).to_string();
-        by_scope.entry((resources, conditions)).or_default().extend(g.actions.iter().copied());
+        let (actions, whys) = by_scope.entry((resources, conditions)).or_default();
+        actions.extend(g.actions.iter().copied());
+        if !g.why.is_empty() {
+            whys.insert(g.why);
+        }
     }
     let anywhere: BTreeSet<&str> = by_scope
         .iter()
         .filter(|((r, c), _)| r == &["*"] && c == "{}")
-        .flat_map(|(_, a)| a.iter().copied())
+        .flat_map(|(_, (a, _))| a.iter().copied())
         .collect();
     let mut sids = BTreeMap::<String, usize>::new();
     let mut out = Vec::new();
-    for ((resources, conditions), actions) in by_scope {
+    for ((resources, conditions), (actions, whys)) in by_scope {
         let wide = resources == ["*"] && conditions == "{}";
         let actions: Vec<&str> =
             actions.into_iter().filter(|a| wide || !anywhere.contains(a)).collect();
@@ -224,6 +244,9 @@ fn merge<'g>(grants: impl Iterator<Item = &'g Grant>, fill: &Fill) -> Vec<Value>
         if conditions.as_object().is_some_and(|m| !m.is_empty()) {
             s["Condition"] = conditions;
         }
+        // Carried until the documents are packed, then moved to `AccountPolicy::reasons`
+        // (IAM refuses keys it does not know).
+        s[REASONS] = json!(whys);
         out.push(s);
     }
     out
@@ -280,7 +303,21 @@ fn sid(
 
 /// The size IAM counts: characters other than white space.
 fn size(doc: &Value) -> usize {
-    doc.to_string().chars().filter(|c| !c.is_whitespace()).count()
+    without_reasons(doc).to_string().chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// `v` as IAM will receive it: the reasons carried while packing are not part of it.
+fn without_reasons(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| *k != REASONS)
+                .map(|(k, v)| (k.clone(), without_reasons(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_reasons).collect()),
+        other => other.clone(),
+    }
 }
 
 fn document(statements: Vec<Value>) -> Value {
@@ -391,6 +428,8 @@ mod tests {
         }
         let text = serde_json::to_string(&p[0].documents).unwrap();
         assert!(text.contains("arn:aws-cn:ec2:cn-north-1:"), "the region's partition");
+        assert!(!text.contains(REASONS), "reasons stay out of the documents");
+        assert!(!p[0].reasons.is_empty());
     }
 
     #[test]

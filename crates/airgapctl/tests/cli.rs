@@ -973,3 +973,53 @@ fn target_and_replace_select_what_a_plan_covers() {
     sb.sim(&["plan", "--replace", "vpc/nothing"]).expect(3);
     sb.sim(&["plan", "--destroy", "--replace", "vpc/tooling"]).expect(3);
 }
+
+/// `iam-policy`: docs/iam.md shows the policy of plans/hub-spoke.yaml; every statement
+/// id and every account's sizes there are the command's, so the page cannot drift from
+/// the catalogue. `--read-only` allows no write; `--account` picks one; without AWS.
+#[test]
+fn iam_policy_matches_its_documentation() {
+    let sb = Sandbox::new("iam-policy");
+    let hub_spoke = repo_file("plans/hub-spoke.yaml");
+    let file = hub_spoke.to_str().unwrap();
+    let run = sb.run(&["iam-policy", "-f", file, "--output", "json"]).expect(0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    let page = std::fs::read_to_string(repo_file("docs/iam.md")).unwrap();
+    let accounts = doc["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 3);
+    for a in accounts {
+        let policies = a["policies"].as_array().unwrap();
+        let sizes: Vec<String> = policies.iter().map(|p| p["size"].to_string()).collect();
+        let line = format!("{} ({})", policies.len(), sizes.join(" + "));
+        assert!(
+            page.contains(&line),
+            "docs/iam.md lacks `{line}` for {}: regenerate it",
+            a["name"]
+        );
+        for p in policies {
+            assert!(p["size"].as_u64().unwrap() <= 6144);
+            for st in p["document"]["Statement"].as_array().unwrap() {
+                let sid = format!("| `{}` |", st["Sid"].as_str().unwrap());
+                assert!(page.contains(&sid), "docs/iam.md lacks {sid}: regenerate it");
+            }
+        }
+    }
+    let ro = sb.run(&[
+        "iam-policy",
+        "-f",
+        file,
+        "--read-only",
+        "--account",
+        "workload",
+        "--output",
+        "json",
+    ]);
+    let ro: serde_json::Value = serde_json::from_str(&ro.expect(0).stdout()).unwrap();
+    assert_eq!(ro["accounts"].as_array().unwrap().len(), 1);
+    let text = ro.to_string();
+    for write in ["ec2:CreateVpc", "ec2:DeleteVpc", "eks:CreateCluster", "iam:PassRole"] {
+        assert!(!text.contains(write), "{write} in a read-only policy");
+    }
+    let bad = sb.run(&["iam-policy", "-f", file, "--account", "nope"]).expect(3);
+    assert!(bad.stderr().contains("network, shared, workload"), "{}", bad.stderr());
+}

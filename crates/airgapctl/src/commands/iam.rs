@@ -135,6 +135,7 @@ fn account_json(env: &str, a: &Derived) -> Value {
         "role": a.role,
         "kinds": p.kinds,
         "actions": p.actions.len(),
+        "reasons": p.reasons,
         "policies": p.documents.iter().zip(p.sizes()).enumerate().map(|(i, (d, n))| json!({
             "name": format!("airgap-{env}-deployer-{}", i + 1),
             "size": n,
