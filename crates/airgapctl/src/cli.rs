@@ -496,7 +496,7 @@ pub struct IamPolicyArgs {
     /// Only this account (its name under `accounts:`).
     #[arg(long, value_name = "NAME")]
     pub account: Option<String>,
-    /// Only what `plan` and `verify` read: no create, update or delete.
+    /// Only what `plan` reads: no create, update or delete (`verify --live` reads more).
     #[arg(long)]
     pub read_only: bool,
     /// Also what `airgapctl adopt` needs (tagging existing, untagged resources).
