@@ -24,6 +24,7 @@ pub mod record;
 pub mod route53;
 pub mod stats;
 pub mod tags;
+pub mod vpn;
 
 pub use provider::{AccountSpec, Provider, ProviderConfig, ProviderError};
 pub use stats::CallStats;

@@ -120,6 +120,7 @@ pub struct Provider {
     ram: Arc<Ram>,
     ecr: Arc<Ecr>,
     route53: Arc<crate::route53::Route53>,
+    vpn: Arc<crate::vpn::VpnClients>,
     /// IAM, KMS and EKS clients of the cluster kinds.
     cluster: crate::eks::ClusterServices,
     // Boxed: the provider is moved around by value (the CLI's backend enum) and is
@@ -158,6 +159,10 @@ impl Provider {
         let mut ram = Ram::new();
         let mut ecr = Ecr::new();
         let mut route53 = crate::route53::Route53::new();
+        let mut vpn = crate::vpn::VpnClients {
+            acm: crate::clients::PerScope::new(),
+            secrets: crate::clients::PerScope::new(),
+        };
         let mut cluster = crate::eks::ClusterClients::new();
         let mut firewall = FirewallClients::default();
         let mut scopes = Vec::new();
@@ -185,6 +190,13 @@ impl Provider {
             let r53_conf =
                 aws_sdk_route53::config::Builder::from(&conf).interceptor(stats.clone()).build();
             route53.insert(&scope, aws_sdk_route53::Client::from_conf(r53_conf));
+            let acm_conf =
+                aws_sdk_acm::config::Builder::from(&conf).interceptor(stats.clone()).build();
+            vpn.acm.insert(&scope, aws_sdk_acm::Client::from_conf(acm_conf));
+            let sm_conf = aws_sdk_secretsmanager::config::Builder::from(&conf)
+                .interceptor(stats.clone())
+                .build();
+            vpn.secrets.insert(&scope, aws_sdk_secretsmanager::Client::from_conf(sm_conf));
             cluster.insert(&scope, &conf, &stats);
             firewall.insert(&scope, &conf, &stats);
             if !scopes.contains(&scope) {
@@ -202,6 +214,7 @@ impl Provider {
             ram: Arc::new(ram),
             ecr: Arc::new(ecr),
             route53: Arc::new(route53),
+            vpn: Arc::new(vpn),
             cluster: cluster.build(),
             firewall: Box::new(firewall),
             scopes,
@@ -218,6 +231,7 @@ impl Provider {
         ram::register(&mut r, &self.ram);
         ecr::register(&mut r, &self.ecr);
         crate::route53::register(&mut r, &self.route53, &self.ec2);
+        crate::vpn::register(&mut r, &self.vpn, &self.ec2);
         self.cluster.register(&mut r);
         self.firewall.register(&mut r);
         r
@@ -239,6 +253,26 @@ impl Provider {
         auto_accept: bool,
     ) -> Result<Vec<ec2::TgwMismatch>, airgap_engine::KindError> {
         ec2::check_existing_tgw(&self.ec2, scope, id, auto_accept).await
+    }
+
+    /// An OpenVPN configuration for `user` of the environment's VPN in `scope`.
+    pub async fn vpn_client_config(
+        &self,
+        scope: &Scope,
+        env: &str,
+        user: &str,
+    ) -> Result<String, airgap_engine::KindError> {
+        crate::vpn::access::client_config(&self.vpn, &self.ec2, scope, env, user).await
+    }
+
+    /// Revokes `user`'s VPN certificates; how many certificates are revoked now.
+    pub async fn vpn_revoke(
+        &self,
+        scope: &Scope,
+        env: &str,
+        user: &str,
+    ) -> Result<usize, airgap_engine::KindError> {
+        crate::vpn::access::revoke(&self.vpn, &self.ec2, scope, env, user).await
     }
 
     /// The account and region pairs the environment spans.

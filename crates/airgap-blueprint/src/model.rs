@@ -60,6 +60,54 @@ pub struct Blueprint {
     pub registries: Option<Registries>,
     /// Where interface endpoints live: in every VPC (default) or central.
     pub endpoints: Option<EndpointLayout>,
+    /// How people reach the environment from outside (`access`).
+    pub access: Access,
+}
+
+/// `access`: how people reach the private environment.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// `access.vpn`: an AWS Client VPN endpoint with mutual TLS.
+    pub vpn: Option<Vpn>,
+}
+
+/// `access.vpn`.
+#[derive(Debug, Clone)]
+pub struct Vpn {
+    /// The VPC of `vpcs` the endpoint is associated with (its `endpoints` tier subnets);
+    /// the endpoint lives in that VPC's account.
+    pub vpc: Spanned<String>,
+    /// The addresses handed to clients: /12 to /22, overlapping no VPC.
+    pub client_cidr: Spanned<Ipv4Net>,
+    /// Clusters whose API (443) the VPN reaches.
+    pub clusters: Vec<Spanned<String>>,
+    /// Other destinations the VPN reaches.
+    pub cidrs: Vec<Spanned<Ipv4Net>>,
+    /// Associate a subnet in every AZ (default false: the first AZ only; AWS bills each
+    /// association by the hour).
+    pub high_availability: Spanned<bool>,
+    /// `udp` (default) or `tcp`.
+    pub transport: Spanned<String>,
+}
+
+impl Blueprint {
+    /// The networks that may reach cluster `c`'s API on 443: its `apiAccessCidrs`, and
+    /// the VPN's VPC when `access.vpn.clusters` names it (Client VPN translates a
+    /// client's address to the endpoint's interface in the associated subnet for traffic
+    /// that leaves that subnet: Client VPN Administrator Guide, "How Client VPN works"),
+    /// spanned where the blueprint says so.
+    pub fn api_access(&self, c: &Cluster) -> Vec<Spanned<Ipv4Net>> {
+        let mut out = c.api_access_cidrs.clone();
+        if let Some(vpn) = &self.access.vpn {
+            let by_vpn = vpn.clusters.iter().find(|n| n.value == c.name.value);
+            if let (Some(name), Some(vpc)) = (by_vpn, self.vpc(&vpn.vpc.value)) {
+                if !out.iter().any(|o| o.value == vpc.cidr.value) {
+                    out.push(Spanned::new(vpc.cidr.value, name.span));
+                }
+            }
+        }
+        out
+    }
 }
 
 impl Blueprint {

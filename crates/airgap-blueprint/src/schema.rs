@@ -43,7 +43,8 @@ pub fn json_schema() -> Value {
             "vpcs": { "type": "array", "items": { "$ref": "#/$defs/vpc" } },
             "clusters": { "type": "array", "items": { "$ref": "#/$defs/cluster" } },
             "registries": { "$ref": "#/$defs/registries" },
-            "endpoints": { "$ref": "#/$defs/endpointLayout" }
+            "endpoints": { "$ref": "#/$defs/endpointLayout" },
+            "access": { "$ref": "#/$defs/access" }
         },
         "$defs": {
             "cidr": {
@@ -271,6 +272,26 @@ pub fn json_schema() -> Value {
                     "effect": { "enum": ["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] }
                 }
             },
+            "access": {
+                "description": "How people reach the private environment from outside.",
+                "type": "object",
+                "additionalProperties": false,
+                "properties": { "vpn": { "$ref": "#/$defs/vpn" } }
+            },
+            "vpn": {
+                "description": "An AWS Client VPN endpoint with mutual TLS in the account of `vpc`, associated with its endpoints-tier subnets; clients reach the named clusters' API and the listed CIDRs through the transit gateway and the firewall.",
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["vpc", "clientCidr"],
+                "properties": {
+                    "vpc": { "type": "string" },
+                    "clientCidr": { "$ref": "#/$defs/cidr" },
+                    "clusters": { "type": "array", "uniqueItems": true, "items": { "type": "string" } },
+                    "cidrs": { "type": "array", "uniqueItems": true, "items": { "$ref": "#/$defs/cidr" } },
+                    "highAvailability": { "type": "boolean", "default": false },
+                    "transport": { "enum": ["udp", "tcp"], "default": "udp" }
+                }
+            },
             "registries": {
                 "type": "object",
                 "additionalProperties": false,
@@ -385,6 +406,8 @@ mod tests {
             ("/$defs/updateConfig", keys::UPDATE_CONFIG),
             ("/$defs/registries", keys::REGISTRIES),
             ("/$defs/endpointLayout", keys::ENDPOINT_LAYOUT),
+            ("/$defs/access", keys::ACCESS),
+            ("/$defs/vpn", keys::VPN),
         ];
         let mut objects_in_schema = 0;
         for (ptr, want) in table {

@@ -1412,6 +1412,108 @@ pub const ROUTE53_ASSOCIATION: Permissions = Permissions {
     ],
 };
 
+// --- Private access: Client VPN ----------------------------------------------------------
+
+const CERT_ARN: &str = "arn:{partition}:acm:{region}:{account}:certificate/*";
+/// Secrets Manager appends six random characters to a secret's name in its ARN.
+const VPN_SECRET_ARN: &str =
+    "arn:{partition}:secretsmanager:{region}:{account}:secret:airgap/{env}/*";
+const CVPN_ARN: &str = "arn:{partition}:ec2:{region}:{account}:client-vpn-endpoint/*";
+
+/// The CA in Secrets Manager (its name under `airgap/<env>/`), the server certificate in
+/// ACM. Observe lists the account's certificates and secrets and reads their tags.
+pub const VPN_PKI: Permissions = Permissions {
+    name: "vpn-pki",
+    observe: &[
+        Grant::any(&["acm:ListCertificates", "secretsmanager:ListSecrets"], NO_RESOURCE_WHY),
+        Grant::on(&["acm:ListTagsForCertificate"], &[CERT_ARN]).because(READ_WHY),
+    ],
+    create: &[
+        Grant::any(&["acm:ListCertificates", "secretsmanager:ListSecrets"], NO_RESOURCE_WHY),
+        Grant::on(&["acm:ListTagsForCertificate", "acm:DescribeCertificate"], &[CERT_ARN])
+            .because(READ_WHY),
+        // A retried create finds the CA it stored and signs with it again.
+        Grant::on(&["secretsmanager:GetSecretValue"], &[VPN_SECRET_ARN]).when(&[RESOURCE_TAG]),
+        // CreateSecret and ImportCertificate with tags need the tagging actions too.
+        Grant::on(
+            &["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
+            &[VPN_SECRET_ARN],
+        )
+        .when(&[REQUEST_TAG]),
+        Grant::on(&["acm:ImportCertificate", "acm:AddTagsToCertificate"], &[CERT_ARN])
+            .when(&[REQUEST_TAG]),
+    ],
+    update: &[],
+    delete: &[
+        Grant::on(&["acm:DescribeCertificate"], &[CERT_ARN]).because(READ_WHY),
+        Grant::on(&["acm:DeleteCertificate"], &[CERT_ARN]).when(&[RESOURCE_TAG]),
+        Grant::on(&["secretsmanager:DeleteSecret"], &[VPN_SECRET_ARN]).when(&[RESOURCE_TAG]),
+    ],
+};
+
+const CVPN_READS: Grant = Grant::on(
+    &[
+        "ec2:DescribeClientVpnTargetNetworks",
+        "ec2:DescribeClientVpnAuthorizationRules",
+        "ec2:DescribeClientVpnRoutes",
+    ],
+    &[CVPN_ARN],
+)
+.because(READ_WHY);
+/// The associations, rules and routes of an endpoint change with the endpoint's tag as
+/// their only scope (they are not resources of their own).
+const CVPN_CHILDREN: Grant = Grant::on(
+    &[
+        "ec2:AssociateClientVpnTargetNetwork",
+        "ec2:DisassociateClientVpnTargetNetwork",
+        "ec2:AuthorizeClientVpnIngress",
+        "ec2:RevokeClientVpnIngress",
+        "ec2:CreateClientVpnRoute",
+        "ec2:DeleteClientVpnRoute",
+    ],
+    &[CVPN_ARN],
+)
+.when(&[RESOURCE_TAG]);
+/// The subnets associations and routes name are the environment's own, made before.
+const CVPN_SUBNETS: Grant = Grant::on(
+    &[
+        "ec2:AssociateClientVpnTargetNetwork",
+        "ec2:CreateClientVpnRoute",
+        "ec2:DeleteClientVpnRoute",
+    ],
+    &[SUBNET_ARN],
+)
+.when(&[RESOURCE_TAG]);
+
+pub const CLIENT_VPN_ENDPOINT: Permissions = Permissions {
+    name: "client-vpn-endpoint",
+    observe: &[describe(&["ec2:DescribeClientVpnEndpoints"]), CVPN_READS],
+    create: &[
+        describe(&["ec2:DescribeClientVpnEndpoints"]),
+        CVPN_READS,
+        Grant::on(&["ec2:CreateClientVpnEndpoint"], &[CVPN_ARN]).when(&[REQUEST_TAG]),
+        Grant::on(&["ec2:CreateClientVpnEndpoint"], &[SG_ARN, VPC_ARN]).when(&[RESOURCE_TAG]),
+        Grant::on(&["ec2:CreateTags"], &[CVPN_ARN])
+            .when(&[created_by(&["CreateClientVpnEndpoint"])]),
+        CVPN_CHILDREN,
+        CVPN_SUBNETS,
+    ],
+    update: &[
+        CVPN_READS,
+        Grant::on(&["ec2:ModifyClientVpnEndpoint"], &[CVPN_ARN]).when(&[RESOURCE_TAG]),
+        Grant::on(&["ec2:ModifyClientVpnEndpoint"], &[SG_ARN, VPC_ARN]).when(&[RESOURCE_TAG]),
+        CVPN_CHILDREN,
+        CVPN_SUBNETS,
+    ],
+    delete: &[
+        describe(&["ec2:DescribeClientVpnEndpoints"]),
+        CVPN_READS,
+        CVPN_CHILDREN,
+        CVPN_SUBNETS,
+        Grant::on(&["ec2:DeleteClientVpnEndpoint"], &[CVPN_ARN]).when(&[RESOURCE_TAG]),
+    ],
+};
+
 /// Every kind's permissions, one per catalogue entry.
 pub const KINDS: &[&Permissions] = &[
     &VPC,
@@ -1452,6 +1554,8 @@ pub const KINDS: &[&Permissions] = &[
     &ECR_REPOSITORY,
     &ROUTE53_ZONE,
     &ROUTE53_ASSOCIATION,
+    &VPN_PKI,
+    &CLIENT_VPN_ENDPOINT,
 ];
 
 /// The permissions of a kind.
@@ -1701,6 +1805,8 @@ mod tests {
             "dynamodb",
             "sts",
             "elasticloadbalancing",
+            "acm",
+            "secretsmanager",
         ];
         for (name, _, g) in all_grants() {
             assert!(!g.actions.is_empty() && !g.resources.is_empty(), "{name}: empty grant");

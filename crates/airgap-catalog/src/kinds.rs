@@ -18,6 +18,7 @@ pub const KMS: &str = "kms";
 pub const LOGS: &str = "logs";
 pub const ECR: &str = "ecr";
 pub const ROUTE53: &str = "route53";
+pub const ACM: &str = "acm";
 
 const fn ec2(name: &'static str, timing: Timing, replace: &'static [&'static str]) -> KindFacts {
     KindFacts {
@@ -190,3 +191,17 @@ pub const ROUTE53_ZONE: KindFacts =
 /// authorized it when they differ).
 pub const ROUTE53_ASSOCIATION: KindFacts =
     svc("route53-association", ROUTE53, Timing::secs(30, 30, 30, 600), &["zone", "vpc"]);
+
+// --- Private access: AWS Client VPN (issue 21) --------------------------------------------
+/// The VPN's certificate authority: a CA and a server certificate airgapctl makes, the
+/// CA kept in Secrets Manager (to issue client certificates later), the server
+/// certificate with its chain imported into ACM. Seconds; a new CA is a new PKI.
+pub const VPN_PKI: KindFacts = svc("vpn-pki", ACM, Timing::secs(3, 3, 3, 300), &["name"]);
+/// A Client VPN endpoint with its target network associations, authorization rules and
+/// routes. Unverified: the endpoint is made in seconds, each association takes "a few
+/// minutes" (Client VPN Administrator Guide), removing them about as long.
+pub const CLIENT_VPN_ENDPOINT: KindFacts = ec2(
+    "client-vpn-endpoint",
+    Timing::secs(300, 300, 300, 1800),
+    &["clientCidr", "vpc", "transport", "splitTunnel"],
+);

@@ -64,6 +64,8 @@ pub const ALL: &[&KindFacts] = &[
     &ECR_REPOSITORY,
     &ROUTE53_ZONE,
     &ROUTE53_ASSOCIATION,
+    &VPN_PKI,
+    &CLIENT_VPN_ENDPOINT,
 ];
 
 /// The kind of that name.
@@ -93,6 +95,8 @@ pub fn rate_limits() -> RateLimits {
     // Route 53: "five requests per second per AWS account" for all its API calls
     // (Developer Guide, "Quotas on API requests").
     r.set(ROUTE53, 5.0, 5.0);
+    // ACM and Secrets Manager: unpublished for these calls; a few a second is plenty.
+    r.set(ACM, 10.0, 5.0);
     r
 }
 

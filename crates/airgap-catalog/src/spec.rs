@@ -32,6 +32,7 @@ pub mod nfw;
 pub mod ram;
 pub mod route53;
 pub mod tgw;
+pub mod vpn;
 
 pub use ec2::*;
 pub use ec2x::*;
@@ -42,6 +43,7 @@ pub use nfw::*;
 pub use ram::*;
 pub use route53::*;
 pub use tgw::*;
+pub use vpn::*;
 
 #[derive(Debug, Error, PartialEq)]
 pub enum SpecError {

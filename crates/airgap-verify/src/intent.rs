@@ -51,8 +51,8 @@ impl Intent {
                 .iter()
                 .map(|c| ClusterIntent {
                     id: format!("cluster/{}", c.name.value),
-                    api_access_cidrs: c
-                        .api_access_cidrs
+                    api_access_cidrs: bp
+                        .api_access(c)
                         .iter()
                         .map(|n| Prefix::new(n.value.first(), n.value.prefix()))
                         .collect(),

@@ -148,6 +148,12 @@ pub enum Command {
         after_help = "Examples:\n  airgapctl iam-policy -f plans/hub-spoke.yaml\n  airgapctl iam-policy -f plans/hub-spoke.yaml --account workload --output json\n  airgapctl iam-policy -f plans/hub-spoke.yaml --read-only"
     )]
     IamPolicy(IamPolicyArgs),
+    /// What people need to reach the environment: a VPN client configuration with a new
+    /// certificate, or a user's certificates revoked (docs/access.md).
+    #[command(
+        after_help = "Examples:\n  airgapctl access vpn-config --user alice -f plans/hub-spoke.yaml --write alice.ovpn\n  airgapctl access vpn-config --revoke alice -f plans/hub-spoke.yaml"
+    )]
+    Access(AccessCmd),
     /// Create or update each account's deployer role: its trust, the derived policy
     /// (`iam-policy`), an optional permissions boundary; and the lock table in the hub.
     #[command(
@@ -478,6 +484,35 @@ pub struct OutputArgs {
     /// separated). Put it before --simulate.
     #[arg(value_name = "NAME")]
     pub name: Option<String>,
+    #[command(flatten)]
+    pub source: Source,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessCmd {
+    #[command(subcommand)]
+    pub action: AccessAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessAction {
+    /// An OpenVPN (.ovpn) configuration of the environment's Client VPN for one user, with
+    /// a new client certificate signed by the environment's CA; or, with --revoke, every
+    /// certificate of that user put on the endpoint's revocation list.
+    VpnConfig(VpnConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VpnConfigArgs {
+    /// The user the certificate is issued to (its common name).
+    #[arg(long, value_name = "NAME", required_unless_present = "revoke")]
+    pub user: Option<String>,
+    /// Revoke every certificate issued to NAME instead.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["user", "write"])]
+    pub revoke: Option<String>,
+    /// Write the configuration to PATH (mode 0600) instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub write: Option<PathBuf>,
     #[command(flatten)]
     pub source: Source,
 }

@@ -101,6 +101,7 @@ fn command_name(cli: &Cli) -> &'static str {
         Command::Output(_) => "output",
         Command::Kubeconfig(_) => "kubeconfig",
         Command::IamPolicy(_) => "iam-policy",
+        Command::Access(_) => "access",
         Command::Bootstrap(_) => "bootstrap",
     }
 }
@@ -237,6 +238,7 @@ fn run(mut cli: Cli) -> CmdResult {
         }
         Command::Graph(args) => commands::graph::run(&args, output),
         Command::IamPolicy(args) => commands::iam::policy(&args, output),
+        Command::Access(cmd) => runtime()?.block_on(commands::access::run(&cmd, &cli.global)),
         Command::Bootstrap(args) => runtime()?.block_on(commands::iam::bootstrap(&args, &cli.global)),
         Command::Verify(args) => runtime()?.block_on(commands::verify::run(&args, &cli.global)),
         Command::Cost(cmd) => match &cmd.action {

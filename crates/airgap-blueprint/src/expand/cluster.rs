@@ -97,7 +97,7 @@ pub(super) fn cluster_nodes(
             description: "EKS API from trusted networks".into(),
         },
     ));
-    for (i, cidr) in c.api_access_cidrs.iter().enumerate() {
+    for (i, cidr) in bp.api_access(c).iter().enumerate() {
         b.add(node(
             format!("{id}/sg/api/{i}"),
             s.clone(),

@@ -127,7 +127,7 @@ fn declared_flows(bp: &Blueprint) -> Vec<String> {
     let mut rules = Vec::new();
     for c in &bp.clusters {
         let Some(vpc) = bp.vpc(&c.vpc.value) else { continue };
-        for cidr in &c.api_access_cidrs {
+        for cidr in &bp.api_access(c) {
             if vpc.cidr.value.contains(&cidr.value) {
                 continue;
             }

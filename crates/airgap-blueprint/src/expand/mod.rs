@@ -23,6 +23,7 @@ use airgap_catalog::names::az_letter as az_suffix;
 use crate::carve::{carve_inspection, CarveError, InspectionTier};
 use crate::model::{Blueprint, SubnetTier};
 
+mod access;
 mod central;
 mod cluster;
 mod firewall;
@@ -168,6 +169,9 @@ pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> 
     if let Some(reg) = &bp.registries {
         let s = scope_of(&reg.account.value);
         registry::registry(&mut b, bp, reg, &s);
+    }
+    if let Some(vpn) = &bp.access.vpn {
+        access::vpn(&mut b, bp, env, vpn, &azs);
     }
     Ok(b)
 }

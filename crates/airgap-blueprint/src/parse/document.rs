@@ -37,6 +37,7 @@ impl Parser<'_> {
         }
         let registries = self.registries(&o);
         let endpoints = self.endpoint_layout(&o);
+        let access = self.access(&o);
         Some(Blueprint {
             source: self.sink.source.clone(),
             layers: Default::default(),
@@ -50,7 +51,44 @@ impl Parser<'_> {
             clusters,
             registries,
             endpoints,
+            access,
         })
+    }
+
+    /// `access`: the VPN for people.
+    fn access(&mut self, root: &Obj) -> Access {
+        let Some((k, v)) = self.get(root, "access") else { return Access::default() };
+        let Some(o) = self.obj(v, k.span, "`access`", keys::ACCESS) else {
+            return Access::default();
+        };
+        let vpn = self.get(&o, "vpn").and_then(|(k, v)| {
+            let o = self.obj(v, k.span, "`access.vpn`", keys::VPN)?;
+            let mut cidrs = Vec::new();
+            if let Some((_, v)) = self.get(&o, "cidrs") {
+                for n in self.list(v, "`cidrs`") {
+                    if let Some(c) = self.cidr(n, "a `cidrs` entry") {
+                        cidrs.push(c);
+                    }
+                }
+            }
+            let transports = [("udp", "udp"), ("tcp", "tcp")];
+            let transport = match self.get(&o, "transport") {
+                Some((_, t)) => self
+                    .choice(t, "`access.vpn.transport`", &transports)
+                    .map(|t| Spanned::new(t.value.to_string(), t.span)),
+                None => Some(Spanned::new("udp".to_string(), o.owner)),
+            };
+            Some(Vpn {
+                vpc: self.req_string(&o, "vpc", "`access.vpn`"),
+                client_cidr: self.req_cidr(&o, "clientCidr", "`access.vpn`"),
+                clusters: self.string_list(&o, "clusters"),
+                cidrs,
+                high_availability: self.bool_or(&o, "highAvailability", false),
+                transport: transport
+                    .unwrap_or_else(|| self.placeholder("udp".to_string(), o.owner)),
+            })
+        });
+        Access { vpn }
     }
 
     fn metadata(&mut self, root: &Obj) -> Metadata {

@@ -38,7 +38,11 @@ pub(crate) mod keys {
         "clusters",
         "registries",
         "endpoints",
+        "access",
     ];
+    pub const ACCESS: &[&str] = &["vpn"];
+    pub const VPN: &[&str] =
+        &["vpc", "clientCidr", "clusters", "cidrs", "highAvailability", "transport"];
     pub const METADATA: &[&str] = &["name", "region", "ttl"];
     pub const ACCOUNT: &[&str] = &["id", "role", "externalId", "sessionName"];
     pub const HUB: &[&str] = &["account", "transitGateway", "ram", "inspectionVpc", "firewall"];

@@ -15,6 +15,7 @@ use miette::SourceSpan;
 use crate::diag::{Code, Problem, Sink};
 use crate::model::*;
 
+mod access;
 mod cluster;
 mod document;
 mod names;
@@ -89,4 +90,5 @@ pub(crate) fn validate(bp: &Blueprint, sink: &mut Sink, poison: &HashSet<(usize,
     v.hub(bp);
     v.clusters(bp, az_count);
     v.registries(bp);
+    v.access(bp);
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand, plus what they share: resolving the target
 //! (the simulated cloud or AWS) and writing to stdout.
 
+pub mod access;
 pub mod adopt;
 pub mod apply;
 pub mod cost;

@@ -1,0 +1,75 @@
+//! The `access` section: the VPN's VPC, client range and destinations.
+
+use super::V;
+use crate::diag::Code;
+use crate::model::*;
+use crate::regions::did_you_mean;
+
+impl V<'_> {
+    pub(super) fn access(&mut self, bp: &Blueprint) {
+        let Some(vpn) = &bp.access.vpn else { return };
+        if self.ok(&vpn.vpc) && bp.vpc(&vpn.vpc.value).is_none() {
+            let p = self.sink.report(
+                Code::UndefinedVpc,
+                vpn.vpc.span,
+                format!("VPC `{}` is not defined", vpn.vpc.value),
+                "undefined VPC",
+            );
+            match did_you_mean(&vpn.vpc.value, bp.vpcs.iter().map(|v| v.name.value.as_str())) {
+                Some(m) => p.help(format!("did you mean `{m}`?")),
+                None => p.help("the VPN is associated with a spoke VPC listed under `vpcs`"),
+            };
+        }
+        for c in &vpn.clusters {
+            if self.ok(c) && !bp.clusters.iter().any(|k| k.name.value == c.value) {
+                let p = self.sink.report(
+                    Code::InvalidValue,
+                    c.span,
+                    format!("cluster `{}` is not defined", c.value),
+                    "undefined cluster",
+                );
+                match did_you_mean(&c.value, bp.clusters.iter().map(|k| k.name.value.as_str())) {
+                    Some(m) => p.help(format!("did you mean `{m}`?")),
+                    None => p.help("name a cluster listed under `clusters`"),
+                };
+            }
+        }
+        let cidr = &vpn.client_cidr;
+        if !self.ok(cidr) {
+            return;
+        }
+        // CreateClientVpnEndpoint: "The CIDR range must have a size of at least /22 and
+        // must not be greater than /12", and it must not overlap the associated VPC's or
+        // any routed destination's (Client VPN Administrator Guide, "Limitations and
+        // rules of Client VPN").
+        if !(12..=22).contains(&cidr.value.prefix()) {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    cidr.span,
+                    format!("the client range {} is a /{}", cidr.value, cidr.value.prefix()),
+                    "not /12 to /22",
+                )
+                .help("AWS Client VPN takes client ranges from /12 to /22, e.g. 10.250.0.0/22");
+        }
+        let mut nets: Vec<(String, &Spanned<crate::carve::Ipv4Net>)> =
+            vec![("the inspection VPC".into(), &bp.hub.inspection_vpc.cidr)];
+        nets.extend(bp.vpcs.iter().map(|v| (format!("VPC `{}`", v.name.value), &v.cidr)));
+        nets.extend(vpn.cidrs.iter().map(|c| (format!("destination {}", c.value), c)));
+        for (what, net) in nets {
+            if self.ok(net) && net.value.overlaps(&cidr.value) {
+                self.sink
+                    .report(
+                        Code::CidrOverlap,
+                        cidr.span,
+                        format!("the client range {} overlaps {what} ({})", cidr.value, net.value),
+                        "overlapping client range",
+                    )
+                    .also(net.span, "overlapped here")
+                    .help(
+                        "pick a client range that no VPC or destination uses, e.g. 10.250.0.0/22",
+                    );
+            }
+        }
+    }
+}
