@@ -582,3 +582,30 @@ fn an_existing_transit_gateway_needs_a_real_id_and_no_asn() {
     );
     parse("existing.yaml", &text).expect("an existing gateway's id alone is valid");
 }
+
+#[test]
+fn a_vpn_needs_its_vpc_a_free_client_range_and_known_clusters() {
+    let vpn = |body: &str| format!("{BASE}access:\n  vpn:\n{body}");
+    let bad = vpn("    vpc: workloads\n    clientCidr: 10.10.0.0/24\n    clusters: [app]\n");
+    let d = parse("vpn.yaml", &bad).unwrap_err();
+    let codes: Vec<Code> = d.problems().iter().map(|p| p.code()).collect();
+    assert_eq!(
+        codes,
+        [Code::UndefinedVpc, Code::InvalidValue, Code::CidrOverlap, Code::InvalidValue],
+        "{}",
+        render(&d)
+    );
+    let text = render(&d);
+    assert!(text.contains("did you mean `workload`?"), "{text}");
+    assert!(text.contains("did you mean `apps`?"), "{text}");
+    assert!(text.contains("/12 to /22"), "{text}");
+    assert!(text.contains("overlaps VPC `workload`"), "{text}");
+    for p in d.problems() {
+        assert!(p.help_text().is_some(), "{}", p.message());
+    }
+    parse(
+        "vpn-ok.yaml",
+        &vpn("    vpc: workload\n    clientCidr: 10.250.0.0/22\n    clusters: [apps]\n"),
+    )
+    .expect("a valid VPN");
+}

@@ -350,3 +350,64 @@ async fn an_existing_transit_gateway_is_used_and_never_managed() {
     assert!(!cloud.count(&env).contains_key("transit-gateway"));
     assert_eq!(cloud.count(&env)["tgw-route-table"], 2);
 }
+
+/// plans/hub-spoke.yaml with an access VPC in the network account and a VPN for the
+/// `apps` cluster's admins.
+fn with_vpn(extra: &str) -> String {
+    let text = std::fs::read_to_string(plans_dir().join("hub-spoke.yaml")).unwrap();
+    let vpcs = "vpcs:\n";
+    assert!(text.contains(vpcs));
+    let access_vpc = "vpcs:\n  - name: access\n    account: network\n    cidr: 10.30.0.0/24\n    subnets: { controlPlane: 28, dataPlane: 28, endpoints: 27, transit: 28 }\n";
+    format!(
+        "{}\naccess:\n  vpn:\n    vpc: access\n    clientCidr: 10.250.0.0/22\n    clusters: [apps]\n{extra}",
+        text.replacen(vpcs, access_vpc, 1).trim_end()
+    )
+}
+
+/// `access.vpn`: the CA, a security group and the endpoint in the access VPC's account,
+/// associated with its first endpoints subnet (or every AZ's), authorized and routed to
+/// the cluster's VPC; the cluster admits the access VPC on 443 and the firewall passes it.
+#[tokio::test(start_paused = true)]
+async fn a_vpn_reaches_the_clusters_it_names_and_nothing_else() {
+    use airgap_engine::Value;
+    let bp = airgap_blueprint::parse("hub-spoke.yaml", &with_vpn("")).unwrap();
+    let g = expand(&bp).unwrap().seal().unwrap();
+    let network = bp.account("network").unwrap().id.value.clone();
+    let vpn = g.get(&"access/vpn".into()).expect("the endpoint");
+    assert_eq!(vpn.kind, "client-vpn-endpoint");
+    assert_eq!(vpn.scope.account, network);
+    let a = &vpn.attrs;
+    assert_eq!(a["clientCidr"], Value::str("10.250.0.0/22"));
+    assert_eq!(a["authorize"], Value::List(vec![Value::str("10.10.0.0/16")]));
+    assert_eq!(a["routes"], Value::List(vec![Value::str("10.10.0.0/16")]));
+    assert_eq!(a["dnsServers"], Value::List(vec![Value::str("10.30.0.2")]));
+    assert_eq!(
+        a["subnets"],
+        Value::List(vec![Value::reference("vpc/access/subnet/endpoints/a", "id")])
+    );
+    assert_eq!(a["serverCertificate"], Value::reference("access/vpn/pki", "serverCertificateArn"));
+    assert!(g.get(&"access/vpn/pki".into()).is_some() && g.get(&"access/vpn/sg".into()).is_some());
+    let api_rules: Vec<_> = g
+        .nodes()
+        .filter(|n| n.id.0.starts_with("cluster/apps/sg/api/"))
+        .map(|n| n.attrs["cidr"].clone())
+        .collect();
+    assert!(api_rules.contains(&Value::str("10.30.0.0/24")), "{api_rules:?}");
+    let flows = &g.get(&"firewall/rules/flows".into()).expect("pass rules").attrs["rules"];
+    assert!(flows.to_string().contains("pass tcp 10.30.0.0/24 any -> 10.10.0.0/16 443"), "{flows}");
+
+    let ha = airgap_blueprint::parse("hub-spoke.yaml", &with_vpn("    highAvailability: true\n"))
+        .unwrap();
+    let g2 = expand(&ha).unwrap().seal().unwrap();
+    let subnets = &g2.get(&"access/vpn".into()).unwrap().attrs["subnets"];
+    assert!(matches!(subnets, Value::List(l) if l.len() == 2), "one per AZ: {subnets}");
+
+    let env = bp.metadata.name.value.clone();
+    let cloud = airgap_catalog::sim::cloud(1.0);
+    let opts = ExecOptions { limits: airgap_catalog::rate_limits(), ..ExecOptions::default() };
+    let registry = airgap_catalog::sim::registry(&cloud);
+    let p = plan(&env, &g, &registry, PlanMode::Apply, &[]).await.unwrap();
+    let report = execute(&p, &registry, &opts, &Events::none()).await.unwrap();
+    assert!(report.succeeded(), "{:?}", report.root_causes().collect::<Vec<_>>());
+    assert!(!plan(&env, &g, &registry, PlanMode::Apply, &[]).await.unwrap().has_changes());
+}
