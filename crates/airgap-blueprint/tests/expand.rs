@@ -385,7 +385,7 @@ async fn a_vpn_reaches_the_clusters_it_names_and_nothing_else() {
         a["subnets"],
         Value::List(vec![Value::reference("vpc/access/subnet/endpoints/a", "id")])
     );
-    assert_eq!(a["serverCertificate"], Value::reference("access/vpn/pki", "serverCertificateArn"));
+    assert_eq!(a["serverCertificate"], Value::reference("access/vpn/pki", "arn"));
     assert!(g.get(&"access/vpn/pki".into()).is_some() && g.get(&"access/vpn/sg".into()).is_some());
     let api_rules: Vec<_> = g
         .nodes()

@@ -32,7 +32,9 @@ pub struct VpnPki(pub Arc<VpnClients>);
 
 fn outputs(cert: &str, secret: &str) -> Attrs {
     let mut o = Attrs::new();
+    // `arn`: the server certificate's, what the endpoint names.
     o.insert("id".into(), Value::str(cert));
+    o.insert("arn".into(), Value::str(cert));
     o.insert("serverCertificateArn".into(), Value::str(cert));
     o.insert("secretArn".into(), Value::str(secret));
     o

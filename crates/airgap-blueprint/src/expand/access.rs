@@ -63,7 +63,7 @@ pub(super) fn vpn(b: &mut GraphBuilder, bp: &Blueprint, env: &str, vpn: &Vpn, az
         &ClientVpnEndpointSpec {
             description: format!("airgap {env}"),
             client_cidr: vpn.client_cidr.value.to_string(),
-            server_certificate: Id::of("access/vpn/pki", "serverCertificateArn"),
+            server_certificate: Id::of("access/vpn/pki", "arn"),
             vpc: Id::of(v.as_str(), "id"),
             security_groups: vec![Id::of("access/vpn/sg", "id")],
             split_tunnel: true,
