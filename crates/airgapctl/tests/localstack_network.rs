@@ -1255,3 +1255,108 @@ async fn an_existing_transit_gateway_is_built_on_and_left_alone() -> Res {
     assert!(t.tags().is_empty(), "never tagged: {:?}", t.tags());
     Ok(())
 }
+
+/// `access.vpn` (issue 21): the endpoint has the server certificate from ACM as its own
+/// and its clients' root chain, split tunnel, the access VPC's resolver, one target
+/// network, an authorization rule and a route for the workload VPC; `access vpn-config`
+/// writes an OpenVPN file naming the endpoint with the user's certificate and key;
+/// `--revoke` puts the certificate on the endpoint's revocation list; a re-plan is
+/// empty; destroy leaves no endpoint, certificate or secret.
+#[tokio::test]
+async fn a_vpn_is_built_configured_revoked_and_destroyed() -> Res {
+    let w = World::new("vpn").await?;
+    let conf = airgap_testkit::LocalStack::connect().await?.sdk_config(&w.account).await?;
+    let acm = aws_sdk_acm::Client::new(&conf);
+    let sm = aws_sdk_secretsmanager::Client::new(&conf);
+    let text = format!(
+        "{}access:\n  vpn:\n    vpc: access\n    clientCidr: 10.250.0.0/22\n    cidrs: [10.10.0.0/16]\n",
+        w.blueprint(&w.env, &[("workload", "10.10.0.0/16", &[]), ("access", "10.30.0.0/24", &[])])
+    );
+    let bp = w.write("bp.yaml", &text);
+    w.apply(&bp).await.expect(0, "airgapctl");
+
+    let eps = w.ec2.describe_client_vpn_endpoints().send().await?;
+    let ep = eps
+        .client_vpn_endpoints()
+        .iter()
+        .find(|e| tag_map(e.tags()).get("airgap:env") == Some(&w.env))
+        .expect("the environment's endpoint");
+    let id = ep.client_vpn_endpoint_id().unwrap().to_string();
+    let cert = ep.server_certificate_arn().expect("a server certificate").to_string();
+    let auth = &ep.authentication_options()[0];
+    assert_eq!(
+        auth.mutual_authentication().and_then(|m| m.client_root_certificate_chain()),
+        Some(cert.as_str()),
+        "{ep:?}"
+    );
+    assert_eq!(ep.split_tunnel(), Some(true));
+    assert_eq!(ep.client_cidr_block(), Some("10.250.0.0/22"));
+    assert_eq!(ep.dns_servers(), ["10.30.0.2".to_string()]);
+    let described = acm.describe_certificate().certificate_arn(&cert).send().await?;
+    assert_eq!(
+        described.certificate().and_then(|c| c.domain_name()),
+        Some(format!("vpn.{}.airgap.internal", w.env).as_str())
+    );
+    let nets =
+        w.ec2.describe_client_vpn_target_networks().client_vpn_endpoint_id(&id).send().await?;
+    assert_eq!(nets.client_vpn_target_networks().len(), 1, "{nets:?}");
+    let rules =
+        w.ec2.describe_client_vpn_authorization_rules().client_vpn_endpoint_id(&id).send().await?;
+    let cidrs: Vec<_> =
+        rules.authorization_rules().iter().filter_map(|r| r.destination_cidr()).collect();
+    assert_eq!(cidrs, ["10.10.0.0/16"]);
+    let routes = w.ec2.describe_client_vpn_routes().client_vpn_endpoint_id(&id).send().await?;
+    assert!(
+        routes.routes().iter().any(|r| r.destination_cidr() == Some("10.10.0.0/16")),
+        "{routes:?}"
+    );
+    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "a re-plan");
+
+    let config = w
+        .airgapctl(&["access", "vpn-config", "--user", "alice", "-f", &bp])
+        .await
+        .expect(0, "vpn-config");
+    let ovpn = config.stdout.clone();
+    assert!(ovpn.contains(&id), "the file names the endpoint: {ovpn}");
+    for section in ["<ca>", "<cert>", "</cert>", "<key>", "</key>", "remote "] {
+        assert!(ovpn.contains(section), "{section} in {ovpn}");
+    }
+    let revoked = w.airgapctl(&["access", "vpn-config", "--revoke", "alice", "-f", &bp]).await;
+    revoked.expect(0, "revoke");
+    let crl = w
+        .ec2
+        .export_client_vpn_client_certificate_revocation_list()
+        .client_vpn_endpoint_id(&id)
+        .send()
+        .await?;
+    assert!(
+        crl.certificate_revocation_list().is_some_and(|c| c.contains("BEGIN X509 CRL")),
+        "{crl:?}"
+    );
+    let unknown = w.airgapctl(&["access", "vpn-config", "--revoke", "bob", "-f", &bp]).await;
+    assert!(unknown.expect(1, "revoking a user never issued").stderr.contains("bob"));
+
+    w.destroy(&bp).await.expect(0, "airgapctl");
+    let eps = w.ec2.describe_client_vpn_endpoints().send().await?;
+    assert!(
+        eps.client_vpn_endpoints().iter().all(|e| {
+            tag_map(e.tags()).get("airgap:env") != Some(&w.env)
+                || e.status().and_then(|s| s.code()).map(|c| c.as_str()) == Some("deleted")
+        }),
+        "{eps:?}"
+    );
+    let certs = acm.list_certificates().send().await?;
+    assert!(
+        certs.certificate_summary_list().iter().all(|c| c.certificate_arn() != Some(cert.as_str())),
+        "{certs:?}"
+    );
+    let secrets = sm.list_secrets().send().await?;
+    assert!(
+        secrets
+            .secret_list()
+            .iter()
+            .all(|s| !s.name().unwrap_or_default().starts_with(&format!("airgap/{}/", w.env))),
+        "{secrets:?}"
+    );
+    Ok(())
+}
