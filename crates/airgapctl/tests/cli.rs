@@ -993,14 +993,17 @@ fn iam_policy_matches_its_documentation() {
         let line = format!("{} ({})", policies.len(), sizes.join(" + "));
         assert!(
             page.contains(&line),
-            "docs/iam.md lacks `{line}` for {}: regenerate it",
+            "docs/iam.md lacks `{line}` for {}: python3 docs/tools/iam_md.py",
             a["name"]
         );
         for p in policies {
             assert!(p["size"].as_u64().unwrap() <= 6144);
             for st in p["document"]["Statement"].as_array().unwrap() {
                 let sid = format!("| `{}` |", st["Sid"].as_str().unwrap());
-                assert!(page.contains(&sid), "docs/iam.md lacks {sid}: regenerate it");
+                assert!(
+                    page.contains(&sid),
+                    "docs/iam.md lacks {sid}: python3 docs/tools/iam_md.py"
+                );
             }
         }
     }
