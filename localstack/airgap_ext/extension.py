@@ -29,6 +29,7 @@ FEATURES = [
     "iam-check",
     "iam-lint",
     "iam-enforce",
+    "client-vpn",
 ]
 
 
