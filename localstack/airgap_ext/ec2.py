@@ -17,7 +17,7 @@ from localstack.services.ec2.provider import Ec2Provider
 from localstack.services.moto import call_moto, call_moto_with_request
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayVpcAttachment
 
-from . import analyzer, client_vpn, ec2_share, timing
+from . import analyzer, client_vpn, ec2_share, timing, vpce_connections
 from .common import LOCK, AwsError, tags_from_list
 
 LIVE_ATTACHMENT_STATES = ("pending", "pendingAcceptance", "available", "modifying", "initiating")
@@ -364,6 +364,51 @@ class AirgapEc2Provider(Ec2Provider):
         if rest or not ours:
             return call_moto_with_request(context, {**request, "Resources": rest})
         return {}
+
+    # ---- VPC endpoint services: connections (vpce_connections.py) -------------------------
+    @handler("CreateVpcEndpointServiceConfiguration", expand=False)
+    def create_vpc_endpoint_service_configuration(self, context: RequestContext, request):
+        result = call_moto(context)
+        vpce_connections.register_service(context, result)
+        return result
+
+    @handler("DeleteVpcEndpointServiceConfigurations", expand=False)
+    def delete_vpc_endpoint_service_configurations(self, context: RequestContext, request):
+        refused, free = vpce_connections.refuse_attached(context, request["ServiceIds"])
+        result = {"Unsuccessful": []}
+        if free:
+            result = call_moto_with_request(context, {**request, "ServiceIds": free})
+            vpce_connections.forget_services(context, free)
+        result["Unsuccessful"] = list(result.get("Unsuccessful") or []) + refused
+        return result
+
+    @handler("DescribeVpcEndpointServices", expand=False)
+    def describe_vpc_endpoint_services(self, context: RequestContext, request):
+        names = request.get("ServiceNames") or []
+        foreign, rest = vpce_connections.foreign_services(context, names)
+        if not foreign:
+            return super().describe_vpc_endpoint_services(context, request)
+        if rest:
+            result = call_moto_with_request(context, {**request, "ServiceNames": rest})
+        else:
+            result = {"ServiceDetails": [], "ServiceNames": []}
+        result["ServiceDetails"] = list(result.get("ServiceDetails") or []) + foreign
+        result["ServiceNames"] = list(result.get("ServiceNames") or []) + [
+            d["ServiceName"] for d in foreign
+        ]
+        return result
+
+    @handler("DescribeVpcEndpointConnections", expand=False)
+    def describe_vpc_endpoint_connections(self, context: RequestContext, request):
+        return vpce_connections.describe(context, request)
+
+    @handler("AcceptVpcEndpointConnections", expand=False)
+    def accept_vpc_endpoint_connections(self, context: RequestContext, request):
+        return vpce_connections.accept(context, request)
+
+    @handler("RejectVpcEndpointConnections", expand=False)
+    def reject_vpc_endpoint_connections(self, context: RequestContext, request):
+        return vpce_connections.reject(context, request)
 
     # ---- Network Access Analyzer (analyzer.py: AWS's API, an analysis of our own) -------
     @handler("CreateNetworkInsightsAccessScope", expand=False)
@@ -1042,10 +1087,20 @@ class AirgapEc2Provider(Ec2Provider):
         return _idempotent(context, request, lambda: self._create_vpc_endpoint(context, request))
 
     def _create_vpc_endpoint(self, context, request):
-        result = call_moto(context)
         ep_type = (request.get("VpcEndpointType") or "Gateway").lower()
+        # An endpoint to an account's endpoint service: its permissions decide whether the
+        # caller may, its acceptance setting whether the endpoint waits for the owner
+        # (vpce_connections.py).
+        service = (
+            vpce_connections.service_for(context, request)
+            if ep_type in ("interface", "gatewayloadbalancer")
+            else None
+        )
+        result = call_moto(context)
         if ep_type == "interface":
             _label_endpoint_enis(context, result["VpcEndpoint"]["VpcEndpointId"])
+        if service is not None and vpce_connections.connect(context, service, result):
+            return result
         if ep_type == "interface" and timing.delay("vpc-endpoint", "create") > 0:
             be = ec2_share.backend(context.account_id, context.region)
             ep = be.vpc_end_points.get(result["VpcEndpoint"]["VpcEndpointId"])

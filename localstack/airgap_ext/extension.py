@@ -30,6 +30,7 @@ FEATURES = [
     "iam-lint",
     "iam-enforce",
     "client-vpn",
+    "vpc-endpoint-connections",
 ]
 
 
