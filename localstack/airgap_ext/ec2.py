@@ -17,7 +17,7 @@ from localstack.services.ec2.provider import Ec2Provider
 from localstack.services.moto import call_moto, call_moto_with_request
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayVpcAttachment
 
-from . import analyzer, ec2_share, timing
+from . import analyzer, client_vpn, ec2_share, timing, vpce_connections
 from .common import LOCK, AwsError, tags_from_list
 
 LIVE_ATTACHMENT_STATES = ("pending", "pendingAcceptance", "available", "modifying", "initiating")
@@ -261,6 +261,155 @@ class AirgapEc2Provider(Ec2Provider):
     # Creates that take a ClientToken (botocore ec2: CreateRouteTable, CreateNatGateway,
     # CreateVpcEndpoint, CreateLaunchTemplate, CreateFlowLogs) answer a repeat with the
     # first result.
+    # ---- AWS Client VPN (client_vpn.py: moto has none of it) -----------------------------
+    # The creates that take a ClientToken (botocore: CreateClientVpnEndpoint,
+    # AssociateClientVpnTargetNetwork, AuthorizeClientVpnIngress, CreateClientVpnRoute) answer
+    # a repeat with the first result, as the other creates here do.
+    @handler("CreateClientVpnEndpoint", expand=False)
+    def create_client_vpn_endpoint(self, context: RequestContext, request):
+        return _idempotent(context, request, lambda: client_vpn.create_endpoint(context, request))
+
+    @handler("DescribeClientVpnEndpoints", expand=False)
+    def describe_client_vpn_endpoints(self, context: RequestContext, request):
+        return client_vpn.describe_endpoints(context, request)
+
+    @handler("ModifyClientVpnEndpoint", expand=False)
+    def modify_client_vpn_endpoint(self, context: RequestContext, request):
+        return client_vpn.modify_endpoint(context, request)
+
+    @handler("DeleteClientVpnEndpoint", expand=False)
+    def delete_client_vpn_endpoint(self, context: RequestContext, request):
+        return client_vpn.delete_endpoint(context, request)
+
+    @handler("AssociateClientVpnTargetNetwork", expand=False)
+    def associate_client_vpn_target_network(self, context: RequestContext, request):
+        return _idempotent(context, request, lambda: client_vpn.associate(context, request))
+
+    @handler("DisassociateClientVpnTargetNetwork", expand=False)
+    def disassociate_client_vpn_target_network(self, context: RequestContext, request):
+        return client_vpn.disassociate(context, request)
+
+    @handler("DescribeClientVpnTargetNetworks", expand=False)
+    def describe_client_vpn_target_networks(self, context: RequestContext, request):
+        return client_vpn.describe_target_networks(context, request)
+
+    @handler("ApplySecurityGroupsToClientVpnTargetNetwork", expand=False)
+    def apply_security_groups_to_client_vpn_target_network(
+        self, context: RequestContext, request
+    ):
+        return client_vpn.apply_security_groups(context, request)
+
+    @handler("AuthorizeClientVpnIngress", expand=False)
+    def authorize_client_vpn_ingress(self, context: RequestContext, request):
+        return _idempotent(context, request, lambda: client_vpn.authorize(context, request))
+
+    @handler("RevokeClientVpnIngress", expand=False)
+    def revoke_client_vpn_ingress(self, context: RequestContext, request):
+        return client_vpn.revoke(context, request)
+
+    @handler("DescribeClientVpnAuthorizationRules", expand=False)
+    def describe_client_vpn_authorization_rules(self, context: RequestContext, request):
+        return client_vpn.describe_rules(context, request)
+
+    @handler("CreateClientVpnRoute", expand=False)
+    def create_client_vpn_route(self, context: RequestContext, request):
+        return _idempotent(context, request, lambda: client_vpn.create_route(context, request))
+
+    @handler("DeleteClientVpnRoute", expand=False)
+    def delete_client_vpn_route(self, context: RequestContext, request):
+        return client_vpn.delete_route(context, request)
+
+    @handler("DescribeClientVpnRoutes", expand=False)
+    def describe_client_vpn_routes(self, context: RequestContext, request):
+        return client_vpn.describe_routes(context, request)
+
+    @handler("ImportClientVpnClientCertificateRevocationList", expand=False)
+    def import_client_vpn_client_certificate_revocation_list(
+        self, context: RequestContext, request
+    ):
+        return client_vpn.import_crl(context, request)
+
+    @handler("ExportClientVpnClientCertificateRevocationList", expand=False)
+    def export_client_vpn_client_certificate_revocation_list(
+        self, context: RequestContext, request
+    ):
+        return client_vpn.export_crl(context, request)
+
+    @handler("ExportClientVpnClientConfiguration", expand=False)
+    def export_client_vpn_client_configuration(self, context: RequestContext, request):
+        return client_vpn.export_configuration(context, request)
+
+    @handler("DescribeClientVpnConnections", expand=False)
+    def describe_client_vpn_connections(self, context: RequestContext, request):
+        # No VPN client ever connects to the emulator: the endpoint's connections are none.
+        client_vpn._endpoint(context, request["ClientVpnEndpointId"])
+        return {"Connections": []}
+
+    # CreateTags/DeleteTags naming Client VPN endpoints (moto refuses their ids as unknown
+    # EC2 resources); the other resources of the same call go to moto.
+    @handler("CreateTags", expand=False)
+    def create_tags(self, context: RequestContext, request):
+        ours, rest = client_vpn.split_tag_resources(context, request.get("Resources"))
+        if ours:
+            client_vpn.create_tags(context, ours, tags_from_list(request.get("Tags")))
+        if rest or not ours:
+            return call_moto_with_request(context, {**request, "Resources": rest})
+        return {}
+
+    @handler("DeleteTags", expand=False)
+    def delete_tags(self, context: RequestContext, request):
+        ours, rest = client_vpn.split_tag_resources(context, request.get("Resources"))
+        if ours:
+            client_vpn.delete_tags(context, ours, request.get("Tags"))
+        if rest or not ours:
+            return call_moto_with_request(context, {**request, "Resources": rest})
+        return {}
+
+    # ---- VPC endpoint services: connections (vpce_connections.py) -------------------------
+    @handler("CreateVpcEndpointServiceConfiguration", expand=False)
+    def create_vpc_endpoint_service_configuration(self, context: RequestContext, request):
+        result = call_moto(context)
+        vpce_connections.register_service(context, result)
+        return result
+
+    @handler("DeleteVpcEndpointServiceConfigurations", expand=False)
+    def delete_vpc_endpoint_service_configurations(self, context: RequestContext, request):
+        refused, free = vpce_connections.refuse_attached(context, request["ServiceIds"])
+        result = {"Unsuccessful": []}
+        if free:
+            result = call_moto_with_request(context, {**request, "ServiceIds": free})
+            vpce_connections.forget_services(context, free)
+        result["Unsuccessful"] = list(result.get("Unsuccessful") or []) + refused
+        return result
+
+    @handler("DescribeVpcEndpointServices", expand=False)
+    def describe_vpc_endpoint_services(self, context: RequestContext, request):
+        names = request.get("ServiceNames") or []
+        foreign, rest = vpce_connections.foreign_services(context, names)
+        if not foreign:
+            return super().describe_vpc_endpoint_services(context, request)
+        if rest:
+            result = call_moto_with_request(context, {**request, "ServiceNames": rest})
+        else:
+            result = {"ServiceDetails": [], "ServiceNames": []}
+        result["ServiceDetails"] = list(result.get("ServiceDetails") or []) + foreign
+        result["ServiceNames"] = list(result.get("ServiceNames") or []) + [
+            d["ServiceName"] for d in foreign
+        ]
+        return result
+
+    @handler("DescribeVpcEndpointConnections", expand=False)
+    def describe_vpc_endpoint_connections(self, context: RequestContext, request):
+        return vpce_connections.describe(context, request)
+
+    @handler("AcceptVpcEndpointConnections", expand=False)
+    def accept_vpc_endpoint_connections(self, context: RequestContext, request):
+        return vpce_connections.accept(context, request)
+
+    @handler("RejectVpcEndpointConnections", expand=False)
+    def reject_vpc_endpoint_connections(self, context: RequestContext, request):
+        return vpce_connections.reject(context, request)
+
     # ---- Network Access Analyzer (analyzer.py: AWS's API, an analysis of our own) -------
     @handler("CreateNetworkInsightsAccessScope", expand=False)
     def create_network_insights_access_scope(self, context: RequestContext, request):
@@ -938,10 +1087,20 @@ class AirgapEc2Provider(Ec2Provider):
         return _idempotent(context, request, lambda: self._create_vpc_endpoint(context, request))
 
     def _create_vpc_endpoint(self, context, request):
-        result = call_moto(context)
         ep_type = (request.get("VpcEndpointType") or "Gateway").lower()
+        # An endpoint to an account's endpoint service: its permissions decide whether the
+        # caller may, its acceptance setting whether the endpoint waits for the owner
+        # (vpce_connections.py).
+        service = (
+            vpce_connections.service_for(context, request)
+            if ep_type in ("interface", "gatewayloadbalancer")
+            else None
+        )
+        result = call_moto(context)
         if ep_type == "interface":
             _label_endpoint_enis(context, result["VpcEndpoint"]["VpcEndpointId"])
+        if service is not None and vpce_connections.connect(context, service, result):
+            return result
         if ep_type == "interface" and timing.delay("vpc-endpoint", "create") > 0:
             be = ec2_share.backend(context.account_id, context.region)
             ep = be.vpc_end_points.get(result["VpcEndpoint"]["VpcEndpointId"])

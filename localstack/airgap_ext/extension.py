@@ -29,6 +29,8 @@ FEATURES = [
     "iam-check",
     "iam-lint",
     "iam-enforce",
+    "client-vpn",
+    "vpc-endpoint-connections",
 ]
 
 

@@ -75,6 +75,7 @@ _EC2_IDS = (
     ("tgw-attach-", "transit-gateway-attachment"),
     ("tgw-rtb-", "transit-gateway-route-table"),
     ("tgw-", "transit-gateway"),
+    ("cvpn-endpoint-", "client-vpn-endpoint"),
     ("vpce-svc-", "vpc-endpoint-service"),
     ("vpce-", "vpc-endpoint"),
     ("vpc-", "vpc"),

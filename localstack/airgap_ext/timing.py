@@ -44,6 +44,19 @@ def _durations() -> dict[tuple[str, str], float]:
     # Not a kind of the catalogue: an interface endpoint's network interfaces outlive the
     # endpoint (unverified, ~1 min), which is what keeps its subnet from being deleted.
     out[("vpc-endpoint", "release")] = 60.0
+    # Not kinds of the catalogue either: AWS Client VPN (client_vpn.py). Fixed, short delays
+    # of our own, scaled like every other duration; they are NOT AWS's durations (an
+    # association took 8-11 minutes in terraform-provider-aws's acceptance runs, PR #7030
+    # and #7564), so a catalogue kind, when airgapctl gets one, should replace them.
+    for kind, create, delete in (
+        ("client-vpn-endpoint", 0.0, 10.0),
+        ("client-vpn-association", 30.0, 30.0),
+        ("client-vpn-route", 5.0, 5.0),
+        ("client-vpn-rule", 5.0, 5.0),
+        ("client-vpn-crl", 5.0, 0.0),
+    ):
+        out[(kind, "create")] = create
+        out[(kind, "delete")] = delete
     return out
 
 

@@ -445,13 +445,26 @@ def test_replace_route_points_a_route_at_another_vpc_endpoint(account):
     ec2 = account.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    # Gateway Load Balancer endpoints need a service that exists and allows the caller
+    # (vpce_connections.py): a GWLB's endpoint service of this account, accepting all.
+    sn = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    gwlb = account.client("elbv2").create_load_balancer(
+        Name="inspection", Subnets=[sn], Type="gateway"
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    svc = ec2.create_vpc_endpoint_service_configuration(
+        GatewayLoadBalancerArns=[gwlb], AcceptanceRequired=False
+    )["ServiceConfiguration"]
+    ec2.modify_vpc_endpoint_service_permissions(
+        ServiceId=svc["ServiceId"], AddAllowedPrincipals=[f"arn:aws:iam::{account.id}:root"]
+    )
     first, second = (
         ec2.create_vpc_endpoint(
             VpcId=vpc,
-            ServiceName=f"com.amazonaws.vpce.eu-central-1.vpce-svc-0{n}",
+            ServiceName=svc["ServiceName"],
             VpcEndpointType="GatewayLoadBalancer",
+            SubnetIds=[sn],
         )["VpcEndpoint"]["VpcEndpointId"]
-        for n in "12"
+        for _ in "12"
     )
     ec2.create_route(RouteTableId=rt, DestinationCidrBlock="10.9.0.0/16", VpcEndpointId=first)
     ec2.replace_route(RouteTableId=rt, DestinationCidrBlock="10.9.0.0/16", VpcEndpointId=second)
