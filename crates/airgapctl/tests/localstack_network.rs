@@ -1270,7 +1270,7 @@ async fn a_vpn_is_built_configured_revoked_and_destroyed() -> Res {
     let sm = aws_sdk_secretsmanager::Client::new(&conf);
     let text = format!(
         "{}access:\n  vpn:\n    vpc: access\n    clientCidr: 10.250.0.0/22\n    cidrs: [10.10.0.0/16]\n",
-        w.blueprint(&w.env, &[("workload", "10.10.0.0/16", &[]), ("access", "10.30.0.0/24", &[])])
+        w.blueprint(&w.env, &[("workload", "10.10.0.0/16", &[]), ("access", "10.30.0.0/16", &[])])
     );
     let bp = w.write("bp.yaml", &text);
     w.apply(&bp).await.expect(0, "airgapctl");
