@@ -176,19 +176,28 @@ fn firewall_traffic_passes_the_endpoint_of_its_az_both_ways() {
     }
     // Both rule groups match the spokes' traffic, in the policy's strict order.
     let home = Some(Value::List(
-        ["100.64.0.0/22", "10.10.0.0/16", "10.20.0.0/20"].into_iter().map(Value::str).collect(),
+        ["100.64.0.0/22", "10.10.0.0/16", "10.20.0.0/20", "10.30.0.0/22"]
+            .into_iter()
+            .map(Value::str)
+            .collect(),
     ));
     for group in ["firewall/rules/flows", "firewall/rules/domains", "firewall/rules/allow"] {
         assert_eq!(attr(group, "homeNet"), home, "{group}");
         assert_eq!(attr(group, "ruleOrder"), s("STRICT_ORDER"), "{group}");
     }
-    // The cluster API from the tooling VPC (apiAccessCidrs) crosses the firewall between
-    // two spokes: passed before the domain rules and the policy's drop_established.
+    // The cluster API from the tooling VPC (apiAccessCidrs) and from the VPN's access VPC
+    // crosses the firewall between two spokes: passed before the domain rules and the
+    // policy's drop_established.
     assert_eq!(
         attr("firewall/rules/flows", "rules"),
-        Some(Value::List(vec![Value::str(
-            "pass tcp 10.20.0.0/20 any -> 10.10.0.0/16 443 (msg:\"cluster apps API\"; flow:to_server; sid:1000;)"
-        )]))
+        Some(Value::List(vec![
+            Value::str(
+                "pass tcp 10.20.0.0/20 any -> 10.10.0.0/16 443 (msg:\"cluster apps API\"; flow:to_server; sid:1000;)"
+            ),
+            Value::str(
+                "pass tcp 10.30.0.0/22 any -> 10.10.0.0/16 443 (msg:\"cluster apps API\"; flow:to_server; sid:1001;)"
+            ),
+        ]))
     );
     assert_eq!(attr("firewall/policy", "ruleOrder"), s("STRICT_ORDER"));
     assert_eq!(
@@ -272,11 +281,14 @@ fn names_built_from_the_longest_allowed_env_and_cluster_fit_their_api_limits() {
     use airgap_engine::Value;
     let text = std::fs::read_to_string(plans_dir().join("hub-spoke.yaml")).unwrap();
     let cluster = format!("a{}", "p".repeat(99));
-    let text = text.replacen("  - name: apps\n", &format!("  - name: {cluster}\n"), 1).replacen(
-        "        amiType: AL2023_x86_64_STANDARD\n",
-        "        amiId: ami-0123456789abcdef0\n",
-        1,
-    );
+    let text = text
+        .replacen("  - name: apps\n", &format!("  - name: {cluster}\n"), 1)
+        .replacen("clusters: [apps]", &format!("clusters: [{cluster}]"), 1)
+        .replacen(
+            "        amiType: AL2023_x86_64_STANDARD\n",
+            "        amiId: ami-0123456789abcdef0\n",
+            1,
+        );
     let bp = parse("hub-spoke.yaml", &text).expect("names within the blueprint's own limits");
     let env = "e".repeat(32);
     let g = expand_as(&bp, &env).unwrap().seal().unwrap();
@@ -351,17 +363,13 @@ async fn an_existing_transit_gateway_is_used_and_never_managed() {
     assert_eq!(cloud.count(&env)["tgw-route-table"], 2);
 }
 
-/// plans/hub-spoke.yaml with an access VPC in the network account and a VPN for the
-/// `apps` cluster's admins.
+/// plans/hub-spoke.yaml (its access VPC and the VPN for the `apps` cluster's admins),
+/// with `extra` lines added to `access.vpn`.
 fn with_vpn(extra: &str) -> String {
     let text = std::fs::read_to_string(plans_dir().join("hub-spoke.yaml")).unwrap();
-    let vpcs = "vpcs:\n";
-    assert!(text.contains(vpcs));
-    let access_vpc = "vpcs:\n  - name: access\n    account: network\n    cidr: 10.30.0.0/24\n    subnets: { controlPlane: 28, dataPlane: 28, endpoints: 27, transit: 28 }\n";
-    format!(
-        "{}\naccess:\n  vpn:\n    vpc: access\n    clientCidr: 10.250.0.0/22\n    clusters: [apps]\n{extra}",
-        text.replacen(vpcs, access_vpc, 1).trim_end()
-    )
+    let at = "    clusters: [apps]\n";
+    assert!(text.contains(at), "hub-spoke.yaml declares the VPN");
+    text.replacen(at, &format!("{at}{extra}"), 1)
 }
 
 /// `access.vpn`: the CA, a security group and the endpoint in the access VPC's account,
@@ -392,9 +400,9 @@ async fn a_vpn_reaches_the_clusters_it_names_and_nothing_else() {
         .filter(|n| n.id.0.starts_with("cluster/apps/sg/api/"))
         .map(|n| n.attrs["cidr"].clone())
         .collect();
-    assert!(api_rules.contains(&Value::str("10.30.0.0/24")), "{api_rules:?}");
+    assert!(api_rules.contains(&Value::str("10.30.0.0/22")), "{api_rules:?}");
     let flows = &g.get(&"firewall/rules/flows".into()).expect("pass rules").attrs["rules"];
-    assert!(flows.to_string().contains("pass tcp 10.30.0.0/24 any -> 10.10.0.0/16 443"), "{flows}");
+    assert!(flows.to_string().contains("pass tcp 10.30.0.0/22 any -> 10.10.0.0/16 443"), "{flows}");
 
     let ha = airgap_blueprint::parse("hub-spoke.yaml", &with_vpn("    highAvailability: true\n"))
         .unwrap();

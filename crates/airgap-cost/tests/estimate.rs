@@ -46,7 +46,7 @@ fn hub_spoke(usage: &Usage) -> airgap_cost::Report {
 }
 
 /// Every kind of hub-spoke.yaml, computed by hand from the snapshot (2 AZs):
-/// 16 endpoints x 2 AZ x 0.012 x 730 = 280.32; 3 attachments x 0.06 x 730 = 131.40;
+/// 16 endpoints x 2 AZ x 0.012 x 730 = 280.32; 4 attachments x 0.06 x 730 = 175.20;
 /// 2 firewall endpoints x 0.395 x 730 = 576.70; 2 NAT gateways waived by the firewall
 /// endpoints = 0; 2 Elastic IPs x 0.005 x 730 = 7.30; the cluster 0.10 x 730 = 73.00;
 /// nodes 3 x m6i.large 0.115 x 730 + 1 x c6i.xlarge 0.194 x 730 = 393.47; 1 KMS key 1.00.
@@ -56,7 +56,7 @@ fn hub_spoke_costs_what_its_resources_do() {
     let kinds = r.estimate.by_kind();
     let expect = [
         (Kind::InterfaceEndpoints, 280.32),
-        (Kind::TransitGateway, 131.40),
+        (Kind::TransitGateway, 175.20),
         (Kind::NetworkFirewall, 576.70),
         (Kind::NatGateways, 0.0),
         (Kind::PublicIpv4, 7.30),
@@ -68,7 +68,7 @@ fn hub_spoke_costs_what_its_resources_do() {
     for (kind, want) in expect {
         assert!(close(kinds[&kind], want), "{kind:?}: {} != {want}", kinds[&kind]);
     }
-    assert!(close(r.estimate.monthly_total, 1463.19), "{}", r.estimate.monthly_total);
+    assert!(close(r.estimate.monthly_total, 1506.99), "{}", r.estimate.monthly_total);
     let accounts: Vec<String> = r.estimate.by_account().into_iter().map(|(a, _)| a).collect();
     assert_eq!(accounts, ["network", "shared", "workload"]);
     // The NAT gateways are billed, then waived against the firewall's endpoint hours.

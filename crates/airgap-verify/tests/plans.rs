@@ -32,7 +32,7 @@ fn hub_spoke_passes_every_check() {
     assert_eq!(s3[0], "endpoints: vpc/workload/endpoint/s3, vpc/tooling/endpoint/s3");
     // The egress evidence: every spoke subnet, every class outside the environment.
     let e = &r.get("egress.firewall-first").unwrap().evidence[0];
-    assert!(e.starts_with("16 spoke subnets x 4 destination classes"), "{e}");
+    assert!(e.starts_with("24 spoke subnets x 5 destination classes"), "{e}");
 }
 
 #[test]
