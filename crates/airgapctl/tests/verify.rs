@@ -63,7 +63,7 @@ fn hub_spoke_as_shipped_passes_every_check() {
     assert!(out.contains("N/A  eks.endpoint-dns"), "{out}");
     // One line per check, with its evidence.
     assert!(out.contains("PASS egress.firewall-first"), "{out}");
-    assert!(out.contains("16 spoke subnets x "), "{out}");
+    assert!(out.contains("24 spoke subnets x "), "{out}");
     assert_eq!(out.lines().filter(|l| l.starts_with("PASS ")).count(), 15, "{out}");
     // --evidence: every line, the traced example path of the egress check among them.
     let o = run(&dir, &["verify", "-f", plan, "--evidence"]);
