@@ -68,7 +68,7 @@ fn hub_spoke_as_shipped_passes_every_check() {
     // --evidence: every line, the traced example path of the egress check among them.
     let o = run(&dir, &["verify", "-f", plan, "--evidence"]);
     let out = stdout(&o);
-    assert!(out.contains("e.g. vpc/tooling/subnet/controlPlane/a -> 1.1.1.1:"), "{out}");
+    assert!(out.contains("e.g. vpc/access/subnet/controlPlane/a -> 1.1.1.1:"), "{out}");
     assert!(out.contains("firewall endpoint firewall (eu-central-1a)"), "{out}");
     assert!(out.contains("allowed domains: .amazonaws.com, api.partner.example"), "{out}");
 
