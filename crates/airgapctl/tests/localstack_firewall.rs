@@ -33,7 +33,8 @@ fn repo_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
 }
 
-/// plans/hub-spoke.yaml with the test's accounts, without `clusters` and `registries`.
+/// plans/hub-spoke.yaml with the test's accounts, without `clusters`, `registries` and
+/// `access` (whose VPN reaches a cluster).
 fn blueprint(ids: [&str; 3]) -> String {
     let text = std::fs::read_to_string(repo_file("plans/hub-spoke.yaml")).expect("example");
     let mut out = String::new();
@@ -41,7 +42,7 @@ fn blueprint(ids: [&str; 3]) -> String {
     for line in text.lines() {
         let top_level = !line.starts_with([' ', '#', '-']) && line.contains(':');
         if top_level {
-            skipping = line.starts_with("clusters:") || line.starts_with("registries:");
+            skipping = ["clusters:", "registries:", "access:"].iter().any(|k| line.starts_with(k));
         }
         if !skipping {
             out.push_str(line);
