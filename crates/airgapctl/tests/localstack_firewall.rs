@@ -25,7 +25,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_airgapctl");
 const SCALE: f64 = 0.01;
 const ENV: &str = "hub-spoke";
 const AZS: [&str; 2] = ["a", "b"];
-const SPOKES: [(&str, &str); 2] = [("workload", "10.10.0.0/16"), ("tooling", "10.20.0.0/20")];
+const SPOKES: [(&str, &str); 3] =
+    [("workload", "10.10.0.0/16"), ("tooling", "10.20.0.0/20"), ("access", "10.30.0.0/22")];
 const DOMAINS: [&str; 2] = [".amazonaws.com", "api.partner.example"];
 const DOMAINS_V2: [&str; 2] = [".amazonaws.com", "registry.example.org"];
 
@@ -381,7 +382,7 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
     // The rule groups: the allowlist on TLS SNI and HTTP Host, the UDP rule, both
     // matching the spokes' traffic (HOME_NET) in strict order.
     let home: BTreeSet<String> =
-        ["100.64.0.0/22", SPOKES[0].1, SPOKES[1].1].iter().map(|s| s.to_string()).collect();
+        std::iter::once("100.64.0.0/22").chain(SPOKES.map(|s| s.1)).map(str::to_string).collect();
     for (id, (_, d)) in &groups {
         let g = d.rule_group().expect("rule group");
         assert_eq!(
