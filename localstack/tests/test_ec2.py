@@ -209,7 +209,9 @@ def test_route_tables_link_only_attachments_in_use(account, time_scale):
     to an attachment that is not yet available is "IncorrectState: tgw-attach-... is in
     invalid state"; the same holds for an association, and for an attachment being
     deleted or deleted."""
-    time_scale(account, 0.01)  # an attachment takes 0.6 s to become available
+    # An attachment takes 3 s to become available: room for the route table's creation
+    # and the two refused calls on a loaded machine (at 0.6 s they came too late).
+    time_scale(account, 0.05)
     ec2 = account.client("ec2")
 
     def gateway_available(tgw):

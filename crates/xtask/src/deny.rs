@@ -28,8 +28,11 @@ const ALLOWED: [&str; 13] = [
 
 /// Crates built in more than one version today (mostly the AWS SDK's legacy HTTP stack
 /// beside the current one). A new one fails the check: raise this on purpose, with the
-/// reason in the commit, or unify the versions.
-const DUPLICATE_BUDGET: usize = 25;
+/// reason in the commit, or unify the versions. 27: rcgen (the VPN's certificate
+/// authority) brings x509-parser as an optional dependency it never turns on here; Cargo
+/// locks it all the same, with bit-vec 0.10 and synstructure 0.13 beside the versions in
+/// use, which `cargo metadata` lists though nothing builds them.
+const DUPLICATE_BUDGET: usize = 27;
 
 pub fn check(cargo: &str) -> Result<String, String> {
     let out = Command::new(cargo)
