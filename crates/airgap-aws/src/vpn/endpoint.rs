@@ -14,7 +14,12 @@
 //!   (yet) is a conflict, and the retried create (same client tokens) goes on from there.
 //! - An endpoint with target networks cannot be deleted: they are disassociated first,
 //!   and the delete waits (a conflict) until none is left.
-//! - Associate, authorize, route and create take a client token.
+//! - Only the create sends a client token. Associate, authorize and route take one too,
+//!   but a token names one result for as long as AWS keeps it: the same subnet associated
+//!   again after its association was removed (a destroy killed half-way, then an apply)
+//!   would get the removed association back, and its routes with it. They are made
+//!   idempotent by reading what exists first and taking "already there" answers
+//!   (InvalidClientVpnDuplicate...) as done.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -37,7 +42,10 @@ use crate::tags;
 
 pub struct ClientVpnEndpoint(pub Arc<Ec2>);
 
-/// A client token for one call of one node: the same on a retry, different per call.
+/// The client token of the endpoint's create: the same on a retry of the same request,
+/// different for another (EC2 refuses a token seen with other parameters:
+/// IdempotentParameterMismatch), so `what` carries the resolved spec, which differs
+/// between environments of one name (their certificate, VPC and group ids).
 fn token(node: &Resolved, call: &str, what: &str) -> String {
     format!(
         "{:016x}",
@@ -104,6 +112,19 @@ async fn children(c: &aws_sdk_ec2::Client, id: &str) -> Result<Children, KindErr
     })
 }
 
+impl Children {
+    /// Subnets associated or being associated: what the endpoint has. One being
+    /// disassociated is on its way out (a killed destroy may have started it) and counts
+    /// as gone.
+    fn active(&self) -> Vec<String> {
+        self.associations
+            .iter()
+            .filter(|a| a.2 == "associating" || a.2 == "associated")
+            .map(|a| a.0.clone())
+            .collect()
+    }
+}
+
 fn sorted(v: impl IntoIterator<Item = String>) -> Vec<String> {
     let s: BTreeSet<String> = v.into_iter().collect();
     s.into_iter().collect()
@@ -127,24 +148,47 @@ async fn reconcile(
 ) -> Result<(), KindError> {
     let have = children(c, id).await?;
     let subnets = resolved(&spec.subnets)?;
-    let associated: Vec<String> = have.associations.iter().map(|a| a.0.clone()).collect();
+    let associated = have.active();
+    // A subnet whose earlier association is still being removed: associating it again now
+    // would race the removal, which takes the subnet's routes with it. Wait it out.
+    if let Some((s, ..)) = have
+        .associations
+        .iter()
+        .find(|a| a.2 == "disassociating" && subnets.contains(&a.0) && !associated.contains(&a.0))
+    {
+        return Err(KindError::new(
+            ErrorClass::Conflict,
+            "TargetNetworkDisassociating",
+            format!("{id}: subnet {s} is still being disassociated"),
+        ));
+    }
     for s in missing(&subnets, &associated) {
-        c.associate_client_vpn_target_network()
+        let r = c
+            .associate_client_vpn_target_network()
             .client_vpn_endpoint_id(id)
             .subnet_id(s)
-            .client_token(token(node, "associate", s))
             .send()
-            .await
-            .map_err(classify)?;
+            .await;
+        match r {
+            Ok(_) => {}
+            // Associated by the first try of a retried call.
+            Err(e) if code_of(&e) == Some("InvalidClientVpnDuplicateAssociationException") => {}
+            Err(e) => return Err(classify(e)),
+        }
     }
     for (subnet, assoc, state) in &have.associations {
         if !subnets.contains(subnet) && state != "disassociating" {
-            c.disassociate_client_vpn_target_network()
+            let r = c
+                .disassociate_client_vpn_target_network()
                 .client_vpn_endpoint_id(id)
                 .association_id(assoc)
                 .send()
-                .await
-                .map_err(classify)?;
+                .await;
+            match r {
+                Ok(_) => {}
+                Err(e) if code_of(&e) == Some("InvalidClientVpnAssociationIdNotFound") => {}
+                Err(e) => return Err(classify(e)),
+            }
         }
     }
     for cidr in missing(&spec.authorize, &have.authorized) {
@@ -154,7 +198,6 @@ async fn reconcile(
             .target_network_cidr(cidr)
             .authorize_all_groups(true)
             .description(format!("airgap {}", node.env))
-            .client_token(token(node, "authorize", cidr))
             .send()
             .await;
         match r {
@@ -164,13 +207,18 @@ async fn reconcile(
         }
     }
     for cidr in have.authorized.iter().filter(|a| !spec.authorize.contains(a)) {
-        c.revoke_client_vpn_ingress()
+        let r = c
+            .revoke_client_vpn_ingress()
             .client_vpn_endpoint_id(id)
             .target_network_cidr(cidr)
             .revoke_all_groups(true)
             .send()
-            .await
-            .map_err(classify)?;
+            .await;
+        match r {
+            Ok(_) => {}
+            Err(e) if code_of(&e) == Some("InvalidClientVpnEndpointAuthorizationRuleNotFound") => {}
+            Err(e) => return Err(classify(e)),
+        }
     }
     for cidr in &spec.routes {
         for subnet in &subnets {
@@ -183,7 +231,6 @@ async fn reconcile(
                 .destination_cidr_block(cidr)
                 .target_vpc_subnet_id(subnet)
                 .description(format!("airgap {}", node.env))
-                .client_token(token(node, "route", &format!("{cidr} {subnet}")))
                 .send()
                 .await;
             match r {
@@ -260,10 +307,7 @@ impl Kind for ClientVpnEndpoint {
                     .map(|t| t.as_str().to_string())
                     .unwrap_or_default(),
                 dns_servers: sorted(e.dns_servers().iter().cloned()),
-                subnets: sorted(ch.associations.iter().map(|a| a.0.clone()))
-                    .into_iter()
-                    .map(Into::into)
-                    .collect(),
+                subnets: sorted(ch.active()).into_iter().map(Into::into).collect(),
                 authorize: sorted(ch.authorized),
                 routes: sorted(ch.routes.into_iter().map(|r| r.0)),
             };
@@ -307,7 +351,7 @@ impl Kind for ClientVpnEndpoint {
             .set_security_group_ids(Some(resolved(&spec.security_groups)?))
             .description(&spec.description)
             .tag_specifications(tag_spec(ResourceType::ClientVpnEndpoint, &node.env, &node.id.0))
-            .client_token(token(node, "create", ""))
+            .client_token(token(node, "create", &format!("{:?}", node.attrs)))
             .send()
             .await
             .map_err(classify)?;
@@ -354,12 +398,20 @@ impl Kind for ClientVpnEndpoint {
         };
         for (_, assoc, state) in &have.associations {
             if state != "disassociating" {
-                c.disassociate_client_vpn_target_network()
+                let r = c
+                    .disassociate_client_vpn_target_network()
                     .client_vpn_endpoint_id(id)
                     .association_id(assoc)
                     .send()
                     .await
-                    .map_err(classify)?;
+                    .map_err(classify);
+                // Gone already (a retried call whose first try went through): not the
+                // endpoint's NotFound, which would count the whole endpoint as deleted.
+                match r {
+                    Ok(_) => {}
+                    Err(e) if e.class == ErrorClass::NotFound => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         if !have.associations.is_empty() {

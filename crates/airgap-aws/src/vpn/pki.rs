@@ -131,10 +131,13 @@ async fn ca_for(
     }
     let ca = CaState::new(&spec.name)
         .map_err(|e| KindError::fatal("CertificateAuthority", e.to_string()))?;
+    // The token names this CA: a retry of the same request is the same version, and a
+    // retry that made a new CA (the first answer was lost and the listing did not show
+    // the secret yet) meets the name taken, answered below with the stored one.
     let token = format!(
         "{:016x}{:016x}",
         airgap_engine::fnv1a(&[node.env.as_bytes(), node.id.0.as_bytes()]),
-        airgap_engine::fnv1a(&[spec.secret.as_bytes()])
+        airgap_engine::fnv1a(&[ca.certificate.as_bytes()])
     );
     let mut req = c
         .create_secret()
@@ -145,8 +148,28 @@ async fn ca_for(
     for (k, v) in tags::standard(&node.env, &node.id.0) {
         req = req.tags(aws_sdk_secretsmanager::types::Tag::builder().key(k).value(v).build());
     }
-    let out = req.send().await.map_err(classify)?;
-    Ok((ca, out.arn().unwrap_or_default().to_string()))
+    match req.send().await {
+        Ok(out) => Ok((ca, out.arn().unwrap_or_default().to_string())),
+        // Secrets Manager API reference, CreateSecret: ResourceExistsException when the
+        // name is taken; the secret a lost answer made is read back (NotFound until the
+        // listing shows it: the engine retries).
+        Err(e) if code_of(&e) == Some("ResourceExistsException") => {
+            let found = secrets_of(c, &node.env).await?.into_iter().find(|s| s.name == spec.secret);
+            match found {
+                Some(s) if s.id == node.id.0 => Ok((read_ca(c, &s.arn).await?, s.arn)),
+                Some(s) => Err(KindError::fatal(
+                    "SecretTaken",
+                    format!("the secret {} belongs to {} of this environment", s.name, s.id),
+                )),
+                None => Err(KindError::new(
+                    ErrorClass::NotFound,
+                    "ResourceExistsException",
+                    format!("the secret {} exists but is not listed yet", spec.secret),
+                )),
+            }
+        }
+        Err(e) => Err(classify(e)),
+    }
 }
 
 /// The CA kept in secret `arn`.
