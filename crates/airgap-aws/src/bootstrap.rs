@@ -88,8 +88,11 @@ pub struct BootstrapError {
     pub detail: String,
 }
 
+fn tag(key: &str, value: &str) -> Tag {
+    Tag::builder().key(key).value(value).build().expect("key and value set")
+}
+
 fn std_tags() -> Vec<Tag> {
-    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().expect("key and value set");
     vec![tag(tags::MANAGED_BY, tags::MANAGER), tag("airgap:bootstrap", "deployer")]
 }
 
@@ -170,7 +173,7 @@ pub async fn ensure(
                     client
                         .tag_policy()
                         .policy_arn(&arn)
-                        .tags(Tag::builder().key(HASH_TAG).value(&hash).build().expect("set"))
+                        .tags(tag(HASH_TAG, &hash))
                         .send()
                         .await
                         .map_err(|e| fail("TagPolicy")(sdk(e)))?;
@@ -179,8 +182,8 @@ pub async fn ensure(
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => {
                 let mut tags = std_tags();
-                tags.push(Tag::builder().key(tags::ENV).value(&spec.env).build().expect("set"));
-                tags.push(Tag::builder().key(HASH_TAG).value(&hash).build().expect("set"));
+                tags.push(tag(tags::ENV, &spec.env));
+                tags.push(tag(HASH_TAG, &hash));
                 client
                     .create_policy()
                     .policy_name(&name)

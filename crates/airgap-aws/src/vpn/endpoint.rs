@@ -263,10 +263,6 @@ async fn reconcile(
     Ok(())
 }
 
-fn out(id: &str) -> Attrs {
-    id_out(id)
-}
-
 #[async_trait]
 impl Kind for ClientVpnEndpoint {
     kind_meta!(CLIENT_VPN_ENDPOINT);
@@ -314,7 +310,7 @@ impl Kind for ClientVpnEndpoint {
             out.push(Observed {
                 id: id.as_str().into(),
                 attrs: spec.to_attrs(),
-                outputs: self::out(ep),
+                outputs: id_out(ep),
                 physical_id: ep.to_string(),
                 parents: e.vpc_id().into_iter().map(str::to_string).collect(),
             });
@@ -357,7 +353,7 @@ impl Kind for ClientVpnEndpoint {
             .map_err(classify)?;
         let id = out.client_vpn_endpoint_id().unwrap_or_default().to_string();
         reconcile(c, node, &id, &spec).await?;
-        Ok(Created { physical_id: id.clone(), outputs: self::out(&id) })
+        Ok(Created { physical_id: id.clone(), outputs: id_out(&id) })
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {

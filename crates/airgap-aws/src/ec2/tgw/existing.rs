@@ -67,9 +67,8 @@ pub async fn check_existing(
             "wait until `aws ec2 describe-transit-gateways` shows it available",
         )),
     }
-    let opts = t.options();
-    let on = |v: Option<&str>| v == Some("enable");
-    if on(opts.and_then(|o| o.default_route_table_association()).map(|v| v.as_str())) {
+    let spec = super::transit_gateway::spec_of(t);
+    if spec.default_route_table_association {
         found.push(mismatch(
             "it associates new attachments with its default route table, and an attachment \
              can have only one association: the environment's would fail",
@@ -79,7 +78,7 @@ pub async fn check_existing(
             ),
         ));
     }
-    if on(opts.and_then(|o| o.default_route_table_propagation()).map(|v| v.as_str())) {
+    if spec.default_route_table_propagation {
         found.push(mismatch(
             "it propagates every new attachment's routes into its default route table, \
              which would make the spokes reachable from attachments outside the environment",
@@ -89,7 +88,7 @@ pub async fn check_existing(
             ),
         ));
     }
-    let accepts = on(opts.and_then(|o| o.auto_accept_shared_attachments()).map(|v| v.as_str()));
+    let accepts = spec.auto_accept_shared_attachments;
     if accepts != auto_accept {
         found.push(mismatch(
             format!(

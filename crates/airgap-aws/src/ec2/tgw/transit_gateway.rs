@@ -38,6 +38,25 @@ fn made_tgw(t: &aws_sdk_ec2::types::TransitGateway) -> Created {
     Created { physical_id: id.to_string(), outputs: tgw_out(id, t.transit_gateway_arn()) }
 }
 
+/// A gateway's options as the spec says them: the one reading of them, for observe and
+/// for the check of an existing gateway a blueprint names.
+pub(super) fn spec_of(t: &aws_sdk_ec2::types::TransitGateway) -> TransitGatewaySpec {
+    let opts = t.options();
+    let on = |v: Option<&str>| v == Some("enable");
+    TransitGatewaySpec {
+        asn: opts.and_then(|o| o.amazon_side_asn()).unwrap_or_default(),
+        auto_accept_shared_attachments: on(opts
+            .and_then(|o| o.auto_accept_shared_attachments())
+            .map(|v| v.as_str())),
+        default_route_table_association: on(opts
+            .and_then(|o| o.default_route_table_association())
+            .map(|v| v.as_str())),
+        default_route_table_propagation: on(opts
+            .and_then(|o| o.default_route_table_propagation())
+            .map(|v| v.as_str())),
+    }
+}
+
 /// Deleted ones linger in Describe; neither observed nor adopted.
 fn live(t: &aws_sdk_ec2::types::TransitGateway) -> bool {
     !matches!(t.state(), Some(TransitGatewayState::Deleted | TransitGatewayState::Deleting))
@@ -52,26 +71,10 @@ impl Kind for TransitGateway {
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let tgws = env_pages!(self.0, scope, env, describe_transit_gateways)?;
         let mine = tgws.into_iter().filter(|t| live(t) && owned_by(t.owner_id(), scope));
-        Ok(observe_tagged(mine, env, TagDrift::Shown, |t, o| {
-            let opts = t.options();
-            let on = |v: Option<&str>| v == Some("enable");
-            let spec = TransitGatewaySpec {
-                asn: opts.and_then(|o| o.amazon_side_asn()).unwrap_or_default(),
-                auto_accept_shared_attachments: on(opts
-                    .and_then(|o| o.auto_accept_shared_attachments())
-                    .map(|v| v.as_str())),
-                default_route_table_association: on(opts
-                    .and_then(|o| o.default_route_table_association())
-                    .map(|v| v.as_str())),
-                default_route_table_propagation: on(opts
-                    .and_then(|o| o.default_route_table_propagation())
-                    .map(|v| v.as_str())),
-            };
-            Observed {
-                attrs: spec.to_attrs(),
-                outputs: tgw_out(&o.physical_id, t.transit_gateway_arn()),
-                ..o
-            }
+        Ok(observe_tagged(mine, env, TagDrift::Shown, |t, o| Observed {
+            attrs: spec_of(t).to_attrs(),
+            outputs: tgw_out(&o.physical_id, t.transit_gateway_arn()),
+            ..o
         }))
     }
 
