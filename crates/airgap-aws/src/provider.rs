@@ -162,6 +162,7 @@ impl Provider {
         let mut vpn = crate::vpn::VpnClients {
             acm: crate::clients::PerScope::new(),
             secrets: crate::clients::PerScope::new(),
+            resolver: crate::clients::PerScope::new(),
         };
         let mut cluster = crate::eks::ClusterClients::new();
         let mut firewall = FirewallClients::default();
@@ -197,6 +198,10 @@ impl Provider {
                 .interceptor(stats.clone())
                 .build();
             vpn.secrets.insert(&scope, aws_sdk_secretsmanager::Client::from_conf(sm_conf));
+            let resolver_conf = aws_sdk_route53resolver::config::Builder::from(&conf)
+                .interceptor(stats.clone())
+                .build();
+            vpn.resolver.insert(&scope, aws_sdk_route53resolver::Client::from_conf(resolver_conf));
             cluster.insert(&scope, &conf, &stats);
             firewall.insert(&scope, &conf, &stats);
             if !scopes.contains(&scope) {

@@ -69,6 +69,19 @@ pub struct Blueprint {
 pub struct Access {
     /// `access.vpn`: an AWS Client VPN endpoint with mutual TLS.
     pub vpn: Option<Vpn>,
+    /// `access.dns`: a Route 53 Resolver inbound endpoint.
+    pub dns: Option<Dns>,
+}
+
+/// `access.dns`: a Route 53 Resolver inbound endpoint, so that resolvers outside the VPCs
+/// (on-premises, and the VPN's clients) resolve the environment's private names.
+#[derive(Debug, Clone)]
+pub struct Dns {
+    /// The VPC of `vpcs` whose resolver answers (its `endpoints` tier subnets hold the
+    /// endpoint's addresses).
+    pub vpc: Spanned<String>,
+    /// Networks besides the VPC's own whose resolvers may query it (TCP and UDP 53).
+    pub allow_from: Vec<Spanned<Ipv4Net>>,
 }
 
 /// `access.vpn`.

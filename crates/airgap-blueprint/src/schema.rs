@@ -276,7 +276,18 @@ pub fn json_schema() -> Value {
                 "description": "How people reach the private environment from outside.",
                 "type": "object",
                 "additionalProperties": false,
-                "properties": { "vpn": { "$ref": "#/$defs/vpn" } }
+                "properties": { "vpn": { "$ref": "#/$defs/vpn" }, "dns": { "$ref": "#/$defs/dns" } }
+            },
+            "dns": {
+                "description": "A Route 53 Resolver inbound endpoint in `vpc` (two addresses in its endpoints-tier subnets): resolvers outside the VPCs, and the VPN's clients when the VPN is in the same VPC, resolve the environment's private names through it.",
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["vpc"],
+                "properties": {
+                    "vpc": { "type": "string" },
+                    "allowFrom": { "type": "array", "uniqueItems": true, "items": { "$ref": "#/$defs/cidr" },
+                                   "description": "Networks besides the VPC's own whose resolvers may query the endpoint (TCP and UDP 53)." }
+                }
             },
             "vpn": {
                 "description": "An AWS Client VPN endpoint with mutual TLS in the account of `vpc`, associated with its endpoints-tier subnets; clients reach the named clusters' API and the listed CIDRs through the transit gateway and the firewall.",
@@ -408,6 +419,7 @@ mod tests {
             ("/$defs/endpointLayout", keys::ENDPOINT_LAYOUT),
             ("/$defs/access", keys::ACCESS),
             ("/$defs/vpn", keys::VPN),
+            ("/$defs/dns", keys::DNS),
         ];
         let mut objects_in_schema = 0;
         for (ptr, want) in table {

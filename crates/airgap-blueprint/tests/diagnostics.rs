@@ -609,3 +609,22 @@ fn a_vpn_needs_its_vpc_a_free_client_range_and_known_clusters() {
     )
     .expect("a valid VPN");
 }
+
+#[test]
+fn dns_needs_a_defined_vpc_and_cidrs_to_allow() {
+    let dns = |body: &str| format!("{BASE}access:\n  dns:\n{body}");
+    let d =
+        parse("dns.yaml", &dns("    vpc: workloads\n    allowFrom: [10.1.0.0/33]\n")).unwrap_err();
+    let codes: Vec<Code> = d.problems().iter().map(|p| p.code()).collect();
+    assert_eq!(codes.len(), 2, "{}", render(&d));
+    assert!(codes.contains(&Code::UndefinedVpc), "{}", render(&d));
+    let text = render(&d);
+    assert!(text.contains("did you mean `workload`?"), "{text}");
+    assert!(text.contains("dns.yaml:"), "says where: {text}");
+    let d = parse("dns.yaml", &dns("    allowFrom: [10.1.0.0/16]\n    port: 53\n")).unwrap_err();
+    let text = render(&d);
+    assert!(text.contains("vpc"), "the missing key is named: {text}");
+    assert!(text.contains("port"), "the unknown key is named: {text}");
+    parse("dns-ok.yaml", &dns("    vpc: workload\n    allowFrom: [192.168.0.0/16]\n"))
+        .expect("a valid DNS endpoint");
+}

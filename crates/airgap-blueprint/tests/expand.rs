@@ -387,7 +387,14 @@ async fn a_vpn_reaches_the_clusters_it_names_and_nothing_else() {
     assert_eq!(a["clientCidr"], Value::str("10.250.0.0/22"));
     assert_eq!(a["authorize"], Value::List(vec![Value::str("10.10.0.0/16")]));
     assert_eq!(a["routes"], Value::List(vec![Value::str("10.10.0.0/16")]));
-    assert_eq!(a["dnsServers"], Value::List(vec![Value::str("10.30.0.2")]));
+    // The resolver endpoint of `access.dns`, in the same VPC, answers clients.
+    assert_eq!(
+        a["dnsServers"],
+        Value::List(vec![
+            Value::reference("access/dns", "ip0"),
+            Value::reference("access/dns", "ip1")
+        ])
+    );
     assert_eq!(
         a["subnets"],
         Value::List(vec![Value::reference("vpc/access/subnet/endpoints/a", "id")])
@@ -412,4 +419,56 @@ async fn a_vpn_reaches_the_clusters_it_names_and_nothing_else() {
     // Applies, re-plans as unchanged (asserted inside) and destroys.
     let kinds = round_trip_graph(&bp.metadata.name.value, &g).await;
     assert_eq!(kinds["client-vpn-endpoint"], 1);
+    assert_eq!(kinds["resolver-endpoint"], 1);
+}
+
+/// `access.dns`: an inbound resolver endpoint with two addresses in the VPC's endpoints
+/// subnets of two AZs, its group admitting DNS from the VPC and `allowFrom`, the firewall
+/// passing DNS from `allowFrom` outside the VPC; without it, the VPN hands out the VPC's
+/// own resolver (base + 2).
+#[test]
+fn dns_from_outside_is_a_resolver_endpoint_the_vpn_hands_out() {
+    use airgap_engine::Value;
+    let text = with_vpn("").replace(
+        "  dns:\n    vpc: access\n",
+        "  dns:\n    vpc: access\n    allowFrom: [192.168.0.0/16]\n",
+    );
+    let bp = airgap_blueprint::parse("hub-spoke.yaml", &text).unwrap();
+    let g = expand(&bp).unwrap().seal().unwrap();
+    let dns = g.get(&"access/dns".into()).expect("the resolver endpoint");
+    assert_eq!(dns.kind, "resolver-endpoint");
+    assert_eq!(dns.scope.account, bp.account("network").unwrap().id.value);
+    assert_eq!(dns.attrs["direction"], Value::str("INBOUND"));
+    assert_eq!(
+        dns.attrs["subnets"],
+        Value::List(vec![
+            Value::reference("vpc/access/subnet/endpoints/a", "id"),
+            Value::reference("vpc/access/subnet/endpoints/b", "id"),
+        ])
+    );
+    let mut rules: Vec<String> = g
+        .nodes()
+        .filter(|n| n.id.0.starts_with("access/dns/sg/"))
+        .map(|n| format!("{} {} {}", n.attrs["protocol"], n.attrs["port"], n.attrs["cidr"]))
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            "\"tcp\" 53 \"10.30.0.0/22\"",
+            "\"tcp\" 53 \"192.168.0.0/16\"",
+            "\"udp\" 53 \"10.30.0.0/22\"",
+            "\"udp\" 53 \"192.168.0.0/16\"",
+        ]
+    );
+    let flows = g.get(&"firewall/rules/flows".into()).unwrap().attrs["rules"].to_string();
+    assert!(flows.contains("pass udp 192.168.0.0/16 any -> 10.30.0.0/22 53"), "{flows}");
+    assert!(flows.contains("pass tcp 192.168.0.0/16 any -> 10.30.0.0/22 53"), "{flows}");
+
+    let without = with_vpn("").replace("  dns:\n    vpc: access\n", "");
+    let bp = airgap_blueprint::parse("hub-spoke.yaml", &without).unwrap();
+    let g = expand(&bp).unwrap().seal().unwrap();
+    assert!(g.get(&"access/dns".into()).is_none());
+    let vpn = g.get(&"access/vpn".into()).unwrap();
+    assert_eq!(vpn.attrs["dnsServers"], Value::List(vec![Value::str("10.30.0.2")]));
 }

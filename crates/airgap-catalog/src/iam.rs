@@ -1514,6 +1514,65 @@ pub const CLIENT_VPN_ENDPOINT: Permissions = Permissions {
     ],
 };
 
+const RESOLVER_ARN: &str = "arn:{partition}:route53resolver:{region}:{account}:resolver-endpoint/*";
+const RESOLVER_READS: Grant = Grant::on(
+    &["route53resolver:GetResolverEndpoint", "route53resolver:ListResolverEndpointIpAddresses"],
+    &[RESOLVER_ARN],
+)
+.because(READ_WHY);
+const RESOLVER_LIST: Grant =
+    Grant::any(&["route53resolver:ListResolverEndpoints"], NO_RESOURCE_WHY);
+/// Resolver makes and removes the endpoint's network interfaces with the caller's
+/// permissions (AWS's managed policy AmazonRoute53ResolverFullAccess grants these).
+const RESOLVER_EC2_READS: Grant = describe(&[
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeAvailabilityZones",
+]);
+const RESOLVER_ENIS_WHY: &str = "the endpoint's network interfaces are Resolver's, made \
+     with the caller's permissions and no tags of the environment: scoped by ARN only";
+
+/// Found by the CreatorRequestId `airgap/<env>/<id>/...` ListResolverEndpoints answers
+/// (no per-endpoint tag read); tagged at creation.
+pub const RESOLVER_ENDPOINT: Permissions = Permissions {
+    name: "resolver-endpoint",
+    observe: &[RESOLVER_LIST, RESOLVER_READS],
+    create: &[
+        RESOLVER_LIST,
+        RESOLVER_READS,
+        RESOLVER_EC2_READS,
+        Grant::on(
+            &["route53resolver:CreateResolverEndpoint", "route53resolver:TagResource"],
+            &[RESOLVER_ARN],
+        )
+        .when(&[REQUEST_TAG]),
+        Grant::on(&["ec2:CreateNetworkInterface"], &[SUBNET_ARN, SG_ARN]).when(&[RESOURCE_TAG]),
+        Grant::on(
+            &[
+                "ec2:CreateNetworkInterface",
+                "ec2:CreateNetworkInterfacePermission",
+                "ec2:ModifyNetworkInterfaceAttribute",
+            ],
+            &[ENI_ARN],
+        )
+        .because(RESOLVER_ENIS_WHY),
+    ],
+    update: &[
+        RESOLVER_READS,
+        Grant::on(&["route53resolver:UpdateResolverEndpoint"], &[RESOLVER_ARN])
+            .when(&[RESOURCE_TAG]),
+    ],
+    delete: &[
+        RESOLVER_LIST,
+        RESOLVER_READS,
+        Grant::on(&["route53resolver:DeleteResolverEndpoint"], &[RESOLVER_ARN])
+            .when(&[RESOURCE_TAG]),
+        Grant::on(&["ec2:DeleteNetworkInterface"], &[ENI_ARN]).because(RESOLVER_ENIS_WHY),
+    ],
+};
+
 /// Every kind's permissions, one per catalogue entry.
 pub const KINDS: &[&Permissions] = &[
     &VPC,
@@ -1556,6 +1615,7 @@ pub const KINDS: &[&Permissions] = &[
     &ROUTE53_ASSOCIATION,
     &VPN_PKI,
     &CLIENT_VPN_ENDPOINT,
+    &RESOLVER_ENDPOINT,
 ];
 
 /// The permissions of a kind.
@@ -1807,6 +1867,7 @@ mod tests {
             "elasticloadbalancing",
             "acm",
             "secretsmanager",
+            "route53resolver",
         ];
         for (name, _, g) in all_grants() {
             assert!(!g.actions.is_empty() && !g.resources.is_empty(), "{name}: empty grant");

@@ -19,6 +19,7 @@ pub const LOGS: &str = "logs";
 pub const ECR: &str = "ecr";
 pub const ROUTE53: &str = "route53";
 pub const ACM: &str = "acm";
+pub const RESOLVER: &str = "route53resolver";
 
 const fn ec2(name: &'static str, timing: Timing, replace: &'static [&'static str]) -> KindFacts {
     KindFacts {
@@ -204,4 +205,15 @@ pub const CLIENT_VPN_ENDPOINT: KindFacts = ec2(
     "client-vpn-endpoint",
     Timing::secs(300, 300, 300, 1800),
     &["clientCidr", "vpc", "transport", "splitTunnel"],
+);
+/// A Route 53 Resolver inbound endpoint: its addresses are network interfaces Resolver
+/// makes in the subnets named. Unverified: creation takes a few minutes (the endpoint is
+/// `CREATING` until every interface is up), deletion about as long. Its security groups
+/// and addresses are fixed at creation here (UpdateResolverEndpoint changes only the
+/// name, type and protocols; addresses move one by one, which a replacement does whole).
+pub const RESOLVER_ENDPOINT: KindFacts = svc(
+    "resolver-endpoint",
+    RESOLVER,
+    Timing::secs(150, 5, 120, 900),
+    &["direction", "securityGroups", "subnets"],
 );

@@ -66,6 +66,7 @@ pub const ALL: &[&KindFacts] = &[
     &ROUTE53_ASSOCIATION,
     &VPN_PKI,
     &CLIENT_VPN_ENDPOINT,
+    &RESOLVER_ENDPOINT,
 ];
 
 /// The kind of that name.
@@ -97,6 +98,8 @@ pub fn rate_limits() -> RateLimits {
     r.set(ROUTE53, 5.0, 5.0);
     // ACM and Secrets Manager: unpublished for these calls; a few a second is plenty.
     r.set(ACM, 10.0, 5.0);
+    // Route 53 Resolver: unpublished; its calls here are a few per endpoint.
+    r.set(RESOLVER, 5.0, 5.0);
     r
 }
 

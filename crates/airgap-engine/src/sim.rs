@@ -553,6 +553,12 @@ fn outputs(r: &SimResource, now: Instant) -> Attrs {
     if r.kind == "launch-template" {
         out.insert("version".to_string(), Value::Str("1".to_string()));
     }
+    // A resolver endpoint's addresses (the VPN hands them to clients).
+    if r.kind == "resolver-endpoint" {
+        for i in 0..2 {
+            out.insert(format!("ip{i}"), Value::Str(format!("198.18.0.{}", 10 + i)));
+        }
+    }
     if r.kind == "firewall" && r.ready_at.is_none_or(|t| now >= t) {
         for az in ["a", "b", "c", "d", "e", "f"] {
             out.insert(

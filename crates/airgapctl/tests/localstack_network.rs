@@ -1256,20 +1256,23 @@ async fn an_existing_transit_gateway_is_built_on_and_left_alone() -> Res {
     Ok(())
 }
 
-/// `access.vpn` (issue 21): the endpoint has the server certificate from ACM as its own
-/// and its clients' root chain, split tunnel, the access VPC's resolver, one target
-/// network, an authorization rule and a route for the workload VPC; `access vpn-config`
+/// `access.vpn` and `access.dns` (issue 21): the endpoint has the server certificate from
+/// ACM as its own and its clients' root chain, split tunnel, the addresses of the
+/// resolver endpoint `access.dns` makes in the access VPC (inbound, operational, tagged,
+/// its group admitting DNS from the VPC and `allowFrom`), one target network, an
+/// authorization rule and a route for the workload VPC; `access vpn-config`
 /// writes an OpenVPN file naming the endpoint with the user's certificate and key;
 /// `--revoke` puts the certificate on the endpoint's revocation list; a re-plan is
-/// empty; destroy leaves no endpoint, certificate or secret.
+/// empty; destroy leaves no endpoint, resolver endpoint, certificate or secret.
 #[tokio::test]
 async fn a_vpn_is_built_configured_revoked_and_destroyed() -> Res {
     let w = World::new("vpn").await?;
     let conf = airgap_testkit::LocalStack::connect().await?.sdk_config(&w.account).await?;
     let acm = aws_sdk_acm::Client::new(&conf);
     let sm = aws_sdk_secretsmanager::Client::new(&conf);
+    let r53r = aws_sdk_route53resolver::Client::new(&conf);
     let text = format!(
-        "{}access:\n  vpn:\n    vpc: access\n    clientCidr: 10.250.0.0/22\n    cidrs: [10.10.0.0/16]\n",
+        "{}access:\n  vpn:\n    vpc: access\n    clientCidr: 10.250.0.0/22\n    cidrs: [10.10.0.0/16]\n  dns:\n    vpc: access\n    allowFrom: [192.168.0.0/16]\n",
         w.blueprint(&w.env, &[("workload", "10.10.0.0/16", &[]), ("access", "10.30.0.0/16", &[])])
     );
     let bp = w.write("bp.yaml", &text);
@@ -1291,7 +1294,53 @@ async fn a_vpn_is_built_configured_revoked_and_destroyed() -> Res {
     );
     assert_eq!(ep.split_tunnel(), Some(true));
     assert_eq!(ep.client_cidr_block(), Some("10.250.0.0/22"));
-    assert_eq!(ep.dns_servers(), ["10.30.0.2".to_string()]);
+    let resolvers = r53r.list_resolver_endpoints().send().await?;
+    let resolver = resolvers
+        .resolver_endpoints()
+        .iter()
+        .find(|e| {
+            e.creator_request_id().is_some_and(|r| r.starts_with(&format!("airgap/{}/", w.env)))
+        })
+        .expect("the environment's resolver endpoint");
+    assert_eq!(resolver.direction().map(|d| d.as_str()), Some("INBOUND"));
+    assert_eq!(resolver.status().map(|s| s.as_str()), Some("OPERATIONAL"), "{resolver:?}");
+    let arn = resolver.arn().unwrap();
+    let tags = r53r.list_tags_for_resource().resource_arn(arn).send().await?;
+    assert!(
+        tags.tags().iter().any(|t| t.key() == "airgap:env" && t.value() == w.env),
+        "tagged in the create: {tags:?}"
+    );
+    let ips = r53r
+        .list_resolver_endpoint_ip_addresses()
+        .resolver_endpoint_id(resolver.id().unwrap())
+        .send()
+        .await?;
+    let mut addrs: Vec<String> =
+        ips.ip_addresses().iter().filter_map(|a| a.ip().map(str::to_string)).collect();
+    addrs.sort_by_key(|a| a.parse::<std::net::Ipv4Addr>().ok());
+    assert_eq!(addrs.len(), 2, "{ips:?}");
+    assert!(addrs.iter().all(|a| a.starts_with("10.30.")), "in the access VPC: {addrs:?}");
+    let mut servers = ep.dns_servers().to_vec();
+    servers.sort_by_key(|a| a.parse::<std::net::Ipv4Addr>().ok());
+    assert_eq!(servers, addrs, "the VPN hands out the resolver endpoint's addresses");
+    let group = resolver.security_group_ids()[0].clone();
+    let rules = w
+        .ec2
+        .describe_security_group_rules()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("group-id").values(&group).build())
+        .send()
+        .await?;
+    let dns_in: BTreeSet<String> = rules
+        .security_group_rules()
+        .iter()
+        .filter(|r| r.is_egress() == Some(false) && r.from_port() == Some(53))
+        .map(|r| format!("{} {}", r.ip_protocol().unwrap_or(""), r.cidr_ipv4().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        dns_in,
+        set(["tcp 10.30.0.0/16", "udp 10.30.0.0/16", "tcp 192.168.0.0/16", "udp 192.168.0.0/16"]),
+        "{rules:?}"
+    );
     let described = acm.describe_certificate().certificate_arn(&cert).send().await?;
     assert_eq!(
         described.certificate().and_then(|c| c.domain_name()),
@@ -1345,6 +1394,8 @@ async fn a_vpn_is_built_configured_revoked_and_destroyed() -> Res {
         }),
         "{eps:?}"
     );
+    let resolvers = r53r.list_resolver_endpoints().send().await?;
+    assert!(resolvers.resolver_endpoints().iter().all(|e| e.arn() != Some(arn)), "{resolvers:?}");
     let certs = acm.list_certificates().send().await?;
     assert!(
         certs.certificate_summary_list().iter().all(|c| c.certificate_arn() != Some(cert.as_str())),

@@ -302,7 +302,10 @@ impl Kind for ClientVpnEndpoint {
                     .transport_protocol()
                     .map(|t| t.as_str().to_string())
                     .unwrap_or_default(),
-                dns_servers: sorted(e.dns_servers().iter().cloned()),
+                dns_servers: sorted(e.dns_servers().iter().cloned())
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
                 subnets: sorted(ch.active()).into_iter().map(Into::into).collect(),
                 authorize: sorted(ch.authorized),
                 routes: sorted(ch.routes.into_iter().map(|r| r.0)),
@@ -340,7 +343,7 @@ impl Kind for ClientVpnEndpoint {
             // Connection logging is a choice the API makes required; off until the
             // blueprint can name a log group for it.
             .connection_log_options(ConnectionLogOptions::builder().enabled(false).build())
-            .set_dns_servers(Some(spec.dns_servers.clone()))
+            .set_dns_servers(Some(resolved(&spec.dns_servers)?))
             .transport_protocol(transport)
             .split_tunnel(spec.split_tunnel)
             .vpc_id(spec.vpc.get()?)
@@ -370,7 +373,7 @@ impl Kind for ClientVpnEndpoint {
                 .server_certificate_arn(spec.server_certificate.get()?)
                 .dns_servers(
                     DnsServersOptionsModifyStructure::builder()
-                        .set_custom_dns_servers(Some(spec.dns_servers.clone()))
+                        .set_custom_dns_servers(Some(resolved(&spec.dns_servers)?))
                         .enabled(!spec.dns_servers.is_empty())
                         .build(),
                 )

@@ -1,11 +1,13 @@
 //! Private access (issue 21): the Client VPN's certificate authority (`vpn-pki`: the CA
 //! in Secrets Manager, the server certificate in ACM) and the endpoint with its target
-//! networks, authorization rules and routes (`client-vpn-endpoint`); the CA's work for
-//! `airgapctl access` (client certificates, revocation, the .ovpn file).
+//! networks, authorization rules and routes (`client-vpn-endpoint`); the Route 53
+//! Resolver inbound endpoint (`resolver-endpoint`); the CA's work for `airgapctl access`
+//! (client certificates, revocation, the .ovpn file).
 
 pub mod ca;
 mod endpoint;
 mod pki;
+mod resolver;
 
 use std::sync::Arc;
 
@@ -16,20 +18,23 @@ use crate::ec2::Ec2;
 
 pub use endpoint::ClientVpnEndpoint;
 pub use pki::{read_ca, write_ca, VpnPki};
+pub use resolver::ResolverEndpoint;
 
 pub type Acm = PerScope<aws_sdk_acm::Client>;
 pub type Secrets = PerScope<aws_sdk_secretsmanager::Client>;
 
-/// The clients of the VPN kinds.
+/// The clients of the access kinds.
 pub struct VpnClients {
     pub acm: Acm,
     pub secrets: Secrets,
+    pub resolver: PerScope<aws_sdk_route53resolver::Client>,
 }
 
 pub fn register(registry: &mut Registry, vpn: &Arc<VpnClients>, ec2: &Arc<Ec2>) {
     registry
         .register(Arc::new(VpnPki(Arc::clone(vpn))))
-        .register(Arc::new(ClientVpnEndpoint(Arc::clone(ec2))));
+        .register(Arc::new(ClientVpnEndpoint(Arc::clone(ec2))))
+        .register(Arc::new(ResolverEndpoint(Arc::clone(vpn))));
 }
 
 /// `airgapctl access`: what people need from the environment's VPN.

@@ -119,8 +119,9 @@ pub(super) fn firewall(
     ));
 }
 
-/// Pass rules for the flows between VPCs the blueprint declares: each cluster's API
-/// (TCP 443) from its `apiAccessCidrs` outside the cluster's own VPC (traffic inside the
+/// Pass rules for the flows the blueprint declares: each cluster's API
+/// (TCP 443) from its `apiAccessCidrs` outside the cluster's own VPC, DNS (53) from
+/// `access.dns.allowFrom` outside its VPC (traffic inside the
 /// VPC never reaches the firewall). SIDs are unique within the group, as Network
 /// Firewall requires (developer guide, "Signature ID uniqueness").
 fn declared_flows(bp: &Blueprint) -> Vec<String> {
@@ -138,6 +139,21 @@ fn declared_flows(bp: &Blueprint) -> Vec<String> {
                 c.name.value,
                 1000 + rules.len()
             ));
+        }
+    }
+    // DNS from the networks `access.dns` admits to its VPC.
+    if let Some(dns) = &bp.access.dns {
+        if let Some(vpc) = bp.vpc(&dns.vpc.value) {
+            for cidr in dns.allow_from.iter().filter(|c| !vpc.cidr.value.contains(&c.value)) {
+                for proto in ["udp", "tcp"] {
+                    rules.push(format!(
+                        "pass {proto} {} any -> {} 53 (msg:\"DNS to the resolver endpoint\"; sid:{};)",
+                        cidr.value,
+                        vpc.cidr.value,
+                        1000 + rules.len()
+                    ));
+                }
+            }
         }
     }
     // Central endpoints: HTTPS from each VPC that uses them to the host VPC's endpoint

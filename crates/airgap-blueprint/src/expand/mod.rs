@@ -170,6 +170,9 @@ pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> 
         let s = scope_of(&reg.account.value);
         registry::registry(&mut b, bp, reg, &s);
     }
+    if let Some(dns) = &bp.access.dns {
+        access::dns(&mut b, bp, env, dns, &azs);
+    }
     if let Some(vpn) = &bp.access.vpn {
         access::vpn(&mut b, bp, env, vpn, &azs);
     }

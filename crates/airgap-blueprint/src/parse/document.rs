@@ -55,7 +55,7 @@ impl Parser<'_> {
         })
     }
 
-    /// `access`: the VPN for people.
+    /// `access`: the VPN for people, DNS from outside.
     fn access(&mut self, root: &Obj) -> Access {
         let Some((k, v)) = self.get(root, "access") else { return Access::default() };
         let Some(o) = self.obj(v, k.span, "`access`", keys::ACCESS) else {
@@ -88,7 +88,19 @@ impl Parser<'_> {
                     .unwrap_or_else(|| self.placeholder("udp".to_string(), o.owner)),
             })
         });
-        Access { vpn }
+        let dns = self.get(&o, "dns").and_then(|(k, v)| {
+            let o = self.obj(v, k.span, "`access.dns`", keys::DNS)?;
+            let mut allow_from = Vec::new();
+            if let Some((_, v)) = self.get(&o, "allowFrom") {
+                for n in self.list(v, "`allowFrom`") {
+                    if let Some(c) = self.cidr(n, "an `allowFrom` entry") {
+                        allow_from.push(c);
+                    }
+                }
+            }
+            Some(Dns { vpc: self.req_string(&o, "vpc", "`access.dns`"), allow_from })
+        });
+        Access { vpn, dns }
     }
 
     fn metadata(&mut self, root: &Obj) -> Metadata {

@@ -40,7 +40,8 @@ pub(crate) mod keys {
         "endpoints",
         "access",
     ];
-    pub const ACCESS: &[&str] = &["vpn"];
+    pub const ACCESS: &[&str] = &["vpn", "dns"];
+    pub const DNS: &[&str] = &["vpc", "allowFrom"];
     pub const VPN: &[&str] =
         &["vpc", "clientCidr", "clusters", "cidrs", "highAvailability", "transport"];
     pub const METADATA: &[&str] = &["name", "region", "ttl"];

@@ -1,4 +1,5 @@
-//! The `access` section: the VPN's VPC, client range and destinations.
+//! The `access` section: the VPN's VPC, client range and destinations; the DNS
+//! endpoint's VPC.
 
 use super::V;
 use crate::diag::Code;
@@ -7,19 +8,15 @@ use crate::regions::did_you_mean;
 
 impl V<'_> {
     pub(super) fn access(&mut self, bp: &Blueprint) {
-        let Some(vpn) = &bp.access.vpn else { return };
-        if self.ok(&vpn.vpc) && bp.vpc(&vpn.vpc.value).is_none() {
-            let p = self.sink.report(
-                Code::UndefinedVpc,
-                vpn.vpc.span,
-                format!("VPC `{}` is not defined", vpn.vpc.value),
-                "undefined VPC",
+        if let Some(dns) = &bp.access.dns {
+            self.access_vpc(
+                bp,
+                &dns.vpc,
+                "the DNS endpoint lives in a spoke VPC listed under `vpcs`",
             );
-            match did_you_mean(&vpn.vpc.value, bp.vpcs.iter().map(|v| v.name.value.as_str())) {
-                Some(m) => p.help(format!("did you mean `{m}`?")),
-                None => p.help("the VPN is associated with a spoke VPC listed under `vpcs`"),
-            };
         }
+        let Some(vpn) = &bp.access.vpn else { return };
+        self.access_vpc(bp, &vpn.vpc, "the VPN is associated with a spoke VPC listed under `vpcs`");
         for c in &vpn.clusters {
             if self.ok(c) && !bp.clusters.iter().any(|k| k.name.value == c.value) {
                 let p = self.sink.report(
@@ -70,6 +67,22 @@ impl V<'_> {
                         "pick a client range that no VPC or destination uses, e.g. 10.250.0.0/22",
                     );
             }
+        }
+    }
+
+    /// `vpc` names a VPC of `vpcs`.
+    fn access_vpc(&mut self, bp: &Blueprint, vpc: &Spanned<String>, otherwise: &str) {
+        if self.ok(vpc) && bp.vpc(&vpc.value).is_none() {
+            let p = self.sink.report(
+                Code::UndefinedVpc,
+                vpc.span,
+                format!("VPC `{}` is not defined", vpc.value),
+                "undefined VPC",
+            );
+            match did_you_mean(&vpc.value, bp.vpcs.iter().map(|v| v.name.value.as_str())) {
+                Some(m) => p.help(format!("did you mean `{m}`?")),
+                None => p.help(otherwise.to_string()),
+            };
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Specs of the private access kinds: the Client VPN's PKI and endpoint.
+//! Specs of the private access kinds: the Client VPN's PKI and endpoint, the Route 53
+//! Resolver inbound endpoint.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +35,9 @@ pub struct ClientVpnEndpointSpec {
     pub split_tunnel: bool,
     /// `udp` or `tcp`.
     pub transport: String,
-    pub dns_servers: Vec<String>,
+    /// Up to two: the access VPC's resolver, or the addresses of a Resolver inbound
+    /// endpoint there.
+    pub dns_servers: Vec<Id>,
     /// Target networks: one subnet per availability zone.
     pub subnets: Vec<Id>,
     /// Destination CIDRs every authenticated client may reach.
@@ -44,8 +47,24 @@ pub struct ClientVpnEndpointSpec {
     pub routes: Vec<String>,
 }
 
+/// A Route 53 Resolver endpoint: one address in each subnet listed (a subnet may be
+/// listed twice for two addresses in one zone). AWS picks the addresses; they are its
+/// outputs `ip0`, `ip1`, ... in ascending order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolverEndpointSpec {
+    /// Up to 64 characters: letters, digits, `-`, `_` and spaces, not only digits.
+    pub name: String,
+    /// `INBOUND` (queries from outside the VPC to its resolver).
+    pub direction: String,
+    pub security_groups: Vec<Id>,
+    /// Two to six (CreateResolverEndpoint's IpAddresses).
+    pub subnets: Vec<Id>,
+}
+
 // Each spec's catalogue entry.
 spec_kinds! {
     VpnPkiSpec => VPN_PKI,
     ClientVpnEndpointSpec => CLIENT_VPN_ENDPOINT,
+    ResolverEndpointSpec => RESOLVER_ENDPOINT,
 }
