@@ -310,3 +310,19 @@ fn break_even_with_traffic_and_the_inspection_vpc_as_host() {
     // A service in one VPC has nothing to share.
     assert!(break_even(&r[..1], &frankfurt(), &Usage::default(), &ctx).is_empty());
 }
+
+/// hub-spoke.yaml with `endpoints: { mode: central, vpc: tooling }` (docs/cost.md): ecr.api,
+/// ecr.dkr, sts and logs only in tooling, the workload's five others in place: 12 endpoints
+/// x 2 AZ x 0.012 x 730 = 210.24 instead of 280.32, and 4 private hosted zones x 0.50 =
+/// 2.00: 68.08 less, 1580.39 - 68.08 = 1512.31 a month.
+#[test]
+fn hub_spoke_with_central_endpoints_costs_68_08_less() {
+    let text = format!("{}endpoints:\n  mode: central\n  vpc: tooling\n", examples::HUB_SPOKE);
+    let bp = airgap_blueprint::parse("hub-spoke.yaml", &text).unwrap();
+    let graph = airgap_blueprint::expand(&bp).unwrap().seal().unwrap();
+    let r = report(&graph, &frankfurt(), &Usage::default(), &Context::from_blueprint(&bp)).unwrap();
+    let kinds = r.estimate.by_kind();
+    assert!(close(kinds[&Kind::InterfaceEndpoints], 210.24), "{kinds:?}");
+    assert!(close(kinds[&Kind::HostedZones], 2.0), "{kinds:?}");
+    assert!(close(r.estimate.monthly_total, 1512.31), "{}", r.estimate.monthly_total);
+}
