@@ -113,15 +113,16 @@ mod tests {
         Prices::shipped("eu-central-1").unwrap()
     }
 
-    /// 1506.99: hub-spoke's month, computed by hand in tests/estimate.rs.
+    /// 1580.39: hub-spoke's month, computed by hand in tests/estimate.rs (the Client
+    /// VPN's association and its CA's secret included).
     #[test]
     fn creating_everything_adds_the_whole_month_and_deleting_it_subtracts_it() {
         let c = plan_cost(&plan(|_| (Action::Create, false)), &prices());
         assert_eq!((c.before, c.unread), (0.0, 0));
-        assert!(close(c.change(), 1506.99), "{c:?}");
+        assert!(close(c.change(), 1580.39), "{c:?}");
 
         let c = plan_cost(&plan(|_| (Action::Delete, true)), &prices());
-        assert!(close(c.change(), -1506.99), "{c:?}");
+        assert!(close(c.change(), -1580.39), "{c:?}");
 
         let c = plan_cost(&plan(|_| (Action::NoOp, true)), &prices());
         assert!(close(c.change(), 0.0), "{c:?}");
@@ -145,5 +146,28 @@ mod tests {
         let p = plan(|n| (if n.kind == "firewall" { Action::Delete } else { Action::NoOp }, true));
         let want = -2.0 * 0.395 * 730.0 + 2.0 * 0.052 * 730.0;
         assert!(close(plan_cost(&p, &prices()).change(), want), "{:?}", plan_cost(&p, &prices()));
+    }
+
+    /// The VPN observed associated with two subnets (`highAvailability` was on), declared
+    /// with one: one association hour less, -0.10 x 730. Deleting the VPN's CA ends its
+    /// secret's month, -0.40.
+    #[test]
+    fn fewer_vpn_associations_and_a_deleted_ca_subtract_theirs() {
+        let mut p = plan(|_| (Action::NoOp, true));
+        for n in &mut p.nodes {
+            if n.id.as_str() == "access/vpn" {
+                n.action = Action::Update { changes: Vec::new() };
+                let c = n.current.as_mut().unwrap();
+                let Some(airgap_engine::Value::List(subnets)) = c.attrs.get_mut("subnets") else {
+                    panic!("access/vpn has subnets: {:?}", c.attrs)
+                };
+                assert_eq!(subnets.len(), 1);
+                subnets.push(airgap_engine::Value::from("subnet-b"));
+            }
+        }
+        assert!(close(plan_cost(&p, &prices()).change(), -73.0), "{:?}", plan_cost(&p, &prices()));
+
+        let p = plan(|n| (if n.kind == "vpn-pki" { Action::Delete } else { Action::NoOp }, true));
+        assert!(close(plan_cost(&p, &prices()).change(), -0.40), "{:?}", plan_cost(&p, &prices()));
     }
 }

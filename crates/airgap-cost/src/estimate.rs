@@ -63,9 +63,11 @@ pub enum Kind {
     NetworkFirewall,
     NatGateways,
     PublicIpv4,
+    ClientVpn,
     EksCluster,
     Nodes,
     KmsKeys,
+    Secrets,
     HostedZones,
     LogIngestion,
 }
@@ -79,9 +81,11 @@ impl Kind {
             Kind::NetworkFirewall => "network firewall",
             Kind::NatGateways => "NAT gateways",
             Kind::PublicIpv4 => "public IPv4",
+            Kind::ClientVpn => "Client VPN",
             Kind::EksCluster => "EKS cluster",
             Kind::Nodes => "nodes",
             Kind::KmsKeys => "KMS keys",
+            Kind::Secrets => "Secrets Manager",
             Kind::HostedZones => "private hosted zones",
             Kind::LogIngestion => "log ingestion",
         }
@@ -92,7 +96,9 @@ impl Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "per")]
 pub enum Basis {
-    /// `units` billed every hour (an endpoint in 3 AZs: 3 units).
+    /// `units` billed every hour (an endpoint in 3 AZs: 3 units). Hours of use the usage
+    /// file gives a month (a Client VPN's connection-hours) are their average over the
+    /// month: `hours / 730` units.
     Hour { units: f64, rate: f64 },
     /// `units` billed a month, prorated by the hour.
     Month { units: f64, rate: f64 },
@@ -219,6 +225,9 @@ pub fn known_names(resources: &[Resource]) -> Known {
             Billable::EksCluster { name, logs: true } => push(&mut k.logs, name),
             _ => {}
         }
+        if let Some(piece) = r.what.access_piece() {
+            push(&mut k.access, piece);
+        }
     }
     k
 }
@@ -230,6 +239,9 @@ pub fn estimate(resources: &[Resource], prices: &Prices, usage: &Usage, ctx: &Co
     let mut unpriced = Vec::new();
     let hour = |units: f64, rate: f64| Basis::Hour { units, rate };
     let gb = |gb: Option<f64>, rate: f64| Basis::Gb { gb, rate };
+    // Hours of use a month from the usage file (none when it does not say), as their
+    // month's average of units billed every hour.
+    let used = |hours: f64, rate: f64| Basis::Hour { units: hours / HOURS_PER_MONTH, rate };
     let vpc_usage = |vpc: &str| usage.vpcs.get(vpc);
     // Per account: NAT gateways, and firewall endpoints (their hours waive NAT hours).
     let mut nats: BTreeMap<&str, u32> = BTreeMap::new();
@@ -353,6 +365,33 @@ pub fn estimate(resources: &[Resource], prices: &Prices, usage: &Usage, ctx: &Co
                 format!("{}: private hosted zone", r.node),
                 Basis::WholeMonth { units: 1.0, rate: p.hosted_zone_month },
             )),
+            // Secrets Manager pricing: a secret a month, prorated for less than a month.
+            Billable::Secret { name } => lines.push(Line::new(
+                ctx,
+                a,
+                Kind::Secrets,
+                format!("{}: secret {name}", r.node),
+                Basis::Month { units: 1.0, rate: p.secret_month },
+            )),
+            // AWS Client VPN pricing: each subnet association an hour, billed to the
+            // endpoint's account (the VPC's), and each connected client an hour.
+            Billable::ClientVpn { vpc, associations } => {
+                lines.push(Line::new(
+                    ctx,
+                    a,
+                    Kind::ClientVpn,
+                    format!("{vpc}: {associations} subnet association(s)"),
+                    hour(f64::from(*associations), p.client_vpn_association_hour),
+                ));
+                let h = usage.access("vpn", "connectionHours").unwrap_or(0.0);
+                lines.push(Line::new(
+                    ctx,
+                    a,
+                    Kind::ClientVpn,
+                    format!("{vpc}: {h} connection-hours"),
+                    used(h, p.client_vpn_connection_hour),
+                ));
+            }
         }
     }
     for (a, n) in nats {

@@ -1,11 +1,14 @@
 //! What in a resource graph is billed: the nodes of the kinds AWS charges for, each read
 //! from its typed spec (as `airgap-verify` reads the graph). Everything else the graph
 //! holds (VPCs, subnets, routes, security groups, roles, gateway endpoints, the transit
-//! gateway itself, RAM) costs nothing by itself.
+//! gateway itself, RAM, ACM certificates) costs nothing by itself.
+//!
+//! A billed kind is a variant of [`Billable`] with what its price depends on, read in
+//! [`billable`] from the node's spec, and priced by one arm of [`crate::estimate()`].
 
 use airgap_catalog::spec::{
-    EksClusterSpec, EksNodegroupSpec, FirewallSpec, Id, Spec, SpecError, TgwAttachmentSpec,
-    VpcEndpointInterfaceSpec,
+    ClientVpnEndpointSpec, EksClusterSpec, EksNodegroupSpec, FirewallSpec, Id, Spec, SpecError,
+    TgwAttachmentSpec, VpcEndpointInterfaceSpec, VpnPkiSpec,
 };
 use airgap_engine::{Graph, Node};
 
@@ -58,6 +61,28 @@ pub enum Billable {
     KmsKey,
     /// A Route 53 private hosted zone (a central endpoint's name), billed a month.
     HostedZone,
+    /// A Secrets Manager secret (the VPN's CA), billed a month.
+    Secret {
+        name: String,
+    },
+    /// A Client VPN endpoint (`access.vpn`): billed per subnet association (target
+    /// network) and hour, and per connected client and hour (the usage file's
+    /// `access.vpn.connectionHours`).
+    ClientVpn {
+        vpc: String,
+        associations: u32,
+    },
+}
+
+impl Billable {
+    /// The name of the `access` piece it is, as the usage file's `access.<piece>` names
+    /// it; `None`: not an access piece.
+    pub fn access_piece(&self) -> Option<&'static str> {
+        match self {
+            Billable::ClientVpn { .. } => Some("vpn"),
+            _ => None,
+        }
+    }
 }
 
 /// Why a node could not be read: a bug in the expansion, never the user's input.
@@ -141,6 +166,13 @@ pub fn billable(node: &Node) -> Result<Option<Resource>, InventoryError> {
         Billable::KmsKey
     } else if k == airgap_catalog::ROUTE53_ZONE.name {
         Billable::HostedZone
+    } else if k == airgap_catalog::VPN_PKI.name {
+        // The CA's secret; the server certificate ACM holds is free (imported).
+        let s: VpnPkiSpec = spec(node)?;
+        Billable::Secret { name: s.secret }
+    } else if k == airgap_catalog::CLIENT_VPN_ENDPOINT.name {
+        let s: ClientVpnEndpointSpec = spec(node)?;
+        Billable::ClientVpn { vpc: vpc_name(&s.vpc), associations: count(s.subnets.len()) }
     } else {
         return Ok(None);
     };

@@ -46,6 +46,12 @@ pub struct Prices {
     /// A Route 53 hosted zone, per month (a central endpoint needs a private one per
     /// service name).
     pub hosted_zone_month: f64,
+    /// A Client VPN endpoint's subnet association (target network), per hour.
+    pub client_vpn_association_hour: f64,
+    /// A connected Client VPN client, per hour.
+    pub client_vpn_connection_hour: f64,
+    /// A Secrets Manager secret, per month (prorated hourly).
+    pub secret_month: f64,
     /// On-demand EC2 instances, per type and hour.
     #[serde(default)]
     pub instance_hour: BTreeMap<String, f64>,
@@ -132,7 +138,7 @@ impl Prices {
     }
 
     /// Every single-figure price with its JSON field name.
-    pub fn scalars(&self) -> [(&'static str, f64); 13] {
+    pub fn scalars(&self) -> [(&'static str, f64); 16] {
         [
             ("interfaceEndpointHour", self.interface_endpoint_hour),
             ("interfaceEndpointGb", self.interface_endpoint_gb),
@@ -147,6 +153,9 @@ impl Prices {
             ("kmsKeyMonth", self.kms_key_month),
             ("logIngestionGb", self.log_ingestion_gb),
             ("hostedZoneMonth", self.hosted_zone_month),
+            ("clientVpnAssociationHour", self.client_vpn_association_hour),
+            ("clientVpnConnectionHour", self.client_vpn_connection_hour),
+            ("secretMonth", self.secret_month),
         ]
     }
 }

@@ -9,8 +9,11 @@
 //! (infracost/infracost, `internal/resources/aws/`: `vpc_endpoint.go`,
 //! `ec2_transit_gateway_vpc_attachment.go`, `networkfirewall_firewall.go`,
 //! `nat_gateway.go`, `eks_cluster.go`, `kms_key.go`, `cloudwatch_log_group.go`,
-//! `route53_zone.go`, `instance.go`); the in-use public IPv4 address is the AmazonVPC
-//! usage type `PublicIPv4:InUseAddress` AWS bills since February 2024. The answer's shape
+//! `route53_zone.go`, `instance.go`, `ec2_client_vpn_network_association.go`,
+//! `ec2_client_vpn_endpoint.go`, `secretsmanager_secret.go`); the in-use public IPv4
+//! address is the AmazonVPC usage type `PublicIPv4:InUseAddress` AWS bills since February
+//! 2024. Client VPN's products are found by region and usage type alone, as Infracost finds
+//! them: no product family or operation of theirs is documented. The answer's shape
 //! (`PriceList`: one JSON document per product, `terms.OnDemand.*.priceDimensions.*` with
 //! `beginRange` and `pricePerUnit.USD`) is the GetProducts API reference's.
 
@@ -141,6 +144,15 @@ pub fn queries(region: &str, instance_types: &[String]) -> Vec<Query> {
             "AmazonRoute53",
             f(&[("productFamily", "DNS Zone"), ("usagetype", "HostedZone")]),
             "HostedZone",
+        ),
+        // Client VPN bills each subnet association as an "endpoint hour".
+        q("clientVpnAssociationHour", "AmazonVPC", f(&[r]), "ClientVPN-EndpointHours"),
+        q("clientVpnConnectionHour", "AmazonVPC", f(&[r]), "ClientVPN-ConnectionHours"),
+        q(
+            "secretMonth",
+            "AWSSecretsManager",
+            f(&[r, ("productFamily", "Secret")]),
+            "AWSSecretsManager-Secrets",
         ),
     ];
     for t in instance_types {
@@ -289,6 +301,9 @@ pub fn snapshot(
         kms_key_month: get("kmsKeyMonth")?,
         log_ingestion_gb: get("logIngestionGb")?,
         hosted_zone_month: get("hostedZoneMonth")?,
+        client_vpn_association_hour: get("clientVpnAssociationHour")?,
+        client_vpn_connection_hour: get("clientVpnConnectionHour")?,
+        secret_month: get("secretMonth")?,
         instance_hour,
         sources,
     })
@@ -339,7 +354,7 @@ mod tests {
         let p = snapshot("eu-central-1", "test".into(), "2026-12-01".into(), &answers).unwrap();
         assert_eq!(p.scalars(), shipped.scalars());
         assert_eq!(p.instance_hour, shipped.instance_hour);
-        assert_eq!(p.sources.len(), 14, "{:?}", p.sources.keys());
+        assert_eq!(p.sources.len(), 17, "{:?}", p.sources.keys());
         assert!(p.sources["natGatewayHour"].contains("ServiceCode=AmazonEC2"), "{:?}", p.sources);
         assert!(p.sources["instanceHour"].contains("instanceType=<type>"), "{:?}", p.sources);
         // What a refresh writes reads back as a snapshot.
@@ -359,6 +374,14 @@ mod tests {
             0.01
         );
         assert_eq!(price(&q("hostedZoneMonth"), &answer(&q("hostedZoneMonth"))).unwrap(), 0.5);
+        // The secret's month, not its API requests (the family); Frankfurt's Client VPN
+        // association, not Tokyo's: the region filter is what leaves Tokyo's ($0.15) out.
+        assert_eq!(price(&q("secretMonth"), &answer(&q("secretMonth"))).unwrap(), 0.4);
+        let assoc = q("clientVpnAssociationHour");
+        assert_eq!(price(&assoc, &answer(&assoc)).unwrap(), 0.1);
+        let anywhere = Query { filters: Vec::new(), ..assoc };
+        let e = price(&anywhere, &answer(&anywhere)).unwrap_err();
+        assert!(e.to_string().contains("2 products with different prices"), "{e}");
 
         let none = price(&q("natGatewayHour"), &[]).unwrap_err();
         assert!(

@@ -1,5 +1,6 @@
-//! The usage file: how much traffic the environment carries, in GB a month. Without it
-//! (or for what it leaves out) traffic is priced per GB only.
+//! The usage file: how much traffic the environment carries, in GB a month, and how much
+//! its private access is used. Without it (or for what it leaves out) traffic is priced
+//! per GB only, and access usage is none.
 //!
 //! ```yaml
 //! vpcs:
@@ -11,6 +12,9 @@
 //! logs:
 //!   firewall: 5                               # GB ingested: the firewall's logs,
 //!   apps: 20                                  # a cluster's control plane logs by name
+//! access:
+//!   vpn:
+//!     connectionHours: 800                    # Client VPN connection-hours a month
 //! ```
 //!
 //! A mistake is reported at its place (file:line:col, with the line shown), as the
@@ -30,7 +34,11 @@ pub struct Usage {
     pub egress_firewall: Option<f64>,
     /// GB ingested into CloudWatch Logs, by source: `firewall` or a cluster's name.
     pub logs: BTreeMap<String, Gb>,
-    /// Where each VPC name and log source was written, to point at an unknown one.
+    /// How much the `access` pieces are used, by (piece, key) of [`ACCESS_KEYS`]; read
+    /// with [`Usage::access`].
+    pub access: BTreeMap<(String, String), f64>,
+    /// Where each VPC name, log source and access piece was written, to point at an
+    /// unknown one.
     pub(crate) names: Vec<(Place, String, SourceSpan)>,
     pub(crate) source: Option<NamedSource<Arc<String>>>,
 }
@@ -42,7 +50,15 @@ pub(crate) enum Place {
     /// An endpoint service of the VPC named.
     Service,
     Log,
+    /// A piece of the blueprint's `access` (`vpn`).
+    Access,
 }
+
+/// The keys of the usage file's `access`: (piece, key, what its figure counts). A piece
+/// that costs by use (a Client VPN's connections; next, a load balancer's capacity units)
+/// is a row here and a line of the estimate that reads it with [`Usage::access`].
+pub const ACCESS_KEYS: &[(&str, &str, &str)] =
+    &[("vpn", "connectionHours", "Client VPN connection-hours a month")];
 
 /// A figure in GB a month.
 pub type Gb = f64;
@@ -145,7 +161,11 @@ struct Node {
 }
 
 const HELP: &str = "the usage file gives GB a month: vpcs.<vpc>.endpoints.<service>, \
-                    vpcs.<vpc>.transitGateway, egress.firewall, logs.<firewall|cluster>";
+                    vpcs.<vpc>.transitGateway, egress.firewall, logs.<firewall|cluster>; \
+                    and access.vpn.connectionHours (Client VPN connection-hours a month)";
+
+/// What a figure counts, as its error says.
+const GB: &str = "GB a month";
 
 impl Usage {
     /// Parses a usage file's text; `name` (the path) is shown in errors.
@@ -179,11 +199,11 @@ impl Usage {
                                             format!("{vpc}/{svc}"),
                                             *sspan,
                                         ));
-                                        entry.endpoints.insert(svc.clone(), number(&src, gb)?);
+                                        entry.endpoints.insert(svc.clone(), number(&src, gb, GB)?);
                                     }
                                 }
                                 "transitGateway" => {
-                                    entry.transit_gateway = Some(number(&src, v)?);
+                                    entry.transit_gateway = Some(number(&src, v, GB)?);
                                 }
                                 _ => {
                                     return Err(unknown(
@@ -200,7 +220,7 @@ impl Usage {
                 "egress" => {
                     for (k, kspan, v) in map(&src, v, "egress")? {
                         match k.as_str() {
-                            "firewall" => u.egress_firewall = Some(number(&src, v)?),
+                            "firewall" => u.egress_firewall = Some(number(&src, v, GB)?),
                             _ => return Err(unknown(&src, *kspan, k, "firewall")),
                         }
                     }
@@ -208,18 +228,42 @@ impl Usage {
                 "logs" => {
                     for (source, sspan, v) in map(&src, v, "logs")? {
                         u.names.push((Place::Log, source.clone(), *sspan));
-                        u.logs.insert(source.clone(), number(&src, v)?);
+                        u.logs.insert(source.clone(), number(&src, v, GB)?);
                     }
                 }
-                _ => return Err(unknown(&src, *kspan, key, "vpcs, egress, logs")),
+                "access" => {
+                    for (piece, pspan, body) in map(&src, v, "access")? {
+                        let keys: Vec<_> =
+                            ACCESS_KEYS.iter().filter(|(p, ..)| *p == piece.as_str()).collect();
+                        if keys.is_empty() {
+                            return Err(unknown(&src, *pspan, piece, &access_pieces()));
+                        }
+                        u.names.push((Place::Access, piece.clone(), *pspan));
+                        for (k, kspan, v) in map(&src, body, &format!("access.{piece}"))? {
+                            let Some((_, _, what)) =
+                                keys.iter().find(|(_, key, _)| *key == k.as_str())
+                            else {
+                                let known: Vec<&str> = keys.iter().map(|(_, k, _)| *k).collect();
+                                return Err(unknown(&src, *kspan, k, &known.join(", ")));
+                            };
+                            u.access.insert((piece.clone(), k.clone()), number(&src, v, what)?);
+                        }
+                    }
+                }
+                _ => return Err(unknown(&src, *kspan, key, "vpcs, egress, logs, access")),
             }
         }
         Ok(u)
     }
 
+    /// The figure of `access.<piece>.<key>`, when the file gives it.
+    pub fn access(&self, piece: &str, key: &str) -> Option<f64> {
+        self.access.get(&(piece.to_string(), key.to_string())).copied()
+    }
+
     /// Refuses a name the environment does not have: a VPC, an endpoint service of that
-    /// VPC, a log source (`firewall` or a cluster). A figure for nothing is a typo that
-    /// would otherwise go unpriced without a word.
+    /// VPC, a log source (`firewall` or a cluster), an access piece (`vpn`). A figure for
+    /// nothing is a typo that would otherwise go unpriced without a word.
     pub fn check(&self, known: &Known) -> Result<(), UsageError> {
         let Some(src) = &self.source else { return Ok(()) };
         for (place, name, span) in &self.names {
@@ -237,6 +281,9 @@ impl Usage {
                     (ok, "interface endpoint of this VPC", services)
                 }
                 Place::Log => (known.logs.contains(name), "log source", known.logs.clone()),
+                Place::Access => {
+                    (known.access.contains(name), "private access", known.access.clone())
+                }
             };
             if !ok {
                 let shown = name.rsplit('/').next().unwrap_or(name);
@@ -266,6 +313,15 @@ pub struct Known {
     pub services: Vec<(String, String)>,
     /// `firewall` when it logs, and the clusters that log.
     pub logs: Vec<String>,
+    /// The `access` pieces the plan builds (`vpn`).
+    pub access: Vec<String>,
+}
+
+/// The pieces `access` may name, for an error's help.
+fn access_pieces() -> String {
+    let mut pieces: Vec<&str> = ACCESS_KEYS.iter().map(|(p, ..)| *p).collect();
+    pieces.dedup();
+    pieces.join(", ")
 }
 
 fn unknown(src: &NamedSource<Arc<String>>, span: SourceSpan, key: &str, known: &str) -> UsageError {
@@ -297,13 +353,15 @@ fn map<'a>(
     }
 }
 
-fn number(src: &NamedSource<Arc<String>>, n: &Node) -> Result<Gb, UsageError> {
+/// A figure of `what` (`GB a month`): a number, zero or more.
+fn number(src: &NamedSource<Arc<String>>, n: &Node, what: &str) -> Result<f64, UsageError> {
     let bad = || {
+        let unit = what.split(" a ").next().unwrap_or(what);
         UsageError::at(
             src,
             n.span,
-            "expected GB a month: a number, zero or more",
-            "not a number of GB",
+            format!("expected {what}: a number, zero or more"),
+            &format!("not a number of {unit}"),
             Some(HELP.into()),
         )
     };
@@ -406,6 +464,9 @@ egress:
 logs:
   firewall: 5
   apps: 20
+access:
+  vpn:
+    connectionHours: 800
 ";
 
     #[test]
@@ -417,7 +478,10 @@ logs:
         assert_eq!(w.transit_gateway, Some(60.0));
         assert_eq!(u.egress_firewall, Some(40.0));
         assert_eq!(u.logs["apps"], 20.0);
-        assert!(Usage::parse("u.yaml", "").unwrap().vpcs.is_empty());
+        assert_eq!(u.access("vpn", "connectionHours"), Some(800.0));
+        let none = Usage::parse("u.yaml", "").unwrap();
+        assert!(none.vpcs.is_empty());
+        assert_eq!(none.access("vpn", "connectionHours"), None);
     }
 
     fn error(text: &str) -> UsageError {
@@ -447,6 +511,35 @@ logs:
     }
 
     #[test]
+    fn access_keys_are_checked_like_the_others() {
+        let e = error(&GOOD.replace("connectionHours: 800", "connectionHours: many"));
+        assert_eq!(
+            e.to_string(),
+            "u.yaml:12:22: expected Client VPN connection-hours a month: a number, zero or more"
+        );
+        let e = error(&GOOD.replace("connectionHours: 800", "connectionHours: -1"));
+        assert_eq!(e.line_col(), (12, 22), "{e}");
+
+        let e = error(&GOOD.replace("connectionHours", "connections"));
+        assert_eq!(e.to_string(), "u.yaml:12:5: unknown key \"connections\"");
+        let help = miette::Diagnostic::help(&e).unwrap().to_string();
+        assert_eq!(help, "expected one of: connectionHours");
+
+        let e = error(&GOOD.replace("  vpn:", "  vpns:"));
+        assert_eq!(e.to_string(), "u.yaml:11:3: unknown key \"vpns\"");
+        let help = miette::Diagnostic::help(&e).unwrap().to_string();
+        assert_eq!(help, "expected one of: vpn");
+
+        let e = error("access:\n  vpn:\n    connectionHours: 1\n    connectionHours: 2\n");
+        assert!(e.to_string().starts_with("u.yaml:4:5: \"connectionHours\" is given twice"), "{e}");
+        let e = error("access: [vpn]\n");
+        assert!(e.to_string().starts_with("u.yaml:1:9: access must be a mapping"), "{e}");
+        // `access:` and `vpn:` left empty say nothing.
+        let u = Usage::parse("u.yaml", "access:\n  vpn:\n").unwrap();
+        assert_eq!(u.access("vpn", "connectionHours"), None);
+    }
+
+    #[test]
     fn names_the_plan_lacks_are_refused_at_their_place() {
         let u = Usage::parse("u.yaml", GOOD).unwrap();
         let known = Known {
@@ -456,6 +549,7 @@ logs:
                 ("workload".into(), "ecr.api".into()),
             ],
             logs: vec!["firewall".into(), "apps".into()],
+            access: vec!["vpn".into()],
         };
         u.check(&known).unwrap();
 
@@ -467,5 +561,12 @@ logs:
         let u = Usage::parse("u.yaml", &GOOD.replace("  apps: 20", "  other: 20")).unwrap();
         let e = u.check(&known).unwrap_err();
         assert_eq!(e.line_col(), (9, 3), "{e}");
+
+        // Connection-hours for a VPN the plan does not build.
+        let u = Usage::parse("u.yaml", GOOD).unwrap();
+        let e = u.check(&Known { access: Vec::new(), ..known }).unwrap_err();
+        assert_eq!(e.to_string(), "u.yaml:11:3: \"vpn\" is no private access of the environment");
+        let help = miette::Diagnostic::help(&e).unwrap().to_string();
+        assert_eq!(help, "the environment has no private access");
     }
 }

@@ -48,8 +48,11 @@ fn hub_spoke(usage: &Usage) -> airgap_cost::Report {
 /// Every kind of hub-spoke.yaml, computed by hand from the snapshot (2 AZs):
 /// 16 endpoints x 2 AZ x 0.012 x 730 = 280.32; 4 attachments x 0.06 x 730 = 175.20;
 /// 2 firewall endpoints x 0.395 x 730 = 576.70; 2 NAT gateways waived by the firewall
-/// endpoints = 0; 2 Elastic IPs x 0.005 x 730 = 7.30; the cluster 0.10 x 730 = 73.00;
-/// nodes 3 x m6i.large 0.115 x 730 + 1 x c6i.xlarge 0.194 x 730 = 393.47; 1 KMS key 1.00.
+/// endpoints = 0; 2 Elastic IPs x 0.005 x 730 = 7.30; the Client VPN associated with
+/// one subnet (no `highAvailability`) 1 x 0.10 x 730 = 73.00, no connection-hours without
+/// a usage file; the cluster 0.10 x 730 = 73.00; nodes 3 x m6i.large 0.115 x 730 + 1 x
+/// c6i.xlarge 0.194 x 730 = 393.47; 1 KMS key 1.00; the VPN CA's secret 0.40. Total
+/// 1580.39 (1506.99 before the VPN was counted).
 #[test]
 fn hub_spoke_costs_what_its_resources_do() {
     let r = hub_spoke(&Usage::default());
@@ -60,15 +63,18 @@ fn hub_spoke_costs_what_its_resources_do() {
         (Kind::NetworkFirewall, 576.70),
         (Kind::NatGateways, 0.0),
         (Kind::PublicIpv4, 7.30),
+        (Kind::ClientVpn, 73.00),
         (Kind::EksCluster, 73.00),
         (Kind::Nodes, 393.47),
         (Kind::KmsKeys, 1.00),
+        (Kind::Secrets, 0.40),
         (Kind::LogIngestion, 0.0),
     ];
     for (kind, want) in expect {
         assert!(close(kinds[&kind], want), "{kind:?}: {} != {want}", kinds[&kind]);
     }
-    assert!(close(r.estimate.monthly_total, 1506.99), "{}", r.estimate.monthly_total);
+    assert_eq!(kinds.len(), expect.len(), "{kinds:?}");
+    assert!(close(r.estimate.monthly_total, 1580.39), "{}", r.estimate.monthly_total);
     let accounts: Vec<String> = r.estimate.by_account().into_iter().map(|(a, _)| a).collect();
     assert_eq!(accounts, ["network", "shared", "workload"]);
     // The NAT gateways are billed, then waived against the firewall's endpoint hours.
@@ -82,6 +88,97 @@ fn hub_spoke_costs_what_its_resources_do() {
     assert!(close(nat[0], 75.92) && close(nat[1], -75.92), "{nat:?}");
     assert!(r.estimate.unpriced.is_empty());
     assert_eq!(r.estimate.ttl_hours, None);
+    // The VPN and its CA are billed to the access VPC's account, the network one.
+    let vpn: Vec<(&str, &str, Option<f64>)> = r
+        .estimate
+        .lines
+        .iter()
+        .filter(|l| matches!(l.kind, Kind::ClientVpn | Kind::Secrets))
+        .map(|l| (l.account.as_str(), l.item.as_str(), l.monthly))
+        .collect();
+    assert_eq!(
+        vpn,
+        [
+            ("network", "access: 1 subnet association(s)", Some(73.0)),
+            ("network", "access: 0 connection-hours", Some(0.0)),
+            ("network", "access/vpn/pki: secret airgap/hub-spoke/vpn-ca", Some(0.40)),
+        ],
+        "{vpn:?}"
+    );
+    // Connection-hours default to none, not to a rate: the lines priced per GB only are
+    // the 16 endpoints', the 4 attachments', the firewall's egress and 2 log sources.
+    assert_eq!(r.estimate.traffic_unpriced, 23);
+}
+
+/// The inventory reads the VPN from its typed specs: one association without
+/// `highAvailability`, one per AZ with it; the CA's secret by its name.
+#[test]
+fn the_vpn_and_its_ca_are_read_from_their_specs() {
+    let read = |text: &str| {
+        let bp = airgap_blueprint::parse("hub-spoke.yaml", text).unwrap();
+        let graph = airgap_blueprint::expand(&bp).unwrap().seal().unwrap();
+        airgap_cost::inventory(&graph)
+            .unwrap()
+            .into_iter()
+            .filter(|r| matches!(r.what, Billable::ClientVpn { .. } | Billable::Secret { .. }))
+            .collect::<Vec<Resource>>()
+    };
+    let vpn = read(examples::HUB_SPOKE);
+    assert_eq!(
+        vpn,
+        [
+            Resource {
+                node: "access/vpn/pki".into(),
+                account: "111111111111".into(),
+                what: Billable::Secret { name: "airgap/hub-spoke/vpn-ca".into() },
+            },
+            Resource {
+                node: "access/vpn".into(),
+                account: "111111111111".into(),
+                what: Billable::ClientVpn { vpc: "access".into(), associations: 1 },
+            },
+        ]
+    );
+    let ha = examples::HUB_SPOKE
+        .replace("clusters: [apps]", "clusters: [apps]\n    highAvailability: true");
+    assert_ne!(ha, examples::HUB_SPOKE);
+    let vpn = read(&ha);
+    assert_eq!(vpn[1].what, Billable::ClientVpn { vpc: "access".into(), associations: 2 });
+}
+
+/// AWS Client VPN in Frankfurt: 2 associations x 0.10 x 730 = 146.00; 800
+/// connection-hours x 0.05 = 40.00 a month, and over an 8-hour TTL 2 x 0.10 x 8 = 1.60 and
+/// 40.00 x 8 / 730 (connections spread over the month like traffic).
+#[test]
+fn client_vpn_bills_associations_by_the_hour_and_connection_hours_from_the_usage_file() {
+    let r = [Resource {
+        node: "access/vpn".into(),
+        account: "1".into(),
+        what: Billable::ClientVpn { vpc: "access".into(), associations: 2 },
+    }];
+    let usage = Usage::parse("u.yaml", "access:\n  vpn:\n    connectionHours: 800\n").unwrap();
+    let ctx = Context { ttl: Some(Duration::from_secs(8 * 3600)), ..Context::default() };
+    let e = estimate(&r, &frankfurt(), &usage, &ctx);
+    assert_eq!(e.lines.len(), 2);
+    assert_eq!(e.lines[0].item, "access: 2 subnet association(s)");
+    assert_eq!(e.lines[0].basis, Basis::Hour { units: 2.0, rate: 0.10 });
+    assert!(close(e.lines[0].monthly.unwrap(), 146.0), "{:?}", e.lines[0]);
+    assert!(close(e.lines[0].ttl_period.unwrap(), 1.60), "{:?}", e.lines[0]);
+    assert_eq!(e.lines[1].item, "access: 800 connection-hours");
+    assert!(close(e.lines[1].monthly.unwrap(), 40.0), "{:?}", e.lines[1]);
+    assert!(close(e.lines[1].ttl_period.unwrap(), 40.0 * 8.0 / 730.0), "{:?}", e.lines[1]);
+    assert!(close(e.monthly_total, 186.0), "{}", e.monthly_total);
+    assert_eq!(e.traffic_unpriced, 0);
+
+    // A secret: 0.40 a month, prorated by the hour.
+    let s = [Resource {
+        node: "access/vpn/pki".into(),
+        account: "1".into(),
+        what: Billable::Secret { name: "ca".into() },
+    }];
+    let e = estimate(&s, &frankfurt(), &Usage::default(), &ctx);
+    assert_eq!(e.lines[0].basis, Basis::Month { units: 1.0, rate: 0.40 });
+    assert!(close(e.lines[0].ttl_period.unwrap(), 0.40 * 8.0 / 730.0));
 }
 
 #[test]
@@ -89,14 +186,15 @@ fn a_usage_file_prices_the_traffic() {
     let usage = Usage::parse(
         "u.yaml",
         "vpcs:\n  workload:\n    endpoints: { ecr.dkr: 300 }\n    transitGateway: 50\n\
-         egress: { firewall: 40 }\nlogs: { firewall: 5, apps: 10 }\n",
+         egress: { firewall: 40 }\nlogs: { firewall: 5, apps: 10 }\n\
+         access: { vpn: { connectionHours: 160 } }\n",
     )
     .unwrap();
     let base = hub_spoke(&Usage::default()).estimate.monthly_total;
     let r = hub_spoke(&usage);
     // 300 x 0.01 + 50 x 0.02 + 40 x 0.065 (firewall; the NAT GB are waived) +
-    // 15 x 0.63 = 3 + 1 + 2.6 + 9.45.
-    assert!(close(r.estimate.monthly_total - base, 16.05), "{}", r.estimate.monthly_total - base);
+    // 15 x 0.63 + 160 connection-hours x 0.05 = 3 + 1 + 2.6 + 9.45 + 8.
+    assert!(close(r.estimate.monthly_total - base, 24.05), "{}", r.estimate.monthly_total - base);
 }
 
 #[test]
@@ -107,6 +205,13 @@ fn a_usage_file_naming_what_the_plan_lacks_is_refused() {
     let e = report(&graph, &frankfurt(), &usage, &Context::from_blueprint(&bp)).unwrap_err();
     // ssm has an endpoint in tooling, not in workload.
     assert!(e.to_string().starts_with("u.yaml:3:18: \"ssm\" is no interface endpoint"), "{e}");
+
+    // single-account.yaml has no VPN to connect to.
+    let usage = Usage::parse("u.yaml", "access:\n  vpn: { connectionHours: 10 }\n").unwrap();
+    let bp = examples::blueprint("single-account.yaml").unwrap();
+    let graph = examples::graph("single-account.yaml").unwrap().seal().unwrap();
+    let e = report(&graph, &frankfurt(), &usage, &Context::from_blueprint(&bp)).unwrap_err();
+    assert_eq!(e.to_string(), "u.yaml:2:3: \"vpn\" is no private access of the environment");
 }
 
 /// single-account.yaml has `ttl: 8h`: every hourly line costs 8 hours of it.
@@ -204,4 +309,20 @@ fn break_even_with_traffic_and_the_inspection_vpc_as_host() {
     assert_eq!(b.break_even_gb, None);
     // A service in one VPC has nothing to share.
     assert!(break_even(&r[..1], &frankfurt(), &Usage::default(), &ctx).is_empty());
+}
+
+/// hub-spoke.yaml with `endpoints: { mode: central, vpc: tooling }` (docs/cost.md): ecr.api,
+/// ecr.dkr, sts and logs only in tooling, the workload's five others in place: 12 endpoints
+/// x 2 AZ x 0.012 x 730 = 210.24 instead of 280.32, and 4 private hosted zones x 0.50 =
+/// 2.00: 68.08 less, 1580.39 - 68.08 = 1512.31 a month.
+#[test]
+fn hub_spoke_with_central_endpoints_costs_68_08_less() {
+    let text = format!("{}endpoints:\n  mode: central\n  vpc: tooling\n", examples::HUB_SPOKE);
+    let bp = airgap_blueprint::parse("hub-spoke.yaml", &text).unwrap();
+    let graph = airgap_blueprint::expand(&bp).unwrap().seal().unwrap();
+    let r = report(&graph, &frankfurt(), &Usage::default(), &Context::from_blueprint(&bp)).unwrap();
+    let kinds = r.estimate.by_kind();
+    assert!(close(kinds[&Kind::InterfaceEndpoints], 210.24), "{kinds:?}");
+    assert!(close(kinds[&Kind::HostedZones], 2.0), "{kinds:?}");
+    assert!(close(r.estimate.monthly_total, 1512.31), "{}", r.estimate.monthly_total);
 }

@@ -677,8 +677,8 @@ pub struct CostArgs {
     /// Sets one value of the blueprint after the files (`path=value`); repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
-    /// Traffic in GB a month (YAML: per VPC and endpoint service, firewall egress, logs);
-    /// without it traffic is priced per GB only.
+    /// Traffic in GB a month (YAML: per VPC and endpoint service, firewall egress, logs)
+    /// and Client VPN connection-hours a month; without it traffic is priced per GB only.
     #[arg(long, value_name = "FILE")]
     pub usage: Option<PathBuf>,
     /// A price snapshot (JSON, the shipped ones' format) instead of the one shipped for
