@@ -129,3 +129,17 @@ fn single_account_passes_its_network_and_endpoint_checks() {
     let a = &r.get("firewall.allowlist").unwrap().evidence;
     assert_eq!(a[0], "allowed domains: none");
 }
+
+/// A VPN associated with the cluster's own VPC: its clients reach the API locally (the
+/// firewall is not on the way), and every check still passes.
+#[test]
+fn hub_spoke_with_the_vpn_in_the_clusters_vpc_passes() {
+    let r = report_of_changed("hub-spoke.yaml", "    vpc: access\n", "    vpc: workload\n");
+    for c in &r.checks {
+        let want = if c.id == "eks.endpoint-dns" { Status::NotApplicable } else { Status::Pass };
+        assert_eq!(c.status, want, "{}: {:#?}", c.id, c.findings);
+    }
+    let e = &r.get("vpn.cluster-api").unwrap().evidence[0];
+    assert!(e.contains("from vpc/workload/subnet/endpoints/a"), "{e}");
+    assert!(e.contains("(no firewall on the way)"), "{e}");
+}
