@@ -4,8 +4,9 @@
 
 use crate::prefix::Prefix;
 use crate::topology::{
-    Firewall, FirewallPolicy, InternetGateway, NatGateway, Route, RouteTable, RuleGroup, Subnet,
-    Target, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, Topology, Vpc, VpcRole,
+    ClientVpn, Firewall, FirewallPolicy, InternetGateway, NatGateway, Route, RouteTable, RuleGroup,
+    Subnet, Target, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, Topology, Vpc, VpcRole,
+    VpnAuthorization, VpnRoute,
 };
 
 pub const ZONES: [&str; 2] = ["eu-central-1a", "eu-central-1b"];
@@ -197,4 +198,39 @@ pub fn hub() -> Topology {
         route(&mut t, &format!("insp/rt/firewall/{l}"), "10.0.0.0/8", tgw());
     }
     t
+}
+
+/// `access.vpn` of the hub in small: a spoke `access` (10.2.0.0/16, as [`spoke`] makes
+/// it) and a split-tunnel Client VPN endpoint `vpn` (clients 10.250.0.0/22) associated
+/// with `access/app/a`, authorized and routed to the spoke `spoke` (10.1.0.0/16) besides
+/// the route AWS adds for its own VPC; the firewall passes TCP 443 from the access VPC to
+/// the spoke. What a cluster in `spoke` needs besides (its security group admitting
+/// 10.2.0.0/16 on 443) is the caller's.
+pub fn vpn(t: &mut Topology) {
+    spoke(t, "access", 2);
+    let entry = "access/app/a".to_string();
+    let route = |cidr: &str| VpnRoute {
+        id: format!("vpn:route/{cidr}@{entry}"),
+        dest: p(cidr),
+        subnet: entry.clone(),
+    };
+    let v = ClientVpn {
+        id: "vpn".into(),
+        vpc: "access".into(),
+        client_cidr: p("10.250.0.0/22"),
+        split_tunnel: true,
+        subnets: vec![entry.clone()],
+        authorizations: vec![VpnAuthorization {
+            id: "vpn:authorize/10.1.0.0/16".into(),
+            dest: p("10.1.0.0/16"),
+        }],
+        routes: vec![route("10.2.0.0/16"), route("10.1.0.0/16")],
+    };
+    t.client_vpns.get_or_insert_with(Vec::new).push(v);
+    let fw = t.firewalls.iter_mut().find(|f| f.id == "fw").expect("the hub's firewall");
+    let group = &mut fw.policy.as_mut().expect("the hub's policy").rule_groups[0];
+    group.rules.push(
+        "pass tcp 10.2.0.0/16 any -> 10.1.0.0/16 443 (msg:\"VPN to the API\"; flow:to_server; sid:2000;)"
+            .into(),
+    );
 }

@@ -6,20 +6,21 @@ use std::collections::BTreeMap;
 
 use airgap_catalog::names::az_letter;
 use airgap_catalog::spec::{
-    EcrRepositorySpec, EksClusterSpec, EksNodegroupSpec, FirewallSpec, HostedZoneSpec, Id,
-    InternetGatewaySpec, NatGatewaySpec, NfwPolicySpec, NfwRuleGroupSpec, PullPrincipals,
-    RouteSpec, RouteTableAssociationSpec, RouteTableSpec, SecurityGroupRuleSpec, Spec, SpecError,
-    SubnetSpec, TgwAssociationSpec, TgwAttachmentSpec, TgwPropagationSpec, TgwRouteSpec,
-    TgwRouteTableSpec, VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec, VpcSpec,
+    ClientVpnEndpointSpec, EcrRepositorySpec, EksClusterSpec, EksNodegroupSpec, FirewallSpec,
+    HostedZoneSpec, Id, InternetGatewaySpec, NatGatewaySpec, NfwPolicySpec, NfwRuleGroupSpec,
+    PullPrincipals, RouteSpec, RouteTableAssociationSpec, RouteTableSpec, SecurityGroupRuleSpec,
+    Spec, SpecError, SubnetSpec, TgwAssociationSpec, TgwAttachmentSpec, TgwPropagationSpec,
+    TgwRouteSpec, TgwRouteTableSpec, VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec, VpcSpec,
     ZoneAssociationSpec,
 };
 use airgap_engine::{Graph, Node};
 
 use crate::prefix::{Prefix, PrefixError};
 use crate::topology::{
-    Cluster, Endpoint, Firewall, FirewallPolicy, InternetGateway, NatGateway, PrivateZone, Pull,
-    Repository, Route, RouteTable, RuleGroup, SgRule, Subnet, Target, TgwAttachment, TgwRoute,
-    TgwRouteTable, TgwTarget, Topology, Vpc, VpcRole,
+    ClientVpn, Cluster, Endpoint, Firewall, FirewallPolicy, InternetGateway, NatGateway,
+    PrivateZone, Pull, Repository, Route, RouteTable, RuleGroup, SgRule, Subnet, Target,
+    TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, Topology, Vpc, VpcRole, VpnAuthorization,
+    VpnRoute,
 };
 
 /// The node of the hub's inspection VPC: the expansion's fixed address for it (a
@@ -355,7 +356,52 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             },
         });
     }
+    let mut vpns = Vec::new();
+    for n in by_kind(&airgap_catalog::CLIENT_VPN_ENDPOINT) {
+        let s: ClientVpnEndpointSpec = spec(n)?;
+        vpns.push(client_vpn(&t, n, &s)?);
+    }
+    t.client_vpns = Some(vpns);
     Ok(t)
+}
+
+/// A Client VPN endpoint as it will exist: its spec's routes through every associated
+/// subnet, and the route to the VPC's own CIDR AWS adds with each association.
+fn client_vpn(t: &Topology, n: &Node, s: &ClientVpnEndpointSpec) -> Result<ClientVpn, BuildError> {
+    let id = n.id.to_string();
+    let vpc = id_str(&s.vpc);
+    let subnets: Vec<String> = s.subnets.iter().map(id_str).collect();
+    let authorizations = s
+        .authorize
+        .iter()
+        .map(|c| Ok(VpnAuthorization { id: format!("{id}:authorize/{c}"), dest: cidr(n, c)? }))
+        .collect::<Result<_, BuildError>>()?;
+    let mut dests: Vec<Prefix> = s.routes.iter().map(|c| cidr(n, c)).collect::<Result<_, _>>()?;
+    if let Some(v) = t.vpcs.get(&vpc) {
+        if !dests.contains(&v.cidr) {
+            dests.insert(0, v.cidr);
+        }
+    }
+    let routes = subnets
+        .iter()
+        .flat_map(|sub| {
+            let id = &id;
+            dests.iter().map(move |d| VpnRoute {
+                id: format!("{id}:route/{d}@{sub}"),
+                dest: *d,
+                subnet: sub.clone(),
+            })
+        })
+        .collect();
+    Ok(ClientVpn {
+        client_cidr: cidr(n, &s.client_cidr)?,
+        split_tunnel: s.split_tunnel,
+        subnets,
+        authorizations,
+        routes,
+        vpc,
+        id,
+    })
 }
 
 /// The node a reference points at, whatever its output (a known value: itself).

@@ -5,7 +5,7 @@
 
 use airgap_blueprint::Blueprint;
 
-use crate::prefix::Prefix;
+use crate::prefix::{AddrSet, Prefix};
 use crate::topology::Topology;
 
 #[derive(Clone, Debug, Default)]
@@ -13,6 +13,18 @@ pub struct ClusterIntent {
     /// The cluster's node in the topology (`cluster/<name>`).
     pub id: String,
     pub api_access_cidrs: Vec<Prefix>,
+}
+
+/// `access.vpn`: where its clients are meant to go.
+#[derive(Clone, Debug, Default)]
+pub struct VpnIntent {
+    /// The endpoint's node in the topology (`access/vpn`).
+    pub id: String,
+    /// The clusters whose API (443) it reaches (`cluster/<name>`): their VPCs may be
+    /// authorized.
+    pub clusters: Vec<String>,
+    /// The other destinations it may reach (`access.vpn.cidrs`).
+    pub cidrs: Vec<Prefix>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -27,6 +39,8 @@ pub struct Intent {
     pub buckets: Vec<String>,
     /// `hub.firewall.allowDomains`; `None` without a firewall.
     pub allow_domains: Option<Vec<String>>,
+    /// The Client VPN endpoints meant to exist: `access.vpn`, if declared.
+    pub vpns: Vec<VpnIntent>,
 }
 
 impl Intent {
@@ -65,6 +79,20 @@ impl Intent {
                 .firewall
                 .as_ref()
                 .map(|f| f.allow_domains.iter().map(|d| d.value.clone()).collect()),
+            vpns: bp
+                .access
+                .vpn
+                .iter()
+                .map(|v| VpnIntent {
+                    id: "access/vpn".into(),
+                    clusters: v.clusters.iter().map(|c| format!("cluster/{}", c.value)).collect(),
+                    cidrs: v
+                        .cidrs
+                        .iter()
+                        .map(|n| Prefix::new(n.value.first(), n.value.prefix()))
+                        .collect(),
+                })
+                .collect(),
             region,
         }
     }
@@ -72,7 +100,9 @@ impl Intent {
     /// The intent of an environment verified without its blueprint (from its record):
     /// what exists stands for what was meant, except that each cluster's API is taken as
     /// meant for the environment's own address space (its VPCs' CIDRs), and the
-    /// firewall's allowlist is listed, not compared.
+    /// firewall's allowlist is listed, not compared. A Client VPN endpoint is meant to
+    /// reach what it is authorized for, and the API of each cluster whose VPC that
+    /// covers.
     pub fn without_blueprint(env: &str, t: &Topology, repositories: Vec<String>) -> Intent {
         Intent {
             env: env.to_string(),
@@ -85,6 +115,29 @@ impl Intent {
             repositories,
             buckets: Vec::new(),
             allow_domains: None,
+            vpns: t
+                .client_vpns
+                .iter()
+                .flatten()
+                .map(|v| {
+                    let dests: Vec<Prefix> = v.authorizations.iter().map(|a| a.dest).collect();
+                    let reached = AddrSet::of_prefixes(&dests);
+                    VpnIntent {
+                        id: v.id.clone(),
+                        clusters: t
+                            .clusters
+                            .iter()
+                            .filter(|c| {
+                                t.vpc_of_cluster(c).is_some_and(|vpc| {
+                                    AddrSet::of_prefixes(&[vpc.cidr]).minus(&reached).is_empty()
+                                })
+                            })
+                            .map(|c| c.id.clone())
+                            .collect(),
+                        cidrs: dests,
+                    }
+                })
+                .collect(),
         }
     }
 
@@ -159,6 +212,29 @@ fn span_of(bp: &Blueprint, resource: &str) -> Option<usize> {
                 _ => c.name.span,
             }
         }
+        // `access/vpn`, its rules (`access/vpn:authorize/<cidr>`) and routes
+        // (`access/vpn:route/<cidr>@<subnet>`): the declared CIDR, or the cluster whose
+        // VPC it is, else the VPN's `vpc`.
+        ("access", Some(_)) => {
+            let vpn = bp.access.vpn.as_ref()?;
+            let dest = resource
+                .split_once(':')
+                .and_then(|(_, rule)| rule.split_once('/'))
+                .map(|(_, d)| d.split('@').next().unwrap_or(d));
+            let declared = dest.and_then(|d| vpn.cidrs.iter().find(|c| c.value.to_string() == d));
+            let cluster = dest.and_then(|d| {
+                vpn.clusters.iter().find(|n| {
+                    let c = bp.clusters.iter().find(|c| c.name.value == n.value);
+                    c.and_then(|c| bp.vpc(&c.vpc.value))
+                        .is_some_and(|v| v.cidr.value.to_string() == d)
+                })
+            });
+            match (declared, cluster) {
+                (Some(c), _) => c.span,
+                (None, Some(n)) => n.span,
+                (None, None) => vpn.vpc.span,
+            }
+        }
         ("registry", Some(_)) => {
             let name = resource.strip_prefix("registry/")?;
             let reg = bp.registries.as_ref()?;
@@ -196,5 +272,12 @@ mod tests {
         assert_eq!(at("registry/mirror/busybox"), Some(line_of("repositories:")));
         assert_eq!(at("firewall"), Some(line_of("logging: { alert:")));
         assert_eq!(at("ram/share"), None);
+        // The VPN on its `vpc`; a rule or route to a cluster's VPC on the cluster named.
+        assert_eq!(at("access/vpn"), Some(line_of("    vpc: access")));
+        assert_eq!(at("access/vpn:authorize/10.10.0.0/16"), Some(line_of("    clusters: [apps]")));
+        assert_eq!(
+            at("access/vpn:route/10.30.0.0/22@vpc/access/subnet/endpoints/a"),
+            Some(line_of("    vpc: access"))
+        );
     }
 }

@@ -246,6 +246,47 @@ pub struct Cluster {
     pub endpoint: Option<String>,
 }
 
+/// An AWS Client VPN endpoint: a way into the environment for people. Client VPN
+/// translates a client's address to that of the endpoint's network interface in the
+/// associated subnet ("How AWS Client VPN works"), so from the VPC on a client's traffic
+/// is the subnet's, routed by its route table like any other; what a client may send
+/// into the VPC at all is bounded first by the endpoint's routes and authorization rules.
+#[derive(Clone, Debug)]
+pub struct ClientVpn {
+    pub id: String,
+    /// The VPC its target networks are in.
+    pub vpc: String,
+    /// The addresses handed to clients.
+    pub client_cidr: Prefix,
+    /// Only the endpoint's routes go through the VPN; off, every packet of a client
+    /// does (the client's default route is the tunnel), and the endpoint's routes decide
+    /// where it goes on.
+    pub split_tunnel: bool,
+    /// The target networks: the associated subnets (one per zone).
+    pub subnets: Vec<String>,
+    /// Destinations clients may reach (authorization rules, any group).
+    pub authorizations: Vec<VpnAuthorization>,
+    /// The endpoint's route table, the route AWS adds for the VPC's own CIDR with each
+    /// association included.
+    pub routes: Vec<VpnRoute>,
+}
+
+#[derive(Clone, Debug)]
+pub struct VpnAuthorization {
+    /// `<endpoint>:authorize/<cidr>`.
+    pub id: String,
+    pub dest: Prefix,
+}
+
+#[derive(Clone, Debug)]
+pub struct VpnRoute {
+    /// `<endpoint>:route/<cidr>@<subnet>`.
+    pub id: String,
+    pub dest: Prefix,
+    /// The associated subnet the route sends clients' packets into the VPC through.
+    pub subnet: String,
+}
+
 /// Who may pull from a repository besides its own account.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Pull {
@@ -282,6 +323,10 @@ pub struct Topology {
     pub sg_rules: Vec<SgRule>,
     pub clusters: Vec<Cluster>,
     pub repositories: Vec<Repository>,
+    /// The Client VPN endpoints; `None`: not read (what `--live` gives until
+    /// `airgap_aws::inspect` reads them: the `vpn.*` checks then do not apply). A plan
+    /// always says: `Some`, empty without `access.vpn`.
+    pub client_vpns: Option<Vec<ClientVpn>>,
     /// What the cluster endpoints' names resolve to, by cluster id (`verify --dns`);
     /// empty when nothing was resolved.
     pub dns: BTreeMap<String, Resolution>,
@@ -308,6 +353,11 @@ impl Topology {
     /// The environment's own address space: every VPC's CIDR.
     pub fn private_ranges(&self) -> Vec<Prefix> {
         self.vpcs.values().map(|v| v.cidr).collect()
+    }
+
+    /// The VPC of a cluster: its subnets'.
+    pub fn vpc_of_cluster(&self, c: &Cluster) -> Option<&Vpc> {
+        c.subnets.iter().find_map(|s| self.subnets.get(s)).and_then(|s| self.vpcs.get(&s.vpc))
     }
 
     pub fn firewall(&self, id: &str) -> Option<&Firewall> {

@@ -1,8 +1,11 @@
 //! The checks other than the egress paths, on the hand-built hub with one thing changed.
 
-use airgap_verify::fixture::{hub, route, subnet};
-use airgap_verify::intent::ClusterIntent;
-use airgap_verify::topology::{Cluster, Endpoint, Pull, Repository, SgRule, Target};
+use airgap_verify::fixture::{self, hub, route, subnet};
+use airgap_verify::intent::{ClusterIntent, VpnIntent};
+use airgap_verify::topology::{
+    ClientVpn, Cluster, Endpoint, InternetGateway, Pull, Repository, SgRule, Target, TgwTarget,
+    VpnAuthorization, VpnRoute,
+};
 use airgap_verify::{verify, Intent, Report, Status, Topology};
 use serde_json::json;
 
@@ -15,11 +18,17 @@ fn intent() -> Intent {
         region: "eu-central-1".into(),
         clusters: vec![ClusterIntent {
             id: "cluster".into(),
-            api_access_cidrs: vec!["10.9.0.0/16".parse().unwrap()],
+            // Its own, and the access VPC's (the VPN's clients come from there).
+            api_access_cidrs: vec!["10.9.0.0/16".parse().unwrap(), "10.2.0.0/16".parse().unwrap()],
         }],
         repositories: vec![REPO.into()],
         buckets: Vec::new(),
         allow_domains: Some(vec!["example.com".into()]),
+        vpns: vec![VpnIntent {
+            id: "vpn".into(),
+            clusters: vec!["cluster".into()],
+            cidrs: Vec::new(),
+        }],
     }
 }
 
@@ -46,9 +55,11 @@ fn s3_policy(resource: &str) -> serde_json::Value {
 }
 
 /// The hub with a private cluster in the spoke, the endpoints its nodes need (with
-/// tight policies) and one hardened repository: every check passes.
+/// tight policies), one hardened repository and a VPN to the cluster's API: every check
+/// passes.
 fn full() -> Topology {
     let mut t = hub();
+    fixture::vpn(&mut t);
     t.clusters.push(Cluster {
         id: "cluster".into(),
         name: "t-apps".into(),
@@ -67,6 +78,13 @@ fn full() -> Topology {
         protocol: "tcp".into(),
         port: 443,
         cidr: "10.9.0.0/16".parse().unwrap(),
+    });
+    t.sg_rules.push(SgRule {
+        id: "cluster/sg/api/vpn".into(),
+        group: "cluster/sg".into(),
+        protocol: "tcp".into(),
+        port: 443,
+        cidr: "10.2.0.0/16".parse().unwrap(),
     });
     for svc in ["ec2", "sts"] {
         endpoint(&mut t, svc, false, None);
@@ -145,7 +163,8 @@ fn a_policy_that_passes_or_does_not_drop_fails_default_drop() {
 fn home_net_missing_part_of_a_spoke_names_the_addresses() {
     let mut t = full();
     let g = &mut t.firewalls[0].policy.as_mut().unwrap().rule_groups[0];
-    g.home_net = vec!["10.1.0.0/17".parse().unwrap()];
+    // The access VPC (10.2.0.0/16) stays covered: only part of the spoke is missed.
+    g.home_net = vec!["10.1.0.0/17".parse().unwrap(), "10.2.0.0/16".parse().unwrap()];
     let r = verify(&t, &intent());
     let c = r.get("firewall.home-net").unwrap();
     assert_eq!(c.status, Status::Fail);
@@ -193,7 +212,10 @@ fn without_a_firewall_egress_and_every_firewall_check_fail_and_return_symmetry_d
             "firewall.default-drop",
             "firewall.home-net",
             "firewall.allowlist",
-            "firewall.logging"
+            "firewall.logging",
+            // The VPN's way to the cluster came back from the NAT gateway's subnet through
+            // the firewall's endpoint, gone now: dropped.
+            "vpn.cluster-api"
         ]
     );
     assert_eq!(status(&r, "egress.return-symmetry"), Status::NotApplicable);
@@ -422,7 +444,274 @@ fn without_a_blueprint_the_api_is_meant_for_the_environments_own_ranges() {
     let mut inside = t.clone();
     inside.sg_rules[0].cidr = "10.1.0.0/16".parse().unwrap();
     assert!(verify(&inside, &i).passed());
+    // The VPN is meant for what it is authorized, and for the clusters whose VPC that
+    // covers.
+    assert_eq!(i.vpns.len(), 1);
+    assert_eq!(
+        (i.vpns[0].id.as_str(), &i.vpns[0].clusters[..]),
+        ("vpn", &["cluster".to_string()][..])
+    );
     // The allowlist is listed, not compared, and every other check runs as with one.
     assert_eq!(i.allow_domains, None);
     assert_eq!(status(&verify(&inside, &i), "firewall.allowlist"), Status::Pass);
+}
+
+/// The findings of a check, as `resource: message`.
+fn findings(t: &Topology, i: &Intent, id: &str) -> Vec<String> {
+    let r = verify(t, i);
+    let c = r.get(id).unwrap_or_else(|| panic!("no check {id}"));
+    c.findings.iter().map(|f| format!("{}: {}", f.resource, f.message)).collect()
+}
+
+fn the_vpn(t: &mut Topology) -> &mut ClientVpn {
+    t.client_vpns.as_mut().unwrap().iter_mut().find(|v| v.id == "vpn").unwrap()
+}
+
+#[test]
+fn the_vpn_is_named_as_a_path_into_the_environment() {
+    let r = verify(&full(), &intent());
+    let e = &r.get("vpn.split-tunnel").unwrap().evidence;
+    assert_eq!(
+        e[0],
+        "vpn vpn: clients 10.250.0.0/22 -> 10.1.0.0/16 through access/app/a, split tunnel"
+    );
+    let e = &r.get("vpn.cluster-api").unwrap().evidence;
+    assert!(
+        e[0].starts_with("vpn vpn: clients 10.250.0.0/22 -> cluster API on 443 (10.1.0.0/24, 10.1.1.0/24) from access/app/a: authorized, routed"),
+        "{e:?}"
+    );
+    assert!(e[0].contains("delivered in spoke (passed by fw (fw/rules))"), "{e:?}");
+    // And the way it goes, hop by hop, through the firewall.
+    assert!(e.iter().any(|l| l.contains("-> firewall endpoint fw (eu-central-1a)")), "{e:?}");
+}
+
+#[test]
+fn a_full_tunnel_or_a_way_to_outside_the_environment_fails_split_tunnel() {
+    let mut t = full();
+    the_vpn(&mut t).split_tunnel = false;
+    assert_eq!(failing(&t, &intent()), ["vpn.split-tunnel"]);
+
+    // A default route: the clients' internet traffic into the environment.
+    let mut t = full();
+    the_vpn(&mut t).routes.push(VpnRoute {
+        id: "vpn:route/0.0.0.0/0@access/app/a".into(),
+        dest: "0.0.0.0/0".parse().unwrap(),
+        subnet: "access/app/a".into(),
+    });
+    assert_eq!(failing(&t, &intent()), ["vpn.split-tunnel"]);
+    assert_eq!(
+        findings(&t, &intent(), "vpn.split-tunnel"),
+        ["vpn:route/0.0.0.0/0@access/app/a: the endpoint routes 0.0.0.0/0 into access/app/a (every destination: the clients' internet traffic)"]
+    );
+
+    // A declared destination partly outside the environment: authorized as declared, but
+    // routed out all the same.
+    let mut t = full();
+    let v = the_vpn(&mut t);
+    v.authorizations.push(VpnAuthorization {
+        id: "vpn:authorize/10.0.0.0/15".into(),
+        dest: "10.0.0.0/15".parse().unwrap(),
+    });
+    let mut i = intent();
+    i.vpns[0].cidrs.push("10.0.0.0/15".parse().unwrap());
+    assert_eq!(failing(&t, &i), ["vpn.split-tunnel"]);
+    assert_eq!(
+        findings(&t, &i, "vpn.split-tunnel"),
+        ["vpn:authorize/10.0.0.0/15: clients are authorized for 10.0.0.0/15 (10.0.0.0/16 outside the environment's VPCs)"]
+    );
+}
+
+#[test]
+fn a_vpn_associated_outside_a_spoke_fails_split_tunnel() {
+    // A subnet of the inspection VPC: egress.firewall-first does not follow its traffic.
+    let mut t = full();
+    let v = the_vpn(&mut t);
+    v.vpc = "insp".into();
+    v.subnets = vec!["insp/public/a".into()];
+    let f = findings(&t, &intent(), "vpn.split-tunnel");
+    assert_eq!(
+        f,
+        ["vpn: associated subnet insp/public/a is not in a spoke (insp): egress.firewall-first does not follow the clients' traffic from there"]
+    );
+    // One that is not the endpoint's VPC's, or not there at all.
+    let mut t = full();
+    the_vpn(&mut t).subnets.push("spoke/app/b".into());
+    the_vpn(&mut t).subnets.push("nowhere".into());
+    assert_eq!(
+        findings(&t, &intent(), "vpn.split-tunnel"),
+        [
+            "vpn: associated subnet spoke/app/b is in spoke, not in access",
+            "vpn: associated subnet nowhere is not part of the environment"
+        ]
+    );
+}
+
+#[test]
+fn the_vpn_authorizes_only_the_clusters_it_names_and_the_declared_cidrs() {
+    // The inspection VPC is the environment's, but nobody declared it.
+    let mut t = full();
+    the_vpn(&mut t).authorizations.push(VpnAuthorization {
+        id: "vpn:authorize/100.64.0.0/22".into(),
+        dest: "100.64.0.0/22".parse().unwrap(),
+    });
+    assert_eq!(failing(&t, &intent()), ["vpn.authorization"]);
+    assert_eq!(
+        findings(&t, &intent(), "vpn.authorization"),
+        ["vpn:authorize/100.64.0.0/22: clients are authorized for 100.64.0.0/22: 100.64.0.0/22 is neither the VPC of a cluster in access.vpn.clusters nor in access.vpn.cidrs"]
+    );
+    // Declared in access.vpn.cidrs, it passes.
+    let mut i = intent();
+    i.vpns[0].cidrs.push("100.64.0.0/22".parse().unwrap());
+    assert!(failing(&t, &i).is_empty());
+    // Not naming the cluster, its VPC is not meant either (and there is nothing to reach).
+    let mut i = intent();
+    i.vpns[0].clusters.clear();
+    assert_eq!(failing(&full(), &i), ["vpn.authorization"]);
+    // An endpoint the blueprint does not declare at all is a way in nobody meant.
+    let i = Intent { vpns: Vec::new(), ..intent() };
+    assert_eq!(failing(&full(), &i), ["vpn.authorization"]);
+    assert!(findings(&full(), &i, "vpn.authorization")[0]
+        .starts_with("vpn: a Client VPN endpoint the blueprint does not declare"));
+    assert_eq!(status(&verify(&full(), &i), "vpn.cluster-api"), Status::NotApplicable);
+}
+
+#[test]
+fn the_vpn_must_reach_the_api_of_the_clusters_it_names() {
+    // The cluster's security group does not let the access VPC in.
+    let mut t = full();
+    t.sg_rules.retain(|r| r.id != "cluster/sg/api/vpn");
+    assert_eq!(failing(&t, &intent()), ["vpn.cluster-api"]);
+    assert_eq!(
+        findings(&t, &intent(), "vpn.cluster-api"),
+        ["cluster/sg: cluster's security groups (cluster/sg) do not admit 10.2.0.0/24 (access/app/a, where the VPN's clients come from) on 443"]
+    );
+
+    // The firewall has no pass rule for the flow: its default drops it.
+    let mut t = full();
+    t.firewalls[0].policy.as_mut().unwrap().rule_groups[0].rules.clear();
+    assert_eq!(failing(&t, &intent()), ["vpn.cluster-api"]);
+    let r = verify(&t, &intent());
+    let f = &r.get("vpn.cluster-api").unwrap().findings[0];
+    assert_eq!(f.resource, "fw/policy");
+    assert!(
+        f.message.starts_with("no pass rule for tcp 10.2.0.0/24 -> 10.1.0.0/24 443"),
+        "{}",
+        f.message
+    );
+    assert!(f.path.as_ref().is_some_and(|p| p.inspected_at.is_some()));
+    // A rule for another port does not do.
+    let mut t2 = t.clone();
+    t2.firewalls[0].policy.as_mut().unwrap().rule_groups[0]
+        .rules
+        .push("pass tcp 10.2.0.0/16 any -> 10.1.0.0/16 22 (sid:2001;)".into());
+    assert_eq!(failing(&t2, &intent()), ["vpn.cluster-api"]);
+    // $HOME_NET (the group's 10.0.0.0/8) on both sides, port 443, does.
+    t2.firewalls[0].policy.as_mut().unwrap().rule_groups[0]
+        .rules
+        .push("pass tcp $HOME_NET any -> $HOME_NET 443 (sid:2002;)".into());
+    assert!(failing(&t2, &intent()).is_empty());
+
+    // The endpoint has no route to the cluster's VPC.
+    let mut t = full();
+    the_vpn(&mut t).routes.retain(|r| r.dest.to_string() != "10.1.0.0/16");
+    assert_eq!(failing(&t, &intent()), ["vpn.cluster-api"]);
+    assert_eq!(
+        findings(&t, &intent(), "vpn.cluster-api")[0],
+        "vpn: the endpoint has no route to 10.1.0.0 (spoke/app/a of cluster)"
+    );
+
+    // Not authorized for it: nothing unauthorized, but the cluster is out of reach.
+    let mut t = full();
+    the_vpn(&mut t).authorizations.clear();
+    assert_eq!(failing(&t, &intent()), ["vpn.cluster-api"]);
+    assert_eq!(
+        findings(&t, &intent(), "vpn.cluster-api"),
+        ["vpn: clients are not authorized for 10.1.0.0/23 of cluster's subnets"]
+    );
+
+    // The transit gateway drops the way there: the path is the evidence.
+    let mut t = full();
+    fixture::tgw_route(&mut t, "tgw-rt/inspection", "10.1.0.0/16", TgwTarget::Blackhole);
+    assert_eq!(failing(&t, &intent()), ["vpn.cluster-api"]);
+    let r = verify(&t, &intent());
+    let f = &r.get("vpn.cluster-api").unwrap().findings[0];
+    assert_eq!(f.resource, "tgw-rt/inspection:10.1.0.0/16");
+    assert!(f.message.contains("dropped: blackhole in tgw-rt/inspection"), "{}", f.message);
+    assert!(f.path.is_some());
+
+    // The replies do not come back: the access VPC's attachment propagates nowhere.
+    let mut t = full();
+    let rt = t.tgw_route_tables.get_mut("tgw-rt/inspection").unwrap();
+    rt.propagations.retain(|a| a != "att/access");
+    assert_eq!(failing(&t, &intent()), ["vpn.cluster-api"]);
+    assert!(findings(&t, &intent(), "vpn.cluster-api")
+        .iter()
+        .all(|f| f.contains("replies of cluster's API from spoke/app/")));
+
+    // A cluster the environment does not have; a declared VPN that does not exist.
+    let mut i = intent();
+    i.vpns[0].clusters.push("cluster/gone".into());
+    assert_eq!(
+        findings(&full(), &i, "vpn.cluster-api"),
+        ["vpn: access.vpn names cluster/gone, which the environment does not have"]
+    );
+    let mut t = full();
+    t.client_vpns = Some(Vec::new());
+    let r = verify(&t, &intent());
+    assert_eq!(failing(&t, &intent()), ["vpn.cluster-api"]);
+    assert_eq!(status(&r, "vpn.split-tunnel"), Status::NotApplicable);
+    assert_eq!(status(&r, "vpn.authorization"), Status::NotApplicable);
+}
+
+#[test]
+fn vpn_checks_do_not_apply_without_a_vpn_or_when_none_was_read() {
+    // Not read (what --live gives until inspect reads Client VPN endpoints): not
+    // applicable, saying so, whatever the intent.
+    let mut t = full();
+    t.client_vpns = None;
+    let r = verify(&t, &intent());
+    for id in ["vpn.split-tunnel", "vpn.authorization", "vpn.cluster-api"] {
+        let c = r.get(id).unwrap();
+        assert_eq!(c.status, Status::NotApplicable, "{id}");
+        assert!(c.evidence[0].contains("not read"), "{:?}", c.evidence);
+    }
+    // Read, none there, none meant.
+    t.client_vpns = Some(Vec::new());
+    let i = Intent { vpns: Vec::new(), ..intent() };
+    let r = verify(&t, &i);
+    for id in ["vpn.split-tunnel", "vpn.authorization", "vpn.cluster-api"] {
+        assert_eq!(status(&r, id), Status::NotApplicable, "{id}");
+    }
+}
+
+/// The access VPC is a spoke like any other: a way out of it that skips the firewall is
+/// what the spoke checks already find (the VPN checks need nothing of their own for it).
+#[test]
+fn a_way_out_of_the_access_vpc_fails_the_spoke_checks() {
+    let mut t = full();
+    t.internet_gateways
+        .push(InternetGateway { id: "igw/access".into(), vpc: Some("access".into()) });
+    route(
+        &mut t,
+        "access/rt/app/a",
+        "8.8.8.0/24",
+        Target::InternetGateway { id: "igw/access".into() },
+    );
+    assert_eq!(failing(&t, &intent()), ["egress.firewall-first", "spoke.no-public-surface"]);
+    let r = verify(&t, &intent());
+    let egress = &r.get("egress.firewall-first").unwrap().findings;
+    assert_eq!(egress[0].resource, "access/rt/app/a:8.8.8.0/24");
+    assert!(
+        egress[0].message.starts_with("from access/app/a to 8.8.8.0/24"),
+        "{}",
+        egress[0].message
+    );
+    let public: Vec<&str> = r
+        .get("spoke.no-public-surface")
+        .unwrap()
+        .findings
+        .iter()
+        .map(|f| f.resource.as_str())
+        .collect();
+    assert_eq!(public, ["igw/access", "access/rt/app/a:8.8.8.0/24"]);
 }

@@ -11,9 +11,11 @@ use crate::prefix::{AddrSet, Prefix};
 use crate::report::{CheckInfo, CheckResult, Finding, Status};
 use crate::topology::{Pull, Target, Topology, VpcRole};
 
+mod access;
 mod network;
 mod workload;
 
+use access::*;
 use network::*;
 use workload::*;
 
@@ -99,6 +101,21 @@ pub const CHECKS: &[CheckInfo] = &[
         title: "Only the environment's node roles may pull",
         proves: "each repository policy grants pull to the node roles of the environment's clusters and to no one else",
     },
+    CheckInfo {
+        id: "vpn.split-tunnel",
+        title: "The VPN carries only the environment's ranges, into spoke subnets",
+        proves: "every Client VPN endpoint is split-tunnel, none of its routes or authorization rules reaches outside the environment's VPC CIDRs (0.0.0.0/0 included), and it is associated with subnets of a spoke VPC only, whose egress egress.firewall-first follows",
+    },
+    CheckInfo {
+        id: "vpn.authorization",
+        title: "The VPN authorizes only the declared destinations",
+        proves: "every authorization rule of every Client VPN endpoint is within the VPCs of the clusters named in access.vpn.clusters and the CIDRs of access.vpn.cidrs, and no endpoint exists that access.vpn does not declare",
+    },
+    CheckInfo {
+        id: "vpn.cluster-api",
+        title: "The VPN reaches the API (443) of the clusters it is for",
+        proves: "for each cluster named in access.vpn.clusters, every address of its subnets is authorized and routed by the endpoint, every path from each subnet the clients enter by is delivered in the cluster's VPC through firewalls with a pass rule for TCP 443 from that subnet, the cluster's security groups admit that subnet on 443, and the replies are routed back",
+    },
 ];
 
 fn result(
@@ -135,6 +152,7 @@ pub fn run(t: &Topology, intent: &Intent) -> Vec<CheckResult> {
     out.push(ecr_policy(t, intent));
     out.push(s3_policy(t, intent));
     out.extend(registry_checks(t));
+    out.extend(vpn_checks(t, intent));
     out
 }
 
