@@ -2,6 +2,7 @@
 //! span so later stages (planning, apply errors) can point back at the line
 //! that caused them. Defaulted values carry the span of their parent key.
 
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use miette::SourceSpan;
@@ -120,6 +121,34 @@ impl Blueprint {
             }
         }
         out
+    }
+}
+
+impl Blueprint {
+    /// The DNS servers the VPN hands to its clients, and the networks that hold them,
+    /// which the VPN must authorize too (Client VPN denies every destination no rule
+    /// authorizes: Administrator Guide, "Authorization rules"): with `access.dns` in the
+    /// VPN's VPC, its endpoint's addresses (known after apply, `None`) in the endpoints
+    /// subnets of the first two AZs; otherwise the VPC's resolver, its base address + 2.
+    pub fn vpn_dns(&self) -> Option<(Option<Ipv4Addr>, Vec<Ipv4Net>)> {
+        let vpn = self.access.vpn.as_ref()?;
+        let vpc = self.vpc(&vpn.vpc.value)?;
+        match &self.access.dns {
+            Some(d) if d.vpc.value == vpc.name.value => {
+                let azs: Vec<String> = self.azs().into_iter().take(2).collect();
+                let nets = crate::carve::carve_vpc(vpc, &azs)
+                    .ok()?
+                    .into_iter()
+                    .filter(|s| s.tier == SubnetTier::Endpoints)
+                    .map(|s| s.cidr)
+                    .collect();
+                Some((None, nets))
+            }
+            _ => {
+                let ip = Ipv4Addr::from(vpc.cidr.value.first() + 2);
+                Some((Some(ip), vec![Ipv4Net::new(ip, 32).ok()?]))
+            }
+        }
     }
 }
 

@@ -385,7 +385,17 @@ async fn a_vpn_reaches_the_clusters_it_names_and_nothing_else() {
     assert_eq!(vpn.scope.account, network);
     let a = &vpn.attrs;
     assert_eq!(a["clientCidr"], Value::str("10.250.0.0/22"));
-    assert_eq!(a["authorize"], Value::List(vec![Value::str("10.10.0.0/16")]));
+    // The cluster's VPC, and the endpoints subnets that hold the resolver endpoint's
+    // addresses it hands out (Client VPN denies what no rule authorizes); those are in
+    // the associated VPC, whose range AWS routes.
+    assert_eq!(
+        a["authorize"],
+        Value::List(vec![
+            Value::str("10.10.0.0/16"),
+            Value::str("10.30.0.128/27"),
+            Value::str("10.30.0.160/27")
+        ])
+    );
     assert_eq!(a["routes"], Value::List(vec![Value::str("10.10.0.0/16")]));
     // The resolver endpoint of `access.dns`, in the same VPC, answers clients.
     assert_eq!(
@@ -471,4 +481,8 @@ fn dns_from_outside_is_a_resolver_endpoint_the_vpn_hands_out() {
     assert!(g.get(&"access/dns".into()).is_none());
     let vpn = g.get(&"access/vpn".into()).unwrap();
     assert_eq!(vpn.attrs["dnsServers"], Value::List(vec![Value::str("10.30.0.2")]));
+    assert_eq!(
+        vpn.attrs["authorize"],
+        Value::List(vec![Value::str("10.10.0.0/16"), Value::str("10.30.0.2/32")])
+    );
 }

@@ -25,6 +25,9 @@ pub struct VpnIntent {
     pub clusters: Vec<String>,
     /// The other destinations it may reach (`access.vpn.cidrs`).
     pub cidrs: Vec<Prefix>,
+    /// The networks of the DNS servers it hands out, which it must authorize too
+    /// (`Blueprint::vpn_dns`).
+    pub dns: Vec<Prefix>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -91,6 +94,13 @@ impl Intent {
                         .iter()
                         .map(|n| Prefix::new(n.value.first(), n.value.prefix()))
                         .collect(),
+                    dns: bp
+                        .vpn_dns()
+                        .map(|(_, nets)| nets)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|n| Prefix::new(n.first(), n.prefix()))
+                        .collect(),
                 })
                 .collect(),
             region,
@@ -135,6 +145,7 @@ impl Intent {
                             .map(|c| c.id.clone())
                             .collect(),
                         cidrs: dests,
+                        dns: Vec::new(),
                     }
                 })
                 .collect(),

@@ -28,6 +28,7 @@ fn intent() -> Intent {
             id: "vpn".into(),
             clusters: vec!["cluster".into()],
             cidrs: Vec::new(),
+            dns: Vec::new(),
         }],
     }
 }
@@ -557,11 +558,15 @@ fn the_vpn_authorizes_only_the_clusters_it_names_and_the_declared_cidrs() {
     assert_eq!(failing(&t, &intent()), ["vpn.authorization"]);
     assert_eq!(
         findings(&t, &intent(), "vpn.authorization"),
-        ["vpn:authorize/100.64.0.0/22: clients are authorized for 100.64.0.0/22: 100.64.0.0/22 is neither the VPC of a cluster in access.vpn.clusters nor in access.vpn.cidrs"]
+        ["vpn:authorize/100.64.0.0/22: clients are authorized for 100.64.0.0/22: 100.64.0.0/22 is neither the VPC of a cluster in access.vpn.clusters, in access.vpn.cidrs, nor its DNS servers' network"]
     );
-    // Declared in access.vpn.cidrs, it passes.
+    // Declared in access.vpn.cidrs, it passes; so does the network of the DNS servers
+    // the VPN hands out.
     let mut i = intent();
     i.vpns[0].cidrs.push("100.64.0.0/22".parse().unwrap());
+    assert!(failing(&t, &i).is_empty());
+    let mut i = intent();
+    i.vpns[0].dns.push("100.64.0.0/22".parse().unwrap());
     assert!(failing(&t, &i).is_empty());
     // Not naming the cluster, its VPC is not meant either (and there is nothing to reach).
     let mut i = intent();

@@ -35,16 +35,17 @@ fn hub_spoke_passes_every_check() {
     let e = &r.get("egress.firewall-first").unwrap().evidence[0];
     assert!(e.starts_with("24 spoke subnets x 5 destination classes"), "{e}");
     // The VPN, as a path in: into the access VPC's endpoints subnet, on to the cluster's
-    // API through the firewall.
+    // API through the firewall, and to the subnets of the resolver endpoint's addresses
+    // it hands out as DNS servers.
     let e = &r.get("vpn.split-tunnel").unwrap().evidence;
     assert_eq!(
         e[0],
-        "vpn access/vpn: clients 10.250.0.0/22 -> 10.10.0.0/16 through vpc/access/subnet/endpoints/a, split tunnel"
+        "vpn access/vpn: clients 10.250.0.0/22 -> 10.10.0.0/16, 10.30.0.128/27, 10.30.0.160/27 through vpc/access/subnet/endpoints/a, split tunnel"
     );
     let e = &r.get("vpn.authorization").unwrap().evidence;
     assert_eq!(
         e[0],
-        "vpn access/vpn: clients 10.250.0.0/22 authorized for 10.10.0.0/16 (cluster/apps in vpc/workload)"
+        "vpn access/vpn: clients 10.250.0.0/22 authorized for 10.10.0.0/16 (cluster/apps in vpc/workload), 10.30.0.128/27 (its DNS servers), 10.30.0.160/27 (its DNS servers)"
     );
     let e = &r.get("vpn.cluster-api").unwrap().evidence;
     assert!(
@@ -134,7 +135,11 @@ fn single_account_passes_its_network_and_endpoint_checks() {
 /// firewall is not on the way), and every check still passes.
 #[test]
 fn hub_spoke_with_the_vpn_in_the_clusters_vpc_passes() {
-    let r = report_of_changed("hub-spoke.yaml", "    vpc: access\n", "    vpc: workload\n");
+    let r = report_of_changed(
+        "hub-spoke.yaml",
+        "  vpn:\n    vpc: access\n",
+        "  vpn:\n    vpc: workload\n",
+    );
     for c in &r.checks {
         let want = if c.id == "eks.endpoint-dns" { Status::NotApplicable } else { Status::Pass };
         assert_eq!(c.status, want, "{}: {:#?}", c.id, c.findings);

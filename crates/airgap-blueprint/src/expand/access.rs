@@ -110,19 +110,25 @@ pub(super) fn vpn(b: &mut GraphBuilder, bp: &Blueprint, env: &str, vpn: &Vpn, az
         .map(|v| v.cidr.value.to_string())
         .chain(vpn.cidrs.iter().map(|c| c.value.to_string()))
         .collect();
+    // The networks of the DNS servers it hands out (`Blueprint::vpn_dns`).
+    let (resolver, dns_nets) = bp.vpn_dns().unwrap_or_default();
+    destinations.extend(dns_nets.iter().map(ToString::to_string));
     destinations.sort();
     destinations.dedup();
     // The associated VPC's own range is routed by AWS with each association.
-    let routes =
-        destinations.iter().filter(|d| **d != vpc.cidr.value.to_string()).cloned().collect();
+    let routes = destinations
+        .iter()
+        .filter(|d| d.parse().map_or(true, |n| !vpc.cidr.value.contains(&n)))
+        .cloned()
+        .collect();
     let used = if vpn.high_availability.value { azs.len() } else { 1 };
     let subnets = endpoint_subnets(&v, azs).take(used).collect();
     // A Resolver inbound endpoint in the same VPC answers clients; without one, the VPC's
     // resolver (its base address + 2) does: clients' queries leave from the associated
     // subnet like the rest of their traffic, translated to the endpoint's interface.
-    let dns_servers = match &bp.access.dns {
-        Some(d) if d.vpc.value == vpc.name.value => vec![Id::of(DNS, "ip0"), Id::of(DNS, "ip1")],
-        _ => vec![Id::from(std::net::Ipv4Addr::from(vpc.cidr.value.first() + 2).to_string())],
+    let dns_servers = match resolver {
+        Some(ip) => vec![Id::from(ip.to_string())],
+        None => vec![Id::of(DNS, "ip0"), Id::of(DNS, "ip1")],
     };
     b.add(node(
         "access/vpn",

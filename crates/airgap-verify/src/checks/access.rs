@@ -136,7 +136,7 @@ fn authorization(t: &Topology, vpns: &[ClientVpn], intent: &Intent) -> CheckResu
                     &a.id,
                     format!(
                         "clients are authorized for {}: {} is neither the VPC of a cluster in \
-                         access.vpn.clusters nor in access.vpn.cidrs",
+                         access.vpn.clusters, in access.vpn.cidrs, nor its DNS servers' network",
                         a.dest,
                         join(extra.prefixes())
                     ),
@@ -161,7 +161,8 @@ fn authorization(t: &Topology, vpns: &[ClientVpn], intent: &Intent) -> CheckResu
     result(ID, evidence, findings, !vpns.is_empty())
 }
 
-/// What a VPN is meant to reach: the VPCs of its clusters, its declared CIDRs.
+/// What a VPN is meant to reach: the VPCs of its clusters, its declared CIDRs, the
+/// networks of the DNS servers it hands out.
 fn allowed(t: &Topology, want: &VpnIntent) -> Vec<(Prefix, String)> {
     let mut out: Vec<(Prefix, String)> = want
         .clusters
@@ -173,6 +174,7 @@ fn allowed(t: &Topology, want: &VpnIntent) -> Vec<(Prefix, String)> {
         })
         .collect();
     out.extend(want.cidrs.iter().map(|p| (*p, "access.vpn.cidrs".to_string())));
+    out.extend(want.dns.iter().map(|p| (*p, "its DNS servers".to_string())));
     out
 }
 
