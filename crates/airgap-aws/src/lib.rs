@@ -18,6 +18,7 @@ pub mod lock;
 pub mod logs;
 pub mod nfw;
 pub mod pricing;
+pub mod privatelink;
 pub mod provider;
 pub mod ram;
 pub mod record;

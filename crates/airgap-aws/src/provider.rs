@@ -121,6 +121,7 @@ pub struct Provider {
     ecr: Arc<Ecr>,
     route53: Arc<crate::route53::Route53>,
     vpn: Arc<crate::vpn::VpnClients>,
+    elb: Arc<ec2::Elb>,
     /// IAM, KMS and EKS clients of the cluster kinds.
     cluster: crate::eks::ClusterServices,
     // Boxed: the provider is moved around by value (the CLI's backend enum) and is
@@ -213,7 +214,8 @@ impl Provider {
         let ec2 = Arc::new(ec2);
         let zones = cfg.zone_names_of.as_ref().map(|a| Scope::new(a.clone(), cfg.region.clone()));
         Ok(Provider {
-            blockers: Arc::new(ec2::Blockers { ec2: Arc::clone(&ec2), elb, eks }),
+            blockers: Arc::new(ec2::Blockers { ec2: Arc::clone(&ec2), elb: elb.clone(), eks }),
+            elb: Arc::new(elb),
             zones: Arc::new(ec2::zones::Zones::new(zones)),
             ec2,
             ram: Arc::new(ram),
@@ -237,6 +239,7 @@ impl Provider {
         ecr::register(&mut r, &self.ecr);
         crate::route53::register(&mut r, &self.route53, &self.ec2);
         crate::vpn::register(&mut r, &self.vpn, &self.ec2);
+        crate::privatelink::register(&mut r, &self.elb, &self.ec2);
         self.cluster.register(&mut r);
         self.firewall.register(&mut r);
         r

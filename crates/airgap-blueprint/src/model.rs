@@ -72,6 +72,28 @@ pub struct Access {
     pub vpn: Option<Vpn>,
     /// `access.dns`: a Route 53 Resolver inbound endpoint.
     pub dns: Option<Dns>,
+    /// `access.privateLink`: services third parties reach through PrivateLink.
+    pub private_link: Vec<PrivateLink>,
+}
+
+/// An `access.privateLink` entry: a VPC endpoint service in front of an internal Network
+/// Load Balancer, which the environment makes (in `vpc`, with a target group the
+/// workload registers its targets in) or an operator names (`loadBalancerArn`).
+#[derive(Debug, Clone)]
+pub struct PrivateLink {
+    /// Lower-case letters, digits and hyphens; names the nodes and AWS names.
+    pub name: Spanned<String>,
+    /// The VPC of `vpcs` the load balancer is made in (its endpoints subnets).
+    pub vpc: Option<Spanned<String>>,
+    /// An existing Network Load Balancer instead.
+    pub load_balancer_arn: Option<Spanned<String>>,
+    /// The TCP port of the listener and of the targets.
+    pub port: Spanned<i32>,
+    /// IAM principals (`arn:<partition>:iam::<account>:root`, a role or a user) whose
+    /// endpoints may connect.
+    pub allowed_principals: Vec<Spanned<String>>,
+    /// Each connection waits for `airgapctl access connections --accept` (default true).
+    pub acceptance_required: Spanned<bool>,
 }
 
 /// `access.dns`: a Route 53 Resolver inbound endpoint, so that resolvers outside the VPCs

@@ -276,7 +276,25 @@ pub fn json_schema() -> Value {
                 "description": "How people reach the private environment from outside.",
                 "type": "object",
                 "additionalProperties": false,
-                "properties": { "vpn": { "$ref": "#/$defs/vpn" }, "dns": { "$ref": "#/$defs/dns" } }
+                "properties": {
+                    "vpn": { "$ref": "#/$defs/vpn" },
+                    "dns": { "$ref": "#/$defs/dns" },
+                    "privateLink": { "type": "array", "items": { "$ref": "#/$defs/privateLink" } }
+                }
+            },
+            "privateLink": {
+                "description": "A VPC endpoint service third parties connect to through PrivateLink, in front of an internal Network Load Balancer the environment makes in `vpc` (with an IP target group the workload registers its targets in) or the one `loadBalancerArn` names.",
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name", "allowedPrincipals"],
+                "properties": {
+                    "name": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$" },
+                    "vpc": { "type": "string" },
+                    "loadBalancerArn": { "type": "string", "pattern": "^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:loadbalancer/net/" },
+                    "port": { "type": "integer", "minimum": 1, "maximum": 65535, "default": 443 },
+                    "allowedPrincipals": { "type": "array", "minItems": 1, "uniqueItems": true, "items": { "type": "string", "pattern": "^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$" } },
+                    "acceptanceRequired": { "type": "boolean", "default": true }
+                }
             },
             "dns": {
                 "description": "A Route 53 Resolver inbound endpoint in `vpc` (two addresses in its endpoints-tier subnets): resolvers outside the VPCs, and the VPN's clients when the VPN is in the same VPC, resolve the environment's private names through it.",
@@ -420,6 +438,7 @@ mod tests {
             ("/$defs/access", keys::ACCESS),
             ("/$defs/vpn", keys::VPN),
             ("/$defs/dns", keys::DNS),
+            ("/$defs/privateLink", keys::PRIVATE_LINK),
         ];
         let mut objects_in_schema = 0;
         for (ptr, want) in table {

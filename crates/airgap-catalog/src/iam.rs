@@ -1573,6 +1573,117 @@ pub const RESOLVER_ENDPOINT: Permissions = Permissions {
     ],
 };
 
+// --- PrivateLink: an internal NLB, its target group, the endpoint service ----------------
+
+const NLB_ARN: &str = "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/net/*";
+const TG_ARN: &str = "arn:{partition}:elasticloadbalancing:{region}:{account}:targetgroup/*";
+const LISTENER_ARN: &str = "arn:{partition}:elasticloadbalancing:{region}:{account}:listener/net/*";
+const VPCE_SVC_ARN: &str = "arn:{partition}:ec2:{region}:{account}:vpc-endpoint-service/*";
+const ELB_DESCRIBE_WHY: &str =
+    "Elastic Load Balancing's Describe actions authorize against no resource type";
+const ELB_READS: Grant = Grant::any(
+    &[
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeTags",
+    ],
+    ELB_DESCRIBE_WHY,
+);
+
+/// Made with its tags (CreateTargetGroup's `Tags`, which also needs AddTags).
+pub const TARGET_GROUP: Permissions = Permissions {
+    name: "target-group",
+    observe: &[ELB_READS],
+    create: &[
+        ELB_READS,
+        Grant::on(
+            &["elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:AddTags"],
+            &[TG_ARN],
+        )
+        .when(&[REQUEST_TAG]),
+    ],
+    update: &[],
+    delete: &[
+        ELB_READS,
+        Grant::on(&["elasticloadbalancing:DeleteTargetGroup"], &[TG_ARN]).when(&[RESOURCE_TAG]),
+    ],
+};
+
+const LISTENER_CHANGES: [Grant; 2] = [
+    Grant::on(
+        &["elasticloadbalancing:CreateListener", "elasticloadbalancing:AddTags"],
+        &[LISTENER_ARN],
+    )
+    .when(&[REQUEST_TAG]),
+    Grant::on(
+        &["elasticloadbalancing:ModifyListener", "elasticloadbalancing:DeleteListener"],
+        &[LISTENER_ARN],
+    )
+    .when(&[RESOURCE_TAG]),
+];
+
+/// The load balancer and its listeners, each tagged in its create. The first load
+/// balancer of an account makes ELB's service-linked role.
+pub const LOAD_BALANCER: Permissions = Permissions {
+    name: "load-balancer",
+    observe: &[ELB_READS],
+    create: &[
+        ELB_READS,
+        Grant::on(
+            &["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:AddTags"],
+            &[NLB_ARN],
+        )
+        .when(&[REQUEST_TAG]),
+        LISTENER_CHANGES[0],
+        LISTENER_CHANGES[1],
+        Grant::on(
+            &["iam:CreateServiceLinkedRole"],
+            &["arn:{partition}:iam::{account}:role/aws-service-role/elasticloadbalancing.amazonaws.com/*"],
+        )
+        .when(&[service_linked(&["elasticloadbalancing.amazonaws.com"])]),
+    ],
+    update: &[ELB_READS, LISTENER_CHANGES[0], LISTENER_CHANGES[1]],
+    delete: &[
+        ELB_READS,
+        Grant::on(&["elasticloadbalancing:DeleteLoadBalancer"], &[NLB_ARN]).when(&[RESOURCE_TAG]),
+    ],
+};
+
+const VPCE_SVC_READS: Grant = describe(&[
+    "ec2:DescribeVpcEndpointServiceConfigurations",
+    "ec2:DescribeVpcEndpointServicePermissions",
+    "ec2:DescribeVpcEndpointConnections",
+]);
+const VPCE_SVC_CHANGES: Grant = Grant::on(
+    &["ec2:ModifyVpcEndpointServiceConfiguration", "ec2:ModifyVpcEndpointServicePermissions"],
+    &[VPCE_SVC_ARN],
+)
+.when(&[RESOURCE_TAG]);
+
+/// The endpoint service, tagged in its create; its permissions (allowed principals).
+/// Destroy rejects the connections still attached, which AWS requires before the delete.
+pub const ENDPOINT_SERVICE: Permissions = Permissions {
+    name: "endpoint-service",
+    observe: &[VPCE_SVC_READS],
+    create: &[
+        VPCE_SVC_READS,
+        Grant::on(&["ec2:CreateVpcEndpointServiceConfiguration"], &[VPCE_SVC_ARN])
+            .when(&[REQUEST_TAG]),
+        tag_on_create(&[VPCE_SVC_ARN], &[created_by(&["CreateVpcEndpointServiceConfiguration"])]),
+        VPCE_SVC_CHANGES,
+    ],
+    update: &[VPCE_SVC_READS, VPCE_SVC_CHANGES],
+    delete: &[
+        VPCE_SVC_READS,
+        Grant::on(
+            &["ec2:RejectVpcEndpointConnections", "ec2:DeleteVpcEndpointServiceConfigurations"],
+            &[VPCE_SVC_ARN],
+        )
+        .when(&[RESOURCE_TAG]),
+    ],
+};
+
 /// Every kind's permissions, one per catalogue entry.
 pub const KINDS: &[&Permissions] = &[
     &VPC,
@@ -1616,6 +1727,9 @@ pub const KINDS: &[&Permissions] = &[
     &VPN_PKI,
     &CLIENT_VPN_ENDPOINT,
     &RESOLVER_ENDPOINT,
+    &TARGET_GROUP,
+    &LOAD_BALANCER,
+    &ENDPOINT_SERVICE,
 ];
 
 /// The permissions of a kind.

@@ -20,6 +20,7 @@ pub const ECR: &str = "ecr";
 pub const ROUTE53: &str = "route53";
 pub const ACM: &str = "acm";
 pub const RESOLVER: &str = "route53resolver";
+pub const ELB: &str = "elb";
 
 const fn ec2(name: &'static str, timing: Timing, replace: &'static [&'static str]) -> KindFacts {
     KindFacts {
@@ -217,3 +218,20 @@ pub const RESOLVER_ENDPOINT: KindFacts = svc(
     Timing::secs(150, 5, 120, 900),
     &["direction", "securityGroups", "subnets"],
 );
+
+// --- PrivateLink (issue 21) ----------------------------------------------------------------
+/// A target group: made in a second; its name, protocol, port, VPC and target type are
+/// fixed (ModifyTargetGroup changes health checks only).
+pub const TARGET_GROUP: KindFacts = svc(
+    "target-group",
+    ELB,
+    Timing::secs(2, 2, 2, 300),
+    &["name", "protocol", "port", "vpc", "targetType"],
+);
+/// An internal NLB: `provisioning` for a few minutes before `active` (unverified: users
+/// report 2-4 minutes). Its name, scheme and subnets are fixed here; listeners change in
+/// place.
+pub const LOAD_BALANCER: KindFacts =
+    svc("load-balancer", ELB, Timing::secs(180, 5, 30, 900), &["name", "scheme", "subnets"]);
+/// A VPC endpoint service: `Pending` briefly, then `Available` (unverified: seconds).
+pub const ENDPOINT_SERVICE: KindFacts = ec2("endpoint-service", Timing::secs(5, 2, 10, 300), &[]);

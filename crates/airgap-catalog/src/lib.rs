@@ -67,6 +67,9 @@ pub const ALL: &[&KindFacts] = &[
     &VPN_PKI,
     &CLIENT_VPN_ENDPOINT,
     &RESOLVER_ENDPOINT,
+    &TARGET_GROUP,
+    &LOAD_BALANCER,
+    &ENDPOINT_SERVICE,
 ];
 
 /// The kind of that name.
@@ -100,6 +103,8 @@ pub fn rate_limits() -> RateLimits {
     r.set(ACM, 10.0, 5.0);
     // Route 53 Resolver: unpublished; its calls here are a few per endpoint.
     r.set(RESOLVER, 5.0, 5.0);
+    // ELB: unpublished; a few calls per load balancer.
+    r.set(ELB, 10.0, 5.0);
     r
 }
 

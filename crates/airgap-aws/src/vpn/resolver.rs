@@ -8,6 +8,9 @@
 //!   `airgap/<env>/<id>/<run token>` into it, as it does a hosted zone's caller
 //!   reference: observe finds the environment's endpoints by it, with no tag read per
 //!   endpoint, and a create whose answer was lost is found by it before another is made.
+//!   A request id seen before is refused (ResourceExistsException, "Resolver Endpoint
+//!   with creator request id ... already exists": aws/aws-cdk#5012), never answered with
+//!   the endpoint: the refusal is a conflict, and the retry finds the endpoint by its id.
 //!   The standard tags go in the same create (`Tags`).
 //! - `IpAddresses` takes 2 to 6 entries; with only a `SubnetId`, Resolver picks a free
 //!   address of the subnet. The addresses are listed by ListResolverEndpointIpAddresses
@@ -36,7 +39,7 @@ use aws_sdk_route53resolver::types::{
 
 use super::VpnClients;
 use crate::ec2::kind_meta;
-use crate::errors::{classify, found};
+use crate::errors::{classify, code_of, found};
 use crate::kit::{all_pages, changes, delete_call};
 use crate::tags;
 
@@ -187,7 +190,17 @@ impl Kind for ResolverEndpoint {
                     .set_tags(Some(tag_list))
                     .send()
                     .await
-                    .map_err(classify)?
+                    .map_err(|e| match code_of(&e) {
+                        // A request id Resolver has seen (an SDK retry of a create whose
+                        // answer was lost): refused, not answered with the endpoint
+                        // (AWS's answer recorded in aws/aws-cdk#5012). The engine's retry
+                        // finds the endpoint by the id in the list.
+                        Some("ResourceExistsException") => {
+                            let e = classify(e);
+                            KindError::new(ErrorClass::Conflict, e.code, e.message)
+                        }
+                        _ => classify(e),
+                    })?
                     .resolver_endpoint()
                     .cloned()
                     .ok_or_else(|| {

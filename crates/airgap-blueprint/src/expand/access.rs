@@ -6,15 +6,21 @@
 //! `access.dns`: a Route 53 Resolver inbound endpoint with two addresses in a VPC's
 //! endpoints-tier subnets and a security group that admits DNS (TCP and UDP 53) from the
 //! VPC and `allowFrom`. The VPN in the same VPC hands its addresses to clients.
+//!
+//! `access.privateLink`: per entry, a VPC endpoint service (acceptance required, the
+//! principals allowed) in front of an internal NLB: one the environment makes in the
+//! entry's VPC (its endpoints subnets, a TCP listener forwarding to an IP target group
+//! the workload registers its targets in), or the one an operator names.
 
+use airgap_catalog::names::fit;
 use airgap_catalog::spec::{
-    node, ClientVpnEndpointSpec, Id, ResolverEndpointSpec, SecurityGroupRuleSpec,
-    SecurityGroupSpec, VpnPkiSpec,
+    node, ClientVpnEndpointSpec, EndpointServiceSpec, Id, ListenerSpec, LoadBalancerSpec,
+    ResolverEndpointSpec, SecurityGroupRuleSpec, SecurityGroupSpec, TargetGroupSpec, VpnPkiSpec,
 };
 use airgap_engine::{GraphBuilder, Scope};
 
 use super::az_suffix;
-use crate::model::{Blueprint, Dns, Vpc, Vpn};
+use crate::model::{Blueprint, Dns, PrivateLink, Vpc, Vpn};
 
 /// The node of the resolver endpoint.
 const DNS: &str = "access/dns";
@@ -145,6 +151,78 @@ pub(super) fn vpn(b: &mut GraphBuilder, bp: &Blueprint, env: &str, vpn: &Vpn, az
             subnets,
             authorize: destinations,
             routes,
+        },
+    ));
+}
+
+/// ELB names: 32 characters at most, and none may start with `internal-` (CreateLoadBalancer,
+/// Name).
+const ELB_NAME: usize = 32;
+
+pub(super) fn private_link(
+    b: &mut GraphBuilder,
+    bp: &Blueprint,
+    env: &str,
+    p: &PrivateLink,
+    azs: &[String],
+) {
+    let id = format!("access/privatelink/{}", p.name.value);
+    let region = bp.metadata.region.value.clone();
+    let (scope, load_balancers) = match (&p.vpc, &p.load_balancer_arn) {
+        (Some(v), _) => {
+            let Some(vpc) = bp.vpc(&v.value) else { return };
+            let (s, vid) = home(bp, vpc);
+            let mut name = fit(&format!("{env}-{}", p.name.value), ELB_NAME);
+            if name.starts_with("internal-") {
+                name = fit(&format!("ag-{name}"), ELB_NAME);
+            }
+            let targets = format!("{id}/targets");
+            b.add(node(
+                targets.as_str(),
+                s.clone(),
+                &TargetGroupSpec {
+                    name: name.clone(),
+                    protocol: "TCP".into(),
+                    port: p.port.value,
+                    vpc: Id::of(vid.as_str(), "id"),
+                    target_type: "ip".into(),
+                },
+            ));
+            let nlb = format!("{id}/nlb");
+            b.add(node(
+                nlb.as_str(),
+                s.clone(),
+                &LoadBalancerSpec {
+                    name,
+                    scheme: "internal".into(),
+                    subnets: endpoint_subnets(&vid, azs).collect(),
+                    listeners: vec![ListenerSpec {
+                        protocol: "TCP".into(),
+                        port: p.port.value,
+                        target_group: Id::of(targets.as_str(), "arn"),
+                    }],
+                },
+            ));
+            (s, vec![Id::of(nlb.as_str(), "arn")])
+        }
+        (None, Some(arn)) => {
+            // Validated: arn:<partition>:elasticloadbalancing:<region>:<account>:...
+            let account = arn.value.split(':').nth(4).unwrap_or_default().to_string();
+            (Scope::new(account, region), vec![Id::from(arn.value.clone())])
+        }
+        (None, None) => return,
+    };
+    let mut allowed_principals: Vec<String> =
+        p.allowed_principals.iter().map(|a| a.value.clone()).collect();
+    allowed_principals.sort();
+    allowed_principals.dedup();
+    b.add(node(
+        id,
+        scope,
+        &EndpointServiceSpec {
+            load_balancers,
+            acceptance_required: p.acceptance_required.value,
+            allowed_principals,
         },
     ));
 }

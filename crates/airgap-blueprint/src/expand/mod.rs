@@ -176,5 +176,8 @@ pub fn expand_as(bp: &Blueprint, env: &str) -> Result<GraphBuilder, CarveError> 
     if let Some(vpn) = &bp.access.vpn {
         access::vpn(&mut b, bp, env, vpn, &azs);
     }
+    for p in &bp.access.private_link {
+        access::private_link(&mut b, bp, env, p, &azs);
+    }
     Ok(b)
 }

@@ -100,7 +100,25 @@ impl Parser<'_> {
             }
             Some(Dns { vpc: self.req_string(&o, "vpc", "`access.dns`"), allow_from })
         });
-        Access { vpn, dns }
+        let mut private_link = Vec::new();
+        if let Some((_, v)) = self.get(&o, "privateLink") {
+            for item in self.list(v, "`access.privateLink`") {
+                let Some((o, name, _)) =
+                    self.named_item(item, "privateLink service", keys::PRIVATE_LINK)
+                else {
+                    continue;
+                };
+                private_link.push(PrivateLink {
+                    name,
+                    vpc: self.opt_string(&o, "vpc"),
+                    load_balancer_arn: self.opt_string(&o, "loadBalancerArn"),
+                    port: self.int_or(&o, "port", 1, 65535, 443),
+                    allowed_principals: self.string_list(&o, "allowedPrincipals"),
+                    acceptance_required: self.bool_or(&o, "acceptanceRequired", true),
+                });
+            }
+        }
+        Access { vpn, dns, private_link }
     }
 
     fn metadata(&mut self, root: &Obj) -> Metadata {

@@ -40,7 +40,9 @@ pub(crate) mod keys {
         "endpoints",
         "access",
     ];
-    pub const ACCESS: &[&str] = &["vpn", "dns"];
+    pub const ACCESS: &[&str] = &["vpn", "dns", "privateLink"];
+    pub const PRIVATE_LINK: &[&str] =
+        &["name", "vpc", "loadBalancerArn", "port", "allowedPrincipals", "acceptanceRequired"];
     pub const DNS: &[&str] = &["vpc", "allowFrom"];
     pub const VPN: &[&str] =
         &["vpc", "clientCidr", "clusters", "cidrs", "highAvailability", "transport"];

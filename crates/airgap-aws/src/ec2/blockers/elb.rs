@@ -9,7 +9,6 @@ use tracing::info;
 use super::{k8s_cluster, Blockers, ClusterOwners, Findings, Held};
 use crate::errors::{classify, gone_is_ok};
 use crate::kit::all_pages;
-use crate::tags;
 
 impl Blockers {
     pub(super) async fn load_balancers(
@@ -46,27 +45,13 @@ impl Blockers {
             .collect())
     }
 
-    /// Tags of ELBv2 resources by ARN (DescribeTags takes 20 at a time).
+    /// Tags of ELBv2 resources by ARN.
     async fn elb_tags(
         &self,
         scope: &Scope,
         arns: &[String],
     ) -> Result<HashMap<String, HashMap<String, String>>, KindError> {
-        let elb = self.elb.client(scope)?;
-        let mut out = HashMap::new();
-        for chunk in arns.chunks(20) {
-            let r = elb
-                .describe_tags()
-                .set_resource_arns(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(classify)?;
-            for d in r.tag_descriptions() {
-                let map = tags::to_map(d.tags().iter().map(|t| (t.key(), t.value())));
-                out.insert(d.resource_arn().unwrap_or_default().to_string(), map);
-            }
-        }
-        Ok(out)
+        crate::privatelink::elb_tags(self.elb.client(scope)?, arns).await
     }
 
     pub(super) async fn delete_lb(&self, scope: &Scope, arn: &str) -> Result<(), KindError> {
