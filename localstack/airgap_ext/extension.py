@@ -31,6 +31,7 @@ FEATURES = [
     "iam-enforce",
     "client-vpn",
     "vpc-endpoint-connections",
+    "route53resolver-endpoints",
 ]
 
 
