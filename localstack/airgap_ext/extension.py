@@ -32,6 +32,7 @@ FEATURES = [
     "client-vpn",
     "vpc-endpoint-connections",
     "route53resolver-endpoints",
+    "elbv2-rules",
 ]
 
 
