@@ -368,6 +368,7 @@ class AirgapEc2Provider(Ec2Provider):
     # ---- VPC endpoint services: connections (vpce_connections.py) -------------------------
     @handler("CreateVpcEndpointServiceConfiguration", expand=False)
     def create_vpc_endpoint_service_configuration(self, context: RequestContext, request):
+        vpce_connections.refuse_load_balancers_in_use(context, request)
         result = call_moto(context)
         vpce_connections.register_service(context, result)
         return result

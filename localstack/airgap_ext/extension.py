@@ -31,6 +31,8 @@ FEATURES = [
     "iam-enforce",
     "client-vpn",
     "vpc-endpoint-connections",
+    "route53resolver-endpoints",
+    "elbv2-rules",
 ]
 
 

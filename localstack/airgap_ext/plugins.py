@@ -2,8 +2,10 @@
 
 * ``localstack.aws.provider``: eks:default, ram:default, network-firewall:default (our handlers,
   every other operation of the botocore model forwarded to moto), ecr:default (moto, with
-  SetRepositoryPolicy checking its principals first), elbv2:default and organizations:default
-  (moto only),
+  SetRepositoryPolicy checking its principals first), elbv2:default (moto, with AWS's name
+  rules, idempotent creates and the endpoint service's hold on a load balancer: elbv2.py),
+  organizations:default (moto only), route53resolver:airgap (LocalStack's provider with
+  AWS's endpoint rules: resolver.py),
   ec2:airgap and dynamodb:airgap (moto only: LocalStack's own DynamoDB provider needs DynamoDB
   Local, a Java download, and does not even import on Python 3.11).
 * ``localstack.hooks.on_infra_start``: adds /_airgap/* routes, the fault handlers, and patches the
@@ -83,9 +85,12 @@ def pricing():
 
 @aws_provider(api="elbv2", name="default")
 def elbv2():
-    # the free edition has no ELBv2 provider: moto's load balancers and target groups, so
-    # tests can leave what an in-cluster load balancer controller would
-    return _service("elbv2", {})
+    # the free edition has no ELBv2 provider: moto's load balancers, target groups and
+    # listeners (tests leave what an in-cluster load balancer controller would; the
+    # PrivateLink endpoint service's network load balancer), with AWS's rules (elbv2.py)
+    from . import elbv2 as impl
+
+    return _service("elbv2", impl.HANDLERS)
 
 
 @aws_provider(api="dynamodb", name="airgap")
@@ -112,6 +117,17 @@ def route53_airgap():
     from .route53 import AirgapRoute53Provider
 
     provider = AirgapRoute53Provider()
+    return Service.for_provider(provider, dispatch_table_factory=MotoFallbackDispatcher)
+
+
+@aws_provider(api="route53resolver", name="airgap")
+def route53resolver_airgap():
+    # LocalStack's Route 53 Resolver provider with AWS's rules for endpoints (resolver.py)
+    from localstack.services.moto import MotoFallbackDispatcher
+
+    from .resolver import AirgapRoute53ResolverProvider
+
+    provider = AirgapRoute53ResolverProvider()
     return Service.for_provider(provider, dispatch_table_factory=MotoFallbackDispatcher)
 
 

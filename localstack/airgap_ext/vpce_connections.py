@@ -38,6 +38,34 @@ def register_service(context, result):
             SERVICES[(context.region, cfg["ServiceName"])] = (context.account_id, cfg["ServiceId"])
 
 
+def refuse_load_balancers_in_use(context, request):
+    """PrivateLink guide, "Create a service powered by AWS PrivateLink", Considerations: "A
+    Network Load Balancer can be associated with one endpoint service, but an endpoint
+    service can be associated with multiple Network Load Balancers" (the English page, as
+    its translations in the store read, e.g. the Chinese and Japanese copies of
+    docs.aws.amazon.com/vpc/latest/privatelink/create-endpoint-service.html). moto let a
+    second service take a load balancer. AWS's answer is not recorded: the code is the one
+    AWS answers this operation's other parameter errors with ("InvalidParameter: exactly one
+    of network_load_balancer_arn or gateway_load_balancer_arn is a required member",
+    recorded in kubernetes-sigs/aws-load-balancer-controller#1859), the message is ours."""
+    wanted = list(request.get("NetworkLoadBalancerArns") or []) + list(
+        request.get("GatewayLoadBalancerArns") or []
+    )
+    be = ec2_share.backend(context.account_id, context.region)
+    with LOCK:
+        for cfg in list(getattr(be, "configurations", {}).values()):
+            held = set(cfg.network_load_balancer_arns or []) | set(
+                cfg.gateway_load_balancer_arns or []
+            )
+            for arn in wanted:
+                if arn in held:
+                    raise AwsError(
+                        "InvalidParameter",
+                        f"The load balancer {arn} is already associated with the endpoint "
+                        f"service {cfg.id}",
+                    )
+
+
 def _config(account, region, service_id):
     be = ec2_share.backend(account, region)
     return be.configurations.get(service_id)
