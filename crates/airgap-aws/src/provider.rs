@@ -283,6 +283,17 @@ impl Provider {
         crate::vpn::access::revoke(&self.vpn, &self.ec2, scope, env, user).await
     }
 
+    /// The connections to the environment's endpoint services in `scope`, after the
+    /// answer (endpoint id, accept?) to one of them, if any.
+    pub async fn privatelink_connections(
+        &self,
+        scope: &Scope,
+        env: &str,
+        answer: Option<(&str, bool)>,
+    ) -> Result<Vec<crate::privatelink::Connection>, airgap_engine::KindError> {
+        crate::privatelink::connections(&self.ec2, scope, env, answer).await
+    }
+
     /// The account and region pairs the environment spans.
     pub fn scopes(&self) -> &[Scope] {
         &self.scopes

@@ -500,6 +500,24 @@ pub enum AccessAction {
     /// a new client certificate signed by the environment's CA; or, with --revoke, every
     /// certificate of that user put on the endpoint's revocation list.
     VpnConfig(VpnConfigArgs),
+    /// The connection requests of third parties' endpoints to the environment's
+    /// privateLink services, with their state; --accept or --reject answers one first.
+    #[command(
+        after_help = "Examples:\n  airgapctl access connections -f plans/hub-spoke.yaml\n  airgapctl access connections -f plans/hub-spoke.yaml --accept vpce-0123456789abcdef0\n  airgapctl access connections -f plans/hub-spoke.yaml --reject vpce-0123456789abcdef0 --output json"
+    )]
+    Connections(ConnectionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectionsArgs {
+    /// Accept the connection of this endpoint (a consumer's vpce-... id).
+    #[arg(long, value_name = "ENDPOINT", conflicts_with = "reject")]
+    pub accept: Option<String>,
+    /// Reject the connection of this endpoint.
+    #[arg(long, value_name = "ENDPOINT")]
+    pub reject: Option<String>,
+    #[command(flatten)]
+    pub source: Source,
 }
 
 #[derive(Debug, Args)]
