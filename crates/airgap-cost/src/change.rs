@@ -113,16 +113,17 @@ mod tests {
         Prices::shipped("eu-central-1").unwrap()
     }
 
-    /// 1580.39: hub-spoke's month, computed by hand in tests/estimate.rs (the Client
-    /// VPN's association and its CA's secret included).
+    /// 1762.89: hub-spoke's month, computed by hand in tests/estimate.rs (the Client
+    /// VPN's association, its CA's secret and the Resolver endpoint's two addresses
+    /// included).
     #[test]
     fn creating_everything_adds_the_whole_month_and_deleting_it_subtracts_it() {
         let c = plan_cost(&plan(|_| (Action::Create, false)), &prices());
         assert_eq!((c.before, c.unread), (0.0, 0));
-        assert!(close(c.change(), 1580.39), "{c:?}");
+        assert!(close(c.change(), 1762.89), "{c:?}");
 
         let c = plan_cost(&plan(|_| (Action::Delete, true)), &prices());
-        assert!(close(c.change(), -1580.39), "{c:?}");
+        assert!(close(c.change(), -1762.89), "{c:?}");
 
         let c = plan_cost(&plan(|_| (Action::NoOp, true)), &prices());
         assert!(close(c.change(), 0.0), "{c:?}");
@@ -169,5 +170,29 @@ mod tests {
 
         let p = plan(|n| (if n.kind == "vpn-pki" { Action::Delete } else { Action::NoOp }, true));
         assert!(close(plan_cost(&p, &prices()).change(), -0.40), "{:?}", plan_cost(&p, &prices()));
+    }
+
+    /// The Resolver endpoint observed with three addresses (its observed spec names the
+    /// subnets by id), declared with two: one network interface less, -0.125 x 730.
+    /// Deleting it ends both addresses' hours, -2 x 0.125 x 730.
+    #[test]
+    fn fewer_resolver_addresses_and_a_deleted_endpoint_subtract_theirs() {
+        let mut p = plan(|_| (Action::NoOp, true));
+        for n in &mut p.nodes {
+            if n.id.as_str() == "access/dns" {
+                n.action = Action::Update { changes: Vec::new() };
+                let c = n.current.as_mut().unwrap();
+                let ids = ["subnet-a", "subnet-b", "subnet-b"].map(airgap_engine::Value::from);
+                c.attrs.insert("subnets".into(), airgap_engine::Value::List(ids.to_vec()));
+            }
+        }
+        let c = plan_cost(&p, &prices());
+        assert_eq!(c.unread, 0, "{c:?}");
+        assert!(close(c.change(), -91.25), "{c:?}");
+
+        let p = plan(|n| {
+            (if n.kind == "resolver-endpoint" { Action::Delete } else { Action::NoOp }, true)
+        });
+        assert!(close(plan_cost(&p, &prices()).change(), -182.5), "{:?}", plan_cost(&p, &prices()));
     }
 }

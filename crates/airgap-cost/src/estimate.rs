@@ -64,6 +64,7 @@ pub enum Kind {
     NatGateways,
     PublicIpv4,
     ClientVpn,
+    Route53Resolver,
     EksCluster,
     Nodes,
     KmsKeys,
@@ -82,6 +83,7 @@ impl Kind {
             Kind::NatGateways => "NAT gateways",
             Kind::PublicIpv4 => "public IPv4",
             Kind::ClientVpn => "Client VPN",
+            Kind::Route53Resolver => "Route 53 Resolver",
             Kind::EksCluster => "EKS cluster",
             Kind::Nodes => "nodes",
             Kind::KmsKeys => "KMS keys",
@@ -392,6 +394,15 @@ pub fn estimate(resources: &[Resource], prices: &Prices, usage: &Usage, ctx: &Co
                     used(h, p.client_vpn_connection_hour),
                 ));
             }
+            // Route 53 pricing: each Resolver endpoint network interface (one per IP
+            // address) an hour, billed to the endpoint's account (the VPC's).
+            Billable::ResolverEndpoint { vpc, addresses } => lines.push(Line::new(
+                ctx,
+                a,
+                Kind::Route53Resolver,
+                format!("{vpc}: {addresses} endpoint address(es)"),
+                hour(f64::from(*addresses), p.resolver_endpoint_hour),
+            )),
         }
     }
     for (a, n) in nats {

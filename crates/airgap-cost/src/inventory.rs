@@ -7,8 +7,8 @@
 //! [`billable`] from the node's spec, and priced by one arm of [`crate::estimate()`].
 
 use airgap_catalog::spec::{
-    ClientVpnEndpointSpec, EksClusterSpec, EksNodegroupSpec, FirewallSpec, Id, Spec, SpecError,
-    TgwAttachmentSpec, VpcEndpointInterfaceSpec, VpnPkiSpec,
+    ClientVpnEndpointSpec, EksClusterSpec, EksNodegroupSpec, FirewallSpec, Id,
+    ResolverEndpointSpec, Spec, SpecError, TgwAttachmentSpec, VpcEndpointInterfaceSpec, VpnPkiSpec,
 };
 use airgap_engine::{Graph, Node};
 
@@ -72,6 +72,12 @@ pub enum Billable {
         vpc: String,
         associations: u32,
     },
+    /// A Route 53 Resolver endpoint (`access.dns`): billed per IP address (one network
+    /// interface each) and hour. Its queries are not counted.
+    ResolverEndpoint {
+        vpc: String,
+        addresses: u32,
+    },
 }
 
 impl Billable {
@@ -107,6 +113,20 @@ pub fn vpc_name(id: &Id) -> String {
         Id::Unknown(_) => "(known after apply)".into(),
     };
     node.strip_prefix("vpc/").map(str::to_string).unwrap_or(node)
+}
+
+/// The VPC of a subnet, by its name (`vpc/access/subnet/endpoints/a` is in `access`), for a
+/// spec that names subnets but not their VPC. An observed spec names the subnet by its id
+/// (`subnet-...`), which is given as it is.
+pub fn subnet_vpc(id: &Id) -> String {
+    match id {
+        Id::Ref(r) => {
+            let node = r.node.as_str();
+            let vpc = node.split_once("/subnet/").map_or(node, |(vpc, _)| vpc);
+            vpc.strip_prefix("vpc/").unwrap_or(vpc).to_string()
+        }
+        other => vpc_name(other),
+    }
 }
 
 /// The service's short name (`com.amazonaws.eu-central-1.ecr.api` is `ecr.api`).
@@ -173,6 +193,14 @@ pub fn billable(node: &Node) -> Result<Option<Resource>, InventoryError> {
     } else if k == airgap_catalog::CLIENT_VPN_ENDPOINT.name {
         let s: ClientVpnEndpointSpec = spec(node)?;
         Billable::ClientVpn { vpc: vpc_name(&s.vpc), associations: count(s.subnets.len()) }
+    } else if k == airgap_catalog::RESOLVER_ENDPOINT.name {
+        // One address per subnet listed (a subnet listed twice holds two), one network
+        // interface each.
+        let s: ResolverEndpointSpec = spec(node)?;
+        Billable::ResolverEndpoint {
+            vpc: s.subnets.first().map(subnet_vpc).unwrap_or_default(),
+            addresses: count(s.subnets.len()),
+        }
     } else {
         return Ok(None);
     };

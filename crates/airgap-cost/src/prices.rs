@@ -52,6 +52,8 @@ pub struct Prices {
     pub client_vpn_connection_hour: f64,
     /// A Secrets Manager secret, per month (prorated hourly).
     pub secret_month: f64,
+    /// A Route 53 Resolver endpoint's IP address (one network interface each), per hour.
+    pub resolver_endpoint_hour: f64,
     /// On-demand EC2 instances, per type and hour.
     #[serde(default)]
     pub instance_hour: BTreeMap<String, f64>,
@@ -138,7 +140,7 @@ impl Prices {
     }
 
     /// Every single-figure price with its JSON field name.
-    pub fn scalars(&self) -> [(&'static str, f64); 16] {
+    pub fn scalars(&self) -> [(&'static str, f64); 17] {
         [
             ("interfaceEndpointHour", self.interface_endpoint_hour),
             ("interfaceEndpointGb", self.interface_endpoint_gb),
@@ -156,6 +158,7 @@ impl Prices {
             ("clientVpnAssociationHour", self.client_vpn_association_hour),
             ("clientVpnConnectionHour", self.client_vpn_connection_hour),
             ("secretMonth", self.secret_month),
+            ("resolverEndpointHour", self.resolver_endpoint_hour),
         ]
     }
 }

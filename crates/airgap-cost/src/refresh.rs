@@ -10,10 +10,11 @@
 //! `ec2_transit_gateway_vpc_attachment.go`, `networkfirewall_firewall.go`,
 //! `nat_gateway.go`, `eks_cluster.go`, `kms_key.go`, `cloudwatch_log_group.go`,
 //! `route53_zone.go`, `instance.go`, `ec2_client_vpn_network_association.go`,
-//! `ec2_client_vpn_endpoint.go`, `secretsmanager_secret.go`); the in-use public IPv4
-//! address is the AmazonVPC usage type `PublicIPv4:InUseAddress` AWS bills since February
-//! 2024. Client VPN's products are found by region and usage type alone, as Infracost finds
-//! them: no product family or operation of theirs is documented. The answer's shape
+//! `ec2_client_vpn_endpoint.go`, `secretsmanager_secret.go`,
+//! `route53_resolver_endpoint.go`); the in-use public IPv4 address is the AmazonVPC usage
+//! type `PublicIPv4:InUseAddress` AWS bills since February 2024. Client VPN's products are
+//! found by region and usage type alone, as Infracost finds them: no product family or
+//! operation of theirs is documented. The answer's shape
 //! (`PriceList`: one JSON document per product, `terms.OnDemand.*.priceDimensions.*` with
 //! `beginRange` and `pricePerUnit.USD`) is the GetProducts API reference's.
 
@@ -153,6 +154,14 @@ pub fn queries(region: &str, instance_types: &[String]) -> Vec<Query> {
             "AWSSecretsManager",
             f(&[r, ("productFamily", "Secret")]),
             "AWSSecretsManager-Secrets",
+        ),
+        // A Resolver endpoint's network interfaces; the family also holds the queries
+        // through endpoints (`*-DNS-Queries`), which the usage type leaves out.
+        q(
+            "resolverEndpointHour",
+            "AmazonRoute53",
+            f(&[r, ("productFamily", "DNS Query")]),
+            "ResolverNetworkInterface",
         ),
     ];
     for t in instance_types {
@@ -304,6 +313,7 @@ pub fn snapshot(
         client_vpn_association_hour: get("clientVpnAssociationHour")?,
         client_vpn_connection_hour: get("clientVpnConnectionHour")?,
         secret_month: get("secretMonth")?,
+        resolver_endpoint_hour: get("resolverEndpointHour")?,
         instance_hour,
         sources,
     })
@@ -354,7 +364,7 @@ mod tests {
         let p = snapshot("eu-central-1", "test".into(), "2026-12-01".into(), &answers).unwrap();
         assert_eq!(p.scalars(), shipped.scalars());
         assert_eq!(p.instance_hour, shipped.instance_hour);
-        assert_eq!(p.sources.len(), 17, "{:?}", p.sources.keys());
+        assert_eq!(p.sources.len(), 18, "{:?}", p.sources.keys());
         assert!(p.sources["natGatewayHour"].contains("ServiceCode=AmazonEC2"), "{:?}", p.sources);
         assert!(p.sources["instanceHour"].contains("instanceType=<type>"), "{:?}", p.sources);
         // What a refresh writes reads back as a snapshot.
@@ -382,6 +392,11 @@ mod tests {
         let anywhere = Query { filters: Vec::new(), ..assoc };
         let e = price(&anywhere, &answer(&anywhere)).unwrap_err();
         assert!(e.to_string().contains("2 products with different prices"), "{e}");
+        // The Resolver endpoint's interfaces, not the queries through it: same service,
+        // region and family, told apart by the usage type.
+        let resolver = q("resolverEndpointHour");
+        assert_eq!(answer(&resolver).len(), 2);
+        assert_eq!(price(&resolver, &answer(&resolver)).unwrap(), 0.125);
 
         let none = price(&q("natGatewayHour"), &[]).unwrap_err();
         assert!(

@@ -4,8 +4,10 @@
 use std::time::Duration;
 
 use airgap_blueprint::examples;
+use airgap_catalog::spec::{node, Id, ResolverEndpointSpec};
 use airgap_cost::inventory::{Billable, Resource};
 use airgap_cost::{break_even, estimate, report, Basis, Context, Kind, Prices, Usage};
+use airgap_engine::Scope;
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
@@ -50,9 +52,10 @@ fn hub_spoke(usage: &Usage) -> airgap_cost::Report {
 /// 2 firewall endpoints x 0.395 x 730 = 576.70; 2 NAT gateways waived by the firewall
 /// endpoints = 0; 2 Elastic IPs x 0.005 x 730 = 7.30; the Client VPN associated with
 /// one subnet (no `highAvailability`) 1 x 0.10 x 730 = 73.00, no connection-hours without
-/// a usage file; the cluster 0.10 x 730 = 73.00; nodes 3 x m6i.large 0.115 x 730 + 1 x
-/// c6i.xlarge 0.194 x 730 = 393.47; 1 KMS key 1.00; the VPN CA's secret 0.40. Total
-/// 1580.39 (1506.99 before the VPN was counted).
+/// a usage file; the Resolver inbound endpoint's 2 addresses x 0.125 x 730 = 182.50; the
+/// cluster 0.10 x 730 = 73.00; nodes 3 x m6i.large 0.115 x 730 + 1 x c6i.xlarge 0.194 x
+/// 730 = 393.47; 1 KMS key 1.00; the VPN CA's secret 0.40. Total 1762.89 (1580.39 before
+/// the Resolver endpoint was counted, 1506.99 before the VPN).
 #[test]
 fn hub_spoke_costs_what_its_resources_do() {
     let r = hub_spoke(&Usage::default());
@@ -64,6 +67,7 @@ fn hub_spoke_costs_what_its_resources_do() {
         (Kind::NatGateways, 0.0),
         (Kind::PublicIpv4, 7.30),
         (Kind::ClientVpn, 73.00),
+        (Kind::Route53Resolver, 182.50),
         (Kind::EksCluster, 73.00),
         (Kind::Nodes, 393.47),
         (Kind::KmsKeys, 1.00),
@@ -74,9 +78,16 @@ fn hub_spoke_costs_what_its_resources_do() {
         assert!(close(kinds[&kind], want), "{kind:?}: {} != {want}", kinds[&kind]);
     }
     assert_eq!(kinds.len(), expect.len(), "{kinds:?}");
-    assert!(close(r.estimate.monthly_total, 1580.39), "{}", r.estimate.monthly_total);
+    assert!(close(r.estimate.monthly_total, 1762.89), "{}", r.estimate.monthly_total);
     let accounts: Vec<String> = r.estimate.by_account().into_iter().map(|(a, _)| a).collect();
     assert_eq!(accounts, ["network", "shared", "workload"]);
+    // The network account: the inspection VPC (firewall, NAT gateways, Elastic IPs, its
+    // attachment) and the access VPC (its attachment, the VPN, its CA, the Resolver
+    // endpoint): 576.70 + 7.30 + 2 x 43.80 + 73.00 + 0.40 + 182.50 (docs/cost.md).
+    let by_account = r.estimate.by_account();
+    for ((_, got), want) in by_account.iter().zip([927.50, 166.44, 668.95]) {
+        assert!(close(*got, want), "{by_account:?}");
+    }
     // The NAT gateways are billed, then waived against the firewall's endpoint hours.
     let nat: Vec<f64> = r
         .estimate
@@ -88,12 +99,13 @@ fn hub_spoke_costs_what_its_resources_do() {
     assert!(close(nat[0], 75.92) && close(nat[1], -75.92), "{nat:?}");
     assert!(r.estimate.unpriced.is_empty());
     assert_eq!(r.estimate.ttl_hours, None);
-    // The VPN and its CA are billed to the access VPC's account, the network one.
+    // The VPN, its CA and the Resolver endpoint are billed to the access VPC's account,
+    // the network one.
     let vpn: Vec<(&str, &str, Option<f64>)> = r
         .estimate
         .lines
         .iter()
-        .filter(|l| matches!(l.kind, Kind::ClientVpn | Kind::Secrets))
+        .filter(|l| matches!(l.kind, Kind::ClientVpn | Kind::Route53Resolver | Kind::Secrets))
         .map(|l| (l.account.as_str(), l.item.as_str(), l.monthly))
         .collect();
     assert_eq!(
@@ -101,6 +113,7 @@ fn hub_spoke_costs_what_its_resources_do() {
         [
             ("network", "access: 1 subnet association(s)", Some(73.0)),
             ("network", "access: 0 connection-hours", Some(0.0)),
+            ("network", "access: 2 endpoint address(es)", Some(182.5)),
             ("network", "access/vpn/pki: secret airgap/hub-spoke/vpn-ca", Some(0.40)),
         ],
         "{vpn:?}"
@@ -144,6 +157,79 @@ fn the_vpn_and_its_ca_are_read_from_their_specs() {
     assert_ne!(ha, examples::HUB_SPOKE);
     let vpn = read(&ha);
     assert_eq!(vpn[1].what, Billable::ClientVpn { vpc: "access".into(), associations: 2 });
+}
+
+/// The inventory reads the Resolver endpoint from its typed spec: two addresses in the
+/// first two AZs' endpoints subnets, two in three AZs too, one per subnet listed (a subnet
+/// listed twice, as in a one-AZ environment, holds two); its VPC from the subnets'.
+#[test]
+fn the_resolver_endpoint_is_read_from_its_spec() {
+    let read = |text: &str| {
+        let bp = airgap_blueprint::parse("hub-spoke.yaml", text).unwrap();
+        let graph = airgap_blueprint::expand(&bp).unwrap().seal().unwrap();
+        let found: Vec<Resource> = airgap_cost::inventory(&graph)
+            .unwrap()
+            .into_iter()
+            .filter(|r| matches!(r.what, Billable::ResolverEndpoint { .. }))
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        found.into_iter().next().unwrap()
+    };
+    assert_eq!(
+        read(examples::HUB_SPOKE),
+        Resource {
+            node: "access/dns".into(),
+            account: "111111111111".into(),
+            what: Billable::ResolverEndpoint { vpc: "access".into(), addresses: 2 },
+        }
+    );
+    let three = examples::HUB_SPOKE.replace("availabilityZones: 2", "availabilityZones: 3");
+    assert_ne!(three, examples::HUB_SPOKE);
+    let what = read(&three).what;
+    assert_eq!(what, Billable::ResolverEndpoint { vpc: "access".into(), addresses: 2 });
+
+    let subnet = Id::of("vpc/access/subnet/endpoints/a", "id");
+    let one_az = node(
+        "access/dns",
+        Scope::new("1", "eu-central-1"),
+        &ResolverEndpointSpec {
+            name: "airgap-e-inbound".into(),
+            direction: "INBOUND".into(),
+            security_groups: vec![Id::of("access/dns/sg", "id")],
+            subnets: vec![subnet.clone(), subnet],
+        },
+    );
+    let what = airgap_cost::billable(&one_az).unwrap().unwrap().what;
+    assert_eq!(what, Billable::ResolverEndpoint { vpc: "access".into(), addresses: 2 });
+    // Without access.dns nothing is billed for it.
+    let none = examples::HUB_SPOKE.replace("  dns:\n    vpc: access\n", "");
+    assert_ne!(none, examples::HUB_SPOKE);
+    let bp = airgap_blueprint::parse("hub-spoke.yaml", &none).unwrap();
+    let graph = airgap_blueprint::expand(&bp).unwrap().seal().unwrap();
+    let inventory = airgap_cost::inventory(&graph).unwrap();
+    assert!(!inventory.iter().any(|r| matches!(r.what, Billable::ResolverEndpoint { .. })));
+}
+
+/// Route 53 Resolver in Frankfurt: 3 addresses x 0.125 x 730 = 273.75 a month, and over an
+/// 8-hour TTL 3 x 0.125 x 8 = 3.00; nothing counts the queries.
+#[test]
+fn a_resolver_endpoint_bills_each_address_by_the_hour() {
+    let r = [Resource {
+        node: "access/dns".into(),
+        account: "1".into(),
+        what: Billable::ResolverEndpoint { vpc: "access".into(), addresses: 3 },
+    }];
+    let ctx = Context { ttl: Some(Duration::from_secs(8 * 3600)), ..Context::default() };
+    let e = estimate(&r, &frankfurt(), &Usage::default(), &ctx);
+    assert_eq!(e.lines.len(), 1);
+    assert_eq!(e.lines[0].kind, Kind::Route53Resolver);
+    assert_eq!(e.lines[0].item, "access: 3 endpoint address(es)");
+    assert_eq!(e.lines[0].basis, Basis::Hour { units: 3.0, rate: 0.125 });
+    assert!(close(e.lines[0].monthly.unwrap(), 273.75), "{:?}", e.lines[0]);
+    assert!(close(e.lines[0].ttl_period.unwrap(), 3.0), "{:?}", e.lines[0]);
+    assert_eq!(e.traffic_unpriced, 0);
+    assert_eq!(Kind::Route53Resolver.title(), "Route 53 Resolver");
+    assert_eq!(serde_json::to_value(Kind::Route53Resolver).unwrap(), "route53-resolver");
 }
 
 /// AWS Client VPN in Frankfurt: 2 associations x 0.10 x 730 = 146.00; 800
@@ -314,7 +400,7 @@ fn break_even_with_traffic_and_the_inspection_vpc_as_host() {
 /// hub-spoke.yaml with `endpoints: { mode: central, vpc: tooling }` (docs/cost.md): ecr.api,
 /// ecr.dkr, sts and logs only in tooling, the workload's five others in place: 12 endpoints
 /// x 2 AZ x 0.012 x 730 = 210.24 instead of 280.32, and 4 private hosted zones x 0.50 =
-/// 2.00: 68.08 less, 1580.39 - 68.08 = 1512.31 a month.
+/// 2.00: 68.08 less, 1762.89 - 68.08 = 1694.81 a month.
 #[test]
 fn hub_spoke_with_central_endpoints_costs_68_08_less() {
     let text = format!("{}endpoints:\n  mode: central\n  vpc: tooling\n", examples::HUB_SPOKE);
@@ -324,5 +410,5 @@ fn hub_spoke_with_central_endpoints_costs_68_08_less() {
     let kinds = r.estimate.by_kind();
     assert!(close(kinds[&Kind::InterfaceEndpoints], 210.24), "{kinds:?}");
     assert!(close(kinds[&Kind::HostedZones], 2.0), "{kinds:?}");
-    assert!(close(r.estimate.monthly_total, 1512.31), "{}", r.estimate.monthly_total);
+    assert!(close(r.estimate.monthly_total, 1694.81), "{}", r.estimate.monthly_total);
 }
