@@ -628,3 +628,36 @@ fn dns_needs_a_defined_vpc_and_cidrs_to_allow() {
     parse("dns-ok.yaml", &dns("    vpc: workload\n    allowFrom: [192.168.0.0/16]\n"))
         .expect("a valid DNS endpoint");
 }
+
+#[test]
+fn a_private_link_service_needs_one_load_balancer_and_principal_arns() {
+    let pl = |body: &str| format!("{BASE}access:\n  privateLink:\n{body}");
+    let bad = pl("    - name: Partners_API\n      vpc: workloads\n      allowedPrincipals: [\"*\", \"444455556666\"]\n    - name: both\n      vpc: workload\n      loadBalancerArn: arn:aws:elasticloadbalancing:eu-central-1:111111111111:loadbalancer/net/x/1\n      allowedPrincipals: [arn:aws:iam::444455556666:root]\n    - name: none\n    - name: far\n      loadBalancerArn: arn:aws:elasticloadbalancing:us-east-1:999999999999:loadbalancer/app/x/1\n      allowedPrincipals: [arn:aws:iam::444455556666:root]\n");
+    let d = parse("pl.yaml", &bad).unwrap_err();
+    let text = render(&d);
+    for want in [
+        "`Partners_API` is not a privateLink name",
+        "did you mean `workload`?",
+        "`*` is not an IAM principal ARN",
+        "`444455556666` is not an IAM principal ARN",
+        "`vpc` and `loadBalancerArn` both given",
+        "privateLink `none` has no load balancer",
+        "privateLink `none` allows no principal",
+        "loadbalancer/app/x/1` is not a Network",
+        "pl.yaml:",
+    ] {
+        assert!(text.contains(want), "{want} in {text}");
+    }
+    for p in d.problems() {
+        assert!(p.help_text().is_some(), "{}", p.message());
+    }
+    let region = pl("    - name: far\n      loadBalancerArn: arn:aws:elasticloadbalancing:us-east-1:999999999999:loadbalancer/net/x/1\n      allowedPrincipals: [arn:aws:iam::444455556666:root]\n");
+    let text = render(&parse("pl.yaml", &region).unwrap_err());
+    assert!(text.contains("the load balancer is in us-east-1"), "{text}");
+    assert!(text.contains("account 999999999999 is not among `accounts`"), "{text}");
+    parse(
+        "pl-ok.yaml",
+        &pl("    - name: partners-api\n      vpc: workload\n      allowedPrincipals: [arn:aws:iam::444455556666:root]\n"),
+    )
+    .expect("a valid privateLink service");
+}

@@ -486,3 +486,49 @@ fn dns_from_outside_is_a_resolver_endpoint_the_vpn_hands_out() {
         Value::List(vec![Value::str("10.10.0.0/16"), Value::str("10.30.0.2/32")])
     );
 }
+
+/// `access.privateLink`: a service in a VPC gets an IP target group, an internal NLB in
+/// the VPC's endpoints subnets with a listener forwarding to it, and an endpoint service
+/// in front requiring acceptance; one naming an operator's NLB gets only the service, in
+/// that NLB's account.
+#[tokio::test(start_paused = true)]
+async fn a_private_link_service_fronts_an_internal_nlb() {
+    use airgap_engine::Value;
+    let text = with_vpn("").replace(
+        "access:\n",
+        "access:\n  privateLink:\n    - name: partners\n      vpc: workload\n      port: 8443\n      allowedPrincipals: [arn:aws:iam::444455556666:root]\n    - name: legacy\n      loadBalancerArn: arn:aws:elasticloadbalancing:eu-central-1:222222222222:loadbalancer/net/legacy/0123456789abcdef\n      allowedPrincipals: [arn:aws:iam::444455556666:role/reader]\n      acceptanceRequired: false\n",
+    );
+    let bp = airgap_blueprint::parse("hub-spoke.yaml", &text).unwrap();
+    let g = expand(&bp).unwrap().seal().unwrap();
+    let workload = bp.account("workload").unwrap().id.value.clone();
+    let svc = g.get(&"access/privatelink/partners".into()).expect("the service");
+    assert_eq!(svc.kind, "endpoint-service");
+    assert_eq!(svc.scope.account, workload);
+    assert_eq!(svc.attrs["acceptanceRequired"], Value::Bool(true));
+    assert_eq!(
+        svc.attrs["loadBalancers"],
+        Value::List(vec![Value::reference("access/privatelink/partners/nlb", "arn")])
+    );
+    let nlb = g.get(&"access/privatelink/partners/nlb".into()).unwrap();
+    assert_eq!(nlb.kind, "load-balancer");
+    assert_eq!(nlb.attrs["scheme"], Value::str("internal"));
+    let name = nlb.attrs["name"].as_str().unwrap().to_string();
+    assert!(name.len() <= 32 && name.ends_with("-partners"), "{name}");
+    assert!(nlb.attrs["subnets"].to_string().contains("vpc/workload/subnet/endpoints/a"));
+    let listener = nlb.attrs["listeners"].to_string();
+    assert!(listener.contains("8443") && listener.contains("access/privatelink/partners/targets"));
+    let tg = g.get(&"access/privatelink/partners/targets".into()).unwrap();
+    assert_eq!(
+        (tg.attrs["targetType"].clone(), tg.attrs["port"].clone()),
+        (Value::str("ip"), Value::Int(8443))
+    );
+
+    let legacy = g.get(&"access/privatelink/legacy".into()).unwrap();
+    assert_eq!(legacy.scope.account, "222222222222");
+    assert_eq!(legacy.attrs["acceptanceRequired"], Value::Bool(false));
+    assert!(g.get(&"access/privatelink/legacy/nlb".into()).is_none());
+
+    let kinds = round_trip_graph(&bp.metadata.name.value, &g).await;
+    assert_eq!(kinds["endpoint-service"], 2);
+    assert_eq!(kinds["load-balancer"], 1);
+}

@@ -239,9 +239,9 @@ fn plans_are_plain_off_a_terminal_and_with_no_color() {
 fn plan_stats_counts_observe_calls() {
     let sb = Sandbox::new("stats");
     let run = sb.sim(&["plan", "--stats"]).expect(0);
-    // 41 kinds observed in 3 accounts, one call each.
+    // 44 kinds observed in 3 accounts, one call each.
     assert!(
-        run.stdout().contains("Observe: 123 batches (kinds x scopes), 123 API calls"),
+        run.stdout().contains("Observe: 132 batches (kinds x scopes), 132 API calls"),
         "{}",
         run.stdout()
     );

@@ -1353,7 +1353,20 @@ async fn a_vpn_is_built_configured_revoked_and_destroyed() -> Res {
         w.ec2.describe_client_vpn_authorization_rules().client_vpn_endpoint_id(&id).send().await?;
     let cidrs: Vec<_> =
         rules.authorization_rules().iter().filter_map(|r| r.destination_cidr()).collect();
-    assert_eq!(cidrs, ["10.10.0.0/16"]);
+    // The workload VPC, and the subnets of the DNS servers handed out: Client VPN lets
+    // clients reach nothing no rule authorizes, the DNS servers included.
+    assert_eq!(cidrs.len(), 3, "{cidrs:?}");
+    assert!(cidrs.contains(&"10.10.0.0/16"), "{cidrs:?}");
+    let within = |ip: &str, cidr: &str| {
+        let (net, bits) = cidr.split_once('/').unwrap();
+        let mask = u32::MAX.checked_shl(32 - bits.parse::<u32>().unwrap()).unwrap_or(0);
+        let (ip, net): (std::net::Ipv4Addr, std::net::Ipv4Addr) =
+            (ip.parse().unwrap(), net.parse().unwrap());
+        u32::from(ip) & mask == u32::from(net)
+    };
+    for server in ep.dns_servers() {
+        assert!(cidrs.iter().any(|c| within(server, c)), "{server} authorized: {cidrs:?}");
+    }
     let routes = w.ec2.describe_client_vpn_routes().client_vpn_endpoint_id(&id).send().await?;
     assert!(
         routes.routes().iter().any(|r| r.destination_cidr() == Some("10.10.0.0/16")),
@@ -1409,5 +1422,119 @@ async fn a_vpn_is_built_configured_revoked_and_destroyed() -> Res {
             .all(|s| !s.name().unwrap_or_default().starts_with(&format!("airgap/{}/", w.env))),
         "{secrets:?}"
     );
+    Ok(())
+}
+
+/// `access.privateLink` (issue 21): an internal NLB in the workload VPC's endpoints
+/// subnets with a TCP listener forwarding to an IP target group, and an endpoint service
+/// in front of it that requires acceptance and allows one other account. That account's
+/// interface endpoint waits in `pendingAcceptance`; `access connections` lists it and
+/// `--accept` makes it available; a re-plan is empty; destroy rejects the connection and
+/// removes the service, the load balancer and the target group.
+#[tokio::test]
+async fn a_private_link_service_is_offered_connected_and_destroyed() -> Res {
+    let w = World::new("plink").await?;
+    let ls = LocalStack::connect().await?;
+    let conf = ls.sdk_config(&w.account).await?;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
+    let consumer = ls.account().await?;
+    ls.set_time_scale(&consumer, 0.01).await?;
+    let cec2 = aws_sdk_ec2::Client::new(&ls.sdk_config(&consumer).await?);
+    let principal = format!("arn:aws:iam::{}:root", consumer.id());
+    let text = format!(
+        "{}access:\n  privateLink:\n    - name: api\n      vpc: workload\n      port: 8443\n      allowedPrincipals: [\"{principal}\"]\n",
+        w.blueprint(&w.env, &[("workload", "10.10.0.0/16", &[])])
+    );
+    let bp = w.write("bp.yaml", &text);
+    w.apply(&bp).await.expect(0, "airgapctl");
+
+    let svcs = w.ec2.describe_vpc_endpoint_service_configurations().send().await?;
+    let svc = svcs
+        .service_configurations()
+        .iter()
+        .find(|s| tag_map(s.tags()).get("airgap:env") == Some(&w.env))
+        .expect("the environment's endpoint service");
+    let (sid, name) = (svc.service_id().unwrap(), svc.service_name().unwrap().to_string());
+    assert_eq!(svc.acceptance_required(), Some(true));
+    let lb_arn = svc.network_load_balancer_arns()[0].clone();
+    let lbs = elb.describe_load_balancers().load_balancer_arns(&lb_arn).send().await?;
+    let lb = &lbs.load_balancers()[0];
+    assert_eq!(lb.scheme().map(|s| s.as_str()), Some("internal"));
+    assert_eq!(lb.r#type().map(|t| t.as_str()), Some("network"));
+    assert_eq!(lb.availability_zones().len(), 2, "one endpoints subnet per AZ: {lb:?}");
+    let listeners = elb.describe_listeners().load_balancer_arn(&lb_arn).send().await?;
+    let l = &listeners.listeners()[0];
+    assert_eq!((l.port(), l.protocol().map(|p| p.as_str())), (Some(8443), Some("TCP")));
+    let tg_arn = l.default_actions()[0].target_group_arn().unwrap().to_string();
+    let tgs = elb.describe_target_groups().target_group_arns(&tg_arn).send().await?;
+    let tg = &tgs.target_groups()[0];
+    assert_eq!(tg.target_type().map(|t| t.as_str()), Some("ip"));
+    assert_eq!(tg.port(), Some(8443));
+    let perms = w.ec2.describe_vpc_endpoint_service_permissions().service_id(sid).send().await?;
+    let allowed: Vec<_> = perms.allowed_principals().iter().filter_map(|p| p.principal()).collect();
+    assert_eq!(allowed, [principal.as_str()]);
+    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "a re-plan");
+
+    // The third party's endpoint asks to connect.
+    let vpc = cec2.create_vpc().cidr_block("10.91.0.0/16").send().await?;
+    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
+    let subnet = cec2.create_subnet().vpc_id(&vpc).cidr_block("10.91.0.0/24").send().await?;
+    let subnet = subnet.subnet().and_then(|s| s.subnet_id()).unwrap().to_string();
+    let ep = cec2
+        .create_vpc_endpoint()
+        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Interface)
+        .vpc_id(&vpc)
+        .subnet_ids(&subnet)
+        .service_name(&name)
+        .send()
+        .await?;
+    let ep = ep.vpc_endpoint().unwrap();
+    let ep_id = ep.vpc_endpoint_id().unwrap().to_string();
+    assert_eq!(ep.state().map(|s| s.as_str()), Some("pendingAcceptance"));
+    let listed = w.airgapctl(&["access", "connections", "-f", &bp, "--output", "json"]).await;
+    let listed: serde_json::Value = serde_json::from_str(&listed.expect(0, "connections").stdout)?;
+    assert_eq!(listed[0]["endpointId"], ep_id.as_str(), "{listed}");
+    assert_eq!(listed[0]["owner"], consumer.id(), "{listed}");
+    assert_eq!(listed[0]["state"], "pendingAcceptance", "{listed}");
+    assert_eq!(listed[0]["service"], "access/privatelink/api", "{listed}");
+    let unknown = w
+        .airgapctl(&["access", "connections", "-f", &bp, "--accept", "vpce-0000000000000000"])
+        .await;
+    assert!(unknown
+        .expect(1, "an endpoint not connected")
+        .stderr
+        .contains("vpce-0000000000000000"));
+    let accepted = w.airgapctl(&["access", "connections", "-f", &bp, "--accept", &ep_id]).await;
+    let accepted = accepted.expect(0, "accept").stdout.clone();
+    assert!(accepted.contains(&ep_id) && !accepted.contains("pendingAcceptance"), "{accepted}");
+    let state = |ec2: aws_sdk_ec2::Client, id: String| async move {
+        let r = ec2.describe_vpc_endpoints().vpc_endpoint_ids(id).send().await?;
+        Ok::<_, Box<dyn std::error::Error>>(
+            r.vpc_endpoints()[0].state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        )
+    };
+    let mut now = state(cec2.clone(), ep_id.clone()).await?;
+    for _ in 0..50 {
+        if now == "available" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        now = state(cec2.clone(), ep_id.clone()).await?;
+    }
+    assert_eq!(now, "available", "accepted, the consumer's endpoint becomes available");
+    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "a re-plan after accepting");
+
+    w.destroy(&bp).await.expect(0, "airgapctl");
+    let svcs = w.ec2.describe_vpc_endpoint_service_configurations().send().await?;
+    assert!(
+        svcs.service_configurations().iter().all(|s| s.service_id() != Some(sid)
+            || matches!(s.service_state().map(|s| s.as_str()), Some("Deleted" | "Deleting"))),
+        "{svcs:?}"
+    );
+    let lbs = elb.describe_load_balancers().send().await?;
+    assert!(lbs.load_balancers().iter().all(|l| l.load_balancer_arn() != Some(lb_arn.as_str())));
+    let tgs = elb.describe_target_groups().send().await?;
+    assert!(tgs.target_groups().iter().all(|t| t.target_group_arn() != Some(tg_arn.as_str())));
+    assert_eq!(state(cec2.clone(), ep_id.clone()).await?, "rejected", "destroy rejected it");
     Ok(())
 }

@@ -132,7 +132,9 @@ impl Kind for EndpointService {
         let spec = EndpointServiceSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
         let earlier = owned(c, &node.env).await?.into_iter().find(|(id, s)| {
-            *id == node.id.0 && s.service_id().is_some() && s.service_id() != node.replaces.as_deref()
+            *id == node.id.0
+                && s.service_id().is_some()
+                && s.service_id() != node.replaces.as_deref()
         });
         let service = match earlier {
             Some((_, s)) => s,

@@ -112,11 +112,8 @@ async fn reconcile(
 }
 
 fn spec_of(lb: &Lb, listeners: &[Listener]) -> LoadBalancerSpec {
-    let mut subnets: Vec<String> = lb
-        .availability_zones()
-        .iter()
-        .filter_map(|z| z.subnet_id().map(str::to_string))
-        .collect();
+    let mut subnets: Vec<String> =
+        lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_string)).collect();
     subnets.sort();
     let mut listeners: Vec<ListenerSpec> = listeners.iter().map(listener_spec).collect();
     listeners.sort_by_key(|l| l.port);

@@ -21,9 +21,7 @@ use airgap_engine::{
     Scope, Updated, Value,
 };
 use async_trait::async_trait;
-use aws_sdk_elasticloadbalancingv2::types::{
-    ProtocolEnum, TargetGroup as Group, TargetTypeEnum,
-};
+use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroup as Group, TargetTypeEnum};
 
 use super::{elb_tag_list, owned_arns};
 use crate::ec2::{kind_meta, Elb};

@@ -110,7 +110,8 @@ async fn connections(args: &ConnectionsArgs, global: &Global) -> CmdResult {
         )),
         Output::Text if all.is_empty() => out("No connection requests.\n"),
         Output::Text => {
-            let mut text = format!("{:<36} {:<24} {:<14} {}\n", "SERVICE", "ENDPOINT", "OWNER", "STATE");
+            let mut text =
+                format!("{:<36} {:<24} {:<14} {}\n", "SERVICE", "ENDPOINT", "OWNER", "STATE");
             for c in &all {
                 text.push_str(&format!(
                     "{:<36} {:<24} {:<14} {}\n",
