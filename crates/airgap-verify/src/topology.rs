@@ -360,6 +360,14 @@ impl Topology {
         c.subnets.iter().find_map(|s| self.subnets.get(s)).and_then(|s| self.vpcs.get(&s.vpc))
     }
 
+    /// The inbound rules of a cluster's security groups that admit its API (TCP 443, or
+    /// every protocol).
+    pub fn api_rules<'a>(&'a self, c: &'a Cluster) -> impl Iterator<Item = &'a SgRule> + 'a {
+        self.sg_rules.iter().filter(|r| c.security_groups.contains(&r.group)).filter(|r| {
+            (r.protocol == "tcp" && r.port == 443) || matches!(r.protocol.as_str(), "-1" | "all")
+        })
+    }
+
     pub fn firewall(&self, id: &str) -> Option<&Firewall> {
         self.firewalls.iter().find(|f| f.id == id)
     }

@@ -391,15 +391,7 @@ impl Reach {
 
     /// The cluster's security groups admit, on 443, the subnet clients enter by.
     fn security_groups(&mut self, t: &Topology, c: &Cluster, es: &Subnet) {
-        let admitted = t
-            .sg_rules
-            .iter()
-            .filter(|r| c.security_groups.contains(&r.group))
-            .filter(|r| {
-                (r.protocol == "tcp" && r.port == 443)
-                    || matches!(r.protocol.as_str(), "-1" | "all")
-            })
-            .map(|r| &r.cidr);
+        let admitted = t.api_rules(c).map(|r| &r.cidr);
         if !within(es.cidr, &AddrSet::of_prefixes(admitted)) {
             let sg = c.security_groups.first().unwrap_or(&c.id);
             self.fail(

@@ -32,15 +32,7 @@ pub(super) fn eks_checks(t: &Topology, intent: &Intent) -> Vec<CheckResult> {
 
         let allowed =
             intent.clusters.iter().find(|i| i.id == c.id).map(|i| i.api_access_cidrs.clone());
-        let rules: Vec<_> = t
-            .sg_rules
-            .iter()
-            .filter(|r| c.security_groups.contains(&r.group))
-            .filter(|r| {
-                (r.protocol == "tcp" && r.port == 443)
-                    || matches!(r.protocol.as_str(), "-1" | "all")
-            })
-            .collect();
+        let rules: Vec<_> = t.api_rules(c).collect();
         match &allowed {
             None => af.push(Finding::new(
                 &c.id,
