@@ -65,6 +65,7 @@ pub enum Kind {
     PublicIpv4,
     ClientVpn,
     Route53Resolver,
+    PrivateLinkLoadBalancer,
     EksCluster,
     Nodes,
     KmsKeys,
@@ -84,6 +85,7 @@ impl Kind {
             Kind::PublicIpv4 => "public IPv4",
             Kind::ClientVpn => "Client VPN",
             Kind::Route53Resolver => "Route 53 Resolver",
+            Kind::PrivateLinkLoadBalancer => "PrivateLink load balancer",
             Kind::EksCluster => "EKS cluster",
             Kind::Nodes => "nodes",
             Kind::KmsKeys => "KMS keys",
@@ -402,6 +404,15 @@ pub fn estimate(resources: &[Resource], prices: &Prices, usage: &Usage, ctx: &Co
                 Kind::Route53Resolver,
                 format!("{vpc}: {addresses} endpoint address(es)"),
                 hour(f64::from(*addresses), p.resolver_endpoint_hour),
+            )),
+            // Elastic Load Balancing pricing: a Network Load Balancer an hour, billed to
+            // its account (the VPC's); its NLCU-hours are not counted.
+            Billable::NetworkLoadBalancer { vpc } => lines.push(Line::new(
+                ctx,
+                a,
+                Kind::PrivateLinkLoadBalancer,
+                format!("{vpc}: {}, Network Load Balancer", r.node),
+                hour(1.0, p.nlb_hour),
             )),
         }
     }

@@ -7,7 +7,7 @@
 //! [`billable`] from the node's spec, and priced by one arm of [`crate::estimate()`].
 
 use airgap_catalog::spec::{
-    ClientVpnEndpointSpec, EksClusterSpec, EksNodegroupSpec, FirewallSpec, Id,
+    ClientVpnEndpointSpec, EksClusterSpec, EksNodegroupSpec, FirewallSpec, Id, LoadBalancerSpec,
     ResolverEndpointSpec, Spec, SpecError, TgwAttachmentSpec, VpcEndpointInterfaceSpec, VpnPkiSpec,
 };
 use airgap_engine::{Graph, Node};
@@ -77,6 +77,12 @@ pub enum Billable {
     ResolverEndpoint {
         vpc: String,
         addresses: u32,
+    },
+    /// The internal Network Load Balancer of an `access.privateLink` entry with `vpc`:
+    /// billed per hour. Its capacity units (NLCU-hours) are not counted; the endpoint
+    /// service in front of it costs its owner nothing.
+    NetworkLoadBalancer {
+        vpc: String,
     },
 }
 
@@ -201,6 +207,10 @@ pub fn billable(node: &Node) -> Result<Option<Resource>, InventoryError> {
             vpc: s.subnets.first().map(subnet_vpc).unwrap_or_default(),
             addresses: count(s.subnets.len()),
         }
+    } else if k == airgap_catalog::LOAD_BALANCER.name {
+        // One load balancer whatever its subnets; its VPC from theirs.
+        let s: LoadBalancerSpec = spec(node)?;
+        Billable::NetworkLoadBalancer { vpc: s.subnets.first().map(subnet_vpc).unwrap_or_default() }
     } else {
         return Ok(None);
     };

@@ -54,6 +54,8 @@ pub struct Prices {
     pub secret_month: f64,
     /// A Route 53 Resolver endpoint's IP address (one network interface each), per hour.
     pub resolver_endpoint_hour: f64,
+    /// A Network Load Balancer, per hour (its capacity units not included).
+    pub nlb_hour: f64,
     /// On-demand EC2 instances, per type and hour.
     #[serde(default)]
     pub instance_hour: BTreeMap<String, f64>,
@@ -140,7 +142,7 @@ impl Prices {
     }
 
     /// Every single-figure price with its JSON field name.
-    pub fn scalars(&self) -> [(&'static str, f64); 17] {
+    pub fn scalars(&self) -> [(&'static str, f64); 18] {
         [
             ("interfaceEndpointHour", self.interface_endpoint_hour),
             ("interfaceEndpointGb", self.interface_endpoint_gb),
@@ -159,6 +161,7 @@ impl Prices {
             ("clientVpnConnectionHour", self.client_vpn_connection_hour),
             ("secretMonth", self.secret_month),
             ("resolverEndpointHour", self.resolver_endpoint_hour),
+            ("nlbHour", self.nlb_hour),
         ]
     }
 }

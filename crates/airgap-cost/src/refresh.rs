@@ -11,7 +11,7 @@
 //! `nat_gateway.go`, `eks_cluster.go`, `kms_key.go`, `cloudwatch_log_group.go`,
 //! `route53_zone.go`, `instance.go`, `ec2_client_vpn_network_association.go`,
 //! `ec2_client_vpn_endpoint.go`, `secretsmanager_secret.go`,
-//! `route53_resolver_endpoint.go`); the in-use public IPv4 address is the AmazonVPC usage
+//! `route53_resolver_endpoint.go`, `lb.go`); the in-use public IPv4 address is the AmazonVPC usage
 //! type `PublicIPv4:InUseAddress` AWS bills since February 2024. Client VPN's products are
 //! found by region and usage type alone, as Infracost finds them: no product family or
 //! operation of theirs is documented. The answer's shape
@@ -162,6 +162,15 @@ pub fn queries(region: &str, instance_types: &[String]) -> Vec<Query> {
             "AmazonRoute53",
             f(&[r, ("productFamily", "DNS Query")]),
             "ResolverNetworkInterface",
+        ),
+        // A Network Load Balancer's hours; the family also holds its capacity units
+        // (`*-LCUUsage`), which the usage type leaves out, and other load balancers'
+        // hours share the usage type in families of their own.
+        q(
+            "nlbHour",
+            "AWSELB",
+            f(&[r, ("productFamily", "Load Balancer-Network")]),
+            "LoadBalancerUsage",
         ),
     ];
     for t in instance_types {
@@ -314,6 +323,7 @@ pub fn snapshot(
         client_vpn_connection_hour: get("clientVpnConnectionHour")?,
         secret_month: get("secretMonth")?,
         resolver_endpoint_hour: get("resolverEndpointHour")?,
+        nlb_hour: get("nlbHour")?,
         instance_hour,
         sources,
     })
@@ -364,7 +374,7 @@ mod tests {
         let p = snapshot("eu-central-1", "test".into(), "2026-12-01".into(), &answers).unwrap();
         assert_eq!(p.scalars(), shipped.scalars());
         assert_eq!(p.instance_hour, shipped.instance_hour);
-        assert_eq!(p.sources.len(), 18, "{:?}", p.sources.keys());
+        assert_eq!(p.sources.len(), 19, "{:?}", p.sources.keys());
         assert!(p.sources["natGatewayHour"].contains("ServiceCode=AmazonEC2"), "{:?}", p.sources);
         assert!(p.sources["instanceHour"].contains("instanceType=<type>"), "{:?}", p.sources);
         // What a refresh writes reads back as a snapshot.
@@ -397,6 +407,13 @@ mod tests {
         let resolver = q("resolverEndpointHour");
         assert_eq!(answer(&resolver).len(), 2);
         assert_eq!(price(&resolver, &answer(&resolver)).unwrap(), 0.125);
+        // The Network Load Balancer's hour, not its capacity units (same family, the usage
+        // type) nor an Application Load Balancer's hour (same usage type, the family).
+        let nlb = q("nlbHour");
+        assert_eq!(answer(&nlb).len(), 2);
+        assert_eq!(price(&nlb, &answer(&nlb)).unwrap(), 0.027);
+        let any_family = Query { filters: nlb.filters[..1].to_vec(), ..nlb };
+        assert_eq!(answer(&any_family).len(), 3);
 
         let none = price(&q("natGatewayHour"), &[]).unwrap_err();
         assert!(

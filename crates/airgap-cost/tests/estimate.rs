@@ -232,6 +232,70 @@ fn a_resolver_endpoint_bills_each_address_by_the_hour() {
     assert_eq!(serde_json::to_value(Kind::Route53Resolver).unwrap(), "route53-resolver");
 }
 
+/// hub-spoke.yaml with an `access.privateLink` entry: `partners` in the workload VPC gets an
+/// internal NLB (`access/privatelink/partners/nlb`, in the VPC's endpoints subnets), billed
+/// by the hour to the workload account: 0.027 x 730 = 19.71 a month, 1762.89 + 19.71 =
+/// 1782.60 in all. `legacy` names an operator's load balancer: only its endpoint service
+/// is built, which costs its owner nothing, so nothing is billed for it. NLCU-hours are
+/// not counted.
+#[test]
+fn a_private_link_service_bills_its_load_balancer_by_the_hour() {
+    let text = examples::HUB_SPOKE.replace(
+        "access:\n",
+        "access:\n  privateLink:\n    - name: partners\n      vpc: workload\n      port: 8443\n      allowedPrincipals: [arn:aws:iam::444455556666:root]\n    - name: legacy\n      loadBalancerArn: arn:aws:elasticloadbalancing:eu-central-1:222222222222:loadbalancer/net/legacy/0123456789abcdef\n      allowedPrincipals: [arn:aws:iam::444455556666:role/reader]\n",
+    );
+    assert_ne!(text, examples::HUB_SPOKE);
+    let bp = airgap_blueprint::parse("hub-spoke.yaml", &text).unwrap();
+    let graph = airgap_blueprint::expand(&bp).unwrap().seal().unwrap();
+    let workload = bp.account("workload").unwrap().id.value.clone();
+    let nlbs: Vec<Resource> = airgap_cost::inventory(&graph)
+        .unwrap()
+        .into_iter()
+        .filter(|r| matches!(r.what, Billable::NetworkLoadBalancer { .. }))
+        .collect();
+    assert_eq!(
+        nlbs,
+        [Resource {
+            node: "access/privatelink/partners/nlb".into(),
+            account: workload,
+            what: Billable::NetworkLoadBalancer { vpc: "workload".into() },
+        }]
+    );
+
+    let r = report(&graph, &frankfurt(), &Usage::default(), &Context::from_blueprint(&bp)).unwrap();
+    let lines: Vec<_> =
+        r.estimate.lines.iter().filter(|l| l.kind == Kind::PrivateLinkLoadBalancer).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0].account, "workload");
+    assert_eq!(lines[0].item, "workload: access/privatelink/partners/nlb, Network Load Balancer");
+    assert_eq!(lines[0].basis, Basis::Hour { units: 1.0, rate: 0.027 });
+    assert!(close(lines[0].monthly.unwrap(), 19.71), "{:?}", lines[0]);
+    assert!(close(r.estimate.monthly_total, 1782.60), "{}", r.estimate.monthly_total);
+    assert!(r.estimate.unpriced.is_empty());
+}
+
+/// A Network Load Balancer in Frankfurt over an 8-hour TTL: 0.027 x 8 = 0.216; in
+/// us-east-1 a month: 0.0225 x 730 = 16.425.
+#[test]
+fn a_network_load_balancer_bills_one_hour_an_hour() {
+    let r = [Resource {
+        node: "access/privatelink/partners/nlb".into(),
+        account: "1".into(),
+        what: Billable::NetworkLoadBalancer { vpc: "workload".into() },
+    }];
+    let ctx = Context { ttl: Some(Duration::from_secs(8 * 3600)), ..Context::default() };
+    let e = estimate(&r, &frankfurt(), &Usage::default(), &ctx);
+    assert_eq!(e.lines.len(), 1);
+    assert!(close(e.lines[0].ttl_period.unwrap(), 0.216), "{:?}", e.lines[0]);
+    let virginia = Prices::shipped("us-east-1").unwrap();
+    let e = estimate(&r, &virginia, &Usage::default(), &Context::default());
+    assert!(close(e.lines[0].monthly.unwrap(), 16.425), "{:?}", e.lines[0]);
+    assert_eq!(e.traffic_unpriced, 0);
+    assert_eq!(Kind::PrivateLinkLoadBalancer.title(), "PrivateLink load balancer");
+    let kind = serde_json::to_value(Kind::PrivateLinkLoadBalancer).unwrap();
+    assert_eq!(kind, "private-link-load-balancer");
+}
+
 /// AWS Client VPN in Frankfurt: 2 associations x 0.10 x 730 = 146.00; 800
 /// connection-hours x 0.05 = 40.00 a month, and over an 8-hour TTL 2 x 0.10 x 8 = 1.60 and
 /// 40.00 x 8 / 730 (connections spread over the month like traffic).
