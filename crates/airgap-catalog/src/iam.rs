@@ -1652,9 +1652,11 @@ pub const LOAD_BALANCER: Permissions = Permissions {
 
 const VPCE_SVC_READS: Grant = describe(&[
     "ec2:DescribeVpcEndpointServiceConfigurations",
-    "ec2:DescribeVpcEndpointServicePermissions",
     "ec2:DescribeVpcEndpointConnections",
 ]);
+/// The one Describe of the service that authorizes against the service itself.
+const VPCE_SVC_PERMISSIONS: Grant =
+    Grant::on(&["ec2:DescribeVpcEndpointServicePermissions"], &[VPCE_SVC_ARN]).because(READ_WHY);
 const VPCE_SVC_CHANGES: Grant = Grant::on(
     &["ec2:ModifyVpcEndpointServiceConfiguration", "ec2:ModifyVpcEndpointServicePermissions"],
     &[VPCE_SVC_ARN],
@@ -1665,15 +1667,16 @@ const VPCE_SVC_CHANGES: Grant = Grant::on(
 /// Destroy rejects the connections still attached, which AWS requires before the delete.
 pub const ENDPOINT_SERVICE: Permissions = Permissions {
     name: "endpoint-service",
-    observe: &[VPCE_SVC_READS],
+    observe: &[VPCE_SVC_READS, VPCE_SVC_PERMISSIONS],
     create: &[
         VPCE_SVC_READS,
+        VPCE_SVC_PERMISSIONS,
         Grant::on(&["ec2:CreateVpcEndpointServiceConfiguration"], &[VPCE_SVC_ARN])
             .when(&[REQUEST_TAG]),
         tag_on_create(&[VPCE_SVC_ARN], &[created_by(&["CreateVpcEndpointServiceConfiguration"])]),
         VPCE_SVC_CHANGES,
     ],
-    update: &[VPCE_SVC_READS, VPCE_SVC_CHANGES],
+    update: &[VPCE_SVC_READS, VPCE_SVC_PERMISSIONS, VPCE_SVC_CHANGES],
     delete: &[
         VPCE_SVC_READS,
         Grant::on(

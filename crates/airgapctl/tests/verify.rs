@@ -67,7 +67,7 @@ fn hub_spoke_as_shipped_passes_every_check() {
     assert_eq!(out.lines().filter(|l| l.starts_with("PASS ")).count(), 18, "{out}");
     // The VPN, named as a path into the environment.
     assert!(
-        out.contains("vpn access/vpn: clients 10.250.0.0/22 -> 10.10.0.0/16 through vpc/access/subnet/endpoints/a, split tunnel"),
+        out.contains("vpn access/vpn: clients 10.250.0.0/22 -> 10.10.0.0/16, 10.30.0.128/27, 10.30.0.160/27 through vpc/access/subnet/endpoints/a, split tunnel"),
         "{out}"
     );
     // --evidence: every line, the traced example path of the egress check among them.
