@@ -206,6 +206,15 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
         doc["reads"]["seconds"].as_f64().unwrap()
     );
     assert!(calls > 20, "a read of three accounts: {calls} calls");
+    // The VPN is read (its endpoint, associations, rules and routes) and checked.
+    let vpn = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "vpn.cluster-api")
+        .expect("vpn.cluster-api")
+        .clone();
+    assert_eq!(vpn["status"], "pass", "{vpn}");
     // Safe because the traffic goes out through the firewall, not because all of it
     // drops: the example path leaves by the inspection VPC's internet gateway after a
     // firewall endpoint.
@@ -323,7 +332,11 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
     };
     replace(workload_att.clone()).await.unwrap();
     let doc = verify(&cli, "TGW default to a spoke, no way out there").await;
-    expect_failing(&doc, &[], "TGW default to a spoke without a way out");
+    // No way out, but the admins' way in is cut: the cluster's replies to the VPN's
+    // subnet now go back into the workload VPC.
+    expect_failing(&doc, &["vpn.cluster-api"], "TGW default to a spoke without a way out");
+    let cut = findings(&doc, "vpn.cluster-api");
+    assert!(cut.contains("replies of cluster/apps's API"), "{cut}");
     // The spoke's transit subnets route only within the VPC (the TGW brings traffic in):
     // the way out is a default route to a gateway nobody tagged.
     let transit = route_table(&work_ec2, &env, "vpc/workload/rt/transit/a").await;
@@ -341,7 +354,7 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
     let doc = verify(&cli, "TGW default to a spoke with a way out").await;
     expect_failing(
         &doc,
-        &["egress.firewall-first", "spoke.no-public-surface"],
+        &["egress.firewall-first", "spoke.no-public-surface", "vpn.cluster-api"],
         "TGW default to a spoke with a way out",
     );
     let egress = findings(&doc, "egress.firewall-first");
@@ -499,6 +512,42 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
         .modify_vpc_endpoint()
         .vpc_endpoint_id(&ep_id)
         .policy_document(ep.policy_document().expect("the applied policy"))
+        .send()
+        .await
+        .unwrap();
+
+    // 8. The VPN opened to everything: an authorization rule for 0.0.0.0/0 added by hand
+    //    on the environment's Client VPN endpoint.
+    let cvpn = {
+        let out = net_ec2.describe_client_vpn_endpoints().send().await.unwrap();
+        let e = out
+            .client_vpn_endpoints()
+            .iter()
+            .find(|e| {
+                e.tags()
+                    .iter()
+                    .any(|t| t.key() == Some("airgap:env") && t.value() == Some(&env.name))
+            })
+            .expect("the environment's Client VPN endpoint");
+        e.client_vpn_endpoint_id().unwrap().to_string()
+    };
+    net_ec2
+        .authorize_client_vpn_ingress()
+        .client_vpn_endpoint_id(&cvpn)
+        .target_network_cidr("0.0.0.0/0")
+        .authorize_all_groups(true)
+        .send()
+        .await
+        .unwrap();
+    let doc = verify(&cli, "VPN authorized for everything").await;
+    expect_failing(&doc, &["vpn.split-tunnel", "vpn.authorization"], "VPN open");
+    let found = findings(&doc, "vpn.authorization");
+    assert!(found.contains("access/vpn:authorize/0.0.0.0/0"), "{found}");
+    net_ec2
+        .revoke_client_vpn_ingress()
+        .client_vpn_endpoint_id(&cvpn)
+        .target_network_cidr("0.0.0.0/0")
+        .revoke_all_groups(true)
         .send()
         .await
         .unwrap();

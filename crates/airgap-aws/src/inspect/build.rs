@@ -332,6 +332,46 @@ pub(super) fn build(
             });
         }
     }
+    let mut vpns = Vec::new();
+    for r in &raws {
+        for v in &r.client_vpns {
+            let e = &v.endpoint;
+            let aws = e.client_vpn_endpoint_id().unwrap_or_default();
+            n.add(Some(aws), &ec2_tags(e.tags()), env);
+            let id = n.of(aws);
+            let Some(client_cidr) = prefix(e.client_cidr_block()) else { continue };
+            vpns.push(ClientVpn {
+                vpc: n.of(e.vpc_id().unwrap_or_default()),
+                client_cidr,
+                split_tunnel: e.split_tunnel().unwrap_or(false),
+                subnets: v.subnets.iter().map(|s| n.of(s)).collect(),
+                authorizations: v
+                    .authorized
+                    .iter()
+                    .filter_map(|c| {
+                        Some(VpnAuthorization {
+                            id: format!("{id}:authorize/{c}"),
+                            dest: prefix(Some(c))?,
+                        })
+                    })
+                    .collect(),
+                routes: v
+                    .routes
+                    .iter()
+                    .filter_map(|(c, sub)| {
+                        let subnet = n.of(sub);
+                        Some(VpnRoute {
+                            id: format!("{id}:route/{c}@{subnet}"),
+                            dest: prefix(Some(c))?,
+                            subnet,
+                        })
+                    })
+                    .collect(),
+                id,
+            });
+        }
+    }
+    t.client_vpns = Some(vpns);
     private_zones(&mut t, &mut n, &raws, region);
     let aws_ids = n.logical.iter().map(|(aws, name)| (name.clone(), aws.clone())).collect();
     let owners = owners.into_iter().map(|(aws, account)| (n.of(&aws), account)).collect();

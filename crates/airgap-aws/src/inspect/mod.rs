@@ -22,9 +22,10 @@ use airgap_catalog::spec::PullPrincipals;
 use airgap_engine::{KindError, Scope};
 use airgap_verify::prefix::Prefix;
 use airgap_verify::topology::{
-    Cluster, Endpoint, Firewall, FirewallPolicy, InternetGateway, NatGateway, OtherGateway,
-    PrivateZone, Pull, Repository, Route, RouteTable, RuleGroup, SgRule, Subnet, Target,
-    TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, Topology, Vpc, VpcRole,
+    ClientVpn, Cluster, Endpoint, Firewall, FirewallPolicy, InternetGateway, NatGateway,
+    OtherGateway, PrivateZone, Pull, Repository, Route, RouteTable, RuleGroup, SgRule, Subnet,
+    Target, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, Topology, Vpc, VpcRole,
+    VpnAuthorization, VpnRoute,
 };
 use aws_sdk_ec2::types::{
     EgressOnlyInternetGateway, InternetGateway as SdkIgw, NatGateway as SdkNat,
@@ -106,6 +107,17 @@ struct Raw {
     repositories: Vec<RepositoryRead>,
     /// Private hosted zones: the VPCs' associations, the environment's zones.
     dns: crate::route53::read::DnsRead,
+    /// Client VPN endpoints associated with (or in) the environment's VPCs.
+    client_vpns: Vec<ClientVpnRead>,
+}
+
+/// A Client VPN endpoint and what its sub-resources say: the subnets associated, the
+/// CIDRs authorized (any group), the routes (destination, target subnet).
+struct ClientVpnRead {
+    endpoint: aws_sdk_ec2::types::ClientVpnEndpoint,
+    subnets: Vec<String>,
+    authorized: Vec<String>,
+    routes: Vec<(String, String)>,
 }
 
 struct TgwTable {

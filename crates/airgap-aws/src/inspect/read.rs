@@ -107,6 +107,7 @@ async fn read_network(
     }
     Ok(Raw {
         firewalls: read_firewalls(nfw, &ids).await?,
+        client_vpns: read_client_vpns(c, &ids).await?,
         vpcs,
         subnets: subnets?,
         route_tables: route_tables?,
@@ -118,6 +119,64 @@ async fn read_network(
         attachments: attachments?,
         ..Raw::default()
     })
+}
+
+/// The Client VPN endpoints in the VPCs, tagged or not (DescribeClientVpnEndpoints
+/// filters by endpoint id and transport only: every endpoint of the account, kept when
+/// its VPC is one of `vpcs`), with their active associations, authorization rules and
+/// routes (the one AWS adds for the VPC's range with each association included).
+async fn read_client_vpns(
+    c: &aws_sdk_ec2::Client,
+    vpcs: &[String],
+) -> Result<Vec<ClientVpnRead>, KindError> {
+    let all: Vec<aws_sdk_ec2::types::ClientVpnEndpoint> =
+        all_pages!(c.describe_client_vpn_endpoints())?;
+    let code = |s: Option<&str>| s.unwrap_or_default().to_string();
+    let mut out = Vec::new();
+    for e in all {
+        let state = e.status().and_then(|s| s.code()).map(|c| c.as_str());
+        let (Some(id), Some(vpc)) = (e.client_vpn_endpoint_id(), e.vpc_id()) else { continue };
+        if state == Some("deleted") || !vpcs.iter().any(|v| v == vpc) {
+            continue;
+        }
+        let id = id.to_string();
+        let (nets, rules, routes) = tokio::join!(
+            async {
+                all_pages!(c.describe_client_vpn_target_networks().client_vpn_endpoint_id(&id))
+            },
+            async {
+                all_pages!(c.describe_client_vpn_authorization_rules().client_vpn_endpoint_id(&id))
+            },
+            async { all_pages!(c.describe_client_vpn_routes().client_vpn_endpoint_id(&id)) },
+        );
+        let nets: Vec<aws_sdk_ec2::types::TargetNetwork> = nets?;
+        let rules: Vec<aws_sdk_ec2::types::AuthorizationRule> = rules?;
+        let routes: Vec<aws_sdk_ec2::types::ClientVpnRoute> = routes?;
+        out.push(ClientVpnRead {
+            subnets: nets
+                .iter()
+                .filter(|n| {
+                    let s = n.status().and_then(|s| s.code()).map(|c| c.as_str());
+                    matches!(s, Some("associating" | "associated"))
+                })
+                .map(|n| code(n.target_network_id()))
+                .collect(),
+            authorized: rules
+                .iter()
+                .filter(|r| r.status().and_then(|s| s.code()).map(|c| c.as_str()) == Some("active"))
+                .map(|r| code(r.destination_cidr()))
+                .collect(),
+            routes: routes
+                .iter()
+                .filter(|r| {
+                    r.status().and_then(|s| s.code()).map(|c| c.as_str()) != Some("deleting")
+                })
+                .map(|r| (code(r.destination_cidr()), code(r.target_subnet())))
+                .collect(),
+            endpoint: e,
+        });
+    }
+    Ok(out)
 }
 
 /// The firewalls in the VPCs, with their policy, rule groups and logging. ListFirewalls
