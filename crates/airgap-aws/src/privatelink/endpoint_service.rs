@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{EndpointServiceSpec, Id, Spec};
 use airgap_engine::{
-    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness,
+    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Readiness,
     Resolved, Scope, Updated, Value,
 };
 use async_trait::async_trait;
@@ -25,7 +25,7 @@ use aws_sdk_ec2::types::{ResourceType, ServiceConfiguration, ServiceState};
 
 use crate::ec2::{env_filter, kind_meta, tag_map, tag_spec, Ec2};
 use crate::errors::classify;
-use crate::kit::{all_pages, changes, delta, some_if};
+use crate::kit::{all_pages, by_state, changes, delta, lookup, some_if};
 use crate::tags;
 
 pub struct EndpointService(pub Arc<Ec2>);
@@ -223,42 +223,24 @@ impl Kind for EndpointService {
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
         let c = self.0.client(check.scope)?;
-        let r = c
-            .describe_vpc_endpoint_service_configurations()
-            .service_ids(check.physical_id)
-            .send()
-            .await
-            .map_err(classify);
-        let found = match r {
-            Ok(o) => o.service_configurations().first().cloned(),
-            Err(e) if e.class == ErrorClass::NotFound => None,
-            Err(e) => return Err(e),
+        let describe =
+            c.describe_vpc_endpoint_service_configurations().service_ids(check.physical_id).send();
+        let found =
+            lookup(describe).await?.and_then(|o| o.service_configurations().first().cloned());
+        // ServiceState is capitalized (`Available`, `Deleted`).
+        let state = found
+            .as_ref()
+            .map(|s| s.service_state().map_or("pending", |st| st.as_str()).to_ascii_lowercase());
+        let failed = |s: &str| {
+            (s == "failed").then(|| {
+                KindError::fatal(
+                    "EndpointServiceFailed",
+                    format!("{}: the endpoint service failed", check.physical_id),
+                )
+            })
         };
-        let state = found.as_ref().and_then(|s| s.service_state()).cloned();
-        Ok(match (check.op, found) {
-            (Op::Delete, None) => Readiness::Gone,
-            (Op::Delete, Some(_)) if state == Some(ServiceState::Deleted) => Readiness::Gone,
-            (Op::Delete, Some(_)) => Readiness::Pending("deleting".into()),
-            (_, None) => {
-                return Err(KindError::new(
-                    ErrorClass::NotFound,
-                    "InvalidVpcEndpointServiceId.NotFound",
-                    format!("{} not visible yet", check.physical_id),
-                ))
-            }
-            (_, Some(s)) => match state {
-                Some(ServiceState::Available) => Readiness::Ready(outputs(&s)),
-                Some(ServiceState::Failed) => {
-                    return Err(KindError::fatal(
-                        "EndpointServiceFailed",
-                        format!("{}: the endpoint service failed", check.physical_id),
-                    ))
-                }
-                s => Readiness::Pending(
-                    s.map(|s| s.as_str().to_string()).unwrap_or_else(|| "pending".into()),
-                ),
-            },
-        })
+        let outputs = || found.as_ref().map(outputs).unwrap_or_default();
+        by_state(check.op, check.physical_id, state.as_deref(), &["available"], outputs, failed)
     }
 }
 

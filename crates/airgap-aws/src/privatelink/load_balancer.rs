@@ -18,19 +18,19 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{Id, ListenerSpec, LoadBalancerSpec, Spec};
 use airgap_engine::{
-    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Op, Readiness,
+    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Readiness,
     Resolved, Scope, Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Listener, LoadBalancer as Lb, LoadBalancerSchemeEnum,
-    LoadBalancerStateEnum, LoadBalancerTypeEnum, ProtocolEnum,
+    LoadBalancerTypeEnum, ProtocolEnum,
 };
 
 use super::{elb_tag_list, owned_arns};
 use crate::ec2::{kind_meta, Elb};
 use crate::errors::{classify, code_of};
-use crate::kit::{all_pages, delete_call};
+use crate::kit::{all_pages, by_state, delete_call, lookup};
 
 pub struct LoadBalancer(pub Arc<Elb>);
 
@@ -220,35 +220,20 @@ impl Kind for LoadBalancer {
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
         let c = self.0.client(check.scope)?;
-        let r = c.describe_load_balancers().load_balancer_arns(check.physical_id).send().await;
-        let lb = match r.map_err(classify) {
-            Ok(o) => o.load_balancers().first().cloned(),
-            Err(e) if e.class == ErrorClass::NotFound => None,
-            Err(e) => return Err(e),
+        let describe = c.describe_load_balancers().load_balancer_arns(check.physical_id).send();
+        let lb = lookup(describe).await?.and_then(|o| o.load_balancers().first().cloned());
+        let state = lb.as_ref().map(|l| {
+            l.state().and_then(|s| s.code()).map_or("provisioning", |c| c.as_str()).to_string()
+        });
+        let failed = |_: &str| {
+            let why = lb.as_ref().and_then(|l| l.state()).and_then(|s| s.reason());
+            Some(KindError::fatal(
+                "LoadBalancerFailed",
+                format!("{}: {}", check.physical_id, why.unwrap_or("failed")),
+            ))
         };
-        let state = lb.as_ref().and_then(|l| l.state()).and_then(|s| s.code()).cloned();
-        match (check.op, lb) {
-            (Op::Delete, None) => Ok(Readiness::Gone),
-            (Op::Delete, Some(_)) => Ok(Readiness::Pending("deleting".into())),
-            (_, None) => Err(KindError::new(
-                ErrorClass::NotFound,
-                "LoadBalancerNotFound",
-                format!("{} not visible yet", check.physical_id),
-            )),
-            (_, Some(lb)) => match state {
-                Some(LoadBalancerStateEnum::Active) => Ok(Readiness::Ready(outputs(&lb))),
-                Some(LoadBalancerStateEnum::Failed) => Err(KindError::fatal(
-                    "LoadBalancerFailed",
-                    format!(
-                        "{}: {}",
-                        check.physical_id,
-                        lb.state().and_then(|s| s.reason()).unwrap_or("failed")
-                    ),
-                )),
-                s => Ok(Readiness::Pending(
-                    s.map(|s| s.as_str().to_string()).unwrap_or_else(|| "provisioning".into()),
-                )),
-            },
-        }
+        let failed = |s: &str| if s == "failed" { failed(s) } else { None };
+        let outputs = || lb.as_ref().map(outputs).unwrap_or_default();
+        by_state(check.op, check.physical_id, state.as_deref(), &["active"], outputs, failed)
     }
 }

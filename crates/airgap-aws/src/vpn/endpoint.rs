@@ -37,7 +37,7 @@ use aws_sdk_ec2::types::{
 
 use crate::ec2::{kind_meta, tag_map, tag_spec, Ec2};
 use crate::errors::{classify, code_of};
-use crate::kit::{all_pages, changes, id_out};
+use crate::kit::{all_pages, changes, id_out, unless_done};
 use crate::tags;
 
 pub struct ClientVpnEndpoint(pub Arc<Ec2>);
@@ -169,12 +169,8 @@ async fn reconcile(
             .subnet_id(s)
             .send()
             .await;
-        match r {
-            Ok(_) => {}
-            // Associated by the first try of a retried call.
-            Err(e) if code_of(&e) == Some("InvalidClientVpnDuplicateAssociationException") => {}
-            Err(e) => return Err(classify(e)),
-        }
+        // Associated by the first try of a retried call.
+        unless_done(r, &["InvalidClientVpnDuplicateAssociationException"])?;
     }
     for (subnet, assoc, state) in &have.associations {
         if !subnets.contains(subnet) && state != "disassociating" {
@@ -184,11 +180,7 @@ async fn reconcile(
                 .association_id(assoc)
                 .send()
                 .await;
-            match r {
-                Ok(_) => {}
-                Err(e) if code_of(&e) == Some("InvalidClientVpnAssociationIdNotFound") => {}
-                Err(e) => return Err(classify(e)),
-            }
+            unless_done(r, &["InvalidClientVpnAssociationIdNotFound"])?;
         }
     }
     for cidr in missing(&spec.authorize, &have.authorized) {
@@ -200,11 +192,7 @@ async fn reconcile(
             .description(format!("airgap {}", node.env))
             .send()
             .await;
-        match r {
-            Ok(_) => {}
-            Err(e) if code_of(&e) == Some("InvalidClientVpnDuplicateAuthorizationRule") => {}
-            Err(e) => return Err(classify(e)),
-        }
+        unless_done(r, &["InvalidClientVpnDuplicateAuthorizationRule"])?;
     }
     for cidr in have.authorized.iter().filter(|a| !spec.authorize.contains(a)) {
         let r = c
@@ -214,11 +202,7 @@ async fn reconcile(
             .revoke_all_groups(true)
             .send()
             .await;
-        match r {
-            Ok(_) => {}
-            Err(e) if code_of(&e) == Some("InvalidClientVpnEndpointAuthorizationRuleNotFound") => {}
-            Err(e) => return Err(classify(e)),
-        }
+        unless_done(r, &["InvalidClientVpnEndpointAuthorizationRuleNotFound"])?;
     }
     for cidr in &spec.routes {
         for subnet in &subnets {
@@ -253,11 +237,7 @@ async fn reconcile(
                 .target_vpc_subnet_id(subnet)
                 .send()
                 .await;
-            match r {
-                Ok(_) => {}
-                Err(e) if code_of(&e) == Some("InvalidClientVpnRouteNotFound") => {}
-                Err(e) => return Err(classify(e)),
-            }
+            unless_done(r, &["InvalidClientVpnRouteNotFound"])?;
         }
     }
     Ok(())

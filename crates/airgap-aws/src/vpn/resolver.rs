@@ -40,7 +40,7 @@ use aws_sdk_route53resolver::types::{
 use super::VpnClients;
 use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of, found};
-use crate::kit::{all_pages, changes, delete_call};
+use crate::kit::{all_pages, by_state, changes, delete_call};
 use crate::tags;
 
 pub struct ResolverEndpoint(pub Arc<VpnClients>);
@@ -249,34 +249,26 @@ impl Kind for ResolverEndpoint {
         let c = self.0.resolver.client(check.scope)?;
         let id = check.physical_id;
         let endpoint = get(c, id).await?;
-        if check.op == Op::Delete {
-            return Ok(match endpoint {
-                None => Readiness::Gone,
-                Some(e) => Readiness::Pending(
-                    e.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                ),
-            });
-        }
-        let Some(e) = endpoint else {
-            return Err(KindError::new(
-                ErrorClass::NotFound,
-                "ResourceNotFoundException",
-                format!("{id} not visible yet"),
-            ));
+        let state = endpoint
+            .as_ref()
+            .map(|e| e.status().map_or("CREATING", |s| s.as_str()).to_ascii_lowercase());
+        // The addresses are read once it is up: they are its outputs.
+        let addrs = match state.as_deref() {
+            Some("operational") if check.op != Op::Delete => addresses(c, id).await?,
+            _ => Vec::new(),
         };
-        match e.status() {
-            Some(ResolverEndpointStatus::Operational) => {
-                Ok(Readiness::Ready(outputs(&e, &addresses(c, id).await?)))
-            }
-            Some(ResolverEndpointStatus::ActionNeeded) => Err(KindError::fatal(
-                "ResolverEndpointActionNeeded",
-                format!(
-                    "{id}: {} (check its subnets and security group)",
-                    e.status_message().unwrap_or("ACTION_NEEDED")
-                ),
-            )),
-            s => Ok(Readiness::Pending(s.map(|s| s.as_str().to_string()).unwrap_or_default())),
-        }
+        // ACTION_NEEDED: it cannot recover by itself (its subnets or groups are wrong).
+        let failed = |s: &str| {
+            (s == "action_needed").then(|| {
+                let why = endpoint.as_ref().and_then(|e| e.status_message());
+                KindError::fatal(
+                    "ResolverEndpointActionNeeded",
+                    format!("{id}: {} (check its subnets and security group)", why.unwrap_or(s)),
+                )
+            })
+        };
+        let outputs = || endpoint.as_ref().map(|e| outputs(e, &addrs)).unwrap_or_default();
+        by_state(check.op, id, state.as_deref(), &["operational"], outputs, failed)
     }
 }
 
