@@ -37,7 +37,6 @@ import logging
 import os
 import re
 import secrets
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -753,8 +752,11 @@ def _put_manifest(ctx: _Ctx, name: str, reference: str, by_digest: bool) -> Resp
         raise _errors(
             400,
             [
-                {"code": "MANIFEST_BLOB_UNKNOWN", "message": "blob unknown to registry",
-                 "detail": m}
+                {
+                    "code": "MANIFEST_BLOB_UNKNOWN",
+                    "message": "blob unknown to registry",
+                    "detail": m,
+                }
                 for m in missing
             ],
         )
@@ -776,7 +778,13 @@ def _put_manifest(ctx: _Ctx, name: str, reference: str, by_digest: bool) -> Resp
     created = existing is None
     if created:
         existing = _new_image(
-            ctx.account, repo, name, text, media_type, digest, size,
+            ctx.account,
+            repo,
+            name,
+            text,
+            media_type,
+            digest,
+            size,
             artifact if media_type in IMAGE_TYPES else None,
         )
         repo.images.append(existing)
@@ -954,11 +962,17 @@ def _upload(ctx: _Ctx, name: str, upload_id: str) -> Response:
         # order ... If a chunk is uploaded out of order, the registry MUST respond with a
         # 416 Requested Range Not Satisfiable code."
         m = re.fullmatch(r"(?:bytes )?(\d+)-(\d+)(?:/\d+|/\*)?", rng.strip())
-        if not m or int(m.group(1)) != len(up.data) or int(m.group(2)) - int(m.group(1)) + 1 != len(body):
+        if (
+            not m
+            or int(m.group(1)) != len(up.data)
+            or int(m.group(2)) - int(m.group(1)) + 1 != len(body)
+        ):
             headers = _upload_location(ctx, up)
             headers["Range"] = f"0-{max(len(up.data) - 1, 0)}"
             raise RegistryError(
-                416, "BLOB_UPLOAD_INVALID", "the chunk's range does not follow the upload",
+                416,
+                "BLOB_UPLOAD_INVALID",
+                "the chunk's range does not follow the upload",
                 headers=headers,
             )
     if body:
@@ -1116,9 +1130,7 @@ def _findings_endpoint(request: Request, **kwargs):
         if not isinstance(data, dict):
             raise ValueError("the body must be a JSON object")
         digest = data.get("digest")
-        entry = _check_findings_entry(
-            digest, {k: v for k, v in data.items() if k != "digest"}
-        )
+        entry = _check_findings_entry(digest, {k: v for k, v in data.items() if k != "digest"})
     except (ValueError, TypeError) as e:
         return Response(json.dumps({"error": str(e)}), status=400, mimetype="application/json")
     with LOCK:

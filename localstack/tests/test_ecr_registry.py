@@ -13,7 +13,6 @@ import urllib.parse
 import pytest
 import requests
 from botocore.exceptions import ClientError
-
 from conftest import ENDPOINT, REGION, airgap, wait_for
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -72,7 +71,11 @@ def image(reg, name, arch="amd64", layers=2, config_type=OCI_CONFIG):
     doc = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": config_type, "digest": reg.upload(name, config), "size": len(config)},
+        "config": {
+            "mediaType": config_type,
+            "digest": reg.upload(name, config),
+            "size": len(config),
+        },
         "layers": [
             {"mediaType": LAYER, "digest": reg.upload(name, b), "size": len(b)} for b in blobs
         ],
@@ -86,8 +89,12 @@ def index_of(*children):
         "schemaVersion": 2,
         "mediaType": OCI_INDEX,
         "manifests": [
-            {"mediaType": OCI_MANIFEST, "digest": d, "size": len(b),
-             "platform": {"architecture": arch, "os": "linux"}}
+            {
+                "mediaType": OCI_MANIFEST,
+                "digest": d,
+                "size": len(b),
+                "platform": {"architecture": arch, "os": "linux"},
+            }
             for b, d, arch in children
         ],
     }
@@ -120,7 +127,12 @@ def test_base_endpoint_and_tokens(account):
         r = requests.get(url, auth=(u, p), timeout=10)
         assert r.status_code == 401, (u, r.status_code)
     # 12 hours later: 403 DENIED "Your authorization token has expired..."
-    assert airgap("POST", "/_airgap/ecr/clock", {"account": account.id, "offset_seconds": 11.9 * 3600})[0] == 200
+    assert (
+        airgap(
+            "POST", "/_airgap/ecr/clock", {"account": account.id, "offset_seconds": 11.9 * 3600}
+        )[0]
+        == 200
+    )
     assert requests.get(url, auth=("AWS", password), timeout=10).status_code == 200
     airgap("POST", "/_airgap/ecr/clock", {"account": account.id, "offset_seconds": 12 * 3600 + 1})
     r = requests.get(url, auth=("AWS", password), timeout=10)
@@ -200,7 +212,9 @@ def test_push_a_multi_platform_index_and_read_it_from_the_api(account):
     # DELETE by digest: 202, then 404
     assert reg.req("DELETE", f"mirror/app/manifests/{amd_digest}").status_code == 202
     assert reg.req("GET", f"mirror/app/manifests/{amd_digest}").status_code == 404
-    left = {d["imageDigest"] for d in ecr.describe_images(repositoryName="mirror/app")["imageDetails"]}
+    left = {
+        d["imageDigest"] for d in ecr.describe_images(repositoryName="mirror/app")["imageDetails"]
+    }
     assert left == {arm_digest}
 
 
@@ -208,7 +222,7 @@ def test_the_registry_by_host_name(account):
     """/v2/ on a <account>.dkr.ecr.<region>.* host: the client resolves the name itself."""
     account.client("ecr").create_repository(repositoryName="charts/app")
     reg = Registry(account)
-    body, digest, _ = image(reg, "charts/app")
+    body, _, _ = image(reg, "charts/app")
     assert reg.put_manifest("charts/app", "v1", body).status_code == 201
     port = urllib.parse.urlsplit(ENDPOINT).port
     host = f"{account.id}.dkr.ecr.{REGION}.localhost.localstack.cloud:{port}"
@@ -239,7 +253,9 @@ def test_what_a_push_must_have(account):
         f"with id '{account.id}'",
         "detail": None,
     }
-    assert reg.req("GET", "mirror/missing/manifests/v1").json()["errors"][0]["code"] == "NAME_UNKNOWN"
+    assert (
+        reg.req("GET", "mirror/missing/manifests/v1").json()["errors"][0]["code"] == "NAME_UNKNOWN"
+    )
     ecr.create_repository(repositoryName="mirror/a")
     ecr.create_repository(repositoryName="mirror/b")
     body, digest, _ = image(reg, "mirror/a")
@@ -257,7 +273,9 @@ def test_what_a_push_must_have(account):
     idx, _ = index_of((body, digest, "amd64"))
     r = reg.put_manifest("mirror/a", "v1", idx, OCI_INDEX)
     assert r.status_code == 400 and r.json()["errors"][0] == {
-        "code": "MANIFEST_BLOB_UNKNOWN", "message": "blob unknown to registry", "detail": digest
+        "code": "MANIFEST_BLOB_UNKNOWN",
+        "message": "blob unknown to registry",
+        "detail": digest,
     }
     # a reference that is a digest must be the body's
     r = reg.put_manifest("mirror/a", "sha256:" + "0" * 64, body)
@@ -296,7 +314,9 @@ def test_blob_uploads(account):
     loc = reg.req("POST", "mirror/blobs/blobs/uploads/").headers["Location"]
     r = reg.req("PATCH", loc, data=data[:100], headers={"Content-Range": "0-99"})
     assert r.status_code == 201 and r.headers["Range"] == "0-99"
-    r = reg.req("PATCH", r.headers["Location"], data=data[150:200], headers={"Content-Range": "150-199"})
+    r = reg.req(
+        "PATCH", r.headers["Location"], data=data[150:200], headers={"Content-Range": "150-199"}
+    )
     assert r.status_code == 416
     r = reg.req("GET", loc)
     assert r.status_code == 204 and r.headers["Range"] == "0-99"
@@ -312,7 +332,10 @@ def test_blob_uploads(account):
     r = reg.req("POST", "mirror/blobs/blobs/uploads/", params={"digest": sha(other)}, data=other)
     assert r.status_code == 202
     assert reg.req("HEAD", f"mirror/blobs/blobs/{sha(other)}").status_code == 404
-    assert reg.req("PUT", r.headers["Location"], params={"digest": sha(other)}, data=other).status_code == 201
+    assert (
+        reg.req("PUT", r.headers["Location"], params={"digest": sha(other)}, data=other).status_code
+        == 201
+    )
 
 
 def test_mounting_needs_the_registry_setting_and_a_referenced_blob(account):
@@ -320,7 +343,7 @@ def test_mounting_needs_the_registry_setting_and_a_referenced_blob(account):
     for name in ("src", "dst"):
         ecr.create_repository(repositoryName=name)
     reg = Registry(account)
-    body, digest, _ = image(reg, "src", layers=1)
+    body, _, _ = image(reg, "src", layers=1)
     layer = json.loads(body)["layers"][0]["digest"]
     loose = reg.upload("src", os.urandom(40))  # in src, no manifest references it
 
@@ -347,7 +370,7 @@ def test_immutable_tags(account):
     ecr.create_repository(repositoryName="pinned", imageTagMutability="IMMUTABLE")
     ecr.create_repository(repositoryName="moving")
     reg = Registry(account)
-    one, one_digest, _ = image(reg, "pinned")
+    one, _, _ = image(reg, "pinned")
     two, two_digest, _ = image(reg, "pinned")
     assert reg.put_manifest("pinned", "1.0", one).status_code == 201
     message = (
@@ -365,7 +388,9 @@ def test_immutable_tags(account):
     b, b_digest, _ = image(reg, "moving")
     assert reg.put_manifest("moving", "latest", a).status_code == 201
     assert reg.put_manifest("moving", "latest", b).status_code == 201
-    details = {d["imageDigest"]: d for d in ecr.describe_images(repositoryName="moving")["imageDetails"]}
+    details = {
+        d["imageDigest"]: d for d in ecr.describe_images(repositoryName="moving")["imageDetails"]
+    }
     assert details[b_digest]["imageTags"] == ["latest"]
     assert "imageTags" not in details[a_digest]
     # IMMUTABLE_WITH_EXCLUSION: tags matching a filter move, the others do not
@@ -383,7 +408,7 @@ def test_another_accounts_token_needs_the_repository_policy(account, other_accou
     ecr = account.client("ecr")
     ecr.create_repository(repositoryName="shared/app")
     owner = Registry(account)
-    body, digest, _ = image(owner, "shared/app")
+    body, _, _ = image(owner, "shared/app")
     assert owner.put_manifest("shared/app", "v1", body).status_code == 201
     guest = Registry(other_account, owner=account.id)
     assert guest.req("GET", "").status_code == 200  # the login itself works
@@ -399,11 +424,18 @@ def test_another_accounts_token_needs_the_repository_policy(account, other_accou
     assert guest.req("GET", "shared/none/manifests/v1").status_code == 403
     policy = {
         "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "pull", "Effect": "Allow", "Principal": {"AWS": other_account.id},
-            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-                       "ecr:BatchCheckLayerAvailability"],
-        }],
+        "Statement": [
+            {
+                "Sid": "pull",
+                "Effect": "Allow",
+                "Principal": {"AWS": other_account.id},
+                "Action": [
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:BatchCheckLayerAvailability",
+                ],
+            }
+        ],
     }
     ecr.set_repository_policy(repositoryName="shared/app", policyText=json.dumps(policy))
     r = guest.req("GET", "shared/app/manifests/v1")
@@ -423,11 +455,17 @@ def test_scan_on_push_with_findings(account, time_scale):
     reg = Registry(account)
     body, digest, _ = image(reg, "scanned")
     finding = {
-        "name": "CVE-2019-5188", "uri": "http://people.ubuntu.com/~ubuntu-security/cve/CVE-2019-5188",
-        "severity": "MEDIUM", "attributes": [{"key": "package_name", "value": "e2fsprogs"}],
+        "name": "CVE-2019-5188",
+        "uri": "http://people.ubuntu.com/~ubuntu-security/cve/CVE-2019-5188",
+        "severity": "MEDIUM",
+        "attributes": [{"key": "package_name", "value": "e2fsprogs"}],
     }
     high = dict(finding, name="CVE-2024-0001", severity="HIGH")
-    status, _ = airgap("POST", "/_airgap/ecr/findings", {"digest": digest, "findings": [finding, high, dict(high, name="CVE-2024-0002")]})
+    status, _ = airgap(
+        "POST",
+        "/_airgap/ecr/findings",
+        {"digest": digest, "findings": [finding, high, dict(high, name="CVE-2024-0002")]},
+    )
     assert status == 200
     time_scale(account, 0.01)  # the scan: 60 s -> 0.6 s
     assert reg.put_manifest("scanned", "v1", body).status_code == 201
@@ -445,9 +483,15 @@ def test_scan_on_push_with_findings(account, time_scale):
     assert out["imageId"] == image_id
     found = out["imageScanFindings"]
     assert found["findingSeverityCounts"] == {"MEDIUM": 1, "HIGH": 2}
-    assert [f["name"] for f in found["findings"]] == ["CVE-2019-5188", "CVE-2024-0001", "CVE-2024-0002"]
+    assert [f["name"] for f in found["findings"]] == [
+        "CVE-2019-5188",
+        "CVE-2024-0001",
+        "CVE-2024-0002",
+    ]
     assert "imageScanCompletedAt" in found
-    page = ecr.describe_image_scan_findings(repositoryName="scanned", imageId=image_id, maxResults=2)
+    page = ecr.describe_image_scan_findings(
+        repositoryName="scanned", imageId=image_id, maxResults=2
+    )
     assert len(page["imageScanFindings"]["findings"]) == 2 and page["nextToken"]
     # once per 24 hours, the scan on push included
     with pytest.raises(ClientError) as e:
@@ -488,13 +532,19 @@ def test_registry_scanning_rules_and_artifacts(account):
     ecr.create_repository(repositoryName="images/app")
     ecr.put_registry_scanning_configuration(
         scanType="BASIC",
-        rules=[{"scanFrequency": "SCAN_ON_PUSH",
-                "repositoryFilters": [{"filter": "charts/*", "filterType": "WILDCARD"}]}],
+        rules=[
+            {
+                "scanFrequency": "SCAN_ON_PUSH",
+                "repositoryFilters": [{"filter": "charts/*", "filterType": "WILDCARD"}],
+            }
+        ],
     )
     reg = Registry(account)
-    chart, chart_digest, _ = image(reg, "charts/ingress", layers=1, config_type=HELM_CONFIG)
+    chart, _, _ = image(reg, "charts/ingress", layers=1, config_type=HELM_CONFIG)
     assert reg.put_manifest("charts/ingress", "4.0.0", chart).status_code == 201
-    out = ecr.describe_image_scan_findings(repositoryName="charts/ingress", imageId={"imageTag": "4.0.0"})
+    out = ecr.describe_image_scan_findings(
+        repositoryName="charts/ingress", imageId={"imageTag": "4.0.0"}
+    )
     assert out["imageScanStatus"] == {
         "status": "UNSUPPORTED_IMAGE",
         "description": "The operating system and/or package manager are not supported.",
@@ -515,8 +565,12 @@ def test_put_image_digest_is_the_manifests(account):
     reg = Registry(account)
     body, digest, _ = image(reg, "api")
     with pytest.raises(ClientError) as e:
-        ecr.put_image(repositoryName="api", imageManifest=body.decode(), imageTag="v1",
-                      imageDigest="sha256:" + "2" * 64)
+        ecr.put_image(
+            repositoryName="api",
+            imageManifest=body.decode(),
+            imageTag="v1",
+            imageDigest="sha256:" + "2" * 64,
+        )
     assert _code(e) == "ImageDigestDoesNotMatchException"
     out = ecr.put_image(repositoryName="api", imageManifest=body.decode(), imageTag="v1")
     assert out["image"]["imageId"]["imageDigest"] == digest
@@ -525,10 +579,11 @@ def test_put_image_digest_is_the_manifests(account):
 
 
 def test_findings_control_validates(account):
-    status, body = airgap("POST", "/_airgap/ecr/findings", {"digest": "sha256:12", "findings": []})
+    status, _ = airgap("POST", "/_airgap/ecr/findings", {"digest": "sha256:12", "findings": []})
     assert status == 400
-    status, body = airgap(
-        "POST", "/_airgap/ecr/findings",
+    status, _ = airgap(
+        "POST",
+        "/_airgap/ecr/findings",
         {"digest": "sha256:" + "a" * 64, "findings": [{"name": "x", "severity": "SEVERE"}]},
     )
     assert status == 400
