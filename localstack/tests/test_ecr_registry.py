@@ -114,7 +114,10 @@ def test_base_endpoint_and_tokens(account):
         'service="ecr.amazonaws.com"'
     )
     assert r.text == "Not Authorized\n"
-    assert reg.req("GET", "").status_code == 200
+    assert r.headers["Docker-Distribution-API-Version"] == "registry/2.0"
+    r = reg.req("GET", "")
+    assert r.status_code == 200
+    assert r.headers["Docker-Distribution-API-Version"] == "registry/2.0"
     # the token: AWS:<password>, valid 12 hours, proxyEndpoint AWS's
     data = ecr.get_authorization_token()["authorizationData"][0]
     user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
@@ -287,6 +290,31 @@ def test_what_a_push_must_have(account):
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == "MANIFEST_INVALID"
     # a tag the spec does not allow
     assert reg.req("HEAD", "mirror/a/manifests/1.0+build").status_code == 400
+    # over ECR's 4 MiB: 413
+    big = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "pad": "x" * 4194304})
+    assert reg.put_manifest("mirror/a", "big", big.encode()).status_code == 413
+    # no blob delete
+    assert reg.req("DELETE", f"mirror/a/blobs/{doc['layers'][0]['digest']}").status_code == 405
+
+
+def test_tags_pages_and_tag_delete(account):
+    account.client("ecr").create_repository(repositoryName="paged")
+    reg = Registry(account)
+    body, digest, _ = image(reg, "paged", layers=1)
+    for tag in ("b", "a", "C", "d"):
+        assert reg.put_manifest("paged", tag, body).status_code == 201
+    r = reg.req("GET", "paged/tags/list", params={"n": 2})
+    assert r.json()["tags"] == ["a", "b"]
+    assert r.headers["Link"].endswith('/paged/tags/list?n=2&last=b>; rel="next"')
+    r = reg.req("GET", "paged/tags/list", params={"n": 2, "last": "b"})
+    assert r.json()["tags"] == ["C", "d"]
+    r = reg.req("GET", "paged/tags/list", params={"n": 0})
+    assert r.json()["tags"] == [] and "Link" not in r.headers
+    # DELETE of a tag: the tag goes, the manifest stays
+    assert reg.req("DELETE", "paged/manifests/C").status_code == 202
+    assert reg.req("GET", "paged/manifests/C").status_code == 404
+    assert reg.req("HEAD", f"paged/manifests/{digest}").status_code == 200
+    assert reg.req("GET", "paged/tags/list").json()["tags"] == ["a", "b", "d"]
 
 
 def test_blob_uploads(account):
