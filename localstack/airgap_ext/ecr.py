@@ -19,14 +19,21 @@ returns ``{\n  "Version" : "2008-10-17",\n  "Statement" : [ {\n    "Sid" : ...``
 pretty print: two-space indent, `` : `` between key and value, lists on one line). moto returns
 the text unchanged; this module reformats it the same way, keeping the order of keys and list
 items (whether AWS reorders or collapses single-element lists is not documented: not emulated).
-See docs/emulator-fidelity.md, ECR.
+GetAuthorizationToken, PutImage, StartImageScan, DescribeImageScanFindings,
+PutAccountSetting and GetAccountSetting: ECR's registry (ecr_registry.py) needs tokens it
+can check, digests that are the manifests' own, scans with AWS's states and quota, and the
+BLOB_MOUNTING setting; moto's answers for them are replaced below (each handler says how).
+See docs/emulator-fidelity.md, ECR and "ECR: the registry".
 """
 
+import datetime
+import hashlib
 import json
 
-from localstack.services.moto import call_moto
+from localstack.services.moto import call_moto, call_moto_with_request
 
-from .common import AwsError, parse_arn
+from . import ecr_registry
+from .common import LOCK, AwsError, parse_arn
 
 PRINCIPAL_NOT_FOUND = (
     "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Principal not found'"
@@ -106,7 +113,197 @@ def set_repository_policy(ctx, req):
     return call_moto(ctx)
 
 
+def get_authorization_token(ctx, req):
+    """moto's token was the constant ``AWS:<registry id>-auth-token`` with ``expiresAt`` in
+    2015; here a token the registry checks, valid 12 hours (botocore GetAuthorizationToken:
+    "The authorization token is valid for 12 hours"), naming the caller (its account, and
+    its principal as iam.py reads the credentials). proxyEndpoint stays AWS's
+    ``https://<account>.dkr.ecr.<region>.amazonaws.com`` (the AWS CLI example)."""
+    from .iam import caller
+
+    out = call_moto(ctx)
+    principal, _ = caller(ctx)
+    for data in out.get("authorizationData") or []:
+        token, expires = ecr_registry.issue_token(ctx.account_id, principal)
+        data["authorizationToken"] = token
+        data["expiresAt"] = datetime.datetime.fromtimestamp(expires, datetime.timezone.utc)
+    return out
+
+
+def put_image(ctx, req):
+    """AWS's image digest is the sha256 of the manifest (botocore
+    ImageDigestDoesNotMatchException: "The specified image digest does not match the digest
+    that Amazon ECR calculated for the image"); moto's was the sha256 of the layer digests
+    joined, so an image put here and pulled from the registry by digest did not match.
+    Layers and referenced images are not checked here (moto's; the registry checks them)."""
+    manifest = req.get("imageManifest") or ""
+    digest = "sha256:" + hashlib.sha256(manifest.encode("utf-8")).hexdigest()
+    given = req.get("imageDigest")
+    if given and given != digest:
+        # the message is the exception's botocore doc (AWS's own text not recorded)
+        raise AwsError(
+            "ImageDigestDoesNotMatchException",
+            "The specified image digest does not match the digest that Amazon ECR "
+            "calculated for the image.",
+        )
+    return call_moto_with_request(ctx, dict(req, imageDigest=digest))
+
+
+def _image(ctx, req):
+    """moto's repository and image, with its not-found answers as errors of ours."""
+    from moto.ecr.exceptions import ImageNotFoundException, RepositoryNotFoundException
+    from moto.ecr.models import ecr_backends
+
+    backend = ecr_backends[ctx.account_id][ctx.region]
+    image_id = req.get("imageId") or {}
+    try:
+        repo = backend._get_repository(req.get("repositoryName"), req.get("registryId"))
+        image = repo._get_image(image_id.get("imageTag"), image_id.get("imageDigest"))
+    except (RepositoryNotFoundException, ImageNotFoundException) as e:
+        raise AwsError(e.code, e.message) from e
+    return repo, image
+
+
+def _image_id(req, image) -> dict:
+    # the AWS CLI examples (start-image-scan, describe-image-scan-findings) answer an image
+    # asked for by digest with its digest alone: the tag only when asked by tag
+    out = {"imageDigest": image.get_image_digest()}
+    tag = (req.get("imageId") or {}).get("imageTag")
+    if tag:
+        out["imageTag"] = tag
+    return out
+
+
+def _is_index(image) -> bool:
+    return ecr_registry._media_type(image) in ecr_registry.INDEX_TYPES
+
+
+def start_image_scan(ctx, req):
+    """A basic scan of one image (botocore StartImageScan): "A basic image scan can only be
+    started once per 24 hours on an individual image. This limit includes if an image was
+    scanned on initial push" -> LimitExceededException (moto's message, "The scan quota per
+    image has been exceeded. Wait and try again."; moto counted calendar days and not scans
+    on push); a manifest list or index is not an image to scan ->
+    UnsupportedImageTypeException ("The image is of a type that cannot be scanned.", its
+    botocore doc; the message is an assumption). Answer: IN_PROGRESS (the AWS CLI example)."""
+    with LOCK:
+        repo, image = _image(ctx, req)
+        if _is_index(image):
+            raise AwsError(
+                "UnsupportedImageTypeException", "The image is of a type that cannot be scanned."
+            )
+        scan = getattr(image, "airgap_scan", None)
+        now = ecr_registry.clock(ctx.account_id)
+        if scan and now - scan["started"] < ecr_registry.SCAN_QUOTA_SECONDS:
+            raise AwsError(
+                "LimitExceededException",
+                "The scan quota per image has been exceeded. Wait and try again.",
+            )
+        ecr_registry.start_scan(ctx.account_id, image)
+        return {
+            "registryId": repo.registry_id,
+            "repositoryName": repo.name,
+            "imageId": _image_id(req, image),
+            "imageScanStatus": {"status": "IN_PROGRESS"},
+        }
+
+
+def describe_image_scan_findings(ctx, req):
+    """The image's last scan (ecr_registry.start_scan), as the AWS CLI example shows it:
+    COMPLETE, "The scan was completed successfully.", findings with their severity counts,
+    imageScanCompletedAt and vulnerabilitySourceUpdatedAt; IN_PROGRESS without findings
+    while it runs; UNSUPPORTED_IMAGE for an image the scanner cannot read. Never scanned:
+    ScanNotFoundException ("The specified image scan could not be found. Ensure that image
+    scanning is enabled on the repository and try again.", botocore; moto's message kept).
+    moto answered every scanned image with a made-up CVE-9999-9999 HIGH finding. Pages:
+    maxResults (1-1000, default 100: botocore) and nextToken."""
+    with LOCK:
+        repo, image = _image(ctx, req)
+        scan = getattr(image, "airgap_scan", None)
+        if scan is None:
+            image_id = req.get("imageId") or {}
+            rep = (
+                f"{{imageDigest:'{image_id.get('imageDigest') or 'null'}', "
+                f"imageTag:'{image_id.get('imageTag') or 'null'}'}}"
+            )
+            raise AwsError(
+                "ScanNotFoundException",
+                f"Image scan does not exist for the image with '{rep}' in the repository "
+                f"with name '{repo.name}' in the registry with id '{repo.registry_id}'",
+            )
+        out = {
+            "registryId": repo.registry_id,
+            "repositoryName": repo.name,
+            "imageId": _image_id(req, image),
+            "imageScanStatus": {"status": scan["status"]},
+        }
+        if scan.get("description"):
+            out["imageScanStatus"]["description"] = scan["description"]
+        if scan["status"] != "COMPLETE":
+            return out
+        findings = scan.get("findings") or []
+        counts: dict = {}
+        for f in findings:
+            counts[f["severity"]] = counts.get(f["severity"], 0) + 1
+        size = int(req.get("maxResults") or 100)
+        try:
+            start = int(req.get("nextToken") or 0)
+        except ValueError:
+            raise AwsError("InvalidParameterException", "Invalid parameter at 'nextToken'")
+        page = findings[start : start + size]
+        out["imageScanFindings"] = {
+            "imageScanCompletedAt": scan["completed"],
+            "vulnerabilitySourceUpdatedAt": scan["completed"],
+            "findingSeverityCounts": counts,
+            "findings": page,
+        }
+        if start + size < len(findings):
+            out["nextToken"] = str(start + size)
+        return out
+
+
+_ACCOUNT_SETTINGS = {"BLOB_MOUNTING": ("ENABLED", "DISABLED")}
+
+
+def put_account_setting(ctx, req):
+    """BLOB_MOUNTING, ENABLED or DISABLED (botocore PutAccountSetting.value: "Valid values
+    for blob mounting: ENABLED or DISABLED"; ECR user guide, "Blob mounting in Amazon ECR");
+    moto has no account settings. Other names go to moto (not emulated). Another value:
+    InvalidParameterException (one of the operation's errors; the message is ours)."""
+    name, value = req.get("name"), req.get("value")
+    if name not in _ACCOUNT_SETTINGS:
+        return call_moto(ctx)
+    if value not in _ACCOUNT_SETTINGS[name]:
+        raise AwsError(
+            "InvalidParameterException",
+            f"Invalid parameter at 'value' failed to satisfy constraint: '{name} must be one "
+            f"of {', '.join(_ACCOUNT_SETTINGS[name])}'",
+        )
+    with LOCK:
+        ecr_registry.ACCOUNT_SETTINGS.setdefault((ctx.account_id, ctx.region), {})[name] = value
+    return {"name": name, "value": value}
+
+
+def get_account_setting(ctx, req):
+    """BLOB_MOUNTING: DISABLED until set (the user guide describes enabling it; the default
+    is an assumption)."""
+    name = req.get("name")
+    if name not in _ACCOUNT_SETTINGS:
+        return call_moto(ctx)
+    with LOCK:
+        value = ecr_registry.ACCOUNT_SETTINGS.get((ctx.account_id, ctx.region), {}).get(
+            name, "DISABLED"
+        )
+    return {"name": name, "value": value}
+
+
 HANDLERS = {
     "SetRepositoryPolicy": set_repository_policy,
     "GetRepositoryPolicy": get_repository_policy,
+    "GetAuthorizationToken": get_authorization_token,
+    "PutImage": put_image,
+    "StartImageScan": start_image_scan,
+    "DescribeImageScanFindings": describe_image_scan_findings,
+    "PutAccountSetting": put_account_setting,
+    "GetAccountSetting": get_account_setting,
 }

@@ -1,5 +1,6 @@
-"""Gateway wiring: /_airgap/faults, /_airgap/config, /_airgap/calls and /_airgap/iam/* routes
-plus the request handlers (IAM record and enforcement, validation, STS trust, rate limits,
+"""Gateway wiring: /_airgap/faults, /_airgap/config, /_airgap/calls and /_airgap/iam/* routes,
+ECR's registry (/_airgap/ecr/<account>/<region>/v2/..., and /v2/... on a
+<account>.dkr.ecr.<region>.* host: ecr_registry.py) plus the request handlers (IAM record and enforcement, validation, STS trust, rate limits,
 faults).
 
 ``install()`` is called from the on_infra_start hook (community edition). ``AirgapExtension``
@@ -11,7 +12,7 @@ import logging
 
 from localstack.http import Request, Response
 
-from . import compat, faults, iam, ratelimit, sts, timing, validation
+from . import compat, ecr_registry, faults, iam, ratelimit, sts, timing, validation
 
 LOG = logging.getLogger(__name__)
 _installed = False
@@ -33,6 +34,7 @@ FEATURES = [
     "vpc-endpoint-connections",
     "route53resolver-endpoints",
     "elbv2-rules",
+    "ecr-registry",
 ]
 
 
@@ -154,6 +156,7 @@ def add_routes(router):
     router.add("/_airgap/calls", calls_endpoint, methods=["GET", "DELETE"])
     router.add("/_airgap/iam/check", iam_check_endpoint, methods=["POST"])
     router.add("/_airgap/iam/lint", iam_lint_endpoint, methods=["POST"])
+    ecr_registry.add_routes(router)
 
 
 def _patch_twisted():
