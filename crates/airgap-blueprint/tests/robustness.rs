@@ -51,7 +51,7 @@ fn related_lists_every_problem() {
     let text = PLAN
         .replace("name: hub-spoke", "name: Hub_Spoke")
         .replace("10.20.0.0/20\n", "10.10.0.0/20\n")
-        .replace("vpc: workload", "vpc: work");
+        .replacen("vpc: workload", "vpc: work", 1);
     let d = parse("x.yaml", &text).unwrap_err();
     let related: Vec<String> = d.related().unwrap().map(|r| r.to_string()).collect();
     assert_eq!(related.len(), 3, "{related:#?}");

@@ -1577,6 +1577,9 @@ pub const RESOLVER_ENDPOINT: Permissions = Permissions {
 
 const NLB_ARN: &str = "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/net/*";
 const TG_ARN: &str = "arn:{partition}:elasticloadbalancing:{region}:{account}:targetgroup/*";
+/// Network listeners only: the Service Authorization Reference lists listener actions
+/// against `listener/app/...` or `listener/net/...`, by the load balancer's type, and
+/// the environment has network load balancers only.
 const LISTENER_ARN: &str = "arn:{partition}:elasticloadbalancing:{region}:{account}:listener/net/*";
 const VPCE_SVC_ARN: &str = "arn:{partition}:ec2:{region}:{account}:vpc-endpoint-service/*";
 const ELB_DESCRIBE_WHY: &str =

@@ -54,8 +54,9 @@ fn hub_spoke(usage: &Usage) -> airgap_cost::Report {
 /// one subnet (no `highAvailability`) 1 x 0.10 x 730 = 73.00, no connection-hours without
 /// a usage file; the Resolver inbound endpoint's 2 addresses x 0.125 x 730 = 182.50; the
 /// cluster 0.10 x 730 = 73.00; nodes 3 x m6i.large 0.115 x 730 + 1 x c6i.xlarge 0.194 x
-/// 730 = 393.47; 1 KMS key 1.00; the VPN CA's secret 0.40. Total 1762.89 (1580.39 before
-/// the Resolver endpoint was counted, 1506.99 before the VPN).
+/// 730 = 393.47; 1 KMS key 1.00; the VPN CA's secret 0.40; the PrivateLink service's NLB
+/// 0.027 x 730 = 19.71. Total 1782.60 (1762.89 before the PrivateLink service, 1580.39
+/// before the Resolver endpoint was counted, 1506.99 before the VPN).
 #[test]
 fn hub_spoke_costs_what_its_resources_do() {
     let r = hub_spoke(&Usage::default());
@@ -72,20 +73,21 @@ fn hub_spoke_costs_what_its_resources_do() {
         (Kind::Nodes, 393.47),
         (Kind::KmsKeys, 1.00),
         (Kind::Secrets, 0.40),
+        (Kind::PrivateLinkLoadBalancer, 19.71),
         (Kind::LogIngestion, 0.0),
     ];
     for (kind, want) in expect {
         assert!(close(kinds[&kind], want), "{kind:?}: {} != {want}", kinds[&kind]);
     }
     assert_eq!(kinds.len(), expect.len(), "{kinds:?}");
-    assert!(close(r.estimate.monthly_total, 1762.89), "{}", r.estimate.monthly_total);
+    assert!(close(r.estimate.monthly_total, 1782.60), "{}", r.estimate.monthly_total);
     let accounts: Vec<String> = r.estimate.by_account().into_iter().map(|(a, _)| a).collect();
     assert_eq!(accounts, ["network", "shared", "workload"]);
     // The network account: the inspection VPC (firewall, NAT gateways, Elastic IPs, its
     // attachment) and the access VPC (its attachment, the VPN, its CA, the Resolver
     // endpoint): 576.70 + 7.30 + 2 x 43.80 + 73.00 + 0.40 + 182.50 (docs/cost.md).
     let by_account = r.estimate.by_account();
-    for ((_, got), want) in by_account.iter().zip([927.50, 166.44, 668.95]) {
+    for ((_, got), want) in by_account.iter().zip([927.50, 166.44, 688.66]) {
         assert!(close(*got, want), "{by_account:?}");
     }
     // The NAT gateways are billed, then waived against the firewall's endpoint hours.
@@ -232,17 +234,20 @@ fn a_resolver_endpoint_bills_each_address_by_the_hour() {
     assert_eq!(serde_json::to_value(Kind::Route53Resolver).unwrap(), "route53-resolver");
 }
 
-/// hub-spoke.yaml with an `access.privateLink` entry: `partners` in the workload VPC gets an
+/// hub-spoke.yaml's `access.privateLink` entry `partners` in the workload VPC gets an
 /// internal NLB (`access/privatelink/partners/nlb`, in the VPC's endpoints subnets), billed
-/// by the hour to the workload account: 0.027 x 730 = 19.71 a month, 1762.89 + 19.71 =
-/// 1782.60 in all. `legacy` names an operator's load balancer: only its endpoint service
-/// is built, which costs its owner nothing, so nothing is billed for it. NLCU-hours are
-/// not counted.
+/// by the hour to the workload account: 0.027 x 730 = 19.71 a month, 1782.60 in all. An
+/// entry `legacy` added, naming an operator's load balancer, builds only its endpoint
+/// service, which costs its owner nothing: nothing more is billed. NLCU-hours are not
+/// counted.
 #[test]
 fn a_private_link_service_bills_its_load_balancer_by_the_hour() {
-    let text = examples::HUB_SPOKE.replace(
-        "access:\n",
-        "access:\n  privateLink:\n    - name: partners\n      vpc: workload\n      port: 8443\n      allowedPrincipals: [arn:aws:iam::444455556666:root]\n    - name: legacy\n      loadBalancerArn: arn:aws:elasticloadbalancing:eu-central-1:222222222222:loadbalancer/net/legacy/0123456789abcdef\n      allowedPrincipals: [arn:aws:iam::444455556666:role/reader]\n",
+    assert!(examples::HUB_SPOKE
+        .trim_end()
+        .ends_with("allowedPrincipals: [\"arn:aws:iam::444455556666:root\"]"));
+    let text = format!(
+        "{}    - name: legacy\n      loadBalancerArn: arn:aws:elasticloadbalancing:eu-central-1:222222222222:loadbalancer/net/legacy/0123456789abcdef\n      allowedPrincipals: [arn:aws:iam::444455556666:role/reader]\n",
+        examples::HUB_SPOKE
     );
     assert_ne!(text, examples::HUB_SPOKE);
     let bp = airgap_blueprint::parse("hub-spoke.yaml", &text).unwrap();
@@ -464,7 +469,7 @@ fn break_even_with_traffic_and_the_inspection_vpc_as_host() {
 /// hub-spoke.yaml with `endpoints: { mode: central, vpc: tooling }` (docs/cost.md): ecr.api,
 /// ecr.dkr, sts and logs only in tooling, the workload's five others in place: 12 endpoints
 /// x 2 AZ x 0.012 x 730 = 210.24 instead of 280.32, and 4 private hosted zones x 0.50 =
-/// 2.00: 68.08 less, 1762.89 - 68.08 = 1694.81 a month.
+/// 2.00: 68.08 less, 1782.60 - 68.08 = 1714.52 a month.
 #[test]
 fn hub_spoke_with_central_endpoints_costs_68_08_less() {
     let text = format!("{}endpoints:\n  mode: central\n  vpc: tooling\n", examples::HUB_SPOKE);
@@ -474,5 +479,5 @@ fn hub_spoke_with_central_endpoints_costs_68_08_less() {
     let kinds = r.estimate.by_kind();
     assert!(close(kinds[&Kind::InterfaceEndpoints], 210.24), "{kinds:?}");
     assert!(close(kinds[&Kind::HostedZones], 2.0), "{kinds:?}");
-    assert!(close(r.estimate.monthly_total, 1694.81), "{}", r.estimate.monthly_total);
+    assert!(close(r.estimate.monthly_total, 1714.52), "{}", r.estimate.monthly_total);
 }

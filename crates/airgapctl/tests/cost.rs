@@ -33,7 +33,7 @@ fn hub_spoke_table_has_accounts_kinds_totals_and_the_break_even() {
     assert!(r.stdout.contains("workload: ecr.api, 2 AZ"), "{}", r.stdout);
     assert!(r.stdout.contains("apps/general: 3 x m6i.large"), "{}", r.stdout);
     let total = &r.stdout.lines().nth(r.line("Total a month (730 h)")).unwrap();
-    assert!(total.ends_with("$1,762.89"), "{total}");
+    assert!(total.ends_with("$1,782.60"), "{total}");
     // No usage file: traffic is per GB, and the output says how to give it.
     assert!(r.stdout.contains("priced per GB only: give the GB a month with --usage FILE"));
     let ecr = &r.stdout.lines().nth(r.line("  ecr.api ")).unwrap();
@@ -58,7 +58,7 @@ fn json_carries_the_lines_totals_and_break_even() {
     let doc: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(doc["format_version"], 1);
     let e = &doc["estimate"];
-    assert!(close(e["monthlyTotal"].as_f64().unwrap(), 1762.89), "{}", e["monthlyTotal"]);
+    assert!(close(e["monthlyTotal"].as_f64().unwrap(), 1782.60), "{}", e["monthlyTotal"]);
     assert_eq!(e["region"], "eu-central-1");
     let firewall = doc["by_kind"]
         .as_array()
@@ -122,7 +122,7 @@ fn a_price_file_overrides_the_snapshot_and_must_match_the_region() {
         .expect(0, "cost");
     let doc: Value = serde_json::from_str(&r.stdout).unwrap();
     // The cluster's hour from 0.10 to 0.20: 73.00 more a month.
-    assert!(close(doc["estimate"]["monthlyTotal"].as_f64().unwrap(), 1762.89 + 73.0));
+    assert!(close(doc["estimate"]["monthlyTotal"].as_f64().unwrap(), 1782.60 + 73.0));
 
     let mut other = shipped;
     other["region"] = "us-east-1".into();
@@ -149,7 +149,7 @@ fn plan_ends_with_the_monthly_cost_change() {
     assert!(lines[lines.len() - 1].starts_with("Plan: "), "{}", r.stdout);
     assert!(
         lines[lines.len() - 2]
-            .starts_with("Monthly cost change: +$1,762.89 ($0.00 -> $1,762.89 a month"),
+            .starts_with("Monthly cost change: +$1,782.60 ($0.00 -> $1,782.60 a month"),
         "{}",
         r.stdout
     );
@@ -159,7 +159,7 @@ fn plan_ends_with_the_monthly_cost_change() {
     assert!(!r.stdout.contains("cost"), "{}", r.stdout);
     let r = run(&["plan", "--destroy"]).expect(0, "plan --destroy");
     assert!(
-        r.stdout.contains("Monthly cost change: -$1,762.89 ($1,762.89 -> $0.00 a month"),
+        r.stdout.contains("Monthly cost change: -$1,782.60 ($1,782.60 -> $0.00 a month"),
         "{}",
         r.stdout
     );
@@ -184,5 +184,5 @@ fn a_region_without_a_snapshot_needs_a_price_file() {
     prices["region"] = "eu-west-1".into();
     let prices = cli.write("west.json", &prices.to_string());
     let r = cli.run(&["cost", "-f", &bp, "--prices", &prices]).expect(0, "cost");
-    assert!(r.stdout.contains("$1,762.89"), "{}", r.stdout);
+    assert!(r.stdout.contains("$1,782.60"), "{}", r.stdout);
 }

@@ -41,7 +41,7 @@ async fn refresh_prices_writes_a_snapshot_cost_reads() {
         .await
         .expect(0, "cost");
     assert!(r.stdout.contains("Prices: AWS Price List Query API"), "{}", r.stdout);
-    assert!(r.stdout.contains("$1,762.89"), "{}", r.stdout);
+    assert!(r.stdout.contains("$1,782.60"), "{}", r.stdout);
 
     // An instance type the price list does not have fails the refresh and says which.
     let r = cli
