@@ -14,7 +14,10 @@
 //!   (yet) is a conflict, and the retried create (same client tokens) goes on from there.
 //! - An endpoint with target networks cannot be deleted: they are disassociated first,
 //!   and the delete waits (a conflict) until none is left.
-//! - Only the create sends a client token. Associate, authorize and route take one too,
+//! - Only the create sends a client token, the run's (`Resolved::client_token`), after a
+//!   lookup by tag that adopts what a killed run made: a token fixed across runs would be
+//!   answered, after a destroy, with the endpoint it made then, deleted since (found by
+//!   the kill tests). Associate, authorize and route take one too,
 //!   but a token names one result for as long as AWS keeps it: the same subnet associated
 //!   again after its association was removed (a destroy killed half-way, then an apply)
 //!   would get the removed association back, and its routes with it. They are made
@@ -41,22 +44,6 @@ use crate::kit::{all_pages, changes, id_out, unless_done};
 use crate::tags;
 
 pub struct ClientVpnEndpoint(pub Arc<Ec2>);
-
-/// The client token of the endpoint's create: the same on a retry of the same request,
-/// different for another (EC2 refuses a token seen with other parameters:
-/// IdempotentParameterMismatch), so `what` carries the resolved spec, which differs
-/// between environments of one name (their certificate, VPC and group ids).
-fn token(node: &Resolved, call: &str, what: &str) -> String {
-    format!(
-        "{:016x}",
-        airgap_engine::fnv1a(&[
-            node.env.as_bytes(),
-            node.id.0.as_bytes(),
-            call.as_bytes(),
-            what.as_bytes()
-        ])
-    )
-}
 
 /// What exists of one endpoint: its associations (subnet, association id, state),
 /// authorized CIDRs and the CIDRs of the routes airgapctl adds, with their subnet.
@@ -137,6 +124,23 @@ fn missing<'a>(want: &'a [String], have: &[String]) -> Vec<&'a String> {
 
 fn resolved(ids: &[airgap_catalog::spec::Id]) -> Result<Vec<String>, KindError> {
     ids.iter().map(|i| i.get().map(str::to_string).map_err(KindError::from)).collect()
+}
+
+/// This node's endpoint, if one exists that is not being deleted (nor the one a
+/// replacement replaces).
+async fn earlier(c: &aws_sdk_ec2::Client, node: &Resolved) -> Result<Option<String>, KindError> {
+    let all: Vec<aws_sdk_ec2::types::ClientVpnEndpoint> =
+        all_pages!(c.describe_client_vpn_endpoints())?;
+    Ok(all
+        .iter()
+        .filter(|e| {
+            let state = e.status().and_then(|s| s.code()).map(|c| c.as_str());
+            !matches!(state, Some("deleting" | "deleted"))
+        })
+        .filter(|e| tags::owned_id(&tag_map(e.tags()), &node.env).as_deref() == Some(&node.id.0))
+        .filter_map(|e| e.client_vpn_endpoint_id())
+        .find(|id| node.replaces.as_deref() != Some(*id))
+        .map(str::to_string))
 }
 
 /// Brings associations, authorizations and routes to the spec.
@@ -304,6 +308,12 @@ impl Kind for ClientVpnEndpoint {
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let spec = ClientVpnEndpointSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
+        // What a killed run made is adopted: found by its tags (the client token is the
+        // run's, so a later run's create is never answered with an endpoint deleted since).
+        if let Some(id) = earlier(c, node).await? {
+            reconcile(c, node, &id, &spec).await?;
+            return Ok(Created { physical_id: id.clone(), outputs: id_out(&id) });
+        }
         let cert = spec.server_certificate.get()?.to_string();
         let transport = TransportProtocol::from(spec.transport.as_str());
         let out = c
@@ -330,7 +340,7 @@ impl Kind for ClientVpnEndpoint {
             .set_security_group_ids(Some(resolved(&spec.security_groups)?))
             .description(&spec.description)
             .tag_specifications(tag_spec(ResourceType::ClientVpnEndpoint, &node.env, &node.id.0))
-            .client_token(token(node, "create", &format!("{:?}", node.attrs)))
+            .client_token(node.client_token())
             .send()
             .await
             .map_err(classify)?;
