@@ -16,6 +16,28 @@ class AwsError(CommonServiceException):
         super().__init__(code, message, status_code=status, sender_fault=status < 500)
 
 
+def as_list(v) -> list:
+    """A policy element that may be one value or a list of them, as a list."""
+    if v is None:
+        return []
+    return v if isinstance(v, list) else [v]
+
+
+def statements_allow(statements, applies) -> bool:
+    """IAM's evaluation of one policy's statements for a request: allowed when a statement
+    that `applies` to it Allows it and none that applies Denies it ("an explicit deny in any
+    policy overrides any allows": IAM user guide, "Policy evaluation logic")."""
+    allowed = False
+    for st in as_list(statements):
+        if not isinstance(st, dict) or not applies(st):
+            continue
+        if st.get("Effect") == "Deny":
+            return False
+        if st.get("Effect") == "Allow":
+            allowed = True
+    return allowed
+
+
 def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 

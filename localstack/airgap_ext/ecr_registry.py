@@ -44,7 +44,7 @@ from pathlib import Path
 from localstack.http import Request, Response
 
 from . import timing
-from .common import LOCK
+from .common import LOCK, as_list, statements_allow
 
 LOG = logging.getLogger(__name__)
 
@@ -241,12 +241,6 @@ def authenticate(request: Request, account: str) -> dict:
 # --------------------------------------------------------------------------- access
 
 
-def _as_list(v):
-    if v is None:
-        return []
-    return v if isinstance(v, list) else [v]
-
-
 def _wildcard(pattern, value: str, ignore_case: bool = False, qmark: bool = False) -> bool:
     if not isinstance(pattern, str):
         return False
@@ -258,7 +252,7 @@ def _wildcard(pattern, value: str, ignore_case: bool = False, qmark: bool = Fals
 
 def _action_matches(patterns, action: str) -> bool:
     # IAM action names: case insensitive, `*` and `?` ("IAM JSON policy elements: Action")
-    return any(_wildcard(p, action, ignore_case=True, qmark=True) for p in _as_list(patterns))
+    return any(_wildcard(p, action, ignore_case=True, qmark=True) for p in as_list(patterns))
 
 
 def _policy_allows(policy_text, principal: str, action: str) -> bool:
@@ -273,21 +267,15 @@ def _policy_allows(policy_text, principal: str, action: str) -> bool:
     except ValueError:
         return False
     names = _principal_arns(principal)
-    allowed = False
-    for st in _as_list(doc.get("Statement") if isinstance(doc, dict) else None):
-        if not isinstance(st, dict) or not _principal_matches(st.get("Principal"), names):
-            continue
-        if "NotAction" in st:
-            hit = not _action_matches(st["NotAction"], action)
-        else:
-            hit = _action_matches(st.get("Action"), action)
-        if not hit:
-            continue
-        if st.get("Effect") == "Deny":
+
+    def applies(st) -> bool:
+        if not _principal_matches(st.get("Principal"), names):
             return False
-        if st.get("Effect") == "Allow":
-            allowed = True
-    return allowed
+        if "NotAction" in st:
+            return not _action_matches(st["NotAction"], action)
+        return _action_matches(st.get("Action"), action)
+
+    return statements_allow(doc.get("Statement") if isinstance(doc, dict) else None, applies)
 
 
 def authorize(claims: dict, account: str, region: str, name: str, action: str, repo) -> None:

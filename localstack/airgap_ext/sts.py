@@ -28,13 +28,9 @@ import urllib.parse
 
 from localstack.aws.api import CommonServiceException
 
+from .common import as_list, statements_allow
+
 LOG = logging.getLogger(__name__)
-
-
-def _as_list(v):
-    if v is None:
-        return []
-    return v if isinstance(v, list) else [v]
 
 
 def _caller_arn(context) -> str:
@@ -73,7 +69,7 @@ def _principal_arns(caller: str) -> set:
 
 
 def _action_matches(actions) -> bool:
-    return any(a in ("sts:AssumeRole", "sts:*", "*") for a in _as_list(actions))
+    return any(a in ("sts:AssumeRole", "sts:*", "*") for a in as_list(actions))
 
 
 def _principal_matches(principal, names: set) -> bool:
@@ -81,7 +77,7 @@ def _principal_matches(principal, names: set) -> bool:
         return True
     if not isinstance(principal, dict):
         return False
-    return any(p in names for p in _as_list(principal.get("AWS")))
+    return any(p in names for p in as_list(principal.get("AWS")))
 
 
 def _conditions_hold(condition, external_id) -> bool:
@@ -93,26 +89,19 @@ def _conditions_hold(condition, external_id) -> bool:
                 continue
             if op not in ("StringEquals", "StringLike"):
                 continue
-            if external_id not in _as_list(values):
+            if external_id not in as_list(values):
                 return False
     return True
 
 
 def trusts(policy: dict, caller: str, external_id) -> bool:
     names = _principal_arns(caller)
-    allowed = False
-    for st in _as_list(policy.get("Statement")):
-        if not _action_matches(st.get("Action")):
-            continue
-        if not _principal_matches(st.get("Principal"), names):
-            continue
-        if not _conditions_hold(st.get("Condition"), external_id):
-            continue
-        if st.get("Effect") == "Deny":
-            return False
-        if st.get("Effect") == "Allow":
-            allowed = True
-    return allowed
+    return statements_allow(
+        policy.get("Statement"),
+        lambda st: _action_matches(st.get("Action"))
+        and _principal_matches(st.get("Principal"), names)
+        and _conditions_hold(st.get("Condition"), external_id),
+    )
 
 
 def _role(account: str, name: str):

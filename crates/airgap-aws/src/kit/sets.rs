@@ -10,6 +10,12 @@ pub(crate) fn ids(refs: &[Id]) -> Result<Vec<String>, KindError> {
     refs.iter().map(|r| r.get().map(str::to_string).map_err(KindError::from)).collect()
 }
 
+/// Resolved references in one order, repeats kept (a subnet listed twice holds two of
+/// a resolver endpoint's addresses), so that lists AWS answers in any order compare.
+pub(crate) fn sort_refs(refs: &mut [Id]) {
+    refs.sort_by(|a, b| a.get().ok().cmp(&b.get().ok()));
+}
+
 /// Sorted and without repeats: what AWS keeps as a set (subnets, actions, principals,
 /// log types) in one order, so that it compares as a set.
 pub(crate) fn set_of<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Vec<String> {

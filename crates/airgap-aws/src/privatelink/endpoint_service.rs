@@ -25,7 +25,7 @@ use aws_sdk_ec2::types::{ResourceType, ServiceConfiguration, ServiceState};
 
 use crate::ec2::{env_filter, kind_meta, tag_map, tag_spec, Ec2};
 use crate::errors::classify;
-use crate::kit::{all_pages, by_state, changes, delta, lookup, some_if};
+use crate::kit::{all_pages, by_state, changes, delta, ids, lookup, some_if};
 use crate::tags;
 
 pub struct EndpointService(pub Arc<Ec2>);
@@ -84,10 +84,6 @@ async fn allow(
     Ok(())
 }
 
-fn resolved(ids: &[Id]) -> Result<Vec<String>, KindError> {
-    ids.iter().map(|i| i.get().map(str::to_string).map_err(KindError::from)).collect()
-}
-
 #[async_trait]
 impl Kind for EndpointService {
     kind_meta!(ENDPOINT_SERVICE);
@@ -140,7 +136,7 @@ impl Kind for EndpointService {
             Some((_, s)) => s,
             None => c
                 .create_vpc_endpoint_service_configuration()
-                .set_network_load_balancer_arns(Some(resolved(&spec.load_balancers)?))
+                .set_network_load_balancer_arns(Some(ids(&spec.load_balancers)?))
                 .acceptance_required(spec.acceptance_required)
                 .tag_specifications(tag_spec(
                     ResourceType::VpcEndpointService,
@@ -173,8 +169,7 @@ impl Kind for EndpointService {
         let sid = change.current.physical_id.as_str();
         if changes(change.diff, &["acceptanceRequired", "loadBalancers"]) {
             let have = EndpointServiceSpec::from_attrs(&change.current.attrs)?;
-            let (add, remove) =
-                delta(&resolved(&spec.load_balancers)?, &resolved(&have.load_balancers)?);
+            let (add, remove) = delta(&ids(&spec.load_balancers)?, &ids(&have.load_balancers)?);
             c.modify_vpc_endpoint_service_configuration()
                 .service_id(sid)
                 .acceptance_required(spec.acceptance_required)

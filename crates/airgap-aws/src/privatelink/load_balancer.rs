@@ -30,7 +30,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use super::{elb_tag_list, owned_arns};
 use crate::ec2::{kind_meta, Elb};
 use crate::errors::{classify, code_of};
-use crate::kit::{all_pages, by_state, delete_call, lookup};
+use crate::kit::{all_pages, by_state, delete_call, ids, lookup, sort_refs};
 
 pub struct LoadBalancer(pub Arc<Elb>);
 
@@ -132,7 +132,7 @@ impl Kind for LoadBalancer {
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         let d = match LoadBalancerSpec::from_attrs(desired) {
             Ok(mut spec) => {
-                spec.subnets.sort_by(|a, b| a.get().ok().cmp(&b.get().ok()));
+                sort_refs(&mut spec.subnets);
                 spec.listeners.sort_by_key(|l| l.port);
                 spec.to_attrs()
             }
@@ -174,14 +174,12 @@ impl Kind for LoadBalancer {
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
         let spec = LoadBalancerSpec::from_attrs(&node.attrs)?;
         let c = self.0.client(&node.scope)?;
-        let subnets: Result<Vec<String>, _> =
-            spec.subnets.iter().map(|s| s.get().map(str::to_string)).collect();
         let made = c
             .create_load_balancer()
             .name(&spec.name)
             .r#type(LoadBalancerTypeEnum::Network)
             .scheme(LoadBalancerSchemeEnum::from(spec.scheme.as_str()))
-            .set_subnets(Some(subnets?))
+            .set_subnets(Some(ids(&spec.subnets)?))
             .set_tags(Some(elb_tag_list(&node.env, &node.id.0)))
             .send()
             .await;

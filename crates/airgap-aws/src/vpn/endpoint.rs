@@ -24,7 +24,6 @@
 //!   idempotent by reading what exists first and taking "already there" answers
 //!   (InvalidClientVpnDuplicate...) as done.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use airgap_catalog::spec::{ClientVpnEndpointSpec, Spec};
@@ -40,7 +39,7 @@ use aws_sdk_ec2::types::{
 
 use crate::ec2::{kind_meta, tag_map, tag_spec, Ec2};
 use crate::errors::{classify, code_of};
-use crate::kit::{all_pages, changes, id_out, unless_done};
+use crate::kit::{all_pages, changes, id_out, ids, set_of, unless_done};
 use crate::tags;
 
 pub struct ClientVpnEndpoint(pub Arc<Ec2>);
@@ -112,18 +111,9 @@ impl Children {
     }
 }
 
-fn sorted(v: impl IntoIterator<Item = String>) -> Vec<String> {
-    let s: BTreeSet<String> = v.into_iter().collect();
-    s.into_iter().collect()
-}
-
 /// Every element of `want` that `have` lacks.
 fn missing<'a>(want: &'a [String], have: &[String]) -> Vec<&'a String> {
     want.iter().filter(|w| !have.contains(w)).collect()
-}
-
-fn resolved(ids: &[airgap_catalog::spec::Id]) -> Result<Vec<String>, KindError> {
-    ids.iter().map(|i| i.get().map(str::to_string).map_err(KindError::from)).collect()
 }
 
 /// This node's endpoint, if one exists that is not being deleted (nor the one a
@@ -151,7 +141,7 @@ async fn reconcile(
     spec: &ClientVpnEndpointSpec,
 ) -> Result<(), KindError> {
     let have = children(c, id).await?;
-    let subnets = resolved(&spec.subnets)?;
+    let subnets = ids(&spec.subnets)?;
     let associated = have.active();
     // A subnet whose earlier association is still being removed: associating it again now
     // would race the removal, which takes the subnet's routes with it. Wait it out.
@@ -286,13 +276,13 @@ impl Kind for ClientVpnEndpoint {
                     .transport_protocol()
                     .map(|t| t.as_str().to_string())
                     .unwrap_or_default(),
-                dns_servers: sorted(e.dns_servers().iter().cloned())
+                dns_servers: set_of(e.dns_servers().iter().cloned())
                     .into_iter()
                     .map(Into::into)
                     .collect(),
-                subnets: sorted(ch.active()).into_iter().map(Into::into).collect(),
-                authorize: sorted(ch.authorized),
-                routes: sorted(ch.routes.into_iter().map(|r| r.0)),
+                subnets: set_of(ch.active()).into_iter().map(Into::into).collect(),
+                authorize: set_of(ch.authorized),
+                routes: set_of(ch.routes.into_iter().map(|r| r.0)),
             };
             out.push(Observed {
                 id: id.as_str().into(),
@@ -333,11 +323,11 @@ impl Kind for ClientVpnEndpoint {
             // Connection logging is a choice the API makes required; off until the
             // blueprint can name a log group for it.
             .connection_log_options(ConnectionLogOptions::builder().enabled(false).build())
-            .set_dns_servers(Some(resolved(&spec.dns_servers)?))
+            .set_dns_servers(Some(ids(&spec.dns_servers)?))
             .transport_protocol(transport)
             .split_tunnel(spec.split_tunnel)
             .vpc_id(spec.vpc.get()?)
-            .set_security_group_ids(Some(resolved(&spec.security_groups)?))
+            .set_security_group_ids(Some(ids(&spec.security_groups)?))
             .description(&spec.description)
             .tag_specifications(tag_spec(ResourceType::ClientVpnEndpoint, &node.env, &node.id.0))
             .client_token(node.client_token())
@@ -363,12 +353,12 @@ impl Kind for ClientVpnEndpoint {
                 .server_certificate_arn(spec.server_certificate.get()?)
                 .dns_servers(
                     DnsServersOptionsModifyStructure::builder()
-                        .set_custom_dns_servers(Some(resolved(&spec.dns_servers)?))
+                        .set_custom_dns_servers(Some(ids(&spec.dns_servers)?))
                         .enabled(!spec.dns_servers.is_empty())
                         .build(),
                 )
                 .vpc_id(spec.vpc.get()?)
-                .set_security_group_ids(Some(resolved(&spec.security_groups)?))
+                .set_security_group_ids(Some(ids(&spec.security_groups)?))
                 .send()
                 .await
                 .map_err(classify)?;

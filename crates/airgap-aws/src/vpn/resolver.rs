@@ -40,7 +40,7 @@ use aws_sdk_route53resolver::types::{
 use super::VpnClients;
 use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of, found};
-use crate::kit::{all_pages, by_state, changes, delete_call};
+use crate::kit::{all_pages, by_state, changes, delete_call, ids, sort_refs};
 use crate::tags;
 
 pub struct ResolverEndpoint(pub Arc<VpnClients>);
@@ -117,8 +117,8 @@ impl Kind for ResolverEndpoint {
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         let d = match ResolverEndpointSpec::from_attrs(desired) {
             Ok(mut spec) => {
-                spec.subnets.sort_by(|a, b| a.get().ok().cmp(&b.get().ok()));
-                spec.security_groups.sort_by(|a, b| a.get().ok().cmp(&b.get().ok()));
+                sort_refs(&mut spec.subnets);
+                sort_refs(&mut spec.security_groups);
                 spec.to_attrs()
             }
             Err(_) => desired.clone(),
@@ -175,8 +175,6 @@ impl Kind for ResolverEndpoint {
                 for (k, v) in tags::standard(env, id) {
                     tag_list.push(Tag::builder().key(k).value(v).build().map_err(bad)?);
                 }
-                let groups: Result<Vec<String>, _> =
-                    spec.security_groups.iter().map(|g| g.get().map(str::to_string)).collect();
                 c.create_resolver_endpoint()
                     .creator_request_id(format!(
                         "{}{}",
@@ -185,7 +183,7 @@ impl Kind for ResolverEndpoint {
                     ))
                     .name(&spec.name)
                     .direction(ResolverEndpointDirection::from(spec.direction.as_str()))
-                    .set_security_group_ids(Some(groups?))
+                    .set_security_group_ids(Some(ids(&spec.security_groups)?))
                     .set_ip_addresses(Some(ips))
                     .set_tags(Some(tag_list))
                     .send()
