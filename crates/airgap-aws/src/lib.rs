@@ -4,6 +4,7 @@
 
 pub mod adopt;
 pub mod analyzer;
+pub mod artifacts;
 pub mod bootstrap;
 pub mod clients;
 pub mod ec2;

@@ -131,6 +131,8 @@ pub struct Provider {
     stats: CallStats,
     identities: Vec<(String, String)>,
     configs: Vec<(String, SdkConfig)>,
+    /// Where every call goes instead of AWS (the emulator), if anywhere.
+    endpoint_url: Option<String>,
 }
 
 impl Provider {
@@ -228,6 +230,7 @@ impl Provider {
             stats,
             identities,
             configs: sdk_configs,
+            endpoint_url: cfg.endpoint_url.clone(),
         })
     }
 
@@ -292,6 +295,61 @@ impl Provider {
         answer: Option<(&str, bool)>,
     ) -> Result<Vec<crate::privatelink::Connection>, airgap_engine::KindError> {
         crate::privatelink::connections(&self.ec2, scope, env, answer).await
+    }
+
+    /// Where every call goes instead of AWS, if set (LocalStack): ECR's registry is then
+    /// served there too, by host name, as an HTTP proxy is asked.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.endpoint_url.as_deref()
+    }
+
+    /// The registry's credentials in `scope` (GetAuthorizationToken).
+    pub async fn registry_login(
+        &self,
+        scope: &Scope,
+    ) -> Result<crate::artifacts::RegistryLogin, airgap_engine::KindError> {
+        crate::artifacts::login(&self.ecr, scope).await
+    }
+
+    /// Creates a declared repository that does not exist yet; true when it did.
+    pub async fn ensure_repository(
+        &self,
+        scope: &Scope,
+        env: &str,
+        node_id: &str,
+        spec: &airgap_catalog::spec::EcrRepositorySpec,
+    ) -> Result<bool, airgap_engine::KindError> {
+        crate::artifacts::ensure_repository(&self.ecr, scope, env, node_id, spec).await
+    }
+
+    /// An image's scan as far as it has gone.
+    pub async fn scan_state(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        digest: &str,
+    ) -> Result<crate::artifacts::ScanState, airgap_engine::KindError> {
+        crate::artifacts::scan_state(&self.ecr, scope, repository, digest).await
+    }
+
+    /// Starts a basic scan of an image (a repository without scan on push).
+    pub async fn start_scan(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        digest: &str,
+    ) -> Result<(), airgap_engine::KindError> {
+        crate::artifacts::start_scan(&self.ecr, scope, repository, digest).await
+    }
+
+    /// Deletes an image (by digest) from a repository.
+    pub async fn delete_image(
+        &self,
+        scope: &Scope,
+        repository: &str,
+        digest: &str,
+    ) -> Result<(), airgap_engine::KindError> {
+        crate::artifacts::delete_image(&self.ecr, scope, repository, digest).await
     }
 
     /// The account and region pairs the environment spans.

@@ -9,6 +9,7 @@
 #![recursion_limit = "512"]
 #![warn(missing_docs)]
 
+pub mod artifacts;
 pub mod carve;
 pub mod central;
 mod diag;
@@ -24,6 +25,7 @@ mod yaml;
 
 use std::path::Path;
 
+pub use artifacts::{parse_artifacts, Artifacts, ImageEntry, ImageRef, Platform};
 pub use carve::{
     carve, carve_inspection, carve_vpc, CarveError, CarvedSubnet, CidrError, InspectionTier,
     Ipv4Net,

@@ -12,6 +12,7 @@
 
 pub mod cli;
 mod http;
+pub mod oci;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -499,6 +500,17 @@ impl LocalStack {
             url: self.url("/_airgap/faults"),
             reason: format!("no deleted count in {v}"),
         })
+    }
+
+    /// What a scan of `digest` finds in the emulator's ECR (its findings fixture): a list
+    /// of `{name, severity, uri?}`.
+    pub async fn set_scan_findings(
+        &self,
+        digest: &str,
+        findings: Value,
+    ) -> Result<(), TestkitError> {
+        let body = serde_json::json!({"digest": digest, "findings": findings});
+        self.json("POST", "/_airgap/ecr/findings", Some(&body)).await.map(|_| ())
     }
 
     fn url(&self, path: &str) -> String {

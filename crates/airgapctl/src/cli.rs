@@ -154,6 +154,12 @@ pub enum Command {
         after_help = "Examples:\n  airgapctl access vpn-config --user alice -f plans/hub-spoke.yaml --write alice.ovpn\n  airgapctl access vpn-config --revoke alice -f plans/hub-spoke.yaml"
     )]
     Access(AccessCmd),
+    /// Images copied by digest from where they are published into the environment's
+    /// ECR repositories, scanned and gated (docs/artifacts.md).
+    #[command(
+        after_help = "Examples:\n  airgapctl artifacts sync -f plans/artifacts.yaml\n  airgapctl artifacts sync -f plans/artifacts.yaml --fail-on CRITICAL --output json\n  airgapctl artifacts sync -f plans/artifacts.yaml --approved plans/artifacts.lock.json --env prod"
+    )]
+    Artifacts(ArtifactsCmd),
     /// Create or update each account's deployer role: its trust, the derived policy
     /// (`iam-policy`), an optional permissions boundary; and the lock table in the hub.
     #[command(
@@ -506,6 +512,46 @@ pub enum AccessAction {
         after_help = "Examples:\n  airgapctl access connections -f plans/hub-spoke.yaml\n  airgapctl access connections -f plans/hub-spoke.yaml --accept vpce-0123456789abcdef0\n  airgapctl access connections -f plans/hub-spoke.yaml --reject vpce-0123456789abcdef0 --output json"
     )]
     Connections(ConnectionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ArtifactsCmd {
+    #[command(subcommand)]
+    pub action: ArtifactsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArtifactsAction {
+    /// Copy the manifest's images into the environment's repositories by digest (what is
+    /// there already is skipped), wait for their scans, gate on the findings, and write
+    /// the lock file. Exit 1 when an artifact fails the gate or cannot be copied.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The artifacts manifest (its `blueprint:` names the environment).
+    #[arg(short, long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where the lock file is written [default: beside the manifest, NAME.lock.json].
+    #[arg(long, value_name = "PATH")]
+    pub lock: Option<PathBuf>,
+    /// Copy exactly the artifacts this approved lock file lists as passed, by their
+    /// digests, instead of the manifest's references.
+    #[arg(long, value_name = "LOCK")]
+    pub approved: Option<PathBuf>,
+    /// Findings of this severity or above fail the gate: LOW, MEDIUM, HIGH, CRITICAL.
+    #[arg(long, value_name = "SEVERITY", default_value = "HIGH")]
+    pub fail_on: String,
+    /// Seconds to wait for an image's scan before it fails the gate.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub scan_timeout: u64,
+    /// Environment name [default: the blueprint's metadata.name].
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Expected AWS durations (scan polling) are multiplied by this.
+    #[arg(long, value_name = "FACTOR", env = "AIRGAP_TIME_SCALE", default_value_t = 1.0)]
+    pub time_scale: f64,
 }
 
 #[derive(Debug, Args)]

@@ -102,6 +102,7 @@ fn command_name(cli: &Cli) -> &'static str {
         Command::Kubeconfig(_) => "kubeconfig",
         Command::IamPolicy(_) => "iam-policy",
         Command::Access(_) => "access",
+        Command::Artifacts(_) => "artifacts",
         Command::Bootstrap(_) => "bootstrap",
     }
 }
@@ -239,6 +240,9 @@ fn run(mut cli: Cli) -> CmdResult {
         Command::Graph(args) => commands::graph::run(&args, output),
         Command::IamPolicy(args) => commands::iam::policy(&args, output),
         Command::Access(cmd) => runtime()?.block_on(commands::access::run(&cmd, &cli.global)),
+        Command::Artifacts(cmd) => {
+            runtime()?.block_on(commands::artifacts::run(&cmd, &cli.global))
+        }
         Command::Bootstrap(args) => runtime()?.block_on(commands::iam::bootstrap(&args, &cli.global)),
         Command::Verify(args) => runtime()?.block_on(commands::verify::run(&args, &cli.global)),
         Command::Cost(cmd) => match &cmd.action {

@@ -99,6 +99,9 @@ fn test() -> Result {
     build.args(["test", "--workspace", "--locked", "--no-run"]);
     steps.push(("build tests", build));
     let mut failures = Vec::new();
+    if let Err(e) = oci_tools() {
+        failures.push(e);
+    }
     let cargo_bin = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     match deny::check(&cargo_bin) {
         Ok(summary) => eprintln!("xtask: supply chain: {summary}"),
@@ -150,6 +153,42 @@ fn test() -> Result {
     } else {
         Err(failures.join("; "))
     }
+}
+
+/// The artifact tests' source registry (Debian's `docker-registry`, the distribution
+/// project's) and independent OCI client (`skopeo`): installed from Debian's packages
+/// when missing and this is root on a Debian machine (CI's and a fresh one's case), else
+/// named for the user to install.
+fn oci_tools() -> Result {
+    let missing: Vec<&str> = ["docker-registry", "skopeo"]
+        .into_iter()
+        .filter(|t| {
+            !Command::new("sh")
+                .args(["-c", &format!("command -v {t}")])
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let apt = Path::new("/usr/bin/apt-get").exists();
+    if !(root && apt) {
+        return Err(format!(
+            "the artifact tests need {}: apt-get install docker-registry skopeo",
+            missing.join(" and ")
+        ));
+    }
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-qq"]);
+    run("apt-get update", update)?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "-qq", "--no-install-recommends", "docker-registry", "skopeo"])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run("apt-get install docker-registry skopeo", install)
 }
 
 /// (requests checked, requests refused) by the emulator's model validation so far.

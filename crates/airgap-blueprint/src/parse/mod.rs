@@ -21,6 +21,7 @@ use crate::model::*;
 use crate::regions::did_you_mean;
 use crate::yaml::{self, Kind, Node, ScalarType};
 
+mod artifacts;
 mod cluster;
 mod document;
 mod network;
@@ -89,6 +90,8 @@ pub(crate) mod keys {
     pub const TAINT: &[&str] = &["key", "value", "effect"];
     pub const UPDATE_CONFIG: &[&str] = &["maxUnavailable", "maxUnavailablePercentage"];
     pub const REGISTRIES: &[&str] = &["account", "repositories"];
+    pub const ARTIFACTS: &[&str] = &["apiVersion", "kind", "blueprint", "plainHttp", "images"];
+    pub const IMAGE: &[&str] = &["source", "repository", "tag", "platforms"];
 }
 
 /// Keys people reach for when they want a spoke VPC to reach the internet.

@@ -23,6 +23,7 @@ mod network;
 mod registry;
 
 pub use names::check_env_name;
+pub(crate) use registry::is_repository_name;
 
 struct V<'a> {
     sink: &'a mut Sink,

@@ -3,21 +3,27 @@
 use super::V;
 use crate::model::*;
 
+/// ECR's repository names: 2 to 256 characters, lowercase letters, digits and `._-` in
+/// `/`-separated parts that start and end with a letter or digit (ECR API reference,
+/// CreateRepository.repositoryName).
+pub(crate) fn is_repository_name(v: &str) -> bool {
+    (2..=256).contains(&v.len())
+        && v.split('/').all(|part| {
+            !part.is_empty()
+                && part.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && part.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+        })
+}
+
 impl V<'_> {
     pub(super) fn registries(&mut self, bp: &Blueprint) {
         let Some(r) = &bp.registries else { return };
         for repo in &r.repositories {
             let v = &repo.value;
-            let good = (2..=256).contains(&v.len())
-                && v.split('/').all(|part| {
-                    !part.is_empty()
-                        && part.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-                        && part.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-                        && part.chars().all(|c| {
-                            c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)
-                        })
-                });
-            if !good {
+            if !is_repository_name(v) {
                 self.not_a(repo.span, v, "an ECR repository name", "invalid repository name").help(
                     "use lowercase letters, digits and ._- in /-separated parts, e.g. mirror/nginx",
                 );

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod adopt;
 pub mod apply;
+pub mod artifacts;
 pub mod cost;
 pub mod destroy;
 pub mod envs;

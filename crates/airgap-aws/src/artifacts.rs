@@ -1,0 +1,247 @@
+//! ECR as `airgapctl artifacts` uses it beyond the repository kind: the registry's
+//! credentials, a declared repository created when a sync comes before `apply`, and the
+//! scan findings of an image.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use airgap_catalog::spec::EcrRepositorySpec;
+use airgap_engine::{KindError, Scope};
+use aws_sdk_ecr::types::{ImageIdentifier, ImageScanningConfiguration, Tag};
+
+use crate::ecr::Ecr;
+use crate::errors::classify;
+use crate::tags;
+
+/// Credentials for the registry's distribution API.
+#[derive(Clone)]
+pub struct RegistryLogin {
+    /// `host` of the registry (`<account>.dkr.ecr.<region>.amazonaws.com`).
+    pub host: String,
+    pub username: String,
+    pub password: String,
+    /// When ECR stops taking the password (12 hours after it was issued: ECR API
+    /// reference, GetAuthorizationToken, "valid for 12 hours").
+    pub expires_at: SystemTime,
+}
+
+impl std::fmt::Debug for RegistryLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryLogin").field("host", &self.host).finish_non_exhaustive()
+    }
+}
+
+/// GetAuthorizationToken: `authorizationToken` is base64 of `AWS:<password>`, and
+/// `proxyEndpoint` is `https://<host>` (ECR API reference, AuthorizationData).
+pub async fn login(ecr: &Ecr, scope: &Scope) -> Result<RegistryLogin, KindError> {
+    let c = ecr.client(scope)?;
+    let out = c.get_authorization_token().send().await.map_err(classify)?;
+    let data = out
+        .authorization_data()
+        .first()
+        .ok_or_else(|| KindError::fatal("NoToken", "GetAuthorizationToken returned no data"))?;
+    let token = data.authorization_token().unwrap_or_default();
+    let decoded =
+        decode_base64(token).and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| {
+            KindError::fatal("BadToken", "the authorization token is not base64 text")
+        })?;
+    let (username, password) = decoded.split_once(':').ok_or_else(|| {
+        KindError::fatal("BadToken", "the authorization token is not user:password")
+    })?;
+    let endpoint = data.proxy_endpoint().unwrap_or_default();
+    let host = endpoint
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    if host.is_empty() {
+        return Err(KindError::fatal(
+            "NoEndpoint",
+            "GetAuthorizationToken returned no proxyEndpoint",
+        ));
+    }
+    let expires_at = data
+        .expires_at()
+        .and_then(|t| SystemTime::try_from(*t).ok())
+        .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(12 * 3600));
+    Ok(RegistryLogin { host, username: username.into(), password: password.into(), expires_at })
+}
+
+/// Standard base64 (RFC 4648), which the token is; nothing else in the crate needs a codec.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// Whether the repository exists; if not, creates it with the blueprint's settings and
+/// tags, as the repository kind would (its pull policy is the kind's to set: `apply`).
+/// True when created.
+pub async fn ensure_repository(
+    ecr: &Ecr,
+    scope: &Scope,
+    env: &str,
+    node_id: &str,
+    spec: &EcrRepositorySpec,
+) -> Result<bool, KindError> {
+    let c = ecr.client(scope)?;
+    match c.describe_repositories().repository_names(&spec.name).send().await.map_err(classify) {
+        Ok(_) => return Ok(false),
+        Err(e) if e.code == "RepositoryNotFoundException" => {}
+        Err(e) => return Err(e),
+    }
+    let mut req = c
+        .create_repository()
+        .repository_name(&spec.name)
+        .image_tag_mutability(if spec.immutable_tags {
+            aws_sdk_ecr::types::ImageTagMutability::Immutable
+        } else {
+            aws_sdk_ecr::types::ImageTagMutability::Mutable
+        })
+        .image_scanning_configuration(
+            ImageScanningConfiguration::builder().scan_on_push(spec.scan_on_push).build(),
+        );
+    for (k, v) in tags::standard(env, node_id) {
+        req = req.tags(
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| KindError::fatal("BadTag", e.to_string()))?,
+        );
+    }
+    match req.send().await.map_err(classify) {
+        Ok(_) => Ok(true),
+        // Another run made it between the calls.
+        Err(e) if e.code == "RepositoryAlreadyExistsException" => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// An image's scan, as far as it has gone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScanState {
+    /// No scan of this image (a repository without scan on push).
+    None,
+    InProgress,
+    /// COMPLETE, with counts by severity.
+    Complete(BTreeMap<String, u64>),
+    /// FAILED, UNSUPPORTED_IMAGE, ... with ECR's description.
+    Other {
+        status: String,
+        description: String,
+    },
+}
+
+/// DescribeImageScanFindings for one image (ECR API reference: findings are per image
+/// manifest; ScanNotFoundException when it has not been scanned).
+pub async fn scan_state(
+    ecr: &Ecr,
+    scope: &Scope,
+    repository: &str,
+    digest: &str,
+) -> Result<ScanState, KindError> {
+    let c = ecr.client(scope)?;
+    let out = c
+        .describe_image_scan_findings()
+        .repository_name(repository)
+        .image_id(ImageIdentifier::builder().image_digest(digest).build())
+        .send()
+        .await
+        .map_err(classify);
+    let out = match out {
+        Ok(o) => o,
+        Err(e) if e.code == "ScanNotFoundException" => return Ok(ScanState::None),
+        Err(e) => return Err(e),
+    };
+    let status = out.image_scan_status();
+    let name = status.and_then(|s| s.status()).map(|s| s.as_str().to_string()).unwrap_or_default();
+    Ok(match name.as_str() {
+        "COMPLETE" | "ACTIVE" => ScanState::Complete(
+            out.image_scan_findings()
+                .and_then(|f| f.finding_severity_counts())
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.as_str().to_string(), u64::try_from(*v).unwrap_or(0)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+        "IN_PROGRESS" | "PENDING" => ScanState::InProgress,
+        _ => ScanState::Other {
+            status: name,
+            description: status.and_then(|s| s.description()).unwrap_or_default().to_string(),
+        },
+    })
+}
+
+/// StartImageScan (basic scanning, for a repository without scan on push). ECR allows
+/// one scan per image per 24 hours (LimitExceededException): then the last one stands.
+pub async fn start_scan(
+    ecr: &Ecr,
+    scope: &Scope,
+    repository: &str,
+    digest: &str,
+) -> Result<(), KindError> {
+    let c = ecr.client(scope)?;
+    match c
+        .start_image_scan()
+        .repository_name(repository)
+        .image_id(ImageIdentifier::builder().image_digest(digest).build())
+        .send()
+        .await
+        .map_err(classify)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == "LimitExceededException" => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes an image that failed the gate from a repository nodes pull from.
+pub async fn delete_image(
+    ecr: &Ecr,
+    scope: &Scope,
+    repository: &str,
+    digest: &str,
+) -> Result<(), KindError> {
+    let c = ecr.client(scope)?;
+    c.batch_delete_image()
+        .repository_name(repository)
+        .image_ids(ImageIdentifier::builder().image_digest(digest).build())
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_of_the_token() {
+        assert_eq!(decode_base64("QVdTOnNlY3JldA==").unwrap(), b"AWS:secret");
+        assert_eq!(decode_base64("QVdTOng=").unwrap(), b"AWS:x");
+        assert!(decode_base64("not base64!").is_none());
+    }
+}

@@ -1,0 +1,157 @@
+//! The artifacts manifest's shape (see `crate::artifacts`).
+
+use std::collections::HashMap;
+
+use miette::SourceSpan;
+
+use super::{keys, Parser};
+use crate::artifacts::{Artifacts, ImageEntry, ImageRef, Platform};
+use crate::diag::Code;
+use crate::model::Spanned;
+use crate::yaml::Node;
+
+impl Parser<'_> {
+    pub(crate) fn artifacts(&mut self, root: &Node) -> Option<Artifacts> {
+        let top = SourceSpan::from(root.span.offset()..root.span.offset());
+        let o = self.obj(root, top, "the artifacts manifest", keys::ARTIFACTS)?;
+        let api_version = self.req_string(&o, "apiVersion", "the artifacts manifest");
+        if !api_version.value.is_empty() && api_version.value != crate::API_VERSION {
+            self.sink
+                .report(
+                    Code::ApiVersion,
+                    api_version.span,
+                    format!("unsupported apiVersion `{}`", api_version.value),
+                    "unsupported",
+                )
+                .help(format!("use apiVersion: {}", crate::API_VERSION));
+        }
+        let kind = self.req_string(&o, "kind", "the artifacts manifest");
+        if !kind.value.is_empty() && kind.value != crate::artifacts::ARTIFACTS_KIND {
+            self.sink
+                .report(Code::Kind, kind.span, format!("kind `{}` is not Artifacts", kind.value), "wrong kind")
+                .help("an artifacts manifest has kind: Artifacts (a blueprint is given with -f to the other commands)");
+        }
+        let blueprint = self.req_string(&o, "blueprint", "the artifacts manifest");
+        let plain_http = self.string_list(&o, "plainHttp");
+        let mut images = Vec::new();
+        // (repository, tag) -> where first written: two entries that would write one tag.
+        let mut seen: HashMap<(String, String), SourceSpan> = HashMap::new();
+        if let Some((_, v)) = self.req(&o, "images", "the artifacts manifest") {
+            for item in self.list(v, "`images`") {
+                let Some(img) = self.image(item) else { continue };
+                let key = (img.repository.value.clone(), img.tag.value.clone());
+                if let Some(&first) = seen.get(&key) {
+                    self.sink
+                        .report(
+                            Code::DuplicateName,
+                            img.tag.span,
+                            format!("{}:{} is written by two entries", key.0, key.1),
+                            "second entry for this tag",
+                        )
+                        .also(first, "first here")
+                        .help("give one of them another `tag`");
+                    continue;
+                }
+                seen.insert(key, img.tag.span);
+                images.push(img);
+            }
+        }
+        if images.is_empty() && self.sink.problems.is_empty() {
+            self.sink
+                .report(Code::Missing, o.owner, "the manifest lists no images", "no images")
+                .help("list images under `images:` (see docs/artifacts.md)");
+        }
+        Some(Artifacts { source: self.sink.source.clone(), blueprint, plain_http, images })
+    }
+
+    fn image(&mut self, item: &Node) -> Option<ImageEntry> {
+        let o = self.obj(item, Self::item_owner(item), "an image", keys::IMAGE)?;
+        let text = self.req_string(&o, "source", "an image");
+        let source = match ImageRef::parse(&text.value) {
+            Ok(r) => Spanned::new(r, text.span),
+            Err(e) if !text.value.is_empty() => {
+                self.sink
+                    .report(
+                        Code::InvalidValue,
+                        text.span,
+                        format!("`{}` is not an image reference: {}", text.value, e.0),
+                        "not an image reference",
+                    )
+                    .help("write [registry/]repository:tag or ...@sha256:<digest>, e.g. docker.io/library/nginx:1.27.3");
+                return None;
+            }
+            Err(_) => return None,
+        };
+        let repository = self.req_string(&o, "repository", "an image");
+        if !repository.value.is_empty() && !crate::validate::is_repository_name(&repository.value) {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    repository.span,
+                    format!("`{}` is not an ECR repository name", repository.value),
+                    "invalid repository name",
+                )
+                .help(
+                    "use lowercase letters, digits and ._- in /-separated parts, e.g. mirror/nginx",
+                );
+        }
+        let tag = match self.opt_string(&o, "tag") {
+            Some(t) if !crate::artifacts::is_tag(&t.value) => {
+                self.sink
+                    .report(
+                        Code::InvalidValue,
+                        t.span,
+                        format!("`{}` is not a tag", t.value),
+                        "invalid tag",
+                    )
+                    .help("a tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+                t
+            }
+            Some(t) => t,
+            None => match &source.tag {
+                Some(t) => Spanned::new(t.clone(), source.span),
+                None => {
+                    self.sink
+                        .report(
+                            Code::Missing,
+                            source.span,
+                            "an image pinned by digest alone needs a `tag` for the environment's repository",
+                            "no tag to push under",
+                        )
+                        .help("add `tag:` to the entry (repositories have immutable tags: pick a version-like one)");
+                    Spanned::new(String::new(), source.span)
+                }
+            },
+        };
+        let mut platforms = Vec::new();
+        if let Some((_, v)) = self.get(&o, "platforms") {
+            for n in self.list(v, "`platforms`") {
+                let Some(s) = self.string(n, "a platform") else { continue };
+                match Platform::parse(&s.value) {
+                    Some(p) if platforms.iter().any(|q: &Spanned<Platform>| q.value == p) => {
+                        self.sink
+                            .report(
+                                Code::DuplicateName,
+                                s.span,
+                                format!("{p} is listed twice"),
+                                "listed twice",
+                            )
+                            .help("list each platform once");
+                    }
+                    Some(p) => platforms.push(Spanned::new(p, s.span)),
+                    None => {
+                        self.sink
+                            .report(
+                                Code::InvalidValue,
+                                s.span,
+                                format!("`{}` is not a platform", s.value),
+                                "not os/arch[/variant]",
+                            )
+                            .help("write os/architecture[/variant], e.g. linux/amd64 or linux/arm64/v8");
+                    }
+                }
+            }
+        }
+        Some(ImageEntry { source, repository, tag, platforms })
+    }
+}

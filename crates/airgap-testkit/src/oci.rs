@@ -1,0 +1,275 @@
+//! OCI registries for the artifact tests: a real registry as the source (the
+//! distribution project's, Debian's `docker-registry`), small multi-platform test images
+//! built as OCI image layouts and pushed into it with skopeo, and skopeo again as the
+//! independent client that reads what airgapctl copied.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sha2::{Digest as _, Sha256};
+
+/// What the OCI helpers report when a tool fails.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {detail}")]
+pub struct OciError {
+    pub what: String,
+    pub detail: String,
+}
+
+fn fail(what: impl Into<String>, detail: impl ToString) -> OciError {
+    OciError { what: what.into(), detail: detail.to_string() }
+}
+
+/// `sha256:<hex>` of `bytes`.
+pub fn sha256(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    let mut s = String::from("sha256:");
+    for b in d.iter() {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// A `docker-registry` on a free loopback port, its storage in a directory of its own;
+/// stopped when dropped.
+pub struct LocalRegistry {
+    /// `127.0.0.1:<port>`.
+    pub host: String,
+    child: Child,
+}
+
+impl LocalRegistry {
+    /// Starts one with its storage under `dir`, and waits until it answers `/v2/`.
+    pub fn start(dir: &Path) -> Result<LocalRegistry, OciError> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| fail("no free port", e))?
+            .port();
+        std::fs::create_dir_all(dir.join("data")).map_err(|e| fail("registry dir", e))?;
+        let config = dir.join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.join("data").display()
+            ),
+        )
+        .map_err(|e| fail("registry config", e))?;
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                fail("cannot run docker-registry (Debian package docker-registry; .ci/run installs it)", e)
+            })?;
+        let reg = LocalRegistry { host: format!("127.0.0.1:{port}"), child };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(reg);
+            }
+            if Instant::now() > deadline {
+                return Err(fail("docker-registry", "did not listen within 20 s"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for LocalRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A test image built as an OCI layout: its index and per-platform manifests.
+#[derive(Clone, Debug)]
+pub struct TestImage {
+    /// The layout directory.
+    pub layout: PathBuf,
+    /// The tag inside the layout.
+    pub tag: String,
+    pub index_digest: String,
+    /// (platform, image manifest digest).
+    pub images: Vec<(String, String)>,
+    /// Bytes of all the blobs (configs and layers) of all the images.
+    pub blob_bytes: u64,
+}
+
+/// Writes `bytes` as a blob of the layout; its descriptor's digest and size.
+fn blob(layout: &Path, bytes: &[u8]) -> Result<(String, u64), OciError> {
+    let digest = sha256(bytes);
+    let path = layout.join("blobs/sha256").join(&digest["sha256:".len()..]);
+    std::fs::write(&path, bytes).map_err(|e| fail("write blob", e))?;
+    Ok((digest, bytes.len() as u64))
+}
+
+/// Builds an image for each of `platforms` (`os/arch`): one gzipped tar layer holding a
+/// file that names the platform and `salt` (so each test's images are its own), a
+/// config, a manifest; and an index of them, tagged `tag` in a layout under `dir`.
+pub fn build_image(
+    dir: &Path,
+    tag: &str,
+    platforms: &[&str],
+    salt: &str,
+) -> Result<TestImage, OciError> {
+    let layout = dir.join(format!("layout-{tag}"));
+    std::fs::create_dir_all(layout.join("blobs/sha256")).map_err(|e| fail("layout", e))?;
+    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
+        .map_err(|e| fail("layout", e))?;
+    let mut manifests = Vec::new();
+    let mut images = Vec::new();
+    let mut blob_bytes = 0;
+    for p in platforms {
+        let (os, arch) = p.split_once('/').ok_or_else(|| fail("platform", p))?;
+        let root = dir.join(format!("rootfs-{tag}-{os}-{arch}"));
+        std::fs::create_dir_all(root.join("etc")).map_err(|e| fail("rootfs", e))?;
+        // Some kilobytes, so a copy is measurable; varied per platform and salt.
+        let mut content = format!("{p} {salt}\n");
+        for i in 0..2000 {
+            content.push_str(&format!("{i:05} {salt} {p}\n"));
+        }
+        std::fs::write(root.join("etc/airgap-test"), content).map_err(|e| fail("rootfs", e))?;
+        let tar = Command::new("tar")
+            .args([
+                "--sort=name",
+                "--mtime=@0",
+                "--owner=0",
+                "--group=0",
+                "--numeric-owner",
+                "-cf",
+                "-",
+                "-C",
+            ])
+            .arg(&root)
+            .arg("etc")
+            .output()
+            .map_err(|e| fail("tar", e))?;
+        if !tar.status.success() {
+            return Err(fail("tar", String::from_utf8_lossy(&tar.stderr)));
+        }
+        let diff_id = sha256(&tar.stdout);
+        let mut gz = Command::new("gzip")
+            .args(["-n", "-c"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| fail("gzip", e))?;
+        {
+            use std::io::Write;
+            gz.stdin.take().expect("piped").write_all(&tar.stdout).map_err(|e| fail("gzip", e))?;
+        }
+        let gz = gz.wait_with_output().map_err(|e| fail("gzip", e))?;
+        let (layer_digest, layer_size) = blob(&layout, &gz.stdout)?;
+        let config = json!({
+            "architecture": arch,
+            "os": os,
+            "config": {"Cmd": ["/bin/true"]},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        });
+        let (config_digest, config_size) = blob(&layout, config.to_string().as_bytes())?;
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer_digest, "size": layer_size}],
+        });
+        let bytes = manifest.to_string().into_bytes();
+        let (manifest_digest, manifest_size) = blob(&layout, &bytes)?;
+        blob_bytes += layer_size + config_size;
+        manifests.push(json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest_digest,
+            "size": manifest_size,
+            "platform": {"os": os, "architecture": arch},
+        }));
+        images.push((p.to_string(), manifest_digest));
+    }
+    let index = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": manifests,
+    });
+    let (index_digest, index_size) = blob(&layout, index.to_string().as_bytes())?;
+    let top = json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": index_digest,
+            "size": index_size,
+            "annotations": {"org.opencontainers.image.ref.name": tag},
+        }],
+    });
+    std::fs::write(layout.join("index.json"), top.to_string()).map_err(|e| fail("layout", e))?;
+    Ok(TestImage { layout, tag: tag.to_string(), index_digest, images, blob_bytes })
+}
+
+/// skopeo, with what every call here shares.
+fn skopeo(args: &[&str], proxy: Option<&str>) -> Result<Vec<u8>, OciError> {
+    let mut c = Command::new("skopeo");
+    c.args(args).stdin(Stdio::null());
+    // containers/image takes the proxy from the environment (Go's ProxyFromEnvironment).
+    c.env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy");
+    if let Some(p) = proxy {
+        // With --tls-verify=false skopeo tries HTTPS first, then HTTP. The HTTPS attempt
+        // goes to a closed port, refused at once (through the emulator it would wait 10 s
+        // for a CONNECT it does not serve); the HTTP one through the emulator.
+        c.env("HTTP_PROXY", p).env("HTTPS_PROXY", "http://127.0.0.1:1");
+    }
+    let out = c
+        .output()
+        .map_err(|e| fail("cannot run skopeo (Debian package skopeo; .ci/run installs it)", e))?;
+    if !out.status.success() {
+        return Err(fail(
+            format!("skopeo {}", args.join(" ")),
+            String::from_utf8_lossy(&out.stderr),
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// Pushes a layout's index and every image into `dest` (`host/repo:tag`, plain HTTP), by
+/// digest as built.
+pub fn push(image: &TestImage, dest: &str) -> Result<(), OciError> {
+    let src = format!("oci:{}:{}", image.layout.display(), image.tag);
+    let dst = format!("docker://{dest}");
+    skopeo(&["copy", "--all", "--preserve-digests", "--dest-tls-verify=false", &src, &dst], None)?;
+    Ok(())
+}
+
+/// The manifest `reference` (`host/repo:tag` or `@digest`) names, as skopeo reads it:
+/// its bytes. `creds` is `user:password`; `proxy` the HTTP proxy that reaches the host.
+pub fn inspect_raw(
+    reference: &str,
+    creds: Option<&str>,
+    proxy: Option<&str>,
+) -> Result<Vec<u8>, OciError> {
+    let r = format!("docker://{reference}");
+    let mut args = vec!["inspect", "--raw", "--tls-verify=false"];
+    if let Some(c) = creds {
+        args.push("--creds");
+        args.push(c);
+    }
+    args.push(&r);
+    skopeo(&args, proxy)
+}
+
+/// The index a reference names, parsed.
+pub fn inspect_json(
+    reference: &str,
+    creds: Option<&str>,
+    proxy: Option<&str>,
+) -> Result<Value, OciError> {
+    let raw = inspect_raw(reference, creds, proxy)?;
+    serde_json::from_slice(&raw).map_err(|e| fail("manifest JSON", e))
+}

@@ -1,0 +1,310 @@
+//! Issue 17 against LocalStack: `airgapctl artifacts sync` copies images from a real OCI
+//! registry (Debian's docker-registry, holding multi-platform test images pushed with
+//! skopeo) into the emulator's ECR registry by digest; skopeo, an independent client,
+//! reads what arrived. The emulator's ECR follows ECR's rules (docs/emulator-fidelity.md,
+//! "ECR: the registry"): Basic auth with GetAuthorizationToken's password, immutable tags,
+//! scans on push with findings from a fixture keyed by digest.
+
+use airgap_testkit::cli::{Cli, Run};
+use airgap_testkit::oci::{self, LocalRegistry};
+use airgap_testkit::{Account, LocalStack};
+use serde_json::{json, Value};
+
+const SCALE: f64 = 0.01;
+
+fn blueprint(env: &str, a: &Account) -> String {
+    format!(
+        "apiVersion: airgapctl.dev/v1alpha1\nkind: Environment\nmetadata:\n  name: {env}\n  \
+         region: eu-central-1\naccounts:\n  main: {{ id: \"{}\", role: airgap-deployer }}\n\
+         availabilityZones: 2\nhub:\n  account: main\n  inspectionVpc: {{ cidr: 100.64.0.0/22 }}\n\
+         vpcs:\n  - name: workload\n    account: main\n    cidr: 10.10.0.0/16\n    \
+         subnets: {{ controlPlane: 28, dataPlane: 22, endpoints: 26, transit: 28 }}\n    \
+         endpoints:\n      gateway: [s3]\n      interface: [sts, ecr.api, ecr.dkr]\n\
+         registries:\n  account: main\n  repositories: [mirror/app, mirror/tool, mirror/risky]\n",
+        a.id()
+    )
+}
+
+fn check(run: &Run, code: i32, what: &str) {
+    run.check(code, what);
+    eprintln!("{what}: {:.1} s", run.took.as_secs_f64());
+}
+
+/// The ECR registry's host, and `AWS:<password>` for skopeo.
+async fn ecr_login(ls: &LocalStack, a: &Account) -> (String, String) {
+    let ecr = aws_sdk_ecr::Client::new(&ls.sdk_config(a).await.unwrap());
+    let out = ecr.get_authorization_token().send().await.unwrap();
+    let data = &out.authorization_data()[0];
+    let host = data.proxy_endpoint().unwrap().trim_start_matches("https://").to_string();
+    let token = data.authorization_token().unwrap();
+    let creds =
+        String::from_utf8(aws_smithy_types::base64::decode(token).expect("the token is base64"))
+            .unwrap();
+    (host, creds)
+}
+
+fn json_of(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock() {
+    let t0 = std::time::Instant::now();
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let a = ls.account().await.expect("account");
+    eprintln!("account: {:.1} s", t0.elapsed().as_secs_f64());
+    ls.set_time_scale(&a, SCALE).await.unwrap();
+    let env = format!("art{}", &a.id()[..6]);
+    let cli = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "artifacts", ls.endpoint())
+        .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
+    cli.write("bp.yaml", &blueprint(&env, &a));
+
+    // The source: a registry of our own with three images of two platforms each.
+    let reg = LocalRegistry::start(&cli.dir().join("registry")).expect("docker-registry");
+    let salt = a.id().to_string();
+    let app = oci::build_image(cli.dir(), "1.0", &["linux/amd64", "linux/arm64"], &salt).unwrap();
+    let tool = oci::build_image(
+        cli.dir(),
+        "2.1",
+        &["linux/amd64", "linux/arm64"],
+        &format!("{salt}-tool"),
+    )
+    .unwrap();
+    let risky = oci::build_image(
+        cli.dir(),
+        "0.9",
+        &["linux/amd64", "linux/arm64"],
+        &format!("{salt}-risky"),
+    )
+    .unwrap();
+    oci::push(&app, &format!("{}/demo/app:1.0", reg.host)).unwrap();
+    oci::push(&tool, &format!("{}/demo/tool:2.1", reg.host)).unwrap();
+    oci::push(&risky, &format!("{}/demo/risky:0.9", reg.host)).unwrap();
+    eprintln!("source registry and images: {:.1} s", t0.elapsed().as_secs_f64());
+    // A HIGH finding in risky's amd64 image, as ECR's basic scan would report it.
+    ls.set_scan_findings(
+        &risky.images[0].1,
+        json!([{"name": "CVE-2026-0001", "severity": "HIGH", "uri": "https://example.invalid/CVE-2026-0001"}]),
+    )
+    .await
+    .unwrap();
+
+    let manifest = |with_risky: bool| {
+        let mut m = format!(
+            "apiVersion: airgapctl.dev/v1alpha1\nkind: Artifacts\nblueprint: bp.yaml\n\
+             plainHttp: [\"{h}\"]\nimages:\n\
+             \x20 - {{ source: \"{h}/demo/app:1.0\", repository: mirror/app }}\n\
+             \x20 - {{ source: \"{h}/demo/tool:2.1\", repository: mirror/tool, platforms: [linux/arm64] }}\n",
+            h = reg.host
+        );
+        if with_risky {
+            m.push_str(&format!(
+                "  - {{ source: \"{h}/demo/risky:0.9\", repository: mirror/risky }}\n",
+                h = reg.host
+            ));
+        }
+        m
+    };
+    cli.write("artifacts.yaml", &manifest(false));
+
+    // First sync: everything copied, by digest; both pass the gate.
+    let first = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
+    check(&first, 0, "first sync");
+    let report = json_of(&first);
+    let arts = report["artifacts"].as_array().unwrap();
+    assert_eq!(arts.len(), 2, "{report}");
+    let by_repo =
+        |arts: &[Value], r: &str| arts.iter().find(|x| x["repository"] == r).unwrap().clone();
+    let (app_r, tool_r) = (by_repo(arts, "mirror/app"), by_repo(arts, "mirror/tool"));
+    // The index in ECR is the source's, byte for byte.
+    assert_eq!(app_r["digest"], app.index_digest, "{app_r}");
+    assert_eq!(app_r["sourceDigest"], app.index_digest);
+    assert_eq!(app_r["gate"], "passed", "{app_r}");
+    assert_eq!(app_r["scan"]["status"], "COMPLETE", "{app_r}");
+    assert_eq!(app_r["images"].as_array().unwrap().len(), 2);
+    assert!(app_r["bytesCopied"].as_u64().unwrap() >= app.blob_bytes, "{app_r}");
+    // One platform of two: a new index of it, whose image is the source's.
+    assert_ne!(tool_r["digest"], tool.index_digest);
+    assert_eq!(tool_r["images"], json!([{"platform": "linux/arm64", "digest": tool.images[1].1}]));
+    eprintln!(
+        "first sync: {} bytes in {:.2} s ({:.1} s wall)",
+        report["bytesCopied"],
+        report["seconds"].as_f64().unwrap(),
+        first.took.as_secs_f64()
+    );
+
+    // skopeo reads the index from ECR under its tag: the same bytes, so the same digest.
+    let (host, creds) = ecr_login(&ls, &a).await;
+    let proxy = ls.endpoint().to_string();
+    let raw =
+        oci::inspect_raw(&format!("{host}/mirror/app:1.0"), Some(&creds), Some(&proxy)).unwrap();
+    assert_eq!(oci::sha256(&raw), app.index_digest);
+    let arm = oci::inspect_json(
+        &format!("{host}/mirror/tool@{}", tool.images[1].1),
+        Some(&creds),
+        Some(&proxy),
+    )
+    .unwrap();
+    assert_eq!(arm["layers"].as_array().unwrap().len(), 1, "{arm}");
+    // The amd64 image of tool was left out.
+    assert!(oci::inspect_raw(
+        &format!("{host}/mirror/tool@{}", tool.images[0].1),
+        Some(&creds),
+        Some(&proxy)
+    )
+    .is_err());
+
+    // Second sync: nothing to copy (HEAD first).
+    let second = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
+    check(&second, 0, "second sync");
+    let report2 = json_of(&second);
+    for x in report2["artifacts"].as_array().unwrap() {
+        assert_eq!(x["upToDate"], true, "{x}");
+    }
+    assert_eq!(report2["bytesCopied"], 0, "{report2}");
+    eprintln!(
+        "second sync: {} bytes in {:.2} s ({:.1} s wall)",
+        report2["bytesCopied"],
+        report2["seconds"].as_f64().unwrap(),
+        second.took.as_secs_f64()
+    );
+
+    // Third, with an image whose amd64 image has a HIGH finding: it fails the gate (exit
+    // 1), and is not left where the nodes pull from.
+    cli.write("artifacts.yaml", &manifest(true));
+    let third = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
+    check(&third, 1, "sync with an image over the threshold");
+    let report3 = json_of(&third);
+    let risky_r = by_repo(report3["artifacts"].as_array().unwrap(), "mirror/risky");
+    assert_eq!(risky_r["gate"], "failed", "{risky_r}");
+    assert_eq!(risky_r["scan"]["findings"]["HIGH"], 1, "{risky_r}");
+    let err = oci::inspect_raw(&format!("{host}/mirror/risky:0.9"), Some(&creds), Some(&proxy))
+        .unwrap_err();
+    assert!(err.detail.contains("manifest unknown"), "{err}");
+    // At CRITICAL it passes.
+    let fourth = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--fail-on", "CRITICAL"]);
+    check(&fourth, 0, "the same at --fail-on CRITICAL");
+    assert!(fourth.stdout.contains("3 passed, 0 failed"), "{}", fourth.stdout);
+    // Back at HIGH, for the lock the next step approves.
+    check(&cli.run(&["artifacts", "sync", "-f", "artifacts.yaml"]), 1, "again at HIGH");
+
+    // The lock: what passed and what did not, by digest.
+    let lock: Value = serde_json::from_str(
+        &std::fs::read_to_string(cli.dir().join("artifacts.lock.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(lock["environment"], env.as_str());
+    assert_eq!(lock["registry"], host.as_str());
+    let gates: Vec<(String, String)> = lock["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (x["repository"].as_str().unwrap().to_string(), x["gate"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(
+        gates,
+        [("mirror/app", "passed"), ("mirror/tool", "passed"), ("mirror/risky", "failed")]
+            .map(|(r, g)| (r.to_string(), g.to_string()))
+    );
+
+    // The approved lock replays by digest into another environment's registry, even after
+    // the source tag moved: the approved digest is what is copied.
+    let b = ls.account().await.expect("account");
+    ls.set_time_scale(&b, SCALE).await.unwrap();
+    let env_b = format!("art{}", &b.id()[..6]);
+    cli.write("prod.yaml", &blueprint(&env_b, &b));
+    cli.write(
+        "prod-artifacts.yaml",
+        &std::fs::read_to_string(cli.dir().join("artifacts.yaml"))
+            .unwrap()
+            .replace("bp.yaml", "prod.yaml"),
+    );
+    let moved =
+        oci::build_image(cli.dir(), "1.0-moved", &["linux/amd64"], &format!("{salt}-moved"))
+            .unwrap();
+    oci::push(&moved, &format!("{}/demo/app:1.0", reg.host)).unwrap();
+    let replay = cli.run(&[
+        "artifacts",
+        "sync",
+        "-f",
+        "prod-artifacts.yaml",
+        "--approved",
+        "artifacts.lock.json",
+        "--env",
+        &env_b,
+        "--output",
+        "json",
+    ]);
+    // The lock was written for the first environment: said so, nothing copied.
+    check(&replay, 3, "an approved lock of another environment without --env");
+    // The first lock (gate HIGH) approved app and tool, not risky.
+    let mut approved: Value = lock.clone();
+    approved["environment"] = json!(env_b);
+    std::fs::write(cli.dir().join("approved.lock.json"), approved.to_string()).unwrap();
+    let replay = cli.run(&[
+        "artifacts",
+        "sync",
+        "-f",
+        "prod-artifacts.yaml",
+        "--approved",
+        "approved.lock.json",
+        "--output",
+        "json",
+    ]);
+    check(&replay, 0, "approved replay");
+    let r = json_of(&replay);
+    let ra = r["artifacts"].as_array().unwrap();
+    assert_eq!(ra.len(), 2, "risky was not approved: {r}");
+    let app3 = ra.iter().find(|x| x["repository"] == "mirror/app").unwrap();
+    assert_eq!(
+        app3["digest"], app.index_digest,
+        "the approved digest, not the moved tag's: {app3}"
+    );
+    let (host_b, creds_b) = ecr_login(&ls, &b).await;
+    let raw = oci::inspect_raw(&format!("{host_b}/mirror/app:1.0"), Some(&creds_b), Some(&proxy))
+        .unwrap();
+    assert_eq!(oci::sha256(&raw), app.index_digest);
+
+    // The repositories the sync created carry the environment's tags: destroy removes them.
+    for (bp, e) in [("bp.yaml", &env), ("prod.yaml", &env_b)] {
+        check(&cli.run(&["destroy", "-f", bp, "--auto-approve"]), 0, &format!("destroy {e}"));
+    }
+    eprintln!("until destroyed: {:.1} s", t0.elapsed().as_secs_f64());
+    for acct in [&a, &b] {
+        let ecr = aws_sdk_ecr::Client::new(&ls.sdk_config(acct).await.unwrap());
+        let left = ecr.describe_repositories().send().await.unwrap();
+        assert!(left.repositories().is_empty(), "{:?}", left.repositories());
+    }
+}
+
+#[test]
+fn a_bad_manifest_is_refused_at_its_line_before_any_call() {
+    // No LocalStack: the endpoint is never called.
+    let cli = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "artifacts-bad", "http://127.0.0.1:9");
+    cli.write("bp.yaml", &blueprint("bad", &Account::new("111111111111").unwrap()));
+    cli.write(
+        "artifacts.yaml",
+        "apiVersion: airgapctl.dev/v1alpha1\nkind: Artifacts\nblueprint: bp.yaml\nimages:\n\
+         \x20 - { source: \"Nginx:1\", repository: mirror/app }\n\
+         \x20 - { source: \"nginx:1\", repository: mirror/other, platforms: [linux] }\n",
+    );
+    let run = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml"]);
+    check(&run, 3, "bad manifest");
+    assert!(run.stderr.contains("artifacts.yaml:5:"), "{}", run.stderr);
+    assert!(run.stderr.contains("is not an image reference"), "{}", run.stderr);
+    assert!(run.stderr.contains("is not a platform"), "{}", run.stderr);
+    // The repository check needs a parsed manifest: with the references fixed, it is the
+    // blueprint's repositories that are named.
+    cli.write(
+        "artifacts.yaml",
+        "apiVersion: airgapctl.dev/v1alpha1\nkind: Artifacts\nblueprint: bp.yaml\nimages:\n\
+         \x20 - { source: \"nginx:1\", repository: mirror/other }\n",
+    );
+    let run = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml"]);
+    check(&run, 3, "undeclared repository");
+    assert!(run.stderr.contains("artifacts.yaml:5:"), "{}", run.stderr);
+    assert!(run.stderr.contains("mirror/app"), "the fix names the declared ones: {}", run.stderr);
+}
