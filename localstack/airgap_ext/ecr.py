@@ -19,7 +19,7 @@ returns ``{\n  "Version" : "2008-10-17",\n  "Statement" : [ {\n    "Sid" : ...``
 pretty print: two-space indent, `` : `` between key and value, lists on one line). moto returns
 the text unchanged; this module reformats it the same way, keeping the order of keys and list
 items (whether AWS reorders or collapses single-element lists is not documented: not emulated).
-GetAuthorizationToken, PutImage, StartImageScan, DescribeImageScanFindings,
+GetAuthorizationToken, PutImage, StartImageScan, DescribeImageScanFindings, DescribeImages,
 PutAccountSetting and GetAccountSetting: ECR's registry (ecr_registry.py) needs tokens it
 can check, digests that are the manifests' own, scans with AWS's states and quota, and the
 BLOB_MOUNTING setting; moto's answers for them are replaced below (each handler says how).
@@ -262,6 +262,47 @@ def describe_image_scan_findings(ctx, req):
         return out
 
 
+def describe_images(ctx, req):
+    """moto's image details with the scan's state of each image (botocore ImageDetail:
+    ``imageScanStatus``, "The current state of the scan", and ``imageScanFindingsSummary``,
+    "A summary of the last completed image scan": findingSeverityCounts,
+    imageScanCompletedAt, vulnerabilitySourceUpdatedAt). moto's details carry neither, so a
+    client reading the scans of a repository in one paginated call saw none. An image never
+    scanned has neither field (the AWS CLI example, describe-images, shows such an image);
+    during a rescan the summary stays the last completed scan's."""
+    from moto.ecr.models import ecr_backends
+
+    out = call_moto(ctx)
+    with LOCK:
+        backend = ecr_backends[ctx.account_id][ctx.region]
+        try:
+            repo = backend._get_repository(req.get("repositoryName"), req.get("registryId"))
+        except Exception:  # moto answered already; nothing to add
+            return out
+        by_digest = {i.get_image_digest(): i for i in repo.images}
+        for detail in out.get("imageDetails") or []:
+            detail.pop("imageScanStatus", None)
+            detail.pop("imageScanFindingsSummary", None)
+            image = by_digest.get(detail.get("imageDigest"))
+            scan = getattr(image, "airgap_scan", None) if image is not None else None
+            if scan is None:
+                continue
+            detail["imageScanStatus"] = {"status": scan["status"]}
+            if scan.get("description"):
+                detail["imageScanStatus"]["description"] = scan["description"]
+            done = getattr(image, "airgap_last_complete", None)
+            if done is not None:
+                counts: dict = {}
+                for f in done.get("findings") or []:
+                    counts[f["severity"]] = counts.get(f["severity"], 0) + 1
+                detail["imageScanFindingsSummary"] = {
+                    "imageScanCompletedAt": done["completed"],
+                    "vulnerabilitySourceUpdatedAt": done["completed"],
+                    "findingSeverityCounts": counts,
+                }
+    return out
+
+
 _ACCOUNT_SETTINGS = {"BLOB_MOUNTING": ("ENABLED", "DISABLED")}
 
 
@@ -304,6 +345,7 @@ HANDLERS = {
     "PutImage": put_image,
     "StartImageScan": start_image_scan,
     "DescribeImageScanFindings": describe_image_scan_findings,
+    "DescribeImages": describe_images,
     "PutAccountSetting": put_account_setting,
     "GetAccountSetting": get_account_setting,
 }

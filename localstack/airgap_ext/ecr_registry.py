@@ -587,6 +587,9 @@ def start_scan(account: str, image) -> None:
             elif entry.get("description"):
                 scan["description"] = entry["description"]
             image.airgap_scan = scan
+            if scan["status"] == "COMPLETE":
+                # what DescribeImages summarizes ("the last completed image scan")
+                image.airgap_last_complete = scan
 
     timing.after("ecr-image-scan", "create", complete)
 

@@ -532,11 +532,18 @@ def test_scan_on_push_with_findings(account, time_scale):
         airgap("POST", "/_airgap/ecr/clock", {"account": account.id, "offset_seconds": 0})
     assert out["imageScanStatus"] == {"status": "IN_PROGRESS"}
     assert out["imageId"] == {"imageDigest": digest, "imageTag": "v1"}
+    # DescribeImages: the scan's state, and the last completed scan's summary while the
+    # rescan runs (botocore ImageDetail)
+    detail = ecr.describe_images(repositoryName="scanned")["imageDetails"][0]
+    assert detail["imageScanStatus"]["status"] == "IN_PROGRESS"
+    assert detail["imageScanFindingsSummary"]["findingSeverityCounts"] == {"MEDIUM": 1, "HIGH": 2}
 
     # no scan on push in a plain repository: never scanned, ScanNotFoundException
     time_scale(account, 0)
     other, other_digest, _ = image(reg, "plain")
     assert reg.put_manifest("plain", "v1", other).status_code == 201
+    plain = ecr.describe_images(repositoryName="plain")["imageDetails"][0]
+    assert "imageScanStatus" not in plain and "imageScanFindingsSummary" not in plain
     with pytest.raises(ClientError) as e:
         ecr.describe_image_scan_findings(repositoryName="plain", imageId={"imageTag": "v1"})
     assert _code(e) == "ScanNotFoundException"

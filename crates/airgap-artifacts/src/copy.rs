@@ -5,12 +5,11 @@ use std::sync::Arc;
 
 use airgap_blueprint::{ImageRef, Platform};
 use futures_util::{StreamExt, TryStreamExt};
-use oci_client::Reference;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as J;
 use sha2::{Digest as _, Sha256};
 
-use crate::registry::Registry;
+use crate::store::{Ref, Store};
 use crate::ArtifactError;
 
 /// The manifest formats a registry may answer with (OCI image spec; Docker's v2 schema 2),
@@ -19,7 +18,7 @@ pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-const ACCEPTED: [&str; 4] = [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
+pub(crate) const ACCEPTED: [&str; 4] = [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
 
 /// What the copy reports as it goes, for progress bars.
 #[derive(Clone, Debug)]
@@ -138,31 +137,24 @@ fn blobs_of(reference: &str, doc: &J) -> Result<Vec<Blob>, ArtifactError> {
 }
 
 struct Ctx<'a> {
-    src: &'a Registry,
+    src: &'a Store<'a>,
     src_repo: &'a str,
-    dst: &'a Registry,
+    dst: &'a Store<'a>,
     dst_repo: &'a str,
     progress: &'a (dyn Fn(Progress) + Sync),
     bytes: AtomicU64,
 }
 
 impl Ctx<'_> {
-    async fn pull_manifest(
-        &self,
-        reference: &Reference,
-    ) -> Result<(bytes::Bytes, String), ArtifactError> {
-        let (bytes, _) = self
-            .src
-            .client
-            .pull_manifest_raw(reference, &self.src.auth, &ACCEPTED)
-            .await
-            .map_err(|e| self.src.error(format!("GET manifest {reference}"), e))?;
-        // The digest of the bytes as they came: that is what the target will compute.
+    /// A manifest of the source, and the digest of its bytes as they came (what the
+    /// target will compute), checked against the digest asked for.
+    async fn pull_manifest(&self, at: &Ref) -> Result<(bytes::Bytes, String), ArtifactError> {
+        let bytes = self.src.manifest(self.src_repo, at).await?;
         let digest = sha256(&bytes);
-        if let Some(want) = reference.digest() {
-            if want != digest {
+        if let Ref::Digest(want) = at {
+            if *want != digest {
                 return Err(ArtifactError::Content {
-                    reference: reference.to_string(),
+                    reference: format!("{}/{}@{want}", self.src.name(), self.src_repo),
                     message: format!("the manifest's bytes hash to {digest}, not {want}"),
                 });
             }
@@ -181,26 +173,16 @@ impl Ctx<'_> {
             });
             return Ok(false);
         }
-        let from = self.src.digest(self.src_repo, &blob.digest);
-        self.src.client.store_auth_if_needed(from.resolve_registry(), &self.src.auth).await;
-        let stream = self
-            .src
-            .client
-            .pull_blob_stream(&from, blob.digest.as_str())
-            .await
-            .map_err(|e| self.src.error(format!("GET blob {}", blob.digest), e))?;
-        let to = self.dst.digest(self.dst_repo, &blob.digest);
-        self.dst.client.store_auth_if_needed(to.resolve_registry(), &self.dst.auth).await;
+        let stream = self.src.blob(self.src_repo, &blob.digest).await?;
         let counted = Arc::new(AtomicU64::new(0));
         let c = Arc::clone(&counted);
-        let body = stream.stream.map_ok(move |b| {
-            c.fetch_add(b.len() as u64, Ordering::Relaxed);
-            b
-        });
-        let body = body.map_err(oci_client::errors::OciDistributionError::from);
-        self.dst.client.push_blob_stream(&to, body, &blob.digest, Some(blob.size)).await.map_err(
-            |e| self.dst.error(format!("PUT blob {} into {}", blob.digest, self.dst_repo), e),
-        )?;
+        let body = stream
+            .map_ok(move |b| {
+                c.fetch_add(b.len() as u64, Ordering::Relaxed);
+                b
+            })
+            .boxed();
+        self.dst.put_blob(self.dst_repo, &blob.digest, blob.size, body).await?;
         let sent = counted.load(Ordering::Relaxed);
         self.bytes.fetch_add(sent, Ordering::Relaxed);
         (self.progress)(Progress::Blob {
@@ -213,11 +195,11 @@ impl Ctx<'_> {
 
     /// An image manifest (by digest) and its blobs, unless the target has it.
     async fn image(&self, digest: &str, report: &mut CopyReport) -> Result<(), ArtifactError> {
-        let at = self.dst.digest(self.dst_repo, digest);
-        if self.dst.manifest_digest(&at).await?.is_some() {
+        let at = Ref::Digest(digest.to_string());
+        if self.dst.manifest_digest(self.dst_repo, &at).await?.is_some() {
             return Ok(());
         }
-        let (bytes, _) = self.pull_manifest(&self.src.digest(self.src_repo, digest)).await?;
+        let (bytes, _) = self.pull_manifest(&at).await?;
         let doc: J = serde_json::from_slice(&bytes).map_err(|e| ArtifactError::Content {
             reference: digest.to_string(),
             message: format!("the manifest is not JSON: {e}"),
@@ -242,37 +224,20 @@ impl Ctx<'_> {
                 report.blobs_present += 1;
             }
         }
-        self.push(&at, bytes, &mt).await?;
+        self.dst.put_manifest(self.dst_repo, &at, bytes, &mt).await?;
         report.manifests_copied += 1;
-        Ok(())
-    }
-
-    async fn push(
-        &self,
-        at: &Reference,
-        bytes: bytes::Bytes,
-        media_type: &str,
-    ) -> Result<(), ArtifactError> {
-        let ct = media_type.parse().map_err(|_| ArtifactError::Content {
-            reference: at.to_string(),
-            message: format!("media type {media_type} is not a header value"),
-        })?;
-        self.dst.client.store_auth_if_needed(at.resolve_registry(), &self.dst.auth).await;
-        self.dst
-            .client
-            .push_manifest_raw(at, bytes, ct)
-            .await
-            .map_err(|e| self.dst.error(format!("PUT manifest {at}"), e))?;
         Ok(())
     }
 }
 
-/// Copies `source` (the `platforms` of it; all when empty) into `dst_repo:tag` of `dst`.
+/// Copies `source` (the `platforms` of it; all when empty), read from `src`, into
+/// `dst_repo:tag` of `dst`.
+#[allow(clippy::too_many_arguments)]
 pub async fn copy_image(
-    src: &Registry,
+    src: &Store<'_>,
     source: &ImageRef,
     platforms: &[Platform],
-    dst: &Registry,
+    dst: &Store<'_>,
     dst_repo: &str,
     tag: &str,
     progress: &(dyn Fn(Progress) + Sync),
@@ -286,8 +251,8 @@ pub async fn copy_image(
         bytes: AtomicU64::new(0),
     };
     let top = match &source.digest {
-        Some(d) => src.digest(&source.repository, d),
-        None => src.tag(&source.repository, source.tag.as_deref().unwrap_or("latest")),
+        Some(d) => Ref::Digest(d.clone()),
+        None => Ref::Tag(source.tag.clone().unwrap_or_else(|| "latest".into())),
     };
     let (bytes, source_digest) = ctx.pull_manifest(&top).await?;
     let doc: J = serde_json::from_slice(&bytes).map_err(|e| ArtifactError::Content {
@@ -305,30 +270,26 @@ pub async fn copy_image(
     let (top_bytes, children): (bytes::Bytes, Vec<(String, PlatformImage)>) =
         if is_index(&media_type) {
             let entries = doc["manifests"].as_array().cloned().unwrap_or_default();
-            let mut kept = Vec::new();
-            let mut missing = Vec::new();
-            for want in platforms {
-                if !entries.iter().any(|e| platform_of(e).is_some_and(|p| matches(want, &p))) {
-                    missing.push(want.to_string());
-                }
-            }
-            if let Some(first) = missing.first() {
+            if let Some(want) = platforms
+                .iter()
+                .find(|w| !entries.iter().any(|e| platform_of(e).is_some_and(|p| matches(w, &p))))
+            {
                 let available: Vec<String> =
                     entries.iter().filter_map(platform_of).map(|p| p.to_string()).collect();
                 return Err(ArtifactError::NoPlatform {
                     reference: source.to_string(),
-                    platform: first.clone(),
+                    platform: want.to_string(),
                     available: available.join(", "),
                 });
             }
-            for e in &entries {
-                let p = platform_of(e);
-                let keep = platforms.is_empty()
-                    || p.as_ref().is_some_and(|p| platforms.iter().any(|w| matches(w, p)));
-                if keep {
-                    kept.push(e.clone());
-                }
-            }
+            let kept: Vec<J> = entries
+                .iter()
+                .filter(|e| {
+                    platforms.is_empty()
+                        || platform_of(e).is_some_and(|p| platforms.iter().any(|w| matches(w, &p)))
+                })
+                .cloned()
+                .collect();
             let children = kept
                 .iter()
                 .filter_map(|e| {
@@ -363,15 +324,15 @@ pub async fn copy_image(
 
     // HEAD first: the tag on this digest already means the whole image is there (a
     // registry accepts a manifest only once everything it refers to is).
-    let at_tag = dst.tag(dst_repo, tag);
-    match dst.manifest_digest(&at_tag).await? {
+    let at_tag = Ref::Tag(tag.to_string());
+    match dst.manifest_digest(dst_repo, &at_tag).await? {
         Some(existing) if existing == digest => {
             report.up_to_date = true;
             return Ok(report);
         }
         Some(existing) => {
             return Err(ArtifactError::TagTaken {
-                target: format!("{}/{dst_repo}:{tag}", dst.host),
+                target: format!("{}/{dst_repo}:{tag}", dst.name()),
                 existing,
                 wanted: digest,
             })
@@ -394,7 +355,7 @@ pub async fn copy_image(
             }
         }
     }
-    ctx.push(&at_tag, top_bytes, &media_type).await?;
+    dst.put_manifest(dst_repo, &at_tag, top_bytes, &media_type).await?;
     report.manifests_copied += 1;
     report.bytes_copied = ctx.bytes.load(Ordering::Relaxed);
     Ok(report)

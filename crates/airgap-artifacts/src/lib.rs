@@ -15,14 +15,18 @@
 //!   checks; blobs coming down are checked against their digest as they stream.
 
 pub mod copy;
+pub mod layout;
 pub mod lock;
 mod registry;
 pub mod severity;
+pub mod store;
 
 pub use copy::{copy_image, CopyReport, PlatformImage, Progress};
+pub use layout::Layout;
 pub use lock::{Gate, Lock, LockEntry, ScanSummary};
 pub use registry::{Registry, RegistryOptions};
 pub use severity::Severity;
+pub use store::{Ref, Store};
 
 /// Why a copy failed.
 #[derive(Debug, thiserror::Error)]

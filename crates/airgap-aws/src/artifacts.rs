@@ -234,6 +234,58 @@ pub async fn delete_image(
     Ok(())
 }
 
+/// An image stored in a repository, as DescribeImages reports it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredImage {
+    pub digest: String,
+    pub tags: Vec<String>,
+    /// The manifest's media type (an index is not scanned; its images are).
+    pub media_type: String,
+    /// Seconds since the epoch.
+    pub pushed_at: Option<i64>,
+    /// The last scan's status (COMPLETE, IN_PROGRESS, FAILED, ...), if any.
+    pub scan_status: Option<String>,
+    /// The last scan's findings by severity.
+    pub findings: BTreeMap<String, u64>,
+}
+
+/// Every image of a repository (DescribeImages, paginated: one call per 100 images),
+/// with its last scan's summary (ECR API reference, ImageDetail.imageScanStatus and
+/// imageScanFindingsSummary).
+pub async fn list_images(
+    ecr: &Ecr,
+    scope: &Scope,
+    repository: &str,
+) -> Result<Vec<StoredImage>, KindError> {
+    use crate::kit::all_pages;
+    let c = ecr.client(scope)?;
+    let details: Vec<aws_sdk_ecr::types::ImageDetail> =
+        all_pages!(c.describe_images().repository_name(repository))?;
+    Ok(details
+        .iter()
+        .map(|d| StoredImage {
+            digest: d.image_digest().unwrap_or_default().to_string(),
+            tags: d.image_tags().to_vec(),
+            media_type: d.image_manifest_media_type().unwrap_or_default().to_string(),
+            pushed_at: d.image_pushed_at().map(|t| t.secs()),
+            scan_status: d
+                .image_scan_status()
+                .and_then(|s| s.status())
+                .map(|s| s.as_str().to_string()),
+            findings: d
+                .image_scan_findings_summary()
+                .and_then(|f| f.finding_severity_counts())
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.as_str().to_string(), u64::try_from(*v).unwrap_or(0)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -332,6 +332,15 @@ impl Provider {
         crate::artifacts::scan_state(&self.ecr, scope, repository, digest).await
     }
 
+    /// Every image of a repository with its last scan's summary.
+    pub async fn list_images(
+        &self,
+        scope: &Scope,
+        repository: &str,
+    ) -> Result<Vec<crate::artifacts::StoredImage>, airgap_engine::KindError> {
+        crate::artifacts::list_images(&self.ecr, scope, repository).await
+    }
+
     /// Starts a basic scan of an image (a repository without scan on push).
     pub async fn start_scan(
         &self,

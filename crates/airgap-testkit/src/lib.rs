@@ -513,6 +513,12 @@ impl LocalStack {
         self.json("POST", "/_airgap/ecr/findings", Some(&body)).await.map(|_| ())
     }
 
+    /// Moves `account`'s ECR clock `seconds` ahead (token expiry, the one-scan-a-day quota).
+    pub async fn ecr_clock(&self, account: &Account, seconds: f64) -> Result<(), TestkitError> {
+        let body = serde_json::json!({"account": account.id(), "offset_seconds": seconds});
+        self.json("POST", "/_airgap/ecr/clock", Some(&body)).await.map(|_| ())
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.endpoint)
     }

@@ -210,6 +210,53 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
             .map(|(r, g)| (r.to_string(), g.to_string()))
     );
 
+    // What is stored, with each image's last scan: app and tool (risky failed, deleted).
+    let scan = cli.run(&["artifacts", "scan", "-f", "artifacts.yaml", "--output", "json"]);
+    check(&scan, 0, "artifacts scan");
+    let stored = json_of(&scan);
+    let images = stored["images"].as_array().unwrap();
+    let digests: std::collections::BTreeSet<&str> =
+        images.iter().map(|i| i["digest"].as_str().unwrap()).collect();
+    let expected: std::collections::BTreeSet<&str> = [
+        app.index_digest.as_str(),
+        app.images[0].1.as_str(),
+        app.images[1].1.as_str(),
+        tool_r["digest"].as_str().unwrap(),
+        tool.images[1].1.as_str(),
+    ]
+    .into();
+    assert_eq!(digests, expected, "{stored}");
+    for i in
+        images.iter().filter(|i| i["mediaType"] == "application/vnd.oci.image.manifest.v1+json")
+    {
+        assert_eq!(i["scanStatus"], "COMPLETE", "{i}");
+    }
+    // A vulnerability published since: a day later (ECR scans an image once a day), the
+    // rescan finds it in app's amd64 image, and the exit code says so.
+    ls.set_scan_findings(
+        &app.images[0].1,
+        json!([{"name": "CVE-2026-0002", "severity": "CRITICAL"}]),
+    )
+    .await
+    .unwrap();
+    ls.ecr_clock(&a, 25.0 * 3600.0).await.unwrap();
+    let rescan =
+        cli.run(&["artifacts", "scan", "-f", "artifacts.yaml", "--rescan", "--output", "json"]);
+    check(&rescan, 1, "rescan with a new critical finding");
+    let after = json_of(&rescan);
+    let hit = after["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["digest"] == app.images[0].1.as_str())
+        .unwrap();
+    assert_eq!(hit["findings"]["CRITICAL"], 1, "{hit}");
+    assert_eq!(hit["overThreshold"], true, "{hit}");
+    assert_eq!(after["overThreshold"], 1, "{after}");
+    // Fixed upstream (the fixture is keyed by digest, for every account): the steps below
+    // push app into other environments, whose scans on push would find it too.
+    ls.set_scan_findings(&app.images[0].1, json!([])).await.unwrap();
+
     // The approved lock replays by digest into another environment's registry, even after
     // the source tag moved: the approved digest is what is copied.
     let b = ls.account().await.expect("account");
@@ -239,7 +286,7 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
         "json",
     ]);
     // The lock was written for the first environment: said so, nothing copied.
-    check(&replay, 3, "an approved lock of another environment without --env");
+    check(&replay, 3, "an approved lock written for another environment");
     // The first lock (gate HIGH) approved app and tool, not risky.
     let mut approved: Value = lock.clone();
     approved["environment"] = json!(env_b);
@@ -268,12 +315,87 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
         .unwrap();
     assert_eq!(oci::sha256(&raw), app.index_digest);
 
+    // Across a physical gap: the approved artifacts exported to a tar (an OCI layout),
+    // the source registry gone, then imported into a third environment from the disk.
+    let export = cli.run(&[
+        "artifacts",
+        "export",
+        "-f",
+        "prod-artifacts.yaml",
+        "--approved",
+        "approved.lock.json",
+        "--to",
+        "bundle.tar",
+        "--output",
+        "json",
+    ]);
+    check(&export, 0, "export");
+    let exported = json_of(&export);
+    assert_eq!(exported["artifacts"].as_array().unwrap().len(), 2, "{exported}");
+    eprintln!(
+        "export: {} bytes copied, bundle {} bytes, {:.2} s",
+        exported["bytesCopied"],
+        exported["bundleBytes"],
+        exported["seconds"].as_f64().unwrap()
+    );
+    assert!(exported["bundleBytes"].as_u64().unwrap() > app.blob_bytes);
+    drop(reg);
+    let c = ls.account().await.expect("account");
+    ls.set_time_scale(&c, SCALE).await.unwrap();
+    let env_c = format!("art{}", &c.id()[..6]);
+    cli.write("gap.yaml", &blueprint(&env_c, &c));
+    cli.write(
+        "gap-artifacts.yaml",
+        &std::fs::read_to_string(cli.dir().join("artifacts.yaml"))
+            .unwrap()
+            .replace("bp.yaml", "gap.yaml"),
+    );
+    approved["environment"] = json!(env_c);
+    std::fs::write(cli.dir().join("gap.lock.json"), approved.to_string()).unwrap();
+    let import = cli.run(&[
+        "artifacts",
+        "import",
+        "-f",
+        "gap-artifacts.yaml",
+        "--from",
+        "bundle.tar",
+        "--approved",
+        "gap.lock.json",
+        "--output",
+        "json",
+    ]);
+    check(&import, 0, "import");
+    let imported = json_of(&import);
+    let ia = imported["artifacts"].as_array().unwrap();
+    assert_eq!(ia.len(), 2, "{imported}");
+    assert_eq!(by_repo(ia, "mirror/app")["digest"], app.index_digest, "{imported}");
+    assert_eq!(by_repo(ia, "mirror/tool")["digest"], tool_r["digest"], "{imported}");
+    let (host_c, creds_c) = ecr_login(&ls, &c).await;
+    let raw = oci::inspect_raw(&format!("{host_c}/mirror/app:1.0"), Some(&creds_c), Some(&proxy))
+        .unwrap();
+    assert_eq!(oci::sha256(&raw), app.index_digest);
+    // Again: nothing to send.
+    let again = cli.run(&[
+        "artifacts",
+        "import",
+        "-f",
+        "gap-artifacts.yaml",
+        "--from",
+        "bundle.tar",
+        "--approved",
+        "gap.lock.json",
+        "--output",
+        "json",
+    ]);
+    check(&again, 0, "import again");
+    assert_eq!(json_of(&again)["bytesCopied"], 0);
+
     // The repositories the sync created carry the environment's tags: destroy removes them.
-    for (bp, e) in [("bp.yaml", &env), ("prod.yaml", &env_b)] {
+    for (bp, e) in [("bp.yaml", &env), ("prod.yaml", &env_b), ("gap.yaml", &env_c)] {
         check(&cli.run(&["destroy", "-f", bp, "--auto-approve"]), 0, &format!("destroy {e}"));
     }
     eprintln!("until destroyed: {:.1} s", t0.elapsed().as_secs_f64());
-    for acct in [&a, &b] {
+    for acct in [&a, &b, &c] {
         let ecr = aws_sdk_ecr::Client::new(&ls.sdk_config(acct).await.unwrap());
         let left = ecr.describe_repositories().send().await.unwrap();
         assert!(left.repositories().is_empty(), "{:?}", left.repositories());

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use airgap_artifacts::{
     copy_image, CopyReport, Gate, Lock, LockEntry, PlatformImage, Registry, RegistryOptions,
-    ScanSummary, Severity,
+    ScanSummary, Severity, Store,
 };
 use airgap_aws::artifacts::{RegistryLogin, ScanState};
 use airgap_aws::Provider;
@@ -18,12 +18,17 @@ use miette::miette;
 use serde::Serialize;
 
 use super::{out, Backend, Target};
-use crate::cli::{ArtifactsAction, ArtifactsCmd, Global, Output, SyncArgs};
+use crate::cli::{
+    ArtifactsAction, ArtifactsCmd, ExportArgs, Global, ImportArgs, Output, ScanArgs, SyncArgs,
+};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 
 pub async fn run(cmd: &ArtifactsCmd, global: &Global) -> CmdResult {
     match &cmd.action {
         ArtifactsAction::Sync(args) => sync(args, global).await,
+        ArtifactsAction::Scan(args) => scan(args, global).await,
+        ArtifactsAction::Export(args) => export(args, global).await,
+        ArtifactsAction::Import(args) => import(args, global).await,
     }
 }
 
@@ -140,100 +145,191 @@ fn kind_failed(e: airgap_engine::KindError) -> Failure {
     Failure::failed(miette!("{}: {}", e.code, e.message))
 }
 
-async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
-    let started = Instant::now();
-    let manifest = read_manifest(&args.file)?;
-    let fail_on: Severity =
-        args.fail_on.parse().map_err(|e: String| Failure::invalid(miette!("--fail-on: {e}")))?;
-    let dir = args.file.parent().unwrap_or(Path::new("."));
-    let bp_path = dir.join(&manifest.blueprint.value);
-    let (bp, _) = super::validate::load(std::slice::from_ref(&bp_path), &[])?;
-    manifest.check_against(&bp).map_err(Failure::invalid)?;
-    let approved = args
-        .approved
-        .as_ref()
-        .map(|p| Lock::read(p))
-        .transpose()
-        .map_err(|e| Failure::invalid(miette!("{e}")))?;
+/// The manifest, the environment it names (connected), and the blueprint's repositories:
+/// their nodes (for the tags a created one gets), scope and settings.
+struct Loaded {
+    manifest: airgap_blueprint::Artifacts,
+    target: Target,
+    repos: Vec<(String, Scope, EcrRepositorySpec)>,
+}
 
-    let source =
-        crate::cli::Source::aws(vec![bp_path.clone()], vec![], args.env.clone(), args.time_scale);
-    let target = Target::resolve(&source, global).await?;
-    let Backend::Aws(provider) = &target.backend else {
-        return Err(Failure::invalid(miette!("artifacts work on AWS only")));
-    };
-    // The blueprint's repositories: their nodes (for the tags a created one gets), scope
-    // and settings.
-    let repos: Vec<(String, Scope, EcrRepositorySpec)> = target
-        .graph
-        .nodes()
-        .filter(|n| n.kind == airgap_catalog::ECR_REPOSITORY.name)
-        .filter_map(|n| {
-            let spec = EcrRepositorySpec::from_attrs(&n.attrs).ok()?;
-            Some((n.id.0.clone(), n.scope.clone(), spec))
-        })
-        .collect();
-    let Some((_, scope, _)) = repos.first() else {
-        return Err(Failure::invalid(miette!(
-            help = "declare registries.repositories in the blueprint",
-            "the blueprint declares no repositories"
-        )));
-    };
-    let mut ecr = Ecr::connect(provider, scope.clone()).await?;
-
-    let items: Vec<Item> = match &approved {
-        Some(lock) => {
-            if lock.environment != target.env {
-                return Err(Failure::invalid(miette!(
-                    help = "an approved lock is synced into any environment with --env, but says which it was written for",
-                    "the lock was written for environment {}, not {} (give --env {} to sync it here)",
-                    lock.environment, target.env, target.env
-                )));
-            }
-            let mut items = Vec::new();
-            for e in &lock.artifacts {
-                if e.gate != Gate::Passed {
-                    continue;
-                }
-                let mut source = ImageRef::parse(&e.source)
-                    .map_err(|x| Failure::invalid(miette!("lock entry {}: {}", e.source, x.0)))?;
-                // By the digest approved, whatever the tag names now.
-                source.digest = Some(e.source_digest.clone());
-                let platforms = if e.digest == e.source_digest {
-                    Vec::new()
-                } else {
-                    e.images.iter().filter_map(|i| Platform::parse(&i.platform)).collect()
-                };
-                items.push(Item {
-                    source,
-                    platforms,
-                    repository: e.repository.clone(),
-                    tag: e.tag.clone(),
-                    expect: Some(e.digest.clone()),
-                    written: e.source.clone(),
-                });
-            }
-            items
+impl Loaded {
+    async fn new(
+        file: &Path,
+        env: &Option<String>,
+        time_scale: f64,
+        global: &Global,
+    ) -> Result<Loaded, Failure> {
+        let manifest = read_manifest(file)?;
+        let dir = file.parent().unwrap_or(Path::new("."));
+        let bp_path = dir.join(&manifest.blueprint.value);
+        let (bp, _) = super::validate::load(std::slice::from_ref(&bp_path), &[])?;
+        manifest.check_against(&bp).map_err(Failure::invalid)?;
+        let source = crate::cli::Source::aws(vec![bp_path], vec![], env.clone(), time_scale);
+        let target = Target::resolve(&source, global).await?;
+        let repos: Vec<(String, Scope, EcrRepositorySpec)> = target
+            .graph
+            .nodes()
+            .filter(|n| n.kind == airgap_catalog::ECR_REPOSITORY.name)
+            .filter_map(|n| {
+                let spec = EcrRepositorySpec::from_attrs(&n.attrs).ok()?;
+                Some((n.id.0.clone(), n.scope.clone(), spec))
+            })
+            .collect();
+        if repos.is_empty() {
+            return Err(Failure::invalid(miette!(
+                help = "declare registries.repositories in the blueprint",
+                "the blueprint declares no repositories"
+            )));
         }
-        None => manifest
+        Ok(Loaded { manifest, target, repos })
+    }
+
+    fn provider(&self) -> Result<&Provider, Failure> {
+        match &self.target.backend {
+            Backend::Aws(p) => Ok(p),
+            _ => Err(Failure::invalid(miette!("artifacts work on AWS only"))),
+        }
+    }
+}
+
+fn severity(text: &str) -> Result<Severity, Failure> {
+    text.parse().map_err(|e: String| Failure::invalid(miette!("--fail-on: {e}")))
+}
+
+/// The items of a run: the manifest's images, or what an approved lock lists as passed.
+/// `layout`: read from an OCI layout, where each is stored under its repository and tag
+/// (and, approved, by the digest the lock approved).
+fn items_of(
+    manifest: &airgap_blueprint::Artifacts,
+    approved: Option<&Lock>,
+    env: Option<&str>,
+    layout: bool,
+) -> Result<Vec<Item>, Failure> {
+    let Some(lock) = approved else {
+        return Ok(manifest
             .images
             .iter()
             .map(|i| Item {
-                source: i.source.value.clone(),
-                platforms: i.platforms.iter().map(|p| p.value.clone()).collect(),
+                source: if layout {
+                    layout_ref(&i.repository.value, &i.tag.value, None)
+                } else {
+                    i.source.value.clone()
+                },
+                platforms: if layout {
+                    Vec::new()
+                } else {
+                    i.platforms.iter().map(|p| p.value.clone()).collect()
+                },
                 repository: i.repository.value.clone(),
                 tag: i.tag.value.clone(),
                 expect: None,
                 written: i.source.value.to_string(),
             })
-            .collect(),
+            .collect());
     };
+    if let Some(env) = env {
+        if lock.environment != env {
+            return Err(Failure::invalid(miette!(
+                help = "an approved lock goes into any environment, but says which: write that environment's name in the lock's `environment` as part of approving it",
+                "the lock was written for environment {}, not {env}",
+                lock.environment
+            )));
+        }
+    }
+    let mut items = Vec::new();
+    for e in lock.artifacts.iter().filter(|e| e.gate == Gate::Passed) {
+        let (source, platforms) = if layout {
+            (layout_ref(&e.repository, &e.tag, Some(&e.digest)), Vec::new())
+        } else {
+            let mut source = ImageRef::parse(&e.source)
+                .map_err(|x| Failure::invalid(miette!("lock entry {}: {}", e.source, x.0)))?;
+            // By the digest approved, whatever the tag names now.
+            source.digest = Some(e.source_digest.clone());
+            let platforms = if e.digest == e.source_digest {
+                Vec::new()
+            } else {
+                e.images.iter().filter_map(|i| Platform::parse(&i.platform)).collect()
+            };
+            (source, platforms)
+        };
+        items.push(Item {
+            source,
+            platforms,
+            repository: e.repository.clone(),
+            tag: e.tag.clone(),
+            expect: Some(e.digest.clone()),
+            written: e.source.clone(),
+        });
+    }
+    Ok(items)
+}
 
-    let plain: Vec<&str> = manifest.plain_http.iter().map(|s| s.value.as_str()).collect();
-    let poll = Duration::from_secs_f64((5.0 * args.time_scale).clamp(0.05, 5.0));
+/// How an image is named in a layout airgapctl wrote.
+fn layout_ref(repository: &str, tag: &str, digest: Option<&str>) -> ImageRef {
+    ImageRef {
+        registry: "layout".into(),
+        repository: repository.to_string(),
+        tag: Some(tag.to_string()),
+        digest: digest.map(str::to_string),
+    }
+}
+
+/// Where a run's images come from.
+enum From<'a> {
+    /// Their registries; these hosts over plain HTTP.
+    Registries(Vec<String>),
+    Layout(&'a airgap_artifacts::Layout),
+}
+
+/// What `sync` and `import` share.
+struct Run<'a> {
+    file: &'a Path,
+    lock: Option<PathBuf>,
+    approved: bool,
+    fail_on: Severity,
+    scan_timeout: u64,
+    time_scale: f64,
+}
+
+async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
+    let fail_on = severity(&args.fail_on)?;
+    let approved = read_lock(args.approved.as_deref())?;
+    let loaded = Loaded::new(&args.file, &args.env, args.time_scale, global).await?;
+    let items = items_of(&loaded.manifest, approved.as_ref(), Some(&loaded.target.env), false)?;
+    let plain = loaded.manifest.plain_http.iter().map(|s| s.value.clone()).collect();
+    let run = Run {
+        file: &args.file,
+        lock: args.lock.clone(),
+        approved: approved.is_some(),
+        fail_on,
+        scan_timeout: args.scan_timeout,
+        time_scale: args.time_scale,
+    };
+    push_items(&loaded, &items, From::Registries(plain), &run, global).await
+}
+
+fn read_lock(path: Option<&Path>) -> Result<Option<Lock>, Failure> {
+    path.map(Lock::read).transpose().map_err(|e| Failure::invalid(miette!("{e}")))
+}
+
+/// Copies each item into its repository, waits for its scans, gates, and writes the lock.
+async fn push_items(
+    loaded: &Loaded,
+    items: &[Item],
+    from: From<'_>,
+    run: &Run<'_>,
+    global: &Global,
+) -> CmdResult {
+    let started = Instant::now();
+    let (target, repos) = (&loaded.target, &loaded.repos);
+    let provider = loaded.provider()?;
+    let mut ecr = Ecr::connect(provider, repos[0].1.clone()).await?;
+    let fail_on = run.fail_on;
+    let poll = Duration::from_secs_f64((5.0 * run.time_scale).clamp(0.05, 5.0));
     let text = global.output == Output::Text;
     let mut outcomes = Vec::new();
-    for item in &items {
+    for item in items {
         let t0 = Instant::now();
         ecr.refresh().await?;
         let (node_id, repo_scope, spec) = repos
@@ -248,20 +344,27 @@ async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
         {
             out(&format!("created repository {} (apply sets its pull policy)\n", spec.name));
         }
-        let src = Registry::new(
-            &item.source.registry,
-            &RegistryOptions {
-                plain_http: plain.contains(&item.source.registry.as_str()),
-                proxy: None,
-                basic: None,
-            },
-        );
+        let registry;
+        let src = match &from {
+            From::Registries(plain) => {
+                registry = Registry::new(
+                    &item.source.registry,
+                    &RegistryOptions {
+                        plain_http: plain.contains(&item.source.registry),
+                        proxy: None,
+                        basic: None,
+                    },
+                );
+                Store::Registry(&registry)
+            }
+            From::Layout(l) => Store::Layout(l),
+        };
         let label = format!("{}:{}", item.repository, item.tag);
         let copied = copy_image(
             &src,
             &item.source,
             &item.platforms,
-            &ecr.registry,
+            &Store::Registry(&ecr.registry),
             &item.repository,
             &item.tag,
             &|p| {
@@ -296,11 +399,11 @@ async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
             &report.images,
             spec.scan_on_push,
             poll,
-            args.scan_timeout,
+            run.scan_timeout,
         )
         .await?;
         let gate = gate_of(&scan, fail_on);
-        if gate == Gate::Failed && approved.is_none() {
+        if gate == Gate::Failed {
             // Out of the repositories nodes pull from: a failed image is not left there.
             provider
                 .delete_image(repo_scope, &item.repository, &report.digest)
@@ -341,8 +444,8 @@ async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
         fail_on: fail_on.to_string(),
         artifacts: outcomes.iter().map(|o| o.entry.clone()).collect(),
     };
-    let lock_path = args.lock.clone().unwrap_or_else(|| default_lock(&args.file));
-    if approved.is_none() {
+    let lock_path = run.lock.clone().unwrap_or_else(|| default_lock(run.file));
+    if !run.approved {
         lock.write(&lock_path).map_err(|e| Failure::failed(miette!("{e}")))?;
     }
     let bytes: u64 = outcomes.iter().map(|o| o.bytes_copied).sum();
@@ -354,7 +457,7 @@ async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
                 "environment": target.env,
                 "registry": ecr.login.host,
                 "failOn": fail_on.to_string(),
-                "lock": (approved.is_none()).then(|| lock_path.display().to_string()),
+                "lock": (!run.approved).then(|| lock_path.display().to_string()),
                 "bytesCopied": bytes,
                 "seconds": started.elapsed().as_secs_f64(),
                 "artifacts": outcomes,
@@ -372,7 +475,7 @@ async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
                 outcomes.len() - failed,
                 failed,
                 fail_on,
-                if approved.is_none() { format!(" Lock: {}", lock_path.display()) } else { String::new() },
+                if run.approved { String::new() } else { format!(" Lock: {}", lock_path.display()) },
             ));
         }
     }
@@ -499,4 +602,290 @@ fn line(label: &str, r: &CopyReport, scan: &ScanSummary, gate: Gate, took: Durat
         took.as_secs_f64(),
         scan.status
     )
+}
+
+/// One stored image in `artifacts scan`'s report.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Stored {
+    repository: String,
+    #[serde(flatten)]
+    image: airgap_aws::artifacts::StoredImage,
+    /// Whether its findings fail the threshold (an index is never scanned: false).
+    over_threshold: bool,
+}
+
+fn is_index(media_type: &str) -> bool {
+    media_type == airgap_artifacts::copy::OCI_INDEX
+        || media_type == airgap_artifacts::copy::DOCKER_LIST
+}
+
+async fn scan(args: &ScanArgs, global: &Global) -> CmdResult {
+    let fail_on = severity(&args.fail_on)?;
+    let loaded = Loaded::new(&args.file, &args.env, args.time_scale, global).await?;
+    let provider = loaded.provider()?;
+    let poll = Duration::from_secs_f64((5.0 * args.time_scale).clamp(0.05, 5.0));
+    let mut all = Vec::new();
+    for (_, scope, spec) in &loaded.repos {
+        let images = match provider.list_images(scope, &spec.name).await {
+            Ok(i) => i,
+            // Declared, not created yet (no apply, no sync): nothing stored.
+            Err(e) if e.code == "RepositoryNotFoundException" => continue,
+            Err(e) => return Err(kind_failed(e)),
+        };
+        let images = if args.rescan {
+            let scanned: Vec<PlatformImage> = images
+                .iter()
+                .filter(|i| !is_index(&i.media_type))
+                .map(|i| PlatformImage { platform: String::new(), digest: i.digest.clone() })
+                .collect();
+            for i in &scanned {
+                provider.start_scan(scope, &spec.name, &i.digest).await.map_err(kind_failed)?;
+            }
+            wait_for_scans(provider, scope, &spec.name, &scanned, true, poll, args.scan_timeout)
+                .await?;
+            provider.list_images(scope, &spec.name).await.map_err(kind_failed)?
+        } else {
+            images
+        };
+        for image in images {
+            let over = !is_index(&image.media_type)
+                && image
+                    .findings
+                    .iter()
+                    .any(|(k, &n)| n > 0 && k.parse::<Severity>().is_ok_and(|s| s.fails(fail_on)));
+            all.push(Stored { repository: spec.name.clone(), image, over_threshold: over });
+        }
+    }
+    let over = all.iter().filter(|s| s.over_threshold).count();
+    match global.output {
+        Output::Json => out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "environment": loaded.target.env,
+                "failOn": fail_on.to_string(),
+                "images": all,
+                "overThreshold": over,
+            }))
+            .expect("serializes")
+        )),
+        Output::Text => {
+            let mut text = format!(
+                "{:<28} {:<16} {:<19} {:<12} {}\n",
+                "REPOSITORY", "TAGS", "DIGEST", "SCAN", "FINDINGS"
+            );
+            for s in &all {
+                let tags =
+                    if s.image.tags.is_empty() { "-".to_string() } else { s.image.tags.join(",") };
+                let scan = if is_index(&s.image.media_type) {
+                    "index".to_string()
+                } else {
+                    s.image.scan_status.clone().unwrap_or_else(|| "NONE".into())
+                };
+                let findings = if s.image.findings.is_empty() {
+                    "-".to_string()
+                } else {
+                    s.image
+                        .findings
+                        .iter()
+                        .map(|(k, v)| format!("{k} {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                text.push_str(&format!(
+                    "{:<28} {:<16} {:<19} {:<12} {findings}{}\n",
+                    s.repository,
+                    tags,
+                    &s.image.digest[..s.image.digest.len().min(19)],
+                    scan,
+                    if s.over_threshold { "  <- at or above --fail-on" } else { "" }
+                ));
+            }
+            text.push_str(&format!(
+                "{} image{} in {} repositor{}; {over} with findings at or above {fail_on}.\n",
+                all.len(),
+                if all.len() == 1 { "" } else { "s" },
+                loaded.repos.len(),
+                if loaded.repos.len() == 1 { "y" } else { "ies" },
+            ));
+            out(&text);
+        }
+    }
+    Ok(if over > 0 { ExitStatus::Failed } else { ExitStatus::Success })
+}
+
+/// A bundle path: a `.tar` file, else an OCI layout directory.
+fn is_tar(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "tar")
+}
+
+/// The layout directory a tar bundle is built in or unpacked to: beside it (same
+/// filesystem, so the final rename is cheap), removed afterwards.
+fn work_dir(bundle: &Path) -> PathBuf {
+    let name = bundle.file_name().and_then(|n| n.to_str()).unwrap_or("bundle");
+    bundle.with_file_name(format!(".{name}.layout"))
+}
+
+fn io_failed(what: &str, path: &Path, e: impl std::fmt::Display) -> Failure {
+    Failure::failed(miette!("{what} {}: {e}", path.display()))
+}
+
+/// `artifacts export`: the manifest's images (or an approved lock's) copied from their
+/// registries into an OCI image layout, or a tar of one, to carry across a physical gap.
+/// No AWS call: this runs on the connected side.
+async fn export(args: &ExportArgs, global: &Global) -> CmdResult {
+    let started = Instant::now();
+    let manifest = read_manifest(&args.file)?;
+    let dir = args.file.parent().unwrap_or(Path::new("."));
+    let (bp, _) = super::validate::load(&[dir.join(&manifest.blueprint.value)], &[])?;
+    manifest.check_against(&bp).map_err(Failure::invalid)?;
+    let approved = read_lock(args.approved.as_deref())?;
+    let items = items_of(&manifest, approved.as_ref(), None, false)?;
+    let layout_dir = if is_tar(&args.to) { work_dir(&args.to) } else { args.to.clone() };
+    let layout = airgap_artifacts::Layout::create(&layout_dir)
+        .map_err(|e| Failure::failed(miette!("{e}")))?;
+    let plain: Vec<String> = manifest.plain_http.iter().map(|s| s.value.clone()).collect();
+    let text = global.output == Output::Text;
+    let mut reports = Vec::new();
+    let mut failed = 0;
+    for item in &items {
+        let registry = Registry::new(
+            &item.source.registry,
+            &RegistryOptions {
+                plain_http: plain.contains(&item.source.registry),
+                proxy: None,
+                basic: None,
+            },
+        );
+        let label = format!("{}:{}", item.repository, item.tag);
+        let r = copy_image(
+            &Store::Registry(&registry),
+            &item.source,
+            &item.platforms,
+            &Store::Layout(&layout),
+            &item.repository,
+            &item.tag,
+            &|p| tracing::debug!(artifact = %label, progress = ?p, "export"),
+        )
+        .await;
+        match r {
+            Ok(r) if item.expect.as_ref().is_some_and(|d| *d != r.digest) => {
+                failed += 1;
+                if text {
+                    out(&format!(
+                        "{label:<40} FAILED: exported {} but the lock approved {}\n",
+                        r.digest,
+                        item.expect.as_deref().unwrap_or_default()
+                    ));
+                }
+            }
+            Ok(r) => {
+                if text {
+                    out(&format!(
+                        "{label:<40} {} {}\n",
+                        &r.digest[..r.digest.len().min(19)],
+                        if r.up_to_date {
+                            "up to date".to_string()
+                        } else {
+                            human_bytes(r.bytes_copied)
+                        }
+                    ));
+                }
+                reports.push(serde_json::json!({"repository": item.repository, "tag": item.tag, "source": item.written, "report": r}));
+            }
+            Err(e) => {
+                failed += 1;
+                if text {
+                    out(&format!("{label:<40} FAILED: {e}\n"));
+                }
+            }
+        }
+    }
+    if is_tar(&args.to) {
+        write_tar(&layout_dir, &args.to)?;
+        std::fs::remove_dir_all(&layout_dir)
+            .map_err(|e| io_failed("cannot remove", &layout_dir, e))?;
+    }
+    let bytes: u64 = reports.iter().filter_map(|r| r["report"]["bytesCopied"].as_u64()).sum();
+    let size = if is_tar(&args.to) {
+        std::fs::metadata(&args.to).map(|m| m.len()).unwrap_or(0)
+    } else {
+        0
+    };
+    match global.output {
+        Output::Json => out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "bundle": args.to.display().to_string(),
+                "bundleBytes": size,
+                "bytesCopied": bytes,
+                "seconds": started.elapsed().as_secs_f64(),
+                "artifacts": reports,
+                "failed": failed,
+            }))
+            .expect("serializes")
+        )),
+        Output::Text => out(&format!(
+            "{} artifact{} exported to {} ({} copied in {:.1} s){}.\n",
+            reports.len(),
+            if reports.len() == 1 { "" } else { "s" },
+            args.to.display(),
+            human_bytes(bytes),
+            started.elapsed().as_secs_f64(),
+            if failed > 0 { format!("; {failed} failed") } else { String::new() }
+        )),
+    }
+    Ok(if failed > 0 { ExitStatus::Failed } else { ExitStatus::Success })
+}
+
+/// The layout as an uncompressed tar (its blobs are compressed already), written to a
+/// temporary name and renamed: a killed export leaves no truncated bundle.
+fn write_tar(layout: &Path, to: &Path) -> Result<(), Failure> {
+    let tmp = to.with_extension("tar.partial");
+    let file = std::fs::File::create(&tmp).map_err(|e| io_failed("cannot create", &tmp, e))?;
+    let mut tar = tar::Builder::new(std::io::BufWriter::new(file));
+    tar.mode(tar::HeaderMode::Deterministic);
+    tar.append_dir_all(".", layout).map_err(|e| io_failed("cannot write", &tmp, e))?;
+    let file = tar.into_inner().map_err(|e| io_failed("cannot write", &tmp, e))?;
+    file.into_inner()
+        .map_err(|e| io_failed("cannot write", &tmp, e.error()))?
+        .sync_all()
+        .map_err(|e| io_failed("cannot write", &tmp, e))?;
+    std::fs::rename(&tmp, to).map_err(|e| io_failed("cannot rename", &tmp, e))
+}
+
+/// `artifacts import`: a bundle `export` wrote, pushed into the environment's
+/// repositories like `sync` (HEAD first, scans, gate, lock), from the disk.
+async fn import(args: &ImportArgs, global: &Global) -> CmdResult {
+    let fail_on = severity(&args.fail_on)?;
+    let approved = read_lock(args.approved.as_deref())?;
+    let loaded = Loaded::new(&args.file, &args.env, args.time_scale, global).await?;
+    let items = items_of(&loaded.manifest, approved.as_ref(), Some(&loaded.target.env), true)?;
+    let unpacked = is_tar(&args.from).then(|| work_dir(&args.from));
+    if let Some(dir) = &unpacked {
+        let _ = std::fs::remove_dir_all(dir);
+        let file = std::fs::File::open(&args.from)
+            .map_err(|e| Failure::invalid(miette!("cannot read {}: {e}", args.from.display())))?;
+        let mut tar = tar::Archive::new(std::io::BufReader::new(file));
+        // unpack() refuses entries that would land outside `dir` (`..`, absolute paths).
+        tar.unpack(dir).map_err(|e| {
+            Failure::invalid(miette!("{} is not a readable tar: {e}", args.from.display()))
+        })?;
+    }
+    let dir = unpacked.clone().unwrap_or_else(|| args.from.clone());
+    let layout =
+        airgap_artifacts::Layout::open(&dir).map_err(|e| Failure::invalid(miette!("{e}")))?;
+    let run = Run {
+        file: &args.file,
+        lock: args.lock.clone(),
+        approved: approved.is_some(),
+        fail_on,
+        scan_timeout: args.scan_timeout,
+        time_scale: args.time_scale,
+    };
+    let result = push_items(&loaded, &items, From::Layout(&layout), &run, global).await;
+    if let Some(dir) = &unpacked {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
 }
