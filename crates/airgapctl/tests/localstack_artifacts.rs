@@ -430,3 +430,83 @@ fn a_bad_manifest_is_refused_at_its_line_before_any_call() {
     assert!(run.stderr.contains("artifacts.yaml:5:"), "{}", run.stderr);
     assert!(run.stderr.contains("mirror/app"), "the fix names the declared ones: {}", run.stderr);
 }
+
+/// The layer digest and size of an image manifest stored in a test image's layout.
+fn layer_of(image: &oci::TestImage, manifest_digest: &str) -> (String, u64) {
+    let hex = manifest_digest.trim_start_matches("sha256:");
+    let bytes = std::fs::read(image.layout.join("blobs/sha256").join(hex)).unwrap();
+    let m: Value = serde_json::from_slice(&bytes).unwrap();
+    (
+        m["layers"][0]["digest"].as_str().unwrap().to_string(),
+        m["layers"][0]["size"].as_u64().unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_cut_off_mid_copy_resumes_with_what_is_missing() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let a = ls.account().await.expect("account");
+    ls.set_time_scale(&a, SCALE).await.unwrap();
+    let env = format!("res{}", &a.id()[..6]);
+    let cli = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "artifacts-resume", ls.endpoint())
+        .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
+    cli.write("bp.yaml", &blueprint(&env, &a));
+    let storage = cli.dir().join("registry");
+    let reg = LocalRegistry::start(&storage).expect("docker-registry");
+    let img = oci::build_image(cli.dir(), "3.0", &["linux/amd64", "linux/arm64"], a.id()).unwrap();
+    oci::push(&img, &format!("{}/demo/app:3.0", reg.host)).unwrap();
+    cli.write(
+        "artifacts.yaml",
+        &format!(
+            "apiVersion: airgapctl.dev/v1alpha1\nkind: Artifacts\nblueprint: bp.yaml\n\
+             plainHttp: [\"{h}\"]\nimages:\n  - {{ source: \"{h}/demo/app:3.0\", repository: mirror/app }}\n",
+            h = reg.host
+        ),
+    );
+
+    // The source loses the arm64 layer (its data file, in the distribution registry's
+    // storage layout) while the copy runs: amd64 arrives whole, arm64 does not.
+    let (layer, layer_size) = layer_of(&img, &img.images[1].1);
+    let hex = layer.trim_start_matches("sha256:");
+    let data =
+        storage.join("data/docker/registry/v2/blobs/sha256").join(&hex[..2]).join(hex).join("data");
+    let aside = data.with_extension("aside");
+    std::fs::rename(&data, &aside).expect("the layer's data file in the registry's storage");
+    let cut = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
+    check(&cut, 1, "sync with the source cut off mid-copy");
+    let r = json_of(&cut);
+    let entry = &r["artifacts"][0];
+    assert_eq!(entry["gate"], "failed", "{entry}");
+    assert!(entry["error"].as_str().unwrap().contains(&layer[..19]), "{entry}");
+    // No tag on a partial image: nodes cannot pull half of it.
+    let (host, creds) = ecr_login(&ls, &a).await;
+    let proxy = ls.endpoint().to_string();
+    assert!(
+        oci::inspect_raw(&format!("{host}/mirror/app:3.0"), Some(&creds), Some(&proxy)).is_err()
+    );
+    assert!(oci::inspect_raw(
+        &format!("{host}/mirror/app@{}", img.images[0].1),
+        Some(&creds),
+        Some(&proxy)
+    )
+    .is_ok());
+
+    // The source is whole again: the next run sends what is missing, and only that.
+    std::fs::rename(&aside, &data).unwrap();
+    let resumed = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
+    check(&resumed, 0, "resumed sync");
+    let r = json_of(&resumed);
+    let entry = &r["artifacts"][0];
+    assert_eq!(entry["digest"], img.index_digest, "{entry}");
+    let sent = entry["bytesCopied"].as_u64().unwrap();
+    assert!(
+        sent >= layer_size && sent < img.blob_bytes,
+        "sent {sent} of {}: {entry}",
+        img.blob_bytes
+    );
+    eprintln!("resumed: {sent} bytes of {} sent again", img.blob_bytes);
+    let raw =
+        oci::inspect_raw(&format!("{host}/mirror/app:3.0"), Some(&creds), Some(&proxy)).unwrap();
+    assert_eq!(oci::sha256(&raw), img.index_digest);
+    check(&cli.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
+}
