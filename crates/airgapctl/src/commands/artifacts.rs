@@ -360,6 +360,7 @@ async fn push_items(
             From::Layout(l) => Store::Layout(l),
         };
         let label = format!("{}:{}", item.repository, item.tag);
+        let bar = bar(text, &label);
         let copied = copy_image(
             &src,
             &item.source,
@@ -367,11 +368,10 @@ async fn push_items(
             &Store::Registry(&ecr.registry),
             &item.repository,
             &item.tag,
-            &|p| {
-                tracing::debug!(artifact = %label, progress = ?p, "copy");
-            },
+            &|p| on_progress(&bar, &label, p),
         )
         .await;
+        bar.finish_and_clear();
         let report = match copied {
             Ok(r) => r,
             Err(e) => {
@@ -714,6 +714,35 @@ async fn scan(args: &ScanArgs, global: &Global) -> CmdResult {
     Ok(if over > 0 { ExitStatus::Failed } else { ExitStatus::Success })
 }
 
+/// A bar per artifact, counting the bytes sent, on a terminal (hidden elsewhere: logs and
+/// pipes get the line printed when the artifact is done).
+fn bar(text: bool, label: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !text || !std::io::stdout().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner().with_prefix(label.to_string());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {prefix:<40} {bytes} sent ({binary_bytes_per_sec}) {msg}",
+        )
+        .expect("a valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn on_progress(bar: &indicatif::ProgressBar, label: &str, p: airgap_artifacts::Progress) {
+    tracing::debug!(artifact = %label, progress = ?p, "copy");
+    if let airgap_artifacts::Progress::Blob { bytes, skipped, .. } = p {
+        if skipped {
+            bar.set_message("(some blobs there already)");
+        } else {
+            bar.inc(bytes);
+        }
+    }
+}
+
 /// A bundle path: a `.tar` file, else an OCI layout directory.
 fn is_tar(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "tar")
@@ -758,6 +787,7 @@ async fn export(args: &ExportArgs, global: &Global) -> CmdResult {
             },
         );
         let label = format!("{}:{}", item.repository, item.tag);
+        let bar = bar(text, &label);
         let r = copy_image(
             &Store::Registry(&registry),
             &item.source,
@@ -765,9 +795,10 @@ async fn export(args: &ExportArgs, global: &Global) -> CmdResult {
             &Store::Layout(&layout),
             &item.repository,
             &item.tag,
-            &|p| tracing::debug!(artifact = %label, progress = ?p, "export"),
+            &|p| on_progress(&bar, &label, p),
         )
         .await;
+        bar.finish_and_clear();
         match r {
             Ok(r) if item.expect.as_ref().is_some_and(|d| *d != r.digest) => {
                 failed += 1;
