@@ -120,6 +120,18 @@ pub fn build_image(
     platforms: &[&str],
     salt: &str,
 ) -> Result<TestImage, OciError> {
+    build_image_sized(dir, tag, platforms, salt, 0)
+}
+
+/// [`build_image`] with `random` bytes of incompressible data in each layer, for copies
+/// that take measurable time.
+pub fn build_image_sized(
+    dir: &Path,
+    tag: &str,
+    platforms: &[&str],
+    salt: &str,
+    random: usize,
+) -> Result<TestImage, OciError> {
     let layout = dir.join(format!("layout-{tag}"));
     std::fs::create_dir_all(layout.join("blobs/sha256")).map_err(|e| fail("layout", e))?;
     std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
@@ -137,6 +149,12 @@ pub fn build_image(
             content.push_str(&format!("{i:05} {salt} {p}\n"));
         }
         std::fs::write(root.join("etc/airgap-test"), content).map_err(|e| fail("rootfs", e))?;
+        if random > 0 {
+            let mut noise = vec![0u8; random];
+            let mut f = std::fs::File::open("/dev/urandom").map_err(|e| fail("urandom", e))?;
+            std::io::Read::read_exact(&mut f, &mut noise).map_err(|e| fail("urandom", e))?;
+            std::fs::write(root.join("etc/noise"), noise).map_err(|e| fail("rootfs", e))?;
+        }
         let tar = Command::new("tar")
             .args([
                 "--sort=name",
@@ -156,17 +174,17 @@ pub fn build_image(
             return Err(fail("tar", String::from_utf8_lossy(&tar.stderr)));
         }
         let diff_id = sha256(&tar.stdout);
-        let mut gz = Command::new("gzip")
+        // Through a file: a pipe both ways would deadlock once gzip's output fills its pipe.
+        let tar_file = dir.join(format!("layer-{tag}-{os}-{arch}.tar"));
+        std::fs::write(&tar_file, &tar.stdout).map_err(|e| fail("tar", e))?;
+        let gz = Command::new("gzip")
             .args(["-n", "-c"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
+            .arg(&tar_file)
+            .output()
             .map_err(|e| fail("gzip", e))?;
-        {
-            use std::io::Write;
-            gz.stdin.take().expect("piped").write_all(&tar.stdout).map_err(|e| fail("gzip", e))?;
+        if !gz.status.success() {
+            return Err(fail("gzip", String::from_utf8_lossy(&gz.stderr)));
         }
-        let gz = gz.wait_with_output().map_err(|e| fail("gzip", e))?;
         let (layer_digest, layer_size) = blob(&layout, &gz.stdout)?;
         let config = json!({
             "architecture": arch,
@@ -272,4 +290,47 @@ pub fn inspect_json(
 ) -> Result<Value, OciError> {
     let raw = inspect_raw(reference, creds, proxy)?;
     serde_json::from_slice(&raw).map_err(|e| fail("manifest JSON", e))
+}
+
+/// A TCP proxy in front of `upstream` (`host:port`) that sends the upstream's answers at
+/// about `bytes_per_sec`: a slow source, so a copy can be stopped in the middle. Runs until
+/// the runtime that started it ends.
+pub async fn slow_proxy(upstream: &str, bytes_per_sec: u64) -> Result<String, OciError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener =
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| fail("proxy bind", e))?;
+    let host = listener.local_addr().map_err(|e| fail("proxy addr", e))?.to_string();
+    let upstream = upstream.to_string();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let up = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut cr, &mut sw).await;
+                    let _ = sw.shutdown().await;
+                });
+                // 20 chunks a second.
+                let mut buf = vec![0u8; (bytes_per_sec / 20).max(1) as usize];
+                loop {
+                    match sr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if cw.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    }
+                }
+                let _ = cw.shutdown().await;
+                up.abort();
+            });
+        }
+    });
+    Ok(host)
 }

@@ -510,3 +510,66 @@ async fn a_sync_cut_off_mid_copy_resumes_with_what_is_missing() {
     assert_eq!(oci::sha256(&raw), img.index_digest);
     check(&cli.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_killed_mid_copy_resumes_with_what_is_missing() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let a = ls.account().await.expect("account");
+    ls.set_time_scale(&a, SCALE).await.unwrap();
+    let env = format!("kil{}", &a.id()[..6]);
+    let cli = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "artifacts-kill", ls.endpoint())
+        .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
+    cli.write("bp.yaml", &blueprint(&env, &a));
+    let reg = LocalRegistry::start(&cli.dir().join("registry")).expect("docker-registry");
+    // Two platforms of 2 MiB of noise each, served at 1 MiB/s: a copy of 4 s or more.
+    let img =
+        oci::build_image_sized(cli.dir(), "4.0", &["linux/amd64", "linux/arm64"], a.id(), 2 << 20)
+            .unwrap();
+    oci::push(&img, &format!("{}/demo/big:4.0", reg.host)).unwrap();
+    let slow = oci::slow_proxy(&reg.host, 1 << 20).await.unwrap();
+    let manifest = |host: &str| {
+        format!(
+            "apiVersion: airgapctl.dev/v1alpha1\nkind: Artifacts\nblueprint: bp.yaml\n\
+             plainHttp: [\"{host}\"]\nimages:\n  - {{ source: \"{host}/demo/big:4.0\", repository: mirror/app }}\n"
+        )
+    };
+    cli.write("artifacts.yaml", &manifest(&slow));
+
+    // Killed (SIGKILL: no cleanup of its own) once the first platform's image is in ECR,
+    // while the second one's layer streams.
+    let mut child = cli
+        .command(&["artifacts", "sync", "-f", "artifacts.yaml"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (host, creds) = ecr_login(&ls, &a).await;
+    let proxy = ls.endpoint().to_string();
+    let first = format!("{host}/mirror/app@{}", img.images[0].1);
+    let t0 = std::time::Instant::now();
+    while oci::inspect_raw(&first, Some(&creds), Some(&proxy)).is_err() {
+        assert!(child.try_wait().unwrap().is_none(), "the sync ended before it was killed");
+        assert!(t0.elapsed().as_secs() < 60, "the first image never arrived");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    eprintln!("killed after {:.1} s", t0.elapsed().as_secs_f64());
+    assert!(
+        oci::inspect_raw(&format!("{host}/mirror/app:4.0"), Some(&creds), Some(&proxy)).is_err()
+    );
+
+    // From the registry at full speed: only what is missing goes.
+    cli.write("artifacts.yaml", &manifest(&reg.host));
+    let resumed = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
+    check(&resumed, 0, "resumed after the kill");
+    let entry = &json_of(&resumed)["artifacts"][0];
+    assert_eq!(entry["digest"], img.index_digest, "{entry}");
+    let sent = entry["bytesCopied"].as_u64().unwrap();
+    assert!(sent < img.blob_bytes * 3 / 4, "sent {sent} of {}: {entry}", img.blob_bytes);
+    eprintln!("resumed: {sent} bytes of {} sent again", img.blob_bytes);
+    let raw =
+        oci::inspect_raw(&format!("{host}/mirror/app:4.0"), Some(&creds), Some(&proxy)).unwrap();
+    assert_eq!(oci::sha256(&raw), img.index_digest);
+    check(&cli.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
+}
