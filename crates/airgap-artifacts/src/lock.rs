@@ -42,6 +42,9 @@ pub struct LockEntry {
     pub gate: Gate,
     /// RFC 3339, UTC.
     pub synced_at: String,
+    /// A Helm chart (an OCI artifact ECR does not scan), not a container image.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chart: bool,
 }
 
 /// Findings by severity over the artifact's images, as ECR reported them.
@@ -119,6 +122,7 @@ mod tests {
                 },
                 gate: Gate::Failed,
                 synced_at: "2026-12-02T00:00:00Z".into(),
+                chart: false,
             }],
         };
         lock.write(&path).unwrap();

@@ -10,6 +10,9 @@
 //!   - source: docker.io/library/nginx:1.27.3
 //!     repository: mirror/nginx      # one of the blueprint's registries.repositories
 //!     platforms: [linux/amd64]      # default: every platform of the source
+//! charts:                           # Helm charts stored as OCI artifacts
+//!   - source: oci://ghcr.io/example/charts/app:1.2.3
+//!     repository: charts/app
 //! ```
 
 use std::fmt;
@@ -48,6 +51,9 @@ pub struct ImageEntry {
     pub tag: Spanned<String>,
     /// The platforms wanted; empty: all of the source's.
     pub platforms: Vec<Spanned<Platform>>,
+    /// A Helm chart stored as an OCI artifact (`charts:`), not a container image: ECR
+    /// does not scan it.
+    pub chart: bool,
 }
 
 /// A reference in the grammar of the distribution project's `reference` package (what

@@ -334,3 +334,59 @@ pub async fn slow_proxy(upstream: &str, bytes_per_sec: u64) -> Result<String, Oc
     });
     Ok(host)
 }
+
+/// A Helm chart as an OCI artifact (Helm's `helm push` form: a config of media type
+/// `application/vnd.cncf.helm.config.v1+json` and the chart's .tgz as the one layer), in
+/// a layout under `dir`, tagged with its version. Its manifest digest is `index_digest`.
+pub fn build_chart(dir: &Path, name: &str, version: &str) -> Result<TestImage, OciError> {
+    let layout = dir.join(format!("chart-{name}-{version}"));
+    std::fs::create_dir_all(layout.join("blobs/sha256")).map_err(|e| fail("layout", e))?;
+    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
+        .map_err(|e| fail("layout", e))?;
+    let src = dir.join(format!("chart-src-{name}-{version}"));
+    std::fs::create_dir_all(src.join(name)).map_err(|e| fail("chart", e))?;
+    std::fs::write(
+        src.join(name).join("Chart.yaml"),
+        format!("apiVersion: v2\nname: {name}\nversion: {version}\n"),
+    )
+    .map_err(|e| fail("chart", e))?;
+    let tgz = src.join("chart.tgz");
+    let out = Command::new("tar")
+        .args(["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-czf"])
+        .arg(&tgz)
+        .arg("-C")
+        .arg(&src)
+        .arg(name)
+        .output()
+        .map_err(|e| fail("tar", e))?;
+    if !out.status.success() {
+        return Err(fail("tar", String::from_utf8_lossy(&out.stderr)));
+    }
+    let (layer, layer_size) = blob(&layout, &std::fs::read(&tgz).map_err(|e| fail("chart", e))?)?;
+    let config = json!({"apiVersion": "v2", "name": name, "version": version});
+    let (config_digest, config_size) = blob(&layout, config.to_string().as_bytes())?;
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json", "digest": config_digest, "size": config_size},
+        "layers": [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "digest": layer, "size": layer_size}],
+    });
+    let (digest, size) = blob(&layout, manifest.to_string().as_bytes())?;
+    let top = json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest,
+            "size": size,
+            "annotations": {"org.opencontainers.image.ref.name": version},
+        }],
+    });
+    std::fs::write(layout.join("index.json"), top.to_string()).map_err(|e| fail("layout", e))?;
+    Ok(TestImage {
+        layout,
+        tag: version.to_string(),
+        index_digest: digest.clone(),
+        images: vec![("chart".into(), digest)],
+        blob_bytes: layer_size + config_size,
+    })
+}

@@ -20,7 +20,7 @@ fn blueprint(env: &str, a: &Account) -> String {
          vpcs:\n  - name: workload\n    account: main\n    cidr: 10.10.0.0/16\n    \
          subnets: {{ controlPlane: 28, dataPlane: 22, endpoints: 26, transit: 28 }}\n    \
          endpoints:\n      gateway: [s3]\n      interface: [sts, ecr.api, ecr.dkr]\n\
-         registries:\n  account: main\n  repositories: [mirror/app, mirror/tool, mirror/risky]\n",
+         registries:\n  account: main\n  repositories: [mirror/app, mirror/tool, mirror/risky, charts/demo]\n",
         a.id()
     )
 }
@@ -571,5 +571,40 @@ async fn a_sync_killed_mid_copy_resumes_with_what_is_missing() {
     let raw =
         oci::inspect_raw(&format!("{host}/mirror/app:4.0"), Some(&creds), Some(&proxy)).unwrap();
     assert_eq!(oci::sha256(&raw), img.index_digest);
+    check(&cli.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn charts_are_copied_as_oci_artifacts_and_not_gated_on_scans() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let a = ls.account().await.expect("account");
+    ls.set_time_scale(&a, SCALE).await.unwrap();
+    let env = format!("chr{}", &a.id()[..6]);
+    let cli = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "artifacts-chart", ls.endpoint())
+        .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
+    cli.write("bp.yaml", &blueprint(&env, &a));
+    let reg = LocalRegistry::start(&cli.dir().join("registry")).expect("docker-registry");
+    let chart = oci::build_chart(cli.dir(), "demo", "0.1.0").unwrap();
+    oci::push(&chart, &format!("{}/charts/demo:0.1.0", reg.host)).unwrap();
+    cli.write(
+        "artifacts.yaml",
+        &format!(
+            "apiVersion: airgapctl.dev/v1alpha1\nkind: Artifacts\nblueprint: bp.yaml\n\
+             plainHttp: [\"{h}\"]\ncharts:\n  - {{ source: \"oci://{h}/charts/demo:0.1.0\", repository: charts/demo }}\n",
+            h = reg.host
+        ),
+    );
+    let run = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
+    check(&run, 0, "sync of a chart");
+    let entry = &json_of(&run)["artifacts"][0];
+    assert_eq!(entry["digest"], chart.index_digest, "{entry}");
+    assert_eq!(entry["chart"], true, "{entry}");
+    assert_eq!(entry["gate"], "passed", "{entry}");
+    assert!(entry["scan"]["status"].as_str().unwrap().starts_with("NOT_SCANNED"), "{entry}");
+    let (host, creds) = ecr_login(&ls, &a).await;
+    let m =
+        oci::inspect_json(&format!("{host}/charts/demo:0.1.0"), Some(&creds), Some(ls.endpoint()))
+            .unwrap();
+    assert_eq!(m["config"]["mediaType"], "application/vnd.cncf.helm.config.v1+json", "{m}");
     check(&cli.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
 }

@@ -36,9 +36,16 @@ impl Parser<'_> {
         let mut images = Vec::new();
         // (repository, tag) -> where first written: two entries that would write one tag.
         let mut seen: HashMap<(String, String), SourceSpan> = HashMap::new();
-        if let Some((_, v)) = self.req(&o, "images", "the artifacts manifest") {
-            for item in self.list(v, "`images`") {
-                let Some(img) = self.image(item) else { continue };
+        let mut entries: Vec<(&Node, bool)> = Vec::new();
+        if let Some((_, v)) = self.get(&o, "images") {
+            entries.extend(self.list(v, "`images`").iter().map(|n| (n, false)));
+        }
+        if let Some((_, v)) = self.get(&o, "charts") {
+            entries.extend(self.list(v, "`charts`").iter().map(|n| (n, true)));
+        }
+        {
+            for (item, chart) in entries {
+                let Some(img) = self.image(item, chart) else { continue };
                 let key = (img.repository.value.clone(), img.tag.value.clone());
                 if let Some(&first) = seen.get(&key) {
                     self.sink
@@ -58,16 +65,24 @@ impl Parser<'_> {
         }
         if images.is_empty() && self.sink.problems.is_empty() {
             self.sink
-                .report(Code::Missing, o.owner, "the manifest lists no images", "no images")
-                .help("list images under `images:` (see docs/artifacts.md)");
+                .report(Code::Missing, o.owner, "the manifest lists no images or charts", "nothing to copy")
+                .help("list images under `images:` and charts under `charts:` (see docs/artifacts.md)");
         }
         Some(Artifacts { source: self.sink.source.clone(), blueprint, plain_http, images })
     }
 
-    fn image(&mut self, item: &Node) -> Option<ImageEntry> {
-        let o = self.obj(item, Self::item_owner(item), "an image", keys::IMAGE)?;
-        let text = self.req_string(&o, "source", "an image");
-        let source = match ImageRef::parse(&text.value) {
+    fn image(&mut self, item: &Node, chart: bool) -> Option<ImageEntry> {
+        let (noun, allowed) =
+            if chart { ("a chart", keys::CHART) } else { ("an image", keys::IMAGE) };
+        let o = self.obj(item, Self::item_owner(item), noun, allowed)?;
+        let text = self.req_string(&o, "source", noun);
+        // Helm writes OCI chart references as oci://...
+        let reference = if chart {
+            text.value.strip_prefix("oci://").unwrap_or(&text.value)
+        } else {
+            &text.value
+        };
+        let source = match ImageRef::parse(reference) {
             Ok(r) => Spanned::new(r, text.span),
             Err(e) if !text.value.is_empty() => {
                 self.sink
@@ -82,7 +97,7 @@ impl Parser<'_> {
             }
             Err(_) => return None,
         };
-        let repository = self.req_string(&o, "repository", "an image");
+        let repository = self.req_string(&o, "repository", noun);
         if !repository.value.is_empty() && !crate::validate::is_repository_name(&repository.value) {
             self.sink
                 .report(
@@ -152,6 +167,6 @@ impl Parser<'_> {
                 }
             }
         }
-        Some(ImageEntry { source, repository, tag, platforms })
+        Some(ImageEntry { source, repository, tag, platforms, chart })
     }
 }

@@ -90,7 +90,9 @@ pub(crate) mod keys {
     pub const TAINT: &[&str] = &["key", "value", "effect"];
     pub const UPDATE_CONFIG: &[&str] = &["maxUnavailable", "maxUnavailablePercentage"];
     pub const REGISTRIES: &[&str] = &["account", "repositories"];
-    pub const ARTIFACTS: &[&str] = &["apiVersion", "kind", "blueprint", "plainHttp", "images"];
+    pub const ARTIFACTS: &[&str] =
+        &["apiVersion", "kind", "blueprint", "plainHttp", "images", "charts"];
+    pub const CHART: &[&str] = &["source", "repository", "tag"];
     pub const IMAGE: &[&str] = &["source", "repository", "tag", "platforms"];
 }
 

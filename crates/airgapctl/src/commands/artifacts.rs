@@ -42,6 +42,8 @@ struct Item {
     expect: Option<String>,
     /// The source as the manifest (or the lock) writes it.
     written: String,
+    /// A Helm chart: copied, not scanned (ECR scans container images).
+    chart: bool,
 }
 
 /// What a sync did to one artifact, as `--output json` prints it.
@@ -225,6 +227,7 @@ fn items_of(
                 tag: i.tag.value.clone(),
                 expect: None,
                 written: i.source.value.to_string(),
+                chart: i.chart,
             })
             .collect());
     };
@@ -260,6 +263,7 @@ fn items_of(
             tag: e.tag.clone(),
             expect: Some(e.digest.clone()),
             written: e.source.clone(),
+            chart: e.chart,
         });
     }
     Ok(items)
@@ -392,16 +396,22 @@ async fn push_items(
                 continue;
             }
         }
-        let scan = wait_for_scans(
-            provider,
-            repo_scope,
-            &item.repository,
-            &report.images,
-            spec.scan_on_push,
-            poll,
-            run.scan_timeout,
-        )
-        .await?;
+        let scan = if item.chart {
+            // ECR's scans read container images' packages; a chart has none (the emulator,
+            // like ECR, answers UNSUPPORTED_IMAGE). Its images are listed and gated as images.
+            ScanSummary { status: NOT_SCANNED.into(), findings: Default::default() }
+        } else {
+            wait_for_scans(
+                provider,
+                repo_scope,
+                &item.repository,
+                &report.images,
+                spec.scan_on_push,
+                poll,
+                run.scan_timeout,
+            )
+            .await?
+        };
         let gate = gate_of(&scan, fail_on);
         if gate == Gate::Failed {
             // Out of the repositories nodes pull from: a failed image is not left there.
@@ -427,6 +437,7 @@ async fn push_items(
                 scan,
                 gate,
                 synced_at: now_rfc3339(),
+                chart: item.chart,
             },
             bytes_copied: report.bytes_copied,
             blobs_copied: report.blobs_copied,
@@ -494,6 +505,7 @@ fn failed_outcome(item: &Item, error: &str, t0: Instant) -> Outcome {
             scan: ScanSummary { status: "NOT_COPIED".into(), findings: Default::default() },
             gate: Gate::Failed,
             synced_at: now_rfc3339(),
+            chart: item.chart,
         },
         bytes_copied: 0,
         blobs_copied: 0,
@@ -554,13 +566,16 @@ async fn wait_for_scans(
     Ok(summary)
 }
 
-/// Passed: a complete scan with nothing at or above the threshold.
+/// The scan status of a chart.
+const NOT_SCANNED: &str = "NOT_SCANNED (a Helm chart)";
+
+/// Passed: a complete scan with nothing at or above the threshold (a chart: not scanned).
 fn gate_of(scan: &ScanSummary, fail_on: Severity) -> Gate {
     let over = scan
         .findings
         .iter()
         .any(|(k, &n)| n > 0 && k.parse::<Severity>().is_ok_and(|s| s.fails(fail_on)));
-    if scan.status == "COMPLETE" && !over {
+    if (scan.status == "COMPLETE" || scan.status == NOT_SCANNED) && !over {
         Gate::Passed
     } else {
         Gate::Failed
