@@ -134,13 +134,18 @@ impl<'p> Ecr<'p> {
     /// A fresh password when the one held has less than half an hour left: a copy started
     /// with it may take that long.
     async fn refresh(&mut self) -> Result<(), Failure> {
-        let left = self.login.expires_at.duration_since(SystemTime::now()).unwrap_or_default();
-        if left < Duration::from_secs(1800) {
+        if needs_login(self.login.expires_at, SystemTime::now()) {
             self.login = self.provider.registry_login(&self.scope).await.map_err(kind_failed)?;
             self.registry = Self::registry(self.provider, &self.login);
         }
         Ok(())
     }
+}
+
+/// A password with less than half an hour left is replaced before the next artifact: one
+/// copy may take that long, and ECR refuses an expired one mid-upload.
+fn needs_login(expires_at: SystemTime, now: SystemTime) -> bool {
+    expires_at.duration_since(now).unwrap_or_default() < Duration::from_secs(1800)
 }
 
 fn kind_failed(e: airgap_engine::KindError) -> Failure {
@@ -934,4 +939,41 @@ async fn import(args: &ImportArgs, global: &Global) -> CmdResult {
         let _ = std::fs::remove_dir_all(dir);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_is_renewed_half_an_hour_before_it_expires() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        // As issued: 12 hours.
+        assert!(!needs_login(now + Duration::from_secs(12 * 3600), now));
+        assert!(!needs_login(now + Duration::from_secs(1801), now));
+        assert!(needs_login(now + Duration::from_secs(1799), now));
+        // Expired already (a laptop that slept).
+        assert!(needs_login(now - Duration::from_secs(60), now));
+    }
+
+    #[test]
+    fn the_gate_passes_complete_scans_under_the_threshold_and_charts() {
+        let scan = |status: &str, f: &[(&str, u64)]| ScanSummary {
+            status: status.into(),
+            findings: f.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        };
+        assert_eq!(gate_of(&scan("COMPLETE", &[("MEDIUM", 3)]), Severity::High), Gate::Passed);
+        assert_eq!(gate_of(&scan("COMPLETE", &[("HIGH", 1)]), Severity::High), Gate::Failed);
+        assert_eq!(gate_of(&scan("COMPLETE", &[("HIGH", 0)]), Severity::High), Gate::Passed);
+        assert_eq!(gate_of(&scan("UNSUPPORTED_IMAGE", &[]), Severity::High), Gate::Failed);
+        assert_eq!(gate_of(&scan("NOT_COMPLETE after 600 s", &[]), Severity::High), Gate::Failed);
+        assert_eq!(gate_of(&scan(NOT_SCANNED, &[]), Severity::Critical), Gate::Passed);
+    }
+
+    #[test]
+    fn dates_are_rfc3339_utc() {
+        let t = now_rfc3339();
+        assert_eq!(t.len(), 20, "{t}");
+        assert!(t.starts_with("20") && t.ends_with('Z') && &t[10..11] == "T", "{t}");
+    }
 }
