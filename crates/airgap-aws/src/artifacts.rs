@@ -7,11 +7,10 @@ use std::time::{Duration, SystemTime};
 
 use airgap_catalog::spec::EcrRepositorySpec;
 use airgap_engine::{KindError, Scope};
-use aws_sdk_ecr::types::{ImageIdentifier, ImageScanningConfiguration, Tag};
+use aws_sdk_ecr::types::ImageIdentifier;
 
 use crate::ecr::Ecr;
 use crate::errors::classify;
-use crate::tags;
 
 /// Credentials for the registry's distribution API.
 #[derive(Clone)]
@@ -109,26 +108,7 @@ pub async fn ensure_repository(
         Err(e) if e.code == "RepositoryNotFoundException" => {}
         Err(e) => return Err(e),
     }
-    let mut req = c
-        .create_repository()
-        .repository_name(&spec.name)
-        .image_tag_mutability(if spec.immutable_tags {
-            aws_sdk_ecr::types::ImageTagMutability::Immutable
-        } else {
-            aws_sdk_ecr::types::ImageTagMutability::Mutable
-        })
-        .image_scanning_configuration(
-            ImageScanningConfiguration::builder().scan_on_push(spec.scan_on_push).build(),
-        );
-    for (k, v) in tags::standard(env, node_id) {
-        req = req.tags(
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| KindError::fatal("BadTag", e.to_string()))?,
-        );
-    }
+    let req = crate::ecr::create_request(c, spec, env, node_id)?;
     match req.send().await.map_err(classify) {
         Ok(_) => Ok(true),
         // Another run made it between the calls.
@@ -176,16 +156,9 @@ pub async fn scan_state(
     let status = out.image_scan_status();
     let name = status.and_then(|s| s.status()).map(|s| s.as_str().to_string()).unwrap_or_default();
     Ok(match name.as_str() {
-        "COMPLETE" | "ACTIVE" => ScanState::Complete(
-            out.image_scan_findings()
-                .and_then(|f| f.finding_severity_counts())
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.as_str().to_string(), u64::try_from(*v).unwrap_or(0)))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        ),
+        "COMPLETE" | "ACTIVE" => ScanState::Complete(crate::ecr::severity_counts(
+            out.image_scan_findings().and_then(|f| f.finding_severity_counts()),
+        )),
         "IN_PROGRESS" | "PENDING" => ScanState::InProgress,
         _ => ScanState::Other {
             status: name,
@@ -273,15 +246,9 @@ pub async fn list_images(
                 .image_scan_status()
                 .and_then(|s| s.status())
                 .map(|s| s.as_str().to_string()),
-            findings: d
-                .image_scan_findings_summary()
-                .and_then(|f| f.finding_severity_counts())
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.as_str().to_string(), u64::try_from(*v).unwrap_or(0)))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            findings: crate::ecr::severity_counts(
+                d.image_scan_findings_summary().and_then(|f| f.finding_severity_counts()),
+            ),
         })
         .collect())
 }

@@ -214,6 +214,47 @@ fn mutability(immutable: bool) -> ImageTagMutability {
     }
 }
 
+/// CreateRepository with the spec's settings and the environment's tags, in the same call
+/// (its pull policy is a call of its own: CreateRepository takes none).
+pub(crate) fn create_request(
+    c: &aws_sdk_ecr::Client,
+    spec: &EcrRepositorySpec,
+    env: &str,
+    node_id: &str,
+) -> Result<
+    aws_sdk_ecr::operation::create_repository::builders::CreateRepositoryFluentBuilder,
+    KindError,
+> {
+    let mut req = c
+        .create_repository()
+        .repository_name(&spec.name)
+        .image_tag_mutability(mutability(spec.immutable_tags))
+        .image_scanning_configuration(
+            ImageScanningConfiguration::builder().scan_on_push(spec.scan_on_push).build(),
+        );
+    for (k, v) in tags::standard(env, node_id) {
+        req = req.tags(
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| KindError::fatal("BadTag", e.to_string()))?,
+        );
+    }
+    Ok(req)
+}
+
+/// Finding counts by severity, as ECR's maps give them (DescribeImageScanFindings and
+/// DescribeImages write them alike).
+pub(crate) fn severity_counts(
+    m: Option<&HashMap<aws_sdk_ecr::types::FindingSeverity, i32>>,
+) -> std::collections::BTreeMap<String, u64> {
+    m.map(|m| {
+        m.iter().map(|(k, v)| (k.as_str().to_string(), u64::try_from(*v).unwrap_or(0))).collect()
+    })
+    .unwrap_or_default()
+}
+
 /// The repositories of `env` in one account: logical id, the repository, and its spec as
 /// observed (its policy read into pull principals). DescribeRepositories has no tag
 /// filter, so each repository's tags are listed (one call each).
@@ -290,22 +331,7 @@ impl Kind for EcrRepository {
         let principals = wanted_principals(&spec)?;
         let c = self.0.client(&node.scope)?;
         let name = &spec.name;
-        let mut req = c
-            .create_repository()
-            .repository_name(name)
-            .image_tag_mutability(mutability(spec.immutable_tags))
-            .image_scanning_configuration(
-                ImageScanningConfiguration::builder().scan_on_push(spec.scan_on_push).build(),
-            );
-        for (k, v) in tags::standard(&node.env, &node.id.0) {
-            req = req.tags(
-                Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-                    .map_err(|e| KindError::fatal("BadTag", e.to_string()))?,
-            );
-        }
+        let req = create_request(c, &spec, &node.env, &node.id.0)?;
         let repo = match req.send().await {
             Ok(o) => o.repository().cloned(),
             // The name is unique per account: a retry finds its own repository, which

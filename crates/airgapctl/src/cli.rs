@@ -565,18 +565,8 @@ pub struct ImportArgs {
     /// Import exactly the artifacts this approved lock lists as passed, by digest.
     #[arg(long, value_name = "LOCK")]
     pub approved: Option<PathBuf>,
-    /// Findings of this severity or above fail the gate: LOW, MEDIUM, HIGH, CRITICAL.
-    #[arg(long, value_name = "SEVERITY", default_value = "HIGH")]
-    pub fail_on: String,
-    /// Seconds to wait for an image's scan before it fails the gate.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
-    pub scan_timeout: u64,
-    /// Environment name [default: the blueprint's metadata.name].
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
-    /// Expected AWS durations (scan polling) are multiplied by this.
-    #[arg(long, value_name = "FACTOR", env = "AIRGAP_TIME_SCALE", default_value_t = 1.0)]
-    pub time_scale: f64,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 #[derive(Debug, Args)]
@@ -584,14 +574,21 @@ pub struct ScanArgs {
     /// The artifacts manifest (its `blueprint:` names the environment).
     #[arg(short, long = "file", value_name = "FILE")]
     pub file: PathBuf,
-    /// Findings of this severity or above fail: LOW, MEDIUM, HIGH, CRITICAL.
-    #[arg(long, value_name = "SEVERITY", default_value = "HIGH")]
-    pub fail_on: String,
     /// Start a new basic scan of every image and wait for it (ECR allows one per image
     /// a day; an image scanned already today keeps its last scan).
     #[arg(long)]
     pub rescan: bool,
-    /// Seconds to wait for a rescan.
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// The scan gate and the environment, shared by `artifacts sync`, `import` and `scan`.
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// Findings of this severity or above fail the gate: LOW, MEDIUM, HIGH, CRITICAL.
+    #[arg(long, value_name = "SEVERITY", default_value = "HIGH")]
+    pub fail_on: String,
+    /// Seconds to wait for an image's scan before it fails the gate.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub scan_timeout: u64,
     /// Environment name [default: the blueprint's metadata.name].
@@ -614,18 +611,8 @@ pub struct SyncArgs {
     /// digests, instead of the manifest's references.
     #[arg(long, value_name = "LOCK")]
     pub approved: Option<PathBuf>,
-    /// Findings of this severity or above fail the gate: LOW, MEDIUM, HIGH, CRITICAL.
-    #[arg(long, value_name = "SEVERITY", default_value = "HIGH")]
-    pub fail_on: String,
-    /// Seconds to wait for an image's scan before it fails the gate.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
-    pub scan_timeout: u64,
-    /// Environment name [default: the blueprint's metadata.name].
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
-    /// Expected AWS durations (scan polling) are multiplied by this.
-    #[arg(long, value_name = "FACTOR", env = "AIRGAP_TIME_SCALE", default_value_t = 1.0)]
-    pub time_scale: f64,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 #[derive(Debug, Args)]

@@ -43,6 +43,19 @@ async fn ecr_login(ls: &LocalStack, a: &Account) -> (String, String) {
     (host, creds)
 }
 
+/// LocalStack, a fresh account at [`SCALE`], and a CLI directory holding `bp.yaml` for an
+/// environment named `<prefix><account digits>`.
+async fn fixture(prefix: &str, name: &str) -> (LocalStack, Account, Cli) {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let a = ls.account().await.expect("account");
+    ls.set_time_scale(&a, SCALE).await.unwrap();
+    let env = format!("{prefix}{}", &a.id()[..6]);
+    let cli = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), name, ls.endpoint())
+        .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
+    cli.write("bp.yaml", &blueprint(&env, &a));
+    (ls, a, cli)
+}
+
 fn json_of(run: &Run) -> Value {
     serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
@@ -444,13 +457,7 @@ fn layer_of(image: &oci::TestImage, manifest_digest: &str) -> (String, u64) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sync_cut_off_mid_copy_resumes_with_what_is_missing() {
-    let ls = LocalStack::connect().await.expect("LocalStack");
-    let a = ls.account().await.expect("account");
-    ls.set_time_scale(&a, SCALE).await.unwrap();
-    let env = format!("res{}", &a.id()[..6]);
-    let cli = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "artifacts-resume", ls.endpoint())
-        .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
-    cli.write("bp.yaml", &blueprint(&env, &a));
+    let (ls, a, cli) = fixture("res", "artifacts-resume").await;
     let storage = cli.dir().join("registry");
     let reg = LocalRegistry::start(&storage).expect("docker-registry");
     let img = oci::build_image(cli.dir(), "3.0", &["linux/amd64", "linux/arm64"], a.id()).unwrap();
@@ -513,13 +520,7 @@ async fn a_sync_cut_off_mid_copy_resumes_with_what_is_missing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sync_killed_mid_copy_resumes_with_what_is_missing() {
-    let ls = LocalStack::connect().await.expect("LocalStack");
-    let a = ls.account().await.expect("account");
-    ls.set_time_scale(&a, SCALE).await.unwrap();
-    let env = format!("kil{}", &a.id()[..6]);
-    let cli = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "artifacts-kill", ls.endpoint())
-        .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
-    cli.write("bp.yaml", &blueprint(&env, &a));
+    let (ls, a, cli) = fixture("kil", "artifacts-kill").await;
     let reg = LocalRegistry::start(&cli.dir().join("registry")).expect("docker-registry");
     // Two platforms of 2 MiB of noise each, served at 1 MiB/s: a copy of 4 s or more.
     let img =
@@ -576,13 +577,7 @@ async fn a_sync_killed_mid_copy_resumes_with_what_is_missing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn charts_are_copied_as_oci_artifacts_and_not_gated_on_scans() {
-    let ls = LocalStack::connect().await.expect("LocalStack");
-    let a = ls.account().await.expect("account");
-    ls.set_time_scale(&a, SCALE).await.unwrap();
-    let env = format!("chr{}", &a.id()[..6]);
-    let cli = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "artifacts-chart", ls.endpoint())
-        .env("AIRGAP_TIME_SCALE", &SCALE.to_string());
-    cli.write("bp.yaml", &blueprint(&env, &a));
+    let (ls, a, cli) = fixture("chr", "artifacts-chart").await;
     let reg = LocalRegistry::start(&cli.dir().join("registry")).expect("docker-registry");
     let chart = oci::build_chart(cli.dir(), "demo", "0.1.0").unwrap();
     oci::push(&chart, &format!("{}/charts/demo:0.1.0", reg.host)).unwrap();

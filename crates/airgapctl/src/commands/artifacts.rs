@@ -85,21 +85,9 @@ fn default_lock(manifest: &Path) -> PathBuf {
 }
 
 fn now_rfc3339() -> String {
-    let secs =
-        SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs();
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    let ms =
+        SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_millis();
+    airgap_aws::lock::rfc3339(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
 /// The target registry, logged in; logged in again when the password nears its end.
@@ -301,20 +289,38 @@ struct Run<'a> {
     time_scale: f64,
 }
 
+impl<'a> Run<'a> {
+    /// The run of `sync` or `import`, and the manifest, environment and items it works on.
+    async fn start(
+        file: &'a Path,
+        lock: &Option<PathBuf>,
+        approved: Option<&Path>,
+        gate: &crate::cli::GateArgs,
+        layout: bool,
+        global: &Global,
+    ) -> Result<(Run<'a>, Loaded, Vec<Item>), Failure> {
+        let fail_on = severity(&gate.fail_on)?;
+        let approved = read_lock(approved)?;
+        let loaded = Loaded::new(file, &gate.env, gate.time_scale, global).await?;
+        let items =
+            items_of(&loaded.manifest, approved.as_ref(), Some(&loaded.target.env), layout)?;
+        let run = Run {
+            file,
+            lock: lock.clone(),
+            approved: approved.is_some(),
+            fail_on,
+            scan_timeout: gate.scan_timeout,
+            time_scale: gate.time_scale,
+        };
+        Ok((run, loaded, items))
+    }
+}
+
 async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
-    let fail_on = severity(&args.fail_on)?;
-    let approved = read_lock(args.approved.as_deref())?;
-    let loaded = Loaded::new(&args.file, &args.env, args.time_scale, global).await?;
-    let items = items_of(&loaded.manifest, approved.as_ref(), Some(&loaded.target.env), false)?;
+    let (run, loaded, items) =
+        Run::start(&args.file, &args.lock, args.approved.as_deref(), &args.gate, false, global)
+            .await?;
     let plain = loaded.manifest.plain_http.iter().map(|s| s.value.clone()).collect();
-    let run = Run {
-        file: &args.file,
-        lock: args.lock.clone(),
-        approved: approved.is_some(),
-        fail_on,
-        scan_timeout: args.scan_timeout,
-        time_scale: args.time_scale,
-    };
     push_items(&loaded, &items, From::Registries(plain), &run, global).await
 }
 
@@ -641,10 +647,10 @@ fn is_index(media_type: &str) -> bool {
 }
 
 async fn scan(args: &ScanArgs, global: &Global) -> CmdResult {
-    let fail_on = severity(&args.fail_on)?;
-    let loaded = Loaded::new(&args.file, &args.env, args.time_scale, global).await?;
+    let fail_on = severity(&args.gate.fail_on)?;
+    let loaded = Loaded::new(&args.file, &args.gate.env, args.gate.time_scale, global).await?;
     let provider = loaded.provider()?;
-    let poll = Duration::from_secs_f64((5.0 * args.time_scale).clamp(0.05, 5.0));
+    let poll = Duration::from_secs_f64((5.0 * args.gate.time_scale).clamp(0.05, 5.0));
     let mut all = Vec::new();
     for (_, scope, spec) in &loaded.repos {
         let images = match provider.list_images(scope, &spec.name).await {
@@ -662,8 +668,16 @@ async fn scan(args: &ScanArgs, global: &Global) -> CmdResult {
             for i in &scanned {
                 provider.start_scan(scope, &spec.name, &i.digest).await.map_err(kind_failed)?;
             }
-            wait_for_scans(provider, scope, &spec.name, &scanned, true, poll, args.scan_timeout)
-                .await?;
+            wait_for_scans(
+                provider,
+                scope,
+                &spec.name,
+                &scanned,
+                true,
+                poll,
+                args.gate.scan_timeout,
+            )
+            .await?;
             provider.list_images(scope, &spec.name).await.map_err(kind_failed)?
         } else {
             images
@@ -908,10 +922,9 @@ fn write_tar(layout: &Path, to: &Path) -> Result<(), Failure> {
 /// `artifacts import`: a bundle `export` wrote, pushed into the environment's
 /// repositories like `sync` (HEAD first, scans, gate, lock), from the disk.
 async fn import(args: &ImportArgs, global: &Global) -> CmdResult {
-    let fail_on = severity(&args.fail_on)?;
-    let approved = read_lock(args.approved.as_deref())?;
-    let loaded = Loaded::new(&args.file, &args.env, args.time_scale, global).await?;
-    let items = items_of(&loaded.manifest, approved.as_ref(), Some(&loaded.target.env), true)?;
+    let (run, loaded, items) =
+        Run::start(&args.file, &args.lock, args.approved.as_deref(), &args.gate, true, global)
+            .await?;
     let unpacked = is_tar(&args.from).then(|| work_dir(&args.from));
     if let Some(dir) = &unpacked {
         let _ = std::fs::remove_dir_all(dir);
@@ -926,14 +939,6 @@ async fn import(args: &ImportArgs, global: &Global) -> CmdResult {
     let dir = unpacked.clone().unwrap_or_else(|| args.from.clone());
     let layout =
         airgap_artifacts::Layout::open(&dir).map_err(|e| Failure::invalid(miette!("{e}")))?;
-    let run = Run {
-        file: &args.file,
-        lock: args.lock.clone(),
-        approved: approved.is_some(),
-        fail_on,
-        scan_timeout: args.scan_timeout,
-        time_scale: args.time_scale,
-    };
     let result = push_items(&loaded, &items, From::Layout(&layout), &run, global).await;
     if let Some(dir) = &unpacked {
         let _ = std::fs::remove_dir_all(dir);
