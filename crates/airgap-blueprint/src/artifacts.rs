@@ -234,16 +234,7 @@ pub fn parse_artifacts(name: &str, text: &str) -> Result<Artifacts, Diagnostics>
                 .help("start from plans/artifacts.yaml");
             return Err(Diagnostics::from_sink(name, sink));
         }
-        Err(e) => {
-            sink.report(
-                Code::Yaml,
-                (e.offset..e.offset).into(),
-                format!("invalid YAML: {}", e.message),
-                e.label,
-            )
-            .help(e.help);
-            return Err(Diagnostics::from_sink(name, sink));
-        }
+        Err(e) => return Err(crate::yaml_failure(name, text, e)),
     };
     let mut p = crate::parse::Parser { sink: &mut sink, poison: Default::default() };
     let parsed = p.artifacts(&root);
@@ -335,6 +326,18 @@ mod tests {
         ] {
             assert!(ImageRef::parse(bad).is_err(), "{bad} parsed");
         }
+    }
+
+    #[test]
+    fn the_example_manifest_names_hub_spokes_repositories() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../plans/");
+        let text = std::fs::read_to_string(format!("{root}artifacts.yaml")).unwrap();
+        let a = parse_artifacts("plans/artifacts.yaml", &text).expect("valid");
+        assert_eq!(a.images.len(), 2);
+        assert_eq!(a.images[0].tag.value, "1.27.3");
+        let bp_text = std::fs::read_to_string(format!("{root}{}", a.blueprint.value)).unwrap();
+        let bp = crate::parse("plans/hub-spoke.yaml", &bp_text).expect("valid blueprint");
+        a.check_against(&bp).expect("declared repositories");
     }
 
     #[test]
