@@ -23,8 +23,6 @@ pub(crate) const ACCEPTED: [&str; 4] = [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DO
 /// What the copy reports as it goes, for progress bars.
 #[derive(Clone, Debug)]
 pub enum Progress {
-    /// The source's manifest is read: this many bytes of blobs may have to move.
-    Sized { total_bytes: u64 },
     /// Bytes of a blob went up (or were found there already: `skipped`).
     Blob { digest: String, bytes: u64, skipped: bool },
 }
@@ -346,7 +344,6 @@ pub async fn copy_image(
     } else {
         // A single image: its blobs, then the manifest by tag below.
         let blobs = blobs_of(&source.to_string(), &doc)?;
-        progress(Progress::Sized { total_bytes: blobs.iter().map(|b| b.size).sum() });
         for b in &blobs {
             if ctx.blob(b).await? {
                 report.blobs_copied += 1;

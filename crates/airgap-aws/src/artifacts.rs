@@ -117,6 +117,11 @@ pub async fn ensure_repository(
     }
 }
 
+/// An image named by its digest (ImageIdentifier; a tag would name what it names now).
+fn by_digest(digest: &str) -> ImageIdentifier {
+    ImageIdentifier::builder().image_digest(digest).build()
+}
+
 /// An image's scan, as far as it has gone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScanState {
@@ -144,7 +149,7 @@ pub async fn scan_state(
     let out = c
         .describe_image_scan_findings()
         .repository_name(repository)
-        .image_id(ImageIdentifier::builder().image_digest(digest).build())
+        .image_id(by_digest(digest))
         .send()
         .await
         .map_err(classify);
@@ -179,7 +184,7 @@ pub async fn start_scan(
     match c
         .start_image_scan()
         .repository_name(repository)
-        .image_id(ImageIdentifier::builder().image_digest(digest).build())
+        .image_id(by_digest(digest))
         .send()
         .await
         .map_err(classify)
@@ -200,7 +205,7 @@ pub async fn delete_image(
     let c = ecr.client(scope)?;
     c.batch_delete_image()
         .repository_name(repository)
-        .image_ids(ImageIdentifier::builder().image_digest(digest).build())
+        .image_ids(by_digest(digest))
         .send()
         .await
         .map_err(classify)?;

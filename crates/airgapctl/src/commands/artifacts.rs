@@ -768,12 +768,11 @@ fn bar(text: bool, label: &str) -> indicatif::ProgressBar {
 
 fn on_progress(bar: &indicatif::ProgressBar, label: &str, p: airgap_artifacts::Progress) {
     tracing::debug!(artifact = %label, progress = ?p, "copy");
-    if let airgap_artifacts::Progress::Blob { bytes, skipped, .. } = p {
-        if skipped {
-            bar.set_message("(some blobs there already)");
-        } else {
-            bar.inc(bytes);
-        }
+    let airgap_artifacts::Progress::Blob { bytes, skipped, .. } = p;
+    if skipped {
+        bar.set_message("(some blobs there already)");
+    } else {
+        bar.inc(bytes);
     }
 }
 
