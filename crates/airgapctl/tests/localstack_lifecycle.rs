@@ -232,10 +232,14 @@ fn assert_no_duplicates(counts: &BTreeMap<(String, String), usize>, what: &str) 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_applies_one_runs_the_other_fails_or_waits() {
     let f = fixture("lock").await;
-    // A short lease: without its heartbeat, it would expire during the run (which takes
-    // well over 4 s). At 2 s a loaded machine once stalled a renewal past it and the
-    // waiting apply took the lock over.
-    let lease = [("AIRGAP_LOCK_LEASE", "4s")];
+    // The first apply must outlast several heartbeats whatever the machine's speed: at this
+    // account's scale its NAT gateways stay pending for 107 s x 0.15 = 16 s (timings.json).
+    f.ls.set_time_scale(&f.account, 0.15).await.unwrap();
+    // A lease shorter than the run, so without its heartbeat it would expire during it.
+    // Leases of 2 s and then 4 s proved too short on loaded CI machines: one renewal
+    // (every third of the lease) stalled past the expiry and the second apply took the
+    // lock over. 10 s leaves 6 s for a stalled renewal.
+    let lease = [("AIRGAP_LOCK_LEASE", "10s")];
     let first = spawn(&f, &["apply", "-f", "bp.yaml", "--auto-approve"], &lease);
     let first_pid = first.id();
     let item = f.wait_for_lock().await;
@@ -297,6 +301,7 @@ async fn concurrent_applies_one_runs_the_other_fails_or_waits() {
     assert!(f.lock_item().await.is_none(), "the lock was released");
     let n = assert_no_duplicates(&census(&f.ls, &f.account, &f.env).await, "after the applies");
     assert!(n > 20, "{n} resources");
+    f.ls.set_time_scale(&f.account, SCALE).await.unwrap();
     expect(&f.ctl(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
     assert!(census(&f.ls, &f.account, &f.env).await.is_empty());
 }
