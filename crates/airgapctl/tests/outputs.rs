@@ -1,6 +1,6 @@
 //! `output`, `kubeconfig` and `show ADDR`: the real binary against the simulated cloud
 //! (plans/hub-spoke.yaml, built in), before and after an apply. Their run against
-//! LocalStack is in localstack_eks.rs, on a cluster a test there applies anyway.
+//! LocalStack is in localstack/eks.rs, on a cluster a test there applies anyway.
 
 use airgap_testkit::cli::{Cli, Run};
 use serde_json::Value;

@@ -5,7 +5,6 @@
 //! stopped destroy leaves an attachment `deleting`, which observe no longer lists, so the
 //! next destroy's subnet delete meets its interfaces.
 
-mod mock;
 
 use airgap_aws::clients::PerScope;
 use airgap_aws::ec2::{Blockers, Held};
@@ -20,7 +19,7 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use aws_smithy_mocks::{mock, Rule};
-use mock::{scope, tag, ENV};
+use crate::mock::{scope, tag, ENV};
 
 const SUBNET: &str = "subnet-0123456789abcdef0";
 
@@ -86,15 +85,15 @@ async fn verdict(
     });
     let elb_conf = elbv2::Config::builder()
         .behavior_version(elbv2::config::BehaviorVersion::latest())
-        .region(elbv2::config::Region::new(mock::REGION))
+        .region(elbv2::config::Region::new(crate::mock::REGION))
         .credentials_provider(elbv2::config::Credentials::new("AKID", "SECRET", None, None, "m"))
         .http_client(aws_smithy_mocks::create_mock_http_client())
-        .interceptor(mock::interceptor(&[&lbs]))
+        .interceptor(crate::mock::interceptor(&[&lbs]))
         .build();
     let mut elb = PerScope::new();
     elb.insert(&scope(), elbv2::Client::from_conf(elb_conf));
     let subnet = held_subnet();
-    let blockers = Blockers { ec2: mock::ec2(&[&subnet, &enis, &atts]), elb, eks: PerScope::new() };
+    let blockers = Blockers { ec2: crate::mock::ec2(&[&subnet, &enis, &atts]), elb, eks: PerScope::new() };
     let dv = KindError::new(
         ErrorClass::DependencyViolation,
         "DependencyViolation",

@@ -6,7 +6,6 @@
 //! through the owner's authorization, which is gone afterwards. A re-plan is empty;
 //! destroy removes the associations and the zones.
 
-mod support;
 
 use std::collections::BTreeSet;
 
@@ -94,7 +93,7 @@ async fn central_endpoints_are_one_set_reached_through_private_zones_across_acco
     }
     let env = format!("central-{}", &net.id()[..6]);
     let cli = Cli::new(BIN, "central", ls.endpoint()).env("AIRGAP_TIME_SCALE", "0.01");
-    let mut text = support::hub_spoke(&env, [net.id(), shared.id(), work.id()]);
+    let mut text = crate::support::hub_spoke(&env, [net.id(), shared.id(), work.id()]);
     text.push_str("endpoints:\n  mode: central\n  vpc: tooling\n");
     cli.write("bp.yaml", &text);
 

@@ -3,7 +3,6 @@
 //! appliance mode read back), and a create adopts what an interrupted run made, found
 //! by its tags, instead of attaching the VPC twice.
 
-mod mock;
 
 use airgap_aws::ec2::TgwAttachment;
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
@@ -16,7 +15,7 @@ use aws_sdk_ec2::types::{
 };
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::mock;
-use mock::{ec2, node, only, owned, scope, ACCOUNT, ENV};
+use crate::mock::{ec2, node, only, owned, scope, ACCOUNT, ENV};
 
 const ATT: &str = "tgw-attach-0123456789abcdef0";
 const TGW: &str = "tgw-0123456789abcdef0";

@@ -2,7 +2,7 @@
 //! aws-smithy-mocks rules, and the env's one cluster as `ListClusters` and
 //! `DescribeCluster` show it.
 
-// Each test file uses its part of this module.
+// Not every module of the test binary uses every helper.
 #![allow(dead_code)]
 
 use std::sync::Arc;

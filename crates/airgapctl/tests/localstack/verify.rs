@@ -4,7 +4,6 @@
 //! checks that break concerns, naming the broken hop; each break is repaired before the
 //! next, and verify passes again at the end.
 
-mod support;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -20,7 +19,7 @@ const SCALE: &str = "0.01";
 const WORKLOAD_CIDR: &str = "10.10.0.0/16";
 
 fn blueprint(env: &str, ids: [&str; 3]) -> String {
-    let text = support::hub_spoke(env, ids);
+    let text = crate::support::hub_spoke(env, ids);
     assert!(text.contains(WORKLOAD_CIDR), "the workload VPC's CIDR in hub-spoke.yaml");
     text
 }

@@ -11,14 +11,13 @@
 //! (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteRole.html).
 
 #[macro_use]
-mod mock;
 
 use airgap_aws::iam::IamRole;
 use airgap_aws::kms::KmsKey;
 use airgap_catalog::spec::{IamRoleSpec, KmsKeySpec, Spec};
 use airgap_engine::{Attrs, ErrorClass, Kind, Observed, Value};
 use aws_smithy_mocks::{mock, Rule};
-use mock::{scope, ENV};
+use crate::mock::{scope, ENV};
 
 const KEY_NODE: &str = "cluster/apps/kms";
 const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -28,7 +27,7 @@ const ROLE_NODE: &str = "cluster/apps/role";
 const ROLE: &str = "airgap-demo-apps-cluster";
 const ROLE_ARN: &str = "arn:aws:iam::111111111111:role/airgap/demo/airgap-demo-apps-cluster";
 
-use mock::node as resolved;
+use crate::mock::node as resolved;
 
 fn observed(id: &str, physical_id: &str, attrs: Attrs) -> Observed {
     Observed {

@@ -1,6 +1,6 @@
 //! Helpers shared by the end-to-end tests.
 
-// Each test file is a crate of its own and uses only some of these.
+// Not every module of the test binary uses every helper.
 #![allow(dead_code)]
 
 pub mod census;

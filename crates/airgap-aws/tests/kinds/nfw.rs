@@ -8,7 +8,6 @@
 //! (https://docs.aws.amazon.com/network-firewall/latest/APIReference/API_UpdateFirewallPolicy.html).
 
 #[macro_use]
-mod mock;
 
 use airgap_aws::nfw::NfwPolicy;
 use airgap_catalog::spec::{Id, NfwPolicySpec, Spec};
@@ -22,7 +21,7 @@ use aws_sdk_networkfirewall::types::{
 };
 use aws_sdk_networkfirewall::Client;
 use aws_smithy_mocks::{mock, Rule};
-use mock::{scope, ENV};
+use crate::mock::{scope, ENV};
 
 const NODE: &str = "firewall/policy";
 const NAME: &str = "airgap-demo-firewall-policy";
@@ -136,7 +135,7 @@ async fn observe_maps_a_described_policy_into_the_spec() {
 }
 
 fn node() -> Resolved {
-    mock::node(NODE, desired().to_attrs())
+    crate::mock::node(NODE, desired().to_attrs())
 }
 
 fn current() -> Observed {

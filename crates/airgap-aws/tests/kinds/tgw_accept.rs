@@ -13,7 +13,6 @@
 //! about acceptance; only `available` and `modifying` (a change to an attachment in use)
 //! come after it.
 
-mod mock;
 
 use airgap_aws::ec2::TgwAttachmentAccepter;
 use airgap_engine::{Attrs, ErrorClass, Kind, Resolved, Scope, Value};
@@ -40,7 +39,7 @@ fn scope() -> Scope {
 }
 
 fn accepter(rules: &[&Rule]) -> TgwAttachmentAccepter {
-    TgwAttachmentAccepter(mock::ec2(rules))
+    TgwAttachmentAccepter(crate::mock::ec2(rules))
 }
 
 /// The attachment as the owner sees it, in `state`.

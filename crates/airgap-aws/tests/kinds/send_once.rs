@@ -3,7 +3,6 @@
 //! resource up first, instead of the SDK sending the create again and making a second
 //! one. Reads on the same client are still retried by the SDK. (aws-smithy-mocks.)
 
-mod mock;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +14,7 @@ use aws_sdk_ec2::operation::allocate_address::AllocateAddressOutput;
 use aws_sdk_ec2::operation::describe_addresses::DescribeAddressesOutput;
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::{mock, Rule};
-use mock::node;
+use crate::mock::node;
 
 /// EC2's error answer (query protocol XML).
 fn ec2_error(code: &str) -> String {
@@ -30,7 +29,7 @@ fn ec2_error(code: &str) -> String {
 fn retrying(rules: &[&Rule]) -> Arc<airgap_aws::ec2::Ec2> {
     let conf = aws_sdk_ec2::Config::builder()
         .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
-        .region(aws_sdk_ec2::config::Region::new(mock::REGION))
+        .region(aws_sdk_ec2::config::Region::new(crate::mock::REGION))
         .credentials_provider(aws_sdk_ec2::config::Credentials::new(
             "AKID", "SECRET", None, None, "mock",
         ))
@@ -40,10 +39,10 @@ fn retrying(rules: &[&Rule]) -> Arc<airgap_aws::ec2::Ec2> {
                 .with_initial_backoff(Duration::from_millis(1)),
         )
         .http_client(aws_smithy_mocks::create_mock_http_client())
-        .interceptor(mock::interceptor(rules))
+        .interceptor(crate::mock::interceptor(rules))
         .build();
     let mut clients = airgap_aws::clients::PerScope::new();
-    clients.insert(&mock::scope(), Client::from_conf(conf));
+    clients.insert(&crate::mock::scope(), Client::from_conf(conf));
     Arc::new(clients)
 }
 

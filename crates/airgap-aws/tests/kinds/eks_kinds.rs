@@ -2,7 +2,6 @@
 //! (aws-smithy-mocks): observe mapping into their specs, create with the client token
 //! or adopting after `ResourceInUseException`, and deletes of what is already gone.
 
-mod eks_mock;
 
 use airgap_aws::eks::{EksAccessEntry, EksAddon, EksCluster};
 use airgap_catalog::spec::{EksAccessEntrySpec, EksAddonSpec, EksClusterSpec, Id, Policies, Spec};
@@ -24,7 +23,7 @@ use aws_sdk_eks::types::{
 };
 use aws_sdk_eks::Client;
 use aws_smithy_mocks::mock;
-use eks_mock::{
+use crate::eks_mock::{
     cluster, eks, env_cluster, error, scope, tags, CLUSTER, CLUSTER_ARN, CLUSTER_NODE, ENV,
 };
 
@@ -48,7 +47,7 @@ fn cluster_spec() -> EksClusterSpec {
     s
 }
 
-use eks_mock::node as resolved;
+use crate::eks_mock::node as resolved;
 
 /// The private cluster as EKS describes it: everything the spec names, in EKS's order.
 fn described_cluster(

@@ -6,7 +6,6 @@
 //! failing the step (whose retry would look the VPC up by tag, itself eventually
 //! consistent, and could make a second one).
 
-mod mock;
 
 use std::sync::Arc;
 
@@ -23,7 +22,7 @@ use aws_sdk_ec2::operation::modify_vpc_attribute::{
 use aws_sdk_ec2::types::Vpc as AwsVpc;
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::{mock, Rule};
-use mock::{ec2, node};
+use crate::mock::{ec2, node};
 
 fn not_yet() -> ModifyVpcAttributeError {
     ModifyVpcAttributeError::generic(

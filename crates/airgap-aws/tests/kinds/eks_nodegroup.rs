@@ -9,7 +9,6 @@
 //! takes a `clientRequestToken` "to ensure the idempotency of the request"
 //! (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html).
 
-mod eks_mock;
 
 use std::collections::BTreeMap;
 
@@ -31,7 +30,7 @@ use aws_sdk_eks::types::{
 };
 use aws_sdk_eks::Client;
 use aws_smithy_mocks::{mock, Rule};
-use eks_mock::{cluster, eks, error, scope, tags, CLUSTER, CLUSTER_ARN, ENV};
+use crate::eks_mock::{cluster, eks, error, scope, tags, CLUSTER, CLUSTER_ARN, ENV};
 
 const NG: &str = "general";
 const NG_ARN: &str = "arn:aws:eks:eu-central-1:111111111111:nodegroup/demo-apps/general/1-2-3";
@@ -77,7 +76,7 @@ fn spec() -> EksNodegroupSpec {
 }
 
 fn node() -> Resolved {
-    eks_mock::node(NODE, spec().to_attrs())
+    crate::eks_mock::node(NODE, spec().to_attrs())
 }
 
 /// The node group as EKS describes it, tagged as node `owner`'s.

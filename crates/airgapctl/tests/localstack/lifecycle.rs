@@ -4,7 +4,6 @@
 //! and applies and destroys killed with SIGKILL at random points. Each test has its own
 //! fresh account; the real CLI runs with `--endpoint-url`.
 
-mod support;
 
 use std::collections::BTreeMap;
 use std::process::{Child, Stdio};
@@ -16,7 +15,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType,
 };
-use support::kill::{KillAt, Rng};
+use crate::support::kill::{KillAt, Rng};
 
 const SCALE: f64 = 0.01;
 const TABLE: &str = "airgapctl-locks";
@@ -218,7 +217,7 @@ const COUNTED: [&str; 11] = [
 /// checks), read with each service's own Describe calls.
 async fn census(ls: &LocalStack, a: &Account, env: &str) -> BTreeMap<(String, String), usize> {
     let conf = ls.sdk_config(a).await.unwrap();
-    let all = support::census::census(&conf, env).await.unwrap();
+    let all = crate::support::census::census(&conf, env).await.unwrap();
     all.into_iter().filter(|((kind, _), _)| COUNTED.contains(&kind.as_str())).collect()
 }
 
@@ -651,7 +650,7 @@ async fn gc_destroys_only_the_expired_environment() {
 /// Starts `args` and kills it with SIGKILL at `at`; returns the operations it had
 /// reported done then, or None if it ended first.
 fn kill_at(f: &Fixture, args: &[&str], at: &KillAt) -> Option<usize> {
-    support::kill::kill_at(f.cli.command_env(args, &[("AIRGAP_LOCK_LEASE", "2s")]), at)
+    crate::support::kill::kill_at(f.cli.command_env(args, &[("AIRGAP_LOCK_LEASE", "2s")]), at)
         .map(|k| k.done)
 }
 

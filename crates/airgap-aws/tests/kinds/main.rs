@@ -1,0 +1,24 @@
+//! Unit tests of the AWS resource kinds, each against a client whose calls
+//! `aws-smithy-mocks` rules answer: no network. One test binary with a module per kind
+//! (or per shared behaviour), so the SDK is linked once rather than once per file.
+//!
+//! `cargo test --workspace --test kinds route::` runs one module.
+
+mod eks_mock;
+mod mock;
+
+mod batched_readiness;
+mod blockers;
+mod eks_kinds;
+mod eks_nodegroup;
+mod fresh_ids;
+mod kms_iam;
+mod log_group;
+mod nat_gateway;
+mod nfw;
+mod ram_accepter;
+mod route;
+mod security_group_rule;
+mod send_once;
+mod tgw_accept;
+mod tgw_attachment;
