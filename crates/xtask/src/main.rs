@@ -123,7 +123,8 @@ fn test() -> Result {
     }
     let before = validation_counts();
     let mut tests = cargo();
-    tests.args(["test", "--workspace", "--locked"]);
+    // Every test binary runs even when one fails, so a CI run reports every failure at once.
+    tests.args(["test", "--workspace", "--locked", "--no-fail-fast"]);
     if let Err(e) = run("cargo test", tests) {
         failures.push(e);
     }

@@ -3,7 +3,7 @@
 //! whole call when one is missing), answers every check; what it does not list is
 //! not visible yet after a create and gone after a delete.
 
-
+use crate::mock::{ec2, scope};
 use airgap_aws::ec2::{InterfaceEndpoint, NatGateway};
 use airgap_engine::{Attrs, Check, ErrorClass, Kind, Op, Readiness};
 use aws_sdk_ec2::operation::describe_nat_gateways::DescribeNatGatewaysOutput;
@@ -11,7 +11,6 @@ use aws_sdk_ec2::operation::describe_vpc_endpoints::DescribeVpcEndpointsOutput;
 use aws_sdk_ec2::types::{NatGatewayState, State, VpcEndpoint};
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::mock;
-use crate::mock::{ec2, scope};
 
 fn filtered_by(filters: &[aws_sdk_ec2::types::Filter], name: &str, ids: &[&str]) -> bool {
     filters.len() == 1
@@ -118,7 +117,10 @@ async fn both_endpoint_kinds_observe_through_one_describe() {
     let gateway = GatewayEndpoint(Arc::clone(&clients), Arc::clone(&shared));
     let interface = InterfaceEndpoint(clients, shared);
     let s = scope();
-    let (g, i) = tokio::join!(gateway.observe(crate::mock::ENV, &s), interface.observe(crate::mock::ENV, &s));
+    let (g, i) = tokio::join!(
+        gateway.observe(crate::mock::ENV, &s),
+        interface.observe(crate::mock::ENV, &s)
+    );
     assert_eq!(rule.num_calls(), 1, "one call for both kinds");
     assert_eq!(g.unwrap().iter().map(|o| o.physical_id.as_str()).collect::<Vec<_>>(), ["vpce-g"]);
     assert_eq!(i.unwrap().iter().map(|o| o.physical_id.as_str()).collect::<Vec<_>>(), ["vpce-i"]);

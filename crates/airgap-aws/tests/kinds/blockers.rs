@@ -5,7 +5,7 @@
 //! stopped destroy leaves an attachment `deleting`, which observe no longer lists, so the
 //! next destroy's subnet delete meets its interfaces.
 
-
+use crate::mock::{scope, tag, ENV};
 use airgap_aws::clients::PerScope;
 use airgap_aws::ec2::{Blockers, Held};
 use airgap_engine::{ErrorClass, KindError};
@@ -19,7 +19,6 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use aws_smithy_mocks::{mock, Rule};
-use crate::mock::{scope, tag, ENV};
 
 const SUBNET: &str = "subnet-0123456789abcdef0";
 
@@ -93,7 +92,8 @@ async fn verdict(
     let mut elb = PerScope::new();
     elb.insert(&scope(), elbv2::Client::from_conf(elb_conf));
     let subnet = held_subnet();
-    let blockers = Blockers { ec2: crate::mock::ec2(&[&subnet, &enis, &atts]), elb, eks: PerScope::new() };
+    let blockers =
+        Blockers { ec2: crate::mock::ec2(&[&subnet, &enis, &atts]), elb, eks: PerScope::new() };
     let dv = KindError::new(
         ErrorClass::DependencyViolation,
         "DependencyViolation",

@@ -2,7 +2,9 @@
 //! (aws-smithy-mocks): observe mapping into their specs, create with the client token
 //! or adopting after `ResourceInUseException`, and deletes of what is already gone.
 
-
+use crate::eks_mock::{
+    cluster, eks, env_cluster, error, scope, tags, CLUSTER, CLUSTER_ARN, CLUSTER_NODE, ENV,
+};
 use airgap_aws::eks::{EksAccessEntry, EksAddon, EksCluster};
 use airgap_catalog::spec::{EksAccessEntrySpec, EksAddonSpec, EksClusterSpec, Id, Policies, Spec};
 use airgap_engine::{Check, ErrorClass, Kind, Observed, Op, Readiness, Value};
@@ -23,9 +25,6 @@ use aws_sdk_eks::types::{
 };
 use aws_sdk_eks::Client;
 use aws_smithy_mocks::mock;
-use crate::eks_mock::{
-    cluster, eks, env_cluster, error, scope, tags, CLUSTER, CLUSTER_ARN, CLUSTER_NODE, ENV,
-};
 
 const ROLE: &str = "arn:aws:iam::111111111111:role/cluster";
 const KEY: &str = "arn:aws:kms:eu-central-1:111111111111:key/1";

@@ -9,9 +9,9 @@
 //! takes a `clientRequestToken` "to ensure the idempotency of the request"
 //! (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html).
 
-
 use std::collections::BTreeMap;
 
+use crate::eks_mock::{cluster, eks, error, scope, tags, CLUSTER, CLUSTER_ARN, ENV};
 use airgap_aws::eks::EksNodegroup;
 use airgap_catalog::spec::{
     EksNodegroupSpec, Id, MaxUnavailable, Spec, Taint as SpecTaint, TaintEffect as Effect,
@@ -30,7 +30,6 @@ use aws_sdk_eks::types::{
 };
 use aws_sdk_eks::Client;
 use aws_smithy_mocks::{mock, Rule};
-use crate::eks_mock::{cluster, eks, error, scope, tags, CLUSTER, CLUSTER_ARN, ENV};
 
 const NG: &str = "general";
 const NG_ARN: &str = "arn:aws:eks:eu-central-1:111111111111:nodegroup/demo-apps/general/1-2-3";

@@ -6,9 +6,9 @@
 //! failing the step (whose retry would look the VPC up by tag, itself eventually
 //! consistent, and could make a second one).
 
-
 use std::sync::Arc;
 
+use crate::mock::{ec2, node};
 use airgap_aws::clients::PerScope;
 use airgap_aws::ec2::{Blockers, Vpc};
 use airgap_catalog::spec::{Spec, VpcSpec};
@@ -22,7 +22,6 @@ use aws_sdk_ec2::operation::modify_vpc_attribute::{
 use aws_sdk_ec2::types::Vpc as AwsVpc;
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::{mock, Rule};
-use crate::mock::{ec2, node};
 
 fn not_yet() -> ModifyVpcAttributeError {
     ModifyVpcAttributeError::generic(

@@ -10,14 +10,12 @@
 //! NoSuchEntity for a role that does not exist
 //! (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteRole.html).
 
-#[macro_use]
-
+use crate::mock::{scope, ENV};
 use airgap_aws::iam::IamRole;
 use airgap_aws::kms::KmsKey;
 use airgap_catalog::spec::{IamRoleSpec, KmsKeySpec, Spec};
 use airgap_engine::{Attrs, ErrorClass, Kind, Observed, Value};
 use aws_smithy_mocks::{mock, Rule};
-use crate::mock::{scope, ENV};
 
 const KEY_NODE: &str = "cluster/apps/kms";
 const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";

@@ -4,10 +4,9 @@
 //! environment made under the earlier `/airgap/` prefix are still observed, so destroy
 //! and replacement find them.
 
-#[macro_use]
-
 use std::collections::HashMap;
 
+use crate::mock::{node, scope, ENV};
 use airgap_aws::logs::{LogGroupKind, LEGACY_LOG_GROUP_PREFIX, LOG_GROUP_PREFIX};
 use airgap_catalog::spec::{LogGroupSpec, Spec};
 use airgap_engine::{ErrorClass, Kind};
@@ -16,7 +15,6 @@ use aws_sdk_cloudwatchlogs::operation::list_tags_for_resource::ListTagsForResour
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_mocks::{mock, Rule};
-use crate::mock::{node, scope, ENV};
 
 fn group(name: &str) -> LogGroup {
     LogGroup::builder()

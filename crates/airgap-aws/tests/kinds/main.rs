@@ -5,6 +5,7 @@
 //! `cargo test --workspace --test kinds route::` runs one module.
 
 mod eks_mock;
+#[macro_use]
 mod mock;
 
 mod batched_readiness;

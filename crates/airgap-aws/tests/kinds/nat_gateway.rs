@@ -4,7 +4,7 @@
 //! Resource.AlreadyAssociated; a free address is used, with the run's client token and
 //! the tags in the same call.
 
-
+use crate::mock::{ec2, node};
 use airgap_aws::ec2::NatGateway;
 use airgap_catalog::spec::{NatGatewaySpec, Spec};
 use airgap_engine::{ErrorClass, Kind};
@@ -13,7 +13,6 @@ use aws_sdk_ec2::operation::describe_addresses::DescribeAddressesOutput;
 use aws_sdk_ec2::types::{Address, NatGateway as Ec2Nat};
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::mock;
-use crate::mock::{ec2, node};
 
 const EIP: &str = "eipalloc-0123456789abcdef0";
 const SUBNET: &str = "subnet-0123456789abcdef0";

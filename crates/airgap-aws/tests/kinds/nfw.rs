@@ -7,8 +7,7 @@
 //! the token in your update request" and DescribeFirewallPolicy returns the current one
 //! (https://docs.aws.amazon.com/network-firewall/latest/APIReference/API_UpdateFirewallPolicy.html).
 
-#[macro_use]
-
+use crate::mock::{scope, ENV};
 use airgap_aws::nfw::NfwPolicy;
 use airgap_catalog::spec::{Id, NfwPolicySpec, Spec};
 use airgap_engine::{Attrs, Change, Diff, FieldChange, Kind, Observed, Resolved, Value};
@@ -21,7 +20,6 @@ use aws_sdk_networkfirewall::types::{
 };
 use aws_sdk_networkfirewall::Client;
 use aws_smithy_mocks::{mock, Rule};
-use crate::mock::{scope, ENV};
 
 const NODE: &str = "firewall/policy";
 const NAME: &str = "airgap-demo-firewall-policy";

@@ -3,8 +3,6 @@
 //! invitation, while the one accepted before stays listed as ACCEPTED; the new one is
 //! accepted, not taken for done.
 
-#[macro_use]
-
 use airgap_aws::ram::RamInvitationAccepter;
 use airgap_catalog::spec::{RamInvitationAccepterSpec, Spec};
 use airgap_engine::Kind;
@@ -37,7 +35,8 @@ async fn a_new_invitation_is_accepted_beside_an_old_accepted_one() {
         .then_output(|| AcceptResourceShareInvitationOutput::builder().build());
     let kind = RamInvitationAccepter(mocked!(aws_sdk_ram, &[&listed, &accept]));
     let spec = RamInvitationAccepterSpec { share: SHARE.into() };
-    let made = kind.create(&crate::mock::node("ram/accept/workload", spec.to_attrs())).await.unwrap();
+    let made =
+        kind.create(&crate::mock::node("ram/accept/workload", spec.to_attrs())).await.unwrap();
     assert_eq!(accept.num_calls(), 1, "the pending invitation was accepted");
     assert_eq!(made.physical_id, format!("{SHARE}#accept"));
 }

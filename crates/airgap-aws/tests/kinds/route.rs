@@ -4,7 +4,7 @@
 //! the route made already points it where the spec says, and a delete of a route already
 //! gone succeeds.
 
-
+use crate::mock::{aws_error, ec2, node, only, owned, scope, tags_removed, tags_written, ENV};
 use airgap_aws::ec2::Route;
 use airgap_catalog::spec::{RouteSpec, Spec};
 use airgap_engine::{Kind, Observed};
@@ -15,7 +15,6 @@ use aws_sdk_ec2::operation::replace_route::ReplaceRouteOutput;
 use aws_sdk_ec2::types::{Route as Ec2Route, RouteOrigin, RouteState, RouteTable};
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::mock;
-use crate::mock::{aws_error, ec2, node, only, owned, scope, tags_removed, tags_written, ENV};
 
 const RT: &str = "rtb-0123456789abcdef0";
 const TGW: &str = "tgw-0123456789abcdef0";

@@ -5,7 +5,7 @@
 //! outside airgapctl, or before rules were tagged) adopts it by tagging it, and a delete
 //! of a rule already revoked succeeds.
 
-
+use crate::mock::{aws_error, ec2, node, only, owned, scope, tags_removed, tags_written, ENV};
 use airgap_aws::ec2::SecurityGroupRule;
 use airgap_catalog::spec::{SecurityGroupRuleSpec, Spec};
 use airgap_engine::Kind;
@@ -17,7 +17,6 @@ use aws_sdk_ec2::operation::revoke_security_group_ingress::RevokeSecurityGroupIn
 use aws_sdk_ec2::types::{ResourceType, SecurityGroupRule as Ec2Rule};
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::mock;
-use crate::mock::{aws_error, ec2, node, only, owned, scope, tags_removed, tags_written, ENV};
 
 const GROUP: &str = "sg-0123456789abcdef0";
 const RULE: &str = "sgr-0123456789abcdef0";

@@ -3,10 +3,10 @@
 //! resource up first, instead of the SDK sending the create again and making a second
 //! one. Reads on the same client are still retried by the SDK. (aws-smithy-mocks.)
 
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::mock::node;
 use airgap_aws::ec2::ElasticIp;
 use airgap_catalog::spec::{ElasticIpSpec, Spec};
 use airgap_engine::{ErrorClass, Kind};
@@ -14,7 +14,6 @@ use aws_sdk_ec2::operation::allocate_address::AllocateAddressOutput;
 use aws_sdk_ec2::operation::describe_addresses::DescribeAddressesOutput;
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::{mock, Rule};
-use crate::mock::node;
 
 /// EC2's error answer (query protocol XML).
 fn ec2_error(code: &str) -> String {

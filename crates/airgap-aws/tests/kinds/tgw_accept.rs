@@ -13,7 +13,6 @@
 //! about acceptance; only `available` and `modifying` (a change to an attachment in use)
 //! come after it.
 
-
 use airgap_aws::ec2::TgwAttachmentAccepter;
 use airgap_engine::{Attrs, ErrorClass, Kind, Resolved, Scope, Value};
 use aws_sdk_ec2::error::ErrorMetadata;

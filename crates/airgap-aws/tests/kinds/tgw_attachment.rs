@@ -3,7 +3,7 @@
 //! appliance mode read back), and a create adopts what an interrupted run made, found
 //! by its tags, instead of attaching the VPC twice.
 
-
+use crate::mock::{ec2, node, only, owned, scope, ACCOUNT, ENV};
 use airgap_aws::ec2::TgwAttachment;
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
 use airgap_engine::Kind;
@@ -15,7 +15,6 @@ use aws_sdk_ec2::types::{
 };
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::mock;
-use crate::mock::{ec2, node, only, owned, scope, ACCOUNT, ENV};
 
 const ATT: &str = "tgw-attach-0123456789abcdef0";
 const TGW: &str = "tgw-0123456789abcdef0";

@@ -6,7 +6,6 @@
 //! through the owner's authorization, which is gone afterwards. A re-plan is empty;
 //! destroy removes the associations and the zones.
 
-
 use std::collections::BTreeSet;
 
 use airgap_testkit::cli::Cli;

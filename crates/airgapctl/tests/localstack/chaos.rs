@@ -8,14 +8,13 @@
 //! The end state must equal the fault-free one: every resource exactly once, nothing the
 //! blueprint does not declare, an empty re-plan, and nothing left after destroy.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::census::{census, Census};
+use crate::support::kill::{kill_at, KillAt, Rng};
 use airgap_testkit::cli::{Cli, Run};
 use airgap_testkit::{Account, LocalStack};
 use serde_json::{json, Value};
-use crate::support::census::{census, Census};
-use crate::support::kill::{kill_at, KillAt, Rng};
 
 const BIN: &str = env!("CARGO_BIN_EXE_airgapctl");
 const SCALE: f64 = 0.01;

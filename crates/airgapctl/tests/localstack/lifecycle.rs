@@ -4,18 +4,17 @@
 //! and applies and destroys killed with SIGKILL at random points. Each test has its own
 //! fresh account; the real CLI runs with `--endpoint-url`.
 
-
 use std::collections::BTreeMap;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::support::kill::{KillAt, Rng};
 use airgap_testkit::cli::{Cli, Run};
 use airgap_testkit::{Account, LocalStack};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType,
 };
-use crate::support::kill::{KillAt, Rng};
 
 const SCALE: f64 = 0.01;
 const TABLE: &str = "airgapctl-locks";
@@ -232,13 +231,14 @@ fn assert_no_duplicates(counts: &BTreeMap<(String, String), usize>, what: &str) 
 async fn concurrent_applies_one_runs_the_other_fails_or_waits() {
     let f = fixture("lock").await;
     // The first apply must outlast several heartbeats whatever the machine's speed: at this
-    // account's scale its NAT gateways stay pending for 107 s x 0.15 = 16 s (timings.json).
+    // account's scale its transit gateway stays pending for 150 s x 0.15 = 22 s
+    // (timings.json), and the run's own time scale matches, so its waits do not time out.
     f.ls.set_time_scale(&f.account, 0.15).await.unwrap();
     // A lease shorter than the run, so without its heartbeat it would expire during it.
     // Leases of 2 s and then 4 s proved too short on loaded CI machines: one renewal
     // (every third of the lease) stalled past the expiry and the second apply took the
     // lock over. 10 s leaves 6 s for a stalled renewal.
-    let lease = [("AIRGAP_LOCK_LEASE", "10s")];
+    let lease = [("AIRGAP_LOCK_LEASE", "10s"), ("AIRGAP_TIME_SCALE", "0.15")];
     let first = spawn(&f, &["apply", "-f", "bp.yaml", "--auto-approve"], &lease);
     let first_pid = first.id();
     let item = f.wait_for_lock().await;

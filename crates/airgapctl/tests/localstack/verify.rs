@@ -4,7 +4,6 @@
 //! checks that break concerns, naming the broken hop; each break is repaired before the
 //! next, and verify passes again at the end.
 
-
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
