@@ -5,6 +5,14 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod access;
+mod artifacts;
+mod cost;
+
+pub use access::*;
+pub use artifacts::*;
+pub use cost::*;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "airgapctl",
@@ -495,154 +503,6 @@ pub struct OutputArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct AccessCmd {
-    #[command(subcommand)]
-    pub action: AccessAction,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AccessAction {
-    /// An OpenVPN (.ovpn) configuration of the environment's Client VPN for one user, with
-    /// a new client certificate signed by the environment's CA; or, with --revoke, every
-    /// certificate of that user put on the endpoint's revocation list.
-    VpnConfig(VpnConfigArgs),
-    /// The connection requests of third parties' endpoints to the environment's
-    /// privateLink services, with their state; --accept or --reject answers one first.
-    #[command(
-        after_help = "Examples:\n  airgapctl access connections -f plans/hub-spoke.yaml\n  airgapctl access connections -f plans/hub-spoke.yaml --accept vpce-0123456789abcdef0\n  airgapctl access connections -f plans/hub-spoke.yaml --reject vpce-0123456789abcdef0 --output json"
-    )]
-    Connections(ConnectionsArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct ArtifactsCmd {
-    #[command(subcommand)]
-    pub action: ArtifactsAction,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ArtifactsAction {
-    /// Copy the manifest's images into the environment's repositories by digest (what is
-    /// there already is skipped), wait for their scans, gate on the findings, and write
-    /// the lock file. Exit 1 when an artifact fails the gate or cannot be copied.
-    Sync(SyncArgs),
-    /// The findings of every image stored in the environment's repositories, by severity,
-    /// as ECR's last scan of each reported them (--rescan scans again first). Exit 1 when
-    /// an image has findings at or above --fail-on.
-    Scan(ScanArgs),
-    /// The manifest's images (or an approved lock's) copied from their registries into an
-    /// OCI image layout, or a .tar of one, to carry across a physical gap. No AWS call.
-    Export(ExportArgs),
-    /// A bundle `export` wrote, pushed into the environment's repositories like `sync`
-    /// (what is there already skipped, scans waited for, the gate, the lock file).
-    Import(ImportArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// The artifacts manifest.
-    #[arg(short, long = "file", value_name = "FILE")]
-    pub file: PathBuf,
-    /// The bundle: PATH.tar, or a directory (an OCI image layout).
-    #[arg(long, value_name = "PATH")]
-    pub to: PathBuf,
-    /// Export exactly the artifacts this approved lock lists as passed, by digest.
-    #[arg(long, value_name = "LOCK")]
-    pub approved: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    /// The artifacts manifest (its `blueprint:` names the environment).
-    #[arg(short, long = "file", value_name = "FILE")]
-    pub file: PathBuf,
-    /// The bundle `export` wrote: PATH.tar, or the layout directory.
-    #[arg(long, value_name = "PATH")]
-    pub from: PathBuf,
-    /// Where the lock file is written [default: beside the manifest, NAME.lock.json].
-    #[arg(long, value_name = "PATH")]
-    pub lock: Option<PathBuf>,
-    /// Import exactly the artifacts this approved lock lists as passed, by digest.
-    #[arg(long, value_name = "LOCK")]
-    pub approved: Option<PathBuf>,
-    #[command(flatten)]
-    pub gate: GateArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct ScanArgs {
-    /// The artifacts manifest (its `blueprint:` names the environment).
-    #[arg(short, long = "file", value_name = "FILE")]
-    pub file: PathBuf,
-    /// Start a new basic scan of every image and wait for it (ECR allows one per image
-    /// a day; an image scanned already today keeps its last scan).
-    #[arg(long)]
-    pub rescan: bool,
-    #[command(flatten)]
-    pub gate: GateArgs,
-}
-
-/// The scan gate and the environment, shared by `artifacts sync`, `import` and `scan`.
-#[derive(Debug, Args)]
-pub struct GateArgs {
-    /// Findings of this severity or above fail the gate: LOW, MEDIUM, HIGH, CRITICAL.
-    #[arg(long, value_name = "SEVERITY", default_value = "HIGH")]
-    pub fail_on: String,
-    /// Seconds to wait for an image's scan before it fails the gate.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
-    pub scan_timeout: u64,
-    /// Environment name [default: the blueprint's metadata.name].
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
-    /// Expected AWS durations (scan polling) are multiplied by this.
-    #[arg(long, value_name = "FACTOR", env = "AIRGAP_TIME_SCALE", default_value_t = 1.0)]
-    pub time_scale: f64,
-}
-
-#[derive(Debug, Args)]
-pub struct SyncArgs {
-    /// The artifacts manifest (its `blueprint:` names the environment).
-    #[arg(short, long = "file", value_name = "FILE")]
-    pub file: PathBuf,
-    /// Where the lock file is written [default: beside the manifest, NAME.lock.json].
-    #[arg(long, value_name = "PATH")]
-    pub lock: Option<PathBuf>,
-    /// Copy exactly the artifacts this approved lock file lists as passed, by their
-    /// digests, instead of the manifest's references.
-    #[arg(long, value_name = "LOCK")]
-    pub approved: Option<PathBuf>,
-    #[command(flatten)]
-    pub gate: GateArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct ConnectionsArgs {
-    /// Accept the connection of this endpoint (a consumer's vpce-... id).
-    #[arg(long, value_name = "ENDPOINT", conflicts_with = "reject")]
-    pub accept: Option<String>,
-    /// Reject the connection of this endpoint.
-    #[arg(long, value_name = "ENDPOINT")]
-    pub reject: Option<String>,
-    #[command(flatten)]
-    pub source: Source,
-}
-
-#[derive(Debug, Args)]
-pub struct VpnConfigArgs {
-    /// The user the certificate is issued to (its common name).
-    #[arg(long, value_name = "NAME", required_unless_present = "revoke")]
-    pub user: Option<String>,
-    /// Revoke every certificate issued to NAME instead.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["user", "write"])]
-    pub revoke: Option<String>,
-    /// Write the configuration to PATH (mode 0600) instead of stdout.
-    #[arg(long, value_name = "PATH")]
-    pub write: Option<PathBuf>,
-    #[command(flatten)]
-    pub source: Source,
-}
-
-#[derive(Debug, Args)]
 pub struct IamPolicyArgs {
     /// The blueprint file; repeated, later files are overlays merged over earlier ones.
     #[arg(short, long = "file", value_name = "FILE", required = true)]
@@ -760,59 +620,6 @@ pub struct VerifyArgs {
     /// Text output: every check's evidence, not only its first line.
     #[arg(long)]
     pub evidence: bool,
-}
-
-/// `cost -f FILE ...`, or `cost refresh-prices`.
-#[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-pub struct CostCmd {
-    #[command(subcommand)]
-    pub action: Option<CostAction>,
-    #[command(flatten)]
-    pub args: CostArgs,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum CostAction {
-    /// Fetch the prices of --region REGION through the AWS Price List Query API
-    /// (pricing:GetProducts) and write a snapshot for --prices (docs/cost.md).
-    RefreshPrices(RefreshPricesArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct RefreshPricesArgs {
-    /// Where to write the snapshot [default: prices-<region>.json].
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// The region of the Price List Query API's endpoint: us-east-1, eu-central-1 or
-    /// ap-south-1 (any of them answers the prices of every region).
-    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
-    pub api_region: String,
-    /// Also price this instance type (repeatable); those of the region's shipped snapshot
-    /// always are.
-    #[arg(long, value_name = "TYPE")]
-    pub instance_type: Vec<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct CostArgs {
-    /// The blueprint file; repeated, later files are overlays merged over earlier ones.
-    #[arg(short, long = "file", value_name = "FILE", required = true)]
-    pub file: Vec<PathBuf>,
-    /// Sets one value of the blueprint after the files (`path=value`); repeatable.
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
-    /// Traffic in GB a month (YAML: per VPC and endpoint service, firewall egress, logs)
-    /// and Client VPN connection-hours a month; without it traffic is priced per GB only.
-    #[arg(long, value_name = "FILE")]
-    pub usage: Option<PathBuf>,
-    /// A price snapshot (JSON, the shipped ones' format) instead of the one shipped for
-    /// the blueprint's region.
-    #[arg(long, value_name = "FILE")]
-    pub prices: Option<PathBuf>,
-    /// Environment name [default: the blueprint's metadata.name]; it changes names only.
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
