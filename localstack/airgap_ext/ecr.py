@@ -338,7 +338,83 @@ def get_account_setting(ctx, req):
     return {"name": name, "value": value}
 
 
+LIFECYCLE_INVALID = (
+    "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: "
+    "'Lifecycle policy validation failure: {}'"
+)
+_COUNT_TYPES = {"imageCountMoreThan", "sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned"}
+
+
+def _lifecycle_problem(doc) -> "str | None":
+    """What ECR's user guide, "Lifecycle policy properties", forbids in a lifecycle
+    policy, or None: a unique integer rulePriority >= 1 per rule; tagStatus tagged (with
+    tagPatternList or tagPrefixList), untagged (without them; at most one such rule) or
+    any (the highest rulePriority); countType among the four documented; countUnit
+    ``days`` with the age types and none with imageCountMoreThan; countNumber >= 1;
+    action expire, or transition to ``archive``."""
+    rules = doc.get("rules") if isinstance(doc, dict) else None
+    if not isinstance(rules, list) or not rules:
+        return "object has missing required properties ([\"rules\"])"
+    seen, untagged = set(), 0
+    prios = [r.get("rulePriority") for r in rules if isinstance(r, dict)]
+    for r in rules:
+        if not isinstance(r, dict):
+            return "a rule is not an object"
+        p, sel, action = r.get("rulePriority"), r.get("selection") or {}, r.get("action") or {}
+        if not isinstance(p, int) or isinstance(p, bool) or p < 1 or p in seen:
+            return f"rulePriority {p!r} is not a unique integer of 1 or more"
+        seen.add(p)
+        status = sel.get("tagStatus")
+        lists = [k for k in ("tagPatternList", "tagPrefixList") if sel.get(k)]
+        if status == "tagged" and not lists:
+            return "tagPatternList or tagPrefixList is required with tagStatus tagged"
+        if status == "untagged":
+            untagged += 1
+            if lists or untagged > 1:
+                return "instance failed to match exactly one schema (matched 0 out of 2)"
+        if status == "any" and any(isinstance(o, int) and o > p for o in prios):
+            return "a rule with tagStatus any must have the highest rulePriority"
+        if status not in ("tagged", "untagged", "any"):
+            return f"tagStatus {status!r} is not one of tagged, untagged, any"
+        ctype = sel.get("countType")
+        if ctype not in _COUNT_TYPES:
+            return f"countType {ctype!r} is not valid"
+        # A countUnit of null is present, and refused: the recorded AWS answer
+        # (cloudposse/terraform-aws-ecr#132).
+        has_unit = "countUnit" in sel
+        if (ctype == "imageCountMoreThan") == has_unit or (has_unit and sel["countUnit"] != "days"):
+            return "instance failed to match exactly one schema (matched 0 out of 2)"
+        n = sel.get("countNumber")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            return f"countNumber {n!r} is not an integer of 1 or more"
+        kind = action.get("type")
+        if kind not in ("expire", "transition") or (
+            kind == "transition" and action.get("targetStorageClass") != "archive"
+        ):
+            return f"action {action!r} is not valid"
+    return None
+
+
+def put_lifecycle_policy(ctx, req):
+    """moto stores any text. AWS validates the policy: 400 InvalidParameterException
+    "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle
+    policy validation failure: ..." (the whole text recorded in
+    cloudposse/terraform-aws-ecr#132, 2024-07-29, for a countUnit of null: "... instance
+    failed to match exactly one schema (matched 0 out of 2)"). The detail after the prefix
+    is ours for the other rules, which come from the user guide's "Lifecycle policy
+    properties"."""
+    try:
+        doc = json.loads(req.get("lifecyclePolicyText") or "")
+    except ValueError:
+        raise AwsError("InvalidParameterException", LIFECYCLE_INVALID.format("invalid JSON"), 400)
+    problem = _lifecycle_problem(doc)
+    if problem:
+        raise AwsError("InvalidParameterException", LIFECYCLE_INVALID.format(problem), 400)
+    return call_moto(ctx)
+
+
 HANDLERS = {
+    "PutLifecyclePolicy": put_lifecycle_policy,
     "SetRepositoryPolicy": set_repository_policy,
     "GetRepositoryPolicy": get_repository_policy,
     "GetAuthorizationToken": get_authorization_token,

@@ -148,3 +148,57 @@ def test_repository_policy_comes_back_in_aws_format(account, other_account):
         "  } ]\n"
         "}"
     )
+
+
+def _lifecycle(*rules):
+    return json.dumps({"rules": list(rules)})
+
+
+def test_lifecycle_policies_are_validated_as_aws_does(account):
+    """AWS refuses a lifecycle policy that breaks the user guide's "Lifecycle policy
+    properties" with 400 InvalidParameterException "Invalid parameter at
+    'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation
+    failure: ..." (recorded in cloudposse/terraform-aws-ecr#132 for a countUnit of null);
+    moto stored anything. A valid one reads back; deleting it twice is
+    LifecyclePolicyNotFoundException (ECR API reference, DeleteLifecyclePolicy)."""
+    ecr = account.client("ecr")
+    ecr.create_repository(repositoryName="mirror/lc")
+    expire = {"type": "expire"}
+    good = {
+        "rulePriority": 1,
+        "selection": {"tagStatus": "tagged", "tagPatternList": ["v*"],
+                      "countType": "imageCountMoreThan", "countNumber": 50},
+        "action": expire,
+    }
+    bad = [
+        # the recorded case: countUnit null with imageCountMoreThan
+        {**good, "selection": {**good["selection"], "countUnit": None}},
+        # an age rule without its unit
+        {**good, "selection": {**good["selection"], "countType": "sinceImagePushed"}},
+        # tagged without a tag list
+        {**good, "selection": {"tagStatus": "tagged", "countType": "imageCountMoreThan", "countNumber": 5}},
+        # countNumber 0
+        {**good, "selection": {**good["selection"], "countNumber": 0}},
+    ]
+    for rule in bad:
+        with pytest.raises(ClientError) as e:
+            ecr.put_lifecycle_policy(repositoryName="mirror/lc", lifecyclePolicyText=_lifecycle(rule))
+        err = e.value.response
+        assert err["ResponseMetadata"]["HTTPStatusCode"] == 400, rule
+        assert err["Error"]["Code"] == "InvalidParameterException", rule
+        assert err["Error"]["Message"].startswith(
+            "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: "
+            "'Lifecycle policy validation failure: "
+        ), err["Error"]["Message"]
+    # `any` below another rule's priority
+    anyrule = {"rulePriority": 1, "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 9}, "action": expire}
+    with pytest.raises(ClientError):
+        ecr.put_lifecycle_policy(repositoryName="mirror/lc", lifecyclePolicyText=_lifecycle(anyrule, {**good, "rulePriority": 2}))
+    text = _lifecycle(good, {**anyrule, "rulePriority": 9})
+    ecr.put_lifecycle_policy(repositoryName="mirror/lc", lifecyclePolicyText=text)
+    got = ecr.get_lifecycle_policy(repositoryName="mirror/lc")
+    assert json.loads(got["lifecyclePolicyText"]) == json.loads(text)
+    ecr.delete_lifecycle_policy(repositoryName="mirror/lc")
+    with pytest.raises(ClientError) as e:
+        ecr.delete_lifecycle_policy(repositoryName="mirror/lc")
+    assert e.value.response["Error"]["Code"] == "LifecyclePolicyNotFoundException"

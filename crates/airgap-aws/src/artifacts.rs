@@ -92,8 +92,9 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Whether the repository exists; if not, creates it with the blueprint's settings and
-/// tags, as the repository kind would (its pull policy is the kind's to set: `apply`).
+/// Whether the repository exists; if not, creates it with the blueprint's settings
+/// (tag mutability, scan on push, lifecycle policy) and tags, as the repository kind
+/// would (its pull policy is the kind's to set: `apply`).
 /// True when created.
 pub async fn ensure_repository(
     ecr: &Ecr,
@@ -110,7 +111,13 @@ pub async fn ensure_repository(
     }
     let req = crate::ecr::create_request(c, spec, env, node_id)?;
     match req.send().await.map_err(classify) {
-        Ok(_) => Ok(true),
+        Ok(_) => {
+            if spec.lifecycle_policy.is_some() {
+                crate::ecr::set_lifecycle_policy(c, &spec.name, spec.lifecycle_policy.as_deref())
+                    .await?;
+            }
+            Ok(true)
+        }
         // Another run made it between the calls.
         Err(e) if e.code == "RepositoryAlreadyExistsException" => Ok(false),
         Err(e) => Err(e),

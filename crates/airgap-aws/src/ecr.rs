@@ -1,8 +1,8 @@
 //! Private ECR repositories (the shared account's registry). ECR has no tag filter on
 //! DescribeRepositories: observe lists the account's repositories (paginated) and reads
-//! the tags of each with ListTagsForResource, and the repository policy of each of the
-//! environment's with GetRepositoryPolicy: the per-resource calls of a plan, bounded by
-//! the repositories of the account.
+//! the tags of each with ListTagsForResource, and the repository and lifecycle policies of
+//! each of the environment's with GetRepositoryPolicy and GetLifecyclePolicy: the
+//! per-resource calls of a plan, bounded by the repositories of the account.
 //!
 //! Only the owning account may pull from a repository without a repository policy, so the
 //! nodes of the environment's clusters (in other accounts) get a policy that lets their
@@ -244,6 +244,54 @@ pub(crate) fn create_request(
     Ok(req)
 }
 
+/// Sets the repository's lifecycle policy (PutLifecyclePolicy replaces the whole
+/// document), or removes it with `None`; a repository without one is not an error.
+pub(crate) async fn set_lifecycle_policy(
+    c: &aws_sdk_ecr::Client,
+    name: &str,
+    policy: Option<&str>,
+) -> Result<(), KindError> {
+    match policy {
+        Some(text) => {
+            c.put_lifecycle_policy()
+                .repository_name(name)
+                .lifecycle_policy_text(text)
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        None => match c.delete_lifecycle_policy().repository_name(name).send().await {
+            Ok(_) => {}
+            // ECR API reference, DeleteLifecyclePolicy: nothing to delete.
+            Err(e) if code_of(&e) == Some("LifecyclePolicyNotFoundException") => {}
+            Err(e) => return Err(classify(e)),
+        },
+    }
+    Ok(())
+}
+
+/// The repository's lifecycle policy as the spec holds it (compact JSON, keys sorted, so
+/// ECR's formatting of the text it returns is not drift); `None` without one.
+async fn lifecycle_policy_of(
+    c: &aws_sdk_ecr::Client,
+    name: &str,
+) -> Result<Option<Option<String>>, KindError> {
+    match c.get_lifecycle_policy().repository_name(name).send().await.map_err(classify) {
+        Ok(o) => {
+            let text = o.lifecycle_policy_text().unwrap_or_default();
+            Ok(Some(Some(match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(doc) => airgap_catalog::names::sorted_json(&doc),
+                Err(_) => text.to_string(),
+            })))
+        }
+        // ECR API reference, GetLifecyclePolicy: no policy is this error.
+        Err(e) if e.code == "LifecyclePolicyNotFoundException" => Ok(Some(None)),
+        // Deleted between the calls.
+        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Finding counts by severity, as ECR's maps give them (DescribeImageScanFindings and
 /// DescribeImages write them alike).
 pub(crate) fn severity_counts(
@@ -288,11 +336,15 @@ pub(crate) async fn repositories_of(
             Err(e) if e.class == ErrorClass::NotFound => continue,
             Err(e) => return Err(e),
         };
+        let Some(lifecycle_policy) = lifecycle_policy_of(c, &name).await? else {
+            continue;
+        };
         let spec = EcrRepositorySpec {
             name,
             immutable_tags: r.image_tag_mutability() == Some(&ImageTagMutability::Immutable),
             scan_on_push: r.image_scanning_configuration().is_some_and(|c| c.scan_on_push()),
             pull_principals: pull,
+            lifecycle_policy,
         };
         found.push((id, r, spec));
     }
@@ -366,6 +418,9 @@ impl Kind for EcrRepository {
         if !principals.is_empty() {
             set_pull_policy(c, name, &principals).await?;
         }
+        if spec.lifecycle_policy.is_some() {
+            set_lifecycle_policy(c, name, spec.lifecycle_policy.as_deref()).await?;
+        }
         Ok(Created {
             physical_id: repo.repository_arn().unwrap_or_default().to_string(),
             outputs: out(&repo),
@@ -396,6 +451,9 @@ impl Kind for EcrRepository {
         }
         if changes(change.diff, &["pullPrincipals"]) {
             set_pull_policy(c, name, &wanted_principals(&spec)?).await?;
+        }
+        if changes(change.diff, &["lifecyclePolicy"]) {
+            set_lifecycle_policy(c, name, spec.lifecycle_policy.as_deref()).await?;
         }
         Ok(Updated::done(change.current.outputs.clone()))
     }

@@ -34,7 +34,8 @@ pub fn users<'a>(bp: &'a Blueprint, service: &str) -> Vec<&'a Vpc> {
 }
 
 /// The policy of the central endpoint of `service`, or `None` when it is not central.
-/// Each VPC that lists the service contributes its own policy for it (AWS's full-access
+/// Each VPC that lists the service contributes its own policy for it (the one it declares
+/// or the one made for it, [`crate::endpoint_policy::effective`]; AWS's full-access
 /// default when it has none), every statement conditioned on its account; statements
 /// that VPCs in several accounts share are written once with all their accounts.
 pub fn policy(bp: &Blueprint, service: &str) -> Option<String> {
@@ -45,8 +46,8 @@ pub fn policy(bp: &Blueprint, service: &str) -> Option<String> {
     let mut groups: Vec<(Value, Vec<String>)> = Vec::new();
     for v in users(bp, service) {
         let Some(account) = bp.account(&v.account.value) else { continue };
-        let own = v.endpoints.policies.iter().find(|(k, _)| k.value == service);
-        let statements = match own.map(|(_, doc)| &doc.value["Statement"]) {
+        let own = crate::endpoint_policy::effective(bp, v, service);
+        let statements = match own.as_ref().map(|doc| &doc["Statement"]) {
             Some(Value::Array(items)) => items.clone(),
             Some(one @ Value::Object(_)) => vec![one.clone()],
             _ => vec![json!({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})],

@@ -595,4 +595,11 @@ pub struct Registries {
     pub account: Spanned<String>,
     /// Repository names.
     pub repositories: Vec<Spanned<String>>,
+    /// `immutableTags` (default true): a tag, once pushed, names one digest for good.
+    pub immutable_tags: Spanned<bool>,
+    /// `scanOnPush` (default true): ECR's basic scan of every pushed image.
+    pub scan_on_push: Spanned<bool>,
+    /// `lifecycle.rules`: the rules of the ECR lifecycle policy every repository gets, each
+    /// as its JSON with the span of its list item; empty: no lifecycle policy.
+    pub lifecycle: Vec<Spanned<serde_json::Value>>,
 }

@@ -327,7 +327,17 @@ pub fn json_schema() -> Value {
                 "required": ["account"],
                 "properties": {
                     "account": { "type": "string" },
-                    "repositories": { "type": "array", "uniqueItems": true, "items": { "type": "string" } }
+                    "repositories": { "type": "array", "uniqueItems": true, "items": { "type": "string" } },
+                    "immutableTags": { "type": "boolean", "default": true },
+                    "scanOnPush": { "type": "boolean", "default": true },
+                    "lifecycle": {
+                        "description": "The ECR lifecycle policy of every repository: its rules as ECR's JSON spells them (rulePriority, selection, action).",
+                        "type": "object",
+                        "additionalProperties": false,
+                        "properties": {
+                            "rules": { "type": "array", "items": { "type": "object" } }
+                        }
+                    }
                 }
             },
             "endpointLayout": {

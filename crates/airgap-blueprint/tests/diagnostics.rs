@@ -661,3 +661,35 @@ fn a_private_link_service_needs_one_load_balancer_and_principal_arns() {
     )
     .expect("a valid privateLink service");
 }
+
+/// The ECR endpoint policies made from `registries` list every repository ARN: with
+/// hundreds of repositories they pass AWS's 20,480 characters for one policy, which
+/// `validate` says on the endpoint's line, with the way out. Declaring the policies
+/// instead is accepted.
+#[test]
+fn a_made_endpoint_policy_over_the_limit() {
+    let repos: Vec<String> = (0..300).map(|i| format!("mirror/team-{i:03}/image")).collect();
+    let text =
+        format!("{BASE}registries:\n  account: workload\n  repositories: [{}]\n", repos.join(", "));
+    let d = parse("big.yaml", &text).unwrap_err();
+    let got: Vec<(Code, (usize, usize))> =
+        d.problems().iter().map(|p| (p.code(), p.line_col())).collect();
+    assert_eq!(
+        got,
+        [
+            (Code::EndpointPolicy, locate(&text, "interface: [|ecr.api", 1)),
+            (Code::EndpointPolicy, locate(&text, "interface: [ecr.api, |ecr.dkr", 1)),
+        ],
+        "{}",
+        render(&d)
+    );
+    let p = &d.problems()[0];
+    assert!(p.message().contains("(AWS allows 20480)"), "{}", p.message());
+    assert!(p.help_text().unwrap().contains("repository/team/*"), "{:?}", p.help_text());
+    let wide = "{ Statement: [{ Effect: Allow, Principal: \"*\", Action: [ecr:BatchGetImage], Resource: [\"arn:aws:ecr:eu-central-1:333333333333:repository/mirror/*\"] }] }";
+    let declared = text.replace(
+        "      interface: [ecr.api, ecr.dkr, sts, ec2]\n",
+        &format!("      interface: [ecr.api, ecr.dkr, sts, ec2]\n      policies: {{ ecr.api: {wide}, ecr.dkr: {wide} }}\n"),
+    );
+    parse("declared.yaml", &declared).unwrap();
+}

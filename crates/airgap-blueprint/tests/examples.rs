@@ -37,9 +37,9 @@ fn hub_spoke_parses() {
     );
     let workload = bp.vpc("workload").unwrap();
     assert_eq!(workload.endpoints.interface.len(), 9);
-    // s3, ecr.api and ecr.dkr; the tooling VPC the same three.
-    assert_eq!(workload.endpoints.policies.len(), 3);
-    assert_eq!(bp.vpc("tooling").unwrap().endpoints.policies.len(), 3);
+    // None declared: the ECR and S3 policies are made from `registries`.
+    assert!(workload.endpoints.policies.is_empty());
+    assert!(bp.vpc("tooling").unwrap().endpoints.policies.is_empty());
     assert!(bp.vpc("tooling").is_some());
     assert!(bp.hub.firewall.is_some());
     assert_eq!(bp.clusters.len(), 1);
@@ -73,5 +73,64 @@ fn hub_spoke_carves_every_vpc() {
             "Public eu-central-1a 100.64.0.64/28",
             "Public eu-central-1b 100.64.0.80/28",
         ]
+    );
+}
+
+/// hub-spoke declares no endpoint policy: the expansion writes them from `registries`.
+/// The workload VPC (a cluster, another account) may pull exactly the two repositories
+/// and EKS's add-on images; the tooling VPC (the registry's account) may also push and
+/// scan them; both S3 gateways reach only the region's ECR layer bucket.
+#[test]
+fn hub_spoke_endpoint_policies_name_exactly_its_repositories() {
+    use serde_json::{json, Value};
+    let bp = load("hub-spoke.yaml");
+    let g = airgap_blueprint::expand(&bp).unwrap().seal().unwrap();
+    let policy = |id: &str| -> Value {
+        let n = g.nodes().find(|n| n.id.as_str() == id).unwrap_or_else(|| panic!("{id}"));
+        match n.attrs.get("policy") {
+            Some(airgap_engine::Value::Str(text)) => serde_json::from_str(text).unwrap(),
+            other => panic!("{id}: policy {other:?}"),
+        }
+    };
+    let repos = json!([
+        "arn:aws:ecr:eu-central-1:222222222222:repository/mirror/nginx",
+        "arn:aws:ecr:eu-central-1:222222222222:repository/mirror/busybox"
+    ]);
+    let allowed = |doc: &Value, sid: &str| -> Value {
+        let st = doc["Statement"].as_array().unwrap();
+        st.iter().find(|s| s["Sid"] == sid).unwrap_or_else(|| panic!("{sid} in {doc}"))["Resource"]
+            .clone()
+    };
+    for svc in ["ecr.api", "ecr.dkr"] {
+        let doc = policy(&format!("vpc/workload/endpoint/{svc}"));
+        assert_eq!(allowed(&doc, "Authenticate"), "*");
+        assert_eq!(allowed(&doc, "PullEnvironmentRepositories"), repos);
+        assert_eq!(
+            allowed(&doc, "PullEksAddOnImages"),
+            json!(["arn:aws:ecr:eu-central-1:602401143452:repository/*"])
+        );
+        assert_eq!(doc["Statement"].as_array().unwrap().len(), 3, "{doc}");
+        let doc = policy(&format!("vpc/tooling/endpoint/{svc}"));
+        assert_eq!(allowed(&doc, "PullAndPushEnvironmentRepositories"), repos);
+        let st = doc["Statement"].as_array().unwrap();
+        assert_eq!(st.len(), 2, "no cluster in the tooling VPC, so no add-on images: {doc}");
+        let actions = &st[1]["Action"];
+        for a in ["ecr:BatchGetImage", "ecr:PutImage", "ecr:StartImageScan"] {
+            assert!(actions.as_array().unwrap().contains(&json!(a)), "{a} in {actions}");
+        }
+    }
+    for vpc in ["workload", "tooling"] {
+        let doc = policy(&format!("vpc/{vpc}/endpoint/s3"));
+        assert_eq!(
+            allowed(&doc, "EcrImageLayers"),
+            json!(["arn:aws:s3:::prod-eu-central-1-starport-layer-bucket/*"])
+        );
+    }
+    // dynamodb's gateway is not ECR's business: AWS's default.
+    let n = g.nodes().find(|n| n.id.as_str() == "vpc/workload/endpoint/dynamodb").unwrap();
+    assert!(
+        matches!(n.attrs.get("policy"), None | Some(airgap_engine::Value::Null)),
+        "{:?}",
+        n.attrs
     );
 }

@@ -267,16 +267,24 @@ mod tests {
         let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
         let at = |r: &str| locate(&bp, r).map(|(_, l, _)| l);
         assert_eq!(at("vpc/tooling/subnet/dataPlane/a"), Some(line_of("- name: tooling")));
-        // An endpoint with a policy: the policy; without: the service in its list.
-        assert_eq!(at("vpc/workload/endpoint/s3"), Some(line_of("        s3:")));
+        // An endpoint without a declared policy (hub-spoke's are made from `registries`):
+        // the service in its list.
+        assert_eq!(at("vpc/workload/endpoint/s3"), Some(line_of("gateway: [s3, dynamodb]")));
         assert_eq!(
             at("vpc/workload/endpoint/sts"),
             Some(line_of("interface: [ecr.api, ecr.dkr, sts, ec2"))
         );
-        // An endpoint with a policy is located on its policy's key.
         assert_eq!(
             at("vpc/workload/endpoint/ecr.api"),
-            Some(line_of("        ecr.api: &ecr-pull"))
+            Some(line_of("interface: [ecr.api, ecr.dkr, sts, ec2"))
+        );
+        // An endpoint with a declared policy is located on its policy's key.
+        let single = airgap_blueprint::examples::blueprint("single-account.yaml").unwrap();
+        let single_text = single.source.inner().as_str();
+        let single_line = single_text.lines().position(|l| l.contains("ecr.api: &ecr-none"));
+        assert_eq!(
+            locate(&single, "vpc/workload/endpoint/ecr.api").map(|(_, l, _)| l),
+            single_line.map(|i| i + 1)
         );
         assert_eq!(at("vpc/inspection/rt/transit/a/default"), Some(line_of("inspectionVpc:")));
         assert_eq!(at("cluster/apps/sg/api/0"), Some(line_of("apiAccessCidrs:")));

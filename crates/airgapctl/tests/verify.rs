@@ -107,11 +107,26 @@ fn failing_with(name: &str, from: &str, times: usize, to: &str) -> Value {
 
 #[test]
 fn an_ecr_endpoint_policy_open_to_every_repository_fails() {
-    // Every ECR endpoint policy of the plan names this repository (YAML anchors share
-    // two policies between the four endpoints).
-    let repo = "arn:aws:ecr:eu-central-1:222222222222:repository/mirror/busybox";
-    let wildcard = "arn:aws:ecr:eu-central-1:222222222222:repository/*";
-    let doc = failing_with("ecr-wildcard", repo, 2, wildcard);
+    // Both VPCs declare their ECR policies instead of the ones made from `registries`:
+    // pulls from every repository of the registry account.
+    let wide = "      policies:\n        ecr.api: &wide { Version: \"2012-10-17\", Statement: [{ Effect: Allow, Principal: \"*\", Action: [ecr:BatchGetImage], Resource: [\"arn:aws:ecr:eu-central-1:222222222222:repository/*\"] }] }\n        ecr.dkr: *wide\n";
+    let workload = "replaces the made one.\n";
+    let tooling = "on the same repositories only.\n";
+    let dir = scratch("ecr-wildcard");
+    let mut text = hub_spoke();
+    for at in [workload, tooling] {
+        assert_eq!(text.matches(at).count(), 1, "hub-spoke.yaml changed shape");
+        let policies = if at == workload {
+            wide.to_string()
+        } else {
+            "      policies: { ecr.api: *wide, ecr.dkr: *wide }\n".to_string()
+        };
+        text = text.replace(at, &format!("{at}{policies}"));
+    }
+    std::fs::write(dir.join("bp.yaml"), text).unwrap();
+    let o = run(&dir, &["verify", "-f", "bp.yaml", "--output", "json"]);
+    assert_eq!(o.status.code(), Some(VERIFY_FAILED), "{}", stdout(&o));
+    let doc = json(&o);
     assert_eq!(doc["passed"], false);
     for c in doc["checks"].as_array().unwrap() {
         let id = c["id"].as_str().unwrap();

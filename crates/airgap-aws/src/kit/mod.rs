@@ -168,29 +168,9 @@ pub(crate) fn canonical_policy(doc: &str) -> String {
             if let Some(m) = v.as_object_mut() {
                 m.remove("Version");
             }
-            sorted_json(&v)
+            airgap_catalog::names::sorted_json(&v)
         }
         Err(_) => decoded,
-    }
-}
-
-/// JSON text with object keys sorted at every level, whatever map order serde_json
-/// was built with.
-fn sorted_json(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let inner: Vec<String> = keys
-                .into_iter()
-                .map(|k| format!("{}:{}", serde_json::Value::String(k.clone()), sorted_json(&m[k])))
-                .collect();
-            format!("{{{}}}", inner.join(","))
-        }
-        serde_json::Value::Array(a) => {
-            format!("[{}]", a.iter().map(sorted_json).collect::<Vec<_>>().join(","))
-        }
-        other => other.to_string(),
     }
 }
 

@@ -21,15 +21,18 @@ pub(super) fn registry(b: &mut GraphBuilder, bp: &Blueprint, reg: &Registries, s
             pull.push(role);
         }
     }
+    let rules: Vec<serde_json::Value> = reg.lifecycle.iter().map(|r| r.value.clone()).collect();
+    let lifecycle = crate::lifecycle::policy(&rules);
     for repo in &reg.repositories {
         b.add(node(
             format!("registry/{}", repo.value).as_str(),
             s.clone(),
             &EcrRepositorySpec {
                 name: repo.value.clone(),
-                immutable_tags: true,
-                scan_on_push: true,
+                immutable_tags: reg.immutable_tags.value,
+                scan_on_push: reg.scan_on_push.value,
                 pull_principals: PullPrincipals::Principals(pull.clone()),
+                lifecycle_policy: lifecycle.clone(),
             },
         ));
     }

@@ -101,13 +101,7 @@ pub(super) fn spoke(
         .after(attached.as_str()),
     );
 
-    let policy = |svc: &str| {
-        vpc.endpoints
-            .policies
-            .iter()
-            .find(|(k, _)| k.value == svc)
-            .map(|(_, p)| p.value.to_string())
-    };
+    let policy = |svc: &str| crate::endpoint_policy::effective(bp, vpc, svc).map(|p| p.to_string());
     // The interface endpoints in this VPC: its own, less the central ones, which the
     // host VPC holds (private DNS off: the environment's private hosted zones answer
     // their names) with the policy of every VPC that uses them.

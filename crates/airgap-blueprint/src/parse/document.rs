@@ -231,7 +231,33 @@ impl Parser<'_> {
         Some(Registries {
             account: self.req_string(&o, "account", "`registries`"),
             repositories: self.string_list(&o, "repositories"),
+            immutable_tags: self.bool_or(&o, "immutableTags", true),
+            scan_on_push: self.bool_or(&o, "scanOnPush", true),
+            lifecycle: self.lifecycle(&o),
         })
+    }
+
+    /// `registries.lifecycle.rules`: each rule a mapping (ECR's lifecycle policy rule, as
+    /// ECR's JSON spells it), kept with its span; validate checks what ECR would refuse.
+    fn lifecycle(&mut self, reg: &Obj) -> Vec<Spanned<serde_json::Value>> {
+        let Some((k, v)) = self.get(reg, "lifecycle") else { return Vec::new() };
+        let Some(o) = self.obj(v, k.span, "`registries.lifecycle`", keys::LIFECYCLE) else {
+            return Vec::new();
+        };
+        let Some((_, rules)) = self.get(&o, "rules") else { return Vec::new() };
+        let mut out = Vec::new();
+        for rule in self.list(rules, "`registries.lifecycle.rules`") {
+            if matches!(rule.kind, Kind::Map(_)) {
+                out.push(Spanned::new(rule.to_json(), rule.span));
+            } else {
+                self.wrong_type(
+                    rule,
+                    "a lifecycle rule",
+                    "a mapping (rulePriority, selection, action)",
+                );
+            }
+        }
+        out
     }
 
     /// `endpoints` at the top level: per-VPC (default) or central interface endpoints.

@@ -89,7 +89,9 @@ pub(crate) mod keys {
     pub const LAUNCH_TEMPLATE: &[&str] = &["id", "name", "version"];
     pub const TAINT: &[&str] = &["key", "value", "effect"];
     pub const UPDATE_CONFIG: &[&str] = &["maxUnavailable", "maxUnavailablePercentage"];
-    pub const REGISTRIES: &[&str] = &["account", "repositories"];
+    pub const REGISTRIES: &[&str] =
+        &["account", "repositories", "immutableTags", "scanOnPush", "lifecycle"];
+    pub const LIFECYCLE: &[&str] = &["rules"];
     pub const ARTIFACTS: &[&str] =
         &["apiVersion", "kind", "blueprint", "plainHttp", "images", "charts"];
     pub const CHART: &[&str] = &["source", "repository", "tag"];

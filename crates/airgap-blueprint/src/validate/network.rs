@@ -327,6 +327,34 @@ impl V<'_> {
                     }
                 }
             }
+            // A policy made from `registries` grows with the repositories: it must fit
+            // AWS's limit for one endpoint policy like a declared one.
+            for svc in
+                e.interface.iter().filter(|s| matches!(s.value.as_str(), "ecr.api" | "ecr.dkr"))
+            {
+                if e.policies.iter().any(|(k, _)| k.value == svc.value) {
+                    continue;
+                }
+                let Some(doc) = crate::endpoint_policy::effective(bp, v, &svc.value) else {
+                    continue;
+                };
+                let len = doc.to_string().len();
+                if len > crate::central::POLICY_LIMIT {
+                    self.sink
+                        .report(
+                            Code::EndpointPolicy,
+                            svc.span,
+                            format!(
+                                "the `{}` endpoint policy made for VPC `{}` from `registries.repositories` is {len} characters (AWS allows {})",
+                                svc.value,
+                                v.name.value,
+                                crate::central::POLICY_LIMIT
+                            ),
+                            "policy too large",
+                        )
+                        .help(format!("declare `endpoints.policies.{}` for this VPC yourself (a repository ARN with a wildcard, `.../repository/team/*`, covers many), or fewer repositories", svc.value));
+                }
+            }
             for (svc, doc) in &e.policies {
                 let listed = e.gateway.iter().chain(&e.interface).any(|s| s.value == svc.value);
                 if !listed {

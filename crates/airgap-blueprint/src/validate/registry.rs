@@ -1,6 +1,7 @@
-//! The `registries` section: ECR repository names.
+//! The `registries` section: ECR repository names and the lifecycle rules.
 
 use super::V;
+use crate::diag::Code;
 use crate::model::*;
 
 /// ECR's repository names: 2 to 256 characters, lowercase letters, digits and `._-` in
@@ -28,6 +29,18 @@ impl V<'_> {
                     "use lowercase letters, digits and ._- in /-separated parts, e.g. mirror/nginx",
                 );
             }
+        }
+        for p in crate::lifecycle::problems(
+            &r.lifecycle.iter().map(|s| s.value.clone()).collect::<Vec<_>>(),
+        ) {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    r.lifecycle[p.rule].span,
+                    p.message,
+                    "ECR refuses this rule",
+                )
+                .help(p.help);
         }
     }
 }

@@ -12,6 +12,9 @@ pub struct EcrRepositorySpec {
     pub immutable_tags: bool,
     pub scan_on_push: bool,
     pub pull_principals: PullPrincipals,
+    /// The lifecycle policy document (compact JSON, keys sorted), `None` for no policy.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lifecycle_policy: Option<String>,
 }
 
 /// The principals (role ARNs) the repository policy lets pull. Observed, a policy that
@@ -45,6 +48,7 @@ mod tests {
                 "arn:aws:iam::1:role/a".into(),
                 Id::of("cluster/a/node-role", "arn"),
             ]),
+            lifecycle_policy: None,
         };
         let a = s.to_attrs();
         assert_eq!(

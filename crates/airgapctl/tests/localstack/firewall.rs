@@ -222,9 +222,9 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
         ls.set_time_scale(a, SCALE).await?;
     }
     let (network, shared, workload) = (&accounts[0], &accounts[1], &accounts[2]);
-    // hub-spoke without its clusters and registries: its ECR endpoint policies name
-    // repositories this blueprint does not declare, which verify refuses; the firewall's
-    // lifecycle is what this test is about.
+    // hub-spoke without its clusters and registries: its ECR endpoints then get no policy
+    // (they are made from `registries`), which verify refuses; the firewall's lifecycle is
+    // what this test is about.
     let cli = Cli::new(BIN, "firewall", ls.endpoint()).env("AIRGAP_SKIP_VERIFY", "1");
     let v1 = blueprint([network.id(), shared.id(), workload.id()]);
     assert!(v1.contains(&allowlist(&DOMAINS)), "the example's allowlist");
@@ -719,9 +719,9 @@ async fn a_run_killed_while_the_firewall_provisions_converges() -> TestResult {
     // the account's other waits (the transit gateway's 6 s) stay within the engine's
     // timeouts scaled by 0.01.
     ls.set_time_scale(&accounts[0], 0.04).await?;
-    // hub-spoke without its clusters and registries: its ECR endpoint policies name
-    // repositories this blueprint does not declare, which verify refuses; the firewall's
-    // lifecycle is what this test is about.
+    // hub-spoke without its clusters and registries: its ECR endpoints then get no policy
+    // (they are made from `registries`), which verify refuses; the firewall's lifecycle is
+    // what this test is about.
     let cli = Cli::new(BIN, "firewall-kill", ls.endpoint()).env("AIRGAP_SKIP_VERIFY", "1");
     let f = &cli.write(
         "hub-spoke.yaml",

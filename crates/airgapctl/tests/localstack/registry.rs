@@ -51,6 +51,12 @@ clusters:
 registries:
   account: shared
   repositories: [{repos}]
+  lifecycle:
+    rules:
+      - rulePriority: 1
+        description: keep the 50 newest release tags
+        selection: {{ tagStatus: tagged, tagPatternList: ["v*"], countType: imageCountMoreThan, countNumber: 50 }}
+        action: {{ type: expire }}
 "#,
         net = net.id(),
         work = work.id(),
@@ -97,8 +103,8 @@ async fn shared_repositories_let_the_node_roles_pull() {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }
     let env = format!("reg{}", &net.id()[..6]);
-    // Minimal blueprints on purpose (no firewall, no endpoint policies): these tests are not
-    // about the air gap, so apply's plan-time verification is off, as with --skip-verify.
+    // A minimal blueprint on purpose (no firewall): this test is not about the egress path,
+    // so apply's plan-time verification is off, as with --skip-verify.
     let dir = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "registry", ls.endpoint())
         .env("AIRGAP_TIME_SCALE", &SCALE.to_string())
         .env("AIRGAP_SKIP_VERIFY", "1");
@@ -130,6 +136,101 @@ async fn shared_repositories_let_the_node_roles_pull() {
         assert_eq!(keys, BTreeSet::from(["Action", "Effect", "Principal", "Sid"]), "{st}");
     }
 
+    // The workload VPC declares no endpoint policy: ECR's interface endpoints got the ones
+    // made from `registries`, which let pulls reach exactly the environment's repositories
+    // (as ECR itself names them) and EKS's add-on images; the S3 gateway only the layer
+    // bucket.
+    let described = ecr.describe_repositories().send().await.unwrap();
+    let repo_arns: BTreeSet<String> = described
+        .repositories()
+        .iter()
+        .filter_map(|r| r.repository_arn().map(str::to_string))
+        .collect();
+    assert_eq!(repo_arns.len(), REPOS.len(), "{repo_arns:?}");
+    let ec2 = aws_sdk_ec2::Client::new(&ls.sdk_config(&work).await.unwrap());
+    let endpoints = ec2.describe_vpc_endpoints().send().await.unwrap();
+    let policy_of = |suffix: &str| -> serde_json::Value {
+        let ep = endpoints
+            .vpc_endpoints()
+            .iter()
+            .find(|e| e.service_name().is_some_and(|n| n.ends_with(suffix)))
+            .unwrap_or_else(|| panic!("an endpoint for {suffix}"));
+        serde_json::from_str(ep.policy_document().expect("a policy document")).expect("JSON")
+    };
+    for svc in [".ecr.api", ".ecr.dkr"] {
+        let doc = policy_of(svc);
+        let mut named = BTreeSet::new();
+        let mut addons = BTreeSet::new();
+        for st in doc["Statement"].as_array().unwrap() {
+            assert_eq!(st["Effect"], "Allow", "{st}");
+            let resources: Vec<String> = match &st["Resource"] {
+                serde_json::Value::String(r) => vec![r.clone()],
+                serde_json::Value::Array(a) => {
+                    a.iter().map(|r| r.as_str().unwrap().to_string()).collect()
+                }
+                other => panic!("Resource {other}"),
+            };
+            for r in resources {
+                if r == "*" {
+                    assert_eq!(
+                        st["Action"],
+                        serde_json::json!(["ecr:GetAuthorizationToken"]),
+                        "{st}"
+                    );
+                } else if r.contains(":602401143452:") {
+                    addons.insert(r);
+                } else {
+                    let actions: BTreeSet<String> = st["Action"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_string())
+                        .collect();
+                    assert_eq!(actions, pull, "{svc}: pull only, from the workload account");
+                    named.insert(r);
+                }
+            }
+        }
+        assert_eq!(named, repo_arns, "{svc} names exactly the repositories: {doc}");
+        assert_eq!(
+            addons,
+            BTreeSet::from(["arn:aws:ecr:eu-central-1:602401143452:repository/*".to_string()]),
+            "{svc}: {doc}"
+        );
+    }
+    assert_eq!(
+        policy_of(".s3")["Statement"][0]["Resource"],
+        serde_json::json!(["arn:aws:s3:::prod-eu-central-1-starport-layer-bucket/*"])
+    );
+
+    // Every repository has the blueprint's lifecycle policy.
+    let lifecycle = |repo: &'static str| {
+        let ecr = ecr.clone();
+        async move {
+            match ecr.get_lifecycle_policy().repository_name(repo).send().await {
+                Ok(o) => Some(
+                    serde_json::from_str::<serde_json::Value>(o.lifecycle_policy_text().unwrap())
+                        .unwrap(),
+                ),
+                Err(e) => {
+                    let code = aws_sdk_ecr::error::ProvideErrorMetadata::code(&e);
+                    assert_eq!(code, Some("LifecyclePolicyNotFoundException"), "{e:?}");
+                    None
+                }
+            }
+        }
+    };
+    let want = serde_json::json!({"rules": [{
+        "rulePriority": 1,
+        "description": "keep the 50 newest release tags",
+        "selection": {"tagStatus": "tagged", "tagPatternList": ["v*"],
+                      "countType": "imageCountMoreThan", "countNumber": 50},
+        "action": {"type": "expire"},
+    }]});
+    for repo in REPOS {
+        assert_eq!(lifecycle(repo).await, Some(want.clone()), "{repo}");
+    }
+
     // A plan after the apply is clean: the policy read back is not drift.
     let again = dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]);
     check(&again, 0, "plan after apply");
@@ -158,8 +259,9 @@ async fn shared_repositories_let_the_node_roles_pull() {
     let (principals, actions, _) = pull_grant(&ecr, REPOS[0]).await.expect("policy");
     assert_eq!(principals, BTreeSet::from([node_role.clone()]));
     assert_eq!(actions, pull);
-    // A deleted policy is drift too.
+    // A deleted policy is drift too, and so is a deleted lifecycle policy.
     ecr.delete_repository_policy().repository_name(REPOS[1]).send().await.unwrap();
+    ecr.delete_lifecycle_policy().repository_name(REPOS[0]).send().await.unwrap();
     check(
         &dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]),
         2,
@@ -171,6 +273,7 @@ async fn shared_repositories_let_the_node_roles_pull() {
         "apply to restore the policy",
     );
     assert!(pull_grant(&ecr, REPOS[1]).await.is_some());
+    assert_eq!(lifecycle(REPOS[0]).await, Some(want.clone()), "the lifecycle policy is back");
     check(
         &dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]),
         0,
