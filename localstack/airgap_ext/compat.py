@@ -5,6 +5,18 @@
   AWS_KMS key (the default, and what EKS secrets encryption needs) fails with
   ``InternalError: encoding without a string argument``. ``patch_uuid5_bytes`` backports the
   3.12 behaviour.
+
+Two patches only for speed (the tests' LocalStack spends its one core in them; answers are
+unchanged):
+
+* ``patch_moto_dispatch``: moto's ``BaseResponse.call_action`` lists the response class's
+  methods with ``inspect.getmembers`` on every request; classes do not change, so the list
+  is computed once per class.
+* ``patch_ec2_get_tags``: moto's ``TaggedEC2Resource.get_tags`` asks ``describe_tags`` for
+  one resource id, which walks every tag of the account and region; a Describe of N
+  resources was O(N x all tags). The resource's own tags are read directly, in the same
+  order and shape ``describe_tags`` gives them (its ``resource-id`` filter is an anchored
+  fnmatch of the id, which EC2 ids, without ``*?[``, match exactly).
 """
 
 import hashlib
@@ -25,3 +37,44 @@ def patch_uuid5_bytes():
 
     uuid5._airgap = True
     uuid.uuid5 = uuid5
+
+
+def patch_moto_dispatch():
+    import functools
+
+    import moto.core.responses as responses
+
+    original = responses.method_names_from_class
+    if getattr(original, "_airgap", False):
+        return
+    cached = functools.lru_cache(maxsize=None)(original)
+
+    def method_names_from_class(clazz):
+        # a copy: callers get a list of their own, as before
+        return list(cached(clazz))
+
+    method_names_from_class._airgap = True
+    responses.method_names_from_class = method_names_from_class
+
+
+def patch_ec2_get_tags():
+    from moto.ec2.models.core import TaggedEC2Resource
+    from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
+
+    if getattr(TaggedEC2Resource.get_tags, "_airgap", False):
+        return
+    original = TaggedEC2Resource.get_tags
+
+    def get_tags(self):
+        rid = getattr(self, "id", None)
+        if not rid or any(c in rid for c in "*?["):
+            return original(self)
+        tags = self.ec2_backend.tags.get(rid) or {}
+        kind = EC2_PREFIX_TO_RESOURCE.get(get_prefix(rid), "")
+        return [
+            {"resource_id": rid, "key": k, "value": v, "resource_type": kind}
+            for k, v in list(tags.items())
+        ]
+
+    get_tags._airgap = True
+    TaggedEC2Resource.get_tags = get_tags

@@ -223,6 +223,8 @@ def install():
     _patch_twisted()
     _patch_listen_interface()
     compat.patch_uuid5_bytes()
+    compat.patch_moto_dispatch()
+    compat.patch_ec2_get_tags()
     LOG.info("airgap extension installed (time scale %s)", timing.global_scale())
 
 
@@ -249,6 +251,8 @@ try:
         def on_platform_start(self):
             _patch_twisted()
             compat.patch_uuid5_bytes()
+            compat.patch_moto_dispatch()
+            compat.patch_ec2_get_tags()
 
 except ImportError:  # pragma: no cover
     pass
