@@ -49,9 +49,19 @@ def patch_moto_dispatch():
         return
     cached = functools.lru_cache(maxsize=None)(original)
 
+    class Names(list):
+        """The cached names; a name not among them is looked up afresh, so a method added
+        to the class after its first request (a provider patching moto) is still found."""
+
+        def __init__(self, names, clazz):
+            super().__init__(names)
+            self._clazz = clazz
+
+        def __contains__(self, name):
+            return list.__contains__(self, name) or name in original(self._clazz)
+
     def method_names_from_class(clazz):
-        # a copy: callers get a list of their own, as before
-        return list(cached(clazz))
+        return Names(cached(clazz), clazz)
 
     method_names_from_class._airgap = True
     responses.method_names_from_class = method_names_from_class

@@ -56,18 +56,21 @@ def test_endpoint_interfaces_outlive_the_endpoint(account, time_scale):
     )["NetworkInterfaces"]
     assert [e["Description"] for e in enis] == [f"VPC Endpoint Interface {ep['VpcEndpointId']}"]
     assert enis[0]["RequesterManaged"] is True
-    time_scale(account, 0.02)  # delete 120 s -> 2.4 s, then the interfaces 60 s -> 1.2 s
+    # delete 120 s -> 12 s, then the interfaces 60 s -> 6 s: the subnet must be refused in
+    # that window, which at 0.02 (1.2 s) a loaded LocalStack once let pass before the
+    # refusal was asked for.
+    time_scale(account, 0.1)
     ec2.delete_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])
     state = lambda: ec2.describe_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])[
         "VpcEndpoints"
     ][0]["State"]
-    wait_for(lambda: state() == "deleted", 20)
+    wait_for(lambda: state() == "deleted", 40)
     refused(ec2.delete_subnet, SubnetId=subnets[0])
     wait_for(
         lambda: not ec2.describe_network_interfaces(
             Filters=[{"Name": "subnet-id", "Values": subnets[:1]}]
         )["NetworkInterfaces"],
-        20,
+        40,
     )
     ec2.delete_subnet(SubnetId=subnets[0])
 
