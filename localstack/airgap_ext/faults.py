@@ -25,6 +25,7 @@ Fields:
   code, message, status  override the error that is returned
 """
 
+import heapq
 import itertools
 import logging
 import random
@@ -129,6 +130,11 @@ EC2_NOT_FOUND = {
 _lock = threading.Lock()
 _ids = itertools.count(1)
 RULES: list[dict] = []
+# RULES by (service, account or None), each list in RULES' order: a request looks at the
+# rules of its own service and account (and those of any account) only. A chaos test adds
+# thousands of rules, and scanning them all twice per request took a sixth of the
+# server's time.
+_INDEX: dict[tuple, list[dict]] = {}
 # active NotFound windows: dicts with service, account, region, until, operations, code, status
 WINDOWS: list[dict] = []
 
@@ -182,6 +188,7 @@ def add_rule(data: dict) -> dict:
     rule["_rng"] = random.Random(rule["seed"])
     with _lock:
         RULES.append(rule)
+        _INDEX.setdefault((rule["service"], rule["account"] or None), []).append(rule)
     return _public(rule)
 
 
@@ -200,8 +207,13 @@ def clear(rule_id=None) -> int:
         if rule_id is None:
             RULES.clear()
             WINDOWS.clear()
+            _INDEX.clear()
         else:
             RULES[:] = [r for r in RULES if r["id"] != rule_id]
+            for key, rules in list(_INDEX.items()):
+                rules[:] = [r for r in rules if r["id"] != rule_id]
+                if not rules:
+                    del _INDEX[key]
         return before - len(RULES)
 
 
@@ -228,7 +240,14 @@ def _matches(rule, service, operation, account, region):
 def _take(service, operation, account, region, faults):
     """Find the first live rule for the call and count a hit on it."""
     with _lock:
-        for rule in RULES:
+        own = _INDEX.get((service, account), ())
+        anyone = _INDEX.get((service, None), ())
+        # RULES' order is the ids' order: the two lists merged by id keep it.
+        if own and anyone:
+            candidates = heapq.merge(own, anyone, key=lambda r: int(r["id"]))
+        else:
+            candidates = own or anyone
+        for rule in candidates:
             if rule["fault"] not in faults or not _matches(
                 rule, service, operation, account, region
             ):
