@@ -63,6 +63,20 @@ pub fn repository_arns(bp: &Blueprint) -> Vec<String> {
         .collect()
 }
 
+/// ECR's bucket of image layers in `region`, which pulls through an S3 gateway endpoint
+/// fetch from.
+pub fn layer_bucket(region: &str) -> String {
+    format!("prod-{region}-starport-layer-bucket")
+}
+
+/// The ARN prefix (ending in `repository/`) of the repositories EKS serves its add-on
+/// images from in `region`, in the region's partition.
+pub fn eks_addon_repositories(region: &str) -> String {
+    let partition = airgap_catalog::names::partition(region);
+    let account = airgap_catalog::k8s::eks_addon_registry_account(region);
+    format!("arn:{partition}:ecr:{region}:{account}:repository/")
+}
+
 fn generated(bp: &Blueprint, vpc: &Vpc, service: &str) -> Option<Value> {
     let reg = bp.registries.as_ref()?;
     let region = &bp.metadata.region.value;
@@ -99,13 +113,12 @@ fn generated(bp: &Blueprint, vpc: &Vpc, service: &str) -> Option<Value> {
                 }
             }
             if bp.clusters.iter().any(|c| c.vpc.value == vpc.name.value) {
-                let addons = airgap_catalog::k8s::eks_addon_registry_account(region);
                 statements.push(json!({
                     "Sid": "PullEksAddOnImages",
                     "Effect": "Allow",
                     "Principal": "*",
                     "Action": PULL,
-                    "Resource": [format!("arn:{partition}:ecr:{region}:{addons}:repository/*")],
+                    "Resource": [format!("{}*", eks_addon_repositories(region))],
                 }));
             }
             Some(json!({"Version": "2012-10-17", "Statement": statements}))
@@ -117,7 +130,7 @@ fn generated(bp: &Blueprint, vpc: &Vpc, service: &str) -> Option<Value> {
                 "Effect": "Allow",
                 "Principal": "*",
                 "Action": ["s3:GetObject"],
-                "Resource": [format!("arn:{partition}:s3:::prod-{region}-starport-layer-bucket/*")],
+                "Resource": [format!("arn:{partition}:s3:::{}/*", layer_bucket(region))],
             }],
         })),
         _ => None,

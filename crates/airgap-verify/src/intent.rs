@@ -49,18 +49,8 @@ pub struct Intent {
 impl Intent {
     pub fn from_blueprint(bp: &Blueprint, env: &str) -> Intent {
         let region = bp.metadata.region.value.clone();
-        let repositories = match &bp.registries {
-            Some(reg) => {
-                let account = bp
-                    .account(&reg.account.value)
-                    .map_or(reg.account.value.as_str(), |a| &a.id.value);
-                reg.repositories
-                    .iter()
-                    .map(|r| format!("arn:aws:ecr:{region}:{account}:repository/{}", r.value))
-                    .collect()
-            }
-            None => Vec::new(),
-        };
+        // The same ARNs the made endpoint policies name, in the region's partition.
+        let repositories = airgap_blueprint::endpoint_policy::repository_arns(bp);
         Intent {
             env: env.to_string(),
             clusters: bp
@@ -155,15 +145,14 @@ impl Intent {
     /// ECR's bucket of image layers in the region: what pulls through an S3 gateway
     /// endpoint fetch (ECR user guide, "Amazon ECR interface VPC endpoints").
     pub fn layer_bucket(&self) -> String {
-        format!("prod-{}-starport-layer-bucket", self.region)
+        airgap_blueprint::endpoint_policy::layer_bucket(&self.region)
     }
 
     /// The ARN prefix of the repositories EKS serves its add-on images from in the
     /// region (vpc-cni, coredns, kube-proxy): nodes pull them through the same ECR
     /// endpoints as the environment's own images.
     pub fn eks_addon_repositories(&self) -> String {
-        let account = airgap_catalog::k8s::eks_addon_registry_account(&self.region);
-        format!("arn:aws:ecr:{}:{account}:repository/", self.region)
+        airgap_blueprint::endpoint_policy::eks_addon_repositories(&self.region)
     }
 }
 

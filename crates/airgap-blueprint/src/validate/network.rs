@@ -327,33 +327,42 @@ impl V<'_> {
                     }
                 }
             }
-            // A policy made from `registries` grows with the repositories: it must fit
-            // AWS's limit for one endpoint policy like a declared one.
-            for svc in
-                e.interface.iter().filter(|s| matches!(s.value.as_str(), "ecr.api" | "ecr.dkr"))
-            {
-                if e.policies.iter().any(|(k, _)| k.value == svc.value) {
-                    continue;
-                }
+            // Every endpoint's policy, declared or made from `registries` (which grows with
+            // the repositories), must fit AWS's limit for one endpoint policy.
+            for svc in e.interface.iter().chain(&e.gateway) {
                 let Some(doc) = crate::endpoint_policy::effective(bp, v, &svc.value) else {
                     continue;
                 };
                 let len = doc.to_string().len();
-                if len > crate::central::POLICY_LIMIT {
-                    self.sink
-                        .report(
-                            Code::EndpointPolicy,
-                            svc.span,
-                            format!(
-                                "the `{}` endpoint policy made for VPC `{}` from `registries.repositories` is {len} characters (AWS allows {})",
-                                svc.value,
-                                v.name.value,
-                                crate::central::POLICY_LIMIT
-                            ),
-                            "policy too large",
-                        )
-                        .help(format!("declare `endpoints.policies.{}` for this VPC yourself (a repository ARN with a wildcard, `.../repository/team/*`, covers many), or fewer repositories", svc.value));
+                if len <= crate::central::POLICY_LIMIT {
+                    continue;
                 }
+                let declared = e.policies.iter().find(|(k, _)| k.value == svc.value);
+                let (span, whose, help) = match declared {
+                    Some((k, _)) => (
+                        k.span,
+                        "declared",
+                        "shorten it: a repository or bucket ARN with a wildcard (`.../repository/team/*`) covers many".to_string(),
+                    ),
+                    None => (
+                        svc.span,
+                        "made from `registries.repositories`",
+                        format!("declare `endpoints.policies.{}` for this VPC yourself (a repository ARN with a wildcard, `.../repository/team/*`, covers many), or fewer repositories", svc.value),
+                    ),
+                };
+                self.sink
+                    .report(
+                        Code::EndpointPolicy,
+                        span,
+                        format!(
+                            "the `{}` endpoint policy {whose} for VPC `{}` is {len} characters (AWS allows {})",
+                            svc.value,
+                            v.name.value,
+                            crate::central::POLICY_LIMIT
+                        ),
+                        "policy too large",
+                    )
+                    .help(help);
             }
             for (svc, doc) in &e.policies {
                 let listed = e.gateway.iter().chain(&e.interface).any(|s| s.value == svc.value);
