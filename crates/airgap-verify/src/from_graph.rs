@@ -6,21 +6,21 @@ use std::collections::BTreeMap;
 
 use airgap_catalog::names::az_letter;
 use airgap_catalog::spec::{
-    ClientVpnEndpointSpec, EcrRepositorySpec, EksClusterSpec, EksNodegroupSpec, FirewallSpec,
-    HostedZoneSpec, Id, InternetGatewaySpec, NatGatewaySpec, NfwPolicySpec, NfwRuleGroupSpec,
-    PullPrincipals, RouteSpec, RouteTableAssociationSpec, RouteTableSpec, SecurityGroupRuleSpec,
-    Spec, SpecError, SubnetSpec, TgwAssociationSpec, TgwAttachmentSpec, TgwPropagationSpec,
-    TgwRouteSpec, TgwRouteTableSpec, VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec, VpcSpec,
-    ZoneAssociationSpec,
+    ClientVpnEndpointSpec, EcrRepositorySpec, EksClusterSpec, EksNodegroupSpec,
+    EndpointServiceSpec, FirewallSpec, HostedZoneSpec, Id, InternetGatewaySpec, LoadBalancerSpec,
+    NatGatewaySpec, NfwPolicySpec, NfwRuleGroupSpec, PullPrincipals, RouteSpec,
+    RouteTableAssociationSpec, RouteTableSpec, SecurityGroupRuleSpec, Spec, SpecError, SubnetSpec,
+    TgwAssociationSpec, TgwAttachmentSpec, TgwPropagationSpec, TgwRouteSpec, TgwRouteTableSpec,
+    VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec, VpcSpec, ZoneAssociationSpec,
 };
 use airgap_engine::{Graph, Node};
 
 use crate::prefix::{Prefix, PrefixError};
 use crate::topology::{
-    ClientVpn, Cluster, Endpoint, Firewall, FirewallPolicy, InternetGateway, NatGateway,
-    PrivateZone, Pull, Repository, Route, RouteTable, RuleGroup, SgRule, Subnet, Target,
-    TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, Topology, Vpc, VpcRole, VpnAuthorization,
-    VpnRoute,
+    ClientVpn, Cluster, Endpoint, EndpointService, Firewall, FirewallPolicy, InternetGateway,
+    NatGateway, PrivateZone, Pull, Repository, Route, RouteTable, RuleGroup, ServiceLoadBalancer,
+    SgRule, Subnet, Target, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, Topology, Vpc,
+    VpcRole, VpnAuthorization, VpnRoute,
 };
 
 /// The node of the hub's inspection VPC: the expansion's fixed address for it (a
@@ -362,6 +362,37 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
         vpns.push(client_vpn(&t, n, &s)?);
     }
     t.client_vpns = Some(vpns);
+    let mut services = Vec::new();
+    for n in by_kind(&airgap_catalog::ENDPOINT_SERVICE) {
+        let s: EndpointServiceSpec = spec(n)?;
+        let load_balancers = s
+            .load_balancers
+            .iter()
+            .map(|lb| {
+                let id = node_of(lb);
+                // The environment's own load balancer, or one an operator named by ARN.
+                match graph.get(&id.as_str().into()) {
+                    Some(m) if m.kind == airgap_catalog::LOAD_BALANCER.name => {
+                        let l: LoadBalancerSpec = spec(m)?;
+                        let vpc = l.subnets.first().and_then(|s| t.subnets.get(&id_str(s)));
+                        Ok(ServiceLoadBalancer {
+                            id,
+                            scheme: Some(l.scheme),
+                            vpc: vpc.map(|s| s.vpc.clone()),
+                        })
+                    }
+                    _ => Ok(ServiceLoadBalancer { id, scheme: None, vpc: None }),
+                }
+            })
+            .collect::<Result<_, BuildError>>()?;
+        services.push(EndpointService {
+            id: n.id.to_string(),
+            acceptance_required: s.acceptance_required,
+            allowed_principals: s.allowed_principals,
+            load_balancers,
+        });
+    }
+    t.endpoint_services = Some(services);
     Ok(t)
 }
 

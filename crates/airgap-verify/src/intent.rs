@@ -30,6 +30,15 @@ pub struct VpnIntent {
     pub dns: Vec<Prefix>,
 }
 
+/// An entry of `access.privateLink`: who may connect to its endpoint service, and how.
+#[derive(Clone, Debug, Default)]
+pub struct PrivateLinkIntent {
+    /// The service's node (`access/privatelink/<name>`).
+    pub id: String,
+    pub acceptance_required: bool,
+    pub allowed_principals: Vec<String>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Intent {
     pub env: String,
@@ -44,6 +53,8 @@ pub struct Intent {
     pub allow_domains: Option<Vec<String>>,
     /// The Client VPN endpoints meant to exist: `access.vpn`, if declared.
     pub vpns: Vec<VpnIntent>,
+    /// The endpoint services meant to exist: `access.privateLink`.
+    pub private_links: Vec<PrivateLinkIntent>,
 }
 
 impl Intent {
@@ -93,6 +104,20 @@ impl Intent {
                         .collect(),
                 })
                 .collect(),
+            private_links: bp
+                .access
+                .private_link
+                .iter()
+                .map(|p| PrivateLinkIntent {
+                    id: format!("access/privatelink/{}", p.name.value),
+                    acceptance_required: p.acceptance_required.value,
+                    allowed_principals: p
+                        .allowed_principals
+                        .iter()
+                        .map(|a| a.value.clone())
+                        .collect(),
+                })
+                .collect(),
             region,
         }
     }
@@ -102,7 +127,8 @@ impl Intent {
     /// meant for the environment's own address space (its VPCs' CIDRs), and the
     /// firewall's allowlist is listed, not compared. A Client VPN endpoint is meant to
     /// reach what it is authorized for, and the API of each cluster whose VPC that
-    /// covers.
+    /// covers. An endpoint service is meant for the principals it allows (the checks
+    /// still refuse `*` and an internet-facing load balancer).
     pub fn without_blueprint(env: &str, t: &Topology, repositories: Vec<String>) -> Intent {
         Intent {
             env: env.to_string(),
@@ -137,6 +163,16 @@ impl Intent {
                         cidrs: dests,
                         dns: Vec::new(),
                     }
+                })
+                .collect(),
+            private_links: t
+                .endpoint_services
+                .iter()
+                .flatten()
+                .map(|s| PrivateLinkIntent {
+                    id: s.id.clone(),
+                    acceptance_required: s.acceptance_required,
+                    allowed_principals: s.allowed_principals.clone(),
                 })
                 .collect(),
         }
@@ -211,6 +247,11 @@ fn span_of(bp: &Blueprint, resource: &str) -> Option<usize> {
                 Some("sg") => c.api_access_cidrs.first().map_or(c.name.span, |a| a.span),
                 _ => c.name.span,
             }
+        }
+        ("access", Some("privatelink")) => {
+            let name = parts.next()?;
+            let p = bp.access.private_link.iter().find(|p| p.name.value == name)?;
+            p.name.span
         }
         // `access/vpn`, its rules (`access/vpn:authorize/<cidr>`) and routes
         // (`access/vpn:route/<cidr>@<subnet>`): the declared CIDR, or the cluster whose

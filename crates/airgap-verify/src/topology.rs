@@ -287,6 +287,30 @@ pub struct VpnRoute {
     pub subnet: String,
 }
 
+/// A VPC endpoint service (PrivateLink): a way in for third parties. A consumer in an
+/// allowed principal's account creates an interface endpoint to it; its connection
+/// carries traffic to the service's load balancers once accepted, or at once when
+/// acceptance is not required ("Configure an endpoint service", PrivateLink guide).
+#[derive(Clone, Debug)]
+pub struct EndpointService {
+    pub id: String,
+    pub acceptance_required: bool,
+    /// The principals allowed to connect (`*`: every AWS account).
+    pub allowed_principals: Vec<String>,
+    pub load_balancers: Vec<ServiceLoadBalancer>,
+}
+
+/// A load balancer behind an endpoint service.
+#[derive(Clone, Debug)]
+pub struct ServiceLoadBalancer {
+    pub id: String,
+    /// `internal` or `internet-facing`; `None`: not known (a load balancer an operator
+    /// named, in an account not read).
+    pub scheme: Option<String>,
+    /// Its VPC, when known.
+    pub vpc: Option<String>,
+}
+
 /// Who may pull from a repository besides its own account.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Pull {
@@ -327,6 +351,9 @@ pub struct Topology {
     /// `airgap_aws::inspect` reads them: the `vpn.*` checks then do not apply). A plan
     /// always says: `Some`, empty without `access.vpn`.
     pub client_vpns: Option<Vec<ClientVpn>>,
+    /// The VPC endpoint services in front of the environment's load balancers, or
+    /// tagged as its own; `None`: not read.
+    pub endpoint_services: Option<Vec<EndpointService>>,
     /// What the cluster endpoints' names resolve to, by cluster id (`verify --dns`);
     /// empty when nothing was resolved.
     pub dns: BTreeMap<String, Resolution>,

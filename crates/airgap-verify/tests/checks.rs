@@ -1,16 +1,17 @@
 //! The checks other than the egress paths, on the hand-built hub with one thing changed.
 
 use airgap_verify::fixture::{self, hub, route, subnet};
-use airgap_verify::intent::{ClusterIntent, VpnIntent};
+use airgap_verify::intent::{ClusterIntent, PrivateLinkIntent, VpnIntent};
 use airgap_verify::topology::{
-    ClientVpn, Cluster, Endpoint, InternetGateway, Pull, Repository, SgRule, Target, TgwTarget,
-    VpnAuthorization, VpnRoute,
+    ClientVpn, Cluster, Endpoint, EndpointService, InternetGateway, Pull, Repository,
+    ServiceLoadBalancer, SgRule, Target, TgwTarget, VpnAuthorization, VpnRoute,
 };
 use airgap_verify::{verify, Intent, Report, Status, Topology};
 use serde_json::json;
 
 const ENDPOINT: &str = "https://0123456789ABCDEF.gr7.eu-central-1.eks.amazonaws.com";
 const REPO: &str = "arn:aws:ecr:eu-central-1:222222222222:repository/mirror/nginx";
+const PARTNER: &str = "arn:aws:iam::444455556666:root";
 
 fn intent() -> Intent {
     Intent {
@@ -29,6 +30,11 @@ fn intent() -> Intent {
             clusters: vec!["cluster".into()],
             cidrs: Vec::new(),
             dns: Vec::new(),
+        }],
+        private_links: vec![PrivateLinkIntent {
+            id: "access/privatelink/partners".into(),
+            acceptance_required: true,
+            allowed_principals: vec![PARTNER.into()],
         }],
     }
 }
@@ -106,6 +112,17 @@ fn full() -> Topology {
         immutable_tags: true,
         pull: Pull::Principals(vec!["arn:aws:iam::3:role/node".into()]),
     });
+    // A partner reaches a service of the spoke through an internal load balancer.
+    t.endpoint_services = Some(vec![EndpointService {
+        id: "access/privatelink/partners".into(),
+        acceptance_required: true,
+        allowed_principals: vec![PARTNER.into()],
+        load_balancers: vec![ServiceLoadBalancer {
+            id: "access/privatelink/partners/nlb".into(),
+            scheme: Some("internal".into()),
+            vpc: Some("spoke".into()),
+        }],
+    }]);
     t
 }
 
@@ -719,4 +736,80 @@ fn a_way_out_of_the_access_vpc_fails_the_spoke_checks() {
         .map(|f| f.resource.as_str())
         .collect();
     assert_eq!(public, ["igw/access", "access/rt/app/a:8.8.8.0/24"]);
+}
+
+fn the_service(t: &mut Topology) -> &mut EndpointService {
+    &mut t.endpoint_services.as_mut().unwrap()[0]
+}
+
+#[test]
+fn a_private_link_service_admits_only_whom_the_blueprint_names() {
+    const ID: &str = "privatelink.exposure";
+    let r = verify(&full(), &intent());
+    let c = r.get(ID).unwrap();
+    assert_eq!(
+        c.evidence,
+        ["endpoint service access/privatelink/partners: principals arn:aws:iam::444455556666:root \
+          -> access/privatelink/partners/nlb (internal, in spoke), each connection accepted by hand"]
+    );
+
+    // Every AWS account, and one the blueprint does not name.
+    let mut t = full();
+    the_service(&mut t).allowed_principals.push("*".into());
+    the_service(&mut t).allowed_principals.push("arn:aws:iam::999999999999:root".into());
+    assert_eq!(failing(&t, &intent()), [ID]);
+    assert_eq!(
+        findings(&t, &intent(), ID),
+        [
+            "access/privatelink/partners: allows principal `*`: every AWS account may create \
+             an endpoint to it",
+            "access/privatelink/partners: allows arn:aws:iam::999999999999:root, which \
+             access.privateLink does not name for it",
+        ]
+    );
+
+    // Connections accepted without asking, where the blueprint asks for acceptance; the
+    // same is what was meant when the blueprint turns acceptance off.
+    let mut t = full();
+    the_service(&mut t).acceptance_required = false;
+    assert_eq!(failing(&t, &intent()), [ID]);
+    assert!(findings(&t, &intent(), ID)[0].contains("accepts connections without asking"));
+    let mut i = intent();
+    i.private_links[0].acceptance_required = false;
+    assert_eq!(status(&verify(&t, &i), ID), Status::Pass);
+
+    // An internet-facing load balancer behind it.
+    let mut t = full();
+    the_service(&mut t).load_balancers[0].scheme = Some("internet-facing".into());
+    assert_eq!(
+        findings(&t, &intent(), ID),
+        ["access/privatelink/partners/nlb: load balancer behind the service is internet-facing: \
+          it has addresses the internet reaches, besides the service's endpoints"]
+    );
+
+    // A service nobody declared, and a declared one that does not exist.
+    let mut t = full();
+    the_service(&mut t).id = "vpce-svc-0123456789abcdef0".into();
+    assert_eq!(
+        findings(&t, &intent(), ID),
+        [
+            "vpce-svc-0123456789abcdef0: an endpoint service in front of the environment that \
+             access.privateLink does not declare: whoever it allows can reach its load balancers",
+            "access/privatelink/partners: access.privateLink declares this endpoint service, \
+             which does not exist",
+        ]
+    );
+}
+
+#[test]
+fn the_private_link_check_does_not_apply_without_services_or_when_none_were_read() {
+    const ID: &str = "privatelink.exposure";
+    let mut t = full();
+    t.endpoint_services = None;
+    let c = verify(&t, &intent()).get(ID).unwrap().clone();
+    assert_eq!(c.status, Status::NotApplicable);
+    assert!(c.evidence[0].contains("not read"), "{:?}", c.evidence);
+    t.endpoint_services = Some(Vec::new());
+    let i = Intent { private_links: Vec::new(), ..intent() };
+    assert_eq!(status(&verify(&t, &i), ID), Status::NotApplicable);
 }

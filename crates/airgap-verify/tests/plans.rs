@@ -56,6 +56,12 @@ fn hub_spoke_passes_every_check() {
         e[0].contains("delivered in vpc/workload (passed by firewall (firewall/rules/flows))"),
         "{e:?}"
     );
+    // The partners' way in: one account, an internal NLB in the workload VPC.
+    let e = &r.get("privatelink.exposure").unwrap().evidence;
+    assert_eq!(
+        e,
+        &["endpoint service access/privatelink/partners: principals arn:aws:iam::444455556666:root -> access/privatelink/partners/nlb (internal, in vpc/workload), each connection accepted by hand"]
+    );
 }
 
 /// The blueprint's text with `from` (found once) replaced by `to`, verified as planned.
@@ -116,12 +122,14 @@ fn hub_spoke_with_a_vpn_destination_outside_the_environment_fails_split_tunnel()
 fn single_account_passes_its_network_and_endpoint_checks() {
     let r = report("single-account.yaml");
     for (id, status) in statuses(&r) {
-        // No cluster, no registry and no VPN: those checks have nothing to look at.
-        let want = if ["eks.", "registry.", "vpn."].iter().any(|p| id.starts_with(p)) {
-            Status::NotApplicable
-        } else {
-            Status::Pass
-        };
+        // No cluster, no registry, no VPN, no PrivateLink service: those checks have
+        // nothing to look at.
+        let want =
+            if ["eks.", "registry.", "vpn.", "privatelink."].iter().any(|p| id.starts_with(p)) {
+                Status::NotApplicable
+            } else {
+                Status::Pass
+            };
         assert_eq!(status, want, "{id}: {:#?}", r.get(id));
     }
     let e = &r.get("egress.firewall-first").unwrap().evidence[0];

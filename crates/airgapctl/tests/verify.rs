@@ -59,12 +59,12 @@ fn hub_spoke_as_shipped_passes_every_check() {
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&o.stderr));
     // The DNS check looks up endpoints that exist: not applicable to a plan.
-    assert!(out.contains("19 checks: 18 passed, 0 failed, 1 not applicable."), "{out}");
+    assert!(out.contains("20 checks: 19 passed, 0 failed, 1 not applicable."), "{out}");
     assert!(out.contains("N/A  eks.endpoint-dns"), "{out}");
     // One line per check, with its evidence.
     assert!(out.contains("PASS egress.firewall-first"), "{out}");
     assert!(out.contains("24 spoke subnets x "), "{out}");
-    assert_eq!(out.lines().filter(|l| l.starts_with("PASS ")).count(), 18, "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("PASS ")).count(), 19, "{out}");
     // The VPN, named as a path into the environment.
     assert!(
         out.contains("vpn access/vpn: clients 10.250.0.0/22 -> 10.10.0.0/16, 10.30.0.128/27, 10.30.0.160/27 through vpc/access/subnet/endpoints/a, split tunnel"),
@@ -84,7 +84,7 @@ fn hub_spoke_as_shipped_passes_every_check() {
     assert_eq!(doc["source"], "plan");
     assert_eq!(doc["env"], "hub-spoke");
     assert_eq!(doc["passed"], true);
-    assert_eq!(doc["summary"]["pass"], 18);
+    assert_eq!(doc["summary"]["pass"], 19);
     let vpn = doc["checks"].as_array().unwrap().iter().find(|c| c["id"] == "vpn.cluster-api");
     let first = vpn.unwrap()["evidence"][0].as_str().unwrap();
     assert!(
@@ -226,7 +226,7 @@ fn sarif_has_a_rule_per_check_and_a_result_per_finding() {
     let s = json(&o);
     assert_eq!(s["version"], "2.1.0");
     let run0 = &s["runs"][0];
-    assert_eq!(run0["tool"]["driver"]["rules"].as_array().unwrap().len(), 19);
+    assert_eq!(run0["tool"]["driver"]["rules"].as_array().unwrap().len(), 20);
     let results = run0["results"].as_array().unwrap();
     assert!(results.iter().any(|r| r["ruleId"] == "egress.firewall-first"
         && r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]

@@ -372,6 +372,31 @@ pub(super) fn build(
         }
     }
     t.client_vpns = Some(vpns);
+    let mut services = Vec::new();
+    for r in &raws {
+        for s in &r.endpoint_services {
+            let sid = s.service.service_id().unwrap_or_default();
+            n.add(Some(sid), &ec2_tags(s.service.tags()), env);
+            for lb in &s.load_balancers {
+                n.add(Some(&lb.arn), &lb.tags, env);
+            }
+            services.push(EndpointService {
+                id: n.of(sid),
+                acceptance_required: s.service.acceptance_required().unwrap_or(false),
+                allowed_principals: s.principals.clone(),
+                load_balancers: s
+                    .load_balancers
+                    .iter()
+                    .map(|lb| ServiceLoadBalancer {
+                        id: n.of(&lb.arn),
+                        scheme: lb.scheme.clone(),
+                        vpc: lb.vpc.as_deref().map(|v| n.of(v)),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    t.endpoint_services = Some(services);
     private_zones(&mut t, &mut n, &raws, region);
     let aws_ids = n.logical.iter().map(|(aws, name)| (name.clone(), aws.clone())).collect();
     let owners = owners.into_iter().map(|(aws, account)| (n.of(&aws), account)).collect();

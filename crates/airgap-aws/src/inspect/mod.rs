@@ -22,10 +22,10 @@ use airgap_catalog::spec::PullPrincipals;
 use airgap_engine::{KindError, Scope};
 use airgap_verify::prefix::Prefix;
 use airgap_verify::topology::{
-    ClientVpn, Cluster, Endpoint, Firewall, FirewallPolicy, InternetGateway, NatGateway,
-    OtherGateway, PrivateZone, Pull, Repository, Route, RouteTable, RuleGroup, SgRule, Subnet,
-    Target, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget, Topology, Vpc, VpcRole,
-    VpnAuthorization, VpnRoute,
+    ClientVpn, Cluster, Endpoint, EndpointService, Firewall, FirewallPolicy, InternetGateway,
+    NatGateway, OtherGateway, PrivateZone, Pull, Repository, Route, RouteTable, RuleGroup,
+    ServiceLoadBalancer, SgRule, Subnet, Target, TgwAttachment, TgwRoute, TgwRouteTable, TgwTarget,
+    Topology, Vpc, VpcRole, VpnAuthorization, VpnRoute,
 };
 use aws_sdk_ec2::types::{
     EgressOnlyInternetGateway, InternetGateway as SdkIgw, NatGateway as SdkNat,
@@ -109,6 +109,24 @@ struct Raw {
     dns: crate::route53::read::DnsRead,
     /// Client VPN endpoints associated with (or in) the environment's VPCs.
     client_vpns: Vec<ClientVpnRead>,
+    /// VPC endpoint services tagged as the environment's or in front of a load balancer
+    /// in its VPCs.
+    endpoint_services: Vec<EndpointServiceRead>,
+}
+
+struct EndpointServiceRead {
+    service: aws_sdk_ec2::types::ServiceConfiguration,
+    principals: Vec<String>,
+    load_balancers: Vec<LoadBalancerRead>,
+}
+
+/// A load balancer behind an endpoint service; `scheme` and `vpc` are `None` when
+/// DescribeLoadBalancers did not list it.
+struct LoadBalancerRead {
+    arn: String,
+    scheme: Option<String>,
+    vpc: Option<String>,
+    tags: HashMap<String, String>,
 }
 
 /// A Client VPN endpoint and what its sub-resources say: the subnets associated, the

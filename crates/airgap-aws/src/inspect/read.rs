@@ -27,7 +27,10 @@ pub(super) async fn read_account(
         aws_sdk_ecr::config::Builder::from(&conf).interceptor(stats.clone()).build(),
     );
     let r53 = aws_sdk_route53::Client::from_conf(
-        aws_sdk_route53::config::Builder::from(&conf).interceptor(stats).build(),
+        aws_sdk_route53::config::Builder::from(&conf).interceptor(stats.clone()).build(),
+    );
+    let elb = aws_sdk_elasticloadbalancingv2::Client::from_conf(
+        aws_sdk_elasticloadbalancingv2::config::Builder::from(&conf).interceptor(stats).build(),
     );
     let at = |what: &'static str| {
         let account = scope.account.clone();
@@ -50,6 +53,9 @@ pub(super) async fn read_account(
     raw.dns = crate::route53::read::read(&r53, env, &vpcs, &scope.region)
         .await
         .map_err(at("Route 53 private hosted zones"))?;
+    raw.endpoint_services = read_endpoint_services(&ec2, &elb, env, &vpcs)
+        .await
+        .map_err(at("VPC endpoint services"))?;
     Ok(raw)
 }
 
@@ -175,6 +181,66 @@ async fn read_client_vpns(
                 .collect(),
             endpoint: e,
         });
+    }
+    Ok(out)
+}
+
+/// The account's VPC endpoint services that carry the environment's tag or front a load
+/// balancer in one of `vpcs`, tagged or not: a service someone put in front of the
+/// environment by hand is a way in all the same. DescribeVpcEndpointServiceConfigurations
+/// lists the caller's own services; a service's load balancers are in its account
+/// ("Create an endpoint service": the Network Load Balancers are the service owner's), so
+/// one listing of the account's load balancers gives their schemes and VPCs.
+async fn read_endpoint_services(
+    c: &aws_sdk_ec2::Client,
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    env: &str,
+    vpcs: &[String],
+) -> Result<Vec<EndpointServiceRead>, KindError> {
+    use aws_sdk_ec2::types::{ServiceConfiguration, ServiceState};
+    let all: Vec<ServiceConfiguration> =
+        all_pages!(c.describe_vpc_endpoint_service_configurations())?;
+    let all: Vec<ServiceConfiguration> = all
+        .into_iter()
+        .filter(|s| {
+            !matches!(s.service_state(), Some(ServiceState::Deleting | ServiceState::Deleted))
+        })
+        .collect();
+    if all.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lbs: Vec<aws_sdk_elasticloadbalancingv2::types::LoadBalancer> =
+        all_pages!(elb.describe_load_balancers())?;
+    let lb = |arn: &str| lbs.iter().find(|l| l.load_balancer_arn() == Some(arn));
+    let in_env =
+        |arn: &str| lb(arn).and_then(|l| l.vpc_id()).is_some_and(|v| vpcs.iter().any(|id| id == v));
+    let mut out = Vec::new();
+    for s in all {
+        let tagged = tags::owned_id(&ec2_tags(s.tags()), env).is_some();
+        let arns = s.network_load_balancer_arns();
+        let Some(id) = s.service_id() else { continue };
+        if !tagged && !arns.iter().any(|a| in_env(a)) {
+            continue;
+        }
+        let principals = match crate::privatelink::principals(c, id).await {
+            Ok(p) => p,
+            // Deleted between the calls: not part of what exists.
+            Err(e) if e.class == airgap_engine::ErrorClass::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        // DescribeTags refuses the whole call for an ARN it does not know: listed ones only.
+        let listed: Vec<String> = arns.iter().filter(|a| lb(a).is_some()).cloned().collect();
+        let mut tags = crate::privatelink::elb_tags(elb, &listed).await?;
+        let load_balancers = arns
+            .iter()
+            .map(|arn| LoadBalancerRead {
+                arn: arn.clone(),
+                scheme: lb(arn).and_then(|l| l.scheme()).map(|s| s.as_str().to_string()),
+                vpc: lb(arn).and_then(|l| l.vpc_id()).map(str::to_string),
+                tags: tags.remove(arn).unwrap_or_default(),
+            })
+            .collect();
+        out.push(EndpointServiceRead { service: s, principals, load_balancers });
     }
     Ok(out)
 }

@@ -53,7 +53,8 @@ async fn owned(c: &Client, env: &str) -> Result<Vec<(String, ServiceConfiguratio
         .collect())
 }
 
-async fn principals(c: &Client, service: &str) -> Result<Vec<String>, KindError> {
+/// The principals allowed to connect (DescribeVpcEndpointServicePermissions), sorted.
+pub(crate) async fn principals(c: &Client, service: &str) -> Result<Vec<String>, KindError> {
     let r = c.describe_vpc_endpoint_service_permissions().service_id(service).send().await;
     let mut out: Vec<String> = r
         .map_err(classify)?

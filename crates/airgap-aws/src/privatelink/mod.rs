@@ -16,6 +16,7 @@ use crate::ec2::{Ec2, Elb};
 use crate::errors::classify;
 use crate::tags;
 
+pub(crate) use endpoint_service::principals;
 pub use endpoint_service::{connections, Connection};
 
 pub fn register(registry: &mut Registry, elb: &Arc<Elb>, ec2: &Arc<Ec2>) {

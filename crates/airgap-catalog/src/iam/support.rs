@@ -192,7 +192,11 @@ pub const EVERY_SUPPORT: &[&Permissions] = &[&IDENTITY, &ZONES, &BLOCKERS, &ADOP
 //   DescribeRuleGroup, DescribeLoggingConfiguration; eks:ListClusters, DescribeCluster,
 //   ListNodegroups, DescribeNodegroup; ecr:DescribeRepositories, ListTagsForResource,
 //   GetRepositoryPolicy; route53:ListHostedZonesByVPC, ListHostedZones,
-//   ListResourceRecordSets.
+//   ListResourceRecordSets; ec2:DescribeClientVpnEndpoints,
+//   DescribeClientVpnTargetNetworks, DescribeClientVpnAuthorizationRules,
+//   DescribeClientVpnRoutes, DescribeVpcEndpointServiceConfigurations,
+//   DescribeVpcEndpointServicePermissions; elasticloadbalancing:DescribeLoadBalancers,
+//   DescribeTags.
 // - `verify` with Network Access Analyzer (`analyzer.rs`):
 //   ec2:CreateNetworkInsightsAccessScope, StartNetworkInsightsAccessScopeAnalysis,
 //   DescribeNetworkInsightsAccessScopeAnalyses,

@@ -13,10 +13,12 @@ use crate::topology::{Pull, Target, Topology, VpcRole};
 
 mod access;
 mod network;
+mod privatelink;
 mod workload;
 
 use access::*;
 use network::*;
+use privatelink::*;
 use workload::*;
 
 /// Every check, in report order. Ids are stable.
@@ -116,6 +118,11 @@ pub const CHECKS: &[CheckInfo] = &[
         title: "The VPN reaches the API (443) of the clusters it is for",
         proves: "for each cluster named in access.vpn.clusters, every address of its subnets is authorized and routed by the endpoint, every path from each subnet the clients enter by is delivered in the cluster's VPC through firewalls with a pass rule for TCP 443 from that subnet, the cluster's security groups admit that subnet on 443, and the replies are routed back",
     },
+    CheckInfo {
+        id: "privatelink.exposure",
+        title: "PrivateLink services admit only the declared principals, through internal load balancers",
+        proves: "every VPC endpoint service in front of the environment's load balancers (or tagged as its own) is declared in access.privateLink, allows only the principals declared for it (never `*`), requires acceptance of each connection unless declared otherwise, and fronts internal load balancers only; every declared service exists",
+    },
 ];
 
 fn result(
@@ -153,6 +160,7 @@ pub fn run(t: &Topology, intent: &Intent) -> Vec<CheckResult> {
     out.push(s3_policy(t, intent));
     out.extend(registry_checks(t));
     out.extend(vpn_checks(t, intent));
+    out.push(private_link_check(t, intent));
     out
 }
 

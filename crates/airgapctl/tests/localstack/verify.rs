@@ -550,6 +550,52 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
         .await
         .unwrap();
 
+    // 9. The partners' PrivateLink service opened by hand: every AWS account allowed, and
+    //    connections accepted without asking.
+    let svc = {
+        let out = work_ec2.describe_vpc_endpoint_service_configurations().send().await.unwrap();
+        let s = out
+            .service_configurations()
+            .iter()
+            .find(|s| {
+                s.tags()
+                    .iter()
+                    .any(|t| t.key() == Some("airgap:env") && t.value() == Some(&env.name))
+            })
+            .expect("the environment's endpoint service");
+        s.service_id().unwrap().to_string()
+    };
+    let open = |accept: bool, add: &str, remove: &str| {
+        let (ec2, svc) = (work_ec2.clone(), svc.clone());
+        let (add, remove) = (add.to_string(), remove.to_string());
+        async move {
+            let permissions = ec2.modify_vpc_endpoint_service_permissions().service_id(&svc);
+            let permissions = if add.is_empty() {
+                permissions.remove_allowed_principals(remove)
+            } else {
+                permissions.add_allowed_principals(add)
+            };
+            permissions.send().await.unwrap();
+            ec2.modify_vpc_endpoint_service_configuration()
+                .service_id(&svc)
+                .acceptance_required(accept)
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    open(false, "*", "").await;
+    let doc = verify(&cli, "PrivateLink service opened").await;
+    expect_failing(&doc, &["privatelink.exposure"], "PrivateLink service opened");
+    let found = findings(&doc, "privatelink.exposure");
+    assert!(
+        found.contains("access/privatelink/partners")
+            && found.contains("allows principal `*`")
+            && found.contains("accepts connections without asking"),
+        "{found}"
+    );
+    open(true, "", "*").await;
+
     // Every break repaired: every check passes again, and the environment goes.
     let doc = verify(&cli, "repaired").await;
     expect_failing(&doc, &[], "repaired");
