@@ -61,6 +61,33 @@ fn json_of(run: &Run) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
 }
 
+/// `airgapctl artifacts ARGS --output json`, its exit code checked, and its report.
+fn artifacts_json(cli: &Cli, args: &[&str], code: i32, what: &str) -> Value {
+    let mut all = vec!["artifacts"];
+    all.extend_from_slice(args);
+    all.extend(["--output", "json"]);
+    let run = cli.run(&all);
+    check(&run, code, what);
+    json_of(&run)
+}
+
+/// Another fresh account at [`SCALE`] with an environment of its own: its blueprint
+/// `<name>.yaml`, and `<name>-artifacts.yaml`, the manifest of `artifacts.yaml` pointed
+/// at it.
+async fn another_environment(ls: &LocalStack, cli: &Cli, name: &str) -> (Account, String) {
+    let a = ls.account().await.expect("account");
+    ls.set_time_scale(&a, SCALE).await.unwrap();
+    let env = format!("art{}", &a.id()[..6]);
+    cli.write(&format!("{name}.yaml"), &blueprint(&env, &a));
+    cli.write(
+        &format!("{name}-artifacts.yaml"),
+        &std::fs::read_to_string(cli.dir().join("artifacts.yaml"))
+            .unwrap()
+            .replace("bp.yaml", &format!("{name}.yaml")),
+    );
+    (a, env)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock() {
     let t0 = std::time::Instant::now();
@@ -122,9 +149,7 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
     cli.write("artifacts.yaml", &manifest(false));
 
     // First sync: everything copied, by digest; both pass the gate.
-    let first = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
-    check(&first, 0, "first sync");
-    let report = json_of(&first);
+    let report = artifacts_json(&cli, &["sync", "-f", "artifacts.yaml"], 0, "first sync");
     let arts = report["artifacts"].as_array().unwrap();
     assert_eq!(arts.len(), 2, "{report}");
     let by_repo =
@@ -141,10 +166,9 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
     assert_ne!(tool_r["digest"], tool.index_digest);
     assert_eq!(tool_r["images"], json!([{"platform": "linux/arm64", "digest": tool.images[1].1}]));
     eprintln!(
-        "first sync: {} bytes in {:.2} s ({:.1} s wall)",
+        "first sync: {} bytes in {:.2} s",
         report["bytesCopied"],
-        report["seconds"].as_f64().unwrap(),
-        first.took.as_secs_f64()
+        report["seconds"].as_f64().unwrap()
     );
 
     // skopeo reads the index from ECR under its tag: the same bytes, so the same digest.
@@ -169,26 +193,26 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
     .is_err());
 
     // Second sync: nothing to copy (HEAD first).
-    let second = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
-    check(&second, 0, "second sync");
-    let report2 = json_of(&second);
+    let report2 = artifacts_json(&cli, &["sync", "-f", "artifacts.yaml"], 0, "second sync");
     for x in report2["artifacts"].as_array().unwrap() {
         assert_eq!(x["upToDate"], true, "{x}");
     }
     assert_eq!(report2["bytesCopied"], 0, "{report2}");
     eprintln!(
-        "second sync: {} bytes in {:.2} s ({:.1} s wall)",
+        "second sync: {} bytes in {:.2} s",
         report2["bytesCopied"],
-        report2["seconds"].as_f64().unwrap(),
-        second.took.as_secs_f64()
+        report2["seconds"].as_f64().unwrap()
     );
 
     // Third, with an image whose amd64 image has a HIGH finding: it fails the gate (exit
     // 1), and is not left where the nodes pull from.
     cli.write("artifacts.yaml", &manifest(true));
-    let third = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
-    check(&third, 1, "sync with an image over the threshold");
-    let report3 = json_of(&third);
+    let report3 = artifacts_json(
+        &cli,
+        &["sync", "-f", "artifacts.yaml"],
+        1,
+        "sync with an image over the threshold",
+    );
     let risky_r = by_repo(report3["artifacts"].as_array().unwrap(), "mirror/risky");
     assert_eq!(risky_r["gate"], "failed", "{risky_r}");
     assert_eq!(risky_r["scan"]["findings"]["HIGH"], 1, "{risky_r}");
@@ -224,9 +248,7 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
     );
 
     // What is stored, with each image's last scan: app and tool (risky failed, deleted).
-    let scan = cli.run(&["artifacts", "scan", "-f", "artifacts.yaml", "--output", "json"]);
-    check(&scan, 0, "artifacts scan");
-    let stored = json_of(&scan);
+    let stored = artifacts_json(&cli, &["scan", "-f", "artifacts.yaml"], 0, "artifacts scan");
     let images = stored["images"].as_array().unwrap();
     let digests: std::collections::BTreeSet<&str> =
         images.iter().map(|i| i["digest"].as_str().unwrap()).collect();
@@ -253,10 +275,12 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
     .await
     .unwrap();
     ls.ecr_clock(&a, 25.0 * 3600.0).await.unwrap();
-    let rescan =
-        cli.run(&["artifacts", "scan", "-f", "artifacts.yaml", "--rescan", "--output", "json"]);
-    check(&rescan, 1, "rescan with a new critical finding");
-    let after = json_of(&rescan);
+    let after = artifacts_json(
+        &cli,
+        &["scan", "-f", "artifacts.yaml", "--rescan"],
+        1,
+        "rescan with a new critical finding",
+    );
     let hit = after["images"]
         .as_array()
         .unwrap()
@@ -272,16 +296,7 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
 
     // The approved lock replays by digest into another environment's registry, even after
     // the source tag moved: the approved digest is what is copied.
-    let b = ls.account().await.expect("account");
-    ls.set_time_scale(&b, SCALE).await.unwrap();
-    let env_b = format!("art{}", &b.id()[..6]);
-    cli.write("prod.yaml", &blueprint(&env_b, &b));
-    cli.write(
-        "prod-artifacts.yaml",
-        &std::fs::read_to_string(cli.dir().join("artifacts.yaml"))
-            .unwrap()
-            .replace("bp.yaml", "prod.yaml"),
-    );
+    let (b, env_b) = another_environment(&ls, &cli, "prod").await;
     let moved =
         oci::build_image(cli.dir(), "1.0-moved", &["linux/amd64"], &format!("{salt}-moved"))
             .unwrap();
@@ -304,18 +319,12 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
     let mut approved: Value = lock.clone();
     approved["environment"] = json!(env_b);
     std::fs::write(cli.dir().join("approved.lock.json"), approved.to_string()).unwrap();
-    let replay = cli.run(&[
-        "artifacts",
-        "sync",
-        "-f",
-        "prod-artifacts.yaml",
-        "--approved",
-        "approved.lock.json",
-        "--output",
-        "json",
-    ]);
-    check(&replay, 0, "approved replay");
-    let r = json_of(&replay);
+    let r = artifacts_json(
+        &cli,
+        &["sync", "-f", "prod-artifacts.yaml", "--approved", "approved.lock.json"],
+        0,
+        "approved replay",
+    );
     let ra = r["artifacts"].as_array().unwrap();
     assert_eq!(ra.len(), 2, "risky was not approved: {r}");
     let app3 = ra.iter().find(|x| x["repository"] == "mirror/app").unwrap();
@@ -330,20 +339,20 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
 
     // Across a physical gap: the approved artifacts exported to a tar (an OCI layout),
     // the source registry gone, then imported into a third environment from the disk.
-    let export = cli.run(&[
-        "artifacts",
+    let exported = artifacts_json(
+        &cli,
+        &[
+            "export",
+            "-f",
+            "prod-artifacts.yaml",
+            "--approved",
+            "approved.lock.json",
+            "--to",
+            "bundle.tar",
+        ],
+        0,
         "export",
-        "-f",
-        "prod-artifacts.yaml",
-        "--approved",
-        "approved.lock.json",
-        "--to",
-        "bundle.tar",
-        "--output",
-        "json",
-    ]);
-    check(&export, 0, "export");
-    let exported = json_of(&export);
+    );
     assert_eq!(exported["artifacts"].as_array().unwrap().len(), 2, "{exported}");
     eprintln!(
         "export: {} bytes copied, bundle {} bytes, {:.2} s",
@@ -353,20 +362,10 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
     );
     assert!(exported["bundleBytes"].as_u64().unwrap() > app.blob_bytes);
     drop(reg);
-    let c = ls.account().await.expect("account");
-    ls.set_time_scale(&c, SCALE).await.unwrap();
-    let env_c = format!("art{}", &c.id()[..6]);
-    cli.write("gap.yaml", &blueprint(&env_c, &c));
-    cli.write(
-        "gap-artifacts.yaml",
-        &std::fs::read_to_string(cli.dir().join("artifacts.yaml"))
-            .unwrap()
-            .replace("bp.yaml", "gap.yaml"),
-    );
+    let (c, env_c) = another_environment(&ls, &cli, "gap").await;
     approved["environment"] = json!(env_c);
     std::fs::write(cli.dir().join("gap.lock.json"), approved.to_string()).unwrap();
-    let import = cli.run(&[
-        "artifacts",
+    let import = [
         "import",
         "-f",
         "gap-artifacts.yaml",
@@ -374,11 +373,8 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
         "bundle.tar",
         "--approved",
         "gap.lock.json",
-        "--output",
-        "json",
-    ]);
-    check(&import, 0, "import");
-    let imported = json_of(&import);
+    ];
+    let imported = artifacts_json(&cli, &import, 0, "import");
     let ia = imported["artifacts"].as_array().unwrap();
     assert_eq!(ia.len(), 2, "{imported}");
     assert_eq!(by_repo(ia, "mirror/app")["digest"], app.index_digest, "{imported}");
@@ -388,20 +384,7 @@ async fn sync_copies_by_digest_is_idempotent_gates_and_replays_an_approved_lock(
         .unwrap();
     assert_eq!(oci::sha256(&raw), app.index_digest);
     // Again: nothing to send.
-    let again = cli.run(&[
-        "artifacts",
-        "import",
-        "-f",
-        "gap-artifacts.yaml",
-        "--from",
-        "bundle.tar",
-        "--approved",
-        "gap.lock.json",
-        "--output",
-        "json",
-    ]);
-    check(&again, 0, "import again");
-    assert_eq!(json_of(&again)["bytesCopied"], 0);
+    assert_eq!(artifacts_json(&cli, &import, 0, "import again")["bytesCopied"], 0);
 
     // The repositories the sync created carry the environment's tags: destroy removes them.
     for (bp, e) in [("bp.yaml", &env), ("prod.yaml", &env_b), ("gap.yaml", &env_c)] {
@@ -479,9 +462,12 @@ async fn a_sync_cut_off_mid_copy_resumes_with_what_is_missing() {
         storage.join("data/docker/registry/v2/blobs/sha256").join(&hex[..2]).join(hex).join("data");
     let aside = data.with_extension("aside");
     std::fs::rename(&data, &aside).expect("the layer's data file in the registry's storage");
-    let cut = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
-    check(&cut, 1, "sync with the source cut off mid-copy");
-    let r = json_of(&cut);
+    let r = artifacts_json(
+        &cli,
+        &["sync", "-f", "artifacts.yaml"],
+        1,
+        "sync with the source cut off mid-copy",
+    );
     let entry = &r["artifacts"][0];
     assert_eq!(entry["gate"], "failed", "{entry}");
     assert!(entry["error"].as_str().unwrap().contains(&layer[..19]), "{entry}");
@@ -500,9 +486,7 @@ async fn a_sync_cut_off_mid_copy_resumes_with_what_is_missing() {
 
     // The source is whole again: the next run sends what is missing, and only that.
     std::fs::rename(&aside, &data).unwrap();
-    let resumed = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
-    check(&resumed, 0, "resumed sync");
-    let r = json_of(&resumed);
+    let r = artifacts_json(&cli, &["sync", "-f", "artifacts.yaml"], 0, "resumed sync");
     let entry = &r["artifacts"][0];
     assert_eq!(entry["digest"], img.index_digest, "{entry}");
     let sent = entry["bytesCopied"].as_u64().unwrap();
@@ -562,9 +546,9 @@ async fn a_sync_killed_mid_copy_resumes_with_what_is_missing() {
 
     // From the registry at full speed: only what is missing goes.
     cli.write("artifacts.yaml", &manifest(&reg.host));
-    let resumed = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
-    check(&resumed, 0, "resumed after the kill");
-    let entry = &json_of(&resumed)["artifacts"][0];
+    let resumed =
+        artifacts_json(&cli, &["sync", "-f", "artifacts.yaml"], 0, "resumed after the kill");
+    let entry = &resumed["artifacts"][0];
     assert_eq!(entry["digest"], img.index_digest, "{entry}");
     let sent = entry["bytesCopied"].as_u64().unwrap();
     assert!(sent < img.blob_bytes * 3 / 4, "sent {sent} of {}: {entry}", img.blob_bytes);
@@ -589,9 +573,8 @@ async fn charts_are_copied_as_oci_artifacts_and_not_gated_on_scans() {
             h = reg.host
         ),
     );
-    let run = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"]);
-    check(&run, 0, "sync of a chart");
-    let entry = &json_of(&run)["artifacts"][0];
+    let synced = artifacts_json(&cli, &["sync", "-f", "artifacts.yaml"], 0, "sync of a chart");
+    let entry = &synced["artifacts"][0];
     assert_eq!(entry["digest"], chart.index_digest, "{entry}");
     assert_eq!(entry["chart"], true, "{entry}");
     assert_eq!(entry["gate"], "passed", "{entry}");
