@@ -4,19 +4,23 @@
 //! figures, and `cost` must read the file it wrote.
 
 use airgap_cost::Prices;
-use airgap_testkit::cli::Cli;
+use airgap_testkit::cli::{Cli, Run};
 use airgap_testkit::LocalStack;
 
 const BIN: &str = env!("CARGO_BIN_EXE_airgapctl");
+
+/// `airgapctl cost refresh-prices --region eu-central-1 ARGS`, which must exit with `code`.
+async fn refresh_prices(cli: &Cli, args: &[&str], code: i32) -> Run {
+    let mut all = vec!["cost", "refresh-prices", "--region", "eu-central-1"];
+    all.extend_from_slice(args);
+    cli.run_async(&all).await.expect(code, "refresh-prices")
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn refresh_prices_writes_a_snapshot_cost_reads() {
     let ls = LocalStack::connect().await.expect("LocalStack");
     let cli = Cli::new(BIN, "pricing", ls.endpoint());
-    let r = cli
-        .run_async(&["cost", "refresh-prices", "--region", "eu-central-1", "--out", "p.json"])
-        .await
-        .expect(0, "refresh-prices");
+    let r = refresh_prices(&cli, &["--out", "p.json"], 0).await;
     assert!(
         r.stdout.contains("Wrote the prices of eu-central-1 (7 instance types) to p.json"),
         "{}",
@@ -44,19 +48,7 @@ async fn refresh_prices_writes_a_snapshot_cost_reads() {
     assert!(r.stdout.contains("$1,782.60"), "{}", r.stdout);
 
     // An instance type the price list does not have fails the refresh and says which.
-    let r = cli
-        .run_async(&[
-            "cost",
-            "refresh-prices",
-            "--region",
-            "eu-central-1",
-            "--instance-type",
-            "x9.huge",
-            "--out",
-            "q.json",
-        ])
-        .await
-        .expect(1, "refresh-prices");
+    let r = refresh_prices(&cli, &["--instance-type", "x9.huge", "--out", "q.json"], 1).await;
     assert!(
         r.stderr.contains("instanceHour.x9.huge: the price list has no product"),
         "{}",
@@ -64,17 +56,7 @@ async fn refresh_prices_writes_a_snapshot_cost_reads() {
     );
     assert!(!cli.dir().join("q.json").exists());
     // The API answers in three regions only.
-    let r = cli
-        .run_async(&[
-            "cost",
-            "refresh-prices",
-            "--region",
-            "eu-central-1",
-            "--api-region",
-            "eu-west-1",
-        ])
-        .await
-        .expect(3, "refresh-prices");
+    let r = refresh_prices(&cli, &["--api-region", "eu-west-1"], 3).await;
     assert!(
         r.stderr.contains("answers in us-east-1, eu-central-1 and ap-south-1, not eu-west-1"),
         "{}",
