@@ -4,7 +4,7 @@
 //! plan and apply in place; a blueprint whose VPC lacks ecr.dkr is refused before any
 //! AWS call; destroy leaves nothing tagged. Each test uses a fresh account.
 
-use airgap_testkit::cli::Cli;
+use airgap_testkit::cli::{Cli, Run};
 use airgap_testkit::{Account, LocalStack};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -15,6 +15,8 @@ const CLUSTER: &str = "eks-apps";
 const SCALE: &str = "0.01";
 const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 const ALL_ENDPOINTS: &str = "[ecr.api, ecr.dkr, sts, ec2, logs, eks-auth]";
+/// The scaling of a node group that is not what a test is about.
+const ONE_NODE: &str = "{ min: 1, desired: 1, max: 2 }";
 
 fn blueprint(account: &str, version: &str, scaling: &str, interface: &str) -> String {
     format!(
@@ -69,12 +71,31 @@ fn apply_args(file: &str) -> Vec<&str> {
     vec!["apply", "-f", file, "--time-scale", SCALE, "--auto-approve"]
 }
 
-async fn localstack_account() -> Result<(LocalStack, Account, aws_types::SdkConfig), Error> {
+/// LocalStack, a fresh account at this file's time scale, its SDK configuration, and
+/// the binary in the scratch directory of the test `name`.
+async fn fixture(name: &str) -> Result<(LocalStack, Account, aws_types::SdkConfig, Cli), Error> {
     let ls = LocalStack::connect().await?;
     let account = ls.account().await?;
     ls.set_time_scale(&account, 0.01).await?;
     let conf = ls.sdk_config(&account).await?;
-    Ok((ls, account, conf))
+    let cli = cli(name, ls.endpoint());
+    Ok((ls, account, conf, cli))
+}
+
+/// Writes `text` as bp.yaml and applies it, which must succeed.
+fn apply(cli: &Cli, text: &str) -> Run {
+    cli.write("bp.yaml", text);
+    cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl")
+}
+
+/// A plan of bp.yaml has nothing to do: what was applied converged.
+fn converged(cli: &Cli) {
+    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
+}
+
+/// The environment's cluster, as EKS describes it.
+async fn cluster(eks: &aws_sdk_eks::Client) -> Result<aws_sdk_eks::types::Cluster, Error> {
+    Ok(eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?)
 }
 
 fn tag_filter(key: &str, value: &str) -> aws_sdk_ec2::types::Filter {
@@ -169,7 +190,7 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
     let iam = aws_sdk_iam::Client::new(conf);
     let kms = aws_sdk_kms::Client::new(conf);
 
-    let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
+    let cl = cluster(&eks).await?;
     assert_eq!(cl.status().map(|s| s.as_str()), Some("ACTIVE"));
     assert_eq!(cl.version(), Some("1.31"));
     let tags = cl.tags().ok_or("cluster without tags")?;
@@ -423,13 +444,11 @@ async fn check_swept(conf: &aws_types::SdkConfig) -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult {
-    let (ls, account, conf) = localstack_account().await?;
-    let cli = cli("lifecycle", ls.endpoint());
+    let (_ls, account, conf, cli) = fixture("lifecycle").await?;
     let id = account.id();
     let scaling = "{ min: 1, desired: 2, max: 3 }";
-    cli.write("bp.yaml", &blueprint(id, "1.31", scaling, ALL_ENDPOINTS));
 
-    let create = cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
+    let create = apply(&cli, &blueprint(id, "1.31", scaling, ALL_ENDPOINTS));
     create.timing("apply (create)");
     let out = create.stdout.clone();
     // The time model made the engine wait, and the order held: cluster, early add-ons,
@@ -449,7 +468,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     );
     check_built(&conf, id).await?;
     // Converged: a second plan has nothing to do.
-    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
+    converged(&cli);
 
     // A version bump: in place, control plane first, then add-ons, then node groups.
     cli.write("bp.yaml", &blueprint(id, "1.32", scaling, ALL_ENDPOINTS));
@@ -503,7 +522,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
             assert!(u[0].0 - cluster_u[0].0 >= 5.0, "{addon} before the control plane: {u:?}");
         }
     }
-    let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
+    let cl = cluster(&eks).await?;
     assert_eq!(cl.version(), Some("1.32"));
     let ng = eks
         .describe_nodegroup()
@@ -533,12 +552,12 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
             "{addon}"
         );
     }
-    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
+    converged(&cli);
 
     // Scaling: in place (UpdateNodegroupConfig), the same node group; an update
     // configuration given at the same time goes with it in the one call.
-    cli.write(
-        "bp.yaml",
+    let scale = apply(
+        &cli,
         &blueprint(
             id,
             "1.32",
@@ -546,7 +565,6 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
             ALL_ENDPOINTS,
         ),
     );
-    let scale = cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
     scale.timing("apply (scaling)");
     let out = scale.stdout.clone();
     assert!(out.contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."), "{out}");
@@ -569,7 +587,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
         ng_u.iter().map(|u| u.1.as_str()).collect::<Vec<_>>(),
         ["VersionUpdate", "ConfigUpdate"]
     );
-    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
+    converged(&cli);
 
     let destroy = cli
         .run(&["destroy", "-f", "bp.yaml", "--time-scale", SCALE, "--auto-approve"])
@@ -592,22 +610,18 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
 /// both steps, each round the control plane, then the add-ons, then the node group.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upgrade_over_two_minors_steps_each_with_the_node_groups_following() -> TestResult {
-    let (ls, account, conf) = localstack_account().await?;
-    let cli = cli("two-minors", ls.endpoint());
+    let (_ls, account, conf, cli) = fixture("two-minors").await?;
     let id = account.id();
-    let scaling = "{ min: 1, desired: 1, max: 2 }";
-    cli.write("bp.yaml", &blueprint(id, "1.30", scaling, ALL_ENDPOINTS));
-    cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
+    apply(&cli, &blueprint(id, "1.30", ONE_NODE, ALL_ENDPOINTS));
 
-    cli.write("bp.yaml", &blueprint(id, "1.32", scaling, ALL_ENDPOINTS));
-    let upgrade = cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
+    let upgrade = apply(&cli, &blueprint(id, "1.32", ONE_NODE, ALL_ENDPOINTS));
     upgrade.timing("apply (1.30 -> 1.32)");
     let out = upgrade.stdout.clone();
     assert!(out.contains("Round 2: planning again for cluster/apps: version 1.32"), "{out}");
     assert!(!out.contains("Round 3"), "{out}");
 
     let eks = aws_sdk_eks::Client::new(&conf);
-    let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
+    let cl = cluster(&eks).await?;
     assert_eq!(cl.version(), Some("1.32"));
     let ng = eks.describe_nodegroup().cluster_name(CLUSTER).nodegroup_name("general");
     let ng = ng.send().await?.nodegroup.ok_or("no node group")?;
@@ -632,10 +646,10 @@ async fn an_upgrade_over_two_minors_steps_each_with_the_node_groups_following() 
         ad.tags().and_then(|t| t.get("airgap:kubernetes-version")).map(String::as_str),
         Some("1.32")
     );
-    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
+    converged(&cli);
 
     // EKS never downgrades: the plan says so and apply refuses before any change.
-    cli.write("bp.yaml", &blueprint(id, "1.31", scaling, ALL_ENDPOINTS));
+    cli.write("bp.yaml", &blueprint(id, "1.31", ONE_NODE, ALL_ENDPOINTS));
     let plan = cli.run(&["plan", "-f", "bp.yaml"]).expect(0, "airgapctl").stdout.clone();
     assert!(
         plan.contains("Refused: cluster/apps: EKS cannot downgrade a cluster (from 1.32 to 1.31)"),
@@ -695,25 +709,21 @@ async fn check_outputs(
 /// AssociateEncryptionConfig, in place (EKS cannot change or remove it afterwards).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_encryption_is_added_to_a_running_cluster_in_place() -> TestResult {
-    let (ls, account, conf) = localstack_account().await?;
-    let cli = cli("encrypt", ls.endpoint());
+    let (_ls, account, conf, cli) = fixture("encrypt").await?;
     let id = account.id();
-    let scaling = "{ min: 1, desired: 1, max: 2 }";
-    let plain = blueprint(id, "1.32", scaling, ALL_ENDPOINTS)
+    let plain = blueprint(id, "1.32", ONE_NODE, ALL_ENDPOINTS)
         .replace("secretsEncryption: true", "secretsEncryption: false");
-    cli.write("bp.yaml", &plain);
-    cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
+    apply(&cli, &plain);
     let eks = aws_sdk_eks::Client::new(&conf);
-    let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
+    let cl = cluster(&eks).await?;
     assert!(cl.encryption_config().is_empty());
     let arn_before = cl.arn().map(str::to_string);
     check_outputs(&cli, &cl, &conf).await?;
 
-    cli.write("bp.yaml", &blueprint(id, "1.32", scaling, ALL_ENDPOINTS));
-    let run = cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
+    let run = apply(&cli, &blueprint(id, "1.32", ONE_NODE, ALL_ENDPOINTS));
     let out = run.stdout.clone();
     assert!(out.contains("Plan: 2 to add, 1 to change, 0 to replace, 0 to destroy."), "{out}");
-    let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
+    let cl = cluster(&eks).await?;
     assert_eq!(cl.arn().map(str::to_string), arn_before, "the same cluster");
     let ec = cl.encryption_config();
     assert_eq!(ec.len(), 1);
@@ -721,13 +731,13 @@ async fn secrets_encryption_is_added_to_a_running_cluster_in_place() -> TestResu
     assert!(key.starts_with(&format!("arn:aws:kms:eu-central-1:{id}:key/")), "{key}");
     let u = updates(&eks, None, None).await?;
     assert_eq!(u.iter().map(|u| u.1.as_str()).collect::<Vec<_>>(), ["AssociateEncryptionConfig"]);
-    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
+    converged(&cli);
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_without_ecr_dkr_is_refused_before_any_aws_call() -> TestResult {
-    let (ls, account, conf) = localstack_account().await?;
+    let (_ls, account, conf, cli) = fixture("refused").await?;
     let text = blueprint(
         account.id(),
         "1.31",
@@ -737,7 +747,6 @@ async fn a_cluster_without_ecr_dkr_is_refused_before_any_aws_call() -> TestResul
     let offset = text.find("  - name: apps").ok_or("no cluster")? + "  - name: ".len();
     let line = text[..offset].lines().count();
     let col = offset - text[..offset].rfind('\n').ok_or("no newline")?;
-    let cli = cli("refused", ls.endpoint());
     cli.write("bp.yaml", &text);
     for args in [vec!["plan", "-f", "bp.yaml"], apply_args("bp.yaml")] {
         let err = cli.run(&args).expect(3, "airgapctl").stderr.clone();
@@ -801,11 +810,9 @@ async fn eni_exists(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<bool, Error> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch() -> TestResult {
     use aws_sdk_ec2::types::ResourceType;
-    let (ls, account, conf) = localstack_account().await?;
-    let cli = cli("blockers", ls.endpoint());
+    let (ls, account, conf, cli) = fixture("blockers").await?;
     let id = account.id();
-    cli.write("bp.yaml", &blueprint(id, "1.31", "{ min: 1, desired: 1, max: 2 }", ALL_ENDPOINTS));
-    cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl");
+    apply(&cli, &blueprint(id, "1.31", ONE_NODE, ALL_ENDPOINTS));
 
     let ec2 = aws_sdk_ec2::Client::new(&conf);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
@@ -1015,12 +1022,10 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
 /// destroying one leaves the other untouched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_environments_of_one_blueprint_share_an_account() -> TestResult {
-    let (ls, account, conf) = localstack_account().await?;
-    let cli = cli("two-envs", ls.endpoint());
+    let (_ls, account, conf, cli) = fixture("two-envs").await?;
     let id = account.id();
-    let scaling = "{ min: 1, desired: 1, max: 2 }";
     // Distinct CIDRs: the two environments' VPCs live in one account.
-    let bp = blueprint(id, "1.31", scaling, ALL_ENDPOINTS);
+    let bp = blueprint(id, "1.31", ONE_NODE, ALL_ENDPOINTS);
     cli.write("bp.yaml", &bp);
     let envs = ["pr-101", "pr-102"];
     for env in envs {
@@ -1100,20 +1105,18 @@ async fn launch_template(
 /// CIDR, IMDSv2); a new AMI is a new template version the node group rolls to.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestResult {
-    let (ls, account, conf) = localstack_account().await?;
-    let cli = cli("ami", ls.endpoint());
+    let (_ls, account, conf, cli) = fixture("ami").await?;
     let id = account.id();
     let with_ami = |ami: &str| {
-        blueprint(id, "1.31", "{ min: 1, desired: 1, max: 2 }", ALL_ENDPOINTS)
+        blueprint(id, "1.31", ONE_NODE, ALL_ENDPOINTS)
             .replace("amiType: AL2023_x86_64_STANDARD", &format!("amiId: {ami}"))
     };
     let (ami1, ami2) = ("ami-0123456789abcdef0", "ami-0fedcba9876543210");
-    cli.write("bp.yaml", &with_ami(ami1));
-    cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl").timing("apply (custom AMI)");
+    apply(&cli, &with_ami(ami1)).timing("apply (custom AMI)");
 
     let ec2 = aws_sdk_ec2::Client::new(&conf);
     let eks = aws_sdk_eks::Client::new(&conf);
-    let cl = eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?;
+    let cl = cluster(&eks).await?;
     let name = format!("airgap-{ENV}-apps-general");
     let (lt, v1, image, user) = launch_template(&ec2, &name).await?;
     assert_eq!((v1, image.as_str()), (1, ami1));
@@ -1145,7 +1148,7 @@ async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestRes
     let spec = got.launch_template().ok_or("no launch template")?;
     assert_eq!((spec.id(), spec.version()), (Some(lt.as_str()), Some("1")));
     assert_eq!(got.ami_type().map(|t| t.as_str()), Some("CUSTOM"));
-    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
+    converged(&cli);
 
     // A new AMI: a second template version, and the node group rolls to it.
     cli.write("bp.yaml", &with_ami(ami2));
@@ -1162,7 +1165,7 @@ async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestRes
     assert_eq!((lt2.as_str(), v2, image.as_str()), (lt.as_str(), 2, ami2));
     let got = ng(eks.clone()).await?;
     assert_eq!(got.launch_template().and_then(|l| l.version()), Some("2"));
-    cli.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0, "airgapctl");
+    converged(&cli);
 
     cli.run(&["destroy", "-f", "bp.yaml", "--time-scale", SCALE, "--auto-approve"])
         .expect(0, "airgapctl");
