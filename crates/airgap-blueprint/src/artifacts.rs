@@ -13,6 +13,10 @@
 //! charts:                           # Helm charts stored as OCI artifacts
 //!   - source: oci://ghcr.io/example/charts/app:1.2.3
 //!     repository: charts/app
+//!   - repo: https://charts.example.com/stable   # a classic chart repository (index.yaml)
+//!     chart: app
+//!     version: 1.2.3
+//!     repository: charts/app
 //! ```
 
 use std::fmt;
@@ -40,10 +44,12 @@ pub struct Artifacts {
     pub images: Vec<ImageEntry>,
 }
 
-/// One image to copy.
+/// One image (or chart) to copy.
 #[derive(Debug, Clone)]
 pub struct ImageEntry {
-    /// Where it comes from.
+    /// Where it comes from: an OCI reference. For a chart of a classic chart repository
+    /// (`repo`), the chart as airgapctl stores it, read from the run's staging area
+    /// (registry `chart-repo`, path the entry's repository, tag the version's OCI tag).
     pub source: Spanned<ImageRef>,
     /// The environment's repository it goes to.
     pub repository: Spanned<String>,
@@ -54,6 +60,57 @@ pub struct ImageEntry {
     /// A Helm chart stored as an OCI artifact (`charts:`), not a container image: ECR
     /// does not scan it.
     pub chart: bool,
+    /// A chart of a classic chart repository (`repo:`, `chart:`, `version:`), fetched
+    /// from its `index.yaml` and pushed as an OCI artifact in `helm push`'s form.
+    pub repo_chart: Option<RepoChart>,
+}
+
+/// A chart of a classic Helm chart repository: an HTTP(S) URL serving `index.yaml` and
+/// the charts' .tgz files, as `helm repo add` takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoChart {
+    /// The repository's URL, without a trailing `/` (index.yaml is under it).
+    pub repo: Spanned<String>,
+    /// The chart's name: its key under `entries` in index.yaml.
+    pub chart: Spanned<String>,
+    /// The exact version wanted (SemVer, as index.yaml lists it).
+    pub version: Spanned<String>,
+}
+
+/// The registry name of the charts airgapctl builds from classic chart repositories:
+/// they are read from a staging area, never from a registry of this name.
+pub const CHART_REPO_STAGING: &str = "chart-repo";
+
+/// The OCI tag Helm gives a chart version: OCI tags have no `+`, so `helm push` writes it
+/// as `_` (Helm's pkg/registry, registryUnderscoreMessage).
+pub fn chart_tag(version: &str) -> String {
+    version.replace('+', "_")
+}
+
+/// Whether `s` is a classic chart repository URL: `http://` or `https://`, a host, no
+/// query, fragment or user info (credentials do not belong in a manifest).
+pub fn chart_repo_url_problem(s: &str) -> Option<&'static str> {
+    let rest = match s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) {
+        Some(r) => r,
+        None if s.starts_with("oci://") => {
+            return Some("an oci:// reference is an OCI chart: write it as `source:`")
+        }
+        None => return Some("the URL does not start with https:// or http://"),
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() {
+        return Some("the URL has no host");
+    }
+    if host.contains('@') {
+        return Some("the URL holds credentials");
+    }
+    if rest.contains('?') || rest.contains('#') {
+        return Some("the URL has a query or fragment");
+    }
+    if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("the URL has spaces");
+    }
+    None
 }
 
 /// A reference in the grammar of the distribution project's `reference` package (what
@@ -338,6 +395,59 @@ mod tests {
         let bp_text = std::fs::read_to_string(format!("{root}{}", a.blueprint.value)).unwrap();
         let bp = crate::parse("plans/hub-spoke.yaml", &bp_text).expect("valid blueprint");
         a.check_against(&bp).expect("declared repositories");
+    }
+
+    const HEAD: &str =
+        "apiVersion: airgapctl.dev/v1alpha1\nkind: Artifacts\nblueprint: bp.yaml\ncharts:\n";
+
+    #[test]
+    fn a_chart_of_a_classic_repository_is_read_with_its_tag_as_helm_writes_it() {
+        let text = format!(
+            "{HEAD}  - repo: https://charts.example.com/stable/\n    chart: app\n    version: 1.2.3+build.4\n    repository: charts/app\n  - source: oci://ghcr.io/x/app:1.0.0\n    repository: charts/app\n"
+        );
+        let a = parse_artifacts("a.yaml", &text).unwrap_or_else(|d| panic!("{d:?}"));
+        let c = &a.images[0];
+        let r = c.repo_chart.as_ref().expect("a classic chart");
+        assert_eq!(r.repo.value, "https://charts.example.com/stable");
+        assert_eq!((r.chart.value.as_str(), r.version.value.as_str()), ("app", "1.2.3+build.4"));
+        assert_eq!(c.tag.value, "1.2.3_build.4");
+        assert!(c.chart && c.source.value.registry == CHART_REPO_STAGING);
+        assert!(a.images[1].repo_chart.is_none());
+        assert_eq!(chart_tag("0.1.0"), "0.1.0");
+    }
+
+    #[test]
+    fn a_bad_classic_chart_entry_is_reported_at_its_line_with_a_fix() {
+        let text = format!(
+            "{HEAD}  - repo: charts.example.com/stable\n    chart: app\n    version: 1.0.0\n    repository: charts/app\n  - repo: https://charts.example.com\n    chart: app\n    repository: charts/app\n  - repo: oci://ghcr.io/x\n    chart: app\n    version: 1.0.0\n    repository: charts/app\n    source: oci://ghcr.io/x/app:1.0.0\n"
+        );
+        let d = parse_artifacts("a.yaml", &text).unwrap_err();
+        let found: Vec<(usize, usize, &str, &str)> = d
+            .problems()
+            .iter()
+            .map(|p| {
+                let (l, c) = p.line_col();
+                (l, c, p.message(), p.help_text().unwrap_or_default())
+            })
+            .collect();
+        let at = |line: usize, what: &str, fix: &str| {
+            assert!(
+                found.iter().any(|(l, _, m, h)| *l == line && m.contains(what) && h.contains(fix)),
+                "no `{what}` (fix `{fix}`) at line {line}: {found:?}"
+            )
+        };
+        at(
+            5,
+            "is not a chart repository URL: the URL does not start with https://",
+            "helm repo add",
+        );
+        at(9, "has no `version`", "version: 1.2.3");
+        at(16, "both `source` and `repo`", "oci://");
+        assert_eq!(found.len(), 3, "{found:?}");
+        for bad in ["https://", "https://u:p@host/x", "https://h/x?y=1", "ftp://h"] {
+            assert!(chart_repo_url_problem(bad).is_some(), "{bad}");
+        }
+        assert!(chart_repo_url_problem("http://127.0.0.1:8080/charts").is_none());
     }
 
     #[test]

@@ -27,7 +27,7 @@ mod yaml;
 
 use std::path::Path;
 
-pub use artifacts::{parse_artifacts, Artifacts, ImageEntry, ImageRef, Platform};
+pub use artifacts::{parse_artifacts, Artifacts, ImageEntry, ImageRef, Platform, RepoChart};
 pub use carve::{
     carve, carve_inspection, carve_vpc, CarveError, CarvedSubnet, CidrError, InspectionTier,
     Ipv4Net,

@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use miette::SourceSpan;
 
 use super::{keys, Parser};
-use crate::artifacts::{Artifacts, ImageEntry, ImageRef, Platform};
+use crate::artifacts::{
+    chart_repo_url_problem, chart_tag, Artifacts, ImageEntry, ImageRef, Platform, RepoChart,
+    CHART_REPO_STAGING,
+};
 use crate::diag::Code;
 use crate::model::Spanned;
 use crate::yaml::Node;
@@ -75,6 +78,9 @@ impl Parser<'_> {
         let (noun, allowed) =
             if chart { ("a chart", keys::CHART) } else { ("an image", keys::IMAGE) };
         let o = self.obj(item, Self::item_owner(item), noun, allowed)?;
+        if chart && ["repo", "chart", "version"].iter().any(|k| self.get(&o, k).is_some()) {
+            return self.repo_chart(&o);
+        }
         let text = self.req_string(&o, "source", noun);
         // Helm writes OCI chart references as oci://...
         let reference = if chart {
@@ -167,6 +173,132 @@ impl Parser<'_> {
                 }
             }
         }
-        Some(ImageEntry { source, repository, tag, platforms, chart })
+        Some(ImageEntry { source, repository, tag, platforms, chart, repo_chart: None })
+    }
+
+    /// A chart of a classic chart repository: `repo`, `chart` and `version`, no `source`.
+    fn repo_chart(&mut self, o: &super::Obj) -> Option<ImageEntry> {
+        let noun = "a chart";
+        if let Some((k, _)) = self.get(o, "source") {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    k.span,
+                    "a chart entry has both `source` and `repo`/`chart`/`version`",
+                    "two sources",
+                )
+                .help("write an OCI chart as `source: oci://...`, or a classic chart repository's chart as `repo:`, `chart:` and `version:`");
+            return None;
+        }
+        let mut fields = Vec::new();
+        for (key, example) in [
+            ("repo", "repo: https://charts.example.com/stable (the URL `helm repo add` takes)"),
+            ("chart", "chart: app (the chart's name in the repository's index.yaml)"),
+            ("version", "version: 1.2.3 (the exact chart version; ranges are not resolved)"),
+        ] {
+            match self.opt_string(o, key) {
+                Some(v) if !v.value.trim().is_empty() => fields.push(v),
+                found => {
+                    let span = found.map_or(o.owner, |v| v.span);
+                    self.sink
+                        .report(
+                            Code::Missing,
+                            span,
+                            format!("a chart from a chart repository has no `{key}`"),
+                            format!("`{key}` is required here"),
+                        )
+                        .help(format!("add {example}"));
+                }
+            }
+        }
+        let repository = self.req_string(o, "repository", noun);
+        if !repository.value.is_empty() && !crate::validate::is_repository_name(&repository.value) {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    repository.span,
+                    format!("`{}` is not an ECR repository name", repository.value),
+                    "invalid repository name",
+                )
+                .help(
+                    "use lowercase letters, digits and ._- in /-separated parts, e.g. charts/app",
+                );
+        }
+        let [repo, name, version]: [Spanned<String>; 3] = fields.try_into().ok()?;
+        let mut ok = true;
+        if let Some(why) = chart_repo_url_problem(&repo.value) {
+            ok = false;
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    repo.span,
+                    format!("`{}` is not a chart repository URL: {why}", repo.value),
+                    "not an http(s) URL",
+                )
+                .help("write the repository's URL as `helm repo add` takes it, e.g. https://charts.example.com/stable; an OCI chart goes in `source: oci://...`");
+        }
+        if !name.value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            ok = false;
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    name.span,
+                    format!("`{}` is not a chart name", name.value),
+                    "not a chart name",
+                )
+                .help("a chart's name is letters, digits, - _ and . (its key in index.yaml)");
+        }
+        let tag = chart_tag(&version.value);
+        if !crate::artifacts::is_tag(&tag) {
+            ok = false;
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    version.span,
+                    format!("`{}` is not a chart version", version.value),
+                    "not a version",
+                )
+                .help("write the exact version index.yaml lists, e.g. 1.2.3 (SemVer; `+` becomes `_` in the tag, as helm push does)");
+        }
+        let tag = match self.opt_string(o, "tag") {
+            Some(t) if !crate::artifacts::is_tag(&t.value) => {
+                ok = false;
+                self.sink
+                    .report(
+                        Code::InvalidValue,
+                        t.span,
+                        format!("`{}` is not a tag", t.value),
+                        "invalid tag",
+                    )
+                    .help("a tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+                t
+            }
+            Some(t) => t,
+            None => Spanned::new(tag, version.span),
+        };
+        if !ok {
+            return None;
+        }
+        let source = Spanned::new(
+            ImageRef {
+                registry: CHART_REPO_STAGING.into(),
+                repository: repository.value.clone(),
+                tag: Some(tag.value.clone()),
+                digest: None,
+            },
+            repo.span,
+        );
+        Some(ImageEntry {
+            source,
+            repository,
+            tag,
+            platforms: Vec::new(),
+            chart: true,
+            repo_chart: Some(RepoChart {
+                repo: Spanned::new(repo.value.trim_end_matches('/').to_string(), repo.span),
+                chart: name,
+                version,
+            }),
+        })
     }
 }

@@ -90,11 +90,11 @@ pub(crate) mod keys {
     pub const TAINT: &[&str] = &["key", "value", "effect"];
     pub const UPDATE_CONFIG: &[&str] = &["maxUnavailable", "maxUnavailablePercentage"];
     pub const REGISTRIES: &[&str] =
-        &["account", "repositories", "immutableTags", "scanOnPush", "lifecycle"];
+        &["account", "repositories", "immutableTags", "scanOnPush", "scanning", "lifecycle"];
     pub const LIFECYCLE: &[&str] = &["rules"];
     pub const ARTIFACTS: &[&str] =
         &["apiVersion", "kind", "blueprint", "plainHttp", "images", "charts"];
-    pub const CHART: &[&str] = &["source", "repository", "tag"];
+    pub const CHART: &[&str] = &["source", "repo", "chart", "version", "repository", "tag"];
     pub const IMAGE: &[&str] = &["source", "repository", "tag", "platforms"];
 }
 
