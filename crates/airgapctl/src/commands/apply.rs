@@ -1,7 +1,7 @@
 //! `airgapctl apply` and `airgapctl destroy`: plan, confirm, execute, report; and
 //! `airgapctl apply PLANFILE`: check a saved plan is still current, execute, report.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +13,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::prompt::ask_yes;
 use super::{lock, out, plan, record, Target};
 use crate::cli::{ApplyArgs, Global, Output, Source};
 use crate::exit::{CmdResult, ExitStatus, Failure};
@@ -418,26 +419,12 @@ async fn run_plan(
 
 /// Asks for "yes" on the terminal (checked by the caller).
 fn confirm(mode: PlanMode, env: &str, output: Output) -> Result<(), Failure> {
-    let stdin = std::io::stdin();
     let question = match mode {
         PlanMode::Apply => format!("\nApply these changes to environment {env}?\n"),
         PlanMode::Destroy => format!("\nDestroy every resource of environment {env}?\n"),
     };
-    let prompt =
-        format!("{question}Do you want to perform these actions? Only 'yes' will be accepted: ");
-    // In JSON mode stdout belongs to the machine-readable stream.
-    match output {
-        Output::Text => out(&prompt),
-        Output::Json => eprint!("{prompt}"),
-    }
-    let mut answer = String::new();
-    stdin
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Failure::invalid(miette!("cannot read the answer: {e}")))?;
-    if answer.trim() == "yes" {
-        Ok(())
-    } else {
-        Err(Failure::failed(miette!("cancelled: the answer was not 'yes'")))
-    }
+    ask_yes(
+        &format!("{question}Do you want to perform these actions? Only 'yes' will be accepted: "),
+        output,
+    )
 }

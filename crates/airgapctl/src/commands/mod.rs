@@ -15,6 +15,7 @@ pub mod kubeconfig;
 pub mod lock;
 pub mod output;
 pub mod plan;
+mod prompt;
 pub mod record;
 pub mod show;
 pub mod unlock;

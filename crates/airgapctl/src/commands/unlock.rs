@@ -1,12 +1,13 @@
 //! `airgapctl unlock`: removes the lock of an environment whose holder is gone (a
 //! killed CI job), after showing who held it and asking.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 
 use airgap_aws::lock::{now_ms, rfc3339, LockError, LockTable};
 use miette::miette;
 
-use super::{check_env_name, hub, lock, out, Target};
+use super::prompt::{ask_yes, say};
+use super::{check_env_name, hub, lock, Target};
 use crate::cli::{Global, Output, Source, UnlockArgs};
 use crate::exit::{CmdResult, ExitStatus, Failure};
 
@@ -62,30 +63,12 @@ pub async fn run(args: &UnlockArgs, global: &Global) -> CmdResult {
     Ok(ExitStatus::Success)
 }
 
-/// Text output goes to stdout; with --output json there is no document, so stderr.
-fn say(output: Output, text: &str) {
-    match output {
-        Output::Text => out(text),
-        Output::Json => eprint!("{text}"),
-    }
-}
-
 fn confirm(env: &str, output: Output) -> Result<(), Failure> {
-    say(
-        output,
+    ask_yes(
         &format!(
             "\nRemove the lock of environment {env}? If its holder still runs, two processes \
              may then change the environment at once.\nOnly 'yes' will be accepted: "
         ),
-    );
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Failure::invalid(miette!("cannot read the answer: {e}")))?;
-    if answer.trim() == "yes" {
-        Ok(())
-    } else {
-        Err(Failure::failed(miette!("cancelled: the answer was not 'yes'")))
-    }
+        output,
+    )
 }
