@@ -7,13 +7,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Change, Check, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
-    Updated,
+    Attrs, Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
 };
 use async_trait::async_trait;
 
 use super::{child, env_filter, filter, kind_meta, parents_of_env, Ec2};
 use crate::errors::classify;
+use crate::kit::acceptance::accepted_of;
 use crate::kit::all_pages;
 use airgap_catalog::spec::{Spec, TgwAttachmentAccepterSpec};
 
@@ -139,10 +139,9 @@ impl Kind for TgwAttachmentAccepter {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        if check.op == Op::Delete {
+        let Some(att) = accepted_of(&check, ACCEPT_SUFFIX) else {
             return Ok(Readiness::Gone);
-        }
-        let att = check.physical_id.strip_suffix(ACCEPT_SUFFIX).unwrap_or(check.physical_id);
+        };
         let st = states(self.0.client(check.scope)?, vec![att.to_string()]).await?;
         Ok(match st.get(att).map(String::as_str) {
             Some("available") => Readiness::Ready(Attrs::new()),

@@ -13,6 +13,7 @@ use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use crate::errors::{classify, found, gone_is_ok};
 use crate::tags;
 
+pub(crate) mod acceptance;
 mod adopt;
 mod calls;
 mod fresh;

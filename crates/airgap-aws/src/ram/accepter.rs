@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{RamInvitationAccepterSpec, Spec};
 use airgap_engine::{
-    Attrs, Change, Check, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved,
+    Attrs, Change, Check, Created, ErrorClass, Kind, KindError, Observed, Readiness, Resolved,
     Scope, Updated,
 };
 use async_trait::async_trait;
@@ -15,6 +15,7 @@ use aws_sdk_ram::types::{ResourceOwner, ResourceShareInvitationStatus};
 use super::{all_shares, association_failed, link_status, live, principal_links, tag_map, Ram};
 use crate::ec2::{child, kind_meta};
 use crate::errors::{classify, code_of, found};
+use crate::kit::acceptance::accepted_of;
 use crate::kit::page_items;
 use crate::tags;
 
@@ -132,11 +133,10 @@ impl Kind for RamInvitationAccepter {
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        if check.op == Op::Delete {
+        let Some(arn) = accepted_of(&check, ACCEPT_SUFFIX) else {
             return Ok(Readiness::Gone);
-        }
+        };
         // What observe counts as accepted: the owner's principal association.
-        let arn = check.physical_id.strip_suffix(ACCEPT_SUFFIX).unwrap_or(check.physical_id);
         let owner =
             arn.split(':').nth(4).ok_or_else(|| KindError::fatal("BadId", check.physical_id))?;
         let oc = self.0.client(&Scope::new(owner, check.scope.region.clone()))?;
