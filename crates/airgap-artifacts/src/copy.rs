@@ -57,7 +57,7 @@ pub struct CopyReport {
     pub up_to_date: bool,
 }
 
-fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(bytes);
     let out = h.finalize();

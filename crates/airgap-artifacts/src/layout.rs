@@ -173,6 +173,18 @@ impl Layout {
         Ok(n)
     }
 
+    /// Stores bytes held whole as a blob (unless there already); its digest.
+    pub fn write_bytes(&self, bytes: &[u8]) -> Result<String, ArtifactError> {
+        let digest = format!("sha256:{}", hex(&Sha256::digest(bytes)));
+        let path = self.blob_path(&digest)?;
+        if !path.is_file() {
+            let tmp = path.with_extension("partial");
+            std::fs::write(&tmp, bytes).map_err(|e| err(&self.dir, e.to_string()))?;
+            std::fs::rename(&tmp, &path).map_err(|e| err(&self.dir, e.to_string()))?;
+        }
+        Ok(digest)
+    }
+
     /// Stores a manifest; with a `name`, also lists it in index.json under that name
     /// (replacing what the name named).
     pub fn put_manifest(
@@ -181,13 +193,7 @@ impl Layout {
         bytes: &[u8],
         media_type: &str,
     ) -> Result<String, ArtifactError> {
-        let digest = format!("sha256:{}", hex(&Sha256::digest(bytes)));
-        let path = self.blob_path(&digest)?;
-        if !path.is_file() {
-            let tmp = path.with_extension("partial");
-            std::fs::write(&tmp, bytes).map_err(|e| err(&self.dir, e.to_string()))?;
-            std::fs::rename(&tmp, &path).map_err(|e| err(&self.dir, e.to_string()))?;
-        }
+        let digest = self.write_bytes(bytes)?;
         if let Some(name) = name {
             let mut index = self.index()?;
             let mut list: Vec<J> = index["manifests"].as_array().cloned().unwrap_or_default();

@@ -14,7 +14,9 @@
 //!   Hauler issues record it), streamed, with their size and digest, which the registry
 //!   checks; blobs coming down are checked against their digest as they stream.
 
+pub mod chart_images;
 pub mod copy;
+pub mod helm;
 pub mod layout;
 pub mod lock;
 mod registry;
@@ -51,6 +53,10 @@ pub enum ArtifactError {
          give the entry another tag"
     )]
     TagTaken { target: String, existing: String, wanted: String },
+    /// A classic chart repository could not be read, or its chart is not what its index
+    /// says.
+    #[error("{url}: {message}")]
+    ChartRepo { url: String, message: String },
     /// The lock file cannot be read or written.
     #[error("{path}: {message}")]
     Lock { path: String, message: String },
