@@ -33,6 +33,7 @@ pub type Ecr = PerScope<aws_sdk_ecr::Client>;
 
 pub fn register(registry: &mut Registry, ecr: &Arc<Ecr>) {
     registry.register(Arc::new(EcrRepository(Arc::clone(ecr))));
+    registry.register(Arc::new(crate::ecr_scanning::EcrRegistryScanning(Arc::clone(ecr))));
 }
 
 pub struct EcrRepository(pub Arc<Ecr>);
@@ -306,10 +307,9 @@ pub(crate) fn severity_counts(
 /// The repositories of `env` in one account: logical id, the repository, and its spec as
 /// observed (its policy read into pull principals). DescribeRepositories has no tag
 /// filter, so each repository's tags are listed (one call each).
-pub(crate) async fn repositories_of(
-    c: &aws_sdk_ecr::Client,
-    env: &str,
-) -> Result<Vec<(String, Repository, EcrRepositorySpec)>, KindError> {
+/// The environment's repositories with their node ids: every repository of the account
+/// (DescribeRepositories has no tag filter), kept by the tags ListTagsForResource reads.
+async fn owned(c: &aws_sdk_ecr::Client, env: &str) -> Result<Vec<(String, Repository)>, KindError> {
     let repos: Vec<Repository> = all_pages!(c.describe_repositories())?;
     let mut found = Vec::new();
     for r in repos {
@@ -320,9 +320,31 @@ pub(crate) async fn repositories_of(
         let Some(t) = lookup(c.list_tags_for_resource().resource_arn(arn).send()).await? else {
             continue;
         };
-        let Some(id) = tags::owned_id(&repo_tags(t.tags()), env) else {
-            continue;
-        };
+        if let Some(id) = tags::owned_id(&repo_tags(t.tags()), env) {
+            found.push((id, r));
+        }
+    }
+    Ok(found)
+}
+
+/// The environment's repositories: node id and name.
+pub(crate) async fn names_of(
+    c: &aws_sdk_ecr::Client,
+    env: &str,
+) -> Result<Vec<(String, String)>, KindError> {
+    Ok(owned(c, env)
+        .await?
+        .into_iter()
+        .map(|(id, r)| (id, r.repository_name().unwrap_or_default().to_string()))
+        .collect())
+}
+
+pub(crate) async fn repositories_of(
+    c: &aws_sdk_ecr::Client,
+    env: &str,
+) -> Result<Vec<(String, Repository, EcrRepositorySpec)>, KindError> {
+    let mut found = Vec::new();
+    for (id, r) in owned(c, env).await? {
         let name = r.repository_name().unwrap_or_default().to_string();
         let policy =
             c.get_repository_policy().repository_name(&name).send().await.map_err(classify);

@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod clients;
 pub mod ec2;
 pub mod ecr;
+pub mod ecr_scanning;
 pub mod eks;
 pub mod errors;
 pub mod iam;

@@ -588,6 +588,16 @@ pub struct Taint {
     pub effect: Spanned<TaintEffect>,
 }
 
+/// How the registry scans the environment's images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scanning {
+    /// ECR's own scan of each pushed image (`scanOnPush`).
+    Basic,
+    /// Amazon Inspector, continuously: images are scanned again as vulnerabilities are
+    /// published, at Inspector's price per image.
+    Enhanced,
+}
+
 /// `registries`.
 #[derive(Debug, Clone)]
 pub struct Registries {
@@ -599,6 +609,9 @@ pub struct Registries {
     pub immutable_tags: Spanned<bool>,
     /// `scanOnPush` (default true): ECR's basic scan of every pushed image.
     pub scan_on_push: Spanned<bool>,
+    /// `scanning` (default `basic`): `enhanced` turns on Amazon Inspector's continuous
+    /// scanning for the repositories, in the registry's scanning configuration.
+    pub scanning: Spanned<Scanning>,
     /// `lifecycle.rules`: the rules of the ECR lifecycle policy every repository gets, each
     /// as its JSON with the span of its list item; empty: no lifecycle policy.
     pub lifecycle: Vec<Spanned<serde_json::Value>>,

@@ -330,6 +330,11 @@ pub fn json_schema() -> Value {
                     "repositories": { "type": "array", "uniqueItems": true, "items": { "type": "string" } },
                     "immutableTags": { "type": "boolean", "default": true },
                     "scanOnPush": { "type": "boolean", "default": true },
+                    "scanning": {
+                        "description": "basic: ECR's scan of each pushed image; enhanced: Amazon Inspector's continuous scanning of the repositories (the registry's scanning configuration, shared with its other repositories).",
+                        "enum": ["basic", "enhanced"],
+                        "default": "basic"
+                    },
                     "lifecycle": {
                         "description": "The ECR lifecycle policy of every repository: its rules as ECR's JSON spells them (rulePriority, selection, action).",
                         "type": "object",

@@ -181,6 +181,11 @@ pub const EKS_ACCESS_ENTRY: KindFacts =
 // --- ECR ---------------------------------------------------------------------------------
 pub const ECR_REPOSITORY: KindFacts =
     svc("ecr-repository", ECR, Timing::secs(1, 1, 1, 300), &["name"]);
+/// The environment's share of the registry's scanning configuration (one per account and
+/// region, shared with whatever else the registry holds): its repositories' filters in
+/// a rule of the scan type and frequency the blueprint asks for. Seconds.
+pub const ECR_REGISTRY_SCANNING: KindFacts =
+    svc("ecr-registry-scanning", ECR, Timing::secs(2, 2, 2, 300), &[]);
 
 // --- Route 53 (central endpoints' private hosted zones; a change is INSYNC within
 // seconds to a minute, the API reference's GetChange says "typically ... within 60

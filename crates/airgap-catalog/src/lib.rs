@@ -70,6 +70,7 @@ pub const ALL: &[&KindFacts] = &[
     &TARGET_GROUP,
     &LOAD_BALANCER,
     &ENDPOINT_SERVICE,
+    &ECR_REGISTRY_SCANNING,
 ];
 
 /// The kind of that name.

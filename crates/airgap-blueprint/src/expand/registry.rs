@@ -1,9 +1,9 @@
 //! The shared account's private ECR repositories.
 
-use airgap_catalog::spec::{node, EcrRepositorySpec, Id, PullPrincipals};
+use airgap_catalog::spec::{node, EcrRegistryScanningSpec, EcrRepositorySpec, Id, PullPrincipals};
 use airgap_engine::{GraphBuilder, Scope};
 
-use crate::model::{Blueprint, Registries};
+use crate::model::{Blueprint, Registries, Scanning};
 
 pub(super) fn registry(b: &mut GraphBuilder, bp: &Blueprint, reg: &Registries, s: &Scope) {
     // Without a repository policy only the owning account may pull: the node roles
@@ -33,6 +33,22 @@ pub(super) fn registry(b: &mut GraphBuilder, bp: &Blueprint, reg: &Registries, s
                 scan_on_push: reg.scan_on_push.value,
                 pull_principals: PullPrincipals::Principals(pull.clone()),
                 lifecycle_policy: lifecycle.clone(),
+            },
+        ));
+    }
+    // Enhanced scanning is the registry's, not a repository's: a rule naming the
+    // repositories. Basic scanning stays with each repository (`scanOnPush`).
+    if reg.scanning.value == Scanning::Enhanced && !reg.repositories.is_empty() {
+        let mut repositories: Vec<String> =
+            reg.repositories.iter().map(|r| r.value.clone()).collect();
+        repositories.sort();
+        b.add(node(
+            "ecr/scanning",
+            s.clone(),
+            &EcrRegistryScanningSpec {
+                scan_type: "ENHANCED".into(),
+                frequency: "CONTINUOUS_SCAN".into(),
+                repositories,
             },
         ));
     }

@@ -233,8 +233,19 @@ impl Parser<'_> {
             repositories: self.string_list(&o, "repositories"),
             immutable_tags: self.bool_or(&o, "immutableTags", true),
             scan_on_push: self.bool_or(&o, "scanOnPush", true),
+            scanning: self.scanning(&o),
             lifecycle: self.lifecycle(&o),
         })
+    }
+
+    fn scanning(&mut self, reg: &Obj) -> Spanned<Scanning> {
+        let options = [("basic", Scanning::Basic), ("enhanced", Scanning::Enhanced)];
+        match self.get(reg, "scanning") {
+            Some((_, v)) => self
+                .choice(v, "`registries.scanning`", &options)
+                .unwrap_or_else(|| self.placeholder(Scanning::Basic, v.span)),
+            None => Spanned::new(Scanning::Basic, reg.owner),
+        }
     }
 
     /// `registries.lifecycle.rules`: each rule a mapping (ECR's lifecycle policy rule, as

@@ -30,6 +30,22 @@ impl V<'_> {
                 );
             }
         }
+        // RegistryScanningRule.repositoryFilters: at most 100 (ECR API reference); one
+        // filter per repository.
+        if r.scanning.value == Scanning::Enhanced && r.repositories.len() > 100 {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    r.scanning.span,
+                    format!(
+                        "enhanced scanning names each repository in one rule of at most 100 \
+                         filters; `registries` has {}",
+                        r.repositories.len()
+                    ),
+                    "too many repositories for one scanning rule",
+                )
+                .help("use `scanning: basic`, or fewer repositories");
+        }
         for p in crate::lifecycle::problems(
             &r.lifecycle.iter().map(|s| s.value.clone()).collect::<Vec<_>>(),
         ) {

@@ -51,6 +51,35 @@ pub const ECR_REPOSITORY: Permissions = Permissions {
     ],
 };
 
+/// Inspector's service-linked role, which Inspector makes when enhanced scanning is
+/// turned on ("IAM permissions required for enhanced scanning", ECR user guide).
+const INSPECTOR_SLR: Cond =
+    Cond { op: "StringEquals", key: "iam:AWSServiceName", values: &["inspector2.amazonaws.com"] };
+const SCANNING_WHY: &str =
+    "the registry's scanning configuration is one per account and region, with no ARN";
+const GET_SCANNING: Grant = Grant::any(&["ecr:GetRegistryScanningConfiguration"], SCANNING_WHY);
+/// Read, merged with the environment's filters, written back whole (the API replaces the
+/// configuration); enhanced scanning needs Inspector enabled and its role.
+const PUT_SCANNING: &[Grant] = &[
+    GET_SCANNING,
+    Grant::any(&["ecr:PutRegistryScanningConfiguration"], SCANNING_WHY),
+    Grant::any(
+        &["inspector2:Enable", "inspector2:ListAccountPermissions"],
+        "what the ECR user guide's enhanced scanning policy grants, on every resource",
+    ),
+    Grant::any(&["iam:CreateServiceLinkedRole"], "Inspector's own role, made once")
+        .when(&[INSPECTOR_SLR]),
+];
+
+pub const ECR_REGISTRY_SCANNING: Permissions = Permissions {
+    name: "ecr-registry-scanning",
+    // Which filters are the environment's: the names of its repositories.
+    observe: &[GET_SCANNING, REPO_READS],
+    create: PUT_SCANNING,
+    update: PUT_SCANNING,
+    delete: &[GET_SCANNING, Grant::any(&["ecr:PutRegistryScanningConfiguration"], SCANNING_WHY)],
+};
+
 // --- Route 53 ----------------------------------------------------------------------------
 
 /// Hosted zones: global, no account in their ARN, and Route 53 has no tag condition keys

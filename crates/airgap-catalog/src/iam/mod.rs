@@ -233,6 +233,7 @@ pub const KINDS: &[&Permissions] = &[
     &TARGET_GROUP,
     &LOAD_BALANCER,
     &ENDPOINT_SERVICE,
+    &ECR_REGISTRY_SCANNING,
 ];
 
 /// The permissions of a kind.

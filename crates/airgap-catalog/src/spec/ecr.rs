@@ -27,9 +27,25 @@ pub enum PullPrincipals {
     Other(String),
 }
 
+/// The environment's rule in its registry's scanning configuration
+/// (PutRegistryScanningConfiguration): the registry's scan type, and a rule of
+/// `frequency` whose WILDCARD filters are the environment's repository names. The
+/// registry's other rules and filters are not the environment's and are kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EcrRegistryScanningSpec {
+    /// `ENHANCED` (Amazon Inspector) or `BASIC`.
+    pub scan_type: String,
+    /// `CONTINUOUS_SCAN` or `SCAN_ON_PUSH` (RegistryScanningRule.scanFrequency).
+    pub frequency: String,
+    /// The repository names, sorted: each one filter.
+    pub repositories: Vec<String>,
+}
+
 // Each spec's catalogue entry.
 spec_kinds! {
     EcrRepositorySpec => ECR_REPOSITORY,
+    EcrRegistryScanningSpec => ECR_REGISTRY_SCANNING,
 }
 
 #[cfg(test)]
