@@ -534,39 +534,86 @@ def _check_findings_entry(digest, entry) -> dict:
     return out
 
 
-def _scan_on_push(account: str, region: str, repo) -> bool:
-    """Scan on push when the repository says so (imageScanningConfiguration.scanOnPush,
-    botocore ImageScanningConfiguration: "images will be scanned after being pushed"), or a
-    BASIC registry scanning rule with SCAN_ON_PUSH has a WILDCARD filter matching the
-    repository (botocore PutRegistryScanningConfiguration / RegistryScanningRule: "When the
-    BASIC scan type is specified, the SCAN_ON_PUSH scan frequency is supported").
-    CreateRepository's doc deprecates the former "in favor of specifying the image scanning
-    configuration at the registry level"; which wins when both are set is not documented:
-    either scans here. ENHANCED scanning (Amazon Inspector) is not emulated."""
+def scan_filter_matches(pattern, name: str) -> bool:
+    """ECR user guide, "Filters to choose which repositories are scanned": "a filter with
+    no wildcard will match all repository names that contain the filter. A filter with a
+    wildcard (*) matches on any repository name where the wildcard replaces zero or more
+    characters" (its table: `*prod` matches `repo-prod`, not `prod-repo`)."""
+    if not isinstance(pattern, str):
+        return False
+    if "*" not in pattern:
+        return pattern in name
+    return _wildcard(pattern, name)
+
+
+def _matching_frequencies(config: dict, name: str) -> set:
+    return {
+        rule.get("scanFrequency")
+        for rule in config.get("rules") or []
+        for f in rule.get("repositoryFilters") or []
+        if scan_filter_matches(f.get("filter"), name)
+    }
+
+
+def enhanced_frequency(account: str, region: str, repo) -> "str | None":
+    """With the ENHANCED scan type, the frequency of the rules matching the repository:
+    CONTINUOUS_SCAN over SCAN_ON_PUSH when both match ("Amazon ECR enforces the continuous
+    scanning filter over the scan on push filter"); None when none matches ("Any
+    repositories not matching an enhanced scanning filter will have scanning disabled"),
+    or the registry is BASIC (ECR user guide, same page)."""
     from moto.ecr.models import ecr_backends
 
-    if (getattr(repo, "image_scanning_configuration", None) or {}).get("scanOnPush"):
-        return True
+    config = ecr_backends[account][region].registry_scanning_configuration or {}
+    if config.get("scanType", "BASIC") != "ENHANCED":
+        return None
+    found = _matching_frequencies(config, repo.name)
+    for frequency in ("CONTINUOUS_SCAN", "SCAN_ON_PUSH"):
+        if frequency in found:
+            return frequency
+    return None
+
+
+def _scan_on_push(account: str, region: str, repo) -> bool:
+    """A basic scan on push when the repository says so (imageScanningConfiguration.
+    scanOnPush, botocore ImageScanningConfiguration: "images will be scanned after being
+    pushed"), or a BASIC registry scanning rule with SCAN_ON_PUSH has a filter matching the
+    repository (botocore RegistryScanningRule: "When the BASIC scan type is specified, the
+    SCAN_ON_PUSH scan frequency is supported"). CreateRepository's doc deprecates the
+    former "in favor of specifying the image scanning configuration at the registry
+    level"; which wins when both are set is not documented: either scans here. An ENHANCED
+    registry does no basic scan: its own rules decide (enhanced_frequency)."""
+    from moto.ecr.models import ecr_backends
+
     config = ecr_backends[account][region].registry_scanning_configuration or {}
     if config.get("scanType", "BASIC") != "BASIC":
         return False
-    for rule in config.get("rules") or []:
-        if rule.get("scanFrequency") != "SCAN_ON_PUSH":
-            continue
-        for f in rule.get("repositoryFilters") or []:
-            if _wildcard(f.get("filter"), repo.name):
-                return True
-    return False
+    if (getattr(repo, "image_scanning_configuration", None) or {}).get("scanOnPush"):
+        return True
+    return "SCAN_ON_PUSH" in _matching_frequencies(config, repo.name)
 
 
-def start_scan(account: str, image) -> None:
+# Enhanced scanning's statuses (DescribeImageScanFindings under an ENHANCED registry):
+# PENDING while Inspector has not scanned yet (Inspector's PENDING_INITIAL_SCAN: "results
+# will be available soon", Inspector API reference, ScanStatus); then ACTIVE, "Continuous
+# scan is selected for image." (the response recorded in aws/aws-cli#6759) for continuous
+# scanning, COMPLETE (aws/aws-sdk#289, ENHANCED with SCAN_ON_PUSH) for a scan on push.
+CONTINUOUS = "Continuous scan is selected for image."
+
+
+def start_scan(account: str, image, enhanced: "str | None" = None) -> None:
     """IN_PROGRESS, then COMPLETE after the time model's ``ecr-image-scan`` duration (no
     AWS figure: ours, unverified), with the fixture's findings for the digest read at
     completion. An image whose config is not a container image's (a Helm chart, another OCI
-    artifact) completes as UNSUPPORTED_IMAGE."""
+    artifact) completes as UNSUPPORTED_IMAGE. ``enhanced`` (the frequency of an ENHANCED
+    registry's rule): PENDING, then ACTIVE (continuous) or COMPLETE (on push), the findings
+    given as enhanced findings."""
     digest = image.get_image_digest()
     started = clock(account)
-    image.airgap_scan = {"status": "IN_PROGRESS", "started": started}
+    image.airgap_scan = {
+        "status": "PENDING" if enhanced else "IN_PROGRESS",
+        "started": started,
+        "enhanced": bool(enhanced),
+    }
     image.last_scan = datetime.datetime.fromtimestamp(started, datetime.timezone.utc)
     artifact = getattr(image, "artifact_media_type", None)
 
@@ -579,7 +626,13 @@ def start_scan(account: str, image) -> None:
             if artifact is not None and artifact not in IMAGE_CONFIG_TYPES:
                 entry = {"status": "UNSUPPORTED_IMAGE", "findings": []}
             scan = {"status": entry["status"], "started": started, "completed": done}
-            if entry["status"] == "COMPLETE":
+            if enhanced:
+                scan["enhanced"] = True
+            if entry["status"] == "COMPLETE" and enhanced == "CONTINUOUS_SCAN":
+                scan["status"] = "ACTIVE"
+                scan["description"] = CONTINUOUS
+                scan["findings"] = [dict(f) for f in entry["findings"]]
+            elif entry["status"] == "COMPLETE":
                 scan["description"] = entry.get("description", COMPLETE)
                 scan["findings"] = [dict(f) for f in entry["findings"]]
             elif entry["status"] == "UNSUPPORTED_IMAGE":
@@ -587,7 +640,7 @@ def start_scan(account: str, image) -> None:
             elif entry.get("description"):
                 scan["description"] = entry["description"]
             image.airgap_scan = scan
-            if scan["status"] == "COMPLETE":
+            if scan["status"] == "COMPLETE" and not enhanced:
                 # what DescribeImages summarizes ("the last completed image scan")
                 image.airgap_last_complete = scan
 
@@ -781,8 +834,12 @@ def _put_manifest(ctx: _Ctx, name: str, reference: str, by_digest: bool) -> Resp
         repo.images.append(existing)
     if tag is not None:
         _move_tag(repo, existing, tag)
-    if created and media_type in IMAGE_TYPES and _scan_on_push(ctx.account, ctx.region, repo):
-        start_scan(ctx.account, existing)
+    if created and media_type in IMAGE_TYPES:
+        enhanced = enhanced_frequency(ctx.account, ctx.region, repo)
+        if enhanced is not None:
+            start_scan(ctx.account, existing, enhanced)
+        elif _scan_on_push(ctx.account, ctx.region, repo):
+            start_scan(ctx.account, existing)
     # OCI spec: "201 Created ... Location: <location> ... The Docker-Content-Digest header
     # returns the canonical digest of the uploaded blob, and MUST be equal to the client
     # provided digest".

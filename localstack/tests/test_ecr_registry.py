@@ -594,6 +594,95 @@ def test_registry_scanning_rules_and_artifacts(account):
     assert _code(e) == "ScanNotFoundException"
 
 
+def test_registry_scanning_configuration_is_validated_as_botocore_bounds_it(account):
+    """PutRegistryScanningConfiguration (botocore): scan frequencies by scan type
+    (RegistryScanningRule.scanFrequency), at most 2 rules, at most 100 filters, the filter
+    pattern; ValidationException otherwise. What passes reads back."""
+    ecr = account.client("ecr")
+
+    def rule(frequency, *filters):
+        return {
+            "scanFrequency": frequency,
+            "repositoryFilters": [{"filter": f, "filterType": "WILDCARD"} for f in filters],
+        }
+
+    bad = [
+        ("ENHANCED", [rule("MANUAL", "a")]),
+        ("BASIC", [rule("CONTINUOUS_SCAN", "a")]),
+        ("ENHANCED", [rule("SCAN_ON_PUSH", "a"), rule("CONTINUOUS_SCAN", "b"), rule("SCAN_ON_PUSH", "c")]),
+        ("ENHANCED", [rule("CONTINUOUS_SCAN", *[f"r{i}" for i in range(101)])]),
+        ("ENHANCED", [rule("CONTINUOUS_SCAN", "Upper")]),
+    ]
+    for scan_type, rules in bad:
+        with pytest.raises(ClientError) as e:
+            ecr.put_registry_scanning_configuration(scanType=scan_type, rules=rules)
+        assert _code(e) == "ValidationException", (scan_type, rules)
+    good = [rule("SCAN_ON_PUSH", "team/*"), rule("CONTINUOUS_SCAN", "mirror/nginx")]
+    ecr.put_registry_scanning_configuration(scanType="ENHANCED", rules=good)
+    got = ecr.get_registry_scanning_configuration()["scanningConfiguration"]
+    assert got["scanType"] == "ENHANCED"
+    assert got["rules"] == good
+    ecr.put_registry_scanning_configuration(scanType="BASIC", rules=[])
+
+
+def test_enhanced_scanning_lists_enhanced_findings(account, time_scale):
+    """An ENHANCED registry: a repository matched by a CONTINUOUS_SCAN filter is PENDING,
+    then ACTIVE ("Continuous scan is selected for image.", aws/aws-cli#6759) with its
+    findings as enhancedFindings and no findingSeverityCounts; a filter without a wildcard
+    matches names that contain it (ECR user guide, "Filter wildcards"); an unmatched
+    repository is not scanned, its own scanOnPush notwithstanding ("scanning disabled");
+    DescribeImages summarizes no enhanced scan (aws/containers-roadmap#1662)."""
+    ecr = account.client("ecr")
+    ecr.create_repository(repositoryName="mirror/nginx-main")
+    ecr.create_repository(repositoryName="other", imageScanningConfiguration={"scanOnPush": True})
+    ecr.put_registry_scanning_configuration(
+        scanType="ENHANCED",
+        rules=[
+            {
+                "scanFrequency": "CONTINUOUS_SCAN",
+                "repositoryFilters": [{"filter": "mirror/nginx", "filterType": "WILDCARD"}],
+            }
+        ],
+    )
+    try:
+        reg = Registry(account)
+        body, digest, _ = image(reg, "mirror/nginx-main")
+        high = {"name": "CVE-2024-0001", "severity": "HIGH"}
+        status, _ = airgap(
+            "POST",
+            "/_airgap/ecr/findings",
+            {"digest": digest, "findings": [high, dict(high, name="CVE-2024-0002", severity="UNDEFINED")]},
+        )
+        assert status == 200
+        time_scale(account, 0.01)
+        assert reg.put_manifest("mirror/nginx-main", "v1", body).status_code == 201
+        image_id = {"imageDigest": digest}
+        out = ecr.describe_image_scan_findings(repositoryName="mirror/nginx-main", imageId=image_id)
+        assert out["imageScanStatus"]["status"] == "PENDING"
+
+        def done():
+            o = ecr.describe_image_scan_findings(repositoryName="mirror/nginx-main", imageId=image_id)
+            return o if o["imageScanStatus"]["status"] == "ACTIVE" else None
+
+        out = wait_for(done, timeout=10)
+        assert out["imageScanStatus"]["description"] == "Continuous scan is selected for image."
+        found = out["imageScanFindings"]
+        assert "findingSeverityCounts" not in found
+        assert [(f["title"], f["severity"]) for f in found["enhancedFindings"]] == [
+            ("CVE-2024-0001", "HIGH"),
+            ("CVE-2024-0002", "UNTRIAGED"),
+        ]
+        detail = ecr.describe_images(repositoryName="mirror/nginx-main")["imageDetails"][0]
+        assert "imageScanStatus" not in detail and "imageScanFindingsSummary" not in detail
+        other, _, _ = image(reg, "other")
+        assert reg.put_manifest("other", "v1", other).status_code == 201
+        with pytest.raises(ClientError) as e:
+            ecr.describe_image_scan_findings(repositoryName="other", imageId={"imageTag": "v1"})
+        assert _code(e) == "ScanNotFoundException"
+    finally:
+        ecr.put_registry_scanning_configuration(scanType="BASIC", rules=[])
+
+
 def test_put_image_digest_is_the_manifests(account):
     ecr = account.client("ecr")
     ecr.create_repository(repositoryName="api")

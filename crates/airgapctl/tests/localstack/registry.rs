@@ -289,3 +289,120 @@ async fn shared_repositories_let_the_node_roles_pull() {
 fn check(run: &Run, code: i32, what: &str) {
     run.check(code, what);
 }
+
+/// The registry's scanning configuration as (scan type, rules of (frequency, filters)).
+async fn scanning(ecr: &aws_sdk_ecr::Client) -> (String, Vec<(String, Vec<String>)>) {
+    let out = ecr.get_registry_scanning_configuration().send().await.unwrap();
+    let conf = out.scanning_configuration().expect("a configuration");
+    let rules = conf
+        .rules()
+        .iter()
+        .map(|r| {
+            let filters = r.repository_filters().iter().map(|f| f.filter().to_string()).collect();
+            (r.scan_frequency().as_str().to_string(), filters)
+        })
+        .collect();
+    (conf.scan_type().map(|t| t.as_str().to_string()).unwrap_or_default(), rules)
+}
+
+async fn put_scanning(ecr: &aws_sdk_ecr::Client, scan_type: &str, rules: &[(&str, &[&str])]) {
+    use aws_sdk_ecr::types::{
+        RegistryScanningRule, ScanFrequency, ScanType, ScanningRepositoryFilter,
+        ScanningRepositoryFilterType,
+    };
+    let rules = rules
+        .iter()
+        .map(|(f, filters)| {
+            let filters = filters
+                .iter()
+                .map(|x| {
+                    ScanningRepositoryFilter::builder()
+                        .filter(*x)
+                        .filter_type(ScanningRepositoryFilterType::Wildcard)
+                        .build()
+                        .unwrap()
+                })
+                .collect();
+            RegistryScanningRule::builder()
+                .scan_frequency(ScanFrequency::from(*f))
+                .set_repository_filters(Some(filters))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    ecr.put_registry_scanning_configuration()
+        .scan_type(ScanType::from(scan_type))
+        .set_rules(Some(rules))
+        .send()
+        .await
+        .unwrap();
+}
+
+fn rules(r: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+    r.iter().map(|(f, fs)| (f.to_string(), fs.iter().map(|x| x.to_string()).collect())).collect()
+}
+
+/// `registries.scanning: enhanced` (issue 17): the environment's repositories join an
+/// ENHANCED registry's CONTINUOUS_SCAN rule, beside a rule that is not the environment's
+/// (kept through apply, drift repair and destroy); a filter taken out by hand is drift
+/// that apply puts back; destroy takes out only the environment's filters.
+#[tokio::test(flavor = "multi_thread")]
+async fn enhanced_scanning_shares_the_registry_configuration() {
+    let ls = LocalStack::connect().await.expect("LocalStack");
+    let [net, work, shared] = ls.account_set().await.expect("accounts");
+    for a in [&net, &work, &shared] {
+        ls.set_time_scale(a, SCALE).await.unwrap();
+    }
+    let env = format!("scan{}", &net.id()[..6]);
+    let dir = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "registry-scanning", ls.endpoint())
+        .env("AIRGAP_TIME_SCALE", &SCALE.to_string())
+        .env("AIRGAP_SKIP_VERIFY", "1");
+    let full = blueprint(&env, &net, &work, &shared);
+    // No cluster: this test is about the registry.
+    let (head, tail) = full.split_once("clusters:\n").unwrap();
+    let tail = &tail[tail.find("registries:").unwrap()..];
+    let text = format!("{head}{tail}").replace(
+        &format!("  repositories: [{}]\n", REPOS.join(", ")),
+        &format!("  repositories: [{}]\n  scanning: enhanced\n", REPOS.join(", ")),
+    );
+    assert!(text.contains("scanning: enhanced") && !text.contains("clusters:"), "{text}");
+    dir.write("bp.yaml", &text);
+
+    let ecr = aws_sdk_ecr::Client::new(&ls.sdk_config(&shared).await.unwrap());
+    // Another team's repositories, scanned on push by Inspector: not the environment's.
+    put_scanning(&ecr, "ENHANCED", &[("SCAN_ON_PUSH", &["team/*"])]).await;
+
+    check(&dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]), 0, "apply");
+    let ours: &[&str] = &["mirror/busybox", "mirror/nginx"];
+    assert_eq!(
+        scanning(&ecr).await,
+        (
+            "ENHANCED".to_string(),
+            rules(&[("SCAN_ON_PUSH", &["team/*"]), ("CONTINUOUS_SCAN", ours)])
+        )
+    );
+    check(&dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]), 0, "plan after apply");
+
+    // One filter taken out by hand: drift, put back by apply, the other rule untouched.
+    put_scanning(
+        &ecr,
+        "ENHANCED",
+        &[("SCAN_ON_PUSH", &["team/*"]), ("CONTINUOUS_SCAN", &["mirror/busybox"])],
+    )
+    .await;
+    let drift = dir.run(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]);
+    check(&drift, 2, "plan after a filter was removed");
+    assert!(drift.stdout.contains("ecr/scanning"), "{}", drift.stdout);
+    check(&dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]), 0, "apply to restore");
+    assert_eq!(
+        scanning(&ecr).await.1,
+        rules(&[("SCAN_ON_PUSH", &["team/*"]), ("CONTINUOUS_SCAN", ours)])
+    );
+
+    check(&dir.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
+    assert_eq!(
+        scanning(&ecr).await,
+        ("ENHANCED".to_string(), rules(&[("SCAN_ON_PUSH", &["team/*"])])),
+        "destroy keeps what is not the environment's"
+    );
+}

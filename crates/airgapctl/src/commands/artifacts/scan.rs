@@ -34,7 +34,8 @@ pub(super) async fn scan(args: &ScanArgs, global: &Global) -> CmdResult {
             Err(e) if e.code == "RepositoryNotFoundException" => continue,
             Err(e) => return Err(kind_failed(e)),
         };
-        let images = if args.rescan {
+        // Enhanced scanning rescans continuously: nothing to start.
+        let images = if args.rescan && !loaded.enhanced {
             let scanned: Vec<PlatformImage> = images
                 .iter()
                 .filter(|i| !is_index(&i.media_type))
