@@ -25,7 +25,7 @@ pub mod store;
 
 pub use copy::{copy_image, CopyReport, PlatformImage, Progress};
 pub use layout::Layout;
-pub use lock::{Gate, Lock, LockEntry, ScanSummary};
+pub use lock::{ChartRepoSource, Gate, Lock, LockEntry, ScanSummary};
 pub use registry::{Registry, RegistryOptions};
 pub use severity::Severity;
 pub use store::{Ref, Store};

@@ -45,6 +45,19 @@ pub struct LockEntry {
     /// A Helm chart (an OCI artifact ECR does not scan), not a container image.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub chart: bool,
+    /// A chart of a classic chart repository: where it was taken from. `source` is then
+    /// the .tgz's URL, `sourceDigest` the .tgz's sha256, `digest` the OCI artifact pushed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart_repo: Option<ChartRepoSource>,
+}
+
+/// A chart of a classic chart repository, as the manifest names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartRepoSource {
+    /// The repository's URL (index.yaml is under it).
+    pub repo: String,
+    pub chart: String,
+    pub version: String,
 }
 
 /// Findings by severity over the artifact's images, as ECR reported them.
@@ -123,6 +136,7 @@ mod tests {
                 gate: Gate::Failed,
                 synced_at: "2026-12-02T00:00:00Z".into(),
                 chart: false,
+                chart_repo: None,
             }],
         };
         lock.write(&path).unwrap();

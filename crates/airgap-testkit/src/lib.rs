@@ -13,6 +13,7 @@
 pub mod cli;
 mod http;
 pub mod oci;
+pub mod serve;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;

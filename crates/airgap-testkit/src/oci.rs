@@ -390,3 +390,92 @@ pub fn build_chart(dir: &Path, name: &str, version: &str) -> Result<TestImage, O
         blob_bytes: layer_size + config_size,
     })
 }
+
+/// A chart packaged as a classic chart repository serves it: `<name>-<version>.tgz`.
+#[derive(Clone, Debug)]
+pub struct RepoChart {
+    pub name: String,
+    pub version: String,
+    /// The file, in the repository's directory.
+    pub tgz: PathBuf,
+    /// `sha256:<hex>` of the .tgz.
+    pub digest: String,
+    pub size: u64,
+}
+
+/// Packages a chart into `repo_dir` as `helm package` lays it out (`<name>/Chart.yaml`,
+/// `<name>/values.yaml`, a template), with `chart_extra` appended to Chart.yaml (e.g. its
+/// annotations) and `values` as values.yaml.
+pub fn build_repo_chart(
+    repo_dir: &Path,
+    name: &str,
+    version: &str,
+    chart_extra: &str,
+    values: &str,
+) -> Result<RepoChart, OciError> {
+    let src = repo_dir.join(format!(".src-{name}-{version}"));
+    let root = src.join(name);
+    std::fs::create_dir_all(root.join("templates")).map_err(|e| fail("chart", e))?;
+    let write = |p: PathBuf, text: &str| std::fs::write(p, text).map_err(|e| fail("chart", e));
+    write(
+        root.join("Chart.yaml"),
+        &format!(
+            "apiVersion: v2\nname: {name}\nversion: {version}\nappVersion: \"1.0\"\n\
+             description: A test chart\nhome: https://example.invalid/{name}\n{chart_extra}"
+        ),
+    )?;
+    write(root.join("values.yaml"), values)?;
+    write(
+        root.join("templates/deployment.yaml"),
+        "image: \"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n",
+    )?;
+    let tgz = repo_dir.join(format!("{name}-{version}.tgz"));
+    let out = Command::new("tar")
+        .args([
+            "--sort=name",
+            "--mtime=@1700000000",
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
+            "-czf",
+        ])
+        .arg(&tgz)
+        .arg("-C")
+        .arg(&src)
+        .arg(name)
+        .output()
+        .map_err(|e| fail("tar", e))?;
+    if !out.status.success() {
+        return Err(fail("tar", String::from_utf8_lossy(&out.stderr)));
+    }
+    let bytes = std::fs::read(&tgz).map_err(|e| fail("chart", e))?;
+    Ok(RepoChart {
+        name: name.to_string(),
+        version: version.to_string(),
+        tgz,
+        digest: sha256(&bytes),
+        size: bytes.len() as u64,
+    })
+}
+
+/// Writes `index.yaml` into `repo_dir` listing `charts` as `helm repo index` does: each
+/// version under `entries.<name>`, its .tgz by a URL relative to the repository, its
+/// `digest` the .tgz's sha256 hex.
+pub fn write_chart_index(repo_dir: &Path, charts: &[&RepoChart]) -> Result<(), OciError> {
+    let mut text = String::from("apiVersion: v1\nentries:\n");
+    let mut names: Vec<&str> = charts.iter().map(|c| c.name.as_str()).collect();
+    names.dedup();
+    for name in names {
+        text.push_str(&format!("  {name}:\n"));
+        for c in charts.iter().filter(|c| c.name == name) {
+            text.push_str(&format!(
+                "  - apiVersion: v2\n    name: {name}\n    version: \"{}\"\n    created: \"2026-01-01T00:00:00Z\"\n    digest: {}\n    urls:\n    - {name}-{}.tgz\n",
+                c.version,
+                c.digest.trim_start_matches("sha256:"),
+                c.version
+            ));
+        }
+    }
+    text.push_str("generated: \"2026-01-01T00:00:00Z\"\n");
+    std::fs::write(repo_dir.join("index.yaml"), text).map_err(|e| fail("index.yaml", e))
+}

@@ -39,6 +39,9 @@ pub struct ExportArgs {
     /// Export exactly the artifacts this approved lock lists as passed, by digest.
     #[arg(long, value_name = "LOCK")]
     pub approved: Option<PathBuf>,
+    /// Add the images the manifest's charts deploy (see `sync --with-chart-images`).
+    #[arg(long, conflicts_with = "approved")]
+    pub with_chart_images: bool,
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +104,12 @@ pub struct SyncArgs {
     /// digests, instead of the manifest's references.
     #[arg(long, value_name = "LOCK")]
     pub approved: Option<PathBuf>,
+    /// Add the images the manifest's charts deploy, as images: those Chart.yaml's
+    /// artifacthub.io/images annotation lists and those under `image` keys of values.yaml
+    /// (each into the declared repository of its path or last path part). An approved
+    /// lock lists them already.
+    #[arg(long, conflicts_with = "approved")]
+    pub with_chart_images: bool,
     #[command(flatten)]
     pub gate: GateArgs,
 }

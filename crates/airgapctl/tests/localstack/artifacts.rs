@@ -586,3 +586,141 @@ async fn charts_are_copied_as_oci_artifacts_and_not_gated_on_scans() {
     assert_eq!(m["config"]["mediaType"], "application/vnd.cncf.helm.config.v1+json", "{m}");
     check(&cli.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_classic_repositorys_chart_is_pushed_as_helm_push_does_with_the_images_it_deploys() {
+    let (ls, a, cli) = fixture("crp", "artifacts-chart-repo").await;
+    let reg = LocalRegistry::start(&cli.dir().join("registry")).expect("docker-registry");
+    let salt = format!("{}-crp", a.id());
+    let app = oci::build_image(cli.dir(), "1.0", &["linux/amd64", "linux/arm64"], &salt).unwrap();
+    let tool =
+        oci::build_image(cli.dir(), "2.1", &["linux/amd64"], &format!("{salt}-tool")).unwrap();
+    oci::push(&app, &format!("{}/demo/app:1.0", reg.host)).unwrap();
+    oci::push(&tool, &format!("{}/demo/tool:2.1", reg.host)).unwrap();
+
+    // A classic chart repository served over HTTP: the chart names app in its values
+    // (registry, repository, tag) and tool in its Artifact Hub annotation; a second
+    // version names an image the blueprint has no repository for.
+    let repo_dir = cli.dir().join("chart-repo");
+    std::fs::create_dir_all(&repo_dir).unwrap();
+    let chart = oci::build_repo_chart(
+        &repo_dir,
+        "demo",
+        "0.2.0+build.1",
+        &format!(
+            "annotations:\n  artifacthub.io/images: |\n    - name: tool\n      image: {}/demo/tool:2.1\n",
+            reg.host
+        ),
+        &format!("image:\n  registry: \"{}\"\n  repository: demo/app\n  tag: \"1.0\"\n", reg.host),
+    )
+    .unwrap();
+    let stray = oci::build_repo_chart(
+        &repo_dir,
+        "demo",
+        "0.3.0",
+        "",
+        &format!("image: \"{}/demo/unknown:9\"\n", reg.host),
+    )
+    .unwrap();
+    oci::write_chart_index(&repo_dir, &[&chart, &stray]).unwrap();
+    let server = airgap_testkit::serve::StaticServer::start(&repo_dir).unwrap();
+    let manifest = |version: &str| {
+        format!(
+            "apiVersion: airgapctl.dev/v1alpha1\nkind: Artifacts\nblueprint: bp.yaml\n\
+             plainHttp: [\"{h}\"]\ncharts:\n  - repo: {u}/\n    chart: demo\n    version: \"{version}\"\n    repository: charts/demo\n",
+            h = reg.host,
+            u = server.url
+        )
+    };
+
+    // An image without a declared repository: named, with the fix, before any copy.
+    cli.write("artifacts.yaml", &manifest("0.3.0"));
+    let run = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--with-chart-images"]);
+    check(&run, 3, "a chart deploying an image with no repository");
+    assert!(run.stderr.contains("demo/unknown:9"), "{}", run.stderr);
+    assert!(run.stderr.contains("registries.repositories"), "{}", run.stderr);
+
+    cli.write("artifacts.yaml", &manifest("0.2.0+build.1"));
+    let args = ["sync", "-f", "artifacts.yaml", "--with-chart-images"];
+    let first = artifacts_json(&cli, &args, 0, "sync of a classic chart with its images");
+    let arts = first["artifacts"].as_array().unwrap();
+    assert_eq!(arts.len(), 3, "the chart and its two images: {first}");
+    let entry = arts.iter().find(|x| x["repository"] == "charts/demo").unwrap();
+    // Helm's tag: + as _.
+    assert_eq!(entry["tag"], "0.2.0_build.1", "{entry}");
+    assert_eq!(entry["chart"], true, "{entry}");
+    assert_eq!(entry["gate"], "passed", "{entry}");
+    assert_eq!(entry["sourceDigest"], chart.digest.as_str(), "{entry}");
+    assert_eq!(
+        entry["chartRepo"],
+        json!({"repo": server.url, "chart": "demo", "version": "0.2.0+build.1"}),
+        "{entry}"
+    );
+    assert!(entry["source"].as_str().unwrap().ends_with("/demo-0.2.0+build.1.tgz"), "{entry}");
+    let found: Vec<&str> = first["chartImages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["repository"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, ["mirror/tool", "mirror/app"], "{first}");
+    eprintln!(
+        "chart sync: {} bytes in {:.2} s",
+        first["bytesCopied"],
+        first["seconds"].as_f64().unwrap()
+    );
+
+    // skopeo reads helm push's form from ECR: the helm media types, the .tgz as the layer.
+    let (host, creds) = ecr_login(&ls, &a).await;
+    let proxy = ls.endpoint().to_string();
+    let raw =
+        oci::inspect_raw(&format!("{host}/charts/demo:0.2.0_build.1"), Some(&creds), Some(&proxy))
+            .unwrap();
+    assert_eq!(oci::sha256(&raw), entry["digest"].as_str().unwrap());
+    let m: Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(m["config"]["mediaType"], "application/vnd.cncf.helm.config.v1+json", "{m}");
+    assert_eq!(m["layers"].as_array().unwrap().len(), 1, "{m}");
+    assert_eq!(m["layers"][0]["mediaType"], "application/vnd.cncf.helm.chart.content.v1.tar+gzip");
+    assert_eq!(m["layers"][0]["digest"], chart.digest.as_str(), "{m}");
+    assert_eq!(m["layers"][0]["size"], chart.size, "{m}");
+    // The chart's images arrived, by digest.
+    for (repo, tag, image) in [("mirror/app", "1.0", &app), ("mirror/tool", "2.1", &tool)] {
+        let raw =
+            oci::inspect_raw(&format!("{host}/{repo}:{tag}"), Some(&creds), Some(&proxy)).unwrap();
+        assert_eq!(oci::sha256(&raw), image.index_digest, "{repo}");
+    }
+
+    // Again: the same artifact digest from the same .tgz, nothing sent.
+    let second = artifacts_json(&cli, &args, 0, "second sync of the classic chart");
+    assert_eq!(second["bytesCopied"], 0, "{second}");
+    for x in second["artifacts"].as_array().unwrap() {
+        assert_eq!(x["upToDate"], true, "{x}");
+    }
+    eprintln!(
+        "chart sync again: {} bytes in {:.2} s",
+        second["bytesCopied"],
+        second["seconds"].as_f64().unwrap()
+    );
+    assert!(server.requests().iter().any(|r| r == "GET /index.yaml"), "{:?}", server.requests());
+    check(&cli.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
+}
+
+#[test]
+fn a_bad_chart_repository_entry_is_refused_at_its_line_before_any_call() {
+    let cli =
+        Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "artifacts-bad-chart", "http://127.0.0.1:9");
+    cli.write("bp.yaml", &blueprint("bad", &Account::new("111111111111").unwrap()));
+    cli.write(
+        "artifacts.yaml",
+        "apiVersion: airgapctl.dev/v1alpha1\nkind: Artifacts\nblueprint: bp.yaml\ncharts:\n\
+         \x20 - repo: charts.example.com/stable\n    chart: demo\n    version: 1.0.0\n    repository: charts/demo\n\
+         \x20 - repo: https://charts.example.com/stable\n    chart: demo\n    repository: charts/demo\n",
+    );
+    let run = cli.run(&["artifacts", "sync", "-f", "artifacts.yaml", "--with-chart-images"]);
+    check(&run, 3, "bad chart repository entries");
+    assert!(run.stderr.contains("artifacts.yaml:5:"), "{}", run.stderr);
+    assert!(run.stderr.contains("is not a chart repository URL"), "{}", run.stderr);
+    assert!(run.stderr.contains("helm repo add"), "the fix: {}", run.stderr);
+    assert!(run.stderr.contains("artifacts.yaml:9:"), "{}", run.stderr);
+    assert!(run.stderr.contains("has no `version`"), "{}", run.stderr);
+}

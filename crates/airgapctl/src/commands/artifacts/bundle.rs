@@ -15,15 +15,30 @@ pub(super) async fn export(args: &ExportArgs, global: &Global) -> CmdResult {
     let (bp, _) = super::super::validate::load(&[dir.join(&manifest.blueprint.value)], &[])?;
     manifest.check_against(&bp).map_err(Failure::invalid)?;
     let approved = read_lock(args.approved.as_deref())?;
-    let items = items_of(&manifest, approved.as_ref(), None, false)?;
+    let mut items = items_of(&manifest, approved.as_ref(), None, false)?;
     let layout_dir = if is_tar(&args.to) { work_dir(&args.to) } else { args.to.clone() };
     let layout = airgap_artifacts::Layout::create(&layout_dir)
         .map_err(|e| Failure::failed(miette!("{e}")))?;
     let plain: Vec<String> = manifest.plain_http.iter().map(|s| s.value.clone()).collect();
     let text = global.output == Output::Text;
+    let declared: Vec<&str> = bp
+        .registries
+        .iter()
+        .flat_map(|r| r.repositories.iter().map(|s| s.value.as_str()))
+        .collect();
+    let (staging, found) =
+        super::charts::prepare(&mut items, &plain, &declared, args.with_chart_images, text).await?;
     let mut reports = Vec::new();
     let mut failed = 0;
     for item in &items {
+        let label = format!("{}:{}", item.repository, item.tag);
+        if let Some(e) = super::charts::fetch_error(item) {
+            failed += 1;
+            if text {
+                out(&format!("{label:<40} FAILED: {e}\n"));
+            }
+            continue;
+        }
         let registry = Registry::new(
             &item.source.registry,
             &RegistryOptions {
@@ -32,10 +47,13 @@ pub(super) async fn export(args: &ExportArgs, global: &Global) -> CmdResult {
                 basic: None,
             },
         );
-        let label = format!("{}:{}", item.repository, item.tag);
         let bar = bar(text, &label);
+        let src = match &staging {
+            Some(s) if item.repo_chart.is_some() => Store::Layout(&s.layout),
+            _ => Store::Registry(&registry),
+        };
         let r = copy_image(
-            &Store::Registry(&registry),
+            &src,
             &item.source,
             &item.platforms,
             &Store::Layout(&layout),
@@ -99,6 +117,7 @@ pub(super) async fn export(args: &ExportArgs, global: &Global) -> CmdResult {
                 "seconds": started.elapsed().as_secs_f64(),
                 "artifacts": reports,
                 "failed": failed,
+                "chartImages": (!found.is_empty()).then_some(&found),
             }))
             .expect("serializes")
         )),
@@ -151,7 +170,7 @@ pub(super) async fn import(args: &ImportArgs, global: &Global) -> CmdResult {
     let dir = unpacked.clone().unwrap_or_else(|| args.from.clone());
     let layout =
         airgap_artifacts::Layout::open(&dir).map_err(|e| Failure::invalid(miette!("{e}")))?;
-    let result = push_items(&loaded, &items, From::Layout(&layout), &run, global).await;
+    let result = push_items(&loaded, &items, From::Layout(&layout), None, &run, global).await;
     if let Some(dir) = &unpacked {
         let _ = std::fs::remove_dir_all(dir);
     }

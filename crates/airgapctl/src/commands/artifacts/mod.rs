@@ -24,6 +24,7 @@ use crate::cli::{ArtifactsAction, ArtifactsCmd, ExportArgs, Global, ImportArgs, 
 use crate::exit::{CmdResult, ExitStatus, Failure};
 
 mod bundle;
+mod charts;
 mod scan;
 mod sync;
 
@@ -52,6 +53,9 @@ struct Item {
     written: String,
     /// A Helm chart: copied, not scanned (ECR scans container images).
     chart: bool,
+    /// A chart of a classic chart repository: fetched and staged (charts.rs) before the
+    /// copy, which reads it from the staging layout.
+    repo_chart: Option<charts::RepoChartItem>,
 }
 
 /// What a sync did to one artifact, as `--output json` prints it.
@@ -214,6 +218,14 @@ fn items_of(
             .images
             .iter()
             .map(|i| Item {
+                repo_chart: i.repo_chart.as_ref().filter(|_| !layout).map(|r| {
+                    charts::RepoChartItem::new(
+                        &r.repo.value,
+                        &r.chart.value,
+                        &r.version.value,
+                        None,
+                    )
+                }),
                 source: if layout {
                     layout_ref(&i.repository.value, &i.tag.value, None)
                 } else {
@@ -245,6 +257,9 @@ fn items_of(
     for e in lock.artifacts.iter().filter(|e| e.gate == Gate::Passed) {
         let (source, platforms) = if layout {
             (layout_ref(&e.repository, &e.tag, Some(&e.digest)), Vec::new())
+        } else if e.chart_repo.is_some() {
+            // Fetched again from its repository, the .tgz checked against the approved one.
+            (charts::staged_ref(&e.repository, &e.tag), Vec::new())
         } else {
             let mut source = ImageRef::parse(&e.source)
                 .map_err(|x| Failure::invalid(miette!("lock entry {}: {}", e.source, x.0)))?;
@@ -265,6 +280,9 @@ fn items_of(
             expect: Some(e.digest.clone()),
             written: e.source.clone(),
             chart: e.chart,
+            repo_chart: e.chart_repo.as_ref().filter(|_| !layout).map(|r| {
+                charts::RepoChartItem::new(&r.repo, &r.chart, &r.version, Some(&e.source_digest))
+            }),
         });
     }
     Ok(items)
@@ -290,6 +308,8 @@ enum From<'a> {
 /// What `sync` and `import` share.
 struct Run<'a> {
     file: &'a Path,
+    /// The images the charts deploy, found for --with-chart-images.
+    chart_images: Vec<charts::Found>,
     lock: Option<PathBuf>,
     approved: bool,
     fail_on: Severity,
@@ -314,6 +334,7 @@ impl<'a> Run<'a> {
             items_of(&loaded.manifest, approved.as_ref(), Some(&loaded.target.env), layout)?;
         let run = Run {
             file,
+            chart_images: Vec::new(),
             lock: lock.clone(),
             approved: approved.is_some(),
             fail_on,

@@ -4,11 +4,22 @@
 use super::*;
 
 pub(super) async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
-    let (run, loaded, items) =
+    let (mut run, loaded, mut items) =
         Run::start(&args.file, &args.lock, args.approved.as_deref(), &args.gate, false, global)
             .await?;
-    let plain = loaded.manifest.plain_http.iter().map(|s| s.value.clone()).collect();
-    push_items(&loaded, &items, From::Registries(plain), &run, global).await
+    let plain: Vec<String> = loaded.manifest.plain_http.iter().map(|s| s.value.clone()).collect();
+    let declared: Vec<&str> = loaded.repos.iter().map(|(_, _, s)| s.name.as_str()).collect();
+    let (staging, found) = super::charts::prepare(
+        &mut items,
+        &plain,
+        &declared,
+        args.with_chart_images,
+        global.output == Output::Text,
+    )
+    .await?;
+    run.chart_images = found;
+    let staged = staging.as_ref().map(|s| &s.layout);
+    push_items(&loaded, &items, From::Registries(plain), staged, &run, global).await
 }
 
 pub(super) fn read_lock(path: Option<&Path>) -> Result<Option<Lock>, Failure> {
@@ -20,6 +31,7 @@ pub(super) async fn push_items(
     loaded: &Loaded,
     items: &[Item],
     from: From<'_>,
+    staged: Option<&airgap_artifacts::Layout>,
     run: &Run<'_>,
     global: &Global,
 ) -> CmdResult {
@@ -46,9 +58,19 @@ pub(super) async fn push_items(
         {
             out(&format!("created repository {} (apply sets its pull policy)\n", spec.name));
         }
+        let label = format!("{}:{}", item.repository, item.tag);
+        if let Some(e) = super::charts::fetch_error(item) {
+            if text {
+                out(&format!("{label:<40} FAILED: {e}\n"));
+            }
+            outcomes.push(failed_outcome(item, e, t0));
+            continue;
+        }
         let registry;
-        let src = match &from {
-            From::Registries(plain) => {
+        let src = match (&from, staged) {
+            // A chart of a classic chart repository, staged as helm push's OCI artifact.
+            (From::Registries(_), Some(l)) if item.repo_chart.is_some() => Store::Layout(l),
+            (From::Registries(plain), _) => {
                 registry = Registry::new(
                     &item.source.registry,
                     &RegistryOptions {
@@ -59,9 +81,8 @@ pub(super) async fn push_items(
                 );
                 Store::Registry(&registry)
             }
-            From::Layout(l) => Store::Layout(l),
+            (From::Layout(l), _) => Store::Layout(l),
         };
-        let label = format!("{}:{}", item.repository, item.tag);
         let bar = bar(text, &label);
         let copied = copy_image(
             &src,
@@ -124,10 +145,13 @@ pub(super) async fn push_items(
         if text {
             out(&format!("{}\n", line(&label, &report, &scan, gate, t0.elapsed())));
         }
+        // A classic repository's chart: its .tgz's URL and digest are its source.
+        let (source, source_digest) = super::charts::fetched_source(item)
+            .unwrap_or_else(|| (item.written.clone(), report.source_digest.clone()));
         outcomes.push(Outcome {
             entry: LockEntry {
-                source: item.written.clone(),
-                source_digest: report.source_digest.clone(),
+                source,
+                source_digest,
                 repository: item.repository.clone(),
                 tag: item.tag.clone(),
                 digest: report.digest.clone(),
@@ -136,6 +160,7 @@ pub(super) async fn push_items(
                 gate,
                 synced_at: now_rfc3339(),
                 chart: item.chart,
+                chart_repo: item.repo_chart.as_ref().map(|r| r.source.clone()),
             },
             bytes_copied: report.bytes_copied,
             blobs_copied: report.blobs_copied,
@@ -170,6 +195,7 @@ pub(super) async fn push_items(
                 "bytesCopied": bytes,
                 "seconds": started.elapsed().as_secs_f64(),
                 "artifacts": outcomes,
+                "chartImages": (!run.chart_images.is_empty()).then_some(&run.chart_images),
             }))
             .expect("serializes")
         )),
@@ -204,6 +230,7 @@ pub(super) fn failed_outcome(item: &Item, error: &str, t0: Instant) -> Outcome {
             gate: Gate::Failed,
             synced_at: now_rfc3339(),
             chart: item.chart,
+            chart_repo: item.repo_chart.as_ref().map(|r| r.source.clone()),
         },
         bytes_copied: 0,
         blobs_copied: 0,
