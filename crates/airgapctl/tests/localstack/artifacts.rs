@@ -702,6 +702,25 @@ async fn a_classic_repositorys_chart_is_pushed_as_helm_push_does_with_the_images
         second["seconds"].as_f64().unwrap()
     );
     assert!(server.requests().iter().any(|r| r == "GET /index.yaml"), "{:?}", server.requests());
+
+    // The lock approves the chart by its .tgz and artifact digests, and the chart's images
+    // as images: replayed, the .tgz fetched again is checked against the approved one.
+    let lock: Value = serde_json::from_str(
+        &std::fs::read_to_string(cli.dir().join("artifacts.lock.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(lock["artifacts"].as_array().unwrap().len(), 3, "{lock}");
+    let replay = artifacts_json(
+        &cli,
+        &["sync", "-f", "artifacts.yaml", "--approved", "artifacts.lock.json"],
+        0,
+        "approved replay of the classic chart",
+    );
+    let replayed = replay["artifacts"].as_array().unwrap();
+    assert_eq!(replayed.len(), 3, "{replay}");
+    let chart_again = replayed.iter().find(|x| x["repository"] == "charts/demo").unwrap();
+    assert_eq!(chart_again["digest"], entry["digest"], "{chart_again}");
+    assert_eq!(replay["bytesCopied"], 0, "{replay}");
     check(&cli.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
 }
 
