@@ -10,6 +10,7 @@ mod mock;
 
 mod batched_readiness;
 mod blockers;
+mod ecr_scanning;
 mod eks_kinds;
 mod eks_nodegroup;
 mod fresh_ids;
