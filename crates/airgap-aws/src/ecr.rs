@@ -304,9 +304,6 @@ pub(crate) fn severity_counts(
     .unwrap_or_default()
 }
 
-/// The repositories of `env` in one account: logical id, the repository, and its spec as
-/// observed (its policy read into pull principals). DescribeRepositories has no tag
-/// filter, so each repository's tags are listed (one call each).
 /// The environment's repositories with their node ids: every repository of the account
 /// (DescribeRepositories has no tag filter), kept by the tags ListTagsForResource reads.
 async fn owned(c: &aws_sdk_ecr::Client, env: &str) -> Result<Vec<(String, Repository)>, KindError> {
@@ -339,6 +336,9 @@ pub(crate) async fn names_of(
         .collect())
 }
 
+/// The repositories of `env` in one account: logical id, the repository, and its spec as
+/// observed (its policy read into pull principals). DescribeRepositories has no tag
+/// filter, so each repository's tags are listed (one call each).
 pub(crate) async fn repositories_of(
     c: &aws_sdk_ecr::Client,
     env: &str,

@@ -158,6 +158,9 @@ struct Loaded {
     manifest: airgap_blueprint::Artifacts,
     target: Target,
     repos: Vec<(String, Scope, EcrRepositorySpec)>,
+    /// `registries.scanning: enhanced`: Inspector scans each pushed image by itself, and
+    /// StartImageScan (basic scans only) is never called.
+    enhanced: bool,
 }
 
 impl Loaded {
@@ -189,7 +192,9 @@ impl Loaded {
                 "the blueprint declares no repositories"
             )));
         }
-        Ok(Loaded { manifest, target, repos })
+        let enhanced =
+            target.graph.nodes().any(|n| n.kind == airgap_catalog::ECR_REGISTRY_SCANNING.name);
+        Ok(Loaded { manifest, target, repos, enhanced })
     }
 
     fn provider(&self) -> Result<&Provider, Failure> {

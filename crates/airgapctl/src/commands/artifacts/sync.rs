@@ -125,7 +125,7 @@ pub(super) async fn push_items(
                 repo_scope,
                 &item.repository,
                 &report.images,
-                spec.scan_on_push,
+                spec.scan_on_push || loaded.enhanced,
                 poll,
                 run.scan_timeout,
             )
