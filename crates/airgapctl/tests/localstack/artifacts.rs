@@ -721,6 +721,18 @@ async fn a_classic_repositorys_chart_is_pushed_as_helm_push_does_with_the_images
     let chart_again = replayed.iter().find(|x| x["repository"] == "charts/demo").unwrap();
     assert_eq!(chart_again["digest"], entry["digest"], "{chart_again}");
     assert_eq!(replay["bytesCopied"], 0, "{replay}");
+
+    // Exported for a physical gap: the chart as the same artifact, with its images.
+    let exported = artifacts_json(
+        &cli,
+        &["export", "-f", "artifacts.yaml", "--with-chart-images", "--to", "charts-bundle"],
+        0,
+        "export of the classic chart with its images",
+    );
+    assert_eq!(exported["artifacts"].as_array().unwrap().len(), 3, "{exported}");
+    assert_eq!(exported["chartImages"].as_array().unwrap().len(), 2, "{exported}");
+    let names = std::fs::read_to_string(cli.dir().join("charts-bundle/index.json")).unwrap();
+    assert!(names.contains(entry["digest"].as_str().unwrap()), "{names}");
     check(&cli.run(&["destroy", "-f", "bp.yaml", "--auto-approve"]), 0, "destroy");
 }
 
