@@ -394,4 +394,25 @@ generated: "2026-01-01T00:00:00Z"
         assert_eq!(r("https://h/s?sig=1", "app.tgz"), "https://h/s/app.tgz?sig=1");
         assert_eq!(r("http://127.0.0.1:8080", "index.yaml"), "http://127.0.0.1:8080/index.yaml");
     }
+
+    #[tokio::test]
+    async fn an_oci_charts_archive_is_read_back_from_its_layer() {
+        let archive = tgz(&[("app/Chart.yaml", "apiVersion: v2\nname: app\nversion: 0.1.0\n")], 0);
+        let dir = std::env::temp_dir().join(format!("airgap-helm-read-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let layout = Layout::create(&dir).unwrap();
+        stage(&layout, "charts/app", "0.1.0", &archive).unwrap();
+        let store = Store::Layout(&layout);
+        let back = chart_archive(&store, "charts/app", &Ref::Tag("0.1.0".into())).await.unwrap();
+        assert_eq!(&back[..], &archive[..]);
+        // An image is not a chart.
+        let cfg = layout.write_bytes(b"{}").unwrap();
+        let m = format!(
+            r#"{{"schemaVersion":2,"config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{cfg}","size":2}},"layers":[]}}"#
+        );
+        layout.put_manifest(Some("mirror/x:1"), m.as_bytes(), OCI_MANIFEST).unwrap();
+        let err = chart_archive(&store, "mirror/x", &Ref::Tag("1".into())).await.unwrap_err();
+        assert!(err.to_string().contains("not a Helm chart"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
