@@ -49,6 +49,10 @@ pub struct LockEntry {
     /// the .tgz's URL, `sourceDigest` the .tgz's sha256, `digest` the OCI artifact pushed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chart_repo: Option<ChartRepoSource>,
+    /// Where the artifact was put instead of `repository`, which nodes pull from: the
+    /// quarantine repository (`registries.quarantine`), until an approved lock copies it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<String>,
 }
 
 /// A chart of a classic chart repository, as the manifest names it.
@@ -137,6 +141,7 @@ mod tests {
                 synced_at: "2026-12-02T00:00:00Z".into(),
                 chart: false,
                 chart_repo: None,
+                quarantine: None,
             }],
         };
         lock.write(&path).unwrap();

@@ -8,7 +8,8 @@
 //!   cluster, from the region's EKS add-on repositories (vpc-cni, coredns, kube-proxy
 //!   come from there). A VPC of the registry account is where the artifact pipeline runs:
 //!   it may also push and run what `airgapctl artifacts sync` and `scan` call, on the
-//!   same repositories.
+//!   same repositories, and on the quarantine repositories (`registries.quarantine`),
+//!   which no VPC may pull from.
 //! - `s3`, in a VPC that pulls from ECR (it lists `ecr.dkr`): `s3:GetObject` on the
 //!   region's layer bucket, where ECR keeps image layers ("Amazon ECR interface VPC
 //!   endpoints (AWS PrivateLink)", ECR user guide, which names
@@ -63,6 +64,18 @@ pub fn repository_arns(bp: &Blueprint) -> Vec<String> {
         .collect()
 }
 
+/// The ARNs of the environment's quarantine repositories (`registries.quarantine`).
+pub fn quarantine_arns(bp: &Blueprint) -> Vec<String> {
+    let Some(reg) = &bp.registries else { return Vec::new() };
+    let Some(account) = bp.account(&reg.account.value) else { return Vec::new() };
+    let region = &bp.metadata.region.value;
+    let partition = airgap_catalog::names::partition(region);
+    reg.quarantine_repositories()
+        .iter()
+        .map(|r| format!("arn:{partition}:ecr:{region}:{}:repository/{r}", account.id.value))
+        .collect()
+}
+
 /// ECR's bucket of image layers in `region`, which pulls through an S3 gateway endpoint
 /// fetch from.
 pub fn layer_bucket(region: &str) -> String {
@@ -102,6 +115,17 @@ fn generated(bp: &Blueprint, vpc: &Vpc, service: &str) -> Option<Value> {
                         "Action": actions,
                         "Resource": repositories,
                     }));
+                    // The pipeline pushes and scans in quarantine; nothing pulls from it.
+                    let quarantine = quarantine_arns(bp);
+                    if !quarantine.is_empty() {
+                        statements.push(json!({
+                            "Sid": "PushQuarantineRepositories",
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": PIPELINE,
+                            "Resource": quarantine,
+                        }));
+                    }
                 } else {
                     statements.push(json!({
                         "Sid": "PullEnvironmentRepositories",

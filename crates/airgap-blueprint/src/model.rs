@@ -588,6 +588,18 @@ pub struct Taint {
     pub effect: Spanned<TaintEffect>,
 }
 
+impl Registries {
+    /// The quarantine repository of `repository`, when `quarantine` is set.
+    pub fn quarantine_of(&self, repository: &str) -> Option<String> {
+        self.quarantine.as_ref().map(|q| format!("{}/{repository}", q.value))
+    }
+
+    /// Every quarantine repository, in declaration order.
+    pub fn quarantine_repositories(&self) -> Vec<String> {
+        self.repositories.iter().filter_map(|r| self.quarantine_of(&r.value)).collect()
+    }
+}
+
 /// How the registry scans the environment's images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scanning {
@@ -612,6 +624,10 @@ pub struct Registries {
     /// `scanning` (default `basic`): `enhanced` turns on Amazon Inspector's continuous
     /// scanning for the repositories, in the registry's scanning configuration.
     pub scanning: Spanned<Scanning>,
+    /// `quarantine`: a name prefix. `artifacts sync` pushes what no approved lock lists
+    /// into `<prefix>/<repository>`, which nodes cannot pull, and only `--approved`
+    /// copies into the repositories themselves.
+    pub quarantine: Option<Spanned<String>>,
     /// `lifecycle.rules`: the rules of the ECR lifecycle policy every repository gets, each
     /// as its JSON with the span of its list item; empty: no lifecycle policy.
     pub lifecycle: Vec<Spanned<serde_json::Value>>,

@@ -335,6 +335,10 @@ pub fn json_schema() -> Value {
                         "enum": ["basic", "enhanced"],
                         "default": "basic"
                     },
+                    "quarantine": {
+                        "description": "A name prefix: artifacts sync pushes what no approved lock lists into <prefix>/<repository>, which nodes cannot pull; only sync --approved copies into the repositories themselves.",
+                        "type": "string"
+                    },
                     "lifecycle": {
                         "description": "The ECR lifecycle policy of every repository: its rules as ECR's JSON spells them (rulePriority, selection, action).",
                         "type": "object",

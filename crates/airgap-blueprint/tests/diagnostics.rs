@@ -693,3 +693,52 @@ fn a_made_endpoint_policy_over_the_limit() {
     );
     parse("declared.yaml", &declared).unwrap();
 }
+
+/// `registries.quarantine` and `scanning`: a prefix that is the start of a declared
+/// repository (quarantined and pulled images would share names), a prefix that is no
+/// repository name, and an unknown scan type, each at its value with the way out; a good
+/// prefix expands into one quarantine repository per repository, in the scanning rule.
+#[test]
+fn quarantine_and_scanning_are_checked_where_written() {
+    let reg = |extra: &str| {
+        format!(
+            "{BASE}registries:\n  account: workload\n  repositories: [mirror/app, quarantine/x]\n{extra}"
+        )
+    };
+    for (extra, needle, message) in [
+        (
+            "  quarantine: quarantine\n",
+            "quarantine: |quarantine",
+            "is also the start of the declared repository `quarantine/x`",
+        ),
+        (
+            "  quarantine: Quarantine\n",
+            "quarantine: |Quarantine",
+            "is not a repository name prefix",
+        ),
+        (
+            "  scanning: inspector\n",
+            "scanning: |inspector",
+            "`registries.scanning` `inspector` is not one of: basic, enhanced",
+        ),
+    ] {
+        let text = reg(extra);
+        let d = parse("q.yaml", &text).unwrap_err();
+        let p = &d.problems()[0];
+        assert_eq!(p.line_col(), locate(&text, needle, 1), "{}", render(&d));
+        assert!(p.message().contains(message), "{}", p.message());
+        assert!(p.help_text().is_some(), "{}", render(&d));
+    }
+    let text = reg("  quarantine: held\n  scanning: enhanced\n");
+    let bp = parse("ok.yaml", &text).unwrap();
+    let g = airgap_blueprint::expand(&bp).unwrap().seal().unwrap();
+    for id in ["registry/held/mirror/app", "registry/held/quarantine/x", "ecr/scanning"] {
+        assert!(g.get(&id.into()).is_some(), "{id}");
+    }
+    let scanning = &g.get(&"ecr/scanning".into()).unwrap().attrs["repositories"];
+    assert_eq!(
+        format!("{scanning:?}").matches("held/").count(),
+        2,
+        "the quarantine repositories are in the rule: {scanning:?}"
+    );
+}

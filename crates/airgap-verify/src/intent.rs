@@ -61,7 +61,9 @@ impl Intent {
     pub fn from_blueprint(bp: &Blueprint, env: &str) -> Intent {
         let region = bp.metadata.region.value.clone();
         // The same ARNs the made endpoint policies name, in the region's partition.
-        let repositories = airgap_blueprint::endpoint_policy::repository_arns(bp);
+        let mut repositories = airgap_blueprint::endpoint_policy::repository_arns(bp);
+        // The quarantine repositories are the environment's too (its pipeline pushes there).
+        repositories.extend(airgap_blueprint::endpoint_policy::quarantine_arns(bp));
         Intent {
             env: env.to_string(),
             clusters: bp

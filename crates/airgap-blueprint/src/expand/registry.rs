@@ -36,11 +36,28 @@ pub(super) fn registry(b: &mut GraphBuilder, bp: &Blueprint, reg: &Registries, s
             },
         ));
     }
+    // Quarantine: where a sync puts what no approved lock lists yet. The same settings,
+    // and no repository policy, so only the registry's own account may pull (ECR user
+    // guide, "Private repository policies"): no node role of another account can.
+    for name in reg.quarantine_repositories() {
+        b.add(node(
+            format!("registry/{name}").as_str(),
+            s.clone(),
+            &EcrRepositorySpec {
+                name,
+                immutable_tags: reg.immutable_tags.value,
+                scan_on_push: reg.scan_on_push.value,
+                pull_principals: PullPrincipals::Principals(Vec::new()),
+                lifecycle_policy: lifecycle.clone(),
+            },
+        ));
+    }
     // Enhanced scanning is the registry's, not a repository's: a rule naming the
     // repositories. Basic scanning stays with each repository (`scanOnPush`).
     if reg.scanning.value == Scanning::Enhanced && !reg.repositories.is_empty() {
         let mut repositories: Vec<String> =
             reg.repositories.iter().map(|r| r.value.clone()).collect();
+        repositories.extend(reg.quarantine_repositories());
         repositories.sort();
         b.add(node(
             "ecr/scanning",

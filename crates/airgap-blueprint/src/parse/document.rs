@@ -234,6 +234,7 @@ impl Parser<'_> {
             immutable_tags: self.bool_or(&o, "immutableTags", true),
             scan_on_push: self.bool_or(&o, "scanOnPush", true),
             scanning: self.scanning(&o),
+            quarantine: self.opt_string(&o, "quarantine"),
             lifecycle: self.lifecycle(&o),
         })
     }

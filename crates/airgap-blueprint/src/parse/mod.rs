@@ -89,8 +89,15 @@ pub(crate) mod keys {
     pub const LAUNCH_TEMPLATE: &[&str] = &["id", "name", "version"];
     pub const TAINT: &[&str] = &["key", "value", "effect"];
     pub const UPDATE_CONFIG: &[&str] = &["maxUnavailable", "maxUnavailablePercentage"];
-    pub const REGISTRIES: &[&str] =
-        &["account", "repositories", "immutableTags", "scanOnPush", "scanning", "lifecycle"];
+    pub const REGISTRIES: &[&str] = &[
+        "account",
+        "repositories",
+        "immutableTags",
+        "scanOnPush",
+        "scanning",
+        "quarantine",
+        "lifecycle",
+    ];
     pub const LIFECYCLE: &[&str] = &["rules"];
     pub const ARTIFACTS: &[&str] =
         &["apiVersion", "kind", "blueprint", "plainHttp", "images", "charts"];

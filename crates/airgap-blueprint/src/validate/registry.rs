@@ -30,17 +30,53 @@ impl V<'_> {
                 );
             }
         }
+        if let Some(q) = &r.quarantine {
+            let bad = r.repositories.iter().find_map(|repo| {
+                let name = r.quarantine_of(&repo.value)?;
+                (!is_repository_name(&name)).then_some(name)
+            });
+            let declared = r.repositories.iter().find(|repo| {
+                repo.value == q.value || repo.value.starts_with(&format!("{}/", q.value))
+            });
+            if !is_repository_name(&format!("{}/x0", q.value)) || bad.is_some() {
+                self.not_a(
+                    q.span,
+                    &q.value,
+                    "a repository name prefix",
+                    "invalid quarantine prefix",
+                )
+                .help(format!(
+                    "use lowercase letters, digits and ._- in /-separated parts (e.g. \
+                         quarantine), short enough that `<prefix>/<repository>` stays within \
+                         ECR's 256 characters{}",
+                    bad.map(|b| format!(": `{b}` is not a repository name")).unwrap_or_default()
+                ));
+            } else if let Some(d) = declared {
+                self.sink
+                    .report(
+                        Code::InvalidValue,
+                        q.span,
+                        format!(
+                            "quarantine prefix `{}` is also the start of the declared repository `{}`",
+                            q.value, d.value
+                        ),
+                        "quarantined images would share names with pulled ones",
+                    )
+                    .help("choose a prefix no declared repository starts with, e.g. quarantine");
+            }
+        }
+        // The quarantine repositories are in the rule too.
+        let filters = r.repositories.len() * if r.quarantine.is_some() { 2 } else { 1 };
         // RegistryScanningRule.repositoryFilters: at most 100 (ECR API reference); one
         // filter per repository.
-        if r.scanning.value == Scanning::Enhanced && r.repositories.len() > 100 {
+        if r.scanning.value == Scanning::Enhanced && filters > 100 {
             self.sink
                 .report(
                     Code::InvalidValue,
                     r.scanning.span,
                     format!(
                         "enhanced scanning names each repository in one rule of at most 100 \
-                         filters; `registries` has {}",
-                        r.repositories.len()
+                         filters; `registries` needs {filters} (quarantine repositories count)"
                     ),
                     "too many repositories for one scanning rule",
                 )

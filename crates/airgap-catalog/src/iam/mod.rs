@@ -290,6 +290,7 @@ mod tests {
             "acm",
             "secretsmanager",
             "route53resolver",
+            "inspector2",
         ];
         for (name, _, g) in all_grants() {
             assert!(!g.actions.is_empty() && !g.resources.is_empty(), "{name}: empty grant");

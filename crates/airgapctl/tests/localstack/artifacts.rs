@@ -755,3 +755,101 @@ fn a_bad_chart_repository_entry_is_refused_at_its_line_before_any_call() {
     assert!(run.stderr.contains("artifacts.yaml:9:"), "{}", run.stderr);
     assert!(run.stderr.contains("has no `version`"), "{}", run.stderr);
 }
+
+/// `registries.quarantine` and `scanning: enhanced` together (issue 17): after `apply`
+/// (which puts the repositories, quarantine ones included, in the registry's
+/// CONTINUOUS_SCAN rule), a sync without an approved lock copies into
+/// `quarantine/<repository>` only, where Inspector's scan (ACTIVE, enhanced findings)
+/// gates it: the image with a HIGH finding is refused and removed from quarantine, the
+/// clean one passes; nothing reaches the repositories nodes pull from until
+/// `sync --approved` copies the approved digest there.
+#[tokio::test(flavor = "multi_thread")]
+async fn unapproved_images_stay_in_quarantine_under_enhanced_scanning() {
+    let (ls, a, cli) = fixture("qua", "artifacts-quarantine").await;
+    let env = format!("qua{}", &a.id()[..6]);
+    let text = blueprint(&env, &a) + "  quarantine: quarantine\n  scanning: enhanced\n";
+    cli.write("bp.yaml", &text);
+    // No firewall in this blueprint: the plan-time verification is not this test's.
+    let apply =
+        cli.run_env(&["apply", "-f", "bp.yaml", "--auto-approve"], &[("AIRGAP_SKIP_VERIFY", "1")]);
+    check(&apply, 0, "apply");
+
+    let reg = LocalRegistry::start(&cli.dir().join("registry")).expect("docker-registry");
+    let salt = format!("{}-quarantine", a.id());
+    let app = oci::build_image(cli.dir(), "1.0", &["linux/amd64"], &salt).unwrap();
+    let risky = oci::build_image(cli.dir(), "0.9", &["linux/amd64"], &format!("{salt}-r")).unwrap();
+    oci::push(&app, &format!("{}/demo/app:1.0", reg.host)).unwrap();
+    oci::push(&risky, &format!("{}/demo/risky:0.9", reg.host)).unwrap();
+    ls.set_scan_findings(
+        &risky.images[0].1,
+        json!([{"name": "CVE-2026-0002", "severity": "HIGH"}]),
+    )
+    .await
+    .unwrap();
+    cli.write(
+        "artifacts.yaml",
+        &format!(
+            "apiVersion: airgapctl.dev/v1alpha1\nkind: Artifacts\nblueprint: bp.yaml\n\
+             plainHttp: [\"{h}\"]\nimages:\n\
+             \x20 - {{ source: \"{h}/demo/app:1.0\", repository: mirror/app }}\n\
+             \x20 - {{ source: \"{h}/demo/risky:0.9\", repository: mirror/risky }}\n",
+            h = reg.host
+        ),
+    );
+
+    let report = artifacts_json(&cli, &["sync", "-f", "artifacts.yaml"], 1, "quarantined sync");
+    let arts = report["artifacts"].as_array().unwrap();
+    let by_repo = |r: &str| arts.iter().find(|x| x["repository"] == r).unwrap().clone();
+    let (app_r, risky_r) = (by_repo("mirror/app"), by_repo("mirror/risky"));
+    assert_eq!(app_r["quarantine"], "quarantine/mirror/app", "{app_r}");
+    assert_eq!(app_r["gate"], "passed", "{app_r}");
+    assert_eq!(risky_r["gate"], "failed", "{risky_r}");
+    assert_eq!(risky_r["scan"]["findings"], json!({"HIGH": 1}), "{risky_r}");
+
+    let ecr = aws_sdk_ecr::Client::new(&ls.sdk_config(&a).await.unwrap());
+    let digests = |repo: &'static str| {
+        let ecr = ecr.clone();
+        async move {
+            let out = ecr.describe_images().repository_name(repo).send().await.unwrap();
+            out.image_details()
+                .iter()
+                .filter_map(|d| d.image_digest().map(str::to_string))
+                .collect::<Vec<_>>()
+        }
+    };
+    // The index and its image.
+    let quarantined = digests("quarantine/mirror/app").await;
+    assert!(quarantined.contains(&app.index_digest), "{quarantined:?}");
+    assert!(quarantined.contains(&app.images[0].1), "{quarantined:?}");
+    assert!(digests("mirror/app").await.is_empty(), "nodes' repository untouched");
+    let left = digests("quarantine/mirror/risky").await;
+    assert!(!left.contains(&risky.index_digest), "the refused image left quarantine: {left:?}");
+    // Inspector's verdict, read as ECR gives it.
+    let scan = ecr
+        .describe_image_scan_findings()
+        .repository_name("quarantine/mirror/app")
+        .image_id(
+            aws_sdk_ecr::types::ImageIdentifier::builder().image_digest(&app.images[0].1).build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        scan.image_scan_status().and_then(|s| s.status()).map(|s| s.as_str()),
+        Some("ACTIVE")
+    );
+
+    // The approved lock (the passed image) goes where nodes pull from.
+    let lock = cli.dir().join("artifacts.lock.json");
+    let lock = lock.to_str().unwrap();
+    let report = artifacts_json(
+        &cli,
+        &["sync", "-f", "artifacts.yaml", "--approved", lock],
+        0,
+        "approved sync",
+    );
+    let approved = report["artifacts"].as_array().unwrap();
+    assert_eq!(approved.len(), 1, "{report}");
+    assert!(approved[0].get("quarantine").is_none(), "{report}");
+    assert!(digests("mirror/app").await.contains(&app.index_digest));
+}

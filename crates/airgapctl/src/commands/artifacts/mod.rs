@@ -161,9 +161,31 @@ struct Loaded {
     /// `registries.scanning: enhanced`: Inspector scans each pushed image by itself, and
     /// StartImageScan (basic scans only) is never called.
     enhanced: bool,
+    /// `registries.quarantine`: the prefix of the repositories a sync without an approved
+    /// lock copies into.
+    quarantine: Option<String>,
 }
 
 impl Loaded {
+    /// Where an artifact for `repository` goes: its quarantine repository when the
+    /// blueprint has one and no approved lock is followed, else the repository itself.
+    fn destination(&self, repository: &str, approved: bool) -> String {
+        match &self.quarantine {
+            Some(q) if !approved => format!("{q}/{repository}"),
+            _ => repository.to_string(),
+        }
+    }
+
+    /// The repositories nodes pull from (the quarantine ones left out).
+    fn pulled_from(&self) -> Vec<&str> {
+        let prefix = self.quarantine.as_ref().map(|q| format!("{q}/"));
+        self.repos
+            .iter()
+            .map(|(_, _, s)| s.name.as_str())
+            .filter(|n| prefix.as_ref().is_none_or(|p| !n.starts_with(p.as_str())))
+            .collect()
+    }
+
     async fn new(
         file: &Path,
         env: &Option<String>,
@@ -194,7 +216,9 @@ impl Loaded {
         }
         let enhanced =
             target.graph.nodes().any(|n| n.kind == airgap_catalog::ECR_REGISTRY_SCANNING.name);
-        Ok(Loaded { manifest, target, repos, enhanced })
+        let quarantine =
+            bp.registries.as_ref().and_then(|r| r.quarantine.as_ref()).map(|q| q.value.clone());
+        Ok(Loaded { manifest, target, repos, enhanced, quarantine })
     }
 
     fn provider(&self) -> Result<&Provider, Failure> {

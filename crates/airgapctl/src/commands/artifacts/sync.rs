@@ -8,7 +8,7 @@ pub(super) async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
         Run::start(&args.file, &args.lock, args.approved.as_deref(), &args.gate, false, global)
             .await?;
     let plain: Vec<String> = loaded.manifest.plain_http.iter().map(|s| s.value.clone()).collect();
-    let declared: Vec<&str> = loaded.repos.iter().map(|(_, _, s)| s.name.as_str()).collect();
+    let declared = loaded.pulled_from();
     let (staging, found) = super::charts::prepare(
         &mut items,
         &plain,
@@ -46,10 +46,11 @@ pub(super) async fn push_items(
     for item in items {
         let t0 = Instant::now();
         ecr.refresh().await?;
-        let (node_id, repo_scope, spec) = repos
-            .iter()
-            .find(|(_, _, s)| s.name == item.repository)
-            .expect("checked against the blueprint");
+        // Nodes pull only what an approved lock put in the repositories: without one, a
+        // blueprint with `registries.quarantine` gets the copy in quarantine.
+        let dest = loaded.destination(&item.repository, run.approved);
+        let (node_id, repo_scope, spec) =
+            repos.iter().find(|(_, _, s)| s.name == dest).expect("checked against the blueprint");
         if provider
             .ensure_repository(repo_scope, &target.env, node_id, spec)
             .await
@@ -58,7 +59,7 @@ pub(super) async fn push_items(
         {
             out(&format!("created repository {} (apply sets its pull policy)\n", spec.name));
         }
-        let label = format!("{}:{}", item.repository, item.tag);
+        let label = format!("{dest}:{}", item.tag);
         if let Some(e) = super::charts::fetch_error(item) {
             if text {
                 out(&format!("{label:<40} FAILED: {e}\n"));
@@ -89,7 +90,7 @@ pub(super) async fn push_items(
             &item.source,
             &item.platforms,
             &Store::Registry(&ecr.registry),
-            &item.repository,
+            &dest,
             &item.tag,
             &|p| on_progress(&bar, &label, p),
         )
@@ -123,7 +124,7 @@ pub(super) async fn push_items(
             wait_for_scans(
                 provider,
                 repo_scope,
-                &item.repository,
+                &dest,
                 &report.images,
                 spec.scan_on_push || loaded.enhanced,
                 poll,
@@ -133,13 +134,11 @@ pub(super) async fn push_items(
         };
         let gate = gate_of(&scan, fail_on);
         if gate == Gate::Failed {
-            // Out of the repositories nodes pull from: a failed image is not left there.
-            provider
-                .delete_image(repo_scope, &item.repository, &report.digest)
-                .await
-                .map_err(kind_failed)?;
+            // Out of the repositories nodes pull from: a failed image is not left there
+            // (nor in quarantine, whose immutable tag would refuse the fixed image).
+            provider.delete_image(repo_scope, &dest, &report.digest).await.map_err(kind_failed)?;
             for i in &report.images {
-                let _ = provider.delete_image(repo_scope, &item.repository, &i.digest).await;
+                let _ = provider.delete_image(repo_scope, &dest, &i.digest).await;
             }
         }
         if text {
@@ -161,6 +160,7 @@ pub(super) async fn push_items(
                 synced_at: now_rfc3339(),
                 chart: item.chart,
                 chart_repo: item.repo_chart.as_ref().map(|r| r.source.clone()),
+                quarantine: (dest != item.repository).then(|| dest.clone()),
             },
             bytes_copied: report.bytes_copied,
             blobs_copied: report.blobs_copied,
@@ -231,6 +231,7 @@ pub(super) fn failed_outcome(item: &Item, error: &str, t0: Instant) -> Outcome {
             synced_at: now_rfc3339(),
             chart: item.chart,
             chart_repo: item.repo_chart.as_ref().map(|r| r.source.clone()),
+            quarantine: None,
         },
         bytes_copied: 0,
         blobs_copied: 0,
