@@ -103,32 +103,9 @@ impl Parser<'_> {
             }
             Err(_) => return None,
         };
-        let repository = self.req_string(&o, "repository", noun);
-        if !repository.value.is_empty() && !crate::validate::is_repository_name(&repository.value) {
-            self.sink
-                .report(
-                    Code::InvalidValue,
-                    repository.span,
-                    format!("`{}` is not an ECR repository name", repository.value),
-                    "invalid repository name",
-                )
-                .help(
-                    "use lowercase letters, digits and ._- in /-separated parts, e.g. mirror/nginx",
-                );
-        }
-        let tag = match self.opt_string(&o, "tag") {
-            Some(t) if !crate::artifacts::is_tag(&t.value) => {
-                self.sink
-                    .report(
-                        Code::InvalidValue,
-                        t.span,
-                        format!("`{}` is not a tag", t.value),
-                        "invalid tag",
-                    )
-                    .help("a tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
-                t
-            }
-            Some(t) => t,
+        let repository = self.repository(&o, noun, "mirror/nginx");
+        let tag = match self.tag(&o) {
+            Some((t, _)) => t,
             None => match &source.tag {
                 Some(t) => Spanned::new(t.clone(), source.span),
                 None => {
@@ -177,6 +154,41 @@ impl Parser<'_> {
     }
 
     /// A chart of a classic chart repository: `repo`, `chart` and `version`, no `source`.
+    /// An entry's `repository`, reported at its value when it is no ECR repository name.
+    fn repository(&mut self, o: &super::Obj, noun: &str, example: &str) -> Spanned<String> {
+        let repository = self.req_string(o, "repository", noun);
+        if !repository.value.is_empty() && !crate::validate::is_repository_name(&repository.value) {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    repository.span,
+                    format!("`{}` is not an ECR repository name", repository.value),
+                    "invalid repository name",
+                )
+                .help(format!(
+                    "use lowercase letters, digits and ._- in /-separated parts, e.g. {example}"
+                ));
+        }
+        repository
+    }
+
+    /// An entry's own `tag`, if written, and whether it is a tag (reported where it is not).
+    fn tag(&mut self, o: &super::Obj) -> Option<(Spanned<String>, bool)> {
+        let t = self.opt_string(o, "tag")?;
+        let valid = crate::artifacts::is_tag(&t.value);
+        if !valid {
+            self.sink
+                .report(
+                    Code::InvalidValue,
+                    t.span,
+                    format!("`{}` is not a tag", t.value),
+                    "invalid tag",
+                )
+                .help("a tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+        }
+        Some((t, valid))
+    }
+
     fn repo_chart(&mut self, o: &super::Obj) -> Option<ImageEntry> {
         let noun = "a chart";
         if let Some((k, _)) = self.get(o, "source") {
@@ -211,19 +223,7 @@ impl Parser<'_> {
                 }
             }
         }
-        let repository = self.req_string(o, "repository", noun);
-        if !repository.value.is_empty() && !crate::validate::is_repository_name(&repository.value) {
-            self.sink
-                .report(
-                    Code::InvalidValue,
-                    repository.span,
-                    format!("`{}` is not an ECR repository name", repository.value),
-                    "invalid repository name",
-                )
-                .help(
-                    "use lowercase letters, digits and ._- in /-separated parts, e.g. charts/app",
-                );
-        }
+        let repository = self.repository(o, noun, "charts/app");
         let [repo, name, version]: [Spanned<String>; 3] = fields.try_into().ok()?;
         let mut ok = true;
         if let Some(why) = chart_repo_url_problem(&repo.value) {
@@ -260,20 +260,11 @@ impl Parser<'_> {
                 )
                 .help("write the exact version index.yaml lists, e.g. 1.2.3 (SemVer; `+` becomes `_` in the tag, as helm push does)");
         }
-        let tag = match self.opt_string(o, "tag") {
-            Some(t) if !crate::artifacts::is_tag(&t.value) => {
-                ok = false;
-                self.sink
-                    .report(
-                        Code::InvalidValue,
-                        t.span,
-                        format!("`{}` is not a tag", t.value),
-                        "invalid tag",
-                    )
-                    .help("a tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+        let tag = match self.tag(o) {
+            Some((t, valid)) => {
+                ok &= valid;
                 t
             }
-            Some(t) => t,
             None => Spanned::new(tag, version.span),
         };
         if !ok {

@@ -95,19 +95,26 @@ async fn pull_grant(
     Some((set(&st["Principal"]["AWS"]), set(&st["Action"]), st))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn shared_repositories_let_the_node_roles_pull() {
+/// LocalStack, three fresh accounts (network, workload, shared) at [`SCALE`], the
+/// environment's name (`<prefix><digits>`), and a CLI directory `name`. The blueprints
+/// here are minimal on purpose (no firewall): these tests are not about the egress path,
+/// so apply's plan-time verification is off, as with --skip-verify.
+async fn fixture(prefix: &str, name: &str) -> (LocalStack, [Account; 3], String, Cli) {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let [net, work, shared] = ls.account_set().await.expect("accounts");
-    for a in [&net, &work, &shared] {
+    let accounts = ls.account_set().await.expect("accounts");
+    for a in &accounts {
         ls.set_time_scale(a, SCALE).await.unwrap();
     }
-    let env = format!("reg{}", &net.id()[..6]);
-    // A minimal blueprint on purpose (no firewall): this test is not about the egress path,
-    // so apply's plan-time verification is off, as with --skip-verify.
-    let dir = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "registry", ls.endpoint())
+    let env = format!("{prefix}{}", &accounts[0].id()[..6]);
+    let dir = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), name, ls.endpoint())
         .env("AIRGAP_TIME_SCALE", &SCALE.to_string())
         .env("AIRGAP_SKIP_VERIFY", "1");
+    (ls, accounts, env, dir)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shared_repositories_let_the_node_roles_pull() {
+    let (ls, [net, work, shared], env, dir) = fixture("reg", "registry").await;
     dir.write("bp.yaml", &blueprint(&env, &net, &work, &shared));
 
     check(&dir.run(&["apply", "-f", "bp.yaml", "--auto-approve"]), 0, "apply");
@@ -348,15 +355,7 @@ fn rules(r: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
 /// that apply puts back; destroy takes out only the environment's filters.
 #[tokio::test(flavor = "multi_thread")]
 async fn enhanced_scanning_shares_the_registry_configuration() {
-    let ls = LocalStack::connect().await.expect("LocalStack");
-    let [net, work, shared] = ls.account_set().await.expect("accounts");
-    for a in [&net, &work, &shared] {
-        ls.set_time_scale(a, SCALE).await.unwrap();
-    }
-    let env = format!("scan{}", &net.id()[..6]);
-    let dir = Cli::new(env!("CARGO_BIN_EXE_airgapctl"), "registry-scanning", ls.endpoint())
-        .env("AIRGAP_TIME_SCALE", &SCALE.to_string())
-        .env("AIRGAP_SKIP_VERIFY", "1");
+    let (ls, [net, work, shared], env, dir) = fixture("scan", "registry-scanning").await;
     let full = blueprint(&env, &net, &work, &shared);
     // No cluster: this test is about the registry.
     let (head, tail) = full.split_once("clusters:\n").unwrap();
