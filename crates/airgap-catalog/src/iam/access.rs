@@ -55,6 +55,9 @@ pub const ECR_REPOSITORY: Permissions = Permissions {
 /// turned on ("IAM permissions required for enhanced scanning", ECR user guide).
 const INSPECTOR_SLR: Cond =
     Cond { op: "StringEquals", key: "iam:AWSServiceName", values: &["inspector2.amazonaws.com"] };
+/// Where IAM puts a service-linked role ("Using service-linked roles", IAM user guide).
+const INSPECTOR_SLR_ARN: &str =
+    "arn:{partition}:iam::{account}:role/aws-service-role/inspector2.amazonaws.com/*";
 const SCANNING_WHY: &str =
     "the registry's scanning configuration is one per account and region, with no ARN";
 const GET_SCANNING: Grant = Grant::any(&["ecr:GetRegistryScanningConfiguration"], SCANNING_WHY);
@@ -67,8 +70,7 @@ const PUT_SCANNING: &[Grant] = &[
         &["inspector2:Enable", "inspector2:ListAccountPermissions"],
         "what the ECR user guide's enhanced scanning policy grants, on every resource",
     ),
-    Grant::any(&["iam:CreateServiceLinkedRole"], "Inspector's own role, made once")
-        .when(&[INSPECTOR_SLR]),
+    Grant::on(&["iam:CreateServiceLinkedRole"], &[INSPECTOR_SLR_ARN]).when(&[INSPECTOR_SLR]),
 ];
 
 pub const ECR_REGISTRY_SCANNING: Permissions = Permissions {
