@@ -24,54 +24,35 @@ use airgap_engine::RateLimits;
 pub use airgap_engine::{KindFacts, ReplaceMode, Timing};
 pub use kinds::*;
 
+/// Calls `$m!` with every kind's name, in the order a provider registers them: the one
+/// list that both the catalogue ([`ALL`]) and the IAM table ([`iam::KINDS`]) are made
+/// from, each resolving the names in its own module, so neither can miss a kind.
+macro_rules! every_kind {
+    ($m:ident) => {
+        $m![
+            VPC, SUBNET, ROUTE_TABLE, ROUTE_TABLE_ASSOCIATION, ROUTE, INTERNET_GATEWAY,
+            ELASTIC_IP, NAT_GATEWAY, SECURITY_GROUP, SECURITY_GROUP_RULE, TRANSIT_GATEWAY,
+            TGW_ROUTE_TABLE, TGW_ASSOCIATION, TGW_PROPAGATION, TGW_ROUTE, TGW_ATTACHMENT,
+            TGW_ATTACHMENT_ACCEPTER, LAUNCH_TEMPLATE, VPC_ENDPOINT_INTERFACE,
+            VPC_ENDPOINT_GATEWAY, RAM_SHARE, RAM_ASSOCIATION, RAM_INVITATION_ACCEPTER,
+            LOG_GROUP, NFW_RULE_GROUP, NFW_POLICY, FIREWALL, IAM_ROLE, IAM_ROLE_POLICY,
+            KMS_KEY, KMS_ALIAS, EKS_CLUSTER, EKS_NODEGROUP, EKS_ADDON, EKS_ACCESS_ENTRY,
+            ECR_REPOSITORY, ROUTE53_ZONE, ROUTE53_ASSOCIATION, VPN_PKI, CLIENT_VPN_ENDPOINT,
+            RESOLVER_ENDPOINT, TARGET_GROUP, LOAD_BALANCER, ENDPOINT_SERVICE,
+            ECR_REGISTRY_SCANNING,
+        ]
+    };
+}
+pub(crate) use every_kind;
+
+/// `&[&A, &B, ...]` from a list of item names.
+macro_rules! refs {
+    ($($k:ident),* $(,)?) => { &[$(&$k),*] };
+}
+pub(crate) use refs;
+
 /// Every kind, in the order a provider registers them.
-pub const ALL: &[&KindFacts] = &[
-    &VPC,
-    &SUBNET,
-    &ROUTE_TABLE,
-    &ROUTE_TABLE_ASSOCIATION,
-    &ROUTE,
-    &INTERNET_GATEWAY,
-    &ELASTIC_IP,
-    &NAT_GATEWAY,
-    &SECURITY_GROUP,
-    &SECURITY_GROUP_RULE,
-    &TRANSIT_GATEWAY,
-    &TGW_ROUTE_TABLE,
-    &TGW_ASSOCIATION,
-    &TGW_PROPAGATION,
-    &TGW_ROUTE,
-    &TGW_ATTACHMENT,
-    &TGW_ATTACHMENT_ACCEPTER,
-    &LAUNCH_TEMPLATE,
-    &VPC_ENDPOINT_INTERFACE,
-    &VPC_ENDPOINT_GATEWAY,
-    &RAM_SHARE,
-    &RAM_ASSOCIATION,
-    &RAM_INVITATION_ACCEPTER,
-    &LOG_GROUP,
-    &NFW_RULE_GROUP,
-    &NFW_POLICY,
-    &FIREWALL,
-    &IAM_ROLE,
-    &IAM_ROLE_POLICY,
-    &KMS_KEY,
-    &KMS_ALIAS,
-    &EKS_CLUSTER,
-    &EKS_NODEGROUP,
-    &EKS_ADDON,
-    &EKS_ACCESS_ENTRY,
-    &ECR_REPOSITORY,
-    &ROUTE53_ZONE,
-    &ROUTE53_ASSOCIATION,
-    &VPN_PKI,
-    &CLIENT_VPN_ENDPOINT,
-    &RESOLVER_ENDPOINT,
-    &TARGET_GROUP,
-    &LOAD_BALANCER,
-    &ENDPOINT_SERVICE,
-    &ECR_REGISTRY_SCANNING,
-];
+pub const ALL: &[&KindFacts] = every_kind!(refs);
 
 /// The kind of that name.
 pub fn get(name: &str) -> Option<&'static KindFacts> {

@@ -133,9 +133,7 @@ pub fn build_image_sized(
     random: usize,
 ) -> Result<TestImage, OciError> {
     let layout = dir.join(format!("layout-{tag}"));
-    std::fs::create_dir_all(layout.join("blobs/sha256")).map_err(|e| fail("layout", e))?;
-    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
-        .map_err(|e| fail("layout", e))?;
+    new_layout(&layout)?;
     let mut manifests = Vec::new();
     let mut images = Vec::new();
     let mut blob_bytes = 0;
@@ -155,28 +153,11 @@ pub fn build_image_sized(
             std::io::Read::read_exact(&mut f, &mut noise).map_err(|e| fail("urandom", e))?;
             std::fs::write(root.join("etc/noise"), noise).map_err(|e| fail("rootfs", e))?;
         }
-        let tar = Command::new("tar")
-            .args([
-                "--sort=name",
-                "--mtime=@0",
-                "--owner=0",
-                "--group=0",
-                "--numeric-owner",
-                "-cf",
-                "-",
-                "-C",
-            ])
-            .arg(&root)
-            .arg("etc")
-            .output()
-            .map_err(|e| fail("tar", e))?;
-        if !tar.status.success() {
-            return Err(fail("tar", String::from_utf8_lossy(&tar.stderr)));
-        }
-        let diff_id = sha256(&tar.stdout);
+        let tar = reproducible_tar(0, false, Path::new("-"), &root, "etc")?;
+        let diff_id = sha256(&tar);
         // Through a file: a pipe both ways would deadlock once gzip's output fills its pipe.
         let tar_file = dir.join(format!("layer-{tag}-{os}-{arch}.tar"));
-        std::fs::write(&tar_file, &tar.stdout).map_err(|e| fail("tar", e))?;
+        std::fs::write(&tar_file, &tar).map_err(|e| fail("tar", e))?;
         let gz = Command::new("gzip")
             .args(["-n", "-c"])
             .arg(&tar_file)
@@ -216,17 +197,66 @@ pub fn build_image_sized(
         "manifests": manifests,
     });
     let (index_digest, index_size) = blob(&layout, index.to_string().as_bytes())?;
+    write_top_index(
+        &layout,
+        "application/vnd.oci.image.index.v1+json",
+        &index_digest,
+        index_size,
+        tag,
+    )?;
+    Ok(TestImage { layout, tag: tag.to_string(), index_digest, images, blob_bytes })
+}
+
+/// An empty OCI image layout at `layout`: its blob directory and `oci-layout` marker.
+fn new_layout(layout: &Path) -> Result<(), OciError> {
+    std::fs::create_dir_all(layout.join("blobs/sha256")).map_err(|e| fail("layout", e))?;
+    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
+        .map_err(|e| fail("layout", e))
+}
+
+/// The layout's `index.json`: one descriptor, of `media_type`, named `tag`.
+fn write_top_index(
+    layout: &Path,
+    media_type: &str,
+    digest: &str,
+    size: u64,
+    tag: &str,
+) -> Result<(), OciError> {
     let top = json!({
         "schemaVersion": 2,
         "manifests": [{
-            "mediaType": "application/vnd.oci.image.index.v1+json",
-            "digest": index_digest,
-            "size": index_size,
+            "mediaType": media_type,
+            "digest": digest,
+            "size": size,
             "annotations": {"org.opencontainers.image.ref.name": tag},
         }],
     });
-    std::fs::write(layout.join("index.json"), top.to_string()).map_err(|e| fail("layout", e))?;
-    Ok(TestImage { layout, tag: tag.to_string(), index_digest, images, blob_bytes })
+    std::fs::write(layout.join("index.json"), top.to_string()).map_err(|e| fail("layout", e))
+}
+
+/// `tar` of `dir/entry` made byte for byte the same on every run (sorted names, a fixed
+/// mtime and owner), so the test artifacts' digests are stable; gzipped when `gzip`, to
+/// the file `to`, or to the returned bytes when `to` is `-`.
+fn reproducible_tar(
+    mtime: u64,
+    gzip: bool,
+    to: &Path,
+    dir: &Path,
+    entry: &str,
+) -> Result<Vec<u8>, OciError> {
+    let out = Command::new("tar")
+        .args(["--sort=name", &format!("--mtime=@{mtime}"), "--owner=0", "--group=0"])
+        .args(["--numeric-owner", if gzip { "-czf" } else { "-cf" }])
+        .arg(to)
+        .arg("-C")
+        .arg(dir)
+        .arg(entry)
+        .output()
+        .map_err(|e| fail("tar", e))?;
+    if !out.status.success() {
+        return Err(fail("tar", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(out.stdout)
 }
 
 /// skopeo, with what every call here shares.
@@ -340,9 +370,7 @@ pub async fn slow_proxy(upstream: &str, bytes_per_sec: u64) -> Result<String, Oc
 /// a layout under `dir`, tagged with its version. Its manifest digest is `index_digest`.
 pub fn build_chart(dir: &Path, name: &str, version: &str) -> Result<TestImage, OciError> {
     let layout = dir.join(format!("chart-{name}-{version}"));
-    std::fs::create_dir_all(layout.join("blobs/sha256")).map_err(|e| fail("layout", e))?;
-    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
-        .map_err(|e| fail("layout", e))?;
+    new_layout(&layout)?;
     let src = dir.join(format!("chart-src-{name}-{version}"));
     std::fs::create_dir_all(src.join(name)).map_err(|e| fail("chart", e))?;
     std::fs::write(
@@ -351,17 +379,7 @@ pub fn build_chart(dir: &Path, name: &str, version: &str) -> Result<TestImage, O
     )
     .map_err(|e| fail("chart", e))?;
     let tgz = src.join("chart.tgz");
-    let out = Command::new("tar")
-        .args(["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-czf"])
-        .arg(&tgz)
-        .arg("-C")
-        .arg(&src)
-        .arg(name)
-        .output()
-        .map_err(|e| fail("tar", e))?;
-    if !out.status.success() {
-        return Err(fail("tar", String::from_utf8_lossy(&out.stderr)));
-    }
+    reproducible_tar(0, true, &tgz, &src, name)?;
     let (layer, layer_size) = blob(&layout, &std::fs::read(&tgz).map_err(|e| fail("chart", e))?)?;
     let config = json!({"apiVersion": "v2", "name": name, "version": version});
     let (config_digest, config_size) = blob(&layout, config.to_string().as_bytes())?;
@@ -372,16 +390,7 @@ pub fn build_chart(dir: &Path, name: &str, version: &str) -> Result<TestImage, O
         "layers": [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "digest": layer, "size": layer_size}],
     });
     let (digest, size) = blob(&layout, manifest.to_string().as_bytes())?;
-    let top = json!({
-        "schemaVersion": 2,
-        "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": digest,
-            "size": size,
-            "annotations": {"org.opencontainers.image.ref.name": version},
-        }],
-    });
-    std::fs::write(layout.join("index.json"), top.to_string()).map_err(|e| fail("layout", e))?;
+    write_top_index(&layout, "application/vnd.oci.image.manifest.v1+json", &digest, size, version)?;
     Ok(TestImage {
         layout,
         tag: version.to_string(),
@@ -430,24 +439,7 @@ pub fn build_repo_chart(
         "image: \"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n",
     )?;
     let tgz = repo_dir.join(format!("{name}-{version}.tgz"));
-    let out = Command::new("tar")
-        .args([
-            "--sort=name",
-            "--mtime=@1700000000",
-            "--owner=0",
-            "--group=0",
-            "--numeric-owner",
-            "-czf",
-        ])
-        .arg(&tgz)
-        .arg("-C")
-        .arg(&src)
-        .arg(name)
-        .output()
-        .map_err(|e| fail("tar", e))?;
-    if !out.status.success() {
-        return Err(fail("tar", String::from_utf8_lossy(&out.stderr)));
-    }
+    reproducible_tar(1_700_000_000, true, &tgz, &src, name)?;
     let bytes = std::fs::read(&tgz).map_err(|e| fail("chart", e))?;
     Ok(RepoChart {
         name: name.to_string(),

@@ -187,54 +187,10 @@ pub use ec2::*;
 pub use services::*;
 pub use support::*;
 
+use crate::refs;
+
 /// Every kind's permissions, one per catalogue entry.
-pub const KINDS: &[&Permissions] = &[
-    &VPC,
-    &SUBNET,
-    &ROUTE_TABLE,
-    &ROUTE_TABLE_ASSOCIATION,
-    &ROUTE,
-    &INTERNET_GATEWAY,
-    &ELASTIC_IP,
-    &NAT_GATEWAY,
-    &SECURITY_GROUP,
-    &SECURITY_GROUP_RULE,
-    &TRANSIT_GATEWAY,
-    &TGW_ROUTE_TABLE,
-    &TGW_ASSOCIATION,
-    &TGW_PROPAGATION,
-    &TGW_ROUTE,
-    &TGW_ATTACHMENT,
-    &TGW_ATTACHMENT_ACCEPTER,
-    &LAUNCH_TEMPLATE,
-    &VPC_ENDPOINT_INTERFACE,
-    &VPC_ENDPOINT_GATEWAY,
-    &RAM_SHARE,
-    &RAM_ASSOCIATION,
-    &RAM_INVITATION_ACCEPTER,
-    &LOG_GROUP,
-    &NFW_RULE_GROUP,
-    &NFW_POLICY,
-    &FIREWALL,
-    &IAM_ROLE,
-    &IAM_ROLE_POLICY,
-    &KMS_KEY,
-    &KMS_ALIAS,
-    &EKS_CLUSTER,
-    &EKS_NODEGROUP,
-    &EKS_ADDON,
-    &EKS_ACCESS_ENTRY,
-    &ECR_REPOSITORY,
-    &ROUTE53_ZONE,
-    &ROUTE53_ASSOCIATION,
-    &VPN_PKI,
-    &CLIENT_VPN_ENDPOINT,
-    &RESOLVER_ENDPOINT,
-    &TARGET_GROUP,
-    &LOAD_BALANCER,
-    &ENDPOINT_SERVICE,
-    &ECR_REGISTRY_SCANNING,
-];
+pub const KINDS: &[&Permissions] = crate::every_kind!(refs);
 
 /// The permissions of a kind.
 pub fn of(kind: &str) -> Option<&'static Permissions> {

@@ -39,14 +39,7 @@ pub(super) async fn export(args: &ExportArgs, global: &Global) -> CmdResult {
             }
             continue;
         }
-        let registry = Registry::new(
-            &item.source.registry,
-            &RegistryOptions {
-                plain_http: plain.contains(&item.source.registry),
-                proxy: None,
-                basic: None,
-            },
-        );
+        let registry = super::source_registry(item, &plain);
         let bar = bar(text, &label);
         let src = match &staging {
             Some(s) if item.repo_chart.is_some() => Store::Layout(&s.layout),

@@ -111,14 +111,7 @@ pub(super) async fn prepare(
                 Err(e) => rc.fetched = Some(Err(e.to_string())),
             }
         } else if with_images && item.chart {
-            let registry = Registry::new(
-                &item.source.registry,
-                &RegistryOptions {
-                    plain_http: plain.contains(&item.source.registry),
-                    proxy: None,
-                    basic: None,
-                },
-            );
+            let registry = super::source_registry(item, plain);
             let at = match (&item.source.digest, &item.source.tag) {
                 (Some(d), _) => Ref::Digest(d.clone()),
                 (None, t) => Ref::Tag(t.clone().unwrap_or_else(|| "latest".into())),

@@ -74,6 +74,13 @@ struct Outcome {
     error: Option<String>,
 }
 
+/// The registry an item is copied from, anonymously: over plain HTTP when the manifest's
+/// `plainHttp` names it.
+fn source_registry(item: &Item, plain: &[String]) -> Registry {
+    let plain_http = plain.contains(&item.source.registry);
+    Registry::new(&item.source.registry, &RegistryOptions { plain_http, proxy: None, basic: None })
+}
+
 fn read_manifest(path: &Path) -> Result<airgap_blueprint::Artifacts, Failure> {
     let meta = std::fs::metadata(path)
         .map_err(|e| Failure::invalid(miette!("cannot read {}: {e}", path.display())))?;

@@ -72,14 +72,7 @@ pub(super) async fn push_items(
             // A chart of a classic chart repository, staged as helm push's OCI artifact.
             (From::Registries(_), Some(l)) if item.repo_chart.is_some() => Store::Layout(l),
             (From::Registries(plain), _) => {
-                registry = Registry::new(
-                    &item.source.registry,
-                    &RegistryOptions {
-                        plain_http: plain.contains(&item.source.registry),
-                        proxy: None,
-                        basic: None,
-                    },
-                );
+                registry = super::source_registry(item, plain);
                 Store::Registry(&registry)
             }
             (From::Layout(l), _) => Store::Layout(l),
