@@ -8,8 +8,10 @@
 //!   cluster, from the region's EKS add-on repositories (vpc-cni, coredns, kube-proxy
 //!   come from there). A VPC of the registry account is where the artifact pipeline runs:
 //!   it may also push and run what `airgapctl artifacts sync` and `scan` call, on the
-//!   same repositories, and on the quarantine repositories (`registries.quarantine`),
-//!   which no VPC may pull from.
+//!   same repositories, and on the quarantine repositories (`registries.quarantine`).
+//!   Those are pulled from only to promote an approved artifact (`sync --approved`), in
+//!   a registry-account VPC that holds no cluster: no node's pull can reach quarantine
+//!   through an endpoint.
 //! - `s3`, in a VPC that pulls from ECR (it lists `ecr.dkr`): `s3:GetObject` on the
 //!   region's layer bucket, where ECR keeps image layers ("Amazon ECR interface VPC
 //!   endpoints (AWS PrivateLink)", ECR user guide, which names
@@ -95,6 +97,7 @@ fn generated(bp: &Blueprint, vpc: &Vpc, service: &str) -> Option<Value> {
     let region = &bp.metadata.region.value;
     let partition = airgap_catalog::names::partition(region);
     let lists = |svc: &str| vpc.endpoints.interface.iter().any(|s| s.value == svc);
+    let holds_cluster = bp.clusters.iter().any(|c| c.vpc.value == vpc.name.value);
     match service {
         "ecr.api" | "ecr.dkr" => {
             let mut statements = vec![json!({
@@ -115,14 +118,23 @@ fn generated(bp: &Blueprint, vpc: &Vpc, service: &str) -> Option<Value> {
                         "Action": actions,
                         "Resource": repositories,
                     }));
-                    // The pipeline pushes and scans in quarantine; nothing pulls from it.
+                    // The pipeline pushes and scans in quarantine, and pulls from it to
+                    // promote what was approved; not where nodes run, whose pulls must
+                    // not reach unapproved images (a same-account node role's identity
+                    // policy may allow ecr pulls on every repository).
                     let quarantine = quarantine_arns(bp);
                     if !quarantine.is_empty() {
+                        let (sid, actions): (_, Vec<&str>) = if holds_cluster {
+                            ("PushQuarantineRepositories", PIPELINE.to_vec())
+                        } else {
+                            let both = PULL.iter().chain(&PIPELINE).copied().collect();
+                            ("PushAndPromoteQuarantineRepositories", both)
+                        };
                         statements.push(json!({
-                            "Sid": "PushQuarantineRepositories",
+                            "Sid": sid,
                             "Effect": "Allow",
                             "Principal": "*",
-                            "Action": PIPELINE,
+                            "Action": actions,
                             "Resource": quarantine,
                         }));
                     }
@@ -136,7 +148,7 @@ fn generated(bp: &Blueprint, vpc: &Vpc, service: &str) -> Option<Value> {
                     }));
                 }
             }
-            if bp.clusters.iter().any(|c| c.vpc.value == vpc.name.value) {
+            if holds_cluster {
                 statements.push(json!({
                     "Sid": "PullEksAddOnImages",
                     "Effect": "Allow",

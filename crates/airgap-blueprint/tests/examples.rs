@@ -134,3 +134,54 @@ fn hub_spoke_endpoint_policies_name_exactly_its_repositories() {
         n.attrs
     );
 }
+
+/// `registries.quarantine`: a registry-account VPC without a cluster (hub-spoke's tooling)
+/// may push, scan and pull there (`sync --approved` promotes from quarantine); one that
+/// holds a cluster (the registry moved to the workload account) may push and scan only,
+/// so no node's pull reaches an unapproved image through its endpoints.
+#[test]
+fn quarantine_is_pulled_from_only_where_no_cluster_runs() {
+    use serde_json::{json, Value};
+    let text = std::fs::read_to_string(plans_dir().join("hub-spoke.yaml")).unwrap();
+    let text = text.replace(
+        "  repositories: [mirror/nginx, mirror/busybox]\n",
+        "  repositories: [mirror/nginx, mirror/busybox]\n  quarantine: quarantine\n",
+    );
+    let quarantine = |account: &str| {
+        json!([
+            format!("arn:aws:ecr:eu-central-1:{account}:repository/quarantine/mirror/nginx"),
+            format!("arn:aws:ecr:eu-central-1:{account}:repository/quarantine/mirror/busybox"),
+        ])
+    };
+    let statement = |text: &str, vpc: &str| -> Value {
+        let bp = airgap_blueprint::parse("hub-spoke.yaml", text)
+            .unwrap_or_else(|e| panic!("{:?}", miette::Report::new(e)));
+        let g = airgap_blueprint::expand(&bp).unwrap().seal().unwrap();
+        let id = format!("vpc/{vpc}/endpoint/ecr.dkr");
+        let n = g.nodes().find(|n| n.id.as_str() == id).unwrap_or_else(|| panic!("{id}"));
+        let Some(airgap_engine::Value::Str(policy)) = n.attrs.get("policy") else {
+            panic!("{id}: {:?}", n.attrs)
+        };
+        let doc: Value = serde_json::from_str(policy).unwrap();
+        let st = doc["Statement"].as_array().unwrap();
+        st.iter().find(|s| s["Resource"].to_string().contains("quarantine")).cloned().unwrap()
+    };
+    let tooling = statement(&text, "tooling");
+    assert_eq!(tooling["Sid"], "PushAndPromoteQuarantineRepositories");
+    assert_eq!(tooling["Resource"], quarantine("222222222222"));
+    let actions = tooling["Action"].as_array().unwrap();
+    for a in ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:PutImage"] {
+        assert!(actions.contains(&json!(a)), "{a} in {tooling}");
+    }
+
+    let text =
+        text.replace("registries:\n  account: shared\n", "registries:\n  account: workload\n");
+    let workload = statement(&text, "workload");
+    assert_eq!(workload["Sid"], "PushQuarantineRepositories");
+    assert_eq!(workload["Resource"], quarantine("333333333333"));
+    let actions = workload["Action"].as_array().unwrap();
+    assert!(actions.contains(&json!("ecr:PutImage")), "{workload}");
+    for a in ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] {
+        assert!(!actions.contains(&json!(a)), "{a} in {workload}");
+    }
+}

@@ -839,7 +839,9 @@ async fn unapproved_images_stay_in_quarantine_under_enhanced_scanning() {
         Some("ACTIVE")
     );
 
-    // The approved lock (the passed image) goes where nodes pull from.
+    // The approved lock (the passed image) goes where nodes pull from, promoted from
+    // quarantine: the source registry is stopped, so nothing can come from it.
+    drop(reg);
     let lock = cli.dir().join("artifacts.lock.json");
     let lock = lock.to_str().unwrap();
     let report = artifacts_json(
@@ -851,5 +853,10 @@ async fn unapproved_images_stay_in_quarantine_under_enhanced_scanning() {
     let approved = report["artifacts"].as_array().unwrap();
     assert_eq!(approved.len(), 1, "{report}");
     assert!(approved[0].get("quarantine").is_none(), "{report}");
-    assert!(digests("mirror/app").await.contains(&app.index_digest));
+    assert_eq!(approved[0]["promotedFrom"], "quarantine/mirror/app", "{report}");
+    assert_eq!(approved[0]["digest"], app.index_digest, "{report}");
+    // The source's digest, as the lock approved it, not the quarantine copy's.
+    assert_eq!(approved[0]["sourceDigest"], app.index_digest, "{report}");
+    let promoted = digests("mirror/app").await;
+    assert!(promoted.contains(&app.index_digest) && promoted.contains(&app.images[0].1));
 }

@@ -182,6 +182,7 @@ pub(super) async fn prepare(
             written: f.image.clone(),
             chart: false,
             repo_chart: None,
+            quarantined: None,
         });
     }
     if text {

@@ -56,6 +56,9 @@ struct Item {
     /// A chart of a classic chart repository: fetched and staged (charts.rs) before the
     /// copy, which reads it from the staging layout.
     repo_chart: Option<charts::RepoChartItem>,
+    /// From an approved lock: the quarantine repository the artifact was scanned in,
+    /// which `sync --approved` promotes it from.
+    quarantined: Option<String>,
 }
 
 /// What a sync did to one artifact, as `--output json` prints it.
@@ -68,6 +71,10 @@ struct Outcome {
     blobs_copied: usize,
     blobs_present: usize,
     up_to_date: bool,
+    /// The quarantine repository an approved artifact was copied from (`None`: from its
+    /// source).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    promoted_from: Option<String>,
     seconds: f64,
     /// Why it was left out, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -277,6 +284,7 @@ fn items_of(
                 expect: None,
                 written: i.source.value.to_string(),
                 chart: i.chart,
+                quarantined: None,
             })
             .collect());
     };
@@ -319,6 +327,7 @@ fn items_of(
             repo_chart: e.chart_repo.as_ref().filter(|_| !layout).map(|r| {
                 charts::RepoChartItem::new(&r.repo, &r.chart, &r.version, Some(&e.source_digest))
             }),
+            quarantined: e.quarantine.clone(),
         });
     }
     Ok(items)

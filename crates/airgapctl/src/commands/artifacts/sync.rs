@@ -1,6 +1,8 @@
 //! `artifacts sync` (and the push `import` shares with it): each artifact copied by digest,
 //! its scan waited for and gated, the lock file written.
 
+use airgap_artifacts::Ref;
+
 use super::*;
 
 pub(super) async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
@@ -60,7 +62,15 @@ pub(super) async fn push_items(
             out(&format!("created repository {} (apply sets its pull policy)\n", spec.name));
         }
         let label = format!("{dest}:{}", item.tag);
-        if let Some(e) = super::charts::fetch_error(item) {
+        // An approved artifact still in its quarantine repository is promoted from there:
+        // the bytes that were scanned, all of them under the approved digest, with no call
+        // to the source (which the machine promoting them may not reach).
+        let promoted = match &from {
+            From::Registries(_) => quarantined_copy(&ecr, item).await,
+            From::Layout(_) => None,
+        };
+        // A chart repository that could not be read matters only to a copy from it.
+        if let Some(e) = super::charts::fetch_error(item).filter(|_| promoted.is_none()) {
             if text {
                 out(&format!("{label:<40} FAILED: {e}\n"));
             }
@@ -68,20 +78,23 @@ pub(super) async fn push_items(
             continue;
         }
         let registry;
-        let src = match (&from, staged) {
+        let (src, source, platforms) = match (&from, staged, &promoted) {
+            (_, _, Some(q)) => (Store::Registry(&ecr.registry), q, &[][..]),
             // A chart of a classic chart repository, staged as helm push's OCI artifact.
-            (From::Registries(_), Some(l)) if item.repo_chart.is_some() => Store::Layout(l),
-            (From::Registries(plain), _) => {
-                registry = super::source_registry(item, plain);
-                Store::Registry(&registry)
+            (From::Registries(_), Some(l), None) if item.repo_chart.is_some() => {
+                (Store::Layout(l), &item.source, &item.platforms[..])
             }
-            (From::Layout(l), _) => Store::Layout(l),
+            (From::Registries(plain), _, None) => {
+                registry = super::source_registry(item, plain);
+                (Store::Registry(&registry), &item.source, &item.platforms[..])
+            }
+            (From::Layout(l), _, None) => (Store::Layout(l), &item.source, &item.platforms[..]),
         };
         let bar = bar(text, &label);
         let copied = copy_image(
             &src,
-            &item.source,
-            &item.platforms,
+            source,
+            platforms,
             &Store::Registry(&ecr.registry),
             &dest,
             &item.tag,
@@ -138,8 +151,13 @@ pub(super) async fn push_items(
             out(&format!("{}\n", line(&label, &report, &scan, gate, t0.elapsed())));
         }
         // A classic repository's chart: its .tgz's URL and digest are its source.
+        // Promoted from quarantine: the source digest is the lock's, not the copy's.
+        let source_digest = match (&promoted, &item.source.digest) {
+            (Some(_), Some(d)) => d.clone(),
+            _ => report.source_digest.clone(),
+        };
         let (source, source_digest) = super::charts::fetched_source(item)
-            .unwrap_or_else(|| (item.written.clone(), report.source_digest.clone()));
+            .unwrap_or_else(|| (item.written.clone(), source_digest));
         outcomes.push(Outcome {
             entry: LockEntry {
                 source,
@@ -159,6 +177,7 @@ pub(super) async fn push_items(
             blobs_copied: report.blobs_copied,
             blobs_present: report.blobs_present,
             up_to_date: report.up_to_date,
+            promoted_from: promoted.map(|p| p.repository),
             seconds: t0.elapsed().as_secs_f64(),
             error: None,
         });
@@ -210,6 +229,32 @@ pub(super) async fn push_items(
     Ok(if failed > 0 { ExitStatus::Failed } else { ExitStatus::Success })
 }
 
+/// Where an approved item can be promoted from: its quarantine repository, when that
+/// still holds the approved digest. `None` sends the copy to the source, by that digest
+/// (the same bytes): the copy was expired from quarantine (a lifecycle rule), or the
+/// HEAD was refused (the endpoint policy of a VPC holding a cluster does not let it pull
+/// from quarantine).
+async fn quarantined_copy(ecr: &Ecr<'_>, item: &Item) -> Option<ImageRef> {
+    let (q, digest) = (item.quarantined.as_ref()?, item.expect.as_ref()?);
+    let at = Ref::Digest(digest.clone());
+    match Store::Registry(&ecr.registry).manifest_digest(q, &at).await {
+        Ok(Some(_)) => Some(ImageRef {
+            registry: ecr.login.host.clone(),
+            repository: q.clone(),
+            tag: None,
+            digest: Some(digest.clone()),
+        }),
+        Ok(None) => {
+            tracing::info!(repository = %q, %digest, "not in quarantine any more: copied from its source");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(repository = %q, %digest, error = %e, "cannot read quarantine: copied from its source");
+            None
+        }
+    }
+}
+
 pub(super) fn failed_outcome(item: &Item, error: &str, t0: Instant) -> Outcome {
     Outcome {
         entry: LockEntry {
@@ -230,6 +275,7 @@ pub(super) fn failed_outcome(item: &Item, error: &str, t0: Instant) -> Outcome {
         blobs_copied: 0,
         blobs_present: 0,
         up_to_date: false,
+        promoted_from: None,
         seconds: t0.elapsed().as_secs_f64(),
         error: Some(error.to_string()),
     }
