@@ -14,6 +14,7 @@
 //!   Hauler issues record it), streamed, with their size and digest, which the registry
 //!   checks; blobs coming down are checked against their digest as they stream.
 
+pub mod auth;
 pub mod chart_images;
 pub mod copy;
 pub mod helm;
@@ -29,6 +30,21 @@ pub use lock::{ChartRepoSource, Gate, Lock, LockEntry, ScanSummary};
 pub use registry::{Registry, RegistryOptions};
 pub use severity::Severity;
 pub use store::{Ref, Store};
+
+impl ArtifactError {
+    /// The registry refused the credentials sent, or wanted some and got none.
+    pub fn is_unauthorized(&self) -> bool {
+        use oci_client::errors::OciDistributionError as E;
+        match self {
+            ArtifactError::Registry { source, .. } => matches!(
+                source.as_ref(),
+                E::UnauthorizedError { .. } | E::ServerError { code: 401, .. }
+            ),
+            ArtifactError::ChartRepo { message, .. } => message.contains("401 Unauthorized"),
+            _ => false,
+        }
+    }
+}
 
 /// Why a copy failed.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +73,9 @@ pub enum ArtifactError {
     /// says.
     #[error("{url}: {message}")]
     ChartRepo { url: String, message: String },
+    /// A credentials file (or helper) cannot be read, or its entry for a host is broken.
+    #[error("credentials: {path}: {message}")]
+    Credentials { path: String, message: String },
     /// The lock file cannot be read or written.
     #[error("{path}: {message}")]
     Lock { path: String, message: String },

@@ -6,6 +6,8 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -363,6 +365,104 @@ pub async fn slow_proxy(upstream: &str, bytes_per_sec: u64) -> Result<String, Oc
         }
     });
     Ok(host)
+}
+
+/// A registry in front of `upstream` (`host:port`) that wants HTTP Basic credentials on
+/// every request, as a private registry does: without them, or with others, it answers
+/// 401 with a `Basic` challenge (distribution's htpasswd answer) and forwards nothing.
+pub struct AuthProxy {
+    /// `127.0.0.1:port`.
+    pub host: String,
+    /// Requests forwarded, with the right credentials.
+    pub authorized: Arc<AtomicUsize>,
+    /// Requests refused.
+    pub refused: Arc<AtomicUsize>,
+}
+
+/// Starts an [`AuthProxy`]; it runs until the runtime that started it ends.
+pub async fn auth_proxy(upstream: &str, user: &str, password: &str) -> Result<AuthProxy, OciError> {
+    use base64::Engine;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener =
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| fail("proxy bind", e))?;
+    let host = listener.local_addr().map_err(|e| fail("proxy addr", e))?.to_string();
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let expected = format!("Basic {token}");
+    let (authorized, refused) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (ok_count, no_count) = (authorized.clone(), refused.clone());
+    let upstream = upstream.to_string();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (upstream, expected) = (upstream.clone(), expected.clone());
+            let (ok_count, no_count) = (ok_count.clone(), no_count.clone());
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                let (mut cr, cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let cw = Arc::new(tokio::sync::Mutex::new(cw));
+                let down_w = cw.clone();
+                let down = tokio::spawn(async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n @ 1..) = sr.read(&mut buf).await {
+                        if down_w.lock().await.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                // Request by request (clients send the next one once answered): its head
+                // read and checked, then it and its body forwarded, or refused.
+                let mut pending: Vec<u8> = Vec::new();
+                let mut buf = vec![0u8; 64 * 1024];
+                'requests: loop {
+                    let end = loop {
+                        if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break 'requests,
+                            Ok(n) => pending.extend_from_slice(&buf[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&pending[..end]).to_string();
+                    // Header names are case-insensitive (RFC 9110 5.1), values not.
+                    let header = |name: &str| {
+                        head.lines().find_map(|l| {
+                            let (n, v) = l.split_once(':')?;
+                            n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                        })
+                    };
+                    let body: usize =
+                        header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+                    while pending.len() < end + body {
+                        match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break 'requests,
+                            Ok(n) => pending.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let request: Vec<u8> = pending.drain(..end + body).collect();
+                    if header("authorization").as_deref() == Some(expected.as_str()) {
+                        ok_count.fetch_add(1, Ordering::SeqCst);
+                        if sw.write_all(&request).await.is_err() {
+                            break;
+                        }
+                    } else {
+                        no_count.fetch_add(1, Ordering::SeqCst);
+                        let refusal = "HTTP/1.1 401 Unauthorized\r\n\
+                             WWW-Authenticate: Basic realm=\"airgap-test\"\r\n\
+                             Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+                        if cw.lock().await.write_all(refusal.as_bytes()).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                let _ = sw.shutdown().await;
+                down.abort();
+            });
+        }
+    });
+    Ok(AuthProxy { host, authorized, refused })
 }
 
 /// A Helm chart as an OCI artifact (Helm's `helm push` form: a config of media type

@@ -6,6 +6,7 @@
 use bytes::Bytes;
 use serde_json::Value as J;
 
+use crate::auth::Credentials;
 use crate::copy::{sha256, OCI_MANIFEST};
 use crate::layout::Layout;
 use crate::store::{Ref, Store};
@@ -148,6 +149,7 @@ pub struct FetchedChart {
 /// An HTTP(S) client for chart repositories.
 pub struct ChartRepos {
     http: reqwest::Client,
+    creds: Credentials,
 }
 
 impl Default for ChartRepos {
@@ -157,19 +159,36 @@ impl Default for ChartRepos {
 }
 
 impl ChartRepos {
+    /// Anonymous, as public chart repositories are read.
     pub fn new() -> ChartRepos {
+        Self::with_credentials(Credentials::none())
+    }
+
+    /// With `creds`, each request sends the credentials of its own host only (helm's
+    /// default: a chart's URL on another host does not get the repository's password).
+    pub fn with_credentials(creds: Credentials) -> ChartRepos {
         let http = reqwest::Client::builder()
             .user_agent(concat!("airgapctl/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(std::time::Duration::from_secs(10))
             .timeout(std::time::Duration::from_secs(300))
             .build()
             .expect("an HTTP client");
-        ChartRepos { http }
+        ChartRepos { http, creds }
     }
 
     async fn get(&self, url: &str, limit: usize) -> Result<Bytes, ArtifactError> {
-        let mut resp =
-            self.http.get(url).send().await.map_err(|e| repo_err(url, format!("GET: {e}")))?;
+        let mut req = self.http.get(url);
+        let parsed = reqwest::Url::parse(url).map_err(|e| repo_err(url, e.to_string()))?;
+        if let Some(host) = parsed.host_str() {
+            let host = match parsed.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            };
+            if let Some((user, password)) = self.creds.for_host(&host)? {
+                req = req.basic_auth(user, Some(password));
+            }
+        }
+        let mut resp = req.send().await.map_err(|e| repo_err(url, format!("GET: {e}")))?;
         if !resp.status().is_success() {
             return Err(repo_err(url, format!("GET answered {}", resp.status())));
         }

@@ -42,6 +42,9 @@ pub struct ExportArgs {
     /// Add the images the manifest's charts deploy (see `sync --with-chart-images`).
     #[arg(long, conflicts_with = "approved")]
     pub with_chart_images: bool,
+    /// Credentials for the sources, before the usual auth files (see `sync --authfile`).
+    #[arg(long, value_name = "FILE")]
+    pub authfile: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +113,13 @@ pub struct SyncArgs {
     /// lock lists them already.
     #[arg(long, conflicts_with = "approved")]
     pub with_chart_images: bool,
+    /// Credentials for the source registries and chart repositories: a docker
+    /// `config.json` or containers `auth.json`, asked before `$REGISTRY_AUTH_FILE`,
+    /// `$XDG_RUNTIME_DIR/containers/auth.json`, `~/.config/containers/auth.json` and
+    /// `~/.docker/config.json` (credential helpers included). Hosts without an entry
+    /// are reached anonymously.
+    #[arg(long, value_name = "FILE")]
+    pub authfile: Option<PathBuf>,
     #[command(flatten)]
     pub gate: GateArgs,
 }

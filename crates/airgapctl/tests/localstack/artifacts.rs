@@ -860,3 +860,116 @@ async fn unapproved_images_stay_in_quarantine_under_enhanced_scanning() {
     let promoted = digests("mirror/app").await;
     assert!(promoted.contains(&app.index_digest) && promoted.contains(&app.images[0].1));
 }
+
+/// A source registry and a classic chart repository that want credentials (issue 17:
+/// sources are not all public): an anonymous sync is refused by both and says so;
+/// `--authfile` with a containers `auth.json` entry for each host copies the image and
+/// the chart; a docker `config.json` naming a credential helper (`docker-credential-<name>
+/// get`, the host on its stdin) serves the re-run, which copies nothing but still reads
+/// both sources with the helper's password.
+#[tokio::test(flavor = "multi_thread")]
+async fn private_sources_are_read_with_the_users_registry_credentials() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::atomic::Ordering;
+    const PASSWORD: &str = "s3cret:with-colon";
+    let (_ls, a, cli) = fixture("pvt", "artifacts-private").await;
+    let reg = LocalRegistry::start(&cli.dir().join("registry")).expect("docker-registry");
+    let app =
+        oci::build_image(cli.dir(), "1.0", &["linux/amd64"], &format!("{}-pvt", a.id())).unwrap();
+    oci::push(&app, &format!("{}/demo/app:1.0", reg.host)).unwrap();
+    let private = oci::auth_proxy(&reg.host, "ci", PASSWORD).await.unwrap();
+    let repo_dir = cli.dir().join("chart-repo");
+    std::fs::create_dir_all(&repo_dir).unwrap();
+    let chart = oci::build_repo_chart(&repo_dir, "demo", "0.2.0", "", "replicas: 1\n").unwrap();
+    oci::write_chart_index(&repo_dir, &[&chart]).unwrap();
+    let server = airgap_testkit::serve::StaticServer::start(&repo_dir).unwrap();
+    let upstream = server.url.trim_start_matches("http://").trim_end_matches('/');
+    let charts = oci::auth_proxy(upstream, "ci", PASSWORD).await.unwrap();
+    cli.write(
+        "artifacts.yaml",
+        &format!(
+            "apiVersion: airgapctl.dev/v1alpha1\nkind: Artifacts\nblueprint: bp.yaml\n\
+             plainHttp: [\"{h}\"]\n\
+             images:\n  - {{ source: \"{h}/demo/app:1.0\", repository: mirror/app }}\n\
+             charts:\n  - {{ repo: \"http://{c}/\", chart: demo, version: 0.2.0, repository: charts/demo }}\n",
+            h = private.host,
+            c = charts.host,
+        ),
+    );
+    let sync = ["artifacts", "sync", "-f", "artifacts.yaml", "--output", "json"];
+    let entry = |r: &Value, repository: &str| -> Value {
+        let arts = r["artifacts"].as_array().unwrap();
+        arts.iter().find(|x| x["repository"] == repository).unwrap().clone()
+    };
+
+    let run = cli.run(&sync);
+    check(&run, 1, "anonymous sync");
+    let report = json_of(&run);
+    let e = entry(&report, "mirror/app")["error"].to_string();
+    assert!(e.contains(&private.host) && e.contains("Not authorized"), "{report}");
+    let e = entry(&report, "charts/demo")["error"].to_string();
+    assert!(e.contains(&charts.host) && e.contains("401"), "{report}");
+    for repository in ["mirror/app", "charts/demo"] {
+        let e = entry(&report, repository)["error"].to_string();
+        assert!(e.contains("docker login") && e.contains("--authfile"), "the way out: {e}");
+    }
+    for p in [&private, &charts] {
+        assert_eq!(p.authorized.load(Ordering::SeqCst), 0);
+        assert!(p.refused.load(Ordering::SeqCst) > 0);
+    }
+
+    // One entry as `auth` (base64 of user:password), one as username and password under
+    // a URL, as older docker versions wrote them.
+    let token = aws_smithy_types::base64::encode(format!("ci:{PASSWORD}"));
+    cli.write(
+        "auth.json",
+        &format!(
+            r#"{{"auths": {{"{}": {{"auth": "{token}"}},
+                "http://{}/": {{"username": "ci", "password": "{PASSWORD}"}}}}}}"#,
+            private.host, charts.host
+        ),
+    );
+    let with_file = ["sync", "-f", "artifacts.yaml", "--authfile", "auth.json"];
+    let report = artifacts_json(&cli, &with_file, 0, "sync with --authfile");
+    let image = entry(&report, "mirror/app");
+    assert_eq!(image["digest"], app.index_digest, "{report}");
+    assert!(image["bytesCopied"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(entry(&report, "charts/demo")["sourceDigest"], chart.digest, "{report}");
+    let read = private.authorized.load(Ordering::SeqCst);
+    let read_charts = charts.authorized.load(Ordering::SeqCst);
+    assert!(read > 0 && read_charts > 0);
+
+    let bin = cli.dir().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-airgaptest");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread host\n\
+             [ \"$host\" = \"{}\" ] || [ \"$host\" = \"{}\" ] || \
+             {{ echo \"credentials not found in native keychain\"; exit 1; }}\n\
+             echo '{{\"ServerURL\":\"'\"$host\"'\",\"Username\":\"ci\",\"Secret\":\"{PASSWORD}\"}}'\n",
+            private.host, charts.host
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let docker = cli.dir().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"credHelpers": {{"{}": "airgaptest", "{}": "airgaptest"}}}}"#,
+            private.host, charts.host
+        ),
+    )
+    .unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let run =
+        cli.run_env(&sync, &[("DOCKER_CONFIG", docker.to_str().unwrap()), ("PATH", path.as_str())]);
+    check(&run, 0, "re-run with a credential helper");
+    let report = json_of(&run);
+    assert_eq!(report["bytesCopied"], 0, "{report}");
+    assert!(private.authorized.load(Ordering::SeqCst) > read, "the re-run read the registry");
+    assert!(charts.authorized.load(Ordering::SeqCst) > read_charts, "and the chart repository");
+}

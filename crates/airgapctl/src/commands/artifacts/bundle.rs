@@ -19,7 +19,7 @@ pub(super) async fn export(args: &ExportArgs, global: &Global) -> CmdResult {
     let layout_dir = if is_tar(&args.to) { work_dir(&args.to) } else { args.to.clone() };
     let layout = airgap_artifacts::Layout::create(&layout_dir)
         .map_err(|e| Failure::failed(miette!("{e}")))?;
-    let plain: Vec<String> = manifest.plain_http.iter().map(|s| s.value.clone()).collect();
+    let sources = Sources::new(&manifest, args.authfile.as_deref())?;
     let text = global.output == Output::Text;
     let declared: Vec<&str> = bp
         .registries
@@ -27,7 +27,8 @@ pub(super) async fn export(args: &ExportArgs, global: &Global) -> CmdResult {
         .flat_map(|r| r.repositories.iter().map(|s| s.value.as_str()))
         .collect();
     let (staging, found) =
-        super::charts::prepare(&mut items, &plain, &declared, args.with_chart_images, text).await?;
+        super::charts::prepare(&mut items, &sources, &declared, args.with_chart_images, text)
+            .await?;
     let mut reports = Vec::new();
     let mut failed = 0;
     for item in &items {
@@ -39,7 +40,7 @@ pub(super) async fn export(args: &ExportArgs, global: &Global) -> CmdResult {
             }
             continue;
         }
-        let registry = super::source_registry(item, &plain);
+        let registry = sources.registry(item)?;
         let bar = bar(text, &label);
         let src = match &staging {
             Some(s) if item.repo_chart.is_some() => Store::Layout(&s.layout),
@@ -83,6 +84,7 @@ pub(super) async fn export(args: &ExportArgs, global: &Global) -> CmdResult {
             }
             Err(e) => {
                 failed += 1;
+                let e = super::explain(&e, &item.source.registry);
                 if text {
                     out(&format!("{label:<40} FAILED: {e}\n"));
                 }

@@ -76,13 +76,13 @@ pub(super) struct Found {
 /// anything is copied.
 pub(super) async fn prepare(
     items: &mut Vec<Item>,
-    plain: &[String],
+    sources: &Sources,
     declared: &[&str],
     with_images: bool,
     text: bool,
 ) -> Result<(Option<Staging>, Vec<Found>), Failure> {
     let mut staging: Option<Staging> = None;
-    let repos = ChartRepos::new();
+    let repos = ChartRepos::with_credentials(sources.creds.clone());
     let mut archives: Vec<(String, Vec<u8>)> = Vec::new();
     for item in items.iter_mut() {
         let label = format!("{}:{}", item.repository, item.tag);
@@ -108,10 +108,10 @@ pub(super) async fn prepare(
                         archives.push((label, f.tgz.to_vec()));
                     }
                 }
-                Err(e) => rc.fetched = Some(Err(e.to_string())),
+                Err(e) => rc.fetched = Some(Err(super::explain(&e, &rc.source.repo))),
             }
         } else if with_images && item.chart {
-            let registry = super::source_registry(item, plain);
+            let registry = sources.registry(item)?;
             let at = match (&item.source.digest, &item.source.tag) {
                 (Some(d), _) => Ref::Digest(d.clone()),
                 (None, t) => Ref::Tag(t.clone().unwrap_or_else(|| "latest".into())),

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
+use airgap_artifacts::auth::Credentials;
 use airgap_artifacts::{
     copy_image, CopyReport, Gate, Lock, LockEntry, PlatformImage, Registry, RegistryOptions,
     ScanSummary, Severity, Store,
@@ -81,11 +82,49 @@ struct Outcome {
     error: Option<String>,
 }
 
-/// The registry an item is copied from, anonymously: over plain HTTP when the manifest's
-/// `plainHttp` names it.
-fn source_registry(item: &Item, plain: &[String]) -> Registry {
-    let plain_http = plain.contains(&item.source.registry);
-    Registry::new(&item.source.registry, &RegistryOptions { plain_http, proxy: None, basic: None })
+/// A failed copy or fetch, with the way out when a source refused to be read anonymously
+/// or with the credentials found.
+fn explain(e: &airgap_artifacts::ArtifactError, source_host: &str) -> String {
+    let from_source = match e {
+        airgap_artifacts::ArtifactError::Registry { registry, .. } => registry == source_host,
+        _ => true,
+    };
+    if e.is_unauthorized() && from_source {
+        format!(
+            "{e} (the source wants credentials: `docker login` or `podman login` to it, or \
+             name an auth file with --authfile)"
+        )
+    } else {
+        e.to_string()
+    }
+}
+
+/// How the sources (registries and chart repositories) are reached: the hosts the
+/// manifest's `plainHttp` names over HTTP, each with its credentials from the docker or
+/// containers auth files (`--authfile` first), anonymous where they have none.
+struct Sources {
+    plain: Vec<String>,
+    creds: Credentials,
+}
+
+impl Sources {
+    fn new(
+        manifest: &airgap_blueprint::Artifacts,
+        authfile: Option<&Path>,
+    ) -> Result<Sources, Failure> {
+        let creds =
+            Credentials::discover(authfile).map_err(|e| Failure::invalid(miette!("{e}")))?;
+        let plain = manifest.plain_http.iter().map(|s| s.value.clone()).collect();
+        Ok(Sources { plain, creds })
+    }
+
+    /// The registry an item is copied from.
+    fn registry(&self, item: &Item) -> Result<Registry, Failure> {
+        let host = &item.source.registry;
+        let basic = self.creds.for_host(host).map_err(|e| Failure::invalid(miette!("{e}")))?;
+        let plain_http = self.plain.contains(host);
+        Ok(Registry::new(host, &RegistryOptions { plain_http, proxy: None, basic }))
+    }
 }
 
 fn read_manifest(path: &Path) -> Result<airgap_blueprint::Artifacts, Failure> {
@@ -345,8 +384,8 @@ fn layout_ref(repository: &str, tag: &str, digest: Option<&str>) -> ImageRef {
 
 /// Where a run's images come from.
 enum From<'a> {
-    /// Their registries; these hosts over plain HTTP.
-    Registries(Vec<String>),
+    /// Their registries and chart repositories.
+    Registries(Sources),
     Layout(&'a airgap_artifacts::Layout),
 }
 

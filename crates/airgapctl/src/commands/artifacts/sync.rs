@@ -9,11 +9,11 @@ pub(super) async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
     let (mut run, loaded, mut items) =
         Run::start(&args.file, &args.lock, args.approved.as_deref(), &args.gate, false, global)
             .await?;
-    let plain: Vec<String> = loaded.manifest.plain_http.iter().map(|s| s.value.clone()).collect();
+    let sources = Sources::new(&loaded.manifest, args.authfile.as_deref())?;
     let declared = loaded.pulled_from();
     let (staging, found) = super::charts::prepare(
         &mut items,
-        &plain,
+        &sources,
         &declared,
         args.with_chart_images,
         global.output == Output::Text,
@@ -21,7 +21,7 @@ pub(super) async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
     .await?;
     run.chart_images = found;
     let staged = staging.as_ref().map(|s| &s.layout);
-    push_items(&loaded, &items, From::Registries(plain), staged, &run, global).await
+    push_items(&loaded, &items, From::Registries(sources), staged, &run, global).await
 }
 
 pub(super) fn read_lock(path: Option<&Path>) -> Result<Option<Lock>, Failure> {
@@ -84,8 +84,8 @@ pub(super) async fn push_items(
             (From::Registries(_), Some(l), None) if item.repo_chart.is_some() => {
                 (Store::Layout(l), &item.source, &item.platforms[..])
             }
-            (From::Registries(plain), _, None) => {
-                registry = super::source_registry(item, plain);
+            (From::Registries(sources), _, None) => {
+                registry = sources.registry(item)?;
                 (Store::Registry(&registry), &item.source, &item.platforms[..])
             }
             (From::Layout(l), _, None) => (Store::Layout(l), &item.source, &item.platforms[..]),
@@ -105,10 +105,11 @@ pub(super) async fn push_items(
         let report = match copied {
             Ok(r) => r,
             Err(e) => {
+                let e = super::explain(&e, &source.registry);
                 if text {
                     out(&format!("{label:<40} FAILED: {e}\n"));
                 }
-                outcomes.push(failed_outcome(item, &e.to_string(), t0));
+                outcomes.push(failed_outcome(item, &e, t0));
                 continue;
             }
         };
