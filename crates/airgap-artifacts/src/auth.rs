@@ -49,6 +49,8 @@ struct AuthEntry {
 #[derive(Clone, Debug, Default)]
 pub struct Credentials {
     files: Vec<(PathBuf, AuthFile)>,
+    /// Where credential helpers are looked for; `None`: on `PATH`, as docker does.
+    helper_dir: Option<PathBuf>,
 }
 
 impl Credentials {
@@ -76,7 +78,7 @@ impl Credentials {
         for p in paths.into_iter().filter(|p| p.is_file()) {
             files.push((p.clone(), read(&p)?));
         }
-        Ok(Credentials { files })
+        Ok(Credentials { files, helper_dir: None })
     }
 
     /// The credentials for `host` (`host[:port]`), or `None` to go anonymous.
@@ -85,19 +87,60 @@ impl Credentials {
         for (path, file) in &self.files {
             let hit = |k: &String| wanted.contains(&normalize(k));
             if let Some((_, helper)) = file.cred_helpers.iter().find(|(k, _)| hit(k)) {
-                return helper_get(helper, host).map(Some);
+                return self.helper_get(helper, host).map(Some);
             }
-            if let Some((_, e)) = file.auths.iter().find(|(k, _)| hit(k)) {
+            // An empty entry is docker's marker that its credential store holds the
+            // secret (`docker login` with `credsStore` writes `{}`).
+            let filled = |e: &AuthEntry| {
+                e.auth.as_deref().is_some_and(|a| !a.is_empty())
+                    || e.username.is_some()
+                    || e.password.is_some()
+            };
+            if let Some((_, e)) = file.auths.iter().find(|(k, e)| hit(k) && filled(e)) {
                 return entry(path, host, e).map(Some);
             }
             if let Some(store) = &file.creds_store {
                 // A store without this host's credentials: anonymous, as docker goes.
-                if let Ok(found) = helper_get(store, host) {
+                if let Ok(found) = self.helper_get(store, host) {
                     return Ok(Some(found));
                 }
             }
         }
         Ok(None)
+    }
+
+    /// `docker-credential-<name> get`, the host on its standard input.
+    fn helper_get(&self, name: &str, host: &str) -> Result<Basic, ArtifactError> {
+        let program = format!("docker-credential-{name}");
+        let path = match &self.helper_dir {
+            Some(d) => d.join(&program),
+            None => PathBuf::from(&program),
+        };
+        let err = |message: String| ArtifactError::Credentials { path: program.clone(), message };
+        let mut child = Command::new(&path)
+            .arg("get")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| err(format!("cannot run it: {e}")))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(host.as_bytes()).map_err(|e| err(e.to_string()))?;
+        }
+        let out = child.wait_with_output().map_err(|e| err(e.to_string()))?;
+        if !out.status.success() {
+            let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            return Err(err(format!("no credentials for {host}: {said}")));
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Answer {
+            username: String,
+            secret: String,
+        }
+        let a: Answer = serde_json::from_slice(&out.stdout)
+            .map_err(|e| err(format!("an answer that is not its protocol's JSON: {e}")))?;
+        Ok((a.username, a.secret))
     }
 }
 
@@ -146,44 +189,13 @@ fn entry(path: &Path, host: &str, e: &AuthEntry) -> Result<Basic, ArtifactError>
     }
 }
 
-/// `docker-credential-<name> get`, the host on its standard input.
-fn helper_get(name: &str, host: &str) -> Result<Basic, ArtifactError> {
-    let program = format!("docker-credential-{name}");
-    let err = |message: String| ArtifactError::Credentials { path: program.clone(), message };
-    let mut child = Command::new(&program)
-        .arg("get")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| err(format!("cannot run it: {e}")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(host.as_bytes()).map_err(|e| err(e.to_string()))?;
-    }
-    let out = child.wait_with_output().map_err(|e| err(e.to_string()))?;
-    if !out.status.success() {
-        let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        return Err(err(format!("no credentials for {host}: {said}")));
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Answer {
-        username: String,
-        secret: String,
-    }
-    let a: Answer = serde_json::from_slice(&out.stdout)
-        .map_err(|e| err(format!("an answer that is not its protocol's JSON: {e}")))?;
-    Ok((a.username, a.secret))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn creds(json: &str) -> Credentials {
-        Credentials {
-            files: vec![(PathBuf::from("auth.json"), serde_json::from_str(json).unwrap())],
-        }
+        let file = serde_json::from_str(json).unwrap();
+        Credentials { files: vec![(PathBuf::from("auth.json"), file)], helper_dir: None }
     }
 
     #[test]
@@ -212,9 +224,37 @@ mod tests {
         let c = creds(r#"{"auths": {"quay.io": {"auth": "not base64!"}}}"#);
         let e = c.for_host("quay.io").unwrap_err().to_string();
         assert!(e.contains("auth.json") && e.contains("quay.io") && e.contains("base64"), "{e}");
-        let c = creds(r#"{"auths": {"quay.io": {}}}"#);
+        let c = creds(r#"{"auths": {"quay.io": {"username": "u"}}}"#);
         let e = c.for_host("quay.io").unwrap_err().to_string();
         assert!(e.contains("neither"), "{e}");
+        // docker's marker for a credential store, with no store to ask: anonymous.
+        let c = creds(r#"{"auths": {"quay.io": {}}}"#);
+        assert_eq!(c.for_host("quay.io").unwrap(), None);
+    }
+
+    /// Docker Desktop's form: `auths` holds empty markers, `credsStore` the secrets; a
+    /// host the store does not know is reached anonymously.
+    #[test]
+    fn a_credential_store_answers_for_the_hosts_it_knows() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("airgap-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let helper = dir.join("docker-credential-airgapteststore");
+        std::fs::write(
+            &helper,
+            "#!/bin/sh\nread host\n[ \"$host\" = registry.example.com ] || exit 1\n\
+             echo '{\"Username\":\"<token>\",\"Secret\":\"t0k\"}'\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let c = Credentials {
+            helper_dir: Some(dir.clone()),
+            ..creds(r#"{"auths": {"registry.example.com": {}}, "credsStore": "airgapteststore"}"#)
+        };
+        let found = c.for_host("registry.example.com").unwrap();
+        assert_eq!(found, Some(("<token>".into(), "t0k".into())));
+        assert_eq!(c.for_host("quay.io").unwrap(), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
