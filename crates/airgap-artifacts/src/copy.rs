@@ -51,10 +51,31 @@ pub struct CopyReport {
     pub bytes_copied: u64,
     pub blobs_copied: usize,
     pub blobs_present: usize,
+    /// Blobs the target registry mounted from the source repository (same registry),
+    /// sending no bytes.
+    pub blobs_mounted: usize,
     pub manifests_copied: usize,
     /// The target had the tag on this digest already: nothing was read beyond the
     /// source's manifest.
     pub up_to_date: bool,
+}
+
+/// What became of one blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BlobDone {
+    Copied,
+    Present,
+    Mounted,
+}
+
+impl CopyReport {
+    fn count(&mut self, done: BlobDone) {
+        match done {
+            BlobDone::Copied => self.blobs_copied += 1,
+            BlobDone::Present => self.blobs_present += 1,
+            BlobDone::Mounted => self.blobs_mounted += 1,
+        }
+    }
 }
 
 pub(crate) fn sha256(bytes: &[u8]) -> String {
@@ -160,16 +181,28 @@ impl Ctx<'_> {
         Ok((bytes, digest))
     }
 
-    /// One blob: HEAD at the target first; else streamed from the source (checked
-    /// against its digest as it comes) into one monolithic PUT (checked by the target).
-    async fn blob(&self, blob: &Blob) -> Result<bool, ArtifactError> {
+    /// One blob: HEAD at the target first; else, within one registry, a mount from the
+    /// source repository; else streamed from the source (checked against its digest as
+    /// it comes) into one monolithic PUT (checked by the target).
+    async fn blob(&self, blob: &Blob) -> Result<BlobDone, ArtifactError> {
         if self.dst.blob_exists(self.dst_repo, &blob.digest).await? {
             (self.progress)(Progress::Blob {
                 digest: blob.digest.clone(),
                 bytes: blob.size,
                 skipped: true,
             });
-            return Ok(false);
+            return Ok(BlobDone::Present);
+        }
+        if self.src.same_registry(self.dst)
+            && self.src_repo != self.dst_repo
+            && self.dst.mount_blob(self.dst_repo, self.src_repo, &blob.digest).await
+        {
+            (self.progress)(Progress::Blob {
+                digest: blob.digest.clone(),
+                bytes: blob.size,
+                skipped: true,
+            });
+            return Ok(BlobDone::Mounted);
         }
         let stream = self.src.blob(self.src_repo, &blob.digest).await?;
         let counted = Arc::new(AtomicU64::new(0));
@@ -188,7 +221,7 @@ impl Ctx<'_> {
             bytes: sent,
             skipped: false,
         });
-        Ok(true)
+        Ok(BlobDone::Copied)
     }
 
     /// An image manifest (by digest) and its blobs, unless the target has it.
@@ -211,16 +244,12 @@ impl Ctx<'_> {
         }
         let blobs = blobs_of(digest, &doc)?;
         // A few blobs at a time: layers are large, and the machine's link is the limit.
-        let results: Vec<bool> = futures_util::stream::iter(blobs.iter().map(|b| self.blob(b)))
+        let results: Vec<BlobDone> = futures_util::stream::iter(blobs.iter().map(|b| self.blob(b)))
             .buffer_unordered(4)
             .try_collect()
             .await?;
-        for copied in results {
-            if copied {
-                report.blobs_copied += 1;
-            } else {
-                report.blobs_present += 1;
-            }
+        for done in results {
+            report.count(done);
         }
         self.dst.put_manifest(self.dst_repo, &at, bytes, &mt).await?;
         report.manifests_copied += 1;
@@ -345,11 +374,7 @@ pub async fn copy_image(
         // A single image: its blobs, then the manifest by tag below.
         let blobs = blobs_of(&source.to_string(), &doc)?;
         for b in &blobs {
-            if ctx.blob(b).await? {
-                report.blobs_copied += 1;
-            } else {
-                report.blobs_present += 1;
-            }
+            report.count(ctx.blob(b).await?);
         }
     }
     dst.put_manifest(dst_repo, &at_tag, top_bytes, &media_type).await?;

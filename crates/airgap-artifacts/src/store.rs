@@ -114,6 +114,35 @@ impl Store<'_> {
         }
     }
 
+    /// Both the same registry (one host): a blob can be mounted from one repository into
+    /// another instead of copied.
+    pub fn same_registry(&self, other: &Store<'_>) -> bool {
+        matches!((self, other), (Store::Registry(a), Store::Registry(b)) if a.host == b.host)
+    }
+
+    /// Cross-repository mount of a blob the registry holds in `from` (OCI distribution
+    /// spec, "Mounting a blob from another repository"): true when the registry answered
+    /// 201. ECR mounts only with the registry's BLOB_MOUNTING setting ENABLED and between
+    /// repositories of one encryption (ECR user guide, "Blob mounting in Amazon ECR");
+    /// otherwise it answers 202 with an upload session, left to expire, and the blob is
+    /// copied.
+    pub async fn mount_blob(&self, repo: &str, from: &str, digest: &str) -> bool {
+        match self {
+            Store::Registry(r) => {
+                let (to, source) = (r.digest(repo, digest), r.digest(from, digest));
+                r.client.store_auth_if_needed(to.resolve_registry(), &r.auth).await;
+                match r.client.mount_blob(&to, &source, digest).await {
+                    Ok(()) => true,
+                    Err(e) => {
+                        tracing::debug!(%repo, %from, %digest, error = %e, "not mounted");
+                        false
+                    }
+                }
+            }
+            Store::Layout(_) => false,
+        }
+    }
+
     /// Stores a blob whole (one monolithic PUT on a registry).
     pub async fn put_blob(
         &self,

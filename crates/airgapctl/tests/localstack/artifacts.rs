@@ -859,6 +859,31 @@ async fn unapproved_images_stay_in_quarantine_under_enhanced_scanning() {
     assert_eq!(approved[0]["sourceDigest"], app.index_digest, "{report}");
     let promoted = digests("mirror/app").await;
     assert!(promoted.contains(&app.index_digest) && promoted.contains(&app.images[0].1));
+    // Without the registry's BLOB_MOUNTING setting ECR answers the mount with an upload
+    // session: the blobs were pulled from quarantine and pushed.
+    assert!(approved[0]["bytesCopied"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(approved[0]["blobsMounted"], 0, "{report}");
+
+    // With it, the same quarantined digest promoted into another declared repository (a
+    // lock naming mirror/tool) is mounted: no blob bytes sent.
+    ecr.put_account_setting().name("BLOB_MOUNTING").value("ENABLED").send().await.unwrap();
+    let mut relock: Value = serde_json::from_str(&std::fs::read_to_string(lock).unwrap()).unwrap();
+    for e in relock["artifacts"].as_array_mut().unwrap() {
+        e["repository"] = json!("mirror/tool");
+    }
+    cli.write("relock.json", &relock.to_string());
+    let relock = cli.dir().join("relock.json");
+    let report = artifacts_json(
+        &cli,
+        &["sync", "-f", "artifacts.yaml", "--approved", relock.to_str().unwrap()],
+        0,
+        "approved sync with blob mounting",
+    );
+    let mounted = &report["artifacts"][0];
+    assert_eq!(mounted["promotedFrom"], "quarantine/mirror/app", "{report}");
+    assert_eq!(mounted["bytesCopied"], 0, "{report}");
+    assert!(mounted["blobsMounted"].as_u64().unwrap() >= 2, "layer and config: {report}");
+    assert!(digests("mirror/tool").await.contains(&app.index_digest));
 }
 
 /// A source registry and a classic chart repository that want credentials (issue 17:

@@ -71,6 +71,8 @@ struct Outcome {
     bytes_copied: u64,
     blobs_copied: usize,
     blobs_present: usize,
+    /// Mounted from the quarantine repository (ECR's blob mounting), no bytes sent.
+    blobs_mounted: usize,
     up_to_date: bool,
     /// The quarantine repository an approved artifact was copied from (`None`: from its
     /// source).

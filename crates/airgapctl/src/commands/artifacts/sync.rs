@@ -177,6 +177,7 @@ pub(super) async fn push_items(
             bytes_copied: report.bytes_copied,
             blobs_copied: report.blobs_copied,
             blobs_present: report.blobs_present,
+            blobs_mounted: report.blobs_mounted,
             up_to_date: report.up_to_date,
             promoted_from: promoted.map(|p| p.repository),
             seconds: t0.elapsed().as_secs_f64(),
@@ -275,6 +276,7 @@ pub(super) fn failed_outcome(item: &Item, error: &str, t0: Instant) -> Outcome {
         bytes_copied: 0,
         blobs_copied: 0,
         blobs_present: 0,
+        blobs_mounted: 0,
         up_to_date: false,
         promoted_from: None,
         seconds: t0.elapsed().as_secs_f64(),
@@ -367,8 +369,12 @@ pub(super) fn line(
     let copy = if r.up_to_date {
         "up to date".to_string()
     } else {
+        let mounted = match r.blobs_mounted {
+            0 => String::new(),
+            n => format!(", {n} mounted"),
+        };
         format!(
-            "{} in {} blobs ({} there already)",
+            "{} in {} blobs ({} there already{mounted})",
             human_bytes(r.bytes_copied),
             r.blobs_copied,
             r.blobs_present
