@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use serde::Deserialize;
@@ -45,12 +46,16 @@ struct AuthEntry {
     password: Option<String>,
 }
 
-/// The credential files found, in the order they are asked.
+/// The credential files found, in the order they are asked. Clones share what was
+/// found per host.
 #[derive(Clone, Debug, Default)]
 pub struct Credentials {
     files: Vec<(PathBuf, AuthFile)>,
     /// Where credential helpers are looked for; `None`: on `PATH`, as docker does.
     helper_dir: Option<PathBuf>,
+    /// Each host's answer, once found: a helper is a process (docker-credential-ecr-login
+    /// calls AWS), and a sync asks for every artifact and every chart repository GET.
+    found: Arc<Mutex<BTreeMap<String, Option<Basic>>>>,
 }
 
 impl Credentials {
@@ -78,11 +83,21 @@ impl Credentials {
         for p in paths.into_iter().filter(|p| p.is_file()) {
             files.push((p.clone(), read(&p)?));
         }
-        Ok(Credentials { files, helper_dir: None })
+        Ok(Credentials { files, ..Credentials::default() })
     }
 
     /// The credentials for `host` (`host[:port]`), or `None` to go anonymous.
     pub fn for_host(&self, host: &str) -> Result<Option<Basic>, ArtifactError> {
+        let key = host.to_ascii_lowercase();
+        if let Some(known) = self.found.lock().expect("not poisoned").get(&key) {
+            return Ok(known.clone());
+        }
+        let answer = self.lookup(host)?;
+        self.found.lock().expect("not poisoned").insert(key, answer.clone());
+        Ok(answer)
+    }
+
+    fn lookup(&self, host: &str) -> Result<Option<Basic>, ArtifactError> {
         let wanted = aliases(host);
         for (path, file) in &self.files {
             let hit = |k: &String| wanted.contains(&normalize(k));
@@ -195,7 +210,7 @@ mod tests {
 
     fn creds(json: &str) -> Credentials {
         let file = serde_json::from_str(json).unwrap();
-        Credentials { files: vec![(PathBuf::from("auth.json"), file)], helper_dir: None }
+        Credentials { files: vec![(PathBuf::from("auth.json"), file)], ..Credentials::default() }
     }
 
     #[test]
@@ -240,10 +255,15 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("airgap-store-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let helper = dir.join("docker-credential-airgapteststore");
+        let calls = dir.join("calls");
         std::fs::write(
             &helper,
-            "#!/bin/sh\nread host\n[ \"$host\" = registry.example.com ] || exit 1\n\
-             echo '{\"Username\":\"<token>\",\"Secret\":\"t0k\"}'\n",
+            format!(
+                "#!/bin/sh\nread host\necho \"$host\" >> {}\n\
+                 [ \"$host\" = registry.example.com ] || exit 1\n\
+                 echo '{{\"Username\":\"<token>\",\"Secret\":\"t0k\"}}'\n",
+                calls.display()
+            ),
         )
         .unwrap();
         std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -254,6 +274,12 @@ mod tests {
         let found = c.for_host("registry.example.com").unwrap();
         assert_eq!(found, Some(("<token>".into(), "t0k".into())));
         assert_eq!(c.for_host("quay.io").unwrap(), None);
+        // Asked once per host, whoever asks again (a clone too: the chart repositories'
+        // client holds one).
+        assert_eq!(c.clone().for_host("Registry.Example.com").unwrap(), found);
+        assert_eq!(c.for_host("quay.io").unwrap(), None);
+        let asked = std::fs::read_to_string(&calls).unwrap();
+        assert_eq!(asked, "registry.example.com\nquay.io\n");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

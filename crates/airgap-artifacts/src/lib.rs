@@ -31,21 +31,6 @@ pub use registry::{Registry, RegistryOptions};
 pub use severity::Severity;
 pub use store::{Ref, Store};
 
-impl ArtifactError {
-    /// The registry refused the credentials sent, or wanted some and got none.
-    pub fn is_unauthorized(&self) -> bool {
-        use oci_client::errors::OciDistributionError as E;
-        match self {
-            ArtifactError::Registry { source, .. } => matches!(
-                source.as_ref(),
-                E::UnauthorizedError { .. } | E::ServerError { code: 401, .. }
-            ),
-            ArtifactError::ChartRepo { message, .. } => message.contains("401 Unauthorized"),
-            _ => false,
-        }
-    }
-}
-
 /// Why a copy failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ArtifactError {
@@ -73,10 +58,28 @@ pub enum ArtifactError {
     /// says.
     #[error("{url}: {message}")]
     ChartRepo { url: String, message: String },
+    /// A chart repository answered 401: it wants credentials, or others than those sent.
+    #[error("{url}: {message}")]
+    ChartRepoUnauthorized { url: String, message: String },
     /// A credentials file (or helper) cannot be read, or its entry for a host is broken.
     #[error("credentials: {path}: {message}")]
     Credentials { path: String, message: String },
     /// The lock file cannot be read or written.
     #[error("{path}: {message}")]
     Lock { path: String, message: String },
+}
+
+impl ArtifactError {
+    /// The source refused the credentials sent, or wanted some and got none.
+    pub fn is_unauthorized(&self) -> bool {
+        use oci_client::errors::OciDistributionError as E;
+        match self {
+            ArtifactError::Registry { source, .. } => matches!(
+                source.as_ref(),
+                E::UnauthorizedError { .. } | E::ServerError { code: 401, .. }
+            ),
+            ArtifactError::ChartRepoUnauthorized { .. } => true,
+            _ => false,
+        }
+    }
 }

@@ -77,6 +77,15 @@ fn hub_spoke_carves_every_vpc() {
 }
 
 /// hub-spoke declares no endpoint policy: the expansion writes them from `registries`.
+/// The policy document of the endpoint node `id`.
+fn endpoint_policy(g: &airgap_engine::Graph, id: &str) -> serde_json::Value {
+    let n = g.nodes().find(|n| n.id.as_str() == id).unwrap_or_else(|| panic!("{id}"));
+    match n.attrs.get("policy") {
+        Some(airgap_engine::Value::Str(text)) => serde_json::from_str(text).unwrap(),
+        other => panic!("{id}: policy {other:?}"),
+    }
+}
+
 /// The workload VPC (a cluster, another account) may pull exactly the two repositories
 /// and EKS's add-on images; the tooling VPC (the registry's account) may also push and
 /// scan them; both S3 gateways reach only the region's ECR layer bucket.
@@ -85,13 +94,7 @@ fn hub_spoke_endpoint_policies_name_exactly_its_repositories() {
     use serde_json::{json, Value};
     let bp = load("hub-spoke.yaml");
     let g = airgap_blueprint::expand(&bp).unwrap().seal().unwrap();
-    let policy = |id: &str| -> Value {
-        let n = g.nodes().find(|n| n.id.as_str() == id).unwrap_or_else(|| panic!("{id}"));
-        match n.attrs.get("policy") {
-            Some(airgap_engine::Value::Str(text)) => serde_json::from_str(text).unwrap(),
-            other => panic!("{id}: policy {other:?}"),
-        }
-    };
+    let policy = |id: &str| endpoint_policy(&g, id);
     let repos = json!([
         "arn:aws:ecr:eu-central-1:222222222222:repository/mirror/nginx",
         "arn:aws:ecr:eu-central-1:222222222222:repository/mirror/busybox"
@@ -157,12 +160,7 @@ fn quarantine_is_pulled_from_only_where_no_cluster_runs() {
         let bp = airgap_blueprint::parse("hub-spoke.yaml", text)
             .unwrap_or_else(|e| panic!("{:?}", miette::Report::new(e)));
         let g = airgap_blueprint::expand(&bp).unwrap().seal().unwrap();
-        let id = format!("vpc/{vpc}/endpoint/ecr.dkr");
-        let n = g.nodes().find(|n| n.id.as_str() == id).unwrap_or_else(|| panic!("{id}"));
-        let Some(airgap_engine::Value::Str(policy)) = n.attrs.get("policy") else {
-            panic!("{id}: {:?}", n.attrs)
-        };
-        let doc: Value = serde_json::from_str(policy).unwrap();
+        let doc = endpoint_policy(&g, &format!("vpc/{vpc}/endpoint/ecr.dkr"));
         let st = doc["Statement"].as_array().unwrap();
         st.iter().find(|s| s["Resource"].to_string().contains("quarantine")).cloned().unwrap()
     };

@@ -189,6 +189,10 @@ impl ChartRepos {
             }
         }
         let mut resp = req.send().await.map_err(|e| repo_err(url, format!("GET: {e}")))?;
+        if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
+            let message = format!("GET answered {}", resp.status());
+            return Err(ArtifactError::ChartRepoUnauthorized { url: url.to_string(), message });
+        }
         if !resp.status().is_success() {
             return Err(repo_err(url, format!("GET answered {}", resp.status())));
         }

@@ -153,7 +153,6 @@ impl Parser<'_> {
         Some(ImageEntry { source, repository, tag, platforms, chart, repo_chart: None })
     }
 
-    /// A chart of a classic chart repository: `repo`, `chart` and `version`, no `source`.
     /// An entry's `repository`, reported at its value when it is no ECR repository name.
     fn repository(&mut self, o: &super::Obj, noun: &str, example: &str) -> Spanned<String> {
         let repository = self.req_string(o, "repository", noun);
@@ -189,6 +188,7 @@ impl Parser<'_> {
         Some((t, valid))
     }
 
+    /// A chart of a classic chart repository: `repo`, `chart` and `version`, no `source`.
     fn repo_chart(&mut self, o: &super::Obj) -> Option<ImageEntry> {
         let noun = "a chart";
         if let Some((k, _)) = self.get(o, "source") {

@@ -151,12 +151,12 @@ pub(super) async fn push_items(
         if text {
             out(&format!("{}\n", line(&label, &report, &scan, gate, t0.elapsed())));
         }
-        // A classic repository's chart: its .tgz's URL and digest are its source.
         // Promoted from quarantine: the source digest is the lock's, not the copy's.
         let source_digest = match (&promoted, &item.source.digest) {
             (Some(_), Some(d)) => d.clone(),
             _ => report.source_digest.clone(),
         };
+        // A classic repository's chart: its .tgz's URL and digest are its source.
         let (source, source_digest) = super::charts::fetched_source(item)
             .unwrap_or_else(|| (item.written.clone(), source_digest));
         outcomes.push(Outcome {
