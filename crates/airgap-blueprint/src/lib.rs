@@ -22,6 +22,7 @@ pub mod model;
 mod parse;
 pub mod regions;
 mod schema;
+mod section;
 mod validate;
 mod yaml;
 

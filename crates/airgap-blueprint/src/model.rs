@@ -5,10 +5,13 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use airgap_section_derive::Section;
 use miette::SourceSpan;
+use serde_json::json;
 
 use crate::carve::Ipv4Net;
 use crate::diag::Source;
+use crate::regions;
 
 /// A value and the bytes of the blueprint it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -489,23 +492,30 @@ pub enum EndpointMode {
 }
 
 /// One private EKS cluster.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
+#[section(noun = "cluster", named)]
 pub struct Cluster {
     /// Unique cluster name.
+    #[section(schema = json!({ "pattern": "^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$" }))]
     pub name: Spanned<String>,
     /// The VPC it lives in.
     pub vpc: Spanned<String>,
     /// Kubernetes version; `None` = the EKS default.
+    #[section(schema = json!({ "type": ["string", "number"], "pattern": "^1\\.[1-9][0-9]?$" }))]
     pub version: Option<Spanned<String>>,
     /// CIDRs allowed to reach the private API endpoint.
     pub api_access_cidrs: Vec<Spanned<Ipv4Net>>,
     /// Envelope-encrypt secrets with a KMS key (default true).
+    #[section(default = true)]
     pub secrets_encryption: Spanned<bool>,
     /// Control plane log types.
+    #[section(schema = json!({ "uniqueItems": true, "items": { "enum": regions::CLUSTER_LOG_TYPES } }))]
     pub logging: Vec<Spanned<String>>,
     /// IAM principal ARNs granted cluster admin through access entries.
+    #[section(schema = json!({ "items": { "type": "string", "pattern": "^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(role|user)/" } }))]
     pub admins: Vec<Spanned<String>>,
     /// EKS add-ons.
+    #[section(schema = json!({ "uniqueItems": true, "items": { "enum": regions::ADDONS } }))]
     pub addons: Vec<Spanned<String>>,
     /// Existing IAM roles to use instead of creating them.
     pub roles: ClusterRoles,
@@ -514,26 +524,39 @@ pub struct Cluster {
 }
 
 /// `clusters[].roles`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Section)]
 pub struct ClusterRoles {
     /// Existing cluster role ARN.
+    #[section(schema = json!({ "pattern": ROLE_ARN }))]
     pub cluster: Option<Spanned<String>>,
     /// Existing node role ARN.
+    #[section(schema = json!({ "pattern": ROLE_ARN }))]
     pub node: Option<Spanned<String>>,
 }
 
+/// What an existing role's ARN looks like (schema only: the parser names what is wrong).
+const ROLE_ARN: &str = "^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/";
+
 /// One managed node group.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
+#[section(noun = "node group")]
 pub struct Nodegroup {
     /// Name, unique in its cluster.
+    #[section(schema = json!({ "pattern": "^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$" }))]
     pub name: Spanned<String>,
     /// Instance types (default `[m6i.large]`).
+    #[section(
+        default = vec!["m6i.large".into()],
+        schema = json!({ "minItems": 1, "items": { "type": "string", "pattern": "^[a-z][a-z0-9-]*\\.[a-z0-9]+$" } })
+    )]
     pub instance_types: Vec<Spanned<String>>,
     /// Scaling bounds.
     pub scaling: Scaling,
-    /// Which image the nodes boot.
+    /// Which image the nodes boot: one of the keys `amiType`, `launchTemplate`, `amiId`.
+    #[section(with = crate::parse::ami)]
     pub ami: Spanned<Ami>,
     /// Kubernetes labels.
+    #[section(schema = json!({ "additionalProperties": { "type": ["string", "number"] } }))]
     pub labels: Vec<(Spanned<String>, Spanned<String>)>,
     /// Kubernetes taints.
     pub taints: Vec<Taint>,
@@ -547,13 +570,16 @@ pub struct Nodegroup {
 pub use airgap_catalog::spec::MaxUnavailable;
 
 /// `nodegroups[].scaling` (defaults min 1, desired 2, max 3).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
 pub struct Scaling {
     /// Minimum size.
+    #[section(default = 1, min = 0, max = 1000)]
     pub min: Spanned<u32>,
     /// Desired size.
+    #[section(default = 2, min = 0, max = 1000)]
     pub desired: Spanned<u32>,
     /// Maximum size.
+    #[section(default = 3, min = 1, max = 1000)]
     pub max: Spanned<u32>,
 }
 
@@ -578,7 +604,8 @@ pub enum Ami {
 pub use airgap_catalog::spec::TaintEffect;
 
 /// One taint.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
+#[section(noun = "a taint")]
 pub struct Taint {
     /// Key.
     pub key: Spanned<String>,

@@ -4,7 +4,9 @@
 
 use serde_json::{json, Value};
 
+use crate::model::Cluster;
 use crate::regions;
+use crate::section::{self, Field, Schema};
 
 /// The blueprint's JSON Schema (draft 2020-12). Every mapping lists exactly
 /// the keys the parser accepts and forbids others, so an editor flags the
@@ -12,7 +14,12 @@ use crate::regions;
 pub fn json_schema() -> Value {
     let regions: Vec<&str> = regions::REGIONS.iter().map(|r| r.0).collect();
     let prefix = json!({ "type": "integer", "minimum": 16, "maximum": 28 });
-    json!({
+    // The sections the model derives describe themselves, and their definitions join
+    // the hand-written ones.
+    let mut derived = Schema::default();
+    let clusters =
+        <Vec<Cluster> as section::Value>::schema(&mut derived, &Field::key("clusters"), None);
+    let mut schema = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://airgapctl.dev/schemas/blueprint-v1alpha1.json",
         "title": "airgapctl blueprint",
@@ -41,7 +48,7 @@ pub fn json_schema() -> Value {
             },
             "hub": { "$ref": "#/$defs/hub" },
             "vpcs": { "type": "array", "items": { "$ref": "#/$defs/vpc" } },
-            "clusters": { "type": "array", "items": { "$ref": "#/$defs/cluster" } },
+            "clusters": clusters,
             "registries": { "$ref": "#/$defs/registries" },
             "endpoints": { "$ref": "#/$defs/endpointLayout" },
             "access": { "$ref": "#/$defs/access" }
@@ -186,92 +193,6 @@ pub fn json_schema() -> Value {
                     }
                 }
             },
-            "cluster": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["name", "vpc"],
-                "properties": {
-                    "name": { "type": "string", "pattern": "^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$" },
-                    "vpc": { "type": "string" },
-                    "version": { "type": ["string", "number"], "pattern": "^1\\.[1-9][0-9]?$" },
-                    "apiAccessCidrs": { "type": "array", "items": { "$ref": "#/$defs/cidr" } },
-                    "secretsEncryption": { "type": "boolean", "default": true },
-                    "logging": { "type": "array", "uniqueItems": true, "items": { "enum": regions::CLUSTER_LOG_TYPES } },
-                    "admins": { "type": "array", "items": { "type": "string", "pattern": "^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(role|user)/" } },
-                    "addons": { "type": "array", "uniqueItems": true, "items": { "enum": regions::ADDONS } },
-                    "roles": { "$ref": "#/$defs/clusterRoles" },
-                    "nodegroups": { "type": "array", "items": { "$ref": "#/$defs/nodegroup" } }
-                }
-            },
-            "clusterRoles": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "cluster": { "type": "string", "pattern": "^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/" },
-                    "node": { "type": "string", "pattern": "^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/" }
-                }
-            },
-            "nodegroup": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["name"],
-                "properties": {
-                    "name": { "type": "string", "pattern": "^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$" },
-                    "instanceTypes": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^[a-z][a-z0-9-]*\\.[a-z0-9]+$" }, "default": ["m6i.large"] },
-                    "scaling": { "$ref": "#/$defs/scaling" },
-                    "amiType": { "enum": regions::AMI_TYPES, "default": "AL2023_x86_64_STANDARD" },
-                    "launchTemplate": { "$ref": "#/$defs/launchTemplate" },
-                    "amiId": { "type": "string", "pattern": "^ami-([0-9a-f]{8}|[0-9a-f]{17})$" },
-                    "labels": { "type": "object", "additionalProperties": { "type": ["string", "number"] } },
-                    "taints": { "type": "array", "items": { "$ref": "#/$defs/taint" } },
-                    "updateConfig": { "$ref": "#/$defs/updateConfig" }
-                },
-                "not": {
-                    "anyOf": [
-                        { "required": ["amiType", "launchTemplate"] },
-                        { "required": ["amiType", "amiId"] },
-                        { "required": ["launchTemplate", "amiId"] }
-                    ]
-                }
-            },
-            "scaling": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "min": { "type": "integer", "minimum": 0, "maximum": 1000, "default": 1 },
-                    "desired": { "type": "integer", "minimum": 0, "maximum": 1000, "default": 2 },
-                    "max": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 3 }
-                }
-            },
-            "launchTemplate": {
-                "type": "object",
-                "additionalProperties": false,
-                "oneOf": [ { "required": ["id"] }, { "required": ["name"] } ],
-                "properties": {
-                    "id": { "type": "string" },
-                    "name": { "type": "string" },
-                    "version": { "type": ["string", "integer"] }
-                }
-            },
-            "updateConfig": {
-                "type": "object",
-                "additionalProperties": false,
-                "oneOf": [ { "required": ["maxUnavailable"] }, { "required": ["maxUnavailablePercentage"] } ],
-                "properties": {
-                    "maxUnavailable": { "type": "integer", "minimum": 1, "maximum": 100 },
-                    "maxUnavailablePercentage": { "type": "integer", "minimum": 1, "maximum": 100 }
-                }
-            },
-            "taint": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["key", "effect"],
-                "properties": {
-                    "key": { "type": "string" },
-                    "value": { "type": "string" },
-                    "effect": { "enum": ["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] }
-                }
-            },
             "access": {
                 "description": "How people reach the private environment from outside.",
                 "type": "object",
@@ -361,13 +282,19 @@ pub fn json_schema() -> Value {
                 }
             }
         }
-    })
+    });
+    if let Some(Value::Object(defs)) = schema.get_mut("$defs") {
+        defs.extend(derived.defs);
+    }
+    schema
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{ClusterRoles, Nodegroup, Scaling, Taint};
     use crate::parse::keys;
+    use crate::section::Section;
 
     fn yaml_to_json(text: &str) -> Value {
         crate::yaml::parse(text).unwrap().unwrap().to_json()
@@ -430,6 +357,13 @@ mod tests {
     #[test]
     fn schema_lists_exactly_the_parser_keys() {
         let schema = json_schema();
+        let (cluster, roles, nodegroup, scaling, taint) = (
+            Cluster::keys(),
+            ClusterRoles::keys(),
+            Nodegroup::keys(),
+            Scaling::keys(),
+            Taint::keys(),
+        );
         let table: &[(&str, &[&str])] = &[
             ("", keys::ROOT),
             ("/$defs/metadata", keys::METADATA),
@@ -445,12 +379,12 @@ mod tests {
             ("/$defs/vpc", keys::VPC),
             ("/$defs/vpcSubnets", keys::VPC_SUBNETS),
             ("/$defs/endpoints", keys::ENDPOINTS),
-            ("/$defs/cluster", keys::CLUSTER),
-            ("/$defs/clusterRoles", keys::CLUSTER_ROLES),
-            ("/$defs/nodegroup", keys::NODEGROUP),
-            ("/$defs/scaling", keys::SCALING),
+            ("/$defs/cluster", &cluster),
+            ("/$defs/clusterRoles", &roles),
+            ("/$defs/nodegroup", &nodegroup),
+            ("/$defs/scaling", &scaling),
             ("/$defs/launchTemplate", keys::LAUNCH_TEMPLATE),
-            ("/$defs/taint", keys::TAINT),
+            ("/$defs/taint", &taint),
             ("/$defs/updateConfig", keys::UPDATE_CONFIG),
             ("/$defs/registries", keys::REGISTRIES),
             ("/$defs/endpointLayout", keys::ENDPOINT_LAYOUT),

@@ -7,6 +7,7 @@ use miette::SourceSpan;
 use super::{keys, parse_ttl, Obj, Parser};
 use crate::diag::Code;
 use crate::model::*;
+use crate::section::Field;
 use crate::yaml::{Kind, Node, ScalarType};
 
 impl Parser<'_> {
@@ -27,14 +28,7 @@ impl Parser<'_> {
                 }
             }
         }
-        let mut clusters = Vec::new();
-        if let Some((_, v)) = self.get(&o, "clusters") {
-            for item in self.list(v, "`clusters`") {
-                if let Some(c) = self.cluster(item) {
-                    clusters.push(c);
-                }
-            }
-        }
+        let clusters = crate::section::items::<Cluster>(self, &o, &Field::key("clusters"));
         let registries = self.registries(&o);
         let endpoints = self.endpoint_layout(&o);
         let access = self.access(&o);

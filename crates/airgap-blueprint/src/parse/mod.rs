@@ -26,8 +26,13 @@ mod cluster;
 mod document;
 mod network;
 
+pub(crate) use cluster::ami;
+
 /// The keys each mapping accepts; the JSON schema is checked against these.
 pub(crate) mod keys {
+    pub const LAUNCH_TEMPLATE: &[&str] = &["id", "name", "version"];
+    pub const UPDATE_CONFIG: &[&str] = &["maxUnavailable", "maxUnavailablePercentage"];
+
     pub const ROOT: &[&str] = &[
         "apiVersion",
         "kind",
@@ -61,34 +66,6 @@ pub(crate) mod keys {
     pub const VPC_SUBNETS: &[&str] = &["controlPlane", "dataPlane", "endpoints", "transit"];
     pub const ENDPOINTS: &[&str] = &["gateway", "interface", "policies"];
     pub const ENDPOINT_LAYOUT: &[&str] = &["mode", "vpc", "services"];
-    pub const CLUSTER: &[&str] = &[
-        "name",
-        "vpc",
-        "version",
-        "apiAccessCidrs",
-        "secretsEncryption",
-        "logging",
-        "admins",
-        "addons",
-        "roles",
-        "nodegroups",
-    ];
-    pub const CLUSTER_ROLES: &[&str] = &["cluster", "node"];
-    pub const NODEGROUP: &[&str] = &[
-        "name",
-        "instanceTypes",
-        "scaling",
-        "amiType",
-        "launchTemplate",
-        "amiId",
-        "labels",
-        "taints",
-        "updateConfig",
-    ];
-    pub const SCALING: &[&str] = &["min", "desired", "max"];
-    pub const LAUNCH_TEMPLATE: &[&str] = &["id", "name", "version"];
-    pub const TAINT: &[&str] = &["key", "value", "effect"];
-    pub const UPDATE_CONFIG: &[&str] = &["maxUnavailable", "maxUnavailablePercentage"];
     pub const REGISTRIES: &[&str] = &[
         "account",
         "repositories",
@@ -129,24 +106,31 @@ pub(crate) struct Obj<'n> {
     entries: Vec<(&'n Node, &'n Node)>,
 }
 
+impl Obj<'_> {
+    /// The span defaults take: the key of the mapping, or the first key of a list item.
+    pub(crate) fn owner(&self) -> SourceSpan {
+        self.owner
+    }
+}
+
 fn key(s: SourceSpan) -> (usize, usize) {
     (s.offset(), s.len())
 }
 
 impl<'s> Parser<'s> {
     /// A placeholder at a zero-length span, remembered as poisoned.
-    fn placeholder<T>(&mut self, value: T, at: SourceSpan) -> Spanned<T> {
+    pub(crate) fn placeholder<T>(&mut self, value: T, at: SourceSpan) -> Spanned<T> {
         let span = SourceSpan::from(at.offset()..at.offset());
         self.poison.insert(key(span));
         Spanned::new(value, span)
     }
 
-    fn poisoned<T>(&mut self, value: T, span: SourceSpan) -> Spanned<T> {
+    pub(crate) fn poisoned<T>(&mut self, value: T, span: SourceSpan) -> Spanned<T> {
         self.poison.insert(key(span));
         Spanned::new(value, span)
     }
 
-    fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
+    pub(crate) fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
         self.sink
             .report(
                 Code::WrongType,
@@ -158,7 +142,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Views a mapping, reporting unknown and duplicate keys.
-    fn obj<'n>(
+    pub(crate) fn obj<'n>(
         &mut self,
         node: &'n Node,
         owner: SourceSpan,
@@ -227,7 +211,7 @@ impl<'s> Parser<'s> {
         };
     }
 
-    fn get<'n>(&self, o: &Obj<'n>, name: &str) -> Option<(&'n Node, &'n Node)> {
+    pub(crate) fn get<'n>(&self, o: &Obj<'n>, name: &str) -> Option<(&'n Node, &'n Node)> {
         o.entries
             .iter()
             .find(|(k, _)| k.scalar() == Some(name))
@@ -235,7 +219,12 @@ impl<'s> Parser<'s> {
             .filter(|(_, v)| !v.is_null())
     }
 
-    fn req<'n>(&mut self, o: &Obj<'n>, name: &str, what: &str) -> Option<(&'n Node, &'n Node)> {
+    pub(crate) fn req<'n>(
+        &mut self,
+        o: &Obj<'n>,
+        name: &str,
+        what: &str,
+    ) -> Option<(&'n Node, &'n Node)> {
         let found = self.get(o, name);
         if found.is_none() {
             let explicit_null = o.entries.iter().find(|(k, _)| k.scalar() == Some(name));
@@ -252,7 +241,7 @@ impl<'s> Parser<'s> {
         found
     }
 
-    fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
+    pub(crate) fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
         match node.scalar_type() {
             Some(ScalarType::Str | ScalarType::Int | ScalarType::Float) => {
                 Some(Spanned::new(node.scalar()?.to_string(), node.span))
@@ -274,7 +263,13 @@ impl<'s> Parser<'s> {
         self.string(v, &format!("`{name}`"))
     }
 
-    fn int(&mut self, node: &Node, what: &str, min: i64, max: i64) -> Option<Spanned<i64>> {
+    pub(crate) fn int(
+        &mut self,
+        node: &Node,
+        what: &str,
+        min: i64,
+        max: i64,
+    ) -> Option<Spanned<i64>> {
         let n = match node.scalar_type() {
             Some(ScalarType::Int) => yaml::parse_int(node.scalar()?),
             _ => None,
@@ -333,7 +328,7 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn list<'n>(&mut self, node: &'n Node, what: &str) -> &'n [Node] {
+    pub(crate) fn list<'n>(&mut self, node: &'n Node, what: &str) -> &'n [Node] {
         match &node.kind {
             Kind::Seq(items) => items,
             _ => {
@@ -351,7 +346,7 @@ impl<'s> Parser<'s> {
         self.list(v, &format!("`{name}`")).iter().filter_map(|n| self.string(n, &what)).collect()
     }
 
-    fn cidr(&mut self, node: &Node, what: &str) -> Option<Spanned<Ipv4Net>> {
+    pub(crate) fn cidr(&mut self, node: &Node, what: &str) -> Option<Spanned<Ipv4Net>> {
         let text = self.string(node, what)?;
         match text.value.parse::<Ipv4Net>() {
             Ok(net) => Some(Spanned::new(net, node.span)),
@@ -397,7 +392,7 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn choice<T: Copy>(
+    pub(crate) fn choice<T: Copy>(
         &mut self,
         node: &Node,
         what: &str,
@@ -436,14 +431,14 @@ impl<'s> Parser<'s> {
     }
 
     /// First key of a list item mapping, so item-level labels stay on one line.
-    fn item_owner(node: &Node) -> SourceSpan {
+    pub(crate) fn item_owner(node: &Node) -> SourceSpan {
         match &node.kind {
             Kind::Map(pairs) if !pairs.is_empty() => pairs[0].0.span,
             _ => SourceSpan::from(node.span.offset()..node.span.offset()),
         }
     }
 
-    fn sub_or_empty<'n>(
+    pub(crate) fn sub_or_empty<'n>(
         &mut self,
         o: &Obj<'n>,
         name: &str,

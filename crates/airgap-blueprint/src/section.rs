@@ -1,0 +1,417 @@
+//! What `#[derive(Section)]` (crate `airgap-section-derive`) builds on: how each type of
+//! field is read from a mapping and described in the JSON schema. A model struct that
+//! derives `Section` lists its fields once; the parser, its accepted keys and its schema
+//! come from that list, so they cannot drift apart.
+//!
+//! The reading rules are the parser's (`parse`): nothing stops at the first problem, a
+//! refused value is replaced by a poisoned placeholder (or its default) so validation
+//! skips it, and a defaulted value carries the span of the mapping that holds it.
+
+use std::convert::Infallible;
+use std::net::Ipv4Addr;
+
+use miette::SourceSpan;
+use serde_json::{json, Map, Value as Json};
+
+use crate::carve::Ipv4Net;
+use crate::model::Spanned;
+use crate::parse::{Obj, Parser};
+use crate::yaml::{Kind, Node, ScalarType};
+
+/// One key of a mapping, as the derive writes it.
+pub(crate) struct Field {
+    /// The YAML key.
+    pub key: &'static str,
+    /// Bounds of an integer (inclusive); `None`: the type's own.
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+}
+
+impl Field {
+    /// A key with no bounds.
+    pub(crate) const fn key(key: &'static str) -> Field {
+        Field { key, min: None, max: None }
+    }
+
+    fn quoted(&self) -> String {
+        format!("`{}`", self.key)
+    }
+}
+
+/// A mapping of the blueprint: its keys, how its fields are read, its schema.
+pub(crate) trait Section: Sized {
+    /// How a list item of this type is named in messages (`node group`).
+    const NOUN: &'static str;
+    /// Its entry in the schema's `$defs`.
+    const DEF: &'static str;
+    /// The keys it accepts, in declaration order.
+    fn keys() -> Vec<&'static str>;
+    /// Reads the fields of a mapping already checked for unknown and duplicate keys;
+    /// `what` names the mapping in messages.
+    fn read_fields(p: &mut Parser<'_>, o: &Obj<'_>, what: &str) -> Self;
+    /// The mapping's schema (an object with exactly its keys).
+    fn object_schema(s: &mut Schema) -> Json;
+
+    /// A list item of this type.
+    fn item(p: &mut Parser<'_>, node: &Node) -> Option<Self> {
+        let o = p.obj(node, Parser::item_owner(node), Self::NOUN, &Self::keys())?;
+        Some(Self::read_fields(p, &o, &a(Self::NOUN)))
+    }
+}
+
+/// A field's type: how it is read when present, what it is when absent, its schema.
+pub(crate) trait Value: Sized {
+    /// What `default = ...` is written as: the value without a span.
+    type Plain;
+    /// Whether the key must be written when no default is given.
+    const REQUIRED: bool;
+    /// Reads `f.key` of `o`; `what` names `o` in "has no" messages.
+    fn field(
+        p: &mut Parser<'_>,
+        o: &Obj<'_>,
+        f: &Field,
+        what: &str,
+        default: Option<Self::Plain>,
+    ) -> Self;
+    /// The field's schema, with its default.
+    fn schema(s: &mut Schema, f: &Field, default: Option<&Self::Plain>) -> Json;
+}
+
+/// A value read from one node: a string, a number, a CIDR, one of a few names.
+pub(crate) trait Leaf: Sized {
+    /// Reads `node`; `at` is the key it stands under (or the node, in a list), `what`
+    /// names it in messages. `None` once the problem is reported.
+    fn read(
+        p: &mut Parser<'_>,
+        at: SourceSpan,
+        node: &Node,
+        what: &str,
+        f: &Field,
+    ) -> Option<Spanned<Self>>;
+    /// What stands in for a required value that is missing or refused.
+    fn placeholder() -> Self;
+    /// Its schema.
+    fn schema(s: &mut Schema, f: &Field) -> Json;
+    /// Itself as a schema `default`.
+    fn to_json(&self) -> Json;
+}
+
+/// "a cluster" from "cluster"; a noun that has its article keeps it.
+pub(crate) fn a(noun: &str) -> String {
+    if noun.starts_with("a ") || noun.starts_with("an ") || noun.starts_with('`') {
+        noun.to_string()
+    } else {
+        format!("a {noun}")
+    }
+}
+
+/// The schema's `$defs`, filled as the sections are described.
+#[derive(Default)]
+pub(crate) struct Schema {
+    pub(crate) defs: Map<String, Json>,
+}
+
+impl Schema {
+    /// A `$ref` to `T`'s definition, described once.
+    pub(crate) fn def<T: Section>(&mut self) -> Json {
+        if !self.defs.contains_key(T::DEF) {
+            // Reserved first: a section that contains itself refers instead of recursing.
+            self.defs.insert(T::DEF.to_string(), Json::Null);
+            let schema = T::object_schema(self);
+            self.defs.insert(T::DEF.to_string(), schema);
+        }
+        reference(T::DEF)
+    }
+
+    /// A `$ref` to a hand-written definition.
+    pub(crate) fn def_json(&mut self, name: &str, schema: Json) -> Json {
+        self.defs.entry(name.to_string()).or_insert(schema);
+        reference(name)
+    }
+}
+
+fn reference(name: &str) -> Json {
+    json!({ "$ref": format!("#/$defs/{name}") })
+}
+
+/// Sets each key of `extra` (an object, or null for nothing) in `v`.
+pub(crate) fn merge(v: &mut Json, extra: Json) {
+    if let (Json::Object(v), Json::Object(extra)) = (v, extra) {
+        v.extend(extra);
+    }
+}
+
+/// The schema of a mapping with exactly `props`.
+pub(crate) fn object(
+    props: Map<String, Json>,
+    required: Vec<&'static str>,
+    rest: Map<String, Json>,
+    extra: Json,
+) -> Json {
+    let mut v = json!({ "type": "object", "additionalProperties": false });
+    if !required.is_empty() {
+        v["required"] = json!(required);
+    }
+    v["properties"] = Json::Object(props);
+    merge(&mut v, Json::Object(rest));
+    merge(&mut v, extra);
+    v
+}
+
+/// A sub-mapping (`scaling`): absent or refused, its fields take their defaults, with
+/// the span of the mapping that holds it.
+pub(crate) fn sub<T: Section>(p: &mut Parser<'_>, o: &Obj<'_>, f: &Field) -> T {
+    let what = f.quoted();
+    let sub = p.sub_or_empty(o, f.key, &what, &T::keys());
+    T::read_fields(p, &sub, &what)
+}
+
+/// An optional sub-mapping (`registries`).
+pub(crate) fn optional_sub<T: Section>(p: &mut Parser<'_>, o: &Obj<'_>, f: &Field) -> Option<T> {
+    let what = f.quoted();
+    let (k, v) = p.get(o, f.key)?;
+    let sub = p.obj(v, k.span, &what, &T::keys())?;
+    Some(T::read_fields(p, &sub, &what))
+}
+
+/// A list of mappings (`nodegroups`).
+pub(crate) fn items<T: Section>(p: &mut Parser<'_>, o: &Obj<'_>, f: &Field) -> Vec<T> {
+    let Some((_, v)) = p.get(o, f.key) else {
+        return Vec::new();
+    };
+    p.list(v, &f.quoted()).iter().filter_map(|item| T::item(p, item)).collect()
+}
+
+impl<T: Leaf> Value for Spanned<T> {
+    type Plain = T;
+    const REQUIRED: bool = true;
+
+    fn field(p: &mut Parser<'_>, o: &Obj<'_>, f: &Field, what: &str, default: Option<T>) -> Self {
+        match p.get(o, f.key) {
+            None => match default {
+                Some(d) => Spanned::new(d, o.owner()),
+                None => {
+                    p.req(o, f.key, what);
+                    p.placeholder(T::placeholder(), o.owner())
+                }
+            },
+            Some((k, v)) => match T::read(p, k.span, v, &f.quoted(), f) {
+                Some(x) => x,
+                None => match default {
+                    Some(d) => p.poisoned(d, v.span),
+                    None => p.placeholder(T::placeholder(), o.owner()),
+                },
+            },
+        }
+    }
+
+    fn schema(s: &mut Schema, f: &Field, default: Option<&T>) -> Json {
+        let mut v = T::schema(s, f);
+        if let Some(d) = default {
+            v["default"] = d.to_json();
+        }
+        v
+    }
+}
+
+impl<T: Leaf> Value for Option<Spanned<T>> {
+    type Plain = Infallible;
+    const REQUIRED: bool = false;
+
+    fn field(p: &mut Parser<'_>, o: &Obj<'_>, f: &Field, _: &str, _: Option<Infallible>) -> Self {
+        let (k, v) = p.get(o, f.key)?;
+        T::read(p, k.span, v, &f.quoted(), f)
+    }
+
+    fn schema(s: &mut Schema, f: &Field, _: Option<&Infallible>) -> Json {
+        T::schema(s, f)
+    }
+}
+
+impl<T: Leaf> Value for Vec<Spanned<T>> {
+    type Plain = Vec<T>;
+    const REQUIRED: bool = false;
+
+    fn field(p: &mut Parser<'_>, o: &Obj<'_>, f: &Field, _: &str, default: Option<Vec<T>>) -> Self {
+        let Some((_, v)) = p.get(o, f.key) else {
+            let owner = o.owner();
+            return default
+                .unwrap_or_default()
+                .into_iter()
+                .map(|d| Spanned::new(d, owner))
+                .collect();
+        };
+        let what = format!("an entry of {}", f.quoted());
+        let list = p.list(v, &f.quoted());
+        list.iter().filter_map(|n| T::read(p, n.span, n, &what, f)).collect()
+    }
+
+    fn schema(s: &mut Schema, f: &Field, default: Option<&Vec<T>>) -> Json {
+        let mut v = json!({ "type": "array", "items": T::schema(s, f) });
+        if let Some(d) = default {
+            v["default"] = Json::Array(d.iter().map(Leaf::to_json).collect());
+        }
+        v
+    }
+}
+
+/// A mapping of free keys to values (`labels`), in file order.
+impl<K: Leaf, V: Leaf> Value for Vec<(Spanned<K>, Spanned<V>)> {
+    type Plain = Infallible;
+    const REQUIRED: bool = false;
+
+    fn field(p: &mut Parser<'_>, o: &Obj<'_>, f: &Field, _: &str, _: Option<Infallible>) -> Self {
+        let Some((_, v)) = p.get(o, f.key) else {
+            return Vec::new();
+        };
+        let Kind::Map(pairs) = &v.kind else {
+            p.wrong_type(v, &f.quoted(), "a mapping");
+            return Vec::new();
+        };
+        let (kw, vw) = (format!("a key of {}", f.quoted()), format!("a value of {}", f.quoted()));
+        let mut out = Vec::new();
+        for (k, val) in pairs {
+            if let (Some(k), Some(val)) =
+                (K::read(p, k.span, k, &kw, f), V::read(p, k.span, val, &vw, f))
+            {
+                out.push((k, val));
+            }
+        }
+        out
+    }
+
+    fn schema(s: &mut Schema, f: &Field, _: Option<&Infallible>) -> Json {
+        json!({ "type": "object", "additionalProperties": V::schema(s, f) })
+    }
+}
+
+impl Leaf for String {
+    fn read(
+        p: &mut Parser<'_>,
+        _: SourceSpan,
+        node: &Node,
+        what: &str,
+        _: &Field,
+    ) -> Option<Spanned<Self>> {
+        p.string(node, what)
+    }
+    fn placeholder() -> Self {
+        String::new()
+    }
+    fn schema(_: &mut Schema, _: &Field) -> Json {
+        json!({ "type": "string" })
+    }
+    fn to_json(&self) -> Json {
+        json!(self)
+    }
+}
+
+impl Leaf for bool {
+    fn read(
+        p: &mut Parser<'_>,
+        _: SourceSpan,
+        node: &Node,
+        what: &str,
+        _: &Field,
+    ) -> Option<Spanned<Self>> {
+        if node.scalar_type() == Some(ScalarType::Bool) {
+            let b = node.scalar().is_some_and(|t| t.eq_ignore_ascii_case("true"));
+            return Some(Spanned::new(b, node.span));
+        }
+        p.wrong_type(node, what, "true or false");
+        None
+    }
+    fn placeholder() -> Self {
+        false
+    }
+    fn schema(_: &mut Schema, _: &Field) -> Json {
+        json!({ "type": "boolean" })
+    }
+    fn to_json(&self) -> Json {
+        json!(self)
+    }
+}
+
+/// Integers, bounded by the field's `min`/`max` or else by the type.
+macro_rules! int_leaf {
+    ($($t:ty),*) => {$(
+        impl Leaf for $t {
+            fn read(p: &mut Parser<'_>, _: SourceSpan, node: &Node, what: &str, f: &Field)
+                -> Option<Spanned<Self>> {
+                let min = f.min.unwrap_or(<$t>::MIN as i64);
+                let max = f.max.unwrap_or(<$t>::MAX as i64);
+                let n = p.int(node, what, min, max)?;
+                // In range, so it fits: the bounds are the type's or inside them.
+                <$t>::try_from(n.value).ok().map(|v| Spanned::new(v, n.span))
+            }
+            fn placeholder() -> Self {
+                0
+            }
+            fn schema(_: &mut Schema, f: &Field) -> Json {
+                let mut v = json!({ "type": "integer" });
+                if let Some(min) = f.min {
+                    v["minimum"] = json!(min);
+                }
+                if let Some(max) = f.max {
+                    v["maximum"] = json!(max);
+                }
+                v
+            }
+            fn to_json(&self) -> Json {
+                json!(self)
+            }
+        }
+    )*};
+}
+int_leaf!(u8, u16, u32, i32);
+
+impl Leaf for Ipv4Net {
+    fn read(
+        p: &mut Parser<'_>,
+        _: SourceSpan,
+        node: &Node,
+        what: &str,
+        _: &Field,
+    ) -> Option<Spanned<Self>> {
+        p.cidr(node, what)
+    }
+    fn placeholder() -> Self {
+        Ipv4Net::new(Ipv4Addr::UNSPECIFIED, 32).expect("a /32 is valid")
+    }
+    fn schema(_: &mut Schema, _: &Field) -> Json {
+        reference("cidr")
+    }
+    fn to_json(&self) -> Json {
+        json!(self.to_string())
+    }
+}
+
+/// A value that is one of a few names (`NO_SCHEDULE`, `basic`): read with "did you
+/// mean", described as an `enum`.
+macro_rules! choice_leaf {
+    ($t:ty, $options:expr) => {
+        impl $crate::section::Leaf for $t {
+            fn read(
+                p: &mut $crate::parse::Parser<'_>,
+                _: miette::SourceSpan,
+                node: &$crate::yaml::Node,
+                what: &str,
+                _: &$crate::section::Field,
+            ) -> Option<$crate::model::Spanned<Self>> {
+                p.choice(node, what, &$options)
+            }
+            fn placeholder() -> Self {
+                $options[0].1
+            }
+            fn schema(_: &mut $crate::section::Schema, _: &$crate::section::Field) -> serde_json::Value {
+                let names: Vec<&str> = $options.iter().map(|(n, _)| *n).collect();
+                serde_json::json!({ "enum": names })
+            }
+            fn to_json(&self) -> serde_json::Value {
+                let name = $options.iter().find(|(_, v)| v == self).map(|(n, _)| *n);
+                serde_json::json!(name)
+            }
+        }
+    };
+}
+pub(crate) use choice_leaf;
