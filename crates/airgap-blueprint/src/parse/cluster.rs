@@ -22,8 +22,7 @@ pub(crate) mod ami {
     pub(crate) const KEYS: &[&str] = &["amiType", "launchTemplate", "amiId"];
 
     pub(crate) fn read(p: &mut Parser<'_>, o: &Obj<'_>, _: &str) -> Spanned<Ami> {
-        let ami_keys: Vec<(&Node, &Node)> =
-            ["amiType", "launchTemplate", "amiId"].iter().filter_map(|k| p.get(o, k)).collect();
+        let ami_keys: Vec<(&Node, &Node)> = KEYS.iter().filter_map(|k| p.get(o, k)).collect();
         if ami_keys.len() > 1 {
             exclusive(p, ami_keys[1].0.span, ami_keys[0].0.span);
         }
