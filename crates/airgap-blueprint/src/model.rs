@@ -12,6 +12,7 @@ use serde_json::json;
 use crate::carve::Ipv4Net;
 use crate::diag::Source;
 use crate::regions;
+use crate::section::choice_leaf;
 
 /// A value and the bytes of the blueprint it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +70,8 @@ pub struct Blueprint {
 }
 
 /// `access`: how people reach the private environment.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Section)]
+#[section(schema = json!({ "description": "How people reach the private environment from outside." }))]
 pub struct Access {
     /// `access.vpn`: an AWS Client VPN endpoint with mutual TLS.
     pub vpn: Option<Vpn>,
@@ -82,36 +84,52 @@ pub struct Access {
 /// An `access.privateLink` entry: a VPC endpoint service in front of an internal Network
 /// Load Balancer, which the environment makes (in `vpc`, with a target group the
 /// workload registers its targets in) or an operator names (`loadBalancerArn`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
+#[section(
+    noun = "privateLink service",
+    named,
+    schema = json!({
+        "description": "A VPC endpoint service third parties connect to through PrivateLink, in front of an internal Network Load Balancer the environment makes in `vpc` (with an IP target group the workload registers its targets in) or the one `loadBalancerArn` names.",
+        "required": ["name", "allowedPrincipals"]
+    })
+)]
 pub struct PrivateLink {
     /// Lower-case letters, digits and hyphens; names the nodes and AWS names.
+    #[section(schema = json!({ "pattern": "^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$" }))]
     pub name: Spanned<String>,
     /// The VPC of `vpcs` the load balancer is made in (its endpoints subnets).
     pub vpc: Option<Spanned<String>>,
     /// An existing Network Load Balancer instead.
+    #[section(schema = json!({ "pattern": "^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:loadbalancer/net/" }))]
     pub load_balancer_arn: Option<Spanned<String>>,
     /// The TCP port of the listener and of the targets.
+    #[section(default = 443, min = 1, max = 65535)]
     pub port: Spanned<i32>,
     /// IAM principals (`arn:<partition>:iam::<account>:root`, a role or a user) whose
     /// endpoints may connect.
+    #[section(schema = json!({ "minItems": 1, "uniqueItems": true, "items": { "type": "string", "pattern": "^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$" } }))]
     pub allowed_principals: Vec<Spanned<String>>,
     /// Each connection waits for `airgapctl access connections --accept` (default true).
+    #[section(default = true)]
     pub acceptance_required: Spanned<bool>,
 }
 
 /// `access.dns`: a Route 53 Resolver inbound endpoint, so that resolvers outside the VPCs
 /// (on-premises, and the VPN's clients) resolve the environment's private names.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
+#[section(schema = json!({ "description": "A Route 53 Resolver inbound endpoint in `vpc` (two addresses in its endpoints-tier subnets): resolvers outside the VPCs, and the VPN's clients when the VPN is in the same VPC, resolve the environment's private names through it." }))]
 pub struct Dns {
     /// The VPC of `vpcs` whose resolver answers (its `endpoints` tier subnets hold the
     /// endpoint's addresses).
     pub vpc: Spanned<String>,
     /// Networks besides the VPC's own whose resolvers may query it (TCP and UDP 53).
+    #[section(schema = json!({ "uniqueItems": true, "description": "Networks besides the VPC's own whose resolvers may query the endpoint (TCP and UDP 53)." }))]
     pub allow_from: Vec<Spanned<Ipv4Net>>,
 }
 
 /// `access.vpn`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
+#[section(schema = json!({ "description": "An AWS Client VPN endpoint with mutual TLS in the account of `vpc`, associated with its endpoints-tier subnets; clients reach the named clusters' API and the listed CIDRs through the transit gateway and the firewall." }))]
 pub struct Vpn {
     /// The VPC of `vpcs` the endpoint is associated with (its `endpoints` tier subnets);
     /// the endpoint lives in that VPC's account.
@@ -119,13 +137,17 @@ pub struct Vpn {
     /// The addresses handed to clients: /12 to /22, overlapping no VPC.
     pub client_cidr: Spanned<Ipv4Net>,
     /// Clusters whose API (443) the VPN reaches.
+    #[section(schema = json!({ "uniqueItems": true }))]
     pub clusters: Vec<Spanned<String>>,
     /// Other destinations the VPN reaches.
+    #[section(schema = json!({ "uniqueItems": true }))]
     pub cidrs: Vec<Spanned<Ipv4Net>>,
     /// Associate a subnet in every AZ (default false: the first AZ only; AWS bills each
     /// association by the hour).
+    #[section(default = false)]
     pub high_availability: Spanned<bool>,
     /// `udp` (default) or `tcp`.
+    #[section(one_of = &["udp", "tcp"], default = "udp".into())]
     pub transport: Spanned<String>,
 }
 
@@ -247,13 +269,16 @@ impl Blueprint {
 }
 
 /// `metadata`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
 pub struct Metadata {
     /// Environment name; every resource is tagged `airgap:env=<name>`.
+    #[section(schema = json!({ "$ref": "#/$defs/name", "description": "Environment name; resources are tagged airgap:env=<name>." }))]
     pub name: Spanned<String>,
     /// AWS region, e.g. `eu-central-1`.
+    #[section(schema = json!({ "enum": regions::REGIONS.iter().map(|r| r.0).collect::<Vec<_>>() }))]
     pub region: Spanned<String>,
-    /// Lifetime of an ephemeral environment.
+    /// Lifetime of an ephemeral environment: `30m`, `8h`, `2d`, `1d12h`.
+    #[section(schema = json!({ "description": "Lifetime, e.g. 30m, 8h, 2d." }))]
     pub ttl: Option<Spanned<Duration>>,
 }
 
@@ -296,7 +321,7 @@ pub enum AzSpec {
 }
 
 /// `hub`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
 pub struct Hub {
     /// Logical account that owns the transit gateway and inspection VPC.
     pub account: Spanned<String>,
@@ -305,33 +330,44 @@ pub struct Hub {
     /// Resource Access Manager sharing.
     pub ram: Ram,
     /// The inspection VPC all spoke traffic is routed through.
+    #[section(required)]
     pub inspection_vpc: InspectionVpc,
     /// AWS Network Firewall in the inspection VPC; `None` = no firewall.
     pub firewall: Option<Firewall>,
 }
 
 /// `hub.transitGateway`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
 pub struct TransitGateway {
     /// An existing transit gateway of the hub account (`tgw-...`) to use instead of
     /// creating one: airgapctl adds its route tables, attachments and RAM share to it and
-    /// never changes or deletes the gateway itself.
+    /// never changes or deletes the gateway itself. Written `id`.
+    #[section(with = crate::parse::existing_tgw)]
     pub existing: Option<Spanned<String>>,
-    /// Private BGP ASN (default 64512).
+    /// Private BGP ASN (default 64512). The schema says the private ranges; the parser
+    /// takes any ASN so that validation can say which ranges AWS allows.
+    #[section(
+        default = 64512,
+        min = 1,
+        max = 4_294_967_295,
+        schema = json!({ "minimum": 64512, "maximum": 4_294_967_294u64 })
+    )]
     pub asn: Spanned<u32>,
     /// Accept attachments from shared accounts without a manual step (default false).
+    #[section(default = false)]
     pub auto_accept_shared_attachments: Spanned<bool>,
 }
 
 /// `hub.ram`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
 pub struct Ram {
     /// Share with the whole AWS Organization instead of account by account (default false).
+    #[section(default = false)]
     pub organization: Spanned<bool>,
 }
 
 /// `hub.inspectionVpc`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
 pub struct InspectionVpc {
     /// The VPC CIDR (required).
     pub cidr: Spanned<Ipv4Net>,
@@ -340,18 +376,21 @@ pub struct InspectionVpc {
 }
 
 /// `hub.inspectionVpc.subnets`: prefix length per AZ of each tier.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
 pub struct InspectionSubnets {
     /// Transit gateway attachment subnets (default 28).
+    #[section(default = 28, min = 16, max = 28)]
     pub transit: Spanned<u8>,
     /// Firewall endpoint subnets (default 28).
+    #[section(default = 28, min = 16, max = 28)]
     pub firewall: Spanned<u8>,
     /// Public subnets (default 28), reserved for controlled egress.
+    #[section(default = 28, min = 16, max = 28)]
     pub public: Spanned<u8>,
 }
 
 /// `hub.firewall`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
 pub struct Firewall {
     /// TLS SNI / HTTP Host allowlist; a leading dot allows subdomains.
     pub allow_domains: Vec<Spanned<String>>,
@@ -360,6 +399,7 @@ pub struct Firewall {
     /// Log destinations and retention.
     pub logging: FirewallLogging,
     /// Protect the firewall from deletion (default false).
+    #[section(default = false)]
     pub deletion_protection: Spanned<bool>,
 }
 
@@ -374,14 +414,18 @@ pub enum Protocol {
     Icmp,
 }
 
+choice_leaf!(Protocol, [("tcp", Protocol::Tcp), ("udp", Protocol::Udp), ("icmp", Protocol::Icmp)]);
+
 /// One `hub.firewall.allowRules` entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
+#[section(noun = "an allow rule", check = crate::parse::icmp_has_no_port)]
 pub struct AllowRule {
     /// Protocol.
     pub protocol: Spanned<Protocol>,
     /// Destination network.
     pub destination: Spanned<Ipv4Net>,
     /// Destination port; `None` = any.
+    #[section(min = 1, max = 65535)]
     pub port: Option<Spanned<u16>>,
 }
 
@@ -394,21 +438,32 @@ pub enum LogDestination {
     None,
 }
 
+choice_leaf!(
+    LogDestination,
+    [("cloudwatch", LogDestination::Cloudwatch), ("none", LogDestination::None)]
+);
+
 /// `hub.firewall.logging`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
 pub struct FirewallLogging {
     /// Alert logs (default cloudwatch).
+    #[section(default = LogDestination::Cloudwatch)]
     pub alert: Spanned<LogDestination>,
     /// Flow logs (default none).
+    #[section(default = LogDestination::None)]
     pub flow: Spanned<LogDestination>,
-    /// CloudWatch retention in days (default 30).
+    /// CloudWatch retention in days (default 30): one of the retentions CloudWatch Logs
+    /// has, which validation checks with a suggestion.
+    #[section(default = 30, min = 1, max = 3653, schema = json!({ "enum": regions::LOG_RETENTION_DAYS }))]
     pub retention_days: Spanned<u32>,
 }
 
 /// One spoke VPC.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
+#[section(noun = "VPC", named)]
 pub struct Vpc {
     /// Unique VPC name.
+    #[section(schema = json!({ "$ref": "#/$defs/name" }))]
     pub name: Spanned<String>,
     /// Logical account that owns it.
     pub account: Spanned<String>,
@@ -416,7 +471,9 @@ pub struct Vpc {
     pub cidr: Spanned<Ipv4Net>,
     /// Per-AZ subnet prefix lengths.
     pub subnets: SubnetPrefixes,
-    /// VPC endpoints.
+    /// VPC endpoints (default: the S3 gateway and the interface endpoints a private EKS
+    /// cluster needs).
+    #[section(with = crate::parse::vpc_endpoints)]
     pub endpoints: Endpoints,
 }
 
@@ -434,15 +491,20 @@ pub enum SubnetTier {
 }
 
 /// `vpcs[].subnets`: prefix length per AZ of each tier.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
+#[section(def = "vpcSubnets")]
 pub struct SubnetPrefixes {
     /// Default 28.
+    #[section(default = 28, min = 16, max = 28)]
     pub control_plane: Spanned<u8>,
     /// Default 20.
+    #[section(default = 20, min = 16, max = 28)]
     pub data_plane: Spanned<u8>,
     /// Default 24.
+    #[section(default = 24, min = 16, max = 28)]
     pub endpoints: Spanned<u8>,
     /// Default 28.
+    #[section(default = 28, min = 16, max = 28)]
     pub transit: Spanned<u8>,
 }
 
@@ -459,25 +521,32 @@ impl SubnetPrefixes {
 }
 
 /// `vpcs[].endpoints`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
 pub struct Endpoints {
     /// Gateway endpoints (s3, dynamodb).
+    #[section(schema = json!({ "uniqueItems": true, "items": { "enum": regions::GATEWAY_SERVICES } }))]
     pub gateway: Vec<Spanned<String>>,
     /// Interface endpoints.
+    #[section(schema = json!({ "uniqueItems": true, "items": { "enum": regions::INTERFACE_SERVICES } }))]
     pub interface: Vec<Spanned<String>>,
     /// Endpoint policies by service name, as JSON objects.
+    #[section(with = crate::parse::policies)]
     pub policies: Vec<(Spanned<String>, Spanned<serde_json::Value>)>,
 }
 
 /// `endpoints` (top level): where the interface endpoints of the VPCs live.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
+#[section(schema = json!({ "description": "Where the interface endpoints live: in every VPC (per-vpc, the default) or once in `vpc`, reached from the others over the transit gateway through Route 53 private hosted zones (central)." }))]
 pub struct EndpointLayout {
     /// `per-vpc` (default) or `central`.
+    #[section(default = EndpointMode::PerVpc)]
     pub mode: Spanned<EndpointMode>,
     /// The VPC that holds the central endpoints (`central` only).
+    #[section(schema = json!({ "description": "The VPC that holds the central endpoints." }))]
     pub vpc: Option<Spanned<String>>,
     /// The services made central; empty: every interface service that two VPCs or more
     /// list and that a private hosted zone can serve.
+    #[section(schema = json!({ "uniqueItems": true, "description": "The services made central; default: every interface service that two VPCs or more list and that a private hosted zone can serve." }))]
     pub services: Vec<Spanned<String>>,
 }
 
@@ -490,6 +559,8 @@ pub enum EndpointMode {
     /// transit gateway through Route 53 private hosted zones associated with them.
     Central,
 }
+
+choice_leaf!(EndpointMode, [("per-vpc", EndpointMode::PerVpc), ("central", EndpointMode::Central)]);
 
 /// One private EKS cluster.
 #[derive(Debug, Clone, Section)]
@@ -603,6 +674,8 @@ pub enum Ami {
 /// blueprint to the EKS call.
 pub use airgap_catalog::spec::TaintEffect;
 
+choice_leaf!(TaintEffect, TaintEffect::ALL.map(|e| (e.as_str(), e)));
+
 /// One taint.
 #[derive(Debug, Clone, Section)]
 #[section(noun = "a taint")]
@@ -637,25 +710,33 @@ pub enum Scanning {
     Enhanced,
 }
 
+choice_leaf!(Scanning, [("basic", Scanning::Basic), ("enhanced", Scanning::Enhanced)]);
+
 /// `registries`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Section)]
 pub struct Registries {
     /// Logical account that owns the repositories.
     pub account: Spanned<String>,
     /// Repository names.
+    #[section(schema = json!({ "uniqueItems": true }))]
     pub repositories: Vec<Spanned<String>>,
     /// `immutableTags` (default true): a tag, once pushed, names one digest for good.
+    #[section(default = true)]
     pub immutable_tags: Spanned<bool>,
     /// `scanOnPush` (default true): ECR's basic scan of every pushed image.
+    #[section(default = true)]
     pub scan_on_push: Spanned<bool>,
     /// `scanning` (default `basic`): `enhanced` turns on Amazon Inspector's continuous
     /// scanning for the repositories, in the registry's scanning configuration.
+    #[section(default = Scanning::Basic, schema = json!({ "description": "basic: ECR's scan of each pushed image; enhanced: Amazon Inspector's continuous scanning of the repositories (the registry's scanning configuration, shared with its other repositories)." }))]
     pub scanning: Spanned<Scanning>,
     /// `quarantine`: a name prefix. `artifacts sync` pushes what no approved lock lists
     /// into `<prefix>/<repository>`, which nodes cannot pull, and only `--approved`
     /// copies into the repositories themselves.
+    #[section(schema = json!({ "description": "A name prefix: artifacts sync pushes what no approved lock lists into <prefix>/<repository>, which nodes cannot pull; only sync --approved copies into the repositories themselves." }))]
     pub quarantine: Option<Spanned<String>>,
     /// `lifecycle.rules`: the rules of the ECR lifecycle policy every repository gets, each
     /// as its JSON with the span of its list item; empty: no lifecycle policy.
+    #[section(with = crate::parse::lifecycle)]
     pub lifecycle: Vec<Spanned<serde_json::Value>>,
 }

@@ -25,12 +25,14 @@ pub(crate) struct Field {
     /// Bounds of an integer (inclusive); `None`: the type's own.
     pub min: Option<i64>,
     pub max: Option<i64>,
+    /// The only values a string may take (`udp`, `tcp`); `None`: any.
+    pub one_of: Option<&'static [&'static str]>,
 }
 
 impl Field {
     /// A key with no bounds.
     pub(crate) const fn key(key: &'static str) -> Field {
-        Field { key, min: None, max: None }
+        Field { key, min: None, max: None, one_of: None }
     }
 
     fn quoted(&self) -> String {
@@ -158,17 +160,53 @@ pub(crate) fn object(
     v
 }
 
+/// How a sub-mapping is named in messages: its path under a mapping that is a path
+/// itself (`` `hub.inspectionVpc` ``), else its key (`` `scaling` `` of a node group).
+fn sub_what(parent: &str, key: &str) -> String {
+    match parent.strip_prefix('`').and_then(|p| p.strip_suffix('`')) {
+        Some(path) if !path.contains('`') => format!("`{path}.{key}`"),
+        _ => format!("`{key}`"),
+    }
+}
+
 /// A sub-mapping (`scaling`): absent or refused, its fields take their defaults, with
 /// the span of the mapping that holds it.
-pub(crate) fn sub<T: Section>(p: &mut Parser<'_>, o: &Obj<'_>, f: &Field) -> T {
-    let what = f.quoted();
+pub(crate) fn sub<T: Section>(p: &mut Parser<'_>, o: &Obj<'_>, f: &Field, parent: &str) -> T {
+    let what = sub_what(parent, f.key);
     let sub = p.sub_or_empty(o, f.key, &what, &T::keys());
     T::read_fields(p, &sub, &what)
 }
 
+/// A sub-mapping that must be written (`hub`, `metadata`). Missing or not a mapping, it
+/// is reported once: its fields are placeholders and defaults, and what they would
+/// report (each required key missing) is not said again.
+pub(crate) fn required_sub<T: Section>(
+    p: &mut Parser<'_>,
+    o: &Obj<'_>,
+    f: &Field,
+    parent: &str,
+) -> T {
+    let what = sub_what(parent, f.key);
+    let found = p.req(o, f.key, parent);
+    if let Some(sub) = found.and_then(|(k, v)| p.obj(v, k.span, &what, &T::keys())) {
+        return T::read_fields(p, &sub, &what);
+    }
+    let owner = found.map_or(o.owner(), |(k, _)| k.span);
+    let (kept, omitted) = (p.sink.problems.len(), p.sink.omitted);
+    let placeholder = T::read_fields(p, &Obj::empty(owner), &what);
+    p.sink.problems.truncate(kept);
+    p.sink.omitted = omitted;
+    placeholder
+}
+
 /// An optional sub-mapping (`registries`).
-pub(crate) fn optional_sub<T: Section>(p: &mut Parser<'_>, o: &Obj<'_>, f: &Field) -> Option<T> {
-    let what = f.quoted();
+pub(crate) fn optional_sub<T: Section>(
+    p: &mut Parser<'_>,
+    o: &Obj<'_>,
+    f: &Field,
+    parent: &str,
+) -> Option<T> {
+    let what = sub_what(parent, f.key);
     let (k, v) = p.get(o, f.key)?;
     let sub = p.obj(v, k.span, &what, &T::keys())?;
     Some(T::read_fields(p, &sub, &what))
@@ -291,15 +329,23 @@ impl Leaf for String {
         _: SourceSpan,
         node: &Node,
         what: &str,
-        _: &Field,
+        f: &Field,
     ) -> Option<Spanned<Self>> {
-        p.string(node, what)
+        let Some(names) = f.one_of else {
+            return p.string(node, what);
+        };
+        let options: Vec<(&str, &str)> = names.iter().map(|n| (*n, *n)).collect();
+        let c = p.choice(node, what, &options)?;
+        Some(Spanned::new(c.value.to_string(), c.span))
     }
     fn placeholder() -> Self {
         String::new()
     }
-    fn schema(_: &mut Schema, _: &Field) -> Json {
-        json!({ "type": "string" })
+    fn schema(_: &mut Schema, f: &Field) -> Json {
+        match f.one_of {
+            None => json!({ "type": "string" }),
+            Some(names) => json!({ "enum": names }),
+        }
     }
     fn to_json(&self) -> Json {
         json!(self)

@@ -719,7 +719,7 @@ fn quarantine_and_scanning_are_checked_where_written() {
         (
             "  scanning: inspector\n",
             "scanning: |inspector",
-            "`registries.scanning` `inspector` is not one of: basic, enhanced",
+            "`scanning` `inspector` is not one of: basic, enhanced",
         ),
     ] {
         let text = reg(extra);

@@ -8,13 +8,16 @@
 //! - `noun = "node group"`: how a list item of this type is named in messages;
 //! - `named`: the first field is `name`, and later messages say ``node group `x` ``;
 //! - `def = "nodegroup"`: the schema's `$defs` entry (default: the name in lowerCamelCase);
-//! - `schema = json!({..})`: merged into the mapping's schema (cross-key rules).
+//! - `schema = json!({..})`: merged into the mapping's schema (cross-key rules);
+//! - `check = path`: `path(p, &value)` reports what only the whole mapping shows.
 //!
 //! Field attributes, `#[section(...)]`:
 //! - `key = "x"`: the YAML key (default: the field name in lowerCamelCase);
 //! - `default = expr`: the value when the key is absent (a plain value, no span);
 //! - `min = n`, `max = n`: bounds of an integer;
 //! - `schema = json!({..})`: merged into the field's schema (patterns, enums);
+//! - `one_of = &["udp", "tcp"]`: the only values a string takes;
+//! - `required`: a sub-mapping that must be written (a missing one is reported once);
 //! - `with = path`: a field read from several keys by `path::{KEYS, read, schema}`.
 
 use proc_macro::TokenStream;
@@ -28,6 +31,7 @@ struct StructAttrs {
     named: bool,
     def: Option<LitStr>,
     schema: Option<Expr>,
+    check: Option<Path>,
 }
 
 #[derive(Default)]
@@ -38,6 +42,8 @@ struct FieldAttrs {
     max: Option<LitInt>,
     schema: Option<Expr>,
     with: Option<Path>,
+    one_of: Option<Expr>,
+    required: bool,
 }
 
 /// `snake_case` -> `lowerCamelCase`; `PascalCase` -> `pascalCase`.
@@ -71,8 +77,10 @@ fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
                 a.def = Some(m.value()?.parse()?);
             } else if m.path.is_ident("schema") {
                 a.schema = Some(m.value()?.parse()?);
+            } else if m.path.is_ident("check") {
+                a.check = Some(m.value()?.parse()?);
             } else {
-                return Err(m.error("expected noun, named, def or schema"));
+                return Err(m.error("expected noun, named, def, schema or check"));
             }
             Ok(())
         })?;
@@ -96,8 +104,14 @@ fn field_attrs(field: &syn::Field) -> syn::Result<FieldAttrs> {
                 a.schema = Some(m.value()?.parse()?);
             } else if m.path.is_ident("with") {
                 a.with = Some(m.value()?.parse()?);
+            } else if m.path.is_ident("one_of") {
+                a.one_of = Some(m.value()?.parse()?);
+            } else if m.path.is_ident("required") {
+                a.required = true;
             } else {
-                return Err(m.error("expected key, default, min, max, schema or with"));
+                return Err(
+                    m.error("expected key, default, min, max, one_of, required, schema or with")
+                );
             }
             Ok(())
         })?;
@@ -124,6 +138,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let sa = struct_attrs(input)?;
     let noun = sa.noun.map_or_else(|| camel(&ty.to_string()), |n| n.value());
     let def = sa.def.map_or_else(|| camel(&ty.to_string()), |d| d.value());
+    let check = sa.check.map(|c| quote! { #c(p, &out); });
     let struct_schema = sa.schema.map_or(quote!(serde_json::Value::Null), |s| quote!(#s));
 
     let mut keys = Vec::new();
@@ -145,8 +160,9 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         let key = fa.key.map_or_else(|| camel(&ident.to_string()), |k| k.value());
         let min = fa.min.map_or(quote!(None), |m| quote!(Some(#m)));
         let max = fa.max.map_or(quote!(None), |m| quote!(Some(#m)));
+        let one_of = fa.one_of.map_or(quote!(None), |o| quote!(Some(#o)));
         let spec = quote! {
-            crate::section::Field { key: #key, min: #min, max: #max }
+            crate::section::Field { key: #key, min: #min, max: #max, one_of: #one_of }
         };
         let default = fa.default.map_or(quote!(None), |d| quote!(Some(#d)));
         keys.push(quote! { out.push(#key); });
@@ -160,19 +176,30 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 let what_named = format!("{} `{}`", #noun, #ident.value);
                 let what: &str = &what_named;
             });
+        } else if fa.required {
+            reads.push(quote! {
+                let #ident: #fty = crate::section::required_sub(p, o, &#spec, what);
+            });
         } else {
             reads.push(quote! {
                 let #ident: #fty = crate::section::Value::field(p, o, &#spec, what, #default);
             });
         }
+        let required = if fa.required {
+            quote! { required.push(#key); }
+        } else {
+            quote! {
+                if <#fty as crate::section::Value>::REQUIRED && default.is_none() {
+                    required.push(#key);
+                }
+            }
+        };
         schemas.push(quote! {
             {
                 let default: Option<<#fty as crate::section::Value>::Plain> = #default;
                 let mut v = <#fty as crate::section::Value>::schema(s, &#spec, default.as_ref());
                 crate::section::merge(&mut v, #extra);
-                if <#fty as crate::section::Value>::REQUIRED && default.is_none() {
-                    required.push(#key);
-                }
+                #required
                 props.insert(#key.to_string(), v);
             }
         });
@@ -195,7 +222,9 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 what: &str,
             ) -> Self {
                 #(#reads)*
-                Self { #(#names),* }
+                let out = Self { #(#names),* };
+                #check
+                out
             }
 
             #[allow(unused_mut)]
@@ -215,10 +244,10 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 p: &mut crate::parse::Parser<'_>,
                 o: &crate::parse::Obj<'_>,
                 f: &crate::section::Field,
-                _what: &str,
+                what: &str,
                 _default: Option<Self::Plain>,
             ) -> Self {
-                crate::section::sub::<Self>(p, o, f)
+                crate::section::sub::<Self>(p, o, f, what)
             }
             fn schema(
                 s: &mut crate::section::Schema,
@@ -236,10 +265,10 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 p: &mut crate::parse::Parser<'_>,
                 o: &crate::parse::Obj<'_>,
                 f: &crate::section::Field,
-                _what: &str,
+                what: &str,
                 _default: Option<Self::Plain>,
             ) -> Self {
-                crate::section::optional_sub::<#ty>(p, o, f)
+                crate::section::optional_sub::<#ty>(p, o, f, what)
             }
             fn schema(
                 s: &mut crate::section::Schema,

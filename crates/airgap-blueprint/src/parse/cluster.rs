@@ -9,10 +9,8 @@ use super::{keys, Obj, Parser};
 use crate::diag::Code;
 use crate::model::*;
 use crate::regions;
-use crate::section::{choice_leaf, Field, Leaf, Schema};
+use crate::section::{Field, Leaf, Schema};
 use crate::yaml::Node;
-
-choice_leaf!(TaintEffect, TaintEffect::ALL.map(|e| (e.as_str(), e)));
 
 /// The node image: `amiType`, `launchTemplate` or `amiId`, at most one of them (default
 /// the EKS AMI type `AL2023_x86_64_STANDARD`).

@@ -4,34 +4,32 @@
 
 use miette::SourceSpan;
 
+use std::time::Duration;
+
+use serde_json::{json, Map, Value as Json};
+
 use super::{keys, parse_ttl, Obj, Parser};
 use crate::diag::Code;
 use crate::model::*;
-use crate::section::Field;
+use crate::section::{self, Field, Leaf, Schema};
 use crate::yaml::{Kind, Node, ScalarType};
 
 impl Parser<'_> {
     pub(crate) fn blueprint(&mut self, root: &Node) -> Option<Blueprint> {
         let top = SourceSpan::from(root.span.offset()..root.span.offset());
         let o = self.obj(root, top, "the blueprint", keys::ROOT)?;
-        let api_version = self.req_string(&o, "apiVersion", "the blueprint");
-        let kind = self.req_string(&o, "kind", "the blueprint");
-        let metadata = self.metadata(&o);
+        let what = "the blueprint";
+        let api_version = self.req_string(&o, "apiVersion", what);
+        let kind = self.req_string(&o, "kind", what);
+        let metadata = section::required_sub(self, &o, &Field::key("metadata"), what);
         let accounts = self.accounts(&o);
         let availability_zones = self.azs(&o);
-        let hub = self.hub(&o);
-        let mut vpcs = Vec::new();
-        if let Some((_, v)) = self.get(&o, "vpcs") {
-            for item in self.list(v, "`vpcs`") {
-                if let Some(vpc) = self.vpc(item) {
-                    vpcs.push(vpc);
-                }
-            }
-        }
-        let clusters = crate::section::items::<Cluster>(self, &o, &Field::key("clusters"));
-        let registries = self.registries(&o);
-        let endpoints = self.endpoint_layout(&o);
-        let access = self.access(&o);
+        let hub = section::required_sub(self, &o, &Field::key("hub"), what);
+        let vpcs = section::items::<Vpc>(self, &o, &Field::key("vpcs"));
+        let clusters = section::items::<Cluster>(self, &o, &Field::key("clusters"));
+        let registries = section::optional_sub(self, &o, &Field::key("registries"), what);
+        let endpoints = section::optional_sub(self, &o, &Field::key("endpoints"), what);
+        let access = section::sub(self, &o, &Field::key("access"), what);
         Some(Blueprint {
             source: self.sink.source.clone(),
             layers: Default::default(),
@@ -47,109 +45,6 @@ impl Parser<'_> {
             endpoints,
             access,
         })
-    }
-
-    /// `access`: the VPN for people, DNS from outside.
-    fn access(&mut self, root: &Obj) -> Access {
-        let Some((k, v)) = self.get(root, "access") else { return Access::default() };
-        let Some(o) = self.obj(v, k.span, "`access`", keys::ACCESS) else {
-            return Access::default();
-        };
-        let vpn = self.get(&o, "vpn").and_then(|(k, v)| {
-            let o = self.obj(v, k.span, "`access.vpn`", keys::VPN)?;
-            let mut cidrs = Vec::new();
-            if let Some((_, v)) = self.get(&o, "cidrs") {
-                for n in self.list(v, "`cidrs`") {
-                    if let Some(c) = self.cidr(n, "a `cidrs` entry") {
-                        cidrs.push(c);
-                    }
-                }
-            }
-            let transports = [("udp", "udp"), ("tcp", "tcp")];
-            let transport = match self.get(&o, "transport") {
-                Some((_, t)) => self
-                    .choice(t, "`access.vpn.transport`", &transports)
-                    .map(|t| Spanned::new(t.value.to_string(), t.span)),
-                None => Some(Spanned::new("udp".to_string(), o.owner)),
-            };
-            Some(Vpn {
-                vpc: self.req_string(&o, "vpc", "`access.vpn`"),
-                client_cidr: self.req_cidr(&o, "clientCidr", "`access.vpn`"),
-                clusters: self.string_list(&o, "clusters"),
-                cidrs,
-                high_availability: self.bool_or(&o, "highAvailability", false),
-                transport: transport
-                    .unwrap_or_else(|| self.placeholder("udp".to_string(), o.owner)),
-            })
-        });
-        let dns = self.get(&o, "dns").and_then(|(k, v)| {
-            let o = self.obj(v, k.span, "`access.dns`", keys::DNS)?;
-            let mut allow_from = Vec::new();
-            if let Some((_, v)) = self.get(&o, "allowFrom") {
-                for n in self.list(v, "`allowFrom`") {
-                    if let Some(c) = self.cidr(n, "an `allowFrom` entry") {
-                        allow_from.push(c);
-                    }
-                }
-            }
-            Some(Dns { vpc: self.req_string(&o, "vpc", "`access.dns`"), allow_from })
-        });
-        let mut private_link = Vec::new();
-        if let Some((_, v)) = self.get(&o, "privateLink") {
-            for item in self.list(v, "`access.privateLink`") {
-                let Some((o, name, _)) =
-                    self.named_item(item, "privateLink service", keys::PRIVATE_LINK)
-                else {
-                    continue;
-                };
-                private_link.push(PrivateLink {
-                    name,
-                    vpc: self.opt_string(&o, "vpc"),
-                    load_balancer_arn: self.opt_string(&o, "loadBalancerArn"),
-                    port: self.int_or(&o, "port", 1, 65535, 443),
-                    allowed_principals: self.string_list(&o, "allowedPrincipals"),
-                    acceptance_required: self.bool_or(&o, "acceptanceRequired", true),
-                });
-            }
-        }
-        Access { vpn, dns, private_link }
-    }
-
-    fn metadata(&mut self, root: &Obj) -> Metadata {
-        let sub = self
-            .req(root, "metadata", "the blueprint")
-            .and_then(|(k, v)| self.obj(v, k.span, "`metadata`", keys::METADATA));
-        let Some(o) = sub else {
-            let at = root.owner;
-            return Metadata {
-                name: self.placeholder(String::new(), at),
-                region: self.placeholder(String::new(), at),
-                ttl: None,
-            };
-        };
-        let name = self.req_string(&o, "name", "`metadata`");
-        let region = self.req_string(&o, "region", "`metadata`");
-        let ttl = self.get(&o, "ttl").and_then(|(_, v)| {
-            let s = self.string(v, "`ttl`")?;
-            match parse_ttl(&s.value) {
-                Some(d) => Some(Spanned::new(d, s.span)),
-                None => {
-                    self.sink
-                        .report(
-                            Code::Ttl,
-                            s.span,
-                            format!("`ttl` `{}` is not a duration", s.value),
-                            "not a duration",
-                        )
-                        .help(
-                            "write a positive number followed by m, h or d, e.g. 30m, 8h, 2d \
-                             (units may be combined: 1d12h)",
-                        );
-                    None
-                }
-            }
-        });
-        Metadata { name, region, ttl }
     }
 
     fn accounts(&mut self, root: &Obj) -> Vec<Account> {
@@ -218,45 +113,69 @@ impl Parser<'_> {
             },
         }
     }
+}
 
-    fn registries(&mut self, root: &Obj) -> Option<Registries> {
-        let (k, v) = self.get(root, "registries")?;
-        let o = self.obj(v, k.span, "`registries`", keys::REGISTRIES)?;
-        Some(Registries {
-            account: self.req_string(&o, "account", "`registries`"),
-            repositories: self.string_list(&o, "repositories"),
-            immutable_tags: self.bool_or(&o, "immutableTags", true),
-            scan_on_push: self.bool_or(&o, "scanOnPush", true),
-            scanning: self.scanning(&o),
-            quarantine: self.opt_string(&o, "quarantine"),
-            lifecycle: self.lifecycle(&o),
-        })
-    }
-
-    fn scanning(&mut self, reg: &Obj) -> Spanned<Scanning> {
-        let options = [("basic", Scanning::Basic), ("enhanced", Scanning::Enhanced)];
-        match self.get(reg, "scanning") {
-            Some((_, v)) => self
-                .choice(v, "`registries.scanning`", &options)
-                .unwrap_or_else(|| self.placeholder(Scanning::Basic, v.span)),
-            None => Spanned::new(Scanning::Basic, reg.owner),
+/// `metadata.ttl`: `30m`, `8h`, `2d`, `1d12h`.
+impl Leaf for Duration {
+    fn read(
+        p: &mut Parser<'_>,
+        _: SourceSpan,
+        v: &Node,
+        what: &str,
+        _: &Field,
+    ) -> Option<Spanned<Self>> {
+        let s = p.string(v, what)?;
+        match parse_ttl(&s.value) {
+            Some(d) => Some(Spanned::new(d, s.span)),
+            None => {
+                p.sink
+                    .report(
+                        Code::Ttl,
+                        s.span,
+                        format!("{what} `{}` is not a duration", s.value),
+                        "not a duration",
+                    )
+                    .help(
+                        "write a positive number followed by m, h or d, e.g. 30m, 8h, 2d \
+                             (units may be combined: 1d12h)",
+                    );
+                None
+            }
         }
     }
 
-    /// `registries.lifecycle.rules`: each rule a mapping (ECR's lifecycle policy rule, as
-    /// ECR's JSON spells it), kept with its span; validate checks what ECR would refuse.
-    fn lifecycle(&mut self, reg: &Obj) -> Vec<Spanned<serde_json::Value>> {
-        let Some((k, v)) = self.get(reg, "lifecycle") else { return Vec::new() };
-        let Some(o) = self.obj(v, k.span, "`registries.lifecycle`", keys::LIFECYCLE) else {
+    fn placeholder() -> Self {
+        Duration::ZERO
+    }
+
+    fn schema(_: &mut Schema, _: &Field) -> Json {
+        json!({ "type": "string", "pattern": "^([0-9]+[mhd])+$" })
+    }
+
+    fn to_json(&self) -> Json {
+        json!(format!("{}m", self.as_secs() / 60))
+    }
+}
+
+/// `registries.lifecycle.rules`: each rule a mapping (ECR's lifecycle policy rule, as
+/// ECR's JSON spells it), kept with its span; validate checks what ECR would refuse.
+pub(crate) mod lifecycle {
+    use super::*;
+
+    pub(crate) const KEYS: &[&str] = &["lifecycle"];
+
+    pub(crate) fn read(p: &mut Parser<'_>, reg: &Obj<'_>, _: &str) -> Vec<Spanned<Json>> {
+        let Some((k, v)) = p.get(reg, "lifecycle") else { return Vec::new() };
+        let Some(o) = p.obj(v, k.span, "`registries.lifecycle`", &["rules"]) else {
             return Vec::new();
         };
-        let Some((_, rules)) = self.get(&o, "rules") else { return Vec::new() };
+        let Some((_, rules)) = p.get(&o, "rules") else { return Vec::new() };
         let mut out = Vec::new();
-        for rule in self.list(rules, "`registries.lifecycle.rules`") {
+        for rule in p.list(rules, "`registries.lifecycle.rules`") {
             if matches!(rule.kind, Kind::Map(_)) {
                 out.push(Spanned::new(rule.to_json(), rule.span));
             } else {
-                self.wrong_type(
+                p.wrong_type(
                     rule,
                     "a lifecycle rule",
                     "a mapping (rulePriority, selection, action)",
@@ -266,19 +185,17 @@ impl Parser<'_> {
         out
     }
 
-    /// `endpoints` at the top level: per-VPC (default) or central interface endpoints.
-    fn endpoint_layout(&mut self, root: &Obj) -> Option<EndpointLayout> {
-        let (k, v) = self.get(root, "endpoints")?;
-        let o = self.obj(v, k.span, "`endpoints`", keys::ENDPOINT_LAYOUT)?;
-        let modes = [("per-vpc", EndpointMode::PerVpc), ("central", EndpointMode::Central)];
-        let mode = match self.get(&o, "mode") {
-            Some((_, m)) => self.choice(m, "`endpoints.mode`", &modes),
-            None => Some(Spanned::new(EndpointMode::PerVpc, o.owner)),
-        };
-        Some(EndpointLayout {
-            mode: mode.unwrap_or_else(|| self.placeholder(EndpointMode::PerVpc, o.owner)),
-            vpc: self.opt_string(&o, "vpc"),
-            services: self.string_list(&o, "services"),
-        })
+    pub(crate) fn schema(_: &mut Schema, props: &mut Map<String, Json>, _: &mut Map<String, Json>) {
+        props.insert(
+            "lifecycle".into(),
+            json!({
+                "description": "The ECR lifecycle policy of every repository: its rules as ECR's JSON spells them (rulePriority, selection, action).",
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "rules": { "type": "array", "items": { "type": "object" } }
+                }
+            }),
+        );
     }
 }

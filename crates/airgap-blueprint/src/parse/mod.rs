@@ -5,10 +5,13 @@
 //! by a placeholder whose span is remembered as poisoned, so validation can
 //! skip it instead of reporting follow-on noise.
 //!
-//! The `Parser` and its shape helpers live here; the sections are read in
-//! `document` (top level, metadata, accounts, AZs, registries), `network`
-//! (hub, firewall, VPCs, endpoint policies) and `cluster` (clusters, node
-//! groups).
+//! The `Parser` and its shape helpers live here. Most mappings are read by
+//! `#[derive(Section)]` on their model struct (see `crate::section`): the
+//! struct's fields are the keys. What one field cannot say is read by hand:
+//! the top level, accounts and AZs in `document`, an existing transit gateway,
+//! a VPC's default endpoints, endpoint policies and the ICMP rule in `network`,
+//! the image choice and `updateConfig` in `cluster`, and the artifacts file in
+//! `artifacts`.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -27,6 +30,8 @@ mod document;
 mod network;
 
 pub(crate) use cluster::ami;
+pub(crate) use document::lifecycle;
+pub(crate) use network::{existing_tgw, icmp_has_no_port, policies, vpc_endpoints};
 
 /// The keys each mapping accepts; the JSON schema is checked against these.
 pub(crate) mod keys {
@@ -46,36 +51,7 @@ pub(crate) mod keys {
         "endpoints",
         "access",
     ];
-    pub const ACCESS: &[&str] = &["vpn", "dns", "privateLink"];
-    pub const PRIVATE_LINK: &[&str] =
-        &["name", "vpc", "loadBalancerArn", "port", "allowedPrincipals", "acceptanceRequired"];
-    pub const DNS: &[&str] = &["vpc", "allowFrom"];
-    pub const VPN: &[&str] =
-        &["vpc", "clientCidr", "clusters", "cidrs", "highAvailability", "transport"];
-    pub const METADATA: &[&str] = &["name", "region", "ttl"];
     pub const ACCOUNT: &[&str] = &["id", "role", "externalId", "sessionName"];
-    pub const HUB: &[&str] = &["account", "transitGateway", "ram", "inspectionVpc", "firewall"];
-    pub const TRANSIT_GATEWAY: &[&str] = &["id", "asn", "autoAcceptSharedAttachments"];
-    pub const RAM: &[&str] = &["organization"];
-    pub const INSPECTION_VPC: &[&str] = &["cidr", "subnets"];
-    pub const INSPECTION_SUBNETS: &[&str] = &["transit", "firewall", "public"];
-    pub const FIREWALL: &[&str] = &["allowDomains", "allowRules", "logging", "deletionProtection"];
-    pub const ALLOW_RULE: &[&str] = &["protocol", "destination", "port"];
-    pub const FIREWALL_LOGGING: &[&str] = &["alert", "flow", "retentionDays"];
-    pub const VPC: &[&str] = &["name", "account", "cidr", "subnets", "endpoints"];
-    pub const VPC_SUBNETS: &[&str] = &["controlPlane", "dataPlane", "endpoints", "transit"];
-    pub const ENDPOINTS: &[&str] = &["gateway", "interface", "policies"];
-    pub const ENDPOINT_LAYOUT: &[&str] = &["mode", "vpc", "services"];
-    pub const REGISTRIES: &[&str] = &[
-        "account",
-        "repositories",
-        "immutableTags",
-        "scanOnPush",
-        "scanning",
-        "quarantine",
-        "lifecycle",
-    ];
-    pub const LIFECYCLE: &[&str] = &["rules"];
     pub const ARTIFACTS: &[&str] =
         &["apiVersion", "kind", "blueprint", "plainHttp", "images", "charts"];
     pub const CHART: &[&str] = &["source", "repo", "chart", "version", "repository", "tag"];
@@ -107,6 +83,11 @@ pub(crate) struct Obj<'n> {
 }
 
 impl Obj<'_> {
+    /// A mapping with no keys, whose defaults take `owner`.
+    pub(crate) fn empty(owner: SourceSpan) -> Self {
+        Obj { owner, entries: Vec::new() }
+    }
+
     /// The span defaults take: the key of the mapping, or the first key of a list item.
     pub(crate) fn owner(&self) -> SourceSpan {
         self.owner
@@ -123,6 +104,11 @@ impl<'s> Parser<'s> {
         let span = SourceSpan::from(at.offset()..at.offset());
         self.poison.insert(key(span));
         Spanned::new(value, span)
+    }
+
+    /// Whether `span` holds a placeholder for a value that was refused.
+    pub(crate) fn is_poisoned(&self, span: SourceSpan) -> bool {
+        self.poison.contains(&key(span))
     }
 
     pub(crate) fn poisoned<T>(&mut self, value: T, span: SourceSpan) -> Spanned<T> {
@@ -294,40 +280,6 @@ impl<'s> Parser<'s> {
         }
     }
 
-    /// An optional integer field with a default; defaults carry the owner span.
-    fn int_or<T: TryFrom<i64>>(
-        &mut self,
-        o: &Obj,
-        name: &str,
-        min: i64,
-        max: i64,
-        default: T,
-    ) -> Spanned<T> {
-        match self.get(o, name) {
-            None => Spanned::new(default, o.owner),
-            Some((_, v)) => match self.int(v, &format!("`{name}`"), min, max) {
-                Some(n) => match T::try_from(n.value) {
-                    Ok(t) => Spanned::new(t, n.span),
-                    Err(_) => self.poisoned(default, v.span),
-                },
-                None => self.poisoned(default, v.span),
-            },
-        }
-    }
-
-    fn bool_or(&mut self, o: &Obj, name: &str, default: bool) -> Spanned<bool> {
-        match self.get(o, name) {
-            None => Spanned::new(default, o.owner),
-            Some((_, v)) if v.scalar_type() == Some(ScalarType::Bool) => {
-                Spanned::new(v.scalar().is_some_and(|t| t.eq_ignore_ascii_case("true")), v.span)
-            }
-            Some((_, v)) => {
-                self.wrong_type(v, &format!("`{name}`"), "true or false");
-                self.poisoned(default, v.span)
-            }
-        }
-    }
-
     pub(crate) fn list<'n>(&mut self, node: &'n Node, what: &str) -> &'n [Node] {
         match &node.kind {
             Kind::Seq(items) => items,
@@ -378,20 +330,6 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn req_cidr(&mut self, o: &Obj, name: &str, what: &str) -> Spanned<Ipv4Net> {
-        let v = self
-            .req(o, name, what)
-            .and_then(|(_, v)| self.cidr(v, &format!("`{name}`")).ok_or(v.span).ok());
-        match v {
-            Some(c) => c,
-            None => {
-                let at = self.get(o, name).map_or(o.owner, |(_, v)| v.span);
-                let placeholder = Ipv4Net::new(std::net::Ipv4Addr::UNSPECIFIED, 32).expect("valid");
-                self.placeholder(placeholder, at)
-            }
-        }
-    }
-
     pub(crate) fn choice<T: Copy>(
         &mut self,
         node: &Node,
@@ -414,20 +352,6 @@ impl<'s> Parser<'s> {
             None => p.help(format!("use one of: {}", names.join(", "))),
         };
         None
-    }
-
-    /// A list item that is a mapping named by its `name` (a VPC, a cluster): the mapping,
-    /// the name, and how later problems in it name it (`VPC \`workload\``).
-    fn named_item<'n>(
-        &mut self,
-        item: &'n Node,
-        noun: &str,
-        allowed: &[&str],
-    ) -> Option<(Obj<'n>, Spanned<String>, String)> {
-        let o = self.obj(item, Self::item_owner(item), noun, allowed)?;
-        let name = self.req_string(&o, "name", &format!("a {noun}"));
-        let what = format!("{noun} `{}`", name.value);
-        Some((o, name, what))
     }
 
     /// First key of a list item mapping, so item-level labels stay on one line.
