@@ -3,9 +3,9 @@
 
 use airgap_catalog::names::{fit, EKS_CLUSTER_NAME, IAM_ROLE_NAME, LAUNCH_TEMPLATE_NAME};
 use airgap_catalog::spec::{
-    node, EksAccessEntrySpec, EksAddonSpec, EksClusterSpec, EksNodegroupSpec, IamRolePolicySpec,
-    IamRoleSpec, Id, KmsAliasSpec, KmsKeySpec, LaunchTemplateSpec, Policies, SecurityGroupRuleSpec,
-    SecurityGroupSpec, Taint,
+    node, EksAccessEntrySpec, EksAddonSpec, EksClusterSpec, IamRolePolicySpec, IamRoleSpec, Id,
+    KmsAliasSpec, KmsKeySpec, LaunchTemplateSpec, Policies, SecurityGroupRuleSpec,
+    SecurityGroupSpec,
 };
 use airgap_engine::{GraphBuilder, Scope, Value};
 
@@ -173,32 +173,12 @@ pub(super) fn cluster_nodes(
     let mut ng_ids = Vec::new();
     for ng in &c.nodegroups {
         let ngid = format!("{id}/nodegroup/{}", ng.name.value);
-        let mut spec = EksNodegroupSpec {
-            cluster: Id::of(id.as_str(), "id"),
-            name: ng.name.value.clone(),
-            role: role_id(node_role.clone()),
-            subnets: subnets("dataPlane"),
-            instance_types: ng.instance_types.iter().map(|t| t.value.clone()).collect(),
-            min: ng.scaling.min.value as i32,
-            desired: ng.scaling.desired.value as i32,
-            max: ng.scaling.max.value as i32,
-            labels: ng.labels.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect(),
-            taints: ng
-                .taints
-                .iter()
-                .map(|t| Taint {
-                    key: t.key.value.clone(),
-                    value: t.value.as_ref().map(|v| v.value.clone()),
-                    effect: t.effect.value,
-                })
-                .collect(),
-            version: c.version.as_ref().map(|v| v.value.clone()),
-            ami_type: None,
-            launch_template: None,
-            launch_template_version: None,
-            update_config: ng.update_config.as_ref().map(|u| u.value),
-            launch_template_name: None,
-        };
+        let mut spec = ng.spec(
+            Id::of(id.as_str(), "id"),
+            role_id(node_role.clone()),
+            subnets("dataPlane"),
+            c.version.as_ref().map(|v| v.value.clone()),
+        );
         match &ng.ami.value {
             Ami::Type(t) => spec.ami_type = Some(t.clone()),
             Ami::LaunchTemplate { id_or_name, version } => {
