@@ -255,6 +255,36 @@ fn a_node_groups_update_config_reaches_its_spec_only_when_set() {
     assert_eq!(general_node_group(&text).get("updateConfig"), None);
 }
 
+/// `capacityType` reaches the spec, On-Demand (EKS's default) when the blueprint says
+/// nothing: always there, so a group found Spot where On-Demand is asked is a change. A
+/// misspelt value is refused where it is written, with the value it most resembles.
+#[test]
+fn a_node_groups_capacity_type_reaches_its_spec_and_is_checked() {
+    use airgap_engine::Value;
+    let text = std::fs::read_to_string(plans_dir().join("hub-spoke.yaml")).unwrap();
+    let with = |v: &str| {
+        text.replacen(
+            "        scaling: { min: 2, desired: 3, max: 6 }\n",
+            &format!(
+                "        scaling: {{ min: 2, desired: 3, max: 6 }}\n        capacityType: {v}\n"
+            ),
+            1,
+        )
+    };
+    assert_eq!(general_node_group(&with("SPOT")).get("capacityType"), Some(&Value::str("SPOT")));
+    let on_demand = Some(Value::str("ON_DEMAND"));
+    assert_eq!(general_node_group(&with("ON_DEMAND")).get("capacityType"), on_demand.as_ref());
+    assert_eq!(general_node_group(&text).get("capacityType"), on_demand.as_ref());
+    let bad = airgap_blueprint::parse("hub-spoke.yaml", &with("SPOTS")).unwrap_err();
+    let p = &bad.problems()[0];
+    assert!(
+        p.message().contains("`capacityType` `SPOTS` is not one of: ON_DEMAND, SPOT"),
+        "{}",
+        p.message()
+    );
+    assert_eq!(p.help_text(), Some("did you mean `SPOT`?"));
+}
+
 /// The attributes of the `general` node group that blueprint `text` expands to.
 fn general_node_group(text: &str) -> airgap_engine::Attrs {
     let bp = airgap_blueprint::parse("hub-spoke.yaml", text).unwrap();

@@ -169,7 +169,16 @@ pub const EKS_NODEGROUP: KindFacts = KindFacts {
         "eks-nodegroup",
         EKS,
         Timing::secs(150, 300, 300, 3600),
-        &["instanceTypes", "cluster", "name", "role", "subnets", "amiType", "launchTemplate"],
+        &[
+            "instanceTypes",
+            "cluster",
+            "name",
+            "role",
+            "subnets",
+            "amiType",
+            "launchTemplate",
+            "capacityType",
+        ],
     )
 };
 /// Unverified (~1-2 min).

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use airgap_catalog::names::{fit, EKS_NODEGROUP_NAME};
-use airgap_catalog::spec::{EksNodegroupSpec, Id, MaxUnavailable, Spec};
+use airgap_catalog::spec::{CapacityType, EksNodegroupSpec, Id, MaxUnavailable, Spec};
 use airgap_engine::{
     Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Readiness, Resolved, Scope,
     Updated,
@@ -95,6 +95,10 @@ fn spec_of(ng: &Nodegroup) -> EksNodegroupSpec {
         launch_template: lt.map(|l| l.id().or(l.name()).unwrap_or_default().into()),
         launch_template_version: lt.and_then(|l| l.version()).map(Id::from),
         update_config: ng.update_config().and_then(spec_update_config),
+        capacity_type: ng
+            .capacity_type()
+            .and_then(|c| CapacityType::parse(c.as_str()))
+            .unwrap_or_default(),
         launch_template_name: lt.and_then(|l| l.name()).map(str::to_string),
     }
     .sorted()
@@ -245,6 +249,7 @@ impl Kind for EksNodegroup {
             .set_taints(Some(spec.taints.iter().map(sdk_taint).collect()))
             .set_version(version)
             .set_update_config(spec.update_config.map(sdk_update_config))
+            .capacity_type(spec.capacity_type.as_str().into())
             .set_tags(Some(t))
             .client_request_token(node.client_token());
         if let Some(ami) = &spec.ami_type {

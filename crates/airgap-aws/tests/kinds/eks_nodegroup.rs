@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use crate::eks_mock::{cluster, eks, error, scope, tags, CLUSTER, CLUSTER_ARN, ENV};
 use airgap_aws::eks::EksNodegroup;
 use airgap_catalog::spec::{
-    EksNodegroupSpec, Id, MaxUnavailable, Spec, Taint as SpecTaint, TaintEffect as Effect,
+    CapacityType, EksNodegroupSpec, Id, MaxUnavailable, Spec, Taint as SpecTaint,
+    TaintEffect as Effect,
 };
 use airgap_engine::{
     Change, Check, Diff, ErrorClass, FieldChange, Kind, Observed, Op, Readiness, Resolved, Value,
@@ -24,9 +25,10 @@ use aws_sdk_eks::operation::delete_nodegroup::DeleteNodegroupError;
 use aws_sdk_eks::operation::describe_nodegroup::{DescribeNodegroupError, DescribeNodegroupOutput};
 use aws_sdk_eks::operation::list_nodegroups::ListNodegroupsOutput;
 use aws_sdk_eks::operation::update_nodegroup_config::UpdateNodegroupConfigOutput;
+use aws_sdk_eks::types::builders::NodegroupBuilder;
 use aws_sdk_eks::types::{
-    AmiTypes, Nodegroup, NodegroupScalingConfig, NodegroupStatus, NodegroupUpdateConfig, Taint,
-    TaintEffect, Update, UpdateStatus,
+    AmiTypes, CapacityTypes, Nodegroup, NodegroupScalingConfig, NodegroupStatus,
+    NodegroupUpdateConfig, Taint, TaintEffect, Update, UpdateStatus,
 };
 use aws_sdk_eks::Client;
 use aws_smithy_mocks::{mock, Rule};
@@ -70,6 +72,7 @@ fn spec() -> EksNodegroupSpec {
         launch_template: None,
         launch_template_version: None,
         update_config: None,
+        capacity_type: CapacityType::OnDemand,
         launch_template_name: None,
     }
 }
@@ -80,6 +83,11 @@ fn node() -> Resolved {
 
 /// The node group as EKS describes it, tagged as node `owner`'s.
 fn described(owner: &str, status: NodegroupStatus) -> Nodegroup {
+    described_builder(owner, status).build()
+}
+
+/// The same, to change before it is built.
+fn described_builder(owner: &str, status: NodegroupStatus) -> NodegroupBuilder {
     Nodegroup::builder()
         .cluster_name(CLUSTER)
         .nodegroup_name(NG)
@@ -104,7 +112,6 @@ fn described(owner: &str, status: NodegroupStatus) -> Nodegroup {
         .status(status)
         .set_tags(Some(tags(owner)))
         .tags("airgap:name", NG)
-        .build()
 }
 
 fn describe_gives(ng: Nodegroup) -> Rule {
@@ -426,4 +433,42 @@ async fn readiness_after_an_update_follows_its_handle() {
     let r = kind(&[&untouched, &active]).ready(check(None)).await.expect("readiness");
     assert!(matches!(r, Readiness::Ready(_)), "{r:?}");
     assert_eq!(untouched.num_calls(), 0);
+}
+
+/// `capacityType` (EKS API `CreateNodegroup`: `ON_DEMAND | SPOT | CAPACITY_BLOCK`,
+/// https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html) is sent
+/// on create and read back on observe; `UpdateNodegroupConfig` has no such field, so a
+/// change of it replaces the group.
+#[tokio::test]
+async fn capacity_type_is_created_observed_and_replaces_when_changed() {
+    let mut want = spec();
+    want.capacity_type = CapacityType::Spot;
+    let n = crate::eks_mock::node(NODE, want.to_attrs());
+    let created = mock!(Client::create_nodegroup)
+        .match_requests(|r| r.capacity_type() == Some(&CapacityTypes::Spot))
+        .then_output(|| {
+            CreateNodegroupOutput::builder()
+                .nodegroup(described(NODE, NodegroupStatus::Creating))
+                .build()
+        });
+    kind(&[&created]).create(&n).await.expect("created");
+    assert_eq!(created.num_calls(), 1, "the create asked for Spot capacity");
+
+    let [clusters, cluster] = cluster(|c| c);
+    let groups = mock!(Client::list_nodegroups)
+        .then_output(|| ListNodegroupsOutput::builder().nodegroups(NG).build());
+    let spot = described_builder(NODE, NodegroupStatus::Active);
+    let ng = describe_gives(spot.capacity_type(CapacityTypes::Spot).build());
+    let found =
+        kind(&[&clusters, &cluster, &groups, &ng]).observe(ENV, &scope()).await.expect("observe");
+    let seen = EksNodegroupSpec::from_attrs(&found[0].attrs).expect("the spec's shape");
+    assert_eq!(seen.capacity_type, CapacityType::Spot);
+    assert!(kind(&[]).diff(&want.to_attrs(), &found[0]).is_empty(), "Spot seen as asked");
+
+    // On-Demand asked of a Spot group: a replacement, not an update.
+    let d = kind(&[]).diff(&spec().to_attrs(), &found[0]);
+    assert_eq!(
+        d.changes.iter().map(|c| (c.field.as_str(), c.forces_replacement)).collect::<Vec<_>>(),
+        [("capacityType", true)]
+    );
 }

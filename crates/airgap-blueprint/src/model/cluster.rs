@@ -82,6 +82,9 @@ pub struct Nodegroup {
     /// `updateConfig`: how many nodes a version update may take out at once; `None`
     /// leaves it to EKS.
     pub update_config: Option<Spanned<MaxUnavailable>>,
+    /// `capacityType`: `ON_DEMAND` (default) or `SPOT`; a change replaces the group.
+    #[section(default = CapacityType::OnDemand)]
+    pub capacity_type: Spanned<CapacityType>,
 }
 
 impl Nodegroup {
@@ -119,10 +122,16 @@ impl Nodegroup {
             launch_template: None,
             launch_template_version: None,
             update_config: self.update_config.as_ref().map(|u| u.value),
+            capacity_type: self.capacity_type.value,
             launch_template_name: None,
         }
     }
 }
+
+/// `nodegroups[].capacityType`: the node group spec's own type.
+pub use airgap_catalog::spec::CapacityType;
+
+choice_leaf!(CapacityType, CapacityType::ALL.map(|c| (c.as_str(), c)));
 
 /// `nodegroups[].updateConfig`: `maxUnavailable` or `maxUnavailablePercentage`, the node
 /// group spec's own type.

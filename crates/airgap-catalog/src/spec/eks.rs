@@ -87,6 +87,36 @@ impl TaintEffect {
     }
 }
 
+/// A node group's `capacityType` (EKS API `CreateNodegroup`): On-Demand or Spot instances.
+/// `CAPACITY_BLOCK` needs a launch template that targets a capacity reservation, which
+/// no node group of ours has. `UpdateNodegroupConfig` has no such field: a change
+/// replaces the group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CapacityType {
+    /// EKS's default.
+    #[default]
+    OnDemand,
+    Spot,
+}
+
+impl CapacityType {
+    pub const ALL: [CapacityType; 2] = [CapacityType::OnDemand, CapacityType::Spot];
+
+    /// The API's name (`ON_DEMAND`, `SPOT`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CapacityType::OnDemand => "ON_DEMAND",
+            CapacityType::Spot => "SPOT",
+        }
+    }
+
+    /// The capacity type of that API name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
 /// A taint of a node group's nodes. EKS identifies a taint by key and effect; a value
 /// is optional (`null` in the attributes when absent, as EKS shows it).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -138,6 +168,10 @@ pub struct EksNodegroupSpec {
     /// without it plans no change.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub update_config: Option<MaxUnavailable>,
+    /// Always in the attributes, so On-Demand asked of a group that is Spot is a change
+    /// (a diff compares what the spec has); absent from a stored plan, EKS's default.
+    #[serde(default)]
+    pub capacity_type: CapacityType,
     /// Observed only: the template's name, so a template given by name compares.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub launch_template_name: Option<String>,
