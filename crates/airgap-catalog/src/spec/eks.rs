@@ -304,6 +304,10 @@ mod tests {
             assert_eq!(TaintEffect::parse(e.as_str()), Some(e));
             assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
         }
+        for c in CapacityType::ALL {
+            assert_eq!(CapacityType::parse(c.as_str()), Some(c));
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
     }
 
     #[test]
@@ -327,6 +331,7 @@ mod tests {
             launch_template: Some("mine".into()),
             launch_template_version: None,
             update_config: None,
+            capacity_type: CapacityType::Spot,
             launch_template_name: None,
         };
         let mut seen = ng.clone();
