@@ -79,17 +79,20 @@ pub(crate) trait Value: Sized {
     fn schema(s: &mut Schema, f: &Field, default: Option<&Self::Plain>) -> Json;
 }
 
-/// A value read from one node: a string, a number, a CIDR, one of a few names.
+/// Where a leaf value is read: its node, the key it stands under (or the node, in a
+/// list), how messages name it, and its field's bounds.
+pub(crate) struct At<'a> {
+    pub key: SourceSpan,
+    pub node: &'a Node,
+    pub what: &'a str,
+    pub field: &'a Field,
+}
+
+/// A value read from one node: a string, a number, a CIDR, one of a few names. Written
+/// with `leaf!`, which lays out the four answers.
 pub(crate) trait Leaf: Sized {
-    /// Reads `node`; `at` is the key it stands under (or the node, in a list), `what`
-    /// names it in messages. `None` once the problem is reported.
-    fn read(
-        p: &mut Parser<'_>,
-        at: SourceSpan,
-        node: &Node,
-        what: &str,
-        f: &Field,
-    ) -> Option<Spanned<Self>>;
+    /// Reads `at.node`; `None` once the problem is reported.
+    fn read(p: &mut Parser<'_>, at: &At<'_>) -> Option<Spanned<Self>>;
     /// What stands in for a required value that is missing or refused.
     fn placeholder() -> Self;
     /// Its schema.
@@ -97,6 +100,35 @@ pub(crate) trait Leaf: Sized {
     /// Itself as a schema `default`.
     fn to_json(&self) -> Json;
 }
+
+/// `impl Leaf`: `leaf!(Type, read |p, at| .., placeholder .., schema |s, f| .., json |v| ..)`.
+macro_rules! leaf {
+    ($t:ty, read |$p:ident, $at:ident| $read:expr, placeholder $ph:expr,
+     schema |$s:ident, $f:ident| $schema:expr, json |$v:ident| $json:expr $(,)?) => {
+        impl $crate::section::Leaf for $t {
+            fn read(
+                $p: &mut $crate::parse::Parser<'_>,
+                $at: &$crate::section::At<'_>,
+            ) -> Option<$crate::model::Spanned<Self>> {
+                $read
+            }
+            fn placeholder() -> Self {
+                $ph
+            }
+            fn schema(
+                $s: &mut $crate::section::Schema,
+                $f: &$crate::section::Field,
+            ) -> serde_json::Value {
+                $schema
+            }
+            fn to_json(&self) -> serde_json::Value {
+                let $v = self;
+                $json
+            }
+        }
+    };
+}
+pub(crate) use leaf;
 
 /// "a cluster" from "cluster"; a noun that has its article keeps it.
 pub(crate) fn a(noun: &str) -> String {
@@ -212,12 +244,42 @@ pub(crate) fn optional_sub<T: Section>(
     Some(T::read_fields(p, &sub, &what))
 }
 
-/// A list of mappings (`nodegroups`).
-pub(crate) fn items<T: Section>(p: &mut Parser<'_>, o: &Obj<'_>, f: &Field) -> Vec<T> {
+/// A list of mappings (`nodegroups`); `_parent` as the other readers take it.
+pub(crate) fn items<T: Section>(
+    p: &mut Parser<'_>,
+    o: &Obj<'_>,
+    f: &Field,
+    _parent: &str,
+) -> Vec<T> {
     let Some((_, v)) = p.get(o, f.key) else {
         return Vec::new();
     };
     p.list(v, &f.quoted()).iter().filter_map(|item| T::item(p, item)).collect()
+}
+
+/// `Value` of a section as a sub-mapping, an optional one and a list of them: each read
+/// by `$read` and described by `$schema`.
+macro_rules! section_value {
+    ($($ty:ty => $read:ident, |$s:ident| $schema:expr;)*) => {$(
+        impl<T: Section> Value for $ty {
+            type Plain = Infallible;
+            const REQUIRED: bool = false;
+
+            fn field(p: &mut Parser<'_>, o: &Obj<'_>, f: &Field, what: &str, _: Option<Infallible>) -> Self {
+                $read(p, o, f, what)
+            }
+
+            fn schema($s: &mut Schema, _: &Field, _: Option<&Infallible>) -> Json {
+                $schema
+            }
+        }
+    )*};
+}
+
+section_value! {
+    T => sub, |s| s.def::<T>();
+    Option<T> => optional_sub, |s| s.def::<T>();
+    Vec<T> => items, |s| json!({ "type": "array", "items": s.def::<T>() });
 }
 
 impl<T: Leaf> Value for Spanned<T> {
@@ -233,13 +295,15 @@ impl<T: Leaf> Value for Spanned<T> {
                     p.placeholder(T::placeholder(), o.owner())
                 }
             },
-            Some((k, v)) => match T::read(p, k.span, v, &f.quoted(), f) {
-                Some(x) => x,
-                None => match default {
-                    Some(d) => p.poisoned(d, v.span),
-                    None => p.placeholder(T::placeholder(), o.owner()),
-                },
-            },
+            Some((k, v)) => {
+                match T::read(p, &At { key: k.span, node: v, what: &f.quoted(), field: f }) {
+                    Some(x) => x,
+                    None => match default {
+                        Some(d) => p.poisoned(d, v.span),
+                        None => p.placeholder(T::placeholder(), o.owner()),
+                    },
+                }
+            }
         }
     }
 
@@ -258,7 +322,7 @@ impl<T: Leaf> Value for Option<Spanned<T>> {
 
     fn field(p: &mut Parser<'_>, o: &Obj<'_>, f: &Field, _: &str, _: Option<Infallible>) -> Self {
         let (k, v) = p.get(o, f.key)?;
-        T::read(p, k.span, v, &f.quoted(), f)
+        T::read(p, &At { key: k.span, node: v, what: &f.quoted(), field: f })
     }
 
     fn schema(s: &mut Schema, f: &Field, _: Option<&Infallible>) -> Json {
@@ -281,7 +345,9 @@ impl<T: Leaf> Value for Vec<Spanned<T>> {
         };
         let what = format!("an entry of {}", f.quoted());
         let list = p.list(v, &f.quoted());
-        list.iter().filter_map(|n| T::read(p, n.span, n, &what, f)).collect()
+        list.iter()
+            .filter_map(|n| T::read(p, &At { key: n.span, node: n, what: &what, field: f }))
+            .collect()
     }
 
     fn schema(s: &mut Schema, f: &Field, default: Option<&Vec<T>>) -> Json {
@@ -309,9 +375,9 @@ impl<K: Leaf, V: Leaf> Value for Vec<(Spanned<K>, Spanned<V>)> {
         let (kw, vw) = (format!("a key of {}", f.quoted()), format!("a value of {}", f.quoted()));
         let mut out = Vec::new();
         for (k, val) in pairs {
-            if let (Some(k), Some(val)) =
-                (K::read(p, k.span, k, &kw, f), V::read(p, k.span, val, &vw, f))
-            {
+            let key = K::read(p, &At { key: k.span, node: k, what: &kw, field: f });
+            let value = V::read(p, &At { key: k.span, node: val, what: &vw, field: f });
+            if let (Some(k), Some(val)) = (key, value) {
                 out.push((k, val));
             }
         }
@@ -323,77 +389,53 @@ impl<K: Leaf, V: Leaf> Value for Vec<(Spanned<K>, Spanned<V>)> {
     }
 }
 
-impl Leaf for String {
-    fn read(
-        p: &mut Parser<'_>,
-        _: SourceSpan,
-        node: &Node,
-        what: &str,
-        f: &Field,
-    ) -> Option<Spanned<Self>> {
-        let Some(names) = f.one_of else {
-            return p.string(node, what);
-        };
-        let options: Vec<(&str, &str)> = names.iter().map(|n| (*n, *n)).collect();
-        let c = p.choice(node, what, &options)?;
-        Some(Spanned::new(c.value.to_string(), c.span))
-    }
-    fn placeholder() -> Self {
-        String::new()
-    }
-    fn schema(_: &mut Schema, f: &Field) -> Json {
-        match f.one_of {
-            None => json!({ "type": "string" }),
-            Some(names) => json!({ "enum": names }),
+leaf!(
+    String,
+    read |p, at| match at.field.one_of {
+        None => p.string(at.node, at.what),
+        Some(names) => {
+            let options: Vec<(&str, &str)> = names.iter().map(|n| (*n, *n)).collect();
+            let c = p.choice(at.node, at.what, &options)?;
+            Some(Spanned::new(c.value.to_string(), c.span))
         }
-    }
-    fn to_json(&self) -> Json {
-        json!(self)
-    }
-}
+    },
+    placeholder String::new(),
+    schema |_s, f| match f.one_of {
+        None => json!({ "type": "string" }),
+        Some(names) => json!({ "enum": names }),
+    },
+    json |v| json!(v),
+);
 
-impl Leaf for bool {
-    fn read(
-        p: &mut Parser<'_>,
-        _: SourceSpan,
-        node: &Node,
-        what: &str,
-        _: &Field,
-    ) -> Option<Spanned<Self>> {
-        if node.scalar_type() == Some(ScalarType::Bool) {
-            let b = node.scalar().is_some_and(|t| t.eq_ignore_ascii_case("true"));
-            return Some(Spanned::new(b, node.span));
+leaf!(
+    bool,
+    read |p, at| {
+        if at.node.scalar_type() == Some(ScalarType::Bool) {
+            let b = at.node.scalar().is_some_and(|t| t.eq_ignore_ascii_case("true"));
+            return Some(Spanned::new(b, at.node.span));
         }
-        p.wrong_type(node, what, "true or false");
+        p.wrong_type(at.node, at.what, "true or false");
         None
-    }
-    fn placeholder() -> Self {
-        false
-    }
-    fn schema(_: &mut Schema, _: &Field) -> Json {
-        json!({ "type": "boolean" })
-    }
-    fn to_json(&self) -> Json {
-        json!(self)
-    }
-}
+    },
+    placeholder false,
+    schema |_s, _f| json!({ "type": "boolean" }),
+    json |v| json!(v),
+);
 
 /// Integers, bounded by the field's `min`/`max` or else by the type.
 macro_rules! int_leaf {
     ($($t:ty),*) => {$(
-        impl Leaf for $t {
-            fn read(p: &mut Parser<'_>, _: SourceSpan, node: &Node, what: &str, f: &Field)
-                -> Option<Spanned<Self>> {
-                let min = f.min.unwrap_or(<$t>::MIN as i64);
-                let max = f.max.unwrap_or(<$t>::MAX as i64);
-                let n = p.int(node, what, min, max)?;
+        leaf!(
+            $t,
+            read |p, at| {
+                let min = at.field.min.unwrap_or(<$t>::MIN as i64);
+                let max = at.field.max.unwrap_or(<$t>::MAX as i64);
+                let n = p.int(at.node, at.what, min, max)?;
                 // In range, so it fits: the bounds are the type's or inside them.
                 <$t>::try_from(n.value).ok().map(|v| Spanned::new(v, n.span))
-            }
-            fn placeholder() -> Self {
-                0
-            }
-            fn schema(_: &mut Schema, f: &Field) -> Json {
+            },
+            placeholder 0,
+            schema |_s, f| {
                 let mut v = json!({ "type": "integer" });
                 if let Some(min) = f.min {
                     v["minimum"] = json!(min);
@@ -402,62 +444,35 @@ macro_rules! int_leaf {
                     v["maximum"] = json!(max);
                 }
                 v
-            }
-            fn to_json(&self) -> Json {
-                json!(self)
-            }
-        }
+            },
+            json |v| json!(v),
+        );
     )*};
 }
 int_leaf!(u8, u16, u32, i32);
 
-impl Leaf for Ipv4Net {
-    fn read(
-        p: &mut Parser<'_>,
-        _: SourceSpan,
-        node: &Node,
-        what: &str,
-        _: &Field,
-    ) -> Option<Spanned<Self>> {
-        p.cidr(node, what)
-    }
-    fn placeholder() -> Self {
-        Ipv4Net::new(Ipv4Addr::UNSPECIFIED, 32).expect("a /32 is valid")
-    }
-    fn schema(_: &mut Schema, _: &Field) -> Json {
-        reference("cidr")
-    }
-    fn to_json(&self) -> Json {
-        json!(self.to_string())
-    }
-}
+leaf!(
+    Ipv4Net,
+    read |p, at| p.cidr(at.node, at.what),
+    placeholder Ipv4Net::new(Ipv4Addr::UNSPECIFIED, 32).expect("a /32 is valid"),
+    schema |_s, _f| reference("cidr"),
+    json |v| json!(v.to_string()),
+);
 
 /// A value that is one of a few names (`NO_SCHEDULE`, `basic`): read with "did you
 /// mean", described as an `enum`.
 macro_rules! choice_leaf {
     ($t:ty, $options:expr) => {
-        impl $crate::section::Leaf for $t {
-            fn read(
-                p: &mut $crate::parse::Parser<'_>,
-                _: miette::SourceSpan,
-                node: &$crate::yaml::Node,
-                what: &str,
-                _: &$crate::section::Field,
-            ) -> Option<$crate::model::Spanned<Self>> {
-                p.choice(node, what, &$options)
-            }
-            fn placeholder() -> Self {
-                $options[0].1
-            }
-            fn schema(_: &mut $crate::section::Schema, _: &$crate::section::Field) -> serde_json::Value {
+        $crate::section::leaf!(
+            $t,
+            read |p, at| p.choice(at.node, at.what, &$options),
+            placeholder $options[0].1,
+            schema |_s, _f| {
                 let names: Vec<&str> = $options.iter().map(|(n, _)| *n).collect();
                 serde_json::json!({ "enum": names })
-            }
-            fn to_json(&self) -> serde_json::Value {
-                let name = $options.iter().find(|(_, v)| v == self).map(|(n, _)| *n);
-                serde_json::json!(name)
-            }
-        }
+            },
+            json |v| serde_json::json!($options.iter().find(|(_, o)| o == v).map(|(n, _)| *n)),
+        );
     };
 }
 pub(crate) use choice_leaf;

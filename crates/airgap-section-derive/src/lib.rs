@@ -65,25 +65,26 @@ fn camel(name: &str) -> String {
     out
 }
 
+/// Reads one `name = value` (into the `Option` field of that name) or bare `flag` (into
+/// the `bool` field) of a `#[section(...)]` attribute.
+macro_rules! attr {
+    ($m:ident, $a:ident, values [$($v:ident),*], flags [$($fl:ident),*]) => {{
+        $(if $m.path.is_ident(stringify!($v)) {
+            $a.$v = Some($m.value()?.parse()?);
+            return Ok(());
+        })*
+        $(if $m.path.is_ident(stringify!($fl)) {
+            $a.$fl = true;
+            return Ok(());
+        })*
+        Err($m.error(concat!("expected one of:", $(" ", stringify!($v),)* $(" ", stringify!($fl),)*)))
+    }};
+}
+
 fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
     let mut a = StructAttrs::default();
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("section")) {
-        attr.parse_nested_meta(|m| {
-            if m.path.is_ident("noun") {
-                a.noun = Some(m.value()?.parse()?);
-            } else if m.path.is_ident("named") {
-                a.named = true;
-            } else if m.path.is_ident("def") {
-                a.def = Some(m.value()?.parse()?);
-            } else if m.path.is_ident("schema") {
-                a.schema = Some(m.value()?.parse()?);
-            } else if m.path.is_ident("check") {
-                a.check = Some(m.value()?.parse()?);
-            } else {
-                return Err(m.error("expected noun, named, def, schema or check"));
-            }
-            Ok(())
-        })?;
+        attr.parse_nested_meta(|m| attr!(m, a, values [noun, def, schema, check], flags [named]))?;
     }
     Ok(a)
 }
@@ -92,35 +93,14 @@ fn field_attrs(field: &syn::Field) -> syn::Result<FieldAttrs> {
     let mut a = FieldAttrs::default();
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("section")) {
         attr.parse_nested_meta(|m| {
-            if m.path.is_ident("key") {
-                a.key = Some(m.value()?.parse()?);
-            } else if m.path.is_ident("default") {
-                a.default = Some(m.value()?.parse()?);
-            } else if m.path.is_ident("min") {
-                a.min = Some(m.value()?.parse()?);
-            } else if m.path.is_ident("max") {
-                a.max = Some(m.value()?.parse()?);
-            } else if m.path.is_ident("schema") {
-                a.schema = Some(m.value()?.parse()?);
-            } else if m.path.is_ident("with") {
-                a.with = Some(m.value()?.parse()?);
-            } else if m.path.is_ident("one_of") {
-                a.one_of = Some(m.value()?.parse()?);
-            } else if m.path.is_ident("required") {
-                a.required = true;
-            } else {
-                return Err(
-                    m.error("expected key, default, min, max, one_of, required, schema or with")
-                );
-            }
-            Ok(())
+            attr!(m, a, values [key, default, min, max, schema, with, one_of], flags [required])
         })?;
     }
     Ok(a)
 }
 
-/// Derives `crate::section::Section` and the field readers of `Self`, `Option<Self>` and
-/// `Vec<Self>` (a sub-mapping, an optional one, a list of them).
+/// Derives `crate::section::Section`; `crate::section` reads a section as a sub-mapping,
+/// an optional one or a list of them.
 #[proc_macro_derive(Section, attributes(section))]
 pub fn derive_section(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -234,69 +214,6 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 let mut obj = serde_json::Map::new();
                 #(#schemas)*
                 crate::section::object(props, required, obj, #struct_schema)
-            }
-        }
-
-        impl crate::section::Value for #ty {
-            type Plain = std::convert::Infallible;
-            const REQUIRED: bool = false;
-            fn field(
-                p: &mut crate::parse::Parser<'_>,
-                o: &crate::parse::Obj<'_>,
-                f: &crate::section::Field,
-                what: &str,
-                _default: Option<Self::Plain>,
-            ) -> Self {
-                crate::section::sub::<Self>(p, o, f, what)
-            }
-            fn schema(
-                s: &mut crate::section::Schema,
-                _f: &crate::section::Field,
-                _default: Option<&Self::Plain>,
-            ) -> serde_json::Value {
-                s.def::<Self>()
-            }
-        }
-
-        impl crate::section::Value for Option<#ty> {
-            type Plain = std::convert::Infallible;
-            const REQUIRED: bool = false;
-            fn field(
-                p: &mut crate::parse::Parser<'_>,
-                o: &crate::parse::Obj<'_>,
-                f: &crate::section::Field,
-                what: &str,
-                _default: Option<Self::Plain>,
-            ) -> Self {
-                crate::section::optional_sub::<#ty>(p, o, f, what)
-            }
-            fn schema(
-                s: &mut crate::section::Schema,
-                _f: &crate::section::Field,
-                _default: Option<&Self::Plain>,
-            ) -> serde_json::Value {
-                s.def::<#ty>()
-            }
-        }
-
-        impl crate::section::Value for Vec<#ty> {
-            type Plain = std::convert::Infallible;
-            const REQUIRED: bool = false;
-            fn field(
-                p: &mut crate::parse::Parser<'_>,
-                o: &crate::parse::Obj<'_>,
-                f: &crate::section::Field,
-                _what: &str,
-                _default: Option<Self::Plain>,
-            ) -> Self {
-                crate::section::items::<#ty>(p, o, f)
-            }
-            fn schema(
-                s: &mut crate::section::Schema,
-                _f: &crate::section::Field,
-                _default: Option<&Self::Plain>,
-            ) -> serde_json::Value {
-                serde_json::json!({ "type": "array", "items": s.def::<#ty>() })
             }
         }
     })

@@ -9,7 +9,7 @@ use super::{keys, Obj, Parser};
 use crate::diag::Code;
 use crate::model::*;
 use crate::regions;
-use crate::section::{Field, Leaf, Schema};
+use crate::section::{At, Field, Leaf, Schema};
 use crate::yaml::Node;
 
 /// The node image: `amiType`, `launchTemplate` or `amiId`, at most one of them (default
@@ -119,14 +119,8 @@ pub(crate) mod ami {
 /// `updateConfig`: exactly one of `maxUnavailable`, `maxUnavailablePercentage`, each
 /// 1-100 (EKS API `NodegroupUpdateConfig`).
 impl Leaf for MaxUnavailable {
-    fn read(
-        p: &mut Parser<'_>,
-        at: SourceSpan,
-        v: &Node,
-        _: &str,
-        _: &Field,
-    ) -> Option<Spanned<Self>> {
-        let u = p.obj(v, at, "`updateConfig`", keys::UPDATE_CONFIG)?;
+    fn read(p: &mut Parser<'_>, at: &At<'_>) -> Option<Spanned<Self>> {
+        let u = p.obj(at.node, at.key, "`updateConfig`", keys::UPDATE_CONFIG)?;
         match (p.get(&u, "maxUnavailable"), p.get(&u, "maxUnavailablePercentage")) {
             (Some((_, n)), None) => p
                 .int(n, "`maxUnavailable`", 1, 100)
@@ -150,7 +144,7 @@ impl Leaf for MaxUnavailable {
                 p.sink
                     .report(
                         Code::Missing,
-                        at,
+                        at.key,
                         "`updateConfig` needs `maxUnavailable` or `maxUnavailablePercentage`",
                         "no limit given",
                     )

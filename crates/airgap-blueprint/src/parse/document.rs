@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value as Json};
 use super::{keys, parse_ttl, Obj, Parser};
 use crate::diag::Code;
 use crate::model::*;
-use crate::section::{self, Field, Leaf, Schema};
+use crate::section::{self, At, Field, Leaf, Schema};
 use crate::yaml::{Kind, Node, ScalarType};
 
 impl Parser<'_> {
@@ -25,8 +25,8 @@ impl Parser<'_> {
         let accounts = self.accounts(&o);
         let availability_zones = self.azs(&o);
         let hub = section::required_sub(self, &o, &Field::key("hub"), what);
-        let vpcs = section::items::<Vpc>(self, &o, &Field::key("vpcs"));
-        let clusters = section::items::<Cluster>(self, &o, &Field::key("clusters"));
+        let vpcs = section::items::<Vpc>(self, &o, &Field::key("vpcs"), what);
+        let clusters = section::items::<Cluster>(self, &o, &Field::key("clusters"), what);
         let registries = section::optional_sub(self, &o, &Field::key("registries"), what);
         let endpoints = section::optional_sub(self, &o, &Field::key("endpoints"), what);
         let access = section::sub(self, &o, &Field::key("access"), what);
@@ -117,14 +117,9 @@ impl Parser<'_> {
 
 /// `metadata.ttl`: `30m`, `8h`, `2d`, `1d12h`.
 impl Leaf for Duration {
-    fn read(
-        p: &mut Parser<'_>,
-        _: SourceSpan,
-        v: &Node,
-        what: &str,
-        _: &Field,
-    ) -> Option<Spanned<Self>> {
-        let s = p.string(v, what)?;
+    fn read(p: &mut Parser<'_>, at: &At<'_>) -> Option<Spanned<Self>> {
+        let what = at.what;
+        let s = p.string(at.node, what)?;
         match parse_ttl(&s.value) {
             Some(d) => Some(Spanned::new(d, s.span)),
             None => {
