@@ -172,6 +172,53 @@ fn missing_required_fields() {
     );
 }
 
+/// A required section that is missing, or not a mapping, is one problem: its own required
+/// keys are not reported again, and nothing after it is lost.
+#[test]
+fn a_missing_section_is_reported_once() {
+    let hubless =
+        BASE.replace("hub:\n  account: network\n  inspectionVpc: { cidr: 100.64.0.0/22 }\n", "");
+    let d = parse("hubless.yaml", &hubless).unwrap_err();
+    let messages: Vec<&str> = d.problems().iter().map(|p| p.message()).collect();
+    assert_eq!(messages, ["the blueprint has no `hub`"], "{}", render(&d));
+
+    let hub_list = BASE.replace(
+        "hub:\n  account: network\n  inspectionVpc: { cidr: 100.64.0.0/22 }\n",
+        "hub: [network]\n",
+    );
+    let d = parse("hub_list.yaml", &hub_list).unwrap_err();
+    let messages: Vec<&str> = d.problems().iter().map(|p| p.message()).collect();
+    assert_eq!(messages, ["`hub` must be a mapping, found a list"], "{}", render(&d));
+
+    // Inside the hub, a missing inspection VPC is one problem too, and a later mistake
+    // is still found.
+    let no_vpc = BASE
+        .replace("  inspectionVpc: { cidr: 100.64.0.0/22 }\n", "")
+        .replace("      - name: general\n", "      - name: general\n        colour: blue\n");
+    let d = parse("no_vpc.yaml", &no_vpc).unwrap_err();
+    let messages: Vec<&str> = d.problems().iter().map(|p| p.message()).collect();
+    assert_eq!(
+        messages,
+        ["`hub` has no `inspectionVpc`", "unknown key `colour` in node group"],
+        "{}",
+        render(&d)
+    );
+}
+
+/// A mapping inside a mapping is named by its path in messages.
+#[test]
+fn nested_mappings_are_named_by_their_path() {
+    let text = BASE.replace(
+        "  inspectionVpc: { cidr: 100.64.0.0/22 }\n",
+        "  inspectionVpc: { cidr: 100.64.0.0/22, subnets: { transit: 28, firewal: 28 } }\n",
+    );
+    let d = parse("path.yaml", &text).unwrap_err();
+    let p = &d.problems()[0];
+    assert_eq!(p.message(), "unknown key `firewal` in `hub.inspectionVpc.subnets`");
+    assert_eq!(p.help_text(), Some("did you mean `firewall`?"));
+    assert_eq!(p.line_col(), locate(&text, "firewal:", 1));
+}
+
 #[test]
 fn duplicate_key() {
     check(
