@@ -185,24 +185,23 @@ impl Ctx<'_> {
     /// source repository; else streamed from the source (checked against its digest as
     /// it comes) into one monolithic PUT (checked by the target).
     async fn blob(&self, blob: &Blob) -> Result<BlobDone, ArtifactError> {
-        if self.dst.blob_exists(self.dst_repo, &blob.digest).await? {
-            (self.progress)(Progress::Blob {
-                digest: blob.digest.clone(),
-                bytes: blob.size,
-                skipped: true,
-            });
-            return Ok(BlobDone::Present);
-        }
-        if self.src.same_registry(self.dst)
+        let sent_none = if self.dst.blob_exists(self.dst_repo, &blob.digest).await? {
+            Some(BlobDone::Present)
+        } else if self.src.same_registry(self.dst)
             && self.src_repo != self.dst_repo
             && self.dst.mount_blob(self.dst_repo, self.src_repo, &blob.digest).await
         {
+            Some(BlobDone::Mounted)
+        } else {
+            None
+        };
+        if let Some(done) = sent_none {
             (self.progress)(Progress::Blob {
                 digest: blob.digest.clone(),
                 bytes: blob.size,
                 skipped: true,
             });
-            return Ok(BlobDone::Mounted);
+            return Ok(done);
         }
         let stream = self.src.blob(self.src_repo, &blob.digest).await?;
         let counted = Arc::new(AtomicU64::new(0));

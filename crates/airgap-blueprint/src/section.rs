@@ -132,7 +132,7 @@ pub(crate) use leaf;
 
 /// "a cluster" from "cluster"; a noun that has its article keeps it.
 pub(crate) fn a(noun: &str) -> String {
-    if noun.starts_with("a ") || noun.starts_with("an ") || noun.starts_with('`') {
+    if noun.starts_with("a ") || noun.starts_with("an ") {
         noun.to_string()
     } else {
         format!("a {noun}")

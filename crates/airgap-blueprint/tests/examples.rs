@@ -76,7 +76,6 @@ fn hub_spoke_carves_every_vpc() {
     );
 }
 
-/// hub-spoke declares no endpoint policy: the expansion writes them from `registries`.
 /// The policy document of the endpoint node `id`.
 fn endpoint_policy(g: &airgap_engine::Graph, id: &str) -> serde_json::Value {
     let n = g.nodes().find(|n| n.id.as_str() == id).unwrap_or_else(|| panic!("{id}"));
@@ -86,6 +85,7 @@ fn endpoint_policy(g: &airgap_engine::Graph, id: &str) -> serde_json::Value {
     }
 }
 
+/// hub-spoke declares no endpoint policy: the expansion writes them from `registries`.
 /// The workload VPC (a cluster, another account) may pull exactly the two repositories
 /// and EKS's add-on images; the tooling VPC (the registry's account) may also push and
 /// scan them; both S3 gateways reach only the region's ECR layer bucket.

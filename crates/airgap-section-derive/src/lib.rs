@@ -14,7 +14,7 @@
 //! Field attributes, `#[section(...)]`:
 //! - `key = "x"`: the YAML key (default: the field name in lowerCamelCase);
 //! - `default = expr`: the value when the key is absent (a plain value, no span);
-//! - `min = n`, `max = n`: bounds of an integer;
+//! - `min = n`, `max = n`: bounds of an integer (`i64` expressions);
 //! - `schema = json!({..})`: merged into the field's schema (patterns, enums);
 //! - `one_of = &["udp", "tcp"]`: the only values a string takes;
 //! - `required`: a sub-mapping that must be written (a missing one is reported once);
@@ -23,7 +23,7 @@
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;
 use quote::quote;
-use syn::{parse_macro_input, Data, DeriveInput, Expr, Fields, Ident, LitInt, LitStr, Path};
+use syn::{parse_macro_input, Data, DeriveInput, Expr, Fields, Ident, LitStr, Path};
 
 #[derive(Default)]
 struct StructAttrs {
@@ -38,8 +38,8 @@ struct StructAttrs {
 struct FieldAttrs {
     key: Option<LitStr>,
     default: Option<Expr>,
-    min: Option<LitInt>,
-    max: Option<LitInt>,
+    min: Option<Expr>,
+    max: Option<Expr>,
     schema: Option<Expr>,
     with: Option<Path>,
     one_of: Option<Expr>,

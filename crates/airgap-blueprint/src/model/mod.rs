@@ -20,6 +20,11 @@ mod network;
 pub use cluster::*;
 pub use network::*;
 
+/// The prefix lengths AWS allows for a VPC's CIDR block and for a subnet: /16 to /28
+/// (Amazon VPC user guide, "VPC CIDR blocks" and "Subnet sizing").
+pub(crate) const PREFIX_MIN: i64 = 16;
+pub(crate) const PREFIX_MAX: i64 = 28;
+
 /// A value and the bytes of the blueprint it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spanned<T> {

@@ -4,7 +4,7 @@
 use airgap_section_derive::Section;
 use serde_json::json;
 
-use super::Spanned;
+use super::{Spanned, PREFIX_MAX, PREFIX_MIN};
 use crate::carve::Ipv4Net;
 use crate::regions;
 use crate::section::choice_leaf;
@@ -68,13 +68,13 @@ pub struct InspectionVpc {
 #[derive(Debug, Clone, Section)]
 pub struct InspectionSubnets {
     /// Transit gateway attachment subnets (default 28).
-    #[section(default = 28, min = 16, max = 28)]
+    #[section(default = 28, min = PREFIX_MIN, max = PREFIX_MAX)]
     pub transit: Spanned<u8>,
     /// Firewall endpoint subnets (default 28).
-    #[section(default = 28, min = 16, max = 28)]
+    #[section(default = 28, min = PREFIX_MIN, max = PREFIX_MAX)]
     pub firewall: Spanned<u8>,
     /// Public subnets (default 28), reserved for controlled egress.
-    #[section(default = 28, min = 16, max = 28)]
+    #[section(default = 28, min = PREFIX_MIN, max = PREFIX_MAX)]
     pub public: Spanned<u8>,
 }
 
@@ -184,16 +184,16 @@ pub enum SubnetTier {
 #[section(def = "vpcSubnets")]
 pub struct SubnetPrefixes {
     /// Default 28.
-    #[section(default = 28, min = 16, max = 28)]
+    #[section(default = 28, min = PREFIX_MIN, max = PREFIX_MAX)]
     pub control_plane: Spanned<u8>,
     /// Default 20.
-    #[section(default = 20, min = 16, max = 28)]
+    #[section(default = 20, min = PREFIX_MIN, max = PREFIX_MAX)]
     pub data_plane: Spanned<u8>,
     /// Default 24.
-    #[section(default = 24, min = 16, max = 28)]
+    #[section(default = 24, min = PREFIX_MIN, max = PREFIX_MAX)]
     pub endpoints: Spanned<u8>,
     /// Default 28.
-    #[section(default = 28, min = 16, max = 28)]
+    #[section(default = 28, min = PREFIX_MIN, max = PREFIX_MAX)]
     pub transit: Spanned<u8>,
 }
 
@@ -210,7 +210,7 @@ impl SubnetPrefixes {
 }
 
 /// `vpcs[].endpoints`.
-#[derive(Debug, Clone, Section)]
+#[derive(Debug, Clone, Default, Section)]
 pub struct Endpoints {
     /// Gateway endpoints (s3, dynamodb).
     #[section(schema = json!({ "uniqueItems": true, "items": { "enum": regions::GATEWAY_SERVICES } }))]

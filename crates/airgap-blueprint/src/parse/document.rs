@@ -1,11 +1,10 @@
-//! The top level of a blueprint: `apiVersion`, `kind`, `metadata`, `accounts`,
-//! `availabilityZones` and `registries`; `hub`, `vpcs` and `clusters` are read
-//! by the sibling modules.
-
-use miette::SourceSpan;
+//! The top level of a blueprint, and what its derived sections cannot read alone:
+//! `accounts` (a mapping keyed by logical name), `availabilityZones` (a count or a list),
+//! `metadata.ttl` (a duration) and `registries.lifecycle` (ECR's rules as written).
 
 use std::time::Duration;
 
+use miette::SourceSpan;
 use serde_json::{json, Map, Value as Json};
 
 use super::{keys, parse_ttl, Obj, Parser};

@@ -33,7 +33,8 @@ pub(crate) use cluster::ami;
 pub(crate) use document::lifecycle;
 pub(crate) use network::{existing_tgw, icmp_has_no_port, policies, vpc_endpoints};
 
-/// The keys each mapping accepts; the JSON schema is checked against these.
+/// The keys of the mappings read by hand (a derived section lists its own,
+/// `Section::keys`); the JSON schema is checked against both.
 pub(crate) mod keys {
     pub const LAUNCH_TEMPLATE: &[&str] = &["id", "name", "version"];
     pub const UPDATE_CONFIG: &[&str] = &["maxUnavailable", "maxUnavailablePercentage"];

@@ -22,13 +22,16 @@ pub(crate) mod existing_tgw {
         let id = p.opt_string(t, "id")?;
         if !is_tgw_id(&id.value) {
             p.sink
-                    .report(
-                        Code::InvalidValue,
-                        id.span,
-                        format!("`{}` is not a transit gateway id", id.value),
-                        "not tgw-<8 or 17 hex digits>",
-                    )
-                    .help("give the id of an existing transit gateway of the hub account, as `aws ec2 describe-transit-gateways` prints it (tgw-0123456789abcdef0)");
+                .report(
+                    Code::InvalidValue,
+                    id.span,
+                    format!("`{}` is not a transit gateway id", id.value),
+                    "not tgw-<8 or 17 hex digits>",
+                )
+                .help(
+                    "give the id of an existing transit gateway of the hub account, as \
+                     `aws ec2 describe-transit-gateways` prints it (tgw-0123456789abcdef0)",
+                );
             return None;
         }
         if let Some((k, _)) = p.get(t, "asn") {
@@ -83,9 +86,7 @@ pub(crate) mod vpc_endpoints {
             },
             Some((k, v)) => match p.obj(v, k.span, "`endpoints`", &Endpoints::keys()) {
                 Some(e) => Endpoints::read_fields(p, &e, "`endpoints`"),
-                None => {
-                    Endpoints { gateway: Vec::new(), interface: Vec::new(), policies: Vec::new() }
-                }
+                None => Endpoints::default(),
             },
         }
     }

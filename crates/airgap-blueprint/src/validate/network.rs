@@ -13,7 +13,7 @@ impl V<'_> {
         if !self.ok(cidr) {
             return false;
         }
-        if !(16..=28).contains(&cidr.prefix()) {
+        if !(PREFIX_MIN..=PREFIX_MAX).contains(&i64::from(cidr.prefix())) {
             self.sink
                 .report(
                     Code::Cidr,
@@ -21,7 +21,7 @@ impl V<'_> {
                     format!("VPC CIDR {} has prefix /{}", cidr.value, cidr.prefix()),
                     "VPC size out of range",
                 )
-                .help("AWS VPCs are between /16 and /28");
+                .help(format!("AWS VPCs are between /{PREFIX_MIN} and /{PREFIX_MAX}"));
             return false;
         }
         true

@@ -59,61 +59,57 @@ impl EksClusterSpec {
     }
 }
 
-/// A Kubernetes taint's effect, spelled as the EKS API spells it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum TaintEffect {
-    NoSchedule,
-    NoExecute,
-    PreferNoSchedule,
-}
-
-impl TaintEffect {
-    pub const ALL: [TaintEffect; 3] =
-        [TaintEffect::NoSchedule, TaintEffect::NoExecute, TaintEffect::PreferNoSchedule];
-
-    /// The API's name (`NO_SCHEDULE`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaintEffect::NoSchedule => "NO_SCHEDULE",
-            TaintEffect::NoExecute => "NO_EXECUTE",
-            TaintEffect::PreferNoSchedule => "PREFER_NO_SCHEDULE",
+/// An enum the EKS API spells by name: each variant with its API name (its serde form
+/// too), `ALL`, `as_str` and `parse`.
+macro_rules! api_enum {
+    ($(#[$m:meta])* pub enum $name:ident {
+        $($(#[$vm:meta])* $variant:ident = $text:literal,)*
+    }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $text)] $variant,)*
         }
-    }
 
-    /// The effect of that API name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.as_str() == s)
-    }
-}
+        impl $name {
+            pub const ALL: [$name; [$($text),*].len()] = [$($name::$variant),*];
 
-/// A node group's `capacityType` (EKS API `CreateNodegroup`): On-Demand or Spot instances.
-/// `CAPACITY_BLOCK` needs a launch template that targets a capacity reservation, which
-/// no node group of ours has. `UpdateNodegroupConfig` has no such field: a change
-/// replaces the group.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum CapacityType {
-    /// EKS's default.
-    #[default]
-    OnDemand,
-    Spot,
-}
+            /// The API's name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
 
-impl CapacityType {
-    pub const ALL: [CapacityType; 2] = [CapacityType::OnDemand, CapacityType::Spot];
-
-    /// The API's name (`ON_DEMAND`, `SPOT`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CapacityType::OnDemand => "ON_DEMAND",
-            CapacityType::Spot => "SPOT",
+            /// The value of that API name.
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.into_iter().find(|v| v.as_str() == s)
+            }
         }
-    }
+    };
+}
 
-    /// The capacity type of that API name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
+api_enum! {
+    /// A Kubernetes taint's effect, spelled as the EKS API spells it.
+    #[derive(PartialOrd, Ord, Hash)]
+    pub enum TaintEffect {
+        NoSchedule = "NO_SCHEDULE",
+        NoExecute = "NO_EXECUTE",
+        PreferNoSchedule = "PREFER_NO_SCHEDULE",
+    }
+}
+
+api_enum! {
+    /// A node group's `capacityType` (EKS API `CreateNodegroup`): On-Demand or Spot
+    /// instances. `CAPACITY_BLOCK` needs a launch template that targets a capacity
+    /// reservation, which no node group of ours has. `UpdateNodegroupConfig` has no such
+    /// field: a change replaces the group.
+    #[derive(Default)]
+    pub enum CapacityType {
+        /// EKS's default.
+        #[default]
+        OnDemand = "ON_DEMAND",
+        Spot = "SPOT",
     }
 }
 

@@ -105,7 +105,11 @@ pub(super) async fn push_items(
         let report = match copied {
             Ok(r) => r,
             Err(e) => {
-                let e = super::explain(&e, &source.registry);
+                // The login hint is for a source; a promotion reads the target registry.
+                let e = match &promoted {
+                    Some(_) => e.to_string(),
+                    None => super::explain(&e, &source.registry),
+                };
                 if text {
                     out(&format!("{label:<40} FAILED: {e}\n"));
                 }
