@@ -84,7 +84,7 @@ pub fn main_entry() -> i32 {
 /// The command's name as typed, for messages.
 fn command_name(cli: &Cli) -> &'static str {
     match &cli.command {
-        Command::Validate { .. } => "validate",
+        Command::Validate(_) => "validate",
         Command::Schema => "schema",
         Command::Completions { .. } => "completions",
         Command::Graph(_) => "graph",
@@ -115,7 +115,7 @@ fn command_name(cli: &Cli) -> &'static str {
 /// AWS_ENDPOINT_URL, to point all of them at LocalStack.
 fn needless_aws_flag(cli: &Cli, matches: &clap::ArgMatches) -> Option<&'static str> {
     let aws = match &cli.command {
-        Command::Validate { .. } | Command::Schema | Command::Completions { .. } => false,
+        Command::Validate(_) | Command::Schema | Command::Completions { .. } => false,
         Command::Graph(_) | Command::IamPolicy(_) => false,
         Command::Bootstrap(args) => !args.print,
         Command::Cost(cmd) => cmd.action.is_some(),
@@ -222,7 +222,7 @@ fn run(mut cli: Cli) -> CmdResult {
         "AWS settings"
     );
     match cli.command {
-        Command::Validate { file, set } => commands::validate::run(&file, &set, output),
+        Command::Validate(b) => commands::validate::run(&b.file, &b.set, output),
         Command::Schema => {
             let schema = airgap_blueprint::json_schema();
             commands::out(&format!(

@@ -36,15 +36,8 @@ pub struct ExportArgs {
     /// The bundle: PATH.tar, or a directory (an OCI image layout).
     #[arg(long, value_name = "PATH")]
     pub to: PathBuf,
-    /// Export exactly the artifacts this approved lock lists as passed, by digest.
-    #[arg(long, value_name = "LOCK")]
-    pub approved: Option<PathBuf>,
-    /// Add the images the manifest's charts deploy (see `sync --with-chart-images`).
-    #[arg(long, conflicts_with = "approved")]
-    pub with_chart_images: bool,
-    /// Credentials for the sources, before the usual auth files (see `sync --authfile`).
-    #[arg(long, value_name = "FILE")]
-    pub authfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub pick: PickArgs,
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +96,16 @@ pub struct SyncArgs {
     /// Where the lock file is written [default: beside the manifest, NAME.lock.json].
     #[arg(long, value_name = "PATH")]
     pub lock: Option<PathBuf>,
+    #[command(flatten)]
+    pub pick: PickArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// What is copied and from where with which credentials, shared by `artifacts sync` and
+/// `export` (the two that read the sources).
+#[derive(Debug, Args)]
+pub struct PickArgs {
     /// Copy exactly the artifacts this approved lock file lists as passed, by their
     /// digests, instead of the manifest's references.
     #[arg(long, value_name = "LOCK")]
@@ -120,6 +123,4 @@ pub struct SyncArgs {
     /// are reached anonymously.
     #[arg(long, value_name = "FILE")]
     pub authfile: Option<PathBuf>,
-    #[command(flatten)]
-    pub gate: GateArgs,
 }

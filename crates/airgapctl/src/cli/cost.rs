@@ -38,12 +38,8 @@ pub struct RefreshPricesArgs {
 
 #[derive(Debug, Args)]
 pub struct CostArgs {
-    /// The blueprint file; repeated, later files are overlays merged over earlier ones.
-    #[arg(short, long = "file", value_name = "FILE", required = true)]
-    pub file: Vec<PathBuf>,
-    /// Sets one value of the blueprint after the files (`path=value`); repeatable.
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub blueprint: super::Blueprint,
     /// Traffic in GB a month (YAML: per VPC and endpoint service, firewall egress, logs)
     /// and Client VPN connection-hours a month; without it traffic is priced per GB only.
     #[arg(long, value_name = "FILE")]

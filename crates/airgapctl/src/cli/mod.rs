@@ -65,14 +65,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  airgapctl validate -f plans/hub-spoke.yaml\n  airgapctl validate -f plans/hub-spoke.yaml --output json"
     )]
-    Validate {
-        /// The blueprint file; repeated, later files are overlays merged over earlier ones.
-        #[arg(short, long = "file", value_name = "FILE", required = true)]
-        file: Vec<PathBuf>,
-        /// Sets one value of the blueprint after the files (`path=value`); repeatable.
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        set: Vec<String>,
-    },
+    Validate(Blueprint),
     /// Show what apply would change, without changing anything.
     #[command(
         after_help = "Examples:\n  airgapctl plan -f plans/hub-spoke.yaml\n  airgapctl plan -f plans/hub-spoke.yaml --out hub.plan\n  airgapctl plan --simulate --detailed-exitcode\n  airgapctl plan -f plans/hub-spoke.yaml --destroy --output json"
@@ -502,14 +495,22 @@ pub struct OutputArgs {
     pub source: Source,
 }
 
+/// The blueprint of a command that reads one and nothing else: `validate`, `cost`,
+/// `iam-policy`.
 #[derive(Debug, Args)]
-pub struct IamPolicyArgs {
+pub struct Blueprint {
     /// The blueprint file; repeated, later files are overlays merged over earlier ones.
     #[arg(short, long = "file", value_name = "FILE", required = true)]
     pub file: Vec<PathBuf>,
     /// Sets one value of the blueprint after the files (`path=value`); repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IamPolicyArgs {
+    #[command(flatten)]
+    pub blueprint: Blueprint,
     /// Environment name [default: the blueprint's metadata.name]; the policy is scoped to it.
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,

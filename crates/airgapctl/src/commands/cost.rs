@@ -16,9 +16,10 @@ use crate::exit::{CmdResult, ExitStatus, Failure};
 pub const JSON_FORMAT_VERSION: u32 = 1;
 
 pub fn run(args: &CostArgs, output: Output) -> CmdResult {
-    let source = Source::aws(args.file.clone(), args.set.clone(), args.env.clone(), 1.0);
+    let source =
+        Source::aws(args.blueprint.file.clone(), args.blueprint.set.clone(), args.env.clone(), 1.0);
     let d = declared(&source, false)?;
-    let file = super::validate::sources_name(&args.file);
+    let file = super::validate::sources_name(&args.blueprint.file);
     let bp = d.blueprint.as_ref().expect("-f gives a blueprint");
     let region = &bp.metadata.region.value;
     let prices = match &args.prices {

@@ -33,7 +33,8 @@ struct Blueprint {
 }
 
 fn derive(args: &IamPolicyArgs) -> Result<Blueprint, Failure> {
-    let source = Source::aws(args.file.clone(), args.set.clone(), args.env.clone(), 1.0);
+    let source =
+        Source::aws(args.blueprint.file.clone(), args.blueprint.set.clone(), args.env.clone(), 1.0);
     let d = declared(&source, false)?;
     let bp = d.blueprint.as_ref().expect("-f gives a blueprint");
     let region = bp.metadata.region.value.clone();

@@ -14,12 +14,12 @@ pub(super) async fn export(args: &ExportArgs, global: &Global) -> CmdResult {
     let dir = args.file.parent().unwrap_or(Path::new("."));
     let (bp, _) = super::super::validate::load(&[dir.join(&manifest.blueprint.value)], &[])?;
     manifest.check_against(&bp).map_err(Failure::invalid)?;
-    let approved = read_lock(args.approved.as_deref())?;
+    let approved = read_lock(args.pick.approved.as_deref())?;
     let mut items = items_of(&manifest, approved.as_ref(), None, false)?;
     let layout_dir = if is_tar(&args.to) { work_dir(&args.to) } else { args.to.clone() };
     let layout = airgap_artifacts::Layout::create(&layout_dir)
         .map_err(|e| Failure::failed(miette!("{e}")))?;
-    let sources = Sources::new(&manifest, args.authfile.as_deref())?;
+    let sources = Sources::new(&manifest, args.pick.authfile.as_deref())?;
     let text = global.output == Output::Text;
     let declared: Vec<&str> = bp
         .registries
@@ -27,7 +27,7 @@ pub(super) async fn export(args: &ExportArgs, global: &Global) -> CmdResult {
         .flat_map(|r| r.repositories.iter().map(|s| s.value.as_str()))
         .collect();
     let (staging, found) =
-        super::charts::prepare(&mut items, &sources, &declared, args.with_chart_images, text)
+        super::charts::prepare(&mut items, &sources, &declared, args.pick.with_chart_images, text)
             .await?;
     let mut reports = Vec::new();
     let mut failed = 0;

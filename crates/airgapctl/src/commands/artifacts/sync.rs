@@ -6,16 +6,22 @@ use airgap_artifacts::Ref;
 use super::*;
 
 pub(super) async fn sync(args: &SyncArgs, global: &Global) -> CmdResult {
-    let (mut run, loaded, mut items) =
-        Run::start(&args.file, &args.lock, args.approved.as_deref(), &args.gate, false, global)
-            .await?;
-    let sources = Sources::new(&loaded.manifest, args.authfile.as_deref())?;
+    let (mut run, loaded, mut items) = Run::start(
+        &args.file,
+        &args.lock,
+        args.pick.approved.as_deref(),
+        &args.gate,
+        false,
+        global,
+    )
+    .await?;
+    let sources = Sources::new(&loaded.manifest, args.pick.authfile.as_deref())?;
     let declared = loaded.pulled_from();
     let (staging, found) = super::charts::prepare(
         &mut items,
         &sources,
         &declared,
-        args.with_chart_images,
+        args.pick.with_chart_images,
         global.output == Output::Text,
     )
     .await?;
