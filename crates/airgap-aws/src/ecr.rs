@@ -477,7 +477,7 @@ impl Kind for EcrRepository {
         if changes(change.diff, &["lifecyclePolicy"]) {
             set_lifecycle_policy(c, name, spec.lifecycle_policy.as_deref()).await?;
         }
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     /// Images go with the repository: the environment is being torn down.

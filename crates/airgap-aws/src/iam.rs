@@ -200,7 +200,7 @@ impl Kind for IamRole {
                 .await
                 .map_err(classify)?;
         }
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -290,7 +290,7 @@ impl Kind for IamRolePolicy {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

@@ -204,7 +204,7 @@ impl Kind for KmsKey {
         } else if changes(change.diff, &["rotation"]) {
             c.disable_key_rotation().key_id(&key).send().await.map_err(classify)?;
         }
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
@@ -383,7 +383,7 @@ impl Kind for KmsAlias {
         // The name forces a replacement: only the target key changes in place (point
         // the alias, and move the mark).
         if !changes(change.diff, &["key"]) {
-            return Ok(Updated::done(change.current.outputs.clone()));
+            return Ok(change.done());
         }
         let spec = KmsAliasSpec::from_attrs(&change.node.attrs)?;
         let c = self.0.client(&change.node.scope)?;
@@ -393,7 +393,7 @@ impl Kind for KmsAlias {
         if let Ok(old) = KmsAliasSpec::from_attrs(&change.current.attrs) {
             untag_quietly(c, old.key.get()?, name).await?;
         }
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

@@ -206,7 +206,7 @@ impl Kind for LogGroupKind {
             self.set_retention(&change.node.scope, &LogGroupSpec::from_attrs(&change.node.attrs)?)
                 .await?;
         }
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

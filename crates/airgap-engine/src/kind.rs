@@ -352,6 +352,13 @@ pub struct Change<'a> {
     pub diff: &'a Diff,
 }
 
+impl Change<'_> {
+    /// The answer of an update that finished with its calls and changed no output.
+    pub fn done(&self) -> Updated {
+        Updated::done(self.current.outputs.clone())
+    }
+}
+
 /// What an update call answers: the outputs it changed, and for an operation that goes
 /// on at AWS after the call returns (an EKS update), the handle readiness follows it by.
 /// `remaining` says what the update could not reach in this run because AWS takes it in

@@ -171,7 +171,7 @@ impl Kind for LaunchTemplate {
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
         // The name replaces; a new image or join configuration is a new version.
         if !change.diff.changes.iter().any(|c| c.field == "imageId" || c.field == "config") {
-            return Ok(Updated::done(change.current.outputs.clone()));
+            return Ok(change.done());
         }
         let spec = LaunchTemplateSpec::from_attrs(&change.node.attrs)?;
         let c = self.0.client(&change.node.scope)?;

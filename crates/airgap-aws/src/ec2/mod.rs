@@ -7,6 +7,7 @@ mod launch_template;
 mod net;
 mod routing;
 mod sg;
+mod table_route;
 mod tagged;
 mod tgw;
 mod tgw_accept;
@@ -35,7 +36,7 @@ pub use tgw_accept::TgwAttachmentAccepter;
 pub(crate) use tagged::{
     adopted, answer_each, available_or_gone, child, describe_by_ids, describe_one,
     diff_with_tag_drift, env_pages, lookup, made, observe_tagged, parents_of_env, retag_only,
-    route_made, TagDrift, Tagged, ID_BATCH,
+    TagDrift, Tagged, ID_BATCH,
 };
 
 /// EC2 clients per account and region.

@@ -4,9 +4,7 @@
 
 use std::collections::HashMap;
 
-use airgap_engine::{
-    Attrs, Change, Created, KindError, Observed, Op, Readiness, Resolved, Updated,
-};
+use airgap_engine::{Attrs, Change, KindError, Observed, Op, Readiness, Resolved, Updated};
 use aws_sdk_ec2::types::Tag;
 
 use super::{tag_map, Ec2};
@@ -259,7 +257,7 @@ pub(crate) async fn retag_only(ec2: &Ec2, change: Change<'_>) -> Result<Updated,
         &change.node.id.0,
     )
     .await?;
-    Ok(Updated::done(change.current.outputs.clone()))
+    Ok(change.done())
 }
 
 /// The environment's parents among `items` with their tags: where the sub-resources AWS
@@ -288,17 +286,3 @@ macro_rules! env_pages {
     };
 }
 pub(crate) use env_pages;
-
-/// The end of a route's create, from the create call's answer (see
-/// [`crate::kit::unless_done`]): a route there already (a retry, or one made outside)
-/// is pointed where the spec says by `replace`.
-pub(crate) async fn route_made<T>(
-    (rt, cidr): (&str, &str),
-    made: Option<T>,
-    replace: impl std::future::Future<Output = Result<(), KindError>>,
-) -> Result<Created, KindError> {
-    if made.is_none() {
-        replace.await?;
-    }
-    Ok(Created { physical_id: format!("{rt}_{cidr}"), outputs: Attrs::new() })
-}

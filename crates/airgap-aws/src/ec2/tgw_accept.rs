@@ -130,7 +130,7 @@ impl Kind for TgwAttachmentAccepter {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     // The spoke deletes the attachment; an acceptance has nothing to undo.

@@ -143,7 +143,7 @@ impl Kind for EksAccessEntry {
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
         // Only the policy changes in place: associate the wanted ones, drop the others.
         if !changes(change.diff, &["policy"]) {
-            return Ok(Updated::done(change.current.outputs.clone()));
+            return Ok(change.done());
         }
         let c = self.0.client(&change.node.scope)?;
         let want = EksAccessEntrySpec::from_attrs(&change.node.attrs)?;
@@ -163,7 +163,7 @@ impl Kind for EksAccessEntry {
             )
             .await?;
         }
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

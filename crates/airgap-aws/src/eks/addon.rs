@@ -12,12 +12,12 @@ use async_trait::async_trait;
 use aws_sdk_eks::types::{Addon, ResolveConflicts};
 
 use super::{
-    changes, created_as, made_or_adopted, member_out, readiness, started, std_tags, tag_map,
-    toward_cluster, updatable, update_running, Eks, UpdateOf, K8S_VERSION_TAG,
+    changes, child_update_running, created_as, made_or_adopted, member_out, readiness, started,
+    std_tags, tag_map, toward_cluster, updatable, Eks, UpdateOf, K8S_VERSION_TAG,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
-use crate::kit::{all_pages, delete_call, lookup, opt_s, s};
+use crate::kit::{all_pages, delete_call, lookup, opt_s};
 
 pub struct EksAddon(pub Arc<Eks>);
 
@@ -146,7 +146,7 @@ impl Kind for EksAddon {
         let Some(k8s) =
             spec.kubernetes_version.filter(|_| changes(change.diff, &["kubernetesVersion"]))
         else {
-            return Ok(Updated::done(change.current.outputs.clone()));
+            return Ok(change.done());
         };
         let c = self.0.client(&change.node.scope)?;
         let (cluster, name) = (spec.cluster.get()?, spec.name.as_str());
@@ -192,10 +192,9 @@ impl Kind for EksAddon {
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
         let c = self.0.client(check.scope)?;
-        let (cluster, name) = (s(check.outputs, "cluster")?, s(check.outputs, "id")?);
-        if let Some(r) =
-            update_running(c, check.op, check.handle, &cluster, UpdateOf::Addon(&name)).await?
-        {
+        let (cluster, name, running) =
+            child_update_running(c, &check, |n| UpdateOf::Addon(n)).await?;
+        if let Some(r) = running {
             return Ok(r);
         }
         let ad = describe_addon(c, &cluster, &name).await?;

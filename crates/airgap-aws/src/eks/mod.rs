@@ -38,7 +38,7 @@ use tokio::sync::OnceCell;
 
 use crate::clients::PerScope;
 use crate::errors::{classify, code_of};
-use crate::kit::{all_pages, lookup, not_visible_yet};
+use crate::kit::{self, all_pages, lookup, not_visible_yet};
 use crate::tags;
 
 pub use access_entry::EksAccessEntry;
@@ -454,6 +454,18 @@ async fn update_running(
         UpdateOf::Addon(a) => (None, Some(a)),
     };
     Ok(update_pending(c, cluster, update, nodegroup, addon).await?.map(Readiness::Pending))
+}
+
+/// The cluster and name of the node group or add-on `check` is about (its outputs), and
+/// `Some(Pending)` while the update it started runs (see [`update_running`]).
+async fn child_update_running(
+    c: &aws_sdk_eks::Client,
+    check: &airgap_engine::Check<'_>,
+    of: impl for<'a> FnOnce(&'a str) -> UpdateOf<'a>,
+) -> Result<(String, String, Option<Readiness>), KindError> {
+    let (cluster, name) = (kit::s(check.outputs, "cluster")?, kit::s(check.outputs, "id")?);
+    let running = update_running(c, check.op, check.handle, &cluster, of(&name)).await?;
+    Ok((cluster, name, running))
 }
 
 /// A further update must wait for the one just started (EKS runs one at a time).

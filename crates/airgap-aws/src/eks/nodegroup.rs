@@ -17,8 +17,8 @@ use aws_sdk_eks::types::{
 };
 
 use super::{
-    changes, created_as, ids, made_or_adopted, member_out, more_to_do, readiness, started,
-    std_tags, tag_map, toward_cluster, updatable, update_running, Eks, UpdateOf, NAME_TAG,
+    changes, child_update_running, created_as, ids, made_or_adopted, member_out, more_to_do,
+    readiness, started, std_tags, tag_map, toward_cluster, updatable, Eks, UpdateOf, NAME_TAG,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
@@ -341,7 +341,7 @@ impl Kind for EksNodegroup {
             }
             req.send().await.map_err(classify)?.update
         } else {
-            return Ok(Updated::done(change.current.outputs.clone()).with_remaining(rest));
+            return Ok(change.done().with_remaining(rest));
         };
         if version && config {
             return Err(more_to_do(&what, "the version update", &["the configuration update"]));
@@ -364,10 +364,9 @@ impl Kind for EksNodegroup {
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
         let c = self.0.client(check.scope)?;
-        let (cluster, name) = (s(check.outputs, "cluster")?, s(check.outputs, "id")?);
-        if let Some(r) =
-            update_running(c, check.op, check.handle, &cluster, UpdateOf::Nodegroup(&name)).await?
-        {
+        let (cluster, name, running) =
+            child_update_running(c, &check, |n| UpdateOf::Nodegroup(n)).await?;
+        if let Some(r) = running {
             return Ok(r);
         }
         let ng = describe_ng(c, &cluster, &name).await?;

@@ -359,7 +359,7 @@ impl Kind for Firewall {
         if changes(change.diff, &LOGS.map(|(_, key)| key)) {
             self.reconcile_logging(c, arn, &spec).await?;
         }
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

@@ -143,6 +143,12 @@ fn arn_created(arn: &str, name: &str) -> Created {
     Created { physical_id: arn.to_string(), outputs: arn_out(arn, name) }
 }
 
+/// What a Create call (`call`) answered: the new resource's ARN, which it always carries.
+fn created_arn(arn: Option<&str>, call: &str, name: &str) -> Result<Created, KindError> {
+    let arn = arn.ok_or_else(|| KindError::fatal("NoId", format!("{call} returned no ARN")))?;
+    Ok(arn_created(arn, name))
+}
+
 /// [`ours`], adopted.
 fn adopt(
     what: &str,
@@ -197,7 +203,7 @@ where
         let t = token(&read.await.map_err(classify)?).to_string();
         update(t).await.map_err(classify)?;
     }
-    Ok(Updated::done(change.current.outputs.clone()))
+    Ok(change.done())
 }
 
 fn status_str(st: Option<&ResourceStatus>) -> String {

@@ -14,7 +14,7 @@ use aws_sdk_networkfirewall::types::{
 };
 
 use super::{
-    adopt, arn_created, arn_out, build_err, candidates, nfw_tags, observed, ready_from_status,
+    adopt, arn_out, build_err, candidates, created_arn, nfw_tags, observed, ready_from_status,
     resource_name, status_str, tag_map, update_with_token, Nfw,
 };
 use crate::ec2::kind_meta;
@@ -152,11 +152,8 @@ impl Kind for NfwPolicy {
             .send()
             .await
             .map_err(classify)?;
-        let arn = out
-            .firewall_policy_response()
-            .map(|r| r.firewall_policy_arn())
-            .ok_or_else(|| KindError::fatal("NoId", "CreateFirewallPolicy returned no ARN"))?;
-        Ok(arn_created(arn, &name))
+        let arn = out.firewall_policy_response().map(|r| r.firewall_policy_arn());
+        created_arn(arn, "CreateFirewallPolicy", &name)
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {

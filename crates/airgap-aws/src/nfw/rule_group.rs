@@ -15,7 +15,7 @@ use aws_sdk_networkfirewall::types::{
 };
 
 use super::{
-    adopt, arn_created, build_err, candidates, nfw_tags, observed, ready_from_status,
+    adopt, build_err, candidates, created_arn, nfw_tags, observed, ready_from_status,
     resource_name, status_str, tag_map, update_with_token, Nfw,
 };
 use crate::ec2::kind_meta;
@@ -234,11 +234,8 @@ impl Kind for NfwRuleGroup {
             .send()
             .await
             .map_err(classify)?;
-        let arn = out
-            .rule_group_response()
-            .map(|r| r.rule_group_arn())
-            .ok_or_else(|| KindError::fatal("NoId", "CreateRuleGroup returned no ARN"))?;
-        Ok(arn_created(arn, &name))
+        let arn = out.rule_group_response().map(|r| r.rule_group_arn());
+        created_arn(arn, "CreateRuleGroup", &name)
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {

@@ -184,7 +184,7 @@ impl Kind for EndpointService {
             let (add, remove) = delta(&spec.allowed_principals, &principals(c, sid).await?);
             allow(c, sid, add, remove).await?;
         }
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

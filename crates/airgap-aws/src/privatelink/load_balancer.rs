@@ -208,7 +208,7 @@ impl Kind for LoadBalancer {
         let spec = LoadBalancerSpec::from_attrs(&change.node.attrs)?;
         let c = self.0.client(&change.node.scope)?;
         reconcile(c, change.node, &change.current.physical_id, &spec.listeners).await?;
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

@@ -105,7 +105,7 @@ impl Kind for TargetGroup {
 
     /// Nothing of the spec changes in place (catalogue `replace_fields`).
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

@@ -124,7 +124,7 @@ impl Kind for RamInvitationAccepter {
 
     // The share forces a replacement: nothing changes in place.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     /// Nothing to undo here: the owner removing the principal ends the sharing.

@@ -68,7 +68,7 @@ impl Kind for RamAssociation {
 
     // The share and principal force a replacement: nothing changes in place.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

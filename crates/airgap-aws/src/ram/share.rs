@@ -123,7 +123,7 @@ impl Kind for RamShare {
                 .map_err(classify)?;
         }
         if !changes(change.diff, &["resources"]) {
-            return Ok(Updated::done(change.current.outputs.clone()));
+            return Ok(change.done());
         }
         let want = arns(&spec.resources)?;
         let have = arns(&RamShareSpec::from_attrs(&change.current.attrs)?.resources)?;
@@ -145,7 +145,7 @@ impl Kind for RamShare {
                 .await
                 .map_err(classify)?;
         }
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

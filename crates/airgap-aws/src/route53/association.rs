@@ -268,7 +268,7 @@ impl Kind for ZoneAssociation {
 
     /// Every field is a replace field: nothing changes in place.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

@@ -304,7 +304,7 @@ impl Kind for HostedZone {
                 .collect();
             change_records(c, zone, &spec.records, stale).await?;
         }
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

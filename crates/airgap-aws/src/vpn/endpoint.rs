@@ -364,7 +364,7 @@ impl Kind for ClientVpnEndpoint {
                 .map_err(classify)?;
         }
         reconcile(c, node, id, &spec).await?;
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

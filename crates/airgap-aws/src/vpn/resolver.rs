@@ -222,7 +222,7 @@ impl Kind for ResolverEndpoint {
                 .await
                 .map_err(classify)?;
         }
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

@@ -90,7 +90,7 @@ impl Kind for RouteTableAssociation {
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

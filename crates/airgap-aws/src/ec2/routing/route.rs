@@ -10,9 +10,10 @@ use airgap_engine::{
 use async_trait::async_trait;
 
 use super::route_tables;
-use crate::ec2::{child, kind_meta, parents_of_env, route_made, Ec2};
-use crate::errors::{classify, gone_is_ok};
-use crate::kit::{changes, settled, unless_done};
+use crate::ec2::table_route::{self, TableRoute};
+use crate::ec2::{child, kind_meta, parents_of_env, Ec2};
+use crate::errors::classify;
+use crate::kit::{settled, unless_done};
 use airgap_catalog::spec::{RouteSpec, Spec};
 
 pub struct Route(pub Arc<Ec2>);
@@ -70,35 +71,15 @@ impl Kind for Route {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
-        let c = self.0.client(&node.scope)?;
-        let spec = RouteSpec::from_attrs(&node.attrs)?;
-        let (rt, cidr, target) = (spec.route_table.get()?, &spec.cidr, spec.target.get()?);
-        let req = c.create_route().route_table_id(rt).destination_cidr_block(cidr);
-        let made = unless_done(with_target!(req, target).send().await, DONE)?;
-        route_made((rt, cidr), made, replace(c, &spec)).await
+        table_route::create::<RouteSpec>(&self.0, node).await
     }
 
-    // The table and CIDR force a replacement: what changes in place is the target.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        if changes(change.diff, &["target"]) {
-            let spec = RouteSpec::from_attrs(&change.node.attrs)?;
-            replace(self.0.client(&change.node.scope)?, &spec).await?;
-        }
-        Ok(Updated::done(change.current.outputs.clone()))
+        table_route::update::<RouteSpec>(&self.0, change).await
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        let c = self.0.client(scope)?;
-        let spec = RouteSpec::from_attrs(&current.attrs)?;
-        let (rt, cidr) = (spec.route_table.get()?, &spec.cidr);
-        gone_is_ok(
-            c.delete_route()
-                .route_table_id(rt)
-                .destination_cidr_block(cidr)
-                .send()
-                .await
-                .map_err(classify),
-        )
+        table_route::delete::<RouteSpec>(&self.0, scope, current).await
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
@@ -106,13 +87,37 @@ impl Kind for Route {
     }
 }
 
-async fn replace(c: &aws_sdk_ec2::Client, spec: &RouteSpec) -> Result<(), KindError> {
-    let req = c
-        .replace_route()
-        .route_table_id(spec.route_table.get()?)
-        .destination_cidr_block(&spec.cidr);
-    with_target!(req, spec.target.get()?).send().await.map_err(classify)?;
-    Ok(())
+#[async_trait]
+impl TableRoute for RouteSpec {
+    const TARGET: &'static str = "target";
+
+    fn table_and_cidr(&self) -> Result<(&str, &str), KindError> {
+        Ok((self.route_table.get()?, &self.cidr))
+    }
+
+    async fn create(&self, c: &aws_sdk_ec2::Client) -> Result<bool, KindError> {
+        let (rt, cidr) = self.table_and_cidr()?;
+        let req = c.create_route().route_table_id(rt).destination_cidr_block(cidr);
+        Ok(unless_done(with_target!(req, self.target.get()?).send().await, DONE)?.is_some())
+    }
+
+    async fn replace(&self, c: &aws_sdk_ec2::Client) -> Result<(), KindError> {
+        let (rt, cidr) = self.table_and_cidr()?;
+        let req = c.replace_route().route_table_id(rt).destination_cidr_block(cidr);
+        with_target!(req, self.target.get()?).send().await.map_err(classify)?;
+        Ok(())
+    }
+
+    async fn delete(&self, c: &aws_sdk_ec2::Client) -> Result<(), KindError> {
+        let (rt, cidr) = self.table_and_cidr()?;
+        c.delete_route()
+            .route_table_id(rt)
+            .destination_cidr_block(cidr)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
 }
 
 /// Sets a route's target by the prefix of its id. CreateRoute and ReplaceRoute take the

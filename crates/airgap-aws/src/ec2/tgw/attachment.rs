@@ -118,7 +118,7 @@ impl Kind for TgwAttachment {
         retag(c, change.diff, &change.current.physical_id, &change.node.env, &change.node.id.0)
             .await?;
         if !changes(change.diff, &["subnets"]) && !changes(change.diff, &["applianceMode"]) {
-            return Ok(Updated::done(change.current.outputs.clone()));
+            return Ok(change.done());
         }
         let spec = TgwAttachmentSpec::from_attrs(&change.node.attrs)?;
         let (add, remove) = if changes(change.diff, &["subnets"]) {
@@ -139,7 +139,7 @@ impl Kind for TgwAttachment {
             .send()
             .await
             .map_err(classify)?;
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

@@ -233,7 +233,7 @@ macro_rules! link_kind {
             }
 
             async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-                Ok(Updated::done(change.current.outputs.clone()))
+                Ok(change.done())
             }
 
             async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {

@@ -10,9 +10,10 @@ use airgap_engine::{
 use async_trait::async_trait;
 
 use super::env_tables;
-use crate::ec2::{child, filter, kind_meta, route_made, Ec2};
-use crate::errors::{classify, gone_is_ok};
-use crate::kit::{changes, settled, unless_done};
+use crate::ec2::table_route::{self, TableRoute};
+use crate::ec2::{child, filter, kind_meta, Ec2};
+use crate::errors::classify;
+use crate::kit::{settled, unless_done};
 use airgap_catalog::spec::{Spec, TgwRouteSpec};
 
 pub struct TgwRoute(pub Arc<Ec2>);
@@ -57,41 +58,15 @@ impl Kind for TgwRoute {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
-        let c = self.0.client(&node.scope)?;
-        let spec = TgwRouteSpec::from_attrs(&node.attrs)?;
-        let (rt, cidr) = (spec.route_table.get()?, &spec.cidr);
-        let r = c
-            .create_transit_gateway_route()
-            .transit_gateway_route_table_id(rt)
-            .destination_cidr_block(cidr)
-            .transit_gateway_attachment_id(spec.attachment.get()?)
-            .send()
-            .await;
-        let made = unless_done(r, &["RouteAlreadyExists"])?;
-        route_made((rt, cidr), made, replace_tgw_route(c, &spec)).await
+        table_route::create::<TgwRouteSpec>(&self.0, node).await
     }
 
-    // The table and CIDR force a replacement: what changes in place is the attachment.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        if changes(change.diff, &["attachment"]) {
-            let spec = TgwRouteSpec::from_attrs(&change.node.attrs)?;
-            replace_tgw_route(self.0.client(&change.node.scope)?, &spec).await?;
-        }
-        Ok(Updated::done(change.current.outputs.clone()))
+        table_route::update::<TgwRouteSpec>(&self.0, change).await
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        let c = self.0.client(scope)?;
-        let spec = TgwRouteSpec::from_attrs(&current.attrs)?;
-        let (rt, cidr) = (spec.route_table.get()?, &spec.cidr);
-        gone_is_ok(
-            c.delete_transit_gateway_route()
-                .transit_gateway_route_table_id(rt)
-                .destination_cidr_block(cidr)
-                .send()
-                .await
-                .map_err(classify),
-        )
+        table_route::delete::<TgwRouteSpec>(&self.0, scope, current).await
     }
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
@@ -99,13 +74,46 @@ impl Kind for TgwRoute {
     }
 }
 
-async fn replace_tgw_route(c: &aws_sdk_ec2::Client, spec: &TgwRouteSpec) -> Result<(), KindError> {
-    c.replace_transit_gateway_route()
-        .transit_gateway_route_table_id(spec.route_table.get()?)
-        .destination_cidr_block(&spec.cidr)
-        .transit_gateway_attachment_id(spec.attachment.get()?)
-        .send()
-        .await
-        .map_err(classify)?;
-    Ok(())
+#[async_trait]
+impl TableRoute for TgwRouteSpec {
+    const TARGET: &'static str = "attachment";
+
+    fn table_and_cidr(&self) -> Result<(&str, &str), KindError> {
+        Ok((self.route_table.get()?, &self.cidr))
+    }
+
+    async fn create(&self, c: &aws_sdk_ec2::Client) -> Result<bool, KindError> {
+        let (rt, cidr) = self.table_and_cidr()?;
+        let r = c
+            .create_transit_gateway_route()
+            .transit_gateway_route_table_id(rt)
+            .destination_cidr_block(cidr)
+            .transit_gateway_attachment_id(self.attachment.get()?)
+            .send()
+            .await;
+        Ok(unless_done(r, &["RouteAlreadyExists"])?.is_some())
+    }
+
+    async fn replace(&self, c: &aws_sdk_ec2::Client) -> Result<(), KindError> {
+        let (rt, cidr) = self.table_and_cidr()?;
+        c.replace_transit_gateway_route()
+            .transit_gateway_route_table_id(rt)
+            .destination_cidr_block(cidr)
+            .transit_gateway_attachment_id(self.attachment.get()?)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn delete(&self, c: &aws_sdk_ec2::Client) -> Result<(), KindError> {
+        let (rt, cidr) = self.table_and_cidr()?;
+        c.delete_transit_gateway_route()
+            .transit_gateway_route_table_id(rt)
+            .destination_cidr_block(cidr)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
 }

@@ -140,7 +140,7 @@ impl Kind for TransitGateway {
                 .await
                 .map_err(classify)?;
         }
-        Ok(Updated::done(change.current.outputs.clone()))
+        Ok(change.done())
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
