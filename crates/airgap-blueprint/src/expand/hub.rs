@@ -174,35 +174,27 @@ pub(super) fn inspection_routes(
         } else {
             (nat.clone(), tgw_id(bp))
         };
+        // The routes of `tier`'s table back to each spoke, through `target`. A VPC route
+        // to the transit gateway needs the VPC attached to it.
+        let returns = |tier: &'static str, target: Id| {
+            bp.vpcs.iter().map(move |vpc| {
+                let (name, cidr) = (format!("return/{}", vpc.name.value), vpc.cidr.value);
+                route(tier, &name, cidr.to_string(), target.clone())
+                    .after("tgw/attachment/inspection")
+            })
+        };
         b.add(route("transit", "default", default(), out_of_transit));
         if firewall {
             b.add(route("firewall", "default", default(), nat.clone()));
             // What the firewall passes back towards a spoke (replies that came in
             // through the NAT) goes to the transit gateway, not to the NAT again.
-            for vpc in &bp.vpcs {
-                b.add(
-                    route(
-                        "firewall",
-                        &format!("return/{}", vpc.name.value),
-                        vpc.cidr.value.to_string(),
-                        tgw_id(bp),
-                    )
-                    .after("tgw/attachment/inspection"),
-                );
+            for n in returns("firewall", tgw_id(bp)) {
+                b.add(n);
             }
         }
         b.add(route("public", "default", default(), Id::of("vpc/inspection/igw", "id")));
-        for vpc in &bp.vpcs {
-            b.add(
-                route(
-                    "public",
-                    &format!("return/{}", vpc.name.value),
-                    vpc.cidr.value.to_string(),
-                    back_in.clone(),
-                )
-                // A VPC route to the transit gateway needs the VPC attached to it.
-                .after("tgw/attachment/inspection"),
-            );
+        for n in returns("public", back_in) {
+            b.add(n);
         }
     }
 }
