@@ -130,6 +130,12 @@ fn status(r: &Report, id: &str) -> Status {
     r.get(id).unwrap_or_else(|| panic!("no check {id}")).status
 }
 
+/// The resources a check names in its findings.
+fn resources<'r>(r: &'r Report, id: &str) -> Vec<&'r str> {
+    let c = r.get(id).unwrap_or_else(|| panic!("no check {id}"));
+    c.findings.iter().map(|f| f.resource.as_str()).collect()
+}
+
 /// The ids of the checks that fail.
 fn failing(t: &Topology, i: &Intent) -> Vec<&'static str> {
     verify(t, i).checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.id).collect()
@@ -283,16 +289,8 @@ fn nodes_need_their_endpoints_with_private_dns() {
     let mut t = full();
     t.endpoints.retain(|e| e.service != "sts");
     t.endpoints.iter_mut().find(|e| e.service == "ec2").unwrap().private_dns = false;
-    let r = verify(&t, &intent());
-    let msgs: Vec<String> = r
-        .get("eks.node-endpoints")
-        .unwrap()
-        .findings
-        .iter()
-        .map(|f| format!("{}: {}", f.resource, f.message))
-        .collect();
     assert_eq!(
-        msgs,
+        findings(&t, &intent(), "eks.node-endpoints"),
         ["spoke/endpoint/ec2: private DNS is off", "spoke: no sts interface endpoint"]
     );
 }
@@ -406,13 +404,7 @@ fn a_spoke_nat_gateway_or_public_subnet_is_public_surface() {
     t.nat_gateways.push(airgap_verify::topology::NatGateway { id: "nat/spoke".into(), subnet: s });
     route(&mut t, "spoke/rt/public/a", "0.0.0.0/0", Target::Other { id: "pcx-1".into() });
     let r = verify(&t, &intent());
-    let found: Vec<&str> = r
-        .get("spoke.no-public-surface")
-        .unwrap()
-        .findings
-        .iter()
-        .map(|f| f.resource.as_str())
-        .collect();
+    let found = resources(&r, "spoke.no-public-surface");
     assert_eq!(found, ["nat/spoke", "spoke/public/a", "spoke/rt/public/a:0.0.0.0/0"]);
     // The peering route is an escape for the egress analysis too.
     assert_eq!(status(&r, "egress.firewall-first"), Status::Fail);
@@ -728,13 +720,7 @@ fn a_way_out_of_the_access_vpc_fails_the_spoke_checks() {
         "{}",
         egress[0].message
     );
-    let public: Vec<&str> = r
-        .get("spoke.no-public-surface")
-        .unwrap()
-        .findings
-        .iter()
-        .map(|f| f.resource.as_str())
-        .collect();
+    let public = resources(&r, "spoke.no-public-surface");
     assert_eq!(public, ["igw/access", "access/rt/app/a:8.8.8.0/24"]);
 }
 

@@ -45,9 +45,14 @@ fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
+/// The check `id` of a JSON report.
+fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    let checks = doc["checks"].as_array().unwrap();
+    checks.iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no check {id}"))
+}
+
 fn status<'a>(doc: &'a Value, id: &str) -> &'a str {
-    let c = doc["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap();
-    c["status"].as_str().unwrap()
+    check(doc, id)["status"].as_str().unwrap()
 }
 
 #[test]
@@ -85,8 +90,7 @@ fn hub_spoke_as_shipped_passes_every_check() {
     assert_eq!(doc["env"], "hub-spoke");
     assert_eq!(doc["passed"], true);
     assert_eq!(doc["summary"]["pass"], 19);
-    let vpn = doc["checks"].as_array().unwrap().iter().find(|c| c["id"] == "vpn.cluster-api");
-    let first = vpn.unwrap()["evidence"][0].as_str().unwrap();
+    let first = check(&doc, "vpn.cluster-api")["evidence"][0].as_str().unwrap();
     assert!(
         first.starts_with("vpn access/vpn: clients 10.250.0.0/22 -> cluster/apps API on 443"),
         "{first}"
@@ -137,12 +141,7 @@ fn an_ecr_endpoint_policy_open_to_every_repository_fails() {
         };
         assert_eq!(c["status"], want, "{id}: {c:#}");
     }
-    let c = doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "endpoints.ecr-policy")
-        .unwrap();
+    let c = check(&doc, "endpoints.ecr-policy");
     let at: Vec<&str> =
         c["findings"].as_array().unwrap().iter().map(|f| f["resource"].as_str().unwrap()).collect();
     assert_eq!(
@@ -184,12 +183,7 @@ fn a_blueprint_without_its_firewall_fails_naming_the_hop_that_lets_traffic_out()
     let doc = json(&run(&dir, &["verify", "-f", "bp.yaml", "--output", "json"]));
     assert_eq!(status(&doc, "egress.firewall-first"), "fail");
     assert_eq!(status(&doc, "egress.return-symmetry"), "not-applicable");
-    let c = doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "egress.firewall-first")
-        .unwrap();
+    let c = check(&doc, "egress.firewall-first");
     let f = &c["findings"][0];
     assert_eq!(f["resource"], "vpc/inspection/rt/transit/a/default");
     assert_eq!(f["path"]["end"]["type"], "internet");
@@ -238,12 +232,7 @@ fn sarif_has_a_rule_per_check_and_a_result_per_finding() {
     let egress = results.iter().find(|r| r["ruleId"] == "egress.firewall-first").unwrap();
     assert_eq!(egress["locations"][0]["physicalLocation"]["region"]["startLine"], line);
     let doc = json(&run(&dir, &["verify", "-f", plan.to_str().unwrap(), "--output", "json"]));
-    let c = doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "egress.firewall-first")
-        .unwrap();
+    let c = check(&doc, "egress.firewall-first");
     assert_eq!(c["findings"][0]["line"], line);
 
     // To a file, beside the text report.

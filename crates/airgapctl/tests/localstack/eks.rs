@@ -98,6 +98,21 @@ async fn cluster(eks: &aws_sdk_eks::Client) -> Result<aws_sdk_eks::types::Cluste
     Ok(eks.describe_cluster().name(CLUSTER).send().await?.cluster.ok_or("no cluster")?)
 }
 
+/// The cluster's node group `general`, as EKS describes it.
+async fn general(eks: &aws_sdk_eks::Client) -> Result<aws_sdk_eks::types::Nodegroup, Error> {
+    let ng = eks.describe_nodegroup().cluster_name(CLUSTER).nodegroup_name("general");
+    Ok(ng.send().await?.nodegroup.ok_or("no node group")?)
+}
+
+/// The cluster's add-on `name`, as EKS describes it.
+async fn the_addon(
+    eks: &aws_sdk_eks::Client,
+    name: &str,
+) -> Result<aws_sdk_eks::types::Addon, Error> {
+    let ad = eks.describe_addon().cluster_name(CLUSTER).addon_name(name);
+    Ok(ad.send().await?.addon.ok_or("no add-on")?)
+}
+
 fn tag_filter(key: &str, value: &str) -> aws_sdk_ec2::types::Filter {
     aws_sdk_ec2::types::Filter::builder().name(format!("tag:{key}")).values(value).build()
 }
@@ -293,14 +308,7 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
     }
 
     // The node group: in the data-plane subnets, with the node role, ACTIVE.
-    let ng = eks
-        .describe_nodegroup()
-        .cluster_name(CLUSTER)
-        .nodegroup_name("general")
-        .send()
-        .await?
-        .nodegroup
-        .ok_or("no node group")?;
+    let ng = general(&eks).await?;
     assert_eq!(ng.status().map(|s| s.as_str()), Some("ACTIVE"));
     let dp = subnets(&ec2, "vpc/workload/subnet/dataPlane/").await?;
     assert_eq!(dp.len(), 2);
@@ -322,14 +330,7 @@ async fn check_built(conf: &aws_types::SdkConfig, account: &str) -> TestResult {
     addons.sort();
     assert_eq!(addons, ["coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
     for a in &addons {
-        let ad = eks
-            .describe_addon()
-            .cluster_name(CLUSTER)
-            .addon_name(a)
-            .send()
-            .await?
-            .addon
-            .ok_or("no add-on")?;
+        let ad = the_addon(&eks, a).await?;
         assert_eq!(ad.status().map(|s| s.as_str()), Some("ACTIVE"), "{a}");
         if a == "kube-proxy" {
             let default = default_addon_version(&eks, a, "1.31").await?;
@@ -524,27 +525,13 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     }
     let cl = cluster(&eks).await?;
     assert_eq!(cl.version(), Some("1.32"));
-    let ng = eks
-        .describe_nodegroup()
-        .cluster_name(CLUSTER)
-        .nodegroup_name("general")
-        .send()
-        .await?
-        .nodegroup
-        .ok_or("no node group")?;
+    let ng = general(&eks).await?;
     assert_eq!(ng.version(), Some("1.32"));
     let arn_before = ng.nodegroup_arn().map(str::to_string);
     for addon in ["kube-proxy", "vpc-cni", "coredns"] {
         let version = default_addon_version(&eks, addon, "1.32").await?;
         let version = version.as_str();
-        let ad = eks
-            .describe_addon()
-            .cluster_name(CLUSTER)
-            .addon_name(addon)
-            .send()
-            .await?
-            .addon
-            .ok_or("no add-on")?;
+        let ad = the_addon(&eks, addon).await?;
         assert_eq!(ad.addon_version(), Some(version), "{addon}");
         assert_eq!(
             ad.tags().and_then(|t| t.get("airgap:kubernetes-version")).map(String::as_str),
@@ -570,14 +557,7 @@ async fn private_cluster_is_built_upgraded_scaled_and_destroyed() -> TestResult 
     assert!(out.contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."), "{out}");
     assert!(out.contains("min: 1 -> 2"), "{out}");
     assert!(out.contains("~ cluster/apps/nodegroup/general: waiting (UPDATING)"), "{out}");
-    let ng = eks
-        .describe_nodegroup()
-        .cluster_name(CLUSTER)
-        .nodegroup_name("general")
-        .send()
-        .await?
-        .nodegroup
-        .ok_or("no node group")?;
+    let ng = general(&eks).await?;
     let sc = ng.scaling_config().ok_or("no scaling")?;
     assert_eq!((sc.min_size(), sc.desired_size(), sc.max_size()), (Some(2), Some(3), Some(5)));
     assert_eq!(ng.update_config().and_then(|u| u.max_unavailable_percentage()), Some(50));
@@ -623,9 +603,7 @@ async fn an_upgrade_over_two_minors_steps_each_with_the_node_groups_following() 
     let eks = aws_sdk_eks::Client::new(&conf);
     let cl = cluster(&eks).await?;
     assert_eq!(cl.version(), Some("1.32"));
-    let ng = eks.describe_nodegroup().cluster_name(CLUSTER).nodegroup_name("general");
-    let ng = ng.send().await?.nodegroup.ok_or("no node group")?;
-    assert_eq!(ng.version(), Some("1.32"));
+    assert_eq!(general(&eks).await?.version(), Some("1.32"));
     // Interleaved as EKS requires: 1.31 for the cluster, then its node group, then 1.32.
     let (cluster_u, ng_u) =
         (updates(&eks, None, None).await?, updates(&eks, Some("general"), None).await?);
@@ -636,8 +614,7 @@ async fn an_upgrade_over_two_minors_steps_each_with_the_node_groups_following() 
     // kube-proxy follows each minor; its record names the last.
     let proxy = updates(&eks, None, Some("kube-proxy")).await?;
     assert_eq!(kinds(&proxy), ["AddonUpdate", "AddonUpdate"]);
-    let ad = eks.describe_addon().cluster_name(CLUSTER).addon_name("kube-proxy").send().await?;
-    let ad = ad.addon.ok_or("no add-on")?;
+    let ad = the_addon(&eks, "kube-proxy").await?;
     assert_eq!(
         ad.addon_version(),
         Some(default_addon_version(&eks, "kube-proxy", "1.32").await?.as_str())
@@ -802,6 +779,14 @@ async fn eni_exists(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<bool, Error> 
     Ok(!out.network_interfaces().is_empty())
 }
 
+/// The id of the interface a CreateNetworkInterface request makes.
+async fn interface_made(
+    req: aws_sdk_ec2::operation::create_network_interface::builders::CreateNetworkInterfaceFluentBuilder,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let made = req.send().await?.network_interface.and_then(|n| n.network_interface_id);
+    Ok(made.ok_or("no interface")?)
+}
+
 /// What in-cluster controllers leave in the VPC (a VPC CNI interface holding a subnet
 /// and one of the environment's groups, a load balancer with its security group and
 /// target group) is deleted by destroy; a hand-made interface and a load balancer of
@@ -845,12 +830,8 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
                 ("cluster.k8s.amazonaws.com/name", CLUSTER),
                 ("node.k8s.amazonaws.com/instance_id", "i-0a1b2c3d4e5f60718"),
             ],
-        ))
-        .send()
-        .await?
-        .network_interface
-        .and_then(|n| n.network_interface_id)
-        .ok_or("no interface")?;
+        ));
+    let cni = interface_made(cni).await?;
     // The load balancer controller's Service of type LoadBalancer.
     let lb_group = ec2
         .create_security_group()
@@ -897,12 +878,8 @@ async fn destroy_clears_what_controllers_left_and_names_what_it_must_not_touch()
     let foreign = ec2
         .create_network_interface()
         .subnet_id(&ep[0])
-        .description("hand-made debugging interface")
-        .send()
-        .await?
-        .network_interface
-        .and_then(|n| n.network_interface_id)
-        .ok_or("no interface")?;
+        .description("hand-made debugging interface");
+    let foreign = interface_made(foreign).await?;
     // A load balancer of another team's cluster, which still exists and is not the
     // environment's: named, left alone, although it carries a controller tag.
     let other_vpc = ec2
@@ -1136,15 +1113,7 @@ async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestRes
     ] {
         assert!(user.contains(&want), "user data lacks `{want}`:\n{user}");
     }
-    let ng = |eks: aws_sdk_eks::Client| async move {
-        eks.describe_nodegroup()
-            .cluster_name(CLUSTER)
-            .nodegroup_name("general")
-            .send()
-            .await
-            .map(|o| o.nodegroup.expect("a node group"))
-    };
-    let got = ng(eks.clone()).await?;
+    let got = general(&eks).await?;
     let spec = got.launch_template().ok_or("no launch template")?;
     assert_eq!((spec.id(), spec.version()), (Some(lt.as_str()), Some("1")));
     assert_eq!(got.ami_type().map(|t| t.as_str()), Some("CUSTOM"));
@@ -1163,7 +1132,7 @@ async fn a_custom_ami_gets_a_launch_template_that_joins_the_cluster() -> TestRes
     cli.run(&apply_args("bp.yaml")).expect(0, "airgapctl").timing("apply (new AMI)");
     let (lt2, v2, image, _) = launch_template(&ec2, &name).await?;
     assert_eq!((lt2.as_str(), v2, image.as_str()), (lt.as_str(), 2, ami2));
-    let got = ng(eks.clone()).await?;
+    let got = general(&eks).await?;
     assert_eq!(got.launch_template().and_then(|l| l.version()), Some("2"));
     converged(&cli);
 

@@ -439,23 +439,18 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
     let tgw = inspection.transit_gateway_id().unwrap_or_default().to_string();
 
     // Every route of the inspection VPC, AZ by AZ.
+    // Node id -> AWS id, of what the env tag finds.
     let ids = |pairs: Vec<(Option<String>, Option<&str>)>| -> HashMap<String, String> {
         pairs.into_iter().filter_map(|(id, phys)| Some((id?, phys?.to_string()))).collect()
     };
-    let nats = ids(ec2
-        .describe_nat_gateways()
-        .filter(env_tag_filter())
-        .send()
-        .await?
+    let found = ec2.describe_nat_gateways().filter(env_tag_filter()).send().await?;
+    let nats = ids(found
         .nat_gateways()
         .iter()
         .map(|n| (node_of(&ec2_tags(n.tags())), n.nat_gateway_id()))
         .collect());
-    let igws = ids(ec2
-        .describe_internet_gateways()
-        .filters(env_tag_filter())
-        .send()
-        .await?
+    let found = ec2.describe_internet_gateways().filters(env_tag_filter()).send().await?;
+    let igws = ids(found
         .internet_gateways()
         .iter()
         .map(|g| (node_of(&ec2_tags(g.tags())), g.internet_gateway_id()))
@@ -612,57 +607,39 @@ async fn sweep(conf: &SdkConfig, a: &Account) -> Result<Vec<String>, Box<dyn std
             left.push(format!("{a}: {kind} {id}"));
         }
     };
-    let f = env_tag_filter;
-    for v in ec2.describe_vpcs().filters(f()).send().await?.vpcs() {
-        found("vpc", ec2_tags(v.tags()), true);
+    // Each EC2 kind's tagged items, kept while their state (for the kinds that have one)
+    // is not `deleted`: deleted NAT gateways, endpoints and gateways stay listed a while.
+    macro_rules! tagged {
+        ($kind:literal, $call:ident, $list:ident, $filter:ident $(, $state:ident)?) => {
+            for x in ec2.$call().$filter(env_tag_filter()).send().await?.$list() {
+                let live = true $(&& !x.$state().is_some_and(|s| s.as_str().eq_ignore_ascii_case("deleted")))?;
+                found($kind, ec2_tags(x.tags()), live);
+            }
+        };
     }
-    for s in ec2.describe_subnets().filters(f()).send().await?.subnets() {
-        found("subnet", ec2_tags(s.tags()), true);
-    }
-    for t in ec2.describe_route_tables().filters(f()).send().await?.route_tables() {
-        found("route-table", ec2_tags(t.tags()), true);
-    }
-    for g in ec2.describe_internet_gateways().filters(f()).send().await?.internet_gateways() {
-        found("internet-gateway", ec2_tags(g.tags()), true);
-    }
-    for g in ec2.describe_security_groups().filters(f()).send().await?.security_groups() {
-        found("security-group", ec2_tags(g.tags()), true);
-    }
-    for e in ec2.describe_addresses().filters(f()).send().await?.addresses() {
-        found("elastic-ip", ec2_tags(e.tags()), true);
-    }
-    for n in ec2.describe_nat_gateways().filter(f()).send().await?.nat_gateways() {
-        let st = n.state().map_or("", |s| s.as_str());
-        found("nat-gateway", ec2_tags(n.tags()), st != "deleted");
-    }
-    for e in ec2.describe_vpc_endpoints().filters(f()).send().await?.vpc_endpoints() {
-        let st = e.state().map_or("", |s| s.as_str()).to_ascii_lowercase();
-        found("vpc-endpoint", ec2_tags(e.tags()), st != "deleted");
-    }
-    for t in ec2.describe_transit_gateways().filters(f()).send().await?.transit_gateways() {
-        let st = t.state().map_or("", |s| s.as_str());
-        found("transit-gateway", ec2_tags(t.tags()), st != "deleted");
-    }
-    for t in ec2
-        .describe_transit_gateway_attachments()
-        .filters(f())
-        .send()
-        .await?
-        .transit_gateway_attachments()
-    {
-        let st = t.state().map_or("", |s| s.as_str());
-        found("tgw-attachment", ec2_tags(t.tags()), st != "deleted");
-    }
-    for t in ec2
-        .describe_transit_gateway_route_tables()
-        .filters(f())
-        .send()
-        .await?
-        .transit_gateway_route_tables()
-    {
-        let st = t.state().map_or("", |s| s.as_str());
-        found("tgw-route-table", ec2_tags(t.tags()), st != "deleted");
-    }
+    tagged!("vpc", describe_vpcs, vpcs, filters);
+    tagged!("subnet", describe_subnets, subnets, filters);
+    tagged!("route-table", describe_route_tables, route_tables, filters);
+    tagged!("internet-gateway", describe_internet_gateways, internet_gateways, filters);
+    tagged!("security-group", describe_security_groups, security_groups, filters);
+    tagged!("elastic-ip", describe_addresses, addresses, filters);
+    tagged!("nat-gateway", describe_nat_gateways, nat_gateways, filter, state);
+    tagged!("vpc-endpoint", describe_vpc_endpoints, vpc_endpoints, filters, state);
+    tagged!("transit-gateway", describe_transit_gateways, transit_gateways, filters, state);
+    tagged!(
+        "tgw-attachment",
+        describe_transit_gateway_attachments,
+        transit_gateway_attachments,
+        filters,
+        state
+    );
+    tagged!(
+        "tgw-route-table",
+        describe_transit_gateway_route_tables,
+        transit_gateway_route_tables,
+        filters,
+        state
+    );
 
     // The accounts are the test's own: anything of these services is left over.
     let mut other = Vec::new();

@@ -35,6 +35,13 @@ async fn verify(cli: &Cli, what: &str) -> Value {
     doc
 }
 
+/// `verify`, expecting exactly the checks `want` to fail.
+async fn broken(cli: &Cli, what: &str, want: &[&str]) -> Value {
+    let doc = verify(cli, what).await;
+    expect_failing(&doc, want, what);
+    doc
+}
+
 /// `verify --live --aws-analyzer --output json`: the document's `aws_analyzer` runs, and
 /// whether the whole verification passed.
 async fn analyzer(cli: &Cli, what: &str) -> (Vec<Value>, bool) {
@@ -58,16 +65,25 @@ fn failing(doc: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// The check `id` of a JSON report.
+fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).expect(id)
+}
+
 /// The findings of one check, as JSON text (resources, messages, paths).
 fn findings(doc: &Value, id: &str) -> String {
-    let c = doc["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).expect(id);
-    c["findings"].to_string()
+    check(doc, id)["findings"].to_string()
 }
 
 #[track_caller]
 fn expect_failing(doc: &Value, want: &[&str], what: &str) {
     let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
     assert_eq!(failing(doc), want, "{what}: {}", serde_json::to_string_pretty(doc).unwrap());
+}
+
+/// Whether EC2 tags hold `key` = `value`.
+fn has_tag(tags: &[aws_sdk_ec2::types::Tag], key: &str, value: &str) -> bool {
+    tags.iter().any(|t| t.key() == Some(key) && t.value() == Some(value))
 }
 
 fn tagged(key: &str, value: &str) -> Filter {
@@ -196,8 +212,7 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
     apply.check(0, "apply");
 
     // As applied: every check passes on what exists.
-    let doc = verify(&cli, "as applied").await;
-    expect_failing(&doc, &[], "as applied");
+    let doc = broken(&cli, "as applied", &[]).await;
     let calls = doc["reads"]["calls"].as_u64().expect("reads.calls");
     eprintln!(
         "verify --live as applied: {calls} API calls, read in {:.2} s",
@@ -205,13 +220,7 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
     );
     assert!(calls > 20, "a read of three accounts: {calls} calls");
     // The VPN is read (its endpoint, associations, rules and routes) and checked.
-    let vpn = doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "vpn.cluster-api")
-        .expect("vpn.cluster-api")
-        .clone();
+    let vpn = check(&doc, "vpn.cluster-api");
     assert_eq!(vpn["status"], "pass", "{vpn}");
     // Safe because the traffic goes out through the firewall, not because all of it
     // drops: the example path leaves by the inspection VPC's internet gateway after a
@@ -251,8 +260,8 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
     assert_eq!(kind, "tgw");
     let igw = rogue_igw(&work_ec2, &workload_vpc).await;
     set_default_route(&work_ec2, &rt_id, &igw, "gateway").await;
-    let doc = verify(&cli, "IGW in a spoke").await;
-    expect_failing(&doc, &["egress.firewall-first", "spoke.no-public-surface"], "IGW in a spoke");
+    let doc =
+        broken(&cli, "IGW in a spoke", &["egress.firewall-first", "spoke.no-public-surface"]).await;
     let egress = findings(&doc, "egress.firewall-first");
     assert!(
         egress.contains(&format!("internet gateway {igw}"))
@@ -287,11 +296,7 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
     let spoke_rt = tables
         .transit_gateway_route_tables()
         .iter()
-        .find(|t| {
-            t.tags()
-                .iter()
-                .any(|g| g.key() == Some("airgap:id") && g.value() == Some("tgw/rt/spoke"))
-        })
+        .find(|t| has_tag(t.tags(), "airgap:id", "tgw/rt/spoke"))
         .and_then(|t| t.transit_gateway_route_table_id())
         .expect("the spokes' TGW route table")
         .to_string();
@@ -329,10 +334,9 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
             .send()
     };
     replace(workload_att.clone()).await.unwrap();
-    let doc = verify(&cli, "TGW default to a spoke, no way out there").await;
     // No way out, but the admins' way in is cut: the cluster's replies to the VPN's
     // subnet now go back into the workload VPC.
-    expect_failing(&doc, &["vpn.cluster-api"], "TGW default to a spoke without a way out");
+    let doc = broken(&cli, "TGW default to a spoke, no way out there", &["vpn.cluster-api"]).await;
     let cut = findings(&doc, "vpn.cluster-api");
     assert!(cut.contains("replies of cluster/apps's API"), "{cut}");
     // The spoke's transit subnets route only within the VPC (the TGW brings traffic in):
@@ -349,12 +353,12 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
         .send()
         .await
         .unwrap();
-    let doc = verify(&cli, "TGW default to a spoke with a way out").await;
-    expect_failing(
-        &doc,
-        &["egress.firewall-first", "spoke.no-public-surface", "vpn.cluster-api"],
+    let doc = broken(
+        &cli,
         "TGW default to a spoke with a way out",
-    );
+        &["egress.firewall-first", "spoke.no-public-surface", "vpn.cluster-api"],
+    )
+    .await;
     let egress = findings(&doc, "egress.firewall-first");
     assert!(
         egress.contains("tgw/rt/spoke:0.0.0.0/0") && egress.contains("vpc/tooling/subnet"),
@@ -392,8 +396,8 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
         .send()
         .await
         .unwrap();
-    let doc = verify(&cli, "a route around the firewall in zone a").await;
-    expect_failing(&doc, &["egress.firewall-first"], "a route around the firewall in zone a");
+    let doc =
+        broken(&cli, "a route around the firewall in zone a", &["egress.firewall-first"]).await;
     let egress = findings(&doc, "egress.firewall-first");
     assert!(
         egress.contains("vpc/inspection/rt/transit/a:0.0.0.0/1")
@@ -411,66 +415,41 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
 
     // 4. The firewall policy's stateless default changed to pass.
     let (policy_name, _) = nfw_named(&nfw, &env.name, "policy").await;
-    let d = nfw.describe_firewall_policy().firewall_policy_name(&policy_name).send().await.unwrap();
-    let original = d.firewall_policy().unwrap().clone();
+    let describe = || nfw.describe_firewall_policy().firewall_policy_name(&policy_name).send();
+    let set_policy = |body: aws_sdk_networkfirewall::types::FirewallPolicy| async {
+        let token = describe().await.unwrap().update_token().to_string();
+        let update = nfw.update_firewall_policy().firewall_policy_name(&policy_name);
+        update.update_token(token).firewall_policy(body).send().await.unwrap();
+    };
+    let original = describe().await.unwrap().firewall_policy().unwrap().clone();
     let mut passing = original.clone();
     passing.stateless_default_actions = vec!["aws:pass".into()];
     passing.stateless_fragment_default_actions = vec!["aws:pass".into()];
-    nfw.update_firewall_policy()
-        .firewall_policy_name(&policy_name)
-        .update_token(d.update_token())
-        .firewall_policy(passing)
-        .send()
-        .await
-        .unwrap();
-    let doc = verify(&cli, "default action pass").await;
-    expect_failing(&doc, &["firewall.default-drop"], "default action pass");
+    set_policy(passing).await;
+    let doc = broken(&cli, "default action pass", &["firewall.default-drop"]).await;
     assert!(findings(&doc, "firewall.default-drop").contains("aws:pass"));
-    let d = nfw.describe_firewall_policy().firewall_policy_name(&policy_name).send().await.unwrap();
-    nfw.update_firewall_policy()
-        .firewall_policy_name(&policy_name)
-        .update_token(d.update_token())
-        .firewall_policy(original)
-        .send()
-        .await
-        .unwrap();
+    set_policy(original).await;
 
     // 5. The workload VPC's CIDR removed from a rule group's HOME_NET.
     let (group, _) = nfw_named(&nfw, &env.name, "domains").await;
-    let d = nfw
-        .describe_rule_group()
-        .rule_group_name(&group)
-        .r#type(aws_sdk_networkfirewall::types::RuleGroupType::Stateful)
-        .send()
-        .await
-        .unwrap();
-    let original = d.rule_group().unwrap().clone();
+    let stateful = aws_sdk_networkfirewall::types::RuleGroupType::Stateful;
+    let describe = || nfw.describe_rule_group().rule_group_name(&group).r#type(stateful.clone());
+    let set_group = |body: aws_sdk_networkfirewall::types::RuleGroup| async {
+        let token = describe().send().await.unwrap().update_token().to_string();
+        let update = nfw.update_rule_group().rule_group_name(&group).r#type(stateful.clone());
+        update.update_token(token).rule_group(body).send().await.unwrap();
+    };
+    let original = describe().send().await.unwrap().rule_group().unwrap().clone();
     let mut narrowed = original.clone();
     let vars = narrowed.rule_variables.as_mut().expect("rule variables");
     let sets = vars.ip_sets.as_mut().expect("IP sets");
     let home = sets.get_mut("HOME_NET").expect("HOME_NET");
     assert!(home.definition.iter().any(|c| c == WORKLOAD_CIDR), "{home:?}");
     home.definition.retain(|c| c != WORKLOAD_CIDR);
-    let update = |body: aws_sdk_networkfirewall::types::RuleGroup, token: String| {
-        nfw.update_rule_group()
-            .rule_group_name(&group)
-            .r#type(aws_sdk_networkfirewall::types::RuleGroupType::Stateful)
-            .update_token(token)
-            .rule_group(body)
-            .send()
-    };
-    update(narrowed, d.update_token().to_string()).await.unwrap();
-    let doc = verify(&cli, "HOME_NET without the workload").await;
-    expect_failing(&doc, &["firewall.home-net"], "HOME_NET without the workload");
+    set_group(narrowed).await;
+    let doc = broken(&cli, "HOME_NET without the workload", &["firewall.home-net"]).await;
     assert!(findings(&doc, "firewall.home-net").contains(WORKLOAD_CIDR));
-    let d = nfw
-        .describe_rule_group()
-        .rule_group_name(&group)
-        .r#type(aws_sdk_networkfirewall::types::RuleGroupType::Stateful)
-        .send()
-        .await
-        .unwrap();
-    update(original, d.update_token().to_string()).await.unwrap();
+    set_group(original).await;
 
     // 6. Public endpoint access turned on.
     let cluster = {
@@ -478,8 +457,7 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
         list.clusters().first().expect("the cluster").to_string()
     };
     set_public_access(&eks, &cluster, true).await;
-    let doc = verify(&cli, "public endpoint").await;
-    expect_failing(&doc, &["eks.private-endpoint"], "public endpoint");
+    let doc = broken(&cli, "public endpoint", &["eks.private-endpoint"]).await;
     assert!(findings(&doc, "eks.private-endpoint").contains("cluster/apps"));
     set_public_access(&eks, &cluster, false).await;
 
@@ -502,8 +480,7 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
         .send()
         .await
         .unwrap();
-    let doc = verify(&cli, "ECR endpoint open").await;
-    expect_failing(&doc, &["endpoints.ecr-policy"], "ECR endpoint open");
+    let doc = broken(&cli, "ECR endpoint open", &["endpoints.ecr-policy"]).await;
     let found = findings(&doc, "endpoints.ecr-policy");
     assert!(found.contains("vpc/workload/endpoint/ecr.api") && found.contains(&ep_id), "{found}");
     work_ec2
@@ -521,11 +498,7 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
         let e = out
             .client_vpn_endpoints()
             .iter()
-            .find(|e| {
-                e.tags()
-                    .iter()
-                    .any(|t| t.key() == Some("airgap:env") && t.value() == Some(&env.name))
-            })
+            .find(|e| has_tag(e.tags(), "airgap:env", &env.name))
             .expect("the environment's Client VPN endpoint");
         e.client_vpn_endpoint_id().unwrap().to_string()
     };
@@ -537,8 +510,9 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
         .send()
         .await
         .unwrap();
-    let doc = verify(&cli, "VPN authorized for everything").await;
-    expect_failing(&doc, &["vpn.split-tunnel", "vpn.authorization"], "VPN open");
+    let doc =
+        broken(&cli, "VPN authorized for everything", &["vpn.split-tunnel", "vpn.authorization"])
+            .await;
     let found = findings(&doc, "vpn.authorization");
     assert!(found.contains("access/vpn:authorize/0.0.0.0/0"), "{found}");
     net_ec2
@@ -557,11 +531,7 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
         let s = out
             .service_configurations()
             .iter()
-            .find(|s| {
-                s.tags()
-                    .iter()
-                    .any(|t| t.key() == Some("airgap:env") && t.value() == Some(&env.name))
-            })
+            .find(|s| has_tag(s.tags(), "airgap:env", &env.name))
             .expect("the environment's endpoint service");
         s.service_id().unwrap().to_string()
     };
@@ -585,8 +555,7 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
         }
     };
     open(false, "*", "").await;
-    let doc = verify(&cli, "PrivateLink service opened").await;
-    expect_failing(&doc, &["privatelink.exposure"], "PrivateLink service opened");
+    let doc = broken(&cli, "PrivateLink service opened", &["privatelink.exposure"]).await;
     let found = findings(&doc, "privatelink.exposure");
     assert!(
         found.contains("access/privatelink/partners")
@@ -597,8 +566,7 @@ async fn live_verify_fails_on_each_break_of_the_gap_made_out_of_band_and_names_t
     open(true, "", "*").await;
 
     // Every break repaired: every check passes again, and the environment goes.
-    let doc = verify(&cli, "repaired").await;
-    expect_failing(&doc, &[], "repaired");
+    broken(&cli, "repaired", &[]).await;
 
     // Without the blueprint, from the environment's record in the hub account.
     let run = cli
