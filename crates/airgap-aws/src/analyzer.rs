@@ -257,15 +257,7 @@ fn component(p: &PathComponent) -> String {
     let id = p.component().and_then(|c| c.id().or(c.arn())).unwrap_or("?");
     match p.route_table_route() {
         Some(r) => {
-            let to = r
-                .gateway_id()
-                .or(r.nat_gateway_id())
-                .or(r.transit_gateway_id())
-                .or(r.vpc_peering_connection_id())
-                .or(r.egress_only_internet_gateway_id())
-                .or(r.network_interface_id())
-                .or(r.instance_id())
-                .unwrap_or("?");
+            let to = crate::ec2::route_target!(r).unwrap_or("?");
             format!("{id}: {} -> {to}", r.destination_cidr().unwrap_or("?"))
         }
         None => id.to_string(),

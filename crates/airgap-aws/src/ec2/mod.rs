@@ -88,6 +88,24 @@ macro_rules! kind_meta {
 }
 pub(crate) use kind_meta;
 
+/// Where a route sends traffic: its one target id (a gateway, NAT gateway, transit
+/// gateway, peering, egress-only gateway, interface or instance). A macro, as two SDK
+/// types describe a route with these same getters: a route table's `Route`, and a
+/// Reachability Analyzer hop's `RouteTableRoute`.
+macro_rules! route_target {
+    ($route:expr) => {{
+        let r = $route;
+        r.gateway_id()
+            .or(r.nat_gateway_id())
+            .or(r.transit_gateway_id())
+            .or(r.vpc_peering_connection_id())
+            .or(r.egress_only_internet_gateway_id())
+            .or(r.network_interface_id())
+            .or(r.instance_id())
+    }};
+}
+pub(crate) use route_target;
+
 pub(crate) fn env_filter(env: &str) -> Filter {
     Filter::builder().name(format!("tag:{}", tags::ENV)).values(env).build()
 }

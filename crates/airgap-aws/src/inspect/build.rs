@@ -454,14 +454,7 @@ fn route_target(
     fw_endpoints: &HashMap<String, (String, String)>,
     gateway_endpoints: &[String],
 ) -> Target {
-    let target = r
-        .gateway_id()
-        .or(r.nat_gateway_id())
-        .or(r.transit_gateway_id())
-        .or(r.vpc_peering_connection_id())
-        .or(r.egress_only_internet_gateway_id())
-        .or(r.network_interface_id())
-        .or(r.instance_id())
+    let target = crate::ec2::route_target!(r)
         .or(r.local_gateway_id())
         .or(r.carrier_gateway_id())
         .or(r.core_network_arn())

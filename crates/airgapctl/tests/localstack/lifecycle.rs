@@ -494,11 +494,10 @@ async fn destroy_by_env_name_needs_no_blueprint() {
     assert_eq!(rec["expired"], false);
     let expires = rec["expires_at"].as_str().unwrap().to_string();
     // 4 h from the apply, to the second.
-    let want_expiry = aws_smithy_like_rfc3339((t0 + 4 * 3_600_000) / 1000);
+    let want_expiry = rfc3339((t0 + 4 * 3_600_000) / 1000);
     assert!(
         expires.as_str() >= want_expiry.as_str()
-            && expires.as_str()
-                <= aws_smithy_like_rfc3339((now_ms() + 4 * 3_600_000) / 1000).as_str(),
+            && expires.as_str() <= rfc3339((now_ms() + 4 * 3_600_000) / 1000).as_str(),
         "{expires} vs {want_expiry}"
     );
     assert_eq!(tgw_expiry(&f, &f.env).await.as_deref(), Some(expires.as_str()));
@@ -543,21 +542,10 @@ async fn destroy_by_env_name_needs_no_blueprint() {
     eprintln!("destroy --env (74 resources, one account) at time scale {SCALE}: {destroy_s:.1}s");
 }
 
-/// RFC 3339 of seconds since the epoch, as airgapctl prints them.
-fn aws_smithy_like_rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil from days (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem / 60 % 60, rem % 60)
+/// RFC 3339 of seconds since the epoch, as airgapctl prints them (the SDK's format).
+fn rfc3339(secs: i64) -> String {
+    let t = aws_smithy_types::DateTime::from_secs(secs);
+    t.fmt(aws_smithy_types::date_time::Format::DateTime).expect("a time of this century")
 }
 
 #[tokio::test(flavor = "multi_thread")]
