@@ -107,6 +107,12 @@ pub async fn ensure(
         let account = spec.account.clone();
         move |e: String| BootstrapError { account, operation, detail: e }
     };
+    // One IAM call: its request sent, a failure named by the operation.
+    macro_rules! call {
+        ($operation:literal, $request:expr) => {
+            $request.send().await.map_err(|e| fail($operation)(sdk(e)))?
+        };
+    }
     let mut outcome = Outcome::default();
     let trust = spec.trust.to_string();
     let exists = match client.get_role().role_name(&spec.role_name).send().await {
@@ -115,40 +121,31 @@ pub async fn ensure(
         Err(e) => return Err(fail("GetRole")(sdk(e))),
     };
     if exists {
-        client
-            .update_assume_role_policy()
-            .role_name(&spec.role_name)
-            .policy_document(&trust)
-            .send()
-            .await
-            .map_err(|e| fail("UpdateAssumeRolePolicy")(sdk(e)))?;
-        client
-            .tag_role()
-            .role_name(&spec.role_name)
-            .set_tags(Some(std_tags()))
-            .send()
-            .await
-            .map_err(|e| fail("TagRole")(sdk(e)))?;
+        call!(
+            "UpdateAssumeRolePolicy",
+            client.update_assume_role_policy().role_name(&spec.role_name).policy_document(&trust)
+        );
+        call!("TagRole", client.tag_role().role_name(&spec.role_name).set_tags(Some(std_tags())));
         if let Some(b) = &spec.permissions_boundary {
-            client
-                .put_role_permissions_boundary()
-                .role_name(&spec.role_name)
-                .permissions_boundary(b)
-                .send()
-                .await
-                .map_err(|e| fail("PutRolePermissionsBoundary")(sdk(e)))?;
+            call!(
+                "PutRolePermissionsBoundary",
+                client
+                    .put_role_permissions_boundary()
+                    .role_name(&spec.role_name)
+                    .permissions_boundary(b)
+            );
         }
     } else {
-        client
-            .create_role()
-            .role_name(&spec.role_name)
-            .assume_role_policy_document(&trust)
-            .description("airgapctl's deployer role (airgapctl bootstrap)")
-            .set_permissions_boundary(spec.permissions_boundary.clone())
-            .set_tags(Some(std_tags()))
-            .send()
-            .await
-            .map_err(|e| fail("CreateRole")(sdk(e)))?;
+        call!(
+            "CreateRole",
+            client
+                .create_role()
+                .role_name(&spec.role_name)
+                .assume_role_policy_document(&trust)
+                .description("airgapctl's deployer role (airgapctl bootstrap)")
+                .set_permissions_boundary(spec.permissions_boundary.clone())
+                .set_tags(Some(std_tags()))
+        );
         outcome.role_created = true;
     }
 
@@ -170,13 +167,10 @@ pub async fn ensure(
                     outcome.policies_unchanged += 1;
                 } else {
                     new_version(client, &arn, &text).await.map_err(fail("CreatePolicyVersion"))?;
-                    client
-                        .tag_policy()
-                        .policy_arn(&arn)
-                        .tags(tag(HASH_TAG, &hash))
-                        .send()
-                        .await
-                        .map_err(|e| fail("TagPolicy")(sdk(e)))?;
+                    call!(
+                        "TagPolicy",
+                        client.tag_policy().policy_arn(&arn).tags(tag(HASH_TAG, &hash))
+                    );
                     outcome.policies_updated += 1;
                 }
             }
@@ -184,31 +178,25 @@ pub async fn ensure(
                 let mut tags = std_tags();
                 tags.push(tag(tags::ENV, &spec.env));
                 tags.push(tag(HASH_TAG, &hash));
-                client
-                    .create_policy()
-                    .policy_name(&name)
-                    .path(POLICY_PATH)
-                    .policy_document(&text)
-                    .description(format!(
-                        "airgapctl deployer, environment {}, part {}",
-                        spec.env,
-                        i + 1
-                    ))
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .map_err(|e| fail("CreatePolicy")(sdk(e)))?;
+                let what = format!("airgapctl deployer, environment {}, part {}", spec.env, i + 1);
+                call!(
+                    "CreatePolicy",
+                    client
+                        .create_policy()
+                        .policy_name(&name)
+                        .path(POLICY_PATH)
+                        .policy_document(&text)
+                        .description(what)
+                        .set_tags(Some(tags))
+                );
                 outcome.policies_created += 1;
             }
             Err(e) => return Err(fail("GetPolicy")(sdk(e))),
         }
-        client
-            .attach_role_policy()
-            .role_name(&spec.role_name)
-            .policy_arn(&arn)
-            .send()
-            .await
-            .map_err(|e| fail("AttachRolePolicy")(sdk(e)))?;
+        call!(
+            "AttachRolePolicy",
+            client.attach_role_policy().role_name(&spec.role_name).policy_arn(&arn)
+        );
     }
 
     // Parts beyond today's count: the policy shrank since the last bootstrap.
@@ -227,13 +215,10 @@ pub async fn ensure(
         let (Some(name), Some(arn)) = (p.policy_name(), p.policy_arn()) else { continue };
         let part = name.strip_prefix(&prefix).and_then(|n| n.parse::<usize>().ok());
         if part.is_some_and(|n| n > spec.documents.len()) {
-            client
-                .detach_role_policy()
-                .role_name(&spec.role_name)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map_err(|e| fail("DetachRolePolicy")(sdk(e)))?;
+            call!(
+                "DetachRolePolicy",
+                client.detach_role_policy().role_name(&spec.role_name).policy_arn(arn)
+            );
             delete_policy(client, arn).await.map_err(fail("DeletePolicy"))?;
             outcome.policies_removed += 1;
         }
