@@ -7,7 +7,7 @@ mod launch_template;
 mod net;
 mod routing;
 mod sg;
-mod table_route;
+pub mod table_route;
 mod tagged;
 mod tgw;
 mod tgw_accept;
@@ -61,7 +61,7 @@ pub fn register(
         .register(Arc::new(NatGateway(e())))
         .register(Arc::new(RouteTable(e())))
         .register(Arc::new(RouteTableAssociation(e())))
-        .register(Arc::new(Route(e())))
+        .register(Arc::new(Route::new(e())))
         .register(Arc::new(SecurityGroup(e(), b())))
         .register(Arc::new(SecurityGroupRule(e())))
         .register(Arc::new(TransitGateway(e())))
@@ -69,7 +69,7 @@ pub fn register(
         .register(Arc::new(TgwAttachment(e())))
         .register(Arc::new(TgwAssociation(e())))
         .register(Arc::new(TgwPropagation(e())))
-        .register(Arc::new(TgwRoute(e())))
+        .register(Arc::new(TgwRoute::new(e())))
         .register(Arc::new(TgwAttachmentAccepter(e())))
         .register(Arc::new(GatewayEndpoint(e(), Arc::clone(&endpoints))))
         .register(Arc::new(InterfaceEndpoint(e(), endpoints)))

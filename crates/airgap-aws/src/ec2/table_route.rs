@@ -5,20 +5,30 @@
 //! (CreateRoute/ReplaceRoute/DeleteRoute, CreateTransitGatewayRoute/...). The table and
 //! CIDR force a replacement; the target is what changes in place.
 
+use std::marker::PhantomData;
+use std::sync::Arc;
+
 use airgap_catalog::spec::Spec;
-use airgap_engine::{Attrs, Change, Created, KindError, Observed, Resolved, Scope, Updated};
+use airgap_engine::{
+    Attrs, Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 
 use super::Ec2;
 use crate::errors::gone_is_ok;
-use crate::kit::changes;
+use crate::kit::{changes, settled};
 
 /// One route API, on the spec of its kind.
 #[async_trait]
-pub(crate) trait TableRoute: Spec + Send + Sync {
+pub trait TableRoute: Spec + Send + Sync + 'static {
     /// The spec field that Replace changes in place.
     const TARGET: &'static str;
+
+    /// The environment's routes in the tables of `scope`: those of its tables that
+    /// the API made (not a table's `local` or propagated routes), paired with their
+    /// nodes by table and CIDR.
+    async fn observe(ec2: &Arc<Ec2>, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError>;
 
     /// The route table and destination CIDR, which name the route.
     fn table_and_cidr(&self) -> Result<(&str, &str), KindError>;
@@ -34,11 +44,45 @@ pub(crate) trait TableRoute: Spec + Send + Sync {
     async fn delete(&self, c: &Client) -> Result<(), KindError>;
 }
 
+/// The kind of the routes of spec `S`: its facts are the spec's catalogue entry.
+pub struct RouteKind<S>(Arc<Ec2>, PhantomData<fn() -> S>);
+
+impl<S> RouteKind<S> {
+    pub fn new(ec2: Arc<Ec2>) -> Self {
+        RouteKind(ec2, PhantomData)
+    }
+}
+
+#[async_trait]
+impl<S: TableRoute> Kind for RouteKind<S> {
+    fn facts(&self) -> &'static airgap_catalog::KindFacts {
+        S::KIND
+    }
+
+    async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
+        S::observe(&self.0, env, scope).await
+    }
+
+    async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
+        create::<S>(&self.0, node).await
+    }
+
+    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
+        update::<S>(&self.0, change).await
+    }
+
+    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
+        delete::<S>(&self.0, scope, current).await
+    }
+
+    // Nothing to wait for: a route is in place when its call returns.
+    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
+        Ok(settled(check.op, check.outputs))
+    }
+}
+
 /// `Kind::create` of a route kind.
-pub(crate) async fn create<S: TableRoute>(
-    ec2: &Ec2,
-    node: &Resolved,
-) -> Result<Created, KindError> {
+async fn create<S: TableRoute>(ec2: &Ec2, node: &Resolved) -> Result<Created, KindError> {
     let c = ec2.client(&node.scope)?;
     let spec = S::from_attrs(&node.attrs)?;
     if !spec.create(c).await? {
@@ -49,10 +93,7 @@ pub(crate) async fn create<S: TableRoute>(
 }
 
 /// `Kind::update` of a route kind: a changed target is replaced in place.
-pub(crate) async fn update<S: TableRoute>(
-    ec2: &Ec2,
-    change: Change<'_>,
-) -> Result<Updated, KindError> {
+async fn update<S: TableRoute>(ec2: &Ec2, change: Change<'_>) -> Result<Updated, KindError> {
     if changes(change.diff, &[S::TARGET]) {
         let spec = S::from_attrs(&change.node.attrs)?;
         spec.replace(ec2.client(&change.node.scope)?).await?;
@@ -61,7 +102,7 @@ pub(crate) async fn update<S: TableRoute>(
 }
 
 /// `Kind::delete` of a route kind: a route already gone is deleted.
-pub(crate) async fn delete<S: TableRoute>(
+async fn delete<S: TableRoute>(
     ec2: &Ec2,
     scope: &Scope,
     current: &Observed,

@@ -68,7 +68,7 @@ async fn observe_maps_the_routes_of_the_environments_tables_to_the_spec() {
     ] {
         let st = state.clone();
         let tables = mock!(Client::describe_route_tables).then_output(move || table(st.clone()));
-        let found = Route(ec2(&[&tables])).observe(ENV, &scope()).await.expect("observe");
+        let found = Route::new(ec2(&[&tables])).observe(ENV, &scope()).await.expect("observe");
         let o = &only(found);
         // Named after its table until the plan pairs it with its node by identity.
         assert_eq!(o.id.0, format!("{TABLE}~0.0.0.0/0"));
@@ -90,7 +90,7 @@ async fn create_of_a_route_that_exists_replaces_its_target() {
         .match_requests(|r| r.transit_gateway_id() == Some(TGW))
         .then_output(|| ReplaceRouteOutput::builder().build());
     let marked = tags_written();
-    let k = Route(ec2(&[&exists, &replaced, &marked]));
+    let k = Route::new(ec2(&[&exists, &replaced, &marked]));
     let made = k.create(&node(NODE, spec(TGW).to_attrs())).await.expect("made");
     assert_eq!(made.physical_id, format!("{RT}_0.0.0.0/0"));
     assert_eq!(replaced.num_calls(), 1, "pointed at the transit gateway");
@@ -113,6 +113,6 @@ async fn delete_of_a_route_already_gone_succeeds() {
         outputs: Default::default(),
         parents: vec![RT.into(), TGW.into()],
     };
-    Route(ec2(&[&gone, &unmarked])).delete(&scope(), &current).await.expect("gone is fine");
+    Route::new(ec2(&[&gone, &unmarked])).delete(&scope(), &current).await.expect("gone is fine");
     assert_eq!(unmarked.num_calls(), 0, "nothing was written on the table");
 }

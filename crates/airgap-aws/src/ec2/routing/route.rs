@@ -4,19 +4,17 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
-};
+use airgap_engine::{KindError, Observed, Scope};
 use async_trait::async_trait;
 
 use super::route_tables;
-use crate::ec2::table_route::{self, TableRoute};
-use crate::ec2::{child, kind_meta, parents_of_env, Ec2};
+use crate::ec2::table_route::{RouteKind, TableRoute};
+use crate::ec2::{child, parents_of_env, Ec2};
 use crate::errors::classify;
-use crate::kit::{settled, unless_done};
+use crate::kit::unless_done;
 use airgap_catalog::spec::{RouteSpec, Spec};
 
-pub struct Route(pub Arc<Ec2>);
+pub type Route = RouteKind<RouteSpec>;
 
 /// The target of a route, by the prefix of its id.
 fn target_of(r: &aws_sdk_ec2::types::Route) -> Option<&str> {
@@ -38,12 +36,12 @@ fn made_by_create_route(r: &aws_sdk_ec2::types::Route) -> bool {
 const DONE: &[&str] = &["RouteAlreadyExists"];
 
 #[async_trait]
-impl Kind for Route {
-    kind_meta!(ROUTE);
+impl TableRoute for RouteSpec {
+    const TARGET: &'static str = "target";
 
-    async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
+    async fn observe(ec2: &Arc<Ec2>, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let mut out = Vec::new();
-        for (rt, t) in parents_of_env(route_tables(&self.0, env, scope).await?, env) {
+        for (rt, t) in parents_of_env(route_tables(ec2, env, scope).await?, env) {
             let rt_id = rt.route_table_id().unwrap_or_default();
             out.extend(rt.routes().iter().filter(|r| made_by_create_route(r)).filter_map(|r| {
                 let cidr = r.destination_cidr_block()?;
@@ -69,27 +67,6 @@ impl Kind for Route {
         }
         Ok(out)
     }
-
-    async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
-        table_route::create::<RouteSpec>(&self.0, node).await
-    }
-
-    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        table_route::update::<RouteSpec>(&self.0, change).await
-    }
-
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        table_route::delete::<RouteSpec>(&self.0, scope, current).await
-    }
-
-    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        Ok(settled(check.op, check.outputs))
-    }
-}
-
-#[async_trait]
-impl TableRoute for RouteSpec {
-    const TARGET: &'static str = "target";
 
     fn table_and_cidr(&self) -> Result<(&str, &str), KindError> {
         Ok((self.route_table.get()?, &self.cidr))

@@ -4,28 +4,26 @@
 
 use std::sync::Arc;
 
-use airgap_engine::{
-    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
-};
+use airgap_engine::{KindError, Observed, Scope};
 use async_trait::async_trait;
 
 use super::env_tables;
-use crate::ec2::table_route::{self, TableRoute};
-use crate::ec2::{child, filter, kind_meta, Ec2};
+use crate::ec2::table_route::{RouteKind, TableRoute};
+use crate::ec2::{child, filter, Ec2};
 use crate::errors::classify;
-use crate::kit::{settled, unless_done};
+use crate::kit::unless_done;
 use airgap_catalog::spec::{Spec, TgwRouteSpec};
 
-pub struct TgwRoute(pub Arc<Ec2>);
+pub type TgwRoute = RouteKind<TgwRouteSpec>;
 
 #[async_trait]
-impl Kind for TgwRoute {
-    kind_meta!(TGW_ROUTE);
+impl TableRoute for TgwRouteSpec {
+    const TARGET: &'static str = "attachment";
 
-    async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
-        let c = self.0.client(scope)?;
+    async fn observe(ec2: &Arc<Ec2>, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
+        let c = ec2.client(scope)?;
         let mut out = Vec::new();
-        for (rt, tm) in env_tables(&self.0, env, scope).await? {
+        for (rt, tm) in env_tables(ec2, env, scope).await? {
             let rt = rt.as_str();
             let routes = c
                 .search_transit_gateway_routes()
@@ -56,27 +54,6 @@ impl Kind for TgwRoute {
         }
         Ok(out)
     }
-
-    async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
-        table_route::create::<TgwRouteSpec>(&self.0, node).await
-    }
-
-    async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        table_route::update::<TgwRouteSpec>(&self.0, change).await
-    }
-
-    async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        table_route::delete::<TgwRouteSpec>(&self.0, scope, current).await
-    }
-
-    async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
-        Ok(settled(check.op, check.outputs))
-    }
-}
-
-#[async_trait]
-impl TableRoute for TgwRouteSpec {
-    const TARGET: &'static str = "attachment";
 
     fn table_and_cidr(&self) -> Result<(&str, &str), KindError> {
         Ok((self.route_table.get()?, &self.cidr))
