@@ -229,18 +229,12 @@ pub async fn ensure(
 /// A new default version of `arn`, the oldest non-default one deleted first when the
 /// policy has all five.
 async fn new_version(client: &Client, arn: &str, text: &str) -> Result<(), String> {
-    let versions = client.list_policy_versions().policy_arn(arn).send().await.map_err(sdk)?;
-    let mut old: Vec<_> = versions.versions().iter().filter(|v| !v.is_default_version()).collect();
-    if versions.versions().len() >= MAX_VERSIONS {
+    let mut old = old_versions(client, arn).await?;
+    // The non-default versions and the default one.
+    if old.len() + 1 >= MAX_VERSIONS {
         old.sort_by_key(|v| v.create_date().map(|d| d.secs()));
-        if let Some(id) = old.first().and_then(|v| v.version_id()) {
-            client
-                .delete_policy_version()
-                .policy_arn(arn)
-                .version_id(id)
-                .send()
-                .await
-                .map_err(sdk)?;
+        if let Some(v) = old.first() {
+            delete_version(client, arn, v).await?;
         }
     }
     client
@@ -254,20 +248,32 @@ async fn new_version(client: &Client, arn: &str, text: &str) -> Result<(), Strin
     Ok(())
 }
 
+/// A policy deleted: IAM refuses while it has versions other than the default.
 async fn delete_policy(client: &Client, arn: &str) -> Result<(), String> {
-    let versions = client.list_policy_versions().policy_arn(arn).send().await.map_err(sdk)?;
-    for v in versions.versions().iter().filter(|v| !v.is_default_version()) {
-        if let Some(id) = v.version_id() {
-            client
-                .delete_policy_version()
-                .policy_arn(arn)
-                .version_id(id)
-                .send()
-                .await
-                .map_err(sdk)?;
-        }
+    for v in old_versions(client, arn).await? {
+        delete_version(client, arn, &v).await?;
     }
     client.delete_policy().policy_arn(arn).send().await.map_err(sdk)?;
+    Ok(())
+}
+
+/// The versions of `arn` other than its default one.
+async fn old_versions(
+    client: &Client,
+    arn: &str,
+) -> Result<Vec<aws_sdk_iam::types::PolicyVersion>, String> {
+    let versions = client.list_policy_versions().policy_arn(arn).send().await.map_err(sdk)?;
+    Ok(versions.versions().iter().filter(|v| !v.is_default_version()).cloned().collect())
+}
+
+async fn delete_version(
+    client: &Client,
+    arn: &str,
+    v: &aws_sdk_iam::types::PolicyVersion,
+) -> Result<(), String> {
+    let Some(id) = v.version_id() else { return Ok(()) };
+    let req = client.delete_policy_version().policy_arn(arn).version_id(id);
+    req.send().await.map_err(sdk)?;
     Ok(())
 }
 
@@ -282,5 +288,90 @@ where
     match e.code() {
         Some(code) => format!("{code}: {}", e.message().unwrap_or_default()),
         None => aws_sdk_iam::error::DisplayErrorContext(&e).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_iam::operation::create_policy_version::CreatePolicyVersionOutput;
+    use aws_sdk_iam::operation::delete_policy::DeletePolicyOutput;
+    use aws_sdk_iam::operation::delete_policy_version::DeletePolicyVersionOutput;
+    use aws_sdk_iam::operation::list_policy_versions::ListPolicyVersionsOutput;
+    use aws_sdk_iam::types::PolicyVersion;
+    use aws_smithy_mocks::{mock, MockResponseInterceptor, Rule, RuleMode};
+
+    const ARN: &str = "arn:aws:iam::111111111111:policy/airgap/demo/airgap-demo-deployer-1";
+
+    fn client(rules: &[&Rule]) -> Client {
+        let mut i = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+        for r in rules {
+            i = i.with_rule(r);
+        }
+        let conf = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                "AKID", "SECRET", None, None, "mock",
+            ))
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(i)
+            .build();
+        Client::from_conf(conf)
+    }
+
+    /// `n` versions, v1 the oldest; `default` is the default one.
+    fn versions(n: i64, default: i64) -> Rule {
+        mock!(Client::list_policy_versions).then_output(move || {
+            // Newest first, as IAM lists them: the oldest is found by its date.
+            let list = (1..=n).rev().map(|v| {
+                PolicyVersion::builder()
+                    .version_id(format!("v{v}"))
+                    .is_default_version(v == default)
+                    .create_date(aws_smithy_types::DateTime::from_secs(1_700_000_000 + v))
+                    .build()
+            });
+            ListPolicyVersionsOutput::builder().set_versions(Some(list.collect())).build()
+        })
+    }
+
+    fn deleted(id: &'static str) -> Rule {
+        mock!(Client::delete_policy_version)
+            .match_requests(move |r| r.version_id() == Some(id))
+            .then_output(|| DeletePolicyVersionOutput::builder().build())
+    }
+
+    fn created() -> Rule {
+        mock!(Client::create_policy_version)
+            .match_requests(|r| r.set_as_default() == Some(true))
+            .then_output(|| CreatePolicyVersionOutput::builder().build())
+    }
+
+    // IAM keeps at most five versions of a policy: with five, the oldest that is not
+    // the default goes before the new default is made (the default, v1 here, stays).
+    #[tokio::test]
+    async fn a_sixth_version_replaces_the_oldest_non_default_one() {
+        let (list, v2, made) = (versions(5, 1), deleted("v2"), created());
+        new_version(&client(&[&list, &v2, &made]), ARN, "{}").await.expect("new version");
+        assert_eq!((v2.num_calls(), made.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn with_room_left_no_version_is_deleted() {
+        let (list, any, made) = (versions(4, 4), mock!(Client::delete_policy_version), created());
+        let any = any.then_output(|| DeletePolicyVersionOutput::builder().build());
+        new_version(&client(&[&list, &any, &made]), ARN, "{}").await.expect("new version");
+        assert_eq!((any.num_calls(), made.num_calls()), (0, 1));
+    }
+
+    // DeletePolicy is refused while versions other than the default exist; the default
+    // goes with the policy.
+    #[tokio::test]
+    async fn a_policy_is_deleted_after_its_other_versions() {
+        let (list, v1, v3) = (versions(3, 2), deleted("v1"), deleted("v3"));
+        let gone =
+            mock!(Client::delete_policy).then_output(|| DeletePolicyOutput::builder().build());
+        delete_policy(&client(&[&list, &v1, &v3, &gone]), ARN).await.expect("deleted");
+        assert_eq!((v1.num_calls(), v3.num_calls(), gone.num_calls()), (1, 1, 1));
     }
 }
