@@ -598,30 +598,85 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
     Ok(())
 }
 
-/// What the env still has in one account: every kind airgapctl creates, by its tags (the
-/// shared census), and anything at all of the firewall and log services.
+/// What the env still has in one account, kind by kind.
 async fn sweep(conf: &SdkConfig, a: &Account) -> Result<Vec<String>, Box<dyn std::error::Error>> {
-    let census = crate::support::census::census(conf, ENV).await?;
-    let mut left: Vec<String> =
-        census.into_keys().map(|(kind, id)| format!("{a}: {kind} {id}")).collect();
+    let ec2 = aws_sdk_ec2::Client::new(conf);
+    let mut left = Vec::new();
+    let mut found = |kind: &str, tags: HashMap<String, String>, live: bool| {
+        if let Some(id) = node_of(&tags).filter(|_| live) {
+            left.push(format!("{a}: {kind} {id}"));
+        }
+    };
+    // Each EC2 kind's tagged items, kept while their state (for the kinds that have one)
+    // is not `deleted`: deleted NAT gateways, endpoints and gateways stay listed a while.
+    macro_rules! tagged {
+        ($kind:literal, $call:ident, $list:ident, $filter:ident $(, $state:ident)?) => {
+            for x in ec2.$call().$filter(env_tag_filter()).send().await?.$list() {
+                let live = true $(&& !x.$state().is_some_and(|s| s.as_str().eq_ignore_ascii_case("deleted")))?;
+                found($kind, ec2_tags(x.tags()), live);
+            }
+        };
+    }
+    tagged!("vpc", describe_vpcs, vpcs, filters);
+    tagged!("subnet", describe_subnets, subnets, filters);
+    tagged!("route-table", describe_route_tables, route_tables, filters);
+    tagged!("internet-gateway", describe_internet_gateways, internet_gateways, filters);
+    tagged!("security-group", describe_security_groups, security_groups, filters);
+    tagged!("elastic-ip", describe_addresses, addresses, filters);
+    tagged!("nat-gateway", describe_nat_gateways, nat_gateways, filter, state);
+    tagged!("vpc-endpoint", describe_vpc_endpoints, vpc_endpoints, filters, state);
+    tagged!("transit-gateway", describe_transit_gateways, transit_gateways, filters, state);
+    tagged!(
+        "tgw-attachment",
+        describe_transit_gateway_attachments,
+        transit_gateway_attachments,
+        filters,
+        state
+    );
+    tagged!(
+        "tgw-route-table",
+        describe_transit_gateway_route_tables,
+        transit_gateway_route_tables,
+        filters,
+        state
+    );
+
     // The accounts are the test's own: anything of these services is left over.
+    let mut other = Vec::new();
     let nfw = aws_sdk_networkfirewall::Client::new(conf);
     for m in nfw.list_firewalls().send().await?.firewalls() {
-        left.push(format!("{a}: firewall {:?}", m.firewall_name()));
+        other.push(format!("{a}: firewall {:?}", m.firewall_name()));
     }
     for m in nfw.list_firewall_policies().send().await?.firewall_policies() {
-        left.push(format!("{a}: nfw-policy {:?}", m.name()));
+        other.push(format!("{a}: nfw-policy {:?}", m.name()));
     }
     for m in nfw.list_rule_groups().send().await?.rule_groups() {
-        left.push(format!("{a}: nfw-rule-group {:?}", m.name()));
+        other.push(format!("{a}: nfw-rule-group {:?}", m.name()));
     }
     let logs = aws_sdk_cloudwatchlogs::Client::new(conf);
     for prefix in ["/aws/vendedlogs/airgap/", "/airgap/"] {
         let found = logs.describe_log_groups().log_group_name_prefix(prefix).send().await?;
         for g in found.log_groups() {
-            left.push(format!("{a}: log-group {:?}", g.log_group_name()));
+            other.push(format!("{a}: log-group {:?}", g.log_group_name()));
         }
     }
+    let ram = aws_sdk_ram::Client::new(conf);
+    for sh in ram
+        .get_resource_shares()
+        .resource_owner(aws_sdk_ram::types::ResourceOwner::SelfValue)
+        .send()
+        .await?
+        .resource_shares()
+    {
+        let tags = sh
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect();
+        let st = sh.status().map_or("", |s| s.as_str());
+        found("ram-share", tags, st != "DELETED" && st != "DELETING");
+    }
+    left.extend(other);
     Ok(left)
 }
 
