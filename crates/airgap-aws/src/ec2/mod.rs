@@ -33,10 +33,11 @@ pub use tgw::{
 };
 pub use tgw_accept::TgwAttachmentAccepter;
 
+pub(crate) use crate::kit::made;
 pub(crate) use tagged::{
     adopted, answer_each, available_or_gone, child, describe_by_ids, describe_one,
-    diff_with_tag_drift, env_pages, lookup, made, observe_tagged, parents_of_env, retag_only,
-    TagDrift, Tagged, ID_BATCH,
+    diff_with_tag_drift, env_pages, lookup, observe_tagged, parents_of_env, retag_only, TagDrift,
+    Tagged, ID_BATCH,
 };
 
 /// EC2 clients per account and region.

@@ -64,49 +64,32 @@ impl<S: TableRoute> Kind for RouteKind<S> {
     }
 
     async fn create(&self, node: &Resolved) -> Result<Created, KindError> {
-        create::<S>(&self.0, node).await
+        let c = self.0.client(&node.scope)?;
+        let spec = S::from_attrs(&node.attrs)?;
+        if !spec.create(c).await? {
+            spec.replace(c).await?;
+        }
+        let (rt, cidr) = spec.table_and_cidr()?;
+        Ok(Created { physical_id: format!("{rt}_{cidr}"), outputs: Attrs::new() })
     }
 
+    // The table and CIDR force a replacement: a changed target is replaced in place.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
-        update::<S>(&self.0, change).await
+        if changes(change.diff, &[S::TARGET]) {
+            let spec = S::from_attrs(&change.node.attrs)?;
+            spec.replace(self.0.client(&change.node.scope)?).await?;
+        }
+        Ok(change.done())
     }
 
+    // A route already gone counts as deleted.
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
-        delete::<S>(&self.0, scope, current).await
+        let spec = S::from_attrs(&current.attrs)?;
+        gone_is_ok(spec.delete(self.0.client(scope)?).await)
     }
 
     // Nothing to wait for: a route is in place when its call returns.
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
         Ok(settled(check.op, check.outputs))
     }
-}
-
-/// `Kind::create` of a route kind.
-async fn create<S: TableRoute>(ec2: &Ec2, node: &Resolved) -> Result<Created, KindError> {
-    let c = ec2.client(&node.scope)?;
-    let spec = S::from_attrs(&node.attrs)?;
-    if !spec.create(c).await? {
-        spec.replace(c).await?;
-    }
-    let (rt, cidr) = spec.table_and_cidr()?;
-    Ok(Created { physical_id: format!("{rt}_{cidr}"), outputs: Attrs::new() })
-}
-
-/// `Kind::update` of a route kind: a changed target is replaced in place.
-async fn update<S: TableRoute>(ec2: &Ec2, change: Change<'_>) -> Result<Updated, KindError> {
-    if changes(change.diff, &[S::TARGET]) {
-        let spec = S::from_attrs(&change.node.attrs)?;
-        spec.replace(ec2.client(&change.node.scope)?).await?;
-    }
-    Ok(change.done())
-}
-
-/// `Kind::delete` of a route kind: a route already gone is deleted.
-async fn delete<S: TableRoute>(
-    ec2: &Ec2,
-    scope: &Scope,
-    current: &Observed,
-) -> Result<(), KindError> {
-    let spec = S::from_attrs(&current.attrs)?;
-    gone_is_ok(spec.delete(ec2.client(scope)?).await)
 }

@@ -111,11 +111,6 @@ pub(crate) fn adopted<'a, T: Tagged>(
     })
 }
 
-/// The id a create call answered with.
-pub(crate) fn made<'a>(id: Option<&'a str>, call: &str) -> Result<&'a str, KindError> {
-    id.ok_or_else(|| KindError::fatal("NoId", format!("{call} returned no id")))
-}
-
 /// The first resource a Describe by id answers, `None` when it is not found.
 macro_rules! describe_one {
     ($req:expr, $list:ident) => {

@@ -70,6 +70,11 @@ pub(crate) fn id_out(id: &str) -> Attrs {
     Attrs::from([("id".to_string(), Value::str(id))])
 }
 
+/// The id (or ARN) a create call answered with, which it always carries.
+pub(crate) fn made<'a>(id: Option<&'a str>, call: &str) -> Result<&'a str, KindError> {
+    id.ok_or_else(|| KindError::fatal("NoId", format!("{call} returned no id")))
+}
+
 /// A create's answer for a resource whose outputs are only its id (made, or adopted).
 pub(crate) fn created(id: &str) -> Created {
     Created { physical_id: id.to_string(), outputs: id_out(id) }

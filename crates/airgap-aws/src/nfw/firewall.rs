@@ -23,7 +23,8 @@ use super::{
 use crate::ec2::kind_meta;
 use crate::errors::classify;
 use crate::kit::{
-    all_pages, changes, delete_call, lookup, not_visible_yet, set_of, sorted_lists, with_tag_drift,
+    all_pages, changes, delete_call, lookup, made, not_visible_yet, set_of, sorted_lists,
+    with_tag_drift,
 };
 use crate::tags;
 
@@ -277,10 +278,7 @@ impl Kind for Firewall {
                     .send()
                     .await
                     .map_err(classify)?;
-                out.firewall()
-                    .and_then(|f| f.firewall_arn())
-                    .ok_or_else(|| KindError::fatal("NoId", "CreateFirewall returned no ARN"))?
-                    .to_string()
+                made(out.firewall().and_then(|f| f.firewall_arn()), "CreateFirewall")?.to_string()
             }
         };
         self.reconcile_logging(c, &arn, &spec).await?;

@@ -143,12 +143,6 @@ fn arn_created(arn: &str, name: &str) -> Created {
     Created { physical_id: arn.to_string(), outputs: arn_out(arn, name) }
 }
 
-/// What a Create call (`call`) answered: the new resource's ARN, which it always carries.
-fn created_arn(arn: Option<&str>, call: &str, name: &str) -> Result<Created, KindError> {
-    let arn = arn.ok_or_else(|| KindError::fatal("NoId", format!("{call} returned no ARN")))?;
-    Ok(arn_created(arn, name))
-}
-
 /// [`ours`], adopted.
 fn adopt(
     what: &str,

@@ -14,12 +14,12 @@ use aws_sdk_networkfirewall::types::{
 };
 
 use super::{
-    adopt, arn_out, build_err, candidates, created_arn, nfw_tags, observed, ready_from_status,
+    adopt, arn_created, arn_out, build_err, candidates, nfw_tags, observed, ready_from_status,
     resource_name, status_str, tag_map, update_with_token, Nfw,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
-use crate::kit::{all_pages, delete_call, lookup, set_of, with_tag_drift};
+use crate::kit::{all_pages, delete_call, lookup, made, set_of, with_tag_drift};
 
 /// The firewall policy: stateless default (forward to the stateful engine), rule order,
 /// stateful default actions (strict order only) and the stateful rule groups in
@@ -153,7 +153,7 @@ impl Kind for NfwPolicy {
             .await
             .map_err(classify)?;
         let arn = out.firewall_policy_response().map(|r| r.firewall_policy_arn());
-        created_arn(arn, "CreateFirewallPolicy", &name)
+        Ok(arn_created(made(arn, "CreateFirewallPolicy")?, &name))
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {

@@ -15,12 +15,12 @@ use aws_sdk_networkfirewall::types::{
 };
 
 use super::{
-    adopt, build_err, candidates, created_arn, nfw_tags, observed, ready_from_status,
+    adopt, arn_created, build_err, candidates, nfw_tags, observed, ready_from_status,
     resource_name, status_str, tag_map, update_with_token, Nfw,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
-use crate::kit::{all_pages, delete_call, lookup, set_of, with_tag_drift};
+use crate::kit::{all_pages, delete_call, lookup, made, set_of, with_tag_drift};
 
 /// A stateful rule group: a domain allowlist (`domains`, `targetTypes`) or Suricata
 /// `rules`; `homeNet` sets HOME_NET (the firewall inspects other VPCs' traffic, which
@@ -235,7 +235,7 @@ impl Kind for NfwRuleGroup {
             .await
             .map_err(classify)?;
         let arn = out.rule_group_response().map(|r| r.rule_group_arn());
-        created_arn(arn, "CreateRuleGroup", &name)
+        Ok(arn_created(made(arn, "CreateRuleGroup")?, &name))
     }
 
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {

@@ -15,7 +15,7 @@ use aws_sdk_ram::types::{ResourceOwner, ResourceShareStatus};
 use super::{all_shares, ram_tags, shares, tag_map, Ram};
 use crate::ec2::kind_meta;
 use crate::errors::{classify, found};
-use crate::kit::{changes, delete_call, page_items, set_of, sorted_lists};
+use crate::kit::{changes, delete_call, made, page_items, set_of, sorted_lists};
 use crate::tags;
 
 pub struct RamShare(pub Arc<Ram>);
@@ -102,10 +102,10 @@ impl Kind for RamShare {
             .send()
             .await
             .map_err(classify)?;
-        let arn = out
-            .resource_share()
-            .and_then(|sh| sh.resource_share_arn())
-            .ok_or_else(|| KindError::fatal("NoId", "CreateResourceShare returned no ARN"))?;
+        let arn = made(
+            out.resource_share().and_then(|sh| sh.resource_share_arn()),
+            "CreateResourceShare",
+        )?;
         Ok(Created { physical_id: arn.to_string(), outputs: share_out(arn) })
     }
 
