@@ -266,24 +266,14 @@ impl Provider {
         ec2::check_existing_tgw(&self.ec2, scope, id, auto_accept).await
     }
 
-    /// An OpenVPN configuration for `user` of the environment's VPN in `scope`.
-    pub async fn vpn_client_config(
+    /// The environment's VPN in `scope`, for `airgapctl access`: client configurations
+    /// and revocations.
+    pub async fn vpn_access(
         &self,
         scope: &Scope,
         env: &str,
-        user: &str,
-    ) -> Result<String, airgap_engine::KindError> {
-        crate::vpn::access::client_config(&self.vpn, &self.ec2, scope, env, user).await
-    }
-
-    /// Revokes `user`'s VPN certificates; how many certificates are revoked now.
-    pub async fn vpn_revoke(
-        &self,
-        scope: &Scope,
-        env: &str,
-        user: &str,
-    ) -> Result<usize, airgap_engine::KindError> {
-        crate::vpn::access::revoke(&self.vpn, &self.ec2, scope, env, user).await
+    ) -> Result<crate::vpn::access::VpnAccess<'_>, airgap_engine::KindError> {
+        crate::vpn::access::VpnAccess::open(&self.vpn, &self.ec2, scope, env).await
     }
 
     /// The connections to the environment's endpoint services in `scope`, after the
@@ -303,62 +293,13 @@ impl Provider {
         self.endpoint_url.as_deref()
     }
 
-    /// The registry's credentials in `scope` (GetAuthorizationToken).
-    pub async fn registry_login(
+    /// ECR in `scope`, for what `artifacts` does beyond the repository kind: the
+    /// registry's credentials, repositories, images and their scans.
+    pub fn ecr_registry(
         &self,
         scope: &Scope,
-    ) -> Result<crate::artifacts::RegistryLogin, airgap_engine::KindError> {
-        crate::artifacts::login(&self.ecr, scope).await
-    }
-
-    /// Creates a declared repository that does not exist yet; true when it did.
-    pub async fn ensure_repository(
-        &self,
-        scope: &Scope,
-        env: &str,
-        node_id: &str,
-        spec: &airgap_catalog::spec::EcrRepositorySpec,
-    ) -> Result<bool, airgap_engine::KindError> {
-        crate::artifacts::ensure_repository(&self.ecr, scope, env, node_id, spec).await
-    }
-
-    /// An image's scan as far as it has gone.
-    pub async fn scan_state(
-        &self,
-        scope: &Scope,
-        repository: &str,
-        digest: &str,
-    ) -> Result<crate::artifacts::ScanState, airgap_engine::KindError> {
-        crate::artifacts::scan_state(&self.ecr, scope, repository, digest).await
-    }
-
-    /// Every image of a repository with its last scan's summary.
-    pub async fn list_images(
-        &self,
-        scope: &Scope,
-        repository: &str,
-    ) -> Result<Vec<crate::artifacts::StoredImage>, airgap_engine::KindError> {
-        crate::artifacts::list_images(&self.ecr, scope, repository).await
-    }
-
-    /// Starts a basic scan of an image (a repository without scan on push).
-    pub async fn start_scan(
-        &self,
-        scope: &Scope,
-        repository: &str,
-        digest: &str,
-    ) -> Result<(), airgap_engine::KindError> {
-        crate::artifacts::start_scan(&self.ecr, scope, repository, digest).await
-    }
-
-    /// Deletes an image (by digest) from a repository.
-    pub async fn delete_image(
-        &self,
-        scope: &Scope,
-        repository: &str,
-        digest: &str,
-    ) -> Result<(), airgap_engine::KindError> {
-        crate::artifacts::delete_image(&self.ecr, scope, repository, digest).await
+    ) -> Result<crate::artifacts::EcrRegistry<'_>, airgap_engine::KindError> {
+        crate::artifacts::EcrRegistry::new(&self.ecr, scope)
     }
 
     /// The account and region pairs the environment spans.

@@ -41,6 +41,7 @@ pub fn register(registry: &mut Registry, vpn: &Arc<VpnClients>, ec2: &Arc<Ec2>) 
 pub mod access {
     use airgap_engine::{KindError, Scope};
 
+    use super::ca::CaState;
     use super::pki::{read_ca, secrets_of, write_ca};
     use super::VpnClients;
     use crate::ec2::{tag_map, Ec2};
@@ -82,57 +83,66 @@ pub mod access {
             .ok_or_else(|| missing("VPN certificate authority"))
     }
 
-    /// An OpenVPN configuration for `user`: the endpoint's (ExportClientVpnClientConfiguration)
-    /// with a new client certificate and key signed by the environment's CA, which
-    /// records it as issued.
-    pub async fn client_config(
-        vpn: &VpnClients,
-        ec2: &Ec2,
-        scope: &Scope,
-        env: &str,
-        user: &str,
-    ) -> Result<String, KindError> {
-        let endpoint = endpoint_id(ec2, scope, env).await?;
-        let secret = ca_secret(vpn, scope, env).await?;
-        let sm = vpn.secrets.client(scope)?;
-        let mut ca = read_ca(sm, &secret).await?;
-        let (cert, key) =
-            ca.client(user).map_err(|e| KindError::fatal("CertificateAuthority", e.to_string()))?;
-        write_ca(sm, &secret, &ca).await?;
-        let out = ec2
-            .client(scope)?
-            .export_client_vpn_client_configuration()
-            .client_vpn_endpoint_id(&endpoint)
-            .send()
-            .await
-            .map_err(classify)?;
-        let mut text = out.client_configuration().unwrap_or_default().trim_end().to_string();
-        text.push_str(&format!("\n<cert>\n{}</cert>\n<key>\n{}</key>\n", cert, key));
-        Ok(text)
+    /// The environment's VPN in one account and region: its endpoint, and its CA as
+    /// the secret holds it when opened.
+    pub struct VpnAccess<'a> {
+        ec2: &'a aws_sdk_ec2::Client,
+        secrets: &'a aws_sdk_secretsmanager::Client,
+        endpoint: String,
+        secret: String,
+        ca: CaState,
     }
 
-    /// Revokes `user`'s certificates: the CA's revocation list, imported into the endpoint
-    /// (ImportClientVpnClientCertificateRevocationList replaces the previous one).
-    pub async fn revoke(
-        vpn: &VpnClients,
-        ec2: &Ec2,
-        scope: &Scope,
-        env: &str,
-        user: &str,
-    ) -> Result<usize, KindError> {
-        let endpoint = endpoint_id(ec2, scope, env).await?;
-        let secret = ca_secret(vpn, scope, env).await?;
-        let sm = vpn.secrets.client(scope)?;
-        let mut ca = read_ca(sm, &secret).await?;
-        let crl = ca.revoke(user).map_err(|e| KindError::fatal("NotIssued", e.to_string()))?;
-        ec2.client(scope)?
-            .import_client_vpn_client_certificate_revocation_list()
-            .client_vpn_endpoint_id(&endpoint)
-            .certificate_revocation_list(crl)
-            .send()
-            .await
-            .map_err(classify)?;
-        write_ca(sm, &secret, &ca).await?;
-        Ok(ca.issued.iter().filter(|i| i.revoked_at.is_some()).count())
+    impl<'a> VpnAccess<'a> {
+        pub async fn open(
+            vpn: &'a VpnClients,
+            ec2: &'a Ec2,
+            scope: &Scope,
+            env: &str,
+        ) -> Result<VpnAccess<'a>, KindError> {
+            let endpoint = endpoint_id(ec2, scope, env).await?;
+            let secret = ca_secret(vpn, scope, env).await?;
+            let secrets = vpn.secrets.client(scope)?;
+            let ca = read_ca(secrets, &secret).await?;
+            Ok(VpnAccess { ec2: ec2.client(scope)?, secrets, endpoint, secret, ca })
+        }
+
+        /// An OpenVPN configuration for `user`: the endpoint's
+        /// (ExportClientVpnClientConfiguration) with a new client certificate and key
+        /// signed by the environment's CA, which records it as issued.
+        pub async fn client_config(mut self, user: &str) -> Result<String, KindError> {
+            let (cert, key) = self
+                .ca
+                .client(user)
+                .map_err(|e| KindError::fatal("CertificateAuthority", e.to_string()))?;
+            write_ca(self.secrets, &self.secret, &self.ca).await?;
+            let out = self
+                .ec2
+                .export_client_vpn_client_configuration()
+                .client_vpn_endpoint_id(&self.endpoint)
+                .send()
+                .await
+                .map_err(classify)?;
+            let mut text = out.client_configuration().unwrap_or_default().trim_end().to_string();
+            text.push_str(&format!("\n<cert>\n{}</cert>\n<key>\n{}</key>\n", cert, key));
+            Ok(text)
+        }
+
+        /// Revokes `user`'s certificates: the CA's revocation list, imported into the
+        /// endpoint (ImportClientVpnClientCertificateRevocationList replaces the previous
+        /// one); how many certificates are revoked now.
+        pub async fn revoke(mut self, user: &str) -> Result<usize, KindError> {
+            let crl =
+                self.ca.revoke(user).map_err(|e| KindError::fatal("NotIssued", e.to_string()))?;
+            self.ec2
+                .import_client_vpn_client_certificate_revocation_list()
+                .client_vpn_endpoint_id(&self.endpoint)
+                .certificate_revocation_list(crl)
+                .send()
+                .await
+                .map_err(classify)?;
+            write_ca(self.secrets, &self.secret, &self.ca).await?;
+            Ok(self.ca.issued.iter().filter(|i| i.revoked_at.is_some()).count())
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! lists as `enhancedFindings` without `findingSeverityCounts`, over every page.
 
 use crate::mock::{node, scope, ENV};
-use airgap_aws::artifacts::{scan_state, ScanState};
+use airgap_aws::artifacts::{EcrRegistry, ScanState};
 use airgap_aws::ecr_scanning::EcrRegistryScanning;
 use airgap_catalog::spec::{EcrRegistryScanningSpec, Spec};
 use airgap_engine::Kind;
@@ -166,7 +166,8 @@ async fn the_gate_counts_enhanced_findings_over_every_page() {
                 .build()
         });
     let ecr = mocked!(aws_sdk_ecr, &[&first, &second]);
-    let state = scan_state(&ecr, &scope(), "mirror/nginx", "sha256:ab").await.unwrap();
+    let registry = EcrRegistry::new(&ecr, &scope()).unwrap();
+    let state = registry.scan_state("mirror/nginx", "sha256:ab").await.unwrap();
     let ScanState::Complete(counts) = state else { panic!("{state:?}") };
     let counts: Vec<(&str, u64)> = counts.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(counts, [("HIGH", 2), ("LOW", 1), ("UNTRIAGED", 1)]);

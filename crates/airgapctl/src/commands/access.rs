@@ -30,7 +30,8 @@ pub async fn run(cmd: &AccessCmd, global: &Global) -> CmdResult {
     let failed =
         |e: airgap_engine::KindError| Failure::failed(miette!("{}: {}", e.code, e.message));
     if let Some(user) = &args.revoke {
-        let n = provider.vpn_revoke(&scope, &target.env, user).await.map_err(failed)?;
+        let vpn = provider.vpn_access(&scope, &target.env).await.map_err(failed)?;
+        let n = vpn.revoke(user).await.map_err(failed)?;
         out(&format!(
             "Revoked the certificates of {user}; the endpoint's revocation list has {n} certificate{}.\n",
             if n == 1 { "" } else { "s" }
@@ -38,7 +39,8 @@ pub async fn run(cmd: &AccessCmd, global: &Global) -> CmdResult {
         return Ok(ExitStatus::Success);
     }
     let user = args.user.as_deref().expect("clap requires --user without --revoke");
-    let text = provider.vpn_client_config(&scope, &target.env, user).await.map_err(failed)?;
+    let vpn = provider.vpn_access(&scope, &target.env).await.map_err(failed)?;
+    let text = vpn.client_config(user).await.map_err(failed)?;
     match &args.write {
         None => out(&text),
         Some(path) => {

@@ -12,7 +12,7 @@ use airgap_artifacts::{
     copy_image, CopyReport, Gate, Lock, LockEntry, PlatformImage, Registry, RegistryOptions,
     ScanSummary, Severity, Store,
 };
-use airgap_aws::artifacts::{RegistryLogin, ScanState};
+use airgap_aws::artifacts::{EcrRegistry, RegistryLogin, ScanState};
 use airgap_aws::Provider;
 use airgap_blueprint::{ImageRef, Platform};
 use airgap_catalog::spec::{EcrRepositorySpec, Spec};
@@ -167,7 +167,12 @@ struct Ecr<'p> {
 
 impl<'p> Ecr<'p> {
     async fn connect(provider: &'p Provider, scope: Scope) -> Result<Ecr<'p>, Failure> {
-        let login = provider.registry_login(&scope).await.map_err(kind_failed)?;
+        let login = provider
+            .ecr_registry(&scope)
+            .map_err(kind_failed)?
+            .login()
+            .await
+            .map_err(kind_failed)?;
         let registry = Self::registry(provider, &login);
         Ok(Ecr { provider, scope, login, registry })
     }
@@ -190,7 +195,13 @@ impl<'p> Ecr<'p> {
     /// with it may take that long.
     async fn refresh(&mut self) -> Result<(), Failure> {
         if needs_login(self.login.expires_at, SystemTime::now()) {
-            self.login = self.provider.registry_login(&self.scope).await.map_err(kind_failed)?;
+            self.login = self
+                .provider
+                .ecr_registry(&self.scope)
+                .map_err(kind_failed)?
+                .login()
+                .await
+                .map_err(kind_failed)?;
             self.registry = Self::registry(self.provider, &self.login);
         }
         Ok(())

@@ -28,7 +28,8 @@ pub(super) async fn scan(args: &ScanArgs, global: &Global) -> CmdResult {
     let poll = Duration::from_secs_f64((5.0 * args.gate.time_scale).clamp(0.05, 5.0));
     let mut all = Vec::new();
     for (_, scope, spec) in &loaded.repos {
-        let images = match provider.list_images(scope, &spec.name).await {
+        let registry = provider.ecr_registry(scope).map_err(kind_failed)?;
+        let images = match registry.list_images(&spec.name).await {
             Ok(i) => i,
             // Declared, not created yet (no apply, no sync): nothing stored.
             Err(e) if e.code == "RepositoryNotFoundException" => continue,
@@ -42,19 +43,11 @@ pub(super) async fn scan(args: &ScanArgs, global: &Global) -> CmdResult {
                 .map(|i| PlatformImage { platform: String::new(), digest: i.digest.clone() })
                 .collect();
             for i in &scanned {
-                provider.start_scan(scope, &spec.name, &i.digest).await.map_err(kind_failed)?;
+                registry.start_scan(&spec.name, &i.digest).await.map_err(kind_failed)?;
             }
-            wait_for_scans(
-                provider,
-                scope,
-                &spec.name,
-                &scanned,
-                true,
-                poll,
-                args.gate.scan_timeout,
-            )
-            .await?;
-            provider.list_images(scope, &spec.name).await.map_err(kind_failed)?
+            wait_for_scans(registry, &spec.name, &scanned, true, poll, args.gate.scan_timeout)
+                .await?;
+            registry.list_images(&spec.name).await.map_err(kind_failed)?
         } else {
             images
         };

@@ -59,10 +59,8 @@ pub(super) async fn push_items(
         let dest = loaded.destination(&item.repository, run.approved);
         let (node_id, repo_scope, spec) =
             repos.iter().find(|(_, _, s)| s.name == dest).expect("checked against the blueprint");
-        if provider
-            .ensure_repository(repo_scope, &target.env, node_id, spec)
-            .await
-            .map_err(kind_failed)?
+        let repo_ecr = provider.ecr_registry(repo_scope).map_err(kind_failed)?;
+        if repo_ecr.ensure_repository(&target.env, node_id, spec).await.map_err(kind_failed)?
             && text
         {
             out(&format!("created repository {} (apply sets its pull policy)\n", spec.name));
@@ -139,8 +137,7 @@ pub(super) async fn push_items(
             ScanSummary { status: NOT_SCANNED.into(), findings: Default::default() }
         } else {
             wait_for_scans(
-                provider,
-                repo_scope,
+                repo_ecr,
                 &dest,
                 &report.images,
                 spec.scan_on_push || loaded.enhanced,
@@ -153,9 +150,9 @@ pub(super) async fn push_items(
         if gate == Gate::Failed {
             // Out of the repositories nodes pull from: a failed image is not left there
             // (nor in quarantine, whose immutable tag would refuse the fixed image).
-            provider.delete_image(repo_scope, &dest, &report.digest).await.map_err(kind_failed)?;
+            repo_ecr.delete_image(&dest, &report.digest).await.map_err(kind_failed)?;
             for i in &report.images {
-                let _ = provider.delete_image(repo_scope, &dest, &i.digest).await;
+                let _ = repo_ecr.delete_image(&dest, &i.digest).await;
             }
         }
         if text {
@@ -297,8 +294,7 @@ pub(super) fn failed_outcome(item: &Item, error: &str, t0: Instant) -> Outcome {
 /// Waits for every image's scan (ECR scans image manifests, not indexes), summing the
 /// findings; a scan that does not complete in `timeout` is reported as such.
 pub(super) async fn wait_for_scans(
-    provider: &Provider,
-    scope: &Scope,
+    registry: EcrRegistry<'_>,
     repository: &str,
     images: &[PlatformImage],
     scan_on_push: bool,
@@ -310,7 +306,7 @@ pub(super) async fn wait_for_scans(
     for img in images {
         let mut started = scan_on_push;
         loop {
-            match provider.scan_state(scope, repository, &img.digest).await.map_err(kind_failed)? {
+            match registry.scan_state(repository, &img.digest).await.map_err(kind_failed)? {
                 ScanState::Complete(counts) => {
                     for (k, v) in counts {
                         *summary.findings.entry(k).or_default() += v;
@@ -318,10 +314,7 @@ pub(super) async fn wait_for_scans(
                     break;
                 }
                 ScanState::None if !started => {
-                    provider
-                        .start_scan(scope, repository, &img.digest)
-                        .await
-                        .map_err(kind_failed)?;
+                    registry.start_scan(repository, &img.digest).await.map_err(kind_failed)?;
                     started = true;
                 }
                 ScanState::Other { status, description } => {
