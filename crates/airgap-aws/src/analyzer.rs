@@ -96,9 +96,7 @@ pub async fn analyze(
         let conf = provider
             .sdk_config(account)
             .ok_or_else(|| InspectError::NoConfig(account.to_string()))?;
-        let c = aws_sdk_ec2::Client::from_conf(
-            aws_sdk_ec2::config::Builder::from(conf).interceptor(provider.stats().clone()).build(),
-        );
+        let c = crate::stats::counted_client!(aws_sdk_ec2, conf, provider.stats());
         runs.push(analyze_account(&c, env, account, subnets, firewalls).await?);
     }
     Ok(runs)

@@ -19,7 +19,7 @@ use thiserror::Error;
 use crate::ec2::{self, Ec2};
 use crate::ecr::{self, Ecr};
 use crate::ram::{self, Ram};
-use crate::stats::CallStats;
+use crate::stats::{counted_client, CallStats};
 use crate::{logs, nfw};
 
 /// Where and how to reach AWS.
@@ -174,37 +174,16 @@ impl Provider {
         let mut sdk_configs = Vec::new();
         for (a, (conf, arn)) in accounts.iter().zip(configs) {
             let scope = Scope::new(a.id.clone(), cfg.region.clone());
-            let ec2_conf =
-                aws_sdk_ec2::config::Builder::from(&conf).interceptor(stats.clone()).build();
-            ec2.insert(&scope, aws_sdk_ec2::Client::from_conf(ec2_conf));
-            let elb_conf = aws_sdk_elasticloadbalancingv2::config::Builder::from(&conf)
-                .interceptor(stats.clone())
-                .build();
-            elb.insert(&scope, aws_sdk_elasticloadbalancingv2::Client::from_conf(elb_conf));
-            let eks_conf =
-                aws_sdk_eks::config::Builder::from(&conf).interceptor(stats.clone()).build();
-            eks.insert(&scope, aws_sdk_eks::Client::from_conf(eks_conf));
-            let ram_conf =
-                aws_sdk_ram::config::Builder::from(&conf).interceptor(stats.clone()).build();
-            ram.insert(&scope, aws_sdk_ram::Client::from_conf(ram_conf));
-            let ecr_conf =
-                aws_sdk_ecr::config::Builder::from(&conf).interceptor(stats.clone()).build();
-            ecr.insert(&scope, aws_sdk_ecr::Client::from_conf(ecr_conf));
+            ec2.insert(&scope, counted_client!(aws_sdk_ec2, &conf, stats));
+            elb.insert(&scope, counted_client!(aws_sdk_elasticloadbalancingv2, &conf, stats));
+            eks.insert(&scope, counted_client!(aws_sdk_eks, &conf, stats));
+            ram.insert(&scope, counted_client!(aws_sdk_ram, &conf, stats));
+            ecr.insert(&scope, counted_client!(aws_sdk_ecr, &conf, stats));
             // Route 53 is global: the SDK sends it to its one endpoint whatever the region.
-            let r53_conf =
-                aws_sdk_route53::config::Builder::from(&conf).interceptor(stats.clone()).build();
-            route53.insert(&scope, aws_sdk_route53::Client::from_conf(r53_conf));
-            let acm_conf =
-                aws_sdk_acm::config::Builder::from(&conf).interceptor(stats.clone()).build();
-            vpn.acm.insert(&scope, aws_sdk_acm::Client::from_conf(acm_conf));
-            let sm_conf = aws_sdk_secretsmanager::config::Builder::from(&conf)
-                .interceptor(stats.clone())
-                .build();
-            vpn.secrets.insert(&scope, aws_sdk_secretsmanager::Client::from_conf(sm_conf));
-            let resolver_conf = aws_sdk_route53resolver::config::Builder::from(&conf)
-                .interceptor(stats.clone())
-                .build();
-            vpn.resolver.insert(&scope, aws_sdk_route53resolver::Client::from_conf(resolver_conf));
+            route53.insert(&scope, counted_client!(aws_sdk_route53, &conf, stats));
+            vpn.acm.insert(&scope, counted_client!(aws_sdk_acm, &conf, stats));
+            vpn.secrets.insert(&scope, counted_client!(aws_sdk_secretsmanager, &conf, stats));
+            vpn.resolver.insert(&scope, counted_client!(aws_sdk_route53resolver, &conf, stats));
             cluster.insert(&scope, &conf, &stats);
             firewall.insert(&scope, &conf, &stats);
             if !scopes.contains(&scope) {
@@ -334,12 +313,8 @@ struct FirewallClients {
 
 impl FirewallClients {
     fn insert(&mut self, scope: &Scope, conf: &SdkConfig, stats: &CallStats) {
-        let nfw_conf =
-            aws_sdk_networkfirewall::config::Builder::from(conf).interceptor(stats.clone()).build();
-        self.nfw.insert(scope, aws_sdk_networkfirewall::Client::from_conf(nfw_conf));
-        let logs_conf =
-            aws_sdk_cloudwatchlogs::config::Builder::from(conf).interceptor(stats.clone()).build();
-        self.logs.insert(scope, aws_sdk_cloudwatchlogs::Client::from_conf(logs_conf));
+        self.nfw.insert(scope, counted_client!(aws_sdk_networkfirewall, conf, stats));
+        self.logs.insert(scope, counted_client!(aws_sdk_cloudwatchlogs, conf, stats));
     }
 
     fn register(&self, r: &mut Registry) {
@@ -410,20 +385,20 @@ async fn account_config(
             base.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
         }
     };
-    let sts_conf = aws_sdk_sts::config::Builder::from(&conf).interceptor(stats.clone()).build();
-    let who = aws_sdk_sts::Client::from_conf(sts_conf).get_caller_identity().send().await.map_err(
-        |e| {
-            let (reason, help) = credential_failure(&e, a);
-            ProviderError::Credentials {
-                name: a.name.clone(),
-                id: a.id.clone(),
-                via: via.clone(),
-                reason,
-                help,
-                detail: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
-            }
-        },
-    )?;
+    let who =
+        counted_client!(aws_sdk_sts, &conf, stats).get_caller_identity().send().await.map_err(
+            |e| {
+                let (reason, help) = credential_failure(&e, a);
+                ProviderError::Credentials {
+                    name: a.name.clone(),
+                    id: a.id.clone(),
+                    via: via.clone(),
+                    reason,
+                    help,
+                    detail: aws_sdk_sts::error::DisplayErrorContext(&e).to_string(),
+                }
+            },
+        )?;
     let actual = who.account().unwrap_or_default().to_string();
     let arn = who.arn().unwrap_or_default().to_string();
     if actual != a.id {

@@ -11,6 +11,17 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
+/// A client of one SDK crate (`aws_sdk_ec2`, ...) for an `SdkConfig`, whose calls the
+/// `CallStats` count: every client the crate makes is built here, so none goes uncounted.
+macro_rules! counted_client {
+    ($sdk:ident, $conf:expr, $stats:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from($conf).interceptor($stats.clone()).build(),
+        )
+    };
+}
+pub(crate) use counted_client;
+
 /// Shared call counts; clone it into every client's config.
 #[derive(Clone, Debug, Default)]
 pub struct CallStats {

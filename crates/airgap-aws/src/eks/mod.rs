@@ -39,6 +39,7 @@ use tokio::sync::OnceCell;
 use crate::clients::PerScope;
 use crate::errors::{classify, code_of};
 use crate::kit::{self, all_pages, lookup, not_visible_yet};
+use crate::stats::counted_client;
 use crate::tags;
 
 pub use access_entry::EksAccessEntry;
@@ -182,12 +183,9 @@ impl ClusterClients {
 
     /// Clients for one account's scope, counting their calls in `stats`.
     pub fn insert(&mut self, scope: &Scope, conf: &aws_types::SdkConfig, stats: &crate::CallStats) {
-        let iam = aws_sdk_iam::config::Builder::from(conf).interceptor(stats.clone()).build();
-        self.iam.insert(scope, aws_sdk_iam::Client::from_conf(iam));
-        let kms = aws_sdk_kms::config::Builder::from(conf).interceptor(stats.clone()).build();
-        self.kms.insert(scope, aws_sdk_kms::Client::from_conf(kms));
-        let eks = aws_sdk_eks::config::Builder::from(conf).interceptor(stats.clone()).build();
-        self.eks.insert(scope, aws_sdk_eks::Client::from_conf(eks));
+        self.iam.insert(scope, counted_client!(aws_sdk_iam, conf, stats));
+        self.kms.insert(scope, counted_client!(aws_sdk_kms, conf, stats));
+        self.eks.insert(scope, counted_client!(aws_sdk_eks, conf, stats));
     }
 
     pub fn build(self) -> ClusterServices {

@@ -2,6 +2,7 @@
 //! firewalls, clusters and repositories, as AWS returns them.
 
 use super::*;
+use crate::stats::counted_client;
 
 fn config(provider: &Provider, account: &str) -> Result<aws_types::SdkConfig, InspectError> {
     provider.sdk_config(account).cloned().ok_or_else(|| InspectError::NoConfig(account.into()))
@@ -13,25 +14,13 @@ pub(super) async fn read_account(
     scope: &Scope,
 ) -> Result<Raw, InspectError> {
     let conf = config(provider, &scope.account)?;
-    let stats = provider.stats().clone();
-    let ec2 = aws_sdk_ec2::Client::from_conf(
-        aws_sdk_ec2::config::Builder::from(&conf).interceptor(stats.clone()).build(),
-    );
-    let nfw = aws_sdk_networkfirewall::Client::from_conf(
-        aws_sdk_networkfirewall::config::Builder::from(&conf).interceptor(stats.clone()).build(),
-    );
-    let eks = aws_sdk_eks::Client::from_conf(
-        aws_sdk_eks::config::Builder::from(&conf).interceptor(stats.clone()).build(),
-    );
-    let ecr = aws_sdk_ecr::Client::from_conf(
-        aws_sdk_ecr::config::Builder::from(&conf).interceptor(stats.clone()).build(),
-    );
-    let r53 = aws_sdk_route53::Client::from_conf(
-        aws_sdk_route53::config::Builder::from(&conf).interceptor(stats.clone()).build(),
-    );
-    let elb = aws_sdk_elasticloadbalancingv2::Client::from_conf(
-        aws_sdk_elasticloadbalancingv2::config::Builder::from(&conf).interceptor(stats).build(),
-    );
+    let stats = provider.stats();
+    let ec2 = counted_client!(aws_sdk_ec2, &conf, stats);
+    let nfw = counted_client!(aws_sdk_networkfirewall, &conf, stats);
+    let eks = counted_client!(aws_sdk_eks, &conf, stats);
+    let ecr = counted_client!(aws_sdk_ecr, &conf, stats);
+    let r53 = counted_client!(aws_sdk_route53, &conf, stats);
+    let elb = counted_client!(aws_sdk_elasticloadbalancingv2, &conf, stats);
     let at = |what: &'static str| {
         let account = scope.account.clone();
         move |source: KindError| InspectError::Call { account, what, source }
