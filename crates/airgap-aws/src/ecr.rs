@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{EcrRepositorySpec, Id, PullPrincipals, Spec};
 use airgap_engine::{
-    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Readiness,
-    Registry, Resolved, Scope, Updated, Value,
+    Attrs, Change, Check, Created, ErrorClass, Kind, KindError, Observed, Readiness, Registry,
+    Resolved, Scope, Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Repository, Tag};
@@ -24,8 +24,7 @@ use crate::clients::PerScope;
 use crate::ec2::kind_meta;
 use crate::errors::{classify, code_of};
 use crate::kit::{
-    all_pages, changes, delete_call, lookup, ours, set_of, sorted_lists, tag_map,
-    usable_until_deleted,
+    all_pages, changes, delete_call, lookup, ours, set_of, tag_map, usable_until_deleted,
 };
 use crate::tags;
 
@@ -376,14 +375,6 @@ pub(crate) async fn repositories_of(
 #[async_trait]
 impl Kind for EcrRepository {
     kind_meta!(ECR_REPOSITORY);
-
-    fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-        Diff::compute(
-            &sorted_lists(desired, &["pullPrincipals"]),
-            &observed.attrs,
-            self.facts().replace_fields,
-        )
-    }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;

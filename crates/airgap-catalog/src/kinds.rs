@@ -32,6 +32,7 @@ const fn ec2(name: &'static str, timing: Timing, replace: &'static [&'static str
         replace_mode: ReplaceMode::DeleteBeforeCreate,
         outputs_changed_by_update: &[],
         identity: &[],
+        unordered: &[],
     }
 }
 
@@ -50,6 +51,7 @@ const fn svc(
         replace_mode: ReplaceMode::DeleteBeforeCreate,
         outputs_changed_by_update: &[],
         identity: &[],
+        unordered: &[],
     }
 }
 
@@ -97,8 +99,10 @@ pub const TGW_ROUTE: KindFacts = KindFacts {
     identity: &["routeTable", "cidr"],
     ..ec2("tgw-route", Timing::secs(2, 2, 2, 300), &["routeTable", "cidr"])
 };
-pub const TGW_ATTACHMENT: KindFacts =
-    ec2("tgw-attachment", Timing::secs(60, 30, 60, 900), &["tgw", "vpc"]);
+pub const TGW_ATTACHMENT: KindFacts = KindFacts {
+    unordered: &["subnets"],
+    ..ec2("tgw-attachment", Timing::secs(60, 30, 60, 900), &["tgw", "vpc"])
+};
 pub const TGW_ATTACHMENT_ACCEPTER: KindFacts = KindFacts {
     identity: &["tgw", "attachment"],
     ..ec2("tgw-attachment-accepter", Timing::secs(45, 10, 10, 900), &["attachment", "tgw"])
@@ -114,15 +118,20 @@ pub const LAUNCH_TEMPLATE: KindFacts = KindFacts {
 // --- VPC endpoints (interface: unverified ~1-2 min up, "a few minutes" down) -----------
 pub const VPC_ENDPOINT_INTERFACE: KindFacts = KindFacts {
     bucket: EC2_ENDPOINT,
+    unordered: &["subnets", "securityGroups"],
     ..ec2("vpc-endpoint-interface", Timing::secs(90, 30, 120, 900), &["vpc", "service"])
 };
 pub const VPC_ENDPOINT_GATEWAY: KindFacts = KindFacts {
     bucket: EC2_ENDPOINT,
+    unordered: &["routeTables"],
     ..ec2("vpc-endpoint-gateway", Timing::secs(10, 5, 10, 600), &["vpc", "service"])
 };
 
 // --- RAM (seconds) ---------------------------------------------------------------------
-pub const RAM_SHARE: KindFacts = svc("ram-share", RAM, Timing::secs(2, 2, 2, 300), &[]);
+pub const RAM_SHARE: KindFacts = KindFacts {
+    unordered: &["resources"],
+    ..svc("ram-share", RAM, Timing::secs(2, 2, 2, 300), &[])
+};
 pub const RAM_ASSOCIATION: KindFacts = KindFacts {
     identity: &["share", "principal"],
     ..svc("ram-association", RAM, Timing::secs(2, 2, 2, 300), &["share", "principal"])
@@ -145,7 +154,10 @@ pub const NFW_POLICY: KindFacts = KindFacts {
     replace_mode: ReplaceMode::CreateBeforeDestroy,
     ..svc("nfw-policy", NFW, Timing::secs(5, 5, 5, 300), &["ruleOrder"])
 };
-pub const FIREWALL: KindFacts = svc("firewall", NFW, Timing::secs(360, 60, 1260, 3600), &["vpc"]);
+pub const FIREWALL: KindFacts = KindFacts {
+    unordered: &["subnets"],
+    ..svc("firewall", NFW, Timing::secs(360, 60, 1260, 3600), &["vpc"])
+};
 
 // --- IAM and KMS -------------------------------------------------------------------------
 /// Roles are usable by EKS only after propagation (up to ~2 min), folded into create.
@@ -188,8 +200,10 @@ pub const EKS_ACCESS_ENTRY: KindFacts =
     svc("eks-access-entry", EKS, Timing::secs(2, 2, 2, 300), &["cluster", "principal"]);
 
 // --- ECR ---------------------------------------------------------------------------------
-pub const ECR_REPOSITORY: KindFacts =
-    svc("ecr-repository", ECR, Timing::secs(1, 1, 1, 300), &["name"]);
+pub const ECR_REPOSITORY: KindFacts = KindFacts {
+    unordered: &["pullPrincipals"],
+    ..svc("ecr-repository", ECR, Timing::secs(1, 1, 1, 300), &["name"])
+};
 /// The environment's share of the registry's scanning configuration (one per account and
 /// region, shared with whatever else the registry holds): its repositories' filters in
 /// a rule of the scan type and frequency the blueprint asks for. Seconds.
@@ -216,11 +230,14 @@ pub const VPN_PKI: KindFacts = svc("vpn-pki", ACM, Timing::secs(3, 3, 3, 300), &
 /// A Client VPN endpoint with its target network associations, authorization rules and
 /// routes. Unverified: the endpoint is made in seconds, each association takes "a few
 /// minutes" (Client VPN Administrator Guide), removing them about as long.
-pub const CLIENT_VPN_ENDPOINT: KindFacts = ec2(
-    "client-vpn-endpoint",
-    Timing::secs(300, 300, 300, 1800),
-    &["clientCidr", "vpc", "transport", "splitTunnel"],
-);
+pub const CLIENT_VPN_ENDPOINT: KindFacts = KindFacts {
+    unordered: &["subnets", "authorize", "routes", "securityGroups", "dnsServers"],
+    ..ec2(
+        "client-vpn-endpoint",
+        Timing::secs(300, 300, 300, 1800),
+        &["clientCidr", "vpc", "transport", "splitTunnel"],
+    )
+};
 /// A Route 53 Resolver inbound endpoint: its addresses are network interfaces Resolver
 /// makes in the subnets named. Unverified: creation takes a few minutes (the endpoint is
 /// `CREATING` until every interface is up), deletion about as long. Its security groups
@@ -248,4 +265,7 @@ pub const TARGET_GROUP: KindFacts = svc(
 pub const LOAD_BALANCER: KindFacts =
     svc("load-balancer", ELB, Timing::secs(180, 5, 30, 900), &["name", "scheme", "subnets"]);
 /// A VPC endpoint service: `Pending` briefly, then `Available` (unverified: seconds).
-pub const ENDPOINT_SERVICE: KindFacts = ec2("endpoint-service", Timing::secs(5, 2, 10, 300), &[]);
+pub const ENDPOINT_SERVICE: KindFacts = KindFacts {
+    unordered: &["loadBalancers", "allowedPrincipals"],
+    ..ec2("endpoint-service", Timing::secs(5, 2, 10, 300), &[])
+};

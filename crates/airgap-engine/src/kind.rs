@@ -87,6 +87,26 @@ pub struct KindFacts {
     /// Nothing is written on the parent, so a parent's tags do not grow with its
     /// children (EC2 and RAM allow 50 per resource). Empty: found by its own tags.
     pub identity: &'static [&'static str],
+    /// List attributes that are sets to the API (subnets, principals, members): it returns
+    /// them in no particular order, so they are compared sorted and without repeats.
+    pub unordered: &'static [&'static str],
+}
+
+impl KindFacts {
+    /// Desired attributes in the form observe reports them: the [`Self::unordered`]
+    /// lists of strings sorted and deduplicated.
+    pub fn comparable(&self, desired: &Attrs) -> Attrs {
+        let mut a = desired.clone();
+        for k in self.unordered {
+            if let Some(Value::List(items)) = a.get_mut(*k) {
+                if items.iter().all(|v| v.as_str().is_some()) {
+                    items.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
+                    items.dedup();
+                }
+            }
+        }
+        a
+    }
 }
 
 /// A resource found by observe, mapped back to its node through the `airgap:id` tag.
@@ -284,9 +304,11 @@ pub trait Kind: Send + Sync + 'static {
     /// from the provider's catalogue: one place, which no kind overrides.
     fn facts(&self) -> &'static KindFacts;
 
-    /// Pure comparison; the default compares every desired field.
+    /// Pure comparison; the default compares every desired field, the unordered lists
+    /// as sets.
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-        Diff::compute(desired, &observed.attrs, self.facts().replace_fields)
+        let facts = self.facts();
+        Diff::compute(&facts.comparable(desired), &observed.attrs, facts.replace_fields)
     }
 
     /// Every resource of this kind in `scope` that carries the env tag, in as few
@@ -489,6 +511,30 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unordered_lists_compare_as_sets() {
+        const SHARE: KindFacts = KindFacts {
+            name: "share",
+            timing: Timing::secs(1, 1, 1, 60),
+            bucket: "b",
+            read_bucket: "b",
+            replace_fields: &[],
+            replace_mode: ReplaceMode::DeleteBeforeCreate,
+            outputs_changed_by_update: &[],
+            identity: &[],
+            unordered: &["subnets"],
+        };
+        let list = |items: &[&str]| Value::List(items.iter().map(|s| Value::str(*s)).collect());
+        let desired = Attrs::from([
+            ("subnets".to_string(), list(&["subnet-b", "subnet-a", "subnet-b"])),
+            ("order".to_string(), list(&["b", "a"])),
+        ]);
+        let c = SHARE.comparable(&desired);
+        assert_eq!(c["subnets"], list(&["subnet-a", "subnet-b"]));
+        // A list not named unordered keeps its order: it may mean something.
+        assert_eq!(c["order"], list(&["b", "a"]));
+    }
 
     #[test]
     fn diff_flags_replacement_fields_as_data() {

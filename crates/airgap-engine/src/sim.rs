@@ -396,7 +396,8 @@ impl Kind for SimKind {
             scope: node.scope.clone(),
             env: node.env.to_string(),
             id: node.id.clone(),
-            attrs: node.attrs.clone(),
+            // A set the API keeps comes back in its own order; observe reports it sorted.
+            attrs: self.spec.comparable(&node.attrs),
             parents,
             ready_at: Some(now + c.actual(self.spec, &node.id, Op::Create)),
             gone_at: None,
@@ -427,7 +428,7 @@ impl Kind for SimKind {
                 "an update is in progress",
             ));
         }
-        r.attrs.extend(node.attrs.clone());
+        r.attrs.extend(self.spec.comparable(&node.attrs));
         r.ready_at = Some(now + c.actual(self.spec, &node.id, Op::Update));
         r.seen = false;
         Ok(Updated::done(outputs(r, now)))

@@ -19,7 +19,7 @@ use super::{
 use crate::errors::{classify, unless_gone};
 use crate::kit::{
     by_state, canonical_policy, changes, created, delta, id_out, ids, set_of, some_if,
-    sorted_lists, with_tag_drift,
+    with_tag_drift,
 };
 use airgap_catalog::spec::{Id, Spec, VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec};
 
@@ -157,8 +157,8 @@ async fn observe(
 
 /// Desired attributes in observe's form: id lists as sets, the policy canonical. No
 /// policy in the blueprint means the default one, so a policy set outside is drift.
-fn comparable(desired: &Attrs, observed: &Attrs, lists: &[&str]) -> Attrs {
-    let mut d = sorted_lists(desired, lists);
+fn comparable(facts: &airgap_engine::KindFacts, desired: &Attrs, observed: &Attrs) -> Attrs {
+    let mut d = facts.comparable(desired);
     match d.get("policy") {
         Some(Value::Str(p)) => {
             let c = observed_policy(p);
@@ -321,7 +321,7 @@ pub struct GatewayEndpoint(pub Arc<Ec2>, pub Arc<SharedDescribe>);
 pub struct InterfaceEndpoint(pub Arc<Ec2>, pub Arc<SharedDescribe>);
 
 macro_rules! endpoint_kind {
-    ($ty:ident, $name:ident, $ep:expr, $lists:expr) => {
+    ($ty:ident, $name:ident, $ep:expr) => {
         #[async_trait]
         impl Kind for $ty {
             kind_meta!($name);
@@ -329,7 +329,7 @@ macro_rules! endpoint_kind {
             fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
                 with_tag_drift(
                     Diff::compute(
-                        &comparable(desired, &observed.attrs, $lists),
+                        &comparable(self.facts(), desired, &observed.attrs),
                         &observed.attrs,
                         self.facts().replace_fields,
                     ),
@@ -374,13 +374,8 @@ macro_rules! endpoint_kind {
     };
 }
 
-endpoint_kind!(GatewayEndpoint, VPC_ENDPOINT_GATEWAY, VpcEndpointType::Gateway, &["routeTables"]);
-endpoint_kind!(
-    InterfaceEndpoint,
-    VPC_ENDPOINT_INTERFACE,
-    VpcEndpointType::Interface,
-    &["subnets", "securityGroups"]
-);
+endpoint_kind!(GatewayEndpoint, VPC_ENDPOINT_GATEWAY, VpcEndpointType::Gateway);
+endpoint_kind!(InterfaceEndpoint, VPC_ENDPOINT_INTERFACE, VpcEndpointType::Interface);
 
 #[cfg(test)]
 mod tests {
@@ -404,12 +399,19 @@ mod tests {
         // The default, as LocalStack (no version) or AWS (2008-10-17) writes it: no drift.
         for default in [policy("*"), Value::str(DEFAULT_POLICY)] {
             let o = observed(default);
-            assert_eq!(comparable(&desired, &o, &[])["policy"], o["policy"]);
+            assert_eq!(
+                comparable(&airgap_catalog::VPC_ENDPOINT_GATEWAY, &desired, &o)["policy"],
+                o["policy"]
+            );
         }
         // A policy set outside airgapctl is drift.
         let o = observed(policy("s3:GetObject"));
-        assert_ne!(comparable(&desired, &o, &[])["policy"], o["policy"]);
+        assert_ne!(
+            comparable(&airgap_catalog::VPC_ENDPOINT_GATEWAY, &desired, &o)["policy"],
+            o["policy"]
+        );
         // Endpoints whose service has no policy are left alone.
-        assert!(!comparable(&desired, &desired, &[]).contains_key("policy"));
+        assert!(!comparable(&airgap_catalog::VPC_ENDPOINT_GATEWAY, &desired, &desired)
+            .contains_key("policy"));
     }
 }

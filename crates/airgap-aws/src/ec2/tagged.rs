@@ -231,8 +231,13 @@ macro_rules! diff_with_tag_drift {
             desired: &airgap_engine::Attrs,
             observed: &airgap_engine::Observed,
         ) -> airgap_engine::Diff {
+            let facts = self.facts();
             $crate::kit::with_tag_drift(
-                airgap_engine::Diff::compute(desired, &observed.attrs, self.facts().replace_fields),
+                airgap_engine::Diff::compute(
+                    &facts.comparable(desired),
+                    &observed.attrs,
+                    facts.replace_fields,
+                ),
                 observed,
             )
         }

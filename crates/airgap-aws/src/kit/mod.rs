@@ -48,21 +48,6 @@ fn bad_attr(key: &str, v: Option<&Value>) -> KindError {
     )
 }
 
-/// Desired attributes with their id lists sorted and deduplicated (AWS returns members
-/// in no particular order), for comparison.
-pub(crate) fn sorted_lists(attrs: &Attrs, keys: &[&str]) -> Attrs {
-    let mut a = attrs.clone();
-    for k in keys {
-        if let Some(Value::List(items)) = a.get_mut(*k) {
-            if items.iter().all(|v| v.as_str().is_some()) {
-                items.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
-                items.dedup();
-            }
-        }
-    }
-    a
-}
-
 pub(crate) use airgap_catalog::names::partition;
 
 /// Outputs that carry only an id.
@@ -269,18 +254,5 @@ mod tests {
         // Described endpoint policies come back without their version.
         let unversioned = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
         assert_eq!(canonical_policy(a), canonical_policy(unversioned));
-    }
-
-    #[test]
-    fn id_lists_compare_as_sets() {
-        let desired = Attrs::from([(
-            "subnets".to_string(),
-            Value::List(vec![Value::str("subnet-b"), Value::str("subnet-a")]),
-        )]);
-        let sorted = sorted_lists(&desired, &["subnets"]);
-        assert_eq!(
-            sorted["subnets"],
-            Value::List(vec![Value::str("subnet-a"), Value::str("subnet-b")])
-        );
     }
 }

@@ -23,8 +23,7 @@ use super::{
 use crate::ec2::kind_meta;
 use crate::errors::classify;
 use crate::kit::{
-    all_pages, changes, delete_call, lookup, made, not_visible_yet, set_of, sorted_lists,
-    with_tag_drift,
+    all_pages, changes, delete_call, lookup, made, not_visible_yet, set_of, with_tag_drift,
 };
 use crate::tags;
 
@@ -114,10 +113,6 @@ fn destination(ty: &str, group: &str) -> Result<LogDestinationConfig, KindError>
         .map_err(build_err)
 }
 
-fn firewall_comparable(desired: &Attrs) -> Attrs {
-    with_unlogged(sorted_lists(desired, &["subnets"]))
-}
-
 impl Firewall {
     async fn describe(
         &self,
@@ -190,7 +185,7 @@ impl Kind for Firewall {
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         with_tag_drift(
             Diff::compute(
-                &firewall_comparable(desired),
+                &with_unlogged(self.facts().comparable(desired)),
                 &observed.attrs,
                 self.facts().replace_fields,
             ),

@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{EndpointServiceSpec, Id, Spec};
 use airgap_engine::{
-    Attrs, Change, Check, Created, Diff, ErrorClass, Kind, KindError, Observed, Readiness,
-    Resolved, Scope, Updated, Value,
+    Attrs, Change, Check, Created, ErrorClass, Kind, KindError, Observed, Readiness, Resolved,
+    Scope, Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, ServiceConfiguration, ServiceState};
@@ -88,14 +88,6 @@ async fn allow(
 #[async_trait]
 impl Kind for EndpointService {
     kind_meta!(ENDPOINT_SERVICE);
-
-    fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-        Diff::compute(
-            &crate::kit::sorted_lists(desired, &["loadBalancers", "allowedPrincipals"]),
-            &observed.attrs,
-            self.facts().replace_fields,
-        )
-    }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;

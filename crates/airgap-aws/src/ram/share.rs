@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{Id, RamShareSpec, Spec};
 use airgap_engine::{
-    Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Attrs, Change, Check, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
     Updated, Value,
 };
 use async_trait::async_trait;
@@ -15,7 +15,7 @@ use aws_sdk_ram::types::{ResourceOwner, ResourceShareStatus};
 use super::{all_shares, ram_tags, shares, tag_map, Ram};
 use crate::ec2::kind_meta;
 use crate::errors::{classify, found};
-use crate::kit::{changes, delete_call, made, page_items, set_of, sorted_lists};
+use crate::kit::{changes, delete_call, made, page_items, set_of};
 use crate::tags;
 
 pub struct RamShare(pub Arc<Ram>);
@@ -32,14 +32,6 @@ fn arns(ids: &[Id]) -> Result<Vec<String>, KindError> {
 #[async_trait]
 impl Kind for RamShare {
     kind_meta!(RAM_SHARE);
-
-    fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-        Diff::compute(
-            &sorted_lists(desired, &["resources"]),
-            &observed.attrs,
-            self.facts().replace_fields,
-        )
-    }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let owned = shares(&self.0, env, scope).await?;

@@ -28,8 +28,8 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{ClientVpnEndpointSpec, Spec};
 use airgap_engine::{
-    Attrs, Change, Check, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved,
-    Scope, Updated,
+    Change, Check, Created, ErrorClass, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Updated,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
@@ -240,17 +240,6 @@ async fn reconcile(
 #[async_trait]
 impl Kind for ClientVpnEndpoint {
     kind_meta!(CLIENT_VPN_ENDPOINT);
-
-    fn diff(&self, desired: &Attrs, observed: &Observed) -> airgap_engine::Diff {
-        airgap_engine::Diff::compute(
-            &crate::kit::sorted_lists(
-                desired,
-                &["subnets", "authorize", "routes", "securityGroups", "dnsServers"],
-            ),
-            &observed.attrs,
-            self.facts().replace_fields,
-        )
-    }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let c = self.0.client(scope)?;

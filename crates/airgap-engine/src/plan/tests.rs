@@ -28,6 +28,7 @@ const VPC: KindFacts = KindFacts {
     replace_mode: crate::ReplaceMode::DeleteBeforeCreate,
     outputs_changed_by_update: &[],
     identity: &[],
+    unordered: &[],
 };
 
 fn plan_of(observed: Vec<(String, Scope, Observed)>) -> Plan {

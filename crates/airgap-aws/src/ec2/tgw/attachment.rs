@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Readiness, Resolved, Scope,
-    Updated,
+    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
@@ -14,14 +13,11 @@ use aws_sdk_ec2::types::{
 
 use super::{enable, env_pages, owned_by};
 use crate::ec2::{
-    adopted, describe_one, kind_meta, lookup, made, observe_tagged, retag, tag_spec, Ec2, TagDrift,
-    Tagged,
+    adopted, describe_one, diff_with_tag_drift, kind_meta, lookup, made, observe_tagged, retag,
+    tag_spec, Ec2, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{
-    by_state, changes, created, delta, id_out, ids, send_once, some_if, sorted_lists,
-    with_tag_drift,
-};
+use crate::kit::{by_state, changes, created, delta, id_out, ids, send_once, some_if};
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
 
 pub struct TgwAttachment(pub Arc<Ec2>);
@@ -40,16 +36,7 @@ fn attachment_gone(st: &TransitGatewayAttachmentState) -> bool {
 impl Kind for TgwAttachment {
     kind_meta!(TGW_ATTACHMENT);
 
-    fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-        with_tag_drift(
-            Diff::compute(
-                &sorted_lists(desired, &["subnets"]),
-                &observed.attrs,
-                self.facts().replace_fields,
-            ),
-            observed,
-        )
-    }
+    diff_with_tag_drift!();
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let atts = env_pages!(self.0, scope, env, describe_transit_gateway_vpc_attachments)?;
