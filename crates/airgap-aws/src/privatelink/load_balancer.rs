@@ -27,9 +27,9 @@ use aws_sdk_elasticloadbalancingv2::types::{
     LoadBalancerTypeEnum, ProtocolEnum,
 };
 
-use super::{elb_tag_list, owned_arns};
+use super::{create_failed, elb_tag_list, owned_arns};
 use crate::ec2::{kind_meta, Elb};
-use crate::errors::{classify, code_of};
+use crate::errors::classify;
 use crate::kit::{all_pages, by_state, delete_call, ids, lookup, sort_refs};
 
 pub struct LoadBalancer(pub Arc<Elb>);
@@ -182,20 +182,10 @@ impl Kind for LoadBalancer {
             .set_subnets(Some(ids(&spec.subnets)?))
             .set_tags(Some(elb_tag_list(&node.env, &node.id.0)))
             .send()
-            .await;
-        let made = match made {
-            Ok(m) => m,
-            Err(e) if code_of(&e) == Some("DuplicateLoadBalancerName") => {
-                return Err(KindError::fatal(
-                    "DuplicateLoadBalancerName",
-                    format!(
-                        "a load balancer named {} with other settings exists: it is not {} of env {}; delete it or rename the privateLink service",
-                        spec.name, node.id, node.env
-                    ),
-                ))
-            }
-            Err(e) => return Err(classify(e)),
-        };
+            .await
+            .map_err(|e| {
+                create_failed(e, "DuplicateLoadBalancerName", "a load balancer", &spec.name, node)
+            })?;
         let lb = made.load_balancers().first().cloned().ok_or_else(|| {
             KindError::fatal("NoLoadBalancer", "CreateLoadBalancer returned none")
         })?;

@@ -50,6 +50,32 @@ fn elb_tag_list(env: &str, id: &str) -> Vec<aws_sdk_elasticloadbalancingv2::type
         .collect()
 }
 
+/// A create's failure. ELBv2 names are unique per account and region, and a create with
+/// a name in use and other settings fails with `duplicate` (CreateLoadBalancer:
+/// DuplicateLoadBalancerName, CreateTargetGroup: DuplicateTargetGroupName; the same
+/// settings answer the existing one): not the environment's to take, so the user decides.
+fn create_failed<E>(
+    e: aws_sdk_elasticloadbalancingv2::error::SdkError<E>,
+    duplicate: &str,
+    what: &str,
+    name: &str,
+    node: &airgap_engine::Resolved,
+) -> KindError
+where
+    E: aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if crate::errors::code_of(&e) != Some(duplicate) {
+        return classify(e);
+    }
+    KindError::fatal(
+        duplicate,
+        format!(
+            "{what} named {name} with other settings exists: it is not {} of env {}; delete it or rename the privateLink service",
+            node.id, node.env
+        ),
+    )
+}
+
 /// The ARNs among `arns` whose tags make them node ids of `env`.
 async fn owned_arns(
     c: &aws_sdk_elasticloadbalancingv2::Client,
@@ -61,4 +87,53 @@ async fn owned_arns(
         .into_iter()
         .filter_map(|arn| Some((tags::owned_id(tags.get(&arn)?, env)?, arn)))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use airgap_engine::{ErrorClass, Resolved};
+    use aws_sdk_elasticloadbalancingv2::error::{ErrorMetadata, SdkError};
+    use aws_sdk_elasticloadbalancingv2::operation::create_target_group::CreateTargetGroupError;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+
+    fn refused(code: &str) -> SdkError<CreateTargetGroupError> {
+        let meta = ErrorMetadata::builder().code(code).message("refused").build();
+        let status = StatusCode::try_from(400).expect("a status");
+        SdkError::service_error(
+            CreateTargetGroupError::generic(meta),
+            Response::new(status, SdkBody::empty()),
+        )
+    }
+
+    #[test]
+    fn a_name_taken_by_something_else_is_the_users_to_resolve() {
+        let node = Resolved {
+            env: "demo".into(),
+            id: "access/privatelink/partners/tg".into(),
+            scope: airgap_engine::Scope::new("111111111111", "eu-central-1"),
+            attrs: Default::default(),
+            replaces: None,
+        };
+        let e = create_failed(
+            refused("DuplicateTargetGroupName"),
+            "DuplicateTargetGroupName",
+            "a target group",
+            "partners-tg",
+            &node,
+        );
+        assert_eq!((e.class, e.code.as_str()), (ErrorClass::Fatal, "DuplicateTargetGroupName"));
+        assert!(e.message.contains("a target group named partners-tg"), "{}", e.message);
+        assert!(e.message.contains("access/privatelink/partners/tg"), "{}", e.message);
+        // Any other refusal keeps its own class and code.
+        let other = create_failed(
+            refused("TooManyTargetGroups"),
+            "DuplicateTargetGroupName",
+            "a target group",
+            "partners-tg",
+            &node,
+        );
+        assert_eq!(other.code, "TooManyTargetGroups");
+    }
 }

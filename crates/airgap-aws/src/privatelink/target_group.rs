@@ -23,7 +23,7 @@ use airgap_engine::{
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroup as Group, TargetTypeEnum};
 
-use super::{elb_tag_list, owned_arns};
+use super::{create_failed, elb_tag_list, owned_arns};
 use crate::ec2::{kind_meta, Elb};
 use crate::errors::{classify, code_of};
 use crate::kit::{all_pages, delete_call, usable_until_deleted};
@@ -80,20 +80,10 @@ impl Kind for TargetGroup {
             .target_type(TargetTypeEnum::from(spec.target_type.as_str()))
             .set_tags(Some(elb_tag_list(&node.env, &node.id.0)))
             .send()
-            .await;
-        let made = match made {
-            Ok(m) => m,
-            Err(e) if code_of(&e) == Some("DuplicateTargetGroupName") => {
-                return Err(KindError::fatal(
-                    "DuplicateTargetGroupName",
-                    format!(
-                        "a target group named {} with other settings exists: it is not {} of env {}; delete it or rename the privateLink service",
-                        spec.name, node.id, node.env
-                    ),
-                ))
-            }
-            Err(e) => return Err(classify(e)),
-        };
+            .await
+            .map_err(|e| {
+                create_failed(e, "DuplicateTargetGroupName", "a target group", &spec.name, node)
+            })?;
         let arn = made
             .target_groups()
             .first()
