@@ -49,6 +49,12 @@ fn spec<S: Spec>(n: &Node) -> Result<S, BuildError> {
     S::from_attrs(&n.attrs).map_err(|source| BuildError::Spec { node: n.id.to_string(), source })
 }
 
+/// The nodes of the kind `S` describes (its catalogue entry, `S::KIND`), each with its
+/// spec.
+fn specs<S: Spec>(graph: &Graph) -> Result<Vec<(&Node, S)>, BuildError> {
+    graph.nodes().filter(|n| n.kind == S::KIND.name).map(|n| Ok((n, spec(n)?))).collect()
+}
+
 fn cidr(n: &Node, s: &str) -> Result<Prefix, BuildError> {
     s.parse().map_err(|source| BuildError::Cidr { node: n.id.to_string(), source })
 }
@@ -67,12 +73,9 @@ pub fn id_str(id: &Id) -> String {
 /// Reads the graph of a plan (for region `region`) into a topology.
 pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
     let mut t = Topology { region: region.to_string(), ..Topology::default() };
-    let by_kind =
-        |k: &'static airgap_catalog::KindFacts| graph.nodes().filter(move |n| n.kind == k.name);
     let kind_of = |id: &str| graph.get(&id.into()).map(|n| n.kind.as_str());
 
-    for n in by_kind(&airgap_catalog::VPC) {
-        let s: VpcSpec = spec(n)?;
+    for (n, s) in specs::<VpcSpec>(graph)? {
         let role =
             if n.id.as_str() == INSPECTION_VPC { VpcRole::Inspection } else { VpcRole::Spoke };
         let id = n.id.to_string();
@@ -80,12 +83,10 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             .insert(id.clone(), Vpc { id, cidr: cidr(n, &s.cidr)?, role, main_route_table: None });
     }
     let mut assoc: BTreeMap<String, String> = BTreeMap::new();
-    for n in by_kind(&airgap_catalog::ROUTE_TABLE_ASSOCIATION) {
-        let s: RouteTableAssociationSpec = spec(n)?;
+    for (_, s) in specs::<RouteTableAssociationSpec>(graph)? {
         assoc.insert(id_str(&s.subnet), id_str(&s.route_table));
     }
-    for n in by_kind(&airgap_catalog::SUBNET) {
-        let s: SubnetSpec = spec(n)?;
+    for (n, s) in specs::<SubnetSpec>(graph)? {
         let id = n.id.to_string();
         t.subnets.insert(
             id.clone(),
@@ -99,8 +100,7 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             },
         );
     }
-    for n in by_kind(&airgap_catalog::ROUTE_TABLE) {
-        let s: RouteTableSpec = spec(n)?;
+    for (n, s) in specs::<RouteTableSpec>(graph)? {
         let id = n.id.to_string();
         t.route_tables
             .insert(id.clone(), RouteTable { id, vpc: id_str(&s.vpc), routes: Vec::new() });
@@ -108,8 +108,7 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
     // A firewall endpoint output names its zone by letter; the firewall's subnets give
     // the full name.
     let mut fw_zones: BTreeMap<(String, String), String> = BTreeMap::new();
-    for n in by_kind(&airgap_catalog::FIREWALL) {
-        let s: FirewallSpec = spec(n)?;
+    for (n, s) in specs::<FirewallSpec>(graph)? {
         for sub in s.subnets.iter().filter_map(|x| t.subnets.get(&id_str(x))) {
             // Keyed as the firewall kind keys its endpoint outputs (`endpoint/a`).
             fw_zones.insert((n.id.to_string(), az_letter(&sub.az).to_string()), sub.az.clone());
@@ -147,16 +146,14 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             Id::Unknown(_) => Target::Other { id: id_str(id) },
         }
     };
-    for n in by_kind(&airgap_catalog::ROUTE) {
-        let s: RouteSpec = spec(n)?;
+    for (n, s) in specs::<RouteSpec>(graph)? {
         let route =
             Route { dest: cidr(n, &s.cidr)?, target: target(&s.target), id: n.id.to_string() };
         if let Some(rt) = t.route_tables.get_mut(&id_str(&s.route_table)) {
             rt.routes.push(route);
         }
     }
-    for n in by_kind(&airgap_catalog::TGW_ATTACHMENT) {
-        let s: TgwAttachmentSpec = spec(n)?;
+    for (n, s) in specs::<TgwAttachmentSpec>(graph)? {
         let id = n.id.to_string();
         t.attachments.insert(
             id.clone(),
@@ -169,8 +166,7 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             },
         );
     }
-    for n in by_kind(&airgap_catalog::TGW_ROUTE_TABLE) {
-        let s: TgwRouteTableSpec = spec(n)?;
+    for (n, s) in specs::<TgwRouteTableSpec>(graph)? {
         let id = n.id.to_string();
         t.tgw_route_tables.insert(
             id.clone(),
@@ -183,20 +179,17 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             },
         );
     }
-    for n in by_kind(&airgap_catalog::TGW_ASSOCIATION) {
-        let s: TgwAssociationSpec = spec(n)?;
+    for (_, s) in specs::<TgwAssociationSpec>(graph)? {
         if let Some(rt) = t.tgw_route_tables.get_mut(&id_str(&s.route_table)) {
             rt.associations.push(id_str(&s.attachment));
         }
     }
-    for n in by_kind(&airgap_catalog::TGW_PROPAGATION) {
-        let s: TgwPropagationSpec = spec(n)?;
+    for (_, s) in specs::<TgwPropagationSpec>(graph)? {
         if let Some(rt) = t.tgw_route_tables.get_mut(&id_str(&s.route_table)) {
             rt.propagations.push(id_str(&s.attachment));
         }
     }
-    for n in by_kind(&airgap_catalog::TGW_ROUTE) {
-        let s: TgwRouteSpec = spec(n)?;
+    for (n, s) in specs::<TgwRouteSpec>(graph)? {
         let target = match &s.attachment {
             Id::Known(k) if k.ends_with("(blackhole)") || k == "blackhole" => TgwTarget::Blackhole,
             other => TgwTarget::Attachment { id: id_str(other) },
@@ -206,18 +199,15 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             rt.routes.push(route);
         }
     }
-    for n in by_kind(&airgap_catalog::NAT_GATEWAY) {
-        let s: NatGatewaySpec = spec(n)?;
+    for (n, s) in specs::<NatGatewaySpec>(graph)? {
         t.nat_gateways.push(NatGateway { id: n.id.to_string(), subnet: id_str(&s.subnet) });
     }
-    for n in by_kind(&airgap_catalog::INTERNET_GATEWAY) {
-        let s: InternetGatewaySpec = spec(n)?;
+    for (n, s) in specs::<InternetGatewaySpec>(graph)? {
         t.internet_gateways
             .push(InternetGateway { id: n.id.to_string(), vpc: Some(id_str(&s.vpc)) });
     }
     let mut groups: BTreeMap<String, RuleGroup> = BTreeMap::new();
-    for n in by_kind(&airgap_catalog::NFW_RULE_GROUP) {
-        let s: NfwRuleGroupSpec = spec(n)?;
+    for (n, s) in specs::<NfwRuleGroupSpec>(graph)? {
         let home_net = s.home_net.iter().map(|c| cidr(n, c)).collect::<Result<_, _>>()?;
         groups.insert(
             n.id.to_string(),
@@ -232,8 +222,7 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
         );
     }
     let mut policies: BTreeMap<String, FirewallPolicy> = BTreeMap::new();
-    for n in by_kind(&airgap_catalog::NFW_POLICY) {
-        let s: NfwPolicySpec = spec(n)?;
+    for (n, s) in specs::<NfwPolicySpec>(graph)? {
         let ids: Vec<String> = s.rule_groups.iter().map(node_of).collect();
         policies.insert(
             n.id.to_string(),
@@ -248,8 +237,7 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             },
         );
     }
-    for n in by_kind(&airgap_catalog::FIREWALL) {
-        let s: FirewallSpec = spec(n)?;
+    for (n, s) in specs::<FirewallSpec>(graph)? {
         t.firewalls.push(Firewall {
             id: n.id.to_string(),
             vpc: id_str(&s.vpc),
@@ -268,8 +256,7 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             serde_json::from_str(text).unwrap_or(serde_json::Value::String(text.clone()))
         })
     };
-    for n in by_kind(&airgap_catalog::VPC_ENDPOINT_INTERFACE) {
-        let s: VpcEndpointInterfaceSpec = spec(n)?;
+    for (n, s) in specs::<VpcEndpointInterfaceSpec>(graph)? {
         t.endpoints.push(Endpoint {
             id: n.id.to_string(),
             vpc: id_str(&s.vpc),
@@ -279,8 +266,7 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             policy: policy(&s.policy),
         });
     }
-    for n in by_kind(&airgap_catalog::VPC_ENDPOINT_GATEWAY) {
-        let s: VpcEndpointGatewaySpec = spec(n)?;
+    for (n, s) in specs::<VpcEndpointGatewaySpec>(graph)? {
         t.endpoints.push(Endpoint {
             id: n.id.to_string(),
             vpc: id_str(&s.vpc),
@@ -291,8 +277,7 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
         });
     }
     // A zone's records alias to an endpoint's `dnsName` output: that endpoint's node.
-    for n in by_kind(&airgap_catalog::ROUTE53_ZONE) {
-        let s: HostedZoneSpec = spec(n)?;
+    for (n, s) in specs::<HostedZoneSpec>(graph)? {
         let mut targets: Vec<String> = s.records.iter().map(|r| node_of(&r.target)).collect();
         targets.dedup();
         t.zones.push(PrivateZone {
@@ -302,8 +287,7 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             targets,
         });
     }
-    for n in by_kind(&airgap_catalog::ROUTE53_ASSOCIATION) {
-        let s: ZoneAssociationSpec = spec(n)?;
+    for (_, s) in specs::<ZoneAssociationSpec>(graph)? {
         let (zone, vpc) = (node_of(&s.zone), id_str(&s.vpc));
         if let Some(z) = t.zones.iter_mut().find(|z| z.id == zone) {
             if !z.vpcs.contains(&vpc) {
@@ -311,8 +295,7 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             }
         }
     }
-    for n in by_kind(&airgap_catalog::SECURITY_GROUP_RULE) {
-        let s: SecurityGroupRuleSpec = spec(n)?;
+    for (n, s) in specs::<SecurityGroupRuleSpec>(graph)? {
         t.sg_rules.push(SgRule {
             id: n.id.to_string(),
             group: id_str(&s.group),
@@ -322,16 +305,14 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
         });
     }
     let mut node_roles: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for n in by_kind(&airgap_catalog::EKS_NODEGROUP) {
-        let s: EksNodegroupSpec = spec(n)?;
+    for (_, s) in specs::<EksNodegroupSpec>(graph)? {
         let roles = node_roles.entry(id_str(&s.cluster)).or_default();
         let role = id_str(&s.role);
         if !roles.contains(&role) {
             roles.push(role);
         }
     }
-    for n in by_kind(&airgap_catalog::EKS_CLUSTER) {
-        let s: EksClusterSpec = spec(n)?;
+    for (n, s) in specs::<EksClusterSpec>(graph)? {
         t.clusters.push(Cluster {
             id: n.id.to_string(),
             name: s.name,
@@ -343,8 +324,7 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
             endpoint: None,
         });
     }
-    for n in by_kind(&airgap_catalog::ECR_REPOSITORY) {
-        let s: EcrRepositorySpec = spec(n)?;
+    for (n, s) in specs::<EcrRepositorySpec>(graph)? {
         t.repositories.push(Repository {
             id: n.id.to_string(),
             name: s.name,
@@ -357,14 +337,12 @@ pub fn topology(graph: &Graph, region: &str) -> Result<Topology, BuildError> {
         });
     }
     let mut vpns = Vec::new();
-    for n in by_kind(&airgap_catalog::CLIENT_VPN_ENDPOINT) {
-        let s: ClientVpnEndpointSpec = spec(n)?;
+    for (n, s) in specs::<ClientVpnEndpointSpec>(graph)? {
         vpns.push(client_vpn(&t, n, &s)?);
     }
     t.client_vpns = Some(vpns);
     let mut services = Vec::new();
-    for n in by_kind(&airgap_catalog::ENDPOINT_SERVICE) {
-        let s: EndpointServiceSpec = spec(n)?;
+    for (n, s) in specs::<EndpointServiceSpec>(graph)? {
         let load_balancers = s
             .load_balancers
             .iter()

@@ -1,9 +1,9 @@
-//! Specs of the transit gateway kinds (gateway, route table, attachment, accepter, association, propagation, route).
+//! Specs of the transit gateway kinds (gateway, route table, attachment, accepter,
+//! association, propagation, route).
 
 use serde::{Deserialize, Serialize};
 
-use super::{Id, Spec};
-use crate::KindFacts;
+use super::Id;
 
 /// The environment's transit gateway. Default route table association and propagation
 /// are off: the spoke and inspection route tables are nodes of their own.
@@ -16,19 +16,11 @@ pub struct TransitGatewaySpec {
     pub default_route_table_propagation: bool,
 }
 
-impl Spec for TransitGatewaySpec {
-    const KIND: &'static KindFacts = &crate::TRANSIT_GATEWAY;
-}
-
 /// A route table of the transit gateway.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TgwRouteTableSpec {
     pub tgw: Id,
-}
-
-impl Spec for TgwRouteTableSpec {
-    const KIND: &'static KindFacts = &crate::TGW_ROUTE_TABLE;
 }
 
 /// A VPC's attachment to the transit gateway, one subnet per AZ.
@@ -44,20 +36,12 @@ pub struct TgwAttachmentSpec {
     pub appliance_mode: Option<bool>,
 }
 
-impl Spec for TgwAttachmentSpec {
-    const KIND: &'static KindFacts = &crate::TGW_ATTACHMENT;
-}
-
 /// The transit gateway owner's acceptance of an attachment made from another account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TgwAttachmentAccepterSpec {
     pub attachment: Id,
     pub tgw: Id,
-}
-
-impl Spec for TgwAttachmentAccepterSpec {
-    const KIND: &'static KindFacts = &crate::TGW_ATTACHMENT_ACCEPTER;
 }
 
 /// An attachment's association with a TGW route table (the one it routes by).
@@ -68,20 +52,12 @@ pub struct TgwAssociationSpec {
     pub route_table: Id,
 }
 
-impl Spec for TgwAssociationSpec {
-    const KIND: &'static KindFacts = &crate::TGW_ASSOCIATION;
-}
-
 /// An attachment's propagation of its VPC's CIDR into a TGW route table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TgwPropagationSpec {
     pub attachment: Id,
     pub route_table: Id,
-}
-
-impl Spec for TgwPropagationSpec {
-    const KIND: &'static KindFacts = &crate::TGW_PROPAGATION;
 }
 
 /// A static route of a TGW route table to an attachment.
@@ -95,13 +71,20 @@ pub struct TgwRouteSpec {
     pub attachment: Id,
 }
 
-impl Spec for TgwRouteSpec {
-    const KIND: &'static KindFacts = &crate::TGW_ROUTE;
+spec_kinds! {
+    TransitGatewaySpec => TRANSIT_GATEWAY,
+    TgwRouteTableSpec => TGW_ROUTE_TABLE,
+    TgwAttachmentSpec => TGW_ATTACHMENT,
+    TgwAttachmentAccepterSpec => TGW_ATTACHMENT_ACCEPTER,
+    TgwAssociationSpec => TGW_ASSOCIATION,
+    TgwPropagationSpec => TGW_PROPAGATION,
+    TgwRouteSpec => TGW_ROUTE,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Spec;
     use airgap_engine::Value;
 
     #[test]
