@@ -517,6 +517,20 @@ impl Problem {
     }
 
     /// In-place help, for use on [`Sink::report`]'s result.
+    /// The hint for a value that is none of `known`: the one it looks like a typo of
+    /// ("did you mean `x`?"), else `otherwise`.
+    pub(crate) fn suggest<'a>(
+        &mut self,
+        value: &str,
+        known: impl IntoIterator<Item = &'a str>,
+        otherwise: impl Into<String>,
+    ) -> &mut Self {
+        match crate::regions::did_you_mean(value, known) {
+            Some(m) => self.help(format!("did you mean `{m}`?")),
+            None => self.help(otherwise),
+        }
+    }
+
     pub(crate) fn help(&mut self, help: impl Into<String>) -> &mut Self {
         self.help = Some(bounded(help));
         self

@@ -21,7 +21,6 @@ use miette::SourceSpan;
 use crate::carve::{CidrError, Ipv4Net};
 use crate::diag::{Code, Sink};
 use crate::model::*;
-use crate::regions::did_you_mean;
 use crate::yaml::{self, Kind, Node, ScalarType};
 
 mod artifacts;
@@ -192,10 +191,7 @@ impl<'s> Parser<'s> {
             format!("unknown key `{name}` in {what}"),
             "unknown key",
         );
-        match did_you_mean(name, allowed.iter().copied()) {
-            Some(s) => p.help(format!("did you mean `{s}`?")),
-            None => p.help(format!("{what} accepts: {}", allowed.join(", "))),
-        };
+        p.suggest(name, allowed.iter().copied(), format!("{what} accepts: {}", allowed.join(", ")));
     }
 
     pub(crate) fn get<'n>(&self, o: &Obj<'n>, name: &str) -> Option<(&'n Node, &'n Node)> {
@@ -348,10 +344,7 @@ impl<'s> Parser<'s> {
             format!("{what} `{}` is not one of: {}", s.value, names.join(", ")),
             "unknown value",
         );
-        match did_you_mean(&s.value, names.iter().copied()) {
-            Some(m) => p.help(format!("did you mean `{m}`?")),
-            None => p.help(format!("use one of: {}", names.join(", "))),
-        };
+        p.suggest(&s.value, names.iter().copied(), format!("use one of: {}", names.join(", ")));
         None
     }
 

@@ -4,7 +4,6 @@
 use super::V;
 use crate::diag::Code;
 use crate::model::*;
-use crate::regions::did_you_mean;
 
 impl V<'_> {
     pub(super) fn access(&mut self, bp: &Blueprint) {
@@ -26,10 +25,11 @@ impl V<'_> {
                     format!("cluster `{}` is not defined", c.value),
                     "undefined cluster",
                 );
-                match did_you_mean(&c.value, bp.clusters.iter().map(|k| k.name.value.as_str())) {
-                    Some(m) => p.help(format!("did you mean `{m}`?")),
-                    None => p.help("name a cluster listed under `clusters`"),
-                };
+                p.suggest(
+                    &c.value,
+                    bp.clusters.iter().map(|k| k.name.value.as_str()),
+                    "name a cluster listed under `clusters`",
+                );
             }
         }
         let cidr = &vpn.client_cidr;
@@ -80,10 +80,11 @@ impl V<'_> {
                 format!("VPC `{}` is not defined", vpc.value),
                 "undefined VPC",
             );
-            match did_you_mean(&vpc.value, bp.vpcs.iter().map(|v| v.name.value.as_str())) {
-                Some(m) => p.help(format!("did you mean `{m}`?")),
-                None => p.help(otherwise.to_string()),
-            };
+            p.suggest(
+                &vpc.value,
+                bp.vpcs.iter().map(|v| v.name.value.as_str()),
+                otherwise.to_string(),
+            );
         }
     }
 

@@ -5,7 +5,7 @@ use super::names::{iam_arn, is_account_id, is_iam_name};
 use super::V;
 use crate::diag::Code;
 use crate::model::*;
-use crate::regions::{self, did_you_mean};
+use crate::regions;
 use airgap_catalog::k8s;
 
 /// EKS: "You can have a maximum of 50 taints per node group" (EKS user guide, node
@@ -51,10 +51,7 @@ impl V<'_> {
             format!("unknown {what} `{}`", s.value),
             format!("unknown {what}"),
         );
-        match did_you_mean(&s.value, known.iter().copied()) {
-            Some(m) => p.help(format!("did you mean `{m}`?")),
-            None => p.help(format!("known: {}", known.join(", "))),
-        };
+        p.suggest(&s.value, known.iter().copied(), format!("known: {}", known.join(", ")));
     }
 
     fn role_arn(&mut self, s: &Spanned<String>, what: &str, kinds: &[&str]) {

@@ -6,7 +6,7 @@ use super::names::{iam_arn, is_account_id, is_dns_label_like, is_iam_name, sanit
 use super::V;
 use crate::diag::Code;
 use crate::model::*;
-use crate::regions::{self, did_you_mean};
+use crate::regions;
 use crate::{API_VERSION, KIND};
 
 impl V<'_> {
@@ -55,10 +55,11 @@ impl V<'_> {
                 format!("unknown region `{}`", region.value),
                 "unknown region",
             );
-            match did_you_mean(&region.value, regions::REGIONS.iter().map(|r| r.0)) {
-                Some(m) => p.help(format!("did you mean `{m}`?")),
-                None => p.help("use an AWS commercial region code such as eu-central-1"),
-            };
+            p.suggest(
+                &region.value,
+                regions::REGIONS.iter().map(|r| r.0),
+                "use an AWS commercial region code such as eu-central-1",
+            );
         }
     }
 

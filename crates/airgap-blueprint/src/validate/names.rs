@@ -4,7 +4,6 @@
 use super::V;
 use crate::diag::Code;
 use crate::model::*;
-use crate::regions::did_you_mean;
 
 fn is_arn_partition(p: &str) -> bool {
     matches!(p, "aws" | "aws-cn" | "aws-us-gov")
@@ -91,13 +90,12 @@ impl V<'_> {
             format!("account `{}` is not defined", r.value),
             "undefined account",
         );
-        match did_you_mean(&r.value, names.iter().copied()) {
-            Some(m) => p.help(format!("did you mean `{m}`?")),
-            None if names.is_empty() => p.help("define it under `accounts`"),
-            None => {
-                p.help(format!("define it under `accounts`, or use one of: {}", names.join(", ")))
-            }
+        let otherwise = if names.is_empty() {
+            "define it under `accounts`".to_string()
+        } else {
+            format!("define it under `accounts`, or use one of: {}", names.join(", "))
         };
+        p.suggest(&r.value, names.iter().copied(), otherwise);
     }
 
     pub(super) fn references(&mut self, bp: &Blueprint) {
@@ -116,10 +114,11 @@ impl V<'_> {
                     format!("VPC `{}` is not defined", c.vpc.value),
                     "undefined VPC",
                 );
-                match did_you_mean(&c.vpc.value, bp.vpcs.iter().map(|v| v.name.value.as_str())) {
-                    Some(m) => p.help(format!("did you mean `{m}`?")),
-                    None => p.help("clusters run in a spoke VPC listed under `vpcs`"),
-                };
+                p.suggest(
+                    &c.vpc.value,
+                    bp.vpcs.iter().map(|v| v.name.value.as_str()),
+                    "clusters run in a spoke VPC listed under `vpcs`",
+                );
             }
         }
     }

@@ -190,10 +190,7 @@ impl V<'_> {
                     format!("VPC `{}` is not defined", v.value),
                     "undefined VPC",
                 );
-                match did_you_mean(&v.value, names()) {
-                    Some(m) => p.help(format!("did you mean `{m}`?")),
-                    None => p.help("central endpoints live in a VPC listed under `vpcs`"),
-                };
+                p.suggest(&v.value, names(), "central endpoints live in a VPC listed under `vpcs`");
             }
             Some(_) => {}
         }
@@ -217,13 +214,9 @@ impl V<'_> {
                 if regions::GATEWAY_SERVICES.contains(&s.value.as_str()) {
                     p.help("S3 and DynamoDB stay per VPC: their gateway endpoints are free and cannot be reached from another VPC");
                 } else {
-                    match did_you_mean(&s.value, regions::INTERFACE_SERVICES.iter().copied()) {
-                        Some(m) => p.help(format!("did you mean `{m}`?")),
-                        None => p.help(format!(
-                            "known interface services: {}",
-                            regions::INTERFACE_SERVICES.join(", ")
-                        )),
-                    };
+                    let known = regions::INTERFACE_SERVICES;
+                    let otherwise = format!("known interface services: {}", known.join(", "));
+                    p.suggest(&s.value, known.iter().copied(), otherwise);
                 }
                 continue;
             }
@@ -317,12 +310,8 @@ impl V<'_> {
                                 if kind == "gateway" { "interface" } else { "gateway" }
                             ));
                         } else {
-                            match did_you_mean(&s.value, known.iter().copied()) {
-                                Some(m) => p.help(format!("did you mean `{m}`?")),
-                                None => {
-                                    p.help(format!("known {kind} services: {}", known.join(", ")))
-                                }
-                            };
+                            let otherwise = format!("known {kind} services: {}", known.join(", "));
+                            p.suggest(&s.value, known.iter().copied(), otherwise);
                         }
                     }
                 }
