@@ -8,7 +8,7 @@ use crate::model::*;
 impl V<'_> {
     pub(super) fn access(&mut self, bp: &Blueprint) {
         if let Some(dns) = &bp.access.dns {
-            self.access_vpc(
+            self.defined_vpc(
                 bp,
                 &dns.vpc,
                 "the DNS endpoint lives in a spoke VPC listed under `vpcs`",
@@ -16,7 +16,11 @@ impl V<'_> {
         }
         self.private_link(bp);
         let Some(vpn) = &bp.access.vpn else { return };
-        self.access_vpc(bp, &vpn.vpc, "the VPN is associated with a spoke VPC listed under `vpcs`");
+        self.defined_vpc(
+            bp,
+            &vpn.vpc,
+            "the VPN is associated with a spoke VPC listed under `vpcs`",
+        );
         for c in &vpn.clusters {
             if self.ok(c) && !bp.clusters.iter().any(|k| k.name.value == c.value) {
                 let p = self.sink.report(
@@ -71,23 +75,6 @@ impl V<'_> {
         }
     }
 
-    /// `vpc` names a VPC of `vpcs`.
-    fn access_vpc(&mut self, bp: &Blueprint, vpc: &Spanned<String>, otherwise: &str) {
-        if self.ok(vpc) && bp.vpc(&vpc.value).is_none() {
-            let p = self.sink.report(
-                Code::UndefinedVpc,
-                vpc.span,
-                format!("VPC `{}` is not defined", vpc.value),
-                "undefined VPC",
-            );
-            p.suggest(
-                &vpc.value,
-                bp.vpcs.iter().map(|v| v.name.value.as_str()),
-                otherwise.to_string(),
-            );
-        }
-    }
-
     /// `access.privateLink`: names that fit the AWS names made of them, one load balancer
     /// each (made in a VPC, or named), and principals that are IAM ARNs.
     fn private_link(&mut self, bp: &Blueprint) {
@@ -127,9 +114,11 @@ impl V<'_> {
                 seen.push(name);
             }
             match (&p.vpc, &p.load_balancer_arn) {
-                (Some(v), None) => {
-                    self.access_vpc(bp, v, "the load balancer is made in a VPC listed under `vpcs`")
-                }
+                (Some(v), None) => self.defined_vpc(
+                    bp,
+                    v,
+                    "the load balancer is made in a VPC listed under `vpcs`",
+                ),
                 (None, Some(arn)) => self.load_balancer_arn(bp, arn),
                 (Some(v), Some(_)) => {
                     self.sink

@@ -107,19 +107,21 @@ impl V<'_> {
             self.undefined_account(bp, &r.account);
         }
         for c in &bp.clusters {
-            if self.ok(&c.vpc) && bp.vpc(&c.vpc.value).is_none() {
-                let p = self.sink.report(
+            self.defined_vpc(bp, &c.vpc, "clusters run in a spoke VPC listed under `vpcs`");
+        }
+    }
+
+    /// `vpc` names a VPC of `vpcs`; else `otherwise` says which one it should name.
+    pub(super) fn defined_vpc(&mut self, bp: &Blueprint, vpc: &Spanned<String>, otherwise: &str) {
+        if self.ok(vpc) && bp.vpc(&vpc.value).is_none() {
+            self.sink
+                .report(
                     Code::UndefinedVpc,
-                    c.vpc.span,
-                    format!("VPC `{}` is not defined", c.vpc.value),
+                    vpc.span,
+                    format!("VPC `{}` is not defined", vpc.value),
                     "undefined VPC",
-                );
-                p.suggest(
-                    &c.vpc.value,
-                    bp.vpcs.iter().map(|v| v.name.value.as_str()),
-                    "clusters run in a spoke VPC listed under `vpcs`",
-                );
-            }
+                )
+                .suggest(&vpc.value, bp.vpcs.iter().map(|v| v.name.value.as_str()), otherwise);
         }
     }
 

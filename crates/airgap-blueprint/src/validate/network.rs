@@ -6,7 +6,7 @@ use super::V;
 use crate::carve::{needed_addresses, prefix_for, Ipv4Net};
 use crate::diag::Code;
 use crate::model::*;
-use crate::regions::{self, did_you_mean};
+use crate::regions;
 
 impl V<'_> {
     fn check_vpc_cidr(&mut self, cidr: &Spanned<Ipv4Net>) -> bool {
@@ -183,16 +183,9 @@ impl V<'_> {
                         names().collect::<Vec<_>>().join(", ")
                     ));
             }
-            Some(v) if self.ok(v) && bp.vpc(&v.value).is_none() => {
-                let p = self.sink.report(
-                    Code::UndefinedVpc,
-                    v.span,
-                    format!("VPC `{}` is not defined", v.value),
-                    "undefined VPC",
-                );
-                p.suggest(&v.value, names(), "central endpoints live in a VPC listed under `vpcs`");
+            Some(v) => {
+                self.defined_vpc(bp, v, "central endpoints live in a VPC listed under `vpcs`")
             }
-            Some(_) => {}
         }
         let mut seen: Vec<&Spanned<String>> = Vec::new();
         for s in &layout.services {
