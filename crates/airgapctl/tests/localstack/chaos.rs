@@ -219,14 +219,21 @@ async fn cycle(ls: &LocalStack, cli: &Cli, accounts: &[&Account], env: &str, wha
     empty(&census_all(ls, accounts, env).await, what);
 }
 
-/// Three fresh accounts on the fast time model with AWS's real EC2 buckets.
-async fn real_buckets(ls: &LocalStack) -> (Account, Account, Account) {
-    let [net, shared, work] = ls.account_set().await.expect("accounts");
-    for a in [&net, &shared, &work] {
+/// Three fresh accounts on the fast time model with AWS's real EC2 buckets, the env
+/// `<prefix>-<id>` with the hub-spoke blueprint over them, and a CLI that skips verify: the
+/// extra spokes the tests add carry no endpoint policies (verify refuses them), and these
+/// tests are about rate limits, not the air gap.
+async fn real_buckets(ls: &LocalStack, prefix: &str) -> ([Account; 3], String, Cli, String) {
+    let accounts = ls.account_set().await.expect("accounts");
+    for a in &accounts {
         ls.set_time_scale(a, SCALE).await.unwrap();
         ls.set_rate_scale(a, 1.0).await.unwrap();
     }
-    (net, shared, work)
+    let env = format!("{prefix}-{}", &accounts[0].id()[..6]);
+    let cli =
+        Cli::new(BIN, &format!("chaos-{prefix}"), ls.endpoint()).env("AIRGAP_SKIP_VERIFY", "1");
+    let text = blueprint(&env, accounts.each_ref().map(Account::id));
+    (accounts, env, cli, text)
 }
 
 /// AWS's real EC2 buckets (per API: 100 reads, 20 a second; 50 writes, 5 a second) under
@@ -236,14 +243,9 @@ async fn real_buckets(ls: &LocalStack) -> (Account, Account, Account) {
 #[tokio::test(flavor = "multi_thread")]
 async fn hub_spoke_converges_against_real_ec2_rate_limits() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, shared, work) = real_buckets(&ls).await;
-    let accounts = [&net, &shared, &work];
-    let env = format!("limits-{}", &net.id()[..6]);
-    // The extra spokes carry no endpoint policies (verify refuses them): this is about
-    // rate limits, not the air gap.
-    let cli = Cli::new(BIN, "chaos-limits", ls.endpoint()).env("AIRGAP_SKIP_VERIFY", "1");
-    let text = with_spokes(&blueprint(&env, [net.id(), shared.id(), work.id()]), 6);
-    cli.write("bp.yaml", &text);
+    let (accounts, env, cli, text) = real_buckets(&ls, "limits").await;
+    let accounts = accounts.each_ref();
+    cli.write("bp.yaml", &with_spokes(&text, 6));
     cycle(&ls, &cli, &accounts, &env, "real EC2 limits").await;
     let mut refused = 0;
     for a in accounts {
@@ -265,13 +267,8 @@ async fn hub_spoke_converges_against_real_ec2_rate_limits() {
 #[tokio::test(flavor = "multi_thread")]
 async fn airgapctls_limiter_keeps_under_real_ec2_limits() {
     let ls = LocalStack::connect().await.expect("LocalStack");
-    let (net, shared, work) = real_buckets(&ls).await;
-    let accounts = [&net, &shared, &work];
-    let env = format!("paced-{}", &net.id()[..6]);
-    // The extra spokes carry no endpoint policies (verify refuses them): this is about
-    // rate limits, not the air gap.
-    let cli = Cli::new(BIN, "chaos-paced", ls.endpoint()).env("AIRGAP_SKIP_VERIFY", "1");
-    let text = blueprint(&env, [net.id(), shared.id(), work.id()]);
+    let (accounts, env, cli, text) = real_buckets(&ls, "paced").await;
+    let accounts = accounts.each_ref();
     cli.write("bp.yaml", &with_spokes_of(&text, 8, "[]"));
     let want = declared(&cli).await;
     let apply = run_at(&cli, &["apply", "-f", "bp.yaml", "--auto-approve"], "1").await;

@@ -602,44 +602,14 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
 async fn sweep(conf: &SdkConfig, a: &Account) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let ec2 = aws_sdk_ec2::Client::new(conf);
     let mut left = Vec::new();
-    let mut found = |kind: &str, tags: HashMap<String, String>, live: bool| {
-        if let Some(id) = node_of(&tags).filter(|_| live) {
+    // Kept while their state (for the kinds that have one) is not `deleted`: one being
+    // deleted is still there.
+    crate::support::census::ec2_tagged(&ec2, ENV, |kind, tags, state| {
+        if let Some(id) = tags.get("airgap:id").filter(|_| state.as_deref() != Some("deleted")) {
             left.push(format!("{a}: {kind} {id}"));
         }
-    };
-    // Each EC2 kind's tagged items, kept while their state (for the kinds that have one)
-    // is not `deleted`: deleted NAT gateways, endpoints and gateways stay listed a while.
-    macro_rules! tagged {
-        ($kind:literal, $call:ident, $list:ident, $filter:ident $(, $state:ident)?) => {
-            for x in ec2.$call().$filter(env_tag_filter()).send().await?.$list() {
-                let live = true $(&& !x.$state().is_some_and(|s| s.as_str().eq_ignore_ascii_case("deleted")))?;
-                found($kind, ec2_tags(x.tags()), live);
-            }
-        };
-    }
-    tagged!("vpc", describe_vpcs, vpcs, filters);
-    tagged!("subnet", describe_subnets, subnets, filters);
-    tagged!("route-table", describe_route_tables, route_tables, filters);
-    tagged!("internet-gateway", describe_internet_gateways, internet_gateways, filters);
-    tagged!("security-group", describe_security_groups, security_groups, filters);
-    tagged!("elastic-ip", describe_addresses, addresses, filters);
-    tagged!("nat-gateway", describe_nat_gateways, nat_gateways, filter, state);
-    tagged!("vpc-endpoint", describe_vpc_endpoints, vpc_endpoints, filters, state);
-    tagged!("transit-gateway", describe_transit_gateways, transit_gateways, filters, state);
-    tagged!(
-        "tgw-attachment",
-        describe_transit_gateway_attachments,
-        transit_gateway_attachments,
-        filters,
-        state
-    );
-    tagged!(
-        "tgw-route-table",
-        describe_transit_gateway_route_tables,
-        transit_gateway_route_tables,
-        filters,
-        state
-    );
+    })
+    .await?;
 
     // The accounts are the test's own: anything of these services is left over.
     let mut other = Vec::new();
@@ -668,13 +638,15 @@ async fn sweep(conf: &SdkConfig, a: &Account) -> Result<Vec<String>, Box<dyn std
         .await?
         .resource_shares()
     {
-        let tags = sh
+        let tags: HashMap<String, String> = sh
             .tags()
             .iter()
             .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
             .collect();
         let st = sh.status().map_or("", |s| s.as_str());
-        found("ram-share", tags, st != "DELETED" && st != "DELETING");
+        if let Some(id) = node_of(&tags).filter(|_| st != "DELETED" && st != "DELETING") {
+            left.push(format!("{a}: ram-share {id}"));
+        }
     }
     left.extend(other);
     Ok(left)

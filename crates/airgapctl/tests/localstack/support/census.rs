@@ -58,63 +58,61 @@ fn live(state: Option<&str>) -> bool {
     !matches!(state.map(str::to_ascii_lowercase).as_deref(), Some("deleted" | "deleting"))
 }
 
+/// Every EC2 resource of the kinds airgapctl makes that carries `env`'s tag: `found` gets
+/// its kind, its tags and, for the kinds that have one, its state in lower case (AWS lists
+/// deleted NAT gateways, endpoints and transit gateway resources a while longer).
+pub async fn ec2_tagged(
+    ec2: &aws_sdk_ec2::Client,
+    env: &str,
+    mut found: impl FnMut(&'static str, Tags, Option<String>),
+) -> Result<(), Box<dyn std::error::Error>> {
+    let f = || Filter::builder().name("tag:airgap:env").values(env).build();
+    macro_rules! tagged {
+        ($kind:literal, $call:ident, $list:ident, $filter:ident $(, $state:ident)?) => {
+            for x in ec2.$call().$filter(f()).send().await?.$list() {
+                let state = None $(.or(x.$state().map(|s| s.as_str().to_ascii_lowercase())))?;
+                found($kind, ec2_tags(x.tags()), state);
+            }
+        };
+    }
+    tagged!("vpc", describe_vpcs, vpcs, filters);
+    tagged!("subnet", describe_subnets, subnets, filters);
+    tagged!("route-table", describe_route_tables, route_tables, filters);
+    tagged!("internet-gateway", describe_internet_gateways, internet_gateways, filters);
+    tagged!("security-group", describe_security_groups, security_groups, filters);
+    tagged!("elastic-ip", describe_addresses, addresses, filters);
+    tagged!("nat-gateway", describe_nat_gateways, nat_gateways, filter, state);
+    tagged!("vpc-endpoint", describe_vpc_endpoints, vpc_endpoints, filters, state);
+    tagged!("transit-gateway", describe_transit_gateways, transit_gateways, filters, state);
+    tagged!(
+        "tgw-attachment",
+        describe_transit_gateway_attachments,
+        transit_gateway_attachments,
+        filters,
+        state
+    );
+    tagged!(
+        "tgw-route-table",
+        describe_transit_gateway_route_tables,
+        transit_gateway_route_tables,
+        filters,
+        state
+    );
+    tagged!("launch-template", describe_launch_templates, launch_templates, filters);
+    tagged!("flow-log", describe_flow_logs, flow_logs, filter);
+    Ok(())
+}
+
 /// The census of `env` in the account `conf` reaches.
 pub async fn census(conf: &SdkConfig, env: &str) -> Result<Census, Box<dyn std::error::Error>> {
     let mut c = Count { env, counts: Census::new() };
-    let f = || Filter::builder().name("tag:airgap:env").values(env).build();
-
     let ec2 = aws_sdk_ec2::Client::new(conf);
-    for v in ec2.describe_vpcs().filters(f()).send().await?.vpcs() {
-        c.add("vpc", &ec2_tags(v.tags()));
-    }
-    for s in ec2.describe_subnets().filters(f()).send().await?.subnets() {
-        c.add("subnet", &ec2_tags(s.tags()));
-    }
-    for t in ec2.describe_route_tables().filters(f()).send().await?.route_tables() {
-        c.add("route-table", &ec2_tags(t.tags()));
-    }
-    for g in ec2.describe_internet_gateways().filters(f()).send().await?.internet_gateways() {
-        c.add("internet-gateway", &ec2_tags(g.tags()));
-    }
-    for g in ec2.describe_security_groups().filters(f()).send().await?.security_groups() {
-        c.add("security-group", &ec2_tags(g.tags()));
-    }
-    for e in ec2.describe_addresses().filters(f()).send().await?.addresses() {
-        c.add("elastic-ip", &ec2_tags(e.tags()));
-    }
-    for n in ec2.describe_nat_gateways().filter(f()).send().await?.nat_gateways() {
-        if live(n.state().map(|s| s.as_str())) {
-            c.add("nat-gateway", &ec2_tags(n.tags()));
+    ec2_tagged(&ec2, env, |kind, tags, state| {
+        if live(state.as_deref()) {
+            c.add(kind, &tags)
         }
-    }
-    for e in ec2.describe_vpc_endpoints().filters(f()).send().await?.vpc_endpoints() {
-        if live(e.state().map(|s| s.as_str())) {
-            c.add("vpc-endpoint", &ec2_tags(e.tags()));
-        }
-    }
-    for t in ec2.describe_transit_gateways().filters(f()).send().await?.transit_gateways() {
-        if live(t.state().map(|s| s.as_str())) {
-            c.add("transit-gateway", &ec2_tags(t.tags()));
-        }
-    }
-    let atts = ec2.describe_transit_gateway_attachments().filters(f()).send().await?;
-    for t in atts.transit_gateway_attachments() {
-        if live(t.state().map(|s| s.as_str())) {
-            c.add("tgw-attachment", &ec2_tags(t.tags()));
-        }
-    }
-    let rts = ec2.describe_transit_gateway_route_tables().filters(f()).send().await?;
-    for t in rts.transit_gateway_route_tables() {
-        if live(t.state().map(|s| s.as_str())) {
-            c.add("tgw-route-table", &ec2_tags(t.tags()));
-        }
-    }
-    for t in ec2.describe_launch_templates().filters(f()).send().await?.launch_templates() {
-        c.add("launch-template", &ec2_tags(t.tags()));
-    }
-    for l in ec2.describe_flow_logs().filter(f()).send().await?.flow_logs() {
-        c.add("flow-log", &ec2_tags(l.tags()));
-    }
+    })
+    .await?;
 
     let ram = aws_sdk_ram::Client::new(conf);
     let shares = ram
