@@ -402,43 +402,7 @@ async fn check_swept(conf: &aws_types::SdkConfig) -> TestResult {
             .any(|a| a.alias_name().is_some_and(|n| n.starts_with("alias/airgap/"))),
         "aliases left: {aliases:?}"
     );
-    let env = || tag_filter("airgap:env", ENV);
-    let mut left: Vec<String> = Vec::new();
-    let o = ec2.describe_vpcs().filters(env()).send().await?;
-    left.extend(o.vpcs().iter().filter_map(|x| x.vpc_id().map(str::to_string)));
-    let o = ec2.describe_subnets().filters(env()).send().await?;
-    left.extend(o.subnets().iter().filter_map(|x| x.subnet_id().map(str::to_string)));
-    let o = ec2.describe_security_groups().filters(env()).send().await?;
-    left.extend(o.security_groups().iter().filter_map(|x| x.group_id().map(str::to_string)));
-    let o = ec2.describe_route_tables().filters(env()).send().await?;
-    left.extend(o.route_tables().iter().filter_map(|x| x.route_table_id().map(str::to_string)));
-    let o = ec2.describe_internet_gateways().filters(env()).send().await?;
-    left.extend(
-        o.internet_gateways().iter().filter_map(|x| x.internet_gateway_id().map(str::to_string)),
-    );
-    let o = ec2.describe_addresses().filters(env()).send().await?;
-    left.extend(o.addresses().iter().filter_map(|x| x.allocation_id().map(str::to_string)));
-    let o = ec2.describe_nat_gateways().filter(env()).send().await?;
-    left.extend(
-        o.nat_gateways()
-            .iter()
-            .filter(|x| x.state().map(|s| s.as_str()) != Some("deleted"))
-            .filter_map(|x| x.nat_gateway_id().map(str::to_string)),
-    );
-    let o = ec2.describe_vpc_endpoints().filters(env()).send().await?;
-    left.extend(
-        o.vpc_endpoints()
-            .iter()
-            .filter(|x| x.state().is_none_or(|s| !s.as_str().eq_ignore_ascii_case("deleted")))
-            .filter_map(|x| x.vpc_endpoint_id().map(str::to_string)),
-    );
-    let o = ec2.describe_transit_gateways().filters(env()).send().await?;
-    left.extend(
-        o.transit_gateways()
-            .iter()
-            .filter(|x| x.state().map(|s| s.as_str()) != Some("deleted"))
-            .filter_map(|x| x.transit_gateway_id().map(str::to_string)),
-    );
+    let left = crate::support::census::ec2_left(&ec2, ENV).await?;
     assert!(left.is_empty(), "EC2 resources left: {left:?}");
     Ok(())
 }

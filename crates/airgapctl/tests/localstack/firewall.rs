@@ -601,15 +601,11 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
 /// What the env still has in one account, kind by kind.
 async fn sweep(conf: &SdkConfig, a: &Account) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let ec2 = aws_sdk_ec2::Client::new(conf);
-    let mut left = Vec::new();
-    // Kept while their state (for the kinds that have one) is not `deleted`: one being
-    // deleted is still there.
-    crate::support::census::ec2_tagged(&ec2, ENV, |kind, tags, state| {
-        if let Some(id) = tags.get("airgap:id").filter(|_| state.as_deref() != Some("deleted")) {
-            left.push(format!("{a}: {kind} {id}"));
-        }
-    })
-    .await?;
+    let mut left: Vec<String> = crate::support::census::ec2_left(&ec2, ENV)
+        .await?
+        .into_iter()
+        .map(|k| format!("{a}: {k}"))
+        .collect();
 
     // The accounts are the test's own: anything of these services is left over.
     let mut other = Vec::new();

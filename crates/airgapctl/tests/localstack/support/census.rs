@@ -60,7 +60,10 @@ fn live(state: Option<&str>) -> bool {
 
 /// Every EC2 resource of the kinds airgapctl makes that carries `env`'s tag: `found` gets
 /// its kind, its tags and, for the kinds that have one, its state in lower case (AWS lists
-/// deleted NAT gateways, endpoints and transit gateway resources a while longer).
+/// deleted NAT gateways, endpoints and transit gateway resources a while longer). The tag
+/// is checked on what comes back, not only asked of the filter: whether AWS applies a tag
+/// filter to DescribeTransitGatewayRouteTables is not documented, and the emulator ignores
+/// it (docs/emulator-fidelity.md).
 pub async fn ec2_tagged(
     ec2: &aws_sdk_ec2::Client,
     env: &str,
@@ -71,7 +74,10 @@ pub async fn ec2_tagged(
         ($kind:literal, $call:ident, $list:ident, $filter:ident $(, $state:ident)?) => {
             for x in ec2.$call().$filter(f()).send().await?.$list() {
                 let state = None $(.or(x.$state().map(|s| s.as_str().to_ascii_lowercase())))?;
-                found($kind, ec2_tags(x.tags()), state);
+                let tags = ec2_tags(x.tags());
+                if tags.get("airgap:env").map(String::as_str) == Some(env) {
+                    found($kind, tags, state);
+                }
             }
         };
     }
@@ -101,6 +107,23 @@ pub async fn ec2_tagged(
     tagged!("launch-template", describe_launch_templates, launch_templates, filters);
     tagged!("flow-log", describe_flow_logs, flow_logs, filter);
     Ok(())
+}
+
+/// What [`ec2_tagged`] finds of `env` that is not deleted (one being deleted is still
+/// there), as `kind airgap:id`.
+pub async fn ec2_left(
+    ec2: &aws_sdk_ec2::Client,
+    env: &str,
+) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut left = Vec::new();
+    ec2_tagged(ec2, env, |kind, tags, state| {
+        if state.as_deref() != Some("deleted") {
+            let id = tags.get("airgap:id").map_or("(no airgap:id)", String::as_str);
+            left.push(format!("{kind} {id}"));
+        }
+    })
+    .await?;
+    Ok(left)
 }
 
 /// The census of `env` in the account `conf` reaches.
