@@ -171,6 +171,20 @@ def _tags_match(tags, filters):
     return True
 
 
+def _association_of(att, item):
+    """The `Association` of a described attachment, from the route tables' own lists.
+    moto renders one for every available attachment from a field the extension clears
+    when there is none (an empty table id, `associated`); botocore ec2
+    TransitGatewayAttachmentAssociation names "the ID of the route table for the transit
+    gateway", so an attachment associated with no table has no association to show."""
+    tables = att.ec2_backend.transit_gateways_route_tables.values()
+    table = next((t for t in tables if att.id in t.route_table_associations), None)
+    if table is None:
+        item.pop("Association", None)
+    else:
+        item["Association"] = {"TransitGatewayRouteTableId": table.id, "State": "associated"}
+
+
 def _tgw_route_table(context, rt_id):
     be = ec2_share.backend(context.account_id, context.region)
     rt = be.transit_gateways_route_tables.get(rt_id)
@@ -456,6 +470,21 @@ class AirgapEc2Provider(Ec2Provider):
         result = super().create_transit_gateway(context, request)
         be = ec2_share.backend(context.account_id, context.region)
         tgw = be.transit_gateways[result["TransitGateway"]["TransitGatewayId"]]
+        # botocore ec2 TransitGatewayOptions.DefaultRouteTableAssociation: "Either
+        # defaultRouteTableAssociation or defaultRouteTablePropagation must be set to enable
+        # for Amazon Web Services Transit Gateway to create the default transit gateway
+        # route table." moto makes one whatever the options: with both disabled it is taken
+        # out of the backend (and the options), and kept on the gateway only for moto's
+        # attachment code, which `_create_beside_dead` lends it to.
+        if "enable" not in (
+            tgw.options.get("DefaultRouteTableAssociation"),
+            tgw.options.get("DefaultRouteTablePropagation"),
+        ):
+            with LOCK:
+                be.transit_gateways_route_tables.pop(tgw.default_route_table.id, None)
+                for key in ("AssociationDefaultRouteTableId", "PropagationDefaultRouteTableId"):
+                    tgw.options.pop(key, None)
+                    result["TransitGateway"].get("Options", {}).pop(key, None)
         if timing.delay("transit-gateway", "create") > 0:
             tgw.state = "pending"
             result["TransitGateway"]["State"] = "pending"
@@ -653,10 +682,22 @@ class AirgapEc2Provider(Ec2Provider):
             }
             for k in dead:
                 del be.transit_gateway_attachments[k]
+            # moto associates the new attachment with the gateway's default route table;
+            # a gateway without one (see `create_transit_gateway`) lends moto the table it
+            # was made with for the call, and `_default_links_only_if_enabled` undoes the
+            # association.
+            tgw = be.transit_gateways.get(tgw_id)
+            lent = getattr(tgw, "default_route_table", None)
+            if lent is not None and lent.id in be.transit_gateways_route_tables:
+                lent = None
+            if lent is not None:
+                be.transit_gateways_route_tables[lent.id] = lent
             try:
                 return call_moto(context)
             finally:
                 be.transit_gateway_attachments.update(dead)
+                if lent is not None:
+                    be.transit_gateways_route_tables.pop(lent.id, None)
 
     def _create_cross_account_attachment(self, context, request, be, tgw):
         vpc_id = request["VpcId"]
@@ -810,6 +851,7 @@ class AirgapEc2Provider(Ec2Provider):
             if att is not None:
                 item["TransitGatewayOwnerId"] = att.ec2_backend.account_id
                 item["ResourceOwnerId"] = att.resource_owner_id
+                _association_of(att, item)
         return result
 
     # ---- TGW route table links -------------------------------------------------------

@@ -287,21 +287,51 @@ def test_an_attachment_gets_default_links_only_when_its_gateway_enables_them(acc
     from conftest import make_network
 
     ec2 = account.client("ec2")
-    for n, (options, linked) in enumerate([({}, True), (NO_DEFAULT_LINKS, False)]):
-        tgw = ec2.create_transit_gateway(Options=options)["TransitGateway"]
-        default_rt = tgw["Options"]["AssociationDefaultRouteTableId"]
-        vpc, subnets = make_network(ec2, cidr=f"10.{87 + n}.0.0/16")
-        att = ec2.create_transit_gateway_vpc_attachment(
-            TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets
-        )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
-        assoc = ec2.get_transit_gateway_route_table_associations(
-            TransitGatewayRouteTableId=default_rt
-        )["Associations"]
-        props = ec2.get_transit_gateway_route_table_propagations(
-            TransitGatewayRouteTableId=default_rt
-        )["TransitGatewayRouteTablePropagations"]
-        assert [a["TransitGatewayAttachmentId"] for a in assoc] == ([att] if linked else [])
-        assert [p["TransitGatewayAttachmentId"] for p in props] == ([att] if linked else [])
+    tgw = ec2.create_transit_gateway()["TransitGateway"]
+    default_rt = tgw["Options"]["AssociationDefaultRouteTableId"]
+    vpc, subnets = make_network(ec2, cidr="10.87.0.0/16")
+    att = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    assoc = ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=default_rt)[
+        "Associations"
+    ]
+    props = ec2.get_transit_gateway_route_table_propagations(
+        TransitGatewayRouteTableId=default_rt
+    )["TransitGatewayRouteTablePropagations"]
+    assert [a["TransitGatewayAttachmentId"] for a in assoc] == [att]
+    assert [p["TransitGatewayAttachmentId"] for p in props] == [att]
+
+
+def test_a_gateway_without_default_links_has_no_default_route_table(account):
+    """botocore ec2 TransitGatewayOptions.DefaultRouteTableAssociation: "Either
+    defaultRouteTableAssociation or defaultRouteTablePropagation must be set to enable for
+    Amazon Web Services Transit Gateway to create the default transit gateway route
+    table." moto made one for every gateway; an attachment then has no association."""
+    from conftest import make_network
+
+    ec2 = account.client("ec2")
+    tgw = ec2.create_transit_gateway(Options=NO_DEFAULT_LINKS)["TransitGateway"]
+    tgw_id = tgw["TransitGatewayId"]
+    described = ec2.describe_transit_gateways(TransitGatewayIds=[tgw_id])["TransitGateways"][0]
+    for options in (tgw["Options"], described["Options"]):
+        assert "AssociationDefaultRouteTableId" not in options
+        assert "PropagationDefaultRouteTableId" not in options
+    of_gateway = [{"Name": "transit-gateway-id", "Values": [tgw_id]}]
+    tables = ec2.describe_transit_gateway_route_tables(Filters=of_gateway)
+    assert tables["TransitGatewayRouteTables"] == []
+    vpc, subnets = make_network(ec2, cidr="10.88.0.0/16")
+    att = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw_id, VpcId=vpc, SubnetIds=subnets
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    got = ec2.describe_transit_gateway_attachments(TransitGatewayAttachmentIds=[att])
+    assert "Association" not in got["TransitGatewayAttachments"][0]
+    # A table of its own is the only kind it has.
+    own = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw_id)
+    tables = ec2.describe_transit_gateway_route_tables(Filters=of_gateway)
+    assert [t["TransitGatewayRouteTableId"] for t in tables["TransitGatewayRouteTables"]] == [
+        own["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
+    ]
 
 
 def test_an_attachments_interfaces_hold_its_subnets_until_it_is_deleted(account):
