@@ -124,7 +124,7 @@ impl Kind for LogGroupKind {
             // Compared as they are: the update reports why they do not read.
             Err(_) => desired.clone(),
         };
-        Diff::compute(&desired, &observed.attrs, self.facts().replace_fields)
+        self.facts().diff(&desired, &observed.attrs)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {

@@ -107,6 +107,14 @@ impl KindFacts {
         }
         a
     }
+
+    /// What differs between `desired` (as the kind compares it) and the attributes
+    /// observe reported: the [`Self::unordered`] lists as sets, and which changes the
+    /// [`Self::replace_fields`] make replacements. Every kind's diff goes through here, so
+    /// a fact added to the entry holds for the kind whatever else its diff does.
+    pub fn diff(&self, desired: &Attrs, observed: &Attrs) -> Diff {
+        Diff::compute(&self.comparable(desired), observed, self.replace_fields)
+    }
 }
 
 /// A resource found by observe, mapped back to its node through the `airgap:id` tag.
@@ -307,8 +315,7 @@ pub trait Kind: Send + Sync + 'static {
     /// Pure comparison; the default compares every desired field, the unordered lists
     /// as sets.
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-        let facts = self.facts();
-        Diff::compute(&facts.comparable(desired), &observed.attrs, facts.replace_fields)
+        self.facts().diff(desired, &observed.attrs)
     }
 
     /// Every resource of this kind in `scope` that carries the env tag, in as few

@@ -155,10 +155,10 @@ async fn observe(
     }))
 }
 
-/// Desired attributes in observe's form: id lists as sets, the policy canonical. No
-/// policy in the blueprint means the default one, so a policy set outside is drift.
-fn comparable(facts: &airgap_engine::KindFacts, desired: &Attrs, observed: &Attrs) -> Attrs {
-    let mut d = facts.comparable(desired);
+/// Desired attributes with the policy in observe's form: canonical. No policy in the
+/// blueprint means the default one, so a policy set outside is drift.
+fn comparable(desired: &Attrs, observed: &Attrs) -> Attrs {
+    let mut d = desired.clone();
     match d.get("policy") {
         Some(Value::Str(p)) => {
             let c = observed_policy(p);
@@ -327,14 +327,8 @@ macro_rules! endpoint_kind {
             kind_meta!($name);
 
             fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
-                with_tag_drift(
-                    Diff::compute(
-                        &comparable(self.facts(), desired, &observed.attrs),
-                        &observed.attrs,
-                        self.facts().replace_fields,
-                    ),
-                    observed,
-                )
+                let want = comparable(desired, &observed.attrs);
+                with_tag_drift(self.facts().diff(&want, &observed.attrs), observed)
             }
 
             async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
@@ -399,19 +393,12 @@ mod tests {
         // The default, as LocalStack (no version) or AWS (2008-10-17) writes it: no drift.
         for default in [policy("*"), Value::str(DEFAULT_POLICY)] {
             let o = observed(default);
-            assert_eq!(
-                comparable(&airgap_catalog::VPC_ENDPOINT_GATEWAY, &desired, &o)["policy"],
-                o["policy"]
-            );
+            assert_eq!(comparable(&desired, &o)["policy"], o["policy"]);
         }
         // A policy set outside airgapctl is drift.
         let o = observed(policy("s3:GetObject"));
-        assert_ne!(
-            comparable(&airgap_catalog::VPC_ENDPOINT_GATEWAY, &desired, &o)["policy"],
-            o["policy"]
-        );
+        assert_ne!(comparable(&desired, &o)["policy"], o["policy"]);
         // Endpoints whose service has no policy are left alone.
-        assert!(!comparable(&airgap_catalog::VPC_ENDPOINT_GATEWAY, &desired, &desired)
-            .contains_key("policy"));
+        assert!(!comparable(&desired, &desired).contains_key("policy"));
     }
 }

@@ -101,7 +101,7 @@ impl Kind for LaunchTemplate {
             .to_attrs(),
             Err(_) => desired.clone(),
         };
-        Diff::compute(&want, &observed.attrs, self.facts().replace_fields)
+        self.facts().diff(&want, &observed.attrs)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {

@@ -231,15 +231,7 @@ macro_rules! diff_with_tag_drift {
             desired: &airgap_engine::Attrs,
             observed: &airgap_engine::Observed,
         ) -> airgap_engine::Diff {
-            let facts = self.facts();
-            $crate::kit::with_tag_drift(
-                airgap_engine::Diff::compute(
-                    &facts.comparable(desired),
-                    &observed.attrs,
-                    facts.replace_fields,
-                ),
-                observed,
-            )
+            $crate::kit::with_tag_drift(self.facts().diff(desired, &observed.attrs), observed)
         }
     };
 }

@@ -138,7 +138,7 @@ impl Kind for EksCluster {
         let want = EksClusterSpec::from_attrs(desired)
             .map(|d| d.sorted().to_attrs())
             .unwrap_or_else(|_| desired.clone());
-        let mut d = Diff::compute(&want, &observed.attrs, self.facts().replace_fields);
+        let mut d = self.facts().diff(&want, &observed.attrs);
         // A secrets key can be added in place, never changed.
         for ch in &mut d.changes {
             if ch.field == "secretsKey" && ch.old.is_some() {

@@ -183,7 +183,7 @@ impl Kind for EksNodegroup {
             (Ok(d), Ok(o)) => d.comparable(&o).to_attrs(),
             _ => desired.clone(),
         };
-        Diff::compute(&want, &observed.attrs, self.facts().replace_fields)
+        self.facts().diff(&want, &observed.attrs)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {

@@ -184,11 +184,7 @@ impl Kind for Firewall {
 
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         with_tag_drift(
-            Diff::compute(
-                &with_unlogged(self.facts().comparable(desired)),
-                &observed.attrs,
-                self.facts().replace_fields,
-            ),
+            self.facts().diff(&with_unlogged(desired.clone()), &observed.attrs),
             observed,
         )
     }

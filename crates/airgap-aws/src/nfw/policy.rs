@@ -88,10 +88,7 @@ impl Kind for NfwPolicy {
         // then reports why they do not read.
         let desired = NfwPolicySpec::from_attrs(desired)
             .map_or_else(|_| desired.clone(), |s| policy_comparable(s).to_attrs());
-        with_tag_drift(
-            Diff::compute(&desired, &observed.attrs, self.facts().replace_fields),
-            observed,
-        )
+        with_tag_drift(self.facts().diff(&desired, &observed.attrs), observed)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {

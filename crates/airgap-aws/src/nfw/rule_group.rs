@@ -162,13 +162,10 @@ impl Kind for NfwRuleGroup {
         // Attributes that are not a rule group's spec are compared as they are: the
         // update then reports why they do not read.
         let Ok(spec) = NfwRuleGroupSpec::from_attrs(desired) else {
-            return Diff::compute(desired, &observed.attrs, self.facts().replace_fields);
+            return self.facts().diff(desired, &observed.attrs);
         };
-        let mut diff = Diff::compute(
-            &rule_group_comparable(spec.clone()).to_attrs(),
-            &observed.attrs,
-            self.facts().replace_fields,
-        );
+        let want = rule_group_comparable(spec.clone()).to_attrs();
+        let mut diff = self.facts().diff(&want, &observed.attrs);
         // Capacity is not declared; it matters only once the rules outgrow it.
         if let Some(Value::Int(have)) = observed.attrs.get("capacity") {
             if needed_capacity(&spec) > *have {

@@ -138,7 +138,7 @@ impl Kind for LoadBalancer {
             }
             Err(_) => desired.clone(),
         };
-        Diff::compute(&d, &observed.attrs, self.facts().replace_fields)
+        self.facts().diff(&d, &observed.attrs)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {

@@ -199,7 +199,7 @@ impl Kind for HostedZone {
             d.remove(k);
             o.remove(k);
         }
-        Diff::compute(&d, &o, self.facts().replace_fields)
+        self.facts().diff(&d, &o)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {

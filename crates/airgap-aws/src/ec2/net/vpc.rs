@@ -28,7 +28,7 @@ impl Kind for Vpc {
     fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
         let mut d = desired.clone();
         d.retain(|k, _| k == "cidr");
-        Diff::compute(&d, &observed.attrs, self.facts().replace_fields)
+        self.facts().diff(&d, &observed.attrs)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
