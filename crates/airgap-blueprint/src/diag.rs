@@ -516,7 +516,6 @@ impl Problem {
         self
     }
 
-    /// In-place help, for use on [`Sink::report`]'s result.
     /// The hint for a value that is none of `known`: the one it looks like a typo of
     /// ("did you mean `x`?"), else `otherwise`.
     pub(crate) fn suggest<'a>(
@@ -531,6 +530,7 @@ impl Problem {
         }
     }
 
+    /// In-place help, for use on [`Sink::report`]'s result.
     pub(crate) fn help(&mut self, help: impl Into<String>) -> &mut Self {
         self.help = Some(bounded(help));
         self

@@ -22,15 +22,19 @@ pub(crate) fn ours(
     {
         return Ok(());
     }
-    Err(KindError::fatal(
+    let found = format!("airgap:env={:?}, airgap:id={:?}", t.get(tags::ENV), t.get(tags::ID));
+    Err(not_ours(code, what, node, &found))
+}
+
+/// The refusal (fatal `code`) of a create whose name `what` holds is taken by something
+/// that is not this node's; `found` says what it is instead. Only the user can resolve it.
+pub(crate) fn not_ours(code: &str, what: &str, node: &Resolved, found: &str) -> KindError {
+    KindError::fatal(
         code,
         format!(
-            "{what} exists but is not {} of env {} (airgap:env={:?}, airgap:id={:?}); \
-             rename it in the blueprint or remove it",
-            node.id,
-            node.env,
-            t.get(tags::ENV),
-            t.get(tags::ID)
+            "{what} exists but is not {} of env {} ({found}); rename it in the blueprint or \
+             remove it",
+            node.id, node.env
         ),
-    ))
+    )
 }

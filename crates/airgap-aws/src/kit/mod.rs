@@ -19,7 +19,7 @@ mod calls;
 mod fresh;
 mod lookup;
 mod sets;
-pub(crate) use adopt::ours;
+pub(crate) use adopt::{not_ours, ours};
 pub(crate) use calls::{
     by_state, call_unless_already, changes, lookup, page_items, ready_when_available, settled,
     tag_map, unless_done,

@@ -53,7 +53,7 @@ fn elb_tag_list(env: &str, id: &str) -> Vec<aws_sdk_elasticloadbalancingv2::type
 /// A create's failure. ELBv2 names are unique per account and region, and a create with
 /// a name in use and other settings fails with `duplicate` (CreateLoadBalancer:
 /// DuplicateLoadBalancerName, CreateTargetGroup: DuplicateTargetGroupName; the same
-/// settings answer the existing one): not the environment's to take, so the user decides.
+/// settings answer the existing one): not the environment's to take ([`crate::kit::not_ours`]).
 fn create_failed<E>(
     e: aws_sdk_elasticloadbalancingv2::error::SdkError<E>,
     duplicate: &str,
@@ -67,13 +67,8 @@ where
     if crate::errors::code_of(&e) != Some(duplicate) {
         return classify(e);
     }
-    KindError::fatal(
-        duplicate,
-        format!(
-            "{what} named {name} with other settings exists: it is not {} of env {}; delete it or rename the privateLink service",
-            node.id, node.env
-        ),
-    )
+    let what = format!("{what} named {name}");
+    crate::kit::not_ours(duplicate, &what, node, "one with other settings")
 }
 
 /// The ARNs among `arns` whose tags make them node ids of `env`.

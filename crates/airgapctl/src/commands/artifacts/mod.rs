@@ -160,21 +160,17 @@ fn now_rfc3339() -> String {
 /// The target registry, logged in; logged in again when the password nears its end.
 struct Ecr<'p> {
     provider: &'p Provider,
-    scope: Scope,
+    api: EcrRegistry<'p>,
     login: RegistryLogin,
     registry: Registry,
 }
 
 impl<'p> Ecr<'p> {
     async fn connect(provider: &'p Provider, scope: Scope) -> Result<Ecr<'p>, Failure> {
-        let login = provider
-            .ecr_registry(&scope)
-            .map_err(kind_failed)?
-            .login()
-            .await
-            .map_err(kind_failed)?;
+        let api = provider.ecr_registry(&scope).map_err(kind_failed)?;
+        let login = api.login().await.map_err(kind_failed)?;
         let registry = Self::registry(provider, &login);
-        Ok(Ecr { provider, scope, login, registry })
+        Ok(Ecr { provider, api, login, registry })
     }
 
     fn registry(provider: &Provider, login: &RegistryLogin) -> Registry {
@@ -195,13 +191,7 @@ impl<'p> Ecr<'p> {
     /// with it may take that long.
     async fn refresh(&mut self) -> Result<(), Failure> {
         if needs_login(self.login.expires_at, SystemTime::now()) {
-            self.login = self
-                .provider
-                .ecr_registry(&self.scope)
-                .map_err(kind_failed)?
-                .login()
-                .await
-                .map_err(kind_failed)?;
+            self.login = self.api.login().await.map_err(kind_failed)?;
             self.registry = Self::registry(self.provider, &self.login);
         }
         Ok(())
