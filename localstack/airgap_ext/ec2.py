@@ -684,20 +684,18 @@ class AirgapEc2Provider(Ec2Provider):
                 del be.transit_gateway_attachments[k]
             # moto associates the new attachment with the gateway's default route table;
             # a gateway without one (see `create_transit_gateway`) lends moto the table it
-            # was made with for the call, and `_default_links_only_if_enabled` undoes the
-            # association.
-            tgw = be.transit_gateways.get(tgw_id)
-            lent = getattr(tgw, "default_route_table", None)
-            if lent is not None and lent.id in be.transit_gateways_route_tables:
-                lent = None
-            if lent is not None:
-                be.transit_gateways_route_tables[lent.id] = lent
+            # was made with for the call, and takes it back with nothing linked to it.
+            hidden = getattr(be.transit_gateways.get(tgw_id), "default_route_table", None)
+            lent = hidden is not None and hidden.id not in be.transit_gateways_route_tables
+            if lent:
+                be.transit_gateways_route_tables[hidden.id] = hidden
             try:
                 return call_moto(context)
             finally:
                 be.transit_gateway_attachments.update(dead)
-                if lent is not None:
-                    be.transit_gateways_route_tables.pop(lent.id, None)
+                if lent:
+                    be.transit_gateways_route_tables.pop(hidden.id, None)
+                    hidden.route_table_associations.clear()
 
     def _create_cross_account_attachment(self, context, request, be, tgw):
         vpc_id = request["VpcId"]

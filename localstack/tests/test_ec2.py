@@ -326,12 +326,18 @@ def test_a_gateway_without_default_links_has_no_default_route_table(account):
     )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
     got = ec2.describe_transit_gateway_attachments(TransitGatewayAttachmentIds=[att])
     assert "Association" not in got["TransitGatewayAttachments"][0]
-    # A table of its own is the only kind it has.
+    # A table of its own is the only kind it has, and the attachment is neither associated
+    # with it nor propagating to it until asked.
     own = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw_id)
+    own_id = own["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
     tables = ec2.describe_transit_gateway_route_tables(Filters=of_gateway)
     assert [t["TransitGatewayRouteTableId"] for t in tables["TransitGatewayRouteTables"]] == [
-        own["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
+        own_id
     ]
+    assoc = ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=own_id)
+    props = ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=own_id)
+    assert assoc["Associations"] == []
+    assert props["TransitGatewayRouteTablePropagations"] == []
 
 
 def test_an_attachments_interfaces_hold_its_subnets_until_it_is_deleted(account):
