@@ -273,8 +273,8 @@ def zone_name_for(account: str, region: str, zone_id: str):
 
 class AirgapEc2Provider(Ec2Provider):
     # Creates that take a ClientToken (botocore ec2: CreateRouteTable, CreateNatGateway,
-    # CreateVpcEndpoint, CreateLaunchTemplate, CreateFlowLogs) answer a repeat with the
-    # first result.
+    # CreateVpcEndpoint, CreateLaunchTemplate, CreateFlowLogs,
+    # CreateVpcEndpointServiceConfiguration) answer a repeat with the first result.
     # ---- AWS Client VPN (client_vpn.py: moto has none of it) -----------------------------
     # The creates that take a ClientToken (botocore: CreateClientVpnEndpoint,
     # AssociateClientVpnTargetNetwork, AuthorizeClientVpnIngress, CreateClientVpnRoute) answer
@@ -380,12 +380,19 @@ class AirgapEc2Provider(Ec2Provider):
         return {}
 
     # ---- VPC endpoint services: connections (vpce_connections.py) -------------------------
+    # botocore CreateVpcEndpointServiceConfiguration.ClientToken: "Unique, case-sensitive
+    # identifier that you provide to ensure the idempotency of the request": a repeat with
+    # the token is answered from the first create before any check, so the load balancer
+    # the first create took does not refuse the repeat (a retry after a lost answer).
     @handler("CreateVpcEndpointServiceConfiguration", expand=False)
     def create_vpc_endpoint_service_configuration(self, context: RequestContext, request):
-        vpce_connections.refuse_load_balancers_in_use(context, request)
-        result = call_moto(context)
-        vpce_connections.register_service(context, result)
-        return result
+        def create():
+            vpce_connections.refuse_load_balancers_in_use(context, request)
+            result = call_moto(context)
+            vpce_connections.register_service(context, result)
+            return result
+
+        return _idempotent(context, request, create)
 
     @handler("DeleteVpcEndpointServiceConfigurations", expand=False)
     def delete_vpc_endpoint_service_configurations(self, context: RequestContext, request):

@@ -135,14 +135,21 @@ def test_an_endpoint_service_holds_its_load_balancer(account):
         Port=443,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
     )
-    svc = ec2.create_vpc_endpoint_service_configuration(
-        NetworkLoadBalancerArns=[lb], AcceptanceRequired=True
-    )["ServiceConfiguration"]
+    made = dict(NetworkLoadBalancerArns=[lb], AcceptanceRequired=True, ClientToken="svc-1")
+    svc = ec2.create_vpc_endpoint_service_configuration(**made)["ServiceConfiguration"]
     assert svc["NetworkLoadBalancerArns"] == [lb]
     # one endpoint service per network load balancer
     with pytest.raises(ClientError) as e:
         ec2.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[lb])
     assert _error(e) == ("InvalidParameter", 400)
+    # ... but a repeat of the create with its client token (a retry after a lost answer) is
+    # that create's answer, and the token with other parameters is a mismatch
+    again = ec2.create_vpc_endpoint_service_configuration(**made)["ServiceConfiguration"]
+    assert again["ServiceId"] == svc["ServiceId"]
+    assert len(ec2.describe_vpc_endpoint_service_configurations()["ServiceConfigurations"]) == 1
+    with pytest.raises(ClientError) as e:
+        ec2.create_vpc_endpoint_service_configuration(**{**made, "AcceptanceRequired": False})
+    assert _error(e) == ("IdempotentParameterMismatch", 400)
     # a load balancer an endpoint service uses is not deleted
     with pytest.raises(ClientError) as e:
         elb.delete_load_balancer(LoadBalancerArn=lb)
