@@ -1446,14 +1446,32 @@ async fn a_private_link_service_is_offered_connected_and_destroyed() -> Res {
         w.blueprint(&w.env, &[("workload", "10.10.0.0/16", &[])])
     );
     let bp = w.write("bp.yaml", &text);
+    // The service is made but its answer lost: the SDK's retry, with the same client token,
+    // must get that service back, not a second one or a refusal of the load balancer the
+    // first one took.
+    let lost = ls
+        .inject_fault(serde_json::json!({
+            "service": "ec2",
+            "operation": "CreateVpcEndpointServiceConfiguration",
+            "fault": "response_lost",
+            "count": 1,
+            "account": w.account.id(),
+        }))
+        .await?;
     w.apply(&bp).await.expect(0, "airgapctl");
+    let hits =
+        ls.faults().await?.into_iter().find(|r| r["id"].to_string().trim_matches('"') == lost.id);
+    ls.remove_fault(&lost.id).await.ok();
+    assert_eq!(hits.and_then(|r| r["hits"].as_u64()), Some(1), "the create's answer was lost");
 
     let svcs = w.ec2.describe_vpc_endpoint_service_configurations().send().await?;
-    let svc = svcs
+    let ours: Vec<_> = svcs
         .service_configurations()
         .iter()
-        .find(|s| tag_map(s.tags()).get("airgap:env") == Some(&w.env))
-        .expect("the environment's endpoint service");
+        .filter(|s| tag_map(s.tags()).get("airgap:env") == Some(&w.env))
+        .collect();
+    assert_eq!(ours.len(), 1, "one endpoint service: {ours:?}");
+    let svc = ours[0];
     let (sid, name) = (svc.service_id().unwrap(), svc.service_name().unwrap().to_string());
     assert_eq!(svc.acceptance_required(), Some(true));
     let lb_arn = svc.network_load_balancer_arns()[0].clone();
