@@ -273,7 +273,7 @@ def zone_name_for(account: str, region: str, zone_id: str):
 
 class AirgapEc2Provider(Ec2Provider):
     # Creates that take a ClientToken (botocore ec2: CreateRouteTable, CreateNatGateway,
-    # CreateVpcEndpoint, CreateLaunchTemplate, CreateFlowLogs,
+    # CreateVpcEndpoint, CreateLaunchTemplate, CreateLaunchTemplateVersion, CreateFlowLogs,
     # CreateVpcEndpointServiceConfiguration) answer a repeat with the first result.
     # ---- AWS Client VPN (client_vpn.py: moto has none of it) -----------------------------
     # The creates that take a ClientToken (botocore: CreateClientVpnEndpoint,
@@ -469,6 +469,10 @@ class AirgapEc2Provider(Ec2Provider):
 
     @handler("CreateFlowLogs", expand=False)
     def create_flow_logs(self, context: RequestContext, request):
+        return _idempotent(context, request, lambda: call_moto(context))
+
+    @handler("CreateLaunchTemplateVersion", expand=False)
+    def create_launch_template_version(self, context: RequestContext, request):
         return _idempotent(context, request, lambda: call_moto(context))
 
     # ---- transit gateways -------------------------------------------------------------

@@ -149,6 +149,22 @@ def test_client_tokens_make_one_resource(account):
     a = ec2.create_vpc_endpoint(**ep, RouteTableIds=[first["RouteTableId"]])["VpcEndpoint"]
     b = ec2.create_vpc_endpoint(**ep, RouteTableIds=[first["RouteTableId"]])["VpcEndpoint"]
     assert a["VpcEndpointId"] == b["VpcEndpointId"]
+    # a launch template's new version: a repeat is the version the first call made
+    lt = ec2.create_launch_template(
+        LaunchTemplateName="lt-tokens", LaunchTemplateData={"InstanceType": "t3.small"}
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    v = dict(
+        LaunchTemplateId=lt, LaunchTemplateData={"InstanceType": "m5.large"}, ClientToken="tok-3"
+    )
+    made = ec2.create_launch_template_version(**v)["LaunchTemplateVersion"]["VersionNumber"]
+    repeat = ec2.create_launch_template_version(**v)["LaunchTemplateVersion"]["VersionNumber"]
+    assert (made, repeat) == (2, 2)
+    versions = ec2.describe_launch_template_versions(LaunchTemplateId=lt)["LaunchTemplateVersions"]
+    assert sorted(x["VersionNumber"] for x in versions) == [1, 2]
+    with pytest.raises(ClientError) as e:
+        other = {"InstanceType": "c5.large"}
+        ec2.create_launch_template_version(**{**v, "LaunchTemplateData": other})
+    assert e.value.response["Error"]["Code"] == "IdempotentParameterMismatch"
 
 
 def test_unlinking_a_tgw_route_table_twice_answers_not_found(account):
