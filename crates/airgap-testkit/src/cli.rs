@@ -176,9 +176,10 @@ impl Run {
         assert_eq!(
             self.code,
             code,
-            "{what} (airgapctl {}): exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            "{what} (airgapctl {}): exit {}{}\n--- stdout\n{}\n--- stderr\n{}",
             self.args,
             self.code,
+            causes(&self.stdout, &self.stderr),
             tail(&self.stdout),
             tail(&self.stderr)
         );
@@ -217,6 +218,30 @@ impl Run {
     }
 }
 
+/// The causes a failed run names, to lead a failure's message: its summary's `Errors:`
+/// block and stderr's error lines (miette's plain headline is `  x message`). A CI log keeps the head and the end of a long
+/// message, and a run's progress lines would push them out of both.
+fn causes(stdout: &str, stderr: &str) -> String {
+    let summary = stdout
+        .lines()
+        .skip_while(|l| *l != "Errors:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .take(20);
+    let errors = stderr
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            ["error", "Error", "x "].iter().any(|p| l.starts_with(p))
+        })
+        .take(10);
+    let lines: Vec<&str> = summary.chain(errors).collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!("\n--- causes\n{}", lines.join("\n"))
+}
+
 /// The end of a long output (JSON plans are long).
 pub fn tail(s: &str) -> &str {
     let mut i = s.len().saturating_sub(6000);
@@ -224,4 +249,21 @@ pub fn tail(s: &str) -> &str {
         i += 1;
     }
     &s[i..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::causes;
+
+    #[test]
+    fn causes_are_the_summarys_errors_and_stderrs_error_lines() {
+        let stdout = "[ 1.0s] + vpc/a: creating\n\nApply failed after 2.0s: 1 failed.\n\nErrors:\n  \
+                      + vpc/a (vpc): create: Boom: no\n  + vpc/b (vpc): create: Bang\n\n2 skipped.\n";
+        let stderr = "WARN something\n  x apply failed\n";
+        assert_eq!(
+            causes(stdout, stderr),
+            "\n--- causes\n  + vpc/a (vpc): create: Boom: no\n  + vpc/b (vpc): create: Bang\n  x apply failed"
+        );
+        assert_eq!(causes("all done\n", "WARN only\n"), "");
+    }
 }
