@@ -493,6 +493,19 @@ impl LocalStack {
         Ok(())
     }
 
+    /// Removes one fault rule and returns it as it stood (its `hits` and `remaining`), so a
+    /// test can assert that the faults it injected were met.
+    pub async fn lift_fault(&self, fault: &InjectedFault) -> Result<Value, TestkitError> {
+        let rule = self.faults().await?.into_iter().find(|r| {
+            r["id"].as_str() == Some(fault.id.as_str()) || r["id"].to_string() == fault.id
+        });
+        self.remove_fault(&fault.id).await?;
+        rule.ok_or_else(|| TestkitError::BadResponse {
+            url: self.url("/_airgap/faults"),
+            reason: format!("fault rule {} is not listed", fault.id),
+        })
+    }
+
     /// Removes every fault rule of every account (`DELETE /_airgap/faults`) and returns how many
     /// there were. This affects tests running in parallel; prefer [`LocalStack::remove_fault`].
     pub async fn clear_faults(&self) -> Result<u64, TestkitError> {

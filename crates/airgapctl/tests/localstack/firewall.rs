@@ -543,14 +543,8 @@ async fn hub_spoke_with_the_firewall_applies_updates_in_place_and_destroys() -> 
         .await
         .expect(0, "apply of the allowlist change");
     endpoint_calls += vpc_endpoint_calls(&update.stdout);
-    let hits = ls
-        .faults()
-        .await?
-        .into_iter()
-        .find(|r| r["id"].to_string().trim_matches('"') == stale.id)
-        .map(|r| r["hits"].as_u64().unwrap_or(0));
-    ls.remove_fault(&stale.id).await.ok();
-    assert_eq!(hits, Some(1), "the stale token was met");
+    let rule = ls.lift_fault(&stale).await?;
+    assert_eq!(rule["hits"], 1, "the stale token was met: {rule}");
     assert!(
         update.stdout.contains("retrying") && update.stdout.contains("InvalidTokenException"),
         "{}",
