@@ -145,6 +145,8 @@ class Store:
     def __init__(self):
         self.clusters: dict[str, dict] = {}
         self.tokens: dict[str, str] = {}
+        # (operation, cluster, token) -> the name that create made (see _repeat)
+        self.made: dict[tuple, str] = {}
 
 
 STORES = Stores(Store)
@@ -152,6 +154,24 @@ STORES = Stores(Store)
 
 def _store(ctx) -> Store:
     return STORES.get(ctx.account_id, ctx.region)
+
+
+def _repeat(ctx, op, req, c, name, held):
+    """A create repeated with its ``clientRequestToken`` (a retry after a lost answer) is the
+    first create's answer while what it made is there: EKS API reference, CreateNodegroup,
+    CreateAddon and CreateAccessEntry ``clientRequestToken``, "A unique, case-sensitive
+    identifier that you provide to ensure the idempotency of the request", as CreateCluster
+    (above). Without this, the repeat was ResourceInUseException. The caller holds LOCK."""
+    token = req.get("clientRequestToken")
+    if token and _store(ctx).made.get((op, c["name"], token)) == name and name in held:
+        return held[name]
+    return None
+
+
+def _made(ctx, op, req, c, name):
+    token = req.get("clientRequestToken")
+    if token:
+        _store(ctx).made[(op, c["name"], token)] = name
 
 
 def _cluster(ctx, name) -> dict:
@@ -807,12 +827,15 @@ def _check_nodegroup_version(version, c, custom_ami):
 def create_nodegroup(ctx, req):
     with LOCK:
         c = _cluster(ctx, req["clusterName"])
+        name = req["nodegroupName"]
+        first = _repeat(ctx, "CreateNodegroup", req, c, name, c["_nodegroups"])
+        if first is not None:
+            return {"nodegroup": _cluster_dto(first)}
         if c["status"] != "ACTIVE":
             raise AwsError(
                 "InvalidRequestException",
                 f"Cluster '{c['name']}' is not in ACTIVE status (is {c['status']})",
             )
-        name = req["nodegroupName"]
         _assumable(req["nodeRole"], "ec2.amazonaws.com")
         if name in c["_nodegroups"]:
             raise AwsError(
@@ -857,6 +880,7 @@ def create_nodegroup(ctx, req):
                 ng["amiType"] = "CUSTOM"  # the template's image decides, as on AWS
         _check_nodegroup_version(req.get("version"), c, ng.get("amiType") == "CUSTOM")
         c["_nodegroups"][name] = ng
+        _made(ctx, "CreateNodegroup", req, c, name)
         out = {"nodegroup": _cluster_dto(ng)}
 
     def ready():
@@ -1059,6 +1083,9 @@ def _addon(c, name) -> dict:
 def create_addon(ctx, req):
     with LOCK:
         c = _cluster(ctx, req["clusterName"])
+        first = _repeat(ctx, "CreateAddon", req, c, req["addonName"], c["_addons"])
+        if first is not None:
+            return {"addon": _cluster_dto(first)}
         if c["status"] not in ("ACTIVE", "UPDATING"):
             raise AwsError("InvalidRequestException", f"Cluster {c['name']} is {c['status']}")
         name = req["addonName"]
@@ -1085,6 +1112,7 @@ def create_addon(ctx, req):
             if req.get(k):
                 a[k] = req[k]
         c["_addons"][name] = a
+        _made(ctx, "CreateAddon", req, c, name)
         out = {"addon": _cluster_dto(a)}
 
     def ready():
@@ -1223,6 +1251,9 @@ def _entry(c, principal):
 def create_access_entry(ctx, req):
     with LOCK:
         c = _cluster(ctx, req["clusterName"])
+        first = _repeat(ctx, "CreateAccessEntry", req, c, req["principalArn"], c["_access"])
+        if first is not None:
+            return {"accessEntry": _cluster_dto(first)}
         _api_auth(c)
         p = req["principalArn"]
         if not re.match(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:", p):
@@ -1248,6 +1279,7 @@ def create_access_entry(ctx, req):
             "_policies": {},
         }
         c["_access"][p] = e
+        _made(ctx, "CreateAccessEntry", req, c, p)
         return {"accessEntry": _cluster_dto(e)}
 
 

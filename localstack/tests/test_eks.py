@@ -194,6 +194,50 @@ def test_cluster_time_model(account, time_scale):
     eks.get_waiter("cluster_active").wait(name="c1", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
 
 
+def test_a_create_repeated_with_its_token_is_the_first_create(account):
+    """EKS API reference, CreateNodegroup, CreateAddon, CreateAccessEntry clientRequestToken:
+    "A unique, case-sensitive identifier that you provide to ensure the idempotency of the
+    request": a retry after a lost answer is answered with what the first call made; another
+    token for the same name is still ResourceInUseException. CreateCluster's the same."""
+    eks, c, subnets = cluster(account, clientRequestToken="c-1")
+    again = dict(name="c1", version="1.30", roleArn=ROLE.format(account.id))
+    again["resourcesVpcConfig"] = {
+        "subnetIds": subnets,
+        "endpointPublicAccess": False,
+        "endpointPrivateAccess": True,
+    }
+    again["accessConfig"] = {"authenticationMode": "API"}
+    repeat = eks.create_cluster(**again, clientRequestToken="c-1")["cluster"]
+    assert repeat["arn"] == c["arn"] and repeat["createdAt"] == c["createdAt"]
+    eks.get_waiter("cluster_active").wait(name="c1", WaiterConfig={"Delay": 1})
+    ng = dict(
+        clusterName="c1",
+        nodegroupName="ng",
+        nodeRole=ROLE.format(account.id),
+        subnets=subnets,
+        scalingConfig={"minSize": 1, "maxSize": 3, "desiredSize": 2},
+        clientRequestToken="ng-1",
+    )
+    made = eks.create_nodegroup(**ng)["nodegroup"]["nodegroupArn"]
+    assert eks.create_nodegroup(**ng)["nodegroup"]["nodegroupArn"] == made
+    assert eks.list_nodegroups(clusterName="c1")["nodegroups"] == ["ng"]
+    addon = dict(clusterName="c1", addonName="vpc-cni", clientRequestToken="addon-1")
+    made = eks.create_addon(**addon)["addon"]["addonArn"]
+    assert eks.create_addon(**addon)["addon"]["addonArn"] == made
+    principal = f"arn:aws:iam::{account.id}:role/admin"
+    entry = dict(clusterName="c1", principalArn=principal, clientRequestToken="entry-1")
+    made = eks.create_access_entry(**entry)["accessEntry"]["accessEntryArn"]
+    assert eks.create_access_entry(**entry)["accessEntry"]["accessEntryArn"] == made
+    for create, req in [
+        (eks.create_nodegroup, ng),
+        (eks.create_addon, addon),
+        (eks.create_access_entry, entry),
+    ]:
+        with pytest.raises(ClientError) as e:
+            create(**{**req, "clientRequestToken": "other"})
+        assert code(e) == "ResourceInUseException"
+
+
 def test_access_entries(account):
     eks, _, _ = cluster(account)
     principal = f"arn:aws:iam::{account.id}:role/admin"
