@@ -496,8 +496,11 @@ impl LocalStack {
     /// Removes one fault rule and returns it as it stood (its `hits` and `remaining`), so a
     /// test can assert that the faults it injected were met.
     pub async fn lift_fault(&self, fault: &InjectedFault) -> Result<Value, TestkitError> {
-        let rule = self.faults().await?.into_iter().find(|r| {
-            r["id"].as_str() == Some(fault.id.as_str()) || r["id"].to_string() == fault.id
+        // The id as `inject_fault` read it: a string, or a number written out.
+        let rule = self.faults().await?.into_iter().find(|r| match &r["id"] {
+            Value::String(s) => *s == fault.id,
+            Value::Number(n) => fault.id.parse::<u64>().is_ok_and(|id| Some(id) == n.as_u64()),
+            _ => false,
         });
         self.remove_fault(&fault.id).await?;
         rule.ok_or_else(|| TestkitError::BadResponse {
