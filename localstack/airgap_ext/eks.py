@@ -144,8 +144,8 @@ ACCESS_POLICIES = [
 class Store:
     def __init__(self):
         self.clusters: dict[str, dict] = {}
-        self.tokens: dict[str, str] = {}
-        # (operation, cluster, token) -> the name that create made (see _repeat)
+        # (operation, cluster, token) -> the name that create made (see _repeat); a
+        # cluster's own create is under cluster ""
         self.made: dict[tuple, str] = {}
 
 
@@ -156,22 +156,23 @@ def _store(ctx) -> Store:
     return STORES.get(ctx.account_id, ctx.region)
 
 
-def _repeat(ctx, op, req, c, name, held):
+def _repeat(ctx, op, req, cluster, name, held):
     """A create repeated with its ``clientRequestToken`` (a retry after a lost answer) is the
-    first create's answer while what it made is there: EKS API reference, CreateNodegroup,
-    CreateAddon and CreateAccessEntry ``clientRequestToken``, "A unique, case-sensitive
-    identifier that you provide to ensure the idempotency of the request", as CreateCluster
-    (above). Without this, the repeat was ResourceInUseException. The caller holds LOCK."""
+    first create's answer while what it made is there: EKS API reference, CreateCluster,
+    CreateNodegroup, CreateAddon and CreateAccessEntry ``clientRequestToken``, "A unique,
+    case-sensitive identifier that you provide to ensure the idempotency of the request".
+    Another token for a name in use goes on to ResourceInUseException. The caller holds
+    LOCK."""
     token = req.get("clientRequestToken")
-    if token and _store(ctx).made.get((op, c["name"], token)) == name and name in held:
+    if token and _store(ctx).made.get((op, cluster, token)) == name and name in held:
         return held[name]
     return None
 
 
-def _made(ctx, op, req, c, name):
+def _made(ctx, op, req, cluster, name):
     token = req.get("clientRequestToken")
     if token:
-        _store(ctx).made[(op, c["name"], token)] = name
+        _store(ctx).made[(op, cluster, token)] = name
 
 
 def _cluster(ctx, name) -> dict:
@@ -424,9 +425,9 @@ def create_cluster(ctx, req):
     st = _store(ctx)
     name = req["name"]
     with LOCK:
-        token = req.get("clientRequestToken")
-        if token and st.tokens.get(token) == name and name in st.clusters:
-            return {"cluster": _cluster_dto(st.clusters[name])}
+        first = _repeat(ctx, "CreateCluster", req, "", name, st.clusters)
+        if first is not None:
+            return {"cluster": _cluster_dto(first)}
         if name in st.clusters:
             raise AwsError(
                 "ResourceInUseException", f"Cluster already exists with name: {name}", 409
@@ -491,8 +492,7 @@ def create_cluster(ctx, req):
         # last, once nothing can refuse the call: the EC2 objects EKS makes for it
         _cluster_network(ctx, c)
         st.clusters[name] = c
-        if token:
-            st.tokens[token] = name
+        _made(ctx, "CreateCluster", req, "", name)
         if (
             c["accessConfig"]["authenticationMode"] != "CONFIG_MAP"
             and c["accessConfig"]["bootstrapClusterCreatorAdminPermissions"]
@@ -828,7 +828,7 @@ def create_nodegroup(ctx, req):
     with LOCK:
         c = _cluster(ctx, req["clusterName"])
         name = req["nodegroupName"]
-        first = _repeat(ctx, "CreateNodegroup", req, c, name, c["_nodegroups"])
+        first = _repeat(ctx, "CreateNodegroup", req, c["name"], name, c["_nodegroups"])
         if first is not None:
             return {"nodegroup": _cluster_dto(first)}
         if c["status"] != "ACTIVE":
@@ -880,7 +880,7 @@ def create_nodegroup(ctx, req):
                 ng["amiType"] = "CUSTOM"  # the template's image decides, as on AWS
         _check_nodegroup_version(req.get("version"), c, ng.get("amiType") == "CUSTOM")
         c["_nodegroups"][name] = ng
-        _made(ctx, "CreateNodegroup", req, c, name)
+        _made(ctx, "CreateNodegroup", req, c["name"], name)
         out = {"nodegroup": _cluster_dto(ng)}
 
     def ready():
@@ -1083,7 +1083,7 @@ def _addon(c, name) -> dict:
 def create_addon(ctx, req):
     with LOCK:
         c = _cluster(ctx, req["clusterName"])
-        first = _repeat(ctx, "CreateAddon", req, c, req["addonName"], c["_addons"])
+        first = _repeat(ctx, "CreateAddon", req, c["name"], req["addonName"], c["_addons"])
         if first is not None:
             return {"addon": _cluster_dto(first)}
         if c["status"] not in ("ACTIVE", "UPDATING"):
@@ -1112,7 +1112,7 @@ def create_addon(ctx, req):
             if req.get(k):
                 a[k] = req[k]
         c["_addons"][name] = a
-        _made(ctx, "CreateAddon", req, c, name)
+        _made(ctx, "CreateAddon", req, c["name"], name)
         out = {"addon": _cluster_dto(a)}
 
     def ready():
@@ -1251,7 +1251,7 @@ def _entry(c, principal):
 def create_access_entry(ctx, req):
     with LOCK:
         c = _cluster(ctx, req["clusterName"])
-        first = _repeat(ctx, "CreateAccessEntry", req, c, req["principalArn"], c["_access"])
+        first = _repeat(ctx, "CreateAccessEntry", req, c["name"], req["principalArn"], c["_access"])
         if first is not None:
             return {"accessEntry": _cluster_dto(first)}
         _api_auth(c)
@@ -1279,7 +1279,7 @@ def create_access_entry(ctx, req):
             "_policies": {},
         }
         c["_access"][p] = e
-        _made(ctx, "CreateAccessEntry", req, c, p)
+        _made(ctx, "CreateAccessEntry", req, c["name"], p)
         return {"accessEntry": _cluster_dto(e)}
 
 

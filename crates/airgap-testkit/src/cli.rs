@@ -219,8 +219,9 @@ impl Run {
 }
 
 /// The causes a failed run names, to lead a failure's message: its summary's `Errors:`
-/// block and stderr's error lines (miette's plain headline is `  x message`). A CI log keeps the head and the end of a long
-/// message, and a run's progress lines would push them out of both.
+/// block and stderr's error lines (miette's plain headline is `  x message`). A CI log
+/// keeps the head and the end of a long message, and a run's progress lines would push
+/// them out of both.
 fn causes(stdout: &str, stderr: &str) -> String {
     let summary = stdout
         .lines()
