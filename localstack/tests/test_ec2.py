@@ -411,6 +411,42 @@ def test_nat_gateways_are_filtered_by_their_tags(account):
     ) == [nats["b"]]
 
 
+def test_transit_gateway_route_tables_are_filtered_by_their_tags(account):
+    """AWS applies `tag:<key>` filters to DescribeTransitGatewayRouteTables (moto ignored
+    them): terraform-provider-aws's aws_ec2_transit_gateway_route_tables acceptance tests,
+    run against AWS, find exactly the one table tagged Name=<random> beside the gateway's
+    untagged default table (`_tags`), and none for a Name no table has (`_empty`)."""
+    ec2 = account.client("ec2")
+    tgw = ec2.create_transit_gateway()["TransitGateway"]
+    tgw_id = tgw["TransitGatewayId"]
+    default_rt = tgw["Options"]["AssociationDefaultRouteTableId"]
+    tables = {}
+    for name in ("hub", "spoke"):
+        tables[name] = ec2.create_transit_gateway_route_table(
+            TransitGatewayId=tgw_id,
+            TagSpecifications=[
+                {
+                    "ResourceType": "transit-gateway-route-table",
+                    "Tags": [{"Key": "Name", "Value": name}],
+                }
+            ],
+        )["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
+
+    def listed(filters):
+        got = ec2.describe_transit_gateway_route_tables(Filters=filters)
+        return sorted(t["TransitGatewayRouteTableId"] for t in got["TransitGatewayRouteTables"])
+
+    of_gateway = {"Name": "transit-gateway-id", "Values": [tgw_id]}
+    assert listed([of_gateway]) == sorted([default_rt, *tables.values()])
+    assert listed([{"Name": "tag:Name", "Values": ["hub"]}]) == [tables["hub"]]
+    assert listed([{"Name": "tag:Name", "Values": ["hub", "spoke"]}]) == sorted(tables.values())
+    assert listed([{"Name": "tag:Name", "Values": ["none"]}]) == []
+    # With a filter moto applies: both must hold.
+    assert listed([{"Name": "tag:Name", "Values": ["spoke"]}, of_gateway]) == [tables["spoke"]]
+    other = {"Name": "transit-gateway-id", "Values": ["tgw-0123456789abcdef0"]}
+    assert listed([{"Name": "tag:Name", "Values": ["spoke"]}, other]) == []
+
+
 def _igw_scope(ec2, subnets, token, exclude=None):
     req = {
         "ClientToken": token,
