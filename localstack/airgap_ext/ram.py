@@ -60,7 +60,37 @@ def _resource_type(arn: str) -> str:
     return rtype
 
 
+def _share_arn(arn: str) -> str:
+    """A resource share ARN, or MalformedArnException. AWS's answer to a share ARN that is
+    not one, recorded in hashicorp/terraform-provider-aws#40360 (GetResourceShareAssociations,
+    2024-11-29): "StatusCode: 400 ... MalformedArnException: The specified resource share
+    ARN is not valid. Verify the ARN and try again." (botocore MalformedArnException: "the
+    specified Amazon Resource Name (ARN) has a format that isn't valid"). A well-formed ARN
+    of a share that does not exist is UnknownResourceException instead."""
+    try:
+        p = parse_arn(arn)
+    except ValueError:
+        p = None
+    if (
+        p is None
+        or p["service"] != "ram"
+        or not re.fullmatch(r"\d{12}", p["account"])
+        or not p["resource"].startswith("resource-share/")
+    ):
+        raise AwsError(
+            "MalformedArnException",
+            "The specified resource share ARN is not valid. Verify the ARN and try again.",
+        )
+    return arn
+
+
+def _share_arns(arns) -> list:
+    """The `resourceShareArns` filter of a request, each checked by `_share_arn`."""
+    return [_share_arn(a) for a in arns or []]
+
+
 def _share_or_404(ctx, arn: str, owner_only=True) -> dict:
+    _share_arn(arn)
     share = SHARES.get(arn)
     if not share or share["status"] == "DELETED":
         raise AwsError("UnknownResourceException", f"ResourceShare {arn} could not be found.")
@@ -170,10 +200,14 @@ def _add_principal(ctx, share: dict, principal: str) -> dict:
                 ec2_share.on_share(share["owner"], share["region"], r, principal)
         return entry
     if not share["allowExternalPrincipals"]:
+        # AWS's answer, recorded in hashicorp/terraform-provider-aws#7769 (2019, a share
+        # with allow_external_principals false), #15254 (2020, AssociateResourceShare) and
+        # terraform-aws-modules/terraform-aws-transit-gateway#28 (2020), status 400.
         raise AwsError(
             "OperationNotPermittedException",
-            f"Principal {principal} is not in your AWS organization and the resource share "
-            "does not allow external principals.",
+            "The resource you are attempting to share can only be shared within your AWS "
+            "Organization. This error may also occur if you have not enabled sharing with "
+            "your AWS organization, or that onboarding process is still in progress.",
         )
     existing = share["principals"].get(principal)
     if existing and existing["status"] in ("ASSOCIATING", "ASSOCIATED"):
@@ -253,7 +287,7 @@ def get_resource_shares(ctx, req):
             "Specify one parameter and try again.",
             400,
         )
-    arns = req.get("resourceShareArns")
+    arns = _share_arns(req.get("resourceShareArns"))
     out = []
     with LOCK:
         for share in SHARES.values():
@@ -357,7 +391,7 @@ def get_resource_share_associations(ctx, req):
     atype = req.get("associationType")
     if atype not in ("PRINCIPAL", "RESOURCE"):
         raise AwsError("InvalidParameterException", "associationType must be PRINCIPAL or RESOURCE")
-    arns = req.get("resourceShareArns")
+    arns = _share_arns(req.get("resourceShareArns"))
     out = []
     with LOCK:
         for share in SHARES.values():
@@ -389,7 +423,7 @@ def get_resource_share_associations(ctx, req):
 
 def get_resource_share_invitations(ctx, req):
     inv_arns = req.get("resourceShareInvitationArns")
-    share_arns = req.get("resourceShareArns")
+    share_arns = _share_arns(req.get("resourceShareArns"))
     out = []
     with LOCK:
         for arn in inv_arns or []:
@@ -462,6 +496,7 @@ def list_resources(ctx, req):
     owner = req.get("resourceOwner")
     if owner not in ("SELF", "OTHER-ACCOUNTS"):
         raise AwsError("InvalidParameterException", "resourceOwner must be SELF or OTHER-ACCOUNTS")
+    share_arns = _share_arns(req.get("resourceShareArns"))
     out = []
     with LOCK:
         for share in SHARES.values():
@@ -471,7 +506,7 @@ def list_resources(ctx, req):
                 continue
             if owner == "OTHER-ACCOUNTS" and not _visible_to(share, ctx.account_id):
                 continue
-            if req.get("resourceShareArns") and share["arn"] not in req["resourceShareArns"]:
+            if share_arns and share["arn"] not in share_arns:
                 continue
             if req.get("principal") and req["principal"] not in share["principals"]:
                 continue
@@ -501,12 +536,13 @@ def list_principals(ctx, req):
     owner = req.get("resourceOwner")
     if owner not in ("SELF", "OTHER-ACCOUNTS"):
         raise AwsError("InvalidParameterException", "resourceOwner must be SELF or OTHER-ACCOUNTS")
+    share_arns = _share_arns(req.get("resourceShareArns"))
     out = []
     with LOCK:
         for share in SHARES.values():
             if share["region"] != ctx.region or share["status"] == "DELETED":
                 continue
-            if req.get("resourceShareArns") and share["arn"] not in req["resourceShareArns"]:
+            if share_arns and share["arn"] not in share_arns:
                 continue
             if req.get("resourceArn") and req["resourceArn"] not in share["resources"]:
                 continue
