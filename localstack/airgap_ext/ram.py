@@ -14,6 +14,7 @@ association stays ASSOCIATING until the invitation is accepted. Sources in
 docs/emulator-fidelity.md (RAM).
 """
 
+import copy
 import re
 
 from . import ec2_share
@@ -32,7 +33,8 @@ SHARES: dict[str, dict] = {}
 # management accounts whose organization has sharing with AWS RAM enabled
 ORG_SHARING: set[str] = set()
 INVITATIONS: dict[str, dict] = {}
-CLIENT_TOKENS: dict[tuple, str] = {}
+# (account, region, operation, token) -> (the request's other parameters, the answer)
+CLIENT_TOKENS: dict[tuple, tuple] = {}
 
 RESOURCE_TYPES = {
     ("ec2", "transit-gateway"): "ec2:TransitGateway",
@@ -229,17 +231,50 @@ def _add_principal(ctx, share: dict, principal: str) -> dict:
     return entry
 
 
-def create_resource_share(ctx, req):
+def _idempotent(ctx, op: str, req: dict, make) -> dict:
+    """An operation with RAM's `clientToken`. botocore's RAM model, on the `clientToken` of
+    CreateResourceShare, UpdateResourceShare, DeleteResourceShare, AssociateResourceShare,
+    DisassociateResourceShare, AcceptResourceShareInvitation and
+    RejectResourceShareInvitation alike: "a unique, case-sensitive identifier that you
+    provide to ensure the idempotency of the request. This lets you safely retry the request
+    without accidentally performing the same operation a second time. Passing the same
+    value to a later call to an operation requires that you also pass the same value for
+    all other parameters [...] If you don't provide this value, then Amazon Web Services
+    generates a random one for you. If you retry the operation with the same ClientToken,
+    but with different parameters, the retry fails with an IdempotentParameterMismatch
+    error" (the exception's code is IdempotentParameterMismatchException, HTTP 400, in the
+    operations' errors). So a repeat with the same token (same account, region, operation)
+    and parameters answers the first call's result and does nothing again; other parameters
+    are refused. Each answer carries its token (`clientToken` of the outputs: "The
+    idempotency identifier associated with this request"). A failed call records nothing."""
+    token = req.get("clientToken")
+    if not token:
+        out = make()
+        out["clientToken"] = new_uuid()
+        return out
+    key = (ctx.account_id, ctx.region, op, token)
+    params = {k: v for k, v in req.items() if k != "clientToken"}
     with LOCK:
-        token = req.get("clientToken")
-        if token and (ctx.account_id, ctx.region, token) in CLIENT_TOKENS:
-            share = SHARES[CLIENT_TOKENS[(ctx.account_id, ctx.region, token)]]
-            if share["name"] != req["name"]:
-                raise AwsError(
-                    "IdempotentParameterMismatchException",
-                    "The client token was used with different parameters.",
-                )
-            return {"resourceShare": _describe_share(share), "clientToken": token}
+        seen = CLIENT_TOKENS.get(key)
+        if seen is None:
+            out = make()
+            out["clientToken"] = token
+            CLIENT_TOKENS[key] = (copy.deepcopy(params), copy.deepcopy(out))
+            return out
+    if seen[0] != params:
+        raise AwsError(
+            "IdempotentParameterMismatchException",
+            f"The client token {token} was already used with other parameters.",
+        )
+    return copy.deepcopy(seen[1])
+
+
+def create_resource_share(ctx, req):
+    return _idempotent(ctx, "CreateResourceShare", req, lambda: _create_resource_share(ctx, req))
+
+
+def _create_resource_share(ctx, req):
+    with LOCK:
         arn = f"arn:aws:ram:{ctx.region}:{ctx.account_id}:resource-share/{new_uuid()}"
         share = {
             "arn": arn,
@@ -261,9 +296,7 @@ def create_resource_share(ctx, req):
         for p in req.get("principals") or []:
             _add_principal(ctx, share, p)
         SHARES[arn] = share
-        if token:
-            CLIENT_TOKENS[(ctx.account_id, ctx.region, token)] = arn
-        return {"resourceShare": _describe_share(share), "clientToken": token or new_uuid()}
+        return {"resourceShare": _describe_share(share)}
 
 
 def _visible_to(share: dict, account: str) -> bool:
@@ -316,6 +349,10 @@ def get_resource_shares(ctx, req):
 
 
 def update_resource_share(ctx, req):
+    return _idempotent(ctx, "UpdateResourceShare", req, lambda: _update_resource_share(ctx, req))
+
+
+def _update_resource_share(ctx, req):
     with LOCK:
         share = _share_or_404(ctx, req["resourceShareArn"])
         if "name" in req and req["name"]:
@@ -323,10 +360,14 @@ def update_resource_share(ctx, req):
         if "allowExternalPrincipals" in req:
             share["allowExternalPrincipals"] = req["allowExternalPrincipals"]
         share["updated"] = now()
-        return {"resourceShare": _describe_share(share), "clientToken": req.get("clientToken")}
+        return {"resourceShare": _describe_share(share)}
 
 
 def delete_resource_share(ctx, req):
+    return _idempotent(ctx, "DeleteResourceShare", req, lambda: _delete_resource_share(ctx, req))
+
+
+def _delete_resource_share(ctx, req):
     with LOCK:
         share = _share_or_404(ctx, req["resourceShareArn"])
         share["status"] = "DELETED"
@@ -338,10 +379,16 @@ def delete_resource_share(ctx, req):
             entry["status"] = "DISASSOCIATED"
         for r in share["resources"].values():
             r["status"] = "DISASSOCIATED"
-        return {"returnValue": True, "clientToken": req.get("clientToken")}
+        return {"returnValue": True}
 
 
 def associate_resource_share(ctx, req):
+    return _idempotent(
+        ctx, "AssociateResourceShare", req, lambda: _associate_resource_share(ctx, req)
+    )
+
+
+def _associate_resource_share(ctx, req):
     with LOCK:
         share = _share_or_404(ctx, req["resourceShareArn"])
         out = []
@@ -358,10 +405,16 @@ def associate_resource_share(ctx, req):
             external = entry.get("invitation") is not None
             out.append(_assoc(share, p, "PRINCIPAL", entry["status"], external=external))
         share["updated"] = now()
-        return {"resourceShareAssociations": out, "clientToken": req.get("clientToken")}
+        return {"resourceShareAssociations": out}
 
 
 def disassociate_resource_share(ctx, req):
+    return _idempotent(
+        ctx, "DisassociateResourceShare", req, lambda: _disassociate_resource_share(ctx, req)
+    )
+
+
+def _disassociate_resource_share(ctx, req):
     with LOCK:
         share = _share_or_404(ctx, req["resourceShareArn"])
         out = []
@@ -384,7 +437,7 @@ def disassociate_resource_share(ctx, req):
             entry["status"] = "DISASSOCIATED"
             out.append(_assoc(share, p, "PRINCIPAL", "DISASSOCIATED", external=True))
         share["updated"] = now()
-        return {"resourceShareAssociations": out, "clientToken": req.get("clientToken")}
+        return {"resourceShareAssociations": out}
 
 
 def get_resource_share_associations(ctx, req):
@@ -473,6 +526,12 @@ def _invitation_for_receiver(ctx, arn):
 
 
 def accept_resource_share_invitation(ctx, req):
+    return _idempotent(
+        ctx, "AcceptResourceShareInvitation", req, lambda: _accept_invitation(ctx, req)
+    )
+
+
+def _accept_invitation(ctx, req):
     with LOCK:
         inv, share = _invitation_for_receiver(ctx, req["resourceShareInvitationArn"])
         inv["status"] = "ACCEPTED"
@@ -481,15 +540,21 @@ def accept_resource_share_invitation(ctx, req):
         for r, st in share["resources"].items():
             if st["status"] == "ASSOCIATED":
                 ec2_share.on_share(share["owner"], share["region"], r, ctx.account_id)
-        return {"resourceShareInvitation": dict(inv), "clientToken": req.get("clientToken")}
+        return {"resourceShareInvitation": dict(inv)}
 
 
 def reject_resource_share_invitation(ctx, req):
+    return _idempotent(
+        ctx, "RejectResourceShareInvitation", req, lambda: _reject_invitation(ctx, req)
+    )
+
+
+def _reject_invitation(ctx, req):
     with LOCK:
         inv, share = _invitation_for_receiver(ctx, req["resourceShareInvitationArn"])
         inv["status"] = "REJECTED"
         share["principals"][ctx.account_id]["status"] = "DISASSOCIATED"
-        return {"resourceShareInvitation": dict(inv), "clientToken": req.get("clientToken")}
+        return {"resourceShareInvitation": dict(inv)}
 
 
 def list_resources(ctx, req):

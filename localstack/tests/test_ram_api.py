@@ -66,3 +66,54 @@ def test_a_share_without_external_principals_refuses_an_outside_account(account,
         ram.associate_resource_share, resourceShareArn=arn, principals=[other_account.id]
     )
     assert code == "OperationNotPermittedException"
+
+
+def test_client_tokens_repeat_the_first_answer_or_refuse_other_parameters(account, other_account):
+    """botocore RAM model, clientToken: a retry with the same token does not perform the
+    operation a second time; "If you retry the operation with the same ClientToken, but
+    with different parameters, the retry fails with an IdempotentParameterMismatch error"
+    (IdempotentParameterMismatchException); without a token, AWS generates one."""
+    ec2 = account.client("ec2")
+    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayArn"]
+    tgw2 = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayArn"]
+    ram = account.client("ram")
+    first = ram.create_resource_share(name="tok", resourceArns=[tgw], clientToken="t-1")
+    again = ram.create_resource_share(name="tok", resourceArns=[tgw], clientToken="t-1")
+    arn = first["resourceShare"]["resourceShareArn"]
+    assert again["resourceShare"]["resourceShareArn"] == arn
+    assert first["clientToken"] == again["clientToken"] == "t-1"
+    mine = ram.get_resource_shares(resourceOwner="SELF")["resourceShares"]
+    assert [s["resourceShareArn"] for s in mine] == [arn]
+    # the same name, another resource: other parameters
+    status, code, _ = error_of(
+        ram.create_resource_share, name="tok", resourceArns=[tgw2], clientToken="t-1"
+    )
+    assert (status, code) == (400, "IdempotentParameterMismatchException")
+    # a token per operation
+    assoc = dict(resourceShareArn=arn, principals=[other_account.id], clientToken="t-2")
+    one = ram.associate_resource_share(**assoc)["resourceShareAssociations"]
+    assert ram.associate_resource_share(**assoc)["resourceShareAssociations"] == one
+    _, code, _ = error_of(
+        ram.associate_resource_share, resourceShareArn=arn, resourceArns=[tgw2], clientToken="t-2"
+    )
+    assert code == "IdempotentParameterMismatchException"
+    # without a token: one is generated for the answer
+    assert ram.update_resource_share(resourceShareArn=arn, name="tok")["clientToken"]
+
+    # Accepting again with the token of the accept that succeeded answers it again; without
+    # the token, the invitation is already accepted.
+    ram_p = other_account.client("ram")
+    inv = ram_p.get_resource_share_invitations(resourceShareArns=[arn])["resourceShareInvitations"]
+    inv_arn = inv[0]["resourceShareInvitationArn"]
+    done = ram_p.accept_resource_share_invitation(
+        resourceShareInvitationArn=inv_arn, clientToken="t-3"
+    )
+    repeat = ram_p.accept_resource_share_invitation(
+        resourceShareInvitationArn=inv_arn, clientToken="t-3"
+    )
+    assert repeat["resourceShareInvitation"]["status"] == "ACCEPTED"
+    assert repeat["resourceShareInvitation"] == done["resourceShareInvitation"]
+    _, code, _ = error_of(
+        ram_p.accept_resource_share_invitation, resourceShareInvitationArn=inv_arn
+    )
+    assert code == "ResourceShareInvitationAlreadyAcceptedException"
