@@ -14,7 +14,9 @@ association stays ASSOCIATING until the invitation is accepted. Sources in
 docs/emulator-fidelity.md (RAM).
 """
 
+import base64
 import copy
+import json
 import re
 
 from . import ec2_share
@@ -345,7 +347,7 @@ def get_resource_shares(ctx, req):
                     ok = False
             if ok:
                 out.append(_describe_share(share))
-    return {"resourceShares": out}
+    return _page("GetResourceShares", req, out, "resourceShares")
 
 
 def update_resource_share(ctx, req):
@@ -471,7 +473,7 @@ def get_resource_share_associations(ctx, req):
     status = req.get("associationStatus")
     if status:
         out = [a for a in out if a["status"] == status]
-    return {"resourceShareAssociations": out}
+    return _page("GetResourceShareAssociations", req, out, "resourceShareAssociations")
 
 
 def get_resource_share_invitations(ctx, req):
@@ -499,7 +501,7 @@ def get_resource_share_invitations(ctx, req):
             if share and share["status"] == "DELETED" and inv["status"] == "PENDING":
                 continue
             out.append(dict(inv))
-    return {"resourceShareInvitations": out}
+    return _page("GetResourceShareInvitations", req, out, "resourceShareInvitations")
 
 
 def _invitation_for_receiver(ctx, arn):
@@ -557,11 +559,67 @@ def _reject_invitation(ctx, req):
         return {"resourceShareInvitation": dict(inv)}
 
 
-def list_resources(ctx, req):
+def _page(op: str, req: dict, items: list, key: str) -> dict:
+    """One page of a list operation. botocore's RAM model, `maxResults` (1 to 500, checked
+    by validation.py): "If additional items exist beyond the number you specify, the
+    NextToken response element is returned with a value (not null). Include the specified
+    value as the NextToken request parameter in the next call"; `nextToken`: "Valid only if
+    you received a NextToken response in the previous request"; a token that is not one is
+    InvalidNextTokenException ("the specified value for NextToken isn't valid. You must
+    specify a value you received in the NextToken response of a previous call to this
+    operation"), in the errors of every RAM list operation. Without `maxResults` the page
+    size "defaults to a value that is specific to the operation", which AWS does not state:
+    here everything is one page (not settled by a source we hold)."""
+    first = 0
+    token = req.get("nextToken")
+    if token:
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token.encode()))
+            ok = isinstance(data, dict) and data.get("op") == op and isinstance(data.get("i"), int)
+        except ValueError:
+            ok = False
+        if not ok or data["i"] < 0:
+            raise AwsError(
+                "InvalidNextTokenException",
+                "The specified value for NextToken isn't valid. You must specify a value you "
+                "received in the NextToken response of a previous call to this operation.",
+            )
+        first = data["i"]
+    size = req.get("maxResults")
+    if not size:
+        return {key: items[first:]}
+    out = {key: items[first : first + size]}
+    if first + size < len(items):
+        nxt = json.dumps({"op": op, "i": first + size}).encode()
+        out["nextToken"] = base64.urlsafe_b64encode(nxt).decode()
+    return out
+
+
+def _owner_filter(req) -> str:
+    # resourceOwner is required with SELF | OTHER-ACCOUNTS (botocore ResourceOwner); the model
+    # check answers its absence and other values first (validation.py).
     owner = req.get("resourceOwner")
     if owner not in ("SELF", "OTHER-ACCOUNTS"):
         raise AwsError("InvalidParameterException", "resourceOwner must be SELF or OTHER-ACCOUNTS")
+    return owner
+
+
+def _linked(entry) -> bool:
+    """A principal or resource the share is associated with (or associating)."""
+    return entry["status"] in ("ASSOCIATING", "ASSOCIATED")
+
+
+def list_resources(ctx, req):
+    """ListResources (botocore RAM model): `resourceOwner` SELF ("resources that your
+    account shares with other accounts") or OTHER-ACCOUNTS ("resources that other accounts
+    share with your account"); filters `principal` ("only the resource shares that are
+    associated with the specified principal"), `resourceType`, `resourceArns`,
+    `resourceShareArns` ("only resources in the resource shares identified by"),
+    `resourceRegionScope` (ALL, the default; REGIONAL; GLOBAL: every resource type shared
+    here is regional, so GLOBAL lists none); paged (`_page`)."""
+    owner = _owner_filter(req)
     share_arns = _share_arns(req.get("resourceShareArns"))
+    scope = req.get("resourceRegionScope") or "ALL"
     out = []
     with LOCK:
         for share in SHARES.values():
@@ -573,10 +631,12 @@ def list_resources(ctx, req):
                 continue
             if share_arns and share["arn"] not in share_arns:
                 continue
-            if req.get("principal") and req["principal"] not in share["principals"]:
-                continue
+            if req.get("principal"):
+                entry = share["principals"].get(req["principal"])
+                if not entry or not _linked(entry):
+                    continue
             for r, st in share["resources"].items():
-                if st["status"] != "ASSOCIATED":
+                if st["status"] != "ASSOCIATED" or scope == "GLOBAL":
                     continue
                 rtype = _resource_type(r)
                 if req.get("resourceType") and req["resourceType"].lower() != rtype.lower():
@@ -594,14 +654,21 @@ def list_resources(ctx, req):
                         "resourceRegionScope": "REGIONAL",
                     }
                 )
-    return {"resources": out}
+    return _page("ListResources", req, out, "resources")
 
 
 def list_principals(ctx, req):
-    owner = req.get("resourceOwner")
-    if owner not in ("SELF", "OTHER-ACCOUNTS"):
-        raise AwsError("InvalidParameterException", "resourceOwner must be SELF or OTHER-ACCOUNTS")
+    """ListPrincipals (botocore RAM model): `resourceOwner` SELF ("principals that your
+    account is sharing resources with") or OTHER-ACCOUNTS ("principals that are sharing
+    resources with your account": the owners); filters `resourceArn`, `principals` ("only
+    the listed principals"), `resourceType` ("only principals associated with resource
+    shares that include the specified resource type"), `resourceShareArns`; paged (`_page`).
+    `external`: whether the principal is outside the owner's organization
+    (ResourceShareAssociation.external), as GetResourceShareAssociations says."""
+    owner = _owner_filter(req)
     share_arns = _share_arns(req.get("resourceShareArns"))
+    wanted = req.get("principals")
+    rtype = (req.get("resourceType") or "").lower()
     out = []
     with LOCK:
         for share in SHARES.values():
@@ -609,33 +676,38 @@ def list_principals(ctx, req):
                 continue
             if share_arns and share["arn"] not in share_arns:
                 continue
-            if req.get("resourceArn") and req["resourceArn"] not in share["resources"]:
+            live = [r for r, st in share["resources"].items() if st["status"] == "ASSOCIATED"]
+            if req.get("resourceArn") and req["resourceArn"] not in live:
+                continue
+            if rtype and not any(_resource_type(r).lower() == rtype for r in live):
                 continue
             if owner == "SELF" and share["owner"] == ctx.account_id:
                 for p, st in share["principals"].items():
-                    if st["status"] in ("ASSOCIATING", "ASSOCIATED"):
-                        if req.get("principals") and p not in req["principals"]:
-                            continue
-                        out.append(
-                            {
-                                "id": p,
-                                "resourceShareArn": share["arn"],
-                                "creationTime": st["created"],
-                                "lastUpdatedTime": st["created"],
-                                "external": True,
-                            }
-                        )
+                    if not _linked(st) or (wanted and p not in wanted):
+                        continue
+                    out.append(
+                        {
+                            "id": p,
+                            "resourceShareArn": share["arn"],
+                            "creationTime": st["created"],
+                            "lastUpdatedTime": st["created"],
+                            "external": st.get("invitation") is not None,
+                        }
+                    )
             elif owner == "OTHER-ACCOUNTS" and _visible_to(share, ctx.account_id):
+                if wanted and share["owner"] not in wanted:
+                    continue
+                mine = share["principals"][ctx.account_id]
                 out.append(
                     {
                         "id": share["owner"],
                         "resourceShareArn": share["arn"],
                         "creationTime": share["created"],
                         "lastUpdatedTime": share["updated"],
-                        "external": True,
+                        "external": mine.get("invitation") is not None,
                     }
                 )
-    return {"principals": out}
+    return _page("ListPrincipals", req, out, "principals")
 
 
 def tag_resource(ctx, req):

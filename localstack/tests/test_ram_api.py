@@ -5,7 +5,11 @@ each test; docs/emulator-fidelity.md (RAM) lists them.
 """
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from conftest import make_network
+from test_ram_tgw import accept, share_tgw
 
 MALFORMED_SHARE = "The specified resource share ARN is not valid. Verify the ARN and try again."
 
@@ -117,3 +121,73 @@ def test_client_tokens_repeat_the_first_answer_or_refuse_other_parameters(accoun
         ram_p.accept_resource_share_invitation, resourceShareInvitationArn=inv_arn
     )
     assert code == "ResourceShareInvitationAlreadyAcceptedException"
+
+
+def test_resources_and_principals_are_listed_by_page_and_filter(account, other_account):
+    """botocore RAM model: maxResults pages with a nextToken; a nextToken that is not one
+    is InvalidNextTokenException; ListResources' resourceRegionScope (every type shared here
+    is regional); ListPrincipals' resourceType and principals filters; resourceOwner is
+    required (the model check answers InvalidParameterException)."""
+    ec2 = account.client("ec2")
+    _, subnets = make_network(ec2, "10.6.0.0/16", azs=("us-east-1a", "us-east-1b", "us-east-1c"))
+    arns = [f"arn:aws:ec2:us-east-1:{account.id}:subnet/{s}" for s in subnets]
+    ram = account.client("ram")
+    share = ram.create_resource_share(
+        name="subnets", resourceArns=arns, principals=[other_account.id]
+    )
+    share_arn = share["resourceShare"]["resourceShareArn"]
+    accept(other_account, share_arn)
+
+    page = ram.list_resources(resourceOwner="SELF", maxResults=2)
+    assert len(page["resources"]) == 2 and page["nextToken"]
+    rest = ram.list_resources(resourceOwner="SELF", maxResults=2, nextToken=page["nextToken"])
+    assert len(rest["resources"]) == 1 and "nextToken" not in rest
+    listed = [r["arn"] for r in page["resources"] + rest["resources"]]
+    assert sorted(listed) == sorted(arns)
+    status, code, _ = error_of(ram.list_resources, resourceOwner="SELF", nextToken="bogus")
+    assert (status, code) == (400, "InvalidNextTokenException")
+    assert ram.list_resources(resourceOwner="SELF", resourceRegionScope="GLOBAL")["resources"] == []
+    regional = ram.list_resources(resourceOwner="SELF", resourceRegionScope="REGIONAL")
+    assert len(regional["resources"]) == 3
+
+    def principals(client, **kw):
+        return [p["id"] for p in client.list_principals(**kw)["principals"]]
+
+    assert principals(ram, resourceOwner="SELF", resourceType="ec2:Subnet") == [other_account.id]
+    assert principals(ram, resourceOwner="SELF", resourceType="ec2:TransitGateway") == []
+    got = ram.list_principals(resourceOwner="SELF")["principals"]
+    assert [(p["id"], p["external"]) for p in got] == [(other_account.id, True)]
+    ram_p = other_account.client("ram")
+    assert principals(ram_p, resourceOwner="OTHER-ACCOUNTS") == [account.id]
+    assert principals(ram_p, resourceOwner="OTHER-ACCOUNTS", principals=["111122223333"]) == []
+    page = ram_p.list_principals(resourceOwner="OTHER-ACCOUNTS", maxResults=1)
+    assert "nextToken" not in page
+    # a token of another operation is not one of this one
+    token = ram.list_resources(resourceOwner="SELF", maxResults=1)["nextToken"]
+    _, code, _ = error_of(ram.list_principals, resourceOwner="SELF", nextToken=token)
+    assert code == "InvalidNextTokenException"
+
+    unchecked = account.client("ram", config=Config(parameter_validation=False))
+    status, code, _ = error_of(unchecked.list_resources)
+    assert (status, code) == (400, "InvalidParameterException")
+
+
+def test_shares_and_invitations_are_listed_by_page(account, other_account):
+    """GetResourceShares and GetResourceShareInvitations page with maxResults/nextToken as
+    the other list operations (botocore RAM model)."""
+    arns = [share_tgw(account, other_account)[1]["resourceShareArn"] for _ in range(3)]
+    ram = account.client("ram")
+    seen, token = [], None
+    while True:
+        kw = {"nextToken": token} if token else {}
+        page = ram.get_resource_shares(resourceOwner="SELF", maxResults=2, **kw)
+        seen += [s["resourceShareArn"] for s in page["resourceShares"]]
+        token = page.get("nextToken")
+        if not token:
+            break
+    assert seen == arns
+    ram_p = other_account.client("ram")
+    first = ram_p.get_resource_share_invitations(maxResults=2)
+    assert len(first["resourceShareInvitations"]) == 2
+    last = ram_p.get_resource_share_invitations(maxResults=2, nextToken=first["nextToken"])
+    assert len(last["resourceShareInvitations"]) == 1 and "nextToken" not in last
