@@ -178,17 +178,27 @@ def enable_sharing_with_aws_organization(ctx, req):
 
 
 def _add_principal(ctx, share: dict, principal: str) -> dict:
-    if not re.fullmatch(r"\d{12}", principal):
-        if principal.startswith("arn:"):
-            raise AwsError(
-                "UnknownResourceException",
-                # organization and OU ARNs as principals are not emulated
-                f"Principal {principal} could not be found.",
-            )
+    # AWS's answers for principals that are not account IDs: "InvalidParameterException:
+    # Principal ID o-XXXXXXXXXX is malformed. Verify the ID and try again." (status 400, an
+    # organization ID where its ARN belongs: hashicorp/terraform-provider-aws#7769,
+    # aws/aws-cdk#14131); InvalidParameterException "Principal ID
+    # arn:aws:iam::423444404825:root" for an account's root ARN
+    # (aws/amazon-sagemaker-examples#3047, the message cut off there: its end here is the
+    # other recorded one's). Organization, OU, role and user ARNs are principals AWS takes
+    # (botocore PrincipalArnOrIdList); they are not emulated and answered
+    # UnknownResourceException (AWS's code for an organization it does not find:
+    # "Organization o-XXXXXX could not be found.", #7769, #15254).
+    if re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:root", principal) or not (
+        principal.startswith("arn:") or re.fullmatch(r"\d{12}", principal)
+    ):
         raise AwsError(
             "InvalidParameterException",
             f"Principal ID {principal} is malformed. Verify the ID and try again.",
         )
+    if principal.startswith("arn:"):
+        raise AwsError("UnknownResourceException", f"Principal {principal} could not be found.")
+    # The owner's own account as a principal: code and message are assumptions (no recorded
+    # answer found).
     if principal == share["owner"]:
         raise AwsError(
             "InvalidParameterException", "The resource share owner cannot be a principal."

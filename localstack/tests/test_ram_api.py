@@ -72,6 +72,20 @@ def test_a_share_without_external_principals_refuses_an_outside_account(account,
     assert code == "OperationNotPermittedException"
 
 
+def test_principals_that_are_not_account_ids(account):
+    """AWS: 400 InvalidParameterException "Principal ID o-XXXXXXXXXX is malformed. Verify the
+    ID and try again." (hashicorp/terraform-provider-aws#7769, aws/aws-cdk#14131), and
+    InvalidParameterException "Principal ID arn:aws:iam::<account>:root ..." for an
+    account's root ARN (aws/amazon-sagemaker-examples#3047)."""
+    ram = account.client("ram")
+    for principal in ("o-123random", f"arn:aws:iam::{account.id[::-1]}:root"):
+        assert error_of(ram.create_resource_share, name="p", principals=[principal]) == (
+            400,
+            "InvalidParameterException",
+            f"Principal ID {principal} is malformed. Verify the ID and try again.",
+        )
+
+
 def test_client_tokens_repeat_the_first_answer_or_refuse_other_parameters(account, other_account):
     """botocore RAM model, clientToken: a retry with the same token does not perform the
     operation a second time; "If you retry the operation with the same ClientToken, but
