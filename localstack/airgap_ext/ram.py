@@ -50,6 +50,11 @@ RESOURCE_TYPES = {
 
 
 def _resource_type(arn: str) -> str:
+    """The RAM type of a resource ARN, or MalformedArnException (botocore: "the specified
+    Amazon Resource Name (ARN) has a format that isn't valid", in the errors of every
+    operation taking resource ARNs; the messages are modelled on AWS's recorded one for a
+    share ARN, see `_share_arn`). Types RAM shares that are not listed here are answered
+    MalformedArnException too, which AWS would not (not emulated)."""
     try:
         p = parse_arn(arn)
     except ValueError:
@@ -133,6 +138,13 @@ def _assoc(share, entity, atype, status, external=None) -> dict:
 
 
 def _validate_resource(ctx, arn: str):
+    # Another account's resource, or an EC2 resource that does not exist: refused at once
+    # with UnknownResourceException (botocore: "a specified resource couldn't be found").
+    # Not settled: in boto/boto3#3396 (2022) AWS answered CreateResourceShare with a
+    # transit gateway it did not find with an ACTIVE share, and the console showed the
+    # resource as "The specified resource could not be found in your AWS account" (a
+    # FAILED association, it seems), so AWS may fail the association later rather than the
+    # call.
     _resource_type(arn)
     p = parse_arn(arn)
     if p["account"] != ctx.account_id:
@@ -430,6 +442,8 @@ def _disassociate_resource_share(ctx, req):
     with LOCK:
         share = _share_or_404(ctx, req["resourceShareArn"])
         out = []
+        # A resource or principal the share does not have: UnknownResourceException (in
+        # botocore's errors of this operation; that AWS answers it here is an assumption).
         for r in req.get("resourceArns") or []:
             if r not in share["resources"]:
                 raise AwsError("UnknownResourceException", f"Resource {r} is not in the share.")
@@ -487,6 +501,10 @@ def get_resource_share_associations(ctx, req):
 
 
 def get_resource_share_invitations(ctx, req):
+    # An invitation ARN that is not the caller's (as receiver or sender) or does not exist:
+    # ResourceShareInvitationArnNotFoundException (botocore: "the specified Amazon Resource
+    # Name (ARN) for an invitation was not found", in this operation's errors); the message
+    # is ours.
     inv_arns = req.get("resourceShareInvitationArns")
     share_arns = _share_arns(req.get("resourceShareArns"))
     out = []
@@ -515,6 +533,12 @@ def get_resource_share_invitations(ctx, req):
 
 
 def _invitation_for_receiver(ctx, arn):
+    """The caller's invitation to accept or reject. Codes from botocore's errors of
+    Accept/RejectResourceShareInvitation: ResourceShareInvitationArnNotFoundException,
+    ResourceShareInvitationAlreadyAcceptedException ("the specified invitation was already
+    accepted"), ResourceShareInvitationAlreadyRejectedException; the messages are ours.
+    ResourceShareInvitationExpiredException ("past its expiration date and time") for the
+    invitation of a share deleted since is an assumption (no recorded answer)."""
     inv = INVITATIONS.get(arn)
     if not inv or inv["receiverAccountId"] != ctx.account_id:
         raise AwsError(

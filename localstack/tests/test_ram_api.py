@@ -86,6 +86,27 @@ def test_principals_that_are_not_account_ids(account):
         )
 
 
+def test_invitation_errors(account, other_account):
+    """botocore's errors of Accept/RejectResourceShareInvitation: an invitation already
+    accepted (or rejected) is ResourceShareInvitationAlreadyAccepted/RejectedException;
+    the invitation of a share deleted since is ResourceShareInvitationExpiredException
+    (an assumption: no recorded answer)."""
+    _, share = share_tgw(account, other_account)
+    arn = share["resourceShareArn"]
+    inv = accept(other_account, arn)["resourceShareInvitationArn"]
+    ram_p = other_account.client("ram")
+    _, code, _ = error_of(ram_p.reject_resource_share_invitation, resourceShareInvitationArn=inv)
+    assert code == "ResourceShareInvitationAlreadyAcceptedException"
+    _, gone = share_tgw(account, other_account)
+    pending = ram_p.get_resource_share_invitations(resourceShareArns=[gone["resourceShareArn"]])
+    pending_arn = pending["resourceShareInvitations"][0]["resourceShareInvitationArn"]
+    account.client("ram").delete_resource_share(resourceShareArn=gone["resourceShareArn"])
+    _, code, _ = error_of(
+        ram_p.accept_resource_share_invitation, resourceShareInvitationArn=pending_arn
+    )
+    assert code == "ResourceShareInvitationExpiredException"
+
+
 def test_client_tokens_repeat_the_first_answer_or_refuse_other_parameters(account, other_account):
     """botocore RAM model, clientToken: a retry with the same token does not perform the
     operation a second time; "If you retry the operation with the same ClientToken, but
