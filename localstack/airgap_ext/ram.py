@@ -215,6 +215,9 @@ def _add_principal(ctx, share: dict, principal: str) -> dict:
         raise AwsError(
             "InvalidParameterException", "The resource share owner cannot be a principal."
         )
+    # A principal the share already has is answered, not refused: two
+    # aws_ram_principal_association resources of one share and account both apply against
+    # AWS (hashicorp/terraform-provider-aws#33483, 2023).
     existing = share["principals"].get(principal)
     if existing and existing["status"] in ("ASSOCIATING", "ASSOCIATED"):
         return existing

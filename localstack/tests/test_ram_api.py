@@ -136,6 +136,13 @@ def test_client_tokens_repeat_the_first_answer_or_refuse_other_parameters(accoun
         ram.associate_resource_share, resourceShareArn=arn, resourceArns=[tgw2], clientToken="t-2"
     )
     assert code == "IdempotentParameterMismatchException"
+    # Without the token, associating a principal the share has is answered, not refused
+    # (two associations of one principal both apply on AWS: terraform-provider-aws#33483).
+    again = ram.associate_resource_share(resourceShareArn=arn, principals=[other_account.id])
+    links = again["resourceShareAssociations"]
+    assert [(a["associatedEntity"], a["status"]) for a in links] == [
+        (other_account.id, "ASSOCIATING")
+    ]
     # without a token: one is generated for the answer
     assert ram.update_resource_share(resourceShareArn=arn, name="tok")["clientToken"]
 
