@@ -213,6 +213,18 @@ def test_resources_and_principals_are_listed_by_page_and_filter(account, other_a
     status, code, _ = error_of(unchecked.list_resources)
     assert (status, code) == (400, "InvalidParameterException")
 
+    def resources(**kw):
+        return sorted(r["arn"] for r in ram.list_resources(resourceOwner="SELF", **kw)["resources"])
+
+    assert resources(resourceType="ec2:Subnet") == sorted(arns)
+    assert resources(resourceType="ec2:TransitGateway") == []
+    assert resources(resourceArns=arns[:1]) == arns[:1]
+    assert resources(principal=other_account.id) == sorted(arns)
+    assert resources(principal="111122223333") == []
+    # a principal removed from the share no longer matches
+    ram.disassociate_resource_share(resourceShareArn=share_arn, principals=[other_account.id])
+    assert resources(principal=other_account.id) == []
+
 
 def test_shares_and_invitations_are_listed_by_page(account, other_account):
     """GetResourceShares and GetResourceShareInvitations page with maxResults/nextToken as
