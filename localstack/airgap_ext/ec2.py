@@ -204,6 +204,38 @@ def _set_state(obj, state, only_from=None):
     return fn
 
 
+def _region_backends(region):
+    """Every account's EC2 backend of the region that exists. What a participant makes in
+    a shared subnet or VPC (network interfaces, security groups) lives in its own backend,
+    and holds the owner's subnet or VPC all the same."""
+    from moto.ec2.models import ec2_backends
+
+    for _, regions in list(ec2_backends.items()):
+        be = dict.get(regions, region)
+        if be is not None:
+            yield be
+
+
+# A participant of a shared subnet may not delete the owner's subnet or VPC, nor make
+# subnets in it. AWS's answers, recorded in ekristen/aws-nuke#497 (2025, run in a
+# participant account: "UnauthorizedOperation: You are not authorized to perform DeleteVpc
+# operation. A subnet in this vpc is shared but the provided object is not owned by you",
+# status code 403; DeleteRouteTable the same) and hashicorp/terraform-provider-aws#46953
+# ("UnauthorizedOperation: You are not authorized to perform CreateSubnet operation. A
+# subnet in thi[s vpc is shared ...]"); VPC user guide, "Share your VPC subnets with other
+# accounts": "Participants cannot view, modify, or delete resources that belong to other
+# participants or the VPC owner". DeleteSubnet's answer is taken to be the same (its
+# message is an assumption).
+def _refuse_participant(context, operation, obj):
+    if obj is not None and obj.ec2_backend.account_id != context.account_id:
+        raise AwsError(
+            "UnauthorizedOperation",
+            f"You are not authorized to perform {operation} operation. A subnet in this vpc "
+            "is shared but the provided object is not owned by you",
+            403,
+        )
+
+
 # ---- client tokens ---------------------------------------------------------------------
 # AWS, "Ensuring idempotency in Amazon EC2 API requests": "If you repeat a request with the
 # same client token and the same parameters, the request succeeds and returns the same
@@ -1251,8 +1283,7 @@ class AirgapEc2Provider(Ec2Provider):
             z["ZoneId"] = zone_id_for(acct, region, z.get("ZoneName", "")) or z.get("ZoneId")
         return result
 
-    @handler("CreateSubnet", expand=False)
-    def create_subnet(self, context: RequestContext, request):
+    def _create_subnet(self, context: RequestContext, request):
         acct, region = context.account_id, context.region
         zone_id = request.get("AvailabilityZoneId")
         if zone_id and not request.get("AvailabilityZone"):
@@ -1276,14 +1307,27 @@ class AirgapEc2Provider(Ec2Provider):
         )
         return response
 
+    # A subnet shared with this account is in the owner's zone: its AvailabilityZoneId is
+    # the owner's, and its AvailabilityZone this account's name for that zone (VPC user
+    # guide, "Working with shared subnets", Map subnets across Availability Zones: "we
+    # independently map Availability Zones to names for each account ... Use AZ IDs to
+    # determine the location of resources in one account relative to another account";
+    # RAM user guide, "Availability Zone IDs for your AWS resources": a subnet shared in
+    # use1-az2 "is available to that account in the Availability Zone whose AZ ID is also
+    # use1-az2"). moto keeps the owner's name, which this account's mapping read as
+    # another zone.
     @handler("DescribeSubnets", expand=False)
     def describe_subnets(self, context: RequestContext, request):
+        acct, region = context.account_id, context.region
         result = super().describe_subnets(context, request)
         for subnet in result.get("Subnets", []):
-            subnet["AvailabilityZoneId"] = (
-                zone_id_for(context.account_id, context.region, subnet.get("AvailabilityZone", ""))
-                or subnet.get("AvailabilityZoneId")
-            )
+            owner = subnet.get("OwnerId") or acct
+            zone_id = zone_id_for(owner, region, subnet.get("AvailabilityZone", ""))
+            subnet["AvailabilityZoneId"] = zone_id or subnet.get("AvailabilityZoneId")
+            if owner != acct and zone_id:
+                subnet["AvailabilityZone"] = (
+                    zone_name_for(acct, region, zone_id) or subnet["AvailabilityZone"]
+                )
         return result
 
     # ---- launch templates -----------------------------------------------------------------
@@ -1299,12 +1343,25 @@ class AirgapEc2Provider(Ec2Provider):
 
     # ---- what holds subnets, groups and VPCs ---------------------------------------------
     # moto deletes them regardless; AWS refuses while network interfaces (or the load
-    # balancers that own some) use them, which destroy has to handle.
+    # balancers that own some) use them, which destroy has to handle. AWS's answer:
+    # "DependencyViolation: The subnet 'subnet-...' has dependencies and cannot be
+    # deleted." (status 400; recorded in gruntwork-io/cloud-nuke#285, a subnet holding
+    # interface endpoints, and aws/aws-cdk#14456) / "The vpc 'vpc-...' has dependencies and
+    # cannot be deleted." (gruntwork-io/cloud-nuke#345, pulumi/pulumi-aws#1221).
+    # A participant's interfaces in a shared subnet hold it too: they are in the subnet
+    # (botocore ec2 DeleteSubnet: "You must terminate all running instances in the subnet
+    # before you can delete the subnet"), whichever account owns them.
     @handler("DeleteSubnet", expand=False)
     def delete_subnet(self, context: RequestContext, request):
         subnet_id = request["SubnetId"]
         be = ec2_share.backend(context.account_id, context.region)
-        held = [e.id for e in be.enis.values() if e.subnet and e.subnet.id == subnet_id]
+        _refuse_participant(context, "DeleteSubnet", ec2_share._find_subnet(be, subnet_id)[1])
+        held = [
+            e.id
+            for b in _region_backends(context.region)
+            for e in list(b.enis.values())
+            if e.subnet and e.subnet.id == subnet_id
+        ]
         held += [
             lb.name
             for lb in _load_balancers(context)
@@ -1315,38 +1372,115 @@ class AirgapEc2Provider(Ec2Provider):
                 "DependencyViolation",
                 f"The subnet '{subnet_id}' has dependencies and cannot be deleted.",
             )
-        return call_moto(context)
+        result = call_moto(context)
+        # Gone for the participants it was shared with, too.
+        ec2_share.forget_everywhere(context.region, subnet_id, "subnet")
+        return result
 
+    # botocore ec2 DeleteSecurityGroup: "If you attempt to delete a security group that is
+    # associated with an instance or network interface, is referenced by another security
+    # group in the same VPC, or has a VPC association, the operation fails with
+    # DependencyViolation"; AWS's message "resource sg-... has a dependent object" (status
+    # 400, recorded in lianghong/delete_vpc#10). The VPC's default group: VPC user guide,
+    # "Delete a security group" ("The security group can't be the default security group
+    # for a VPC"); EC2 error codes, CannotDelete ("You cannot delete the 'default' security
+    # group in your VPC, but you can change its rules", used as the message). moto deleted
+    # either.
     @handler("DeleteSecurityGroup", expand=False)
     def delete_security_group(self, context: RequestContext, request):
         group_id = request.get("GroupId")
         if group_id:
             be = ec2_share.backend(context.account_id, context.region)
+            group = be.get_security_group_from_id(group_id)
+            if group is not None and group.vpc_id and group.name == "default":
+                raise AwsError(
+                    "CannotDelete",
+                    "You cannot delete the 'default' security group in your VPC, but you can "
+                    "change its rules.",
+                )
             used = any(
                 group_id in [getattr(g, "id", g) for g in e.group_set] for e in be.enis.values()
             ) or any(group_id in (lb.security_groups or []) for lb in _load_balancers(context))
+            used = used or (group is not None and _referenced_by_another_group(be, group))
             if used:
                 raise AwsError(
                     "DependencyViolation", f"resource {group_id} has a dependent object"
                 )
         return call_moto(context)
 
+    # botocore ec2 DeleteVpc: "You must detach or delete all gateways and resources that
+    # are associated with the VPC before you can delete it ... delete all security groups
+    # associated with the VPC (except the default one)". moto checks subnets, route tables
+    # and virtual private gateways; this adds the security groups (a participant's in a
+    # shared VPC included), load balancers, an attached internet gateway (AWS's answer with
+    # one attached: hashicorp/terraform#5762, "has dependencies and cannot be deleted"
+    # until the gateway was detached; terraform-provider-aws#23488, 400) and an egress-only
+    # internet gateway (gruntwork-io/cloud-nuke#345, 400).
     @handler("DeleteVpc", expand=False)
     def delete_vpc(self, context: RequestContext, request):
         vpc_id = request["VpcId"]
         be = ec2_share.backend(context.account_id, context.region)
+        _refuse_participant(context, "DeleteVpc", be.vpcs.get(vpc_id))
         groups = [
             g
-            for g in (be.groups.get(vpc_id) or {}).values()
-            if g.name != "default"
+            for b in _region_backends(context.region)
+            for g in list((b.groups.get(vpc_id) or {}).values())
+            if not (g.name == "default" and b is be)
         ]
         lbs = [lb for lb in _load_balancers(context) if lb.vpc_id == vpc_id]
-        if groups or lbs:
+        gateways = [
+            igw.id
+            for igw in be.internet_gateways.values()
+            if getattr(igw.vpc, "id", None) == vpc_id
+        ] + [
+            g.id
+            for g in getattr(be, "egress_only_internet_gateways", {}).values()
+            if g.vpc_id == vpc_id and getattr(g, "state", "attached") != "detached"
+        ]
+        if groups or lbs or gateways:
             raise AwsError(
                 "DependencyViolation",
                 f"The vpc '{vpc_id}' has dependencies and cannot be deleted.",
             )
         return call_moto(context)
+
+    # A participant makes no subnets in the owner's VPC (see `_refuse_participant`).
+    @handler("CreateSubnet", expand=False)
+    def create_subnet(self, context: RequestContext, request):
+        be = ec2_share.backend(context.account_id, context.region)
+        _refuse_participant(context, "CreateSubnet", be.vpcs.get(request.get("VpcId")))
+        return self._create_subnet(context, request)
+
+    # botocore ec2 DeleteInternetGateway: "You must detach the internet gateway from the
+    # VPC before you can delete it." AWS's answer: "DependencyViolation: The
+    # internetGateway 'igw-...' has dependencies and cannot be deleted" (ernestio/ernest#333,
+    # awslabs/landing-zone-accelerator-on-aws#765); moto answered the code with a message
+    # of its own ("igw-... is being utilized by vpc-...").
+    @handler("DeleteInternetGateway", expand=False)
+    def delete_internet_gateway(self, context: RequestContext, request):
+        igw_id = request["InternetGatewayId"]
+        be = ec2_share.backend(context.account_id, context.region)
+        igw = be.internet_gateways.get(igw_id)
+        if igw is not None and igw.vpc is not None:
+            raise AwsError(
+                "DependencyViolation",
+                f"The internetGateway '{igw_id}' has dependencies and cannot be deleted.",
+            )
+        return call_moto(context)
+
+
+def _referenced_by_another_group(be, group) -> bool:
+    """Whether a rule of another group of the VPC names `group` as its source or target."""
+    for other in (be.groups.get(group.vpc_id) or {}).values():
+        if other.id == group.id:
+            continue
+        for rule in list(other.ingress_rules) + list(other.egress_rules):
+            sources = rule.source_group if isinstance(rule.source_group, list) else [
+                rule.source_group
+            ]
+            if any((s or {}).get("GroupId") == group.id for s in sources):
+                return True
+    return False
 
 
 def _load_balancers(context):
