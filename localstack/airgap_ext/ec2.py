@@ -534,6 +534,36 @@ class AirgapEc2Provider(Ec2Provider):
             timing.after("transit-gateway", "create", _set_state(tgw, "available", ("pending",)))
         return result
 
+    # Transit Gateways guide, "Transit gateway sharing considerations": "Only the resource
+    # owner can ... Run all transit gateway, transit gateway attachment, and transit
+    # gateway route tables APIs", and "When a transit gateway is shared with you, you
+    # cannot create, modify, or delete its transit gateway route tables". moto let a
+    # participant make a route table on the owner's gateway and change the gateway's
+    # options. The code and message of the refusal are assumptions (the answer AWS records
+    # for a participant's owner-only calls on a shared subnet's VPC, `_refuse_participant`).
+    def _refuse_shared_gateway(self, context, operation, tgw_id):
+        be = ec2_share.backend(context.account_id, context.region)
+        tgw = be.transit_gateways.get(tgw_id)
+        if tgw is not None and tgw.ec2_backend.account_id != context.account_id:
+            raise AwsError(
+                "UnauthorizedOperation",
+                f"You are not authorized to perform {operation} operation.",
+                403,
+            )
+
+    @handler("CreateTransitGatewayRouteTable", expand=False)
+    def create_transit_gateway_route_table(self, context: RequestContext, request):
+        self._refuse_shared_gateway(
+            context, "CreateTransitGatewayRouteTable", request.get("TransitGatewayId")
+        )
+        return call_moto(context)
+
+    @handler("ModifyTransitGateway", expand=False)
+    def modify_transit_gateway(self, context: RequestContext, request):
+        tgw_id = request.get("TransitGatewayId")
+        self._refuse_shared_gateway(context, "ModifyTransitGateway", tgw_id)
+        return call_moto(context)
+
     @handler("DeleteTransitGateway", expand=False)
     def delete_transit_gateway(self, context: RequestContext, request):
         tgw_id = request["TransitGatewayId"]
@@ -1108,6 +1138,12 @@ class AirgapEc2Provider(Ec2Provider):
             raise AwsError(
                 "NatGatewayNotFound", f"The Nat Gateway {request['NatGatewayId']} was not found"
             )
+        # botocore ec2 NatGatewayState: pending | failed | available | deleting | deleted. A
+        # delete repeated (a retry after a lost answer) does not take a NAT gateway back
+        # from `deleted` to `deleting`, nor start its deletion again; what AWS answers the
+        # repeat is not settled by a source we hold (here: its id, as the first time).
+        if nat.state in ("deleting", "deleted"):
+            return {"NatGatewayId": nat.id}
         nat.state = "deleting"
 
         def deleted():

@@ -6,7 +6,7 @@ import botocore.exceptions
 import pytest
 
 from conftest import _fresh_account, make_network
-from test_ram_tgw import accept
+from test_ram_tgw import accept, share_tgw
 
 
 def share_subnet(owner, participant, cidr):
@@ -88,3 +88,33 @@ def test_a_participant_holds_the_owners_subnet_and_vpc_but_may_not_delete_them(
     r = error(p_ec2.describe_subnets, SubnetIds=[subnets[0]])
     assert r["Error"]["Code"] == "InvalidSubnetID.NotFound", r
 
+
+def test_a_shared_gateway_is_seen_and_attached_to_but_not_run_by_the_participant(
+    account, other_account
+):
+    """Transit Gateways guide, "Transit gateway sharing considerations": the gateway is
+    visible to the participant with the owner's OwnerId; only the owner runs the gateway
+    and route table APIs ("When a transit gateway is shared with you, you cannot create,
+    modify, or delete its transit gateway route tables")."""
+    tgw, share = share_tgw(account, other_account)
+    accept(other_account, share["resourceShareArn"])
+    tgw_id = tgw["TransitGatewayId"]
+    p_ec2 = other_account.client("ec2")
+    seen = p_ec2.describe_transit_gateways(TransitGatewayIds=[tgw_id])["TransitGateways"][0]
+    assert seen["OwnerId"] == account.id
+    for fn, kw in (
+        (p_ec2.create_transit_gateway_route_table, {"TransitGatewayId": tgw_id}),
+        (p_ec2.modify_transit_gateway, {"TransitGatewayId": tgw_id, "Description": "mine"}),
+    ):
+        r = error(fn, **kw)
+        assert r["Error"]["Code"] == "UnauthorizedOperation", r
+        assert r["ResponseMetadata"]["HTTPStatusCode"] == 403
+    owners = account.client("ec2").describe_transit_gateways(TransitGatewayIds=[tgw_id])
+    assert owners["TransitGateways"][0]["Description"] == "hub"
+    assert p_ec2.describe_transit_gateway_route_tables()["TransitGatewayRouteTables"] == []
+    # what the participant may do: attach its VPC
+    vpc, subnets = make_network(p_ec2, "10.22.0.0/16")
+    att = p_ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw_id, VpcId=vpc, SubnetIds=subnets
+    )["TransitGatewayVpcAttachment"]
+    assert att["VpcOwnerId"] == other_account.id
