@@ -528,6 +528,8 @@ class AirgapEc2Provider(Ec2Provider):
                 for key in ("AssociationDefaultRouteTableId", "PropagationDefaultRouteTableId"):
                     tgw.options.pop(key, None)
                     result["TransitGateway"].get("Options", {}).pop(key, None)
+        # botocore ec2 TransitGatewayState: pending | available | modifying | deleting |
+        # deleted; a new gateway is `pending` until `available` (durations: timing.py).
         if timing.delay("transit-gateway", "create") > 0:
             tgw.state = "pending"
             result["TransitGateway"]["State"] = "pending"
@@ -574,6 +576,11 @@ class AirgapEc2Provider(Ec2Provider):
                 "InvalidTransitGatewayID.NotFound",
                 f"Transit Gateway {tgw_id} was deleted or does not exist.",
             )
+        # AWS refuses a gateway with attachments not deleted: "IncorrectState: tgw-... has
+        # non-deleted Transit Gateway Cross Region Peering Attachments: tgw-attach-..."
+        # (status 400, recorded in gruntwork-io/cloud-nuke#744; the VPC attachment form of
+        # the message is ours). Then `deleting` (the AWS CLI reference's DeleteTransitGateway
+        # example answers "State": "deleting") and gone for every account.
         live = [
             a
             for a in be.transit_gateway_attachments.values()
@@ -1060,6 +1067,8 @@ class AirgapEc2Provider(Ec2Provider):
             eni.description = f"Interface for NAT Gateway {nat.id}"
             eni.requester_managed = True
             eni.interface_type = "nat_gateway"
+        # botocore ec2 NatGatewayState and the NatGatewayAvailable waiter: `pending` until
+        # `available`. Its interface (made above) holds the subnet from the start.
         if timing.delay("nat-gateway", "create") > 0:
             be = ec2_share.backend(context.account_id, context.region)
             nat = be.nat_gateways.get(result["NatGateway"]["NatGatewayId"])
@@ -1221,6 +1230,8 @@ class AirgapEc2Provider(Ec2Provider):
             _label_endpoint_enis(context, result["VpcEndpoint"]["VpcEndpointId"])
         if service is not None and vpce_connections.connect(context, service, result):
             return result
+        # botocore ec2 State (endpoints): an interface endpoint is `pending` until
+        # `available`; gateway endpoints are left to moto (`available` at once).
         if ep_type == "interface" and timing.delay("vpc-endpoint", "create") > 0:
             be = ec2_share.backend(context.account_id, context.region)
             ep = be.vpc_end_points.get(result["VpcEndpoint"]["VpcEndpointId"])
@@ -1230,6 +1241,9 @@ class AirgapEc2Provider(Ec2Provider):
                 timing.after("vpc-endpoint", "create", _set_state(ep, "available", ("pending",)))
         return result
 
+    # An interface endpoint is `deleting`, then `deleted` and still described (botocore ec2
+    # State); "When you delete an interface endpoint, we delete its endpoint network
+    # interfaces" (botocore DeleteVpcEndpoints), here a while after it is `deleted`.
     @handler("DeleteVpcEndpoints", expand=False)
     def delete_vpc_endpoints(self, context: RequestContext, request):
         be = ec2_share.backend(context.account_id, context.region)
@@ -1486,6 +1500,24 @@ class AirgapEc2Provider(Ec2Provider):
         be = ec2_share.backend(context.account_id, context.region)
         _refuse_participant(context, "CreateSubnet", be.vpcs.get(request.get("VpcId")))
         return self._create_subnet(context, request)
+
+    # botocore ec2 DeleteRouteTable: "You must disassociate the route table from any
+    # subnets before you can delete it. You can't delete the main route table." moto
+    # refuses the first (DependencyViolation, "The routeTable 'rtb-...' has dependencies
+    # and cannot be deleted.", the message AWS answers: terraform-provider-aws#5931,
+    # ansible/ansible#20114) but deleted a main table; AWS answers that with "the same
+    # dependency error" (aws/aws-cli#1549), and the table goes with its VPC.
+    @handler("DeleteRouteTable", expand=False)
+    def delete_route_table(self, context: RequestContext, request):
+        rt_id = request["RouteTableId"]
+        be = ec2_share.backend(context.account_id, context.region)
+        table = be.route_tables.get(rt_id)
+        if table is not None and table.main_association_id is not None:
+            raise AwsError(
+                "DependencyViolation",
+                f"The routeTable '{rt_id}' has dependencies and cannot be deleted.",
+            )
+        return call_moto(context)
 
     # botocore ec2 DeleteInternetGateway: "You must detach the internet gateway from the
     # VPC before you can delete it." AWS's answer: "DependencyViolation: The

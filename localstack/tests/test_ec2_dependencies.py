@@ -151,9 +151,10 @@ def test_a_group_another_references_holds_and_the_default_group_stays(account):
     ]
 
 
-def test_an_associated_route_table_is_held(account):
+def test_an_associated_route_table_and_the_main_one_are_held(account):
     """botocore ec2 DeleteRouteTable: "You must disassociate the route table from any
-    subnets before you can delete it" (moto's own check and message, kept)."""
+    subnets before you can delete it" (moto's own check and message, kept). "You can't
+    delete the main route table" (moto deleted it)."""
     ec2 = account.client("ec2")
     vpc, subnets = make_network(ec2, "10.7.0.0/16")
     rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
@@ -165,3 +166,15 @@ def test_an_associated_route_table_is_held(account):
     refused(ec2.delete_vpc, VpcId=vpc)  # subnets and a second route table
     ec2.disassociate_route_table(AssociationId=assoc)
     ec2.delete_route_table(RouteTableId=rt)
+
+    # "You can't delete the main route table" (the same DependencyViolation: aws-cli#1549)
+    main = ec2.describe_route_tables(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc]},
+            {"Name": "association.main", "Values": ["true"]},
+        ]
+    )["RouteTables"][0]["RouteTableId"]
+    refused(ec2.delete_route_table, RouteTableId=main)
+    for s in subnets:
+        ec2.delete_subnet(SubnetId=s)
+    ec2.delete_vpc(VpcId=vpc)  # the main table goes with the VPC
