@@ -40,6 +40,7 @@ def test_a_shared_subnet_is_in_the_owners_zone_by_this_accounts_name(account, ot
     p_ec2 = other_account.client("ec2")
     theirs = p_ec2.describe_subnets(SubnetIds=[subnets[0]])["Subnets"][0]
     assert theirs["OwnerId"] == account.id and theirs["VpcId"] == vpc
+    assert p_ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["OwnerId"] == account.id
     assert theirs["AvailabilityZoneId"] == mine["AvailabilityZoneId"]
     zones = p_ec2.describe_availability_zones(ZoneIds=[mine["AvailabilityZoneId"]])[
         "AvailabilityZones"
