@@ -204,6 +204,38 @@ def _set_state(obj, state, only_from=None):
     return fn
 
 
+def _region_backends(region):
+    """Every account's EC2 backend of the region that exists. What a participant makes in
+    a shared subnet or VPC (network interfaces, security groups) lives in its own backend,
+    and holds the owner's subnet or VPC all the same."""
+    from moto.ec2.models import ec2_backends
+
+    for _, regions in list(ec2_backends.items()):
+        be = dict.get(regions, region)
+        if be is not None:
+            yield be
+
+
+# A participant of a shared subnet may not delete the owner's subnet or VPC, nor make
+# subnets in it. AWS's answers, recorded in ekristen/aws-nuke#497 (2025, run in a
+# participant account: "UnauthorizedOperation: You are not authorized to perform DeleteVpc
+# operation. A subnet in this vpc is shared but the provided object is not owned by you",
+# status code 403; DeleteRouteTable the same) and hashicorp/terraform-provider-aws#46953
+# ("UnauthorizedOperation: You are not authorized to perform CreateSubnet operation. A
+# subnet in thi[s vpc is shared ...]"); VPC user guide, "Share your VPC subnets with other
+# accounts": "Participants cannot view, modify, or delete resources that belong to other
+# participants or the VPC owner". DeleteSubnet's answer is taken to be the same (its
+# message is an assumption).
+def _refuse_participant(context, operation, obj):
+    if obj is not None and obj.ec2_backend.account_id != context.account_id:
+        raise AwsError(
+            "UnauthorizedOperation",
+            f"You are not authorized to perform {operation} operation. A subnet in this vpc "
+            "is shared but the provided object is not owned by you",
+            403,
+        )
+
+
 # ---- client tokens ---------------------------------------------------------------------
 # AWS, "Ensuring idempotency in Amazon EC2 API requests": "If you repeat a request with the
 # same client token and the same parameters, the request succeeds and returns the same
@@ -496,11 +528,43 @@ class AirgapEc2Provider(Ec2Provider):
                 for key in ("AssociationDefaultRouteTableId", "PropagationDefaultRouteTableId"):
                     tgw.options.pop(key, None)
                     result["TransitGateway"].get("Options", {}).pop(key, None)
+        # botocore ec2 TransitGatewayState: pending | available | modifying | deleting |
+        # deleted; a new gateway is `pending` until `available` (durations: timing.py).
         if timing.delay("transit-gateway", "create") > 0:
             tgw.state = "pending"
             result["TransitGateway"]["State"] = "pending"
             timing.after("transit-gateway", "create", _set_state(tgw, "available", ("pending",)))
         return result
+
+    # Transit Gateways guide, "Transit gateway sharing considerations": "Only the resource
+    # owner can ... Run all transit gateway, transit gateway attachment, and transit
+    # gateway route tables APIs", and "When a transit gateway is shared with you, you
+    # cannot create, modify, or delete its transit gateway route tables". moto let a
+    # participant make a route table on the owner's gateway and change the gateway's
+    # options. The code and message of the refusal are assumptions (the answer AWS records
+    # for a participant's owner-only calls on a shared subnet's VPC, `_refuse_participant`).
+    def _refuse_shared_gateway(self, context, operation, tgw_id):
+        be = ec2_share.backend(context.account_id, context.region)
+        tgw = be.transit_gateways.get(tgw_id)
+        if tgw is not None and tgw.ec2_backend.account_id != context.account_id:
+            raise AwsError(
+                "UnauthorizedOperation",
+                f"You are not authorized to perform {operation} operation.",
+                403,
+            )
+
+    @handler("CreateTransitGatewayRouteTable", expand=False)
+    def create_transit_gateway_route_table(self, context: RequestContext, request):
+        self._refuse_shared_gateway(
+            context, "CreateTransitGatewayRouteTable", request.get("TransitGatewayId")
+        )
+        return call_moto(context)
+
+    @handler("ModifyTransitGateway", expand=False)
+    def modify_transit_gateway(self, context: RequestContext, request):
+        tgw_id = request.get("TransitGatewayId")
+        self._refuse_shared_gateway(context, "ModifyTransitGateway", tgw_id)
+        return call_moto(context)
 
     @handler("DeleteTransitGateway", expand=False)
     def delete_transit_gateway(self, context: RequestContext, request):
@@ -512,6 +576,11 @@ class AirgapEc2Provider(Ec2Provider):
                 "InvalidTransitGatewayID.NotFound",
                 f"Transit Gateway {tgw_id} was deleted or does not exist.",
             )
+        # AWS refuses a gateway with attachments not deleted: "IncorrectState: tgw-... has
+        # non-deleted Transit Gateway Cross Region Peering Attachments: tgw-attach-..."
+        # (status 400, recorded in gruntwork-io/cloud-nuke#744; the VPC attachment form of
+        # the message is ours). Then `deleting` (the AWS CLI reference's DeleteTransitGateway
+        # example answers "State": "deleting") and gone for every account.
         live = [
             a
             for a in be.transit_gateway_attachments.values()
@@ -1025,6 +1094,8 @@ class AirgapEc2Provider(Ec2Provider):
             eni.description = f"Interface for NAT Gateway {nat.id}"
             eni.requester_managed = True
             eni.interface_type = "nat_gateway"
+        # botocore ec2 NatGatewayState and the NatGatewayAvailable waiter: `pending` until
+        # `available`. Its interface (made above) holds the subnet from the start.
         if timing.delay("nat-gateway", "create") > 0:
             be = ec2_share.backend(context.account_id, context.region)
             nat = be.nat_gateways.get(result["NatGateway"]["NatGatewayId"])
@@ -1103,6 +1174,12 @@ class AirgapEc2Provider(Ec2Provider):
             raise AwsError(
                 "NatGatewayNotFound", f"The Nat Gateway {request['NatGatewayId']} was not found"
             )
+        # botocore ec2 NatGatewayState: pending | failed | available | deleting | deleted. A
+        # delete repeated (a retry after a lost answer) does not take a NAT gateway back
+        # from `deleted` to `deleting`, nor start its deletion again; what AWS answers the
+        # repeat is not settled by a source we hold (here: its id, as the first time).
+        if nat.state in ("deleting", "deleted"):
+            return {"NatGatewayId": nat.id}
         nat.state = "deleting"
 
         def deleted():
@@ -1180,6 +1257,8 @@ class AirgapEc2Provider(Ec2Provider):
             _label_endpoint_enis(context, result["VpcEndpoint"]["VpcEndpointId"])
         if service is not None and vpce_connections.connect(context, service, result):
             return result
+        # botocore ec2 State (endpoints): an interface endpoint is `pending` until
+        # `available`; gateway endpoints are left to moto (`available` at once).
         if ep_type == "interface" and timing.delay("vpc-endpoint", "create") > 0:
             be = ec2_share.backend(context.account_id, context.region)
             ep = be.vpc_end_points.get(result["VpcEndpoint"]["VpcEndpointId"])
@@ -1189,6 +1268,9 @@ class AirgapEc2Provider(Ec2Provider):
                 timing.after("vpc-endpoint", "create", _set_state(ep, "available", ("pending",)))
         return result
 
+    # An interface endpoint is `deleting`, then `deleted` and still described (botocore ec2
+    # State); "When you delete an interface endpoint, we delete its endpoint network
+    # interfaces" (botocore DeleteVpcEndpoints), here a while after it is `deleted`.
     @handler("DeleteVpcEndpoints", expand=False)
     def delete_vpc_endpoints(self, context: RequestContext, request):
         be = ec2_share.backend(context.account_id, context.region)
@@ -1278,8 +1360,7 @@ class AirgapEc2Provider(Ec2Provider):
             z["ZoneId"] = zone_id_for(acct, region, z.get("ZoneName", "")) or z.get("ZoneId")
         return result
 
-    @handler("CreateSubnet", expand=False)
-    def create_subnet(self, context: RequestContext, request):
+    def _create_subnet(self, context: RequestContext, request):
         acct, region = context.account_id, context.region
         zone_id = request.get("AvailabilityZoneId")
         if zone_id and not request.get("AvailabilityZone"):
@@ -1303,14 +1384,27 @@ class AirgapEc2Provider(Ec2Provider):
         )
         return response
 
+    # A subnet shared with this account is in the owner's zone: its AvailabilityZoneId is
+    # the owner's, and its AvailabilityZone this account's name for that zone (VPC user
+    # guide, "Working with shared subnets", Map subnets across Availability Zones: "we
+    # independently map Availability Zones to names for each account ... Use AZ IDs to
+    # determine the location of resources in one account relative to another account";
+    # RAM user guide, "Availability Zone IDs for your AWS resources": a subnet shared in
+    # use1-az2 "is available to that account in the Availability Zone whose AZ ID is also
+    # use1-az2"). moto keeps the owner's name, which this account's mapping read as
+    # another zone.
     @handler("DescribeSubnets", expand=False)
     def describe_subnets(self, context: RequestContext, request):
+        acct, region = context.account_id, context.region
         result = super().describe_subnets(context, request)
         for subnet in result.get("Subnets", []):
-            subnet["AvailabilityZoneId"] = (
-                zone_id_for(context.account_id, context.region, subnet.get("AvailabilityZone", ""))
-                or subnet.get("AvailabilityZoneId")
-            )
+            owner = subnet.get("OwnerId") or acct
+            zone_id = zone_id_for(owner, region, subnet.get("AvailabilityZone", ""))
+            subnet["AvailabilityZoneId"] = zone_id or subnet.get("AvailabilityZoneId")
+            if owner != acct and zone_id:
+                subnet["AvailabilityZone"] = (
+                    zone_name_for(acct, region, zone_id) or subnet["AvailabilityZone"]
+                )
         return result
 
     # ---- launch templates -----------------------------------------------------------------
@@ -1326,12 +1420,25 @@ class AirgapEc2Provider(Ec2Provider):
 
     # ---- what holds subnets, groups and VPCs ---------------------------------------------
     # moto deletes them regardless; AWS refuses while network interfaces (or the load
-    # balancers that own some) use them, which destroy has to handle.
+    # balancers that own some) use them, which destroy has to handle. AWS's answer:
+    # "DependencyViolation: The subnet 'subnet-...' has dependencies and cannot be
+    # deleted." (status 400; recorded in gruntwork-io/cloud-nuke#285, a subnet holding
+    # interface endpoints, and aws/aws-cdk#14456) / "The vpc 'vpc-...' has dependencies and
+    # cannot be deleted." (gruntwork-io/cloud-nuke#345, pulumi/pulumi-aws#1221).
+    # A participant's interfaces in a shared subnet hold it too: they are in the subnet
+    # (botocore ec2 DeleteSubnet: "You must terminate all running instances in the subnet
+    # before you can delete the subnet"), whichever account owns them.
     @handler("DeleteSubnet", expand=False)
     def delete_subnet(self, context: RequestContext, request):
         subnet_id = request["SubnetId"]
         be = ec2_share.backend(context.account_id, context.region)
-        held = [e.id for e in be.enis.values() if e.subnet and e.subnet.id == subnet_id]
+        _refuse_participant(context, "DeleteSubnet", ec2_share._find_subnet(be, subnet_id)[1])
+        held = [
+            e.id
+            for b in _region_backends(context.region)
+            for e in list(b.enis.values())
+            if e.subnet and e.subnet.id == subnet_id
+        ]
         held += [
             lb.name
             for lb in _load_balancers(context)
@@ -1342,38 +1449,133 @@ class AirgapEc2Provider(Ec2Provider):
                 "DependencyViolation",
                 f"The subnet '{subnet_id}' has dependencies and cannot be deleted.",
             )
-        return call_moto(context)
+        result = call_moto(context)
+        # Gone for the participants it was shared with, too.
+        ec2_share.forget_everywhere(context.region, subnet_id, "subnet")
+        return result
 
+    # botocore ec2 DeleteSecurityGroup: "If you attempt to delete a security group that is
+    # associated with an instance or network interface, is referenced by another security
+    # group in the same VPC, or has a VPC association, the operation fails with
+    # DependencyViolation"; AWS's message "resource sg-... has a dependent object" (status
+    # 400, recorded in lianghong/delete_vpc#10). The VPC's default group: VPC user guide,
+    # "Delete a security group" ("The security group can't be the default security group
+    # for a VPC"); EC2 error codes, CannotDelete ("You cannot delete the 'default' security
+    # group in your VPC, but you can change its rules", used as the message). moto deleted
+    # either.
     @handler("DeleteSecurityGroup", expand=False)
     def delete_security_group(self, context: RequestContext, request):
         group_id = request.get("GroupId")
         if group_id:
             be = ec2_share.backend(context.account_id, context.region)
+            group = be.get_security_group_from_id(group_id)
+            if group is not None and group.vpc_id and group.name == "default":
+                raise AwsError(
+                    "CannotDelete",
+                    "You cannot delete the 'default' security group in your VPC, but you can "
+                    "change its rules.",
+                )
             used = any(
                 group_id in [getattr(g, "id", g) for g in e.group_set] for e in be.enis.values()
             ) or any(group_id in (lb.security_groups or []) for lb in _load_balancers(context))
+            used = used or (group is not None and _referenced_by_another_group(be, group))
             if used:
                 raise AwsError(
                     "DependencyViolation", f"resource {group_id} has a dependent object"
                 )
         return call_moto(context)
 
+    # botocore ec2 DeleteVpc: "You must detach or delete all gateways and resources that
+    # are associated with the VPC before you can delete it ... delete all security groups
+    # associated with the VPC (except the default one)". moto checks subnets, route tables
+    # and virtual private gateways; this adds the security groups (a participant's in a
+    # shared VPC included), load balancers, an attached internet gateway (AWS's answer with
+    # one attached: hashicorp/terraform#5762, "has dependencies and cannot be deleted"
+    # until the gateway was detached; terraform-provider-aws#23488, 400) and an egress-only
+    # internet gateway (gruntwork-io/cloud-nuke#345, 400).
     @handler("DeleteVpc", expand=False)
     def delete_vpc(self, context: RequestContext, request):
         vpc_id = request["VpcId"]
         be = ec2_share.backend(context.account_id, context.region)
+        _refuse_participant(context, "DeleteVpc", be.vpcs.get(vpc_id))
         groups = [
             g
-            for g in (be.groups.get(vpc_id) or {}).values()
-            if g.name != "default"
+            for b in _region_backends(context.region)
+            for g in list((b.groups.get(vpc_id) or {}).values())
+            if not (g.name == "default" and b is be)
         ]
         lbs = [lb for lb in _load_balancers(context) if lb.vpc_id == vpc_id]
-        if groups or lbs:
+        gateways = [
+            igw.id
+            for igw in be.internet_gateways.values()
+            if getattr(igw.vpc, "id", None) == vpc_id
+        ] + [
+            g.id
+            for g in getattr(be, "egress_only_internet_gateways", {}).values()
+            if g.vpc_id == vpc_id and getattr(g, "state", "attached") != "detached"
+        ]
+        if groups or lbs or gateways:
             raise AwsError(
                 "DependencyViolation",
                 f"The vpc '{vpc_id}' has dependencies and cannot be deleted.",
             )
         return call_moto(context)
+
+    # A participant makes no subnets in the owner's VPC (see `_refuse_participant`).
+    @handler("CreateSubnet", expand=False)
+    def create_subnet(self, context: RequestContext, request):
+        be = ec2_share.backend(context.account_id, context.region)
+        _refuse_participant(context, "CreateSubnet", be.vpcs.get(request.get("VpcId")))
+        return self._create_subnet(context, request)
+
+    # botocore ec2 DeleteRouteTable: "You must disassociate the route table from any
+    # subnets before you can delete it. You can't delete the main route table." moto
+    # refuses the first (DependencyViolation, "The routeTable 'rtb-...' has dependencies
+    # and cannot be deleted.", the message AWS answers: terraform-provider-aws#5931,
+    # ansible/ansible#20114) but deleted a main table; AWS answers that with "the same
+    # dependency error" (aws/aws-cli#1549), and the table goes with its VPC.
+    @handler("DeleteRouteTable", expand=False)
+    def delete_route_table(self, context: RequestContext, request):
+        rt_id = request["RouteTableId"]
+        be = ec2_share.backend(context.account_id, context.region)
+        table = be.route_tables.get(rt_id)
+        if table is not None and table.main_association_id is not None:
+            raise AwsError(
+                "DependencyViolation",
+                f"The routeTable '{rt_id}' has dependencies and cannot be deleted.",
+            )
+        return call_moto(context)
+
+    # botocore ec2 DeleteInternetGateway: "You must detach the internet gateway from the
+    # VPC before you can delete it." AWS's answer: "DependencyViolation: The
+    # internetGateway 'igw-...' has dependencies and cannot be deleted" (ernestio/ernest#333,
+    # awslabs/landing-zone-accelerator-on-aws#765); moto answered the code with a message
+    # of its own ("igw-... is being utilized by vpc-...").
+    @handler("DeleteInternetGateway", expand=False)
+    def delete_internet_gateway(self, context: RequestContext, request):
+        igw_id = request["InternetGatewayId"]
+        be = ec2_share.backend(context.account_id, context.region)
+        igw = be.internet_gateways.get(igw_id)
+        if igw is not None and igw.vpc is not None:
+            raise AwsError(
+                "DependencyViolation",
+                f"The internetGateway '{igw_id}' has dependencies and cannot be deleted.",
+            )
+        return call_moto(context)
+
+
+def _referenced_by_another_group(be, group) -> bool:
+    """Whether a rule of another group of the VPC names `group` as its source or target."""
+    for other in (be.groups.get(group.vpc_id) or {}).values():
+        if other.id == group.id:
+            continue
+        for rule in list(other.ingress_rules) + list(other.egress_rules):
+            sources = rule.source_group if isinstance(rule.source_group, list) else [
+                rule.source_group
+            ]
+            if any((s or {}).get("GroupId") == group.id for s in sources):
+                return True
+    return False
 
 
 def _load_balancers(context):

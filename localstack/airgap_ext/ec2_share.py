@@ -96,3 +96,18 @@ def forget_everywhere(region: str, rid: str, kind: str):
             be = backend(principal, region)
             if kind == "transit-gateway":
                 be.transit_gateways.pop(rid, None)
+            elif kind == "subnet":
+                az, subnet = _find_subnet(be, rid)
+                if subnet is None:
+                    continue
+                be.subnets[az].pop(rid, None)
+                # the VPC goes too unless another shared subnet of it remains
+                owner = subnet.ec2_backend.account_id
+                still = any(
+                    s.vpc_id == subnet.vpc_id and s.ec2_backend.account_id == owner
+                    for subs in be.subnets.values()
+                    for s in subs.values()
+                )
+                vpc = be.vpcs.get(subnet.vpc_id)
+                if not still and vpc is not None and vpc.ec2_backend.account_id == owner:
+                    be.vpcs.pop(subnet.vpc_id, None)

@@ -43,3 +43,21 @@ def test_nat_gateway_and_interface_endpoint(account, time_scale):
     assert ep_state() == "deleting"
     wait_for(lambda: state() == "deleted", 20)
     wait_for(lambda: ep_state() == "deleted", 20)
+
+
+def test_a_repeated_nat_gateway_delete_does_not_undo_the_deletion(account, time_scale):
+    """botocore ec2 NatGatewayState: deleting -> deleted; a retried DeleteNatGateway neither
+    takes a deleted NAT gateway back to `deleting` nor starts the deletion again."""
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip)["NatGateway"]
+    nat_id = nat["NatGatewayId"]
+    time_scale(account, 0.01)  # NAT delete 240 s -> 2.4 s
+    state = lambda: ec2.describe_nat_gateways(NatGatewayIds=[nat_id])["NatGateways"][0]["State"]
+    assert ec2.delete_nat_gateway(NatGatewayId=nat_id)["NatGatewayId"] == nat_id
+    assert state() == "deleting"
+    assert ec2.delete_nat_gateway(NatGatewayId=nat_id)["NatGatewayId"] == nat_id
+    wait_for(lambda: state() == "deleted", 20)
+    assert ec2.delete_nat_gateway(NatGatewayId=nat_id)["NatGatewayId"] == nat_id
+    assert state() == "deleted"
