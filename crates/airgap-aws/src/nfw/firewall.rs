@@ -265,6 +265,13 @@ impl Kind for Firewall {
                     .vpc_id(spec.vpc.get()?)
                     .set_subnet_mappings(Some(subnet_mappings(&spec.subnets)?))
                     .delete_protection(spec.deletion_protection)
+                    // Both flags start TRUE when left out (botocore CreateFirewallRequest:
+                    // "When you create a firewall, the operation initializes this setting
+                    // to TRUE"), and either one refuses the policy and subnet changes
+                    // `update` makes. They guard against hands, not against the blueprint,
+                    // so they are off, as Terraform's defaults are.
+                    .subnet_change_protection(false)
+                    .firewall_policy_change_protection(false)
                     .set_tags(Some(nfw_tags(&node.env, &node.id.0)?))
                     .send()
                     .await
@@ -284,10 +291,36 @@ impl Kind for Firewall {
         let changed = |f: &str| changes(change.diff, &[f]);
         if changes(change.diff, &["policy", "subnets", "deletionProtection"]) {
             // Each change returns the next token; a stale one is a Conflict (re-read on retry).
-            let mut token = self
-                .describe(&change.node.scope, arn)
-                .await?
-                .and_then(|d| d.update_token().map(str::to_string));
+            let described = self.describe(&change.node.scope, arn).await?;
+            let fw = described.as_ref().and_then(|d| d.firewall());
+            let mut token = described.as_ref().and_then(|d| d.update_token().map(str::to_string));
+            // A firewall created without the change protections set (by an earlier
+            // airgapctl, or adopted) has them on, and AWS refuses the change while they
+            // are: the plan the user approved makes it, so they are lifted first.
+            if changed("policy") && fw.is_some_and(|f| f.firewall_policy_change_protection()) {
+                token = c
+                    .update_firewall_policy_change_protection()
+                    .firewall_arn(arn)
+                    .set_update_token(token)
+                    .firewall_policy_change_protection(false)
+                    .send()
+                    .await
+                    .map_err(classify)?
+                    .update_token()
+                    .map(str::to_string);
+            }
+            if changed("subnets") && fw.is_some_and(|f| f.subnet_change_protection()) {
+                token = c
+                    .update_subnet_change_protection()
+                    .firewall_arn(arn)
+                    .set_update_token(token)
+                    .subnet_change_protection(false)
+                    .send()
+                    .await
+                    .map_err(classify)?
+                    .update_token()
+                    .map(str::to_string);
+            }
             if changed("policy") {
                 token = c
                     .associate_firewall_policy()

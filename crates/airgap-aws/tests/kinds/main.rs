@@ -18,6 +18,7 @@ mod kms_iam;
 mod log_group;
 mod nat_gateway;
 mod nfw;
+mod nfw_firewall;
 mod ram_accepter;
 mod route;
 mod security_group_rule;

@@ -274,6 +274,8 @@ pub const FIREWALL: Permissions = Permissions {
                 "network-firewall:AssociateSubnets",
                 "network-firewall:DisassociateSubnets",
                 "network-firewall:UpdateFirewallDeleteProtection",
+                "network-firewall:UpdateFirewallPolicyChangeProtection",
+                "network-firewall:UpdateSubnetChangeProtection",
                 "network-firewall:UpdateLoggingConfiguration",
             ],
             &[FIREWALL_ARN],

@@ -1,0 +1,180 @@
+//! The firewall kind against mocked Network Firewall responses (aws-smithy-mocks): its
+//! change protections.
+//!
+//! botocore's CreateFirewallRequest, on `SubnetChangeProtection` and
+//! `FirewallPolicyChangeProtection`: "When you create a firewall, the operation initializes
+//! this setting to TRUE", and while one is on, AWS refuses the change it protects
+//! (AssociateSubnets/DisassociateSubnets, AssociateFirewallPolicy). airgapctl makes those
+//! changes itself, so it creates firewalls with both off, and lifts one that is on (a
+//! firewall made without them) before the change that needs it.
+
+use crate::mock::ENV;
+use airgap_aws::nfw::Firewall;
+use airgap_catalog::spec::{FirewallSpec, Id, Spec};
+use airgap_engine::{Attrs, Change, Diff, FieldChange, Kind, Observed, Resolved, Value};
+use aws_sdk_networkfirewall::error::ErrorMetadata;
+use aws_sdk_networkfirewall::operation::associate_subnets::AssociateSubnetsOutput;
+use aws_sdk_networkfirewall::operation::create_firewall::CreateFirewallOutput;
+use aws_sdk_networkfirewall::operation::describe_firewall::{
+    DescribeFirewallError, DescribeFirewallOutput,
+};
+use aws_sdk_networkfirewall::operation::describe_logging_configuration::DescribeLoggingConfigurationOutput;
+use aws_sdk_networkfirewall::operation::update_subnet_change_protection::UpdateSubnetChangeProtectionOutput;
+use aws_sdk_networkfirewall::types::{Firewall as Described, SubnetMapping};
+use aws_sdk_networkfirewall::Client;
+use aws_smithy_mocks::{mock, Rule};
+
+const NODE: &str = "hub/firewall";
+const ARN: &str = "arn:aws:network-firewall:eu-central-1:111111111111:firewall/airgap-demo-hub";
+const POLICY: &str = "arn:aws:network-firewall:eu-central-1:111111111111:firewall-policy/p";
+
+fn mapping(subnet: &str) -> SubnetMapping {
+    SubnetMapping::builder().subnet_id(subnet).build().unwrap()
+}
+
+fn kind(rules: &[&Rule]) -> Firewall {
+    Firewall(mocked!(aws_sdk_networkfirewall, rules))
+}
+
+fn spec(subnets: &[&str]) -> FirewallSpec {
+    FirewallSpec {
+        policy: Id::from(POLICY),
+        vpc: Id::from("vpc-1"),
+        subnets: subnets.iter().map(|s| Id::from(*s)).collect(),
+        deletion_protection: false,
+        alert_log_group: None,
+        flow_log_group: None,
+    }
+}
+
+fn node(subnets: &[&str]) -> Resolved {
+    crate::mock::node(NODE, spec(subnets).to_attrs())
+}
+
+/// The firewall in subnet-a, its subnet change protection as given, its token `token-1`.
+fn described(subnet_protected: bool) -> Rule {
+    mock!(Client::describe_firewall).match_requests(|r| r.firewall_arn() == Some(ARN)).then_output(
+        move || {
+            DescribeFirewallOutput::builder()
+                .update_token("token-1")
+                .firewall(
+                    Described::builder()
+                        .firewall_name("airgap-demo-hub")
+                        .firewall_arn(ARN)
+                        .firewall_id("id-1")
+                        .firewall_policy_arn(POLICY)
+                        .vpc_id("vpc-1")
+                        .subnet_mappings(mapping("subnet-a"))
+                        .subnet_change_protection(subnet_protected)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        },
+    )
+}
+
+/// AssociateSubnets of subnet-b, answered only with the token `token`.
+fn associated(token: &'static str) -> Rule {
+    mock!(Client::associate_subnets)
+        .match_requests(move |r| {
+            r.update_token() == Some(token)
+                && r.subnet_mappings().iter().map(|m| m.subnet_id()).eq(["subnet-b"])
+        })
+        .then_output(|| AssociateSubnetsOutput::builder().update_token("token-3").build())
+}
+
+fn lifted() -> Rule {
+    mock!(Client::update_subnet_change_protection)
+        .match_requests(|r| {
+            r.update_token() == Some("token-1") && r.subnet_change_protection() == Some(false)
+        })
+        .then_output(|| {
+            UpdateSubnetChangeProtectionOutput::builder().update_token("token-2").build()
+        })
+}
+
+fn subnets_change() -> Diff {
+    Diff {
+        refused: Vec::new(),
+        changes: vec![FieldChange {
+            field: "subnets".into(),
+            old: None,
+            new: Value::Null,
+            forces_replacement: false,
+        }],
+    }
+}
+
+fn current() -> Observed {
+    Observed {
+        id: NODE.into(),
+        physical_id: ARN.into(),
+        attrs: spec(&["subnet-a"]).to_attrs(),
+        outputs: Attrs::new(),
+        parents: vec![],
+    }
+}
+
+#[tokio::test]
+async fn a_subnet_change_on_a_protected_firewall_lifts_the_protection_first() {
+    let (describe, lift, associate) = (described(true), lifted(), associated("token-2"));
+    let k = kind(&[&describe, &lift, &associate]);
+    let node = node(&["subnet-a", "subnet-b"]);
+    k.update(Change { node: &node, current: &current(), diff: &subnets_change() })
+        .await
+        .expect("update");
+    // The association carries the token the lift returned: it came after it.
+    assert_eq!((lift.num_calls(), associate.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_subnet_change_on_an_unprotected_firewall_goes_straight_to_the_change() {
+    let (describe, lift, associate) = (described(false), lifted(), associated("token-1"));
+    let k = kind(&[&describe, &lift, &associate]);
+    let node = node(&["subnet-a", "subnet-b"]);
+    k.update(Change { node: &node, current: &current(), diff: &subnets_change() })
+        .await
+        .expect("update");
+    assert_eq!((lift.num_calls(), associate.num_calls()), (0, 1));
+}
+
+#[tokio::test]
+async fn a_firewall_is_created_with_both_change_protections_off() {
+    let none = mock!(Client::describe_firewall).then_error(|| {
+        DescribeFirewallError::generic(
+            ErrorMetadata::builder()
+                .code("ResourceNotFoundException")
+                .message("no such firewall")
+                .build(),
+        )
+    });
+    let create = mock!(Client::create_firewall)
+        .match_requests(|r| {
+            r.subnet_change_protection() == Some(false)
+                && r.firewall_policy_change_protection() == Some(false)
+                && r.delete_protection() == Some(false)
+                && r.tags().iter().any(|t| t.key() == "airgap:env" && t.value() == ENV)
+        })
+        .then_output(|| {
+            CreateFirewallOutput::builder()
+                .firewall(
+                    Described::builder()
+                        .firewall_name("airgap-demo-hub")
+                        .firewall_arn(ARN)
+                        .firewall_id("id-1")
+                        .firewall_policy_arn(POLICY)
+                        .vpc_id("vpc-1")
+                        .subnet_mappings(mapping("subnet-a"))
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        });
+    let logging = mock!(Client::describe_logging_configuration)
+        .then_output(|| DescribeLoggingConfigurationOutput::builder().firewall_arn(ARN).build());
+    let k = kind(&[&none, &create, &logging]);
+    let made = k.create(&node(&["subnet-a"])).await.expect("create");
+    assert_eq!(made.physical_id, ARN);
+    assert_eq!(create.num_calls(), 1, "the create asked for both protections off");
+}
