@@ -740,6 +740,46 @@ def _protection(field, key):
     return op
 
 
+def _one_logging_change(before: list, cfg: dict):
+    """botocore network-firewall UpdateLoggingConfiguration: "You can perform only one of the
+    following actions in any call to UpdateLoggingConfiguration: Create a new log destination
+    object by adding a single LogDestinationConfig array element to LogDestinationConfigs.
+    Delete a log destination object by removing a single LogDestinationConfig array element
+    from LogDestinationConfigs. Change the LogDestination setting in a single
+    LogDestinationConfig array element. You can't change the LogDestinationType or LogType in
+    a LogDestinationConfig. To change these settings, delete the existing LogDestinationConfig
+    object and create a new one, using two separate calls". AWS's answer to more than one
+    change, recorded in hashicorp/terraform-provider-aws#38917 and #39197: HTTP 400,
+    InvalidRequestException, "Given logging configuration attempts to create/modify multiple
+    log destination configs". A destination is known by its LogType (one per type: an
+    assumption); the answer to a changed LogDestinationType and to a second destination of
+    one LogType is not recorded: the same code, messages of our own."""
+    after = cfg.get("LogDestinationConfigs") or []
+    types = [d.get("LogType") for d in after]
+    if len(set(types)) != len(types):
+        raise AwsError("InvalidRequestException", "Only one log destination per LogType")
+    old = {d.get("LogType"): d for d in before}
+    new = {d.get("LogType"): d for d in after}
+    for t in old.keys() & new.keys():
+        if old[t].get("LogDestinationType") != new[t].get("LogDestinationType"):
+            raise AwsError(
+                "InvalidRequestException",
+                f"The LogDestinationType of the {t} log destination cannot be changed: remove "
+                "it and add a new one in two calls",
+            )
+    changed = (old.keys() ^ new.keys()) | {
+        t
+        for t in old.keys() & new.keys()
+        if old[t].get("LogDestination") != new[t].get("LogDestination")
+    }
+    if len(changed) > 1:
+        raise AwsError(
+            "InvalidRequestException",
+            "Given logging configuration attempts to create/modify multiple log destination "
+            "configs",
+        )
+
+
 def update_logging_configuration(ctx, req):
     with LOCK:
         fw = _find_fw(ctx, req)
@@ -749,6 +789,7 @@ def update_logging_configuration(ctx, req):
                 raise AwsError("InvalidRequestException", "LogType must be ALERT, FLOW or TLS")
             if d.get("LogDestinationType") not in ("S3", "CloudWatchLogs", "KinesisDataFirehose"):
                 raise AwsError("InvalidRequestException", "invalid LogDestinationType")
+        _one_logging_change(fw["logging"].get("LogDestinationConfigs") or [], cfg)
         fw["logging"] = cfg
         return {"FirewallArn": fw["arn"], "FirewallName": fw["name"], "LoggingConfiguration": cfg}
 

@@ -459,3 +459,58 @@ def test_firewall_endpoint_interfaces_go_when_the_firewall_is_gone(account, time
     assert _endpoint_interfaces(ec2, vpc) == {}
     for sid in subnets:
         ec2.delete_subnet(SubnetId=sid)
+
+
+def _log(log_type, group, dest_type="CloudWatchLogs"):
+    key = "logGroup" if dest_type == "CloudWatchLogs" else "bucketName"
+    return {"LogType": log_type, "LogDestinationType": dest_type, "LogDestination": {key: group}}
+
+
+def test_logging_changes_one_destination_per_call(account):
+    """botocore UpdateLoggingConfiguration: "You can perform only one of the following actions
+    in any call": add one LogDestinationConfig, remove one, or change one's LogDestination;
+    "You can't change the LogDestinationType or LogType". AWS's answer to two at once
+    (terraform-provider-aws#38917, #39197): 400 InvalidRequestException, "Given logging
+    configuration attempts to create/modify multiple log destination configs"."""
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2)
+    nfw = account.client("network-firewall")
+    nfw.create_firewall(
+        FirewallName="fw",
+        FirewallPolicyArn=_policy(nfw),
+        VpcId=vpc,
+        SubnetMappings=[{"SubnetId": subnets[0]}],
+    )
+
+    def update(*configs):
+        nfw.update_logging_configuration(
+            FirewallName="fw", LoggingConfiguration={"LogDestinationConfigs": list(configs)}
+        )
+
+    # two destinations added in one call
+    with pytest.raises(ClientError) as e:
+        update(_log("ALERT", "/a"), _log("FLOW", "/f"))
+    assert code(e) == "InvalidRequestException"
+    assert "multiple log destination configs" in e.value.response["Error"]["Message"]
+    assert nfw.describe_logging_configuration(FirewallName="fw")["LoggingConfiguration"] == {
+        "LogDestinationConfigs": []
+    }
+    # one at a time: add, add, change one's destination, remove one
+    update(_log("ALERT", "/a"))
+    update(_log("ALERT", "/a"), _log("FLOW", "/f"))
+    update(_log("ALERT", "/a2"), _log("FLOW", "/f"))
+    # a change and an addition together; two removals together
+    with pytest.raises(ClientError) as e:
+        update(_log("ALERT", "/a3"), _log("FLOW", "/f"), _log("TLS", "/t"))
+    assert code(e) == "InvalidRequestException"
+    with pytest.raises(ClientError) as e:
+        update()
+    assert code(e) == "InvalidRequestException"
+    # the destination type of a log type is not changed in place
+    with pytest.raises(ClientError) as e:
+        update(_log("ALERT", "bucket", "S3"), _log("FLOW", "/f"))
+    assert code(e) == "InvalidRequestException"
+    update(_log("FLOW", "/f"))
+    update()
+    got = nfw.describe_logging_configuration(FirewallName="fw")["LoggingConfiguration"]
+    assert got["LogDestinationConfigs"] == []
