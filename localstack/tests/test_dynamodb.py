@@ -73,3 +73,41 @@ def test_conditional_writes_make_a_lease(account):
         ExpressionAttributeValues={":token": {"S": "b"}},
     )
     assert "Item" not in ddb.get_item(TableName=TABLE, Key={"env": {"S": "demo"}})
+
+
+def test_conditions_on_a_missing_item_or_table(account):
+    """What the lease's renew and release meet once the item is gone (released, or removed by
+    `airgapctl unlock`): DynamoDB developer guide, "Condition expressions": "If the condition
+    expression evaluates to true, the operation succeeds; otherwise, the operation fails";
+    botocore dynamodb UpdateItem: "Edits an existing item's attributes, or adds a new item to
+    the table if it does not already exist" (only without a failing condition);
+    ConditionalCheckFailedException: "A condition specified in the operation failed to be
+    evaluated". A read of a table that does not exist: ResourceNotFoundException (botocore
+    GetItem errors)."""
+    ddb = account.client("dynamodb")
+    with pytest.raises(ClientError) as e:
+        ddb.get_item(TableName=TABLE, Key={"env": {"S": "demo"}}, ConsistentRead=True)
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    _create(ddb)
+    key = {"env": {"S": "demo"}}
+    with pytest.raises(ClientError) as e:
+        ddb.update_item(
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression="SET #exp = :exp",
+            ConditionExpression="#token = :token",
+            ExpressionAttributeNames={"#exp": "expires_at", "#token": "token"},
+            ExpressionAttributeValues={":exp": {"N": "1"}, ":token": {"S": "a"}},
+        )
+    assert e.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    # the failed update made no item
+    assert "Item" not in ddb.get_item(TableName=TABLE, Key=key, ConsistentRead=True)
+    with pytest.raises(ClientError) as e:
+        ddb.delete_item(
+            TableName=TABLE,
+            Key=key,
+            ConditionExpression="#token = :token",
+            ExpressionAttributeNames={"#token": "token"},
+            ExpressionAttributeValues={":token": {"S": "a"}},
+        )
+    assert e.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
