@@ -1344,6 +1344,44 @@ def _entry(c, principal):
     return e
 
 
+# botocore eks CreateAccessEntryRequest.type: "Valid values are STANDARD, FARGATE_LINUX,
+# EC2_LINUX, EC2_WINDOWS, EC2 (for EKS Auto Mode), HYBRID_LINUX, and HYPERPOD_LINUX ... If you
+# don't specify a value, Amazon EKS sets the value to STANDARD ... If you set the value to
+# EC2_LINUX or EC2_WINDOWS, you can't specify values for kubernetesGroups, or associate an
+# AccessPolicy to the access entry." (The model types it a plain string: validation.py does
+# not check it.)
+ACCESS_ENTRY_TYPES = (
+    "STANDARD",
+    "FARGATE_LINUX",
+    "EC2_LINUX",
+    "EC2_WINDOWS",
+    "EC2",
+    "HYBRID_LINUX",
+    "HYPERPOD_LINUX",
+)
+NODE_ENTRY_TYPES = ("EC2_LINUX", "EC2_WINDOWS")
+
+
+def _check_groups(etype: str, groups: list):
+    """The Kubernetes groups of an access entry. A STANDARD entry's may not start with
+    ``system:``: AWS's answer, recorded in eksctl-io/eksctl#7446 (CreateAccessEntry) and
+    aws/karpenter-provider-aws#7558 (UpdateAccessEntry): InvalidParameterException, "The
+    kubernetes group name system:bootstrappers is invalid, it cannot start with system:".
+    An EC2_LINUX/EC2_WINDOWS entry takes none (botocore, above): the code is the operation's
+    error for a bad parameter, the message ours."""
+    if groups and etype in NODE_ENTRY_TYPES:
+        raise AwsError(
+            "InvalidParameterException",
+            f"kubernetesGroups cannot be specified for an access entry of type {etype}",
+        )
+    for g in groups or []:
+        if g.startswith("system:"):
+            raise AwsError(
+                "InvalidParameterException",
+                f"The kubernetes group name {g} is invalid, it cannot start with system:",
+            )
+
+
 def create_access_entry(ctx, req):
     with LOCK:
         c = _cluster(ctx, req["clusterName"])
@@ -1362,6 +1400,13 @@ def create_access_entry(ctx, req):
                 "The specified access entry resource is already in use on this cluster.",
                 409,
             )
+        etype = req.get("type") or "STANDARD"
+        if etype not in ACCESS_ENTRY_TYPES:
+            raise AwsError(
+                "InvalidParameterException",
+                f"The type {etype} is not valid; valid types are {', '.join(ACCESS_ENTRY_TYPES)}",
+            )
+        _check_groups(etype, req.get("kubernetesGroups"))
         e = {
             "clusterName": c["name"],
             "principalArn": p,
@@ -1371,7 +1416,7 @@ def create_access_entry(ctx, req):
             "modifiedAt": now(),
             "tags": req.get("tags") or {},
             "username": req.get("username") or p,
-            "type": req.get("type") or "STANDARD",
+            "type": etype,
             "_policies": {},
         }
         c["_access"][p] = e
@@ -1400,6 +1445,8 @@ def list_access_entries(ctx, req):
 def update_access_entry(ctx, req):
     with LOCK:
         e = _entry(_cluster(ctx, req["clusterName"]), req["principalArn"])
+        if "kubernetesGroups" in req:
+            _check_groups(e["type"], req["kubernetesGroups"])
         for k in ("kubernetesGroups", "username"):
             if k in req:
                 e[k] = req[k]
@@ -1418,6 +1465,15 @@ def delete_access_entry(ctx, req):
 def associate_access_policy(ctx, req):
     with LOCK:
         e = _entry(_cluster(ctx, req["clusterName"]), req["principalArn"])
+        if e["type"] in NODE_ENTRY_TYPES:
+            # botocore (above): no access policy on an EC2_LINUX/EC2_WINDOWS entry. AWS's
+            # answer, recorded for a node role's entry in aws-controllers-k8s/community#2144:
+            # HTTP 400, InvalidParameterException (the operation is not named there)
+            raise AwsError(
+                "InvalidParameterException",
+                'This operation can only be performed on Access Entries with a type of '
+                '"STANDARD".',
+            )
         arn = req["policyArn"]
         if arn.rsplit("/", 1)[-1] not in ACCESS_POLICIES or ":cluster-access-policy/" not in arn:
             raise AwsError(

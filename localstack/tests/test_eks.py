@@ -772,3 +772,52 @@ def test_node_group_sizes_are_checked(account):
         nodegroupName="a",
         scalingConfig={"minSize": 8, "maxSize": 16, "desiredSize": 8},
     )
+
+
+def test_access_entry_types_and_groups(account):
+    """botocore CreateAccessEntryRequest.type: STANDARD by default; "If you set the value to
+    EC2_LINUX or EC2_WINDOWS, you can't specify values for kubernetesGroups, or associate an
+    AccessPolicy". AWS's answers: "The kubernetes group name system:nodes is invalid, it cannot
+    start with system" (eksctl-io/eksctl#7446, aws/karpenter-provider-aws#7558 on
+    UpdateAccessEntry); 'This operation can only be performed on Access Entries with a type of
+    "STANDARD".' (aws-controllers-k8s/community#2144), both 400 InvalidParameterException."""
+    eks, _, _ = cluster(account)
+    std = f"arn:aws:iam::{account.id}:role/std"
+    node = f"arn:aws:iam::{account.id}:role/node"
+    pol = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+    with pytest.raises(ClientError) as e:
+        eks.create_access_entry(clusterName="c1", principalArn=std, kubernetesGroups=["system:x"])
+    assert code(e) == "InvalidParameterException"
+    assert "cannot start with system:" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        eks.create_access_entry(clusterName="c1", principalArn=std, type="NODE")
+    assert code(e) == "InvalidParameterException"
+    entry = eks.create_access_entry(
+        clusterName="c1", principalArn=std, kubernetesGroups=["ops"], tags={"env": "t"}
+    )["accessEntry"]
+    assert entry["type"] == "STANDARD" and entry["tags"] == {"env": "t"}
+    with pytest.raises(ClientError) as e:
+        eks.update_access_entry(clusterName="c1", principalArn=std, kubernetesGroups=["system:y"])
+    assert code(e) == "InvalidParameterException"
+
+    with pytest.raises(ClientError) as e:
+        eks.create_access_entry(
+            clusterName="c1", principalArn=node, type="EC2_LINUX", kubernetesGroups=["ops"]
+        )
+    assert code(e) == "InvalidParameterException"
+    eks.create_access_entry(clusterName="c1", principalArn=node, type="EC2_LINUX")
+    with pytest.raises(ClientError) as e:
+        eks.associate_access_policy(
+            clusterName="c1", principalArn=node, policyArn=pol, accessScope={"type": "cluster"}
+        )
+    assert code(e) == "InvalidParameterException"
+    assert e.value.response["Error"]["Message"] == (
+        'This operation can only be performed on Access Entries with a type of "STANDARD".'
+    )
+
+    # ListAccessEntries pages with maxResults/nextToken (botocore eks ListAccessEntries)
+    page = eks.list_access_entries(clusterName="c1", maxResults=2)
+    rest = eks.list_access_entries(clusterName="c1", nextToken=page["nextToken"])
+    root = f"arn:aws:iam::{account.id}:root"
+    assert page["accessEntries"] + rest["accessEntries"] == sorted([std, node, root])
+    assert "nextToken" not in rest
