@@ -1325,6 +1325,13 @@ def describe_addon_versions(ctx, req):
 
 
 def _api_auth(c):
+    """Access entries need the API in the cluster's authentication mode. AWS's answer, recorded
+    for CreateAccessEntry in Team-likelion-2nd-Project/likelion-devops-7th-team04#286 and
+    alphagov/govuk-infrastructure#1917, and for DescribeAccessEntry in
+    upbound/configuration-aws-eks#122: HTTP 400, InvalidRequestException, "The cluster's
+    authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this
+    operation." That the other access entry and access policy operations answer the same is
+    an assumption."""
     if c["accessConfig"]["authenticationMode"] not in ("API", "API_AND_CONFIG_MAP"):
         raise AwsError(
             "InvalidRequestException",
@@ -1334,6 +1341,7 @@ def _api_auth(c):
 
 
 def _entry(c, principal):
+    _api_auth(c)
     e = c["_access"].get(principal)
     if e is None:
         raise AwsError(
@@ -1436,6 +1444,7 @@ def describe_access_entry(ctx, req):
 def list_access_entries(ctx, req):
     with LOCK:
         c = _cluster(ctx, req["clusterName"])
+        _api_auth(c)
         names = sorted(c["_access"])
         if req.get("associatedPolicyArn"):
             names = [n for n in names if req["associatedPolicyArn"] in c["_access"][n]["_policies"]]

@@ -261,11 +261,22 @@ def test_access_entries(account):
     eks.delete_access_entry(clusterName="c1", principalArn=principal)
     assert eks.list_access_entries(clusterName="c1")["accessEntries"] == [root]
 
-    # CONFIG_MAP clusters reject access entries
+    # CONFIG_MAP clusters reject access entries: 400 InvalidRequestException, "The cluster's
+    # authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this
+    # operation." (CreateAccessEntry: alphagov/govuk-infrastructure#1917; DescribeAccessEntry:
+    # upbound/configuration-aws-eks#122)
     eks2, _, _ = cluster(account, name="c2", accessConfig={"authenticationMode": "CONFIG_MAP"})
-    with pytest.raises(ClientError) as ex:
-        eks2.create_access_entry(clusterName="c2", principalArn=principal)
-    assert code(ex) == "InvalidRequestException"
+    for call in (
+        lambda: eks2.create_access_entry(clusterName="c2", principalArn=principal),
+        lambda: eks2.describe_access_entry(clusterName="c2", principalArn=principal),
+        lambda: eks2.list_access_entries(clusterName="c2"),
+    ):
+        with pytest.raises(ClientError) as ex:
+            call()
+        assert code(ex) == "InvalidRequestException"
+        assert "must be set to one of [API, API_AND_CONFIG_MAP]" in ex.value.response["Error"][
+            "Message"
+        ]
 
 
 def test_cluster_validation(account):
