@@ -50,6 +50,13 @@ def _lookup(items: dict, ctx, name=None, arn=None, what="Resource"):
 
 
 def _check_token(obj, token):
+    """Optimistic locking. botocore network-firewall UpdateRuleGroupRequest/
+    UpdateFirewallPolicyRequest.UpdateToken (required there): "Network Firewall uses the token
+    to ensure that the rule group hasn't changed since you last retrieved it. If it has
+    changed, the operation fails with an InvalidTokenException"; for the firewall's calls
+    (AssociateSubnets, UpdateFirewallDeleteProtection, ...) the token is "An optional token
+    ... To make an unconditional change to the firewall, omit the token". Every change
+    returns a new token. The message is ours."""
     if token is not None and token != obj["token"]:
         raise AwsError(
             "InvalidTokenException",
@@ -198,6 +205,8 @@ def delete_rule_group(ctx, req):
     st = _store(ctx)
     with LOCK:
         rg = _find_rg(ctx, req)
+        # botocore InvalidOperationException: "For example, you might have tried to delete a
+        # rule group or firewall policy that's in use" (DeleteRuleGroup's errors list it)
         if _policies_using(st, rg["arn"]):
             raise AwsError(
                 "InvalidOperationException",
@@ -332,6 +341,7 @@ def delete_firewall_policy(ctx, req):
     st = _store(ctx)
     with LOCK:
         p = _find_policy(ctx, req)
+        # botocore InvalidOperationException (above), in DeleteFirewallPolicy's errors
         if any(f["policy"] == p["arn"] for f in st.firewalls.values()):
             raise AwsError(
                 "InvalidOperationException",
@@ -633,6 +643,10 @@ def delete_firewall(ctx, req):
     st = _store(ctx)
     with LOCK:
         fw = _find_fw(ctx, req)
+        # botocore DeleteFirewall: "This operation requires the firewall's DeleteProtection
+        # flag to be FALSE"; the answer, InvalidOperationException, is recorded in
+        # ekristen/aws-nuke#972. The firewall is DELETING (FirewallStatusValue) until it is
+        # gone, then every call naming it answers ResourceNotFoundException.
         if fw["delete_protection"]:
             raise AwsError(
                 "InvalidOperationException", f"Firewall {fw['name']} has delete protection enabled"
@@ -655,6 +669,12 @@ def delete_firewall(ctx, req):
 
 
 def _mutable_fw(ctx, req, protection_key=None):
+    """A firewall a subnet or policy change may go to. Its SubnetChangeProtection /
+    FirewallPolicyChangeProtection (botocore Firewall: "A setting indicating whether the
+    firewall is protected against changes to the subnet associations" / "... a change to the
+    firewall policy association") refuse the change with InvalidOperationException, the code
+    AssociateSubnets, DisassociateSubnets and AssociateFirewallPolicy list for an invalid
+    operation; the messages are ours."""
     fw = _find_fw(ctx, req)
     if fw["status"] == "DELETING":
         raise AwsError("InvalidOperationException", f"Firewall {fw['name']} is being deleted")
