@@ -596,9 +596,12 @@ def create_firewall(ctx, req):
             "policy": req["FirewallPolicyArn"],
             "vpc": req["VpcId"],
             "subnets": {},
-            "delete_protection": req.get("DeleteProtection", False),
-            "subnet_protection": req.get("SubnetChangeProtection", False),
-            "policy_protection": req.get("FirewallPolicyChangeProtection", False),
+            # botocore network-firewall CreateFirewallRequest (and the CloudFormation
+            # resource), each of the three: "When you create a firewall, the operation
+            # initializes this flag to TRUE" (a request that leaves one out gets TRUE)
+            "delete_protection": req.get("DeleteProtection", True),
+            "subnet_protection": req.get("SubnetChangeProtection", True),
+            "policy_protection": req.get("FirewallPolicyChangeProtection", True),
             "description": req.get("Description"),
             "tags": _tags(req),
             "status": "PROVISIONING",

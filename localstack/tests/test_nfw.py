@@ -44,6 +44,14 @@ def policy_body(*rg_arns, stateless=()):
     }
 
 
+# CreateFirewall protects a firewall against deletion and subnet and policy changes unless
+# told otherwise (botocore CreateFirewallRequest: "When you create a firewall, the operation
+# initializes this flag to TRUE"); the tests that change or delete firewalls say so.
+UNPROTECTED = dict(
+    DeleteProtection=False, SubnetChangeProtection=False, FirewallPolicyChangeProtection=False
+)
+
+
 def code(exc):
     return exc.value.response["Error"]["Code"]
 
@@ -158,6 +166,7 @@ def test_firewall_lifecycle(account):
     nfw = account.client("network-firewall")
     policy = _policy(nfw)
     fw = nfw.create_firewall(
+        **UNPROTECTED,
         FirewallName="fw",
         FirewallPolicyArn=policy,
         VpcId=vpc,
@@ -245,6 +254,7 @@ def test_firewall_validation(account):
     policy = _policy(nfw)
     with pytest.raises(ClientError) as e:
         nfw.create_firewall(
+            **UNPROTECTED,
             FirewallName="fw",
             FirewallPolicyArn=policy,
             VpcId=vpc,
@@ -253,6 +263,7 @@ def test_firewall_validation(account):
     assert code(e) == "InvalidRequestException"  # two subnets in one AZ
     with pytest.raises(ClientError) as e:
         nfw.create_firewall(
+            **UNPROTECTED,
             FirewallName="fw",
             FirewallPolicyArn=policy,
             VpcId=vpc,
@@ -267,6 +278,7 @@ def test_firewall_time_model(account, time_scale):
     nfw = account.client("network-firewall")
     policy = _policy(nfw)
     nfw.create_firewall(
+        **UNPROTECTED,
         FirewallName="fw",
         FirewallPolicyArn=policy,
         VpcId=vpc,
@@ -293,6 +305,7 @@ def test_firewall_endpoints_are_routable_vpc_endpoints(account, time_scale):
     vpc, subnets = make_network(ec2)
     nfw = account.client("network-firewall")
     fw = nfw.create_firewall(
+        **UNPROTECTED,
         FirewallName="fw",
         FirewallPolicyArn=_policy(nfw),
         VpcId=vpc,
@@ -385,6 +398,7 @@ def test_firewall_endpoint_interfaces_hold_their_subnets_until_unmapped(account)
     }
     nfw = account.client("network-firewall")
     nfw.create_firewall(
+        **UNPROTECTED,
         FirewallName="fw",
         FirewallPolicyArn=_policy(nfw),
         VpcId=vpc,
@@ -436,6 +450,7 @@ def test_firewall_endpoint_interfaces_go_when_the_firewall_is_gone(account, time
     vpc, subnets = make_network(ec2)
     nfw = account.client("network-firewall")
     nfw.create_firewall(
+        **UNPROTECTED,
         FirewallName="fw",
         FirewallPolicyArn=_policy(nfw),
         VpcId=vpc,
@@ -476,6 +491,7 @@ def test_logging_changes_one_destination_per_call(account):
     vpc, subnets = make_network(ec2)
     nfw = account.client("network-firewall")
     nfw.create_firewall(
+        **UNPROTECTED,
         FirewallName="fw",
         FirewallPolicyArn=_policy(nfw),
         VpcId=vpc,
@@ -514,3 +530,35 @@ def test_logging_changes_one_destination_per_call(account):
     update()
     got = nfw.describe_logging_configuration(FirewallName="fw")["LoggingConfiguration"]
     assert got["LogDestinationConfigs"] == []
+
+
+def test_a_new_firewall_is_protected_unless_told_otherwise(account):
+    """botocore CreateFirewallRequest DeleteProtection, SubnetChangeProtection and
+    FirewallPolicyChangeProtection: "When you create a firewall, the operation initializes this
+    flag to TRUE". DeleteFirewall "requires the firewall's DeleteProtection flag to be FALSE";
+    the answer is InvalidOperationException (ekristen/aws-nuke#972)."""
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2)
+    nfw = account.client("network-firewall")
+    policy = _policy(nfw)
+    fw = nfw.create_firewall(
+        FirewallName="fw",
+        FirewallPolicyArn=policy,
+        VpcId=vpc,
+        SubnetMappings=[{"SubnetId": subnets[0]}],
+    )["Firewall"]
+    assert fw["DeleteProtection"] is True
+    assert fw["SubnetChangeProtection"] is True
+    assert fw["FirewallPolicyChangeProtection"] is True
+    for call in (
+        lambda: nfw.associate_subnets(FirewallName="fw", SubnetMappings=[{"SubnetId": subnets[1]}]),
+        lambda: nfw.associate_firewall_policy(FirewallName="fw", FirewallPolicyArn=policy),
+        lambda: nfw.delete_firewall(FirewallName="fw"),
+    ):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code(e) == "InvalidOperationException"
+    nfw.update_subnet_change_protection(FirewallName="fw", SubnetChangeProtection=False)
+    nfw.associate_subnets(FirewallName="fw", SubnetMappings=[{"SubnetId": subnets[1]}])
+    nfw.update_firewall_delete_protection(FirewallName="fw", DeleteProtection=False)
+    assert nfw.delete_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "DELETING"
