@@ -111,3 +111,27 @@ def test_conditions_on_a_missing_item_or_table(account):
             ExpressionAttributeValues={":token": {"S": "a"}},
         )
     assert e.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def test_a_new_table_is_creating_for_a_while(account, time_scale):
+    """botocore CreateTable: "DynamoDB immediately returns a response with a TableStatus of
+    CREATING ... You can perform read and write operations only on an ACTIVE table";
+    ResourceNotFoundException: "... or its status might not be ACTIVE"; ResourceInUseException:
+    "You tried to delete a table currently in the CREATING state". What LockTable::ensure
+    waits out before its first PutItem."""
+    ddb = account.client("dynamodb")
+    time_scale(account, 0.3)  # the table's 10 s CREATING -> 3 s
+    _create(ddb)
+    assert ddb.describe_table(TableName=TABLE)["Table"]["TableStatus"] == "CREATING"
+    with pytest.raises(ClientError) as e:
+        _put(ddb, "demo", "a", 2, 1)
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        ddb.get_item(TableName=TABLE, Key={"env": {"S": "demo"}}, ConsistentRead=True)
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        ddb.delete_table(TableName=TABLE)
+    assert e.value.response["Error"]["Code"] == "ResourceInUseException"
+    ddb.get_waiter("table_exists").wait(TableName=TABLE, WaiterConfig={"Delay": 1})
+    assert ddb.describe_table(TableName=TABLE)["Table"]["TableStatus"] == "ACTIVE"
+    _put(ddb, "demo", "a", 2, 1)
