@@ -722,7 +722,11 @@ def update_cluster_config(ctx, req):
             new_cfg = _vpc_config(ctx, req["resourcesVpcConfig"], cur)
             access = ("endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs")
             network = ("subnetIds", "securityGroupIds")
-            if all(new_cfg[k] == cur[k] for k in access + network):
+            def same(k):  # lists as sets: an order of their own is no change
+                a, b = new_cfg[k], cur[k]
+                return set(a) == set(b) if isinstance(a, list) else a == b
+
+            if all(same(k) for k in access + network):
                 # AWS's answer to an update that changes nothing, recorded in
                 # eksctl-io/eksctl#4043 (HTTP 400), aws/aws-cdk#10142,
                 # crossplane-contrib/provider-aws#1047 and aws-controllers-k8s/community#1855
@@ -733,7 +737,7 @@ def update_cluster_config(ctx, req):
                     f"{str(cur['endpointPublicAccess']).lower()}, and Public Endpoint "
                     f"Restrictions: [{', '.join(cur['publicAccessCidrs'])}]",
                 )
-            if all(new_cfg[k] == cur[k] for k in access):
+            if all(same(k) for k in access):
                 # subnets and security groups only: botocore eks UpdateType VpcConfigUpdate,
                 # UpdateParamType Subnets and SecurityGroups
                 utype = "VpcConfigUpdate"

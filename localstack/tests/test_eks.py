@@ -645,7 +645,7 @@ def test_a_cluster_update_that_changes_nothing_is_refused(account):
         "endpointPublicAccess: false"
     )
     with pytest.raises(ClientError) as e:
-        eks.update_cluster_config(name="c1", resourcesVpcConfig={"subnetIds": subnets})
+        eks.update_cluster_config(name="c1", resourcesVpcConfig={"subnetIds": subnets[::-1]})
     assert code(e) == "InvalidParameterException"
 
     # logging: all types off at creation; turning them off again is no change
