@@ -430,6 +430,8 @@ def create_cluster(ctx, req):
         first = _repeat(ctx, "CreateCluster", req, "", name, st.clusters)
         if first is not None:
             return {"cluster": _cluster_dto(first)}
+        # AWS's answer, recorded in hashicorp/terraform#30808: 409 ResourceInUseException,
+        # "Cluster already exists with name: <name>"
         if name in st.clusters:
             raise AwsError(
                 "ResourceInUseException", f"Cluster already exists with name: {name}", 409
@@ -939,6 +941,9 @@ def create_nodegroup(ctx, req):
                 f"Cluster '{c['name']}' is not in ACTIVE status (is {c['status']})",
             )
         _assumable(req["nodeRole"], "ec2.amazonaws.com")
+        # AWS's answer, recorded in aws/aws-cdk#26931 and terraform-aws-modules/terraform-aws-eks
+        # #1191: 409 ResourceInUseException, "NodeGroup already exists with name <name> and
+        # cluster name <cluster>"
         if name in c["_nodegroups"]:
             raise AwsError(
                 "ResourceInUseException",
@@ -1097,6 +1102,10 @@ def update_nodegroup_version(ctx, req):
             timing.after("eks-nodegroup", "update", _finish(u, ng, roll))
             return out
         version = req.get("version") or c["version"]
+        # A version above the cluster's: InvalidParameterException, as recorded in
+        # aws-controllers-k8s/community#2957 ("Nodegroup Kubernetes version should be equal to
+        # Cluster kubernetes version ..."; which versions AWS names there is not clear, the
+        # message here is ours)
         if version not in SUPPORTED_VERSIONS or SUPPORTED_VERSIONS.index(
             version
         ) > SUPPORTED_VERSIONS.index(c["version"]):
