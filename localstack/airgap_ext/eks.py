@@ -230,9 +230,11 @@ def _vpc_config(ctx, cfg: dict, previous: dict | None = None) -> dict:
     public = cfg.get("endpointPublicAccess", prev.get("endpointPublicAccess", True))
     private = cfg.get("endpointPrivateAccess", prev.get("endpointPrivateAccess", False))
     if not public and not private:
+        # AWS's answer, recorded in rancher/rancher#28158 (UpdateClusterConfig, StatusCode
+        # 400): InvalidParameterException, "Both private and public endpoint access cannot be
+        # false"; CreateCluster answering the same is an assumption
         raise AwsError(
-            "InvalidParameterException",
-            "Either endpointPublicAccess or endpointPrivateAccess must be enabled.",
+            "InvalidParameterException", "Both private and public endpoint access cannot be false"
         )
     cidrs = cfg.get("publicAccessCidrs", prev.get("publicAccessCidrs", ["0.0.0.0/0"]))
     for cidr in cidrs:

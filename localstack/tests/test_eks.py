@@ -647,6 +647,15 @@ def test_a_cluster_update_that_changes_nothing_is_refused(account):
     with pytest.raises(ClientError) as e:
         eks.update_cluster_config(name="c1", resourcesVpcConfig={"subnetIds": subnets[::-1]})
     assert code(e) == "InvalidParameterException"
+    # neither endpoint: rancher/rancher#28158 (400)
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_config(
+            name="c1",
+            resourcesVpcConfig={"endpointPublicAccess": False, "endpointPrivateAccess": False},
+        )
+    assert e.value.response["Error"]["Message"] == (
+        "Both private and public endpoint access cannot be false"
+    )
 
     # logging: all types off at creation; turning them off again is no change
     off = {"clusterLogging": [{"types": ["api", "audit"], "enabled": False}]}
