@@ -50,6 +50,13 @@ def _lookup(items: dict, ctx, name=None, arn=None, what="Resource"):
 
 
 def _check_token(obj, token):
+    """Optimistic locking. botocore network-firewall UpdateRuleGroupRequest/
+    UpdateFirewallPolicyRequest.UpdateToken (required there): "Network Firewall uses the token
+    to ensure that the rule group hasn't changed since you last retrieved it. If it has
+    changed, the operation fails with an InvalidTokenException"; for the firewall's calls
+    (AssociateSubnets, UpdateFirewallDeleteProtection, ...) the token is "An optional token
+    ... To make an unconditional change to the firewall, omit the token". Every change
+    returns a new token. The message is ours."""
     if token is not None and token != obj["token"]:
         raise AwsError(
             "InvalidTokenException",
@@ -198,6 +205,8 @@ def delete_rule_group(ctx, req):
     st = _store(ctx)
     with LOCK:
         rg = _find_rg(ctx, req)
+        # botocore InvalidOperationException: "For example, you might have tried to delete a
+        # rule group or firewall policy that's in use" (DeleteRuleGroup's errors list it)
         if _policies_using(st, rg["arn"]):
             raise AwsError(
                 "InvalidOperationException",
@@ -332,6 +341,7 @@ def delete_firewall_policy(ctx, req):
     st = _store(ctx)
     with LOCK:
         p = _find_policy(ctx, req)
+        # botocore InvalidOperationException (above), in DeleteFirewallPolicy's errors
         if any(f["policy"] == p["arn"] for f in st.firewalls.values()):
             raise AwsError(
                 "InvalidOperationException",
@@ -586,9 +596,12 @@ def create_firewall(ctx, req):
             "policy": req["FirewallPolicyArn"],
             "vpc": req["VpcId"],
             "subnets": {},
-            "delete_protection": req.get("DeleteProtection", False),
-            "subnet_protection": req.get("SubnetChangeProtection", False),
-            "policy_protection": req.get("FirewallPolicyChangeProtection", False),
+            # botocore network-firewall CreateFirewallRequest (and the CloudFormation
+            # resource), each of the three: "When you create a firewall, the operation
+            # initializes this flag to TRUE" (a request that leaves one out gets TRUE)
+            "delete_protection": req.get("DeleteProtection", True),
+            "subnet_protection": req.get("SubnetChangeProtection", True),
+            "policy_protection": req.get("FirewallPolicyChangeProtection", True),
             "description": req.get("Description"),
             "tags": _tags(req),
             "status": "PROVISIONING",
@@ -633,6 +646,10 @@ def delete_firewall(ctx, req):
     st = _store(ctx)
     with LOCK:
         fw = _find_fw(ctx, req)
+        # botocore DeleteFirewall: "This operation requires the firewall's DeleteProtection
+        # flag to be FALSE"; the answer, InvalidOperationException, is recorded in
+        # ekristen/aws-nuke#972. The firewall is DELETING (FirewallStatusValue) until it is
+        # gone, then every call naming it answers ResourceNotFoundException.
         if fw["delete_protection"]:
             raise AwsError(
                 "InvalidOperationException", f"Firewall {fw['name']} has delete protection enabled"
@@ -655,6 +672,12 @@ def delete_firewall(ctx, req):
 
 
 def _mutable_fw(ctx, req, protection_key=None):
+    """A firewall a subnet or policy change may go to. Its SubnetChangeProtection /
+    FirewallPolicyChangeProtection (botocore Firewall: "A setting indicating whether the
+    firewall is protected against changes to the subnet associations" / "... a change to the
+    firewall policy association") refuse the change with InvalidOperationException, the code
+    AssociateSubnets, DisassociateSubnets and AssociateFirewallPolicy list for an invalid
+    operation; the messages are ours."""
     fw = _find_fw(ctx, req)
     if fw["status"] == "DELETING":
         raise AwsError("InvalidOperationException", f"Firewall {fw['name']} is being deleted")
@@ -740,6 +763,46 @@ def _protection(field, key):
     return op
 
 
+def _one_logging_change(before: list, cfg: dict):
+    """botocore network-firewall UpdateLoggingConfiguration: "You can perform only one of the
+    following actions in any call to UpdateLoggingConfiguration: Create a new log destination
+    object by adding a single LogDestinationConfig array element to LogDestinationConfigs.
+    Delete a log destination object by removing a single LogDestinationConfig array element
+    from LogDestinationConfigs. Change the LogDestination setting in a single
+    LogDestinationConfig array element. You can't change the LogDestinationType or LogType in
+    a LogDestinationConfig. To change these settings, delete the existing LogDestinationConfig
+    object and create a new one, using two separate calls". AWS's answer to more than one
+    change, recorded in hashicorp/terraform-provider-aws#38917 and #39197: HTTP 400,
+    InvalidRequestException, "Given logging configuration attempts to create/modify multiple
+    log destination configs". A destination is known by its LogType (one per type: an
+    assumption); the answer to a changed LogDestinationType and to a second destination of
+    one LogType is not recorded: the same code, messages of our own."""
+    after = cfg.get("LogDestinationConfigs") or []
+    types = [d.get("LogType") for d in after]
+    if len(set(types)) != len(types):
+        raise AwsError("InvalidRequestException", "Only one log destination per LogType")
+    old = {d.get("LogType"): d for d in before}
+    new = {d.get("LogType"): d for d in after}
+    for t in old.keys() & new.keys():
+        if old[t].get("LogDestinationType") != new[t].get("LogDestinationType"):
+            raise AwsError(
+                "InvalidRequestException",
+                f"The LogDestinationType of the {t} log destination cannot be changed: remove "
+                "it and add a new one in two calls",
+            )
+    changed = (old.keys() ^ new.keys()) | {
+        t
+        for t in old.keys() & new.keys()
+        if old[t].get("LogDestination") != new[t].get("LogDestination")
+    }
+    if len(changed) > 1:
+        raise AwsError(
+            "InvalidRequestException",
+            "Given logging configuration attempts to create/modify multiple log destination "
+            "configs",
+        )
+
+
 def update_logging_configuration(ctx, req):
     with LOCK:
         fw = _find_fw(ctx, req)
@@ -749,6 +812,7 @@ def update_logging_configuration(ctx, req):
                 raise AwsError("InvalidRequestException", "LogType must be ALERT, FLOW or TLS")
             if d.get("LogDestinationType") not in ("S3", "CloudWatchLogs", "KinesisDataFirehose"):
                 raise AwsError("InvalidRequestException", "invalid LogDestinationType")
+        _one_logging_change(fw["logging"].get("LogDestinationConfigs") or [], cfg)
         fw["logging"] = cfg
         return {"FirewallArn": fw["arn"], "FirewallName": fw["name"], "LoggingConfiguration": cfg}
 

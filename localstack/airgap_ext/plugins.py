@@ -6,8 +6,9 @@
   rules, idempotent creates and the endpoint service's hold on a load balancer: elbv2.py),
   organizations:default (moto only), route53resolver:airgap (LocalStack's provider with
   AWS's endpoint rules: resolver.py),
-  ec2:airgap and dynamodb:airgap (moto only: LocalStack's own DynamoDB provider needs DynamoDB
-  Local, a Java download, and does not even import on Python 3.11).
+  ec2:airgap and dynamodb:airgap (moto, with CreateTable's CREATING state: dynamodb.py;
+  LocalStack's own DynamoDB provider needs DynamoDB Local, a Java download, and does not even
+  import on Python 3.11).
 * ``localstack.hooks.on_infra_start``: adds /_airgap/* routes, the fault handlers, and patches the
   twisted server so a fault can drop a connection. (The community edition does not load
   ``localstack.extensions`` plugins, so a hook is used instead; see extension.py.)
@@ -95,8 +96,11 @@ def elbv2():
 
 @aws_provider(api="dynamodb", name="airgap")
 def dynamodb_airgap():
-    # moto's DynamoDB: tables per account and region, condition expressions, no Java
-    return _service("dynamodb", {})
+    # moto's DynamoDB: tables per account and region, condition expressions, no Java; a new
+    # table is CREATING for a while, as on AWS (dynamodb.py)
+    from . import dynamodb as impl
+
+    return _service("dynamodb", impl.HANDLERS)
 
 
 @aws_provider(api="ec2", name="airgap")

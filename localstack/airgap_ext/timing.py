@@ -75,6 +75,10 @@ def _durations() -> dict[tuple[str, str], float]:
     # (ecr_registry.py). No AWS figure found (the ECR user guide gives none): 60 s of ours,
     # unverified; a catalogue kind, when airgapctl gets one, should replace it.
     out[("ecr-image-scan", "create")] = 60.0
+    # Not a kind of the catalogue either: a DynamoDB table CREATING until ACTIVE (dynamodb.py;
+    # botocore CreateTable: "an asynchronous operation"). No AWS figure found: 10 s of ours,
+    # unverified; a catalogue kind, when airgapctl gets one, should replace it.
+    out[("dynamodb-table", "create")] = 10.0
     return out
 
 

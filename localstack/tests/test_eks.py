@@ -261,11 +261,22 @@ def test_access_entries(account):
     eks.delete_access_entry(clusterName="c1", principalArn=principal)
     assert eks.list_access_entries(clusterName="c1")["accessEntries"] == [root]
 
-    # CONFIG_MAP clusters reject access entries
+    # CONFIG_MAP clusters reject access entries: 400 InvalidRequestException, "The cluster's
+    # authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this
+    # operation." (CreateAccessEntry: alphagov/govuk-infrastructure#1917; DescribeAccessEntry:
+    # upbound/configuration-aws-eks#122)
     eks2, _, _ = cluster(account, name="c2", accessConfig={"authenticationMode": "CONFIG_MAP"})
-    with pytest.raises(ClientError) as ex:
-        eks2.create_access_entry(clusterName="c2", principalArn=principal)
-    assert code(ex) == "InvalidRequestException"
+    for call in (
+        lambda: eks2.create_access_entry(clusterName="c2", principalArn=principal),
+        lambda: eks2.describe_access_entry(clusterName="c2", principalArn=principal),
+        lambda: eks2.list_access_entries(clusterName="c2"),
+    ):
+        with pytest.raises(ClientError) as ex:
+            call()
+        assert code(ex) == "InvalidRequestException"
+        assert "must be set to one of [API, API_AND_CONFIG_MAP]" in ex.value.response["Error"][
+            "Message"
+        ]
 
 
 def test_cluster_validation(account):
@@ -614,3 +625,219 @@ def test_node_group_versions_eks_refuses(account):
     with pytest.raises(ClientError) as e:
         eks.update_nodegroup_version(clusterName="c1", nodegroupName="custom", version="1.30")
     assert code(e) == "InvalidParameterException"
+
+
+def test_a_cluster_update_that_changes_nothing_is_refused(account):
+    """AWS refuses an UpdateClusterConfig that changes nothing (400 InvalidParameterException):
+    "Cluster is already at the desired configuration with endpointPrivateAccess: ..."
+    (eksctl-io/eksctl#4043), "No changes needed for the logging config provided"
+    (aws-quickstart/quickstart-amazon-eks-cluster-resource-provider#38); two kinds of change
+    in one call: "Only one type of update can be allowed." (crossplane provider-aws#642)."""
+    eks, _, subnets = cluster(account)  # private only
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_config(
+            name="c1",
+            resourcesVpcConfig={"endpointPublicAccess": False, "endpointPrivateAccess": True},
+        )
+    assert code(e) == "InvalidParameterException"
+    assert e.value.response["Error"]["Message"].startswith(
+        "Cluster is already at the desired configuration with endpointPrivateAccess: true , "
+        "endpointPublicAccess: false"
+    )
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_config(name="c1", resourcesVpcConfig={"subnetIds": subnets[::-1]})
+    assert code(e) == "InvalidParameterException"
+    # neither endpoint: rancher/rancher#28158 (400)
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_config(
+            name="c1",
+            resourcesVpcConfig={"endpointPublicAccess": False, "endpointPrivateAccess": False},
+        )
+    assert e.value.response["Error"]["Message"] == (
+        "Both private and public endpoint access cannot be false"
+    )
+
+    # logging: all types off at creation; turning them off again is no change
+    off = {"clusterLogging": [{"types": ["api", "audit"], "enabled": False}]}
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_config(name="c1", logging=off)
+    assert code(e) == "InvalidParameterException"
+    assert e.value.response["Error"]["Message"] == (
+        "No changes needed for the logging config provided"
+    )
+    on = {"clusterLogging": [{"types": ["api", "audit"], "enabled": True}]}
+    assert eks.update_cluster_config(name="c1", logging=on)["update"]["type"] == "LoggingUpdate"
+    # the types the request leaves out keep their state; DescribeCluster groups them
+    assert eks.describe_cluster(name="c1")["cluster"]["logging"] == {
+        "clusterLogging": [
+            {"types": ["api", "audit"], "enabled": True},
+            {"types": ["authenticator", "controllerManager", "scheduler"], "enabled": False},
+        ]
+    }
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_config(
+            name="c1", logging={"clusterLogging": [{"types": ["api"], "enabled": True}]}
+        )
+    assert code(e) == "InvalidParameterException"
+
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_config(
+            name="c1",
+            logging=off,
+            resourcesVpcConfig={"endpointPublicAccess": True, "endpointPrivateAccess": True},
+        )
+    assert code(e) == "InvalidParameterException"
+    assert e.value.response["Error"]["Message"] == "Only one type of update can be allowed."
+
+
+def test_cluster_subnets_update_in_two_zones(account):
+    """botocore UpdateClusterConfig: "You must specify at least two subnets that are in
+    different Availability Zones"; a change of subnets only is a VpcConfigUpdate (UpdateType),
+    with Subnets and SecurityGroups parameters (UpdateParamType)."""
+    eks, _, subnets = cluster(account)
+    ec2 = account.client("ec2")
+    vpc = eks.describe_cluster(name="c1")["cluster"]["resourcesVpcConfig"]["vpcId"]
+    third = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.9.0/24", AvailabilityZone="us-east-1a")
+    third = third["Subnet"]["SubnetId"]
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_config(name="c1", resourcesVpcConfig={"subnetIds": [subnets[0], third]})
+    assert code(e) == "InvalidParameterException"
+    u = eks.update_cluster_config(
+        name="c1", resourcesVpcConfig={"subnetIds": [third, subnets[1]]}
+    )["update"]
+    assert u["type"] == "VpcConfigUpdate"
+    assert {p["type"] for p in u["params"]} == {"Subnets", "SecurityGroups"}
+    cfg = eks.describe_cluster(name="c1")["cluster"]["resourcesVpcConfig"]
+    assert cfg["subnetIds"] == [third, subnets[1]]
+
+
+def test_busy_clusters_answer_as_aws_does(account, time_scale):
+    """While an update runs: 409 ResourceInUseException, "Cannot <type> because cluster <name>
+    currently has update <id> in progress" (aws-controllers-k8s/community#1192,
+    aws/aws-cdk#33452); DeleteCluster: "Cannot delete because cluster <name> currently has an
+    update in progress" (aws/containers-roadmap#1511); with node groups: "Cluster has
+    nodegroups attached" (gruntwork-io/cloud-nuke#148)."""
+    eks, _, subnets = cluster(account)
+    eks.create_nodegroup(
+        clusterName="c1", nodegroupName="ng", nodeRole=ROLE.format(account.id), subnets=subnets
+    )
+    with pytest.raises(ClientError) as e:
+        eks.delete_cluster(name="c1")
+    assert code(e) == "ResourceInUseException"
+    assert e.value.response["Error"]["Message"] == "Cluster has nodegroups attached"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    eks.delete_nodegroup(clusterName="c1", nodegroupName="ng")
+
+    time_scale(account, 0.01)
+    u = eks.update_cluster_config(
+        name="c1", resourcesVpcConfig={"endpointPublicAccess": True, "endpointPrivateAccess": True}
+    )["update"]
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_config(
+            name="c1", logging={"clusterLogging": [{"types": ["api"], "enabled": True}]}
+        )
+    assert code(e) == "ResourceInUseException"
+    assert e.value.response["Error"]["Message"] == (
+        f"Cannot LoggingUpdate because cluster c1 currently has update {u['id']} in progress"
+    )
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_version(name="c1", version="1.31")
+    assert code(e) == "ResourceInUseException"
+    assert e.value.response["Error"]["Message"].startswith("Cannot VersionUpdate because")
+    with pytest.raises(ClientError) as e:
+        eks.delete_cluster(name="c1")
+    assert code(e) == "ResourceInUseException"
+    assert e.value.response["Error"]["Message"] == (
+        "Cannot delete because cluster c1 currently has an update in progress"
+    )
+
+
+def test_node_group_sizes_are_checked(account):
+    """AWS's answers (400 InvalidParameterException): "Minimum capacity 8 can't be greater than
+    desired size 4" (terraform-aws-modules/terraform-aws-eks#3306), "desiredSize can't be
+    greater than maxSize" (ministryofjustice/cloud-platform-infrastructure#4595),
+    "max-unavailable must be within the range 1 and max size of the node group"
+    (hashicorp/terraform-provider-aws#26551, CreateNodegroup)."""
+    eks, _, subnets = cluster(account)
+    base = dict(clusterName="c1", nodeRole=ROLE.format(account.id), subnets=subnets)
+    with pytest.raises(ClientError) as e:
+        eks.create_nodegroup(
+            nodegroupName="a",
+            scalingConfig={"minSize": 1, "maxSize": 2, "desiredSize": 2},
+            updateConfig={"maxUnavailable": 3},
+            **base,
+        )
+    assert code(e) == "InvalidParameterException"
+    assert "max-unavailable must be within the range 1" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        eks.create_nodegroup(
+            nodegroupName="a", scalingConfig={"minSize": 1, "maxSize": 2, "desiredSize": 3}, **base
+        )
+    assert e.value.response["Error"]["Message"] == "desiredSize can't be greater than maxSize"
+    eks.create_nodegroup(
+        nodegroupName="a", scalingConfig={"minSize": 4, "maxSize": 8, "desiredSize": 4}, **base
+    )
+    with pytest.raises(ClientError) as e:
+        eks.update_nodegroup_config(
+            clusterName="c1",
+            nodegroupName="a",
+            scalingConfig={"minSize": 8, "maxSize": 16},
+        )
+    assert code(e) == "InvalidParameterException"
+    assert e.value.response["Error"]["Message"] == (
+        "Minimum capacity 8 can't be greater than desired size 4"
+    )
+    eks.update_nodegroup_config(
+        clusterName="c1",
+        nodegroupName="a",
+        scalingConfig={"minSize": 8, "maxSize": 16, "desiredSize": 8},
+    )
+
+
+def test_access_entry_types_and_groups(account):
+    """botocore CreateAccessEntryRequest.type: STANDARD by default; "If you set the value to
+    EC2_LINUX or EC2_WINDOWS, you can't specify values for kubernetesGroups, or associate an
+    AccessPolicy". AWS's answers: "The kubernetes group name system:nodes is invalid, it cannot
+    start with system" (eksctl-io/eksctl#7446, aws/karpenter-provider-aws#7558 on
+    UpdateAccessEntry); 'This operation can only be performed on Access Entries with a type of
+    "STANDARD".' (aws-controllers-k8s/community#2144), both 400 InvalidParameterException."""
+    eks, _, _ = cluster(account)
+    std = f"arn:aws:iam::{account.id}:role/std"
+    node = f"arn:aws:iam::{account.id}:role/node"
+    pol = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+    with pytest.raises(ClientError) as e:
+        eks.create_access_entry(clusterName="c1", principalArn=std, kubernetesGroups=["system:x"])
+    assert code(e) == "InvalidParameterException"
+    assert "cannot start with system:" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        eks.create_access_entry(clusterName="c1", principalArn=std, type="NODE")
+    assert code(e) == "InvalidParameterException"
+    entry = eks.create_access_entry(
+        clusterName="c1", principalArn=std, kubernetesGroups=["ops"], tags={"env": "t"}
+    )["accessEntry"]
+    assert entry["type"] == "STANDARD" and entry["tags"] == {"env": "t"}
+    with pytest.raises(ClientError) as e:
+        eks.update_access_entry(clusterName="c1", principalArn=std, kubernetesGroups=["system:y"])
+    assert code(e) == "InvalidParameterException"
+
+    with pytest.raises(ClientError) as e:
+        eks.create_access_entry(
+            clusterName="c1", principalArn=node, type="EC2_LINUX", kubernetesGroups=["ops"]
+        )
+    assert code(e) == "InvalidParameterException"
+    eks.create_access_entry(clusterName="c1", principalArn=node, type="EC2_LINUX")
+    with pytest.raises(ClientError) as e:
+        eks.associate_access_policy(
+            clusterName="c1", principalArn=node, policyArn=pol, accessScope={"type": "cluster"}
+        )
+    assert code(e) == "InvalidParameterException"
+    assert e.value.response["Error"]["Message"] == (
+        'This operation can only be performed on Access Entries with a type of "STANDARD".'
+    )
+
+    # ListAccessEntries pages with maxResults/nextToken (botocore eks ListAccessEntries)
+    page = eks.list_access_entries(clusterName="c1", maxResults=2)
+    rest = eks.list_access_entries(clusterName="c1", nextToken=page["nextToken"])
+    root = f"arn:aws:iam::{account.id}:root"
+    assert page["accessEntries"] + rest["accessEntries"] == sorted([std, node, root])
+    assert "nextToken" not in rest

@@ -44,6 +44,14 @@ def policy_body(*rg_arns, stateless=()):
     }
 
 
+# CreateFirewall protects a firewall against deletion and subnet and policy changes unless
+# told otherwise (botocore CreateFirewallRequest: "When you create a firewall, the operation
+# initializes this flag to TRUE"); the tests that change or delete firewalls say so.
+UNPROTECTED = dict(
+    DeleteProtection=False, SubnetChangeProtection=False, FirewallPolicyChangeProtection=False
+)
+
+
 def code(exc):
     return exc.value.response["Error"]["Code"]
 
@@ -158,6 +166,7 @@ def test_firewall_lifecycle(account):
     nfw = account.client("network-firewall")
     policy = _policy(nfw)
     fw = nfw.create_firewall(
+        **UNPROTECTED,
         FirewallName="fw",
         FirewallPolicyArn=policy,
         VpcId=vpc,
@@ -245,6 +254,7 @@ def test_firewall_validation(account):
     policy = _policy(nfw)
     with pytest.raises(ClientError) as e:
         nfw.create_firewall(
+            **UNPROTECTED,
             FirewallName="fw",
             FirewallPolicyArn=policy,
             VpcId=vpc,
@@ -253,6 +263,7 @@ def test_firewall_validation(account):
     assert code(e) == "InvalidRequestException"  # two subnets in one AZ
     with pytest.raises(ClientError) as e:
         nfw.create_firewall(
+            **UNPROTECTED,
             FirewallName="fw",
             FirewallPolicyArn=policy,
             VpcId=vpc,
@@ -267,6 +278,7 @@ def test_firewall_time_model(account, time_scale):
     nfw = account.client("network-firewall")
     policy = _policy(nfw)
     nfw.create_firewall(
+        **UNPROTECTED,
         FirewallName="fw",
         FirewallPolicyArn=policy,
         VpcId=vpc,
@@ -293,6 +305,7 @@ def test_firewall_endpoints_are_routable_vpc_endpoints(account, time_scale):
     vpc, subnets = make_network(ec2)
     nfw = account.client("network-firewall")
     fw = nfw.create_firewall(
+        **UNPROTECTED,
         FirewallName="fw",
         FirewallPolicyArn=_policy(nfw),
         VpcId=vpc,
@@ -385,6 +398,7 @@ def test_firewall_endpoint_interfaces_hold_their_subnets_until_unmapped(account)
     }
     nfw = account.client("network-firewall")
     nfw.create_firewall(
+        **UNPROTECTED,
         FirewallName="fw",
         FirewallPolicyArn=_policy(nfw),
         VpcId=vpc,
@@ -436,6 +450,7 @@ def test_firewall_endpoint_interfaces_go_when_the_firewall_is_gone(account, time
     vpc, subnets = make_network(ec2)
     nfw = account.client("network-firewall")
     nfw.create_firewall(
+        **UNPROTECTED,
         FirewallName="fw",
         FirewallPolicyArn=_policy(nfw),
         VpcId=vpc,
@@ -459,3 +474,91 @@ def test_firewall_endpoint_interfaces_go_when_the_firewall_is_gone(account, time
     assert _endpoint_interfaces(ec2, vpc) == {}
     for sid in subnets:
         ec2.delete_subnet(SubnetId=sid)
+
+
+def _log(log_type, group, dest_type="CloudWatchLogs"):
+    key = "logGroup" if dest_type == "CloudWatchLogs" else "bucketName"
+    return {"LogType": log_type, "LogDestinationType": dest_type, "LogDestination": {key: group}}
+
+
+def test_logging_changes_one_destination_per_call(account):
+    """botocore UpdateLoggingConfiguration: "You can perform only one of the following actions
+    in any call": add one LogDestinationConfig, remove one, or change one's LogDestination;
+    "You can't change the LogDestinationType or LogType". AWS's answer to two at once
+    (terraform-provider-aws#38917, #39197): 400 InvalidRequestException, "Given logging
+    configuration attempts to create/modify multiple log destination configs"."""
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2)
+    nfw = account.client("network-firewall")
+    nfw.create_firewall(
+        **UNPROTECTED,
+        FirewallName="fw",
+        FirewallPolicyArn=_policy(nfw),
+        VpcId=vpc,
+        SubnetMappings=[{"SubnetId": subnets[0]}],
+    )
+
+    def update(*configs):
+        nfw.update_logging_configuration(
+            FirewallName="fw", LoggingConfiguration={"LogDestinationConfigs": list(configs)}
+        )
+
+    # two destinations added in one call
+    with pytest.raises(ClientError) as e:
+        update(_log("ALERT", "/a"), _log("FLOW", "/f"))
+    assert code(e) == "InvalidRequestException"
+    assert "multiple log destination configs" in e.value.response["Error"]["Message"]
+    assert nfw.describe_logging_configuration(FirewallName="fw")["LoggingConfiguration"] == {
+        "LogDestinationConfigs": []
+    }
+    # one at a time: add, add, change one's destination, remove one
+    update(_log("ALERT", "/a"))
+    update(_log("ALERT", "/a"), _log("FLOW", "/f"))
+    update(_log("ALERT", "/a2"), _log("FLOW", "/f"))
+    # a change and an addition together; two removals together
+    with pytest.raises(ClientError) as e:
+        update(_log("ALERT", "/a3"), _log("FLOW", "/f"), _log("TLS", "/t"))
+    assert code(e) == "InvalidRequestException"
+    with pytest.raises(ClientError) as e:
+        update()
+    assert code(e) == "InvalidRequestException"
+    # the destination type of a log type is not changed in place
+    with pytest.raises(ClientError) as e:
+        update(_log("ALERT", "bucket", "S3"), _log("FLOW", "/f"))
+    assert code(e) == "InvalidRequestException"
+    update(_log("FLOW", "/f"))
+    update()
+    got = nfw.describe_logging_configuration(FirewallName="fw")["LoggingConfiguration"]
+    assert got["LogDestinationConfigs"] == []
+
+
+def test_a_new_firewall_is_protected_unless_told_otherwise(account):
+    """botocore CreateFirewallRequest DeleteProtection, SubnetChangeProtection and
+    FirewallPolicyChangeProtection: "When you create a firewall, the operation initializes this
+    flag to TRUE". DeleteFirewall "requires the firewall's DeleteProtection flag to be FALSE";
+    the answer is InvalidOperationException (ekristen/aws-nuke#972)."""
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2)
+    nfw = account.client("network-firewall")
+    policy = _policy(nfw)
+    fw = nfw.create_firewall(
+        FirewallName="fw",
+        FirewallPolicyArn=policy,
+        VpcId=vpc,
+        SubnetMappings=[{"SubnetId": subnets[0]}],
+    )["Firewall"]
+    assert fw["DeleteProtection"] is True
+    assert fw["SubnetChangeProtection"] is True
+    assert fw["FirewallPolicyChangeProtection"] is True
+    for call in (
+        lambda: nfw.associate_subnets(FirewallName="fw", SubnetMappings=[{"SubnetId": subnets[1]}]),
+        lambda: nfw.associate_firewall_policy(FirewallName="fw", FirewallPolicyArn=policy),
+        lambda: nfw.delete_firewall(FirewallName="fw"),
+    ):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code(e) == "InvalidOperationException"
+    nfw.update_subnet_change_protection(FirewallName="fw", SubnetChangeProtection=False)
+    nfw.associate_subnets(FirewallName="fw", SubnetMappings=[{"SubnetId": subnets[1]}])
+    nfw.update_firewall_delete_protection(FirewallName="fw", DeleteProtection=False)
+    assert nfw.delete_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "DELETING"
