@@ -427,6 +427,20 @@ fn scaling_order() {
     );
 }
 
+/// EKS takes at most the group's max size as `maxUnavailable` (AWS's answer recorded in
+/// hashicorp/terraform-provider-aws#26551); the plan must not pass what apply would fail.
+#[test]
+fn max_unavailable_above_max() {
+    check(
+        "max_unavailable_above_max",
+        &[(
+            "        scaling: { min: 1, desired: 2, max: 3 }\n",
+            "        scaling: { min: 1, desired: 2, max: 3 }\n        updateConfig: { maxUnavailable: 4 }\n",
+        )],
+        &[(Code::Scaling, "{ maxUnavailable: |4 }", 1)],
+    );
+}
+
 #[test]
 fn cluster_values() {
     check(

@@ -349,5 +349,28 @@ impl V<'_> {
                     .help("set min <= desired <= max (defaults: min 1, desired 2, max 3)");
             }
         }
+        // EKS refuses CreateNodegroup and UpdateNodegroupConfig with a node count above
+        // the group's maximum: "max-unavailable must be within the range 1 and max size of
+        // the node group" (AWS's answer recorded in hashicorp/terraform-provider-aws#26551).
+        if let Some(u) = &ng.update_config {
+            if let MaxUnavailable::Nodes(n) = u.value {
+                if self.ok(&s.max) && n as u32 > s.max.value {
+                    self.sink
+                        .report(
+                            Code::Scaling,
+                            u.span,
+                            format!(
+                                "node group `{}` may have at most its max size ({}) unavailable during an update, got maxUnavailable {n}",
+                                ng.name.value, s.max.value
+                            ),
+                            "above scaling.max",
+                        )
+                        .help(format!(
+                            "set `maxUnavailable` to at most {}, use `maxUnavailablePercentage`, or raise `scaling.max`",
+                            s.max.value
+                        ));
+                }
+            }
+        }
     }
 }
