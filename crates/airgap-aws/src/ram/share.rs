@@ -10,7 +10,10 @@ use airgap_engine::{
     Updated, Value,
 };
 use async_trait::async_trait;
-use aws_sdk_ram::types::{ResourceOwner, ResourceShareStatus};
+use aws_sdk_ram::types::{
+    ResourceOwner, ResourceShareAssociationStatus, ResourceShareAssociationType,
+    ResourceShareStatus,
+};
 
 use super::{all_shares, ram_tags, shares, tag_map, Ram};
 use crate::ec2::kind_meta;
@@ -27,6 +30,40 @@ fn share_out(arn: &str) -> Attrs {
 /// The resource ARNs of a spec's list, resolved.
 fn arns(ids: &[Id]) -> Result<Vec<String>, KindError> {
     Ok(ids.iter().map(|id| id.get().map(str::to_string)).collect::<Result<_, _>>()?)
+}
+
+/// An ACTIVE share's resources: each is shared once its association is ASSOCIATED. RAM
+/// associates them after CreateResourceShare answers (an association is ASSOCIATING,
+/// then ASSOCIATED or FAILED with a `statusMessage`: API reference,
+/// ResourceShareAssociation), and a principal cannot use a resource that is not yet, or
+/// never, associated: a FAILED one is reported by name, as no waiting mends it.
+async fn resource_readiness(c: &aws_sdk_ram::Client, arn: &str) -> Result<Readiness, KindError> {
+    let links = page_items!(
+        c.get_resource_share_associations()
+            .association_type(ResourceShareAssociationType::Resource)
+            .resource_share_arns(arn),
+        resource_share_associations
+    )?;
+    if let Some(failed) =
+        links.iter().find(|a| a.status() == Some(&ResourceShareAssociationStatus::Failed))
+    {
+        return Err(KindError::fatal(
+            "ResourceAssociationFailed",
+            format!(
+                "sharing {} through {arn} failed: {}",
+                failed.associated_entity().unwrap_or("a resource"),
+                failed.status_message().unwrap_or("RAM gave no reason")
+            ),
+        ));
+    }
+    let pending = links.iter().find_map(|a| match a.status() {
+        Some(ResourceShareAssociationStatus::Associated) | None => None,
+        Some(st) => Some(st.as_str().to_ascii_lowercase()),
+    });
+    Ok(match pending {
+        Some(st) => Readiness::Pending(format!("resource {st}")),
+        None => Readiness::Ready(share_out(arn)),
+    })
 }
 
 #[async_trait]
@@ -168,7 +205,9 @@ impl Kind for RamShare {
         Ok(match (check.op, status) {
             (Op::Delete, ResourceShareStatus::Deleted) => Readiness::Gone,
             (Op::Delete, st) => Readiness::Pending(st.as_str().to_string()),
-            (_, ResourceShareStatus::Active) => Readiness::Ready(share_out(check.physical_id)),
+            (_, ResourceShareStatus::Active) => {
+                resource_readiness(self.0.client(check.scope)?, check.physical_id).await?
+            }
             (_, ResourceShareStatus::Failed) => {
                 return Err(KindError::fatal(
                     "ResourceShareFailed",

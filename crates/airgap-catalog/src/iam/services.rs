@@ -18,11 +18,14 @@ pub const RAM_SHARE: Permissions = Permissions {
     observe: &[Grant::any(&["ram:GetResourceShares", "ram:ListResources"], RAM_READ_WHY)],
     create: &[
         GET_SHARES,
+        // Readiness: the shared resources' associations.
+        GET_SHARE_ASSOCIATIONS,
         // CreateResourceShare has no resource type; its tags are its condition.
         Grant::any(&["ram:CreateResourceShare"], NO_RESOURCE_WHY).when(&[REQUEST_TAG]),
     ],
     update: &[
         GET_SHARES,
+        GET_SHARE_ASSOCIATIONS,
         Grant::on(
             &[
                 "ram:UpdateResourceShare",
