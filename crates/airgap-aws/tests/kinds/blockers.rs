@@ -82,15 +82,7 @@ async fn verdict(
     let lbs = mock!(elbv2::Client::describe_load_balancers).then_output(|| {
         elbv2::operation::describe_load_balancers::DescribeLoadBalancersOutput::builder().build()
     });
-    let elb_conf = elbv2::Config::builder()
-        .behavior_version(elbv2::config::BehaviorVersion::latest())
-        .region(elbv2::config::Region::new(crate::mock::REGION))
-        .credentials_provider(elbv2::config::Credentials::new("AKID", "SECRET", None, None, "m"))
-        .http_client(aws_smithy_mocks::create_mock_http_client())
-        .interceptor(crate::mock::interceptor(&[&lbs]))
-        .build();
-    let mut elb = PerScope::new();
-    elb.insert(&scope(), elbv2::Client::from_conf(elb_conf));
+    let elb = crate::mock::elb(&[&lbs]);
     let subnet = held_subnet();
     let blockers =
         Blockers { ec2: crate::mock::ec2(&[&subnet, &enis, &atts]), elb, eks: PerScope::new() };

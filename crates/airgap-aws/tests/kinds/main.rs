@@ -9,6 +9,7 @@ mod eks_mock;
 mod mock;
 
 mod batched_readiness;
+mod blocker_refs;
 mod blockers;
 mod ecr_scanning;
 mod eks_kinds;
@@ -20,6 +21,7 @@ mod nat_gateway;
 mod nfw;
 mod nfw_firewall;
 mod ram_accepter;
+mod ram_share;
 mod route;
 mod security_group_rule;
 mod send_once;

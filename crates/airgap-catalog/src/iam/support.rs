@@ -114,6 +114,7 @@ pub const BLOCKERS: Permissions = Permissions {
             "ec2:DescribeVpcEndpoints",
             "ec2:DescribeNatGateways",
             "ec2:DescribeTransitGatewayAttachments",
+            "ec2:DescribeInternetGateways",
         ]),
         Grant::any(
             &[

@@ -10,6 +10,7 @@
 //! already going away is waited for; anything else is reported by name and left alone.
 
 mod elb;
+mod refs;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -346,6 +347,7 @@ impl Blockers {
             }
         }
 
+        self.gateways_and_references(scope, held, id, &env, &mut f).await?;
         if held == Held::Vpc {
             self.clear_groups(scope, &vpc_id, &env, &mut owners, &mut f).await?;
             self.clear_target_groups(scope, &vpc_id, &env, &mut owners, &mut f).await?;

@@ -55,6 +55,13 @@ pub fn ec2(rules: &[&Rule]) -> Arc<Ec2> {
     mocked!(aws_sdk_ec2, rules)
 }
 
+/// ELBv2 clients of [`scope`] answered by `rules`, bare: the blocker search holds them so.
+pub fn elb(
+    rules: &[&Rule],
+) -> airgap_aws::clients::PerScope<aws_sdk_elasticloadbalancingv2::Client> {
+    Arc::into_inner(mocked!(aws_sdk_elasticloadbalancingv2, rules)).expect("the only owner")
+}
+
 pub fn tag(k: &str, v: &str) -> Tag {
     Tag::builder().key(k).value(v).build()
 }
