@@ -117,26 +117,18 @@ fn current() -> Observed {
 }
 
 #[tokio::test]
-async fn a_subnet_change_on_a_protected_firewall_lifts_the_protection_first() {
-    let (describe, lift, associate) = (described(true), lifted(), associated("token-2"));
-    let k = kind(&[&describe, &lift, &associate]);
-    let node = node(&["subnet-a", "subnet-b"]);
-    k.update(Change { node: &node, current: &current(), diff: &subnets_change() })
-        .await
-        .expect("update");
-    // The association carries the token the lift returned: it came after it.
-    assert_eq!((lift.num_calls(), associate.num_calls()), (1, 1));
-}
-
-#[tokio::test]
-async fn a_subnet_change_on_an_unprotected_firewall_goes_straight_to_the_change() {
-    let (describe, lift, associate) = (described(false), lifted(), associated("token-1"));
-    let k = kind(&[&describe, &lift, &associate]);
-    let node = node(&["subnet-a", "subnet-b"]);
-    k.update(Change { node: &node, current: &current(), diff: &subnets_change() })
-        .await
-        .expect("update");
-    assert_eq!((lift.num_calls(), associate.num_calls()), (0, 1));
+async fn a_subnet_change_lifts_the_protection_first_only_where_it_is_on() {
+    // (protected, the token AssociateSubnets must carry, lifts made)
+    for (protected, token, lifts) in [(true, "token-2", 1), (false, "token-1", 0)] {
+        let (describe, lift, associate) = (described(protected), lifted(), associated(token));
+        let k = kind(&[&describe, &lift, &associate]);
+        let node = node(&["subnet-a", "subnet-b"]);
+        k.update(Change { node: &node, current: &current(), diff: &subnets_change() })
+            .await
+            .expect("update");
+        // The association carries the token of the call just before it.
+        assert_eq!((lift.num_calls(), associate.num_calls()), (lifts, 1), "{protected}");
+    }
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use airgap_testkit::cli::{Cli, Run};
 use airgap_testkit::{Account, LocalStack};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
+    ScalarAttributeType, TableStatus,
 };
 
 const SCALE: f64 = 0.01;
@@ -154,6 +154,18 @@ impl Fixture {
             .send()
             .await
             .unwrap();
+        // CreateTable answers while the table is CREATING, and item calls on it answer
+        // ResourceNotFoundException until it is ACTIVE (botocore CreateTable): wait, as
+        // airgapctl's LockTable::ensure does.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let t = self.ddb().await.describe_table().table_name(TABLE).send().await.unwrap();
+            if t.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the lock table never became ACTIVE");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Writes a lease of another process, expiring `expires_in_ms` from now.
