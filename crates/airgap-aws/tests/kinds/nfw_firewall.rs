@@ -32,6 +32,17 @@ fn mapping(subnet: &str) -> SubnetMapping {
     SubnetMapping::builder().subnet_id(subnet).build().unwrap()
 }
 
+/// The firewall in subnet-a, as AWS describes it.
+fn firewall() -> aws_sdk_networkfirewall::types::builders::FirewallBuilder {
+    Described::builder()
+        .firewall_name("airgap-demo-hub")
+        .firewall_arn(ARN)
+        .firewall_id("id-1")
+        .firewall_policy_arn(POLICY)
+        .vpc_id("vpc-1")
+        .subnet_mappings(mapping("subnet-a"))
+}
+
 fn kind(rules: &[&Rule]) -> Firewall {
     Firewall(mocked!(aws_sdk_networkfirewall, rules))
 }
@@ -57,18 +68,7 @@ fn described(subnet_protected: bool) -> Rule {
         move || {
             DescribeFirewallOutput::builder()
                 .update_token("token-1")
-                .firewall(
-                    Described::builder()
-                        .firewall_name("airgap-demo-hub")
-                        .firewall_arn(ARN)
-                        .firewall_id("id-1")
-                        .firewall_policy_arn(POLICY)
-                        .vpc_id("vpc-1")
-                        .subnet_mappings(mapping("subnet-a"))
-                        .subnet_change_protection(subnet_protected)
-                        .build()
-                        .unwrap(),
-                )
+                .firewall(firewall().subnet_change_protection(subnet_protected).build().unwrap())
                 .build()
         },
     )
@@ -149,19 +149,7 @@ async fn a_firewall_is_created_with_both_change_protections_off() {
                 && r.tags().iter().any(|t| t.key() == "airgap:env" && t.value() == ENV)
         })
         .then_output(|| {
-            CreateFirewallOutput::builder()
-                .firewall(
-                    Described::builder()
-                        .firewall_name("airgap-demo-hub")
-                        .firewall_arn(ARN)
-                        .firewall_id("id-1")
-                        .firewall_policy_arn(POLICY)
-                        .vpc_id("vpc-1")
-                        .subnet_mappings(mapping("subnet-a"))
-                        .build()
-                        .unwrap(),
-                )
-                .build()
+            CreateFirewallOutput::builder().firewall(firewall().build().unwrap()).build()
         });
     let logging = mock!(Client::describe_logging_configuration)
         .then_output(|| DescribeLoggingConfigurationOutput::builder().firewall_arn(ARN).build());
