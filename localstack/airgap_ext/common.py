@@ -1,5 +1,6 @@
 """Helpers shared by the service modules: errors, per-account/region stores, small utilities."""
 
+import copy
 import datetime
 import threading
 import uuid
@@ -90,3 +91,20 @@ def parse_arn(arn: str) -> dict:
         "account": parts[4],
         "resource": parts[5],
     }
+
+
+def once_per_token(store: dict, lock, key: tuple, params: dict, make, mismatch):
+    """A create with a client token, as AWS's services document it (EC2's ClientToken, RAM's
+    clientToken; each caller cites its own): the first call with a token runs `make` and
+    records its parameters and answer under `key`; a repeat with the same parameters answers
+    that record and does nothing again; other parameters raise `mismatch()`. A failed call
+    records nothing. `make` runs under `lock`, so a repeat racing the first one waits for it."""
+    with lock:
+        seen = store.get(key)
+        if seen is None:
+            out = make()
+            store[key] = (copy.deepcopy(params), copy.deepcopy(out))
+            return out
+    if seen[0] != params:
+        raise mismatch()
+    return copy.deepcopy(seen[1])

@@ -9,7 +9,6 @@
 Select it with PROVIDER_OVERRIDE_EC2=airgap (localstack/start does).
 """
 
-import copy
 import threading
 
 from localstack.aws.api import RequestContext, handler
@@ -18,7 +17,7 @@ from localstack.services.moto import call_moto, call_moto_with_request
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayVpcAttachment
 
 from . import analyzer, client_vpn, ec2_share, timing, vpce_connections
-from .common import LOCK, AwsError, tags_from_list
+from .common import LOCK, AwsError, once_per_token, tags_from_list
 
 LIVE_ATTACHMENT_STATES = ("pending", "pendingAcceptance", "available", "modifying", "initiating")
 DEAD_ATTACHMENT_STATES = ("deleted", "rejected", "failed")
@@ -252,20 +251,17 @@ def _idempotent(context, request, create):
     token = request.get("ClientToken")
     if not token:
         return create()
-    key = (context.account_id, context.region, context.operation.name, token)
-    params = {k: v for k, v in request.items() if k != "ClientToken"}
-    with _TOKEN_LOCK:
-        seen = TOKENS.get(key)
-        if seen is None:
-            result = create()
-            TOKENS[key] = (copy.deepcopy(params), copy.deepcopy(result))
-            return result
-    if seen[0] != params:
-        raise AwsError(
+    return once_per_token(
+        TOKENS,
+        _TOKEN_LOCK,
+        (context.account_id, context.region, context.operation.name, token),
+        {k: v for k, v in request.items() if k != "ClientToken"},
+        create,
+        lambda: AwsError(
             "IdempotentParameterMismatch",
             f"The client token {token} was used before with other parameters.",
-        )
-    return copy.deepcopy(seen[1])
+        ),
+    )
 
 
 # ---- availability zones: names per account ------------------------------------------

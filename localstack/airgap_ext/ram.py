@@ -15,7 +15,6 @@ docs/emulator-fidelity.md (RAM).
 """
 
 import base64
-import copy
 import json
 import re
 
@@ -25,6 +24,7 @@ from .common import (
     AwsError,
     new_uuid,
     now,
+    once_per_token,
     parse_arn,
     tags_from_list,
     tags_to_list,
@@ -279,21 +279,17 @@ def _idempotent(ctx, op: str, req: dict, make) -> dict:
         out = make()
         out["clientToken"] = new_uuid()
         return out
-    key = (ctx.account_id, ctx.region, op, token)
-    params = {k: v for k, v in req.items() if k != "clientToken"}
-    with LOCK:
-        seen = CLIENT_TOKENS.get(key)
-        if seen is None:
-            out = make()
-            out["clientToken"] = token
-            CLIENT_TOKENS[key] = (copy.deepcopy(params), copy.deepcopy(out))
-            return out
-    if seen[0] != params:
-        raise AwsError(
+    return once_per_token(
+        CLIENT_TOKENS,
+        LOCK,
+        (ctx.account_id, ctx.region, op, token),
+        {k: v for k, v in req.items() if k != "clientToken"},
+        lambda: {**make(), "clientToken": token},
+        lambda: AwsError(
             "IdempotentParameterMismatchException",
             f"The client token {token} was already used with other parameters.",
-        )
-    return copy.deepcopy(seen[1])
+        ),
+    )
 
 
 def create_resource_share(ctx, req):
