@@ -277,7 +277,7 @@ impl Kind for VpnPki {
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
         let acm = self.0.acm.client(scope)?;
         if let Some(Value::Str(arn)) = current.outputs.get("serverCertificateArn") {
-            if !arn.is_empty() {
+            if is_acm_arn(arn) {
                 // In use by the endpoint until it is gone: ResourceInUseException, a
                 // conflict the engine waits out.
                 match acm.delete_certificate().certificate_arn(arn).send().await {
@@ -313,20 +313,26 @@ impl Kind for VpnPki {
 
     async fn ready(&self, check: Check<'_>) -> Result<Readiness, KindError> {
         let acm = self.0.acm.client(check.scope)?;
-        let cert = match check.outputs.get("serverCertificateArn") {
-            Some(Value::Str(a)) if !a.is_empty() => a.clone(),
-            _ => check.physical_id.to_string(),
+        let cert = server_certificate(&check);
+        if check.op == Op::Delete {
+            return self.deleted(&check, cert.as_deref()).await;
+        }
+        let Some(cert) = cert else {
+            // A secret without its certificate (a run stopped between the two): the
+            // create that follows imports it; nothing to ask ACM yet.
+            return Err(KindError::new(
+                ErrorClass::NotFound,
+                "ResourceNotFoundException",
+                "the server certificate is not imported yet".to_string(),
+            ));
         };
-        let found = lookup(acm.describe_certificate().certificate_arn(&cert).send()).await?;
-        match (check.op, found) {
-            (Op::Delete, None) => Ok(Readiness::Gone),
-            (Op::Delete, Some(_)) => Ok(Readiness::Pending("deleting".into())),
-            (_, None) => Err(KindError::new(
+        match lookup(acm.describe_certificate().certificate_arn(&cert).send()).await? {
+            None => Err(KindError::new(
                 ErrorClass::NotFound,
                 "ResourceNotFoundException",
                 format!("certificate {cert} not visible yet"),
             )),
-            (_, Some(d)) => {
+            Some(d) => {
                 let status =
                     d.certificate().and_then(|c| c.status()).map(|s| s.as_str().to_string());
                 match status.as_deref() {
@@ -336,4 +342,48 @@ impl Kind for VpnPki {
             }
         }
     }
+}
+
+impl VpnPki {
+    /// Gone once ACM no longer has the certificate and Secrets Manager no longer has the
+    /// CA. A secret deleted without recovery is removed later ("Secrets Manager performs
+    /// the actual deletion with an asynchronous background process, so there might be a
+    /// short delay before the secret is permanently deleted": API reference, DeleteSecret,
+    /// ForceDeleteWithoutRecovery) and keeps its name until then, so the node counts as
+    /// gone only when DescribeSecret answers ResourceNotFoundException: a new environment
+    /// of the same name can then take the name.
+    async fn deleted(&self, check: &Check<'_>, cert: Option<&str>) -> Result<Readiness, KindError> {
+        if let Some(cert) = cert {
+            let acm = self.0.acm.client(check.scope)?;
+            if lookup(acm.describe_certificate().certificate_arn(cert).send()).await?.is_some() {
+                return Ok(Readiness::Pending("certificate deleting".into()));
+            }
+        }
+        if let Some(Value::Str(secret)) = check.outputs.get("secretArn") {
+            if !secret.is_empty() {
+                let c = self.0.secrets.client(check.scope)?;
+                if lookup(c.describe_secret().secret_id(secret).send()).await?.is_some() {
+                    return Ok(Readiness::Pending("secret deleting".into()));
+                }
+            }
+        }
+        Ok(Readiness::Gone)
+    }
+}
+
+/// The server certificate's ARN, only when it is ACM's: observe names the node by its
+/// secret when no certificate was imported yet (a run stopped between the two calls),
+/// and that ARN must never reach ACM, whose ARN pattern refuses it (botocore,
+/// shape `Arn`, the type of `CertificateArn`: `arn:[\w+=/,.@-]+:acm:...`).
+fn server_certificate(check: &Check<'_>) -> Option<String> {
+    let cert = match check.outputs.get("serverCertificateArn") {
+        Some(Value::Str(a)) if !a.is_empty() => a.as_str(),
+        _ => check.physical_id,
+    };
+    is_acm_arn(cert).then(|| cert.to_string())
+}
+
+/// Whether `arn` names an ACM resource (`arn:<partition>:acm:...`).
+fn is_acm_arn(arn: &str) -> bool {
+    arn.split(':').nth(2) == Some("acm") && arn.starts_with("arn:")
 }

@@ -27,3 +27,4 @@ mod security_group_rule;
 mod send_once;
 mod tgw_accept;
 mod tgw_attachment;
+mod vpn_pki;

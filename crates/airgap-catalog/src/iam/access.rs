@@ -206,6 +206,8 @@ pub const VPN_PKI: Permissions = Permissions {
         Grant::on(&["acm:DescribeCertificate"], &[CERT_ARN]).because(READ_WHY),
         Grant::on(&["acm:DeleteCertificate"], &[CERT_ARN]).when(&[RESOURCE_TAG]),
         Grant::on(&["secretsmanager:DeleteSecret"], &[VPN_SECRET_ARN]).when(&[RESOURCE_TAG]),
+        // Deletion without recovery ends asynchronously: gone once DescribeSecret says so.
+        Grant::on(&["secretsmanager:DescribeSecret"], &[VPN_SECRET_ARN]).because(READ_WHY),
     ],
 };
 
