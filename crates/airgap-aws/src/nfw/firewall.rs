@@ -126,7 +126,12 @@ impl Firewall {
     }
 
     /// Moves the logging configuration to the desired one. AWS takes one destination
-    /// change per call (add, change or remove one), so this makes one call per change.
+    /// change per call: add one, remove one, or change one's `LogDestination`; "You can't
+    /// change the LogDestinationType or LogType in a LogDestinationConfig. To change these
+    /// settings, delete the existing LogDestinationConfig object and create a new one, using
+    /// two separate calls" (API reference, UpdateLoggingConfiguration). So a destination of
+    /// another type (an S3 bucket or a Firehose stream set outside airgapctl) is removed in
+    /// one call and the log group added in the next.
     async fn reconcile_logging(
         &self,
         c: &aws_sdk_networkfirewall::Client,
@@ -141,40 +146,57 @@ impl Firewall {
             .unwrap_or_default();
         for (ty, _) in LOGS {
             let want = wanted_log_group(desired, ty)?;
-            let have = configs.iter().position(|d| d.log_type().as_str() == ty);
-            let same = match (have, want) {
-                (Some(i), Some(g)) => {
-                    configs[i].log_destination_type() == &LogDestinationType::CloudwatchLogs
-                        && configs[i].log_destination().get("logGroup").map(String::as_str)
-                            == Some(g)
+            for step in logging_steps(&configs, ty, want) {
+                match step {
+                    LogStep::Remove(i) => {
+                        configs.remove(i);
+                    }
+                    LogStep::Add(g) => configs.push(destination(ty, g)?),
+                    LogStep::Change(i, g) => configs[i] = destination(ty, g)?,
                 }
-                (None, None) => true,
-                _ => false,
-            };
-            if same {
-                continue;
+                c.update_logging_configuration()
+                    .firewall_arn(arn)
+                    .logging_configuration(
+                        LoggingConfiguration::builder()
+                            .set_log_destination_configs(Some(configs.clone()))
+                            .build()
+                            .map_err(build_err)?,
+                    )
+                    .send()
+                    .await
+                    .map_err(classify)?;
             }
-            match (have, want) {
-                (Some(i), Some(g)) => configs[i] = destination(ty, g)?,
-                (None, Some(g)) => configs.push(destination(ty, g)?),
-                (Some(i), None) => {
-                    configs.remove(i);
-                }
-                (None, None) => {}
-            }
-            c.update_logging_configuration()
-                .firewall_arn(arn)
-                .logging_configuration(
-                    LoggingConfiguration::builder()
-                        .set_log_destination_configs(Some(configs.clone()))
-                        .build()
-                        .map_err(build_err)?,
-                )
-                .send()
-                .await
-                .map_err(classify)?;
         }
         Ok(())
+    }
+}
+
+/// One UpdateLoggingConfiguration's change to the destinations.
+#[derive(Debug, PartialEq)]
+enum LogStep<'a> {
+    Remove(usize),
+    Add(&'a str),
+    /// The log group of a CloudWatch Logs destination, the one change AWS makes in place.
+    Change(usize, &'a str),
+}
+
+/// The calls that take log type `ty` from `configs` to log group `want` (none: no logs).
+fn logging_steps<'a>(
+    configs: &[LogDestinationConfig],
+    ty: &str,
+    want: Option<&'a str>,
+) -> Vec<LogStep<'a>> {
+    let have = configs.iter().position(|d| d.log_type().as_str() == ty);
+    let group = |i: usize| configs[i].log_destination().get("logGroup").map(String::as_str);
+    let cloudwatch =
+        |i: usize| configs[i].log_destination_type() == &LogDestinationType::CloudwatchLogs;
+    match (have, want) {
+        (None, None) => vec![],
+        (None, Some(g)) => vec![LogStep::Add(g)],
+        (Some(i), None) => vec![LogStep::Remove(i)],
+        (Some(i), Some(g)) if cloudwatch(i) && group(i) == Some(g) => vec![],
+        (Some(i), Some(g)) if cloudwatch(i) => vec![LogStep::Change(i, g)],
+        (Some(i), Some(g)) => vec![LogStep::Remove(i), LogStep::Add(g)],
     }
 }
 

@@ -6,7 +6,9 @@
 //! this setting to TRUE", and while one is on, AWS refuses the change it protects
 //! (AssociateSubnets/DisassociateSubnets, AssociateFirewallPolicy). airgapctl makes those
 //! changes itself, so it creates firewalls with both off, and lifts one that is on (a
-//! firewall made without them) before the change that needs it.
+//! firewall made without them) before the change that needs it. And its logging: one
+//! destination change per UpdateLoggingConfiguration, a destination's type never changed
+//! in place.
 
 use crate::mock::ENV;
 use airgap_aws::nfw::Firewall;
@@ -19,8 +21,14 @@ use aws_sdk_networkfirewall::operation::describe_firewall::{
     DescribeFirewallError, DescribeFirewallOutput,
 };
 use aws_sdk_networkfirewall::operation::describe_logging_configuration::DescribeLoggingConfigurationOutput;
+use aws_sdk_networkfirewall::operation::update_logging_configuration::{
+    UpdateLoggingConfigurationInput, UpdateLoggingConfigurationOutput,
+};
 use aws_sdk_networkfirewall::operation::update_subnet_change_protection::UpdateSubnetChangeProtectionOutput;
-use aws_sdk_networkfirewall::types::{Firewall as Described, SubnetMapping};
+use aws_sdk_networkfirewall::types::{
+    Firewall as Described, LogDestinationConfig, LogDestinationType, LogType, LoggingConfiguration,
+    SubnetMapping,
+};
 use aws_sdk_networkfirewall::Client;
 use aws_smithy_mocks::{mock, Rule};
 
@@ -157,4 +165,81 @@ async fn a_firewall_is_created_with_both_change_protections_off() {
     let made = k.create(&node(&["subnet-a"])).await.expect("create");
     assert_eq!(made.physical_id, ARN);
     assert_eq!(create.num_calls(), 1, "the create asked for both protections off");
+}
+
+fn log_destination(
+    ty: LogType,
+    to: LogDestinationType,
+    key: &str,
+    at: &str,
+) -> LogDestinationConfig {
+    LogDestinationConfig::builder()
+        .log_type(ty)
+        .log_destination_type(to)
+        .log_destination(key, at)
+        .build()
+        .unwrap()
+}
+
+/// The destinations an UpdateLoggingConfiguration sets: (log type, destination type, where).
+fn destinations(r: &UpdateLoggingConfigurationInput) -> Vec<(String, String, String)> {
+    let configs =
+        r.logging_configuration().map(|l| l.log_destination_configs()).unwrap_or_default();
+    configs
+        .iter()
+        .map(|d| {
+            let at = d.log_destination().values().next().cloned().unwrap_or_default();
+            (d.log_type().as_str().into(), d.log_destination_type().as_str().into(), at)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_flow_log_sent_elsewhere_is_removed_then_added_as_a_log_group() {
+    // Someone pointed the FLOW logs at a bucket; the blueprint wants them in a log group.
+    let logging = mock!(Client::describe_logging_configuration).then_output(|| {
+        let alert = log_destination(
+            LogType::Alert,
+            LogDestinationType::CloudwatchLogs,
+            "logGroup",
+            "alerts",
+        );
+        let flow =
+            log_destination(LogType::Flow, LogDestinationType::S3, "bucketName", "elsewhere");
+        DescribeLoggingConfigurationOutput::builder()
+            .firewall_arn(ARN)
+            .logging_configuration(
+                LoggingConfiguration::builder()
+                    .log_destination_configs(alert)
+                    .log_destination_configs(flow)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    });
+    let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&sent);
+    let update = mock!(Client::update_logging_configuration).then_compute_output(move |r| {
+        seen.lock().unwrap().push(destinations(r));
+        UpdateLoggingConfigurationOutput::builder().firewall_arn(ARN).build()
+    });
+    let k = kind(&[&described(false), &logging, &update]);
+    let mut wanted = spec(&["subnet-a"]);
+    wanted.alert_log_group = Some(Id::from("alerts"));
+    wanted.flow_log_group = Some(Id::from("flows"));
+    let node = crate::mock::node(NODE, wanted.to_attrs());
+    let diff = Diff {
+        refused: Vec::new(),
+        changes: vec![FieldChange {
+            field: "flowLogGroup".into(),
+            old: None,
+            new: Value::str("flows"),
+            forces_replacement: false,
+        }],
+    };
+    k.update(Change { node: &node, current: &current(), diff: &diff }).await.expect("update");
+    let alert = ("ALERT".to_string(), "CloudWatchLogs".to_string(), "alerts".to_string());
+    let flow = ("FLOW".to_string(), "CloudWatchLogs".to_string(), "flows".to_string());
+    // Two calls, each one change: the bucket removed, then the log group added.
+    assert_eq!(*sent.lock().unwrap(), vec![vec![alert.clone()], vec![alert, flow]]);
 }
