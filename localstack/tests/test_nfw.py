@@ -562,3 +562,121 @@ def test_a_new_firewall_is_protected_unless_told_otherwise(account):
     nfw.associate_subnets(FirewallName="fw", SubnetMappings=[{"SubnetId": subnets[1]}])
     nfw.update_firewall_delete_protection(FirewallName="fw", DeleteProtection=False)
     assert nfw.delete_firewall(FirewallName="fw")["FirewallStatus"]["Status"] == "DELETING"
+
+
+def _domains(n, types=("TLS_SNI", "HTTP_HOST")):
+    return {
+        "RulesSource": {
+            "RulesSourceList": {
+                "Targets": [f"d{i}.example.internal" for i in range(n)],
+                "TargetTypes": list(types),
+                "GeneratedRulesType": "ALLOWLIST",
+            }
+        }
+    }
+
+
+def _capacity_refused(e, what="StatefulRules"):
+    assert code(e) == "InvalidRequestException"
+    assert f"{what} capacity exceeded" in e.value.response["Error"]["Message"]
+
+
+def test_rules_must_fit_the_rule_group_capacity(account):
+    """botocore CreateRuleGroupRequest.Capacity: a stateless rule needs the product of its
+    match settings' element counts (["UDP","TCP"] with three sources: 6), a stateful group
+    at least one unit per rule; a domain list at least one per domain and target type
+    (measured on AWS, cloudnetworks.io). More is InvalidRequestException, "StatefulRules
+    capacity exceeded", also with DryRun; ConsumedCapacity reports what the rules use."""
+    nfw = account.client("network-firewall")
+    # Suricata rules: one per line; blank lines and comments are not rules
+    rules = "\n".join(
+        [f'pass tls any any -> any 443 (tls.sni; content:"d{i}"; sid:{i + 1};)' for i in range(3)]
+        + ["", "# a comment"]
+    )
+    with pytest.raises(ClientError) as e:
+        nfw.create_rule_group(RuleGroupName="sur", Type="STATEFUL", Capacity=2, Rules=rules)
+    _capacity_refused(e)
+    got = nfw.create_rule_group(RuleGroupName="sur", Type="STATEFUL", Capacity=3, Rules=rules)
+    assert got["RuleGroupResponse"]["ConsumedCapacity"] == 3
+    # standard stateful rules: one unit each
+    five_tuple = {
+        "Action": "PASS",
+        "Header": {
+            "Protocol": "TCP",
+            "Source": "ANY",
+            "SourcePort": "ANY",
+            "Direction": "FORWARD",
+            "Destination": "ANY",
+            "DestinationPort": "443",
+        },
+        "RuleOptions": [{"Keyword": "sid", "Settings": ["1"]}],
+    }
+    with pytest.raises(ClientError) as e:
+        nfw.create_rule_group(
+            RuleGroupName="std",
+            Type="STATEFUL",
+            Capacity=1,
+            RuleGroup={"RulesSource": {"StatefulRules": [five_tuple, five_tuple]}},
+        )
+    _capacity_refused(e)
+    # a domain list: 40 domains x 2 target types do not fit 50 (nor 79)
+    for capacity in (50, 79):
+        with pytest.raises(ClientError) as e:
+            nfw.create_rule_group(
+                RuleGroupName="dom", Type="STATEFUL", Capacity=capacity, RuleGroup=_domains(40)
+            )
+        _capacity_refused(e)
+    # DryRun checks the capacity too
+    with pytest.raises(ClientError) as e:
+        nfw.create_rule_group(
+            RuleGroupName="dom", Type="STATEFUL", Capacity=50, RuleGroup=_domains(40), DryRun=True
+        )
+    _capacity_refused(e)
+    assert {g["Name"] for g in nfw.list_rule_groups()["RuleGroups"]} == {"sur"}
+    # stateless: ["UDP","TCP"] x three sources = 6 (botocore's example)
+    rule = {
+        "Priority": 1,
+        "RuleDefinition": {
+            "Actions": ["aws:forward_to_sfe"],
+            "MatchAttributes": {
+                "Protocols": [6, 17],
+                "Sources": [{"AddressDefinition": f"10.0.{i}.0/24"} for i in range(3)],
+            },
+        },
+    }
+    body = {"RulesSource": {"StatelessRulesAndCustomActions": {"StatelessRules": [rule]}}}
+    with pytest.raises(ClientError) as e:
+        nfw.create_rule_group(RuleGroupName="sl", Type="STATELESS", Capacity=5, RuleGroup=body)
+    _capacity_refused(e, "StatelessRules")
+    got = nfw.create_rule_group(RuleGroupName="sl", Type="STATELESS", Capacity=6, RuleGroup=body)
+    assert got["RuleGroupResponse"]["ConsumedCapacity"] == 6
+
+
+def test_an_update_cannot_exceed_the_capacity_fixed_at_creation(account):
+    """botocore CreateRuleGroupRequest.Capacity: "You can't change or exceed this capacity
+    when you update the rule group" (UpdateRuleGroup has no Capacity); a refused update
+    changes nothing, and a DryRun update "doesn't make additions or changes"."""
+    nfw = account.client("network-firewall")
+    made = nfw.create_rule_group(
+        RuleGroupName="dom", Type="STATEFUL", Capacity=20, RuleGroup=_domains(2)
+    )
+    arn = made["RuleGroupResponse"]["RuleGroupArn"]
+    token = made["UpdateToken"]
+    with pytest.raises(ClientError) as e:
+        nfw.update_rule_group(RuleGroupArn=arn, UpdateToken=token, RuleGroup=_domains(11))
+    _capacity_refused(e)
+    d = nfw.describe_rule_group(RuleGroupArn=arn)
+    assert d["UpdateToken"] == token
+    assert len(d["RuleGroup"]["RulesSource"]["RulesSourceList"]["Targets"]) == 2
+    assert d["RuleGroupResponse"]["Capacity"] == 20
+    # a dry run reports the new rules' use and leaves the group as it was
+    dry = nfw.update_rule_group(
+        RuleGroupArn=arn, UpdateToken=token, RuleGroup=_domains(5), DryRun=True
+    )
+    assert dry["RuleGroupResponse"]["ConsumedCapacity"] == 10
+    d = nfw.describe_rule_group(RuleGroupArn=arn)
+    assert d["UpdateToken"] == token
+    assert len(d["RuleGroup"]["RulesSource"]["RulesSourceList"]["Targets"]) == 2
+    up = nfw.update_rule_group(RuleGroupArn=arn, UpdateToken=token, RuleGroup=_domains(5))
+    assert up["RuleGroupResponse"]["ConsumedCapacity"] == 10
+    assert up["RuleGroupResponse"]["Capacity"] == 20
