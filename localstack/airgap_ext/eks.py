@@ -1203,7 +1203,10 @@ def create_addon(ctx, req):
         if name not in ADDON_NAMES:
             raise AwsError("InvalidParameterException", f"Addon {name} specified is not supported")
         if name in c["_addons"]:
-            raise AwsError("ResourceInUseException", f"Addon already exists: {name}", 409)
+            # AWS's answer, recorded in aws/eks-hybrid#316 and eksctl-io/eksctl#5444
+            # (StatusCode: 409) and wandb/terraform-aws-wandb#230 (Message_: "Addon already
+            # exists."): ResourceInUseException, "Addon already exists." (the name is not in it)
+            raise AwsError("ResourceInUseException", "Addon already exists.", 409)
         # without addonVersion EKS installs the default of the cluster's Kubernetes version
         version = req.get("addonVersion") or _addon_default(name, c["version"])
         _check_addon_version(name, version, c["version"])
@@ -1251,8 +1254,18 @@ def update_addon(ctx, req):
         c = _cluster(ctx, req["clusterName"])
         a = _addon(c, req["addonName"])
         if _in_progress(a["_updates"]) or a["status"] != "ACTIVE":
+            # AWS's answer, recorded while CREATING in eksctl-io/eksctl#8091 ("StatusCode:
+            # 409, ... ResourceInUseException: Addon vpc-cni cannot be updated as it is
+            # currently in CREATING state") and while UPDATING in
+            # awslabs/cdk-eks-blueprints#447 ("Addon vpc-cni cannot be updated as it is
+            # currently in UPDATING state (Service: Eks, Status Code: 409"). The same answer
+            # while DELETING is an assumption; the failed and DEGRADED states, which the
+            # emulator never reaches, are not settled (docs/emulator-fidelity.md)
+            state = a["status"] if a["status"] != "ACTIVE" else "UPDATING"
             raise AwsError(
-                "ResourceInUseException", f"Addon {a['addonName']} is {a['status']}", 409
+                "ResourceInUseException",
+                f"Addon {a['addonName']} cannot be updated as it is currently in {state} state",
+                409,
             )
         if req.get("addonVersion"):
             _check_addon_version(a["addonName"], req["addonVersion"], c["version"])
@@ -1280,6 +1293,13 @@ def update_addon(ctx, req):
 
 
 def delete_addon(ctx, req):
+    """botocore eks DeleteAddon: its errors are InvalidParameterException,
+    InvalidRequestException, ResourceNotFoundException, ClientException and ServerException,
+    no ResourceInUseException (UpdateAddon and CreateAddon have it), so the emulator refuses
+    it in no state of the add-on. The add-on answers DescribeAddon as DELETING until it is
+    gone, then ResourceNotFoundException (waiter AddonDeleted). ``preserve`` ("preserves the
+    add-on software on your cluster but Amazon EKS stops managing any settings") acts inside
+    Kubernetes only, which is not emulated."""
     with LOCK:
         c = _cluster(ctx, req["clusterName"])
         a = _addon(c, req["addonName"])

@@ -841,3 +841,64 @@ def test_access_entry_types_and_groups(account):
     root = f"arn:aws:iam::{account.id}:root"
     assert page["accessEntries"] + rest["accessEntries"] == sorted([std, node, root])
     assert "nextToken" not in rest
+
+
+def test_an_addon_that_exists_is_not_created_again(account):
+    """CreateAddon of an add-on that exists: HTTP 409 ResourceInUseException, "Addon already
+    exists." (aws/eks-hybrid#316, eksctl-io/eksctl#5444, wandb/terraform-aws-wandb#230).
+    CreateAddon takes resolveConflicts PRESERVE (botocore CreateAddonRequest.resolveConflicts
+    documents it for create)."""
+    eks, _, _ = cluster(account)
+    eks.create_addon(clusterName="c1", addonName="vpc-cni", resolveConflicts="PRESERVE")
+    with pytest.raises(ClientError) as e:
+        eks.create_addon(clusterName="c1", addonName="vpc-cni")
+    assert code(e) == "ResourceInUseException"
+    assert e.value.response["Error"]["Message"] == "Addon already exists."
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+
+
+def test_addon_updates_wait_for_the_addon_and_deletes_do_not(account, time_scale):
+    """UpdateAddon while the add-on is CREATING or UPDATING: HTTP 409 ResourceInUseException,
+    "Addon vpc-cni cannot be updated as it is currently in CREATING state"
+    (eksctl-io/eksctl#8091; UPDATING: awslabs/cdk-eks-blueprints#447). An UpdateAddon that
+    changes nothing starts an update (eksctl-io/eksctl#5803, aws/aws-sdk-go-v2#2554).
+    DeleteAddon has no ResourceInUseException (botocore eks DeleteAddon errors): taken while
+    UPDATING; the add-on is DELETING, then gone (waiter AddonDeleted)."""
+    eks, _, _ = cluster(account)  # scale 0: ACTIVE at once
+    time_scale(account, 0.05)  # add-on create and update 90 s -> 4.5 s, delete 60 s -> 3 s
+    eks.create_addon(clusterName="c1", addonName="vpc-cni")
+    with pytest.raises(ClientError) as e:
+        eks.update_addon(clusterName="c1", addonName="vpc-cni", resolveConflicts="OVERWRITE")
+    assert code(e) == "ResourceInUseException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert e.value.response["Error"]["Message"] == (
+        "Addon vpc-cni cannot be updated as it is currently in CREATING state"
+    )
+    eks.get_waiter("addon_active").wait(
+        clusterName="c1", addonName="vpc-cni", WaiterConfig={"Delay": 1, "MaxAttempts": 20}
+    )
+
+    # nothing to change: still an update
+    u = eks.update_addon(clusterName="c1", addonName="vpc-cni", resolveConflicts="PRESERVE")
+    assert u["update"]["type"] == "AddonUpdate" and u["update"]["status"] == "InProgress"
+    assert eks.describe_addon(clusterName="c1", addonName="vpc-cni")["addon"]["status"] == (
+        "UPDATING"
+    )
+    with pytest.raises(ClientError) as e:
+        eks.update_addon(clusterName="c1", addonName="vpc-cni", resolveConflicts="OVERWRITE")
+    assert code(e) == "ResourceInUseException"
+    assert e.value.response["Error"]["Message"] == (
+        "Addon vpc-cni cannot be updated as it is currently in UPDATING state"
+    )
+
+    assert eks.delete_addon(clusterName="c1", addonName="vpc-cni")["addon"]["status"] == (
+        "DELETING"
+    )
+    got = eks.describe_addon(clusterName="c1", addonName="vpc-cni")["addon"]
+    assert got["status"] == "DELETING"
+    eks.get_waiter("addon_deleted").wait(
+        clusterName="c1", addonName="vpc-cni", WaiterConfig={"Delay": 1, "MaxAttempts": 20}
+    )
+    with pytest.raises(ClientError) as e:
+        eks.describe_addon(clusterName="c1", addonName="vpc-cni")
+    assert code(e) == "ResourceNotFoundException"
