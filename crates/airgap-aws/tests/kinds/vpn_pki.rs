@@ -20,8 +20,12 @@ const SECRET: &str =
     "arn:aws:secretsmanager:eu-central-1:111111111111:secret:airgap/demo/vpn-ca-AbCdEf";
 const CERT: &str = "arn:aws:acm:eu-central-1:111111111111:certificate/0f1e2d3c";
 
+/// The clients out of `mocked!`'s `Arc`: `VpnClients` holds them bare.
+fn take<T>(clients: Arc<T>) -> T {
+    Arc::into_inner(clients).expect("the only owner")
+}
+
 fn pki(acm: &[&Rule], secrets: &[&Rule]) -> VpnPki {
-    let take = |c| Arc::into_inner(c).expect("the only owner");
     VpnPki(Arc::new(VpnClients {
         acm: take(mocked!(aws_sdk_acm, acm)),
         secrets: take(mocked!(aws_sdk_secretsmanager, secrets)),
