@@ -36,13 +36,20 @@ const MAX_CAPACITY: i64 = 30_000;
 /// The target types of a domain list that declares none.
 const DEFAULT_TARGET_TYPES: [&str; 2] = ["TLS_SNI", "HTTP_HOST"];
 
-/// The capacity the desired rules need: a stateful group needs one per rule, and a
-/// domain list generates one per domain and target type.
+/// The capacity the desired rules need: a stateful group needs one per rule ("the
+/// minimum capacity required is the number of individual rules": CreateRuleGroup,
+/// `Capacity`). A domain list uses one per domain and target type, and more: AWS's answers
+/// recorded in public disagree on how much (one more per target type, measured at
+/// cloudnetworks.io; 3 for the first domain of both types, an AWS best-practices text), so
+/// this counts the larger, one more per target type. Under-counted, the plan would update
+/// in place rules AWS refuses as over capacity instead of replacing the group.
 fn needed_capacity(s: &NfwRuleGroupSpec) -> i64 {
     let n = if s.domains.is_empty() {
         s.rules.len()
     } else {
-        s.domains.len() * s.target_types.len().max(1)
+        // No target types declared means both (`target_types`), not one.
+        let types = target_types(s).len();
+        s.domains.len() * types + types
     };
     i64::try_from(n).unwrap_or(MAX_CAPACITY).max(1)
 }
@@ -313,6 +320,22 @@ mod tests {
         let d = k.diff(&domains(&many).to_attrs(), &seen);
         assert!(d.requires_replacement());
         assert!(d.changes.iter().any(|c| c.field == "capacity"));
-        assert_eq!(planned_capacity(&domains(&many)), 400);
+        // (100 x 2 + 2) x 2, in hundreds.
+        assert_eq!(planned_capacity(&domains(&many)), 500);
+    }
+
+    #[test]
+    fn a_domain_list_counts_a_unit_more_per_target_type_and_both_types_when_none_is_named() {
+        let list = |n: usize| -> Vec<String> { (0..n).map(|i| format!("d{i}.example")).collect() };
+        let spec = |n: usize| {
+            let names = list(n);
+            domains(&names.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        // 49 domains x 2 types + 2 = 100 fits a group of 100; 50 would use 100 by the
+        // bare count, which AWS's recorded answers put over it.
+        assert_eq!(needed_capacity(&spec(49)), 100);
+        assert_eq!(needed_capacity(&spec(50)), 102);
+        let none_named = NfwRuleGroupSpec { target_types: vec![], ..spec(50) };
+        assert_eq!(needed_capacity(&none_named), 102);
     }
 }
