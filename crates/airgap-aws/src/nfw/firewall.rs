@@ -365,24 +365,27 @@ impl Kind for Firewall {
                     .filter(|s| !want.contains(s))
                     .map(|s| s.get().map(str::to_string))
                     .collect::<Result<_, _>>()?;
-                if !add.is_empty() {
-                    token = c
-                        .associate_subnets()
-                        .firewall_arn(arn)
-                        .set_update_token(token)
-                        .set_subnet_mappings(Some(add))
-                        .send()
-                        .await
-                        .map_err(classify)?
-                        .update_token()
-                        .map(str::to_string);
-                }
+                // Old subnets leave first: "You can specify one subnet for each of the
+                // Availability Zones that the VPC spans" (API reference, AssociateSubnets),
+                // so a subnet replaced within its zone cannot join while the old one is in.
                 if !remove.is_empty() {
                     token = c
                         .disassociate_subnets()
                         .firewall_arn(arn)
                         .set_update_token(token)
                         .set_subnet_ids(Some(remove))
+                        .send()
+                        .await
+                        .map_err(classify)?
+                        .update_token()
+                        .map(str::to_string);
+                }
+                if !add.is_empty() {
+                    token = c
+                        .associate_subnets()
+                        .firewall_arn(arn)
+                        .set_update_token(token)
+                        .set_subnet_mappings(Some(add))
                         .send()
                         .await
                         .map_err(classify)?

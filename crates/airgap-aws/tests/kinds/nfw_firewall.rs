@@ -21,6 +21,7 @@ use aws_sdk_networkfirewall::operation::describe_firewall::{
     DescribeFirewallError, DescribeFirewallOutput,
 };
 use aws_sdk_networkfirewall::operation::describe_logging_configuration::DescribeLoggingConfigurationOutput;
+use aws_sdk_networkfirewall::operation::disassociate_subnets::DisassociateSubnetsOutput;
 use aws_sdk_networkfirewall::operation::update_logging_configuration::{
     UpdateLoggingConfigurationInput, UpdateLoggingConfigurationOutput,
 };
@@ -242,4 +243,22 @@ async fn a_flow_log_sent_elsewhere_is_removed_then_added_as_a_log_group() {
     let flow = ("FLOW".to_string(), "CloudWatchLogs".to_string(), "flows".to_string());
     // Two calls, each one change: the bucket removed, then the log group added.
     assert_eq!(*sent.lock().unwrap(), vec![vec![alert.clone()], vec![alert, flow]]);
+}
+
+#[tokio::test]
+async fn a_subnet_replaced_in_its_zone_leaves_before_the_new_one_joins() {
+    // One subnet per zone: subnet-a out (with the described token), then subnet-b in
+    // with the token the disassociation returned.
+    let out = mock!(Client::disassociate_subnets)
+        .match_requests(|r| {
+            r.update_token() == Some("token-1") && r.subnet_ids().iter().eq(["subnet-a"])
+        })
+        .then_output(|| DisassociateSubnetsOutput::builder().update_token("token-2").build());
+    let (describe, into) = (described(false), associated("token-2"));
+    let k = kind(&[&describe, &out, &into]);
+    let node = node(&["subnet-b"]);
+    k.update(Change { node: &node, current: &current(), diff: &subnets_change() })
+        .await
+        .expect("update");
+    assert_eq!((out.num_calls(), into.num_calls()), (1, 1));
 }
