@@ -15,6 +15,7 @@ use aws_sdk_eks::operation::delete_access_entry::DeleteAccessEntryError;
 use aws_sdk_eks::operation::delete_addon::DeleteAddonError;
 use aws_sdk_eks::operation::describe_access_entry::DescribeAccessEntryOutput;
 use aws_sdk_eks::operation::describe_addon::{DescribeAddonError, DescribeAddonOutput};
+use aws_sdk_eks::operation::describe_cluster::DescribeClusterOutput;
 use aws_sdk_eks::operation::list_access_entries::ListAccessEntriesOutput;
 use aws_sdk_eks::operation::list_addons::ListAddonsOutput;
 use aws_sdk_eks::operation::list_associated_access_policies::ListAssociatedAccessPoliciesOutput;
@@ -315,4 +316,32 @@ async fn an_addon_is_observed_with_its_recorded_kubernetes_version() {
         }
     );
     assert_eq!(found[0].outputs["addonVersion"], Value::str("v1.11.3-eksbuild.1"));
+}
+
+/// After an accepted DeleteCluster, a cluster still ACTIVE did not start deleting: the
+/// SDK's `ClusterDeleted` waiter counts that as failure, and a cluster has no
+/// DELETE_FAILED to say so. DELETING stays pending.
+#[tokio::test]
+async fn a_cluster_still_active_after_its_delete_fails_the_delete() {
+    let [_, active] = cluster(|c| c);
+    let k = EksCluster(eks(&[&active]));
+    let (outputs, at) =
+        ([("name".to_string(), Value::str(CLUSTER))].into_iter().collect(), scope());
+    let check = || Check {
+        scope: &at,
+        op: Op::Delete,
+        physical_id: CLUSTER_ARN,
+        outputs: &outputs,
+        handle: None,
+    };
+    let e = k.ready(check()).await.expect_err("an ACTIVE cluster after its delete");
+    assert_eq!((e.class, e.code.as_str()), (ErrorClass::Fatal, "DeleteFailed"), "{e:?}");
+
+    let deleting = mock!(Client::describe_cluster).then_output(|| {
+        DescribeClusterOutput::builder()
+            .cluster(env_cluster(ClusterStatus::Deleting).build())
+            .build()
+    });
+    let k = EksCluster(eks(&[&deleting]));
+    assert_eq!(k.ready(check()).await.expect("readiness"), Readiness::Pending("DELETING".into()));
 }
