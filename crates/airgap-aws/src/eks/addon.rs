@@ -5,15 +5,16 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{EksAddonSpec, Spec};
 use airgap_engine::{
-    Attrs, Change, Check, Created, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
     Updated, Value,
 };
 use async_trait::async_trait;
 use aws_sdk_eks::types::{Addon, ResolveConflicts};
 
 use super::{
-    changes, child_update_running, created_as, made_or_adopted, member_out, readiness, started,
-    std_tags, tag_map, toward_cluster, updatable, Eks, UpdateOf, K8S_VERSION_TAG,
+    changes, child_update_running, created_as, made_or_adopted, member_out, observed_member,
+    readiness, replace_failed, started, std_tags, tag_map, toward_cluster, updatable, Eks,
+    UpdateOf, K8S_VERSION_TAG,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
@@ -69,6 +70,10 @@ async fn default_addon_version(
 impl Kind for EksAddon {
     kind_meta!(EKS_ADDON);
 
+    fn diff(&self, desired: &Attrs, observed: &Observed) -> Diff {
+        replace_failed(self.facts().diff(desired, &observed.attrs), observed)
+    }
+
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
         let found = self
             .0
@@ -91,7 +96,7 @@ impl Kind for EksAddon {
                     id: f.id.as_str().into(),
                     physical_id: f.item.addon_arn().unwrap_or_default().to_string(),
                     attrs: spec.to_attrs(),
-                    outputs: addon_out(&f.item),
+                    outputs: observed_member(&f.item, addon_out(&f.item)),
                     parents: vec![f.cluster_arn],
                 }
             })

@@ -30,7 +30,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use airgap_engine::{
-    Attrs, Created, ErrorClass, KindError, Op, Readiness, Registry, Resolved, Scope, Updated, Value,
+    Attrs, Created, Diff, ErrorClass, FieldChange, KindError, Observed, Op, Readiness, Registry,
+    Resolved, Scope, Updated, Value,
 };
 use aws_sdk_eks::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_eks::types::{AccessEntry, Addon, Cluster, Nodegroup, UpdateStatus};
@@ -310,6 +311,35 @@ fn member_out(id: &str, cluster: &str, arn: &str) -> Attrs {
         ("cluster".to_string(), Value::str(cluster)),
         ("arn".to_string(), Value::str(arn)),
     ])
+}
+
+/// The output observe adds to a node group or add-on whose create failed: its status.
+const FAILED_OUTPUT: &str = "status";
+
+/// A member as observe reports it: its outputs, and `status` when it is CREATE_FAILED.
+/// EKS leaves such a resource as it is (the SDK's `NodegroupActive` and `AddonActive`
+/// waiters count CREATE_FAILED as final), so it would match the blueprint, be planned
+/// as unchanged and the apply pass with a resource that never worked.
+fn observed_member<T: Member>(x: &T, mut outputs: Attrs) -> Attrs {
+    if x.status() == Some("CREATE_FAILED") {
+        outputs.insert(FAILED_OUTPUT.into(), Value::str("CREATE_FAILED"));
+    }
+    outputs
+}
+
+/// `diff` with a replacement of a member observe found CREATE_FAILED, as Terraform
+/// replaces a resource whose create failed (it marks it tainted): the plan shows it, and
+/// the new one is made beside it or after it, by the kind's replacement mode.
+fn replace_failed(mut diff: Diff, observed: &Observed) -> Diff {
+    if let Some(failed @ Value::Str(_)) = observed.outputs.get(FAILED_OUTPUT) {
+        diff.changes.push(FieldChange {
+            field: FAILED_OUTPUT.into(),
+            old: Some(failed.clone()),
+            new: Value::str("ACTIVE"),
+            forces_replacement: true,
+        });
+    }
+    diff
 }
 
 fn tag_map(t: Option<&HashMap<String, String>>) -> HashMap<String, String> {

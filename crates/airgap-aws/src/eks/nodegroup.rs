@@ -18,7 +18,8 @@ use aws_sdk_eks::types::{
 
 use super::{
     changes, child_update_running, created_as, ids, made_or_adopted, member_out, more_to_do,
-    readiness, started, std_tags, tag_map, toward_cluster, updatable, Eks, UpdateOf, NAME_TAG,
+    observed_member, readiness, replace_failed, started, std_tags, tag_map, toward_cluster,
+    updatable, Eks, UpdateOf, NAME_TAG,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
@@ -183,7 +184,7 @@ impl Kind for EksNodegroup {
             (Ok(d), Ok(o)) => d.comparable(&o).to_attrs(),
             _ => desired.clone(),
         };
-        self.facts().diff(&want, &observed.attrs)
+        replace_failed(self.facts().diff(&want, &observed.attrs), observed)
     }
 
     async fn observe(&self, env: &str, scope: &Scope) -> Result<Vec<Observed>, KindError> {
@@ -207,7 +208,7 @@ impl Kind for EksNodegroup {
                     id: f.id.as_str().into(),
                     physical_id: ng.nodegroup_arn().unwrap_or_default().to_string(),
                     attrs: spec_of(ng).to_attrs(),
-                    outputs: ng_out(ng),
+                    outputs: observed_member(ng, ng_out(ng)),
                     parents,
                 }
             })
@@ -289,7 +290,11 @@ impl Kind for EksNodegroup {
         let (cluster, name) =
             (s(&change.current.outputs, "cluster")?, s(&change.current.outputs, "id")?);
         let what = format!("node group {name}");
-        let ng = updatable(describe_ng(c, &cluster, &name).await?, &what, &["ACTIVE"])?;
+        // DEGRADED takes updates too: a health issue may be what the change mends. A
+        // group degraded by a failed scale-out returns to ACTIVE only through a scaling
+        // update that succeeds (containers-roadmap#2326), so refusing it here would leave
+        // the group stuck; botocore lists no status refusal for UpdateNodegroupConfig.
+        let ng = updatable(describe_ng(c, &cluster, &name).await?, &what, &["ACTIVE", "DEGRADED"])?;
         // The fields the plan changes that still differ, freshly described: a first
         // update of two (EKS runs one at a time) may have done its part already.
         let now = spec_of(&ng);

@@ -472,3 +472,29 @@ async fn capacity_type_is_created_observed_and_replaces_when_changed() {
         [("capacityType", true)]
     );
 }
+
+/// A node group whose create failed stays CREATE_FAILED (the SDK's `NodegroupActive`
+/// waiter counts it final): observe says so, and the plan replaces it rather than
+/// passing it as unchanged; a failed update (UPDATE_FAILED, DEGRADED) is not replaced.
+#[tokio::test]
+async fn a_node_group_whose_create_failed_is_replaced_on_the_next_plan() {
+    for (status, replaced) in [
+        (NodegroupStatus::CreateFailed, true),
+        (NodegroupStatus::Degraded, false),
+        (NodegroupStatus::Active, false),
+    ] {
+        let [clusters, cluster] = cluster(|c| c);
+        let groups = mock!(Client::list_nodegroups)
+            .then_output(|| ListNodegroupsOutput::builder().nodegroups(NG).build());
+        let ng = describe_gives(described(NODE, status.clone()));
+        let found = kind(&[&clusters, &cluster, &groups, &ng])
+            .observe(ENV, &scope())
+            .await
+            .expect("observe");
+        let d = kind(&[]).diff(&spec().to_attrs(), &found[0]);
+        let changes: Vec<_> =
+            d.changes.iter().map(|c| (c.field.as_str(), c.forces_replacement)).collect();
+        let want: &[(&str, bool)] = if replaced { &[("status", true)] } else { &[] };
+        assert_eq!(changes, want, "{status:?}");
+    }
+}
