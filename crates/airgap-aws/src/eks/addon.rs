@@ -14,7 +14,7 @@ use aws_sdk_eks::types::{Addon, ResolveConflicts};
 use super::{
     changes, child_update_running, created_as, made_or_adopted, member_out, observed_member,
     readiness, replace_failed, started, std_tags, tag_map, toward_cluster, updatable, Eks,
-    UpdateOf, K8S_VERSION_TAG,
+    Failures, UpdateOf, K8S_VERSION_TAG,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
@@ -208,7 +208,11 @@ impl Kind for EksAddon {
             check.op,
             &format!("add-on {name}"),
             ad.as_ref(),
-            ("AddonFailed", &["CREATE_FAILED", "UPDATE_FAILED"]),
+            &Failures {
+                code: "AddonFailed",
+                failed: &["CREATE_FAILED", "UPDATE_FAILED"],
+                delete: &["DELETE_FAILED"],
+            },
             addon_out,
         )?;
         if let (Readiness::Ready(_), Op::Update, Some(k8s), Some(arn)) = (

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use airgap_catalog::spec::{EksClusterSpec, Id, Spec};
 use airgap_engine::{
-    Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Op, Readiness, Resolved, Scope,
+    Attrs, Change, Check, Created, Diff, Kind, KindError, Observed, Readiness, Resolved, Scope,
     Updated, Value,
 };
 use async_trait::async_trait;
@@ -16,7 +16,7 @@ use aws_sdk_eks::types::{
 
 use super::{
     changes, cluster_id, created_as, describe_cluster, ids, made_or_adopted, more_to_do,
-    next_version, readiness, started, std_tags, updatable, update_running, Eks, UpdateOf,
+    next_version, readiness, started, std_tags, updatable, update_running, Eks, Failures, UpdateOf,
 };
 use crate::ec2::kind_meta;
 use crate::errors::{classify, gone_is_ok};
@@ -367,22 +367,17 @@ impl Kind for EksCluster {
             return Ok(r);
         }
         let cl = describe_cluster(c, &name).await?;
-        // After a DeleteCluster EKS accepted, a cluster that is still ACTIVE, CREATING or
-        // PENDING did not start deleting: the SDK's `ClusterDeleted` waiter counts these
-        // as failure (botocore eks waiters-2.json). A cluster has no DELETE_FAILED status,
-        // so without this the delete would wait out its whole timeout.
-        let status = cl.as_ref().and_then(|c| c.status()).map(|s| s.as_str());
-        if let (Op::Delete, Some(st @ ("ACTIVE" | "CREATING" | "PENDING"))) = (check.op, status) {
-            return Err(KindError::fatal(
-                "DeleteFailed",
-                format!("cluster {name} is {st} after its deletion was accepted"),
-            ));
-        }
         let answer = readiness(
             check.op,
             &format!("cluster {name}"),
             cl.as_ref(),
-            ("ClusterFailed", &["FAILED"]),
+            &Failures {
+                code: "ClusterFailed",
+                failed: &["FAILED"],
+                // `ClusterDeleted`: a cluster has no DELETE_FAILED, so without these a
+                // delete EKS accepted but did not start would wait out its timeout.
+                delete: &["ACTIVE", "CREATING", "PENDING"],
+            },
             cluster_out,
         )?;
         if !matches!(answer, Readiness::Pending(_)) {

@@ -422,14 +422,25 @@ fn updatable<T: Member>(found: Option<T>, what: &str, ok: &[&str]) -> Result<T, 
     }
 }
 
-/// Readiness from a description: ACTIVE is ready (with `ready`'s outputs), a `failed`
-/// status is fatal (`code`), DELETE_FAILED after a delete too, with the health issues; any other
-/// status is pending; absent is gone after a delete and not visible yet otherwise.
+/// The statuses that end a wait on an EKS resource in failure, per the SDK's waiters for
+/// its kind (botocore eks waiters-2.json), and the error code to report them with.
+struct Failures {
+    code: &'static str,
+    /// After a create or update.
+    failed: &'static [&'static str],
+    /// After an accepted delete: DELETE_FAILED where the kind has it; a cluster has
+    /// none, and one still ACTIVE, CREATING or PENDING did not start deleting.
+    delete: &'static [&'static str],
+}
+
+/// Readiness from a description: ACTIVE is ready (with `ready`'s outputs), a failure
+/// status for the op is fatal (with the health issues); any other status is pending;
+/// absent is gone after a delete and not visible yet otherwise.
 fn readiness<T: Member>(
     op: Op,
     what: &str,
     found: Option<&T>,
-    (code, failed): (&str, &[&str]),
+    fails: &Failures,
     ready: impl FnOnce(&T) -> Attrs,
 ) -> Result<Readiness, KindError> {
     let Some(x) = found else {
@@ -440,14 +451,14 @@ fn readiness<T: Member>(
     };
     let st = x.status().unwrap_or("ACTIVE");
     match (op, st) {
-        (Op::Delete, "DELETE_FAILED") => Err(KindError::fatal(
+        (Op::Delete, st) if fails.delete.contains(&st) => Err(KindError::fatal(
             "DeleteFailed",
-            format!("{what} could not be deleted: {}", x.issues()),
+            format!("{what} could not be deleted ({st}): {}", x.issues()),
         )),
         (Op::Delete, st) => Ok(Readiness::Pending(st.to_string())),
         (_, "ACTIVE") => Ok(Readiness::Ready(ready(x))),
-        (_, st) if failed.contains(&st) => {
-            Err(KindError::fatal(code, format!("{what} is {st}: {}", x.issues())))
+        (_, st) if fails.failed.contains(&st) => {
+            Err(KindError::fatal(fails.code, format!("{what} is {st}: {}", x.issues())))
         }
         (_, st) => Ok(Readiness::Pending(st.to_string())),
     }

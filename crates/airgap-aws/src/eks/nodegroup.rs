@@ -19,7 +19,7 @@ use aws_sdk_eks::types::{
 use super::{
     changes, child_update_running, created_as, ids, made_or_adopted, member_out, more_to_do,
     observed_member, readiness, replace_failed, started, std_tags, tag_map, toward_cluster,
-    updatable, Eks, UpdateOf, NAME_TAG,
+    updatable, Eks, Failures, UpdateOf, NAME_TAG,
 };
 use crate::ec2::kind_meta;
 use crate::errors::classify;
@@ -381,7 +381,11 @@ impl Kind for EksNodegroup {
             check.op,
             &format!("node group {name}"),
             ng.as_ref(),
-            ("NodegroupFailed", &["CREATE_FAILED", "DEGRADED"]),
+            &Failures {
+                code: "NodegroupFailed",
+                failed: &["CREATE_FAILED", "DEGRADED"],
+                delete: &["DELETE_FAILED"],
+            },
             ng_out,
         )
     }

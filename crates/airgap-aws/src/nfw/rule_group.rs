@@ -326,9 +326,8 @@ mod tests {
 
     #[test]
     fn a_domain_list_counts_a_unit_more_per_target_type_and_both_types_when_none_is_named() {
-        let list = |n: usize| -> Vec<String> { (0..n).map(|i| format!("d{i}.example")).collect() };
         let spec = |n: usize| {
-            let names = list(n);
+            let names: Vec<String> = (0..n).map(|i| format!("d{i}.example")).collect();
             domains(&names.iter().map(String::as_str).collect::<Vec<_>>())
         };
         // 49 domains x 2 types + 2 = 100 fits a group of 100; 50 would use 100 by the
