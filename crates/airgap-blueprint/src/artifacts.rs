@@ -293,7 +293,7 @@ pub fn parse_artifacts(name: &str, text: &str) -> Result<Artifacts, Diagnostics>
         }
         Err(e) => return Err(crate::yaml_failure(name, text, e)),
     };
-    let mut p = crate::parse::Parser { sink: &mut sink, poison: Default::default() };
+    let mut p = crate::parse::Parser::new(&mut sink);
     let parsed = p.artifacts(&root);
     match parsed {
         Some(a) if sink.problems.is_empty() => Ok(a),

@@ -117,6 +117,9 @@ pub struct Problem {
     labels: Vec<LabeledSpan>,
     help: Option<String>,
     src: Source,
+    /// Past [`MAX_PROBLEMS`]: counted, never shown, so what only makes its hint (a
+    /// did-you-mean search over the known names) is skipped.
+    omitted: bool,
 }
 
 /// At most this many bytes of a message, label or help: they quote values from the
@@ -154,6 +157,7 @@ impl Problem {
             labels: vec![LabeledSpan::new_primary_with_span(Some(bounded(label)), span)],
             help: None,
             src: source.clone(),
+            omitted: false,
         }
     }
 
@@ -468,7 +472,7 @@ impl Sink {
         let problem = Problem::new(&self.source, code, span, message, label);
         if self.problems.len() >= MAX_PROBLEMS {
             self.omitted += 1;
-            return self.spare.insert(problem);
+            return self.spare.insert(Problem { omitted: true, ..problem });
         }
         self.problems.push(problem);
         self.problems.last_mut().expect("just pushed")
@@ -524,6 +528,9 @@ impl Problem {
         known: impl IntoIterator<Item = &'a str>,
         otherwise: impl Into<String>,
     ) -> &mut Self {
+        if self.omitted {
+            return self;
+        }
         match crate::regions::did_you_mean(value, known) {
             Some(m) => self.help(format!("did you mean `{m}`?")),
             None => self.help(otherwise),

@@ -84,11 +84,11 @@ fn parse_root(
     layers: &Layers,
 ) -> Result<Blueprint, Diagnostics> {
     let mut sink = diag::Sink::new(name, text);
-    let mut p = parse::Parser { sink: &mut sink, poison: Default::default() };
+    let mut p = parse::Parser::new(&mut sink);
     let bp = p.blueprint(&root);
-    let poison = std::mem::take(&mut p.poison);
+    let (poison, cut) = (std::mem::take(&mut p.poison), std::mem::take(&mut p.cut));
     if let Some(bp) = &bp {
-        validate::validate(bp, &mut sink, &poison);
+        validate::validate(bp, &mut sink, &poison, &cut);
     }
     match bp {
         Some(mut bp) if sink.problems.is_empty() => {

@@ -17,7 +17,7 @@ pub fn json_schema() -> Value {
     let s = &mut derived;
     let metadata = s.def::<Metadata>();
     let hub = s.def::<Hub>();
-    let vpcs = <Vec<Vpc> as section::Value>::schema(s, &Field::key("vpcs"), None);
+    let vpcs = <Vec<Vpc> as section::Value>::schema(s, &section::VPCS, None);
     let clusters = <Vec<Cluster> as section::Value>::schema(s, &Field::key("clusters"), None);
     let registries = s.def::<Registries>();
     let endpoints = s.def::<EndpointLayout>();
@@ -144,6 +144,13 @@ mod tests {
             assert!(!errors(&yaml_to_json(&text)).is_empty(), "schema accepted {to}");
             assert!(crate::parse("x", &text).is_err(), "parser accepted {to}");
         }
+    }
+
+    /// An editor refuses the VPC past the bound where the parser does.
+    #[test]
+    fn schema_bounds_vpcs_as_the_parser_does() {
+        let schema = json_schema();
+        assert_eq!(schema["properties"]["vpcs"]["maxItems"], json!(crate::MAX_VPCS));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use miette::SourceSpan;
 use serde_json::{json, Map, Value as Json};
 
 use crate::carve::Ipv4Net;
+use crate::diag::Code;
 use crate::model::Spanned;
 use crate::parse::{Obj, Parser};
 use crate::yaml::{Kind, Node, ScalarType};
@@ -28,6 +29,10 @@ pub(crate) struct Field {
     /// The only values a string may take (`udp`, `tcp`); `None`: any.
     pub one_of: Option<&'static [&'static str]>,
 }
+
+/// `vpcs`, bounded by [`crate::model::MAX_VPCS`]: the parser and the schema read this one.
+pub(crate) const VPCS: Field =
+    Field { key: "vpcs", min: None, max: Some(crate::model::MAX_VPCS as i64), one_of: None };
 
 impl Field {
     /// A key with no bounds.
@@ -251,16 +256,51 @@ pub(crate) fn items<T: Section>(
     f: &Field,
     _parent: &str,
 ) -> Vec<T> {
+    capped_items(p, o, f, None)
+}
+
+/// A list of mappings with at most `f.max` items, `why` telling the user where the bound
+/// comes from. The items past it are refused unread: validating them would cost time
+/// for nothing (aliases let a few kilobytes of text list thousands of VPCs).
+pub(crate) fn capped_items<T: Section>(
+    p: &mut Parser<'_>,
+    o: &Obj<'_>,
+    f: &Field,
+    why: Option<&str>,
+) -> Vec<T> {
     let Some((_, v)) = p.get(o, f.key) else {
         return Vec::new();
     };
-    p.list(v, &f.quoted()).iter().filter_map(|item| T::item(p, item)).collect()
+    let mut list = p.list(v, &f.quoted());
+    let max = f.max.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(0));
+    if list.len() > max {
+        let reason = why.map_or_else(String::new, |w| format!(" ({w})"));
+        p.sink
+            .report(
+                Code::InvalidValue,
+                list[max].span,
+                format!(
+                    "{} lists {} {}s; a blueprint takes at most {max}{reason}",
+                    f.quoted(),
+                    list.len(),
+                    T::NOUN
+                ),
+                "one too many",
+            )
+            .help(format!(
+                "keep at most {max} entries in {}: split the environment into several blueprints",
+                f.quoted()
+            ));
+        list = &list[..max];
+        p.cut.insert(f.key);
+    }
+    list.iter().filter_map(|item| T::item(p, item)).collect()
 }
 
 /// `Value` of a section as a sub-mapping, an optional one and a list of them: each read
 /// by `$read` and described by `$schema`.
 macro_rules! section_value {
-    ($($ty:ty => $read:ident, |$s:ident| $schema:expr;)*) => {$(
+    ($($ty:ty => $read:ident, |$s:ident, $f:ident| $schema:expr;)*) => {$(
         impl<T: Section> Value for $ty {
             type Plain = Infallible;
             const REQUIRED: bool = false;
@@ -269,7 +309,7 @@ macro_rules! section_value {
                 $read(p, o, f, what)
             }
 
-            fn schema($s: &mut Schema, _: &Field, _: Option<&Infallible>) -> Json {
+            fn schema($s: &mut Schema, $f: &Field, _: Option<&Infallible>) -> Json {
                 $schema
             }
         }
@@ -277,9 +317,15 @@ macro_rules! section_value {
 }
 
 section_value! {
-    T => sub, |s| s.def::<T>();
-    Option<T> => optional_sub, |s| s.def::<T>();
-    Vec<T> => items, |s| json!({ "type": "array", "items": s.def::<T>() });
+    T => sub, |s, _f| s.def::<T>();
+    Option<T> => optional_sub, |s, _f| s.def::<T>();
+    Vec<T> => items, |s, f| {
+        let mut v = json!({ "type": "array", "items": s.def::<T>() });
+        if let Some(max) = f.max {
+            v["maxItems"] = json!(max);
+        }
+        v
+    };
 }
 
 impl<T: Leaf> Value for Spanned<T> {

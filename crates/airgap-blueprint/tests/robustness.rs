@@ -147,6 +147,48 @@ fn an_alias_bomb_is_refused_quickly() {
     assert!(bomb[p.span().offset()..].starts_with("*a"), "{}", &bomb[p.span().offset()..]);
 }
 
+/// `n` spoke VPCs more in the example plan, each with its own name and /22, listed after
+/// its `vpcs:` key.
+fn with_extra_vpcs(n: usize) -> String {
+    let mut extra = String::new();
+    for i in 0..n {
+        let cidr = format!("172.{}.{}.0/22", 16 + i / 64, (i % 64) * 4);
+        extra.push_str(&format!(
+            "  - name: spoke{i}\n    account: workload\n    cidr: {cidr}\n    \
+             subnets: {{ controlPlane: 28, dataPlane: 26, endpoints: 27, transit: 28 }}\n    \
+             endpoints: {{ gateway: [], interface: [] }}\n"
+        ));
+    }
+    let at = PLAN.find("\nvpcs:\n").expect("the plan lists vpcs") + "\nvpcs:\n".len();
+    format!("{}{extra}{}", &PLAN[..at], &PLAN[at..])
+}
+
+/// AWS takes at most 1,000 routes in a route table, and every spoke VPC adds one to the
+/// inspection VPC's: the VPC past `MAX_VPCS` is refused where it is listed, and nothing
+/// after it is read (a few kilobytes of aliases could list thousands).
+#[test]
+fn more_vpcs_than_the_inspection_route_tables_take_are_refused_at_the_first_too_many() {
+    let plan = parse("plan.yaml", PLAN).expect("the example plan is valid");
+    let (spokes, last) = (plan.vpcs.len(), &plan.vpcs.last().expect("a spoke").name.value);
+    let limit = airgap_blueprint::MAX_VPCS;
+    let fits = with_extra_vpcs(limit - spokes);
+    let bp = parse("many.yaml", &fits).unwrap_or_else(|d| panic!("{}", d.problems()[0].message()));
+    assert_eq!(bp.vpcs.len(), limit);
+
+    // The extra VPCs come first, so the one too many is the plan's last.
+    let over = with_extra_vpcs(limit - spokes + 1);
+    let d = parse("many.yaml", &over).expect_err("one VPC too many");
+    let messages: Vec<&str> = d.problems().iter().map(|p| p.message()).collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let p = &d.problems()[0];
+    assert_eq!(p.code(), airgap_blueprint::Code::InvalidValue);
+    let expected = format!("`vpcs` lists {} VPCs; a blueprint takes at most {limit}", limit + 1);
+    assert!(p.message().starts_with(&expected), "{}", p.message());
+    let at = &over[p.span().offset()..];
+    assert!(at.starts_with(&format!("name: {last}\n")), "{at:.40}");
+    assert!(p.help_text().is_some_and(|h| h.contains("split the environment")));
+}
+
 #[test]
 fn a_file_that_is_not_utf8_gets_a_hint_to_convert_it() {
     let dir = std::env::temp_dir().join(format!("airgap-blueprint-enc-{}", std::process::id()));

@@ -48,6 +48,14 @@ impl<T> std::ops::Deref for Spanned<T> {
     }
 }
 
+/// At most this many spoke VPCs in one blueprint. Each adds a return route to the
+/// inspection VPC's firewall and public route tables, which also hold the default route,
+/// and AWS takes at most 1,000 routes in a route table: "Routes per route table
+/// (non-propagated routes)", default 50, "You can increase this quota up to a maximum of
+/// 1,000" (Amazon VPC quotas, VPC user guide). The parser reads no more than this, so a
+/// few kilobytes of aliases cannot make validation walk thousands of VPCs.
+pub const MAX_VPCS: usize = 999;
+
 /// A parsed and fully validated blueprint.
 #[derive(Debug, Clone)]
 pub struct Blueprint {
@@ -68,7 +76,7 @@ pub struct Blueprint {
     pub availability_zones: Spanned<AzSpec>,
     /// The network hub: transit gateway, inspection VPC, firewall.
     pub hub: Hub,
-    /// Spoke VPCs attached to the transit gateway.
+    /// Spoke VPCs attached to the transit gateway, at most [`MAX_VPCS`].
     pub vpcs: Vec<Vpc>,
     /// Private EKS clusters.
     pub clusters: Vec<Cluster>,

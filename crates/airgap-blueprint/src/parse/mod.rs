@@ -75,6 +75,15 @@ const EGRESS_KEYS: &[&str] = &[
 pub(crate) struct Parser<'s> {
     pub(crate) sink: &'s mut Sink,
     pub(crate) poison: HashSet<(usize, usize)>,
+    /// The lists read only in part (`vpcs` past its bound): a reference to an item of
+    /// theirs cannot be checked, since the item may be among those left unread.
+    pub(crate) cut: HashSet<&'static str>,
+}
+
+impl<'s> Parser<'s> {
+    pub(crate) fn new(sink: &'s mut Sink) -> Self {
+        Parser { sink, poison: HashSet::new(), cut: HashSet::new() }
+    }
 }
 
 pub(crate) struct Obj<'n> {

@@ -28,6 +28,8 @@ pub(crate) use registry::is_repository_name;
 struct V<'a> {
     sink: &'a mut Sink,
     poison: &'a HashSet<(usize, usize)>,
+    /// Lists the parser read only in part: see `Parser::cut`.
+    cut: &'a HashSet<&'static str>,
 }
 
 impl V<'_> {
@@ -77,8 +79,13 @@ impl V<'_> {
     }
 }
 
-pub(crate) fn validate(bp: &Blueprint, sink: &mut Sink, poison: &HashSet<(usize, usize)>) {
-    let mut v = V { sink, poison };
+pub(crate) fn validate(
+    bp: &Blueprint,
+    sink: &mut Sink,
+    poison: &HashSet<(usize, usize)>,
+    cut: &HashSet<&'static str>,
+) {
+    let mut v = V { sink, poison, cut };
     v.header(bp);
     v.metadata(bp);
     v.accounts(bp);
