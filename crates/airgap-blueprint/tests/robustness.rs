@@ -189,6 +189,44 @@ fn more_vpcs_than_the_inspection_route_tables_take_are_refused_at_the_first_too_
     assert!(p.help_text().is_some_and(|h| h.contains("split the environment")));
 }
 
+/// The example plan with `n` more allowed domains.
+fn with_domains(n: usize) -> String {
+    let extra: Vec<String> = (0..n).map(|i| format!("\"d{i}.example\"")).collect();
+    let from = "allowDomains: [\".amazonaws.com\", \"api.partner.example\"]";
+    assert!(PLAN.contains(from), "the plan's allowlist changed");
+    PLAN.replacen(from, &format!("allowDomains: [{}, \".amazonaws.com\"]", extra.join(", ")), 1)
+}
+
+/// The firewall's rule groups are sized as the kind creates them, and all must fit their
+/// policy (30,000 by default) and each one AWS's 30,000 for a group: the example's other
+/// two groups take 100 each, so the domains' group may take 29,800, that is 14,899
+/// domains at two capacity each (TLS SNI and HTTP Host) plus two.
+#[test]
+fn an_allowlist_too_large_for_the_firewall_policy_is_refused_before_any_call() {
+    let fits = parse("fits.yaml", &with_domains(14_898));
+    assert!(fits.is_ok(), "{:?}", fits.err().map(|d| d.problems()[0].message().to_string()));
+
+    let over = with_domains(14_899);
+    let d = parse("over.yaml", &over).expect_err("the policy cannot hold it");
+    let p = &d.problems()[0];
+    assert_eq!(d.problems().len(), 1, "{}", p.message());
+    assert_eq!(
+        p.message(),
+        "the firewall's rule groups take capacity 30100 (flows 100, domains 29900, allow 100), \
+         more than the 30000 a firewall policy holds"
+    );
+    assert!(over[p.span().offset()..].starts_with("\"d0.example\""));
+    assert!(p.help_text().is_some_and(|h| h.contains("leading dot")));
+
+    let d = parse("huge.yaml", &with_domains(15_000)).expect_err("no group holds it");
+    let p = &d.problems()[0];
+    assert_eq!(
+        p.message(),
+        "`hub.firewall.allowDomains` needs rule group capacity 30004, more than the 30000 AWS \
+         allows one group"
+    );
+}
+
 #[test]
 fn a_file_that_is_not_utf8_gets_a_hint_to_convert_it() {
     let dir = std::env::temp_dir().join(format!("airgap-blueprint-enc-{}", std::process::id()));

@@ -30,44 +30,6 @@ use crate::kit::{all_pages, delete_call, lookup, made, set_of, with_tag_drift};
 /// switches to the new one in place, the firewall stays).
 pub struct NfwRuleGroup(pub Arc<Nfw>);
 
-/// Rule group capacity AWS allows at most.
-const MAX_CAPACITY: i64 = 30_000;
-
-/// The target types of a domain list that declares none.
-const DEFAULT_TARGET_TYPES: [&str; 2] = ["TLS_SNI", "HTTP_HOST"];
-
-/// The capacity the desired rules need: a stateful group needs one per rule ("the
-/// minimum capacity required is the number of individual rules": CreateRuleGroup,
-/// `Capacity`). A domain list uses one per domain and target type, and more: AWS's answers
-/// recorded in public disagree on how much (one more per target type, measured at
-/// cloudnetworks.io; 3 for the first domain of both types, an AWS best-practices text), so
-/// this counts the larger, one more per target type. Under-counted, the plan would update
-/// in place rules AWS refuses as over capacity instead of replacing the group.
-fn needed_capacity(s: &NfwRuleGroupSpec) -> i64 {
-    let n = if s.domains.is_empty() {
-        s.rules.len()
-    } else {
-        // No target types declared means both (`target_types`), not one.
-        let types = target_types(s).len();
-        s.domains.len() * types + types
-    };
-    i64::try_from(n).unwrap_or(MAX_CAPACITY).max(1)
-}
-
-/// The capacity a new group gets: twice what it needs now, in hundreds, at least 100.
-fn planned_capacity(s: &NfwRuleGroupSpec) -> i64 {
-    let want = (needed_capacity(s) * 2).max(100);
-    ((want + 99) / 100 * 100).min(MAX_CAPACITY)
-}
-
-fn target_types(s: &NfwRuleGroupSpec) -> Vec<String> {
-    if s.target_types.is_empty() {
-        DEFAULT_TARGET_TYPES.map(String::from).to_vec()
-    } else {
-        s.target_types.clone()
-    }
-}
-
 fn rule_group_body(s: &NfwRuleGroupSpec) -> Result<RuleGroup, KindError> {
     let source = if !s.domains.is_empty() {
         RulesSource::builder()
@@ -75,7 +37,10 @@ fn rule_group_body(s: &NfwRuleGroupSpec) -> Result<RuleGroup, KindError> {
                 RulesSourceList::builder()
                     .set_targets(Some(s.domains.clone()))
                     .set_target_types(Some(
-                        target_types(s).iter().map(|t| TargetType::from(t.as_str())).collect(),
+                        s.target_types_or_default()
+                            .iter()
+                            .map(|t| TargetType::from(t.as_str()))
+                            .collect(),
                     ))
                     .generated_rules_type(GeneratedRulesType::Allowlist)
                     .build()
@@ -154,7 +119,7 @@ fn rule_group_comparable(mut s: NfwRuleGroupSpec) -> NfwRuleGroupSpec {
     s.target_types = set_of(&s.target_types);
     if !s.domains.is_empty() {
         if s.target_types.is_empty() {
-            s.target_types = set_of(target_types(&s));
+            s.target_types = set_of(s.target_types_or_default());
         }
         s.generated_rules_type = Some("ALLOWLIST".into());
     }
@@ -175,11 +140,11 @@ impl Kind for NfwRuleGroup {
         let mut diff = self.facts().diff(&want, &observed.attrs);
         // Capacity is not declared; it matters only once the rules outgrow it.
         if let Some(Value::Int(have)) = observed.attrs.get("capacity") {
-            if needed_capacity(&spec) > *have {
+            if spec.needed_capacity() > *have {
                 diff.changes.push(FieldChange {
                     field: "capacity".into(),
                     old: Some(Value::Int(*have)),
-                    new: Value::Int(planned_capacity(&spec)),
+                    new: Value::Int(spec.planned_capacity()),
                     forces_replacement: true,
                 });
             }
@@ -232,7 +197,7 @@ impl Kind for NfwRuleGroup {
             .create_rule_group()
             .rule_group_name(&name)
             .r#type(ty)
-            .capacity(i32::try_from(planned_capacity(&spec)).unwrap_or(i32::MAX))
+            .capacity(i32::try_from(spec.planned_capacity()).unwrap_or(i32::MAX))
             .rule_group(rule_group_body(&spec)?)
             .set_tags(Some(nfw_tags(&node.env, &node.id.0)?))
             .send()
@@ -306,7 +271,7 @@ mod tests {
     fn allowlist_changes_are_in_place_until_capacity_runs_out() {
         let k = NfwRuleGroup(Arc::new(Nfw::new()));
         let mut seen = rule_group_comparable(domains(&["b.example", ".a.example"]));
-        seen.capacity = Some(planned_capacity(&domains(&["x"])));
+        seen.capacity = Some(domains(&["x"]).planned_capacity());
         let seen = observed(seen.to_attrs());
         // Same domains in another order: no change.
         assert!(k.diff(&domains(&[".a.example", "b.example"]).to_attrs(), &seen).is_empty());
@@ -321,7 +286,7 @@ mod tests {
         assert!(d.requires_replacement());
         assert!(d.changes.iter().any(|c| c.field == "capacity"));
         // (100 x 2 + 2) x 2, in hundreds.
-        assert_eq!(planned_capacity(&domains(&many)), 500);
+        assert_eq!(domains(&many).planned_capacity(), 500);
     }
 
     #[test]
@@ -332,9 +297,9 @@ mod tests {
         };
         // 49 domains x 2 types + 2 = 100 fits a group of 100; 50 would use 100 by the
         // bare count, which AWS's recorded answers put over it.
-        assert_eq!(needed_capacity(&spec(49)), 100);
-        assert_eq!(needed_capacity(&spec(50)), 102);
+        assert_eq!(spec(49).needed_capacity(), 100);
+        assert_eq!(spec(50).needed_capacity(), 102);
         let none_named = NfwRuleGroupSpec { target_types: vec![], ..spec(50) };
-        assert_eq!(needed_capacity(&none_named), 102);
+        assert_eq!(none_named.needed_capacity(), 102);
     }
 }

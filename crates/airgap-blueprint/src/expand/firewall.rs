@@ -18,12 +18,6 @@ pub(super) fn firewall(
     v: &str,
     azs: &[String],
 ) {
-    let hub = &bp.hub;
-    // The rules match traffic from HOME_NET, by default the firewall's own VPC only:
-    // the spokes' traffic arrives through the transit gateway.
-    let home_net: Vec<String> = std::iter::once(hub.inspection_vpc.cidr.value.to_string())
-        .chain(bp.vpcs.iter().map(|vpc| vpc.cidr.value.to_string()))
-        .collect();
     // The log group of each log type that is logged: its `id`, the group's name.
     let mut log_group = |kind: &str, dest: LogDestination| {
         (dest == LogDestination::Cloudwatch).then(|| {
@@ -41,55 +35,10 @@ pub(super) fn firewall(
     };
     let alert_log_group = log_group("alert", fw.logging.alert.value);
     let flow_log_group = log_group("flow", fw.logging.flow.value);
-    // A rule group holds at least one rule: without domains there is none (and
-    // without any allowed destination, the policy's defaults drop everything).
     let mut groups = Vec::new();
-    // Flows the blueprint declares between its own VPCs cross the firewall too: the spoke
-    // route table sends everything to the inspection VPC. The policy is strict order
-    // with aws:drop_established by default, and the domain rules only match traffic to
-    // $EXTERNAL_NET, so without a rule of its own such a flow gets its handshake through
-    // and then nothing: kubectl from the tooling VPC would hang. They pass first.
-    let flows = declared_flows(bp);
-    if !flows.is_empty() {
-        b.add(node(
-            "firewall/rules/flows",
-            net.clone(),
-            &NfwRuleGroupSpec { rules: flows, ..rule_group(&home_net) },
-        ));
-        groups.push(Id::of("firewall/rules/flows", "arn"));
-    }
-    if !fw.allow_domains.is_empty() {
-        b.add(node(
-            "firewall/rules/domains",
-            net.clone(),
-            &NfwRuleGroupSpec {
-                domains: fw.allow_domains.iter().map(|d| d.value.clone()).collect(),
-                target_types: vec!["TLS_SNI".into(), "HTTP_HOST".into()],
-                ..rule_group(&home_net)
-            },
-        ));
-        groups.push(Id::of("firewall/rules/domains", "arn"));
-    }
-    if !fw.allow_rules.is_empty() {
-        let rules = fw.allow_rules.iter().enumerate().map(|(i, rule)| {
-            let proto = match rule.protocol.value {
-                Protocol::Tcp => "tcp",
-                Protocol::Udp => "udp",
-                Protocol::Icmp => "icmp",
-            };
-            let port = rule.port.as_ref().map_or("any".to_string(), |p| p.value.to_string());
-            format!(
-                "pass {proto} $HOME_NET any -> {} {port} (sid:{};)",
-                rule.destination.value,
-                100 + i
-            )
-        });
-        b.add(node(
-            "firewall/rules/allow",
-            net.clone(),
-            &NfwRuleGroupSpec { rules: rules.collect(), ..rule_group(&home_net) },
-        ));
-        groups.push(Id::of("firewall/rules/allow", "arn"));
+    for (id, spec) in rule_groups(bp, fw) {
+        b.add(node(id, net.clone(), &spec));
+        groups.push(Id::of(id, "arn"));
     }
     b.add(node(
         "firewall/policy",
@@ -117,6 +66,62 @@ pub(super) fn firewall(
             flow_log_group,
         },
     ));
+}
+
+/// The firewall's rule groups, by node id, in the policy's order: the flows the blueprint
+/// declares between its VPCs, the domain allowlist, the 5-tuple pass rules. Each is
+/// made only when it has a rule: a rule group holds at least one (and without any
+/// allowed destination, the policy's defaults drop everything). Validation reads them
+/// too: their capacities must fit one policy.
+pub(crate) fn rule_groups(bp: &Blueprint, fw: &Firewall) -> Vec<(&'static str, NfwRuleGroupSpec)> {
+    // The rules match traffic from HOME_NET, by default the firewall's own VPC only:
+    // the spokes' traffic arrives through the transit gateway.
+    let home_net: Vec<String> = std::iter::once(bp.hub.inspection_vpc.cidr.value.to_string())
+        .chain(bp.vpcs.iter().map(|vpc| vpc.cidr.value.to_string()))
+        .collect();
+    let mut groups = Vec::new();
+    // Flows the blueprint declares between its own VPCs cross the firewall too: the spoke
+    // route table sends everything to the inspection VPC. The policy is strict order
+    // with aws:drop_established by default, and the domain rules only match traffic to
+    // $EXTERNAL_NET, so without a rule of its own such a flow gets its handshake through
+    // and then nothing: kubectl from the tooling VPC would hang. They pass first.
+    let flows = declared_flows(bp);
+    if !flows.is_empty() {
+        groups.push((
+            "firewall/rules/flows",
+            NfwRuleGroupSpec { rules: flows, ..rule_group(&home_net) },
+        ));
+    }
+    if !fw.allow_domains.is_empty() {
+        groups.push((
+            "firewall/rules/domains",
+            NfwRuleGroupSpec {
+                domains: fw.allow_domains.iter().map(|d| d.value.clone()).collect(),
+                target_types: NfwRuleGroupSpec::DEFAULT_TARGET_TYPES.map(String::from).to_vec(),
+                ..rule_group(&home_net)
+            },
+        ));
+    }
+    if !fw.allow_rules.is_empty() {
+        let rules = fw.allow_rules.iter().enumerate().map(|(i, rule)| {
+            let proto = match rule.protocol.value {
+                Protocol::Tcp => "tcp",
+                Protocol::Udp => "udp",
+                Protocol::Icmp => "icmp",
+            };
+            let port = rule.port.as_ref().map_or("any".to_string(), |p| p.value.to_string());
+            format!(
+                "pass {proto} $HOME_NET any -> {} {port} (sid:{};)",
+                rule.destination.value,
+                100 + i
+            )
+        });
+        groups.push((
+            "firewall/rules/allow",
+            NfwRuleGroupSpec { rules: rules.collect(), ..rule_group(&home_net) },
+        ));
+    }
+    groups
 }
 
 /// Pass rules for the flows the blueprint declares: each cluster's API

@@ -26,7 +26,7 @@ use crate::model::{Blueprint, SubnetTier};
 mod access;
 mod central;
 mod cluster;
-mod firewall;
+pub(crate) mod firewall;
 mod hub;
 mod registry;
 mod spoke;

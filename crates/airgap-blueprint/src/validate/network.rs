@@ -374,6 +374,56 @@ impl V<'_> {
         }
     }
 
+    /// The firewall's rule groups, as expansion makes them and sized as the kind creates
+    /// them, must fit their policy: AWS refuses a group over 30,000 capacity, and a policy
+    /// whose groups' capacities sum past its quota (see `NfwRuleGroupSpec`).
+    fn firewall_capacity(&mut self, bp: &Blueprint, fw: &Firewall) {
+        use airgap_catalog::spec::NfwRuleGroupSpec as G;
+        let groups = crate::expand::firewall::rule_groups(bp, fw);
+        let total: i64 = groups.iter().map(|(_, g)| g.planned_capacity()).sum();
+        let too_big = groups.iter().find(|(_, g)| g.needed_capacity() > G::MAX_CAPACITY);
+        if total <= G::POLICY_CAPACITY && too_big.is_none() {
+            return;
+        }
+        // Point at the list that needs the most: the flows are derived, not written.
+        let Some((id, g)) = groups.iter().max_by_key(|(_, g)| g.needed_capacity()) else {
+            return;
+        };
+        let span = match *id {
+            "firewall/rules/domains" => fw.allow_domains.first().map(|d| d.span),
+            "firewall/rules/allow" => fw.allow_rules.first().map(|r| r.protocol.span),
+            _ => None,
+        };
+        let (Some(span), Some(key)) = (span, id.strip_prefix("firewall/rules/")) else {
+            return;
+        };
+        let list = if key == "domains" { "allowDomains" } else { "allowRules" };
+        let sizes: Vec<String> = groups
+            .iter()
+            .map(|(id, g)| {
+                format!("{} {}", id.trim_start_matches("firewall/rules/"), g.planned_capacity())
+            })
+            .collect();
+        let message = match too_big {
+            Some(_) => format!(
+                "`hub.firewall.{list}` needs rule group capacity {}, more than the {} AWS allows one group",
+                g.needed_capacity(),
+                G::MAX_CAPACITY
+            ),
+            None => format!(
+                "the firewall's rule groups take capacity {total} ({}), more than the {} a firewall policy holds",
+                sizes.join(", "),
+                G::POLICY_CAPACITY
+            ),
+        };
+        self.sink
+            .report(Code::InvalidValue, span, message, "too many to fit the firewall")
+            .help(match key {
+                "domains" => "list fewer domains: a leading dot allows a domain and every subdomain (.example.com); a domain takes 2 capacity (TLS SNI and HTTP Host)",
+                _ => "allow fewer rules: one destination CIDR can cover many (10.0.0.0/8)",
+            });
+    }
+
     pub(super) fn hub(&mut self, bp: &Blueprint) {
         let asn = &bp.hub.transit_gateway.asn;
         let private = (64512..=65534).contains(&asn.value)
@@ -405,6 +455,7 @@ impl V<'_> {
                     .help("write a domain (api.partner.example) or a leading dot for all subdomains (.amazonaws.com); no wildcards or schemes");
             }
         }
+        self.firewall_capacity(bp, fw);
         let r = &fw.logging.retention_days;
         if self.ok(r) && !regions::LOG_RETENTION_DAYS.contains(&r.value) {
             let nearest = regions::LOG_RETENTION_DAYS
