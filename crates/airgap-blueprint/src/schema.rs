@@ -17,7 +17,7 @@ pub fn json_schema() -> Value {
     let s = &mut derived;
     let metadata = s.def::<Metadata>();
     let hub = s.def::<Hub>();
-    let vpcs = <Vec<Vpc> as section::Value>::schema(s, &section::VPCS, None);
+    let vpcs = <Vec<Vpc> as section::Value>::schema(s, &crate::model::VPCS, None);
     let clusters = <Vec<Cluster> as section::Value>::schema(s, &Field::key("clusters"), None);
     let registries = s.def::<Registries>();
     let endpoints = s.def::<EndpointLayout>();

@@ -30,10 +30,6 @@ pub(crate) struct Field {
     pub one_of: Option<&'static [&'static str]>,
 }
 
-/// `vpcs`, bounded by [`crate::model::MAX_VPCS`]: the parser and the schema read this one.
-pub(crate) const VPCS: Field =
-    Field { key: "vpcs", min: None, max: Some(crate::model::MAX_VPCS as i64), one_of: None };
-
 impl Field {
     /// A key with no bounds.
     pub(crate) const fn key(key: &'static str) -> Field {

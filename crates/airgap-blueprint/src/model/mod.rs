@@ -56,6 +56,13 @@ impl<T> std::ops::Deref for Spanned<T> {
 /// few kilobytes of aliases cannot make validation walk thousands of VPCs.
 pub const MAX_VPCS: usize = 999;
 
+/// `vpcs` as the parser reads it and the schema describes it: bounded by [`MAX_VPCS`].
+pub(crate) const VPCS: crate::section::Field =
+    crate::section::Field { key: "vpcs", min: None, max: Some(MAX_VPCS as i64), one_of: None };
+/// Why, as the message for one VPC too many says it.
+pub(crate) const VPCS_BOUND: &str =
+    "each adds a route to the inspection VPC's route tables, which take at most 1,000";
+
 /// A parsed and fully validated blueprint.
 #[derive(Debug, Clone)]
 pub struct Blueprint {

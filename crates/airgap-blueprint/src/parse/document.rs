@@ -24,10 +24,7 @@ impl Parser<'_> {
         let accounts = self.accounts(&o);
         let availability_zones = self.azs(&o);
         let hub = section::required_sub(self, &o, &Field::key("hub"), what);
-        // The route quota behind the bound: see `MAX_VPCS`.
-        let why =
-            "each adds a route to the inspection VPC's route tables, which take at most 1,000";
-        let vpcs = section::capped_items::<Vpc>(self, &o, &section::VPCS, Some(why));
+        let vpcs = section::capped_items::<Vpc>(self, &o, &VPCS, Some(VPCS_BOUND));
         let clusters = section::items::<Cluster>(self, &o, &Field::key("clusters"), what);
         let registries = section::optional_sub(self, &o, &Field::key("registries"), what);
         let endpoints = section::optional_sub(self, &o, &Field::key("endpoints"), what);

@@ -381,47 +381,51 @@ impl V<'_> {
         use airgap_catalog::spec::NfwRuleGroupSpec as G;
         let groups = crate::expand::firewall::rule_groups(bp, fw);
         let total: i64 = groups.iter().map(|(_, g)| g.planned_capacity()).sum();
-        let too_big = groups.iter().find(|(_, g)| g.needed_capacity() > G::MAX_CAPACITY);
-        if total <= G::POLICY_CAPACITY && too_big.is_none() {
-            return;
-        }
-        // Point at the list that needs the most: the flows are derived, not written.
+        // The group that needs the most: over one group's maximum if any is, and the list
+        // to point at (the flows are derived, not written).
         let Some((id, g)) = groups.iter().max_by_key(|(_, g)| g.needed_capacity()) else {
             return;
         };
-        let span = match *id {
-            "firewall/rules/domains" => fw.allow_domains.first().map(|d| d.span),
-            "firewall/rules/allow" => fw.allow_rules.first().map(|r| r.protocol.span),
-            _ => None,
-        };
-        let (Some(span), Some(key)) = (span, id.strip_prefix("firewall/rules/")) else {
+        let one_group_over = g.needed_capacity() > G::MAX_CAPACITY;
+        if total <= G::POLICY_CAPACITY && !one_group_over {
             return;
+        }
+        let (list, span, help) = match *id {
+            "firewall/rules/domains" => (
+                "allowDomains",
+                fw.allow_domains.first().map(|d| d.span),
+                "list fewer domains: a leading dot allows a domain and every subdomain (.example.com); a domain takes 2 capacity (TLS SNI and HTTP Host)",
+            ),
+            "firewall/rules/allow" => (
+                "allowRules",
+                fw.allow_rules.first().map(|r| r.protocol.span),
+                "allow fewer rules: one destination CIDR can cover many (10.0.0.0/8)",
+            ),
+            _ => return,
         };
-        let list = if key == "domains" { "allowDomains" } else { "allowRules" };
-        let sizes: Vec<String> = groups
-            .iter()
-            .map(|(id, g)| {
-                format!("{} {}", id.trim_start_matches("firewall/rules/"), g.planned_capacity())
-            })
-            .collect();
-        let message = match too_big {
-            Some(_) => format!(
+        let Some(span) = span else { return };
+        let message = if one_group_over {
+            format!(
                 "`hub.firewall.{list}` needs rule group capacity {}, more than the {} AWS allows one group",
                 g.needed_capacity(),
                 G::MAX_CAPACITY
-            ),
-            None => format!(
+            )
+        } else {
+            let sizes: Vec<String> = groups
+                .iter()
+                .map(|(id, g)| {
+                    format!("{} {}", id.trim_start_matches("firewall/rules/"), g.planned_capacity())
+                })
+                .collect();
+            format!(
                 "the firewall's rule groups take capacity {total} ({}), more than the {} a firewall policy holds",
                 sizes.join(", "),
                 G::POLICY_CAPACITY
-            ),
+            )
         };
         self.sink
             .report(Code::InvalidValue, span, message, "too many to fit the firewall")
-            .help(match key {
-                "domains" => "list fewer domains: a leading dot allows a domain and every subdomain (.example.com); a domain takes 2 capacity (TLS SNI and HTTP Host)",
-                _ => "allow fewer rules: one destination CIDR can cover many (10.0.0.0/8)",
-            });
+            .help(help);
     }
 
     pub(super) fn hub(&mut self, bp: &Blueprint) {
