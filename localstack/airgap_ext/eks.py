@@ -182,6 +182,12 @@ def _cluster(ctx, name) -> dict:
     return c
 
 
+# A call a cluster cannot take in its state: InvalidRequestException, HTTP 400. Source: botocore
+# `eks` InvalidRequestException, "The request is invalid given the state of the cluster. Check
+# the state of the cluster and the associated operations" (httpStatusCode 400), listed in the
+# errors of CreateNodegroup, CreateAddon and the cluster updates. That a cluster still
+# CREATING is such a state is an assumption: no AWS answer to it is on public record; the
+# messages are ours. (A cluster UPDATING answers ResourceInUseException: see _busy.)
 def _active_cluster(ctx, name) -> dict:
     c = _cluster(ctx, name)
     if c["status"] != "ACTIVE":
@@ -937,6 +943,7 @@ def create_nodegroup(ctx, req):
         first = _repeat(ctx, "CreateNodegroup", req, c["name"], name, c["_nodegroups"])
         if first is not None:
             return {"nodegroup": _cluster_dto(first)}
+        # the cluster's state: see the comment on _active_cluster
         if c["status"] != "ACTIVE":
             raise AwsError(
                 "InvalidRequestException",
@@ -1197,8 +1204,13 @@ def create_addon(ctx, req):
         first = _repeat(ctx, "CreateAddon", req, c["name"], req["addonName"], c["_addons"])
         if first is not None:
             return {"addon": _cluster_dto(first)}
+        # the cluster's state: see the comment on _active_cluster. An update of the cluster
+        # running does not stop an add-on (not settled either way; docs/emulator-fidelity.md)
         if c["status"] not in ("ACTIVE", "UPDATING"):
-            raise AwsError("InvalidRequestException", f"Cluster {c['name']} is {c['status']}")
+            raise AwsError(
+                "InvalidRequestException",
+                f"Cluster {c['name']} is in {c['status']} state, it must be ACTIVE.",
+            )
         name = req["addonName"]
         if name not in ADDON_NAMES:
             raise AwsError("InvalidParameterException", f"Addon {name} specified is not supported")

@@ -191,6 +191,12 @@ def test_cluster_time_model(account, time_scale):
             clusterName="c1", nodegroupName="ng", nodeRole=ROLE.format(account.id), subnets=subnets
         )
     assert code(e) == "InvalidRequestException"
+    # botocore eks InvalidRequestException: "The request is invalid given the state of the
+    # cluster" (HTTP 400); CreateAddon lists it as CreateNodegroup does
+    with pytest.raises(ClientError) as e:
+        eks.create_addon(clusterName="c1", addonName="vpc-cni")
+    assert code(e) == "InvalidRequestException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     eks.get_waiter("cluster_active").wait(name="c1", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
 
 
