@@ -57,6 +57,55 @@ fn subnet_mappings(subnets: &[Id]) -> Result<Vec<SubnetMapping>, KindError> {
         .collect()
 }
 
+/// The subnets to associate and to disassociate to take the firewall from its mappings
+/// now to the wanted ones.
+fn subnet_moves(
+    want: &[Id],
+    fw: &aws_sdk_networkfirewall::types::Firewall,
+) -> Result<(Vec<Id>, Vec<String>), KindError> {
+    let have: Vec<&str> = fw.subnet_mappings().iter().map(|m| m.subnet_id()).collect();
+    let want: Vec<&str> = want.iter().map(Id::get).collect::<Result<_, _>>()?;
+    let add = want.iter().filter(|s| !have.contains(s)).map(|s| Id::from(*s)).collect();
+    let remove = have.iter().filter(|s| !want.contains(s)).map(|s| s.to_string()).collect();
+    Ok((add, remove))
+}
+
+/// A subnet change may go to the firewall: it is READY, and no endpoint of a subnet it no
+/// longer maps is still listed (one going away after a DisassociateSubnets). Otherwise a
+/// Conflict, retried.
+fn settled(
+    d: Option<&aws_sdk_networkfirewall::operation::describe_firewall::DescribeFirewallOutput>,
+) -> Result<(), KindError> {
+    let Some(st) = d.and_then(|d| d.firewall_status()) else {
+        return Err(provisioning("it reports no status yet"));
+    };
+    if st.status() != &FirewallStatusValue::Ready {
+        return Err(provisioning(&format!("it is {}", st.status().as_str())));
+    }
+    let mapped: Vec<&str> = d
+        .and_then(|d| d.firewall())
+        .map(|f| f.subnet_mappings().iter().map(|m| m.subnet_id()).collect())
+        .unwrap_or_default();
+    let leaving = st
+        .sync_states()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .filter_map(|s| s.attachment()?.subnet_id())
+        .find(|s| !mapped.contains(s));
+    match leaving {
+        Some(s) => Err(provisioning(&format!("the endpoint in {s} is still going"))),
+        None => Ok(()),
+    }
+}
+
+fn provisioning(why: &str) -> KindError {
+    KindError::new(
+        ErrorClass::Conflict,
+        "FirewallProvisioning",
+        format!("the firewall's subnets change once it is READY: {why}"),
+    )
+}
+
 /// Outputs and readiness of a described firewall: the endpoints by AZ letter, and
 /// whether every subnet has a READY endpoint while the firewall itself is READY.
 fn firewall_state(
@@ -312,14 +361,34 @@ impl Kind for Firewall {
         retag(c, change.diff, arn, change.node).await?;
         let changed = |f: &str| changes(change.diff, &[f]);
         if changes(change.diff, &["policy", "subnets", "deletionProtection"]) {
+            // Each step compares with the firewall as it is now, not as it was planned, so
+            // an update retried after a Conflict (below) redoes only what is not done yet.
             // Each change returns the next token; a stale one is a Conflict (re-read on retry).
             let described = self.describe(&change.node.scope, arn).await?;
-            let fw = described.as_ref().and_then(|d| d.firewall());
+            let Some(fw) = described.as_ref().and_then(|d| d.firewall()) else {
+                return Err(KindError::new(ErrorClass::NotFound, "ResourceNotFoundException", arn));
+            };
             let mut token = described.as_ref().and_then(|d| d.update_token().map(str::to_string));
+            let policy = spec.policy.get()?;
+            let move_policy = changed("policy") && fw.firewall_policy_arn() != policy;
+            let (add, remove) = if changed("subnets") {
+                subnet_moves(&spec.subnets, fw)?
+            } else {
+                Default::default()
+            };
+            let move_subnets = !add.is_empty() || !remove.is_empty();
+            if move_subnets {
+                // Terraform's provider waits for READY after each AssociateSubnets and
+                // DisassociateSubnets before its next call (`waitFirewallUpdated`); AWS
+                // documents no answer to a subnet change while the firewall is still
+                // PROVISIONING, so airgapctl makes none: until the firewall has settled the
+                // update is a Conflict, which the engine retries with backoff.
+                settled(described.as_ref())?;
+            }
             // A firewall created without the change protections set (by an earlier
             // airgapctl, or adopted) has them on, and AWS refuses the change while they
             // are: the plan the user approved makes it, so they are lifted first.
-            if changed("policy") && fw.is_some_and(|f| f.firewall_policy_change_protection()) {
+            if move_policy && fw.firewall_policy_change_protection() {
                 token = c
                     .update_firewall_policy_change_protection()
                     .firewall_arn(arn)
@@ -331,7 +400,7 @@ impl Kind for Firewall {
                     .update_token()
                     .map(str::to_string);
             }
-            if changed("subnets") && fw.is_some_and(|f| f.subnet_change_protection()) {
+            if move_subnets && fw.subnet_change_protection() {
                 token = c
                     .update_subnet_change_protection()
                     .firewall_arn(arn)
@@ -343,57 +412,50 @@ impl Kind for Firewall {
                     .update_token()
                     .map(str::to_string);
             }
-            if changed("policy") {
+            if move_policy {
                 token = c
                     .associate_firewall_policy()
                     .firewall_arn(arn)
                     .set_update_token(token)
-                    .firewall_policy_arn(spec.policy.get()?)
+                    .firewall_policy_arn(policy)
                     .send()
                     .await
                     .map_err(classify)?
                     .update_token()
                     .map(str::to_string);
             }
-            if changed("subnets") {
-                let want = &spec.subnets;
-                let have = FirewallSpec::from_attrs(&change.current.attrs)?.subnets;
-                let add: Vec<Id> = want.iter().filter(|s| !have.contains(s)).cloned().collect();
-                let add = subnet_mappings(&add)?;
-                let remove: Vec<String> = have
-                    .iter()
-                    .filter(|s| !want.contains(s))
-                    .map(|s| s.get().map(str::to_string))
-                    .collect::<Result<_, _>>()?;
-                // Old subnets leave first: "You can specify one subnet for each of the
-                // Availability Zones that the VPC spans" (API reference, AssociateSubnets),
-                // so a subnet replaced within its zone cannot join while the old one is in.
-                if !remove.is_empty() {
-                    token = c
-                        .disassociate_subnets()
-                        .firewall_arn(arn)
-                        .set_update_token(token)
-                        .set_subnet_ids(Some(remove))
-                        .send()
-                        .await
-                        .map_err(classify)?
-                        .update_token()
-                        .map(str::to_string);
-                }
+            // Old subnets leave first: "You can specify one subnet for each of the
+            // Availability Zones that the VPC spans" (API reference, AssociateSubnets), so a
+            // subnet replaced within its zone cannot join while the old one is in. The new
+            // ones join on the retry, once the firewall has settled without the old ones.
+            if !remove.is_empty() {
+                token = c
+                    .disassociate_subnets()
+                    .firewall_arn(arn)
+                    .set_update_token(token)
+                    .set_subnet_ids(Some(remove))
+                    .send()
+                    .await
+                    .map_err(classify)?
+                    .update_token()
+                    .map(str::to_string);
                 if !add.is_empty() {
-                    token = c
-                        .associate_subnets()
-                        .firewall_arn(arn)
-                        .set_update_token(token)
-                        .set_subnet_mappings(Some(add))
-                        .send()
-                        .await
-                        .map_err(classify)?
-                        .update_token()
-                        .map(str::to_string);
+                    return Err(provisioning("its old subnets' endpoints are going"));
                 }
             }
-            if changed("deletionProtection") {
+            if !add.is_empty() {
+                token = c
+                    .associate_subnets()
+                    .firewall_arn(arn)
+                    .set_update_token(token)
+                    .set_subnet_mappings(Some(subnet_mappings(&add)?))
+                    .send()
+                    .await
+                    .map_err(classify)?
+                    .update_token()
+                    .map(str::to_string);
+            }
+            if changed("deletionProtection") && fw.delete_protection() != spec.deletion_protection {
                 c.update_firewall_delete_protection()
                     .firewall_arn(arn)
                     .set_update_token(token)

@@ -8,13 +8,18 @@
 //! changes itself, so it creates firewalls with both off, and lifts one that is on (a
 //! firewall made without them) before the change that needs it. And its logging: one
 //! destination change per UpdateLoggingConfiguration, a destination's type never changed
-//! in place.
+//! in place. And its subnet changes: made only to a firewall that has settled (READY, no
+//! endpoint still going), an old subnet out before a new one joins, each step judged
+//! against the firewall as described now so that a retried update redoes only what is left.
 
 use crate::mock::ENV;
 use airgap_aws::nfw::Firewall;
 use airgap_catalog::spec::{FirewallSpec, Id, Spec};
-use airgap_engine::{Attrs, Change, Diff, FieldChange, Kind, Observed, Resolved, Value};
+use airgap_engine::{
+    Attrs, Change, Diff, ErrorClass, FieldChange, Kind, Observed, Resolved, Value,
+};
 use aws_sdk_networkfirewall::error::ErrorMetadata;
+use aws_sdk_networkfirewall::operation::associate_firewall_policy::AssociateFirewallPolicyOutput;
 use aws_sdk_networkfirewall::operation::associate_subnets::AssociateSubnetsOutput;
 use aws_sdk_networkfirewall::operation::create_firewall::CreateFirewallOutput;
 use aws_sdk_networkfirewall::operation::describe_firewall::{
@@ -27,8 +32,9 @@ use aws_sdk_networkfirewall::operation::update_logging_configuration::{
 };
 use aws_sdk_networkfirewall::operation::update_subnet_change_protection::UpdateSubnetChangeProtectionOutput;
 use aws_sdk_networkfirewall::types::{
-    Firewall as Described, LogDestinationConfig, LogDestinationType, LogType, LoggingConfiguration,
-    SubnetMapping,
+    Attachment, AttachmentStatus, ConfigurationSyncState, Firewall as Described, FirewallStatus,
+    FirewallStatusValue, LogDestinationConfig, LogDestinationType, LogType, LoggingConfiguration,
+    SubnetMapping, SyncState,
 };
 use aws_sdk_networkfirewall::Client;
 use aws_smithy_mocks::{mock, Rule};
@@ -71,13 +77,33 @@ fn node(subnets: &[&str]) -> Resolved {
     crate::mock::node(NODE, spec(subnets).to_attrs())
 }
 
-/// The firewall in subnet-a, its subnet change protection as given, its token `token-1`.
+/// A firewall status: `status`, with a READY endpoint in each of `endpoints` (zone a, b, ...).
+fn status(status: FirewallStatusValue, endpoints: &[&str]) -> FirewallStatus {
+    let sync = endpoints.iter().zip('a'..).map(|(subnet, zone)| {
+        let attachment = Attachment::builder()
+            .subnet_id(*subnet)
+            .endpoint_id(format!("vpce-{subnet}"))
+            .status(AttachmentStatus::Ready)
+            .build();
+        (format!("eu-central-1{zone}"), SyncState::builder().attachment(attachment).build())
+    });
+    FirewallStatus::builder()
+        .status(status)
+        .configuration_sync_state_summary(ConfigurationSyncState::InSync)
+        .set_sync_states(Some(sync.collect()))
+        .build()
+        .unwrap()
+}
+
+/// The firewall in subnet-a and READY, its subnet change protection as given, its token
+/// `token-1`.
 fn described(subnet_protected: bool) -> Rule {
     mock!(Client::describe_firewall).match_requests(|r| r.firewall_arn() == Some(ARN)).then_output(
         move || {
             DescribeFirewallOutput::builder()
                 .update_token("token-1")
                 .firewall(firewall().subnet_change_protection(subnet_protected).build().unwrap())
+                .firewall_status(status(FirewallStatusValue::Ready, &["subnet-a"]))
                 .build()
         },
     )
@@ -247,18 +273,92 @@ async fn a_flow_log_sent_elsewhere_is_removed_then_added_as_a_log_group() {
 
 #[tokio::test]
 async fn a_subnet_replaced_in_its_zone_leaves_before_the_new_one_joins() {
-    // One subnet per zone: subnet-a out (with the described token), then subnet-b in
-    // with the token the disassociation returned.
+    // One subnet per zone: subnet-a out (with the described token); the update is then a
+    // Conflict, and on the engine's retry, with subnet-a gone and the firewall READY,
+    // subnet-b joins with the token of that description.
     let out = mock!(Client::disassociate_subnets)
         .match_requests(|r| {
             r.update_token() == Some("token-1") && r.subnet_ids().iter().eq(["subnet-a"])
         })
         .then_output(|| DisassociateSubnetsOutput::builder().update_token("token-2").build());
-    let (describe, into) = (described(false), associated("token-2"));
+    let describe = mock!(Client::describe_firewall)
+        .sequence()
+        .output(|| {
+            DescribeFirewallOutput::builder()
+                .update_token("token-1")
+                .firewall(firewall().build().unwrap())
+                .firewall_status(status(FirewallStatusValue::Ready, &["subnet-a"]))
+                .build()
+        })
+        .output(|| {
+            DescribeFirewallOutput::builder()
+                .update_token("token-2")
+                .firewall(firewall().set_subnet_mappings(Some(vec![])).build().unwrap())
+                .firewall_status(status(FirewallStatusValue::Ready, &[]))
+                .build()
+        })
+        .build();
+    let into = associated("token-2");
     let k = kind(&[&describe, &out, &into]);
     let node = node(&["subnet-b"]);
-    k.update(Change { node: &node, current: &current(), diff: &subnets_change() })
-        .await
-        .expect("update");
+    let (current, diff) = (current(), subnets_change());
+    let change = || Change { node: &node, current: &current, diff: &diff };
+    let first = k.update(change()).await.expect_err("the new subnet waits for the old to go");
+    assert_eq!(first.class, ErrorClass::Conflict, "{first}");
+    assert_eq!((out.num_calls(), into.num_calls()), (1, 0));
+    k.update(change()).await.expect("the retried update");
+    // subnet-a is not disassociated again: the retry judged by the firewall as it is.
     assert_eq!((out.num_calls(), into.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn no_subnet_change_goes_to_a_firewall_that_has_not_settled() {
+    // PROVISIONING; READY but with the endpoint of an unmapped subnet still listed (going
+    // after a DisassociateSubnets); no status at all.
+    let cases = [
+        Some(status(FirewallStatusValue::Provisioning, &["subnet-a"])),
+        Some(status(FirewallStatusValue::Ready, &["subnet-a", "subnet-old"])),
+        None,
+    ];
+    for case in cases {
+        let shown = format!("{case:?}");
+        let describe = mock!(Client::describe_firewall).then_output(move || {
+            DescribeFirewallOutput::builder()
+                .update_token("token-1")
+                .firewall(firewall().build().unwrap())
+                .set_firewall_status(case.clone())
+                .build()
+        });
+        let into = associated("token-1");
+        let k = kind(&[&describe, &into]);
+        let node = node(&["subnet-a", "subnet-b"]);
+        let err = k
+            .update(Change { node: &node, current: &current(), diff: &subnets_change() })
+            .await
+            .expect_err("the change waits");
+        assert_eq!(err.class, ErrorClass::Conflict, "{shown}: {err}");
+        assert_eq!(into.num_calls(), 0, "{shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_policy_change_already_made_is_not_made_again() {
+    // The plan saw the old policy; a retry of the update finds the firewall on the new one
+    // (this one, POLICY) and makes no call.
+    let associate = mock!(Client::associate_firewall_policy)
+        .then_output(|| AssociateFirewallPolicyOutput::builder().update_token("token-2").build());
+    let describe = described(false);
+    let k = kind(&[&describe, &associate]);
+    let node = node(&["subnet-a"]);
+    let diff = Diff {
+        refused: Vec::new(),
+        changes: vec![FieldChange {
+            field: "policy".into(),
+            old: None,
+            new: Value::str(POLICY),
+            forces_replacement: false,
+        }],
+    };
+    k.update(Change { node: &node, current: &current(), diff: &diff }).await.expect("update");
+    assert_eq!(associate.num_calls(), 0);
 }
