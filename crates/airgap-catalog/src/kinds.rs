@@ -33,6 +33,7 @@ const fn ec2(name: &'static str, timing: Timing, replace: &'static [&'static str
         outputs_changed_by_update: &[],
         identity: &[],
         unordered: &[],
+        holds: &[],
     }
 }
 
@@ -52,6 +53,7 @@ const fn svc(
         outputs_changed_by_update: &[],
         identity: &[],
         unordered: &[],
+        holds: &[],
     }
 }
 
@@ -101,6 +103,8 @@ pub const TGW_ROUTE: KindFacts = KindFacts {
 };
 pub const TGW_ATTACHMENT: KindFacts = KindFacts {
     unordered: &["subnets"],
+    // its network interfaces, one per subnet
+    holds: &["subnets"],
     ..ec2("tgw-attachment", Timing::secs(60, 30, 60, 900), &["tgw", "vpc"])
 };
 pub const TGW_ATTACHMENT_ACCEPTER: KindFacts = KindFacts {
@@ -119,6 +123,7 @@ pub const LAUNCH_TEMPLATE: KindFacts = KindFacts {
 pub const VPC_ENDPOINT_INTERFACE: KindFacts = KindFacts {
     bucket: EC2_ENDPOINT,
     unordered: &["subnets", "securityGroups"],
+    holds: &["subnets", "securityGroups"],
     ..ec2("vpc-endpoint-interface", Timing::secs(90, 30, 120, 900), &["vpc", "service"])
 };
 pub const VPC_ENDPOINT_GATEWAY: KindFacts = KindFacts {
@@ -156,6 +161,8 @@ pub const NFW_POLICY: KindFacts = KindFacts {
 };
 pub const FIREWALL: KindFacts = KindFacts {
     unordered: &["subnets"],
+    // the endpoint's network interface in each subnet
+    holds: &["subnets"],
     ..svc("firewall", NFW, Timing::secs(360, 60, 1260, 3600), &["vpc"])
 };
 
@@ -171,8 +178,11 @@ pub const KMS_ALIAS: KindFacts = svc("kms-alias", KMS, Timing::secs(1, 1, 1, 300
 /// 9-16 min to create, ~15 to delete. A version update is unverified: users report
 /// 8-12 min per minor version. A cluster keeps its name and role for life; its secrets
 /// key can be added later (AssociateEncryptionConfig) but never changed.
-pub const EKS_CLUSTER: KindFacts =
-    svc("eks-cluster", EKS, Timing::secs(600, 600, 900, 3600), &["name", "role"]);
+pub const EKS_CLUSTER: KindFacts = KindFacts {
+    // the control plane's network interfaces, in those subnets with those groups
+    holds: &["subnets", "securityGroups"],
+    ..svc("eks-cluster", EKS, Timing::secs(600, 600, 900, 3600), &["name", "role"])
+};
 /// 1m20s-3 min for a small group (delete and update unverified). What EKS cannot
 /// change in place is replaced create-before-destroy, so workloads keep nodes.
 pub const EKS_NODEGROUP: KindFacts = KindFacts {
@@ -232,6 +242,8 @@ pub const VPN_PKI: KindFacts = svc("vpn-pki", ACM, Timing::secs(3, 3, 3, 300), &
 /// minutes" (Client VPN Administrator Guide), removing them about as long.
 pub const CLIENT_VPN_ENDPOINT: KindFacts = KindFacts {
     unordered: &["subnets", "authorize", "routes", "securityGroups", "dnsServers"],
+    // the associations' network interfaces; ACM keeps a certificate in use
+    holds: &["subnets", "securityGroups", "serverCertificate"],
     ..ec2(
         "client-vpn-endpoint",
         Timing::secs(300, 300, 300, 1800),
@@ -267,5 +279,7 @@ pub const LOAD_BALANCER: KindFacts =
 /// A VPC endpoint service: `Pending` briefly, then `Available` (unverified: seconds).
 pub const ENDPOINT_SERVICE: KindFacts = KindFacts {
     unordered: &["loadBalancers", "allowedPrincipals"],
+    // a load balancer an endpoint service uses is not deleted
+    holds: &["loadBalancers"],
     ..ec2("endpoint-service", Timing::secs(5, 2, 10, 300), &[])
 };

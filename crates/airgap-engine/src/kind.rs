@@ -90,6 +90,12 @@ pub struct KindFacts {
     /// List attributes that are sets to the API (subnets, principals, members): it returns
     /// them in no particular order, so they are compared sorted and without repeats.
     pub unordered: &'static [&'static str],
+    /// Attributes naming resources AWS does not delete while this one uses them (the
+    /// subnets its network interfaces sit in, the groups they carry, the load balancers an
+    /// endpoint service fronts). When one of those is replaced delete-before-create, an
+    /// in-place update of this one would let go of it only after the delete it blocks:
+    /// the plan refuses that and says to replace this one too.
+    pub holds: &'static [&'static str],
 }
 
 impl KindFacts {
@@ -531,6 +537,7 @@ mod tests {
             outputs_changed_by_update: &[],
             identity: &[],
             unordered: &["subnets"],
+            holds: &[],
         };
         let list = |items: &[&str]| Value::List(items.iter().map(|s| Value::str(*s)).collect());
         let desired = Attrs::from([

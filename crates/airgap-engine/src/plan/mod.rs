@@ -470,6 +470,11 @@ pub fn decide(
                             }
                             Action::Replace { changes: diff.changes, mode }
                         } else {
+                            if let Some(why) =
+                                held_too_long(kind.facts(), &node.id, &diff.changes, &deps, &nodes)
+                            {
+                                refused.push((node.id.clone(), why));
+                            }
                             Action::Update { changes: diff.changes }
                         }
                     }
@@ -539,6 +544,52 @@ pub fn decide(
     }
 
     Plan { env: env.to_string(), mode, nodes, observations, refused }
+}
+
+/// An in-place update that would come too late. One of the kind's `holds` fields still
+/// names a dependency replaced delete-before-create: its old resource is deleted first,
+/// AWS does not delete it while this one uses it (DeleteSubnet and DeleteSecurityGroup
+/// answer DependencyViolation, ACM's DeleteCertificate and ELB's DeleteLoadBalancer
+/// ResourceInUseException), and this one lets go of it only in its update, which waits
+/// for the new resource. Replacing this one too orders its delete before the old one's.
+fn held_too_long(
+    facts: &crate::KindFacts,
+    id: &NodeId,
+    changes: &[FieldChange],
+    deps: &[usize],
+    nodes: &[PlannedNode],
+) -> Option<String> {
+    let held = changes.iter().filter(|c| facts.holds.contains(&c.field.as_str()));
+    for ch in held {
+        let Some(old) = &ch.old else { continue };
+        for dep in deps.iter().map(|&d| &nodes[d]) {
+            let Action::Replace { mode: ReplaceMode::DeleteBeforeCreate, .. } = dep.action else {
+                continue;
+            };
+            let Some(cur) = dep.current.as_ref().filter(|c| names(old, &c.physical_id)) else {
+                continue;
+            };
+            return Some(format!(
+                "its `{field}` still uses {dep} ({physical}), which is deleted before it is \
+                 made again, and AWS does not delete it while it is in use: {id} would change \
+                 only after that delete; replace {id} too (--replace {id}), or keep {dep} as \
+                 it is",
+                field = ch.field,
+                dep = dep.id,
+                physical = cur.physical_id,
+            ));
+        }
+    }
+    None
+}
+
+/// Whether `v` is, or lists, the string `physical`.
+fn names(v: &Value, physical: &str) -> bool {
+    match v {
+        Value::Str(s) => s == physical,
+        Value::List(items) => items.iter().any(|i| names(i, physical)),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

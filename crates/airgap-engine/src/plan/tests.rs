@@ -29,6 +29,7 @@ const VPC: KindFacts = KindFacts {
     outputs_changed_by_update: &[],
     identity: &[],
     unordered: &[],
+    holds: &[],
 };
 
 fn plan_of(observed: Vec<(String, Scope, Observed)>) -> Plan {
@@ -260,4 +261,76 @@ fn one_resource_listed_twice_is_not_a_duplicate_to_delete() {
     let deleted: Vec<_> =
         two.nodes.iter().filter(|n| n.action == Action::Delete).map(|n| n.id.0.as_str()).collect();
     assert_eq!(deleted, ["vpc/a#vpc-4"]);
+}
+
+#[test]
+fn an_update_that_would_let_go_of_a_deleted_dependency_too_late_is_refused() {
+    // A subnet replaced delete-before-create (its CIDR), and an attachment whose network
+    // interfaces sit in it. Updated in place, the attachment would move to the new subnet
+    // only once it exists, after the old one's delete, which AWS refuses while the
+    // interfaces are there.
+    const SUBNET: KindFacts = KindFacts { name: "subnet", ..VPC };
+    const ATTACHMENT: KindFacts =
+        KindFacts { name: "attachment", replace_fields: &[], holds: &["subnets"], ..VPC };
+    const ROUTE: KindFacts = KindFacts { name: "route", replace_fields: &[], ..VPC };
+    let registry =
+        sim::registry(&SimCloud::new(1.0, RateLimits::none()), &[&SUBNET, &ATTACHMENT, &ROUTE]);
+    let mut b = GraphBuilder::new();
+    b.add(Node::new("subnet/a", "subnet", scope()).attr("cidr", "10.0.1.0/25"));
+    b.add(
+        Node::new("attachment", "attachment", scope())
+            .attr("subnets", Value::List(vec![Value::reference("subnet/a", "id")])),
+    );
+    // A kind that holds nothing: its update after the new subnet is fine.
+    b.add(Node::new("route", "route", scope()).attr("target", Value::reference("subnet/a", "id")));
+    let graph = b.seal().unwrap();
+    let existing = |id: &str, kind: &str, physical: &str, attrs: Attrs| {
+        let outputs = Attrs::from([("id".to_string(), Value::str(physical))]);
+        let o = Observed {
+            id: id.into(),
+            physical_id: physical.into(),
+            attrs,
+            outputs,
+            parents: vec![],
+        };
+        (kind.to_string(), scope(), o)
+    };
+    let observed = || {
+        vec![
+            existing(
+                "subnet/a",
+                "subnet",
+                "subnet-1",
+                Attrs::from([("cidr".to_string(), Value::str("10.0.1.0/24"))]),
+            ),
+            existing(
+                "attachment",
+                "attachment",
+                "att-1",
+                Attrs::from([("subnets".to_string(), Value::List(vec![Value::str("subnet-1")]))]),
+            ),
+            existing(
+                "route",
+                "route",
+                "r-1",
+                Attrs::from([("target".to_string(), Value::str("subnet-1"))]),
+            ),
+        ]
+    };
+    let plan = decide("t", &graph, &registry, PlanMode::Apply, observed(), 1, &HashSet::new());
+    let refused: Vec<&str> = plan.refused.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(refused, ["attachment"], "{:?}", plan.refused);
+    let why = &plan.refused[0].1;
+    assert!(why.contains("subnet/a (subnet-1)") && why.contains("--replace attachment"), "{why}");
+
+    // Replaced too, its delete comes first: nothing is refused.
+    let replace = HashSet::from([NodeId::from("attachment")]);
+    let plan = decide("t", &graph, &registry, PlanMode::Apply, observed(), 1, &replace);
+    assert!(plan.refused.is_empty(), "{:?}", plan.refused);
+    let action = |id: &str| &plan.nodes.iter().find(|n| n.id.as_str() == id).unwrap().action;
+    assert!(matches!(
+        action("attachment"),
+        Action::Replace { mode: ReplaceMode::DeleteBeforeCreate, .. }
+    ));
+    assert!(matches!(action("route"), Action::Update { .. }), "{:?}", action("route"));
 }
