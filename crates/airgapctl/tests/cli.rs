@@ -609,6 +609,46 @@ fn blueprint_drives_the_simulation() {
     assert!(both.stderr().contains("give one of them"), "{}", both.stderr());
 }
 
+/// A transit subnet resized is replaced delete-before-create, and the transit gateway
+/// attachment's interfaces sit in it: moved in place, the attachment would let go of it
+/// only after the delete AWS refuses while they are there. The plan says so and how to
+/// go on (`--replace` the attachment), and apply changes nothing until then.
+#[test]
+fn a_resource_still_used_by_an_update_in_place_is_not_deleted_first() {
+    let sb = Sandbox::new("held");
+    let text = std::fs::read_to_string(repo_file("plans/hub-spoke.yaml")).unwrap();
+    let from = "subnets: { controlPlane: 28, dataPlane: 20, endpoints: 24, transit: 28 }";
+    assert_eq!(text.matches(from).count(), 1, "the example changed");
+    std::fs::write(sb.dir.join("bp.yaml"), &text).unwrap();
+    sb.sim(&["apply", "-f", "bp.yaml", "--auto-approve"]).expect(0);
+    std::fs::write(
+        sb.dir.join("bp.yaml"),
+        text.replace(from, &from.replace("transit: 28", "transit: 27")),
+    )
+    .unwrap();
+
+    let plan = sb.sim(&["plan", "-f", "bp.yaml"]).expect(0);
+    let refused: Vec<&str> =
+        plan.stdout().lines().filter_map(|l| l.strip_prefix("Refused: ")).collect();
+    assert!(!refused.is_empty(), "{}", plan.stdout());
+    for line in &refused {
+        assert!(line.contains("tgw-attachment") && line.contains("/subnet/"), "{line}");
+    }
+    let held = refused[0].split(':').next().unwrap();
+    assert!(refused[0].contains(&format!("--replace {held}")), "{}", refused[0]);
+    let apply = sb.sim(&["apply", "-f", "bp.yaml", "--auto-approve"]).expect(3);
+    assert!(apply.stderr().contains("what AWS cannot do"), "{}", apply.stderr());
+
+    // Replaced too, the attachment goes first: nothing is refused, and the apply lands.
+    let mut args = vec!["apply", "-f", "bp.yaml", "--auto-approve"];
+    for line in &refused {
+        args.extend(["--replace", line.split(':').next().unwrap()]);
+    }
+    let apply = sb.sim(&args).expect(0);
+    assert!(!apply.stdout().contains("Refused: "), "{}", apply.stdout());
+    sb.sim(&["plan", "-f", "bp.yaml", "--detailed-exitcode"]).expect(0);
+}
+
 /// Starts a slow apply and waits for its first progress line.
 #[cfg(unix)]
 fn start_slow_apply(sb: &Sandbox) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
