@@ -609,10 +609,11 @@ fn blueprint_drives_the_simulation() {
     assert!(both.stderr().contains("give one of them"), "{}", both.stderr());
 }
 
-/// A transit subnet resized is replaced delete-before-create, and the transit gateway
-/// attachment's interfaces sit in it: moved in place, the attachment would let go of it
-/// only after the delete AWS refuses while they are there. The plan says so and how to
-/// go on (`--replace` the attachment), and apply changes nothing until then.
+/// Transit subnets resized are replaced delete-before-create (and the control-plane
+/// subnets after them move), while the transit gateway attachment's and the cluster's
+/// interfaces sit in them: moved in place, those would let go of the old subnets only
+/// after the deletes AWS refuses while they are there. The plan says so and how to go on
+/// (`--replace` them too), and apply changes nothing until then.
 #[test]
 fn a_resource_still_used_by_an_update_in_place_is_not_deleted_first() {
     let sb = Sandbox::new("held");
@@ -627,22 +628,22 @@ fn a_resource_still_used_by_an_update_in_place_is_not_deleted_first() {
     )
     .unwrap();
 
-    let plan = sb.sim(&["plan", "-f", "bp.yaml"]).expect(0);
-    let refused: Vec<&str> =
-        plan.stdout().lines().filter_map(|l| l.strip_prefix("Refused: ")).collect();
-    assert!(!refused.is_empty(), "{}", plan.stdout());
-    for line in &refused {
-        assert!(line.contains("tgw-attachment") && line.contains("/subnet/"), "{line}");
+    let plan = sb.sim(&["plan", "-f", "bp.yaml"]).expect(0).stdout();
+    let refused: Vec<&str> = plan.lines().filter_map(|l| l.strip_prefix("Refused: ")).collect();
+    assert!(!refused.is_empty(), "{plan}");
+    let held: Vec<&str> = refused.iter().map(|l| l.split(':').next().unwrap()).collect();
+    assert_eq!(held, ["cluster/apps", "tgw/attachment/workload"], "{plan}");
+    for (line, node) in refused.iter().zip(&held) {
+        assert!(line.contains("still uses vpc/workload/subnet/"), "{line}");
+        assert!(line.contains(&format!("--replace {node}")), "{line}");
     }
-    let held = refused[0].split(':').next().unwrap();
-    assert!(refused[0].contains(&format!("--replace {held}")), "{}", refused[0]);
     let apply = sb.sim(&["apply", "-f", "bp.yaml", "--auto-approve"]).expect(3);
     assert!(apply.stderr().contains("what AWS cannot do"), "{}", apply.stderr());
 
-    // Replaced too, the attachment goes first: nothing is refused, and the apply lands.
+    // Replaced too, they go first: nothing is refused, and the apply lands.
     let mut args = vec!["apply", "-f", "bp.yaml", "--auto-approve"];
-    for line in &refused {
-        args.extend(["--replace", line.split(':').next().unwrap()]);
+    for node in &held {
+        args.extend(["--replace", node]);
     }
     let apply = sb.sim(&args).expect(0);
     assert!(!apply.stdout().contains("Refused: "), "{}", apply.stdout());

@@ -144,7 +144,8 @@ fn refuse_impossible(plan: &Plan) -> Result<(), Failure> {
     }
     let list: Vec<String> = plan.refused.iter().map(|(n, why)| format!("{n}: {why}")).collect();
     Err(Failure::invalid(miette!(
-        help = "change the blueprint back; nothing was changed",
+        help =
+            "change the blueprint back, or do what a refusal says (--replace); nothing was changed",
         "the plan asks for what AWS cannot do: {}",
         list.join("; ")
     )))
