@@ -76,6 +76,20 @@ def _find_attachment(account, region, att_id):
     return att
 
 
+def _one_subnet_per_zone(be, subnet_ids, message):
+    """The subnets of one attachment or interface endpoint: one per Availability Zone.
+    Refused otherwise with HTTP 400 DuplicateSubnetsInSameZone, `message(subnet)` naming
+    the first subnet whose zone already has one. Sources, per caller."""
+    seen = set()
+    for subnet_id in subnet_ids:
+        az, subnet = ec2_share._find_subnet(be, subnet_id)
+        if subnet is None:
+            continue  # moto answers InvalidSubnetID.NotFound
+        if az in seen:
+            raise AwsError("DuplicateSubnetsInSameZone", message(subnet_id))
+        seen.add(az)
+
+
 def _attachment_interfaces(be, att, subnet_ids):
     """A VPC attachment puts one requester-managed network interface in each of its
     subnets, untagged, described "Network Interface for Transit Gateway Attachment
@@ -729,6 +743,13 @@ class AirgapEc2Provider(Ec2Provider):
                 "InvalidTransitGatewayID.NotFound",
                 f"Transit Gateway {tgw_id} was deleted or does not exist.",
             )
+        # botocore CreateTransitGatewayVpcAttachmentRequest SubnetIds: "You can specify only
+        # one subnet per Availability Zone"; AWS's answer recorded in
+        # zoitech/terraform-aws-network#46: "DuplicateSubnetsInSameZone: Duplicate Subnets
+        # for same AZ", status code 400.
+        _one_subnet_per_zone(
+            be, request.get("SubnetIds") or [], lambda _: "Duplicate Subnets for same AZ"
+        )
         cross = tgw.ec2_backend.account_id != context.account_id
         if not cross:
             result = self._create_beside_dead(context, be, tgw_id, request["VpcId"])
@@ -1248,6 +1269,22 @@ class AirgapEc2Provider(Ec2Provider):
             if ep_type in ("interface", "gatewayloadbalancer")
             else None
         )
+        if ep_type == "interface":
+            # One subnet per zone: AWS's answer to a create naming two subnets of a zone,
+            # recorded in public notes of a Terraform apply ("Error: creating EC2 VPC
+            # Endpoint: DuplicateSubnetsInSameZone: Found another VPC endpoint subnet in the
+            # availability zone"), and to a ModifyVpcEndpoint adding one to a zone that has
+            # one in terraform-aws-modules/terraform-aws-vpc#583 (the whole message, status
+            # code 400). The subnet the message names: an assumption.
+            _one_subnet_per_zone(
+                ec2_share.backend(context.account_id, context.region),
+                request.get("SubnetIds") or [],
+                lambda subnet: (
+                    f"Found another VPC endpoint subnet in the availability zone of {subnet}. "
+                    "VPC endpoint subnets should be in different availability zones supported "
+                    "by the VPC endpoint service."
+                ),
+            )
         result = call_moto(context)
         if ep_type == "interface":
             _label_endpoint_enis(context, result["VpcEndpoint"]["VpcEndpointId"])

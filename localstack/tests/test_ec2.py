@@ -561,3 +561,50 @@ def test_replace_route_points_a_route_at_another_vpc_endpoint(account):
     routes = ec2.describe_route_tables(RouteTableIds=[rt])["RouteTables"][0]["Routes"]
     route = next(r for r in routes if r.get("DestinationCidrBlock") == "10.9.0.0/16")
     assert route.get("GatewayId") == second
+
+
+def test_an_attachment_or_interface_endpoint_takes_one_subnet_per_zone(account):
+    """botocore CreateTransitGatewayVpcAttachmentRequest SubnetIds: "You can specify only
+    one subnet per Availability Zone"; AWS's answers: "DuplicateSubnetsInSameZone: Duplicate
+    Subnets for same AZ", status code 400 (zoitech/terraform-aws-network#46), and for an
+    interface endpoint "DuplicateSubnetsInSameZone: Found another VPC endpoint subnet in the
+    availability zone of subnet-..." (terraform-aws-modules/terraform-aws-vpc#583). Both
+    were accepted before."""
+    from conftest import make_network
+
+    ec2 = account.client("ec2")
+    vpc, subnets = make_network(ec2, cidr="10.91.0.0/16", azs=("us-east-1a", "us-east-1a"))
+    tgw = ec2.create_transit_gateway(Options=NO_DEFAULT_LINKS)["TransitGateway"]
+    with pytest.raises(ClientError) as err:
+        ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets
+        )
+    assert err.value.response["Error"]["Code"] == "DuplicateSubnetsInSameZone"
+    assert err.value.response["Error"]["Message"] == "Duplicate Subnets for same AZ"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(ClientError) as err:
+        ec2.create_vpc_endpoint(
+            VpcId=vpc,
+            ServiceName="com.amazonaws.us-east-1.sts",
+            VpcEndpointType="Interface",
+            SubnetIds=subnets,
+        )
+    assert err.value.response["Error"]["Code"] == "DuplicateSubnetsInSameZone"
+    assert "availability zone of " + subnets[1] in err.value.response["Error"]["Message"]
+    # Nothing was made; one subnet of the zone is taken.
+    attachments = ec2.describe_transit_gateway_vpc_attachments(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}]
+    )["TransitGatewayVpcAttachments"]
+    assert attachments == []
+    assert ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+        "VpcEndpoints"
+    ] == []
+    ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=subnets[:1]
+    )
+    ec2.create_vpc_endpoint(
+        VpcId=vpc,
+        ServiceName="com.amazonaws.us-east-1.sts",
+        VpcEndpointType="Interface",
+        SubnetIds=subnets[:1],
+    )
