@@ -182,20 +182,31 @@ def _cluster(ctx, name) -> dict:
     return c
 
 
-# A call a cluster cannot take in its state: InvalidRequestException, HTTP 400. Source: botocore
-# `eks` InvalidRequestException, "The request is invalid given the state of the cluster. Check
-# the state of the cluster and the associated operations" (httpStatusCode 400), listed in the
-# errors of CreateNodegroup, CreateAddon and the cluster updates. That a cluster still
-# CREATING is such a state is an assumption: no AWS answer to it is on public record; the
-# messages are ours. (A cluster UPDATING answers ResourceInUseException: see _busy.)
-def _active_cluster(ctx, name) -> dict:
-    c = _cluster(ctx, name)
-    if c["status"] != "ACTIVE":
+def _refuse_unless(c, states=("ACTIVE",)):
+    """A call cluster `c` cannot take in its state: InvalidRequestException, HTTP 400.
+    Source: botocore `eks` InvalidRequestException, "The request is invalid given the state
+    of the cluster. Check the state of the cluster and the associated operations"
+    (httpStatusCode 400), listed in the errors of CreateNodegroup, CreateAddon and the
+    cluster updates. That a cluster still CREATING is such a state is an assumption: no AWS
+    answer to it is on public record; the message is ours."""
+    if c["status"] not in states:
         raise AwsError(
-            "ResourceInUseException" if c["status"] == "UPDATING" else "InvalidRequestException",
-            f"Cluster {name} is in {c['status']} state, it must be ACTIVE.",
-            409 if c["status"] == "UPDATING" else 400,
+            "InvalidRequestException",
+            f"Cluster {c['name']} is in {c['status']} state, it must be ACTIVE.",
         )
+
+
+def _active_cluster(ctx, name) -> dict:
+    """The cluster a configuration update goes to. While UPDATING it answers
+    ResourceInUseException (409), as for an update in progress (see _busy)."""
+    c = _cluster(ctx, name)
+    if c["status"] == "UPDATING":
+        raise AwsError(
+            "ResourceInUseException",
+            f"Cluster {name} is in UPDATING state, it must be ACTIVE.",
+            409,
+        )
+    _refuse_unless(c)
     return c
 
 
@@ -943,12 +954,7 @@ def create_nodegroup(ctx, req):
         first = _repeat(ctx, "CreateNodegroup", req, c["name"], name, c["_nodegroups"])
         if first is not None:
             return {"nodegroup": _cluster_dto(first)}
-        # the cluster's state: see the comment on _active_cluster
-        if c["status"] != "ACTIVE":
-            raise AwsError(
-                "InvalidRequestException",
-                f"Cluster '{c['name']}' is not in ACTIVE status (is {c['status']})",
-            )
+        _refuse_unless(c)
         _assumable(req["nodeRole"], "ec2.amazonaws.com")
         # AWS's answer, recorded in aws/aws-cdk#26931 and terraform-aws-modules/terraform-aws-eks
         # #1191: 409 ResourceInUseException, "NodeGroup already exists with name <name> and
@@ -1204,13 +1210,9 @@ def create_addon(ctx, req):
         first = _repeat(ctx, "CreateAddon", req, c["name"], req["addonName"], c["_addons"])
         if first is not None:
             return {"addon": _cluster_dto(first)}
-        # the cluster's state: see the comment on _active_cluster. An update of the cluster
-        # running does not stop an add-on (not settled either way; docs/emulator-fidelity.md)
-        if c["status"] not in ("ACTIVE", "UPDATING"):
-            raise AwsError(
-                "InvalidRequestException",
-                f"Cluster {c['name']} is in {c['status']} state, it must be ACTIVE.",
-            )
+        # An update of the cluster running does not stop an add-on (not settled either way;
+        # docs/emulator-fidelity.md)
+        _refuse_unless(c, ("ACTIVE", "UPDATING"))
         name = req["addonName"]
         if name not in ADDON_NAMES:
             raise AwsError("InvalidParameterException", f"Addon {name} specified is not supported")

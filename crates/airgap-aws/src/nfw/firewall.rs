@@ -57,13 +57,9 @@ fn subnet_mappings(subnets: &[Id]) -> Result<Vec<SubnetMapping>, KindError> {
         .collect()
 }
 
-/// The subnets to associate and to disassociate to take the firewall from its mappings
-/// now to the wanted ones.
-fn subnet_moves(
-    want: &[Id],
-    fw: &aws_sdk_networkfirewall::types::Firewall,
-) -> Result<(Vec<Id>, Vec<String>), KindError> {
-    let have: Vec<&str> = fw.subnet_mappings().iter().map(|m| m.subnet_id()).collect();
+/// The subnets to associate and to disassociate to take the firewall from the subnets it
+/// maps now (`have`) to the wanted ones.
+fn subnet_moves(want: &[Id], have: &[&str]) -> Result<(Vec<Id>, Vec<String>), KindError> {
     let want: Vec<&str> = want.iter().map(Id::get).collect::<Result<_, _>>()?;
     let add = want.iter().filter(|s| !have.contains(s)).map(|s| Id::from(*s)).collect();
     let remove = have.iter().filter(|s| !want.contains(s)).map(|s| s.to_string()).collect();
@@ -71,21 +67,18 @@ fn subnet_moves(
 }
 
 /// A subnet change may go to the firewall: it is READY, and no endpoint of a subnet it no
-/// longer maps is still listed (one going away after a DisassociateSubnets). Otherwise a
-/// Conflict, retried.
+/// longer maps (`mapped`) is still listed (one going away after a DisassociateSubnets).
+/// Otherwise a Conflict, retried.
 fn settled(
-    d: Option<&aws_sdk_networkfirewall::operation::describe_firewall::DescribeFirewallOutput>,
+    d: &aws_sdk_networkfirewall::operation::describe_firewall::DescribeFirewallOutput,
+    mapped: &[&str],
 ) -> Result<(), KindError> {
-    let Some(st) = d.and_then(|d| d.firewall_status()) else {
+    let Some(st) = d.firewall_status() else {
         return Err(provisioning("it reports no status yet"));
     };
     if st.status() != &FirewallStatusValue::Ready {
         return Err(provisioning(&format!("it is {}", st.status().as_str())));
     }
-    let mapped: Vec<&str> = d
-        .and_then(|d| d.firewall())
-        .map(|f| f.subnet_mappings().iter().map(|m| m.subnet_id()).collect())
-        .unwrap_or_default();
     let leaving = st
         .sync_states()
         .into_iter()
@@ -365,14 +358,15 @@ impl Kind for Firewall {
             // an update retried after a Conflict (below) redoes only what is not done yet.
             // Each change returns the next token; a stale one is a Conflict (re-read on retry).
             let described = self.describe(&change.node.scope, arn).await?;
-            let Some(fw) = described.as_ref().and_then(|d| d.firewall()) else {
+            let Some((d, fw)) = described.as_ref().and_then(|d| Some((d, d.firewall()?))) else {
                 return Err(KindError::new(ErrorClass::NotFound, "ResourceNotFoundException", arn));
             };
-            let mut token = described.as_ref().and_then(|d| d.update_token().map(str::to_string));
+            let mut token = d.update_token().map(str::to_string);
             let policy = spec.policy.get()?;
             let move_policy = changed("policy") && fw.firewall_policy_arn() != policy;
+            let mapped: Vec<&str> = fw.subnet_mappings().iter().map(|m| m.subnet_id()).collect();
             let (add, remove) = if changed("subnets") {
-                subnet_moves(&spec.subnets, fw)?
+                subnet_moves(&spec.subnets, &mapped)?
             } else {
                 Default::default()
             };
@@ -383,7 +377,7 @@ impl Kind for Firewall {
                 // documents no answer to a subnet change while the firewall is still
                 // PROVISIONING, so airgapctl makes none: until the firewall has settled the
                 // update is a Conflict, which the engine retries with backoff.
-                settled(described.as_ref())?;
+                settled(d, &mapped)?;
             }
             // A firewall created without the change protections set (by an earlier
             // airgapctl, or adopted) has them on, and AWS refuses the change while they

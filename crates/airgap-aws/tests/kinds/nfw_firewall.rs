@@ -95,16 +95,29 @@ fn status(status: FirewallStatusValue, endpoints: &[&str]) -> FirewallStatus {
         .unwrap()
 }
 
+/// What DescribeFirewall answers: the token, the firewall, its status.
+fn description(
+    token: &str,
+    firewall: Described,
+    status: Option<FirewallStatus>,
+) -> DescribeFirewallOutput {
+    DescribeFirewallOutput::builder()
+        .update_token(token)
+        .firewall(firewall)
+        .set_firewall_status(status)
+        .build()
+}
+
 /// The firewall in subnet-a and READY, its subnet change protection as given, its token
 /// `token-1`.
 fn described(subnet_protected: bool) -> Rule {
     mock!(Client::describe_firewall).match_requests(|r| r.firewall_arn() == Some(ARN)).then_output(
         move || {
-            DescribeFirewallOutput::builder()
-                .update_token("token-1")
-                .firewall(firewall().subnet_change_protection(subnet_protected).build().unwrap())
-                .firewall_status(status(FirewallStatusValue::Ready, &["subnet-a"]))
-                .build()
+            description(
+                "token-1",
+                firewall().subnet_change_protection(subnet_protected).build().unwrap(),
+                Some(status(FirewallStatusValue::Ready, &["subnet-a"])),
+            )
         },
     )
 }
@@ -284,18 +297,12 @@ async fn a_subnet_replaced_in_its_zone_leaves_before_the_new_one_joins() {
     let describe = mock!(Client::describe_firewall)
         .sequence()
         .output(|| {
-            DescribeFirewallOutput::builder()
-                .update_token("token-1")
-                .firewall(firewall().build().unwrap())
-                .firewall_status(status(FirewallStatusValue::Ready, &["subnet-a"]))
-                .build()
+            let ready = status(FirewallStatusValue::Ready, &["subnet-a"]);
+            description("token-1", firewall().build().unwrap(), Some(ready))
         })
         .output(|| {
-            DescribeFirewallOutput::builder()
-                .update_token("token-2")
-                .firewall(firewall().set_subnet_mappings(Some(vec![])).build().unwrap())
-                .firewall_status(status(FirewallStatusValue::Ready, &[]))
-                .build()
+            let unmapped = firewall().set_subnet_mappings(Some(vec![])).build().unwrap();
+            description("token-2", unmapped, Some(status(FirewallStatusValue::Ready, &[])))
         })
         .build();
     let into = associated("token-2");
@@ -322,13 +329,8 @@ async fn no_subnet_change_goes_to_a_firewall_that_has_not_settled() {
     ];
     for case in cases {
         let shown = format!("{case:?}");
-        let describe = mock!(Client::describe_firewall).then_output(move || {
-            DescribeFirewallOutput::builder()
-                .update_token("token-1")
-                .firewall(firewall().build().unwrap())
-                .set_firewall_status(case.clone())
-                .build()
-        });
+        let describe = mock!(Client::describe_firewall)
+            .then_output(move || description("token-1", firewall().build().unwrap(), case.clone()));
         let into = associated("token-1");
         let k = kind(&[&describe, &into]);
         let node = node(&["subnet-a", "subnet-b"]);
