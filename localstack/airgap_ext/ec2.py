@@ -90,14 +90,27 @@ def _one_subnet_per_zone(be, subnet_ids, message):
         seen.add(az)
 
 
+def _known_subnets(be, subnet_ids):
+    """Subnets a Modify call adds must exist: InvalidSubnetID.NotFound, "Subnet <id> was
+    deleted or does not exist." (AWS's answer to CreateTransitGatewayVpcAttachment recorded
+    in hashicorp/terraform-provider-aws#26136; the same for the Modify calls is an
+    assumption). moto added unknown ids to the list."""
+    for subnet_id in subnet_ids:
+        if ec2_share._find_subnet(be, subnet_id)[1] is None:
+            raise AwsError(
+                "InvalidSubnetID.NotFound", f"Subnet {subnet_id} was deleted or does not exist."
+            )
+
+
 def _attachment_interfaces(be, att, subnet_ids):
     """A VPC attachment puts one requester-managed network interface in each of its
     subnets, untagged, described "Network Interface for Transit Gateway Attachment
     tgw-attach-..." (aws-cloudformation/cloudformation-coverage-roadmap#2483: "the
     service provisions one ENI per specified subnet with the description ..."; the
     Transit Gateway guide: the attachment uses an IP address of each subnet). They hold
-    their subnets until the attachment is deleted. `be` is the VPC owner's backend."""
-    enis = []
+    their subnets until the attachment is deleted or the subnet removed from it
+    (ModifyTransitGatewayVpcAttachment). `be` is the VPC owner's backend."""
+    enis = list(getattr(att, "_enis", []))
     for subnet_id in subnet_ids:
         _, subnet = ec2_share._find_subnet(be, subnet_id)
         if subnet is None:
@@ -111,11 +124,36 @@ def _attachment_interfaces(be, att, subnet_ids):
     att._eni_backend, att._enis = be, enis
 
 
-def _release_attachment_interfaces(att):
+def _release_attachment_interfaces(att, subnet_ids=None):
+    """Releases the interfaces of `subnet_ids` (all of them when None)."""
     be = getattr(att, "_eni_backend", None)
+    kept = []
     for eni in getattr(att, "_enis", []):
-        be.enis.pop(eni.id, None)
-    att._enis = []
+        if subnet_ids is None or eni.subnet.id in subnet_ids:
+            be.enis.pop(eni.id, None)
+        else:
+            kept.append(eni)
+    att._enis = kept
+
+
+def _no_second_subnet_in_a_zone(be, have, add, message):
+    """A Modify call adding subnets to an attachment or interface endpoint: at most one
+    added subnet per zone, and none in a zone where the resource has a subnet before the
+    call, even one the same call removes. Refused with HTTP 400 DuplicateSubnetsInSameZone,
+    `message(subnet)` naming the added subnet. Sources, per caller; the case of a subnet the
+    same call removes is an assumption: no AWS answer to it is recorded, and
+    openshift/aws-vpce-operator removes subnets in a call of their own before adding others
+    "to avoid DuplicateSubnetsInSameZone"; the stricter reading is taken."""
+    taken = {ec2_share._find_subnet(be, s)[0] for s in have} - {None}
+    for subnet_id in add:
+        if subnet_id in have:
+            continue
+        az, subnet = ec2_share._find_subnet(be, subnet_id)
+        if subnet is None:
+            continue  # moto answers InvalidSubnetID.NotFound
+        if az in taken:
+            raise AwsError("DuplicateSubnetsInSameZone", message(subnet_id))
+        taken.add(az)
 
 
 def _default_links_only_if_enabled(be, tgw, att):
@@ -937,6 +975,35 @@ class AirgapEc2Provider(Ec2Provider):
         timing.after("tgw-attachment", "delete", gone)
         return {"TransitGatewayVpcAttachment": dto}
 
+    # The subnets of an attachment change in place. botocore ec2
+    # ModifyTransitGatewayVpcAttachmentRequest AddSubnetIds: "You can specify at most one
+    # subnet per Availability Zone"; a subnet added to a zone the attachment has one in is
+    # DuplicateSubnetsInSameZone (aws-solutions-library-samples/network-orchestration-for-
+    # aws-transit-gateway#60: "an error ... saying DuplicateSubnetsinSameZoneError ... as
+    # soon we can not create more ENI's for the TGW attachement"), with the message AWS
+    # gives on create (an assumption for Modify). The interfaces follow: one made in each
+    # subnet added, the one of each subnet removed released (at once: an assumption; AWS
+    # shows `modifying` meanwhile, not emulated).
+    @handler("ModifyTransitGatewayVpcAttachment", expand=False)
+    def modify_transit_gateway_vpc_attachment(self, context: RequestContext, request):
+        att = _find_attachment(
+            context.account_id, context.region, request["TransitGatewayAttachmentId"]
+        )
+        be = getattr(att, "_eni_backend", None) or ec2_share.backend(
+            context.account_id, context.region
+        )
+        add = request.get("AddSubnetIds") or []
+        remove = request.get("RemoveSubnetIds") or []
+        _known_subnets(be, add)
+        _no_second_subnet_in_a_zone(
+            be, list(att.subnet_ids), add, lambda _: "Duplicate Subnets for same AZ"
+        )
+        result = call_moto(context)
+        with LOCK:
+            _release_attachment_interfaces(att, set(remove))
+            _attachment_interfaces(be, att, [s for s in add if s not in remove])
+        return result
+
     @handler("DescribeTransitGatewayAttachments", expand=False)
     def describe_transit_gateway_attachments(self, context: RequestContext, request):
         result = call_moto(context)
@@ -1299,6 +1366,51 @@ class AirgapEc2Provider(Ec2Provider):
                 ep.state = "pending"
                 result["VpcEndpoint"]["State"] = "pending"
                 timing.after("vpc-endpoint", "create", _set_state(ep, "available", ("pending",)))
+        return result
+
+    # An interface endpoint's subnets change in place: a subnet added to a zone the
+    # endpoint has one in is DuplicateSubnetsInSameZone, HTTP 400, "Found another VPC
+    # endpoint subnet in the availability zone of <subnet>. ..." (AWS's answer to a
+    # ModifyVpcEndpoint recorded in terraform-aws-modules/terraform-aws-vpc#583). moto
+    # changed the list alone; the endpoint's interfaces follow here ("For each subnet that
+    # you specify from your VPC, we create an endpoint network interface in the subnet",
+    # PrivateLink guide): made for each subnet added, released for each removed (at once:
+    # an assumption).
+    @handler("ModifyVpcEndpoint", expand=False)
+    def modify_vpc_endpoint(self, context: RequestContext, request):
+        be = ec2_share.backend(context.account_id, context.region)
+        ep = be.vpc_end_points.get(request["VpcEndpointId"])
+        interface = ep is not None and (ep.vpc_endpoint_type or "").lower() == "interface"
+        add = request.get("AddSubnetIds") or []
+        remove = request.get("RemoveSubnetIds") or []
+        if interface:
+            _known_subnets(be, add)
+            _no_second_subnet_in_a_zone(
+                be,
+                list(ep.subnet_ids or []),
+                add,
+                lambda subnet: (
+                    f"Found another VPC endpoint subnet in the availability zone of {subnet}. "
+                    "VPC endpoint subnets should be in different availability zones supported "
+                    "by the VPC endpoint service."
+                ),
+            )
+        result = call_moto(context)
+        if interface:
+            with LOCK:
+                kept = []
+                for eni_id in ep.network_interface_ids or []:
+                    eni = be.enis.get(eni_id)
+                    if eni is not None and eni.subnet.id in remove:
+                        be.enis.pop(eni_id, None)
+                    else:
+                        kept.append(eni_id)
+                held = {be.enis[e].subnet.id for e in kept if e in be.enis}
+                for subnet_id in add:
+                    if subnet_id not in held and subnet_id not in remove:
+                        kept.append(be.create_network_interface(subnet_id, None).id)
+                ep.network_interface_ids = kept
+            _label_endpoint_enis(context, ep.id)
         return result
 
     # An interface endpoint is `deleting`, then `deleted` and still described (botocore ec2

@@ -608,3 +608,85 @@ def test_an_attachment_or_interface_endpoint_takes_one_subnet_per_zone(account):
         VpcEndpointType="Interface",
         SubnetIds=subnets[:1],
     )
+
+
+def _interfaces_in(ec2, subnet):
+    return ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet]}])[
+        "NetworkInterfaces"
+    ]
+
+
+def test_modify_moves_the_subnets_of_an_attachment_or_interface_endpoint(account):
+    """ModifyTransitGatewayVpcAttachment and ModifyVpcEndpoint keep one subnet per zone:
+    a subnet added to a zone the resource has one in is DuplicateSubnetsInSameZone (botocore
+    AddSubnetIds; network-orchestration-for-aws-transit-gateway#60;
+    terraform-aws-vpc#583), also when the same call removes that zone's subnet (the
+    stricter reading, an assumption). Removed first, the other subnet is taken; the
+    interfaces follow the subnets, so the subnet let go can be deleted. An unknown subnet is
+    InvalidSubnetID.NotFound (terraform-provider-aws#26136). moto accepted all of it and
+    left the interfaces where they were."""
+    from conftest import make_network
+
+    ec2 = account.client("ec2")
+    vpc, (a1, a2, b1) = make_network(
+        ec2, cidr="10.92.0.0/16", azs=("us-east-1a", "us-east-1a", "us-east-1b")
+    )
+    tgw = ec2.create_transit_gateway(Options=NO_DEFAULT_LINKS)["TransitGateway"]
+    att = ec2.create_transit_gateway_vpc_attachment(
+        TransitGatewayId=tgw["TransitGatewayId"], VpcId=vpc, SubnetIds=[a1]
+    )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    ep = ec2.create_vpc_endpoint(
+        VpcId=vpc,
+        ServiceName="com.amazonaws.us-east-1.sts",
+        VpcEndpointType="Interface",
+        SubnetIds=[a1],
+    )["VpcEndpoint"]["VpcEndpointId"]
+
+    def modify_attachment(**kw):
+        return ec2.modify_transit_gateway_vpc_attachment(TransitGatewayAttachmentId=att, **kw)
+
+    def modify_endpoint(**kw):
+        return ec2.modify_vpc_endpoint(VpcEndpointId=ep, **kw)
+
+    for modify, message in (
+        (modify_attachment, "Duplicate Subnets for same AZ"),
+        (modify_endpoint, f"Found another VPC endpoint subnet in the availability zone of {a2}"),
+    ):
+        for kw in ({"AddSubnetIds": [a2]}, {"AddSubnetIds": [a2], "RemoveSubnetIds": [a1]}):
+            with pytest.raises(ClientError) as err:
+                modify(**kw)
+            assert err.value.response["Error"]["Code"] == "DuplicateSubnetsInSameZone", kw
+            assert err.value.response["Error"]["Message"].startswith(message), kw
+            assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        with pytest.raises(ClientError) as err:
+            modify(AddSubnetIds=["subnet-0000000000000000f"])
+        assert err.value.response["Error"]["Code"] == "InvalidSubnetID.NotFound"
+    # Nothing moved.
+    assert sorted(e["Description"] for e in _interfaces_in(ec2, a1)) == [
+        f"Network Interface for Transit Gateway Attachment {att}",
+        f"VPC Endpoint Interface {ep}",
+    ]
+    assert _interfaces_in(ec2, a2) == []
+
+    # Removed first, then added: each in a call of its own.
+    modify_attachment(RemoveSubnetIds=[a1])
+    modify_endpoint(RemoveSubnetIds=[a1])
+    assert _interfaces_in(ec2, a1) == []
+    modify_attachment(AddSubnetIds=[a2, b1])
+    modify_endpoint(AddSubnetIds=[a2, b1])
+    got = ec2.describe_transit_gateway_vpc_attachments(TransitGatewayAttachmentIds=[att])
+    assert sorted(got["TransitGatewayVpcAttachments"][0]["SubnetIds"]) == sorted([a2, b1])
+    got = ec2.describe_vpc_endpoints(VpcEndpointIds=[ep])["VpcEndpoints"][0]
+    assert sorted(got["SubnetIds"]) == sorted([a2, b1])
+    assert len(got["NetworkInterfaceIds"]) == 2
+    for subnet in (a2, b1):
+        enis = {e["Description"]: e for e in _interfaces_in(ec2, subnet)}
+        assert enis.keys() == {
+            f"Network Interface for Transit Gateway Attachment {att}",
+            f"VPC Endpoint Interface {ep}",
+        }, subnet
+        assert all(e["RequesterManaged"] for e in enis.values())
+    ec2.delete_subnet(SubnetId=a1)
+    with pytest.raises(ClientError) as err:
+        ec2.delete_subnet(SubnetId=a2)
+    assert err.value.response["Error"]["Code"] == "DependencyViolation"
