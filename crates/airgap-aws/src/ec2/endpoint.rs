@@ -13,13 +13,13 @@ use aws_sdk_ec2::types::{ResourceType, State, VpcEndpoint, VpcEndpointType};
 use tokio::sync::OnceCell;
 
 use super::{
-    answer_each, describe_by_ids, env_pages, kind_meta, made, observe_tagged, retag, tag_spec, Ec2,
-    TagDrift, ID_BATCH,
+    answer_each, describe_by_ids, describe_one, env_pages, kind_meta, made, observe_tagged, retag,
+    tag_spec, Ec2, TagDrift, ID_BATCH,
 };
 use crate::errors::{classify, unless_gone};
 use crate::kit::{
-    by_state, canonical_policy, changes, created, delta, id_out, ids, set_of, some_if,
-    with_tag_drift,
+    by_state, canonical_policy, changes, created, delta, id_out, ids, removals_first, set_of,
+    some_if, with_tag_drift,
 };
 use airgap_catalog::spec::{Id, Spec, VpcEndpointGatewaySpec, VpcEndpointInterfaceSpec};
 
@@ -206,51 +206,86 @@ async fn create(ec2: &Ec2, node: &Resolved, ty: VpcEndpointType) -> Result<Creat
 type Delta = (Option<Vec<String>>, Option<Vec<String>>);
 
 /// Members to add and remove for a list the diff says changed, as request parameters.
-fn set_change(diff: &Diff, field: &str, want: &[Id], have: &[Id]) -> Result<Delta, KindError> {
-    if !diff.changes.iter().any(|ch| ch.field == field) {
+fn set_change(diff: &Diff, field: &str, want: &[Id], have: &[String]) -> Result<Delta, KindError> {
+    if !changes(diff, &[field]) {
         return Ok((None, None));
     }
-    let (add, remove) = delta(&ids(want)?, &ids(have)?);
+    let (add, remove) = delta(&ids(want)?, have);
     Ok((some_if(add), some_if(remove)))
+}
+
+/// The interface endpoint as it is now, for its subnets and groups: an update retried
+/// after the subnet removals below adds only what is left. A `pending` one (a change of
+/// its interfaces under way) is a Conflict, retried.
+async fn live_interface(c: &aws_sdk_ec2::Client, id: &str) -> Result<VpcEndpoint, KindError> {
+    let e = describe_one!(c.describe_vpc_endpoints().vpc_endpoint_ids(id), vpc_endpoints)
+        .ok_or_else(|| {
+            KindError::new(
+                ErrorClass::NotFound,
+                "InvalidVpcEndpointId.NotFound",
+                format!("endpoint {id} was deleted or does not exist"),
+            )
+        })?;
+    if state_of(e.state()) == "pending" {
+        return Err(KindError::new(
+            ErrorClass::Conflict,
+            "IncorrectState",
+            format!("endpoint {id} is pending; its subnets and groups change once available"),
+        ));
+    }
+    Ok(e)
 }
 
 /// The service and VPC force a replacement; the policy and the lists (and private DNS)
 /// change in place, each when the diff names it, and missing standard tags are put back.
 async fn update(ec2: &Ec2, change: Change<'_>, ty: VpcEndpointType) -> Result<Attrs, KindError> {
     let c = ec2.client(&change.node.scope)?;
-    retag(c, change.diff, &change.current.physical_id, &change.node.env, &change.node.id.0).await?;
+    let id = &change.current.physical_id;
+    retag(c, change.diff, id, &change.node.env, &change.node.id.0).await?;
     if !change.diff.changes.iter().any(|ch| ch.field != "tags") {
         return Ok(change.current.outputs.clone());
     }
-    let req = c.modify_vpc_endpoint().vpc_endpoint_id(&change.current.physical_id);
+    let req = c.modify_vpc_endpoint().vpc_endpoint_id(id);
     // Back to the default when the blueprint has none (LocalStack ignores ResetPolicy).
     let policy = |p: Option<String>| {
         changes(change.diff, &["policy"]).then(|| p.unwrap_or_else(|| DEFAULT_POLICY.into()))
     };
+    let mut later = None;
     let req = match ty {
         VpcEndpointType::Gateway => {
             let (want, have) = (
                 VpcEndpointGatewaySpec::from_attrs(&change.node.attrs)?,
                 VpcEndpointGatewaySpec::from_attrs(&change.current.attrs)?,
             );
-            let (add, remove) =
-                set_change(change.diff, "routeTables", &want.route_tables, &have.route_tables)?;
+            let (add, remove) = set_change(
+                change.diff,
+                "routeTables",
+                &want.route_tables,
+                &ids(&have.route_tables)?,
+            )?;
             req.set_policy_document(policy(want.policy))
                 .set_add_route_table_ids(add)
                 .set_remove_route_table_ids(remove)
         }
         _ => {
-            let (want, have) = (
-                VpcEndpointInterfaceSpec::from_attrs(&change.node.attrs)?,
-                VpcEndpointInterfaceSpec::from_attrs(&change.current.attrs)?,
-            );
-            let (add, remove) = set_change(change.diff, "subnets", &want.subnets, &have.subnets)?;
-            let (add_sg, remove_sg) = set_change(
-                change.diff,
-                "securityGroups",
-                &want.security_groups,
-                &have.security_groups,
-            )?;
+            let want = VpcEndpointInterfaceSpec::from_attrs(&change.node.attrs)?;
+            let (mut add, mut remove, mut add_sg, mut remove_sg) = (None, None, None, None);
+            if changes(change.diff, &["subnets", "securityGroups"]) {
+                let live = live_interface(c, id).await?;
+                let groups: Vec<String> =
+                    live.groups().iter().filter_map(|g| g.group_id().map(str::to_string)).collect();
+                (add, remove) =
+                    set_change(change.diff, "subnets", &want.subnets, live.subnet_ids())?;
+                (add_sg, remove_sg) =
+                    set_change(change.diff, "securityGroups", &want.security_groups, &groups)?;
+                let held;
+                (held, later) = removals_first(
+                    add.unwrap_or_default(),
+                    remove.as_deref().unwrap_or_default(),
+                    &format!("endpoint {id}"),
+                );
+                add = some_if(held);
+            }
             req.set_policy_document(policy(want.policy))
                 .set_add_subnet_ids(add)
                 .set_remove_subnet_ids(remove)
@@ -262,7 +297,10 @@ async fn update(ec2: &Ec2, change: Change<'_>, ty: VpcEndpointType) -> Result<At
         }
     };
     req.send().await.map_err(classify)?;
-    Ok(change.current.outputs.clone())
+    match later {
+        Some(e) => Err(e),
+        None => Ok(change.current.outputs.clone()),
+    }
 }
 
 async fn delete(ec2: &Ec2, scope: &Scope, current: &Observed) -> Result<(), KindError> {

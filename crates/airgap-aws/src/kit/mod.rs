@@ -26,7 +26,7 @@ pub(crate) use calls::{
 };
 pub(crate) use fresh::on_fresh;
 pub(crate) use lookup::usable_until_deleted;
-pub(crate) use sets::{delta, ids, set_of, some_if, sort_refs};
+pub(crate) use sets::{delta, ids, removals_first, set_of, some_if, sort_refs};
 
 /// Attribute accessors on resolved attributes; a missing or mistyped one is a bug in
 /// the expansion, reported as fatal.

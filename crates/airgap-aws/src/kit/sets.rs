@@ -33,6 +33,33 @@ pub(crate) fn delta(want: &[String], have: &[String]) -> (Vec<String>, Vec<Strin
     )
 }
 
+/// The subnets a Modify call of a transit gateway attachment or an interface endpoint
+/// adds, given those it removes: none while it removes any, and then the Conflict the
+/// update answers after the call, which the engine retries; the retry compares with the
+/// resource again and adds the rest. AWS keeps one subnet per zone
+/// (DuplicateSubnetsInSameZone) and documents no answer to a call that removes a zone's
+/// subnet and adds another of that zone; a call of its own for each, removals first, is
+/// never that call (openshift/aws-vpce-operator does the same).
+pub(crate) fn removals_first(
+    add: Vec<String>,
+    remove: &[String],
+    what: &str,
+) -> (Vec<String>, Option<KindError>) {
+    if add.is_empty() || remove.is_empty() {
+        return (add, None);
+    }
+    let later = KindError::new(
+        airgap_engine::ErrorClass::Conflict,
+        "SubnetsMoving",
+        format!(
+            "{what}: removed {} first; {} added by a call of its own",
+            remove.join(", "),
+            add.join(", ")
+        ),
+    );
+    (Vec::new(), Some(later))
+}
+
 /// A list for an optional request parameter: none rather than an empty one.
 pub(crate) fn some_if(v: Vec<String>) -> Option<Vec<String>> {
     (!v.is_empty()).then_some(v)
@@ -50,5 +77,18 @@ mod tests {
         assert_eq!(set_of(["b", "a", "b"]), s(&["a", "b"]));
         assert!(ids(&[Id::of("n", "id")]).is_err());
         assert_eq!(ids(&["x".into()]).unwrap(), s(&["x"]));
+    }
+
+    #[test]
+    fn subnets_are_removed_before_others_are_added() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let (add, later) = removals_first(s(&["b"]), &s(&["a"]), "x");
+        assert!(add.is_empty());
+        let later = later.expect("the add waits");
+        assert_eq!(later.class, airgap_engine::ErrorClass::Conflict);
+        assert!(later.to_string().contains("removed a first; b added"), "{later}");
+        assert_eq!(removals_first(s(&["b"]), &[], "x").0, s(&["b"]));
+        assert!(removals_first(s(&["b"]), &[], "x").1.is_none());
+        assert!(removals_first(Vec::new(), &s(&["a"]), "x").1.is_none());
     }
 }

@@ -27,4 +27,5 @@ mod security_group_rule;
 mod send_once;
 mod tgw_accept;
 mod tgw_attachment;
+mod vpc_endpoint;
 mod vpn_pki;

@@ -1,14 +1,17 @@
 //! The transit gateway VPC attachment kind against mocked EC2 answers
 //! (aws-smithy-mocks): observe maps an attachment to the typed spec (subnets as a set,
 //! appliance mode read back), and a create adopts what an interrupted run made, found
-//! by its tags, instead of attaching the VPC twice.
+//! by its tags, instead of attaching the VPC twice. A subnet change removes subnets in a
+//! call of its own before it adds others (AWS keeps one subnet per zone and documents no
+//! answer to one call doing both), each judged by the attachment as described now.
 
 use crate::mock::{ec2, node, only, owned, scope, ACCOUNT, ENV};
 use airgap_aws::ec2::TgwAttachment;
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
-use airgap_engine::Kind;
+use airgap_engine::{Attrs, Change, Diff, ErrorClass, FieldChange, Kind, Observed, Value};
 use aws_sdk_ec2::operation::create_transit_gateway_vpc_attachment::CreateTransitGatewayVpcAttachmentOutput;
 use aws_sdk_ec2::operation::describe_transit_gateway_vpc_attachments::DescribeTransitGatewayVpcAttachmentsOutput;
+use aws_sdk_ec2::operation::modify_transit_gateway_vpc_attachment::ModifyTransitGatewayVpcAttachmentOutput;
 use aws_sdk_ec2::types::{
     ApplianceModeSupportValue, TransitGatewayAttachmentState, TransitGatewayVpcAttachment,
     TransitGatewayVpcAttachmentOptions,
@@ -21,14 +24,20 @@ const TGW: &str = "tgw-0123456789abcdef0";
 const NODE: &str = "tgw/attachment/inspection";
 
 fn attachment(state: TransitGatewayAttachmentState) -> TransitGatewayVpcAttachment {
+    in_subnets(state, &["subnet-b", "subnet-a"])
+}
+
+fn in_subnets(
+    state: TransitGatewayAttachmentState,
+    subnets: &[&str],
+) -> TransitGatewayVpcAttachment {
     TransitGatewayVpcAttachment::builder()
         .transit_gateway_attachment_id(ATT)
         .transit_gateway_id(TGW)
         .vpc_id("vpc-1")
         .vpc_owner_id(ACCOUNT)
         // AWS lists them in no particular order.
-        .subnet_ids("subnet-b")
-        .subnet_ids("subnet-a")
+        .set_subnet_ids(Some(subnets.iter().map(|s| s.to_string()).collect()))
         .state(state)
         .options(
             TransitGatewayVpcAttachmentOptions::builder()
@@ -103,4 +112,105 @@ async fn create_does_not_adopt_the_instance_it_replaces() {
     let made = k.create(&n).await.expect("made");
     assert_eq!(made.physical_id, "tgw-attach-new");
     assert_eq!(create.num_calls(), 1);
+}
+
+fn subnets_change() -> Diff {
+    Diff {
+        refused: Vec::new(),
+        changes: vec![FieldChange {
+            field: "subnets".into(),
+            old: None,
+            new: Value::Null,
+            forces_replacement: false,
+        }],
+    }
+}
+
+/// The attachment as planned: subnet-a and subnet-b.
+fn current() -> Observed {
+    Observed {
+        id: NODE.into(),
+        physical_id: ATT.into(),
+        attrs: spec().to_attrs(),
+        outputs: Attrs::new(),
+        parents: vec![],
+    }
+}
+
+/// ModifyTransitGatewayVpcAttachment calls that add exactly `add` and remove `remove`.
+fn modified(
+    add: &'static [&'static str],
+    remove: &'static [&'static str],
+) -> aws_smithy_mocks::Rule {
+    mock!(Client::modify_transit_gateway_vpc_attachment)
+        .match_requests(move |r| {
+            r.add_subnet_ids().iter().eq(add.iter())
+                && r.remove_subnet_ids().iter().eq(remove.iter())
+        })
+        .then_output(|| ModifyTransitGatewayVpcAttachmentOutput::builder().build())
+}
+
+#[tokio::test]
+async fn a_subnet_leaves_before_another_joins() {
+    // subnet-a is to go and subnet-c (maybe of subnet-a's zone) to come: subnet-a leaves
+    // alone and the update is a Conflict; the engine's retry finds the attachment without
+    // subnet-a and adds subnet-c, without removing subnet-a again.
+    use TransitGatewayAttachmentState::Available;
+    let describe = mock!(Client::describe_transit_gateway_vpc_attachments)
+        .sequence()
+        .output(|| {
+            DescribeTransitGatewayVpcAttachmentsOutput::builder()
+                .transit_gateway_vpc_attachments(in_subnets(Available, &["subnet-a", "subnet-b"]))
+                .build()
+        })
+        .output(|| {
+            DescribeTransitGatewayVpcAttachmentsOutput::builder()
+                .transit_gateway_vpc_attachments(in_subnets(Available, &["subnet-b"]))
+                .build()
+        })
+        .build();
+    let out = modified(&[], &["subnet-a"]);
+    let into = modified(&["subnet-c"], &[]);
+    let k = TgwAttachment(ec2(&[&describe, &out, &into]));
+    let mut want = spec();
+    want.subnets = vec!["subnet-b".into(), "subnet-c".into()];
+    let node = node(NODE, want.to_attrs());
+    let (current, diff) = (current(), subnets_change());
+    let change = || Change { node: &node, current: &current, diff: &diff };
+    let first = k.update(change()).await.expect_err("subnet-c waits for subnet-a to leave");
+    assert_eq!((first.class, first.code.as_str()), (ErrorClass::Conflict, "SubnetsMoving"));
+    assert_eq!((out.num_calls(), into.num_calls()), (1, 0));
+    k.update(change()).await.expect("the retried update");
+    assert_eq!((out.num_calls(), into.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn no_subnet_change_goes_to_an_attachment_still_modifying() {
+    let describe = described(TransitGatewayAttachmentState::Modifying);
+    let any = mock!(Client::modify_transit_gateway_vpc_attachment)
+        .then_output(|| ModifyTransitGatewayVpcAttachmentOutput::builder().build());
+    let k = TgwAttachment(ec2(&[&describe, &any]));
+    let mut want = spec();
+    want.subnets.push("subnet-c".into());
+    let node = node(NODE, want.to_attrs());
+    let err = k
+        .update(Change { node: &node, current: &current(), diff: &subnets_change() })
+        .await
+        .expect_err("the change waits");
+    assert_eq!(err.class, ErrorClass::Conflict, "{err}");
+    assert_eq!(any.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_subnet_added_alone_is_added_at_once() {
+    let describe = described(TransitGatewayAttachmentState::Available);
+    let into = modified(&["subnet-c"], &[]);
+    let k = TgwAttachment(ec2(&[&describe, &into]));
+    let mut want = spec();
+    want.subnets.push("subnet-c".into());
+    let node = node(NODE, want.to_attrs());
+    k.update(Change { node: &node, current: &current(), diff: &subnets_change() })
+        .await
+        .expect("one call");
+    assert_eq!(into.num_calls(), 1);
 }

@@ -670,7 +670,10 @@ fn check_endpoints(inv: &Inventory) {
 }
 
 /// Changes made outside airgapctl (a deleted route, a removed `Name` tag, another
-/// endpoint policy) show in plan, and apply puts them back.
+/// endpoint policy, an interface endpoint and a transit gateway attachment moved to another
+/// subnet of the same zone) show in plan, and apply puts them back. The moves back go
+/// through the emulator's one-subnet-per-zone rule: the subnet taken by hand leaves before
+/// the blueprint's joins, and is free to delete after.
 #[tokio::test]
 async fn drift_is_planned_and_repaired() -> Res {
     let w = World::new("drift").await?;
@@ -695,6 +698,33 @@ async fn drift_is_planned_and_repaired() -> Res {
     let s3 = inv.endpoints["vpc/workload/endpoint/s3"].vpc_endpoint_id().unwrap().to_string();
     let narrow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
     w.ec2.modify_vpc_endpoint().vpc_endpoint_id(&s3).policy_document(narrow).send().await?;
+    let (sts, att) = ("vpc/workload/endpoint/sts", "tgw/attachment/workload");
+    let sts_id = inv.endpoints[sts].vpc_endpoint_id().unwrap().to_string();
+    let att_id = inv.attachment_id(att);
+    let by_hand = w
+        .ec2
+        .create_subnet()
+        .vpc_id(inv.vpcs["vpc/workload"].vpc_id().unwrap())
+        .cidr_block("10.10.200.0/28")
+        .availability_zone(format!("{REGION}a"))
+        .send()
+        .await?
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .unwrap()
+        .to_string();
+    let (endpoints_a, transit_a) = (
+        inv.subnet_id("vpc/workload/subnet/endpoints/a"),
+        inv.subnet_id("vpc/workload/subnet/transit/a"),
+    );
+    // Out, then in: one call doing both is refused (DuplicateSubnetsInSameZone).
+    let ep = || w.ec2.modify_vpc_endpoint().vpc_endpoint_id(&sts_id);
+    ep().remove_subnet_ids(&endpoints_a).send().await?;
+    ep().add_subnet_ids(&by_hand).send().await?;
+    let tgw_att =
+        || w.ec2.modify_transit_gateway_vpc_attachment().transit_gateway_attachment_id(&att_id);
+    tgw_att().remove_subnet_ids(&transit_a).send().await?;
+    tgw_att().add_subnet_ids(&by_hand).send().await?;
 
     let plan = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2, "airgapctl");
     let text = plan.stdout.clone();
@@ -705,12 +735,16 @@ async fn drift_is_planned_and_repaired() -> Res {
     let policy =
         block(&text, "  ~ vpc/workload/endpoint/s3 (vpc-endpoint-gateway, ").unwrap_or_default();
     assert!(policy.contains("\n      policy: ") && policy.contains("s3:GetObject"), "{text}");
-    assert_eq!(plan_headers(&text).len(), 3, "{text}");
-    assert!(text.ends_with("Plan: 1 to add, 2 to change, 0 to replace, 0 to destroy.\n"), "{text}");
+    for (node, kind) in [(sts, "vpc-endpoint-interface"), (att, "tgw-attachment")] {
+        let moved = block(&text, &format!("  ~ {node} ({kind}, ")).unwrap_or_default();
+        assert!(moved.contains("\n      subnets: ") && moved.contains(&by_hand), "{text}");
+    }
+    assert_eq!(plan_headers(&text).len(), 5, "{text}");
+    assert!(text.ends_with("Plan: 1 to add, 4 to change, 0 to replace, 0 to destroy.\n"), "{text}");
 
     let apply = w.apply(&bp).await.expect(0, "airgapctl");
     assert!(
-        apply.stdout.clone().contains(": 1 created, 2 updated, 0 deleted."),
+        apply.stdout.clone().contains(": 1 created, 4 updated, 0 deleted."),
         "{}",
         apply.stdout.clone()
     );
@@ -719,6 +753,19 @@ async fn drift_is_planned_and_repaired() -> Res {
     assert_eq!(after.routes(route_rt).get("0.0.0.0/0"), Some(&tgw_id));
     let name = tag_map(after.route_tables[tag_rt].tags()).get("Name").cloned();
     assert_eq!(name, Some(format!("{}/{tag_rt}", w.env)));
+    let subnets_of = |tier: &str| {
+        set(AZS.map(|az| after.subnet_id(&format!("vpc/workload/subnet/{tier}/{az}"))))
+    };
+    assert_eq!(
+        set(after.endpoints[sts].subnet_ids().iter().map(String::as_str)),
+        subnets_of("endpoints")
+    );
+    assert_eq!(
+        set(after.attachments[att].subnet_ids().iter().map(String::as_str)),
+        subnets_of("transit")
+    );
+    // Nothing holds the subnet taken by hand any more.
+    w.ec2.delete_subnet().subnet_id(&by_hand).send().await?;
     // The blueprint's policy again: ECR's layer bucket only.
     let doc = after.endpoints["vpc/workload/endpoint/s3"].policy_document().unwrap_or_default();
     let doc: serde_json::Value = serde_json::from_str(doc)?;

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use airgap_engine::{
-    Change, Check, Created, Kind, KindError, Observed, Readiness, Resolved, Scope, Updated,
+    Change, Check, Created, ErrorClass, Kind, KindError, Observed, Readiness, Resolved, Scope,
+    Updated,
 };
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
@@ -17,7 +18,9 @@ use crate::ec2::{
     tag_spec, Ec2, TagDrift, Tagged,
 };
 use crate::errors::classify;
-use crate::kit::{by_state, changes, created, delta, id_out, ids, send_once, some_if};
+use crate::kit::{
+    by_state, changes, created, delta, id_out, ids, removals_first, send_once, some_if,
+};
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
 
 pub struct TgwAttachment(pub Arc<Ec2>);
@@ -102,20 +105,40 @@ impl Kind for TgwAttachment {
     // in place, and missing standard tags are put back.
     async fn update(&self, change: Change<'_>) -> Result<Updated, KindError> {
         let c = self.0.client(&change.node.scope)?;
-        retag(c, change.diff, &change.current.physical_id, &change.node.env, &change.node.id.0)
-            .await?;
+        let id = &change.current.physical_id;
+        retag(c, change.diff, id, &change.node.env, &change.node.id.0).await?;
         if !changes(change.diff, &["subnets"]) && !changes(change.diff, &["applianceMode"]) {
             return Ok(change.done());
         }
         let spec = TgwAttachmentSpec::from_attrs(&change.node.attrs)?;
         let (add, remove) = if changes(change.diff, &["subnets"]) {
-            let have = TgwAttachmentSpec::from_attrs(&change.current.attrs)?;
-            delta(&ids(&spec.subnets)?, &ids(&have.subnets)?)
+            // The subnets as they are now, not as planned: an update retried after the
+            // removals below adds only what is left.
+            let live = describe_one!(
+                c.describe_transit_gateway_vpc_attachments().transit_gateway_attachment_ids(id),
+                transit_gateway_vpc_attachments
+            )
+            .ok_or_else(|| {
+                KindError::new(
+                    ErrorClass::NotFound,
+                    "InvalidTransitGatewayAttachmentID.NotFound",
+                    format!("attachment {id} was deleted or does not exist"),
+                )
+            })?;
+            if live.state() == Some(&TransitGatewayAttachmentState::Modifying) {
+                return Err(KindError::new(
+                    ErrorClass::Conflict,
+                    "IncorrectState",
+                    format!("attachment {id} is modifying; its subnets change once available"),
+                ));
+            }
+            delta(&ids(&spec.subnets)?, live.subnet_ids())
         } else {
             (Vec::new(), Vec::new())
         };
+        let (add, later) = removals_first(add, &remove, &format!("attachment {id}"));
         c.modify_transit_gateway_vpc_attachment()
-            .transit_gateway_attachment_id(&change.current.physical_id)
+            .transit_gateway_attachment_id(id)
             .set_add_subnet_ids(some_if(add))
             .set_remove_subnet_ids(some_if(remove))
             .options(
@@ -126,7 +149,10 @@ impl Kind for TgwAttachment {
             .send()
             .await
             .map_err(classify)?;
-        Ok(change.done())
+        match later {
+            Some(e) => Err(e),
+            None => Ok(change.done()),
+        }
     }
 
     async fn delete(&self, scope: &Scope, current: &Observed) -> Result<(), KindError> {
