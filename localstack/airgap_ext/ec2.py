@@ -76,18 +76,34 @@ def _find_attachment(account, region, att_id):
     return att
 
 
-def _one_subnet_per_zone(be, subnet_ids, message):
+def _one_subnet_per_zone(be, subnet_ids, message, have=()):
     """The subnets of one attachment or interface endpoint: one per Availability Zone.
     Refused otherwise with HTTP 400 DuplicateSubnetsInSameZone, `message(subnet)` naming
-    the first subnet whose zone already has one. Sources, per caller."""
-    seen = set()
+    the first subnet whose zone already has one. Sources, per caller.
+
+    A Modify call gives the subnets the resource has before it (`have`): a subnet added to
+    one of their zones is refused even when the same call removes that zone's subnet. An
+    assumption: no AWS answer to such a call is recorded, and openshift/aws-vpce-operator
+    removes subnets in a call of their own before it adds others "to avoid
+    DuplicateSubnetsInSameZone"; the stricter reading is taken."""
+    seen = {ec2_share._find_subnet(be, s)[0] for s in have} - {None}
     for subnet_id in subnet_ids:
+        if subnet_id in have:
+            continue
         az, subnet = ec2_share._find_subnet(be, subnet_id)
         if subnet is None:
             continue  # moto answers InvalidSubnetID.NotFound
         if az in seen:
             raise AwsError("DuplicateSubnetsInSameZone", message(subnet_id))
         seen.add(az)
+
+
+def _endpoint_zone_taken(subnet):
+    return (
+        f"Found another VPC endpoint subnet in the availability zone of {subnet}. "
+        "VPC endpoint subnets should be in different availability zones supported "
+        "by the VPC endpoint service."
+    )
 
 
 def _known_subnets(be, subnet_ids):
@@ -134,26 +150,6 @@ def _release_attachment_interfaces(att, subnet_ids=None):
         else:
             kept.append(eni)
     att._enis = kept
-
-
-def _no_second_subnet_in_a_zone(be, have, add, message):
-    """A Modify call adding subnets to an attachment or interface endpoint: at most one
-    added subnet per zone, and none in a zone where the resource has a subnet before the
-    call, even one the same call removes. Refused with HTTP 400 DuplicateSubnetsInSameZone,
-    `message(subnet)` naming the added subnet. Sources, per caller; the case of a subnet the
-    same call removes is an assumption: no AWS answer to it is recorded, and
-    openshift/aws-vpce-operator removes subnets in a call of their own before adding others
-    "to avoid DuplicateSubnetsInSameZone"; the stricter reading is taken."""
-    taken = {ec2_share._find_subnet(be, s)[0] for s in have} - {None}
-    for subnet_id in add:
-        if subnet_id in have:
-            continue
-        az, subnet = ec2_share._find_subnet(be, subnet_id)
-        if subnet is None:
-            continue  # moto answers InvalidSubnetID.NotFound
-        if az in taken:
-            raise AwsError("DuplicateSubnetsInSameZone", message(subnet_id))
-        taken.add(az)
 
 
 def _default_links_only_if_enabled(be, tgw, att):
@@ -995,8 +991,8 @@ class AirgapEc2Provider(Ec2Provider):
         add = request.get("AddSubnetIds") or []
         remove = request.get("RemoveSubnetIds") or []
         _known_subnets(be, add)
-        _no_second_subnet_in_a_zone(
-            be, list(att.subnet_ids), add, lambda _: "Duplicate Subnets for same AZ"
+        _one_subnet_per_zone(
+            be, add, lambda _: "Duplicate Subnets for same AZ", have=list(att.subnet_ids)
         )
         result = call_moto(context)
         with LOCK:
@@ -1346,11 +1342,7 @@ class AirgapEc2Provider(Ec2Provider):
             _one_subnet_per_zone(
                 ec2_share.backend(context.account_id, context.region),
                 request.get("SubnetIds") or [],
-                lambda subnet: (
-                    f"Found another VPC endpoint subnet in the availability zone of {subnet}. "
-                    "VPC endpoint subnets should be in different availability zones supported "
-                    "by the VPC endpoint service."
-                ),
+                _endpoint_zone_taken,
             )
         result = call_moto(context)
         if ep_type == "interface":
@@ -1385,16 +1377,7 @@ class AirgapEc2Provider(Ec2Provider):
         remove = request.get("RemoveSubnetIds") or []
         if interface:
             _known_subnets(be, add)
-            _no_second_subnet_in_a_zone(
-                be,
-                list(ep.subnet_ids or []),
-                add,
-                lambda subnet: (
-                    f"Found another VPC endpoint subnet in the availability zone of {subnet}. "
-                    "VPC endpoint subnets should be in different availability zones supported "
-                    "by the VPC endpoint service."
-                ),
-            )
+            _one_subnet_per_zone(be, add, _endpoint_zone_taken, have=list(ep.subnet_ids or []))
         result = call_moto(context)
         if interface:
             with LOCK:

@@ -142,18 +142,6 @@ fn lifted() -> Rule {
         })
 }
 
-fn subnets_change() -> Diff {
-    Diff {
-        refused: Vec::new(),
-        changes: vec![FieldChange {
-            field: "subnets".into(),
-            old: None,
-            new: Value::Null,
-            forces_replacement: false,
-        }],
-    }
-}
-
 fn current() -> Observed {
     Observed {
         id: NODE.into(),
@@ -171,9 +159,13 @@ async fn a_subnet_change_lifts_the_protection_first_only_where_it_is_on() {
         let (describe, lift, associate) = (described(protected), lifted(), associated(token));
         let k = kind(&[&describe, &lift, &associate]);
         let node = node(&["subnet-a", "subnet-b"]);
-        k.update(Change { node: &node, current: &current(), diff: &subnets_change() })
-            .await
-            .expect("update");
+        k.update(Change {
+            node: &node,
+            current: &current(),
+            diff: &crate::mock::changed(&["subnets"]),
+        })
+        .await
+        .expect("update");
         // The association carries the token of the call just before it.
         assert_eq!((lift.num_calls(), associate.num_calls()), (lifts, 1), "{protected}");
     }
@@ -308,7 +300,7 @@ async fn a_subnet_replaced_in_its_zone_leaves_before_the_new_one_joins() {
     let into = associated("token-2");
     let k = kind(&[&describe, &out, &into]);
     let node = node(&["subnet-b"]);
-    let (current, diff) = (current(), subnets_change());
+    let (current, diff) = (current(), crate::mock::changed(&["subnets"]));
     let change = || Change { node: &node, current: &current, diff: &diff };
     let first = k.update(change()).await.expect_err("the new subnet waits for the old to go");
     assert_eq!(first.class, ErrorClass::Conflict, "{first}");
@@ -335,7 +327,11 @@ async fn no_subnet_change_goes_to_a_firewall_that_has_not_settled() {
         let k = kind(&[&describe, &into]);
         let node = node(&["subnet-a", "subnet-b"]);
         let err = k
-            .update(Change { node: &node, current: &current(), diff: &subnets_change() })
+            .update(Change {
+                node: &node,
+                current: &current(),
+                diff: &crate::mock::changed(&["subnets"]),
+            })
             .await
             .expect_err("the change waits");
         assert_eq!(err.class, ErrorClass::Conflict, "{shown}: {err}");

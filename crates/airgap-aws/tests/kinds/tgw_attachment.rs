@@ -5,10 +5,12 @@
 //! call of its own before it adds others (AWS keeps one subnet per zone and documents no
 //! answer to one call doing both), each judged by the attachment as described now.
 
-use crate::mock::{ec2, node, only, owned, scope, ACCOUNT, ENV};
+use crate::mock::{
+    changed, ec2, moved_in_two_calls, node, only, owned, scope, subnet_change_waits, ACCOUNT, ENV,
+};
 use airgap_aws::ec2::TgwAttachment;
 use airgap_catalog::spec::{Spec, TgwAttachmentSpec};
-use airgap_engine::{Attrs, Change, Diff, ErrorClass, FieldChange, Kind, Observed, Value};
+use airgap_engine::{Attrs, Change, Kind, Observed};
 use aws_sdk_ec2::operation::create_transit_gateway_vpc_attachment::CreateTransitGatewayVpcAttachmentOutput;
 use aws_sdk_ec2::operation::describe_transit_gateway_vpc_attachments::DescribeTransitGatewayVpcAttachmentsOutput;
 use aws_sdk_ec2::operation::modify_transit_gateway_vpc_attachment::ModifyTransitGatewayVpcAttachmentOutput;
@@ -114,18 +116,6 @@ async fn create_does_not_adopt_the_instance_it_replaces() {
     assert_eq!(create.num_calls(), 1);
 }
 
-fn subnets_change() -> Diff {
-    Diff {
-        refused: Vec::new(),
-        changes: vec![FieldChange {
-            field: "subnets".into(),
-            old: None,
-            new: Value::Null,
-            forces_replacement: false,
-        }],
-    }
-}
-
 /// The attachment as planned: subnet-a and subnet-b.
 fn current() -> Observed {
     Observed {
@@ -175,13 +165,9 @@ async fn a_subnet_leaves_before_another_joins() {
     let mut want = spec();
     want.subnets = vec!["subnet-b".into(), "subnet-c".into()];
     let node = node(NODE, want.to_attrs());
-    let (current, diff) = (current(), subnets_change());
-    let change = || Change { node: &node, current: &current, diff: &diff };
-    let first = k.update(change()).await.expect_err("subnet-c waits for subnet-a to leave");
-    assert_eq!((first.class, first.code.as_str()), (ErrorClass::Conflict, "SubnetsMoving"));
-    assert_eq!((out.num_calls(), into.num_calls()), (1, 0));
-    k.update(change()).await.expect("the retried update");
-    assert_eq!((out.num_calls(), into.num_calls()), (1, 1));
+    let (current, diff) = (current(), changed(&["subnets"]));
+    moved_in_two_calls(&k, Change { node: &node, current: &current, diff: &diff }, &out, &into)
+        .await;
 }
 
 #[tokio::test]
@@ -193,12 +179,7 @@ async fn no_subnet_change_goes_to_an_attachment_still_modifying() {
     let mut want = spec();
     want.subnets.push("subnet-c".into());
     let node = node(NODE, want.to_attrs());
-    let err = k
-        .update(Change { node: &node, current: &current(), diff: &subnets_change() })
-        .await
-        .expect_err("the change waits");
-    assert_eq!(err.class, ErrorClass::Conflict, "{err}");
-    assert_eq!(any.num_calls(), 0);
+    subnet_change_waits(&k, &node, &current(), &any).await;
 }
 
 #[tokio::test]
@@ -209,7 +190,7 @@ async fn a_subnet_added_alone_is_added_at_once() {
     let mut want = spec();
     want.subnets.push("subnet-c".into());
     let node = node(NODE, want.to_attrs());
-    k.update(Change { node: &node, current: &current(), diff: &subnets_change() })
+    k.update(Change { node: &node, current: &current(), diff: &changed(&["subnets"]) })
         .await
         .expect("one call");
     assert_eq!(into.num_calls(), 1);

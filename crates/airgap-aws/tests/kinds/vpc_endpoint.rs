@@ -5,10 +5,10 @@
 //! leave in a call of their own before others join, each call judged by the endpoint as
 //! described now, so that a retried update does only what is left.
 
-use crate::mock::{ec2, node};
+use crate::mock::{changed, ec2, moved_in_two_calls, node, subnet_change_waits};
 use airgap_aws::ec2::InterfaceEndpoint;
 use airgap_catalog::spec::{Spec, VpcEndpointInterfaceSpec};
-use airgap_engine::{Attrs, Change, Diff, ErrorClass, FieldChange, Kind, Observed, Value};
+use airgap_engine::{Attrs, Change, Kind, Observed};
 use aws_sdk_ec2::operation::describe_vpc_endpoints::DescribeVpcEndpointsOutput;
 use aws_sdk_ec2::operation::modify_vpc_endpoint::{
     ModifyVpcEndpointInput, ModifyVpcEndpointOutput,
@@ -46,21 +46,6 @@ fn endpoint(state: &str, subnets: &[&str], groups: &[&str]) -> DescribeVpcEndpoi
         ))
         .build();
     DescribeVpcEndpointsOutput::builder().vpc_endpoints(e).build()
-}
-
-fn change_of(fields: &[&str]) -> Diff {
-    Diff {
-        refused: Vec::new(),
-        changes: fields
-            .iter()
-            .map(|f| FieldChange {
-                field: (*f).into(),
-                old: None,
-                new: Value::Null,
-                forces_replacement: false,
-            })
-            .collect(),
-    }
 }
 
 /// The endpoint as planned: subnet-a and subnet-b, group sg-1.
@@ -111,13 +96,9 @@ async fn a_subnet_leaves_before_another_joins() {
         .then_output(|| ModifyVpcEndpointOutput::builder().r#return(true).build());
     let k = InterfaceEndpoint(ec2(&[&describe, &out, &into]), Default::default());
     let node = node(NODE, spec(&["subnet-b", "subnet-c"], &["sg-2"]).to_attrs());
-    let (current, diff) = (current(), change_of(&["subnets", "securityGroups"]));
-    let change = || Change { node: &node, current: &current, diff: &diff };
-    let first = k.update(change()).await.expect_err("subnet-c waits for subnet-a to leave");
-    assert_eq!((first.class, first.code.as_str()), (ErrorClass::Conflict, "SubnetsMoving"));
-    assert_eq!((out.num_calls(), into.num_calls()), (1, 0));
-    k.update(change()).await.expect("the retried update");
-    assert_eq!((out.num_calls(), into.num_calls()), (1, 1));
+    let (current, diff) = (current(), changed(&["subnets", "securityGroups"]));
+    moved_in_two_calls(&k, Change { node: &node, current: &current, diff: &diff }, &out, &into)
+        .await;
 }
 
 #[tokio::test]
@@ -128,12 +109,7 @@ async fn a_pending_endpoint_is_left_until_it_is_available() {
         .then_output(|| ModifyVpcEndpointOutput::builder().r#return(true).build());
     let k = InterfaceEndpoint(ec2(&[&describe, &any]), Default::default());
     let node = node(NODE, spec(&["subnet-a", "subnet-b", "subnet-c"], &["sg-1"]).to_attrs());
-    let err = k
-        .update(Change { node: &node, current: &current(), diff: &change_of(&["subnets"]) })
-        .await
-        .expect_err("the change waits");
-    assert_eq!(err.class, ErrorClass::Conflict, "{err}");
-    assert_eq!(any.num_calls(), 0);
+    subnet_change_waits(&k, &node, &current(), &any).await;
 }
 
 #[tokio::test]
@@ -147,7 +123,7 @@ async fn subnets_only_added_or_only_removed_take_one_call() {
         let call = modified(add, remove);
         let k = InterfaceEndpoint(ec2(&[&describe, &call]), Default::default());
         let node = node(NODE, spec(want, &["sg-1"]).to_attrs());
-        k.update(Change { node: &node, current: &current(), diff: &change_of(&["subnets"]) })
+        k.update(Change { node: &node, current: &current(), diff: &changed(&["subnets"]) })
             .await
             .expect("one call");
         assert_eq!(call.num_calls(), 1, "{want:?}");

@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use airgap_aws::ec2::Ec2;
-use airgap_engine::{Attrs, Resolved, Scope};
+use airgap_engine::{
+    Attrs, Change, Diff, ErrorClass, FieldChange, Kind, Observed, Resolved, Scope, Value,
+};
 use aws_sdk_ec2::operation::create_tags::CreateTagsOutput;
 use aws_sdk_ec2::operation::delete_tags::DeleteTagsOutput;
 use aws_sdk_ec2::types::Tag;
@@ -100,4 +102,42 @@ pub fn aws_error(code: &str, message: &str) -> aws_sdk_ec2::error::ErrorMetadata
 pub fn only(found: Vec<airgap_engine::Observed>) -> airgap_engine::Observed {
     assert_eq!(found.len(), 1, "{found:?}");
     found.into_iter().next().expect("one")
+}
+
+/// A diff naming `fields` as changed; their values are not what the kinds read.
+pub fn changed(fields: &[&str]) -> Diff {
+    Diff {
+        refused: Vec::new(),
+        changes: fields
+            .iter()
+            .map(|f| FieldChange {
+                field: (*f).into(),
+                old: None,
+                new: Value::Null,
+                forces_replacement: false,
+            })
+            .collect(),
+    }
+}
+
+/// An update that moves subnets in two calls: the first only removes (`out`) and answers
+/// the Conflict `SubnetsMoving`; the engine's retry only adds (`into`).
+pub async fn moved_in_two_calls(k: &dyn Kind, change: Change<'_>, out: &Rule, into: &Rule) {
+    let first = k.update(change).await.expect_err("the new subnet waits for the old to leave");
+    assert_eq!((first.class, first.code.as_str()), (ErrorClass::Conflict, "SubnetsMoving"));
+    assert_eq!((out.num_calls(), into.num_calls()), (1, 0));
+    k.update(change).await.expect("the retried update");
+    // Nothing removed twice: the retry judged by the resource as described.
+    assert_eq!((out.num_calls(), into.num_calls()), (1, 1));
+}
+
+/// A subnet change to a resource still busy with the last one: a Conflict, retried, and
+/// no Modify call (`modify`).
+pub async fn subnet_change_waits(k: &dyn Kind, node: &Resolved, current: &Observed, modify: &Rule) {
+    let err = k
+        .update(Change { node, current, diff: &changed(&["subnets"]) })
+        .await
+        .expect_err("the change waits");
+    assert_eq!(err.class, ErrorClass::Conflict, "{err}");
+    assert_eq!(modify.num_calls(), 0);
 }
