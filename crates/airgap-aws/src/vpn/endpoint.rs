@@ -39,7 +39,7 @@ use aws_sdk_ec2::types::{
 
 use crate::ec2::{kind_meta, tag_map, tag_spec, Ec2};
 use crate::errors::{classify, code_of};
-use crate::kit::{all_pages, changes, id_out, ids, set_of, unless_done};
+use crate::kit::{all_pages, changes, id_out, ids, removals_first, set_of, unless_done};
 use crate::tags;
 
 pub struct ClientVpnEndpoint(pub Arc<Ec2>);
@@ -143,20 +143,44 @@ async fn reconcile(
     let have = children(c, id).await?;
     let subnets = ids(&spec.subnets)?;
     let associated = have.active();
-    // A subnet whose earlier association is still being removed: associating it again now
-    // would race the removal, which takes the subnet's routes with it. Wait it out.
-    if let Some((s, ..)) = have
+    let adds: Vec<String> = missing(&subnets, &associated).into_iter().cloned().collect();
+    // An association still being removed holds its subnet, and maybe its zone ("You can
+    // associate only one subnet in each Availability Zone"): associating now would race
+    // the removal, which takes the subnet's routes with it, or be refused as a second
+    // subnet of the zone. Wait it out.
+    if let Some((s, ..)) = have.associations.iter().find(|a| a.2 == "disassociating") {
+        if !adds.is_empty() {
+            return Err(KindError::new(
+                ErrorClass::Conflict,
+                "TargetNetworkDisassociating",
+                format!("{id}: subnet {s} is still being disassociated"),
+            ));
+        }
+    }
+    // Associations leave before others come: a subnet of the zone of one that leaves is
+    // refused while it is there (InvalidClientVpnSubnetId.DuplicateAz), as when a subnet
+    // was moved by hand within its zone. The new ones are associated on the retry, once
+    // the old ones are gone.
+    let leaving: Vec<&(String, String, String)> = have
         .associations
         .iter()
-        .find(|a| a.2 == "disassociating" && subnets.contains(&a.0) && !associated.contains(&a.0))
-    {
-        return Err(KindError::new(
-            ErrorClass::Conflict,
-            "TargetNetworkDisassociating",
-            format!("{id}: subnet {s} is still being disassociated"),
-        ));
+        .filter(|(subnet, _, state)| !subnets.contains(subnet) && state != "disassociating")
+        .collect();
+    for (_, assoc, _) in &leaving {
+        let r = c
+            .disassociate_client_vpn_target_network()
+            .client_vpn_endpoint_id(id)
+            .association_id(assoc)
+            .send()
+            .await;
+        unless_done(r, &["InvalidClientVpnAssociationIdNotFound"])?;
     }
-    for s in missing(&subnets, &associated) {
+    let left: Vec<String> = leaving.iter().map(|(subnet, ..)| subnet.clone()).collect();
+    let (adds, later) = removals_first(adds, &left, id);
+    if let Some(e) = later {
+        return Err(e);
+    }
+    for s in &adds {
         let r = c
             .associate_client_vpn_target_network()
             .client_vpn_endpoint_id(id)
@@ -165,17 +189,6 @@ async fn reconcile(
             .await;
         // Associated by the first try of a retried call.
         unless_done(r, &["InvalidClientVpnDuplicateAssociationException"])?;
-    }
-    for (subnet, assoc, state) in &have.associations {
-        if !subnets.contains(subnet) && state != "disassociating" {
-            let r = c
-                .disassociate_client_vpn_target_network()
-                .client_vpn_endpoint_id(id)
-                .association_id(assoc)
-                .send()
-                .await;
-            unless_done(r, &["InvalidClientVpnAssociationIdNotFound"])?;
-        }
     }
     for cidr in missing(&spec.authorize, &have.authorized) {
         let r = c

@@ -1421,6 +1421,75 @@ async fn a_vpn_is_built_configured_revoked_and_destroyed() -> Res {
     );
     w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "a re-plan");
 
+    // The target network moved by hand to another subnet of its zone (out, then in: a
+    // second subnet of a zone is InvalidClientVpnSubnetId.DuplicateAz) is drift; apply
+    // moves it back the same way, and the routes through it come back.
+    let (subnet, assoc) = {
+        let n = &nets.client_vpn_target_networks()[0];
+        (n.target_network_id().unwrap().to_string(), n.association_id().unwrap().to_string())
+    };
+    let zone = w.ec2.describe_subnets().subnet_ids(&subnet).send().await?.subnets()[0]
+        .availability_zone()
+        .unwrap()
+        .to_string();
+    let networks = || async {
+        let n = w.ec2.describe_client_vpn_target_networks().client_vpn_endpoint_id(&id).send();
+        let n = n.await.map(|o| o.client_vpn_target_networks().to_vec()).unwrap_or_default();
+        n.iter()
+            .map(|n| {
+                let state = n.status().and_then(|s| s.code()).map(|c| c.as_str().to_string());
+                (n.target_network_id().unwrap_or_default().to_string(), state.unwrap_or_default())
+            })
+            .collect::<Vec<_>>()
+    };
+    let settle = |want: Vec<(String, String)>| async move {
+        for _ in 0..600 {
+            if networks().await == want {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("target networks {:?}, not {want:?}", networks().await);
+    };
+    w.ec2
+        .disassociate_client_vpn_target_network()
+        .client_vpn_endpoint_id(&id)
+        .association_id(&assoc)
+        .send()
+        .await?;
+    settle(vec![]).await;
+    let by_hand = w
+        .ec2
+        .create_subnet()
+        .vpc_id(ep.vpc_id().unwrap())
+        .cidr_block("10.30.200.0/27")
+        .availability_zone(&zone)
+        .send()
+        .await?
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .unwrap()
+        .to_string();
+    w.ec2
+        .associate_client_vpn_target_network()
+        .client_vpn_endpoint_id(&id)
+        .subnet_id(&by_hand)
+        .send()
+        .await?;
+    settle(vec![(by_hand.clone(), "associated".into())]).await;
+    let drift = w.plan(&bp, &["--detailed-exitcode"]).await.expect(2, "a plan of the move");
+    let moved = block(&drift.stdout.clone(), "  ~ access/vpn (client-vpn-endpoint, ");
+    assert!(moved.is_some_and(|b| b.contains(&by_hand)), "{}", drift.stdout.clone());
+    w.apply(&bp).await.expect(0, "airgapctl");
+    assert_eq!(networks().await, [(subnet.clone(), "associated".to_string())]);
+    let routes = w.ec2.describe_client_vpn_routes().client_vpn_endpoint_id(&id).send().await?;
+    assert!(
+        routes.routes().iter().any(|r| r.destination_cidr() == Some("10.10.0.0/16")
+            && r.target_subnet() == Some(subnet.as_str())),
+        "{routes:?}"
+    );
+    w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "a re-plan");
+
     let config = w
         .airgapctl(&["access", "vpn-config", "--user", "alice", "-f", &bp])
         .await
