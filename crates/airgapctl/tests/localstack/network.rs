@@ -1488,6 +1488,8 @@ async fn a_vpn_is_built_configured_revoked_and_destroyed() -> Res {
             && r.target_subnet() == Some(subnet.as_str())),
         "{routes:?}"
     );
+    // Nothing holds the subnet taken by hand any more (it would keep the VPC from going).
+    w.ec2.delete_subnet().subnet_id(&by_hand).send().await?;
     w.plan(&bp, &["--detailed-exitcode"]).await.expect(0, "a re-plan");
 
     let config = w
