@@ -55,6 +55,19 @@ impl World {
         Ok(World { account, ec2, nfw, cli, env })
     }
 
+    /// A subnet made by hand, as a user would, outside the environment (no tags).
+    async fn subnet_by_hand(&self, vpc: &str, cidr: &str, zone: &str) -> Res<String> {
+        let made = self
+            .ec2
+            .create_subnet()
+            .vpc_id(vpc)
+            .cidr_block(cidr)
+            .availability_zone(zone)
+            .send()
+            .await?;
+        Ok(made.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string())
+    }
+
     /// The firewall's endpoint in each AZ (letter -> `vpce-..`): the account is the
     /// test's own, so its one firewall is the env's.
     async fn firewall_endpoints(&self) -> Res<BTreeMap<&'static str, String>> {
@@ -701,18 +714,8 @@ async fn drift_is_planned_and_repaired() -> Res {
     let (sts, att) = ("vpc/workload/endpoint/sts", "tgw/attachment/workload");
     let sts_id = inv.endpoints[sts].vpc_endpoint_id().unwrap().to_string();
     let att_id = inv.attachment_id(att);
-    let by_hand = w
-        .ec2
-        .create_subnet()
-        .vpc_id(inv.vpcs["vpc/workload"].vpc_id().unwrap())
-        .cidr_block("10.10.200.0/28")
-        .availability_zone(format!("{REGION}a"))
-        .send()
-        .await?
-        .subnet()
-        .and_then(|s| s.subnet_id())
-        .unwrap()
-        .to_string();
+    let vpc = inv.vpcs["vpc/workload"].vpc_id().unwrap();
+    let by_hand = w.subnet_by_hand(vpc, "10.10.200.0/28", &format!("{REGION}a")).await?;
     let (endpoints_a, transit_a) = (
         inv.subnet_id("vpc/workload/subnet/endpoints/a"),
         inv.subnet_id("vpc/workload/subnet/transit/a"),
@@ -1458,18 +1461,7 @@ async fn a_vpn_is_built_configured_revoked_and_destroyed() -> Res {
         .send()
         .await?;
     settle(vec![]).await;
-    let by_hand = w
-        .ec2
-        .create_subnet()
-        .vpc_id(ep.vpc_id().unwrap())
-        .cidr_block("10.30.200.0/27")
-        .availability_zone(&zone)
-        .send()
-        .await?
-        .subnet()
-        .and_then(|s| s.subnet_id())
-        .unwrap()
-        .to_string();
+    let by_hand = w.subnet_by_hand(ep.vpc_id().unwrap(), "10.30.200.0/27", &zone).await?;
     w.ec2
         .associate_client_vpn_target_network()
         .client_vpn_endpoint_id(&id)
